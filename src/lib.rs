@@ -1,0 +1,6 @@
+//! Sluice: zero-downtime database migrations by construction.
+//!
+//! See `ARCHITECTURE.md` for the code map and the invariants between modules.
+
+pub mod source;
+pub mod sql;

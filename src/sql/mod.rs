@@ -1,0 +1,102 @@
+//! SQL understanding: dialects, parsing with `sqlparser`, classification into [`Operation`]s,
+//! and a token-scan fallback for statements the parser cannot read.
+
+pub mod classify;
+pub mod ops;
+pub mod tokscan;
+pub mod volatility;
+
+pub use ops::Operation;
+
+use serde::{Deserialize, Serialize};
+use sqlparser::ast::Statement;
+use sqlparser::parser::Parser;
+
+/// The SQL dialect migrations are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dialect {
+    #[default]
+    Postgres,
+    /// MySQL and MariaDB.
+    Mysql,
+}
+
+impl Dialect {
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "postgres",
+            Dialect::Mysql => "mysql",
+        }
+    }
+
+    fn parser_dialect(self) -> Box<dyn sqlparser::dialect::Dialect> {
+        match self {
+            Dialect::Postgres => Box::new(sqlparser::dialect::PostgreSqlDialect {}),
+            Dialect::Mysql => Box::new(sqlparser::dialect::MySqlDialect {}),
+        }
+    }
+}
+
+/// Why sqlparser could not parse a statement, with the position it reported
+/// (1-based, relative to the statement text) when it gave one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseFailure {
+    pub message: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+}
+
+/// Parse one statement's text (it may, rarely, hold several).
+pub fn parse(dialect: Dialect, sql: &str) -> Result<Vec<Statement>, ParseFailure> {
+    let d = dialect.parser_dialect();
+    // sqlparser recurses per nesting level; guard against pathological input
+    let parser = Parser::new(d.as_ref()).with_recursion_limit(64);
+    parser
+        .try_with_sql(sql)
+        .and_then(|mut p| p.parse_statements())
+        .map_err(|e| failure_from(e.to_string()))
+}
+
+fn failure_from(msg: String) -> ParseFailure {
+    // sqlparser appends " at Line: N, Column: M"
+    let (mut line, mut column) = (None, None);
+    let mut message = msg.clone();
+    if let Some(i) = msg.rfind(" at Line: ") {
+        let tail = &msg[i + " at Line: ".len()..];
+        let mut parts = tail.split(", Column: ");
+        line = parts.next().and_then(|s| s.trim().parse().ok());
+        column = parts.next().and_then(|s| s.trim().parse().ok());
+        if line.is_some() {
+            message.truncate(i);
+        }
+    }
+    let message = message
+        .trim_start_matches("sql parser error: ")
+        .trim()
+        .to_owned();
+    ParseFailure {
+        message,
+        line,
+        column,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_failure_carries_position() {
+        let err = parse(Dialect::Postgres, "ALTER TABLE t FROBNICATE x").unwrap_err();
+        assert_eq!(err.line, Some(1));
+        assert!(err.column.is_some());
+        assert!(!err.message.contains("at Line"));
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow() {
+        let sql = format!("select {}1{}", "(".repeat(5000), ")".repeat(5000));
+        assert!(parse(Dialect::Postgres, &sql).is_err());
+    }
+}
