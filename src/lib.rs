@@ -2,5 +2,6 @@
 //!
 //! See `ARCHITECTURE.md` for the code map and the invariants between modules.
 
+pub mod lint;
 pub mod source;
 pub mod sql;

@@ -141,7 +141,10 @@ mod tests {
 
     #[test]
     fn foreign_markers() {
-        assert_eq!(directives("-- no-transaction\nselect 1;"), [Directive::NoTransaction]);
+        assert_eq!(
+            directives("-- no-transaction\nselect 1;"),
+            [Directive::NoTransaction]
+        );
         assert_eq!(
             directives("-- +goose NO TRANSACTION\nselect 1;"),
             [Directive::NoTransaction]

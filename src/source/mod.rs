@@ -14,7 +14,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-pub use layout::{Discovery, Layout, LayoutChoice, SourceError, SourceWarning, discover, load_file};
+pub use layout::{
+    Discovery, Layout, LayoutChoice, SourceError, SourceWarning, discover, load_file,
+};
 pub use text::{LineCol, LineIndex};
 
 /// A migration file read from disk (or stdin), normalised.
@@ -86,7 +88,11 @@ impl Version {
                 if digits.len() > 38 {
                     return None;
                 }
-                Some(if digits.is_empty() { 0 } else { digits.parse().ok()? })
+                Some(if digits.is_empty() {
+                    0
+                } else {
+                    digits.parse().ok()?
+                })
             })
             .collect();
         let mut parts = parts?;

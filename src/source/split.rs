@@ -50,7 +50,9 @@ pub enum SyntaxErrorKind {
 impl SyntaxErrorKind {
     pub fn message(self) -> &'static str {
         match self {
-            Self::UnterminatedString => "unterminated string literal: the quote opened here is never closed",
+            Self::UnterminatedString => {
+                "unterminated string literal: the quote opened here is never closed"
+            }
             Self::UnterminatedQuotedIdentifier => {
                 "unterminated quoted identifier: the quote opened here is never closed"
             }
@@ -58,7 +60,9 @@ impl SyntaxErrorKind {
                 "unterminated dollar-quoted string: the tag opened here is never closed"
             }
             Self::UnterminatedBlockComment => "unterminated block comment: `/*` is never closed",
-            Self::UnbalancedOpenParen => "unbalanced parentheses: `(` is never closed in this statement",
+            Self::UnbalancedOpenParen => {
+                "unbalanced parentheses: `(` is never closed in this statement"
+            }
             Self::UnbalancedCloseParen => "unbalanced parentheses: `)` has no matching `(`",
             Self::UnterminatedGooseBlock => {
                 "`-- +goose StatementBegin` without a matching `-- +goose StatementEnd`"
@@ -198,7 +202,8 @@ impl Splitter<'_> {
     /// Lex a comment at `pos`, if one starts there.
     fn comment(&mut self) -> Option<Comment> {
         let start = self.pos;
-        let line_comment = self.starts_with("--") || (self.opts.mysql && self.peek(0) == Some(b'#'));
+        let line_comment =
+            self.starts_with("--") || (self.opts.mysql && self.peek(0) == Some(b'#'));
         if line_comment {
             let marker = if self.peek(0) == Some(b'#') { 1 } else { 2 };
             let end = self.src[start..]
@@ -261,13 +266,18 @@ impl Splitter<'_> {
                 chunk.stmt = Some(body_start..self.src.len());
                 chunk.error = Some(SplitError {
                     kind: SyntaxErrorKind::UnterminatedGooseBlock,
-                    offset: chunk.leading_comments.last().map_or(body_start, |c| c.range.start),
+                    offset: chunk
+                        .leading_comments
+                        .last()
+                        .map_or(body_start, |c| c.range.start),
                 });
                 self.pos = self.src.len();
                 return;
             };
             let at = search + rel;
-            let line_end = self.text[at..].find('\n').map_or(self.src.len(), |p| at + p);
+            let line_end = self.text[at..]
+                .find('\n')
+                .map_or(self.src.len(), |p| at + p);
             if goose_marker(&self.text[at + 2..line_end]) == Some(GooseMarker::End) {
                 let body_end = trim_end_ws(self.text, body_start, at);
                 // the block's own trailing `;` is part of the statement text for goose; drop it
@@ -326,7 +336,12 @@ impl Splitter<'_> {
                 b'\'' => {
                     let backslash = self.opts.mysql || self.is_escape_string_prefix(start);
                     if !self.quoted(b'\'', backslash) {
-                        return self.unterminated(chunk, start, tok_start, SyntaxErrorKind::UnterminatedString);
+                        return self.unterminated(
+                            chunk,
+                            start,
+                            tok_start,
+                            SyntaxErrorKind::UnterminatedString,
+                        );
                     }
                 }
                 b'"' => {
@@ -576,8 +591,14 @@ mod tests {
 
     #[test]
     fn quotes_hide_semicolons() {
-        assert_eq!(pg("select 'a;b'; select 'it''s;'"), ["select 'a;b'", "select 'it''s;'"]);
-        assert_eq!(pg(r"select E'\';'; select 2"), [r"select E'\';'", "select 2"]);
+        assert_eq!(
+            pg("select 'a;b'; select 'it''s;'"),
+            ["select 'a;b'", "select 'it''s;'"]
+        );
+        assert_eq!(
+            pg(r"select E'\';'; select 2"),
+            [r"select E'\';'", "select 2"]
+        );
         assert_eq!(pg(r#"select "a;""b"; x"#), [r#"select "a;""b""#, "x"]);
         // a backslash in a standard string is just a character
         assert_eq!(pg(r"select '\'; select 2"), [r"select '\'", "select 2"]);
@@ -588,7 +609,13 @@ mod tests {
         let sql = "create function f() returns int as $$ select 1; $$ language sql; select $1;";
         assert_eq!(pg(sql).len(), 2);
         let sql = "do $body$ begin perform 1; $x$ ; $x$ end $body$; select 2";
-        assert_eq!(pg(sql), ["do $body$ begin perform 1; $x$ ; $x$ end $body$", "select 2"]);
+        assert_eq!(
+            pg(sql),
+            [
+                "do $body$ begin perform 1; $x$ ; $x$ end $body$",
+                "select 2"
+            ]
+        );
         // identifiers may contain $
         assert_eq!(pg("select a$b$c; select 2"), ["select a$b$c", "select 2"]);
     }
@@ -638,11 +665,26 @@ mod tests {
     fn unterminated_things_are_errors() {
         for (sql, kind) in [
             ("select 1; select 'abc", SyntaxErrorKind::UnterminatedString),
-            ("select 1; select $$abc", SyntaxErrorKind::UnterminatedDollarQuote),
-            ("select 1; select \"abc", SyntaxErrorKind::UnterminatedQuotedIdentifier),
-            ("select 1; /* abc", SyntaxErrorKind::UnterminatedBlockComment),
-            ("select 1; select (1; select 2;", SyntaxErrorKind::UnbalancedOpenParen),
-            ("select 1); select 2;", SyntaxErrorKind::UnbalancedCloseParen),
+            (
+                "select 1; select $$abc",
+                SyntaxErrorKind::UnterminatedDollarQuote,
+            ),
+            (
+                "select 1; select \"abc",
+                SyntaxErrorKind::UnterminatedQuotedIdentifier,
+            ),
+            (
+                "select 1; /* abc",
+                SyntaxErrorKind::UnterminatedBlockComment,
+            ),
+            (
+                "select 1; select (1; select 2;",
+                SyntaxErrorKind::UnbalancedOpenParen,
+            ),
+            (
+                "select 1); select 2;",
+                SyntaxErrorKind::UnbalancedCloseParen,
+            ),
         ] {
             let chunks = split(sql, SplitOptions::default());
             let errs: Vec<_> = chunks.iter().filter_map(|c| c.error).collect();
@@ -656,7 +698,10 @@ mod tests {
     #[test]
     fn goose_markers() {
         assert_eq!(goose_marker(" +goose Up"), Some(GooseMarker::Up));
-        assert_eq!(goose_marker(" +goose NO TRANSACTION"), Some(GooseMarker::NoTransaction));
+        assert_eq!(
+            goose_marker(" +goose NO TRANSACTION"),
+            Some(GooseMarker::NoTransaction)
+        );
         assert_eq!(goose_marker(" +goose StatementEnd"), Some(GooseMarker::End));
         assert_eq!(goose_marker(" goose Up"), None);
     }

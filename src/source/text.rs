@@ -28,8 +28,8 @@ pub fn normalize(bytes: &[u8]) -> Result<String, NotUtf8> {
                 .rposition(|b| *b == b'\n')
                 .map_or(0, |p| p + 1);
             // valid_up_to guarantees the prefix is UTF-8
-            let column = std::str::from_utf8(&before[line_start..])
-                .map_or(1, |s| s.chars().count() + 1);
+            let column =
+                std::str::from_utf8(&before[line_start..]).map_or(1, |s| s.chars().count() + 1);
             return Err(NotUtf8 {
                 offset,
                 line,

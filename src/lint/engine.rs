@@ -1,0 +1,266 @@
+//! The lint engine: runs every enabled rule over every script, applies phases, severities and
+//! suppressions, and returns sorted diagnostics. Pure: no I/O, no printing.
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::source::directives::{self, Directive, RuleRef};
+use crate::source::split::Comment;
+use crate::source::{Direction, LineCol, Migration, Phase, SourceFile};
+
+use super::context::ScriptCx;
+use super::lock::LockInfo;
+use super::registry;
+use super::rule::{Category, Dialects, Hit, PhaseScope, Related, Rule, Severity};
+use super::settings::LintSettings;
+
+/// One finding, positioned and ready to render.
+#[derive(Debug, Clone, Serialize)]
+pub struct Diagnostic {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub path: PathBuf,
+    /// 1-based start (inclusive) and end (exclusive) positions.
+    pub start: LineCol,
+    pub end: LineCol,
+    #[serde(skip)]
+    pub range: Range<usize>,
+    pub message: String,
+    pub lock: Option<LockInfo>,
+    pub help: String,
+    /// Found by scanning the tokens of a statement the parser could not read.
+    pub token_scan: bool,
+    pub related: Vec<Related>,
+    /// The statement's phase.
+    pub phase: Phase,
+}
+
+/// The result of a lint run.
+#[derive(Debug, Default)]
+pub struct LintReport {
+    /// Sorted by path, position, rule.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The files the diagnostics point into, for snippets.
+    pub files: Vec<Arc<SourceFile>>,
+    pub stats: LintStats,
+}
+
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+pub struct LintStats {
+    pub files: usize,
+    pub scripts: usize,
+    pub statements: usize,
+    pub parsed: usize,
+    pub unparsed: usize,
+    pub syntax_errors: usize,
+}
+
+impl LintReport {
+    /// Is there a finding at or above `level`?
+    pub fn fails(&self, level: Severity) -> bool {
+        self.diagnostics.iter().any(|d| d.severity >= level)
+    }
+
+    pub fn file(&self, path: &std::path::Path) -> Option<&Arc<SourceFile>> {
+        self.files.iter().find(|f| f.path == path)
+    }
+}
+
+/// Lint every script of `migrations`.
+pub fn lint(settings: &LintSettings, migrations: &[Migration]) -> LintReport {
+    let mut report = LintReport::default();
+    let mut seen_files = BTreeSet::new();
+    for m in migrations {
+        for script in &m.scripts {
+            if seen_files.insert(script.file.path.clone()) {
+                report.files.push(script.file.clone());
+            }
+            let cx = ScriptCx::build(settings, m, script);
+            report.stats.scripts += 1;
+            for st in &cx.statements {
+                report.stats.statements += 1;
+                match st.parsed {
+                    super::context::Parsed::Ok(_) => report.stats.parsed += 1,
+                    super::context::Parsed::Unparsed(_) => report.stats.unparsed += 1,
+                    super::context::Parsed::SyntaxError(_) => report.stats.syntax_errors += 1,
+                    super::context::Parsed::ClientCommand => report.stats.parsed += 1,
+                }
+            }
+            lint_script(&cx, &mut report.diagnostics);
+        }
+    }
+    report.stats.files = report.files.len();
+    report.diagnostics.sort_by(|a, b| {
+        (&a.path, a.start, a.rule, &a.message).cmp(&(&b.path, b.start, b.rule, &b.message))
+    });
+    report.diagnostics.dedup_by(|a, b| {
+        a.path == b.path && a.range == b.range && a.rule == b.rule && a.message == b.message
+    });
+    report
+}
+
+/// Does `rule` apply to this script at all (dialect, phase, direction)?
+fn applies(rule: &dyn Rule, cx: &ScriptCx<'_>) -> bool {
+    let meta = rule.meta();
+    let dialect_ok = match meta.dialects {
+        Dialects::All => true,
+        Dialects::Postgres => cx.dialect() == crate::sql::Dialect::Postgres,
+        Dialects::Mysql => cx.dialect() == crate::sql::Dialect::Mysql,
+    };
+    let phase_ok = !(meta.phase == PhaseScope::ContractOnly && cx.phase() == Phase::Contract);
+    let direction_ok =
+        !(cx.direction() == Direction::Down && meta.category == Category::Compatibility);
+    dialect_ok && phase_ok && direction_ok
+}
+
+/// An ignore comment and whether it suppressed anything.
+struct Ignore {
+    /// Statement it covers; `None` = whole script.
+    stmt: Option<usize>,
+    /// Empty = every rule (squawk-ignore-file without names).
+    rules: Vec<(RuleRef, Option<&'static str>)>,
+    comment: Range<usize>,
+    used: Vec<bool>,
+    used_any: bool,
+}
+
+fn lint_script(cx: &ScriptCx<'_>, out: &mut Vec<Diagnostic>) {
+    let mut hits: Vec<(&'static dyn Rule, Hit)> = Vec::new();
+    for rule in registry::all() {
+        if cx.settings.severity(rule.meta()).is_none() || !applies(*rule, cx) {
+            continue;
+        }
+        let mut found = Vec::new();
+        rule.check(cx, &mut found);
+        hits.extend(found.into_iter().map(|h| (*rule, h)));
+    }
+
+    let mut ignores = collect_ignores(cx);
+    hits.retain(|(rule, hit)| !suppressed(&mut ignores, rule.meta().id, hit.stmt));
+
+    // unused-ignore is computed after the others and cannot suppress itself
+    let unused = registry::lookup("unused-ignore").expect("registered");
+    let unused_on = cx.settings.severity(unused.meta()).is_some();
+    for ig in &ignores {
+        if !unused_on {
+            break;
+        }
+        for ((r, id), used) in ig.rules.iter().zip(&ig.used) {
+            let msg = match id {
+                None => format!("`{}` is not a known rule; this ignore does nothing", r.name),
+                Some(_) if !used => {
+                    format!("`{}` is ignored here, but it reports nothing here", r.name)
+                }
+                Some(_) => continue,
+            };
+            let stmt = ig.stmt.unwrap_or(0);
+            hits.push((unused, Hit::new(stmt, msg).span(r.range.clone())));
+        }
+        if ig.rules.is_empty() && !ig.used_any {
+            let stmt = ig.stmt.unwrap_or(0);
+            hits.push((
+                unused,
+                Hit::new(stmt, "this ignore suppresses nothing").span(ig.comment.clone()),
+            ));
+        }
+    }
+
+    for (rule, hit) in hits {
+        let meta = rule.meta();
+        let Some(severity) = cx.settings.severity(meta) else {
+            continue;
+        };
+        let stmt = cx.statements.get(hit.stmt);
+        let range = hit
+            .span
+            .clone()
+            .or_else(|| stmt.map(|s| s.range.clone()))
+            .unwrap_or(cx.script.range.start..cx.script.range.start);
+        let file = cx.file();
+        let mut help = hit.help.unwrap_or_else(|| meta.help.to_owned());
+        if meta.has_recipe && !help.contains("migrate plan") {
+            help.push_str(&format!("; or run `migrate plan {}`", file.path.display()));
+        }
+        out.push(Diagnostic {
+            rule: meta.id,
+            severity,
+            path: file.path.clone(),
+            start: file.line_col(range.start),
+            end: file.line_col(range.end),
+            range,
+            message: hit.message,
+            lock: hit.lock,
+            help,
+            token_scan: stmt.is_some_and(|s| s.token_scan) && meta.id != "unparsed-statement",
+            related: hit.related,
+            phase: cx.phase(),
+        });
+    }
+}
+
+fn collect_ignores(cx: &ScriptCx<'_>) -> Vec<Ignore> {
+    let text = &cx.file().text;
+    let mut ignores = Vec::new();
+    let mut push = |stmt: Option<usize>, c: &Comment| match directives::parse(text, c) {
+        // a statement ignore with no statement after it covers nothing (reported as unused)
+        Some(Directive::Ignore { rules, .. }) => {
+            ignores.push(Ignore::new(Some(stmt.unwrap_or(usize::MAX)), rules, c))
+        }
+        Some(Directive::IgnoreFile { rules }) => ignores.push(Ignore::new(None, rules, c)),
+        _ => {}
+    };
+    for st in &cx.statements {
+        for c in st.leading_comments.iter().chain(&st.trailing_comments) {
+            push(Some(st.index), c);
+        }
+    }
+    for c in &cx.orphan_comments {
+        push(None, c);
+    }
+    ignores
+}
+
+impl Ignore {
+    fn new(stmt: Option<usize>, rules: Vec<RuleRef>, c: &Comment) -> Self {
+        let rules: Vec<_> = rules
+            .into_iter()
+            .map(|r| {
+                let id = registry::lookup(&r.name).map(|rule| rule.meta().id);
+                (r, id)
+            })
+            .collect();
+        Ignore {
+            stmt,
+            used: vec![false; rules.len()],
+            rules,
+            comment: c.range.clone(),
+            used_any: false,
+        }
+    }
+}
+
+fn suppressed(ignores: &mut [Ignore], rule: &'static str, stmt: usize) -> bool {
+    let mut hit = false;
+    for ig in ignores.iter_mut() {
+        if ig.stmt.is_some_and(|s| s != stmt) {
+            continue;
+        }
+        if ig.rules.is_empty() {
+            ig.used_any = true;
+            hit = true;
+            continue;
+        }
+        for ((_, id), used) in ig.rules.iter().zip(ig.used.iter_mut()) {
+            if *id == Some(rule) {
+                *used = true;
+                ig.used_any = true;
+                hit = true;
+            }
+        }
+    }
+    hit
+}

@@ -1,0 +1,132 @@
+//! Helpers for rule tests: lint a snippet through the whole engine and look at one rule.
+
+use crate::source::{Direction, Layout, Migration, Phase, Script, SourceFile, Version};
+use crate::sql::Dialect;
+
+use super::engine::{Diagnostic, lint};
+use super::settings::{Level, LintSettings, Runner};
+
+/// A snippet to lint, with the few knobs rules care about.
+pub struct Case {
+    sql: String,
+    phase: Phase,
+    direction: Direction,
+    layout: Layout,
+    settings: LintSettings,
+    no_tx: bool,
+    irreversible: Option<String>,
+    with_down: bool,
+}
+
+impl Case {
+    pub fn new(sql: &str) -> Self {
+        Case {
+            sql: sql.to_owned(),
+            phase: Phase::Expand,
+            direction: Direction::Up,
+            layout: Layout::Plain,
+            settings: LintSettings::default(),
+            no_tx: false,
+            irreversible: None,
+            with_down: true,
+        }
+    }
+    pub fn contract(mut self) -> Self {
+        self.phase = Phase::Contract;
+        self
+    }
+    pub fn down(mut self) -> Self {
+        self.direction = Direction::Down;
+        self
+    }
+    pub fn mysql(mut self) -> Self {
+        self.settings.dialect = Dialect::Mysql;
+        self
+    }
+    pub fn runner(mut self, r: Runner) -> Self {
+        self.settings.runner = r;
+        self
+    }
+    pub fn no_transaction(mut self) -> Self {
+        self.no_tx = true;
+        self
+    }
+    pub fn without_down(mut self) -> Self {
+        self.with_down = false;
+        self
+    }
+    pub fn irreversible(mut self, why: &str) -> Self {
+        self.irreversible = Some(why.to_owned());
+        self
+    }
+    pub fn enable(mut self, rule: &'static str) -> Self {
+        self.settings.levels.insert(rule, Level::Warning);
+        self
+    }
+
+    /// All diagnostics of the whole engine.
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        let file = SourceFile::new("test.sql", self.sql.clone());
+        let script = |direction, file: std::sync::Arc<SourceFile>| Script {
+            range: 0..file.text.len(),
+            file,
+            phase: self.phase,
+            direction,
+            phased: true,
+            no_transaction_marker: self.no_tx,
+            irreversible: self.irreversible.clone(),
+        };
+        let mut scripts = vec![script(self.direction, file)];
+        if self.with_down && self.direction == Direction::Up {
+            scripts.push(script(
+                Direction::Down,
+                SourceFile::new("test.down.sql", String::new()),
+            ));
+        }
+        let m = Migration {
+            version: Version::parse("1").expect("static"),
+            name: "test".into(),
+            layout: self.layout,
+            origin: "test.sql".into(),
+            scripts,
+            backfill: None,
+        };
+        lint(&self.settings, &[m]).diagnostics
+    }
+
+    /// Diagnostics of one rule, as `line:column message`.
+    pub fn findings(&self, rule: &str) -> Vec<String> {
+        self.diagnostics()
+            .into_iter()
+            .filter(|d| d.rule == rule)
+            .map(|d| format!("{}:{} {}", d.start.line, d.start.column, d.message))
+            .collect()
+    }
+}
+
+/// Assert `rule` reports nothing for `case`.
+#[track_caller]
+pub fn lint_ok(rule: &str, case: impl Into<Case>) {
+    let case = case.into();
+    let found = case.findings(rule);
+    assert!(
+        found.is_empty(),
+        "{rule} should pass on:\n{}\nbut reported: {found:#?}",
+        case.sql
+    );
+}
+
+/// Assert `rule` reports something for `case`; returns the findings (`line:col message`).
+#[track_caller]
+pub fn lint_errors(rule: &str, case: impl Into<Case>) -> Vec<String> {
+    let case = case.into();
+    let found = case.findings(rule);
+    assert!(!found.is_empty(), "{rule} should report on:\n{}", case.sql);
+    found
+}
+
+impl From<&str> for Case {
+    fn from(sql: &str) -> Self {
+        Case::new(sql)
+    }
+}
