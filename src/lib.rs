@@ -2,6 +2,8 @@
 //!
 //! See `ARCHITECTURE.md` for the code map and the invariants between modules.
 
+pub mod cli;
+pub mod config;
 pub mod lint;
 pub mod source;
 pub mod sql;

@@ -10,7 +10,7 @@ use crate::sql::Dialect;
 use super::rule::{DefaultLevel, RuleMeta, Severity};
 
 /// Whose runner will apply the files: decides transaction wrapping and session settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Runner {
     /// Pick from the layout (sqlx files -> sqlx, ...); native and plain -> sluice.

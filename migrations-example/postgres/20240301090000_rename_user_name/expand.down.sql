@@ -1,0 +1,2 @@
+DROP INDEX CONCURRENTLY IF EXISTS orders_created_at_idx;
+ALTER TABLE users RENAME COLUMN full_name TO name;

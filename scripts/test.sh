@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: makes sure PostgreSQL and MariaDB are installed and
+# running (installing them with apt on a machine that lacks them, reusing them when they run),
+# then runs cargo fmt --check, clippy with -D warnings, and every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '==> %s\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_updated=
+apt_install() {
+  if [ -z "$apt_updated" ]; then as_root apt-get update -qq; apt_updated=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+if ! command -v cargo >/dev/null; then
+  echo "cargo not found: install Rust >= 1.88 with rustup (https://rustup.rs), then re-run $0" >&2
+  exit 2
+fi
+
+# --- PostgreSQL on 127.0.0.1:5432, user postgres, trust auth, database `test` ---------------
+PGHOST=${PGHOST:-127.0.0.1}; PGPORT=${PGPORT:-5432}
+pg_up() { pg_isready -q -h "$PGHOST" -p "$PGPORT" 2>/dev/null; }
+if ! pg_up; then
+  if ! command -v pg_ctlcluster >/dev/null; then log "installing PostgreSQL"; apt_install postgresql postgresql-client; fi
+  ver=$(ls /etc/postgresql | sort -V | tail -n 1)
+  log "starting PostgreSQL $ver"
+  as_root pg_ctlcluster --skip-systemctl-redirect "$ver" main start || true
+  for _ in $(seq 1 30); do pg_up && break; sleep 1; done
+  pg_up || { echo "PostgreSQL did not start on $PGHOST:$PGPORT" >&2; exit 2; }
+fi
+if ! psql -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -Atqc 'select 1' >/dev/null 2>&1; then
+  # a fresh Debian install asks for passwords over TCP; the tests use trust on loopback
+  log "allowing trust auth for postgres on loopback"
+  hba=$(as_root su postgres -c "psql -Atqc 'show hba_file'")
+  as_root sed -i '1i host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust' "$hba"
+  as_root su postgres -c "psql -qc 'select pg_reload_conf()'" >/dev/null
+fi
+psql -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -Atqc "select 1 from pg_database where datname = 'test'" | grep -q 1 \
+  || psql -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -qc 'create database test'
+
+# --- MariaDB on 127.0.0.1:3306, root with an empty password, database `test` ----------------
+my_up() { mariadb-admin --protocol=tcp -h 127.0.0.1 -P 3306 -uroot ping >/dev/null 2>&1; }
+if ! my_up; then
+  if [ ! -x /usr/sbin/mariadbd ]; then log "installing MariaDB"; apt_install mariadb-server mariadb-client; fi
+  log "starting MariaDB"
+  as_root mkdir -p /run/mysqld && as_root chown mysql:mysql /run/mysqld 2>/dev/null || true
+  as_root start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql
+  for _ in $(seq 1 30); do my_up && break; sleep 1; done
+  if ! my_up; then
+    # fresh installs authenticate root by unix socket only
+    as_root mariadb -uroot -e "ALTER USER root@localhost IDENTIFIED VIA mysql_native_password USING PASSWORD('') OR unix_socket; FLUSH PRIVILEGES;" || true
+  fi
+  my_up || { echo "MariaDB did not start on 127.0.0.1:3306" >&2; exit 2; }
+fi
+mariadb --protocol=tcp -h 127.0.0.1 -P 3306 -uroot -e 'CREATE DATABASE IF NOT EXISTS test'
+
+export DATABASE_URL_PG=${DATABASE_URL_PG:-postgres://postgres@127.0.0.1:5432/test}
+export DATABASE_URL_MYSQL=${DATABASE_URL_MYSQL:-mysql://root@127.0.0.1:3306/test}
+
+log "cargo fmt --check"
+cargo fmt --all --check
+log "cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets --locked -- -D warnings
+if cargo nextest --version >/dev/null 2>&1; then
+  log "cargo nextest run"
+  cargo nextest run --locked --no-fail-fast
+else
+  log "cargo test (cargo-nextest not installed)"
+  cargo test --locked --no-fail-fast
+fi
