@@ -84,7 +84,13 @@ fn render_one(renderer: &Renderer, d: &Diagnostic, file: Option<&SourceFile>) ->
         title.push_str(" (found by a token scan)");
     }
     let path = display_path(&d.path);
-    let mut group = Group::with_title(level.primary_title(title).id(d.rule));
+    // the rule id links to its documentation in colour mode (OSC 8; plain output has no links)
+    let mut group = Group::with_title(
+        level
+            .primary_title(title)
+            .id(d.rule)
+            .id_url(super::sarif::help_uri(d.rule)),
+    );
     group = match file {
         Some(file) => {
             let (source, span, line_start) = excerpt(&file.text, d.range.clone());

@@ -283,6 +283,12 @@ mod tests {
     }
 
     #[test]
+    fn results_snapshot() {
+        let v: Value = serde_json::from_str(&render(&fixture::report())).unwrap();
+        insta::assert_json_snapshot!(v["runs"][0]["results"]);
+    }
+
+    #[test]
     fn uris() {
         assert_eq!(artifact_uri(Path::new("./db/a b.sql")), "db/a%20b.sql");
         assert_eq!(artifact_uri(Path::new("/srv/x.sql")), "file:///srv/x.sql");
