@@ -9,7 +9,9 @@ use super::text::NotUtf8;
 use super::{Direction, Migration, Phase, Script, SourceFile, Version};
 
 /// The file layouts Sluice reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Layout {
     /// `<version>_<name>/{expand,contract}.{up,down}.sql`, `backfill.toml`.
@@ -27,6 +29,7 @@ pub enum Layout {
     /// `<version>_<name>/up.sql`, `down.sql` (diesel).
     Diesel,
     /// A file given on the command line or stdin, outside any recognised layout.
+    #[value(skip)]
     Plain,
 }
 
