@@ -195,6 +195,11 @@ impl Migration {
             .iter()
             .find(|s| s.phase == phase && s.direction == direction)
     }
+
+    /// Whether `phase` has a down script (the missing-down rule checks ups against this).
+    pub fn has_down(&self, phase: Phase) -> bool {
+        self.script(phase, Direction::Down).is_some()
+    }
 }
 
 #[cfg(test)]

@@ -407,11 +407,13 @@ impl Splitter<'_> {
                     self.pos += 1;
                 }
                 _ => {
-                    // skip a whole UTF-8 sequence / identifier run at once
+                    // skip a whole UTF-8 sequence / identifier run at once, but stop at the
+                    // delimiter: MySQL's `DELIMITER $$` ends `END$$` although `$` is an ident byte
                     self.pos += 1;
                     while self.pos < self.src.len()
                         && is_ident_byte(self.src[self.pos])
                         && is_ident_byte(b)
+                        && !self.starts_with(&self.delimiter)
                     {
                         self.pos += 1;
                     }
@@ -467,13 +469,15 @@ impl Splitter<'_> {
                 return;
             }
             if self.starts_with("/*") {
-                // only a block comment that ends on this line
+                // only a block comment that ends on this line (`/*/` or a nested `/*` only
+                // look like one: they are left to the next chunk, which reports them)
                 let rest = &self.text[self.pos..];
-                let line_end = rest.find('\n').unwrap_or(rest.len());
-                if rest[..line_end].contains("*/") {
-                    if let Some(c) = self.comment() {
-                        chunk.trailing_comments.push(c);
-                    }
+                let line_end = self.pos + rest.find('\n').unwrap_or(rest.len());
+                if let Some(c) = self.comment()
+                    && !self.comment_unterminated(&c)
+                    && c.range.end <= line_end
+                {
+                    chunk.trailing_comments.push(c);
                     continue;
                 }
             }
@@ -649,6 +653,29 @@ mod tests {
                 "select 'x\\';'"
             ]
         );
+    }
+
+    #[test]
+    fn mysql_delimiter_right_after_an_identifier() {
+        let opts = SplitOptions {
+            mysql: true,
+            goose: false,
+        };
+        let sql = "DELIMITER $$\ncreate procedure p() begin select 1; END$$\nDELIMITER ;\nselect 2;";
+        assert_eq!(
+            stmts(sql, opts),
+            ["DELIMITER $$", "create procedure p() begin select 1; END", "DELIMITER ;", "select 2"]
+        );
+    }
+
+    #[test]
+    fn trailing_block_comment_must_end_on_its_line() {
+        // `/*/` contains `*/` but opens a comment that never closes: report it, do not
+        // silently swallow the next statement as a trailing comment
+        let chunks = split("select 1; /*/\nselect 2;", SplitOptions::default());
+        assert!(chunks[0].trailing_comments.is_empty());
+        assert_eq!(chunks[1].error.map(|e| e.kind), Some(SyntaxErrorKind::UnterminatedBlockComment));
+        assert_eq!(pg("select 1; /* a /* b */\nc */ select 2;"), ["select 1", "select 2"]);
     }
 
     #[test]
