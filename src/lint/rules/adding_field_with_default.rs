@@ -58,16 +58,17 @@ impl Rule for AddingFieldWithDefault {
                     .map(crate::sql::volatility::of_expr)
             });
             let name = &column.name;
-            let (what, needle) = if column.serial {
-                (format!("serial column `{name}`"), column.data_type.as_str())
+            let (what, with, needle) = if column.serial {
+                ("serial column", String::new(), column.data_type.as_str())
             } else if column.generated == Some(Generated::Identity) {
-                (format!("identity column `{name}`"), "generated")
+                ("identity column", String::new(), "generated")
             } else if column.generated == Some(Generated::Stored) {
-                (format!("stored generated column `{name}`"), "generated")
+                ("stored generated column", String::new(), "generated")
             } else if volatility == Some(Volatility::Volatile) {
                 let default = column.default.as_deref().unwrap_or("?");
                 (
-                    format!("column `{name}` with volatile default `{default}`"),
+                    "column",
+                    format!(" with volatile default `{default}`"),
                     "default",
                 )
             } else {
@@ -77,7 +78,7 @@ impl Rule for AddingFieldWithDefault {
                 Hit::new(
                     st.index,
                     format!(
-                        "adding {what} to `{table}` rewrites the whole table while blocking its reads and writes"
+                        "adding {what} `{name}` to `{table}`{with} rewrites the whole table while blocking its reads and writes"
                     ),
                 )
                 .span(cx.find_in(st, needle))
@@ -102,7 +103,7 @@ mod tests {
         assert_eq!(
             found,
             [
-                "1:46 adding column `public_id` with volatile default `gen_random_uuid()` rewrites the whole table while blocking its reads and writes"
+                "1:46 adding column `public_id` to `orders` with volatile default `gen_random_uuid()` rewrites the whole table while blocking its reads and writes"
             ]
         );
         let d = Case::new("ALTER TABLE orders ADD COLUMN r float DEFAULT random();").diagnostics();

@@ -110,8 +110,14 @@ mod tests {
 
     #[test]
     fn flags_wrapping_runners() {
-        let sql = "DROP INDEX CONCURRENTLY users_email_idx;";
-        for runner in [Runner::Sqlx, Runner::Flyway, Runner::Goose, Runner::Dbmate] {
+        let sql = "CREATE UNIQUE INDEX CONCURRENTLY users_email_idx ON users (email);";
+        for runner in [
+            Runner::Sqlx,
+            Runner::Flyway,
+            Runner::Goose,
+            Runner::Dbmate,
+            Runner::Diesel,
+        ] {
             let found = lint_errors(RULE, Case::new(sql).runner(runner));
             assert_eq!(found.len(), 1, "{runner:?}");
         }
@@ -119,7 +125,7 @@ mod tests {
         assert_eq!(
             found,
             [
-                "1:12 `DROP INDEX CONCURRENTLY` cannot run inside a transaction, and this one runs in the transaction the sqlx runner wraps this file in"
+                "1:21 `CREATE INDEX CONCURRENTLY` cannot run inside a transaction, and this one runs in the transaction the sqlx runner wraps this file in"
             ]
         );
     }

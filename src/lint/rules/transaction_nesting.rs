@@ -55,17 +55,26 @@ impl Rule for TransactionNesting {
             };
             match ctl {
                 TxControl::Begin => {
+                    let kw = if cx
+                        .text(st)
+                        .trim_start()
+                        .to_ascii_lowercase()
+                        .starts_with("start")
+                    {
+                        "START TRANSACTION"
+                    } else {
+                        "BEGIN"
+                    };
                     let msg = match (st.tx, opened_at) {
                         (Tx::None, _) => None,
                         (Tx::Explicit, Some(line)) => Some(format!(
-                            "`BEGIN` inside the transaction opened on line {line}: the first COMMIT ends both"
+                            "`{kw}` inside the transaction opened on line {line}: the first COMMIT ends both"
                         )),
-                        (Tx::Explicit, None) => Some(
-                            "`BEGIN` inside a transaction that is already open: the first COMMIT ends both"
-                                .to_owned(),
-                        ),
+                        (Tx::Explicit, None) => Some(format!(
+                            "`{kw}` inside a transaction that is already open: the first COMMIT ends both"
+                        )),
                         (Tx::Wrapped, _) => Some(format!(
-                            "`BEGIN` inside the transaction the {} runner wraps this file in: its COMMIT ends the runner's transaction early",
+                            "`{kw}` inside the transaction the {} runner wraps this file in: its COMMIT ends the runner's transaction early",
                             runner_name(cx)
                         )),
                     };
@@ -109,6 +118,13 @@ mod tests {
         assert_eq!(
             found,
             ["3:3 `BEGIN` inside the transaction opened on line 1: the first COMMIT ends both"]
+        );
+        let found = lint_errors(RULE, "SELECT 1;\nstart transaction;\nCOMMIT;");
+        assert_eq!(
+            found,
+            [
+                "2:1 `START TRANSACTION` inside the transaction the sluice runner wraps this file in: its COMMIT ends the runner's transaction early"
+            ]
         );
     }
 
