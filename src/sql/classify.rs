@@ -488,12 +488,12 @@ fn column_spec(dialect: Dialect, def: &ColumnDef) -> ColumnSpec {
             ColumnOption::Unique(_) => spec.unique = true,
             ColumnOption::ForeignKey(fk) => spec.references = Some(obj_name(&fk.foreign_table)),
             ColumnOption::Check(_) => spec.check = true,
-            ColumnOption::DialectSpecific(tokens) => {
-                if tokens.iter().any(
-                    |t| matches!(t, Token::Word(w) if w.value.eq_ignore_ascii_case("AUTO_INCREMENT")),
-                ) {
-                    spec.serial = true;
-                }
+            ColumnOption::DialectSpecific(tokens)
+                if tokens.iter().any(|t| {
+                    matches!(t, Token::Word(w) if w.value.eq_ignore_ascii_case("AUTO_INCREMENT"))
+                }) =>
+            {
+                spec.serial = true;
             }
             ColumnOption::Identity(_) => spec.generated = Some(Generated::Identity),
             ColumnOption::Generated {

@@ -1,9 +1,1436 @@
 //! Token-scan fallback for statements sqlparser cannot parse.
+//!
+//! Recognises the schema-changing statements rules care about by keyword sequences. String
+//! and dollar-quoted literals are single tokens, so SQL inside a `DO $$ .. $$` body is never
+//! mistaken for a statement.
+
+use sqlparser::dialect::{MySqlDialect, PostgreSqlDialect};
+use sqlparser::tokenizer::{Token, Tokenizer};
 
 use super::Dialect;
-use super::ops::Operation;
+use super::classify::statement_kind;
+use super::ops::{
+    ColumnSpec, ConstraintKind, ConstraintSpec, Generated, ObjName, ObjectKind, Operation,
+    RewriteKind, TxControl,
+};
+use super::volatility;
+
+/// A significant token: a word (with quoting) or any other token as text.
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Word { value: String, quote: Option<char> },
+    Punct(String),
+}
+
+impl Tok {
+    fn is_kw(&self, kw: &str) -> bool {
+        matches!(self, Tok::Word { value, quote: None } if value.eq_ignore_ascii_case(kw))
+    }
+
+    fn is(&self, p: &str) -> bool {
+        matches!(self, Tok::Punct(s) if s == p)
+    }
+
+    /// Normalised identifier: unquoted folded to lower case.
+    fn ident(&self) -> Option<String> {
+        match self {
+            Tok::Word { value, quote: None } => Some(value.to_lowercase()),
+            Tok::Word { value, .. } => Some(value.clone()),
+            Tok::Punct(_) => None,
+        }
+    }
+
+    /// The token as SQL text; `upper` upper-cases unquoted words like sqlparser's Display
+    /// does for keywords and type names.
+    fn sql(&self, upper: bool) -> String {
+        match self {
+            Tok::Word {
+                value,
+                quote: Some(q),
+            } => {
+                let close = if *q == '[' { ']' } else { *q };
+                format!("{q}{value}{close}")
+            }
+            Tok::Word { value, .. } if upper => value.to_uppercase(),
+            Tok::Word { value, .. } => value.clone(),
+            Tok::Punct(s) => s.clone(),
+        }
+    }
+}
 
 /// Best-effort operations found by scanning the tokens of an unparsable statement.
-pub fn scan(_dialect: Dialect, _sql: &str) -> Vec<Operation> {
+pub fn scan(dialect: Dialect, sql: &str) -> Vec<Operation> {
+    let toks = tokenize(dialect, sql);
+    let mut c = Cursor {
+        toks: &toks,
+        pos: 0,
+    };
+    let ops = statement(dialect, &mut c);
+    if ops.is_empty() {
+        vec![Operation::Other {
+            kind: leading_kind(&toks),
+        }]
+    } else {
+        ops
+    }
+}
+
+fn tokenize(dialect: Dialect, sql: &str) -> Vec<Tok> {
+    let result = match dialect {
+        Dialect::Postgres => Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize(),
+        Dialect::Mysql => Tokenizer::new(&MySqlDialect {}, sql).tokenize(),
+    };
+    match result {
+        Ok(tokens) => tokens
+            .into_iter()
+            .filter_map(|t| match t {
+                Token::Whitespace(_) | Token::EOF => None,
+                Token::Word(w) => Some(Tok::Word {
+                    value: w.value,
+                    quote: w.quote_style,
+                }),
+                other => Some(Tok::Punct(other.to_string())),
+            })
+            .collect(),
+        Err(_) => split_words(sql),
+    }
+}
+
+/// Whitespace split with punctuation peeled off, for text the tokenizer rejects.
+fn split_words(sql: &str) -> Vec<Tok> {
+    let mut out = Vec::new();
+    for chunk in sql.split_whitespace() {
+        let mut word = String::new();
+        for ch in chunk.chars() {
+            if matches!(ch, '(' | ')' | ',' | ';' | '.' | '=') {
+                if !word.is_empty() {
+                    out.push(word_tok(std::mem::take(&mut word)));
+                }
+                out.push(Tok::Punct(ch.to_string()));
+            } else {
+                word.push(ch);
+            }
+        }
+        if !word.is_empty() {
+            out.push(word_tok(word));
+        }
+    }
+    out
+}
+
+fn word_tok(w: String) -> Tok {
+    match w.chars().next() {
+        Some(q @ ('"' | '`')) if w.len() >= 2 && w.ends_with(q) => Tok::Word {
+            value: w[1..w.len() - 1].to_owned(),
+            quote: Some(q),
+        },
+        _ => Tok::Word {
+            value: w,
+            quote: None,
+        },
+    }
+}
+
+fn leading_kind(toks: &[Tok]) -> String {
+    let words: Vec<String> = toks
+        .iter()
+        .take_while(|t| matches!(t, Tok::Word { quote: None, .. }))
+        .take(8)
+        .map(|t| t.sql(true))
+        .collect();
+    statement_kind(&words.join(" "))
+}
+
+struct Cursor<'a> {
+    toks: &'a [Tok],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn peek(&self) -> Option<&'a Tok> {
+        self.toks.get(self.pos)
+    }
+
+    fn peek_kw(&self, kw: &str) -> bool {
+        self.peek().is_some_and(|t| t.is_kw(kw))
+    }
+
+    fn at_end(&self) -> bool {
+        self.pos >= self.toks.len()
+    }
+
+    fn eat_kw(&mut self, kw: &str) -> bool {
+        let hit = self.peek_kw(kw);
+        if hit {
+            self.pos += 1;
+        }
+        hit
+    }
+
+    /// Consume the whole keyword sequence or nothing.
+    fn eat_kws(&mut self, kws: &[&str]) -> bool {
+        let hit = kws
+            .iter()
+            .enumerate()
+            .all(|(i, kw)| self.toks.get(self.pos + i).is_some_and(|t| t.is_kw(kw)));
+        if hit {
+            self.pos += kws.len();
+        }
+        hit
+    }
+
+    fn eat(&mut self, p: &str) -> bool {
+        let hit = self.peek().is_some_and(|t| t.is(p));
+        if hit {
+            self.pos += 1;
+        }
+        hit
+    }
+
+    fn ident(&mut self) -> Option<String> {
+        let id = self.peek()?.ident()?;
+        self.pos += 1;
+        Some(id)
+    }
+
+    /// `[schema .] name` (a leading catalog part is dropped).
+    fn name(&mut self) -> Option<ObjName> {
+        let mut parts = vec![self.ident()?];
+        while self.peek().is_some_and(|t| t.is(".")) {
+            self.pos += 1;
+            match self.ident() {
+                Some(p) => parts.push(p),
+                None => break,
+            }
+        }
+        let name = parts.pop().unwrap_or_default();
+        Some(ObjName {
+            schema: parts.pop(),
+            name,
+        })
+    }
+
+    /// Comma-separated names.
+    fn names(&mut self) -> Vec<ObjName> {
+        let mut out = Vec::new();
+        while let Some(n) = self.name() {
+            out.push(n);
+            if !self.eat(",") {
+                break;
+            }
+        }
+        out
+    }
+
+    /// `( a, b )` as identifiers (expressions as their text).
+    fn paren_list(&mut self) -> Vec<String> {
+        if !self.eat("(") {
+            return Vec::new();
+        }
+        let mut items = Vec::new();
+        let mut cur: Vec<&Tok> = Vec::new();
+        let mut depth = 0usize;
+        while let Some(t) = self.peek() {
+            self.pos += 1;
+            if t.is("(") {
+                depth += 1;
+            } else if t.is(")") {
+                if depth == 0 {
+                    break;
+                }
+                depth -= 1;
+            } else if t.is(",") && depth == 0 {
+                items.push(item_text(&cur));
+                cur.clear();
+                continue;
+            }
+            cur.push(t);
+        }
+        if !cur.is_empty() {
+            items.push(item_text(&cur));
+        }
+        items
+    }
+
+    /// Tokens up to (not including) the first top-level comma, `;` or unbalanced `)`.
+    fn until_comma(&mut self) -> &'a [Tok] {
+        let start = self.pos;
+        let mut depth = 0usize;
+        while let Some(t) = self.peek() {
+            if t.is("(") || t.is("[") {
+                depth += 1;
+            } else if (t.is(")") || t.is("]")) && depth > 0 {
+                depth -= 1;
+            } else if (t.is(",") || t.is(";") || t.is(")")) && depth == 0 {
+                break;
+            }
+            self.pos += 1;
+        }
+        &self.toks[start..self.pos]
+    }
+
+    /// Whether a keyword sequence occurs anywhere after the cursor.
+    fn contains_kws(&self, kws: &[&str]) -> bool {
+        self.toks[self.pos.min(self.toks.len())..]
+            .windows(kws.len())
+            .any(|w| w.iter().zip(kws).all(|(t, kw)| t.is_kw(kw)))
+    }
+}
+
+/// One index column or expression: a bare identifier normalised, else the SQL text.
+fn item_text(toks: &[&Tok]) -> String {
+    match toks {
+        [t @ Tok::Word { .. }] => t.ident().unwrap_or_default(),
+        // `a ASC`, `a DESC NULLS LAST`, `a text_pattern_ops`: the column is what counts
+        [t @ Tok::Word { .. }, rest @ ..]
+            if rest
+                .iter()
+                .all(|r| matches!(r, Tok::Word { quote: None, .. })) =>
+        {
+            t.ident().unwrap_or_default()
+        }
+        _ => render(toks.iter().copied(), false),
+    }
+}
+
+/// Tokens back to SQL text, spaced like sqlparser's Display where it matters.
+fn render<'a>(toks: impl IntoIterator<Item = &'a Tok>, upper: bool) -> String {
+    let mut out = String::new();
+    let mut prev: Option<&Tok> = None;
+    for t in toks {
+        let glue = prev.is_none_or(|p| p.is("(") || p.is(".") || p.is("::"))
+            || t.is("(") && prev.is_some_and(|p| matches!(p, Tok::Word { .. }))
+            || t.is(")")
+            || t.is(",")
+            || t.is(".")
+            || t.is("::");
+        if !glue {
+            out.push(' ');
+        }
+        out.push_str(&t.sql(upper));
+        prev = Some(t);
+    }
+    out
+}
+
+fn statement(dialect: Dialect, c: &mut Cursor) -> Vec<Operation> {
+    use Operation as Op;
+    if c.eat_kw("ALTER") {
+        if c.eat_kw("TABLE") {
+            return alter_table(dialect, c);
+        }
+        return alter_other(c);
+    }
+    if c.eat_kw("CREATE") {
+        return create(dialect, c);
+    }
+    if c.eat_kw("DROP") {
+        return drop(c);
+    }
+    if c.eat_kw("REINDEX") {
+        if c.peek().is_some_and(|t| t.is("(")) {
+            c.paren_list();
+        }
+        let _ = c.eat_kw("INDEX")
+            || c.eat_kw("TABLE")
+            || c.eat_kw("SCHEMA")
+            || c.eat_kw("DATABASE")
+            || c.eat_kw("SYSTEM");
+        let concurrently = c.eat_kw("CONCURRENTLY");
+        return vec![Op::Reindex {
+            target: c.name(),
+            concurrently,
+        }];
+    }
+    if c.eat_kw("TRUNCATE") {
+        c.eat_kw("TABLE");
+        c.eat_kw("ONLY");
+        let tables = c.names();
+        let cascade = c.contains_kws(&["CASCADE"]);
+        return vec![Op::Truncate { tables, cascade }];
+    }
+    if c.eat_kw("VACUUM") {
+        let mut full = c.eat_kw("FULL");
+        if c.peek().is_some_and(|t| t.is("(")) {
+            full |= c
+                .paren_list()
+                .iter()
+                .any(|o| o == "full" || o.starts_with("FULL"));
+        }
+        while c.eat_kw("FREEZE") || c.eat_kw("VERBOSE") || c.eat_kw("ANALYZE") {}
+        let table = c.name();
+        return vec![if full {
+            Op::TableRewrite {
+                table,
+                kind: RewriteKind::VacuumFull,
+            }
+        } else {
+            Op::Vacuum
+        }];
+    }
+    if c.eat_kw("CLUSTER") {
+        c.eat_kw("VERBOSE");
+        return vec![Op::TableRewrite {
+            table: c.name(),
+            kind: RewriteKind::Cluster,
+        }];
+    }
+    if c.eat_kw("BEGIN") || c.eat_kws(&["START", "TRANSACTION"]) {
+        return vec![Op::Transaction(TxControl::Begin)];
+    }
+    // a bare END, not a procedure body's `END IF`
+    if c.eat_kw("COMMIT") || (c.peek_kw("END") && c.toks.len() <= 3 && !c.contains_kws(&["IF"])) {
+        return vec![Op::Transaction(TxControl::Commit)];
+    }
+    if c.eat_kw("ROLLBACK") {
+        return vec![Op::Transaction(if c.contains_kws(&["TO"]) {
+            TxControl::RollbackToSavepoint
+        } else {
+            TxControl::Rollback
+        })];
+    }
+    if dialect == Dialect::Mysql && c.eat_kws(&["RENAME", "TABLE"]) {
+        let mut ops = Vec::new();
+        while let Some(from) = c.name() {
+            if !c.eat_kw("TO") {
+                break;
+            }
+            let Some(mut to) = c.name() else { break };
+            if to.schema.is_none() {
+                to.schema = from.schema.clone();
+            }
+            ops.push(Op::RenameTable { from, to });
+            if !c.eat(",") {
+                break;
+            }
+        }
+        return ops;
+    }
     Vec::new()
+}
+
+fn create(dialect: Dialect, c: &mut Cursor) -> Vec<Operation> {
+    if c.eat_kw("TABLE") {
+        return create_table(dialect, c);
+    }
+    let unique = c.eat_kw("UNIQUE");
+    let fulltext_or_spatial = c.eat_kw("FULLTEXT") || c.eat_kw("SPATIAL");
+    if !c.eat_kw("INDEX") {
+        return Vec::new();
+    }
+    let concurrently = c.eat_kw("CONCURRENTLY");
+    let if_not_exists = c.eat_kws(&["IF", "NOT", "EXISTS"]);
+    let name = if c.peek_kw("ON") {
+        None
+    } else {
+        c.name().map(|n| n.name)
+    };
+    if !c.eat_kw("ON") {
+        return Vec::new();
+    }
+    c.eat_kw("ONLY");
+    let Some(table) = c.name() else {
+        return Vec::new();
+    };
+    if c.eat_kw("USING") {
+        c.ident();
+    }
+    vec![Operation::CreateIndex {
+        name,
+        table,
+        columns: c.paren_list(),
+        unique,
+        concurrently,
+        if_not_exists,
+        fulltext_or_spatial,
+    }]
+}
+
+fn drop(c: &mut Cursor) -> Vec<Operation> {
+    use Operation as Op;
+    if c.eat_kw("TABLE") {
+        let if_exists = c.eat_kws(&["IF", "EXISTS"]);
+        let tables = c.names();
+        let cascade = c.eat_kw("CASCADE");
+        return vec![Op::DropTable {
+            tables,
+            if_exists,
+            cascade,
+        }];
+    }
+    if c.eat_kw("INDEX") {
+        let concurrently = c.eat_kw("CONCURRENTLY");
+        let if_exists = c.eat_kws(&["IF", "EXISTS"]);
+        let names = c.names();
+        let table = if c.eat_kw("ON") { c.name() } else { None };
+        return vec![Op::DropIndex {
+            names,
+            table,
+            concurrently,
+            if_exists,
+        }];
+    }
+    let kind = if c.eat_kws(&["MATERIALIZED", "VIEW"]) {
+        ObjectKind::MaterializedView
+    } else if let Some(kind) = object_kind(c) {
+        kind
+    } else {
+        return Vec::new();
+    };
+    let if_exists = c.eat_kws(&["IF", "EXISTS"]);
+    vec![Op::DropObject {
+        kind,
+        names: c.names(),
+        if_exists,
+    }]
+}
+
+fn object_kind(c: &mut Cursor) -> Option<ObjectKind> {
+    const KINDS: &[(&str, ObjectKind)] = &[
+        ("VIEW", ObjectKind::View),
+        ("INDEX", ObjectKind::Index),
+        ("SEQUENCE", ObjectKind::Sequence),
+        ("SCHEMA", ObjectKind::Schema),
+        ("DATABASE", ObjectKind::Database),
+        ("FUNCTION", ObjectKind::Function),
+        ("PROCEDURE", ObjectKind::Procedure),
+        ("TYPE", ObjectKind::Type),
+        ("DOMAIN", ObjectKind::Domain),
+        ("EXTENSION", ObjectKind::Extension),
+        ("TRIGGER", ObjectKind::Trigger),
+    ];
+    let kind = KINDS.iter().find(|(kw, _)| c.peek_kw(kw))?.1;
+    c.pos += 1;
+    Some(kind)
+}
+
+/// `ALTER INDEX|VIEW|SEQUENCE|TYPE|... name RENAME TO x | SET SCHEMA s | ADD VALUE ..`.
+fn alter_other(c: &mut Cursor) -> Vec<Operation> {
+    use Operation as Op;
+    let kind = if c.eat_kws(&["MATERIALIZED", "VIEW"]) {
+        ObjectKind::MaterializedView
+    } else if let Some(kind) = object_kind(c) {
+        kind
+    } else {
+        return Vec::new();
+    };
+    c.eat_kws(&["IF", "EXISTS"]);
+    let Some(name) = c.name() else {
+        return Vec::new();
+    };
+    if kind == ObjectKind::Type && c.eat_kws(&["ADD", "VALUE"]) {
+        return vec![Op::AddEnumValue { type_name: name }];
+    }
+    if c.eat_kws(&["RENAME", "TO"]) {
+        if let Some(to) = c.ident() {
+            return vec![Op::RenameObject {
+                kind,
+                from: name,
+                to,
+            }];
+        }
+    } else if c.eat_kws(&["SET", "SCHEMA"])
+        && let Some(schema) = c.ident()
+    {
+        return vec![Op::SetSchema { kind, name, schema }];
+    }
+    Vec::new()
+}
+
+fn alter_table(dialect: Dialect, c: &mut Cursor) -> Vec<Operation> {
+    c.eat_kws(&["IF", "EXISTS"]);
+    c.eat_kw("ONLY");
+    let Some(table) = c.name() else {
+        return Vec::new();
+    };
+    c.eat("*");
+    let mut ops = Vec::new();
+    let (mut algorithm, mut lock) = (None, None);
+    loop {
+        let action = c.until_comma();
+        let mut a = Cursor {
+            toks: action,
+            pos: 0,
+        };
+        if a.eat_kw("ALGORITHM") {
+            a.eat("=");
+            algorithm = a.peek().map(|t| t.sql(true));
+        } else if a.eat_kw("LOCK") {
+            a.eat("=");
+            lock = a.peek().map(|t| t.sql(true));
+        } else if !action.is_empty() {
+            let op = alter_action(dialect, &table, &mut a);
+            ops.extend(op);
+        }
+        if !c.eat(",") {
+            break;
+        }
+    }
+    if algorithm.is_some() || lock.is_some() {
+        ops.push(Operation::AlterTableOptions {
+            table,
+            algorithm,
+            lock,
+        });
+    }
+    if ops.is_empty() {
+        ops.push(Operation::Other {
+            kind: "ALTER TABLE".into(),
+        });
+    }
+    ops
+}
+
+fn alter_action(dialect: Dialect, table: &ObjName, a: &mut Cursor) -> Vec<Operation> {
+    use Operation as Op;
+    let t = || table.clone();
+    let rewrite = |kind| {
+        vec![Op::TableRewrite {
+            table: Some(table.clone()),
+            kind,
+        }]
+    };
+    if a.eat_kw("ADD") {
+        // PG 18 `ADD CONSTRAINT n NOT NULL col` is a SET NOT NULL with a name
+        if a.peek_kw("CONSTRAINT")
+            && a.toks.get(a.pos + 2).is_some_and(|t| t.is_kw("NOT"))
+            && a.toks.get(a.pos + 3).is_some_and(|t| t.is_kw("NULL"))
+        {
+            a.pos += 4;
+            return a
+                .ident()
+                .map(|column| Op::SetNotNull { table: t(), column })
+                .into_iter()
+                .collect();
+        }
+        if let Some(constraint) = constraint(a) {
+            return vec![Op::AddConstraint {
+                table: t(),
+                constraint,
+            }];
+        }
+        let fulltext_or_spatial = a.eat_kw("FULLTEXT") || a.eat_kw("SPATIAL");
+        if a.eat_kw("INDEX") || a.eat_kw("KEY") || fulltext_or_spatial {
+            let _ = a.eat_kw("INDEX") || a.eat_kw("KEY");
+            let name = if a.peek().is_some_and(|t| t.is("(")) {
+                None
+            } else {
+                a.ident()
+            };
+            return vec![Op::CreateIndex {
+                name,
+                table: t(),
+                columns: a.paren_list(),
+                unique: false,
+                concurrently: false,
+                if_not_exists: false,
+                fulltext_or_spatial,
+            }];
+        }
+        a.eat_kw("COLUMN");
+        let if_not_exists = a.eat_kws(&["IF", "NOT", "EXISTS"]);
+        return match column(dialect, a) {
+            Some(column) => vec![Op::AddColumn {
+                table: t(),
+                column,
+                if_not_exists,
+            }],
+            None => Vec::new(),
+        };
+    }
+    if a.eat_kw("DROP") {
+        if a.eat_kw("CONSTRAINT") {
+            let if_exists = a.eat_kws(&["IF", "EXISTS"]);
+            return a
+                .ident()
+                .map(|name| Op::DropConstraint {
+                    table: t(),
+                    name,
+                    if_exists,
+                })
+                .into_iter()
+                .collect();
+        }
+        if a.eat_kws(&["PRIMARY", "KEY"]) {
+            return vec![Op::DropConstraint {
+                table: t(),
+                name: "primary".into(),
+                if_exists: false,
+            }];
+        }
+        if a.eat_kws(&["FOREIGN", "KEY"]) || a.eat_kw("CHECK") {
+            return a
+                .ident()
+                .map(|name| Op::DropConstraint {
+                    table: t(),
+                    name,
+                    if_exists: false,
+                })
+                .into_iter()
+                .collect();
+        }
+        if a.eat_kw("INDEX") || a.eat_kw("KEY") {
+            return a
+                .ident()
+                .map(|n| Op::DropIndex {
+                    names: vec![ObjName::new(None, &n)],
+                    table: Some(t()),
+                    concurrently: false,
+                    if_exists: false,
+                })
+                .into_iter()
+                .collect();
+        }
+        a.eat_kw("COLUMN");
+        let if_exists = a.eat_kws(&["IF", "EXISTS"]);
+        return a
+            .ident()
+            .map(|column| Op::DropColumn {
+                table: t(),
+                column,
+                if_exists,
+            })
+            .into_iter()
+            .collect();
+    }
+    if a.eat_kw("RENAME") {
+        if a.eat_kw("TO") || a.eat_kw("AS") {
+            return a
+                .name()
+                .map(|mut to| {
+                    if to.schema.is_none() {
+                        to.schema = table.schema.clone();
+                    }
+                    Op::RenameTable { from: t(), to }
+                })
+                .into_iter()
+                .collect();
+        }
+        if a.eat_kw("CONSTRAINT") {
+            let from = a.ident();
+            a.eat_kw("TO");
+            if let (Some(from), Some(to)) = (from, a.ident()) {
+                return vec![Op::RenameObject {
+                    kind: ObjectKind::Constraint,
+                    from: ObjName::new(None, &from),
+                    to,
+                }];
+            }
+            return Vec::new();
+        }
+        // MySQL `RENAME new_name`: the table, without TO
+        if a.toks.len() == a.pos + 1 {
+            return a
+                .name()
+                .map(|mut to| {
+                    to.schema = table.schema.clone();
+                    Op::RenameTable { from: t(), to }
+                })
+                .into_iter()
+                .collect();
+        }
+        let is_index = a.eat_kw("INDEX") || a.eat_kw("KEY");
+        a.eat_kw("COLUMN");
+        let from = a.ident();
+        a.eat_kw("TO");
+        return match (from, a.ident()) {
+            (Some(from), Some(to)) if is_index => vec![Op::RenameObject {
+                kind: ObjectKind::Index,
+                from: ObjName::new(table.schema.as_deref(), &from),
+                to,
+            }],
+            (Some(from), Some(to)) => vec![Op::RenameColumn {
+                table: t(),
+                from,
+                to,
+            }],
+            _ => Vec::new(),
+        };
+    }
+    if a.eat_kw("ALTER") {
+        a.eat_kw("COLUMN");
+        let Some(column) = a.ident() else {
+            return Vec::new();
+        };
+        if a.eat_kws(&["SET", "DATA", "TYPE"]) || a.eat_kw("TYPE") {
+            let rest = a.until_comma();
+            let using_at = rest.iter().position(|t| t.is_kw("USING"));
+            let (ty, using) = match using_at {
+                Some(i) => (&rest[..i], Some(render(&rest[i + 1..], false))),
+                None => (rest, None),
+            };
+            return vec![Op::AlterColumnType {
+                table: t(),
+                column,
+                new_type: render(ty, true),
+                using,
+            }];
+        }
+        if a.eat_kws(&["SET", "NOT", "NULL"]) {
+            return vec![Op::SetNotNull { table: t(), column }];
+        }
+        if a.eat_kws(&["DROP", "NOT", "NULL"]) {
+            return vec![Op::DropNotNull { table: t(), column }];
+        }
+        if a.eat_kws(&["SET", "DEFAULT"]) {
+            let default = render(a.until_comma(), false);
+            let volatility = volatility::of_expr(&default);
+            return vec![Op::SetDefault {
+                table: t(),
+                column,
+                default,
+                volatility,
+            }];
+        }
+        if a.eat_kws(&["DROP", "DEFAULT"]) {
+            return vec![Op::DropDefault { table: t(), column }];
+        }
+        if a.eat_kws(&["DROP", "EXPRESSION"]) {
+            return vec![Op::DropExpression { table: t(), column }];
+        }
+        if a.eat_kws(&["ADD", "GENERATED"])
+            || a.eat_kws(&["DROP", "IDENTITY"])
+            || a.eat_kws(&["SET", "GENERATED"])
+            || a.peek_kw("RESTART")
+        {
+            return vec![Op::AlterIdentity { table: t(), column }];
+        }
+        return Vec::new();
+    }
+    if a.eat_kws(&["VALIDATE", "CONSTRAINT"]) {
+        return a
+            .ident()
+            .map(|name| Op::ValidateConstraint { table: t(), name })
+            .into_iter()
+            .collect();
+    }
+    if a.eat_kw("SET") {
+        if a.eat_kw("TABLESPACE") {
+            return rewrite(RewriteKind::SetTablespace);
+        }
+        if a.eat_kw("LOGGED") {
+            return rewrite(RewriteKind::SetLogged);
+        }
+        if a.eat_kw("UNLOGGED") {
+            return rewrite(RewriteKind::SetUnlogged);
+        }
+        if a.eat_kws(&["ACCESS", "METHOD"]) {
+            return rewrite(RewriteKind::SetAccessMethod);
+        }
+        if a.eat_kw("SCHEMA") {
+            return a
+                .ident()
+                .map(|schema| Op::SetSchema {
+                    kind: ObjectKind::Table,
+                    name: t(),
+                    schema,
+                })
+                .into_iter()
+                .collect();
+        }
+        return Vec::new();
+    }
+    if a.eat_kw("ENGINE") || a.eat_kws(&["CONVERT", "TO"]) || a.eat_kw("FORCE") {
+        return rewrite(RewriteKind::Rebuild);
+    }
+    if a.eat_kw("MODIFY") || a.eat_kw("CHANGE") {
+        let change = a.toks[0].is_kw("CHANGE");
+        a.eat_kw("COLUMN");
+        let Some(from) = a.ident() else {
+            return Vec::new();
+        };
+        let mut ops = Vec::new();
+        let mut column = from.clone();
+        if change && let Some(to) = a.ident() {
+            if to != from {
+                ops.push(Op::RenameColumn {
+                    table: t(),
+                    from,
+                    to: to.clone(),
+                });
+            }
+            column = to;
+        }
+        let ty = column_type(a);
+        ops.push(Op::AlterColumnType {
+            table: t(),
+            column,
+            new_type: render(ty, true),
+            using: None,
+        });
+        return ops;
+    }
+    if a.eat_kws(&["DETACH", "PARTITION"]) {
+        a.name();
+        return vec![Op::DetachPartition {
+            table: t(),
+            concurrently: a.eat_kw("CONCURRENTLY"),
+        }];
+    }
+    if a.eat_kws(&["ATTACH", "PARTITION"]) {
+        return vec![Op::AttachPartition { table: t() }];
+    }
+    Vec::new()
+}
+
+/// `CREATE TABLE [IF NOT EXISTS] name (columns and constraints)`.
+fn create_table(dialect: Dialect, c: &mut Cursor) -> Vec<Operation> {
+    let if_not_exists = c.eat_kws(&["IF", "NOT", "EXISTS"]);
+    let Some(table) = c.name() else {
+        return Vec::new();
+    };
+    let (mut columns, mut constraints) = (Vec::new(), Vec::new());
+    let from_query = !c.eat("(");
+    if !from_query {
+        loop {
+            let item = c.until_comma();
+            let mut a = Cursor { toks: item, pos: 0 };
+            if let Some(k) = constraint(&mut a) {
+                constraints.push(k);
+            } else if !["INDEX", "KEY", "FULLTEXT", "SPATIAL", "LIKE"]
+                .iter()
+                .any(|kw| a.peek_kw(kw))
+                && let Some(col) = column(dialect, &mut a)
+            {
+                columns.push(col);
+            }
+            if !c.eat(",") {
+                break;
+            }
+        }
+    }
+    vec![Operation::CreateTable {
+        table,
+        columns,
+        constraints,
+        if_not_exists,
+        from_query,
+    }]
+}
+
+/// `[CONSTRAINT name] CHECK (..) | FOREIGN KEY (..) REFERENCES t | UNIQUE .. | PRIMARY KEY ..`
+fn constraint(a: &mut Cursor) -> Option<ConstraintSpec> {
+    let start = a.pos;
+    let name = if a.eat_kw("CONSTRAINT") {
+        a.ident()
+    } else {
+        None
+    };
+    let mut spec = ConstraintSpec {
+        name,
+        kind: ConstraintKind::Check,
+        columns: Vec::new(),
+        references: None,
+        not_valid: a.contains_kws(&["NOT", "VALID"]),
+        using_index: None,
+        check_expr: None,
+    };
+    if a.eat_kw("CHECK") {
+        let body_start = a.pos + 1;
+        a.paren_list();
+        let body_end = a.pos.saturating_sub(1).max(body_start);
+        spec.check_expr = Some(render(&a.toks[body_start.min(body_end)..body_end], false));
+    } else if a.eat_kws(&["FOREIGN", "KEY"]) {
+        spec.kind = ConstraintKind::ForeignKey;
+        spec.columns = a.paren_list();
+        if a.eat_kw("REFERENCES") {
+            spec.references = a.name();
+        }
+    } else if a.eat_kw("UNIQUE") || a.eat_kws(&["PRIMARY", "KEY"]) {
+        spec.kind = if a.toks[a.pos - 1].is_kw("UNIQUE") {
+            ConstraintKind::Unique
+        } else {
+            ConstraintKind::PrimaryKey
+        };
+        // MySQL `UNIQUE [KEY|INDEX] [name] (cols)`
+        if a.eat_kw("KEY") || a.eat_kw("INDEX") {
+            let idx = a.ident();
+            spec.name = spec.name.or(idx);
+        }
+        let _ = a.eat_kws(&["NULLS", "NOT", "DISTINCT"]) || a.eat_kws(&["NULLS", "DISTINCT"]);
+        if a.eat_kws(&["USING", "INDEX"]) {
+            spec.using_index = a.ident();
+        } else {
+            spec.columns = a.paren_list();
+        }
+    } else if a.eat_kw("EXCLUDE") {
+        spec.kind = ConstraintKind::Exclude;
+    } else {
+        a.pos = start;
+        return None;
+    }
+    Some(spec)
+}
+
+/// The type tokens of a column definition: up to the first constraint keyword.
+fn column_type<'a>(a: &mut Cursor<'a>) -> &'a [Tok] {
+    const STOP: &[&str] = &[
+        "NOT",
+        "NULL",
+        "DEFAULT",
+        "PRIMARY",
+        "UNIQUE",
+        "REFERENCES",
+        "CHECK",
+        "CONSTRAINT",
+        "GENERATED",
+        "COLLATE",
+        "AUTO_INCREMENT",
+        "COMMENT",
+        "FIRST",
+        "AFTER",
+        "CHARACTER",
+        "CHARSET",
+        "ON",
+        "AS",
+        "USING",
+        "INVISIBLE",
+        "VISIBLE",
+    ];
+    let toks = a.toks;
+    let start = a.pos;
+    let mut depth = 0usize;
+    while let Some(t) = a.peek() {
+        if t.is("(") {
+            depth += 1;
+        } else if t.is(")") {
+            depth = depth.saturating_sub(1);
+        } else if depth == 0 && STOP.iter().any(|kw| t.is_kw(kw)) {
+            // `CHARACTER VARYING` is a type, `CHARACTER SET` is not
+            if !(t.is_kw("CHARACTER") && toks.get(a.pos + 1).is_some_and(|n| n.is_kw("VARYING"))) {
+                break;
+            }
+        }
+        a.pos += 1;
+    }
+    &toks[start..a.pos]
+}
+
+/// `name type [constraints]` of ADD COLUMN.
+fn column(dialect: Dialect, a: &mut Cursor) -> Option<ColumnSpec> {
+    let name = a.ident()?;
+    let data_type = render(column_type(a), true);
+    let lower = data_type.to_ascii_lowercase();
+    let mut spec = ColumnSpec {
+        name,
+        serial: matches!(
+            lower.as_str(),
+            "serial" | "bigserial" | "smallserial" | "serial2" | "serial4" | "serial8"
+        ),
+        data_type,
+        not_null: false,
+        default: None,
+        default_volatility: None,
+        generated: None,
+        primary_key: false,
+        unique: false,
+        references: None,
+        check: false,
+        position: None,
+    };
+    while !a.at_end() {
+        if a.eat_kws(&["NOT", "NULL"]) {
+            spec.not_null = true;
+        } else if a.eat_kw("DEFAULT") {
+            let start = a.pos;
+            // the default runs to the next column-constraint keyword
+            let mut depth = 0usize;
+            while let Some(t) = a.peek() {
+                if t.is("(") {
+                    depth += 1;
+                } else if t.is(")") {
+                    depth = depth.saturating_sub(1);
+                } else if depth == 0
+                    && a.pos > start
+                    && [
+                        "NOT",
+                        "NULL",
+                        "PRIMARY",
+                        "UNIQUE",
+                        "REFERENCES",
+                        "CHECK",
+                        "CONSTRAINT",
+                    ]
+                    .iter()
+                    .chain(&["GENERATED", "COLLATE", "COMMENT", "FIRST", "AFTER", "ON"])
+                    .any(|kw| t.is_kw(kw))
+                {
+                    break;
+                }
+                a.pos += 1;
+            }
+            let text = render(&a.toks[start..a.pos], false);
+            spec.default_volatility = Some(volatility::of_expr(&text));
+            spec.default = Some(text);
+        } else if a.eat_kws(&["PRIMARY", "KEY"]) {
+            spec.primary_key = true;
+            spec.not_null = true;
+        } else if a.eat_kw("UNIQUE") {
+            spec.unique = true;
+        } else if a.eat_kw("REFERENCES") {
+            spec.references = a.name();
+        } else if a.eat_kw("CHECK") {
+            spec.check = true;
+            a.paren_list();
+        } else if a.eat_kw("AUTO_INCREMENT") {
+            spec.serial = true;
+        } else if a.eat_kw("GENERATED") {
+            let rest: Vec<&Tok> = a.toks[a.pos..].iter().collect();
+            a.pos = a.toks.len();
+            let has = |kw: &str| rest.iter().any(|t| t.is_kw(kw));
+            spec.generated = Some(if has("IDENTITY") {
+                Generated::Identity
+            } else if has("STORED") || (dialect == Dialect::Postgres && !has("VIRTUAL")) {
+                Generated::Stored
+            } else {
+                Generated::Virtual
+            });
+        } else if a.eat_kw("FIRST") {
+            spec.position = Some("FIRST".into());
+        } else if a.eat_kw("AFTER") {
+            spec.position = a.peek().map(|t| format!("AFTER {}", t.sql(false)));
+            a.pos += 1;
+        } else {
+            a.pos += 1;
+        }
+    }
+    Some(spec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::ops::{Operation as Op, Volatility};
+
+    fn pg(sql: &str) -> Vec<Operation> {
+        scan(Dialect::Postgres, sql)
+    }
+
+    fn t(name: &str) -> ObjName {
+        ObjName::new(None, name)
+    }
+
+    #[test]
+    fn drop_index_concurrently_if_exists() {
+        assert_eq!(
+            pg("DROP INDEX CONCURRENTLY IF EXISTS idx"),
+            vec![Op::DropIndex {
+                names: vec![t("idx")],
+                table: None,
+                concurrently: true,
+                if_exists: true,
+            }]
+        );
+    }
+
+    #[test]
+    fn reindex_concurrently() {
+        assert_eq!(
+            pg("REINDEX INDEX CONCURRENTLY i"),
+            vec![Op::Reindex {
+                target: Some(t("i")),
+                concurrently: true,
+            }]
+        );
+        assert_eq!(
+            pg("REINDEX (VERBOSE) TABLE s.t"),
+            vec![Op::Reindex {
+                target: Some(ObjName::new(Some("s"), "t")),
+                concurrently: false,
+            }]
+        );
+    }
+
+    #[test]
+    fn deferrable_unique_constraint() {
+        assert_eq!(
+            pg("ALTER TABLE t ADD CONSTRAINT c UNIQUE (a) DEFERRABLE INITIALLY DEFERRED"),
+            vec![Op::AddConstraint {
+                table: t("t"),
+                constraint: ConstraintSpec {
+                    name: Some("c".into()),
+                    kind: ConstraintKind::Unique,
+                    columns: vec!["a".into()],
+                    references: None,
+                    not_valid: false,
+                    using_index: None,
+                    check_expr: None,
+                },
+            }]
+        );
+    }
+
+    #[test]
+    fn do_block_body_is_not_scanned() {
+        let ops = pg("DO $$ begin alter table x drop column y; end $$");
+        assert_eq!(ops, vec![Op::Other { kind: "DO".into() }]);
+    }
+
+    #[test]
+    fn alter_table_actions() {
+        let ops = pg("ALTER TABLE IF EXISTS ONLY \"Foo\" \
+             ADD COLUMN n int NOT NULL DEFAULT 0, \
+             ADD COLUMN u uuid DEFAULT gen_random_uuid(), \
+             ALTER COLUMN a SET DATA TYPE varchar(20) USING a::text, \
+             ALTER b SET NOT NULL, ALTER COLUMN c DROP EXPRESSION, \
+             RENAME x TO y, DROP CONSTRAINT IF EXISTS k, \
+             ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES s.u (id) NOT VALID, \
+             VALIDATE CONSTRAINT fk2, SET TABLESPACE fast, SET SCHEMA other");
+        let foo = t("Foo");
+        let add = |name: &str, ty: &str, not_null, default: &str, v| Op::AddColumn {
+            table: foo.clone(),
+            column: ColumnSpec {
+                name: name.into(),
+                data_type: ty.into(),
+                not_null,
+                default: Some(default.into()),
+                default_volatility: Some(v),
+                serial: false,
+                generated: None,
+                primary_key: false,
+                unique: false,
+                references: None,
+                check: false,
+                position: None,
+            },
+            if_not_exists: false,
+        };
+        assert_eq!(
+            ops,
+            vec![
+                add("n", "INT", true, "0", Volatility::Immutable),
+                add(
+                    "u",
+                    "UUID",
+                    false,
+                    "gen_random_uuid()",
+                    Volatility::Volatile
+                ),
+                Op::AlterColumnType {
+                    table: foo.clone(),
+                    column: "a".into(),
+                    new_type: "VARCHAR(20)".into(),
+                    using: Some("a::text".into()),
+                },
+                Op::SetNotNull {
+                    table: foo.clone(),
+                    column: "b".into(),
+                },
+                Op::DropExpression {
+                    table: foo.clone(),
+                    column: "c".into(),
+                },
+                Op::RenameColumn {
+                    table: foo.clone(),
+                    from: "x".into(),
+                    to: "y".into(),
+                },
+                Op::DropConstraint {
+                    table: foo.clone(),
+                    name: "k".into(),
+                    if_exists: true,
+                },
+                Op::AddConstraint {
+                    table: foo.clone(),
+                    constraint: ConstraintSpec {
+                        name: Some("fk".into()),
+                        kind: ConstraintKind::ForeignKey,
+                        columns: vec!["a".into()],
+                        references: Some(ObjName::new(Some("s"), "u")),
+                        not_valid: true,
+                        using_index: None,
+                        check_expr: None,
+                    },
+                },
+                Op::ValidateConstraint {
+                    table: foo.clone(),
+                    name: "fk2".into(),
+                },
+                Op::TableRewrite {
+                    table: Some(foo.clone()),
+                    kind: RewriteKind::SetTablespace,
+                },
+                Op::SetSchema {
+                    kind: ObjectKind::Table,
+                    name: foo,
+                    schema: "other".into(),
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn create_index_variants() {
+        assert_eq!(
+            pg(
+                "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS i ON ONLY s.t USING btree (a, lower(b)) NULLS NOT DISTINCT"
+            ),
+            vec![Op::CreateIndex {
+                name: Some("i".into()),
+                table: ObjName::new(Some("s"), "t"),
+                columns: vec!["a".into(), "lower(b)".into()],
+                unique: true,
+                concurrently: true,
+                if_not_exists: true,
+                fulltext_or_spatial: false,
+            }]
+        );
+        match scan(Dialect::Mysql, "CREATE FULLTEXT INDEX ft ON posts (body)").as_slice() {
+            [
+                Op::CreateIndex {
+                    fulltext_or_spatial: true,
+                    table,
+                    ..
+                },
+            ] => assert_eq!(table, &t("posts")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn mysql_actions() {
+        assert_eq!(
+            scan(
+                Dialect::Mysql,
+                "ALTER TABLE `t` ENGINE=InnoDB, ALGORITHM=INPLACE, LOCK=NONE"
+            ),
+            vec![
+                Op::TableRewrite {
+                    table: Some(t("t")),
+                    kind: RewriteKind::Rebuild,
+                },
+                Op::AlterTableOptions {
+                    table: t("t"),
+                    algorithm: Some("INPLACE".into()),
+                    lock: Some("NONE".into()),
+                },
+            ]
+        );
+        assert_eq!(
+            scan(
+                Dialect::Mysql,
+                "ALTER TABLE t CHANGE a b VARCHAR(10) NOT NULL"
+            ),
+            vec![
+                Op::RenameColumn {
+                    table: t("t"),
+                    from: "a".into(),
+                    to: "b".into(),
+                },
+                Op::AlterColumnType {
+                    table: t("t"),
+                    column: "b".into(),
+                    new_type: "VARCHAR(10)".into(),
+                    using: None,
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn other_statements() {
+        assert_eq!(
+            pg("CREATE STATISTICS s (dependencies) ON a, b FROM t"),
+            vec![Op::Other {
+                kind: "CREATE STATISTICS".into()
+            }]
+        );
+        assert_eq!(
+            pg("VACUUM (FULL, ANALYZE) t"),
+            vec![Op::TableRewrite {
+                table: Some(t("t")),
+                kind: RewriteKind::VacuumFull,
+            }]
+        );
+        assert_eq!(
+            pg("CLUSTER t USING i"),
+            vec![Op::TableRewrite {
+                table: Some(t("t")),
+                kind: RewriteKind::Cluster,
+            }]
+        );
+        assert_eq!(
+            pg("ALTER SEQUENCE s RENAME TO s2"),
+            vec![Op::RenameObject {
+                kind: ObjectKind::Sequence,
+                from: t("s"),
+                to: "s2".into(),
+            }]
+        );
+    }
+
+    #[test]
+    fn pg18_named_not_null_and_mysql_rename() {
+        assert_eq!(
+            pg("ALTER TABLE t ADD CONSTRAINT t_a_not_null NOT NULL a"),
+            vec![Op::SetNotNull {
+                table: t("t"),
+                column: "a".into(),
+            }]
+        );
+        assert_eq!(
+            scan(Dialect::Mysql, "ALTER TABLE a RENAME b"),
+            vec![Op::RenameTable {
+                from: t("a"),
+                to: t("b"),
+            }]
+        );
+        assert_eq!(
+            scan(Dialect::Mysql, "END IF"),
+            vec![Op::Other { kind: "END".into() }]
+        );
+    }
+
+    #[test]
+    fn create_table_fallback() {
+        let ops = pg(
+            "CREATE TABLE IF NOT EXISTS s (a int REFERENCES comment ON UPDATE CASCADE, \
+             b text NOT NULL DEFAULT 'x', PRIMARY KEY (a, b))",
+        );
+        match ops.as_slice() {
+            [
+                Op::CreateTable {
+                    table,
+                    columns,
+                    constraints,
+                    if_not_exists: true,
+                    from_query: false,
+                },
+            ] => {
+                assert_eq!(table, &t("s"));
+                assert_eq!(columns.len(), 2);
+                assert_eq!(columns[0].references, Some(t("comment")));
+                assert!(columns[1].not_null);
+                assert_eq!(columns[1].default.as_deref(), Some("'x'"));
+                assert_eq!(constraints[0].kind, ConstraintKind::PrimaryKey);
+                assert_eq!(constraints[0].columns, vec!["a", "b"]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn never_panics_on_junk() {
+        for sql in [
+            "",
+            ";",
+            "ALTER",
+            "ALTER TABLE",
+            "ALTER TABLE t ADD",
+            "ALTER TABLE t ADD CONSTRAINT",
+            "ALTER TABLE t ADD CONSTRAINT c CHECK (",
+            "ALTER TABLE t ALTER COLUMN",
+            "ALTER TABLE t CHANGE",
+            "ALTER TABLE t ADD COLUMN a int AFTER",
+            "CREATE INDEX ON",
+            "DROP INDEX",
+            "REINDEX",
+            "'unterminated",
+            "ALTER TABLE t RENAME CONSTRAINT",
+            ")))(((",
+        ] {
+            let _ = pg(sql);
+            let _ = scan(Dialect::Mysql, sql);
+        }
+    }
 }
