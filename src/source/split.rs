@@ -248,8 +248,8 @@ impl Splitter<'_> {
     }
 
     fn comment_unterminated(&self, c: &Comment) -> bool {
-        c.kind == CommentKind::Block && !self.text[c.range.clone()].ends_with("*/")
-            || c.kind == CommentKind::Block && c.range.len() < 4
+        c.kind == CommentKind::Block
+            && (c.range.len() < 4 || !self.text[c.range.clone()].ends_with("*/"))
     }
 
     /// A goose `StatementBegin` .. `StatementEnd` block is one statement, whatever it holds.

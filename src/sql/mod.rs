@@ -13,7 +13,9 @@ use sqlparser::ast::Statement;
 use sqlparser::parser::Parser;
 
 /// The SQL dialect migrations are written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Dialect {
     #[default]

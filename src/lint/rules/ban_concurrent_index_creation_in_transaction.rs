@@ -131,6 +131,23 @@ mod tests {
     }
 
     #[test]
+    fn flags_token_scanned_concurrently_statements() {
+        // sqlparser cannot read these; the token scan still finds CONCURRENTLY
+        let found = lint_errors(
+            RULE,
+            "BEGIN;\nDROP INDEX CONCURRENTLY IF EXISTS users_email_idx;\nREINDEX INDEX CONCURRENTLY users_pkey;\nCOMMIT;",
+        );
+        assert_eq!(
+            found,
+            [
+                "2:12 `DROP INDEX CONCURRENTLY` cannot run inside a transaction, and this one runs after an explicit BEGIN",
+                "3:15 `REINDEX CONCURRENTLY` cannot run inside a transaction, and this one runs after an explicit BEGIN",
+            ]
+        );
+        lint_ok(RULE, "DROP INDEX CONCURRENTLY IF EXISTS users_email_idx;");
+    }
+
+    #[test]
     fn passes_outside_transactions() {
         let sql = "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);";
         // the sluice runner detects CONCURRENTLY and does not wrap
