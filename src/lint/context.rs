@@ -192,7 +192,11 @@ impl<'a> ScriptCx<'a> {
 
     /// Walk statements in order to fill transaction state, session settings and new tables.
     fn track_state(&mut self) {
-        let runner_sets_timeout = self.settings.runner.sets_lock_timeout();
+        let runner_sets_timeout = self
+            .settings
+            .runner
+            .effective(self.migration.layout)
+            .sets_lock_timeout();
         let mut explicit = false;
         let mut lock_timeout = runner_sets_timeout;
         let mut statement_timeout = runner_sets_timeout;

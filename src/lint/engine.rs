@@ -264,3 +264,82 @@ fn suppressed(ignores: &mut [Ignore], rule: &'static str, stmt: usize) -> bool {
     }
     hit
 }
+
+/// Lint a snippet of SQL as one migration of the plain layout, e.g. a rule's documentation
+/// example. The snippet's own comments set what the file layout would: `-- sluice:phase
+/// contract`, `-- sluice:no-transaction` (and the other tools' markers), `-- sluice:irreversible
+/// <reason>`. The migration gets an empty down script, so missing-down-migration stays
+/// silent; use [`lint_snippet_without_down`] to lint an up script that has none.
+pub fn lint_snippet(settings: &LintSettings, name: &str, sql: &str) -> LintReport {
+    lint(settings, &[snippet_migration(settings, name, sql, true)])
+}
+
+/// [`lint_snippet`] for a lone up script: the migration has no down script.
+pub fn lint_snippet_without_down(settings: &LintSettings, name: &str, sql: &str) -> LintReport {
+    lint(settings, &[snippet_migration(settings, name, sql, false)])
+}
+
+fn snippet_migration(settings: &LintSettings, name: &str, sql: &str, with_down: bool) -> Migration {
+    use crate::source::split::{self, SplitOptions};
+    use crate::source::{Layout, Script, Version};
+
+    let file = SourceFile::new(
+        name,
+        crate::source::text::normalize(sql.as_bytes()).unwrap_or_else(|_| sql.to_owned()),
+    );
+    let opts = SplitOptions {
+        mysql: settings.dialect == crate::sql::Dialect::Mysql,
+        goose: false,
+    };
+    let mut up = Script {
+        file: file.clone(),
+        range: 0..file.text.len(),
+        phase: Phase::Expand,
+        direction: Direction::Up,
+        phased: false,
+        no_transaction_marker: false,
+        irreversible: None,
+    };
+    for chunk in split::split(&file.text, opts) {
+        let comments = chunk
+            .leading_comments
+            .iter()
+            .chain(&chunk.trailing_comments)
+            .chain(&chunk.inner_comments);
+        for c in comments {
+            match directives::parse(&file.text, c) {
+                Some(Directive::Phase(p)) => {
+                    up.phase = p;
+                    up.phased = true;
+                }
+                Some(Directive::NoTransaction) => up.no_transaction_marker = true,
+                Some(Directive::Irreversible(why)) => up.irreversible = Some(why),
+                _ => {}
+            }
+        }
+    }
+    let mut scripts = vec![up.clone()];
+    if with_down {
+        let down_name = format!(
+            "{}.down.sql",
+            name.trim_end_matches(".sql").trim_end_matches(".up")
+        );
+        let down = SourceFile::new(down_name, String::new());
+        scripts.push(Script {
+            range: 0..0,
+            file: down,
+            direction: Direction::Down,
+            no_transaction_marker: false,
+            irreversible: None,
+            ..up
+        });
+    }
+    Migration {
+        version: Version::parse("0").expect("static"),
+        name: name.to_owned(),
+        layout: Layout::Plain,
+        origin: PathBuf::from(name),
+        scripts,
+        backfill: None,
+    }
+}

@@ -14,6 +14,8 @@ pub mod settings;
 #[cfg(test)]
 pub mod test_utils;
 
-pub use engine::{Diagnostic, LintReport, LintStats, lint};
+pub use engine::{
+    Diagnostic, LintReport, LintStats, lint, lint_snippet, lint_snippet_without_down,
+};
 pub use rule::{Rule, RuleMeta, Severity};
 pub use settings::LintSettings;
