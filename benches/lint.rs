@@ -16,14 +16,25 @@ use sluice::source::{self, LayoutChoice, Migration};
 use sluice::sql::Dialect;
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
-    let opt = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let opt = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
     let dialect = match opt("--dialect").as_deref() {
         Some("mysql") => Dialect::Mysql,
         _ => Dialect::Postgres,
     };
     let (label, migrations) = if let Some(corpus) = opt("--corpus") {
-        (format!("corpus {corpus} ({})", dialect.name()), corpus_files(Path::new(&corpus), dialect))
+        (
+            format!("corpus {corpus} ({})", dialect.name()),
+            corpus_files(Path::new(&corpus), dialect),
+        )
     } else if let Some(dir) = opt("--dir") {
         let found = source::discover(Path::new(&dir), LayoutChoice::Auto).unwrap_or_else(|e| {
             eprintln!("error: {e}");
@@ -31,7 +42,9 @@ fn main() {
         });
         (format!("directory {dir}"), found.migrations)
     } else {
-        let n: usize = opt("--generate").and_then(|n| n.parse().ok()).unwrap_or(2000);
+        let n: usize = opt("--generate")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(2000);
         (format!("{n} synthetic migrations"), synthetic(n))
     };
     let bytes: usize = migrations
@@ -74,7 +87,10 @@ fn main() {
         bytes as f64 / 1e6 / best,
         s.statements as f64 / best
     );
-    println!("  peak memory (VmHWM): {}", peak_memory().unwrap_or_else(|| "n/a".into()));
+    println!(
+        "  peak memory (VmHWM): {}",
+        peak_memory().unwrap_or_else(|| "n/a".into())
+    );
 }
 
 fn corpus_files(root: &Path, dialect: Dialect) -> Vec<Migration> {

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::lint::Severity;
 use crate::lint::registry;
 use crate::lint::settings::{Level, LintSettings, Runner};
-use crate::lint::Severity;
 use crate::source::{LayoutChoice, LineIndex};
 use crate::sql::Dialect;
 
@@ -188,8 +188,15 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     }
     lint.mariadb = file.flavour == Some(Flavour::Mariadb);
     if let Some(v) = &file.server_version {
-        lint.server_version = parse_version(v.get_ref(), lint.dialect)
-            .ok_or_else(|| invalid(v.span().start, format!("invalid server_version `{}`: expected e.g. \"15\" or \"8.0\"", v.get_ref())))?;
+        lint.server_version = parse_version(v.get_ref(), lint.dialect).ok_or_else(|| {
+            invalid(
+                v.span().start,
+                format!(
+                    "invalid server_version `{}`: expected e.g. \"15\" or \"8.0\"",
+                    v.get_ref()
+                ),
+            )
+        })?;
     } else if lint.dialect == Dialect::Mysql {
         lint.server_version = if lint.mariadb { 1011 } else { 80 };
     }
@@ -204,7 +211,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     }
     for (name, level) in &file.lint.rules {
         let Some(rule) = registry::lookup(name.get_ref()) else {
-            return Err(invalid(name.span().start, unknown_rule_message(name.get_ref())));
+            return Err(invalid(
+                name.span().start,
+                unknown_rule_message(name.get_ref()),
+            ));
         };
         lint.levels.insert(rule.meta().id, *level.get_ref());
     }
@@ -224,7 +234,9 @@ pub fn unknown_rule_message(name: &str) -> String {
         .filter(|(score, _)| *score > 0.85)
         .max_by(|a, b| a.0.total_cmp(&b.0));
     match best {
-        Some((_, id)) => format!("unknown rule `{name}` (did you mean `{id}`?); `migrate rules` lists them"),
+        Some((_, id)) => {
+            format!("unknown rule `{name}` (did you mean `{id}`?); `migrate rules` lists them")
+        }
         None => format!("unknown rule `{name}`; `migrate rules` lists them"),
     }
 }
@@ -246,7 +258,9 @@ mod tests {
     use super::*;
 
     fn err(text: &str) -> String {
-        parse(Path::new("sluice.toml"), text).unwrap_err().to_string()
+        parse(Path::new("sluice.toml"), text)
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
@@ -284,14 +298,24 @@ command = "./notify.sh"
     #[test]
     fn unknown_rule_names_line_and_column() {
         let e = err("[lint.rules]\nban-drop-colum = \"off\"\n");
-        assert!(e.starts_with("sluice.toml:2:1: unknown rule `ban-drop-colum` (did you mean `ban-drop-column`?)"), "{e}");
+        assert!(
+            e.starts_with(
+                "sluice.toml:2:1: unknown rule `ban-drop-colum` (did you mean `ban-drop-column`?)"
+            ),
+            "{e}"
+        );
     }
 
     #[test]
     fn typos_and_bad_values_are_errors() {
-        assert!(err("dialekt = \"postgres\"").starts_with("sluice.toml:1:1: unknown field `dialekt`"));
+        assert!(
+            err("dialekt = \"postgres\"").starts_with("sluice.toml:1:1: unknown field `dialekt`")
+        );
         let e = err("dialect = \"oracle\"");
-        assert!(e.starts_with("sluice.toml:1:11: unknown variant `oracle`"), "{e}");
+        assert!(
+            e.starts_with("sluice.toml:1:11: unknown variant `oracle`"),
+            "{e}"
+        );
         let e = err("[lint.rules]\nsyntax-error = \"loud\"");
         assert!(e.starts_with("sluice.toml:2:16:"), "{e}");
     }

@@ -29,7 +29,11 @@ fn check(dialect_name: &str, dialect: Dialect) {
         return;
     };
     let paths = files(&root, dialect_name);
-    assert!(paths.len() > 100, "manifest lists {} {dialect_name} files", paths.len());
+    assert!(
+        paths.len() > 100,
+        "manifest lists {} {dialect_name} files",
+        paths.len()
+    );
     let settings = LintSettings {
         dialect,
         ..LintSettings::default()
@@ -39,10 +43,28 @@ fn check(dialect_name: &str, dialect: Dialect) {
         let m = source::load_file(path, None).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let report = lint(&settings, std::slice::from_ref(&m));
         let s = report.stats;
-        let reported_unparsed = report.diagnostics.iter().filter(|d| d.rule == "unparsed-statement").count();
-        let reported_syntax = report.diagnostics.iter().filter(|d| d.rule == "syntax-error").count();
-        assert_eq!(s.statements, s.parsed + s.unparsed + s.syntax_errors, "{}", path.display());
-        assert_eq!(reported_unparsed, s.unparsed, "{}: every unparsed statement is reported", path.display());
+        let reported_unparsed = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule == "unparsed-statement")
+            .count();
+        let reported_syntax = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule == "syntax-error")
+            .count();
+        assert_eq!(
+            s.statements,
+            s.parsed + s.unparsed + s.syntax_errors,
+            "{}",
+            path.display()
+        );
+        assert_eq!(
+            reported_unparsed,
+            s.unparsed,
+            "{}: every unparsed statement is reported",
+            path.display()
+        );
         assert_eq!(reported_syntax, s.syntax_errors, "{}", path.display());
         statements += s.statements;
         parsed += s.parsed;
@@ -54,7 +76,10 @@ fn check(dialect_name: &str, dialect: Dialect) {
         paths.len(),
         100.0 * parsed as f64 / statements.max(1) as f64
     );
-    assert!(parsed as f64 / statements as f64 > 0.95, "parse coverage fell below 95%");
+    assert!(
+        parsed as f64 / statements as f64 > 0.95,
+        "parse coverage fell below 95%"
+    );
 }
 
 #[test]
@@ -82,6 +107,10 @@ fn binary_never_errors_on_the_corpus() {
             .output()
             .unwrap();
         let code = out.status.code();
-        assert!(matches!(code, Some(0 | 1)), "{name}: exit {code:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            matches!(code, Some(0 | 1)),
+            "{name}: exit {code:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }

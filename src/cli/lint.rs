@@ -67,7 +67,9 @@ pub fn run(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::
     if let Some(r) = args.runner {
         settings.runner = r;
     }
-    let layout = args.layout.map_or(config.file.migrations.layout, LayoutChoice::Fixed);
+    let layout = args
+        .layout
+        .map_or(config.file.migrations.layout, LayoutChoice::Fixed);
 
     let paths = if args.paths.is_empty() {
         vec![config.migrations_dir()]
@@ -100,7 +102,10 @@ pub fn run(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::
     }
 
     let report = linter::lint(&settings, &migrations);
-    print!("{}", report::render(&report, args.format, &RenderOptions { color }));
+    print!(
+        "{}",
+        report::render(&report, args.format, &RenderOptions { color })
+    );
     Ok(if report.fails(settings.fail_on) {
         exit::FINDINGS
     } else {

@@ -171,9 +171,12 @@ fn lint_script(cx: &ScriptCx<'_>, out: &mut Vec<Diagnostic>) {
 
     for (rule, hit) in hits {
         let meta = rule.meta();
-        let Some(severity) = cx.settings.severity(meta) else {
+        let Some(mut severity) = cx.settings.severity(meta) else {
             continue;
         };
+        if hit.warning_only {
+            severity = severity.min(Severity::Warning);
+        }
         let stmt = cx.statements.get(hit.stmt);
         let range = hit
             .span
@@ -279,53 +282,23 @@ pub fn lint_snippet_without_down(settings: &LintSettings, name: &str, sql: &str)
     lint(settings, &[snippet_migration(settings, name, sql, false)])
 }
 
-fn snippet_migration(settings: &LintSettings, name: &str, sql: &str, with_down: bool) -> Migration {
-    use crate::source::split::{self, SplitOptions};
-    use crate::source::{Layout, Script, Version};
+fn snippet_migration(
+    _settings: &LintSettings,
+    name: &str,
+    sql: &str,
+    with_down: bool,
+) -> Migration {
+    use crate::source::{Layout, Script};
 
-    let file = SourceFile::new(
-        name,
-        crate::source::text::normalize(sql.as_bytes()).unwrap_or_else(|_| sql.to_owned()),
-    );
-    let opts = SplitOptions {
-        mysql: settings.dialect == crate::sql::Dialect::Mysql,
-        goose: false,
-    };
-    let mut up = Script {
-        file: file.clone(),
-        range: 0..file.text.len(),
-        phase: Phase::Expand,
-        direction: Direction::Up,
-        phased: false,
-        no_transaction_marker: false,
-        irreversible: None,
-    };
-    for chunk in split::split(&file.text, opts) {
-        let comments = chunk
-            .leading_comments
-            .iter()
-            .chain(&chunk.trailing_comments)
-            .chain(&chunk.inner_comments);
-        for c in comments {
-            match directives::parse(&file.text, c) {
-                Some(Directive::Phase(p)) => {
-                    up.phase = p;
-                    up.phased = true;
-                }
-                Some(Directive::NoTransaction) => up.no_transaction_marker = true,
-                Some(Directive::Irreversible(why)) => up.irreversible = Some(why),
-                _ => {}
-            }
-        }
-    }
-    let mut scripts = vec![up.clone()];
-    if with_down {
-        let down_name = format!(
-            "{}.down.sql",
-            name.trim_end_matches(".sql").trim_end_matches(".up")
-        );
-        let down = SourceFile::new(down_name, String::new());
-        scripts.push(Script {
+    // load_file reads the directives; an in-memory text never fails to load
+    let mut m = crate::source::load_file(std::path::Path::new(name), Some(sql.to_owned()))
+        .expect("in-memory snippet");
+    // a snippet stands for the up script of a phased migration
+    m.layout = Layout::Native;
+    m.scripts.retain(|s| s.direction == Direction::Up);
+    if with_down && let Some(up) = m.scripts.first().cloned() {
+        let down = SourceFile::new(format!("{name}.down"), String::new());
+        m.scripts.push(Script {
             range: 0..0,
             file: down,
             direction: Direction::Down,
@@ -334,12 +307,5 @@ fn snippet_migration(settings: &LintSettings, name: &str, sql: &str, with_down: 
             ..up
         });
     }
-    Migration {
-        version: Version::parse("0").expect("static"),
-        name: name.to_owned(),
-        layout: Layout::Plain,
-        origin: PathBuf::from(name),
-        scripts,
-        backfill: None,
-    }
+    m
 }

@@ -113,6 +113,8 @@ pub struct Hit {
     /// Overrides the rule's help for this finding.
     pub help: Option<String>,
     pub related: Vec<Related>,
+    /// Report at most as a warning, whatever the rule's level.
+    pub warning_only: bool,
 }
 
 impl Hit {
@@ -124,7 +126,13 @@ impl Hit {
             lock: None,
             help: None,
             related: Vec::new(),
+            warning_only: false,
         }
+    }
+
+    pub fn warning_only(mut self) -> Self {
+        self.warning_only = true;
+        self
     }
 
     pub fn span(mut self, span: Range<usize>) -> Self {

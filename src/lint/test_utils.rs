@@ -24,7 +24,7 @@ impl Case {
             sql: sql.to_owned(),
             phase: Phase::Expand,
             direction: Direction::Up,
-            layout: Layout::Plain,
+            layout: Layout::Native,
             settings: LintSettings::default(),
             no_tx: false,
             irreversible: None,

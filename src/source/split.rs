@@ -661,10 +661,16 @@ mod tests {
             mysql: true,
             goose: false,
         };
-        let sql = "DELIMITER $$\ncreate procedure p() begin select 1; END$$\nDELIMITER ;\nselect 2;";
+        let sql =
+            "DELIMITER $$\ncreate procedure p() begin select 1; END$$\nDELIMITER ;\nselect 2;";
         assert_eq!(
             stmts(sql, opts),
-            ["DELIMITER $$", "create procedure p() begin select 1; END", "DELIMITER ;", "select 2"]
+            [
+                "DELIMITER $$",
+                "create procedure p() begin select 1; END",
+                "DELIMITER ;",
+                "select 2"
+            ]
         );
     }
 
@@ -674,8 +680,14 @@ mod tests {
         // silently swallow the next statement as a trailing comment
         let chunks = split("select 1; /*/\nselect 2;", SplitOptions::default());
         assert!(chunks[0].trailing_comments.is_empty());
-        assert_eq!(chunks[1].error.map(|e| e.kind), Some(SyntaxErrorKind::UnterminatedBlockComment));
-        assert_eq!(pg("select 1; /* a /* b */\nc */ select 2;"), ["select 1", "select 2"]);
+        assert_eq!(
+            chunks[1].error.map(|e| e.kind),
+            Some(SyntaxErrorKind::UnterminatedBlockComment)
+        );
+        assert_eq!(
+            pg("select 1; /* a /* b */\nc */ select 2;"),
+            ["select 1", "select 2"]
+        );
     }
 
     #[test]

@@ -15,11 +15,11 @@
 //! ## Use instead
 //! Write the down script (`ALTER TABLE users DROP COLUMN nickname;`), or, when the change
 //! cannot be undone, say so in the up script with `-- sluice:irreversible <reason>`: the
-//! reason is recorded and this rule stays silent.
+//! reason is recorded and the finding drops to a warning.
 
 use crate::lint::context::ScriptCx;
 use crate::lint::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
-use crate::source::Direction;
+use crate::source::{Direction, Layout};
 
 pub struct MissingDownMigration;
 
@@ -43,8 +43,9 @@ impl Rule for MissingDownMigration {
 
     fn check(&self, cx: &ScriptCx<'_>, out: &mut Vec<Hit>) {
         let script = cx.script;
+        // a lone file outside any layout has no place where a down script would be
         if cx.direction() != Direction::Up
-            || script.irreversible.is_some()
+            || cx.migration.layout == Layout::Plain
             || cx.migration.script(cx.phase(), Direction::Down).is_some()
         {
             return;
@@ -72,7 +73,15 @@ impl Rule for MissingDownMigration {
             }
             None => script.range.start..script.range.start,
         };
-        out.push(Hit::new(0, msg).span(span));
+        match &script.irreversible {
+            // marked on purpose: still visible, but only as a warning
+            Some(reason) => out.push(
+                Hit::new(0, format!("{msg} (marked irreversible: {reason})"))
+                    .span(span)
+                    .warning_only(),
+            ),
+            None => out.push(Hit::new(0, msg).span(span)),
+        }
     }
 }
 
@@ -107,11 +116,20 @@ mod tests {
     #[test]
     fn passes_with_down_when_irreversible_and_for_downs() {
         lint_ok(RULE, "ALTER TABLE users ADD COLUMN nickname text;");
-        lint_ok(
-            RULE,
-            Case::new("DROP TABLE old_audit;")
-                .irreversible("the data is gone")
-                .without_down(),
+        let d = Case::new("DROP TABLE old_audit;")
+            .irreversible("the data is gone")
+            .without_down()
+            .diagnostics();
+        let d: Vec<_> = d.iter().filter(|d| d.rule == RULE).collect();
+        assert_eq!(d.len(), 1);
+        assert_eq!(
+            d[0].severity,
+            crate::lint::Severity::Warning,
+            "irreversible: only a warning"
+        );
+        assert!(
+            d[0].message
+                .ends_with("(marked irreversible: the data is gone)")
         );
         lint_ok(RULE, Case::new("SELECT 1;").down().without_down());
         lint_ok(
