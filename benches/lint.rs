@@ -108,7 +108,12 @@ fn corpus_files(root: &Path, dialect: Dialect) -> Vec<Migration> {
             let f: Vec<&str> = l.split('\t').collect();
             (f.len() >= 5 && f[1] == want).then(|| root.join(f[4]))
         })
-        .filter_map(|p: PathBuf| source::load_file(&p, None).ok())
+        .filter_map(|p: PathBuf| {
+            let mut m = source::load_file(&p, None).ok()?;
+            // load_file brings the sibling up/down along; lint each manifest file once
+            m.scripts.retain(|s| s.file.path == p);
+            Some(m)
+        })
         .collect()
 }
 
