@@ -117,7 +117,11 @@ impl Rule for PreferRobustStmts {
                 }
                 _ => continue,
             };
-            out.push(hit(cx, st, what, fix, needle));
+            let mut h = hit(cx, st, what, fix, needle);
+            if matches!(op, Operation::CreateIndex { name: None, .. }) {
+                h = h.help("name the index: `IF NOT EXISTS` needs a name (`CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email_idx ON ..`)");
+            }
+            out.push(h);
         }
     }
 }
@@ -173,6 +177,9 @@ mod tests {
             "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);",
         );
         assert_eq!(found.len(), 1);
+        let d = Case::new("CREATE INDEX CONCURRENTLY ON users (email);").diagnostics();
+        let d = d.iter().find(|d| d.rule == RULE).expect("reported");
+        assert!(d.help.starts_with("name the index"), "{}", d.help);
         // so does golang-migrate, always
         let found = lint_errors(
             RULE,

@@ -3,7 +3,8 @@
 //! a batch: no `WHERE`, or a `WHERE` that restricts no column to a range or a list of
 //! constants (`id < 1000`, `id BETWEEN $1 AND $2`, `id IN (1, 2)`, `id = ANY (..)`,
 //! `id IN (SELECT .. LIMIT n)`), and no `LIMIT` (MySQL). `WHERE status = 'new'` or
-//! `WHERE x IS NULL` alone is not a bound: it can match most of the table.
+//! `WHERE x IS NULL` alone is not a bound: it can match most of the table; nor is
+//! `WHERE id = 42` (the linter cannot tell a key column from `status`).
 //!
 //! ## Why is this bad?
 //! One statement that rewrites most rows of a large table keeps every changed row locked
@@ -114,6 +115,21 @@ mod tests {
         );
         let found = lint_errors(RULE, Case::new("DELETE FROM logs;").mysql());
         assert_eq!(found.len(), 1);
+    }
+
+    #[test]
+    fn equality_is_not_a_bound_but_can_be_ignored() {
+        let found = lint_errors(RULE, "DELETE FROM users WHERE id = 42;");
+        assert_eq!(
+            found,
+            [
+                "1:1 `DELETE` of `users` whose WHERE bounds no key range or list: it can touch most rows in one statement, each locked until commit"
+            ]
+        );
+        lint_ok(
+            RULE,
+            "-- sluice:ignore unbatched-backfill -- one row\nDELETE FROM users WHERE id = 42;",
+        );
     }
 
     #[test]
