@@ -38,7 +38,7 @@ static META: RuleMeta = RuleMeta {
     dialects: Dialects::Postgres,
     summary: "VALIDATE CONSTRAINT in the same transaction as its ADD .. NOT VALID scans under the ADD's lock",
     help: "commit between them: `VALIDATE CONSTRAINT` in a later migration, or mark the file `-- sluice:no-transaction`",
-    has_recipe: true,
+    has_recipe: false,
     doc: include_str!("../../../lint-rules/validate-in-same-transaction.md"),
 };
 
