@@ -5,8 +5,9 @@
 //! rules), the default runner, and directives read from the example's comments
 //! (`-- sluice:phase contract`, `-- sluice:no-transaction`, `-- sluice:irreversible`). Each
 //! example gets an empty down script, except missing-down-migration's, whose page says its
-//! examples are up scripts without one. require-lock-timeout only fires when the runner does
-//! not set a lock_timeout, so its examples run under golang-migrate, as its page says.
+//! examples are up scripts without one. require-lock-timeout and require-statement-timeout
+//! only fire when the runner does not set the timeout, so their examples run under
+//! golang-migrate, as their pages say.
 
 use std::path::Path;
 
@@ -62,7 +63,10 @@ fn settings_for(rule: &dyn Rule) -> LintSettings {
     if meta.default == DefaultLevel::OptIn {
         s.levels.insert(meta.id, Level::Warning);
     }
-    if meta.id == "require-lock-timeout" {
+    if matches!(
+        meta.id,
+        "require-lock-timeout" | "require-statement-timeout"
+    ) {
         s.runner = Runner::GolangMigrate;
     }
     s

@@ -17,10 +17,9 @@
 //! `SET lock_timeout = '2s';` first, and retry the migration when it times out.
 
 use crate::lint::context::ScriptCx;
-use crate::lint::lock::{LockHold, LockInfo, LockMode};
 use crate::lint::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
-use crate::sql::Operation;
-use crate::sql::ops::{ConstraintKind, ObjName};
+
+use super::common::{on_table, strongest_existing_lock};
 
 pub struct RequireLockTimeout;
 
@@ -44,19 +43,10 @@ impl Rule for RequireLockTimeout {
 
     fn check(&self, cx: &ScriptCx<'_>, out: &mut Vec<Hit>) {
         for st in cx.statements.iter().filter(|s| !s.lock_timeout_set) {
-            let strongest = st
-                .ops
-                .iter()
-                .filter_map(|op| table_lock(op).map(|(t, l)| (t, l, op)))
-                .filter(|(t, _, _)| t.is_none_or(|t| !cx.is_new_table(t, st.index)))
-                .max_by_key(|(_, l, _)| strength(l.mode));
-            let Some((table, lock, _)) = strongest else {
+            let Some((table, lock)) = strongest_existing_lock(cx, st) else {
                 continue;
             };
-            let on = match table {
-                Some(t) => format!("`{t}`"),
-                None => "its table".to_owned(),
-            };
+            let on = on_table(table);
             out.push(
                 Hit::new(
                     st.index,
@@ -69,74 +59,6 @@ impl Rule for RequireLockTimeout {
             );
         }
     }
-}
-
-fn strength(mode: LockMode) -> u8 {
-    match mode {
-        LockMode::RowExclusive => 0,
-        LockMode::ShareUpdateExclusive => 1,
-        LockMode::Share => 2,
-        LockMode::ShareRowExclusive => 3,
-        LockMode::Exclusive => 4,
-        LockMode::AccessExclusive | LockMode::MetadataExclusive => 5,
-    }
-}
-
-/// The table lock an operation takes when it is SHARE or stronger (pg-locks.md), with the
-/// table when the operation names it.
-fn table_lock(op: &Operation) -> Option<(Option<&ObjName>, LockInfo)> {
-    use LockHold::*;
-    use LockMode::*;
-    let (mode, hold) = match op {
-        Operation::AddColumn { .. }
-        | Operation::DropColumn { .. }
-        | Operation::RenameColumn { .. }
-        | Operation::RenameTable { .. }
-        | Operation::SetNotNull { .. }
-        | Operation::DropNotNull { .. }
-        | Operation::SetDefault { .. }
-        | Operation::DropDefault { .. }
-        | Operation::DropConstraint { .. }
-        | Operation::AlterIdentity { .. }
-        | Operation::DropExpression { .. } => (AccessExclusive, Brief),
-        Operation::AlterColumnType { .. } | Operation::TableRewrite { .. } => {
-            (AccessExclusive, Rewrite)
-        }
-        Operation::AddConstraint { constraint, .. } => match constraint.kind {
-            ConstraintKind::ForeignKey => (ShareRowExclusive, Scan),
-            _ if constraint.not_valid || constraint.using_index.is_some() => {
-                (AccessExclusive, Brief)
-            }
-            ConstraintKind::Check => (AccessExclusive, Scan),
-            _ => (AccessExclusive, IndexBuild),
-        },
-        Operation::CreateIndex {
-            concurrently: false,
-            ..
-        }
-        | Operation::Reindex {
-            concurrently: false,
-            ..
-        } => (Share, IndexBuild),
-        Operation::DropIndex {
-            concurrently: false,
-            table,
-            ..
-        } => return Some((table.as_ref(), LockInfo::new(AccessExclusive, Brief))),
-        Operation::DetachPartition {
-            concurrently: false,
-            ..
-        } => (AccessExclusive, Brief),
-        Operation::CreateTrigger { .. } => (ShareRowExclusive, Brief),
-        Operation::DropTable { tables, .. } => {
-            return Some((tables.first(), LockInfo::new(AccessExclusive, Brief)));
-        }
-        Operation::Truncate { tables, .. } => {
-            return Some((tables.first(), LockInfo::new(AccessExclusive, Brief)));
-        }
-        _ => return None,
-    };
-    Some((op.table(), LockInfo::new(mode, hold)))
 }
 
 #[cfg(test)]
