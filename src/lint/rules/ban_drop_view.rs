@@ -79,4 +79,18 @@ mod tests {
             "DROP TABLE IF EXISTS x CASCADE; -- sluice:ignore ban-drop-table",
         );
     }
+
+    #[test]
+    fn flags_materialized_views_with_the_lock() {
+        assert_eq!(
+            lint_errors(RULE, "DROP MATERIALIZED VIEW IF EXISTS daily_totals;"),
+            [
+                "1:1 dropping materialized view `daily_totals` breaks the running code that still queries it"
+            ]
+        );
+        let d = Case::new("DROP VIEW active_users;").diagnostics();
+        let d = d.iter().find(|d| d.rule == RULE).expect("reported");
+        let lock = d.lock.expect("lock attached");
+        assert_eq!(lock.mode, crate::lint::lock::LockMode::AccessExclusive);
+    }
 }

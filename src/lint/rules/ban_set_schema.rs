@@ -112,4 +112,21 @@ mod tests {
             Case::new("ALTER TABLE billing.invoices SET SCHEMA public;").down(),
         );
     }
+
+    #[test]
+    fn flags_functions_and_attaches_table_locks() {
+        assert_eq!(
+            lint_errors(RULE, "ALTER FUNCTION total(bigint) SET SCHEMA billing;"),
+            [
+                "1:30 moving function `total` to schema `billing` breaks the running code that still uses its old name"
+            ]
+        );
+        let d = Case::new("ALTER VIEW v SET SCHEMA billing;").diagnostics();
+        let d = d.iter().find(|d| d.rule == RULE).expect("reported");
+        let lock = d.lock.expect("lock attached");
+        assert_eq!(lock.mode, crate::lint::lock::LockMode::AccessExclusive);
+        let d = Case::new("ALTER FUNCTION f() SET SCHEMA billing;").diagnostics();
+        let d = d.iter().find(|d| d.rule == RULE).expect("reported");
+        assert!(d.lock.is_none());
+    }
 }

@@ -107,4 +107,19 @@ mod tests {
         lint_ok(RULE, Case::new("TRUNCATE sessions;").down());
         lint_ok(RULE, "DELETE FROM sessions WHERE id < 1000;");
     }
+
+    #[test]
+    fn attaches_the_lock() {
+        let d = Case::new("TRUNCATE sessions;").diagnostics();
+        let d = d.iter().find(|d| d.rule == RULE).expect("reported");
+        let lock = d.lock.expect("lock attached");
+        assert_eq!(lock.mode, crate::lint::lock::LockMode::AccessExclusive);
+        assert!(d.help.contains("batches"), "{}", d.help);
+        let d = Case::new("TRUNCATE sessions;").mysql().diagnostics();
+        let d = d.iter().find(|d| d.rule == RULE).expect("reported");
+        assert_eq!(
+            d.lock.expect("lock").mode,
+            crate::lint::lock::LockMode::MetadataExclusive
+        );
+    }
 }

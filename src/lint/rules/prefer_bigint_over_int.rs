@@ -94,4 +94,22 @@ mod tests {
         );
         lint_ok(RULE, "ALTER TABLE orders ADD COLUMN paid_id smallint;");
     }
+
+    #[test]
+    fn squawk_ids_are_aliases() {
+        use crate::lint::registry::lookup;
+        assert_eq!(lookup("prefer-big-int").map(|r| r.meta().id), Some(RULE));
+        assert_eq!(
+            lookup("ban-truncate-cascade").map(|r| r.meta().id),
+            Some("ban-truncate")
+        );
+        assert_eq!(
+            lookup("prefer-timestamp-tz").map(|r| r.meta().id),
+            Some("prefer-timestamptz")
+        );
+        lint_ok(
+            RULE,
+            "-- squawk-ignore prefer-big-int\nCREATE TABLE t (id int PRIMARY KEY);",
+        );
+    }
 }
