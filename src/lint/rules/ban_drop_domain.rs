@@ -73,6 +73,6 @@ mod tests {
             RULE,
             "CREATE DOMAIN email_address AS text;\nDROP DOMAIN email_address;",
         );
-        lint_ok(RULE, "DROP SCHEMA s; -- sluice:ignore ban-drop-schema");
+        lint_ok(RULE, "DROP SCHEMA s;");
     }
 }

@@ -73,9 +73,6 @@ mod tests {
         lint_ok(RULE, Case::new("DROP EXTENSION pg_trgm;").contract());
         lint_ok(RULE, Case::new("DROP EXTENSION pg_trgm;").down());
         lint_ok(RULE, "CREATE EXTENSION pg_trgm;\nDROP EXTENSION pg_trgm;");
-        lint_ok(
-            RULE,
-            "DROP FUNCTION f(); -- sluice:ignore ban-drop-function",
-        );
+        lint_ok(RULE, "DROP FUNCTION f();");
     }
 }

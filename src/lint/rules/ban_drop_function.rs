@@ -77,6 +77,6 @@ mod tests {
             RULE,
             "CREATE FUNCTION order_total(id bigint) RETURNS int LANGUAGE sql AS 'SELECT 1';\nDROP FUNCTION order_total(bigint);",
         );
-        lint_ok(RULE, "DROP VIEW v; -- sluice:ignore ban-drop-view");
+        lint_ok(RULE, "DROP VIEW v;");
     }
 }

@@ -76,6 +76,6 @@ mod tests {
             RULE,
             "CREATE SEQUENCE invoice_numbers;\nDROP SEQUENCE invoice_numbers;",
         );
-        lint_ok(RULE, "DROP TYPE t; -- sluice:ignore ban-drop-type");
+        lint_ok(RULE, "DROP TYPE t;");
     }
 }

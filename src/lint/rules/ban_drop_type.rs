@@ -73,6 +73,6 @@ mod tests {
             RULE,
             "CREATE TYPE order_status AS ENUM ('new', 'paid');\nDROP TYPE order_status;",
         );
-        lint_ok(RULE, "DROP DOMAIN d; -- sluice:ignore ban-drop-domain");
+        lint_ok(RULE, "DROP DOMAIN d;");
     }
 }

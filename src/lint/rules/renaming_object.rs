@@ -51,10 +51,11 @@ impl Rule for RenamingObject {
                 continue;
             };
             let lock = match kind {
-                ObjectKind::View | ObjectKind::MaterializedView | ObjectKind::Sequence => {
-                    Some(exclusive(cx, LockHold::Brief))
-                }
-                ObjectKind::Constraint => Some(exclusive(cx, LockHold::Brief)),
+                // a constraint rename locks its table
+                ObjectKind::View
+                | ObjectKind::MaterializedView
+                | ObjectKind::Sequence
+                | ObjectKind::Constraint => Some(exclusive(cx, LockHold::Brief)),
                 ObjectKind::Index => Some(LockInfo::new(
                     LockMode::ShareUpdateExclusive,
                     LockHold::Brief,
