@@ -1,12 +1,12 @@
 //! AST -> [`Operation`]s.
 
 use sqlparser::ast::{
-    AlterColumnOperation, AlterIndexOperation, AlterSchemaOperation, AlterTable,
-    AlterTableOperation, AlterTypeOperation, AlterViewOperation, CascadeOption, ColumnDef,
-    ColumnOption, ContextModifier, DataType, DetachPartitionMode, Expr, FromTable, GeneratedAs,
-    GeneratedExpressionMode, Ident, IndexColumn, ObjectName, ObjectNamePart, ObjectType,
-    RenameTableNameKind, Set, Statement, TableConstraint, TableFactor, TableObject, TableWithJoins,
-    Value,
+    AlterColumnOperation, AlterFunctionOperation, AlterIndexOperation, AlterSchemaOperation,
+    AlterTable, AlterTableOperation, AlterTypeOperation, AlterViewOperation, CascadeOption,
+    ColumnDef, ColumnOption, ContextModifier, DataType, DetachPartitionMode, Expr, FromTable,
+    GeneratedAs, GeneratedExpressionMode, Ident, IndexColumn, ObjectName, ObjectNamePart,
+    ObjectType, RenameTableNameKind, Set, Statement, TableConstraint, TableFactor, TableObject,
+    TableWithJoins, Value,
 };
 use sqlparser::tokenizer::Token;
 
@@ -130,6 +130,14 @@ pub fn classify(dialect: Dialect, stmt: &Statement) -> Vec<Operation> {
                 _ => vec![other(stmt)],
             }
         }
+        Statement::AlterFunction(af) => match &af.operation {
+            AlterFunctionOperation::SetSchema { schema_name } => vec![Op::SetSchema {
+                kind: ObjectKind::Function,
+                name: obj_name(&af.function.name),
+                schema: obj_name(schema_name).name,
+            }],
+            _ => vec![other(stmt)],
+        },
         Statement::AlterType(at) => {
             let type_name = obj_name(&at.name);
             match &at.operation {
@@ -1312,6 +1320,24 @@ mod tests {
                 },
                 Op::Vacuum,
             ]
+        );
+    }
+
+    #[test]
+    fn alter_function_set_schema() {
+        assert_eq!(
+            pg("ALTER FUNCTION billing.total(bigint) SET SCHEMA invoicing"),
+            vec![Op::SetSchema {
+                kind: ObjectKind::Function,
+                name: ObjName::new(Some("billing"), "total"),
+                schema: "invoicing".into(),
+            }]
+        );
+        assert_eq!(
+            pg("ALTER FUNCTION total(bigint) OWNER TO admin"),
+            vec![Op::Other {
+                kind: "ALTER FUNCTION".into()
+            }]
         );
     }
 
