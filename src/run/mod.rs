@@ -1,0 +1,1640 @@
+//! The runner: the one apply engine behind `migrate apply`, `rollback`, `status`,
+//! `baseline`, `repair`, `rollout complete` (and later the HTTP server).
+//!
+//! Only this module opens database connections. It never prints: it emits `tracing`
+//! events and returns values for the caller to render.
+//!
+//! - `url`: `DATABASE_URL`, dialect from the scheme, redacted `Display`.
+//! - `driver`: one connection per `Driver` (PostgreSQL, MySQL/MariaDB over sqlx).
+//! - `ledger`: ledger rows and the SQL that writes them.
+//! - `lock`: the advisory lock, released on every exit path.
+//! - `retry`: jittered back-off on lock timeouts.
+
+pub mod driver;
+pub mod ledger;
+pub mod lock;
+pub mod retry;
+pub mod url;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::config::{OutOfOrder, RunConfig};
+use crate::source::split::{self, SplitOptions};
+use crate::source::{Direction, Layout, Migration, Phase, Script, Version};
+use crate::sql::{self, Dialect, Operation};
+use driver::{Blocker, DbError, Driver};
+use ledger::{Event, Ledger, LedgerRow, NewEvent, NewRow, State};
+use retry::RetryPolicy;
+use url::{Backend, DbUrl};
+
+/// Why a runner command did not do what was asked. `exit_code` maps it for the CLI.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{0}")]
+    Url(String),
+    #[error("{0}")]
+    Config(String),
+    #[error("{0}")]
+    Db(String),
+    #[error("{message}")]
+    LockWait { waited: Duration, message: String },
+    /// Applied migrations whose files changed.
+    #[error("{0}")]
+    Drift(String),
+    /// The policy refuses (out of order, irreversible rollback).
+    #[error("{0}")]
+    Refused(String),
+    /// A migration statement failed.
+    #[error("{0}")]
+    Failed(String),
+    /// A script cannot be run (syntax the splitter rejects, unknown version).
+    #[error("{0}")]
+    Input(String),
+}
+
+impl RunError {
+    pub fn db(e: DbError) -> RunError {
+        RunError::Db(e.message)
+    }
+
+    /// cli.md: 1 refused, 2 error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RunError::Refused(_) => 1,
+            _ => 2,
+        }
+    }
+}
+
+/// The advisory lock's name (PostgreSQL hashes it; MySQL qualifies it by database).
+const LOCK_NAME: &str = "sluice";
+
+/// Resolved runner settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub lock_timeout: Duration,
+    pub statement_timeout: Option<Duration>,
+    pub retry: RetryPolicy,
+    /// How long to wait for another runner's lock.
+    pub lock_wait: Duration,
+    pub out_of_order: OutOfOrder,
+    pub ledger_schema: Option<String>,
+    pub ledger_table: Option<String>,
+    /// `user@host`, stored with every ledger row.
+    pub applied_by: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            lock_timeout: Duration::from_secs(2),
+            statement_timeout: None,
+            retry: RetryPolicy::default(),
+            lock_wait: Duration::from_secs(300),
+            out_of_order: OutOfOrder::Strict,
+            ledger_schema: None,
+            ledger_table: None,
+            applied_by: applied_by(),
+        }
+    }
+}
+
+impl Settings {
+    /// `[run]` and `migrations.out_of_order` from sluice.toml.
+    pub fn from_config(run: &RunConfig, out_of_order: OutOfOrder) -> Result<Settings, RunError> {
+        let dur = |key: &str, v: &Option<String>| -> Result<Option<Duration>, RunError> {
+            v.as_deref()
+                .map(|s| {
+                    parse_duration(s).map_err(|e| {
+                        RunError::Config(format!("sluice.toml: [run] {key} = \"{s}\": {e}"))
+                    })
+                })
+                .transpose()
+        };
+        let mut s = Settings {
+            out_of_order,
+            ledger_schema: run.ledger_schema.clone(),
+            ledger_table: run.ledger_table.clone(),
+            ..Settings::default()
+        };
+        if let Some(d) = dur("lock_timeout", &run.lock_timeout)? {
+            s.lock_timeout = d;
+        }
+        // "0" or "off" means no statement timeout
+        s.statement_timeout =
+            dur("statement_timeout", &run.statement_timeout)?.filter(|d| !d.is_zero());
+        if let Some(r) = run.lock_retries {
+            s.retry.retries = r;
+        }
+        Ok(s)
+    }
+}
+
+/// `2s`, `500ms`, `1m 30s`; a bare number is seconds; `off` is zero.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("off") {
+        return Ok(Duration::ZERO);
+    }
+    if let Ok(n) = s.parse::<f64>() {
+        if n >= 0.0 && n.is_finite() {
+            return Ok(Duration::from_secs_f64(n));
+        }
+    }
+    humantime::parse_duration(s)
+        .map_err(|e| format!("not a duration ({e}); e.g. \"2s\", \"500ms\""))
+}
+
+fn applied_by() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown".into());
+    format!("{user}@{host}")
+}
+
+/// Which phases a command touches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum PhaseSel {
+    Expand,
+    Contract,
+    All,
+}
+
+impl PhaseSel {
+    fn has(self, p: Phase) -> bool {
+        match self {
+            PhaseSel::All => true,
+            PhaseSel::Expand => p == Phase::Expand,
+            PhaseSel::Contract => p == Phase::Contract,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ApplyRequest {
+    pub phase: PhaseSel,
+    pub to: Option<Version>,
+    pub release: Option<String>,
+    pub dry_run: bool,
+}
+
+/// One migration phase that ran (or would run, in a dry run).
+#[derive(Debug, Clone, Serialize)]
+pub struct Done {
+    pub version: String,
+    pub name: String,
+    pub phase: Phase,
+    pub statements: usize,
+    /// Statements skipped because an earlier run had done them.
+    pub resumed_from: usize,
+    pub transactional: bool,
+    pub duration_ms: u128,
+}
+
+/// A contract that may not run yet, and what it waits for.
+#[derive(Debug, Clone, Serialize)]
+pub struct Waiting {
+    pub version: String,
+    pub name: String,
+    pub phase: Phase,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ApplyOutcome {
+    pub done: Vec<Done>,
+    pub waiting: Vec<Waiting>,
+    pub warnings: Vec<String>,
+    /// `--dry-run`: the SQL that would be sent, in order.
+    pub sql: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RollbackRequest {
+    pub steps: Option<usize>,
+    pub to: Option<Version>,
+    pub phase: PhaseSel,
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RollbackOutcome {
+    pub done: Vec<Done>,
+    pub sql: Vec<String>,
+}
+
+/// One line of `migrate status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusEntry {
+    pub version: String,
+    pub name: String,
+    pub phase: Phase,
+    /// `pending`, `running`, `applied`, `failed`, `rolled_back`.
+    pub state: String,
+    /// The file changed since it was applied.
+    pub drifted: bool,
+    /// The ledger has it but no file does.
+    pub file_missing: bool,
+    pub path: Option<PathBuf>,
+    pub file_checksum: Option<String>,
+    pub ledger_checksum: Option<String>,
+    pub statements_done: Option<i64>,
+    pub statements_total: Option<i64>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<i64>,
+    pub release: Option<String>,
+    pub applied_by: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StatusReport {
+    pub database: String,
+    pub ledger_exists: bool,
+    pub migrations: Vec<StatusEntry>,
+    pub events: Vec<Event>,
+}
+
+/// What `repair` / `baseline` changed.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Housekeeping {
+    pub changes: Vec<String>,
+}
+
+/// A statement ready to send, with its place in the file.
+#[derive(Debug, Clone)]
+struct Stmt {
+    sql: String,
+    line: usize,
+}
+
+/// A script split and classified for running.
+#[derive(Debug, Clone)]
+struct Prepared {
+    version: String,
+    name: String,
+    phase: Phase,
+    path: PathBuf,
+    checksum: String,
+    statements: Vec<Stmt>,
+    transactional: bool,
+    down_sql: Option<String>,
+}
+
+impl Prepared {
+    fn label(&self) -> String {
+        format!("{} {} ({})", self.version, self.name, self.phase.name())
+    }
+}
+
+/// SHA-256 of the script's own text: the file's checksum for whole-file scripts, the
+/// section's for dbmate / goose sections.
+pub fn script_checksum(script: &Script) -> String {
+    if script.range == (0..script.file.text.len()) {
+        script.file.checksum.clone()
+    } else {
+        crate::source::text::checksum(script.text())
+    }
+}
+
+fn dialect(backend: Backend) -> Dialect {
+    match backend {
+        Backend::Postgres => Dialect::Postgres,
+        Backend::Mysql => Dialect::Mysql,
+    }
+}
+
+/// Split `text` (which starts at `base` in `file_text`) into statements; decide whether
+/// PostgreSQL may wrap them in one transaction.
+fn split_statements(
+    backend: Backend,
+    goose: bool,
+    text: &str,
+    line_of: impl Fn(usize) -> usize,
+    path: &std::path::Path,
+    no_tx_marker: bool,
+) -> Result<(Vec<Stmt>, bool), RunError> {
+    let d = dialect(backend);
+    let chunks = split::split(
+        text,
+        SplitOptions {
+            mysql: backend == Backend::Mysql,
+            goose,
+        },
+    );
+    let mut out = Vec::new();
+    let mut needs_no_tx = no_tx_marker;
+    for c in chunks {
+        if let Some(err) = c.error {
+            return Err(RunError::Input(format!(
+                "{}:{}: {}; fix the file before running it",
+                path.display(),
+                line_of(err.offset),
+                err.kind.message()
+            )));
+        }
+        if c.delimiter_command {
+            continue;
+        }
+        let Some(r) = c.stmt.filter(|r| !r.is_empty()) else {
+            continue;
+        };
+        let sql_text = &text[r.clone()];
+        let ops = match sql::parse(d, sql_text) {
+            Ok(asts) => asts
+                .iter()
+                .flat_map(|a| sql::classify::classify(d, a))
+                .collect::<Vec<_>>(),
+            Err(_) => sql::tokscan::scan(d, sql_text),
+        };
+        // CONCURRENTLY & co. cannot run in a transaction block; a script with its own
+        // BEGIN/COMMIT keeps its own grouping
+        if ops
+            .iter()
+            .any(|o| o.needs_no_transaction() || matches!(o, Operation::Transaction(_)))
+        {
+            needs_no_tx = true;
+        }
+        out.push(Stmt {
+            sql: sql_text.to_owned(),
+            line: line_of(r.start),
+        });
+    }
+    // MySQL commits DDL implicitly: nothing to wrap
+    let transactional = backend == Backend::Postgres && !needs_no_tx;
+    Ok((out, transactional))
+}
+
+fn prepare(backend: Backend, m: &Migration, script: &Script) -> Result<Prepared, RunError> {
+    let base = script.range.start;
+    let (statements, transactional) = split_statements(
+        backend,
+        m.layout == Layout::Goose,
+        script.text(),
+        |off| script.file.line_col(base + off).line,
+        &script.file.path,
+        script.no_transaction_marker,
+    )?;
+    Ok(Prepared {
+        version: m.version.raw.clone(),
+        name: m.name.clone(),
+        phase: script.phase,
+        path: script.file.path.clone(),
+        checksum: script_checksum(script),
+        statements,
+        transactional,
+        down_sql: m
+            .script(script.phase, Direction::Down)
+            .map(|d| d.text().to_owned()),
+    })
+}
+
+/// Prepare a stored down script.
+fn prepare_down(backend: Backend, row: &LedgerRow, down: &str) -> Result<Prepared, RunError> {
+    let path = PathBuf::from(format!(
+        "<down SQL of {} ({}) in the ledger>",
+        row.version,
+        row.phase.name()
+    ));
+    let line_of = |off: usize| down[..off.min(down.len())].matches('\n').count() + 1;
+    let (statements, transactional) = split_statements(
+        backend,
+        down.contains("+goose StatementBegin"),
+        down,
+        line_of,
+        &path,
+        down.contains("sluice:no-transaction") || down.contains("+goose NO TRANSACTION"),
+    )?;
+    Ok(Prepared {
+        version: row.version.clone(),
+        name: row.name.clone(),
+        phase: row.phase,
+        path,
+        checksum: row.checksum.clone(),
+        statements,
+        transactional,
+        down_sql: None,
+    })
+}
+
+/// Rows by (version, phase); versions compare numerically like file versions.
+fn row_map(rows: &[LedgerRow]) -> BTreeMap<(Version, Phase), &LedgerRow> {
+    rows.iter()
+        .filter_map(|r| Version::parse(&r.version).map(|v| ((v, r.phase), r)))
+        .collect()
+}
+
+/// What an apply will do.
+#[derive(Debug, Default)]
+struct Plan<'m> {
+    items: Vec<(&'m Migration, &'m Script)>,
+    waiting: Vec<Waiting>,
+    warnings: Vec<String>,
+}
+
+fn drift_message(script: &Script, m: &Migration, row: &LedgerRow, file_sum: &str) -> String {
+    format!(
+        "{}: migration {} ({}) was edited after it was applied: ledger checksum {}, file checksum {}; restore the file, or accept the change with `migrate repair --version {}`",
+        script.file.path.display(),
+        m.version,
+        script.phase.name(),
+        row.checksum,
+        file_sum,
+        m.version
+    )
+}
+
+/// Decide what to apply: refuse drifted checksums and out-of-order versions, keep phase
+/// order, and hold back contracts whose gate does not hold. Pure: no I/O.
+fn plan<'m>(
+    migrations: &'m [Migration],
+    rows: &[LedgerRow],
+    events: &[Event],
+    req: &ApplyRequest,
+    policy: OutOfOrder,
+) -> Result<Plan<'m>, RunError> {
+    let by_key = row_map(rows);
+    let mut drift = Vec::new();
+    for m in migrations {
+        for s in m.scripts.iter().filter(|s| s.direction == Direction::Up) {
+            if let Some(row) = by_key.get(&(m.version.clone(), s.phase)) {
+                let sum = script_checksum(s);
+                if row.state == State::Applied && row.checksum != sum {
+                    drift.push(drift_message(s, m, row, &sum));
+                }
+            }
+        }
+    }
+    if !drift.is_empty() {
+        return Err(RunError::Drift(drift.join("\n")));
+    }
+
+    let in_range = |m: &Migration| req.to.as_ref().is_none_or(|to| m.version <= *to);
+    let live = |r: &&LedgerRow| r.state != State::RolledBack;
+    let newest = rows
+        .iter()
+        .filter(live)
+        .filter_map(|r| Version::parse(&r.version).map(|v| (v, r)))
+        .max_by(|a, b| a.0.cmp(&b.0));
+    let mut out = Plan::default();
+    if let Some((newest, newest_row)) = &newest {
+        for m in migrations.iter().filter(|m| in_range(m)) {
+            let untouched = !rows
+                .iter()
+                .filter(live)
+                .any(|r| Version::parse(&r.version).as_ref() == Some(&m.version));
+            let selected = m
+                .scripts
+                .iter()
+                .any(|s| s.direction == Direction::Up && req.phase.has(s.phase));
+            if untouched && selected && m.version < *newest {
+                let msg = format!(
+                    "{}: migration {} is pending but older than the newest applied migration {} ({})",
+                    m.origin.display(),
+                    m.version,
+                    newest,
+                    newest_row.name
+                );
+                match policy {
+                    OutOfOrder::Strict => {
+                        return Err(RunError::Refused(format!(
+                            "{msg}; give it a newer version, or set `migrations.out_of_order = \"allow\"` in sluice.toml"
+                        )));
+                    }
+                    OutOfOrder::Warn => out.warnings.push(format!(
+                        "{msg}; applying it anyway (out_of_order = \"warn\")"
+                    )),
+                    OutOfOrder::Allow => {}
+                }
+            }
+        }
+    }
+
+    let applied = |v: &Version, p: Phase| {
+        by_key
+            .get(&(v.clone(), p))
+            .filter(|r| r.state == State::Applied)
+            .copied()
+    };
+    if req.phase.has(Phase::Expand) {
+        for m in migrations.iter().filter(|m| in_range(m)) {
+            if let Some(s) = m.script(Phase::Expand, Direction::Up) {
+                if applied(&m.version, Phase::Expand).is_none() {
+                    out.items.push((m, s));
+                }
+            }
+        }
+    }
+    if req.phase.has(Phase::Contract) {
+        let last_rollout = events
+            .iter()
+            .filter(|e| e.kind == ledger::EVENT_ROLLOUT)
+            .max_by_key(|e| e.at);
+        for m in migrations.iter().filter(|m| in_range(m)) {
+            let Some(s) = m.script(Phase::Contract, Direction::Up) else {
+                continue;
+            };
+            if applied(&m.version, Phase::Contract).is_some() {
+                continue;
+            }
+            let wait = |reason: String| Waiting {
+                version: m.version.raw.clone(),
+                name: m.name.clone(),
+                phase: Phase::Contract,
+                reason,
+            };
+            if !out.waiting.is_empty() {
+                // contracts run in version order: one waiting holds back the later ones
+                out.waiting.push(wait(format!(
+                    "runs after the contract of {}",
+                    out.waiting[0].version
+                )));
+                continue;
+            }
+            let reference = if m.script(Phase::Expand, Direction::Up).is_some() {
+                match applied(&m.version, Phase::Expand) {
+                    Some(r) => r.finished_at,
+                    None => {
+                        out.waiting.push(wait(format!(
+                            "its expand phase is not applied yet{}; then record the rollout of the new code with `migrate rollout complete --release ID`",
+                            if req.phase.has(Phase::Expand) {
+                                " (it is applied in this run)"
+                            } else {
+                                ": run `migrate apply --phase expand` first"
+                            }
+                        )));
+                        continue;
+                    }
+                }
+            } else {
+                // a contract-only migration waits for a rollout after the expands before it
+                by_key
+                    .iter()
+                    .filter(|((v, p), r)| {
+                        *p == Phase::Expand && *v <= m.version && r.state == State::Applied
+                    })
+                    .filter_map(|(_, r)| r.finished_at)
+                    .max()
+            };
+            let holds = match (last_rollout, reference) {
+                (Some(e), Some(r)) => e.at > r,
+                (Some(_), None) => true,
+                (None, _) => false,
+            };
+            if holds {
+                out.items.push((m, s));
+            } else {
+                let since = reference.map_or_else(String::new, |r| {
+                    format!(
+                        " after its expand finished at {}",
+                        r.format("%Y-%m-%d %H:%M:%S%.3f UTC")
+                    )
+                });
+                out.waiting.push(wait(format!(
+                    "the `recorded` gate: no rollout completion recorded{since}; once the code that no longer needs the old schema is fully rolled out, run `migrate rollout complete --release ID`"
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The apply engine for one database.
+pub struct Engine {
+    url: DbUrl,
+    settings: Settings,
+    ledger: Ledger,
+}
+
+impl Engine {
+    pub fn new(url: DbUrl, settings: Settings) -> Engine {
+        let ledger = Ledger::new(
+            url.backend(),
+            settings.ledger_schema.clone(),
+            settings.ledger_table.clone(),
+        );
+        Engine {
+            url,
+            settings,
+            ledger,
+        }
+    }
+
+    pub fn url(&self) -> &DbUrl {
+        &self.url
+    }
+
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    async fn connect(&self) -> Result<Box<dyn Driver>, RunError> {
+        let conn = driver::connect(&self.url).await.map_err(RunError::db)?;
+        tracing::debug!(db = %self.url, session = conn.session_id(), "connected");
+        Ok(conn)
+    }
+
+    /// A connection with the runner's session settings.
+    async fn connect_runner(&self) -> Result<Box<dyn Driver>, RunError> {
+        let mut conn = self.connect().await?;
+        for s in self.session_settings() {
+            conn.exec(&s).await.map_err(RunError::db)?;
+        }
+        Ok(conn)
+    }
+
+    fn session_settings(&self) -> Vec<String> {
+        driver::session_settings(
+            self.url.backend(),
+            self.settings.lock_timeout,
+            self.settings.statement_timeout,
+        )
+    }
+
+    async fn ensure_ledger(&self, conn: &mut Box<dyn Driver>) -> Result<(), RunError> {
+        if conn
+            .ledger_exists(&self.ledger)
+            .await
+            .map_err(RunError::db)?
+        {
+            return Ok(());
+        }
+        tracing::info!(table = %self.ledger.history(), "creating the ledger");
+        for s in self.ledger.create_sql() {
+            conn.exec(&s).await.map_err(|e| {
+                RunError::Db(format!(
+                    "cannot create the ledger {}: {e}",
+                    self.ledger.history()
+                ))
+            })?;
+        }
+        Ok(())
+    }
+
+    async fn read_ledger(
+        &self,
+        conn: &mut Box<dyn Driver>,
+    ) -> Result<(bool, Vec<LedgerRow>, Vec<Event>), RunError> {
+        if !conn
+            .ledger_exists(&self.ledger)
+            .await
+            .map_err(RunError::db)?
+        {
+            return Ok((false, Vec::new(), Vec::new()));
+        }
+        let rows = conn.read_rows(&self.ledger).await.map_err(|e| {
+            RunError::Db(format!(
+                "cannot read the ledger {}: {e}",
+                self.ledger.history()
+            ))
+        })?;
+        let events = conn.read_events(&self.ledger).await.map_err(|e| {
+            RunError::Db(format!(
+                "cannot read the ledger {}: {e}",
+                self.ledger.events()
+            ))
+        })?;
+        Ok((true, rows, events))
+    }
+
+    /// Apply pending migration phases in order.
+    pub async fn apply(
+        &self,
+        migrations: &[Migration],
+        req: &ApplyRequest,
+    ) -> Result<ApplyOutcome, RunError> {
+        if req.dry_run {
+            return self.apply_dry_run(migrations, req).await;
+        }
+        let mut main = self.connect_runner().await?;
+        let mut lock_conn = self.connect().await?;
+        let result = lock::with_lock(
+            &mut lock_conn,
+            LOCK_NAME,
+            self.settings.lock_wait,
+            async |mon: &mut Box<dyn Driver>| {
+                self.ensure_ledger(&mut main).await?;
+                let (_, rows, events) = self.read_ledger(&mut main).await?;
+                let plan = plan(migrations, &rows, &events, req, self.settings.out_of_order)?;
+                let mut out = ApplyOutcome {
+                    waiting: plan.waiting,
+                    warnings: plan.warnings,
+                    ..ApplyOutcome::default()
+                };
+                if !plan.items.is_empty() {
+                    self.report_long_transactions(mon).await;
+                }
+                let by_key = row_map(&rows);
+                for (m, s) in plan.items {
+                    let p = prepare(self.url.backend(), m, s)?;
+                    let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
+                    let done = self
+                        .run_up(&mut main, mon, &p, prior, req.release.as_deref())
+                        .await?;
+                    out.done.push(done);
+                }
+                Ok(out)
+            },
+        )
+        .await;
+        let _ = main.close().await;
+        let _ = lock_conn.close().await;
+        result
+    }
+
+    /// Warn about long-open transactions: they block DDL and make CONCURRENTLY wait.
+    async fn report_long_transactions(&self, mon: &mut Box<dyn Driver>) {
+        if let Ok(list) = mon.long_transactions(Duration::from_secs(60)).await {
+            for b in list {
+                tracing::warn!(session = %b, "a long-running transaction may block migrations");
+            }
+        }
+    }
+
+    async fn apply_dry_run(
+        &self,
+        migrations: &[Migration],
+        req: &ApplyRequest,
+    ) -> Result<ApplyOutcome, RunError> {
+        let mut conn = self.connect().await?;
+        let (exists, rows, events) = self.read_ledger(&mut conn).await?;
+        let _ = conn.close().await;
+        let plan = plan(migrations, &rows, &events, req, self.settings.out_of_order)?;
+        let by_key = row_map(&rows);
+        let mut sql: Vec<String> = self.session_settings();
+        if !exists {
+            sql.extend(self.ledger.create_sql());
+        }
+        let mut done = Vec::new();
+        for (m, s) in plan.items {
+            let p = prepare(self.url.backend(), m, s)?;
+            let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
+            let start = resume_point(&p, prior);
+            sql.push(format!("-- {}: {}", p.label(), p.path.display()));
+            let row = self.new_row(&p, State::Running, start, req.release.as_deref());
+            if p.transactional {
+                sql.push("BEGIN".into());
+                sql.extend(self.ledger.replace_row_sql(&row));
+                sql.extend(p.statements.iter().map(|s| s.sql.clone()));
+                sql.push(
+                    self.ledger
+                        .finish_sql(&p.version, p.phase, p.statements.len(), 0),
+                );
+                sql.push("COMMIT".into());
+            } else {
+                sql.extend(self.ledger.replace_row_sql(&row));
+                for (i, st) in p.statements.iter().enumerate().skip(start) {
+                    sql.push(st.sql.clone());
+                    sql.push(self.ledger.progress_sql(&p.version, p.phase, i + 1));
+                }
+                sql.push(
+                    self.ledger
+                        .finish_sql(&p.version, p.phase, p.statements.len(), 0),
+                );
+            }
+            done.push(Done {
+                version: p.version.clone(),
+                name: p.name.clone(),
+                phase: p.phase,
+                statements: p.statements.len() - start.min(p.statements.len()),
+                resumed_from: start,
+                transactional: p.transactional,
+                duration_ms: 0,
+            });
+        }
+        Ok(ApplyOutcome {
+            done,
+            waiting: plan.waiting,
+            warnings: plan.warnings,
+            sql,
+        })
+    }
+
+    fn new_row<'a>(
+        &'a self,
+        p: &'a Prepared,
+        state: State,
+        done: usize,
+        release: Option<&'a str>,
+    ) -> NewRow<'a> {
+        NewRow {
+            version: &p.version,
+            phase: p.phase,
+            name: &p.name,
+            checksum: &p.checksum,
+            state,
+            statements_done: done,
+            statements_total: p.statements.len(),
+            down_sql: p.down_sql.as_deref(),
+            release,
+            applied_by: &self.settings.applied_by,
+        }
+    }
+
+    /// Write a ledger row in a short transaction of its own.
+    async fn write_row(&self, conn: &mut Box<dyn Driver>, row: &NewRow<'_>) -> Result<(), DbError> {
+        conn.exec("BEGIN").await?;
+        for s in self.ledger.replace_row_sql(row) {
+            if let Err(e) = conn.exec(&s).await {
+                let _ = conn.exec("ROLLBACK").await;
+                return Err(e);
+            }
+        }
+        conn.exec("COMMIT").await
+    }
+
+    /// Run one statement; when it is still running after most of `lock_timeout`, ask the
+    /// monitor connection who blocks it (only useful if it then times out).
+    async fn exec_probed(
+        &self,
+        main: &mut Box<dyn Driver>,
+        mon: &mut Box<dyn Driver>,
+        sql: &str,
+    ) -> (Result<(), DbError>, Vec<Blocker>) {
+        let session = main.session_id();
+        let probe_after = self.settings.lock_timeout.mul_f64(0.75);
+        let mut fut = main.exec(sql);
+        tokio::select! {
+            r = &mut fut => return (r, Vec::new()),
+            () = tokio::time::sleep(probe_after) => {}
+        }
+        let blockers = mon.blockers(session).await.unwrap_or_default();
+        (fut.await, blockers)
+    }
+
+    fn lock_give_up(&self, p: &Prepared, i: usize, e: &DbError, blockers: &[Blocker]) -> RunError {
+        let st = &p.statements[i];
+        let who = if blockers.is_empty() {
+            "no blocking session was seen (it may have finished)".to_owned()
+        } else {
+            format!(
+                "blocked by: {}",
+                blockers
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        };
+        RunError::Failed(format!(
+            "{}:{}: statement {} of {} in {} could not take its lock within lock_timeout {} after {} attempts ({e}); {who}; end or wait for those sessions, then re-run `migrate apply`",
+            p.path.display(),
+            st.line,
+            i + 1,
+            p.statements.len(),
+            p.label(),
+            humantime::format_duration(self.settings.lock_timeout),
+            self.settings.retry.retries + 1,
+        ))
+    }
+
+    async fn run_up(
+        &self,
+        main: &mut Box<dyn Driver>,
+        mon: &mut Box<dyn Driver>,
+        p: &Prepared,
+        prior: Option<&LedgerRow>,
+        release: Option<&str>,
+    ) -> Result<Done, RunError> {
+        let span = tracing::info_span!("apply", version = %p.version, phase = p.phase.name());
+        let _g = span.enter();
+        let started = Instant::now();
+        let total = p.statements.len();
+        let backend = self.url.backend();
+        if p.transactional {
+            let mut attempt = 0;
+            loop {
+                match self.try_transactional(main, mon, p, release).await {
+                    Ok(()) => break,
+                    Err((i, e, blockers)) => {
+                        let _ = main.exec("ROLLBACK").await;
+                        if retry::is_lock_timeout(backend, &e)
+                            && attempt < self.settings.retry.retries
+                        {
+                            attempt += 1;
+                            let d = self.settings.retry.delay(attempt);
+                            tracing::warn!(attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; retrying the migration's transaction");
+                            tokio::time::sleep(d).await;
+                            continue;
+                        }
+                        let err = if retry::is_lock_timeout(backend, &e) {
+                            self.lock_give_up(p, i, &e, &blockers)
+                        } else {
+                            self.statement_failed(p, i, &e, true)
+                        };
+                        let mut row = self.new_row(p, State::Failed, 0, release);
+                        row.statements_done = 0;
+                        let _ = self.write_row(main, &row).await;
+                        let _ = main
+                            .exec(
+                                &self
+                                    .ledger
+                                    .fail_sql(&p.version, p.phase, 0, &err.to_string()),
+                            )
+                            .await;
+                        return Err(err);
+                    }
+                }
+            }
+            let ms = started.elapsed().as_millis();
+            tracing::info!(statements = total, duration_ms = ms as u64, "applied");
+            return Ok(Done {
+                version: p.version.clone(),
+                name: p.name.clone(),
+                phase: p.phase,
+                statements: total,
+                resumed_from: 0,
+                transactional: true,
+                duration_ms: ms,
+            });
+        }
+
+        let start = resume_point(p, prior);
+        if start > 0 {
+            tracing::warn!(
+                resume_from = start + 1,
+                "continuing a failed or interrupted run after the statements it completed"
+            );
+        }
+        self.write_row(main, &self.new_row(p, State::Running, start, release))
+            .await
+            .map_err(|e| RunError::Db(format!("cannot write the ledger: {e}")))?;
+        for i in start..total {
+            let mut attempt = 0;
+            loop {
+                let (r, blockers) = self.exec_probed(main, mon, &p.statements[i].sql).await;
+                match r {
+                    Ok(()) => break,
+                    Err(e)
+                        if retry::is_lock_timeout(backend, &e)
+                            && attempt < self.settings.retry.retries =>
+                    {
+                        attempt += 1;
+                        let d = self.settings.retry.delay(attempt);
+                        tracing::warn!(statement = i + 1, attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; retrying");
+                        tokio::time::sleep(d).await;
+                    }
+                    Err(e) => {
+                        let err = if retry::is_lock_timeout(backend, &e) {
+                            self.lock_give_up(p, i, &e, &blockers)
+                        } else {
+                            self.statement_failed(p, i, &e, false)
+                        };
+                        let _ = main
+                            .exec(
+                                &self
+                                    .ledger
+                                    .fail_sql(&p.version, p.phase, i, &err.to_string()),
+                            )
+                            .await;
+                        return Err(err);
+                    }
+                }
+            }
+            main.exec(&self.ledger.progress_sql(&p.version, p.phase, i + 1))
+                .await
+                .map_err(|e| RunError::Db(format!("cannot write the ledger: {e}")))?;
+        }
+        let ms = started.elapsed().as_millis();
+        main.exec(&self.ledger.finish_sql(&p.version, p.phase, total, ms))
+            .await
+            .map_err(|e| RunError::Db(format!("cannot write the ledger: {e}")))?;
+        tracing::info!(
+            statements = total - start,
+            duration_ms = ms as u64,
+            "applied"
+        );
+        Ok(Done {
+            version: p.version.clone(),
+            name: p.name.clone(),
+            phase: p.phase,
+            statements: total - start,
+            resumed_from: start,
+            transactional: false,
+            duration_ms: ms,
+        })
+    }
+
+    /// One attempt at a transactional phase: ledger row, statements, `applied`, commit.
+    /// On error: the failing statement's index, the error, and who blocked it.
+    async fn try_transactional(
+        &self,
+        main: &mut Box<dyn Driver>,
+        mon: &mut Box<dyn Driver>,
+        p: &Prepared,
+        release: Option<&str>,
+    ) -> Result<(), (usize, DbError, Vec<Blocker>)> {
+        let ledger_err = |e: DbError| (0usize, e, Vec::new());
+        let started = Instant::now();
+        main.exec("BEGIN").await.map_err(ledger_err)?;
+        for s in self
+            .ledger
+            .replace_row_sql(&self.new_row(p, State::Running, 0, release))
+        {
+            main.exec(&s).await.map_err(ledger_err)?;
+        }
+        for (i, st) in p.statements.iter().enumerate() {
+            let (r, blockers) = self.exec_probed(main, mon, &st.sql).await;
+            r.map_err(|e| (i, e, blockers))?;
+        }
+        let ms = started.elapsed().as_millis();
+        main.exec(
+            &self
+                .ledger
+                .finish_sql(&p.version, p.phase, p.statements.len(), ms),
+        )
+        .await
+        .map_err(ledger_err)?;
+        main.exec("COMMIT").await.map_err(ledger_err)
+    }
+
+    fn statement_failed(
+        &self,
+        p: &Prepared,
+        i: usize,
+        e: &DbError,
+        transactional: bool,
+    ) -> RunError {
+        let st = &p.statements[i];
+        let what = if transactional {
+            "the transaction was rolled back: nothing of this migration phase remains".to_owned()
+        } else if i == 0 {
+            "no statement of it ran; fix the file and re-run `migrate apply`".to_owned()
+        } else {
+            format!(
+                "statements 1-{i} ran and are recorded in the ledger; fix statement {} and re-run `migrate apply` (it continues at statement {}), or undo with `migrate rollback`, or start over with `migrate repair --version {}`",
+                i + 1,
+                i + 1,
+                p.version
+            )
+        };
+        RunError::Failed(format!(
+            "{}:{}: statement {} of {} in {} failed: {e}; {what}",
+            p.path.display(),
+            st.line,
+            i + 1,
+            p.statements.len(),
+            p.label(),
+        ))
+    }
+
+    /// Roll back applied phases in reverse, running the down SQL stored when they ran.
+    pub async fn rollback(
+        &self,
+        migrations: &[Migration],
+        req: &RollbackRequest,
+    ) -> Result<RollbackOutcome, RunError> {
+        let _ = migrations; // the ledger's stored down SQL is what runs
+        let mut main = if req.dry_run {
+            self.connect().await?
+        } else {
+            self.connect_runner().await?
+        };
+        if req.dry_run {
+            let (_, rows, _) = self.read_ledger(&mut main).await?;
+            let _ = main.close().await;
+            let targets = rollback_targets(&rows, req)?;
+            let mut out = RollbackOutcome {
+                sql: self.session_settings(),
+                ..RollbackOutcome::default()
+            };
+            for row in targets {
+                self.rollback_one_dry(row, &mut out)?;
+            }
+            return Ok(out);
+        }
+        let mut lock_conn = self.connect().await?;
+        let result = lock::with_lock(
+            &mut lock_conn,
+            LOCK_NAME,
+            self.settings.lock_wait,
+            async |mon: &mut Box<dyn Driver>| {
+                let (_, rows, _) = self.read_ledger(&mut main).await?;
+                let targets = rollback_targets(&rows, req)?;
+                let mut out = RollbackOutcome::default();
+                for row in targets {
+                    out.done.push(self.rollback_one(&mut main, mon, row).await?);
+                }
+                Ok(out)
+            },
+        )
+        .await;
+        let _ = main.close().await;
+        let _ = lock_conn.close().await;
+        result
+    }
+
+    fn rollback_one_dry(&self, row: &LedgerRow, out: &mut RollbackOutcome) -> Result<(), RunError> {
+        let p = self.prepare_rollback(row)?;
+        out.sql.push(format!("-- rollback {}", p.label()));
+        if p.transactional {
+            out.sql.push("BEGIN".into());
+        }
+        out.sql.extend(p.statements.iter().map(|s| s.sql.clone()));
+        out.sql.push(
+            self.ledger
+                .set_state_sql(&p.version, p.phase, State::RolledBack),
+        );
+        if p.transactional {
+            out.sql.push("COMMIT".into());
+        }
+        out.done.push(Done {
+            version: p.version.clone(),
+            name: p.name.clone(),
+            phase: p.phase,
+            statements: p.statements.len(),
+            resumed_from: 0,
+            transactional: p.transactional,
+            duration_ms: 0,
+        });
+        Ok(())
+    }
+
+    fn prepare_rollback(&self, row: &LedgerRow) -> Result<Prepared, RunError> {
+        if matches!(row.state, State::Failed | State::Running) && row.statements_done == 0 {
+            // nothing of it ran: only the ledger row changes
+            return prepare_down(self.url.backend(), row, "");
+        }
+        let Some(down) = row.down_sql.as_deref() else {
+            return Err(RunError::Refused(format!(
+                "migration {} {} ({}) has no down script recorded in the ledger (irreversible, or applied without one); write a new migration that undoes it instead",
+                row.version,
+                row.name,
+                row.phase.name()
+            )));
+        };
+        prepare_down(self.url.backend(), row, down)
+    }
+
+    async fn rollback_one(
+        &self,
+        main: &mut Box<dyn Driver>,
+        mon: &mut Box<dyn Driver>,
+        row: &LedgerRow,
+    ) -> Result<Done, RunError> {
+        let p = self.prepare_rollback(row)?;
+        let span = tracing::info_span!("rollback", version = %p.version, phase = p.phase.name());
+        let _g = span.enter();
+        let started = Instant::now();
+        let backend = self.url.backend();
+        let mut attempt = 0;
+        loop {
+            let r = async {
+                if p.transactional {
+                    main.exec("BEGIN").await.map_err(|e| (0, e, Vec::new()))?;
+                }
+                for (i, st) in p.statements.iter().enumerate() {
+                    let (r, b) = self.exec_probed(main, mon, &st.sql).await;
+                    r.map_err(|e| (i, e, b))?;
+                }
+                main.exec(
+                    &self
+                        .ledger
+                        .set_state_sql(&p.version, p.phase, State::RolledBack),
+                )
+                .await
+                .map_err(|e| (0, e, Vec::new()))?;
+                if p.transactional {
+                    main.exec("COMMIT").await.map_err(|e| (0, e, Vec::new()))?;
+                }
+                Ok::<(), (usize, DbError, Vec<Blocker>)>(())
+            }
+            .await;
+            match r {
+                Ok(()) => break,
+                Err((i, e, blockers)) => {
+                    if p.transactional {
+                        let _ = main.exec("ROLLBACK").await;
+                    }
+                    // non-transactional downs are retried whole: downs are written to be
+                    // re-runnable (IF EXISTS) far more often than ups
+                    if retry::is_lock_timeout(backend, &e) && attempt < self.settings.retry.retries
+                    {
+                        attempt += 1;
+                        let d = self.settings.retry.delay(attempt);
+                        tracing::warn!(attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; retrying the rollback");
+                        tokio::time::sleep(d).await;
+                        continue;
+                    }
+                    let err = if retry::is_lock_timeout(backend, &e) {
+                        self.lock_give_up(&p, i, &e, &blockers)
+                    } else {
+                        RunError::Failed(format!(
+                            "rollback of {} failed at statement {} of {} (line {} of the stored down SQL): {e}; {}",
+                            p.label(),
+                            i + 1,
+                            p.statements.len(),
+                            p.statements.get(i).map_or(0, |s| s.line),
+                            if p.transactional {
+                                "nothing of the rollback remains"
+                            } else {
+                                "earlier statements of the down script ran; fix the database by hand, then `migrate repair`"
+                            }
+                        ))
+                    };
+                    let _ = main
+                        .exec(
+                            &self
+                                .ledger
+                                .set_error_sql(&p.version, p.phase, &err.to_string()),
+                        )
+                        .await;
+                    return Err(err);
+                }
+            }
+        }
+        let ms = started.elapsed().as_millis();
+        tracing::info!(
+            statements = p.statements.len(),
+            duration_ms = ms as u64,
+            "rolled back"
+        );
+        Ok(Done {
+            version: p.version.clone(),
+            name: p.name.clone(),
+            phase: p.phase,
+            statements: p.statements.len(),
+            resumed_from: 0,
+            transactional: p.transactional,
+            duration_ms: ms,
+        })
+    }
+
+    /// Versions by phase with their state, drift and the recorded events.
+    pub async fn status(&self, migrations: &[Migration]) -> Result<StatusReport, RunError> {
+        let mut conn = self.connect().await?;
+        let (exists, rows, events) = self.read_ledger(&mut conn).await?;
+        let _ = conn.close().await;
+        Ok(status_report(
+            self.url.to_string(),
+            exists,
+            migrations,
+            &rows,
+            events,
+        ))
+    }
+
+    /// Mark every migration phase up to `version` applied without running it.
+    pub async fn baseline(
+        &self,
+        migrations: &[Migration],
+        version: &Version,
+    ) -> Result<Housekeeping, RunError> {
+        if !migrations.iter().any(|m| m.version == *version) {
+            return Err(RunError::Input(format!(
+                "no migration has version {version}; `migrate status` lists them"
+            )));
+        }
+        self.with_ledger_lock(async |main| {
+            let (_, rows, _) = self.read_ledger(main).await?;
+            let by_key = row_map(&rows);
+            let mut out = Housekeeping::default();
+            for m in migrations.iter().filter(|m| m.version <= *version) {
+                for s in m.scripts.iter().filter(|s| s.direction == Direction::Up) {
+                    if by_key
+                        .get(&(m.version.clone(), s.phase))
+                        .is_some_and(|r| r.state == State::Applied)
+                    {
+                        continue;
+                    }
+                    let p = prepare(self.url.backend(), m, s)?;
+                    let row = self.new_row(&p, State::Applied, p.statements.len(), None);
+                    self.write_row(main, &row).await.map_err(RunError::db)?;
+                    main.exec(
+                        &self
+                            .ledger
+                            .finish_sql(&p.version, p.phase, p.statements.len(), 0),
+                    )
+                    .await
+                    .map_err(RunError::db)?;
+                    out.changes.push(format!("{} marked applied", p.label()));
+                }
+            }
+            let detail = format!(
+                "baseline at {version}: {} migration phase(s) marked applied without running",
+                out.changes.len()
+            );
+            self.event(
+                main,
+                ledger::EVENT_BASELINE,
+                Some(&version.raw),
+                None,
+                None,
+                &detail,
+            )
+            .await?;
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Accept edited checksums of applied migrations and clear failed states.
+    pub async fn repair(
+        &self,
+        migrations: &[Migration],
+        version: Option<&Version>,
+    ) -> Result<Housekeeping, RunError> {
+        self.with_ledger_lock(async |main| {
+            let (_, rows, _) = self.read_ledger(main).await?;
+            let by_key = row_map(&rows);
+            let mut out = Housekeeping::default();
+            for m in migrations
+                .iter()
+                .filter(|m| version.is_none_or(|v| m.version == *v))
+            {
+                for s in m.scripts.iter().filter(|s| s.direction == Direction::Up) {
+                    let Some(row) = by_key.get(&(m.version.clone(), s.phase)) else {
+                        continue;
+                    };
+                    let sum = script_checksum(s);
+                    let label = format!("{} {} ({})", m.version, m.name, s.phase.name());
+                    let detail = match row.state {
+                        State::Applied if row.checksum != sum => {
+                            let down = m.script(s.phase, Direction::Down).map(Script::text);
+                            main.exec(&self.ledger.accept_checksum_sql(&row.version, s.phase, &sum, down))
+                                .await
+                                .map_err(RunError::db)?;
+                            format!(
+                                "{label}: accepted the edited file {}: checksum {} (was {})",
+                                s.file.path.display(),
+                                sum,
+                                row.checksum
+                            )
+                        }
+                        State::Failed | State::Running => {
+                            main.exec(&self.ledger.delete_row_sql(&row.version, s.phase))
+                                .await
+                                .map_err(RunError::db)?;
+                            format!(
+                                "{label}: cleared the {} state ({} of {} statements had run); the next apply runs it from the start",
+                                row.state.name(),
+                                row.statements_done,
+                                row.statements_total
+                            )
+                        }
+                        _ => continue,
+                    };
+                    self.event(main, ledger::EVENT_REPAIR, Some(&row.version), Some(s.phase), None, &detail)
+                        .await?;
+                    out.changes.push(detail);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Record a completed rollout (the `recorded` gate).
+    pub async fn rollout_complete(&self, release: &str, source: &str) -> Result<(), RunError> {
+        let mut conn = self.connect().await?;
+        let exists = conn
+            .ledger_exists(&self.ledger)
+            .await
+            .map_err(RunError::db)?;
+        let r = if exists {
+            self.event_from(
+                &mut conn,
+                ledger::EVENT_ROLLOUT,
+                None,
+                None,
+                Some(release),
+                "rollout completed",
+                source,
+            )
+            .await
+        } else {
+            self.with_ledger_lock(async |main| {
+                self.event_from(
+                    main,
+                    ledger::EVENT_ROLLOUT,
+                    None,
+                    None,
+                    Some(release),
+                    "rollout completed",
+                    source,
+                )
+                .await
+            })
+            .await
+        };
+        let _ = conn.close().await;
+        r
+    }
+
+    /// Take the lock, make sure the ledger exists, run `body` on a runner connection.
+    async fn with_ledger_lock<T>(
+        &self,
+        body: impl AsyncFnOnce(&mut Box<dyn Driver>) -> Result<T, RunError>,
+    ) -> Result<T, RunError> {
+        let mut main = self.connect_runner().await?;
+        let mut lock_conn = self.connect().await?;
+        let r = lock::with_lock(
+            &mut lock_conn,
+            LOCK_NAME,
+            self.settings.lock_wait,
+            async |_| {
+                self.ensure_ledger(&mut main).await?;
+                body(&mut main).await
+            },
+        )
+        .await;
+        let _ = main.close().await;
+        let _ = lock_conn.close().await;
+        r
+    }
+
+    async fn event(
+        &self,
+        conn: &mut Box<dyn Driver>,
+        kind: &str,
+        version: Option<&str>,
+        phase: Option<Phase>,
+        release: Option<&str>,
+        detail: &str,
+    ) -> Result<(), RunError> {
+        self.event_from(
+            conn,
+            kind,
+            version,
+            phase,
+            release,
+            detail,
+            &self.settings.applied_by,
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn event_from(
+        &self,
+        conn: &mut Box<dyn Driver>,
+        kind: &str,
+        version: Option<&str>,
+        phase: Option<Phase>,
+        release: Option<&str>,
+        detail: &str,
+        source: &str,
+    ) -> Result<(), RunError> {
+        let sql = self.ledger.event_sql(&NewEvent {
+            kind,
+            version,
+            phase,
+            release,
+            detail,
+            source,
+        });
+        conn.exec(&sql).await.map_err(RunError::db)?;
+        tracing::info!(kind, version, release, "event recorded");
+        Ok(())
+    }
+}
+
+/// Where a non-transactional phase continues: after the statements a failed or
+/// interrupted run recorded.
+fn resume_point(p: &Prepared, prior: Option<&LedgerRow>) -> usize {
+    match prior {
+        Some(r) if !p.transactional && matches!(r.state, State::Failed | State::Running) => {
+            usize::try_from(r.statements_done)
+                .unwrap_or(0)
+                .min(p.statements.len())
+        }
+        _ => 0,
+    }
+}
+
+/// The rows a rollback undoes, newest first (a version's contract before its expand).
+fn rollback_targets<'r>(
+    rows: &'r [LedgerRow],
+    req: &RollbackRequest,
+) -> Result<Vec<&'r LedgerRow>, RunError> {
+    let mut live: Vec<(Version, &LedgerRow)> = rows
+        .iter()
+        .filter(|r| r.state != State::RolledBack)
+        .filter_map(|r| Version::parse(&r.version).map(|v| (v, r)))
+        .collect();
+    live.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.phase.cmp(&a.1.phase)));
+    let selected: Vec<&(Version, &LedgerRow)> = live
+        .iter()
+        .filter(|(_, r)| req.phase.has(r.phase))
+        .collect();
+    let chosen: Vec<&LedgerRow> = match (&req.to, req.steps) {
+        (Some(to), _) => selected
+            .iter()
+            .filter(|(v, _)| v > to)
+            .map(|(_, r)| *r)
+            .collect(),
+        (None, steps) => selected
+            .iter()
+            .take(steps.unwrap_or(1))
+            .map(|(_, r)| *r)
+            .collect(),
+    };
+    // an expand cannot go while its contract stays
+    for r in &chosen {
+        if r.phase == Phase::Expand {
+            let contract_stays = live.iter().any(|(_, o)| {
+                o.version == r.version
+                    && o.phase == Phase::Contract
+                    && !chosen.iter().any(|c| std::ptr::eq(*c, *o))
+            });
+            if contract_stays {
+                return Err(RunError::Refused(format!(
+                    "cannot roll back the expand of {} {} while its contract phase stays applied; roll back the contract first (`migrate rollback --phase contract`)",
+                    r.version, r.name
+                )));
+            }
+        }
+    }
+    Ok(chosen)
+}
+
+fn status_report(
+    database: String,
+    ledger_exists: bool,
+    migrations: &[Migration],
+    rows: &[LedgerRow],
+    events: Vec<Event>,
+) -> StatusReport {
+    let by_key = row_map(rows);
+    let mut seen = std::collections::BTreeSet::new();
+    let mut entries = Vec::new();
+    for m in migrations {
+        for phase in [Phase::Expand, Phase::Contract] {
+            let Some(s) = m.script(phase, Direction::Up) else {
+                continue;
+            };
+            let sum = script_checksum(s);
+            let row = by_key.get(&(m.version.clone(), phase)).copied();
+            seen.insert((m.version.clone(), phase));
+            entries.push(StatusEntry {
+                version: m.version.raw.clone(),
+                name: m.name.clone(),
+                phase,
+                state: row
+                    .map_or("pending", |r| match r.state {
+                        State::RolledBack => "pending",
+                        s => s.name(),
+                    })
+                    .to_owned(),
+                drifted: row.is_some_and(|r| r.state == State::Applied && r.checksum != sum),
+                file_missing: false,
+                path: Some(s.file.path.clone()),
+                file_checksum: Some(sum),
+                ledger_checksum: row.map(|r| r.checksum.clone()),
+                statements_done: row.map(|r| r.statements_done),
+                statements_total: row.map(|r| r.statements_total),
+                finished_at: row.and_then(|r| r.finished_at),
+                duration_ms: row.and_then(|r| r.duration_ms),
+                release: row.and_then(|r| r.release.clone()),
+                applied_by: row.map(|r| r.applied_by.clone()),
+                error: row.and_then(|r| r.error.clone()),
+            });
+        }
+    }
+    for ((v, phase), r) in &by_key {
+        if seen.contains(&(v.clone(), *phase)) || r.state == State::RolledBack {
+            continue;
+        }
+        entries.push(StatusEntry {
+            version: r.version.clone(),
+            name: r.name.clone(),
+            phase: *phase,
+            state: r.state.name().to_owned(),
+            drifted: false,
+            file_missing: true,
+            path: None,
+            file_checksum: None,
+            ledger_checksum: Some(r.checksum.clone()),
+            statements_done: Some(r.statements_done),
+            statements_total: Some(r.statements_total),
+            finished_at: r.finished_at,
+            duration_ms: r.duration_ms,
+            release: r.release.clone(),
+            applied_by: Some(r.applied_by.clone()),
+            error: r.error.clone(),
+        });
+    }
+    entries.sort_by(|a, b| {
+        let va = Version::parse(&a.version);
+        let vb = Version::parse(&b.version);
+        va.cmp(&vb).then(a.phase.cmp(&b.phase))
+    });
+    StatusReport {
+        database,
+        ledger_exists,
+        migrations: entries,
+        events,
+    }
+}
