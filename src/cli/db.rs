@@ -77,6 +77,7 @@ pub struct StatusArgs {
 #[derive(Debug, Args)]
 pub struct BaselineArgs {
     /// Mark every migration phase up to this version applied without running it.
+    #[arg(id = "target_version", value_name = "VERSION")]
     version: String,
     /// Migrations directory (default from config, else ./migrations).
     #[arg(long)]
@@ -86,7 +87,7 @@ pub struct BaselineArgs {
 #[derive(Debug, Args)]
 pub struct RepairArgs {
     /// Only this version (default: every edited or failed migration).
-    #[arg(long, value_name = "VERSION")]
+    #[arg(long = "version", id = "target_version", value_name = "VERSION")]
     version: Option<String>,
     /// Migrations directory (default from config, else ./migrations).
     #[arg(long)]

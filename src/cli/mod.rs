@@ -88,6 +88,7 @@ enum Command {
     /// Mark migrations up to a version applied without running them.
     Baseline(db::BaselineArgs),
     /// Accept edited checksums of applied migrations, clear failed states (logged).
+    #[command(disable_version_flag = true)]
     Repair(db::RepairArgs),
     /// Rollout events (the `recorded` contract gate).
     #[command(subcommand)]
@@ -164,4 +165,13 @@ fn init_logging(cli: &Cli) {
         LogFormat::Text => builder.without_time().try_init(),
         LogFormat::Json => builder.json().try_init(),
     };
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn command_line_is_well_formed() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

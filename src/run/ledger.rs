@@ -84,6 +84,7 @@ pub struct Event {
 pub const EVENT_ROLLOUT: &str = "rollout-complete";
 pub const EVENT_REPAIR: &str = "repair";
 pub const EVENT_BASELINE: &str = "baseline";
+pub const EVENT_DRIFT_REFUSED: &str = "drift-refused";
 
 /// Where the ledger lives and how to spell SQL for it.
 #[derive(Debug, Clone)]

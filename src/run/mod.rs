@@ -727,7 +727,25 @@ impl Engine {
             async |mon: &mut Box<dyn Driver>| {
                 self.ensure_ledger(&mut main).await?;
                 let (_, rows, events) = self.read_ledger(&mut main).await?;
-                let plan = plan(migrations, &rows, &events, req, self.settings.out_of_order)?;
+                let plan = match plan(migrations, &rows, &events, req, self.settings.out_of_order) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        if let RunError::Drift(msg) = &e {
+                            // the refusal is part of the history `repair` resolves
+                            let _ = self
+                                .event(
+                                    &mut main,
+                                    ledger::EVENT_DRIFT_REFUSED,
+                                    None,
+                                    None,
+                                    req.release.as_deref(),
+                                    msg,
+                                )
+                                .await;
+                        }
+                        return Err(e);
+                    }
+                };
                 let mut out = ApplyOutcome {
                     waiting: plan.waiting,
                     warnings: plan.warnings,
