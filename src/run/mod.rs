@@ -141,10 +141,11 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     if s.eq_ignore_ascii_case("off") {
         return Ok(Duration::ZERO);
     }
-    if let Ok(n) = s.parse::<f64>() {
-        if n >= 0.0 && n.is_finite() {
-            return Ok(Duration::from_secs_f64(n));
-        }
+    if let Ok(n) = s.parse::<f64>()
+        && n >= 0.0
+        && n.is_finite()
+    {
+        return Ok(Duration::from_secs_f64(n));
     }
     humantime::parse_duration(s)
         .map_err(|e| format!("not a duration ({e}); e.g. \"2s\", \"500ms\""))
@@ -530,10 +531,10 @@ fn plan<'m>(
     };
     if req.phase.has(Phase::Expand) {
         for m in migrations.iter().filter(|m| in_range(m)) {
-            if let Some(s) = m.script(Phase::Expand, Direction::Up) {
-                if applied(&m.version, Phase::Expand).is_none() {
-                    out.items.push((m, s));
-                }
+            if let Some(s) = m.script(Phase::Expand, Direction::Up)
+                && applied(&m.version, Phase::Expand).is_none()
+            {
+                out.items.push((m, s));
             }
         }
     }
