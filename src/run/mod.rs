@@ -1657,3 +1657,175 @@ fn status_report(
         events,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{LayoutChoice, discover};
+
+    fn migrations(files: &[(&str, &str)]) -> (tempfile::TempDir, Vec<Migration>) {
+        let dir = tempfile::tempdir().unwrap();
+        for (p, text) in files {
+            let path = dir.path().join(p);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let found = discover(dir.path(), LayoutChoice::Auto).unwrap();
+        (dir, found.migrations)
+    }
+
+    fn row(m: &Migration, phase: Phase, finished: i64) -> LedgerRow {
+        let s = m.script(phase, Direction::Up).unwrap();
+        LedgerRow {
+            version: m.version.raw.clone(),
+            phase,
+            name: m.name.clone(),
+            checksum: script_checksum(s),
+            state: State::Applied,
+            statements_done: 1,
+            statements_total: 1,
+            started_at: None,
+            finished_at: DateTime::from_timestamp(finished, 0),
+            duration_ms: Some(1),
+            down_sql: None,
+            release: None,
+            applied_by: "t@h".into(),
+            error: None,
+        }
+    }
+
+    fn rollout(at: i64) -> Event {
+        Event {
+            id: at,
+            kind: ledger::EVENT_ROLLOUT.into(),
+            version: None,
+            phase: None,
+            release: Some("r".into()),
+            detail: String::new(),
+            source: "cli".into(),
+            at: DateTime::from_timestamp(at, 0).unwrap(),
+        }
+    }
+
+    fn req(phase: PhaseSel) -> ApplyRequest {
+        ApplyRequest {
+            phase,
+            to: None,
+            release: None,
+            dry_run: false,
+        }
+    }
+
+    const PHASED: &[(&str, &str)] = &[
+        ("1_a/expand.up.sql", "CREATE TABLE a (id int);\n"),
+        ("1_a/expand.down.sql", "DROP TABLE a;\n"),
+        ("1_a/contract.up.sql", "ALTER TABLE a DROP COLUMN x;\n"),
+        ("1_a/contract.down.sql", "ALTER TABLE a ADD COLUMN x int;\n"),
+        ("2_b/expand.up.sql", "CREATE TABLE b (id int);\n"),
+        ("2_b/expand.down.sql", "DROP TABLE b;\n"),
+    ];
+
+    #[test]
+    fn drift_is_refused_with_both_checksums() {
+        let (_d, ms) = migrations(PHASED);
+        let mut r = row(&ms[0], Phase::Expand, 10);
+        r.checksum = "0000".into();
+        let e = plan(&ms, &[r], &[], &req(PhaseSel::All), OutOfOrder::Strict).unwrap_err();
+        let msg = e.to_string();
+        assert!(matches!(e, RunError::Drift(_)));
+        assert!(
+            msg.contains("1_a/expand.up.sql: migration 1 (expand) was edited"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("ledger checksum 0000, file checksum "),
+            "{msg}"
+        );
+        assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn out_of_order_policies() {
+        let (_d, ms) = migrations(PHASED);
+        let rows = [row(&ms[1], Phase::Expand, 10)];
+        let e = plan(&ms, &rows, &[], &req(PhaseSel::Expand), OutOfOrder::Strict).unwrap_err();
+        assert_eq!(e.exit_code(), 1);
+        assert!(
+            e.to_string().contains(
+                "migration 1 is pending but older than the newest applied migration 2 (b)"
+            )
+        );
+        let p = plan(&ms, &rows, &[], &req(PhaseSel::Expand), OutOfOrder::Warn).unwrap();
+        assert_eq!(p.items.len(), 1);
+        assert_eq!(p.warnings.len(), 1);
+        let p = plan(&ms, &rows, &[], &req(PhaseSel::Expand), OutOfOrder::Allow).unwrap();
+        assert!(p.warnings.is_empty());
+    }
+
+    #[test]
+    fn contract_waits_for_expand_and_a_later_rollout() {
+        let (_d, ms) = migrations(PHASED);
+        // expand not applied: contract waits for it
+        let p = plan(&ms, &[], &[], &req(PhaseSel::Contract), OutOfOrder::Strict).unwrap();
+        assert!(p.items.is_empty());
+        assert!(p.waiting[0].reason.contains("migrate apply --phase expand"));
+        let rows = [
+            row(&ms[0], Phase::Expand, 100),
+            row(&ms[1], Phase::Expand, 100),
+        ];
+        // a rollout recorded before the expand finished does not count
+        let p = plan(
+            &ms,
+            &rows,
+            &[rollout(50)],
+            &req(PhaseSel::Contract),
+            OutOfOrder::Strict,
+        )
+        .unwrap();
+        assert!(p.items.is_empty());
+        assert!(
+            p.waiting[0]
+                .reason
+                .contains("migrate rollout complete --release ID")
+        );
+        let p = plan(
+            &ms,
+            &rows,
+            &[rollout(150)],
+            &req(PhaseSel::Contract),
+            OutOfOrder::Strict,
+        )
+        .unwrap();
+        assert_eq!(p.items.len(), 1);
+        assert_eq!(p.items[0].1.phase, Phase::Contract);
+        assert!(p.waiting.is_empty());
+    }
+
+    #[test]
+    fn statements_split_and_transactions_decided() {
+        let (_d, ms) = migrations(&[
+            (
+                "1_a/expand.up.sql",
+                "CREATE TABLE a (id int);\n\nCREATE INDEX CONCURRENTLY a_i ON a (id);\n",
+            ),
+            ("1_a/expand.down.sql", "DROP TABLE a;\n"),
+        ]);
+        let s = ms[0].script(Phase::Expand, Direction::Up).unwrap();
+        let p = prepare(Backend::Postgres, &ms[0], s).unwrap();
+        assert!(!p.transactional);
+        assert_eq!(p.statements.len(), 2);
+        assert_eq!(p.statements[1].line, 3);
+        assert_eq!(p.down_sql.as_deref(), Some("DROP TABLE a;\n"));
+        let p = prepare(Backend::Mysql, &ms[0], s).unwrap();
+        assert!(!p.transactional);
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert_eq!(parse_duration("off"), Ok(Duration::ZERO));
+        assert!(parse_duration("soon").is_err());
+    }
+}
