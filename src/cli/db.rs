@@ -39,6 +39,9 @@ pub struct ApplyArgs {
     /// How long to wait for another runner's lock (e.g. 30s, 5m).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     lock_wait: Option<Duration>,
+    /// When a contract waits on its gate, poll for up to this long instead of exiting 3.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    wait: Option<Duration>,
 }
 
 #[derive(Debug, Args)]
@@ -203,11 +206,46 @@ pub fn apply(
         release: args.release.clone(),
         dry_run: args.dry_run,
     };
-    let out = match runtime()?.block_on(ctx.engine.apply(&migrations, &req)) {
-        Ok(o) => o,
-        Err(e) => return Ok(fail(&e)),
-    };
-    Ok(render_apply(&out, args.dry_run, ctx.engine.url()))
+    let rt = runtime()?;
+    let deadline = std::time::Instant::now() + args.wait.unwrap_or_default();
+    let mut first = true;
+    loop {
+        let out = match rt.block_on(ctx.engine.apply(&migrations, &req)) {
+            Ok(o) => o,
+            Err(e) => return Ok(fail(&e)),
+        };
+        let now = std::time::Instant::now();
+        if out.waiting.is_empty() || args.dry_run || now >= deadline {
+            if !first && out.done.is_empty() && out.waiting.is_empty() {
+                return Ok(exit::OK);
+            }
+            return Ok(render_apply(&out, args.dry_run, ctx.engine.url()));
+        }
+        // print what ran; poll the gate again shortly
+        for d in &out.done {
+            println!(
+                "applied {} {} ({}): {} statements in {} ms",
+                d.version,
+                d.name,
+                d.phase.name(),
+                d.statements,
+                d.duration_ms
+            );
+        }
+        if first {
+            for w in &out.waiting {
+                eprintln!(
+                    "waiting up to {} for the gate of {} ({}): {}",
+                    humantime::format_duration(args.wait.unwrap_or_default()),
+                    w.version,
+                    w.phase.name(),
+                    w.reason
+                );
+            }
+        }
+        first = false;
+        std::thread::sleep(Duration::from_secs(5).min(deadline - now));
+    }
 }
 
 fn render_apply(out: &ApplyOutcome, dry_run: bool, url: &DbUrl) -> u8 {

@@ -893,6 +893,33 @@ impl Engine {
         (fut.await, blockers)
     }
 
+    /// One statement outside a transaction, retried on lock timeouts with back-off.
+    async fn exec_retrying(
+        &self,
+        main: &mut Box<dyn Driver>,
+        mon: &mut Box<dyn Driver>,
+        sql: &str,
+        index: usize,
+    ) -> Result<(), (DbError, Vec<Blocker>)> {
+        let mut attempt = 0;
+        loop {
+            let (r, blockers) = self.exec_probed(main, mon, sql).await;
+            match r {
+                Ok(()) => return Ok(()),
+                Err(e)
+                    if retry::is_lock_timeout(self.url.backend(), &e)
+                        && attempt < self.settings.retry.retries =>
+                {
+                    attempt += 1;
+                    let d = self.settings.retry.delay(attempt);
+                    tracing::warn!(statement = index + 1, attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; retrying");
+                    tokio::time::sleep(d).await;
+                }
+                Err(e) => return Err((e, blockers)),
+            }
+        }
+    }
+
     fn lock_give_up(&self, p: &Prepared, i: usize, e: &DbError, blockers: &[Blocker]) -> RunError {
         let st = &p.statements[i];
         let who = if blockers.is_empty() {
@@ -908,7 +935,7 @@ impl Engine {
             )
         };
         RunError::Failed(format!(
-            "{}:{}: statement {} of {} in {} could not take its lock within lock_timeout {} after {} attempts ({e}); {who}; end or wait for those sessions, then re-run `migrate apply`",
+            "{}:{}: statement {} of {} in {} could not take its lock within lock_timeout {} after {} attempts ({e}); {who}; end or wait for those sessions, then run the command again",
             p.path.display(),
             st.line,
             i + 1,
@@ -991,36 +1018,21 @@ impl Engine {
             .await
             .map_err(|e| RunError::Db(format!("cannot write the ledger: {e}")))?;
         for i in start..total {
-            let mut attempt = 0;
-            loop {
-                let (r, blockers) = self.exec_probed(main, mon, &p.statements[i].sql).await;
-                match r {
-                    Ok(()) => break,
-                    Err(e)
-                        if retry::is_lock_timeout(backend, &e)
-                            && attempt < self.settings.retry.retries =>
-                    {
-                        attempt += 1;
-                        let d = self.settings.retry.delay(attempt);
-                        tracing::warn!(statement = i + 1, attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; retrying");
-                        tokio::time::sleep(d).await;
-                    }
-                    Err(e) => {
-                        let err = if retry::is_lock_timeout(backend, &e) {
-                            self.lock_give_up(p, i, &e, &blockers)
-                        } else {
-                            self.statement_failed(p, i, &e, false)
-                        };
-                        let _ = main
-                            .exec(
-                                &self
-                                    .ledger
-                                    .fail_sql(&p.version, p.phase, i, &err.to_string()),
-                            )
-                            .await;
-                        return Err(err);
-                    }
-                }
+            if let Err((e, blockers)) = self.exec_retrying(main, mon, &p.statements[i].sql, i).await
+            {
+                let err = if retry::is_lock_timeout(backend, &e) {
+                    self.lock_give_up(p, i, &e, &blockers)
+                } else {
+                    self.statement_failed(p, i, &e, false)
+                };
+                let _ = main
+                    .exec(
+                        &self
+                            .ledger
+                            .fail_sql(&p.version, p.phase, i, &err.to_string()),
+                    )
+                    .await;
+                return Err(err);
             }
             main.exec(&self.ledger.progress_sql(&p.version, p.phase, i + 1))
                 .await
@@ -1213,10 +1225,16 @@ impl Engine {
             let r = async {
                 if p.transactional {
                     main.exec("BEGIN").await.map_err(|e| (0, e, Vec::new()))?;
-                }
-                for (i, st) in p.statements.iter().enumerate() {
-                    let (r, b) = self.exec_probed(main, mon, &st.sql).await;
-                    r.map_err(|e| (i, e, b))?;
+                    for (i, st) in p.statements.iter().enumerate() {
+                        let (r, b) = self.exec_probed(main, mon, &st.sql).await;
+                        r.map_err(|e| (i, e, b))?;
+                    }
+                } else {
+                    for (i, st) in p.statements.iter().enumerate() {
+                        self.exec_retrying(main, mon, &st.sql, i)
+                            .await
+                            .map_err(|(e, b)| (i, e, b))?;
+                    }
                 }
                 main.exec(
                     &self
@@ -1234,18 +1252,19 @@ impl Engine {
             match r {
                 Ok(()) => break,
                 Err((i, e, blockers)) => {
+                    // a transactional down is retried whole; statements outside one were
+                    // already retried one by one
                     if p.transactional {
                         let _ = main.exec("ROLLBACK").await;
-                    }
-                    // non-transactional downs are retried whole: downs are written to be
-                    // re-runnable (IF EXISTS) far more often than ups
-                    if retry::is_lock_timeout(backend, &e) && attempt < self.settings.retry.retries
-                    {
-                        attempt += 1;
-                        let d = self.settings.retry.delay(attempt);
-                        tracing::warn!(attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; retrying the rollback");
-                        tokio::time::sleep(d).await;
-                        continue;
+                        if retry::is_lock_timeout(backend, &e)
+                            && attempt < self.settings.retry.retries
+                        {
+                            attempt += 1;
+                            let d = self.settings.retry.delay(attempt);
+                            tracing::warn!(attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; retrying the rollback");
+                            tokio::time::sleep(d).await;
+                            continue;
+                        }
                     }
                     let err = if retry::is_lock_timeout(backend, &e) {
                         self.lock_give_up(&p, i, &e, &blockers)
