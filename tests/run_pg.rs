@@ -467,3 +467,37 @@ fn baseline_marks_applied_without_running() {
     );
     assert_eq!(s.strings("SELECT kind FROM sluice_events"), ["baseline"]);
 }
+
+#[test]
+fn apply_wait_polls_the_gate() {
+    let s = Scratch::pg();
+    let dir = example();
+    assert_eq!(run(s.migrate(&dir).args(["apply", "."])).code, 0);
+    let child = s
+        .migrate(&dir)
+        .args(["apply", ".", "--phase", "contract", "--wait", "60s"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        run(s
+            .migrate(&dir)
+            .args(["rollout", "complete", "--release", "r2"]))
+        .code,
+        0
+    );
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("waiting up to 1m for the gate of 20240201090000"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("applied 20240201090000 orders_status (contract)"),
+        "{stdout}"
+    );
+}
