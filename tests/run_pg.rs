@@ -501,3 +501,46 @@ fn apply_wait_polls_the_gate() {
         "{stdout}"
     );
 }
+
+#[test]
+fn dbmate_and_goose_sections_run_and_roll_back() {
+    let s = Scratch::pg();
+    let dbmate = tree(&[
+        (
+            "20240101000000_items.sql",
+            "-- migrate:up\nCREATE TABLE items (id int, sku text);\n\n-- migrate:down\nDROP TABLE items;\n",
+        ),
+        (
+            "20240102000000_items_sku.sql",
+            "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY items_sku_idx ON items (sku);\n\n-- migrate:down transaction:false\nDROP INDEX CONCURRENTLY items_sku_idx;\n",
+        ),
+    ]);
+    let r = run(s.migrate(dbmate.path()).args(["apply", "."]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(s.table_exists("items"));
+    // the checksum is the up section's: editing the down section is not drift
+    let f = dbmate.path().join("20240101000000_items.sql");
+    let text = std::fs::read_to_string(&f).unwrap();
+    std::fs::write(
+        &f,
+        text.replace("DROP TABLE items;", "DROP TABLE IF EXISTS items;"),
+    )
+    .unwrap();
+    assert_eq!(run(s.migrate(dbmate.path()).args(["apply", "."])).code, 0);
+    let r = run(s
+        .migrate(dbmate.path())
+        .args(["rollback", ".", "--to", "0"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!s.table_exists("items"));
+
+    let s = Scratch::pg();
+    let goose = tree(&[(
+        "00001_fn.sql",
+        "-- +goose Up\n-- +goose StatementBegin\nCREATE FUNCTION one() RETURNS int AS $$\nBEGIN\n  RETURN 1;\nEND;\n$$ LANGUAGE plpgsql;\n-- +goose StatementEnd\n\n-- +goose Down\nDROP FUNCTION one();\n",
+    )]);
+    let r = run(s.migrate(goose.path()).args(["apply", "."]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(s.strings("SELECT one()::text"), ["1"]);
+    let r = run(s.migrate(goose.path()).args(["rollback", "."]));
+    assert_eq!(r.code, 0, "{r:?}");
+}
