@@ -544,3 +544,29 @@ fn dbmate_and_goose_sections_run_and_roll_back() {
     let r = run(s.migrate(goose.path()).args(["rollback", "."]));
     assert_eq!(r.code, 0, "{r:?}");
 }
+
+#[test]
+fn ledger_in_its_own_schema_and_apply_to_a_version() {
+    let s = Scratch::pg();
+    let dir = tree(&[
+        (
+            "sluice.toml",
+            "[migrations]\ndir = \"db\"\n[run]\nledger_schema = \"ops\"\nledger_table = \"history\"\n",
+        ),
+        ("db/1_a/expand.up.sql", "CREATE TABLE a (id int);\n"),
+        ("db/1_a/expand.down.sql", "DROP TABLE a;\n"),
+        ("db/2_b/expand.up.sql", "CREATE TABLE b (id int);\n"),
+        ("db/2_b/expand.down.sql", "DROP TABLE b;\n"),
+    ]);
+    let r = run(s.migrate(dir.path()).args(["apply", "--to", "1"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(s.table_exists("a") && !s.table_exists("b"));
+    assert_eq!(s.strings("SELECT version FROM ops.history"), ["1"]);
+    s.strings("SELECT kind FROM ops.history_events");
+    let r = run(s.migrate(dir.path()).args(["apply"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!s.table_exists("sluice_migrations"));
+    let r = run(s.migrate(dir.path()).args(["rollback", "--steps", "2"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!s.table_exists("a") && !s.table_exists("b"));
+}
