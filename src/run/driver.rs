@@ -108,6 +108,24 @@ pub trait Driver: Send {
     /// make CONCURRENTLY wait).
     fn long_transactions(&mut self, age: Duration) -> Fut<'_, Vec<Blocker>>;
     fn close(self: Box<Self>) -> Fut<'static, ()>;
+
+    fn begin(&mut self) -> Fut<'_, ()> {
+        self.exec("BEGIN")
+    }
+    fn commit(&mut self) -> Fut<'_, ()> {
+        self.exec("COMMIT")
+    }
+    fn rollback(&mut self) -> Fut<'_, ()> {
+        self.exec("ROLLBACK")
+    }
+}
+
+/// The statement that tries the migration lock (for `--dry-run`).
+pub fn lock_sql(backend: Backend, name: &str) -> String {
+    match backend {
+        Backend::Postgres => format!("SELECT pg_try_advisory_lock({})", pg_key(name)),
+        Backend::Mysql => format!("SELECT GET_LOCK({}, 0)", my_lock_expr(name)),
+    }
 }
 
 /// Session settings the runner sends before any migration statement.

@@ -792,7 +792,11 @@ impl Engine {
         let _ = conn.close().await;
         let plan = plan(migrations, &rows, &events, req, self.settings.out_of_order)?;
         let by_key = row_map(&rows);
-        let mut sql: Vec<String> = self.session_settings();
+        let mut sql = vec![format!(
+            "-- on a separate connection, polled until it returns true: {}",
+            driver::lock_sql(self.url.backend(), LOCK_NAME)
+        )];
+        sql.extend(self.session_settings());
         if !exists {
             sql.extend(self.ledger.create_sql());
         }
@@ -813,7 +817,9 @@ impl Engine {
                 );
                 sql.push("COMMIT".into());
             } else {
+                sql.push("BEGIN".into());
                 sql.extend(self.ledger.replace_row_sql(&row));
+                sql.push("COMMIT".into());
                 for (i, st) in p.statements.iter().enumerate().skip(start) {
                     sql.push(st.sql.clone());
                     sql.push(self.ledger.progress_sql(&p.version, p.phase, i + 1));
@@ -864,14 +870,14 @@ impl Engine {
 
     /// Write a ledger row in a short transaction of its own.
     async fn write_row(&self, conn: &mut Box<dyn Driver>, row: &NewRow<'_>) -> Result<(), DbError> {
-        conn.exec("BEGIN").await?;
+        conn.begin().await?;
         for s in self.ledger.replace_row_sql(row) {
             if let Err(e) = conn.exec(&s).await {
-                let _ = conn.exec("ROLLBACK").await;
+                let _ = conn.rollback().await;
                 return Err(e);
             }
         }
-        conn.exec("COMMIT").await
+        conn.commit().await
     }
 
     /// Run one statement; when it is still running after most of `lock_timeout`, ask the
@@ -965,7 +971,7 @@ impl Engine {
                 match self.try_transactional(main, mon, p, release).await {
                     Ok(()) => break,
                     Err((i, e, blockers)) => {
-                        let _ = main.exec("ROLLBACK").await;
+                        let _ = main.rollback().await;
                         if retry::is_lock_timeout(backend, &e)
                             && attempt < self.settings.retry.retries
                         {
@@ -1069,7 +1075,7 @@ impl Engine {
     ) -> Result<(), (usize, DbError, Vec<Blocker>)> {
         let ledger_err = |e: DbError| (0usize, e, Vec::new());
         let started = Instant::now();
-        main.exec("BEGIN").await.map_err(ledger_err)?;
+        main.begin().await.map_err(ledger_err)?;
         for s in self
             .ledger
             .replace_row_sql(&self.new_row(p, State::Running, 0, release))
@@ -1088,7 +1094,7 @@ impl Engine {
         )
         .await
         .map_err(ledger_err)?;
-        main.exec("COMMIT").await.map_err(ledger_err)
+        main.commit().await.map_err(ledger_err)
     }
 
     fn statement_failed(
@@ -1224,7 +1230,7 @@ impl Engine {
         loop {
             let r = async {
                 if p.transactional {
-                    main.exec("BEGIN").await.map_err(|e| (0, e, Vec::new()))?;
+                    main.begin().await.map_err(|e| (0, e, Vec::new()))?;
                     for (i, st) in p.statements.iter().enumerate() {
                         let (r, b) = self.exec_probed(main, mon, &st.sql).await;
                         r.map_err(|e| (i, e, b))?;
@@ -1244,7 +1250,7 @@ impl Engine {
                 .await
                 .map_err(|e| (0, e, Vec::new()))?;
                 if p.transactional {
-                    main.exec("COMMIT").await.map_err(|e| (0, e, Vec::new()))?;
+                    main.commit().await.map_err(|e| (0, e, Vec::new()))?;
                 }
                 Ok::<(), (usize, DbError, Vec<Blocker>)>(())
             }
@@ -1255,7 +1261,7 @@ impl Engine {
                     // a transactional down is retried whole; statements outside one were
                     // already retried one by one
                     if p.transactional {
-                        let _ = main.exec("ROLLBACK").await;
+                        let _ = main.rollback().await;
                         if retry::is_lock_timeout(backend, &e)
                             && attempt < self.settings.retry.retries
                         {
