@@ -3,6 +3,7 @@
 //! this file resolves settings, prints results and maps outcomes to exit codes.
 
 use std::fmt::Write as _;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -12,8 +13,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use crate::config::{self, Config};
 use crate::run::url::DbUrl;
 use crate::run::{
-    self, ApplyOutcome, ApplyRequest, Engine, PhaseSel, RollbackRequest, RunError, Settings,
-    StatusReport,
+    self, ApplyOutcome, ApplyRequest, Engine, PhaseSel, Progress, RollbackRequest, RunError,
+    Settings, StatusReport,
 };
 use crate::source::{self, Layout, Migration, Version};
 
@@ -147,10 +148,43 @@ fn context(
     if let Some(w) = lock_wait {
         settings.lock_wait = w;
     }
-    Ok(Ctx {
-        engine: Engine::new(url, settings),
-        config,
-    })
+    let mut engine = Engine::new(url, settings);
+    if std::io::stderr().is_terminal() {
+        engine = engine.with_progress(print_progress);
+    }
+    Ok(Ctx { engine, config })
+}
+
+/// The live view on a terminal (stderr, so stdout stays the result).
+fn print_progress(p: &Progress) {
+    match p {
+        Progress::LockWaiting { holder } => eprintln!(
+            "waiting for the migration lock{}",
+            holder.map_or_else(String::new, |h| format!(" (held by session {h})"))
+        ),
+        Progress::PhaseStarted {
+            version,
+            name,
+            phase,
+            statements,
+            transactional,
+        } => eprintln!(
+            "{version} {name} ({}): {statements} statement{}{}",
+            phase.name(),
+            if *statements == 1 { "" } else { "s" },
+            if *transactional {
+                ", one transaction"
+            } else {
+                ", one by one"
+            }
+        ),
+        Progress::Statement {
+            index, total, line, ..
+        } => eprintln!("  statement {index}/{total} (line {line})"),
+        Progress::Retrying {
+            attempt, delay_ms, ..
+        } => eprintln!("  lock timeout: retry {attempt} in {delay_ms} ms"),
+    }
 }
 
 fn load_migrations(config: &Config, dir: Option<&Path>) -> anyhow::Result<Vec<Migration>> {

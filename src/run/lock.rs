@@ -24,7 +24,18 @@ pub async fn with_lock<T>(
     wait: Duration,
     body: impl AsyncFnOnce(&mut Box<dyn Driver>) -> Result<T, RunError>,
 ) -> Result<T, RunError> {
-    acquire(conn, name, wait).await?;
+    with_lock_notify(conn, name, wait, &|_| {}, body).await
+}
+
+/// [`with_lock`], calling `waiting` once with the holder's session id when the lock is busy.
+pub async fn with_lock_notify<T>(
+    conn: &mut Box<dyn Driver>,
+    name: &str,
+    wait: Duration,
+    waiting: &(dyn Fn(Option<i64>) + Send + Sync),
+    body: impl AsyncFnOnce(&mut Box<dyn Driver>) -> Result<T, RunError>,
+) -> Result<T, RunError> {
+    acquire(conn, name, wait, waiting).await?;
     let out = body(conn).await;
     let released = conn.unlock(name).await;
     tracing::debug!(lock = name, ok = released.is_ok(), "lock released");
@@ -42,7 +53,12 @@ pub async fn with_lock<T>(
     }
 }
 
-async fn acquire(conn: &mut Box<dyn Driver>, name: &str, wait: Duration) -> Result<(), RunError> {
+async fn acquire(
+    conn: &mut Box<dyn Driver>,
+    name: &str,
+    wait: Duration,
+    waiting: &(dyn Fn(Option<i64>) + Send + Sync),
+) -> Result<(), RunError> {
     let start = Instant::now();
     let mut announced = false;
     loop {
@@ -56,6 +72,7 @@ async fn acquire(conn: &mut Box<dyn Driver>, name: &str, wait: Duration) -> Resu
         }
         let holder = conn.lock_holder(name).await.ok().flatten();
         if !announced {
+            waiting(holder);
             tracing::info!(
                 lock = name,
                 holder,

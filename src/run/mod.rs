@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use tracing::Instrument;
 
 use crate::config::{OutOfOrder, RunConfig};
 use crate::source::split::{self, SplitOptions};
@@ -617,6 +618,35 @@ pub struct Engine {
     url: DbUrl,
     settings: Settings,
     ledger: Ledger,
+    progress: Option<Box<dyn Fn(&Progress) + Send + Sync>>,
+}
+
+/// What the engine is doing, for a live view (the CLI's on a terminal, the server's later).
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Progress {
+    /// Another runner holds the migration lock.
+    LockWaiting { holder: Option<i64> },
+    PhaseStarted {
+        version: String,
+        name: String,
+        phase: Phase,
+        statements: usize,
+        transactional: bool,
+    },
+    /// Statement `index` (1-based) is being sent.
+    Statement {
+        version: String,
+        index: usize,
+        total: usize,
+        line: usize,
+    },
+    /// A lock timeout; the next attempt follows after `delay_ms`.
+    Retrying {
+        version: String,
+        attempt: u32,
+        delay_ms: u64,
+    },
 }
 
 impl Engine {
@@ -630,6 +660,19 @@ impl Engine {
             url,
             settings,
             ledger,
+            progress: None,
+        }
+    }
+
+    /// Call `f` with every [`Progress`] event.
+    pub fn with_progress(mut self, f: impl Fn(&Progress) + Send + Sync + 'static) -> Engine {
+        self.progress = Some(Box::new(f));
+        self
+    }
+
+    fn progress(&self, p: Progress) {
+        if let Some(f) = &self.progress {
+            f(&p);
         }
     }
 
@@ -721,10 +764,12 @@ impl Engine {
         }
         let mut main = self.connect_runner().await?;
         let mut lock_conn = self.connect().await?;
-        let result = lock::with_lock(
+        let notify = |holder| self.progress(Progress::LockWaiting { holder });
+        let result = lock::with_lock_notify(
             &mut lock_conn,
             LOCK_NAME,
             self.settings.lock_wait,
+            &notify,
             async |mon: &mut Box<dyn Driver>| {
                 self.ensure_ledger(&mut main).await?;
                 let (_, rows, events) = self.read_ledger(&mut main).await?;
@@ -904,9 +949,10 @@ impl Engine {
         &self,
         main: &mut Box<dyn Driver>,
         mon: &mut Box<dyn Driver>,
-        sql: &str,
+        p: &Prepared,
         index: usize,
     ) -> Result<(), (DbError, Vec<Blocker>)> {
+        let sql = &p.statements[index].sql;
         let mut attempt = 0;
         loop {
             let (r, blockers) = self.exec_probed(main, mon, sql).await;
@@ -919,11 +965,25 @@ impl Engine {
                     attempt += 1;
                     let d = self.settings.retry.delay(attempt);
                     tracing::warn!(statement = index + 1, attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; retrying");
+                    self.progress(Progress::Retrying {
+                        version: p.version.clone(),
+                        attempt,
+                        delay_ms: d.as_millis() as u64,
+                    });
                     tokio::time::sleep(d).await;
                 }
                 Err(e) => return Err((e, blockers)),
             }
         }
+    }
+
+    fn statement_progress(&self, p: &Prepared, i: usize) {
+        self.progress(Progress::Statement {
+            version: p.version.clone(),
+            index: i + 1,
+            total: p.statements.len(),
+            line: p.statements[i].line,
+        });
     }
 
     fn lock_give_up(&self, p: &Prepared, i: usize, e: &DbError, blockers: &[Blocker]) -> RunError {
@@ -961,7 +1021,26 @@ impl Engine {
         release: Option<&str>,
     ) -> Result<Done, RunError> {
         let span = tracing::info_span!("apply", version = %p.version, phase = p.phase.name());
-        let _g = span.enter();
+        self.run_up_in_span(main, mon, p, prior, release)
+            .instrument(span)
+            .await
+    }
+
+    async fn run_up_in_span(
+        &self,
+        main: &mut Box<dyn Driver>,
+        mon: &mut Box<dyn Driver>,
+        p: &Prepared,
+        prior: Option<&LedgerRow>,
+        release: Option<&str>,
+    ) -> Result<Done, RunError> {
+        self.progress(Progress::PhaseStarted {
+            version: p.version.clone(),
+            name: p.name.clone(),
+            phase: p.phase,
+            statements: p.statements.len(),
+            transactional: p.transactional,
+        });
         let started = Instant::now();
         let total = p.statements.len();
         let backend = self.url.backend();
@@ -1024,8 +1103,8 @@ impl Engine {
             .await
             .map_err(|e| RunError::Db(format!("cannot write the ledger: {e}")))?;
         for i in start..total {
-            if let Err((e, blockers)) = self.exec_retrying(main, mon, &p.statements[i].sql, i).await
-            {
+            self.statement_progress(p, i);
+            if let Err((e, blockers)) = self.exec_retrying(main, mon, p, i).await {
                 let err = if retry::is_lock_timeout(backend, &e) {
                     self.lock_give_up(p, i, &e, &blockers)
                 } else {
@@ -1083,6 +1162,7 @@ impl Engine {
             main.exec(&s).await.map_err(ledger_err)?;
         }
         for (i, st) in p.statements.iter().enumerate() {
+            self.statement_progress(p, i);
             let (r, blockers) = self.exec_probed(main, mon, &st.sql).await;
             r.map_err(|e| (i, e, blockers))?;
         }
@@ -1223,7 +1303,22 @@ impl Engine {
     ) -> Result<Done, RunError> {
         let p = self.prepare_rollback(row)?;
         let span = tracing::info_span!("rollback", version = %p.version, phase = p.phase.name());
-        let _g = span.enter();
+        self.rollback_in_span(main, mon, &p).instrument(span).await
+    }
+
+    async fn rollback_in_span(
+        &self,
+        main: &mut Box<dyn Driver>,
+        mon: &mut Box<dyn Driver>,
+        p: &Prepared,
+    ) -> Result<Done, RunError> {
+        self.progress(Progress::PhaseStarted {
+            version: p.version.clone(),
+            name: p.name.clone(),
+            phase: p.phase,
+            statements: p.statements.len(),
+            transactional: p.transactional,
+        });
         let started = Instant::now();
         let backend = self.url.backend();
         let mut attempt = 0;
@@ -1232,12 +1327,14 @@ impl Engine {
                 if p.transactional {
                     main.begin().await.map_err(|e| (0, e, Vec::new()))?;
                     for (i, st) in p.statements.iter().enumerate() {
+                        self.statement_progress(p, i);
                         let (r, b) = self.exec_probed(main, mon, &st.sql).await;
                         r.map_err(|e| (i, e, b))?;
                     }
                 } else {
-                    for (i, st) in p.statements.iter().enumerate() {
-                        self.exec_retrying(main, mon, &st.sql, i)
+                    for i in 0..p.statements.len() {
+                        self.statement_progress(p, i);
+                        self.exec_retrying(main, mon, p, i)
                             .await
                             .map_err(|(e, b)| (i, e, b))?;
                     }
