@@ -618,8 +618,10 @@ pub struct Engine {
     url: DbUrl,
     settings: Settings,
     ledger: Ledger,
-    progress: Option<Box<dyn Fn(&Progress) + Send + Sync>>,
+    progress: Option<ProgressFn>,
 }
+
+type ProgressFn = Box<dyn Fn(&Progress) + Send + Sync>;
 
 /// What the engine is doing, for a live view (the CLI's on a terminal, the server's later).
 #[derive(Debug, Clone, Serialize)]
@@ -1370,7 +1372,7 @@ impl Engine {
                         }
                     }
                     let err = if retry::is_lock_timeout(backend, &e) {
-                        self.lock_give_up(&p, i, &e, &blockers)
+                        self.lock_give_up(p, i, &e, &blockers)
                     } else {
                         RunError::Failed(format!(
                             "rollback of {} failed at statement {} of {} (line {} of the stored down SQL): {e}; {}",
