@@ -570,3 +570,55 @@ fn ledger_in_its_own_schema_and_apply_to_a_version() {
     assert_eq!(r.code, 0, "{r:?}");
     assert!(!s.table_exists("a") && !s.table_exists("b"));
 }
+
+#[test]
+fn sigterm_stops_cleanly_and_frees_the_lock() {
+    let s = Scratch::pg();
+    s.exec("CREATE TABLE hot (id int)");
+    let dir = tree(&[
+        (
+            "sluice.toml",
+            "[run]\nlock_timeout = \"1s\"\nlock_retries = 50\n",
+        ),
+        (
+            "migrations/1_alter/expand.up.sql",
+            "ALTER TABLE hot ADD COLUMN note text;\n",
+        ),
+        (
+            "migrations/1_alter/expand.down.sql",
+            "ALTER TABLE hot DROP COLUMN note;\n",
+        ),
+    ]);
+    let url = s.url.clone();
+    let path = dir.path().to_owned();
+    let (r, s) = block_on(async move {
+        let mut holder = sqlx::PgConnection::connect(&url).await.unwrap();
+        holder.execute("BEGIN").await.unwrap();
+        holder.execute("SELECT * FROM hot").await.unwrap();
+        let child = s
+            .migrate(&path)
+            .args(["apply"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let out = child.wait_with_output().unwrap();
+        holder.execute("ROLLBACK").await.unwrap();
+        let r = common::Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        (r, s)
+    });
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("interrupted by SIGTERM"), "{r:?}");
+    let r = run(s.migrate(dir.path()).args(["apply", "--lock-wait", "0s"]));
+    assert_eq!(r.code, 0, "{r:?}");
+}

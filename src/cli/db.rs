@@ -209,6 +209,43 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+/// Run a command future until it ends or SIGINT / SIGTERM arrives. On a signal the future
+/// is dropped: its connections close, so the server rolls back an open transaction and frees
+/// the migration lock; the ledger keeps what statements outside a transaction completed.
+fn until_signal<T>(
+    rt: &tokio::runtime::Runtime,
+    fut: impl std::future::Future<Output = Result<T, RunError>>,
+) -> Result<T, RunError> {
+    rt.block_on(async {
+        tokio::select! {
+            r = fut => r,
+            sig = shutdown_signal() => Err(RunError::Db(format!(
+                "interrupted by {sig}: connections closed (an open transaction is rolled back, the migration lock freed); `migrate status` shows what ran"
+            ))),
+        }
+    })
+}
+
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut term) = signal(SignalKind::terminate()) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return "SIGINT";
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => "SIGINT",
+            _ = term.recv() => "SIGTERM",
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
+}
+
 /// Print a runner error once and give its exit code.
 fn fail(e: &RunError) -> u8 {
     eprintln!("error: {e}");
@@ -244,7 +281,7 @@ pub fn apply(
     let deadline = std::time::Instant::now() + args.wait.unwrap_or_default();
     let mut first = true;
     loop {
-        let out = match rt.block_on(ctx.engine.apply(&migrations, &req)) {
+        let out = match until_signal(&rt, ctx.engine.apply(&migrations, &req)) {
             Ok(o) => o,
             Err(e) => return Ok(fail(&e)),
         };
@@ -341,7 +378,7 @@ pub fn rollback(
         phase: args.phase,
         dry_run: args.dry_run,
     };
-    let out = match runtime()?.block_on(ctx.engine.rollback(&migrations, &req)) {
+    let out = match until_signal(&runtime()?, ctx.engine.rollback(&migrations, &req)) {
         Ok(o) => o,
         Err(e) => return Ok(fail(&e)),
     };
@@ -376,7 +413,7 @@ pub fn status(
 ) -> anyhow::Result<u8> {
     let ctx = context(config_path, database_url, None)?;
     let migrations = load_migrations(&ctx.config, args.dir.as_deref())?;
-    let report = match runtime()?.block_on(ctx.engine.status(&migrations)) {
+    let report = match until_signal(&runtime()?, ctx.engine.status(&migrations)) {
         Ok(r) => r,
         Err(e) => return Ok(fail(&e)),
     };
@@ -481,7 +518,7 @@ pub fn baseline(
     let ctx = context(config_path, database_url, None)?;
     let migrations = load_migrations(&ctx.config, args.dir.as_deref())?;
     let v = version(&args.version)?;
-    match runtime()?.block_on(ctx.engine.baseline(&migrations, &v)) {
+    match until_signal(&runtime()?, ctx.engine.baseline(&migrations, &v)) {
         Ok(h) => {
             for c in &h.changes {
                 println!("{c}");
@@ -504,7 +541,7 @@ pub fn repair(
     let ctx = context(config_path, database_url, None)?;
     let migrations = load_migrations(&ctx.config, args.dir.as_deref())?;
     let v = args.version.as_deref().map(version).transpose()?;
-    match runtime()?.block_on(ctx.engine.repair(&migrations, v.as_ref())) {
+    match until_signal(&runtime()?, ctx.engine.repair(&migrations, v.as_ref())) {
         Ok(h) if h.changes.is_empty() => {
             println!("nothing to repair: no edited applied migration and no failed one");
             Ok(exit::OK)
@@ -526,7 +563,7 @@ pub fn rollout(
 ) -> anyhow::Result<u8> {
     let RolloutCommand::Complete { release } = cmd;
     let ctx = context(config_path, database_url, None)?;
-    match runtime()?.block_on(ctx.engine.rollout_complete(release, "cli")) {
+    match until_signal(&runtime()?, ctx.engine.rollout_complete(release, "cli")) {
         Ok(()) => {
             println!("recorded: rollout of release {release} complete");
             Ok(exit::OK)

@@ -80,8 +80,7 @@ impl std::fmt::Display for Blocker {
         if let Some(q) = &self.query_start {
             write!(f, ", query started {q}")?;
         }
-        write!(f, "): {}", self.query.replace('\n', " "))?;
-        write!(f, ")")
+        write!(f, "): {}", self.query.replace('\n', " "))
     }
 }
 

@@ -799,11 +799,10 @@ impl Engine {
                     warnings: plan.warnings,
                     ..ApplyOutcome::default()
                 };
-                if !plan.items.is_empty() {
-                    self.report_long_transactions(mon).await;
-                }
                 let by_key = row_map(&rows);
+                let mut reported = std::collections::BTreeSet::new();
                 for (m, s) in plan.items {
+                    self.report_long_transactions(mon, &mut reported).await;
                     let p = prepare(self.url.backend(), m, s)?;
                     let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
                     let done = self
@@ -820,11 +819,19 @@ impl Engine {
         result
     }
 
-    /// Warn about long-open transactions: they block DDL and make CONCURRENTLY wait.
-    async fn report_long_transactions(&self, mon: &mut Box<dyn Driver>) {
-        if let Ok(list) = mon.long_transactions(Duration::from_secs(60)).await {
+    /// Before each phase, warn (once per session) about transactions open longer than
+    /// lock_timeout: they can block its DDL and make CONCURRENTLY wait.
+    async fn report_long_transactions(
+        &self,
+        mon: &mut Box<dyn Driver>,
+        reported: &mut std::collections::BTreeSet<i64>,
+    ) {
+        let age = self.settings.lock_timeout.max(Duration::from_secs(1));
+        if let Ok(list) = mon.long_transactions(age).await {
             for b in list {
-                tracing::warn!(session = %b, "a long-running transaction may block migrations");
+                if reported.insert(b.pid) {
+                    tracing::warn!(session = %b, "an open transaction may block this migration");
+                }
             }
         }
     }
