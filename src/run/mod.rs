@@ -492,11 +492,13 @@ fn plan<'m>(
         .max_by(|a, b| a.0.cmp(&b.0));
     let mut out = Plan::default();
     if let Some((newest, newest_row)) = &newest {
+        let touched: std::collections::BTreeSet<Version> = rows
+            .iter()
+            .filter(live)
+            .filter_map(|r| Version::parse(&r.version))
+            .collect();
         for m in migrations.iter().filter(|m| in_range(m)) {
-            let untouched = !rows
-                .iter()
-                .filter(live)
-                .any(|r| Version::parse(&r.version).as_ref() == Some(&m.version));
+            let untouched = !touched.contains(&m.version);
             let selected = m
                 .scripts
                 .iter()
@@ -1163,27 +1165,26 @@ impl Engine {
     ) -> Result<(), (usize, DbError, Vec<Blocker>)> {
         let ledger_err = |e: DbError| (0usize, e, Vec::new());
         let started = Instant::now();
-        main.begin().await.map_err(ledger_err)?;
-        for s in self
-            .ledger
-            .replace_row_sql(&self.new_row(p, State::Running, 0, release))
-        {
-            main.exec(&s).await.map_err(ledger_err)?;
-        }
+        // PostgreSQL only (transactional phases are), whose simple protocol takes several
+        // statements in one message: the ledger costs two round trips per phase
+        let mut head = vec!["BEGIN".to_owned()];
+        head.extend(
+            self.ledger
+                .replace_row_sql(&self.new_row(p, State::Running, 0, release)),
+        );
+        main.exec(&head.join(";\n")).await.map_err(ledger_err)?;
         for (i, st) in p.statements.iter().enumerate() {
             self.statement_progress(p, i);
             let (r, blockers) = self.exec_probed(main, mon, &st.sql).await;
             r.map_err(|e| (i, e, blockers))?;
         }
         let ms = started.elapsed().as_millis();
-        main.exec(
-            &self
-                .ledger
-                .finish_sql(&p.version, p.phase, p.statements.len(), ms),
-        )
-        .await
-        .map_err(ledger_err)?;
-        main.commit().await.map_err(ledger_err)
+        let tail = format!(
+            "{};\nCOMMIT",
+            self.ledger
+                .finish_sql(&p.version, p.phase, p.statements.len(), ms)
+        );
+        main.exec(&tail).await.map_err(ledger_err)
     }
 
     fn statement_failed(
