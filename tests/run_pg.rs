@@ -622,3 +622,41 @@ fn sigterm_stops_cleanly_and_frees_the_lock() {
     let r = run(s.migrate(dir.path()).args(["apply", "--lock-wait", "0s"]));
     assert_eq!(r.code, 0, "{r:?}");
 }
+
+#[test]
+fn invalid_index_left_by_a_failed_concurrent_build_is_rebuilt() {
+    let s = Scratch::pg();
+    s.exec("CREATE TABLE dup (c int); INSERT INTO dup VALUES (1), (1)");
+    // a failed unique build leaves an INVALID index behind
+    let url = s.url.clone();
+    std::thread::spawn(move || {
+        block_on(async move {
+            let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+            assert!(
+                c.execute("CREATE UNIQUE INDEX CONCURRENTLY dup_c_idx ON dup (c)")
+                    .await
+                    .is_err()
+            );
+        })
+    })
+    .join()
+    .unwrap();
+    let validity = || {
+        s.strings("SELECT indisvalid::text FROM pg_index WHERE indexrelid = 'dup_c_idx'::regclass")
+    };
+    assert_eq!(validity(), ["false"]);
+    let dir = tree(&[
+        (
+            "1_idx/expand.up.sql",
+            "CREATE INDEX CONCURRENTLY IF NOT EXISTS dup_c_idx ON dup (c);\n",
+        ),
+        (
+            "1_idx/expand.down.sql",
+            "DROP INDEX CONCURRENTLY dup_c_idx;\n",
+        ),
+    ]);
+    let r = run(s.migrate(dir.path()).args(["apply", "."]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains("dropping the INVALID index"), "{r:?}");
+    assert_eq!(validity(), ["true"]);
+}

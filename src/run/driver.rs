@@ -106,6 +106,11 @@ pub trait Driver: Send {
     /// Sessions whose transaction has been open longer than `age` (they block DDL and
     /// make CONCURRENTLY wait).
     fn long_transactions(&mut self, age: Duration) -> Fut<'_, Vec<Blocker>>;
+    /// Whether `qualified` (a quoted, maybe schema-qualified name) is an INVALID index.
+    fn invalid_index<'a>(&'a mut self, qualified: &'a str) -> Fut<'a, bool> {
+        let _ = qualified;
+        Box::pin(async { Ok(false) })
+    }
     fn close(self: Box<Self>) -> Fut<'static, ()>;
 
     fn begin(&mut self) -> Fut<'_, ()> {
@@ -356,6 +361,16 @@ impl Driver for Pg {
                 age.as_millis()
             );
             pg_sessions(&mut self.conn, &sql).await
+        })
+    }
+
+    fn invalid_index<'a>(&'a mut self, qualified: &'a str) -> Fut<'a, bool> {
+        Box::pin(async move {
+            let sql = format!(
+                "SELECT EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass({}) AND NOT indisvalid)",
+                ledger::quote_literal(Backend::Postgres, qualified)
+            );
+            Ok(sqlx::query_scalar(&sql).fetch_one(&mut self.conn).await?)
         })
     }
 

@@ -280,6 +280,9 @@ pub struct Housekeeping {
 struct Stmt {
     sql: String,
     line: usize,
+    /// `CREATE INDEX CONCURRENTLY`'s index (schema, name): a failed build leaves it INVALID,
+    /// and it must go before the statement runs again.
+    concurrent_index: Option<(Option<String>, String)>,
 }
 
 /// A script split and classified for running.
@@ -369,9 +372,19 @@ fn split_statements(
         {
             needs_no_tx = true;
         }
+        let concurrent_index = ops.iter().find_map(|o| match o {
+            Operation::CreateIndex {
+                name: Some(name),
+                table,
+                concurrently: true,
+                ..
+            } if backend == Backend::Postgres => Some((table.schema.clone(), name.clone())),
+            _ => None,
+        });
         out.push(Stmt {
             sql: sql_text.to_owned(),
             line: line_of(r.start),
+            concurrent_index,
         });
     }
     // MySQL commits DDL implicitly: nothing to wrap
@@ -963,10 +976,15 @@ impl Engine {
         p: &Prepared,
         index: usize,
     ) -> Result<(), (DbError, Vec<Blocker>)> {
-        let sql = &p.statements[index].sql;
+        let st = &p.statements[index];
         let mut attempt = 0;
         loop {
-            let (r, blockers) = self.exec_probed(main, mon, sql).await;
+            if let Some((schema, name)) = &st.concurrent_index {
+                self.drop_invalid_index(main, schema.as_deref(), name)
+                    .await
+                    .map_err(|e| (e, Vec::new()))?;
+            }
+            let (r, blockers) = self.exec_probed(main, mon, &st.sql).await;
             match r {
                 Ok(()) => return Ok(()),
                 Err(e)
@@ -986,6 +1004,27 @@ impl Engine {
                 Err(e) => return Err((e, blockers)),
             }
         }
+    }
+
+    /// Drop an INVALID index left by a failed `CREATE INDEX CONCURRENTLY` (this run's
+    /// earlier attempt or an earlier run): with `IF NOT EXISTS` the retry would otherwise
+    /// skip it and record a useless index as applied; without, it would fail.
+    async fn drop_invalid_index(
+        &self,
+        main: &mut Box<dyn Driver>,
+        schema: Option<&str>,
+        name: &str,
+    ) -> Result<(), DbError> {
+        let qualified = match schema {
+            Some(s) => format!("{}.{}", self.ledger.ident(s), self.ledger.ident(name)),
+            None => self.ledger.ident(name),
+        };
+        if main.invalid_index(&qualified).await? {
+            tracing::warn!(index = %qualified, "dropping the INVALID index a failed CREATE INDEX CONCURRENTLY left, before building it again");
+            main.exec(&format!("DROP INDEX CONCURRENTLY IF EXISTS {qualified}"))
+                .await?;
+        }
+        Ok(())
     }
 
     fn statement_progress(&self, p: &Prepared, i: usize) {
