@@ -169,7 +169,10 @@ pub fn session_settings(
 pub async fn connect(url: &DbUrl) -> Result<Box<dyn Driver>, DbError> {
     let wrap = |e: sqlx::Error| {
         let e = DbError::from(e);
-        DbError::other(format!("cannot connect to {url}: {}", e.message))
+        DbError::other(format!(
+            "cannot connect to {url}: {}",
+            url.scrub(&e.message)
+        ))
     };
     match url.backend() {
         Backend::Postgres => {

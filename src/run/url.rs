@@ -70,6 +70,21 @@ impl DbUrl {
         &self.raw
     }
 
+    /// `text` with this URL's password (as written and percent-decoded) replaced by `***`:
+    /// for messages that come from elsewhere (driver errors) and might quote it.
+    pub fn scrub(&self, text: &str) -> String {
+        let Some(pw) = password(&self.raw) else {
+            return text.to_owned();
+        };
+        let mut out = text.replace(&self.raw, &self.redacted);
+        for p in [pw.clone(), percent_decode(&pw)] {
+            if p.len() >= 3 {
+                out = out.replace(&p, "***");
+            }
+        }
+        out
+    }
+
     /// The same server with another database (tests and tools that create scratch databases).
     pub fn with_database(&self, db: &str) -> DbUrl {
         let (head, query) = match self.raw.split_once('?') {
@@ -104,6 +119,42 @@ impl fmt::Debug for DbUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "DbUrl({})", self.redacted)
     }
+}
+
+fn password(raw: &str) -> Option<String> {
+    let head = raw.split('?').next().unwrap_or(raw);
+    let after = head.find("://")? + 3;
+    let end = head[after..].find('/').map_or(head.len(), |i| after + i);
+    let authority = &head[after..end];
+    let userinfo = &authority[..authority.rfind('@')?];
+    let from_userinfo = userinfo.split_once(':').map(|(_, p)| p.to_owned());
+    from_userinfo.or_else(|| {
+        raw.split_once('?')?.1.split('&').find_map(|kv| {
+            let (k, v) = kv.split_once('=')?;
+            k.eq_ignore_ascii_case("password").then(|| v.to_owned())
+        })
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Some(v) = std::str::from_utf8(&b[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Replace the password in `user:password@` and in `password=` query parameters with `***`.
@@ -169,6 +220,18 @@ mod tests {
         assert_eq!(redact("postgres://h/db"), "postgres://h/db");
         // an `@` inside the password
         assert_eq!(redact("postgres://u:p@ss@h/db"), "postgres://u:***@h/db");
+    }
+
+    #[test]
+    fn scrub_foreign_messages() {
+        let u = DbUrl::parse("postgres://app:s3cr%40t@h/db").unwrap();
+        assert_eq!(
+            u.scrub("bad password s3cr@t for postgres://app:s3cr%40t@h/db"),
+            "bad password *** for postgres://app:***@h/db"
+        );
+        let u = DbUrl::parse("postgres://h/db").unwrap();
+        assert_eq!(u.scrub("x"), "x");
+        assert_eq!(percent_decode("%é%4"), "%é%4");
     }
 
     #[test]
