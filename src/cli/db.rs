@@ -124,20 +124,24 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     run::parse_duration(s)
 }
 
+/// Global flags the database commands use.
+pub struct Global<'a> {
+    pub config: Option<&'a Path>,
+    pub database_url: Option<&'a str>,
+    /// `-q`: no live progress view.
+    pub quiet: bool,
+}
+
 /// Everything a database command needs.
 struct Ctx {
     config: Config,
     engine: Engine,
 }
 
-fn context(
-    config_path: Option<&Path>,
-    database_url: Option<&str>,
-    lock_wait: Option<Duration>,
-) -> anyhow::Result<Ctx> {
+fn context(g: &Global<'_>, lock_wait: Option<Duration>) -> anyhow::Result<Ctx> {
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
-    let config = config::load(config_path, &cwd)?;
-    let Some(raw) = database_url.filter(|u| !u.trim().is_empty()) else {
+    let config = config::load(g.config, &cwd)?;
+    let Some(raw) = g.database_url.filter(|u| !u.trim().is_empty()) else {
         bail!(
             "no database: pass --database-url or set DATABASE_URL (postgres://... or mysql://...)"
         );
@@ -149,7 +153,7 @@ fn context(
         settings.lock_wait = w;
     }
     let mut engine = Engine::new(url, settings);
-    if std::io::stderr().is_terminal() {
+    if !g.quiet && std::io::stderr().is_terminal() {
         engine = engine.with_progress(print_progress);
     }
     Ok(Ctx { engine, config })
@@ -264,12 +268,8 @@ fn print_sql(sql: &[String]) {
     print!("{out}");
 }
 
-pub fn apply(
-    config_path: Option<&Path>,
-    database_url: Option<&str>,
-    args: &ApplyArgs,
-) -> anyhow::Result<u8> {
-    let ctx = context(config_path, database_url, args.lock_wait)?;
+pub fn apply(g: &Global<'_>, args: &ApplyArgs) -> anyhow::Result<u8> {
+    let ctx = context(g, args.lock_wait)?;
     let migrations = load_migrations(&ctx.config, args.dir.as_deref())?;
     let req = ApplyRequest {
         phase: args.phase,
@@ -364,12 +364,8 @@ fn render_apply(out: &ApplyOutcome, dry_run: bool, url: &DbUrl) -> u8 {
     }
 }
 
-pub fn rollback(
-    config_path: Option<&Path>,
-    database_url: Option<&str>,
-    args: &RollbackArgs,
-) -> anyhow::Result<u8> {
-    let ctx = context(config_path, database_url, args.lock_wait)?;
+pub fn rollback(g: &Global<'_>, args: &RollbackArgs) -> anyhow::Result<u8> {
+    let ctx = context(g, args.lock_wait)?;
     // the stored down SQL runs; files are read only to catch a broken directory early
     let migrations = load_migrations(&ctx.config, args.dir.as_deref()).unwrap_or_default();
     let req = RollbackRequest {
@@ -406,12 +402,8 @@ pub fn rollback(
     Ok(exit::OK)
 }
 
-pub fn status(
-    config_path: Option<&Path>,
-    database_url: Option<&str>,
-    args: &StatusArgs,
-) -> anyhow::Result<u8> {
-    let ctx = context(config_path, database_url, None)?;
+pub fn status(g: &Global<'_>, args: &StatusArgs) -> anyhow::Result<u8> {
+    let ctx = context(g, None)?;
     let migrations = load_migrations(&ctx.config, args.dir.as_deref())?;
     let report = match until_signal(&runtime()?, ctx.engine.status(&migrations)) {
         Ok(r) => r,
@@ -510,12 +502,8 @@ fn render_status(r: &StatusReport) -> String {
     out
 }
 
-pub fn baseline(
-    config_path: Option<&Path>,
-    database_url: Option<&str>,
-    args: &BaselineArgs,
-) -> anyhow::Result<u8> {
-    let ctx = context(config_path, database_url, None)?;
+pub fn baseline(g: &Global<'_>, args: &BaselineArgs) -> anyhow::Result<u8> {
+    let ctx = context(g, None)?;
     let migrations = load_migrations(&ctx.config, args.dir.as_deref())?;
     let v = version(&args.version)?;
     match until_signal(&runtime()?, ctx.engine.baseline(&migrations, &v)) {
@@ -533,12 +521,8 @@ pub fn baseline(
     }
 }
 
-pub fn repair(
-    config_path: Option<&Path>,
-    database_url: Option<&str>,
-    args: &RepairArgs,
-) -> anyhow::Result<u8> {
-    let ctx = context(config_path, database_url, None)?;
+pub fn repair(g: &Global<'_>, args: &RepairArgs) -> anyhow::Result<u8> {
+    let ctx = context(g, None)?;
     let migrations = load_migrations(&ctx.config, args.dir.as_deref())?;
     let v = args.version.as_deref().map(version).transpose()?;
     match until_signal(&runtime()?, ctx.engine.repair(&migrations, v.as_ref())) {
@@ -556,13 +540,9 @@ pub fn repair(
     }
 }
 
-pub fn rollout(
-    config_path: Option<&Path>,
-    database_url: Option<&str>,
-    cmd: &RolloutCommand,
-) -> anyhow::Result<u8> {
+pub fn rollout(g: &Global<'_>, cmd: &RolloutCommand) -> anyhow::Result<u8> {
     let RolloutCommand::Complete { release } = cmd;
-    let ctx = context(config_path, database_url, None)?;
+    let ctx = context(g, None)?;
     match until_signal(&runtime()?, ctx.engine.rollout_complete(release, "cli")) {
         Ok(()) => {
             println!("recorded: rollout of release {release} complete");

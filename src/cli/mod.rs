@@ -130,17 +130,21 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
                 && std::io::stdout().is_terminal()
         }
     };
-    let url = cli.database_url.as_deref();
+    let g = db::Global {
+        config: cli.config.as_deref(),
+        database_url: cli.database_url.as_deref(),
+        quiet: cli.quiet,
+    };
     match &cli.command {
         Command::Lint(args) => lint::run(cli.config.as_deref(), args, color),
         Command::Rules(args) => rules::list(args),
         Command::Explain(args) => rules::explain(args),
-        Command::Apply(args) => db::apply(cli.config.as_deref(), url, args),
-        Command::Rollback(args) => db::rollback(cli.config.as_deref(), url, args),
-        Command::Status(args) => db::status(cli.config.as_deref(), url, args),
-        Command::Baseline(args) => db::baseline(cli.config.as_deref(), url, args),
-        Command::Repair(args) => db::repair(cli.config.as_deref(), url, args),
-        Command::Rollout(cmd) => db::rollout(cli.config.as_deref(), url, cmd),
+        Command::Apply(args) => db::apply(&g, args),
+        Command::Rollback(args) => db::rollback(&g, args),
+        Command::Status(args) => db::status(&g, args),
+        Command::Baseline(args) => db::baseline(&g, args),
+        Command::Repair(args) => db::repair(&g, args),
+        Command::Rollout(cmd) => db::rollout(&g, cmd),
         Command::New(args) => db::new(cli.config.as_deref(), args),
     }
 }

@@ -923,8 +923,13 @@ impl Engine {
             let (_, rows, _) = self.read_ledger(&mut main).await?;
             let _ = main.close().await;
             let targets = rollback_targets(&rows, req)?;
+            let mut sql = vec![format!(
+                "-- on a separate connection, polled until it returns true: {}",
+                driver::lock_sql(self.url.backend(), LOCK_NAME)
+            )];
+            sql.extend(self.session_settings());
             let mut out = RollbackOutcome {
-                sql: self.session_settings(),
+                sql,
                 ..RollbackOutcome::default()
             };
             for row in targets {
