@@ -660,3 +660,17 @@ fn invalid_index_left_by_a_failed_concurrent_build_is_rebuilt() {
     assert!(r.stderr.contains("dropping the INVALID index"), "{r:?}");
     assert_eq!(validity(), ["true"]);
 }
+
+#[test]
+fn rollback_without_stored_down_uses_the_file_or_refuses() {
+    let s = Scratch::pg();
+    let dir = tree(&[("1_a.up.sql", "CREATE TABLE a (id int);\n")]);
+    assert_eq!(run(s.migrate(dir.path()).args(["apply", "."])).code, 0);
+    let r = run(s.migrate(dir.path()).args(["rollback", "."]));
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("has no down script"), "{r:?}");
+    std::fs::write(dir.path().join("1_a.down.sql"), "DROP TABLE a;\n").unwrap();
+    let r = run(s.migrate(dir.path()).args(["rollback", "."]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!s.table_exists("a"));
+}

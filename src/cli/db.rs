@@ -366,8 +366,17 @@ fn render_apply(out: &ApplyOutcome, dry_run: bool, url: &DbUrl) -> u8 {
 
 pub fn rollback(g: &Global<'_>, args: &RollbackArgs) -> anyhow::Result<u8> {
     let ctx = context(g, args.lock_wait)?;
-    // the stored down SQL runs; files are read only to catch a broken directory early
-    let migrations = load_migrations(&ctx.config, args.dir.as_deref()).unwrap_or_default();
+    // the down SQL stored in the ledger runs; the directory's down scripts serve phases
+    // applied without one, so a missing directory is no error here
+    let dir = args
+        .dir
+        .clone()
+        .unwrap_or_else(|| ctx.config.migrations_dir());
+    let migrations = if dir.is_dir() {
+        load_migrations(&ctx.config, Some(&dir))?
+    } else {
+        Vec::new()
+    };
     let req = RollbackRequest {
         steps: args.steps,
         to: args.to.as_deref().map(version).transpose()?,

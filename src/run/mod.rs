@@ -913,7 +913,6 @@ impl Engine {
         migrations: &[Migration],
         req: &RollbackRequest,
     ) -> Result<RollbackOutcome, RunError> {
-        let _ = migrations; // the ledger's stored down SQL is what runs
         let mut main = if req.dry_run {
             self.connect().await?
         } else {
@@ -933,7 +932,7 @@ impl Engine {
                 ..RollbackOutcome::default()
             };
             for row in targets {
-                self.rollback_one_dry(row, &mut out)?;
+                self.rollback_one_dry(migrations, row, &mut out)?;
             }
             return Ok(out);
         }
@@ -947,7 +946,8 @@ impl Engine {
                 let targets = rollback_targets(&rows, req)?;
                 let mut out = RollbackOutcome::default();
                 for row in targets {
-                    out.done.push(self.rollback_one(&mut main, mon, row).await?);
+                    out.done
+                        .push(self.rollback_one(&mut main, mon, migrations, row).await?);
                 }
                 Ok(out)
             },
@@ -958,8 +958,13 @@ impl Engine {
         result
     }
 
-    fn rollback_one_dry(&self, row: &LedgerRow, out: &mut RollbackOutcome) -> Result<(), RunError> {
-        let p = self.prepare_rollback(row)?;
+    fn rollback_one_dry(
+        &self,
+        migrations: &[Migration],
+        row: &LedgerRow,
+        out: &mut RollbackOutcome,
+    ) -> Result<(), RunError> {
+        let p = self.prepare_rollback(migrations, row)?;
         out.sql.push(format!("-- rollback {}", p.label()));
         if p.transactional {
             out.sql.push("BEGIN".into());
@@ -984,29 +989,48 @@ impl Engine {
         Ok(())
     }
 
-    fn prepare_rollback(&self, row: &LedgerRow) -> Result<Prepared, RunError> {
+    /// The down SQL stored when the phase ran; when none was stored (applied before its down
+    /// file existed, or baselined without one), the down script in the migrations directory.
+    fn prepare_rollback(
+        &self,
+        migrations: &[Migration],
+        row: &LedgerRow,
+    ) -> Result<Prepared, RunError> {
         if matches!(row.state, State::Failed | State::Running) && row.statements_done == 0 {
             // nothing of it ran: only the ledger row changes
             return prepare_down(self.url.backend(), row, "");
         }
-        let Some(down) = row.down_sql.as_deref() else {
-            return Err(RunError::Refused(format!(
-                "migration {} {} ({}) has no down script recorded in the ledger (irreversible, or applied without one); write a new migration that undoes it instead",
+        if let Some(down) = row.down_sql.as_deref() {
+            return prepare_down(self.url.backend(), row, down);
+        }
+        let from_file = Version::parse(&row.version).and_then(|v| {
+            migrations
+                .iter()
+                .find(|m| m.version == v)
+                .and_then(|m| m.script(row.phase, Direction::Down))
+        });
+        match from_file {
+            Some(script) => {
+                tracing::warn!(version = %row.version, phase = row.phase.name(), file = %script.file.path.display(), "no down SQL stored in the ledger; using the down script from the migrations directory");
+                prepare_down(self.url.backend(), row, script.text())
+            }
+            None => Err(RunError::Refused(format!(
+                "migration {} {} ({}) has no down script, neither in the ledger nor in the migrations directory (irreversible?); write a new migration that undoes it instead",
                 row.version,
                 row.name,
                 row.phase.name()
-            )));
-        };
-        prepare_down(self.url.backend(), row, down)
+            ))),
+        }
     }
 
     async fn rollback_one(
         &self,
         main: &mut Box<dyn Driver>,
         mon: &mut Box<dyn Driver>,
+        migrations: &[Migration],
         row: &LedgerRow,
     ) -> Result<Done, RunError> {
-        let p = self.prepare_rollback(row)?;
+        let p = self.prepare_rollback(migrations, row)?;
         let span = tracing::info_span!("rollback", version = %p.version, phase = p.phase.name());
         self.rollback_in_span(main, mon, &p).instrument(span).await
     }
