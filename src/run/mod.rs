@@ -76,6 +76,9 @@ impl RunError {
     }
 }
 
+/// In a failed transactional attempt: the ledger write failed, not a statement.
+const LEDGER_STEP: usize = usize::MAX;
+
 /// The advisory lock's name (PostgreSQL hashes it; MySQL qualifies it by database).
 const LOCK_NAME: &str = "sluice";
 
@@ -688,7 +691,7 @@ impl Engine {
     }
 
     fn lock_give_up(&self, p: &Prepared, i: usize, e: &DbError, blockers: &[Blocker]) -> RunError {
-        let st = &p.statements[i];
+        let line = p.statements.get(i).map_or(0, |s| s.line);
         let who = if blockers.is_empty() {
             "no blocking session was seen (it may have finished)".to_owned()
         } else {
@@ -704,7 +707,7 @@ impl Engine {
         RunError::Failed(format!(
             "{}:{}: statement {} of {} in {} could not take its lock within lock_timeout {} after {} attempts ({e}); {who}; end or wait for those sessions, then run the command again",
             p.path.display(),
-            st.line,
+            line,
             i + 1,
             p.statements.len(),
             p.label(),
@@ -758,16 +761,26 @@ impl Engine {
                             attempt += 1;
                             let d = self.settings.retry.delay(attempt);
                             tracing::warn!(attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; retrying the migration's transaction");
+                            self.progress(Progress::Retrying {
+                                version: p.version.clone(),
+                                attempt,
+                                delay_ms: d.as_millis() as u64,
+                            });
                             tokio::time::sleep(d).await;
                             continue;
                         }
-                        let err = if retry::is_lock_timeout(backend, &e) {
+                        let err = if i == LEDGER_STEP {
+                            RunError::Db(format!(
+                                "{}: cannot write the ledger {}: {e}; nothing of this migration phase remains",
+                                p.label(),
+                                self.ledger.history()
+                            ))
+                        } else if retry::is_lock_timeout(backend, &e) {
                             self.lock_give_up(p, i, &e, &blockers)
                         } else {
                             self.statement_failed(p, i, &e, true)
                         };
-                        let mut row = self.new_row(p, State::Failed, 0, release);
-                        row.statements_done = 0;
+                        let row = self.new_row(p, State::Failed, 0, release);
                         let _ = self.write_row(main, &row).await;
                         let _ = main
                             .exec(
@@ -853,7 +866,7 @@ impl Engine {
         p: &Prepared,
         release: Option<&str>,
     ) -> Result<(), (usize, DbError, Vec<Blocker>)> {
-        let ledger_err = |e: DbError| (0usize, e, Vec::new());
+        let ledger_err = |e: DbError| (LEDGER_STEP, e, Vec::new());
         let started = Instant::now();
         // PostgreSQL only (transactional phases are), whose simple protocol takes several
         // statements in one message: the ledger costs two round trips per phase
@@ -1054,7 +1067,9 @@ impl Engine {
         loop {
             let r = async {
                 if p.transactional {
-                    main.begin().await.map_err(|e| (0, e, Vec::new()))?;
+                    main.begin()
+                        .await
+                        .map_err(|e| (LEDGER_STEP, e, Vec::new()))?;
                     for (i, st) in p.statements.iter().enumerate() {
                         self.statement_progress(p, i);
                         let (r, b) = self.exec_probed(main, mon, &st.sql).await;
@@ -1074,9 +1089,11 @@ impl Engine {
                         .set_state_sql(&p.version, p.phase, State::RolledBack),
                 )
                 .await
-                .map_err(|e| (0, e, Vec::new()))?;
+                .map_err(|e| (LEDGER_STEP, e, Vec::new()))?;
                 if p.transactional {
-                    main.commit().await.map_err(|e| (0, e, Vec::new()))?;
+                    main.commit()
+                        .await
+                        .map_err(|e| (LEDGER_STEP, e, Vec::new()))?;
                 }
                 Ok::<(), (usize, DbError, Vec<Blocker>)>(())
             }
@@ -1098,7 +1115,13 @@ impl Engine {
                             continue;
                         }
                     }
-                    let err = if retry::is_lock_timeout(backend, &e) {
+                    let err = if i == LEDGER_STEP {
+                        RunError::Db(format!(
+                            "rollback of {}: cannot write the ledger {}: {e}",
+                            p.label(),
+                            self.ledger.history()
+                        ))
+                    } else if retry::is_lock_timeout(backend, &e) {
                         self.lock_give_up(p, i, &e, &blockers)
                     } else {
                         RunError::Failed(format!(
