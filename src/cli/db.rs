@@ -37,7 +37,7 @@ pub struct ApplyArgs {
     /// Print the exact SQL that would run (session settings and ledger writes included).
     #[arg(long)]
     dry_run: bool,
-    /// How long to wait for another runner's lock (e.g. 30s, 5m).
+    /// How long to wait for another runner's lock (default 5m; e.g. 30s).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     lock_wait: Option<Duration>,
     /// When a contract waits on its gate, poll for up to this long instead of exiting 3.
@@ -60,6 +60,7 @@ pub struct RollbackArgs {
     /// Print the SQL that would run.
     #[arg(long)]
     dry_run: bool,
+    /// How long to wait for another runner's lock (default 5m).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     lock_wait: Option<Duration>,
 }
