@@ -5,5 +5,6 @@
 pub mod cli;
 pub mod config;
 pub mod lint;
+pub mod run;
 pub mod source;
 pub mod sql;

@@ -1,6 +1,7 @@
 //! The `migrate` command line: flags parsed into resolved settings, one `run` returning an
 //! exit code, errors printed once. The only module that prints.
 
+mod db;
 mod lint;
 mod rules;
 
@@ -10,11 +11,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-/// Exit codes (cli.md): 0 ok, 1 findings / refused, 2 usage, config, input or database error.
+/// Exit codes (cli.md): 0 ok, 1 findings / refused, 2 usage, config, input or database
+/// error, 3 waiting on a gate.
 pub mod exit {
     pub const OK: u8 = 0;
     pub const FINDINGS: u8 = 1;
     pub const ERROR: u8 = 2;
+    pub const WAITING: u8 = 3;
 }
 
 #[derive(Debug, Parser)]
@@ -41,6 +44,16 @@ pub struct Cli {
     /// Colour in human output: auto = only on a terminal and when NO_COLOR is unset.
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
     color: Color,
+    /// Database URL: postgres://user@host:5432/db or mysql://user@host:3306/db. Never
+    /// printed with its password.
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    database_url: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -66,6 +79,22 @@ enum Command {
     Rules(rules::RulesArgs),
     /// Print one rule's documentation.
     Explain(rules::ExplainArgs),
+    /// Apply pending migration phases (expand by default).
+    Apply(db::ApplyArgs),
+    /// Roll back applied phases with the down SQL stored when they ran.
+    Rollback(db::RollbackArgs),
+    /// Versions by phase with their state: pending, applied, failed, edited.
+    Status(db::StatusArgs),
+    /// Mark migrations up to a version applied without running them.
+    Baseline(db::BaselineArgs),
+    /// Accept edited checksums of applied migrations, clear failed states (logged).
+    #[command(disable_version_flag = true)]
+    Repair(db::RepairArgs),
+    /// Rollout events (the `recorded` contract gate).
+    #[command(subcommand)]
+    Rollout(db::RolloutCommand),
+    /// Create a new migration in the migrations directory.
+    New(db::NewArgs),
 }
 
 /// Entry point used by `main`.
@@ -101,10 +130,22 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
                 && std::io::stdout().is_terminal()
         }
     };
+    let g = db::Global {
+        config: cli.config.as_deref(),
+        database_url: cli.database_url.as_deref(),
+        quiet: cli.quiet,
+    };
     match &cli.command {
         Command::Lint(args) => lint::run(cli.config.as_deref(), args, color),
         Command::Rules(args) => rules::list(args),
         Command::Explain(args) => rules::explain(args),
+        Command::Apply(args) => db::apply(&g, args),
+        Command::Rollback(args) => db::rollback(&g, args),
+        Command::Status(args) => db::status(&g, args),
+        Command::Baseline(args) => db::baseline(&g, args),
+        Command::Repair(args) => db::repair(&g, args),
+        Command::Rollout(cmd) => db::rollout(&g, cmd),
+        Command::New(args) => db::new(cli.config.as_deref(), args),
     }
 }
 
@@ -117,7 +158,9 @@ fn init_logging(cli: &Cli) {
         (false, 2) => "debug",
         _ => "trace",
     };
-    let filter = EnvFilter::try_from_env("SLUICE_LOG").unwrap_or_else(|_| EnvFilter::new(level));
+    // sqlx logs statements (and slow ones as warnings): our own events say what ran
+    let filter = EnvFilter::try_from_env("SLUICE_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(format!("{level},sqlx=error")));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -126,4 +169,13 @@ fn init_logging(cli: &Cli) {
         LogFormat::Text => builder.without_time().try_init(),
         LogFormat::Json => builder.json().try_init(),
     };
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn command_line_is_well_formed() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

@@ -1,0 +1,657 @@
+//! The database commands: `apply`, `rollback`, `status`, `baseline`, `repair`,
+//! `rollout complete`, and `new` (files only). The engine in `crate::run` does the work;
+//! this file resolves settings, prints results and maps outcomes to exit codes.
+
+use std::fmt::Write as _;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand, ValueEnum};
+
+use crate::config::{self, Config};
+use crate::run::url::DbUrl;
+use crate::run::{
+    self, ApplyOutcome, ApplyRequest, Engine, PhaseSel, Progress, RollbackRequest, RunError,
+    Settings, StatusReport,
+};
+use crate::source::{self, Layout, Migration, Version};
+
+use super::exit;
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Migrations directory (default from config `migrations.dir`, else ./migrations).
+    dir: Option<PathBuf>,
+    /// Which phases: expand (before the rollout, the default), contract (after it, when its
+    /// gate holds), or all (expand, then contracts whose gate holds).
+    #[arg(long, value_enum, default_value_t = PhaseSel::Expand)]
+    phase: PhaseSel,
+    /// Apply only up to this version (inclusive).
+    #[arg(long, value_name = "VERSION")]
+    to: Option<String>,
+    /// Release id stored with each applied phase.
+    #[arg(long, value_name = "ID")]
+    release: Option<String>,
+    /// Print the exact SQL that would run (session settings and ledger writes included).
+    #[arg(long)]
+    dry_run: bool,
+    /// How long to wait for another runner's lock (default 5m; e.g. 30s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    lock_wait: Option<Duration>,
+    /// When a contract waits on its gate, poll for up to this long instead of exiting 3.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    wait: Option<Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// Migrations directory (default from config, else ./migrations).
+    dir: Option<PathBuf>,
+    /// Roll back the last N applied phases (default 1).
+    #[arg(long, conflicts_with = "to")]
+    steps: Option<usize>,
+    /// Roll back every phase of versions newer than this one (`0`: everything).
+    #[arg(long, value_name = "VERSION")]
+    to: Option<String>,
+    #[arg(long, value_enum, default_value_t = PhaseSel::All)]
+    phase: PhaseSel,
+    /// Print the SQL that would run.
+    #[arg(long)]
+    dry_run: bool,
+    /// How long to wait for another runner's lock (default 5m).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    lock_wait: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum StatusFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Migrations directory (default from config, else ./migrations).
+    dir: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = StatusFormat::Human)]
+    format: StatusFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// Mark every migration phase up to this version applied without running it.
+    #[arg(id = "target_version", value_name = "VERSION")]
+    version: String,
+    /// Migrations directory (default from config, else ./migrations).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    /// Only this version (default: every edited or failed migration).
+    #[arg(long = "version", id = "target_version", value_name = "VERSION")]
+    version: Option<String>,
+    /// Migrations directory (default from config, else ./migrations).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RolloutCommand {
+    /// Record that a rollout has completed (the `recorded` contract gate).
+    Complete {
+        /// The release that finished rolling out.
+        #[arg(long, value_name = "ID")]
+        release: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// What the migration does, e.g. add_user_email.
+    name: String,
+    /// Create a phased migration (expand and contract scripts).
+    #[arg(long)]
+    phased: bool,
+    /// Migrations directory (default from config, else ./migrations).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    run::parse_duration(s)
+}
+
+/// Global flags the database commands use.
+pub struct Global<'a> {
+    pub config: Option<&'a Path>,
+    pub database_url: Option<&'a str>,
+    /// `-q`: no live progress view.
+    pub quiet: bool,
+}
+
+/// Everything a database command needs.
+struct Ctx {
+    config: Config,
+    engine: Engine,
+}
+
+fn context(g: &Global<'_>, lock_wait: Option<Duration>) -> anyhow::Result<Ctx> {
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    let config = config::load(g.config, &cwd)?;
+    let Some(raw) = g.database_url.filter(|u| !u.trim().is_empty()) else {
+        bail!(
+            "no database: pass --database-url or set DATABASE_URL (postgres://... or mysql://...)"
+        );
+    };
+    let url = DbUrl::parse(raw)?;
+    let mut settings =
+        Settings::from_config(&config.file.run, config.file.migrations.out_of_order)?;
+    if let Some(w) = lock_wait {
+        settings.lock_wait = w;
+    }
+    let mut engine = Engine::new(url, settings);
+    if !g.quiet && std::io::stderr().is_terminal() {
+        engine = engine.with_progress(print_progress);
+    }
+    Ok(Ctx { engine, config })
+}
+
+/// The live view on a terminal (stderr, so stdout stays the result).
+fn print_progress(p: &Progress) {
+    match p {
+        Progress::LockWaiting { holder } => eprintln!(
+            "waiting for the migration lock{}",
+            holder.map_or_else(String::new, |h| format!(" (held by session {h})"))
+        ),
+        Progress::PhaseStarted {
+            version,
+            name,
+            phase,
+            statements,
+            transactional,
+        } => eprintln!(
+            "{version} {name} ({}): {statements} statement{}{}",
+            phase.name(),
+            if *statements == 1 { "" } else { "s" },
+            if *transactional {
+                ", one transaction"
+            } else {
+                ", one by one"
+            }
+        ),
+        Progress::Statement {
+            index, total, line, ..
+        } => eprintln!("  statement {index}/{total} (line {line})"),
+        Progress::Retrying {
+            attempt, delay_ms, ..
+        } => eprintln!("  lock timeout: retry {attempt} in {delay_ms} ms"),
+    }
+}
+
+fn load_migrations(config: &Config, dir: Option<&Path>) -> anyhow::Result<Vec<Migration>> {
+    let dir = dir.map_or_else(|| config.migrations_dir(), Path::to_path_buf);
+    let found = source::discover(&dir, config.file.migrations.layout)?;
+    for w in &found.warnings {
+        eprintln!("warning: {}: {}", w.path.display(), w.message);
+    }
+    Ok(found.migrations)
+}
+
+fn version(raw: &str) -> anyhow::Result<Version> {
+    Version::parse(raw).with_context(|| {
+        format!("`{raw}` is not a migration version (digits, e.g. 20240101120000)")
+    })
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Run a command future until it ends or SIGINT / SIGTERM arrives. On a signal the future
+/// is dropped: its connections close, so the server rolls back an open transaction and frees
+/// the migration lock; the ledger keeps what statements outside a transaction completed.
+fn until_signal<T>(
+    rt: &tokio::runtime::Runtime,
+    fut: impl std::future::Future<Output = Result<T, RunError>>,
+) -> Result<T, RunError> {
+    rt.block_on(async {
+        tokio::select! {
+            r = fut => r,
+            sig = shutdown_signal() => Err(RunError::Db(format!(
+                "interrupted by {sig}: connections closed (an open transaction is rolled back, the migration lock freed); `migrate status` shows what ran"
+            ))),
+        }
+    })
+}
+
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut term) = signal(SignalKind::terminate()) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return "SIGINT";
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => "SIGINT",
+            _ = term.recv() => "SIGTERM",
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
+}
+
+/// Print a runner error once and give its exit code.
+fn fail(e: &RunError) -> u8 {
+    eprintln!("error: {e}");
+    e.exit_code()
+}
+
+fn print_sql(sql: &[String]) {
+    let mut out = String::new();
+    for s in sql {
+        if s.starts_with("-- ") {
+            let _ = writeln!(out, "\n{s}");
+        } else {
+            let _ = writeln!(out, "{};", s.trim_end().trim_end_matches(';'));
+        }
+    }
+    print!("{out}");
+}
+
+pub fn apply(g: &Global<'_>, args: &ApplyArgs) -> anyhow::Result<u8> {
+    let ctx = context(g, args.lock_wait)?;
+    let migrations = load_migrations(&ctx.config, args.dir.as_deref())?;
+    let req = ApplyRequest {
+        phase: args.phase,
+        to: args.to.as_deref().map(version).transpose()?,
+        release: args.release.clone(),
+        dry_run: args.dry_run,
+    };
+    let rt = runtime()?;
+    let deadline = std::time::Instant::now() + args.wait.unwrap_or_default();
+    let mut first = true;
+    loop {
+        let out = match until_signal(&rt, ctx.engine.apply(&migrations, &req)) {
+            Ok(o) => o,
+            Err(e) => return Ok(fail(&e)),
+        };
+        let now = std::time::Instant::now();
+        if out.waiting.is_empty() || args.dry_run || now >= deadline {
+            if !first && out.done.is_empty() && out.waiting.is_empty() {
+                return Ok(exit::OK);
+            }
+            return Ok(render_apply(&out, args.dry_run, ctx.engine.url()));
+        }
+        // print what ran; poll the gate again shortly
+        for d in &out.done {
+            println!(
+                "applied {} {} ({}): {} statements in {} ms",
+                d.version,
+                d.name,
+                d.phase.name(),
+                d.statements,
+                d.duration_ms
+            );
+        }
+        if first {
+            for w in &out.waiting {
+                eprintln!(
+                    "waiting up to {} for the gate of {} ({}): {}",
+                    humantime::format_duration(args.wait.unwrap_or_default()),
+                    w.version,
+                    w.phase.name(),
+                    w.reason
+                );
+            }
+        }
+        first = false;
+        std::thread::sleep(Duration::from_secs(5).min(deadline - now));
+    }
+}
+
+fn render_apply(out: &ApplyOutcome, dry_run: bool, url: &DbUrl) -> u8 {
+    for w in &out.warnings {
+        eprintln!("warning: {w}");
+    }
+    if dry_run {
+        println!("-- dry run against {url}: nothing was executed");
+        print_sql(&out.sql);
+    } else {
+        for d in &out.done {
+            let resumed = if d.resumed_from > 0 {
+                format!(", continued after statement {}", d.resumed_from)
+            } else {
+                String::new()
+            };
+            println!(
+                "applied {} {} ({}): {} statement{} in {} ms{}",
+                d.version,
+                d.name,
+                d.phase.name(),
+                d.statements,
+                if d.statements == 1 { "" } else { "s" },
+                d.duration_ms,
+                resumed
+            );
+        }
+        if out.done.is_empty() && out.waiting.is_empty() {
+            println!("nothing to apply: {url} is up to date");
+        }
+    }
+    for w in &out.waiting {
+        println!(
+            "waiting: {} {} ({}): {}",
+            w.version,
+            w.name,
+            w.phase.name(),
+            w.reason
+        );
+    }
+    if out.waiting.is_empty() {
+        exit::OK
+    } else {
+        exit::WAITING
+    }
+}
+
+pub fn rollback(g: &Global<'_>, args: &RollbackArgs) -> anyhow::Result<u8> {
+    let ctx = context(g, args.lock_wait)?;
+    // the down SQL stored in the ledger runs; the directory's down scripts serve phases
+    // applied without one, so a missing directory is no error here
+    let dir = args
+        .dir
+        .clone()
+        .unwrap_or_else(|| ctx.config.migrations_dir());
+    let migrations = if dir.is_dir() {
+        load_migrations(&ctx.config, Some(&dir))?
+    } else {
+        Vec::new()
+    };
+    let req = RollbackRequest {
+        steps: args.steps,
+        to: args.to.as_deref().map(version).transpose()?,
+        phase: args.phase,
+        dry_run: args.dry_run,
+    };
+    let out = match until_signal(&runtime()?, ctx.engine.rollback(&migrations, &req)) {
+        Ok(o) => o,
+        Err(e) => return Ok(fail(&e)),
+    };
+    if args.dry_run {
+        println!(
+            "-- dry run against {}: nothing was executed",
+            ctx.engine.url()
+        );
+        print_sql(&out.sql);
+    } else if out.done.is_empty() {
+        println!("nothing to roll back");
+    } else {
+        for d in &out.done {
+            println!(
+                "rolled back {} {} ({}): {} statement{} in {} ms",
+                d.version,
+                d.name,
+                d.phase.name(),
+                d.statements,
+                if d.statements == 1 { "" } else { "s" },
+                d.duration_ms
+            );
+        }
+    }
+    Ok(exit::OK)
+}
+
+pub fn status(g: &Global<'_>, args: &StatusArgs) -> anyhow::Result<u8> {
+    let ctx = context(g, None)?;
+    let migrations = load_migrations(&ctx.config, args.dir.as_deref())?;
+    let report = match until_signal(&runtime()?, ctx.engine.status(&migrations)) {
+        Ok(r) => r,
+        Err(e) => return Ok(fail(&e)),
+    };
+    match args.format {
+        StatusFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        StatusFormat::Human => print!("{}", render_status(&report)),
+    }
+    Ok(exit::OK)
+}
+
+fn render_status(r: &StatusReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "database: {}", r.database);
+    if !r.ledger_exists {
+        let _ = writeln!(out, "ledger: not created yet (the first apply creates it)");
+    }
+    let wv = r
+        .migrations
+        .iter()
+        .map(|e| e.version.len())
+        .max()
+        .unwrap_or(7)
+        .max(7);
+    let wn = r
+        .migrations
+        .iter()
+        .map(|e| e.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let _ = writeln!(
+        out,
+        "{:wv$}  {:wn$}  {:8}  STATE",
+        "VERSION", "NAME", "PHASE"
+    );
+    for e in &r.migrations {
+        let mut state = e.state.clone();
+        match e.state.as_str() {
+            "applied" => {
+                if let Some(t) = e.finished_at {
+                    let _ = write!(state, " {}", t.format("%Y-%m-%d %H:%M:%S UTC"));
+                }
+                if let Some(rel) = &e.release {
+                    let _ = write!(state, " release {rel}");
+                }
+            }
+            "failed" | "running" => {
+                let _ = write!(
+                    state,
+                    ": {} of {} statements done",
+                    e.statements_done.unwrap_or(0),
+                    e.statements_total.unwrap_or(0)
+                );
+                if let Some(err) = &e.error {
+                    let first = err.lines().next().unwrap_or("");
+                    let _ = write!(state, "; {first}");
+                }
+            }
+            _ => {}
+        }
+        if e.drifted {
+            let _ = write!(
+                state,
+                " | EDITED since applied: ledger checksum {}, file checksum {} (`migrate repair`)",
+                e.ledger_checksum.as_deref().unwrap_or("?"),
+                e.file_checksum.as_deref().unwrap_or("?")
+            );
+        }
+        if e.file_missing {
+            state.push_str(" | no file for it in the migrations directory");
+        }
+        let _ = writeln!(
+            out,
+            "{:wv$}  {:wn$}  {:8}  {}",
+            e.version,
+            e.name,
+            e.phase.name(),
+            state
+        );
+    }
+    let rollouts: Vec<_> = r
+        .events
+        .iter()
+        .filter(|e| e.kind == run::ledger::EVENT_ROLLOUT)
+        .collect();
+    if let Some(last) = rollouts.last() {
+        let _ = writeln!(
+            out,
+            "last rollout completed: release {} at {}",
+            last.release.as_deref().unwrap_or("?"),
+            last.at.format("%Y-%m-%d %H:%M:%S UTC")
+        );
+    }
+    out
+}
+
+pub fn baseline(g: &Global<'_>, args: &BaselineArgs) -> anyhow::Result<u8> {
+    let ctx = context(g, None)?;
+    let migrations = load_migrations(&ctx.config, args.dir.as_deref())?;
+    let v = version(&args.version)?;
+    match until_signal(&runtime()?, ctx.engine.baseline(&migrations, &v)) {
+        Ok(h) => {
+            for c in &h.changes {
+                println!("{c}");
+            }
+            println!(
+                "baseline at {v}: {} phase(s) marked applied",
+                h.changes.len()
+            );
+            Ok(exit::OK)
+        }
+        Err(e) => Ok(fail(&e)),
+    }
+}
+
+pub fn repair(g: &Global<'_>, args: &RepairArgs) -> anyhow::Result<u8> {
+    let ctx = context(g, None)?;
+    let migrations = load_migrations(&ctx.config, args.dir.as_deref())?;
+    let v = args.version.as_deref().map(version).transpose()?;
+    match until_signal(&runtime()?, ctx.engine.repair(&migrations, v.as_ref())) {
+        Ok(h) if h.changes.is_empty() => {
+            println!("nothing to repair: no edited applied migration and no failed one");
+            Ok(exit::OK)
+        }
+        Ok(h) => {
+            for c in &h.changes {
+                println!("repaired {c}");
+            }
+            Ok(exit::OK)
+        }
+        Err(e) => Ok(fail(&e)),
+    }
+}
+
+pub fn rollout(g: &Global<'_>, cmd: &RolloutCommand) -> anyhow::Result<u8> {
+    let RolloutCommand::Complete { release } = cmd;
+    let ctx = context(g, None)?;
+    match until_signal(&runtime()?, ctx.engine.rollout_complete(release, "cli")) {
+        Ok(()) => {
+            println!("recorded: rollout of release {release} complete");
+            Ok(exit::OK)
+        }
+        Err(e) => Ok(fail(&e)),
+    }
+}
+
+pub fn new(config_path: Option<&Path>, args: &NewArgs) -> anyhow::Result<u8> {
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    let config = config::load(config_path, &cwd)?;
+    let dir = args.dir.clone().unwrap_or_else(|| config.migrations_dir());
+    let layout = if dir.is_dir() {
+        match source::discover(&dir, config.file.migrations.layout) {
+            Ok(d) if !d.migrations.is_empty() => d.layout,
+            _ => Layout::Native,
+        }
+    } else {
+        Layout::Native
+    };
+    let name: String = args
+        .name
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.trim_matches('_').is_empty() {
+        bail!(
+            "`{}`: give the migration a name with letters or digits",
+            args.name
+        );
+    }
+    if args.phased && layout != Layout::Native {
+        bail!(
+            "{}: --phased needs the native layout (directories with expand/contract scripts); this directory uses {}",
+            dir.display(),
+            layout.name()
+        );
+    }
+    let v = chrono::Utc::now().format("%Y%m%d%H%M%S").to_string();
+    let mut files: Vec<(PathBuf, String)> = Vec::new();
+    let header = |what: &str| format!("-- {what}\n");
+    match layout {
+        Layout::Native => {
+            let d = dir.join(format!("{v}_{name}"));
+            files.push((
+                d.join("expand.up.sql"),
+                header(
+                    "expand: additive, backward compatible (runs before the new code rolls out)",
+                ),
+            ));
+            files.push((d.join("expand.down.sql"), header("undo expand.up.sql")));
+            if args.phased {
+                files.push((
+                    d.join("contract.up.sql"),
+                    header("contract: remove and restrict (runs after the rollout completed)"),
+                ));
+                files.push((d.join("contract.down.sql"), header("undo contract.up.sql")));
+            }
+        }
+        Layout::Flyway => {
+            files.push((dir.join(format!("V{v}__{name}.sql")), String::new()));
+            files.push((dir.join(format!("U{v}__{name}.sql")), String::new()));
+        }
+        Layout::Dbmate => files.push((
+            dir.join(format!("{v}_{name}.sql")),
+            "-- migrate:up\n\n-- migrate:down\n".into(),
+        )),
+        Layout::Goose => files.push((
+            dir.join(format!("{v}_{name}.sql")),
+            "-- +goose Up\n\n-- +goose Down\n".into(),
+        )),
+        Layout::Diesel => {
+            let d = dir.join(format!("{v}_{name}"));
+            files.push((d.join("up.sql"), String::new()));
+            files.push((d.join("down.sql"), String::new()));
+        }
+        Layout::Sqlx | Layout::GolangMigrate | Layout::Plain => {
+            files.push((dir.join(format!("{v}_{name}.up.sql")), String::new()));
+            files.push((dir.join(format!("{v}_{name}.down.sql")), String::new()));
+        }
+    }
+    for (path, text) in &files {
+        if path.exists() {
+            bail!("{}: already exists", path.display());
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("{}: cannot create the directory", parent.display()))?;
+        }
+        std::fs::write(path, text).with_context(|| format!("{}: cannot write", path.display()))?;
+        println!("created {}", path.display());
+    }
+    Ok(exit::OK)
+}

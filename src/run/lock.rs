@@ -1,0 +1,102 @@
+//! The migration lock: one runner at a time per database.
+//!
+//! PostgreSQL `pg_try_advisory_lock` / MySQL `GET_LOCK(name, 0)`, polled from a dedicated
+//! connection that never holds an open transaction: a runner blocked *inside* a transaction
+//! would make the holder's `CREATE INDEX CONCURRENTLY` wait for it forever (pg-locks.md,
+//! "Advisory locks next to CONCURRENTLY").
+
+use std::time::{Duration, Instant};
+
+use super::driver::Driver;
+use super::{RunError, retry};
+
+const POLL: Duration = Duration::from_millis(200);
+
+/// Run `body` while holding the lock taken on `conn`; the lock is released afterwards on
+/// every path, `body`'s errors included. `body` gets the lock connection for read-only
+/// monitoring queries (autocommit, so it stays free of open transactions).
+///
+/// A panic or a killed process drops the connection, and the server releases a session
+/// lock when its session ends.
+pub async fn with_lock<T>(
+    conn: &mut Box<dyn Driver>,
+    name: &str,
+    wait: Duration,
+    body: impl AsyncFnOnce(&mut Box<dyn Driver>) -> Result<T, RunError>,
+) -> Result<T, RunError> {
+    with_lock_notify(conn, name, wait, &|_| {}, body).await
+}
+
+/// [`with_lock`], calling `waiting` once with the holder's session id when the lock is busy.
+pub async fn with_lock_notify<T>(
+    conn: &mut Box<dyn Driver>,
+    name: &str,
+    wait: Duration,
+    waiting: &(dyn Fn(Option<i64>) + Send + Sync),
+    body: impl AsyncFnOnce(&mut Box<dyn Driver>) -> Result<T, RunError>,
+) -> Result<T, RunError> {
+    acquire(conn, name, wait, waiting).await?;
+    let out = body(conn).await;
+    let released = conn.unlock(name).await;
+    tracing::debug!(lock = name, ok = released.is_ok(), "lock released");
+    match (out, released) {
+        (Ok(v), Ok(())) => Ok(v),
+        (Ok(_), Err(e)) => Err(RunError::Db(format!(
+            "cannot release the migration lock: {e}"
+        ))),
+        (Err(e), Ok(())) => Err(e),
+        (Err(e), Err(rel)) => {
+            // the body's error is the one to report; the session's end frees the lock
+            tracing::warn!(error = %rel, "cannot release the migration lock");
+            Err(e)
+        }
+    }
+}
+
+async fn acquire(
+    conn: &mut Box<dyn Driver>,
+    name: &str,
+    wait: Duration,
+    waiting: &(dyn Fn(Option<i64>) + Send + Sync),
+) -> Result<(), RunError> {
+    let start = Instant::now();
+    let mut announced = false;
+    loop {
+        if conn.try_lock(name).await.map_err(RunError::db)? {
+            tracing::debug!(
+                lock = name,
+                waited_ms = start.elapsed().as_millis() as u64,
+                "lock taken"
+            );
+            return Ok(());
+        }
+        let holder = conn.lock_holder(name).await.ok().flatten();
+        if !announced {
+            waiting(holder);
+            tracing::info!(
+                lock = name,
+                holder,
+                "another runner holds the migration lock; waiting"
+            );
+            announced = true;
+        }
+        if start.elapsed() >= wait {
+            let who = holder.map_or_else(String::new, |p| format!(" (held by session {p})"));
+            return Err(RunError::LockWait {
+                waited: wait,
+                message: format!(
+                    "another `migrate` holds the migration lock{who}; waited {}; retry when it has finished, or pass a longer --lock-wait",
+                    humantime::format_duration(wait)
+                ),
+            });
+        }
+        let jitter = retry::RetryPolicy {
+            retries: 1,
+            base: POLL,
+            max: POLL,
+        }
+        .delay(1);
+        let left = wait.saturating_sub(start.elapsed());
+        tokio::time::sleep(jitter.min(left).max(Duration::from_millis(10))).await;
+    }
+}

@@ -1,0 +1,1409 @@
+//! The runner: the one apply engine behind `migrate apply`, `rollback`, `status`,
+//! `baseline`, `repair`, `rollout complete` (and later the HTTP server).
+//!
+//! Only this module opens database connections. It never prints: it emits `tracing`
+//! events and returns values for the caller to render.
+//!
+//! - `url`: `DATABASE_URL`, dialect from the scheme, redacted `Display`.
+//! - `driver`: one connection per `Driver` (PostgreSQL, MySQL/MariaDB over sqlx).
+//! - `ledger`: ledger rows and the SQL that writes them.
+//! - `plan`: statements of a script; what to apply or roll back (pure).
+//! - `lock`: the advisory lock, released on every exit path.
+//! - `retry`: jittered back-off on lock timeouts.
+
+pub mod driver;
+pub mod ledger;
+pub mod lock;
+mod plan;
+pub mod retry;
+pub mod url;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tracing::Instrument;
+
+use crate::config::{OutOfOrder, RunConfig};
+use crate::source::{Direction, Migration, Phase, Script, Version};
+use driver::{Blocker, DbError, Driver};
+use ledger::{Event, Ledger, LedgerRow, NewEvent, NewRow, State};
+use retry::RetryPolicy;
+use url::DbUrl;
+
+pub use plan::script_checksum;
+use plan::{
+    Prepared, plan, prepare, prepare_down, resume_point, rollback_targets, row_map, status_report,
+};
+
+/// Why a runner command did not do what was asked. `exit_code` maps it for the CLI.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{0}")]
+    Url(String),
+    #[error("{0}")]
+    Config(String),
+    #[error("{0}")]
+    Db(String),
+    #[error("{message}")]
+    LockWait { waited: Duration, message: String },
+    /// Applied migrations whose files changed.
+    #[error("{0}")]
+    Drift(String),
+    /// The policy refuses (out of order, irreversible rollback).
+    #[error("{0}")]
+    Refused(String),
+    /// A migration statement failed.
+    #[error("{0}")]
+    Failed(String),
+    /// A script cannot be run (syntax the splitter rejects, unknown version).
+    #[error("{0}")]
+    Input(String),
+}
+
+impl RunError {
+    pub fn db(e: DbError) -> RunError {
+        RunError::Db(e.message)
+    }
+
+    /// cli.md: 1 refused, 2 error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RunError::Refused(_) => 1,
+            _ => 2,
+        }
+    }
+}
+
+/// In a failed transactional attempt: the ledger write failed, not a statement.
+const LEDGER_STEP: usize = usize::MAX;
+
+/// The advisory lock's name (PostgreSQL hashes it; MySQL qualifies it by database).
+const LOCK_NAME: &str = "sluice";
+
+/// Resolved runner settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub lock_timeout: Duration,
+    pub statement_timeout: Option<Duration>,
+    pub retry: RetryPolicy,
+    /// How long to wait for another runner's lock.
+    pub lock_wait: Duration,
+    pub out_of_order: OutOfOrder,
+    pub ledger_schema: Option<String>,
+    pub ledger_table: Option<String>,
+    /// `user@host`, stored with every ledger row.
+    pub applied_by: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            lock_timeout: Duration::from_secs(2),
+            statement_timeout: None,
+            retry: RetryPolicy::default(),
+            lock_wait: Duration::from_secs(300),
+            out_of_order: OutOfOrder::Strict,
+            ledger_schema: None,
+            ledger_table: None,
+            applied_by: applied_by(),
+        }
+    }
+}
+
+impl Settings {
+    /// `[run]` and `migrations.out_of_order` from sluice.toml.
+    pub fn from_config(run: &RunConfig, out_of_order: OutOfOrder) -> Result<Settings, RunError> {
+        let dur = |key: &str, v: &Option<String>| -> Result<Option<Duration>, RunError> {
+            v.as_deref()
+                .map(|s| {
+                    parse_duration(s).map_err(|e| {
+                        RunError::Config(format!("sluice.toml: [run] {key} = \"{s}\": {e}"))
+                    })
+                })
+                .transpose()
+        };
+        let mut s = Settings {
+            out_of_order,
+            ledger_schema: run.ledger_schema.clone(),
+            ledger_table: run.ledger_table.clone(),
+            ..Settings::default()
+        };
+        if let Some(d) = dur("lock_timeout", &run.lock_timeout)? {
+            s.lock_timeout = d;
+        }
+        // "0" or "off" means no statement timeout
+        s.statement_timeout =
+            dur("statement_timeout", &run.statement_timeout)?.filter(|d| !d.is_zero());
+        if let Some(r) = run.lock_retries {
+            s.retry.retries = r;
+        }
+        Ok(s)
+    }
+}
+
+/// `2s`, `500ms`, `1m 30s`; a bare number is seconds; `off` is zero.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("off") {
+        return Ok(Duration::ZERO);
+    }
+    if let Ok(n) = s.parse::<f64>()
+        && n >= 0.0
+        && n.is_finite()
+    {
+        return Ok(Duration::from_secs_f64(n));
+    }
+    humantime::parse_duration(s)
+        .map_err(|e| format!("not a duration ({e}); e.g. \"2s\", \"500ms\""))
+}
+
+fn applied_by() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown".into());
+    format!("{user}@{host}")
+}
+
+/// Which phases a command touches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum PhaseSel {
+    Expand,
+    Contract,
+    All,
+}
+
+impl PhaseSel {
+    fn has(self, p: Phase) -> bool {
+        match self {
+            PhaseSel::All => true,
+            PhaseSel::Expand => p == Phase::Expand,
+            PhaseSel::Contract => p == Phase::Contract,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ApplyRequest {
+    pub phase: PhaseSel,
+    pub to: Option<Version>,
+    pub release: Option<String>,
+    pub dry_run: bool,
+}
+
+/// One migration phase that ran (or would run, in a dry run).
+#[derive(Debug, Clone, Serialize)]
+pub struct Done {
+    pub version: String,
+    pub name: String,
+    pub phase: Phase,
+    pub statements: usize,
+    /// Statements skipped because an earlier run had done them.
+    pub resumed_from: usize,
+    pub transactional: bool,
+    pub duration_ms: u128,
+}
+
+/// A contract that may not run yet, and what it waits for.
+#[derive(Debug, Clone, Serialize)]
+pub struct Waiting {
+    pub version: String,
+    pub name: String,
+    pub phase: Phase,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ApplyOutcome {
+    pub done: Vec<Done>,
+    pub waiting: Vec<Waiting>,
+    pub warnings: Vec<String>,
+    /// `--dry-run`: the SQL that would be sent, in order.
+    pub sql: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RollbackRequest {
+    pub steps: Option<usize>,
+    pub to: Option<Version>,
+    pub phase: PhaseSel,
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RollbackOutcome {
+    pub done: Vec<Done>,
+    pub sql: Vec<String>,
+}
+
+/// One line of `migrate status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusEntry {
+    pub version: String,
+    pub name: String,
+    pub phase: Phase,
+    /// `pending`, `running`, `applied`, `failed`, `rolled_back`.
+    pub state: String,
+    /// The file changed since it was applied.
+    pub drifted: bool,
+    /// The ledger has it but no file does.
+    pub file_missing: bool,
+    pub path: Option<PathBuf>,
+    pub file_checksum: Option<String>,
+    pub ledger_checksum: Option<String>,
+    pub statements_done: Option<i64>,
+    pub statements_total: Option<i64>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<i64>,
+    pub release: Option<String>,
+    pub applied_by: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StatusReport {
+    pub database: String,
+    pub ledger_exists: bool,
+    pub migrations: Vec<StatusEntry>,
+    pub events: Vec<Event>,
+}
+
+/// What `repair` / `baseline` changed.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Housekeeping {
+    pub changes: Vec<String>,
+}
+
+/// The apply engine for one database.
+pub struct Engine {
+    url: DbUrl,
+    settings: Settings,
+    ledger: Ledger,
+    progress: Option<ProgressFn>,
+}
+
+type ProgressFn = Box<dyn Fn(&Progress) + Send + Sync>;
+
+/// What the engine is doing, for a live view (the CLI's on a terminal, the server's later).
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Progress {
+    /// Another runner holds the migration lock.
+    LockWaiting { holder: Option<i64> },
+    PhaseStarted {
+        version: String,
+        name: String,
+        phase: Phase,
+        statements: usize,
+        transactional: bool,
+    },
+    /// Statement `index` (1-based) is being sent.
+    Statement {
+        version: String,
+        index: usize,
+        total: usize,
+        line: usize,
+    },
+    /// A lock timeout; the next attempt follows after `delay_ms`.
+    Retrying {
+        version: String,
+        attempt: u32,
+        delay_ms: u64,
+    },
+}
+
+impl Engine {
+    pub fn new(url: DbUrl, settings: Settings) -> Engine {
+        let ledger = Ledger::new(
+            url.backend(),
+            settings.ledger_schema.clone(),
+            settings.ledger_table.clone(),
+        );
+        Engine {
+            url,
+            settings,
+            ledger,
+            progress: None,
+        }
+    }
+
+    /// Call `f` with every [`Progress`] event.
+    pub fn with_progress(mut self, f: impl Fn(&Progress) + Send + Sync + 'static) -> Engine {
+        self.progress = Some(Box::new(f));
+        self
+    }
+
+    fn progress(&self, p: Progress) {
+        if let Some(f) = &self.progress {
+            f(&p);
+        }
+    }
+
+    pub fn url(&self) -> &DbUrl {
+        &self.url
+    }
+
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    async fn connect(&self) -> Result<Box<dyn Driver>, RunError> {
+        let conn = driver::connect(&self.url).await.map_err(RunError::db)?;
+        tracing::debug!(db = %self.url, session = conn.session_id(), "connected");
+        Ok(conn)
+    }
+
+    /// A connection with the runner's session settings.
+    async fn connect_runner(&self) -> Result<Box<dyn Driver>, RunError> {
+        let mut conn = self.connect().await?;
+        for s in self.session_settings() {
+            conn.exec(&s).await.map_err(RunError::db)?;
+        }
+        Ok(conn)
+    }
+
+    fn session_settings(&self) -> Vec<String> {
+        driver::session_settings(
+            self.url.backend(),
+            self.settings.lock_timeout,
+            self.settings.statement_timeout,
+        )
+    }
+
+    async fn ensure_ledger(&self, conn: &mut Box<dyn Driver>) -> Result<(), RunError> {
+        if conn
+            .ledger_exists(&self.ledger)
+            .await
+            .map_err(RunError::db)?
+        {
+            return Ok(());
+        }
+        tracing::info!(table = %self.ledger.history(), "creating the ledger");
+        for s in self.ledger.create_sql() {
+            conn.exec(&s).await.map_err(|e| {
+                RunError::Db(format!(
+                    "cannot create the ledger {}: {e}",
+                    self.ledger.history()
+                ))
+            })?;
+        }
+        Ok(())
+    }
+
+    async fn read_ledger(
+        &self,
+        conn: &mut Box<dyn Driver>,
+    ) -> Result<(bool, Vec<LedgerRow>, Vec<Event>), RunError> {
+        if !conn
+            .ledger_exists(&self.ledger)
+            .await
+            .map_err(RunError::db)?
+        {
+            return Ok((false, Vec::new(), Vec::new()));
+        }
+        let rows = conn.read_rows(&self.ledger).await.map_err(|e| {
+            RunError::Db(format!(
+                "cannot read the ledger {}: {e}",
+                self.ledger.history()
+            ))
+        })?;
+        let events = conn.read_events(&self.ledger).await.map_err(|e| {
+            RunError::Db(format!(
+                "cannot read the ledger {}: {e}",
+                self.ledger.events()
+            ))
+        })?;
+        Ok((true, rows, events))
+    }
+
+    /// Apply pending migration phases in order.
+    pub async fn apply(
+        &self,
+        migrations: &[Migration],
+        req: &ApplyRequest,
+    ) -> Result<ApplyOutcome, RunError> {
+        if req.dry_run {
+            return self.apply_dry_run(migrations, req).await;
+        }
+        let mut main = self.connect_runner().await?;
+        let mut lock_conn = self.connect().await?;
+        let notify = |holder| self.progress(Progress::LockWaiting { holder });
+        let result = lock::with_lock_notify(
+            &mut lock_conn,
+            LOCK_NAME,
+            self.settings.lock_wait,
+            &notify,
+            async |mon: &mut Box<dyn Driver>| {
+                self.ensure_ledger(&mut main).await?;
+                let (_, rows, events) = self.read_ledger(&mut main).await?;
+                let plan = match plan(migrations, &rows, &events, req, self.settings.out_of_order) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        if let RunError::Drift(msg) = &e {
+                            // the refusal is part of the history `repair` resolves
+                            let _ = self
+                                .event(
+                                    &mut main,
+                                    ledger::EVENT_DRIFT_REFUSED,
+                                    None,
+                                    None,
+                                    req.release.as_deref(),
+                                    msg,
+                                )
+                                .await;
+                        }
+                        return Err(e);
+                    }
+                };
+                let mut out = ApplyOutcome {
+                    waiting: plan.waiting,
+                    warnings: plan.warnings,
+                    ..ApplyOutcome::default()
+                };
+                let by_key = row_map(&rows);
+                let mut reported = std::collections::BTreeSet::new();
+                for (m, s) in plan.items {
+                    self.report_long_transactions(mon, &mut reported).await;
+                    let p = prepare(self.url.backend(), m, s)?;
+                    let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
+                    let done = self
+                        .run_up(&mut main, mon, &p, prior, req.release.as_deref())
+                        .await?;
+                    out.done.push(done);
+                }
+                Ok(out)
+            },
+        )
+        .await;
+        let _ = main.close().await;
+        let _ = lock_conn.close().await;
+        result
+    }
+
+    /// Before each phase, warn (once per session) about transactions open longer than
+    /// lock_timeout: they can block its DDL and make CONCURRENTLY wait.
+    async fn report_long_transactions(
+        &self,
+        mon: &mut Box<dyn Driver>,
+        reported: &mut std::collections::BTreeSet<i64>,
+    ) {
+        let age = self.settings.lock_timeout.max(Duration::from_secs(1));
+        if let Ok(list) = mon.long_transactions(age).await {
+            for b in list {
+                if reported.insert(b.pid) {
+                    tracing::warn!(session = %b, "an open transaction may block this migration");
+                }
+            }
+        }
+    }
+
+    async fn apply_dry_run(
+        &self,
+        migrations: &[Migration],
+        req: &ApplyRequest,
+    ) -> Result<ApplyOutcome, RunError> {
+        let mut conn = self.connect().await?;
+        let (exists, rows, events) = self.read_ledger(&mut conn).await?;
+        let _ = conn.close().await;
+        let plan = plan(migrations, &rows, &events, req, self.settings.out_of_order)?;
+        let by_key = row_map(&rows);
+        let mut sql = vec![format!(
+            "-- on a separate connection, polled until it returns true: {}",
+            driver::lock_sql(self.url.backend(), LOCK_NAME)
+        )];
+        sql.extend(self.session_settings());
+        if !exists {
+            sql.extend(self.ledger.create_sql());
+        }
+        let mut done = Vec::new();
+        for (m, s) in plan.items {
+            let p = prepare(self.url.backend(), m, s)?;
+            let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
+            let start = resume_point(&p, prior);
+            sql.push(format!("-- {}: {}", p.label(), p.path.display()));
+            let row = self.new_row(&p, State::Running, start, req.release.as_deref());
+            if p.transactional {
+                sql.push("BEGIN".into());
+                sql.extend(self.ledger.replace_row_sql(&row));
+                sql.extend(p.statements.iter().map(|s| s.sql.clone()));
+                sql.push(
+                    self.ledger
+                        .finish_sql(&p.version, p.phase, p.statements.len(), 0),
+                );
+                sql.push("COMMIT".into());
+            } else {
+                sql.push("BEGIN".into());
+                sql.extend(self.ledger.replace_row_sql(&row));
+                sql.push("COMMIT".into());
+                for (i, st) in p.statements.iter().enumerate().skip(start) {
+                    sql.push(st.sql.clone());
+                    sql.push(self.ledger.progress_sql(&p.version, p.phase, i + 1));
+                }
+                sql.push(
+                    self.ledger
+                        .finish_sql(&p.version, p.phase, p.statements.len(), 0),
+                );
+            }
+            done.push(Done {
+                version: p.version.clone(),
+                name: p.name.clone(),
+                phase: p.phase,
+                statements: p.statements.len() - start.min(p.statements.len()),
+                resumed_from: start,
+                transactional: p.transactional,
+                duration_ms: 0,
+            });
+        }
+        Ok(ApplyOutcome {
+            done,
+            waiting: plan.waiting,
+            warnings: plan.warnings,
+            sql,
+        })
+    }
+
+    fn new_row<'a>(
+        &'a self,
+        p: &'a Prepared,
+        state: State,
+        done: usize,
+        release: Option<&'a str>,
+    ) -> NewRow<'a> {
+        NewRow {
+            version: &p.version,
+            phase: p.phase,
+            name: &p.name,
+            checksum: &p.checksum,
+            state,
+            statements_done: done,
+            statements_total: p.statements.len(),
+            down_sql: p.down_sql.as_deref(),
+            release,
+            applied_by: &self.settings.applied_by,
+        }
+    }
+
+    /// Write a ledger row in a short transaction of its own.
+    async fn write_row(&self, conn: &mut Box<dyn Driver>, row: &NewRow<'_>) -> Result<(), DbError> {
+        conn.begin().await?;
+        for s in self.ledger.replace_row_sql(row) {
+            if let Err(e) = conn.exec(&s).await {
+                let _ = conn.rollback().await;
+                return Err(e);
+            }
+        }
+        conn.commit().await
+    }
+
+    /// Run one statement; when it is still running after most of `lock_timeout`, ask the
+    /// monitor connection who blocks it (only useful if it then times out).
+    async fn exec_probed(
+        &self,
+        main: &mut Box<dyn Driver>,
+        mon: &mut Box<dyn Driver>,
+        sql: &str,
+    ) -> (Result<(), DbError>, Vec<Blocker>) {
+        let session = main.session_id();
+        let probe_after = self.settings.lock_timeout.mul_f64(0.75);
+        let mut fut = main.exec(sql);
+        tokio::select! {
+            r = &mut fut => return (r, Vec::new()),
+            () = tokio::time::sleep(probe_after) => {}
+        }
+        let blockers = mon.blockers(session).await.unwrap_or_default();
+        (fut.await, blockers)
+    }
+
+    /// One statement outside a transaction, retried on lock timeouts with back-off.
+    async fn exec_retrying(
+        &self,
+        main: &mut Box<dyn Driver>,
+        mon: &mut Box<dyn Driver>,
+        p: &Prepared,
+        index: usize,
+    ) -> Result<(), (DbError, Vec<Blocker>)> {
+        let st = &p.statements[index];
+        let mut attempt = 0;
+        loop {
+            if let Some((schema, name)) = &st.concurrent_index {
+                self.drop_invalid_index(main, schema.as_deref(), name)
+                    .await
+                    .map_err(|e| (e, Vec::new()))?;
+            }
+            let (r, blockers) = self.exec_probed(main, mon, &st.sql).await;
+            match r {
+                Ok(()) => return Ok(()),
+                Err(e)
+                    if retry::is_lock_timeout(self.url.backend(), &e)
+                        && attempt < self.settings.retry.retries =>
+                {
+                    attempt += 1;
+                    let d = self.settings.retry.delay(attempt);
+                    tracing::warn!(statement = index + 1, attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; retrying");
+                    self.progress(Progress::Retrying {
+                        version: p.version.clone(),
+                        attempt,
+                        delay_ms: d.as_millis() as u64,
+                    });
+                    tokio::time::sleep(d).await;
+                }
+                Err(e) => return Err((e, blockers)),
+            }
+        }
+    }
+
+    /// Drop an INVALID index left by a failed `CREATE INDEX CONCURRENTLY` (this run's
+    /// earlier attempt or an earlier run): with `IF NOT EXISTS` the retry would otherwise
+    /// skip it and record a useless index as applied; without, it would fail.
+    async fn drop_invalid_index(
+        &self,
+        main: &mut Box<dyn Driver>,
+        schema: Option<&str>,
+        name: &str,
+    ) -> Result<(), DbError> {
+        let qualified = match schema {
+            Some(s) => format!("{}.{}", self.ledger.ident(s), self.ledger.ident(name)),
+            None => self.ledger.ident(name),
+        };
+        if main.invalid_index(&qualified).await? {
+            tracing::warn!(index = %qualified, "dropping the INVALID index a failed CREATE INDEX CONCURRENTLY left, before building it again");
+            main.exec(&format!("DROP INDEX CONCURRENTLY IF EXISTS {qualified}"))
+                .await?;
+        }
+        Ok(())
+    }
+
+    fn statement_progress(&self, p: &Prepared, i: usize) {
+        self.progress(Progress::Statement {
+            version: p.version.clone(),
+            index: i + 1,
+            total: p.statements.len(),
+            line: p.statements[i].line,
+        });
+    }
+
+    fn lock_give_up(&self, p: &Prepared, i: usize, e: &DbError, blockers: &[Blocker]) -> RunError {
+        let line = p.statements.get(i).map_or(0, |s| s.line);
+        let who = if blockers.is_empty() {
+            "no blocking session was seen (it may have finished)".to_owned()
+        } else {
+            format!(
+                "blocked by: {}",
+                blockers
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        };
+        RunError::Failed(format!(
+            "{}:{}: statement {} of {} in {} could not take its lock within lock_timeout {} after {} attempts ({e}); {who}; end or wait for those sessions, then run the command again",
+            p.path.display(),
+            line,
+            i + 1,
+            p.statements.len(),
+            p.label(),
+            humantime::format_duration(self.settings.lock_timeout),
+            self.settings.retry.retries + 1,
+        ))
+    }
+
+    async fn run_up(
+        &self,
+        main: &mut Box<dyn Driver>,
+        mon: &mut Box<dyn Driver>,
+        p: &Prepared,
+        prior: Option<&LedgerRow>,
+        release: Option<&str>,
+    ) -> Result<Done, RunError> {
+        let span = tracing::info_span!("apply", version = %p.version, phase = p.phase.name());
+        self.run_up_in_span(main, mon, p, prior, release)
+            .instrument(span)
+            .await
+    }
+
+    async fn run_up_in_span(
+        &self,
+        main: &mut Box<dyn Driver>,
+        mon: &mut Box<dyn Driver>,
+        p: &Prepared,
+        prior: Option<&LedgerRow>,
+        release: Option<&str>,
+    ) -> Result<Done, RunError> {
+        self.progress(Progress::PhaseStarted {
+            version: p.version.clone(),
+            name: p.name.clone(),
+            phase: p.phase,
+            statements: p.statements.len(),
+            transactional: p.transactional,
+        });
+        let started = Instant::now();
+        let total = p.statements.len();
+        let backend = self.url.backend();
+        if p.transactional {
+            let mut attempt = 0;
+            loop {
+                match self.try_transactional(main, mon, p, release).await {
+                    Ok(()) => break,
+                    Err((i, e, blockers)) => {
+                        let _ = main.rollback().await;
+                        if retry::is_lock_timeout(backend, &e)
+                            && attempt < self.settings.retry.retries
+                        {
+                            attempt += 1;
+                            let d = self.settings.retry.delay(attempt);
+                            tracing::warn!(attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; retrying the migration's transaction");
+                            self.progress(Progress::Retrying {
+                                version: p.version.clone(),
+                                attempt,
+                                delay_ms: d.as_millis() as u64,
+                            });
+                            tokio::time::sleep(d).await;
+                            continue;
+                        }
+                        let err = if i == LEDGER_STEP {
+                            RunError::Db(format!(
+                                "{}: cannot write the ledger {}: {e}; nothing of this migration phase remains",
+                                p.label(),
+                                self.ledger.history()
+                            ))
+                        } else if retry::is_lock_timeout(backend, &e) {
+                            self.lock_give_up(p, i, &e, &blockers)
+                        } else {
+                            self.statement_failed(p, i, &e, true)
+                        };
+                        let row = self.new_row(p, State::Failed, 0, release);
+                        let _ = self.write_row(main, &row).await;
+                        let _ = main
+                            .exec(
+                                &self
+                                    .ledger
+                                    .fail_sql(&p.version, p.phase, 0, &err.to_string()),
+                            )
+                            .await;
+                        return Err(err);
+                    }
+                }
+            }
+            let ms = started.elapsed().as_millis();
+            tracing::info!(statements = total, duration_ms = ms as u64, "applied");
+            return Ok(Done {
+                version: p.version.clone(),
+                name: p.name.clone(),
+                phase: p.phase,
+                statements: total,
+                resumed_from: 0,
+                transactional: true,
+                duration_ms: ms,
+            });
+        }
+
+        let start = resume_point(p, prior);
+        if start > 0 {
+            tracing::warn!(
+                resume_from = start + 1,
+                "continuing a failed or interrupted run after the statements it completed"
+            );
+        }
+        self.write_row(main, &self.new_row(p, State::Running, start, release))
+            .await
+            .map_err(|e| RunError::Db(format!("cannot write the ledger: {e}")))?;
+        for i in start..total {
+            self.statement_progress(p, i);
+            if let Err((e, blockers)) = self.exec_retrying(main, mon, p, i).await {
+                let err = if retry::is_lock_timeout(backend, &e) {
+                    self.lock_give_up(p, i, &e, &blockers)
+                } else {
+                    self.statement_failed(p, i, &e, false)
+                };
+                let _ = main
+                    .exec(
+                        &self
+                            .ledger
+                            .fail_sql(&p.version, p.phase, i, &err.to_string()),
+                    )
+                    .await;
+                return Err(err);
+            }
+            main.exec(&self.ledger.progress_sql(&p.version, p.phase, i + 1))
+                .await
+                .map_err(|e| RunError::Db(format!("cannot write the ledger: {e}")))?;
+        }
+        let ms = started.elapsed().as_millis();
+        main.exec(&self.ledger.finish_sql(&p.version, p.phase, total, ms))
+            .await
+            .map_err(|e| RunError::Db(format!("cannot write the ledger: {e}")))?;
+        tracing::info!(
+            statements = total - start,
+            duration_ms = ms as u64,
+            "applied"
+        );
+        Ok(Done {
+            version: p.version.clone(),
+            name: p.name.clone(),
+            phase: p.phase,
+            statements: total - start,
+            resumed_from: start,
+            transactional: false,
+            duration_ms: ms,
+        })
+    }
+
+    /// One attempt at a transactional phase: ledger row, statements, `applied`, commit.
+    /// On error: the failing statement's index, the error, and who blocked it.
+    async fn try_transactional(
+        &self,
+        main: &mut Box<dyn Driver>,
+        mon: &mut Box<dyn Driver>,
+        p: &Prepared,
+        release: Option<&str>,
+    ) -> Result<(), (usize, DbError, Vec<Blocker>)> {
+        let ledger_err = |e: DbError| (LEDGER_STEP, e, Vec::new());
+        let started = Instant::now();
+        // PostgreSQL only (transactional phases are), whose simple protocol takes several
+        // statements in one message: the ledger costs two round trips per phase
+        let mut head = vec!["BEGIN".to_owned()];
+        head.extend(
+            self.ledger
+                .replace_row_sql(&self.new_row(p, State::Running, 0, release)),
+        );
+        main.exec(&head.join(";\n")).await.map_err(ledger_err)?;
+        for (i, st) in p.statements.iter().enumerate() {
+            self.statement_progress(p, i);
+            let (r, blockers) = self.exec_probed(main, mon, &st.sql).await;
+            r.map_err(|e| (i, e, blockers))?;
+        }
+        let ms = started.elapsed().as_millis();
+        let tail = format!(
+            "{};\nCOMMIT",
+            self.ledger
+                .finish_sql(&p.version, p.phase, p.statements.len(), ms)
+        );
+        main.exec(&tail).await.map_err(ledger_err)
+    }
+
+    fn statement_failed(
+        &self,
+        p: &Prepared,
+        i: usize,
+        e: &DbError,
+        transactional: bool,
+    ) -> RunError {
+        let st = &p.statements[i];
+        let what = if transactional {
+            "the transaction was rolled back: nothing of this migration phase remains".to_owned()
+        } else if i == 0 {
+            "no statement of it ran; fix the file and re-run `migrate apply`".to_owned()
+        } else {
+            format!(
+                "statements 1-{i} ran and are recorded in the ledger; fix statement {} and re-run `migrate apply` (it continues at statement {}), or undo with `migrate rollback`, or start over with `migrate repair --version {}`",
+                i + 1,
+                i + 1,
+                p.version
+            )
+        };
+        RunError::Failed(format!(
+            "{}:{}: statement {} of {} in {} failed: {e}; {what}",
+            p.path.display(),
+            st.line,
+            i + 1,
+            p.statements.len(),
+            p.label(),
+        ))
+    }
+
+    /// Roll back applied phases in reverse, running the down SQL stored when they ran.
+    pub async fn rollback(
+        &self,
+        migrations: &[Migration],
+        req: &RollbackRequest,
+    ) -> Result<RollbackOutcome, RunError> {
+        let mut main = if req.dry_run {
+            self.connect().await?
+        } else {
+            self.connect_runner().await?
+        };
+        if req.dry_run {
+            let (_, rows, _) = self.read_ledger(&mut main).await?;
+            let _ = main.close().await;
+            let targets = rollback_targets(&rows, req)?;
+            let mut sql = vec![format!(
+                "-- on a separate connection, polled until it returns true: {}",
+                driver::lock_sql(self.url.backend(), LOCK_NAME)
+            )];
+            sql.extend(self.session_settings());
+            let mut out = RollbackOutcome {
+                sql,
+                ..RollbackOutcome::default()
+            };
+            for row in targets {
+                self.rollback_one_dry(migrations, row, &mut out)?;
+            }
+            return Ok(out);
+        }
+        let mut lock_conn = self.connect().await?;
+        let result = lock::with_lock(
+            &mut lock_conn,
+            LOCK_NAME,
+            self.settings.lock_wait,
+            async |mon: &mut Box<dyn Driver>| {
+                let (_, rows, _) = self.read_ledger(&mut main).await?;
+                let targets = rollback_targets(&rows, req)?;
+                let mut out = RollbackOutcome::default();
+                for row in targets {
+                    out.done
+                        .push(self.rollback_one(&mut main, mon, migrations, row).await?);
+                }
+                Ok(out)
+            },
+        )
+        .await;
+        let _ = main.close().await;
+        let _ = lock_conn.close().await;
+        result
+    }
+
+    fn rollback_one_dry(
+        &self,
+        migrations: &[Migration],
+        row: &LedgerRow,
+        out: &mut RollbackOutcome,
+    ) -> Result<(), RunError> {
+        let p = self.prepare_rollback(migrations, row)?;
+        out.sql.push(format!("-- rollback {}", p.label()));
+        if p.transactional {
+            out.sql.push("BEGIN".into());
+        }
+        out.sql.extend(p.statements.iter().map(|s| s.sql.clone()));
+        out.sql.push(
+            self.ledger
+                .set_state_sql(&p.version, p.phase, State::RolledBack),
+        );
+        if p.transactional {
+            out.sql.push("COMMIT".into());
+        }
+        out.done.push(Done {
+            version: p.version.clone(),
+            name: p.name.clone(),
+            phase: p.phase,
+            statements: p.statements.len(),
+            resumed_from: 0,
+            transactional: p.transactional,
+            duration_ms: 0,
+        });
+        Ok(())
+    }
+
+    /// The down SQL stored when the phase ran; when none was stored (applied before its down
+    /// file existed, or baselined without one), the down script in the migrations directory.
+    fn prepare_rollback(
+        &self,
+        migrations: &[Migration],
+        row: &LedgerRow,
+    ) -> Result<Prepared, RunError> {
+        if matches!(row.state, State::Failed | State::Running) && row.statements_done == 0 {
+            // nothing of it ran: only the ledger row changes
+            return prepare_down(self.url.backend(), row, "");
+        }
+        if let Some(down) = row.down_sql.as_deref() {
+            return prepare_down(self.url.backend(), row, down);
+        }
+        let from_file = Version::parse(&row.version).and_then(|v| {
+            migrations
+                .iter()
+                .find(|m| m.version == v)
+                .and_then(|m| m.script(row.phase, Direction::Down))
+        });
+        match from_file {
+            Some(script) => {
+                tracing::warn!(version = %row.version, phase = row.phase.name(), file = %script.file.path.display(), "no down SQL stored in the ledger; using the down script from the migrations directory");
+                prepare_down(self.url.backend(), row, script.text())
+            }
+            None => Err(RunError::Refused(format!(
+                "migration {} {} ({}) has no down script, neither in the ledger nor in the migrations directory (irreversible?); write a new migration that undoes it instead",
+                row.version,
+                row.name,
+                row.phase.name()
+            ))),
+        }
+    }
+
+    async fn rollback_one(
+        &self,
+        main: &mut Box<dyn Driver>,
+        mon: &mut Box<dyn Driver>,
+        migrations: &[Migration],
+        row: &LedgerRow,
+    ) -> Result<Done, RunError> {
+        let p = self.prepare_rollback(migrations, row)?;
+        let span = tracing::info_span!("rollback", version = %p.version, phase = p.phase.name());
+        self.rollback_in_span(main, mon, &p).instrument(span).await
+    }
+
+    async fn rollback_in_span(
+        &self,
+        main: &mut Box<dyn Driver>,
+        mon: &mut Box<dyn Driver>,
+        p: &Prepared,
+    ) -> Result<Done, RunError> {
+        self.progress(Progress::PhaseStarted {
+            version: p.version.clone(),
+            name: p.name.clone(),
+            phase: p.phase,
+            statements: p.statements.len(),
+            transactional: p.transactional,
+        });
+        let started = Instant::now();
+        let backend = self.url.backend();
+        let mut attempt = 0;
+        loop {
+            let r = async {
+                if p.transactional {
+                    main.begin()
+                        .await
+                        .map_err(|e| (LEDGER_STEP, e, Vec::new()))?;
+                    for (i, st) in p.statements.iter().enumerate() {
+                        self.statement_progress(p, i);
+                        let (r, b) = self.exec_probed(main, mon, &st.sql).await;
+                        r.map_err(|e| (i, e, b))?;
+                    }
+                } else {
+                    for i in 0..p.statements.len() {
+                        self.statement_progress(p, i);
+                        self.exec_retrying(main, mon, p, i)
+                            .await
+                            .map_err(|(e, b)| (i, e, b))?;
+                    }
+                }
+                main.exec(
+                    &self
+                        .ledger
+                        .set_state_sql(&p.version, p.phase, State::RolledBack),
+                )
+                .await
+                .map_err(|e| (LEDGER_STEP, e, Vec::new()))?;
+                if p.transactional {
+                    main.commit()
+                        .await
+                        .map_err(|e| (LEDGER_STEP, e, Vec::new()))?;
+                }
+                Ok::<(), (usize, DbError, Vec<Blocker>)>(())
+            }
+            .await;
+            match r {
+                Ok(()) => break,
+                Err((i, e, blockers)) => {
+                    // a transactional down is retried whole; statements outside one were
+                    // already retried one by one
+                    if p.transactional {
+                        let _ = main.rollback().await;
+                        if retry::is_lock_timeout(backend, &e)
+                            && attempt < self.settings.retry.retries
+                        {
+                            attempt += 1;
+                            let d = self.settings.retry.delay(attempt);
+                            tracing::warn!(attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; retrying the rollback");
+                            tokio::time::sleep(d).await;
+                            continue;
+                        }
+                    }
+                    let err = if i == LEDGER_STEP {
+                        RunError::Db(format!(
+                            "rollback of {}: cannot write the ledger {}: {e}",
+                            p.label(),
+                            self.ledger.history()
+                        ))
+                    } else if retry::is_lock_timeout(backend, &e) {
+                        self.lock_give_up(p, i, &e, &blockers)
+                    } else {
+                        RunError::Failed(format!(
+                            "rollback of {} failed at statement {} of {} (line {} of the stored down SQL): {e}; {}",
+                            p.label(),
+                            i + 1,
+                            p.statements.len(),
+                            p.statements.get(i).map_or(0, |s| s.line),
+                            if p.transactional {
+                                "nothing of the rollback remains"
+                            } else {
+                                "earlier statements of the down script ran; fix the database by hand, then `migrate repair`"
+                            }
+                        ))
+                    };
+                    let _ = main
+                        .exec(
+                            &self
+                                .ledger
+                                .set_error_sql(&p.version, p.phase, &err.to_string()),
+                        )
+                        .await;
+                    return Err(err);
+                }
+            }
+        }
+        let ms = started.elapsed().as_millis();
+        tracing::info!(
+            statements = p.statements.len(),
+            duration_ms = ms as u64,
+            "rolled back"
+        );
+        Ok(Done {
+            version: p.version.clone(),
+            name: p.name.clone(),
+            phase: p.phase,
+            statements: p.statements.len(),
+            resumed_from: 0,
+            transactional: p.transactional,
+            duration_ms: ms,
+        })
+    }
+
+    /// Versions by phase with their state, drift and the recorded events.
+    pub async fn status(&self, migrations: &[Migration]) -> Result<StatusReport, RunError> {
+        let mut conn = self.connect().await?;
+        let (exists, rows, events) = self.read_ledger(&mut conn).await?;
+        let _ = conn.close().await;
+        Ok(status_report(
+            self.url.to_string(),
+            exists,
+            migrations,
+            &rows,
+            events,
+        ))
+    }
+
+    /// Mark every migration phase up to `version` applied without running it.
+    pub async fn baseline(
+        &self,
+        migrations: &[Migration],
+        version: &Version,
+    ) -> Result<Housekeeping, RunError> {
+        if !migrations.iter().any(|m| m.version == *version) {
+            return Err(RunError::Input(format!(
+                "no migration has version {version}; `migrate status` lists them"
+            )));
+        }
+        self.with_ledger_lock(async |main| {
+            let (_, rows, _) = self.read_ledger(main).await?;
+            let by_key = row_map(&rows);
+            let mut out = Housekeeping::default();
+            for m in migrations.iter().filter(|m| m.version <= *version) {
+                for s in m.scripts.iter().filter(|s| s.direction == Direction::Up) {
+                    if by_key
+                        .get(&(m.version.clone(), s.phase))
+                        .is_some_and(|r| r.state == State::Applied)
+                    {
+                        continue;
+                    }
+                    let p = prepare(self.url.backend(), m, s)?;
+                    let row = self.new_row(&p, State::Applied, p.statements.len(), None);
+                    self.write_row(main, &row).await.map_err(RunError::db)?;
+                    main.exec(
+                        &self
+                            .ledger
+                            .finish_sql(&p.version, p.phase, p.statements.len(), 0),
+                    )
+                    .await
+                    .map_err(RunError::db)?;
+                    out.changes.push(format!("{} marked applied", p.label()));
+                }
+            }
+            let detail = format!(
+                "baseline at {version}: {} migration phase(s) marked applied without running",
+                out.changes.len()
+            );
+            self.event(
+                main,
+                ledger::EVENT_BASELINE,
+                Some(&version.raw),
+                None,
+                None,
+                &detail,
+            )
+            .await?;
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Accept edited checksums of applied migrations and clear failed states.
+    pub async fn repair(
+        &self,
+        migrations: &[Migration],
+        version: Option<&Version>,
+    ) -> Result<Housekeeping, RunError> {
+        self.with_ledger_lock(async |main| {
+            let (_, rows, _) = self.read_ledger(main).await?;
+            let by_key = row_map(&rows);
+            let mut out = Housekeeping::default();
+            for m in migrations
+                .iter()
+                .filter(|m| version.is_none_or(|v| m.version == *v))
+            {
+                for s in m.scripts.iter().filter(|s| s.direction == Direction::Up) {
+                    let Some(row) = by_key.get(&(m.version.clone(), s.phase)) else {
+                        continue;
+                    };
+                    let sum = script_checksum(s);
+                    let label = format!("{} {} ({})", m.version, m.name, s.phase.name());
+                    let detail = match row.state {
+                        State::Applied if row.checksum != sum => {
+                            let down = m.script(s.phase, Direction::Down).map(Script::text);
+                            main.exec(&self.ledger.accept_checksum_sql(&row.version, s.phase, &sum, down))
+                                .await
+                                .map_err(RunError::db)?;
+                            format!(
+                                "{label}: accepted the edited file {}: checksum {} (was {})",
+                                s.file.path.display(),
+                                sum,
+                                row.checksum
+                            )
+                        }
+                        State::Failed | State::Running => {
+                            main.exec(&self.ledger.delete_row_sql(&row.version, s.phase))
+                                .await
+                                .map_err(RunError::db)?;
+                            format!(
+                                "{label}: cleared the {} state ({} of {} statements had run); the next apply runs it from the start",
+                                row.state.name(),
+                                row.statements_done,
+                                row.statements_total
+                            )
+                        }
+                        _ => continue,
+                    };
+                    self.event(main, ledger::EVENT_REPAIR, Some(&row.version), Some(s.phase), None, &detail)
+                        .await?;
+                    out.changes.push(detail);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Record a completed rollout (the `recorded` gate).
+    pub async fn rollout_complete(&self, release: &str, source: &str) -> Result<(), RunError> {
+        let mut conn = self.connect().await?;
+        let exists = conn
+            .ledger_exists(&self.ledger)
+            .await
+            .map_err(RunError::db)?;
+        let r = if exists {
+            self.event_from(
+                &mut conn,
+                ledger::EVENT_ROLLOUT,
+                None,
+                None,
+                Some(release),
+                "rollout completed",
+                source,
+            )
+            .await
+        } else {
+            self.with_ledger_lock(async |main| {
+                self.event_from(
+                    main,
+                    ledger::EVENT_ROLLOUT,
+                    None,
+                    None,
+                    Some(release),
+                    "rollout completed",
+                    source,
+                )
+                .await
+            })
+            .await
+        };
+        let _ = conn.close().await;
+        r
+    }
+
+    /// Take the lock, make sure the ledger exists, run `body` on a runner connection.
+    async fn with_ledger_lock<T>(
+        &self,
+        body: impl AsyncFnOnce(&mut Box<dyn Driver>) -> Result<T, RunError>,
+    ) -> Result<T, RunError> {
+        let mut main = self.connect_runner().await?;
+        let mut lock_conn = self.connect().await?;
+        let r = lock::with_lock(
+            &mut lock_conn,
+            LOCK_NAME,
+            self.settings.lock_wait,
+            async |_| {
+                self.ensure_ledger(&mut main).await?;
+                body(&mut main).await
+            },
+        )
+        .await;
+        let _ = main.close().await;
+        let _ = lock_conn.close().await;
+        r
+    }
+
+    async fn event(
+        &self,
+        conn: &mut Box<dyn Driver>,
+        kind: &str,
+        version: Option<&str>,
+        phase: Option<Phase>,
+        release: Option<&str>,
+        detail: &str,
+    ) -> Result<(), RunError> {
+        self.event_from(
+            conn,
+            kind,
+            version,
+            phase,
+            release,
+            detail,
+            &self.settings.applied_by,
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn event_from(
+        &self,
+        conn: &mut Box<dyn Driver>,
+        kind: &str,
+        version: Option<&str>,
+        phase: Option<Phase>,
+        release: Option<&str>,
+        detail: &str,
+        source: &str,
+    ) -> Result<(), RunError> {
+        let sql = self.ledger.event_sql(&NewEvent {
+            kind,
+            version,
+            phase,
+            release,
+            detail,
+            source,
+        });
+        conn.exec(&sql).await.map_err(RunError::db)?;
+        tracing::info!(kind, version, release, "event recorded");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert_eq!(parse_duration("off"), Ok(Duration::ZERO));
+        assert!(parse_duration("soon").is_err());
+    }
+}

@@ -1,0 +1,94 @@
+//! Jittered exponential back-off for statements that gave up waiting for a lock.
+//!
+//! A DDL waiting for ACCESS EXCLUSIVE queues every later request on the table behind it
+//! (pg-locks.md, "The lock queue"), so the runner waits only `lock_timeout`, steps aside,
+//! and tries again a little later; jitter keeps several runners or retries from lining up.
+
+use std::time::Duration;
+
+use super::driver::DbError;
+use super::url::Backend;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub retries: u32,
+    /// Delay before the first retry (before jitter).
+    pub base: Duration,
+    /// Cap on one delay.
+    pub max: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            retries: 5,
+            base: Duration::from_millis(250),
+            max: Duration::from_secs(10),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Delay before retry number `retry` (1-based): `base * 2^(retry-1)` capped at `max`,
+    /// then a random value in its upper half.
+    pub fn delay(&self, retry: u32) -> Duration {
+        let exp = retry.saturating_sub(1).min(20);
+        let full = self.base.saturating_mul(1 << exp).min(self.max);
+        let ms = full.as_millis() as u64;
+        if ms < 2 {
+            return full;
+        }
+        Duration::from_millis(rand::random_range(ms / 2..=ms))
+    }
+}
+
+/// A lock wait that gave up: PostgreSQL 55P03 (lock_not_available); MySQL 1205 (lock wait
+/// timeout, also metadata locks under `lock_wait_timeout`) and 1213 (deadlock, the victim
+/// may simply retry).
+pub fn is_lock_timeout(backend: Backend, err: &DbError) -> bool {
+    match backend {
+        Backend::Postgres => err.sqlstate.as_deref() == Some("55P03"),
+        Backend::Mysql => matches!(err.number, Some(1205 | 1213)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_grow_capped_and_jittered() {
+        let p = RetryPolicy {
+            retries: 10,
+            base: Duration::from_millis(100),
+            max: Duration::from_millis(1000),
+        };
+        for _ in 0..50 {
+            let d1 = p.delay(1);
+            assert!(d1 >= Duration::from_millis(50) && d1 <= Duration::from_millis(100));
+            let d3 = p.delay(3);
+            assert!(d3 >= Duration::from_millis(200) && d3 <= Duration::from_millis(400));
+            let d9 = p.delay(9);
+            assert!(d9 >= Duration::from_millis(500) && d9 <= Duration::from_millis(1000));
+        }
+        assert!(p.delay(u32::MAX) <= Duration::from_millis(1000));
+    }
+
+    #[test]
+    fn lock_timeout_codes() {
+        let pg = DbError {
+            sqlstate: Some("55P03".into()),
+            number: None,
+            message: String::new(),
+        };
+        assert!(is_lock_timeout(Backend::Postgres, &pg));
+        assert!(!is_lock_timeout(Backend::Mysql, &pg));
+        let my = DbError {
+            sqlstate: Some("HY000".into()),
+            number: Some(1205),
+            message: String::new(),
+        };
+        assert!(is_lock_timeout(Backend::Mysql, &my));
+    }
+}

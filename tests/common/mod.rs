@@ -1,0 +1,289 @@
+//! Scratch databases on the real servers for runner tests.
+//!
+//! PostgreSQL at `DATABASE_URL_PG` (default postgres://postgres@127.0.0.1:5432/postgres),
+//! MariaDB/MySQL at `DATABASE_URL_MYSQL` (default mysql://root@127.0.0.1:3306/mysql).
+//! Each test gets its own database, dropped when the guard goes out of scope, even on
+//! a failed assertion.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use sluice::run::url::Backend;
+use sqlx::{Connection, Executor, Row};
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+pub struct Scratch {
+    pub backend: Backend,
+    pub name: String,
+    admin: String,
+    /// URL of the scratch database (no password on the test servers).
+    pub url: String,
+}
+
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+impl Scratch {
+    pub fn new(backend: Backend) -> Scratch {
+        let admin = match backend {
+            Backend::Postgres => std::env::var("DATABASE_URL_PG")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
+            Backend::Mysql => std::env::var("DATABASE_URL_MYSQL")
+                .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/mysql".into()),
+        };
+        let name = format!(
+            "sluice_t_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst),
+            rand::random_range(0..1_000_000u32)
+        );
+        let url = url_for(&admin, &name);
+        let s = Scratch {
+            backend,
+            name,
+            admin,
+            url,
+        };
+        s.admin_exec(&format!("CREATE DATABASE {}", s.name));
+        s
+    }
+
+    pub fn pg() -> Scratch {
+        Scratch::new(Backend::Postgres)
+    }
+
+    pub fn mysql() -> Scratch {
+        Scratch::new(Backend::Mysql)
+    }
+
+    fn admin_exec(&self, sql: &str) {
+        let admin = self.admin.clone();
+        let sql = sql.to_owned();
+        let backend = self.backend;
+        // a thread of its own: the guard may drop inside another runtime
+        std::thread::spawn(move || {
+            block_on(async move {
+                match backend {
+                    Backend::Postgres => {
+                        let mut c = sqlx::PgConnection::connect(&admin)
+                            .await
+                            .unwrap_or_else(|e| {
+                                panic!(
+                                    "cannot reach PostgreSQL at {admin} ({e}); run scripts/test.sh"
+                                )
+                            });
+                        c.execute(sqlx::raw_sql(&sql)).await.unwrap();
+                    }
+                    Backend::Mysql => {
+                        let mut c =
+                            sqlx::MySqlConnection::connect(&admin)
+                                .await
+                                .unwrap_or_else(|e| {
+                                    panic!(
+                                        "cannot reach MariaDB at {admin} ({e}); run scripts/test.sh"
+                                    )
+                                });
+                        c.execute(sqlx::raw_sql(&sql)).await.unwrap();
+                    }
+                }
+            })
+        })
+        .join()
+        .unwrap();
+    }
+
+    /// Run SQL on the scratch database.
+    pub fn exec(&self, sql: &str) {
+        let url = self.url.clone();
+        let sql = sql.to_owned();
+        let backend = self.backend;
+        std::thread::spawn(move || {
+            block_on(async move {
+                match backend {
+                    Backend::Postgres => {
+                        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+                        c.execute(sqlx::raw_sql(&sql)).await.unwrap();
+                    }
+                    Backend::Mysql => {
+                        let mut c = sqlx::MySqlConnection::connect(&url).await.unwrap();
+                        c.execute(sqlx::raw_sql(&sql)).await.unwrap();
+                    }
+                }
+            })
+        })
+        .join()
+        .unwrap();
+    }
+
+    /// First column of every row, as text (cast it in the SQL).
+    pub fn strings(&self, sql: &str) -> Vec<String> {
+        let url = self.url.clone();
+        let sql = sql.to_owned();
+        let backend = self.backend;
+        std::thread::spawn(move || {
+            block_on(async move {
+                match backend {
+                    Backend::Postgres => {
+                        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+                        let rows = sqlx::query(&sql).fetch_all(&mut c).await.unwrap();
+                        rows.iter()
+                            .map(|r| {
+                                r.try_get::<Option<String>, _>(0)
+                                    .unwrap()
+                                    .unwrap_or_default()
+                            })
+                            .collect()
+                    }
+                    Backend::Mysql => {
+                        let mut c = sqlx::MySqlConnection::connect(&url).await.unwrap();
+                        let rows = sqlx::query(&sql).fetch_all(&mut c).await.unwrap();
+                        rows.iter()
+                            .map(|r| {
+                                r.try_get::<Option<String>, _>(0)
+                                    .unwrap()
+                                    .unwrap_or_default()
+                            })
+                            .collect()
+                    }
+                }
+            })
+        })
+        .join()
+        .unwrap()
+    }
+
+    pub fn table_exists(&self, table: &str) -> bool {
+        let sql = match self.backend {
+            Backend::Postgres => format!(
+                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' AND table_name = '{table}'"
+            ),
+            Backend::Mysql => format!(
+                "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{}' AND TABLE_NAME = '{table}'",
+                self.name
+            ),
+        };
+        !self.strings(&sql).is_empty()
+    }
+
+    /// `migrate` with DATABASE_URL set to the scratch database, run from `cwd`.
+    pub fn migrate(&self, cwd: &Path) -> Command {
+        let mut c = Command::new(assert_cmd::cargo::cargo_bin("migrate"));
+        c.current_dir(cwd)
+            .env("DATABASE_URL", &self.url)
+            .env_remove("SLUICE_LOG")
+            .env("NO_COLOR", "1");
+        c
+    }
+}
+
+/// The admin URL with another database.
+pub fn url_for(admin: &str, name: &str) -> String {
+    let (head, query) = match admin.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (admin, None),
+    };
+    let after = head.find("://").map_or(0, |i| i + 3);
+    let base = match head[after..].find('/') {
+        Some(i) => &head[..after + i],
+        None => head,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let sql = match self.backend {
+            Backend::Postgres => format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            Backend::Mysql => format!("DROP DATABASE IF EXISTS {}", self.name),
+        };
+        self.admin_exec(&sql);
+    }
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+pub fn run(cmd: &mut Command) -> Run {
+    let out: Output = cmd.output().expect("migrate runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Write `files` (relative path, text) under a new temporary directory.
+pub fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (p, text) in files {
+        let path = dir.path().join(p);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+/// Copy a directory tree.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// A `status --format json` entry's field.
+pub fn status_json(s: &Scratch, dir: &Path) -> serde_json::Value {
+    let r = run(s.migrate(dir).args(["status", ".", "--format", "json"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    serde_json::from_str(&r.stdout).unwrap()
+}
+
+pub fn states(v: &serde_json::Value) -> Vec<String> {
+    v["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            format!(
+                "{} {} {}",
+                m["version"].as_str().unwrap(),
+                m["phase"].as_str().unwrap(),
+                m["state"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
