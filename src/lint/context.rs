@@ -2,11 +2,14 @@
 //! its transaction and session state.
 
 use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use sqlparser::ast::Statement as Ast;
 
 use crate::source::split::{self, Chunk, Comment, SplitError, SplitOptions};
-use crate::source::{Direction, Layout, Migration, Phase, Script, SourceFile};
+use crate::catalog::{Catalog, Origin};
+use crate::source::{Direction, Layout, Migration, Phase, Script, SourceFile, Version};
 use crate::sql::ops::{ObjName, TxControl};
 use crate::sql::{self, Dialect, Operation, ParseFailure};
 
@@ -66,10 +69,82 @@ pub struct ScriptCx<'a> {
     pub orphan_comments: Vec<Comment>,
     /// Tables created in this script: name and the statement index that created them.
     created: Vec<(ObjName, usize)>,
+    /// Catalog state before each statement (`catalogs[i]` before statement `i`), and after
+    /// the script (the last entry). Statements that leave the catalog alone share one state.
+    catalogs: Vec<Arc<Catalog>>,
+    /// The catalog after the whole change set (history included).
+    final_catalog: Arc<Catalog>,
+    /// What the other scripts of the change set do, for cross-file rules.
+    change_set: Arc<ChangeSet>,
+}
+
+/// One statement of the change set touching a table (and maybe a column), for rules that
+/// look across files (contract-before-expand).
+#[derive(Debug, Clone)]
+pub struct ObjectUse {
+    pub version: Version,
+    pub phase: Phase,
+    pub table: ObjName,
+    /// Columns the statement names (its operations' columns, and words of its text that
+    /// are columns of the table in the catalog).
+    pub columns: Vec<String>,
+    pub path: PathBuf,
+    /// 1-based position of the statement.
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Summary of the up scripts of the change set.
+#[derive(Debug, Default)]
+pub struct ChangeSet {
+    pub uses: Vec<ObjectUse>,
 }
 
 impl<'a> ScriptCx<'a> {
+    /// Build a script on its own: the catalog starts empty and everything it creates is new.
     pub fn build(settings: &'a LintSettings, migration: &'a Migration, script: &'a Script) -> Self {
+        let mut catalog = Catalog::new(settings.dialect);
+        catalog.set_origin(Origin::ChangeSet);
+        let mut cx = Self::build_on(settings, migration, script, &mut catalog, true);
+        cx.final_catalog = Arc::new(catalog);
+        cx
+    }
+
+    /// Build a script whose statements run on `catalog`, and apply them to it. With
+    /// `snapshots`, rules can ask for the state before each statement (change-set scripts);
+    /// without, the script is only replayed (history).
+    pub fn build_on(
+        settings: &'a LintSettings,
+        migration: &'a Migration,
+        script: &'a Script,
+        catalog: &mut Catalog,
+        snapshots: bool,
+    ) -> Self {
+        let mut cx = Self::parse(settings, migration, script);
+        let mut current: Option<Arc<Catalog>> = None;
+        for st in &cx.statements {
+            let asts = match &st.parsed {
+                Parsed::Ok(a) => Some(a.as_slice()),
+                _ => None,
+            };
+            let changes = st.token_scan || !st.ops.iter().all(catalog_neutral);
+            if snapshots {
+                if changes || current.is_none() {
+                    current = Some(Arc::new(catalog.clone()));
+                }
+                cx.catalogs.push(current.clone().expect("set above"));
+            }
+            if changes {
+                catalog.apply_statement(asts, &st.ops, st.token_scan);
+            }
+        }
+        if snapshots {
+            cx.catalogs.push(Arc::new(catalog.clone()));
+        }
+        cx
+    }
+
+    fn parse(settings: &'a LintSettings, migration: &'a Migration, script: &'a Script) -> Self {
         let text = script.text();
         let base = script.range.start;
         let opts = SplitOptions {
@@ -140,6 +215,9 @@ impl<'a> ScriptCx<'a> {
             wrapped,
             orphan_comments,
             created: Vec::new(),
+            catalogs: Vec::new(),
+            final_catalog: Arc::new(Catalog::new(settings.dialect)),
+            change_set: Arc::default(),
         };
         cx.track_state();
         cx
@@ -165,12 +243,71 @@ impl<'a> ScriptCx<'a> {
         self.settings.dialect
     }
 
-    /// Was `table` created earlier in this script than statement `before`?
-    /// (Across files this question goes to the schema catalog.)
+    /// Is `table` new at statement `before`: created earlier in this script, or anywhere
+    /// earlier in the change set (the catalog says so)? Tables of the history, and tables
+    /// the catalog does not know, are existing.
     pub fn is_new_table(&self, table: &ObjName, before: usize) -> bool {
         self.created
             .iter()
             .any(|(t, at)| *at < before && t.matches(table))
+            || self.catalog(before).is_new_table(table)
+    }
+
+    /// The catalog just before statement `stmt` (after the script for an index past the
+    /// end): the history, the change set's earlier migrations and this script's earlier
+    /// statements.
+    pub fn catalog(&self, stmt: usize) -> &Catalog {
+        match self.catalogs.get(stmt).or(self.catalogs.last()) {
+            Some(c) => c,
+            None => &self.final_catalog,
+        }
+    }
+
+    /// The catalog after the whole change set: for questions like "is there an index by
+    /// the end of this change?".
+    pub fn final_catalog(&self) -> &Catalog {
+        &self.final_catalog
+    }
+
+    /// What the change set's up scripts touch.
+    pub fn change_set(&self) -> &ChangeSet {
+        &self.change_set
+    }
+
+    pub(crate) fn set_change_set(&mut self, final_catalog: Arc<Catalog>, cs: Arc<ChangeSet>) {
+        self.final_catalog = final_catalog;
+        self.change_set = cs;
+    }
+
+    /// The tables and columns each statement of this script touches.
+    pub fn object_uses(&self) -> Vec<ObjectUse> {
+        let mut out = Vec::new();
+        for st in &self.statements {
+            let pos = self.file().line_col(st.range.start);
+            let catalog = self.catalog(st.index);
+            let text = self.text(st);
+            for op in &st.ops {
+                let Some(table) = op.table() else { continue };
+                let mut columns = op_columns(op);
+                if let Some(t) = catalog.table(table) {
+                    for c in &t.columns {
+                        if !columns.contains(&c.name) && contains_word(text, &c.name) {
+                            columns.push(c.name.clone());
+                        }
+                    }
+                }
+                out.push(ObjectUse {
+                    version: self.migration.version.clone(),
+                    phase: self.phase(),
+                    table: table.clone(),
+                    columns,
+                    path: self.file().path.clone(),
+                    line: pos.line,
+                    column: pos.column,
+                });
+            }
+        }
+        out
     }
 
     /// Every (statement, operation) pair in order.
@@ -235,6 +372,74 @@ impl<'a> ScriptCx<'a> {
             }
         }
     }
+}
+
+/// Operations that leave the catalog as it is.
+fn catalog_neutral(op: &Operation) -> bool {
+    match op {
+        Operation::SetVariable { name, .. } => !name.eq_ignore_ascii_case("search_path"),
+        Operation::Transaction(_)
+        | Operation::Update { .. }
+        | Operation::Delete { .. }
+        | Operation::Insert { .. }
+        | Operation::Truncate { .. }
+        | Operation::Vacuum
+        | Operation::Reindex { .. }
+        | Operation::TableRewrite { .. }
+        | Operation::CreateTrigger { .. }
+        | Operation::AlterTableOptions { .. } => true,
+        Operation::Other { kind } => {
+            let k = kind.to_ascii_uppercase();
+            !(k.starts_with("CREATE") || k.starts_with("ALTER"))
+        }
+        _ => false,
+    }
+}
+
+/// Columns an operation names.
+fn op_columns(op: &Operation) -> Vec<String> {
+    use Operation as Op;
+    match op {
+        Op::AddColumn { column, .. } => vec![column.name.clone()],
+        Op::DropColumn { column, .. }
+        | Op::AlterColumnType { column, .. }
+        | Op::SetNotNull { column, .. }
+        | Op::DropNotNull { column, .. }
+        | Op::SetDefault { column, .. }
+        | Op::DropDefault { column, .. }
+        | Op::AlterIdentity { column, .. }
+        | Op::DropExpression { column, .. } => vec![column.clone()],
+        Op::RenameColumn { from, .. } => vec![from.clone()],
+        Op::AddConstraint { constraint, .. } => constraint.columns.clone(),
+        Op::CreateIndex { columns, .. } => columns.clone(),
+        _ => Vec::new(),
+    }
+}
+
+/// Does `text` contain `word` as a whole identifier (ASCII case-insensitive)?
+pub fn contains_word(text: &str, word: &str) -> bool {
+    if word.is_empty() {
+        return false;
+    }
+    let hay = text.to_ascii_lowercase();
+    let w = word.to_ascii_lowercase();
+    let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let bytes = hay.as_bytes();
+    let mut from = 0;
+    while let Some(i) = hay[from..].find(&w) {
+        let start = from + i;
+        let end = start + w.len();
+        let before_ok = start == 0 || !is_ident(bytes[start - 1]);
+        let after_ok = end >= bytes.len() || !is_ident(bytes[end]);
+        if before_ok && after_ok {
+            return true;
+        }
+        from = start + 1;
+        while from < hay.len() && !hay.is_char_boundary(from) {
+            from += 1;
+        }
+    }
+    false
 }
 
 impl Stmt {
