@@ -1,6 +1,8 @@
 //! The `migrate` command line: flags parsed into resolved settings, one `run` returning an
 //! exit code, errors printed once. The only module that prints.
 
+mod code;
+mod git;
 mod lint;
 mod rules;
 

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use sqlparser::ast::Statement as Ast;
 
-use crate::source::split::{self, Chunk, Comment, SplitError, SplitOptions};
 use crate::catalog::{Catalog, Origin};
+use crate::source::split::{self, Chunk, Comment, SplitError, SplitOptions};
 use crate::source::{Direction, Layout, Migration, Phase, Script, SourceFile, Version};
 use crate::sql::ops::{ObjName, TxControl};
 use crate::sql::{self, Dialect, Operation, ParseFailure};

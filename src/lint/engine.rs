@@ -13,11 +13,11 @@ use crate::source::split::Comment;
 use crate::source::{Direction, LineCol, Migration, Phase, SourceFile};
 
 use super::context::{ChangeSet, ScriptCx};
-use crate::catalog::{Catalog, Origin};
 use super::lock::LockInfo;
 use super::registry;
 use super::rule::{Category, Dialects, Hit, PhaseScope, Related, Rule, Severity};
 use super::settings::LintSettings;
+use crate::catalog::{Catalog, Origin};
 
 /// One finding, positioned and ready to render.
 #[derive(Debug, Clone, Serialize)]
