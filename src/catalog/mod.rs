@@ -73,6 +73,9 @@ pub struct Table {
     pub origin: Origin,
     /// A statement the catalog could not read touched this table: its model may be wrong.
     pub uncertain: bool,
+    /// Never created in the replayed migrations, only altered: known are just the columns,
+    /// constraints and indexes those statements added.
+    pub stub: bool,
 }
 
 impl Table {
@@ -161,6 +164,29 @@ impl Catalog {
     /// Objects created from now on belong to `origin`.
     pub fn set_origin(&mut self, origin: Origin) {
         self.origin = origin;
+    }
+
+    /// Everything created so far now counts as history (existing): the change so far has
+    /// been deployed.
+    pub fn settle(&mut self) {
+        for t in self.tables.values_mut() {
+            if t.origin == Origin::ChangeSet {
+                Arc::make_mut(t).origin = Origin::History;
+            }
+        }
+        for i in self.indexes.values_mut() {
+            if i.origin == Origin::ChangeSet {
+                Arc::make_mut(i).origin = Origin::History;
+            }
+        }
+        for o in self
+            .views
+            .values_mut()
+            .chain(self.sequences.values_mut())
+            .chain(self.schemas.values_mut())
+        {
+            *o = Origin::History;
+        }
     }
 
     pub fn origin(&self) -> Origin {
@@ -329,6 +355,7 @@ impl Catalog {
                     constraints: Vec::new(),
                     origin: self.origin,
                     uncertain: *from_query,
+                    stub: false,
                 };
                 self.tables.insert(key.clone(), Arc::new(t));
                 for c in columns {
@@ -369,9 +396,7 @@ impl Catalog {
                 column,
                 if_not_exists,
             } => {
-                let Some(key) = self.table_key(table) else {
-                    return;
-                };
+                let key = self.ensure_table(table);
                 if *if_not_exists
                     && self
                         .tables
@@ -454,9 +479,8 @@ impl Catalog {
                 }
             }
             Op::AddConstraint { table, constraint } => {
-                if let Some(key) = self.table_key(table) {
-                    self.add_constraint(&key, constraint, !constraint.not_valid);
-                }
+                let key = self.ensure_table(table);
+                self.add_constraint(&key, constraint, !constraint.not_valid);
             }
             Op::ValidateConstraint { table, name } => {
                 if let Some(t) = self.table_mut(table) {
@@ -491,9 +515,7 @@ impl Catalog {
                 if_not_exists,
                 ..
             } => {
-                let Some(tkey) = self.table_key(table) else {
-                    return;
-                };
+                let tkey = self.ensure_table(table);
                 let name = name
                     .clone()
                     .unwrap_or_else(|| default_index_name(&tkey.1, columns, "idx"));
@@ -722,6 +744,25 @@ impl Catalog {
             Dialect::Postgres => (table.0.clone(), name.to_owned()),
             Dialect::Mysql => (format!("{}.{}", table.0, table.1), name.to_owned()),
         }
+    }
+
+    /// The key of `name`, creating a stub (existing, from history) when the table was never
+    /// created in the replayed migrations: statements that alter it prove it exists.
+    fn ensure_table(&mut self, name: &ObjName) -> Key {
+        if let Some(k) = self.table_key(name) {
+            return k;
+        }
+        let key = self.key(name);
+        let t = Table {
+            name: self.qualified(name),
+            columns: Vec::new(),
+            constraints: Vec::new(),
+            origin: Origin::History,
+            uncertain: false,
+            stub: true,
+        };
+        self.tables.insert(key.clone(), Arc::new(t));
+        key
     }
 
     fn drop_table_key(&mut self, key: &Key) {

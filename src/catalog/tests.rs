@@ -199,8 +199,14 @@ fn search_path_and_unknown_objects_never_fail() {
     );
     run(
         &mut c,
-        "ALTER TABLE nope ADD COLUMN x int; DROP TABLE nope2; ALTER TABLE nope DROP COLUMN x;\
+        "DROP TABLE nope2; ALTER TABLE nope DROP COLUMN x;\
          ALTER TABLE nope ALTER COLUMN x TYPE int; DROP INDEX nope_idx; ALTER TABLE nope RENAME TO z",
     );
     assert_eq!(c.tables().count(), 1);
+    // altering an unknown table proves it exists: a stub of the history
+    c.set_origin(Origin::ChangeSet);
+    run(&mut c, "ALTER TABLE stub ADD COLUMN x int");
+    let stub = c.table(&t("stub")).unwrap();
+    assert!(stub.stub && stub.origin == Origin::History && stub.column("x").is_some());
+    assert!(!c.is_new_table(&t("stub")));
 }

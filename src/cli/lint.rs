@@ -189,7 +189,13 @@ pub fn run(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::
     });
     settings.deploy.code = std::sync::Arc::new(code.scan());
 
-    let report = linter::lint_change_set(&settings, &history, &changes);
+    // directories alone, without --base: every migration is reported, each on the schema the
+    // earlier ones left; otherwise the given files (or the changed ones) are one change
+    let report = if args.base.is_none() && explicit.is_empty() && history.is_empty() {
+        linter::lint(&settings, &changes)
+    } else {
+        linter::lint_change_set(&settings, &history, &changes)
+    };
     print!(
         "{}",
         report::render(&report, args.format, &RenderOptions { color })

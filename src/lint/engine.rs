@@ -71,9 +71,11 @@ impl LintReport {
     }
 }
 
-/// Lint every script of `migrations`: all of them are the change set (no history).
+/// Lint every script of `migrations` (no history). Each migration is judged on the schema
+/// the earlier ones left: a table is new only in the migration that creates it (its files
+/// and phases), as when the migrations were deployed one by one.
 pub fn lint(settings: &LintSettings, migrations: &[Migration]) -> LintReport {
-    lint_change_set(settings, &[], migrations)
+    run(settings, &[], migrations, true)
 }
 
 /// Lint the `changes` on top of the `history`: every migration is replayed into the schema
@@ -84,6 +86,15 @@ pub fn lint_change_set(
     settings: &LintSettings,
     history: &[Migration],
     changes: &[Migration],
+) -> LintReport {
+    run(settings, history, changes, false)
+}
+
+fn run(
+    settings: &LintSettings,
+    history: &[Migration],
+    changes: &[Migration],
+    each_migration_alone: bool,
 ) -> LintReport {
     let mut all: Vec<(&Migration, bool)> = history
         .iter()
@@ -96,6 +107,9 @@ pub fn lint_change_set(
     let mut catalog = Catalog::new(settings.dialect);
     let mut cxs: Vec<ScriptCx<'_>> = Vec::new();
     for (m, in_change) in all {
+        if each_migration_alone {
+            catalog.settle();
+        }
         catalog.set_origin(if in_change {
             Origin::ChangeSet
         } else {
@@ -129,11 +143,14 @@ pub fn lint_change_set(
 
     let final_catalog = Arc::new(catalog);
     let change_set = Arc::new(ChangeSet {
-        uses: cxs
-            .iter()
-            .filter(|cx| cx.direction() == Direction::Up)
-            .flat_map(|cx| cx.object_uses())
-            .collect(),
+        uses: if each_migration_alone {
+            Vec::new()
+        } else {
+            cxs.iter()
+                .filter(|cx| cx.direction() == Direction::Up)
+                .flat_map(|cx| cx.object_uses())
+                .collect()
+        },
     });
     let mut report = LintReport::default();
     let mut seen_files = BTreeSet::new();
