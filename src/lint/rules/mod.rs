@@ -17,6 +17,7 @@ pub mod ban_uncommitted_transaction;
 pub mod changing_column_type;
 pub mod constraint_missing_not_valid;
 pub mod disallowed_unique_constraint;
+pub mod foreign_key_missing_index;
 pub mod missing_down_migration;
 pub mod renaming_column;
 pub mod renaming_table;
@@ -40,6 +41,7 @@ pub static ALL: &[&dyn Rule] = &[
     &changing_column_type::ChangingColumnType,
     &constraint_missing_not_valid::ConstraintMissingNotValid,
     &disallowed_unique_constraint::DisallowedUniqueConstraint,
+    &foreign_key_missing_index::ForeignKeyMissingIndex,
     &missing_down_migration::MissingDownMigration,
     &renaming_column::RenamingColumn,
     &renaming_table::RenamingTable,
