@@ -85,9 +85,10 @@ pub struct ObjectUse {
     pub version: Version,
     pub phase: Phase,
     pub table: ObjName,
-    /// Columns the statement names (its operations' columns, and words of its text that
-    /// are columns of the table in the catalog).
+    /// Columns the statement's operations name.
     pub columns: Vec<String>,
+    /// The statement's text, for names only its text holds (`UPDATE t SET a = b`).
+    pub text: String,
     pub path: PathBuf,
     /// 1-based position of the statement.
     pub line: usize,
@@ -284,23 +285,15 @@ impl<'a> ScriptCx<'a> {
         let mut out = Vec::new();
         for st in &self.statements {
             let pos = self.file().line_col(st.range.start);
-            let catalog = self.catalog(st.index);
             let text = self.text(st);
             for op in &st.ops {
                 let Some(table) = op.table() else { continue };
-                let mut columns = op_columns(op);
-                if let Some(t) = catalog.table(table) {
-                    for c in &t.columns {
-                        if !columns.contains(&c.name) && contains_word(text, &c.name) {
-                            columns.push(c.name.clone());
-                        }
-                    }
-                }
                 out.push(ObjectUse {
+                    text: text.to_owned(),
                     version: self.migration.version.clone(),
                     phase: self.phase(),
                     table: table.clone(),
-                    columns,
+                    columns: op_columns(op),
                     path: self.file().path.clone(),
                     line: pos.line,
                     column: pos.column,
