@@ -63,6 +63,11 @@ impl CodeScope {
         path.strip_prefix(&self.base).ok()
     }
 
+    /// How to show a path: relative to the config's directory when under it.
+    pub fn shown(&self, path: &Path) -> PathBuf {
+        self.relative(path).unwrap_or(path).to_path_buf()
+    }
+
     /// Is a changed path application code? With `code_paths`: it matches them (and not
     /// `code_ignore`); without: any path outside the migration directories.
     pub fn is_code(&self, path: &Path) -> bool {
@@ -137,8 +142,10 @@ impl CodeScope {
                 return;
             }
             if let Ok(text) = std::fs::read_to_string(path) {
-                let shown = self.relative(path).unwrap_or(path).to_path_buf();
-                index.files.push(CodeFile { path: shown, text });
+                index.files.push(CodeFile {
+                    path: self.shown(path),
+                    text,
+                });
             }
         }
     }

@@ -185,6 +185,7 @@ pub fn run(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::
         changed
             .into_iter()
             .filter(|p| code.is_code(p))
+            .map(|p| code.shown(&p))
             .collect::<Vec<_>>()
     });
     settings.deploy.code = std::sync::Arc::new(code.scan());
