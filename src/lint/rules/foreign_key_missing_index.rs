@@ -27,6 +27,9 @@ use crate::sql::ops::{ConstraintKind, ObjName};
 
 pub struct ForeignKeyMissingIndex;
 
+/// (table, referencing columns, referenced table, constraint name)
+type Fk<'a> = (&'a ObjName, Vec<String>, Option<&'a ObjName>, Option<&'a str>);
+
 static META: RuleMeta = RuleMeta {
     id: "foreign-key-missing-index",
     aliases: &[],
@@ -48,7 +51,7 @@ impl Rule for ForeignKeyMissingIndex {
     fn check(&self, cx: &ScriptCx<'_>, out: &mut Vec<Hit>) {
         for (st, op) in cx.ops() {
             // (table, referencing columns, referenced table, constraint name)
-            let mut fks: Vec<(&ObjName, Vec<String>, Option<&ObjName>, Option<&str>)> = Vec::new();
+            let mut fks: Vec<Fk<'_>> = Vec::new();
             match op {
                 Operation::AddConstraint { table, constraint }
                     if constraint.kind == ConstraintKind::ForeignKey =>
