@@ -24,6 +24,43 @@ pub use types::{SqlType, binary_coercible};
 /// A schema-qualified key: (schema, name). MySQL tables without a database use `""`.
 pub type Key = (String, String);
 
+/// A persistent map: cloning shares the tree, so a snapshot of the catalog before every
+/// statement costs a few pointers, and a change copies only the path to what it changes.
+type Map<V> = imbl::OrdMap<Key, V>;
+
+/// What `BTreeMap` has and `imbl::OrdMap` lacks.
+trait MapExt<V> {
+    fn retain(&mut self, keep: impl FnMut(&Key, &V) -> bool);
+    /// Apply `f` to every value matching `pred`.
+    fn modify(&mut self, pred: impl Fn(&V) -> bool, f: impl FnMut(&mut V));
+}
+
+impl<V: Clone> MapExt<V> for Map<V> {
+    fn retain(&mut self, mut keep: impl FnMut(&Key, &V) -> bool) {
+        let gone: Vec<Key> = self
+            .iter()
+            .filter(|(k, v)| !keep(k, v))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in gone {
+            self.remove(&k);
+        }
+    }
+
+    fn modify(&mut self, pred: impl Fn(&V) -> bool, mut f: impl FnMut(&mut V)) {
+        let hits: Vec<Key> = self
+            .iter()
+            .filter(|(_, v)| pred(v))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in hits {
+            if let Some(v) = self.get_mut(&k) {
+                f(v);
+            }
+        }
+    }
+}
+
 /// Where an object came from: replayed history, or the change set being linted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Origin {
@@ -130,11 +167,11 @@ pub struct Catalog {
     /// Origin given to objects created from now on.
     origin: Origin,
     schemas: BTreeMap<String, Origin>,
-    tables: BTreeMap<Key, Arc<Table>>,
-    indexes: BTreeMap<Key, Arc<Index>>,
-    views: BTreeMap<Key, Origin>,
-    sequences: BTreeMap<Key, Origin>,
-    enums: BTreeMap<Key, Vec<String>>,
+    tables: Map<Arc<Table>>,
+    indexes: Map<Arc<Index>>,
+    views: Map<Origin>,
+    sequences: Map<Origin>,
+    enums: Map<Vec<String>>,
     /// Statements the catalog could not read that touched no known object.
     pub uncertain_statements: usize,
 }
@@ -152,11 +189,11 @@ impl Catalog {
             default_schema: default_schema.to_owned(),
             origin: Origin::History,
             schemas,
-            tables: BTreeMap::new(),
-            indexes: BTreeMap::new(),
-            views: BTreeMap::new(),
-            sequences: BTreeMap::new(),
-            enums: BTreeMap::new(),
+            tables: Map::new(),
+            indexes: Map::new(),
+            views: Map::new(),
+            sequences: Map::new(),
+            enums: Map::new(),
             uncertain_statements: 0,
         }
     }
@@ -169,22 +206,18 @@ impl Catalog {
     /// Everything created so far now counts as history (existing): the change so far has
     /// been deployed.
     pub fn settle(&mut self) {
-        for t in self.tables.values_mut() {
-            if t.origin == Origin::ChangeSet {
-                Arc::make_mut(t).origin = Origin::History;
-            }
-        }
-        for i in self.indexes.values_mut() {
-            if i.origin == Origin::ChangeSet {
-                Arc::make_mut(i).origin = Origin::History;
-            }
-        }
-        for o in self
-            .views
-            .values_mut()
-            .chain(self.sequences.values_mut())
-            .chain(self.schemas.values_mut())
-        {
+        self.tables.modify(
+            |t| t.origin == Origin::ChangeSet,
+            |t| Arc::make_mut(t).origin = Origin::History,
+        );
+        self.indexes.modify(
+            |i| i.origin == Origin::ChangeSet,
+            |i| Arc::make_mut(i).origin = Origin::History,
+        );
+        let new = |o: &Origin| *o == Origin::ChangeSet;
+        self.views.modify(new, |o| *o = Origin::History);
+        self.sequences.modify(new, |o| *o = Origin::History);
+        for o in self.schemas.values_mut() {
             *o = Origin::History;
         }
     }
@@ -384,11 +417,8 @@ impl Catalog {
                 if let Some(mut t) = self.tables.remove(&old) {
                     Arc::make_mut(&mut t).name = self.qualified(&to);
                     self.tables.insert(new.clone(), t);
-                    for i in self.indexes.values_mut() {
-                        if i.table == old {
-                            Arc::make_mut(i).table = new.clone();
-                        }
-                    }
+                    self.indexes
+                        .modify(|i| i.table == old, |i| Arc::make_mut(i).table = new.clone());
                 }
             }
             Op::AddColumn {
@@ -435,11 +465,10 @@ impl Catalog {
                         }
                     }
                 }
-                for i in self.indexes.values_mut() {
-                    if i.table == key && i.columns.contains(from) {
-                        rename_in(&mut Arc::make_mut(i).columns, from, to);
-                    }
-                }
+                self.indexes.modify(
+                    |i| i.table == key && i.columns.contains(from),
+                    |i| rename_in(&mut Arc::make_mut(i).columns, from, to),
+                );
             }
             Op::AlterColumnType {
                 table,
@@ -726,17 +755,19 @@ impl Catalog {
     /// Create an index if none of that name exists; returns its name.
     fn ensure_index(&mut self, tkey: &Key, name: String, columns: &[String], unique: bool) {
         let key = self.index_key(tkey, &name);
-        self.indexes.entry(key).or_insert_with(|| {
-            Arc::new(Index {
-                name,
-                table: tkey.clone(),
-                columns: columns.to_vec(),
-                unique,
-                partial: false,
-                valid: true,
-                origin: self.origin,
-            })
-        });
+        if self.indexes.contains_key(&key) {
+            return;
+        }
+        let index = Index {
+            name,
+            table: tkey.clone(),
+            columns: columns.to_vec(),
+            unique,
+            partial: false,
+            valid: true,
+            origin: self.origin,
+        };
+        self.indexes.insert(key, Arc::new(index));
     }
 
     fn index_key(&self, table: &Key, name: &str) -> Key {
@@ -1022,13 +1053,13 @@ fn rename_word(text: &str, from: &str, to: &str) -> String {
     out
 }
 
-fn rename_key<V>(map: &mut BTreeMap<Key, V>, key: Key, to: &str) {
+fn rename_key<V: Clone>(map: &mut Map<V>, key: Key, to: &str) {
     if let Some(v) = map.remove(&key) {
         map.insert((key.0, to.to_owned()), v);
     }
 }
 
-fn move_key<V>(map: &mut BTreeMap<Key, V>, key: Key, schema: &str) {
+fn move_key<V: Clone>(map: &mut Map<V>, key: Key, schema: &str) {
     if let Some(v) = map.remove(&key) {
         map.insert((schema.to_owned(), key.1), v);
     }

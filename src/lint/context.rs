@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use sqlparser::ast::Statement as Ast;
 
@@ -69,11 +69,14 @@ pub struct ScriptCx<'a> {
     pub orphan_comments: Vec<Comment>,
     /// Tables created in this script: name and the statement index that created them.
     created: Vec<(ObjName, usize)>,
-    /// Catalog state before each statement (`catalogs[i]` before statement `i`), and after
-    /// the script (the last entry). Statements that leave the catalog alone share one state.
-    catalogs: Vec<Arc<Catalog>>,
-    /// The catalog after the whole change set (history included).
-    final_catalog: Arc<Catalog>,
+    /// Catalog state before the script (`None`: not tracked, an empty catalog).
+    start: Option<Arc<Catalog>>,
+    /// Catalog state before each statement (`[i]` before statement `i`) and after the script
+    /// (the last entry), replayed from `start` on first use. Statements that leave the
+    /// catalog alone share one state.
+    catalogs: OnceLock<Vec<Arc<Catalog>>>,
+    /// The catalog after the whole change set (history included); `None`: after the script.
+    final_catalog: Option<Arc<Catalog>>,
     /// What the other scripts of the change set do, for cross-file rules.
     change_set: Arc<ChangeSet>,
 }
@@ -107,7 +110,7 @@ impl<'a> ScriptCx<'a> {
         let mut catalog = Catalog::new(settings.dialect);
         catalog.set_origin(Origin::ChangeSet);
         let mut cx = Self::build_on(settings, migration, script, &mut catalog, true);
-        cx.final_catalog = Arc::new(catalog);
+        cx.final_catalog = Some(Arc::new(catalog));
         cx
     }
 
@@ -122,27 +125,33 @@ impl<'a> ScriptCx<'a> {
         snapshots: bool,
     ) -> Self {
         let mut cx = Self::parse(settings, migration, script);
-        let mut current: Option<Arc<Catalog>> = None;
-        for st in &cx.statements {
-            let asts = match &st.parsed {
-                Parsed::Ok(a) => Some(a.as_slice()),
-                _ => None,
-            };
-            let changes = st.token_scan || !st.ops.iter().all(catalog_neutral);
-            if snapshots {
-                if changes || current.is_none() {
-                    current = Some(Arc::new(catalog.clone()));
-                }
-                cx.catalogs.push(current.clone().expect("set above"));
-            }
-            if changes {
-                catalog.apply_statement(asts, &st.ops, st.token_scan);
-            }
-        }
         if snapshots {
-            cx.catalogs.push(Arc::new(catalog.clone()));
+            cx.start = Some(Arc::new(catalog.clone()));
+        }
+        for st in &cx.statements {
+            st.apply_to(catalog);
         }
         cx
+    }
+
+    /// The per-statement states, replayed from `start`.
+    fn snapshots(&self) -> &[Arc<Catalog>] {
+        self.catalogs.get_or_init(|| {
+            let Some(start) = &self.start else {
+                return Vec::new();
+            };
+            let mut out = Vec::with_capacity(self.statements.len() + 1);
+            let mut current = start.clone();
+            let mut catalog: Catalog = (**start).clone();
+            for st in &self.statements {
+                out.push(current.clone());
+                if st.apply_to(&mut catalog) {
+                    current = Arc::new(catalog.clone());
+                }
+            }
+            out.push(current);
+            out
+        })
     }
 
     fn parse(settings: &'a LintSettings, migration: &'a Migration, script: &'a Script) -> Self {
@@ -216,8 +225,9 @@ impl<'a> ScriptCx<'a> {
             wrapped,
             orphan_comments,
             created: Vec::new(),
-            catalogs: Vec::new(),
-            final_catalog: Arc::new(Catalog::new(settings.dialect)),
+            start: None,
+            catalogs: OnceLock::new(),
+            final_catalog: None,
             change_set: Arc::default(),
         };
         cx.track_state();
@@ -258,16 +268,20 @@ impl<'a> ScriptCx<'a> {
     /// end): the history, the change set's earlier migrations and this script's earlier
     /// statements.
     pub fn catalog(&self, stmt: usize) -> &Catalog {
-        match self.catalogs.get(stmt).or(self.catalogs.last()) {
+        let snapshots = self.snapshots();
+        match snapshots.get(stmt).or(snapshots.last()) {
             Some(c) => c,
-            None => &self.final_catalog,
+            None => empty_catalog(self.settings.dialect),
         }
     }
 
     /// The catalog after the whole change set: for questions like "is there an index by
     /// the end of this change?".
     pub fn final_catalog(&self) -> &Catalog {
-        &self.final_catalog
+        match &self.final_catalog {
+            Some(c) => c,
+            None => self.catalog(usize::MAX),
+        }
     }
 
     /// What the change set's up scripts touch.
@@ -276,7 +290,7 @@ impl<'a> ScriptCx<'a> {
     }
 
     pub(crate) fn set_change_set(&mut self, final_catalog: Arc<Catalog>, cs: Arc<ChangeSet>) {
-        self.final_catalog = final_catalog;
+        self.final_catalog = Some(final_catalog);
         self.change_set = cs;
     }
 
@@ -367,6 +381,16 @@ impl<'a> ScriptCx<'a> {
     }
 }
 
+/// An empty catalog, for scripts built without one.
+fn empty_catalog(dialect: Dialect) -> &'static Catalog {
+    static PG: OnceLock<Catalog> = OnceLock::new();
+    static MY: OnceLock<Catalog> = OnceLock::new();
+    match dialect {
+        Dialect::Postgres => PG.get_or_init(|| Catalog::new(Dialect::Postgres)),
+        Dialect::Mysql => MY.get_or_init(|| Catalog::new(Dialect::Mysql)),
+    }
+}
+
 /// Operations that leave the catalog as it is.
 fn catalog_neutral(op: &Operation) -> bool {
     match op {
@@ -436,6 +460,19 @@ pub fn contains_word(text: &str, word: &str) -> bool {
 }
 
 impl Stmt {
+    /// Apply this statement to `catalog`; false when it cannot change it.
+    fn apply_to(&self, catalog: &mut Catalog) -> bool {
+        if !self.token_scan && self.ops.iter().all(catalog_neutral) {
+            return false;
+        }
+        let asts = match &self.parsed {
+            Parsed::Ok(a) => Some(a.as_slice()),
+            _ => None,
+        };
+        catalog.apply_statement(asts, &self.ops, self.token_scan);
+        true
+    }
+
     fn new(index: usize, range: Range<usize>, parsed: Parsed) -> Self {
         Stmt {
             index,

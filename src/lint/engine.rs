@@ -104,8 +104,28 @@ fn run(
     // stable: equal versions keep the order given (history first)
     all.sort_by(|a, b| a.0.version.cmp(&b.0.version));
 
+    let mut report = LintReport::default();
+    let mut seen_files = BTreeSet::new();
+    let mut lint_one = |cx: &ScriptCx<'_>, report: &mut LintReport| {
+        if seen_files.insert(cx.script.file.path.clone()) {
+            report.files.push(cx.script.file.clone());
+        }
+        report.stats.scripts += 1;
+        for st in &cx.statements {
+            report.stats.statements += 1;
+            match st.parsed {
+                super::context::Parsed::Ok(_) => report.stats.parsed += 1,
+                super::context::Parsed::Unparsed(_) => report.stats.unparsed += 1,
+                super::context::Parsed::SyntaxError(_) => report.stats.syntax_errors += 1,
+                super::context::Parsed::ClientCommand => report.stats.parsed += 1,
+            }
+        }
+        lint_script(cx, &mut report.diagnostics);
+    };
+
     let mut catalog = Catalog::new(settings.dialect);
     let mut cxs: Vec<ScriptCx<'_>> = Vec::new();
+    let no_uses = Arc::new(ChangeSet::default());
     for (m, in_change) in all {
         if each_migration_alone {
             catalog.settle();
@@ -115,6 +135,7 @@ fn run(
         } else {
             Origin::History
         });
+        let first = cxs.len();
         for phase in [Phase::Expand, Phase::Contract] {
             let ups = m
                 .scripts
@@ -139,37 +160,27 @@ fn run(
                 cxs.push(ScriptCx::build_on(settings, m, script, &mut scratch, true));
             }
         }
+        if each_migration_alone {
+            // the migration is its own change: lint it now and let it go
+            let after = Arc::new(catalog.clone());
+            for mut cx in cxs.drain(first..) {
+                cx.set_change_set(after.clone(), no_uses.clone());
+                lint_one(&cx, &mut report);
+            }
+        }
     }
 
     let final_catalog = Arc::new(catalog);
     let change_set = Arc::new(ChangeSet {
-        uses: if each_migration_alone {
-            Vec::new()
-        } else {
-            cxs.iter()
-                .filter(|cx| cx.direction() == Direction::Up)
-                .flat_map(|cx| cx.object_uses())
-                .collect()
-        },
+        uses: cxs
+            .iter()
+            .filter(|cx| cx.direction() == Direction::Up)
+            .flat_map(|cx| cx.object_uses())
+            .collect(),
     });
-    let mut report = LintReport::default();
-    let mut seen_files = BTreeSet::new();
     for mut cx in cxs {
         cx.set_change_set(final_catalog.clone(), change_set.clone());
-        if seen_files.insert(cx.script.file.path.clone()) {
-            report.files.push(cx.script.file.clone());
-        }
-        report.stats.scripts += 1;
-        for st in &cx.statements {
-            report.stats.statements += 1;
-            match st.parsed {
-                super::context::Parsed::Ok(_) => report.stats.parsed += 1,
-                super::context::Parsed::Unparsed(_) => report.stats.unparsed += 1,
-                super::context::Parsed::SyntaxError(_) => report.stats.syntax_errors += 1,
-                super::context::Parsed::ClientCommand => report.stats.parsed += 1,
-            }
-        }
-        lint_script(&cx, &mut report.diagnostics);
+        lint_one(&cx, &mut report);
     }
     report.stats.files = report.files.len();
     report.diagnostics.sort_by(|a, b| {

@@ -28,7 +28,12 @@ use crate::sql::ops::{ConstraintKind, ObjName};
 pub struct ForeignKeyMissingIndex;
 
 /// (table, referencing columns, referenced table, constraint name)
-type Fk<'a> = (&'a ObjName, Vec<String>, Option<&'a ObjName>, Option<&'a str>);
+type Fk<'a> = (
+    &'a ObjName,
+    Vec<String>,
+    Option<&'a ObjName>,
+    Option<&'a str>,
+);
 
 static META: RuleMeta = RuleMeta {
     id: "foreign-key-missing-index",
