@@ -178,6 +178,19 @@ fn a_remaining_reference_in_code_is_reported_with_file_and_line() {
     assert_eq!(related[0]["path"], "src/users.rs");
     assert_eq!(related[0]["line"], 3);
     assert_eq!(related[0]["column"], 17);
+
+    // SARIF carries the references as related locations
+    let out = Command::cargo_bin("migrate")
+        .expect("binary built")
+        .current_dir(d)
+        .args(["lint", "--format", "sarif", "--base", "base", "migrations"])
+        .output()
+        .unwrap();
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let result = &sarif["runs"][0]["results"][0];
+    let loc = &result["relatedLocations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "src/users.rs", "{result}");
+    assert_eq!(loc["region"]["startLine"], 3, "{result}");
 }
 
 #[test]
