@@ -148,6 +148,13 @@ impl Default for LintSettings {
 }
 
 impl LintSettings {
+    /// PostgreSQL at `major` or later (version milestones of pg-locks.md: 11 metadata-only
+    /// defaults, 12 REINDEX CONCURRENTLY and CHECK-proven SET NOT NULL, 14 DETACH PARTITION
+    /// CONCURRENTLY). False for MySQL.
+    pub fn pg_at_least(&self, major: u32) -> bool {
+        self.dialect == Dialect::Postgres && self.server_version >= major
+    }
+
     /// Effective severity of a rule; `None` = off.
     pub fn severity(&self, meta: &RuleMeta) -> Option<Severity> {
         match self.levels.get(meta.id) {

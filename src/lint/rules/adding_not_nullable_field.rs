@@ -61,7 +61,7 @@ impl Rule for AddingNotNullableField {
                 continue;
             }
             let proof = cx.catalog(st.index).not_null_proof(table, column);
-            let skips_scan = pg && cx.settings.server_version >= 12;
+            let skips_scan = cx.settings.pg_at_least(12);
             let message = match proof {
                 NotNullProof::NotNull => continue,
                 NotNullProof::ValidatedCheck if skips_scan => continue,

@@ -78,6 +78,12 @@ impl Rule for DroppedObjectStillReferenced {
                 )),
                 _ => {}
             }
+            // back by the end of the change (dropped and re-created): the code may mean the new one
+            if matches!(op, Operation::DropColumn { table, column, .. }
+                if cx.final_catalog().column(table, column).is_some())
+            {
+                continue;
+            }
             for (what, ident) in targets {
                 let refs = code.find_word(&ident);
                 if refs.is_empty() {
