@@ -843,9 +843,10 @@ impl Catalog {
             });
             self.ensure_index(key, name, &cols, true);
         }
-        if let Some(target) = &spec.references {
-            let t = Arc::make_mut(self.tables.get_mut(key).expect("present"));
-            t.constraints.push(Constraint {
+        if let Some(target) = &spec.references
+            && let Some(t) = self.tables.get_mut(key)
+        {
+            Arc::make_mut(t).constraints.push(Constraint {
                 name: Some(format!("{}_{}_fkey", key.1, spec.name)),
                 kind: ConstraintKind::ForeignKey,
                 columns: cols,
