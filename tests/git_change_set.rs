@@ -254,3 +254,21 @@ fn explicit_files_get_the_earlier_migrations_as_history() {
         "{doc}"
     );
 }
+
+#[test]
+fn base_outside_a_repository_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "migrations/0001_a.up.sql", "SELECT 1;\n");
+    let out = Command::cargo_bin("migrate")
+        .expect("binary built")
+        .current_dir(dir.path())
+        .args(["lint", "--base", "main", "migrations"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("git"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

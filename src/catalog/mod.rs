@@ -571,7 +571,8 @@ impl Catalog {
                         Some(tk) => self.index_key(&tk, &n.name),
                         None => self.key(n),
                     };
-                    if self.indexes.remove(&key).is_none() && n.schema.is_none() {
+                    if self.indexes.remove(&key).is_none() && n.schema.is_none() && table.is_none()
+                    {
                         // MySQL index names are per table; PostgreSQL per schema
                         self.indexes.retain(|_, i| i.name != n.name);
                     }
@@ -710,6 +711,26 @@ impl Catalog {
     pub fn apply_ast(&mut self, stmt: &Ast) {
         use crate::sql::classify::obj_name;
         match stmt {
+            Ast::CreateTable(ct) => {
+                // MySQL `KEY ix (col)` inside CREATE TABLE: not an operation of its own
+                let table = obj_name(&ct.name);
+                for c in &ct.constraints {
+                    if let sqlparser::ast::TableConstraint::Index(ix) = c
+                        && let Some(tkey) = self.table_key(&table)
+                    {
+                        let columns: Vec<String> = ix
+                            .columns
+                            .iter()
+                            .map(crate::sql::classify::index_column)
+                            .collect();
+                        let name = ix.name.as_ref().map_or_else(
+                            || default_index_name(&tkey.1, &columns, "idx"),
+                            crate::sql::classify::ident,
+                        );
+                        self.ensure_index(&tkey, name, &columns, false);
+                    }
+                }
+            }
             Ast::CreateView(v) => {
                 let key = self.key(&obj_name(&v.name));
                 self.views.insert(key, self.origin);

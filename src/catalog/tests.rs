@@ -210,3 +210,29 @@ fn search_path_and_unknown_objects_never_fail() {
     assert!(stub.stub && stub.origin == Origin::History && stub.column("x").is_some());
     assert!(!c.is_new_table(&t("stub")));
 }
+
+#[test]
+fn mysql_indexes_are_per_table() {
+    let mut c = Catalog::new(Dialect::Mysql);
+    for stmt in [
+        "CREATE TABLE a (x int, KEY ix (x))",
+        "CREATE TABLE b (x int)",
+        "CREATE INDEX ix ON b (x)",
+        "DROP INDEX ix ON a",
+    ] {
+        let asts = sql::parse(Dialect::Mysql, stmt).unwrap();
+        let ops: Vec<_> = asts
+            .iter()
+            .flat_map(|a| sql::classify::classify(Dialect::Mysql, a))
+            .collect();
+        c.apply_statement(Some(&asts), &ops, false);
+    }
+    assert!(c.indexes_on(&t("a")).is_empty());
+    assert_eq!(c.indexes_on(&t("b")).len(), 1);
+    let asts = sql::parse(Dialect::Mysql, "CREATE TABLE d (x int, KEY d_x (x))").unwrap();
+    c.apply_statement(Some(&asts), &[], false);
+    assert!(
+        c.indexes_on(&t("d")).is_empty(),
+        "no table from an empty op list"
+    );
+}
