@@ -174,6 +174,13 @@ pub struct Catalog {
     enums: Map<Vec<String>>,
     /// Statements the catalog could not read that touched no known object.
     pub uncertain_statements: usize,
+    /// Tables and indexes created (or moved) since the last [`Catalog::settle`] while the
+    /// origin was the change set.
+    fresh_tables: Vec<Key>,
+    fresh_indexes: Vec<Key>,
+    /// Some table lives outside the default schema (or the search_path changed): lookups of
+    /// unqualified names may have to search by name.
+    elsewhere: bool,
 }
 
 impl Catalog {
@@ -195,6 +202,9 @@ impl Catalog {
             sequences: Map::new(),
             enums: Map::new(),
             uncertain_statements: 0,
+            fresh_tables: Vec::new(),
+            fresh_indexes: Vec::new(),
+            elsewhere: false,
         }
     }
 
@@ -206,14 +216,21 @@ impl Catalog {
     /// Everything created so far now counts as history (existing): the change so far has
     /// been deployed.
     pub fn settle(&mut self) {
-        self.tables.modify(
-            |t| t.origin == Origin::ChangeSet,
-            |t| Arc::make_mut(t).origin = Origin::History,
-        );
-        self.indexes.modify(
-            |i| i.origin == Origin::ChangeSet,
-            |i| Arc::make_mut(i).origin = Origin::History,
-        );
+        for k in std::mem::take(&mut self.fresh_tables) {
+            if let Some(t) = self.tables.get_mut(&k)
+                && t.origin == Origin::ChangeSet
+            {
+                Arc::make_mut(t).origin = Origin::History;
+            }
+        }
+        for k in std::mem::take(&mut self.fresh_indexes) {
+            if let Some(i) = self.indexes.get_mut(&k)
+                && i.origin == Origin::ChangeSet
+            {
+                Arc::make_mut(i).origin = Origin::History;
+            }
+        }
+        // views, sequences and schemas are few: no list of fresh ones
         let new = |o: &Origin| *o == Origin::ChangeSet;
         self.views.modify(new, |o| *o = Origin::History);
         self.sequences.modify(new, |o| *o = Origin::History);
@@ -250,7 +267,7 @@ impl Catalog {
         if self.tables.contains_key(&key) {
             return Some(key);
         }
-        if name.schema.is_none() {
+        if name.schema.is_none() && self.elsewhere {
             let mut found = self.tables.keys().filter(|(_, n)| *n == name.name);
             if let (Some(k), None) = (found.next(), found.next()) {
                 return Some(k.clone());
@@ -390,7 +407,7 @@ impl Catalog {
                     uncertain: *from_query,
                     stub: false,
                 };
-                self.tables.insert(key.clone(), Arc::new(t));
+                self.insert_table(key.clone(), Arc::new(t));
                 for c in columns {
                     self.add_column(&key, c);
                 }
@@ -416,7 +433,7 @@ impl Catalog {
                 let new = self.key(&to);
                 if let Some(mut t) = self.tables.remove(&old) {
                     Arc::make_mut(&mut t).name = self.qualified(&to);
-                    self.tables.insert(new.clone(), t);
+                    self.insert_table(new.clone(), t);
                     self.indexes
                         .modify(|i| i.table == old, |i| Arc::make_mut(i).table = new.clone());
                 }
@@ -552,7 +569,7 @@ impl Catalog {
                 if *if_not_exists && self.indexes.contains_key(&key) {
                     return;
                 }
-                self.indexes.insert(
+                self.insert_index(
                     key,
                     Arc::new(Index {
                         name,
@@ -651,6 +668,7 @@ impl Catalog {
                     && let Some(first) = value.split(',').next()
                 {
                     let s = first.trim().trim_matches(['"', '\'']).to_ascii_lowercase();
+                    self.elsewhere = true;
                     if !s.is_empty() && s != "$user" && s != "default" {
                         self.default_schema = s;
                     } else if s == "default" && self.dialect == Dialect::Postgres {
@@ -788,7 +806,7 @@ impl Catalog {
             valid: true,
             origin: self.origin,
         };
-        self.indexes.insert(key, Arc::new(index));
+        self.insert_index(key, Arc::new(index));
     }
 
     fn index_key(&self, table: &Key, name: &str) -> Key {
@@ -796,6 +814,23 @@ impl Catalog {
             Dialect::Postgres => (table.0.clone(), name.to_owned()),
             Dialect::Mysql => (format!("{}.{}", table.0, table.1), name.to_owned()),
         }
+    }
+
+    fn insert_table(&mut self, key: Key, t: Arc<Table>) {
+        if key.0 != self.default_schema {
+            self.elsewhere = true;
+        }
+        if t.origin == Origin::ChangeSet {
+            self.fresh_tables.push(key.clone());
+        }
+        self.tables.insert(key, t);
+    }
+
+    fn insert_index(&mut self, key: Key, i: Arc<Index>) {
+        if i.origin == Origin::ChangeSet {
+            self.fresh_indexes.push(key.clone());
+        }
+        self.indexes.insert(key, i);
     }
 
     /// The key of `name`, creating a stub (existing, from history) when the table was never
@@ -813,7 +848,7 @@ impl Catalog {
             uncertain: false,
             stub: true,
         };
-        self.tables.insert(key.clone(), Arc::new(t));
+        self.insert_table(key.clone(), Arc::new(t));
         key
     }
 
@@ -894,7 +929,7 @@ impl Catalog {
                 && let Some(mut i) = self.indexes.remove(&ikey)
             {
                 Arc::make_mut(&mut i).name = n.clone();
-                self.indexes.insert(self.index_key(key, n), i);
+                self.insert_index(self.index_key(key, n), i);
                 index = Some(n.clone());
             }
         } else if matches!(
@@ -965,7 +1000,7 @@ impl Catalog {
                     });
                 if let Some((k, mut i)) = found {
                     Arc::make_mut(&mut i).name = to.to_owned();
-                    self.indexes.insert((k.0, to.to_owned()), i);
+                    self.insert_index((k.0, to.to_owned()), i);
                 }
             }
             ObjectKind::View | ObjectKind::MaterializedView => {
@@ -1009,7 +1044,7 @@ impl Catalog {
                     } else {
                         k
                     };
-                    self.tables.insert(k, t);
+                    self.insert_table(k, t);
                 }
                 let indexes = std::mem::take(&mut self.indexes);
                 for (k, mut i) in indexes {
@@ -1017,7 +1052,7 @@ impl Catalog {
                         Arc::make_mut(&mut i).table.0 = new.clone();
                     }
                     let k = if k.0 == old { (new.clone(), k.1) } else { k };
-                    self.indexes.insert(k, i);
+                    self.insert_index(k, i);
                 }
             }
             ObjectKind::Constraint => {
