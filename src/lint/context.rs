@@ -258,10 +258,15 @@ impl<'a> ScriptCx<'a> {
     /// earlier in the change set (the catalog says so)? Tables of the history, and tables
     /// the catalog does not know, are existing.
     pub fn is_new_table(&self, table: &ObjName, before: usize) -> bool {
+        // the state before the script plus this script's CREATE TABLEs answer it without
+        // replaying the script to `before` (cheap: most rules ask for most statements)
         self.created
             .iter()
             .any(|(t, at)| *at < before && t.matches(table))
-            || self.catalog(before).is_new_table(table)
+            || match &self.start {
+                Some(start) => start.is_new_table(table),
+                None => false,
+            }
     }
 
     /// The catalog just before statement `stmt` (after the script for an index past the
