@@ -260,6 +260,18 @@ impl<'a> ScriptCx<'a> {
     pub fn is_new_table(&self, table: &ObjName, before: usize) -> bool {
         // the state before the script plus this script's CREATE TABLEs answer it without
         // replaying the script to `before` (cheap: most rules ask for most statements)
+        // a table renamed earlier in the script is as new as it was under its old name
+        let mut renamed: Option<ObjName> = None;
+        for st in self.statements.iter().take(before).rev() {
+            for op in st.ops.iter().rev() {
+                if let Operation::RenameTable { from, to } = op
+                    && to.matches(renamed.as_ref().unwrap_or(table))
+                {
+                    renamed = Some(from.clone());
+                }
+            }
+        }
+        let table = renamed.as_ref().unwrap_or(table);
         self.created
             .iter()
             .any(|(t, at)| *at < before && t.matches(table))

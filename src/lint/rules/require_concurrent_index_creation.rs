@@ -122,6 +122,16 @@ mod tests {
                 .history("CREATE TABLE t (a int);")
                 .before("DROP TABLE t;\nCREATE TABLE t (a int, b int);"),
         );
+        // renamed: as new or existing as before
+        lint_ok(
+            RULE,
+            Case::new("ALTER TABLE t RENAME TO u;\nCREATE INDEX u_a_idx ON u (a);")
+                .before("CREATE TABLE t (a int);"),
+        );
+        lint_ok(
+            RULE,
+            "CREATE TABLE t (a int);\nALTER TABLE t RENAME TO u;\nCREATE INDEX u_a_idx ON u (a);",
+        );
         // renamed in the change set: still existing
         lint_errors(
             RULE,
