@@ -68,8 +68,12 @@ pub struct MigrationsConfig {
 pub struct LintConfig {
     pub fail_on: Option<FailOn>,
     pub runner: Option<Runner>,
+    /// Globs (relative to this file's directory) of application code.
     #[serde(default)]
     pub code_paths: Vec<String>,
+    /// Globs under `code_paths` not to scan for references (generated code, vendored files).
+    #[serde(default)]
+    pub code_ignore: Vec<String>,
     #[serde(default)]
     pub rules: BTreeMap<Spanned<String>, Spanned<Level>>,
 }

@@ -2,6 +2,7 @@
 //!
 //! See `ARCHITECTURE.md` for the code map and the invariants between modules.
 
+pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod lint;

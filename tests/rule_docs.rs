@@ -8,12 +8,15 @@
 //! examples are up scripts without one. require-lock-timeout and require-statement-timeout
 //! only fire when the runner does not set the timeout, so their examples run under
 //! golang-migrate, as their pages say.
+//! destructive-change-with-code's examples run as if the change also edits `src/users.rs`,
+//! dropped-object-still-referenced's with a `src/users.rs` selecting `nickname`, as their
+//! pages say.
 
 use std::path::Path;
 
 use sluice::lint::registry;
 use sluice::lint::rule::{DefaultLevel, Dialects, PhaseScope, Rule};
-use sluice::lint::settings::{Level, LintSettings, Runner};
+use sluice::lint::settings::{CodeFile, CodeIndex, Level, LintSettings, Runner};
 use sluice::lint::{LintReport, lint_snippet, lint_snippet_without_down};
 use sluice::sql::Dialect;
 
@@ -68,6 +71,18 @@ fn settings_for(rule: &dyn Rule) -> LintSettings {
         "require-lock-timeout" | "require-statement-timeout"
     ) {
         s.runner = Runner::GolangMigrate;
+    }
+    // the deploy-boundary pages say what the change looks like besides the SQL
+    if meta.id == "destructive-change-with-code" {
+        s.deploy.changed_code = Some(vec!["src/users.rs".into()]);
+    }
+    if meta.id == "dropped-object-still-referenced" {
+        s.deploy.code = std::sync::Arc::new(CodeIndex {
+            files: vec![CodeFile {
+                path: "src/users.rs".into(),
+                text: "let q = \"SELECT id, nickname FROM users\";\n".into(),
+            }],
+        });
     }
     s
 }

@@ -1,5 +1,6 @@
 //! `migrate lint [PATHS..]`.
 
+use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -13,7 +14,7 @@ use crate::lint::{self as linter, Severity};
 use crate::source::{self, Layout, LayoutChoice, Migration};
 use crate::sql::Dialect;
 
-use super::exit;
+use super::{code, exit, git};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum FailOn {
@@ -43,6 +44,11 @@ pub struct LintArgs {
     /// File name to report for `-` (stdin).
     #[arg(long, value_name = "NAME", default_value = "<stdin>")]
     stdin_filename: PathBuf,
+    /// Git ref: only migrations added or changed since it (plus uncommitted ones) are linted;
+    /// the others are history, replayed into the schema catalog. Also enables the
+    /// deploy-boundary rules that need to know which application code changed.
+    #[arg(long, value_name = "GIT_REF")]
+    base: Option<String>,
 }
 
 pub fn run(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::Result<u8> {
@@ -76,23 +82,57 @@ pub fn run(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::
     } else {
         args.paths.clone()
     };
-    let mut migrations: Vec<Migration> = Vec::new();
+    let changed = match &args.base {
+        Some(base) => {
+            let dir = paths
+                .iter()
+                .find(|p| p.is_dir())
+                .cloned()
+                .or_else(|| {
+                    paths
+                        .iter()
+                        .find_map(|p| p.parent().map(Path::to_path_buf))
+                        .filter(|p| p.is_dir())
+                })
+                .unwrap_or_else(|| cwd.clone());
+            Some(
+                git::changed_since(&dir, base)?
+                    .iter()
+                    .map(|p| canon(p))
+                    .collect::<BTreeSet<_>>(),
+            )
+        }
+        None => None,
+    };
+
+    let mut changes: Vec<Migration> = Vec::new();
+    let mut history: Vec<Migration> = Vec::new();
+    let mut migration_dirs: Vec<PathBuf> = vec![canon(&config.migrations_dir())];
+    let mut explicit: Vec<(PathBuf, source::Version)> = Vec::new();
     for path in &paths {
         if path == Path::new("-") {
             let mut text = String::new();
             std::io::stdin()
                 .read_to_string(&mut text)
                 .context("cannot read SQL from stdin (is it UTF-8?)")?;
-            migrations.push(source::load_file(&args.stdin_filename, Some(text))?);
+            changes.push(source::load_file(&args.stdin_filename, Some(text))?);
         } else if path.is_dir() {
             let found = source::discover(path, layout)?;
             for w in &found.warnings {
                 eprintln!("warning: {}: {}", w.path.display(), w.message);
             }
             tracing::info!(dir = %path.display(), layout = found.layout.name(), migrations = found.migrations.len(), "discovered");
-            migrations.extend(found.migrations);
+            migration_dirs.push(canon(path));
+            for m in found.migrations {
+                match &changed {
+                    Some(changed) if !touches(&m, changed) => history.push(m),
+                    _ => changes.push(m),
+                }
+            }
         } else if path.exists() {
-            migrations.push(source::load_file(path, None)?);
+            let m = source::load_file(path, None)?;
+            explicit.push((canon(path), m.version.clone()));
+            changes.push(m);
         } else {
             anyhow::bail!(
                 "{}: no such file or directory; pass migration files or directories, or set `migrations.dir` in sluice.toml",
@@ -100,8 +140,63 @@ pub fn run(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::
             );
         }
     }
+    // explicit files: the earlier migrations of their directory are history
+    let mut known: BTreeSet<PathBuf> = changes
+        .iter()
+        .chain(&history)
+        .flat_map(script_paths)
+        .collect();
+    for (file, version) in &explicit {
+        let Some((dir, found)) = file
+            .ancestors()
+            .skip(1)
+            .take(2)
+            .filter_map(|d| Some((d.to_path_buf(), source::discover(d, layout).ok()?)))
+            .find(|(_, f)| {
+                f.migrations
+                    .iter()
+                    .any(|m| script_paths(m).any(|p| p == *file))
+            })
+        else {
+            continue;
+        };
+        migration_dirs.push(dir);
+        let version = found
+            .migrations
+            .iter()
+            .find(|m| script_paths(m).any(|p| p == *file))
+            .map_or(version.clone(), |m| m.version.clone());
+        for m in found.migrations {
+            if m.version < version && !script_paths(&m).any(|p| known.contains(&p)) {
+                known.extend(script_paths(&m));
+                history.push(m);
+            }
+        }
+    }
 
-    let report = linter::lint(&settings, &migrations);
+    let base_dir = canon(&config.base_dir());
+    let code = code::CodeScope::new(
+        &base_dir,
+        &config.file.lint.code_paths,
+        &config.file.lint.code_ignore,
+        &migration_dirs,
+    )?;
+    settings.deploy.changed_code = changed.map(|changed| {
+        changed
+            .into_iter()
+            .filter(|p| code.is_code(p))
+            .map(|p| code.shown(&p))
+            .collect::<Vec<_>>()
+    });
+    settings.deploy.code = std::sync::Arc::new(code.scan());
+
+    // directories alone, without --base: every migration is reported, each on the schema the
+    // earlier ones left; otherwise the given files (or the changed ones) are one change
+    let report = if args.base.is_none() && explicit.is_empty() && history.is_empty() {
+        linter::lint(&settings, &changes)
+    } else {
+        linter::lint_change_set(&settings, &history, &changes)
+    };
     print!(
         "{}",
         report::render(&report, args.format, &RenderOptions { color })
@@ -111,4 +206,22 @@ pub fn run(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::
     } else {
         exit::OK
     })
+}
+
+/// A path to compare with others: canonical when it exists.
+fn canon(p: &Path) -> PathBuf {
+    p.canonicalize().unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// The files a migration is made of, canonical.
+fn script_paths(m: &Migration) -> impl Iterator<Item = PathBuf> + '_ {
+    m.scripts
+        .iter()
+        .map(|s| canon(&s.file.path))
+        .chain(m.backfill.iter().map(|p| canon(p)))
+}
+
+/// Did the change touch one of the migration's files?
+fn touches(m: &Migration, changed: &BTreeSet<PathBuf>) -> bool {
+    script_paths(m).any(|p| changed.contains(&p))
 }

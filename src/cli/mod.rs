@@ -1,7 +1,9 @@
 //! The `migrate` command line: flags parsed into resolved settings, one `run` returning an
 //! exit code, errors printed once. The only module that prints.
 
+mod code;
 mod db;
+mod git;
 mod lint;
 mod rules;
 

@@ -2,11 +2,14 @@
 //! its transaction and session state.
 
 use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 
 use sqlparser::ast::Statement as Ast;
 
+use crate::catalog::{Catalog, Origin};
 use crate::source::split::{self, Chunk, Comment, SplitError, SplitOptions};
-use crate::source::{Direction, Layout, Migration, Phase, Script, SourceFile};
+use crate::source::{Direction, Layout, Migration, Phase, Script, SourceFile, Version};
 use crate::sql::ops::{ObjName, TxControl};
 use crate::sql::{self, Dialect, Operation, ParseFailure};
 
@@ -66,10 +69,92 @@ pub struct ScriptCx<'a> {
     pub orphan_comments: Vec<Comment>,
     /// Tables created in this script: name and the statement index that created them.
     created: Vec<(ObjName, usize)>,
+    /// Catalog state before the script (`None`: not tracked, an empty catalog).
+    start: Option<Arc<Catalog>>,
+    /// Catalog state before each statement (`[i]` before statement `i`) and after the script
+    /// (the last entry), replayed from `start` on first use. Statements that leave the
+    /// catalog alone share one state.
+    catalogs: OnceLock<Vec<Arc<Catalog>>>,
+    /// The catalog after the whole change set (history included); `None`: after the script.
+    final_catalog: Option<Arc<Catalog>>,
+    /// What the other scripts of the change set do, for cross-file rules.
+    change_set: Arc<ChangeSet>,
+}
+
+/// One statement of the change set touching a table (and maybe a column), for rules that
+/// look across files (contract-before-expand).
+#[derive(Debug, Clone)]
+pub struct ObjectUse {
+    pub version: Version,
+    pub phase: Phase,
+    pub table: ObjName,
+    /// Columns the statement's operations name.
+    pub columns: Vec<String>,
+    /// The statement's text, for names only its text holds (`UPDATE t SET a = b`).
+    pub text: String,
+    pub path: PathBuf,
+    /// 1-based position of the statement.
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Summary of the up scripts of the change set.
+#[derive(Debug, Default)]
+pub struct ChangeSet {
+    pub uses: Vec<ObjectUse>,
 }
 
 impl<'a> ScriptCx<'a> {
+    /// Build a script on its own: the catalog starts empty and everything it creates is new.
     pub fn build(settings: &'a LintSettings, migration: &'a Migration, script: &'a Script) -> Self {
+        let mut catalog = Catalog::new(settings.dialect);
+        catalog.set_origin(Origin::ChangeSet);
+        let mut cx = Self::build_on(settings, migration, script, &mut catalog, true);
+        cx.final_catalog = Some(Arc::new(catalog));
+        cx
+    }
+
+    /// Build a script whose statements run on `catalog`, and apply them to it. With
+    /// `snapshots`, rules can ask for the state before each statement (change-set scripts);
+    /// without, the script is only replayed (history).
+    pub fn build_on(
+        settings: &'a LintSettings,
+        migration: &'a Migration,
+        script: &'a Script,
+        catalog: &mut Catalog,
+        snapshots: bool,
+    ) -> Self {
+        let mut cx = Self::parse(settings, migration, script);
+        if snapshots {
+            cx.start = Some(Arc::new(catalog.clone()));
+        }
+        for st in &cx.statements {
+            st.apply_to(catalog);
+        }
+        cx
+    }
+
+    /// The per-statement states, replayed from `start`.
+    fn snapshots(&self) -> &[Arc<Catalog>] {
+        self.catalogs.get_or_init(|| {
+            let Some(start) = &self.start else {
+                return Vec::new();
+            };
+            let mut out = Vec::with_capacity(self.statements.len() + 1);
+            let mut current = start.clone();
+            let mut catalog: Catalog = (**start).clone();
+            for st in &self.statements {
+                out.push(current.clone());
+                if st.apply_to(&mut catalog) {
+                    current = Arc::new(catalog.clone());
+                }
+            }
+            out.push(current);
+            out
+        })
+    }
+
+    fn parse(settings: &'a LintSettings, migration: &'a Migration, script: &'a Script) -> Self {
         let text = script.text();
         let base = script.range.start;
         let opts = SplitOptions {
@@ -140,6 +225,10 @@ impl<'a> ScriptCx<'a> {
             wrapped,
             orphan_comments,
             created: Vec::new(),
+            start: None,
+            catalogs: OnceLock::new(),
+            final_catalog: None,
+            change_set: Arc::default(),
         };
         cx.track_state();
         cx
@@ -165,12 +254,84 @@ impl<'a> ScriptCx<'a> {
         self.settings.dialect
     }
 
-    /// Was `table` created earlier in this script than statement `before`?
-    /// (Across files this question goes to the schema catalog.)
+    /// Is `table` new at statement `before`: created earlier in this script, or anywhere
+    /// earlier in the change set (the catalog says so)? Tables of the history, and tables
+    /// the catalog does not know, are existing.
     pub fn is_new_table(&self, table: &ObjName, before: usize) -> bool {
+        // the state before the script plus this script's CREATE TABLEs answer it without
+        // replaying the script to `before` (cheap: most rules ask for most statements)
+        // a table renamed earlier in the script is as new as it was under its old name
+        let mut renamed: Option<ObjName> = None;
+        for st in self.statements.iter().take(before).rev() {
+            for op in st.ops.iter().rev() {
+                if let Operation::RenameTable { from, to } = op
+                    && to.matches(renamed.as_ref().unwrap_or(table))
+                {
+                    renamed = Some(from.clone());
+                }
+            }
+        }
+        let table = renamed.as_ref().unwrap_or(table);
         self.created
             .iter()
             .any(|(t, at)| *at < before && t.matches(table))
+            || match &self.start {
+                Some(start) => start.is_new_table(table),
+                None => false,
+            }
+    }
+
+    /// The catalog just before statement `stmt` (after the script for an index past the
+    /// end): the history, the change set's earlier migrations and this script's earlier
+    /// statements.
+    pub fn catalog(&self, stmt: usize) -> &Catalog {
+        let snapshots = self.snapshots();
+        match snapshots.get(stmt).or(snapshots.last()) {
+            Some(c) => c,
+            None => empty_catalog(self.settings.dialect),
+        }
+    }
+
+    /// The catalog after the whole change set: for questions like "is there an index by
+    /// the end of this change?".
+    pub fn final_catalog(&self) -> &Catalog {
+        match &self.final_catalog {
+            Some(c) => c,
+            None => self.catalog(usize::MAX),
+        }
+    }
+
+    /// What the change set's up scripts touch.
+    pub fn change_set(&self) -> &ChangeSet {
+        &self.change_set
+    }
+
+    pub(crate) fn set_change_set(&mut self, final_catalog: Arc<Catalog>, cs: Arc<ChangeSet>) {
+        self.final_catalog = Some(final_catalog);
+        self.change_set = cs;
+    }
+
+    /// The tables and columns each statement of this script touches.
+    pub fn object_uses(&self) -> Vec<ObjectUse> {
+        let mut out = Vec::new();
+        for st in &self.statements {
+            let pos = self.file().line_col(st.range.start);
+            let text = self.text(st);
+            for op in &st.ops {
+                let Some(table) = op.table() else { continue };
+                out.push(ObjectUse {
+                    text: text.to_owned(),
+                    version: self.migration.version.clone(),
+                    phase: self.phase(),
+                    table: table.clone(),
+                    columns: op_columns(op),
+                    path: self.file().path.clone(),
+                    line: pos.line,
+                    column: pos.column,
+                });
+            }
+        }
+        out
     }
 
     /// Every (statement, operation) pair in order.
@@ -237,7 +398,98 @@ impl<'a> ScriptCx<'a> {
     }
 }
 
+/// An empty catalog, for scripts built without one.
+fn empty_catalog(dialect: Dialect) -> &'static Catalog {
+    static PG: OnceLock<Catalog> = OnceLock::new();
+    static MY: OnceLock<Catalog> = OnceLock::new();
+    match dialect {
+        Dialect::Postgres => PG.get_or_init(|| Catalog::new(Dialect::Postgres)),
+        Dialect::Mysql => MY.get_or_init(|| Catalog::new(Dialect::Mysql)),
+    }
+}
+
+/// Operations that leave the catalog as it is.
+fn catalog_neutral(op: &Operation) -> bool {
+    match op {
+        Operation::SetVariable { name, .. } => !name.eq_ignore_ascii_case("search_path"),
+        Operation::Transaction(_)
+        | Operation::Update { .. }
+        | Operation::Delete { .. }
+        | Operation::Insert { .. }
+        | Operation::Truncate { .. }
+        | Operation::Vacuum
+        | Operation::Reindex { .. }
+        | Operation::TableRewrite { .. }
+        | Operation::CreateTrigger { .. }
+        | Operation::AlterTableOptions { .. } => true,
+        Operation::Other { kind } => {
+            let k = kind.to_ascii_uppercase();
+            !(k.starts_with("CREATE") || k.starts_with("ALTER"))
+        }
+        _ => false,
+    }
+}
+
+/// Columns an operation names.
+fn op_columns(op: &Operation) -> Vec<String> {
+    use Operation as Op;
+    match op {
+        Op::AddColumn { column, .. } => vec![column.name.clone()],
+        Op::DropColumn { column, .. }
+        | Op::AlterColumnType { column, .. }
+        | Op::SetNotNull { column, .. }
+        | Op::DropNotNull { column, .. }
+        | Op::SetDefault { column, .. }
+        | Op::DropDefault { column, .. }
+        | Op::AlterIdentity { column, .. }
+        | Op::DropExpression { column, .. } => vec![column.clone()],
+        Op::RenameColumn { from, .. } => vec![from.clone()],
+        Op::AddConstraint { constraint, .. } => constraint.columns.clone(),
+        Op::CreateIndex { columns, .. } => columns.clone(),
+        _ => Vec::new(),
+    }
+}
+
+/// Does `text` contain `word` as a whole identifier (ASCII case-insensitive)?
+pub fn contains_word(text: &str, word: &str) -> bool {
+    if word.is_empty() {
+        return false;
+    }
+    let hay = text.to_ascii_lowercase();
+    let w = word.to_ascii_lowercase();
+    let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let bytes = hay.as_bytes();
+    let mut from = 0;
+    while let Some(i) = hay[from..].find(&w) {
+        let start = from + i;
+        let end = start + w.len();
+        let before_ok = start == 0 || !is_ident(bytes[start - 1]);
+        let after_ok = end >= bytes.len() || !is_ident(bytes[end]);
+        if before_ok && after_ok {
+            return true;
+        }
+        from = start + 1;
+        while from < hay.len() && !hay.is_char_boundary(from) {
+            from += 1;
+        }
+    }
+    false
+}
+
 impl Stmt {
+    /// Apply this statement to `catalog`; false when it cannot change it.
+    fn apply_to(&self, catalog: &mut Catalog) -> bool {
+        if !self.token_scan && self.ops.iter().all(catalog_neutral) {
+            return false;
+        }
+        let asts = match &self.parsed {
+            Parsed::Ok(a) => Some(a.as_slice()),
+            _ => None,
+        };
+        catalog.apply_statement(asts, &self.ops, self.token_scan);
+        true
+    }
+
     fn new(index: usize, range: Range<usize>, parsed: Parsed) -> Self {
         Stmt {
             index,

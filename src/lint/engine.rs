@@ -12,11 +12,12 @@ use crate::source::directives::{self, Directive, RuleRef};
 use crate::source::split::Comment;
 use crate::source::{Direction, LineCol, Migration, Phase, SourceFile};
 
-use super::context::ScriptCx;
+use super::context::{ChangeSet, ScriptCx};
 use super::lock::LockInfo;
 use super::registry;
 use super::rule::{Category, Dialects, Hit, PhaseScope, Related, Rule, Severity};
 use super::settings::LintSettings;
+use crate::catalog::{Catalog, Origin};
 
 /// One finding, positioned and ready to render.
 #[derive(Debug, Clone, Serialize)]
@@ -70,28 +71,116 @@ impl LintReport {
     }
 }
 
-/// Lint every script of `migrations`.
+/// Lint every script of `migrations` (no history). Each migration is judged on the schema
+/// the earlier ones left: a table is new only in the migration that creates it (its files
+/// and phases), as when the migrations were deployed one by one.
 pub fn lint(settings: &LintSettings, migrations: &[Migration]) -> LintReport {
+    run(settings, &[], migrations, true)
+}
+
+/// Lint the `changes` on top of the `history`: every migration is replayed into the schema
+/// catalog in version order (history and changes interleaved by version), and only the
+/// change set's scripts are reported. Tables created in the change set are new (lock rules
+/// skip them); tables of the history are existing.
+pub fn lint_change_set(
+    settings: &LintSettings,
+    history: &[Migration],
+    changes: &[Migration],
+) -> LintReport {
+    run(settings, history, changes, false)
+}
+
+fn run(
+    settings: &LintSettings,
+    history: &[Migration],
+    changes: &[Migration],
+    each_migration_alone: bool,
+) -> LintReport {
+    let mut all: Vec<(&Migration, bool)> = history
+        .iter()
+        .map(|m| (m, false))
+        .chain(changes.iter().map(|m| (m, true)))
+        .collect();
+    // stable: equal versions keep the order given (history first)
+    all.sort_by(|a, b| a.0.version.cmp(&b.0.version));
+
     let mut report = LintReport::default();
     let mut seen_files = BTreeSet::new();
-    for m in migrations {
-        for script in &m.scripts {
-            if seen_files.insert(script.file.path.clone()) {
-                report.files.push(script.file.clone());
+    let mut lint_one = |cx: &ScriptCx<'_>, report: &mut LintReport| {
+        if seen_files.insert(cx.script.file.path.clone()) {
+            report.files.push(cx.script.file.clone());
+        }
+        report.stats.scripts += 1;
+        for st in &cx.statements {
+            report.stats.statements += 1;
+            match st.parsed {
+                super::context::Parsed::Ok(_) => report.stats.parsed += 1,
+                super::context::Parsed::Unparsed(_) => report.stats.unparsed += 1,
+                super::context::Parsed::SyntaxError(_) => report.stats.syntax_errors += 1,
+                super::context::Parsed::ClientCommand => report.stats.parsed += 1,
             }
-            let cx = ScriptCx::build(settings, m, script);
-            report.stats.scripts += 1;
-            for st in &cx.statements {
-                report.stats.statements += 1;
-                match st.parsed {
-                    super::context::Parsed::Ok(_) => report.stats.parsed += 1,
-                    super::context::Parsed::Unparsed(_) => report.stats.unparsed += 1,
-                    super::context::Parsed::SyntaxError(_) => report.stats.syntax_errors += 1,
-                    super::context::Parsed::ClientCommand => report.stats.parsed += 1,
+        }
+        lint_script(cx, &mut report.diagnostics);
+    };
+
+    let mut catalog = Catalog::new(settings.dialect);
+    let mut cxs: Vec<ScriptCx<'_>> = Vec::new();
+    let no_uses = Arc::new(ChangeSet::default());
+    for (m, in_change) in all {
+        if each_migration_alone {
+            catalog.settle();
+        }
+        catalog.set_origin(if in_change {
+            Origin::ChangeSet
+        } else {
+            Origin::History
+        });
+        let first = cxs.len();
+        for phase in [Phase::Expand, Phase::Contract] {
+            let ups = m
+                .scripts
+                .iter()
+                .filter(|s| s.phase == phase && s.direction == Direction::Up);
+            for script in ups {
+                let cx = ScriptCx::build_on(settings, m, script, &mut catalog, in_change);
+                if in_change {
+                    cxs.push(cx);
                 }
             }
-            lint_script(&cx, &mut report.diagnostics);
+            if !in_change {
+                continue;
+            }
+            // a down script runs on the state its up left; it does not change the replay
+            let downs = m
+                .scripts
+                .iter()
+                .filter(|s| s.phase == phase && s.direction == Direction::Down);
+            for script in downs {
+                let mut scratch = catalog.clone();
+                cxs.push(ScriptCx::build_on(settings, m, script, &mut scratch, true));
+            }
         }
+        if each_migration_alone {
+            // the migration is its own change: lint it now and let it go
+            let after = Arc::new(catalog.clone());
+            for mut cx in cxs.drain(first..) {
+                cx.set_change_set(after.clone(), no_uses.clone());
+                lint_one(&cx, &mut report);
+            }
+        }
+    }
+
+    let final_catalog = Arc::new(catalog);
+    let change_set = Arc::new(ChangeSet {
+        uses: cxs
+            .iter()
+            .filter(|cx| cx.direction() == Direction::Up)
+            .flat_map(|cx| cx.object_uses())
+            .collect(),
+    });
+    for mut cx in cxs {
+        cx.set_change_set(final_catalog.clone(), change_set.clone());
+        lint_one(&cx, &mut report);
     }
     report.stats.files = report.files.len();
     report.diagnostics.sort_by(|a, b| {

@@ -1,6 +1,8 @@
 //! Resolved lint settings: config file and flags merged, rule names checked.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -68,6 +70,67 @@ pub struct LintSettings {
     /// Rule id -> level, overriding defaults.
     pub levels: BTreeMap<&'static str, Level>,
     pub fail_on: Severity,
+    /// What the CLI found out about the change beyond the SQL (git, application code).
+    pub deploy: DeployContext,
+}
+
+/// Facts about the change outside the migration files, gathered by the CLI (git, files under
+/// `code_paths`) and handed in as plain data so lint stays free of I/O.
+#[derive(Debug, Clone, Default)]
+pub struct DeployContext {
+    /// Application code files the change set changes (with `--base`); `None` when unknown.
+    pub changed_code: Option<Vec<PathBuf>>,
+    /// Application code to search for references to dropped or renamed objects.
+    pub code: Arc<CodeIndex>,
+}
+
+/// Application code files, read in memory.
+#[derive(Debug, Default)]
+pub struct CodeIndex {
+    pub files: Vec<CodeFile>,
+}
+
+#[derive(Debug)]
+pub struct CodeFile {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+/// One place an identifier occurs in application code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeRef<'a> {
+    pub path: &'a Path,
+    /// 1-based.
+    pub line: usize,
+    pub column: usize,
+    pub text: &'a str,
+}
+
+impl CodeIndex {
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// Every line where `word` occurs on word boundaries (case-sensitive), in file order.
+    pub fn find_word(&self, word: &str) -> Vec<CodeRef<'_>> {
+        let Ok(re) = regex::Regex::new(&format!(r"\b{}\b", regex::escape(word))) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for f in &self.files {
+            for (i, line) in f.text.lines().enumerate() {
+                if let Some(m) = re.find(line) {
+                    out.push(CodeRef {
+                        path: &f.path,
+                        line: i + 1,
+                        column: line[..m.start()].chars().count() + 1,
+                        text: line,
+                    });
+                }
+            }
+        }
+        out
+    }
 }
 
 impl Default for LintSettings {
@@ -79,11 +142,19 @@ impl Default for LintSettings {
             runner: Runner::Auto,
             levels: BTreeMap::new(),
             fail_on: Severity::Error,
+            deploy: DeployContext::default(),
         }
     }
 }
 
 impl LintSettings {
+    /// PostgreSQL at `major` or later (version milestones of pg-locks.md: 11 metadata-only
+    /// defaults, 12 REINDEX CONCURRENTLY and CHECK-proven SET NOT NULL, 14 DETACH PARTITION
+    /// CONCURRENTLY). False for MySQL.
+    pub fn pg_at_least(&self, major: u32) -> bool {
+        self.dialect == Dialect::Postgres && self.server_version >= major
+    }
+
     /// Effective severity of a rule; `None` = off.
     pub fn severity(&self, meta: &RuleMeta) -> Option<Severity> {
         match self.levels.get(meta.id) {

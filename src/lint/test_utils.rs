@@ -3,7 +3,7 @@
 use crate::source::{Direction, Layout, Migration, Phase, Script, SourceFile, Version};
 use crate::sql::Dialect;
 
-use super::engine::{Diagnostic, lint};
+use super::engine::{Diagnostic, lint_change_set};
 use super::settings::{Level, LintSettings, Runner};
 
 /// A snippet to lint, with the few knobs rules care about.
@@ -16,6 +16,11 @@ pub struct Case {
     no_tx: bool,
     irreversible: Option<String>,
     with_down: bool,
+    /// Migrations replayed before the change set (not reported).
+    history: Vec<String>,
+    /// Change-set migrations before and after the main one.
+    before: Vec<String>,
+    after: Vec<String>,
 }
 
 impl Case {
@@ -29,7 +34,32 @@ impl Case {
             no_tx: false,
             irreversible: None,
             with_down: true,
+            history: Vec::new(),
+            before: Vec::new(),
+            after: Vec::new(),
         }
+    }
+    /// A history migration (replayed into the catalog, not linted), in call order.
+    pub fn history(mut self, sql: &str) -> Self {
+        self.history.push(sql.to_owned());
+        self
+    }
+    /// Another change-set migration that runs before the main one (`before_<n>.sql`).
+    pub fn before(mut self, sql: &str) -> Self {
+        self.before.push(sql.to_owned());
+        self
+    }
+    /// Another change-set migration that runs after the main one (`after_<n>.sql`).
+    pub fn after(mut self, sql: &str) -> Self {
+        self.after.push(sql.to_owned());
+        self
+    }
+    pub fn server_version(mut self, v: u32) -> Self {
+        self.settings.server_version = v;
+        self
+    }
+    pub fn settings(&mut self) -> &mut LintSettings {
+        &mut self.settings
     }
     pub fn contract(mut self) -> Self {
         self.phase = Phase::Contract;
@@ -70,6 +100,42 @@ impl Case {
 
     /// All diagnostics of the whole engine.
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        let mut version = 0;
+        let mut next = || {
+            version += 1;
+            Version::parse(&version.to_string()).expect("digits")
+        };
+        let plain = |sql: &str, name: String, version: Version| {
+            let file = SourceFile::new(format!("{name}.sql"), sql.to_owned());
+            Migration {
+                version,
+                name: name.clone(),
+                layout: self.layout,
+                origin: format!("{name}.sql").into(),
+                scripts: vec![Script {
+                    range: 0..file.text.len(),
+                    file,
+                    phase: Phase::Expand,
+                    direction: Direction::Up,
+                    phased: false,
+                    no_transaction_marker: false,
+                    irreversible: Some("test".into()),
+                }],
+                backfill: None,
+            }
+        };
+        let history: Vec<_> = self
+            .history
+            .iter()
+            .enumerate()
+            .map(|(i, sql)| plain(sql, format!("history_{i}"), next()))
+            .collect();
+        let mut changes: Vec<_> = self
+            .before
+            .iter()
+            .enumerate()
+            .map(|(i, sql)| plain(sql, format!("before_{i}"), next()))
+            .collect();
         let file = SourceFile::new("test.sql", self.sql.clone());
         let script = |direction, file: std::sync::Arc<SourceFile>| Script {
             range: 0..file.text.len(),
@@ -87,15 +153,18 @@ impl Case {
                 SourceFile::new("test.down.sql", String::new()),
             ));
         }
-        let m = Migration {
-            version: Version::parse("1").expect("static"),
+        changes.push(Migration {
+            version: next(),
             name: "test".into(),
             layout: self.layout,
             origin: "test.sql".into(),
             scripts,
             backfill: None,
-        };
-        lint(&self.settings, &[m]).diagnostics
+        });
+        for (i, sql) in self.after.iter().enumerate() {
+            changes.push(plain(sql, format!("after_{i}"), next()));
+        }
+        lint_change_set(&self.settings, &history, &changes).diagnostics
     }
 
     /// Diagnostics of one rule, as `line:column message`.

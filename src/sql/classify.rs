@@ -590,7 +590,7 @@ fn constraint_spec(c: &TableConstraint) -> Option<ConstraintSpec> {
 }
 
 /// An index column as a name, or its expression text for expression indexes.
-fn index_column(c: &IndexColumn) -> String {
+pub(crate) fn index_column(c: &IndexColumn) -> String {
     match &c.column.expr {
         Expr::Identifier(id) => ident(id),
         Expr::CompoundIdentifier(ids) => ids.last().map(ident).unwrap_or_default(),

@@ -64,6 +64,18 @@ impl Rule for AddingFieldWithDefault {
                 ("identity column", String::new(), "generated")
             } else if column.generated == Some(Generated::Stored) {
                 ("stored generated column", String::new(), "generated")
+            } else if cx.settings.server_version < 11
+                && column
+                    .default
+                    .as_deref()
+                    .is_some_and(|d| !d.trim().eq_ignore_ascii_case("null"))
+            {
+                let default = column.default.as_deref().unwrap_or("?");
+                (
+                    "column",
+                    format!(" with default `{default}` (before PostgreSQL 11 any default)"),
+                    "default",
+                )
             } else if volatility == Some(Volatility::Volatile) {
                 let default = column.default.as_deref().unwrap_or("?");
                 (
@@ -126,6 +138,18 @@ mod tests {
                 "2:40 adding identity column `n` to `orders` rewrites the whole table while blocking its reads and writes",
                 "3:46 adding stored generated column `total2` to `orders` rewrites the whole table while blocking its reads and writes",
             ]
+        );
+    }
+
+    #[test]
+    fn any_default_rewrites_before_pg11() {
+        let sql = "ALTER TABLE orders ADD COLUMN status text NOT NULL DEFAULT 'new';";
+        lint_ok(RULE, sql);
+        let found = lint_errors(RULE, Case::new(sql).server_version(10));
+        assert!(found[0].contains("before PostgreSQL 11"), "{found:?}");
+        lint_ok(
+            RULE,
+            Case::new("ALTER TABLE orders ADD COLUMN note text DEFAULT NULL;").server_version(10),
         );
     }
 

@@ -1,6 +1,9 @@
 //! ## What it does
-//! Flags `ALTER TABLE .. ALTER COLUMN .. SET NOT NULL` on an existing table outside a
-//! contract migration.
+//! Flags `ALTER TABLE .. ALTER COLUMN .. SET NOT NULL` on an existing column that the schema
+//! catalog cannot prove NOT NULL: no validated `CHECK (col IS NOT NULL)` (PostgreSQL 12+) and
+//! not already NOT NULL. Outside a contract migration it also breaks running code; in a
+//! contract migration (PostgreSQL) only the CHECK recipe passes, since a plain SET NOT NULL
+//! still scans under ACCESS EXCLUSIVE. A `NOT VALID` check proves nothing.
 //!
 //! ## Why is this bad?
 //! The old code may still write NULL into the column and starts failing. PostgreSQL also
@@ -17,10 +20,12 @@
 //! `VALIDATE CONSTRAINT`, `SET NOT NULL` (no scan on PostgreSQL 12+ given the validated
 //! check), drop the check. `migrate plan` writes it.
 
+use crate::catalog::NotNullProof;
 use crate::lint::context::ScriptCx;
 use crate::lint::lock::LockHold;
 use crate::lint::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
-use crate::sql::Operation;
+use crate::source::Phase;
+use crate::sql::{Dialect, Operation};
 
 use super::exclusive;
 
@@ -31,9 +36,10 @@ static META: RuleMeta = RuleMeta {
     aliases: &[],
     default: DefaultLevel::Error,
     category: Category::Compatibility,
-    phase: PhaseScope::ContractOnly,
+    // contract-only in spirit, but in a contract migration it still requires the CHECK proof
+    phase: PhaseScope::Any,
     dialects: Dialects::All,
-    summary: "SET NOT NULL on an existing column outside a contract migration",
+    summary: "SET NOT NULL on an existing column without a validated CHECK (col IS NOT NULL) proving it",
     help: "in a contract migration: CHECK (col IS NOT NULL) NOT VALID, VALIDATE, SET NOT NULL, drop the check: `migrate plan` writes the steps",
     has_recipe: true,
     doc: include_str!("../../../lint-rules/adding-not-nullable-field.md"),
@@ -45,21 +51,43 @@ impl Rule for AddingNotNullableField {
     }
 
     fn check(&self, cx: &ScriptCx<'_>, out: &mut Vec<Hit>) {
+        let pg = cx.dialect() == Dialect::Postgres;
+        let contract = cx.phase() == Phase::Contract;
         for (st, op) in cx.ops() {
-            if let Operation::SetNotNull { table, column } = op
-                && !cx.is_new_table(table, st.index)
-            {
-                out.push(
-                    Hit::new(
-                        st.index,
-                        format!(
-                            "setting column `{column}` of `{table}` NOT NULL breaks the running code that still writes NULL, and scans the table under an exclusive lock"
-                        ),
-                    )
+            let Operation::SetNotNull { table, column } = op else {
+                continue;
+            };
+            if cx.is_new_table(table, st.index) {
+                continue;
+            }
+            let proof = cx.catalog(st.index).not_null_proof(table, column);
+            let skips_scan = cx.settings.pg_at_least(12);
+            let message = match proof {
+                NotNullProof::NotNull => continue,
+                NotNullProof::ValidatedCheck if skips_scan => continue,
+                NotNullProof::ValidatedCheck => format!(
+                    "setting column `{column}` of `{table}` NOT NULL scans the table under an exclusive lock: before PostgreSQL 12 even a validated CHECK does not spare the scan"
+                ),
+                // MySQL has no cheaper form; the contract phase is where it belongs
+                _ if contract && !pg => continue,
+                NotNullProof::NotValidCheck if contract => format!(
+                    "setting column `{column}` of `{table}` NOT NULL scans the table under an exclusive lock: the CHECK proving it is still NOT VALID, validate it first"
+                ),
+                _ if contract => format!(
+                    "setting column `{column}` of `{table}` NOT NULL scans the table under an exclusive lock: add and validate a CHECK ({column} IS NOT NULL) first"
+                ),
+                NotNullProof::NotValidCheck => format!(
+                    "setting column `{column}` of `{table}` NOT NULL breaks the running code that still writes NULL, and scans the table under an exclusive lock (its CHECK is still NOT VALID)"
+                ),
+                NotNullProof::None => format!(
+                    "setting column `{column}` of `{table}` NOT NULL breaks the running code that still writes NULL, and scans the table under an exclusive lock"
+                ),
+            };
+            out.push(
+                Hit::new(st.index, message)
                     .span(cx.find_in(st, "set not null"))
                     .lock(exclusive(cx, LockHold::Scan)),
-                );
-            }
+            );
         }
     }
 }
@@ -84,12 +112,65 @@ mod tests {
         );
     }
 
+    const NOT_VALID: &str =
+        "ALTER TABLE users ADD CONSTRAINT email_nn CHECK (email IS NOT NULL) NOT VALID;";
+
     #[test]
-    fn passes_in_contract_and_on_new_tables() {
+    fn passes_after_a_validated_check_or_not_null() {
+        let history = "CREATE TABLE users (id int, email text, name text NOT NULL)";
+        let set = "ALTER TABLE users ALTER COLUMN email SET NOT NULL;";
+        let validated = format!("{NOT_VALID}\nALTER TABLE users VALIDATE CONSTRAINT email_nn;");
         lint_ok(
             RULE,
-            Case::new("ALTER TABLE users ALTER COLUMN email SET NOT NULL;").contract(),
+            Case::new(set)
+                .history(history)
+                .before(&validated)
+                .contract(),
         );
+        lint_ok(RULE, Case::new(set).history(history).before(&validated));
+        lint_ok(
+            RULE,
+            Case::new(&format!("{validated}\n{set}"))
+                .history(history)
+                .contract(),
+        );
+        lint_ok(
+            RULE,
+            Case::new("ALTER TABLE users ALTER COLUMN name SET NOT NULL;").history(history),
+        );
+        // before PostgreSQL 12 the check does not spare the scan
+        let found = lint_errors(
+            RULE,
+            Case::new(set)
+                .history(history)
+                .before(&validated)
+                .contract()
+                .server_version(11),
+        );
+        assert!(found[0].contains("before PostgreSQL 12"), "{found:?}");
+    }
+
+    #[test]
+    fn a_not_valid_check_is_not_enough() {
+        let history = "CREATE TABLE users (id int, email text)";
+        let set = "ALTER TABLE users ALTER COLUMN email SET NOT NULL;";
+        let found = lint_errors(
+            RULE,
+            Case::new(set).history(history).before(NOT_VALID).contract(),
+        );
+        assert_eq!(
+            found,
+            [
+                "1:38 setting column `email` of `users` NOT NULL scans the table under an exclusive lock: the CHECK proving it is still NOT VALID, validate it first"
+            ]
+        );
+        lint_errors(RULE, Case::new(set).history(history).before(NOT_VALID));
+        let found = lint_errors(RULE, Case::new(set).history(history).contract());
+        assert!(found[0].contains("add and validate a CHECK"), "{found:?}");
+    }
+
+    #[test]
+    fn passes_on_new_tables() {
         lint_ok(
             RULE,
             "CREATE TABLE t (a int);\nALTER TABLE t ALTER COLUMN a SET NOT NULL;",

@@ -18,10 +18,11 @@
 //! A shadow column of the new type kept in sync by a trigger, a batched backfill, and a swap
 //! in a contract migration. `migrate plan` writes it.
 
+use crate::catalog::{SqlType, binary_coercible};
 use crate::lint::context::ScriptCx;
 use crate::lint::lock::LockHold;
 use crate::lint::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
-use crate::sql::Operation;
+use crate::sql::{Dialect, Operation};
 
 use super::exclusive;
 
@@ -55,6 +56,31 @@ impl Rule for ChangingColumnType {
             } = op
                 && !cx.is_new_table(table, st.index)
             {
+                let current = cx
+                    .catalog(st.index)
+                    .column(table, column)
+                    .filter(|_| {
+                        // a statement the catalog could not read may have changed it
+                        !cx.catalog(st.index)
+                            .table(table)
+                            .is_some_and(|t| t.uncertain)
+                    })
+                    .map(|c| c.data_type.clone());
+                if cx.dialect() == Dialect::Postgres
+                    && let Some(cur) = &current
+                    && binary_coercible(&SqlType::parse(cur), &SqlType::parse(new_type))
+                {
+                    continue;
+                }
+                let from = match &current {
+                    Some(cur) => format!("from {} ", SqlType::parse(cur)),
+                    None => String::new(),
+                };
+                let unknown = if current.is_none() {
+                    " (current type unknown)"
+                } else {
+                    ""
+                };
                 let span = ["type", "modify", "change"]
                     .iter()
                     .map(|k| cx.find_in(st, k))
@@ -64,7 +90,7 @@ impl Rule for ChangingColumnType {
                     Hit::new(
                         st.index,
                         format!(
-                            "changing the type of column `{column}` of `{table}` to {new_type} rewrites the table under an exclusive lock and may break the running code"
+                            "changing the type of column `{column}` of `{table}` {from}to {new_type}{unknown} rewrites the table under an exclusive lock and may break the running code"
                         ),
                     )
                     .span(span)
@@ -87,7 +113,7 @@ mod tests {
         assert_eq!(
             found,
             [
-                "1:36 changing the type of column `id` of `orders` to BIGINT rewrites the table under an exclusive lock and may break the running code"
+                "1:36 changing the type of column `id` of `orders` to BIGINT (current type unknown) rewrites the table under an exclusive lock and may break the running code"
             ]
         );
         let d = Case::new("ALTER TABLE orders ALTER COLUMN id TYPE bigint;").diagnostics();
@@ -105,6 +131,41 @@ mod tests {
         );
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].starts_with("1:20 changing the type of column `total` of `orders`"));
+    }
+
+    #[test]
+    fn binary_coercible_changes_pass_given_the_catalog() {
+        let history =
+            "CREATE TABLE users (id int, name varchar(50), v varchar(20), n numeric(10,2))";
+        for ok in [
+            "ALTER TABLE users ALTER COLUMN name TYPE varchar(100);",
+            "ALTER TABLE users ALTER COLUMN name TYPE text;",
+            "ALTER TABLE users ALTER COLUMN v TYPE varchar;",
+            "ALTER TABLE users ALTER COLUMN n TYPE numeric(12,2);",
+        ] {
+            lint_ok(RULE, Case::new(ok).history(history));
+        }
+        let found = lint_errors(
+            RULE,
+            Case::new("ALTER TABLE users ALTER COLUMN id TYPE bigint;").history(history),
+        );
+        assert_eq!(
+            found,
+            [
+                "1:35 changing the type of column `id` of `users` from integer to BIGINT rewrites the table under an exclusive lock and may break the running code"
+            ]
+        );
+        lint_errors(
+            RULE,
+            Case::new("ALTER TABLE users ALTER COLUMN name TYPE varchar(20);").history(history),
+        );
+        // the catalog follows earlier changes of the change set
+        lint_ok(
+            RULE,
+            Case::new("ALTER TABLE users ALTER COLUMN name TYPE varchar(200);")
+                .history(history)
+                .before("ALTER TABLE users ALTER COLUMN name TYPE varchar(100);"),
+        );
     }
 
     #[test]

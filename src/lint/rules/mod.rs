@@ -39,7 +39,11 @@ pub mod ban_truncate;
 pub mod ban_uncommitted_transaction;
 pub mod changing_column_type;
 pub mod constraint_missing_not_valid;
+pub mod contract_before_expand;
+pub mod destructive_change_with_code;
 pub mod disallowed_unique_constraint;
+pub mod dropped_object_still_referenced;
+pub mod foreign_key_missing_index;
 pub mod identifier_too_long;
 pub mod missing_down_migration;
 pub mod prefer_bigint_over_int;
@@ -99,7 +103,11 @@ pub static ALL: &[&dyn Rule] = &[
     &ban_uncommitted_transaction::BanUncommittedTransaction,
     &changing_column_type::ChangingColumnType,
     &constraint_missing_not_valid::ConstraintMissingNotValid,
+    &contract_before_expand::ContractBeforeExpand,
+    &destructive_change_with_code::DestructiveChangeWithCode,
     &disallowed_unique_constraint::DisallowedUniqueConstraint,
+    &dropped_object_still_referenced::DroppedObjectStillReferenced,
+    &foreign_key_missing_index::ForeignKeyMissingIndex,
     &identifier_too_long::IdentifierTooLong,
     &missing_down_migration::MissingDownMigration,
     &prefer_bigint_over_int::PreferBigintOverInt,

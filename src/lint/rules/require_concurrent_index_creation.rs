@@ -103,6 +103,45 @@ mod tests {
     }
 
     #[test]
+    fn tables_new_in_the_change_set_across_files() {
+        // created in an earlier file of the change set: new
+        lint_ok(
+            RULE,
+            Case::new("CREATE INDEX t_a_idx ON t (a);").before("CREATE TABLE t (a int);"),
+        );
+        // created in the history: existing
+        let found = lint_errors(
+            RULE,
+            Case::new("CREATE INDEX t_a_idx ON t (a);").history("CREATE TABLE t (a int);"),
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        // dropped and re-created in the change set: new
+        lint_ok(
+            RULE,
+            Case::new("CREATE INDEX t_a_idx ON t (a);")
+                .history("CREATE TABLE t (a int);")
+                .before("DROP TABLE t;\nCREATE TABLE t (a int, b int);"),
+        );
+        // renamed: as new or existing as before
+        lint_ok(
+            RULE,
+            Case::new("ALTER TABLE t RENAME TO u;\nCREATE INDEX u_a_idx ON u (a);")
+                .before("CREATE TABLE t (a int);"),
+        );
+        lint_ok(
+            RULE,
+            "CREATE TABLE t (a int);\nALTER TABLE t RENAME TO u;\nCREATE INDEX u_a_idx ON u (a);",
+        );
+        // renamed in the change set: still existing
+        lint_errors(
+            RULE,
+            Case::new("CREATE INDEX u_a_idx ON u (a);")
+                .history("CREATE TABLE t (a int);")
+                .before("ALTER TABLE t RENAME TO u;"),
+        );
+    }
+
+    #[test]
     fn passes_concurrently_new_tables_and_mysql() {
         lint_ok(
             RULE,

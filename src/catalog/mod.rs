@@ -1,0 +1,1150 @@
+//! The schema catalog: an in-memory model of the database schema, built by replaying
+//! migrations in version order. Rules ask it what the schema looks like just before a
+//! statement (column types, NOT NULL proofs, indexes) and whether a table is new in the
+//! change set or existed before it.
+//!
+//! Pure: no I/O. [`Catalog::apply`] never fails and never panics: an operation on an object
+//! the catalog does not know is ignored, and statements it cannot read mark the objects they
+//! touch `uncertain` (see [`Catalog::mark_uncertain`]).
+
+pub mod types;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use sqlparser::ast::{SchemaName, Statement as Ast, UserDefinedTypeRepresentation};
+
+use crate::sql::ops::{
+    ColumnSpec, ConstraintKind, ConstraintSpec, Generated, ObjName, ObjectKind, Volatility,
+};
+use crate::sql::{Dialect, Operation};
+
+pub use types::{SqlType, binary_coercible};
+
+/// A schema-qualified key: (schema, name). MySQL tables without a database use `""`.
+pub type Key = (String, String);
+
+/// A persistent map: cloning shares the tree, so a snapshot of the catalog before every
+/// statement costs a few pointers, and a change copies only the path to what it changes.
+type Map<V> = imbl::OrdMap<Key, V>;
+
+/// What `BTreeMap` has and `imbl::OrdMap` lacks.
+trait MapExt<V> {
+    fn retain(&mut self, keep: impl FnMut(&Key, &V) -> bool);
+    /// Apply `f` to every value matching `pred`.
+    fn modify(&mut self, pred: impl Fn(&V) -> bool, f: impl FnMut(&mut V));
+}
+
+impl<V: Clone> MapExt<V> for Map<V> {
+    fn retain(&mut self, mut keep: impl FnMut(&Key, &V) -> bool) {
+        let gone: Vec<Key> = self
+            .iter()
+            .filter(|(k, v)| !keep(k, v))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in gone {
+            self.remove(&k);
+        }
+    }
+
+    fn modify(&mut self, pred: impl Fn(&V) -> bool, mut f: impl FnMut(&mut V)) {
+        let hits: Vec<Key> = self
+            .iter()
+            .filter(|(_, v)| pred(v))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in hits {
+            if let Some(v) = self.get_mut(&k) {
+                f(v);
+            }
+        }
+    }
+}
+
+/// Where an object came from: replayed history, or the change set being linted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Origin {
+    History,
+    ChangeSet,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    pub name: String,
+    /// The type as written in the last statement that set it.
+    pub data_type: String,
+    pub not_null: bool,
+    pub default: Option<String>,
+    pub default_volatility: Option<Volatility>,
+    pub serial: bool,
+    pub generated: Option<Generated>,
+}
+
+impl Column {
+    pub fn sql_type(&self) -> SqlType {
+        SqlType::parse(&self.data_type)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Constraint {
+    pub name: Option<String>,
+    pub kind: ConstraintKind,
+    pub columns: Vec<String>,
+    /// False for `NOT VALID` until `VALIDATE CONSTRAINT`.
+    pub validated: bool,
+    /// CHECK expression text.
+    pub check_expr: Option<String>,
+    /// FOREIGN KEY target.
+    pub references: Option<ObjName>,
+    /// The index a UNIQUE / PRIMARY KEY constraint owns.
+    pub index: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    /// Schema-qualified.
+    pub name: ObjName,
+    pub columns: Vec<Column>,
+    pub constraints: Vec<Constraint>,
+    pub origin: Origin,
+    /// A statement the catalog could not read touched this table: its model may be wrong.
+    pub uncertain: bool,
+    /// Never created in the replayed migrations, only altered: known are just the columns,
+    /// constraints and indexes those statements added.
+    pub stub: bool,
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    fn column_mut(&mut self, name: &str) -> Option<&mut Column> {
+        self.columns.iter_mut().find(|c| c.name == name)
+    }
+
+    pub fn constraint(&self, name: &str) -> Option<&Constraint> {
+        self.constraints
+            .iter()
+            .find(|c| c.name.as_deref() == Some(name))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Index {
+    pub name: String,
+    pub table: Key,
+    /// Column names (or expression text), in index order.
+    pub columns: Vec<String>,
+    pub unique: bool,
+    /// Has a `WHERE` predicate.
+    pub partial: bool,
+    /// False for an index a failed `CONCURRENTLY` build may have left (never set by replay).
+    pub valid: bool,
+    pub origin: Origin,
+}
+
+/// A NOT NULL proof for a column, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum NotNullProof {
+    /// Nothing known.
+    None,
+    /// A `CHECK (col IS NOT NULL)` that is still `NOT VALID`.
+    NotValidCheck,
+    /// A validated `CHECK (col IS NOT NULL)`.
+    ValidatedCheck,
+    /// The column is already NOT NULL.
+    NotNull,
+}
+
+/// The schema model.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub dialect: Dialect,
+    /// First entry of `search_path` (PostgreSQL: `public`).
+    default_schema: String,
+    /// Origin given to objects created from now on.
+    origin: Origin,
+    schemas: BTreeMap<String, Origin>,
+    tables: Map<Arc<Table>>,
+    indexes: Map<Arc<Index>>,
+    views: Map<Origin>,
+    sequences: Map<Origin>,
+    enums: Map<Vec<String>>,
+    /// Statements the catalog could not read that touched no known object.
+    pub uncertain_statements: usize,
+    /// Tables and indexes created (or moved) since the last [`Catalog::settle`] while the
+    /// origin was the change set.
+    fresh_tables: Vec<Key>,
+    fresh_indexes: Vec<Key>,
+    /// Some table lives outside the default schema (or the search_path changed): lookups of
+    /// unqualified names may have to search by name.
+    elsewhere: bool,
+}
+
+impl Catalog {
+    pub fn new(dialect: Dialect) -> Self {
+        let default_schema = match dialect {
+            Dialect::Postgres => "public",
+            Dialect::Mysql => "",
+        };
+        let mut schemas = BTreeMap::new();
+        schemas.insert(default_schema.to_owned(), Origin::History);
+        Catalog {
+            dialect,
+            default_schema: default_schema.to_owned(),
+            origin: Origin::History,
+            schemas,
+            tables: Map::new(),
+            indexes: Map::new(),
+            views: Map::new(),
+            sequences: Map::new(),
+            enums: Map::new(),
+            uncertain_statements: 0,
+            fresh_tables: Vec::new(),
+            fresh_indexes: Vec::new(),
+            elsewhere: false,
+        }
+    }
+
+    /// Objects created from now on belong to `origin`.
+    pub fn set_origin(&mut self, origin: Origin) {
+        self.origin = origin;
+    }
+
+    /// Everything created so far now counts as history (existing): the change so far has
+    /// been deployed.
+    pub fn settle(&mut self) {
+        for k in std::mem::take(&mut self.fresh_tables) {
+            if let Some(t) = self.tables.get_mut(&k)
+                && t.origin == Origin::ChangeSet
+            {
+                Arc::make_mut(t).origin = Origin::History;
+            }
+        }
+        for k in std::mem::take(&mut self.fresh_indexes) {
+            if let Some(i) = self.indexes.get_mut(&k)
+                && i.origin == Origin::ChangeSet
+            {
+                Arc::make_mut(i).origin = Origin::History;
+            }
+        }
+        // views, sequences and schemas are few: no list of fresh ones
+        let new = |o: &Origin| *o == Origin::ChangeSet;
+        self.views.modify(new, |o| *o = Origin::History);
+        self.sequences.modify(new, |o| *o = Origin::History);
+        for o in self.schemas.values_mut() {
+            *o = Origin::History;
+        }
+    }
+
+    pub fn origin(&self) -> Origin {
+        self.origin
+    }
+
+    /// The key of a name, its schema defaulted.
+    pub fn key(&self, name: &ObjName) -> Key {
+        (
+            name.schema
+                .clone()
+                .unwrap_or_else(|| self.default_schema.clone()),
+            name.name.clone(),
+        )
+    }
+
+    fn qualified(&self, name: &ObjName) -> ObjName {
+        let (s, n) = self.key(name);
+        ObjName {
+            schema: Some(s),
+            name: n,
+        }
+    }
+
+    /// The key of a known table: exact, else (unqualified name) the one table of that name.
+    fn table_key(&self, name: &ObjName) -> Option<Key> {
+        let key = self.key(name);
+        if self.tables.contains_key(&key) {
+            return Some(key);
+        }
+        if name.schema.is_none() && self.elsewhere {
+            let mut found = self.tables.keys().filter(|(_, n)| *n == name.name);
+            if let (Some(k), None) = (found.next(), found.next()) {
+                return Some(k.clone());
+            }
+        }
+        None
+    }
+
+    pub fn table(&self, name: &ObjName) -> Option<&Table> {
+        self.table_key(name)
+            .and_then(|k| self.tables.get(&k))
+            .map(Arc::as_ref)
+    }
+
+    fn table_mut(&mut self, name: &ObjName) -> Option<&mut Table> {
+        let key = self.table_key(name)?;
+        self.tables.get_mut(&key).map(Arc::make_mut)
+    }
+
+    pub fn tables(&self) -> impl Iterator<Item = &Table> {
+        self.tables.values().map(Arc::as_ref)
+    }
+
+    /// Created in the change set (not in history)?
+    pub fn is_new_table(&self, name: &ObjName) -> bool {
+        self.table(name)
+            .is_some_and(|t| t.origin == Origin::ChangeSet)
+    }
+
+    pub fn column(&self, table: &ObjName, column: &str) -> Option<&Column> {
+        self.table(table)?.column(column)
+    }
+
+    pub fn indexes(&self) -> impl Iterator<Item = &Index> {
+        self.indexes.values().map(Arc::as_ref)
+    }
+
+    /// Indexes of `table`.
+    pub fn indexes_on(&self, table: &ObjName) -> Vec<&Index> {
+        let Some(key) = self.table_key(table) else {
+            return Vec::new();
+        };
+        self.indexes
+            .values()
+            .filter(|i| i.table == key)
+            .map(Arc::as_ref)
+            .collect()
+    }
+
+    /// Valid, non-partial indexes of `table` whose leading columns are `columns` (in any
+    /// order, as PostgreSQL's FK checks can use them).
+    pub fn covering_indexes(&self, table: &ObjName, columns: &[String]) -> Vec<&Index> {
+        self.indexes_on(table)
+            .into_iter()
+            .filter(|i| i.valid && !i.partial && i.columns.len() >= columns.len())
+            .filter(|i| {
+                let lead = &i.columns[..columns.len()];
+                columns.iter().all(|c| lead.contains(c))
+            })
+            .collect()
+    }
+
+    pub fn index(&self, name: &ObjName) -> Option<&Index> {
+        self.indexes.get(&self.key(name)).map(Arc::as_ref)
+    }
+
+    pub fn has_view(&self, name: &ObjName) -> bool {
+        self.views.contains_key(&self.key(name))
+    }
+
+    pub fn has_sequence(&self, name: &ObjName) -> bool {
+        self.sequences.contains_key(&self.key(name))
+    }
+
+    pub fn enum_labels(&self, name: &ObjName) -> Option<&[String]> {
+        self.enums.get(&self.key(name)).map(Vec::as_slice)
+    }
+
+    pub fn has_schema(&self, name: &str) -> bool {
+        self.schemas.contains_key(name)
+    }
+
+    /// The best NOT NULL proof for `table.column`.
+    pub fn not_null_proof(&self, table: &ObjName, column: &str) -> NotNullProof {
+        let Some(t) = self.table(table) else {
+            return NotNullProof::None;
+        };
+        if t.column(column).is_some_and(|c| c.not_null) {
+            return NotNullProof::NotNull;
+        }
+        let mut best = NotNullProof::None;
+        for c in &t.constraints {
+            if c.kind == ConstraintKind::Check
+                && c.check_expr
+                    .as_deref()
+                    .is_some_and(|e| is_not_null_check(e, column))
+            {
+                best = best.max(if c.validated {
+                    NotNullProof::ValidatedCheck
+                } else {
+                    NotNullProof::NotValidCheck
+                });
+            }
+        }
+        best
+    }
+
+    /// Mark a table uncertain (a statement the catalog could not fully read touched it).
+    pub fn mark_uncertain(&mut self, table: &ObjName) {
+        match self.table_mut(table) {
+            Some(t) => t.uncertain = true,
+            None => self.uncertain_statements += 1,
+        }
+    }
+
+    /// Apply one operation. Unknown objects are ignored; nothing fails.
+    pub fn apply(&mut self, op: &Operation) {
+        use Operation as Op;
+        match op {
+            Op::CreateTable {
+                table,
+                columns,
+                constraints,
+                if_not_exists,
+                from_query,
+            } => {
+                let key = self.key(table);
+                if *if_not_exists && self.tables.contains_key(&key) {
+                    return;
+                }
+                self.drop_table_key(&key);
+                let t = Table {
+                    name: self.qualified(table),
+                    columns: Vec::new(),
+                    constraints: Vec::new(),
+                    origin: self.origin,
+                    uncertain: *from_query,
+                    stub: false,
+                };
+                self.insert_table(key.clone(), Arc::new(t));
+                for c in columns {
+                    self.add_column(&key, c);
+                }
+                for c in constraints {
+                    self.add_constraint(&key, c, true);
+                }
+            }
+            Op::DropTable { tables, .. } => {
+                for t in tables {
+                    if let Some(key) = self.table_key(t) {
+                        self.drop_table_key(&key);
+                    }
+                }
+            }
+            Op::RenameTable { from, to } => {
+                let Some(old) = self.table_key(from) else {
+                    return;
+                };
+                let mut to = to.clone();
+                if to.schema.is_none() {
+                    to.schema = Some(old.0.clone());
+                }
+                let new = self.key(&to);
+                if let Some(mut t) = self.tables.remove(&old) {
+                    Arc::make_mut(&mut t).name = self.qualified(&to);
+                    self.insert_table(new.clone(), t);
+                    self.indexes
+                        .modify(|i| i.table == old, |i| Arc::make_mut(i).table = new.clone());
+                }
+            }
+            Op::AddColumn {
+                table,
+                column,
+                if_not_exists,
+            } => {
+                let key = self.ensure_table(table);
+                if *if_not_exists
+                    && self
+                        .tables
+                        .get(&key)
+                        .is_some_and(|t| t.column(&column.name).is_some())
+                {
+                    return;
+                }
+                self.add_column(&key, column);
+            }
+            Op::DropColumn { table, column, .. } => {
+                let Some(key) = self.table_key(table) else {
+                    return;
+                };
+                if let Some(t) = self.tables.get_mut(&key) {
+                    let t = Arc::make_mut(t);
+                    t.columns.retain(|c| c.name != *column);
+                    t.constraints.retain(|c| !c.columns.contains(column));
+                }
+                self.indexes
+                    .retain(|_, i| !(i.table == key && i.columns.contains(column)));
+            }
+            Op::RenameColumn { table, from, to } => {
+                let Some(key) = self.table_key(table) else {
+                    return;
+                };
+                if let Some(t) = self.tables.get_mut(&key) {
+                    let t = Arc::make_mut(t);
+                    if let Some(c) = t.column_mut(from) {
+                        c.name = to.clone();
+                    }
+                    for c in &mut t.constraints {
+                        rename_in(&mut c.columns, from, to);
+                        if let Some(e) = &mut c.check_expr {
+                            *e = rename_word(e, from, to);
+                        }
+                    }
+                }
+                self.indexes.modify(
+                    |i| i.table == key && i.columns.contains(from),
+                    |i| rename_in(&mut Arc::make_mut(i).columns, from, to),
+                );
+            }
+            Op::AlterColumnType {
+                table,
+                column,
+                new_type,
+                ..
+            } => {
+                if let Some(c) = self.table_mut(table).and_then(|t| t.column_mut(column)) {
+                    c.data_type = new_type.clone();
+                }
+            }
+            Op::SetNotNull { table, column } => {
+                if let Some(c) = self.table_mut(table).and_then(|t| t.column_mut(column)) {
+                    c.not_null = true;
+                }
+            }
+            Op::DropNotNull { table, column } => {
+                if let Some(c) = self.table_mut(table).and_then(|t| t.column_mut(column)) {
+                    c.not_null = false;
+                }
+            }
+            Op::SetDefault {
+                table,
+                column,
+                default,
+                volatility,
+            } => {
+                if let Some(c) = self.table_mut(table).and_then(|t| t.column_mut(column)) {
+                    c.default = Some(default.clone());
+                    c.default_volatility = Some(*volatility);
+                }
+            }
+            Op::DropDefault { table, column } => {
+                if let Some(c) = self.table_mut(table).and_then(|t| t.column_mut(column)) {
+                    c.default = None;
+                    c.default_volatility = None;
+                }
+            }
+            Op::AddConstraint { table, constraint } => {
+                let key = self.ensure_table(table);
+                self.add_constraint(&key, constraint, !constraint.not_valid);
+            }
+            Op::ValidateConstraint { table, name } => {
+                if let Some(t) = self.table_mut(table) {
+                    for c in &mut t.constraints {
+                        if c.name.as_deref() == Some(name) {
+                            c.validated = true;
+                        }
+                    }
+                }
+            }
+            Op::DropConstraint { table, name, .. } => {
+                let Some(key) = self.table_key(table) else {
+                    return;
+                };
+                let mut owned = None;
+                if let Some(t) = self.tables.get_mut(&key) {
+                    let t = Arc::make_mut(t);
+                    if let Some(c) = t.constraint(name) {
+                        owned = c.index.clone();
+                    }
+                    t.constraints.retain(|c| c.name.as_deref() != Some(name));
+                }
+                if let Some(ix) = owned {
+                    self.indexes.remove(&(key.0.clone(), ix));
+                }
+            }
+            Op::CreateIndex {
+                name,
+                table,
+                columns,
+                unique,
+                if_not_exists,
+                ..
+            } => {
+                let tkey = self.ensure_table(table);
+                let name = name
+                    .clone()
+                    .unwrap_or_else(|| default_index_name(&tkey.1, columns, "idx"));
+                let key = self.index_key(&tkey, &name);
+                if *if_not_exists && self.indexes.contains_key(&key) {
+                    return;
+                }
+                self.insert_index(
+                    key,
+                    Arc::new(Index {
+                        name,
+                        table: tkey,
+                        columns: columns.clone(),
+                        unique: *unique,
+                        partial: false,
+                        valid: true,
+                        origin: self.origin,
+                    }),
+                );
+            }
+            Op::DropIndex { names, table, .. } => {
+                for n in names {
+                    let key = match table.as_ref().and_then(|t| self.table_key(t)) {
+                        Some(tk) => self.index_key(&tk, &n.name),
+                        None => self.key(n),
+                    };
+                    if self.indexes.remove(&key).is_none() && n.schema.is_none() && table.is_none()
+                    {
+                        // MySQL index names are per table; PostgreSQL per schema
+                        self.indexes.retain(|_, i| i.name != n.name);
+                    }
+                }
+            }
+            Op::DropObject { kind, names, .. } => {
+                for n in names {
+                    let key = self.key(n);
+                    match kind {
+                        ObjectKind::Table => {
+                            if let Some(k) = self.table_key(n) {
+                                self.drop_table_key(&k);
+                            }
+                        }
+                        ObjectKind::View | ObjectKind::MaterializedView => {
+                            self.views.remove(&key);
+                        }
+                        ObjectKind::Index => {
+                            self.indexes.remove(&key);
+                        }
+                        ObjectKind::Sequence => {
+                            self.sequences.remove(&key);
+                        }
+                        ObjectKind::Type | ObjectKind::Domain => {
+                            self.enums.remove(&key);
+                        }
+                        ObjectKind::Schema => {
+                            let s = &n.name;
+                            self.schemas.remove(s);
+                            self.tables.retain(|k, _| k.0 != *s);
+                            self.indexes.retain(|k, _| k.0 != *s);
+                            self.views.retain(|k, _| k.0 != *s);
+                            self.sequences.retain(|k, _| k.0 != *s);
+                            self.enums.retain(|k, _| k.0 != *s);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Op::RenameObject { kind, from, to } => self.rename_object(*kind, from, to),
+            Op::SetSchema { kind, name, schema } => match kind {
+                ObjectKind::Table => {
+                    let to = ObjName::new(Some(schema), &name.name);
+                    self.apply(&Op::RenameTable {
+                        from: name.clone(),
+                        to,
+                    });
+                }
+                ObjectKind::View | ObjectKind::MaterializedView => {
+                    let k = self.key(name);
+                    move_key(&mut self.views, k, schema);
+                }
+                ObjectKind::Sequence => {
+                    let k = self.key(name);
+                    move_key(&mut self.sequences, k, schema)
+                }
+                ObjectKind::Type => {
+                    let k = self.key(name);
+                    move_key(&mut self.enums, k, schema)
+                }
+                _ => {}
+            },
+            Op::AlterIdentity { table, column } => {
+                if let Some(c) = self.table_mut(table).and_then(|t| t.column_mut(column)) {
+                    c.generated = Some(Generated::Identity);
+                    c.not_null = true;
+                }
+            }
+            Op::DropExpression { table, column } => {
+                if let Some(c) = self.table_mut(table).and_then(|t| t.column_mut(column)) {
+                    c.generated = None;
+                }
+            }
+            Op::SetVariable { name, value, .. } => {
+                if name.eq_ignore_ascii_case("search_path")
+                    && let Some(first) = value.split(',').next()
+                {
+                    let s = first.trim().trim_matches(['"', '\'']).to_ascii_lowercase();
+                    self.elsewhere = true;
+                    if !s.is_empty() && s != "$user" && s != "default" {
+                        self.default_schema = s;
+                    } else if s == "default" && self.dialect == Dialect::Postgres {
+                        self.default_schema = "public".into();
+                    }
+                }
+            }
+            Op::AddEnumValue { .. }
+            | Op::Reindex { .. }
+            | Op::TableRewrite { .. }
+            | Op::DetachPartition { .. }
+            | Op::AttachPartition { .. }
+            | Op::CreateTrigger { .. }
+            | Op::Transaction(_)
+            | Op::Update { .. }
+            | Op::Delete { .. }
+            | Op::Insert { .. }
+            | Op::Truncate { .. }
+            | Op::Vacuum
+            | Op::AlterTableOptions { .. }
+            | Op::Other { .. } => {}
+        }
+    }
+
+    /// Apply one statement: its operations, then what only its AST carries. Statements the
+    /// parser could not read (`token_scan`) and ALTER TABLE actions classify could not type
+    /// mark the tables they touch uncertain.
+    pub fn apply_statement(&mut self, asts: Option<&[Ast]>, ops: &[Operation], token_scan: bool) {
+        for op in ops {
+            self.apply(op);
+        }
+        for ast in asts.unwrap_or_default() {
+            self.apply_ast(ast);
+            if let Ast::AlterTable(at) = ast
+                && ops.iter().any(|o| matches!(o, Operation::Other { .. }))
+            {
+                self.mark_uncertain(&crate::sql::classify::obj_name(&at.name));
+            }
+        }
+        if token_scan {
+            let mut any = false;
+            for op in ops {
+                if let Some(t) = op.table() {
+                    any = true;
+                    let t = t.clone();
+                    self.mark_uncertain(&t);
+                }
+            }
+            if !any {
+                self.uncertain_statements += 1;
+            }
+        }
+    }
+
+    /// What the typed operations do not carry: views, sequences, enum types, schemas and
+    /// partial indexes, read from the parsed statement. Call it after the statement's
+    /// operations were applied.
+    pub fn apply_ast(&mut self, stmt: &Ast) {
+        use crate::sql::classify::obj_name;
+        match stmt {
+            Ast::CreateTable(ct) => {
+                // MySQL `KEY ix (col)` inside CREATE TABLE: not an operation of its own
+                let table = obj_name(&ct.name);
+                for c in &ct.constraints {
+                    if let sqlparser::ast::TableConstraint::Index(ix) = c
+                        && let Some(tkey) = self.table_key(&table)
+                    {
+                        let columns: Vec<String> = ix
+                            .columns
+                            .iter()
+                            .map(crate::sql::classify::index_column)
+                            .collect();
+                        let name = ix.name.as_ref().map_or_else(
+                            || default_index_name(&tkey.1, &columns, "idx"),
+                            crate::sql::classify::ident,
+                        );
+                        self.ensure_index(&tkey, name, &columns, false);
+                    }
+                }
+            }
+            Ast::CreateView(v) => {
+                let key = self.key(&obj_name(&v.name));
+                self.views.insert(key, self.origin);
+            }
+            Ast::CreateSequence { name, .. } => {
+                let key = self.key(&obj_name(name));
+                self.sequences.insert(key, self.origin);
+            }
+            Ast::CreateType {
+                name,
+                representation: Some(UserDefinedTypeRepresentation::Enum { labels }),
+            } => {
+                let key = self.key(&obj_name(name));
+                self.enums
+                    .insert(key, labels.iter().map(|l| l.value.clone()).collect());
+            }
+            Ast::CreateSchema { schema_name, .. } => {
+                let name = match schema_name {
+                    SchemaName::Simple(n) | SchemaName::NamedAuthorization(n, _) => {
+                        obj_name(n).name
+                    }
+                    SchemaName::UnnamedAuthorization(i) => i.value.to_ascii_lowercase(),
+                };
+                self.schemas.entry(name).or_insert(self.origin);
+            }
+            Ast::CreateIndex(ci) if ci.predicate.is_some() => {
+                let table = obj_name(&ci.table_name);
+                if let Some(tkey) = self.table_key(&table) {
+                    let name = match &ci.name {
+                        Some(n) => obj_name(n).name,
+                        None => return,
+                    };
+                    let key = self.index_key(&tkey, &name);
+                    if let Some(i) = self.indexes.get_mut(&key) {
+                        Arc::make_mut(i).partial = true;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Create an index if none of that name exists; returns its name.
+    fn ensure_index(&mut self, tkey: &Key, name: String, columns: &[String], unique: bool) {
+        let key = self.index_key(tkey, &name);
+        if self.indexes.contains_key(&key) {
+            return;
+        }
+        let index = Index {
+            name,
+            table: tkey.clone(),
+            columns: columns.to_vec(),
+            unique,
+            partial: false,
+            valid: true,
+            origin: self.origin,
+        };
+        self.insert_index(key, Arc::new(index));
+    }
+
+    fn index_key(&self, table: &Key, name: &str) -> Key {
+        match self.dialect {
+            Dialect::Postgres => (table.0.clone(), name.to_owned()),
+            Dialect::Mysql => (format!("{}.{}", table.0, table.1), name.to_owned()),
+        }
+    }
+
+    fn insert_table(&mut self, key: Key, t: Arc<Table>) {
+        if key.0 != self.default_schema {
+            self.elsewhere = true;
+        }
+        if t.origin == Origin::ChangeSet {
+            self.fresh_tables.push(key.clone());
+        }
+        self.tables.insert(key, t);
+    }
+
+    fn insert_index(&mut self, key: Key, i: Arc<Index>) {
+        if i.origin == Origin::ChangeSet {
+            self.fresh_indexes.push(key.clone());
+        }
+        self.indexes.insert(key, i);
+    }
+
+    /// The key of `name`, creating a stub (existing, from history) when the table was never
+    /// created in the replayed migrations: statements that alter it prove it exists.
+    fn ensure_table(&mut self, name: &ObjName) -> Key {
+        if let Some(k) = self.table_key(name) {
+            return k;
+        }
+        let key = self.key(name);
+        let t = Table {
+            name: self.qualified(name),
+            columns: Vec::new(),
+            constraints: Vec::new(),
+            origin: Origin::History,
+            uncertain: false,
+            stub: true,
+        };
+        self.insert_table(key.clone(), Arc::new(t));
+        key
+    }
+
+    fn drop_table_key(&mut self, key: &Key) {
+        if self.tables.remove(key).is_some() {
+            self.indexes.retain(|_, i| i.table != *key);
+        }
+    }
+
+    fn add_column(&mut self, key: &Key, spec: &ColumnSpec) {
+        let Some(t) = self.tables.get_mut(key) else {
+            return;
+        };
+        let t = Arc::make_mut(t);
+        t.columns.retain(|c| c.name != spec.name);
+        t.columns.push(Column {
+            name: spec.name.clone(),
+            data_type: spec.data_type.clone(),
+            not_null: spec.not_null || spec.primary_key,
+            default: spec.default.clone(),
+            default_volatility: spec.default_volatility,
+            serial: spec.serial,
+            generated: spec.generated,
+        });
+        let cols = vec![spec.name.clone()];
+        if spec.primary_key {
+            let name = format!("{}_pkey", key.1);
+            t.constraints.push(Constraint {
+                name: Some(name.clone()),
+                kind: ConstraintKind::PrimaryKey,
+                columns: cols.clone(),
+                validated: true,
+                check_expr: None,
+                references: None,
+                index: Some(name.clone()),
+            });
+            self.ensure_index(key, name, &cols, true);
+        } else if spec.unique {
+            let name = format!("{}_{}_key", key.1, spec.name);
+            t.constraints.push(Constraint {
+                name: Some(name.clone()),
+                kind: ConstraintKind::Unique,
+                columns: cols.clone(),
+                validated: true,
+                check_expr: None,
+                references: None,
+                index: Some(name.clone()),
+            });
+            self.ensure_index(key, name, &cols, true);
+        }
+        if let Some(target) = &spec.references
+            && let Some(t) = self.tables.get_mut(key)
+        {
+            Arc::make_mut(t).constraints.push(Constraint {
+                name: Some(format!("{}_{}_fkey", key.1, spec.name)),
+                kind: ConstraintKind::ForeignKey,
+                columns: cols,
+                validated: true,
+                check_expr: None,
+                references: Some(target.clone()),
+                index: None,
+            });
+        }
+    }
+
+    fn add_constraint(&mut self, key: &Key, spec: &ConstraintSpec, validated: bool) {
+        let mut columns = spec.columns.clone();
+        let mut index = None;
+        if let Some(ix) = &spec.using_index {
+            let ikey = self.index_key(key, ix);
+            if let Some(i) = self.indexes.get(&ikey) {
+                columns = i.columns.clone();
+            }
+            // the index is renamed to the constraint's name
+            index = Some(ix.clone());
+            if let Some(n) = &spec.name
+                && n != ix
+                && let Some(mut i) = self.indexes.remove(&ikey)
+            {
+                Arc::make_mut(&mut i).name = n.clone();
+                self.insert_index(self.index_key(key, n), i);
+                index = Some(n.clone());
+            }
+        } else if matches!(
+            spec.kind,
+            ConstraintKind::Unique | ConstraintKind::PrimaryKey
+        ) {
+            let name = spec.name.clone().unwrap_or_else(|| {
+                let suffix = if spec.kind == ConstraintKind::PrimaryKey {
+                    return format!("{}_pkey", key.1);
+                } else {
+                    "key"
+                };
+                default_index_name(&key.1, &columns, suffix)
+            });
+            self.ensure_index(key, name.clone(), &columns, true);
+            index = Some(name);
+        }
+        let name = spec.name.clone().or_else(|| match spec.kind {
+            ConstraintKind::ForeignKey => Some(default_index_name(&key.1, &columns, "fkey")),
+            ConstraintKind::Check => None,
+            _ => index.clone(),
+        });
+        let Some(t) = self.tables.get_mut(key) else {
+            return;
+        };
+        let t = Arc::make_mut(t);
+        if spec.kind == ConstraintKind::PrimaryKey {
+            for c in &columns {
+                if let Some(col) = t.column_mut(c) {
+                    col.not_null = true;
+                }
+            }
+        }
+        t.constraints.push(Constraint {
+            name,
+            kind: spec.kind,
+            columns,
+            validated,
+            check_expr: spec.check_expr.clone(),
+            references: spec.references.clone(),
+            index,
+        });
+    }
+
+    fn rename_object(&mut self, kind: ObjectKind, from: &ObjName, to: &str) {
+        match kind {
+            ObjectKind::Table => {
+                let to = ObjName::new(from.schema.as_deref(), to);
+                self.apply(&Operation::RenameTable {
+                    from: from.clone(),
+                    to,
+                });
+            }
+            ObjectKind::Index => {
+                let key = self.key(from);
+                let found = self
+                    .indexes
+                    .remove(&key)
+                    .map(|i| (key.clone(), i))
+                    .or_else(|| {
+                        let k = self
+                            .indexes
+                            .iter()
+                            .find(|(_, i)| i.name == from.name)?
+                            .0
+                            .clone();
+                        self.indexes.remove(&k).map(|i| (k, i))
+                    });
+                if let Some((k, mut i)) = found {
+                    Arc::make_mut(&mut i).name = to.to_owned();
+                    self.insert_index((k.0, to.to_owned()), i);
+                }
+            }
+            ObjectKind::View | ObjectKind::MaterializedView => {
+                let k = self.key(from);
+                rename_key(&mut self.views, k, to)
+            }
+            ObjectKind::Sequence => {
+                let k = self.key(from);
+                rename_key(&mut self.sequences, k, to)
+            }
+            ObjectKind::Type => {
+                let k = self.key(from);
+                rename_key(&mut self.enums, k, to)
+            }
+            ObjectKind::EnumValue => {
+                // `schema` holds the type's (possibly qualified) name
+                let type_name = from.schema.clone().unwrap_or_default();
+                let tn = match type_name.rsplit_once('.') {
+                    Some((s, n)) => ObjName::new(Some(s), n),
+                    None => ObjName::new(None, &type_name),
+                };
+                let key = self.key(&tn);
+                if let Some(labels) = self.enums.get_mut(&key) {
+                    for l in labels {
+                        if *l == from.name {
+                            *l = to.to_owned();
+                        }
+                    }
+                }
+            }
+            ObjectKind::Schema => {
+                let (old, new) = (from.name.clone(), to.to_owned());
+                if let Some(o) = self.schemas.remove(&old) {
+                    self.schemas.insert(new.clone(), o);
+                }
+                let tables = std::mem::take(&mut self.tables);
+                for (k, mut t) in tables {
+                    let k = if k.0 == old {
+                        Arc::make_mut(&mut t).name.schema = Some(new.clone());
+                        (new.clone(), k.1)
+                    } else {
+                        k
+                    };
+                    self.insert_table(k, t);
+                }
+                let indexes = std::mem::take(&mut self.indexes);
+                for (k, mut i) in indexes {
+                    if i.table.0 == old {
+                        Arc::make_mut(&mut i).table.0 = new.clone();
+                    }
+                    let k = if k.0 == old { (new.clone(), k.1) } else { k };
+                    self.insert_index(k, i);
+                }
+            }
+            ObjectKind::Constraint => {
+                // the operation does not carry the table: rename where the name is unique
+                let holders: Vec<Key> = self
+                    .tables
+                    .iter()
+                    .filter(|(_, t)| t.constraint(&from.name).is_some())
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                if let [k] = holders.as_slice()
+                    && let Some(t) = self.tables.get_mut(k)
+                {
+                    for c in &mut Arc::make_mut(t).constraints {
+                        if c.name.as_deref() == Some(from.name.as_str()) {
+                            c.name = Some(to.to_owned());
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn rename_in(cols: &mut [String], from: &str, to: &str) {
+    for c in cols {
+        if c == from {
+            *c = to.to_owned();
+        }
+    }
+}
+
+/// Replace `from` by `to` where it stands as a whole identifier.
+fn rename_word(text: &str, from: &str, to: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if word.eq_ignore_ascii_case(from) {
+            out.push_str(to);
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for ch in text.chars() {
+        if ch.is_alphanumeric() || ch == '_' {
+            word.push(ch);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(ch);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+fn rename_key<V: Clone>(map: &mut Map<V>, key: Key, to: &str) {
+    if let Some(v) = map.remove(&key) {
+        map.insert((key.0, to.to_owned()), v);
+    }
+}
+
+fn move_key<V: Clone>(map: &mut Map<V>, key: Key, schema: &str) {
+    if let Some(v) = map.remove(&key) {
+        map.insert((schema.to_owned(), key.1), v);
+    }
+}
+
+/// PostgreSQL's default name: `<table>_<col>[_<col>..]_<suffix>`.
+fn default_index_name(table: &str, columns: &[String], suffix: &str) -> String {
+    let mut parts = vec![table.to_owned()];
+    parts.extend(columns.iter().map(|c| {
+        c.chars()
+            .filter(|ch| ch.is_alphanumeric() || *ch == '_')
+            .collect()
+    }));
+    parts.push(suffix.to_owned());
+    parts.join("_")
+}
+
+/// Is `expr` (a CHECK expression) `col IS NOT NULL`, alone or as one conjunct of an AND?
+pub fn is_not_null_check(expr: &str, column: &str) -> bool {
+    let norm: String = expr
+        .chars()
+        .filter(|c| !matches!(c, '(' | ')' | '"' | '`'))
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let norm = norm.split_whitespace().collect::<Vec<_>>().join(" ");
+    let want = format!("{} is not null", column.to_ascii_lowercase());
+    norm.split(" and ").any(|part| part.trim() == want)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,238 @@
+use super::*;
+use crate::sql::{self, Dialect};
+
+fn replay(sql_text: &str) -> Catalog {
+    let mut c = Catalog::new(Dialect::Postgres);
+    run(&mut c, sql_text);
+    c
+}
+
+fn run(c: &mut Catalog, sql_text: &str) {
+    for stmt in sql_text.split(';').filter(|s| !s.trim().is_empty()) {
+        match sql::parse(Dialect::Postgres, stmt) {
+            Ok(asts) => {
+                let ops: Vec<_> = asts
+                    .iter()
+                    .flat_map(|a| sql::classify::classify(Dialect::Postgres, a))
+                    .collect();
+                c.apply_statement(Some(&asts), &ops, false);
+            }
+            Err(_) => {
+                let ops = sql::tokscan::scan(Dialect::Postgres, stmt);
+                c.apply_statement(None, &ops, true);
+            }
+        }
+    }
+}
+
+fn t(n: &str) -> ObjName {
+    ObjName::new(None, n)
+}
+
+#[test]
+fn create_table_columns_constraints_and_indexes() {
+    let c = replay(
+        "CREATE TABLE users (id bigint PRIMARY KEY, email varchar(50) NOT NULL UNIQUE, \
+         org_id int REFERENCES orgs(id), n numeric(10,2) DEFAULT 0, \
+         CONSTRAINT n_pos CHECK (n > 0))",
+    );
+    let u = c.table(&t("users")).expect("users");
+    assert_eq!(u.name.schema.as_deref(), Some("public"));
+    assert!(c.table(&ObjName::new(Some("public"), "users")).is_some());
+    assert_eq!(u.columns.len(), 4);
+    assert!(u.column("id").unwrap().not_null);
+    assert_eq!(
+        u.column("email").unwrap().sql_type().to_string(),
+        "varchar(50)"
+    );
+    assert_eq!(u.column("n").unwrap().default.as_deref(), Some("0"));
+    assert!(u.constraint("n_pos").is_some_and(|k| k.validated));
+    assert_eq!(c.indexes_on(&t("users")).len(), 2);
+    assert_eq!(c.covering_indexes(&t("users"), &["email".into()]).len(), 1);
+    assert!(
+        c.covering_indexes(&t("users"), &["org_id".into()])
+            .is_empty()
+    );
+    assert!(
+        u.constraints
+            .iter()
+            .any(|k| k.kind == ConstraintKind::ForeignKey && k.columns == ["org_id"])
+    );
+    assert_eq!(u.origin, Origin::History);
+}
+
+#[test]
+fn columns_add_drop_rename_type_null_default() {
+    let mut c = replay("CREATE TABLE t (a int, b text)");
+    run(
+        &mut c,
+        "ALTER TABLE t ADD COLUMN c varchar(10) DEFAULT random()::text;\
+         ALTER TABLE t ALTER COLUMN c TYPE varchar(20);\
+         ALTER TABLE t ALTER COLUMN a SET NOT NULL;\
+         ALTER TABLE t ALTER COLUMN c DROP DEFAULT;\
+         ALTER TABLE t ALTER COLUMN b SET DEFAULT 'x';\
+         ALTER TABLE t RENAME COLUMN b TO bb;\
+         ALTER TABLE t DROP COLUMN a",
+    );
+    let tb = c.table(&t("t")).unwrap();
+    let names: Vec<_> = tb.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["bb", "c"]);
+    assert_eq!(tb.column("c").unwrap().data_type, "VARCHAR(20)");
+    assert!(tb.column("c").unwrap().default.is_none());
+    assert_eq!(tb.column("bb").unwrap().default.as_deref(), Some("'x'"));
+    run(&mut c, "ALTER TABLE t ALTER COLUMN bb SET NOT NULL");
+    assert_eq!(c.not_null_proof(&t("t"), "bb"), NotNullProof::NotNull);
+    run(&mut c, "ALTER TABLE t ALTER COLUMN bb DROP NOT NULL");
+    assert_eq!(c.not_null_proof(&t("t"), "bb"), NotNullProof::None);
+}
+
+#[test]
+fn not_null_proofs_from_checks() {
+    let mut c = replay("CREATE TABLE t (a int)");
+    run(
+        &mut c,
+        "ALTER TABLE t ADD CONSTRAINT a_nn CHECK (a IS NOT NULL) NOT VALID",
+    );
+    assert_eq!(c.not_null_proof(&t("t"), "a"), NotNullProof::NotValidCheck);
+    run(&mut c, "ALTER TABLE t VALIDATE CONSTRAINT a_nn");
+    assert_eq!(c.not_null_proof(&t("t"), "a"), NotNullProof::ValidatedCheck);
+    run(&mut c, "ALTER TABLE t DROP CONSTRAINT a_nn");
+    assert_eq!(c.not_null_proof(&t("t"), "a"), NotNullProof::None);
+    assert!(is_not_null_check("(\"a\" IS NOT NULL) AND (b > 0)", "a"));
+    assert!(!is_not_null_check("a IS NULL", "a"));
+}
+
+#[test]
+fn tables_rename_drop_and_schemas() {
+    let mut c =
+        replay("CREATE SCHEMA app; CREATE TABLE app.t (a int); CREATE INDEX t_a ON app.t (a)");
+    assert!(c.has_schema("app"));
+    run(&mut c, "ALTER TABLE app.t RENAME TO u");
+    assert!(c.table(&ObjName::new(Some("app"), "u")).is_some());
+    assert!(c.table(&ObjName::new(Some("app"), "t")).is_none());
+    assert_eq!(c.indexes_on(&ObjName::new(Some("app"), "u")).len(), 1);
+    run(&mut c, "ALTER INDEX app.t_a RENAME TO u_a");
+    assert!(c.index(&ObjName::new(Some("app"), "u_a")).is_some());
+    run(&mut c, "DROP INDEX app.u_a");
+    assert!(c.indexes_on(&ObjName::new(Some("app"), "u")).is_empty());
+    run(&mut c, "DROP TABLE app.u");
+    assert!(c.tables().next().is_none());
+    run(&mut c, "CREATE TABLE x (a int); DROP SCHEMA public CASCADE");
+    assert!(c.table(&t("x")).is_none());
+}
+
+#[test]
+fn indexes_unique_partial_and_constraints_using_index() {
+    let mut c = replay("CREATE TABLE t (a int, b int)");
+    run(
+        &mut c,
+        "CREATE UNIQUE INDEX CONCURRENTLY t_a_uq ON t (a) WHERE b > 0;\
+         CREATE INDEX t_ab ON t (a, b);\
+         ALTER TABLE t ADD CONSTRAINT t_a_key UNIQUE USING INDEX t_ab",
+    );
+    let partial = c.index(&t("t_a_uq")).unwrap();
+    assert!(partial.unique && partial.partial);
+    let tb = c.table(&t("t")).unwrap();
+    assert_eq!(tb.constraint("t_a_key").unwrap().columns, ["a", "b"]);
+    assert!(
+        c.index(&t("t_a_key")).is_some(),
+        "index renamed to the constraint"
+    );
+    assert_eq!(
+        c.covering_indexes(&t("t"), &["b".into(), "a".into()]).len(),
+        1
+    );
+    assert!(c.covering_indexes(&t("t"), &["b".into()]).is_empty());
+    run(&mut c, "ALTER TABLE t DROP CONSTRAINT t_a_key");
+    assert!(c.index(&t("t_a_key")).is_none());
+    run(&mut c, "ALTER TABLE t DROP COLUMN a");
+    assert!(
+        c.index(&t("t_a_uq")).is_none(),
+        "dropping a column drops its indexes"
+    );
+}
+
+#[test]
+fn views_sequences_enums() {
+    let mut c = replay(
+        "CREATE TYPE mood AS ENUM ('sad', 'ok'); CREATE SEQUENCE s; CREATE VIEW v AS SELECT 1",
+    );
+    assert_eq!(c.enum_labels(&t("mood")).unwrap(), ["sad", "ok"]);
+    assert!(c.has_sequence(&t("s")) && c.has_view(&t("v")));
+    run(&mut c, "ALTER TYPE mood RENAME VALUE 'ok' TO 'fine'");
+    assert_eq!(c.enum_labels(&t("mood")).unwrap(), ["sad", "fine"]);
+    run(&mut c, "DROP VIEW v; DROP SEQUENCE s; DROP TYPE mood");
+    assert!(!c.has_sequence(&t("s")) && !c.has_view(&t("v")));
+    assert!(c.enum_labels(&t("mood")).is_none());
+}
+
+#[test]
+fn origins_and_uncertainty() {
+    let mut c = replay("CREATE TABLE old (a int)");
+    c.set_origin(Origin::ChangeSet);
+    run(&mut c, "CREATE TABLE fresh (a int)");
+    assert!(!c.is_new_table(&t("old")));
+    assert!(c.is_new_table(&t("fresh")));
+    assert!(!c.is_new_table(&t("unknown")));
+    run(&mut c, "ALTER TABLE old RENAME TO old2");
+    assert!(!c.is_new_table(&t("old2")));
+    assert!(!c.table(&t("old2")).unwrap().uncertain);
+    // token-scanned statements mark what they touch
+    c.apply_statement(
+        None,
+        &[Operation::DropColumn {
+            table: t("old2"),
+            column: "zz".into(),
+            if_exists: false,
+        }],
+        true,
+    );
+    assert!(c.table(&t("old2")).unwrap().uncertain);
+}
+
+#[test]
+fn search_path_and_unknown_objects_never_fail() {
+    let mut c = replay("SET search_path = app, public; CREATE TABLE t (a int)");
+    assert_eq!(
+        c.table(&t("t")).unwrap().name.schema.as_deref(),
+        Some("app")
+    );
+    run(
+        &mut c,
+        "DROP TABLE nope2; ALTER TABLE nope DROP COLUMN x;\
+         ALTER TABLE nope ALTER COLUMN x TYPE int; DROP INDEX nope_idx; ALTER TABLE nope RENAME TO z",
+    );
+    assert_eq!(c.tables().count(), 1);
+    // altering an unknown table proves it exists: a stub of the history
+    c.set_origin(Origin::ChangeSet);
+    run(&mut c, "ALTER TABLE stub ADD COLUMN x int");
+    let stub = c.table(&t("stub")).unwrap();
+    assert!(stub.stub && stub.origin == Origin::History && stub.column("x").is_some());
+    assert!(!c.is_new_table(&t("stub")));
+}
+
+#[test]
+fn mysql_indexes_are_per_table() {
+    let mut c = Catalog::new(Dialect::Mysql);
+    for stmt in [
+        "CREATE TABLE a (x int, KEY ix (x))",
+        "CREATE TABLE b (x int)",
+        "CREATE INDEX ix ON b (x)",
+        "DROP INDEX ix ON a",
+    ] {
+        let asts = sql::parse(Dialect::Mysql, stmt).unwrap();
+        let ops: Vec<_> = asts
+            .iter()
+            .flat_map(|a| sql::classify::classify(Dialect::Mysql, a))
+            .collect();
+        c.apply_statement(Some(&asts), &ops, false);
+    }
+    assert!(c.indexes_on(&t("a")).is_empty());
+    assert_eq!(c.indexes_on(&t("b")).len(), 1);
+    let asts = sql::parse(Dialect::Mysql, "CREATE TABLE d (x int, KEY d_x (x))").unwrap();
+    c.apply_statement(Some(&asts), &[], false);
+    assert!(
+        c.indexes_on(&t("d")).is_empty(),
+        "no table from an empty op list"
+    );
+}

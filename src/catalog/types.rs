@@ -1,0 +1,172 @@
+//! Column types as the catalog compares them: a normalised base name with its modifiers,
+//! and PostgreSQL's binary-coercible changes (no rewrite, no scan).
+
+/// A type name with its modifiers, normalised (`CHARACTER VARYING(20)` -> `varchar(20)`,
+/// `TIMESTAMP(3) WITH TIME ZONE` -> `timestamptz(3)`, `INT4` -> `integer`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlType {
+    pub base: String,
+    /// Numeric modifiers: length, precision and scale.
+    pub args: Vec<u32>,
+    /// Array dimensions (`int[]`).
+    pub array: bool,
+    /// Modifiers we could not read as numbers: compare only as a whole.
+    pub opaque_args: Option<String>,
+}
+
+impl SqlType {
+    /// Parse a type as written (sqlparser's Display or source text). Never fails: unknown
+    /// types keep their lower-cased text as the base.
+    pub fn parse(text: &str) -> SqlType {
+        let mut t = text.trim().to_ascii_lowercase();
+        t = t.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut array = false;
+        while let Some(s) = t.strip_suffix("[]") {
+            t = s.trim_end().to_owned();
+            array = true;
+        }
+        if let Some(s) = t.strip_suffix(" array") {
+            t = s.trim_end().to_owned();
+            array = true;
+        }
+        // pull out the first parenthesised modifier list, wherever it stands
+        let mut args_text = None;
+        if let (Some(open), Some(close)) = (t.find('('), t.rfind(')'))
+            && open < close
+        {
+            args_text = Some(t[open + 1..close].replace(' ', ""));
+            t = format!("{}{}", t[..open].trim_end(), &t[close + 1..]);
+            t = t.split_whitespace().collect::<Vec<_>>().join(" ");
+        }
+        let base = match t.as_str() {
+            "character varying" | "varchar" => "varchar",
+            "character" | "char" | "bpchar" => "char",
+            "int" | "integer" | "int4" => "integer",
+            "int8" | "bigint" => "bigint",
+            "int2" | "smallint" => "smallint",
+            "decimal" | "numeric" => "numeric",
+            "float8" | "double precision" | "double" => "double precision",
+            "float4" | "real" => "real",
+            "bool" | "boolean" => "boolean",
+            "timestamp with time zone" | "timestamptz" => "timestamptz",
+            "timestamp without time zone" | "timestamp" => "timestamp",
+            "time with time zone" | "timetz" => "timetz",
+            "time without time zone" | "time" => "time",
+            "bit varying" | "varbit" => "varbit",
+            other => other,
+        }
+        .to_owned();
+        let (args, opaque_args) = match args_text {
+            None => (Vec::new(), None),
+            Some(a) => match a
+                .split(',')
+                .map(|p| p.parse::<u32>().ok())
+                .collect::<Option<Vec<_>>>()
+            {
+                Some(nums) => (nums, None),
+                None => (Vec::new(), Some(a)),
+            },
+        };
+        SqlType {
+            base,
+            args,
+            array,
+            opaque_args,
+        }
+    }
+}
+
+impl std::fmt::Display for SqlType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.base)?;
+        if let Some(o) = &self.opaque_args {
+            write!(f, "({o})")?;
+        } else if !self.args.is_empty() {
+            let a: Vec<String> = self.args.iter().map(u32::to_string).collect();
+            write!(f, "({})", a.join(","))?;
+        }
+        if self.array {
+            f.write_str("[]")?;
+        }
+        Ok(())
+    }
+}
+
+/// Does changing a PostgreSQL column from `from` to `to` need no table rewrite and no scan?
+/// (pg-locks.md #7: varchar widening, varchar to text, numeric precision up at the same
+/// scale, removing a length or precision limit, timestamp precision up.)
+pub fn binary_coercible(from: &SqlType, to: &SqlType) -> bool {
+    if from == to {
+        return true;
+    }
+    if from.array != to.array || from.opaque_args.is_some() || to.opaque_args.is_some() {
+        return false;
+    }
+    let widened = |i: usize| match (from.args.get(i), to.args.get(i)) {
+        (_, None) => true,
+        (Some(a), Some(b)) => b >= a,
+        (None, Some(_)) => false,
+    };
+    match (from.base.as_str(), to.base.as_str()) {
+        ("varchar", "varchar") | ("varbit", "varbit") => to.args.is_empty() || widened(0),
+        ("varchar", "text") => true,
+        ("text", "varchar") => to.args.is_empty(),
+        ("numeric", "numeric") => {
+            if to.args.is_empty() {
+                return true;
+            }
+            if from.args.is_empty() {
+                return false;
+            }
+            let scale = |t: &SqlType| t.args.get(1).copied().unwrap_or(0);
+            widened(0) && scale(from) == scale(to)
+        }
+        ("timestamptz", "timestamptz")
+        | ("timestamp", "timestamp")
+        | ("time", "time")
+        | ("timetz", "timetz")
+        | ("interval", "interval") => to.args.is_empty() || widened(0),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(a: &str, b: &str) -> bool {
+        binary_coercible(&SqlType::parse(a), &SqlType::parse(b))
+    }
+
+    #[test]
+    fn parses_and_normalises() {
+        let t = SqlType::parse("CHARACTER VARYING(20)");
+        assert_eq!((t.base.as_str(), t.args.as_slice()), ("varchar", &[20][..]));
+        let t = SqlType::parse("TIMESTAMP(3) WITH TIME ZONE");
+        assert_eq!(t.to_string(), "timestamptz(3)");
+        assert_eq!(
+            SqlType::parse("NUMERIC(10, 2)").to_string(),
+            "numeric(10,2)"
+        );
+        assert_eq!(SqlType::parse("INT4[]").to_string(), "integer[]");
+        assert_eq!(SqlType::parse("INT"), SqlType::parse("integer"));
+    }
+
+    #[test]
+    fn binary_coercible_changes() {
+        assert!(ok("varchar(50)", "VARCHAR(100)"));
+        assert!(ok("varchar(50)", "text"));
+        assert!(ok("varchar(50)", "character varying"));
+        assert!(ok("numeric(10,2)", "numeric(12,2)"));
+        assert!(ok("numeric(10,2)", "numeric"));
+        assert!(ok("timestamptz(3)", "timestamptz(6)"));
+        assert!(ok("timestamptz(3)", "timestamp with time zone"));
+        assert!(!ok("varchar(100)", "varchar(50)"));
+        assert!(!ok("text", "varchar(50)"));
+        assert!(!ok("integer", "bigint"));
+        assert!(!ok("int", "BIGINT"));
+        assert!(!ok("numeric(10,2)", "numeric(12,3)"));
+        assert!(!ok("numeric", "numeric(12,2)"));
+        assert!(!ok("timestamp", "timestamptz"));
+    }
+}
