@@ -89,10 +89,6 @@ impl Case {
         self.irreversible = Some(why.to_owned());
         self
     }
-    pub fn server_version(mut self, v: u32) -> Self {
-        self.settings.server_version = v;
-        self
-    }
     pub fn enable(mut self, rule: &'static str) -> Self {
         self.settings.levels.insert(rule, Level::Warning);
         self
