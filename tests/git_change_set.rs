@@ -57,9 +57,9 @@ fn repo(config: &str, code: &str) -> tempfile::TempDir {
     dir
 }
 
-const DROP: &str =
-    "-- sluice:phase contract\nSET lock_timeout = '2s';\nALTER TABLE users DROP COLUMN nickname;\n";
-const DROP_DOWN: &str = "SET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN nickname text;\n";
+const DROP: &str = "-- sluice:phase contract\nSET lock_timeout = '2s';\nALTER TABLE users DROP COLUMN IF EXISTS nickname;\n";
+const DROP_DOWN: &str =
+    "SET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN IF NOT EXISTS nickname text;\n";
 
 fn lint(dir: &Path, args: &[&str]) -> (i32, serde_json::Value) {
     let out = Command::cargo_bin("migrate")

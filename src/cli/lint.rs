@@ -1,8 +1,9 @@
 //! `migrate lint [PATHS..]`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
@@ -146,30 +147,35 @@ pub fn run(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::
         .chain(&history)
         .flat_map(script_paths)
         .collect();
-    for (file, version) in &explicit {
-        let Some((dir, found)) = file
-            .ancestors()
-            .skip(1)
-            .take(2)
-            .filter_map(|d| Some((d.to_path_buf(), source::discover(d, layout).ok()?)))
-            .find(|(_, f)| {
-                f.migrations
-                    .iter()
-                    .any(|m| script_paths(m).any(|p| p == *file))
-            })
-        else {
+    // many files usually share one directory: discover each directory once
+    let mut discovered: BTreeMap<PathBuf, Option<Rc<Vec<Migration>>>> = BTreeMap::new();
+    for (file, _) in &explicit {
+        let found = file.ancestors().skip(1).take(2).find_map(|d| {
+            let migrations = discovered
+                .entry(d.to_path_buf())
+                .or_insert_with(|| {
+                    source::discover(d, layout)
+                        .ok()
+                        .map(|f| Rc::new(f.migrations))
+                })
+                .clone()?;
+            let own = migrations
+                .iter()
+                .find(|m| script_paths(m).any(|p| p == *file))?
+                .version
+                .clone();
+            Some((d.to_path_buf(), migrations, own))
+        });
+        let Some((dir, migrations, own_version)) = found else {
             continue;
         };
-        migration_dirs.push(dir);
-        let version = found
-            .migrations
-            .iter()
-            .find(|m| script_paths(m).any(|p| p == *file))
-            .map_or(version.clone(), |m| m.version.clone());
-        for m in found.migrations {
-            if m.version < version && !script_paths(&m).any(|p| known.contains(&p)) {
-                known.extend(script_paths(&m));
-                history.push(m);
+        if !migration_dirs.contains(&dir) {
+            migration_dirs.push(dir);
+        }
+        for m in migrations.iter() {
+            if m.version < own_version && !script_paths(m).any(|p| known.contains(&p)) {
+                known.extend(script_paths(m));
+                history.push(m.clone());
             }
         }
     }

@@ -23,6 +23,7 @@ pub mod ban_concurrent_index_creation_in_transaction;
 pub mod ban_drop_column;
 pub mod ban_drop_constraint;
 pub mod ban_drop_database;
+pub mod ban_drop_default;
 pub mod ban_drop_domain;
 pub mod ban_drop_extension;
 pub mod ban_drop_function;
@@ -86,6 +87,7 @@ pub static ALL: &[&dyn Rule] = &[
     &ban_concurrent_index_creation_in_transaction::BanConcurrentIndexCreationInTransaction,
     &ban_drop_column::BanDropColumn,
     &ban_drop_constraint::BanDropConstraint,
+    &ban_drop_default::BanDropDefault,
     &ban_drop_database::BanDropDatabase,
     &ban_drop_domain::BanDropDomain,
     &ban_drop_extension::BanDropExtension,
