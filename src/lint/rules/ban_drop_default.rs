@@ -42,7 +42,12 @@ impl Rule for BanDropDefault {
     }
 
     fn check(&self, cx: &ScriptCx<'_>, out: &mut Vec<Hit>) {
+        // columns made NOT NULL earlier in this script (the catalog may not know the table)
+        let mut set_not_null = Vec::new();
         for (st, op) in cx.ops() {
+            if let Operation::SetNotNull { table, column } = op {
+                set_not_null.push((table, column));
+            }
             let Operation::DropDefault { table, column } = op else {
                 continue;
             };
@@ -53,7 +58,10 @@ impl Rule for BanDropDefault {
             let not_null = cx
                 .catalog(st.index)
                 .column(table, column)
-                .is_some_and(|c| c.not_null);
+                .is_some_and(|c| c.not_null)
+                || set_not_null
+                    .iter()
+                    .any(|(t, c)| t.matches(table) && *c == column);
             if not_null {
                 out.push(
                     Hit::new(
