@@ -4,9 +4,9 @@
     scripts/compare-squawk.py [CORPORA_DIR] [--last N]
 
 For every PostgreSQL project in CORPORA_DIR/MANIFEST.tsv (default ../shared/corpora) it lints
-the project's up files twice with sluice: as a whole (every up file is the change set), and with
-only the last N (default 20) as the change set (the earlier migrations are history, replayed
-into the catalog). squawk (`pip install squawk-cli`) lints the same files. Only findings on up
+the project twice with sluice: as a whole (its directory: each migration judged on the schema the
+earlier ones left), and with only the last N (default 20) up files as the change set (the
+earlier migrations are history, replayed into the catalog, not reported). squawk (`pip install squawk-cli`) lints the same files. Only findings on up
 files are counted, so both tools see the same input. Prints one table per mode.
 """
 import collections
@@ -35,9 +35,15 @@ with open(os.path.join(corpora, "MANIFEST.tsv")) as f:
             projects[cols[0]].append(cols[4])
 
 
-def sluice(files):
-    out = subprocess.run([migrate, "lint", "--format", "json", "--dialect", "postgres", "--color", "never", *files],
+def sluice(files, whole=False):
+    """Explicit files are the change set (earlier migrations of their directory are history).
+    `whole`: lint the project's directory, each migration judged on the schema the earlier ones
+    left; a directory whose layout cannot be read (kratos mixes dialects) falls back to files."""
+    target = [os.path.commonpath(files)] if whole else files
+    out = subprocess.run([migrate, "lint", "--format", "json", "--dialect", "postgres", "--color", "never", *target],
                          cwd=corpora, capture_output=True, text=True)
+    if out.returncode == 2 and whole:
+        return sluice(files)
     if out.returncode not in (0, 1):
         sys.exit(f"migrate lint failed ({out.returncode}): {out.stderr[:2000]}")
     wanted = set(files)
@@ -65,7 +71,7 @@ for mode in ("whole", "last"):
     for name, files in sorted(projects.items()):
         files = sorted(files)
         chosen = files if mode == "whole" else files[-last:]
-        ours += sluice(chosen)
+        ours += sluice(chosen, whole=mode == "whole")
         theirs += squawk(chosen)
-    title = "every up file is the change set" if mode == "whole" else f"last {last} up files of each project as the change set"
+    title = "each project's directory as a whole" if mode == "whole" else f"last {last} up files of each project as the change set"
     table(title, ours, theirs)
