@@ -32,9 +32,9 @@ migrate=$PWD/target/release/migrate
 measure() { # name, command...
   local name=$1; shift
   /usr/bin/time -f "%e %M" -o "$work/time" "$@" > /dev/null 2>&1 || true
-  read -r wall kb < "$work/time"
+  read -r wall kb < <(tail -n 1 "$work/time")
   printf '%-8s %6d files  wall %6.2f s  peak %7.1f MB\n' "$name" "$n" "$wall" "$(echo "$kb / 1024" | bc -l)"
 }
 cd "$work"
-measure sluice xargs -a files "$migrate" lint --format json --dialect postgres --
-measure squawk xargs -a files squawk --reporter json
+measure sluice xargs -d '\n' -a files "$migrate" lint --format json --dialect postgres --
+measure squawk xargs -d '\n' -a files squawk --reporter json

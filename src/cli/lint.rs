@@ -3,7 +3,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
@@ -147,35 +146,33 @@ pub fn run(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::
         .chain(&history)
         .flat_map(script_paths)
         .collect();
-    // many files usually share one directory: discover each directory once
-    let mut discovered: BTreeMap<PathBuf, Option<Rc<Vec<Migration>>>> = BTreeMap::new();
+    // many files usually share one directory: discover each directory once, canonicalise each
+    // script path once, and add each directory's history once (below its newest given file)
+    let mut discovered: BTreeMap<PathBuf, Option<DirIndex>> = BTreeMap::new();
+    let mut newest: BTreeMap<PathBuf, source::Version> = BTreeMap::new();
     for (file, _) in &explicit {
-        let found = file.ancestors().skip(1).take(2).find_map(|d| {
-            let migrations = discovered
+        for d in file.ancestors().skip(1).take(2) {
+            let index = discovered
                 .entry(d.to_path_buf())
-                .or_insert_with(|| {
-                    source::discover(d, layout)
-                        .ok()
-                        .map(|f| Rc::new(f.migrations))
-                })
-                .clone()?;
-            let own = migrations
-                .iter()
-                .find(|m| script_paths(m).any(|p| p == *file))?
-                .version
-                .clone();
-            Some((d.to_path_buf(), migrations, own))
-        });
-        let Some((dir, migrations, own_version)) = found else {
+                .or_insert_with(|| DirIndex::new(d, layout));
+            if let Some(v) = index.as_ref().and_then(|i| i.version_of(file)) {
+                let slot = newest.entry(d.to_path_buf()).or_insert_with(|| v.clone());
+                *slot = slot.clone().max(v);
+                break;
+            }
+        }
+    }
+    for (dir, version) in newest {
+        let Some(Some(index)) = discovered.remove(&dir) else {
             continue;
         };
         if !migration_dirs.contains(&dir) {
             migration_dirs.push(dir);
         }
-        for m in migrations.iter() {
-            if m.version < own_version && !script_paths(m).any(|p| known.contains(&p)) {
-                known.extend(script_paths(m));
-                history.push(m.clone());
+        for (m, paths) in index.migrations {
+            if m.version < version && !paths.iter().any(|p| known.contains(p)) {
+                known.extend(paths);
+                history.push(m);
             }
         }
     }
@@ -212,6 +209,40 @@ pub fn run(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::
     } else {
         exit::OK
     })
+}
+
+/// A discovered directory with each migration's canonical script paths.
+struct DirIndex {
+    migrations: Vec<(Migration, Vec<PathBuf>)>,
+    by_path: BTreeMap<PathBuf, usize>,
+}
+
+impl DirIndex {
+    fn new(dir: &Path, layout: LayoutChoice) -> Option<Self> {
+        let found = source::discover(dir, layout).ok()?;
+        let migrations: Vec<_> = found
+            .migrations
+            .into_iter()
+            .map(|m| {
+                let paths: Vec<PathBuf> = script_paths(&m).collect();
+                (m, paths)
+            })
+            .collect();
+        let by_path = migrations
+            .iter()
+            .enumerate()
+            .flat_map(|(i, (_, paths))| paths.iter().map(move |p| (p.clone(), i)))
+            .collect();
+        Some(DirIndex {
+            migrations,
+            by_path,
+        })
+    }
+
+    fn version_of(&self, file: &Path) -> Option<source::Version> {
+        let i = *self.by_path.get(file)?;
+        Some(self.migrations[i].0.version.clone())
+    }
 }
 
 /// A path to compare with others: canonical when it exists.
