@@ -176,8 +176,8 @@ pub struct Catalog {
     pub uncertain_statements: usize,
     /// Tables and indexes created (or moved) since the last [`Catalog::settle`] while the
     /// origin was the change set.
-    fresh_tables: Vec<Key>,
-    fresh_indexes: Vec<Key>,
+    fresh_tables: imbl::Vector<Key>,
+    fresh_indexes: imbl::Vector<Key>,
     /// Some table lives outside the default schema (or the search_path changed): lookups of
     /// unqualified names may have to search by name.
     elsewhere: bool,
@@ -202,8 +202,8 @@ impl Catalog {
             sequences: Map::new(),
             enums: Map::new(),
             uncertain_statements: 0,
-            fresh_tables: Vec::new(),
-            fresh_indexes: Vec::new(),
+            fresh_tables: imbl::Vector::new(),
+            fresh_indexes: imbl::Vector::new(),
             elsewhere: false,
         }
     }
@@ -231,6 +231,7 @@ impl Catalog {
             }
         }
         // views, sequences and schemas are few: no list of fresh ones
+        // (the fresh lists are persistent vectors: the catalog is cloned per script)
         let new = |o: &Origin| *o == Origin::ChangeSet;
         self.views.modify(new, |o| *o = Origin::History);
         self.sequences.modify(new, |o| *o = Origin::History);
@@ -821,14 +822,14 @@ impl Catalog {
             self.elsewhere = true;
         }
         if t.origin == Origin::ChangeSet {
-            self.fresh_tables.push(key.clone());
+            self.fresh_tables.push_back(key.clone());
         }
         self.tables.insert(key, t);
     }
 
     fn insert_index(&mut self, key: Key, i: Arc<Index>) {
         if i.origin == Origin::ChangeSet {
-            self.fresh_indexes.push(key.clone());
+            self.fresh_indexes.push_back(key.clone());
         }
         self.indexes.insert(key, i);
     }
