@@ -207,6 +207,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     if let Some(r) = file.lint.runner {
         lint.runner = r;
     }
+    if let Some(n) = file.run.large_table_rows {
+        lint.large_table_rows = n;
+    }
     if let Some(f) = file.lint.fail_on {
         lint.fail_on = match f {
             FailOn::Error => Severity::Error,

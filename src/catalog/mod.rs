@@ -385,6 +385,20 @@ impl Catalog {
     }
 
     /// Apply one operation. Unknown objects are ignored; nothing fails.
+    /// Record what a live database says about an index the catalog knows (`--schema-from`):
+    /// partial (has a `WHERE`), and valid (false: a failed `CONCURRENTLY` build left it).
+    pub fn set_index_state(&mut self, table: &ObjName, name: &str, partial: bool, valid: bool) {
+        let Some(tkey) = self.table_key(table) else {
+            return;
+        };
+        let key = self.index_key(&tkey, name);
+        if let Some(i) = self.indexes.get_mut(&key) {
+            let i = Arc::make_mut(i);
+            i.partial = partial;
+            i.valid = valid;
+        }
+    }
+
     pub fn apply(&mut self, op: &Operation) {
         use Operation as Op;
         match op {

@@ -7,10 +7,13 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
+use crate::catalog::{Catalog, Origin};
 use crate::config;
 use crate::lint::report::{self, Format, RenderOptions};
 use crate::lint::settings::Runner;
 use crate::lint::{self as linter, Severity};
+use crate::run::introspect;
+use crate::run::url::DbUrl;
 use crate::source::{self, Layout, LayoutChoice, Migration};
 use crate::sql::Dialect;
 
@@ -49,6 +52,10 @@ pub struct LintArgs {
     /// deploy-boundary rules that need to know which application code changed.
     #[arg(long, value_name = "GIT_REF")]
     base: Option<String>,
+    /// Read the existing schema (and row estimates) from this live PostgreSQL database
+    /// instead of replaying history: everything given is the change set.
+    #[arg(long, value_name = "DATABASE_URL")]
+    schema_from: Option<String>,
 }
 
 pub fn run(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::Result<u8> {
@@ -73,6 +80,11 @@ pub fn run(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::
     if let Some(r) = args.runner {
         settings.runner = r;
     }
+    // the live schema first: a wrong URL fails before any file is read
+    let seed = match &args.schema_from {
+        Some(raw) => Some(live_schema(raw, &mut settings)?),
+        None => None,
+    };
     let layout = args
         .layout
         .map_or(config.file.migrations.layout, LayoutChoice::Fixed);
@@ -140,6 +152,11 @@ pub fn run(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::
             );
         }
     }
+    if seed.is_some() {
+        // the live database already holds the history
+        history.clear();
+        explicit.clear();
+    }
     // explicit files: the earlier migrations of their directory are history
     let mut known: BTreeSet<PathBuf> = changes
         .iter()
@@ -195,7 +212,9 @@ pub fn run(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::
 
     // directories alone, without --base: every migration is reported, each on the schema the
     // earlier ones left; otherwise the given files (or the changed ones) are one change
-    let report = if args.base.is_none() && explicit.is_empty() && history.is_empty() {
+    let report = if let Some(seed) = seed {
+        linter::lint_change_set_on(&settings, seed, &[], &changes)
+    } else if args.base.is_none() && explicit.is_empty() && history.is_empty() {
         linter::lint(&settings, &changes)
     } else {
         linter::lint_change_set(&settings, &history, &changes)
@@ -209,6 +228,24 @@ pub fn run(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::
     } else {
         exit::OK
     })
+}
+
+/// `--schema-from`: the live schema as a catalog of existing objects; its row estimates go
+/// into `settings`.
+fn live_schema(raw: &str, settings: &mut linter::LintSettings) -> anyhow::Result<Catalog> {
+    let url = DbUrl::parse(raw)?;
+    let snap = super::db::runtime()?.block_on(introspect::snapshot(&url))?;
+    tracing::info!(url = %url, tables = snap.rows.len(), operations = snap.ops.len(), "schema read");
+    let mut catalog = Catalog::new(settings.dialect);
+    catalog.set_origin(Origin::History);
+    for op in &snap.ops {
+        catalog.apply(op);
+    }
+    for i in &snap.index_states {
+        catalog.set_index_state(&i.table, &i.name, i.partial, i.valid);
+    }
+    settings.table_rows = std::sync::Arc::new(snap.rows);
+    Ok(catalog)
 }
 
 /// A discovered directory with each migration's canonical script paths.

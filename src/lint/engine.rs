@@ -75,7 +75,13 @@ impl LintReport {
 /// the earlier ones left: a table is new only in the migration that creates it (its files
 /// and phases), as when the migrations were deployed one by one.
 pub fn lint(settings: &LintSettings, migrations: &[Migration]) -> LintReport {
-    run(settings, &[], migrations, true)
+    run(
+        settings,
+        Catalog::new(settings.dialect),
+        &[],
+        migrations,
+        true,
+    )
 }
 
 /// Lint the `changes` on top of the `history`: every migration is replayed into the schema
@@ -87,11 +93,29 @@ pub fn lint_change_set(
     history: &[Migration],
     changes: &[Migration],
 ) -> LintReport {
-    run(settings, history, changes, false)
+    run(
+        settings,
+        Catalog::new(settings.dialect),
+        history,
+        changes,
+        false,
+    )
+}
+
+/// [`lint_change_set`] starting from `seed` instead of an empty catalog (e.g. a schema read
+/// from a live database): its objects are existing ones, the history replays on top of it.
+pub fn lint_change_set_on(
+    settings: &LintSettings,
+    seed: Catalog,
+    history: &[Migration],
+    changes: &[Migration],
+) -> LintReport {
+    run(settings, seed, history, changes, false)
 }
 
 fn run(
     settings: &LintSettings,
+    seed: Catalog,
     history: &[Migration],
     changes: &[Migration],
     each_migration_alone: bool,
@@ -123,7 +147,7 @@ fn run(
         lint_script(cx, &mut report.diagnostics);
     };
 
-    let mut catalog = Catalog::new(settings.dialect);
+    let mut catalog = seed;
     let mut cxs: Vec<ScriptCx<'_>> = Vec::new();
     let no_uses = Arc::new(ChangeSet::default());
     for (m, in_change) in all {
@@ -263,10 +287,12 @@ fn lint_script(cx: &ScriptCx<'_>, out: &mut Vec<Diagnostic>) {
         let Some(mut severity) = cx.settings.severity(meta) else {
             continue;
         };
-        if hit.warning_only {
+        let stmt = cx.statements.get(hit.stmt);
+        if hit.warning_only
+            || (meta.category == Category::Locks && stmt.is_some_and(|s| on_small_tables(cx, s)))
+        {
             severity = severity.min(Severity::Warning);
         }
-        let stmt = cx.statements.get(hit.stmt);
         let range = hit
             .span
             .clone()
@@ -292,6 +318,25 @@ fn lint_script(cx: &ScriptCx<'_>, out: &mut Vec<Diagnostic>) {
             phase: cx.phase(),
         });
     }
+}
+
+/// Does the statement touch only tables known (from a live database) to be small?
+fn on_small_tables(cx: &ScriptCx<'_>, st: &super::context::Stmt) -> bool {
+    if cx.settings.table_rows.is_empty() {
+        return false;
+    }
+    // a foreign key also locks the table it references
+    let referenced = st.ops.iter().filter_map(|op| match op {
+        crate::sql::Operation::AddConstraint { constraint, .. } => constraint.references.as_ref(),
+        _ => None,
+    });
+    let mut tables = st
+        .ops
+        .iter()
+        .filter_map(|op| op.table())
+        .chain(referenced)
+        .peekable();
+    tables.peek().is_some() && tables.all(|t| cx.settings.is_small_table(t))
 }
 
 fn collect_ignores(cx: &ScriptCx<'_>) -> Vec<Ignore> {
@@ -397,4 +442,74 @@ fn snippet_migration(
         });
     }
     m
+}
+
+#[cfg(test)]
+mod seed_tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::sql::Operation;
+    use crate::sql::ops::{ColumnSpec, ObjName};
+
+    fn table(name: &str) -> Operation {
+        Operation::CreateTable {
+            table: ObjName::new(Some("public"), name),
+            columns: vec![ColumnSpec {
+                name: "a".into(),
+                data_type: "bigint".into(),
+                not_null: false,
+                default: None,
+                default_volatility: None,
+                serial: false,
+                generated: None,
+                primary_key: false,
+                unique: false,
+                references: None,
+                check: false,
+                position: None,
+            }],
+            constraints: Vec::new(),
+            if_not_exists: false,
+            from_query: false,
+        }
+    }
+
+    #[test]
+    fn lock_findings_on_small_live_tables_are_warnings() {
+        let mut settings = LintSettings {
+            large_table_rows: 1000,
+            ..LintSettings::default()
+        };
+        settings.table_rows = Arc::new(BTreeMap::from([
+            (ObjName::new(Some("public"), "small"), 10),
+            (ObjName::new(Some("public"), "big"), 5000),
+        ]));
+        let mut seed = Catalog::new(settings.dialect);
+        seed.apply(&table("small"));
+        seed.apply(&table("big"));
+        let m = snippet_migration(
+            &settings,
+            "1_x.sql",
+            "CREATE INDEX i ON small (a);\nCREATE INDEX j ON big (a);\nCREATE INDEX k ON other (a);\n",
+            true,
+        );
+        let report = lint_change_set_on(&settings, seed, &[], &[m]);
+        let found: Vec<_> = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule == "require-concurrent-index-creation")
+            .map(|d| (d.start.line, d.severity))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (1, Severity::Warning),
+                (2, Severity::Error),
+                // no estimate: unknown size stays an error
+                (3, Severity::Error),
+            ]
+        );
+    }
 }

@@ -15,7 +15,7 @@ pub mod settings;
 pub mod test_utils;
 
 pub use engine::{
-    Diagnostic, LintReport, LintStats, lint, lint_change_set, lint_snippet,
+    Diagnostic, LintReport, LintStats, lint, lint_change_set, lint_change_set_on, lint_snippet,
     lint_snippet_without_down,
 };
 pub use rule::{Rule, RuleMeta, Severity};

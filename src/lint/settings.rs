@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::source::Layout;
 use crate::sql::Dialect;
+use crate::sql::ops::ObjName;
 
 use super::rule::{DefaultLevel, RuleMeta, Severity};
 
@@ -72,6 +73,11 @@ pub struct LintSettings {
     pub fail_on: Severity,
     /// What the CLI found out about the change beyond the SQL (git, application code).
     pub deploy: DeployContext,
+    /// Row estimates of live tables (`--schema-from`), schema-qualified; empty when unknown.
+    pub table_rows: Arc<BTreeMap<ObjName, u64>>,
+    /// `[run] large_table_rows`: on a table known to have fewer rows, lock findings are
+    /// warnings.
+    pub large_table_rows: u64,
 }
 
 /// Facts about the change outside the migration files, gathered by the CLI (git, files under
@@ -143,6 +149,8 @@ impl Default for LintSettings {
             levels: BTreeMap::new(),
             fail_on: Severity::Error,
             deploy: DeployContext::default(),
+            table_rows: Arc::default(),
+            large_table_rows: 100_000,
         }
     }
 }
@@ -153,6 +161,21 @@ impl LintSettings {
     /// CONCURRENTLY). False for MySQL.
     pub fn pg_at_least(&self, major: u32) -> bool {
         self.dialect == Dialect::Postgres && self.server_version >= major
+    }
+
+    /// Is `table` known (from a live database) to hold fewer than `large_table_rows` rows?
+    /// An unqualified name counts as small only if every table of that name is.
+    pub fn is_small_table(&self, table: &ObjName) -> bool {
+        let mut found = false;
+        for (name, rows) in self.table_rows.iter() {
+            if name.matches(table) {
+                if *rows >= self.large_table_rows {
+                    return false;
+                }
+                found = true;
+            }
+        }
+        found
     }
 
     /// Effective severity of a rule; `None` = off.

@@ -12,6 +12,7 @@
 //! - `retry`: jittered back-off on lock timeouts.
 
 pub mod driver;
+pub mod introspect;
 pub mod ledger;
 pub mod lock;
 mod plan;

@@ -1,0 +1,184 @@
+//! `migrate lint --schema-from`: the catalog seeded from a live PostgreSQL database, row
+//! estimates deciding whether lock findings are errors.
+
+mod common;
+
+use std::process::Command;
+
+use common::{Scratch, run, tree};
+
+fn migrate(cwd: &std::path::Path) -> Command {
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin("migrate"));
+    c.current_dir(cwd)
+        .env_remove("DATABASE_URL")
+        .env_remove("SLUICE_LOG")
+        .env("NO_COLOR", "1");
+    c
+}
+
+#[test]
+fn live_schema_and_row_estimates() {
+    let s = Scratch::pg();
+    s.exec(
+        "CREATE TABLE users (id bigint PRIMARY KEY, email varchar(50) NOT NULL);
+         CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);
+         INSERT INTO orders SELECT g, g FROM generate_series(1, 500) g;
+         ANALYZE orders;",
+    );
+    let dir = tree(&[
+        ("sluice.toml", "[run]\nlarge_table_rows = 100\n"),
+        (
+            "change.sql",
+            "ALTER TABLE users ALTER COLUMN email TYPE varchar(100);\n\
+             CREATE INDEX i ON orders (id);\n\
+             CREATE INDEX j ON users (email);\n",
+        ),
+    ]);
+    let lint = |extra: &[&str]| {
+        let r = run(migrate(dir.path())
+            .args(["lint", "change.sql", "--format", "json"])
+            .args(extra));
+        assert_eq!(r.code, 1, "{r:?}");
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+        v["diagnostics"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no diagnostics array: {v}"))
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {} {}",
+                    d["start"]["line"].as_u64().unwrap(),
+                    d["rule"].as_str().unwrap(),
+                    d["severity"].as_str().unwrap()
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    // the live schema knows email is varchar(50) (widening is binary-coercible), orders is
+    // large (500 analyzed rows >= 100) and users small (empty)
+    assert_eq!(
+        lint(&["--schema-from", &s.url]),
+        [
+            "2 statements-after-access-exclusive warning",
+            "2 require-concurrent-index-creation error",
+            "3 require-concurrent-index-creation warning",
+        ]
+    );
+    // without it: the type is unknown and no table is known to be small
+    assert_eq!(
+        lint(&[]),
+        [
+            "1 changing-column-type error",
+            "2 statements-after-access-exclusive warning",
+            "2 require-concurrent-index-creation error",
+            "3 require-concurrent-index-creation error",
+        ]
+    );
+}
+
+#[test]
+fn wrong_url_is_an_error_without_the_password() {
+    let dir = tree(&[("change.sql", "CREATE INDEX i ON t (a);\n")]);
+    let r = run(migrate(dir.path()).args([
+        "lint",
+        "--schema-from",
+        "postgres://sluice:hunter2secret@127.0.0.1:1/nowhere",
+        "change.sql",
+    ]));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("cannot connect"), "{r:?}");
+    assert!(!r.stderr.contains("hunter2secret"), "{r:?}");
+    assert!(!r.stdout.contains("hunter2secret"), "{r:?}");
+}
+
+#[test]
+fn mysql_is_not_supported_yet() {
+    let dir = tree(&[("change.sql", "CREATE INDEX i ON t (a);\n")]);
+    let r = run(migrate(dir.path()).args([
+        "lint",
+        "--schema-from",
+        "mysql://root:hunter2secret@127.0.0.1:3306/x",
+        "change.sql",
+    ]));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("--schema-from supports PostgreSQL for now"),
+        "{r:?}"
+    );
+    assert!(!r.stderr.contains("hunter2secret"), "{r:?}");
+}
+
+#[test]
+fn snapshot_reads_constraints_indexes_and_schemas() {
+    use sluice::run::introspect;
+    use sluice::run::url::DbUrl;
+    use sluice::sql::Operation;
+
+    let s = Scratch::pg();
+    s.exec(
+        "CREATE SCHEMA app;
+         CREATE TABLE app.accounts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                                    name text DEFAULT 'x', created timestamptz DEFAULT now());
+         CREATE TABLE posts (id serial PRIMARY KEY, account_id bigint, title text,
+                             CONSTRAINT posts_title_unique UNIQUE (title));
+         ALTER TABLE posts ADD CONSTRAINT posts_account_fk FOREIGN KEY (account_id)
+             REFERENCES app.accounts (id) NOT VALID;
+         ALTER TABLE posts ADD CONSTRAINT title_nn CHECK (title IS NOT NULL) NOT VALID;
+         CREATE INDEX posts_partial ON posts (account_id) WHERE title IS NOT NULL;
+         CREATE INDEX posts_lower ON posts (lower(title)) INCLUDE (id);",
+    );
+    let url = DbUrl::parse(&s.url).unwrap();
+    let snap = common::block_on(introspect::snapshot(&url)).unwrap();
+    let names: Vec<String> = snap
+        .ops
+        .iter()
+        .map(|op| match op {
+            Operation::CreateTable { table, columns, .. } => format!(
+                "table {table}({})",
+                columns
+                    .iter()
+                    .map(|c| format!("{} {}", c.name, c.data_type))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Operation::AddConstraint { table, constraint } => format!(
+                "constraint {table} {} {:?} {:?} not_valid={} refs={:?} check={:?}",
+                constraint.name.as_deref().unwrap_or("?"),
+                constraint.kind,
+                constraint.columns,
+                constraint.not_valid,
+                constraint.references.as_ref().map(ToString::to_string),
+                constraint.check_expr,
+            ),
+            Operation::CreateIndex {
+                name,
+                table,
+                columns,
+                ..
+            } => format!(
+                "index {table} {} {columns:?}",
+                name.as_deref().unwrap_or("?")
+            ),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "table app.accounts(id bigint, name text, created timestamp with time zone)",
+            "table public.posts(id integer, account_id bigint, title text)",
+            "constraint app.accounts accounts_pkey PrimaryKey [\"id\"] not_valid=false refs=None check=None",
+            "constraint public.posts posts_pkey PrimaryKey [\"id\"] not_valid=false refs=None check=None",
+            "constraint public.posts posts_title_unique Unique [\"title\"] not_valid=false refs=None check=None",
+            "constraint public.posts title_nn Check [\"title\"] not_valid=true refs=None check=Some(\"(title IS NOT NULL)\")",
+            "constraint public.posts posts_account_fk ForeignKey [\"account_id\"] not_valid=true refs=Some(\"app.accounts\") check=None",
+            "index public.posts posts_lower [\"lower(title)\"]",
+            "index public.posts posts_partial [\"account_id\"]",
+        ]
+    );
+    assert_eq!(snap.index_states.len(), 1, "{:?}", snap.index_states);
+    assert!(snap.index_states[0].partial && snap.index_states[0].valid);
+    // never analyzed and empty: known to be empty
+    assert_eq!(snap.rows.values().copied().collect::<Vec<_>>(), [0, 0]);
+}
