@@ -18,8 +18,9 @@
 use crate::lint::context::ScriptCx;
 use crate::lint::lock::{LockHold, LockInfo, LockMode};
 use crate::lint::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
-use crate::sql::Operation;
 use crate::sql::ops::ConstraintKind;
+
+use super::common::index_building_constraints;
 
 pub struct AddingExclusionConstraint;
 
@@ -44,21 +45,10 @@ impl Rule for AddingExclusionConstraint {
     }
 
     fn check(&self, cx: &ScriptCx<'_>, out: &mut Vec<Hit>) {
-        for (st, op) in cx.ops() {
-            let Operation::AddConstraint { table, constraint } = op else {
-                continue;
-            };
-            if constraint.kind != ConstraintKind::Exclude || cx.is_new_table(table, st.index) {
-                continue;
-            }
-            let name = constraint
-                .name
-                .as_ref()
-                .map_or_else(String::new, |n| format!(" `{n}`"));
-            let span = match &constraint.name {
-                Some(_) => cx.find_in(st, "constraint"),
-                None => cx.find_in(st, "exclude"),
-            };
+        // an EXCLUDE constraint cannot be added USING INDEX, so every one builds its index
+        for (st, table, name, span) in
+            index_building_constraints(cx, ConstraintKind::Exclude, "exclude")
+        {
             out.push(
                 Hit::new(
                     st.index,

@@ -22,6 +22,8 @@ use crate::lint::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule,
 use crate::sql::Operation;
 use crate::sql::ops::ConstraintKind;
 
+use super::common::index_building_constraints;
+
 pub struct AddingPrimaryKeyConstraint;
 
 static META: RuleMeta = RuleMeta {
@@ -45,32 +47,22 @@ impl Rule for AddingPrimaryKeyConstraint {
     }
 
     fn check(&self, cx: &ScriptCx<'_>, out: &mut Vec<Hit>) {
+        for (st, table, name, span) in
+            index_building_constraints(cx, ConstraintKind::PrimaryKey, "primary")
+        {
+            out.push(
+                Hit::new(
+                    st.index,
+                    format!(
+                        "adding PRIMARY KEY{name} to `{table}` builds its index while blocking reads and writes of `{table}`"
+                    ),
+                )
+                .span(span)
+                .lock(LOCK),
+            );
+        }
         for (st, op) in cx.ops() {
             match op {
-                Operation::AddConstraint { table, constraint }
-                    if constraint.kind == ConstraintKind::PrimaryKey
-                        && constraint.using_index.is_none()
-                        && !cx.is_new_table(table, st.index) =>
-                {
-                    let name = constraint
-                        .name
-                        .as_ref()
-                        .map_or_else(String::new, |n| format!(" `{n}`"));
-                    let span = match &constraint.name {
-                        Some(_) => cx.find_in(st, "constraint"),
-                        None => cx.find_in(st, "primary"),
-                    };
-                    out.push(
-                        Hit::new(
-                            st.index,
-                            format!(
-                                "adding PRIMARY KEY{name} to `{table}` builds its index while blocking reads and writes of `{table}`"
-                            ),
-                        )
-                        .span(span)
-                        .lock(LOCK),
-                    );
-                }
                 Operation::AddColumn { table, column, .. }
                     if column.primary_key && !cx.is_new_table(table, st.index) =>
                 {

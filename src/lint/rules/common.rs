@@ -95,3 +95,29 @@ pub(crate) fn on_table(table: Option<&ObjName>) -> String {
         None => "its table".to_owned(),
     }
 }
+
+/// `ADD CONSTRAINT` of `kind` on an existing table that builds its own index (no
+/// `USING INDEX`): the statement, the table, the constraint's name for messages (`` `n` `` with
+/// a leading space, or empty) and the span to point at (the constraint name, else `keyword`).
+pub(crate) fn index_building_constraints<'a>(
+    cx: &'a ScriptCx<'_>,
+    kind: ConstraintKind,
+    keyword: &'static str,
+) -> impl Iterator<Item = (&'a Stmt, &'a ObjName, String, std::ops::Range<usize>)> + 'a {
+    cx.ops().filter_map(move |(st, op)| {
+        let Operation::AddConstraint { table, constraint } = op else {
+            return None;
+        };
+        if constraint.kind != kind
+            || constraint.using_index.is_some()
+            || cx.is_new_table(table, st.index)
+        {
+            return None;
+        }
+        let (name, span) = match &constraint.name {
+            Some(n) => (format!(" `{n}`"), cx.find_in(st, "constraint")),
+            None => (String::new(), cx.find_in(st, keyword)),
+        };
+        Some((st, table, name, span))
+    })
+}
