@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod lint;
+pub mod plan;
 pub mod run;
 pub mod source;
 pub mod sql;

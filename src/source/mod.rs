@@ -2,6 +2,7 @@
 //!
 //! Nothing here knows SQL beyond what splitting needs; nothing here opens a database.
 
+pub mod backfill;
 pub mod directives;
 pub mod layout;
 pub mod split;
