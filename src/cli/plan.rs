@@ -99,7 +99,11 @@ pub fn run(config_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<u8> {
             .strip_prefix(migration.version.raw.as_str())
             .unwrap_or(stem)
             .trim_start_matches(['_', '-', '.']);
-        migration.name = if name.is_empty() { stem.to_owned() } else { name.to_owned() };
+        migration.name = if name.is_empty() {
+            stem.to_owned()
+        } else {
+            name.to_owned()
+        };
     }
     let catalog = match seed {
         Some(c) => c,
@@ -112,7 +116,10 @@ pub fn run(config_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<u8> {
         Ok(p) => p,
         Err(PlanError::Refused(refusals)) => {
             if args.format == PlanFormat::Json {
-                println!("{}", serde_json::to_string_pretty(&JsonRefused { refused: &refusals })?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&JsonRefused { refused: &refusals })?
+                );
             }
             for r in &refusals {
                 eprintln!(

@@ -291,7 +291,10 @@ impl Plan {
                 phase,
                 direction,
                 phased: true,
-                irreversible: None,
+                irreversible: text
+                    .lines()
+                    .find_map(|l| l.strip_prefix("-- sluice:irreversible "))
+                    .map(str::to_owned),
             });
         }
         Migration {
@@ -330,7 +333,10 @@ fn phase_why(phase: PlanPhase, steps: &[&Step], applied: &[Applied]) -> Vec<Stri
                 .iter()
                 .find(|a| a.line == s.source_line && a.recipe == s.recipe)
                 .map_or("", |a| a.statement.as_str());
-            why.push(format!("line {} `{statement}`: {}", s.source_line, s.recipe));
+            why.push(format!(
+                "line {} `{statement}`: {}",
+                s.source_line, s.recipe
+            ));
         }
     }
     why
@@ -370,7 +376,11 @@ fn assemble<'a>(header: &str, parts: impl Iterator<Item = (&'a str, Option<usize
 
 /// Lint the generated files on the same schema: an error there means a recipe or a
 /// passed-through statement is unsafe, and the plan is refused rather than emitted.
-fn self_check(settings: &LintSettings, catalog: &Catalog, plan: &mut Plan) -> Result<(), PlanError> {
+fn self_check(
+    settings: &LintSettings,
+    catalog: &Catalog,
+    plan: &mut Plan,
+) -> Result<(), PlanError> {
     let files = plan.files(settings.dialect)?;
     let dir = PathBuf::from(format!("{}_{}", plan.version, plan.name));
     let m = plan.migration(&files, &dir);
@@ -387,10 +397,11 @@ fn self_check(settings: &LintSettings, catalog: &Catalog, plan: &mut Plan) -> Re
             .find(|(n, _)| n == file)
             .and_then(|(_, t)| t.get(d.range.clone()))
             .unwrap_or("");
-        let step = plan
-            .steps
-            .iter()
-            .find(|s| !text.trim().is_empty() && (s.up.contains(text.trim()) || s.down.as_deref().is_some_and(|d| d.contains(text.trim()))));
+        let step = plan.steps.iter().find(|s| {
+            !text.trim().is_empty()
+                && (s.up.contains(text.trim())
+                    || s.down.as_deref().is_some_and(|d| d.contains(text.trim())))
+        });
         refusals.push(Refusal {
             line: step.map_or(0, |s| s.source_line),
             column: 1,
@@ -407,3 +418,5 @@ fn self_check(settings: &LintSettings, catalog: &Catalog, plan: &mut Plan) -> Re
         Err(PlanError::Refused(refusals))
     }
 }
+#[cfg(test)]
+mod tests;

@@ -22,25 +22,71 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("drop_index.sql", include_str!("templates/drop_index.sql")),
     ("not_valid.sql", include_str!("templates/not_valid.sql")),
     ("validate.sql", include_str!("templates/validate.sql")),
-    ("drop_constraint.sql", include_str!("templates/drop_constraint.sql")),
-    ("not_null_check.sql", include_str!("templates/not_null_check.sql")),
-    ("set_not_null.sql", include_str!("templates/set_not_null.sql")),
-    ("drop_not_null.sql", include_str!("templates/drop_not_null.sql")),
-    ("unique_using_index.sql", include_str!("templates/unique_using_index.sql")),
+    (
+        "drop_constraint.sql",
+        include_str!("templates/drop_constraint.sql"),
+    ),
+    (
+        "not_null_check.sql",
+        include_str!("templates/not_null_check.sql"),
+    ),
+    (
+        "set_not_null.sql",
+        include_str!("templates/set_not_null.sql"),
+    ),
+    (
+        "drop_not_null.sql",
+        include_str!("templates/drop_not_null.sql"),
+    ),
+    (
+        "unique_using_index.sql",
+        include_str!("templates/unique_using_index.sql"),
+    ),
     ("add_column.sql", include_str!("templates/add_column.sql")),
     ("drop_column.sql", include_str!("templates/drop_column.sql")),
     ("set_default.sql", include_str!("templates/set_default.sql")),
-    ("fill_trigger.sql", include_str!("templates/fill_trigger.sql")),
-    ("drop_trigger.sql", include_str!("templates/drop_trigger.sql")),
-    ("sync_trigger.sql", include_str!("templates/sync_trigger.sql")),
-    ("rename_table.sql", include_str!("templates/rename_table.sql")),
+    (
+        "fill_trigger.sql",
+        include_str!("templates/fill_trigger.sql"),
+    ),
+    (
+        "drop_trigger.sql",
+        include_str!("templates/drop_trigger.sql"),
+    ),
+    (
+        "sync_trigger.sql",
+        include_str!("templates/sync_trigger.sql"),
+    ),
+    (
+        "rename_table.sql",
+        include_str!("templates/rename_table.sql"),
+    ),
     ("compat_view.sql", include_str!("templates/compat_view.sql")),
     ("drop_view.sql", include_str!("templates/drop_view.sql")),
-    ("rename_column.sql", include_str!("templates/rename_column.sql")),
-    ("rename_index.sql", include_str!("templates/rename_index.sql")),
-    ("rename_constraint.sql", include_str!("templates/rename_constraint.sql")),
-    ("soft_drop_column.sql", include_str!("templates/soft_drop_column.sql")),
-    ("restore_column.sql", include_str!("templates/restore_column.sql")),
+    (
+        "rename_column.sql",
+        include_str!("templates/rename_column.sql"),
+    ),
+    (
+        "swap_rename_column.sql",
+        include_str!("templates/swap_rename_column.sql"),
+    ),
+    (
+        "rename_index.sql",
+        include_str!("templates/rename_index.sql"),
+    ),
+    (
+        "rename_constraint.sql",
+        include_str!("templates/rename_constraint.sql"),
+    ),
+    (
+        "soft_drop_column.sql",
+        include_str!("templates/soft_drop_column.sql"),
+    ),
+    (
+        "restore_column.sql",
+        include_str!("templates/restore_column.sql"),
+    ),
     ("sync_back.sql", include_str!("templates/sync_back.sql")),
     ("passthrough.sql", include_str!("templates/passthrough.sql")),
 ];
@@ -73,7 +119,10 @@ impl Renderer {
         tera.register_filter(
             "ident",
             move |v: &Value, _: &HashMap<String, Value>| -> tera::Result<Value> {
-                Ok(Value::String(quote::ident_min(dialect, as_str(v, "ident")?)))
+                Ok(Value::String(quote::ident_min(
+                    dialect,
+                    as_str(v, "ident")?,
+                )))
             },
         );
         tera.register_filter(

@@ -37,7 +37,11 @@ pub fn ident_min(dialect: Dialect, name: &str) -> String {
 pub fn qualified(dialect: Dialect, name: &ObjName) -> String {
     match &name.schema {
         Some(s) if !s.is_empty() => {
-            format!("{}.{}", ident_min(dialect, s), ident_min(dialect, &name.name))
+            format!(
+                "{}.{}",
+                ident_min(dialect, s),
+                ident_min(dialect, &name.name)
+            )
         }
         _ => ident_min(dialect, &name.name),
     }
@@ -79,10 +83,7 @@ mod tests {
         assert_eq!(ident_min(pg, "été"), "\"été\"");
         assert_eq!(ident_min(pg, "1a"), "\"1a\"");
         assert_eq!(ident_min(Dialect::Mysql, "a`b"), "`a``b`");
-        assert_eq!(
-            qualified(pg, &ObjName::new(Some("App"), "t")),
-            "\"App\".t"
-        );
+        assert_eq!(qualified(pg, &ObjName::new(Some("App"), "t")), "\"App\".t");
     }
 
     #[test]
@@ -90,6 +91,9 @@ mod tests {
         assert_eq!(literal(Dialect::Postgres, "it's"), "'it''s'");
         assert_eq!(literal(Dialect::Postgres, "a\\b"), "E'a\\\\b'");
         assert_eq!(literal(Dialect::Mysql, "ok"), "'ok'");
-        assert_eq!(literal(Dialect::Mysql, "it's"), "CONVERT(X'6974277' USING utf8mb4)".replace("6974277", &hex::encode("it's")));
+        assert_eq!(
+            literal(Dialect::Mysql, "it's"),
+            "CONVERT(X'6974277' USING utf8mb4)".replace("6974277", &hex::encode("it's"))
+        );
     }
 }

@@ -18,7 +18,11 @@ pub(super) fn add_column(
     if c.serial || c.generated.is_some() {
         return Err(format!(
             "adding {} column {} rewrites {table} under an ACCESS EXCLUSIVE lock: add a nullable column, fill it in batches and attach the sequence yourself",
-            if c.serial { "a serial / identity" } else { "a generated" },
+            if c.serial {
+                "a serial / identity"
+            } else {
+                "a generated"
+            },
             c.name
         ));
     }
@@ -47,7 +51,10 @@ pub(super) fn add_column(
         };
         ("add-not-null-column", expr.clone())
     };
-    let add = b.sql("add_column.sql", json!({ "table": tn, "column": col, "type": c.data_type }))?;
+    let add = b.sql(
+        "add_column.sql",
+        json!({ "table": tn, "column": col, "type": c.data_type }),
+    )?;
     let drop = b.sql("drop_column.sql", json!({ "table": tn, "column": col }))?;
     b.add(
         src,

@@ -21,7 +21,10 @@ pub(super) fn prove_not_null(
 ) -> Result<(), String> {
     let check = names::fit("", &format!("{}_{}", table.name, column), "_sluice_nn");
     let t = tname(table);
-    let add = b.sql("not_null_check.sql", json!({ "table": t, "name": check, "column": column }))?;
+    let add = b.sql(
+        "not_null_check.sql",
+        json!({ "table": t, "name": check, "column": column }),
+    )?;
     let drop = b.sql("drop_constraint.sql", json!({ "table": t, "name": check }))?;
     b.add(
         src,
@@ -61,7 +64,9 @@ pub(super) fn prove_not_null(
         StepSpec {
             phase: PlanPhase::Contract,
             strategy: Strategy::NotValidValidate,
-            summary: format!("SET NOT NULL on {table}.{column} (the validated check spares the scan)"),
+            summary: format!(
+                "SET NOT NULL on {table}.{column} (the validated check spares the scan)"
+            ),
             lock: lock::BRIEF_EXCLUSIVE,
             cost: Cost::Metadata,
             up: format!("{set}\n{drop}"),
@@ -113,7 +118,10 @@ pub(super) fn add_checked(
     // an unnamed constraint gets PostgreSQL's own name, so VALIDATE and the down can name it
     let (name, named_in_definition) = match &c.name {
         Some(n) => (n.clone(), true),
-        None if fk => (index::pg_default_name(&table.name, &c.columns, "fkey"), false),
+        None if fk => (
+            index::pg_default_name(&table.name, &c.columns, "fkey"),
+            false,
+        ),
         None => {
             let first = check_column(c).unwrap_or_default();
             let cols: Vec<String> = Some(first).filter(|s| !s.is_empty()).into_iter().collect();
@@ -141,7 +149,9 @@ pub(super) fn add_checked(
         StepSpec {
             phase: PlanPhase::Contract,
             strategy: Strategy::NotValidValidate,
-            summary: format!("add {name} NOT VALID: new writes are checked, old rows are not scanned"),
+            summary: format!(
+                "add {name} NOT VALID: new writes are checked, old rows are not scanned"
+            ),
             lock: if fk {
                 lock::SHARE_ROW_EXCLUSIVE_BRIEF
             } else {
@@ -177,7 +187,8 @@ fn check_column(c: &ConstraintSpec) -> Option<String> {
         return Some(first.clone());
     }
     let expr = c.check_expr.as_deref()?;
-    let parsed = crate::sql::parse(crate::sql::Dialect::Postgres, &format!("SELECT {expr}")).ok()?;
+    let parsed =
+        crate::sql::parse(crate::sql::Dialect::Postgres, &format!("SELECT {expr}")).ok()?;
     let mut found = None;
     let _ = sqlparser::ast::visit_expressions(&parsed, |e| {
         if let sqlparser::ast::Expr::Identifier(id) = e {

@@ -41,13 +41,22 @@ pub(super) fn create_index(b: &mut Builder<'_>, src: &Src<'_>) -> Result<(), Str
         None => {
             let n = pg_default_name(&table.name, columns, "idx");
             let mut parts: Vec<ObjectNamePart> = Vec::new();
-            parts.push(ObjectNamePart::Identifier(Ident::with_quote('"', n.clone())));
+            parts.push(ObjectNamePart::Identifier(Ident::with_quote(
+                '"',
+                n.clone(),
+            )));
             ci.name = Some(ObjectName(parts));
             n
         }
     };
-    let up = b.sql("add_index.sql", json!({ "statement": Ast::CreateIndex(ci).to_string() }))?;
-    let down = b.sql("drop_index.sql", json!({ "index": in_schema(table, &name) }))?;
+    let up = b.sql(
+        "add_index.sql",
+        json!({ "statement": Ast::CreateIndex(ci).to_string() }),
+    )?;
+    let down = b.sql(
+        "drop_index.sql",
+        json!({ "index": in_schema(table, &name) }),
+    )?;
     b.add(
         src,
         "add-index",
@@ -78,7 +87,10 @@ pub(super) fn drop_index(b: &mut Builder<'_>, src: &Src<'_>) -> Result<(), Strin
         let up = b.sql("drop_index.sql", json!({ "index": in_schema(n, &n.name) }))?;
         let down = match src.cat.index(n) {
             Some(i) if !i.partial => {
-                let table = ObjName::new(Some(i.table.0.as_str()).filter(|s| !s.is_empty()), &i.table.1);
+                let table = ObjName::new(
+                    Some(i.table.0.as_str()).filter(|s| !s.is_empty()),
+                    &i.table.1,
+                );
                 let cols: Vec<String> = i.columns.iter().map(|c| b.ident(c)).collect();
                 let known_columns = src
                     .cat
@@ -137,7 +149,11 @@ pub(super) fn add_unique(
         }
     }
     let pk = c.kind == ConstraintKind::PrimaryKey;
-    if pk && t.constraints.iter().any(|k| k.kind == ConstraintKind::PrimaryKey) {
+    if pk
+        && t.constraints
+            .iter()
+            .any(|k| k.kind == ConstraintKind::PrimaryKey)
+    {
         return Err(format!("table {table} already has a primary key"));
     }
     let name = c.name.clone().unwrap_or_else(|| {
@@ -155,7 +171,10 @@ pub(super) fn add_unique(
         cols.join(", ")
     );
     let up = b.sql("add_index.sql", json!({ "statement": build }))?;
-    let drop = b.sql("drop_index.sql", json!({ "index": in_schema(table, &name) }))?;
+    let drop = b.sql(
+        "drop_index.sql",
+        json!({ "index": in_schema(table, &name) }),
+    )?;
     let recipe = if pk { "add-primary-key" } else { "add-unique" };
     b.add(
         src,
@@ -186,7 +205,10 @@ pub(super) fn add_unique(
     // dropping the constraint drops its index: build it again so the state is expand's
     let detach = format!(
         "{}\n{}",
-        b.sql("drop_constraint.sql", json!({ "table": tname(table), "name": name }))?,
+        b.sql(
+            "drop_constraint.sql",
+            json!({ "table": tname(table), "name": name })
+        )?,
         up
     );
     b.add(

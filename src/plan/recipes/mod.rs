@@ -32,8 +32,7 @@ use super::{Applied, Cost, Plan, PlanError, PlanPhase, Step, Strategy, names};
 pub(super) mod lock {
     pub const BRIEF_EXCLUSIVE: &str =
         "ACCESS EXCLUSIVE, brief: catalog only, under lock_timeout with retries";
-    pub const SHARE_UPDATE_EXCLUSIVE: &str =
-        "SHARE UPDATE EXCLUSIVE: reads and writes continue";
+    pub const SHARE_UPDATE_EXCLUSIVE: &str = "SHARE UPDATE EXCLUSIVE: reads and writes continue";
     pub const SHARE_ROW_EXCLUSIVE_BRIEF: &str =
         "SHARE ROW EXCLUSIVE on both tables, brief (no scan)";
     pub const ROW_EXCLUSIVE_BATCHES: &str = "ROW EXCLUSIVE, row locks of one batch at a time";
@@ -247,7 +246,11 @@ pub(super) fn in_schema(t: &ObjName, name: &str) -> Value {
 }
 
 /// Plan one statement of the naive script.
-pub(super) fn plan_statement(b: &mut Builder<'_>, cx: &ScriptCx<'_>, st: &Stmt) -> Result<(), String> {
+pub(super) fn plan_statement(
+    b: &mut Builder<'_>,
+    cx: &ScriptCx<'_>,
+    st: &Stmt,
+) -> Result<(), String> {
     let line = cx.file().line_col(st.range.start).line;
     let asts = match &st.parsed {
         Parsed::Ok(asts) => asts,
@@ -307,9 +310,12 @@ fn plan_ast(
         return passthrough::statement(b, line, &text, PlanPhase::Expand, None);
     }
     let op = &ops[0];
-    let new_table = op
-        .table()
-        .is_some_and(|t| cx.is_new_table(t, st.index) || cat.table(t).is_some_and(|t| t.origin == crate::catalog::Origin::ChangeSet));
+    let new_table = op.table().is_some_and(|t| {
+        cx.is_new_table(t, st.index)
+            || cat
+                .table(t)
+                .is_some_and(|t| t.origin == crate::catalog::Origin::ChangeSet)
+    });
     let src = Src {
         line,
         text,
@@ -369,9 +375,14 @@ fn plan_ast(
 
 fn is_runner_setting(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    ["lock_timeout", "statement_timeout", "lock_wait_timeout", "innodb_lock_wait_timeout"]
-        .iter()
-        .any(|s| n.ends_with(s))
+    [
+        "lock_timeout",
+        "statement_timeout",
+        "lock_wait_timeout",
+        "innodb_lock_wait_timeout",
+    ]
+    .iter()
+    .any(|s| n.ends_with(s))
 }
 
 /// The soft-drop name of `name` in this migration.

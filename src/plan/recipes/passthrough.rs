@@ -20,7 +20,9 @@ pub(super) fn statement(
     phase: PlanPhase,
     down: Option<String>,
 ) -> Result<(), String> {
-    let op = Operation::Other { kind: String::new() };
+    let op = Operation::Other {
+        kind: String::new(),
+    };
     let cat = crate::catalog::Catalog::new(b.settings.dialect);
     let src = Src {
         line,
@@ -96,9 +98,10 @@ fn phase_of(op: &Operation, new_table: bool) -> PlanPhase {
 fn inverse(b: &Builder<'_>, src: &Src<'_>) -> Result<Option<String>, String> {
     let r = |tpl: &str, v| b.sql(tpl, v).map(Some);
     match src.op {
-        Operation::CreateTable { table, .. } => {
-            r("passthrough.sql", json!({ "statement": format!("DROP TABLE IF EXISTS {}", crate::sql::quote::qualified(b.r.dialect, table)) }))
-        }
+        Operation::CreateTable { table, .. } => r(
+            "passthrough.sql",
+            json!({ "statement": format!("DROP TABLE IF EXISTS {}", crate::sql::quote::qualified(b.r.dialect, table)) }),
+        ),
         Operation::AddColumn { table, column, .. } => r(
             "drop_column.sql",
             json!({ "table": tname(table), "column": column.name }),
@@ -109,7 +112,10 @@ fn inverse(b: &Builder<'_>, src: &Src<'_>) -> Result<Option<String>, String> {
             ..
         } => r("drop_index.sql", json!({ "index": in_schema(table, name) })),
         Operation::SetDefault { table, column, .. } | Operation::DropDefault { table, column } => {
-            let old = src.cat.column(table, column).and_then(|c| c.default.clone());
+            let old = src
+                .cat
+                .column(table, column)
+                .and_then(|c| c.default.clone());
             r(
                 "set_default.sql",
                 json!({ "table": tname(table), "column": column, "default": old }),
@@ -118,7 +124,10 @@ fn inverse(b: &Builder<'_>, src: &Src<'_>) -> Result<Option<String>, String> {
         Operation::DropNotNull { table, column } => {
             let was = src.cat.column(table, column).is_some_and(|c| c.not_null);
             if was {
-                r("set_not_null.sql", json!({ "table": tname(table), "column": column }))
+                r(
+                    "set_not_null.sql",
+                    json!({ "table": tname(table), "column": column }),
+                )
             } else {
                 Ok(Some(String::new()))
             }
@@ -128,10 +137,25 @@ fn inverse(b: &Builder<'_>, src: &Src<'_>) -> Result<Option<String>, String> {
             json!({ "table": tname(table), "column": column }),
         ),
         Operation::AddConstraint { table, constraint } => match &constraint.name {
-            Some(n) => r("drop_constraint.sql", json!({ "table": tname(table), "name": n })),
+            Some(n) => r(
+                "drop_constraint.sql",
+                json!({ "table": tname(table), "name": n }),
+            ),
             None => Ok(None),
         },
         Operation::ValidateConstraint { .. } => Ok(Some(String::new())),
+        Operation::AlterColumnType { table, column, .. } => match src.cat.column(table, column) {
+            Some(c) => r(
+                "passthrough.sql",
+                json!({ "statement": format!(
+                        "ALTER TABLE {} ALTER COLUMN {} TYPE {}",
+                        crate::sql::quote::qualified(b.r.dialect, table),
+                        b.ident(column),
+                        c.data_type
+                    ) }),
+            ),
+            None => Ok(None),
+        },
         Operation::CreateTrigger { table, name } => r(
             "passthrough.sql",
             json!({ "statement": format!("DROP TRIGGER IF EXISTS {} ON {}", b.ident(name), crate::sql::quote::qualified(b.r.dialect, table)) }),

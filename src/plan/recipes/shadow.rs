@@ -66,7 +66,10 @@ pub(super) fn change_type(
     let Some(old) = t.column(column) else {
         return Err(format!("column {column} is not known on table {table}"));
     };
-    if binary_coercible(&old.sql_type(), &crate::catalog::types::SqlType::parse(new_type)) {
+    if binary_coercible(
+        &old.sql_type(),
+        &crate::catalog::types::SqlType::parse(new_type),
+    ) {
         // no rewrite, no scan: a brief lock only
         return super::passthrough::op(b, src);
     }
@@ -109,7 +112,11 @@ fn usable_column<'t>(t: &'t Table, col: &str, new: &str) -> Result<&'t Column, S
             "column {col} is generated: the shadow column recipe cannot keep it in sync"
         ));
     }
-    if c.serial || c.default.as_deref().is_some_and(|d| d.to_lowercase().contains("nextval(")) {
+    if c.serial
+        || c.default
+            .as_deref()
+            .is_some_and(|d| d.to_lowercase().contains("nextval("))
+    {
         return Err(format!(
             "column {col} owns a sequence: the soft-dropped column would keep it; move the sequence by hand (ALTER SEQUENCE .. OWNED BY) in a migration of its own first"
         ));
@@ -152,7 +159,8 @@ fn kind_name(k: ConstraintKind) -> &'static str {
 /// parsed.
 fn replace_column(expr: &str, from: &str, to: &str) -> Option<String> {
     use sqlparser::ast::{Expr, Ident, SelectItem, SetExpr, Statement};
-    let mut parsed = crate::sql::parse(crate::sql::Dialect::Postgres, &format!("SELECT {expr}")).ok()?;
+    let mut parsed =
+        crate::sql::parse(crate::sql::Dialect::Postgres, &format!("SELECT {expr}")).ok()?;
     let _ = sqlparser::ast::visit_expressions_mut(&mut parsed, |e| {
         if let Expr::Identifier(id) = e {
             let name = if id.quote_style.is_some() {
@@ -202,22 +210,34 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
         indexes.push(i);
     }
     let mut checks = Vec::new();
-    for k in t.constraints.iter().filter(|k| k.kind == ConstraintKind::Check) {
+    for k in t
+        .constraints
+        .iter()
+        .filter(|k| k.kind == ConstraintKind::Check)
+    {
         let Some(expr) = &k.check_expr else { continue };
         let Some(copy) = replace_column(expr, old, new) else {
-            return Err(format!("cannot read check constraint {:?} to copy it", k.name));
+            return Err(format!(
+                "cannot read check constraint {:?} to copy it",
+                k.name
+            ));
         };
         if copy == *expr || crate::catalog::is_not_null_check(expr, old) {
             continue;
         }
         let Some(name) = &k.name else {
-            return Err(format!("check constraint ({expr}) on {old} has no name to copy it by"));
+            return Err(format!(
+                "check constraint ({expr}) on {old} has no name to copy it by"
+            ));
         };
         checks.push((name.clone(), copy, k.validated));
     }
 
     // ---- expand: the new column, the sync trigger, copies of indexes and checks
-    let add = b.sql("add_column.sql", json!({ "table": tn, "column": new, "type": s.new_type }))?;
+    let add = b.sql(
+        "add_column.sql",
+        json!({ "table": tn, "column": new, "type": s.new_type }),
+    )?;
     let drop = b.sql("drop_column.sql", json!({ "table": tn, "column": new }))?;
     b.add(
         src,
@@ -276,7 +296,10 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
             cols.join(", ")
         );
         let up = b.sql("add_index.sql", json!({ "statement": build }))?;
-        let down = b.sql("drop_index.sql", json!({ "index": in_schema(table, &copy) }))?;
+        let down = b.sql(
+            "drop_index.sql",
+            json!({ "index": in_schema(table, &copy) }),
+        )?;
         b.add(
             src,
             recipe,
@@ -332,7 +355,10 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
     // ---- contract: validate, then swap in one transaction
     if s.old.not_null {
         let check = names::fit("", &format!("{}_{new}", table.name), "_sluice_nn");
-        let add = b.sql("not_null_check.sql", json!({ "table": tn, "name": check, "column": new }))?;
+        let add = b.sql(
+            "not_null_check.sql",
+            json!({ "table": tn, "name": check, "column": new }),
+        )?;
         let drop = b.sql("drop_constraint.sql", json!({ "table": tn, "name": check }))?;
         b.add(
             src,
@@ -417,7 +443,12 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
         restore_old.push('\n');
         restore_old.push_str(&b.sql("set_not_null.sql", json!({ "table": tn, "column": old }))?);
     }
-    swap(b, format!("the old column {old} gets its values back (down only)"), String::new(), restore_old);
+    swap(
+        b,
+        format!("the old column {old} gets its values back (down only)"),
+        String::new(),
+        restore_old,
+    );
     if s.old.not_null {
         let check = names::fit("", &format!("{}_{new}", table.name), "_sluice_nn");
         let up = format!(
@@ -426,11 +457,22 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
             b.sql("drop_constraint.sql", json!({ "table": tn, "name": check }))?
         );
         let down = b.sql("drop_not_null.sql", json!({ "table": tn, "column": new }))?;
-        swap(b, format!("SET NOT NULL on {new} (proven by the validated check)"), up, down);
+        swap(
+            b,
+            format!("SET NOT NULL on {new} (proven by the validated check)"),
+            up,
+            down,
+        );
     }
     if let Some(default) = &s.old.default {
-        let up = b.sql("set_default.sql", json!({ "table": tn, "column": new, "default": default }))?;
-        let down = b.sql("set_default.sql", json!({ "table": tn, "column": new, "default": null }))?;
+        let up = b.sql(
+            "set_default.sql",
+            json!({ "table": tn, "column": new, "default": default }),
+        )?;
+        let down = b.sql(
+            "set_default.sql",
+            json!({ "table": tn, "column": new, "default": null }),
+        )?;
         swap(b, format!("{new} takes the default of {old}"), up, down);
     }
     let soft = dropped(b, old);
@@ -445,40 +487,90 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
         "restore_column.sql",
         json!({ "table": tn, "column": old, "from": soft, "default": s.old.default, "was_not_null": false }),
     )?;
-    swap(b, format!("soft-drop {old} as {soft} (`migrate purge` drops it later)"), up, down);
-    swap(b, "drop the sync trigger".to_owned(), drop_trigger, create_trigger);
+    swap(
+        b,
+        format!("soft-drop {old} as {soft} (`migrate purge` drops it later)"),
+        up,
+        down,
+    );
+    swap(
+        b,
+        "drop the sync trigger".to_owned(),
+        drop_trigger,
+        create_trigger,
+    );
     if let Some(final_name) = &s.final_name {
-        let up = b.sql("rename_column.sql", json!({ "table": tn, "from": new, "to": final_name }))?;
-        let down = b.sql("rename_column.sql", json!({ "table": tn, "from": final_name, "to": new }))?;
+        let up = b.sql(
+            "swap_rename_column.sql",
+            json!({ "table": tn, "from": new, "to": final_name }),
+        )?;
+        let down = b.sql(
+            "rename_column.sql",
+            json!({ "table": tn, "from": final_name, "to": new }),
+        )?;
         swap(b, format!("{new} takes the name {final_name}"), up, down);
     }
     for (orig, copy) in &renamed_indexes {
         let gone = dropped(b, orig);
         let up = format!(
             "{}\n{}",
-            b.sql("rename_index.sql", json!({ "index": in_schema(table, orig), "to": gone }))?,
-            b.sql("rename_index.sql", json!({ "index": in_schema(table, copy), "to": orig }))?
+            b.sql(
+                "rename_index.sql",
+                json!({ "index": in_schema(table, orig), "to": gone })
+            )?,
+            b.sql(
+                "rename_index.sql",
+                json!({ "index": in_schema(table, copy), "to": orig })
+            )?
         );
         let down = format!(
             "{}\n{}",
-            b.sql("rename_index.sql", json!({ "index": in_schema(table, orig), "to": copy }))?,
-            b.sql("rename_index.sql", json!({ "index": in_schema(table, &gone), "to": orig }))?
+            b.sql(
+                "rename_index.sql",
+                json!({ "index": in_schema(table, orig), "to": copy })
+            )?,
+            b.sql(
+                "rename_index.sql",
+                json!({ "index": in_schema(table, &gone), "to": orig })
+            )?
         );
-        swap(b, format!("the copy of index {orig} takes its name"), up, down);
+        swap(
+            b,
+            format!("the copy of index {orig} takes its name"),
+            up,
+            down,
+        );
     }
     for (orig, copy, _) in &renamed_checks {
         let gone = dropped(b, orig);
         let up = format!(
             "{}\n{}",
-            b.sql("rename_constraint.sql", json!({ "table": tn, "from": orig, "to": gone }))?,
-            b.sql("rename_constraint.sql", json!({ "table": tn, "from": copy, "to": orig }))?
+            b.sql(
+                "rename_constraint.sql",
+                json!({ "table": tn, "from": orig, "to": gone })
+            )?,
+            b.sql(
+                "rename_constraint.sql",
+                json!({ "table": tn, "from": copy, "to": orig })
+            )?
         );
         let down = format!(
             "{}\n{}",
-            b.sql("rename_constraint.sql", json!({ "table": tn, "from": orig, "to": copy }))?,
-            b.sql("rename_constraint.sql", json!({ "table": tn, "from": gone, "to": orig }))?
+            b.sql(
+                "rename_constraint.sql",
+                json!({ "table": tn, "from": orig, "to": copy })
+            )?,
+            b.sql(
+                "rename_constraint.sql",
+                json!({ "table": tn, "from": gone, "to": orig })
+            )?
         );
-        swap(b, format!("the copy of check {orig} takes its name"), up, down);
+        swap(
+            b,
+            format!("the copy of check {orig} takes its name"),
+            up,
+            down,
+        );
     }
     Ok(())
 }

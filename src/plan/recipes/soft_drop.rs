@@ -56,10 +56,16 @@ pub(super) fn tables(b: &mut Builder<'_>, src: &Src<'_>, tables: &[ObjName]) -> 
         let to = dropped(b, &table.name);
         let up = format!(
             "-- sluice:ignore renaming-table -- a soft drop: `migrate purge` drops it after the retention period\n{}",
-            b.sql("rename_table.sql", json!({ "table": tname(table), "to": to }))?
+            b.sql(
+                "rename_table.sql",
+                json!({ "table": tname(table), "to": to })
+            )?
         );
         let back = ObjName::new(table.schema.as_deref(), &to);
-        let down = b.sql("rename_table.sql", json!({ "table": tname(&back), "to": table.name }))?;
+        let down = b.sql(
+            "rename_table.sql",
+            json!({ "table": tname(&back), "to": table.name }),
+        )?;
         b.add(
             src,
             "soft-drop-table",

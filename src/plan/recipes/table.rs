@@ -16,15 +16,24 @@ pub(super) fn rename_table(
 ) -> Result<(), String> {
     src.table(from)?;
     let renamed = ObjName::new(from.schema.as_deref().or(to.schema.as_deref()), &to.name);
-    let view = b.sql("compat_view.sql", json!({ "view": tname(from), "table": tname(&renamed) }))?;
+    let view = b.sql(
+        "compat_view.sql",
+        json!({ "view": tname(from), "table": tname(&renamed) }),
+    )?;
     let drop_view = b.sql("drop_view.sql", json!({ "view": tname(from) }))?;
     let up = format!(
         "-- sluice:ignore renaming-table -- the old name stays as a view until contract\n{}\n{view}",
-        b.sql("rename_table.sql", json!({ "table": tname(from), "to": to.name }))?
+        b.sql(
+            "rename_table.sql",
+            json!({ "table": tname(from), "to": to.name })
+        )?
     );
     let down = format!(
         "{drop_view}\n{}",
-        b.sql("rename_table.sql", json!({ "table": tname(&renamed), "to": from.name }))?
+        b.sql(
+            "rename_table.sql",
+            json!({ "table": tname(&renamed), "to": from.name })
+        )?
     );
     let g = b.group();
     b.add(
@@ -33,7 +42,10 @@ pub(super) fn rename_table(
         StepSpec {
             phase: PlanPhase::Expand,
             strategy: Strategy::Plain,
-            summary: format!("rename {from} to {} and keep {from} as an updatable view", to.name),
+            summary: format!(
+                "rename {from} to {} and keep {from} as an updatable view",
+                to.name
+            ),
             lock: lock::BRIEF_EXCLUSIVE,
             cost: Cost::Metadata,
             up,
