@@ -28,6 +28,7 @@ use tracing::Instrument;
 
 use crate::config::{OutOfOrder, RunConfig};
 use crate::source::{Direction, Migration, Phase, Script, Version};
+use crate::sql::ops::TxControl;
 use driver::{Blocker, DbError, Driver};
 use ledger::{Event, Ledger, LedgerRow, NewEvent, NewRow, State};
 use retry::RetryPolicy;
@@ -779,7 +780,7 @@ impl Engine {
                         } else if retry::is_lock_timeout(backend, &e) {
                             self.lock_give_up(p, i, &e, &blockers)
                         } else {
-                            self.statement_failed(p, i, &e, true)
+                            self.statement_failed(p, i, i, &e, true)
                         };
                         let row = self.new_row(p, State::Failed, 0, release);
                         let _ = self.write_row(main, &row).await;
@@ -817,13 +818,50 @@ impl Engine {
         self.write_row(main, &self.new_row(p, State::Running, start, release))
             .await
             .map_err(|e| RunError::Db(format!("cannot write the ledger: {e}")))?;
-        for i in start..total {
+        // an explicit BEGIN .. COMMIT of the file (the planner's swaps) is retried whole: a
+        // lock timeout inside it aborts the transaction, so it restarts from its BEGIN
+        let mut block: Option<usize> = None;
+        let mut block_attempt = 0;
+        let mut i = start;
+        while i < total {
             self.statement_progress(p, i);
-            if let Err((e, blockers)) = self.exec_retrying(main, mon, p, i).await {
+            let st = &p.statements[i];
+            if st.tx == Some(TxControl::Begin) {
+                block = Some(i);
+            }
+            let result = if block.is_some() && st.tx != Some(TxControl::Begin) {
+                // inside the block: one attempt; the whole block is the retry unit
+                let (r, blockers) = self.exec_probed(main, mon, &st.sql).await;
+                r.map_err(|e| (e, blockers))
+            } else {
+                self.exec_retrying(main, mon, p, i).await
+            };
+            if let Err((e, blockers)) = result {
+                let failed_at = i;
+                if let Some(b) = block.take() {
+                    let _ = main.exec("ROLLBACK").await;
+                    if retry::is_lock_timeout(backend, &e)
+                        && block_attempt < self.settings.retry.retries
+                    {
+                        block_attempt += 1;
+                        let d = self.settings.retry.delay(block_attempt);
+                        tracing::warn!(attempt = block_attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout in a transaction block; retrying it from its BEGIN");
+                        self.progress(Progress::Retrying {
+                            version: p.version.clone(),
+                            attempt: block_attempt,
+                            delay_ms: d.as_millis() as u64,
+                        });
+                        tokio::time::sleep(d).await;
+                        i = b;
+                        continue;
+                    }
+                    // the block rolled back: it counts as not started
+                    i = b;
+                }
                 let err = if retry::is_lock_timeout(backend, &e) {
-                    self.lock_give_up(p, i, &e, &blockers)
+                    self.lock_give_up(p, failed_at, &e, &blockers)
                 } else {
-                    self.statement_failed(p, i, &e, false)
+                    self.statement_failed(p, failed_at, i, &e, false)
                 };
                 let _ = main
                     .exec(
@@ -834,9 +872,14 @@ impl Engine {
                     .await;
                 return Err(err);
             }
+            if matches!(st.tx, Some(TxControl::Commit | TxControl::Rollback)) {
+                block = None;
+                block_attempt = 0;
+            }
             main.exec(&self.ledger.progress_sql(&p.version, p.phase, i + 1))
                 .await
                 .map_err(|e| RunError::Db(format!("cannot write the ledger: {e}")))?;
+            i += 1;
         }
         let ms = started.elapsed().as_millis();
         main.exec(&self.ledger.finish_sql(&p.version, p.phase, total, ms))
@@ -891,23 +934,25 @@ impl Engine {
         main.exec(&tail).await.map_err(ledger_err)
     }
 
+    /// `i` failed; `done` statements before it are applied (fewer when a transaction block
+    /// of the file rolled back).
     fn statement_failed(
         &self,
         p: &Prepared,
         i: usize,
+        done: usize,
         e: &DbError,
         transactional: bool,
     ) -> RunError {
         let st = &p.statements[i];
         let what = if transactional {
             "the transaction was rolled back: nothing of this migration phase remains".to_owned()
-        } else if i == 0 {
+        } else if done == 0 {
             "no statement of it ran; fix the file and re-run `migrate apply`".to_owned()
         } else {
             format!(
-                "statements 1-{i} ran and are recorded in the ledger; fix statement {} and re-run `migrate apply` (it continues at statement {}), or undo with `migrate rollback`, or start over with `migrate repair --version {}`",
-                i + 1,
-                i + 1,
+                "statements 1-{done} ran and are recorded in the ledger; fix the file and re-run `migrate apply` (it continues at statement {}), or undo with `migrate rollback`, or start over with `migrate repair --version {}`",
+                done + 1,
                 p.version
             )
         };

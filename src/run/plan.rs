@@ -11,6 +11,7 @@ use super::{ApplyRequest, RollbackRequest, StatusEntry, StatusReport, Waiting};
 use crate::config::OutOfOrder;
 use crate::source::split::{self, SplitOptions};
 use crate::source::{Direction, Layout, Migration, Phase, Script, Version};
+use crate::sql::ops::TxControl;
 use crate::sql::{self, Dialect, Operation};
 
 /// A statement ready to send, with its place in the file.
@@ -21,6 +22,8 @@ pub(super) struct Stmt {
     /// `CREATE INDEX CONCURRENTLY`'s index (schema, name): a failed build leaves it INVALID,
     /// and it must go before the statement runs again.
     pub(super) concurrent_index: Option<(Option<String>, String)>,
+    /// `BEGIN` / `COMMIT` / `ROLLBACK` written in the file: a block the runner retries whole.
+    pub(super) tx: Option<TxControl>,
 }
 
 /// A script split and classified for running.
@@ -119,10 +122,15 @@ pub(super) fn split_statements(
             } if backend == Backend::Postgres => Some((table.schema.clone(), name.clone())),
             _ => None,
         });
+        let tx = ops.iter().find_map(|o| match o {
+            Operation::Transaction(t) => Some(*t),
+            _ => None,
+        });
         out.push(Stmt {
             sql: sql_text.to_owned(),
             line: line_of(r.start),
             concurrent_index,
+            tx,
         });
     }
     // MySQL commits DDL implicitly: nothing to wrap
