@@ -1,0 +1,446 @@
+//! Backfills (`backfill.toml`) run by `migrate apply` against real servers, each test on a
+//! scratch database of its own.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{Run, Scratch, block_on, run, tree};
+use sluice::run::driver;
+use sluice::run::url::DbUrl;
+
+/// A table of `n` rows the "application" already has: `n` starts at 0.
+fn items(s: &Scratch, n: u32) {
+    s.exec(&format!(
+        "CREATE TABLE items (id int PRIMARY KEY, v text NOT NULL);
+         INSERT INTO items SELECT g, 'v' || g FROM generate_series(1, {n}) g;"
+    ));
+}
+
+const EXPAND_UP: &str = "ALTER TABLE items ADD COLUMN n int NOT NULL DEFAULT 0;\nALTER TABLE items ADD COLUMN doubled bigint;\n";
+const EXPAND_DOWN: &str =
+    "ALTER TABLE items DROP COLUMN doubled;\nALTER TABLE items DROP COLUMN n;\n";
+
+/// `n = n + 1` is not idempotent: a batch run twice, or a checkpoint lost, shows in the data.
+fn fill_toml(extra: &str) -> String {
+    format!(
+        "table = \"items\"\nkey = [\"id\"]\n{extra}\n[set]\nn = '\"n\" + 1'\ndoubled = '\"id\" * 2'\n"
+    )
+}
+
+fn checksum(s: &Scratch) -> String {
+    s.strings(
+        "SELECT md5(string_agg(id || ':' || v || ':' || n || ':' || coalesce(doubled::text, '-'), ',' ORDER BY id)) FROM items",
+    )[0]
+    .clone()
+}
+
+fn fill_row(s: &Scratch) -> Vec<String> {
+    s.strings(
+        "SELECT state || ' ' || rows_done || ' ' || batches FROM sluice_backfill ORDER BY version",
+    )
+}
+
+fn ok(r: &Run) {
+    assert_eq!(r.code, 0, "{r:?}");
+}
+
+#[test]
+fn kill_9_mid_backfill_then_rerun_equals_a_reference_run() {
+    const ROWS: u32 = 100_000;
+    let toml = fill_toml("batch_size = 500\npause = \"15ms\"");
+    let files = [
+        ("1_fill/expand.up.sql", EXPAND_UP),
+        ("1_fill/expand.down.sql", EXPAND_DOWN),
+        ("1_fill/backfill.toml", toml.as_str()),
+    ];
+
+    // the reference: the same backfill, uninterrupted
+    let reference = Scratch::pg();
+    items(&reference, ROWS);
+    let dir = tree(&files);
+    ok(&run(reference
+        .migrate(dir.path())
+        .args(["apply", ".", "--phase", "all"])));
+    let want = checksum(&reference);
+    drop(reference);
+
+    let s = Scratch::pg();
+    items(&s, ROWS);
+    ok(&run(s.migrate(dir.path()).args([
+        "apply",
+        ".",
+        "--no-backfill",
+    ])));
+    assert_eq!(fill_row(&s), Vec::<String>::new());
+
+    let mut child = s
+        .migrate(dir.path())
+        .args(["apply", ".", "--phase", "backfill"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // wait for some committed batches, then SIGKILL
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let done_before_kill = loop {
+        let rows: Vec<i64> = s
+            .strings("SELECT rows_done::text FROM sluice_backfill")
+            .iter()
+            .filter_map(|v| v.parse().ok())
+            .collect();
+        if rows.first().is_some_and(|r| *r >= 5_000) {
+            break rows[0];
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the backfill ended before it could be killed"
+        );
+        assert!(Instant::now() < deadline, "no progress within 120 s");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let after_kill = s.strings("SELECT state || ' ' || rows_done FROM sluice_backfill");
+    let (state, rows) = after_kill[0].split_once(' ').unwrap();
+    let rows: i64 = rows.parse().unwrap();
+    assert_eq!(state, "running", "{after_kill:?}");
+    assert!(
+        rows >= done_before_kill && rows < i64::from(ROWS),
+        "killed mid-way: {rows}"
+    );
+    // the checkpoint and the data agree: exactly the rows up to the last key are done
+    let last: i64 = s.strings("SELECT (last_key::json->>0) FROM sluice_backfill")[0]
+        .parse()
+        .unwrap();
+    assert_eq!(
+        s.strings("SELECT count(*)::text FROM items WHERE n = 1"),
+        [rows.to_string()]
+    );
+    assert_eq!(
+        s.strings(&format!(
+            "SELECT count(*)::text FROM items WHERE id <= {last} AND n <> 1"
+        )),
+        ["0"]
+    );
+
+    let r = run(s
+        .migrate(dir.path())
+        .args(["-v", "apply", ".", "--phase", "backfill"]));
+    ok(&r);
+    assert!(r.stderr.contains("resuming at key"), "{r:?}");
+    assert!(
+        r.stdout.contains("backfilled 1 fill (table items)")
+            && r.stdout.contains(&format!("resumed at key [\"{last}\"]")),
+        "{r:?}"
+    );
+    // every row updated exactly once over both runs
+    assert_eq!(checksum(&s), want);
+    let st = fill_row(&s);
+    assert!(
+        st[0].starts_with(&format!("applied {ROWS} ")),
+        "the ledger counts each row once: {st:?}"
+    );
+}
+
+#[test]
+fn composite_key_with_awkward_values() {
+    let s = Scratch::pg();
+    s.exec(
+        "CREATE TABLE pairs (a int, b text, x text, PRIMARY KEY (a, b));
+         INSERT INTO pairs (a, b) SELECT g % 7, 'k''' || g || E'\\\\ \"é' FROM generate_series(1, 1000) g;",
+    );
+    let dir = tree(&[
+        ("1_p/expand.up.sql", "SELECT 1;\n"),
+        ("1_p/expand.down.sql", "SELECT 1;\n"),
+        (
+            "1_p/backfill.toml",
+            r#"table = "pairs"
+key = ["a", "b"]
+batch_size = 7
+[set]
+x = """"a" || '/' || "b""""
+"#,
+        ),
+    ]);
+    ok(&run(s.migrate(dir.path()).args(["apply", "."])));
+    assert_eq!(
+        s.strings("SELECT count(*)::text FROM pairs WHERE x IS DISTINCT FROM a || '/' || b"),
+        ["0"]
+    );
+    // 1000 rows in batches of 7: 142 full ones and the last (6 rows)
+    assert_eq!(fill_row(&s), ["applied 1000 143"]);
+}
+
+#[test]
+fn where_skips_rows_already_done_and_empty_tables_complete() {
+    let s = Scratch::pg();
+    items(&s, 100);
+    // rows the new code already wrote: the backfill must leave them alone
+    s.exec(
+        "ALTER TABLE items ADD COLUMN n int NOT NULL DEFAULT 0; ALTER TABLE items ADD COLUMN doubled bigint;
+         UPDATE items SET doubled = -1 WHERE id % 4 = 0;
+         CREATE TABLE empty (id bigint PRIMARY KEY, y int);",
+    );
+    let dir = tree(&[
+        ("1_w/expand.up.sql", "SELECT 1;\n"),
+        ("1_w/expand.down.sql", "SELECT 1;\n"),
+        (
+            "1_w/backfill.toml",
+            "table = \"items\"\nkey = \"id\"\nwhere = '\"doubled\" IS NULL'\nbatch_size = 9\n[set]\ndoubled = '\"id\" * 2'\n",
+        ),
+        ("2_e/expand.up.sql", "SELECT 1;\n"),
+        ("2_e/expand.down.sql", "SELECT 1;\n"),
+        (
+            "2_e/backfill.toml",
+            "table = \"empty\"\nkey = \"id\"\n[set]\ny = '1'\n",
+        ),
+    ]);
+    let r = run(s.migrate(dir.path()).args(["apply", "."]));
+    ok(&r);
+    assert!(
+        r.stdout
+            .contains("backfilled 2 e (table empty): 0 rows in 1 batch"),
+        "{r:?}"
+    );
+    assert_eq!(
+        s.strings("SELECT count(*)::text FROM items WHERE doubled = -1"),
+        ["25"]
+    );
+    assert_eq!(
+        s.strings("SELECT count(*)::text FROM items WHERE doubled = id * 2"),
+        ["75"]
+    );
+    assert_eq!(fill_row(&s), ["applied 75 12", "applied 0 1"]);
+}
+
+#[test]
+fn missing_key_column_names_backfill_toml() {
+    let s = Scratch::pg();
+    items(&s, 10);
+    let dir = tree(&[
+        ("1_k/expand.up.sql", "SELECT 1;\n"),
+        ("1_k/expand.down.sql", "SELECT 1;\n"),
+        (
+            "1_k/backfill.toml",
+            "table = \"items\"\nkey = [\"uuid\"]\n[set]\nv = \"'x'\"\n",
+        ),
+    ]);
+    let r = run(s.migrate(dir.path()).args(["apply", "."]));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("1_k/backfill.toml:2:1: key column `uuid` does not exist in table `items` (its columns: id, v); fix `key`"),
+        "{r:?}"
+    );
+    // nothing was changed; the backfill is recorded as failed with the reason
+    assert_eq!(
+        s.strings("SELECT count(*)::text FROM items WHERE v = 'x'"),
+        ["0"]
+    );
+    let st = common::status_json(&s, dir.path());
+    assert_eq!(st["backfills"][0]["state"], "failed", "{st:#}");
+    assert!(
+        st["backfills"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("`uuid` does not exist")
+    );
+}
+
+#[test]
+fn contract_waits_for_its_backfill_and_rollback_clears_it() {
+    let s = Scratch::pg();
+    items(&s, 50);
+    let toml = fill_toml("batch_size = 20");
+    let dir = tree(&[
+        ("1_fill/expand.up.sql", EXPAND_UP),
+        ("1_fill/expand.down.sql", EXPAND_DOWN),
+        ("1_fill/backfill.toml", toml.as_str()),
+        (
+            "1_fill/contract.up.sql",
+            "ALTER TABLE items ALTER COLUMN doubled SET NOT NULL;\n",
+        ),
+        (
+            "1_fill/contract.down.sql",
+            "ALTER TABLE items ALTER COLUMN doubled DROP NOT NULL;\n",
+        ),
+    ]);
+    let d = dir.path();
+    ok(&run(s.migrate(d).args(["apply", ".", "--no-backfill"])));
+    ok(&run(s.migrate(d).args([
+        "rollout",
+        "complete",
+        "--release",
+        "r1",
+    ])));
+    let r = run(s.migrate(d).args(["apply", ".", "--phase", "contract"]));
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(
+        r.stdout.contains("waiting: 1 fill (contract): its backfill is not complete (it has not started); run `migrate apply --phase backfill` first"),
+        "{r:?}"
+    );
+    let human = run(s.migrate(d).args(["status", "."]));
+    assert!(
+        human.stdout.contains("1        fill  backfill  pending"),
+        "{human:?}"
+    );
+
+    // dry run: the batch SQL, nothing runs
+    let r = run(s
+        .migrate(d)
+        .args(["apply", ".", "--phase", "backfill", "--dry-run"]));
+    ok(&r);
+    assert!(
+        r.stdout.contains(
+            "SELECT \"id\"::text AS sluice_k0 FROM \"items\" ORDER BY \"id\" LIMIT 1 OFFSET 19;"
+        ) && r.stdout.contains(
+            "UPDATE \"items\" SET \"doubled\" = \"id\" * 2, \"n\" = \"n\" + 1 WHERE \"id\" <= '$upper';"
+        ) && r.stdout.contains("UPDATE \"sluice_backfill\" SET last_key = "),
+        "{r:?}"
+    );
+    assert_eq!(
+        s.strings("SELECT count(*)::text FROM items WHERE n = 1"),
+        ["0"]
+    );
+
+    // `all` runs the backfill, then the contract in the same run
+    let r = run(s.migrate(d).args(["apply", ".", "--phase", "all"]));
+    ok(&r);
+    assert!(
+        r.stdout
+            .contains("backfilled 1 fill (table items): 50 rows in 3 batches")
+            && r.stdout.contains("applied 1 fill (contract)"),
+        "{r:?}"
+    );
+    let human = run(s.migrate(d).args(["status", "."]));
+    assert!(
+        human
+            .stdout
+            .contains("1        fill  backfill  applied: 50 rows in 3 batches, finished"),
+        "{human:?}"
+    );
+    let st = common::status_json(&s, d);
+    assert_eq!(st["backfills"][0]["rows_done"], 50, "{st:#}");
+    assert_eq!(st["backfills"][0]["last_key"], "[\"40\"]", "{st:#}");
+
+    // rolling back the expand forgets the backfill: the next apply runs it again
+    ok(&run(s.migrate(d).args(["rollback", ".", "--steps", "2"])));
+    assert_eq!(fill_row(&s), Vec::<String>::new());
+    let r = run(s.migrate(d).args(["rollback", ".", "--phase", "backfill"]));
+    assert_eq!(r.code, 2, "{r:?}");
+    ok(&run(s.migrate(d).args(["apply", "."])));
+    assert_eq!(fill_row(&s), ["applied 50 3"]);
+    assert_eq!(
+        s.strings("SELECT count(*)::text FROM items WHERE n = 1"),
+        ["50"]
+    );
+}
+
+#[test]
+fn large_backfill_is_followed_by_vacuum_and_lag_is_checked() {
+    let s = Scratch::pg();
+    items(&s, 300);
+    let toml =
+        fill_toml("batch_size = 50\nmax_replication_lag = \"1s\"\ntarget_batch_time = \"50ms\"");
+    let dir = tree(&[
+        ("sluice.toml", "[run]\nlarge_table_rows = 100\n"),
+        ("m/1_fill/expand.up.sql", EXPAND_UP),
+        ("m/1_fill/expand.down.sql", EXPAND_DOWN),
+        ("m/1_fill/backfill.toml", toml.as_str()),
+    ]);
+    let r = run(s.migrate(dir.path()).args(["-vv", "apply", "m"]));
+    ok(&r);
+    assert!(
+        r.stdout.contains("300 rows") && r.stdout.contains("then VACUUM (ANALYZE)"),
+        "{r:?}"
+    );
+    // no replica on the test server: the lag query ran and found none
+    assert!(
+        r.stderr
+            .contains("no replicas known: no throttling on replication lag"),
+        "{r:?}"
+    );
+    assert_eq!(
+        s.strings("SELECT (last_vacuum IS NOT NULL)::text FROM pg_stat_user_tables WHERE relname = 'items'"),
+        ["true"]
+    );
+    assert_eq!(
+        s.strings("SELECT count(*)::text FROM items WHERE n = 1"),
+        ["300"]
+    );
+}
+
+#[test]
+fn replication_lag_is_none_without_replicas() {
+    for s in [Scratch::pg(), Scratch::mysql()] {
+        let url = DbUrl::parse(&s.url).unwrap();
+        let lag = block_on(async {
+            let mut c = driver::connect(&url).await.unwrap();
+            let lag = c.replication_lag().await;
+            let _ = c.close().await;
+            lag
+        });
+        assert_eq!(lag.unwrap(), None, "{:?}", s.backend);
+    }
+}
+
+#[test]
+fn mariadb_backfill_with_composite_key_resumes_from_a_checkpoint() {
+    let s = Scratch::mysql();
+    s.exec(
+        "CREATE TABLE pairs (a bigint NOT NULL, b varchar(40) NOT NULL, x varchar(100) NULL, PRIMARY KEY (a, b));
+         INSERT INTO pairs (a, b) SELECT seq % 5, CONCAT('k''', seq, ' é') FROM seq_1_to_500;",
+    );
+    let dir = tree(&[
+        ("1_p/expand.up.sql", "SELECT 1;\n"),
+        ("1_p/expand.down.sql", "SELECT 1;\n"),
+        (
+            "1_p/backfill.toml",
+            r#"table = "pairs"
+key = ["a", "b"]
+batch_size = 33
+where = '`x` IS NULL'
+[set]
+x = "CONCAT(`a`, '/', `b`)"
+"#,
+        ),
+    ]);
+    ok(&run(s.migrate(dir.path()).args([
+        "apply",
+        ".",
+        "--no-backfill",
+    ])));
+    // an interrupted earlier run: checkpoint after the first rows with a = 0 ...
+    let first: Vec<String> =
+        s.strings("SELECT CAST(b AS CHAR) FROM pairs WHERE a = 0 ORDER BY b LIMIT 10");
+    let last = &first[9];
+    let key = serde_json::to_string(&["0", last.as_str()]).unwrap();
+    s.exec(&format!(
+        "INSERT INTO sluice_backfill (version, name, checksum, state, last_key, rows_done, batches, batch_size, applied_by) VALUES ('1', 'p', 'x', 'running', '{}', 10, 1, 33, 't')",
+        key.replace('\'', "''")
+    ));
+    // ... whose rows are marked, so a batch before the checkpoint would be seen redone
+    s.exec(&format!(
+        "UPDATE pairs SET x = 'done before' WHERE a = 0 AND b <= '{}'",
+        last.replace('\'', "''")
+    ));
+    let r = run(s
+        .migrate(dir.path())
+        .args(["apply", ".", "--phase", "backfill"]));
+    ok(&r);
+    assert!(r.stdout.contains("490 rows"), "{r:?}");
+    assert_eq!(
+        s.strings("SELECT CAST(COUNT(*) AS CHAR) FROM pairs WHERE x = 'done before'"),
+        ["10"]
+    );
+    assert_eq!(
+        s.strings("SELECT CAST(COUNT(*) AS CHAR) FROM pairs WHERE x = CONCAT(a, '/', b)"),
+        ["490"]
+    );
+    assert_eq!(
+        s.strings("SELECT CAST(CONCAT(state, ' ', rows_done) AS CHAR) FROM sluice_backfill"),
+        ["applied 500"]
+    );
+}
