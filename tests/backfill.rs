@@ -126,6 +126,15 @@ fn kill_9_mid_backfill_then_rerun_equals_a_reference_run() {
         ["0"]
     );
 
+    let human = run(s.migrate(dir.path()).args(["status", "."]));
+    assert!(
+        human.stdout.contains(&format!(
+            "1        fill  backfill  running: {rows} rows in {} batches, last key [\"{last}\"]",
+            rows / 500
+        )),
+        "{human:?}"
+    );
+
     let r = run(s
         .migrate(dir.path())
         .args(["-v", "apply", ".", "--phase", "backfill"]));
@@ -354,6 +363,11 @@ fn large_backfill_is_followed_by_vacuum_and_lag_is_checked() {
     ok(&r);
     assert!(
         r.stdout.contains("300 rows") && r.stdout.contains("then VACUUM (ANALYZE)"),
+        "{r:?}"
+    );
+    // not a terminal: progress goes to the log
+    assert!(
+        r.stderr.contains("backfill progress") && r.stderr.contains("rows_per_s="),
         "{r:?}"
     );
     // no replica on the test server: the lag query ran and found none
