@@ -458,3 +458,29 @@ x = "CONCAT(`a`, '/', `b`)"
         ["applied 500"]
     );
 }
+
+#[test]
+fn baseline_marks_the_backfill_done() {
+    let s = Scratch::pg();
+    items(&s, 10);
+    s.exec("ALTER TABLE items ADD COLUMN n int NOT NULL DEFAULT 0; ALTER TABLE items ADD COLUMN doubled bigint;");
+    let toml = fill_toml("");
+    let dir = tree(&[
+        ("1_fill/expand.up.sql", EXPAND_UP),
+        ("1_fill/expand.down.sql", EXPAND_DOWN),
+        ("1_fill/backfill.toml", toml.as_str()),
+    ]);
+    let r = run(s.migrate(dir.path()).args(["baseline", "1", "--dir", "."]));
+    ok(&r);
+    assert!(
+        r.stdout.contains("1 fill (backfill) marked applied"),
+        "{r:?}"
+    );
+    let r = run(s.migrate(dir.path()).args(["apply", ".", "--phase", "all"]));
+    ok(&r);
+    assert!(r.stdout.contains("nothing to apply"), "{r:?}");
+    assert_eq!(
+        s.strings("SELECT count(*)::text FROM items WHERE n = 1"),
+        ["0"]
+    );
+}

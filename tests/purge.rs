@@ -117,3 +117,29 @@ fn purge_needs_a_duration() {
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains("nothing to purge"), "{r:?}");
 }
+
+#[test]
+fn purge_on_mariadb_lists_prefixed_objects_without_a_contract() {
+    let s = Scratch::mysql();
+    s.exec(
+        "CREATE TABLE t (id int PRIMARY KEY, _sluice_dropped_nick_5 text);
+         CREATE TABLE _sluice_dropped_old_5 (id int);
+         CREATE TABLE sluice_x (id int);",
+    );
+    let dir = tree(&[]);
+    let r = run(s.migrate(dir.path()).args(["purge", "--older-than", "0s"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{r:?}");
+    assert!(
+        lines[0].starts_with(&format!(
+            "skipped table {}._sluice_dropped_old_5: no applied contract",
+            s.name
+        )) && lines[1].starts_with(&format!(
+            "skipped column {}.t._sluice_dropped_nick_5: no applied contract",
+            s.name
+        )),
+        "{r:?}"
+    );
+    assert!(s.table_exists("_sluice_dropped_old_5"));
+}

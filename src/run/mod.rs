@@ -1418,6 +1418,7 @@ impl Engine {
         }
         self.with_ledger_lock(async |main| {
             let (_, rows, _) = self.read_ledger(main).await?;
+            let fills = self.read_backfills(main).await?.unwrap_or_default();
             let by_key = row_map(&rows);
             let mut out = Housekeeping::default();
             for m in migrations.iter().filter(|m| m.version <= *version) {
@@ -1439,6 +1440,30 @@ impl Engine {
                     .await
                     .map_err(RunError::db)?;
                     out.changes.push(format!("{} marked applied", p.label()));
+                }
+                // a baselined migration's data is already there: its backfill too
+                if let Some(l) = backfill::load(m)? {
+                    if fills
+                        .iter()
+                        .any(|r| r.version == m.version.raw && r.state == State::Applied)
+                    {
+                        continue;
+                    }
+                    let mut sql = self.ledger.start_backfill_sql(
+                        &m.version.raw,
+                        &m.name,
+                        &l.checksum,
+                        l.spec.batch_size,
+                        &self.settings.applied_by,
+                    );
+                    sql.push(self.ledger.finish_backfill_sql(&m.version.raw, 0, 0));
+                    for q in sql {
+                        main.exec(&q).await.map_err(RunError::db)?;
+                    }
+                    out.changes.push(format!(
+                        "{} {} (backfill) marked applied",
+                        m.version, m.name
+                    ));
                 }
             }
             let detail = format!(
