@@ -484,3 +484,201 @@ fn baseline_marks_the_backfill_done() {
         ["0"]
     );
 }
+
+/// A session holding a row lock until told to let go.
+struct Blocker {
+    release: std::sync::mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Blocker {
+    fn hold(url: &str, sql: &str) -> Blocker {
+        use sqlx::{Connection, Executor};
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (release, release_rx) = std::sync::mpsc::channel::<()>();
+        let (url, sql) = (url.to_owned(), sql.to_owned());
+        let thread = std::thread::spawn(move || {
+            block_on(async move {
+                let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+                c.execute(sqlx::raw_sql(&format!("BEGIN; {sql}")))
+                    .await
+                    .unwrap();
+                ready_tx.send(()).unwrap();
+                let _ = release_rx.recv();
+                c.execute("ROLLBACK").await.unwrap();
+            })
+        });
+        ready_rx.recv().unwrap();
+        Blocker { release, thread }
+    }
+
+    fn release(self) {
+        self.release.send(()).unwrap();
+        self.thread.join().unwrap();
+    }
+}
+
+#[test]
+fn locked_rows_are_retried_then_reported_and_resumed() {
+    let s = Scratch::pg();
+    items(&s, 100);
+    let toml = fill_toml("batch_size = 10");
+    let files = |retries: &str| {
+        tree(&[
+            (
+                "sluice.toml",
+                &format!("[run]\nlock_timeout = \"100ms\"\nlock_retries = {retries}\n"),
+            ),
+            ("m/1_fill/expand.up.sql", EXPAND_UP),
+            ("m/1_fill/expand.down.sql", EXPAND_DOWN),
+            ("m/1_fill/backfill.toml", toml.as_str()),
+        ])
+    };
+    let give_up = files("0");
+    ok(&run(s.migrate(give_up.path()).args([
+        "apply",
+        "m",
+        "--no-backfill",
+    ])));
+
+    // no retries left: the batch holding row 45 fails; the four before it are kept
+    let blocker = Blocker::hold(&s.url, "SELECT 1 FROM items WHERE id = 45 FOR UPDATE");
+    let r = run(s
+        .migrate(give_up.path())
+        .args(["apply", "m", "--phase", "backfill"]));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("backfill of 1 (\"items\"): the batch after key [\"40\"] failed to take its row locks within lock_timeout 100ms after 1 attempts")
+            && r.stderr.contains("it resumes there"),
+        "{r:?}"
+    );
+    assert_eq!(
+        s.strings("SELECT state || ' ' || rows_done || ' ' || last_key FROM sluice_backfill"),
+        ["failed 40 [\"40\"]"]
+    );
+    assert_eq!(
+        s.strings("SELECT count(*)::text FROM items WHERE n = 1"),
+        ["40"]
+    );
+
+    // with retries: the run waits out the blocker, then finishes
+    let patient = files("50");
+    let mut child = s
+        .migrate(patient.path())
+        .args(["apply", "m", "--phase", "backfill"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (line_tx, line_rx) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = line_tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "no retry within 60 s: {seen:?}");
+        match line_rx.recv_timeout(left) {
+            Ok(l) => {
+                let retry = l.contains("lock timeout; retrying the batch");
+                seen.push(l);
+                if retry {
+                    break;
+                }
+            }
+            Err(_) => panic!("the run ended or stalled without a retry: {seen:?}"),
+        }
+    }
+    blocker.release();
+    let out = child.wait_with_output().unwrap();
+    reader.join().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("60 rows in 7 batches") && stdout.contains("resumed at key [\"40\"]"),
+        "{stdout}"
+    );
+    assert_eq!(fill_row(&s), ["applied 100 11"]);
+    assert_eq!(
+        s.strings("SELECT count(*)::text FROM items WHERE n = 1"),
+        ["100"]
+    );
+}
+
+#[test]
+fn twenty_kills_in_a_row_then_the_data_equals_a_reference_run() {
+    // 100 batches: twenty kills, each after at least one more batch, leave it mid-way
+    const ROWS: u32 = 10_000;
+    let toml = fill_toml("batch_size = 100\npause = \"10ms\"");
+    let dir = tree(&[
+        ("1_fill/expand.up.sql", EXPAND_UP),
+        ("1_fill/expand.down.sql", EXPAND_DOWN),
+        ("1_fill/backfill.toml", toml.as_str()),
+    ]);
+    let reference = Scratch::pg();
+    items(&reference, ROWS);
+    ok(&run(reference.migrate(dir.path()).args(["apply", "."])));
+    let want = checksum(&reference);
+    drop(reference);
+
+    let s = Scratch::pg();
+    items(&s, ROWS);
+    ok(&run(s.migrate(dir.path()).args([
+        "apply",
+        ".",
+        "--no-backfill",
+    ])));
+    let rows_done = || -> i64 {
+        s.strings("SELECT rows_done::text FROM sluice_backfill")
+            .first()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let mut kills = 0;
+    while kills < 20 {
+        let before = rows_done();
+        let mut child = s
+            .migrate(dir.path())
+            .args(["apply", ".", "--phase", "backfill"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // kill once it has committed at least one more batch
+        let finished = loop {
+            if rows_done() > before {
+                break false;
+            }
+            if child.try_wait().unwrap().is_some() {
+                break true;
+            }
+            assert!(Instant::now() < deadline, "no progress: {kills} kills");
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        assert!(!finished, "the backfill finished after {kills} kills");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        kills += 1;
+    }
+    let mid = rows_done();
+    assert!(mid < i64::from(ROWS), "still mid-way after 20 kills");
+    eprintln!("{mid} rows done after 20 kills");
+    ok(&run(s
+        .migrate(dir.path())
+        .args(["apply", ".", "--phase", "backfill"])));
+    assert_eq!(checksum(&s), want);
+    assert!(
+        fill_row(&s)[0].starts_with(&format!("applied {ROWS} ")),
+        "{:?}",
+        fill_row(&s)
+    );
+}

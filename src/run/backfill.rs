@@ -479,7 +479,22 @@ impl Engine {
         };
         if lag.max.is_some() && backend == Backend::Mysql {
             for url in &self.settings.replicas {
-                lag.replicas.push(self.connect_replica(url).await?);
+                match self.connect_replica(url).await {
+                    Ok(c) => lag.replicas.push(c),
+                    Err(e) => {
+                        // a configured replica we cannot watch: no blind backfill
+                        let e = RunError::Db(format!(
+                            "backfill of {version}: cannot watch the replica lag: {e}"
+                        ));
+                        for r in lag.replicas.drain(..) {
+                            let _ = r.close().await;
+                        }
+                        let _ = main
+                            .exec(&self.ledger.fail_backfill_sql(version, &e.to_string(), 0))
+                            .await;
+                        return Err(e);
+                    }
+                }
             }
         }
         let mut rows = 0u64;

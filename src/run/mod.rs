@@ -674,12 +674,14 @@ impl Engine {
     ) -> Result<ApplyOutcome, RunError> {
         let mut conn = self.connect().await?;
         let (exists, rows, events) = self.read_ledger(&mut conn).await?;
-        let fills = if exists {
-            self.read_backfills(&mut conn).await?.unwrap_or_default()
+        let fills_table = if exists {
+            self.read_backfills(&mut conn).await?
         } else {
-            Vec::new()
+            None
         };
         let _ = conn.close().await;
+        let fills_missing = exists && fills_table.is_none();
+        let fills = fills_table.unwrap_or_default();
         let plan = plan(
             migrations,
             &rows,
@@ -702,6 +704,8 @@ impl Engine {
         sql.extend(self.session_settings());
         if !exists {
             sql.extend(self.ledger.create_sql());
+        } else if fills_missing {
+            sql.push(self.ledger.create_backfill_sql());
         }
         let mut done = Vec::new();
         let mut backfills = Vec::new();
