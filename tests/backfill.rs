@@ -492,20 +492,31 @@ struct Blocker {
 }
 
 impl Blocker {
-    fn hold(url: &str, sql: &str) -> Blocker {
+    fn hold(s: &Scratch, sql: &str) -> Blocker {
         use sqlx::{Connection, Executor};
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (release, release_rx) = std::sync::mpsc::channel::<()>();
-        let (url, sql) = (url.to_owned(), sql.to_owned());
+        let (url, sql, backend) = (s.url.clone(), sql.to_owned(), s.backend);
         let thread = std::thread::spawn(move || {
             block_on(async move {
-                let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
-                c.execute(sqlx::raw_sql(&format!("BEGIN; {sql}")))
-                    .await
-                    .unwrap();
-                ready_tx.send(()).unwrap();
-                let _ = release_rx.recv();
-                c.execute("ROLLBACK").await.unwrap();
+                match backend {
+                    sluice::run::url::Backend::Postgres => {
+                        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+                        c.execute("BEGIN").await.unwrap();
+                        c.execute(sqlx::raw_sql(&sql)).await.unwrap();
+                        ready_tx.send(()).unwrap();
+                        let _ = release_rx.recv();
+                        c.execute("ROLLBACK").await.unwrap();
+                    }
+                    sluice::run::url::Backend::Mysql => {
+                        let mut c = sqlx::MySqlConnection::connect(&url).await.unwrap();
+                        c.execute("BEGIN").await.unwrap();
+                        c.execute(sqlx::raw_sql(&sql)).await.unwrap();
+                        ready_tx.send(()).unwrap();
+                        let _ = release_rx.recv();
+                        c.execute("ROLLBACK").await.unwrap();
+                    }
+                }
             })
         });
         ready_rx.recv().unwrap();
@@ -542,7 +553,7 @@ fn locked_rows_are_retried_then_reported_and_resumed() {
     ])));
 
     // no retries left: the batch holding row 45 fails; the four before it are kept
-    let blocker = Blocker::hold(&s.url, "SELECT 1 FROM items WHERE id = 45 FOR UPDATE");
+    let blocker = Blocker::hold(&s, "SELECT 1 FROM items WHERE id = 45 FOR UPDATE");
     let r = run(s
         .migrate(give_up.path())
         .args(["apply", "m", "--phase", "backfill"]));
@@ -680,5 +691,44 @@ fn twenty_kills_in_a_row_then_the_data_equals_a_reference_run() {
         fill_row(&s)[0].starts_with(&format!("applied {ROWS} ")),
         "{:?}",
         fill_row(&s)
+    );
+}
+
+#[test]
+fn mariadb_composite_batches_lock_only_their_range() {
+    let s = Scratch::mysql();
+    s.exec(
+        "CREATE TABLE pairs (a bigint NOT NULL, b varchar(40) NOT NULL, x varchar(100) NULL, PRIMARY KEY (a, b));
+         INSERT INTO pairs (a, b) SELECT seq % 5, CONCAT('k', LPAD(seq, 4, '0')) FROM seq_1_to_500;",
+    );
+    let dir = tree(&[
+        (
+            "sluice.toml",
+            "[run]\nlock_timeout = \"1s\"\nlock_retries = 0\n",
+        ),
+        ("m/1_p/expand.up.sql", "SELECT 1;\n"),
+        ("m/1_p/expand.down.sql", "SELECT 1;\n"),
+        (
+            "m/1_p/backfill.toml",
+            "table = \"pairs\"\nkey = [\"a\", \"b\"]\nbatch_size = 50\n[set]\nx = \"CONCAT(`a`, '/', `b`)\"\n",
+        ),
+    ]);
+    // the last row in key order is locked: only the batch holding it may wait for it
+    let blocker = Blocker::hold(
+        &s,
+        "SELECT 1 FROM pairs WHERE a = 4 ORDER BY b DESC LIMIT 1 FOR UPDATE",
+    );
+    let r = run(s.migrate(dir.path()).args(["apply", "m"]));
+    blocker.release();
+    assert_eq!(r.code, 2, "{r:?}");
+    assert_eq!(
+        s.strings("SELECT CAST(CONCAT(state, ' ', rows_done) AS CHAR) FROM sluice_backfill"),
+        ["failed 450"],
+        "{r:?}"
+    );
+    ok(&run(s.migrate(dir.path()).args(["apply", "m"])));
+    assert_eq!(
+        s.strings("SELECT CAST(COUNT(*) AS CHAR) FROM pairs WHERE x = CONCAT(a, '/', b)"),
+        ["500"]
     );
 }

@@ -121,6 +121,39 @@ impl Batches {
         }
     }
 
+    /// `key > vals` or `key <= vals` in key order. PostgreSQL compares row values with an
+    /// index range; MariaDB scans (and so locks) the whole index for them, so there a
+    /// composite key is spelled out: `a > x OR (a = x AND b > y)`.
+    fn compare(&self, op: &str, vals: &[String]) -> String {
+        if self.backend == Backend::Postgres || self.keys.len() == 1 {
+            return format!("{} {op} {}", self.tuple(), self.values(vals));
+        }
+        let lit = |i: usize| {
+            key_literal(
+                self.backend,
+                self.numeric.get(i) == Some(&true),
+                vals.get(i).map_or("", String::as_str),
+            )
+        };
+        let strict = if op == ">" { ">" } else { "<" };
+        let n = self.keys.len();
+        let terms: Vec<String> = (0..n)
+            .map(|i| {
+                let mut parts: Vec<String> = (0..i)
+                    .map(|j| format!("{} = {}", self.keys[j], lit(j)))
+                    .collect();
+                let last_op = if i + 1 == n { op } else { strict };
+                parts.push(format!("{} {last_op} {}", self.keys[i], lit(i)));
+                if parts.len() == 1 {
+                    parts.remove(0)
+                } else {
+                    format!("({})", parts.join(" AND "))
+                }
+            })
+            .collect();
+        format!("({})", terms.join(" OR "))
+    }
+
     fn as_text(&self, k: &str) -> String {
         match self.backend {
             Backend::Postgres => format!("{k}::text"),
@@ -137,9 +170,7 @@ impl Batches {
             .enumerate()
             .map(|(i, k)| format!("{} AS sluice_k{i}", self.as_text(k)))
             .collect();
-        let after = last.map_or_else(String::new, |l| {
-            format!(" WHERE {} > {}", self.tuple(), self.values(l))
-        });
+        let after = last.map_or_else(String::new, |l| format!(" WHERE {}", self.compare(">", l)));
         format!(
             "SELECT {} FROM {}{after} ORDER BY {} LIMIT 1 OFFSET {}",
             cols.join(", "),
@@ -153,10 +184,10 @@ impl Batches {
     pub(super) fn update_sql(&self, last: Option<&[String]>, upper: Option<&[String]>) -> String {
         let mut conds = Vec::new();
         if let Some(l) = last {
-            conds.push(format!("{} > {}", self.tuple(), self.values(l)));
+            conds.push(self.compare(">", l));
         }
         if let Some(u) = upper {
-            conds.push(format!("{} <= {}", self.tuple(), self.values(u)));
+            conds.push(self.compare("<=", u));
         }
         if let Some(w) = &self.where_ {
             conds.push(format!("({w})"));
@@ -882,10 +913,25 @@ mod tests {
         let last = vec!["3".to_owned(), "it's".to_owned()];
         assert_eq!(
             b.upper_sql(Some(&last), 10),
-            "SELECT CAST(`a` AS CHAR) AS sluice_k0, CAST(`b` AS CHAR) AS sluice_k1 FROM `app`.`t` WHERE (`a`, `b`) > (3, CONVERT(X'6974277320' USING utf8mb4)) ORDER BY `a`, `b` LIMIT 1 OFFSET 9"
-                .replace("6974277320", &hex::encode("it's"))
+            "SELECT CAST(`a` AS CHAR) AS sluice_k0, CAST(`b` AS CHAR) AS sluice_k1 FROM `app`.`t` WHERE (`a` > 3 OR (`a` = 3 AND `b` > CONVERT(X'HEX' USING utf8mb4))) ORDER BY `a`, `b` LIMIT 1 OFFSET 9"
+                .replace("HEX", &hex::encode("it's"))
         );
         assert_eq!(b.update_sql(None, None), "UPDATE `app`.`t` SET `x` = 1");
+        let upper = vec!["5".to_owned(), "z".to_owned()];
+        assert_eq!(
+            b.update_sql(None, Some(&upper)),
+            "UPDATE `app`.`t` SET `x` = 1 WHERE (`a` < 5 OR (`a` = 5 AND `b` <= 'z'))"
+        );
+        let s3 = spec("table = 't'\nkey = ['a', 'b', 'c']\n[set]\nx = '1'\n");
+        let b3 = Batches::new(Backend::Mysql, &s3, vec![true; 3]);
+        let v = vec!["1".to_owned(), "2".to_owned(), "3".to_owned()];
+        assert_eq!(
+            b3.compare(">", &v),
+            "(`a` > 1 OR (`a` = 1 AND `b` > 2) OR (`a` = 1 AND `b` = 2 AND `c` > 3))"
+        );
+        // PostgreSQL keeps the row value, which its index ranges understand
+        let bp = Batches::new(Backend::Postgres, &s3, vec![true; 3]);
+        assert_eq!(bp.compare("<=", &v), "(\"a\", \"b\", \"c\") <= (1, 2, 3)");
     }
 
     #[test]
