@@ -443,17 +443,10 @@ impl Engine {
             main.exec(&self.ledger.resume_backfill_sql(version))
                 .await
                 .map_err(ledger_err)?;
-            tracing::info!(
-                key = last
-                    .as_deref()
-                    .map(encode_key)
-                    .unwrap_or_else(|| "(start)".into()),
-                rows_done = rows_before,
-                "resuming at key {}",
-                last.as_deref()
-                    .map(encode_key)
-                    .unwrap_or_else(|| "(start)".into())
-            );
+            let at = last
+                .as_deref()
+                .map_or_else(|| "(the start)".to_owned(), encode_key);
+            tracing::info!(rows_done = rows_before, "resuming at key {at}");
         } else {
             main.begin().await.map_err(ledger_err)?;
             for s in self.ledger.start_backfill_sql(
