@@ -732,3 +732,46 @@ fn mariadb_composite_batches_lock_only_their_range() {
         ["500"]
     );
 }
+
+#[test]
+fn mariadb_lag_check_on_a_listed_server_that_replicates_nothing() {
+    let s = Scratch::mysql();
+    s.exec(
+        "CREATE TABLE t (id int PRIMARY KEY, x int NULL); INSERT INTO t (id) SELECT seq FROM seq_1_to_30;",
+    );
+    let config = format!("[run]\nreplicas = [\"{}\"]\n", s.url);
+    let dir = tree(&[
+        ("sluice.toml", config.as_str()),
+        ("m/1_t/expand.up.sql", "SELECT 1;\n"),
+        ("m/1_t/expand.down.sql", "SELECT 1;\n"),
+        (
+            "m/1_t/backfill.toml",
+            "table = \"t\"\nkey = \"id\"\nbatch_size = 8\nmax_replication_lag = \"1s\"\n[set]\nx = \"`id` * 3\"\n",
+        ),
+    ]);
+    let r = run(s.migrate(dir.path()).args(["-vv", "apply", "m"]));
+    ok(&r);
+    // SHOW ALL SLAVES STATUS ran on the listed server and found no replication
+    assert!(
+        r.stderr
+            .contains("no replicas known: no throttling on replication lag"),
+        "{r:?}"
+    );
+    assert_eq!(
+        s.strings("SELECT CAST(COUNT(*) AS CHAR) FROM t WHERE x = id * 3"),
+        ["30"]
+    );
+
+    // an unreachable listed replica: the backfill refuses to run blind
+    let bad = "[run]\nreplicas = [\"mysql://root:secret@127.0.0.1:1/x\"]\n";
+    std::fs::write(dir.path().join("sluice.toml"), bad).unwrap();
+    s.exec("DELETE FROM sluice_backfill");
+    let r = run(s
+        .migrate(dir.path())
+        .args(["apply", "m", "--phase", "backfill"]));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("cannot watch the replica lag") && !r.stderr.contains("secret"),
+        "{r:?}"
+    );
+}

@@ -715,7 +715,28 @@ impl Engine {
         loop {
             let current = match self.url.backend() {
                 Backend::Postgres => mon.replication_lag().await,
-                Backend::Mysql if lag.replicas.is_empty() => Ok(None),
+                Backend::Mysql if lag.replicas.is_empty() => {
+                    if !lag.checked_none {
+                        // replicas pulling the binlog: say once that nobody watches them
+                        let n = mon
+                            .query_text(
+                                "SELECT CAST(COUNT(*) AS CHAR) FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'",
+                            )
+                            .await
+                            .ok()
+                            .and_then(|r| r.first().and_then(|c| c.first().cloned().flatten()))
+                            .and_then(|v| v.parse::<u64>().ok())
+                            .unwrap_or(0);
+                        if n > 0 {
+                            tracing::warn!(
+                                replicas = n,
+                                "replicas are connected but `[run] replicas` lists none: max_replication_lag is not watched"
+                            );
+                            lag.checked_none = true;
+                        }
+                    }
+                    Ok(None)
+                }
                 Backend::Mysql => {
                     let mut worst: Option<Duration> = None;
                     let mut err = None;

@@ -667,18 +667,25 @@ impl Driver for My {
 
     fn replication_lag(&mut self) -> Fut<'_, Option<Duration>> {
         Box::pin(async move {
-            // MariaDB lists every source connection; MySQL 8.4 dropped the old spelling
+            // MariaDB lists every source connection; MySQL 8.4 dropped the old spellings
             let rows = match self
                 .conn
                 .fetch_all(sqlx::raw_sql("SHOW ALL SLAVES STATUS"))
                 .await
             {
                 Ok(r) => r,
-                Err(_) => {
-                    self.conn
-                        .fetch_all(sqlx::raw_sql("SHOW REPLICA STATUS"))
-                        .await?
-                }
+                Err(_) => match self
+                    .conn
+                    .fetch_all(sqlx::raw_sql("SHOW REPLICA STATUS"))
+                    .await
+                {
+                    Ok(r) => r,
+                    Err(_) => {
+                        self.conn
+                            .fetch_all(sqlx::raw_sql("SHOW SLAVE STATUS"))
+                            .await?
+                    }
+                },
             };
             let mut lag: Option<Duration> = None;
             for r in &rows {
