@@ -201,6 +201,15 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                 ),
             )
         })?;
+        // MySQL verdicts change within a series (8.0.12, 8.0.29): keep the patch release
+        if lint.dialect == Dialect::Mysql {
+            lint.server_patch = v
+                .get_ref()
+                .trim()
+                .split('.')
+                .nth(2)
+                .and_then(|p| p.parse().ok());
+        }
     } else if lint.dialect == Dialect::Mysql {
         lint.server_version = if lint.mariadb { 1011 } else { 80 };
     }

@@ -434,7 +434,9 @@ fn catalog_neutral(op: &Operation) -> bool {
 fn op_columns(op: &Operation) -> Vec<String> {
     use Operation as Op;
     match op {
-        Op::AddColumn { column, .. } => vec![column.name.clone()],
+        Op::AddColumn { column, .. } | Op::RedefineColumn { column, .. } => {
+            vec![column.name.clone()]
+        }
         Op::DropColumn { column, .. }
         | Op::AlterColumnType { column, .. }
         | Op::SetNotNull { column, .. }
