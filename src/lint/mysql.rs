@@ -159,7 +159,10 @@ pub fn type_change(
         // appending members keeps every stored value, unless the storage size grows
         let storage = |n: usize| match (f.base.as_str(), n) {
             ("enum", n) => usize::from(n > 255),
-            (_, n) => [8, 16, 24, 32, 64].iter().position(|m| n <= *m).unwrap_or(5),
+            (_, n) => [8, 16, 24, 32, 64]
+                .iter()
+                .position(|m| n <= *m)
+                .unwrap_or(5),
         };
         if !old.is_empty()
             && new.len() > old.len()
@@ -168,7 +171,10 @@ pub fn type_change(
         {
             return Ok(Algorithm::Instant);
         }
-        return Err(format!("reorders or removes {} members", f.base.to_uppercase()));
+        return Err(format!(
+            "reorders or removes {} members",
+            f.base.to_uppercase()
+        ));
     }
     Err(format!("changes the column type from {from} to {to}"))
 }
@@ -246,9 +252,10 @@ pub fn column_change(
 /// The `MODIFY` / `CHANGE` definition of `column` in statement `st`, if any.
 pub fn redefinition<'a>(st: &'a Stmt, table: &ObjName, column: &str) -> Option<&'a ColumnSpec> {
     st.ops.iter().find_map(|op| match op {
-        Operation::RedefineColumn { table: t, column: c } if t == table && c.name == column => {
-            Some(c)
-        }
+        Operation::RedefineColumn {
+            table: t,
+            column: c,
+        } if t == table && c.name == column => Some(c),
         _ => None,
     })
 }
@@ -282,6 +289,256 @@ pub fn instant_add_column(server: &MysqlServer, positioned: bool) -> bool {
     } else {
         server.at_least(8, 0, 12)
     }
+}
+
+/// An `ALTER TABLE` (or MySQL `CREATE INDEX` / `DROP INDEX .. ON`) of a table that exists
+/// before the statement, with its `ALGORITHM=` / `LOCK=` clauses (upper case).
+pub struct Alter<'a> {
+    pub st: &'a Stmt,
+    pub table: ObjName,
+    pub algorithm: Option<String>,
+    pub lock: Option<String>,
+}
+
+/// Does this operation change a table's definition (as `ALTER TABLE` does)?
+fn alters_table(op: &Operation) -> Option<&ObjName> {
+    use Operation as Op;
+    match op {
+        Op::AddColumn { table, .. }
+        | Op::DropColumn { table, .. }
+        | Op::RenameColumn { table, .. }
+        | Op::AlterColumnType { table, .. }
+        | Op::RedefineColumn { table, .. }
+        | Op::SetNotNull { table, .. }
+        | Op::DropNotNull { table, .. }
+        | Op::SetDefault { table, .. }
+        | Op::DropDefault { table, .. }
+        | Op::AddConstraint { table, .. }
+        | Op::DropConstraint { table, .. }
+        | Op::CreateIndex { table, .. }
+        | Op::AlterTableOptions { table, .. } => Some(table),
+        Op::DropIndex {
+            table: Some(table), ..
+        } => Some(table),
+        Op::TableRewrite {
+            table: Some(table), ..
+        } => Some(table),
+        _ => None,
+    }
+}
+
+/// Every statement of the script that alters an existing table (renames alone excluded:
+/// they copy nothing and take no ALGORITHM clause).
+pub fn alters<'a>(cx: &'a ScriptCx<'_>) -> Vec<Alter<'a>> {
+    let mut out = Vec::new();
+    for st in &cx.statements {
+        let table = match st.ops.iter().find_map(alters_table) {
+            Some(t) => t.clone(),
+            // an action neither the parser nor the token scan types (`PARTITION BY ..`)
+            None if st
+                .ops
+                .iter()
+                .any(|o| matches!(o, Operation::Other { kind } if kind == "ALTER TABLE")) =>
+            {
+                match altered_table_name(cx.text(st)) {
+                    Some(t) => t,
+                    None => continue,
+                }
+            }
+            None => continue,
+        };
+        if cx.is_new_table(&table, st.index) {
+            continue;
+        }
+        let (mut algorithm, mut lock) = (None, None);
+        for op in &st.ops {
+            if let Operation::AlterTableOptions {
+                algorithm: a,
+                lock: l,
+                ..
+            } = op
+            {
+                algorithm = a.as_ref().map(|a| a.to_ascii_uppercase());
+                lock = l.as_ref().map(|l| l.to_ascii_uppercase());
+            }
+        }
+        out.push(Alter {
+            st,
+            table,
+            algorithm,
+            lock,
+        });
+    }
+    out
+}
+
+/// `-- sluice:strategy <name>` above the statement.
+pub fn strategy(cx: &ScriptCx<'_>, st: &Stmt) -> Option<String> {
+    let text = &cx.file().text;
+    st.leading_comments
+        .iter()
+        .find_map(|c| match crate::source::directives::parse(text, c) {
+            Some(crate::source::directives::Directive::Strategy(s)) => Some(s),
+            _ => None,
+        })
+}
+
+/// Was `foreign_key_checks` turned off earlier in the script (and not back on)?
+pub fn fk_checks_off(cx: &ScriptCx<'_>, before: usize) -> bool {
+    let mut off = false;
+    for st in cx.statements.iter().take_while(|s| s.index < before) {
+        for op in &st.ops {
+            if let Operation::SetVariable { name, value, .. } = op
+                && name.to_ascii_lowercase().ends_with("foreign_key_checks")
+            {
+                off = matches!(
+                    value.trim().to_ascii_lowercase().as_str(),
+                    "0" | "off" | "false"
+                );
+            }
+        }
+    }
+    off
+}
+
+/// The best algorithm for a whole statement, with the reasons it needs a table copy (empty
+/// unless `Copy`), and whether it needs `LOCK=SHARED` (FULLTEXT / SPATIAL index builds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub algorithm: Algorithm,
+    pub copy_reasons: Vec<String>,
+    pub lock_shared: bool,
+}
+
+/// The verdict for one statement on an existing table, on the configured server.
+pub fn verdict(cx: &ScriptCx<'_>, st: &Stmt) -> Verdict {
+    use Operation as Op;
+    let server = cx.settings.mysql_server();
+    let text = cx.text(st).to_ascii_uppercase();
+    let mut v = Verdict {
+        algorithm: Algorithm::Instant,
+        copy_reasons: Vec::new(),
+        lock_shared: false,
+    };
+    let mut add = |r: Result<Algorithm, String>| match r {
+        Ok(a) => v.algorithm = v.algorithm.max(a),
+        Err(why) => {
+            v.algorithm = Algorithm::Copy;
+            if !v.copy_reasons.contains(&why) {
+                v.copy_reasons.push(why);
+            }
+        }
+    };
+    let instant_if = |yes: bool| {
+        Ok(if yes {
+            Algorithm::Instant
+        } else {
+            Algorithm::Inplace
+        })
+    };
+    let mut lock_shared = false;
+    for op in &st.ops {
+        match op {
+            Op::AddColumn { column, .. } => add(add_column(&server, column)),
+            Op::DropColumn { .. } => add(instant_if(
+                server.mysql_at_least(8, 0, 29) || server.mariadb_at_least(10, 4),
+            )),
+            Op::RenameColumn { .. } => add(instant_if(
+                server.mysql_at_least(8, 0, 28) || server.mariadb_at_least(10, 3),
+            )),
+            Op::AlterColumnType {
+                table,
+                column,
+                new_type,
+                ..
+            } => add(match column_change(cx, st, table, column, new_type) {
+                Some(r) => r,
+                None => Err(format!(
+                    "changes column `{column}` to {new_type} (current type unknown)"
+                )),
+            }),
+            Op::SetDefault { .. } | Op::DropDefault { .. } | Op::RenameTable { .. } => {
+                add(Ok(Algorithm::Instant))
+            }
+            Op::AddConstraint { constraint, .. } => add(match constraint.kind {
+                crate::sql::ops::ConstraintKind::ForeignKey if !fk_checks_off(cx, st.index) => {
+                    Err("adds a FOREIGN KEY with foreign_key_checks on".into())
+                }
+                crate::sql::ops::ConstraintKind::Check => {
+                    Err("adds a CHECK constraint (every row is checked by a table copy)".into())
+                }
+                _ => Ok(Algorithm::Inplace),
+            }),
+            Op::CreateIndex {
+                fulltext_or_spatial,
+                ..
+            } => {
+                lock_shared |= *fulltext_or_spatial;
+                add(Ok(Algorithm::Inplace));
+            }
+            Op::TableRewrite { .. } => {
+                if text.contains("CONVERT") {
+                    add(Err("converts the table to another charset".into()));
+                } else if let Some(engine) = engine_of(&text)
+                    && engine != "INNODB"
+                {
+                    add(Err(format!("changes the storage engine to {engine}")));
+                } else {
+                    // `ENGINE=InnoDB` / `FORCE`: an in-place rebuild
+                    add(Ok(Algorithm::Inplace));
+                }
+            }
+            Op::Other { .. } => {
+                if text.contains("PARTITION BY") || text.contains("REMOVE PARTITIONING") {
+                    add(Err("changes the table's partitioning".into()));
+                } else {
+                    add(Ok(Algorithm::Inplace));
+                }
+            }
+            Op::SetNotNull { .. }
+            | Op::DropNotNull { .. }
+            | Op::DropConstraint { .. }
+            | Op::DropIndex { .. } => add(Ok(Algorithm::Inplace)),
+            _ => {}
+        }
+    }
+    v.lock_shared = lock_shared;
+    v
+}
+
+/// The table of `ALTER [ONLINE] [IGNORE] TABLE [IF EXISTS] name ..`, from the text.
+fn altered_table_name(text: &str) -> Option<ObjName> {
+    let mut words = text
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| !w.is_empty());
+    words.by_ref().find(|w| w.eq_ignore_ascii_case("TABLE"))?;
+    let mut name = words.next()?;
+    if name.eq_ignore_ascii_case("IF") {
+        words.next();
+        name = words.next()?;
+    }
+    let unquote = |p: &str| {
+        if p.starts_with('`') || p.starts_with('"') {
+            p.trim_matches(['`', '"']).to_owned()
+        } else {
+            p.to_lowercase()
+        }
+    };
+    Some(match name.split_once('.') {
+        Some((s, n)) => ObjName::new(Some(&unquote(s)), &unquote(n)),
+        None => ObjName::new(None, &unquote(name)),
+    })
+}
+
+/// The engine an `ENGINE=x` clause names, upper case.
+fn engine_of(upper: &str) -> Option<String> {
+    let i = upper.find("ENGINE")? + "ENGINE".len();
+    let rest = upper[i..].trim_start().trim_start_matches('=').trim_start();
+    let e: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    (!e.is_empty()).then_some(e)
 }
 
 #[cfg(test)]

@@ -210,7 +210,11 @@ impl LintSettings {
     pub fn mysql_server(&self) -> MysqlServer {
         let v = self.server_version;
         let (major, minor) = if self.mariadb {
-            if v >= 1000 { (v / 100, v % 100) } else { (10, 11) }
+            if v >= 1000 {
+                (v / 100, v % 100)
+            } else {
+                (10, 11)
+            }
         } else if (50..1000).contains(&v) {
             (v / 10, v % 10)
         } else {

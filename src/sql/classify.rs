@@ -3,10 +3,10 @@
 use sqlparser::ast::{
     AlterColumnOperation, AlterFunctionOperation, AlterIndexOperation, AlterSchemaOperation,
     AlterTable, AlterTableOperation, AlterTypeOperation, AlterViewOperation, CascadeOption,
-    ColumnDef, ColumnOption, ColumnOptionDef, ContextModifier, DataType, DetachPartitionMode, Expr, FromTable,
-    GeneratedAs, GeneratedExpressionMode, Ident, IndexColumn, ObjectName, ObjectNamePart,
-    ObjectType, RenameTableNameKind, Set, Statement, TableConstraint, TableFactor, TableObject,
-    TableWithJoins, Value,
+    ColumnDef, ColumnOption, ColumnOptionDef, ContextModifier, DataType, DetachPartitionMode, Expr,
+    FromTable, GeneratedAs, GeneratedExpressionMode, Ident, IndexColumn, ObjectName,
+    ObjectNamePart, ObjectType, RenameTableNameKind, Set, Statement, TableConstraint, TableFactor,
+    TableObject, TableWithJoins, Value,
 };
 use sqlparser::tokenizer::Token;
 
@@ -1106,6 +1106,10 @@ mod tests {
                     new_type: "INT".into(),
                     using: None,
                 },
+                Op::RedefineColumn {
+                    table: t("t"),
+                    column: col("b", "INT"),
+                },
                 Op::AlterTableOptions {
                     table: t("t"),
                     algorithm: Some("INPLACE".into()),
@@ -1115,13 +1119,70 @@ mod tests {
         );
         assert_eq!(
             my("ALTER TABLE t MODIFY COLUMN a BIGINT NOT NULL"),
-            vec![Op::AlterColumnType {
-                table: t("t"),
-                column: "a".into(),
-                new_type: "BIGINT".into(),
-                using: None,
-            }]
+            vec![
+                Op::AlterColumnType {
+                    table: t("t"),
+                    column: "a".into(),
+                    new_type: "BIGINT".into(),
+                    using: None,
+                },
+                Op::RedefineColumn {
+                    table: t("t"),
+                    column: ColumnSpec {
+                        not_null: true,
+                        ..col("a", "BIGINT")
+                    },
+                },
+            ]
         );
+        // the whole new definition: charset (also from a collation), default, position
+        match my("ALTER TABLE t MODIFY a VARCHAR(20) COLLATE latin1_bin DEFAULT 'x' FIRST")
+            .as_slice()
+        {
+            [_, Op::RedefineColumn { column, .. }] => {
+                assert_eq!(column.charset.as_deref(), Some("latin1"));
+                assert_eq!(column.default.as_deref(), Some("'x'"));
+                assert_eq!(column.position.as_deref(), Some("FIRST"));
+                assert!(!column.not_null);
+            }
+            other => panic!("{other:?}"),
+        }
+        match my("CREATE TABLE t (a VARCHAR(5) CHARACTER SET utf8mb3)").as_slice() {
+            [Op::CreateTable { columns, .. }] => {
+                assert_eq!(columns[0].charset.as_deref(), Some("utf8mb3"))
+            }
+            other => panic!("{other:?}"),
+        }
+        // CREATE INDEX carries its ALGORITHM / LOCK clauses
+        assert_eq!(
+            my("CREATE INDEX i ON t (a) ALGORITHM=INPLACE LOCK=NONE")[1],
+            Op::AlterTableOptions {
+                table: t("t"),
+                algorithm: Some("INPLACE".into()),
+                lock: Some("NONE".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn mysql_table_charset() {
+        let charset = |sql: &str| match parse(Dialect::Mysql, sql).expect("parses").as_slice() {
+            [Statement::CreateTable(ct)] => table_charset(ct),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            charset("CREATE TABLE t (a INT) ENGINE=InnoDB DEFAULT CHARSET=latin1"),
+            Some("latin1".into())
+        );
+        assert_eq!(
+            charset("CREATE TABLE t (a INT) CHARACTER SET = utf8mb3"),
+            Some("utf8mb3".into())
+        );
+        assert_eq!(
+            charset("CREATE TABLE t (a INT) COLLATE=utf8mb4_bin"),
+            Some("utf8mb4".into())
+        );
+        assert_eq!(charset("CREATE TABLE t (a INT) ENGINE=InnoDB"), None);
     }
 
     #[test]

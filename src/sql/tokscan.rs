@@ -1343,6 +1343,24 @@ mod tests {
                     new_type: "VARCHAR(10)".into(),
                     using: None,
                 },
+                Op::RedefineColumn {
+                    table: t("t"),
+                    column: ColumnSpec {
+                        name: "b".into(),
+                        data_type: "VARCHAR(10)".into(),
+                        not_null: true,
+                        default: None,
+                        default_volatility: None,
+                        serial: false,
+                        generated: None,
+                        primary_key: false,
+                        unique: false,
+                        references: None,
+                        check: false,
+                        position: None,
+                        charset: None,
+                    },
+                },
             ]
         );
     }

@@ -20,8 +20,8 @@
 
 use crate::catalog::{SqlType, binary_coercible};
 use crate::lint::context::{ScriptCx, Stmt};
-use crate::lint::mysql;
 use crate::lint::lock::LockHold;
+use crate::lint::mysql;
 use crate::lint::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
 use crate::sql::ops::ObjName;
 use crate::sql::{Dialect, Operation};
@@ -222,25 +222,41 @@ mod tests {
             ]
         );
         // latin1 column: 255 chars still fit
-        lint_ok(RULE, my("ALTER TABLE users MODIFY code VARCHAR(255) CHARACTER SET latin1;"));
+        lint_ok(
+            RULE,
+            my("ALTER TABLE users MODIFY code VARCHAR(255) CHARACTER SET latin1;"),
+        );
         // MODIFY without the charset falls back to the table's (utf8mb4): a charset change
         let found = lint_errors(RULE, my("ALTER TABLE users MODIFY code VARCHAR(60);"));
-        assert!(found[0].contains("charset from latin1 to utf8mb4"), "{found:?}");
+        assert!(
+            found[0].contains("charset from latin1 to utf8mb4"),
+            "{found:?}"
+        );
         // a table whose default is latin1
         let latin = "CREATE TABLE t (s VARCHAR(100)) ENGINE=InnoDB DEFAULT CHARSET=latin1";
         lint_ok(
             RULE,
-            Case::new("ALTER TABLE t MODIFY s VARCHAR(200);").mysql().history(latin),
+            Case::new("ALTER TABLE t MODIFY s VARCHAR(200);")
+                .mysql()
+                .history(latin),
         );
         lint_errors(
             RULE,
-            Case::new("ALTER TABLE t MODIFY s VARCHAR(300);").mysql().history(latin),
+            Case::new("ALTER TABLE t MODIFY s VARCHAR(300);")
+                .mysql()
+                .history(latin),
         );
         lint_errors(RULE, my("ALTER TABLE users MODIFY id BIGINT;"));
         // same type, only NOT NULL / rename: no type change
         lint_ok(RULE, my("ALTER TABLE users MODIFY id INT(11) NOT NULL;"));
-        lint_ok(RULE, my("ALTER TABLE users CHANGE name full_name VARCHAR(50);"));
-        lint_ok(RULE, my("ALTER TABLE users CHANGE COLUMN name full_name VARCHAR(60);"));
+        lint_ok(
+            RULE,
+            my("ALTER TABLE users CHANGE name full_name VARCHAR(50);"),
+        );
+        lint_ok(
+            RULE,
+            my("ALTER TABLE users CHANGE COLUMN name full_name VARCHAR(60);"),
+        );
         lint_errors(RULE, my("ALTER TABLE users CHANGE name full_name TEXT;"));
         // the same holds on MariaDB
         lint_ok(
