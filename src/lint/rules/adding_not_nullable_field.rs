@@ -22,8 +22,8 @@
 
 use crate::catalog::NotNullProof;
 use crate::lint::context::{ScriptCx, Stmt};
-use crate::lint::mysql;
 use crate::lint::lock::LockHold;
+use crate::lint::mysql;
 use crate::lint::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
 use crate::source::Phase;
 use crate::sql::ops::{ColumnSpec, ObjName};

@@ -15,8 +15,8 @@
 //! Ship code that always writes the column, then drop the default in a contract migration.
 
 use crate::lint::context::ScriptCx;
-use crate::lint::mysql;
 use crate::lint::lock::LockHold;
+use crate::lint::mysql;
 use crate::lint::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
 use crate::sql::Operation;
 

@@ -17,8 +17,8 @@
 //! constraint.
 
 use crate::lint::context::ScriptCx;
-use crate::lint::mysql;
 use crate::lint::lock::LockHold;
+use crate::lint::mysql;
 use crate::lint::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
 use crate::sql::Operation;
 
@@ -50,7 +50,8 @@ impl Rule for BanDropNotNull {
                 && !column.not_null
                 && !column.primary_key
                 && !cx.is_new_table(table, st.index)
-                && mysql::column_before(cx, st, table, &column.name).is_some_and(|(c, _)| c.not_null)
+                && mysql::column_before(cx, st, table, &column.name)
+                    .is_some_and(|(c, _)| c.not_null)
             {
                 let span = ["modify", "change"]
                     .iter()
@@ -120,7 +121,8 @@ mod tests {
 
     #[test]
     fn mysql_modify_that_leaves_out_not_null() {
-        let history = "CREATE TABLE users (id INT PRIMARY KEY, email VARCHAR(100) NOT NULL, bio TEXT)";
+        let history =
+            "CREATE TABLE users (id INT PRIMARY KEY, email VARCHAR(100) NOT NULL, bio TEXT)";
         let found = lint_errors(
             RULE,
             Case::new("ALTER TABLE users MODIFY email VARCHAR(200);")
