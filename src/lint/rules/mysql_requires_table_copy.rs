@@ -61,10 +61,10 @@ impl Rule for MysqlRequiresTableCopy {
                 Hit::new(
                     st.index,
                     format!(
-                        "this ALTER of `{}` {} on {}: ALGORITHM=COPY, writes to the table are blocked while it is copied",
+                        "this ALTER of `{}` is a table copy on {} ({}): writes to the table are blocked while it is copied",
                         alter.table,
-                        v.copy_reasons.join(", "),
-                        cx.settings.mysql_server()
+                        cx.settings.mysql_server(),
+                        v.copy_reasons.join("; ")
                     ),
                 )
                 .span(cx.find_in(st, "alter"))
@@ -90,7 +90,7 @@ mod tests {
         assert_eq!(
             lint_errors(RULE, my("ALTER TABLE users MODIFY id BIGINT NOT NULL;")),
             [
-                "1:1 this ALTER of `users` changes the column type from integer to bigint on MySQL 8.0: ALGORITHM=COPY, writes to the table are blocked while it is copied"
+                "1:1 this ALTER of `users` is a table copy on MySQL 8.0 (changes the column type from integer to bigint): writes to the table are blocked while it is copied"
             ]
         );
         let found = lint_errors(RULE, my("ALTER TABLE users MODIFY name VARCHAR(100);"));
@@ -103,7 +103,7 @@ mod tests {
             my("ALTER TABLE users MODIFY status ENUM('active','new');").mariadb("10.11"),
         );
         assert!(
-            found[0].contains("reorders or removes ENUM members on MariaDB 10.11"),
+            found[0].contains("table copy on MariaDB 10.11 (reorders or removes ENUM members)"),
             "{found:?}"
         );
         let found = lint_errors(RULE, my("ALTER TABLE users MODIFY code VARCHAR(50);"));
