@@ -142,7 +142,10 @@ pub fn type_change(
             charset_max_bytes(to_cs)
         };
         let (from_bytes, to_bytes) = (a * per, b * per);
-        if (from_bytes <= 255) != (to_bytes <= 255) {
+        // MariaDB 10.4+ (row formats other than REDUNDANT) stores lengths below 128 bytes in
+        // one byte whatever the maximum: a column of at most 127 bytes grows instantly
+        let mariadb_short = server.mariadb_at_least(10, 4) && from_bytes <= 127;
+        if (from_bytes <= 255) != (to_bytes <= 255) && !mariadb_short {
             return Err(format!(
                 "grows {}({a}) to {}({b}) across the 255-byte length prefix, {from_bytes} to {to_bytes} bytes in {to_cs}",
                 f.base, t.base
@@ -585,6 +588,41 @@ mod tests {
         assert!(change("VARCHAR(100)", "utf8mb4", "VARCHAR(500)", "utf8mb4").is_ok());
         assert!(change("VARCHAR(100)", "utf8mb4", "VARCHAR(50)", "utf8mb4").is_err());
         assert!(change("VARCHAR(10)", "latin1", "VARCHAR(10)", "utf8mb4").is_err());
+    }
+
+    #[test]
+    fn mariadb_grows_short_varchars_past_255_bytes() {
+        let maria = MysqlServer {
+            mariadb: true,
+            major: 10,
+            minor: 11,
+            patch: None,
+        };
+        let change = |from: &str, to: &str, cs: &str| {
+            type_change(&maria, &SqlType::parse(from), cs, &SqlType::parse(to), cs)
+        };
+        // 31 x 4 = 124 bytes: instant to any length; 32 x 4 = 128 bytes: a copy past 255
+        assert_eq!(
+            change("VARCHAR(31)", "VARCHAR(100)", "utf8mb4"),
+            Ok(Algorithm::Instant)
+        );
+        assert!(change("VARCHAR(32)", "VARCHAR(100)", "utf8mb4").is_err());
+        assert_eq!(
+            change("VARCHAR(127)", "VARCHAR(300)", "latin1"),
+            Ok(Algorithm::Instant)
+        );
+        assert!(change("VARCHAR(128)", "VARCHAR(300)", "latin1").is_err());
+        // MySQL keeps the 255-byte rule
+        assert!(
+            type_change(
+                &mysql(None),
+                &SqlType::parse("VARCHAR(31)"),
+                "utf8mb4",
+                &SqlType::parse("VARCHAR(100)"),
+                "utf8mb4"
+            )
+            .is_err()
+        );
     }
 
     #[test]
