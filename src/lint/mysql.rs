@@ -365,6 +365,11 @@ pub fn alters<'a>(cx: &'a ScriptCx<'_>) -> Vec<Alter<'a>> {
                 lock = l.as_ref().map(|l| l.to_ascii_uppercase());
             }
         }
+        // statements the parser could not read (`DROP INDEX i ON t ALGORITHM=INPLACE`)
+        if algorithm.is_none() && lock.is_none() {
+            algorithm = clause_value(cx.text(st), "ALGORITHM");
+            lock = clause_value(cx.text(st), "LOCK");
+        }
         out.push(Alter {
             st,
             table,
@@ -509,6 +514,40 @@ pub fn verdict(cx: &ScriptCx<'_>, st: &Stmt) -> Verdict {
     v
 }
 
+/// The value of an `ALGORITHM [=] x` / `LOCK [=] x` clause in a statement's text, upper case.
+fn clause_value(text: &str, key: &str) -> Option<String> {
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c == ',' || c == ';')
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.iter().enumerate().find_map(|(i, w)| {
+        let upper = w.to_ascii_uppercase();
+        let rest = upper.strip_prefix(key)?;
+        let value = match rest.strip_prefix('=') {
+            Some("") => words.get(i + 1)?.to_ascii_uppercase(),
+            Some(v) => v.to_owned(),
+            None if rest.is_empty() => {
+                let next = words.get(i + 1)?.to_ascii_uppercase();
+                match next.strip_prefix('=') {
+                    Some("") => words.get(i + 2)?.to_ascii_uppercase(),
+                    Some(v) => v.to_owned(),
+                    None => next,
+                }
+            }
+            None => return None,
+        };
+        let value: String = value
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .collect();
+        matches!(
+            value.as_str(),
+            "DEFAULT" | "INSTANT" | "INPLACE" | "NOCOPY" | "COPY" | "NONE" | "SHARED" | "EXCLUSIVE"
+        )
+        .then_some(value)
+    })
+}
+
 /// The table of `ALTER [ONLINE] [IGNORE] TABLE [IF EXISTS] name ..`, from the text.
 fn altered_table_name(text: &str) -> Option<ObjName> {
     let mut words = text
@@ -641,6 +680,25 @@ mod tests {
         assert_eq!(
             change("BOOL", "utf8mb4", "TINYINT(1)", "utf8mb4"),
             Ok(Algorithm::Instant)
+        );
+    }
+
+    #[test]
+    fn clauses_read_from_text() {
+        let text = "DROP INDEX i ON t ALGORITHM=INPLACE LOCK = none";
+        assert_eq!(clause_value(text, "ALGORITHM").as_deref(), Some("INPLACE"));
+        assert_eq!(clause_value(text, "LOCK").as_deref(), Some("NONE"));
+        assert_eq!(
+            clause_value("ALTER TABLE t ENGINE=InnoDB, ALGORITHM =COPY", "ALGORITHM").as_deref(),
+            Some("COPY")
+        );
+        assert_eq!(
+            clause_value("ALTER TABLE t ADD COLUMN lock_id INT", "LOCK"),
+            None
+        );
+        assert_eq!(
+            clause_value("ALTER TABLE t ADD COLUMN lock INT", "LOCK"),
+            None
         );
     }
 

@@ -79,7 +79,7 @@ impl Rule for MysqlPinAlgorithm {
                 Hit::new(
                     alter.st.index,
                     format!(
-                        "this ALTER of `{}` has {found}: pin `{clauses}` so that an unexpected table copy fails at once instead of blocking writes",
+                        "this change of `{}` has {found}: pin `{clauses}` so that an unexpected table copy fails at once instead of blocking writes",
                         alter.table
                     ),
                 )
@@ -104,7 +104,7 @@ mod tests {
                 Case::new("ALTER TABLE users ADD INDEX users_email (email);").mysql()
             ),
             [
-                "1:1 this ALTER of `users` has no ALGORITHM or LOCK clause: pin `ALGORITHM=INPLACE, LOCK=NONE` so that an unexpected table copy fails at once instead of blocking writes"
+                "1:1 this change of `users` has no ALGORITHM or LOCK clause: pin `ALGORITHM=INPLACE, LOCK=NONE` so that an unexpected table copy fails at once instead of blocking writes"
             ]
         );
         let found = lint_errors(
@@ -158,5 +158,11 @@ mod tests {
                 .mariadb("10.11"),
         );
         lint_ok(RULE, "ALTER TABLE users ADD COLUMN note text;");
+        // clauses of statements the parser cannot read
+        lint_ok(
+            RULE,
+            Case::new("DROP INDEX i ON users ALGORITHM=INPLACE LOCK=NONE;").mysql(),
+        );
+        lint_errors(RULE, Case::new("DROP INDEX i ON users;").mysql());
     }
 }
