@@ -1,7 +1,9 @@
 //! ## What it does
 //! Flags an `ALTER TABLE` (or `CREATE INDEX`) of an existing MySQL / MariaDB table that does
 //! not pin its algorithm: `ALGORITHM=INSTANT`, or `ALGORITHM=INPLACE` (MariaDB also `NOCOPY`)
-//! with `LOCK=NONE`. Statements that need a table copy are left to mysql-requires-table-copy.
+//! with `LOCK=NONE`; and `ALGORITHM=INSTANT` pinned on a change the server cannot make
+//! instantly (it would be refused). Statements that need a table copy are left to
+//! mysql-requires-table-copy.
 //!
 //! ## Why is this bad?
 //! Without the clauses the server silently picks the best algorithm it has, and when that
@@ -22,6 +24,7 @@
 use crate::lint::context::ScriptCx;
 use crate::lint::mysql::{self, Algorithm};
 use crate::lint::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
+use crate::sql::Operation;
 
 pub struct MysqlPinAlgorithm;
 
@@ -55,10 +58,35 @@ impl Rule for MysqlPinAlgorithm {
                 Some("INPLACE" | "NOCOPY") => lock == Some("NONE"),
                 _ => false,
             };
-            if pinned || mysql::strategy(cx, alter.st).is_some() {
+            if mysql::strategy(cx, alter.st).is_some() {
                 continue;
             }
             let v = mysql::verdict(cx, alter.st);
+            // INSTANT pinned on a change that cannot be instant: the statement will be refused
+            // (only judged for typed actions; untyped ones may well be instant)
+            let typed = !alter
+                .st
+                .ops
+                .iter()
+                .any(|o| matches!(o, Operation::Other { .. } | Operation::TableRewrite { .. }));
+            if algorithm == Some("INSTANT") && v.algorithm == Algorithm::Inplace && typed {
+                out.push(
+                    Hit::new(
+                        alter.st.index,
+                        format!(
+                            "`ALGORITHM=INSTANT` is refused for this change of `{}` on {}: pin `ALGORITHM=INPLACE, LOCK=NONE`",
+                            alter.table,
+                            cx.settings.mysql_server()
+                        ),
+                    )
+                    .span(cx.find_in(alter.st, "algorithm"))
+                    .help("replace `ALGORITHM=INSTANT` by `ALGORITHM=INPLACE, LOCK=NONE`"),
+                );
+                continue;
+            }
+            if pinned {
+                continue;
+            }
             // copies: mysql-requires-table-copy; FULLTEXT: mysql-fulltext-or-spatial-index
             if v.algorithm == Algorithm::Copy || v.lock_shared {
                 continue;
@@ -133,6 +161,34 @@ mod tests {
         lint_errors(
             RULE,
             Case::new("CREATE INDEX i ON users (a);").mariadb("10.11"),
+        );
+    }
+
+    #[test]
+    fn flags_instant_pinned_where_the_server_refuses_it() {
+        assert_eq!(
+            lint_errors(
+                RULE,
+                Case::new("ALTER TABLE users ADD INDEX i (a), ALGORITHM=INSTANT;").mariadb("10.11")
+            ),
+            [
+                "1:36 `ALGORITHM=INSTANT` is refused for this change of `users` on MariaDB 10.11: pin `ALGORITHM=INPLACE, LOCK=NONE`"
+            ]
+        );
+        lint_errors(
+            RULE,
+            Case::new("ALTER TABLE users ADD COLUMN a INT AFTER id, ALGORITHM=INSTANT;")
+                .mysql_version("8.0.28"),
+        );
+        lint_ok(
+            RULE,
+            Case::new("ALTER TABLE users ADD COLUMN a INT AFTER id, ALGORITHM=INSTANT;")
+                .mysql_version("8.0.29"),
+        );
+        // untyped actions are not judged
+        lint_ok(
+            RULE,
+            Case::new("ALTER TABLE users COMMENT = 'x', ALGORITHM=INSTANT;").mysql(),
         );
     }
 
