@@ -134,6 +134,11 @@ fn lint_verdicts_match_mariadb() {
             "ALTER TABLE items ADD COLUMN q INT AS (qty + 1) STORED",
             Verdict::Copy,
         ),
+        // MariaDB creates the FK of an inline REFERENCES: checked rows, a copy
+        (
+            "ALTER TABLE items ADD COLUMN o INT REFERENCES orgs (id)",
+            Verdict::Copy,
+        ),
         ("ALTER TABLE items ENGINE=InnoDB", Verdict::Inplace),
         (
             "ALTER TABLE items CONVERT TO CHARACTER SET latin1",

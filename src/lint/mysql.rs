@@ -283,6 +283,12 @@ pub fn add_column(server: &MysqlServer, column: &ColumnSpec) -> Result<Algorithm
     })
 }
 
+/// Does this server create the foreign key of an inline `REFERENCES` (MariaDB 10.5+, MySQL
+/// 9.0+)? Older ones parse it and ignore it.
+pub fn inline_references_create_fk(server: &MysqlServer) -> bool {
+    server.mariadb_at_least(10, 5) || server.mysql_at_least(9, 0, 0)
+}
+
 /// Is `ADD COLUMN` (with `FIRST` / `AFTER` when `positioned`) INSTANT on this server?
 pub fn instant_add_column(server: &MysqlServer, positioned: bool) -> bool {
     if server.mariadb {
@@ -447,6 +453,16 @@ pub fn verdict(cx: &ScriptCx<'_>, st: &Stmt) -> Verdict {
     let mut lock_shared = false;
     for op in &st.ops {
         match op {
+            // MariaDB 10.5+ and MySQL 9.0+ create the FK an inline REFERENCES declares
+            Op::AddColumn { column, .. }
+                if column.references.is_some()
+                    && inline_references_create_fk(&server)
+                    && !fk_checks_off(cx, st.index) =>
+            {
+                add(Err(
+                    "adds a FOREIGN KEY (inline REFERENCES) with foreign_key_checks on".into(),
+                ))
+            }
             Op::AddColumn { column, .. } => add(add_column(&server, column)),
             Op::DropColumn { .. } => add(instant_if(
                 server.mysql_at_least(8, 0, 29) || server.mariadb_at_least(10, 4),

@@ -16,6 +16,7 @@
 //! A table constraint: `FOREIGN KEY (user_id) REFERENCES users (id)`.
 
 use crate::lint::context::ScriptCx;
+use crate::lint::mysql;
 use crate::lint::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
 
 use super::declared_columns;
@@ -42,8 +43,7 @@ impl Rule for MysqlInlineReferencesIgnored {
 
     fn check(&self, cx: &ScriptCx<'_>, out: &mut Vec<Hit>) {
         let server = cx.settings.mysql_server();
-        // MariaDB 10.5 and MySQL 9.0 create the foreign key
-        if server.mariadb_at_least(10, 5) || server.mysql_at_least(9, 0, 0) {
+        if mysql::inline_references_create_fk(&server) {
             return;
         }
         for d in declared_columns(cx) {

@@ -178,6 +178,10 @@ mod tests {
             let found = lint_errors(RULE, my(sql));
             assert!(found[0].contains(why), "{sql}: {found:?}");
         }
+        // MariaDB 10.5+ creates the FK of an inline REFERENCES; MySQL 8 ignores it
+        let inline = "ALTER TABLE users ADD COLUMN shop_id INT REFERENCES shops (id);";
+        lint_errors(RULE, my(inline).mariadb("10.11"));
+        lint_ok(RULE, my(inline));
         // with foreign_key_checks off the FK is added in place (its rows are not validated)
         lint_ok(
             RULE,
