@@ -170,12 +170,6 @@ pub fn plan(
             migration.origin.display()
         )));
     };
-    if settings.dialect == Dialect::Mysql {
-        return Err(PlanError::Input(format!(
-            "{}: `migrate plan` has PostgreSQL recipes only; MySQL / MariaDB recipes (triggers, INSTANT, pt-online-schema-change) are not available yet",
-            script.file.path.display()
-        )));
-    }
     let renderer = Renderer::new(settings.dialect);
     let mut b = recipes::Builder::new(&renderer, &migration.version.raw, settings);
     let mut scratch = catalog.clone();

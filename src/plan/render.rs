@@ -89,6 +89,68 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("sync_back.sql", include_str!("templates/sync_back.sql")),
     ("passthrough.sql", include_str!("templates/passthrough.sql")),
+    // MySQL / MariaDB: DDL is not transactional; every ALTER pins ALGORITHM (and LOCK)
+    (
+        "mysql/add_column.sql",
+        include_str!("templates/mysql/add_column.sql"),
+    ),
+    (
+        "mysql/drop_column.sql",
+        include_str!("templates/mysql/drop_column.sql"),
+    ),
+    (
+        "mysql/modify_column.sql",
+        include_str!("templates/mysql/modify_column.sql"),
+    ),
+    (
+        "mysql/set_default.sql",
+        include_str!("templates/mysql/set_default.sql"),
+    ),
+    (
+        "mysql/sync_triggers.sql",
+        include_str!("templates/mysql/sync_triggers.sql"),
+    ),
+    (
+        "mysql/drop_triggers.sql",
+        include_str!("templates/mysql/drop_triggers.sql"),
+    ),
+    (
+        "mysql/fill_trigger.sql",
+        include_str!("templates/mysql/fill_trigger.sql"),
+    ),
+    (
+        "mysql/add_index.sql",
+        include_str!("templates/mysql/add_index.sql"),
+    ),
+    (
+        "mysql/drop_index.sql",
+        include_str!("templates/mysql/drop_index.sql"),
+    ),
+    ("mysql/swap.sql", include_str!("templates/mysql/swap.sql")),
+    (
+        "mysql/sync_back.sql",
+        include_str!("templates/mysql/sync_back.sql"),
+    ),
+    (
+        "mysql/soft_drop_column.sql",
+        include_str!("templates/mysql/soft_drop_column.sql"),
+    ),
+    (
+        "mysql/rename_column.sql",
+        include_str!("templates/mysql/rename_column.sql"),
+    ),
+    (
+        "mysql/rename_table.sql",
+        include_str!("templates/mysql/rename_table.sql"),
+    ),
+    (
+        "mysql/add_foreign_key.sql",
+        include_str!("templates/mysql/add_foreign_key.sql"),
+    ),
+    (
+        "mysql/drop_foreign_key.sql",
+        include_str!("templates/mysql/drop_foreign_key.sql"),
+    ),
 ];
 
 /// The template engine for one dialect.

@@ -1026,14 +1026,19 @@ impl Engine {
         // lock timeout inside it aborts the transaction, so it restarts from its BEGIN
         let mut block: Option<usize> = None;
         let mut block_attempt = 0;
+        // inside MySQL `LOCK TABLES` .. `UNLOCK TABLES`: the ledger (not locked) cannot be
+        // written, so the block's progress is recorded at its UNLOCK
+        let mut tables_locked = false;
         let mut i = start;
         while i < total {
             self.statement_progress(p, i);
             let st = &p.statements[i];
-            if st.tx == Some(TxControl::Begin) {
+            let opens = st.tx == Some(TxControl::Begin) || st.table_lock == Some(true);
+            if opens {
                 block = Some(i);
+                tables_locked = st.table_lock == Some(true);
             }
-            let result = if block.is_some() && st.tx != Some(TxControl::Begin) {
+            let result = if block.is_some() && !opens {
                 // inside the block: one attempt; the whole block is the retry unit
                 let (r, blockers) = self.exec_probed(main, mon, &st.sql).await;
                 r.map_err(|e| (e, blockers))
@@ -1043,7 +1048,13 @@ impl Engine {
             if let Err((e, blockers)) = result {
                 let failed_at = i;
                 if let Some(b) = block.take() {
-                    let _ = main.exec("ROLLBACK").await;
+                    let undo = if tables_locked {
+                        "UNLOCK TABLES"
+                    } else {
+                        "ROLLBACK"
+                    };
+                    tables_locked = false;
+                    let _ = main.exec(undo).await;
                     if retry::is_lock_timeout(backend, &e)
                         && block_attempt < self.settings.retry.retries
                     {
@@ -1076,9 +1087,16 @@ impl Engine {
                     .await;
                 return Err(err);
             }
-            if matches!(st.tx, Some(TxControl::Commit | TxControl::Rollback)) {
+            if matches!(st.tx, Some(TxControl::Commit | TxControl::Rollback))
+                || st.table_lock == Some(false)
+            {
                 block = None;
                 block_attempt = 0;
+                tables_locked = false;
+            }
+            if tables_locked {
+                i += 1;
+                continue;
             }
             main.exec(&self.ledger.progress_sql(&p.version, p.phase, i + 1))
                 .await

@@ -24,6 +24,9 @@ pub(super) struct Stmt {
     pub(super) concurrent_index: Option<(Option<String>, String)>,
     /// `BEGIN` / `COMMIT` / `ROLLBACK` written in the file: a block the runner retries whole.
     pub(super) tx: Option<TxControl>,
+    /// MySQL `LOCK TABLES` (true) / `UNLOCK TABLES` (false): the planner's column swap. The
+    /// ledger cannot be written while tables are locked, so the block is one step.
+    pub(super) table_lock: Option<bool>,
 }
 
 /// A script split and classified for running.
@@ -126,16 +129,47 @@ pub(super) fn split_statements(
             Operation::Transaction(t) => Some(*t),
             _ => None,
         });
+        let table_lock = if backend == Backend::Mysql {
+            table_lock(sql_text)
+        } else {
+            None
+        };
         out.push(Stmt {
             sql: sql_text.to_owned(),
             line: line_of(r.start),
             concurrent_index,
             tx,
+            table_lock,
         });
     }
     // MySQL commits DDL implicitly: nothing to wrap
     let transactional = backend == Backend::Postgres && !needs_no_tx;
     Ok((out, transactional))
+}
+
+/// `LOCK TABLE(S) ..` -> true, `UNLOCK TABLE(S)` -> false, after leading comments.
+fn table_lock(sql: &str) -> Option<bool> {
+    let mut rest = sql.trim_start();
+    loop {
+        if let Some(r) = rest.strip_prefix("--").or_else(|| rest.strip_prefix('#')) {
+            rest = r.split_once('\n').map_or("", |(_, r)| r).trim_start();
+        } else if let Some(r) = rest.strip_prefix("/*") {
+            rest = r.split_once("*/").map_or("", |(_, r)| r).trim_start();
+        } else {
+            break;
+        }
+    }
+    let mut words = rest.split_whitespace().map(str::to_ascii_uppercase);
+    let first = words.next()?;
+    let second = words.next()?;
+    if second != "TABLES" && second != "TABLE" {
+        return None;
+    }
+    match first.as_str() {
+        "LOCK" => Some(true),
+        "UNLOCK" => Some(false),
+        _ => None,
+    }
 }
 
 pub(super) fn prepare(
@@ -791,5 +825,14 @@ mod tests {
         assert_eq!(p.down_sql.as_deref(), Some("DROP TABLE a;\n"));
         let p = prepare(Backend::Mysql, &ms[0], s).unwrap();
         assert!(!p.transactional);
+    }
+
+    #[test]
+    fn mysql_table_locks_are_recognised() {
+        assert_eq!(table_lock("-- swap\nLOCK TABLES `t` WRITE"), Some(true));
+        assert_eq!(table_lock("unlock tables"), Some(false));
+        assert_eq!(table_lock("LOCK TABLE t READ"), Some(true));
+        assert_eq!(table_lock("SELECT 1"), None);
+        assert_eq!(table_lock("LOCK"), None);
     }
 }

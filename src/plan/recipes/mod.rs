@@ -6,6 +6,7 @@
 mod column;
 mod constraint;
 mod index;
+mod mysql;
 mod passthrough;
 mod shadow;
 mod soft_drop;
@@ -371,6 +372,9 @@ fn plan_ast(
     backfill_expr: Option<String>,
 ) -> Result<(), String> {
     let ops = sql::classify::classify(b.settings.dialect, ast);
+    if b.settings.dialect == crate::sql::Dialect::Mysql {
+        return mysql::plan_ast(b, cx, st, cat, line, ast, ops, backfill_expr);
+    }
     let text = ast.to_string();
     if ops.is_empty() {
         return passthrough::statement(b, line, &text, PlanPhase::Expand, None);

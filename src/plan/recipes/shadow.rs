@@ -105,7 +105,7 @@ pub(super) fn change_type(
 }
 
 /// The column to shadow, refused when the recipe cannot carry what hangs on it.
-fn usable_column<'t>(t: &'t Table, col: &str, new: &str) -> Result<&'t Column, String> {
+pub(super) fn usable_column<'t>(t: &'t Table, col: &str, new: &str) -> Result<&'t Column, String> {
     let Some(c) = t.column(col) else {
         return Err(format!("column {col} is not known on table {}", t.name));
     };

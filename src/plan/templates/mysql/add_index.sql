@@ -1,0 +1,1 @@
+ALTER TABLE {{ table | qname }} ADD {% if primary %}PRIMARY KEY{% elif unique %}UNIQUE INDEX {{ name | ident }}{% else %}INDEX {{ name | ident }}{% endif %} ({% for c in columns %}{{ c | ident }}{% if not loop.last %}, {% endif %}{% endfor %}), ALGORITHM=INPLACE, LOCK=NONE;

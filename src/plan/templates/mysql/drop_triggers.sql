@@ -1,0 +1,2 @@
+{% for t in triggers %}DROP TRIGGER IF EXISTS {{ t | qname }};
+{% endfor %}
