@@ -251,3 +251,215 @@ fn recipe_findings_point_at_the_plan_command() {
         d.help
     );
 }
+
+// ---- MySQL / MariaDB
+
+const MYSQL_HISTORY: &str = "
+CREATE TABLE owners (id BIGINT PRIMARY KEY, label VARCHAR(100));
+CREATE TABLE accounts (
+    id BIGINT PRIMARY KEY,
+    owner_id BIGINT,
+    name VARCHAR(100) NOT NULL,
+    email VARCHAR(100),
+    balance INT NOT NULL DEFAULT 0,
+    note VARCHAR(100),
+    CONSTRAINT accounts_balance_check CHECK (balance >= 0)
+) DEFAULT CHARSET=utf8mb4;
+CREATE INDEX accounts_name_idx ON accounts (name);
+CREATE TABLE events (id BIGINT NOT NULL, kind VARCHAR(20));
+";
+
+/// MariaDB 10.11 (the test servers), or MySQL `version` ("8.0.27").
+fn mysql_settings(mysql_version: Option<&str>) -> LintSettings {
+    let mut s = LintSettings {
+        dialect: Dialect::Mysql,
+        ..LintSettings::default()
+    };
+    match mysql_version {
+        None => {
+            s.mariadb = true;
+            s.server_version = 1011;
+        }
+        Some(v) => {
+            let parts: Vec<u32> = v.split('.').filter_map(|p| p.parse().ok()).collect();
+            s.server_version = parts[0] * 10 + parts[1];
+            s.server_patch = parts.get(2).copied();
+        }
+    }
+    s
+}
+
+fn try_plan_mysql(sql: &str, version: Option<&str>) -> Result<(Plan, PlanFiles), PlanError> {
+    let settings = mysql_settings(version);
+    let history = [migration("0001", "init", MYSQL_HISTORY)];
+    let catalog = lint::engine::replay(&settings, Catalog::new(settings.dialect), &history);
+    let p = plan(&settings, &catalog, &migration("0002", "change", sql))?;
+    let files = p.files(settings.dialect)?;
+    Ok((p, files))
+}
+
+fn mysql_files(sql: &str, version: Option<&str>) -> String {
+    let (_, files) = try_plan_mysql(sql, version).unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+    files
+        .files
+        .iter()
+        .map(|(n, t)| format!("==> {n} <==\n{t}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn mysql_refusal(sql: &str) -> String {
+    match try_plan_mysql(sql, None) {
+        Err(PlanError::Refused(r)) => r
+            .iter()
+            .map(|r| format!("{}:{} {}", r.line, r.column, r.reason))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        other => panic!("expected a refusal for {sql}, got {other:?}"),
+    }
+}
+
+macro_rules! mysql_snapshot {
+    ($name:ident, $sql:expr) => {
+        #[test]
+        fn $name() {
+            insta::assert_snapshot!(mysql_files($sql, None));
+        }
+    };
+}
+
+mysql_snapshot!(
+    mysql_rename_column,
+    "ALTER TABLE accounts RENAME COLUMN name TO full_name;"
+);
+mysql_snapshot!(
+    mysql_change_rename,
+    "ALTER TABLE accounts CHANGE email mail VARCHAR(100);"
+);
+mysql_snapshot!(
+    mysql_change_type,
+    "ALTER TABLE accounts MODIFY note BIGINT;"
+);
+mysql_snapshot!(
+    mysql_add_not_null_column,
+    "-- sluice:backfill CONCAT('h-', id)\nALTER TABLE accounts ADD COLUMN handle VARCHAR(50) NOT NULL;"
+);
+mysql_snapshot!(
+    mysql_add_index,
+    "CREATE INDEX accounts_owner_idx ON accounts (owner_id);\nALTER TABLE accounts ADD UNIQUE INDEX accounts_email_key (email);"
+);
+mysql_snapshot!(
+    mysql_add_foreign_key,
+    "ALTER TABLE accounts ADD CONSTRAINT accounts_owner_fk FOREIGN KEY (owner_id) REFERENCES owners (id);"
+);
+mysql_snapshot!(
+    mysql_soft_drops,
+    "ALTER TABLE accounts DROP COLUMN name;\nDROP TABLE events;"
+);
+mysql_snapshot!(
+    mysql_instant_and_inplace_pins,
+    "ALTER TABLE accounts ADD COLUMN bio TEXT, ALGORITHM=COPY;\nALTER TABLE accounts MODIFY email VARCHAR(120);\nALTER TABLE accounts ALTER COLUMN note SET DEFAULT 'x';\nALTER TABLE accounts DROP INDEX accounts_name_idx;"
+);
+
+#[test]
+fn mysql_change_type_keeps_the_final_definition_and_swaps_under_a_table_lock() {
+    let (p, files) = try_plan_mysql(
+        "ALTER TABLE accounts MODIFY note BIGINT NOT NULL DEFAULT 7;",
+        None,
+    )
+    .unwrap();
+    assert!(
+        p.steps.iter().all(|s| s.group.is_none()),
+        "no BEGIN/COMMIT on MySQL"
+    );
+    let contract = &files
+        .files
+        .iter()
+        .find(|(n, _)| n == "contract.up.sql")
+        .unwrap()
+        .1;
+    assert!(
+        contract.contains(
+            "MODIFY COLUMN note_sluice_new BIGINT NOT NULL DEFAULT 7, ALGORITHM=INPLACE, LOCK=NONE;"
+        ),
+        "{contract}"
+    );
+    let lock = contract.find("LOCK TABLES accounts WRITE;").unwrap();
+    let drop = contract.find("DROP TRIGGER").unwrap();
+    let rename = contract.find("RENAME COLUMN note TO _sluice_dropped_note_0002, RENAME COLUMN note_sluice_new TO note").unwrap();
+    let unlock = contract.find("UNLOCK TABLES;").unwrap();
+    assert!(
+        lock < drop && drop < rename && rename < unlock,
+        "{contract}"
+    );
+    assert_eq!(
+        p.backfill
+            .unwrap()
+            .set
+            .get("note_sluice_new")
+            .map(String::as_str),
+        Some("note")
+    );
+}
+
+#[test]
+fn mysql_pins_follow_the_server_version() {
+    // MySQL 8.0.27: ADD COLUMN (last) is INSTANT, RENAME / DROP COLUMN are not yet
+    let text = mysql_files(
+        "ALTER TABLE accounts RENAME COLUMN email TO mail;",
+        Some("8.0.27"),
+    );
+    assert!(
+        text.contains("ADD COLUMN mail VARCHAR(100) NULL, ALGORITHM=INSTANT;"),
+        "{text}"
+    );
+    assert!(
+        text.contains("DROP COLUMN mail, ALGORITHM=INPLACE, LOCK=NONE;"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ALGORITHM=INPLACE, LOCK=NONE;\n\nUNLOCK TABLES;"),
+        "{text}"
+    );
+    let text = mysql_files(
+        "ALTER TABLE accounts RENAME COLUMN email TO mail;",
+        Some("8.0.30"),
+    );
+    assert!(
+        text.contains("DROP COLUMN mail, ALGORITHM=INSTANT;"),
+        "{text}"
+    );
+    // MySQL 5.7: ADD COLUMN is an in-place rebuild
+    let text = mysql_files("ALTER TABLE accounts ADD COLUMN bio TEXT;", Some("5.7"));
+    assert!(
+        text.contains("ADD COLUMN bio TEXT, ALGORITHM = INPLACE, LOCK = NONE;"),
+        "{text}"
+    );
+}
+
+#[test]
+fn mysql_refusals_say_why() {
+    assert!(
+        mysql_refusal("ALTER TABLE accounts ADD COLUMN handle VARCHAR(5) NOT NULL;")
+            .contains("sluice:backfill <expression>")
+    );
+    assert!(
+        mysql_refusal("ALTER TABLE accounts MODIFY balance BIGINT;")
+            .contains("CHECK constraint accounts_balance_check")
+    );
+    assert!(mysql_refusal("ALTER TABLE accounts MODIFY id INT;").contains("primary key"));
+    assert!(
+        mysql_refusal("ALTER TABLE accounts ADD CONSTRAINT c CHECK (owner_id > 0);")
+            .contains("table copy")
+    );
+    assert!(
+        mysql_refusal("ALTER TABLE accounts CHANGE email mail VARCHAR(200);").contains("split it")
+    );
+    assert!(
+        mysql_refusal("ALTER TABLE accounts ADD FULLTEXT INDEX ft (note);").contains("LOCK=SHARED")
+    );
+    assert!(
+        mysql_refusal("ALTER TABLE accounts ADD COLUMN n INT AUTO_INCREMENT;")
+            .contains("AUTO_INCREMENT")
+    );
+}

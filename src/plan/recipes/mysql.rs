@@ -260,6 +260,12 @@ fn rename_instant(server: &MysqlServer) -> bool {
     server.mysql_at_least(8, 0, 28) || server.mariadb_at_least(10, 3)
 }
 
+/// Whether `ALTER TABLE .. RENAME INDEX` may be pinned INSTANT (checked on MariaDB; MySQL
+/// gets INPLACE, metadata only all the same).
+fn index_rename_instant(server: &MysqlServer) -> bool {
+    server.mariadb_at_least(10, 5)
+}
+
 /// Whether `ALTER TABLE .. DROP COLUMN` is INSTANT on this server.
 fn drop_instant(server: &MysqlServer) -> bool {
     server.mysql_at_least(8, 0, 29) || server.mariadb_at_least(10, 4)
@@ -729,8 +735,8 @@ fn rename_or_retype(
         indexes_back.push(json!({ "from": orig, "to": copy }));
         indexes_back.push(json!({ "from": gone, "to": orig }));
     }
-    // RENAME INDEX has no INSTANT on every server: INPLACE (metadata only) then
-    let instant = rename_instant(server) && index_swaps.is_empty();
+    let instant =
+        rename_instant(server) && (index_swaps.is_empty() || index_rename_instant(server));
     let up = b.sql(
         "mysql/swap.sql",
         json!({ "table": tn, "before": drop, "after": "", "columns": columns, "indexes": indexes, "instant": instant }),
@@ -1137,14 +1143,25 @@ fn soft_drop_column(
         );
     }
     let to = dropped(b, column);
-    let instant = rename_instant(server);
+    // indexes of this column alone go with it (a DROP COLUMN drops them), keeping their
+    // names free for the new code's migrations
+    let mut indexes = Vec::new();
+    let mut indexes_back = Vec::new();
+    for i in src.cat.indexes_on(table) {
+        if i.columns.len() == 1 && i.columns[0] == column && !i.unique {
+            let gone = dropped(b, &i.name);
+            indexes.push(json!({ "from": i.name, "to": gone }));
+            indexes_back.push(json!({ "from": gone, "to": i.name }));
+        }
+    }
+    let instant = rename_instant(server) && (indexes.is_empty() || index_rename_instant(server));
     let up = b.sql(
         "mysql/soft_drop_column.sql",
-        json!({ "table": tname(table), "column": column, "to": to, "instant": instant }),
+        json!({ "table": tname(table), "column": column, "to": to, "indexes": indexes, "instant": instant }),
     )?;
     let down = b.sql(
         "mysql/rename_column.sql",
-        json!({ "table": tname(table), "from": to, "to": column, "instant": instant }),
+        json!({ "table": tname(table), "from": to, "to": column, "indexes": indexes_back, "instant": instant }),
     )?;
     b.add(
         src,

@@ -1,1 +1,1 @@
-ALTER TABLE {{ table | qname }} RENAME COLUMN {{ from | ident }} TO {{ to | ident }}, {% if instant %}ALGORITHM=INSTANT{% else %}ALGORITHM=INPLACE, LOCK=NONE{% endif %};
+ALTER TABLE {{ table | qname }} RENAME COLUMN {{ from | ident }} TO {{ to | ident }}, {% for r in indexes %}RENAME INDEX {{ r.from | ident }} TO {{ r.to | ident }}, {% endfor %}{% if instant %}ALGORITHM=INSTANT{% else %}ALGORITHM=INPLACE, LOCK=NONE{% endif %};
