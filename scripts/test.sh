@@ -60,6 +60,10 @@ if ! my_up; then
   my_up || { echo "MariaDB did not start on 127.0.0.1:3306" >&2; exit 2; }
 fi
 mariadb --protocol=tcp -h 127.0.0.1 -P 3306 -uroot -e 'CREATE DATABASE IF NOT EXISTS test'
+# pt-online-schema-change: the MySQL table-copy strategy (tests/strategies_mysql.rs)
+if ! command -v pt-online-schema-change >/dev/null; then
+  log "installing percona-toolkit"; apt_install percona-toolkit
+fi
 
 export DATABASE_URL_PG=${DATABASE_URL_PG:-postgres://postgres@127.0.0.1:5432/test}
 export DATABASE_URL_MYSQL=${DATABASE_URL_MYSQL:-mysql://root@127.0.0.1:3306/test}

@@ -91,6 +91,12 @@ pub struct RunConfig {
     /// MySQL/MariaDB replica URLs whose lag throttles backfills (PostgreSQL asks the primary).
     #[serde(default)]
     pub replicas: Vec<String>,
+    /// MySQL: pt-online-schema-change / gh-ost binaries (default: found on PATH).
+    pub pt_osc: Option<String>,
+    pub gh_ost: Option<String>,
+    /// MySQL: pt-online-schema-change's `--alter-foreign-keys-method` for tables other
+    /// tables reference (without it such tables are refused).
+    pub alter_foreign_keys_method: Option<String>,
 }
 
 /// The file as written.

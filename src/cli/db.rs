@@ -311,6 +311,26 @@ impl LiveView {
             } => {
                 tracing::info!(version, lag_ms, max_ms, "backfill paused: replica lag");
             }
+            Progress::Tool {
+                version,
+                tool,
+                table,
+                percent,
+                line,
+            } => {
+                // copy percentages at most once per LOG_EVERY; every other line as it comes
+                if percent.is_some() {
+                    let mut last = self.last_log.lock().unwrap_or_else(|e| e.into_inner());
+                    let now = std::time::Instant::now();
+                    if last.is_some_and(|t| now.duration_since(t) < LOG_EVERY)
+                        && *percent != Some(100)
+                    {
+                        return;
+                    }
+                    *last = Some(now);
+                }
+                tracing::info!(version, tool, table, percent, "{line}");
+            }
             Progress::BackfillFinished {
                 version,
                 rows_done,
@@ -360,6 +380,9 @@ fn print_progress(p: &Progress) {
         Progress::Retrying {
             attempt, delay_ms, ..
         } => eprintln!("  lock timeout: retry {attempt} in {delay_ms} ms"),
+        Progress::Tool {
+            tool, table, line, ..
+        } => eprintln!("  {tool} ({table}): {line}"),
         Progress::BackfillStarted { .. }
         | Progress::BackfillBatch { .. }
         | Progress::BackfillThrottled { .. }

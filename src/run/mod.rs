@@ -18,6 +18,7 @@ pub mod driver;
 pub mod introspect;
 pub mod ledger;
 pub mod lock;
+mod osc;
 mod plan;
 pub mod purge;
 pub mod retry;
@@ -121,6 +122,12 @@ pub struct Settings {
     pub large_table_rows: u64,
     /// MySQL/MariaDB replicas whose lag throttles backfills.
     pub replicas: Vec<DbUrl>,
+    /// `[run] pt_osc` / `gh_ost`: the tools' binaries (else found on PATH).
+    pub pt_osc: Option<std::path::PathBuf>,
+    pub gh_ost: Option<std::path::PathBuf>,
+    /// `[run] alter_foreign_keys_method`: lets pt-online-schema-change alter a table other
+    /// tables reference.
+    pub alter_foreign_keys_method: Option<String>,
 }
 
 impl Default for Settings {
@@ -136,6 +143,9 @@ impl Default for Settings {
             applied_by: applied_by(),
             large_table_rows: 100_000,
             replicas: Vec::new(),
+            pt_osc: None,
+            gh_ost: None,
+            alter_foreign_keys_method: None,
         }
     }
 }
@@ -169,6 +179,16 @@ impl Settings {
         }
         if let Some(n) = run.large_table_rows {
             s.large_table_rows = n;
+        }
+        s.pt_osc = run.pt_osc.as_ref().map(std::path::PathBuf::from);
+        s.gh_ost = run.gh_ost.as_ref().map(std::path::PathBuf::from);
+        if let Some(m) = &run.alter_foreign_keys_method {
+            if !["auto", "rebuild_constraints", "drop_swap", "none"].contains(&m.as_str()) {
+                return Err(RunError::Config(format!(
+                    "sluice.toml: [run] alter_foreign_keys_method = \"{m}\": expected auto, rebuild_constraints, drop_swap or none (pt-online-schema-change's --alter-foreign-keys-method)"
+                )));
+            }
+            s.alter_foreign_keys_method = Some(m.clone());
         }
         for r in &run.replicas {
             s.replicas.push(
@@ -423,6 +443,15 @@ pub enum Progress {
         batches: u64,
         duration_ms: u128,
     },
+    /// A line of an online schema change tool (pt-online-schema-change, gh-ost), with the
+    /// copy's percentage when the line says it.
+    Tool {
+        version: String,
+        tool: String,
+        table: String,
+        percent: Option<u8>,
+        line: String,
+    },
 }
 
 impl Engine {
@@ -636,6 +665,10 @@ impl Engine {
                 }
                 for (m, s) in contracts {
                     self.report_long_transactions(mon, &mut reported).await;
+                    if self.url.backend() == url::Backend::Mysql {
+                        // the gate holds: table copies the expand kept in sync swap in now
+                        self.osc_swaps(&mut main, &m.version.raw).await?;
+                    }
                     let p = self.prepare_online(&mut main, m, s).await?;
                     let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
                     let done = self
@@ -661,7 +694,11 @@ impl Engine {
         s: &Script,
     ) -> Result<Prepared, RunError> {
         let mut p = prepare(self.url.backend(), m, s)?;
-        let facts = self.facts(conn, &p).await;
+        // a table copy in an expand whose migration has a contract: swapped in at that contract
+        let defer_swap = s.phase == Phase::Expand
+            && s.phased
+            && m.script(Phase::Contract, Direction::Up).is_some();
+        let facts = self.facts(conn, &p, defer_swap).await;
         plan::apply_strategies(self.url.backend(), &mut p, &facts)?;
         for (line, c) in &p.choices {
             tracing::info!(
@@ -679,13 +716,30 @@ impl Engine {
 
     /// What strategy choice needs to know about the database. Reads only estimates and
     /// catalogs; a failed read leaves the fact unknown (the online form is then chosen).
-    async fn facts(&self, conn: &mut Box<dyn Driver>, p: &Prepared) -> strategies::Facts {
+    async fn facts(
+        &self,
+        conn: &mut Box<dyn Driver>,
+        p: &Prepared,
+        defer_swap: bool,
+    ) -> strategies::Facts {
         let backend = self.url.backend();
         let mut facts = strategies::Facts {
             large_table_rows: self.settings.large_table_rows,
             ..strategies::Facts::default()
         };
         if backend != url::Backend::Postgres {
+            let tables: Vec<_> = p
+                .statements
+                .iter()
+                .flat_map(|st| strategies::tables_of(backend, &st.sql))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            facts.rows = self.mysql_rows(conn, &tables).await;
+            facts.mysql = Some(
+                self.mysql_facts(conn, &tables, &p.version, defer_swap)
+                    .await,
+            );
             return facts;
         }
         let tables: std::collections::BTreeSet<_> = p
@@ -968,7 +1022,12 @@ impl Engine {
     ) -> Result<(), (DbError, Vec<Blocker>)> {
         let st = &p.statements[index];
         if let Some(tool) = &st.tool {
-            return self.run_repack(tool).await.map_err(|e| (e, Vec::new()));
+            let r = match tool {
+                strategies::Tool::Repack(r) => self.run_repack(r).await,
+                strategies::Tool::PtOsc(o) => self.run_pt_osc(&p.version, o).await,
+                strategies::Tool::GhOst(g) => self.run_gh_ost(&p.version, g).await,
+            };
+            return r.map_err(|e| (e, Vec::new()));
         }
         let mut attempt = 0;
         loop {

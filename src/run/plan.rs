@@ -32,7 +32,7 @@ pub(super) struct Stmt {
     /// `-- sluice:strategy <name>` above the statement.
     pub(super) forced_strategy: Option<String>,
     /// An external tool to run instead of SQL (pg_repack).
-    pub(super) tool: Option<strategies::repack::Repack>,
+    pub(super) tool: Option<strategies::Tool>,
 }
 
 /// A script split and classified for running.

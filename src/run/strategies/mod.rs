@@ -8,6 +8,8 @@
 //! out). Tables estimated below `[run] large_table_rows` take the plain path: the lock is
 //! brief there and the online forms cost more.
 
+pub mod mysql;
+pub mod osc;
 pub mod repack;
 
 use std::collections::BTreeMap;
@@ -35,15 +37,27 @@ pub enum Strategy {
     NotNullCheck,
     /// `pg_repack --no-kill-backend` for a rebuild (`VACUUM FULL`, `CLUSTER`).
     PgRepack,
+    /// MySQL: `ALGORITHM=INSTANT` pinned (metadata only; fails fast otherwise).
+    Instant,
+    /// MySQL: `ALGORITHM=INPLACE, LOCK=NONE` pinned (writes continue; fails fast on a copy).
+    Inplace,
+    /// MySQL: a table copy through pt-online-schema-change.
+    PtOsc,
+    /// MySQL: a table copy through gh-ost, cut over when the contract gate holds.
+    GhOst,
 }
 
 impl Strategy {
-    pub const ALL: [Strategy; 5] = [
+    pub const ALL: [Strategy; 9] = [
         Strategy::Plain,
         Strategy::ConcurrentIndex,
         Strategy::NotValidValidate,
         Strategy::NotNullCheck,
         Strategy::PgRepack,
+        Strategy::Instant,
+        Strategy::Inplace,
+        Strategy::PtOsc,
+        Strategy::GhOst,
     ];
 
     pub fn name(self) -> &'static str {
@@ -53,6 +67,10 @@ impl Strategy {
             Strategy::NotValidValidate => "not-valid-validate",
             Strategy::NotNullCheck => "not-null-check",
             Strategy::PgRepack => "pg-repack",
+            Strategy::Instant => "instant",
+            Strategy::Inplace => "inplace",
+            Strategy::PtOsc => "pt-osc",
+            Strategy::GhOst => "gh-ost",
         }
     }
 
@@ -72,6 +90,8 @@ pub struct Facts {
     pub server_major: u32,
     /// A usable `pg_repack` binary (and the server offers the extension).
     pub pg_repack: Option<std::path::PathBuf>,
+    /// MySQL / MariaDB: the live schema and the tools (see [`mysql`]).
+    pub mysql: Option<mysql::MysqlFacts>,
 }
 
 /// A step of a chosen strategy.
@@ -79,8 +99,27 @@ pub struct Facts {
 pub enum Action {
     /// SQL sent as is; `no_tx`: it cannot run inside a transaction block.
     Sql { sql: String, no_tx: bool },
-    /// An external tool (pg_repack) run against the database.
-    Tool(repack::Repack),
+    /// An external tool run against the database.
+    Tool(Tool),
+}
+
+/// The external tools a strategy runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tool {
+    Repack(repack::Repack),
+    PtOsc(osc::PtOsc),
+    GhOst(osc::GhOst),
+}
+
+impl Tool {
+    /// What `--dry-run` shows.
+    pub fn display(&self) -> String {
+        match self {
+            Tool::Repack(r) => r.display(),
+            Tool::PtOsc(o) => o.display(),
+            Tool::GhOst(g) => g.display(),
+        }
+    }
 }
 
 /// The choice for one statement.
@@ -99,7 +138,7 @@ pub struct Chosen {
     pub actions: Option<Vec<Action>>,
 }
 
-fn plain(reason: impl Into<String>, forced: bool) -> Chosen {
+pub(super) fn plain(reason: impl Into<String>, forced: bool) -> Chosen {
     Chosen {
         choice: Choice {
             strategy: Strategy::Plain,
@@ -132,7 +171,7 @@ pub fn choose(
         return Ok(plain("forced by `-- sluice:strategy plain`", true));
     }
     if backend != Backend::Postgres {
-        return Ok(plain("as written", false));
+        return mysql::choose(sql_text, created_here, forced_strategy, facts);
     }
     let Ok(asts) = sql::parse(Dialect::Postgres, sql_text) else {
         return Ok(plain("the parser cannot read it: as written", false));
@@ -198,6 +237,9 @@ pub fn choose(
             }
         },
         Strategy::Plain => return Ok(plain("as written", forced)),
+        Strategy::Instant | Strategy::Inplace | Strategy::PtOsc | Strategy::GhOst => {
+            return Err(format!("`{}` is a MySQL / MariaDB strategy", want.name()));
+        }
     };
     Ok(Chosen {
         choice: Choice {
@@ -242,7 +284,7 @@ fn natural(op: &Operation, facts: &Facts) -> Option<Strategy> {
     }
 }
 
-fn reason(s: Strategy) -> &'static str {
+pub(super) fn reason(s: Strategy) -> &'static str {
     match s {
         Strategy::ConcurrentIndex => {
             "builds (or drops) the index without blocking writes, outside a transaction"
@@ -254,6 +296,18 @@ fn reason(s: Strategy) -> &'static str {
             "proves NOT NULL with a CHECK validated while writes continue; SET NOT NULL then skips its scan"
         }
         Strategy::PgRepack => "rebuilds the table online with pg_repack (--no-kill-backend)",
+        Strategy::Instant => {
+            "metadata only: ALGORITHM=INSTANT pinned, so anything slower fails fast"
+        }
+        Strategy::Inplace => {
+            "in place with concurrent writes: ALGORITHM=INPLACE, LOCK=NONE pinned, so a table copy fails fast"
+        }
+        Strategy::PtOsc => {
+            "needs a table copy: pt-online-schema-change copies in chunks while triggers keep the copy in sync, then swaps"
+        }
+        Strategy::GhOst => {
+            "needs a table copy: gh-ost copies and replays the binlog; the cut-over waits for the contract gate"
+        }
         Strategy::Plain => "as written",
     }
 }

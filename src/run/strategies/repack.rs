@@ -70,11 +70,11 @@ pub(super) fn actions(bin: &Path, op: &Operation) -> Result<Vec<Action>, String>
             sql: "CREATE EXTENSION IF NOT EXISTS pg_repack".into(),
             no_tx: true,
         },
-        Action::Tool(Repack {
+        Action::Tool(super::Tool::Repack(Repack {
             bin: bin.to_owned(),
             table: table.clone(),
             no_order: *kind == RewriteKind::VacuumFull,
-        }),
+        })),
     ])
 }
 
