@@ -384,6 +384,7 @@ pub fn choose(
                 alter: alter_text,
                 alter_foreign_keys_method: my.alter_foreign_keys_method.clone(),
                 defer_swap_to: defer.clone(),
+                mariadb: my.server.mariadb,
             }))];
             if defer.is_none() {
                 actions.push(rename_old(&format!("_{name}_old")));

@@ -31,6 +31,8 @@ pub struct PtOsc {
     /// `Some(name)`: copy into `name` and keep it in sync (triggers stay), the swap waits for
     /// the migration's contract phase; `None`: swap at the end.
     pub defer_swap_to: Option<String>,
+    /// MariaDB names the isolation variable `tx_isolation`.
+    pub mariadb: bool,
 }
 
 impl PtOsc {
@@ -69,14 +71,26 @@ impl PtOsc {
             // the old table stays until `migrate purge` (renamed to a soft-drop name)
             "--no-drop-old-table".to_owned(),
             "--chunk-time=0.5".to_owned(),
-            "--progress=time,1".to_owned(),
+            // a line every 5% of the copy, however long it takes
+            "--progress=percentage,5".to_owned(),
             "--recursion-method=none".to_owned(),
             "--no-version-check".to_owned(),
+            "--no-analyze-before-swap".to_owned(),
+            // READ COMMITTED: the chunk copy takes no gap locks on the original table
+            format!(
+                "--set-vars={}='READ-COMMITTED'",
+                if self.mariadb {
+                    "tx_isolation"
+                } else {
+                    "transaction_isolation"
+                }
+            ),
         ];
         if let Some(m) = &self.alter_foreign_keys_method {
             a.push(format!("--alter-foreign-keys-method={m}"));
         }
-        if let Some(new) = &self.defer_swap_to {
+        // the dry run drops what it creates; only the real run keeps the copy
+        if let Some(new) = self.defer_swap_to.as_ref().filter(|_| execute) {
             a.push("--no-swap-tables".to_owned());
             a.push("--no-drop-triggers".to_owned());
             a.push("--no-drop-new-table".to_owned());
@@ -256,6 +270,7 @@ mod tests {
             alter: "MODIFY COLUMN n BIGINT NOT NULL".into(),
             alter_foreign_keys_method: None,
             defer_swap_to: None,
+            mariadb: true,
         }
     }
 
