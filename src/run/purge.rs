@@ -128,10 +128,19 @@ pub fn decide(
     let retention = humantime::format_duration(older_than);
     let mut out = PurgeOutcome::default();
     for o in objects {
-        // the most recent applied contract whose version tag the name carries
+        // the most recent applied contract whose version tag the name carries; a migration
+        // without a contract phase soft-drops in its expand (the old table a
+        // pt-online-schema-change / gh-ost copy replaced)
         let by = rows
             .iter()
-            .filter(|r| r.phase == Phase::Contract && r.state == State::Applied)
+            .filter(|r| r.state == State::Applied)
+            .filter(|r| {
+                r.phase == Phase::Contract
+                    || (r.phase == Phase::Expand
+                        && !rows
+                            .iter()
+                            .any(|c| c.version == r.version && c.phase == Phase::Contract))
+            })
             .filter(|r| is_soft_dropped_by(o.name(), &r.version))
             .max_by_key(|r| (r.finished_at, r.version.len()));
         let item = |reason: String, sql: Option<String>| PurgeItem {
@@ -150,7 +159,8 @@ pub fn decide(
             Some(r) => match r.finished_at {
                 Some(t) if t <= cutoff => out.dropped.push(item(
                     format!(
-                        "soft-dropped by the contract of {} {}, finished {}",
+                        "soft-dropped by the {} of {} {}, finished {}",
+                        r.phase.name(),
                         r.version,
                         r.name,
                         t.format("%Y-%m-%d %H:%M:%S UTC")
@@ -314,6 +324,32 @@ mod tests {
             table: table.into(),
             column: Some(column.into()),
         }
+    }
+
+    #[test]
+    fn a_migration_without_contract_soft_drops_in_its_expand() {
+        let now = DateTime::from_timestamp(100_000, 0).unwrap();
+        let mut expand_only = contract("7", 1_000, State::Applied);
+        expand_only.phase = Phase::Expand;
+        // version 8 has a contract still to run: its expand does not count
+        let mut pending = contract("8", 1_000, State::Applied);
+        pending.phase = Phase::Expand;
+        let rows = [expand_only, pending, contract("8", 1_000, State::Failed)];
+        let table = |name: &str| SoftDropped {
+            schema: "app".into(),
+            table: name.into(),
+            column: None,
+        };
+        let out = decide(
+            Backend::Mysql,
+            vec![table(&soft_drop("big", "7")), table(&soft_drop("big", "8"))],
+            &rows,
+            now,
+            Duration::from_secs(60),
+        );
+        assert_eq!(out.dropped.len(), 1, "{out:?}");
+        assert_eq!(out.dropped[0].version.as_deref(), Some("7"));
+        assert_eq!(out.skipped.len(), 1);
     }
 
     #[test]
