@@ -3,6 +3,7 @@
 
 mod code;
 mod db;
+mod gate;
 mod git;
 mod lint;
 mod rules;
@@ -56,6 +57,10 @@ pub struct Cli {
         value_name = "URL"
     )]
     database_url: Option<String>,
+    /// Deployment environment: picks `[gates.<ENV>]` in sluice.toml (default: `[gates.default]`,
+    /// else the `recorded` gate alone).
+    #[arg(long, global = true, env = "SLUICE_ENV", value_name = "ENV")]
+    env: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -97,6 +102,9 @@ enum Command {
     Rollout(db::RolloutCommand),
     /// Create a new migration in the migrations directory.
     New(db::NewArgs),
+    /// Contract gates: each gate's verdict and why.
+    #[command(subcommand)]
+    Gate(gate::GateCommand),
 }
 
 /// Entry point used by `main`.
@@ -136,6 +144,7 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         config: cli.config.as_deref(),
         database_url: cli.database_url.as_deref(),
         quiet: cli.quiet,
+        env: cli.env.as_deref(),
     };
     match &cli.command {
         Command::Lint(args) => lint::run(cli.config.as_deref(), args, color),
@@ -148,6 +157,7 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Repair(args) => db::repair(&g, args),
         Command::Rollout(cmd) => db::rollout(&g, cmd),
         Command::New(args) => db::new(cli.config.as_deref(), args),
+        Command::Gate(cmd) => gate::run(&g, cmd),
     }
 }
 

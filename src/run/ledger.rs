@@ -85,6 +85,8 @@ pub const EVENT_ROLLOUT: &str = "rollout-complete";
 pub const EVENT_REPAIR: &str = "repair";
 pub const EVENT_BASELINE: &str = "baseline";
 pub const EVENT_DRIFT_REFUSED: &str = "drift-refused";
+/// A `before-*` hook failed and stopped a phase.
+pub const EVENT_HOOK_FAILED: &str = "hook-failed";
 
 /// Where the ledger lives and how to spell SQL for it.
 #[derive(Debug, Clone)]

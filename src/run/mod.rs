@@ -12,6 +12,8 @@
 //! - `retry`: jittered back-off on lock timeouts.
 
 pub mod driver;
+pub mod gates;
+pub mod hooks;
 pub mod introspect;
 pub mod ledger;
 pub mod lock;
@@ -35,8 +37,11 @@ use url::DbUrl;
 
 pub use plan::script_checksum;
 use plan::{
-    Prepared, plan, prepare, prepare_down, resume_point, rollback_targets, row_map, status_report,
+    Prepared, contract_pending, plan_gated, prepare, prepare_down, resume_point, rollback_targets,
+    row_map, status_report,
 };
+use gates::{Gate, Verdict};
+use hooks::{Hook, HookEvent, HookPoint};
 
 /// Why a runner command did not do what was asked. `exit_code` maps it for the CLI.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +66,9 @@ pub enum RunError {
     /// A script cannot be run (syntax the splitter rejects, unknown version).
     #[error("{0}")]
     Input(String),
+    /// A `before-*` hook failed: the phase did not run.
+    #[error("{0}")]
+    Hook(String),
 }
 
 impl RunError {
@@ -71,7 +79,7 @@ impl RunError {
     /// cli.md: 1 refused, 2 error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            RunError::Refused(_) => 1,
+            RunError::Refused(_) | RunError::Hook(_) => 1,
             _ => 2,
         }
     }
@@ -96,6 +104,9 @@ pub struct Settings {
     pub ledger_table: Option<String>,
     /// `user@host`, stored with every ledger row.
     pub applied_by: String,
+    /// The contract gate of the chosen environment.
+    pub gate: Gate,
+    pub hooks: Vec<Hook>,
 }
 
 impl Default for Settings {
@@ -109,6 +120,8 @@ impl Default for Settings {
             ledger_schema: None,
             ledger_table: None,
             applied_by: applied_by(),
+            gate: Gate::Recorded,
+            hooks: Vec::new(),
         }
     }
 }
@@ -283,6 +296,29 @@ pub struct Housekeeping {
     pub changes: Vec<String>,
 }
 
+/// `migrate gate check`: the gate's verdict (for the first pending contract, if any).
+#[derive(Debug, Clone, Serialize)]
+pub struct GateReport {
+    /// Version of the contract judged.
+    pub contract: Option<String>,
+    pub holds: bool,
+    pub verdict: Verdict,
+    /// Contracts held back, and why.
+    pub waiting: Vec<Waiting>,
+}
+
+fn hook_event(p: &Prepared, release: Option<&str>, error: Option<&RunError>) -> HookEvent {
+    HookEvent {
+        hook: String::new(),
+        version: Some(p.version.clone()),
+        name: Some(p.name.clone()),
+        phase: Some(p.phase.name().to_owned()),
+        release: release.map(str::to_owned),
+        outcome: Some(if error.is_some() { "failed" } else { "ok" }.to_owned()),
+        error: error.map(ToString::to_string),
+    }
+}
+
 /// The apply engine for one database.
 pub struct Engine {
     url: DbUrl,
@@ -350,6 +386,10 @@ impl Engine {
 
     pub fn url(&self) -> &DbUrl {
         &self.url
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     pub fn ledger(&self) -> &Ledger {
@@ -445,7 +485,15 @@ impl Engine {
             async |mon: &mut Box<dyn Driver>| {
                 self.ensure_ledger(&mut main).await?;
                 let (_, rows, events) = self.read_ledger(&mut main).await?;
-                let plan = match plan(migrations, &rows, &events, req, self.settings.out_of_order) {
+                let gate = self.external_gates(migrations, &rows, req).await;
+                let plan = match plan_gated(
+                    migrations,
+                    &rows,
+                    &events,
+                    req,
+                    self.settings.out_of_order,
+                    &gate,
+                ) {
                     Ok(p) => p,
                     Err(e) => {
                         if let RunError::Drift(msg) = &e {
@@ -475,9 +523,18 @@ impl Engine {
                     self.report_long_transactions(mon, &mut reported).await;
                     let p = prepare(self.url.backend(), m, s)?;
                     let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
-                    let done = self
-                        .run_up(&mut main, mon, &p, prior, req.release.as_deref())
-                        .await?;
+                    let release = req.release.as_deref();
+                    self.before_hooks(&mut main, &p, prior, release).await?;
+                    let done = match self.run_up(&mut main, mon, &p, prior, release).await {
+                        Ok(d) => d,
+                        Err(e) => {
+                            let ev = hook_event(&p, release, Some(&e));
+                            let _ = hooks::fire(&self.settings.hooks, HookPoint::OnFailure, &ev).await;
+                            return Err(e);
+                        }
+                    };
+                    let ev = hook_event(&p, release, None);
+                    let _ = hooks::fire(&self.settings.hooks, HookPoint::after(p.phase), &ev).await;
                     out.done.push(done);
                 }
                 Ok(out)
@@ -487,6 +544,98 @@ impl Engine {
         let _ = main.close().await;
         let _ = lock_conn.close().await;
         result
+    }
+
+    /// The verdict of the gates outside the ledger, asked only when a contract is pending.
+    async fn external_gates(
+        &self,
+        migrations: &[Migration],
+        rows: &[LedgerRow],
+        req: &ApplyRequest,
+    ) -> Verdict {
+        if contract_pending(migrations, rows, req) {
+            gates::evaluate(&self.settings.gate).await
+        } else {
+            Verdict::recorded_placeholder()
+        }
+    }
+
+    /// Run the `before-<phase>` hooks; when one fails, record why (an event and the phase's
+    /// error, so `migrate status` shows it) and stop.
+    async fn before_hooks(
+        &self,
+        main: &mut Box<dyn Driver>,
+        p: &Prepared,
+        prior: Option<&LedgerRow>,
+        release: Option<&str>,
+    ) -> Result<(), RunError> {
+        let point = HookPoint::before(p.phase);
+        let ev = HookEvent {
+            outcome: None,
+            ..hook_event(p, release, None)
+        };
+        let Err(why) = hooks::fire(&self.settings.hooks, point, &ev).await
+        else {
+            return Ok(());
+        };
+        let msg = format!("{} did not run: {why}", p.label());
+        tracing::warn!("{msg}");
+        let _ = self
+            .event(main, ledger::EVENT_HOOK_FAILED, Some(&p.version), Some(p.phase), release, &msg)
+            .await;
+        // keep the statements an earlier interrupted run recorded
+        let done = match prior {
+            Some(r) if matches!(r.state, State::Failed | State::Running) => {
+                usize::try_from(r.statements_done).unwrap_or(0)
+            }
+            _ => {
+                let _ = self.write_row(main, &self.new_row(p, State::Failed, 0, release)).await;
+                0
+            }
+        };
+        let _ = main.exec(&self.ledger.fail_sql(&p.version, p.phase, done, &msg)).await;
+        Err(RunError::Hook(msg))
+    }
+
+    /// The gate's verdict for the first pending contract (what `migrate gate check` shows).
+    pub async fn gate_check(&self, migrations: &[Migration]) -> Result<GateReport, RunError> {
+        let (rows, events) = if self.settings.gate.has_recorded() {
+            let mut conn = self.connect().await?;
+            let (_, rows, events) = self.read_ledger(&mut conn).await?;
+            let _ = conn.close().await;
+            (rows, events)
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let req = ApplyRequest {
+            phase: PhaseSel::Contract,
+            to: None,
+            release: None,
+            dry_run: true,
+        };
+        let external = gates::evaluate(&self.settings.gate).await;
+        let plan = plan_gated(migrations, &rows, &events, &req, self.settings.out_of_order, &external)?;
+        if let Some((version, v)) = plan.verdicts.first() {
+            return Ok(GateReport {
+                contract: Some(version.clone()),
+                holds: v.holds,
+                verdict: v.clone(),
+                waiting: plan.waiting,
+            });
+        }
+        // no contract to judge: the gate as of the newest applied expand
+        let newest_expand = rows
+            .iter()
+            .filter(|r| r.phase == Phase::Expand && r.state == State::Applied)
+            .filter_map(|r| r.finished_at)
+            .max();
+        let v = external.with_recorded(&gates::recorded(newest_expand, &events));
+        Ok(GateReport {
+            contract: None,
+            holds: v.holds,
+            verdict: v,
+            waiting: plan.waiting,
+        })
     }
 
     /// Before each phase, warn (once per session) about transactions open longer than
@@ -514,7 +663,15 @@ impl Engine {
         let mut conn = self.connect().await?;
         let (exists, rows, events) = self.read_ledger(&mut conn).await?;
         let _ = conn.close().await;
-        let plan = plan(migrations, &rows, &events, req, self.settings.out_of_order)?;
+        let gate = self.external_gates(migrations, &rows, req).await;
+        let plan = plan_gated(
+            migrations,
+            &rows,
+            &events,
+            req,
+            self.settings.out_of_order,
+            &gate,
+        )?;
         let by_key = row_map(&rows);
         let mut sql = vec![format!(
             "-- on a separate connection, polled until it returns true: {}",
@@ -960,8 +1117,42 @@ impl Engine {
                 let targets = rollback_targets(&rows, req)?;
                 let mut out = RollbackOutcome::default();
                 for row in targets {
-                    out.done
-                        .push(self.rollback_one(&mut main, mon, migrations, row).await?);
+                    let ev = HookEvent {
+                        version: Some(row.version.clone()),
+                        name: Some(row.name.clone()),
+                        phase: Some(row.phase.name().to_owned()),
+                        release: row.release.clone(),
+                        ..HookEvent::default()
+                    };
+                    let hooks = &self.settings.hooks;
+                    if let Err(why) = hooks::fire(hooks, HookPoint::BeforeRollback, &ev).await {
+                        let msg = format!(
+                            "rollback of {} {} ({}) did not run: {why}",
+                            row.version,
+                            row.name,
+                            row.phase.name()
+                        );
+                        let _ = self
+                            .event(&mut main, ledger::EVENT_HOOK_FAILED, Some(&row.version), Some(row.phase), None, &msg)
+                            .await;
+                        return Err(RunError::Hook(msg));
+                    }
+                    match self.rollback_one(&mut main, mon, migrations, row).await {
+                        Ok(d) => {
+                            let ev = HookEvent { outcome: Some("ok".into()), ..ev };
+                            let _ = hooks::fire(hooks, HookPoint::AfterRollback, &ev).await;
+                            out.done.push(d);
+                        }
+                        Err(e) => {
+                            let ev = HookEvent {
+                                outcome: Some("failed".into()),
+                                error: Some(e.to_string()),
+                                ..ev
+                            };
+                            let _ = hooks::fire(hooks, HookPoint::OnFailure, &ev).await;
+                            return Err(e);
+                        }
+                    }
                 }
                 Ok(out)
             },
