@@ -536,6 +536,7 @@ pub(super) fn status_report(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::ledger;
     use crate::run::PhaseSel;
     use crate::source::{LayoutChoice, discover};
     use chrono::DateTime;

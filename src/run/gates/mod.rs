@@ -252,7 +252,7 @@ mod tests {
         let no = tree.with_recorded(&Verdict::leaf("recorded", false, "no rollout"));
         assert!(!no.holds);
         assert_eq!(no.why, "waiting on recorded: no rollout");
-        assert_eq!(no.flatten().len(), 4);
+        assert_eq!(no.flatten().len(), 5);
         let none = Verdict::combine("any", vec![Verdict::leaf("x", false, "down")]);
         assert_eq!(none.why, "none holds: x: down");
         assert!(!none.holds);
