@@ -5,8 +5,10 @@ mod code;
 mod db;
 mod gate;
 mod git;
+mod hook;
 mod lint;
 mod rules;
+mod serve;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -105,6 +107,11 @@ enum Command {
     /// Contract gates: each gate's verdict and why.
     #[command(subcommand)]
     Gate(gate::GateCommand),
+    /// Job mode for Kubernetes Jobs, Helm and Argo CD hooks.
+    #[command(subcommand)]
+    Hook(hook::HookCommand),
+    /// HTTP server for deployment controllers (Flagger, Argo Rollouts, Spinnaker).
+    Serve(serve::ServeArgs),
 }
 
 /// Entry point used by `main`.
@@ -158,6 +165,8 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Rollout(cmd) => db::rollout(&g, cmd),
         Command::New(args) => db::new(cli.config.as_deref(), args),
         Command::Gate(cmd) => gate::run(&g, cmd),
+        Command::Hook(cmd) => hook::run(&g, cmd),
+        Command::Serve(args) => serve::run(&g, args),
     }
 }
 

@@ -11,6 +11,7 @@
 //! - `lock`: the advisory lock, released on every exit path.
 //! - `retry`: jittered back-off on lock timeouts.
 
+mod deploy;
 pub mod driver;
 pub mod gates;
 pub mod hooks;
@@ -22,6 +23,8 @@ pub mod retry;
 pub mod url;
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -35,6 +38,7 @@ use ledger::{Event, Ledger, LedgerRow, NewEvent, NewRow, State};
 use retry::RetryPolicy;
 use url::DbUrl;
 
+pub use deploy::DeployOutcome;
 pub use plan::script_checksum;
 use plan::{
     Prepared, contract_pending, plan_gated, prepare, prepare_down, resume_point, rollback_targets,
@@ -242,6 +246,8 @@ pub struct ApplyOutcome {
     pub warnings: Vec<String>,
     /// `--dry-run`: the SQL that would be sent, in order.
     pub sql: Vec<String>,
+    /// Asked to stop (`Engine::stopper`): ended after a whole phase, pending ones remain.
+    pub stopped: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -325,6 +331,7 @@ pub struct Engine {
     settings: Settings,
     ledger: Ledger,
     progress: Option<ProgressFn>,
+    stop: Arc<AtomicBool>,
 }
 
 type ProgressFn = Box<dyn Fn(&Progress) + Send + Sync>;
@@ -369,7 +376,14 @@ impl Engine {
             settings,
             ledger,
             progress: None,
+            stop: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Set it to make a running apply stop at the next safe point: between phases, never
+    /// inside one (a phase's DDL always runs to its end).
+    pub fn stopper(&self) -> Arc<AtomicBool> {
+        self.stop.clone()
     }
 
     /// Call `f` with every [`Progress`] event.
@@ -390,6 +404,11 @@ impl Engine {
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The URL and settings, to build another engine (the server's) from them.
+    pub fn into_parts(self) -> (DbUrl, Settings) {
+        (self.url, self.settings)
     }
 
     pub fn ledger(&self) -> &Ledger {
@@ -520,6 +539,11 @@ impl Engine {
                 let by_key = row_map(&rows);
                 let mut reported = std::collections::BTreeSet::new();
                 for (m, s) in plan.items {
+                    if self.stop.load(Ordering::SeqCst) {
+                        tracing::warn!("asked to stop: leaving the remaining phases pending");
+                        out.stopped = true;
+                        break;
+                    }
                     self.report_long_transactions(mon, &mut reported).await;
                     let p = prepare(self.url.backend(), m, s)?;
                     let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
@@ -725,6 +749,7 @@ impl Engine {
             waiting: plan.waiting,
             warnings: plan.warnings,
             sql,
+            stopped: false,
         })
     }
 
