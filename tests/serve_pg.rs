@@ -1,0 +1,248 @@
+//! `migrate serve` over a real socket against a real PostgreSQL: the Flagger sequence with
+//! every webhook sent twice, authentication, and answers under 1 s while a long expand runs.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Scratch, tree};
+use sluice::run::Settings;
+use sluice::run::hooks::signature;
+use sluice::run::url::DbUrl;
+use sluice::server::{self, AppState, Auth, Options};
+use sluice::source::{LayoutChoice, discover};
+
+const TOKEN: &str = "tok-9f8e7d6c5b4a";
+const KEY: &str = "hmac-key-0a1b2c3d";
+
+fn project() -> tempfile::TempDir {
+    tree(&[
+        (
+            "migrations/1_users/expand.up.sql",
+            // a long expand: the server must keep answering while it runs
+            "CREATE TABLE applied_log (phase text NOT NULL);\nINSERT INTO applied_log VALUES ('expand');\nSELECT pg_sleep(3);\nCREATE TABLE users (id bigint PRIMARY KEY, email text, email_new text);\n",
+        ),
+        (
+            "migrations/1_users/expand.down.sql",
+            "DROP TABLE users;\nDROP TABLE applied_log;\n",
+        ),
+        (
+            "migrations/1_users/contract.up.sql",
+            "INSERT INTO applied_log VALUES ('contract');\nALTER TABLE users DROP COLUMN email;\n",
+        ),
+        (
+            "migrations/1_users/contract.down.sql",
+            "ALTER TABLE users ADD COLUMN email text;\n",
+        ),
+    ])
+}
+
+fn state(s: &Scratch, dir: &std::path::Path) -> AppState {
+    let found = discover(&dir.join("migrations"), LayoutChoice::Auto).unwrap();
+    AppState::new(
+        DbUrl::parse(&s.url).unwrap(),
+        Settings::default(),
+        found.migrations,
+        Options {
+            auth: Auth::new(Some(TOKEN.into()), Some(KEY.as_bytes().to_vec())).unwrap(),
+            gate_poll: Duration::from_millis(200),
+            gate_wait: Duration::from_secs(30),
+        },
+    )
+}
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Client {
+    /// Send, and check the answer came under 1 s.
+    async fn send(&self, req: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+        let started = Instant::now();
+        let resp = req.send().await.unwrap();
+        let code = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(1), "answered in {took:?}: {text}");
+        (code, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+    }
+
+    async fn flagger(&self, hook: &str, phase: &str) -> (u16, serde_json::Value) {
+        let body = serde_json::json!({
+            "name": "api", "namespace": "prod", "phase": phase,
+            "checksum": "6d5f8c7b9", "metadata": {"app": "api"}
+        })
+        .to_string();
+        // signed with the HMAC key (the other calls use the token)
+        let sig = signature(KEY.as_bytes(), body.as_bytes());
+        self.send(
+            self.http
+                .post(format!("{}/v1/flagger/{hook}", self.base))
+                .header("X-Sluice-Signature", sig)
+                .header("content-type", "application/json")
+                .body(body),
+        )
+        .await
+    }
+
+    async fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        self.send(
+            self.http
+                .get(format!("{}{path}", self.base))
+                .bearer_auth(TOKEN),
+        )
+        .await
+    }
+}
+
+#[test]
+fn flagger_sequence_applies_every_phase_once_and_answers_fast() {
+    let s = Scratch::pg();
+    let dir = project();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(server::serve(listener, state(&s, dir.path()), async {
+            let _ = stop_rx.await;
+        }));
+        let c = Client {
+            http: reqwest::Client::new(),
+            base,
+        };
+
+        // confirm-rollout, twice: the first starts expand, both answer 409 while it runs
+        let (code, body) = c.flagger("confirm-rollout", "Progressing").await;
+        assert_eq!(code, 409, "{body}");
+        assert_eq!(body["status"], "running");
+        let (code, _) = c.flagger("confirm-rollout", "Progressing").await;
+        assert_eq!(code, 409);
+        let (code, st) = c.get("/v1/status?release=6d5f8c7b9").await;
+        assert_eq!(code, 200);
+        assert_eq!(st["phases"]["expand"], "running", "{st}");
+        assert_eq!(st["ready_for_rollout"], false);
+
+        // repeated until expand is done; every other route stays fast meanwhile
+        let mut conflicts = 0;
+        let started = Instant::now();
+        loop {
+            let (code, body) = c.flagger("confirm-rollout", "Progressing").await;
+            if code == 200 {
+                assert_eq!(body["status"], "applied");
+                break;
+            }
+            assert_eq!(code, 409, "{body}");
+            conflicts += 1;
+            for path in ["/healthz", "/readyz", "/metrics", "/v1/status?release=6d5f8c7b9"] {
+                let (code, _) = c.get(path).await;
+                assert_eq!(code, 200, "{path}");
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "expand never finished");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert!(conflicts >= 3, "the 3 s expand was answered 409 only {conflicts} times");
+        let (code, _) = c.flagger("confirm-rollout", "Progressing").await;
+        assert_eq!(code, 200);
+        let (_, st) = c.get("/v1/status?release=6d5f8c7b9").await;
+        assert_eq!(st["phases"]["expand"], "applied", "{st}");
+        assert_eq!(st["phases"]["contract"], "pending", "{st}");
+        assert_eq!(st["ready_for_rollout"], true);
+        // no migration failed: rollback answers non-2xx
+        let (code, body) = c.flagger("rollback", "Progressing").await;
+        assert_eq!(code, 409, "{body}");
+
+        // unauthenticated or badly signed requests: 401 and nothing happens
+        let body = r#"{"name":"api","namespace":"prod","phase":"Succeeded","checksum":"6d5f8c7b9"}"#;
+        let url = format!("{}/v1/flagger/post-rollout", c.base);
+        for req in [
+            c.http.post(&url).body(body),
+            c.http.post(&url).bearer_auth("tok-wrong").body(body),
+            c.http
+                .post(&url)
+                .header("X-Sluice-Signature", signature(b"other key", body.as_bytes()))
+                .body(body),
+            c.http
+                .post(&url)
+                .header("X-Sluice-Signature", "sha256=not-hex")
+                .body(body),
+        ] {
+            let (code, answer) = c.send(req).await;
+            assert_eq!(code, 401, "{answer}");
+        }
+        let (code, _) = c.send(c.http.get(format!("{}/v1/status", c.base))).await;
+        assert_eq!(code, 401);
+        assert_eq!(
+            s.strings("SELECT count(*)::text FROM sluice_events WHERE kind = 'rollout-complete'"),
+            ["0"]
+        );
+
+        // post-rollout Succeeded, twice: records the rollout and starts contract once
+        let (code, first) = c.flagger("post-rollout", "Succeeded").await;
+        assert_eq!(code, 202, "{first}");
+        let (code, second) = c.flagger("post-rollout", "Succeeded").await;
+        assert_eq!(code, 202, "{second}");
+        assert_eq!(first["run"], second["run"]);
+        let started = Instant::now();
+        loop {
+            let (_, st) = c.get("/v1/status?release=6d5f8c7b9").await;
+            if st["phases"]["contract"] == "applied" {
+                break;
+            }
+            assert_ne!(st["phases"]["contract"], "failed", "{st}");
+            assert!(started.elapsed() < Duration::from_secs(60), "contract never ran: {st}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let (code, run) = c.get(&format!("/v1/runs/{}", first["run"])).await;
+        assert_eq!(code, 200);
+        assert_eq!(run["state"], "applied", "{run}");
+        assert_eq!(run["applied"], serde_json::json!(["1 users (contract)"]));
+        // late duplicates change nothing
+        let (code, _) = c.flagger("confirm-rollout", "Progressing").await;
+        assert_eq!(code, 200);
+        let (code, again) = c.flagger("post-rollout", "Succeeded").await;
+        assert_eq!(code, 202);
+        assert_eq!(again["run"], first["run"]);
+        let (code, _) = c.flagger("event", "Succeeded").await;
+        assert_eq!(code, 200);
+
+        let (_, metrics) = (
+            0,
+            c.http
+                .get(format!("{}/metrics", c.base))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap(),
+        );
+        assert!(
+            metrics.contains("sluice_runs_total{kind=\"pre-deploy\",outcome=\"applied\"} 1\n")
+                && metrics.contains("sluice_runs_total{kind=\"post-deploy\",outcome=\"applied\"} 1\n"),
+            "{metrics}"
+        );
+
+        let _ = stop_tx.send(());
+        server.await.unwrap().unwrap();
+    });
+
+    // every phase ran exactly once
+    assert_eq!(
+        s.strings("SELECT phase FROM applied_log ORDER BY phase DESC"),
+        ["expand", "contract"]
+    );
+    assert_eq!(
+        s.strings("SELECT phase || ' ' || state FROM sluice_migrations ORDER BY phase DESC"),
+        ["expand applied", "contract applied"]
+    );
+    assert_eq!(
+        s.strings("SELECT count(*)::text FROM sluice_events WHERE kind = 'rollout-complete'"),
+        ["1"]
+    );
+}
