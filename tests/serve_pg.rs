@@ -246,3 +246,116 @@ fn flagger_sequence_applies_every_phase_once_and_answers_fast() {
         ["1"]
     );
 }
+
+/// The router without a socket (tower `oneshot`): Spinnaker runs, a failed migration makes
+/// Flagger's rollback answer 2xx, bad input is a 4xx.
+#[test]
+fn runs_and_rollback_through_the_router() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    let s = Scratch::pg();
+    let dir = tree(&[
+        (
+            "migrations/1_t/expand.up.sql",
+            "CREATE TABLE t (id int);\n",
+        ),
+        ("migrations/1_t/expand.down.sql", "DROP TABLE t;\n"),
+        (
+            "migrations/2_bad/expand.up.sql",
+            "ALTER TABLE missing ADD COLUMN x int;\n",
+        ),
+        ("migrations/2_bad/expand.down.sql", "SELECT 1;\n"),
+    ]);
+    let st = state(&s, dir.path());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let call = |method: &str, uri: &str, body: &str| {
+            let req = Request::builder()
+                .method(method)
+                .uri(uri)
+                .header("authorization", format!("Bearer {TOKEN}"))
+                .body(Body::from(body.to_owned()))
+                .unwrap();
+            let app = server::app(st.clone());
+            async move {
+                let resp = app.oneshot(req).await.unwrap();
+                let code = resp.status().as_u16();
+                let loc = resp
+                    .headers()
+                    .get("location")
+                    .map(|v| v.to_str().unwrap().to_owned());
+                let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+                let v: serde_json::Value =
+                    serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+                (code, loc, v)
+            }
+        };
+        let (code, loc, run) = call("POST", "/v1/runs", r#"{"release":"r7","phase":"expand"}"#).await;
+        assert_eq!(code, 202, "{run}");
+        let loc = loc.unwrap();
+        assert_eq!(loc, format!("/v1/runs/{}", run["id"]));
+        let (code, _, again) = call("POST", "/v1/runs", r#"{"release":"r7","phase":"expand"}"#).await;
+        assert_eq!(code, 202);
+        assert_eq!(again["id"], run["id"]);
+        let started = Instant::now();
+        let done = loop {
+            let (code, _, r) = call("GET", &loc, "").await;
+            assert_eq!(code, 200);
+            if r["state"] != "running" {
+                break r;
+            }
+            assert!(started.elapsed() < Duration::from_secs(30));
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert_eq!(done["state"], "failed", "{done}");
+        assert!(
+            done["error"].as_str().unwrap().contains("relation \"missing\" does not exist"),
+            "{done}"
+        );
+        let (_, _, status) = call("GET", "/v1/status?release=r7", "").await;
+        assert_eq!(status["failed"], true, "{status}");
+        assert_eq!(status["phases"]["expand"], "failed");
+
+        // Flagger: confirm-rollout's run fails, then rollback says "roll back now"
+        let hook = |h: &str| {
+            call(
+                "POST",
+                &format!("/v1/flagger/{h}"),
+                r#"{"name":"web","namespace":"prod","phase":"Progressing","checksum":"c1"}"#,
+            )
+        };
+        let (code, _, _) = hook("rollback").await;
+        assert_eq!(code, 409);
+        let (code, _, _) = hook("confirm-rollout").await;
+        assert_eq!(code, 409);
+        let started = Instant::now();
+        loop {
+            let (code, _, b) = hook("confirm-rollout").await;
+            assert_eq!(code, 409);
+            if b["status"] == "failed" {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(30));
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let (code, _, b) = hook("rollback").await;
+        assert_eq!(code, 200, "{b}");
+        assert_eq!(b["rollback"], true);
+
+        // bad input
+        assert_eq!(call("POST", "/v1/runs", "{").await.0, 400);
+        assert_eq!(call("POST", "/v1/runs", r#"{"release":"r","phase":"sideways"}"#).await.0, 400);
+        assert_eq!(call("GET", "/v1/runs/999", "").await.0, 404);
+        assert_eq!(call("POST", "/v1/flagger/confirm-rollout", "[]").await.0, 400);
+        assert_eq!(call("POST", "/v1/flagger/unknown", r#"{"name":"a","namespace":"b"}"#).await.0, 404);
+        assert_eq!(call("GET", "/healthz", "").await.0, 200);
+        st.drain().await;
+    });
+    assert!(s.table_exists("t"));
+}
