@@ -11,10 +11,10 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::lint::Severity;
-use crate::run::gates::{self, Gate};
-use crate::run::hooks::{self, Hook, HookPoint};
 use crate::lint::registry;
 use crate::lint::settings::{Level, LintSettings, Runner};
+use crate::run::gates::{self, Gate};
+use crate::run::hooks::{self, Hook, HookPoint};
 use crate::source::{LayoutChoice, LineIndex};
 use crate::sql::Dialect;
 
@@ -312,7 +312,10 @@ fn duration_key(
         None => Ok(default),
         Some(t) => match crate::run::parse_duration(t.get_ref()) {
             Ok(d) if !d.is_zero() => Ok(d),
-            Ok(_) => Err(invalid(t.span().start, "`timeout` must be more than 0".into())),
+            Ok(_) => Err(invalid(
+                t.span().start,
+                "`timeout` must be more than 0".into(),
+            )),
             Err(e) => Err(invalid(t.span().start, format!("`timeout`: {e}"))),
         },
     }
@@ -360,13 +363,14 @@ fn typed_gate(
     let list = |v: &Vec<Spanned<GateConfig>>| -> Result<Vec<Gate>, ConfigError> {
         v.iter().map(|c| typed_gate(c, invalid)).collect()
     };
-    let required = |v: &Option<Spanned<String>>, key: &str, kind: &str| -> Result<String, ConfigError> {
-        match v {
-            Some(s) if !s.get_ref().trim().is_empty() => Ok(s.get_ref().clone()),
-            Some(s) => Err(invalid(s.span().start, format!("`{key}` is empty"))),
-            None => Err(invalid(at, format!("a `{kind}` gate needs `{key}`"))),
-        }
-    };
+    let required =
+        |v: &Option<Spanned<String>>, key: &str, kind: &str| -> Result<String, ConfigError> {
+            match v {
+                Some(s) if !s.get_ref().trim().is_empty() => Ok(s.get_ref().clone()),
+                Some(s) => Err(invalid(s.span().start, format!("`{key}` is empty"))),
+                None => Err(invalid(at, format!("a `{kind}` gate needs `{key}`"))),
+            }
+        };
     match (&g.kind, &g.all, &g.any) {
         (None, Some(all), None) => {
             only("all", &[])?;
@@ -486,8 +490,16 @@ fn typed_hook(
     let timeout = duration_key(&c.timeout, hooks::DEFAULT_TIMEOUT, invalid)?;
     let action = match (&c.command, &c.url) {
         (Some(cmd), None) => {
-            if let Some(s) = c.secret_file.as_ref().map(|s| s.span().start).or(c.secret_env.as_ref().map(|s| s.span().start)) {
-                return Err(invalid(s, "a command hook has no secret (only webhooks are signed)".into()));
+            if let Some(s) = c
+                .secret_file
+                .as_ref()
+                .map(|s| s.span().start)
+                .or(c.secret_env.as_ref().map(|s| s.span().start))
+            {
+                return Err(invalid(
+                    s,
+                    "a command hook has no secret (only webhooks are signed)".into(),
+                ));
             }
             if cmd.get_ref().trim().is_empty() {
                 return Err(invalid(cmd.span().start, "`command` is empty".into()));
@@ -503,7 +515,10 @@ fn typed_hook(
                 (None, Some(e)) => Some(hooks::KeySource::Env(e.get_ref().clone())),
                 (None, None) => None,
                 (Some(_), Some(e)) => {
-                    return Err(invalid(e.span().start, "give `secret_file` or `secret_env`, not both".into()));
+                    return Err(invalid(
+                        e.span().start,
+                        "give `secret_file` or `secret_env`, not both".into(),
+                    ));
                 }
             };
             hooks::Action::Webhook {
@@ -514,7 +529,8 @@ fn typed_hook(
         _ => {
             return Err(invalid(
                 at,
-                "a hook needs exactly one of `command` (run with sh -c) or `url` (a webhook)".into(),
+                "a hook needs exactly one of `command` (run with sh -c) or `url` (a webhook)"
+                    .into(),
             ));
         }
     };

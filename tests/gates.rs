@@ -59,7 +59,11 @@ fn kubernetes_verdicts_match_kubectl_rollout_status() {
     fake_kubectl(dir.path());
     // (fixture, holds, kubectl rollout status's message)
     let cases = [
-        ("complete.json", true, "deployment \"api\" successfully rolled out"),
+        (
+            "complete.json",
+            true,
+            "deployment \"api\" successfully rolled out",
+        ),
         (
             "progressing.json",
             false,
@@ -110,7 +114,8 @@ fn kubernetes_verdicts_match_kubectl_rollout_status() {
     let r = gate_check(dir.path(), "rollout-healthy.json", &["--env", "argo"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(
-        r.stdout.contains("yes kubernetes rollout prod/api: rollout \"api\" successfully rolled out"),
+        r.stdout
+            .contains("yes kubernetes rollout prod/api: rollout \"api\" successfully rolled out"),
         "{r:?}"
     );
     let r = gate_check(dir.path(), "rollout-paused.json", &["--env", "argo"]);
@@ -144,7 +149,8 @@ all = [{ kind = "command", command = "true" }, { kind = "command", command = "ec
     let r = gate_check(dir.path(), "complete.json", &["--env", "strict"]);
     assert_eq!(r.code, 3, "{r:?}");
     assert!(
-        r.stdout.contains("no  all: waiting on command `echo 'not yet' >&2; false`: exit 1: not yet"),
+        r.stdout
+            .contains("no  all: waiting on command `echo 'not yet' >&2; false`: exit 1: not yet"),
         "{r:?}"
     );
     let r = gate_check(dir.path(), "complete.json", &["--env", "staging"]);

@@ -6,7 +6,9 @@ mod common;
 use common::{Scratch, run, states, tree};
 
 fn status_json(s: &Scratch, d: &std::path::Path) -> serde_json::Value {
-    let r = run(s.migrate(d).args(["status", "migrations", "--format", "json"]));
+    let r = run(s
+        .migrate(d)
+        .args(["status", "migrations", "--format", "json"]));
     assert_eq!(r.code, 0, "{r:?}");
     serde_json::from_str(&r.stdout).unwrap()
 }

@@ -39,26 +39,39 @@ fn states(s: &Scratch) -> Vec<String> {
 #[test]
 fn pre_and_post_deploy_are_idempotent_by_release() {
     let s = Scratch::pg();
-    let dir = project("[gates.default]\nall = [{ kind = \"recorded\" }, { kind = \"command\", command = \"test -f rolled-out\" }]\n");
+    let dir = project(
+        "[gates.default]\nall = [{ kind = \"recorded\" }, { kind = \"command\", command = \"test -f rolled-out\" }]\n",
+    );
     let d = dir.path();
     let hook = |args: &[&str]| run(s.migrate(d).args(["hook"]).args(args).arg("migrations"));
 
     // stops after the phase running when --max-duration ends; the next call continues
     let r = hook(&["pre-deploy", "--release", "r1", "--max-duration", "300ms"]);
     assert_eq!(r.code, 3, "{r:?}");
-    assert!(r.stdout.contains("not finished within --max-duration"), "{r:?}");
+    assert!(
+        r.stdout.contains("not finished within --max-duration"),
+        "{r:?}"
+    );
     assert_eq!(states(&s), ["1 expand applied"]);
     let r = hook(&["pre-deploy", "--release", "r1"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains("applied 2 email (expand)"), "{r:?}");
     let r = hook(&["pre-deploy", "--release", "r1"]);
     assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stdout.contains("pre-deploy of release r1: already done, nothing to do"), "{r:?}");
+    assert!(
+        r.stdout
+            .contains("pre-deploy of release r1: already done, nothing to do"),
+        "{r:?}"
+    );
 
     // post-deploy: the rollout is recorded once; contract waits on the command gate
     let r = hook(&["post-deploy", "--release", "r1"]);
     assert_eq!(r.code, 3, "{r:?}");
-    assert!(r.stdout.contains("recorded: rollout of release r1 complete"), "{r:?}");
+    assert!(
+        r.stdout
+            .contains("recorded: rollout of release r1 complete"),
+        "{r:?}"
+    );
     assert!(
         r.stdout.contains("waiting: 2 email (contract): the `all` gate: waiting on command `test -f rolled-out`: exit 1"),
         "{r:?}"

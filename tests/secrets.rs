@@ -24,7 +24,11 @@ fn assert_clean(what: &str, out: &str) {
 /// The scratch URL with a password (the test server trusts local connections, so it is
 /// sent and ignored).
 fn with_password(url: &str) -> String {
-    url.replacen("postgres://postgres@", &format!("postgres://postgres:{DB_PASSWORD}@"), 1)
+    url.replacen(
+        "postgres://postgres@",
+        &format!("postgres://postgres:{DB_PASSWORD}@"),
+        1,
+    )
 }
 
 #[test]
@@ -48,8 +52,14 @@ timeout = "2s"
         ("migrations/1_a/expand.up.sql", "CREATE TABLE a (id int);\n"),
         ("migrations/1_a/expand.down.sql", "DROP TABLE a;\n"),
         ("migrations/1_a/contract.up.sql", "DROP TABLE a;\n"),
-        ("migrations/1_a/contract.down.sql", "CREATE TABLE a (id int);\n"),
-        ("migrations/2_b/expand.up.sql", "ALTER TABLE nope ADD COLUMN x int;\n"),
+        (
+            "migrations/1_a/contract.down.sql",
+            "CREATE TABLE a (id int);\n",
+        ),
+        (
+            "migrations/2_b/expand.up.sql",
+            "ALTER TABLE nope ADD COLUMN x int;\n",
+        ),
         ("migrations/2_b/expand.down.sql", "SELECT 1;\n"),
     ]);
     let d = dir.path();
@@ -70,7 +80,10 @@ timeout = "2s"
     let (code, out) = migrate(&["apply", "migrations"]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("relation \"nope\" does not exist"), "{out}");
-    assert!(out.contains("on-failure webhook http://127.0.0.1:9/hook failed"), "{out}");
+    assert!(
+        out.contains("on-failure webhook http://127.0.0.1:9/hook failed"),
+        "{out}"
+    );
     assert_clean("apply", &out);
     // the failing gate (credentials in its URL) and the failing signed webhook
     let (code, out) = migrate(&["gate", "check"]);
@@ -113,7 +126,14 @@ fn server_refuses_bad_tokens_quietly_and_stops_on_sigterm() {
         .env("DATABASE_URL", with_password(&s.url))
         .env("SLUICE_TOKEN", TOKEN)
         .env_remove("SLUICE_LOG")
-        .args(["-vvv", "serve", "migrations", "--listen", "127.0.0.1:0", "--hmac-key-file"])
+        .args([
+            "-vvv",
+            "serve",
+            "migrations",
+            "--listen",
+            "127.0.0.1:0",
+            "--hmac-key-file",
+        ])
         .arg(&key_file)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -123,7 +143,10 @@ fn server_refuses_bad_tokens_quietly_and_stops_on_sigterm() {
     let mut seen = String::new();
     let addr = loop {
         let mut line = String::new();
-        assert!(err.read_line(&mut line).unwrap() > 0, "server ended: {seen}");
+        assert!(
+            err.read_line(&mut line).unwrap() > 0,
+            "server ended: {seen}"
+        );
         seen.push_str(&line);
         if let Some(a) = line.trim().strip_prefix("listening on http://") {
             break a.to_owned();
@@ -138,12 +161,28 @@ fn server_refuses_bad_tokens_quietly_and_stops_on_sigterm() {
         let url = format!("http://{addr}/v1/runs");
         let body = r#"{"release":"r1","phase":"expand"}"#;
         // the wrong token and a signature made with the token as key: both refused
-        let r = c.post(&url).bearer_auth(format!("{TOKEN}x")).body(body).send().await.unwrap();
+        let r = c
+            .post(&url)
+            .bearer_auth(format!("{TOKEN}x"))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status().as_u16(), 401);
         let sig = sluice::run::hooks::signature(TOKEN.as_bytes(), body.as_bytes());
-        let r = c.post(&url).header("X-Sluice-Signature", sig).body(body).send().await.unwrap();
+        let r = c
+            .post(&url)
+            .header("X-Sluice-Signature", sig)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status().as_u16(), 401);
-        let r = c.get(format!("http://{addr}/healthz")).send().await.unwrap();
+        let r = c
+            .get(format!("http://{addr}/healthz"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status().as_u16(), 200);
     });
     // SIGTERM: stop accepting, exit 0
@@ -157,7 +196,10 @@ fn server_refuses_bad_tokens_quietly_and_stops_on_sigterm() {
     std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
     let all = format!("{seen}{rest}{}", String::from_utf8_lossy(&out.stdout));
     assert_eq!(out.status.code(), Some(0), "{all}");
-    assert!(all.contains("refused a request without a valid token"), "{all}");
+    assert!(
+        all.contains("refused a request without a valid token"),
+        "{all}"
+    );
     assert!(all.contains("SIGTERM"), "{all}");
     assert_clean("serve", &all);
     assert!(!s.table_exists("a"), "a refused request ran a migration");

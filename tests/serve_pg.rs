@@ -64,8 +64,14 @@ impl Client {
         let code = resp.status().as_u16();
         let text = resp.text().await.unwrap();
         let took = started.elapsed();
-        assert!(took < Duration::from_secs(1), "answered in {took:?}: {text}");
-        (code, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+        assert!(
+            took < Duration::from_secs(1),
+            "answered in {took:?}: {text}"
+        );
+        (
+            code,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        )
     }
 
     async fn flagger(&self, hook: &str, phase: &str) -> (u16, serde_json::Value) {
@@ -139,14 +145,25 @@ fn flagger_sequence_applies_every_phase_once_and_answers_fast() {
             }
             assert_eq!(code, 409, "{body}");
             conflicts += 1;
-            for path in ["/healthz", "/readyz", "/metrics", "/v1/status?release=6d5f8c7b9"] {
+            for path in [
+                "/healthz",
+                "/readyz",
+                "/metrics",
+                "/v1/status?release=6d5f8c7b9",
+            ] {
                 let (code, _) = c.get(path).await;
                 assert_eq!(code, 200, "{path}");
             }
-            assert!(started.elapsed() < Duration::from_secs(60), "expand never finished");
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "expand never finished"
+            );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        assert!(conflicts >= 3, "the 3 s expand was answered 409 only {conflicts} times");
+        assert!(
+            conflicts >= 3,
+            "the 3 s expand was answered 409 only {conflicts} times"
+        );
         let (code, _) = c.flagger("confirm-rollout", "Progressing").await;
         assert_eq!(code, 200);
         let (_, st) = c.get("/v1/status?release=6d5f8c7b9").await;
@@ -158,14 +175,18 @@ fn flagger_sequence_applies_every_phase_once_and_answers_fast() {
         assert_eq!(code, 409, "{body}");
 
         // unauthenticated or badly signed requests: 401 and nothing happens
-        let body = r#"{"name":"api","namespace":"prod","phase":"Succeeded","checksum":"6d5f8c7b9"}"#;
+        let body =
+            r#"{"name":"api","namespace":"prod","phase":"Succeeded","checksum":"6d5f8c7b9"}"#;
         let url = format!("{}/v1/flagger/post-rollout", c.base);
         for req in [
             c.http.post(&url).body(body),
             c.http.post(&url).bearer_auth("tok-wrong").body(body),
             c.http
                 .post(&url)
-                .header("X-Sluice-Signature", signature(b"other key", body.as_bytes()))
+                .header(
+                    "X-Sluice-Signature",
+                    signature(b"other key", body.as_bytes()),
+                )
                 .body(body),
             c.http
                 .post(&url)
@@ -195,7 +216,10 @@ fn flagger_sequence_applies_every_phase_once_and_answers_fast() {
                 break;
             }
             assert_ne!(st["phases"]["contract"], "failed", "{st}");
-            assert!(started.elapsed() < Duration::from_secs(60), "contract never ran: {st}");
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "contract never ran: {st}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let (code, run) = c.get(&format!("/v1/runs/{}", first["run"])).await;
@@ -224,7 +248,8 @@ fn flagger_sequence_applies_every_phase_once_and_answers_fast() {
         );
         assert!(
             metrics.contains("sluice_runs_total{kind=\"pre-deploy\",outcome=\"applied\"} 1\n")
-                && metrics.contains("sluice_runs_total{kind=\"post-deploy\",outcome=\"applied\"} 1\n"),
+                && metrics
+                    .contains("sluice_runs_total{kind=\"post-deploy\",outcome=\"applied\"} 1\n"),
             "{metrics}"
         );
 
@@ -257,10 +282,7 @@ fn runs_and_rollback_through_the_router() {
 
     let s = Scratch::pg();
     let dir = tree(&[
-        (
-            "migrations/1_t/expand.up.sql",
-            "CREATE TABLE t (id int);\n",
-        ),
+        ("migrations/1_t/expand.up.sql", "CREATE TABLE t (id int);\n"),
         ("migrations/1_t/expand.down.sql", "DROP TABLE t;\n"),
         (
             "migrations/2_bad/expand.up.sql",
@@ -290,17 +312,21 @@ fn runs_and_rollback_through_the_router() {
                     .headers()
                     .get("location")
                     .map(|v| v.to_str().unwrap().to_owned());
-                let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+                let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+                    .await
+                    .unwrap();
                 let v: serde_json::Value =
                     serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
                 (code, loc, v)
             }
         };
-        let (code, loc, run) = call("POST", "/v1/runs", r#"{"release":"r7","phase":"expand"}"#).await;
+        let (code, loc, run) =
+            call("POST", "/v1/runs", r#"{"release":"r7","phase":"expand"}"#).await;
         assert_eq!(code, 202, "{run}");
         let loc = loc.unwrap();
         assert_eq!(loc, format!("/v1/runs/{}", run["id"]));
-        let (code, _, again) = call("POST", "/v1/runs", r#"{"release":"r7","phase":"expand"}"#).await;
+        let (code, _, again) =
+            call("POST", "/v1/runs", r#"{"release":"r7","phase":"expand"}"#).await;
         assert_eq!(code, 202);
         assert_eq!(again["id"], run["id"]);
         let started = Instant::now();
@@ -315,7 +341,10 @@ fn runs_and_rollback_through_the_router() {
         };
         assert_eq!(done["state"], "failed", "{done}");
         assert!(
-            done["error"].as_str().unwrap().contains("relation \"missing\" does not exist"),
+            done["error"]
+                .as_str()
+                .unwrap()
+                .contains("relation \"missing\" does not exist"),
             "{done}"
         );
         let (_, _, status) = call("GET", "/v1/status?release=r7", "").await;
@@ -350,10 +379,27 @@ fn runs_and_rollback_through_the_router() {
 
         // bad input
         assert_eq!(call("POST", "/v1/runs", "{").await.0, 400);
-        assert_eq!(call("POST", "/v1/runs", r#"{"release":"r","phase":"sideways"}"#).await.0, 400);
+        assert_eq!(
+            call("POST", "/v1/runs", r#"{"release":"r","phase":"sideways"}"#)
+                .await
+                .0,
+            400
+        );
         assert_eq!(call("GET", "/v1/runs/999", "").await.0, 404);
-        assert_eq!(call("POST", "/v1/flagger/confirm-rollout", "[]").await.0, 400);
-        assert_eq!(call("POST", "/v1/flagger/unknown", r#"{"name":"a","namespace":"b"}"#).await.0, 404);
+        assert_eq!(
+            call("POST", "/v1/flagger/confirm-rollout", "[]").await.0,
+            400
+        );
+        assert_eq!(
+            call(
+                "POST",
+                "/v1/flagger/unknown",
+                r#"{"name":"a","namespace":"b"}"#
+            )
+            .await
+            .0,
+            404
+        );
         assert_eq!(call("GET", "/healthz", "").await.0, 200);
         st.drain().await;
     });

@@ -197,7 +197,10 @@ fn print_progress(p: &Progress) {
     }
 }
 
-pub(super) fn load_migrations(config: &Config, dir: Option<&Path>) -> anyhow::Result<Vec<Migration>> {
+pub(super) fn load_migrations(
+    config: &Config,
+    dir: Option<&Path>,
+) -> anyhow::Result<Vec<Migration>> {
     let dir = dir.map_or_else(|| config.migrations_dir(), Path::to_path_buf);
     let found = source::discover(&dir, config.file.migrations.layout)?;
     for w in &found.warnings {

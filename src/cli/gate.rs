@@ -61,7 +61,11 @@ pub fn run(g: &Global<'_>, cmd: &GateCommand) -> anyhow::Result<u8> {
                 GateFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
                 GateFormat::Human => print!("{}", render(&report, g.env)),
             }
-            return Ok(if report.holds { exit::OK } else { exit::WAITING });
+            return Ok(if report.holds {
+                exit::OK
+            } else {
+                exit::WAITING
+            });
         }
         std::thread::sleep(Duration::from_secs(5).min(deadline - now));
     }
@@ -70,10 +74,10 @@ pub fn run(g: &Global<'_>, cmd: &GateCommand) -> anyhow::Result<u8> {
 fn render(r: &GateReport, env: Option<&str>) -> String {
     let mut out = String::new();
     let env = env.map_or_else(String::new, |e| format!(" (environment {e})"));
-    let what = r
-        .contract
-        .as_ref()
-        .map_or_else(|| "the newest applied expand (no contract ready to judge)".to_owned(), |v| format!("contract {v}"));
+    let what = r.contract.as_ref().map_or_else(
+        || "the newest applied expand (no contract ready to judge)".to_owned(),
+        |v| format!("contract {v}"),
+    );
     let _ = writeln!(
         out,
         "gate{env} for {what}: {}",
@@ -89,8 +93,19 @@ fn render(r: &GateReport, env: Option<&str>) -> String {
             v.why
         );
     }
-    for w in r.waiting.iter().filter(|w| Some(&w.version) != r.contract.as_ref()) {
-        let _ = writeln!(out, "waiting: {} {} ({}): {}", w.version, w.name, w.phase.name(), w.reason);
+    for w in r
+        .waiting
+        .iter()
+        .filter(|w| Some(&w.version) != r.contract.as_ref())
+    {
+        let _ = writeln!(
+            out,
+            "waiting: {} {} ({}): {}",
+            w.version,
+            w.name,
+            w.phase.name(),
+            w.reason
+        );
     }
     out
 }

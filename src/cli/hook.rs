@@ -65,7 +65,8 @@ pub fn run(g: &Global<'_>, cmd: &HookCommand) -> anyhow::Result<u8> {
         }
         HookCommand::PostDeploy(_) => until_signal(
             &rt,
-            ctx.engine.post_deploy(&migrations, release, "migrate hook post-deploy"),
+            ctx.engine
+                .post_deploy(&migrations, release, "migrate hook post-deploy"),
         ),
     };
     let out = match out {
@@ -81,7 +82,10 @@ fn render(cmd: &HookCommand, o: &DeployOutcome) -> u8 {
         HookCommand::PostDeploy(_) => "post-deploy",
     };
     if o.already_done {
-        println!("{what} of release {}: already done, nothing to do", o.release);
+        println!(
+            "{what} of release {}: already done, nothing to do",
+            o.release
+        );
         return exit::OK;
     }
     if o.recorded_rollout {
@@ -114,7 +118,10 @@ fn render(cmd: &HookCommand, o: &DeployOutcome) -> u8 {
         );
     }
     if !o.apply.waiting.is_empty() {
-        println!("{what} of release {}: waiting on the contract gate; run the same command again later (exit 3)", o.release);
+        println!(
+            "{what} of release {}: waiting on the contract gate; run the same command again later (exit 3)",
+            o.release
+        );
         return exit::WAITING;
     }
     if o.apply.done.is_empty() {

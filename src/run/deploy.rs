@@ -81,8 +81,12 @@ impl Engine {
         out.apply = self.apply(migrations, &req).await?;
         // the backfill phase runs here when the engine has one (then HookPoint::AfterBackfill)
         if out.finished() {
-            self.mark(ledger::EVENT_PRE_DEPLOY, release, "pre-deploy done: expand applied")
-                .await?;
+            self.mark(
+                ledger::EVENT_PRE_DEPLOY,
+                release,
+                "pre-deploy done: expand applied",
+            )
+            .await?;
         }
         Ok(out)
     }

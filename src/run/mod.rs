@@ -39,13 +39,13 @@ use retry::RetryPolicy;
 use url::DbUrl;
 
 pub use deploy::DeployOutcome;
+use gates::{Gate, Verdict};
+use hooks::{Hook, HookEvent, HookPoint};
 pub use plan::script_checksum;
 use plan::{
     Prepared, contract_pending, plan_gated, prepare, prepare_down, resume_point, rollback_targets,
     row_map, status_report,
 };
-use gates::{Gate, Verdict};
-use hooks::{Hook, HookEvent, HookPoint};
 
 /// Why a runner command did not do what was asked. `exit_code` maps it for the CLI.
 #[derive(Debug, thiserror::Error)]
@@ -553,7 +553,8 @@ impl Engine {
                         Ok(d) => d,
                         Err(e) => {
                             let ev = hook_event(&p, release, Some(&e));
-                            let _ = hooks::fire(&self.settings.hooks, HookPoint::OnFailure, &ev).await;
+                            let _ =
+                                hooks::fire(&self.settings.hooks, HookPoint::OnFailure, &ev).await;
                             return Err(e);
                         }
                     };
@@ -598,14 +599,20 @@ impl Engine {
             outcome: None,
             ..hook_event(p, release, None)
         };
-        let Err(why) = hooks::fire(&self.settings.hooks, point, &ev).await
-        else {
+        let Err(why) = hooks::fire(&self.settings.hooks, point, &ev).await else {
             return Ok(());
         };
         let msg = format!("{} did not run: {why}", p.label());
         tracing::warn!("{msg}");
         let _ = self
-            .event(main, ledger::EVENT_HOOK_FAILED, Some(&p.version), Some(p.phase), release, &msg)
+            .event(
+                main,
+                ledger::EVENT_HOOK_FAILED,
+                Some(&p.version),
+                Some(p.phase),
+                release,
+                &msg,
+            )
             .await;
         // keep the statements an earlier interrupted run recorded
         let done = match prior {
@@ -613,11 +620,15 @@ impl Engine {
                 usize::try_from(r.statements_done).unwrap_or(0)
             }
             _ => {
-                let _ = self.write_row(main, &self.new_row(p, State::Failed, 0, release)).await;
+                let _ = self
+                    .write_row(main, &self.new_row(p, State::Failed, 0, release))
+                    .await;
                 0
             }
         };
-        let _ = main.exec(&self.ledger.fail_sql(&p.version, p.phase, done, &msg)).await;
+        let _ = main
+            .exec(&self.ledger.fail_sql(&p.version, p.phase, done, &msg))
+            .await;
         Err(RunError::Hook(msg))
     }
 
@@ -638,7 +649,14 @@ impl Engine {
             dry_run: true,
         };
         let external = gates::evaluate(&self.settings.gate).await;
-        let plan = plan_gated(migrations, &rows, &events, &req, self.settings.out_of_order, &external)?;
+        let plan = plan_gated(
+            migrations,
+            &rows,
+            &events,
+            &req,
+            self.settings.out_of_order,
+            &external,
+        )?;
         if let Some((version, v)) = plan.verdicts.first() {
             return Ok(GateReport {
                 contract: Some(version.clone()),
@@ -1158,13 +1176,23 @@ impl Engine {
                             row.phase.name()
                         );
                         let _ = self
-                            .event(&mut main, ledger::EVENT_HOOK_FAILED, Some(&row.version), Some(row.phase), None, &msg)
+                            .event(
+                                &mut main,
+                                ledger::EVENT_HOOK_FAILED,
+                                Some(&row.version),
+                                Some(row.phase),
+                                None,
+                                &msg,
+                            )
                             .await;
                         return Err(RunError::Hook(msg));
                     }
                     match self.rollback_one(&mut main, mon, migrations, row).await {
                         Ok(d) => {
-                            let ev = HookEvent { outcome: Some("ok".into()), ..ev };
+                            let ev = HookEvent {
+                                outcome: Some("ok".into()),
+                                ..ev
+                            };
                             let _ = hooks::fire(hooks, HookPoint::AfterRollback, &ev).await;
                             out.done.push(d);
                         }

@@ -234,11 +234,22 @@ pub(super) fn plan<'m>(
     req: &ApplyRequest,
     policy: OutOfOrder,
 ) -> Result<Plan<'m>, RunError> {
-    plan_gated(migrations, rows, events, req, policy, &Verdict::recorded_placeholder())
+    plan_gated(
+        migrations,
+        rows,
+        events,
+        req,
+        policy,
+        &Verdict::recorded_placeholder(),
+    )
 }
 
 /// Whether some contract in range is not applied (then the gate must be asked).
-pub(super) fn contract_pending(migrations: &[Migration], rows: &[LedgerRow], req: &ApplyRequest) -> bool {
+pub(super) fn contract_pending(
+    migrations: &[Migration],
+    rows: &[LedgerRow],
+    req: &ApplyRequest,
+) -> bool {
     let by_key = row_map(rows);
     req.phase.has(Phase::Contract)
         && migrations.iter().any(|m| {
@@ -387,7 +398,8 @@ pub(super) fn plan_gated<'m>(
             if v.holds {
                 out.items.push((m, s));
             } else {
-                out.waiting.push(wait(format!("the `{}` gate: {}", v.gate, v.why)));
+                out.waiting
+                    .push(wait(format!("the `{}` gate: {}", v.gate, v.why)));
             }
             out.verdicts.push((m.version.raw.clone(), v));
         }
@@ -536,8 +548,8 @@ pub(super) fn status_report(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::ledger;
     use crate::run::PhaseSel;
+    use crate::run::ledger;
     use crate::source::{LayoutChoice, discover};
     use chrono::DateTime;
 

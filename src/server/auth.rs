@@ -34,7 +34,12 @@ impl Auth {
     }
 
     /// Does the request carry a valid token or signature for `body`?
-    pub fn check(&self, authorization: Option<&[u8]>, signature: Option<&[u8]>, body: &[u8]) -> bool {
+    pub fn check(
+        &self,
+        authorization: Option<&[u8]>,
+        signature: Option<&[u8]>,
+        body: &[u8],
+    ) -> bool {
         if let (Some(want), Some(h)) = (&self.token, authorization)
             && let Some(got) = h.strip_prefix(b"Bearer ")
             && bool::from(got.trim_ascii().ct_eq(want))

@@ -61,8 +61,16 @@ mod tests {
         m.run_finished("pre-deploy", "applied", 0.5);
         m.lock_retries.fetch_add(3, Ordering::Relaxed);
         let t = m.render();
-        assert!(t.contains("sluice_runs_total{kind=\"pre-deploy\",outcome=\"applied\"} 2\n"), "{t}");
-        assert!(t.contains("sluice_run_duration_seconds_sum{kind=\"pre-deploy\",outcome=\"applied\"} 2\n"), "{t}");
+        assert!(
+            t.contains("sluice_runs_total{kind=\"pre-deploy\",outcome=\"applied\"} 2\n"),
+            "{t}"
+        );
+        assert!(
+            t.contains(
+                "sluice_run_duration_seconds_sum{kind=\"pre-deploy\",outcome=\"applied\"} 2\n"
+            ),
+            "{t}"
+        );
         assert!(t.contains("sluice_lock_retries_total 3\n"));
         // every sample line is `name{labels} value` or `name value`
         for l in t.lines().filter(|l| !l.starts_with('#')) {

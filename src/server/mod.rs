@@ -25,8 +25,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::run::{ApplyRequest, DeployOutcome, Engine, PhaseSel, Progress, RunError, Settings};
 use crate::run::url::DbUrl;
+use crate::run::{ApplyRequest, DeployOutcome, Engine, PhaseSel, Progress, RunError, Settings};
 use crate::source::Migration;
 pub use auth::Auth;
 use metrics::Metrics;
@@ -104,7 +104,12 @@ struct Inner {
 pub struct AppState(Arc<Inner>);
 
 impl AppState {
-    pub fn new(url: DbUrl, settings: Settings, migrations: Vec<Migration>, opts: Options) -> AppState {
+    pub fn new(
+        url: DbUrl,
+        settings: Settings,
+        migrations: Vec<Migration>,
+        opts: Options,
+    ) -> AppState {
         let metrics = Arc::new(Metrics::default());
         let m = metrics.clone();
         let engine = Engine::new(url, settings).with_progress(move |p| {
@@ -125,7 +130,10 @@ impl AppState {
 
     fn runs(&self) -> std::sync::MutexGuard<'_, Runs> {
         // a panic elsewhere must not take the server down with it
-        self.0.runs.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.0
+            .runs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn run(&self, id: u64) -> Option<RunInfo> {
@@ -134,7 +142,10 @@ impl AppState {
 
     fn run_by_key(&self, key: &str) -> Option<RunInfo> {
         let runs = self.runs();
-        runs.by_key.get(key).and_then(|id| runs.by_id.get(id)).cloned()
+        runs.by_key
+            .get(key)
+            .and_then(|id| runs.by_id.get(id))
+            .cloned()
     }
 
     /// The run for `key`, started in the background if there is none yet.
@@ -163,15 +174,19 @@ impl AppState {
         let me = self.clone();
         // the engine's futures are not `Send` (a rustc limit on async closures over
         // `&mut Box<dyn Driver>`): each run gets a thread and a runtime of its own
-        let handle = tokio::task::spawn_blocking(move || {
-            match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                Ok(rt) => rt.block_on(me.execute(id, job)),
-                Err(e) => me.update(id, |i| {
-                    i.state = RunState::Failed;
-                    i.error = Some(format!("cannot start a runtime: {e}"));
-                }),
-            }
-        });
+        let handle =
+            tokio::task::spawn_blocking(
+                move || match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt.block_on(me.execute(id, job)),
+                    Err(e) => me.update(id, |i| {
+                        i.state = RunState::Failed;
+                        i.error = Some(format!("cannot start a runtime: {e}"));
+                    }),
+                },
+            );
         if let Ok(mut t) = self.0.tasks.lock() {
             t.retain(|h| !h.is_finished());
             t.push(handle);
@@ -293,7 +308,15 @@ fn reason(o: &DeployOutcome) -> String {
     o.apply
         .waiting
         .first()
-        .map(|w| format!("{} {} ({}): {}", w.version, w.name, w.phase.name(), w.reason))
+        .map(|w| {
+            format!(
+                "{} {} ({}): {}",
+                w.version,
+                w.name,
+                w.phase.name(),
+                w.reason
+            )
+        })
         .unwrap_or_default()
 }
 
@@ -335,17 +358,26 @@ fn answer(code: StatusCode, body: serde_json::Value) -> Response {
 async fn authenticate(State(s): State<AppState>, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
-        return answer(StatusCode::PAYLOAD_TOO_LARGE, json!({"error": "body too large"}));
+        return answer(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            json!({"error": "body too large"}),
+        );
     };
     let h = |name: &str| parts.headers.get(name).map(|v| v.as_bytes());
-    if !s.0.opts.auth.check(h("authorization"), h("x-sluice-signature"), &bytes) {
+    if !s
+        .0
+        .opts
+        .auth
+        .check(h("authorization"), h("x-sluice-signature"), &bytes)
+    {
         tracing::warn!(path = %parts.uri.path(), "refused a request without a valid token or signature");
         return answer(
             StatusCode::UNAUTHORIZED,
             json!({"error": "unauthorized: send `Authorization: Bearer <token>` or `X-Sluice-Signature: sha256=<hex HMAC-SHA256 of the body>`"}),
         );
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 /// Flagger's webhook payload.
@@ -388,7 +420,10 @@ async fn flagger(State(s): State<AppState>, Path(hook): Path<String>, body: Byte
         "pre-rollout" | "confirm-traffic-increase" | "confirm-promotion" => {
             match s.run_by_key(&pre_key) {
                 Some(r) => gate_answer(&r, "expand"),
-                None => answer(StatusCode::OK, json!({"status": "pass", "reason": "no run for this revision"})),
+                None => answer(
+                    StatusCode::OK,
+                    json!({"status": "pass", "reason": "no run for this revision"}),
+                ),
             }
         }
         "post-rollout" => {
@@ -400,7 +435,10 @@ async fn flagger(State(s): State<AppState>, Path(hook): Path<String>, body: Byte
                 );
             }
             let r = s.start(post_key, Job::PostDeploy, &release);
-            answer(StatusCode::ACCEPTED, json!({"status": r.state, "run": r.id}))
+            answer(
+                StatusCode::ACCEPTED,
+                json!({"status": r.state, "run": r.id}),
+            )
         }
         "rollback" => {
             let failed = [&pre_key, &post_key]
@@ -408,10 +446,7 @@ async fn flagger(State(s): State<AppState>, Path(hook): Path<String>, body: Byte
                 .filter_map(|k| s.run_by_key(k))
                 .find(|r| r.state == RunState::Failed);
             match failed {
-                Some(r) => answer(
-                    StatusCode::OK,
-                    json!({"rollback": true, "reason": r.error}),
-                ),
+                Some(r) => answer(StatusCode::OK, json!({"rollback": true, "reason": r.error})),
                 None => answer(
                     StatusCode::CONFLICT,
                     json!({"rollback": false, "reason": "no migration failed"}),
@@ -455,16 +490,22 @@ struct StatusQuery {
 
 /// Phase states for Argo Rollouts' web metric and dashboards.
 async fn status(State(s): State<AppState>, Query(q): Query<StatusQuery>) -> Response {
-    let report = match tokio::time::timeout(DB_ANSWER_WITHIN, s.0.engine.status(&s.0.migrations)).await {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => return answer(StatusCode::SERVICE_UNAVAILABLE, json!({"error": e.to_string()})),
-        Err(_) => {
-            return answer(
-                StatusCode::SERVICE_UNAVAILABLE,
-                json!({"error": "the ledger did not answer in time"}),
-            );
-        }
-    };
+    let report =
+        match tokio::time::timeout(DB_ANSWER_WITHIN, s.0.engine.status(&s.0.migrations)).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
+                return answer(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    json!({"error": e.to_string()}),
+                );
+            }
+            Err(_) => {
+                return answer(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    json!({"error": "the ledger did not answer in time"}),
+                );
+            }
+        };
     let phase_state = |phase: crate::source::Phase| {
         let states: Vec<&str> = report
             .migrations
@@ -487,16 +528,26 @@ async fn status(State(s): State<AppState>, Query(q): Query<StatusQuery>) -> Resp
     // a run of this release in progress shows as running even before its ledger row commits
     if let Some(rel) = &q.release {
         let runs = s.runs();
-        for r in runs.by_id.values().filter(|r| &r.release == rel && r.state == RunState::Running) {
+        for r in runs
+            .by_id
+            .values()
+            .filter(|r| &r.release == rel && r.state == RunState::Running)
+        {
             match r.job {
-                Job::PreDeploy | Job::Apply(PhaseSel::Expand) if expand != "failed" => expand = "running",
+                Job::PreDeploy | Job::Apply(PhaseSel::Expand) if expand != "failed" => {
+                    expand = "running"
+                }
                 Job::PostDeploy | Job::Apply(_) if contract != "failed" => contract = "running",
                 _ => {}
             }
         }
     }
     // no backfill phase in the engine yet: nothing to backfill once expand is done
-    let backfill = if expand == "applied" { "applied" } else { "pending" };
+    let backfill = if expand == "applied" {
+        "applied"
+    } else {
+        "pending"
+    };
     let failed = [expand, backfill, contract].contains(&"failed");
     answer(
         StatusCode::OK,
@@ -533,7 +584,10 @@ async fn start_run(State(s): State<AppState>, body: Bytes) -> Response {
         }
     };
     if req.release.trim().is_empty() {
-        return answer(StatusCode::BAD_REQUEST, json!({"error": "`release` is empty"}));
+        return answer(
+            StatusCode::BAD_REQUEST,
+            json!({"error": "`release` is empty"}),
+        );
     }
     let job = match req.phase.as_str() {
         "expand" => Job::PreDeploy,
@@ -546,7 +600,11 @@ async fn start_run(State(s): State<AppState>, body: Bytes) -> Response {
             );
         }
     };
-    let r = s.start(format!("run:{}:{}", req.release, req.phase), job, &req.release);
+    let r = s.start(
+        format!("run:{}:{}", req.release, req.phase),
+        job,
+        &req.release,
+    );
     let mut h = HeaderMap::new();
     if let Ok(v) = format!("/v1/runs/{}", r.id).parse() {
         h.insert(header::LOCATION, v);
@@ -557,7 +615,10 @@ async fn start_run(State(s): State<AppState>, body: Bytes) -> Response {
 async fn get_run(State(s): State<AppState>, Path(id): Path<String>) -> Response {
     match id.parse::<u64>().ok().and_then(|id| s.run(id)) {
         Some(r) => answer(StatusCode::OK, serde_json::to_value(r).unwrap_or_default()),
-        None => answer(StatusCode::NOT_FOUND, json!({"error": format!("no run {id}")})),
+        None => answer(
+            StatusCode::NOT_FOUND,
+            json!({"error": format!("no run {id}")}),
+        ),
     }
 }
 

@@ -87,7 +87,10 @@ pub fn judge(
     };
     match expect {
         None => {
-            let ok = !matches!(actual, serde_json::Value::Null | serde_json::Value::Bool(false));
+            let ok = !matches!(
+                actual,
+                serde_json::Value::Null | serde_json::Value::Bool(false)
+            );
             (ok, format!("{pointer} is {actual}"))
         }
         Some(serde_json::Value::Number(want)) => match (actual.as_f64(), want.as_f64()) {
@@ -102,10 +105,7 @@ pub fn judge(
             ),
         },
         Some(want) if actual == want => (true, format!("{pointer} is {actual}")),
-        Some(want) => (
-            false,
-            format!("{pointer} is {actual}, waiting for {want}"),
-        ),
+        Some(want) => (false, format!("{pointer} is {actual}, waiting for {want}")),
     }
 }
 

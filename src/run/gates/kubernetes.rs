@@ -113,7 +113,8 @@ impl KubernetesGate {
 fn int(v: &Value, pointer: &str) -> Option<i64> {
     let x = v.pointer(pointer)?;
     // Argo Rollouts reports observedGeneration as a string
-    x.as_i64().or_else(|| x.as_str().and_then(|s| s.parse().ok()))
+    x.as_i64()
+        .or_else(|| x.as_str().and_then(|s| s.parse().ok()))
 }
 
 /// Is the object completely rolled out? (`true`, kubectl's success line) or (`false`, what
@@ -127,7 +128,13 @@ pub fn rollout_status(kind: KubeKind, obj: &Value) -> (bool, String) {
     let generation = int(obj, "/metadata/generation").unwrap_or(0);
     // Argo Rollouts' observedGeneration may be a hash: then it cannot be compared
     let observed = match obj.pointer("/status/observedGeneration") {
-        Some(v) if kind == KubeKind::Rollout && v.as_i64().is_none() && int(obj, "/status/observedGeneration").is_none() => generation,
+        Some(v)
+            if kind == KubeKind::Rollout
+                && v.as_i64().is_none()
+                && int(obj, "/status/observedGeneration").is_none() =>
+        {
+            generation
+        }
         _ => int(obj, "/status/observedGeneration").unwrap_or(0),
     };
     if generation > observed {
@@ -160,7 +167,10 @@ pub fn rollout_status(kind: KubeKind, obj: &Value) -> (bool, String) {
             && c.get("reason").and_then(Value::as_str) == Some("ProgressDeadlineExceeded")
     });
     if deadline {
-        return (false, format!("{what} {name:?} exceeded its progress deadline"));
+        return (
+            false,
+            format!("{what} {name:?} exceeded its progress deadline"),
+        );
     }
     if kind == KubeKind::Rollout
         && obj.pointer("/status/phase").and_then(Value::as_str) == Some("Degraded")
@@ -207,7 +217,9 @@ pub fn rollout_status(kind: KubeKind, obj: &Value) -> (bool, String) {
     {
         return (
             false,
-            format!("Waiting for {what} {name:?} rollout to finish: {t} old replicas are still terminating..."),
+            format!(
+                "Waiting for {what} {name:?} rollout to finish: {t} old replicas are still terminating..."
+            ),
         );
     }
     (true, format!("{what} {name:?} successfully rolled out"))

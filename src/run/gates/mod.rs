@@ -24,20 +24,15 @@ pub use kubernetes::{KubeKind, KubernetesGate};
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A configured gate (typed from `[gates.<env>]` in sluice.toml).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub enum Gate {
+    #[default]
     Recorded,
     Command(CommandGate),
     Http(HttpGate),
     Kubernetes(KubernetesGate),
     All(Vec<Gate>),
     Any(Vec<Gate>),
-}
-
-impl Default for Gate {
-    fn default() -> Self {
-        Gate::Recorded
-    }
 }
 
 impl Gate {

@@ -107,7 +107,10 @@ impl KeySource {
 pub enum Action {
     /// Run with `sh -c`.
     Command(String),
-    Webhook { url: String, key: Option<KeySource> },
+    Webhook {
+        url: String,
+        key: Option<KeySource>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -121,7 +124,9 @@ impl Hook {
     pub fn label(&self) -> String {
         match &self.action {
             Action::Command(c) => format!("{} hook `{c}`", self.on.name()),
-            Action::Webhook { url, .. } => format!("{} webhook {}", self.on.name(), redact_url(url)),
+            Action::Webhook { url, .. } => {
+                format!("{} webhook {}", self.on.name(), redact_url(url))
+            }
         }
     }
 }
@@ -201,10 +206,7 @@ async fn run_one(h: &Hook, ev: &HookEvent) -> Result<(), String> {
             }
             let resp = req.send().await.map_err(|e| {
                 if e.is_timeout() {
-                    format!(
-                        "no answer within {}",
-                        humantime::format_duration(h.timeout)
-                    )
+                    format!("no answer within {}", humantime::format_duration(h.timeout))
                 } else {
                     format!("request failed: {}", e.without_url())
                 }
