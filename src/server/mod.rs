@@ -389,8 +389,9 @@ struct FlaggerHook {
     phase: String,
     #[serde(default)]
     checksum: String,
+    /// Flagger omits it when empty; null is accepted too.
     #[serde(default)]
-    metadata: BTreeMap<String, String>,
+    metadata: Option<BTreeMap<String, String>>,
 }
 
 async fn flagger(State(s): State<AppState>, Path(hook): Path<String>, body: Bytes) -> Response {
