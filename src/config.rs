@@ -609,6 +609,81 @@ command = "./notify.sh"
         assert_eq!(c.lint.fail_on, Severity::Warning);
         assert_eq!(c.lint.levels.get("ban-drop-column"), Some(&Level::Warning));
         assert_eq!(c.migrations_dir(), Path::new("conf/db/migrations"));
+        assert_eq!(c.gates["production"], Gate::All(vec![Gate::Recorded]));
+        assert_eq!(c.hooks.len(), 1);
+        assert_eq!(c.hooks[0].on, HookPoint::BeforeContract);
+    }
+
+    #[test]
+    fn gates_and_hooks_are_typed() {
+        let text = r#"
+[gates.production]
+all = [{ kind = "recorded" }, { kind = "kubernetes", deployment = "api", namespace = "prod" }]
+[gates.default]
+any = [
+  { kind = "http", url = "https://api.example.com/version", pointer = "/min_version", expect = 42, timeout = "3s" },
+  { kind = "command", command = "true" },
+]
+[[hooks]]
+on = "after-contract"
+url = "https://hooks.example.com/sluice"
+secret_file = "keys/hook.key"
+timeout = "5s"
+"#;
+        let c = parse(Path::new("conf/sluice.toml"), text).unwrap();
+        let Gate::All(all) = &c.gates["production"] else {
+            panic!("{:?}", c.gates)
+        };
+        assert_eq!(
+            all[1],
+            Gate::Kubernetes(gates::KubernetesGate {
+                kind: gates::KubeKind::Deployment,
+                name: "api".into(),
+                namespace: "prod".into(),
+                kubectl: "kubectl".into(),
+                context: None,
+                timeout: gates::DEFAULT_TIMEOUT,
+            })
+        );
+        let Gate::Any(any) = &c.gates["default"] else {
+            panic!()
+        };
+        assert_eq!(
+            any[0],
+            Gate::Http(gates::HttpGate {
+                url: "https://api.example.com/version".into(),
+                pointer: Some("/min_version".into()),
+                expect: Some(serde_json::json!(42)),
+                timeout: Duration::from_secs(3),
+            })
+        );
+        assert_eq!(c.gate(None).unwrap(), c.gates["default"]);
+        assert_eq!(c.gate(Some("production")).unwrap(), c.gates["production"]);
+        assert!(
+            c.gate(Some("prod"))
+                .unwrap_err()
+                .contains("no [gates.prod]")
+        );
+        assert_eq!(
+            c.hooks[0].action,
+            hooks::Action::Webhook {
+                url: "https://hooks.example.com/sluice".into(),
+                key: Some(hooks::KeySource::File(PathBuf::from("conf/keys/hook.key"))),
+            }
+        );
+        // no gates configured: `recorded` whatever the environment
+        let none = parse(Path::new("sluice.toml"), "").unwrap();
+        assert_eq!(none.gate(Some("production")).unwrap(), Gate::Recorded);
+        let e = err("[gates.x]\nkind = \"command\"\ncommand = \"true\"\ntimeout = \"soon\"\n");
+        assert!(
+            e.starts_with("sluice.toml:4:11: `timeout`: not a duration"),
+            "{e}"
+        );
+        let e = err("[[hooks]]\non = \"after-expand\"\ncommand = \"x\"\nsecret_env = \"K\"\n");
+        assert!(
+            e.starts_with("sluice.toml:4:14: a command hook has no secret"),
+            "{e}"
+        );
     }
 
     #[test]

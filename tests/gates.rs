@@ -35,7 +35,7 @@ fn gate_check(dir: &Path, fixture: &str, extra: &[&str]) -> Run {
             common::repo().join("fixtures/kubernetes").join(fixture),
         )
         .env("FAKE_ARGS", dir.join("args.txt"))
-        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:9/unused")
+        .env_remove("DATABASE_URL")
         .env_remove("SLUICE_ENV")
         .args(["gate", "check"])
         .args(extra);
@@ -195,4 +195,119 @@ fn bad_gate_config_names_line_and_column() {
         assert_eq!(r.code, 2, "{text}: {r:?}");
         assert!(r.stderr.contains(want), "{text}: {r:?}");
     }
+}
+
+/// A local HTTP server for the `http` gate and for webhooks: answers `/ok` with JSON,
+/// `/down` with 503, and records what `/hook` receives.
+async fn local_server() -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<(Option<String>, Vec<u8>)>>>,
+) {
+    use axum::routing::{get, post};
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let rec = seen.clone();
+    let app = axum::Router::new()
+        .route(
+            "/ok",
+            get(|| async {
+                axum::Json(serde_json::json!({"version": 42, "state": {"phase": "done"}}))
+            }),
+        )
+        .route(
+            "/down",
+            get(|| async { (axum::http::StatusCode::SERVICE_UNAVAILABLE, "starting") }),
+        )
+        .route(
+            "/hook",
+            post(move |h: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let rec = rec.clone();
+                async move {
+                    let sig = h
+                        .get("x-sluice-signature")
+                        .map(|v| v.to_str().unwrap().to_owned());
+                    rec.lock().unwrap().push((sig, body.to_vec()));
+                    "ok"
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (base, seen)
+}
+
+#[test]
+fn http_gate_and_signed_webhook_against_a_local_server() {
+    use sluice::run::gates::HttpGate;
+    use sluice::run::hooks::{self, Action, Hook, HookEvent, HookPoint, KeySource};
+    use std::time::Duration;
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (base, seen) = local_server().await;
+        let gate =
+            |path: &str, pointer: Option<&str>, expect: Option<serde_json::Value>| HttpGate {
+                url: format!("{base}{path}"),
+                pointer: pointer.map(str::to_owned),
+                expect,
+                timeout: Duration::from_secs(5),
+            };
+        let v = gate("/ok", None, None).check().await;
+        assert!(v.holds, "{v:?}");
+        assert_eq!(v.why, "answered 200 OK");
+        let v = gate("/down", None, None).check().await;
+        assert!(!v.holds);
+        assert_eq!(v.why, "answered 503 Service Unavailable");
+        let v = gate("/ok", Some("/version"), Some(serde_json::json!(40)))
+            .check()
+            .await;
+        assert!(v.holds, "{v:?}");
+        let v = gate("/ok", Some("/version"), Some(serde_json::json!(43)))
+            .check()
+            .await;
+        assert!(!v.holds);
+        assert_eq!(v.why, "/version is 42, waiting for >= 43");
+        let v = gate("/ok", Some("/state/phase"), Some(serde_json::json!("done")))
+            .check()
+            .await;
+        assert!(v.holds, "{v:?}");
+
+        // a signed webhook: the receiver can verify the signature of the exact body
+        let key_file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(key_file.path(), "webhook-key\n").unwrap();
+        let hooks = vec![Hook {
+            on: HookPoint::AfterContract,
+            action: Action::Webhook {
+                url: format!("{base}/hook"),
+                key: Some(KeySource::File(key_file.path().to_owned())),
+            },
+            timeout: Duration::from_secs(5),
+        }];
+        let ev = HookEvent {
+            version: Some("3".into()),
+            phase: Some("contract".into()),
+            release: Some("r2".into()),
+            outcome: Some("ok".into()),
+            ..HookEvent::default()
+        };
+        hooks::fire(&hooks, HookPoint::AfterContract, &ev)
+            .await
+            .unwrap();
+        let got = seen.lock().unwrap().clone();
+        assert_eq!(got.len(), 1);
+        let (sig, body) = &got[0];
+        assert_eq!(
+            sig.as_deref(),
+            Some(hooks::signature(b"webhook-key", body).as_str())
+        );
+        let body: serde_json::Value = serde_json::from_slice(body).unwrap();
+        assert_eq!(body["hook"], "after-contract");
+        assert_eq!(body["version"], "3");
+        assert_eq!(body["release"], "r2");
+        assert_eq!(body["outcome"], "ok");
+    });
 }

@@ -198,12 +198,15 @@ impl AppState {
         let Some(release) = self.run(id).map(|r| r.release) else {
             return;
         };
-        let _one = self.0.db.lock().await;
         self.0.metrics.running.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
         let deadline = started + self.0.opts.gate_wait;
         let result = loop {
-            let r = self.job_once(job, &release).await;
+            // held per attempt: a contract waiting on its gate does not block other runs
+            let r = {
+                let _one = self.0.db.lock().await;
+                self.job_once(job, &release).await
+            };
             let waiting = matches!(&r, Ok(o) if !o.finished() && !o.apply.stopped);
             if !waiting
                 || Instant::now() >= deadline
