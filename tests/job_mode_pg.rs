@@ -80,7 +80,9 @@ fn pre_and_post_deploy_are_idempotent_by_release() {
     assert_eq!(r.code, 3, "{r:?}");
     assert!(!r.stdout.contains("recorded:"), "{r:?}");
     // `migrate gate check` shows the same verdict, leaf by leaf
-    let r = run(s.migrate(d).args(["gate", "check", "migrations", "--format", "json"]));
+    let r = run(s
+        .migrate(d)
+        .args(["gate", "check", "migrations", "--format", "json"]));
     assert_eq!(r.code, 3, "{r:?}");
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["contract"], "2");
@@ -91,8 +93,15 @@ fn pre_and_post_deploy_are_idempotent_by_release() {
     std::fs::write(d.join("rolled-out"), "").unwrap();
     let r = run(s.migrate(d).args(["gate", "check", "migrations"]));
     assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stdout.starts_with("gate for contract 2: holds\n"), "{r:?}");
-    assert!(r.stdout.contains("yes recorded: rollout completion recorded (release r1 at "), "{r:?}");
+    assert!(
+        r.stdout.starts_with("gate for contract 2: holds\n"),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout
+            .contains("yes recorded: rollout completion recorded (release r1 at "),
+        "{r:?}"
+    );
     let r = hook(&["post-deploy", "--release", "r1"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains("applied 2 email (contract)"), "{r:?}");

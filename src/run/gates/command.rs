@@ -21,8 +21,14 @@ pub(crate) struct Ran {
     pub(crate) why: String,
 }
 
-/// Run `command` with `sh -c`, extra environment, no secrets inherited; killed at `timeout`.
-pub(crate) async fn run_shell(command: &str, env: &[(String, String)], timeout: Duration) -> Ran {
+/// Run `command` with `sh -c`, extra environment, no secrets inherited (`SECRET_ENV` and
+/// `hide`); killed at `timeout`.
+pub(crate) async fn run_shell(
+    command: &str,
+    env: &[(String, String)],
+    hide: &[&str],
+    timeout: Duration,
+) -> Ran {
     let mut cmd = tokio::process::Command::new("sh");
     cmd.arg("-c")
         .arg(command)
@@ -30,7 +36,7 @@ pub(crate) async fn run_shell(command: &str, env: &[(String, String)], timeout: 
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true);
-    for k in SECRET_ENV {
+    for k in SECRET_ENV.iter().chain(hide) {
         cmd.env_remove(k);
     }
     for (k, v) in env {
@@ -86,7 +92,7 @@ impl CommandGate {
     }
 
     pub async fn check(&self) -> Verdict {
-        let r = run_shell(&self.command, &[], self.timeout).await;
+        let r = run_shell(&self.command, &[], &[], self.timeout).await;
         Verdict::leaf(self.label(), r.ok, r.why)
     }
 }

@@ -170,11 +170,22 @@ pub fn signature(key: &[u8], body: &[u8]) -> String {
 /// Run every hook configured for `point`, in file order. The first failure of a
 /// `before-*` hook is returned (the rest do not run); other failures are logged.
 pub async fn fire(hooks: &[Hook], point: HookPoint, ev: &HookEvent) -> Result<(), String> {
+    // webhook keys held in variables stay out of every hook command's environment
+    let hide: Vec<&str> = hooks
+        .iter()
+        .filter_map(|h| match &h.action {
+            Action::Webhook {
+                key: Some(KeySource::Env(n)),
+                ..
+            } => Some(n.as_str()),
+            _ => None,
+        })
+        .collect();
     for h in hooks.iter().filter(|h| h.on == point) {
         let mut ev = ev.clone();
         ev.hook = point.name().to_owned();
         tracing::info!(hook = %h.label(), version = ev.version.as_deref(), "running hook");
-        if let Err(why) = run_one(h, &ev).await {
+        if let Err(why) = run_one(h, &ev, &hide).await {
             let msg = format!("{} failed: {why}", h.label());
             if point.is_before() {
                 return Err(msg);
@@ -185,10 +196,10 @@ pub async fn fire(hooks: &[Hook], point: HookPoint, ev: &HookEvent) -> Result<()
     Ok(())
 }
 
-async fn run_one(h: &Hook, ev: &HookEvent) -> Result<(), String> {
+async fn run_one(h: &Hook, ev: &HookEvent, hide: &[&str]) -> Result<(), String> {
     match &h.action {
         Action::Command(c) => {
-            let r = run_shell(c, &ev.env(), h.timeout).await;
+            let r = run_shell(c, &ev.env(), hide, h.timeout).await;
             if r.ok { Ok(()) } else { Err(r.why) }
         }
         Action::Webhook { url, key } => {
@@ -267,6 +278,24 @@ mod tests {
         );
         let seen = std::fs::read_to_string(&out).unwrap();
         assert_eq!(seen.trim(), "before-contract 7 contract r9 none");
+        // a webhook key's variable (HOME here, always set) is hidden from hook commands
+        let hooks = vec![
+            Hook {
+                on: HookPoint::OnFailure,
+                action: Action::Webhook {
+                    url: "http://127.0.0.1:9/".into(),
+                    key: Some(KeySource::Env("HOME".into())),
+                },
+                timeout: Duration::from_secs(10),
+            },
+            Hook {
+                on: HookPoint::AfterExpand,
+                action: Action::Command(format!("echo \"${{HOME:-hidden}}\" > {}", out.display())),
+                timeout: Duration::from_secs(10),
+            },
+        ];
+        fire(&hooks, HookPoint::AfterExpand, &ev).await.unwrap();
+        assert_eq!(std::fs::read_to_string(&out).unwrap().trim(), "hidden");
         // an after hook's failure does not stop anything
         let after = vec![Hook {
             on: HookPoint::AfterContract,
