@@ -405,3 +405,80 @@ fn runs_and_rollback_through_the_router() {
     });
     assert!(s.table_exists("t"));
 }
+
+/// Shutdown while a run is in its first phase: that phase finishes (never aborted mid-DDL),
+/// the next one stays pending, and `serve` returns.
+#[test]
+fn shutdown_lets_the_running_phase_finish_and_leaves_the_rest() {
+    let s = Scratch::pg();
+    let dir = tree(&[
+        (
+            "migrations/1_slow/expand.up.sql",
+            "CREATE TABLE slow (id int);\nSELECT pg_sleep(2);\n",
+        ),
+        ("migrations/1_slow/expand.down.sql", "DROP TABLE slow;\n"),
+        (
+            "migrations/2_next/expand.up.sql",
+            "CREATE TABLE next (id int);\n",
+        ),
+        ("migrations/2_next/expand.down.sql", "DROP TABLE next;\n"),
+    ]);
+    let st = state(&s, dir.path());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let run = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(server::serve(listener, st.clone(), async {
+            let _ = stop_rx.await;
+        }));
+        let c = Client {
+            http: reqwest::Client::new(),
+            base,
+        };
+        let (code, run) = c
+            .send(
+                c.http
+                    .post(format!("{}/v1/runs", c.base))
+                    .bearer_auth(TOKEN)
+                    .body(r#"{"release":"r1","phase":"expand"}"#),
+            )
+            .await;
+        assert_eq!(code, 202);
+        // wait until the first phase is under way (its ledger row is written in its transaction)
+        let started = Instant::now();
+        while s
+            .strings("SELECT pid::text FROM pg_stat_activity WHERE query LIKE '%pg_sleep(2)%' AND pid <> pg_backend_pid()")
+            .is_empty()
+        {
+            assert!(started.elapsed() < Duration::from_secs(20), "the run never started");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let _ = stop_tx.send(());
+        server.await.unwrap().unwrap();
+        st.run(run["id"].as_u64().unwrap()).unwrap()
+    });
+    assert_eq!(
+        serde_json::to_value(run.state).unwrap(),
+        "waiting",
+        "{run:?}"
+    );
+    assert!(
+        run.reason
+            .as_deref()
+            .unwrap()
+            .contains("stopped at a safe point"),
+        "{run:?}"
+    );
+    assert_eq!(run.applied, ["1 slow (expand)"]);
+    assert!(s.table_exists("slow"));
+    assert!(!s.table_exists("next"));
+    assert_eq!(
+        s.strings("SELECT version || ' ' || state FROM sluice_migrations"),
+        ["1 applied"]
+    );
+}

@@ -218,7 +218,11 @@ impl AppState {
                 i.state = RunState::Waiting;
                 i.reason = r.as_ref().ok().map(reason);
             });
-            tokio::time::sleep(self.0.opts.gate_poll).await;
+            // short naps, so a shutdown does not wait for a whole poll interval
+            let until = Instant::now() + self.0.opts.gate_poll;
+            while Instant::now() < until && !self.0.engine.stopper().load(Ordering::SeqCst) {
+                tokio::time::sleep(Duration::from_millis(100).min(self.0.opts.gate_poll)).await;
+            }
         };
         self.0.metrics.running.fetch_sub(1, Ordering::Relaxed);
         let kind = match job {
