@@ -482,3 +482,122 @@ fn shutdown_lets_the_running_phase_finish_and_leaves_the_rest() {
         ["1 applied"]
     );
 }
+
+/// post-rollout: `Failed` records nothing; `Succeeded` records the rollout and the contract
+/// waits on its gate in the background, applied once the gate holds.
+#[test]
+fn post_rollout_contract_waits_for_its_gate() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use sluice::run::gates::{CommandGate, Gate};
+    use tower::ServiceExt;
+
+    let s = Scratch::pg();
+    let dir = project();
+    let flag = dir.path().join("rolled-out");
+    let found = discover(&dir.path().join("migrations"), LayoutChoice::Auto).unwrap();
+    let settings = Settings {
+        gate: Gate::All(vec![
+            Gate::Recorded,
+            Gate::Command(CommandGate {
+                command: format!("test -f {}", flag.display()),
+                timeout: Duration::from_secs(5),
+            }),
+        ]),
+        ..Settings::default()
+    };
+    let st = AppState::new(
+        DbUrl::parse(&s.url).unwrap(),
+        settings,
+        found.migrations,
+        Options {
+            auth: Auth::new(Some(TOKEN.into()), None).unwrap(),
+            gate_poll: Duration::from_millis(100),
+            gate_wait: Duration::from_secs(60),
+        },
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let hook = |h: &str, phase: &str| {
+            let body =
+                format!(r#"{{"name":"api","namespace":"prod","phase":"{phase}","checksum":"c9"}}"#);
+            let req = Request::builder()
+                .method("POST")
+                .uri(format!("/v1/flagger/{h}"))
+                .header("authorization", format!("Bearer {TOKEN}"))
+                .body(Body::from(body))
+                .unwrap();
+            let app = server::app(st.clone());
+            async move {
+                let resp = app.oneshot(req).await.unwrap();
+                let code = resp.status().as_u16();
+                let b = axum::body::to_bytes(resp.into_body(), 1 << 20)
+                    .await
+                    .unwrap();
+                (
+                    code,
+                    serde_json::from_slice::<serde_json::Value>(&b).unwrap(),
+                )
+            }
+        };
+        // expand first
+        loop {
+            let (code, _) = hook("confirm-rollout", "Progressing").await;
+            if code == 200 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let (code, body) = hook("post-rollout", "Failed").await;
+        assert_eq!(code, 200);
+        assert_eq!(body["status"], "ignored");
+        assert_eq!(
+            s.strings("SELECT count(*)::text FROM sluice_events WHERE kind = 'rollout-complete'"),
+            ["0"]
+        );
+        let (code, body) = hook("post-rollout", "Succeeded").await;
+        assert_eq!(code, 202, "{body}");
+        let run_id = body["run"].as_u64().unwrap();
+        let started = Instant::now();
+        let waiting = loop {
+            let r = st.run(run_id).unwrap();
+            if r.state == server::RunState::Waiting {
+                break r;
+            }
+            assert!(started.elapsed() < Duration::from_secs(30), "{r:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert!(
+            waiting
+                .reason
+                .as_deref()
+                .unwrap()
+                .contains("waiting on command `test -f"),
+            "{waiting:?}"
+        );
+        assert!(
+            s.strings("SELECT state FROM sluice_migrations WHERE phase = 'contract'")
+                .is_empty()
+        );
+        std::fs::write(&flag, "").unwrap();
+        let started = Instant::now();
+        loop {
+            let r = st.run(run_id).unwrap();
+            if r.state == server::RunState::Applied {
+                assert_eq!(r.applied, ["1 users (contract)"]);
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(30), "{r:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        st.drain().await;
+    });
+    assert_eq!(
+        s.strings("SELECT phase FROM applied_log ORDER BY phase DESC"),
+        ["expand", "contract"]
+    );
+}
