@@ -186,8 +186,9 @@ fn server_refuses_bad_tokens_quietly_and_stops_on_sigterm() {
         assert_eq!(r.status().as_u16(), 200);
     });
     // SIGTERM: stop accepting, exit 0
-    let st = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+    // the shell's builtin kill: no procps needed
+    let st = Command::new("sh")
+        .args(["-c", &format!("kill -TERM {}", child.id())])
         .status()
         .unwrap();
     assert!(st.success());
