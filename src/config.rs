@@ -91,6 +91,9 @@ pub struct RunConfig {
     pub large_table_rows: Option<u64>,
     pub ledger_table: Option<String>,
     pub ledger_schema: Option<String>,
+    /// MySQL/MariaDB replica URLs whose lag throttles backfills (PostgreSQL asks the primary).
+    #[serde(default)]
+    pub replicas: Vec<String>,
 }
 
 /// The file as written.
@@ -260,6 +263,15 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                 ),
             )
         })?;
+        // MySQL verdicts change within a series (8.0.12, 8.0.29): keep the patch release
+        if lint.dialect == Dialect::Mysql {
+            lint.server_patch = v
+                .get_ref()
+                .trim()
+                .split('.')
+                .nth(2)
+                .and_then(|p| p.parse().ok());
+        }
     } else if lint.dialect == Dialect::Mysql {
         lint.server_version = if lint.mariadb { 1011 } else { 80 };
     }
@@ -717,5 +729,27 @@ timeout = "5s"
         assert_eq!(parse_version("8.0.29", Dialect::Mysql), Some(80));
         assert_eq!(parse_version("10.11", Dialect::Mysql), Some(1011));
         assert_eq!(parse_version("x", Dialect::Postgres), None);
+    }
+
+    #[test]
+    fn mysql_patch_release_and_flavour() {
+        let c = parse(
+            Path::new("sluice.toml"),
+            "dialect = \"mysql\"\nserver_version = \"8.0.28\"\n",
+        )
+        .unwrap();
+        let server = c.lint.mysql_server();
+        assert_eq!((server.mariadb, server.major, server.minor), (false, 8, 0));
+        assert_eq!(server.patch, Some(28));
+        assert!(!server.at_least(8, 0, 29));
+        let c = parse(
+            Path::new("sluice.toml"),
+            "dialect = \"mysql\"\nflavour = \"mariadb\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.lint.mysql_server().to_string(), "MariaDB 10.11");
+        let c = parse(Path::new("sluice.toml"), "dialect = \"mysql\"\n").unwrap();
+        // "8.0" without a patch release: the latest 8.0
+        assert!(c.lint.mysql_server().at_least(8, 0, 29));
     }
 }

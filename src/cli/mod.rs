@@ -7,6 +7,7 @@ mod gate;
 mod git;
 mod hook;
 mod lint;
+mod plan;
 mod rules;
 mod serve;
 
@@ -88,6 +89,8 @@ enum Command {
     Rules(rules::RulesArgs),
     /// Print one rule's documentation.
     Explain(rules::ExplainArgs),
+    /// Write the zero-downtime (expand / backfill / contract) version of a naive migration.
+    Plan(plan::PlanArgs),
     /// Apply pending migration phases (expand by default).
     Apply(db::ApplyArgs),
     /// Roll back applied phases with the down SQL stored when they ran.
@@ -112,6 +115,8 @@ enum Command {
     Hook(hook::HookCommand),
     /// HTTP server for deployment controllers (Flagger, Argo Rollouts, Spinnaker).
     Serve(serve::ServeArgs),
+    /// Drop soft-dropped columns and tables (`_sluice_dropped_*`) whose contract is old enough.
+    Purge(db::PurgeArgs),
 }
 
 /// Entry point used by `main`.
@@ -157,6 +162,7 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Lint(args) => lint::run(cli.config.as_deref(), args, color),
         Command::Rules(args) => rules::list(args),
         Command::Explain(args) => rules::explain(args),
+        Command::Plan(args) => plan::run(cli.config.as_deref(), args),
         Command::Apply(args) => db::apply(&g, args),
         Command::Rollback(args) => db::rollback(&g, args),
         Command::Status(args) => db::status(&g, args),
@@ -167,6 +173,7 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Gate(cmd) => gate::run(&g, cmd),
         Command::Hook(cmd) => hook::run(&g, cmd),
         Command::Serve(args) => serve::run(&g, args),
+        Command::Purge(args) => db::purge(&g, args),
     }
 }
 

@@ -113,6 +113,27 @@ pub fn lint_change_set_on(
     run(settings, seed, history, changes, false)
 }
 
+/// The schema `history` leaves on top of `seed`: every up script replayed in version order.
+pub fn replay(settings: &LintSettings, seed: Catalog, history: &[Migration]) -> Catalog {
+    let mut ordered: Vec<&Migration> = history.iter().collect();
+    ordered.sort_by(|a, b| a.version.cmp(&b.version));
+    let mut catalog = seed;
+    catalog.set_origin(Origin::History);
+    for m in ordered {
+        for phase in [Phase::Expand, Phase::Contract] {
+            for script in m
+                .scripts
+                .iter()
+                .filter(|s| s.phase == phase && s.direction == Direction::Up)
+            {
+                ScriptCx::build_on(settings, m, script, &mut catalog, false);
+            }
+        }
+    }
+    catalog.settle();
+    catalog
+}
+
 fn run(
     settings: &LintSettings,
     seed: Catalog,
@@ -300,8 +321,14 @@ fn lint_script(cx: &ScriptCx<'_>, out: &mut Vec<Diagnostic>) {
             .unwrap_or(cx.script.range.start..cx.script.range.start);
         let file = cx.file();
         let mut help = hit.help.unwrap_or_else(|| meta.help.to_owned());
-        if meta.has_recipe && !help.contains("migrate plan") {
-            help.push_str(&format!("; or run `migrate plan {}`", file.path.display()));
+        if meta.has_recipe {
+            // point at the command that writes the safe version of this very file
+            let run = format!("`migrate plan {}`", file.path.display());
+            if help.contains("`migrate plan`") {
+                help = help.replace("`migrate plan`", &run);
+            } else {
+                help.push_str(&format!("; or run {run}"));
+            }
         }
         out.push(Diagnostic {
             rule: meta.id,
@@ -469,6 +496,7 @@ mod seed_tests {
                 references: None,
                 check: false,
                 position: None,
+                charset: None,
             }],
             constraints: Vec::new(),
             if_not_exists: false,

@@ -77,6 +77,7 @@ impl Engine {
             to: None,
             release: Some(release.to_owned()),
             dry_run: false,
+            no_backfill: false,
         };
         out.apply = self.apply(migrations, &req).await?;
         // the backfill phase runs here when the engine has one (then HookPoint::AfterBackfill)
@@ -116,6 +117,7 @@ impl Engine {
             to: None,
             release: Some(release.to_owned()),
             dry_run: false,
+            no_backfill: false,
         };
         out.apply = self.apply(migrations, &req).await?;
         if out.finished() {

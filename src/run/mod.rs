@@ -10,7 +10,10 @@
 //! - `plan`: statements of a script; what to apply or roll back (pure).
 //! - `lock`: the advisory lock, released on every exit path.
 //! - `retry`: jittered back-off on lock timeouts.
+//! - `backfill`: `backfill.toml` run in checkpointed key-range batches.
+//! - `purge`: soft-dropped objects dropped for real after a retention period.
 
+pub mod backfill;
 mod deploy;
 pub mod driver;
 pub mod gates;
@@ -19,6 +22,7 @@ pub mod introspect;
 pub mod ledger;
 pub mod lock;
 mod plan;
+pub mod purge;
 pub mod retry;
 pub mod url;
 
@@ -33,11 +37,13 @@ use tracing::Instrument;
 
 use crate::config::{OutOfOrder, RunConfig};
 use crate::source::{Direction, Migration, Phase, Script, Version};
+use crate::sql::ops::TxControl;
 use driver::{Blocker, DbError, Driver};
-use ledger::{Event, Ledger, LedgerRow, NewEvent, NewRow, State};
+use ledger::{BackfillRow, Event, Ledger, LedgerRow, NewEvent, NewRow, State};
 use retry::RetryPolicy;
 use url::DbUrl;
 
+pub use backfill::BackfillDone;
 pub use deploy::DeployOutcome;
 use gates::{Gate, Verdict};
 use hooks::{Hook, HookEvent, HookPoint};
@@ -89,6 +95,21 @@ impl RunError {
     }
 }
 
+fn dry_backfill(m: &Migration, l: &backfill::Loaded) -> BackfillDone {
+    BackfillDone {
+        version: m.version.raw.clone(),
+        name: m.name.clone(),
+        table: l.spec.table.clone(),
+        rows: 0,
+        rows_total: 0,
+        batches: 0,
+        resumed_at: None,
+        duration_ms: 0,
+        vacuumed: false,
+        stopped: false,
+    }
+}
+
 /// In a failed transactional attempt: the ledger write failed, not a statement.
 const LEDGER_STEP: usize = usize::MAX;
 
@@ -108,6 +129,10 @@ pub struct Settings {
     pub ledger_table: Option<String>,
     /// `user@host`, stored with every ledger row.
     pub applied_by: String,
+    /// A backfill that touched more rows is followed by `VACUUM (ANALYZE)` (PostgreSQL).
+    pub large_table_rows: u64,
+    /// MySQL/MariaDB replicas whose lag throttles backfills.
+    pub replicas: Vec<DbUrl>,
     /// The contract gate of the chosen environment.
     pub gate: Gate,
     pub hooks: Vec<Hook>,
@@ -124,6 +149,8 @@ impl Default for Settings {
             ledger_schema: None,
             ledger_table: None,
             applied_by: applied_by(),
+            large_table_rows: 100_000,
+            replicas: Vec::new(),
             gate: Gate::Recorded,
             hooks: Vec::new(),
         }
@@ -156,6 +183,15 @@ impl Settings {
             dur("statement_timeout", &run.statement_timeout)?.filter(|d| !d.is_zero());
         if let Some(r) = run.lock_retries {
             s.retry.retries = r;
+        }
+        if let Some(n) = run.large_table_rows {
+            s.large_table_rows = n;
+        }
+        for r in &run.replicas {
+            s.replicas.push(
+                DbUrl::parse(r)
+                    .map_err(|e| RunError::Config(format!("sluice.toml: [run] replicas: {e}")))?,
+            );
         }
         Ok(s)
     }
@@ -195,6 +231,7 @@ fn applied_by() -> String {
 #[serde(rename_all = "lowercase")]
 pub enum PhaseSel {
     Expand,
+    Backfill,
     Contract,
     All,
 }
@@ -204,7 +241,17 @@ impl PhaseSel {
         match self {
             PhaseSel::All => true,
             PhaseSel::Expand => p == Phase::Expand,
+            PhaseSel::Backfill => false,
             PhaseSel::Contract => p == Phase::Contract,
+        }
+    }
+
+    /// Whether backfills run: `backfill` and `all`, and `expand` unless `--no-backfill`.
+    pub fn runs_backfill(self, no_backfill: bool) -> bool {
+        match self {
+            PhaseSel::Backfill | PhaseSel::All => true,
+            PhaseSel::Expand => !no_backfill,
+            PhaseSel::Contract => false,
         }
     }
 }
@@ -215,6 +262,8 @@ pub struct ApplyRequest {
     pub to: Option<Version>,
     pub release: Option<String>,
     pub dry_run: bool,
+    /// `--no-backfill`: `--phase expand` leaves the backfills for later.
+    pub no_backfill: bool,
 }
 
 /// One migration phase that ran (or would run, in a dry run).
@@ -242,6 +291,7 @@ pub struct Waiting {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ApplyOutcome {
     pub done: Vec<Done>,
+    pub backfills: Vec<BackfillDone>,
     pub waiting: Vec<Waiting>,
     pub warnings: Vec<String>,
     /// `--dry-run`: the SQL that would be sent, in order.
@@ -293,7 +343,28 @@ pub struct StatusReport {
     pub database: String,
     pub ledger_exists: bool,
     pub migrations: Vec<StatusEntry>,
+    /// Migrations with a `backfill.toml` (and backfills the ledger has), by version.
+    pub backfills: Vec<BackfillStatus>,
     pub events: Vec<Event>,
+}
+
+/// One backfill in `migrate status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackfillStatus {
+    pub version: String,
+    pub name: String,
+    /// `pending`, `running`, `applied`, `failed`.
+    pub state: String,
+    pub path: Option<PathBuf>,
+    pub rows_done: i64,
+    pub batches: i64,
+    pub batch_size: Option<i64>,
+    /// The last checkpoint: the key of the last row done, a JSON array.
+    pub last_key: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<i64>,
+    pub error: Option<String>,
 }
 
 /// What `repair` / `baseline` changed.
@@ -361,6 +432,39 @@ pub enum Progress {
         version: String,
         attempt: u32,
         delay_ms: u64,
+    },
+    /// A backfill begins (or resumes at `resumed_at`, with `rows_done` done before).
+    BackfillStarted {
+        version: String,
+        name: String,
+        table: String,
+        estimated_rows: Option<u64>,
+        rows_done: u64,
+        resumed_at: Option<String>,
+    },
+    /// A batch committed.
+    BackfillBatch {
+        version: String,
+        /// Over every run of this backfill.
+        rows_done: u64,
+        /// In this run.
+        batches: u64,
+        batch_size: u64,
+        /// This run's rate.
+        rows_per_s: f64,
+        estimated_rows: Option<u64>,
+    },
+    /// A replica lags more than `max_replication_lag`: batches wait.
+    BackfillThrottled {
+        version: String,
+        lag_ms: u64,
+        max_ms: u64,
+    },
+    BackfillFinished {
+        version: String,
+        rows_done: u64,
+        batches: u64,
+        duration_ms: u128,
     },
 }
 
@@ -444,6 +548,18 @@ impl Engine {
             .await
             .map_err(RunError::db)?
         {
+            // ledgers created before backfills existed get their table now
+            if self.read_backfills(conn).await?.is_none() {
+                tracing::info!(table = %self.ledger.backfills(), "creating the backfill ledger");
+                conn.exec(&self.ledger.create_backfill_sql())
+                    .await
+                    .map_err(|e| {
+                        RunError::Db(format!(
+                            "cannot create the ledger {}: {e}",
+                            self.ledger.backfills()
+                        ))
+                    })?;
+            }
             return Ok(());
         }
         tracing::info!(table = %self.ledger.history(), "creating the ledger");
@@ -456,6 +572,19 @@ impl Engine {
             })?;
         }
         Ok(())
+    }
+
+    /// The backfill ledger; `None` when its table does not exist.
+    async fn read_backfills(
+        &self,
+        conn: &mut Box<dyn Driver>,
+    ) -> Result<Option<Vec<BackfillRow>>, RunError> {
+        conn.read_backfills(&self.ledger).await.map_err(|e| {
+            RunError::Db(format!(
+                "cannot read the ledger {}: {e}",
+                self.ledger.backfills()
+            ))
+        })
     }
 
     async fn read_ledger(
@@ -504,11 +633,13 @@ impl Engine {
             async |mon: &mut Box<dyn Driver>| {
                 self.ensure_ledger(&mut main).await?;
                 let (_, rows, events) = self.read_ledger(&mut main).await?;
+                let fills = self.read_backfills(&mut main).await?.unwrap_or_default();
                 let gate = self.external_gates(migrations, &rows, req).await;
                 let plan = match plan_gated(
                     migrations,
                     &rows,
                     &events,
+                    &fills,
                     req,
                     self.settings.out_of_order,
                     &gate,
@@ -537,30 +668,74 @@ impl Engine {
                     ..ApplyOutcome::default()
                 };
                 let by_key = row_map(&rows);
+                // every file is checked before anything runs
+                let mut loaded = Vec::new();
+                for m in &plan.backfills {
+                    if let Some(l) = backfill::load(m)? {
+                        loaded.push((*m, l));
+                    }
+                }
                 let mut reported = std::collections::BTreeSet::new();
-                for (m, s) in plan.items {
-                    if self.stop.load(Ordering::SeqCst) {
-                        tracing::warn!("asked to stop: leaving the remaining phases pending");
-                        out.stopped = true;
-                        break;
+                let (expands, contracts): (Vec<_>, Vec<_>) = plan
+                    .items
+                    .into_iter()
+                    .partition(|(_, s)| s.phase == Phase::Expand);
+                let release = req.release.as_deref();
+                for (m, s) in expands {
+                    if self.stop_requested(&mut out) {
+                        return Ok(out);
                     }
                     self.report_long_transactions(mon, &mut reported).await;
-                    let p = prepare(self.url.backend(), m, s)?;
                     let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
-                    let release = req.release.as_deref();
-                    self.before_hooks(&mut main, &p, prior, release).await?;
-                    let done = match self.run_up(&mut main, mon, &p, prior, release).await {
-                        Ok(d) => d,
+                    out.done
+                        .push(self.run_phase(&mut main, mon, m, s, prior, release).await?);
+                }
+                // expand, backfill, contract: a contract never runs before its backfill ends
+                for (m, l) in &loaded {
+                    if self.stop_requested(&mut out) {
+                        return Ok(out);
+                    }
+                    let prior = fills.iter().find(|r| r.version == m.version.raw);
+                    let ev = HookEvent {
+                        version: Some(m.version.raw.clone()),
+                        name: Some(m.name.clone()),
+                        phase: Some("backfill".into()),
+                        release: release.map(str::to_owned),
+                        ..HookEvent::default()
+                    };
+                    let b = match self.run_backfill(&mut main, mon, m, l, prior).await {
+                        Ok(b) => b,
                         Err(e) => {
-                            let ev = hook_event(&p, release, Some(&e));
+                            let ev = HookEvent {
+                                outcome: Some("failed".into()),
+                                error: Some(e.to_string()),
+                                ..ev
+                            };
                             let _ =
                                 hooks::fire(&self.settings.hooks, HookPoint::OnFailure, &ev).await;
                             return Err(e);
                         }
                     };
-                    let ev = hook_event(&p, release, None);
-                    let _ = hooks::fire(&self.settings.hooks, HookPoint::after(p.phase), &ev).await;
-                    out.done.push(done);
+                    let stopped = b.stopped;
+                    out.backfills.push(b);
+                    if stopped {
+                        out.stopped = true;
+                        return Ok(out);
+                    }
+                    let ev = HookEvent {
+                        outcome: Some("ok".into()),
+                        ..ev
+                    };
+                    let _ = hooks::fire(&self.settings.hooks, HookPoint::AfterBackfill, &ev).await;
+                }
+                for (m, s) in contracts {
+                    if self.stop_requested(&mut out) {
+                        return Ok(out);
+                    }
+                    self.report_long_transactions(mon, &mut reported).await;
+                    let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
+                    out.done
+                        .push(self.run_phase(&mut main, mon, m, s, prior, release).await?);
                 }
                 Ok(out)
             },
@@ -569,6 +744,42 @@ impl Engine {
         let _ = main.close().await;
         let _ = lock_conn.close().await;
         result
+    }
+
+    /// `Engine::stopper` was set: note it in `out` (the caller returns before the next phase).
+    fn stop_requested(&self, out: &mut ApplyOutcome) -> bool {
+        if self.stop.load(Ordering::SeqCst) {
+            tracing::warn!("asked to stop: leaving the remaining phases pending");
+            out.stopped = true;
+        }
+        out.stopped
+    }
+
+    /// One phase with its hooks: `before-<phase>` (may stop it), then the phase, then
+    /// `after-<phase>` or `on-failure`.
+    async fn run_phase(
+        &self,
+        main: &mut Box<dyn Driver>,
+        mon: &mut Box<dyn Driver>,
+        m: &Migration,
+        s: &Script,
+        prior: Option<&LedgerRow>,
+        release: Option<&str>,
+    ) -> Result<Done, RunError> {
+        let p = prepare(self.url.backend(), m, s)?;
+        self.before_hooks(main, &p, prior, release).await?;
+        match self.run_up(main, mon, &p, prior, release).await {
+            Ok(d) => {
+                let ev = hook_event(&p, release, None);
+                let _ = hooks::fire(&self.settings.hooks, HookPoint::after(p.phase), &ev).await;
+                Ok(d)
+            }
+            Err(e) => {
+                let ev = hook_event(&p, release, Some(&e));
+                let _ = hooks::fire(&self.settings.hooks, HookPoint::OnFailure, &ev).await;
+                Err(e)
+            }
+        }
     }
 
     /// The verdict of the gates outside the ledger, asked only when a contract is pending.
@@ -634,25 +845,36 @@ impl Engine {
 
     /// The gate's verdict for the first pending contract (what `migrate gate check` shows).
     pub async fn gate_check(&self, migrations: &[Migration]) -> Result<GateReport, RunError> {
-        let (rows, events) = if self.settings.gate.has_recorded() {
+        let (rows, events, fills) = if self.settings.gate.has_recorded() {
             let mut conn = self.connect().await?;
-            let (_, rows, events) = self.read_ledger(&mut conn).await?;
+            let r = async {
+                let (exists, rows, events) = self.read_ledger(&mut conn).await?;
+                let fills = if exists {
+                    self.read_backfills(&mut conn).await?.unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                Ok::<_, RunError>((rows, events, fills))
+            }
+            .await;
             let _ = conn.close().await;
-            (rows, events)
+            r?
         } else {
-            (Vec::new(), Vec::new())
+            (Vec::new(), Vec::new(), Vec::new())
         };
         let req = ApplyRequest {
             phase: PhaseSel::Contract,
             to: None,
             release: None,
             dry_run: true,
+            no_backfill: false,
         };
         let external = gates::evaluate(&self.settings.gate).await;
         let plan = plan_gated(
             migrations,
             &rows,
             &events,
+            &fills,
             &req,
             self.settings.out_of_order,
             &external,
@@ -704,16 +926,30 @@ impl Engine {
     ) -> Result<ApplyOutcome, RunError> {
         let mut conn = self.connect().await?;
         let (exists, rows, events) = self.read_ledger(&mut conn).await?;
+        let fills_table = if exists {
+            self.read_backfills(&mut conn).await?
+        } else {
+            None
+        };
         let _ = conn.close().await;
+        let fills_missing = exists && fills_table.is_none();
+        let fills = fills_table.unwrap_or_default();
         let gate = self.external_gates(migrations, &rows, req).await;
         let plan = plan_gated(
             migrations,
             &rows,
             &events,
+            &fills,
             req,
             self.settings.out_of_order,
             &gate,
         )?;
+        let mut loaded = Vec::new();
+        for m in &plan.backfills {
+            if let Some(l) = backfill::load(m)? {
+                loaded.push((*m, l));
+            }
+        }
         let by_key = row_map(&rows);
         let mut sql = vec![format!(
             "-- on a separate connection, polled until it returns true: {}",
@@ -722,9 +958,26 @@ impl Engine {
         sql.extend(self.session_settings());
         if !exists {
             sql.extend(self.ledger.create_sql());
+        } else if fills_missing {
+            sql.push(self.ledger.create_backfill_sql());
         }
         let mut done = Vec::new();
-        for (m, s) in plan.items {
+        let mut backfills = Vec::new();
+        let (expands, contracts): (Vec<_>, Vec<_>) = plan
+            .items
+            .into_iter()
+            .partition(|(_, s)| s.phase == Phase::Expand);
+        let mut fills_pending = Some(loaded);
+        for (m, s) in expands.into_iter().chain(contracts) {
+            if s.phase == Phase::Contract
+                && let Some(loaded) = fills_pending.take()
+            {
+                for (bm, l) in &loaded {
+                    let prior = fills.iter().find(|r| r.version == bm.version.raw);
+                    self.backfill_dry_sql(bm, l, prior, &mut sql);
+                    backfills.push(dry_backfill(bm, l));
+                }
+            }
             let p = prepare(self.url.backend(), m, s)?;
             let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
             let start = resume_point(&p, prior);
@@ -762,8 +1015,14 @@ impl Engine {
                 duration_ms: 0,
             });
         }
+        for (bm, l) in fills_pending.into_iter().flatten() {
+            let prior = fills.iter().find(|r| r.version == bm.version.raw);
+            self.backfill_dry_sql(bm, &l, prior, &mut sql);
+            backfills.push(dry_backfill(bm, &l));
+        }
         Ok(ApplyOutcome {
             done,
+            backfills,
             waiting: plan.waiting,
             warnings: plan.warnings,
             sql,
@@ -979,7 +1238,7 @@ impl Engine {
                         } else if retry::is_lock_timeout(backend, &e) {
                             self.lock_give_up(p, i, &e, &blockers)
                         } else {
-                            self.statement_failed(p, i, &e, true)
+                            self.statement_failed(p, i, i, &e, true)
                         };
                         let row = self.new_row(p, State::Failed, 0, release);
                         let _ = self.write_row(main, &row).await;
@@ -1017,13 +1276,50 @@ impl Engine {
         self.write_row(main, &self.new_row(p, State::Running, start, release))
             .await
             .map_err(|e| RunError::Db(format!("cannot write the ledger: {e}")))?;
-        for i in start..total {
+        // an explicit BEGIN .. COMMIT of the file (the planner's swaps) is retried whole: a
+        // lock timeout inside it aborts the transaction, so it restarts from its BEGIN
+        let mut block: Option<usize> = None;
+        let mut block_attempt = 0;
+        let mut i = start;
+        while i < total {
             self.statement_progress(p, i);
-            if let Err((e, blockers)) = self.exec_retrying(main, mon, p, i).await {
+            let st = &p.statements[i];
+            if st.tx == Some(TxControl::Begin) {
+                block = Some(i);
+            }
+            let result = if block.is_some() && st.tx != Some(TxControl::Begin) {
+                // inside the block: one attempt; the whole block is the retry unit
+                let (r, blockers) = self.exec_probed(main, mon, &st.sql).await;
+                r.map_err(|e| (e, blockers))
+            } else {
+                self.exec_retrying(main, mon, p, i).await
+            };
+            if let Err((e, blockers)) = result {
+                let failed_at = i;
+                if let Some(b) = block.take() {
+                    let _ = main.exec("ROLLBACK").await;
+                    if retry::is_lock_timeout(backend, &e)
+                        && block_attempt < self.settings.retry.retries
+                    {
+                        block_attempt += 1;
+                        let d = self.settings.retry.delay(block_attempt);
+                        tracing::warn!(attempt = block_attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout in a transaction block; retrying it from its BEGIN");
+                        self.progress(Progress::Retrying {
+                            version: p.version.clone(),
+                            attempt: block_attempt,
+                            delay_ms: d.as_millis() as u64,
+                        });
+                        tokio::time::sleep(d).await;
+                        i = b;
+                        continue;
+                    }
+                    // the block rolled back: it counts as not started
+                    i = b;
+                }
                 let err = if retry::is_lock_timeout(backend, &e) {
-                    self.lock_give_up(p, i, &e, &blockers)
+                    self.lock_give_up(p, failed_at, &e, &blockers)
                 } else {
-                    self.statement_failed(p, i, &e, false)
+                    self.statement_failed(p, failed_at, i, &e, false)
                 };
                 let _ = main
                     .exec(
@@ -1034,9 +1330,14 @@ impl Engine {
                     .await;
                 return Err(err);
             }
+            if matches!(st.tx, Some(TxControl::Commit | TxControl::Rollback)) {
+                block = None;
+                block_attempt = 0;
+            }
             main.exec(&self.ledger.progress_sql(&p.version, p.phase, i + 1))
                 .await
                 .map_err(|e| RunError::Db(format!("cannot write the ledger: {e}")))?;
+            i += 1;
         }
         let ms = started.elapsed().as_millis();
         main.exec(&self.ledger.finish_sql(&p.version, p.phase, total, ms))
@@ -1091,23 +1392,25 @@ impl Engine {
         main.exec(&tail).await.map_err(ledger_err)
     }
 
+    /// `i` failed; `done` statements before it are applied (fewer when a transaction block
+    /// of the file rolled back).
     fn statement_failed(
         &self,
         p: &Prepared,
         i: usize,
+        done: usize,
         e: &DbError,
         transactional: bool,
     ) -> RunError {
         let st = &p.statements[i];
         let what = if transactional {
             "the transaction was rolled back: nothing of this migration phase remains".to_owned()
-        } else if i == 0 {
+        } else if done == 0 {
             "no statement of it ran; fix the file and re-run `migrate apply`".to_owned()
         } else {
             format!(
-                "statements 1-{i} ran and are recorded in the ledger; fix statement {} and re-run `migrate apply` (it continues at statement {}), or undo with `migrate rollback`, or start over with `migrate repair --version {}`",
-                i + 1,
-                i + 1,
+                "statements 1-{done} ran and are recorded in the ledger; fix the file and re-run `migrate apply` (it continues at statement {}), or undo with `migrate rollback`, or start over with `migrate repair --version {}`",
+                done + 1,
                 p.version
             )
         };
@@ -1133,7 +1436,8 @@ impl Engine {
             self.connect_runner().await?
         };
         if req.dry_run {
-            let (_, rows, _) = self.read_ledger(&mut main).await?;
+            let (exists, rows, _) = self.read_ledger(&mut main).await?;
+            let fills = exists && self.read_backfills(&mut main).await?.is_some();
             let _ = main.close().await;
             let targets = rollback_targets(&rows, req)?;
             let mut sql = vec![format!(
@@ -1146,7 +1450,7 @@ impl Engine {
                 ..RollbackOutcome::default()
             };
             for row in targets {
-                self.rollback_one_dry(migrations, row, &mut out)?;
+                self.rollback_one_dry(migrations, row, fills, &mut out)?;
             }
             return Ok(out);
         }
@@ -1156,7 +1460,8 @@ impl Engine {
             LOCK_NAME,
             self.settings.lock_wait,
             async |mon: &mut Box<dyn Driver>| {
-                let (_, rows, _) = self.read_ledger(&mut main).await?;
+                let (exists, rows, _) = self.read_ledger(&mut main).await?;
+                let fills = exists && self.read_backfills(&mut main).await?.is_some();
                 let targets = rollback_targets(&rows, req)?;
                 let mut out = RollbackOutcome::default();
                 for row in targets {
@@ -1187,7 +1492,10 @@ impl Engine {
                             .await;
                         return Err(RunError::Hook(msg));
                     }
-                    match self.rollback_one(&mut main, mon, migrations, row).await {
+                    match self
+                        .rollback_one(&mut main, mon, migrations, row, fills)
+                        .await
+                    {
                         Ok(d) => {
                             let ev = HookEvent {
                                 outcome: Some("ok".into()),
@@ -1220,6 +1528,7 @@ impl Engine {
         &self,
         migrations: &[Migration],
         row: &LedgerRow,
+        fills: bool,
         out: &mut RollbackOutcome,
     ) -> Result<(), RunError> {
         let p = self.prepare_rollback(migrations, row)?;
@@ -1232,6 +1541,9 @@ impl Engine {
             self.ledger
                 .set_state_sql(&p.version, p.phase, State::RolledBack),
         );
+        if fills && p.phase == Phase::Expand {
+            out.sql.push(self.ledger.delete_backfill_sql(&p.version));
+        }
         if p.transactional {
             out.sql.push("COMMIT".into());
         }
@@ -1287,17 +1599,22 @@ impl Engine {
         mon: &mut Box<dyn Driver>,
         migrations: &[Migration],
         row: &LedgerRow,
+        fills: bool,
     ) -> Result<Done, RunError> {
         let p = self.prepare_rollback(migrations, row)?;
         let span = tracing::info_span!("rollback", version = %p.version, phase = p.phase.name());
-        self.rollback_in_span(main, mon, &p).instrument(span).await
+        self.rollback_in_span(main, mon, &p, fills)
+            .instrument(span)
+            .await
     }
 
+    /// `fills`: the backfill ledger exists, so an expand's rollback clears its backfill.
     async fn rollback_in_span(
         &self,
         main: &mut Box<dyn Driver>,
         mon: &mut Box<dyn Driver>,
         p: &Prepared,
+        fills: bool,
     ) -> Result<Done, RunError> {
         self.progress(Progress::PhaseStarted {
             version: p.version.clone(),
@@ -1335,6 +1652,12 @@ impl Engine {
                 )
                 .await
                 .map_err(|e| (LEDGER_STEP, e, Vec::new()))?;
+                if fills && p.phase == Phase::Expand {
+                    // the backfill filled what the expand made: both go
+                    main.exec(&self.ledger.delete_backfill_sql(&p.version))
+                        .await
+                        .map_err(|e| (LEDGER_STEP, e, Vec::new()))?;
+                }
                 if p.transactional {
                     main.commit()
                         .await
@@ -1414,12 +1737,18 @@ impl Engine {
     pub async fn status(&self, migrations: &[Migration]) -> Result<StatusReport, RunError> {
         let mut conn = self.connect().await?;
         let (exists, rows, events) = self.read_ledger(&mut conn).await?;
+        let fills = if exists {
+            self.read_backfills(&mut conn).await?.unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         let _ = conn.close().await;
         Ok(status_report(
             self.url.to_string(),
             exists,
             migrations,
             &rows,
+            &fills,
             events,
         ))
     }
@@ -1437,6 +1766,7 @@ impl Engine {
         }
         self.with_ledger_lock(async |main| {
             let (_, rows, _) = self.read_ledger(main).await?;
+            let fills = self.read_backfills(main).await?.unwrap_or_default();
             let by_key = row_map(&rows);
             let mut out = Housekeeping::default();
             for m in migrations.iter().filter(|m| m.version <= *version) {
@@ -1458,6 +1788,30 @@ impl Engine {
                     .await
                     .map_err(RunError::db)?;
                     out.changes.push(format!("{} marked applied", p.label()));
+                }
+                // a baselined migration's data is already there: its backfill too
+                if let Some(l) = backfill::load(m)? {
+                    if fills
+                        .iter()
+                        .any(|r| r.version == m.version.raw && r.state == State::Applied)
+                    {
+                        continue;
+                    }
+                    let mut sql = self.ledger.start_backfill_sql(
+                        &m.version.raw,
+                        &m.name,
+                        &l.checksum,
+                        l.spec.batch_size,
+                        &self.settings.applied_by,
+                    );
+                    sql.push(self.ledger.finish_backfill_sql(&m.version.raw, 0, 0));
+                    for q in sql {
+                        main.exec(&q).await.map_err(RunError::db)?;
+                    }
+                    out.changes.push(format!(
+                        "{} {} (backfill) marked applied",
+                        m.version, m.name
+                    ));
                 }
             }
             let detail = format!(

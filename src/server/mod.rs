@@ -243,6 +243,13 @@ impl AppState {
         self.0
             .metrics
             .run_finished(kind, outcome, started.elapsed().as_secs_f64());
+        if let Ok(o) = &result {
+            let rows: u64 = o.apply.backfills.iter().map(|b| b.rows).sum();
+            self.0
+                .metrics
+                .backfill_rows
+                .fetch_add(rows, Ordering::Relaxed);
+        }
         match &result {
             Ok(_) => tracing::info!(run = id, outcome, "run finished"),
             Err(e) => tracing::error!(run = id, error = %e, "run failed"),
@@ -277,6 +284,7 @@ impl AppState {
                     to: None,
                     release: Some(release.to_owned()),
                     dry_run: false,
+                    no_backfill: false,
                 };
                 Ok(DeployOutcome {
                     release: release.to_owned(),
@@ -545,17 +553,37 @@ async fn status(State(s): State<AppState>, Query(q): Query<StatusQuery>) -> Resp
                 Job::PreDeploy | Job::Apply(PhaseSel::Expand) if expand != "failed" => {
                     expand = "running"
                 }
+                // shown by the backfill state below
+                Job::Apply(PhaseSel::Backfill) => {}
                 Job::PostDeploy | Job::Apply(_) if contract != "failed" => contract = "running",
                 _ => {}
             }
         }
     }
-    // no backfill phase in the engine yet: nothing to backfill once expand is done
-    let backfill = if expand == "applied" {
+    let fills: Vec<&str> = report.backfills.iter().map(|b| b.state.as_str()).collect();
+    let mut backfill = if fills.contains(&"failed") {
+        "failed"
+    } else if fills.contains(&"running") {
+        "running"
+    } else if fills.iter().all(|s| *s == "applied") && expand == "applied" {
+        // nothing to backfill counts as done once expand is
         "applied"
     } else {
         "pending"
     };
+    // a pre-deploy run in progress fills after its expands
+    if expand == "applied"
+        && backfill == "pending"
+        && q.release.as_ref().is_some_and(|rel| {
+            s.runs().by_id.values().any(|r| {
+                &r.release == rel
+                    && r.state == RunState::Running
+                    && matches!(r.job, Job::PreDeploy | Job::Apply(PhaseSel::Backfill))
+            })
+        })
+    {
+        backfill = "running";
+    }
     let failed = [expand, backfill, contract].contains(&"failed");
     answer(
         StatusCode::OK,
@@ -587,7 +615,7 @@ async fn start_run(State(s): State<AppState>, body: Bytes) -> Response {
         Err(e) => {
             return answer(
                 StatusCode::BAD_REQUEST,
-                json!({"error": format!("body must be {{\"release\": ID, \"phase\": \"expand\"|\"contract\"|\"all\"}}: {e}")}),
+                json!({"error": format!("body must be {{\"release\": ID, \"phase\": \"expand\"|\"backfill\"|\"contract\"|\"all\"}}: {e}")}),
             );
         }
     };
@@ -599,12 +627,13 @@ async fn start_run(State(s): State<AppState>, body: Bytes) -> Response {
     }
     let job = match req.phase.as_str() {
         "expand" => Job::PreDeploy,
+        "backfill" => Job::Apply(PhaseSel::Backfill),
         "contract" => Job::Apply(PhaseSel::Contract),
         "all" => Job::Apply(PhaseSel::All),
         other => {
             return answer(
                 StatusCode::BAD_REQUEST,
-                json!({"error": format!("unknown phase `{other}`: expand, contract or all")}),
+                json!({"error": format!("unknown phase `{other}`: expand, backfill, contract or all")}),
             );
         }
     };
