@@ -136,3 +136,34 @@ command = "echo \"rollback of $SLUICE_VERSION $SLUICE_PHASE refused\" >&2; exit 
     );
     assert!(column_exists(&s, "email_new"));
 }
+
+#[test]
+fn after_backfill_hook_runs_once_the_backfill_is_done() {
+    let s = Scratch::pg();
+    let dir = tree(&[
+        (
+            "sluice.toml",
+            "[[hooks]]\non = \"after-backfill\"\ncommand = \"echo \\\"$SLUICE_HOOK $SLUICE_VERSION $SLUICE_PHASE $SLUICE_RELEASE $SLUICE_OUTCOME\\\" >> hook-env.txt\"\n",
+        ),
+        (
+            "migrations/1_t/expand.up.sql",
+            "CREATE TABLE t (id bigint PRIMARY KEY, v int, w int);\nINSERT INTO t (id, v) SELECT g, g FROM generate_series(1, 5000) g;\n",
+        ),
+        ("migrations/1_t/expand.down.sql", "DROP TABLE t;\n"),
+        (
+            "migrations/1_t/backfill.toml",
+            "table = \"t\"\nkey = [\"id\"]\nwhere = '\"w\" IS NULL'\nbatch_size = 1000\n[set]\nw = '\"v\" + 1'\n",
+        ),
+    ]);
+    let d = dir.path();
+    let r = run(s
+        .migrate(d)
+        .args(["apply", "migrations", "--release", "r5"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    let env = std::fs::read_to_string(d.join("hook-env.txt")).unwrap();
+    assert_eq!(env, "after-backfill 1 backfill r5 ok\n");
+    assert_eq!(
+        s.strings("SELECT count(*)::text FROM t WHERE w = v + 1"),
+        ["5000"]
+    );
+}

@@ -20,11 +20,16 @@ fn project() -> tempfile::TempDir {
         (
             "migrations/1_users/expand.up.sql",
             // a long expand: the server must keep answering while it runs
-            "CREATE TABLE applied_log (phase text NOT NULL);\nINSERT INTO applied_log VALUES ('expand');\nSELECT pg_sleep(3);\nCREATE TABLE users (id bigint PRIMARY KEY, email text, email_new text);\n",
+            "CREATE TABLE applied_log (phase text NOT NULL);\nINSERT INTO applied_log VALUES ('expand');\nSELECT pg_sleep(2);\nCREATE TABLE users (id bigint PRIMARY KEY, email text, email_new text);\nINSERT INTO users (id, email) SELECT g, 'User' || g || '@Example.com' FROM generate_series(1, 100000) g;\n",
         ),
         (
             "migrations/1_users/expand.down.sql",
             "DROP TABLE users;\nDROP TABLE applied_log;\n",
+        ),
+        (
+            // and a 100k-row backfill after it
+            "migrations/1_users/backfill.toml",
+            "table = \"users\"\nkey = [\"id\"]\nwhere = '\"email_new\" IS NULL'\nbatch_size = 2000\npause = \"5ms\"\n[set]\nemail_new = 'lower(\"email\")'\n",
         ),
         (
             "migrations/1_users/contract.up.sql",
@@ -168,6 +173,7 @@ fn flagger_sequence_applies_every_phase_once_and_answers_fast() {
         assert_eq!(code, 200);
         let (_, st) = c.get("/v1/status?release=6d5f8c7b9").await;
         assert_eq!(st["phases"]["expand"], "applied", "{st}");
+        assert_eq!(st["phases"]["backfill"], "applied", "{st}");
         assert_eq!(st["phases"]["contract"], "pending", "{st}");
         assert_eq!(st["ready_for_rollout"], true);
         // no migration failed: rollback answers non-2xx
@@ -269,6 +275,18 @@ fn flagger_sequence_applies_every_phase_once_and_answers_fast() {
     assert_eq!(
         s.strings("SELECT count(*)::text FROM sluice_events WHERE kind = 'rollout-complete'"),
         ["1"]
+    );
+    assert_eq!(
+        s.strings("SELECT count(*)::text FROM users WHERE email_new IS NULL OR email_new <> lower(email_new)"),
+        ["0"]
+    );
+    assert_eq!(
+        s.strings("SELECT email_new FROM users WHERE id = 77"),
+        ["user77@example.com"]
+    );
+    assert_eq!(
+        s.strings("SELECT state || ' ' || rows_done FROM sluice_backfill"),
+        ["applied 100000"]
     );
 }
 
@@ -599,5 +617,102 @@ fn post_rollout_contract_waits_for_its_gate() {
     assert_eq!(
         s.strings("SELECT phase FROM applied_log ORDER BY phase DESC"),
         ["expand", "contract"]
+    );
+}
+
+/// Shutdown during a backfill: it stops after a committed batch (its checkpoint), and the
+/// next run resumes there and finishes.
+#[test]
+fn shutdown_pauses_a_backfill_between_batches() {
+    let s = Scratch::pg();
+    let dir = tree(&[
+        (
+            "migrations/1_t/expand.up.sql",
+            "CREATE TABLE t (id bigint PRIMARY KEY, v int, w int);\nINSERT INTO t (id, v) SELECT g, g FROM generate_series(1, 100000) g;\n",
+        ),
+        ("migrations/1_t/expand.down.sql", "DROP TABLE t;\n"),
+        (
+            "migrations/1_t/backfill.toml",
+            "table = \"t\"\nkey = [\"id\"]\nwhere = '\"w\" IS NULL'\nbatch_size = 1000\npause = \"30ms\"\n[set]\nw = '\"v\" * 2'\n",
+        ),
+    ]);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let start_and_stop = |stop_early: bool| {
+        let st = state(&s, dir.path());
+        rt.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let base = format!("http://{}", listener.local_addr().unwrap());
+            let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+            let server = tokio::spawn(server::serve(listener, st.clone(), async {
+                let _ = stop_rx.await;
+            }));
+            let c = Client {
+                http: reqwest::Client::new(),
+                base,
+            };
+            let (code, run) = c
+                .send(
+                    c.http
+                        .post(format!("{}/v1/runs", c.base))
+                        .bearer_auth(TOKEN)
+                        .body(r#"{"release":"r1","phase":"expand"}"#),
+                )
+                .await;
+            assert_eq!(code, 202);
+            let id = run["id"].as_u64().unwrap();
+            let started = Instant::now();
+            loop {
+                let r = st.run(id).unwrap();
+                let ledger = s.strings("SELECT to_regclass('sluice_backfill')::text");
+                if stop_early && ledger[0].is_empty() {
+                    // the ledger is not created yet
+                } else if stop_early {
+                    let done = s.strings(
+                        "SELECT rows_done::text FROM sluice_backfill WHERE state = 'running'",
+                    );
+                    if done
+                        .first()
+                        .is_some_and(|n| n.parse::<u64>().unwrap() >= 5000)
+                    {
+                        break;
+                    }
+                } else if r.state != server::RunState::Running {
+                    break;
+                }
+                assert!(started.elapsed() < Duration::from_secs(60), "{r:?}");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            let _ = stop_tx.send(());
+            server.await.unwrap().unwrap();
+            st.run(id).unwrap()
+        })
+    };
+    let first = start_and_stop(true);
+    assert_eq!(first.state, server::RunState::Waiting, "{first:?}");
+    let (state, done) = {
+        let r = s.strings("SELECT state || ' ' || rows_done FROM sluice_backfill");
+        let (a, b) = r[0].split_once(' ').unwrap();
+        (a.to_owned(), b.parse::<u64>().unwrap())
+    };
+    assert_eq!(state, "running");
+    assert!((5000..100_000).contains(&done), "{done}");
+    // the rows written so far are exactly the checkpointed ones
+    assert_eq!(
+        s.strings("SELECT count(*)::text FROM t WHERE w IS NOT NULL"),
+        [done.to_string()]
+    );
+    let second = start_and_stop(false);
+    assert_eq!(second.state, server::RunState::Applied, "{second:?}");
+    assert_eq!(
+        s.strings("SELECT state || ' ' || rows_done FROM sluice_backfill"),
+        ["applied 100000"]
+    );
+    assert_eq!(
+        s.strings("SELECT count(*)::text FROM t WHERE w IS DISTINCT FROM v * 2"),
+        ["0"]
     );
 }

@@ -58,7 +58,7 @@ impl Engine {
         .await
     }
 
-    /// Apply expand (and backfill, once the engine has it) for `release`, once.
+    /// Apply expand, then the backfills, for `release`, once.
     pub async fn pre_deploy(
         &self,
         migrations: &[Migration],
@@ -80,12 +80,11 @@ impl Engine {
             no_backfill: false,
         };
         out.apply = self.apply(migrations, &req).await?;
-        // the backfill phase runs here when the engine has one (then HookPoint::AfterBackfill)
         if out.finished() {
             self.mark(
                 ledger::EVENT_PRE_DEPLOY,
                 release,
-                "pre-deploy done: expand applied",
+                "pre-deploy done: expand and backfills applied",
             )
             .await?;
         }
