@@ -24,6 +24,7 @@ pub mod lock;
 mod plan;
 pub mod purge;
 pub mod retry;
+pub mod strategies;
 pub mod url;
 
 use std::path::PathBuf;
@@ -766,7 +767,7 @@ impl Engine {
         prior: Option<&LedgerRow>,
         release: Option<&str>,
     ) -> Result<Done, RunError> {
-        let p = prepare(self.url.backend(), m, s)?;
+        let p = self.prepare_online(main, m, s).await?;
         self.before_hooks(main, &p, prior, release).await?;
         match self.run_up(main, mon, &p, prior, release).await {
             Ok(d) => {
@@ -902,6 +903,126 @@ impl Engine {
         })
     }
 
+    /// Prepare an up script and rewrite its statements by their online strategies, with
+    /// the facts (row estimates, server version, pg_repack) read from `conn`.
+    async fn prepare_online(
+        &self,
+        conn: &mut Box<dyn Driver>,
+        m: &Migration,
+        s: &Script,
+    ) -> Result<Prepared, RunError> {
+        let mut p = prepare(self.url.backend(), m, s)?;
+        let facts = self.facts(conn, &p).await;
+        plan::apply_strategies(self.url.backend(), &mut p, &facts)?;
+        for (line, c) in &p.choices {
+            tracing::info!(
+                version = %p.version,
+                phase = p.phase.name(),
+                line,
+                strategy = c.strategy.name(),
+                forced = c.forced,
+                reason = %c.reason,
+                "strategy"
+            );
+        }
+        Ok(p)
+    }
+
+    /// What strategy choice needs to know about the database. Reads only estimates and
+    /// catalogs; a failed read leaves the fact unknown (the online form is then chosen).
+    async fn facts(&self, conn: &mut Box<dyn Driver>, p: &Prepared) -> strategies::Facts {
+        let backend = self.url.backend();
+        let mut facts = strategies::Facts {
+            large_table_rows: self.settings.large_table_rows,
+            ..strategies::Facts::default()
+        };
+        if backend != url::Backend::Postgres {
+            return facts;
+        }
+        let tables: std::collections::BTreeSet<_> = p
+            .statements
+            .iter()
+            .flat_map(|st| strategies::tables_of(backend, &st.sql))
+            .collect();
+        if tables.is_empty() {
+            return facts;
+        }
+        let one = |rows: Vec<Vec<Option<String>>>| {
+            rows.into_iter()
+                .next()
+                .and_then(|r| r.into_iter().next().flatten())
+        };
+        if let Ok(v) = conn
+            .query_text("SELECT current_setting('server_version_num')")
+            .await
+        {
+            facts.server_major = one(v).and_then(|s| s.parse::<u32>().ok()).unwrap_or(0) / 10000;
+        }
+        for t in tables {
+            let q = format!(
+                "SELECT c.reltuples::bigint::text FROM pg_class c WHERE c.oid = to_regclass({})",
+                ledger::quote_literal(
+                    backend,
+                    &crate::sql::quote::qualified(crate::sql::Dialect::Postgres, &t)
+                )
+            );
+            // -1: never analyzed; unknown, so the online form is kept
+            if let Ok(v) = conn.query_text(&q).await
+                && let Some(n) = one(v).and_then(|s| s.parse::<i64>().ok())
+                && n >= 0
+            {
+                facts.rows.insert(t.to_string(), n as u64);
+            }
+        }
+        if p.statements.iter().any(|st| {
+            st.sql.to_ascii_uppercase().contains("VACUUM")
+                || st.sql.to_ascii_uppercase().contains("CLUSTER")
+        }) && let Some(bin) = strategies::repack::find()
+            && let Ok(v) = conn
+                .query_text(
+                    "SELECT name::text FROM pg_available_extensions WHERE name = 'pg_repack'",
+                )
+                .await
+            && !v.is_empty()
+        {
+            facts.pg_repack = Some(bin);
+        }
+        facts
+    }
+
+    /// Run pg_repack for one table; the password goes in `PGPASSWORD`, and its output is
+    /// scrubbed of it before it reaches a message.
+    async fn run_repack(&self, r: &strategies::repack::Repack) -> Result<(), DbError> {
+        let conn = self.url.tool_conn();
+        let mut cmd = tokio::process::Command::new(&r.bin);
+        cmd.args(r.args(&conn))
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true);
+        match &conn.password {
+            Some(pw) => cmd.env("PGPASSWORD", pw),
+            None => cmd.env_remove("PGPASSWORD"),
+        };
+        tracing::info!(table = %r.table, "pg_repack: rebuilding online");
+        let out = cmd
+            .output()
+            .await
+            .map_err(|e| DbError::other(format!("cannot run {}: {e}", r.bin.display())))?;
+        if out.status.success() {
+            return Ok(());
+        }
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Err(DbError::other(format!(
+            "pg_repack of {} failed ({}): {}",
+            r.table,
+            out.status,
+            self.url.scrub(text.trim())
+        )))
+    }
+
     /// Before each phase, warn (once per session) about transactions open longer than
     /// lock_timeout: they can block its DDL and make CONCURRENTLY wait.
     async fn report_long_transactions(
@@ -967,6 +1088,7 @@ impl Engine {
             .items
             .into_iter()
             .partition(|(_, s)| s.phase == Phase::Expand);
+        let mut facts_conn = self.connect().await?;
         let mut fills_pending = Some(loaded);
         for (m, s) in expands.into_iter().chain(contracts) {
             if s.phase == Phase::Contract
@@ -978,10 +1100,18 @@ impl Engine {
                     backfills.push(dry_backfill(bm, l));
                 }
             }
-            let p = prepare(self.url.backend(), m, s)?;
+            let p = self.prepare_online(&mut facts_conn, m, s).await?;
             let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
             let start = resume_point(&p, prior);
             sql.push(format!("-- {}: {}", p.label(), p.path.display()));
+            for (line, c) in &p.choices {
+                sql.push(format!(
+                    "-- line {line}: strategy {}{}: {}",
+                    c.strategy.name(),
+                    if c.forced { " (forced)" } else { "" },
+                    c.reason
+                ));
+            }
             let row = self.new_row(&p, State::Running, start, req.release.as_deref());
             if p.transactional {
                 sql.push("BEGIN".into());
@@ -1091,6 +1221,9 @@ impl Engine {
         index: usize,
     ) -> Result<(), (DbError, Vec<Blocker>)> {
         let st = &p.statements[index];
+        if let Some(tool) = &st.tool {
+            return self.run_repack(tool).await.map_err(|e| (e, Vec::new()));
+        }
         let mut attempt = 0;
         loop {
             if let Some((schema, name)) = &st.concurrent_index {
@@ -1267,6 +1400,19 @@ impl Engine {
         }
 
         let start = resume_point(p, prior);
+        if start > 0
+            && let Some(r) = prior
+            && usize::try_from(r.statements_total).ok() != Some(total)
+        {
+            // the online strategy choices differ from the interrupted run's (a table grew
+            // past large_table_rows, pg_repack appeared): resuming by index would misstep
+            return Err(RunError::Input(format!(
+                "{}: the interrupted run had {} statements and this one has {total} (online strategy choices changed since); pin them with `-- sluice:strategy <name>` above the statements, or finish by hand and `migrate repair --version {}`",
+                p.label(),
+                r.statements_total,
+                p.version
+            )));
+        }
         if start > 0 {
             tracing::warn!(
                 resume_from = start + 1,

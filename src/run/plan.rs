@@ -7,9 +7,11 @@ use std::path::PathBuf;
 use super::RunError;
 use super::gates::{self, Verdict};
 use super::ledger::{BackfillRow, Event, LedgerRow, State};
+use super::strategies::{self, Action, Facts};
 use super::url::Backend;
 use super::{ApplyRequest, BackfillStatus, RollbackRequest, StatusEntry, StatusReport, Waiting};
 use crate::config::OutOfOrder;
+use crate::source::directives::{self, Directive};
 use crate::source::split::{self, SplitOptions};
 use crate::source::{Direction, Layout, Migration, Phase, Script, Version};
 use crate::sql::ops::TxControl;
@@ -25,6 +27,10 @@ pub(super) struct Stmt {
     pub(super) concurrent_index: Option<(Option<String>, String)>,
     /// `BEGIN` / `COMMIT` / `ROLLBACK` written in the file: a block the runner retries whole.
     pub(super) tx: Option<TxControl>,
+    /// `-- sluice:strategy <name>` above the statement.
+    pub(super) forced_strategy: Option<String>,
+    /// An external tool to run instead of SQL (pg_repack).
+    pub(super) tool: Option<strategies::repack::Repack>,
 }
 
 /// A script split and classified for running.
@@ -38,6 +44,8 @@ pub(super) struct Prepared {
     pub(super) statements: Vec<Stmt>,
     pub(super) transactional: bool,
     pub(super) down_sql: Option<String>,
+    /// The online strategy chosen for each rewritten statement (line, choice).
+    pub(super) choices: Vec<(usize, strategies::Choice)>,
 }
 
 impl Prepared {
@@ -127,11 +135,21 @@ pub(super) fn split_statements(
             Operation::Transaction(t) => Some(*t),
             _ => None,
         });
+        let forced_strategy = c
+            .leading_comments
+            .iter()
+            .filter_map(|cm| directives::parse(text, cm))
+            .find_map(|d| match d {
+                Directive::Strategy(name) => Some(name),
+                _ => None,
+            });
         out.push(Stmt {
             sql: sql_text.to_owned(),
             line: line_of(r.start),
             concurrent_index,
             tx,
+            forced_strategy,
+            tool: None,
         });
     }
     // MySQL commits DDL implicitly: nothing to wrap
@@ -164,7 +182,124 @@ pub(super) fn prepare(
         down_sql: m
             .script(script.phase, Direction::Down)
             .map(|d| d.text().to_owned()),
+        choices: Vec::new(),
     })
+}
+
+/// Rewrite `p`'s statements by their online strategies (see [`strategies`]): statements
+/// inside a `BEGIN .. COMMIT` block of the file stay as written; a strategy that cannot run
+/// in a transaction makes the script run statement by statement. Pure.
+pub(super) fn apply_strategies(
+    backend: Backend,
+    p: &mut Prepared,
+    facts: &Facts,
+) -> Result<(), RunError> {
+    let d = dialect(backend);
+    let mut out = Vec::with_capacity(p.statements.len());
+    let mut created: Vec<String> = Vec::new();
+    let mut in_block = false;
+    let mut no_tx = false;
+    for st in std::mem::take(&mut p.statements) {
+        match st.tx {
+            Some(TxControl::Begin) => in_block = true,
+            Some(TxControl::Commit | TxControl::Rollback) => in_block = false,
+            _ => {}
+        }
+        let ops = sql::parse(d, &st.sql)
+            .map(|a| {
+                a.iter()
+                    .flat_map(|x| sql::classify::classify(d, x))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        let created_here = ops
+            .iter()
+            .filter_map(|o| o.table())
+            .any(|t| created.contains(&t.to_string()));
+        for o in &ops {
+            if let Operation::CreateTable { table, .. } = o {
+                created.push(table.to_string());
+            }
+        }
+        if in_block || st.tx.is_some() {
+            if st.forced_strategy.is_some() {
+                return Err(RunError::Input(format!(
+                    "{}:{}: `-- sluice:strategy` inside a BEGIN .. COMMIT block of the file: online strategies run outside transactions; move the statement out of the block",
+                    p.path.display(),
+                    st.line
+                )));
+            }
+            out.push(st);
+            continue;
+        }
+        let chosen = strategies::choose(
+            backend,
+            &st.sql,
+            created_here,
+            st.forced_strategy.as_deref(),
+            facts,
+        )
+        .map_err(|e| RunError::Input(format!("{}:{}: {e}", p.path.display(), st.line)))?;
+        let Some(actions) = chosen.actions else {
+            if chosen.choice.forced || chosen.choice.reason.contains("rows (below") {
+                p.choices.push((st.line, chosen.choice));
+            }
+            out.push(st);
+            continue;
+        };
+        p.choices.push((st.line, chosen.choice));
+        for a in actions {
+            match a {
+                Action::Sql { sql, no_tx: n } => {
+                    no_tx |= n;
+                    let concurrent_index = if backend == Backend::Postgres {
+                        concurrent_index_of(&sql)
+                    } else {
+                        None
+                    };
+                    out.push(Stmt {
+                        sql,
+                        line: st.line,
+                        concurrent_index,
+                        tx: None,
+                        forced_strategy: None,
+                        tool: None,
+                    });
+                }
+                Action::Tool(r) => {
+                    no_tx = true;
+                    out.push(Stmt {
+                        sql: r.display(),
+                        line: st.line,
+                        concurrent_index: None,
+                        tx: None,
+                        forced_strategy: None,
+                        tool: Some(r),
+                    });
+                }
+            }
+        }
+    }
+    p.statements = out;
+    if no_tx {
+        p.transactional = false;
+    }
+    Ok(())
+}
+
+fn concurrent_index_of(sql_text: &str) -> Option<(Option<String>, String)> {
+    let asts = sql::parse(Dialect::Postgres, sql_text).ok()?;
+    asts.iter()
+        .flat_map(|a| sql::classify::classify(Dialect::Postgres, a))
+        .find_map(|o| match o {
+            Operation::CreateIndex {
+                name: Some(name),
+                table,
+                concurrently: true,
+                ..
+            } => Some((table.schema.clone(), name)),
+            _ => None,
+        })
 }
 
 /// Prepare a stored down script.
@@ -196,6 +331,7 @@ pub(super) fn prepare_down(
         statements,
         transactional,
         down_sql: None,
+        choices: Vec::new(),
     })
 }
 
