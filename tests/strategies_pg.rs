@@ -141,3 +141,43 @@ fn vacuum_full_goes_through_pg_repack() {
     );
     assert_eq!(s.strings("SELECT count(*)::text FROM accounts"), ["20000"]);
 }
+
+#[test]
+fn failed_unique_build_leaves_no_invalid_index_and_names_the_duplicate() {
+    let s = Scratch::pg();
+    big(&s);
+    s.exec("UPDATE accounts SET email = 'dup@x' WHERE id IN (7, 8); ANALYZE accounts;");
+    let dir = tree(&[
+        ("sluice.toml", CONFIG),
+        // rewritten to CREATE UNIQUE INDEX CONCURRENTLY by the concurrent-index strategy
+        (
+            "migrations/1_u/expand.up.sql",
+            "CREATE UNIQUE INDEX accounts_email_key ON accounts (email);\n",
+        ),
+        (
+            "migrations/1_u/expand.down.sql",
+            "DROP INDEX accounts_email_key;\n",
+        ),
+    ]);
+    let r = run(s.migrate(dir.path()).args(["apply"]));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("Key (email)=(dup@x) is duplicated")
+            && r.stderr
+                .contains("the INVALID index accounts_email_key the failed build left was dropped"),
+        "{r:?}"
+    );
+    assert!(
+        s.strings("SELECT relname::text FROM pg_class WHERE relname = 'accounts_email_key'")
+            .is_empty(),
+        "no leftover index"
+    );
+    // fixed data: the same migration goes through
+    s.exec("UPDATE accounts SET email = 'e8' WHERE id = 8");
+    let r = run(s.migrate(dir.path()).args(["apply"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        s.strings("SELECT indisvalid::text FROM pg_index WHERE indexrelid = 'accounts_email_key'::regclass"),
+        ["true"]
+    );
+}

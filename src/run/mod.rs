@@ -1248,7 +1248,26 @@ impl Engine {
                     });
                     tokio::time::sleep(d).await;
                 }
-                Err(e) => return Err((e, blockers)),
+                Err(mut e) => {
+                    // a failed CONCURRENTLY build leaves an INVALID index that slows every
+                    // write: drop it now rather than on the next run
+                    if let Some((schema, name)) = &st.concurrent_index {
+                        match self.drop_invalid_index(main, schema.as_deref(), name).await {
+                            Ok(true) => {
+                                e.message.push_str(&format!(
+                                    "; the INVALID index {name} the failed build left was dropped"
+                                ));
+                            }
+                            Ok(false) => {}
+                            Err(d) => {
+                                e.message.push_str(&format!(
+                                    "; the INVALID index {name} it left could not be dropped ({d}): drop it with DROP INDEX CONCURRENTLY"
+                                ));
+                            }
+                        }
+                    }
+                    return Err((e, blockers));
+                }
             }
         }
     }
@@ -1261,7 +1280,7 @@ impl Engine {
         main: &mut Box<dyn Driver>,
         schema: Option<&str>,
         name: &str,
-    ) -> Result<(), DbError> {
+    ) -> Result<bool, DbError> {
         let qualified = match schema {
             Some(s) => format!("{}.{}", self.ledger.ident(s), self.ledger.ident(name)),
             None => self.ledger.ident(name),
@@ -1270,8 +1289,9 @@ impl Engine {
             tracing::warn!(index = %qualified, "dropping the INVALID index a failed CREATE INDEX CONCURRENTLY left, before building it again");
             main.exec(&format!("DROP INDEX CONCURRENTLY IF EXISTS {qualified}"))
                 .await?;
+            return Ok(true);
         }
-        Ok(())
+        Ok(false)
     }
 
     fn statement_progress(&self, p: &Prepared, i: usize) {
