@@ -14,7 +14,10 @@
 //! - `purge`: soft-dropped objects dropped for real after a retention period.
 
 pub mod backfill;
+mod deploy;
 pub mod driver;
+pub mod gates;
+pub mod hooks;
 pub mod introspect;
 pub mod ledger;
 pub mod lock;
@@ -26,6 +29,8 @@ pub mod strategies;
 pub mod url;
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -41,9 +46,13 @@ use retry::RetryPolicy;
 use url::DbUrl;
 
 pub use backfill::BackfillDone;
+pub use deploy::DeployOutcome;
+use gates::{Gate, Verdict};
+use hooks::{Hook, HookEvent, HookPoint};
 pub use plan::script_checksum;
 use plan::{
-    Prepared, plan, prepare, prepare_down, resume_point, rollback_targets, row_map, status_report,
+    Prepared, contract_pending, plan_gated, prepare, prepare_down, resume_point, rollback_targets,
+    row_map, status_report,
 };
 
 /// Why a runner command did not do what was asked. `exit_code` maps it for the CLI.
@@ -69,6 +78,9 @@ pub enum RunError {
     /// A script cannot be run (syntax the splitter rejects, unknown version).
     #[error("{0}")]
     Input(String),
+    /// A `before-*` hook failed: the phase did not run.
+    #[error("{0}")]
+    Hook(String),
 }
 
 impl RunError {
@@ -79,7 +91,7 @@ impl RunError {
     /// cli.md: 1 refused, 2 error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            RunError::Refused(_) => 1,
+            RunError::Refused(_) | RunError::Hook(_) => 1,
             _ => 2,
         }
     }
@@ -96,6 +108,7 @@ fn dry_backfill(m: &Migration, l: &backfill::Loaded) -> BackfillDone {
         resumed_at: None,
         duration_ms: 0,
         vacuumed: false,
+        stopped: false,
     }
 }
 
@@ -128,6 +141,9 @@ pub struct Settings {
     /// `[run] alter_foreign_keys_method`: lets pt-online-schema-change alter a table other
     /// tables reference.
     pub alter_foreign_keys_method: Option<String>,
+    /// The contract gate of the chosen environment.
+    pub gate: Gate,
+    pub hooks: Vec<Hook>,
 }
 
 impl Default for Settings {
@@ -146,6 +162,8 @@ impl Default for Settings {
             pt_osc: None,
             gh_ost: None,
             alter_foreign_keys_method: None,
+            gate: Gate::Recorded,
+            hooks: Vec::new(),
         }
     }
 }
@@ -299,6 +317,8 @@ pub struct ApplyOutcome {
     pub warnings: Vec<String>,
     /// `--dry-run`: the SQL that would be sent, in order.
     pub sql: Vec<String>,
+    /// Asked to stop (`Engine::stopper`): ended after a whole phase, pending ones remain.
+    pub stopped: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -374,12 +394,36 @@ pub struct Housekeeping {
     pub changes: Vec<String>,
 }
 
+/// `migrate gate check`: the gate's verdict (for the first pending contract, if any).
+#[derive(Debug, Clone, Serialize)]
+pub struct GateReport {
+    /// Version of the contract judged.
+    pub contract: Option<String>,
+    pub holds: bool,
+    pub verdict: Verdict,
+    /// Contracts held back, and why.
+    pub waiting: Vec<Waiting>,
+}
+
+fn hook_event(p: &Prepared, release: Option<&str>, error: Option<&RunError>) -> HookEvent {
+    HookEvent {
+        hook: String::new(),
+        version: Some(p.version.clone()),
+        name: Some(p.name.clone()),
+        phase: Some(p.phase.name().to_owned()),
+        release: release.map(str::to_owned),
+        outcome: Some(if error.is_some() { "failed" } else { "ok" }.to_owned()),
+        error: error.map(ToString::to_string),
+    }
+}
+
 /// The apply engine for one database.
 pub struct Engine {
     url: DbUrl,
     settings: Settings,
     ledger: Ledger,
     progress: Option<ProgressFn>,
+    stop: Arc<AtomicBool>,
 }
 
 type ProgressFn = Box<dyn Fn(&Progress) + Send + Sync>;
@@ -466,7 +510,14 @@ impl Engine {
             settings,
             ledger,
             progress: None,
+            stop: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Set it to make a running apply stop at the next safe point: between phases, never
+    /// inside one (a phase's DDL always runs to its end).
+    pub fn stopper(&self) -> Arc<AtomicBool> {
+        self.stop.clone()
     }
 
     /// Call `f` with every [`Progress`] event.
@@ -483,6 +534,15 @@ impl Engine {
 
     pub fn url(&self) -> &DbUrl {
         &self.url
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The URL and settings, to build another engine (the server's) from them.
+    pub fn into_parts(self) -> (DbUrl, Settings) {
+        (self.url, self.settings)
     }
 
     pub fn ledger(&self) -> &Ledger {
@@ -604,13 +664,15 @@ impl Engine {
                 self.ensure_ledger(&mut main).await?;
                 let (_, rows, events) = self.read_ledger(&mut main).await?;
                 let fills = self.read_backfills(&mut main).await?.unwrap_or_default();
-                let plan = match plan(
+                let gate = self.external_gates(migrations, &rows, req).await;
+                let plan = match plan_gated(
                     migrations,
                     &rows,
                     &events,
                     &fills,
                     req,
                     self.settings.out_of_order,
+                    &gate,
                 ) {
                     Ok(p) => p,
                     Err(e) => {
@@ -648,33 +710,66 @@ impl Engine {
                     .items
                     .into_iter()
                     .partition(|(_, s)| s.phase == Phase::Expand);
+                let release = req.release.as_deref();
                 for (m, s) in expands {
+                    if self.stop_requested(&mut out) {
+                        return Ok(out);
+                    }
                     self.report_long_transactions(mon, &mut reported).await;
-                    let p = self.prepare_online(&mut main, m, s).await?;
                     let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
-                    let done = self
-                        .run_up(&mut main, mon, &p, prior, req.release.as_deref())
-                        .await?;
-                    out.done.push(done);
+                    out.done
+                        .push(self.run_phase(&mut main, mon, m, s, prior, release).await?);
                 }
                 // expand, backfill, contract: a contract never runs before its backfill ends
                 for (m, l) in &loaded {
+                    if self.stop_requested(&mut out) {
+                        return Ok(out);
+                    }
                     let prior = fills.iter().find(|r| r.version == m.version.raw);
-                    out.backfills
-                        .push(self.run_backfill(&mut main, mon, m, l, prior).await?);
+                    let ev = HookEvent {
+                        version: Some(m.version.raw.clone()),
+                        name: Some(m.name.clone()),
+                        phase: Some("backfill".into()),
+                        release: release.map(str::to_owned),
+                        ..HookEvent::default()
+                    };
+                    let b = match self.run_backfill(&mut main, mon, m, l, prior).await {
+                        Ok(b) => b,
+                        Err(e) => {
+                            let ev = HookEvent {
+                                outcome: Some("failed".into()),
+                                error: Some(e.to_string()),
+                                ..ev
+                            };
+                            let _ =
+                                hooks::fire(&self.settings.hooks, HookPoint::OnFailure, &ev).await;
+                            return Err(e);
+                        }
+                    };
+                    let stopped = b.stopped;
+                    out.backfills.push(b);
+                    if stopped {
+                        out.stopped = true;
+                        return Ok(out);
+                    }
+                    let ev = HookEvent {
+                        outcome: Some("ok".into()),
+                        ..ev
+                    };
+                    let _ = hooks::fire(&self.settings.hooks, HookPoint::AfterBackfill, &ev).await;
                 }
                 for (m, s) in contracts {
+                    if self.stop_requested(&mut out) {
+                        return Ok(out);
+                    }
                     self.report_long_transactions(mon, &mut reported).await;
                     if self.url.backend() == url::Backend::Mysql {
                         // the gate holds: table copies the expand kept in sync swap in now
                         self.osc_swaps(&mut main, &m.version.raw).await?;
                     }
-                    let p = self.prepare_online(&mut main, m, s).await?;
                     let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
-                    let done = self
-                        .run_up(&mut main, mon, &p, prior, req.release.as_deref())
-                        .await?;
-                    out.done.push(done);
+                    out.done
+                        .push(self.run_phase(&mut main, mon, m, s, prior, release).await?);
                 }
                 Ok(out)
             },
@@ -683,6 +778,162 @@ impl Engine {
         let _ = main.close().await;
         let _ = lock_conn.close().await;
         result
+    }
+
+    /// `Engine::stopper` was set: note it in `out` (the caller returns before the next phase).
+    fn stop_requested(&self, out: &mut ApplyOutcome) -> bool {
+        if self.stop.load(Ordering::SeqCst) {
+            tracing::warn!("asked to stop: leaving the remaining phases pending");
+            out.stopped = true;
+        }
+        out.stopped
+    }
+
+    /// One phase with its hooks: `before-<phase>` (may stop it), then the phase, then
+    /// `after-<phase>` or `on-failure`.
+    async fn run_phase(
+        &self,
+        main: &mut Box<dyn Driver>,
+        mon: &mut Box<dyn Driver>,
+        m: &Migration,
+        s: &Script,
+        prior: Option<&LedgerRow>,
+        release: Option<&str>,
+    ) -> Result<Done, RunError> {
+        let p = self.prepare_online(main, m, s).await?;
+        self.before_hooks(main, &p, prior, release).await?;
+        match self.run_up(main, mon, &p, prior, release).await {
+            Ok(d) => {
+                let ev = hook_event(&p, release, None);
+                let _ = hooks::fire(&self.settings.hooks, HookPoint::after(p.phase), &ev).await;
+                Ok(d)
+            }
+            Err(e) => {
+                let ev = hook_event(&p, release, Some(&e));
+                let _ = hooks::fire(&self.settings.hooks, HookPoint::OnFailure, &ev).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// The verdict of the gates outside the ledger, asked only when a contract is pending.
+    async fn external_gates(
+        &self,
+        migrations: &[Migration],
+        rows: &[LedgerRow],
+        req: &ApplyRequest,
+    ) -> Verdict {
+        if contract_pending(migrations, rows, req) {
+            gates::evaluate(&self.settings.gate).await
+        } else {
+            Verdict::recorded_placeholder()
+        }
+    }
+
+    /// Run the `before-<phase>` hooks; when one fails, record why (an event and the phase's
+    /// error, so `migrate status` shows it) and stop.
+    async fn before_hooks(
+        &self,
+        main: &mut Box<dyn Driver>,
+        p: &Prepared,
+        prior: Option<&LedgerRow>,
+        release: Option<&str>,
+    ) -> Result<(), RunError> {
+        let point = HookPoint::before(p.phase);
+        let ev = HookEvent {
+            outcome: None,
+            ..hook_event(p, release, None)
+        };
+        let Err(why) = hooks::fire(&self.settings.hooks, point, &ev).await else {
+            return Ok(());
+        };
+        let msg = format!("{} did not run: {why}", p.label());
+        tracing::warn!("{msg}");
+        let _ = self
+            .event(
+                main,
+                ledger::EVENT_HOOK_FAILED,
+                Some(&p.version),
+                Some(p.phase),
+                release,
+                &msg,
+            )
+            .await;
+        // keep the statements an earlier interrupted run recorded
+        let done = match prior {
+            Some(r) if matches!(r.state, State::Failed | State::Running) => {
+                usize::try_from(r.statements_done).unwrap_or(0)
+            }
+            _ => {
+                let _ = self
+                    .write_row(main, &self.new_row(p, State::Failed, 0, release))
+                    .await;
+                0
+            }
+        };
+        let _ = main
+            .exec(&self.ledger.fail_sql(&p.version, p.phase, done, &msg))
+            .await;
+        Err(RunError::Hook(msg))
+    }
+
+    /// The gate's verdict for the first pending contract (what `migrate gate check` shows).
+    pub async fn gate_check(&self, migrations: &[Migration]) -> Result<GateReport, RunError> {
+        let (rows, events, fills) = if self.settings.gate.has_recorded() {
+            let mut conn = self.connect().await?;
+            let r = async {
+                let (exists, rows, events) = self.read_ledger(&mut conn).await?;
+                let fills = if exists {
+                    self.read_backfills(&mut conn).await?.unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                Ok::<_, RunError>((rows, events, fills))
+            }
+            .await;
+            let _ = conn.close().await;
+            r?
+        } else {
+            (Vec::new(), Vec::new(), Vec::new())
+        };
+        let req = ApplyRequest {
+            phase: PhaseSel::Contract,
+            to: None,
+            release: None,
+            dry_run: true,
+            no_backfill: false,
+        };
+        let external = gates::evaluate(&self.settings.gate).await;
+        let plan = plan_gated(
+            migrations,
+            &rows,
+            &events,
+            &fills,
+            &req,
+            self.settings.out_of_order,
+            &external,
+        )?;
+        if let Some((version, v)) = plan.verdicts.first() {
+            return Ok(GateReport {
+                contract: Some(version.clone()),
+                holds: v.holds,
+                verdict: v.clone(),
+                waiting: plan.waiting,
+            });
+        }
+        // no contract to judge: the gate as of the newest applied expand
+        let newest_expand = rows
+            .iter()
+            .filter(|r| r.phase == Phase::Expand && r.state == State::Applied)
+            .filter_map(|r| r.finished_at)
+            .max();
+        let v = external.with_recorded(&gates::recorded(newest_expand, &events));
+        Ok(GateReport {
+            contract: None,
+            holds: v.holds,
+            verdict: v,
+            waiting: plan.waiting,
+        })
     }
 
     /// Prepare an up script and rewrite its statements by their online strategies, with
@@ -858,13 +1109,15 @@ impl Engine {
         let _ = conn.close().await;
         let fills_missing = exists && fills_table.is_none();
         let fills = fills_table.unwrap_or_default();
-        let plan = plan(
+        let gate = self.external_gates(migrations, &rows, req).await;
+        let plan = plan_gated(
             migrations,
             &rows,
             &events,
             &fills,
             req,
             self.settings.out_of_order,
+            &gate,
         )?;
         let mut loaded = Vec::new();
         for m in &plan.backfills {
@@ -957,6 +1210,7 @@ impl Engine {
             waiting: plan.waiting,
             warnings: plan.warnings,
             sql,
+            stopped: false,
         })
     }
 
@@ -1454,10 +1708,55 @@ impl Engine {
                 let targets = rollback_targets(&rows, req)?;
                 let mut out = RollbackOutcome::default();
                 for row in targets {
-                    out.done.push(
-                        self.rollback_one(&mut main, mon, migrations, row, fills)
-                            .await?,
-                    );
+                    let ev = HookEvent {
+                        version: Some(row.version.clone()),
+                        name: Some(row.name.clone()),
+                        phase: Some(row.phase.name().to_owned()),
+                        release: row.release.clone(),
+                        ..HookEvent::default()
+                    };
+                    let hooks = &self.settings.hooks;
+                    if let Err(why) = hooks::fire(hooks, HookPoint::BeforeRollback, &ev).await {
+                        let msg = format!(
+                            "rollback of {} {} ({}) did not run: {why}",
+                            row.version,
+                            row.name,
+                            row.phase.name()
+                        );
+                        let _ = self
+                            .event(
+                                &mut main,
+                                ledger::EVENT_HOOK_FAILED,
+                                Some(&row.version),
+                                Some(row.phase),
+                                None,
+                                &msg,
+                            )
+                            .await;
+                        return Err(RunError::Hook(msg));
+                    }
+                    match self
+                        .rollback_one(&mut main, mon, migrations, row, fills)
+                        .await
+                    {
+                        Ok(d) => {
+                            let ev = HookEvent {
+                                outcome: Some("ok".into()),
+                                ..ev
+                            };
+                            let _ = hooks::fire(hooks, HookPoint::AfterRollback, &ev).await;
+                            out.done.push(d);
+                        }
+                        Err(e) => {
+                            let ev = HookEvent {
+                                outcome: Some("failed".into()),
+                                error: Some(e.to_string()),
+                                ..ev
+                            };
+                            let _ = hooks::fire(hooks, HookPoint::OnFailure, &ev).await;
+                            return Err(e);
+                        }
+                    }
                 }
                 Ok(out)
             },

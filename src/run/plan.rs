@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::RunError;
-use super::ledger::{self, BackfillRow, Event, LedgerRow, State};
+use super::gates::{self, Verdict};
+use super::ledger::{BackfillRow, Event, LedgerRow, State};
 use super::strategies::{self, Action, Facts};
 use super::url::Backend;
 use super::{ApplyRequest, BackfillStatus, RollbackRequest, StatusEntry, StatusReport, Waiting};
@@ -387,6 +388,8 @@ pub(super) struct Plan<'m> {
     pub(super) backfills: Vec<&'m Migration>,
     pub(super) waiting: Vec<Waiting>,
     pub(super) warnings: Vec<String>,
+    /// The gate's verdict for each pending contract whose expand is applied.
+    pub(super) verdicts: Vec<(String, Verdict)>,
 }
 
 pub(super) fn drift_message(
@@ -406,8 +409,8 @@ pub(super) fn drift_message(
     )
 }
 
-/// Decide what to apply: refuse drifted checksums and out-of-order versions, keep phase
-/// order, and hold back contracts whose gate does not hold. Pure: no I/O.
+/// `plan_gated` with the default gate, `recorded`.
+#[cfg(test)]
 pub(super) fn plan<'m>(
     migrations: &'m [Migration],
     rows: &[LedgerRow],
@@ -415,6 +418,47 @@ pub(super) fn plan<'m>(
     fills: &[BackfillRow],
     req: &ApplyRequest,
     policy: OutOfOrder,
+) -> Result<Plan<'m>, RunError> {
+    plan_gated(
+        migrations,
+        rows,
+        events,
+        fills,
+        req,
+        policy,
+        &Verdict::recorded_placeholder(),
+    )
+}
+
+/// Whether some contract in range is not applied (then the gate must be asked).
+pub(super) fn contract_pending(
+    migrations: &[Migration],
+    rows: &[LedgerRow],
+    req: &ApplyRequest,
+) -> bool {
+    let by_key = row_map(rows);
+    req.phase.has(Phase::Contract)
+        && migrations.iter().any(|m| {
+            req.to.as_ref().is_none_or(|to| m.version <= *to)
+                && m.script(Phase::Contract, Direction::Up).is_some()
+                && by_key
+                    .get(&(m.version.clone(), Phase::Contract))
+                    .is_none_or(|r| r.state != State::Applied)
+        })
+}
+
+/// Decide what to apply: refuse drifted checksums and out-of-order versions, keep phase
+/// order, and hold back contracts whose gate does not hold. `gate` is the verdict of the
+/// gates outside the ledger (`gates::evaluate`); `recorded` is decided here per contract.
+/// Pure: no I/O.
+pub(super) fn plan_gated<'m>(
+    migrations: &'m [Migration],
+    rows: &[LedgerRow],
+    events: &[Event],
+    fills: &[BackfillRow],
+    req: &ApplyRequest,
+    policy: OutOfOrder,
+    gate: &Verdict,
 ) -> Result<Plan<'m>, RunError> {
     let by_key = row_map(rows);
     let mut drift = Vec::new();
@@ -513,10 +557,6 @@ pub(super) fn plan<'m>(
         }
     }
     if req.phase.has(Phase::Contract) {
-        let last_rollout = events
-            .iter()
-            .filter(|e| e.kind == ledger::EVENT_ROLLOUT)
-            .max_by_key(|e| e.at);
         for m in migrations.iter().filter(|m| in_range(m)) {
             let Some(s) = m.script(Phase::Contract, Direction::Up) else {
                 continue;
@@ -576,24 +616,14 @@ pub(super) fn plan<'m>(
                     .filter_map(|(_, r)| r.finished_at)
                     .max()
             };
-            let holds = match (last_rollout, reference) {
-                (Some(e), Some(r)) => e.at > r,
-                (Some(_), None) => true,
-                (None, _) => false,
-            };
-            if holds {
+            let v = gate.with_recorded(&gates::recorded(reference, events));
+            if v.holds {
                 out.items.push((m, s));
             } else {
-                let since = reference.map_or_else(String::new, |r| {
-                    format!(
-                        " after its expand finished at {}",
-                        r.format("%Y-%m-%d %H:%M:%S%.3f UTC")
-                    )
-                });
-                out.waiting.push(wait(format!(
-                    "the `recorded` gate: no rollout completion recorded{since}; once the code that no longer needs the old schema is fully rolled out, run `migrate rollout complete --release ID`"
-                )));
+                out.waiting
+                    .push(wait(format!("the `{}` gate: {}", v.gate, v.why)));
             }
+            out.verdicts.push((m.version.raw.clone(), v));
         }
     }
     Ok(out)
@@ -772,6 +802,7 @@ pub(super) fn status_report(
 mod tests {
     use super::*;
     use crate::run::PhaseSel;
+    use crate::run::ledger;
     use crate::source::{LayoutChoice, discover};
     use chrono::DateTime;
 
