@@ -254,6 +254,48 @@ fn int_to_bigint_through_pt_osc_under_a_write_load() {
 }
 
 #[test]
+fn rolling_back_an_expand_drops_the_copy_waiting_for_its_contract() {
+    let s = Scratch::mysql();
+    seed_small(&s);
+    let dir = tree(&[
+        ("sluice.toml", CONFIG),
+        (
+            "migrations/2_widen/expand.up.sql",
+            "-- sluice:strategy pt-osc\nALTER TABLE big MODIFY n BIGINT NOT NULL;\n",
+        ),
+        (
+            "migrations/2_widen/expand.down.sql",
+            "ALTER TABLE big MODIFY n INT NOT NULL;\n",
+        ),
+        (
+            "migrations/2_widen/contract.up.sql",
+            "ALTER TABLE big ALTER COLUMN pad SET DEFAULT 'x';\n",
+        ),
+    ]);
+    let migs = dir.path().join("migrations");
+    let r = run(s.migrate(&migs).args(["apply", ".", "--phase", "expand"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(s.table_exists("_big_osc_2"));
+    let r = run(s.migrate(&migs).args(["rollback", ".", "--steps", "1"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!s.table_exists("_big_osc_2"));
+    assert_eq!(
+        s.strings("SELECT CAST(COUNT(*) AS CHAR) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()"),
+        ["0"]
+    );
+    // writes work again without the copy
+    s.exec("INSERT INTO big (n, pad) VALUES (1, 'after')");
+    assert_eq!(column_type(&s, "big", "n"), "int");
+}
+
+fn seed_small(s: &Scratch) {
+    s.exec(
+        "CREATE TABLE big (id INT AUTO_INCREMENT PRIMARY KEY, n INT NOT NULL, pad VARCHAR(40));
+         INSERT INTO big (n, pad) SELECT seq, 'p' FROM seq_1_to_5000;",
+    );
+}
+
+#[test]
 fn pinned_algorithms_and_forced_strategies() {
     let s = Scratch::mysql();
     s.exec("CREATE TABLE t (id INT PRIMARY KEY, a INT, b VARCHAR(20)); INSERT INTO t SELECT seq, seq, 'x' FROM seq_1_to_100;");

@@ -1845,6 +1845,10 @@ impl Engine {
         fills: bool,
     ) -> Result<Done, RunError> {
         let p = self.prepare_rollback(migrations, row)?;
+        if self.url.backend() == url::Backend::Mysql && p.phase == Phase::Expand {
+            // a table copy waiting for this migration's contract goes with its expand
+            self.osc_abandon(main, &p.version).await?;
+        }
         let span = tracing::info_span!("rollback", version = %p.version, phase = p.phase.name());
         self.rollback_in_span(main, mon, &p, fills)
             .instrument(span)

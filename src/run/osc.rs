@@ -581,6 +581,95 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// Before the rollback of `version`'s expand: the copies it left waiting for the
+    /// contract go (pt-online-schema-change's triggers, then its copy table), and gh-ost runs
+    /// waiting on a flag file are told to `panic` (abort without cutting over).
+    pub(super) async fn osc_abandon(
+        &self,
+        conn: &mut Box<dyn Driver>,
+        version: &str,
+    ) -> Result<(), RunError> {
+        let suffix = format!("_osc_{}", names::version_tag(version));
+        let database = conn
+            .query_text("SELECT CAST(DATABASE() AS CHAR)")
+            .await
+            .map_err(RunError::db)?
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next().flatten())
+            .unwrap_or_default();
+        let copies = conn
+            .query_text(&format!(
+                "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() \
+                 AND RIGHT(TABLE_NAME, {}) = {} ORDER BY 1",
+                suffix.len(),
+                quote_literal(Backend::Mysql, &suffix)
+            ))
+            .await
+            .map_err(RunError::db)?;
+        let q = |n: &str| quote::ident_min(Dialect::Mysql, n);
+        for copy in copies
+            .into_iter()
+            .filter_map(|r| r.into_iter().next().flatten())
+        {
+            let Some(table) = copy
+                .strip_prefix('_')
+                .and_then(|c| c.strip_suffix(&suffix))
+                .filter(|t| osc::deferred_copy_name(t, version) == copy)
+            else {
+                continue;
+            };
+            // triggers first: while they exist, every write to the table also writes the copy
+            for t in osc::pt_osc_triggers(&database, table) {
+                conn.exec(&format!("DROP TRIGGER IF EXISTS {}", q(&t)))
+                    .await
+                    .map_err(RunError::db)?;
+            }
+            conn.exec(&format!("DROP TABLE IF EXISTS {}", q(&copy)))
+                .await
+                .map_err(RunError::db)?;
+            tracing::info!(
+                table,
+                copy,
+                "rollback: the copy waiting for the contract is dropped"
+            );
+        }
+        let root = std::env::temp_dir().join("sluice-gh-ost");
+        let tag = format!(".{}", names::version_tag(version));
+        let prefix = format!("{database}.");
+        for dir in std::fs::read_dir(&root)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok().map(|e| e.path()))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+        {
+            let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if !(name.starts_with(&prefix) && name.ends_with(&tag)) {
+                continue;
+            }
+            if !dir.join("postpone-cut-over").exists() {
+                continue;
+            }
+            #[cfg(unix)]
+            {
+                use tokio::io::AsyncWriteExt;
+                match tokio::net::UnixStream::connect(dir.join("gh-ost.sock")).await {
+                    Ok(mut sock) => {
+                        let _ = sock.write_all(b"panic\n").await;
+                    }
+                    Err(e) => tracing::warn!(
+                        dir = %dir.display(),
+                        "cannot reach gh-ost's socket to abort it ({e}); stop it by hand, its flag file stays so it never cuts over"
+                    ),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
