@@ -123,6 +123,7 @@ impl Engine {
             version: version.to_owned(),
             defer_swap,
             work_dir: std::env::temp_dir().join("sluice-gh-ost"),
+            lock_wait_timeout_s: self.settings.lock_timeout.as_secs_f64().ceil().max(1.0) as u64,
         };
         for t in tables {
             let schema = t.schema.as_deref().map_or_else(

@@ -49,6 +49,8 @@ pub struct MysqlFacts {
     pub defer_swap: bool,
     /// Where gh-ost's flag file, socket and hooks go.
     pub work_dir: PathBuf,
+    /// `[run] lock_timeout` in whole seconds, for the tools' sessions.
+    pub lock_wait_timeout_s: u64,
 }
 
 fn lower(s: &str) -> String {
@@ -385,6 +387,7 @@ pub fn choose(
                 alter_foreign_keys_method: my.alter_foreign_keys_method.clone(),
                 defer_swap_to: defer.clone(),
                 mariadb: my.server.mariadb,
+                lock_wait_timeout_s: my.lock_wait_timeout_s,
             }))];
             if defer.is_none() {
                 actions.push(rename_old(&format!("_{name}_old")));
@@ -486,6 +489,7 @@ mod tests {
                 version: "0002".into(),
                 defer_swap: false,
                 work_dir: "/tmp/sluice".into(),
+                lock_wait_timeout_s: 2,
             }),
             ..Facts::default()
         }

@@ -33,6 +33,8 @@ pub struct PtOsc {
     pub defer_swap_to: Option<String>,
     /// MariaDB names the isolation variable `tx_isolation`.
     pub mariadb: bool,
+    /// `lock_wait_timeout` of its session, whole seconds (`[run] lock_timeout`).
+    pub lock_wait_timeout_s: u64,
 }
 
 impl PtOsc {
@@ -77,13 +79,16 @@ impl PtOsc {
             "--no-version-check".to_owned(),
             "--no-analyze-before-swap".to_owned(),
             // READ COMMITTED: the chunk copy takes no gap locks on the original table
+            // its metadata locks (triggers, swap) wait as briefly as ours, retried by
+            // pt-osc's --tries, so queries do not queue behind them
             format!(
-                "--set-vars={}='READ-COMMITTED'",
+                "--set-vars={}='READ-COMMITTED',lock_wait_timeout={}",
                 if self.mariadb {
                     "tx_isolation"
                 } else {
                     "transaction_isolation"
-                }
+                },
+                self.lock_wait_timeout_s.max(1)
             ),
         ];
         if let Some(m) = &self.alter_foreign_keys_method {
@@ -271,6 +276,7 @@ mod tests {
             alter_foreign_keys_method: None,
             defer_swap_to: None,
             mariadb: true,
+            lock_wait_timeout_s: 2,
         }
     }
 
