@@ -21,6 +21,7 @@ pub mod lock;
 mod plan;
 pub mod purge;
 pub mod retry;
+mod shadow;
 pub mod strategies;
 pub mod url;
 
@@ -121,6 +122,10 @@ pub struct Settings {
     pub large_table_rows: u64,
     /// MySQL/MariaDB replicas whose lag throttles backfills.
     pub replicas: Vec<DbUrl>,
+    /// Shadow-table copy batches are sized toward this duration.
+    pub shadow_batch_time: Duration,
+    /// Pause between shadow-table copy batches.
+    pub shadow_pause: Duration,
 }
 
 impl Default for Settings {
@@ -136,6 +141,8 @@ impl Default for Settings {
             applied_by: applied_by(),
             large_table_rows: 100_000,
             replicas: Vec::new(),
+            shadow_batch_time: Duration::from_millis(100),
+            shadow_pause: Duration::ZERO,
         }
     }
 }
@@ -169,6 +176,12 @@ impl Settings {
         }
         if let Some(n) = run.large_table_rows {
             s.large_table_rows = n;
+        }
+        if let Some(d) = dur("shadow_batch_time", &run.shadow_batch_time)? {
+            s.shadow_batch_time = d.max(Duration::from_millis(1));
+        }
+        if let Some(d) = dur("shadow_pause", &run.shadow_pause)? {
+            s.shadow_pause = d;
         }
         for r in &run.replicas {
             s.replicas.push(
@@ -707,12 +720,12 @@ impl Engine {
         {
             facts.server_major = one(v).and_then(|s| s.parse::<u32>().ok()).unwrap_or(0) / 10000;
         }
-        for t in tables {
+        for t in &tables {
             let q = format!(
                 "SELECT c.reltuples::bigint::text FROM pg_class c WHERE c.oid = to_regclass({})",
                 ledger::quote_literal(
                     backend,
-                    &crate::sql::quote::qualified(crate::sql::Dialect::Postgres, &t)
+                    &crate::sql::quote::qualified(crate::sql::Dialect::Postgres, t)
                 )
             );
             // -1: never analyzed; unknown, so the online form is kept
@@ -736,6 +749,7 @@ impl Engine {
         {
             facts.pg_repack = Some(bin);
         }
+        shadow::gather_facts(conn, &tables, &mut facts).await;
         facts
     }
 
@@ -969,6 +983,12 @@ impl Engine {
         let st = &p.statements[index];
         if let Some(tool) = &st.tool {
             return self.run_repack(tool).await.map_err(|e| (e, Vec::new()));
+        }
+        if let Some(sh) = &st.shadow {
+            return self
+                .run_shadow(main, p, index, sh)
+                .await
+                .map_err(|e| (e, Vec::new()));
         }
         let mut attempt = 0;
         loop {
