@@ -144,7 +144,12 @@ fn key_lits(vals: &[String]) -> String {
 }
 
 /// `INSERT INTO shadow .. SELECT .. FROM table WHERE key > last AND key <= upper`.
-fn copy_sql(s: &ShadowTable, c: &Copy, last: Option<&[String]>, upper: Option<&[String]>) -> String {
+fn copy_sql(
+    s: &ShadowTable,
+    c: &Copy,
+    last: Option<&[String]>,
+    upper: Option<&[String]>,
+) -> String {
     let mut conds = Vec::new();
     if let Some(l) = last {
         conds.push(format!("{} > {}", s.key_tuple(""), key_lits(l)));
@@ -281,10 +286,12 @@ fn index_pairs(old: Vec<(String, String)>, new: Vec<(String, String)>) -> Vec<(S
     };
     let (o, n) = (by_sig(&old), by_sig(&new));
     o.into_iter()
-        .filter_map(|(sig, names)| match (names.as_slice(), n.get(&sig).map(Vec::as_slice)) {
-            ([a], Some([b])) => Some((a.clone(), b.clone())),
-            _ => None,
-        })
+        .filter_map(
+            |(sig, names)| match (names.as_slice(), n.get(&sig).map(Vec::as_slice)) {
+                ([a], Some([b])) => Some((a.clone(), b.clone())),
+                _ => None,
+            },
+        )
         .collect()
 }
 
@@ -583,7 +590,10 @@ impl Engine {
             let upper: Option<Vec<String>> = match found.into_iter().next() {
                 None => None,
                 Some(r) => Some(r.into_iter().collect::<Option<Vec<_>>>().ok_or_else(|| {
-                    DbError::other(format!("a primary key column of {} holds NULL", qn(&s.table)))
+                    DbError::other(format!(
+                        "a primary key column of {} holds NULL",
+                        qn(&s.table)
+                    ))
                 })?),
             };
             let t0 = Instant::now();
@@ -655,13 +665,27 @@ impl Engine {
     ) -> Result<(), DbError> {
         let t = qn(&s.table);
         let rc = regclass(&s.table);
-        let dropped = s.dropped();
+        let mut dropped = s.dropped();
         let schema_q = |name: &str| {
             qn(&ObjName {
                 schema: s.table.schema.clone(),
                 name: name.to_owned(),
             })
         };
+        // a second copy of the same table in one migration: its old table gets its own name
+        let taken = first_col(
+            main.query_text(&format!(
+                "SELECT ({} IS NOT NULL)::text",
+                regclass(&ObjName {
+                    schema: s.table.schema.clone(),
+                    name: dropped.clone()
+                })
+            ))
+            .await?,
+        );
+        if taken.first().map(String::as_str) == Some("true") {
+            dropped = names::soft_drop(&format!("{}_{}", s.table.name, index + 1), &s.version);
+        }
         // catalog facts the swap's statements need; DDL on the table meanwhile is the
         // migration author's to avoid
         let seqs = pairs(
@@ -721,7 +745,11 @@ impl Engine {
             stmts.push(format!(
                 "ALTER INDEX {} RENAME TO {}",
                 schema_q(old),
-                q(&names::fit("_sluice_old_", old, &format!("_{tag}")))
+                q(&names::fit(
+                    "_sluice_old_",
+                    old,
+                    &format!("_{tag}_{}", index + 1)
+                ))
             ));
         }
         stmts.push(format!(
@@ -730,7 +758,11 @@ impl Engine {
             q(&s.table.name)
         ));
         for (old, new) in &indexes {
-            stmts.push(format!("ALTER INDEX {} RENAME TO {}", schema_q(new), q(old)));
+            stmts.push(format!(
+                "ALTER INDEX {} RENAME TO {}",
+                schema_q(new),
+                q(old)
+            ));
         }
         // serial columns' sequences follow the new table (a purge of the old one would
         // otherwise drop them)
@@ -836,9 +868,16 @@ mod tests {
         assert_eq!(
             index_pairs(
                 v(&[("accounts_pkey", "p:id"), ("a1", "i:a"), ("a2", "i:a")]),
-                v(&[("_sluice_shadow_accounts_pkey", "p:id"), ("x1", "i:a"), ("x2", "i:a")]),
+                v(&[
+                    ("_sluice_shadow_accounts_pkey", "p:id"),
+                    ("x1", "i:a"),
+                    ("x2", "i:a")
+                ]),
             ),
-            [("accounts_pkey".to_string(), "_sluice_shadow_accounts_pkey".to_string())]
+            [(
+                "accounts_pkey".to_string(),
+                "_sluice_shadow_accounts_pkey".to_string()
+            )]
         );
     }
 }

@@ -341,7 +341,10 @@ pub fn choose(
 /// `AlterColumnType`, `RenameColumn`, ..: the operation's variant, for messages.
 fn op_name(o: &Operation) -> String {
     let d = format!("{o:?}");
-    d.split([' ', '{', '(']).next().unwrap_or("operation").to_owned()
+    d.split([' ', '{', '('])
+        .next()
+        .unwrap_or("operation")
+        .to_owned()
 }
 
 /// The text after `ALTER TABLE [IF EXISTS] [ONLY] <name>`, trimmed, without its `;`.
@@ -476,28 +479,46 @@ mod tests {
             .unwrap_or_else(|_| crate::sql::tokscan::scan(Dialect::Postgres, sql_text))
     }
 
-    const COLS: &[(&str, &str)] = &[("id", "integer"), ("a", "integer"), ("b", "integer"), ("v", "character varying(10)")];
+    const COLS: &[(&str, &str)] = &[
+        ("id", "integer"),
+        ("a", "integer"),
+        ("b", "integer"),
+        ("v", "character varying(10)"),
+    ];
 
     #[test]
     fn which_statements_call_for_it() {
         let f = facts(&["id"], COLS, &[]);
         let two = "ALTER TABLE accounts ALTER COLUMN a TYPE bigint, ALTER COLUMN b TYPE bigint";
         assert!(natural(&ops(two), &f));
-        assert!(natural(&ops("ALTER TABLE accounts ALTER COLUMN id TYPE bigint"), &f));
-        assert!(!natural(&ops("ALTER TABLE accounts ALTER COLUMN a TYPE bigint"), &f));
-        // varchar widening is binary-coercible: no rewrite, so one real change is not enough
-        assert!(!natural(
-            &ops("ALTER TABLE accounts ALTER COLUMN a TYPE bigint, ALTER COLUMN v TYPE varchar(20)"),
+        assert!(natural(
+            &ops("ALTER TABLE accounts ALTER COLUMN id TYPE bigint"),
             &f
         ));
-        assert!(natural(&ops("ALTER TABLE accounts SET TABLESPACE pg_default"), &f));
+        assert!(!natural(
+            &ops("ALTER TABLE accounts ALTER COLUMN a TYPE bigint"),
+            &f
+        ));
+        // varchar widening is binary-coercible: no rewrite, so one real change is not enough
+        assert!(!natural(
+            &ops(
+                "ALTER TABLE accounts ALTER COLUMN a TYPE bigint, ALTER COLUMN v TYPE varchar(20)"
+            ),
+            &f
+        ));
+        assert!(natural(
+            &ops("ALTER TABLE accounts SET TABLESPACE pg_default"),
+            &f
+        ));
         assert!(natural(&ops("VACUUM FULL accounts"), &f));
         let mut with_repack = f.clone();
         with_repack.pg_repack = Some("/usr/bin/pg_repack".into());
         assert!(!natural(&ops("VACUUM FULL accounts"), &with_repack));
         // a rename cannot be carried
         assert!(!natural(
-            &ops("ALTER TABLE accounts ALTER COLUMN a TYPE bigint, ALTER COLUMN b TYPE bigint, RENAME COLUMN v TO w"),
+            &ops(
+                "ALTER TABLE accounts ALTER COLUMN a TYPE bigint, ALTER COLUMN b TYPE bigint, RENAME COLUMN v TO w"
+            ),
             &f
         ));
     }
