@@ -359,3 +359,40 @@ fn dry_run_shows_the_steps_and_inbound_foreign_keys_refuse_it() {
             .is_empty()
     );
 }
+
+#[test]
+fn forced_rebuild_and_tablespace_move_keep_the_content() {
+    let s = Scratch::pg();
+    accounts(&s);
+    s.exec("DELETE FROM accounts WHERE id % 2 = 0; ANALYZE accounts;");
+    let before = checksum(&s);
+    let node = s.strings("SELECT pg_relation_filenode('accounts')::text");
+    let dir = tree(&[
+        ("sluice.toml", "[run]\nlarge_table_rows = 1000\n"),
+        (
+            "migrations/4_rebuild/expand.up.sql",
+            "-- sluice:strategy shadow-table\nVACUUM FULL accounts;\nALTER TABLE accounts SET TABLESPACE pg_default;\n",
+        ),
+        ("migrations/4_rebuild/expand.down.sql", DOWN),
+    ]);
+    let dry = run(s.migrate(dir.path()).args(["apply", "--dry-run"]));
+    ok(&dry);
+    assert!(
+        dry.stdout.contains("-- line 2: strategy shadow-table (forced)")
+            && dry.stdout.contains("-- line 3: strategy shadow-table: rewrites accounts")
+            && dry.stdout.contains("(VACUUM FULL, key \"id\")"),
+        "{}",
+        dry.stdout
+    );
+    ok(&run(s.migrate(dir.path()).args(["apply"])));
+    assert_eq!(checksum(&s), before);
+    assert_ne!(
+        s.strings("SELECT pg_relation_filenode('accounts')::text"),
+        node,
+        "a new table"
+    );
+    assert_eq!(
+        s.strings("SELECT relname::text FROM pg_class WHERE relkind = 'r' AND relname LIKE '\\_sluice\\_dropped%' ORDER BY 1"),
+        ["_sluice_dropped_accounts_2_4", "_sluice_dropped_accounts_4"]
+    );
+}
