@@ -1872,4 +1872,26 @@ mod tests {
         assert_eq!(parse_duration("off"), Ok(Duration::ZERO));
         assert!(parse_duration("soon").is_err());
     }
+
+    #[test]
+    fn shadow_copy_settings() {
+        let run = RunConfig {
+            shadow_batch_time: Some("20ms".into()),
+            shadow_pause: Some("5ms".into()),
+            ..RunConfig::default()
+        };
+        let s = Settings::from_config(&run, OutOfOrder::Strict).unwrap();
+        assert_eq!(s.shadow_batch_time, Duration::from_millis(20));
+        assert_eq!(s.shadow_pause, Duration::from_millis(5));
+        let bad = RunConfig {
+            shadow_batch_time: Some("fast".into()),
+            ..RunConfig::default()
+        };
+        let e = Settings::from_config(&bad, OutOfOrder::Strict).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("[run] shadow_batch_time = \"fast\""),
+            "{e}"
+        );
+    }
 }
