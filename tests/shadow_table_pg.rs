@@ -21,6 +21,9 @@ fn accounts(s: &Scratch) {
         "CREATE TABLE accounts (id serial PRIMARY KEY, a int NOT NULL, b int, note text NOT NULL, n int NOT NULL DEFAULT 0);
          INSERT INTO accounts (a, b, note) SELECT g, g % 97, 'note ' || g FROM generate_series(1, {ROWS}) g;
          CREATE INDEX accounts_a_idx ON accounts (a);
+         ALTER TABLE accounts SET (fillfactor = 90);
+         GRANT SELECT, UPDATE ON accounts TO PUBLIC;
+         COMMENT ON TABLE accounts IS 'the ''accounts''';
          ANALYZE;"
     ));
 }
@@ -219,6 +222,15 @@ fn key_and_two_type_changes_under_writes_equal_the_naive_alter() {
         s.strings("SELECT state || ' ' || statement FROM sluice_shadow ORDER BY statement"),
         ["applied 1", "applied 2"]
     );
+    // privileges and storage parameters came along
+    assert_eq!(
+        s.strings("SELECT (SELECT string_agg(privilege_type, ',' ORDER BY privilege_type) FROM aclexplode(relacl) WHERE grantee = 0) || ' ' || array_to_string(reloptions, ',') FROM pg_class WHERE oid = 'accounts'::regclass"),
+        ["SELECT,UPDATE fillfactor=90"]
+    );
+    assert_eq!(
+        s.strings("SELECT obj_description('accounts'::regclass, 'pg_class')"),
+        ["the 'accounts'"]
+    );
     // index names moved over, and the serial column's sequence belongs to the new table
     assert_eq!(
         s.strings("SELECT string_agg(indexrelid::regclass::text, ',' ORDER BY indexrelid::regclass::text) FROM pg_index WHERE indrelid = 'accounts'::regclass"),
@@ -378,8 +390,11 @@ fn forced_rebuild_and_tablespace_move_keep_the_content() {
     let dry = run(s.migrate(dir.path()).args(["apply", "--dry-run"]));
     ok(&dry);
     assert!(
-        dry.stdout.contains("-- line 2: strategy shadow-table (forced)")
-            && dry.stdout.contains("-- line 3: strategy shadow-table: rewrites accounts")
+        dry.stdout
+            .contains("-- line 2: strategy shadow-table (forced)")
+            && dry
+                .stdout
+                .contains("-- line 3: strategy shadow-table: rewrites accounts")
             && dry.stdout.contains("(VACUUM FULL, key \"id\")"),
         "{}",
         dry.stdout

@@ -1889,8 +1889,7 @@ mod tests {
         };
         let e = Settings::from_config(&bad, OutOfOrder::Strict).unwrap_err();
         assert!(
-            e.to_string()
-                .contains("[run] shadow_batch_time = \"fast\""),
+            e.to_string().contains("[run] shadow_batch_time = \"fast\""),
             "{e}"
         );
     }

@@ -511,6 +511,17 @@ impl Engine {
         for (name, def) in &fks {
             stmts.push(format!("ALTER TABLE {sh} ADD CONSTRAINT {} {def}", q(name)));
         }
+        // storage parameters (fillfactor, autovacuum settings): LIKE leaves them behind
+        let options = first_col(
+            main.query_text(&format!(
+                "SELECT array_to_string(reloptions, ', ') FROM pg_class WHERE oid = {} AND reloptions IS NOT NULL",
+                regclass(&s.table)
+            ))
+            .await?,
+        );
+        if let Some(o) = options.first().filter(|o| !o.is_empty()) {
+            stmts.push(format!("ALTER TABLE {sh} SET ({o})"));
+        }
         stmts.extend(capture_sql(s, &key_types));
         stmts.push(format!("DELETE FROM {ledger} WHERE {at}"));
         stmts.push(insert_row.to_owned());
@@ -719,6 +730,22 @@ impl Engine {
             pairs(main.query_text(&index_signatures_sql(&s.shadow())).await?),
         );
 
+        // privileges, the table's comment and owner: LIKE leaves them behind
+        let grants = first_col(
+            main.query_text(&format!(
+                "SELECT format('GRANT %s ON TABLE %s TO %s%s', a.privilege_type, {sh}, \
+                 CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END, \
+                 CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END) \
+                 FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee \
+                 WHERE c.oid = {rc} AND a.grantee <> c.relowner \
+                 UNION ALL SELECT format('COMMENT ON TABLE %s IS %L', {sh}, obj_description({rc}, 'pg_class')) WHERE obj_description({rc}, 'pg_class') IS NOT NULL \
+                 UNION ALL SELECT format('ALTER TABLE %s OWNER TO %I', {sh}, pg_get_userbyid(relowner)) FROM pg_class WHERE oid = {rc} AND pg_get_userbyid(relowner) <> current_user \
+                 ORDER BY 1",
+                sh = lit(&qn(&s.shadow()))
+            ))
+            .await?,
+        );
+
         let mut stmts = vec![
             format!("LOCK TABLE {t} IN ACCESS EXCLUSIVE MODE"),
             replay_sql(s, c, None),
@@ -739,6 +766,7 @@ impl Engine {
                 c = lit(col)
             ));
         }
+        stmts.extend(grants);
         stmts.push(format!("ALTER TABLE {t} RENAME TO {}", q(&dropped)));
         let tag = names::version_tag(&s.version);
         for (old, _) in &indexes {
