@@ -411,3 +411,75 @@ fn forced_rebuild_and_tablespace_move_keep_the_content() {
         ["_sluice_dropped_accounts_2_4", "_sluice_dropped_accounts_4"]
     );
 }
+
+/// A session holding a lock on `accounts` in an open transaction until released.
+struct Holder {
+    release: std::sync::mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Holder {
+    fn hold(s: &Scratch, sql: &str) -> Holder {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (release, release_rx) = std::sync::mpsc::channel::<()>();
+        let (url, sql) = (s.url.clone(), sql.to_owned());
+        let thread = std::thread::spawn(move || {
+            block_on(async move {
+                let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+                c.execute("BEGIN").await.unwrap();
+                c.execute(sqlx::raw_sql(&sql)).await.unwrap();
+                ready_tx.send(()).unwrap();
+                let _ = release_rx.recv();
+                c.execute("ROLLBACK").await.unwrap();
+            })
+        });
+        ready_rx.recv().unwrap();
+        Holder { release, thread }
+    }
+
+    fn release(self) {
+        self.release.send(()).unwrap();
+        self.thread.join().unwrap();
+    }
+}
+
+#[test]
+fn a_held_lock_makes_the_swap_retry_then_give_up_and_the_rerun_finishes() {
+    let s = Scratch::pg();
+    accounts(&s);
+    let up = "ALTER TABLE accounts ALTER COLUMN a TYPE bigint, ALTER COLUMN b TYPE bigint;\n";
+    let dir = tree(&[
+        (
+            "sluice.toml",
+            "[run]\nlarge_table_rows = 1000\nlock_timeout = \"300ms\"\nlock_retries = 1\n",
+        ),
+        ("migrations/1_widen/expand.up.sql", up),
+        ("migrations/1_widen/expand.down.sql", DOWN),
+    ]);
+    // a long reader: the copy runs beside it, the swap's ACCESS EXCLUSIVE cannot
+    let reader = Holder::hold(&s, "SELECT count(*) FROM accounts");
+    let r = run(s.migrate(dir.path()).args(["apply"]));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("expand.up.sql:1: statement 1 of 1")
+            && r.stderr
+                .contains("could not take its lock within lock_timeout 300ms after 2 attempts")
+            && r.stderr.contains("SELECT count(*) FROM accounts"),
+        "the message names the blocking session: {r:?}"
+    );
+    assert_eq!(
+        shadow_state(&s).map(|(st, _)| st).as_deref(),
+        Some("replaying"),
+        "copied, waiting for the swap"
+    );
+    // the application keeps writing meanwhile, captured by the trigger
+    s.exec("UPDATE accounts SET n = 7 WHERE id <= 10; DELETE FROM accounts WHERE id = 11;");
+    reader.release();
+    ok(&run(s.migrate(dir.path()).args(["apply"])));
+    let writes = [
+        "UPDATE accounts SET n = 7 WHERE id <= 10".to_owned(),
+        "DELETE FROM accounts WHERE id = 11".to_owned(),
+    ];
+    assert_eq!(checksum(&s), reference(up, &writes));
+    assert_eq!(s.strings("SELECT state FROM sluice_shadow"), ["applied"]);
+}

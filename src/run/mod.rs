@@ -985,10 +985,7 @@ impl Engine {
             return self.run_repack(tool).await.map_err(|e| (e, Vec::new()));
         }
         if let Some(sh) = &st.shadow {
-            return self
-                .run_shadow(main, p, index, sh)
-                .await
-                .map_err(|e| (e, Vec::new()));
+            return self.run_shadow(main, mon, p, index, sh).await;
         }
         let mut attempt = 0;
         loop {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use tracing::Instrument;
 
-use super::driver::{DbError, Driver};
+use super::driver::{Blocker, DbError, Driver};
 use super::ledger::quote_literal;
 use super::plan::Prepared;
 use super::strategies::Facts;
@@ -295,18 +295,6 @@ fn index_pairs(old: Vec<(String, String)>, new: Vec<(String, String)>) -> Vec<(S
         .collect()
 }
 
-/// A transaction's worth of statements.
-async fn run_tx(main: &mut Box<dyn Driver>, stmts: &[String]) -> Result<(), DbError> {
-    main.begin().await?;
-    for st in stmts {
-        if let Err(e) = main.exec(st).await {
-            let _ = main.rollback().await;
-            return Err(e);
-        }
-    }
-    main.commit().await
-}
-
 struct State {
     state: String,
     last_key: Option<Vec<String>>,
@@ -316,25 +304,31 @@ struct State {
 
 impl Engine {
     /// Run (or continue) one shadow-table copy: statement `index` of `p`.
+    /// On a lock timeout, the sessions seen blocking it.
     pub(super) async fn run_shadow(
         &self,
         main: &mut Box<dyn Driver>,
+        mon: &mut Box<dyn Driver>,
         p: &Prepared,
         index: usize,
         s: &ShadowTable,
-    ) -> Result<(), DbError> {
+    ) -> Result<(), (DbError, Vec<Blocker>)> {
         let span = tracing::info_span!("shadow_table", table = %s.table);
-        self.run_shadow_in_span(main, p, index, s)
+        let mut blockers = Vec::new();
+        self.run_shadow_in_span(main, mon, p, index, s, &mut blockers)
             .instrument(span)
             .await
+            .map_err(|e| (e, blockers))
     }
 
     async fn run_shadow_in_span(
         &self,
         main: &mut Box<dyn Driver>,
+        mon: &mut Box<dyn Driver>,
         p: &Prepared,
         index: usize,
         s: &ShadowTable,
+        blockers: &mut Vec<Blocker>,
     ) -> Result<(), DbError> {
         let ledger = self.ledger.shadow_copies();
         main.exec(&format!(
@@ -361,7 +355,7 @@ impl Engine {
                     index + 1,
                     lit(&s.table.to_string())
                 );
-                self.shadow_setup(main, s, &ledger, &at, &insert_row)
+                self.shadow_setup(main, mon, s, &ledger, &at, &insert_row, blockers)
                     .await?;
                 State {
                     state: "copying".into(),
@@ -388,7 +382,7 @@ impl Engine {
             tracing::debug!(left, "replaying the change log");
             main.exec(&replay_sql(s, &copy, Some(REPLAY_BATCH))).await?;
         }
-        self.shadow_swap(main, p, index, s, &copy, &ledger, &at)
+        self.shadow_swap(main, mon, p, index, s, &copy, &ledger, &at, blockers)
             .await?;
         // fresh statistics for the new table (the planner and later row estimates)
         if let Err(e) = main.exec(&format!("ANALYZE {}", qn(&s.table))).await {
@@ -459,13 +453,16 @@ impl Engine {
 
     /// One transaction: leftovers gone, the shadow with the change applied, outbound
     /// foreign keys, change capture, and the ledger row. Retried on lock timeouts.
+    #[allow(clippy::too_many_arguments)]
     async fn shadow_setup(
         &self,
         main: &mut Box<dyn Driver>,
+        mon: &mut Box<dyn Driver>,
         s: &ShadowTable,
         ledger: &str,
         at: &str,
         insert_row: &str,
+        blockers: &mut Vec<Blocker>,
     ) -> Result<(), DbError> {
         let t = qn(&s.table);
         let cols = main.query_text(&columns_sql(&s.table)).await?;
@@ -525,7 +522,7 @@ impl Engine {
         stmts.extend(capture_sql(s, &key_types));
         stmts.push(format!("DELETE FROM {ledger} WHERE {at}"));
         stmts.push(insert_row.to_owned());
-        self.tx_retrying(main, &stmts, "setting up the shadow table")
+        self.tx_retrying(main, mon, &stmts, "setting up the shadow table", blockers)
             .await?;
         tracing::info!(shadow = %sh, "shadow table ready, changes captured");
         Ok(())
@@ -667,12 +664,14 @@ impl Engine {
     async fn shadow_swap(
         &self,
         main: &mut Box<dyn Driver>,
+        mon: &mut Box<dyn Driver>,
         p: &Prepared,
         index: usize,
         s: &ShadowTable,
         c: &Copy,
         ledger: &str,
         at: &str,
+        blockers: &mut Vec<Blocker>,
     ) -> Result<(), DbError> {
         let t = qn(&s.table);
         let rc = regclass(&s.table);
@@ -805,22 +804,44 @@ impl Engine {
         // the statement counts as done in the same transaction: a crash right after the
         // swap never copies the new table again
         stmts.push(self.ledger.progress_sql(&p.version, p.phase, index + 1));
-        self.tx_retrying(main, &stmts, "swapping in the shadow table")
+        self.tx_retrying(main, mon, &stmts, "swapping in the shadow table", blockers)
             .await?;
         tracing::info!(table = %t, old = %dropped, "shadow table swapped in; the old table stays until `migrate purge`");
         Ok(())
+    }
+
+    /// One transaction, each statement probed for blockers (see `exec_probed`).
+    async fn run_tx(
+        &self,
+        main: &mut Box<dyn Driver>,
+        mon: &mut Box<dyn Driver>,
+        stmts: &[String],
+        blockers: &mut Vec<Blocker>,
+    ) -> Result<(), DbError> {
+        main.begin().await?;
+        for st in stmts {
+            let (r, b) = self.exec_probed(main, mon, st).await;
+            if let Err(e) = r {
+                *blockers = b;
+                let _ = main.rollback().await;
+                return Err(e);
+            }
+        }
+        main.commit().await
     }
 
     /// One transaction, retried whole on lock timeouts with the configured back-off.
     async fn tx_retrying(
         &self,
         main: &mut Box<dyn Driver>,
+        mon: &mut Box<dyn Driver>,
         stmts: &[String],
         what: &str,
+        blockers: &mut Vec<Blocker>,
     ) -> Result<(), DbError> {
         let mut attempt = 0;
         loop {
-            match run_tx(main, stmts).await {
+            match self.run_tx(main, mon, stmts, blockers).await {
                 Ok(()) => return Ok(()),
                 Err(e)
                     if retry::is_lock_timeout(Backend::Postgres, &e)
