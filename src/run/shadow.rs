@@ -18,7 +18,7 @@ use super::plan::Prepared;
 use super::strategies::Facts;
 use super::strategies::shadow_table::{PREFIX, ShadowTable, TableFacts, q, qn};
 use super::url::Backend;
-use super::{Engine, backfill, retry};
+use super::{Engine, Progress, backfill, retry};
 use crate::plan::names;
 use crate::source::backfill::MAX_BATCH_SIZE;
 use crate::sql::ops::ObjName;
@@ -367,7 +367,7 @@ impl Engine {
         };
         let copy = self.shadow_columns(main, s).await?;
         if st.state == "copying" {
-            self.shadow_copy(main, s, &copy, &ledger, &at, &mut st)
+            self.shadow_copy(main, p, s, &copy, &ledger, &at, &mut st)
                 .await?;
         }
         for _ in 0..MAX_REPLAY_ROUNDS {
@@ -579,9 +579,11 @@ impl Engine {
 
     /// Key-range batches from the checkpoint, each with its checkpoint in one transaction;
     /// the last one moves the row to `replaying`.
+    #[allow(clippy::too_many_arguments)]
     async fn shadow_copy(
         &self,
         main: &mut Box<dyn Driver>,
+        p: &Prepared,
         s: &ShadowTable,
         c: &Copy,
         ledger: &str,
@@ -590,6 +592,26 @@ impl Engine {
     ) -> Result<(), DbError> {
         let started = Instant::now();
         let mut rows = 0u64;
+        let mut batches = 0u64;
+        let estimated_rows = first_col(
+            main.query_text(&format!(
+                "SELECT reltuples::bigint::text FROM pg_class WHERE oid = {} AND reltuples >= 0",
+                regclass(&s.table)
+            ))
+            .await?,
+        )
+        .first()
+        .and_then(|v| v.parse().ok());
+        // the live view's row bar, as for a backfill
+        let name = format!("{} shadow-table copy", p.name);
+        self.progress(Progress::BackfillStarted {
+            version: p.version.clone(),
+            name: name.clone(),
+            table: s.table.to_string(),
+            estimated_rows,
+            rows_done: st.rows_done,
+            resumed_at: st.last_key.as_deref().map(backfill::encode_key),
+        });
         loop {
             let size = st.batch_size.clamp(1, MAX_BATCH_SIZE);
             let found = main
@@ -633,7 +655,16 @@ impl Engine {
             };
             let took = t0.elapsed();
             rows += n;
+            batches += 1;
             st.rows_done += n;
+            self.progress(Progress::BackfillBatch {
+                version: p.version.clone(),
+                rows_done: st.rows_done,
+                batches,
+                batch_size: size,
+                rows_per_s: rows as f64 / started.elapsed().as_secs_f64().max(0.001),
+                estimated_rows,
+            });
             tracing::debug!(
                 rows = n,
                 batch_size = size,
@@ -650,6 +681,12 @@ impl Engine {
             }
         }
         st.state = "replaying".into();
+        self.progress(Progress::BackfillFinished {
+            version: p.version.clone(),
+            rows_done: st.rows_done,
+            batches,
+            duration_ms: started.elapsed().as_millis(),
+        });
         tracing::info!(
             rows,
             rows_total = st.rows_done,
