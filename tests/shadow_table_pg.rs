@@ -18,8 +18,8 @@ const DOWN: &str = "-- sluice:irreversible a rewrite test\nSELECT 1;\n";
 
 fn accounts(s: &Scratch) {
     s.exec(&format!(
-        "CREATE TABLE accounts (id serial PRIMARY KEY, a int NOT NULL, b int, note text NOT NULL, n int NOT NULL DEFAULT 0);
-         INSERT INTO accounts (a, b, note) SELECT g, g % 97, 'note ' || g FROM generate_series(1, {ROWS}) g;
+        "CREATE TABLE accounts (id serial PRIMARY KEY, a int NOT NULL, b int, note text NOT NULL, n int NOT NULL DEFAULT 0, u int NOT NULL UNIQUE);
+         INSERT INTO accounts (a, b, note, u) SELECT g, g % 97, 'note ' || g, g FROM generate_series(1, {ROWS}) g;
          CREATE INDEX accounts_a_idx ON accounts (a);
          ALTER TABLE accounts SET (fillfactor = 90);
          GRANT SELECT, UPDATE ON accounts TO PUBLIC;
@@ -31,7 +31,7 @@ fn accounts(s: &Scratch) {
 /// Content and shape of `accounts`: equal between two databases when the change did the same.
 fn checksum(s: &Scratch) -> (String, String) {
     let content = s.strings(
-        "SELECT md5(string_agg(id || ':' || a || ':' || coalesce(b::text, '-') || ':' || note || ':' || n, ',' ORDER BY id)) || ' ' || count(*) FROM accounts",
+        "SELECT md5(string_agg(id || ':' || a || ':' || coalesce(b::text, '-') || ':' || note || ':' || n || ':' || u, ',' ORDER BY id)) || ' ' || count(*) FROM accounts",
     )[0]
     .clone();
     let shape = s.strings(
@@ -45,8 +45,10 @@ fn ok(r: &Run) {
     assert_eq!(r.code, 0, "{r:?}");
 }
 
-/// An application writing to `accounts` on its own connection: inserts, updates and
-/// deletes in a fixed order, each recorded so a reference database can replay them.
+/// An application writing to `accounts` on its own connection: inserts, updates, deletes
+/// and moves of a unique value from one row to another (a copied row's value then belongs
+/// to a row copied later), in a fixed order, each recorded so a reference database can
+/// replay them.
 struct Writer {
     stop: Arc<AtomicBool>,
     count: Arc<AtomicU64>,
@@ -64,12 +66,20 @@ impl Writer {
                 let (mut done, mut failed) = (Vec::new(), Vec::new());
                 let mut i: i64 = 0;
                 while !st.load(Ordering::SeqCst) {
-                    let sql = match i % 3 {
+                    let sql = match i % 4 {
                         0 => format!(
-                            "INSERT INTO accounts (id, a, b, note) VALUES ({}, {i}, {}, 'w{i}')",
-                            10 * ROWS + i,
-                            i % 5
+                            "INSERT INTO accounts (id, a, b, note, u) VALUES ({id}, {i}, {}, 'w{i}', {id})",
+                            i % 5,
+                            id = 10 * ROWS + i,
                         ),
+                        3 => {
+                            let v = (i * 7919) % ROWS + 1;
+                            format!(
+                                "UPDATE accounts SET u = {} WHERE u = {v}; UPDATE accounts SET u = {v} WHERE id = {} AND NOT EXISTS (SELECT 1 FROM accounts WHERE u = {v})",
+                                3 * ROWS + i,
+                                (i * 31) % ROWS + 1
+                            )
+                        }
                         1 => format!(
                             "UPDATE accounts SET n = n + 1, b = b + 1, note = note || '+' WHERE id = {}",
                             (i * 7919) % ROWS + 1
@@ -234,14 +244,18 @@ fn key_and_two_type_changes_under_writes_equal_the_naive_alter() {
     // index names moved over, and the serial column's sequence belongs to the new table
     assert_eq!(
         s.strings("SELECT string_agg(indexrelid::regclass::text, ',' ORDER BY indexrelid::regclass::text) FROM pg_index WHERE indrelid = 'accounts'::regclass"),
-        ["accounts_a_idx,accounts_pkey"]
+        ["accounts_a_idx,accounts_pkey,accounts_u_key"]
+    );
+    assert_eq!(
+        s.strings("SELECT string_agg(conname, ',' ORDER BY conname) FROM pg_constraint WHERE conrelid = 'accounts'::regclass"),
+        ["accounts_pkey,accounts_u_key"]
     );
     assert_eq!(
         s.strings("SELECT pg_get_serial_sequence('accounts', 'id')"),
         ["public.accounts_id_seq"]
     );
     s.exec("DROP TABLE _sluice_dropped_accounts_1, _sluice_dropped_accounts_2_1");
-    s.exec("INSERT INTO accounts (a, note) VALUES (-1, 'after')");
+    s.exec("INSERT INTO accounts (a, note, u) VALUES (-1, 'after', -1)");
     assert_eq!(
         s.strings("SELECT id::text FROM accounts WHERE a = -1"),
         ["100001"],
@@ -363,7 +377,7 @@ fn dry_run_shows_the_steps_and_inbound_foreign_keys_refuse_it() {
     );
     assert_eq!(
         checksum(&s).1,
-        "id integer not null, a integer not null, b integer, note text not null, n integer not null",
+        "id integer not null, a integer not null, b integer, note text not null, n integer not null, u integer not null",
         "nothing ran"
     );
     assert!(

@@ -25,8 +25,6 @@ use crate::sql::ops::ObjName;
 
 /// The first copy batch; later ones adapt toward `shadow_batch_time`.
 const FIRST_BATCH: u64 = 1_000;
-/// Log rows replayed per transaction before the swap.
-const REPLAY_BATCH: u64 = 10_000;
 /// The swap starts once the log holds at most this many rows (replayed under its lock).
 const SWAP_BELOW: u64 = 1_000;
 /// Replay rounds before swapping anyway (writes outpacing the replay).
@@ -119,7 +117,8 @@ pub(super) async fn gather_facts(
 struct Copy {
     insert: Vec<String>,
     select: Vec<String>,
-    non_key: Vec<String>,
+    /// Key column -> its select expression (a cast when its type changes).
+    key_exprs: BTreeMap<String, String>,
 }
 
 impl Copy {
@@ -191,43 +190,34 @@ fn upper_sql(s: &ShadowTable, last: Option<&[String]>, n: u64) -> String {
     )
 }
 
-/// Replay logged keys into the shadow in one statement: each key's row as the table holds
-/// it now is upserted, or deleted when the table no longer has it. Idempotent, so a key
-/// logged twice or a replay repeated after a crash is harmless. `limit`: the oldest log
-/// rows only.
-fn replay_sql(s: &ShadowTable, c: &Copy, limit: Option<u64>) -> String {
+/// Replay the log into the shadow: every logged key's row leaves the shadow and comes back
+/// as the table holds it (or not, when deleted there), then those log rows go. Run in one
+/// REPEATABLE READ transaction (or under the swap's lock) the statements share a snapshot:
+/// the log rows removed are exactly those replayed, and the shadow then equals the table at
+/// that snapshot for every logged key, so its unique indexes hold as the table's do.
+/// Idempotent: a replay repeated after a crash changes nothing.
+fn replay_sql(s: &ShadowTable, c: &Copy) -> Vec<String> {
     let log = qn(&s.log());
+    let sh = qn(&s.shadow());
+    let kt = s.key_tuple("");
     let keys = s.key_list("");
-    let taken = match limit {
-        Some(n) => format!(
-            "DELETE FROM {log} WHERE sluice_seq IN (SELECT sluice_seq FROM {log} ORDER BY sluice_seq LIMIT {n}) RETURNING {keys}"
-        ),
-        None => format!("DELETE FROM {log} RETURNING {keys}"),
-    };
-    let on_conflict = if c.non_key.is_empty() {
-        "DO NOTHING".to_owned()
-    } else {
+    // the shadow's key values from the logged (old-typed) ones
+    let shadow_keys = s
+        .key
+        .iter()
+        .map(|k| c.key_exprs.get(k).cloned().unwrap_or_else(|| q(k)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    vec![
+        format!("DELETE FROM {sh} WHERE {kt} IN (SELECT {shadow_keys} FROM {log})"),
         format!(
-            "DO UPDATE SET {}",
-            c.non_key
-                .iter()
-                .map(|k| format!("{k} = EXCLUDED.{k}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    };
-    format!(
-        "WITH sluice_d AS ({taken}), sluice_k AS (SELECT DISTINCT {keys} FROM sluice_d), \
-         sluice_gone AS (DELETE FROM {sh} sluice_s WHERE {ks} IN (SELECT {keys} FROM sluice_k) AND NOT EXISTS (SELECT 1 FROM {t} sluice_o WHERE {ko} = {ks})) \
-         INSERT INTO {sh} ({cols}) OVERRIDING SYSTEM VALUE SELECT {exprs} FROM {t} WHERE {kt} IN (SELECT {keys} FROM sluice_k) ON CONFLICT ({keys}) {on_conflict}",
-        sh = qn(&s.shadow()),
-        t = qn(&s.table),
-        ks = s.key_tuple("sluice_s."),
-        ko = s.key_tuple("sluice_o."),
-        kt = s.key_tuple(""),
-        cols = c.cols(),
-        exprs = c.exprs(),
-    )
+            "INSERT INTO {sh} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {} WHERE {kt} IN (SELECT {keys} FROM {log})",
+            c.cols(),
+            c.exprs(),
+            qn(&s.table)
+        ),
+        format!("DELETE FROM {log}"),
+    ]
 }
 
 /// The log table, the function and the trigger capturing changed keys.
@@ -380,7 +370,9 @@ impl Engine {
                 break;
             }
             tracing::debug!(left, "replaying the change log");
-            main.exec(&replay_sql(s, &copy, Some(REPLAY_BATCH))).await?;
+            let mut stmts = vec!["SET TRANSACTION ISOLATION LEVEL REPEATABLE READ".to_owned()];
+            stmts.extend(replay_sql(s, &copy));
+            self.run_tx(main, mon, &stmts, blockers).await?;
         }
         self.shadow_swap(main, mon, p, index, s, &copy, &ledger, &at, blockers)
             .await?;
@@ -542,7 +534,7 @@ impl Engine {
         let mut c = Copy {
             insert: Vec::new(),
             select: Vec::new(),
-            non_key: Vec::new(),
+            key_exprs: BTreeMap::new(),
         };
         for r in new {
             let mut it = r.into_iter();
@@ -563,10 +555,10 @@ impl Engine {
                 None => q(&name),
             };
             c.insert.push(q(&name));
-            c.select.push(expr);
-            if !s.key.contains(&name) {
-                c.non_key.push(q(&name));
+            if s.key.contains(&name) {
+                c.key_exprs.insert(name.clone(), expr.clone());
             }
+            c.select.push(expr);
         }
         if c.insert.is_empty() {
             return Err(DbError::other(format!(
@@ -782,13 +774,13 @@ impl Engine {
             .await?,
         );
 
-        let mut stmts = vec![
-            format!("LOCK TABLE {t} IN ACCESS EXCLUSIVE MODE"),
-            replay_sql(s, c, None),
+        let mut stmts = vec![format!("LOCK TABLE {t} IN ACCESS EXCLUSIVE MODE")];
+        stmts.extend(replay_sql(s, c));
+        stmts.extend([
             format!("DROP TRIGGER {} ON {t}", q(&s.trigger())),
             format!("DROP FUNCTION {}()", qn(&s.function())),
             format!("DROP TABLE {}", qn(&s.log())),
-        ];
+        ]);
         // the old table must not hold parent rows back
         for fk in &fks {
             stmts.push(format!("ALTER TABLE {t} DROP CONSTRAINT {}", q(fk)));
@@ -914,7 +906,7 @@ mod tests {
         Copy {
             insert: vec!["id".into(), "v".into()],
             select: vec!["CAST(id AS bigint)".into(), "v".into()],
-            non_key: vec!["v".into()],
+            key_exprs: [("id".to_string(), "CAST(id AS bigint)".to_string())].into(),
         }
     }
 
@@ -929,12 +921,13 @@ mod tests {
             upper_sql(&s, None, 500),
             "SELECT \"id\"::text AS sluice_k0 FROM accounts ORDER BY \"id\" LIMIT 1 OFFSET 499"
         );
-        let r = replay_sql(&s, &copy(), Some(5));
-        assert!(
-            r.contains("LIMIT 5) RETURNING \"id\")")
-                && r.contains("ON CONFLICT (\"id\") DO UPDATE SET v = EXCLUDED.v")
-                && r.contains("NOT EXISTS (SELECT 1 FROM accounts sluice_o WHERE sluice_o.\"id\" = sluice_s.\"id\")"),
-            "{r}"
+        assert_eq!(
+            replay_sql(&s, &copy()),
+            [
+                "DELETE FROM _sluice_shadow_accounts WHERE \"id\" IN (SELECT CAST(id AS bigint) FROM _sluice_shadow_accounts_log)",
+                "INSERT INTO _sluice_shadow_accounts (id, v) OVERRIDING SYSTEM VALUE SELECT CAST(id AS bigint), v FROM accounts WHERE \"id\" IN (SELECT \"id\" FROM _sluice_shadow_accounts_log)",
+                "DELETE FROM _sluice_shadow_accounts_log",
+            ]
         );
         let mut two = plan();
         two.key = vec!["a".into(), "b".into()];

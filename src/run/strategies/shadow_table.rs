@@ -284,6 +284,19 @@ pub fn choose(
             op_name(o)
         ));
     }
+    // the replay maps logged keys through the key's expression: only a cast can do that
+    if let Some(k) = ops.iter().find_map(|o| match o {
+        Operation::AlterColumnType {
+            column,
+            using: Some(_),
+            ..
+        } if tf.primary_key.contains(column) => Some(column),
+        _ => None,
+    }) {
+        return Err(format!(
+            "the shadow-table copy of {table} is refused: primary key column {k} changes type with a USING expression, which the change log cannot map (change it without USING, {way_out})"
+        ));
+    }
     let what = match ops.first() {
         Some(Operation::TableRewrite {
             kind: RewriteKind::VacuumFull,
