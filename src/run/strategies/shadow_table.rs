@@ -129,7 +129,7 @@ impl ShadowTable {
                 self.key_tuple(""),
                 self.key_tuple("")
             ),
-            format!("--   4. replay {log} into {s} (upsert or delete by key) until it is small"),
+            format!("--   4. replay {log} into {s} (each logged key re-read from {t}, in one snapshot) until it is small"),
             format!(
                 "--   5. swap, one transaction under lock_timeout with retries: LOCK TABLE {t} IN ACCESS EXCLUSIVE MODE; replay the rest; DROP TRIGGER; ALTER TABLE {t} RENAME TO {}; ALTER TABLE {s} RENAME TO {}; sequences OWNED BY the new table; index names moved over",
                 q(&dropped),
@@ -534,6 +534,48 @@ mod tests {
             ),
             &f
         ));
+    }
+
+    #[test]
+    fn routed_by_the_framework() {
+        use crate::run::url::Backend;
+        let f = facts(&["id"], COLS, &[]);
+        let pick = |sql_text: &str, forced: Option<&str>| {
+            super::super::choose(Backend::Postgres, sql_text, false, forced, &f)
+        };
+        let two = "ALTER TABLE accounts ALTER COLUMN a TYPE bigint, ALTER COLUMN b TYPE bigint";
+        assert_eq!(
+            pick(two, None).unwrap().choice.strategy,
+            Strategy::ShadowTable
+        );
+        assert_eq!(
+            pick("VACUUM FULL accounts", None).unwrap().choice.strategy,
+            Strategy::ShadowTable,
+            "no pg_repack"
+        );
+        let forced = pick(
+            "ALTER TABLE accounts SET TABLESPACE pg_default",
+            Some("shadow-table"),
+        )
+        .unwrap();
+        assert!(forced.choice.forced && forced.choice.strategy == Strategy::ShadowTable);
+        assert_eq!(
+            pick(two, Some("plain")).unwrap().choice.strategy,
+            Strategy::Plain
+        );
+        let e = pick("CREATE INDEX i ON accounts (a)", Some("shadow-table")).unwrap_err();
+        assert!(
+            e.contains("cannot carry this statement's CreateIndex"),
+            "{e}"
+        );
+        // a single non-key type change stays with the planner's shadow column
+        assert_ne!(
+            pick("ALTER TABLE accounts ALTER COLUMN a TYPE bigint", None)
+                .unwrap()
+                .choice
+                .strategy,
+            Strategy::ShadowTable
+        );
     }
 
     #[test]
