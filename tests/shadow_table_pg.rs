@@ -478,7 +478,8 @@ fn a_held_lock_makes_the_swap_retry_then_give_up_and_the_rerun_finishes() {
         r.stderr.contains("expand.up.sql:1: statement 1 of 1")
             && r.stderr
                 .contains("could not take its lock within lock_timeout 300ms after 2 attempts")
-            && r.stderr.contains("SELECT count(*) FROM accounts"),
+            && r.stderr.contains("SELECT count(*) FROM accounts")
+            && r.stderr.contains("a re-run of `migrate apply` continues it; to abandon it instead: DROP TRIGGER _sluice_shadow_accounts_trg ON accounts; DROP FUNCTION _sluice_shadow_accounts_fn(); DROP TABLE _sluice_shadow_accounts, _sluice_shadow_accounts_log"),
         "the message names the blocking session: {r:?}"
     );
     assert_eq!(

@@ -220,6 +220,15 @@ fn replay_sql(s: &ShadowTable, c: &Copy) -> Vec<String> {
     ]
 }
 
+/// What drops an unfinished copy (the table itself is untouched).
+fn abandon_sql(s: &ShadowTable) -> Vec<String> {
+    vec![
+        format!("DROP TRIGGER {} ON {}", q(&s.trigger()), qn(&s.table)),
+        format!("DROP FUNCTION {}()", qn(&s.function())),
+        format!("DROP TABLE {}, {}", qn(&s.shadow()), qn(&s.log())),
+    ]
+}
+
 /// The log table, the function and the trigger capturing changed keys.
 fn capture_sql(s: &ShadowTable, key_types: &[(String, String)]) -> Vec<String> {
     let log = qn(&s.log());
@@ -305,10 +314,22 @@ impl Engine {
     ) -> Result<(), (DbError, Vec<Blocker>)> {
         let span = tracing::info_span!("shadow_table", table = %s.table);
         let mut blockers = Vec::new();
-        self.run_shadow_in_span(main, mon, p, index, s, &mut blockers)
+        let mut in_place = false;
+        self.run_shadow_in_span(main, mon, p, index, s, &mut blockers, &mut in_place)
             .instrument(span)
             .await
-            .map_err(|e| (e, blockers))
+            .map_err(|mut e| {
+                if in_place {
+                    // the trigger keeps logging until the copy ends one way or the other
+                    e.message = format!(
+                        "{}; the shadow-table copy of {} stays in place (trigger, log, shadow) and a re-run of `migrate apply` continues it; to abandon it instead: {}",
+                        e.message,
+                        qn(&s.table),
+                        abandon_sql(s).join("; ")
+                    );
+                }
+                (e, blockers)
+            })
     }
 
     async fn run_shadow_in_span(
@@ -319,6 +340,7 @@ impl Engine {
         index: usize,
         s: &ShadowTable,
         blockers: &mut Vec<Blocker>,
+        in_place: &mut bool,
     ) -> Result<(), DbError> {
         let ledger = self.ledger.shadow_copies();
         main.exec(&format!(
@@ -355,6 +377,7 @@ impl Engine {
                 }
             }
         };
+        *in_place = true;
         let copy = self.shadow_columns(main, s).await?;
         if st.state == "copying" {
             self.shadow_copy(main, p, s, &copy, &ledger, &at, &mut st)
@@ -376,6 +399,7 @@ impl Engine {
         }
         self.shadow_swap(main, mon, p, index, s, &copy, &ledger, &at, blockers)
             .await?;
+        *in_place = false;
         // fresh statistics for the new table (the planner and later row estimates)
         if let Err(e) = main.exec(&format!("ANALYZE {}", qn(&s.table))).await {
             tracing::warn!(error = %e, "ANALYZE after the swap failed; autovacuum will get to it");
