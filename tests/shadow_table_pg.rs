@@ -390,14 +390,19 @@ fn dry_run_shows_the_steps_and_inbound_foreign_keys_refuse_it() {
 fn forced_rebuild_and_tablespace_move_keep_the_content() {
     let s = Scratch::pg();
     accounts(&s);
-    s.exec("DELETE FROM accounts WHERE id % 2 = 0; ANALYZE accounts;");
+    s.exec(
+        "DELETE FROM accounts WHERE id % 2 = 0;
+         CREATE TABLE ids (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v int);
+         INSERT INTO ids (v) SELECT g FROM generate_series(1, 5000) g;
+         ANALYZE;",
+    );
     let before = checksum(&s);
     let node = s.strings("SELECT pg_relation_filenode('accounts')::text");
     let dir = tree(&[
         ("sluice.toml", "[run]\nlarge_table_rows = 1000\n"),
         (
             "migrations/4_rebuild/expand.up.sql",
-            "-- sluice:strategy shadow-table\nVACUUM FULL accounts;\nALTER TABLE accounts SET TABLESPACE pg_default;\n",
+            "-- sluice:strategy shadow-table\nVACUUM FULL accounts;\nALTER TABLE accounts SET TABLESPACE pg_default;\n-- sluice:strategy shadow-table\nVACUUM FULL ids;\n",
         ),
         ("migrations/4_rebuild/expand.down.sql", DOWN),
     ]);
@@ -422,7 +427,13 @@ fn forced_rebuild_and_tablespace_move_keep_the_content() {
     );
     assert_eq!(
         s.strings("SELECT relname::text FROM pg_class WHERE relkind = 'r' AND relname LIKE '\\_sluice\\_dropped%' ORDER BY 1"),
-        ["_sluice_dropped_accounts_2_4", "_sluice_dropped_accounts_4"]
+        ["_sluice_dropped_accounts_2_4", "_sluice_dropped_accounts_4", "_sluice_dropped_ids_4"]
+    );
+    // the identity column's new sequence continues where the old one stopped
+    s.exec("INSERT INTO ids (v) VALUES (-1)");
+    assert_eq!(
+        s.strings("SELECT id::text || ' ' || count(*) OVER () FROM ids WHERE v = -1"),
+        ["5001 1"]
     );
 }
 
