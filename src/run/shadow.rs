@@ -332,6 +332,7 @@ impl Engine {
             })
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn run_shadow_in_span(
         &self,
         main: &mut Box<dyn Driver>,
