@@ -34,6 +34,8 @@ pub(super) struct Stmt {
     pub(super) forced_strategy: Option<String>,
     /// An external tool to run instead of SQL (pg_repack).
     pub(super) tool: Option<strategies::Tool>,
+    /// A shadow-table copy to run instead of SQL (`run::shadow`).
+    pub(super) shadow: Option<Box<strategies::shadow_table::ShadowTable>>,
 }
 
 /// A script split and classified for running.
@@ -159,6 +161,7 @@ pub(super) fn split_statements(
             table_lock,
             forced_strategy,
             tool: None,
+            shadow: None,
         });
     }
     // MySQL commits DDL implicitly: nothing to wrap
@@ -301,6 +304,7 @@ pub(super) fn apply_strategies(
                         table_lock: None,
                         forced_strategy: None,
                         tool: None,
+                        shadow: None,
                     });
                 }
                 Action::Tool(r) => {
@@ -313,6 +317,21 @@ pub(super) fn apply_strategies(
                         table_lock: None,
                         forced_strategy: None,
                         tool: Some(r),
+                        shadow: None,
+                    });
+                }
+                Action::ShadowTable(mut sh) => {
+                    no_tx = true;
+                    sh.version = p.version.clone();
+                    out.push(Stmt {
+                        sql: sh.display(),
+                        line: st.line,
+                        concurrent_index: None,
+                        tx: None,
+                        table_lock: None,
+                        forced_strategy: None,
+                        tool: None,
+                        shadow: Some(sh),
                     });
                 }
             }

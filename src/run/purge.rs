@@ -128,18 +128,12 @@ pub fn decide(
     let retention = humantime::format_duration(older_than);
     let mut out = PurgeOutcome::default();
     for o in objects {
-        // the most recent applied contract whose version tag the name carries; a migration
-        // without a contract phase soft-drops in its expand (the old table a
-        // pt-online-schema-change / gh-ost copy replaced)
+        // the most recent applied contract whose version tag the name carries
         let by = rows
             .iter()
-            .filter(|r| r.state == State::Applied)
+            // a table is also soft-dropped by a shadow-table swap, in whatever phase ran it
             .filter(|r| {
-                r.phase == Phase::Contract
-                    || (r.phase == Phase::Expand
-                        && !rows
-                            .iter()
-                            .any(|c| c.version == r.version && c.phase == Phase::Contract))
+                (r.phase == Phase::Contract || o.column.is_none()) && r.state == State::Applied
             })
             .filter(|r| is_soft_dropped_by(o.name(), &r.version))
             .max_by_key(|r| (r.finished_at, r.version.len()));
@@ -159,8 +153,7 @@ pub fn decide(
             Some(r) => match r.finished_at {
                 Some(t) if t <= cutoff => out.dropped.push(item(
                     format!(
-                        "soft-dropped by the {} of {} {}, finished {}",
-                        r.phase.name(),
+                        "soft-dropped by the contract of {} {}, finished {}",
                         r.version,
                         r.name,
                         t.format("%Y-%m-%d %H:%M:%S UTC")
@@ -327,29 +320,28 @@ mod tests {
     }
 
     #[test]
-    fn a_migration_without_contract_soft_drops_in_its_expand() {
+    fn a_shadow_table_swap_in_an_expand_soft_drops_the_old_table() {
         let now = DateTime::from_timestamp(100_000, 0).unwrap();
-        let mut expand_only = contract("7", 1_000, State::Applied);
-        expand_only.phase = Phase::Expand;
-        // version 8 has a contract still to run: its expand does not count
-        let mut pending = contract("8", 1_000, State::Applied);
-        pending.phase = Phase::Expand;
-        let rows = [expand_only, pending, contract("8", 1_000, State::Failed)];
-        let table = |name: &str| SoftDropped {
-            schema: "app".into(),
-            table: name.into(),
-            column: None,
-        };
+        let mut expand = contract("5", 1_000, State::Applied);
+        expand.phase = Phase::Expand;
+        let objs = vec![
+            SoftDropped {
+                schema: "public".into(),
+                table: soft_drop("accounts", "5"),
+                column: None,
+            },
+            col("users", &soft_drop("name", "5")),
+        ];
         let out = decide(
-            Backend::Mysql,
-            vec![table(&soft_drop("big", "7")), table(&soft_drop("big", "8"))],
-            &rows,
+            Backend::Postgres,
+            objs,
+            &[expand],
             now,
-            Duration::from_secs(60),
+            Duration::from_secs(3600),
         );
-        assert_eq!(out.dropped.len(), 1, "{out:?}");
-        assert_eq!(out.dropped[0].version.as_deref(), Some("7"));
-        assert_eq!(out.skipped.len(), 1);
+        let dropped: Vec<String> = out.dropped.iter().map(|i| i.object.display()).collect();
+        assert_eq!(dropped, ["public._sluice_dropped_accounts_5"]);
+        assert_eq!(out.skipped.len(), 1, "a column needs its contract");
     }
 
     #[test]

@@ -11,6 +11,7 @@
 pub mod mysql;
 pub mod osc;
 pub mod repack;
+pub mod shadow_table;
 
 use std::collections::BTreeMap;
 
@@ -45,10 +46,13 @@ pub enum Strategy {
     PtOsc,
     /// MySQL: a table copy through gh-ost, cut over when the contract gate holds.
     GhOst,
+    /// A whole-table rewrite through a shadow copy swapped in under a brief lock
+    /// ([`shadow_table`]).
+    ShadowTable,
 }
 
 impl Strategy {
-    pub const ALL: [Strategy; 9] = [
+    pub const ALL: [Strategy; 10] = [
         Strategy::Plain,
         Strategy::ConcurrentIndex,
         Strategy::NotValidValidate,
@@ -58,6 +62,7 @@ impl Strategy {
         Strategy::Inplace,
         Strategy::PtOsc,
         Strategy::GhOst,
+        Strategy::ShadowTable,
     ];
 
     pub fn name(self) -> &'static str {
@@ -71,6 +76,7 @@ impl Strategy {
             Strategy::Inplace => "inplace",
             Strategy::PtOsc => "pt-osc",
             Strategy::GhOst => "gh-ost",
+            Strategy::ShadowTable => "shadow-table",
         }
     }
 
@@ -92,6 +98,8 @@ pub struct Facts {
     pub pg_repack: Option<std::path::PathBuf>,
     /// MySQL / MariaDB: the live schema and the tools (see [`mysql`]).
     pub mysql: Option<mysql::MysqlFacts>,
+    /// Per table (as in `rows`): what the shadow-table copy needs to know.
+    pub shadow: BTreeMap<String, shadow_table::TableFacts>,
 }
 
 /// A step of a chosen strategy.
@@ -101,6 +109,8 @@ pub enum Action {
     Sql { sql: String, no_tx: bool },
     /// An external tool run against the database.
     Tool(Tool),
+    /// A shadow-table copy, run by the engine's executor (`run::shadow`).
+    ShadowTable(Box<shadow_table::ShadowTable>),
 }
 
 /// The external tools a strategy runs.
@@ -173,6 +183,25 @@ pub fn choose(
     if backend != Backend::Postgres {
         return mysql::choose(sql_text, created_here, forced_strategy, facts);
     }
+    // several operations (type changes at once) or token-scanned ones (SET TABLESPACE)
+    let all_ops = match sql::parse(Dialect::Postgres, sql_text) {
+        Ok(asts) => asts
+            .iter()
+            .flat_map(|a| sql::classify::classify(Dialect::Postgres, a))
+            .collect(),
+        Err(_) => sql::tokscan::scan(Dialect::Postgres, sql_text),
+    };
+    if forced_strategy == Some(Strategy::ShadowTable)
+        || (forced_strategy.is_none() && shadow_table::natural(&all_ops, facts))
+    {
+        return shadow_table::choose(
+            sql_text,
+            &all_ops,
+            forced_strategy.is_some(),
+            created_here,
+            facts,
+        );
+    }
     let Ok(asts) = sql::parse(Dialect::Postgres, sql_text) else {
         return Ok(plain("the parser cannot read it: as written", false));
     };
@@ -236,7 +265,7 @@ pub fn choose(
                 ));
             }
         },
-        Strategy::Plain => return Ok(plain("as written", forced)),
+        Strategy::Plain | Strategy::ShadowTable => return Ok(plain("as written", forced)),
         Strategy::Instant | Strategy::Inplace | Strategy::PtOsc | Strategy::GhOst => {
             return Err(format!("`{}` is a MySQL / MariaDB strategy", want.name()));
         }
@@ -308,6 +337,7 @@ pub(super) fn reason(s: Strategy) -> &'static str {
         Strategy::GhOst => {
             "needs a table copy: gh-ost copies and replays the binlog; the cut-over waits for the contract gate"
         }
+        Strategy::ShadowTable => "rewrites the table through a shadow copy",
         Strategy::Plain => "as written",
     }
 }
@@ -411,13 +441,15 @@ pub fn tables_of(backend: Backend, sql_text: &str) -> Vec<ObjName> {
         Backend::Postgres => Dialect::Postgres,
         Backend::Mysql => Dialect::Mysql,
     };
-    let Ok(asts) = sql::parse(d, sql_text) else {
-        return Vec::new();
+    let ops = match sql::parse(d, sql_text) {
+        Ok(asts) => asts
+            .iter()
+            .flat_map(|a| sql::classify::classify(d, a))
+            .collect(),
+        // SET TABLESPACE and the like: the token scan still names the table
+        Err(_) => sql::tokscan::scan(d, sql_text),
     };
-    asts.iter()
-        .flat_map(|a| sql::classify::classify(d, a))
-        .filter_map(|o| o.table().cloned())
-        .collect()
+    ops.iter().filter_map(|o| o.table().cloned()).collect()
 }
 
 #[cfg(test)]
