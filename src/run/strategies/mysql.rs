@@ -502,6 +502,7 @@ mod tests {
             .map(|a| match a {
                 Action::Sql { sql, .. } => sql.clone(),
                 Action::Tool(t) => t.display(),
+                Action::ShadowTable(s) => s.display(),
             })
             .collect()
     }
