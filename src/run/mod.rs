@@ -113,6 +113,22 @@ fn dry_backfill(m: &Migration, l: &backfill::Loaded) -> BackfillDone {
     }
 }
 
+/// The index of the `COMMIT` closing the `BEGIN` at `begin`, when the block holds no other
+/// transaction control and nothing that cannot run in a transaction block.
+fn block_end(p: &Prepared, begin: usize) -> Option<usize> {
+    for (k, st) in p.statements.iter().enumerate().skip(begin + 1) {
+        match st.tx {
+            Some(TxControl::Commit) => return Some(k),
+            Some(_) => return None,
+            None if st.tool.is_some() || st.shadow.is_some() || st.concurrent_index.is_some() => {
+                return None;
+            }
+            None => {}
+        }
+    }
+    None
+}
+
 /// In a failed transactional attempt: the ledger write failed, not a statement.
 const LEDGER_STEP: usize = usize::MAX;
 
@@ -1527,6 +1543,16 @@ impl Engine {
         let mut tables_locked = false;
         let mut i = start;
         while i < total {
+            // PostgreSQL: a BEGIN .. COMMIT block of the file goes in one round trip, its
+            // progress write inside, so its locks are held for the server's work only
+            if backend == url::Backend::Postgres
+                && p.statements[i].tx == Some(TxControl::Begin)
+                && let Some(end) = block_end(p, i)
+            {
+                self.run_block(main, mon, p, i, end).await?;
+                i = end + 1;
+                continue;
+            }
             self.statement_progress(p, i);
             let st = &p.statements[i];
             let opens = st.tx == Some(TxControl::Begin) || st.table_lock == Some(true);
@@ -1650,6 +1676,80 @@ impl Engine {
                 .finish_sql(&p.version, p.phase, p.statements.len(), ms)
         );
         main.exec(&tail).await.map_err(ledger_err)
+    }
+
+    /// Run statements `begin..=end` (a `BEGIN` .. `COMMIT` block of the file) as one
+    /// multi-statement query with the ledger's progress inside the transaction; on a lock
+    /// timeout it rolls back and the whole block is retried with back-off.
+    async fn run_block(
+        &self,
+        main: &mut Box<dyn Driver>,
+        mon: &mut Box<dyn Driver>,
+        p: &Prepared,
+        begin: usize,
+        end: usize,
+    ) -> Result<(), RunError> {
+        let mut sql = String::new();
+        for st in &p.statements[begin..end] {
+            sql.push_str(st.sql.trim_end().trim_end_matches(';'));
+            sql.push_str(";\n");
+        }
+        sql.push_str(&self.ledger.progress_sql(&p.version, p.phase, end + 1));
+        sql.push_str(";\nCOMMIT");
+        let backend = self.url.backend();
+        let mut attempt = 0;
+        loop {
+            for k in begin..=end {
+                self.statement_progress(p, k);
+            }
+            let (r, blockers) = self.exec_probed(main, mon, &sql).await;
+            let Err(e) = r else {
+                return Ok(());
+            };
+            let _ = main.exec("ROLLBACK").await;
+            if retry::is_lock_timeout(backend, &e) && attempt < self.settings.retry.retries {
+                attempt += 1;
+                let d = self.settings.retry.delay(attempt);
+                tracing::warn!(attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout in a transaction block; retrying it from its BEGIN");
+                self.progress(Progress::Retrying {
+                    version: p.version.clone(),
+                    attempt,
+                    delay_ms: d.as_millis() as u64,
+                });
+                tokio::time::sleep(d).await;
+                continue;
+            }
+            let err = if retry::is_lock_timeout(backend, &e) {
+                self.lock_give_up(p, begin + 1, &e, &blockers)
+            } else {
+                RunError::Failed(format!(
+                    "{}:{}-{}: the transaction block (statements {}-{} of {} in {}) failed and was rolled back: {e}; {}",
+                    p.path.display(),
+                    p.statements[begin].line,
+                    p.statements[end].line,
+                    begin + 1,
+                    end + 1,
+                    p.statements.len(),
+                    p.label(),
+                    if begin == 0 {
+                        "no statement of it ran; fix the file and re-run `migrate apply`".to_owned()
+                    } else {
+                        format!(
+                            "statements 1-{begin} ran and are recorded in the ledger; fix the file and re-run `migrate apply` (it continues at statement {})",
+                            begin + 1
+                        )
+                    }
+                ))
+            };
+            let _ = main
+                .exec(
+                    &self
+                        .ledger
+                        .fail_sql(&p.version, p.phase, begin, &err.to_string()),
+                )
+                .await;
+            return Err(err);
+        }
     }
 
     /// `i` failed; `done` statements before it are applied (fewer when a transaction block
