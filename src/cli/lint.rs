@@ -232,7 +232,10 @@ pub fn run(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::
 
 /// `--schema-from`: the live schema as a catalog of existing objects; its row estimates go
 /// into `settings`.
-fn live_schema(raw: &str, settings: &mut linter::LintSettings) -> anyhow::Result<Catalog> {
+pub(super) fn live_schema(
+    raw: &str,
+    settings: &mut linter::LintSettings,
+) -> anyhow::Result<Catalog> {
     let url = DbUrl::parse(raw)?;
     let snap = super::db::runtime()?.block_on(introspect::snapshot(&url))?;
     tracing::info!(url = %url, tables = snap.rows.len(), operations = snap.ops.len(), "schema read");

@@ -5,6 +5,7 @@ mod code;
 mod db;
 mod git;
 mod lint;
+mod plan;
 mod rules;
 
 use std::io::IsTerminal;
@@ -81,6 +82,8 @@ enum Command {
     Rules(rules::RulesArgs),
     /// Print one rule's documentation.
     Explain(rules::ExplainArgs),
+    /// Write the zero-downtime (expand / backfill / contract) version of a naive migration.
+    Plan(plan::PlanArgs),
     /// Apply pending migration phases (expand by default).
     Apply(db::ApplyArgs),
     /// Roll back applied phases with the down SQL stored when they ran.
@@ -141,6 +144,7 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Lint(args) => lint::run(cli.config.as_deref(), args, color),
         Command::Rules(args) => rules::list(args),
         Command::Explain(args) => rules::explain(args),
+        Command::Plan(args) => plan::run(cli.config.as_deref(), args),
         Command::Apply(args) => db::apply(&g, args),
         Command::Rollback(args) => db::rollback(&g, args),
         Command::Status(args) => db::status(&g, args),

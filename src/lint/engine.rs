@@ -113,6 +113,27 @@ pub fn lint_change_set_on(
     run(settings, seed, history, changes, false)
 }
 
+/// The schema `history` leaves on top of `seed`: every up script replayed in version order.
+pub fn replay(settings: &LintSettings, seed: Catalog, history: &[Migration]) -> Catalog {
+    let mut ordered: Vec<&Migration> = history.iter().collect();
+    ordered.sort_by(|a, b| a.version.cmp(&b.version));
+    let mut catalog = seed;
+    catalog.set_origin(Origin::History);
+    for m in ordered {
+        for phase in [Phase::Expand, Phase::Contract] {
+            for script in m
+                .scripts
+                .iter()
+                .filter(|s| s.phase == phase && s.direction == Direction::Up)
+            {
+                ScriptCx::build_on(settings, m, script, &mut catalog, false);
+            }
+        }
+    }
+    catalog.settle();
+    catalog
+}
+
 fn run(
     settings: &LintSettings,
     seed: Catalog,

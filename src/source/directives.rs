@@ -32,6 +32,9 @@ pub enum Directive {
     Irreversible(String),
     /// `-- sluice:phase expand|contract`.
     Phase(Phase),
+    /// `-- sluice:backfill <expression>`: the value `migrate plan` gives existing rows when the
+    /// next statement adds a NOT NULL column without a default.
+    Backfill(String),
     /// A `sluice:` directive we do not know: reported rather than ignored.
     Unknown(String),
 }
@@ -83,6 +86,7 @@ pub fn parse(text: &str, comment: &Comment) -> Option<Directive> {
         },
         "strategy" => Directive::Strategy(arg.trim().to_owned()),
         "irreversible" => Directive::Irreversible(arg.trim().to_owned()),
+        "backfill" if !arg.trim().is_empty() => Directive::Backfill(arg.trim().to_owned()),
         "phase" => match arg.trim() {
             "expand" => Directive::Phase(Phase::Expand),
             "contract" => Directive::Phase(Phase::Contract),

@@ -3,6 +3,7 @@
 
 pub mod classify;
 pub mod ops;
+pub mod quote;
 pub mod tokscan;
 pub mod volatility;
 

@@ -1,0 +1,1 @@
+ALTER TABLE {{ table | qname }} ADD COLUMN IF NOT EXISTS {{ column | ident }} {{ type | sql }};

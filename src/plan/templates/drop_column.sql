@@ -1,0 +1,1 @@
+ALTER TABLE {{ table | qname }} DROP COLUMN IF EXISTS {{ column | ident }};

@@ -1,0 +1,1 @@
+ALTER TABLE {{ table | qname }} DROP CONSTRAINT IF EXISTS {{ name | ident }};

@@ -1,0 +1,1 @@
+ALTER TABLE {{ table | qname }} ADD CONSTRAINT {{ name | ident }} CHECK ({{ column | ident }} IS NOT NULL) NOT VALID;

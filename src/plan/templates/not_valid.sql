@@ -1,0 +1,1 @@
+ALTER TABLE {{ table | qname }} ADD {% if name %}CONSTRAINT {{ name | ident }} {% endif %}{{ definition | sql }} NOT VALID;

@@ -1,0 +1,1 @@
+ALTER TABLE {{ table | qname }} RENAME CONSTRAINT {{ from | ident }} TO {{ to | ident }};

@@ -1,0 +1,1 @@
+ALTER INDEX {{ index | qname }} RENAME TO {{ to | ident }};

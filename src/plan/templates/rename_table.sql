@@ -1,0 +1,1 @@
+ALTER TABLE {{ table | qname }} RENAME TO {{ to | ident }};

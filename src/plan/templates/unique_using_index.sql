@@ -1,0 +1,1 @@
+ALTER TABLE {{ table | qname }} ADD CONSTRAINT {{ name | ident }} {{ kind | sql }} USING INDEX {{ index | ident }};

@@ -1,0 +1,1 @@
+ALTER TABLE {{ table | qname }} VALIDATE CONSTRAINT {{ name | ident }};
