@@ -79,6 +79,18 @@ impl Change {
         }
     }
 
+    /// The same change as `migrate plan` takes it. Only the NOT NULL column differs: the
+    /// planner refuses the add + whole-table UPDATE + SET NOT NULL script (the UPDATE cannot be
+    /// made safe) and takes the column with the value for existing and old-code rows instead.
+    pub fn sluice_sql(self) -> &'static str {
+        match self {
+            Change::AddNotNullColumn => {
+                "-- sluice:backfill 0\nALTER TABLE accounts ADD COLUMN tier int NOT NULL;\n"
+            }
+            other => other.naive_sql(),
+        }
+    }
+
     /// What `app` sends. Reads cast `balance` so their result type stays the same across
     /// int -> bigint (a prepared statement's result type may not change under it).
     pub fn queries(self, app: App) -> Queries {

@@ -31,6 +31,8 @@ pub struct Params {
 pub struct ChangeResult {
     pub change: String,
     pub naive_sql: String,
+    /// What `migrate plan` was given.
+    pub sluice_sql: String,
     /// `naive` and `sluice`.
     pub modes: BTreeMap<String, ModeResult>,
 }

@@ -129,6 +129,7 @@ async fn all(ctx: &Ctx<'_>, server_version: String) -> anyhow::Result<Results> {
             out.changes.push(ChangeResult {
                 change: change.name().to_owned(),
                 naive_sql: change.naive_sql().to_owned(),
+                sluice_sql: change.sluice_sql().to_owned(),
                 modes,
             });
         }
@@ -261,8 +262,15 @@ async fn change_run_on(
     let mut naive_conn = None;
     if sluice {
         write_history(&migrations)?;
-        let naive = dir.join(format!("{CHANGE_VERSION}_{}.sql", change.name()));
-        std::fs::write(&naive, change.naive_sql())?;
+        // the planner reads the schema from the earlier migrations of the file's directory
+        let naive_dir = dir.join("naive");
+        std::fs::create_dir_all(&naive_dir)?;
+        std::fs::write(
+            naive_dir.join(format!("{INIT_VERSION}_init.sql")),
+            changes::SCHEMA,
+        )?;
+        let file = format!("naive/{CHANGE_VERSION}_{}.sql", change.name());
+        std::fs::write(dir.join(&file), change.sluice_sql())?;
         let c = call_migrate(
             ctx,
             &url,
@@ -274,14 +282,8 @@ async fn change_run_on(
             error = Some(c.describe("baseline"));
         }
         if error.is_none() {
-            let naive_arg = naive.to_string_lossy().into_owned();
-            let c = call_migrate(
-                ctx,
-                &url,
-                &dir,
-                &["plan", &naive_arg, "--out", "migrations"],
-            )
-            .await?;
+            let out = format!("migrations/{CHANGE_VERSION}_{}", change.name());
+            let c = call_migrate(ctx, &url, &dir, &["plan", &file, "--out", &out]).await?;
             if c.code != 0 {
                 error = Some(c.describe("plan"));
             }
