@@ -200,9 +200,17 @@ pub fn latency<'a>(samples: impl Iterator<Item = &'a Sample>) -> Latency {
 pub struct BackfillRun {
     pub ok: bool,
     pub error: Option<String>,
-    /// Rows whose column was filled.
+    /// Rows the fill updated (Sluice: `rows_done` of its ledger row).
     pub rows: u64,
+    /// Rows whose column is set at the end (the table's rows; old-code inserts are filled by
+    /// Sluice's trigger only when the planner adds one).
+    pub rows_filled: u64,
+    /// Sluice's batches (its ledger row).
+    pub batches: Option<i64>,
+    /// The fill's own time: the UPDATE; Sluice: the ledger's `duration_ms` of the batches.
     pub duration_ms: f64,
+    /// Wall time of the step (Sluice: the whole `migrate apply`, expand and VACUUM included).
+    pub wall_ms: f64,
     pub rows_per_s: f64,
     /// Longest transaction of the filler (the whole UPDATE; Sluice: its longest batch),
     /// sampled from pg_stat_activity.

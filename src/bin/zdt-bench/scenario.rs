@@ -205,7 +205,8 @@ impl XactMonitor {
                      FROM pg_stat_activity
                      WHERE datname = current_database() AND pid <> pg_backend_pid()
                        AND backend_type = 'client backend' AND xact_start IS NOT NULL
-                       AND application_name NOT IN ($1, 'zdt-monitor')",
+                       AND application_name NOT IN ($1, 'zdt-monitor')
+                       AND query NOT ILIKE 'vacuum%'",
                 )
                 .bind(LOAD_APP)
                 .fetch_one(&mut conn)
@@ -557,19 +558,51 @@ async fn backfill_run(ctx: &Ctx<'_>, db: &str, sluice: bool) -> anyhow::Result<B
         // Sluice did not get to add the column
         Err(_) => 0,
     };
+    // the runner's own account: rows, batches and time of the batches alone (not the expand,
+    // the process start or the VACUUM after it)
+    let ledger = if sluice {
+        sqlx::query(
+            "SELECT rows_done, batches, duration_ms FROM sluice_backfill WHERE version = $1",
+        )
+        .bind(CHANGE_VERSION)
+        .fetch_optional(&mut conn)
+        .await
+        .ok()
+        .flatten()
+        .map(|r| {
+            (
+                r.try_get::<i64, _>(0).unwrap_or(0),
+                r.try_get::<i64, _>(1).unwrap_or(0),
+                r.try_get::<Option<i64>, _>(2).ok().flatten(),
+            )
+        })
+    } else {
+        None
+    };
     conn.close().await.ok();
-    let duration_ms = end - start;
+    let wall_ms = end - start;
+    let (rows, batches, duration_ms) = match ledger {
+        Some((rows, batches, Some(ms))) if ms > 0 => {
+            (u64::try_from(rows).unwrap_or(0), Some(batches), ms as f64)
+        }
+        _ => (u64::try_from(filled).unwrap_or(0), None, wall_ms),
+    };
+    if sluice && error.is_none() && ledger.is_none() {
+        error = Some("no sluice_backfill ledger row: did `migrate apply` run the backfill?".into());
+    }
     let during = report::latency(
         samples
             .iter()
             .filter(|s| s.at_ms >= start && s.at_ms <= end),
     );
-    let rows = u64::try_from(filled).unwrap_or(0);
     Ok(BackfillRun {
         ok: error.is_none(),
         error,
         rows,
+        rows_filled: u64::try_from(filled).unwrap_or(0),
+        batches,
         duration_ms,
+        wall_ms,
         rows_per_s: if duration_ms > 0.0 {
             rows as f64 / (duration_ms / 1000.0)
         } else {
