@@ -65,6 +65,8 @@ pub struct RunResult {
     pub max_latency_ms: f64,
     /// When that query was scheduled, in ms since the migration started (negative: before).
     pub max_latency_at_ms: f64,
+    /// The noise floor: the highest latency of the queries done before the migration started.
+    pub before_max_ms: f64,
     pub p50_ms: f64,
     pub p99_ms: f64,
     /// Time spent migrating (Sluice: the `migrate apply` calls, not the rollout window).
@@ -120,6 +122,7 @@ pub struct Summary {
     pub failed: Spread,
     pub failed_by_kind: BTreeMap<String, Spread>,
     pub migration_ms: Spread,
+    pub before_max_ms: Spread,
 }
 
 impl Summary {
@@ -146,6 +149,7 @@ impl Summary {
             failed: f(|r| r.failed as f64),
             failed_by_kind,
             migration_ms: f(|r| r.migration_ms),
+            before_max_ms: f(|r| r.before_max_ms),
         }
     }
 }
@@ -289,13 +293,13 @@ pub fn table(r: &Results) -> String {
     if !r.changes.is_empty() {
         let _ = writeln!(
             out,
-            "{} rows, {} clients, {} q/s, {} repeat(s); latency in ms: median (min-max)",
+            "{} rows, {} clients, {} q/s, {} repeat(s); latency in ms: median (min-max); quiet max: the highest latency before the migration (noise floor)",
             r.params.rows, r.params.clients, r.params.rate, r.params.repeat
         );
         let _ = writeln!(
             out,
-            "{:<20} {:<7} {:>22} {:>10} {:>18} {:>18} {:<}",
-            "change", "mode", "max stall", "p50", "p99", "failed", "migration"
+            "{:<20} {:<7} {:>22} {:>10} {:>18} {:>18} {:>12} {:<}",
+            "change", "mode", "max stall", "p50", "p99", "failed", "quiet max", "migration"
         );
         for c in &r.changes {
             for (mode, m) in &c.modes {
@@ -315,13 +319,14 @@ pub fn table(r: &Results) -> String {
                 }
                 let _ = writeln!(
                     out,
-                    "{:<20} {:<7} {:>22} {:>10} {:>18} {:>18} {}",
+                    "{:<20} {:<7} {:>22} {:>10} {:>18} {:>18} {:>12} {}",
                     c.change,
                     mode,
                     spread(&s.max_latency_ms, ms),
                     ms(s.p50_ms.median),
                     spread(&s.p99_ms, ms),
                     failed,
+                    ms(s.before_max_ms.median),
                     migration
                 );
             }

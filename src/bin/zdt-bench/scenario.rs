@@ -392,6 +392,11 @@ async fn change_run_on(
     let samples = load.stop().await?;
     let longest = monitor.finish().await;
     let lat = report::latency(samples.iter());
+    let quiet = report::latency(
+        samples
+            .iter()
+            .filter(|s| s.at_ms + s.latency_ms < migration_start_ms),
+    );
     Ok(RunResult {
         ok: error.is_none(),
         error,
@@ -400,6 +405,7 @@ async fn change_run_on(
         failed_by_kind: lat.failed_by_kind,
         max_latency_ms: lat.max_ms,
         max_latency_at_ms: lat.max_at_ms - migration_start_ms,
+        before_max_ms: quiet.max_ms,
         p50_ms: lat.p50_ms,
         p99_ms: lat.p99_ms,
         migration_ms,
