@@ -79,6 +79,9 @@ fn tiny_benchmark_reports_every_change_and_mode() {
             let p99 = num(&r["p99_ms"], &what);
             let p50 = num(&r["p50_ms"], &what);
             assert!(max >= p99 && p99 >= p50 && p50 >= 0.0, "{what}: {r}");
+            let stall = num(&r["stall_ms"], &what);
+            assert!(stall >= 0.0 && stall <= max, "{what}: {r}");
+            assert!(!r["steps"].as_array().unwrap().is_empty(), "{what}: {r}");
             assert!(num(&r["migration_ms"], &what) > 0.0, "{what}: {r}");
             let sum: f64 = r["failed_by_kind"]
                 .as_object()
@@ -88,8 +91,8 @@ fn tiny_benchmark_reports_every_change_and_mode() {
                 .sum();
             assert_eq!(sum, num(&r["failed"], &what), "{what}");
             assert_eq!(
-                num(&m["summary"]["max_latency_ms"]["median"], &what),
-                max,
+                num(&m["summary"]["stall_ms"]["median"], &what),
+                stall,
                 "{what}: one run is its own median"
             );
             if mode == "sluice" {

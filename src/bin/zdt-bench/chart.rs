@@ -9,10 +9,10 @@ use crate::report::{ChangeResult, RunResult};
 /// Width of the time buckets whose highest latency is drawn.
 const BUCKET_MS: f64 = 100.0;
 
-/// The run whose longest stall is the median of its mode's runs: a typical one.
+/// The run whose stall is the median of its mode's runs: a typical one.
 fn typical(runs: &[RunResult]) -> Option<&RunResult> {
     let mut v: Vec<&RunResult> = runs.iter().collect();
-    v.sort_by(|a, b| a.max_latency_ms.total_cmp(&b.max_latency_ms));
+    v.sort_by(|a, b| a.stall_ms.total_cmp(&b.stall_ms));
     v.get(v.len() / 2).copied()
 }
 

@@ -58,10 +58,15 @@ pub struct RunResult {
     /// The migration (and, for Sluice, the tool) completed.
     pub ok: bool,
     pub error: Option<String>,
+    /// The longest stall: the highest latency of the queries in flight while a migration step
+    /// (the naive SQL, a `migrate` call) ran.
+    pub stall_ms: f64,
+    /// p99 of those queries.
+    pub stall_p99_ms: f64,
     pub queries: u64,
     pub failed: u64,
     pub failed_by_kind: BTreeMap<String, u64>,
-    /// The longest stall: the highest latency of any query.
+    /// The highest latency of any query of the run: the highest latency of any query.
     pub max_latency_ms: f64,
     /// When that query was scheduled, in ms since the migration started (negative: before).
     pub max_latency_at_ms: f64,
@@ -116,6 +121,8 @@ impl Spread {
 pub struct Summary {
     pub runs: usize,
     pub runs_ok: usize,
+    pub stall_ms: Spread,
+    pub stall_p99_ms: Spread,
     pub max_latency_ms: Spread,
     pub p50_ms: Spread,
     pub p99_ms: Spread,
@@ -143,6 +150,8 @@ impl Summary {
         Summary {
             runs: runs.len(),
             runs_ok: runs.iter().filter(|r| r.ok).count(),
+            stall_ms: f(|r| r.stall_ms),
+            stall_p99_ms: f(|r| r.stall_p99_ms),
             max_latency_ms: f(|r| r.max_latency_ms),
             p50_ms: f(|r| r.p50_ms),
             p99_ms: f(|r| r.p99_ms),
@@ -293,13 +302,15 @@ pub fn table(r: &Results) -> String {
     if !r.changes.is_empty() {
         let _ = writeln!(
             out,
-            "{} rows, {} clients, {} q/s, {} repeat(s); latency in ms: median (min-max); quiet max: the highest latency before the migration (noise floor)",
+            "{} rows, {} clients, {} q/s, {} repeat(s). Latency in ms, median (min-max) over the repeats.\n\
+             stall: highest latency of the queries in flight while a migration step ran; p99 of those;\n\
+             run max: highest of the whole run; quiet max: highest before the migration (the noise floor)",
             r.params.rows, r.params.clients, r.params.rate, r.params.repeat
         );
         let _ = writeln!(
             out,
-            "{:<20} {:<7} {:>22} {:>10} {:>18} {:>18} {:>12} {:<}",
-            "change", "mode", "max stall", "p50", "p99", "failed", "quiet max", "migration"
+            "{:<20} {:<7} {:>20} {:>18} {:>10} {:>10} {:>6} {:>24} {}",
+            "change", "mode", "stall", "p99", "run max", "quiet max", "p50", "failed", "migration"
         );
         for c in &r.changes {
             for (mode, m) in &c.modes {
@@ -319,14 +330,15 @@ pub fn table(r: &Results) -> String {
                 }
                 let _ = writeln!(
                     out,
-                    "{:<20} {:<7} {:>22} {:>10} {:>18} {:>18} {:>12} {}",
+                    "{:<20} {:<7} {:>20} {:>18} {:>10} {:>10} {:>6} {:>24} {}",
                     c.change,
                     mode,
-                    spread(&s.max_latency_ms, ms),
-                    ms(s.p50_ms.median),
-                    spread(&s.p99_ms, ms),
-                    failed,
+                    spread(&s.stall_ms, ms),
+                    spread(&s.stall_p99_ms, ms),
+                    ms(s.max_latency_ms.median),
                     ms(s.before_max_ms.median),
+                    ms(s.p50_ms.median),
+                    failed,
                     migration
                 );
             }

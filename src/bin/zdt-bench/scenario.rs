@@ -397,9 +397,17 @@ async fn change_run_on(
             .iter()
             .filter(|s| s.at_ms + s.latency_ms < migration_start_ms),
     );
+    // queries in flight while a migration step ran: the stall it caused, apart from the noise
+    let during = report::latency(samples.iter().filter(|s| {
+        steps
+            .iter()
+            .any(|st| s.at_ms <= st.end_ms && s.at_ms + s.latency_ms >= st.start_ms)
+    }));
     Ok(RunResult {
         ok: error.is_none(),
         error,
+        stall_ms: during.max_ms,
+        stall_p99_ms: during.p99_ms,
         queries: lat.queries,
         failed: lat.failed,
         failed_by_kind: lat.failed_by_kind,
