@@ -77,9 +77,19 @@ pub struct Args {
     /// Directory for results.json and one SVG chart per change.
     #[arg(long, default_value = "zdt-results")]
     pub out: PathBuf,
+    /// What-if: set `target_batch_time` of every backfill.toml the planner writes (and of the
+    /// backfill mode's) to this, e.g. 25ms. Default: the planner's own.
+    #[arg(long, value_name = "DURATION", value_parser = parse_batch_time)]
+    pub backfill_batch_time: Option<String>,
     /// The `migrate` binary (default: next to this one).
     #[arg(long, value_name = "PATH")]
     pub migrate: Option<PathBuf>,
+}
+
+/// A duration as `backfill.toml` takes it (checked here, written back as given).
+fn parse_batch_time(s: &str) -> Result<String, String> {
+    sluice::run::parse_duration(s)?;
+    Ok(s.trim().to_owned())
 }
 
 fn main() -> ExitCode {

@@ -24,6 +24,8 @@ pub struct Params {
     pub repeat: u32,
     pub duration_scale: crate::Scale,
     pub mode: crate::Mode,
+    /// `--backfill-batch-time`: the what-if override of every backfill's target batch time.
+    pub backfill_batch_time: Option<String>,
     pub server_version: String,
 }
 

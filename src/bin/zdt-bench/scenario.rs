@@ -91,6 +91,7 @@ async fn all(ctx: &Ctx<'_>, server_version: String) -> anyhow::Result<Results> {
             repeat: args.repeat,
             duration_scale: args.duration_scale,
             mode: args.mode,
+            backfill_batch_time: args.backfill_batch_time.clone(),
             server_version,
         },
         changes: Vec::new(),
@@ -287,6 +288,12 @@ async fn change_run_on(
             let c = call_migrate(ctx, &url, &dir, &["plan", &file, "--out", &out]).await?;
             if c.code != 0 {
                 error = Some(c.describe("plan"));
+            } else if let Some(t) = &ctx.args.backfill_batch_time {
+                let toml = dir.join(&out).join("backfill.toml");
+                if toml.is_file() {
+                    let text = std::fs::read_to_string(&toml)?;
+                    std::fs::write(&toml, with_batch_time(&text, t))?;
+                }
             }
         }
     } else {
@@ -427,11 +434,41 @@ async fn change_run_on(
 /// What both sides of the backfill comparison fill.
 const BACKFILL_SET: &str = "id % 3";
 
-fn backfill_toml() -> String {
-    format!(
+/// `text` with its `target_batch_time` set to `t` (added when absent).
+fn with_batch_time(text: &str, t: &str) -> String {
+    let line = format!("target_batch_time = \"{t}\"");
+    let mut found = false;
+    let mut out: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("target_batch_time") {
+                found = true;
+                line.clone()
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect();
+    if !found {
+        // top-level keys go before the first table
+        let at = out
+            .iter()
+            .position(|l| l.trim_start().starts_with('['))
+            .unwrap_or(out.len());
+        out.insert(at, line);
+    }
+    out.join("\n") + "\n"
+}
+
+fn backfill_toml(batch_time: Option<&str>) -> String {
+    let text = format!(
         "table = \"accounts\"\nkey = [\"id\"]\nwhere = '\"tier\" IS NULL'\nbatch_size = 5000\n\
          pause = \"10ms\"\ntarget_batch_time = \"100ms\"\n\n[set]\ntier = '{BACKFILL_SET}'\n"
-    )
+    );
+    match batch_time {
+        Some(t) => with_batch_time(&text, t),
+        None => text,
+    }
 }
 
 async fn backfill(ctx: &Ctx<'_>) -> anyhow::Result<BackfillResult> {
@@ -466,7 +503,7 @@ async fn backfill(ctx: &Ctx<'_>) -> anyhow::Result<BackfillResult> {
     };
     Ok(BackfillResult {
         naive_sql: format!("UPDATE accounts SET tier = {BACKFILL_SET};"),
-        backfill_toml: backfill_toml(),
+        backfill_toml: backfill_toml(ctx.args.backfill_batch_time.as_deref()),
         modes,
         throughput_ratio,
     })
@@ -493,7 +530,10 @@ async fn backfill_run(ctx: &Ctx<'_>, db: &str, sluice: bool) -> anyhow::Result<B
             m.join("expand.down.sql"),
             "ALTER TABLE accounts DROP COLUMN tier;\n",
         )?;
-        std::fs::write(m.join("backfill.toml"), backfill_toml())?;
+        std::fs::write(
+            m.join("backfill.toml"),
+            backfill_toml(ctx.args.backfill_batch_time.as_deref()),
+        )?;
         let c = call_migrate(
             ctx,
             &url,
@@ -629,4 +669,26 @@ async fn backfill_run(ctx: &Ctx<'_>, db: &str, sluice: bool) -> anyhow::Result<B
         load_p99_ms: during.p99_ms,
         steps,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_time_replaced_or_added_before_the_first_table() {
+        let t = with_batch_time(
+            "table = \"a\"\ntarget_batch_time = \"100ms\"\n[set]\nx = '1'\n",
+            "25ms",
+        );
+        assert_eq!(
+            t,
+            "table = \"a\"\ntarget_batch_time = \"25ms\"\n[set]\nx = '1'\n"
+        );
+        let t = with_batch_time("table = \"a\"\n\n[set]\nx = '1'\n", "25ms");
+        assert_eq!(
+            t,
+            "table = \"a\"\n\ntarget_batch_time = \"25ms\"\n[set]\nx = '1'\n"
+        );
+    }
 }
