@@ -88,6 +88,9 @@ pub struct RunConfig {
     pub large_table_rows: Option<u64>,
     pub ledger_table: Option<String>,
     pub ledger_schema: Option<String>,
+    /// MySQL/MariaDB replica URLs whose lag throttles backfills (PostgreSQL asks the primary).
+    #[serde(default)]
+    pub replicas: Vec<String>,
 }
 
 /// The file as written.

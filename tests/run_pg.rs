@@ -674,3 +674,75 @@ fn rollback_without_stored_down_uses_the_file_or_refuses() {
     assert_eq!(r.code, 0, "{r:?}");
     assert!(!s.table_exists("a"));
 }
+
+/// A `BEGIN .. COMMIT` block of a statement-by-statement script (the planner's swaps) is
+/// retried whole on a lock timeout: a timeout inside it rolls the block back, so nothing of
+/// it stays half-done, and the next attempt starts at its BEGIN.
+#[test]
+fn transaction_block_is_retried_whole_on_lock_timeout() {
+    let s = Scratch::pg();
+    s.exec("CREATE TABLE hot (id int, a text); CREATE TABLE other (id int); INSERT INTO hot VALUES (1, 'x')");
+    let script = "-- sluice:no-transaction\nALTER TABLE other ADD COLUMN before_block int;\nBEGIN;\nALTER TABLE other ADD COLUMN in_block int;\nALTER TABLE hot RENAME COLUMN a TO b;\nCOMMIT;\n";
+    let dir = tree(&[
+        (
+            "sluice.toml",
+            "[run]\nlock_timeout = \"300ms\"\nlock_retries = 2\n",
+        ),
+        ("migrations/1_swap/expand.up.sql", script),
+        (
+            "migrations/1_swap/expand.down.sql",
+            "-- sluice:irreversible test\nSELECT 1;\n",
+        ),
+    ]);
+    let url = s.url.clone();
+    let path = dir.path().to_owned();
+    // retries run out while the table stays locked: the block is rolled back whole
+    let (r, s) = block_on(async move {
+        let mut holder = sqlx::PgConnection::connect(&url).await.unwrap();
+        holder.execute("BEGIN").await.unwrap();
+        holder.execute("SELECT * FROM hot").await.unwrap();
+        let r = run(s.migrate(&path).args(["apply"]));
+        holder.execute("ROLLBACK").await.unwrap();
+        (r, s)
+    });
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("lock_timeout"), "{r:?}");
+    let cols = s.strings("SELECT string_agg(column_name::text, ',' ORDER BY column_name) FROM information_schema.columns WHERE table_name IN ('hot', 'other')");
+    assert_eq!(
+        cols,
+        ["a,before_block,id,id"],
+        "the block must leave nothing behind"
+    );
+    let done = s.strings("SELECT statements_done::text FROM sluice_migrations WHERE version = '1'");
+    assert_eq!(done, ["1"], "progress stops before the block's BEGIN");
+
+    // a lock released during the retries: the re-run goes through, block applied once
+    let url = s.url.clone();
+    let path = dir.path().to_owned();
+    let (r, s) = block_on(async move {
+        let mut holder = sqlx::PgConnection::connect(&url).await.unwrap();
+        holder.execute("BEGIN").await.unwrap();
+        holder.execute("SELECT * FROM hot").await.unwrap();
+        let child = s
+            .migrate(&path)
+            .args(["apply"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        holder.execute("ROLLBACK").await.unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            common::Run {
+                code: out.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            },
+            s,
+        )
+    });
+    assert_eq!(r.code, 0, "{r:?}");
+    let cols = s.strings("SELECT string_agg(column_name::text, ',' ORDER BY column_name) FROM information_schema.columns WHERE table_name IN ('hot', 'other')");
+    assert_eq!(cols, ["b,before_block,id,id,in_block"]);
+}

@@ -24,8 +24,9 @@ use super::exit;
 pub struct ApplyArgs {
     /// Migrations directory (default from config `migrations.dir`, else ./migrations).
     dir: Option<PathBuf>,
-    /// Which phases: expand (before the rollout, the default), contract (after it, when its
-    /// gate holds), or all (expand, then contracts whose gate holds).
+    /// Which phases: expand (before the rollout, the default; then the backfills unless
+    /// --no-backfill), backfill, contract (after the rollout, when its gate holds and its
+    /// backfill is complete), or all (expand, backfill, then contracts whose gate holds).
     #[arg(long, value_enum, default_value_t = PhaseSel::Expand)]
     phase: PhaseSel,
     /// Apply only up to this version (inclusive).
@@ -43,6 +44,9 @@ pub struct ApplyArgs {
     /// When a contract waits on its gate, poll for up to this long instead of exiting 3.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     wait: Option<Duration>,
+    /// With `--phase expand`: leave the backfills for a later `--phase backfill`.
+    #[arg(long)]
+    no_backfill: bool,
 }
 
 #[derive(Debug, Args)]
@@ -97,6 +101,19 @@ pub struct RepairArgs {
     /// Migrations directory (default from config, else ./migrations).
     #[arg(long)]
     dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PurgeArgs {
+    /// Drop objects whose soft-dropping contract finished longer ago than this (e.g. 7d).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    older_than: Duration,
+    /// Only list what would be dropped.
+    #[arg(long)]
+    dry_run: bool,
+    /// How long to wait for another runner's lock (default 5m).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    lock_wait: Option<Duration>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -154,13 +171,167 @@ fn context(g: &Global<'_>, lock_wait: Option<Duration>) -> anyhow::Result<Ctx> {
         settings.lock_wait = w;
     }
     let mut engine = Engine::new(url, settings);
-    if !g.quiet && std::io::stderr().is_terminal() {
-        engine = engine.with_progress(print_progress);
+    if !g.quiet {
+        let view = LiveView {
+            tty: std::io::stderr().is_terminal(),
+            bar: std::sync::Mutex::new(None),
+            last_log: std::sync::Mutex::new(None),
+        };
+        engine = engine.with_progress(move |p| view.show(p));
     }
     Ok(Ctx { engine, config })
 }
 
-/// The live view on a terminal (stderr, so stdout stays the result).
+/// Progress on stderr (stdout stays the result): lines and a backfill progress bar on a
+/// terminal; otherwise backfill progress as `tracing` lines every few seconds.
+struct LiveView {
+    tty: bool,
+    bar: std::sync::Mutex<Option<indicatif::ProgressBar>>,
+    last_log: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+const LOG_EVERY: Duration = Duration::from_secs(5);
+
+impl LiveView {
+    fn show(&self, p: &Progress) {
+        if self.tty {
+            self.show_tty(p);
+        } else {
+            self.log(p);
+        }
+    }
+
+    fn show_tty(&self, p: &Progress) {
+        let mut bar = self.bar.lock().unwrap_or_else(|e| e.into_inner());
+        match p {
+            Progress::BackfillStarted {
+                version,
+                name,
+                table,
+                estimated_rows,
+                rows_done,
+                resumed_at,
+            } => {
+                if let Some(k) = resumed_at {
+                    eprintln!("{version} {name} (backfill of {table}): resuming at key {k}");
+                }
+                let b = indicatif::ProgressBar::new(estimated_rows.unwrap_or(0).max(*rows_done));
+                let style = indicatif::ProgressStyle::with_template(
+                    "{prefix} [{bar:30}] {human_pos}/{human_len} rows, {msg}, ETA {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> ");
+                b.set_style(style);
+                b.set_prefix(format!("{version} {name} (backfill of {table})"));
+                b.set_position(*rows_done);
+                b.reset_eta();
+                *bar = Some(b);
+            }
+            Progress::BackfillBatch {
+                rows_done,
+                rows_per_s,
+                ..
+            } => {
+                if let Some(b) = bar.as_ref() {
+                    if b.length().is_some_and(|l| l < *rows_done) {
+                        b.set_length(*rows_done);
+                    }
+                    b.set_position(*rows_done);
+                    b.set_message(format!("{rows_per_s:.0} rows/s"));
+                }
+            }
+            Progress::BackfillThrottled { lag_ms, max_ms, .. } => {
+                if let Some(b) = bar.as_ref() {
+                    b.set_message(format!("paused: replica lag {lag_ms} ms > {max_ms} ms"));
+                }
+            }
+            Progress::BackfillFinished { .. } => {
+                if let Some(b) = bar.take() {
+                    b.finish_and_clear();
+                }
+            }
+            other => match bar.as_ref() {
+                Some(b) => b.suspend(|| print_progress(other)),
+                None => print_progress(other),
+            },
+        }
+    }
+
+    /// Not a terminal: backfill progress as log lines, at most one per LOG_EVERY.
+    fn log(&self, p: &Progress) {
+        match p {
+            Progress::BackfillStarted {
+                version,
+                table,
+                estimated_rows,
+                rows_done,
+                resumed_at,
+                ..
+            } => {
+                tracing::info!(
+                    version,
+                    table,
+                    estimated_rows,
+                    rows_done,
+                    resumed_at,
+                    "backfill started"
+                );
+            }
+            Progress::BackfillBatch {
+                version,
+                rows_done,
+                batches,
+                batch_size,
+                rows_per_s,
+                estimated_rows,
+            } => {
+                let mut last = self.last_log.lock().unwrap_or_else(|e| e.into_inner());
+                let now = std::time::Instant::now();
+                if last.is_none_or(|t| now.duration_since(t) >= LOG_EVERY) {
+                    *last = Some(now);
+                    let eta_s = estimated_rows
+                        .filter(|t| *t > *rows_done && *rows_per_s > 0.0)
+                        .map(|t| ((t - rows_done) as f64 / rows_per_s).round() as u64);
+                    tracing::info!(
+                        version,
+                        rows_done,
+                        batches,
+                        batch_size,
+                        rows_per_s = rows_per_s.round() as u64,
+                        estimated_rows,
+                        eta_s,
+                        "backfill progress"
+                    );
+                }
+            }
+            Progress::BackfillThrottled {
+                version,
+                lag_ms,
+                max_ms,
+            } => {
+                tracing::info!(version, lag_ms, max_ms, "backfill paused: replica lag");
+            }
+            Progress::BackfillFinished {
+                version,
+                rows_done,
+                batches,
+                duration_ms,
+            } => {
+                let duration_ms = *duration_ms as u64;
+                tracing::info!(
+                    version,
+                    rows_done,
+                    batches,
+                    duration_ms,
+                    "backfill finished"
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The live view's lines on a terminal.
 fn print_progress(p: &Progress) {
     match p {
         Progress::LockWaiting { holder } => eprintln!(
@@ -189,6 +360,10 @@ fn print_progress(p: &Progress) {
         Progress::Retrying {
             attempt, delay_ms, ..
         } => eprintln!("  lock timeout: retry {attempt} in {delay_ms} ms"),
+        Progress::BackfillStarted { .. }
+        | Progress::BackfillBatch { .. }
+        | Progress::BackfillThrottled { .. }
+        | Progress::BackfillFinished { .. } => {}
     }
 }
 
@@ -277,6 +452,7 @@ pub fn apply(g: &Global<'_>, args: &ApplyArgs) -> anyhow::Result<u8> {
         to: args.to.as_deref().map(version).transpose()?,
         release: args.release.clone(),
         dry_run: args.dry_run,
+        no_backfill: args.no_backfill,
     };
     let rt = runtime()?;
     let deadline = std::time::Instant::now() + args.wait.unwrap_or_default();
@@ -304,6 +480,9 @@ pub fn apply(g: &Global<'_>, args: &ApplyArgs) -> anyhow::Result<u8> {
                 d.duration_ms
             );
         }
+        for b in &out.backfills {
+            print_backfill(b);
+        }
         if first {
             for w in &out.waiting {
                 eprintln!(
@@ -318,6 +497,35 @@ pub fn apply(g: &Global<'_>, args: &ApplyArgs) -> anyhow::Result<u8> {
         first = false;
         std::thread::sleep(Duration::from_secs(5).min(deadline - now));
     }
+}
+
+fn print_backfills(out: &ApplyOutcome, version: &str) {
+    for b in out.backfills.iter().filter(|b| b.version == version) {
+        print_backfill(b);
+    }
+}
+
+fn print_backfill(b: &run::BackfillDone) {
+    let resumed = b.resumed_at.as_ref().map_or_else(String::new, |k| {
+        format!(", resumed at key {k} ({} rows in all)", b.rows_total)
+    });
+    println!(
+        "backfilled {} {} (table {}): {} row{} in {} batch{} in {} ms{}{}",
+        b.version,
+        b.name,
+        b.table,
+        b.rows,
+        if b.rows == 1 { "" } else { "s" },
+        b.batches,
+        if b.batches == 1 { "" } else { "es" },
+        b.duration_ms,
+        resumed,
+        if b.vacuumed {
+            ", then VACUUM (ANALYZE)"
+        } else {
+            ""
+        }
+    );
 }
 
 fn render_apply(out: &ApplyOutcome, dry_run: bool, url: &DbUrl) -> u8 {
@@ -344,8 +552,21 @@ fn render_apply(out: &ApplyOutcome, dry_run: bool, url: &DbUrl) -> u8 {
                 d.duration_ms,
                 resumed
             );
+            if d.phase == crate::source::Phase::Expand {
+                print_backfills(out, &d.version);
+            }
         }
-        if out.done.is_empty() && out.waiting.is_empty() {
+        // backfills of migrations whose expand ran earlier
+        for b in &out.backfills {
+            if !out
+                .done
+                .iter()
+                .any(|d| d.version == b.version && d.phase == crate::source::Phase::Expand)
+            {
+                print_backfill(b);
+            }
+        }
+        if out.done.is_empty() && out.backfills.is_empty() && out.waiting.is_empty() {
             println!("nothing to apply: {url} is up to date");
         }
     }
@@ -366,6 +587,11 @@ fn render_apply(out: &ApplyOutcome, dry_run: bool, url: &DbUrl) -> u8 {
 }
 
 pub fn rollback(g: &Global<'_>, args: &RollbackArgs) -> anyhow::Result<u8> {
+    if args.phase == PhaseSel::Backfill {
+        bail!(
+            "a backfill has no down of its own: roll back its expand (`--phase expand`), which clears the backfill's state"
+        );
+    }
     let ctx = context(g, args.lock_wait)?;
     // the down SQL stored in the ledger runs; the directory's down scripts serve phases
     // applied without one, so a missing directory is no error here
@@ -451,7 +677,8 @@ fn render_status(r: &StatusReport) -> String {
         "{:wv$}  {:wn$}  {:8}  STATE",
         "VERSION", "NAME", "PHASE"
     );
-    for e in &r.migrations {
+    let mut shown = std::collections::BTreeSet::new();
+    for (i, e) in r.migrations.iter().enumerate() {
         let mut state = e.state.clone();
         match e.state.as_str() {
             "applied" => {
@@ -495,6 +722,37 @@ fn render_status(r: &StatusReport) -> String {
             e.phase.name(),
             state
         );
+        // a version's backfill sits between its expand and its contract
+        let next_same = r
+            .migrations
+            .get(i + 1)
+            .is_some_and(|n| n.version == e.version);
+        if e.phase == crate::source::Phase::Expand || !next_same {
+            for b in r.backfills.iter().filter(|b| b.version == e.version) {
+                if shown.contains(&b.version) {
+                    continue;
+                }
+                let _ = writeln!(
+                    out,
+                    "{:wv$}  {:wn$}  {:8}  {}",
+                    b.version,
+                    b.name,
+                    "backfill",
+                    backfill_state(b)
+                );
+                shown.insert(b.version.clone());
+            }
+        }
+    }
+    for b in r.backfills.iter().filter(|b| !shown.contains(&b.version)) {
+        let _ = writeln!(
+            out,
+            "{:wv$}  {:wn$}  {:8}  {}",
+            b.version,
+            b.name,
+            "backfill",
+            backfill_state(b)
+        );
     }
     let rollouts: Vec<_> = r
         .events
@@ -510,6 +768,40 @@ fn render_status(r: &StatusReport) -> String {
         );
     }
     out
+}
+
+fn backfill_state(b: &run::BackfillStatus) -> String {
+    let mut s = b.state.clone();
+    if b.state != "pending" {
+        let _ = write!(
+            s,
+            ": {} row{} in {} batch{}",
+            b.rows_done,
+            if b.rows_done == 1 { "" } else { "s" },
+            b.batches,
+            if b.batches == 1 { "" } else { "es" }
+        );
+    }
+    match b.state.as_str() {
+        "applied" => {
+            if let Some(t) = b.finished_at {
+                let _ = write!(s, ", finished {}", t.format("%Y-%m-%d %H:%M:%S UTC"));
+            }
+        }
+        "running" | "failed" => {
+            if let Some(k) = &b.last_key {
+                let _ = write!(s, ", last key {k}");
+            }
+            if let Some(err) = &b.error {
+                let _ = write!(s, "; {}", err.lines().next().unwrap_or(""));
+            }
+        }
+        _ => {}
+    }
+    if b.path.is_none() {
+        s.push_str(" | no backfill.toml for it in the migrations directory");
+    }
+    s
 }
 
 pub fn baseline(g: &Global<'_>, args: &BaselineArgs) -> anyhow::Result<u8> {
@@ -548,6 +840,37 @@ pub fn repair(g: &Global<'_>, args: &RepairArgs) -> anyhow::Result<u8> {
         }
         Err(e) => Ok(fail(&e)),
     }
+}
+
+pub fn purge(g: &Global<'_>, args: &PurgeArgs) -> anyhow::Result<u8> {
+    let ctx = context(g, args.lock_wait)?;
+    let out = match until_signal(&runtime()?, ctx.engine.purge(args.older_than, args.dry_run)) {
+        Ok(o) => o,
+        Err(e) => return Ok(fail(&e)),
+    };
+    let verb = if args.dry_run {
+        "would drop"
+    } else {
+        "dropped"
+    };
+    for d in &out.dropped {
+        println!("{verb} {} {}: {}", d.kind, d.object.display(), d.reason);
+        if args.dry_run
+            && let Some(sql) = &d.sql
+        {
+            println!("  {sql};");
+        }
+    }
+    for k in &out.skipped {
+        println!("skipped {} {}: {}", k.kind, k.object.display(), k.reason);
+    }
+    if out.dropped.is_empty() && out.skipped.is_empty() {
+        println!(
+            "nothing to purge: no soft-dropped column or table in {}",
+            ctx.engine.url()
+        );
+    }
+    Ok(exit::OK)
 }
 
 pub fn rollout(g: &Global<'_>, cmd: &RolloutCommand) -> anyhow::Result<u8> {

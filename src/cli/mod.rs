@@ -100,6 +100,8 @@ enum Command {
     Rollout(db::RolloutCommand),
     /// Create a new migration in the migrations directory.
     New(db::NewArgs),
+    /// Drop soft-dropped columns and tables (`_sluice_dropped_*`) whose contract is old enough.
+    Purge(db::PurgeArgs),
 }
 
 /// Entry point used by `main`.
@@ -152,6 +154,7 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Repair(args) => db::repair(&g, args),
         Command::Rollout(cmd) => db::rollout(&g, cmd),
         Command::New(args) => db::new(cli.config.as_deref(), args),
+        Command::Purge(args) => db::purge(&g, args),
     }
 }
 

@@ -81,6 +81,9 @@ pub fn run(config_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<u8> {
             args.path.display()
         );
     }
+    if let Some(out) = &args.out {
+        check_out(out, args.force)?;
+    }
     let seed = match &args.schema_from {
         Some(raw) => Some(super::lint::live_schema(raw, &mut settings)?),
         None => None,
@@ -144,7 +147,7 @@ pub fn run(config_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<u8> {
         eprintln!("note: {n}");
     }
     if let Some(out) = &args.out {
-        write_out(out, &files.files, args.force)?;
+        write_out(out, &files.files)?;
     }
     match args.format {
         PlanFormat::Json => {
@@ -187,8 +190,15 @@ fn history_of(path: &Path, m: &Migration, layout: LayoutChoice) -> Vec<Migration
         } else {
             dir
         };
-        let Ok(found) = source::discover(dir, layout) else {
-            continue;
+        let found = match source::discover(dir, layout) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!(
+                    "warning: {}: cannot read the earlier migrations ({e}); planning without them",
+                    dir.display()
+                );
+                continue;
+            }
         };
         let holds_me = found
             .migrations
@@ -213,7 +223,7 @@ const PLAN_FILES: [&str; 5] = [
     "contract.down.sql",
 ];
 
-fn write_out(out: &Path, files: &[(String, String)], force: bool) -> anyhow::Result<()> {
+fn check_out(out: &Path, force: bool) -> anyhow::Result<()> {
     if out.exists() {
         let busy = std::fs::read_dir(out)
             .with_context(|| format!("{}: cannot read the output directory", out.display()))?
@@ -226,6 +236,10 @@ fn write_out(out: &Path, files: &[(String, String)], force: bool) -> anyhow::Res
             );
         }
     }
+    Ok(())
+}
+
+fn write_out(out: &Path, files: &[(String, String)]) -> anyhow::Result<()> {
     std::fs::create_dir_all(out)
         .with_context(|| format!("{}: cannot create the output directory", out.display()))?;
     // a forced re-plan must not leave a phase file of the previous plan behind

@@ -321,8 +321,14 @@ fn lint_script(cx: &ScriptCx<'_>, out: &mut Vec<Diagnostic>) {
             .unwrap_or(cx.script.range.start..cx.script.range.start);
         let file = cx.file();
         let mut help = hit.help.unwrap_or_else(|| meta.help.to_owned());
-        if meta.has_recipe && !help.contains("migrate plan") {
-            help.push_str(&format!("; or run `migrate plan {}`", file.path.display()));
+        if meta.has_recipe {
+            // point at the command that writes the safe version of this very file
+            let run = format!("`migrate plan {}`", file.path.display());
+            if help.contains("`migrate plan`") {
+                help = help.replace("`migrate plan`", &run);
+            } else {
+                help.push_str(&format!("; or run {run}"));
+            }
         }
         out.push(Diagnostic {
             rule: meta.id,

@@ -215,7 +215,17 @@ impl Plan {
     pub fn files(&self, renderer_dialect: Dialect) -> Result<PlanFiles, PlanError> {
         let r = Renderer::new(renderer_dialect);
         let mut files = Vec::new();
-        for phase in [PlanPhase::Expand, PlanPhase::Contract] {
+        for phase in [PlanPhase::Expand, PlanPhase::Backfill, PlanPhase::Contract] {
+            if phase == PlanPhase::Backfill {
+                if let Some(spec) = &self.backfill {
+                    let comment = format!(
+                        "backfill of {}_{}: fills existing rows in key-range batches after expand,\nbefore contract; each batch is a short transaction, checkpointed in the ledger",
+                        self.version, self.name
+                    );
+                    files.push(("backfill.toml".to_owned(), spec.to_toml(&comment)));
+                }
+                continue;
+            }
             let steps: Vec<&Step> = self.steps.iter().filter(|s| s.phase == phase).collect();
             if steps.iter().all(|s| s.up.trim().is_empty()) {
                 continue;
@@ -256,15 +266,6 @@ impl Plan {
                         .map(|s| (s.down.as_deref().unwrap_or(""), s.group)),
                 );
                 files.push((format!("{}.down.sql", phase.name()), down));
-            }
-            if phase == PlanPhase::Expand
-                && let Some(spec) = &self.backfill
-            {
-                let comment = format!(
-                    "backfill of {}_{}: fills existing rows in key-range batches after expand,\nbefore contract; each batch is a short transaction, checkpointed in the ledger",
-                    self.version, self.name
-                );
-                files.push(("backfill.toml".to_owned(), spec.to_toml(&comment)));
             }
         }
         Ok(PlanFiles { files })

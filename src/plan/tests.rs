@@ -199,3 +199,55 @@ fn identifiers_that_need_quoting_are_quoted() {
     );
     assert!(expand.contains("NEW.\"naïve \"\"col\"\"\""), "{expand}");
 }
+
+recipe_snapshot!(
+    batched_update,
+    "UPDATE users SET email = lower(email) WHERE email <> lower(email);"
+);
+
+#[test]
+fn several_fills_of_one_table_guard_each_column() {
+    let (p, _) = try_plan(
+        "ALTER TABLE users RENAME COLUMN name TO full_name;\nALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();",
+    )
+    .unwrap();
+    let spec = p.backfill.unwrap();
+    assert_eq!(
+        spec.set.get("token").map(String::as_str),
+        Some("CASE WHEN token IS NULL THEN gen_random_uuid() ELSE token END")
+    );
+    assert_eq!(
+        spec.where_.as_deref(),
+        Some("(full_name IS NULL AND \"name\" IS NOT NULL) OR (token IS NULL)")
+    );
+    assert!(
+        refusal("UPDATE users SET age = 1;\nUPDATE orders SET total = 0;")
+            .contains("a migration backfills one table")
+    );
+    assert!(refusal("UPDATE users SET id = id + 1;").contains("key column"));
+}
+
+#[test]
+fn recipe_findings_point_at_the_plan_command() {
+    let settings = LintSettings::default();
+    let history = [migration("0001", "init", HISTORY)];
+    let report = lint::lint_change_set(
+        &settings,
+        &history,
+        &[migration(
+            "0002",
+            "change",
+            "ALTER TABLE users RENAME COLUMN name TO full_name;",
+        )],
+    );
+    let d = report
+        .diagnostics
+        .iter()
+        .find(|d| d.rule == "renaming-column")
+        .expect("renaming-column fires");
+    assert!(
+        d.help.contains("`migrate plan 0002_change.sql`"),
+        "{}",
+        d.help
+    );
+}

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::{Connection, Executor, Row};
 
-use super::ledger::{self, Event, Ledger, LedgerRow, State};
+use super::ledger::{self, BackfillRow, Event, Ledger, LedgerRow, State};
 use super::url::{Backend, DbUrl};
 
 /// A database error with what retry and messages need.
@@ -112,6 +112,16 @@ pub trait Driver: Send {
         Box::pin(async { Ok(false) })
     }
     fn close(self: Box<Self>) -> Fut<'static, ()>;
+    /// Run one statement; the number of rows it changed.
+    fn exec_count<'a>(&'a mut self, sql: &'a str) -> Fut<'a, u64>;
+    /// Rows of a query whose columns are all text (cast them in the SQL); NULL is `None`.
+    fn query_text<'a>(&'a mut self, sql: &'a str) -> Fut<'a, Vec<Vec<Option<String>>>>;
+    /// The backfill ledger, or `None` when its table does not exist (yet).
+    fn read_backfills<'a>(&'a mut self, ledger: &'a Ledger) -> Fut<'a, Option<Vec<BackfillRow>>>;
+    /// The largest replication lag of the replicas this server knows, or `None` when it
+    /// knows none. PostgreSQL: `pg_stat_replication` on the primary. MySQL/MariaDB: the
+    /// lag of this server as a replica (`SHOW ALL SLAVES STATUS`), so call it on replicas.
+    fn replication_lag(&mut self) -> Fut<'_, Option<Duration>>;
 
     fn begin(&mut self) -> Fut<'_, ()> {
         self.exec("BEGIN")
@@ -230,6 +240,48 @@ macro_rules! decode_ledger_row {
             error: row.try_get("error")?,
         }
     }};
+}
+
+macro_rules! decode_backfill_row {
+    ($row:expr) => {{
+        let row = $row;
+        let state: String = row.try_get("state")?;
+        let state = State::parse(&state).ok_or_else(|| {
+            DbError::other(format!("backfill ledger row with unknown state `{state}`"))
+        })?;
+        BackfillRow {
+            version: row.try_get("version")?,
+            name: row.try_get("name")?,
+            checksum: row.try_get("checksum")?,
+            state,
+            last_key: row.try_get("last_key")?,
+            rows_done: row.try_get("rows_done")?,
+            batches: row.try_get("batches")?,
+            batch_size: row.try_get("batch_size")?,
+            started_at: row.try_get::<Option<DateTime<Utc>>, _>("started_at")?,
+            finished_at: row.try_get::<Option<DateTime<Utc>>, _>("finished_at")?,
+            duration_ms: row.try_get("duration_ms")?,
+            applied_by: row.try_get("applied_by")?,
+            error: row.try_get("error")?,
+        }
+    }};
+}
+
+/// Every column of every row as text.
+fn text_rows<R: Row>(rows: &[R]) -> Result<Vec<Vec<Option<String>>>, DbError>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let mut cols = Vec::with_capacity(r.len());
+        for i in 0..r.len() {
+            cols.push(r.try_get::<Option<String>, _>(i)?);
+        }
+        out.push(cols);
+    }
+    Ok(out)
 }
 
 macro_rules! decode_event {
@@ -374,6 +426,53 @@ impl Driver for Pg {
                 ledger::quote_literal(Backend::Postgres, qualified)
             );
             Ok(sqlx::query_scalar(&sql).fetch_one(&mut self.conn).await?)
+        })
+    }
+
+    fn exec_count<'a>(&'a mut self, sql: &'a str) -> Fut<'a, u64> {
+        Box::pin(async move {
+            let r = self.conn.execute(sqlx::raw_sql(sql)).await?;
+            Ok(r.rows_affected())
+        })
+    }
+
+    fn query_text<'a>(&'a mut self, sql: &'a str) -> Fut<'a, Vec<Vec<Option<String>>>> {
+        Box::pin(async move {
+            let rows = self.conn.fetch_all(sqlx::raw_sql(sql)).await?;
+            text_rows(&rows)
+        })
+    }
+
+    fn read_backfills<'a>(&'a mut self, ledger: &'a Ledger) -> Fut<'a, Option<Vec<BackfillRow>>> {
+        Box::pin(async move {
+            let sql = format!(
+                "SELECT to_regclass({}) IS NOT NULL",
+                ledger.lit(&ledger.backfills())
+            );
+            let exists: bool = sqlx::query_scalar(&sql).fetch_one(&mut self.conn).await?;
+            if !exists {
+                return Ok(None);
+            }
+            let rows = sqlx::query(&ledger.select_backfills_sql())
+                .fetch_all(&mut self.conn)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                out.push(decode_backfill_row!(r));
+            }
+            Ok(Some(out))
+        })
+    }
+
+    fn replication_lag(&mut self) -> Fut<'_, Option<Duration>> {
+        Box::pin(async move {
+            // replay_lag is NULL for a replica that is idle and caught up
+            let (n, lag): (i64, f64) = sqlx::query_as(
+                "SELECT count(*), COALESCE(EXTRACT(EPOCH FROM max(replay_lag)), 0)::float8 FROM pg_stat_replication",
+            )
+            .fetch_one(&mut self.conn)
+            .await?;
+            Ok((n > 0).then(|| Duration::from_secs_f64(lag.max(0.0))))
         })
     }
 
@@ -524,6 +623,89 @@ impl Driver for My {
                 age.as_micros()
             );
             my_sessions(&mut self.conn, &sql).await
+        })
+    }
+
+    fn exec_count<'a>(&'a mut self, sql: &'a str) -> Fut<'a, u64> {
+        Box::pin(async move {
+            let r = self.conn.execute(sqlx::raw_sql(sql)).await?;
+            Ok(r.rows_affected())
+        })
+    }
+
+    fn query_text<'a>(&'a mut self, sql: &'a str) -> Fut<'a, Vec<Vec<Option<String>>>> {
+        Box::pin(async move {
+            let rows = self.conn.fetch_all(sqlx::raw_sql(sql)).await?;
+            text_rows(&rows)
+        })
+    }
+
+    fn read_backfills<'a>(&'a mut self, ledger: &'a Ledger) -> Fut<'a, Option<Vec<BackfillRow>>> {
+        Box::pin(async move {
+            let schema = ledger
+                .schema
+                .as_deref()
+                .map_or_else(|| "DATABASE()".to_owned(), |s| ledger.lit(s));
+            let sql = format!(
+                "SELECT CAST(COUNT(*) AS SIGNED) FROM information_schema.TABLES WHERE TABLE_SCHEMA = {schema} AND TABLE_NAME = {}",
+                ledger.lit(&ledger.backfill_table())
+            );
+            let n: i64 = sqlx::query_scalar(&sql).fetch_one(&mut self.conn).await?;
+            if n == 0 {
+                return Ok(None);
+            }
+            let rows = sqlx::query(&ledger.select_backfills_sql())
+                .fetch_all(&mut self.conn)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                out.push(decode_backfill_row!(r));
+            }
+            Ok(Some(out))
+        })
+    }
+
+    fn replication_lag(&mut self) -> Fut<'_, Option<Duration>> {
+        Box::pin(async move {
+            // MariaDB lists every source connection; MySQL 8.4 dropped the old spellings
+            let rows = match self
+                .conn
+                .fetch_all(sqlx::raw_sql("SHOW ALL SLAVES STATUS"))
+                .await
+            {
+                Ok(r) => r,
+                Err(_) => match self
+                    .conn
+                    .fetch_all(sqlx::raw_sql("SHOW REPLICA STATUS"))
+                    .await
+                {
+                    Ok(r) => r,
+                    Err(_) => {
+                        self.conn
+                            .fetch_all(sqlx::raw_sql("SHOW SLAVE STATUS"))
+                            .await?
+                    }
+                },
+            };
+            let mut lag: Option<Duration> = None;
+            for r in &rows {
+                let secs = ["Seconds_Behind_Master", "Seconds_Behind_Source"]
+                    .iter()
+                    .find_map(|c| {
+                        r.try_get::<Option<u64>, _>(*c).ok().or_else(|| {
+                            r.try_get::<Option<i64>, _>(*c)
+                                .ok()
+                                .map(|v| v.map(|v| v.max(0) as u64))
+                        })
+                    });
+                // NULL: replication stopped or broken; counts as lagging without bound
+                let d = match secs {
+                    Some(Some(s)) => Duration::from_secs(s),
+                    _ => Duration::MAX,
+                };
+                lag = Some(lag.map_or(d, |l| l.max(d)));
+            }
+            Ok(lag)
         })
     }
 

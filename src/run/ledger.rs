@@ -85,6 +85,28 @@ pub const EVENT_ROLLOUT: &str = "rollout-complete";
 pub const EVENT_REPAIR: &str = "repair";
 pub const EVENT_BASELINE: &str = "baseline";
 pub const EVENT_DRIFT_REFUSED: &str = "drift-refused";
+pub const EVENT_PURGE: &str = "purge";
+
+/// The backfill of one migration: its state and the last committed checkpoint.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackfillRow {
+    pub version: String,
+    pub name: String,
+    /// SHA-256 of `backfill.toml` when the backfill started.
+    pub checksum: String,
+    pub state: State,
+    /// The key of the last row of the last committed batch: a JSON array of texts.
+    pub last_key: Option<String>,
+    pub rows_done: i64,
+    pub batches: i64,
+    /// The batch size in use at the last checkpoint (it adapts to target_batch_time).
+    pub batch_size: i64,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<i64>,
+    pub applied_by: String,
+    pub error: Option<String>,
+}
 
 /// Where the ledger lives and how to spell SQL for it.
 #[derive(Debug, Clone)]
@@ -109,6 +131,19 @@ impl Ledger {
             Some(stem) => format!("{stem}_events"),
             None => format!("{}_events", self.table),
         }
+    }
+
+    /// `sluice_migrations` -> `sluice_backfill`; any other name gets `_backfill` appended.
+    pub fn backfill_table(&self) -> String {
+        match self.table.strip_suffix("_migrations") {
+            Some(stem) => format!("{stem}_backfill"),
+            None => format!("{}_backfill", self.table),
+        }
+    }
+
+    /// The backfill table, quoted and qualified.
+    pub fn backfills(&self) -> String {
+        self.qualified(&self.backfill_table())
     }
 
     pub fn ident(&self, name: &str) -> String {
@@ -162,6 +197,7 @@ impl Ledger {
                     "CREATE TABLE IF NOT EXISTS {} (\n  id bigserial PRIMARY KEY,\n  kind text NOT NULL,\n  version text,\n  phase text,\n  release_id text,\n  detail text NOT NULL,\n  source text NOT NULL,\n  at timestamptz NOT NULL DEFAULT clock_timestamp()\n)",
                     self.events()
                 ));
+                out.push(self.create_backfill_sql());
             }
             Backend::Mysql => {
                 if let Some(s) = &self.schema {
@@ -175,9 +211,106 @@ impl Ledger {
                     "CREATE TABLE IF NOT EXISTS {} (\n  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,\n  kind VARCHAR(32) NOT NULL,\n  version VARCHAR(191) NULL,\n  phase VARCHAR(16) NULL,\n  release_id VARCHAR(255) NULL,\n  detail TEXT NOT NULL,\n  source VARCHAR(255) NOT NULL,\n  at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
                     self.events()
                 ));
+                out.push(self.create_backfill_sql());
             }
         }
         out
+    }
+
+    /// The backfill table (also created on its own in ledgers older than it).
+    pub fn create_backfill_sql(&self) -> String {
+        match self.backend {
+            Backend::Postgres => format!(
+                "CREATE TABLE IF NOT EXISTS {} (\n  version text PRIMARY KEY,\n  name text NOT NULL,\n  checksum text NOT NULL,\n  state text NOT NULL,\n  last_key text,\n  rows_done bigint NOT NULL DEFAULT 0,\n  batches bigint NOT NULL DEFAULT 0,\n  batch_size bigint NOT NULL DEFAULT 0,\n  started_at timestamptz,\n  finished_at timestamptz,\n  duration_ms bigint,\n  applied_by text NOT NULL,\n  error text\n)",
+                self.backfills()
+            ),
+            Backend::Mysql => format!(
+                "CREATE TABLE IF NOT EXISTS {} (\n  version VARCHAR(191) NOT NULL PRIMARY KEY,\n  name VARCHAR(255) NOT NULL,\n  checksum VARCHAR(64) NOT NULL,\n  state VARCHAR(16) NOT NULL,\n  last_key TEXT NULL,\n  rows_done BIGINT NOT NULL DEFAULT 0,\n  batches BIGINT NOT NULL DEFAULT 0,\n  batch_size BIGINT NOT NULL DEFAULT 0,\n  started_at TIMESTAMP(6) NULL,\n  finished_at TIMESTAMP(6) NULL,\n  duration_ms BIGINT NULL,\n  applied_by VARCHAR(255) NOT NULL,\n  error TEXT NULL\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+                self.backfills()
+            ),
+        }
+    }
+
+    pub fn select_backfills_sql(&self) -> String {
+        format!(
+            "SELECT version, name, checksum, state, last_key, rows_done, batches, batch_size, started_at, finished_at, duration_ms, applied_by, error FROM {} ORDER BY version",
+            self.backfills()
+        )
+    }
+
+    /// A fresh `running` backfill row (any earlier one of the version goes).
+    pub fn start_backfill_sql(
+        &self,
+        version: &str,
+        name: &str,
+        checksum: &str,
+        batch_size: u64,
+        applied_by: &str,
+    ) -> Vec<String> {
+        vec![
+            self.delete_backfill_sql(version),
+            format!(
+                "INSERT INTO {} (version, name, checksum, state, last_key, rows_done, batches, batch_size, started_at, applied_by) VALUES ({}, {}, {}, 'running', NULL, 0, 0, {batch_size}, {}, {})",
+                self.backfills(),
+                self.lit(version),
+                self.lit(name),
+                self.lit(checksum),
+                self.now(),
+                self.lit(applied_by),
+            ),
+        ]
+    }
+
+    /// A failed or interrupted backfill continues: `running` again, checkpoint kept.
+    pub fn resume_backfill_sql(&self, version: &str) -> String {
+        format!(
+            "UPDATE {} SET state = 'running', error = NULL, finished_at = NULL WHERE version = {}",
+            self.backfills(),
+            self.lit(version)
+        )
+    }
+
+    /// The checkpoint of one batch; runs in the batch's own transaction.
+    pub fn checkpoint_sql(
+        &self,
+        version: &str,
+        last_key: &str,
+        rows: u64,
+        batch_size: u64,
+    ) -> String {
+        format!(
+            "UPDATE {} SET last_key = {}, rows_done = rows_done + {rows}, batches = batches + 1, batch_size = {batch_size} WHERE version = {}",
+            self.backfills(),
+            self.lit(last_key),
+            self.lit(version)
+        )
+    }
+
+    /// The last batch's checkpoint: the backfill is complete.
+    pub fn finish_backfill_sql(&self, version: &str, rows: u64, duration_ms: u128) -> String {
+        format!(
+            "UPDATE {} SET state = 'applied', rows_done = rows_done + {rows}, batches = batches + 1, finished_at = {}, duration_ms = COALESCE(duration_ms, 0) + {duration_ms}, error = NULL WHERE version = {}",
+            self.backfills(),
+            self.now(),
+            self.lit(version)
+        )
+    }
+
+    pub fn fail_backfill_sql(&self, version: &str, error: &str, duration_ms: u128) -> String {
+        format!(
+            "UPDATE {} SET state = 'failed', error = {}, duration_ms = COALESCE(duration_ms, 0) + {duration_ms} WHERE version = {}",
+            self.backfills(),
+            self.lit(error),
+            self.lit(version)
+        )
+    }
+
+    pub fn delete_backfill_sql(&self, version: &str) -> String {
+        format!(
+            "DELETE FROM {} WHERE version = {}",
+            self.backfills(),
+            self.lit(version)
+        )
     }
 
     pub fn select_rows_sql(&self) -> String {
@@ -397,6 +530,7 @@ mod tests {
         let l = Ledger::new(Backend::Postgres, Some("ops".into()), None);
         assert_eq!(l.history(), "\"ops\".\"sluice_migrations\"");
         assert_eq!(l.events(), "\"ops\".\"sluice_events\"");
+        assert_eq!(l.backfills(), "\"ops\".\"sluice_backfill\"");
         assert_eq!(
             Ledger::new(Backend::Mysql, None, Some("hist".into())).events(),
             "`hist_events`"

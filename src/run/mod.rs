@@ -10,12 +10,16 @@
 //! - `plan`: statements of a script; what to apply or roll back (pure).
 //! - `lock`: the advisory lock, released on every exit path.
 //! - `retry`: jittered back-off on lock timeouts.
+//! - `backfill`: `backfill.toml` run in checkpointed key-range batches.
+//! - `purge`: soft-dropped objects dropped for real after a retention period.
 
+pub mod backfill;
 pub mod driver;
 pub mod introspect;
 pub mod ledger;
 pub mod lock;
 mod plan;
+pub mod purge;
 pub mod retry;
 pub mod url;
 
@@ -28,11 +32,13 @@ use tracing::Instrument;
 
 use crate::config::{OutOfOrder, RunConfig};
 use crate::source::{Direction, Migration, Phase, Script, Version};
+use crate::sql::ops::TxControl;
 use driver::{Blocker, DbError, Driver};
-use ledger::{Event, Ledger, LedgerRow, NewEvent, NewRow, State};
+use ledger::{BackfillRow, Event, Ledger, LedgerRow, NewEvent, NewRow, State};
 use retry::RetryPolicy;
 use url::DbUrl;
 
+pub use backfill::BackfillDone;
 pub use plan::script_checksum;
 use plan::{
     Prepared, plan, prepare, prepare_down, resume_point, rollback_targets, row_map, status_report,
@@ -77,6 +83,20 @@ impl RunError {
     }
 }
 
+fn dry_backfill(m: &Migration, l: &backfill::Loaded) -> BackfillDone {
+    BackfillDone {
+        version: m.version.raw.clone(),
+        name: m.name.clone(),
+        table: l.spec.table.clone(),
+        rows: 0,
+        rows_total: 0,
+        batches: 0,
+        resumed_at: None,
+        duration_ms: 0,
+        vacuumed: false,
+    }
+}
+
 /// In a failed transactional attempt: the ledger write failed, not a statement.
 const LEDGER_STEP: usize = usize::MAX;
 
@@ -96,6 +116,10 @@ pub struct Settings {
     pub ledger_table: Option<String>,
     /// `user@host`, stored with every ledger row.
     pub applied_by: String,
+    /// A backfill that touched more rows is followed by `VACUUM (ANALYZE)` (PostgreSQL).
+    pub large_table_rows: u64,
+    /// MySQL/MariaDB replicas whose lag throttles backfills.
+    pub replicas: Vec<DbUrl>,
 }
 
 impl Default for Settings {
@@ -109,6 +133,8 @@ impl Default for Settings {
             ledger_schema: None,
             ledger_table: None,
             applied_by: applied_by(),
+            large_table_rows: 100_000,
+            replicas: Vec::new(),
         }
     }
 }
@@ -139,6 +165,15 @@ impl Settings {
             dur("statement_timeout", &run.statement_timeout)?.filter(|d| !d.is_zero());
         if let Some(r) = run.lock_retries {
             s.retry.retries = r;
+        }
+        if let Some(n) = run.large_table_rows {
+            s.large_table_rows = n;
+        }
+        for r in &run.replicas {
+            s.replicas.push(
+                DbUrl::parse(r)
+                    .map_err(|e| RunError::Config(format!("sluice.toml: [run] replicas: {e}")))?,
+            );
         }
         Ok(s)
     }
@@ -178,6 +213,7 @@ fn applied_by() -> String {
 #[serde(rename_all = "lowercase")]
 pub enum PhaseSel {
     Expand,
+    Backfill,
     Contract,
     All,
 }
@@ -187,7 +223,17 @@ impl PhaseSel {
         match self {
             PhaseSel::All => true,
             PhaseSel::Expand => p == Phase::Expand,
+            PhaseSel::Backfill => false,
             PhaseSel::Contract => p == Phase::Contract,
+        }
+    }
+
+    /// Whether backfills run: `backfill` and `all`, and `expand` unless `--no-backfill`.
+    pub fn runs_backfill(self, no_backfill: bool) -> bool {
+        match self {
+            PhaseSel::Backfill | PhaseSel::All => true,
+            PhaseSel::Expand => !no_backfill,
+            PhaseSel::Contract => false,
         }
     }
 }
@@ -198,6 +244,8 @@ pub struct ApplyRequest {
     pub to: Option<Version>,
     pub release: Option<String>,
     pub dry_run: bool,
+    /// `--no-backfill`: `--phase expand` leaves the backfills for later.
+    pub no_backfill: bool,
 }
 
 /// One migration phase that ran (or would run, in a dry run).
@@ -225,6 +273,7 @@ pub struct Waiting {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ApplyOutcome {
     pub done: Vec<Done>,
+    pub backfills: Vec<BackfillDone>,
     pub waiting: Vec<Waiting>,
     pub warnings: Vec<String>,
     /// `--dry-run`: the SQL that would be sent, in order.
@@ -274,7 +323,28 @@ pub struct StatusReport {
     pub database: String,
     pub ledger_exists: bool,
     pub migrations: Vec<StatusEntry>,
+    /// Migrations with a `backfill.toml` (and backfills the ledger has), by version.
+    pub backfills: Vec<BackfillStatus>,
     pub events: Vec<Event>,
+}
+
+/// One backfill in `migrate status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackfillStatus {
+    pub version: String,
+    pub name: String,
+    /// `pending`, `running`, `applied`, `failed`.
+    pub state: String,
+    pub path: Option<PathBuf>,
+    pub rows_done: i64,
+    pub batches: i64,
+    pub batch_size: Option<i64>,
+    /// The last checkpoint: the key of the last row done, a JSON array.
+    pub last_key: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<i64>,
+    pub error: Option<String>,
 }
 
 /// What `repair` / `baseline` changed.
@@ -318,6 +388,39 @@ pub enum Progress {
         version: String,
         attempt: u32,
         delay_ms: u64,
+    },
+    /// A backfill begins (or resumes at `resumed_at`, with `rows_done` done before).
+    BackfillStarted {
+        version: String,
+        name: String,
+        table: String,
+        estimated_rows: Option<u64>,
+        rows_done: u64,
+        resumed_at: Option<String>,
+    },
+    /// A batch committed.
+    BackfillBatch {
+        version: String,
+        /// Over every run of this backfill.
+        rows_done: u64,
+        /// In this run.
+        batches: u64,
+        batch_size: u64,
+        /// This run's rate.
+        rows_per_s: f64,
+        estimated_rows: Option<u64>,
+    },
+    /// A replica lags more than `max_replication_lag`: batches wait.
+    BackfillThrottled {
+        version: String,
+        lag_ms: u64,
+        max_ms: u64,
+    },
+    BackfillFinished {
+        version: String,
+        rows_done: u64,
+        batches: u64,
+        duration_ms: u128,
     },
 }
 
@@ -385,6 +488,18 @@ impl Engine {
             .await
             .map_err(RunError::db)?
         {
+            // ledgers created before backfills existed get their table now
+            if self.read_backfills(conn).await?.is_none() {
+                tracing::info!(table = %self.ledger.backfills(), "creating the backfill ledger");
+                conn.exec(&self.ledger.create_backfill_sql())
+                    .await
+                    .map_err(|e| {
+                        RunError::Db(format!(
+                            "cannot create the ledger {}: {e}",
+                            self.ledger.backfills()
+                        ))
+                    })?;
+            }
             return Ok(());
         }
         tracing::info!(table = %self.ledger.history(), "creating the ledger");
@@ -397,6 +512,19 @@ impl Engine {
             })?;
         }
         Ok(())
+    }
+
+    /// The backfill ledger; `None` when its table does not exist.
+    async fn read_backfills(
+        &self,
+        conn: &mut Box<dyn Driver>,
+    ) -> Result<Option<Vec<BackfillRow>>, RunError> {
+        conn.read_backfills(&self.ledger).await.map_err(|e| {
+            RunError::Db(format!(
+                "cannot read the ledger {}: {e}",
+                self.ledger.backfills()
+            ))
+        })
     }
 
     async fn read_ledger(
@@ -445,7 +573,15 @@ impl Engine {
             async |mon: &mut Box<dyn Driver>| {
                 self.ensure_ledger(&mut main).await?;
                 let (_, rows, events) = self.read_ledger(&mut main).await?;
-                let plan = match plan(migrations, &rows, &events, req, self.settings.out_of_order) {
+                let fills = self.read_backfills(&mut main).await?.unwrap_or_default();
+                let plan = match plan(
+                    migrations,
+                    &rows,
+                    &events,
+                    &fills,
+                    req,
+                    self.settings.out_of_order,
+                ) {
                     Ok(p) => p,
                     Err(e) => {
                         if let RunError::Drift(msg) = &e {
@@ -470,8 +606,34 @@ impl Engine {
                     ..ApplyOutcome::default()
                 };
                 let by_key = row_map(&rows);
+                // every file is checked before anything runs
+                let mut loaded = Vec::new();
+                for m in &plan.backfills {
+                    if let Some(l) = backfill::load(m)? {
+                        loaded.push((*m, l));
+                    }
+                }
                 let mut reported = std::collections::BTreeSet::new();
-                for (m, s) in plan.items {
+                let (expands, contracts): (Vec<_>, Vec<_>) = plan
+                    .items
+                    .into_iter()
+                    .partition(|(_, s)| s.phase == Phase::Expand);
+                for (m, s) in expands {
+                    self.report_long_transactions(mon, &mut reported).await;
+                    let p = prepare(self.url.backend(), m, s)?;
+                    let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
+                    let done = self
+                        .run_up(&mut main, mon, &p, prior, req.release.as_deref())
+                        .await?;
+                    out.done.push(done);
+                }
+                // expand, backfill, contract: a contract never runs before its backfill ends
+                for (m, l) in &loaded {
+                    let prior = fills.iter().find(|r| r.version == m.version.raw);
+                    out.backfills
+                        .push(self.run_backfill(&mut main, mon, m, l, prior).await?);
+                }
+                for (m, s) in contracts {
                     self.report_long_transactions(mon, &mut reported).await;
                     let p = prepare(self.url.backend(), m, s)?;
                     let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
@@ -513,8 +675,28 @@ impl Engine {
     ) -> Result<ApplyOutcome, RunError> {
         let mut conn = self.connect().await?;
         let (exists, rows, events) = self.read_ledger(&mut conn).await?;
+        let fills_table = if exists {
+            self.read_backfills(&mut conn).await?
+        } else {
+            None
+        };
         let _ = conn.close().await;
-        let plan = plan(migrations, &rows, &events, req, self.settings.out_of_order)?;
+        let fills_missing = exists && fills_table.is_none();
+        let fills = fills_table.unwrap_or_default();
+        let plan = plan(
+            migrations,
+            &rows,
+            &events,
+            &fills,
+            req,
+            self.settings.out_of_order,
+        )?;
+        let mut loaded = Vec::new();
+        for m in &plan.backfills {
+            if let Some(l) = backfill::load(m)? {
+                loaded.push((*m, l));
+            }
+        }
         let by_key = row_map(&rows);
         let mut sql = vec![format!(
             "-- on a separate connection, polled until it returns true: {}",
@@ -523,9 +705,26 @@ impl Engine {
         sql.extend(self.session_settings());
         if !exists {
             sql.extend(self.ledger.create_sql());
+        } else if fills_missing {
+            sql.push(self.ledger.create_backfill_sql());
         }
         let mut done = Vec::new();
-        for (m, s) in plan.items {
+        let mut backfills = Vec::new();
+        let (expands, contracts): (Vec<_>, Vec<_>) = plan
+            .items
+            .into_iter()
+            .partition(|(_, s)| s.phase == Phase::Expand);
+        let mut fills_pending = Some(loaded);
+        for (m, s) in expands.into_iter().chain(contracts) {
+            if s.phase == Phase::Contract
+                && let Some(loaded) = fills_pending.take()
+            {
+                for (bm, l) in &loaded {
+                    let prior = fills.iter().find(|r| r.version == bm.version.raw);
+                    self.backfill_dry_sql(bm, l, prior, &mut sql);
+                    backfills.push(dry_backfill(bm, l));
+                }
+            }
             let p = prepare(self.url.backend(), m, s)?;
             let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
             let start = resume_point(&p, prior);
@@ -563,8 +762,14 @@ impl Engine {
                 duration_ms: 0,
             });
         }
+        for (bm, l) in fills_pending.into_iter().flatten() {
+            let prior = fills.iter().find(|r| r.version == bm.version.raw);
+            self.backfill_dry_sql(bm, &l, prior, &mut sql);
+            backfills.push(dry_backfill(bm, &l));
+        }
         Ok(ApplyOutcome {
             done,
+            backfills,
             waiting: plan.waiting,
             warnings: plan.warnings,
             sql,
@@ -779,7 +984,7 @@ impl Engine {
                         } else if retry::is_lock_timeout(backend, &e) {
                             self.lock_give_up(p, i, &e, &blockers)
                         } else {
-                            self.statement_failed(p, i, &e, true)
+                            self.statement_failed(p, i, i, &e, true)
                         };
                         let row = self.new_row(p, State::Failed, 0, release);
                         let _ = self.write_row(main, &row).await;
@@ -817,13 +1022,50 @@ impl Engine {
         self.write_row(main, &self.new_row(p, State::Running, start, release))
             .await
             .map_err(|e| RunError::Db(format!("cannot write the ledger: {e}")))?;
-        for i in start..total {
+        // an explicit BEGIN .. COMMIT of the file (the planner's swaps) is retried whole: a
+        // lock timeout inside it aborts the transaction, so it restarts from its BEGIN
+        let mut block: Option<usize> = None;
+        let mut block_attempt = 0;
+        let mut i = start;
+        while i < total {
             self.statement_progress(p, i);
-            if let Err((e, blockers)) = self.exec_retrying(main, mon, p, i).await {
+            let st = &p.statements[i];
+            if st.tx == Some(TxControl::Begin) {
+                block = Some(i);
+            }
+            let result = if block.is_some() && st.tx != Some(TxControl::Begin) {
+                // inside the block: one attempt; the whole block is the retry unit
+                let (r, blockers) = self.exec_probed(main, mon, &st.sql).await;
+                r.map_err(|e| (e, blockers))
+            } else {
+                self.exec_retrying(main, mon, p, i).await
+            };
+            if let Err((e, blockers)) = result {
+                let failed_at = i;
+                if let Some(b) = block.take() {
+                    let _ = main.exec("ROLLBACK").await;
+                    if retry::is_lock_timeout(backend, &e)
+                        && block_attempt < self.settings.retry.retries
+                    {
+                        block_attempt += 1;
+                        let d = self.settings.retry.delay(block_attempt);
+                        tracing::warn!(attempt = block_attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout in a transaction block; retrying it from its BEGIN");
+                        self.progress(Progress::Retrying {
+                            version: p.version.clone(),
+                            attempt: block_attempt,
+                            delay_ms: d.as_millis() as u64,
+                        });
+                        tokio::time::sleep(d).await;
+                        i = b;
+                        continue;
+                    }
+                    // the block rolled back: it counts as not started
+                    i = b;
+                }
                 let err = if retry::is_lock_timeout(backend, &e) {
-                    self.lock_give_up(p, i, &e, &blockers)
+                    self.lock_give_up(p, failed_at, &e, &blockers)
                 } else {
-                    self.statement_failed(p, i, &e, false)
+                    self.statement_failed(p, failed_at, i, &e, false)
                 };
                 let _ = main
                     .exec(
@@ -834,9 +1076,14 @@ impl Engine {
                     .await;
                 return Err(err);
             }
+            if matches!(st.tx, Some(TxControl::Commit | TxControl::Rollback)) {
+                block = None;
+                block_attempt = 0;
+            }
             main.exec(&self.ledger.progress_sql(&p.version, p.phase, i + 1))
                 .await
                 .map_err(|e| RunError::Db(format!("cannot write the ledger: {e}")))?;
+            i += 1;
         }
         let ms = started.elapsed().as_millis();
         main.exec(&self.ledger.finish_sql(&p.version, p.phase, total, ms))
@@ -891,23 +1138,25 @@ impl Engine {
         main.exec(&tail).await.map_err(ledger_err)
     }
 
+    /// `i` failed; `done` statements before it are applied (fewer when a transaction block
+    /// of the file rolled back).
     fn statement_failed(
         &self,
         p: &Prepared,
         i: usize,
+        done: usize,
         e: &DbError,
         transactional: bool,
     ) -> RunError {
         let st = &p.statements[i];
         let what = if transactional {
             "the transaction was rolled back: nothing of this migration phase remains".to_owned()
-        } else if i == 0 {
+        } else if done == 0 {
             "no statement of it ran; fix the file and re-run `migrate apply`".to_owned()
         } else {
             format!(
-                "statements 1-{i} ran and are recorded in the ledger; fix statement {} and re-run `migrate apply` (it continues at statement {}), or undo with `migrate rollback`, or start over with `migrate repair --version {}`",
-                i + 1,
-                i + 1,
+                "statements 1-{done} ran and are recorded in the ledger; fix the file and re-run `migrate apply` (it continues at statement {}), or undo with `migrate rollback`, or start over with `migrate repair --version {}`",
+                done + 1,
                 p.version
             )
         };
@@ -933,7 +1182,8 @@ impl Engine {
             self.connect_runner().await?
         };
         if req.dry_run {
-            let (_, rows, _) = self.read_ledger(&mut main).await?;
+            let (exists, rows, _) = self.read_ledger(&mut main).await?;
+            let fills = exists && self.read_backfills(&mut main).await?.is_some();
             let _ = main.close().await;
             let targets = rollback_targets(&rows, req)?;
             let mut sql = vec![format!(
@@ -946,7 +1196,7 @@ impl Engine {
                 ..RollbackOutcome::default()
             };
             for row in targets {
-                self.rollback_one_dry(migrations, row, &mut out)?;
+                self.rollback_one_dry(migrations, row, fills, &mut out)?;
             }
             return Ok(out);
         }
@@ -956,12 +1206,15 @@ impl Engine {
             LOCK_NAME,
             self.settings.lock_wait,
             async |mon: &mut Box<dyn Driver>| {
-                let (_, rows, _) = self.read_ledger(&mut main).await?;
+                let (exists, rows, _) = self.read_ledger(&mut main).await?;
+                let fills = exists && self.read_backfills(&mut main).await?.is_some();
                 let targets = rollback_targets(&rows, req)?;
                 let mut out = RollbackOutcome::default();
                 for row in targets {
-                    out.done
-                        .push(self.rollback_one(&mut main, mon, migrations, row).await?);
+                    out.done.push(
+                        self.rollback_one(&mut main, mon, migrations, row, fills)
+                            .await?,
+                    );
                 }
                 Ok(out)
             },
@@ -976,6 +1229,7 @@ impl Engine {
         &self,
         migrations: &[Migration],
         row: &LedgerRow,
+        fills: bool,
         out: &mut RollbackOutcome,
     ) -> Result<(), RunError> {
         let p = self.prepare_rollback(migrations, row)?;
@@ -988,6 +1242,9 @@ impl Engine {
             self.ledger
                 .set_state_sql(&p.version, p.phase, State::RolledBack),
         );
+        if fills && p.phase == Phase::Expand {
+            out.sql.push(self.ledger.delete_backfill_sql(&p.version));
+        }
         if p.transactional {
             out.sql.push("COMMIT".into());
         }
@@ -1043,17 +1300,22 @@ impl Engine {
         mon: &mut Box<dyn Driver>,
         migrations: &[Migration],
         row: &LedgerRow,
+        fills: bool,
     ) -> Result<Done, RunError> {
         let p = self.prepare_rollback(migrations, row)?;
         let span = tracing::info_span!("rollback", version = %p.version, phase = p.phase.name());
-        self.rollback_in_span(main, mon, &p).instrument(span).await
+        self.rollback_in_span(main, mon, &p, fills)
+            .instrument(span)
+            .await
     }
 
+    /// `fills`: the backfill ledger exists, so an expand's rollback clears its backfill.
     async fn rollback_in_span(
         &self,
         main: &mut Box<dyn Driver>,
         mon: &mut Box<dyn Driver>,
         p: &Prepared,
+        fills: bool,
     ) -> Result<Done, RunError> {
         self.progress(Progress::PhaseStarted {
             version: p.version.clone(),
@@ -1091,6 +1353,12 @@ impl Engine {
                 )
                 .await
                 .map_err(|e| (LEDGER_STEP, e, Vec::new()))?;
+                if fills && p.phase == Phase::Expand {
+                    // the backfill filled what the expand made: both go
+                    main.exec(&self.ledger.delete_backfill_sql(&p.version))
+                        .await
+                        .map_err(|e| (LEDGER_STEP, e, Vec::new()))?;
+                }
                 if p.transactional {
                     main.commit()
                         .await
@@ -1170,12 +1438,18 @@ impl Engine {
     pub async fn status(&self, migrations: &[Migration]) -> Result<StatusReport, RunError> {
         let mut conn = self.connect().await?;
         let (exists, rows, events) = self.read_ledger(&mut conn).await?;
+        let fills = if exists {
+            self.read_backfills(&mut conn).await?.unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         let _ = conn.close().await;
         Ok(status_report(
             self.url.to_string(),
             exists,
             migrations,
             &rows,
+            &fills,
             events,
         ))
     }
@@ -1193,6 +1467,7 @@ impl Engine {
         }
         self.with_ledger_lock(async |main| {
             let (_, rows, _) = self.read_ledger(main).await?;
+            let fills = self.read_backfills(main).await?.unwrap_or_default();
             let by_key = row_map(&rows);
             let mut out = Housekeeping::default();
             for m in migrations.iter().filter(|m| m.version <= *version) {
@@ -1214,6 +1489,30 @@ impl Engine {
                     .await
                     .map_err(RunError::db)?;
                     out.changes.push(format!("{} marked applied", p.label()));
+                }
+                // a baselined migration's data is already there: its backfill too
+                if let Some(l) = backfill::load(m)? {
+                    if fills
+                        .iter()
+                        .any(|r| r.version == m.version.raw && r.state == State::Applied)
+                    {
+                        continue;
+                    }
+                    let mut sql = self.ledger.start_backfill_sql(
+                        &m.version.raw,
+                        &m.name,
+                        &l.checksum,
+                        l.spec.batch_size,
+                        &self.settings.applied_by,
+                    );
+                    sql.push(self.ledger.finish_backfill_sql(&m.version.raw, 0, 0));
+                    for q in sql {
+                        main.exec(&q).await.map_err(RunError::db)?;
+                    }
+                    out.changes.push(format!(
+                        "{} {} (backfill) marked applied",
+                        m.version, m.name
+                    ));
                 }
             }
             let detail = format!(

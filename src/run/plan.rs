@@ -5,12 +5,13 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::RunError;
-use super::ledger::{self, Event, LedgerRow, State};
+use super::ledger::{self, BackfillRow, Event, LedgerRow, State};
 use super::url::Backend;
-use super::{ApplyRequest, RollbackRequest, StatusEntry, StatusReport, Waiting};
+use super::{ApplyRequest, BackfillStatus, RollbackRequest, StatusEntry, StatusReport, Waiting};
 use crate::config::OutOfOrder;
 use crate::source::split::{self, SplitOptions};
 use crate::source::{Direction, Layout, Migration, Phase, Script, Version};
+use crate::sql::ops::TxControl;
 use crate::sql::{self, Dialect, Operation};
 
 /// A statement ready to send, with its place in the file.
@@ -21,6 +22,8 @@ pub(super) struct Stmt {
     /// `CREATE INDEX CONCURRENTLY`'s index (schema, name): a failed build leaves it INVALID,
     /// and it must go before the statement runs again.
     pub(super) concurrent_index: Option<(Option<String>, String)>,
+    /// `BEGIN` / `COMMIT` / `ROLLBACK` written in the file: a block the runner retries whole.
+    pub(super) tx: Option<TxControl>,
 }
 
 /// A script split and classified for running.
@@ -119,10 +122,15 @@ pub(super) fn split_statements(
             } if backend == Backend::Postgres => Some((table.schema.clone(), name.clone())),
             _ => None,
         });
+        let tx = ops.iter().find_map(|o| match o {
+            Operation::Transaction(t) => Some(*t),
+            _ => None,
+        });
         out.push(Stmt {
             sql: sql_text.to_owned(),
             line: line_of(r.start),
             concurrent_index,
+            tx,
         });
     }
     // MySQL commits DDL implicitly: nothing to wrap
@@ -201,6 +209,8 @@ pub(super) fn row_map(rows: &[LedgerRow]) -> BTreeMap<(Version, Phase), &LedgerR
 #[derive(Debug, Default)]
 pub(super) struct Plan<'m> {
     pub(super) items: Vec<(&'m Migration, &'m Script)>,
+    /// Migrations whose backfill runs, after the expands and before the contracts.
+    pub(super) backfills: Vec<&'m Migration>,
     pub(super) waiting: Vec<Waiting>,
     pub(super) warnings: Vec<String>,
 }
@@ -228,6 +238,7 @@ pub(super) fn plan<'m>(
     migrations: &'m [Migration],
     rows: &[LedgerRow],
     events: &[Event],
+    fills: &[BackfillRow],
     req: &ApplyRequest,
     policy: OutOfOrder,
 ) -> Result<Plan<'m>, RunError> {
@@ -305,6 +316,28 @@ pub(super) fn plan<'m>(
             }
         }
     }
+    let fill_row = |m: &Migration| fills.iter().find(|r| r.version == m.version.raw);
+    let fill_done = |m: &Migration| fill_row(m).is_some_and(|r| r.state == State::Applied);
+    if req.phase.runs_backfill(req.no_backfill) {
+        for m in migrations.iter().filter(|m| in_range(m)) {
+            if m.backfill.is_none() || fill_done(m) {
+                continue;
+            }
+            let has_expand = m.script(Phase::Expand, Direction::Up).is_some();
+            let expand_ready = !has_expand
+                || applied(&m.version, Phase::Expand).is_some()
+                || out.items.iter().any(|(o, _)| std::ptr::eq(*o, m));
+            if expand_ready {
+                out.backfills.push(m);
+            } else {
+                out.warnings.push(format!(
+                    "{}: the backfill of {} waits for its expand phase: run `migrate apply --phase expand`",
+                    m.origin.display(),
+                    m.version
+                ));
+            }
+        }
+    }
     if req.phase.has(Phase::Contract) {
         let last_rollout = events
             .iter()
@@ -328,6 +361,19 @@ pub(super) fn plan<'m>(
                 out.waiting.push(wait(format!(
                     "runs after the contract of {}",
                     out.waiting[0].version
+                )));
+                continue;
+            }
+            if m.backfill.is_some()
+                && !fill_done(m)
+                && !out.backfills.iter().any(|b| std::ptr::eq(*b, m))
+            {
+                let progress = fill_row(m).map_or_else(
+                    || "it has not started".to_owned(),
+                    |r| format!("it is {} with {} rows done", r.state.name(), r.rows_done),
+                );
+                out.waiting.push(wait(format!(
+                    "its backfill is not complete ({progress}); run `migrate apply --phase backfill` first"
                 )));
                 continue;
             }
@@ -443,6 +489,7 @@ pub(super) fn status_report(
     ledger_exists: bool,
     migrations: &[Migration],
     rows: &[LedgerRow],
+    fills: &[BackfillRow],
     events: Vec<Event>,
 ) -> StatusReport {
     let by_key = row_map(rows);
@@ -509,10 +556,40 @@ pub(super) fn status_report(
         let vb = Version::parse(&b.version);
         va.cmp(&vb).then(a.phase.cmp(&b.phase))
     });
+    let mut backfills: Vec<BackfillStatus> = Vec::new();
+    let entry = |version: &str, name: &str, path: Option<PathBuf>, r: Option<&BackfillRow>| {
+        BackfillStatus {
+            version: version.to_owned(),
+            name: name.to_owned(),
+            state: r.map_or("pending", |r| r.state.name()).to_owned(),
+            path,
+            rows_done: r.map_or(0, |r| r.rows_done),
+            batches: r.map_or(0, |r| r.batches),
+            batch_size: r.map(|r| r.batch_size),
+            last_key: r.and_then(|r| r.last_key.clone()),
+            started_at: r.and_then(|r| r.started_at),
+            finished_at: r.and_then(|r| r.finished_at),
+            duration_ms: r.and_then(|r| r.duration_ms),
+            error: r.and_then(|r| r.error.clone()),
+        }
+    };
+    for m in migrations {
+        if let Some(path) = &m.backfill {
+            let r = fills.iter().find(|r| r.version == m.version.raw);
+            backfills.push(entry(&m.version.raw, &m.name, Some(path.clone()), r));
+        }
+    }
+    for r in fills {
+        if !backfills.iter().any(|b| b.version == r.version) {
+            backfills.push(entry(&r.version, &r.name, None, Some(r)));
+        }
+    }
+    backfills.sort_by(|a, b| Version::parse(&a.version).cmp(&Version::parse(&b.version)));
     StatusReport {
         database,
         ledger_exists,
         migrations: entries,
+        backfills,
         events,
     }
 }
@@ -574,6 +651,7 @@ mod tests {
             to: None,
             release: None,
             dry_run: false,
+            no_backfill: false,
         }
     }
 
@@ -591,7 +669,7 @@ mod tests {
         let (_d, ms) = migrations(PHASED);
         let mut r = row(&ms[0], Phase::Expand, 10);
         r.checksum = "0000".into();
-        let e = plan(&ms, &[r], &[], &req(PhaseSel::All), OutOfOrder::Strict).unwrap_err();
+        let e = plan(&ms, &[r], &[], &[], &req(PhaseSel::All), OutOfOrder::Strict).unwrap_err();
         let msg = e.to_string();
         assert!(matches!(e, RunError::Drift(_)));
         assert!(
@@ -609,17 +687,41 @@ mod tests {
     fn out_of_order_policies() {
         let (_d, ms) = migrations(PHASED);
         let rows = [row(&ms[1], Phase::Expand, 10)];
-        let e = plan(&ms, &rows, &[], &req(PhaseSel::Expand), OutOfOrder::Strict).unwrap_err();
+        let e = plan(
+            &ms,
+            &rows,
+            &[],
+            &[],
+            &req(PhaseSel::Expand),
+            OutOfOrder::Strict,
+        )
+        .unwrap_err();
         assert_eq!(e.exit_code(), 1);
         assert!(
             e.to_string().contains(
                 "migration 1 is pending but older than the newest applied migration 2 (b)"
             )
         );
-        let p = plan(&ms, &rows, &[], &req(PhaseSel::Expand), OutOfOrder::Warn).unwrap();
+        let p = plan(
+            &ms,
+            &rows,
+            &[],
+            &[],
+            &req(PhaseSel::Expand),
+            OutOfOrder::Warn,
+        )
+        .unwrap();
         assert_eq!(p.items.len(), 1);
         assert_eq!(p.warnings.len(), 1);
-        let p = plan(&ms, &rows, &[], &req(PhaseSel::Expand), OutOfOrder::Allow).unwrap();
+        let p = plan(
+            &ms,
+            &rows,
+            &[],
+            &[],
+            &req(PhaseSel::Expand),
+            OutOfOrder::Allow,
+        )
+        .unwrap();
         assert!(p.warnings.is_empty());
     }
 
@@ -627,7 +729,15 @@ mod tests {
     fn contract_waits_for_expand_and_a_later_rollout() {
         let (_d, ms) = migrations(PHASED);
         // expand not applied: contract waits for it
-        let p = plan(&ms, &[], &[], &req(PhaseSel::Contract), OutOfOrder::Strict).unwrap();
+        let p = plan(
+            &ms,
+            &[],
+            &[],
+            &[],
+            &req(PhaseSel::Contract),
+            OutOfOrder::Strict,
+        )
+        .unwrap();
         assert!(p.items.is_empty());
         assert!(p.waiting[0].reason.contains("migrate apply --phase expand"));
         let rows = [
@@ -639,6 +749,7 @@ mod tests {
             &ms,
             &rows,
             &[rollout(50)],
+            &[],
             &req(PhaseSel::Contract),
             OutOfOrder::Strict,
         )
@@ -653,6 +764,7 @@ mod tests {
             &ms,
             &rows,
             &[rollout(150)],
+            &[],
             &req(PhaseSel::Contract),
             OutOfOrder::Strict,
         )

@@ -40,11 +40,10 @@ pub(super) fn create_index(b: &mut Builder<'_>, src: &Src<'_>) -> Result<(), Str
         Some(n) => n.clone(),
         None => {
             let n = pg_default_name(&table.name, columns, "idx");
-            let mut parts: Vec<ObjectNamePart> = Vec::new();
-            parts.push(ObjectNamePart::Identifier(Ident::with_quote(
+            let parts = vec![ObjectNamePart::Identifier(Ident::with_quote(
                 '"',
                 n.clone(),
-            )));
+            ))];
             ci.name = Some(ObjectName(parts));
             n
         }

@@ -10,6 +10,7 @@ mod passthrough;
 mod shadow;
 mod soft_drop;
 mod table;
+mod update;
 
 use std::collections::BTreeMap;
 
@@ -86,8 +87,17 @@ pub(super) struct Builder<'r> {
     steps: Vec<Step>,
     recipes: Vec<Applied>,
     notes: Vec<String>,
-    backfill: Option<BackfillSpec>,
+    fills: Vec<Fill>,
     next_group: usize,
+}
+
+/// One column a backfill fills, and which rows still need it.
+struct Fill {
+    table: ObjName,
+    key: Vec<String>,
+    column: String,
+    expr: String,
+    todo: Option<String>,
 }
 
 /// What a step does; the builder adds phase-independent bookkeeping.
@@ -110,7 +120,7 @@ impl<'r> Builder<'r> {
             steps: Vec::new(),
             recipes: Vec::new(),
             notes: Vec::new(),
-            backfill: None,
+            fills: Vec::new(),
             next_group: 0,
         }
     }
@@ -163,7 +173,21 @@ impl<'r> Builder<'r> {
         }
     }
 
+    /// A naive `UPDATE` as the migration's backfill.
+    pub fn backfill_update(
+        &mut self,
+        src: &Src<'_>,
+        table: &ObjName,
+        key: Vec<String>,
+        column: &str,
+        expr: String,
+        todo: Option<String>,
+    ) -> Result<(), String> {
+        self.add_backfill(src, "batched-update", table, key, column, expr, todo)
+    }
+
     /// Add `column = expr` to the migration's backfill (one table per migration).
+    #[allow(clippy::too_many_arguments)]
     pub fn backfill(
         &mut self,
         src: &Src<'_>,
@@ -174,35 +198,40 @@ impl<'r> Builder<'r> {
         expr: String,
         todo: String,
     ) -> Result<(), String> {
-        match &mut self.backfill {
-            Some(spec) => {
-                let same = spec.table == table.name && spec.schema == table.schema;
-                if !same || spec.key != key {
-                    return Err(format!(
-                        "this migration already backfills {}; a migration backfills one table: move this statement to a migration of its own",
-                        spec.table
-                    ));
-                }
-                spec.set.insert(column.to_owned(), expr);
-                let w = spec.where_.take().unwrap_or_default();
-                spec.where_ = Some(format!("({w}) OR ({todo})"));
+        self.add_backfill(src, recipe, table, key, column, expr, Some(todo))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add_backfill(
+        &mut self,
+        src: &Src<'_>,
+        recipe: &'static str,
+        table: &ObjName,
+        key: Vec<String>,
+        column: &str,
+        expr: String,
+        todo: Option<String>,
+    ) -> Result<(), String> {
+        if let Some(first) = self.fills.first() {
+            if first.table != *table || first.key != key {
+                return Err(format!(
+                    "this migration already backfills {}; a migration backfills one table: move this statement to a migration of its own",
+                    first.table
+                ));
             }
-            None => {
-                let mut set = BTreeMap::new();
-                set.insert(column.to_owned(), expr);
-                self.backfill = Some(BackfillSpec {
-                    table: table.name.clone(),
-                    schema: table.schema.clone(),
-                    key,
-                    set,
-                    where_: Some(todo),
-                    batch_size: DEFAULT_BATCH_SIZE,
-                    pause: std::time::Duration::from_millis(10),
-                    target_batch_time: Some(std::time::Duration::from_millis(100)),
-                    max_replication_lag: Some(std::time::Duration::from_secs(5)),
-                });
+            if self.fills.iter().any(|f| f.column == column) {
+                return Err(format!(
+                    "this migration already backfills {column}: merge the two into one statement"
+                ));
             }
         }
+        self.fills.push(Fill {
+            table: table.clone(),
+            key,
+            column: column.to_owned(),
+            expr,
+            todo,
+        });
         let summary = format!("fill {column} of {table} in key-range batches");
         self.add(
             src,
@@ -221,7 +250,49 @@ impl<'r> Builder<'r> {
         Ok(())
     }
 
+    /// The backfill of all fills: one column as is; several each guarded by its own
+    /// condition, so a row one fill still needs is not rewritten by another's expression.
+    fn backfill_spec(&self) -> Option<BackfillSpec> {
+        let first = self.fills.first()?;
+        let several = self.fills.len() > 1;
+        let mut set = BTreeMap::new();
+        for f in &self.fills {
+            let expr = match (&f.todo, several) {
+                (Some(t), true) => format!(
+                    "CASE WHEN {t} THEN {} ELSE {} END",
+                    f.expr,
+                    quote::ident_min(self.r.dialect, &f.column)
+                ),
+                _ => f.expr.clone(),
+            };
+            set.insert(f.column.clone(), expr);
+        }
+        let todos: Option<Vec<&String>> = self.fills.iter().map(|f| f.todo.as_ref()).collect();
+        let where_ = todos.map(|t| {
+            if t.len() == 1 {
+                t[0].clone()
+            } else {
+                t.iter()
+                    .map(|c| format!("({c})"))
+                    .collect::<Vec<_>>()
+                    .join(" OR ")
+            }
+        });
+        Some(BackfillSpec {
+            table: first.table.name.clone(),
+            schema: first.table.schema.clone(),
+            key: first.key.clone(),
+            set,
+            where_,
+            batch_size: DEFAULT_BATCH_SIZE,
+            pause: std::time::Duration::from_millis(10),
+            target_batch_time: Some(std::time::Duration::from_millis(100)),
+            max_replication_lag: Some(std::time::Duration::from_secs(5)),
+        })
+    }
+
     pub fn finish(self, migration: &Migration) -> Result<Plan, PlanError> {
+        let backfill = self.backfill_spec();
         Ok(Plan {
             version: migration.version.raw.clone(),
             version_key: migration.version.clone(),
@@ -229,7 +300,7 @@ impl<'r> Builder<'r> {
             dialect: self.settings.dialect,
             recipes: self.recipes,
             steps: self.steps,
-            backfill: self.backfill,
+            backfill,
             notes: self.notes,
         })
     }
@@ -369,6 +440,7 @@ fn plan_ast(
         Operation::DropColumn { table, column, .. } => soft_drop::column(b, &src, table, column),
         Operation::DropTable { tables, .. } => soft_drop::tables(b, &src, tables),
         Operation::RenameTable { from, to } => table::rename_table(b, &src, from, to),
+        Operation::Update { table, .. } => update::batched_update(b, &src, table),
         _ => passthrough::op(b, &src),
     }
 }

@@ -26,6 +26,9 @@ struct Shadow<'a> {
     backward_new: String,
     /// After the swap, the new column is renamed to this (type change: the old name).
     final_name: Option<String>,
+    /// Both columns are written by running code (rename); a type change's shadow is only
+    /// written by the trigger until the swap.
+    two_way: bool,
     recipe: &'static str,
 }
 
@@ -49,6 +52,7 @@ pub(super) fn rename_column(
         backward: q(to),
         backward_new: format!("NEW.{}", q(to)),
         final_name: None,
+        two_way: true,
         recipe: "rename-column",
     };
     build(b, src, t, &s)
@@ -94,6 +98,7 @@ pub(super) fn change_type(
         backward: format!("CAST({} AS {})", q(&shadow), old.data_type),
         backward_new: format!("CAST(NEW.{} AS {})", q(&shadow), old.data_type),
         final_name: Some(column.to_owned()),
+        two_way: false,
         recipe: "change-column-type",
     };
     build(b, src, t, &s)
@@ -262,6 +267,7 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
         "backward": s.backward_new,
         "function": in_schema(table, &function),
         "trigger": function,
+        "two_way": s.two_way,
     });
     let create_trigger = b.sql("sync_trigger.sql", trigger_ctx.clone())?;
     let drop_trigger = b.sql("drop_trigger.sql", trigger_ctx)?;
@@ -437,7 +443,7 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
     // runs last in the down: rows written after the contract only have the new column
     let mut restore_old = b.sql(
         "sync_back.sql",
-        json!({ "table": tn, "old": old, "new": new, "backward": s.backward }),
+        json!({ "table": tn, "old": old, "new": new, "backward": s.backward, "forward": s.forward }),
     )?;
     if s.old.not_null {
         restore_old.push('\n');

@@ -1,0 +1,536 @@
+//! `migrate plan` acceptance on real PostgreSQL, one test per recipe, 100k-row tables.
+//!
+//! For each recipe: the naive SQL runs on one scratch database, the plan (`migrate plan`,
+//! then `migrate apply` phase by phase) on another. Checked:
+//! - expand then its down leaves schema (a pg_catalog dump) and data as before;
+//! - after expand and while the backfill runs, the old and the new application's queries
+//!   succeed, and what one writes the other reads (trigger sync);
+//! - after contract the new application works, and schema and data equal the naive run's
+//!   (soft-dropped objects and column order aside);
+//! - contract then its down leaves schema and data as before the contract.
+
+mod common;
+
+use std::path::Path;
+
+use common::{Scratch, run};
+
+const INIT: &str = "
+CREATE TABLE owners (id bigint PRIMARY KEY, label text);
+CREATE TABLE accounts (
+    id bigint PRIMARY KEY,
+    owner_id bigint,
+    name text NOT NULL,
+    email text,
+    balance int NOT NULL DEFAULT 0,
+    note text
+);
+CREATE INDEX accounts_name_idx ON accounts (name);
+CREATE TABLE events (id bigint NOT NULL, kind text);
+";
+
+const ROWS: i64 = 100_000;
+
+fn seed(s: &Scratch) {
+    s.exec(&format!(
+        "INSERT INTO owners SELECT g, 'owner ' || g FROM generate_series(1, 100) g;
+         INSERT INTO accounts SELECT g, g % 100 + 1, 'name ' || g, 'e' || g || '@x', g % 1000, 'note ' || g
+           FROM generate_series(1, {ROWS}) g;
+         INSERT INTO events SELECT g, 'k' FROM generate_series(1, 1000) g;
+         ANALYZE;"
+    ));
+}
+
+struct Case {
+    naive: &'static str,
+    /// What the naive change is on a table with rows, when the naive SQL alone cannot run
+    /// there (e.g. NOT NULL without default): the reference for the final state.
+    reference: Option<&'static str>,
+    /// Old code: statements that must succeed after expand and during the backfill.
+    old_app: &'static [&'static str],
+    /// New code: statements that must succeed after expand, during backfill and after contract.
+    new_app: &'static [&'static str],
+    /// New code after contract only (needs the final shape).
+    new_app_after: &'static [&'static str],
+    /// (query in the new shape, expected) after contract: what the old code wrote.
+    seen_by_new: &'static [(&'static str, &'static str)],
+    /// (query in the old shape, expected) before contract: what the new code wrote.
+    seen_by_old: &'static [(&'static str, &'static str)],
+    /// The table whose data is compared with the naive run, and columns left out.
+    table: &'static str,
+    skip_columns: &'static [&'static str],
+}
+
+const BASE: Case = Case {
+    naive: "",
+    reference: None,
+    old_app: &[],
+    new_app: &[],
+    new_app_after: &[],
+    seen_by_new: &[],
+    seen_by_old: &[],
+    table: "accounts",
+    skip_columns: &[],
+};
+
+/// Schema as text: columns (by name), constraints, indexes, triggers, views, functions of
+/// the public schema. `soft` keeps soft-dropped objects.
+fn dump(s: &Scratch, soft: bool) -> String {
+    let keep = if soft {
+        "true".to_owned()
+    } else {
+        "NOT (x LIKE '\\_sluice\\_dropped\\_%' OR rel LIKE '\\_sluice\\_dropped\\_%')".to_owned()
+    };
+    let q = format!(
+        "SELECT string_agg(line, E'\\n' ORDER BY line) FROM (
+           SELECT 'column ' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+                  || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
+                  || COALESCE(' default ' || pg_get_expr(d.adbin, d.adrelid), '') AS line,
+                  a.attname::text AS x, c.relname::text AS rel
+             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+             JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+             LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+            WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'v')
+           UNION ALL
+           SELECT 'relation ' || c.relkind || ' ' || c.relname, c.relname::text, c.relname::text
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+            WHERE c.relkind IN ('r', 'v')
+           UNION ALL
+           SELECT 'constraint ' || conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+                  || CASE WHEN convalidated THEN '' ELSE ' not valid' END, conname::text,
+                  conrelid::regclass::text
+             FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+           UNION ALL
+           SELECT 'index ' || pg_get_indexdef(i.indexrelid)
+                  || CASE WHEN i.indisvalid THEN '' ELSE ' INVALID' END, c.relname::text,
+                  i.indrelid::regclass::text
+             FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+             JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+           UNION ALL
+           SELECT 'trigger ' || tgname || ' on ' || tgrelid::regclass, tgname::text,
+                  tgrelid::regclass::text
+             FROM pg_trigger WHERE NOT tgisinternal
+           UNION ALL
+           SELECT 'view ' || viewname || ' ' || definition, viewname::text, viewname::text
+             FROM pg_views WHERE schemaname = 'public'
+           UNION ALL
+           SELECT 'function ' || proname, proname::text, ''
+             FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+         ) AS lines WHERE {keep} AND rel NOT LIKE 'sluice\\_%'"
+    );
+    s.strings(&q).join("\n")
+}
+
+/// A checksum of `table`'s rows 101..=ROWS (the application tests write elsewhere), over
+/// its columns by name, soft-dropped and skipped ones left out.
+fn digest(s: &Scratch, table: &str, skip: &[&str]) -> String {
+    let cols = s.strings(&format!(
+        "SELECT quote_ident(column_name) FROM information_schema.columns
+          WHERE table_schema = 'public' AND table_name = '{table}'
+            AND column_name NOT LIKE '\\_sluice\\_dropped\\_%'
+          ORDER BY column_name"
+    ));
+    let cols: Vec<String> = cols
+        .into_iter()
+        .filter(|c| !skip.contains(&c.trim_matches('"')))
+        .collect();
+    assert!(!cols.is_empty(), "table {table} has no columns");
+    let list = cols
+        .iter()
+        .map(|c| format!("{c}::text"))
+        .collect::<Vec<_>>()
+        .join(" || '|' || ");
+    s.strings(&format!(
+        "SELECT md5(string_agg(COALESCE({list}, '<null>'), E'\\n' ORDER BY id)) || ' ' || count(*)
+           FROM {table} WHERE id > 100 AND id <= {ROWS}"
+    ))
+    .join("")
+}
+
+fn ok(s: &Scratch, dir: &Path, args: &[&str]) -> String {
+    let r = run(s.migrate(dir).args(args));
+    assert_eq!(r.code, 0, "migrate {args:?}: {r:?}");
+    r.stdout
+}
+
+fn app(s: &Scratch, who: &str, statements: &[&str]) {
+    for st in statements {
+        let url = s.url.clone();
+        let sql = (*st).to_owned();
+        let res = std::thread::spawn(move || {
+            common::block_on(async move {
+                use sqlx::Connection;
+                let mut c = sqlx::PgConnection::connect(&url).await?;
+                sqlx::raw_sql(&sql).execute(&mut c).await.map(|_| ())
+            })
+        })
+        .join()
+        .unwrap();
+        if let Err(e) = res {
+            panic!("{who} app failed on `{st}`: {e}");
+        }
+    }
+}
+
+fn expect(s: &Scratch, checks: &[(&str, &str)]) {
+    for (q, want) in checks {
+        let got = s.strings(q).join(",");
+        assert_eq!(got, *want, "{q}");
+    }
+}
+
+fn check_recipe(c: &Case) {
+    let work = tempfile::tempdir().unwrap();
+    let naive_dir = work.path().join("naive");
+    let migs = work.path().join("migrations");
+    std::fs::create_dir_all(&naive_dir).unwrap();
+    std::fs::create_dir_all(migs.join("0001_init")).unwrap();
+    std::fs::write(naive_dir.join("0001_init.sql"), INIT).unwrap();
+    std::fs::write(naive_dir.join("0002_change.sql"), c.naive).unwrap();
+    std::fs::write(migs.join("0001_init/expand.up.sql"), INIT).unwrap();
+    std::fs::write(
+        migs.join("0001_init/expand.down.sql"),
+        "DROP TABLE events; DROP TABLE accounts; DROP TABLE owners;",
+    )
+    .unwrap();
+
+    // the naive run, for the reference end state
+    let naive = Scratch::pg();
+    naive.exec(INIT);
+    seed(&naive);
+    naive.exec(c.reference.unwrap_or(c.naive));
+
+    // the plan
+    let s = Scratch::pg();
+    let planned = run(s
+        .migrate(&naive_dir)
+        .args(["plan", "0002_change.sql", "--out"])
+        .arg(migs.join("0002_change")));
+    assert_eq!(planned.code, 0, "plan: {planned:?}");
+    ok(&s, &migs, &["apply", "."]);
+    seed(&s);
+    let before = dump(&s, true);
+    let data_before = digest(&s, c.table, c.skip_columns);
+
+    // expand, then its down: as before
+    ok(
+        &s,
+        &migs,
+        &["apply", ".", "--phase", "expand", "--no-backfill"],
+    );
+    ok(&s, &migs, &["rollback", ".", "--steps", "1"]);
+    assert_eq!(
+        dump(&s, true),
+        before,
+        "expand.down must restore the schema"
+    );
+    assert_eq!(digest(&s, c.table, c.skip_columns), data_before);
+
+    // expand again; both applications work, before and while the backfill runs
+    ok(
+        &s,
+        &migs,
+        &["apply", ".", "--phase", "expand", "--no-backfill"],
+    );
+    app(&s, "old", c.old_app);
+    app(&s, "new", c.new_app);
+    let backfill = s
+        .migrate(&migs)
+        .args(["apply", ".", "--phase", "backfill"])
+        .spawn()
+        .unwrap();
+    let mut backfill = scopeguard(backfill);
+    app(&s, "old (during backfill)", c.old_app);
+    app(&s, "new (during backfill)", c.new_app);
+    let status = backfill.0.wait().unwrap();
+    assert!(status.success(), "backfill failed");
+    expect(&s, c.seen_by_old);
+
+    // contract after the rollout
+    ok(&s, &migs, &["rollout", "complete", "--release", "r2"]);
+    let before_contract = dump(&s, true);
+    let data_before_contract = digest(&s, c.table, c.skip_columns);
+    ok(&s, &migs, &["apply", ".", "--phase", "contract"]);
+    app(&s, "new (after contract)", c.new_app);
+    app(&s, "new (after contract)", c.new_app_after);
+    expect(&s, c.seen_by_new);
+    assert_eq!(
+        dump(&s, false),
+        dump(&naive, false),
+        "after contract the schema must equal the naive change's"
+    );
+    assert_eq!(
+        digest(&s, c.table, c.skip_columns),
+        digest(&naive, c.table, c.skip_columns),
+        "after contract the data must equal the naive change's"
+    );
+
+    // contract's down: back to the state before it
+    ok(
+        &s,
+        &migs,
+        &["rollback", ".", "--steps", "1", "--phase", "contract"],
+    );
+    assert_eq!(
+        dump(&s, true),
+        before_contract,
+        "contract.down must restore the schema"
+    );
+    assert_eq!(digest(&s, c.table, c.skip_columns), data_before_contract);
+    app(&s, "old (after contract.down)", c.old_app);
+}
+
+/// Kill the child if an assertion fails while it runs.
+struct Guard(std::process::Child);
+fn scopeguard(c: std::process::Child) -> Guard {
+    Guard(c)
+}
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+    }
+}
+
+#[test]
+fn rename_column() {
+    check_recipe(&Case {
+        naive: "ALTER TABLE accounts RENAME COLUMN name TO full_name;",
+        old_app: &[
+            "INSERT INTO accounts (id, name) VALUES (900001, 'old') ON CONFLICT (id) DO UPDATE SET name = 'old'",
+            "UPDATE accounts SET name = 'old write' WHERE id = 5",
+            "SELECT name FROM accounts WHERE id = 5",
+        ],
+        new_app: &[
+            "INSERT INTO accounts (id, full_name) VALUES (900002, 'new') ON CONFLICT (id) DO UPDATE SET full_name = 'new'",
+            "UPDATE accounts SET full_name = 'new write' WHERE id = 6",
+            "SELECT full_name FROM accounts WHERE id = 6",
+        ],
+        seen_by_new: &[
+            ("SELECT full_name FROM accounts WHERE id = 900001", "old"),
+            ("SELECT full_name FROM accounts WHERE id = 5", "old write"),
+        ],
+        seen_by_old: &[
+            ("SELECT name FROM accounts WHERE id = 900002", "new"),
+            ("SELECT name FROM accounts WHERE id = 6", "new write"),
+            (
+                "SELECT count(*)::text FROM accounts WHERE full_name IS DISTINCT FROM name",
+                "0",
+            ),
+        ],
+        ..BASE
+    });
+}
+
+#[test]
+fn rename_table() {
+    check_recipe(&Case {
+        naive: "ALTER TABLE accounts RENAME TO ledger;",
+        old_app: &[
+            "INSERT INTO accounts (id, name) VALUES (900001, 'old') ON CONFLICT (id) DO NOTHING",
+            "UPDATE accounts SET note = 'old write' WHERE id = 5",
+            "SELECT name FROM accounts WHERE id = 5",
+        ],
+        new_app: &[
+            "INSERT INTO ledger (id, name) VALUES (900002, 'new') ON CONFLICT (id) DO NOTHING",
+            "UPDATE ledger SET note = 'new write' WHERE id = 6",
+        ],
+        seen_by_new: &[("SELECT note FROM ledger WHERE id = 5", "old write")],
+        seen_by_old: &[("SELECT name FROM accounts WHERE id = 900002", "new")],
+        table: "ledger",
+        ..BASE
+    });
+}
+
+#[test]
+fn add_not_null_column() {
+    check_recipe(&Case {
+        naive: "-- sluice:backfill 'h-' || id::text\nALTER TABLE accounts ADD COLUMN handle text NOT NULL;",
+        reference: Some(
+            "ALTER TABLE accounts ADD COLUMN handle text; UPDATE accounts SET handle = 'h-' || id::text; ALTER TABLE accounts ALTER COLUMN handle SET NOT NULL;",
+        ),
+        old_app: &[
+            "INSERT INTO accounts (id, name) VALUES (900001, 'old') ON CONFLICT (id) DO NOTHING",
+        ],
+        new_app: &[
+            "INSERT INTO accounts (id, name, handle) VALUES (900002, 'new', 'mine') ON CONFLICT (id) DO NOTHING",
+        ],
+        seen_by_new: &[
+            ("SELECT handle FROM accounts WHERE id = 900001", "h-900001"),
+            ("SELECT handle FROM accounts WHERE id = 900002", "mine"),
+        ],
+        ..BASE
+    });
+}
+
+#[test]
+fn change_column_type() {
+    check_recipe(&Case {
+        naive: "ALTER TABLE accounts ALTER COLUMN balance TYPE bigint;",
+        old_app: &[
+            "INSERT INTO accounts (id, name, balance) VALUES (900001, 'old', 5) ON CONFLICT (id) DO NOTHING",
+            "UPDATE accounts SET balance = balance + 1 WHERE id = 5",
+        ],
+        new_app: &["UPDATE accounts SET balance = 77 WHERE id = 6"],
+        new_app_after: &["UPDATE accounts SET balance = 3000000000 WHERE id = 7"],
+        seen_by_new: &[
+            ("SELECT balance::text FROM accounts WHERE id = 900001", "5"),
+            ("SELECT balance::text FROM accounts WHERE id = 5", "7"),
+            (
+                "SELECT balance::text FROM accounts WHERE id = 7",
+                "3000000000",
+            ),
+        ],
+        ..BASE
+    });
+}
+
+#[test]
+fn set_not_null() {
+    check_recipe(&Case {
+        naive: "ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;",
+        old_app: &[
+            "INSERT INTO accounts (id, name, email) VALUES (900001, 'old', 'o@x') ON CONFLICT (id) DO NOTHING",
+        ],
+        new_app: &["SELECT email FROM accounts WHERE id = 3"],
+        ..BASE
+    });
+}
+
+#[test]
+fn add_foreign_key() {
+    check_recipe(&Case {
+        naive: "ALTER TABLE accounts ADD CONSTRAINT accounts_owner_fk FOREIGN KEY (owner_id) REFERENCES owners (id);",
+        old_app: &["UPDATE accounts SET owner_id = 3 WHERE id = 5"],
+        new_app: &[
+            "INSERT INTO accounts (id, name, owner_id) VALUES (900002, 'new', 4) ON CONFLICT (id) DO NOTHING",
+        ],
+        ..BASE
+    });
+}
+
+#[test]
+fn add_check() {
+    check_recipe(&Case {
+        naive: "ALTER TABLE accounts ADD CONSTRAINT accounts_balance_check CHECK (balance >= 0);",
+        old_app: &["UPDATE accounts SET balance = 10 WHERE id = 5"],
+        new_app: &["SELECT balance FROM accounts WHERE id = 5"],
+        ..BASE
+    });
+}
+
+#[test]
+fn add_unique() {
+    check_recipe(&Case {
+        naive: "ALTER TABLE accounts ADD CONSTRAINT accounts_email_key UNIQUE (email);",
+        old_app: &[
+            "INSERT INTO accounts (id, name, email) VALUES (900001, 'old', 'unique-old@x') ON CONFLICT (id) DO NOTHING",
+        ],
+        new_app: &["SELECT id FROM accounts WHERE email = 'e5@x'"],
+        ..BASE
+    });
+}
+
+#[test]
+fn add_primary_key() {
+    check_recipe(&Case {
+        naive: "ALTER TABLE events ADD PRIMARY KEY (id);",
+        old_app: &["INSERT INTO events (id, kind) VALUES (900001, 'old')"],
+        new_app: &["SELECT kind FROM events WHERE id = 5"],
+        table: "events",
+        ..BASE
+    });
+}
+
+#[test]
+fn add_index() {
+    check_recipe(&Case {
+        naive: "CREATE INDEX accounts_owner_idx ON accounts (owner_id);",
+        old_app: &["UPDATE accounts SET owner_id = 2 WHERE id = 5"],
+        new_app: &["SELECT count(*) FROM accounts WHERE owner_id = 2"],
+        ..BASE
+    });
+}
+
+#[test]
+fn volatile_default() {
+    check_recipe(&Case {
+        naive: "ALTER TABLE accounts ADD COLUMN token uuid NOT NULL DEFAULT gen_random_uuid();",
+        old_app: &[
+            "INSERT INTO accounts (id, name) VALUES (900001, 'old') ON CONFLICT (id) DO NOTHING",
+        ],
+        new_app: &["SELECT token FROM accounts WHERE id = 5"],
+        seen_by_new: &[
+            (
+                "SELECT count(*)::text FROM accounts WHERE token IS NULL",
+                "0",
+            ),
+            (
+                "SELECT count(DISTINCT token)::text FROM accounts WHERE id <= 1000",
+                "1000",
+            ),
+        ],
+        skip_columns: &["token"],
+        ..BASE
+    });
+}
+
+#[test]
+fn soft_drop_column() {
+    check_recipe(&Case {
+        naive: "ALTER TABLE accounts DROP COLUMN note;",
+        old_app: &["SELECT note FROM accounts WHERE id = 5"],
+        new_app: &[
+            "INSERT INTO accounts (id, name) VALUES (900002, 'new') ON CONFLICT (id) DO NOTHING",
+        ],
+        ..BASE
+    });
+}
+
+#[test]
+fn soft_drop_table() {
+    check_recipe(&Case {
+        naive: "DROP TABLE events;",
+        old_app: &["SELECT kind FROM events WHERE id = 5"],
+        new_app: &["SELECT 1"],
+        ..BASE
+    });
+}
+
+#[test]
+fn identifiers_that_need_quoting_apply_cleanly() {
+    let work = tempfile::tempdir().unwrap();
+    let init = "CREATE TABLE \"Odd \"\"Table\"\"\" (\"Id\" bigint PRIMARY KEY, \"naïve col\" text NOT NULL, \"select\" int);\nCREATE INDEX \"Odd Idx\" ON \"Odd \"\"Table\"\"\" (\"naïve col\");";
+    let naive = "ALTER TABLE \"Odd \"\"Table\"\"\" RENAME COLUMN \"naïve col\" TO \"Größe ü\";\nALTER TABLE \"Odd \"\"Table\"\"\" ALTER COLUMN \"select\" TYPE bigint;";
+    std::fs::create_dir_all(work.path().join("naive")).unwrap();
+    std::fs::write(work.path().join("naive/0001_init.sql"), init).unwrap();
+    std::fs::write(work.path().join("naive/0002_odd.sql"), naive).unwrap();
+    let migs = work.path().join("migrations");
+    std::fs::create_dir_all(migs.join("0001_init")).unwrap();
+    std::fs::write(migs.join("0001_init/expand.up.sql"), init).unwrap();
+    std::fs::write(
+        migs.join("0001_init/expand.down.sql"),
+        "DROP TABLE \"Odd \"\"Table\"\"\";",
+    )
+    .unwrap();
+    let s = Scratch::pg();
+    let planned = run(s
+        .migrate(&work.path().join("naive"))
+        .args(["plan", "0002_odd.sql", "--out"])
+        .arg(migs.join("0002_odd")));
+    assert_eq!(planned.code, 0, "{planned:?}");
+    ok(&s, &migs, &["apply", "."]);
+    s.exec(
+        "INSERT INTO \"Odd \"\"Table\"\"\" SELECT g, 'v' || g, g FROM generate_series(1, 500) g",
+    );
+    ok(&s, &migs, &["apply", ".", "--phase", "all"]);
+    ok(&s, &migs, &["rollout", "complete", "--release", "r"]);
+    ok(&s, &migs, &["apply", ".", "--phase", "contract"]);
+    assert_eq!(
+        s.strings("SELECT \"Größe ü\" || ':' || \"select\"::text || ':' || pg_typeof(\"select\")::text FROM \"Odd \"\"Table\"\"\" WHERE \"Id\" = 7"),
+        ["v7:7:bigint"]
+    );
+    assert_eq!(
+        s.strings("SELECT indexdef FROM pg_indexes WHERE indexname = 'Odd Idx'"),
+        ["CREATE INDEX \"Odd Idx\" ON public.\"Odd \"\"Table\"\"\" USING btree (\"Größe ü\")"]
+    );
+}
