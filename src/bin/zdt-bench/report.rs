@@ -311,8 +311,8 @@ pub fn table(r: &Results) -> String {
         );
         let _ = writeln!(
             out,
-            "{:<20} {:<7} {:>20} {:>18} {:>10} {:>10} {:>6} {:>24} {}",
-            "change", "mode", "stall", "p99", "run max", "quiet max", "p50", "failed", "migration"
+            "{:<20} {:<7} {:>20} {:>18} {:>10} {:>10} {:>6} {:>24} migration",
+            "change", "mode", "stall", "p99", "run max", "quiet max", "p50", "failed"
         );
         for c in &r.changes {
             for (mode, m) in &c.modes {
