@@ -22,7 +22,7 @@ fn tiny_benchmark_reports_every_change_and_mode() {
             "--clients",
             "2",
             "--rate",
-            "100",
+            "200",
             "--repeat",
             "1",
             "--duration-scale",
@@ -73,6 +73,7 @@ fn tiny_benchmark_reports_every_change_and_mode() {
             let r = &runs[0];
             let what = format!("{name} {mode}");
             assert_eq!(r["ok"], true, "{what}: {}", r["error"]);
+            assert_eq!(r["done"], true, "{what}: the change is not in the database");
             assert!(num(&r["queries"], &what) > 0.0, "{what}: no load");
             assert!(num(&r["failed"], &what) >= 0.0);
             let max = num(&r["max_latency_ms"], &what);

@@ -91,6 +91,39 @@ impl Change {
         }
     }
 
+    /// A query answering whether the change is done: the schema and the data are what the
+    /// naive SQL gives (a soft-dropped column counts as gone).
+    pub fn done_sql(self) -> &'static str {
+        match self {
+            Change::RenameColumn => {
+                "SELECT NOT EXISTS (SELECT 1 FROM accounts WHERE full_name IS NULL) \
+                 AND NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'accounts'::regclass \
+                 AND attname = 'name' AND NOT attisdropped)"
+            }
+            Change::AddNotNullColumn => {
+                "SELECT attnotnull FROM pg_attribute WHERE attrelid = 'accounts'::regclass \
+                 AND attname = 'tier' AND NOT attisdropped"
+            }
+            Change::IntToBigint => {
+                "SELECT format_type(atttypid, atttypmod) = 'bigint' FROM pg_attribute \
+                 WHERE attrelid = 'accounts'::regclass AND attname = 'balance' AND NOT attisdropped"
+            }
+            Change::AddFk => {
+                "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'accounts'::regclass \
+                 AND contype = 'f' AND convalidated)"
+            }
+            Change::AddIndex => {
+                "SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+                 WHERE i.indrelid = 'accounts'::regclass AND c.relname = 'accounts_owner_id_idx' \
+                 AND i.indisvalid)"
+            }
+            Change::SetNotNull => {
+                "SELECT attnotnull FROM pg_attribute WHERE attrelid = 'accounts'::regclass \
+                 AND attname = 'note'"
+            }
+        }
+    }
+
     /// What `app` sends. Reads cast `balance` so their result type stays the same across
     /// int -> bigint (a prepared statement's result type may not change under it).
     pub fn queries(self, app: App) -> Queries {

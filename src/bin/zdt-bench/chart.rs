@@ -16,8 +16,9 @@ fn typical(runs: &[RunResult]) -> Option<&RunResult> {
     v.get(v.len() / 2).copied()
 }
 
-/// (seconds since the migration started, highest latency in the bucket) and failed queries.
-type Series = (Vec<(f64, f64)>, Vec<(f64, f64)>);
+/// (seconds since the migration started, highest latency in the bucket), failed queries, and
+/// the migration steps as (start, end) in seconds.
+type Series = (Vec<(f64, f64)>, Vec<(f64, f64)>, Vec<(f64, f64)>);
 
 fn series(run: &RunResult) -> Series {
     let mut buckets: std::collections::BTreeMap<i64, f64> = std::collections::BTreeMap::new();
@@ -35,7 +36,17 @@ fn series(run: &RunResult) -> Series {
         .into_iter()
         .map(|(b, v)| (b as f64 * BUCKET_MS / 1000.0, v.max(0.1)))
         .collect();
-    (line, errors)
+    let steps = run
+        .steps
+        .iter()
+        .map(|s| {
+            (
+                (s.start_ms - run.migration_start_ms) / 1000.0,
+                (s.end_ms - run.migration_start_ms) / 1000.0,
+            )
+        })
+        .collect();
+    (line, errors, steps)
 }
 
 pub fn write(dir: &Path, change: &ChangeResult) -> anyhow::Result<()> {
@@ -47,7 +58,7 @@ pub fn write(dir: &Path, change: &ChangeResult) -> anyhow::Result<()> {
             Some((m, color, series(run)))
         })
         .collect();
-    let all = || modes.iter().flat_map(|(_, _, (l, e))| l.iter().chain(e));
+    let all = || modes.iter().flat_map(|(_, _, (l, e, _))| l.iter().chain(e));
     let x0 = all().map(|p| p.0).fold(0.0f64, f64::min);
     let x1 = all().map(|p| p.0).fold(1.0f64, f64::max);
     let y1 = all().map(|p| p.1).fold(10.0f64, f64::max) * 1.5;
@@ -65,11 +76,22 @@ pub fn write(dir: &Path, change: &ChangeResult) -> anyhow::Result<()> {
             .build_cartesian_2d(x0..x1, (0.1f64..y1).log_scale())?;
         chart
             .configure_mesh()
-            .x_desc("seconds since the migration started")
+            .x_desc(
+                "seconds since the migration started (bands at the bottom: the migration steps)",
+            )
             .y_desc(format!("highest latency per {BUCKET_MS:.0} ms (ms)"))
+            .x_labels(12)
             .draw()?;
-        for (name, color, (line, errors)) in &modes {
+        for (name, color, (line, errors, steps)) in &modes {
             let color = *color;
+            // each migration step as a light band along the bottom
+            chart.draw_series(steps.iter().map(|&(a, b)| {
+                let y = if *name == "naive" { 0.12 } else { 0.15 };
+                Rectangle::new(
+                    [(a, y), (b.max(a + 0.02), y * 1.15)],
+                    color.mix(0.5).filled(),
+                )
+            }))?;
             chart
                 .draw_series(LineSeries::new(line.iter().copied(), color))?
                 .label(*name)

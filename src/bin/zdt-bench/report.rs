@@ -60,6 +60,8 @@ pub struct RunResult {
     /// The migration (and, for Sluice, the tool) completed.
     pub ok: bool,
     pub error: Option<String>,
+    /// The change is in the database afterwards (schema and data as the naive SQL leaves them).
+    pub done: bool,
     /// The longest stall: the highest latency of the queries in flight while a migration step
     /// (the naive SQL, a `migrate` call) ran.
     pub stall_ms: f64,

@@ -36,9 +36,9 @@ impl Timing {
     fn of(scale: Scale) -> Timing {
         match scale {
             Scale::Small => Timing {
-                warmup: Duration::from_millis(300),
-                rollout: Duration::from_millis(300),
-                cooldown: Duration::from_millis(300),
+                warmup: Duration::from_millis(200),
+                rollout: Duration::from_millis(500),
+                cooldown: Duration::from_millis(100),
             },
             Scale::Normal => Timing {
                 warmup: Duration::from_secs(3),
@@ -240,7 +240,7 @@ fn write_history(dir: &Path) -> anyhow::Result<()> {
 }
 
 async fn change_run(ctx: &Ctx<'_>, change: Change, sluice: bool) -> anyhow::Result<RunResult> {
-    let db = ctx.server.clone_db(&ctx.template).await?;
+    let db = ctx.server.clone_db(&ctx.template, ctx.args.rows).await?;
     let r = change_run_on(ctx, &db, change, sluice).await;
     ctx.server.drop_db(&db).await?;
     r
@@ -398,6 +398,13 @@ async fn change_run_on(
     tokio::time::sleep(t.cooldown).await;
     let samples = load.stop().await?;
     let longest = monitor.finish().await;
+    let done = done(&opts, change).await;
+    if error.is_none() && !done {
+        error = Some(format!(
+            "the migration ran but the change is not done: `{}` is not true",
+            change.done_sql()
+        ));
+    }
     let lat = report::latency(samples.iter());
     let quiet = report::latency(
         samples
@@ -413,6 +420,7 @@ async fn change_run_on(
     Ok(RunResult {
         ok: error.is_none(),
         error,
+        done,
         stall_ms: during.max_ms,
         stall_p99_ms: during.p99_ms,
         queries: lat.queries,
@@ -429,6 +437,18 @@ async fn change_run_on(
         steps,
         samples,
     })
+}
+
+/// Whether the change is in the database (schema and data).
+async fn done(opts: &PgConnectOptions, change: Change) -> bool {
+    let Ok(mut c) = PgConnection::connect_with(opts).await else {
+        return false;
+    };
+    let r = sqlx::query_scalar::<_, Option<bool>>(change.done_sql())
+        .fetch_optional(&mut c)
+        .await;
+    c.close().await.ok();
+    matches!(r, Ok(Some(Some(true))))
 }
 
 /// What both sides of the backfill comparison fill.
@@ -478,7 +498,7 @@ async fn backfill(ctx: &Ctx<'_>) -> anyhow::Result<BackfillResult> {
         let mut runs = Vec::new();
         for i in 0..ctx.args.repeat {
             eprintln!("backfill {mode} run {}/{}", i + 1, ctx.args.repeat);
-            let db = ctx.server.clone_db(&ctx.template).await?;
+            let db = ctx.server.clone_db(&ctx.template, ctx.args.rows).await?;
             let r = backfill_run(ctx, &db, sluice).await;
             ctx.server.drop_db(&db).await?;
             let r = r?;
