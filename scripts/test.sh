@@ -37,6 +37,11 @@ if ! psql -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -Atqc 'select 1' >/d
   as_root sed -i '1i host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust' "$hba"
   as_root su postgres -c "psql -qc 'select pg_reload_conf()'" >/dev/null
 fi
+# pg_repack: the online rebuild strategy (tests/strategies_pg.rs)
+pg_major=$(psql -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -Atqc 'show server_version_num' | cut -c1-2)
+if ! command -v pg_repack >/dev/null; then
+  log "installing pg_repack for PostgreSQL $pg_major"; apt_install "postgresql-$pg_major-repack"
+fi
 psql -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -Atqc "select 1 from pg_database where datname = 'test'" | grep -q 1 \
   || psql -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -qc 'create database test'
 

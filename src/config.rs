@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -12,6 +13,8 @@ use toml::Spanned;
 use crate::lint::Severity;
 use crate::lint::registry;
 use crate::lint::settings::{Level, LintSettings, Runner};
+use crate::run::gates::{self, Gate};
+use crate::run::hooks::{self, Hook, HookPoint};
 use crate::source::{LayoutChoice, LineIndex};
 use crate::sql::Dialect;
 
@@ -106,11 +109,46 @@ pub struct ConfigFile {
     pub lint: LintConfig,
     #[serde(default)]
     pub run: RunConfig,
-    /// Gate definitions per environment; validated by the gate module.
+    /// Contract gates per environment (`[gates.<env>]`), typed into `Config::gates`.
     #[serde(default)]
-    pub gates: BTreeMap<String, toml::Value>,
+    pub gates: BTreeMap<Spanned<String>, Spanned<GateConfig>>,
     #[serde(default)]
-    pub hooks: Vec<toml::Value>,
+    pub hooks: Vec<Spanned<HookConfig>>,
+}
+
+/// One gate node as written: `kind = ...` with that kind's keys, or `all` / `any`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateConfig {
+    pub kind: Option<Spanned<String>>,
+    pub all: Option<Vec<Spanned<GateConfig>>>,
+    pub any: Option<Vec<Spanned<GateConfig>>>,
+    pub timeout: Option<Spanned<String>>,
+    /// `command`
+    pub command: Option<Spanned<String>>,
+    /// `http`
+    pub url: Option<Spanned<String>>,
+    pub pointer: Option<Spanned<String>>,
+    pub expect: Option<Spanned<toml::Value>>,
+    /// `kubernetes`
+    pub deployment: Option<Spanned<String>>,
+    pub rollout: Option<Spanned<String>>,
+    pub namespace: Option<Spanned<String>>,
+    pub kubectl: Option<Spanned<String>>,
+    pub context: Option<Spanned<String>>,
+}
+
+/// One `[[hooks]]` entry as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HookConfig {
+    pub on: Spanned<HookPoint>,
+    pub command: Option<Spanned<String>>,
+    pub url: Option<Spanned<String>>,
+    /// HMAC-SHA256 key of a webhook: a file (relative to sluice.toml) or an env variable.
+    pub secret_file: Option<Spanned<PathBuf>>,
+    pub secret_env: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<String>>,
 }
 
 /// A loaded configuration and where it came from.
@@ -120,6 +158,10 @@ pub struct Config {
     pub path: Option<PathBuf>,
     pub file: ConfigFile,
     pub lint: LintSettings,
+    /// Typed `[gates.<env>]`.
+    pub gates: BTreeMap<String, Gate>,
+    /// Typed `[[hooks]]`, in file order.
+    pub hooks: Vec<Hook>,
 }
 
 impl Config {
@@ -129,6 +171,23 @@ impl Config {
             .as_ref()
             .and_then(|p| p.parent())
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    }
+
+    /// The gate of an environment (`--env` / `SLUICE_ENV`): without one, `[gates.default]`,
+    /// else `recorded` alone. A named environment must be configured when any is.
+    pub fn gate(&self, env: Option<&str>) -> Result<Gate, String> {
+        match env.filter(|e| !e.is_empty()) {
+            Some(e) if !self.gates.is_empty() => self.gates.get(e).cloned().ok_or_else(|| {
+                format!(
+                    "{}: no [gates.{e}]; configured environments: {}",
+                    self.path
+                        .as_deref()
+                        .map_or_else(|| FILE_NAME.into(), |p| p.display().to_string()),
+                    self.gates.keys().cloned().collect::<Vec<_>>().join(", ")
+                )
+            }),
+            _ => Ok(self.gates.get("default").cloned().unwrap_or_default()),
+        }
     }
 
     /// The migrations directory: `migrations.dir` (relative to the config file), else `./migrations`.
@@ -204,6 +263,15 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                 ),
             )
         })?;
+        // MySQL verdicts change within a series (8.0.12, 8.0.29): keep the patch release
+        if lint.dialect == Dialect::Mysql {
+            lint.server_patch = v
+                .get_ref()
+                .trim()
+                .split('.')
+                .nth(2)
+                .and_then(|p| p.parse().ok());
+        }
     } else if lint.dialect == Dialect::Mysql {
         lint.server_version = if lint.mariadb { 1011 } else { 80 };
     }
@@ -228,10 +296,260 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         };
         lint.levels.insert(rule.meta().id, *level.get_ref());
     }
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut gates = BTreeMap::new();
+    for (env, g) in &file.gates {
+        gates.insert(env.get_ref().clone(), typed_gate(g, &invalid)?);
+    }
+    let hooks = file
+        .hooks
+        .iter()
+        .map(|h| typed_hook(h, base, &invalid))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Config {
         path: Some(path.to_owned()),
         file,
         lint,
+        gates,
+        hooks,
+    })
+}
+
+fn duration_key(
+    v: &Option<Spanned<String>>,
+    default: Duration,
+    invalid: &dyn Fn(usize, String) -> ConfigError,
+) -> Result<Duration, ConfigError> {
+    match v {
+        None => Ok(default),
+        Some(t) => match crate::run::parse_duration(t.get_ref()) {
+            Ok(d) if !d.is_zero() => Ok(d),
+            Ok(_) => Err(invalid(
+                t.span().start,
+                "`timeout` must be more than 0".into(),
+            )),
+            Err(e) => Err(invalid(t.span().start, format!("`timeout`: {e}"))),
+        },
+    }
+}
+
+/// Check a gate node's keys against its kind and type it.
+fn typed_gate(
+    node: &Spanned<GateConfig>,
+    invalid: &dyn Fn(usize, String) -> ConfigError,
+) -> Result<Gate, ConfigError> {
+    let g = node.get_ref();
+    let at = node.span().start;
+    let present: Vec<(&str, Option<usize>)> = vec![
+        ("timeout", g.timeout.as_ref().map(|v| v.span().start)),
+        ("command", g.command.as_ref().map(|v| v.span().start)),
+        ("url", g.url.as_ref().map(|v| v.span().start)),
+        ("pointer", g.pointer.as_ref().map(|v| v.span().start)),
+        ("expect", g.expect.as_ref().map(|v| v.span().start)),
+        ("deployment", g.deployment.as_ref().map(|v| v.span().start)),
+        ("rollout", g.rollout.as_ref().map(|v| v.span().start)),
+        ("namespace", g.namespace.as_ref().map(|v| v.span().start)),
+        ("kubectl", g.kubectl.as_ref().map(|v| v.span().start)),
+        ("context", g.context.as_ref().map(|v| v.span().start)),
+    ];
+    let only = |kind: &str, allowed: &[&str]| -> Result<(), ConfigError> {
+        for (key, pos) in &present {
+            if let Some(p) = pos
+                && !allowed.contains(key)
+            {
+                return Err(invalid(
+                    *p,
+                    format!(
+                        "`{key}` does not belong to a `{kind}` gate (its keys: {})",
+                        if allowed.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            allowed.join(", ")
+                        }
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    };
+    let list = |v: &Vec<Spanned<GateConfig>>| -> Result<Vec<Gate>, ConfigError> {
+        v.iter().map(|c| typed_gate(c, invalid)).collect()
+    };
+    let required =
+        |v: &Option<Spanned<String>>, key: &str, kind: &str| -> Result<String, ConfigError> {
+            match v {
+                Some(s) if !s.get_ref().trim().is_empty() => Ok(s.get_ref().clone()),
+                Some(s) => Err(invalid(s.span().start, format!("`{key}` is empty"))),
+                None => Err(invalid(at, format!("a `{kind}` gate needs `{key}`"))),
+            }
+        };
+    match (&g.kind, &g.all, &g.any) {
+        (None, Some(all), None) => {
+            only("all", &[])?;
+            Ok(Gate::All(list(all)?))
+        }
+        (None, None, Some(any)) => {
+            only("any", &[])?;
+            Ok(Gate::Any(list(any)?))
+        }
+        (Some(kind), None, None) => {
+            let timeout = duration_key(&g.timeout, gates::DEFAULT_TIMEOUT, invalid)?;
+            match kind.get_ref().as_str() {
+                "recorded" => {
+                    only("recorded", &[])?;
+                    Ok(Gate::Recorded)
+                }
+                "command" => {
+                    only("command", &["command", "timeout"])?;
+                    Ok(Gate::Command(gates::CommandGate {
+                        command: required(&g.command, "command", "command")?,
+                        timeout,
+                    }))
+                }
+                "http" => {
+                    only("http", &["url", "pointer", "expect", "timeout"])?;
+                    let url = required(&g.url, "url", "http")?;
+                    if let Some(u) = &g.url
+                        && reqwest::Url::parse(&url).is_err()
+                    {
+                        return Err(invalid(u.span().start, "`url` is not a URL".into()));
+                    }
+                    let pointer = match &g.pointer {
+                        Some(p) if !(p.get_ref().is_empty() || p.get_ref().starts_with('/')) => {
+                            return Err(invalid(
+                                p.span().start,
+                                "`pointer` is an RFC 6901 JSON pointer: empty or starting with `/`, e.g. \"/status/version\"".into(),
+                            ));
+                        }
+                        p => p.as_ref().map(|p| p.get_ref().clone()),
+                    };
+                    if let Some(e) = &g.expect
+                        && pointer.is_none()
+                    {
+                        return Err(invalid(e.span().start, "`expect` needs a `pointer`".into()));
+                    }
+                    let expect = match &g.expect {
+                        Some(e) => Some(serde_json::to_value(e.get_ref()).map_err(|err| {
+                            invalid(e.span().start, format!("`expect`: {err}"))
+                        })?),
+                        None => None,
+                    };
+                    Ok(Gate::Http(gates::HttpGate {
+                        url,
+                        pointer,
+                        expect,
+                        timeout,
+                    }))
+                }
+                "kubernetes" => {
+                    only(
+                        "kubernetes",
+                        &["deployment", "rollout", "namespace", "kubectl", "context", "timeout"],
+                    )?;
+                    let (kind, name) = match (&g.deployment, &g.rollout) {
+                        (Some(_), None) => (
+                            gates::KubeKind::Deployment,
+                            required(&g.deployment, "deployment", "kubernetes")?,
+                        ),
+                        (None, Some(_)) => (
+                            gates::KubeKind::Rollout,
+                            required(&g.rollout, "rollout", "kubernetes")?,
+                        ),
+                        _ => {
+                            return Err(invalid(
+                                at,
+                                "a `kubernetes` gate needs exactly one of `deployment` (a Deployment) or `rollout` (an Argo Rollout)".into(),
+                            ));
+                        }
+                    };
+                    Ok(Gate::Kubernetes(gates::KubernetesGate {
+                        kind,
+                        name,
+                        namespace: g
+                            .namespace
+                            .as_ref()
+                            .map_or_else(|| "default".to_owned(), |n| n.get_ref().clone()),
+                        kubectl: g
+                            .kubectl
+                            .as_ref()
+                            .map_or_else(|| "kubectl".to_owned(), |n| n.get_ref().clone()),
+                        context: g.context.as_ref().map(|c| c.get_ref().clone()),
+                        timeout,
+                    }))
+                }
+                other => Err(invalid(
+                    kind.span().start,
+                    format!(
+                        "unknown gate kind `{other}`; kinds: recorded, command, http, kubernetes (combine with `all = [...]` / `any = [...]`)"
+                    ),
+                )),
+            }
+        }
+        _ => Err(invalid(
+            at,
+            "a gate is either `kind = \"recorded\" | \"command\" | \"http\" | \"kubernetes\"` with its keys, or `all = [...]`, or `any = [...]`".into(),
+        )),
+    }
+}
+
+fn typed_hook(
+    h: &Spanned<HookConfig>,
+    base: &Path,
+    invalid: &dyn Fn(usize, String) -> ConfigError,
+) -> Result<Hook, ConfigError> {
+    let c = h.get_ref();
+    let at = h.span().start;
+    let timeout = duration_key(&c.timeout, hooks::DEFAULT_TIMEOUT, invalid)?;
+    let action = match (&c.command, &c.url) {
+        (Some(cmd), None) => {
+            if let Some(s) = c
+                .secret_file
+                .as_ref()
+                .map(|s| s.span().start)
+                .or(c.secret_env.as_ref().map(|s| s.span().start))
+            {
+                return Err(invalid(
+                    s,
+                    "a command hook has no secret (only webhooks are signed)".into(),
+                ));
+            }
+            if cmd.get_ref().trim().is_empty() {
+                return Err(invalid(cmd.span().start, "`command` is empty".into()));
+            }
+            hooks::Action::Command(cmd.get_ref().clone())
+        }
+        (None, Some(url)) => {
+            if reqwest::Url::parse(url.get_ref()).is_err() {
+                return Err(invalid(url.span().start, "`url` is not a URL".into()));
+            }
+            let key = match (&c.secret_file, &c.secret_env) {
+                (Some(f), None) => Some(hooks::KeySource::File(base.join(f.get_ref()))),
+                (None, Some(e)) => Some(hooks::KeySource::Env(e.get_ref().clone())),
+                (None, None) => None,
+                (Some(_), Some(e)) => {
+                    return Err(invalid(
+                        e.span().start,
+                        "give `secret_file` or `secret_env`, not both".into(),
+                    ));
+                }
+            };
+            hooks::Action::Webhook {
+                url: url.get_ref().clone(),
+                key,
+            }
+        }
+        _ => {
+            return Err(invalid(
+                at,
+                "a hook needs exactly one of `command` (run with sh -c) or `url` (a webhook)"
+                    .into(),
+            ));
+        }
+    };
+    Ok(Hook {
+        on: *c.on.get_ref(),
+        action,
+        timeout,
     })
 }
 
@@ -303,6 +621,81 @@ command = "./notify.sh"
         assert_eq!(c.lint.fail_on, Severity::Warning);
         assert_eq!(c.lint.levels.get("ban-drop-column"), Some(&Level::Warning));
         assert_eq!(c.migrations_dir(), Path::new("conf/db/migrations"));
+        assert_eq!(c.gates["production"], Gate::All(vec![Gate::Recorded]));
+        assert_eq!(c.hooks.len(), 1);
+        assert_eq!(c.hooks[0].on, HookPoint::BeforeContract);
+    }
+
+    #[test]
+    fn gates_and_hooks_are_typed() {
+        let text = r#"
+[gates.production]
+all = [{ kind = "recorded" }, { kind = "kubernetes", deployment = "api", namespace = "prod" }]
+[gates.default]
+any = [
+  { kind = "http", url = "https://api.example.com/version", pointer = "/min_version", expect = 42, timeout = "3s" },
+  { kind = "command", command = "true" },
+]
+[[hooks]]
+on = "after-contract"
+url = "https://hooks.example.com/sluice"
+secret_file = "keys/hook.key"
+timeout = "5s"
+"#;
+        let c = parse(Path::new("conf/sluice.toml"), text).unwrap();
+        let Gate::All(all) = &c.gates["production"] else {
+            panic!("{:?}", c.gates)
+        };
+        assert_eq!(
+            all[1],
+            Gate::Kubernetes(gates::KubernetesGate {
+                kind: gates::KubeKind::Deployment,
+                name: "api".into(),
+                namespace: "prod".into(),
+                kubectl: "kubectl".into(),
+                context: None,
+                timeout: gates::DEFAULT_TIMEOUT,
+            })
+        );
+        let Gate::Any(any) = &c.gates["default"] else {
+            panic!()
+        };
+        assert_eq!(
+            any[0],
+            Gate::Http(gates::HttpGate {
+                url: "https://api.example.com/version".into(),
+                pointer: Some("/min_version".into()),
+                expect: Some(serde_json::json!(42)),
+                timeout: Duration::from_secs(3),
+            })
+        );
+        assert_eq!(c.gate(None).unwrap(), c.gates["default"]);
+        assert_eq!(c.gate(Some("production")).unwrap(), c.gates["production"]);
+        assert!(
+            c.gate(Some("prod"))
+                .unwrap_err()
+                .contains("no [gates.prod]")
+        );
+        assert_eq!(
+            c.hooks[0].action,
+            hooks::Action::Webhook {
+                url: "https://hooks.example.com/sluice".into(),
+                key: Some(hooks::KeySource::File(PathBuf::from("conf/keys/hook.key"))),
+            }
+        );
+        // no gates configured: `recorded` whatever the environment
+        let none = parse(Path::new("sluice.toml"), "").unwrap();
+        assert_eq!(none.gate(Some("production")).unwrap(), Gate::Recorded);
+        let e = err("[gates.x]\nkind = \"command\"\ncommand = \"true\"\ntimeout = \"soon\"\n");
+        assert!(
+            e.starts_with("sluice.toml:4:11: `timeout`: not a duration"),
+            "{e}"
+        );
+        let e = err("[[hooks]]\non = \"after-expand\"\ncommand = \"x\"\nsecret_env = \"K\"\n");
+        assert!(
+            e.starts_with("sluice.toml:4:14: a command hook has no secret"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -336,5 +729,27 @@ command = "./notify.sh"
         assert_eq!(parse_version("8.0.29", Dialect::Mysql), Some(80));
         assert_eq!(parse_version("10.11", Dialect::Mysql), Some(1011));
         assert_eq!(parse_version("x", Dialect::Postgres), None);
+    }
+
+    #[test]
+    fn mysql_patch_release_and_flavour() {
+        let c = parse(
+            Path::new("sluice.toml"),
+            "dialect = \"mysql\"\nserver_version = \"8.0.28\"\n",
+        )
+        .unwrap();
+        let server = c.lint.mysql_server();
+        assert_eq!((server.mariadb, server.major, server.minor), (false, 8, 0));
+        assert_eq!(server.patch, Some(28));
+        assert!(!server.at_least(8, 0, 29));
+        let c = parse(
+            Path::new("sluice.toml"),
+            "dialect = \"mysql\"\nflavour = \"mariadb\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.lint.mysql_server().to_string(), "MariaDB 10.11");
+        let c = parse(Path::new("sluice.toml"), "dialect = \"mysql\"\n").unwrap();
+        // "8.0" without a patch release: the latest 8.0
+        assert!(c.lint.mysql_server().at_least(8, 0, 29));
     }
 }

@@ -8,5 +8,6 @@ pub mod config;
 pub mod lint;
 pub mod plan;
 pub mod run;
+pub mod server;
 pub mod source;
 pub mod sql;

@@ -1,6 +1,10 @@
 //! Parse coverage on real projects' migrations (`../shared/corpora`): no panic, no exit 2, and
-//! every statement either parsed or reported as `unparsed-statement` / `syntax-error`.
+//! every statement either parsed or reported as `unparsed-statement` / `syntax-error`. For the
+//! MySQL files also the findings per rule, each project's up migrations replayed in version
+//! order (print them with `--nocapture`).
 
+use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use sluice::lint::{LintSettings, lint};
@@ -44,7 +48,10 @@ fn check(dialect_name: &str, dialect: Dialect) {
             source::load_file(path, None).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         // load_file brings the sibling up/down along; count each manifest file once
         m.scripts.retain(|s| s.file.path == *path);
-        let report = lint(&settings, std::slice::from_ref(&m));
+        let report = catch_unwind(AssertUnwindSafe(|| {
+            lint(&settings, std::slice::from_ref(&m))
+        }))
+        .unwrap_or_else(|_| panic!("{}: linting panicked", path.display()));
         let s = report.stats;
         let reported_unparsed = report
             .diagnostics
@@ -116,4 +123,79 @@ fn binary_never_errors_on_the_corpus() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+/// Manifest rows of one dialect: (corpus, direction, path).
+fn rows(root: &Path, dialect: &str) -> Vec<(String, String, PathBuf)> {
+    std::fs::read_to_string(root.join("MANIFEST.tsv"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f.len() >= 5 && f[1] == dialect)
+                .then(|| (f[0].to_owned(), f[2].to_owned(), root.join(f[4])))
+        })
+        .collect()
+}
+
+/// Findings per rule over the MySQL corpus: each project's up migrations linted together in
+/// version order (so the catalog knows the tables and columns earlier files created), on
+/// MySQL 8.0 and on MariaDB 10.11. Also: no panic on any of them.
+#[test]
+fn mysql_corpus_rule_counts() {
+    let Some(root) = corpora() else {
+        eprintln!("../shared/corpora not found: MySQL rule counts not computed");
+        return;
+    };
+    let mut projects: BTreeMap<String, Vec<sluice::source::Migration>> = BTreeMap::new();
+    for (corpus, direction, path) in rows(&root, "mysql") {
+        if direction != "up" {
+            continue;
+        }
+        // the sibling down script comes along (missing-down-migration sees it)
+        let m =
+            source::load_file(&path, None).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        projects.entry(corpus).or_default().push(m);
+    }
+    for migrations in projects.values_mut() {
+        migrations.sort_by(|a, b| a.version.cmp(&b.version));
+    }
+    let files: usize = projects.values().map(Vec::len).sum();
+    assert!(files > 400, "{files} MySQL up files");
+    let mut table: BTreeMap<&str, [usize; 3]> = BTreeMap::new();
+    let servers = [(false, 80, None), (false, 80, Some(28)), (true, 1011, None)];
+    for (col, (mariadb, server_version, server_patch)) in servers.into_iter().enumerate() {
+        let settings = LintSettings {
+            dialect: Dialect::Mysql,
+            mariadb,
+            server_version,
+            server_patch,
+            ..LintSettings::default()
+        };
+        for (corpus, migrations) in &projects {
+            let report = catch_unwind(AssertUnwindSafe(|| lint(&settings, migrations)))
+                .unwrap_or_else(|_| panic!("{corpus}: linting panicked"));
+            for d in &report.diagnostics {
+                if std::env::var_os("SLUICE_CORPUS_SHOW").is_some_and(|r| *r == *d.rule) && col == 0
+                {
+                    eprintln!("{}:{}: {}", d.path.display(), d.start.line, d.message);
+                }
+                let id = d.rule;
+                table.entry(id).or_default()[col] += 1;
+            }
+        }
+    }
+    eprintln!(
+        "MySQL corpus: {files} migrations (up and down scripts) of {} projects",
+        projects.len()
+    );
+    eprintln!("| rule | MySQL 8.0 | MySQL 8.0.28 | MariaDB 10.11 |\n|---|---:|---:|---:|");
+    for (rule, [my, old, maria]) in &table {
+        eprintln!("| {rule} | {my} | {old} | {maria} |");
+    }
+    // the MySQL rules see real ALTERs: every project alters existing tables
+    assert!(
+        table.get("mysql-pin-algorithm").is_some_and(|c| c[0] > 0),
+        "{table:?}"
+    );
 }

@@ -156,3 +156,27 @@ fn bad_input_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read this statement"));
 }
+
+#[test]
+fn a_directory_plans_its_newest_migration() {
+    let d = tree(&[
+        ("0001_init.sql", INIT),
+        (
+            "0002_nn.sql",
+            "ALTER TABLE users ALTER COLUMN name DROP NOT NULL;",
+        ),
+        (
+            "0003_idx.sql",
+            "CREATE INDEX users_name_idx ON users (name);",
+        ),
+    ]);
+    let out = migrate(d.path())
+        .args(["plan", ".", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["plan"]["version"], "0003");
+    assert_eq!(v["plan"]["name"], "idx");
+    assert_eq!(v["plan"]["recipes"][0]["recipe"], "add-index");
+}

@@ -58,6 +58,8 @@ struct Case {
     seen_by_old: &'static [(&'static str, &'static str)],
     /// The table whose data is compared with the naive run, and columns left out.
     table: &'static str,
+    /// The same data's table before the contract, when the change renames it.
+    table_before: Option<&'static str>,
     skip_columns: &'static [&'static str],
 }
 
@@ -70,6 +72,7 @@ const BASE: Case = Case {
     seen_by_new: &[],
     seen_by_old: &[],
     table: "accounts",
+    table_before: None,
     skip_columns: &[],
 };
 
@@ -92,7 +95,7 @@ fn dump(s: &Scratch, soft: bool) -> String {
              LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
             WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'v')
            UNION ALL
-           SELECT 'relation ' || c.relkind || ' ' || c.relname, c.relname::text, c.relname::text
+           SELECT 'relation ' || c.relkind::text || ' ' || c.relname, c.relname::text, c.relname::text
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
             WHERE c.relkind IN ('r', 'v')
            UNION ALL
@@ -207,24 +210,27 @@ fn check_recipe(c: &Case) {
         .args(["plan", "0002_change.sql", "--out"])
         .arg(migs.join("0002_change")));
     assert_eq!(planned.code, 0, "plan: {planned:?}");
-    ok(&s, &migs, &["apply", "."]);
+    ok(&s, &migs, &["apply", ".", "--to", "1"]);
     seed(&s);
     let before = dump(&s, true);
-    let data_before = digest(&s, c.table, c.skip_columns);
+    let old_table = c.table_before.unwrap_or(c.table);
+    let data_before = digest(&s, old_table, c.skip_columns);
 
     // expand, then its down: as before
-    ok(
-        &s,
-        &migs,
-        &["apply", ".", "--phase", "expand", "--no-backfill"],
-    );
-    ok(&s, &migs, &["rollback", ".", "--steps", "1"]);
-    assert_eq!(
-        dump(&s, true),
-        before,
-        "expand.down must restore the schema"
-    );
-    assert_eq!(digest(&s, c.table, c.skip_columns), data_before);
+    if migs.join("0002_change/expand.up.sql").exists() {
+        ok(
+            &s,
+            &migs,
+            &["apply", ".", "--phase", "expand", "--no-backfill"],
+        );
+        ok(&s, &migs, &["rollback", ".", "--steps", "1"]);
+        assert_eq!(
+            dump(&s, true),
+            before,
+            "expand.down must restore the schema"
+        );
+        assert_eq!(digest(&s, old_table, c.skip_columns), data_before);
+    }
 
     // expand again; both applications work, before and while the backfill runs
     ok(
@@ -249,7 +255,7 @@ fn check_recipe(c: &Case) {
     // contract after the rollout
     ok(&s, &migs, &["rollout", "complete", "--release", "r2"]);
     let before_contract = dump(&s, true);
-    let data_before_contract = digest(&s, c.table, c.skip_columns);
+    let data_before_contract = digest(&s, old_table, c.skip_columns);
     ok(&s, &migs, &["apply", ".", "--phase", "contract"]);
     app(&s, "new (after contract)", c.new_app);
     app(&s, "new (after contract)", c.new_app_after);
@@ -276,7 +282,7 @@ fn check_recipe(c: &Case) {
         before_contract,
         "contract.down must restore the schema"
     );
-    assert_eq!(digest(&s, c.table, c.skip_columns), data_before_contract);
+    assert_eq!(digest(&s, old_table, c.skip_columns), data_before_contract);
     app(&s, "old (after contract.down)", c.old_app);
 }
 
@@ -337,6 +343,7 @@ fn rename_table() {
         seen_by_new: &[("SELECT note FROM ledger WHERE id = 5", "old write")],
         seen_by_old: &[("SELECT name FROM accounts WHERE id = 900002", "new")],
         table: "ledger",
+        table_before: Some("accounts"),
         ..BASE
     });
 }
@@ -371,13 +378,17 @@ fn change_column_type() {
             "UPDATE accounts SET balance = balance + 1 WHERE id = 5",
         ],
         new_app: &["UPDATE accounts SET balance = 77 WHERE id = 6"],
-        new_app_after: &["UPDATE accounts SET balance = 3000000000 WHERE id = 7"],
+        // a value only bigint holds, then back: the down cannot narrow values that do not fit
+        new_app_after: &[
+            "UPDATE accounts SET balance = 3000000000 WHERE id = 7",
+            "UPDATE accounts SET balance = 7 WHERE id = 7",
+        ],
         seen_by_new: &[
             ("SELECT balance::text FROM accounts WHERE id = 900001", "5"),
             ("SELECT balance::text FROM accounts WHERE id = 5", "7"),
             (
-                "SELECT balance::text FROM accounts WHERE id = 7",
-                "3000000000",
+                "SELECT pg_typeof(balance)::text FROM accounts WHERE id = 7",
+                "bigint",
             ),
         ],
         ..BASE
@@ -434,7 +445,7 @@ fn add_unique() {
 fn add_primary_key() {
     check_recipe(&Case {
         naive: "ALTER TABLE events ADD PRIMARY KEY (id);",
-        old_app: &["INSERT INTO events (id, kind) VALUES (900001, 'old')"],
+        old_app: &["INSERT INTO events (id, kind) VALUES (900001, 'old') ON CONFLICT DO NOTHING"],
         new_app: &["SELECT kind FROM events WHERE id = 5"],
         table: "events",
         ..BASE
@@ -522,7 +533,7 @@ fn identifiers_that_need_quoting_apply_cleanly() {
     s.exec(
         "INSERT INTO \"Odd \"\"Table\"\"\" SELECT g, 'v' || g, g FROM generate_series(1, 500) g",
     );
-    ok(&s, &migs, &["apply", ".", "--phase", "all"]);
+    ok(&s, &migs, &["apply", ".", "--phase", "expand"]);
     ok(&s, &migs, &["rollout", "complete", "--release", "r"]);
     ok(&s, &migs, &["apply", ".", "--phase", "contract"]);
     assert_eq!(

@@ -1,13 +1,14 @@
 //! Every rule has a documentation page `lint-rules/<id>.md` with the agreed sections, and
 //! its examples are true: the `## Bad` block makes the rule fire, the `## Good` block does not.
 //!
-//! Examples are linted with [`sluice::lint::lint_snippet`]: PostgreSQL (MySQL for MySQL-only
-//! rules), the default runner, and directives read from the example's comments
+//! Examples are linted with [`sluice::lint::lint_snippet`]: PostgreSQL (MySQL, version 8.0,
+//! for MySQL-only rules and pages whose `**Dialects:**` line names only MySQL / MariaDB;
+//! mysql-instant-column-position's as MySQL 8.0.28, as its page says), the default runner, and directives read from the example's comments
 //! (`-- sluice:phase contract`, `-- sluice:no-transaction`, `-- sluice:irreversible`). Each
 //! example gets an empty down script, except missing-down-migration's, whose page says its
 //! examples are up scripts without one. require-lock-timeout and require-statement-timeout
 //! only fire when the runner does not set the timeout, so their examples run under
-//! golang-migrate, as their pages say.
+//! golang-migrate, as their pages say; so do mysql-require-lock-wait-timeout's.
 //! destructive-change-with-code's examples run as if the change also edits `src/users.rs`,
 //! dropped-object-still-referenced's with a `src/users.rs` selecting `nickname`, as their
 //! pages say.
@@ -60,15 +61,27 @@ fn sql_block<'a>(id: &str, heading: &str, text: &'a str) -> &'a str {
 fn settings_for(rule: &dyn Rule) -> LintSettings {
     let meta = rule.meta();
     let mut s = LintSettings::default();
-    if meta.dialects == Dialects::Mysql {
+    // MySQL rules, and pages whose dialect line names only MySQL / MariaDB
+    let dialects = page(meta.id)
+        .lines()
+        .find(|l| l.starts_with("**Severity:**"))
+        .and_then(|l| l.split("**Dialects:**").nth(1).map(str::to_owned))
+        .unwrap_or_default();
+    if meta.dialects == Dialects::Mysql || !dialects.is_empty() && !dialects.contains("PostgreSQL")
+    {
         s.dialect = Dialect::Mysql;
+    }
+    // the page says its examples run on MySQL 8.0.28
+    if meta.id == "mysql-instant-column-position" {
+        s.server_version = 80;
+        s.server_patch = Some(28);
     }
     if meta.default == DefaultLevel::OptIn {
         s.levels.insert(meta.id, Level::Warning);
     }
     if matches!(
         meta.id,
-        "require-lock-timeout" | "require-statement-timeout"
+        "require-lock-timeout" | "require-statement-timeout" | "mysql-require-lock-wait-timeout"
     ) {
         s.runner = Runner::GolangMigrate;
     }

@@ -78,6 +78,8 @@ pub struct Column {
     pub default_volatility: Option<Volatility>,
     pub serial: bool,
     pub generated: Option<Generated>,
+    /// MySQL: the column's own `CHARACTER SET`; `None` = the table's.
+    pub charset: Option<String>,
 }
 
 impl Column {
@@ -113,6 +115,8 @@ pub struct Table {
     /// Never created in the replayed migrations, only altered: known are just the columns,
     /// constraints and indexes those statements added.
     pub stub: bool,
+    /// MySQL: the table's default charset (`DEFAULT CHARSET=`); `None` = the server's.
+    pub charset: Option<String>,
 }
 
 impl Table {
@@ -421,6 +425,7 @@ impl Catalog {
                     origin: self.origin,
                     uncertain: *from_query,
                     stub: false,
+                    charset: None,
                 };
                 self.insert_table(key.clone(), Arc::new(t));
                 for c in columns {
@@ -510,6 +515,21 @@ impl Catalog {
             } => {
                 if let Some(c) = self.table_mut(table).and_then(|t| t.column_mut(column)) {
                     c.data_type = new_type.clone();
+                }
+            }
+            Op::RedefineColumn { table, column } => {
+                // MySQL replaces the whole definition; the position stays where it was
+                if let Some(c) = self
+                    .table_mut(table)
+                    .and_then(|t| t.column_mut(&column.name))
+                {
+                    c.data_type = column.data_type.clone();
+                    c.not_null = column.not_null || column.primary_key;
+                    c.default = column.default.clone();
+                    c.default_volatility = column.default_volatility;
+                    c.serial = column.serial;
+                    c.generated = column.generated;
+                    c.charset = column.charset.clone();
                 }
             }
             Op::SetNotNull { table, column } => {
@@ -747,6 +767,12 @@ impl Catalog {
             Ast::CreateTable(ct) => {
                 // MySQL `KEY ix (col)` inside CREATE TABLE: not an operation of its own
                 let table = obj_name(&ct.name);
+                if self.dialect == Dialect::Mysql
+                    && let Some(cs) = crate::sql::classify::table_charset(ct)
+                    && let Some(t) = self.table_mut(&table)
+                {
+                    t.charset = Some(cs);
+                }
                 for c in &ct.constraints {
                     if let sqlparser::ast::TableConstraint::Index(ix) = c
                         && let Some(tkey) = self.table_key(&table)
@@ -862,6 +888,7 @@ impl Catalog {
             origin: Origin::History,
             uncertain: false,
             stub: true,
+            charset: None,
         };
         self.insert_table(key.clone(), Arc::new(t));
         key
@@ -887,6 +914,7 @@ impl Catalog {
             default_volatility: spec.default_volatility,
             serial: spec.serial,
             generated: spec.generated,
+            charset: spec.charset.clone(),
         });
         let cols = vec![spec.name.clone()];
         if spec.primary_key {

@@ -138,7 +138,7 @@ pub struct NewArgs {
     dir: Option<PathBuf>,
 }
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(super) fn parse_duration(s: &str) -> Result<Duration, String> {
     run::parse_duration(s)
 }
 
@@ -148,17 +148,20 @@ pub struct Global<'a> {
     pub database_url: Option<&'a str>,
     /// `-q`: no live progress view.
     pub quiet: bool,
+    /// `--env` / `SLUICE_ENV`: which `[gates.<env>]`.
+    pub env: Option<&'a str>,
 }
 
 /// Everything a database command needs.
-struct Ctx {
-    config: Config,
-    engine: Engine,
+pub(super) struct Ctx {
+    pub(super) config: Config,
+    pub(super) engine: Engine,
 }
 
-fn context(g: &Global<'_>, lock_wait: Option<Duration>) -> anyhow::Result<Ctx> {
+pub(super) fn context(g: &Global<'_>, lock_wait: Option<Duration>) -> anyhow::Result<Ctx> {
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     let config = config::load(g.config, &cwd)?;
+    let gate = config.gate(g.env).map_err(anyhow::Error::msg)?;
     let Some(raw) = g.database_url.filter(|u| !u.trim().is_empty()) else {
         bail!(
             "no database: pass --database-url or set DATABASE_URL (postgres://... or mysql://...)"
@@ -170,6 +173,8 @@ fn context(g: &Global<'_>, lock_wait: Option<Duration>) -> anyhow::Result<Ctx> {
     if let Some(w) = lock_wait {
         settings.lock_wait = w;
     }
+    settings.gate = gate;
+    settings.hooks = config.hooks.clone();
     let mut engine = Engine::new(url, settings);
     if !g.quiet {
         let view = LiveView {
@@ -367,7 +372,10 @@ fn print_progress(p: &Progress) {
     }
 }
 
-fn load_migrations(config: &Config, dir: Option<&Path>) -> anyhow::Result<Vec<Migration>> {
+pub(super) fn load_migrations(
+    config: &Config,
+    dir: Option<&Path>,
+) -> anyhow::Result<Vec<Migration>> {
     let dir = dir.map_or_else(|| config.migrations_dir(), Path::to_path_buf);
     let found = source::discover(&dir, config.file.migrations.layout)?;
     for w in &found.warnings {
@@ -392,7 +400,7 @@ pub(super) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// Run a command future until it ends or SIGINT / SIGTERM arrives. On a signal the future
 /// is dropped: its connections close, so the server rolls back an open transaction and frees
 /// the migration lock; the ledger keeps what statements outside a transaction completed.
-fn until_signal<T>(
+pub(super) fn until_signal<T>(
     rt: &tokio::runtime::Runtime,
     fut: impl std::future::Future<Output = Result<T, RunError>>,
 ) -> Result<T, RunError> {
@@ -406,7 +414,7 @@ fn until_signal<T>(
     })
 }
 
-async fn shutdown_signal() -> &'static str {
+pub(super) async fn shutdown_signal() -> &'static str {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -427,7 +435,7 @@ async fn shutdown_signal() -> &'static str {
 }
 
 /// Print a runner error once and give its exit code.
-fn fail(e: &RunError) -> u8 {
+pub(super) fn fail(e: &RunError) -> u8 {
     eprintln!("error: {e}");
     e.exit_code()
 }

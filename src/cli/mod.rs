@@ -3,10 +3,13 @@
 
 mod code;
 mod db;
+mod gate;
 mod git;
+mod hook;
 mod lint;
 mod plan;
 mod rules;
+mod serve;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -57,6 +60,10 @@ pub struct Cli {
         value_name = "URL"
     )]
     database_url: Option<String>,
+    /// Deployment environment: picks `[gates.<ENV>]` in sluice.toml (default: `[gates.default]`,
+    /// else the `recorded` gate alone).
+    #[arg(long, global = true, env = "SLUICE_ENV", value_name = "ENV")]
+    env: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -100,6 +107,14 @@ enum Command {
     Rollout(db::RolloutCommand),
     /// Create a new migration in the migrations directory.
     New(db::NewArgs),
+    /// Contract gates: each gate's verdict and why.
+    #[command(subcommand)]
+    Gate(gate::GateCommand),
+    /// Job mode for Kubernetes Jobs, Helm and Argo CD hooks.
+    #[command(subcommand)]
+    Hook(hook::HookCommand),
+    /// HTTP server for deployment controllers (Flagger, Argo Rollouts, Spinnaker).
+    Serve(serve::ServeArgs),
     /// Drop soft-dropped columns and tables (`_sluice_dropped_*`) whose contract is old enough.
     Purge(db::PurgeArgs),
 }
@@ -141,6 +156,7 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         config: cli.config.as_deref(),
         database_url: cli.database_url.as_deref(),
         quiet: cli.quiet,
+        env: cli.env.as_deref(),
     };
     match &cli.command {
         Command::Lint(args) => lint::run(cli.config.as_deref(), args, color),
@@ -154,6 +170,9 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Repair(args) => db::repair(&g, args),
         Command::Rollout(cmd) => db::rollout(&g, cmd),
         Command::New(args) => db::new(cli.config.as_deref(), args),
+        Command::Gate(cmd) => gate::run(&g, cmd),
+        Command::Hook(cmd) => hook::run(&g, cmd),
+        Command::Serve(args) => serve::run(&g, args),
         Command::Purge(args) => db::purge(&g, args),
     }
 }

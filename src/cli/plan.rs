@@ -18,8 +18,9 @@ use super::exit;
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
-    /// The naive migration: one SQL file (any supported layout). The earlier migrations of
-    /// its directory give the schema it runs on.
+    /// The naive migration: one SQL file (any supported layout), whose directory's earlier
+    /// migrations give the schema it runs on; or a migrations directory, whose newest
+    /// migration is planned.
     pub path: PathBuf,
     /// Write the phased migration into this directory (created; must be empty unless
     /// --force). Without it, the files are printed.
@@ -75,9 +76,9 @@ pub fn run(config_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<u8> {
         }
         _ => {}
     }
-    if !args.path.is_file() {
+    if !args.path.exists() {
         anyhow::bail!(
-            "{}: not a file; pass the naive migration's SQL file (e.g. migrations/20240101_rename.sql)",
+            "{}: no such file or directory; pass the naive migration's SQL file (e.g. migrations/20240101_rename.sql) or a migrations directory (its newest migration is planned)",
             args.path.display()
         );
     }
@@ -88,7 +89,19 @@ pub fn run(config_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<u8> {
         Some(raw) => Some(super::lint::live_schema(raw, &mut settings)?),
         None => None,
     };
-    let mut migration = source::load_file(&args.path, None)?;
+    let layout = config.file.migrations.layout;
+    let (mut migration, history) = if args.path.is_dir() {
+        // a migrations directory: its newest migration is the change, the rest history
+        let mut found = source::discover(&args.path, layout)?.migrations;
+        let Some(newest) = found.pop() else {
+            anyhow::bail!("{}: no migrations found to plan", args.path.display());
+        };
+        (newest, found)
+    } else {
+        let m = source::load_file(&args.path, None)?;
+        let history = history_of(&args.path, &m, layout);
+        (m, history)
+    };
     if migration.version.raw == "0" {
         anyhow::bail!(
             "{}: the file name carries no version; name it <version>_<name>.sql (soft-dropped objects carry the version in their names)",
@@ -97,7 +110,8 @@ pub fn run(config_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<u8> {
     }
     if migration.layout == source::Layout::Plain {
         // a plain file is named by its path; the plan wants `<name>` of `<version>_<name>.sql`
-        let stem = args.path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+        let path = migration.origin.clone();
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
         let name = stem
             .strip_prefix(migration.version.raw.as_str())
             .unwrap_or(stem)
@@ -110,10 +124,7 @@ pub fn run(config_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<u8> {
     }
     let catalog = match seed {
         Some(c) => c,
-        None => {
-            let history = history_of(&args.path, &migration, config.file.migrations.layout);
-            linter::engine::replay(&settings, Catalog::new(settings.dialect), &history)
-        }
+        None => linter::engine::replay(&settings, Catalog::new(settings.dialect), &history),
     };
     let planned = match plan::plan(&settings, &catalog, &migration) {
         Ok(p) => p,

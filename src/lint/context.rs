@@ -380,7 +380,9 @@ impl<'a> ScriptCx<'a> {
                     Operation::SetVariable { name, value, .. } => {
                         let n = name.to_ascii_lowercase();
                         let on = !matches!(value.trim(), "0" | "" | "default" | "DEFAULT");
-                        if n.ends_with("lock_timeout") || n.ends_with("lock_wait_timeout") {
+                        // innodb_lock_wait_timeout bounds row locks, not the metadata lock
+                        if n.contains("innodb_") {
+                        } else if n.ends_with("lock_timeout") || n.ends_with("lock_wait_timeout") {
                             lock_timeout = on;
                         } else if n.ends_with("statement_timeout")
                             || n.ends_with("max_execution_time")
@@ -434,7 +436,9 @@ fn catalog_neutral(op: &Operation) -> bool {
 fn op_columns(op: &Operation) -> Vec<String> {
     use Operation as Op;
     match op {
-        Op::AddColumn { column, .. } => vec![column.name.clone()],
+        Op::AddColumn { column, .. } | Op::RedefineColumn { column, .. } => {
+            vec![column.name.clone()]
+        }
         Op::DropColumn { column, .. }
         | Op::AlterColumnType { column, .. }
         | Op::SetNotNull { column, .. }

@@ -496,6 +496,7 @@ mod seed_tests {
                 references: None,
                 check: false,
                 position: None,
+                charset: None,
             }],
             constraints: Vec::new(),
             if_not_exists: false,

@@ -6,6 +6,7 @@
 pub mod context;
 pub mod engine;
 pub mod lock;
+pub mod mysql;
 pub mod registry;
 pub mod report;
 pub mod rule;

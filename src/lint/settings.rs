@@ -50,6 +50,44 @@ impl Runner {
     }
 }
 
+/// A MySQL or MariaDB server version, for verdicts that changed between releases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MysqlServer {
+    pub mariadb: bool,
+    pub major: u32,
+    pub minor: u32,
+    /// `None`: the latest patch release of `major.minor`.
+    pub patch: Option<u32>,
+}
+
+impl MysqlServer {
+    /// Is this server `major.minor.patch` or later?
+    pub fn at_least(&self, major: u32, minor: u32, patch: u32) -> bool {
+        (self.major, self.minor, self.patch.unwrap_or(u32::MAX)) >= (major, minor, patch)
+    }
+
+    /// MySQL (not MariaDB) at `major.minor.patch` or later.
+    pub fn mysql_at_least(&self, major: u32, minor: u32, patch: u32) -> bool {
+        !self.mariadb && self.at_least(major, minor, patch)
+    }
+
+    /// MariaDB at `major.minor` or later.
+    pub fn mariadb_at_least(&self, major: u32, minor: u32) -> bool {
+        self.mariadb && self.at_least(major, minor, 0)
+    }
+}
+
+impl std::fmt::Display for MysqlServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = if self.mariadb { "MariaDB" } else { "MySQL" };
+        write!(f, "{name} {}.{}", self.major, self.minor)?;
+        if let Some(p) = self.patch {
+            write!(f, ".{p}")?;
+        }
+        Ok(())
+    }
+}
+
 /// A configured rule level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -67,6 +105,8 @@ pub struct LintSettings {
     pub mariadb: bool,
     /// Major server version (PostgreSQL: 15; MySQL: 80 for 8.0 ...).
     pub server_version: u32,
+    /// MySQL / MariaDB patch release (`8.0.28` -> 28); `None`: the latest of that series.
+    pub server_patch: Option<u32>,
     pub runner: Runner,
     /// Rule id -> level, overriding defaults.
     pub levels: BTreeMap<&'static str, Level>,
@@ -145,6 +185,7 @@ impl Default for LintSettings {
             dialect: Dialect::Postgres,
             mariadb: false,
             server_version: 15,
+            server_patch: None,
             runner: Runner::Auto,
             levels: BTreeMap::new(),
             fail_on: Severity::Error,
@@ -161,6 +202,30 @@ impl LintSettings {
     /// CONCURRENTLY). False for MySQL.
     pub fn pg_at_least(&self, major: u32) -> bool {
         self.dialect == Dialect::Postgres && self.server_version >= major
+    }
+
+    /// The MySQL / MariaDB server the verdicts are for. A `server_version` that cannot be a
+    /// MySQL one (the PostgreSQL default left by `--dialect mysql`) means the defaults:
+    /// MySQL 8.0, MariaDB 10.11, latest patch release.
+    pub fn mysql_server(&self) -> MysqlServer {
+        let v = self.server_version;
+        let (major, minor) = if self.mariadb {
+            if v >= 1000 {
+                (v / 100, v % 100)
+            } else {
+                (10, 11)
+            }
+        } else if (50..1000).contains(&v) {
+            (v / 10, v % 10)
+        } else {
+            (8, 0)
+        };
+        MysqlServer {
+            mariadb: self.mariadb,
+            major,
+            minor,
+            patch: self.server_patch,
+        }
     }
 
     /// Is `table` known (from a live database) to hold fewer than `large_table_rows` rows?

@@ -73,6 +73,30 @@ impl Case {
         self.settings.dialect = Dialect::Mysql;
         self
     }
+    /// MariaDB at `version` (`"10.11"`).
+    pub fn mariadb(mut self, version: &str) -> Self {
+        self.settings.dialect = Dialect::Mysql;
+        self.settings.mariadb = true;
+        self.set_version(version);
+        self
+    }
+    /// MySQL at `version` (`"8.0.28"`, `"8.4"`).
+    pub fn mysql_version(mut self, version: &str) -> Self {
+        self.settings.dialect = Dialect::Mysql;
+        self.settings.mariadb = false;
+        self.set_version(version);
+        self
+    }
+    fn set_version(&mut self, version: &str) {
+        let parts: Vec<u32> = version.split('.').filter_map(|p| p.parse().ok()).collect();
+        let (major, minor) = (parts[0], parts.get(1).copied().unwrap_or(0));
+        self.settings.server_version = if major >= 10 {
+            major * 100 + minor
+        } else {
+            major * 10 + minor
+        };
+        self.settings.server_patch = parts.get(2).copied();
+    }
     pub fn runner(mut self, r: Runner) -> Self {
         self.settings.runner = r;
         self

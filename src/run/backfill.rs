@@ -318,6 +318,9 @@ pub struct BackfillDone {
     pub duration_ms: u128,
     /// `VACUUM (ANALYZE)` ran after it (PostgreSQL, more than `large_table_rows` rows).
     pub vacuumed: bool,
+    /// `Engine::stopper` was set: it stopped after a committed batch, the checkpoint is
+    /// where the next run resumes.
+    pub stopped: bool,
 }
 
 /// Throttling on replica lag: which connections to ask, said once when there are none.
@@ -523,6 +526,7 @@ impl Engine {
         }
         let mut rows = 0u64;
         let mut count = 0u64;
+        let mut stopped = false;
         let result: Result<(), RunError> = async {
             loop {
                 self.wait_for_replicas(mon, &mut lag, version).await;
@@ -553,6 +557,11 @@ impl Engine {
                     size = next_batch_size(size, took, t);
                 }
                 last = Some(u);
+                // a safe point: the batch and its checkpoint are committed
+                if self.stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    stopped = true;
+                    return Ok(());
+                }
                 if !spec.pause.is_zero() {
                     tokio::time::sleep(spec.pause).await;
                 }
@@ -570,6 +579,26 @@ impl Engine {
             return Err(e);
         }
         let total = rows_before + rows;
+        if stopped {
+            tracing::warn!(
+                rows,
+                rows_total = total,
+                batches = count,
+                "asked to stop: backfill paused at its checkpoint"
+            );
+            return Ok(BackfillDone {
+                version: version.to_owned(),
+                name: m.name.clone(),
+                table: spec.table.clone(),
+                rows,
+                rows_total: total,
+                batches: count,
+                resumed_at,
+                duration_ms: ms,
+                vacuumed: false,
+                stopped: true,
+            });
+        }
         tracing::info!(
             rows,
             rows_total = total,
@@ -605,6 +634,7 @@ impl Engine {
             resumed_at,
             duration_ms: ms,
             vacuumed,
+            stopped: false,
         })
     }
 

@@ -43,9 +43,15 @@ impl From<sqlx::Error> for DbError {
                     .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
                     .map(|m| m.number());
                 let sqlstate = db.code().map(|c| c.into_owned());
+                // PostgreSQL's detail names the row at fault (`Key (email)=(x) is duplicated.`)
+                let detail = db
+                    .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                    .and_then(|p| p.detail())
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default();
                 let message = match (&number, &sqlstate) {
                     (Some(n), _) => format!("{} (MySQL error {n})", db.message()),
-                    (None, Some(s)) => format!("{} (SQLSTATE {s})", db.message()),
+                    (None, Some(s)) => format!("{}{detail} (SQLSTATE {s})", db.message()),
                     _ => db.message().to_owned(),
                 };
                 DbError {

@@ -124,6 +124,7 @@ pub async fn read_pg(conn: &mut sqlx::PgConnection) -> Result<SchemaSnapshot, sq
                 references: None,
                 check: false,
                 position: None,
+                charset: None,
             });
     }
 

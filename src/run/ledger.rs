@@ -85,6 +85,11 @@ pub const EVENT_ROLLOUT: &str = "rollout-complete";
 pub const EVENT_REPAIR: &str = "repair";
 pub const EVENT_BASELINE: &str = "baseline";
 pub const EVENT_DRIFT_REFUSED: &str = "drift-refused";
+/// A `before-*` hook failed and stopped a phase.
+pub const EVENT_HOOK_FAILED: &str = "hook-failed";
+/// Job mode: a release's pre-deploy / post-deploy finished (the idempotency key).
+pub const EVENT_PRE_DEPLOY: &str = "pre-deploy";
+pub const EVENT_POST_DEPLOY: &str = "post-deploy";
 pub const EVENT_PURGE: &str = "purge";
 
 /// The backfill of one migration: its state and the last committed checkpoint.

@@ -14,16 +14,22 @@
 //! - `purge`: soft-dropped objects dropped for real after a retention period.
 
 pub mod backfill;
+mod deploy;
 pub mod driver;
+pub mod gates;
+pub mod hooks;
 pub mod introspect;
 pub mod ledger;
 pub mod lock;
 mod plan;
 pub mod purge;
 pub mod retry;
+pub mod strategies;
 pub mod url;
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -39,9 +45,13 @@ use retry::RetryPolicy;
 use url::DbUrl;
 
 pub use backfill::BackfillDone;
+pub use deploy::DeployOutcome;
+use gates::{Gate, Verdict};
+use hooks::{Hook, HookEvent, HookPoint};
 pub use plan::script_checksum;
 use plan::{
-    Prepared, plan, prepare, prepare_down, resume_point, rollback_targets, row_map, status_report,
+    Prepared, contract_pending, plan_gated, prepare, prepare_down, resume_point, rollback_targets,
+    row_map, status_report,
 };
 
 /// Why a runner command did not do what was asked. `exit_code` maps it for the CLI.
@@ -67,6 +77,9 @@ pub enum RunError {
     /// A script cannot be run (syntax the splitter rejects, unknown version).
     #[error("{0}")]
     Input(String),
+    /// A `before-*` hook failed: the phase did not run.
+    #[error("{0}")]
+    Hook(String),
 }
 
 impl RunError {
@@ -77,7 +90,7 @@ impl RunError {
     /// cli.md: 1 refused, 2 error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            RunError::Refused(_) => 1,
+            RunError::Refused(_) | RunError::Hook(_) => 1,
             _ => 2,
         }
     }
@@ -94,6 +107,7 @@ fn dry_backfill(m: &Migration, l: &backfill::Loaded) -> BackfillDone {
         resumed_at: None,
         duration_ms: 0,
         vacuumed: false,
+        stopped: false,
     }
 }
 
@@ -120,6 +134,9 @@ pub struct Settings {
     pub large_table_rows: u64,
     /// MySQL/MariaDB replicas whose lag throttles backfills.
     pub replicas: Vec<DbUrl>,
+    /// The contract gate of the chosen environment.
+    pub gate: Gate,
+    pub hooks: Vec<Hook>,
 }
 
 impl Default for Settings {
@@ -135,6 +152,8 @@ impl Default for Settings {
             applied_by: applied_by(),
             large_table_rows: 100_000,
             replicas: Vec::new(),
+            gate: Gate::Recorded,
+            hooks: Vec::new(),
         }
     }
 }
@@ -278,6 +297,8 @@ pub struct ApplyOutcome {
     pub warnings: Vec<String>,
     /// `--dry-run`: the SQL that would be sent, in order.
     pub sql: Vec<String>,
+    /// Asked to stop (`Engine::stopper`): ended after a whole phase, pending ones remain.
+    pub stopped: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -353,12 +374,36 @@ pub struct Housekeeping {
     pub changes: Vec<String>,
 }
 
+/// `migrate gate check`: the gate's verdict (for the first pending contract, if any).
+#[derive(Debug, Clone, Serialize)]
+pub struct GateReport {
+    /// Version of the contract judged.
+    pub contract: Option<String>,
+    pub holds: bool,
+    pub verdict: Verdict,
+    /// Contracts held back, and why.
+    pub waiting: Vec<Waiting>,
+}
+
+fn hook_event(p: &Prepared, release: Option<&str>, error: Option<&RunError>) -> HookEvent {
+    HookEvent {
+        hook: String::new(),
+        version: Some(p.version.clone()),
+        name: Some(p.name.clone()),
+        phase: Some(p.phase.name().to_owned()),
+        release: release.map(str::to_owned),
+        outcome: Some(if error.is_some() { "failed" } else { "ok" }.to_owned()),
+        error: error.map(ToString::to_string),
+    }
+}
+
 /// The apply engine for one database.
 pub struct Engine {
     url: DbUrl,
     settings: Settings,
     ledger: Ledger,
     progress: Option<ProgressFn>,
+    stop: Arc<AtomicBool>,
 }
 
 type ProgressFn = Box<dyn Fn(&Progress) + Send + Sync>;
@@ -436,7 +481,14 @@ impl Engine {
             settings,
             ledger,
             progress: None,
+            stop: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Set it to make a running apply stop at the next safe point: between phases, never
+    /// inside one (a phase's DDL always runs to its end).
+    pub fn stopper(&self) -> Arc<AtomicBool> {
+        self.stop.clone()
     }
 
     /// Call `f` with every [`Progress`] event.
@@ -453,6 +505,15 @@ impl Engine {
 
     pub fn url(&self) -> &DbUrl {
         &self.url
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The URL and settings, to build another engine (the server's) from them.
+    pub fn into_parts(self) -> (DbUrl, Settings) {
+        (self.url, self.settings)
     }
 
     pub fn ledger(&self) -> &Ledger {
@@ -574,13 +635,15 @@ impl Engine {
                 self.ensure_ledger(&mut main).await?;
                 let (_, rows, events) = self.read_ledger(&mut main).await?;
                 let fills = self.read_backfills(&mut main).await?.unwrap_or_default();
-                let plan = match plan(
+                let gate = self.external_gates(migrations, &rows, req).await;
+                let plan = match plan_gated(
                     migrations,
                     &rows,
                     &events,
                     &fills,
                     req,
                     self.settings.out_of_order,
+                    &gate,
                 ) {
                     Ok(p) => p,
                     Err(e) => {
@@ -618,29 +681,62 @@ impl Engine {
                     .items
                     .into_iter()
                     .partition(|(_, s)| s.phase == Phase::Expand);
+                let release = req.release.as_deref();
                 for (m, s) in expands {
+                    if self.stop_requested(&mut out) {
+                        return Ok(out);
+                    }
                     self.report_long_transactions(mon, &mut reported).await;
-                    let p = prepare(self.url.backend(), m, s)?;
                     let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
-                    let done = self
-                        .run_up(&mut main, mon, &p, prior, req.release.as_deref())
-                        .await?;
-                    out.done.push(done);
+                    out.done
+                        .push(self.run_phase(&mut main, mon, m, s, prior, release).await?);
                 }
                 // expand, backfill, contract: a contract never runs before its backfill ends
                 for (m, l) in &loaded {
+                    if self.stop_requested(&mut out) {
+                        return Ok(out);
+                    }
                     let prior = fills.iter().find(|r| r.version == m.version.raw);
-                    out.backfills
-                        .push(self.run_backfill(&mut main, mon, m, l, prior).await?);
+                    let ev = HookEvent {
+                        version: Some(m.version.raw.clone()),
+                        name: Some(m.name.clone()),
+                        phase: Some("backfill".into()),
+                        release: release.map(str::to_owned),
+                        ..HookEvent::default()
+                    };
+                    let b = match self.run_backfill(&mut main, mon, m, l, prior).await {
+                        Ok(b) => b,
+                        Err(e) => {
+                            let ev = HookEvent {
+                                outcome: Some("failed".into()),
+                                error: Some(e.to_string()),
+                                ..ev
+                            };
+                            let _ =
+                                hooks::fire(&self.settings.hooks, HookPoint::OnFailure, &ev).await;
+                            return Err(e);
+                        }
+                    };
+                    let stopped = b.stopped;
+                    out.backfills.push(b);
+                    if stopped {
+                        out.stopped = true;
+                        return Ok(out);
+                    }
+                    let ev = HookEvent {
+                        outcome: Some("ok".into()),
+                        ..ev
+                    };
+                    let _ = hooks::fire(&self.settings.hooks, HookPoint::AfterBackfill, &ev).await;
                 }
                 for (m, s) in contracts {
+                    if self.stop_requested(&mut out) {
+                        return Ok(out);
+                    }
                     self.report_long_transactions(mon, &mut reported).await;
-                    let p = prepare(self.url.backend(), m, s)?;
                     let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
-                    let done = self
-                        .run_up(&mut main, mon, &p, prior, req.release.as_deref())
-                        .await?;
-                    out.done.push(done);
+                    out.done
+                        .push(self.run_phase(&mut main, mon, m, s, prior, release).await?);
                 }
                 Ok(out)
             },
@@ -649,6 +745,282 @@ impl Engine {
         let _ = main.close().await;
         let _ = lock_conn.close().await;
         result
+    }
+
+    /// `Engine::stopper` was set: note it in `out` (the caller returns before the next phase).
+    fn stop_requested(&self, out: &mut ApplyOutcome) -> bool {
+        if self.stop.load(Ordering::SeqCst) {
+            tracing::warn!("asked to stop: leaving the remaining phases pending");
+            out.stopped = true;
+        }
+        out.stopped
+    }
+
+    /// One phase with its hooks: `before-<phase>` (may stop it), then the phase, then
+    /// `after-<phase>` or `on-failure`.
+    async fn run_phase(
+        &self,
+        main: &mut Box<dyn Driver>,
+        mon: &mut Box<dyn Driver>,
+        m: &Migration,
+        s: &Script,
+        prior: Option<&LedgerRow>,
+        release: Option<&str>,
+    ) -> Result<Done, RunError> {
+        let p = self.prepare_online(main, m, s).await?;
+        self.before_hooks(main, &p, prior, release).await?;
+        match self.run_up(main, mon, &p, prior, release).await {
+            Ok(d) => {
+                let ev = hook_event(&p, release, None);
+                let _ = hooks::fire(&self.settings.hooks, HookPoint::after(p.phase), &ev).await;
+                Ok(d)
+            }
+            Err(e) => {
+                let ev = hook_event(&p, release, Some(&e));
+                let _ = hooks::fire(&self.settings.hooks, HookPoint::OnFailure, &ev).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// The verdict of the gates outside the ledger, asked only when a contract is pending.
+    async fn external_gates(
+        &self,
+        migrations: &[Migration],
+        rows: &[LedgerRow],
+        req: &ApplyRequest,
+    ) -> Verdict {
+        if contract_pending(migrations, rows, req) {
+            gates::evaluate(&self.settings.gate).await
+        } else {
+            Verdict::recorded_placeholder()
+        }
+    }
+
+    /// Run the `before-<phase>` hooks; when one fails, record why (an event and the phase's
+    /// error, so `migrate status` shows it) and stop.
+    async fn before_hooks(
+        &self,
+        main: &mut Box<dyn Driver>,
+        p: &Prepared,
+        prior: Option<&LedgerRow>,
+        release: Option<&str>,
+    ) -> Result<(), RunError> {
+        let point = HookPoint::before(p.phase);
+        let ev = HookEvent {
+            outcome: None,
+            ..hook_event(p, release, None)
+        };
+        let Err(why) = hooks::fire(&self.settings.hooks, point, &ev).await else {
+            return Ok(());
+        };
+        let msg = format!("{} did not run: {why}", p.label());
+        tracing::warn!("{msg}");
+        let _ = self
+            .event(
+                main,
+                ledger::EVENT_HOOK_FAILED,
+                Some(&p.version),
+                Some(p.phase),
+                release,
+                &msg,
+            )
+            .await;
+        // keep the statements an earlier interrupted run recorded
+        let done = match prior {
+            Some(r) if matches!(r.state, State::Failed | State::Running) => {
+                usize::try_from(r.statements_done).unwrap_or(0)
+            }
+            _ => {
+                let _ = self
+                    .write_row(main, &self.new_row(p, State::Failed, 0, release))
+                    .await;
+                0
+            }
+        };
+        let _ = main
+            .exec(&self.ledger.fail_sql(&p.version, p.phase, done, &msg))
+            .await;
+        Err(RunError::Hook(msg))
+    }
+
+    /// The gate's verdict for the first pending contract (what `migrate gate check` shows).
+    pub async fn gate_check(&self, migrations: &[Migration]) -> Result<GateReport, RunError> {
+        let (rows, events, fills) = if self.settings.gate.has_recorded() {
+            let mut conn = self.connect().await?;
+            let r = async {
+                let (exists, rows, events) = self.read_ledger(&mut conn).await?;
+                let fills = if exists {
+                    self.read_backfills(&mut conn).await?.unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                Ok::<_, RunError>((rows, events, fills))
+            }
+            .await;
+            let _ = conn.close().await;
+            r?
+        } else {
+            (Vec::new(), Vec::new(), Vec::new())
+        };
+        let req = ApplyRequest {
+            phase: PhaseSel::Contract,
+            to: None,
+            release: None,
+            dry_run: true,
+            no_backfill: false,
+        };
+        let external = gates::evaluate(&self.settings.gate).await;
+        let plan = plan_gated(
+            migrations,
+            &rows,
+            &events,
+            &fills,
+            &req,
+            self.settings.out_of_order,
+            &external,
+        )?;
+        if let Some((version, v)) = plan.verdicts.first() {
+            return Ok(GateReport {
+                contract: Some(version.clone()),
+                holds: v.holds,
+                verdict: v.clone(),
+                waiting: plan.waiting,
+            });
+        }
+        // no contract to judge: the gate as of the newest applied expand
+        let newest_expand = rows
+            .iter()
+            .filter(|r| r.phase == Phase::Expand && r.state == State::Applied)
+            .filter_map(|r| r.finished_at)
+            .max();
+        let v = external.with_recorded(&gates::recorded(newest_expand, &events));
+        Ok(GateReport {
+            contract: None,
+            holds: v.holds,
+            verdict: v,
+            waiting: plan.waiting,
+        })
+    }
+
+    /// Prepare an up script and rewrite its statements by their online strategies, with
+    /// the facts (row estimates, server version, pg_repack) read from `conn`.
+    async fn prepare_online(
+        &self,
+        conn: &mut Box<dyn Driver>,
+        m: &Migration,
+        s: &Script,
+    ) -> Result<Prepared, RunError> {
+        let mut p = prepare(self.url.backend(), m, s)?;
+        let facts = self.facts(conn, &p).await;
+        plan::apply_strategies(self.url.backend(), &mut p, &facts)?;
+        for (line, c) in &p.choices {
+            tracing::info!(
+                version = %p.version,
+                phase = p.phase.name(),
+                line,
+                strategy = c.strategy.name(),
+                forced = c.forced,
+                reason = %c.reason,
+                "strategy"
+            );
+        }
+        Ok(p)
+    }
+
+    /// What strategy choice needs to know about the database. Reads only estimates and
+    /// catalogs; a failed read leaves the fact unknown (the online form is then chosen).
+    async fn facts(&self, conn: &mut Box<dyn Driver>, p: &Prepared) -> strategies::Facts {
+        let backend = self.url.backend();
+        let mut facts = strategies::Facts {
+            large_table_rows: self.settings.large_table_rows,
+            ..strategies::Facts::default()
+        };
+        if backend != url::Backend::Postgres {
+            return facts;
+        }
+        let tables: std::collections::BTreeSet<_> = p
+            .statements
+            .iter()
+            .flat_map(|st| strategies::tables_of(backend, &st.sql))
+            .collect();
+        if tables.is_empty() {
+            return facts;
+        }
+        let one = |rows: Vec<Vec<Option<String>>>| {
+            rows.into_iter()
+                .next()
+                .and_then(|r| r.into_iter().next().flatten())
+        };
+        if let Ok(v) = conn
+            .query_text("SELECT current_setting('server_version_num')")
+            .await
+        {
+            facts.server_major = one(v).and_then(|s| s.parse::<u32>().ok()).unwrap_or(0) / 10000;
+        }
+        for t in tables {
+            let q = format!(
+                "SELECT c.reltuples::bigint::text FROM pg_class c WHERE c.oid = to_regclass({})",
+                ledger::quote_literal(
+                    backend,
+                    &crate::sql::quote::qualified(crate::sql::Dialect::Postgres, &t)
+                )
+            );
+            // -1: never analyzed; unknown, so the online form is kept
+            if let Ok(v) = conn.query_text(&q).await
+                && let Some(n) = one(v).and_then(|s| s.parse::<i64>().ok())
+                && n >= 0
+            {
+                facts.rows.insert(t.to_string(), n as u64);
+            }
+        }
+        if p.statements.iter().any(|st| {
+            st.sql.to_ascii_uppercase().contains("VACUUM")
+                || st.sql.to_ascii_uppercase().contains("CLUSTER")
+        }) && let Some(bin) = strategies::repack::find()
+            && let Ok(v) = conn
+                .query_text(
+                    "SELECT name::text FROM pg_available_extensions WHERE name = 'pg_repack'",
+                )
+                .await
+            && !v.is_empty()
+        {
+            facts.pg_repack = Some(bin);
+        }
+        facts
+    }
+
+    /// Run pg_repack for one table; the password goes in `PGPASSWORD`, and its output is
+    /// scrubbed of it before it reaches a message.
+    async fn run_repack(&self, r: &strategies::repack::Repack) -> Result<(), DbError> {
+        let conn = self.url.tool_conn();
+        let mut cmd = tokio::process::Command::new(&r.bin);
+        cmd.args(r.args(&conn))
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true);
+        match &conn.password {
+            Some(pw) => cmd.env("PGPASSWORD", pw),
+            None => cmd.env_remove("PGPASSWORD"),
+        };
+        tracing::info!(table = %r.table, "pg_repack: rebuilding online");
+        let out = cmd
+            .output()
+            .await
+            .map_err(|e| DbError::other(format!("cannot run {}: {e}", r.bin.display())))?;
+        if out.status.success() {
+            return Ok(());
+        }
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Err(DbError::other(format!(
+            "pg_repack of {} failed ({}): {}",
+            r.table,
+            out.status,
+            self.url.scrub(text.trim())
+        )))
     }
 
     /// Before each phase, warn (once per session) about transactions open longer than
@@ -683,13 +1055,15 @@ impl Engine {
         let _ = conn.close().await;
         let fills_missing = exists && fills_table.is_none();
         let fills = fills_table.unwrap_or_default();
-        let plan = plan(
+        let gate = self.external_gates(migrations, &rows, req).await;
+        let plan = plan_gated(
             migrations,
             &rows,
             &events,
             &fills,
             req,
             self.settings.out_of_order,
+            &gate,
         )?;
         let mut loaded = Vec::new();
         for m in &plan.backfills {
@@ -714,6 +1088,7 @@ impl Engine {
             .items
             .into_iter()
             .partition(|(_, s)| s.phase == Phase::Expand);
+        let mut facts_conn = self.connect().await?;
         let mut fills_pending = Some(loaded);
         for (m, s) in expands.into_iter().chain(contracts) {
             if s.phase == Phase::Contract
@@ -725,10 +1100,18 @@ impl Engine {
                     backfills.push(dry_backfill(bm, l));
                 }
             }
-            let p = prepare(self.url.backend(), m, s)?;
+            let p = self.prepare_online(&mut facts_conn, m, s).await?;
             let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
             let start = resume_point(&p, prior);
             sql.push(format!("-- {}: {}", p.label(), p.path.display()));
+            for (line, c) in &p.choices {
+                sql.push(format!(
+                    "-- line {line}: strategy {}{}: {}",
+                    c.strategy.name(),
+                    if c.forced { " (forced)" } else { "" },
+                    c.reason
+                ));
+            }
             let row = self.new_row(&p, State::Running, start, req.release.as_deref());
             if p.transactional {
                 sql.push("BEGIN".into());
@@ -773,6 +1156,7 @@ impl Engine {
             waiting: plan.waiting,
             warnings: plan.warnings,
             sql,
+            stopped: false,
         })
     }
 
@@ -837,6 +1221,9 @@ impl Engine {
         index: usize,
     ) -> Result<(), (DbError, Vec<Blocker>)> {
         let st = &p.statements[index];
+        if let Some(tool) = &st.tool {
+            return self.run_repack(tool).await.map_err(|e| (e, Vec::new()));
+        }
         let mut attempt = 0;
         loop {
             if let Some((schema, name)) = &st.concurrent_index {
@@ -861,7 +1248,26 @@ impl Engine {
                     });
                     tokio::time::sleep(d).await;
                 }
-                Err(e) => return Err((e, blockers)),
+                Err(mut e) => {
+                    // a failed CONCURRENTLY build leaves an INVALID index that slows every
+                    // write: drop it now rather than on the next run
+                    if let Some((schema, name)) = &st.concurrent_index {
+                        match self.drop_invalid_index(main, schema.as_deref(), name).await {
+                            Ok(true) => {
+                                e.message.push_str(&format!(
+                                    "; the INVALID index {name} the failed build left was dropped"
+                                ));
+                            }
+                            Ok(false) => {}
+                            Err(d) => {
+                                e.message.push_str(&format!(
+                                    "; the INVALID index {name} it left could not be dropped ({d}): drop it with DROP INDEX CONCURRENTLY"
+                                ));
+                            }
+                        }
+                    }
+                    return Err((e, blockers));
+                }
             }
         }
     }
@@ -874,7 +1280,7 @@ impl Engine {
         main: &mut Box<dyn Driver>,
         schema: Option<&str>,
         name: &str,
-    ) -> Result<(), DbError> {
+    ) -> Result<bool, DbError> {
         let qualified = match schema {
             Some(s) => format!("{}.{}", self.ledger.ident(s), self.ledger.ident(name)),
             None => self.ledger.ident(name),
@@ -883,8 +1289,9 @@ impl Engine {
             tracing::warn!(index = %qualified, "dropping the INVALID index a failed CREATE INDEX CONCURRENTLY left, before building it again");
             main.exec(&format!("DROP INDEX CONCURRENTLY IF EXISTS {qualified}"))
                 .await?;
+            return Ok(true);
         }
-        Ok(())
+        Ok(false)
     }
 
     fn statement_progress(&self, p: &Prepared, i: usize) {
@@ -1013,6 +1420,19 @@ impl Engine {
         }
 
         let start = resume_point(p, prior);
+        if start > 0
+            && let Some(r) = prior
+            && usize::try_from(r.statements_total).ok() != Some(total)
+        {
+            // the online strategy choices differ from the interrupted run's (a table grew
+            // past large_table_rows, pg_repack appeared): resuming by index would misstep
+            return Err(RunError::Input(format!(
+                "{}: the interrupted run had {} statements and this one has {total} (online strategy choices changed since); pin them with `-- sluice:strategy <name>` above the statements, or finish by hand and `migrate repair --version {}`",
+                p.label(),
+                r.statements_total,
+                p.version
+            )));
+        }
         if start > 0 {
             tracing::warn!(
                 resume_from = start + 1,
@@ -1211,10 +1631,55 @@ impl Engine {
                 let targets = rollback_targets(&rows, req)?;
                 let mut out = RollbackOutcome::default();
                 for row in targets {
-                    out.done.push(
-                        self.rollback_one(&mut main, mon, migrations, row, fills)
-                            .await?,
-                    );
+                    let ev = HookEvent {
+                        version: Some(row.version.clone()),
+                        name: Some(row.name.clone()),
+                        phase: Some(row.phase.name().to_owned()),
+                        release: row.release.clone(),
+                        ..HookEvent::default()
+                    };
+                    let hooks = &self.settings.hooks;
+                    if let Err(why) = hooks::fire(hooks, HookPoint::BeforeRollback, &ev).await {
+                        let msg = format!(
+                            "rollback of {} {} ({}) did not run: {why}",
+                            row.version,
+                            row.name,
+                            row.phase.name()
+                        );
+                        let _ = self
+                            .event(
+                                &mut main,
+                                ledger::EVENT_HOOK_FAILED,
+                                Some(&row.version),
+                                Some(row.phase),
+                                None,
+                                &msg,
+                            )
+                            .await;
+                        return Err(RunError::Hook(msg));
+                    }
+                    match self
+                        .rollback_one(&mut main, mon, migrations, row, fills)
+                        .await
+                    {
+                        Ok(d) => {
+                            let ev = HookEvent {
+                                outcome: Some("ok".into()),
+                                ..ev
+                            };
+                            let _ = hooks::fire(hooks, HookPoint::AfterRollback, &ev).await;
+                            out.done.push(d);
+                        }
+                        Err(e) => {
+                            let ev = HookEvent {
+                                outcome: Some("failed".into()),
+                                error: Some(e.to_string()),
+                                ..ev
+                            };
+                            let _ = hooks::fire(hooks, HookPoint::OnFailure, &ev).await;
+                            return Err(e);
+                        }
+                    }
                 }
                 Ok(out)
             },

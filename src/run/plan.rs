@@ -5,10 +5,13 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::RunError;
-use super::ledger::{self, BackfillRow, Event, LedgerRow, State};
+use super::gates::{self, Verdict};
+use super::ledger::{BackfillRow, Event, LedgerRow, State};
+use super::strategies::{self, Action, Facts};
 use super::url::Backend;
 use super::{ApplyRequest, BackfillStatus, RollbackRequest, StatusEntry, StatusReport, Waiting};
 use crate::config::OutOfOrder;
+use crate::source::directives::{self, Directive};
 use crate::source::split::{self, SplitOptions};
 use crate::source::{Direction, Layout, Migration, Phase, Script, Version};
 use crate::sql::ops::TxControl;
@@ -24,6 +27,10 @@ pub(super) struct Stmt {
     pub(super) concurrent_index: Option<(Option<String>, String)>,
     /// `BEGIN` / `COMMIT` / `ROLLBACK` written in the file: a block the runner retries whole.
     pub(super) tx: Option<TxControl>,
+    /// `-- sluice:strategy <name>` above the statement.
+    pub(super) forced_strategy: Option<String>,
+    /// An external tool to run instead of SQL (pg_repack).
+    pub(super) tool: Option<strategies::repack::Repack>,
 }
 
 /// A script split and classified for running.
@@ -37,6 +44,8 @@ pub(super) struct Prepared {
     pub(super) statements: Vec<Stmt>,
     pub(super) transactional: bool,
     pub(super) down_sql: Option<String>,
+    /// The online strategy chosen for each rewritten statement (line, choice).
+    pub(super) choices: Vec<(usize, strategies::Choice)>,
 }
 
 impl Prepared {
@@ -126,11 +135,21 @@ pub(super) fn split_statements(
             Operation::Transaction(t) => Some(*t),
             _ => None,
         });
+        let forced_strategy = c
+            .leading_comments
+            .iter()
+            .filter_map(|cm| directives::parse(text, cm))
+            .find_map(|d| match d {
+                Directive::Strategy(name) => Some(name),
+                _ => None,
+            });
         out.push(Stmt {
             sql: sql_text.to_owned(),
             line: line_of(r.start),
             concurrent_index,
             tx,
+            forced_strategy,
+            tool: None,
         });
     }
     // MySQL commits DDL implicitly: nothing to wrap
@@ -163,7 +182,124 @@ pub(super) fn prepare(
         down_sql: m
             .script(script.phase, Direction::Down)
             .map(|d| d.text().to_owned()),
+        choices: Vec::new(),
     })
+}
+
+/// Rewrite `p`'s statements by their online strategies (see [`strategies`]): statements
+/// inside a `BEGIN .. COMMIT` block of the file stay as written; a strategy that cannot run
+/// in a transaction makes the script run statement by statement. Pure.
+pub(super) fn apply_strategies(
+    backend: Backend,
+    p: &mut Prepared,
+    facts: &Facts,
+) -> Result<(), RunError> {
+    let d = dialect(backend);
+    let mut out = Vec::with_capacity(p.statements.len());
+    let mut created: Vec<String> = Vec::new();
+    let mut in_block = false;
+    let mut no_tx = false;
+    for st in std::mem::take(&mut p.statements) {
+        match st.tx {
+            Some(TxControl::Begin) => in_block = true,
+            Some(TxControl::Commit | TxControl::Rollback) => in_block = false,
+            _ => {}
+        }
+        let ops = sql::parse(d, &st.sql)
+            .map(|a| {
+                a.iter()
+                    .flat_map(|x| sql::classify::classify(d, x))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        let created_here = ops
+            .iter()
+            .filter_map(|o| o.table())
+            .any(|t| created.contains(&t.to_string()));
+        for o in &ops {
+            if let Operation::CreateTable { table, .. } = o {
+                created.push(table.to_string());
+            }
+        }
+        if in_block || st.tx.is_some() {
+            if st.forced_strategy.is_some() {
+                return Err(RunError::Input(format!(
+                    "{}:{}: `-- sluice:strategy` inside a BEGIN .. COMMIT block of the file: online strategies run outside transactions; move the statement out of the block",
+                    p.path.display(),
+                    st.line
+                )));
+            }
+            out.push(st);
+            continue;
+        }
+        let chosen = strategies::choose(
+            backend,
+            &st.sql,
+            created_here,
+            st.forced_strategy.as_deref(),
+            facts,
+        )
+        .map_err(|e| RunError::Input(format!("{}:{}: {e}", p.path.display(), st.line)))?;
+        let Some(actions) = chosen.actions else {
+            if chosen.choice.forced || chosen.choice.reason.contains("rows (below") {
+                p.choices.push((st.line, chosen.choice));
+            }
+            out.push(st);
+            continue;
+        };
+        p.choices.push((st.line, chosen.choice));
+        for a in actions {
+            match a {
+                Action::Sql { sql, no_tx: n } => {
+                    no_tx |= n;
+                    let concurrent_index = if backend == Backend::Postgres {
+                        concurrent_index_of(&sql)
+                    } else {
+                        None
+                    };
+                    out.push(Stmt {
+                        sql,
+                        line: st.line,
+                        concurrent_index,
+                        tx: None,
+                        forced_strategy: None,
+                        tool: None,
+                    });
+                }
+                Action::Tool(r) => {
+                    no_tx = true;
+                    out.push(Stmt {
+                        sql: r.display(),
+                        line: st.line,
+                        concurrent_index: None,
+                        tx: None,
+                        forced_strategy: None,
+                        tool: Some(r),
+                    });
+                }
+            }
+        }
+    }
+    p.statements = out;
+    if no_tx {
+        p.transactional = false;
+    }
+    Ok(())
+}
+
+fn concurrent_index_of(sql_text: &str) -> Option<(Option<String>, String)> {
+    let asts = sql::parse(Dialect::Postgres, sql_text).ok()?;
+    asts.iter()
+        .flat_map(|a| sql::classify::classify(Dialect::Postgres, a))
+        .find_map(|o| match o {
+            Operation::CreateIndex {
+                name: Some(name),
+                table,
+                concurrently: true,
+                ..
+            } => Some((table.schema.clone(), name)),
+            _ => None,
+        })
 }
 
 /// Prepare a stored down script.
@@ -195,6 +331,7 @@ pub(super) fn prepare_down(
         statements,
         transactional,
         down_sql: None,
+        choices: Vec::new(),
     })
 }
 
@@ -213,6 +350,8 @@ pub(super) struct Plan<'m> {
     pub(super) backfills: Vec<&'m Migration>,
     pub(super) waiting: Vec<Waiting>,
     pub(super) warnings: Vec<String>,
+    /// The gate's verdict for each pending contract whose expand is applied.
+    pub(super) verdicts: Vec<(String, Verdict)>,
 }
 
 pub(super) fn drift_message(
@@ -232,8 +371,8 @@ pub(super) fn drift_message(
     )
 }
 
-/// Decide what to apply: refuse drifted checksums and out-of-order versions, keep phase
-/// order, and hold back contracts whose gate does not hold. Pure: no I/O.
+/// `plan_gated` with the default gate, `recorded`.
+#[cfg(test)]
 pub(super) fn plan<'m>(
     migrations: &'m [Migration],
     rows: &[LedgerRow],
@@ -241,6 +380,47 @@ pub(super) fn plan<'m>(
     fills: &[BackfillRow],
     req: &ApplyRequest,
     policy: OutOfOrder,
+) -> Result<Plan<'m>, RunError> {
+    plan_gated(
+        migrations,
+        rows,
+        events,
+        fills,
+        req,
+        policy,
+        &Verdict::recorded_placeholder(),
+    )
+}
+
+/// Whether some contract in range is not applied (then the gate must be asked).
+pub(super) fn contract_pending(
+    migrations: &[Migration],
+    rows: &[LedgerRow],
+    req: &ApplyRequest,
+) -> bool {
+    let by_key = row_map(rows);
+    req.phase.has(Phase::Contract)
+        && migrations.iter().any(|m| {
+            req.to.as_ref().is_none_or(|to| m.version <= *to)
+                && m.script(Phase::Contract, Direction::Up).is_some()
+                && by_key
+                    .get(&(m.version.clone(), Phase::Contract))
+                    .is_none_or(|r| r.state != State::Applied)
+        })
+}
+
+/// Decide what to apply: refuse drifted checksums and out-of-order versions, keep phase
+/// order, and hold back contracts whose gate does not hold. `gate` is the verdict of the
+/// gates outside the ledger (`gates::evaluate`); `recorded` is decided here per contract.
+/// Pure: no I/O.
+pub(super) fn plan_gated<'m>(
+    migrations: &'m [Migration],
+    rows: &[LedgerRow],
+    events: &[Event],
+    fills: &[BackfillRow],
+    req: &ApplyRequest,
+    policy: OutOfOrder,
+    gate: &Verdict,
 ) -> Result<Plan<'m>, RunError> {
     let by_key = row_map(rows);
     let mut drift = Vec::new();
@@ -339,10 +519,6 @@ pub(super) fn plan<'m>(
         }
     }
     if req.phase.has(Phase::Contract) {
-        let last_rollout = events
-            .iter()
-            .filter(|e| e.kind == ledger::EVENT_ROLLOUT)
-            .max_by_key(|e| e.at);
         for m in migrations.iter().filter(|m| in_range(m)) {
             let Some(s) = m.script(Phase::Contract, Direction::Up) else {
                 continue;
@@ -402,24 +578,14 @@ pub(super) fn plan<'m>(
                     .filter_map(|(_, r)| r.finished_at)
                     .max()
             };
-            let holds = match (last_rollout, reference) {
-                (Some(e), Some(r)) => e.at > r,
-                (Some(_), None) => true,
-                (None, _) => false,
-            };
-            if holds {
+            let v = gate.with_recorded(&gates::recorded(reference, events));
+            if v.holds {
                 out.items.push((m, s));
             } else {
-                let since = reference.map_or_else(String::new, |r| {
-                    format!(
-                        " after its expand finished at {}",
-                        r.format("%Y-%m-%d %H:%M:%S%.3f UTC")
-                    )
-                });
-                out.waiting.push(wait(format!(
-                    "the `recorded` gate: no rollout completion recorded{since}; once the code that no longer needs the old schema is fully rolled out, run `migrate rollout complete --release ID`"
-                )));
+                out.waiting
+                    .push(wait(format!("the `{}` gate: {}", v.gate, v.why)));
             }
+            out.verdicts.push((m.version.raw.clone(), v));
         }
     }
     Ok(out)
@@ -598,6 +764,7 @@ pub(super) fn status_report(
 mod tests {
     use super::*;
     use crate::run::PhaseSel;
+    use crate::run::ledger;
     use crate::source::{LayoutChoice, discover};
     use chrono::DateTime;
 

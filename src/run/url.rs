@@ -109,6 +109,83 @@ impl DbUrl {
     }
 }
 
+/// Connection parts for external tools (pg_repack, pt-online-schema-change): the password
+/// is for an environment variable or a defaults file, never a command line or a log line.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ToolConn {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub user: Option<String>,
+    pub database: Option<String>,
+    pub password: Option<String>,
+}
+
+impl fmt::Debug for ToolConn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ToolConn")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("user", &self.user)
+            .field("database", &self.database)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+impl DbUrl {
+    /// Host, port, user, database and password, percent-decoded.
+    pub fn tool_conn(&self) -> ToolConn {
+        let raw = &self.raw;
+        let (head, query) = match raw.split_once('?') {
+            Some((h, q)) => (h, Some(q)),
+            None => (raw.as_str(), None),
+        };
+        let after = head.find("://").map_or(0, |i| i + 3);
+        let end = head[after..].find('/').map_or(head.len(), |i| after + i);
+        let authority = &head[after..end];
+        let (userinfo, hostport) = match authority.rfind('@') {
+            Some(at) => (Some(&authority[..at]), &authority[at + 1..]),
+            None => (None, authority),
+        };
+        let user = userinfo
+            .map(|u| u.split_once(':').map_or(u, |(u, _)| u))
+            .filter(|u| !u.is_empty())
+            .map(percent_decode);
+        // `[::1]:5432`, `host:5432`, `host`
+        let (host, port) = if let Some(rest) = hostport.strip_prefix('[') {
+            match rest.split_once(']') {
+                Some((h, tail)) => (h, tail.strip_prefix(':').and_then(|p| p.parse().ok())),
+                None => (rest, None),
+            }
+        } else {
+            match hostport.rsplit_once(':') {
+                Some((h, p)) => (h, p.parse::<u16>().ok()),
+                None => (hostport, None),
+            }
+        };
+        let param = |name: &str| {
+            query?.split('&').find_map(|kv| {
+                let (k, v) = kv.split_once('=')?;
+                k.eq_ignore_ascii_case(name).then(|| percent_decode(v))
+            })
+        };
+        let database = Some(&head[end..])
+            .map(|p| p.trim_start_matches('/'))
+            .filter(|d| !d.is_empty())
+            .map(percent_decode)
+            .or_else(|| param("dbname"));
+        ToolConn {
+            host: Some(host.to_owned())
+                .filter(|h| !h.is_empty())
+                .or_else(|| param("host")),
+            port: port.or_else(|| param("port").and_then(|p| p.parse().ok())),
+            user: user.or_else(|| param("user")),
+            database,
+            password: password(raw).map(|p| percent_decode(&p)),
+        }
+    }
+}
+
 impl fmt::Display for DbUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.redacted)
@@ -250,5 +327,27 @@ mod tests {
             .with_database("b");
         assert_eq!(v.secret(), "postgres://u:pw@h:5432/b?sslmode=disable");
         assert_eq!(v.to_string(), "postgres://u:***@h:5432/b?sslmode=disable");
+    }
+}
+
+#[cfg(test)]
+mod tool_conn_tests {
+    use super::*;
+
+    #[test]
+    fn parts_for_external_tools() {
+        let u = DbUrl::parse("postgres://app:p%40ss@db.example:6432/shop?sslmode=disable").unwrap();
+        let c = u.tool_conn();
+        assert_eq!(c.host.as_deref(), Some("db.example"));
+        assert_eq!(c.port, Some(6432));
+        assert_eq!(c.user.as_deref(), Some("app"));
+        assert_eq!(c.database.as_deref(), Some("shop"));
+        assert_eq!(c.password.as_deref(), Some("p@ss"));
+        assert!(!format!("{c:?}").contains("p@ss"));
+        let c = DbUrl::parse("mysql://root@127.0.0.1/test")
+            .unwrap()
+            .tool_conn();
+        assert_eq!((c.port, c.password), (None, None));
+        assert_eq!(c.host.as_deref(), Some("127.0.0.1"));
     }
 }

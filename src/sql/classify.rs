@@ -3,10 +3,10 @@
 use sqlparser::ast::{
     AlterColumnOperation, AlterFunctionOperation, AlterIndexOperation, AlterSchemaOperation,
     AlterTable, AlterTableOperation, AlterTypeOperation, AlterViewOperation, CascadeOption,
-    ColumnDef, ColumnOption, ContextModifier, DataType, DetachPartitionMode, Expr, FromTable,
-    GeneratedAs, GeneratedExpressionMode, Ident, IndexColumn, ObjectName, ObjectNamePart,
-    ObjectType, RenameTableNameKind, Set, Statement, TableConstraint, TableFactor, TableObject,
-    TableWithJoins, Value,
+    ColumnDef, ColumnOption, ColumnOptionDef, ContextModifier, DataType, DetachPartitionMode, Expr,
+    FromTable, GeneratedAs, GeneratedExpressionMode, Ident, IndexColumn, ObjectName,
+    ObjectNamePart, ObjectType, RenameTableNameKind, Set, Statement, TableConstraint, TableFactor,
+    TableObject, TableWithJoins, Value,
 };
 use sqlparser::tokenizer::Token;
 
@@ -182,15 +182,37 @@ pub fn classify(dialect: Dialect, stmt: &Statement) -> Vec<Operation> {
                 Op::RenameTable { from, to }
             })
             .collect(),
-        Statement::CreateIndex(ci) => vec![Op::CreateIndex {
-            name: ci.name.as_ref().map(|n| obj_name(n).name),
-            table: obj_name(&ci.table_name),
-            columns: ci.columns.iter().map(index_column).collect(),
-            unique: ci.unique,
-            concurrently: ci.concurrently,
-            if_not_exists: ci.if_not_exists,
-            fulltext_or_spatial: false,
-        }],
+        Statement::CreateIndex(ci) => {
+            let table = obj_name(&ci.table_name);
+            let mut ops = vec![Op::CreateIndex {
+                name: ci.name.as_ref().map(|n| obj_name(n).name),
+                table: table.clone(),
+                columns: ci.columns.iter().map(index_column).collect(),
+                unique: ci.unique,
+                concurrently: ci.concurrently,
+                if_not_exists: ci.if_not_exists,
+                fulltext_or_spatial: false,
+            }];
+            // MySQL `CREATE INDEX .. ALGORITHM=INPLACE LOCK=NONE`
+            let (mut algorithm, mut lock) = (None, None);
+            for o in &ci.alter_options {
+                match o {
+                    AlterTableOperation::Algorithm { algorithm: a, .. } => {
+                        algorithm = Some(a.to_string())
+                    }
+                    AlterTableOperation::Lock { lock: l, .. } => lock = Some(l.to_string()),
+                    _ => {}
+                }
+            }
+            if algorithm.is_some() || lock.is_some() {
+                ops.push(Op::AlterTableOptions {
+                    table,
+                    algorithm,
+                    lock,
+                });
+            }
+            ops
+        }
         Statement::StartTransaction { .. } => vec![Op::Transaction(TxControl::Begin)],
         Statement::Commit { .. } => vec![Op::Transaction(TxControl::Commit)],
         Statement::Rollback { savepoint, .. } => vec![Op::Transaction(match savepoint {
@@ -363,7 +385,8 @@ fn alter_table(dialect: Dialect, at: &AlterTable) -> Vec<Operation> {
                 old_name,
                 new_name,
                 data_type,
-                ..
+                options,
+                column_position,
             } => {
                 let (from, to) = (ident(old_name), ident(new_name));
                 if from != to {
@@ -379,17 +402,48 @@ fn alter_table(dialect: Dialect, at: &AlterTable) -> Vec<Operation> {
                     new_type: data_type.to_string(),
                     using: None,
                 });
+                let def = ColumnDef {
+                    name: new_name.clone(),
+                    data_type: data_type.clone(),
+                    options: options
+                        .iter()
+                        .map(|o| ColumnOptionDef {
+                            name: None,
+                            option: o.clone(),
+                        })
+                        .collect(),
+                };
+                let mut column = column_spec(dialect, &def);
+                column.position = column_position.as_ref().map(ToString::to_string);
+                ops.push(Op::RedefineColumn { table: t(), column });
             }
             AlterTableOperation::ModifyColumn {
                 col_name,
                 data_type,
-                ..
-            } => ops.push(Op::AlterColumnType {
-                table: t(),
-                column: ident(col_name),
-                new_type: data_type.to_string(),
-                using: None,
-            }),
+                options,
+                column_position,
+            } => {
+                ops.push(Op::AlterColumnType {
+                    table: t(),
+                    column: ident(col_name),
+                    new_type: data_type.to_string(),
+                    using: None,
+                });
+                let def = ColumnDef {
+                    name: col_name.clone(),
+                    data_type: data_type.clone(),
+                    options: options
+                        .iter()
+                        .map(|o| ColumnOptionDef {
+                            name: None,
+                            option: o.clone(),
+                        })
+                        .collect(),
+                };
+                let mut column = column_spec(dialect, &def);
+                column.position = column_position.as_ref().map(ToString::to_string);
+                ops.push(Op::RedefineColumn { table: t(), column });
+            }
             AlterTableOperation::RenameConstraint { old_name, new_name } => {
                 ops.push(Op::RenameObject {
                     kind: ObjectKind::Constraint,
@@ -479,6 +533,7 @@ fn column_spec(dialect: Dialect, def: &ColumnDef) -> ColumnSpec {
         references: None,
         check: false,
         position: None,
+        charset: None,
     };
     for opt in &def.options {
         match &opt.option {
@@ -496,6 +551,11 @@ fn column_spec(dialect: Dialect, def: &ColumnDef) -> ColumnSpec {
             ColumnOption::Unique(_) => spec.unique = true,
             ColumnOption::ForeignKey(fk) => spec.references = Some(obj_name(&fk.foreign_table)),
             ColumnOption::Check(_) => spec.check = true,
+            ColumnOption::CharacterSet(cs) => spec.charset = Some(obj_name(cs).name),
+            // `COLLATE latin1_bin` implies its charset
+            ColumnOption::Collation(c) if spec.charset.is_none() => {
+                spec.charset = charset_of_collation(&obj_name(c).name);
+            }
             ColumnOption::DialectSpecific(tokens)
                 if tokens.iter().any(|t| {
                     matches!(t, Token::Word(w) if w.value.eq_ignore_ascii_case("AUTO_INCREMENT"))
@@ -524,6 +584,30 @@ fn column_spec(dialect: Dialect, def: &ColumnDef) -> ColumnSpec {
         }
     }
     spec
+}
+
+/// The charset a MySQL collation belongs to (`utf8mb4_0900_ai_ci` -> `utf8mb4`).
+pub(crate) fn charset_of_collation(collation: &str) -> Option<String> {
+    let cs = collation.split('_').next()?.to_ascii_lowercase();
+    (!cs.is_empty()).then_some(cs)
+}
+
+/// The default charset of a MySQL `CREATE TABLE` (`DEFAULT CHARSET=latin1`,
+/// `CHARACTER SET utf8mb3`, or the charset of `COLLATE=..`), lower case.
+pub fn table_charset(ct: &sqlparser::ast::CreateTable) -> Option<String> {
+    let text = ct.table_options.to_string().to_ascii_lowercase();
+    let value_after = |key: &str| {
+        let i = text.find(key)? + key.len();
+        let rest = text[i..].trim_start().trim_start_matches('=').trim_start();
+        let v: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        (!v.is_empty()).then_some(v)
+    };
+    value_after("charset")
+        .or_else(|| value_after("character set"))
+        .or_else(|| value_after("collate").and_then(|c| charset_of_collation(&c)))
 }
 
 fn is_serial(t: &DataType) -> bool {
@@ -867,6 +951,7 @@ mod tests {
             references: None,
             check: false,
             position: None,
+            charset: None,
         }
     }
 
@@ -1021,6 +1106,10 @@ mod tests {
                     new_type: "INT".into(),
                     using: None,
                 },
+                Op::RedefineColumn {
+                    table: t("t"),
+                    column: col("b", "INT"),
+                },
                 Op::AlterTableOptions {
                     table: t("t"),
                     algorithm: Some("INPLACE".into()),
@@ -1030,13 +1119,70 @@ mod tests {
         );
         assert_eq!(
             my("ALTER TABLE t MODIFY COLUMN a BIGINT NOT NULL"),
-            vec![Op::AlterColumnType {
-                table: t("t"),
-                column: "a".into(),
-                new_type: "BIGINT".into(),
-                using: None,
-            }]
+            vec![
+                Op::AlterColumnType {
+                    table: t("t"),
+                    column: "a".into(),
+                    new_type: "BIGINT".into(),
+                    using: None,
+                },
+                Op::RedefineColumn {
+                    table: t("t"),
+                    column: ColumnSpec {
+                        not_null: true,
+                        ..col("a", "BIGINT")
+                    },
+                },
+            ]
         );
+        // the whole new definition: charset (also from a collation), default, position
+        match my("ALTER TABLE t MODIFY a VARCHAR(20) COLLATE latin1_bin DEFAULT 'x' FIRST")
+            .as_slice()
+        {
+            [_, Op::RedefineColumn { column, .. }] => {
+                assert_eq!(column.charset.as_deref(), Some("latin1"));
+                assert_eq!(column.default.as_deref(), Some("'x'"));
+                assert_eq!(column.position.as_deref(), Some("FIRST"));
+                assert!(!column.not_null);
+            }
+            other => panic!("{other:?}"),
+        }
+        match my("CREATE TABLE t (a VARCHAR(5) CHARACTER SET utf8mb3)").as_slice() {
+            [Op::CreateTable { columns, .. }] => {
+                assert_eq!(columns[0].charset.as_deref(), Some("utf8mb3"))
+            }
+            other => panic!("{other:?}"),
+        }
+        // CREATE INDEX carries its ALGORITHM / LOCK clauses
+        assert_eq!(
+            my("CREATE INDEX i ON t (a) ALGORITHM=INPLACE LOCK=NONE")[1],
+            Op::AlterTableOptions {
+                table: t("t"),
+                algorithm: Some("INPLACE".into()),
+                lock: Some("NONE".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn mysql_table_charset() {
+        let charset = |sql: &str| match parse(Dialect::Mysql, sql).expect("parses").as_slice() {
+            [Statement::CreateTable(ct)] => table_charset(ct),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            charset("CREATE TABLE t (a INT) ENGINE=InnoDB DEFAULT CHARSET=latin1"),
+            Some("latin1".into())
+        );
+        assert_eq!(
+            charset("CREATE TABLE t (a INT) CHARACTER SET = utf8mb3"),
+            Some("utf8mb3".into())
+        );
+        assert_eq!(
+            charset("CREATE TABLE t (a INT) COLLATE=utf8mb4_bin"),
+            Some("utf8mb4".into())
+        );
+        assert_eq!(charset("CREATE TABLE t (a INT) ENGINE=InnoDB"), None);
     }
 
     #[test]

@@ -85,6 +85,8 @@ pub struct ColumnSpec {
     pub check: bool,
     /// MySQL `FIRST` / `AFTER col`.
     pub position: Option<String>,
+    /// MySQL `CHARACTER SET cs` (or the charset a `COLLATE cs_..` names), lower case.
+    pub charset: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -202,6 +204,13 @@ pub enum Operation {
         column: String,
         new_type: String,
         using: Option<String>,
+    },
+    /// MySQL `MODIFY` / `CHANGE`: the column's whole new definition (MySQL replaces it: NOT
+    /// NULL, DEFAULT, AUTO_INCREMENT and charset not repeated are gone). Follows the
+    /// `RenameColumn` and `AlterColumnType` of the same clause; `column.name` is the new name.
+    RedefineColumn {
+        table: ObjName,
+        column: ColumnSpec,
     },
     SetNotNull {
         table: ObjName,
@@ -346,6 +355,7 @@ impl Operation {
             | DropColumn { table, .. }
             | RenameColumn { table, .. }
             | AlterColumnType { table, .. }
+            | RedefineColumn { table, .. }
             | SetNotNull { table, .. }
             | DropNotNull { table, .. }
             | SetDefault { table, .. }

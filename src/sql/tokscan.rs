@@ -841,7 +841,9 @@ fn alter_action(dialect: Dialect, table: &ObjName, a: &mut Cursor) -> Vec<Operat
         };
         let mut ops = Vec::new();
         let mut column = from.clone();
+        let mut def_at = a.pos - 1;
         if change && let Some(to) = a.ident() {
+            def_at = a.pos - 1;
             if to != from {
                 ops.push(Op::RenameColumn {
                     table: t(),
@@ -858,6 +860,13 @@ fn alter_action(dialect: Dialect, table: &ObjName, a: &mut Cursor) -> Vec<Operat
             new_type: render(ty, true),
             using: None,
         });
+        let mut def = Cursor {
+            toks: a.toks,
+            pos: def_at,
+        };
+        if let Some(column) = self::column(dialect, &mut def) {
+            ops.push(Op::RedefineColumn { table: t(), column });
+        }
         return ops;
     }
     if a.eat_kws(&["DETACH", "PARTITION"]) {
@@ -1027,6 +1036,7 @@ fn column(dialect: Dialect, a: &mut Cursor) -> Option<ColumnSpec> {
         references: None,
         check: false,
         position: None,
+        charset: None,
     };
     while !a.at_end() {
         if a.eat_kws(&["NOT", "NULL"]) {
@@ -1085,6 +1095,15 @@ fn column(dialect: Dialect, a: &mut Cursor) -> Option<ColumnSpec> {
             } else {
                 Generated::Virtual
             });
+        } else if a.eat_kws(&["CHARACTER", "SET"]) || a.eat_kw("CHARSET") {
+            a.eat("=");
+            spec.charset = a.ident().map(|c| c.to_ascii_lowercase());
+        } else if a.eat_kw("COLLATE") {
+            a.eat("=");
+            let c = a.ident();
+            if spec.charset.is_none() {
+                spec.charset = c.and_then(|c| crate::sql::classify::charset_of_collation(&c));
+            }
         } else if a.eat_kw("FIRST") {
             spec.position = Some("FIRST".into());
         } else if a.eat_kw("AFTER") {
@@ -1192,6 +1211,7 @@ mod tests {
                 references: None,
                 check: false,
                 position: None,
+                charset: None,
             },
             if_not_exists: false,
         };
@@ -1322,6 +1342,24 @@ mod tests {
                     column: "b".into(),
                     new_type: "VARCHAR(10)".into(),
                     using: None,
+                },
+                Op::RedefineColumn {
+                    table: t("t"),
+                    column: ColumnSpec {
+                        name: "b".into(),
+                        data_type: "VARCHAR(10)".into(),
+                        not_null: true,
+                        default: None,
+                        default_volatility: None,
+                        serial: false,
+                        generated: None,
+                        primary_key: false,
+                        unique: false,
+                        references: None,
+                        check: false,
+                        position: None,
+                        charset: None,
+                    },
                 },
             ]
         );

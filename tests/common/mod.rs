@@ -123,6 +123,30 @@ impl Scratch {
         .unwrap();
     }
 
+    /// Run SQL on the scratch database; the server's error as text when it refuses it.
+    pub fn try_exec(&self, sql: &str) -> Result<(), String> {
+        let url = self.url.clone();
+        let sql = sql.to_owned();
+        let backend = self.backend;
+        std::thread::spawn(move || {
+            block_on(async move {
+                let r = match backend {
+                    Backend::Postgres => {
+                        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+                        c.execute(sqlx::raw_sql(&sql)).await.map(|_| ())
+                    }
+                    Backend::Mysql => {
+                        let mut c = sqlx::MySqlConnection::connect(&url).await.unwrap();
+                        c.execute(sqlx::raw_sql(&sql)).await.map(|_| ())
+                    }
+                };
+                r.map_err(|e| e.to_string())
+            })
+        })
+        .join()
+        .unwrap()
+    }
+
     /// First column of every row, as text (cast it in the SQL).
     pub fn strings(&self, sql: &str) -> Vec<String> {
         let url = self.url.clone();

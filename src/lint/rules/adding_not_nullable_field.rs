@@ -21,10 +21,12 @@
 //! check), drop the check. `migrate plan` writes it.
 
 use crate::catalog::NotNullProof;
-use crate::lint::context::ScriptCx;
+use crate::lint::context::{ScriptCx, Stmt};
 use crate::lint::lock::LockHold;
+use crate::lint::mysql;
 use crate::lint::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
 use crate::source::Phase;
+use crate::sql::ops::{ColumnSpec, ObjName};
 use crate::sql::{Dialect, Operation};
 
 use super::exclusive;
@@ -54,6 +56,10 @@ impl Rule for AddingNotNullableField {
         let pg = cx.dialect() == Dialect::Postgres;
         let contract = cx.phase() == Phase::Contract;
         for (st, op) in cx.ops() {
+            if let Operation::RedefineColumn { table, column } = op {
+                mysql_modify_not_null(cx, st, table, column, contract, out);
+                continue;
+            }
             let Operation::SetNotNull { table, column } = op else {
                 continue;
             };
@@ -90,6 +96,44 @@ impl Rule for AddingNotNullableField {
             );
         }
     }
+}
+
+/// MySQL `MODIFY` / `CHANGE` .. NOT NULL of a column the catalog knows to be nullable.
+fn mysql_modify_not_null(
+    cx: &ScriptCx<'_>,
+    st: &Stmt,
+    table: &ObjName,
+    column: &ColumnSpec,
+    contract: bool,
+    out: &mut Vec<Hit>,
+) {
+    if !(column.not_null || column.primary_key) || contract || cx.is_new_table(table, st.index) {
+        return;
+    }
+    // an unknown column is not guessed at
+    let Some((before, _)) = mysql::column_before(cx, st, table, &column.name) else {
+        return;
+    };
+    if before.not_null {
+        return;
+    }
+    let span = ["not null", "modify", "change"]
+        .iter()
+        .map(|k| cx.find_in(st, k))
+        .find(|r| *r != st.range)
+        .unwrap_or(st.range.clone());
+    out.push(
+        Hit::new(
+            st.index,
+            format!(
+                "making column `{}` of `{table}` NOT NULL breaks the running code that still writes NULL, and rebuilds the table (it fails if a row holds NULL)",
+                column.name
+            ),
+        )
+        .span(span)
+        .help("backfill the NULLs in batches, ship code that always writes the column, then make it NOT NULL in a contract migration (`ALGORITHM=INPLACE, LOCK=NONE`)")
+        .lock(exclusive(cx, LockHold::Rewrite)),
+    );
 }
 
 #[cfg(test)]
@@ -176,5 +220,43 @@ mod tests {
             "CREATE TABLE t (a int);\nALTER TABLE t ALTER COLUMN a SET NOT NULL;",
         );
         lint_ok(RULE, "ALTER TABLE users ALTER COLUMN email DROP NOT NULL;");
+    }
+
+    #[test]
+    fn mysql_modify_not_null_of_a_nullable_column() {
+        let history = "CREATE TABLE users (id INT PRIMARY KEY, email VARCHAR(100), name VARCHAR(50) NOT NULL)";
+        let found = lint_errors(
+            RULE,
+            Case::new("ALTER TABLE users MODIFY email VARCHAR(100) NOT NULL;")
+                .mysql()
+                .history(history),
+        );
+        assert_eq!(
+            found,
+            [
+                "1:45 making column `email` of `users` NOT NULL breaks the running code that still writes NULL, and rebuilds the table (it fails if a row holds NULL)"
+            ]
+        );
+        lint_errors(
+            RULE,
+            Case::new("ALTER TABLE users CHANGE email mail VARCHAR(100) NOT NULL;")
+                .mariadb("10.11")
+                .history(history),
+        );
+        // already NOT NULL, nullable again, unknown column, contract phase
+        for sql in [
+            "ALTER TABLE users MODIFY name VARCHAR(60) NOT NULL;",
+            "ALTER TABLE users MODIFY email VARCHAR(100) NULL;",
+            "ALTER TABLE users MODIFY nickname VARCHAR(100) NOT NULL;",
+        ] {
+            lint_ok(RULE, Case::new(sql).mysql().history(history));
+        }
+        lint_ok(
+            RULE,
+            Case::new("ALTER TABLE users MODIFY email VARCHAR(100) NOT NULL;")
+                .mysql()
+                .history(history)
+                .contract(),
+        );
     }
 }

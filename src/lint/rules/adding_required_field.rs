@@ -122,4 +122,21 @@ mod tests {
             "ALTER TABLE users ADD COLUMN n bigint NOT NULL GENERATED ALWAYS AS IDENTITY;",
         );
     }
+
+    #[test]
+    fn mysql_required_field_on_mariadb_and_new_tables() {
+        lint_errors(
+            RULE,
+            Case::new("ALTER TABLE users ADD COLUMN tenant_id BIGINT NOT NULL AFTER id;")
+                .mariadb("10.11"),
+        );
+        lint_ok(
+            RULE,
+            Case::new("ALTER TABLE users ADD COLUMN tenant_id BIGINT NOT NULL DEFAULT 0;").mysql(),
+        );
+        lint_ok(
+            RULE,
+            Case::new("CREATE TABLE t (a INT);\nALTER TABLE t ADD COLUMN b INT NOT NULL;").mysql(),
+        );
+    }
 }

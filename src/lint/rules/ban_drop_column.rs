@@ -100,4 +100,28 @@ mod tests {
             "ALTER TABLE users DROP COLUMN nickname; -- squawk-ignore ban-drop-column",
         );
     }
+
+    #[test]
+    fn mysql_drop_column() {
+        let found = lint_errors(
+            RULE,
+            Case::new("ALTER TABLE users DROP COLUMN nickname, ALGORITHM=INSTANT;").mysql(),
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("`nickname` of `users`"), "{found:?}");
+        lint_errors(
+            RULE,
+            Case::new("ALTER TABLE users DROP nickname;").mariadb("10.11"),
+        );
+        lint_ok(
+            RULE,
+            Case::new("ALTER TABLE users DROP COLUMN nickname;")
+                .mariadb("10.11")
+                .contract(),
+        );
+        lint_ok(
+            RULE,
+            Case::new("CREATE TABLE t (a INT, b INT);\nALTER TABLE t DROP COLUMN b;").mysql(),
+        );
+    }
 }

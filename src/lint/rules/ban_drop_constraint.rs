@@ -93,4 +93,16 @@ mod tests {
             "CREATE TABLE t (a int CONSTRAINT c CHECK (a > 0));\nALTER TABLE t DROP CONSTRAINT c;",
         );
     }
+
+    #[test]
+    fn mysql_drop_foreign_key_check_and_primary_key() {
+        for sql in [
+            "ALTER TABLE orders DROP FOREIGN KEY orders_user_fk;",
+            "ALTER TABLE orders DROP CHECK positive_total;",
+            "ALTER TABLE orders DROP PRIMARY KEY;",
+        ] {
+            lint_errors(RULE, Case::new(sql).mysql());
+            lint_ok(RULE, Case::new(sql).mariadb("10.11").contract());
+        }
+    }
 }

@@ -16,6 +16,7 @@
 
 use crate::lint::context::ScriptCx;
 use crate::lint::lock::LockHold;
+use crate::lint::mysql;
 use crate::lint::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
 use crate::sql::Operation;
 
@@ -47,6 +48,28 @@ impl Rule for BanDropDefault {
         for (st, op) in cx.ops() {
             if let Operation::SetNotNull { table, column } = op {
                 set_not_null.push((table, column));
+            }
+            // MySQL MODIFY / CHANGE without DEFAULT drops the column's default
+            if let Operation::RedefineColumn { table, column } = op
+                && column.default.is_none()
+                && (column.not_null || column.primary_key)
+                && !column.serial
+                && !cx.is_new_table(table, st.index)
+                && mysql::column_before(cx, st, table, &column.name)
+                    .is_some_and(|(c, _)| c.default.is_some())
+            {
+                out.push(
+                    Hit::new(
+                        st.index,
+                        format!(
+                            "this redefinition of NOT NULL column `{}` of `{table}` leaves out its DEFAULT, so inserts that omit it fail",
+                            column.name
+                        ),
+                    )
+                    .span(cx.find_in(st, &column.name))
+                    .help("repeat the `DEFAULT` in the MODIFY / CHANGE definition, or ship code that always writes the column first")
+                    .lock(exclusive(cx, LockHold::Rewrite)),
+                );
             }
             let Operation::DropDefault { table, column } = op else {
                 continue;
@@ -119,6 +142,36 @@ mod tests {
         lint_ok(
             RULE,
             "CREATE TABLE t (a int NOT NULL DEFAULT 1);\nALTER TABLE t ALTER COLUMN a DROP DEFAULT;",
+        );
+    }
+
+    #[test]
+    fn mysql_modify_that_leaves_out_the_default() {
+        let history = "CREATE TABLE orders (id BIGINT PRIMARY KEY, status VARCHAR(20) NOT NULL DEFAULT 'placed', note TEXT)";
+        let found = lint_errors(
+            RULE,
+            Case::new("ALTER TABLE orders MODIFY status VARCHAR(30) NOT NULL;")
+                .mysql()
+                .history(history),
+        );
+        assert_eq!(
+            found,
+            [
+                "1:27 this redefinition of NOT NULL column `status` of `orders` leaves out its DEFAULT, so inserts that omit it fail"
+            ]
+        );
+        for sql in [
+            "ALTER TABLE orders MODIFY status VARCHAR(30) NOT NULL DEFAULT 'placed';",
+            "ALTER TABLE orders MODIFY note MEDIUMTEXT;",
+        ] {
+            lint_ok(RULE, Case::new(sql).mysql().history(history));
+        }
+        lint_ok(
+            RULE,
+            Case::new("ALTER TABLE orders MODIFY status VARCHAR(30) NOT NULL;")
+                .mysql()
+                .history(history)
+                .contract(),
         );
     }
 }

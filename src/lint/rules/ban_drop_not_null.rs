@@ -1,5 +1,7 @@
 //! ## What it does
-//! Flags `ALTER COLUMN .. DROP NOT NULL` on an existing table.
+//! Flags `ALTER COLUMN .. DROP NOT NULL` on an existing table; on MySQL, a `MODIFY` /
+//! `CHANGE` that leaves out the `NOT NULL` of a column the catalog knows to be NOT NULL (MySQL
+//! replaces the whole definition, so the column becomes nullable).
 //!
 //! ## Why is this bad?
 //! Once the column accepts NULL, new code may write NULLs; the old code, still running during the
@@ -16,6 +18,7 @@
 
 use crate::lint::context::ScriptCx;
 use crate::lint::lock::LockHold;
+use crate::lint::mysql;
 use crate::lint::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
 use crate::sql::Operation;
 
@@ -29,7 +32,7 @@ static META: RuleMeta = RuleMeta {
     default: DefaultLevel::Warning,
     category: Category::Compatibility,
     phase: PhaseScope::Any,
-    dialects: Dialects::Postgres,
+    dialects: Dialects::All,
     summary: "DROP NOT NULL lets new code write NULLs that the running code cannot handle",
     help: "keep the column NOT NULL until no running code reads it; or make every reader handle NULL first",
     has_recipe: false,
@@ -43,6 +46,31 @@ impl Rule for BanDropNotNull {
 
     fn check(&self, cx: &ScriptCx<'_>, out: &mut Vec<Hit>) {
         for (st, op) in cx.ops() {
+            if let Operation::RedefineColumn { table, column } = op
+                && !column.not_null
+                && !column.primary_key
+                && !cx.is_new_table(table, st.index)
+                && mysql::column_before(cx, st, table, &column.name)
+                    .is_some_and(|(c, _)| c.not_null)
+            {
+                let span = ["modify", "change"]
+                    .iter()
+                    .map(|k| cx.find_in(st, k))
+                    .find(|r| *r != st.range)
+                    .unwrap_or(st.range.clone());
+                out.push(
+                    Hit::new(
+                        st.index,
+                        format!(
+                            "this redefinition of column `{}` of `{table}` leaves out NOT NULL, so the column becomes nullable: new writes may store NULLs the running code does not expect",
+                            column.name
+                        ),
+                    )
+                    .span(span)
+                    .help("repeat `NOT NULL` in the MODIFY / CHANGE definition, unless every reader handles NULL already")
+                    .lock(exclusive(cx, LockHold::Rewrite)),
+                );
+            }
             if let Operation::DropNotNull { table, column, .. } = op
                 && !cx.is_new_table(table, st.index)
             {
@@ -89,5 +117,30 @@ mod tests {
             "CREATE TABLE t (a int NOT NULL);\nALTER TABLE t ALTER COLUMN a DROP NOT NULL;",
         );
         lint_ok(RULE, "ALTER TABLE users ALTER COLUMN email SET DEFAULT '';");
+    }
+
+    #[test]
+    fn mysql_modify_that_leaves_out_not_null() {
+        let history =
+            "CREATE TABLE users (id INT PRIMARY KEY, email VARCHAR(100) NOT NULL, bio TEXT)";
+        let found = lint_errors(
+            RULE,
+            Case::new("ALTER TABLE users MODIFY email VARCHAR(200);")
+                .mysql()
+                .history(history),
+        );
+        assert_eq!(
+            found,
+            [
+                "1:19 this redefinition of column `email` of `users` leaves out NOT NULL, so the column becomes nullable: new writes may store NULLs the running code does not expect"
+            ]
+        );
+        for sql in [
+            "ALTER TABLE users MODIFY email VARCHAR(200) NOT NULL;",
+            "ALTER TABLE users MODIFY bio MEDIUMTEXT;",
+            "ALTER TABLE users MODIFY unknown_col INT;",
+        ] {
+            lint_ok(RULE, Case::new(sql).mariadb("10.11").history(history));
+        }
     }
 }

@@ -96,4 +96,14 @@ mod tests {
         lint_ok(RULE, Case::new("DROP TABLE sessions;").down());
         lint_ok(RULE, "DROP VIEW sessions_v;");
     }
+
+    #[test]
+    fn mysql_drop_table() {
+        let found = lint_errors(
+            RULE,
+            Case::new("DROP TABLE IF EXISTS `sessions`, audit;").mariadb("10.11"),
+        );
+        assert_eq!(found.len(), 2, "{found:?}");
+        lint_ok(RULE, Case::new("DROP TABLE sessions;").mysql().contract());
+    }
 }

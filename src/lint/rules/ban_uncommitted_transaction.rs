@@ -98,4 +98,16 @@ mod tests {
         lint_ok(RULE, "BEGIN;\nSELECT 1;\nROLLBACK;");
         lint_ok(RULE, "SELECT 1;");
     }
+
+    #[test]
+    fn mysql_start_transaction_without_commit() {
+        lint_errors(
+            RULE,
+            Case::new("START TRANSACTION;\nINSERT INTO t (a) VALUES (1);").mysql(),
+        );
+        lint_ok(
+            RULE,
+            Case::new("START TRANSACTION;\nINSERT INTO t (a) VALUES (1);\nCOMMIT;").mysql(),
+        );
+    }
 }

@@ -19,9 +19,11 @@
 //! in a contract migration. `migrate plan` writes it.
 
 use crate::catalog::{SqlType, binary_coercible};
-use crate::lint::context::ScriptCx;
+use crate::lint::context::{ScriptCx, Stmt};
 use crate::lint::lock::LockHold;
+use crate::lint::mysql;
 use crate::lint::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
+use crate::sql::ops::ObjName;
 use crate::sql::{Dialect, Operation};
 
 use super::exclusive;
@@ -56,6 +58,10 @@ impl Rule for ChangingColumnType {
             } = op
                 && !cx.is_new_table(table, st.index)
             {
+                if cx.dialect() == Dialect::Mysql {
+                    mysql_change(cx, st, table, column, new_type, out);
+                    continue;
+                }
                 let current = cx
                     .catalog(st.index)
                     .column(table, column)
@@ -99,6 +105,40 @@ impl Rule for ChangingColumnType {
             }
         }
     }
+}
+
+/// MySQL: a change InnoDB does without a copy (same type, VARCHAR growth within its
+/// length-prefix class, ENUM members appended) keeps the running code working; anything
+/// else copies the table and may break it.
+fn mysql_change(
+    cx: &ScriptCx<'_>,
+    st: &Stmt,
+    table: &ObjName,
+    column: &str,
+    new_type: &str,
+    out: &mut Vec<Hit>,
+) {
+    let verdict = mysql::column_change(cx, st, table, column, new_type);
+    let why = match verdict {
+        Some(Ok(_)) => return,
+        Some(Err(why)) => format!("({why})"),
+        None => format!("to {new_type} (current type unknown)"),
+    };
+    let span = ["modify", "change", "type"]
+        .iter()
+        .map(|k| cx.find_in(st, k))
+        .find(|r| *r != st.range)
+        .unwrap_or(st.range.clone());
+    out.push(
+        Hit::new(
+            st.index,
+            format!(
+                "changing the type of column `{column}` of `{table}` {why} copies the table with writes blocked (LOCK=SHARED) and may break the running code"
+            ),
+        )
+        .span(span)
+        .lock(exclusive(cx, LockHold::Rewrite)),
+    );
 }
 
 #[cfg(test)]
@@ -165,6 +205,65 @@ mod tests {
             Case::new("ALTER TABLE users ALTER COLUMN name TYPE varchar(200);")
                 .history(history)
                 .before("ALTER TABLE users ALTER COLUMN name TYPE varchar(100);"),
+        );
+    }
+
+    #[test]
+    fn mysql_varchar_growth_depends_on_charset_and_length_prefix() {
+        let history = "CREATE TABLE users (id INT, name VARCHAR(50), code VARCHAR(50) CHARACTER SET latin1) DEFAULT CHARSET=utf8mb4";
+        let my = |sql: &str| Case::new(sql).mysql().history(history);
+        // utf8mb4: 63 chars = 252 bytes stays in the 1-byte class, 64 = 256 bytes crosses it
+        lint_ok(RULE, my("ALTER TABLE users MODIFY name VARCHAR(63);"));
+        let found = lint_errors(RULE, my("ALTER TABLE users MODIFY name VARCHAR(64);"));
+        assert_eq!(
+            found,
+            [
+                "1:19 changing the type of column `name` of `users` (grows varchar(50) to varchar(64) across the 255-byte length prefix, 200 to 256 bytes in utf8mb4) copies the table with writes blocked (LOCK=SHARED) and may break the running code"
+            ]
+        );
+        // latin1 column: 255 chars still fit
+        lint_ok(
+            RULE,
+            my("ALTER TABLE users MODIFY code VARCHAR(255) CHARACTER SET latin1;"),
+        );
+        // MODIFY without the charset falls back to the table's (utf8mb4): a charset change
+        let found = lint_errors(RULE, my("ALTER TABLE users MODIFY code VARCHAR(60);"));
+        assert!(
+            found[0].contains("charset from latin1 to utf8mb4"),
+            "{found:?}"
+        );
+        // a table whose default is latin1
+        let latin = "CREATE TABLE t (s VARCHAR(100)) ENGINE=InnoDB DEFAULT CHARSET=latin1";
+        lint_ok(
+            RULE,
+            Case::new("ALTER TABLE t MODIFY s VARCHAR(200);")
+                .mysql()
+                .history(latin),
+        );
+        lint_errors(
+            RULE,
+            Case::new("ALTER TABLE t MODIFY s VARCHAR(300);")
+                .mysql()
+                .history(latin),
+        );
+        lint_errors(RULE, my("ALTER TABLE users MODIFY id BIGINT;"));
+        // same type, only NOT NULL / rename: no type change
+        lint_ok(RULE, my("ALTER TABLE users MODIFY id INT(11) NOT NULL;"));
+        lint_ok(
+            RULE,
+            my("ALTER TABLE users CHANGE name full_name VARCHAR(50);"),
+        );
+        lint_ok(
+            RULE,
+            my("ALTER TABLE users CHANGE COLUMN name full_name VARCHAR(60);"),
+        );
+        lint_errors(RULE, my("ALTER TABLE users CHANGE name full_name TEXT;"));
+        // the same holds on MariaDB
+        lint_ok(
+            RULE,
+            Case::new("ALTER TABLE users MODIFY name VARCHAR(60);")
+                .mariadb("10.11")
+                .history(history),
         );
     }
 

@@ -229,4 +229,25 @@ mod tests {
         );
         lint_ok(RULE, "ALTER TABLE users ADD COLUMN x int;");
     }
+
+    #[test]
+    fn mysql_contract_used_by_a_later_expand() {
+        let history = "CREATE TABLE users (id INT, nickname VARCHAR(50), email VARCHAR(100));";
+        lint_errors(
+            RULE,
+            Case::new("ALTER TABLE users DROP COLUMN nickname;")
+                .mysql()
+                .contract()
+                .history(history)
+                .after("ALTER TABLE users ADD INDEX users_nick (nickname);"),
+        );
+        lint_ok(
+            RULE,
+            Case::new("ALTER TABLE users DROP COLUMN nickname;")
+                .mysql()
+                .contract()
+                .history(history)
+                .after("ALTER TABLE users ADD INDEX users_email (email);"),
+        );
+    }
 }

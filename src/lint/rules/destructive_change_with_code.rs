@@ -183,4 +183,22 @@ mod tests {
             with_code(Case::new("ALTER TABLE users ADD COLUMN x text;")),
         );
     }
+
+    #[test]
+    fn mysql_contract_step_next_to_code() {
+        lint_errors(
+            RULE,
+            with_code(
+                Case::new("ALTER TABLE users DROP COLUMN nickname;")
+                    .mysql()
+                    .contract(),
+            ),
+        );
+        lint_ok(
+            RULE,
+            Case::new("ALTER TABLE users DROP COLUMN nickname;")
+                .mysql()
+                .contract(),
+        );
+    }
 }

@@ -175,4 +175,21 @@ mod tests {
             ),
         );
     }
+
+    #[test]
+    fn mysql_drop_and_change_rename() {
+        let found = lint_errors(
+            RULE,
+            with_code("ALTER TABLE users DROP COLUMN nickname;").mysql(),
+        );
+        assert!(!found.is_empty());
+        lint_errors(
+            RULE,
+            with_code("ALTER TABLE users CHANGE nickname nick VARCHAR(50);").mariadb("10.11"),
+        );
+        lint_ok(
+            RULE,
+            with_code("ALTER TABLE users DROP COLUMN email;").mysql(),
+        );
+    }
 }

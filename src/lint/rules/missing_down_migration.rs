@@ -138,4 +138,18 @@ mod tests {
                 .without_down(),
         );
     }
+
+    #[test]
+    fn mysql_up_without_down() {
+        lint_errors(
+            RULE,
+            Case::new("ALTER TABLE users ADD COLUMN n INT;")
+                .mysql()
+                .without_down(),
+        );
+        lint_ok(
+            RULE,
+            Case::new("ALTER TABLE users ADD COLUMN n INT;").mysql(),
+        );
+    }
 }

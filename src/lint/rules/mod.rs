@@ -47,6 +47,14 @@ pub mod dropped_object_still_referenced;
 pub mod foreign_key_missing_index;
 pub mod identifier_too_long;
 pub mod missing_down_migration;
+pub mod mysql_ban_algorithm_copy;
+pub mod mysql_ban_lock_shared;
+pub mod mysql_fulltext_or_spatial_index;
+pub mod mysql_inline_references_ignored;
+pub mod mysql_instant_column_position;
+pub mod mysql_pin_algorithm;
+pub mod mysql_require_lock_wait_timeout;
+pub mod mysql_requires_table_copy;
 pub mod prefer_bigint_over_int;
 pub mod prefer_bigint_over_smallint;
 pub mod prefer_identity;
@@ -112,6 +120,14 @@ pub static ALL: &[&dyn Rule] = &[
     &foreign_key_missing_index::ForeignKeyMissingIndex,
     &identifier_too_long::IdentifierTooLong,
     &missing_down_migration::MissingDownMigration,
+    &mysql_ban_algorithm_copy::MysqlBanAlgorithmCopy,
+    &mysql_ban_lock_shared::MysqlBanLockShared,
+    &mysql_fulltext_or_spatial_index::MysqlFulltextOrSpatialIndex,
+    &mysql_inline_references_ignored::MysqlInlineReferencesIgnored,
+    &mysql_instant_column_position::MysqlInstantColumnPosition,
+    &mysql_pin_algorithm::MysqlPinAlgorithm,
+    &mysql_require_lock_wait_timeout::MysqlRequireLockWaitTimeout,
+    &mysql_requires_table_copy::MysqlRequiresTableCopy,
     &prefer_bigint_over_int::PreferBigintOverInt,
     &prefer_bigint_over_smallint::PreferBigintOverSmallint,
     &prefer_identity::PreferIdentity,

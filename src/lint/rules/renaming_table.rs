@@ -99,4 +99,18 @@ mod tests {
             Case::new("ALTER TABLE accounts RENAME TO users;").down(),
         );
     }
+
+    #[test]
+    fn mysql_alter_table_rename_and_new_tables() {
+        lint_errors(
+            RULE,
+            Case::new("ALTER TABLE users RENAME TO accounts;").mariadb("10.11"),
+        );
+        let found = lint_errors(RULE, Case::new("RENAME TABLE a TO b, c TO d;").mysql());
+        assert_eq!(found.len(), 2, "{found:?}");
+        lint_ok(
+            RULE,
+            Case::new("CREATE TABLE t (a INT);\nRENAME TABLE t TO u;").mysql(),
+        );
+    }
 }

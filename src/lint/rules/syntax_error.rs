@@ -93,4 +93,20 @@ mod tests {
     fn valid_sql_passes() {
         lint_ok(RULE, "SELECT 'a;b', $$x$$, \"q\"\"\";");
     }
+
+    #[test]
+    fn mysql_unterminated_backtick_and_quote() {
+        lint_errors(
+            RULE,
+            crate::lint::test_utils::Case::new("SELECT `a FROM t;").mysql(),
+        );
+        lint_errors(
+            RULE,
+            crate::lint::test_utils::Case::new("SELECT 'a FROM t;").mysql(),
+        );
+        lint_ok(
+            RULE,
+            crate::lint::test_utils::Case::new("SELECT `a` FROM t WHERE b = 'x';").mysql(),
+        );
+    }
 }

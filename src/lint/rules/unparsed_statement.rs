@@ -80,4 +80,21 @@ mod tests {
     fn parsed_statements_pass() {
         lint_ok(RULE, "CREATE TABLE t (a int); SELECT 1;");
     }
+
+    #[test]
+    fn mysql_statement_the_parser_cannot_read() {
+        let case = || {
+            crate::lint::test_utils::Case::new(
+                "ALTER TABLE users ENGINE=InnoDB, DROP COLUMN nickname;",
+            )
+            .mysql()
+        };
+        lint_errors(RULE, case());
+        // the token scan still finds the drop
+        lint_errors("ban-drop-column", case());
+        lint_ok(
+            RULE,
+            crate::lint::test_utils::Case::new("ALTER TABLE users DROP COLUMN nickname;").mysql(),
+        );
+    }
 }

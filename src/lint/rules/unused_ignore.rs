@@ -79,4 +79,18 @@ mod tests {
             "-- sluice:ignore-file ban-drop-column\nALTER TABLE users DROP COLUMN x;",
         );
     }
+
+    #[test]
+    fn mysql_ignores() {
+        use crate::lint::test_utils::Case;
+        lint_errors(
+            RULE,
+            Case::new("-- sluice:ignore mysql-pin-algorithm\nSELECT 1;").mysql(),
+        );
+        lint_ok(
+            RULE,
+            Case::new("-- sluice:ignore mysql-pin-algorithm\nALTER TABLE users ADD INDEX i (a);")
+                .mysql(),
+        );
+    }
 }
