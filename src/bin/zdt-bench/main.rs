@@ -111,8 +111,12 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> anyhow::Result<()> {
-    if args.rows < 100 {
-        anyhow::bail!("--rows must be at least 100 (got {})", args.rows);
+    // ids are `int`, and the load inserts above the loaded rows
+    if !(100..=1_000_000_000).contains(&args.rows) {
+        anyhow::bail!(
+            "--rows must be between 100 and 1000000000 (got {})",
+            args.rows
+        );
     }
     if args.clients == 0 || !(args.rate > 0.0 && args.rate.is_finite()) {
         anyhow::bail!("--clients must be at least 1 and --rate positive");
