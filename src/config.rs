@@ -89,6 +89,10 @@ pub struct RunConfig {
     pub lock_retries: Option<u32>,
     pub statement_timeout: Option<String>,
     pub large_table_rows: Option<u64>,
+    /// Shadow-table copy: the duration each copy batch aims at (default 100ms).
+    pub shadow_batch_time: Option<String>,
+    /// Shadow-table copy: a pause between copy batches (default none).
+    pub shadow_pause: Option<String>,
     pub ledger_table: Option<String>,
     pub ledger_schema: Option<String>,
     /// MySQL/MariaDB replica URLs whose lag throttles backfills (PostgreSQL asks the primary).

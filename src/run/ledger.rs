@@ -146,6 +146,16 @@ impl Ledger {
         }
     }
 
+    /// `sluice_migrations` -> `sluice_shadow` (shadow-table copies, created on first use),
+    /// quoted and qualified; any other name gets `_shadow` appended.
+    pub fn shadow_copies(&self) -> String {
+        let name = match self.table.strip_suffix("_migrations") {
+            Some(stem) => format!("{stem}_shadow"),
+            None => format!("{}_shadow", self.table),
+        };
+        self.qualified(&name)
+    }
+
     /// The backfill table, quoted and qualified.
     pub fn backfills(&self) -> String {
         self.qualified(&self.backfill_table())

@@ -24,6 +24,7 @@ pub mod lock;
 mod plan;
 pub mod purge;
 pub mod retry;
+mod shadow;
 pub mod strategies;
 pub mod url;
 
@@ -137,6 +138,10 @@ pub struct Settings {
     /// The contract gate of the chosen environment.
     pub gate: Gate,
     pub hooks: Vec<Hook>,
+    /// Shadow-table copy batches are sized toward this duration.
+    pub shadow_batch_time: Duration,
+    /// Pause between shadow-table copy batches.
+    pub shadow_pause: Duration,
 }
 
 impl Default for Settings {
@@ -154,6 +159,8 @@ impl Default for Settings {
             replicas: Vec::new(),
             gate: Gate::Recorded,
             hooks: Vec::new(),
+            shadow_batch_time: Duration::from_millis(100),
+            shadow_pause: Duration::ZERO,
         }
     }
 }
@@ -187,6 +194,12 @@ impl Settings {
         }
         if let Some(n) = run.large_table_rows {
             s.large_table_rows = n;
+        }
+        if let Some(d) = dur("shadow_batch_time", &run.shadow_batch_time)? {
+            s.shadow_batch_time = d.max(Duration::from_millis(1));
+        }
+        if let Some(d) = dur("shadow_pause", &run.shadow_pause)? {
+            s.shadow_pause = d;
         }
         for r in &run.replicas {
             s.replicas.push(
@@ -958,12 +971,12 @@ impl Engine {
         {
             facts.server_major = one(v).and_then(|s| s.parse::<u32>().ok()).unwrap_or(0) / 10000;
         }
-        for t in tables {
+        for t in &tables {
             let q = format!(
                 "SELECT c.reltuples::bigint::text FROM pg_class c WHERE c.oid = to_regclass({})",
                 ledger::quote_literal(
                     backend,
-                    &crate::sql::quote::qualified(crate::sql::Dialect::Postgres, &t)
+                    &crate::sql::quote::qualified(crate::sql::Dialect::Postgres, t)
                 )
             );
             // -1: never analyzed; unknown, so the online form is kept
@@ -987,6 +1000,7 @@ impl Engine {
         {
             facts.pg_repack = Some(bin);
         }
+        shadow::gather_facts(conn, &tables, &mut facts).await;
         facts
     }
 
@@ -1223,6 +1237,9 @@ impl Engine {
         let st = &p.statements[index];
         if let Some(tool) = &st.tool {
             return self.run_repack(tool).await.map_err(|e| (e, Vec::new()));
+        }
+        if let Some(sh) = &st.shadow {
+            return self.run_shadow(main, mon, p, index, sh).await;
         }
         let mut attempt = 0;
         loop {
@@ -2170,5 +2187,26 @@ mod tests {
         assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
         assert_eq!(parse_duration("off"), Ok(Duration::ZERO));
         assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn shadow_copy_settings() {
+        let run = RunConfig {
+            shadow_batch_time: Some("20ms".into()),
+            shadow_pause: Some("5ms".into()),
+            ..RunConfig::default()
+        };
+        let s = Settings::from_config(&run, OutOfOrder::Strict).unwrap();
+        assert_eq!(s.shadow_batch_time, Duration::from_millis(20));
+        assert_eq!(s.shadow_pause, Duration::from_millis(5));
+        let bad = RunConfig {
+            shadow_batch_time: Some("fast".into()),
+            ..RunConfig::default()
+        };
+        let e = Settings::from_config(&bad, OutOfOrder::Strict).unwrap_err();
+        assert!(
+            e.to_string().contains("[run] shadow_batch_time = \"fast\""),
+            "{e}"
+        );
     }
 }

@@ -31,6 +31,8 @@ pub(super) struct Stmt {
     pub(super) forced_strategy: Option<String>,
     /// An external tool to run instead of SQL (pg_repack).
     pub(super) tool: Option<strategies::repack::Repack>,
+    /// A shadow-table copy to run instead of SQL (`run::shadow`).
+    pub(super) shadow: Option<Box<strategies::shadow_table::ShadowTable>>,
 }
 
 /// A script split and classified for running.
@@ -150,6 +152,7 @@ pub(super) fn split_statements(
             tx,
             forced_strategy,
             tool: None,
+            shadow: None,
         });
     }
     // MySQL commits DDL implicitly: nothing to wrap
@@ -264,6 +267,7 @@ pub(super) fn apply_strategies(
                         tx: None,
                         forced_strategy: None,
                         tool: None,
+                        shadow: None,
                     });
                 }
                 Action::Tool(r) => {
@@ -275,6 +279,20 @@ pub(super) fn apply_strategies(
                         tx: None,
                         forced_strategy: None,
                         tool: Some(r),
+                        shadow: None,
+                    });
+                }
+                Action::ShadowTable(mut sh) => {
+                    no_tx = true;
+                    sh.version = p.version.clone();
+                    out.push(Stmt {
+                        sql: sh.display(),
+                        line: st.line,
+                        concurrent_index: None,
+                        tx: None,
+                        forced_strategy: None,
+                        tool: None,
+                        shadow: Some(sh),
                     });
                 }
             }

@@ -131,7 +131,10 @@ pub fn decide(
         // the most recent applied contract whose version tag the name carries
         let by = rows
             .iter()
-            .filter(|r| r.phase == Phase::Contract && r.state == State::Applied)
+            // a table is also soft-dropped by a shadow-table swap, in whatever phase ran it
+            .filter(|r| {
+                (r.phase == Phase::Contract || o.column.is_none()) && r.state == State::Applied
+            })
             .filter(|r| is_soft_dropped_by(o.name(), &r.version))
             .max_by_key(|r| (r.finished_at, r.version.len()));
         let item = |reason: String, sql: Option<String>| PurgeItem {
@@ -314,6 +317,31 @@ mod tests {
             table: table.into(),
             column: Some(column.into()),
         }
+    }
+
+    #[test]
+    fn a_shadow_table_swap_in_an_expand_soft_drops_the_old_table() {
+        let now = DateTime::from_timestamp(100_000, 0).unwrap();
+        let mut expand = contract("5", 1_000, State::Applied);
+        expand.phase = Phase::Expand;
+        let objs = vec![
+            SoftDropped {
+                schema: "public".into(),
+                table: soft_drop("accounts", "5"),
+                column: None,
+            },
+            col("users", &soft_drop("name", "5")),
+        ];
+        let out = decide(
+            Backend::Postgres,
+            objs,
+            &[expand],
+            now,
+            Duration::from_secs(3600),
+        );
+        let dropped: Vec<String> = out.dropped.iter().map(|i| i.object.display()).collect();
+        assert_eq!(dropped, ["public._sluice_dropped_accounts_5"]);
+        assert_eq!(out.skipped.len(), 1, "a column needs its contract");
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! brief there and the online forms cost more.
 
 pub mod repack;
+pub mod shadow_table;
 
 use std::collections::BTreeMap;
 
@@ -35,15 +36,19 @@ pub enum Strategy {
     NotNullCheck,
     /// `pg_repack --no-kill-backend` for a rebuild (`VACUUM FULL`, `CLUSTER`).
     PgRepack,
+    /// A whole-table rewrite through a shadow copy swapped in under a brief lock
+    /// ([`shadow_table`]).
+    ShadowTable,
 }
 
 impl Strategy {
-    pub const ALL: [Strategy; 5] = [
+    pub const ALL: [Strategy; 6] = [
         Strategy::Plain,
         Strategy::ConcurrentIndex,
         Strategy::NotValidValidate,
         Strategy::NotNullCheck,
         Strategy::PgRepack,
+        Strategy::ShadowTable,
     ];
 
     pub fn name(self) -> &'static str {
@@ -53,6 +58,7 @@ impl Strategy {
             Strategy::NotValidValidate => "not-valid-validate",
             Strategy::NotNullCheck => "not-null-check",
             Strategy::PgRepack => "pg-repack",
+            Strategy::ShadowTable => "shadow-table",
         }
     }
 
@@ -72,6 +78,8 @@ pub struct Facts {
     pub server_major: u32,
     /// A usable `pg_repack` binary (and the server offers the extension).
     pub pg_repack: Option<std::path::PathBuf>,
+    /// Per table (as in `rows`): what the shadow-table copy needs to know.
+    pub shadow: BTreeMap<String, shadow_table::TableFacts>,
 }
 
 /// A step of a chosen strategy.
@@ -81,6 +89,8 @@ pub enum Action {
     Sql { sql: String, no_tx: bool },
     /// An external tool (pg_repack) run against the database.
     Tool(repack::Repack),
+    /// A shadow-table copy, run by the engine's executor (`run::shadow`).
+    ShadowTable(Box<shadow_table::ShadowTable>),
 }
 
 /// The choice for one statement.
@@ -133,6 +143,25 @@ pub fn choose(
     }
     if backend != Backend::Postgres {
         return Ok(plain("as written", false));
+    }
+    // several operations (type changes at once) or token-scanned ones (SET TABLESPACE)
+    let all_ops = match sql::parse(Dialect::Postgres, sql_text) {
+        Ok(asts) => asts
+            .iter()
+            .flat_map(|a| sql::classify::classify(Dialect::Postgres, a))
+            .collect(),
+        Err(_) => sql::tokscan::scan(Dialect::Postgres, sql_text),
+    };
+    if forced_strategy == Some(Strategy::ShadowTable)
+        || (forced_strategy.is_none() && shadow_table::natural(&all_ops, facts))
+    {
+        return shadow_table::choose(
+            sql_text,
+            &all_ops,
+            forced_strategy.is_some(),
+            created_here,
+            facts,
+        );
     }
     let Ok(asts) = sql::parse(Dialect::Postgres, sql_text) else {
         return Ok(plain("the parser cannot read it: as written", false));
@@ -197,7 +226,7 @@ pub fn choose(
                 ));
             }
         },
-        Strategy::Plain => return Ok(plain("as written", forced)),
+        Strategy::Plain | Strategy::ShadowTable => return Ok(plain("as written", forced)),
     };
     Ok(Chosen {
         choice: Choice {
@@ -254,6 +283,7 @@ fn reason(s: Strategy) -> &'static str {
             "proves NOT NULL with a CHECK validated while writes continue; SET NOT NULL then skips its scan"
         }
         Strategy::PgRepack => "rebuilds the table online with pg_repack (--no-kill-backend)",
+        Strategy::ShadowTable => "rewrites the table through a shadow copy",
         Strategy::Plain => "as written",
     }
 }
@@ -357,13 +387,15 @@ pub fn tables_of(backend: Backend, sql_text: &str) -> Vec<ObjName> {
         Backend::Postgres => Dialect::Postgres,
         Backend::Mysql => Dialect::Mysql,
     };
-    let Ok(asts) = sql::parse(d, sql_text) else {
-        return Vec::new();
+    let ops = match sql::parse(d, sql_text) {
+        Ok(asts) => asts
+            .iter()
+            .flat_map(|a| sql::classify::classify(d, a))
+            .collect(),
+        // SET TABLESPACE and the like: the token scan still names the table
+        Err(_) => sql::tokscan::scan(d, sql_text),
     };
-    asts.iter()
-        .flat_map(|a| sql::classify::classify(d, a))
-        .filter_map(|o| o.table().cloned())
-        .collect()
+    ops.iter().filter_map(|o| o.table().cloned()).collect()
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ fn sqls(c: &Chosen) -> Vec<String> {
         .map(|a| match a {
             Action::Sql { sql, .. } => sql.clone(),
             Action::Tool(r) => r.display(),
+            Action::ShadowTable(s) => s.display(),
         })
         .collect()
 }
