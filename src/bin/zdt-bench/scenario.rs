@@ -483,7 +483,7 @@ fn with_batch_time(text: &str, t: &str) -> String {
 fn backfill_toml(batch_time: Option<&str>) -> String {
     let text = format!(
         "table = \"accounts\"\nkey = [\"id\"]\nwhere = '\"tier\" IS NULL'\nbatch_size = 5000\n\
-         pause = \"10ms\"\ntarget_batch_time = \"100ms\"\n\n[set]\ntier = '{BACKFILL_SET}'\n"
+         pause = \"2ms\"\ntarget_batch_time = \"40ms\"\n\n[set]\ntier = '{BACKFILL_SET}'\n"
     );
     match batch_time {
         Some(t) => with_batch_time(&text, t),

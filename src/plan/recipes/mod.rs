@@ -286,8 +286,8 @@ impl<'r> Builder<'r> {
             set,
             where_,
             batch_size: DEFAULT_BATCH_SIZE,
-            pause: std::time::Duration::from_millis(10),
-            target_batch_time: Some(std::time::Duration::from_millis(100)),
+            pause: std::time::Duration::from_millis(2),
+            target_batch_time: Some(std::time::Duration::from_millis(40)),
             max_replication_lag: Some(std::time::Duration::from_secs(5)),
         })
     }
