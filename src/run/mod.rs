@@ -1331,14 +1331,7 @@ impl Engine {
                         && attempt < self.settings.retry.retries =>
                 {
                     attempt += 1;
-                    let d = self.settings.retry.delay(attempt);
-                    tracing::warn!(statement = index + 1, attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; retrying");
-                    self.progress(Progress::Retrying {
-                        version: p.version.clone(),
-                        attempt,
-                        delay_ms: d.as_millis() as u64,
-                    });
-                    tokio::time::sleep(d).await;
+                    self.back_off(p, attempt, &e, "retrying").await;
                 }
                 Err(mut e) => {
                     // a failed CONCURRENTLY build leaves an INVALID index that slows every
@@ -1464,14 +1457,8 @@ impl Engine {
                             && attempt < self.settings.retry.retries
                         {
                             attempt += 1;
-                            let d = self.settings.retry.delay(attempt);
-                            tracing::warn!(attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; retrying the migration's transaction");
-                            self.progress(Progress::Retrying {
-                                version: p.version.clone(),
-                                attempt,
-                                delay_ms: d.as_millis() as u64,
-                            });
-                            tokio::time::sleep(d).await;
+                            self.back_off(p, attempt, &e, "retrying the migration's transaction")
+                                .await;
                             continue;
                         }
                         let err = if i == LEDGER_STEP {
@@ -1581,14 +1568,13 @@ impl Engine {
                         && block_attempt < self.settings.retry.retries
                     {
                         block_attempt += 1;
-                        let d = self.settings.retry.delay(block_attempt);
-                        tracing::warn!(attempt = block_attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout in a transaction block; retrying it from its BEGIN");
-                        self.progress(Progress::Retrying {
-                            version: p.version.clone(),
-                            attempt: block_attempt,
-                            delay_ms: d.as_millis() as u64,
-                        });
-                        tokio::time::sleep(d).await;
+                        self.back_off(
+                            p,
+                            block_attempt,
+                            &e,
+                            "retrying the transaction block from its BEGIN",
+                        )
+                        .await;
                         i = b;
                         continue;
                     }
@@ -1678,6 +1664,19 @@ impl Engine {
         main.exec(&tail).await.map_err(ledger_err)
     }
 
+    /// Back off before retry `attempt` after a lock timeout: log what is retried, report
+    /// it to the live view, sleep the jittered delay.
+    async fn back_off(&self, p: &Prepared, attempt: u32, e: &DbError, what: &str) {
+        let d = self.settings.retry.delay(attempt);
+        tracing::warn!(version = %p.version, attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; {what}");
+        self.progress(Progress::Retrying {
+            version: p.version.clone(),
+            attempt,
+            delay_ms: d.as_millis() as u64,
+        });
+        tokio::time::sleep(d).await;
+    }
+
     /// Run statements `begin..=end` (a `BEGIN` .. `COMMIT` block of the file) as one
     /// multi-statement query with the ledger's progress inside the transaction; on a lock
     /// timeout it rolls back and the whole block is retried with back-off.
@@ -1709,14 +1708,13 @@ impl Engine {
             let _ = main.exec("ROLLBACK").await;
             if retry::is_lock_timeout(backend, &e) && attempt < self.settings.retry.retries {
                 attempt += 1;
-                let d = self.settings.retry.delay(attempt);
-                tracing::warn!(attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout in a transaction block; retrying it from its BEGIN");
-                self.progress(Progress::Retrying {
-                    version: p.version.clone(),
+                self.back_off(
+                    p,
                     attempt,
-                    delay_ms: d.as_millis() as u64,
-                });
-                tokio::time::sleep(d).await;
+                    &e,
+                    "retrying the transaction block from its BEGIN",
+                )
+                .await;
                 continue;
             }
             let err = if retry::is_lock_timeout(backend, &e) {
@@ -2041,9 +2039,7 @@ impl Engine {
                             && attempt < self.settings.retry.retries
                         {
                             attempt += 1;
-                            let d = self.settings.retry.delay(attempt);
-                            tracing::warn!(attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; retrying the rollback");
-                            tokio::time::sleep(d).await;
+                            self.back_off(p, attempt, &e, "retrying the rollback").await;
                             continue;
                         }
                     }

@@ -10,15 +10,15 @@ use crate::sql::ops::{ConstraintKind, ConstraintSpec, ObjName};
 use super::super::{Cost, PlanPhase, Strategy, names};
 use super::{Builder, Src, StepSpec, index, lock, tname};
 
-/// Contract steps proving `column` NOT NULL without a long lock: CHECK NOT VALID, VALIDATE,
-/// then (in one transaction) SET NOT NULL and drop the CHECK.
-pub(super) fn prove_not_null(
+/// Contract steps adding `CHECK (column IS NOT NULL) NOT VALID` and validating it in its own
+/// transaction; the check's name, for the step that sets NOT NULL and drops it.
+pub(super) fn validated_not_null_check(
     b: &mut Builder<'_>,
     src: &Src<'_>,
     recipe: &'static str,
     table: &ObjName,
     column: &str,
-) -> Result<(), String> {
+) -> Result<String, String> {
     let check = names::fit("", &format!("{}_{}", table.name, column), "_sluice_nn");
     let t = tname(table);
     let add = b.sql(
@@ -36,7 +36,7 @@ pub(super) fn prove_not_null(
             lock: lock::BRIEF_EXCLUSIVE,
             cost: Cost::Metadata,
             up: add,
-            down: Some(drop.clone()),
+            down: Some(drop),
         },
         None,
     );
@@ -55,6 +55,21 @@ pub(super) fn prove_not_null(
         },
         None,
     );
+    Ok(check)
+}
+
+/// Contract steps proving `column` NOT NULL without a long lock: CHECK NOT VALID, VALIDATE,
+/// then (in one transaction) SET NOT NULL and drop the CHECK.
+pub(super) fn prove_not_null(
+    b: &mut Builder<'_>,
+    src: &Src<'_>,
+    recipe: &'static str,
+    table: &ObjName,
+    column: &str,
+) -> Result<(), String> {
+    let check = validated_not_null_check(b, src, recipe, table, column)?;
+    let t = tname(table);
+    let drop = b.sql("drop_constraint.sql", json!({ "table": t, "name": check }))?;
     let g = b.group();
     let set = b.sql("set_not_null.sql", json!({ "table": t, "column": column }))?;
     let unset = b.sql("drop_not_null.sql", json!({ "table": t, "column": column }))?;

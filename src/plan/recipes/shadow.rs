@@ -9,7 +9,7 @@ use crate::sql::ops::{ConstraintKind, ObjName};
 use crate::sql::quote;
 
 use super::super::{Cost, PlanPhase, Strategy, names};
-use super::{Builder, Src, StepSpec, dropped, in_schema, lock, tname};
+use super::{Builder, Src, StepSpec, constraint, dropped, in_schema, lock, tname};
 
 /// The two columns and how a value crosses between them.
 struct Shadow<'a> {
@@ -360,41 +360,7 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
 
     // ---- contract: validate, then swap in one transaction
     if s.old.not_null {
-        let check = names::fit("", &format!("{}_{new}", table.name), "_sluice_nn");
-        let add = b.sql(
-            "not_null_check.sql",
-            json!({ "table": tn, "name": check, "column": new }),
-        )?;
-        let drop = b.sql("drop_constraint.sql", json!({ "table": tn, "name": check }))?;
-        b.add(
-            src,
-            recipe,
-            StepSpec {
-                phase: PlanPhase::Contract,
-                strategy: Strategy::NotValidValidate,
-                summary: format!("CHECK ({new} IS NOT NULL) NOT VALID"),
-                lock: lock::BRIEF_EXCLUSIVE,
-                cost: Cost::Metadata,
-                up: add,
-                down: Some(drop),
-            },
-            None,
-        );
-        let validate = b.sql("validate.sql", json!({ "table": tn, "name": check }))?;
-        b.add(
-            src,
-            recipe,
-            StepSpec {
-                phase: PlanPhase::Contract,
-                strategy: Strategy::NotValidValidate,
-                summary: format!("validate the NOT NULL check of {new}"),
-                lock: lock::SHARE_UPDATE_EXCLUSIVE,
-                cost: Cost::Scan,
-                up: validate,
-                down: Some(String::new()),
-            },
-            None,
-        );
+        constraint::validated_not_null_check(b, src, recipe, table, new)?;
     }
     for (name, copy, expr) in &renamed_checks {
         let up = b.sql("validate.sql", json!({ "table": tn, "name": copy }))?;
