@@ -229,8 +229,10 @@ impl Plan {
             let mut directives = vec!["no-transaction".to_owned()];
             if let Some(first) = lost.first() {
                 directives.push(format!(
-                    "irreversible no automatic inverse for line {} ({}); write expand.down.sql by hand if you need one",
-                    first.source_line, first.summary
+                    "irreversible no automatic inverse for line {} ({}); write {}.down.sql by hand if you need one",
+                    first.source_line,
+                    first.summary,
+                    phase.name()
                 ));
             }
             let header = r.render(
