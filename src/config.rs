@@ -104,6 +104,8 @@ pub struct RunConfig {
     /// MySQL: pt-online-schema-change's `--alter-foreign-keys-method` for tables other
     /// tables reference (without it such tables are refused).
     pub alter_foreign_keys_method: Option<String>,
+    /// MySQL: the duration each pt-online-schema-change copy chunk aims at (default 50ms).
+    pub osc_chunk_time: Option<String>,
 }
 
 /// The file as written.

@@ -163,6 +163,8 @@ pub struct Settings {
     pub hooks: Vec<Hook>,
     /// Shadow-table copy batches are sized toward this duration.
     pub shadow_batch_time: Duration,
+    /// pt-online-schema-change's `--chunk-time`: a writer waits at most about one chunk.
+    pub osc_chunk_time: Duration,
     /// Pause between shadow-table copy batches.
     pub shadow_pause: Duration,
 }
@@ -187,6 +189,7 @@ impl Default for Settings {
             hooks: Vec::new(),
             shadow_batch_time: Duration::from_millis(100),
             shadow_pause: Duration::ZERO,
+            osc_chunk_time: Duration::from_millis(50),
         }
     }
 }
@@ -236,6 +239,10 @@ impl Settings {
         }
         if let Some(d) = dur("shadow_pause", &run.shadow_pause)? {
             s.shadow_pause = d;
+        }
+        if let Some(d) = dur("osc_chunk_time", &run.osc_chunk_time)? {
+            // pt-online-schema-change takes seconds with three decimals
+            s.osc_chunk_time = d.max(Duration::from_millis(1));
         }
         for r in &run.replicas {
             s.replicas.push(

@@ -124,6 +124,7 @@ impl Engine {
             defer_swap,
             work_dir: std::env::temp_dir().join("sluice-gh-ost"),
             lock_wait_timeout_s: self.settings.lock_timeout.as_secs_f64().ceil().max(1.0) as u64,
+            chunk_time: self.settings.osc_chunk_time,
         };
         for t in tables {
             let schema = t.schema.as_deref().map_or_else(

@@ -4,6 +4,8 @@
 use clap::ValueEnum;
 use serde::Serialize;
 
+use crate::db::{Engine, LOAD_APP};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[value(rename_all = "snake_case")]
@@ -61,39 +63,92 @@ impl Change {
     }
 
     /// The change as a developer writes it.
-    pub fn naive_sql(self) -> &'static str {
-        match self {
-            Change::RenameColumn => "ALTER TABLE accounts RENAME COLUMN name TO full_name;\n",
-            Change::AddNotNullColumn => {
+    pub fn naive_sql(self, engine: Engine) -> &'static str {
+        match (self, engine) {
+            (Change::RenameColumn, _) => "ALTER TABLE accounts RENAME COLUMN name TO full_name;\n",
+            (Change::AddNotNullColumn, Engine::Postgres) => {
                 "ALTER TABLE accounts ADD COLUMN tier int;\n\
                  UPDATE accounts SET tier = 0;\n\
                  ALTER TABLE accounts ALTER COLUMN tier SET NOT NULL;\n"
             }
-            Change::IntToBigint => "ALTER TABLE accounts ALTER COLUMN balance TYPE bigint;\n",
-            Change::AddFk => {
+            (Change::AddNotNullColumn, Engine::Mysql) => {
+                "ALTER TABLE accounts ADD COLUMN tier int;\n\
+                 UPDATE accounts SET tier = 0;\n\
+                 ALTER TABLE accounts MODIFY tier int NOT NULL;\n"
+            }
+            (Change::IntToBigint, Engine::Postgres) => {
+                "ALTER TABLE accounts ALTER COLUMN balance TYPE bigint;\n"
+            }
+            (Change::IntToBigint, Engine::Mysql) => "ALTER TABLE accounts MODIFY balance bigint;\n",
+            (Change::AddFk, _) => {
                 "ALTER TABLE accounts ADD CONSTRAINT accounts_owner_id_fkey \
                  FOREIGN KEY (owner_id) REFERENCES owners (id);\n"
             }
-            Change::AddIndex => "CREATE INDEX accounts_owner_id_idx ON accounts (owner_id);\n",
-            Change::SetNotNull => "ALTER TABLE accounts ALTER COLUMN note SET NOT NULL;\n",
+            (Change::AddIndex, _) => "CREATE INDEX accounts_owner_id_idx ON accounts (owner_id);\n",
+            (Change::SetNotNull, Engine::Postgres) => {
+                "ALTER TABLE accounts ALTER COLUMN note SET NOT NULL;\n"
+            }
+            (Change::SetNotNull, Engine::Mysql) => {
+                "ALTER TABLE accounts MODIFY note text NOT NULL;\n"
+            }
         }
     }
 
-    /// The same change as `migrate plan` takes it. Only the NOT NULL column differs: the
-    /// planner refuses the add + whole-table UPDATE + SET NOT NULL script (the UPDATE cannot be
-    /// made safe) and takes the column with the value for existing and old-code rows instead.
-    pub fn sluice_sql(self) -> &'static str {
-        match self {
-            Change::AddNotNullColumn => {
+    /// The same change as Sluice takes it. The NOT NULL column differs: the planner refuses
+    /// the add + whole-table UPDATE + SET NOT NULL script (the UPDATE cannot be made safe) and
+    /// takes the column with the value for existing and old-code rows instead. On MySQL the
+    /// type change goes to pt-online-schema-change (see [`Change::planned`]).
+    pub fn sluice_sql(self, engine: Engine) -> &'static str {
+        match (self, engine) {
+            (Change::AddNotNullColumn, _) => {
                 "-- sluice:backfill 0\nALTER TABLE accounts ADD COLUMN tier int NOT NULL;\n"
             }
-            other => other.naive_sql(),
+            (Change::IntToBigint, Engine::Mysql) => {
+                "-- sluice:strategy pt-osc\nALTER TABLE accounts MODIFY balance bigint;\n"
+            }
+            (other, _) => other.naive_sql(engine),
         }
+    }
+
+    /// The down script of an unplanned [`Change::sluice_sql`].
+    pub fn sluice_down_sql(self, engine: Engine) -> &'static str {
+        match (self, engine) {
+            (Change::IntToBigint, Engine::Mysql) => {
+                "-- sluice:strategy pt-osc\nALTER TABLE accounts MODIFY balance int;\n"
+            }
+            _ => "",
+        }
+    }
+
+    /// For an unplanned change, a query answering whether the strategy it names ran: the
+    /// table pt-online-schema-change replaced is kept under its soft-drop name until purge.
+    pub fn strategy_ran_sql(self, engine: Engine) -> Option<&'static str> {
+        match (self, engine) {
+            (Change::IntToBigint, Engine::Mysql) => Some(
+                "SELECT CAST(EXISTS (SELECT 1 FROM information_schema.TABLES \
+                 WHERE TABLE_SCHEMA = DATABASE() \
+                 AND TABLE_NAME = '_sluice_dropped_accounts_20260102000000') AS SIGNED)",
+            ),
+            _ => None,
+        }
+    }
+
+    /// Whether Sluice's side goes through `migrate plan`; else [`Change::sluice_sql`] is the
+    /// migration itself and `migrate apply` runs it (with the strategy it names).
+    pub fn planned(self, engine: Engine) -> bool {
+        !(self == Change::IntToBigint && engine == Engine::Mysql)
     }
 
     /// A query answering whether the change is done: the schema and the data are what the
     /// naive SQL gives (a soft-dropped column counts as gone).
-    pub fn done_sql(self) -> &'static str {
+    pub fn done_sql(self, engine: Engine) -> &'static str {
+        match engine {
+            Engine::Postgres => self.done_sql_pg(),
+            Engine::Mysql => self.done_sql_mysql(),
+        }
+    }
+
+    fn done_sql_pg(self) -> &'static str {
         match self {
             Change::RenameColumn => {
                 "SELECT NOT EXISTS (SELECT 1 FROM accounts WHERE full_name IS NULL) \
@@ -124,37 +179,84 @@ impl Change {
         }
     }
 
-    /// What `app` sends. Reads cast `balance` so their result type stays the same across
-    /// int -> bigint (a prepared statement's result type may not change under it).
-    pub fn queries(self, app: App) -> Queries {
+    /// MySQL has no NOT VALID: a foreign key counts once it exists.
+    fn done_sql_mysql(self) -> &'static str {
+        match self {
+            Change::RenameColumn => {
+                "SELECT CAST(NOT EXISTS (SELECT 1 FROM accounts WHERE full_name IS NULL) \
+                 AND NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS \
+                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'accounts' \
+                 AND COLUMN_NAME = 'name') AS SIGNED)"
+            }
+            Change::AddNotNullColumn => {
+                "SELECT CAST(IS_NULLABLE = 'NO' AS SIGNED) FROM information_schema.COLUMNS \
+                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'accounts' AND COLUMN_NAME = 'tier'"
+            }
+            Change::IntToBigint => {
+                "SELECT CAST(DATA_TYPE = 'bigint' AS SIGNED) FROM information_schema.COLUMNS \
+                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'accounts' \
+                 AND COLUMN_NAME = 'balance'"
+            }
+            Change::AddFk => {
+                "SELECT CAST(EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS \
+                 WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = 'accounts' \
+                 AND REFERENCED_TABLE_NAME = 'owners') AS SIGNED)"
+            }
+            Change::AddIndex => {
+                "SELECT CAST(EXISTS (SELECT 1 FROM information_schema.STATISTICS \
+                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'accounts' \
+                 AND INDEX_NAME = 'accounts_owner_id_idx') AS SIGNED)"
+            }
+            Change::SetNotNull => {
+                "SELECT CAST(IS_NULLABLE = 'NO' AS SIGNED) FROM information_schema.COLUMNS \
+                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'accounts' AND COLUMN_NAME = 'note'"
+            }
+        }
+    }
+
+    /// What `app` sends. PostgreSQL reads cast `balance` so their result type stays the same
+    /// across int -> bigint (a prepared statement's result type may not change under it).
+    /// MySQL statements carry the load's marker comment (see `db::LOAD_APP`).
+    pub fn queries(self, app: App, engine: Engine) -> Queries {
         let (name_col, tier) = match (self, app) {
             (Change::RenameColumn, App::New) => ("full_name", false),
             (Change::AddNotNullColumn, App::New) => ("name", true),
             _ => ("name", false),
         };
-        if tier {
-            return Queries {
-                read: "SELECT id, owner_id, name, balance::bigint, note, tier FROM accounts WHERE id = $1"
-                    .into(),
+        let (balance, mark) = match engine {
+            Engine::Postgres => ("balance::bigint", String::new()),
+            Engine::Mysql => ("balance", format!("/* {LOAD_APP} */ ")),
+        };
+        let q = if tier {
+            Queries {
+                read: format!(
+                    "SELECT id, owner_id, name, {balance}, note, tier FROM accounts WHERE id = $1"
+                ),
                 update: "UPDATE accounts SET balance = balance + 1, note = $2, tier = 1 WHERE id = $1"
                     .into(),
                 insert: "INSERT INTO accounts (id, owner_id, name, balance, note, tier) VALUES ($1, $2, $3, $4, $3, 1)"
                     .into(),
-            };
-        }
-        let update = if self == Change::RenameColumn {
-            format!("UPDATE accounts SET balance = balance + 1, {name_col} = $2 WHERE id = $1")
+            }
         } else {
-            "UPDATE accounts SET balance = balance + 1, note = $2 WHERE id = $1".into()
+            let update = if self == Change::RenameColumn {
+                format!("UPDATE accounts SET balance = balance + 1, {name_col} = $2 WHERE id = $1")
+            } else {
+                "UPDATE accounts SET balance = balance + 1, note = $2 WHERE id = $1".into()
+            };
+            Queries {
+                read: format!(
+                    "SELECT id, owner_id, {name_col}, {balance}, note FROM accounts WHERE id = $1"
+                ),
+                update,
+                insert: format!(
+                    "INSERT INTO accounts (id, owner_id, {name_col}, balance, note) VALUES ($1, $2, $3, $4, $3)"
+                ),
+            }
         };
         Queries {
-            read: format!(
-                "SELECT id, owner_id, {name_col}, balance::bigint, note FROM accounts WHERE id = $1"
-            ),
-            update,
-            insert: format!(
-                "INSERT INTO accounts (id, owner_id, {name_col}, balance, note) VALUES ($1, $2, $3, $4, $3)"
-            ),
+            read: format!("{mark}{}", q.read),
+            update: format!("{mark}{}", q.update),
+            insert: format!("{mark}{}", q.insert),
         }
     }
 }
@@ -165,17 +267,35 @@ mod tests {
 
     #[test]
     fn old_code_of_a_rename_uses_the_old_name() {
-        let old = Change::RenameColumn.queries(App::Old);
-        let new = Change::RenameColumn.queries(App::New);
+        let old = Change::RenameColumn.queries(App::Old, Engine::Postgres);
+        let new = Change::RenameColumn.queries(App::New, Engine::Postgres);
         assert!(old.read.contains(" name,") && !old.read.contains("full_name"));
         assert!(new.read.contains("full_name") && new.insert.contains("full_name"));
     }
 
     #[test]
     fn old_code_inserts_without_the_new_column() {
-        let old = Change::AddNotNullColumn.queries(App::Old);
-        let new = Change::AddNotNullColumn.queries(App::New);
+        let old = Change::AddNotNullColumn.queries(App::Old, Engine::Mysql);
+        let new = Change::AddNotNullColumn.queries(App::New, Engine::Mysql);
         assert!(!old.insert.contains("tier"));
         assert!(new.insert.contains("tier"));
+        assert!(
+            old.insert.starts_with("/* zdt-load */ INSERT"),
+            "{}",
+            old.insert
+        );
+    }
+
+    #[test]
+    fn only_the_mysql_type_change_skips_the_planner() {
+        for c in ALL {
+            assert!(c.planned(Engine::Postgres));
+            assert_eq!(c.planned(Engine::Mysql), c != Change::IntToBigint);
+        }
+        assert!(
+            Change::IntToBigint
+                .sluice_sql(Engine::Mysql)
+                .starts_with("-- sluice:strategy pt-osc\n")
+        );
     }
 }

@@ -10,11 +10,9 @@ use std::time::{Duration, Instant};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde::Serialize;
-use sqlx::postgres::PgConnectOptions;
-use sqlx::{ConnectOptions, Connection, PgConnection};
 
 use crate::changes::{App, Change, Queries};
-use crate::db::{LOAD_APP, OWNERS};
+use crate::db::{Conn, LOAD_APP, OWNERS, Opts, Param};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -57,20 +55,18 @@ pub struct Load {
 impl Load {
     /// Connect every client, then start the clock.
     pub async fn start(
-        opts: &PgConnectOptions,
+        opts: &Opts,
         change: Change,
         clients: u32,
         rate: f64,
         rows: u32,
     ) -> anyhow::Result<Load> {
-        let opts = opts
-            .clone()
-            .application_name(LOAD_APP)
-            .disable_statement_logging();
+        let opts = opts.named(LOAD_APP);
+        let engine = opts.engine();
         let mut conns = Vec::new();
-        let old = change.queries(App::Old);
+        let old = change.queries(App::Old, engine);
         for _ in 0..clients {
-            let mut c = PgConnection::connect_with(&opts).await?;
+            let mut c = opts.connect().await?;
             warm(&mut c, &old).await?;
             conns.push(c);
         }
@@ -87,8 +83,8 @@ impl Load {
                 index: i as u32,
                 conn: Some(conn),
                 opts: opts.clone(),
-                old: change.queries(App::Old),
-                new: change.queries(App::New),
+                old: change.queries(App::Old, engine),
+                new: change.queries(App::New, engine),
                 control: control.clone(),
                 next_id: next_id.clone(),
                 rows,
@@ -129,33 +125,35 @@ impl Load {
 }
 
 /// Prepare the old code's statements once, touching no row, so the first scheduled queries
-/// do not pay for parsing and planning.
-async fn warm(c: &mut PgConnection, q: &Queries) -> anyhow::Result<()> {
-    sqlx::query(&q.read)
-        .bind(0i32)
-        .fetch_optional(&mut *c)
+/// do not pay for parsing and planning (PostgreSQL; MySQL statements go as text).
+async fn warm(c: &mut Conn, q: &Queries) -> anyhow::Result<()> {
+    if !matches!(c, Conn::Pg(_)) {
+        return Ok(());
+    }
+    c.run(&q.read, &[Param::Int(0)]).await?;
+    c.run(&q.update, &[Param::Int(0), Param::Text(String::new())])
         .await?;
-    sqlx::query(&q.update)
-        .bind(0i32)
-        .bind("")
-        .execute(&mut *c)
-        .await?;
-    let mut tx = c.begin().await?;
-    sqlx::query(&q.insert)
-        .bind(0i32)
-        .bind(1i32)
-        .bind("")
-        .bind(0i32)
-        .execute(&mut *tx)
-        .await?;
-    tx.rollback().await?;
+    c.script("BEGIN").await?;
+    let r = c
+        .run(
+            &q.insert,
+            &[
+                Param::Int(0),
+                Param::Int(1),
+                Param::Text(String::new()),
+                Param::Int(0),
+            ],
+        )
+        .await;
+    c.script("ROLLBACK").await?;
+    r?;
     Ok(())
 }
 
 struct Client {
     index: u32,
-    conn: Option<PgConnection>,
-    opts: PgConnectOptions,
+    conn: Option<Conn>,
+    opts: Opts,
     old: Queries,
     new: Queries,
     control: Arc<Control>,
@@ -208,50 +206,35 @@ impl Client {
             k += 1;
         }
         if let Some(c) = self.conn.take() {
-            c.close().await.ok();
+            c.close().await;
         }
         samples
     }
 
     async fn exec(&mut self, op: Op, sql: &str, id: i32, rng: &mut StdRng) -> Result<(), String> {
         if self.conn.is_none() {
-            self.conn = Some(
-                PgConnection::connect_with(&self.opts)
-                    .await
-                    .map_err(|e| kind(&e))?,
-            );
+            self.conn = Some(self.opts.connect().await.map_err(|e| kind(&e))?);
         }
         let Some(conn) = self.conn.as_mut() else {
             return Err("connection".into());
         };
-        let text = format!("v{}", rng.random_range(0..1_000_000u32));
-        let r = match op {
-            Op::Read => sqlx::query(sql)
-                .bind(id)
-                .fetch_optional(&mut *conn)
-                .await
-                .map(|_| ()),
-            Op::Update => sqlx::query(sql)
-                .bind(id)
-                .bind(&text)
-                .execute(&mut *conn)
-                .await
-                .map(|_| ()),
+        let text = Param::Text(format!("v{}", rng.random_range(0..1_000_000u32)));
+        let params = match op {
+            Op::Read => vec![Param::Int(id)],
+            Op::Update => vec![Param::Int(id), text],
             Op::Insert => {
                 let new_id = self.next_id.fetch_add(1, Ordering::SeqCst);
                 let new_id = i32::try_from(new_id).unwrap_or(i32::MAX);
                 let owner = rng.random_range(1..=OWNERS as i32);
-                sqlx::query(sql)
-                    .bind(new_id)
-                    .bind(owner)
-                    .bind(&text)
-                    .bind(rng.random_range(0..10_000i32))
-                    .execute(&mut *conn)
-                    .await
-                    .map(|_| ())
+                vec![
+                    Param::Int(new_id),
+                    Param::Int(owner),
+                    text,
+                    Param::Int(rng.random_range(0..10_000i32)),
+                ]
             }
         };
-        r.map_err(|e| {
+        conn.run(sql, &params).await.map_err(|e| {
             if matches!(e, sqlx::Error::Io(_) | sqlx::Error::Protocol(_)) {
                 self.conn = None; // reconnect on the next query
             }
@@ -264,6 +247,9 @@ impl Client {
 pub fn kind(e: &sqlx::Error) -> String {
     match e {
         sqlx::Error::Database(db) => {
+            if let Some(my) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+                return mysql_kind(my.number());
+            }
             let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
             match code.as_str() {
                 "42703" => "undefined_column".into(),
@@ -286,5 +272,22 @@ pub fn kind(e: &sqlx::Error) -> String {
         sqlx::Error::Protocol(_) => "protocol".into(),
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => "pool".into(),
         _ => "other".into(),
+    }
+}
+
+/// MySQL / MariaDB error numbers under the same names as PostgreSQL's where they mean the same.
+fn mysql_kind(number: u16) -> String {
+    match number {
+        1054 => "undefined_column".into(),
+        1146 => "undefined_table".into(),
+        1048 => "not_null_violation".into(),
+        // strict mode: an INSERT leaves out a NOT NULL column without default
+        1364 => "no_default_value".into(),
+        1451 | 1452 => "foreign_key_violation".into(),
+        1062 => "unique_violation".into(),
+        1213 => "deadlock_detected".into(),
+        1205 => "lock_wait_timeout".into(),
+        1412 => "table_definition_changed".into(),
+        n => format!("mysql_{n}"),
     }
 }

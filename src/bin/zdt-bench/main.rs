@@ -47,7 +47,8 @@ pub enum Scale {
     about = "Zero-downtime benchmark: naive DDL against migrate plan + migrate apply under load"
 )]
 pub struct Args {
-    /// Admin URL of the PostgreSQL server; scratch databases are created next to it.
+    /// Admin URL of the server: postgres://... or mysql:// / mariadb://... (MariaDB); scratch
+    /// databases are created next to it.
     #[arg(
         long,
         env = "ZDT_DATABASE_URL",
@@ -81,6 +82,10 @@ pub struct Args {
     /// backfill mode's) to this, e.g. 25ms. Default: the planner's own.
     #[arg(long, value_name = "DURATION", value_parser = parse_batch_time)]
     pub backfill_batch_time: Option<String>,
+    /// What-if (MariaDB): `[run] osc_chunk_time` of the runs, pt-online-schema-change's
+    /// `--chunk-time`, e.g. 500ms (its own default). Default: Sluice's.
+    #[arg(long, value_name = "DURATION", value_parser = parse_batch_time)]
+    pub osc_chunk_time: Option<String>,
     /// The `migrate` binary (default: next to this one).
     #[arg(long, value_name = "PATH")]
     pub migrate: Option<PathBuf>,

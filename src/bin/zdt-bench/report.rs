@@ -26,6 +26,10 @@ pub struct Params {
     pub mode: crate::Mode,
     /// `--backfill-batch-time`: the what-if override of every backfill's target batch time.
     pub backfill_batch_time: Option<String>,
+    /// `--osc-chunk-time`: the what-if override of pt-online-schema-change's chunk time.
+    pub osc_chunk_time: Option<String>,
+    /// `postgres` or `mysql` (MariaDB).
+    pub engine: crate::db::Engine,
     pub server_version: String,
 }
 
@@ -33,8 +37,10 @@ pub struct Params {
 pub struct ChangeResult {
     pub change: String,
     pub naive_sql: String,
-    /// What `migrate plan` was given.
+    /// What `migrate plan` was given (or, when `planned` is false, the migration `migrate
+    /// apply` ran as written, with its `-- sluice:strategy`).
     pub sluice_sql: String,
+    pub planned: bool,
     /// `naive` and `sluice`.
     pub modes: BTreeMap<String, ModeResult>,
 }
@@ -80,7 +86,8 @@ pub struct RunResult {
     pub p99_ms: f64,
     /// Time spent migrating (Sluice: the `migrate apply` calls, not the rollout window).
     pub migration_ms: f64,
-    /// Longest transaction the migration held open (sampled every few ms from pg_stat_activity).
+    /// Longest transaction the migration held open (sampled every few ms from pg_stat_activity);
+    /// on MySQL its longest running statement (from the process list).
     pub longest_migration_xact_ms: f64,
     pub migration_start_ms: f64,
     pub steps: Vec<Step>,
@@ -306,10 +313,15 @@ pub fn table(r: &Results) -> String {
     if !r.changes.is_empty() {
         let _ = writeln!(
             out,
-            "{} rows, {} clients, {} q/s, {} repeat(s). Latency in ms, median (min-max) over the repeats.\n\
+            "{} {}, {} rows, {} clients, {} q/s, {} repeat(s). Latency in ms, median (min-max) over the repeats.\n\
              stall: highest latency of the queries in flight while a migration step ran; p99 of those;\n\
              run max: highest of the whole run; quiet max: highest before the migration (the noise floor)",
-            r.params.rows, r.params.clients, r.params.rate, r.params.repeat
+            r.params.engine.name(),
+            r.params.server_version,
+            r.params.rows,
+            r.params.clients,
+            r.params.rate,
+            r.params.repeat
         );
         let _ = writeln!(
             out,

@@ -7,11 +7,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
-use sqlx::postgres::PgConnectOptions;
-use sqlx::{ConnectOptions, Connection, Executor, PgConnection, Row};
 
 use crate::changes::{self, Change};
-use crate::db::{LOAD_APP, Server};
+use crate::db::{Engine, LOAD_APP, Opts, Server};
 use crate::load::{Load, Rollout};
 use crate::report::{
     self, BackfillMode, BackfillResult, BackfillRun, BackfillSummary, ChangeResult, ModeResult,
@@ -51,6 +49,7 @@ impl Timing {
 
 struct Ctx<'a> {
     args: &'a Args,
+    server_version: String,
     migrate: &'a Path,
     server: Server,
     template: String,
@@ -61,11 +60,19 @@ struct Ctx<'a> {
 pub async fn run_all(args: &Args, migrate: &Path) -> anyhow::Result<Results> {
     let server = Server::new(&args.database_url)?;
     let server_version = server.version().await?;
+    if server.engine() == Engine::Mysql && !server_version.to_ascii_lowercase().contains("mariadb")
+    {
+        anyhow::bail!(
+            "the MySQL side of zdt-bench runs on MariaDB (its template uses the SEQUENCE engine); \
+             the server says VERSION() = {server_version}"
+        );
+    }
     eprintln!("loading {} rows into a template database", args.rows);
     let template = server.create_template(args.rows).await?;
     let work = std::env::temp_dir().join(Server::fresh_name("work"));
     let ctx = Ctx {
         args,
+        server_version: server_version.clone(),
         migrate,
         server,
         template,
@@ -92,6 +99,8 @@ async fn all(ctx: &Ctx<'_>, server_version: String) -> anyhow::Result<Results> {
             duration_scale: args.duration_scale,
             mode: args.mode,
             backfill_batch_time: args.backfill_batch_time.clone(),
+            osc_chunk_time: args.osc_chunk_time.clone(),
+            engine: ctx.server.engine(),
             server_version,
         },
         changes: Vec::new(),
@@ -127,10 +136,12 @@ async fn all(ctx: &Ctx<'_>, server_version: String) -> anyhow::Result<Results> {
                     },
                 );
             }
+            let engine = ctx.server.engine();
             out.changes.push(ChangeResult {
                 change: change.name().to_owned(),
-                naive_sql: change.naive_sql().to_owned(),
-                sluice_sql: change.sluice_sql().to_owned(),
+                naive_sql: change.naive_sql(engine).to_owned(),
+                sluice_sql: change.sluice_sql(engine).to_owned(),
+                planned: change.planned(engine),
                 modes,
             });
         }
@@ -185,39 +196,44 @@ async fn call_migrate(
     })
 }
 
-/// Samples the longest open transaction of anyone but the load and this monitor: the
-/// migration's (a naive statement, a Sluice batch or phase).
+/// Samples the longest open transaction (PostgreSQL) or running statement (MySQL, whose
+/// process list has no transaction start) of anyone but the load and this monitor: the
+/// migration's (a naive statement, a Sluice batch or phase, pt-online-schema-change's chunks).
 struct XactMonitor {
     stop: Arc<AtomicBool>,
     handle: tokio::task::JoinHandle<f64>,
 }
 
 impl XactMonitor {
-    async fn start(opts: &PgConnectOptions) -> anyhow::Result<XactMonitor> {
-        let mut conn =
-            PgConnection::connect_with(&opts.clone().application_name("zdt-monitor")).await?;
+    async fn start(opts: &Opts) -> anyhow::Result<XactMonitor> {
+        let mut conn = opts.named("zdt-monitor").connect().await?;
+        let sql = match opts.engine() {
+            Engine::Postgres => format!(
+                "SELECT coalesce(max(extract(epoch FROM clock_timestamp() - xact_start)), 0)::float8 * 1000
+                 FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()
+                   AND backend_type = 'client backend' AND xact_start IS NOT NULL
+                   AND application_name NOT IN ('{LOAD_APP}', 'zdt-monitor')
+                   AND query NOT ILIKE 'vacuum%'"
+            ),
+            Engine::Mysql => format!(
+                "SELECT CAST(COALESCE(MAX(TIME_MS), 0) AS DOUBLE) FROM information_schema.PROCESSLIST
+                 WHERE DB = DATABASE() AND ID <> CONNECTION_ID()
+                   AND COMMAND NOT IN ('Sleep', 'Daemon', 'Binlog Dump')
+                   AND COALESCE(INFO, '') NOT LIKE '%{LOAD_APP}%'"
+            ),
+        };
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let handle = tokio::spawn(async move {
             let mut longest = 0.0f64;
             while !flag.load(Ordering::SeqCst) {
-                let r = sqlx::query(
-                    "SELECT coalesce(max(extract(epoch FROM clock_timestamp() - xact_start)), 0)::float8 * 1000
-                     FROM pg_stat_activity
-                     WHERE datname = current_database() AND pid <> pg_backend_pid()
-                       AND backend_type = 'client backend' AND xact_start IS NOT NULL
-                       AND application_name NOT IN ($1, 'zdt-monitor')
-                       AND query NOT ILIKE 'vacuum%'",
-                )
-                .bind(LOAD_APP)
-                .fetch_one(&mut conn)
-                .await;
-                if let Ok(row) = r {
-                    longest = longest.max(row.try_get::<f64, _>(0).unwrap_or(0.0));
+                if let Ok(v) = conn.float(&sql).await {
+                    longest = longest.max(v);
                 }
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
-            conn.close().await.ok();
+            conn.close().await;
             longest
         });
         Ok(XactMonitor { stop, handle })
@@ -239,6 +255,36 @@ fn write_history(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `sluice.toml` of a run's work directory (where `migrate` runs): MySQL needs its dialect
+/// and server version for `migrate plan`, which reads no database. PostgreSQL is the default.
+fn write_config(ctx: &Ctx<'_>, dir: &Path) -> anyhow::Result<()> {
+    if ctx.server.engine() != Engine::Mysql {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir)?;
+    let mut toml = format!(
+        "dialect = \"mysql\"\nflavour = \"mariadb\"\nserver_version = \"{}\"\n",
+        major_minor(&ctx.server_version)
+    );
+    if let Some(t) = &ctx.args.osc_chunk_time {
+        toml.push_str(&format!("\n[run]\nosc_chunk_time = \"{t}\"\n"));
+    }
+    std::fs::write(dir.join("sluice.toml"), toml)?;
+    Ok(())
+}
+
+/// `10.11` of `10.11.6-MariaDB-0+deb12u1`.
+fn major_minor(version: &str) -> String {
+    version
+        .split(|c: char| !c.is_ascii_digit() && c != '.')
+        .next()
+        .unwrap_or("")
+        .split('.')
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
 async fn change_run(ctx: &Ctx<'_>, change: Change, sluice: bool) -> anyhow::Result<RunResult> {
     let db = ctx.server.clone_db(&ctx.template, ctx.args.rows).await?;
     let r = change_run_on(ctx, &db, change, sluice).await;
@@ -252,7 +298,8 @@ async fn change_run_on(
     change: Change,
     sluice: bool,
 ) -> anyhow::Result<RunResult> {
-    let opts = ctx.server.options(db).disable_statement_logging();
+    let engine = ctx.server.engine();
+    let opts = ctx.server.options(db);
     let url = ctx.server.url(db);
     let t = &ctx.timing;
     let mut steps = Vec::new();
@@ -263,6 +310,7 @@ async fn change_run_on(
     let migrations = dir.join("migrations");
     let mut naive_conn = None;
     if sluice {
+        write_config(ctx, &dir)?;
         write_history(&migrations)?;
         // the planner reads the schema from the earlier migrations of the file's directory
         let naive_dir = dir.join("naive");
@@ -272,7 +320,7 @@ async fn change_run_on(
             changes::SCHEMA,
         )?;
         let file = format!("naive/{CHANGE_VERSION}_{}.sql", change.name());
-        std::fs::write(dir.join(&file), change.sluice_sql())?;
+        std::fs::write(dir.join(&file), change.sluice_sql(engine))?;
         let c = call_migrate(
             ctx,
             &url,
@@ -283,7 +331,14 @@ async fn change_run_on(
         if c.code != 0 {
             error = Some(c.describe("baseline"));
         }
-        if error.is_none() {
+        if error.is_none() && !change.planned(engine) {
+            // the migration as written (an expand without contract): `migrate apply` runs it
+            // with the strategy it names
+            let m = migrations.join(format!("{CHANGE_VERSION}_{}", change.name()));
+            std::fs::create_dir_all(&m)?;
+            std::fs::write(m.join("expand.up.sql"), change.sluice_sql(engine))?;
+            std::fs::write(m.join("expand.down.sql"), change.sluice_down_sql(engine))?;
+        } else if error.is_none() {
             let out = format!("migrations/{CHANGE_VERSION}_{}", change.name());
             let c = call_migrate(ctx, &url, &dir, &["plan", &file, "--out", &out]).await?;
             if c.code != 0 {
@@ -297,7 +352,7 @@ async fn change_run_on(
             }
         }
     } else {
-        naive_conn = Some(PgConnection::connect_with(&opts).await?);
+        naive_conn = Some(opts.connect().await?);
     }
 
     let monitor = XactMonitor::start(&opts).await?;
@@ -313,9 +368,10 @@ async fn change_run_on(
     let migration_start_ms = load.now_ms();
     let mut migration_ms = 0.0;
     if let Some(mut conn) = naive_conn {
-        // one transaction, as most migration tools run a file
+        // PostgreSQL: one transaction, as most migration tools run a file (MySQL commits
+        // each DDL statement on its own)
         let start = load.now_ms();
-        let r = conn.execute(sqlx::raw_sql(change.naive_sql())).await;
+        let r = conn.script(change.naive_sql(engine)).await;
         let end = load.now_ms();
         migration_ms = end - start;
         steps.push(Step {
@@ -327,7 +383,7 @@ async fn change_run_on(
         if let Err(e) = r {
             error = Some(format!("naive SQL failed: {e}"));
         }
-        conn.close().await.ok();
+        conn.close().await;
         // the new code rolls out after the migration
         load.set_rollout(Rollout::Mixed);
         tokio::time::sleep(t.rollout).await;
@@ -398,11 +454,19 @@ async fn change_run_on(
     tokio::time::sleep(t.cooldown).await;
     let samples = load.stop().await?;
     let longest = monitor.finish().await;
-    let done = done(&opts, change).await;
+    let done = holds(&opts, change.done_sql(engine)).await;
     if error.is_none() && !done {
         error = Some(format!(
             "the migration ran but the change is not done: `{}` is not true",
-            change.done_sql()
+            change.done_sql(engine)
+        ));
+    }
+    if let Some(sql) = change.strategy_ran_sql(engine).filter(|_| sluice)
+        && error.is_none()
+        && !holds(&opts, sql).await
+    {
+        error = Some(format!(
+            "the change is done but not by the strategy its migration names: `{sql}` is not true"
         ));
     }
     let lat = report::latency(samples.iter());
@@ -439,16 +503,14 @@ async fn change_run_on(
     })
 }
 
-/// Whether the change is in the database (schema and data).
-async fn done(opts: &PgConnectOptions, change: Change) -> bool {
-    let Ok(mut c) = PgConnection::connect_with(opts).await else {
+/// Whether a yes/no query about the database (the change is in, a strategy ran) says yes.
+async fn holds(opts: &Opts, sql: &str) -> bool {
+    let Ok(mut c) = opts.connect().await else {
         return false;
     };
-    let r = sqlx::query_scalar::<_, Option<bool>>(change.done_sql())
-        .fetch_optional(&mut c)
-        .await;
-    c.close().await.ok();
-    matches!(r, Ok(Some(Some(true))))
+    let r = c.truth(sql).await;
+    c.close().await;
+    matches!(r, Ok(true))
 }
 
 /// What both sides of the backfill comparison fill.
@@ -480,9 +542,13 @@ fn with_batch_time(text: &str, t: &str) -> String {
     out.join("\n") + "\n"
 }
 
-fn backfill_toml(batch_time: Option<&str>) -> String {
+fn backfill_toml(engine: Engine, batch_time: Option<&str>) -> String {
+    let tier = match engine {
+        Engine::Postgres => "\"tier\"",
+        Engine::Mysql => "`tier`",
+    };
     let text = format!(
-        "table = \"accounts\"\nkey = [\"id\"]\nwhere = '\"tier\" IS NULL'\nbatch_size = 5000\n\
+        "table = \"accounts\"\nkey = [\"id\"]\nwhere = '{tier} IS NULL'\nbatch_size = 5000\n\
          pause = \"2ms\"\ntarget_batch_time = \"40ms\"\n\n[set]\ntier = '{BACKFILL_SET}'\n"
     );
     match batch_time {
@@ -523,22 +589,24 @@ async fn backfill(ctx: &Ctx<'_>) -> anyhow::Result<BackfillResult> {
     };
     Ok(BackfillResult {
         naive_sql: format!("UPDATE accounts SET tier = {BACKFILL_SET};"),
-        backfill_toml: backfill_toml(ctx.args.backfill_batch_time.as_deref()),
+        backfill_toml: backfill_toml(ctx.server.engine(), ctx.args.backfill_batch_time.as_deref()),
         modes,
         throughput_ratio,
     })
 }
 
 async fn backfill_run(ctx: &Ctx<'_>, db: &str, sluice: bool) -> anyhow::Result<BackfillRun> {
-    let opts = ctx.server.options(db).disable_statement_logging();
+    let engine = ctx.server.engine();
+    let opts = ctx.server.options(db);
     let url = ctx.server.url(db);
     let t = &ctx.timing;
     let mut steps = Vec::new();
     let mut error = None;
     let dir = ctx.work.join(db);
     let migrations = dir.join("migrations");
-    let mut conn = PgConnection::connect_with(&opts).await?;
+    let mut conn = opts.connect().await?;
     if sluice {
+        write_config(ctx, &dir)?;
         write_history(&migrations)?;
         let m = migrations.join(format!("{CHANGE_VERSION}_fill_tier"));
         std::fs::create_dir_all(&m)?;
@@ -552,7 +620,7 @@ async fn backfill_run(ctx: &Ctx<'_>, db: &str, sluice: bool) -> anyhow::Result<B
         )?;
         std::fs::write(
             m.join("backfill.toml"),
-            backfill_toml(ctx.args.backfill_batch_time.as_deref()),
+            backfill_toml(engine, ctx.args.backfill_batch_time.as_deref()),
         )?;
         let c = call_migrate(
             ctx,
@@ -565,7 +633,7 @@ async fn backfill_run(ctx: &Ctx<'_>, db: &str, sluice: bool) -> anyhow::Result<B
             error = Some(c.describe("baseline"));
         }
     } else {
-        conn.execute("ALTER TABLE accounts ADD COLUMN tier int")
+        conn.script("ALTER TABLE accounts ADD COLUMN tier int")
             .await?;
     }
     let monitor = XactMonitor::start(&opts).await?;
@@ -608,7 +676,7 @@ async fn backfill_run(ctx: &Ctx<'_>, db: &str, sluice: bool) -> anyhow::Result<B
         }
     } else {
         let r = conn
-            .execute(format!("UPDATE accounts SET tier = {BACKFILL_SET}").as_str())
+            .script(&format!("UPDATE accounts SET tier = {BACKFILL_SET}"))
             .await;
         if let Err(e) = r {
             error = Some(format!("UPDATE failed: {e}"));
@@ -624,36 +692,31 @@ async fn backfill_run(ctx: &Ctx<'_>, db: &str, sluice: bool) -> anyhow::Result<B
     tokio::time::sleep(t.cooldown).await;
     let samples = load.stop().await?;
     let longest = monitor.finish().await;
-    let filled: i64 = match sqlx::query("SELECT count(*) FROM accounts WHERE tier IS NOT NULL")
-        .fetch_one(&mut conn)
+    let filled: i64 = match conn
+        .ints("SELECT count(*) FROM accounts WHERE tier IS NOT NULL")
         .await
     {
-        Ok(row) => row.try_get(0).unwrap_or(0),
+        Ok(Some(row)) => row.first().copied().flatten().unwrap_or(0),
         // Sluice did not get to add the column
-        Err(_) => 0,
+        _ => 0,
     };
     // the runner's own account: rows, batches and time of the batches alone (not the expand,
     // the process start or the VACUUM after it)
     let ledger = if sluice {
-        sqlx::query(
-            "SELECT rows_done, batches, duration_ms FROM sluice_backfill WHERE version = $1",
-        )
-        .bind(CHANGE_VERSION)
-        .fetch_optional(&mut conn)
+        conn.ints(&format!(
+            "SELECT rows_done, batches, duration_ms FROM sluice_backfill WHERE version = '{CHANGE_VERSION}'"
+        ))
         .await
         .ok()
         .flatten()
         .map(|r| {
-            (
-                r.try_get::<i64, _>(0).unwrap_or(0),
-                r.try_get::<i64, _>(1).unwrap_or(0),
-                r.try_get::<Option<i64>, _>(2).ok().flatten(),
-            )
+            let at = |i: usize| r.get(i).copied().flatten();
+            (at(0).unwrap_or(0), at(1).unwrap_or(0), at(2))
         })
     } else {
         None
     };
-    conn.close().await.ok();
+    conn.close().await;
     let wall_ms = end - start;
     let (rows, batches, duration_ms) = match ledger {
         Some((rows, batches, Some(ms))) if ms > 0 => {
@@ -694,6 +757,18 @@ async fn backfill_run(ctx: &Ctx<'_>, db: &str, sluice: bool) -> anyhow::Result<B
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_strategy_check_names_the_change_version() {
+        let sql = Change::IntToBigint.strategy_ran_sql(Engine::Mysql).unwrap();
+        assert!(sql.contains(&format!("_sluice_dropped_accounts_{CHANGE_VERSION}'")));
+    }
+
+    #[test]
+    fn server_version_major_minor() {
+        assert_eq!(major_minor("10.11.19-MariaDB-0+deb12u1"), "10.11");
+        assert_eq!(major_minor("8.0.36"), "8.0");
+    }
 
     #[test]
     fn batch_time_replaced_or_added_before_the_first_table() {

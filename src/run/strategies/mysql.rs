@@ -51,6 +51,8 @@ pub struct MysqlFacts {
     pub work_dir: PathBuf,
     /// `[run] lock_timeout` in whole seconds, for the tools' sessions.
     pub lock_wait_timeout_s: u64,
+    /// `[run] osc_chunk_time`.
+    pub chunk_time: std::time::Duration,
 }
 
 fn lower(s: &str) -> String {
@@ -388,6 +390,7 @@ pub fn choose(
                 defer_swap_to: defer.clone(),
                 mariadb: my.server.mariadb,
                 lock_wait_timeout_s: my.lock_wait_timeout_s,
+                chunk_time: my.chunk_time,
             }))];
             if defer.is_none() {
                 actions.push(rename_old(&format!("_{name}_old")));
@@ -490,6 +493,7 @@ mod tests {
                 defer_swap: false,
                 work_dir: "/tmp/sluice".into(),
                 lock_wait_timeout_s: 2,
+                chunk_time: std::time::Duration::from_millis(100),
             }),
             ..Facts::default()
         }

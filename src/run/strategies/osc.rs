@@ -35,6 +35,9 @@ pub struct PtOsc {
     pub mariadb: bool,
     /// `lock_wait_timeout` of its session, whole seconds (`[run] lock_timeout`).
     pub lock_wait_timeout_s: u64,
+    /// `--chunk-time` (`[run] osc_chunk_time`): each chunk's copy holds its source rows'
+    /// locks, so an application write waits at most about this long.
+    pub chunk_time: std::time::Duration,
 }
 
 impl PtOsc {
@@ -72,7 +75,7 @@ impl PtOsc {
             if execute { "--execute" } else { "--dry-run" }.to_owned(),
             // the old table stays until `migrate purge` (renamed to a soft-drop name)
             "--no-drop-old-table".to_owned(),
-            "--chunk-time=0.5".to_owned(),
+            format!("--chunk-time={:.3}", self.chunk_time.as_secs_f64()),
             // a line every 5% of the copy, however long it takes
             "--progress=percentage,5".to_owned(),
             "--recursion-method=none".to_owned(),
@@ -277,6 +280,7 @@ mod tests {
             defer_swap_to: None,
             mariadb: true,
             lock_wait_timeout_s: 2,
+            chunk_time: std::time::Duration::from_millis(100),
         }
     }
 
@@ -302,6 +306,20 @@ mod tests {
         );
         let dry = osc().args(&t, None, false);
         assert!(dry.contains(&"--dry-run".to_owned()) && !dry.contains(&"--execute".to_owned()));
+    }
+
+    #[test]
+    fn chunk_time_is_passed_in_seconds() {
+        let mut o = osc();
+        assert!(
+            o.args(&ToolTarget::default(), None, true)
+                .contains(&"--chunk-time=0.100".to_owned())
+        );
+        o.chunk_time = std::time::Duration::from_millis(1500);
+        assert!(
+            o.args(&ToolTarget::default(), None, true)
+                .contains(&"--chunk-time=1.500".to_owned())
+        );
     }
 
     #[test]
