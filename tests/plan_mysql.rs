@@ -373,6 +373,28 @@ fn add_not_null_column() {
     });
 }
 
+/// The three-statement form (add, UPDATE, MODIFY .. NOT NULL) is planned as one NOT NULL
+/// column, so the row the old code inserts after expand gets the value.
+#[test]
+fn add_update_modify_not_null_column() {
+    const NAIVE: &str = "ALTER TABLE accounts ADD COLUMN handle VARCHAR(50);\nUPDATE accounts SET handle = CONCAT('h-', id);\nALTER TABLE accounts MODIFY handle VARCHAR(50) NOT NULL;";
+    check_recipe(&Case {
+        naive: NAIVE,
+        reference: Some(NAIVE),
+        old_app: &[
+            "INSERT INTO accounts (id, name) VALUES (900001, 'old') ON DUPLICATE KEY UPDATE name = name",
+        ],
+        new_app: &[
+            "INSERT INTO accounts (id, name, handle) VALUES (900002, 'new', 'mine') ON DUPLICATE KEY UPDATE name = name",
+        ],
+        seen_by_new: &[
+            ("SELECT handle FROM accounts WHERE id = 900001", "h-900001"),
+            ("SELECT handle FROM accounts WHERE id = 900002", "mine"),
+        ],
+        ..BASE
+    });
+}
+
 #[test]
 fn add_index() {
     check_recipe(&Case {

@@ -369,6 +369,29 @@ fn add_not_null_column() {
     });
 }
 
+/// The three-statement form (add, UPDATE, SET NOT NULL) is planned as one NOT NULL column:
+/// the row the old code inserts after expand gets the UPDATE's value from the fill trigger,
+/// so the contract's NOT NULL holds.
+#[test]
+fn add_update_set_not_null_column() {
+    const NAIVE: &str = "ALTER TABLE accounts ADD COLUMN handle text;\nUPDATE accounts SET handle = 'h-' || id::text;\nALTER TABLE accounts ALTER COLUMN handle SET NOT NULL;";
+    check_recipe(&Case {
+        naive: NAIVE,
+        reference: Some(NAIVE),
+        old_app: &[
+            "INSERT INTO accounts (id, name) VALUES (900001, 'old') ON CONFLICT (id) DO NOTHING",
+        ],
+        new_app: &[
+            "INSERT INTO accounts (id, name, handle) VALUES (900002, 'new', 'mine') ON CONFLICT (id) DO NOTHING",
+        ],
+        seen_by_new: &[
+            ("SELECT handle FROM accounts WHERE id = 900001", "h-900001"),
+            ("SELECT handle FROM accounts WHERE id = 900002", "mine"),
+        ],
+        ..BASE
+    });
+}
+
 #[test]
 fn change_column_type() {
     check_recipe(&Case {

@@ -175,8 +175,20 @@ pub fn plan(
     let mut scratch = catalog.clone();
     let cx = lint::context::ScriptCx::build_on(settings, migration, script, &mut scratch, true);
     let mut refusals = Vec::new();
+    let folds = recipes::fold::not_null_columns(&cx);
     for st in &cx.statements {
-        if let Err(reason) = recipes::plan_statement(&mut b, &cx, st) {
+        if let Some(add_line) = folds.folded.get(&st.index) {
+            let line = cx.file().line_col(st.range.start).line;
+            b.note(format!(
+                "line {line}: planned with the column added at line {add_line}: one NOT NULL column recipe (its value fills existing rows and, through a trigger, the rows the old code writes)"
+            ));
+            continue;
+        }
+        let planned = match folds.add.get(&st.index) {
+            Some(value) => recipes::plan_not_null_fold(&mut b, &cx, st, value),
+            None => recipes::plan_statement(&mut b, &cx, st),
+        };
+        if let Err(reason) = planned {
             let pos = cx.file().line_col(st.range.start);
             refusals.push(Refusal {
                 line: pos.line,

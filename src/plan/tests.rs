@@ -122,6 +122,73 @@ recipe_snapshot!(
     "BEGIN;\nCREATE TABLE audit (id bigint PRIMARY KEY, at timestamptz NOT NULL);\nCREATE INDEX audit_at_idx ON audit (at);\nALTER TABLE users ADD COLUMN nickname text, ADD COLUMN score int NOT NULL DEFAULT 0;\nCOMMIT;"
 );
 
+/// Each step's phase and SQL, and the backfill: what a plan does, apart from its wording.
+fn what_it_does(p: &Plan) -> String {
+    let steps: Vec<String> = p
+        .steps
+        .iter()
+        .map(|s| format!("{:?}\n{}\n{:?}", s.phase, s.up, s.down))
+        .collect();
+    format!(
+        "{}\n{:?}",
+        steps.join("\n"),
+        p.backfill.as_ref().map(|b| b.to_toml(""))
+    )
+}
+
+#[test]
+fn add_update_set_not_null_is_one_not_null_column() {
+    let (folded, _) = try_plan(
+        "ALTER TABLE users ADD COLUMN handle text;\nUPDATE users SET handle = 'user-' || id;\nALTER TABLE users ALTER COLUMN handle SET NOT NULL;",
+    )
+    .unwrap();
+    let (direct, _) = try_plan(
+        "-- sluice:backfill 'user-' || id\nALTER TABLE users ADD COLUMN handle text NOT NULL;",
+    )
+    .unwrap();
+    assert_eq!(what_it_does(&folded), what_it_does(&direct));
+    assert!(
+        folded.notes.iter().any(|n| n.starts_with(
+            "line 2: planned with the column added at line 1: one NOT NULL column recipe"
+        )),
+        "{:?}",
+        folded.notes
+    );
+    assert!(folded.notes.iter().any(|n| n.starts_with("line 3: ")));
+    // WHERE c IS NULL is the same fill
+    let (is_null, _) = try_plan(
+        "ALTER TABLE users ADD COLUMN handle text;\nUPDATE users SET handle = 'user-' || id WHERE handle IS NULL;\nALTER TABLE users ALTER COLUMN handle SET NOT NULL;",
+    )
+    .unwrap();
+    assert_eq!(what_it_does(&is_null), what_it_does(&direct));
+}
+
+#[test]
+fn partial_updates_and_other_columns_are_not_folded() {
+    for sql in [
+        // only some rows: the rest would need another value
+        "ALTER TABLE users ADD COLUMN handle text;\nUPDATE users SET handle = 'x' WHERE id < 10;\nALTER TABLE users ALTER COLUMN handle SET NOT NULL;",
+        // NOT NULL of another column
+        "ALTER TABLE users ADD COLUMN handle text;\nUPDATE users SET handle = 'x';\nALTER TABLE users ALTER COLUMN email SET NOT NULL;",
+        // no UPDATE before the NOT NULL
+        "ALTER TABLE users ADD COLUMN handle text;\nALTER TABLE users ALTER COLUMN handle SET NOT NULL;\nUPDATE users SET handle = 'x';",
+    ] {
+        let p = try_plan(sql).map(|(p, _)| p);
+        if let Ok(p) = p {
+            assert!(
+                !p.recipes.iter().any(|r| r.recipe == "add-not-null-column"),
+                "{sql}: {:?}",
+                p.recipes
+            );
+            assert!(
+                !p.notes
+                    .iter()
+                    .any(|n| n.contains("planned with the column"))
+            );
+        }
+    }
+}
+
 #[test]
 fn safe_forms_pass_through_without_recipes() {
     let (p, files) = try_plan("ALTER TABLE users ADD COLUMN bio text;").unwrap();
@@ -360,6 +427,33 @@ mysql_snapshot!(
     mysql_instant_and_inplace_pins,
     "ALTER TABLE accounts ADD COLUMN bio TEXT, ALGORITHM=COPY;\nALTER TABLE accounts MODIFY email VARCHAR(120);\nALTER TABLE accounts ALTER COLUMN note SET DEFAULT 'x';\nALTER TABLE accounts DROP INDEX accounts_name_idx;"
 );
+
+#[test]
+fn mysql_add_update_modify_not_null_is_one_not_null_column() {
+    let (folded, _) = try_plan_mysql(
+        "ALTER TABLE accounts ADD COLUMN handle VARCHAR(50);\nUPDATE accounts SET handle = CONCAT('h-', id);\nALTER TABLE accounts MODIFY handle VARCHAR(50) NOT NULL;",
+        None,
+    )
+    .unwrap();
+    let (direct, _) = try_plan_mysql(
+        "-- sluice:backfill CONCAT('h-', id)\nALTER TABLE accounts ADD COLUMN handle VARCHAR(50) NOT NULL;",
+        None,
+    )
+    .unwrap();
+    assert_eq!(what_it_does(&folded), what_it_does(&direct));
+    // a MODIFY that also changes the type is not the same column made NOT NULL
+    if let Ok((other, _)) = try_plan_mysql(
+        "ALTER TABLE accounts ADD COLUMN handle VARCHAR(50);\nUPDATE accounts SET handle = CONCAT('h-', id);\nALTER TABLE accounts MODIFY handle VARCHAR(80) NOT NULL;",
+        None,
+    ) {
+        assert!(
+            !other
+                .notes
+                .iter()
+                .any(|n| n.contains("planned with the column"))
+        );
+    }
+}
 
 #[test]
 fn mysql_change_type_keeps_the_final_definition_and_swaps_under_a_table_lock() {

@@ -94,15 +94,11 @@ impl Change {
         }
     }
 
-    /// The same change as Sluice takes it. The NOT NULL column differs: the planner refuses
-    /// the add + whole-table UPDATE + SET NOT NULL script (the UPDATE cannot be made safe) and
-    /// takes the column with the value for existing and old-code rows instead. On MySQL the
-    /// type change goes to pt-online-schema-change (see [`Change::planned`]).
+    /// The same change as Sluice takes it: the naive file (`migrate plan` folds the NOT NULL
+    /// column's add + UPDATE + SET NOT NULL into one recipe), except on MySQL the type change,
+    /// which goes to pt-online-schema-change (see [`Change::planned`]).
     pub fn sluice_sql(self, engine: Engine) -> &'static str {
         match (self, engine) {
-            (Change::AddNotNullColumn, _) => {
-                "-- sluice:backfill 0\nALTER TABLE accounts ADD COLUMN tier int NOT NULL;\n"
-            }
             (Change::IntToBigint, Engine::Mysql) => {
                 "-- sluice:strategy pt-osc\nALTER TABLE accounts MODIFY balance bigint;\n"
             }

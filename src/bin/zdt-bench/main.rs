@@ -1,6 +1,6 @@
-//! `zdt-bench`: the zero-downtime benchmark (issue #6 points 4 and 5).
+//! `zdt-bench`: the zero-downtime benchmark (issue #6 points 4 and 5, issue #8 point 4).
 //!
-//! Builds a table of N rows on a real PostgreSQL, runs an application load against it, applies
+//! Builds a table of N rows on a real PostgreSQL or MariaDB, runs an application load against it, applies
 //! each change of the change set the naive way and the Sluice way (`migrate plan` + `migrate
 //! apply`), and reports stalls, latency percentiles and failed queries per change and mode.
 //! `--mode backfill` compares Sluice's batched backfill with one `UPDATE` of the whole table.

@@ -5,6 +5,7 @@
 
 mod column;
 mod constraint;
+pub(super) mod fold;
 mod index;
 mod mysql;
 mod passthrough;
@@ -360,6 +361,29 @@ pub(super) fn plan_statement(
         plan_ast(b, cx, st, cat, line, ast, backfill_expr.clone())?;
     }
     Ok(())
+}
+
+/// Plan an `ADD COLUMN` folded with its UPDATE and NOT NULL (see [`fold`]): the column as
+/// NOT NULL, the UPDATE's value as its backfill.
+pub(super) fn plan_not_null_fold(
+    b: &mut Builder<'_>,
+    cx: &ScriptCx<'_>,
+    st: &Stmt,
+    value: &str,
+) -> Result<(), String> {
+    let Some(ast) = fold::with_not_null(st) else {
+        return plan_statement(b, cx, st);
+    };
+    let line = cx.file().line_col(st.range.start).line;
+    plan_ast(
+        b,
+        cx,
+        st,
+        cx.catalog(st.index),
+        line,
+        &ast,
+        Some(value.to_owned()),
+    )
 }
 
 fn plan_ast(
