@@ -352,6 +352,22 @@ fn change_column_type() {
     });
 }
 
+/// The apps of the NOT NULL column cases: old code inserts without the column, new code
+/// with its own value; after contract the old code's row has the fill value.
+const NOT_NULL_APPS: Case = Case {
+    old_app: &[
+        "INSERT INTO accounts (id, name) VALUES (900001, 'old') ON DUPLICATE KEY UPDATE name = name",
+    ],
+    new_app: &[
+        "INSERT INTO accounts (id, name, handle) VALUES (900002, 'new', 'mine') ON DUPLICATE KEY UPDATE name = name",
+    ],
+    seen_by_new: &[
+        ("SELECT handle FROM accounts WHERE id = 900001", "h-900001"),
+        ("SELECT handle FROM accounts WHERE id = 900002", "mine"),
+    ],
+    ..BASE
+};
+
 #[test]
 fn add_not_null_column() {
     check_recipe(&Case {
@@ -359,17 +375,7 @@ fn add_not_null_column() {
         reference: Some(
             "ALTER TABLE accounts ADD COLUMN handle VARCHAR(50); UPDATE accounts SET handle = CONCAT('h-', id); ALTER TABLE accounts MODIFY handle VARCHAR(50) NOT NULL;",
         ),
-        old_app: &[
-            "INSERT INTO accounts (id, name) VALUES (900001, 'old') ON DUPLICATE KEY UPDATE name = name",
-        ],
-        new_app: &[
-            "INSERT INTO accounts (id, name, handle) VALUES (900002, 'new', 'mine') ON DUPLICATE KEY UPDATE name = name",
-        ],
-        seen_by_new: &[
-            ("SELECT handle FROM accounts WHERE id = 900001", "h-900001"),
-            ("SELECT handle FROM accounts WHERE id = 900002", "mine"),
-        ],
-        ..BASE
+        ..NOT_NULL_APPS
     });
 }
 
@@ -381,17 +387,7 @@ fn add_update_modify_not_null_column() {
     check_recipe(&Case {
         naive: NAIVE,
         reference: Some(NAIVE),
-        old_app: &[
-            "INSERT INTO accounts (id, name) VALUES (900001, 'old') ON DUPLICATE KEY UPDATE name = name",
-        ],
-        new_app: &[
-            "INSERT INTO accounts (id, name, handle) VALUES (900002, 'new', 'mine') ON DUPLICATE KEY UPDATE name = name",
-        ],
-        seen_by_new: &[
-            ("SELECT handle FROM accounts WHERE id = 900001", "h-900001"),
-            ("SELECT handle FROM accounts WHERE id = 900002", "mine"),
-        ],
-        ..BASE
+        ..NOT_NULL_APPS
     });
 }
 

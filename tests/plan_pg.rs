@@ -348,6 +348,22 @@ fn rename_table() {
     });
 }
 
+/// The apps of the NOT NULL column cases: old code inserts without the column, new code
+/// with its own value; after contract the old code's row has the fill value.
+const NOT_NULL_APPS: Case = Case {
+    old_app: &[
+        "INSERT INTO accounts (id, name) VALUES (900001, 'old') ON CONFLICT (id) DO NOTHING",
+    ],
+    new_app: &[
+        "INSERT INTO accounts (id, name, handle) VALUES (900002, 'new', 'mine') ON CONFLICT (id) DO NOTHING",
+    ],
+    seen_by_new: &[
+        ("SELECT handle FROM accounts WHERE id = 900001", "h-900001"),
+        ("SELECT handle FROM accounts WHERE id = 900002", "mine"),
+    ],
+    ..BASE
+};
+
 #[test]
 fn add_not_null_column() {
     check_recipe(&Case {
@@ -355,17 +371,7 @@ fn add_not_null_column() {
         reference: Some(
             "ALTER TABLE accounts ADD COLUMN handle text; UPDATE accounts SET handle = 'h-' || id::text; ALTER TABLE accounts ALTER COLUMN handle SET NOT NULL;",
         ),
-        old_app: &[
-            "INSERT INTO accounts (id, name) VALUES (900001, 'old') ON CONFLICT (id) DO NOTHING",
-        ],
-        new_app: &[
-            "INSERT INTO accounts (id, name, handle) VALUES (900002, 'new', 'mine') ON CONFLICT (id) DO NOTHING",
-        ],
-        seen_by_new: &[
-            ("SELECT handle FROM accounts WHERE id = 900001", "h-900001"),
-            ("SELECT handle FROM accounts WHERE id = 900002", "mine"),
-        ],
-        ..BASE
+        ..NOT_NULL_APPS
     });
 }
 
@@ -378,17 +384,7 @@ fn add_update_set_not_null_column() {
     check_recipe(&Case {
         naive: NAIVE,
         reference: Some(NAIVE),
-        old_app: &[
-            "INSERT INTO accounts (id, name) VALUES (900001, 'old') ON CONFLICT (id) DO NOTHING",
-        ],
-        new_app: &[
-            "INSERT INTO accounts (id, name, handle) VALUES (900002, 'new', 'mine') ON CONFLICT (id) DO NOTHING",
-        ],
-        seen_by_new: &[
-            ("SELECT handle FROM accounts WHERE id = 900001", "h-900001"),
-            ("SELECT handle FROM accounts WHERE id = 900002", "mine"),
-        ],
-        ..BASE
+        ..NOT_NULL_APPS
     });
 }
 
