@@ -733,6 +733,51 @@ fn mariadb_composite_batches_lock_only_their_range() {
     );
 }
 
+/// A row in a batch's range that the batch does not change (already filled), locked by the
+/// application: under REPEATABLE READ the batch's UPDATE would wait for it (and, with no
+/// retries, fail); its batches run under READ COMMITTED, which skips it without waiting.
+#[test]
+fn mariadb_batches_do_not_wait_for_rows_they_do_not_change() {
+    let s = Scratch::mysql();
+    s.exec(
+        "CREATE TABLE t (id int PRIMARY KEY, x int NULL, note varchar(20) NULL);
+         INSERT INTO t (id) SELECT seq FROM seq_1_to_100;
+         UPDATE t SET x = 7 WHERE id = 50;",
+    );
+    let dir = tree(&[
+        (
+            "sluice.toml",
+            "[run]\nlock_timeout = \"1s\"\nlock_retries = 0\n",
+        ),
+        ("m/1_x/expand.up.sql", "SELECT 1;\n"),
+        ("m/1_x/expand.down.sql", "SELECT 1;\n"),
+        (
+            "m/1_x/backfill.toml",
+            "table = \"t\"\nkey = [\"id\"]\nwhere = '`x` IS NULL'\nbatch_size = 30\n[set]\nx = '`id`'\n",
+        ),
+    ]);
+    let dry = run(s
+        .migrate(dir.path())
+        .args(["apply", "m", "--phase", "all", "--dry-run"]));
+    assert!(
+        dry.stdout
+            .contains("SET TRANSACTION ISOLATION LEVEL READ COMMITTED"),
+        "{dry:?}"
+    );
+    let blocker = Blocker::hold(&s, "UPDATE t SET note = 'app' WHERE id = 50");
+    let r = run(s.migrate(dir.path()).args(["apply", "m"]));
+    blocker.release();
+    ok(&r);
+    assert_eq!(
+        s.strings("SELECT CAST(COUNT(*) AS CHAR) FROM t WHERE x = id"),
+        ["99"]
+    );
+    assert_eq!(
+        s.strings("SELECT CAST(x AS CHAR) FROM t WHERE id = 50"),
+        ["7"]
+    );
+}
+
 #[test]
 fn mariadb_lag_check_on_a_listed_server_that_replicates_nothing() {
     let s = Scratch::mysql();

@@ -71,7 +71,14 @@ pub(super) struct Batches {
     numeric: Vec<bool>,
     set: String,
     where_: Option<String>,
+    /// MySQL: each batch runs under READ COMMITTED (see [`Batches::isolation_sql`]).
+    read_committed: bool,
 }
+
+/// MySQL: whether the server can log READ COMMITTED writes (InnoDB refuses them when the
+/// binary log is statement-based).
+pub(super) const MYSQL_READ_COMMITTED_OK: &str =
+    "SELECT CAST(@@log_bin = 0 OR @@binlog_format <> 'STATEMENT' AS CHAR)";
 
 impl Batches {
     pub(super) fn new(backend: Backend, spec: &BackfillSpec, numeric: Vec<bool>) -> Batches {
@@ -93,7 +100,24 @@ impl Batches {
             numeric,
             set,
             where_: spec.where_.clone(),
+            read_committed: false,
         }
+    }
+
+    /// Run each batch under READ COMMITTED (MySQL, when the binary log allows it).
+    pub(super) fn with_read_committed(mut self, on: bool) -> Batches {
+        self.read_committed = on && self.backend == Backend::Mysql;
+        self
+    }
+
+    /// What goes before each batch's `BEGIN`. Under InnoDB's default REPEATABLE READ the
+    /// batch's UPDATE locks every row it scans and the gaps between them until it commits, so
+    /// a write to a row the batch does not change (already filled, by a trigger or the new
+    /// code), or an insert into its key range, waits for the whole batch; under READ
+    /// COMMITTED it locks only the rows it changes.
+    pub(super) fn isolation_sql(&self) -> Option<&'static str> {
+        self.read_committed
+            .then_some("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
     }
 
     pub(super) fn target(&self) -> &str {
@@ -476,7 +500,15 @@ impl Engine {
                 return Err(e);
             }
         };
-        let batches = Batches::new(backend, spec, numeric);
+        let read_committed = backend == Backend::Mysql
+            && main
+                .query_text(MYSQL_READ_COMMITTED_OK)
+                .await
+                .ok()
+                .and_then(|rows| rows.into_iter().next())
+                .and_then(|r| r.into_iter().next().flatten())
+                .is_some_and(|v| v == "1");
+        let batches = Batches::new(backend, spec, numeric).with_read_committed(read_committed);
 
         let estimate = match main.query_text(&batches.estimate_sql(spec)).await {
             Ok(rows) => rows
@@ -721,6 +753,9 @@ impl Engine {
             })?),
         };
         let t0 = Instant::now();
+        if let Some(s) = b.isolation_sql() {
+            main.exec(s).await?;
+        }
         main.begin().await?;
         let n = main
             .exec_count(&b.update_sql(last, upper.as_deref()))
@@ -829,7 +864,8 @@ impl Engine {
         let spec = &loaded.spec;
         let version = m.version.raw.as_str();
         // without the catalog, numeric keys show as quoted literals (same meaning)
-        let b = Batches::new(self.url.backend(), spec, vec![false; spec.key.len()]);
+        let b = Batches::new(self.url.backend(), spec, vec![false; spec.key.len()])
+            .with_read_committed(true);
         let resume = prior.filter(|r| matches!(r.state, State::Running | State::Failed));
         let last = resume
             .and_then(|r| r.last_key.as_deref())
@@ -862,6 +898,10 @@ impl Engine {
         }
         out.push(b.upper_sql(last.as_deref(), spec.batch_size));
         let placeholder = vec!["$upper".to_owned(); spec.key.len()];
+        if let Some(s) = b.isolation_sql() {
+            out.push("-- each batch (unless the binary log is statement-based):".into());
+            out.push(s.into());
+        }
         out.push("BEGIN".into());
         out.push(b.update_sql(last.as_deref(), Some(&placeholder)));
         out.push(

@@ -358,7 +358,37 @@ impl Server {
             ),
         };
         self.admin_exec(&sql).await?;
+        self.settle().await?;
         Ok(name)
+    }
+
+    /// MySQL: wait (up to a minute) until InnoDB has purged the undo history earlier runs
+    /// left (a million-row backfill leaves a million entries), so its purge threads do not
+    /// compete with the next run's migration and load.
+    async fn settle(&self) -> anyhow::Result<()> {
+        if self.engine != Engine::Mysql {
+            return Ok(());
+        }
+        let mut c = self.admin().await?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let len = c
+                .ints(
+                    "SELECT CAST(VARIABLE_VALUE AS SIGNED) FROM information_schema.GLOBAL_STATUS \
+                     WHERE VARIABLE_NAME = 'INNODB_HISTORY_LIST_LENGTH'",
+                )
+                .await;
+            let len = len
+                .ok()
+                .flatten()
+                .and_then(|r| r.first().copied().flatten());
+            if len.is_none_or(|l| l < 1000) || std::time::Instant::now() > deadline {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+        c.close().await;
+        Ok(())
     }
 
     pub async fn drop_db(&self, name: &str) -> anyhow::Result<()> {
