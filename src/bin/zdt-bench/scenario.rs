@@ -255,6 +255,22 @@ fn write_history(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A Sluice run's work directory `dir`: its config, the migrations directory with the
+/// initial schema, baselined on the run's database. `Some(error)` when `migrate baseline`
+/// failed.
+async fn sluice_workdir(ctx: &Ctx<'_>, dir: &Path, url: &str) -> anyhow::Result<Option<String>> {
+    write_config(ctx, dir)?;
+    write_history(&dir.join("migrations"))?;
+    let c = call_migrate(
+        ctx,
+        url,
+        dir,
+        &["baseline", INIT_VERSION, "--dir", "migrations"],
+    )
+    .await?;
+    Ok((c.code != 0).then(|| c.describe("baseline")))
+}
+
 /// `sluice.toml` of a run's work directory (where `migrate` runs): MySQL needs its dialect
 /// and server version for `migrate plan`, which reads no database. PostgreSQL is the default.
 fn write_config(ctx: &Ctx<'_>, dir: &Path) -> anyhow::Result<()> {
@@ -310,8 +326,7 @@ async fn change_run_on(
     let migrations = dir.join("migrations");
     let mut naive_conn = None;
     if sluice {
-        write_config(ctx, &dir)?;
-        write_history(&migrations)?;
+        error = sluice_workdir(ctx, &dir, &url).await?;
         // the planner reads the schema from the earlier migrations of the file's directory
         let naive_dir = dir.join("naive");
         std::fs::create_dir_all(&naive_dir)?;
@@ -321,16 +336,6 @@ async fn change_run_on(
         )?;
         let file = format!("naive/{CHANGE_VERSION}_{}.sql", change.name());
         std::fs::write(dir.join(&file), change.sluice_sql(engine))?;
-        let c = call_migrate(
-            ctx,
-            &url,
-            &dir,
-            &["baseline", INIT_VERSION, "--dir", "migrations"],
-        )
-        .await?;
-        if c.code != 0 {
-            error = Some(c.describe("baseline"));
-        }
         if error.is_none() && !change.planned(engine) {
             // the migration as written (an expand without contract): `migrate apply` runs it
             // with the strategy it names
@@ -606,8 +611,7 @@ async fn backfill_run(ctx: &Ctx<'_>, db: &str, sluice: bool) -> anyhow::Result<B
     let migrations = dir.join("migrations");
     let mut conn = opts.connect().await?;
     if sluice {
-        write_config(ctx, &dir)?;
-        write_history(&migrations)?;
+        error = sluice_workdir(ctx, &dir, &url).await?;
         let m = migrations.join(format!("{CHANGE_VERSION}_fill_tier"));
         std::fs::create_dir_all(&m)?;
         std::fs::write(
@@ -622,16 +626,6 @@ async fn backfill_run(ctx: &Ctx<'_>, db: &str, sluice: bool) -> anyhow::Result<B
             m.join("backfill.toml"),
             backfill_toml(engine, ctx.args.backfill_batch_time.as_deref()),
         )?;
-        let c = call_migrate(
-            ctx,
-            &url,
-            &dir,
-            &["baseline", INIT_VERSION, "--dir", "migrations"],
-        )
-        .await?;
-        if c.code != 0 {
-            error = Some(c.describe("baseline"));
-        }
     } else {
         conn.script("ALTER TABLE accounts ADD COLUMN tier int")
             .await?;
