@@ -13,10 +13,14 @@ use toml::Spanned;
 use crate::lint::Severity;
 use crate::lint::registry;
 use crate::lint::settings::{Level, LintSettings, Runner};
+pub use crate::run::OutOfOrder;
 use crate::run::gates::{self, Gate};
 use crate::run::hooks::{self, Hook, HookPoint};
+use crate::run::url::DbUrl;
+use crate::run::{RunError, Settings};
 use crate::source::{LayoutChoice, LineIndex};
 use crate::sql::Dialect;
+use sluice_core::duration::parse_duration;
 
 pub const FILE_NAME: &str = "sluice.toml";
 
@@ -45,15 +49,6 @@ pub enum Flavour {
 pub enum FailOn {
     Error,
     Warning,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OutOfOrder {
-    #[default]
-    Strict,
-    Allow,
-    Warn,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -334,7 +329,7 @@ fn duration_key(
 ) -> Result<Duration, ConfigError> {
     match v {
         None => Ok(default),
-        Some(t) => match crate::run::parse_duration(t.get_ref()) {
+        Some(t) => match sluice_core::duration::parse_duration(t.get_ref()) {
             Ok(d) if !d.is_zero() => Ok(d),
             Ok(_) => Err(invalid(
                 t.span().start,
@@ -593,8 +588,87 @@ fn parse_version(v: &str, dialect: Dialect) -> Option<u32> {
     }
 }
 
+/// `[run]` and `migrations.out_of_order` from sluice.toml, resolved into the runner's settings.
+pub fn run_settings(run: &RunConfig, out_of_order: OutOfOrder) -> Result<Settings, RunError> {
+    let dur = |key: &str, v: &Option<String>| -> Result<Option<Duration>, RunError> {
+        v.as_deref()
+            .map(|s| {
+                parse_duration(s).map_err(|e| {
+                    RunError::Config(format!("sluice.toml: [run] {key} = \"{s}\": {e}"))
+                })
+            })
+            .transpose()
+    };
+    let mut s = Settings {
+        out_of_order,
+        ledger_schema: run.ledger_schema.clone(),
+        ledger_table: run.ledger_table.clone(),
+        ..Settings::default()
+    };
+    if let Some(d) = dur("lock_timeout", &run.lock_timeout)? {
+        s.lock_timeout = d;
+    }
+    // "0" or "off" means no statement timeout
+    s.statement_timeout =
+        dur("statement_timeout", &run.statement_timeout)?.filter(|d| !d.is_zero());
+    if let Some(r) = run.lock_retries {
+        s.retry.retries = r;
+    }
+    if let Some(n) = run.large_table_rows {
+        s.large_table_rows = n;
+    }
+    s.pt_osc = run.pt_osc.as_ref().map(std::path::PathBuf::from);
+    s.gh_ost = run.gh_ost.as_ref().map(std::path::PathBuf::from);
+    if let Some(m) = &run.alter_foreign_keys_method {
+        if !["auto", "rebuild_constraints", "drop_swap", "none"].contains(&m.as_str()) {
+            return Err(RunError::Config(format!(
+                "sluice.toml: [run] alter_foreign_keys_method = \"{m}\": expected auto, rebuild_constraints, drop_swap or none (pt-online-schema-change's --alter-foreign-keys-method)"
+            )));
+        }
+        s.alter_foreign_keys_method = Some(m.clone());
+    }
+    if let Some(d) = dur("shadow_batch_time", &run.shadow_batch_time)? {
+        s.shadow_batch_time = d.max(Duration::from_millis(1));
+    }
+    if let Some(d) = dur("shadow_pause", &run.shadow_pause)? {
+        s.shadow_pause = d;
+    }
+    if let Some(d) = dur("osc_chunk_time", &run.osc_chunk_time)? {
+        // pt-online-schema-change takes seconds with three decimals
+        s.osc_chunk_time = d.max(Duration::from_millis(1));
+    }
+    for r in &run.replicas {
+        s.replicas.push(
+            DbUrl::parse(r)
+                .map_err(|e| RunError::Config(format!("sluice.toml: [run] replicas: {e}")))?,
+        );
+    }
+    Ok(s)
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn shadow_copy_settings() {
+        let run = RunConfig {
+            shadow_batch_time: Some("20ms".into()),
+            shadow_pause: Some("5ms".into()),
+            ..RunConfig::default()
+        };
+        let s = run_settings(&run, OutOfOrder::Strict).unwrap();
+        assert_eq!(s.shadow_batch_time, Duration::from_millis(20));
+        assert_eq!(s.shadow_pause, Duration::from_millis(5));
+        let bad = RunConfig {
+            shadow_batch_time: Some("fast".into()),
+            ..RunConfig::default()
+        };
+        let e = run_settings(&bad, OutOfOrder::Strict).unwrap_err();
+        assert!(
+            e.to_string().contains("[run] shadow_batch_time = \"fast\""),
+            "{e}"
+        );
+    }
     use super::*;
 
     fn err(text: &str) -> String {

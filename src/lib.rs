@@ -1,13 +1,14 @@
 //! Sluice: zero-downtime database migrations by construction.
 //!
-//! See `ARCHITECTURE.md` for the code map and the invariants between modules.
+//! This package is the `migrate` command: arguments, `sluice.toml` resolved into typed
+//! settings, rendering and exit codes. The work is done by the workspace's libraries, re-exported
+//! here under their module names. See `ARCHITECTURE.md` for the code map and the invariants.
 
-pub mod catalog;
 pub mod cli;
 pub mod config;
-pub mod lint;
-pub mod plan;
-pub mod run;
-pub mod server;
-pub mod source;
-pub mod sql;
+
+pub use sluice_core::{catalog, duration, names, source, sql};
+pub use sluice_lint as lint;
+pub use sluice_plan as plan;
+pub use sluice_run as run;
+pub use sluice_server as server;

@@ -14,7 +14,7 @@ use crate::config::{self, Config};
 use crate::run::url::DbUrl;
 use crate::run::{
     self, ApplyOutcome, ApplyRequest, Engine, PhaseSel, Progress, RollbackRequest, RunError,
-    Settings, StatusReport,
+    StatusReport,
 };
 use crate::source::{self, Layout, Migration, Version};
 
@@ -169,7 +169,7 @@ pub(super) fn context(g: &Global<'_>, lock_wait: Option<Duration>) -> anyhow::Re
     };
     let url = DbUrl::parse(raw)?;
     let mut settings =
-        Settings::from_config(&config.file.run, config.file.migrations.out_of_order)?;
+        crate::config::run_settings(&config.file.run, config.file.migrations.out_of_order)?;
     if let Some(w) = lock_wait {
         settings.lock_wait = w;
     }

@@ -1,0 +1,545 @@
+//! The lint engine: runs every enabled rule over every script, applies phases, severities and
+//! suppressions, and returns sorted diagnostics. Pure: no I/O, no printing.
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use sluice_core::source::directives::{self, Directive, RuleRef};
+use sluice_core::source::split::Comment;
+use sluice_core::source::{Direction, LineCol, Migration, Phase, SourceFile};
+
+use super::context::{ChangeSet, ScriptCx};
+use super::lock::LockInfo;
+use super::registry;
+use super::rule::{Category, Dialects, Hit, PhaseScope, Related, Rule, Severity};
+use super::settings::LintSettings;
+use sluice_core::catalog::{Catalog, Origin};
+
+/// One finding, positioned and ready to render.
+#[derive(Debug, Clone, Serialize)]
+pub struct Diagnostic {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub path: PathBuf,
+    /// 1-based start (inclusive) and end (exclusive) positions.
+    pub start: LineCol,
+    pub end: LineCol,
+    #[serde(skip)]
+    pub range: Range<usize>,
+    pub message: String,
+    pub lock: Option<LockInfo>,
+    pub help: String,
+    /// Found by scanning the tokens of a statement the parser could not read.
+    pub token_scan: bool,
+    pub related: Vec<Related>,
+    /// The statement's phase.
+    pub phase: Phase,
+}
+
+/// The result of a lint run.
+#[derive(Debug, Default)]
+pub struct LintReport {
+    /// Sorted by path, position, rule.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The files the diagnostics point into, for snippets.
+    pub files: Vec<Arc<SourceFile>>,
+    pub stats: LintStats,
+}
+
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+pub struct LintStats {
+    pub files: usize,
+    pub scripts: usize,
+    pub statements: usize,
+    pub parsed: usize,
+    pub unparsed: usize,
+    pub syntax_errors: usize,
+}
+
+impl LintReport {
+    /// Is there a finding at or above `level`?
+    pub fn fails(&self, level: Severity) -> bool {
+        self.diagnostics.iter().any(|d| d.severity >= level)
+    }
+
+    pub fn file(&self, path: &std::path::Path) -> Option<&Arc<SourceFile>> {
+        self.files.iter().find(|f| f.path == path)
+    }
+}
+
+/// Lint every script of `migrations` (no history). Each migration is judged on the schema
+/// the earlier ones left: a table is new only in the migration that creates it (its files
+/// and phases), as when the migrations were deployed one by one.
+pub fn lint(settings: &LintSettings, migrations: &[Migration]) -> LintReport {
+    run(
+        settings,
+        Catalog::new(settings.dialect),
+        &[],
+        migrations,
+        true,
+    )
+}
+
+/// Lint the `changes` on top of the `history`: every migration is replayed into the schema
+/// catalog in version order (history and changes interleaved by version), and only the
+/// change set's scripts are reported. Tables created in the change set are new (lock rules
+/// skip them); tables of the history are existing.
+pub fn lint_change_set(
+    settings: &LintSettings,
+    history: &[Migration],
+    changes: &[Migration],
+) -> LintReport {
+    run(
+        settings,
+        Catalog::new(settings.dialect),
+        history,
+        changes,
+        false,
+    )
+}
+
+/// [`lint_change_set`] starting from `seed` instead of an empty catalog (e.g. a schema read
+/// from a live database): its objects are existing ones, the history replays on top of it.
+pub fn lint_change_set_on(
+    settings: &LintSettings,
+    seed: Catalog,
+    history: &[Migration],
+    changes: &[Migration],
+) -> LintReport {
+    run(settings, seed, history, changes, false)
+}
+
+/// The schema `history` leaves on top of `seed`: every up script replayed in version order.
+pub fn replay(settings: &LintSettings, seed: Catalog, history: &[Migration]) -> Catalog {
+    let mut ordered: Vec<&Migration> = history.iter().collect();
+    ordered.sort_by(|a, b| a.version.cmp(&b.version));
+    let mut catalog = seed;
+    catalog.set_origin(Origin::History);
+    for m in ordered {
+        for phase in [Phase::Expand, Phase::Contract] {
+            for script in m
+                .scripts
+                .iter()
+                .filter(|s| s.phase == phase && s.direction == Direction::Up)
+            {
+                ScriptCx::build_on(settings, m, script, &mut catalog, false);
+            }
+        }
+    }
+    catalog.settle();
+    catalog
+}
+
+fn run(
+    settings: &LintSettings,
+    seed: Catalog,
+    history: &[Migration],
+    changes: &[Migration],
+    each_migration_alone: bool,
+) -> LintReport {
+    let mut all: Vec<(&Migration, bool)> = history
+        .iter()
+        .map(|m| (m, false))
+        .chain(changes.iter().map(|m| (m, true)))
+        .collect();
+    // stable: equal versions keep the order given (history first)
+    all.sort_by(|a, b| a.0.version.cmp(&b.0.version));
+
+    let mut report = LintReport::default();
+    let mut seen_files = BTreeSet::new();
+    let mut lint_one = |cx: &ScriptCx<'_>, report: &mut LintReport| {
+        if seen_files.insert(cx.script.file.path.clone()) {
+            report.files.push(cx.script.file.clone());
+        }
+        report.stats.scripts += 1;
+        for st in &cx.statements {
+            report.stats.statements += 1;
+            match st.parsed {
+                super::context::Parsed::Ok(_) => report.stats.parsed += 1,
+                super::context::Parsed::Unparsed(_) => report.stats.unparsed += 1,
+                super::context::Parsed::SyntaxError(_) => report.stats.syntax_errors += 1,
+                super::context::Parsed::ClientCommand => report.stats.parsed += 1,
+            }
+        }
+        lint_script(cx, &mut report.diagnostics);
+    };
+
+    let mut catalog = seed;
+    let mut cxs: Vec<ScriptCx<'_>> = Vec::new();
+    let no_uses = Arc::new(ChangeSet::default());
+    for (m, in_change) in all {
+        if each_migration_alone {
+            catalog.settle();
+        }
+        catalog.set_origin(if in_change {
+            Origin::ChangeSet
+        } else {
+            Origin::History
+        });
+        let first = cxs.len();
+        for phase in [Phase::Expand, Phase::Contract] {
+            let ups = m
+                .scripts
+                .iter()
+                .filter(|s| s.phase == phase && s.direction == Direction::Up);
+            for script in ups {
+                let cx = ScriptCx::build_on(settings, m, script, &mut catalog, in_change);
+                if in_change {
+                    cxs.push(cx);
+                }
+            }
+            if !in_change {
+                continue;
+            }
+            // a down script runs on the state its up left; it does not change the replay
+            let downs = m
+                .scripts
+                .iter()
+                .filter(|s| s.phase == phase && s.direction == Direction::Down);
+            for script in downs {
+                let mut scratch = catalog.clone();
+                cxs.push(ScriptCx::build_on(settings, m, script, &mut scratch, true));
+            }
+        }
+        if each_migration_alone {
+            // the migration is its own change: lint it now and let it go
+            let after = Arc::new(catalog.clone());
+            for mut cx in cxs.drain(first..) {
+                cx.set_change_set(after.clone(), no_uses.clone());
+                lint_one(&cx, &mut report);
+            }
+        }
+    }
+
+    let final_catalog = Arc::new(catalog);
+    let change_set = Arc::new(ChangeSet {
+        uses: cxs
+            .iter()
+            .filter(|cx| cx.direction() == Direction::Up)
+            .flat_map(|cx| cx.object_uses())
+            .collect(),
+    });
+    for mut cx in cxs {
+        cx.set_change_set(final_catalog.clone(), change_set.clone());
+        lint_one(&cx, &mut report);
+    }
+    report.stats.files = report.files.len();
+    report.diagnostics.sort_by(|a, b| {
+        (&a.path, a.start, a.rule, &a.message).cmp(&(&b.path, b.start, b.rule, &b.message))
+    });
+    report.diagnostics.dedup_by(|a, b| {
+        a.path == b.path && a.range == b.range && a.rule == b.rule && a.message == b.message
+    });
+    report
+}
+
+/// Does `rule` apply to this script at all (dialect, phase, direction)?
+fn applies(rule: &dyn Rule, cx: &ScriptCx<'_>) -> bool {
+    let meta = rule.meta();
+    let dialect_ok = match meta.dialects {
+        Dialects::All => true,
+        Dialects::Postgres => cx.dialect() == sluice_core::sql::Dialect::Postgres,
+        Dialects::Mysql => cx.dialect() == sluice_core::sql::Dialect::Mysql,
+    };
+    let phase_ok = !(meta.phase == PhaseScope::ContractOnly && cx.phase() == Phase::Contract);
+    let direction_ok =
+        !(cx.direction() == Direction::Down && meta.category == Category::Compatibility);
+    dialect_ok && phase_ok && direction_ok
+}
+
+/// An ignore comment and whether it suppressed anything.
+struct Ignore {
+    /// Statement it covers; `None` = whole script.
+    stmt: Option<usize>,
+    /// Empty = every rule (squawk-ignore-file without names).
+    rules: Vec<(RuleRef, Option<&'static str>)>,
+    comment: Range<usize>,
+    used: Vec<bool>,
+    used_any: bool,
+}
+
+fn lint_script(cx: &ScriptCx<'_>, out: &mut Vec<Diagnostic>) {
+    let mut hits: Vec<(&'static dyn Rule, Hit)> = Vec::new();
+    for rule in registry::all() {
+        if cx.settings.severity(rule.meta()).is_none() || !applies(*rule, cx) {
+            continue;
+        }
+        let mut found = Vec::new();
+        rule.check(cx, &mut found);
+        hits.extend(found.into_iter().map(|h| (*rule, h)));
+    }
+
+    let mut ignores = collect_ignores(cx);
+    hits.retain(|(rule, hit)| !suppressed(&mut ignores, rule.meta().id, hit.stmt));
+
+    // unused-ignore is computed after the others and cannot suppress itself
+    let unused = registry::lookup("unused-ignore").expect("registered");
+    let unused_on = cx.settings.severity(unused.meta()).is_some();
+    for ig in &ignores {
+        if !unused_on {
+            break;
+        }
+        for ((r, id), used) in ig.rules.iter().zip(&ig.used) {
+            let msg = match id {
+                None => format!("`{}` is not a known rule; this ignore does nothing", r.name),
+                Some(_) if !used => {
+                    format!("`{}` is ignored here, but it reports nothing here", r.name)
+                }
+                Some(_) => continue,
+            };
+            let stmt = ig.stmt.unwrap_or(0);
+            hits.push((unused, Hit::new(stmt, msg).span(r.range.clone())));
+        }
+        if ig.rules.is_empty() && !ig.used_any {
+            let stmt = ig.stmt.unwrap_or(0);
+            hits.push((
+                unused,
+                Hit::new(stmt, "this ignore suppresses nothing").span(ig.comment.clone()),
+            ));
+        }
+    }
+
+    for (rule, hit) in hits {
+        let meta = rule.meta();
+        let Some(mut severity) = cx.settings.severity(meta) else {
+            continue;
+        };
+        let stmt = cx.statements.get(hit.stmt);
+        if hit.warning_only
+            || (meta.category == Category::Locks && stmt.is_some_and(|s| on_small_tables(cx, s)))
+        {
+            severity = severity.min(Severity::Warning);
+        }
+        let range = hit
+            .span
+            .clone()
+            .or_else(|| stmt.map(|s| s.range.clone()))
+            .unwrap_or(cx.script.range.start..cx.script.range.start);
+        let file = cx.file();
+        let mut help = hit.help.unwrap_or_else(|| meta.help.to_owned());
+        if meta.has_recipe {
+            // point at the command that writes the safe version of this very file
+            let run = format!("`migrate plan {}`", file.path.display());
+            if help.contains("`migrate plan`") {
+                help = help.replace("`migrate plan`", &run);
+            } else {
+                help.push_str(&format!("; or run {run}"));
+            }
+        }
+        out.push(Diagnostic {
+            rule: meta.id,
+            severity,
+            path: file.path.clone(),
+            start: file.line_col(range.start),
+            end: file.line_col(range.end),
+            range,
+            message: hit.message,
+            lock: hit.lock,
+            help,
+            token_scan: stmt.is_some_and(|s| s.token_scan) && meta.id != "unparsed-statement",
+            related: hit.related,
+            phase: cx.phase(),
+        });
+    }
+}
+
+/// Does the statement touch only tables known (from a live database) to be small?
+fn on_small_tables(cx: &ScriptCx<'_>, st: &super::context::Stmt) -> bool {
+    if cx.settings.table_rows.is_empty() {
+        return false;
+    }
+    // a foreign key also locks the table it references
+    let referenced = st.ops.iter().filter_map(|op| match op {
+        sluice_core::sql::Operation::AddConstraint { constraint, .. } => {
+            constraint.references.as_ref()
+        }
+        _ => None,
+    });
+    let mut tables = st
+        .ops
+        .iter()
+        .filter_map(|op| op.table())
+        .chain(referenced)
+        .peekable();
+    tables.peek().is_some() && tables.all(|t| cx.settings.is_small_table(t))
+}
+
+fn collect_ignores(cx: &ScriptCx<'_>) -> Vec<Ignore> {
+    let text = &cx.file().text;
+    let mut ignores = Vec::new();
+    let mut push = |stmt: Option<usize>, c: &Comment| match directives::parse(text, c) {
+        // a statement ignore with no statement after it covers nothing (reported as unused)
+        Some(Directive::Ignore { rules, .. }) => {
+            ignores.push(Ignore::new(Some(stmt.unwrap_or(usize::MAX)), rules, c))
+        }
+        Some(Directive::IgnoreFile { rules }) => ignores.push(Ignore::new(None, rules, c)),
+        _ => {}
+    };
+    for st in &cx.statements {
+        for c in st.leading_comments.iter().chain(&st.trailing_comments) {
+            push(Some(st.index), c);
+        }
+    }
+    for c in &cx.orphan_comments {
+        push(None, c);
+    }
+    ignores
+}
+
+impl Ignore {
+    fn new(stmt: Option<usize>, rules: Vec<RuleRef>, c: &Comment) -> Self {
+        let rules: Vec<_> = rules
+            .into_iter()
+            .map(|r| {
+                let id = registry::lookup(&r.name).map(|rule| rule.meta().id);
+                (r, id)
+            })
+            .collect();
+        Ignore {
+            stmt,
+            used: vec![false; rules.len()],
+            rules,
+            comment: c.range.clone(),
+            used_any: false,
+        }
+    }
+}
+
+fn suppressed(ignores: &mut [Ignore], rule: &'static str, stmt: usize) -> bool {
+    let mut hit = false;
+    for ig in ignores.iter_mut() {
+        if ig.stmt.is_some_and(|s| s != stmt) {
+            continue;
+        }
+        if ig.rules.is_empty() {
+            ig.used_any = true;
+            hit = true;
+            continue;
+        }
+        for ((_, id), used) in ig.rules.iter().zip(ig.used.iter_mut()) {
+            if *id == Some(rule) {
+                *used = true;
+                ig.used_any = true;
+                hit = true;
+            }
+        }
+    }
+    hit
+}
+
+/// Lint a snippet of SQL as one migration of the plain layout, e.g. a rule's documentation
+/// example. The snippet's own comments set what the file layout would: `-- sluice:phase
+/// contract`, `-- sluice:no-transaction` (and the other tools' markers), `-- sluice:irreversible
+/// <reason>`. The migration gets an empty down script, so missing-down-migration stays
+/// silent; use [`lint_snippet_without_down`] to lint an up script that has none.
+pub fn lint_snippet(settings: &LintSettings, name: &str, sql: &str) -> LintReport {
+    lint(settings, &[snippet_migration(settings, name, sql, true)])
+}
+
+/// [`lint_snippet`] for a lone up script: the migration has no down script.
+pub fn lint_snippet_without_down(settings: &LintSettings, name: &str, sql: &str) -> LintReport {
+    lint(settings, &[snippet_migration(settings, name, sql, false)])
+}
+
+fn snippet_migration(
+    _settings: &LintSettings,
+    name: &str,
+    sql: &str,
+    with_down: bool,
+) -> Migration {
+    use sluice_core::source::{Layout, Script};
+
+    // load_file reads the directives; an in-memory text never fails to load
+    let mut m = sluice_core::source::load_file(std::path::Path::new(name), Some(sql.to_owned()))
+        .expect("in-memory snippet");
+    // a snippet stands for the up script of a phased migration
+    m.layout = Layout::Native;
+    m.scripts.retain(|s| s.direction == Direction::Up);
+    if with_down && let Some(up) = m.scripts.first().cloned() {
+        let down = SourceFile::new(format!("{name}.down"), String::new());
+        m.scripts.push(Script {
+            range: 0..0,
+            file: down,
+            direction: Direction::Down,
+            no_transaction_marker: false,
+            irreversible: None,
+            ..up
+        });
+    }
+    m
+}
+
+#[cfg(test)]
+mod seed_tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use super::*;
+    use sluice_core::sql::Operation;
+    use sluice_core::sql::ops::{ColumnSpec, ObjName};
+
+    fn table(name: &str) -> Operation {
+        Operation::CreateTable {
+            table: ObjName::new(Some("public"), name),
+            columns: vec![ColumnSpec {
+                name: "a".into(),
+                data_type: "bigint".into(),
+                not_null: false,
+                default: None,
+                default_volatility: None,
+                serial: false,
+                generated: None,
+                primary_key: false,
+                unique: false,
+                references: None,
+                check: false,
+                position: None,
+                charset: None,
+            }],
+            constraints: Vec::new(),
+            if_not_exists: false,
+            from_query: false,
+        }
+    }
+
+    #[test]
+    fn lock_findings_on_small_live_tables_are_warnings() {
+        let mut settings = LintSettings {
+            large_table_rows: 1000,
+            ..LintSettings::default()
+        };
+        settings.table_rows = Arc::new(BTreeMap::from([
+            (ObjName::new(Some("public"), "small"), 10),
+            (ObjName::new(Some("public"), "big"), 5000),
+        ]));
+        let mut seed = Catalog::new(settings.dialect);
+        seed.apply(&table("small"));
+        seed.apply(&table("big"));
+        let m = snippet_migration(
+            &settings,
+            "1_x.sql",
+            "CREATE INDEX i ON small (a);\nCREATE INDEX j ON big (a);\nCREATE INDEX k ON other (a);\n",
+            true,
+        );
+        let report = lint_change_set_on(&settings, seed, &[], &[m]);
+        let found: Vec<_> = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule == "require-concurrent-index-creation")
+            .map(|d| (d.start.line, d.severity))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (1, Severity::Warning),
+                (2, Severity::Error),
+                // no estimate: unknown size stays an error
+                (3, Severity::Error),
+            ]
+        );
+    }
+}

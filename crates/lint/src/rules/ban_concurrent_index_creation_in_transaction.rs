@@ -1,0 +1,166 @@
+//! ## What it does
+//! Flags a `CONCURRENTLY` statement (`CREATE INDEX`, `DROP INDEX`, `REINDEX`,
+//! `DETACH PARTITION`) that runs inside a transaction: after an explicit `BEGIN`, or in a
+//! file the runner wraps in a transaction.
+//!
+//! ## Why is this bad?
+//! PostgreSQL refuses it (`CREATE INDEX CONCURRENTLY cannot run inside a transaction
+//! block`): the migration fails at deploy time, after the statements before it ran.
+//!
+//! ## Example
+//! ```sql
+//! BEGIN;
+//! CREATE INDEX CONCURRENTLY users_email_idx ON users (email);
+//! COMMIT;
+//! ```
+//!
+//! ## Use instead
+//! Run it in a non-transactional migration: no `BEGIN`, and `-- sluice:no-transaction` (or
+//! the runner's own marker) when the runner wraps files in a transaction.
+
+use crate::context::{ScriptCx, Tx};
+use crate::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
+use sluice_core::sql::Operation;
+
+use super::runner_name;
+
+pub struct BanConcurrentIndexCreationInTransaction;
+
+static META: RuleMeta = RuleMeta {
+    id: "ban-concurrent-index-creation-in-transaction",
+    aliases: &[],
+    default: DefaultLevel::Error,
+    category: Category::Locks,
+    phase: PhaseScope::Any,
+    dialects: Dialects::Postgres,
+    summary: "a CONCURRENTLY statement inside a transaction, which PostgreSQL refuses",
+    help: "run it in a non-transactional migration: remove the BEGIN, or mark the file `-- sluice:no-transaction`",
+    has_recipe: false,
+    doc: include_str!("../../../../lint-rules/ban-concurrent-index-creation-in-transaction.md"),
+};
+
+impl Rule for BanConcurrentIndexCreationInTransaction {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &ScriptCx<'_>, out: &mut Vec<Hit>) {
+        for (st, op) in cx.ops() {
+            let what = match op {
+                Operation::CreateIndex {
+                    concurrently: true, ..
+                } => "CREATE INDEX CONCURRENTLY",
+                Operation::DropIndex {
+                    concurrently: true, ..
+                } => "DROP INDEX CONCURRENTLY",
+                Operation::Reindex {
+                    concurrently: true, ..
+                } => "REINDEX CONCURRENTLY",
+                Operation::DetachPartition {
+                    concurrently: true, ..
+                } => "DETACH PARTITION CONCURRENTLY",
+                _ => continue,
+            };
+            let (place, help) = match st.tx {
+                Tx::None => continue,
+                Tx::Explicit => (
+                    "after an explicit BEGIN".to_owned(),
+                    "move it out of the BEGIN .. COMMIT block, into a migration that does not run in a transaction",
+                ),
+                Tx::Wrapped => (
+                    format!(
+                        "in the transaction the {} runner wraps this file in",
+                        runner_name(cx)
+                    ),
+                    "mark the file `-- sluice:no-transaction` (or the runner's own marker) and keep only non-transactional statements in it",
+                ),
+            };
+            out.push(
+                Hit::new(
+                    st.index,
+                    format!("`{what}` cannot run inside a transaction, and this one runs {place}"),
+                )
+                .span(cx.find_in(st, "concurrently"))
+                .help(help),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::settings::Runner;
+    use crate::test_utils::{Case, lint_errors, lint_ok};
+
+    const RULE: &str = "ban-concurrent-index-creation-in-transaction";
+
+    #[test]
+    fn flags_explicit_begin() {
+        let found = lint_errors(
+            RULE,
+            "BEGIN;\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);\nCOMMIT;",
+        );
+        assert_eq!(
+            found,
+            [
+                "2:14 `CREATE INDEX CONCURRENTLY` cannot run inside a transaction, and this one runs after an explicit BEGIN"
+            ]
+        );
+    }
+
+    #[test]
+    fn flags_wrapping_runners() {
+        let sql = "CREATE UNIQUE INDEX CONCURRENTLY users_email_idx ON users (email);";
+        for runner in [
+            Runner::Sqlx,
+            Runner::Flyway,
+            Runner::Goose,
+            Runner::Dbmate,
+            Runner::Diesel,
+        ] {
+            let found = lint_errors(RULE, Case::new(sql).runner(runner));
+            assert_eq!(found.len(), 1, "{runner:?}");
+        }
+        let found = lint_errors(RULE, Case::new(sql).runner(Runner::Sqlx));
+        assert_eq!(
+            found,
+            [
+                "1:21 `CREATE INDEX CONCURRENTLY` cannot run inside a transaction, and this one runs in the transaction the sqlx runner wraps this file in"
+            ]
+        );
+    }
+
+    #[test]
+    fn flags_token_scanned_concurrently_statements() {
+        // sqlparser cannot read these; the token scan still finds CONCURRENTLY
+        let found = lint_errors(
+            RULE,
+            "BEGIN;\nDROP INDEX CONCURRENTLY IF EXISTS users_email_idx;\nREINDEX INDEX CONCURRENTLY users_pkey;\nCOMMIT;",
+        );
+        assert_eq!(
+            found,
+            [
+                "2:12 `DROP INDEX CONCURRENTLY` cannot run inside a transaction, and this one runs after an explicit BEGIN",
+                "3:15 `REINDEX CONCURRENTLY` cannot run inside a transaction, and this one runs after an explicit BEGIN",
+            ]
+        );
+        lint_ok(RULE, "DROP INDEX CONCURRENTLY IF EXISTS users_email_idx;");
+    }
+
+    #[test]
+    fn passes_outside_transactions() {
+        let sql = "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);";
+        // the sluice runner detects CONCURRENTLY and does not wrap
+        lint_ok(RULE, sql);
+        lint_ok(RULE, Case::new(sql).runner(Runner::GolangMigrate));
+        lint_ok(RULE, Case::new(sql).runner(Runner::Sqlx).no_transaction());
+        lint_ok(
+            RULE,
+            "BEGIN;\nCREATE INDEX users_email_idx ON users (email);\nCOMMIT;",
+        );
+        lint_ok(
+            RULE,
+            "BEGIN;\nSELECT 1;\nCOMMIT;\nCREATE INDEX CONCURRENTLY i ON users (email);",
+        );
+    }
+}

@@ -1,0 +1,202 @@
+//! ## What it does
+//! In a migration that runs outside a transaction (not wrapped by the runner and with no
+//! `BEGIN`), flags `CREATE` without `IF NOT EXISTS` (or `OR REPLACE`) and `DROP` without
+//! `IF EXISTS`, including `ALTER TABLE .. ADD COLUMN` / `DROP COLUMN` / `DROP CONSTRAINT`
+//! (PostgreSQL).
+//!
+//! ## Why is this bad?
+//! Without a transaction, each statement commits on its own. When a later statement fails,
+//! the earlier ones stay applied, and running the migration again stops at the first of
+//! them: "already exists" or "does not exist". Someone has to repair the database by hand.
+//!
+//! ## Example
+//! ```sql
+//! -- sluice:no-transaction
+//! CREATE INDEX CONCURRENTLY users_email_idx ON users (email);
+//! ```
+//!
+//! ## Use instead
+//! `CREATE INDEX CONCURRENTLY IF NOT EXISTS`, `DROP INDEX CONCURRENTLY IF EXISTS`,
+//! `ADD COLUMN IF NOT EXISTS`, `CREATE OR REPLACE VIEW`, ...
+
+use crate::context::{ScriptCx, Tx};
+use crate::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
+use sluice_core::sql::Operation;
+use sluice_core::sql::ops::TxControl;
+
+pub struct PreferRobustStmts;
+
+static META: RuleMeta = RuleMeta {
+    id: "prefer-robust-stmts",
+    aliases: &[],
+    default: DefaultLevel::Warning,
+    category: Category::Hygiene,
+    phase: PhaseScope::Any,
+    dialects: Dialects::Postgres,
+    summary: "in a non-transactional migration, CREATE / DROP without IF [NOT] EXISTS breaks a retry",
+    help: "add `IF NOT EXISTS` / `IF EXISTS` (or `OR REPLACE`) so that the migration can be run again after a partial failure",
+    has_recipe: false,
+    doc: include_str!("../../../../lint-rules/prefer-robust-stmts.md"),
+};
+
+/// `CREATE` statements that PostgreSQL accepts with `IF NOT EXISTS` or `OR REPLACE`.
+const CREATE_KINDS: &[&str] = &[
+    "CREATE SEQUENCE",
+    "CREATE SCHEMA",
+    "CREATE EXTENSION",
+    "CREATE VIEW",
+    "CREATE MATERIALIZED VIEW",
+    "CREATE FUNCTION",
+    "CREATE PROCEDURE",
+];
+
+impl Rule for PreferRobustStmts {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &ScriptCx<'_>, out: &mut Vec<Hit>) {
+        let transactional = cx.statements.iter().any(|s| {
+            s.tx != Tx::None
+                || s.ops
+                    .iter()
+                    .any(|o| matches!(o, Operation::Transaction(TxControl::Begin)))
+        });
+        if transactional {
+            return;
+        }
+        for (st, op) in cx.ops() {
+            let robust = || {
+                let text = cx.text(st).to_ascii_lowercase();
+                let words: Vec<&str> = text.split_whitespace().collect();
+                words.windows(3).any(|w| w == ["if", "not", "exists"])
+                    || words.windows(2).any(|w| w == ["or", "replace"])
+            };
+            let (what, fix, needle) = match op {
+                Operation::CreateTable {
+                    if_not_exists: false,
+                    ..
+                } => ("`CREATE TABLE`", "IF NOT EXISTS", "create"),
+                Operation::CreateIndex {
+                    if_not_exists: false,
+                    ..
+                } => ("`CREATE INDEX`", "IF NOT EXISTS", "create"),
+                Operation::AddColumn {
+                    if_not_exists: false,
+                    ..
+                } => ("`ADD COLUMN`", "IF NOT EXISTS", "add"),
+                Operation::DropTable {
+                    if_exists: false, ..
+                } => ("`DROP TABLE`", "IF EXISTS", "drop"),
+                Operation::DropIndex {
+                    if_exists: false, ..
+                } => ("`DROP INDEX`", "IF EXISTS", "drop"),
+                Operation::DropColumn {
+                    if_exists: false, ..
+                } => ("`DROP COLUMN`", "IF EXISTS", "drop"),
+                Operation::DropConstraint {
+                    if_exists: false, ..
+                } => ("`DROP CONSTRAINT`", "IF EXISTS", "drop"),
+                Operation::DropObject {
+                    if_exists: false, ..
+                } => ("this `DROP`", "IF EXISTS", "drop"),
+                Operation::CreateTrigger { .. } if !robust() => {
+                    ("`CREATE TRIGGER`", "OR REPLACE", "create")
+                }
+                Operation::Other { kind } if CREATE_KINDS.contains(&kind.as_str()) && !robust() => {
+                    let fix = if kind.ends_with("VIEW") && !kind.contains("MATERIALIZED")
+                        || kind.ends_with("FUNCTION")
+                        || kind.ends_with("PROCEDURE")
+                    {
+                        "OR REPLACE"
+                    } else {
+                        "IF NOT EXISTS"
+                    };
+                    out.push(hit(cx, st, &format!("`{kind}`"), fix, "create"));
+                    continue;
+                }
+                _ => continue,
+            };
+            let mut h = hit(cx, st, what, fix, needle);
+            if matches!(op, Operation::CreateIndex { name: None, .. }) {
+                h = h.help("name the index: `IF NOT EXISTS` needs a name (`CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email_idx ON ..`)");
+            }
+            out.push(h);
+        }
+    }
+}
+
+fn hit(cx: &ScriptCx<'_>, st: &crate::context::Stmt, what: &str, fix: &str, needle: &str) -> Hit {
+    Hit::new(
+        st.index,
+        format!(
+            "{what} without {fix} in a migration that runs outside a transaction: after a partial failure, running it again fails here"
+        ),
+    )
+    .span(cx.find_in(st, needle))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::settings::Runner;
+    use crate::test_utils::{Case, lint_errors, lint_ok};
+
+    const RULE: &str = "prefer-robust-stmts";
+
+    #[test]
+    fn flags_fragile_statements_outside_a_transaction() {
+        let found = lint_errors(
+            RULE,
+            Case::new(
+                "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);\nCREATE TABLE t (a int);\nALTER TABLE users ADD COLUMN nick text, DROP COLUMN old;\nDROP INDEX CONCURRENTLY old_idx;\nDROP VIEW v;\nCREATE VIEW w AS SELECT 1;\nCREATE SEQUENCE s;",
+            )
+            .no_transaction(),
+        );
+        assert_eq!(
+            found,
+            [
+                "1:1 `CREATE INDEX` without IF NOT EXISTS in a migration that runs outside a transaction: after a partial failure, running it again fails here",
+                "2:1 `CREATE TABLE` without IF NOT EXISTS in a migration that runs outside a transaction: after a partial failure, running it again fails here",
+                "3:19 `ADD COLUMN` without IF NOT EXISTS in a migration that runs outside a transaction: after a partial failure, running it again fails here",
+                "3:41 `DROP COLUMN` without IF EXISTS in a migration that runs outside a transaction: after a partial failure, running it again fails here",
+                "4:1 `DROP INDEX` without IF EXISTS in a migration that runs outside a transaction: after a partial failure, running it again fails here",
+                "5:1 this `DROP` without IF EXISTS in a migration that runs outside a transaction: after a partial failure, running it again fails here",
+                "6:1 `CREATE VIEW` without OR REPLACE in a migration that runs outside a transaction: after a partial failure, running it again fails here",
+                "7:1 `CREATE SEQUENCE` without IF NOT EXISTS in a migration that runs outside a transaction: after a partial failure, running it again fails here",
+            ]
+        );
+        // the sluice runner runs a file with CONCURRENTLY outside a transaction by itself
+        let found = lint_errors(
+            RULE,
+            "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);",
+        );
+        assert_eq!(found.len(), 1);
+        let d = Case::new("CREATE INDEX CONCURRENTLY ON users (email);").diagnostics();
+        let d = d.iter().find(|d| d.rule == RULE).expect("reported");
+        assert!(d.help.starts_with("name the index"), "{}", d.help);
+        // so does golang-migrate, always
+        let found = lint_errors(
+            RULE,
+            Case::new("DROP TABLE old;").runner(Runner::GolangMigrate),
+        );
+        assert_eq!(found.len(), 1);
+    }
+
+    #[test]
+    fn passes_robust_statements_and_transactions() {
+        lint_ok(
+            RULE,
+            Case::new(
+                "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON users (email);\nCREATE TABLE IF NOT EXISTS t (a int);\nALTER TABLE users ADD COLUMN IF NOT EXISTS nick text;\nDROP INDEX CONCURRENTLY IF EXISTS old_idx;\nCREATE OR REPLACE VIEW w AS SELECT 1;\nCREATE SEQUENCE IF NOT EXISTS s;\nCREATE TYPE e AS ENUM ('a');",
+            )
+            .no_transaction(),
+        );
+        // wrapped by the runner, or an explicit transaction: all or nothing
+        lint_ok(RULE, "CREATE TABLE t (a int);\nDROP TABLE old;");
+        lint_ok(
+            RULE,
+            Case::new("BEGIN;\nCREATE TABLE t (a int);\nCOMMIT;").runner(Runner::GolangMigrate),
+        );
+        lint_ok(RULE, Case::new("DROP TABLE old;").mysql().no_transaction());
+    }
+}

@@ -1,0 +1,431 @@
+//! The planner: turns a naive migration into expand / backfill / contract phases with downs.
+//!
+//! Pure: reads parsed statements and the schema catalog the earlier migrations left, returns
+//! the phased files as text. No I/O. Every recipe is in `recipes/`; every SQL text comes
+//! from a template in `templates/` through the quoting filters of [`render`].
+//!
+//! A statement no recipe can make safe is refused with the reason, and the generated files
+//! are linted before they are returned: an error finding there refuses the plan too, so an
+//! unsafe statement is never emitted.
+
+pub use sluice_core::names;
+mod recipes;
+pub mod render;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use sluice_core::catalog::Catalog;
+use sluice_core::source::backfill::BackfillSpec;
+use sluice_core::source::{Direction, Layout, Migration, Phase, Script, SourceFile, Version};
+use sluice_core::sql::Dialect;
+use sluice_lint::settings::LintSettings;
+use sluice_lint::{self as lint, Severity};
+
+use render::Renderer;
+
+/// The phase a step belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PlanPhase {
+    Expand,
+    Backfill,
+    Contract,
+}
+
+impl PlanPhase {
+    pub fn name(self) -> &'static str {
+        match self {
+            PlanPhase::Expand => "expand",
+            PlanPhase::Backfill => "backfill",
+            PlanPhase::Contract => "contract",
+        }
+    }
+}
+
+/// What a step costs the running application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Cost {
+    /// Catalog-only change: a brief lock, no scan, no rewrite.
+    Metadata,
+    /// Reads the whole table without blocking reads or writes (VALIDATE).
+    Scan,
+    /// Builds an index concurrently: reads and writes continue.
+    IndexBuild,
+    /// Writes every row in short key-range batches.
+    Batched,
+    /// A statement passed through as written (safe by the linter's verdict).
+    AsWritten,
+}
+
+/// How the runner carries a step out (issue #6 adds strategies; these are the planner's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// Already safe: runs as written, under lock_timeout with retries.
+    Plain,
+    /// CREATE / DROP INDEX CONCURRENTLY, outside a transaction.
+    ConcurrentIndex,
+    /// ADD .. NOT VALID, then VALIDATE in its own transaction.
+    NotValidValidate,
+    /// Batched backfill from `backfill.toml`.
+    BatchedBackfill,
+    /// Shadow column kept in sync by a trigger, swapped in one short transaction.
+    ShadowColumnSwap,
+    /// Rename to `_sluice_dropped_*`; `migrate purge` drops it later.
+    SoftDrop,
+}
+
+/// One step of a plan: SQL for its phase's up file and the SQL undoing it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub phase: PlanPhase,
+    pub recipe: &'static str,
+    pub strategy: Strategy,
+    /// Line of the naive statement this step comes from (1-based).
+    pub source_line: usize,
+    pub summary: String,
+    /// The strongest lock the step takes and for how long.
+    pub lock: &'static str,
+    pub cost: Cost,
+    pub up: String,
+    /// SQL undoing `up` (empty: nothing to undo). `None`: no automatic inverse.
+    pub down: Option<String>,
+    /// Steps sharing a group run in one transaction (up and down alike).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<usize>,
+}
+
+/// A recipe applied to one naive statement.
+#[derive(Debug, Clone, Serialize)]
+pub struct Applied {
+    pub recipe: &'static str,
+    pub line: usize,
+    pub statement: String,
+}
+
+/// The phased version of one naive migration.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub version: String,
+    #[serde(skip)]
+    pub version_key: Version,
+    pub name: String,
+    pub dialect: Dialect,
+    pub recipes: Vec<Applied>,
+    pub steps: Vec<Step>,
+    pub backfill: Option<BackfillSpec>,
+    /// Things the reader should know (dropped transaction control, irreversible downs).
+    pub notes: Vec<String>,
+}
+
+/// A statement the planner will not emit, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Refusal {
+    pub line: usize,
+    pub column: usize,
+    pub statement: String,
+    pub reason: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("{} statement(s) cannot be made safe", .0.len())]
+    Refused(Vec<Refusal>),
+    #[error("{0}")]
+    Input(String),
+    #[error("internal error in a plan template: {0}")]
+    Template(#[from] render::RenderError),
+}
+
+/// The files of a phased migration, by file name, in phase order.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanFiles {
+    pub files: Vec<(String, String)>,
+}
+
+/// Plan `migration` (its expand up script is the naive change) on the schema `catalog`
+/// holds (the earlier migrations replayed, or a live schema).
+pub fn plan(
+    settings: &LintSettings,
+    catalog: &Catalog,
+    migration: &Migration,
+) -> Result<Plan, PlanError> {
+    let Some(script) = migration
+        .scripts
+        .iter()
+        .find(|s| s.direction == Direction::Up && s.phase == Phase::Expand)
+        .or_else(|| {
+            migration
+                .scripts
+                .iter()
+                .find(|s| s.direction == Direction::Up)
+        })
+    else {
+        return Err(PlanError::Input(format!(
+            "{}: no up script to plan",
+            migration.origin.display()
+        )));
+    };
+    let renderer = Renderer::new(settings.dialect);
+    let mut b = recipes::Builder::new(&renderer, &migration.version.raw, settings);
+    let mut scratch = catalog.clone();
+    let cx = lint::context::ScriptCx::build_on(settings, migration, script, &mut scratch, true);
+    let mut refusals = Vec::new();
+    let folds = recipes::fold::not_null_columns(&cx);
+    for st in &cx.statements {
+        if let Some(add_line) = folds.folded.get(&st.index) {
+            let line = cx.file().line_col(st.range.start).line;
+            b.note(format!(
+                "line {line}: planned with the column added at line {add_line}: one NOT NULL column recipe (its value fills existing rows and, through a trigger, the rows the old code writes)"
+            ));
+            continue;
+        }
+        let planned = match folds.add.get(&st.index) {
+            Some(value) => recipes::plan_not_null_fold(&mut b, &cx, st, value),
+            None => recipes::plan_statement(&mut b, &cx, st),
+        };
+        if let Err(reason) = planned {
+            let pos = cx.file().line_col(st.range.start);
+            refusals.push(Refusal {
+                line: pos.line,
+                column: pos.column,
+                statement: one_line(cx.text(st)),
+                reason,
+            });
+        }
+    }
+    if !refusals.is_empty() {
+        return Err(PlanError::Refused(refusals));
+    }
+    let mut plan = b.finish(migration)?;
+    self_check(settings, catalog, &mut plan)?;
+    Ok(plan)
+}
+
+pub(crate) fn one_line(s: &str) -> String {
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.chars().count() > 120 {
+        format!("{}…", s.chars().take(119).collect::<String>())
+    } else {
+        s
+    }
+}
+
+impl Plan {
+    /// The phased migration's files: `expand.up.sql`, `expand.down.sql`, `backfill.toml`,
+    /// `contract.up.sql`, `contract.down.sql`, only those needed.
+    pub fn files(&self, renderer_dialect: Dialect) -> Result<PlanFiles, PlanError> {
+        let r = Renderer::new(renderer_dialect);
+        let mut files = Vec::new();
+        for phase in [PlanPhase::Expand, PlanPhase::Backfill, PlanPhase::Contract] {
+            if phase == PlanPhase::Backfill {
+                if let Some(spec) = &self.backfill {
+                    let comment = format!(
+                        "backfill of {}_{}: fills existing rows in key-range batches after expand,\nbefore contract; each batch is a short transaction, checkpointed in the ledger",
+                        self.version, self.name
+                    );
+                    files.push(("backfill.toml".to_owned(), spec.to_toml(&comment)));
+                }
+                continue;
+            }
+            let steps: Vec<&Step> = self.steps.iter().filter(|s| s.phase == phase).collect();
+            if steps.iter().all(|s| s.up.trim().is_empty()) {
+                continue;
+            }
+            let lost: Vec<&Step> = steps.iter().copied().filter(|s| s.down.is_none()).collect();
+            let why = phase_why(phase, &steps, &self.recipes);
+            let mut directives = vec!["no-transaction".to_owned()];
+            if let Some(first) = lost.first() {
+                directives.push(format!(
+                    "irreversible no automatic inverse for line {} ({}); write {}.down.sql by hand if you need one",
+                    first.source_line,
+                    first.summary,
+                    phase.name()
+                ));
+            }
+            let header = r.render(
+                "header.sql",
+                &serde_json::json!({
+                    "title": format!("{} of {}_{}: {}", phase.name(), self.version, self.name, phase_title(phase)),
+                    "why": why,
+                    "directives": directives,
+                }),
+            )?;
+            let up = assemble(&header, steps.iter().map(|s| (s.up.as_str(), s.group)));
+            files.push((format!("{}.up.sql", phase.name()), up));
+            if lost.is_empty() {
+                let header = r.render(
+                    "header.sql",
+                    &serde_json::json!({
+                        "title": format!("undoes {}.up.sql of {}_{}", phase.name(), self.version, self.name),
+                        "why": ["runs the steps' inverses in reverse order"],
+                        "directives": ["no-transaction"],
+                    }),
+                )?;
+                let down = assemble(
+                    &header,
+                    steps
+                        .iter()
+                        .rev()
+                        .map(|s| (s.down.as_deref().unwrap_or(""), s.group)),
+                );
+                files.push((format!("{}.down.sql", phase.name()), down));
+            }
+        }
+        Ok(PlanFiles { files })
+    }
+
+    /// The plan as a phased [`Migration`] (native layout), for linting and tests.
+    pub fn migration(&self, files: &PlanFiles, dir: &std::path::Path) -> Migration {
+        let mut scripts = Vec::new();
+        for (name, text) in &files.files {
+            let Some((phase, direction)) = (match name.as_str() {
+                "expand.up.sql" => Some((Phase::Expand, Direction::Up)),
+                "expand.down.sql" => Some((Phase::Expand, Direction::Down)),
+                "contract.up.sql" => Some((Phase::Contract, Direction::Up)),
+                "contract.down.sql" => Some((Phase::Contract, Direction::Down)),
+                _ => None,
+            }) else {
+                continue;
+            };
+            let file = SourceFile::new(dir.join(name), text.clone());
+            scripts.push(Script {
+                range: 0..file.text.len(),
+                no_transaction_marker: text.contains("-- sluice:no-transaction"),
+                file,
+                phase,
+                direction,
+                phased: true,
+                irreversible: text
+                    .lines()
+                    .find_map(|l| l.strip_prefix("-- sluice:irreversible "))
+                    .map(str::to_owned),
+            });
+        }
+        Migration {
+            version: self.version_key.clone(),
+            name: self.name.clone(),
+            layout: Layout::Native,
+            origin: dir.to_owned(),
+            scripts,
+            backfill: None,
+        }
+    }
+}
+
+fn phase_title(phase: PlanPhase) -> &'static str {
+    match phase {
+        PlanPhase::Expand => "additive, backward-compatible changes",
+        PlanPhase::Backfill => "batched data fill",
+        PlanPhase::Contract => "removals and restrictions",
+    }
+}
+
+fn phase_why(phase: PlanPhase, steps: &[&Step], applied: &[Applied]) -> Vec<String> {
+    let mut why = vec![match phase {
+        PlanPhase::Expand => {
+            "runs before the new code rolls out: the old code keeps working on this shape".to_owned()
+        }
+        PlanPhase::Contract => {
+            "runs only after the rollout completed (the contract gate): nothing still running needs the old shape".to_owned()
+        }
+        PlanPhase::Backfill => String::new(),
+    }];
+    let mut seen = BTreeSet::new();
+    for s in steps {
+        if !s.up.trim().is_empty() && seen.insert((s.source_line, s.recipe)) {
+            let statement = applied
+                .iter()
+                .find(|a| a.line == s.source_line && a.recipe == s.recipe)
+                .map_or("", |a| a.statement.as_str());
+            why.push(format!(
+                "line {} `{statement}`: {}",
+                s.source_line, s.recipe
+            ));
+        }
+    }
+    why
+}
+
+/// Join step SQL, wrapping each group (and each multi-statement step) in BEGIN / COMMIT.
+fn assemble<'a>(header: &str, parts: impl Iterator<Item = (&'a str, Option<usize>)>) -> String {
+    let mut out = String::from(header);
+    out.push_str("\n\n");
+    let mut open: Option<usize> = None;
+    for (sql, group) in parts {
+        let sql = sql.trim();
+        if sql.is_empty() {
+            continue;
+        }
+        if open.is_some() && open != group {
+            out.push_str("COMMIT;\n\n");
+            open = None;
+        }
+        if open.is_none() && group.is_some() {
+            out.push_str("BEGIN;\n");
+            open = group;
+        }
+        out.push_str(sql);
+        out.push('\n');
+        if open.is_none() {
+            out.push('\n');
+        }
+    }
+    if open.is_some() {
+        out.push_str("COMMIT;\n");
+    }
+    let mut out = out.trim_end().to_owned();
+    out.push('\n');
+    out
+}
+
+/// Lint the generated files on the same schema: an error there means a recipe or a
+/// passed-through statement is unsafe, and the plan is refused rather than emitted.
+fn self_check(
+    settings: &LintSettings,
+    catalog: &Catalog,
+    plan: &mut Plan,
+) -> Result<(), PlanError> {
+    let files = plan.files(settings.dialect)?;
+    let dir = PathBuf::from(format!("{}_{}", plan.version, plan.name));
+    let m = plan.migration(&files, &dir);
+    let report = lint::engine::lint_change_set_on(settings, catalog.clone(), &[], &[m]);
+    let mut refusals = Vec::new();
+    for d in &report.diagnostics {
+        if d.severity != Severity::Error {
+            continue;
+        }
+        let file = d.path.file_name().and_then(|f| f.to_str()).unwrap_or("");
+        let text = files
+            .files
+            .iter()
+            .find(|(n, _)| n == file)
+            .and_then(|(_, t)| t.get(d.range.clone()))
+            .unwrap_or("");
+        let step = plan.steps.iter().find(|s| {
+            !text.trim().is_empty()
+                && (s.up.contains(text.trim())
+                    || s.down.as_deref().is_some_and(|d| d.contains(text.trim())))
+        });
+        refusals.push(Refusal {
+            line: step.map_or(0, |s| s.source_line),
+            column: 1,
+            statement: one_line(text),
+            reason: format!(
+                "the generated {file} would not be safe: {} ({}) at {}:{}",
+                d.message, d.rule, file, d.start.line
+            ),
+        });
+    }
+    if refusals.is_empty() {
+        Ok(())
+    } else {
+        Err(PlanError::Refused(refusals))
+    }
+}
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,491 @@
+//! Recipes: one naive statement in, steps for expand / backfill / contract out.
+//!
+//! Each recipe returns `Err(reason)` when it cannot make the statement safe; the planner
+//! collects those as refusals.
+
+mod column;
+mod constraint;
+pub(super) mod fold;
+mod index;
+mod mysql;
+mod passthrough;
+mod shadow;
+mod soft_drop;
+mod table;
+mod update;
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+use sqlparser::ast::Statement as Ast;
+
+use sluice_core::catalog::{Catalog, Table};
+use sluice_core::source::Migration;
+use sluice_core::source::backfill::{BackfillSpec, DEFAULT_BATCH_SIZE};
+use sluice_core::source::directives::{self, Directive};
+use sluice_core::sql::ops::{ConstraintKind, ObjName, Operation, TxControl};
+use sluice_core::sql::{self, quote};
+use sluice_lint::context::{Parsed, ScriptCx, Stmt};
+use sluice_lint::settings::LintSettings;
+
+use super::render::Renderer;
+use super::{Applied, Cost, Plan, PlanError, PlanPhase, Step, Strategy, names};
+
+/// Locks, as the plan reports them.
+pub(super) mod lock {
+    pub const BRIEF_EXCLUSIVE: &str =
+        "ACCESS EXCLUSIVE, brief: catalog only, under lock_timeout with retries";
+    pub const SHARE_UPDATE_EXCLUSIVE: &str = "SHARE UPDATE EXCLUSIVE: reads and writes continue";
+    pub const SHARE_ROW_EXCLUSIVE_BRIEF: &str =
+        "SHARE ROW EXCLUSIVE on both tables, brief (no scan)";
+    pub const ROW_EXCLUSIVE_BATCHES: &str = "ROW EXCLUSIVE, row locks of one batch at a time";
+    pub const NONE: &str = "none";
+}
+
+/// A naive statement being planned.
+pub(super) struct Src<'a> {
+    pub line: usize,
+    pub text: String,
+    pub ast: Option<&'a Ast>,
+    pub op: &'a Operation,
+    /// Schema before the statement.
+    pub cat: &'a Catalog,
+    /// The table was created earlier in this same migration: nothing running uses it.
+    pub new_table: bool,
+    /// `-- sluice:backfill <expr>` above the statement.
+    pub backfill_expr: Option<String>,
+}
+
+impl Src<'_> {
+    pub fn table(&self, name: &ObjName) -> Result<&Table, String> {
+        self.cat.table(name).ok_or_else(|| {
+            format!(
+                "table {name} is not known from the earlier migrations; plan from a directory holding them, or pass --schema-from <DATABASE_URL>"
+            )
+        })
+    }
+
+    /// The primary key a backfill walks.
+    pub fn key(&self, table: &Table) -> Result<Vec<String>, String> {
+        table
+            .constraints
+            .iter()
+            .find(|c| c.kind == ConstraintKind::PrimaryKey)
+            .map(|c| c.columns.clone())
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| {
+                format!(
+                    "table {} has no primary key: the backfill walks rows in key order; add a primary key first",
+                    table.name
+                )
+            })
+    }
+}
+
+pub(super) struct Builder<'r> {
+    pub r: &'r Renderer,
+    pub version: String,
+    pub settings: &'r LintSettings,
+    steps: Vec<Step>,
+    recipes: Vec<Applied>,
+    notes: Vec<String>,
+    fills: Vec<Fill>,
+    next_group: usize,
+}
+
+/// One column a backfill fills, and which rows still need it.
+struct Fill {
+    table: ObjName,
+    key: Vec<String>,
+    column: String,
+    expr: String,
+    todo: Option<String>,
+}
+
+/// What a step does; the builder adds phase-independent bookkeeping.
+pub(super) struct StepSpec {
+    pub phase: PlanPhase,
+    pub strategy: Strategy,
+    pub summary: String,
+    pub lock: &'static str,
+    pub cost: Cost,
+    pub up: String,
+    pub down: Option<String>,
+}
+
+impl<'r> Builder<'r> {
+    pub fn new(r: &'r Renderer, version: &str, settings: &'r LintSettings) -> Builder<'r> {
+        Builder {
+            r,
+            version: version.to_owned(),
+            settings,
+            steps: Vec::new(),
+            recipes: Vec::new(),
+            notes: Vec::new(),
+            fills: Vec::new(),
+            next_group: 0,
+        }
+    }
+
+    /// Render a template; a failure is a bug in a template, reported as a refusal reason.
+    pub fn sql(&self, template: &str, ctx: Value) -> Result<String, String> {
+        self.r
+            .render(template, &ctx)
+            .map_err(|e| format!("internal error: {e}"))
+    }
+
+    pub fn ident(&self, name: &str) -> String {
+        quote::ident_min(self.r.dialect, name)
+    }
+
+    pub fn group(&mut self) -> usize {
+        self.next_group += 1;
+        self.next_group
+    }
+
+    pub fn add(&mut self, src: &Src<'_>, recipe: &'static str, s: StepSpec, group: Option<usize>) {
+        if !self
+            .recipes
+            .iter()
+            .any(|a| a.line == src.line && a.recipe == recipe)
+        {
+            self.recipes.push(Applied {
+                recipe,
+                line: src.line,
+                statement: super::one_line(&src.text),
+            });
+        }
+        self.steps.push(Step {
+            phase: s.phase,
+            recipe,
+            strategy: s.strategy,
+            source_line: src.line,
+            summary: s.summary,
+            lock: s.lock,
+            cost: s.cost,
+            up: s.up,
+            down: s.down,
+            group,
+        });
+    }
+
+    pub fn note(&mut self, note: String) {
+        if !self.notes.contains(&note) {
+            self.notes.push(note);
+        }
+    }
+
+    /// A naive `UPDATE` as the migration's backfill.
+    pub fn backfill_update(
+        &mut self,
+        src: &Src<'_>,
+        table: &ObjName,
+        key: Vec<String>,
+        column: &str,
+        expr: String,
+        todo: Option<String>,
+    ) -> Result<(), String> {
+        self.add_backfill(src, "batched-update", table, key, column, expr, todo)
+    }
+
+    /// Add `column = expr` to the migration's backfill (one table per migration).
+    #[allow(clippy::too_many_arguments)]
+    pub fn backfill(
+        &mut self,
+        src: &Src<'_>,
+        recipe: &'static str,
+        table: &ObjName,
+        key: Vec<String>,
+        column: &str,
+        expr: String,
+        todo: String,
+    ) -> Result<(), String> {
+        self.add_backfill(src, recipe, table, key, column, expr, Some(todo))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add_backfill(
+        &mut self,
+        src: &Src<'_>,
+        recipe: &'static str,
+        table: &ObjName,
+        key: Vec<String>,
+        column: &str,
+        expr: String,
+        todo: Option<String>,
+    ) -> Result<(), String> {
+        if let Some(first) = self.fills.first() {
+            if first.table != *table || first.key != key {
+                return Err(format!(
+                    "this migration already backfills {}; a migration backfills one table: move this statement to a migration of its own",
+                    first.table
+                ));
+            }
+            if self.fills.iter().any(|f| f.column == column) {
+                return Err(format!(
+                    "this migration already backfills {column}: merge the two into one statement"
+                ));
+            }
+        }
+        self.fills.push(Fill {
+            table: table.clone(),
+            key,
+            column: column.to_owned(),
+            expr,
+            todo,
+        });
+        let summary = format!("fill {column} of {table} in key-range batches");
+        self.add(
+            src,
+            recipe,
+            StepSpec {
+                phase: PlanPhase::Backfill,
+                strategy: Strategy::BatchedBackfill,
+                summary,
+                lock: lock::ROW_EXCLUSIVE_BATCHES,
+                cost: Cost::Batched,
+                up: String::new(),
+                down: Some(String::new()),
+            },
+            None,
+        );
+        Ok(())
+    }
+
+    /// The backfill of all fills: one column as is; several each guarded by its own
+    /// condition, so a row one fill still needs is not rewritten by another's expression.
+    fn backfill_spec(&self) -> Option<BackfillSpec> {
+        let first = self.fills.first()?;
+        let several = self.fills.len() > 1;
+        let mut set = BTreeMap::new();
+        for f in &self.fills {
+            let expr = match (&f.todo, several) {
+                (Some(t), true) => format!(
+                    "CASE WHEN {t} THEN {} ELSE {} END",
+                    f.expr,
+                    quote::ident_min(self.r.dialect, &f.column)
+                ),
+                _ => f.expr.clone(),
+            };
+            set.insert(f.column.clone(), expr);
+        }
+        let todos: Option<Vec<&String>> = self.fills.iter().map(|f| f.todo.as_ref()).collect();
+        let where_ = todos.map(|t| {
+            if t.len() == 1 {
+                t[0].clone()
+            } else {
+                t.iter()
+                    .map(|c| format!("({c})"))
+                    .collect::<Vec<_>>()
+                    .join(" OR ")
+            }
+        });
+        Some(BackfillSpec {
+            table: first.table.name.clone(),
+            schema: first.table.schema.clone(),
+            key: first.key.clone(),
+            set,
+            where_,
+            batch_size: DEFAULT_BATCH_SIZE,
+            pause: std::time::Duration::from_millis(2),
+            target_batch_time: Some(std::time::Duration::from_millis(40)),
+            max_replication_lag: Some(std::time::Duration::from_secs(5)),
+        })
+    }
+
+    pub fn finish(self, migration: &Migration) -> Result<Plan, PlanError> {
+        let backfill = self.backfill_spec();
+        Ok(Plan {
+            version: migration.version.raw.clone(),
+            version_key: migration.version.clone(),
+            name: migration.name.clone(),
+            dialect: self.settings.dialect,
+            recipes: self.recipes,
+            steps: self.steps,
+            backfill,
+            notes: self.notes,
+        })
+    }
+}
+
+/// The JSON a template gets for a table name.
+pub(super) fn tname(t: &ObjName) -> Value {
+    json!({ "schema": t.schema, "name": t.name })
+}
+
+/// A name in the table's schema (functions, indexes).
+pub(super) fn in_schema(t: &ObjName, name: &str) -> Value {
+    json!({ "schema": t.schema, "name": name })
+}
+
+/// Plan one statement of the naive script.
+pub(super) fn plan_statement(
+    b: &mut Builder<'_>,
+    cx: &ScriptCx<'_>,
+    st: &Stmt,
+) -> Result<(), String> {
+    let line = cx.file().line_col(st.range.start).line;
+    let asts = match &st.parsed {
+        Parsed::Ok(asts) => asts,
+        Parsed::ClientCommand => return Ok(()),
+        Parsed::SyntaxError(e) => return Err(format!("syntax error: {}", e.kind.message())),
+        Parsed::Unparsed(f) => {
+            return Err(format!(
+                "the SQL parser cannot read this statement ({}); the planner only rewrites what it can read: apply it from a hand-written phased migration",
+                f.message
+            ));
+        }
+    };
+    let backfill_expr = st
+        .leading_comments
+        .iter()
+        .filter_map(|c| directives::parse(&cx.file().text, c))
+        .find_map(|d| match d {
+            Directive::Backfill(e) => Some(e),
+            _ => None,
+        });
+    let cat = cx.catalog(st.index);
+    for ast in asts {
+        // one ALTER TABLE with several actions: plan each action on its own
+        if let Ast::AlterTable(alter) = ast
+            && alter.operations.len() > 1
+        {
+            for op in &alter.operations {
+                let mut single = alter.clone();
+                single.operations = vec![op.clone()];
+                let one = Ast::AlterTable(single);
+                plan_ast(b, cx, st, cat, line, &one, backfill_expr.clone())?;
+            }
+            continue;
+        }
+        plan_ast(b, cx, st, cat, line, ast, backfill_expr.clone())?;
+    }
+    Ok(())
+}
+
+/// Plan an `ADD COLUMN` folded with its UPDATE and NOT NULL (see [`fold`]): the column as
+/// NOT NULL, the UPDATE's value as its backfill.
+pub(super) fn plan_not_null_fold(
+    b: &mut Builder<'_>,
+    cx: &ScriptCx<'_>,
+    st: &Stmt,
+    value: &str,
+) -> Result<(), String> {
+    let Some(ast) = fold::with_not_null(st) else {
+        return plan_statement(b, cx, st);
+    };
+    let line = cx.file().line_col(st.range.start).line;
+    plan_ast(
+        b,
+        cx,
+        st,
+        cx.catalog(st.index),
+        line,
+        &ast,
+        Some(value.to_owned()),
+    )
+}
+
+fn plan_ast(
+    b: &mut Builder<'_>,
+    cx: &ScriptCx<'_>,
+    st: &Stmt,
+    cat: &Catalog,
+    line: usize,
+    ast: &Ast,
+    backfill_expr: Option<String>,
+) -> Result<(), String> {
+    let ops = sql::classify::classify(b.settings.dialect, ast);
+    if b.settings.dialect == sluice_core::sql::Dialect::Mysql {
+        return mysql::plan_ast(b, cx, st, cat, line, ast, ops, backfill_expr);
+    }
+    let text = ast.to_string();
+    if ops.is_empty() {
+        return passthrough::statement(b, line, &text, PlanPhase::Expand, None);
+    }
+    if ops.len() > 1 {
+        // several operations that are not ALTER TABLE actions (e.g. CREATE TABLE with
+        // inline constraints): fine on a new object, otherwise let the linter judge
+        return passthrough::statement(b, line, &text, PlanPhase::Expand, None);
+    }
+    let op = &ops[0];
+    let new_table = op.table().is_some_and(|t| {
+        cx.is_new_table(t, st.index)
+            || cat
+                .table(t)
+                .is_some_and(|t| t.origin == sluice_core::catalog::Origin::ChangeSet)
+    });
+    let src = Src {
+        line,
+        text,
+        ast: Some(ast),
+        op,
+        cat,
+        new_table,
+        backfill_expr,
+    };
+    match op {
+        Operation::Transaction(tx) => {
+            let what = match tx {
+                TxControl::Begin => "BEGIN",
+                TxControl::Commit => "COMMIT",
+                _ => "transaction control",
+            };
+            b.note(format!(
+                "line {line}: {what} of the naive file left out: the plan sets its own transactions"
+            ));
+            Ok(())
+        }
+        Operation::SetVariable { name, .. } if is_runner_setting(name) => {
+            b.note(format!(
+                "line {line}: SET {name} left out: the runner sets lock_timeout and statement_timeout itself"
+            ));
+            Ok(())
+        }
+        _ if src.new_table => passthrough::op(b, &src),
+        Operation::RenameColumn { table, from, to } => shadow::rename_column(b, &src, table, from, to),
+        Operation::AlterColumnType {
+            table,
+            column,
+            new_type,
+            using,
+        } => shadow::change_type(b, &src, table, column, new_type, using.as_deref()),
+        Operation::AddColumn { table, column, .. } => column::add_column(b, &src, table, column),
+        Operation::SetNotNull { table, column } => constraint::set_not_null(b, &src, table, column),
+        Operation::AddConstraint { table, constraint } => match constraint.kind {
+            ConstraintKind::ForeignKey | ConstraintKind::Check => {
+                constraint::add_checked(b, &src, table, constraint)
+            }
+            ConstraintKind::Unique | ConstraintKind::PrimaryKey => {
+                index::add_unique(b, &src, table, constraint)
+            }
+            ConstraintKind::Exclude => Err(
+                "an exclusion constraint cannot be built without blocking writes (no USING INDEX form): create it in a maintenance window or on a new table".into(),
+            ),
+        },
+        Operation::CreateIndex { .. } => index::create_index(b, &src),
+        Operation::DropIndex { .. } => index::drop_index(b, &src),
+        Operation::DropColumn { table, column, .. } => soft_drop::column(b, &src, table, column),
+        Operation::DropTable { tables, .. } => soft_drop::tables(b, &src, tables),
+        Operation::RenameTable { from, to } => table::rename_table(b, &src, from, to),
+        Operation::Update { table, .. } => update::batched_update(b, &src, table),
+        _ => passthrough::op(b, &src),
+    }
+}
+
+fn is_runner_setting(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    [
+        "lock_timeout",
+        "statement_timeout",
+        "lock_wait_timeout",
+        "innodb_lock_wait_timeout",
+    ]
+    .iter()
+    .any(|s| n.ends_with(s))
+}
+
+/// The soft-drop name of `name` in this migration.
+pub(super) fn dropped(b: &Builder<'_>, name: &str) -> String {
+    names::soft_drop(name, &b.version)
+}

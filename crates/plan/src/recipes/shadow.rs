@@ -1,0 +1,551 @@
+//! Rename column and change column type: a second column kept equal to the first by a
+//! trigger (old code writes one, new code the other), filled in batches, then swapped in one
+//! short transaction at contract; the old column is soft-dropped.
+
+use serde_json::json;
+
+use sluice_core::catalog::{Column, Table, binary_coercible};
+use sluice_core::sql::ops::{ConstraintKind, ObjName};
+use sluice_core::sql::quote;
+
+use super::super::{Cost, PlanPhase, Strategy, names};
+use super::{Builder, Src, StepSpec, constraint, dropped, in_schema, lock, tname};
+
+/// The two columns and how a value crosses between them.
+struct Shadow<'a> {
+    table: &'a ObjName,
+    old: &'a Column,
+    /// The column the new code uses during the transition.
+    new: String,
+    new_type: String,
+    /// SQL of the new value from the old column, in row context (`"a"`) and on a trigger's
+    /// `NEW` row.
+    forward: String,
+    forward_new: String,
+    backward: String,
+    backward_new: String,
+    /// After the swap, the new column is renamed to this (type change: the old name).
+    final_name: Option<String>,
+    /// Both columns are written by running code (rename); a type change's shadow is only
+    /// written by the trigger until the swap.
+    two_way: bool,
+    recipe: &'static str,
+}
+
+pub(super) fn rename_column(
+    b: &mut Builder<'_>,
+    src: &Src<'_>,
+    table: &ObjName,
+    from: &str,
+    to: &str,
+) -> Result<(), String> {
+    let t = src.table(table)?;
+    let old = usable_column(t, from, to)?;
+    let q = |c: &str| quote::ident_min(b.r.dialect, c);
+    let s = Shadow {
+        table,
+        old,
+        new: to.to_owned(),
+        new_type: old.data_type.clone(),
+        forward: q(from),
+        forward_new: format!("NEW.{}", q(from)),
+        backward: q(to),
+        backward_new: format!("NEW.{}", q(to)),
+        final_name: None,
+        two_way: true,
+        recipe: "rename-column",
+    };
+    build(b, src, t, &s)
+}
+
+pub(super) fn change_type(
+    b: &mut Builder<'_>,
+    src: &Src<'_>,
+    table: &ObjName,
+    column: &str,
+    new_type: &str,
+    using: Option<&str>,
+) -> Result<(), String> {
+    let t = src.table(table)?;
+    let Some(old) = t.column(column) else {
+        return Err(format!("column {column} is not known on table {table}"));
+    };
+    if binary_coercible(
+        &old.sql_type(),
+        &sluice_core::catalog::types::SqlType::parse(new_type),
+    ) {
+        // no rewrite, no scan: a brief lock only
+        return super::passthrough::op(b, src);
+    }
+    let shadow = names::fit("", column, "_sluice_new");
+    let old = usable_column(t, column, &shadow)?;
+    let q = |c: &str| quote::ident_min(b.r.dialect, c);
+    let forward = match using {
+        Some(u) => u.to_owned(),
+        None => format!("CAST({} AS {new_type})", q(column)),
+    };
+    let forward_new = match using {
+        Some(u) => super::column::row_expr(u),
+        None => format!("CAST(NEW.{} AS {new_type})", q(column)),
+    };
+    let s = Shadow {
+        table,
+        old,
+        new: shadow.clone(),
+        new_type: new_type.to_owned(),
+        forward,
+        forward_new,
+        backward: format!("CAST({} AS {})", q(&shadow), old.data_type),
+        backward_new: format!("CAST(NEW.{} AS {})", q(&shadow), old.data_type),
+        final_name: Some(column.to_owned()),
+        two_way: false,
+        recipe: "change-column-type",
+    };
+    build(b, src, t, &s)
+}
+
+/// The column to shadow, refused when the recipe cannot carry what hangs on it.
+pub(super) fn usable_column<'t>(t: &'t Table, col: &str, new: &str) -> Result<&'t Column, String> {
+    let Some(c) = t.column(col) else {
+        return Err(format!("column {col} is not known on table {}", t.name));
+    };
+    if t.column(new).is_some() {
+        return Err(format!("table {} already has a column {new}", t.name));
+    }
+    if c.generated.is_some() {
+        return Err(format!(
+            "column {col} is generated: the shadow column recipe cannot keep it in sync"
+        ));
+    }
+    if c.serial
+        || c.default
+            .as_deref()
+            .is_some_and(|d| d.to_lowercase().contains("nextval("))
+    {
+        return Err(format!(
+            "column {col} owns a sequence: the soft-dropped column would keep it; move the sequence by hand (ALTER SEQUENCE .. OWNED BY) in a migration of its own first"
+        ));
+    }
+    for k in &t.constraints {
+        if !k.columns.iter().any(|x| x == col) {
+            continue;
+        }
+        match k.kind {
+            ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclude => {
+                return Err(format!(
+                    "column {col} is part of {} constraint {}: the shadow column recipe cannot move it; use a shadow table (copy) instead",
+                    kind_name(k.kind),
+                    k.name.as_deref().unwrap_or("(unnamed)")
+                ));
+            }
+            ConstraintKind::ForeignKey => {
+                return Err(format!(
+                    "column {col} has foreign key {}: the shadow column recipe does not copy foreign keys yet; drop and re-add it around this change",
+                    k.name.as_deref().unwrap_or("(unnamed)")
+                ));
+            }
+            ConstraintKind::Check => {}
+        }
+    }
+    Ok(c)
+}
+
+fn kind_name(k: ConstraintKind) -> &'static str {
+    match k {
+        ConstraintKind::PrimaryKey => "primary key",
+        ConstraintKind::Unique => "unique",
+        ConstraintKind::Exclude => "exclusion",
+        ConstraintKind::ForeignKey => "foreign key",
+        ConstraintKind::Check => "check",
+    }
+}
+
+/// `expr` with identifier `from` replaced by `to` (quoted), or `None` when it cannot be
+/// parsed.
+fn replace_column(expr: &str, from: &str, to: &str) -> Option<String> {
+    use sqlparser::ast::{Expr, Ident, SelectItem, SetExpr, Statement};
+    let mut parsed = sluice_core::sql::parse(
+        sluice_core::sql::Dialect::Postgres,
+        &format!("SELECT {expr}"),
+    )
+    .ok()?;
+    let _ = sqlparser::ast::visit_expressions_mut(&mut parsed, |e| {
+        if let Expr::Identifier(id) = e {
+            let name = if id.quote_style.is_some() {
+                id.value.clone()
+            } else {
+                id.value.to_lowercase()
+            };
+            if name == from {
+                *id = Ident::with_quote('"', to);
+            }
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    let Some(Statement::Query(q)) = parsed.first() else {
+        return None;
+    };
+    let SetExpr::Select(sel) = q.body.as_ref() else {
+        return None;
+    };
+    match sel.projection.first()? {
+        SelectItem::UnnamedExpr(e) => Some(e.to_string()),
+        _ => None,
+    }
+}
+
+fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Result<(), String> {
+    let key = src.key(t)?;
+    let table = s.table;
+    let tn = tname(table);
+    let old = &s.old.name;
+    let new = &s.new;
+    let recipe = s.recipe;
+    let q = |c: &str| quote::ident_min(b.r.dialect, c);
+
+    // what hangs on the old column and must exist on the new one
+    let mut indexes = Vec::new();
+    for i in src.cat.indexes_on(table) {
+        if !i.columns.iter().any(|c| c == old) {
+            continue;
+        }
+        if i.partial || i.columns.iter().any(|c| t.column(c).is_none()) {
+            return Err(format!(
+                "index {} on {old} is partial or on an expression: the planner cannot copy it yet; drop it before this change and re-create it after",
+                i.name
+            ));
+        }
+        indexes.push(i);
+    }
+    let mut checks = Vec::new();
+    for k in t
+        .constraints
+        .iter()
+        .filter(|k| k.kind == ConstraintKind::Check)
+    {
+        let Some(expr) = &k.check_expr else { continue };
+        let Some(copy) = replace_column(expr, old, new) else {
+            return Err(format!(
+                "cannot read check constraint {:?} to copy it",
+                k.name
+            ));
+        };
+        if copy == *expr || sluice_core::catalog::is_not_null_check(expr, old) {
+            continue;
+        }
+        let Some(name) = &k.name else {
+            return Err(format!(
+                "check constraint ({expr}) on {old} has no name to copy it by"
+            ));
+        };
+        checks.push((name.clone(), copy, k.validated));
+    }
+
+    // ---- expand: the new column, the sync trigger, copies of indexes and checks
+    let add = b.sql(
+        "add_column.sql",
+        json!({ "table": tn, "column": new, "type": s.new_type }),
+    )?;
+    let drop = b.sql("drop_column.sql", json!({ "table": tn, "column": new }))?;
+    b.add(
+        src,
+        recipe,
+        StepSpec {
+            phase: PlanPhase::Expand,
+            strategy: Strategy::ShadowColumnSwap,
+            summary: format!("add {new} ({}) to {table}, nullable", s.new_type),
+            lock: lock::BRIEF_EXCLUSIVE,
+            cost: Cost::Metadata,
+            up: add,
+            down: Some(drop),
+        },
+        None,
+    );
+    let function = names::fit("sluice_sync_", &format!("{}_{new}", table.name), "");
+    let trigger_ctx = json!({
+        "table": tn,
+        "old": old,
+        "new": new,
+        "forward": s.forward_new,
+        "backward": s.backward_new,
+        "function": in_schema(table, &function),
+        "trigger": function,
+        "two_way": s.two_way,
+    });
+    let create_trigger = b.sql("sync_trigger.sql", trigger_ctx.clone())?;
+    let drop_trigger = b.sql("drop_trigger.sql", trigger_ctx)?;
+    let g = b.group();
+    b.add(
+        src,
+        recipe,
+        StepSpec {
+            phase: PlanPhase::Expand,
+            strategy: Strategy::ShadowColumnSwap,
+            summary: format!("trigger keeping {old} and {new} equal on every write"),
+            lock: "SHARE ROW EXCLUSIVE, brief",
+            cost: Cost::Metadata,
+            up: create_trigger.clone(),
+            down: Some(drop_trigger.clone()),
+        },
+        Some(g),
+    );
+    let mut renamed_indexes = Vec::new();
+    for i in &indexes {
+        let copy = names::fit("", &i.name, "_sluice_new");
+        let cols: Vec<String> = i
+            .columns
+            .iter()
+            .map(|c| b.ident(if c == old { new } else { c }))
+            .collect();
+        let build = format!(
+            "CREATE {}INDEX CONCURRENTLY IF NOT EXISTS {} ON {} ({})",
+            if i.unique { "UNIQUE " } else { "" },
+            b.ident(&copy),
+            quote::qualified(b.r.dialect, table),
+            cols.join(", ")
+        );
+        let up = b.sql("add_index.sql", json!({ "statement": build }))?;
+        let down = b.sql(
+            "drop_index.sql",
+            json!({ "index": in_schema(table, &copy) }),
+        )?;
+        b.add(
+            src,
+            recipe,
+            StepSpec {
+                phase: PlanPhase::Expand,
+                strategy: Strategy::ConcurrentIndex,
+                summary: format!("copy index {} onto {new} concurrently", i.name),
+                lock: lock::SHARE_UPDATE_EXCLUSIVE,
+                cost: Cost::IndexBuild,
+                up,
+                down: Some(down),
+            },
+            None,
+        );
+        renamed_indexes.push((i.name.clone(), copy));
+    }
+    let mut renamed_checks = Vec::new();
+    for (name, expr, _) in &checks {
+        let copy = names::fit("", name, "_sluice_new");
+        let up = b.sql(
+            "not_valid.sql",
+            json!({ "table": tn, "name": copy, "definition": format!("CHECK ({expr})") }),
+        )?;
+        let down = b.sql("drop_constraint.sql", json!({ "table": tn, "name": copy }))?;
+        b.add(
+            src,
+            recipe,
+            StepSpec {
+                phase: PlanPhase::Expand,
+                strategy: Strategy::NotValidValidate,
+                summary: format!("copy check {name} onto {new}, NOT VALID"),
+                lock: lock::BRIEF_EXCLUSIVE,
+                cost: Cost::Metadata,
+                up,
+                down: Some(down),
+            },
+            None,
+        );
+        renamed_checks.push((name.clone(), copy, expr.clone()));
+    }
+
+    // ---- backfill
+    b.backfill(
+        src,
+        recipe,
+        table,
+        key,
+        new,
+        s.forward.clone(),
+        format!("{} IS NULL AND {} IS NOT NULL", q(new), q(old)),
+    )?;
+
+    // ---- contract: validate, then swap in one transaction
+    if s.old.not_null {
+        constraint::validated_not_null_check(b, src, recipe, table, new)?;
+    }
+    for (name, copy, expr) in &renamed_checks {
+        let up = b.sql("validate.sql", json!({ "table": tn, "name": copy }))?;
+        // a validated copy goes back to NOT VALID, as expand left it
+        let down = format!(
+            "{}\n{}",
+            b.sql("drop_constraint.sql", json!({ "table": tn, "name": copy }))?,
+            b.sql(
+                "not_valid.sql",
+                json!({ "table": tn, "name": copy, "definition": format!("CHECK ({expr})") }),
+            )?
+        );
+        b.add(
+            src,
+            recipe,
+            StepSpec {
+                phase: PlanPhase::Contract,
+                strategy: Strategy::NotValidValidate,
+                summary: format!("validate the copy of check {name}"),
+                lock: lock::SHARE_UPDATE_EXCLUSIVE,
+                cost: Cost::Scan,
+                up,
+                down: Some(down),
+            },
+            None,
+        );
+    }
+
+    let g = b.group();
+    let swap = |b: &mut Builder<'_>, summary: String, up: String, down: String| {
+        b.add(
+            src,
+            recipe,
+            StepSpec {
+                phase: PlanPhase::Contract,
+                strategy: Strategy::ShadowColumnSwap,
+                summary,
+                lock: lock::BRIEF_EXCLUSIVE,
+                cost: Cost::Metadata,
+                up,
+                down: Some(down),
+            },
+            Some(g),
+        );
+    };
+    // runs last in the down: rows written after the contract only have the new column
+    let mut restore_old = b.sql(
+        "sync_back.sql",
+        json!({ "table": tn, "old": old, "new": new, "backward": s.backward, "forward": s.forward }),
+    )?;
+    if s.old.not_null {
+        restore_old.push('\n');
+        restore_old.push_str(&b.sql("set_not_null.sql", json!({ "table": tn, "column": old }))?);
+    }
+    swap(
+        b,
+        format!("the old column {old} gets its values back (down only)"),
+        String::new(),
+        restore_old,
+    );
+    if s.old.not_null {
+        let check = names::fit("", &format!("{}_{new}", table.name), "_sluice_nn");
+        let up = format!(
+            "{}\n{}",
+            b.sql("set_not_null.sql", json!({ "table": tn, "column": new }))?,
+            b.sql("drop_constraint.sql", json!({ "table": tn, "name": check }))?
+        );
+        let down = b.sql("drop_not_null.sql", json!({ "table": tn, "column": new }))?;
+        swap(
+            b,
+            format!("SET NOT NULL on {new} (proven by the validated check)"),
+            up,
+            down,
+        );
+    }
+    if let Some(default) = &s.old.default {
+        let up = b.sql(
+            "set_default.sql",
+            json!({ "table": tn, "column": new, "default": default }),
+        )?;
+        let down = b.sql(
+            "set_default.sql",
+            json!({ "table": tn, "column": new, "default": null }),
+        )?;
+        swap(b, format!("{new} takes the default of {old}"), up, down);
+    }
+    let soft = dropped(b, old);
+    let up = b.sql(
+        "soft_drop_column.sql",
+        json!({
+            "table": tn, "column": old, "to": soft,
+            "had_default": s.old.default.is_some(), "was_not_null": s.old.not_null,
+        }),
+    )?;
+    let down = b.sql(
+        "restore_column.sql",
+        json!({ "table": tn, "column": old, "from": soft, "default": s.old.default, "was_not_null": false }),
+    )?;
+    swap(
+        b,
+        format!("soft-drop {old} as {soft} (`migrate purge` drops it later)"),
+        up,
+        down,
+    );
+    swap(
+        b,
+        "drop the sync trigger".to_owned(),
+        drop_trigger,
+        create_trigger,
+    );
+    if let Some(final_name) = &s.final_name {
+        let up = b.sql(
+            "swap_rename_column.sql",
+            json!({ "table": tn, "from": new, "to": final_name }),
+        )?;
+        let down = b.sql(
+            "rename_column.sql",
+            json!({ "table": tn, "from": final_name, "to": new }),
+        )?;
+        swap(b, format!("{new} takes the name {final_name}"), up, down);
+    }
+    for (orig, copy) in &renamed_indexes {
+        let gone = dropped(b, orig);
+        let up = format!(
+            "{}\n{}",
+            b.sql(
+                "rename_index.sql",
+                json!({ "index": in_schema(table, orig), "to": gone })
+            )?,
+            b.sql(
+                "rename_index.sql",
+                json!({ "index": in_schema(table, copy), "to": orig })
+            )?
+        );
+        let down = format!(
+            "{}\n{}",
+            b.sql(
+                "rename_index.sql",
+                json!({ "index": in_schema(table, orig), "to": copy })
+            )?,
+            b.sql(
+                "rename_index.sql",
+                json!({ "index": in_schema(table, &gone), "to": orig })
+            )?
+        );
+        swap(
+            b,
+            format!("the copy of index {orig} takes its name"),
+            up,
+            down,
+        );
+    }
+    for (orig, copy, _) in &renamed_checks {
+        let gone = dropped(b, orig);
+        let up = format!(
+            "{}\n{}",
+            b.sql(
+                "rename_constraint.sql",
+                json!({ "table": tn, "from": orig, "to": gone })
+            )?,
+            b.sql(
+                "rename_constraint.sql",
+                json!({ "table": tn, "from": copy, "to": orig })
+            )?
+        );
+        let down = format!(
+            "{}\n{}",
+            b.sql(
+                "rename_constraint.sql",
+                json!({ "table": tn, "from": orig, "to": copy })
+            )?,
+            b.sql(
+                "rename_constraint.sql",
+                json!({ "table": tn, "from": gone, "to": orig })
+            )?
+        );
+        swap(
+            b,
+            format!("the copy of check {orig} takes its name"),
+            up,
+            down,
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,58 @@
+//! A whole-table `UPDATE` on an existing table -> the migration's batched backfill: the
+//! same assignments and condition, run in short key-range transactions after expand.
+
+use sqlparser::ast::{AssignmentTarget, Statement as Ast, TableFactor};
+
+use sluice_core::sql::ops::ObjName;
+
+use super::{Builder, Src};
+
+pub(super) fn batched_update(
+    b: &mut Builder<'_>,
+    src: &Src<'_>,
+    table: &ObjName,
+) -> Result<(), String> {
+    let Some(Ast::Update(u)) = src.ast else {
+        return Err("internal error: not an UPDATE".into());
+    };
+    if u.from.is_some() || u.returning.is_some() || !u.table.joins.is_empty() || u.limit.is_some() {
+        return Err(
+            "an UPDATE with FROM, joins, RETURNING or LIMIT cannot be split into key-range batches automatically: write backfill.toml by hand".into(),
+        );
+    }
+    if let TableFactor::Table { alias: Some(_), .. } = &u.table.relation {
+        return Err(
+            "an UPDATE with a table alias cannot be batched automatically: drop the alias".into(),
+        );
+    }
+    let t = src.table(table)?;
+    let key = src.key(t)?;
+    let mut columns = Vec::new();
+    for a in &u.assignments {
+        let AssignmentTarget::ColumnName(name) = &a.target else {
+            return Err(
+                "a tuple assignment cannot be batched automatically: assign each column on its own"
+                    .into(),
+            );
+        };
+        let Some(ident) = name.0.last().and_then(|p| p.as_ident()) else {
+            return Err(format!("cannot read the assigned column {name}"));
+        };
+        let col = if ident.quote_style.is_some() {
+            ident.value.clone()
+        } else {
+            ident.value.to_lowercase()
+        };
+        if key.contains(&col) {
+            return Err(format!(
+                "the UPDATE assigns the key column {col} the batches walk: it cannot run in key-range batches"
+            ));
+        }
+        columns.push((col, a.value.to_string()));
+    }
+    let todo = u.selection.as_ref().map(ToString::to_string);
+    for (col, expr) in columns {
+        b.backfill_update(src, table, key.clone(), &col, expr, todo.clone())?;
+    }
+    Ok(())
+}

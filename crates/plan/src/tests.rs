@@ -1,0 +1,559 @@
+//! Planner tests: the generated SQL of every recipe as a snapshot, refusals with reasons.
+//! Running the plans on PostgreSQL is in `tests/plan_pg.rs`.
+
+use super::*;
+use sluice_core::source::SourceFile;
+
+const HISTORY: &str = "
+CREATE TABLE users (
+    id bigint PRIMARY KEY,
+    name text NOT NULL,
+    email text,
+    age int CONSTRAINT users_age_check CHECK (age > 0),
+    balance int NOT NULL DEFAULT 0,
+    created timestamptz DEFAULT now()
+);
+CREATE INDEX users_name_idx ON users (name);
+CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint, total int);
+";
+
+fn migration(version: &str, name: &str, sql: &str) -> Migration {
+    let file = SourceFile::new(format!("{version}_{name}.sql"), sql.to_owned());
+    Migration {
+        version: Version::parse(version).expect("digits"),
+        name: name.to_owned(),
+        layout: Layout::Plain,
+        origin: format!("{version}_{name}.sql").into(),
+        scripts: vec![Script {
+            range: 0..file.text.len(),
+            file,
+            phase: Phase::Expand,
+            direction: Direction::Up,
+            phased: false,
+            no_transaction_marker: false,
+            irreversible: None,
+        }],
+        backfill: None,
+    }
+}
+
+fn try_plan(sql: &str) -> Result<(Plan, PlanFiles), PlanError> {
+    let settings = LintSettings::default();
+    let history = [migration("0001", "init", HISTORY)];
+    let catalog = lint::engine::replay(&settings, Catalog::new(settings.dialect), &history);
+    let p = plan(&settings, &catalog, &migration("0002", "change", sql))?;
+    let files = p.files(settings.dialect)?;
+    Ok((p, files))
+}
+
+fn files_text(sql: &str) -> String {
+    let (_, files) = try_plan(sql).unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+    files
+        .files
+        .iter()
+        .map(|(n, t)| format!("==> {n} <==\n{t}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn refusal(sql: &str) -> String {
+    match try_plan(sql) {
+        Err(PlanError::Refused(r)) => r
+            .iter()
+            .map(|r| format!("{}:{} {}", r.line, r.column, r.reason))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        other => panic!("expected a refusal for {sql}, got {other:?}"),
+    }
+}
+
+macro_rules! recipe_snapshot {
+    ($name:ident, $sql:expr) => {
+        #[test]
+        fn $name() {
+            insta::assert_snapshot!(files_text($sql));
+        }
+    };
+}
+
+recipe_snapshot!(
+    rename_column,
+    "ALTER TABLE users RENAME COLUMN name TO full_name;"
+);
+recipe_snapshot!(rename_table, "ALTER TABLE orders RENAME TO purchases;");
+recipe_snapshot!(
+    add_not_null_column,
+    "-- sluice:backfill 'user-' || id\nALTER TABLE users ADD COLUMN handle text NOT NULL;"
+);
+recipe_snapshot!(
+    change_type,
+    "ALTER TABLE users ALTER COLUMN balance TYPE bigint;"
+);
+recipe_snapshot!(
+    change_type_using,
+    "ALTER TABLE users ALTER COLUMN age TYPE text USING age::text || ' years';"
+);
+recipe_snapshot!(
+    set_not_null,
+    "ALTER TABLE users ALTER COLUMN email SET NOT NULL;"
+);
+recipe_snapshot!(
+    add_foreign_key,
+    "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);"
+);
+recipe_snapshot!(add_check, "ALTER TABLE orders ADD CHECK (total >= 0);");
+recipe_snapshot!(
+    add_unique,
+    "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);"
+);
+recipe_snapshot!(
+    add_primary_key,
+    "CREATE TABLE t (a int); ALTER TABLE orders DROP CONSTRAINT orders_pkey; ALTER TABLE orders ADD PRIMARY KEY (id, user_id);"
+);
+recipe_snapshot!(add_index, "CREATE INDEX ON users (email, created);");
+recipe_snapshot!(
+    volatile_default,
+    "ALTER TABLE users ADD COLUMN token uuid NOT NULL DEFAULT gen_random_uuid();"
+);
+recipe_snapshot!(drop_column, "ALTER TABLE users DROP COLUMN email;");
+recipe_snapshot!(drop_table, "DROP TABLE orders;");
+recipe_snapshot!(
+    passthrough_and_mixed,
+    "BEGIN;\nCREATE TABLE audit (id bigint PRIMARY KEY, at timestamptz NOT NULL);\nCREATE INDEX audit_at_idx ON audit (at);\nALTER TABLE users ADD COLUMN nickname text, ADD COLUMN score int NOT NULL DEFAULT 0;\nCOMMIT;"
+);
+
+/// Each step's phase and SQL, and the backfill: what a plan does, apart from its wording.
+fn what_it_does(p: &Plan) -> String {
+    let steps: Vec<String> = p
+        .steps
+        .iter()
+        .map(|s| format!("{:?}\n{}\n{:?}", s.phase, s.up, s.down))
+        .collect();
+    format!(
+        "{}\n{:?}",
+        steps.join("\n"),
+        p.backfill.as_ref().map(|b| b.to_toml(""))
+    )
+}
+
+#[test]
+fn add_update_set_not_null_is_one_not_null_column() {
+    let (folded, _) = try_plan(
+        "ALTER TABLE users ADD COLUMN handle text;\nUPDATE users SET handle = 'user-' || id;\nALTER TABLE users ALTER COLUMN handle SET NOT NULL;",
+    )
+    .unwrap();
+    let (direct, _) = try_plan(
+        "-- sluice:backfill 'user-' || id\nALTER TABLE users ADD COLUMN handle text NOT NULL;",
+    )
+    .unwrap();
+    assert_eq!(what_it_does(&folded), what_it_does(&direct));
+    assert!(
+        folded.notes.iter().any(|n| n.starts_with(
+            "line 2: planned with the column added at line 1: one NOT NULL column recipe"
+        )),
+        "{:?}",
+        folded.notes
+    );
+    assert!(folded.notes.iter().any(|n| n.starts_with("line 3: ")));
+    // WHERE c IS NULL is the same fill
+    let (is_null, _) = try_plan(
+        "ALTER TABLE users ADD COLUMN handle text;\nUPDATE users SET handle = 'user-' || id WHERE handle IS NULL;\nALTER TABLE users ALTER COLUMN handle SET NOT NULL;",
+    )
+    .unwrap();
+    assert_eq!(what_it_does(&is_null), what_it_does(&direct));
+}
+
+#[test]
+fn partial_updates_and_other_columns_are_not_folded() {
+    for sql in [
+        // only some rows: the rest would need another value
+        "ALTER TABLE users ADD COLUMN handle text;\nUPDATE users SET handle = 'x' WHERE id < 10;\nALTER TABLE users ALTER COLUMN handle SET NOT NULL;",
+        // NOT NULL of another column
+        "ALTER TABLE users ADD COLUMN handle text;\nUPDATE users SET handle = 'x';\nALTER TABLE users ALTER COLUMN email SET NOT NULL;",
+        // no UPDATE before the NOT NULL
+        "ALTER TABLE users ADD COLUMN handle text;\nALTER TABLE users ALTER COLUMN handle SET NOT NULL;\nUPDATE users SET handle = 'x';",
+    ] {
+        let p = try_plan(sql).map(|(p, _)| p);
+        if let Ok(p) = p {
+            assert!(
+                !p.recipes.iter().any(|r| r.recipe == "add-not-null-column"),
+                "{sql}: {:?}",
+                p.recipes
+            );
+            assert!(
+                !p.notes
+                    .iter()
+                    .any(|n| n.contains("planned with the column"))
+            );
+        }
+    }
+}
+
+#[test]
+fn safe_forms_pass_through_without_recipes() {
+    let (p, files) = try_plan("ALTER TABLE users ADD COLUMN bio text;").unwrap();
+    assert!(p.backfill.is_none());
+    assert_eq!(p.recipes.len(), 1);
+    assert_eq!(p.recipes[0].recipe, "pass-through");
+    let names: Vec<&str> = files.files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["expand.up.sql", "expand.down.sql"]);
+}
+
+#[test]
+fn binary_coercible_type_change_passes_through() {
+    let (p, _) = try_plan("ALTER TABLE users ALTER COLUMN email TYPE varchar;").unwrap();
+    assert!(p.steps.iter().all(|s| s.recipe == "pass-through"));
+}
+
+#[test]
+fn refusals_say_why() {
+    assert!(
+        refusal("ALTER TABLE users ADD COLUMN handle text NOT NULL;")
+            .contains("sluice:backfill <expression>")
+    );
+    assert!(refusal("ALTER TABLE ghosts RENAME COLUMN a TO b;").contains("not known"));
+    assert!(refusal("ALTER TABLE users ALTER COLUMN id TYPE int;").contains("primary key"));
+    assert!(refusal("ALTER TABLE users ADD COLUMN n bigserial;").contains("serial / identity"));
+    // unsafe as written and no recipe: the generated file's lint finding refuses it
+    let r = refusal("ALTER TABLE users SET TABLESPACE slow;");
+    assert!(
+        r.contains("ban-table-rewrite") || r.contains("rewrite"),
+        "{r}"
+    );
+    // every refusal is positioned on the naive statement
+    assert!(
+        refusal("SELECT 1;\nALTER TABLE users ADD COLUMN h text NOT NULL;").starts_with("2:1 ")
+    );
+}
+
+#[test]
+fn the_plan_as_data_names_locks_costs_and_strategies() {
+    let (p, _) = try_plan("ALTER TABLE users RENAME COLUMN name TO full_name;").unwrap();
+    let json = serde_json::to_value(&p).unwrap();
+    let steps = json["steps"].as_array().unwrap();
+    assert!(
+        steps
+            .iter()
+            .all(|s| s["lock"].is_string() && s["cost"].is_string())
+    );
+    let phases: BTreeSet<&str> = steps.iter().map(|s| s["phase"].as_str().unwrap()).collect();
+    assert_eq!(phases, BTreeSet::from(["backfill", "contract", "expand"]));
+    assert!(steps.iter().any(|s| s["strategy"] == "concurrent-index"));
+    assert_eq!(json["backfill"]["set"]["full_name"], "\"name\"");
+}
+
+#[test]
+fn identifiers_that_need_quoting_are_quoted() {
+    let history =
+        "CREATE TABLE \"Odd Table\" (\"Id\" int PRIMARY KEY, \"naïve \"\"col\"\"\" text);";
+    let settings = LintSettings::default();
+    let catalog = lint::engine::replay(
+        &settings,
+        Catalog::new(settings.dialect),
+        &[migration("0001", "init", history)],
+    );
+    let m = migration(
+        "0002",
+        "odd",
+        "ALTER TABLE \"Odd Table\" RENAME COLUMN \"naïve \"\"col\"\"\" TO \"Größe\";",
+    );
+    let p = plan(&settings, &catalog, &m).unwrap();
+    let files = p.files(settings.dialect).unwrap();
+    let expand = &files.files[0].1;
+    assert!(
+        expand.contains("ALTER TABLE \"Odd Table\" ADD COLUMN IF NOT EXISTS \"Größe\" TEXT;"),
+        "{expand}"
+    );
+    assert!(expand.contains("NEW.\"naïve \"\"col\"\"\""), "{expand}");
+}
+
+recipe_snapshot!(
+    batched_update,
+    "UPDATE users SET email = lower(email) WHERE email <> lower(email);"
+);
+
+#[test]
+fn several_fills_of_one_table_guard_each_column() {
+    let (p, _) = try_plan(
+        "ALTER TABLE users RENAME COLUMN name TO full_name;\nALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();",
+    )
+    .unwrap();
+    let spec = p.backfill.unwrap();
+    assert_eq!(
+        spec.set.get("token").map(String::as_str),
+        Some("CASE WHEN token IS NULL THEN gen_random_uuid() ELSE token END")
+    );
+    assert_eq!(
+        spec.where_.as_deref(),
+        Some("(full_name IS NULL AND \"name\" IS NOT NULL) OR (token IS NULL)")
+    );
+    assert!(
+        refusal("UPDATE users SET age = 1;\nUPDATE orders SET total = 0;")
+            .contains("a migration backfills one table")
+    );
+    assert!(refusal("UPDATE users SET id = id + 1;").contains("key column"));
+}
+
+#[test]
+fn recipe_findings_point_at_the_plan_command() {
+    let settings = LintSettings::default();
+    let history = [migration("0001", "init", HISTORY)];
+    let report = lint::lint_change_set(
+        &settings,
+        &history,
+        &[migration(
+            "0002",
+            "change",
+            "ALTER TABLE users RENAME COLUMN name TO full_name;",
+        )],
+    );
+    let d = report
+        .diagnostics
+        .iter()
+        .find(|d| d.rule == "renaming-column")
+        .expect("renaming-column fires");
+    assert!(
+        d.help.contains("`migrate plan 0002_change.sql`"),
+        "{}",
+        d.help
+    );
+}
+
+// ---- MySQL / MariaDB
+
+const MYSQL_HISTORY: &str = "
+CREATE TABLE owners (id BIGINT PRIMARY KEY, label VARCHAR(100));
+CREATE TABLE accounts (
+    id BIGINT PRIMARY KEY,
+    owner_id BIGINT,
+    name VARCHAR(100) NOT NULL,
+    email VARCHAR(100),
+    balance INT NOT NULL DEFAULT 0,
+    note VARCHAR(100),
+    CONSTRAINT accounts_balance_check CHECK (balance >= 0)
+) DEFAULT CHARSET=utf8mb4;
+CREATE INDEX accounts_name_idx ON accounts (name);
+CREATE TABLE events (id BIGINT NOT NULL, kind VARCHAR(20));
+";
+
+/// MariaDB 10.11 (the test servers), or MySQL `version` ("8.0.27").
+fn mysql_settings(mysql_version: Option<&str>) -> LintSettings {
+    let mut s = LintSettings {
+        dialect: Dialect::Mysql,
+        ..LintSettings::default()
+    };
+    match mysql_version {
+        None => {
+            s.mariadb = true;
+            s.server_version = 1011;
+        }
+        Some(v) => {
+            let parts: Vec<u32> = v.split('.').filter_map(|p| p.parse().ok()).collect();
+            s.server_version = parts[0] * 10 + parts[1];
+            s.server_patch = parts.get(2).copied();
+        }
+    }
+    s
+}
+
+fn try_plan_mysql(sql: &str, version: Option<&str>) -> Result<(Plan, PlanFiles), PlanError> {
+    let settings = mysql_settings(version);
+    let history = [migration("0001", "init", MYSQL_HISTORY)];
+    let catalog = lint::engine::replay(&settings, Catalog::new(settings.dialect), &history);
+    let p = plan(&settings, &catalog, &migration("0002", "change", sql))?;
+    let files = p.files(settings.dialect)?;
+    Ok((p, files))
+}
+
+fn mysql_files(sql: &str, version: Option<&str>) -> String {
+    let (_, files) = try_plan_mysql(sql, version).unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+    files
+        .files
+        .iter()
+        .map(|(n, t)| format!("==> {n} <==\n{t}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn mysql_refusal(sql: &str) -> String {
+    match try_plan_mysql(sql, None) {
+        Err(PlanError::Refused(r)) => r
+            .iter()
+            .map(|r| format!("{}:{} {}", r.line, r.column, r.reason))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        other => panic!("expected a refusal for {sql}, got {other:?}"),
+    }
+}
+
+macro_rules! mysql_snapshot {
+    ($name:ident, $sql:expr) => {
+        #[test]
+        fn $name() {
+            insta::assert_snapshot!(mysql_files($sql, None));
+        }
+    };
+}
+
+mysql_snapshot!(
+    mysql_rename_column,
+    "ALTER TABLE accounts RENAME COLUMN name TO full_name;"
+);
+mysql_snapshot!(
+    mysql_change_rename,
+    "ALTER TABLE accounts CHANGE email mail VARCHAR(100);"
+);
+mysql_snapshot!(
+    mysql_change_type,
+    "ALTER TABLE accounts MODIFY note BIGINT;"
+);
+mysql_snapshot!(
+    mysql_add_not_null_column,
+    "-- sluice:backfill CONCAT('h-', id)\nALTER TABLE accounts ADD COLUMN handle VARCHAR(50) NOT NULL;"
+);
+mysql_snapshot!(
+    mysql_add_index,
+    "CREATE INDEX accounts_owner_idx ON accounts (owner_id);\nALTER TABLE accounts ADD UNIQUE INDEX accounts_email_key (email);"
+);
+mysql_snapshot!(
+    mysql_add_foreign_key,
+    "ALTER TABLE accounts ADD CONSTRAINT accounts_owner_fk FOREIGN KEY (owner_id) REFERENCES owners (id);"
+);
+mysql_snapshot!(
+    mysql_soft_drops,
+    "ALTER TABLE accounts DROP COLUMN name;\nDROP TABLE events;"
+);
+mysql_snapshot!(
+    mysql_instant_and_inplace_pins,
+    "ALTER TABLE accounts ADD COLUMN bio TEXT, ALGORITHM=COPY;\nALTER TABLE accounts MODIFY email VARCHAR(120);\nALTER TABLE accounts ALTER COLUMN note SET DEFAULT 'x';\nALTER TABLE accounts DROP INDEX accounts_name_idx;"
+);
+
+#[test]
+fn mysql_add_update_modify_not_null_is_one_not_null_column() {
+    let (folded, _) = try_plan_mysql(
+        "ALTER TABLE accounts ADD COLUMN handle VARCHAR(50);\nUPDATE accounts SET handle = CONCAT('h-', id);\nALTER TABLE accounts MODIFY handle VARCHAR(50) NOT NULL;",
+        None,
+    )
+    .unwrap();
+    let (direct, _) = try_plan_mysql(
+        "-- sluice:backfill CONCAT('h-', id)\nALTER TABLE accounts ADD COLUMN handle VARCHAR(50) NOT NULL;",
+        None,
+    )
+    .unwrap();
+    assert_eq!(what_it_does(&folded), what_it_does(&direct));
+    // a MODIFY that also changes the type is not the same column made NOT NULL
+    if let Ok((other, _)) = try_plan_mysql(
+        "ALTER TABLE accounts ADD COLUMN handle VARCHAR(50);\nUPDATE accounts SET handle = CONCAT('h-', id);\nALTER TABLE accounts MODIFY handle VARCHAR(80) NOT NULL;",
+        None,
+    ) {
+        assert!(
+            !other
+                .notes
+                .iter()
+                .any(|n| n.contains("planned with the column"))
+        );
+    }
+}
+
+#[test]
+fn mysql_change_type_keeps_the_final_definition_and_swaps_under_a_table_lock() {
+    let (p, files) = try_plan_mysql(
+        "ALTER TABLE accounts MODIFY note BIGINT NOT NULL DEFAULT 7;",
+        None,
+    )
+    .unwrap();
+    assert!(
+        p.steps.iter().all(|s| s.group.is_none()),
+        "no BEGIN/COMMIT on MySQL"
+    );
+    let contract = &files
+        .files
+        .iter()
+        .find(|(n, _)| n == "contract.up.sql")
+        .unwrap()
+        .1;
+    assert!(
+        contract.contains(
+            "MODIFY COLUMN note_sluice_new BIGINT NOT NULL DEFAULT 7, ALGORITHM=INPLACE, LOCK=NONE;"
+        ),
+        "{contract}"
+    );
+    let lock = contract.find("LOCK TABLES accounts WRITE;").unwrap();
+    let drop = contract.find("DROP TRIGGER").unwrap();
+    let rename = contract.find("RENAME COLUMN note TO _sluice_dropped_note_0002, RENAME COLUMN note_sluice_new TO note").unwrap();
+    let unlock = contract.find("UNLOCK TABLES;").unwrap();
+    assert!(
+        lock < drop && drop < rename && rename < unlock,
+        "{contract}"
+    );
+    assert_eq!(
+        p.backfill
+            .unwrap()
+            .set
+            .get("note_sluice_new")
+            .map(String::as_str),
+        Some("note")
+    );
+}
+
+#[test]
+fn mysql_pins_follow_the_server_version() {
+    // MySQL 8.0.27: ADD COLUMN (last) is INSTANT, RENAME / DROP COLUMN are not yet
+    let text = mysql_files(
+        "ALTER TABLE accounts RENAME COLUMN email TO mail;",
+        Some("8.0.27"),
+    );
+    assert!(
+        text.contains("ADD COLUMN mail VARCHAR(100) NULL, ALGORITHM=INSTANT;"),
+        "{text}"
+    );
+    assert!(
+        text.contains("DROP COLUMN mail, ALGORITHM=INPLACE, LOCK=NONE;"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ALGORITHM=INPLACE, LOCK=NONE;\n\nUNLOCK TABLES;"),
+        "{text}"
+    );
+    let text = mysql_files(
+        "ALTER TABLE accounts RENAME COLUMN email TO mail;",
+        Some("8.0.30"),
+    );
+    assert!(
+        text.contains("DROP COLUMN mail, ALGORITHM=INSTANT;"),
+        "{text}"
+    );
+    // MySQL 5.7: ADD COLUMN is an in-place rebuild
+    let text = mysql_files("ALTER TABLE accounts ADD COLUMN bio TEXT;", Some("5.7"));
+    assert!(
+        text.contains("ADD COLUMN bio TEXT, ALGORITHM = INPLACE, LOCK = NONE;"),
+        "{text}"
+    );
+}
+
+#[test]
+fn mysql_refusals_say_why() {
+    assert!(
+        mysql_refusal("ALTER TABLE accounts ADD COLUMN handle VARCHAR(5) NOT NULL;")
+            .contains("sluice:backfill <expression>")
+    );
+    assert!(
+        mysql_refusal("ALTER TABLE accounts MODIFY balance BIGINT;")
+            .contains("CHECK constraint accounts_balance_check")
+    );
+    assert!(mysql_refusal("ALTER TABLE accounts MODIFY id INT;").contains("primary key"));
+    assert!(
+        mysql_refusal("ALTER TABLE accounts ADD CONSTRAINT c CHECK (owner_id > 0);")
+            .contains("table copy")
+    );
+    assert!(
+        mysql_refusal("ALTER TABLE accounts CHANGE email mail VARCHAR(200);").contains("split it")
+    );
+    assert!(
+        mysql_refusal("ALTER TABLE accounts ADD FULLTEXT INDEX ft (note);").contains("LOCK=SHARED")
+    );
+    assert!(
+        mysql_refusal("ALTER TABLE accounts ADD COLUMN n INT AUTO_INCREMENT;")
+            .contains("AUTO_INCREMENT")
+    );
+}

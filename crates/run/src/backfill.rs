@@ -1,0 +1,1043 @@
+//! Backfills: a migration's `backfill.toml` run in key-range batches between its expand and
+//! its contract.
+//!
+//! Each batch finds its upper key (`SELECT key .. WHERE key > $last ORDER BY key LIMIT 1
+//! OFFSET n-1`), then updates `key > $last AND key <= $upper AND (where)` in a short
+//! transaction of its own that also writes the checkpoint (last key, rows done) to the
+//! ledger: a crash loses or repeats no batch's checkpoint. The last batch (no upper key)
+//! marks the backfill complete in the same transaction. Key values travel as text (JSON in
+//! the ledger) and go into SQL as quoted literals; identifiers through the ledger's quoting.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::driver::{DbError, Driver};
+use super::ledger::{BackfillRow, State, quote_ident, quote_literal};
+use super::url::{Backend, DbUrl};
+use super::{Engine, Progress, RunError, driver, retry};
+use sluice_core::source::Migration;
+use sluice_core::source::backfill::{BackfillSpec, MAX_BATCH_SIZE};
+
+/// Growth and shrink bounds of one adaptation step (pt-online-schema-change adapts its
+/// chunk size toward `--chunk-time` the same way, so one odd batch cannot swing it far).
+const MAX_GROWTH: f64 = 2.0;
+const MAX_SHRINK: f64 = 0.5;
+
+/// How often replication lag is polled while a replica lags.
+const LAG_POLL: Duration = Duration::from_secs(1);
+
+/// The next batch size: scaled by `target / took`, within the bounded factors, 1..=MAX.
+pub fn next_batch_size(current: u64, took: Duration, target: Duration) -> u64 {
+    let took = took.as_secs_f64().max(0.000_1);
+    let factor = (target.as_secs_f64() / took).clamp(MAX_SHRINK, MAX_GROWTH);
+    let next = (current.max(1) as f64 * factor).round();
+    (next as u64).clamp(1, MAX_BATCH_SIZE)
+}
+
+/// A `backfill.toml` read and checked, ready to run.
+#[derive(Debug, Clone)]
+pub(super) struct Loaded {
+    pub(super) path: PathBuf,
+    pub(super) text: String,
+    pub(super) checksum: String,
+    pub(super) spec: BackfillSpec,
+}
+
+pub(super) fn load(m: &Migration) -> Result<Option<Loaded>, RunError> {
+    let Some(path) = &m.backfill else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| RunError::Input(format!("{}: cannot read: {e}", path.display())))?;
+    let spec = BackfillSpec::parse(path, &text)
+        .map_err(|e| RunError::Input(format!("{e}; fix the file")))?;
+    Ok(Some(Loaded {
+        path: path.clone(),
+        checksum: sluice_core::source::text::checksum(&text),
+        text,
+        spec,
+    }))
+}
+
+/// The SQL of one backfill: quoted names, the key tuple, the batch statements.
+#[derive(Debug, Clone)]
+pub(super) struct Batches {
+    backend: Backend,
+    target: String,
+    keys: Vec<String>,
+    /// Per key column: numeric (values go unquoted, so MySQL compares numbers, not floats).
+    numeric: Vec<bool>,
+    set: String,
+    where_: Option<String>,
+    /// MySQL: each batch runs under READ COMMITTED (see [`Batches::isolation_sql`]).
+    read_committed: bool,
+}
+
+/// MySQL: whether the server can log READ COMMITTED writes (InnoDB refuses them when the
+/// binary log is statement-based).
+pub(super) const MYSQL_READ_COMMITTED_OK: &str =
+    "SELECT CAST(@@log_bin = 0 OR @@binlog_format <> 'STATEMENT' AS CHAR)";
+
+impl Batches {
+    pub(super) fn new(backend: Backend, spec: &BackfillSpec, numeric: Vec<bool>) -> Batches {
+        let q = |s: &str| quote_ident(backend, s);
+        let target = match &spec.schema {
+            Some(s) => format!("{}.{}", q(s), q(&spec.table)),
+            None => q(&spec.table),
+        };
+        let set = spec
+            .set
+            .iter()
+            .map(|(c, e)| format!("{} = {e}", q(c)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Batches {
+            backend,
+            target,
+            keys: spec.key.iter().map(|k| q(k)).collect(),
+            numeric,
+            set,
+            where_: spec.where_.clone(),
+            read_committed: false,
+        }
+    }
+
+    /// Run each batch under READ COMMITTED (MySQL, when the binary log allows it).
+    pub(super) fn with_read_committed(mut self, on: bool) -> Batches {
+        self.read_committed = on && self.backend == Backend::Mysql;
+        self
+    }
+
+    /// What goes before each batch's `BEGIN`. Under InnoDB's default REPEATABLE READ the
+    /// batch's UPDATE locks every row it scans and the gaps between them until it commits, so
+    /// a write to a row the batch does not change (already filled, by a trigger or the new
+    /// code), or an insert into its key range, waits for the whole batch; under READ
+    /// COMMITTED it locks only the rows it changes.
+    pub(super) fn isolation_sql(&self) -> Option<&'static str> {
+        self.read_committed
+            .then_some("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+    }
+
+    pub(super) fn target(&self) -> &str {
+        &self.target
+    }
+
+    fn tuple(&self) -> String {
+        if self.keys.len() == 1 {
+            self.keys[0].clone()
+        } else {
+            format!("({})", self.keys.join(", "))
+        }
+    }
+
+    fn values(&self, vals: &[String]) -> String {
+        let lits: Vec<String> = vals
+            .iter()
+            .enumerate()
+            .map(|(i, v)| key_literal(self.backend, self.numeric.get(i) == Some(&true), v))
+            .collect();
+        if lits.len() == 1 {
+            lits[0].clone()
+        } else {
+            format!("({})", lits.join(", "))
+        }
+    }
+
+    /// `key > vals` or `key <= vals` in key order. PostgreSQL compares row values with an
+    /// index range; MariaDB scans (and so locks) the whole index for them, so there a
+    /// composite key is spelled out: `a > x OR (a = x AND b > y)`.
+    fn compare(&self, op: &str, vals: &[String]) -> String {
+        if self.backend == Backend::Postgres || self.keys.len() == 1 {
+            return format!("{} {op} {}", self.tuple(), self.values(vals));
+        }
+        let lit = |i: usize| {
+            key_literal(
+                self.backend,
+                self.numeric.get(i) == Some(&true),
+                vals.get(i).map_or("", String::as_str),
+            )
+        };
+        let strict = if op == ">" { ">" } else { "<" };
+        let n = self.keys.len();
+        let terms: Vec<String> = (0..n)
+            .map(|i| {
+                let mut parts: Vec<String> = (0..i)
+                    .map(|j| format!("{} = {}", self.keys[j], lit(j)))
+                    .collect();
+                let last_op = if i + 1 == n { op } else { strict };
+                parts.push(format!("{} {last_op} {}", self.keys[i], lit(i)));
+                if parts.len() == 1 {
+                    parts.remove(0)
+                } else {
+                    format!("({})", parts.join(" AND "))
+                }
+            })
+            .collect();
+        format!("({})", terms.join(" OR "))
+    }
+
+    fn as_text(&self, k: &str) -> String {
+        match self.backend {
+            Backend::Postgres => format!("{k}::text"),
+            Backend::Mysql => format!("CAST({k} AS CHAR)"),
+        }
+    }
+
+    /// The key of the batch's last row: `n` rows after `last` in key order.
+    pub(super) fn upper_sql(&self, last: Option<&[String]>, n: u64) -> String {
+        // aliased: ORDER BY "id" must sort the column, not a text output named "id"
+        let cols: Vec<String> = self
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| format!("{} AS sluice_k{i}", self.as_text(k)))
+            .collect();
+        let after = last.map_or_else(String::new, |l| format!(" WHERE {}", self.compare(">", l)));
+        format!(
+            "SELECT {} FROM {}{after} ORDER BY {} LIMIT 1 OFFSET {}",
+            cols.join(", "),
+            self.target,
+            self.keys.join(", "),
+            n.max(1) - 1
+        )
+    }
+
+    /// The batch's UPDATE; no `upper` for the last batch.
+    pub(super) fn update_sql(&self, last: Option<&[String]>, upper: Option<&[String]>) -> String {
+        let mut conds = Vec::new();
+        if let Some(l) = last {
+            conds.push(self.compare(">", l));
+        }
+        if let Some(u) = upper {
+            conds.push(self.compare("<=", u));
+        }
+        if let Some(w) = &self.where_ {
+            conds.push(format!("({w})"));
+        }
+        let cond = if conds.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conds.join(" AND "))
+        };
+        format!("UPDATE {} SET {}{cond}", self.target, self.set)
+    }
+
+    /// The table's row estimate: planner statistics, or a count when the table is small
+    /// and was never analysed.
+    pub(super) fn estimate_sql(&self, spec: &BackfillSpec) -> String {
+        match self.backend {
+            Backend::Postgres => format!(
+                "SELECT CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint::text WHEN pg_relation_size(c.oid) < 67108864 THEN (SELECT count(*) FROM {})::text END FROM pg_class c WHERE c.oid = to_regclass({})",
+                self.target,
+                quote_literal(Backend::Postgres, &self.target)
+            ),
+            Backend::Mysql => format!(
+                "SELECT CAST(TABLE_ROWS AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = {} AND TABLE_NAME = {}",
+                spec.schema.as_deref().map_or_else(
+                    || "DATABASE()".to_owned(),
+                    |s| quote_literal(Backend::Mysql, s)
+                ),
+                quote_literal(Backend::Mysql, &spec.table)
+            ),
+        }
+    }
+}
+
+/// Columns (name, type) of the spec's table; none when the table does not exist.
+pub(super) fn columns_sql(backend: Backend, spec: &BackfillSpec) -> String {
+    match backend {
+        Backend::Postgres => {
+            let q = |s: &str| quote_ident(backend, s);
+            let target = match &spec.schema {
+                Some(s) => format!("{}.{}", q(s), q(&spec.table)),
+                None => q(&spec.table),
+            };
+            format!(
+                "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a WHERE a.attrelid = to_regclass({}) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+                quote_literal(backend, &target)
+            )
+        }
+        Backend::Mysql => format!(
+            "SELECT CAST(COLUMN_NAME AS CHAR), CAST(DATA_TYPE AS CHAR) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = {} AND TABLE_NAME = {} ORDER BY ORDINAL_POSITION",
+            spec.schema
+                .as_deref()
+                .map_or_else(|| "DATABASE()".to_owned(), |s| quote_literal(backend, s)),
+            quote_literal(backend, &spec.table)
+        ),
+    }
+}
+
+fn is_numeric_type(ty: &str) -> bool {
+    let t = ty.to_ascii_lowercase();
+    [
+        "smallint",
+        "integer",
+        "bigint",
+        "int",
+        "tinyint",
+        "mediumint",
+        "numeric",
+        "decimal",
+        "real",
+        "double",
+        "float",
+    ]
+    .iter()
+    .any(|n| t == *n || t.starts_with(&format!("{n}(")) || t.starts_with(&format!("{n} ")))
+}
+
+/// A key value as SQL: a plain number for numeric columns, else a quoted literal.
+fn key_literal(backend: Backend, numeric: bool, v: &str) -> String {
+    let plain_number = {
+        let digits = v.strip_prefix('-').unwrap_or(v);
+        let (int, frac) = digits.split_once('.').unwrap_or((digits, "0"));
+        !int.is_empty()
+            && int.bytes().all(|b| b.is_ascii_digit())
+            && !frac.is_empty()
+            && frac.bytes().all(|b| b.is_ascii_digit())
+    };
+    if numeric && plain_number {
+        v.to_owned()
+    } else {
+        quote_literal(backend, v)
+    }
+}
+
+pub(super) fn encode_key(vals: &[String]) -> String {
+    serde_json::to_string(vals).unwrap_or_else(|_| "[]".into())
+}
+
+fn decode_key(s: &str) -> Option<Vec<String>> {
+    serde_json::from_str(s).ok()
+}
+
+/// `line:column` of `name = ...` in the TOML text, for messages.
+fn position_of(text: &str, name: &str) -> String {
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim_start();
+        if let Some(rest) = t.strip_prefix(name)
+            && rest.trim_start().starts_with('=')
+        {
+            return format!("{}:{}", i + 1, line.len() - t.len() + 1);
+        }
+    }
+    "1:1".into()
+}
+
+/// One backfill that ran (or would run, in a dry run).
+#[derive(Debug, Clone, Serialize)]
+pub struct BackfillDone {
+    pub version: String,
+    pub name: String,
+    pub table: String,
+    /// Rows this run updated.
+    pub rows: u64,
+    /// Rows updated over every run of it.
+    pub rows_total: u64,
+    pub batches: u64,
+    /// The checkpoint key an earlier run left, when this run resumed there.
+    pub resumed_at: Option<String>,
+    pub duration_ms: u128,
+    /// `VACUUM (ANALYZE)` ran after it (PostgreSQL, more than `large_table_rows` rows).
+    pub vacuumed: bool,
+    /// `Engine::stopper` was set: it stopped after a committed batch, the checkpoint is
+    /// where the next run resumes.
+    pub stopped: bool,
+}
+
+/// Throttling on replica lag: which connections to ask, said once when there are none.
+struct Lag {
+    max: Option<Duration>,
+    replicas: Vec<Box<dyn Driver>>,
+    checked_none: bool,
+}
+
+impl Engine {
+    /// Check the table and key, then run the batches from the checkpoint of `prior`.
+    pub(super) async fn run_backfill(
+        &self,
+        main: &mut Box<dyn Driver>,
+        mon: &mut Box<dyn Driver>,
+        m: &Migration,
+        loaded: &Loaded,
+        prior: Option<&BackfillRow>,
+    ) -> Result<BackfillDone, RunError> {
+        let span =
+            tracing::info_span!("backfill", version = %m.version, table = %loaded.spec.table);
+        tracing::Instrument::instrument(
+            self.run_backfill_in_span(main, mon, m, loaded, prior),
+            span,
+        )
+        .await
+    }
+
+    async fn check_table(
+        &self,
+        conn: &mut Box<dyn Driver>,
+        loaded: &Loaded,
+    ) -> Result<Vec<bool>, RunError> {
+        let spec = &loaded.spec;
+        let backend = self.url.backend();
+        let cols = conn
+            .query_text(&columns_sql(backend, spec))
+            .await
+            .map_err(RunError::db)?;
+        let cols: Vec<(String, String)> = cols
+            .into_iter()
+            .filter_map(|r| {
+                let mut it = r.into_iter();
+                Some((it.next()??, it.next()??))
+            })
+            .collect();
+        let table = match &spec.schema {
+            Some(s) => format!("{s}.{}", spec.table),
+            None => spec.table.clone(),
+        };
+        if cols.is_empty() {
+            return Err(RunError::Input(format!(
+                "{}:{}: table `{table}` does not exist; `table` must name the table to fill (its expand must have run)",
+                loaded.path.display(),
+                position_of(&loaded.text, "table")
+            )));
+        }
+        let names: Vec<&str> = cols.iter().map(|(n, _)| n.as_str()).collect();
+        let missing = |c: &str| !names.contains(&c);
+        let mut numeric = Vec::new();
+        for k in &spec.key {
+            if missing(k) {
+                return Err(RunError::Input(format!(
+                    "{}:{}: key column `{k}` does not exist in table `{table}` (its columns: {}); fix `key`",
+                    loaded.path.display(),
+                    position_of(&loaded.text, "key"),
+                    names.join(", ")
+                )));
+            }
+            numeric.push(cols.iter().any(|(n, t)| n == k && is_numeric_type(t)));
+        }
+        if let Some(c) = spec.set.keys().find(|c| missing(c)) {
+            return Err(RunError::Input(format!(
+                "{}: `[set]` names column `{c}`, which table `{table}` does not have (its columns: {}); fix `[set]`",
+                loaded.path.display(),
+                names.join(", ")
+            )));
+        }
+        Ok(numeric)
+    }
+
+    async fn run_backfill_in_span(
+        &self,
+        main: &mut Box<dyn Driver>,
+        mon: &mut Box<dyn Driver>,
+        m: &Migration,
+        loaded: &Loaded,
+        prior: Option<&BackfillRow>,
+    ) -> Result<BackfillDone, RunError> {
+        let spec = &loaded.spec;
+        let version = m.version.raw.as_str();
+        let backend = self.url.backend();
+        let ledger_err = |e: DbError| {
+            RunError::Db(format!(
+                "backfill of {version}: cannot write the ledger {}: {e}",
+                self.ledger.backfills()
+            ))
+        };
+
+        // where to start: the checkpoint of an interrupted or failed run
+        let resume = prior.filter(|r| matches!(r.state, State::Running | State::Failed));
+        let mut last: Option<Vec<String>> = None;
+        let mut rows_before = 0u64;
+        let mut size = spec.batch_size;
+        if let Some(r) = resume {
+            if let Some(k) = &r.last_key {
+                let key = decode_key(k).filter(|v| v.len() == spec.key.len()).ok_or_else(|| {
+                    RunError::Refused(format!(
+                        "{}: the checkpoint of the backfill of {version} is {k}, which does not fit `key` ({} column(s)); the file changed since it started: restore it, or roll back the expand to start over",
+                        loaded.path.display(),
+                        spec.key.len()
+                    ))
+                })?;
+                last = Some(key);
+            }
+            rows_before = u64::try_from(r.rows_done).unwrap_or(0);
+            if spec.target_batch_time.is_some() && r.batch_size > 0 {
+                size = (r.batch_size as u64).min(MAX_BATCH_SIZE);
+            }
+            if r.checksum != loaded.checksum {
+                tracing::warn!(file = %loaded.path.display(), "backfill.toml changed since this backfill started; continuing from its checkpoint");
+            }
+            main.exec(&self.ledger.resume_backfill_sql(version))
+                .await
+                .map_err(ledger_err)?;
+            let at = last
+                .as_deref()
+                .map_or_else(|| "(the start)".to_owned(), encode_key);
+            tracing::info!(rows_done = rows_before, "resuming at key {at}");
+        } else {
+            main.begin().await.map_err(ledger_err)?;
+            for s in self.ledger.start_backfill_sql(
+                version,
+                &m.name,
+                &loaded.checksum,
+                size,
+                &self.settings.applied_by,
+            ) {
+                if let Err(e) = main.exec(&s).await {
+                    let _ = main.rollback().await;
+                    return Err(ledger_err(e));
+                }
+            }
+            main.commit().await.map_err(ledger_err)?;
+        }
+        let resumed_at = last.as_deref().map(encode_key);
+        let numeric = match self.check_table(main, loaded).await {
+            Ok(n) => n,
+            Err(e) => {
+                let _ = main
+                    .exec(&self.ledger.fail_backfill_sql(version, &e.to_string(), 0))
+                    .await;
+                return Err(e);
+            }
+        };
+        let read_committed = backend == Backend::Mysql
+            && main
+                .query_text(MYSQL_READ_COMMITTED_OK)
+                .await
+                .ok()
+                .and_then(|rows| rows.into_iter().next())
+                .and_then(|r| r.into_iter().next().flatten())
+                .is_some_and(|v| v == "1");
+        let batches = Batches::new(backend, spec, numeric).with_read_committed(read_committed);
+
+        let estimate = match main.query_text(&batches.estimate_sql(spec)).await {
+            Ok(rows) => rows
+                .first()
+                .and_then(|r| r.first().cloned().flatten())
+                .and_then(|v| v.parse::<f64>().ok())
+                .map(|v| v.max(0.0) as u64),
+            Err(e) => {
+                tracing::debug!(error = %e, "no row estimate");
+                None
+            }
+        };
+        self.progress(Progress::BackfillStarted {
+            version: version.to_owned(),
+            name: m.name.clone(),
+            table: spec.table.clone(),
+            estimated_rows: estimate,
+            rows_done: rows_before,
+            resumed_at: resumed_at.clone(),
+        });
+
+        let started = Instant::now();
+        let mut lag = Lag {
+            max: spec.max_replication_lag,
+            replicas: Vec::new(),
+            checked_none: false,
+        };
+        if lag.max.is_some() && backend == Backend::Mysql {
+            for url in &self.settings.replicas {
+                match self.connect_replica(url).await {
+                    Ok(c) => lag.replicas.push(c),
+                    Err(e) => {
+                        // a configured replica we cannot watch: no blind backfill
+                        let e = RunError::Db(format!(
+                            "backfill of {version}: cannot watch the replica lag: {e}"
+                        ));
+                        for r in lag.replicas.drain(..) {
+                            let _ = r.close().await;
+                        }
+                        let _ = main
+                            .exec(&self.ledger.fail_backfill_sql(version, &e.to_string(), 0))
+                            .await;
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        let mut rows = 0u64;
+        let mut count = 0u64;
+        let mut stopped = false;
+        let result: Result<(), RunError> = async {
+            loop {
+                self.wait_for_replicas(mon, &mut lag, version).await;
+                let (upper, n, took) = self
+                    .batch(main, &batches, version, last.as_deref(), size, started)
+                    .await?;
+                rows += n;
+                count += 1;
+                let elapsed = started.elapsed().as_secs_f64().max(0.001);
+                self.progress(Progress::BackfillBatch {
+                    version: version.to_owned(),
+                    rows_done: rows_before + rows,
+                    batches: count,
+                    batch_size: size,
+                    rows_per_s: rows as f64 / elapsed,
+                    estimated_rows: estimate,
+                });
+                tracing::debug!(
+                    rows = n,
+                    batch_size = size,
+                    took_ms = took.as_millis() as u64,
+                    "batch"
+                );
+                let Some(u) = upper else {
+                    return Ok(());
+                };
+                if let Some(t) = spec.target_batch_time {
+                    size = next_batch_size(size, took, t);
+                }
+                last = Some(u);
+                // a safe point: the batch and its checkpoint are committed
+                if self.stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    stopped = true;
+                    return Ok(());
+                }
+                if !spec.pause.is_zero() {
+                    tokio::time::sleep(spec.pause).await;
+                }
+            }
+        }
+        .await;
+        for r in lag.replicas.drain(..) {
+            let _ = r.close().await;
+        }
+        let ms = started.elapsed().as_millis();
+        if let Err(e) = result {
+            let _ = main
+                .exec(&self.ledger.fail_backfill_sql(version, &e.to_string(), ms))
+                .await;
+            return Err(e);
+        }
+        let total = rows_before + rows;
+        if stopped {
+            tracing::warn!(
+                rows,
+                rows_total = total,
+                batches = count,
+                "asked to stop: backfill paused at its checkpoint"
+            );
+            return Ok(BackfillDone {
+                version: version.to_owned(),
+                name: m.name.clone(),
+                table: spec.table.clone(),
+                rows,
+                rows_total: total,
+                batches: count,
+                resumed_at,
+                duration_ms: ms,
+                vacuumed: false,
+                stopped: true,
+            });
+        }
+        tracing::info!(
+            rows,
+            rows_total = total,
+            batches = count,
+            duration_ms = ms as u64,
+            "backfill complete"
+        );
+        self.progress(Progress::BackfillFinished {
+            version: version.to_owned(),
+            rows_done: total,
+            batches: count,
+            duration_ms: ms,
+        });
+        let mut vacuumed = false;
+        if backend == Backend::Postgres && total > self.settings.large_table_rows {
+            // the contract's scans should not queue behind autovacuum on the dead tuples
+            let sql = format!("VACUUM (ANALYZE) {}", batches.target());
+            tracing::info!(table = %batches.target(), rows = total, "{sql}: the backfill left many dead tuples");
+            match main.exec(&sql).await {
+                Ok(()) => vacuumed = true,
+                Err(e) => {
+                    tracing::warn!(error = %e, "{sql} failed; autovacuum will get to it")
+                }
+            }
+        }
+        Ok(BackfillDone {
+            version: version.to_owned(),
+            name: m.name.clone(),
+            table: spec.table.clone(),
+            rows,
+            rows_total: total,
+            batches: count,
+            resumed_at,
+            duration_ms: ms,
+            vacuumed,
+            stopped: false,
+        })
+    }
+
+    async fn connect_replica(&self, url: &DbUrl) -> Result<Box<dyn Driver>, RunError> {
+        driver::connect(url).await.map_err(RunError::db)
+    }
+
+    /// One batch, retried whole on lock timeouts: its upper key, then the UPDATE and the
+    /// checkpoint in one transaction. Returns the upper key (`None`: it was the last), the
+    /// rows it changed and how long its transaction took.
+    async fn batch(
+        &self,
+        main: &mut Box<dyn Driver>,
+        b: &Batches,
+        version: &str,
+        last: Option<&[String]>,
+        size: u64,
+        started: Instant,
+    ) -> Result<(Option<Vec<String>>, u64, Duration), RunError> {
+        let backend = self.url.backend();
+        let mut attempt = 0;
+        loop {
+            let r = self.try_batch(main, b, version, last, size, started).await;
+            match r {
+                Ok(v) => return Ok(v),
+                Err(BatchError::Db(e)) => {
+                    let _ = main.rollback().await;
+                    if retry::is_lock_timeout(backend, &e) && attempt < self.settings.retry.retries
+                    {
+                        attempt += 1;
+                        let d = self.settings.retry.delay(attempt);
+                        tracing::warn!(attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; retrying the batch");
+                        self.progress(Progress::Retrying {
+                            version: version.to_owned(),
+                            attempt,
+                            delay_ms: d.as_millis() as u64,
+                        });
+                        tokio::time::sleep(d).await;
+                        continue;
+                    }
+                    let at = last.map_or_else(
+                        || "the start".to_owned(),
+                        |l| format!("key {}", encode_key(l)),
+                    );
+                    return Err(RunError::Failed(format!(
+                        "backfill of {version} ({}): the batch after {at} failed{}: {e}; every batch before it is done and checkpointed; fix the cause and re-run `migrate apply`, it resumes there",
+                        b.target(),
+                        if retry::is_lock_timeout(backend, &e) {
+                            format!(
+                                " to take its row locks within lock_timeout {} after {} attempts",
+                                humantime::format_duration(self.settings.lock_timeout),
+                                self.settings.retry.retries + 1
+                            )
+                        } else {
+                            String::new()
+                        }
+                    )));
+                }
+                Err(BatchError::Run(e)) => {
+                    let _ = main.rollback().await;
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    async fn try_batch(
+        &self,
+        main: &mut Box<dyn Driver>,
+        b: &Batches,
+        version: &str,
+        last: Option<&[String]>,
+        size: u64,
+        started: Instant,
+    ) -> Result<(Option<Vec<String>>, u64, Duration), BatchError> {
+        let found = main.query_text(&b.upper_sql(last, size)).await?;
+        let upper = match found.into_iter().next() {
+            None => None,
+            Some(cols) => Some(cols.into_iter().collect::<Option<Vec<String>>>().ok_or_else(|| {
+                BatchError::Run(RunError::Input(format!(
+                    "backfill of {version}: a key column of {} holds NULL; `key` must name NOT NULL column(s) that identify a row",
+                    b.target()
+                )))
+            })?),
+        };
+        let t0 = Instant::now();
+        if let Some(s) = b.isolation_sql() {
+            main.exec(s).await?;
+        }
+        main.begin().await?;
+        let n = main
+            .exec_count(&b.update_sql(last, upper.as_deref()))
+            .await?;
+        let checkpoint = match &upper {
+            Some(u) => self.ledger.checkpoint_sql(version, &encode_key(u), n, size),
+            None => self
+                .ledger
+                .finish_backfill_sql(version, n, started.elapsed().as_millis()),
+        };
+        main.exec(&checkpoint).await?;
+        main.commit().await?;
+        Ok((upper, n, t0.elapsed()))
+    }
+
+    /// Wait while a replica lags more than `max_replication_lag`.
+    async fn wait_for_replicas(&self, mon: &mut Box<dyn Driver>, lag: &mut Lag, version: &str) {
+        let Some(max) = lag.max else {
+            return;
+        };
+        let mut announced = false;
+        loop {
+            let current = match self.url.backend() {
+                Backend::Postgres => mon.replication_lag().await,
+                Backend::Mysql if lag.replicas.is_empty() => {
+                    if !lag.checked_none {
+                        // replicas pulling the binlog: say once that nobody watches them
+                        let n = mon
+                            .query_text(
+                                "SELECT CAST(COUNT(*) AS CHAR) FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'",
+                            )
+                            .await
+                            .ok()
+                            .and_then(|r| r.first().and_then(|c| c.first().cloned().flatten()))
+                            .and_then(|v| v.parse::<u64>().ok())
+                            .unwrap_or(0);
+                        if n > 0 {
+                            tracing::warn!(
+                                replicas = n,
+                                "replicas are connected but `[run] replicas` lists none: max_replication_lag is not watched"
+                            );
+                            lag.checked_none = true;
+                        }
+                    }
+                    Ok(None)
+                }
+                Backend::Mysql => {
+                    let mut worst: Option<Duration> = None;
+                    let mut err = None;
+                    for r in &mut lag.replicas {
+                        match r.replication_lag().await {
+                            Ok(Some(d)) => worst = Some(worst.map_or(d, |w| w.max(d))),
+                            Ok(None) => {}
+                            Err(e) => err = Some(e),
+                        }
+                    }
+                    match err {
+                        Some(e) => Err(e),
+                        None => Ok(worst),
+                    }
+                }
+            };
+            match current {
+                Ok(None) => {
+                    if !lag.checked_none {
+                        tracing::debug!("no replicas known: no throttling on replication lag");
+                        lag.checked_none = true;
+                    }
+                    return;
+                }
+                Ok(Some(d)) if d <= max => return,
+                Ok(Some(d)) => {
+                    if !announced {
+                        tracing::info!(
+                            lag_ms = d.as_millis() as u64,
+                            max_ms = max.as_millis() as u64,
+                            "a replica lags; pausing the backfill"
+                        );
+                        announced = true;
+                    }
+                    self.progress(Progress::BackfillThrottled {
+                        version: version.to_owned(),
+                        lag_ms: u64::try_from(d.as_millis()).unwrap_or(u64::MAX),
+                        max_ms: max.as_millis() as u64,
+                    });
+                    tokio::time::sleep(LAG_POLL).await;
+                }
+                Err(e) => {
+                    // not knowing the lag must not stop the backfill (the monitor may lack rights)
+                    tracing::warn!(error = %e, "cannot read replication lag; not throttling");
+                    lag.max = None;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// `--dry-run`: the statements of the first batch and the shape of the rest.
+    pub(super) fn backfill_dry_sql(
+        &self,
+        m: &Migration,
+        loaded: &Loaded,
+        prior: Option<&BackfillRow>,
+        out: &mut Vec<String>,
+    ) {
+        let spec = &loaded.spec;
+        let version = m.version.raw.as_str();
+        // without the catalog, numeric keys show as quoted literals (same meaning)
+        let b = Batches::new(self.url.backend(), spec, vec![false; spec.key.len()])
+            .with_read_committed(true);
+        let resume = prior.filter(|r| matches!(r.state, State::Running | State::Failed));
+        let last = resume
+            .and_then(|r| r.last_key.as_deref())
+            .and_then(decode_key);
+        out.push(format!(
+            "-- backfill {} {}: {} ({} rows per batch{}), each batch in its own transaction with its checkpoint",
+            m.version,
+            m.name,
+            loaded.path.display(),
+            spec.batch_size,
+            if spec.target_batch_time.is_some() {
+                ", adapted to target_batch_time"
+            } else {
+                ""
+            }
+        ));
+        match resume {
+            Some(_) => out.push(self.ledger.resume_backfill_sql(version)),
+            None => {
+                out.push("BEGIN".into());
+                out.extend(self.ledger.start_backfill_sql(
+                    version,
+                    &m.name,
+                    &loaded.checksum,
+                    spec.batch_size,
+                    &self.settings.applied_by,
+                ));
+                out.push("COMMIT".into());
+            }
+        }
+        out.push(b.upper_sql(last.as_deref(), spec.batch_size));
+        let placeholder = vec!["$upper".to_owned(); spec.key.len()];
+        if let Some(s) = b.isolation_sql() {
+            out.push("-- each batch (unless the binary log is statement-based):".into());
+            out.push(s.into());
+        }
+        out.push("BEGIN".into());
+        out.push(b.update_sql(last.as_deref(), Some(&placeholder)));
+        out.push(
+            self.ledger
+                .checkpoint_sql(version, "[$upper]", 0, spec.batch_size)
+                .replace("rows_done + 0", "rows_done + $rows"),
+        );
+        out.push("COMMIT".into());
+        out.push(
+            "-- and so on from $last = $upper, until the SELECT finds no row; then the last batch:"
+                .into(),
+        );
+        let last_ph = vec!["$last".to_owned(); spec.key.len()];
+        out.push("BEGIN".into());
+        out.push(b.update_sql(Some(&last_ph), None));
+        out.push(
+            self.ledger
+                .finish_backfill_sql(version, 0, 0)
+                .replace("rows_done + 0", "rows_done + $rows"),
+        );
+        out.push("COMMIT".into());
+    }
+}
+
+enum BatchError {
+    Db(DbError),
+    Run(RunError),
+}
+
+impl From<DbError> for BatchError {
+    fn from(e: DbError) -> Self {
+        BatchError::Db(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn spec(text: &str) -> BackfillSpec {
+        BackfillSpec::parse(Path::new("backfill.toml"), text).unwrap()
+    }
+
+    #[test]
+    fn batch_size_moves_toward_the_target_within_bounds() {
+        let t = Duration::from_millis(100);
+        // twice too slow: half
+        assert_eq!(next_batch_size(1000, Duration::from_millis(200), t), 500);
+        // much too slow: at most halved per step
+        assert_eq!(next_batch_size(1000, Duration::from_secs(10), t), 500);
+        // four times too fast: at most doubled per step
+        assert_eq!(next_batch_size(1000, Duration::from_millis(25), t), 2000);
+        // on target: unchanged
+        assert_eq!(next_batch_size(1000, Duration::from_millis(100), t), 1000);
+        // proportional inside the bounds
+        assert_eq!(next_batch_size(1000, Duration::from_millis(80), t), 1250);
+        // never below 1, never above the maximum
+        assert_eq!(next_batch_size(1, Duration::from_secs(5), t), 1);
+        assert_eq!(
+            next_batch_size(MAX_BATCH_SIZE, Duration::ZERO, t),
+            MAX_BATCH_SIZE
+        );
+        // converges from a tiny start on a fast table
+        let mut s = 1;
+        for _ in 0..30 {
+            s = next_batch_size(s, Duration::from_micros(10 * s), t);
+        }
+        assert_eq!(s, 10_000);
+    }
+
+    #[test]
+    fn batch_sql_single_and_composite_keys() {
+        let s = spec("table = 'users'\nkey = 'id'\nwhere = '\"b\" IS NULL'\n[set]\nb = '\"a\"'\n");
+        let b = Batches::new(Backend::Postgres, &s, vec![true]);
+        assert_eq!(
+            b.upper_sql(None, 500),
+            "SELECT \"id\"::text AS sluice_k0 FROM \"users\" ORDER BY \"id\" LIMIT 1 OFFSET 499"
+        );
+        let last = vec!["10".to_owned()];
+        let upper = vec!["20".to_owned()];
+        assert_eq!(
+            b.update_sql(Some(&last), Some(&upper)),
+            "UPDATE \"users\" SET \"b\" = \"a\" WHERE \"id\" > 10 AND \"id\" <= 20 AND (\"b\" IS NULL)"
+        );
+        assert_eq!(
+            b.update_sql(Some(&last), None),
+            "UPDATE \"users\" SET \"b\" = \"a\" WHERE \"id\" > 10 AND (\"b\" IS NULL)"
+        );
+
+        let s = spec("table = 't'\nschema = 'app'\nkey = ['a', 'b']\n[set]\nx = '1'\n");
+        let b = Batches::new(Backend::Mysql, &s, vec![true, false]);
+        let last = vec!["3".to_owned(), "it's".to_owned()];
+        assert_eq!(
+            b.upper_sql(Some(&last), 10),
+            "SELECT CAST(`a` AS CHAR) AS sluice_k0, CAST(`b` AS CHAR) AS sluice_k1 FROM `app`.`t` WHERE (`a` > 3 OR (`a` = 3 AND `b` > CONVERT(X'HEX' USING utf8mb4))) ORDER BY `a`, `b` LIMIT 1 OFFSET 9"
+                .replace("HEX", &hex::encode("it's"))
+        );
+        assert_eq!(b.update_sql(None, None), "UPDATE `app`.`t` SET `x` = 1");
+        let upper = vec!["5".to_owned(), "z".to_owned()];
+        assert_eq!(
+            b.update_sql(None, Some(&upper)),
+            "UPDATE `app`.`t` SET `x` = 1 WHERE (`a` < 5 OR (`a` = 5 AND `b` <= 'z'))"
+        );
+        let s3 = spec("table = 't'\nkey = ['a', 'b', 'c']\n[set]\nx = '1'\n");
+        let b3 = Batches::new(Backend::Mysql, &s3, vec![true; 3]);
+        let v = vec!["1".to_owned(), "2".to_owned(), "3".to_owned()];
+        assert_eq!(
+            b3.compare(">", &v),
+            "(`a` > 1 OR (`a` = 1 AND `b` > 2) OR (`a` = 1 AND `b` = 2 AND `c` > 3))"
+        );
+        // PostgreSQL keeps the row value, which its index ranges understand
+        let bp = Batches::new(Backend::Postgres, &s3, vec![true; 3]);
+        assert_eq!(bp.compare("<=", &v), "(\"a\", \"b\", \"c\") <= (1, 2, 3)");
+    }
+
+    #[test]
+    fn key_values_are_literals() {
+        // a numeric column takes plain numbers only; anything else is quoted
+        assert_eq!(key_literal(Backend::Postgres, true, "-12"), "-12");
+        assert_eq!(key_literal(Backend::Postgres, true, "1.5"), "1.5");
+        assert_eq!(key_literal(Backend::Postgres, true, "1; DROP"), "'1; DROP'");
+        assert_eq!(key_literal(Backend::Postgres, false, "12"), "'12'");
+        assert_eq!(key_literal(Backend::Postgres, false, "o'k"), "'o''k'");
+        assert!(is_numeric_type("bigint") && is_numeric_type("numeric(10,2)"));
+        assert!(!is_numeric_type("text") && !is_numeric_type("interval"));
+        let k = encode_key(&["1".into(), "a\"b".into()]);
+        assert_eq!(
+            decode_key(&k),
+            Some(vec!["1".to_owned(), "a\"b".to_owned()])
+        );
+    }
+
+    #[test]
+    fn positions_in_the_file() {
+        assert_eq!(position_of("table = 't'\n  key = ['id']\n", "key"), "2:3");
+        assert_eq!(position_of("keyless = 1\nkey='id'\n", "key"), "2:1");
+    }
+}

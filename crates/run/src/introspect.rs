@@ -1,0 +1,264 @@
+//! `migrate lint --schema-from`: read the schema of a live PostgreSQL database from
+//! `pg_catalog` as plain data, the operations that would create it plus row estimates. The
+//! CLI applies them to a fresh catalog; this module knows nothing of the catalog.
+
+use std::collections::BTreeMap;
+
+use sqlx::Connection;
+
+use super::RunError;
+use super::url::{Backend, DbUrl};
+use sluice_core::sql::ops::{ColumnSpec, ConstraintKind, ConstraintSpec, Generated, ObjName};
+use sluice_core::sql::{Operation, volatility};
+
+/// A live schema: operations to apply in order, and what they cannot say.
+#[derive(Debug, Clone, Default)]
+pub struct SchemaSnapshot {
+    /// Tables with their columns, then constraints (foreign keys last), then indexes.
+    pub ops: Vec<Operation>,
+    /// Indexes that are partial or invalid (the operations cannot say so).
+    pub index_states: Vec<IndexState>,
+    /// Estimated rows per table (`pg_class.reltuples`); tables never analyzed and not empty
+    /// on disk are left out (unknown).
+    pub rows: BTreeMap<ObjName, u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexState {
+    pub table: ObjName,
+    pub name: String,
+    pub partial: bool,
+    pub valid: bool,
+}
+
+/// Schemas that are the server's own.
+const USER_SCHEMAS: &str = "n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'";
+
+/// Read the schema at `url`. PostgreSQL only for now.
+pub async fn snapshot(url: &DbUrl) -> Result<SchemaSnapshot, RunError> {
+    if url.backend() != Backend::Postgres {
+        return Err(RunError::Url(format!(
+            "`{url}`: --schema-from supports PostgreSQL for now"
+        )));
+    }
+    let mut conn = sqlx::PgConnection::connect(url.secret())
+        .await
+        .map_err(|e| {
+            RunError::Db(format!(
+                "cannot connect to {url}: {}",
+                url.scrub(&e.to_string())
+            ))
+        })?;
+    let out = read_pg(&mut conn).await.map_err(|e| {
+        RunError::Db(format!(
+            "cannot read the schema of {url}: {}",
+            url.scrub(&e.to_string())
+        ))
+    });
+    let _ = conn.close().await;
+    out
+}
+
+/// Read the user schemas over an open connection.
+pub async fn read_pg(conn: &mut sqlx::PgConnection) -> Result<SchemaSnapshot, sqlx::Error> {
+    let mut snap = SchemaSnapshot::default();
+
+    let tables: Vec<(String, String, f64, bool)> = sqlx::query_as(&format!(
+        "SELECT n.nspname::text, c.relname::text, c.reltuples::float8,
+                c.relkind = 'r' AND pg_relation_size(c.oid) = 0
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'p') AND {USER_SCHEMAS}
+         ORDER BY 1, 2"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+
+    type ColRow = (
+        String,
+        String,
+        String,
+        String,
+        bool,
+        Option<String>,
+        String,
+        String,
+    );
+    let cols: Vec<ColRow> = sqlx::query_as(&format!(
+        "SELECT n.nspname::text, c.relname::text, a.attname::text,
+                format_type(a.atttypid, a.atttypmod), a.attnotnull,
+                pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, a.attgenerated::text
+         FROM pg_attribute a
+         JOIN pg_class c ON c.oid = a.attrelid
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+         WHERE c.relkind IN ('r', 'p') AND {USER_SCHEMAS} AND a.attnum > 0 AND NOT a.attisdropped
+         ORDER BY 1, 2, a.attnum"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut columns: BTreeMap<(String, String), Vec<ColumnSpec>> = BTreeMap::new();
+    for (schema, table, name, data_type, not_null, default, identity, generated) in cols {
+        let (generated, default) = if !identity.is_empty() {
+            (Some(Generated::Identity), default)
+        } else if generated == "s" {
+            (Some(Generated::Stored), None)
+        } else {
+            (None, default)
+        };
+        let serial = default
+            .as_deref()
+            .is_some_and(|d| d.starts_with("nextval("));
+        columns
+            .entry((schema, table))
+            .or_default()
+            .push(ColumnSpec {
+                name,
+                data_type,
+                not_null,
+                default_volatility: default.as_deref().map(volatility::of_expr),
+                default,
+                serial,
+                generated,
+                primary_key: false,
+                unique: false,
+                references: None,
+                check: false,
+                position: None,
+                charset: None,
+            });
+    }
+
+    for (schema, name, reltuples, empty) in tables {
+        let table = ObjName::new(Some(&schema), &name);
+        if reltuples >= 0.0 {
+            snap.rows.insert(table.clone(), reltuples.round() as u64);
+        } else if empty {
+            snap.rows.insert(table.clone(), 0);
+        }
+        snap.ops.push(Operation::CreateTable {
+            columns: columns.remove(&(schema, name)).unwrap_or_default(),
+            table,
+            constraints: Vec::new(),
+            if_not_exists: false,
+            from_query: false,
+        });
+    }
+
+    type ConRow = (
+        String,
+        String,
+        String,
+        String,
+        bool,
+        Vec<String>,
+        String,
+        Option<String>,
+        Option<String>,
+    );
+    let cons: Vec<ConRow> = sqlx::query_as(&format!(
+        "SELECT n.nspname::text, t.relname::text, c.conname::text, c.contype::text,
+                c.convalidated,
+                ARRAY(SELECT a.attname::text
+                      FROM unnest(c.conkey) WITH ORDINALITY k(attnum, n)
+                      JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum
+                      ORDER BY k.n),
+                pg_get_constraintdef(c.oid, true), fn.nspname::text, ft.relname::text
+         FROM pg_constraint c
+         JOIN pg_class t ON t.oid = c.conrelid
+         JOIN pg_namespace n ON n.oid = t.relnamespace
+         LEFT JOIN pg_class ft ON ft.oid = c.confrelid
+         LEFT JOIN pg_namespace fn ON fn.oid = ft.relnamespace
+         WHERE c.contype IN ('p', 'u', 'x', 'c', 'f') AND t.relkind IN ('r', 'p')
+               AND {USER_SCHEMAS}
+         ORDER BY c.contype = 'f', 1, 2, 3"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    for (schema, table, name, contype, validated, columns, def, fschema, ftable) in cons {
+        let kind = match contype.as_str() {
+            "p" => ConstraintKind::PrimaryKey,
+            "u" => ConstraintKind::Unique,
+            "x" => ConstraintKind::Exclude,
+            "c" => ConstraintKind::Check,
+            _ => ConstraintKind::ForeignKey,
+        };
+        let check_expr = (kind == ConstraintKind::Check).then(|| check_text(&def));
+        snap.ops.push(Operation::AddConstraint {
+            table: ObjName::new(Some(&schema), &table),
+            constraint: ConstraintSpec {
+                name: Some(name),
+                kind,
+                columns,
+                references: ftable.map(|t| ObjName::new(fschema.as_deref(), &t)),
+                not_valid: !validated,
+                using_index: None,
+                check_expr,
+            },
+        });
+    }
+
+    type IdxRow = (String, String, String, bool, bool, bool, Vec<String>);
+    let idx: Vec<IdxRow> = sqlx::query_as(&format!(
+        "SELECT n.nspname::text, t.relname::text, i.relname::text, x.indisunique,
+                x.indisvalid, x.indpred IS NOT NULL,
+                ARRAY(SELECT COALESCE(a.attname::text, pg_get_indexdef(x.indexrelid, k.n::int, true))
+                      FROM unnest(x.indkey::int2[]) WITH ORDINALITY k(attnum, n)
+                      LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
+                      WHERE k.n <= x.indnkeyatts
+                      ORDER BY k.n)
+         FROM pg_index x
+         JOIN pg_class i ON i.oid = x.indexrelid
+         JOIN pg_class t ON t.oid = x.indrelid
+         JOIN pg_namespace n ON n.oid = t.relnamespace
+         WHERE t.relkind IN ('r', 'p') AND {USER_SCHEMAS}
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint c
+                               WHERE c.conindid = x.indexrelid AND c.conrelid = x.indrelid
+                                     AND c.contype IN ('p', 'u', 'x'))
+         ORDER BY 1, 2, 3"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    for (schema, table, name, unique, valid, partial, columns) in idx {
+        let table = ObjName::new(Some(&schema), &table);
+        if partial || !valid {
+            snap.index_states.push(IndexState {
+                table: table.clone(),
+                name: name.clone(),
+                partial,
+                valid,
+            });
+        }
+        snap.ops.push(Operation::CreateIndex {
+            name: Some(name),
+            table,
+            columns,
+            unique,
+            concurrently: false,
+            if_not_exists: false,
+            fulltext_or_spatial: false,
+        });
+    }
+    Ok(snap)
+}
+
+/// `CHECK ((a > 0)) NOT VALID` -> `(a > 0)`.
+fn check_text(def: &str) -> String {
+    let t = def.trim();
+    let t = t.strip_suffix("NOT VALID").unwrap_or(t).trim_end();
+    let t = t.strip_suffix("NO INHERIT").unwrap_or(t).trim_end();
+    t.strip_prefix("CHECK").unwrap_or(t).trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_text;
+
+    #[test]
+    fn check_text_strips_the_keywords() {
+        assert_eq!(check_text("CHECK ((a > 0)) NOT VALID"), "((a > 0))");
+        assert_eq!(
+            check_text("CHECK (email IS NOT NULL)"),
+            "(email IS NOT NULL)"
+        );
+    }
+}

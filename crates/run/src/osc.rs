@@ -1,0 +1,702 @@
+//! Running the MySQL online schema change tools (pt-online-schema-change, gh-ost) for the
+//! engine: the live facts the strategies choose from, the tool processes with their progress
+//! streamed into [`Progress::Tool`], and the swaps deferred to a contract phase.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use super::driver::{DbError, Driver};
+use super::strategies::mysql::{LiveColumn, MysqlFacts};
+use super::strategies::osc::{self, GhOst, PtOsc, ToolTarget};
+use super::{Engine, Progress, RunError};
+use crate::ledger::quote_literal;
+use crate::url::Backend;
+use sluice_core::names;
+use sluice_core::sql::ops::ObjName;
+use sluice_core::sql::{Dialect, quote};
+use sluice_lint::settings::MysqlServer;
+
+/// `name` on PATH.
+fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+/// `10.11.6-MariaDB-0+deb12u1` / `8.0.36` -> the server version.
+fn parse_server(version: &str) -> MysqlServer {
+    let mariadb = version.to_ascii_lowercase().contains("mariadb");
+    let nums: Vec<u32> = version
+        .split(|c: char| !c.is_ascii_digit())
+        .take(3)
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    MysqlServer {
+        mariadb,
+        major: nums.first().copied().unwrap_or(8),
+        minor: nums.get(1).copied().unwrap_or(0),
+        patch: nums.get(2).copied(),
+    }
+}
+
+/// A `[client]` option file holding the password (0600), for tools that read one.
+fn password_file(dir: &Path, password: &str, section: &str) -> std::io::Result<PathBuf> {
+    let path = dir.join("client.cnf");
+    let mut f = std::fs::OpenOptions::new();
+    f.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        f.mode(0o600);
+    }
+    let mut file = f.open(&path)?;
+    // option files take the value up to the end of the line; quotes keep spaces and `#`
+    let escaped = password.replace('\\', "\\\\").replace('"', "\\\"");
+    writeln!(file, "[{section}]\npassword=\"{escaped}\"")?;
+    Ok(path)
+}
+
+impl Engine {
+    fn tool_target(&self) -> (ToolTarget, Option<String>) {
+        let c = self.url.tool_conn();
+        (
+            ToolTarget {
+                host: c.host,
+                port: c.port,
+                user: c.user,
+            },
+            c.password,
+        )
+    }
+
+    /// The MySQL facts: server version, live columns of the tables the statements touch,
+    /// child foreign keys, the tools.
+    pub(super) async fn mysql_facts(
+        &self,
+        conn: &mut Box<dyn Driver>,
+        tables: &[ObjName],
+        version: &str,
+        defer_swap: bool,
+    ) -> MysqlFacts {
+        let one = |rows: Vec<Vec<Option<String>>>| {
+            rows.into_iter()
+                .next()
+                .and_then(|r| r.into_iter().next().flatten())
+        };
+        let server = conn
+            .query_text("SELECT CAST(VERSION() AS CHAR)")
+            .await
+            .ok()
+            .and_then(one)
+            .map(|v| parse_server(&v))
+            .unwrap_or(MysqlServer {
+                mariadb: false,
+                major: 8,
+                minor: 0,
+                patch: None,
+            });
+        let database = conn
+            .query_text("SELECT CAST(DATABASE() AS CHAR)")
+            .await
+            .ok()
+            .and_then(one)
+            .unwrap_or_default();
+        let mut facts = MysqlFacts {
+            server,
+            database,
+            columns: BTreeMap::new(),
+            table_charset: BTreeMap::new(),
+            children: BTreeMap::new(),
+            pt_osc: self
+                .settings
+                .pt_osc
+                .clone()
+                .or_else(|| on_path("pt-online-schema-change")),
+            gh_ost: self.settings.gh_ost.clone().or_else(|| on_path("gh-ost")),
+            alter_foreign_keys_method: self.settings.alter_foreign_keys_method.clone(),
+            version: version.to_owned(),
+            defer_swap,
+            work_dir: std::env::temp_dir().join("sluice-gh-ost"),
+            lock_wait_timeout_s: self.settings.lock_timeout.as_secs_f64().ceil().max(1.0) as u64,
+            chunk_time: self.settings.osc_chunk_time,
+        };
+        for t in tables {
+            let schema = t.schema.as_deref().map_or_else(
+                || "DATABASE()".to_owned(),
+                |s| quote_literal(Backend::Mysql, s),
+            );
+            let name = quote_literal(Backend::Mysql, &t.name);
+            let cols = conn
+                .query_text(&format!(
+                    "SELECT CAST(LOWER(COLUMN_NAME) AS CHAR), CAST(COLUMN_TYPE AS CHAR), CAST(CHARACTER_SET_NAME AS CHAR), CAST(IS_NULLABLE AS CHAR) \
+                     FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = {schema} AND TABLE_NAME = {name}"
+                ))
+                .await
+                .unwrap_or_default();
+            let key = t.name.to_ascii_lowercase();
+            for r in cols {
+                let mut it = r.into_iter();
+                let (Some(Some(col)), Some(Some(ty)), Some(cs), Some(nullable)) =
+                    (it.next(), it.next(), it.next(), it.next())
+                else {
+                    continue;
+                };
+                facts.columns.insert(
+                    (key.clone(), col),
+                    LiveColumn {
+                        column_type: ty,
+                        charset: cs,
+                        not_null: nullable.as_deref() == Some("NO"),
+                    },
+                );
+            }
+            if let Ok(rows) = conn
+                .query_text(&format!(
+                    "SELECT CAST(c.CHARACTER_SET_NAME AS CHAR) FROM information_schema.TABLES t \
+                     JOIN information_schema.COLLATION_CHARACTER_SET_APPLICABILITY c ON c.COLLATION_NAME = t.TABLE_COLLATION \
+                     WHERE t.TABLE_SCHEMA = {schema} AND t.TABLE_NAME = {name}"
+                ))
+                .await
+                && let Some(cs) = one(rows)
+            {
+                facts.table_charset.insert(key.clone(), cs.to_ascii_lowercase());
+            }
+            let children = conn
+                .query_text(&format!(
+                    "SELECT CAST(CONCAT(TABLE_NAME, '.', CONSTRAINT_NAME) AS CHAR) FROM information_schema.REFERENTIAL_CONSTRAINTS \
+                     WHERE UNIQUE_CONSTRAINT_SCHEMA = {schema} AND REFERENCED_TABLE_NAME = {name} ORDER BY 1"
+                ))
+                .await
+                .unwrap_or_default();
+            let list: Vec<String> = children
+                .into_iter()
+                .filter_map(|r| r.into_iter().next().flatten())
+                .collect();
+            if !list.is_empty() {
+                facts.children.insert(key, list);
+            }
+        }
+        facts
+    }
+
+    /// Row estimates of MySQL tables (`information_schema.TABLES.TABLE_ROWS`).
+    pub(super) async fn mysql_rows(
+        &self,
+        conn: &mut Box<dyn Driver>,
+        tables: &[ObjName],
+    ) -> BTreeMap<String, u64> {
+        let mut out = BTreeMap::new();
+        for t in tables {
+            let schema = t.schema.as_deref().map_or_else(
+                || "DATABASE()".to_owned(),
+                |s| quote_literal(Backend::Mysql, s),
+            );
+            let q = format!(
+                "SELECT CAST(TABLE_ROWS AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = {schema} AND TABLE_NAME = {}",
+                quote_literal(Backend::Mysql, &t.name)
+            );
+            if let Ok(rows) = conn.query_text(&q).await
+                && let Some(n) = rows
+                    .into_iter()
+                    .next()
+                    .and_then(|r| r.into_iter().next().flatten())
+                    .and_then(|s| s.parse::<u64>().ok())
+            {
+                out.insert(t.to_string(), n);
+            }
+        }
+        out
+    }
+
+    /// Run pt-online-schema-change: `--dry-run`, then `--execute`, streaming its progress.
+    pub(super) async fn run_pt_osc(&self, version: &str, o: &PtOsc) -> Result<(), DbError> {
+        let (target, password) = self.tool_target();
+        let dir = tempfile::tempdir()
+            .map_err(|e| DbError::other(format!("cannot create a temporary directory: {e}")))?;
+        let defaults = match &password {
+            Some(pw) => Some(password_file(dir.path(), pw, "client").map_err(|e| {
+                DbError::other(format!(
+                    "cannot write the password file for pt-online-schema-change: {e}"
+                ))
+            })?),
+            None => None,
+        };
+        for execute in [false, true] {
+            let args = o.args(&target, defaults.as_deref(), execute);
+            tracing::info!(
+                table = %o.table,
+                execute,
+                "pt-online-schema-change: {}",
+                if execute { "copying online" } else { "checking (--dry-run)" }
+            );
+            let (status, tail) = self
+                .stream_tool(
+                    version,
+                    "pt-online-schema-change",
+                    &o.table,
+                    &o.bin,
+                    &args,
+                    &[],
+                )
+                .await?;
+            if !status.success() {
+                return Err(DbError::other(format!(
+                    "pt-online-schema-change {} of {}.{} failed: {} (exit {}); last output: {}; the original table is unchanged unless the output says it swapped",
+                    if execute { "--execute" } else { "--dry-run" },
+                    o.database,
+                    o.table,
+                    osc::pt_osc_exit(status.code()),
+                    status
+                        .code()
+                        .map_or_else(|| "signal".to_owned(), |c| c.to_string()),
+                    self.url.scrub(&tail)
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Run a tool, sending each output line as [`Progress::Tool`]; its exit status and the
+    /// last lines of its output.
+    async fn stream_tool(
+        &self,
+        version: &str,
+        tool: &str,
+        table: &str,
+        bin: &Path,
+        args: &[String],
+        env: &[(&str, &str)],
+    ) -> Result<(std::process::ExitStatus, String), DbError> {
+        let mut cmd = tokio::process::Command::new(bin);
+        cmd.args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .env_remove("MYSQL_PWD")
+            .kill_on_drop(true);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| DbError::other(format!("cannot run {}: {e}", bin.display())))?;
+        let (Some(out), Some(err)) = (child.stdout.take(), child.stderr.take()) else {
+            return Err(DbError::other(format!("{tool}: no output pipes")));
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let tx2 = tx.clone();
+        let a = tokio::spawn(async move {
+            let mut lines = BufReader::new(out).lines();
+            while let Ok(Some(l)) = lines.next_line().await {
+                let _ = tx.send(l);
+            }
+        });
+        let b = tokio::spawn(async move {
+            let mut lines = BufReader::new(err).lines();
+            while let Ok(Some(l)) = lines.next_line().await {
+                let _ = tx2.send(l);
+            }
+        });
+        let mut tail: Vec<String> = Vec::new();
+        while let Some(line) = rx.recv().await {
+            let line = self.url.scrub(line.trim_end());
+            if line.trim().is_empty() {
+                continue;
+            }
+            tracing::debug!(tool, "{line}");
+            self.progress(Progress::Tool {
+                version: version.to_owned(),
+                tool: tool.to_owned(),
+                table: table.to_owned(),
+                percent: osc::pt_osc_percent(&line),
+                line: line.clone(),
+            });
+            tail.push(line);
+            if tail.len() > 8 {
+                tail.remove(0);
+            }
+        }
+        let _ = a.await;
+        let _ = b.await;
+        let status = child
+            .wait()
+            .await
+            .map_err(|e| DbError::other(format!("{tool}: {e}")))?;
+        Ok((status, tail.join(" | ")))
+    }
+
+    /// Run gh-ost. With `cut_over_now` it runs to the end; else it is left running in the
+    /// background with its cut-over postponed (the flag file exists) once the copy is done,
+    /// and [`Engine::osc_swaps`] removes the flag at the migration's contract phase.
+    pub(super) async fn run_gh_ost(&self, version: &str, g: &GhOst) -> Result<(), DbError> {
+        let (target, password) = self.tool_target();
+        let dir = g
+            .flag_file
+            .parent()
+            .map(Path::to_owned)
+            .unwrap_or_else(std::env::temp_dir);
+        let hooks = dir.join("hooks");
+        std::fs::create_dir_all(&hooks)
+            .map_err(|e| DbError::other(format!("cannot create {}: {e}", hooks.display())))?;
+        for (event, marker) in [
+            ("gh-ost-on-begin-postponed", "postponed"),
+            ("gh-ost-on-success", "success"),
+            ("gh-ost-on-failure", "failure"),
+        ] {
+            let path = hooks.join(event);
+            let _ = std::fs::remove_file(dir.join(marker));
+            std::fs::write(
+                &path,
+                format!("#!/bin/sh\ntouch '{}'\n", dir.join(marker).display()),
+            )
+            .map_err(|e| DbError::other(format!("cannot write {}: {e}", path.display())))?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755));
+            }
+        }
+        if !g.cut_over_now {
+            std::fs::write(
+                &g.flag_file,
+                b"sluice: the cut-over waits for the contract gate\n",
+            )
+            .map_err(|e| DbError::other(format!("cannot write {}: {e}", g.flag_file.display())))?;
+        }
+        let conf = match &password {
+            Some(pw) => Some(password_file(&dir, pw, "client").map_err(|e| {
+                DbError::other(format!("cannot write the password file for gh-ost: {e}"))
+            })?),
+            None => None,
+        };
+        let mut args = g.args(&target, conf.as_deref());
+        args.push(format!("--hooks-path={}", hooks.display()));
+        if g.cut_over_now {
+            let (status, tail) = self
+                .stream_tool(version, "gh-ost", &g.table, &g.bin, &args, &[])
+                .await?;
+            if !status.success() {
+                return Err(DbError::other(format!(
+                    "gh-ost of {}.{} failed (exit {}): {}",
+                    g.database,
+                    g.table,
+                    status
+                        .code()
+                        .map_or_else(|| "signal".to_owned(), |c| c.to_string()),
+                    self.url.scrub(&tail)
+                )));
+            }
+            return Ok(());
+        }
+        // detached: it outlives this run and waits for the flag file to go
+        let log = std::fs::File::create(dir.join("gh-ost.log"))
+            .map_err(|e| DbError::other(format!("cannot write gh-ost.log: {e}")))?;
+        let log2 = log
+            .try_clone()
+            .map_err(|e| DbError::other(format!("gh-ost.log: {e}")))?;
+        let mut child = std::process::Command::new(&g.bin)
+            .args(&args)
+            .stdin(std::process::Stdio::null())
+            .stdout(log)
+            .stderr(log2)
+            .spawn()
+            .map_err(|e| DbError::other(format!("cannot run {}: {e}", g.bin.display())))?;
+        self.progress(Progress::Tool {
+            version: version.to_owned(),
+            tool: "gh-ost".into(),
+            table: g.table.clone(),
+            percent: None,
+            line: format!(
+                "copying; the cut-over waits for the contract gate (flag file {})",
+                g.flag_file.display()
+            ),
+        });
+        loop {
+            if dir.join("postponed").exists() {
+                break;
+            }
+            if dir.join("failure").exists() {
+                return Err(DbError::other(format!(
+                    "gh-ost of {}.{} failed; see {}",
+                    g.database,
+                    g.table,
+                    dir.join("gh-ost.log").display()
+                )));
+            }
+            if let Ok(Some(st)) = child.try_wait() {
+                return Err(DbError::other(format!(
+                    "gh-ost of {}.{} exited ({st}) before its cut-over; see {}",
+                    g.database,
+                    g.table,
+                    dir.join("gh-ost.log").display()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        self.progress(Progress::Tool {
+            version: version.to_owned(),
+            tool: "gh-ost".into(),
+            table: g.table.clone(),
+            percent: Some(100),
+            line: "copy done; the ghost table stays in sync until the contract phase cuts over"
+                .into(),
+        });
+        Ok(())
+    }
+
+    /// At the contract phase of `version` (its gate holds): the swaps its expand deferred.
+    /// pt-online-schema-change copies `_<t>_osc_<version>` take the table's place (the old
+    /// table gets its soft-drop name, its sync triggers go); gh-ost's flag files are removed
+    /// and the cut-over awaited. Idempotent: what is done is not found again.
+    pub(super) async fn osc_swaps(
+        &self,
+        conn: &mut Box<dyn Driver>,
+        version: &str,
+    ) -> Result<(), RunError> {
+        let suffix = format!("_osc_{}", names::version_tag(version));
+        let copies = conn
+            .query_text(&format!(
+                "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() \
+                 AND RIGHT(TABLE_NAME, {}) = {} ORDER BY 1",
+                suffix.len(),
+                quote_literal(Backend::Mysql, &suffix)
+            ))
+            .await
+            .map_err(RunError::db)?;
+        let database = conn
+            .query_text("SELECT CAST(DATABASE() AS CHAR)")
+            .await
+            .map_err(RunError::db)?
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next().flatten())
+            .unwrap_or_default();
+        for copy in copies
+            .into_iter()
+            .filter_map(|r| r.into_iter().next().flatten())
+        {
+            // `_<table>_osc_<v>`: the table is what the name was made from
+            let Some(table) = copy
+                .strip_prefix('_')
+                .and_then(|c| c.strip_suffix(&suffix))
+                .filter(|t| osc::deferred_copy_name(t, version) == copy)
+            else {
+                continue;
+            };
+            let q = |n: &str| quote::ident_min(Dialect::Mysql, n);
+            let soft = names::soft_drop(table, version);
+            // one RENAME swaps both atomically; the triggers then sit on the old table
+            let swap = format!(
+                "RENAME TABLE {} TO {}, {} TO {}",
+                q(table),
+                q(&soft),
+                q(&copy),
+                q(table)
+            );
+            tracing::info!(
+                table,
+                copy,
+                "pt-online-schema-change copy swapped in (contract)"
+            );
+            self.progress(Progress::Tool {
+                version: version.to_owned(),
+                tool: "pt-online-schema-change".into(),
+                table: table.to_owned(),
+                percent: None,
+                line: format!("contract: {swap}"),
+            });
+            conn.exec(&swap).await.map_err(RunError::db)?;
+            for t in osc::pt_osc_triggers(&database, table) {
+                conn.exec(&format!("DROP TRIGGER IF EXISTS {}", q(&t)))
+                    .await
+                    .map_err(RunError::db)?;
+            }
+        }
+        // gh-ost runs waiting for this contract
+        let root = std::env::temp_dir().join("sluice-gh-ost");
+        let tag = format!(".{}", names::version_tag(version));
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| {
+                        p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                            n.starts_with(&format!("{database}.")) && n.ends_with(&tag)
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        dirs.sort();
+        for dir in dirs {
+            let flag = dir.join("postpone-cut-over");
+            if !flag.exists() {
+                continue;
+            }
+            let table = dir
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_prefix(&format!("{database}.")))
+                .and_then(|n| n.strip_suffix(&tag))
+                .unwrap_or_default()
+                .to_owned();
+            std::fs::remove_file(&flag).map_err(|e| {
+                RunError::Db(format!(
+                    "cannot remove gh-ost's flag file {}: {e}",
+                    flag.display()
+                ))
+            })?;
+            self.progress(Progress::Tool {
+                version: version.to_owned(),
+                tool: "gh-ost".into(),
+                table: table.clone(),
+                percent: None,
+                line: "contract gate holds: flag file removed, cutting over".into(),
+            });
+            let deadline =
+                std::time::Instant::now() + self.settings.lock_wait.max(Duration::from_secs(60));
+            loop {
+                if dir.join("success").exists() {
+                    break;
+                }
+                if dir.join("failure").exists() || std::time::Instant::now() > deadline {
+                    return Err(RunError::Db(format!(
+                        "gh-ost did not cut over {table} after its flag file was removed; see {}",
+                        dir.join("gh-ost.log").display()
+                    )));
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            let q = |n: &str| quote::ident_min(Dialect::Mysql, n);
+            let old = format!("_{table}_del");
+            let soft = names::soft_drop(&table, version);
+            conn.exec(&format!("RENAME TABLE {} TO {}", q(&old), q(&soft)))
+                .await
+                .map_err(RunError::db)?;
+        }
+        Ok(())
+    }
+}
+
+impl Engine {
+    /// Before the rollback of `version`'s expand: the copies it left waiting for the
+    /// contract go (pt-online-schema-change's triggers, then its copy table), and gh-ost runs
+    /// waiting on a flag file are told to `panic` (abort without cutting over).
+    pub(super) async fn osc_abandon(
+        &self,
+        conn: &mut Box<dyn Driver>,
+        version: &str,
+    ) -> Result<(), RunError> {
+        let suffix = format!("_osc_{}", names::version_tag(version));
+        let database = conn
+            .query_text("SELECT CAST(DATABASE() AS CHAR)")
+            .await
+            .map_err(RunError::db)?
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next().flatten())
+            .unwrap_or_default();
+        let copies = conn
+            .query_text(&format!(
+                "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() \
+                 AND RIGHT(TABLE_NAME, {}) = {} ORDER BY 1",
+                suffix.len(),
+                quote_literal(Backend::Mysql, &suffix)
+            ))
+            .await
+            .map_err(RunError::db)?;
+        let q = |n: &str| quote::ident_min(Dialect::Mysql, n);
+        for copy in copies
+            .into_iter()
+            .filter_map(|r| r.into_iter().next().flatten())
+        {
+            let Some(table) = copy
+                .strip_prefix('_')
+                .and_then(|c| c.strip_suffix(&suffix))
+                .filter(|t| osc::deferred_copy_name(t, version) == copy)
+            else {
+                continue;
+            };
+            // triggers first: while they exist, every write to the table also writes the copy
+            for t in osc::pt_osc_triggers(&database, table) {
+                conn.exec(&format!("DROP TRIGGER IF EXISTS {}", q(&t)))
+                    .await
+                    .map_err(RunError::db)?;
+            }
+            conn.exec(&format!("DROP TABLE IF EXISTS {}", q(&copy)))
+                .await
+                .map_err(RunError::db)?;
+            tracing::info!(
+                table,
+                copy,
+                "rollback: the copy waiting for the contract is dropped"
+            );
+        }
+        let root = std::env::temp_dir().join("sluice-gh-ost");
+        let tag = format!(".{}", names::version_tag(version));
+        let prefix = format!("{database}.");
+        for dir in std::fs::read_dir(&root)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok().map(|e| e.path()))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+        {
+            let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if !(name.starts_with(&prefix) && name.ends_with(&tag)) {
+                continue;
+            }
+            if !dir.join("postpone-cut-over").exists() {
+                continue;
+            }
+            #[cfg(unix)]
+            {
+                use tokio::io::AsyncWriteExt;
+                match tokio::net::UnixStream::connect(dir.join("gh-ost.sock")).await {
+                    Ok(mut sock) => {
+                        let _ = sock.write_all(b"panic\n").await;
+                    }
+                    Err(e) => tracing::warn!(
+                        dir = %dir.display(),
+                        "cannot reach gh-ost's socket to abort it ({e}); stop it by hand, its flag file stays so it never cuts over"
+                    ),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_versions_are_read() {
+        let m = parse_server("10.11.6-MariaDB-0+deb12u1");
+        assert!(m.mariadb && m.major == 10 && m.minor == 11 && m.patch == Some(6));
+        let m = parse_server("8.0.36");
+        assert!(!m.mariadb && m.major == 8 && m.patch == Some(36));
+    }
+
+    #[test]
+    fn the_password_file_is_private_and_quoted() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = password_file(dir.path(), "s3\"cr#t", "client").unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert_eq!(text, "[client]\npassword=\"s3\\\"cr#t\"\n");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+    }
+}

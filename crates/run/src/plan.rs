@@ -1,0 +1,1028 @@
+//! Planning: scripts split into statements, and what to apply or roll back given the ledger.
+//! Pure functions (no I/O), so the policies are unit-tested without a database.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use super::RunError;
+use super::gates::{self, Verdict};
+use super::ledger::{BackfillRow, Event, LedgerRow, State};
+use super::strategies::{self, Action, Facts};
+use super::url::Backend;
+use super::{ApplyRequest, BackfillStatus, RollbackRequest, StatusEntry, StatusReport, Waiting};
+use crate::OutOfOrder;
+use sluice_core::source::directives::{self, Directive};
+use sluice_core::source::split::{self, SplitOptions};
+use sluice_core::source::{Direction, Layout, Migration, Phase, Script, Version};
+use sluice_core::sql::ops::TxControl;
+use sluice_core::sql::{self, Dialect, Operation};
+
+/// A statement ready to send, with its place in the file.
+#[derive(Debug, Clone)]
+pub(super) struct Stmt {
+    pub(super) sql: String,
+    pub(super) line: usize,
+    /// `CREATE INDEX CONCURRENTLY`'s index (schema, name): a failed build leaves it INVALID,
+    /// and it must go before the statement runs again.
+    pub(super) concurrent_index: Option<(Option<String>, String)>,
+    /// `BEGIN` / `COMMIT` / `ROLLBACK` written in the file: a block the runner retries whole.
+    pub(super) tx: Option<TxControl>,
+    /// MySQL `LOCK TABLES` (true) / `UNLOCK TABLES` (false): the planner's column swap. The
+    /// ledger cannot be written while tables are locked, so the block is one step.
+    pub(super) table_lock: Option<bool>,
+    /// `-- sluice:strategy <name>` above the statement.
+    pub(super) forced_strategy: Option<String>,
+    /// An external tool to run instead of SQL (pg_repack).
+    pub(super) tool: Option<strategies::Tool>,
+    /// A shadow-table copy to run instead of SQL (`run::shadow`).
+    pub(super) shadow: Option<Box<strategies::shadow_table::ShadowTable>>,
+}
+
+/// A script split and classified for running.
+#[derive(Debug, Clone)]
+pub(super) struct Prepared {
+    pub(super) version: String,
+    pub(super) name: String,
+    pub(super) phase: Phase,
+    pub(super) path: PathBuf,
+    pub(super) checksum: String,
+    pub(super) statements: Vec<Stmt>,
+    pub(super) transactional: bool,
+    pub(super) down_sql: Option<String>,
+    /// The online strategy chosen for each rewritten statement (line, choice).
+    pub(super) choices: Vec<(usize, strategies::Choice)>,
+}
+
+impl Prepared {
+    pub(super) fn label(&self) -> String {
+        format!("{} {} ({})", self.version, self.name, self.phase.name())
+    }
+}
+
+/// SHA-256 of the script's own text: the file's checksum for whole-file scripts, the
+/// section's for dbmate / goose sections.
+pub fn script_checksum(script: &Script) -> String {
+    if script.range == (0..script.file.text.len()) {
+        script.file.checksum.clone()
+    } else {
+        sluice_core::source::text::checksum(script.text())
+    }
+}
+
+pub(super) fn dialect(backend: Backend) -> Dialect {
+    match backend {
+        Backend::Postgres => Dialect::Postgres,
+        Backend::Mysql => Dialect::Mysql,
+    }
+}
+
+/// Split `text` (which starts at `base` in `file_text`) into statements; decide whether
+/// PostgreSQL may wrap them in one transaction.
+pub(super) fn split_statements(
+    backend: Backend,
+    goose: bool,
+    text: &str,
+    line_of: impl Fn(usize) -> usize,
+    path: &std::path::Path,
+    no_tx_marker: bool,
+) -> Result<(Vec<Stmt>, bool), RunError> {
+    let d = dialect(backend);
+    let chunks = split::split(
+        text,
+        SplitOptions {
+            mysql: backend == Backend::Mysql,
+            goose,
+        },
+    );
+    let mut out = Vec::new();
+    let mut needs_no_tx = no_tx_marker;
+    for c in chunks {
+        if let Some(err) = c.error {
+            return Err(RunError::Input(format!(
+                "{}:{}: {}; fix the file before running it",
+                path.display(),
+                line_of(err.offset),
+                err.kind.message()
+            )));
+        }
+        if c.delimiter_command {
+            continue;
+        }
+        let Some(r) = c.stmt.filter(|r| !r.is_empty()) else {
+            continue;
+        };
+        let sql_text = &text[r.clone()];
+        let ops = match sql::parse(d, sql_text) {
+            Ok(asts) => asts
+                .iter()
+                .flat_map(|a| sql::classify::classify(d, a))
+                .collect::<Vec<_>>(),
+            Err(_) => sql::tokscan::scan(d, sql_text),
+        };
+        // CONCURRENTLY & co. cannot run in a transaction block; a script with its own
+        // BEGIN/COMMIT keeps its own grouping
+        if ops
+            .iter()
+            .any(|o| o.needs_no_transaction() || matches!(o, Operation::Transaction(_)))
+        {
+            needs_no_tx = true;
+        }
+        let concurrent_index = ops.iter().find_map(|o| match o {
+            Operation::CreateIndex {
+                name: Some(name),
+                table,
+                concurrently: true,
+                ..
+            } if backend == Backend::Postgres => Some((table.schema.clone(), name.clone())),
+            _ => None,
+        });
+        let tx = ops.iter().find_map(|o| match o {
+            Operation::Transaction(t) => Some(*t),
+            _ => None,
+        });
+        let table_lock = if backend == Backend::Mysql {
+            table_lock(sql_text)
+        } else {
+            None
+        };
+        let forced_strategy = c
+            .leading_comments
+            .iter()
+            .filter_map(|cm| directives::parse(text, cm))
+            .find_map(|d| match d {
+                Directive::Strategy(name) => Some(name),
+                _ => None,
+            });
+        out.push(Stmt {
+            sql: sql_text.to_owned(),
+            line: line_of(r.start),
+            concurrent_index,
+            tx,
+            table_lock,
+            forced_strategy,
+            tool: None,
+            shadow: None,
+        });
+    }
+    // MySQL commits DDL implicitly: nothing to wrap
+    let transactional = backend == Backend::Postgres && !needs_no_tx;
+    Ok((out, transactional))
+}
+
+/// `LOCK TABLE(S) ..` -> true, `UNLOCK TABLE(S)` -> false, after leading comments.
+fn table_lock(sql: &str) -> Option<bool> {
+    let mut rest = sql.trim_start();
+    loop {
+        if let Some(r) = rest.strip_prefix("--").or_else(|| rest.strip_prefix('#')) {
+            rest = r.split_once('\n').map_or("", |(_, r)| r).trim_start();
+        } else if let Some(r) = rest.strip_prefix("/*") {
+            rest = r.split_once("*/").map_or("", |(_, r)| r).trim_start();
+        } else {
+            break;
+        }
+    }
+    let mut words = rest.split_whitespace().map(str::to_ascii_uppercase);
+    let first = words.next()?;
+    let second = words.next()?;
+    if second != "TABLES" && second != "TABLE" {
+        return None;
+    }
+    match first.as_str() {
+        "LOCK" => Some(true),
+        "UNLOCK" => Some(false),
+        _ => None,
+    }
+}
+
+pub(super) fn prepare(
+    backend: Backend,
+    m: &Migration,
+    script: &Script,
+) -> Result<Prepared, RunError> {
+    let base = script.range.start;
+    let (statements, transactional) = split_statements(
+        backend,
+        m.layout == Layout::Goose,
+        script.text(),
+        |off| script.file.line_col(base + off).line,
+        &script.file.path,
+        script.no_transaction_marker,
+    )?;
+    Ok(Prepared {
+        version: m.version.raw.clone(),
+        name: m.name.clone(),
+        phase: script.phase,
+        path: script.file.path.clone(),
+        checksum: script_checksum(script),
+        statements,
+        transactional,
+        down_sql: m
+            .script(script.phase, Direction::Down)
+            .map(|d| d.text().to_owned()),
+        choices: Vec::new(),
+    })
+}
+
+/// Rewrite `p`'s statements by their online strategies (see [`strategies`]): statements
+/// inside a `BEGIN .. COMMIT` block of the file stay as written; a strategy that cannot run
+/// in a transaction makes the script run statement by statement. Pure.
+pub(super) fn apply_strategies(
+    backend: Backend,
+    p: &mut Prepared,
+    facts: &Facts,
+) -> Result<(), RunError> {
+    let d = dialect(backend);
+    let mut out = Vec::with_capacity(p.statements.len());
+    let mut created: Vec<String> = Vec::new();
+    let mut in_block = false;
+    let mut no_tx = false;
+    for st in std::mem::take(&mut p.statements) {
+        match (st.tx, st.table_lock) {
+            (Some(TxControl::Begin), _) | (_, Some(true)) => in_block = true,
+            (Some(TxControl::Commit | TxControl::Rollback), _) | (_, Some(false)) => {
+                in_block = false
+            }
+            _ => {}
+        }
+        let ops = sql::parse(d, &st.sql)
+            .map(|a| {
+                a.iter()
+                    .flat_map(|x| sql::classify::classify(d, x))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        let created_here = ops
+            .iter()
+            .filter_map(|o| o.table())
+            .any(|t| created.contains(&t.to_string()));
+        for o in &ops {
+            if let Operation::CreateTable { table, .. } = o {
+                created.push(table.to_string());
+            }
+        }
+        if in_block || st.tx.is_some() || st.table_lock.is_some() {
+            if st.forced_strategy.is_some() {
+                return Err(RunError::Input(format!(
+                    "{}:{}: `-- sluice:strategy` inside a BEGIN .. COMMIT block of the file: online strategies run outside transactions; move the statement out of the block",
+                    p.path.display(),
+                    st.line
+                )));
+            }
+            out.push(st);
+            continue;
+        }
+        let chosen = strategies::choose(
+            backend,
+            &st.sql,
+            created_here,
+            st.forced_strategy.as_deref(),
+            facts,
+        )
+        .map_err(|e| RunError::Input(format!("{}:{}: {e}", p.path.display(), st.line)))?;
+        let Some(actions) = chosen.actions else {
+            if chosen.choice.forced || chosen.choice.reason.contains("rows (below") {
+                p.choices.push((st.line, chosen.choice));
+            }
+            out.push(st);
+            continue;
+        };
+        p.choices.push((st.line, chosen.choice));
+        for a in actions {
+            match a {
+                Action::Sql { sql, no_tx: n } => {
+                    no_tx |= n;
+                    let concurrent_index = if backend == Backend::Postgres {
+                        concurrent_index_of(&sql)
+                    } else {
+                        None
+                    };
+                    out.push(Stmt {
+                        sql,
+                        line: st.line,
+                        concurrent_index,
+                        tx: None,
+                        table_lock: None,
+                        forced_strategy: None,
+                        tool: None,
+                        shadow: None,
+                    });
+                }
+                Action::Tool(r) => {
+                    no_tx = true;
+                    out.push(Stmt {
+                        sql: r.display(),
+                        line: st.line,
+                        concurrent_index: None,
+                        tx: None,
+                        table_lock: None,
+                        forced_strategy: None,
+                        tool: Some(r),
+                        shadow: None,
+                    });
+                }
+                Action::ShadowTable(mut sh) => {
+                    no_tx = true;
+                    sh.version = p.version.clone();
+                    out.push(Stmt {
+                        sql: sh.display(),
+                        line: st.line,
+                        concurrent_index: None,
+                        tx: None,
+                        table_lock: None,
+                        forced_strategy: None,
+                        tool: None,
+                        shadow: Some(sh),
+                    });
+                }
+            }
+        }
+    }
+    p.statements = out;
+    if no_tx {
+        p.transactional = false;
+    }
+    Ok(())
+}
+
+fn concurrent_index_of(sql_text: &str) -> Option<(Option<String>, String)> {
+    let asts = sql::parse(Dialect::Postgres, sql_text).ok()?;
+    asts.iter()
+        .flat_map(|a| sql::classify::classify(Dialect::Postgres, a))
+        .find_map(|o| match o {
+            Operation::CreateIndex {
+                name: Some(name),
+                table,
+                concurrently: true,
+                ..
+            } => Some((table.schema.clone(), name)),
+            _ => None,
+        })
+}
+
+/// Prepare a stored down script.
+pub(super) fn prepare_down(
+    backend: Backend,
+    row: &LedgerRow,
+    down: &str,
+) -> Result<Prepared, RunError> {
+    let path = PathBuf::from(format!(
+        "<down SQL of {} ({}) in the ledger>",
+        row.version,
+        row.phase.name()
+    ));
+    let line_of = |off: usize| down[..off.min(down.len())].matches('\n').count() + 1;
+    let (statements, transactional) = split_statements(
+        backend,
+        down.contains("+goose StatementBegin"),
+        down,
+        line_of,
+        &path,
+        down.contains("sluice:no-transaction") || down.contains("+goose NO TRANSACTION"),
+    )?;
+    Ok(Prepared {
+        version: row.version.clone(),
+        name: row.name.clone(),
+        phase: row.phase,
+        path,
+        checksum: row.checksum.clone(),
+        statements,
+        transactional,
+        down_sql: None,
+        choices: Vec::new(),
+    })
+}
+
+/// Rows by (version, phase); versions compare numerically like file versions.
+pub(super) fn row_map(rows: &[LedgerRow]) -> BTreeMap<(Version, Phase), &LedgerRow> {
+    rows.iter()
+        .filter_map(|r| Version::parse(&r.version).map(|v| ((v, r.phase), r)))
+        .collect()
+}
+
+/// What an apply will do.
+#[derive(Debug, Default)]
+pub(super) struct Plan<'m> {
+    pub(super) items: Vec<(&'m Migration, &'m Script)>,
+    /// Migrations whose backfill runs, after the expands and before the contracts.
+    pub(super) backfills: Vec<&'m Migration>,
+    pub(super) waiting: Vec<Waiting>,
+    pub(super) warnings: Vec<String>,
+    /// The gate's verdict for each pending contract whose expand is applied.
+    pub(super) verdicts: Vec<(String, Verdict)>,
+}
+
+pub(super) fn drift_message(
+    script: &Script,
+    m: &Migration,
+    row: &LedgerRow,
+    file_sum: &str,
+) -> String {
+    format!(
+        "{}: migration {} ({}) was edited after it was applied: ledger checksum {}, file checksum {}; restore the file, or accept the change with `migrate repair --version {}`",
+        script.file.path.display(),
+        m.version,
+        script.phase.name(),
+        row.checksum,
+        file_sum,
+        m.version
+    )
+}
+
+/// `plan_gated` with the default gate, `recorded`.
+#[cfg(test)]
+pub(super) fn plan<'m>(
+    migrations: &'m [Migration],
+    rows: &[LedgerRow],
+    events: &[Event],
+    fills: &[BackfillRow],
+    req: &ApplyRequest,
+    policy: OutOfOrder,
+) -> Result<Plan<'m>, RunError> {
+    plan_gated(
+        migrations,
+        rows,
+        events,
+        fills,
+        req,
+        policy,
+        &Verdict::recorded_placeholder(),
+    )
+}
+
+/// Whether some contract in range is not applied (then the gate must be asked).
+pub(super) fn contract_pending(
+    migrations: &[Migration],
+    rows: &[LedgerRow],
+    req: &ApplyRequest,
+) -> bool {
+    let by_key = row_map(rows);
+    req.phase.has(Phase::Contract)
+        && migrations.iter().any(|m| {
+            req.to.as_ref().is_none_or(|to| m.version <= *to)
+                && m.script(Phase::Contract, Direction::Up).is_some()
+                && by_key
+                    .get(&(m.version.clone(), Phase::Contract))
+                    .is_none_or(|r| r.state != State::Applied)
+        })
+}
+
+/// Decide what to apply: refuse drifted checksums and out-of-order versions, keep phase
+/// order, and hold back contracts whose gate does not hold. `gate` is the verdict of the
+/// gates outside the ledger (`gates::evaluate`); `recorded` is decided here per contract.
+/// Pure: no I/O.
+pub(super) fn plan_gated<'m>(
+    migrations: &'m [Migration],
+    rows: &[LedgerRow],
+    events: &[Event],
+    fills: &[BackfillRow],
+    req: &ApplyRequest,
+    policy: OutOfOrder,
+    gate: &Verdict,
+) -> Result<Plan<'m>, RunError> {
+    let by_key = row_map(rows);
+    let mut drift = Vec::new();
+    for m in migrations {
+        for s in m.scripts.iter().filter(|s| s.direction == Direction::Up) {
+            if let Some(row) = by_key.get(&(m.version.clone(), s.phase)) {
+                let sum = script_checksum(s);
+                if row.state == State::Applied && row.checksum != sum {
+                    drift.push(drift_message(s, m, row, &sum));
+                }
+            }
+        }
+    }
+    if !drift.is_empty() {
+        return Err(RunError::Drift(drift.join("\n")));
+    }
+
+    let in_range = |m: &Migration| req.to.as_ref().is_none_or(|to| m.version <= *to);
+    let live = |r: &&LedgerRow| r.state != State::RolledBack;
+    let newest = rows
+        .iter()
+        .filter(live)
+        .filter_map(|r| Version::parse(&r.version).map(|v| (v, r)))
+        .max_by(|a, b| a.0.cmp(&b.0));
+    let mut out = Plan::default();
+    if let Some((newest, newest_row)) = &newest {
+        let touched: std::collections::BTreeSet<Version> = rows
+            .iter()
+            .filter(live)
+            .filter_map(|r| Version::parse(&r.version))
+            .collect();
+        for m in migrations.iter().filter(|m| in_range(m)) {
+            let untouched = !touched.contains(&m.version);
+            let selected = m
+                .scripts
+                .iter()
+                .any(|s| s.direction == Direction::Up && req.phase.has(s.phase));
+            if untouched && selected && m.version < *newest {
+                let msg = format!(
+                    "{}: migration {} is pending but older than the newest applied migration {} ({})",
+                    m.origin.display(),
+                    m.version,
+                    newest,
+                    newest_row.name
+                );
+                match policy {
+                    OutOfOrder::Strict => {
+                        return Err(RunError::Refused(format!(
+                            "{msg}; give it a newer version, or set `migrations.out_of_order = \"allow\"` in sluice.toml"
+                        )));
+                    }
+                    OutOfOrder::Warn => out.warnings.push(format!(
+                        "{msg}; applying it anyway (out_of_order = \"warn\")"
+                    )),
+                    OutOfOrder::Allow => {}
+                }
+            }
+        }
+    }
+
+    let applied = |v: &Version, p: Phase| {
+        by_key
+            .get(&(v.clone(), p))
+            .filter(|r| r.state == State::Applied)
+            .copied()
+    };
+    if req.phase.has(Phase::Expand) {
+        for m in migrations.iter().filter(|m| in_range(m)) {
+            if let Some(s) = m.script(Phase::Expand, Direction::Up)
+                && applied(&m.version, Phase::Expand).is_none()
+            {
+                out.items.push((m, s));
+            }
+        }
+    }
+    let fill_row = |m: &Migration| fills.iter().find(|r| r.version == m.version.raw);
+    let fill_done = |m: &Migration| fill_row(m).is_some_and(|r| r.state == State::Applied);
+    if req.phase.runs_backfill(req.no_backfill) {
+        for m in migrations.iter().filter(|m| in_range(m)) {
+            if m.backfill.is_none() || fill_done(m) {
+                continue;
+            }
+            let has_expand = m.script(Phase::Expand, Direction::Up).is_some();
+            let expand_ready = !has_expand
+                || applied(&m.version, Phase::Expand).is_some()
+                || out.items.iter().any(|(o, _)| std::ptr::eq(*o, m));
+            if expand_ready {
+                out.backfills.push(m);
+            } else {
+                out.warnings.push(format!(
+                    "{}: the backfill of {} waits for its expand phase: run `migrate apply --phase expand`",
+                    m.origin.display(),
+                    m.version
+                ));
+            }
+        }
+    }
+    if req.phase.has(Phase::Contract) {
+        for m in migrations.iter().filter(|m| in_range(m)) {
+            let Some(s) = m.script(Phase::Contract, Direction::Up) else {
+                continue;
+            };
+            if applied(&m.version, Phase::Contract).is_some() {
+                continue;
+            }
+            let wait = |reason: String| Waiting {
+                version: m.version.raw.clone(),
+                name: m.name.clone(),
+                phase: Phase::Contract,
+                reason,
+            };
+            if !out.waiting.is_empty() {
+                // contracts run in version order: one waiting holds back the later ones
+                out.waiting.push(wait(format!(
+                    "runs after the contract of {}",
+                    out.waiting[0].version
+                )));
+                continue;
+            }
+            if m.backfill.is_some()
+                && !fill_done(m)
+                && !out.backfills.iter().any(|b| std::ptr::eq(*b, m))
+            {
+                let progress = fill_row(m).map_or_else(
+                    || "it has not started".to_owned(),
+                    |r| format!("it is {} with {} rows done", r.state.name(), r.rows_done),
+                );
+                out.waiting.push(wait(format!(
+                    "its backfill is not complete ({progress}); run `migrate apply --phase backfill` first"
+                )));
+                continue;
+            }
+            let reference = if m.script(Phase::Expand, Direction::Up).is_some() {
+                match applied(&m.version, Phase::Expand) {
+                    Some(r) => r.finished_at,
+                    None => {
+                        out.waiting.push(wait(format!(
+                            "its expand phase is not applied yet{}; then record the rollout of the new code with `migrate rollout complete --release ID`",
+                            if req.phase.has(Phase::Expand) {
+                                " (it is applied in this run)"
+                            } else {
+                                ": run `migrate apply --phase expand` first"
+                            }
+                        )));
+                        continue;
+                    }
+                }
+            } else {
+                // a contract-only migration waits for a rollout after the expands before it
+                by_key
+                    .iter()
+                    .filter(|((v, p), r)| {
+                        *p == Phase::Expand && *v <= m.version && r.state == State::Applied
+                    })
+                    .filter_map(|(_, r)| r.finished_at)
+                    .max()
+            };
+            let v = gate.with_recorded(&gates::recorded(reference, events));
+            if v.holds {
+                out.items.push((m, s));
+            } else {
+                out.waiting
+                    .push(wait(format!("the `{}` gate: {}", v.gate, v.why)));
+            }
+            out.verdicts.push((m.version.raw.clone(), v));
+        }
+    }
+    Ok(out)
+}
+
+/// Where a non-transactional phase continues: after the statements a failed or
+/// interrupted run recorded.
+pub(super) fn resume_point(p: &Prepared, prior: Option<&LedgerRow>) -> usize {
+    match prior {
+        Some(r) if !p.transactional && matches!(r.state, State::Failed | State::Running) => {
+            usize::try_from(r.statements_done)
+                .unwrap_or(0)
+                .min(p.statements.len())
+        }
+        _ => 0,
+    }
+}
+
+/// The rows a rollback undoes, newest first (a version's contract before its expand).
+pub(super) fn rollback_targets<'r>(
+    rows: &'r [LedgerRow],
+    req: &RollbackRequest,
+) -> Result<Vec<&'r LedgerRow>, RunError> {
+    let mut live: Vec<(Version, &LedgerRow)> = rows
+        .iter()
+        .filter(|r| r.state != State::RolledBack)
+        .filter_map(|r| Version::parse(&r.version).map(|v| (v, r)))
+        .collect();
+    live.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.phase.cmp(&a.1.phase)));
+    let selected: Vec<&(Version, &LedgerRow)> = live
+        .iter()
+        .filter(|(_, r)| req.phase.has(r.phase))
+        .collect();
+    let chosen: Vec<&LedgerRow> = match (&req.to, req.steps) {
+        (Some(to), _) => selected
+            .iter()
+            .filter(|(v, _)| v > to)
+            .map(|(_, r)| *r)
+            .collect(),
+        (None, steps) => selected
+            .iter()
+            .take(steps.unwrap_or(1))
+            .map(|(_, r)| *r)
+            .collect(),
+    };
+    // an expand cannot go while its contract stays
+    for r in &chosen {
+        if r.phase == Phase::Expand {
+            let contract_stays = live.iter().any(|(_, o)| {
+                o.version == r.version
+                    && o.phase == Phase::Contract
+                    && !chosen.iter().any(|c| std::ptr::eq(*c, *o))
+            });
+            if contract_stays {
+                return Err(RunError::Refused(format!(
+                    "cannot roll back the expand of {} {} while its contract phase stays applied; roll back the contract first (`migrate rollback --phase contract`)",
+                    r.version, r.name
+                )));
+            }
+        }
+    }
+    Ok(chosen)
+}
+
+pub(super) fn status_report(
+    database: String,
+    ledger_exists: bool,
+    migrations: &[Migration],
+    rows: &[LedgerRow],
+    fills: &[BackfillRow],
+    events: Vec<Event>,
+) -> StatusReport {
+    let by_key = row_map(rows);
+    let mut seen = std::collections::BTreeSet::new();
+    let mut entries = Vec::new();
+    for m in migrations {
+        for phase in [Phase::Expand, Phase::Contract] {
+            let Some(s) = m.script(phase, Direction::Up) else {
+                continue;
+            };
+            let sum = script_checksum(s);
+            let row = by_key.get(&(m.version.clone(), phase)).copied();
+            seen.insert((m.version.clone(), phase));
+            entries.push(StatusEntry {
+                version: m.version.raw.clone(),
+                name: m.name.clone(),
+                phase,
+                state: row
+                    .map_or("pending", |r| match r.state {
+                        State::RolledBack => "pending",
+                        s => s.name(),
+                    })
+                    .to_owned(),
+                drifted: row.is_some_and(|r| r.state == State::Applied && r.checksum != sum),
+                file_missing: false,
+                path: Some(s.file.path.clone()),
+                file_checksum: Some(sum),
+                ledger_checksum: row.map(|r| r.checksum.clone()),
+                statements_done: row.map(|r| r.statements_done),
+                statements_total: row.map(|r| r.statements_total),
+                finished_at: row.and_then(|r| r.finished_at),
+                duration_ms: row.and_then(|r| r.duration_ms),
+                release: row.and_then(|r| r.release.clone()),
+                applied_by: row.map(|r| r.applied_by.clone()),
+                error: row.and_then(|r| r.error.clone()),
+            });
+        }
+    }
+    for ((v, phase), r) in &by_key {
+        if seen.contains(&(v.clone(), *phase)) || r.state == State::RolledBack {
+            continue;
+        }
+        entries.push(StatusEntry {
+            version: r.version.clone(),
+            name: r.name.clone(),
+            phase: *phase,
+            state: r.state.name().to_owned(),
+            drifted: false,
+            file_missing: true,
+            path: None,
+            file_checksum: None,
+            ledger_checksum: Some(r.checksum.clone()),
+            statements_done: Some(r.statements_done),
+            statements_total: Some(r.statements_total),
+            finished_at: r.finished_at,
+            duration_ms: r.duration_ms,
+            release: r.release.clone(),
+            applied_by: Some(r.applied_by.clone()),
+            error: r.error.clone(),
+        });
+    }
+    entries.sort_by(|a, b| {
+        let va = Version::parse(&a.version);
+        let vb = Version::parse(&b.version);
+        va.cmp(&vb).then(a.phase.cmp(&b.phase))
+    });
+    let mut backfills: Vec<BackfillStatus> = Vec::new();
+    let entry = |version: &str, name: &str, path: Option<PathBuf>, r: Option<&BackfillRow>| {
+        BackfillStatus {
+            version: version.to_owned(),
+            name: name.to_owned(),
+            state: r.map_or("pending", |r| r.state.name()).to_owned(),
+            path,
+            rows_done: r.map_or(0, |r| r.rows_done),
+            batches: r.map_or(0, |r| r.batches),
+            batch_size: r.map(|r| r.batch_size),
+            last_key: r.and_then(|r| r.last_key.clone()),
+            started_at: r.and_then(|r| r.started_at),
+            finished_at: r.and_then(|r| r.finished_at),
+            duration_ms: r.and_then(|r| r.duration_ms),
+            error: r.and_then(|r| r.error.clone()),
+        }
+    };
+    for m in migrations {
+        if let Some(path) = &m.backfill {
+            let r = fills.iter().find(|r| r.version == m.version.raw);
+            backfills.push(entry(&m.version.raw, &m.name, Some(path.clone()), r));
+        }
+    }
+    for r in fills {
+        if !backfills.iter().any(|b| b.version == r.version) {
+            backfills.push(entry(&r.version, &r.name, None, Some(r)));
+        }
+    }
+    backfills.sort_by(|a, b| Version::parse(&a.version).cmp(&Version::parse(&b.version)));
+    StatusReport {
+        database,
+        ledger_exists,
+        migrations: entries,
+        backfills,
+        events,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::PhaseSel;
+    use crate::ledger;
+    use chrono::DateTime;
+    use sluice_core::source::{LayoutChoice, discover};
+
+    fn migrations(files: &[(&str, &str)]) -> (tempfile::TempDir, Vec<Migration>) {
+        let dir = tempfile::tempdir().unwrap();
+        for (p, text) in files {
+            let path = dir.path().join(p);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let found = discover(dir.path(), LayoutChoice::Auto).unwrap();
+        (dir, found.migrations)
+    }
+
+    fn row(m: &Migration, phase: Phase, finished: i64) -> LedgerRow {
+        let s = m.script(phase, Direction::Up).unwrap();
+        LedgerRow {
+            version: m.version.raw.clone(),
+            phase,
+            name: m.name.clone(),
+            checksum: script_checksum(s),
+            state: State::Applied,
+            statements_done: 1,
+            statements_total: 1,
+            started_at: None,
+            finished_at: DateTime::from_timestamp(finished, 0),
+            duration_ms: Some(1),
+            down_sql: None,
+            release: None,
+            applied_by: "t@h".into(),
+            error: None,
+        }
+    }
+
+    fn rollout(at: i64) -> Event {
+        Event {
+            id: at,
+            kind: ledger::EVENT_ROLLOUT.into(),
+            version: None,
+            phase: None,
+            release: Some("r".into()),
+            detail: String::new(),
+            source: "cli".into(),
+            at: DateTime::from_timestamp(at, 0).unwrap(),
+        }
+    }
+
+    fn req(phase: PhaseSel) -> ApplyRequest {
+        ApplyRequest {
+            phase,
+            to: None,
+            release: None,
+            dry_run: false,
+            no_backfill: false,
+        }
+    }
+
+    const PHASED: &[(&str, &str)] = &[
+        ("1_a/expand.up.sql", "CREATE TABLE a (id int);\n"),
+        ("1_a/expand.down.sql", "DROP TABLE a;\n"),
+        ("1_a/contract.up.sql", "ALTER TABLE a DROP COLUMN x;\n"),
+        ("1_a/contract.down.sql", "ALTER TABLE a ADD COLUMN x int;\n"),
+        ("2_b/expand.up.sql", "CREATE TABLE b (id int);\n"),
+        ("2_b/expand.down.sql", "DROP TABLE b;\n"),
+    ];
+
+    #[test]
+    fn drift_is_refused_with_both_checksums() {
+        let (_d, ms) = migrations(PHASED);
+        let mut r = row(&ms[0], Phase::Expand, 10);
+        r.checksum = "0000".into();
+        let e = plan(&ms, &[r], &[], &[], &req(PhaseSel::All), OutOfOrder::Strict).unwrap_err();
+        let msg = e.to_string();
+        assert!(matches!(e, RunError::Drift(_)));
+        assert!(
+            msg.contains("1_a/expand.up.sql: migration 1 (expand) was edited"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("ledger checksum 0000, file checksum "),
+            "{msg}"
+        );
+        assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn out_of_order_policies() {
+        let (_d, ms) = migrations(PHASED);
+        let rows = [row(&ms[1], Phase::Expand, 10)];
+        let e = plan(
+            &ms,
+            &rows,
+            &[],
+            &[],
+            &req(PhaseSel::Expand),
+            OutOfOrder::Strict,
+        )
+        .unwrap_err();
+        assert_eq!(e.exit_code(), 1);
+        assert!(
+            e.to_string().contains(
+                "migration 1 is pending but older than the newest applied migration 2 (b)"
+            )
+        );
+        let p = plan(
+            &ms,
+            &rows,
+            &[],
+            &[],
+            &req(PhaseSel::Expand),
+            OutOfOrder::Warn,
+        )
+        .unwrap();
+        assert_eq!(p.items.len(), 1);
+        assert_eq!(p.warnings.len(), 1);
+        let p = plan(
+            &ms,
+            &rows,
+            &[],
+            &[],
+            &req(PhaseSel::Expand),
+            OutOfOrder::Allow,
+        )
+        .unwrap();
+        assert!(p.warnings.is_empty());
+    }
+
+    #[test]
+    fn contract_waits_for_expand_and_a_later_rollout() {
+        let (_d, ms) = migrations(PHASED);
+        // expand not applied: contract waits for it
+        let p = plan(
+            &ms,
+            &[],
+            &[],
+            &[],
+            &req(PhaseSel::Contract),
+            OutOfOrder::Strict,
+        )
+        .unwrap();
+        assert!(p.items.is_empty());
+        assert!(p.waiting[0].reason.contains("migrate apply --phase expand"));
+        let rows = [
+            row(&ms[0], Phase::Expand, 100),
+            row(&ms[1], Phase::Expand, 100),
+        ];
+        // a rollout recorded before the expand finished does not count
+        let p = plan(
+            &ms,
+            &rows,
+            &[rollout(50)],
+            &[],
+            &req(PhaseSel::Contract),
+            OutOfOrder::Strict,
+        )
+        .unwrap();
+        assert!(p.items.is_empty());
+        assert!(
+            p.waiting[0]
+                .reason
+                .contains("migrate rollout complete --release ID")
+        );
+        let p = plan(
+            &ms,
+            &rows,
+            &[rollout(150)],
+            &[],
+            &req(PhaseSel::Contract),
+            OutOfOrder::Strict,
+        )
+        .unwrap();
+        assert_eq!(p.items.len(), 1);
+        assert_eq!(p.items[0].1.phase, Phase::Contract);
+        assert!(p.waiting.is_empty());
+    }
+
+    #[test]
+    fn statements_split_and_transactions_decided() {
+        let (_d, ms) = migrations(&[
+            (
+                "1_a/expand.up.sql",
+                "CREATE TABLE a (id int);\n\nCREATE INDEX CONCURRENTLY a_i ON a (id);\n",
+            ),
+            ("1_a/expand.down.sql", "DROP TABLE a;\n"),
+        ]);
+        let s = ms[0].script(Phase::Expand, Direction::Up).unwrap();
+        let p = prepare(Backend::Postgres, &ms[0], s).unwrap();
+        assert!(!p.transactional);
+        assert_eq!(p.statements.len(), 2);
+        assert_eq!(p.statements[1].line, 3);
+        assert_eq!(p.down_sql.as_deref(), Some("DROP TABLE a;\n"));
+        let p = prepare(Backend::Mysql, &ms[0], s).unwrap();
+        assert!(!p.transactional);
+    }
+
+    #[test]
+    fn mysql_table_locks_are_recognised() {
+        assert_eq!(table_lock("-- swap\nLOCK TABLES `t` WRITE"), Some(true));
+        assert_eq!(table_lock("unlock tables"), Some(false));
+        assert_eq!(table_lock("LOCK TABLE t READ"), Some(true));
+        assert_eq!(table_lock("SELECT 1"), None);
+        assert_eq!(table_lock("LOCK"), None);
+    }
+}

@@ -1,0 +1,456 @@
+//! Online strategies: per statement, the way to run it that keeps locks short.
+//!
+//! Pure: a statement, what it does ([`Operation`]s) and [`Facts`] about the database in; the
+//! statements to run instead (SQL or an external tool) and the reason out. The engine gathers
+//! the facts, applies the choice, and shows it in `--dry-run`.
+//!
+//! A `-- sluice:strategy <name>` comment above a statement forces a strategy (`plain` opts
+//! out). Tables estimated below `[run] large_table_rows` take the plain path: the lock is
+//! brief there and the online forms cost more.
+
+pub mod mysql;
+pub mod osc;
+pub mod repack;
+pub mod shadow_table;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sqlparser::ast::{AlterTableOperation, Ident, ObjectName, ObjectNamePart, Statement as Ast};
+
+use super::url::Backend;
+use sluice_core::names;
+use sluice_core::sql::ops::{ConstraintKind, ObjName, Operation, RewriteKind};
+use sluice_core::sql::{self, Dialect, quote};
+
+/// How a statement is carried out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// As written, under lock_timeout with retries.
+    Plain,
+    /// `CREATE / DROP INDEX CONCURRENTLY` outside a transaction; an INVALID leftover of a
+    /// failed build is dropped and the build retried.
+    ConcurrentIndex,
+    /// `ADD CONSTRAINT .. NOT VALID`, then `VALIDATE CONSTRAINT` in its own transaction.
+    NotValidValidate,
+    /// `SET NOT NULL` through a validated `CHECK (col IS NOT NULL)` (PostgreSQL 12+).
+    NotNullCheck,
+    /// `pg_repack --no-kill-backend` for a rebuild (`VACUUM FULL`, `CLUSTER`).
+    PgRepack,
+    /// MySQL: `ALGORITHM=INSTANT` pinned (metadata only; fails fast otherwise).
+    Instant,
+    /// MySQL: `ALGORITHM=INPLACE, LOCK=NONE` pinned (writes continue; fails fast on a copy).
+    Inplace,
+    /// MySQL: a table copy through pt-online-schema-change.
+    PtOsc,
+    /// MySQL: a table copy through gh-ost, cut over when the contract gate holds.
+    GhOst,
+    /// A whole-table rewrite through a shadow copy swapped in under a brief lock
+    /// ([`shadow_table`]).
+    ShadowTable,
+}
+
+impl Strategy {
+    pub const ALL: [Strategy; 10] = [
+        Strategy::Plain,
+        Strategy::ConcurrentIndex,
+        Strategy::NotValidValidate,
+        Strategy::NotNullCheck,
+        Strategy::PgRepack,
+        Strategy::Instant,
+        Strategy::Inplace,
+        Strategy::PtOsc,
+        Strategy::GhOst,
+        Strategy::ShadowTable,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Plain => "plain",
+            Strategy::ConcurrentIndex => "concurrent-index",
+            Strategy::NotValidValidate => "not-valid-validate",
+            Strategy::NotNullCheck => "not-null-check",
+            Strategy::PgRepack => "pg-repack",
+            Strategy::Instant => "instant",
+            Strategy::Inplace => "inplace",
+            Strategy::PtOsc => "pt-osc",
+            Strategy::GhOst => "gh-ost",
+            Strategy::ShadowTable => "shadow-table",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Strategy> {
+        Strategy::ALL.into_iter().find(|x| x.name() == s.trim())
+    }
+}
+
+/// What the engine knows about the database when it chooses.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// Estimated rows by table name as written (lower-cased unless quoted).
+    pub rows: BTreeMap<String, u64>,
+    /// Tables below this many rows take the plain path.
+    pub large_table_rows: u64,
+    /// `server_version_num` / 10000 (PostgreSQL) or the major version.
+    pub server_major: u32,
+    /// A usable `pg_repack` binary (and the server offers the extension).
+    pub pg_repack: Option<std::path::PathBuf>,
+    /// MySQL / MariaDB: the live schema and the tools (see [`mysql`]).
+    pub mysql: Option<mysql::MysqlFacts>,
+    /// Per table (as in `rows`): what the shadow-table copy needs to know.
+    pub shadow: BTreeMap<String, shadow_table::TableFacts>,
+}
+
+/// A step of a chosen strategy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// SQL sent as is; `no_tx`: it cannot run inside a transaction block.
+    Sql { sql: String, no_tx: bool },
+    /// An external tool run against the database.
+    Tool(Tool),
+    /// A shadow-table copy, run by the engine's executor (`run::shadow`).
+    ShadowTable(Box<shadow_table::ShadowTable>),
+}
+
+/// The external tools a strategy runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tool {
+    Repack(repack::Repack),
+    PtOsc(osc::PtOsc),
+    GhOst(osc::GhOst),
+}
+
+impl Tool {
+    /// What `--dry-run` shows.
+    pub fn display(&self) -> String {
+        match self {
+            Tool::Repack(r) => r.display(),
+            Tool::PtOsc(o) => o.display(),
+            Tool::GhOst(g) => g.display(),
+        }
+    }
+}
+
+/// The choice for one statement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Choice {
+    pub strategy: Strategy,
+    pub reason: String,
+    /// Forced by a `-- sluice:strategy` comment.
+    pub forced: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chosen {
+    pub choice: Choice,
+    /// `None`: the statement runs as written.
+    pub actions: Option<Vec<Action>>,
+}
+
+pub(super) fn plain(reason: impl Into<String>, forced: bool) -> Chosen {
+    Chosen {
+        choice: Choice {
+            strategy: Strategy::Plain,
+            reason: reason.into(),
+            forced,
+        },
+        actions: None,
+    }
+}
+
+/// Choose how to run `sql`. `created_here`: the statement's table is created earlier in the
+/// same script (nothing else uses it yet). `forced`: a `-- sluice:strategy` name.
+pub fn choose(
+    backend: Backend,
+    sql_text: &str,
+    created_here: bool,
+    forced: Option<&str>,
+    facts: &Facts,
+) -> Result<Chosen, String> {
+    let forced_strategy = match forced {
+        Some(name) => Some(Strategy::parse(name).ok_or_else(|| {
+            format!(
+                "unknown strategy `{name}` in `-- sluice:strategy`; known: {}",
+                Strategy::ALL.map(Strategy::name).join(", ")
+            )
+        })?),
+        None => None,
+    };
+    if forced_strategy == Some(Strategy::Plain) {
+        return Ok(plain("forced by `-- sluice:strategy plain`", true));
+    }
+    if backend != Backend::Postgres {
+        return mysql::choose(sql_text, created_here, forced_strategy, facts);
+    }
+    // several operations (type changes at once) or token-scanned ones (SET TABLESPACE)
+    let all_ops = match sql::parse(Dialect::Postgres, sql_text) {
+        Ok(asts) => asts
+            .iter()
+            .flat_map(|a| sql::classify::classify(Dialect::Postgres, a))
+            .collect(),
+        Err(_) => sql::tokscan::scan(Dialect::Postgres, sql_text),
+    };
+    if forced_strategy == Some(Strategy::ShadowTable)
+        || (forced_strategy.is_none() && shadow_table::natural(&all_ops, facts))
+    {
+        return shadow_table::choose(
+            sql_text,
+            &all_ops,
+            forced_strategy.is_some(),
+            created_here,
+            facts,
+        );
+    }
+    let Ok(asts) = sql::parse(Dialect::Postgres, sql_text) else {
+        return Ok(plain("the parser cannot read it: as written", false));
+    };
+    let [ast] = asts.as_slice() else {
+        return Ok(plain("as written", false));
+    };
+    let ops = sql::classify::classify(Dialect::Postgres, ast);
+    let [op] = ops.as_slice() else {
+        return Ok(plain("as written", false));
+    };
+    let want = match (natural(op, facts), forced_strategy) {
+        (Some(w), _) => w,
+        (None, Some(f)) => {
+            return Err(format!(
+                "`-- sluice:strategy {}` does not apply to this statement: it is already safe as written",
+                f.name()
+            ));
+        }
+        (None, None) => return Ok(plain("already safe as written", false)),
+    };
+    if let Some(f) = forced_strategy
+        && f != want
+    {
+        return Err(format!(
+            "`-- sluice:strategy {}` does not apply to this statement (it would take {})",
+            f.name(),
+            want.name()
+        ));
+    }
+    let forced = forced_strategy.is_some();
+    if !forced {
+        if created_here {
+            return Ok(plain(
+                "the table is created earlier in this script: nothing else uses it yet",
+                false,
+            ));
+        }
+        if let Some(t) = op.table()
+            && let Some(rows) = facts.rows.get(&t.to_string())
+            && *rows < facts.large_table_rows
+        {
+            return Ok(plain(
+                format!(
+                    "{t} has about {rows} rows (below large_table_rows {}): the plain form's lock is brief",
+                    facts.large_table_rows
+                ),
+                false,
+            ));
+        }
+    }
+    let actions = match want {
+        Strategy::ConcurrentIndex => concurrent_index(ast, op)?,
+        Strategy::NotValidValidate => not_valid_validate(ast, op)?,
+        Strategy::NotNullCheck => not_null_check(op, facts)?,
+        Strategy::PgRepack => match &facts.pg_repack {
+            Some(bin) => repack::actions(bin, op)?,
+            None => {
+                return Ok(plain(
+                    "pg_repack is not installed (Debian: postgresql-15-repack): the rebuild runs as written and holds ACCESS EXCLUSIVE throughout",
+                    forced,
+                ));
+            }
+        },
+        Strategy::Plain | Strategy::ShadowTable => return Ok(plain("as written", forced)),
+        Strategy::Instant | Strategy::Inplace | Strategy::PtOsc | Strategy::GhOst => {
+            return Err(format!("`{}` is a MySQL / MariaDB strategy", want.name()));
+        }
+    };
+    Ok(Chosen {
+        choice: Choice {
+            strategy: want,
+            reason: reason(want).to_owned(),
+            forced,
+        },
+        actions: Some(actions),
+    })
+}
+
+/// The strategy a statement calls for, if any.
+fn natural(op: &Operation, facts: &Facts) -> Option<Strategy> {
+    match op {
+        Operation::CreateIndex {
+            concurrently: false,
+            ..
+        } => Some(Strategy::ConcurrentIndex),
+        Operation::DropIndex {
+            concurrently: false,
+            names,
+            table: None,
+            ..
+        } if names.len() == 1 => Some(Strategy::ConcurrentIndex),
+        Operation::AddConstraint { constraint, .. }
+            if !constraint.not_valid
+                && matches!(
+                    constraint.kind,
+                    ConstraintKind::ForeignKey | ConstraintKind::Check
+                ) =>
+        {
+            Some(Strategy::NotValidValidate)
+        }
+        Operation::SetNotNull { .. } if facts.server_major == 0 || facts.server_major >= 12 => {
+            Some(Strategy::NotNullCheck)
+        }
+        Operation::TableRewrite {
+            table: Some(_),
+            kind: RewriteKind::VacuumFull | RewriteKind::Cluster,
+        } => Some(Strategy::PgRepack),
+        _ => None,
+    }
+}
+
+pub(super) fn reason(s: Strategy) -> &'static str {
+    match s {
+        Strategy::ConcurrentIndex => {
+            "builds (or drops) the index without blocking writes, outside a transaction"
+        }
+        Strategy::NotValidValidate => {
+            "adds the constraint without a scan under the exclusive lock, then validates it in its own transaction while writes continue"
+        }
+        Strategy::NotNullCheck => {
+            "proves NOT NULL with a CHECK validated while writes continue; SET NOT NULL then skips its scan"
+        }
+        Strategy::PgRepack => "rebuilds the table online with pg_repack (--no-kill-backend)",
+        Strategy::Instant => {
+            "metadata only: ALGORITHM=INSTANT pinned, so anything slower fails fast"
+        }
+        Strategy::Inplace => {
+            "in place with concurrent writes: ALGORITHM=INPLACE, LOCK=NONE pinned, so a table copy fails fast"
+        }
+        Strategy::PtOsc => {
+            "needs a table copy: pt-online-schema-change copies in chunks while triggers keep the copy in sync, then swaps"
+        }
+        Strategy::GhOst => {
+            "needs a table copy: gh-ost copies and replays the binlog; the cut-over waits for the contract gate"
+        }
+        Strategy::ShadowTable => "rewrites the table through a shadow copy",
+        Strategy::Plain => "as written",
+    }
+}
+
+fn sql_action(sql: String, no_tx: bool) -> Action {
+    Action::Sql { sql, no_tx }
+}
+
+fn concurrent_index(ast: &Ast, op: &Operation) -> Result<Vec<Action>, String> {
+    match (ast, op) {
+        (Ast::CreateIndex(ci), Operation::CreateIndex { table, columns, .. }) => {
+            let mut ci = ci.clone();
+            ci.concurrently = true;
+            if ci.name.is_none() {
+                // named, so a failed build's INVALID leftover can be found and dropped
+                let mut base = table.name.clone();
+                for c in columns {
+                    base.push('_');
+                    base.push_str(c);
+                }
+                let name = names::fit("", &base, "_idx");
+                ci.name = Some(ObjectName(vec![ObjectNamePart::Identifier(
+                    Ident::with_quote('"', name),
+                )]));
+            }
+            Ok(vec![sql_action(Ast::CreateIndex(ci).to_string(), true)])
+        }
+        (
+            _,
+            Operation::DropIndex {
+                names, if_exists, ..
+            },
+        ) => {
+            let n = &names[0];
+            Ok(vec![sql_action(
+                format!(
+                    "DROP INDEX CONCURRENTLY {}{}",
+                    if *if_exists { "IF EXISTS " } else { "" },
+                    quote::qualified(Dialect::Postgres, n)
+                ),
+                true,
+            )])
+        }
+        _ => Err("internal error: not an index statement".into()),
+    }
+}
+
+fn not_valid_validate(ast: &Ast, op: &Operation) -> Result<Vec<Action>, String> {
+    let (Ast::AlterTable(alter), Operation::AddConstraint { table, constraint }) = (ast, op) else {
+        return Err("internal error: not ADD CONSTRAINT".into());
+    };
+    let Some(AlterTableOperation::AddConstraint { constraint: c, .. }) = alter.operations.first()
+    else {
+        return Err("internal error: not ADD CONSTRAINT".into());
+    };
+    let Some(name) = &constraint.name else {
+        return Err(
+            "the constraint has no name, so VALIDATE cannot name it: name it (ADD CONSTRAINT <name> ..), or force `-- sluice:strategy plain`".into(),
+        );
+    };
+    let t = quote::qualified(Dialect::Postgres, table);
+    Ok(vec![
+        sql_action(format!("ALTER TABLE {t} ADD {c} NOT VALID"), true),
+        sql_action(
+            format!(
+                "ALTER TABLE {t} VALIDATE CONSTRAINT {}",
+                quote::ident_min(Dialect::Postgres, name)
+            ),
+            true,
+        ),
+    ])
+}
+
+fn not_null_check(op: &Operation, _facts: &Facts) -> Result<Vec<Action>, String> {
+    let Operation::SetNotNull { table, column } = op else {
+        return Err("internal error: not SET NOT NULL".into());
+    };
+    let t = quote::qualified(Dialect::Postgres, table);
+    let c = quote::ident_min(Dialect::Postgres, column);
+    let check = quote::ident_min(
+        Dialect::Postgres,
+        &names::fit("", &format!("{}_{column}", table.name), "_sluice_nn"),
+    );
+    Ok(vec![
+        sql_action(
+            format!("ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({c} IS NOT NULL) NOT VALID"),
+            true,
+        ),
+        sql_action(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {check}"), true),
+        sql_action(
+            format!("ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL"),
+            true,
+        ),
+        sql_action(format!("ALTER TABLE {t} DROP CONSTRAINT {check}"), true),
+    ])
+}
+
+/// The table names (as [`Facts::rows`] keys) a statement may act on, for row estimates.
+pub fn tables_of(backend: Backend, sql_text: &str) -> Vec<ObjName> {
+    let d = match backend {
+        Backend::Postgres => Dialect::Postgres,
+        Backend::Mysql => Dialect::Mysql,
+    };
+    let ops = match sql::parse(d, sql_text) {
+        Ok(asts) => asts
+            .iter()
+            .flat_map(|a| sql::classify::classify(d, a))
+            .collect(),
+        // SET TABLESPACE and the like: the token scan still names the table
+        Err(_) => sql::tokscan::scan(d, sql_text),
+    };
+    ops.iter().filter_map(|o| o.table().cloned()).collect()
+}
+
+#[cfg(test)]
+mod tests;
