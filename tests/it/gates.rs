@@ -1,11 +1,9 @@
 //! Contract gates through `migrate gate check`: the kubernetes gate against recorded
 //! objects (a fake `kubectl` first on PATH prints them), command and http gates, config errors.
 
-mod common;
-
 use std::path::Path;
 
-use common::{Run, run};
+use crate::common::{Run, run};
 
 /// A `kubectl` that prints the object named by $FAKE_OBJECT and logs its arguments.
 fn fake_kubectl(dir: &Path) {
@@ -32,7 +30,9 @@ fn gate_check(dir: &Path, fixture: &str, extra: &[&str]) -> Run {
         .env("PATH", path)
         .env(
             "FAKE_OBJECT",
-            common::repo().join("fixtures/kubernetes").join(fixture),
+            crate::common::repo()
+                .join("fixtures/kubernetes")
+                .join(fixture),
         )
         .env("FAKE_ARGS", dir.join("args.txt"))
         .env_remove("DATABASE_URL")
@@ -55,7 +55,7 @@ namespace = "prod"
 
 #[test]
 fn kubernetes_verdicts_match_kubectl_rollout_status() {
-    let dir = common::tree(&[("sluice.toml", KUBE_CONFIG)]);
+    let dir = crate::common::tree(&[("sluice.toml", KUBE_CONFIG)]);
     fake_kubectl(dir.path());
     // (fixture, holds, kubectl rollout status's message)
     let cases = [
@@ -125,7 +125,7 @@ fn kubernetes_verdicts_match_kubectl_rollout_status() {
 
 #[test]
 fn combinators_and_command_gates() {
-    let dir = common::tree(&[(
+    let dir = crate::common::tree(&[(
         "sluice.toml",
         r#"
 [gates.default]
@@ -190,7 +190,7 @@ fn bad_gate_config_names_line_and_column() {
             "sluice.toml:1:1: a hook needs exactly one of `command`",
         ),
     ] {
-        let dir = common::tree(&[("sluice.toml", text)]);
+        let dir = crate::common::tree(&[("sluice.toml", text)]);
         let r = gate_check(dir.path(), "complete.json", &[]);
         assert_eq!(r.code, 2, "{text}: {r:?}");
         assert!(r.stderr.contains(want), "{text}: {r:?}");

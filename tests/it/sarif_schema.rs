@@ -12,7 +12,7 @@ use sluice::lint::rule::{Related, Severity};
 use sluice::lint::{LintReport, LintSettings, lint};
 use sluice::source::{Direction, Layout, Migration, Phase, Script, SourceFile, Version};
 
-const SCHEMA: &str = include_str!("../fixtures/sarif-schema-2.1.0.json");
+const SCHEMA: &str = include_str!("../../fixtures/sarif-schema-2.1.0.json");
 
 struct NoNetwork;
 

@@ -1,9 +1,7 @@
 //! `migrate hook pre-deploy|post-deploy` against a real PostgreSQL: idempotent by release,
 //! exit 3 while waiting, `--max-duration` stops at a phase boundary and the next call resumes.
 
-mod common;
-
-use common::{Scratch, run, tree};
+use crate::common::{Scratch, run, tree};
 
 fn project(config: &str) -> tempfile::TempDir {
     tree(&[

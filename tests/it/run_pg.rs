@@ -1,11 +1,9 @@
 //! The runner against a real PostgreSQL: each test on its own scratch database.
 
-mod common;
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{Scratch, block_on, copy_dir, repo, run, states, status_json, tree};
+use crate::common::{Scratch, block_on, copy_dir, repo, run, states, status_json, tree};
 use sluice::run::RunError;
 use sluice::run::driver;
 use sluice::run::lock;
@@ -343,7 +341,7 @@ fn lock_queue_stays_short_and_the_blocker_is_named() {
         }
         let out = child.wait_with_output().unwrap();
         holder.execute("ROLLBACK").await.unwrap();
-        let r = common::Run {
+        let r = crate::common::Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -610,7 +608,7 @@ fn sigterm_stops_cleanly_and_frees_the_lock() {
         assert!(killed.success());
         let out = child.wait_with_output().unwrap();
         holder.execute("ROLLBACK").await.unwrap();
-        let r = common::Run {
+        let r = crate::common::Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -734,7 +732,7 @@ fn transaction_block_is_retried_whole_on_lock_timeout() {
         holder.execute("ROLLBACK").await.unwrap();
         let out = child.wait_with_output().unwrap();
         (
-            common::Run {
+            crate::common::Run {
                 code: out.status.code().unwrap_or(-1),
                 stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
                 stderr: String::from_utf8_lossy(&out.stderr).into_owned(),

@@ -1,12 +1,10 @@
 //! No secret (database password, server token, HMAC key, credentials in a gate URL) appears
 //! in any log line or error: failing commands run with -vvv and their output is searched.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use common::{Scratch, run, tree, url_for};
+use crate::common::{Scratch, run, tree, url_for};
 
 const DB_PASSWORD: &str = "dbpw-S3kr1t-4711";
 const TOKEN: &str = "tok-S3kr1t-4712";

@@ -1,9 +1,7 @@
 //! Phase hooks against a real PostgreSQL: a failing before-contract hook stops contract and
 //! the ledger says why; hooks see the run in their environment, never the database URL.
 
-mod common;
-
-use common::{Scratch, run, states, tree};
+use crate::common::{Scratch, run, states, tree};
 
 fn status_json(s: &Scratch, d: &std::path::Path) -> serde_json::Value {
     let r = run(s

@@ -9,11 +9,9 @@
 //!   (soft-dropped objects and column order aside);
 //! - contract then its down leaves schema and data as before the contract.
 
-mod common;
-
 use std::path::Path;
 
-use common::{Scratch, run};
+use crate::common::{Scratch, run};
 
 const INIT: &str = "
 CREATE TABLE owners (id bigint PRIMARY KEY, label text);
@@ -161,7 +159,7 @@ fn app(s: &Scratch, who: &str, statements: &[&str]) {
         let url = s.url.clone();
         let sql = (*st).to_owned();
         let res = std::thread::spawn(move || {
-            common::block_on(async move {
+            crate::common::block_on(async move {
                 use sqlx::Connection;
                 let mut c = sqlx::PgConnection::connect(&url).await?;
                 sqlx::raw_sql(&sql).execute(&mut c).await.map(|_| ())

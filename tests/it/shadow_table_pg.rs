@@ -2,14 +2,12 @@
 //! the naive ALTER, survives kill -9 anywhere in its copy, shows its steps in `--dry-run`,
 //! and is refused for tables other tables' foreign keys point at.
 
-mod common;
-
 use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Run, Scratch, block_on, run, tree};
+use crate::common::{Run, Scratch, block_on, run, tree};
 use sqlx::{Connection, Executor};
 
 const ROWS: i64 = 100_000;

@@ -6,9 +6,7 @@
 //! table copy that the server refuses `ALGORITHM=INPLACE, LOCK=NONE` (and runs it with
 //! `ALGORITHM=COPY`).
 
-mod common;
-
-use common::Scratch;
+use crate::common::Scratch;
 use sluice::lint::{LintSettings, lint_change_set};
 use sluice::source;
 use sluice::sql::Dialect;
@@ -36,7 +34,7 @@ enum Verdict {
 
 /// What the linter says about `stmt` after `HISTORY`, on MariaDB 10.11.
 fn lint_verdict(stmt: &str) -> Verdict {
-    let dir = common::tree(&[
+    let dir = crate::common::tree(&[
         ("1_history.up.sql", HISTORY),
         ("2_change.up.sql", &format!("{stmt};\n")),
     ]);

@@ -2,8 +2,6 @@
 //! `migrate` command lines are accepted by the real CLI, the Flagger Canary's webhooks drive
 //! the server, and the AnalysisTemplate's JSON path and success condition read the status.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
@@ -13,7 +11,7 @@ use serde::Deserialize;
 use serde_yaml::Value;
 use tower::ServiceExt;
 
-use common::{Scratch, repo, tree};
+use crate::common::{Scratch, repo, tree};
 use sluice::run::Settings;
 use sluice::run::url::DbUrl;
 use sluice::server::{self, AppState, Auth, Options};

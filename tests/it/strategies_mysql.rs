@@ -2,12 +2,10 @@
 //! pt-online-schema-change under a write load, and gh-ost's postponed cut-over (with a
 //! stand-in script: gh-ost is not packaged in Debian).
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use common::{Scratch, run, tree};
+use crate::common::{Scratch, run, tree};
 use sqlx::Connection;
 
 const ROWS: u32 = 200_000;
@@ -60,7 +58,7 @@ impl Writer {
             deadlocks.clone(),
         );
         let handle = std::thread::spawn(move || {
-            common::block_on(async move {
+            crate::common::block_on(async move {
                 let mut c = sqlx::MySqlConnection::connect(&url).await.unwrap();
                 let mut k: i64 = 0;
                 while !st.load(Ordering::SeqCst) {
@@ -145,7 +143,7 @@ const CONFIG: &str = "dialect = \"mysql\"\nflavour = \"mariadb\"\n[run]\nlarge_t
 #[test]
 fn int_to_bigint_through_pt_osc_under_a_write_load() {
     assert!(
-        common::run(
+        crate::common::run(
             std::process::Command::new("sh").args(["-c", "command -v pt-online-schema-change"])
         )
         .code

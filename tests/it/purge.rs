@@ -1,9 +1,7 @@
 //! `migrate purge` against a real PostgreSQL: soft-dropped objects go once their contract
 //! is older than the retention; others are listed with the reason.
 
-mod common;
-
-use common::{Scratch, run, tree};
+use crate::common::{Scratch, run, tree};
 
 #[test]
 fn purge_drops_old_soft_drops_and_explains_the_rest() {

@@ -1,8 +1,6 @@
 //! Online strategies on real PostgreSQL: what `--dry-run` shows, and what `apply` leaves.
 
-mod common;
-
-use common::{Scratch, run, tree};
+use crate::common::{Scratch, run, tree};
 
 const CONFIG: &str = "[run]\nlarge_table_rows = 1000\n";
 

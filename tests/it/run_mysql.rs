@@ -1,10 +1,8 @@
 //! The runner against a real MariaDB / MySQL: each test on its own scratch database.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{Scratch, block_on, copy_dir, repo, run, states, status_json, tree};
+use crate::common::{Scratch, block_on, copy_dir, repo, run, states, status_json, tree};
 use sluice::run::RunError;
 use sluice::run::driver;
 use sluice::run::lock;

@@ -1,11 +1,9 @@
 //! `migrate serve` over a real socket against a real PostgreSQL: the Flagger sequence with
 //! every webhook sent twice, authentication, and answers under 1 s while a long expand runs.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{Scratch, tree};
+use crate::common::{Scratch, tree};
 use sluice::run::Settings;
 use sluice::run::hooks::signature;
 use sluice::run::url::DbUrl;

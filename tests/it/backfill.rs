@@ -1,12 +1,10 @@
 //! Backfills (`backfill.toml`) run by `migrate apply` against real servers, each test on a
 //! scratch database of its own.
 
-mod common;
-
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{Run, Scratch, block_on, run, tree};
+use crate::common::{Run, Scratch, block_on, run, tree};
 use sluice::run::driver;
 use sluice::run::url::DbUrl;
 
@@ -248,7 +246,7 @@ fn missing_key_column_names_backfill_toml() {
         s.strings("SELECT count(*)::text FROM items WHERE v = 'x'"),
         ["0"]
     );
-    let st = common::status_json(&s, dir.path());
+    let st = crate::common::status_json(&s, dir.path());
     assert_eq!(st["backfills"][0]["state"], "failed", "{st:#}");
     assert!(
         st["backfills"][0]["error"]
@@ -330,7 +328,7 @@ fn contract_waits_for_its_backfill_and_rollback_clears_it() {
             .contains("1        fill  backfill  applied: 50 rows in 3 batches, finished"),
         "{human:?}"
     );
-    let st = common::status_json(&s, d);
+    let st = crate::common::status_json(&s, d);
     assert_eq!(st["backfills"][0]["rows_done"], 50, "{st:#}");
     assert_eq!(st["backfills"][0]["last_key"], "[\"40\"]", "{st:#}");
 

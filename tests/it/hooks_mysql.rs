@@ -1,9 +1,7 @@
 //! Phase hooks on MariaDB (statement-by-statement phases): a failing before-contract hook
 //! stops contract and the ledger says why; job mode is idempotent by release.
 
-mod common;
-
-use common::{Scratch, run, tree};
+use crate::common::{Scratch, run, tree};
 
 #[test]
 fn before_contract_hook_and_job_mode_on_mariadb() {

@@ -1,11 +1,9 @@
 //! `migrate lint --schema-from`: the catalog seeded from a live PostgreSQL database, row
 //! estimates deciding whether lock findings are errors.
 
-mod common;
-
 use std::process::Command;
 
-use common::{Scratch, run, tree};
+use crate::common::{Scratch, run, tree};
 
 fn migrate(cwd: &std::path::Path) -> Command {
     let mut c = Command::new(assert_cmd::cargo::cargo_bin("migrate"));
@@ -129,7 +127,7 @@ fn snapshot_reads_constraints_indexes_and_schemas() {
          CREATE INDEX posts_lower ON posts (lower(title)) INCLUDE (id);",
     );
     let url = DbUrl::parse(&s.url).unwrap();
-    let snap = common::block_on(introspect::snapshot(&url)).unwrap();
+    let snap = crate::common::block_on(introspect::snapshot(&url)).unwrap();
     let names: Vec<String> = snap
         .ops
         .iter()

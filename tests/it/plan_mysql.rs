@@ -10,11 +10,9 @@
 //!   (soft-dropped objects and column order aside);
 //! - contract then its down leaves schema and data as before the contract.
 
-mod common;
-
 use std::path::Path;
 
-use common::{Scratch, run};
+use crate::common::{Scratch, run};
 
 const CONFIG: &str = "dialect = \"mysql\"\nflavour = \"mariadb\"\nserver_version = \"10.11\"\n";
 

@@ -1,0 +1,30 @@
+//! The integration tests, one binary (one link) for all of them: each module is a former
+//! `tests/<name>.rs`. Database tests use the servers of `DATABASE_URL_PG` / `DATABASE_URL_MYSQL`.
+
+mod backfill;
+mod cli;
+mod common;
+mod corpora;
+mod examples;
+mod gates;
+mod git_change_set;
+mod hooks_mysql;
+mod hooks_pg;
+mod job_mode_pg;
+mod mysql_online_ddl;
+mod plan_cli;
+mod plan_mysql;
+mod plan_pg;
+mod purge;
+mod rule_docs;
+mod run_cli;
+mod run_mysql;
+mod run_pg;
+mod sarif_schema;
+mod schema_from;
+mod secrets;
+mod serve_pg;
+mod shadow_table_pg;
+mod split_props;
+mod strategies_mysql;
+mod strategies_pg;
