@@ -3,6 +3,7 @@
 
 use std::ops::Range;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use sqlparser::ast::Statement as Ast;
@@ -79,6 +80,11 @@ pub struct ScriptCx<'a> {
     final_catalog: Option<Arc<Catalog>>,
     /// What the other scripts of the change set do, for cross-file rules.
     change_set: Arc<ChangeSet>,
+    /// Linted before the rest of the change set is replayed: [`Self::final_catalog`] and
+    /// [`Self::change_set`] are not known yet, and asking for them marks the script for a
+    /// second lint once they are (the engine streams every other script).
+    provisional: bool,
+    asked_final: AtomicBool,
 }
 
 /// One statement of the change set touching a table (and maybe a column), for rules that
@@ -125,13 +131,20 @@ impl<'a> ScriptCx<'a> {
         snapshots: bool,
     ) -> Self {
         let mut cx = Self::parse(settings, migration, script);
+        cx.replay(catalog, snapshots);
+        cx
+    }
+
+    /// Apply the parsed statements to `catalog`, keeping the state before them when
+    /// `snapshots` (see [`Self::build_on`]). Parsing needs no catalog: the engine parses
+    /// scripts in parallel and replays them in order.
+    pub(crate) fn replay(&mut self, catalog: &mut Catalog, snapshots: bool) {
         if snapshots {
-            cx.start = Some(Arc::new(catalog.clone()));
+            self.start = Some(Arc::new(catalog.clone()));
         }
-        for st in &cx.statements {
+        for st in &self.statements {
             st.apply_to(catalog);
         }
-        cx
     }
 
     /// The per-statement states, replayed from `start`.
@@ -154,7 +167,11 @@ impl<'a> ScriptCx<'a> {
         })
     }
 
-    fn parse(settings: &'a LintSettings, migration: &'a Migration, script: &'a Script) -> Self {
+    pub(crate) fn parse(
+        settings: &'a LintSettings,
+        migration: &'a Migration,
+        script: &'a Script,
+    ) -> Self {
         let text = script.text();
         let base = script.range.start;
         let opts = SplitOptions {
@@ -229,6 +246,8 @@ impl<'a> ScriptCx<'a> {
             catalogs: OnceLock::new(),
             final_catalog: None,
             change_set: Arc::default(),
+            provisional: false,
+            asked_final: AtomicBool::new(false),
         };
         cx.track_state();
         cx
@@ -295,6 +314,7 @@ impl<'a> ScriptCx<'a> {
     /// The catalog after the whole change set: for questions like "is there an index by
     /// the end of this change?".
     pub fn final_catalog(&self) -> &Catalog {
+        self.note_final();
         match &self.final_catalog {
             Some(c) => c,
             None => self.catalog(usize::MAX),
@@ -303,12 +323,37 @@ impl<'a> ScriptCx<'a> {
 
     /// What the change set's up scripts touch.
     pub fn change_set(&self) -> &ChangeSet {
+        self.note_final();
         &self.change_set
+    }
+
+    fn note_final(&self) {
+        if self.provisional {
+            self.asked_final.store(true, Ordering::Relaxed);
+        }
     }
 
     pub(crate) fn set_change_set(&mut self, final_catalog: Arc<Catalog>, cs: Arc<ChangeSet>) {
         self.final_catalog = Some(final_catalog);
         self.change_set = cs;
+        self.provisional = false;
+    }
+
+    /// Lint before the change set's end is known (see `provisional`).
+    pub(crate) fn set_provisional(&mut self) {
+        self.provisional = true;
+        self.asked_final.store(false, Ordering::Relaxed);
+    }
+
+    /// Did a rule ask for the end of the change set during a provisional lint?
+    pub(crate) fn asked_final(&self) -> bool {
+        self.asked_final.load(Ordering::Relaxed)
+    }
+
+    /// Free the per-statement states (rebuilt on demand): a script waiting for its second
+    /// lint should not hold them.
+    pub(crate) fn drop_snapshots(&mut self) {
+        self.catalogs = OnceLock::new();
     }
 
     /// The tables and columns each statement of this script touches.

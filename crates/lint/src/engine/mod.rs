@@ -8,9 +8,15 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use rayon::prelude::*;
 use sluice_core::source::directives::{self, Directive, RuleRef};
 use sluice_core::source::split::Comment;
-use sluice_core::source::{Direction, LineCol, Migration, Phase, SourceFile};
+use sluice_core::source::{Direction, LineCol, Migration, Phase, Script, SourceFile};
+
+#[cfg(test)]
+mod serial;
+#[cfg(test)]
+mod tests;
 
 use super::context::{ChangeSet, ScriptCx};
 use super::lock::LockInfo;
@@ -115,25 +121,29 @@ pub fn lint_change_set_on(
 
 /// The schema `history` leaves on top of `seed`: every up script replayed in version order.
 pub fn replay(settings: &LintSettings, seed: Catalog, history: &[Migration]) -> Catalog {
-    let mut ordered: Vec<&Migration> = history.iter().collect();
-    ordered.sort_by(|a, b| a.version.cmp(&b.version));
+    let mut ordered: Vec<(&Migration, bool)> = history.iter().map(|m| (m, false)).collect();
+    ordered.sort_by(|a, b| a.0.version.cmp(&b.0.version));
     let mut catalog = seed;
     catalog.set_origin(Origin::History);
-    for m in ordered {
-        for phase in [Phase::Expand, Phase::Contract] {
-            for script in m
-                .scripts
-                .iter()
-                .filter(|s| s.phase == phase && s.direction == Direction::Up)
-            {
-                ScriptCx::build_on(settings, m, script, &mut catalog, false);
-            }
+    for batch in ordered.chunks(BATCH) {
+        for mut cx in parse_batch(settings, batch) {
+            cx.replay(&mut catalog, false);
         }
     }
     catalog.settle();
     catalog
 }
 
+/// Migrations parsed ahead of the replay, per batch: enough to keep every core busy, few
+/// enough that a batch's syntax trees stay small next to the files.
+const BATCH: usize = 16;
+
+/// Scripts parse in parallel (they are independent), the catalog replays them in version
+/// order on one thread while the next batch parses, and the rules run in parallel on the
+/// replayed scripts. A change-set script is linted as soon as it is replayed; the few whose
+/// rules ask for the end of the change set (the final catalog, the other scripts' uses) are
+/// linted again once it is known. The result is the one a serial run gives: every
+/// script's findings are put back in replay order before the sort.
 fn run(
     settings: &LintSettings,
     seed: Catalog,
@@ -148,93 +158,243 @@ fn run(
         .collect();
     // stable: equal versions keep the order given (history first)
     all.sort_by(|a, b| a.0.version.cmp(&b.0.version));
+    let batches: Vec<&[(&Migration, bool)]> = all.chunks(BATCH).collect();
+
+    let mut state = Replay {
+        catalog: seed,
+        each_migration_alone,
+        no_uses: Arc::new(ChangeSet::default()),
+        seq: 0,
+        linted: Vec::new(),
+        deferred: Vec::new(),
+        uses: Vec::new(),
+    };
+    let mut parsed = batches
+        .first()
+        .map(|b| parse_batch(settings, b))
+        .unwrap_or_default();
+    for (i, batch) in batches.iter().enumerate() {
+        let current = std::mem::take(&mut parsed);
+        let state = &mut state;
+        let ((), next) = rayon::join(
+            || state.batch(batch, current),
+            || {
+                batches
+                    .get(i + 1)
+                    .map(|b| parse_batch(settings, b))
+                    .unwrap_or_default()
+            },
+        );
+        parsed = next;
+    }
+    let Replay {
+        catalog,
+        mut linted,
+        deferred,
+        uses,
+        ..
+    } = state;
+
+    // the change set's end is known: lint the scripts that asked for it
+    let final_catalog = Arc::new(catalog);
+    let change_set = Arc::new(ChangeSet { uses });
+    linted.par_extend(deferred.into_par_iter().map(|(seq, mut cx)| {
+        cx.set_change_set(final_catalog.clone(), change_set.clone());
+        (seq, lint_one(&cx))
+    }));
+    linted.sort_by_key(|(seq, _)| *seq);
 
     let mut report = LintReport::default();
     let mut seen_files = BTreeSet::new();
-    let mut lint_one = |cx: &ScriptCx<'_>, report: &mut LintReport| {
-        if seen_files.insert(cx.script.file.path.clone()) {
-            report.files.push(cx.script.file.clone());
+    for (_, one) in linted {
+        if seen_files.insert(one.file.path.clone()) {
+            report.files.push(one.file);
         }
-        report.stats.scripts += 1;
-        for st in &cx.statements {
-            report.stats.statements += 1;
-            match st.parsed {
-                super::context::Parsed::Ok(_) => report.stats.parsed += 1,
-                super::context::Parsed::Unparsed(_) => report.stats.unparsed += 1,
-                super::context::Parsed::SyntaxError(_) => report.stats.syntax_errors += 1,
-                super::context::Parsed::ClientCommand => report.stats.parsed += 1,
-            }
-        }
-        lint_script(cx, &mut report.diagnostics);
-    };
-
-    let mut catalog = seed;
-    let mut cxs: Vec<ScriptCx<'_>> = Vec::new();
-    let no_uses = Arc::new(ChangeSet::default());
-    for (m, in_change) in all {
-        if each_migration_alone {
-            catalog.settle();
-        }
-        catalog.set_origin(if in_change {
-            Origin::ChangeSet
-        } else {
-            Origin::History
-        });
-        let first = cxs.len();
-        for phase in [Phase::Expand, Phase::Contract] {
-            let ups = m
-                .scripts
-                .iter()
-                .filter(|s| s.phase == phase && s.direction == Direction::Up);
-            for script in ups {
-                let cx = ScriptCx::build_on(settings, m, script, &mut catalog, in_change);
-                if in_change {
-                    cxs.push(cx);
-                }
-            }
-            if !in_change {
-                continue;
-            }
-            // a down script runs on the state its up left; it does not change the replay
-            let downs = m
-                .scripts
-                .iter()
-                .filter(|s| s.phase == phase && s.direction == Direction::Down);
-            for script in downs {
-                let mut scratch = catalog.clone();
-                cxs.push(ScriptCx::build_on(settings, m, script, &mut scratch, true));
-            }
-        }
-        if each_migration_alone {
-            // the migration is its own change: lint it now and let it go
-            let after = Arc::new(catalog.clone());
-            for mut cx in cxs.drain(first..) {
-                cx.set_change_set(after.clone(), no_uses.clone());
-                lint_one(&cx, &mut report);
-            }
-        }
-    }
-
-    let final_catalog = Arc::new(catalog);
-    let change_set = Arc::new(ChangeSet {
-        uses: cxs
-            .iter()
-            .filter(|cx| cx.direction() == Direction::Up)
-            .flat_map(|cx| cx.object_uses())
-            .collect(),
-    });
-    for mut cx in cxs {
-        cx.set_change_set(final_catalog.clone(), change_set.clone());
-        lint_one(&cx, &mut report);
+        let s = &mut report.stats;
+        s.scripts += 1;
+        s.statements += one.stats.statements;
+        s.parsed += one.stats.parsed;
+        s.unparsed += one.stats.unparsed;
+        s.syntax_errors += one.stats.syntax_errors;
+        report.diagnostics.extend(one.diagnostics);
     }
     report.stats.files = report.files.len();
-    report.diagnostics.sort_by(|a, b| {
-        (&a.path, a.start, a.rule, &a.message).cmp(&(&b.path, b.start, b.rule, &b.message))
+    sort_diagnostics(&mut report.diagnostics);
+    report
+}
+
+/// Sort by path, position, rule and message (stable), then drop repeats. Paths compare
+/// component by component, which is slow: each distinct path is ranked once.
+fn sort_diagnostics(diagnostics: &mut Vec<Diagnostic>) {
+    let ranks: Vec<usize> = {
+        // diagnostics come in runs of one file
+        let mut paths: Vec<&std::path::Path> = Vec::new();
+        for d in diagnostics.iter() {
+            if paths.last() != Some(&d.path.as_path()) {
+                paths.push(&d.path);
+            }
+        }
+        paths.sort();
+        paths.dedup();
+        let mut ranks = Vec::with_capacity(diagnostics.len());
+        let mut last: Option<(&std::path::Path, usize)> = None;
+        for d in diagnostics.iter() {
+            let r = match last {
+                Some((p, r)) if p == d.path => r,
+                _ => paths.binary_search(&d.path.as_path()).unwrap_or(usize::MAX),
+            };
+            last = Some((&d.path, r));
+            ranks.push(r);
+        }
+        ranks
+    };
+    let mut keyed: Vec<(usize, Diagnostic)> =
+        ranks.into_iter().zip(diagnostics.drain(..)).collect();
+    keyed.sort_by(|(ra, a), (rb, b)| {
+        (ra, a.start, a.rule, &a.message).cmp(&(rb, b.start, b.rule, &b.message))
     });
-    report.diagnostics.dedup_by(|a, b| {
+    diagnostics.extend(keyed.into_iter().map(|(_, d)| d));
+    diagnostics.dedup_by(|a, b| {
         a.path == b.path && a.range == b.range && a.rule == b.rule && a.message == b.message
     });
-    report
+}
+
+/// The scripts of a migration in the order the replay takes them: per phase its ups, then
+/// (change set only) its downs, each on the state its up left.
+fn scripts_of(m: &Migration, in_change: bool) -> impl Iterator<Item = &Script> {
+    [Phase::Expand, Phase::Contract]
+        .into_iter()
+        .flat_map(move |phase| {
+            let of = move |d: Direction| {
+                m.scripts
+                    .iter()
+                    .filter(move |s| s.phase == phase && s.direction == d)
+            };
+            of(Direction::Up).chain(of(Direction::Down).filter(move |_| in_change))
+        })
+}
+
+/// Parse every script of a batch, in parallel, in replay order.
+fn parse_batch<'a>(
+    settings: &'a LintSettings,
+    batch: &[(&'a Migration, bool)],
+) -> Vec<ScriptCx<'a>> {
+    let scripts: Vec<(&Migration, &Script)> = batch
+        .iter()
+        .flat_map(|&(m, in_change)| scripts_of(m, in_change).map(move |s| (m, s)))
+        .collect();
+    scripts
+        .into_par_iter()
+        .map(|(m, s)| ScriptCx::parse(settings, m, s))
+        .collect()
+}
+
+/// What one script's lint gives.
+struct Linted {
+    file: Arc<SourceFile>,
+    stats: LintStats,
+    diagnostics: Vec<Diagnostic>,
+}
+
+fn lint_one(cx: &ScriptCx<'_>) -> Linted {
+    let mut stats = LintStats::default();
+    for st in &cx.statements {
+        stats.statements += 1;
+        match st.parsed {
+            super::context::Parsed::Ok(_) => stats.parsed += 1,
+            super::context::Parsed::Unparsed(_) => stats.unparsed += 1,
+            super::context::Parsed::SyntaxError(_) => stats.syntax_errors += 1,
+            super::context::Parsed::ClientCommand => stats.parsed += 1,
+        }
+    }
+    let mut diagnostics = Vec::new();
+    lint_script(cx, &mut diagnostics);
+    Linted {
+        file: cx.script.file.clone(),
+        stats,
+        diagnostics,
+    }
+}
+
+/// The in-order part of a run: the catalog and what the replay has produced so far.
+struct Replay<'a> {
+    catalog: Catalog,
+    each_migration_alone: bool,
+    no_uses: Arc<ChangeSet>,
+    /// Replay position of the next change-set script.
+    seq: usize,
+    linted: Vec<(usize, Linted)>,
+    /// Change-set scripts waiting for the end of the change set.
+    deferred: Vec<(usize, ScriptCx<'a>)>,
+    /// What the change set's up scripts touch, in replay order.
+    uses: Vec<super::context::ObjectUse>,
+}
+
+impl<'a> Replay<'a> {
+    /// Replay a parsed batch in order, then lint its change-set scripts in parallel.
+    fn batch(&mut self, batch: &[(&'a Migration, bool)], parsed: Vec<ScriptCx<'a>>) {
+        let mut parsed = parsed.into_iter();
+        let mut ready: Vec<(usize, ScriptCx<'a>)> = Vec::new();
+        for &(m, in_change) in batch {
+            if self.each_migration_alone {
+                self.catalog.settle();
+            }
+            self.catalog.set_origin(if in_change {
+                Origin::ChangeSet
+            } else {
+                Origin::History
+            });
+            let first = ready.len();
+            for _ in scripts_of(m, in_change) {
+                let Some(mut cx) = parsed.next() else {
+                    unreachable!("parse_batch parses every script of the batch")
+                };
+                if cx.direction() == Direction::Up {
+                    cx.replay(&mut self.catalog, in_change);
+                } else {
+                    // a down script runs on the state its up left; it does not change the replay
+                    let mut scratch = self.catalog.clone();
+                    cx.replay(&mut scratch, true);
+                }
+                if in_change {
+                    ready.push((self.seq, cx));
+                    self.seq += 1;
+                }
+            }
+            if self.each_migration_alone {
+                // the migration is its own change: judged on the schema right after it
+                let after = Arc::new(self.catalog.clone());
+                for (_, cx) in &mut ready[first..] {
+                    cx.set_change_set(after.clone(), self.no_uses.clone());
+                }
+            } else {
+                for (_, cx) in &mut ready[first..] {
+                    cx.set_provisional();
+                    if cx.direction() == Direction::Up {
+                        self.uses.extend(cx.object_uses());
+                    }
+                }
+            }
+        }
+        let results: Vec<(usize, ScriptCx<'a>, Option<Linted>)> = ready
+            .into_par_iter()
+            .map(|(seq, cx)| {
+                let one = lint_one(&cx);
+                // a provisional lint that asked for the change set's end is done again later
+                let keep = (!cx.asked_final()).then_some(one);
+                (seq, cx, keep)
+            })
+            .collect();
+        for (seq, mut cx, one) in results {
+            match one {
+                Some(one) => self.linted.push((seq, one)),
+                None => {
+                    cx.drop_snapshots();
+                    self.deferred.push((seq, cx));
+                }
+            }
+        }
+    }
 }
 
 /// Does `rule` apply to this script at all (dialect, phase, direction)?
