@@ -47,7 +47,7 @@ pub struct Diagnostic {
 }
 
 /// The result of a lint run.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct LintReport {
     /// Sorted by path, position, rule.
     pub diagnostics: Vec<Diagnostic>,
@@ -74,6 +74,29 @@ impl LintReport {
 
     pub fn file(&self, path: &std::path::Path) -> Option<&Arc<SourceFile>> {
         self.files.iter().find(|f| f.path == path)
+    }
+
+    /// One report of several (e.g. one per migrations directory): findings sorted again.
+    pub fn merge(parts: Vec<LintReport>) -> LintReport {
+        let mut out = LintReport::default();
+        let mut seen = BTreeSet::new();
+        for p in parts {
+            for f in p.files {
+                if seen.insert(f.path.clone()) {
+                    out.files.push(f);
+                }
+            }
+            out.diagnostics.extend(p.diagnostics);
+            let (s, t) = (&mut out.stats, p.stats);
+            s.scripts += t.scripts;
+            s.statements += t.statements;
+            s.parsed += t.parsed;
+            s.unparsed += t.unparsed;
+            s.syntax_errors += t.syntax_errors;
+        }
+        out.stats.files = out.files.len();
+        sort_diagnostics(&mut out.diagnostics);
+        out
     }
 }
 

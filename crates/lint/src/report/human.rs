@@ -27,6 +27,13 @@ use sluice_core::source::SourceFile;
 
 /// Render every finding and the summary line. `color` adds ANSI styles.
 pub fn render(report: &LintReport, color: bool) -> String {
+    let mut out = findings(report, color);
+    out.push_str(&summary_line(&summary(report), color));
+    out
+}
+
+/// Every finding, without the summary.
+pub(super) fn findings(report: &LintReport, color: bool) -> String {
     let renderer = if color {
         Renderer::styled()
     } else {
@@ -38,24 +45,34 @@ pub fn render(report: &LintReport, color: bool) -> String {
         out.push_str(&render_one(&renderer, d, file));
         out.push_str("\n\n");
     }
-    let line = summary(report);
-    if color {
-        out.push_str(&format!("\x1b[1m{line}\x1b[0m\n"));
-    } else {
-        out.push_str(&line);
-        out.push('\n');
-    }
     out
+}
+
+pub(super) fn summary_line(line: &str, color: bool) -> String {
+    if color {
+        format!("\x1b[1m{line}\x1b[0m\n")
+    } else {
+        format!("{line}\n")
+    }
 }
 
 /// "3 errors, 1 warning in 2 files" (files with findings) or "no findings in 5 files"
 /// (files linted).
 pub fn summary(report: &LintReport) -> String {
     let (errors, warnings) = counts(report);
-    if errors + warnings == 0 {
-        return format!("no findings in {}", plural(report.stats.files, "file"));
-    }
     let files: BTreeSet<_> = report.diagnostics.iter().map(|d| &d.path).collect();
+    summary_of(errors, warnings, files.len(), report.stats.files)
+}
+
+pub(super) fn summary_of(
+    errors: usize,
+    warnings: usize,
+    with_findings: usize,
+    linted: usize,
+) -> String {
+    if errors + warnings == 0 {
+        return format!("no findings in {}", plural(linted, "file"));
+    }
     let mut parts = Vec::new();
     if errors > 0 {
         parts.push(plural(errors, "error"));
@@ -63,7 +80,7 @@ pub fn summary(report: &LintReport) -> String {
     if warnings > 0 {
         parts.push(plural(warnings, "warning"));
     }
-    format!("{} in {}", parts.join(", "), plural(files.len(), "file"))
+    format!("{} in {}", parts.join(", "), plural(with_findings, "file"))
 }
 
 fn plural(n: usize, word: &str) -> String {

@@ -28,7 +28,7 @@
 use serde::Serialize;
 
 use super::{counts, display_path};
-use crate::engine::{Diagnostic, LintReport};
+use crate::engine::{Diagnostic, LintReport, LintStats};
 use crate::lock::{LockHold, LockInfo, LockMode};
 use crate::rule::Severity;
 use sluice_core::source::{LineCol, Phase};
@@ -128,18 +128,64 @@ pub fn render(report: &LintReport) -> String {
     let doc = Doc {
         version: VERSION,
         diagnostics: report.diagnostics.iter().map(diagnostic).collect(),
-        summary: Summary {
-            files: s.files,
-            statements: s.statements,
-            parsed: s.parsed,
-            unparsed: s.unparsed,
-            syntax_errors: s.syntax_errors,
-            errors,
-            warnings,
-        },
+        summary: summary(s, errors, warnings),
     };
     let mut out = serde_json::to_string_pretty(&doc).expect("plain data serialises");
     out.push('\n');
+    out
+}
+
+fn summary(s: &LintStats, errors: usize, warnings: usize) -> Summary {
+    Summary {
+        files: s.files,
+        statements: s.statements,
+        parsed: s.parsed,
+        unparsed: s.unparsed,
+        syntax_errors: s.syntax_errors,
+        errors,
+        warnings,
+    }
+}
+
+/// `value` pretty-printed as [`render`] prints it `depth` levels deep.
+fn nested(value: &impl Serialize, depth: usize) -> String {
+    let text = serde_json::to_string_pretty(value).expect("plain data serialises");
+    // JSON strings hold no raw newline: every line break is the printer's
+    text.replace('\n', &format!("\n{}", "  ".repeat(depth)))
+}
+
+/// A part of the document for [`super::stream`]: the opening (when `open`) and the
+/// report's diagnostics, `before` of them printed already.
+pub(super) fn items(report: &LintReport, open: bool, before: usize) -> String {
+    let mut out = String::new();
+    if open {
+        out.push_str(&format!(
+            "{{\n  \"version\": {VERSION},\n  \"diagnostics\": ["
+        ));
+    }
+    for (i, d) in report.diagnostics.iter().enumerate() {
+        if before + i > 0 {
+            out.push(',');
+        }
+        out.push_str("\n    ");
+        out.push_str(&nested(&diagnostic(d), 2));
+    }
+    out
+}
+
+/// The end of a streamed document; `empty`: no part came (the opening is missing too).
+pub(super) fn close(s: &LintStats, errors: usize, warnings: usize, empty: bool) -> String {
+    let mut out = String::new();
+    if empty {
+        out.push_str(&format!(
+            "{{\n  \"version\": {VERSION},\n  \"diagnostics\": ["
+        ));
+    }
+    out.push_str(&format!(
+        "{}],\n  \"summary\": {}\n}}\n",
+        if errors + warnings == 0 { "" } else { "\n  " },
+        nested(&summary(s, errors, warnings), 1)
+    ));
     out
 }
 

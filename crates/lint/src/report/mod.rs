@@ -10,11 +10,13 @@ pub mod gitlab;
 pub mod human;
 pub mod json;
 pub mod sarif;
+pub mod stream;
 
 use std::path::Path;
 
 use super::engine::{Diagnostic, LintReport};
 use super::rule::Severity;
+pub use stream::Stream;
 
 /// An output format of `migrate lint --format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, clap::ValueEnum)]

@@ -1,0 +1,170 @@
+//! One document from several reports rendered a part at a time (the CLI lints migration
+//! directories one after another and prints each part as it comes, holding no more than
+//! one directory's findings). The output is the one [`super::render`] gives for the
+//! [`LintReport::merge`] of the parts, as long as the parts come in path order.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use super::{Format, RenderOptions, human, json, render};
+use crate::engine::{LintReport, LintStats};
+use crate::rule::Severity;
+
+pub struct Stream {
+    format: Format,
+    opts: RenderOptions,
+    stats: LintStats,
+    errors: usize,
+    warnings: usize,
+    /// Files with findings (human summary).
+    paths: BTreeSet<PathBuf>,
+    /// Is a finding at or above this level there?
+    fails_on: Severity,
+    fails: bool,
+    started: bool,
+    /// Formats rendered as one document at the end (SARIF, GitLab): the parts so far.
+    held: Vec<LintReport>,
+}
+
+impl Stream {
+    pub fn new(format: Format, opts: RenderOptions, fails_on: Severity) -> Self {
+        Stream {
+            format,
+            opts,
+            stats: LintStats::default(),
+            errors: 0,
+            warnings: 0,
+            paths: BTreeSet::new(),
+            fails_on,
+            fails: false,
+            started: false,
+            held: Vec::new(),
+        }
+    }
+
+    /// The text to print for one more part.
+    pub fn part(&mut self, report: LintReport) -> String {
+        let s = report.stats;
+        self.stats.files += s.files;
+        self.stats.scripts += s.scripts;
+        self.stats.statements += s.statements;
+        self.stats.parsed += s.parsed;
+        self.stats.unparsed += s.unparsed;
+        self.stats.syntax_errors += s.syntax_errors;
+        self.fails |= report.fails(self.fails_on);
+        let (errors, warnings) = super::counts(&report);
+        let before = self.errors + self.warnings;
+        self.errors += errors;
+        self.warnings += warnings;
+        let first = !self.started;
+        self.started = true;
+        match self.format {
+            Format::Gcc | Format::Github => render(&report, self.format, &self.opts),
+            Format::Json => json::items(&report, first, before),
+            Format::Human => {
+                self.paths
+                    .extend(report.diagnostics.iter().map(|d| d.path.clone()));
+                human::findings(&report, self.opts.color)
+            }
+            Format::Sarif | Format::Gitlab => {
+                self.held.push(report);
+                String::new()
+            }
+        }
+    }
+
+    /// The text that closes the document.
+    pub fn finish(self) -> String {
+        match self.format {
+            Format::Gcc | Format::Github => String::new(),
+            Format::Json => json::close(&self.stats, self.errors, self.warnings, !self.started),
+            Format::Human => human::summary_line(
+                &human::summary_of(
+                    self.errors,
+                    self.warnings,
+                    self.paths.len(),
+                    self.stats.files,
+                ),
+                self.opts.color,
+            ),
+            Format::Sarif | Format::Gitlab => {
+                render(&LintReport::merge(self.held), self.format, &self.opts)
+            }
+        }
+    }
+
+    /// Did any part have a finding at or above the fail level?
+    pub fn fails(&self) -> bool {
+        self.fails
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixture;
+
+    /// The fixture split into one part per file.
+    fn parts() -> (LintReport, Vec<LintReport>) {
+        let whole = fixture::report();
+        let mut parts = Vec::new();
+        for f in &whole.files {
+            let mut p = LintReport {
+                files: vec![f.clone()],
+                ..LintReport::default()
+            };
+            p.diagnostics = whole
+                .diagnostics
+                .iter()
+                .filter(|d| d.path == f.path)
+                .cloned()
+                .collect();
+            p.stats.files = 1;
+            parts.push(p);
+        }
+        let mut whole = LintReport::merge(parts.clone());
+        whole.stats = LintStats {
+            files: parts.len(),
+            ..LintStats::default()
+        };
+        (whole, parts)
+    }
+
+    #[test]
+    fn parts_render_as_the_whole() {
+        let (whole, parts) = parts();
+        assert!(whole.diagnostics.len() > 3);
+        for format in [
+            Format::Human,
+            Format::Json,
+            Format::Sarif,
+            Format::Github,
+            Format::Gitlab,
+            Format::Gcc,
+        ] {
+            let opts = RenderOptions::default();
+            let mut stream = Stream::new(format, opts, Severity::Error);
+            let mut out = String::new();
+            for p in parts.clone() {
+                out.push_str(&stream.part(p));
+            }
+            assert!(stream.fails());
+            out.push_str(&stream.finish());
+            assert_eq!(out, render(&whole, format, &opts), "{format:?}");
+        }
+    }
+
+    #[test]
+    fn no_parts_render_as_an_empty_report() {
+        for format in [Format::Human, Format::Json, Format::Gcc, Format::Sarif] {
+            let opts = RenderOptions::default();
+            let stream = Stream::new(format, opts, Severity::Error);
+            assert!(!stream.fails());
+            assert_eq!(
+                stream.finish(),
+                render(&LintReport::default(), format, &opts),
+                "{format:?}"
+            );
+        }
+    }
+}
