@@ -1,7 +1,7 @@
 //! `migrate lint [PATHS..]`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 
 use crate::catalog::{Catalog, Origin};
 use crate::config;
+use crate::lint::LintReport;
 use crate::lint::report::{self, Format, RenderOptions};
 use crate::lint::settings::Runner;
 use crate::lint::{self as linter, Severity};
@@ -117,34 +118,21 @@ pub fn run(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::
         None => None,
     };
 
-    let mut changes: Vec<Migration> = Vec::new();
-    let mut history: Vec<Migration> = Vec::new();
-    let mut migration_dirs: Vec<PathBuf> = vec![canon(&config.migrations_dir())];
-    let mut explicit: Vec<(PathBuf, source::Version)> = Vec::new();
+    // what was given: directories, explicit files, stdin
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut loose: Vec<Migration> = Vec::new();
     for path in &paths {
         if path == Path::new("-") {
             let mut text = String::new();
             std::io::stdin()
                 .read_to_string(&mut text)
                 .context("cannot read SQL from stdin (is it UTF-8?)")?;
-            changes.push(source::load_file(&args.stdin_filename, Some(text))?);
+            loose.push(source::load_file(&args.stdin_filename, Some(text))?);
         } else if path.is_dir() {
-            let found = source::discover(path, layout)?;
-            for w in &found.warnings {
-                eprintln!("warning: {}: {}", w.path.display(), w.message);
-            }
-            tracing::info!(dir = %path.display(), layout = found.layout.name(), migrations = found.migrations.len(), "discovered");
-            migration_dirs.push(canon(path));
-            for m in found.migrations {
-                match &changed {
-                    Some(changed) if !touches(&m, changed) => history.push(m),
-                    _ => changes.push(m),
-                }
-            }
+            dirs.push(path.clone());
         } else if path.exists() {
-            let m = source::load_file(path, None)?;
-            explicit.push((canon(path), m.version.clone()));
-            changes.push(m);
+            files.push(path.clone());
         } else {
             anyhow::bail!(
                 "{}: no such file or directory; pass migration files or directories, or set `migrations.dir` in sluice.toml",
@@ -152,48 +140,15 @@ pub fn run(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::
             );
         }
     }
-    if seed.is_some() {
-        // the live database already holds the history
-        history.clear();
-        explicit.clear();
-    }
-    // explicit files: the earlier migrations of their directory are history
-    let mut known: BTreeSet<PathBuf> = changes
-        .iter()
-        .chain(&history)
-        .flat_map(script_paths)
-        .collect();
-    // many files usually share one directory: discover each directory once, canonicalise each
-    // script path once, and add each directory's history once (below its newest given file)
-    let mut discovered: BTreeMap<PathBuf, Option<DirIndex>> = BTreeMap::new();
-    let mut newest: BTreeMap<PathBuf, source::Version> = BTreeMap::new();
-    for (file, _) in &explicit {
-        for d in file.ancestors().skip(1).take(2) {
-            let index = discovered
-                .entry(d.to_path_buf())
-                .or_insert_with(|| DirIndex::new(d, layout));
-            if let Some(v) = index.as_ref().and_then(|i| i.version_of(file)) {
-                let slot = newest.entry(d.to_path_buf()).or_insert_with(|| v.clone());
-                *slot = slot.clone().max(v);
-                break;
-            }
-        }
-    }
-    for (dir, version) in newest {
-        let Some(Some(index)) = discovered.remove(&dir) else {
-            continue;
-        };
-        if !migration_dirs.contains(&dir) {
-            migration_dirs.push(dir);
-        }
-        for (m, paths) in index.migrations {
-            if m.version < version && !paths.iter().any(|p| known.contains(p)) {
-                known.extend(paths);
-                history.push(m);
-            }
-        }
-    }
+    let groups = groups(dirs, files, loose, layout)?;
 
+    let mut migration_dirs: Vec<PathBuf> = vec![canon(&config.migrations_dir())];
+    migration_dirs.extend(
+        groups
+            .iter()
+            .filter_map(|g| g.dir.as_ref())
+            .map(|d| canon(d)),
+    );
     let base_dir = canon(&config.base_dir());
     let code = code::CodeScope::new(
         &base_dir,
@@ -201,33 +156,231 @@ pub fn run(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::
         &config.file.lint.code_ignore,
         &migration_dirs,
     )?;
-    settings.deploy.changed_code = changed.map(|changed| {
+    settings.deploy.changed_code = changed.as_ref().map(|changed| {
         changed
-            .into_iter()
+            .iter()
             .filter(|p| code.is_code(p))
-            .map(|p| code.shown(&p))
+            .map(|p| code.shown(p))
             .collect::<Vec<_>>()
     });
     settings.deploy.code = std::sync::Arc::new(code.scan());
 
-    // directories alone, without --base: every migration is reported, each on the schema the
-    // earlier ones left; otherwise the given files (or the changed ones) are one change
-    let report = if let Some(seed) = seed {
-        linter::lint_change_set_on(&settings, seed, &[], &changes)
-    } else if args.base.is_none() && explicit.is_empty() && history.is_empty() {
-        linter::lint(&settings, &changes)
-    } else {
-        linter::lint_change_set(&settings, &history, &changes)
+    let opts = RenderOptions { color };
+    let mut out = std::io::stdout().lock();
+    if let Some(seed) = seed {
+        // the live database holds the history: everything given is one change
+        let mut changes = Vec::new();
+        for g in groups {
+            changes.extend(g.load(layout, changed.as_ref())?.changes);
+        }
+        let report = linter::lint_change_set_on(&settings, seed, &[], &changes);
+        write!(out, "{}", report::render(&report, args.format, &opts))?;
+        return Ok(exit_code(report.fails(settings.fail_on)));
+    }
+    // each directory is its own history, linted and printed in turn: no more than one
+    // directory's files and findings are held at a time
+    let streamed = streamable(&groups);
+    let mut stream = report::Stream::new(args.format, opts, settings.fail_on);
+    let mut held = Vec::new();
+    for g in groups {
+        let loaded = g.load(layout, changed.as_ref())?;
+        if loaded.changes.is_empty() {
+            continue;
+        }
+        let report = if loaded.change_set {
+            linter::lint_change_set(&settings, &loaded.history, &loaded.changes)
+        } else {
+            // directories alone, without --base: every migration is reported, each on the
+            // schema the earlier ones left
+            linter::lint(&settings, &loaded.changes)
+        };
+        drop(loaded);
+        if streamed {
+            out.write_all(stream.part(report).as_bytes())?;
+        } else {
+            held.push(report);
+        }
+    }
+    if !streamed {
+        out.write_all(stream.part(LintReport::merge(held)).as_bytes())?;
+    }
+    let fails = stream.fails();
+    out.write_all(stream.finish().as_bytes())?;
+    out.flush()?;
+    Ok(exit_code(fails))
+}
+
+fn exit_code(fails: bool) -> u8 {
+    if fails { exit::FINDINGS } else { exit::OK }
+}
+
+/// What one run lints together: a migrations directory (given, or the one of given files),
+/// or the files that belong to none.
+struct Group {
+    /// The directory as given (or derived from a given file's path).
+    dir: Option<PathBuf>,
+    /// The directory was given: all of its migrations are linted.
+    whole: bool,
+    /// Files given explicitly (they are the change; the directory's earlier migrations
+    /// are history).
+    files: Vec<PathBuf>,
+    /// Migrations already loaded (stdin).
+    loaded: Vec<Migration>,
+}
+
+/// A group's migrations.
+struct Loaded {
+    history: Vec<Migration>,
+    changes: Vec<Migration>,
+    /// Lint as one change (explicit files, `--base`), not migration by migration.
+    change_set: bool,
+}
+
+/// Sort what was given into groups: each given directory, each directory of given files
+/// (found by discovering the file's parent and grandparent), the rest.
+fn groups(
+    dirs: Vec<PathBuf>,
+    files: Vec<PathBuf>,
+    loose: Vec<Migration>,
+    layout: LayoutChoice,
+) -> anyhow::Result<Vec<Group>> {
+    let mut by_dir: BTreeMap<PathBuf, Group> = BTreeMap::new();
+    for d in dirs {
+        by_dir.entry(d.clone()).or_insert(Group {
+            dir: Some(d),
+            whole: true,
+            files: Vec::new(),
+            loaded: Vec::new(),
+        });
+    }
+    let given: Vec<(PathBuf, PathBuf)> = by_dir.keys().map(|d| (canon(d), d.clone())).collect();
+    let mut rest = Group {
+        dir: None,
+        whole: false,
+        files: Vec::new(),
+        loaded: loose,
     };
-    print!(
-        "{}",
-        report::render(&report, args.format, &RenderOptions { color })
-    );
-    Ok(if report.fails(settings.fail_on) {
-        exit::FINDINGS
-    } else {
-        exit::OK
-    })
+    // many files usually share one directory: discover each candidate directory once
+    let mut indexes: BTreeMap<PathBuf, Option<BTreeSet<PathBuf>>> = BTreeMap::new();
+    for file in files {
+        let c = canon(&file);
+        // inside a directory that is linted whole anyway
+        if given.iter().any(|(gc, _)| c.starts_with(gc)) {
+            continue;
+        }
+        let home = file.ancestors().skip(1).take(2).find(|d| {
+            indexes
+                .entry(d.to_path_buf())
+                .or_insert_with(|| {
+                    let found = source::discover(d, layout).ok()?;
+                    let (dir, canon_dir) = (d.to_path_buf(), canon(d));
+                    Some(
+                        found
+                            .migrations
+                            .iter()
+                            .flat_map(|m| script_paths(m, &dir, &canon_dir))
+                            .collect(),
+                    )
+                })
+                .as_ref()
+                .is_some_and(|paths| paths.contains(&c))
+        });
+        match home {
+            Some(d) => by_dir
+                .entry(d.to_path_buf())
+                .or_insert_with(|| Group {
+                    dir: Some(d.to_path_buf()),
+                    whole: false,
+                    files: Vec::new(),
+                    loaded: Vec::new(),
+                })
+                .files
+                .push(file),
+            None => rest.files.push(file),
+        }
+    }
+    let mut groups: Vec<Group> = by_dir.into_values().collect();
+    if !rest.files.is_empty() || !rest.loaded.is_empty() {
+        groups.push(rest);
+    }
+    Ok(groups)
+}
+
+/// Can the groups be printed one after another, each sorted on its own? Yes when their
+/// files cannot interleave in path order: separate directories, none inside another.
+fn streamable(groups: &[Group]) -> bool {
+    if groups.len() <= 1 {
+        return true;
+    }
+    let mut dirs = Vec::new();
+    for g in groups {
+        match &g.dir {
+            Some(d) => dirs.push(d),
+            None => return false,
+        }
+    }
+    dirs.windows(2).all(|w| !w[1].starts_with(w[0]))
+}
+
+impl Group {
+    /// Read the group's migrations; `changed` (with `--base`) splits a directory's into
+    /// the change and its history.
+    fn load(
+        self,
+        layout: LayoutChoice,
+        changed: Option<&BTreeSet<PathBuf>>,
+    ) -> anyhow::Result<Loaded> {
+        let mut history = Vec::new();
+        let mut changes = self.loaded;
+        let explicit = !self.files.is_empty();
+        for f in &self.files {
+            changes.push(source::load_file(f, None)?);
+        }
+        if let Some(dir) = &self.dir {
+            let found = source::discover(dir, layout)?;
+            for w in &found.warnings {
+                eprintln!("warning: {}: {}", w.path.display(), w.message);
+            }
+            tracing::info!(dir = %dir.display(), layout = found.layout.name(), migrations = found.migrations.len(), "discovered");
+            let canon_dir = canon(dir);
+            if self.whole {
+                for m in found.migrations {
+                    match changed {
+                        Some(changed)
+                            if !script_paths(&m, dir, &canon_dir).any(|p| changed.contains(&p)) =>
+                        {
+                            history.push(m)
+                        }
+                        _ => changes.push(m),
+                    }
+                }
+            } else {
+                // explicit files: the directory's earlier migrations are history
+                let known: BTreeSet<PathBuf> = changes
+                    .iter()
+                    .flat_map(|m| m.scripts.iter().map(|s| canon(&s.file.path)))
+                    .collect();
+                let newest = found
+                    .migrations
+                    .iter()
+                    .filter(|m| script_paths(m, dir, &canon_dir).any(|p| known.contains(&p)))
+                    .map(|m| m.version.clone())
+                    .max();
+                for m in found.migrations {
+                    if newest.as_ref().is_some_and(|v| m.version < *v)
+                        && !script_paths(&m, dir, &canon_dir).any(|p| known.contains(&p))
+                    {
+                        history.push(m);
+                    }
+                }
+            }
+        }
+        Ok(Loaded {
+            change_set: changed.is_some() || explicit,
+            history,
+            changes,
+        })
+    }
 }
 
 /// `--schema-from`: the live schema as a catalog of existing objects; its row estimates go
@@ -251,54 +404,24 @@ pub(super) fn live_schema(
     Ok(catalog)
 }
 
-/// A discovered directory with each migration's canonical script paths.
-struct DirIndex {
-    migrations: Vec<(Migration, Vec<PathBuf>)>,
-    by_path: BTreeMap<PathBuf, usize>,
-}
-
-impl DirIndex {
-    fn new(dir: &Path, layout: LayoutChoice) -> Option<Self> {
-        let found = source::discover(dir, layout).ok()?;
-        let migrations: Vec<_> = found
-            .migrations
-            .into_iter()
-            .map(|m| {
-                let paths: Vec<PathBuf> = script_paths(&m).collect();
-                (m, paths)
-            })
-            .collect();
-        let by_path = migrations
-            .iter()
-            .enumerate()
-            .flat_map(|(i, (_, paths))| paths.iter().map(move |p| (p.clone(), i)))
-            .collect();
-        Some(DirIndex {
-            migrations,
-            by_path,
-        })
-    }
-
-    fn version_of(&self, file: &Path) -> Option<source::Version> {
-        let i = *self.by_path.get(file)?;
-        Some(self.migrations[i].0.version.clone())
-    }
-}
-
 /// A path to compare with others: canonical when it exists.
 fn canon(p: &Path) -> PathBuf {
     p.canonicalize().unwrap_or_else(|_| p.to_path_buf())
 }
 
-/// The files a migration is made of, canonical.
-fn script_paths(m: &Migration) -> impl Iterator<Item = PathBuf> + '_ {
+/// The files a migration of `dir` is made of, canonical: `dir` resolved once, the rest
+/// joined to it (a symlink inside the directory stays the path git knows).
+fn script_paths<'m>(
+    m: &'m Migration,
+    dir: &'m Path,
+    canon_dir: &'m Path,
+) -> impl Iterator<Item = PathBuf> + 'm {
+    let under = move |p: &Path| match p.strip_prefix(dir) {
+        Ok(rest) => canon_dir.join(rest),
+        Err(_) => canon(p),
+    };
     m.scripts
         .iter()
-        .map(|s| canon(&s.file.path))
-        .chain(m.backfill.iter().map(|p| canon(p)))
-}
-
-/// Did the change touch one of the migration's files?
-fn touches(m: &Migration, changed: &BTreeSet<PathBuf>) -> bool {
-    script_paths(m).any(|p| changed.contains(&p))
+        .map(move |s| under(&s.file.path))
+        .chain(m.backfill.iter().map(move |p| under(p)))
 }

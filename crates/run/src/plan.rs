@@ -63,7 +63,7 @@ impl Prepared {
 /// section's for dbmate / goose sections.
 pub fn script_checksum(script: &Script) -> String {
     if script.range == (0..script.file.text.len()) {
-        script.file.checksum.clone()
+        script.file.checksum().to_owned()
     } else {
         sluice_core::source::text::checksum(script.text())
     }

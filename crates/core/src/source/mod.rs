@@ -11,7 +11,7 @@ pub mod text;
 use std::cmp::Ordering;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 
@@ -27,21 +27,25 @@ pub struct SourceFile {
     pub path: PathBuf,
     /// Normalised text (no BOM, LF line ends).
     pub text: String,
-    /// SHA-256 of `text`, hex.
-    pub checksum: String,
+    /// SHA-256 of `text`, hex, computed on first use (lint never needs it).
+    checksum: OnceLock<String>,
     pub lines: LineIndex,
 }
 
 impl SourceFile {
     pub fn new(path: impl Into<PathBuf>, text: String) -> Arc<Self> {
-        let checksum = text::checksum(&text);
         let lines = LineIndex::new(&text);
         Arc::new(SourceFile {
             path: path.into(),
             text,
-            checksum,
+            checksum: OnceLock::new(),
             lines,
         })
+    }
+
+    /// SHA-256 of `text`, hex.
+    pub fn checksum(&self) -> &str {
+        self.checksum.get_or_init(|| text::checksum(&self.text))
     }
 
     /// Read and normalise a file; errors name the file (and line/column for bad UTF-8).
