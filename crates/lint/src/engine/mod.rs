@@ -159,7 +159,7 @@ pub fn replay(settings: &LintSettings, seed: Catalog, history: &[Migration]) -> 
 
 /// Migrations parsed ahead of the replay, per batch: enough to keep every core busy, few
 /// enough that a batch's syntax trees stay small next to the files.
-const BATCH: usize = 16;
+const BATCH: usize = 8;
 
 /// Scripts parse in parallel (they are independent), the catalog replays them in version
 /// order on one thread while the next batch parses, and the rules run in parallel on the
@@ -399,22 +399,25 @@ impl<'a> Replay<'a> {
                 }
             }
         }
-        let results: Vec<(usize, ScriptCx<'a>, Option<Linted>)> = ready
+        // each script is dropped as soon as it is linted: its syntax trees and per-statement
+        // catalogs are most of the memory
+        let results: Vec<(usize, Result<Linted, ScriptCx<'a>>)> = ready
             .into_par_iter()
-            .map(|(seq, cx)| {
+            .map(|(seq, mut cx)| {
                 let one = lint_one(&cx);
                 // a provisional lint that asked for the change set's end is done again later
-                let keep = (!cx.asked_final()).then_some(one);
-                (seq, cx, keep)
+                if cx.asked_final() {
+                    cx.drop_snapshots();
+                    (seq, Err(cx))
+                } else {
+                    (seq, Ok(one))
+                }
             })
             .collect();
-        for (seq, mut cx, one) in results {
+        for (seq, one) in results {
             match one {
-                Some(one) => self.linted.push((seq, one)),
-                None => {
-                    cx.drop_snapshots();
-                    self.deferred.push((seq, cx));
-                }
+                Ok(one) => self.linted.push((seq, one)),
+                Err(cx) => self.deferred.push((seq, cx)),
             }
         }
     }
