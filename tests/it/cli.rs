@@ -220,3 +220,52 @@ fn usage_errors_exit_2() {
         .assert()
         .code(2);
 }
+
+/// Each directory given is its own history: a table of one is unknown to the other, and
+/// linting them together prints what linting each alone prints, one after the other.
+#[test]
+fn each_directory_is_its_own_history() {
+    let tmp = tempfile::tempdir().unwrap();
+    let write = |path: &str, sql: &str| {
+        let p = tmp.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, sql).unwrap();
+    };
+    write("a/1_a.sql", "CREATE TABLE t (name varchar(10));\n");
+    // widening varchar is free on a known column; on an unknown one it is a rewrite
+    write(
+        "b/2_b.sql",
+        "ALTER TABLE t ALTER COLUMN name TYPE varchar(20);\n",
+    );
+    let run = |args: &[&str]| {
+        let out = migrate(tmp.path())
+            .args(["lint", "--format", "gcc"])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let together = run(&["a", "b"]);
+    assert!(
+        together.contains("b/2_b.sql:1:33: error: changing the type of column `name`"),
+        "{together}"
+    );
+    assert_eq!(together, run(&["a"]) + &run(&["b"]));
+    // the JSON document of both is one document with both directories' findings
+    let out = migrate(tmp.path())
+        .args(["lint", "--format", "json", "a", "b"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let paths: Vec<&str> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        paths.contains(&"a/1_a.sql") && paths.contains(&"b/2_b.sql"),
+        "{paths:?}"
+    );
+    assert_eq!(doc["summary"]["files"], 2);
+}
