@@ -174,13 +174,7 @@ fn run(
     changes: &[Migration],
     each_migration_alone: bool,
 ) -> LintReport {
-    let mut all: Vec<(&Migration, bool)> = history
-        .iter()
-        .map(|m| (m, false))
-        .chain(changes.iter().map(|m| (m, true)))
-        .collect();
-    // stable: equal versions keep the order given (history first)
-    all.sort_by(|a, b| a.0.version.cmp(&b.0.version));
+    let all = in_version_order(history, changes);
     let batches: Vec<&[(&Migration, bool)]> = all.chunks(BATCH).collect();
 
     let mut state = Replay {
@@ -244,6 +238,21 @@ fn run(
     report.stats.files = report.files.len();
     sort_diagnostics(&mut report.diagnostics);
     report
+}
+
+/// History and changes in version order, each marked whether it is in the change set;
+/// stable: equal versions keep the order given (history first).
+fn in_version_order<'a>(
+    history: &'a [Migration],
+    changes: &'a [Migration],
+) -> Vec<(&'a Migration, bool)> {
+    let mut all: Vec<(&Migration, bool)> = history
+        .iter()
+        .map(|m| (m, false))
+        .chain(changes.iter().map(|m| (m, true)))
+        .collect();
+    all.sort_by(|a, b| a.0.version.cmp(&b.0.version));
+    all
 }
 
 /// Sort by path, position, rule and message (stable), then drop repeats. Paths compare

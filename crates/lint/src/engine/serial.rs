@@ -19,13 +19,7 @@ pub(super) fn run(
     changes: &[Migration],
     each_migration_alone: bool,
 ) -> LintReport {
-    let mut all: Vec<(&Migration, bool)> = history
-        .iter()
-        .map(|m| (m, false))
-        .chain(changes.iter().map(|m| (m, true)))
-        .collect();
-    // stable: equal versions keep the order given (history first)
-    all.sort_by(|a, b| a.0.version.cmp(&b.0.version));
+    let all = super::in_version_order(history, changes);
 
     let mut report = LintReport::default();
     let mut seen_files = BTreeSet::new();

@@ -134,14 +134,7 @@ mod tests {
     fn parts_render_as_the_whole() {
         let (whole, parts) = parts();
         assert!(whole.diagnostics.len() > 3);
-        for format in [
-            Format::Human,
-            Format::Json,
-            Format::Sarif,
-            Format::Github,
-            Format::Gitlab,
-            Format::Gcc,
-        ] {
+        for &format in <Format as clap::ValueEnum>::value_variants() {
             let opts = RenderOptions::default();
             let mut stream = Stream::new(format, opts, Severity::Error);
             let mut out = String::new();
