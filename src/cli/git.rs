@@ -35,14 +35,28 @@ pub fn toplevel(dir: &Path) -> anyhow::Result<PathBuf> {
 pub fn changed_since(dir: &Path, base: &str) -> anyhow::Result<Vec<PathBuf>> {
     let top = toplevel(dir)?;
     let range = format!("{base}...HEAD");
-    let mut names = Vec::new();
-    for args in [
+    let lists = [
         &["diff", "--name-only", "--no-renames", range.as_str()][..],
         &["diff", "--name-only", "--no-renames", "HEAD"][..],
         &["ls-files", "--others", "--exclude-standard"][..],
-    ] {
-        let out =
-            git(&top, args).with_context(|| format!("cannot list the changes since `{base}`"))?;
+    ];
+    // the three are independent: run them side by side (a pull request's lint waits on them)
+    let outs: Vec<anyhow::Result<String>> = std::thread::scope(|s| {
+        let running: Vec<_> = lists
+            .iter()
+            .map(|args| s.spawn(|| git(&top, args)))
+            .collect();
+        running
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| bail!("git listing thread panicked"))
+            })
+            .collect()
+    });
+    let mut names = Vec::new();
+    for out in outs {
+        let out = out.with_context(|| format!("cannot list the changes since `{base}`"))?;
         names.extend(out.lines().filter(|l| !l.is_empty()).map(|l| top.join(l)));
     }
     names.sort();
