@@ -50,9 +50,10 @@ report() { # label, files, name
   mb=$(cut -d' ' -f2 "$work/$3.t" | median | awk '{ printf "%.1f", $1 / 1024 }')
   printf '%-7s %-7s %6d files  wall %6.3f s  peak %6s MB  (median of %d)\n' "$1" "$3" "$2" "$wall" "$mb" "$repeat"
 }
-# bench LABEL FILES SLUICE_CMD... -- SQUAWK_CMD...: alternate the two, print both medians
+# bench LABEL FILES SQUAWK_FILES SLUICE_CMD... -- SQUAWK_CMD...: alternate the two, print both
+# medians
 bench() {
-  local label=$1 n=$2; shift 2
+  local label=$1 n=$2 ns=$3; shift 3
   local ours=() theirs=()
   while [ "$1" != -- ]; do ours+=("$1"); shift; done
   shift
@@ -63,7 +64,7 @@ bench() {
     [ ${#theirs[@]} -eq 0 ] || run squawk "${theirs[@]}"
   done
   report "$label" "$n" sluice
-  [ ${#theirs[@]} -eq 0 ] || report "$label" "$n" squawk
+  [ ${#theirs[@]} -eq 0 ] || report "$label" "$ns" squawk
 }
 
 if [ "$mode" = files ] || [ "$mode" = all ]; then
@@ -78,7 +79,7 @@ if [ "$mode" = files ] || [ "$mode" = all ]; then
   (cd "$d" && find . -name '*.sql' | sort > ../files.list)
   n=$(wc -l < "$work/files.list")
   cd "$d"
-  bench files "$n" xargs -d '\n' -a ../files.list "$migrate" lint --format json --dialect postgres -- \
+  bench files "$n" "$n" xargs -d '\n' -a ../files.list "$migrate" lint --format json --dialect postgres -- \
     -- xargs -d '\n' -a ../files.list squawk --reporter json
   cd - > /dev/null
 fi
@@ -108,7 +109,7 @@ if [ "$mode" = dirs ] || [ "$mode" = all ]; then
   (cd "$d" && find . -name '*up.sql' | sort > ../ups.list)
   n=$(find "$d" -name '*.sql' | wc -l)
   cd "$d"
-  bench dirs "$n" xargs -d '\n' -a ../dirs.list "$migrate" lint --format gcc --dialect postgres -- \
+  bench dirs "$n" "$(wc -l < ../ups.list)" xargs -d '\n' -a ../dirs.list "$migrate" lint --format gcc --dialect postgres -- \
     -- xargs -d '\n' -a ../ups.list squawk --reporter json
   cd - > /dev/null
 fi
@@ -125,7 +126,7 @@ if [ "$mode" = pr ] || [ "$mode" = all ]; then
   printf 'ALTER TABLE person DROP COLUMN bench_note;\n' > "$new/down.sql"
   n=$(find "$d" -name '*.sql' | wc -l)
   cd "$d"
-  bench pr "$n" "$migrate" lint --format gcc --dialect postgres --base HEAD lemmy/migrations \
+  bench pr "$n" 1 "$migrate" lint --format gcc --dialect postgres --base HEAD lemmy/migrations \
     -- squawk --reporter json "$new/up.sql"
   cd - > /dev/null
 fi

@@ -226,6 +226,8 @@ struct Group {
     files: Vec<PathBuf>,
     /// Migrations already loaded (stdin).
     loaded: Vec<Migration>,
+    /// The directory, already discovered while grouping the given files.
+    found: Option<source::Discovery>,
 }
 
 /// A group's migrations.
@@ -251,6 +253,7 @@ fn groups(
             whole: true,
             files: Vec::new(),
             loaded: Vec::new(),
+            found: None,
         });
     }
     let given: Vec<(PathBuf, PathBuf)> = by_dir.keys().map(|d| (canon(d), d.clone())).collect();
@@ -259,9 +262,12 @@ fn groups(
         whole: false,
         files: Vec::new(),
         loaded: loose,
+        found: None,
     };
-    // many files usually share one directory: discover each candidate directory once
-    let mut indexes: BTreeMap<PathBuf, Option<BTreeSet<PathBuf>>> = BTreeMap::new();
+    // many files usually share one directory: discover each candidate directory once (its
+    // canonical script paths say which files it holds; the group keeps the discovery)
+    type Index = Option<(BTreeSet<PathBuf>, Option<source::Discovery>)>;
+    let mut indexes: BTreeMap<PathBuf, Index> = BTreeMap::new();
     for file in files {
         let c = canon(&file);
         // inside a directory that is linted whole anyway
@@ -274,16 +280,15 @@ fn groups(
                 .or_insert_with(|| {
                     let found = source::discover(d, layout).ok()?;
                     let (dir, canon_dir) = (d.to_path_buf(), canon(d));
-                    Some(
-                        found
-                            .migrations
-                            .iter()
-                            .flat_map(|m| script_paths(m, &dir, &canon_dir))
-                            .collect(),
-                    )
+                    let paths = found
+                        .migrations
+                        .iter()
+                        .flat_map(|m| script_paths(m, &dir, &canon_dir))
+                        .collect();
+                    Some((paths, Some(found)))
                 })
                 .as_ref()
-                .is_some_and(|paths| paths.contains(&c))
+                .is_some_and(|(paths, _)| paths.contains(&c))
         });
         match home {
             Some(d) => by_dir
@@ -293,6 +298,10 @@ fn groups(
                     whole: false,
                     files: Vec::new(),
                     loaded: Vec::new(),
+                    found: indexes
+                        .get_mut(d)
+                        .and_then(|i| i.as_mut())
+                        .and_then(|(_, found)| found.take()),
                 })
                 .files
                 .push(file),
@@ -337,7 +346,10 @@ impl Group {
             changes.push(source::load_file(f, None)?);
         }
         if let Some(dir) = &self.dir {
-            let found = source::discover(dir, layout)?;
+            let found = match self.found {
+                Some(found) => found,
+                None => source::discover(dir, layout)?,
+            };
             for w in &found.warnings {
                 eprintln!("warning: {}: {}", w.path.display(), w.message);
             }
