@@ -498,7 +498,7 @@ impl Blocker {
         let thread = std::thread::spawn(move || {
             block_on(async move {
                 match backend {
-                    sluice::run::url::Backend::Postgres => {
+                    sluice::sql::Dialect::Postgres => {
                         let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
                         c.execute("BEGIN").await.unwrap();
                         c.execute(sqlx::raw_sql(&sql)).await.unwrap();
@@ -506,7 +506,7 @@ impl Blocker {
                         let _ = release_rx.recv();
                         c.execute("ROLLBACK").await.unwrap();
                     }
-                    sluice::run::url::Backend::Mysql => {
+                    sluice::sql::Dialect::Mysql => {
                         let mut c = sqlx::MySqlConnection::connect(&url).await.unwrap();
                         c.execute("BEGIN").await.unwrap();
                         c.execute(sqlx::raw_sql(&sql)).await.unwrap();

@@ -14,11 +14,13 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::driver::{DbError, Driver};
-use super::ledger::{BackfillRow, State, quote_ident, quote_literal};
-use super::url::{Backend, DbUrl};
+use super::ledger::{BackfillRow, State};
+use super::url::DbUrl;
 use super::{Engine, Progress, RunError, driver, retry};
 use sluice_core::source::Migration;
 use sluice_core::source::backfill::{BackfillSpec, MAX_BATCH_SIZE};
+use sluice_core::sql::Dialect;
+use sluice_core::sql::quote::{ident as quote_ident, literal as quote_literal};
 
 /// Growth and shrink bounds of one adaptation step (pt-online-schema-change adapts its
 /// chunk size toward `--chunk-time` the same way, so one odd batch cannot swing it far).
@@ -64,7 +66,7 @@ pub(super) fn load(m: &Migration) -> Result<Option<Loaded>, RunError> {
 /// The SQL of one backfill: quoted names, the key tuple, the batch statements.
 #[derive(Debug, Clone)]
 pub(super) struct Batches {
-    backend: Backend,
+    backend: Dialect,
     target: String,
     keys: Vec<String>,
     /// Per key column: numeric (values go unquoted, so MySQL compares numbers, not floats).
@@ -81,7 +83,7 @@ pub(super) const MYSQL_READ_COMMITTED_OK: &str =
     "SELECT CAST(@@log_bin = 0 OR @@binlog_format <> 'STATEMENT' AS CHAR)";
 
 impl Batches {
-    pub(super) fn new(backend: Backend, spec: &BackfillSpec, numeric: Vec<bool>) -> Batches {
+    pub(super) fn new(backend: Dialect, spec: &BackfillSpec, numeric: Vec<bool>) -> Batches {
         let q = |s: &str| quote_ident(backend, s);
         let target = match &spec.schema {
             Some(s) => format!("{}.{}", q(s), q(&spec.table)),
@@ -106,7 +108,7 @@ impl Batches {
 
     /// Run each batch under READ COMMITTED (MySQL, when the binary log allows it).
     pub(super) fn with_read_committed(mut self, on: bool) -> Batches {
-        self.read_committed = on && self.backend == Backend::Mysql;
+        self.read_committed = on && self.backend == Dialect::Mysql;
         self
     }
 
@@ -149,7 +151,7 @@ impl Batches {
     /// index range; MariaDB scans (and so locks) the whole index for them, so there a
     /// composite key is spelled out: `a > x OR (a = x AND b > y)`.
     fn compare(&self, op: &str, vals: &[String]) -> String {
-        if self.backend == Backend::Postgres || self.keys.len() == 1 {
+        if self.backend == Dialect::Postgres || self.keys.len() == 1 {
             return format!("{} {op} {}", self.tuple(), self.values(vals));
         }
         let lit = |i: usize| {
@@ -180,8 +182,8 @@ impl Batches {
 
     fn as_text(&self, k: &str) -> String {
         match self.backend {
-            Backend::Postgres => format!("{k}::text"),
-            Backend::Mysql => format!("CAST({k} AS CHAR)"),
+            Dialect::Postgres => format!("{k}::text"),
+            Dialect::Mysql => format!("CAST({k} AS CHAR)"),
         }
     }
 
@@ -228,27 +230,27 @@ impl Batches {
     /// and was never analysed.
     pub(super) fn estimate_sql(&self, spec: &BackfillSpec) -> String {
         match self.backend {
-            Backend::Postgres => format!(
+            Dialect::Postgres => format!(
                 "SELECT CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint::text WHEN pg_relation_size(c.oid) < 67108864 THEN (SELECT count(*) FROM {})::text END FROM pg_class c WHERE c.oid = to_regclass({})",
                 self.target,
-                quote_literal(Backend::Postgres, &self.target)
+                quote_literal(Dialect::Postgres, &self.target)
             ),
-            Backend::Mysql => format!(
+            Dialect::Mysql => format!(
                 "SELECT CAST(TABLE_ROWS AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = {} AND TABLE_NAME = {}",
                 spec.schema.as_deref().map_or_else(
                     || "DATABASE()".to_owned(),
-                    |s| quote_literal(Backend::Mysql, s)
+                    |s| quote_literal(Dialect::Mysql, s)
                 ),
-                quote_literal(Backend::Mysql, &spec.table)
+                quote_literal(Dialect::Mysql, &spec.table)
             ),
         }
     }
 }
 
 /// Columns (name, type) of the spec's table; none when the table does not exist.
-pub(super) fn columns_sql(backend: Backend, spec: &BackfillSpec) -> String {
+pub(super) fn columns_sql(backend: Dialect, spec: &BackfillSpec) -> String {
     match backend {
-        Backend::Postgres => {
+        Dialect::Postgres => {
             let q = |s: &str| quote_ident(backend, s);
             let target = match &spec.schema {
                 Some(s) => format!("{}.{}", q(s), q(&spec.table)),
@@ -259,7 +261,7 @@ pub(super) fn columns_sql(backend: Backend, spec: &BackfillSpec) -> String {
                 quote_literal(backend, &target)
             )
         }
-        Backend::Mysql => format!(
+        Dialect::Mysql => format!(
             "SELECT CAST(COLUMN_NAME AS CHAR), CAST(DATA_TYPE AS CHAR) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = {} AND TABLE_NAME = {} ORDER BY ORDINAL_POSITION",
             spec.schema
                 .as_deref()
@@ -289,7 +291,7 @@ fn is_numeric_type(ty: &str) -> bool {
 }
 
 /// A key value as SQL: a plain number for numeric columns, else a quoted literal.
-fn key_literal(backend: Backend, numeric: bool, v: &str) -> String {
+fn key_literal(backend: Dialect, numeric: bool, v: &str) -> String {
     let plain_number = {
         let digits = v.strip_prefix('-').unwrap_or(v);
         let (int, frac) = digits.split_once('.').unwrap_or((digits, "0"));
@@ -379,7 +381,7 @@ impl Engine {
         loaded: &Loaded,
     ) -> Result<Vec<bool>, RunError> {
         let spec = &loaded.spec;
-        let backend = self.url.backend();
+        let backend = self.url.dialect();
         let cols = conn
             .query_text(&columns_sql(backend, spec))
             .await
@@ -436,7 +438,7 @@ impl Engine {
     ) -> Result<BackfillDone, RunError> {
         let spec = &loaded.spec;
         let version = m.version.raw.as_str();
-        let backend = self.url.backend();
+        let backend = self.url.dialect();
         let ledger_err = |e: DbError| {
             RunError::Db(format!(
                 "backfill of {version}: cannot write the ledger {}: {e}",
@@ -500,7 +502,7 @@ impl Engine {
                 return Err(e);
             }
         };
-        let read_committed = backend == Backend::Mysql
+        let read_committed = backend == Dialect::Mysql
             && main
                 .query_text(MYSQL_READ_COMMITTED_OK)
                 .await
@@ -536,7 +538,7 @@ impl Engine {
             replicas: Vec::new(),
             checked_none: false,
         };
-        if lag.max.is_some() && backend == Backend::Mysql {
+        if lag.max.is_some() && backend == Dialect::Mysql {
             for url in &self.settings.replicas {
                 match self.connect_replica(url).await {
                     Ok(c) => lag.replicas.push(c),
@@ -645,7 +647,7 @@ impl Engine {
             duration_ms: ms,
         });
         let mut vacuumed = false;
-        if backend == Backend::Postgres && total > self.settings.large_table_rows {
+        if backend == Dialect::Postgres && total > self.settings.large_table_rows {
             // the contract's scans should not queue behind autovacuum on the dead tuples
             let sql = format!("VACUUM (ANALYZE) {}", batches.target());
             tracing::info!(table = %batches.target(), rows = total, "{sql}: the backfill left many dead tuples");
@@ -686,7 +688,7 @@ impl Engine {
         size: u64,
         started: Instant,
     ) -> Result<(Option<Vec<String>>, u64, Duration), RunError> {
-        let backend = self.url.backend();
+        let backend = self.url.dialect();
         let mut attempt = 0;
         loop {
             let r = self.try_batch(main, b, version, last, size, started).await;
@@ -778,9 +780,9 @@ impl Engine {
         };
         let mut announced = false;
         loop {
-            let current = match self.url.backend() {
-                Backend::Postgres => mon.replication_lag().await,
-                Backend::Mysql if lag.replicas.is_empty() => {
+            let current = match self.url.dialect() {
+                Dialect::Postgres => mon.replication_lag().await,
+                Dialect::Mysql if lag.replicas.is_empty() => {
                     if !lag.checked_none {
                         // replicas pulling the binlog: say once that nobody watches them
                         let n = mon
@@ -802,7 +804,7 @@ impl Engine {
                     }
                     Ok(None)
                 }
-                Backend::Mysql => {
+                Dialect::Mysql => {
                     let mut worst: Option<Duration> = None;
                     let mut err = None;
                     for r in &mut lag.replicas {
@@ -864,7 +866,7 @@ impl Engine {
         let spec = &loaded.spec;
         let version = m.version.raw.as_str();
         // without the catalog, numeric keys show as quoted literals (same meaning)
-        let b = Batches::new(self.url.backend(), spec, vec![false; spec.key.len()])
+        let b = Batches::new(self.url.dialect(), spec, vec![false; spec.key.len()])
             .with_read_committed(true);
         let resume = prior.filter(|r| matches!(r.state, State::Running | State::Failed));
         let last = resume
@@ -976,7 +978,7 @@ mod tests {
     #[test]
     fn batch_sql_single_and_composite_keys() {
         let s = spec("table = 'users'\nkey = 'id'\nwhere = '\"b\" IS NULL'\n[set]\nb = '\"a\"'\n");
-        let b = Batches::new(Backend::Postgres, &s, vec![true]);
+        let b = Batches::new(Dialect::Postgres, &s, vec![true]);
         assert_eq!(
             b.upper_sql(None, 500),
             "SELECT \"id\"::text AS sluice_k0 FROM \"users\" ORDER BY \"id\" LIMIT 1 OFFSET 499"
@@ -993,7 +995,7 @@ mod tests {
         );
 
         let s = spec("table = 't'\nschema = 'app'\nkey = ['a', 'b']\n[set]\nx = '1'\n");
-        let b = Batches::new(Backend::Mysql, &s, vec![true, false]);
+        let b = Batches::new(Dialect::Mysql, &s, vec![true, false]);
         let last = vec!["3".to_owned(), "it's".to_owned()];
         assert_eq!(
             b.upper_sql(Some(&last), 10),
@@ -1007,25 +1009,25 @@ mod tests {
             "UPDATE `app`.`t` SET `x` = 1 WHERE (`a` < 5 OR (`a` = 5 AND `b` <= 'z'))"
         );
         let s3 = spec("table = 't'\nkey = ['a', 'b', 'c']\n[set]\nx = '1'\n");
-        let b3 = Batches::new(Backend::Mysql, &s3, vec![true; 3]);
+        let b3 = Batches::new(Dialect::Mysql, &s3, vec![true; 3]);
         let v = vec!["1".to_owned(), "2".to_owned(), "3".to_owned()];
         assert_eq!(
             b3.compare(">", &v),
             "(`a` > 1 OR (`a` = 1 AND `b` > 2) OR (`a` = 1 AND `b` = 2 AND `c` > 3))"
         );
         // PostgreSQL keeps the row value, which its index ranges understand
-        let bp = Batches::new(Backend::Postgres, &s3, vec![true; 3]);
+        let bp = Batches::new(Dialect::Postgres, &s3, vec![true; 3]);
         assert_eq!(bp.compare("<=", &v), "(\"a\", \"b\", \"c\") <= (1, 2, 3)");
     }
 
     #[test]
     fn key_values_are_literals() {
         // a numeric column takes plain numbers only; anything else is quoted
-        assert_eq!(key_literal(Backend::Postgres, true, "-12"), "-12");
-        assert_eq!(key_literal(Backend::Postgres, true, "1.5"), "1.5");
-        assert_eq!(key_literal(Backend::Postgres, true, "1; DROP"), "'1; DROP'");
-        assert_eq!(key_literal(Backend::Postgres, false, "12"), "'12'");
-        assert_eq!(key_literal(Backend::Postgres, false, "o'k"), "'o''k'");
+        assert_eq!(key_literal(Dialect::Postgres, true, "-12"), "-12");
+        assert_eq!(key_literal(Dialect::Postgres, true, "1.5"), "1.5");
+        assert_eq!(key_literal(Dialect::Postgres, true, "1; DROP"), "'1; DROP'");
+        assert_eq!(key_literal(Dialect::Postgres, false, "12"), "'12'");
+        assert_eq!(key_literal(Dialect::Postgres, false, "o'k"), "'o''k'");
         assert!(is_numeric_type("bigint") && is_numeric_type("numeric(10,2)"));
         assert!(!is_numeric_type("text") && !is_numeric_type("interval"));
         let k = encode_key(&["1".into(), "a\"b".into()]);

@@ -12,7 +12,8 @@ use sha2::{Digest, Sha256};
 use sqlx::{Connection, Executor, Row};
 
 use super::ledger::{self, BackfillRow, Event, Ledger, LedgerRow, State};
-use super::url::{Backend, DbUrl};
+use super::url::DbUrl;
+use sluice_core::sql::Dialect;
 
 /// A database error with what retry and messages need.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -94,7 +95,7 @@ type Fut<'a, T> = std::pin::Pin<Box<dyn Future<Output = Result<T, DbError>> + Se
 
 /// One database connection.
 pub trait Driver: Send {
-    fn backend(&self) -> Backend;
+    fn backend(&self) -> Dialect;
     /// The server's id for this session (PG backend pid, MySQL connection id).
     fn session_id(&self) -> i64;
     /// Run one statement (or a few separated by `;` on PostgreSQL) with the text protocol.
@@ -141,28 +142,28 @@ pub trait Driver: Send {
 }
 
 /// The statement that tries the migration lock (for `--dry-run`).
-pub fn lock_sql(backend: Backend, name: &str) -> String {
+pub fn lock_sql(backend: Dialect, name: &str) -> String {
     match backend {
-        Backend::Postgres => format!("SELECT pg_try_advisory_lock({})", pg_key(name)),
-        Backend::Mysql => format!("SELECT GET_LOCK({}, 0)", my_lock_expr(name)),
+        Dialect::Postgres => format!("SELECT pg_try_advisory_lock({})", pg_key(name)),
+        Dialect::Mysql => format!("SELECT GET_LOCK({}, 0)", my_lock_expr(name)),
     }
 }
 
 /// Session settings the runner sends before any migration statement.
 pub fn session_settings(
-    backend: Backend,
+    backend: Dialect,
     lock_timeout: Duration,
     statement_timeout: Option<Duration>,
 ) -> Vec<String> {
     match backend {
-        Backend::Postgres => vec![
+        Dialect::Postgres => vec![
             format!("SET lock_timeout = '{}ms'", lock_timeout.as_millis().max(1)),
             format!(
                 "SET statement_timeout = '{}ms'",
                 statement_timeout.map_or(0, |d| d.as_millis().max(1))
             ),
         ],
-        Backend::Mysql => {
+        Dialect::Mysql => {
             // whole seconds, at least 1: the server's unit
             let secs = lock_timeout.as_secs_f64().ceil().max(1.0) as u64;
             let mut v = vec![
@@ -190,8 +191,8 @@ pub async fn connect(url: &DbUrl) -> Result<Box<dyn Driver>, DbError> {
             url.scrub(&e.message)
         ))
     };
-    match url.backend() {
-        Backend::Postgres => {
+    match url.dialect() {
+        Dialect::Postgres => {
             let mut conn = sqlx::PgConnection::connect(url.secret())
                 .await
                 .map_err(wrap)?;
@@ -203,7 +204,7 @@ pub async fn connect(url: &DbUrl) -> Result<Box<dyn Driver>, DbError> {
                 pid: i64::from(pid),
             }))
         }
-        Backend::Mysql => {
+        Dialect::Mysql => {
             let mut conn = sqlx::MySqlConnection::connect(url.secret())
                 .await
                 .map_err(wrap)?;
@@ -321,8 +322,8 @@ fn pg_key(name: &str) -> i64 {
 }
 
 impl Driver for Pg {
-    fn backend(&self) -> Backend {
-        Backend::Postgres
+    fn backend(&self) -> Dialect {
+        Dialect::Postgres
     }
 
     fn session_id(&self) -> i64 {
@@ -432,7 +433,7 @@ impl Driver for Pg {
         Box::pin(async move {
             let sql = format!(
                 "SELECT EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass({}) AND NOT indisvalid)",
-                ledger::quote_literal(Backend::Postgres, qualified)
+                sluice_core::sql::quote::literal(Dialect::Postgres, qualified)
             );
             Ok(sqlx::query_scalar(&sql).fetch_one(&mut self.conn).await?)
         })
@@ -517,13 +518,13 @@ struct My {
 fn my_lock_expr(name: &str) -> String {
     format!(
         "LEFT(CONCAT({}, ':', IFNULL(DATABASE(), '')), 64)",
-        ledger::quote_literal(Backend::Mysql, name)
+        sluice_core::sql::quote::literal(Dialect::Mysql, name)
     )
 }
 
 impl Driver for My {
-    fn backend(&self) -> Backend {
-        Backend::Mysql
+    fn backend(&self) -> Dialect {
+        Dialect::Mysql
     }
 
     fn session_id(&self) -> i64 {

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use sqlx::Connection;
 
 use super::RunError;
-use super::url::{Backend, DbUrl};
+use super::url::DbUrl;
+use sluice_core::sql::Dialect;
 use sluice_core::sql::ops::{ColumnSpec, ConstraintKind, ConstraintSpec, Generated, ObjName};
 use sluice_core::sql::{Operation, volatility};
 
@@ -36,7 +37,7 @@ const USER_SCHEMAS: &str = "n.nspname !~ '^pg_' AND n.nspname <> 'information_sc
 
 /// Read the schema at `url`. PostgreSQL only for now.
 pub async fn snapshot(url: &DbUrl) -> Result<SchemaSnapshot, RunError> {
-    if url.backend() != Backend::Postgres {
+    if url.dialect() != Dialect::Postgres {
         return Err(RunError::Url(format!(
             "`{url}`: --schema-from supports PostgreSQL for now"
         )));

@@ -6,8 +6,9 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::url::Backend;
 use sluice_core::source::Phase;
+use sluice_core::sql::Dialect;
+use sluice_core::sql::quote::{ident as quote_ident, literal as quote_literal};
 
 /// State of one migration phase in the ledger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -116,13 +117,13 @@ pub struct BackfillRow {
 /// Where the ledger lives and how to spell SQL for it.
 #[derive(Debug, Clone)]
 pub struct Ledger {
-    pub backend: Backend,
+    pub backend: Dialect,
     pub schema: Option<String>,
     pub table: String,
 }
 
 impl Ledger {
-    pub fn new(backend: Backend, schema: Option<String>, table: Option<String>) -> Ledger {
+    pub fn new(backend: Dialect, schema: Option<String>, table: Option<String>) -> Ledger {
         Ledger {
             backend,
             schema,
@@ -191,8 +192,8 @@ impl Ledger {
     /// The database clock, advancing within a transaction (timestamps order events).
     pub fn now(&self) -> &'static str {
         match self.backend {
-            Backend::Postgres => "clock_timestamp()",
-            Backend::Mysql => "CURRENT_TIMESTAMP(6)",
+            Dialect::Postgres => "clock_timestamp()",
+            Dialect::Mysql => "CURRENT_TIMESTAMP(6)",
         }
     }
 
@@ -200,7 +201,7 @@ impl Ledger {
     pub fn create_sql(&self) -> Vec<String> {
         let mut out = Vec::new();
         match self.backend {
-            Backend::Postgres => {
+            Dialect::Postgres => {
                 if let Some(s) = &self.schema {
                     out.push(format!("CREATE SCHEMA IF NOT EXISTS {}", self.ident(s)));
                 }
@@ -214,7 +215,7 @@ impl Ledger {
                 ));
                 out.push(self.create_backfill_sql());
             }
-            Backend::Mysql => {
+            Dialect::Mysql => {
                 if let Some(s) = &self.schema {
                     out.push(format!("CREATE DATABASE IF NOT EXISTS {}", self.ident(s)));
                 }
@@ -235,11 +236,11 @@ impl Ledger {
     /// The backfill table (also created on its own in ledgers older than it).
     pub fn create_backfill_sql(&self) -> String {
         match self.backend {
-            Backend::Postgres => format!(
+            Dialect::Postgres => format!(
                 "CREATE TABLE IF NOT EXISTS {} (\n  version text PRIMARY KEY,\n  name text NOT NULL,\n  checksum text NOT NULL,\n  state text NOT NULL,\n  last_key text,\n  rows_done bigint NOT NULL DEFAULT 0,\n  batches bigint NOT NULL DEFAULT 0,\n  batch_size bigint NOT NULL DEFAULT 0,\n  started_at timestamptz,\n  finished_at timestamptz,\n  duration_ms bigint,\n  applied_by text NOT NULL,\n  error text\n)",
                 self.backfills()
             ),
-            Backend::Mysql => format!(
+            Dialect::Mysql => format!(
                 "CREATE TABLE IF NOT EXISTS {} (\n  version VARCHAR(191) NOT NULL PRIMARY KEY,\n  name VARCHAR(255) NOT NULL,\n  checksum VARCHAR(64) NOT NULL,\n  state VARCHAR(16) NOT NULL,\n  last_key TEXT NULL,\n  rows_done BIGINT NOT NULL DEFAULT 0,\n  batches BIGINT NOT NULL DEFAULT 0,\n  batch_size BIGINT NOT NULL DEFAULT 0,\n  started_at TIMESTAMP(6) NULL,\n  finished_at TIMESTAMP(6) NULL,\n  duration_ms BIGINT NULL,\n  applied_by VARCHAR(255) NOT NULL,\n  error TEXT NULL\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
                 self.backfills()
             ),
@@ -498,56 +499,27 @@ pub struct NewEvent<'a> {
     pub source: &'a str,
 }
 
-pub fn quote_ident(backend: Backend, name: &str) -> String {
-    match backend {
-        Backend::Postgres => format!("\"{}\"", name.replace('"', "\"\"")),
-        Backend::Mysql => format!("`{}`", name.replace('`', "``")),
-    }
-}
-
-/// A string literal that means `s` whatever the server's escaping settings: PostgreSQL
-/// `E'..'` always reads backslash escapes; MySQL reads them unless NO_BACKSLASH_ESCAPES is
-/// set, so there the text goes as a hex literal converted to utf8mb4.
-pub fn quote_literal(backend: Backend, s: &str) -> String {
-    match backend {
-        Backend::Postgres => {
-            if s.contains('\\') {
-                format!("E'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
-            } else {
-                format!("'{}'", s.replace('\'', "''"))
-            }
-        }
-        Backend::Mysql => {
-            if s.bytes().all(|b| b.is_ascii_graphic() || b == b' ') && !s.contains(['\\', '\'']) {
-                format!("'{s}'")
-            } else {
-                format!("CONVERT(X'{}' USING utf8mb4)", hex::encode(s))
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn literals_and_identifiers() {
-        assert_eq!(quote_literal(Backend::Postgres, "it's"), "'it''s'");
-        assert_eq!(quote_literal(Backend::Postgres, r"a\b'"), r"E'a\\b'''");
-        assert_eq!(quote_literal(Backend::Mysql, "plain text"), "'plain text'");
+        assert_eq!(quote_literal(Dialect::Postgres, "it's"), "'it''s'");
+        assert_eq!(quote_literal(Dialect::Postgres, r"a\b'"), r"E'a\\b'''");
+        assert_eq!(quote_literal(Dialect::Mysql, "plain text"), "'plain text'");
         assert_eq!(
-            quote_literal(Backend::Mysql, "a'\n"),
+            quote_literal(Dialect::Mysql, "a'\n"),
             "CONVERT(X'61270a' USING utf8mb4)"
         );
-        assert_eq!(quote_ident(Backend::Postgres, "a\"b"), "\"a\"\"b\"");
-        assert_eq!(quote_ident(Backend::Mysql, "t"), "`t`");
-        let l = Ledger::new(Backend::Postgres, Some("ops".into()), None);
+        assert_eq!(quote_ident(Dialect::Postgres, "a\"b"), "\"a\"\"b\"");
+        assert_eq!(quote_ident(Dialect::Mysql, "t"), "`t`");
+        let l = Ledger::new(Dialect::Postgres, Some("ops".into()), None);
         assert_eq!(l.history(), "\"ops\".\"sluice_migrations\"");
         assert_eq!(l.events(), "\"ops\".\"sluice_events\"");
         assert_eq!(l.backfills(), "\"ops\".\"sluice_backfill\"");
         assert_eq!(
-            Ledger::new(Backend::Mysql, None, Some("hist".into())).events(),
+            Ledger::new(Dialect::Mysql, None, Some("hist".into())).events(),
             "`hist_events`"
         );
     }

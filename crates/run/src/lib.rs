@@ -42,6 +42,7 @@ use driver::{Blocker, DbError, Driver};
 use ledger::{BackfillRow, Event, Ledger, LedgerRow, NewEvent, NewRow, State};
 use retry::RetryPolicy;
 use sluice_core::source::{Direction, Migration, Phase, Script, Version};
+use sluice_core::sql::Dialect;
 use sluice_core::sql::ops::TxControl;
 use url::DbUrl;
 
@@ -472,7 +473,7 @@ pub enum Progress {
 impl Engine {
     pub fn new(url: DbUrl, settings: Settings) -> Engine {
         let ledger = Ledger::new(
-            url.backend(),
+            url.dialect(),
             settings.ledger_schema.clone(),
             settings.ledger_table.clone(),
         );
@@ -537,7 +538,7 @@ impl Engine {
 
     fn session_settings(&self) -> Vec<String> {
         driver::session_settings(
-            self.url.backend(),
+            self.url.dialect(),
             self.settings.lock_timeout,
             self.settings.statement_timeout,
         )
@@ -734,7 +735,7 @@ impl Engine {
                         return Ok(out);
                     }
                     self.report_long_transactions(mon, &mut reported).await;
-                    if self.url.backend() == url::Backend::Mysql {
+                    if self.url.dialect() == Dialect::Mysql {
                         // the gate holds: table copies the expand kept in sync swap in now
                         self.osc_swaps(&mut main, &m.version.raw).await?;
                     }
@@ -915,13 +916,13 @@ impl Engine {
         m: &Migration,
         s: &Script,
     ) -> Result<Prepared, RunError> {
-        let mut p = prepare(self.url.backend(), m, s)?;
+        let mut p = prepare(self.url.dialect(), m, s)?;
         // a table copy in an expand whose migration has a contract: swapped in at that contract
         let defer_swap = s.phase == Phase::Expand
             && s.phased
             && m.script(Phase::Contract, Direction::Up).is_some();
         let facts = self.facts(conn, &p, defer_swap).await;
-        plan::apply_strategies(self.url.backend(), &mut p, &facts)?;
+        plan::apply_strategies(self.url.dialect(), &mut p, &facts)?;
         for (line, c) in &p.choices {
             tracing::info!(
                 version = %p.version,
@@ -944,12 +945,12 @@ impl Engine {
         p: &Prepared,
         defer_swap: bool,
     ) -> strategies::Facts {
-        let backend = self.url.backend();
+        let backend = self.url.dialect();
         let mut facts = strategies::Facts {
             large_table_rows: self.settings.large_table_rows,
             ..strategies::Facts::default()
         };
-        if backend != url::Backend::Postgres {
+        if backend != Dialect::Postgres {
             let tables: Vec<_> = p
                 .statements
                 .iter()
@@ -986,7 +987,7 @@ impl Engine {
         for t in &tables {
             let q = format!(
                 "SELECT c.reltuples::bigint::text FROM pg_class c WHERE c.oid = to_regclass({})",
-                ledger::quote_literal(
+                sluice_core::sql::quote::literal(
                     backend,
                     &sluice_core::sql::quote::qualified(sluice_core::sql::Dialect::Postgres, t)
                 )
@@ -1100,7 +1101,7 @@ impl Engine {
         let by_key = row_map(&rows);
         let mut sql = vec![format!(
             "-- on a separate connection, polled until it returns true: {}",
-            driver::lock_sql(self.url.backend(), LOCK_NAME)
+            driver::lock_sql(self.url.dialect(), LOCK_NAME)
         )];
         sql.extend(self.session_settings());
         if !exists {
@@ -1269,7 +1270,7 @@ impl Engine {
             match r {
                 Ok(()) => return Ok(()),
                 Err(e)
-                    if retry::is_lock_timeout(self.url.backend(), &e)
+                    if retry::is_lock_timeout(self.url.dialect(), &e)
                         && attempt < self.settings.retry.retries =>
                 {
                     attempt += 1;
@@ -1387,7 +1388,7 @@ impl Engine {
         });
         let started = Instant::now();
         let total = p.statements.len();
-        let backend = self.url.backend();
+        let backend = self.url.dialect();
         if p.transactional {
             let mut attempt = 0;
             loop {
@@ -1474,7 +1475,7 @@ impl Engine {
         while i < total {
             // PostgreSQL: a BEGIN .. COMMIT block of the file goes in one round trip, its
             // progress write inside, so its locks are held for the server's work only
-            if backend == url::Backend::Postgres
+            if backend == Dialect::Postgres
                 && p.statements[i].tx == Some(TxControl::Begin)
                 && let Some(end) = block_end(p, i)
             {
@@ -1637,7 +1638,7 @@ impl Engine {
         }
         sql.push_str(&self.ledger.progress_sql(&p.version, p.phase, end + 1));
         sql.push_str(";\nCOMMIT");
-        let backend = self.url.backend();
+        let backend = self.url.dialect();
         let mut attempt = 0;
         loop {
             for k in begin..=end {
@@ -1742,7 +1743,7 @@ impl Engine {
             let targets = rollback_targets(&rows, req)?;
             let mut sql = vec![format!(
                 "-- on a separate connection, polled until it returns true: {}",
-                driver::lock_sql(self.url.backend(), LOCK_NAME)
+                driver::lock_sql(self.url.dialect(), LOCK_NAME)
             )];
             sql.extend(self.session_settings());
             let mut out = RollbackOutcome {
@@ -1868,10 +1869,10 @@ impl Engine {
     ) -> Result<Prepared, RunError> {
         if matches!(row.state, State::Failed | State::Running) && row.statements_done == 0 {
             // nothing of it ran: only the ledger row changes
-            return prepare_down(self.url.backend(), row, "");
+            return prepare_down(self.url.dialect(), row, "");
         }
         if let Some(down) = row.down_sql.as_deref() {
-            return prepare_down(self.url.backend(), row, down);
+            return prepare_down(self.url.dialect(), row, down);
         }
         let from_file = Version::parse(&row.version).and_then(|v| {
             migrations
@@ -1882,7 +1883,7 @@ impl Engine {
         match from_file {
             Some(script) => {
                 tracing::warn!(version = %row.version, phase = row.phase.name(), file = %script.file.path.display(), "no down SQL stored in the ledger; using the down script from the migrations directory");
-                prepare_down(self.url.backend(), row, script.text())
+                prepare_down(self.url.dialect(), row, script.text())
             }
             None => Err(RunError::Refused(format!(
                 "migration {} {} ({}) has no down script, neither in the ledger nor in the migrations directory (irreversible?); write a new migration that undoes it instead",
@@ -1902,7 +1903,7 @@ impl Engine {
         fills: bool,
     ) -> Result<Done, RunError> {
         let p = self.prepare_rollback(migrations, row)?;
-        if self.url.backend() == url::Backend::Mysql && p.phase == Phase::Expand {
+        if self.url.dialect() == Dialect::Mysql && p.phase == Phase::Expand {
             // a table copy waiting for this migration's contract goes with its expand
             self.osc_abandon(main, &p.version).await?;
         }
@@ -1928,7 +1929,7 @@ impl Engine {
             transactional: p.transactional,
         });
         let started = Instant::now();
-        let backend = self.url.backend();
+        let backend = self.url.dialect();
         let mut attempt = 0;
         loop {
             let r = async {
@@ -2079,7 +2080,7 @@ impl Engine {
                     {
                         continue;
                     }
-                    let p = prepare(self.url.backend(), m, s)?;
+                    let p = prepare(self.url.dialect(), m, s)?;
                     let row = self.new_row(&p, State::Applied, p.statements.len(), None);
                     self.write_row(main, &row).await.map_err(RunError::db)?;
                     main.exec(

@@ -13,10 +13,9 @@ use super::driver::{DbError, Driver};
 use super::strategies::mysql::{LiveColumn, MysqlFacts};
 use super::strategies::osc::{self, GhOst, PtOsc, ToolTarget};
 use super::{Engine, Progress, RunError};
-use crate::ledger::quote_literal;
-use crate::url::Backend;
 use sluice_core::names;
 use sluice_core::sql::ops::ObjName;
+use sluice_core::sql::quote::literal as quote_literal;
 use sluice_core::sql::{Dialect, quote};
 use sluice_lint::settings::MysqlServer;
 
@@ -129,9 +128,9 @@ impl Engine {
         for t in tables {
             let schema = t.schema.as_deref().map_or_else(
                 || "DATABASE()".to_owned(),
-                |s| quote_literal(Backend::Mysql, s),
+                |s| quote_literal(Dialect::Mysql, s),
             );
-            let name = quote_literal(Backend::Mysql, &t.name);
+            let name = quote_literal(Dialect::Mysql, &t.name);
             let cols = conn
                 .query_text(&format!(
                     "SELECT CAST(LOWER(COLUMN_NAME) AS CHAR), CAST(COLUMN_TYPE AS CHAR), CAST(CHARACTER_SET_NAME AS CHAR), CAST(IS_NULLABLE AS CHAR) \
@@ -195,11 +194,11 @@ impl Engine {
         for t in tables {
             let schema = t.schema.as_deref().map_or_else(
                 || "DATABASE()".to_owned(),
-                |s| quote_literal(Backend::Mysql, s),
+                |s| quote_literal(Dialect::Mysql, s),
             );
             let q = format!(
                 "SELECT CAST(TABLE_ROWS AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = {schema} AND TABLE_NAME = {}",
-                quote_literal(Backend::Mysql, &t.name)
+                quote_literal(Dialect::Mysql, &t.name)
             );
             if let Ok(rows) = conn.query_text(&q).await
                 && let Some(n) = rows
@@ -465,7 +464,7 @@ impl Engine {
                 "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() \
                  AND RIGHT(TABLE_NAME, {}) = {} ORDER BY 1",
                 suffix.len(),
-                quote_literal(Backend::Mysql, &suffix)
+                quote_literal(Dialect::Mysql, &suffix)
             ))
             .await
             .map_err(RunError::db)?;
@@ -606,7 +605,7 @@ impl Engine {
                 "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() \
                  AND RIGHT(TABLE_NAME, {}) = {} ORDER BY 1",
                 suffix.len(),
-                quote_literal(Backend::Mysql, &suffix)
+                quote_literal(Dialect::Mysql, &suffix)
             ))
             .await
             .map_err(RunError::db)?;

@@ -8,7 +8,6 @@ use super::RunError;
 use super::gates::{self, Verdict};
 use super::ledger::{BackfillRow, Event, LedgerRow, State};
 use super::strategies::{self, Action, Facts};
-use super::url::Backend;
 use super::{ApplyRequest, BackfillStatus, RollbackRequest, StatusEntry, StatusReport, Waiting};
 use crate::OutOfOrder;
 use sluice_core::source::directives::{self, Directive};
@@ -69,28 +68,21 @@ pub fn script_checksum(script: &Script) -> String {
     }
 }
 
-pub(super) fn dialect(backend: Backend) -> Dialect {
-    match backend {
-        Backend::Postgres => Dialect::Postgres,
-        Backend::Mysql => Dialect::Mysql,
-    }
-}
-
 /// Split `text` (which starts at `base` in `file_text`) into statements; decide whether
 /// PostgreSQL may wrap them in one transaction.
 pub(super) fn split_statements(
-    backend: Backend,
+    backend: Dialect,
     goose: bool,
     text: &str,
     line_of: impl Fn(usize) -> usize,
     path: &std::path::Path,
     no_tx_marker: bool,
 ) -> Result<(Vec<Stmt>, bool), RunError> {
-    let d = dialect(backend);
+    let d = backend;
     let chunks = split::split(
         text,
         SplitOptions {
-            mysql: backend == Backend::Mysql,
+            mysql: backend == Dialect::Mysql,
             goose,
         },
     );
@@ -133,14 +125,14 @@ pub(super) fn split_statements(
                 table,
                 concurrently: true,
                 ..
-            } if backend == Backend::Postgres => Some((table.schema.clone(), name.clone())),
+            } if backend == Dialect::Postgres => Some((table.schema.clone(), name.clone())),
             _ => None,
         });
         let tx = ops.iter().find_map(|o| match o {
             Operation::Transaction(t) => Some(*t),
             _ => None,
         });
-        let table_lock = if backend == Backend::Mysql {
+        let table_lock = if backend == Dialect::Mysql {
             table_lock(sql_text)
         } else {
             None
@@ -165,7 +157,7 @@ pub(super) fn split_statements(
         });
     }
     // MySQL commits DDL implicitly: nothing to wrap
-    let transactional = backend == Backend::Postgres && !needs_no_tx;
+    let transactional = backend == Dialect::Postgres && !needs_no_tx;
     Ok((out, transactional))
 }
 
@@ -195,7 +187,7 @@ fn table_lock(sql: &str) -> Option<bool> {
 }
 
 pub(super) fn prepare(
-    backend: Backend,
+    backend: Dialect,
     m: &Migration,
     script: &Script,
 ) -> Result<Prepared, RunError> {
@@ -227,11 +219,11 @@ pub(super) fn prepare(
 /// inside a `BEGIN .. COMMIT` block of the file stay as written; a strategy that cannot run
 /// in a transaction makes the script run statement by statement. Pure.
 pub(super) fn apply_strategies(
-    backend: Backend,
+    backend: Dialect,
     p: &mut Prepared,
     facts: &Facts,
 ) -> Result<(), RunError> {
-    let d = dialect(backend);
+    let d = backend;
     let mut out = Vec::with_capacity(p.statements.len());
     let mut created: Vec<String> = Vec::new();
     let mut in_block = false;
@@ -291,7 +283,7 @@ pub(super) fn apply_strategies(
             match a {
                 Action::Sql { sql, no_tx: n } => {
                     no_tx |= n;
-                    let concurrent_index = if backend == Backend::Postgres {
+                    let concurrent_index = if backend == Dialect::Postgres {
                         concurrent_index_of(&sql)
                     } else {
                         None
@@ -361,7 +353,7 @@ fn concurrent_index_of(sql_text: &str) -> Option<(Option<String>, String)> {
 
 /// Prepare a stored down script.
 pub(super) fn prepare_down(
-    backend: Backend,
+    backend: Dialect,
     row: &LedgerRow,
     down: &str,
 ) -> Result<Prepared, RunError> {
@@ -1008,12 +1000,12 @@ mod tests {
             ("1_a/expand.down.sql", "DROP TABLE a;\n"),
         ]);
         let s = ms[0].script(Phase::Expand, Direction::Up).unwrap();
-        let p = prepare(Backend::Postgres, &ms[0], s).unwrap();
+        let p = prepare(Dialect::Postgres, &ms[0], s).unwrap();
         assert!(!p.transactional);
         assert_eq!(p.statements.len(), 2);
         assert_eq!(p.statements[1].line, 3);
         assert_eq!(p.down_sql.as_deref(), Some("DROP TABLE a;\n"));
-        let p = prepare(Backend::Mysql, &ms[0], s).unwrap();
+        let p = prepare(Dialect::Mysql, &ms[0], s).unwrap();
         assert!(!p.transactional);
     }
 

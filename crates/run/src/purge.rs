@@ -10,11 +10,12 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::driver::{DbError, Driver};
-use super::ledger::{self, LedgerRow, State, quote_ident, quote_literal};
-use super::url::Backend;
+use super::ledger::{self, LedgerRow, State};
 use super::{Engine, RunError, retry};
 use sluice_core::names::{SOFT_DROP_PREFIX, is_soft_dropped_by};
 use sluice_core::source::Phase;
+use sluice_core::sql::Dialect;
+use sluice_core::sql::quote::{ident as quote_ident, literal as quote_literal};
 
 /// A soft-dropped object found in the database.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -39,7 +40,7 @@ impl SoftDropped {
         self.column.as_deref().unwrap_or(&self.table)
     }
 
-    fn qualified_table(&self, backend: Backend) -> String {
+    fn qualified_table(&self, backend: Dialect) -> String {
         format!(
             "{}.{}",
             quote_ident(backend, &self.schema),
@@ -55,7 +56,7 @@ impl SoftDropped {
         }
     }
 
-    pub fn drop_sql(&self, backend: Backend) -> String {
+    pub fn drop_sql(&self, backend: Dialect) -> String {
         match &self.column {
             Some(c) => format!(
                 "ALTER TABLE {} DROP COLUMN {}",
@@ -86,11 +87,11 @@ pub struct PurgeOutcome {
 }
 
 /// Soft-dropped tables and columns (columns of soft-dropped tables go with their table).
-pub(super) fn find_sql(backend: Backend) -> String {
+pub(super) fn find_sql(backend: Dialect) -> String {
     let prefix = quote_literal(backend, SOFT_DROP_PREFIX);
     let len = SOFT_DROP_PREFIX.len();
     match backend {
-        Backend::Postgres => format!(
+        Dialect::Postgres => format!(
             "SELECT n.nspname::text, c.relname::text, NULL::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND left(c.relname::text, {len}) = {prefix} \
              AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND left(n.nspname::text, 3) <> 'pg_' \
@@ -100,7 +101,7 @@ pub(super) fn find_sql(backend: Backend) -> String {
              AND left(a.attname::text, {len}) = {prefix} AND left(c.relname::text, {len}) <> {prefix} \
              AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND left(n.nspname::text, 3) <> 'pg_'"
         ),
-        Backend::Mysql => format!(
+        Dialect::Mysql => format!(
             "SELECT CAST(TABLE_SCHEMA AS CHAR), CAST(TABLE_NAME AS CHAR), CAST(NULL AS CHAR) FROM information_schema.TABLES \
              WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND LEFT(TABLE_NAME, {len}) = {prefix} \
              UNION ALL \
@@ -113,7 +114,7 @@ pub(super) fn find_sql(backend: Backend) -> String {
 /// Split `objects` into those to drop and those to keep, with the reason for each: an
 /// object goes when an applied contract soft-dropped it and finished before `now - older_than`.
 pub fn decide(
-    backend: Backend,
+    backend: Dialect,
     mut objects: Vec<SoftDropped>,
     rows: &[LedgerRow],
     now: DateTime<Utc>,
@@ -243,7 +244,7 @@ impl Engine {
     ) -> Result<PurgeOutcome, RunError> {
         let (_, rows, _) = self.read_ledger(conn).await?;
         let found = conn
-            .query_text(&find_sql(self.url.backend()))
+            .query_text(&find_sql(self.url.dialect()))
             .await
             .map_err(RunError::db)?;
         let objects = found
@@ -258,7 +259,7 @@ impl Engine {
             })
             .collect();
         Ok(decide(
-            self.url.backend(),
+            self.url.dialect(),
             objects,
             &rows,
             Utc::now(),
@@ -273,7 +274,7 @@ impl Engine {
             match main.exec(sql).await {
                 Ok(()) => return Ok(()),
                 Err(e)
-                    if retry::is_lock_timeout(self.url.backend(), &e)
+                    if retry::is_lock_timeout(self.url.dialect(), &e)
                         && attempt < self.settings.retry.retries =>
                 {
                     attempt += 1;
@@ -333,7 +334,7 @@ mod tests {
             col("users", &soft_drop("name", "5")),
         ];
         let out = decide(
-            Backend::Postgres,
+            Dialect::Postgres,
             objs,
             &[expand],
             now,
@@ -364,7 +365,7 @@ mod tests {
             col("users", "_sluice_dropped_x_77"),
         ];
         let out = decide(
-            Backend::Postgres,
+            Dialect::Postgres,
             objs,
             &rows,
             now,
@@ -406,7 +407,7 @@ mod tests {
         );
         // zero retention: the recent one goes too
         let out = decide(
-            Backend::Mysql,
+            Dialect::Mysql,
             vec![col("users", &soft_drop("nick", "2"))],
             &rows,
             now,

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use super::driver::DbError;
-use super::url::Backend;
+use sluice_core::sql::Dialect;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -46,10 +46,10 @@ impl RetryPolicy {
 /// A lock wait that gave up: PostgreSQL 55P03 (lock_not_available); MySQL 1205 (lock wait
 /// timeout, also metadata locks under `lock_wait_timeout`) and 1213 (deadlock, the victim
 /// may simply retry).
-pub fn is_lock_timeout(backend: Backend, err: &DbError) -> bool {
+pub fn is_lock_timeout(backend: Dialect, err: &DbError) -> bool {
     match backend {
-        Backend::Postgres => err.sqlstate.as_deref() == Some("55P03"),
-        Backend::Mysql => matches!(err.number, Some(1205 | 1213)),
+        Dialect::Postgres => err.sqlstate.as_deref() == Some("55P03"),
+        Dialect::Mysql => matches!(err.number, Some(1205 | 1213)),
     }
 }
 
@@ -82,13 +82,13 @@ mod tests {
             number: None,
             message: String::new(),
         };
-        assert!(is_lock_timeout(Backend::Postgres, &pg));
-        assert!(!is_lock_timeout(Backend::Mysql, &pg));
+        assert!(is_lock_timeout(Dialect::Postgres, &pg));
+        assert!(!is_lock_timeout(Dialect::Mysql, &pg));
         let my = DbError {
             sqlstate: Some("HY000".into()),
             number: Some(1205),
             message: String::new(),
         };
-        assert!(is_lock_timeout(Backend::Mysql, &my));
+        assert!(is_lock_timeout(Dialect::Mysql, &my));
     }
 }

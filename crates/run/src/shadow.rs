@@ -13,15 +13,15 @@ use std::time::{Duration, Instant};
 use tracing::Instrument;
 
 use super::driver::{Blocker, DbError, Driver};
-use super::ledger::quote_literal;
 use super::plan::Prepared;
 use super::strategies::Facts;
 use super::strategies::shadow_table::{PREFIX, ShadowTable, TableFacts, q, qn};
-use super::url::Backend;
 use super::{Engine, Progress, backfill, retry};
 use sluice_core::names;
 use sluice_core::source::backfill::MAX_BATCH_SIZE;
+use sluice_core::sql::Dialect;
 use sluice_core::sql::ops::ObjName;
+use sluice_core::sql::quote::literal as quote_literal;
 
 /// The first copy batch; later ones adapt toward `shadow_batch_time`.
 const FIRST_BATCH: u64 = 1_000;
@@ -33,7 +33,7 @@ const MAX_REPLAY_ROUNDS: u32 = 10_000;
 type Rows = Vec<Vec<Option<String>>>;
 
 fn lit(s: &str) -> String {
-    quote_literal(Backend::Postgres, s)
+    quote_literal(Dialect::Postgres, s)
 }
 
 fn regclass(t: &ObjName) -> String {
@@ -898,7 +898,7 @@ impl Engine {
             match self.run_tx(main, mon, stmts, blockers).await {
                 Ok(()) => return Ok(()),
                 Err(e)
-                    if retry::is_lock_timeout(Backend::Postgres, &e)
+                    if retry::is_lock_timeout(Dialect::Postgres, &e)
                         && attempt < self.settings.retry.retries =>
                 {
                     attempt += 1;

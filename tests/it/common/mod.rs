@@ -10,13 +10,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use sluice::run::url::Backend;
+use sluice::sql::Dialect;
 use sqlx::{Connection, Executor, Row};
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 pub struct Scratch {
-    pub backend: Backend,
+    pub backend: Dialect,
     pub name: String,
     admin: String,
     /// URL of the scratch database (no password on the test servers).
@@ -32,11 +32,11 @@ pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
 }
 
 impl Scratch {
-    pub fn new(backend: Backend) -> Scratch {
+    pub fn new(backend: Dialect) -> Scratch {
         let admin = match backend {
-            Backend::Postgres => std::env::var("DATABASE_URL_PG")
+            Dialect::Postgres => std::env::var("DATABASE_URL_PG")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
-            Backend::Mysql => std::env::var("DATABASE_URL_MYSQL")
+            Dialect::Mysql => std::env::var("DATABASE_URL_MYSQL")
                 .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/mysql".into()),
         };
         let name = format!(
@@ -57,11 +57,11 @@ impl Scratch {
     }
 
     pub fn pg() -> Scratch {
-        Scratch::new(Backend::Postgres)
+        Scratch::new(Dialect::Postgres)
     }
 
     pub fn mysql() -> Scratch {
-        Scratch::new(Backend::Mysql)
+        Scratch::new(Dialect::Mysql)
     }
 
     fn admin_exec(&self, sql: &str) {
@@ -72,7 +72,7 @@ impl Scratch {
         std::thread::spawn(move || {
             block_on(async move {
                 match backend {
-                    Backend::Postgres => {
+                    Dialect::Postgres => {
                         let mut c = sqlx::PgConnection::connect(&admin)
                             .await
                             .unwrap_or_else(|e| {
@@ -82,7 +82,7 @@ impl Scratch {
                             });
                         c.execute(sqlx::raw_sql(&sql)).await.unwrap();
                     }
-                    Backend::Mysql => {
+                    Dialect::Mysql => {
                         let mut c =
                             sqlx::MySqlConnection::connect(&admin)
                                 .await
@@ -108,11 +108,11 @@ impl Scratch {
         std::thread::spawn(move || {
             block_on(async move {
                 match backend {
-                    Backend::Postgres => {
+                    Dialect::Postgres => {
                         let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
                         c.execute(sqlx::raw_sql(&sql)).await.unwrap();
                     }
-                    Backend::Mysql => {
+                    Dialect::Mysql => {
                         let mut c = sqlx::MySqlConnection::connect(&url).await.unwrap();
                         c.execute(sqlx::raw_sql(&sql)).await.unwrap();
                     }
@@ -131,11 +131,11 @@ impl Scratch {
         std::thread::spawn(move || {
             block_on(async move {
                 let r = match backend {
-                    Backend::Postgres => {
+                    Dialect::Postgres => {
                         let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
                         c.execute(sqlx::raw_sql(&sql)).await.map(|_| ())
                     }
-                    Backend::Mysql => {
+                    Dialect::Mysql => {
                         let mut c = sqlx::MySqlConnection::connect(&url).await.unwrap();
                         c.execute(sqlx::raw_sql(&sql)).await.map(|_| ())
                     }
@@ -155,7 +155,7 @@ impl Scratch {
         std::thread::spawn(move || {
             block_on(async move {
                 match backend {
-                    Backend::Postgres => {
+                    Dialect::Postgres => {
                         let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
                         let rows = sqlx::query(&sql).fetch_all(&mut c).await.unwrap();
                         rows.iter()
@@ -166,7 +166,7 @@ impl Scratch {
                             })
                             .collect()
                     }
-                    Backend::Mysql => {
+                    Dialect::Mysql => {
                         let mut c = sqlx::MySqlConnection::connect(&url).await.unwrap();
                         let rows = sqlx::query(&sql).fetch_all(&mut c).await.unwrap();
                         rows.iter()
@@ -186,10 +186,10 @@ impl Scratch {
 
     pub fn table_exists(&self, table: &str) -> bool {
         let sql = match self.backend {
-            Backend::Postgres => format!(
+            Dialect::Postgres => format!(
                 "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' AND table_name = '{table}'"
             ),
-            Backend::Mysql => format!(
+            Dialect::Mysql => format!(
                 "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{}' AND TABLE_NAME = '{table}'",
                 self.name
             ),
@@ -228,8 +228,8 @@ pub fn url_for(admin: &str, name: &str) -> String {
 impl Drop for Scratch {
     fn drop(&mut self) {
         let sql = match self.backend {
-            Backend::Postgres => format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
-            Backend::Mysql => format!("DROP DATABASE IF EXISTS {}", self.name),
+            Dialect::Postgres => format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            Dialect::Mysql => format!("DROP DATABASE IF EXISTS {}", self.name),
         };
         self.admin_exec(&sql);
     }

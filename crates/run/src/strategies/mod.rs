@@ -18,7 +18,6 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use sqlparser::ast::{AlterTableOperation, Ident, ObjectName, ObjectNamePart, Statement as Ast};
 
-use super::url::Backend;
 use sluice_core::names;
 use sluice_core::sql::ops::{ConstraintKind, ObjName, Operation, RewriteKind};
 use sluice_core::sql::{self, Dialect, quote};
@@ -162,7 +161,7 @@ pub(super) fn plain(reason: impl Into<String>, forced: bool) -> Chosen {
 /// Choose how to run `sql`. `created_here`: the statement's table is created earlier in the
 /// same script (nothing else uses it yet). `forced`: a `-- sluice:strategy` name.
 pub fn choose(
-    backend: Backend,
+    backend: Dialect,
     sql_text: &str,
     created_here: bool,
     forced: Option<&str>,
@@ -180,7 +179,7 @@ pub fn choose(
     if forced_strategy == Some(Strategy::Plain) {
         return Ok(plain("forced by `-- sluice:strategy plain`", true));
     }
-    if backend != Backend::Postgres {
+    if backend != Dialect::Postgres {
         return mysql::choose(sql_text, created_here, forced_strategy, facts);
     }
     // several operations (type changes at once) or token-scanned ones (SET TABLESPACE)
@@ -436,11 +435,7 @@ fn not_null_check(op: &Operation, _facts: &Facts) -> Result<Vec<Action>, String>
 }
 
 /// The table names (as [`Facts::rows`] keys) a statement may act on, for row estimates.
-pub fn tables_of(backend: Backend, sql_text: &str) -> Vec<ObjName> {
-    let d = match backend {
-        Backend::Postgres => Dialect::Postgres,
-        Backend::Mysql => Dialect::Mysql,
-    };
+pub fn tables_of(d: Dialect, sql_text: &str) -> Vec<ObjName> {
     let ops = match sql::parse(d, sql_text) {
         Ok(asts) => asts
             .iter()

@@ -538,10 +538,10 @@ mod tests {
 
     #[test]
     fn routed_by_the_framework() {
-        use crate::url::Backend;
+        use sluice_core::sql::Dialect;
         let f = facts(&["id"], COLS, &[]);
         let pick = |sql_text: &str, forced: Option<&str>| {
-            super::super::choose(Backend::Postgres, sql_text, false, forced, &f)
+            super::super::choose(Dialect::Postgres, sql_text, false, forced, &f)
         };
         let two = "ALTER TABLE accounts ALTER COLUMN a TYPE bigint, ALTER COLUMN b TYPE bigint";
         assert_eq!(
