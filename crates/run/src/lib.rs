@@ -16,6 +16,7 @@
 pub mod backfill;
 mod deploy;
 pub mod driver;
+pub mod facts;
 pub mod gates;
 pub mod hooks;
 pub mod introspect;
@@ -39,6 +40,7 @@ use serde::Serialize;
 use tracing::Instrument;
 
 use driver::{Blocker, DbError, Driver};
+use facts::RunFacts;
 use ledger::{BackfillRow, Event, Ledger, LedgerRow, NewEvent, NewRow, State};
 use retry::RetryPolicy;
 use sluice_core::source::{Direction, Migration, Phase, Script, Version};
@@ -392,6 +394,7 @@ fn hook_event(p: &Prepared, release: Option<&str>, error: Option<&RunError>) -> 
 /// The apply engine for one database.
 pub struct Engine {
     url: DbUrl,
+    db: &'static dyn driver::Database,
     settings: Settings,
     ledger: Ledger,
     progress: Option<ProgressFn>,
@@ -472,13 +475,15 @@ pub enum Progress {
 
 impl Engine {
     pub fn new(url: DbUrl, settings: Settings) -> Engine {
+        let db = driver::database(url.dialect());
         let ledger = Ledger::new(
-            url.dialect(),
+            db,
             settings.ledger_schema.clone(),
             settings.ledger_table.clone(),
         );
         Engine {
             url,
+            db,
             settings,
             ledger,
             progress: None,
@@ -537,11 +542,8 @@ impl Engine {
     }
 
     fn session_settings(&self) -> Vec<String> {
-        driver::session_settings(
-            self.url.dialect(),
-            self.settings.lock_timeout,
-            self.settings.statement_timeout,
-        )
+        self.db
+            .session_settings(self.settings.lock_timeout, self.settings.statement_timeout)
     }
 
     async fn ensure_ledger(&self, conn: &mut Box<dyn Driver>) -> Result<(), RunError> {
@@ -678,6 +680,7 @@ impl Engine {
                     }
                 }
                 let mut reported = std::collections::BTreeSet::new();
+                let mut facts = RunFacts::new();
                 let (expands, contracts): (Vec<_>, Vec<_>) = plan
                     .items
                     .into_iter()
@@ -689,8 +692,10 @@ impl Engine {
                     }
                     self.report_long_transactions(mon, &mut reported).await;
                     let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
-                    out.done
-                        .push(self.run_phase(&mut main, mon, m, s, prior, release).await?);
+                    out.done.push(
+                        self.run_phase(&mut main, mon, &mut facts, m, s, prior, release)
+                            .await?,
+                    );
                 }
                 // expand, backfill, contract: a contract never runs before its backfill ends
                 for (m, l) in &loaded {
@@ -740,8 +745,10 @@ impl Engine {
                         self.osc_swaps(&mut main, &m.version.raw).await?;
                     }
                     let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
-                    out.done
-                        .push(self.run_phase(&mut main, mon, m, s, prior, release).await?);
+                    out.done.push(
+                        self.run_phase(&mut main, mon, &mut facts, m, s, prior, release)
+                            .await?,
+                    );
                 }
                 Ok(out)
             },
@@ -767,15 +774,17 @@ impl Engine {
         &self,
         main: &mut Box<dyn Driver>,
         mon: &mut Box<dyn Driver>,
+        facts: &mut RunFacts,
         m: &Migration,
         s: &Script,
         prior: Option<&LedgerRow>,
         release: Option<&str>,
     ) -> Result<Done, RunError> {
-        let p = self.prepare_online(main, m, s).await?;
+        let p = self.prepare_online(main, facts, m, s).await?;
         self.before_hooks(main, &p, prior, release).await?;
         match self.run_up(main, mon, &p, prior, release).await {
             Ok(d) => {
+                facts.note_created(plan::created_tables(self.url.dialect(), &p));
                 let ev = hook_event(&p, release, None);
                 let _ = hooks::fire(&self.settings.hooks, HookPoint::after(p.phase), &ev).await;
                 Ok(d)
@@ -913,6 +922,7 @@ impl Engine {
     async fn prepare_online(
         &self,
         conn: &mut Box<dyn Driver>,
+        facts: &mut RunFacts,
         m: &Migration,
         s: &Script,
     ) -> Result<Prepared, RunError> {
@@ -921,7 +931,9 @@ impl Engine {
         let defer_swap = s.phase == Phase::Expand
             && s.phased
             && m.script(Phase::Contract, Direction::Up).is_some();
-        let facts = self.facts(conn, &p, defer_swap).await;
+        let facts = facts
+            .for_strategies(conn.as_mut(), &self.settings, &p, defer_swap)
+            .await;
         plan::apply_strategies(self.url.dialect(), &mut p, &facts)?;
         for (line, c) in &p.choices {
             tracing::info!(
@@ -935,86 +947,6 @@ impl Engine {
             );
         }
         Ok(p)
-    }
-
-    /// What strategy choice needs to know about the database. Reads only estimates and
-    /// catalogs; a failed read leaves the fact unknown (the online form is then chosen).
-    async fn facts(
-        &self,
-        conn: &mut Box<dyn Driver>,
-        p: &Prepared,
-        defer_swap: bool,
-    ) -> strategies::Facts {
-        let backend = self.url.dialect();
-        let mut facts = strategies::Facts {
-            large_table_rows: self.settings.large_table_rows,
-            ..strategies::Facts::default()
-        };
-        if backend != Dialect::Postgres {
-            let tables: Vec<_> = p
-                .statements
-                .iter()
-                .flat_map(|st| strategies::tables_of(backend, &st.sql))
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            facts.rows = self.mysql_rows(conn, &tables).await;
-            facts.mysql = Some(
-                self.mysql_facts(conn, &tables, &p.version, defer_swap)
-                    .await,
-            );
-            return facts;
-        }
-        let tables: std::collections::BTreeSet<_> = p
-            .statements
-            .iter()
-            .flat_map(|st| strategies::tables_of(backend, &st.sql))
-            .collect();
-        if tables.is_empty() {
-            return facts;
-        }
-        let one = |rows: Vec<Vec<Option<String>>>| {
-            rows.into_iter()
-                .next()
-                .and_then(|r| r.into_iter().next().flatten())
-        };
-        if let Ok(v) = conn
-            .query_text("SELECT current_setting('server_version_num')")
-            .await
-        {
-            facts.server_major = one(v).and_then(|s| s.parse::<u32>().ok()).unwrap_or(0) / 10000;
-        }
-        for t in &tables {
-            let q = format!(
-                "SELECT c.reltuples::bigint::text FROM pg_class c WHERE c.oid = to_regclass({})",
-                sluice_core::sql::quote::literal(
-                    backend,
-                    &sluice_core::sql::quote::qualified(sluice_core::sql::Dialect::Postgres, t)
-                )
-            );
-            // -1: never analyzed; unknown, so the online form is kept
-            if let Ok(v) = conn.query_text(&q).await
-                && let Some(n) = one(v).and_then(|s| s.parse::<i64>().ok())
-                && n >= 0
-            {
-                facts.rows.insert(t.to_string(), n as u64);
-            }
-        }
-        if p.statements.iter().any(|st| {
-            st.sql.to_ascii_uppercase().contains("VACUUM")
-                || st.sql.to_ascii_uppercase().contains("CLUSTER")
-        }) && let Some(bin) = strategies::repack::find()
-            && let Ok(v) = conn
-                .query_text(
-                    "SELECT name::text FROM pg_available_extensions WHERE name = 'pg_repack'",
-                )
-                .await
-            && !v.is_empty()
-        {
-            facts.pg_repack = Some(bin);
-        }
-        shadow::gather_facts(conn, &tables, &mut facts).await;
-        facts
     }
 
     /// Run pg_repack for one table; the password goes in `PGPASSWORD`, and its output is
@@ -1101,7 +1033,7 @@ impl Engine {
         let by_key = row_map(&rows);
         let mut sql = vec![format!(
             "-- on a separate connection, polled until it returns true: {}",
-            driver::lock_sql(self.url.dialect(), LOCK_NAME)
+            self.db.try_lock_sql(LOCK_NAME)
         )];
         sql.extend(self.session_settings());
         if !exists {
@@ -1116,6 +1048,7 @@ impl Engine {
             .into_iter()
             .partition(|(_, s)| s.phase == Phase::Expand);
         let mut facts_conn = self.connect().await?;
+        let mut facts = RunFacts::new();
         let mut fills_pending = Some(loaded);
         for (m, s) in expands.into_iter().chain(contracts) {
             if s.phase == Phase::Contract
@@ -1127,7 +1060,9 @@ impl Engine {
                     backfills.push(dry_backfill(bm, l));
                 }
             }
-            let p = self.prepare_online(&mut facts_conn, m, s).await?;
+            let p = self
+                .prepare_online(&mut facts_conn, &mut facts, m, s)
+                .await?;
             let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
             let start = resume_point(&p, prior);
             sql.push(format!("-- {}: {}", p.label(), p.path.display()));
@@ -1269,10 +1204,7 @@ impl Engine {
             let (r, blockers) = self.exec_probed(main, mon, &st.sql).await;
             match r {
                 Ok(()) => return Ok(()),
-                Err(e)
-                    if retry::is_lock_timeout(self.url.dialect(), &e)
-                        && attempt < self.settings.retry.retries =>
-                {
+                Err(e) if self.db.is_lock_timeout(&e) && attempt < self.settings.retry.retries => {
                     attempt += 1;
                     self.back_off(p, attempt, &e, "retrying").await;
                 }
@@ -1388,7 +1320,6 @@ impl Engine {
         });
         let started = Instant::now();
         let total = p.statements.len();
-        let backend = self.url.dialect();
         if p.transactional {
             let mut attempt = 0;
             loop {
@@ -1396,9 +1327,7 @@ impl Engine {
                     Ok(()) => break,
                     Err((i, e, blockers)) => {
                         let _ = main.rollback().await;
-                        if retry::is_lock_timeout(backend, &e)
-                            && attempt < self.settings.retry.retries
-                        {
+                        if self.db.is_lock_timeout(&e) && attempt < self.settings.retry.retries {
                             attempt += 1;
                             self.back_off(p, attempt, &e, "retrying the migration's transaction")
                                 .await;
@@ -1410,7 +1339,7 @@ impl Engine {
                                 p.label(),
                                 self.ledger.history()
                             ))
-                        } else if retry::is_lock_timeout(backend, &e) {
+                        } else if self.db.is_lock_timeout(&e) {
                             self.lock_give_up(p, i, &e, &blockers)
                         } else {
                             self.statement_failed(p, i, i, &e, true)
@@ -1473,9 +1402,10 @@ impl Engine {
         let mut tables_locked = false;
         let mut i = start;
         while i < total {
-            // PostgreSQL: a BEGIN .. COMMIT block of the file goes in one round trip, its
-            // progress write inside, so its locks are held for the server's work only
-            if backend == Dialect::Postgres
+            // a BEGIN .. COMMIT block of the file goes in one round trip where the server
+            // takes one (PostgreSQL), its progress write inside, so its locks are held for
+            // the server's work only
+            if self.db.multi_statement_round_trip()
                 && p.statements[i].tx == Some(TxControl::Begin)
                 && let Some(end) = block_end(p, i)
             {
@@ -1507,9 +1437,7 @@ impl Engine {
                     };
                     tables_locked = false;
                     let _ = main.exec(undo).await;
-                    if retry::is_lock_timeout(backend, &e)
-                        && block_attempt < self.settings.retry.retries
-                    {
+                    if self.db.is_lock_timeout(&e) && block_attempt < self.settings.retry.retries {
                         block_attempt += 1;
                         self.back_off(
                             p,
@@ -1524,7 +1452,7 @@ impl Engine {
                     // the block rolled back: it counts as not started
                     i = b;
                 }
-                let err = if retry::is_lock_timeout(backend, &e) {
+                let err = if self.db.is_lock_timeout(&e) {
                     self.lock_give_up(p, failed_at, &e, &blockers)
                 } else {
                     self.statement_failed(p, failed_at, i, &e, false)
@@ -1638,7 +1566,6 @@ impl Engine {
         }
         sql.push_str(&self.ledger.progress_sql(&p.version, p.phase, end + 1));
         sql.push_str(";\nCOMMIT");
-        let backend = self.url.dialect();
         let mut attempt = 0;
         loop {
             for k in begin..=end {
@@ -1649,7 +1576,7 @@ impl Engine {
                 return Ok(());
             };
             let _ = main.exec("ROLLBACK").await;
-            if retry::is_lock_timeout(backend, &e) && attempt < self.settings.retry.retries {
+            if self.db.is_lock_timeout(&e) && attempt < self.settings.retry.retries {
                 attempt += 1;
                 self.back_off(
                     p,
@@ -1660,7 +1587,7 @@ impl Engine {
                 .await;
                 continue;
             }
-            let err = if retry::is_lock_timeout(backend, &e) {
+            let err = if self.db.is_lock_timeout(&e) {
                 self.lock_give_up(p, begin + 1, &e, &blockers)
             } else {
                 RunError::Failed(format!(
@@ -1743,7 +1670,7 @@ impl Engine {
             let targets = rollback_targets(&rows, req)?;
             let mut sql = vec![format!(
                 "-- on a separate connection, polled until it returns true: {}",
-                driver::lock_sql(self.url.dialect(), LOCK_NAME)
+                self.db.try_lock_sql(LOCK_NAME)
             )];
             sql.extend(self.session_settings());
             let mut out = RollbackOutcome {
@@ -1929,7 +1856,6 @@ impl Engine {
             transactional: p.transactional,
         });
         let started = Instant::now();
-        let backend = self.url.dialect();
         let mut attempt = 0;
         loop {
             let r = async {
@@ -1978,9 +1904,7 @@ impl Engine {
                     // already retried one by one
                     if p.transactional {
                         let _ = main.rollback().await;
-                        if retry::is_lock_timeout(backend, &e)
-                            && attempt < self.settings.retry.retries
-                        {
+                        if self.db.is_lock_timeout(&e) && attempt < self.settings.retry.retries {
                             attempt += 1;
                             self.back_off(p, attempt, &e, "retrying the rollback").await;
                             continue;
@@ -1992,7 +1916,7 @@ impl Engine {
                             p.label(),
                             self.ledger.history()
                         ))
-                    } else if retry::is_lock_timeout(backend, &e) {
+                    } else if self.db.is_lock_timeout(&e) {
                         self.lock_give_up(p, i, &e, &blockers)
                     } else {
                         RunError::Failed(format!(

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::RunError;
+use super::driver;
 use super::gates::{self, Verdict};
 use super::ledger::{BackfillRow, Event, LedgerRow, State};
 use super::strategies::{self, Action, Facts};
@@ -79,13 +80,8 @@ pub(super) fn split_statements(
     no_tx_marker: bool,
 ) -> Result<(Vec<Stmt>, bool), RunError> {
     let d = backend;
-    let chunks = split::split(
-        text,
-        SplitOptions {
-            mysql: backend == Dialect::Mysql,
-            goose,
-        },
-    );
+    let db = driver::database(d);
+    let chunks = split::split(text, SplitOptions::new(d, goose));
     let mut out = Vec::new();
     let mut needs_no_tx = no_tx_marker;
     for c in chunks {
@@ -125,18 +121,14 @@ pub(super) fn split_statements(
                 table,
                 concurrently: true,
                 ..
-            } if backend == Dialect::Postgres => Some((table.schema.clone(), name.clone())),
+            } => Some((table.schema.clone(), name.clone())),
             _ => None,
         });
         let tx = ops.iter().find_map(|o| match o {
             Operation::Transaction(t) => Some(*t),
             _ => None,
         });
-        let table_lock = if backend == Dialect::Mysql {
-            table_lock(sql_text)
-        } else {
-            None
-        };
+        let table_lock = db.table_lock(sql_text);
         let forced_strategy = c
             .leading_comments
             .iter()
@@ -156,34 +148,8 @@ pub(super) fn split_statements(
             shadow: None,
         });
     }
-    // MySQL commits DDL implicitly: nothing to wrap
-    let transactional = backend == Dialect::Postgres && !needs_no_tx;
+    let transactional = db.transactional_ddl() && !needs_no_tx;
     Ok((out, transactional))
-}
-
-/// `LOCK TABLE(S) ..` -> true, `UNLOCK TABLE(S)` -> false, after leading comments.
-fn table_lock(sql: &str) -> Option<bool> {
-    let mut rest = sql.trim_start();
-    loop {
-        if let Some(r) = rest.strip_prefix("--").or_else(|| rest.strip_prefix('#')) {
-            rest = r.split_once('\n').map_or("", |(_, r)| r).trim_start();
-        } else if let Some(r) = rest.strip_prefix("/*") {
-            rest = r.split_once("*/").map_or("", |(_, r)| r).trim_start();
-        } else {
-            break;
-        }
-    }
-    let mut words = rest.split_whitespace().map(str::to_ascii_uppercase);
-    let first = words.next()?;
-    let second = words.next()?;
-    if second != "TABLES" && second != "TABLE" {
-        return None;
-    }
-    match first.as_str() {
-        "LOCK" => Some(true),
-        "UNLOCK" => Some(false),
-        _ => None,
-    }
 }
 
 pub(super) fn prepare(
@@ -283,11 +249,7 @@ pub(super) fn apply_strategies(
             match a {
                 Action::Sql { sql, no_tx: n } => {
                     no_tx |= n;
-                    let concurrent_index = if backend == Dialect::Postgres {
-                        concurrent_index_of(&sql)
-                    } else {
-                        None
-                    };
+                    let concurrent_index = concurrent_index_of(d, &sql);
                     out.push(Stmt {
                         sql,
                         line: st.line,
@@ -336,10 +298,27 @@ pub(super) fn apply_strategies(
     Ok(())
 }
 
-fn concurrent_index_of(sql_text: &str) -> Option<(Option<String>, String)> {
-    let asts = sql::parse(Dialect::Postgres, sql_text).ok()?;
+/// Tables a prepared script creates (a later phase of the run sees them as new).
+pub(super) fn created_tables(d: Dialect, p: &Prepared) -> Vec<sluice_core::sql::ops::ObjName> {
+    p.statements
+        .iter()
+        .filter_map(|st| sql::parse(d, &st.sql).ok())
+        .flat_map(|asts| {
+            asts.iter()
+                .flat_map(|a| sql::classify::classify(d, a))
+                .filter_map(|o| match o {
+                    Operation::CreateTable { table, .. } => Some(table),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn concurrent_index_of(d: Dialect, sql_text: &str) -> Option<(Option<String>, String)> {
+    let asts = sql::parse(d, sql_text).ok()?;
     asts.iter()
-        .flat_map(|a| sql::classify::classify(Dialect::Postgres, a))
+        .flat_map(|a| sql::classify::classify(d, a))
         .find_map(|o| match o {
             Operation::CreateIndex {
                 name: Some(name),
@@ -1007,14 +986,5 @@ mod tests {
         assert_eq!(p.down_sql.as_deref(), Some("DROP TABLE a;\n"));
         let p = prepare(Dialect::Mysql, &ms[0], s).unwrap();
         assert!(!p.transactional);
-    }
-
-    #[test]
-    fn mysql_table_locks_are_recognised() {
-        assert_eq!(table_lock("-- swap\nLOCK TABLES `t` WRITE"), Some(true));
-        assert_eq!(table_lock("unlock tables"), Some(false));
-        assert_eq!(table_lock("LOCK TABLE t READ"), Some(true));
-        assert_eq!(table_lock("SELECT 1"), None);
-        assert_eq!(table_lock("LOCK"), None);
     }
 }

@@ -14,9 +14,8 @@ use tracing::Instrument;
 
 use super::driver::{Blocker, DbError, Driver};
 use super::plan::Prepared;
-use super::strategies::Facts;
-use super::strategies::shadow_table::{PREFIX, ShadowTable, TableFacts, q, qn};
-use super::{Engine, Progress, backfill, retry};
+use super::strategies::shadow_table::{ShadowTable, q, qn};
+use super::{Engine, Progress, backfill};
 use sluice_core::names;
 use sluice_core::source::backfill::MAX_BATCH_SIZE;
 use sluice_core::sql::Dialect;
@@ -56,61 +55,12 @@ fn pairs(rows: Rows) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Columns of `t`: name, type, generated.
 fn columns_sql(t: &ObjName) -> String {
     format!(
         "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), (a.attgenerated <> '')::text FROM pg_attribute a WHERE a.attrelid = {} AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
         regclass(t)
     )
-}
-
-/// Read what [`super::strategies::shadow_table`] needs for each table; a failed read leaves
-/// the table out (no copy is then chosen for it).
-pub(super) async fn gather_facts(
-    conn: &mut Box<dyn Driver>,
-    tables: &BTreeSet<ObjName>,
-    facts: &mut Facts,
-) {
-    for t in tables {
-        let rc = regclass(t);
-        let Ok(cols) = conn.query_text(&columns_sql(t)).await else {
-            continue;
-        };
-        let columns: BTreeMap<String, String> = pairs(cols).into_iter().collect();
-        if columns.is_empty() {
-            continue;
-        }
-        let pk = conn
-            .query_text(&format!(
-                "SELECT a.attname::text FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY k(n, o) JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n WHERE i.indrelid = {rc} AND i.indisprimary ORDER BY k.o"
-            ))
-            .await;
-        let refusals = conn
-            .query_text(&format!(
-                "SELECT r FROM ( \
-                 SELECT format('foreign key %I on %s references it', conname, conrelid::regclass) AS r FROM pg_constraint WHERE contype = 'f' AND confrelid = {rc} \
-                 UNION ALL SELECT DISTINCT format('view %s depends on it', rw.ev_class::regclass) FROM pg_depend d JOIN pg_rewrite rw ON rw.oid = d.objid \
-                   WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass AND d.refobjid = {rc} AND rw.ev_class <> {rc} \
-                 UNION ALL SELECT format('trigger %I would not follow the copy', tgname) FROM pg_trigger WHERE tgrelid = {rc} AND NOT tgisinternal AND left(tgname::text, {n}) <> {p} \
-                 UNION ALL SELECT format('row level security policy %I would not follow the copy', polname) FROM pg_policy WHERE polrelid = {rc} \
-                 UNION ALL SELECT 'it is partitioned, a partition, or in an inheritance tree' FROM pg_class c WHERE c.oid = {rc} \
-                   AND (c.relkind = 'p' OR c.relispartition OR EXISTS (SELECT 1 FROM pg_inherits WHERE inhparent = c.oid OR inhrelid = c.oid)) \
-                 ) s ORDER BY 1",
-                n = PREFIX.len(),
-                p = lit(PREFIX)
-            ))
-            .await;
-        let (Ok(pk), Ok(refusals)) = (pk, refusals) else {
-            continue;
-        };
-        facts.shadow.insert(
-            t.to_string(),
-            TableFacts {
-                primary_key: first_col(pk),
-                columns,
-                refusals: first_col(refusals),
-            },
-        );
-    }
 }
 
 /// The copy's column list and the expressions selecting them from the old table.
@@ -897,10 +847,7 @@ impl Engine {
         loop {
             match self.run_tx(main, mon, stmts, blockers).await {
                 Ok(()) => return Ok(()),
-                Err(e)
-                    if retry::is_lock_timeout(Dialect::Postgres, &e)
-                        && attempt < self.settings.retry.retries =>
-                {
+                Err(e) if self.db.is_lock_timeout(&e) && attempt < self.settings.retry.retries => {
                     attempt += 1;
                     let d: Duration = self.settings.retry.delay(attempt);
                     tracing::warn!(attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout {what}; retrying");

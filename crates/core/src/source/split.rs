@@ -17,6 +17,16 @@ pub struct SplitOptions {
     pub goose: bool,
 }
 
+impl SplitOptions {
+    /// The lexer of `dialect`'s files (goose blocks for goose files).
+    pub fn new(dialect: crate::sql::Dialect, goose: bool) -> SplitOptions {
+        SplitOptions {
+            mysql: dialect == crate::sql::Dialect::Mysql,
+            goose,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommentKind {
     /// `-- ...` or `# ...`

@@ -84,6 +84,24 @@ impl Strategy {
     }
 }
 
+/// A database's family of online strategies (and the facts they need).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// CONCURRENTLY, NOT VALID + VALIDATE, the shadow-table copy, pg_repack.
+    Postgres,
+    /// Pinned ALGORITHM / LOCK, pt-online-schema-change, gh-ost.
+    Mysql,
+}
+
+impl Family {
+    pub fn of(d: Dialect) -> Family {
+        match d {
+            Dialect::Postgres => Family::Postgres,
+            Dialect::Mysql => Family::Mysql,
+        }
+    }
+}
+
 /// What the engine knows about the database when it chooses.
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
@@ -179,7 +197,7 @@ pub fn choose(
     if forced_strategy == Some(Strategy::Plain) {
         return Ok(plain("forced by `-- sluice:strategy plain`", true));
     }
-    if backend != Dialect::Postgres {
+    if Family::of(backend) == Family::Mysql {
         return mysql::choose(sql_text, created_here, forced_strategy, facts);
     }
     // several operations (type changes at once) or token-scanned ones (SET TABLESPACE)
