@@ -770,6 +770,7 @@ impl Engine {
 
     /// One phase with its hooks: `before-<phase>` (may stop it), then the phase, then
     /// `after-<phase>` or `on-failure`.
+    #[allow(clippy::too_many_arguments)] // folded into the executor's context next
     async fn run_phase(
         &self,
         main: &mut Box<dyn Driver>,
