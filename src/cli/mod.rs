@@ -27,6 +27,7 @@ pub mod exit {
 }
 
 #[derive(Debug, Parser)]
+#[allow(clippy::doc_markdown)] // doc comments are --help text: backticks would print
 #[command(
     name = "migrate",
     version,

@@ -1,6 +1,6 @@
 //! The deployment examples in `examples/` (and `.pre-commit-hooks.yaml`): they parse, their
 //! `migrate` command lines are accepted by the real CLI, the Flagger Canary's webhooks drive
-//! the server, and the AnalysisTemplate's JSON path and success condition read the status.
+//! the server, and the `AnalysisTemplate`'s JSON path and success condition read the status.
 
 use std::time::{Duration, Instant};
 

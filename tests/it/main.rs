@@ -1,6 +1,9 @@
 //! The integration tests, one binary (one link) for all of them: each module is a former
 //! `tests/<name>.rs`. Database tests use the servers of `DATABASE_URL_PG` / `DATABASE_URL_MYSQL`.
 
+// figures and skipped-corpus notes go to the test's captured output
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 mod backfill;
 mod cli;
 mod common;

@@ -454,7 +454,7 @@ impl Holder {
                 ready_tx.send(()).unwrap();
                 let _ = release_rx.recv();
                 c.execute("ROLLBACK").await.unwrap();
-            })
+            });
         });
         ready_rx.recv().unwrap();
         Holder { release, thread }

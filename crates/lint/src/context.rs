@@ -375,7 +375,7 @@ impl<'a> ScriptCx<'a> {
                 match op {
                     Operation::Transaction(TxControl::Begin) => explicit = true,
                     Operation::Transaction(TxControl::Commit | TxControl::Rollback) => {
-                        explicit = false
+                        explicit = false;
                     }
                     Operation::SetVariable { name, value, .. } => {
                         let n = name.to_ascii_lowercase();

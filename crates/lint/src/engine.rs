@@ -220,7 +220,7 @@ fn run(
         uses: cxs
             .iter()
             .filter(|cx| cx.direction() == Direction::Up)
-            .flat_map(|cx| cx.object_uses())
+            .flat_map(ScriptCx::object_uses)
             .collect(),
     });
     for mut cx in cxs {
@@ -374,7 +374,7 @@ fn collect_ignores(cx: &ScriptCx<'_>) -> Vec<Ignore> {
     let mut push = |stmt: Option<usize>, c: &Comment| match directives::parse(text, c) {
         // a statement ignore with no statement after it covers nothing (reported as unused)
         Some(Directive::Ignore { rules, .. }) => {
-            ignores.push(Ignore::new(Some(stmt.unwrap_or(usize::MAX)), rules, c))
+            ignores.push(Ignore::new(Some(stmt.unwrap_or(usize::MAX)), rules, c));
         }
         Some(Directive::IgnoreFile { rules }) => ignores.push(Ignore::new(None, rules, c)),
         _ => {}

@@ -15,6 +15,7 @@ use super::rule::{DefaultLevel, RuleMeta, Severity};
 /// Whose runner will apply the files: decides transaction wrapping and session settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
+#[allow(clippy::doc_markdown)] // doc comments are --help text: backticks would print
 pub enum Runner {
     /// Pick from the layout (sqlx files -> sqlx, ...); native and plain -> sluice.
     #[default]
@@ -31,6 +32,7 @@ pub enum Runner {
 
 impl Runner {
     /// The runner for a migration of `layout` when the config says `auto`.
+    #[must_use]
     pub fn effective(self, layout: Layout) -> Runner {
         match (self, layout) {
             (Runner::Auto, Layout::Sqlx) => Runner::Sqlx,
@@ -44,7 +46,7 @@ impl Runner {
         }
     }
 
-    /// Only the Sluice runner sets lock_timeout / statement_timeout for every statement.
+    /// Only the Sluice runner sets `lock_timeout` / `statement_timeout` for every statement.
     pub fn sets_lock_timeout(self) -> bool {
         self == Runner::Sluice
     }

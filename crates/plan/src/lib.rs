@@ -65,7 +65,7 @@ pub enum Cost {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Strategy {
-    /// Already safe: runs as written, under lock_timeout with retries.
+    /// Already safe: runs as written, under `lock_timeout` with retries.
     Plain,
     /// CREATE / DROP INDEX CONCURRENTLY, outside a transaction.
     ConcurrentIndex,
@@ -201,7 +201,7 @@ pub fn plan(
     if !refusals.is_empty() {
         return Err(PlanError::Refused(refusals));
     }
-    let mut plan = b.finish(migration)?;
+    let mut plan = b.finish(migration);
     self_check(settings, catalog, &mut plan)?;
     Ok(plan)
 }

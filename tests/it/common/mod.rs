@@ -1,7 +1,7 @@
 //! Scratch databases on the real servers for runner tests.
 //!
-//! PostgreSQL at `DATABASE_URL_PG` (default postgres://postgres@127.0.0.1:5432/postgres),
-//! MariaDB/MySQL at `DATABASE_URL_MYSQL` (default mysql://root@127.0.0.1:3306/mysql).
+//! PostgreSQL at `DATABASE_URL_PG` (default <postgres://postgres@127.0.0.1:5432/postgres>),
+//! MariaDB/MySQL at `DATABASE_URL_MYSQL` (default <mysql://root@127.0.0.1:3306/mysql>).
 //! Each test gets its own database, dropped when the guard goes out of scope, even on
 //! a failed assertion.
 #![allow(dead_code)]
@@ -94,7 +94,7 @@ impl Scratch {
                         c.execute(sqlx::raw_sql(&sql)).await.unwrap();
                     }
                 }
-            })
+            });
         })
         .join()
         .unwrap();
@@ -117,7 +117,7 @@ impl Scratch {
                         c.execute(sqlx::raw_sql(&sql)).await.unwrap();
                     }
                 }
-            })
+            });
         })
         .join()
         .unwrap();
@@ -197,7 +197,7 @@ impl Scratch {
         !self.strings(&sql).is_empty()
     }
 
-    /// `migrate` with DATABASE_URL set to the scratch database, run from `cwd`.
+    /// `migrate` with `DATABASE_URL` set to the scratch database, run from `cwd`.
     pub fn migrate(&self, cwd: &Path) -> Command {
         let mut c = Command::new(assert_cmd::cargo::cargo_bin("migrate"));
         c.current_dir(cwd)

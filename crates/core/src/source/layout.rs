@@ -252,18 +252,15 @@ pub fn load_file(path: &Path, stdin_text: Option<String>) -> Result<Migration, S
         } else {
             let stem = file_name.strip_suffix(".sql").unwrap_or(file_name);
             let versioned = version_name(stem);
-            match sniff(&file.text) {
-                Some(layout) => {
-                    let (version, name) = versioned.unwrap_or_else(|| (zero(), stem.to_owned()));
-                    let specs = section_specs(&file, layout, &mut warnings);
-                    (version, name, layout, path.to_owned(), specs, None)
-                }
-                None => {
-                    let version = versioned.map_or_else(zero, |(v, _)| v);
-                    let specs = vec![Spec::whole(file, Direction::Up, None, false)];
-                    let name = path.display().to_string();
-                    (version, name, Layout::Plain, path.to_owned(), specs, None)
-                }
+            if let Some(layout) = sniff(&file.text) {
+                let (version, name) = versioned.unwrap_or_else(|| (zero(), stem.to_owned()));
+                let specs = section_specs(&file, layout, &mut warnings);
+                (version, name, layout, path.to_owned(), specs, None)
+            } else {
+                let version = versioned.map_or_else(zero, |(v, _)| v);
+                let specs = vec![Spec::whole(file, Direction::Up, None, false)];
+                let name = path.display().to_string();
+                (version, name, Layout::Plain, path.to_owned(), specs, None)
             }
         };
     let migration = make_migration(
@@ -300,10 +297,12 @@ struct Listing {
 fn ignored(name: &str) -> bool {
     name.starts_with('.')
         || name.to_ascii_uppercase().starts_with("README")
-        || name.ends_with(".md")
+        || Path::new(name)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("md"))
 }
 
-fn io_err(path: &Path, e: std::io::Error) -> SourceError {
+fn io_err(path: &Path, e: &std::io::Error) -> SourceError {
     SourceError::Io {
         path: path.to_owned(),
         message: e.to_string(),
@@ -319,7 +318,7 @@ fn list_dir(dir: &Path) -> Result<Listing, SourceError> {
                 path: dir.to_owned(),
             });
         }
-        Err(e) => return Err(io_err(dir, e)),
+        Err(e) => return Err(io_err(dir, &e)),
     };
     if !meta.is_dir() {
         return Err(SourceError::Layout {
@@ -330,8 +329,8 @@ fn list_dir(dir: &Path) -> Result<Listing, SourceError> {
     }
     let mut list = Vec::new();
     let mut warnings = Vec::new();
-    for e in std::fs::read_dir(dir).map_err(|e| io_err(dir, e))? {
-        let e = e.map_err(|e| io_err(dir, e))?;
+    for e in std::fs::read_dir(dir).map_err(|e| io_err(dir, &e))? {
+        let e = e.map_err(|e| io_err(dir, &e))?;
         let path = e.path();
         let Some(name) = e.file_name().to_str().map(str::to_owned) else {
             warnings.push(SourceWarning {
@@ -395,7 +394,7 @@ impl Kind {
 fn classify(e: &Entry, files: &mut Files) -> Result<Option<Kind>, SourceError> {
     if e.is_dir {
         let names: Vec<String> = std::fs::read_dir(&e.path)
-            .map_err(|err| io_err(&e.path, err))?
+            .map_err(|err| io_err(&e.path, &err))?
             .filter_map(|d| d.ok()?.file_name().into_string().ok())
             .collect();
         return Ok(
@@ -818,7 +817,7 @@ fn make_migration(
             match d {
                 Directive::NoTransaction => no_tx = true,
                 Directive::Irreversible(r) if spec.direction == Direction::Up => {
-                    irreversible = Some(r)
+                    irreversible = Some(r);
                 }
                 Directive::Phase(p) => phase = phase.or(Some(p)),
                 _ => {}
@@ -877,7 +876,7 @@ fn diesel_no_transaction(
     if !path.is_file() {
         return Ok(false);
     }
-    let text = std::fs::read_to_string(path).map_err(|e| io_err(path, e))?;
+    let text = std::fs::read_to_string(path).map_err(|e| io_err(path, &e))?;
     match text.parse::<toml::Table>() {
         Ok(t) => Ok(t.get("run_in_transaction").and_then(toml::Value::as_bool) == Some(false)),
         Err(e) => {
@@ -931,10 +930,10 @@ impl Builder {
                         specs.push(Spec::whole(file, direction, phase, false));
                     }
                     _ if f.is_dir => {
-                        self.warn(&f.path, "unexpected directory inside a migration", layout)
+                        self.warn(&f.path, "unexpected directory inside a migration", layout);
                     }
                     _ if layout == Layout::Native && f.name == "backfill.toml" => {
-                        backfill = Some(f.path.clone())
+                        backfill = Some(f.path.clone());
                     }
                     _ if layout == Layout::Diesel && f.name == "metadata.toml" => {
                         metadata_no_tx = diesel_no_transaction(&f.path, &mut self.warnings)?;

@@ -282,9 +282,10 @@ impl Splitter<'_> {
             if goose_marker(&self.text[at + 2..line_end]) == Some(GooseMarker::End) {
                 let body_end = trim_end_ws(self.text, body_start, at);
                 // the block's own trailing `;` is part of the statement text for goose; drop it
-                let (stmt_end, term) = match self.text[body_start..body_end].ends_with(';') {
-                    true => (body_end - 1, Some(body_end - 1..body_end)),
-                    false => (body_end, None),
+                let (stmt_end, term) = if self.text[body_start..body_end].ends_with(';') {
+                    (body_end - 1, Some(body_end - 1..body_end))
+                } else {
+                    (body_end, None)
                 };
                 chunk.stmt = Some(body_start..trim_end_ws(self.text, body_start, stmt_end));
                 chunk.terminator = term;
@@ -328,7 +329,7 @@ impl Splitter<'_> {
                 chunk.terminator = Some(self.pos..self.pos + self.delimiter.len());
                 self.pos += self.delimiter.len();
                 self.trailing(chunk);
-                self.paren_error(chunk, &parens, extra_close);
+                Self::paren_error(chunk, &parens, extra_close);
                 return;
             }
             let b = self.src[self.pos];
@@ -429,10 +430,10 @@ impl Splitter<'_> {
         chunk.stmt = Some(start..stmt_end);
         // Trailing comments of an unterminated last statement belong to the statement text;
         // leave them as inner comments.
-        self.paren_error(chunk, &parens, extra_close);
+        Self::paren_error(chunk, &parens, extra_close);
     }
 
-    fn paren_error(&self, chunk: &mut Chunk, parens: &[usize], extra_close: Option<usize>) {
+    fn paren_error(chunk: &mut Chunk, parens: &[usize], extra_close: Option<usize>) {
         if chunk.error.is_some() {
             return;
         }

@@ -198,7 +198,7 @@ pub fn classify(dialect: Dialect, stmt: &Statement) -> Vec<Operation> {
             for o in &ci.alter_options {
                 match o {
                     AlterTableOperation::Algorithm { algorithm: a, .. } => {
-                        algorithm = Some(a.to_string())
+                        algorithm = Some(a.to_string());
                     }
                     AlterTableOperation::Lock { lock: l, .. } => lock = Some(l.to_string()),
                     _ => {}
@@ -340,7 +340,7 @@ fn alter_table(dialect: Dialect, at: &AlterTable) -> Vec<Operation> {
             })),
             AlterTableOperation::AttachPartition { .. }
             | AlterTableOperation::AttachPartitionOf { .. } => {
-                ops.push(Op::AttachPartition { table: t() })
+                ops.push(Op::AttachPartition { table: t() });
             }
             AlterTableOperation::DetachPartitionOf { mode, .. } => ops.push(Op::DetachPartition {
                 table: t(),
@@ -449,7 +449,7 @@ fn alter_table(dialect: Dialect, at: &AlterTable) -> Vec<Operation> {
                     kind: ObjectKind::Constraint,
                     from: ObjName::new(None, &ident(old_name)),
                     to: ident(new_name),
-                })
+                });
             }
             AlterTableOperation::AlterColumn { column_name, op } => {
                 let column = ident(column_name);
@@ -1149,7 +1149,7 @@ mod tests {
         }
         match my("CREATE TABLE t (a VARCHAR(5) CHARACTER SET utf8mb3)").as_slice() {
             [Op::CreateTable { columns, .. }] => {
-                assert_eq!(columns[0].charset.as_deref(), Some("utf8mb3"))
+                assert_eq!(columns[0].charset.as_deref(), Some("utf8mb3"));
             }
             other => panic!("{other:?}"),
         }

@@ -13,7 +13,7 @@
 //! ```
 //!
 //! ## Use instead
-//! pg_repack (with `--no-kill-backend`) for CLUSTER / VACUUM FULL / tablespace moves, or a
+//! `pg_repack` (with `--no-kill-backend`) for CLUSTER / VACUUM FULL / tablespace moves, or a
 //! shadow table filled in batches and swapped in.
 
 use crate::context::ScriptCx;

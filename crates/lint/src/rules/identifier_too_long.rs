@@ -65,12 +65,12 @@ impl Rule for IdentifierTooLong {
                 Operation::AddColumn { column, .. } => names.push((i, &column.name)),
                 Operation::CreateIndex { name: Some(n), .. } => names.push((i, n)),
                 Operation::AddConstraint { constraint, .. } => {
-                    names.extend(constraint.name.as_deref().map(|n| (i, n)))
+                    names.extend(constraint.name.as_deref().map(|n| (i, n)));
                 }
                 Operation::RenameTable { to, .. } => names.push((i, &to.name)),
                 Operation::RenameColumn { to, .. } => names.push((i, to)),
                 Operation::RenameObject { kind, to, .. } if *kind != ObjectKind::EnumValue => {
-                    names.push((i, to))
+                    names.push((i, to));
                 }
                 _ => {}
             }

@@ -3,7 +3,7 @@
 //!
 //! ## Why is this bad?
 //! The column stores a wall-clock reading with no offset. Clients in different time zones (or a
-//! server whose TimeZone changes) write different instants for the same moment, and comparisons
+//! server whose `TimeZone` changes) write different instants for the same moment, and comparisons
 //! with `now()` shift by the offset. Converting the column later rewrites the table.
 //!
 //! ## Example
