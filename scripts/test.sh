@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: makes sure PostgreSQL and MariaDB are installed and
 # running (installing them with apt on a machine that lacks them, reusing them when they run),
-# then runs cargo fmt --check, clippy with -D warnings, and every test.
+# then runs cargo fmt --check, clippy with -D warnings, cargo deny (deny.toml), and every test
+# with cargo-nextest's `ci` profile (.config/nextest.toml: timeouts, database test groups).
+# cargo-deny and cargo-nextest are installed with `cargo install --locked` when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -68,14 +70,28 @@ fi
 export DATABASE_URL_PG=${DATABASE_URL_PG:-postgres://postgres@127.0.0.1:5432/test}
 export DATABASE_URL_MYSQL=${DATABASE_URL_MYSQL:-mysql://root@127.0.0.1:3306/test}
 
+cargo_tool() { # cargo_tool <subcommand> <crate>: install the cargo plugin when it is missing
+  if ! cargo "$1" --version >/dev/null 2>&1; then
+    log "installing $2 (cargo install --locked $2; compiles from crates.io once)"
+    cargo install --locked "$2"
+  fi
+}
+
 log "cargo fmt --check"
 cargo fmt --all --check
 log "cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-if cargo nextest --version >/dev/null 2>&1; then
-  log "cargo nextest run"
-  cargo nextest run --workspace --locked --no-fail-fast
+
+cargo_tool deny cargo-deny
+# advisories need the RustSec database from GitHub; without network the other checks still run
+if cargo deny fetch db >/dev/null 2>&1; then
+  log "cargo deny check (advisories, bans, licenses, sources)"
+  cargo deny --workspace --locked check
 else
-  log "cargo test (cargo-nextest not installed)"
-  cargo test --workspace --locked --no-fail-fast
+  log "cargo deny check bans licenses sources (RustSec advisory database unreachable: advisories not checked)"
+  cargo deny --workspace --locked check bans licenses sources
 fi
+
+cargo_tool nextest cargo-nextest
+log "cargo nextest run --workspace --profile ci"
+cargo nextest run --workspace --locked --profile ci
