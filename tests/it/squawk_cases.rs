@@ -1,0 +1,209 @@
+//! Agreement with squawk's own rule tests (`../shared/squawk-cases/cases.json`, see its README).
+//!
+//! Each case is linted as `migrate lint - --stdin-filename case.sql` would with a `sluice.toml`
+//! that turns every rule off except the case's (squawk's id looked up as an alias;
+//! `require-timeout-settings` is the pair `require-lock-timeout` + `require-statement-timeout`),
+//! `runner = "golang-migrate"` (squawk's default: no transaction around the file) or `"sqlx"`
+//! when the case assumes one, and `server_version` from the case's PostgreSQL version. The test
+//! drives the library directly, which is what that command does with stdin (`source::load_file`
+//! then `lint::lint`, no history, no code paths); `scripts/squawk-cases.py` runs the same cases
+//! through the `migrate` binary and prints the same table.
+//!
+//! A case agrees when the rule fires on a `violation` case and stays silent on an `ok` one;
+//! `mixed` cases (a test holding both) are not counted. Every case where Sluice judges
+//! differently is listed in [`DIFFERENCES`] with the rule page whose "Differences from squawk"
+//! section explains it: a new difference, or a listed one that now agrees, fails the test.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use sluice::lint::registry;
+use sluice::lint::settings::{Level, LintSettings, Runner};
+use sluice::lint::{Rule, lint};
+use sluice::source;
+
+#[derive(Debug, Deserialize)]
+struct Case {
+    file: String,
+    test: String,
+    rule: String,
+    expect: String,
+    pg_version: Option<String>,
+    assume_in_transaction: bool,
+    sql: String,
+}
+
+/// Cases where Sluice deliberately differs from squawk: case key (`file:test`, `#n` for the
+/// n-th case of a test with several) and the rule page that says why.
+const DIFFERENCES: &[(&str, &str)] = &[];
+
+fn cases_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/squawk-cases/cases.json")
+}
+
+fn load() -> Vec<Case> {
+    let path = cases_path();
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; the squawk cases live beside the repository in ../shared/squawk-cases",
+            path.display()
+        )
+    });
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Sluice's rules for squawk's id.
+fn rules_for(squawk_id: &str) -> Vec<&'static dyn Rule> {
+    let ids: &[&str] = match squawk_id {
+        "require-timeout-settings" => &["require-lock-timeout", "require-statement-timeout"],
+        id => &[id][..],
+    };
+    ids.iter().filter_map(|id| registry::lookup(id)).collect()
+}
+
+fn settings(case: &Case, rules: &[&'static dyn Rule]) -> LintSettings {
+    let mut s = LintSettings::default();
+    for r in registry::all() {
+        s.levels.insert(r.meta().id, Level::Off);
+    }
+    for r in rules {
+        s.levels.insert(r.meta().id, Level::Warning);
+    }
+    s.runner = if case.assume_in_transaction {
+        Runner::Sqlx
+    } else {
+        Runner::GolangMigrate
+    };
+    if let Some(v) = &case.pg_version {
+        s.server_version = v.parse().expect("pg_version is a major version");
+    }
+    s
+}
+
+/// Does Sluice flag the case? `None`: no Sluice rule for squawk's id.
+fn fires(case: &Case) -> Option<bool> {
+    let rules = rules_for(&case.rule);
+    if rules.is_empty() {
+        return None;
+    }
+    let m = source::load_file(Path::new("case.sql"), Some(case.sql.clone()))
+        .expect("in-memory text loads");
+    let report = lint(&settings(case, &rules), &[m]);
+    Some(
+        report
+            .diagnostics
+            .iter()
+            .any(|d| rules.iter().any(|r| r.meta().id == d.rule)),
+    )
+}
+
+/// `file:test`, with `#n` (1-based) when the test holds several cases.
+fn keys(cases: &[Case]) -> Vec<String> {
+    let mut seen: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for c in cases {
+        *seen.entry((&c.file, &c.test)).or_default() += 1;
+    }
+    let mut nth: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    cases
+        .iter()
+        .map(|c| {
+            let k = (c.file.as_str(), c.test.as_str());
+            let n = nth.entry(k).or_default();
+            *n += 1;
+            if seen[&k] > 1 {
+                format!("{}:{}#{n}", c.file, c.test)
+            } else {
+                format!("{}:{}", c.file, c.test)
+            }
+        })
+        .collect()
+}
+
+#[derive(Default)]
+struct Row {
+    agree: usize,
+    differ: usize,
+}
+
+#[test]
+fn agreement_with_squawk_rule_tests() {
+    let cases = load();
+    assert!(cases.len() >= 300, "{} cases", cases.len());
+    let keys = keys(&cases);
+    let mut table: BTreeMap<&str, Row> = BTreeMap::new();
+    let mut no_rule: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut differ: Vec<(String, String)> = Vec::new();
+    for (case, key) in cases.iter().zip(&keys) {
+        let expected = match case.expect.as_str() {
+            "violation" => true,
+            "ok" => false,
+            _ => continue,
+        };
+        let Some(got) = fires(case) else {
+            *no_rule.entry(&case.rule).or_default() += 1;
+            continue;
+        };
+        let row = table.entry(&case.rule).or_default();
+        if got == expected {
+            row.agree += 1;
+        } else {
+            row.differ += 1;
+            differ.push((key.clone(), case.sql.trim().to_owned()));
+        }
+    }
+
+    eprintln!("| squawk rule | cases | agree | differ |\n|---|---:|---:|---:|");
+    for (rule, r) in &table {
+        eprintln!(
+            "| {rule} | {} | {} | {} |",
+            r.agree + r.differ,
+            r.agree,
+            r.differ
+        );
+    }
+    let agree: usize = table.values().map(|r| r.agree).sum();
+    let total: usize = table.values().map(|r| r.agree + r.differ).sum();
+    let pct = 100.0 * agree as f64 / total.max(1) as f64;
+    eprintln!("| **shared rules** | {total} | {agree} ({pct:.1}%) | {} |", total - agree);
+    for (rule, n) in &no_rule {
+        eprintln!("no Sluice rule: {rule} ({n} cases)");
+    }
+    for (key, sql) in &differ {
+        eprintln!("differs: {key}\n    {}", sql.replace('\n', "\n    "));
+    }
+
+    let listed: BTreeMap<&str, &str> = DIFFERENCES.iter().copied().collect();
+    let unexplained: Vec<&str> = differ
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .filter(|k| !listed.contains_key(k))
+        .collect();
+    let agreeing: Vec<&str> = listed
+        .keys()
+        .copied()
+        .filter(|k| !differ.iter().any(|(d, _)| d == k))
+        .collect();
+    assert!(
+        unexplained.is_empty(),
+        "cases where Sluice differs from squawk without a documented reason: {unexplained:?}"
+    );
+    assert!(
+        agreeing.is_empty(),
+        "listed as differences but now agreeing (remove them from DIFFERENCES): {agreeing:?}"
+    );
+    for (key, page) in DIFFERENCES {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("lint-rules")
+            .join(format!("{page}.md"));
+        let doc = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{key}: {}: {e}", path.display()));
+        assert!(
+            doc.contains("\n## Differences from squawk\n"),
+            "{key}: {} has no `## Differences from squawk` section",
+            path.display()
+        );
+    }
+    assert!(no_rule.is_empty(), "squawk rules without a Sluice rule: {no_rule:?}");
+    assert!(pct >= 97.0, "agreement on shared rules {pct:.1}% < 97%");
+}
