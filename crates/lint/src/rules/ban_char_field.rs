@@ -19,7 +19,7 @@
 use crate::context::ScriptCx;
 use crate::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
 
-use super::declared_columns;
+use super::column_types::typed_columns;
 
 pub struct BanCharField;
 
@@ -42,12 +42,12 @@ impl Rule for BanCharField {
     }
 
     fn check(&self, cx: &ScriptCx<'_>, out: &mut Vec<Hit>) {
-        for c in declared_columns(cx) {
-            let ty = c.base_type();
-            if matches!(ty.as_str(), "char" | "character" | "bpchar") {
-                let (column, table) = (&c.column.name, c.table);
-                let data_type = c.column.data_type.to_ascii_lowercase();
-                out.push(Hit::new(c.stmt.index, format!("column `{column}` of `{table}` is {data_type}: values are blank-padded to the length and trailing spaces are ignored in comparisons; use text or varchar")).span(c.span(cx)));
+        for c in typed_columns(cx) {
+            // `"char"` is the one-byte internal type, not meant for application data either
+            if matches!(c.sql_type.base.as_str(), "char" | "\"char\"") {
+                let (column, table, verb) = (c.name, c.table, c.verb());
+                let data_type = c.data_type.to_ascii_lowercase();
+                out.push(Hit::new(c.stmt.index, format!("column `{column}` of `{table}` {verb} {data_type}: values are blank-padded to the length and trailing spaces are ignored in comparisons; use text or varchar")).span(c.span(cx)));
             }
         }
     }

@@ -72,6 +72,12 @@ impl Rule for IdentifierTooLong {
                 Operation::RenameObject { kind, to, .. } if *kind != ObjectKind::EnumValue => {
                     names.push((i, to))
                 }
+                // a drop of a long name drops whatever the truncated name belongs to
+                Operation::DropTable { tables: n, .. }
+                | Operation::DropIndex { names: n, .. }
+                | Operation::DropObject { names: n, .. } => {
+                    names.extend(n.iter().map(|n| (i, n.name.as_str())))
+                }
                 _ => {}
             }
         }
@@ -131,6 +137,17 @@ mod tests {
                 format!("1:160 {}", m(66, &format!("{long}_c"))),
                 format!("2:13 {}", m(64, &long)),
                 format!("3:34 {}", m(64, &long)),
+            ]
+        );
+        // a drop names the object by its truncated name too: a sibling sharing the prefix
+        assert_eq!(
+            lint_errors(
+                RULE,
+                format!("DROP TABLE {long};\nDROP INDEX IF EXISTS {long};").as_str()
+            ),
+            [
+                format!("1:12 {}", m(64, &long)),
+                format!("2:22 {}", m(64, &long))
             ]
         );
         // multi-byte characters count in bytes

@@ -20,7 +20,7 @@
 use crate::context::ScriptCx;
 use crate::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
 
-use super::declared_columns;
+use super::column_types::typed_columns;
 
 pub struct PreferBigintOverInt;
 
@@ -43,15 +43,11 @@ impl Rule for PreferBigintOverInt {
     }
 
     fn check(&self, cx: &ScriptCx<'_>, out: &mut Vec<Hit>) {
-        for c in declared_columns(cx) {
-            let ty = c.base_type();
-            if c.key_like()
-                && matches!(
-                    ty.as_str(),
-                    "int" | "integer" | "int4" | "serial" | "serial4"
-                )
+        for c in typed_columns(cx) {
+            let ty = c.written();
+            if c.key_like() && matches!(c.sql_type.base.as_str(), "integer" | "serial" | "serial4")
             {
-                let (column, table) = (&c.column.name, c.table);
+                let (column, table) = (c.name, c.table);
                 out.push(Hit::new(c.stmt.index, format!("key column `{column}` of `{table}` is a 32-bit {ty}: it runs out of values after about 2.1 billion rows, and widening it later rewrites the table; use bigint")).span(c.span(cx)));
             }
         }

@@ -19,7 +19,7 @@
 use crate::context::ScriptCx;
 use crate::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
 
-use super::declared_columns;
+use super::column_types::typed_columns;
 
 pub struct PreferBigintOverSmallint;
 
@@ -42,12 +42,15 @@ impl Rule for PreferBigintOverSmallint {
     }
 
     fn check(&self, cx: &ScriptCx<'_>, out: &mut Vec<Hit>) {
-        for c in declared_columns(cx) {
-            let ty = c.base_type();
+        for c in typed_columns(cx) {
+            let ty = c.written();
             if c.key_like()
-                && matches!(ty.as_str(), "smallint" | "int2" | "smallserial" | "serial2")
+                && matches!(
+                    c.sql_type.base.as_str(),
+                    "smallint" | "smallserial" | "serial2"
+                )
             {
-                let (column, table) = (&c.column.name, c.table);
+                let (column, table) = (c.name, c.table);
                 out.push(Hit::new(c.stmt.index, format!("key column `{column}` of `{table}` is a 16-bit {ty}: it runs out of values after 32767, and widening it later rewrites the table; use bigint")).span(c.span(cx)));
             }
         }

@@ -19,10 +19,12 @@
 //! `CREATE INDEX CONCURRENTLY IF NOT EXISTS`, `DROP INDEX CONCURRENTLY IF EXISTS`,
 //! `ADD COLUMN IF NOT EXISTS`, `CREATE OR REPLACE VIEW`, ...
 
-use crate::context::{ScriptCx, Tx};
+use sqlparser::ast::{AlterTableOperation, OnCommit, Statement as Ast};
+
+use crate::context::{Parsed, ScriptCx, Stmt, Tx};
 use crate::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
 use sluice_core::sql::Operation;
-use sluice_core::sql::ops::TxControl;
+use sluice_core::sql::ops::{ObjName, TxControl};
 
 pub struct PreferRobustStmts;
 
@@ -65,7 +67,58 @@ impl Rule for PreferRobustStmts {
         if transactional {
             return;
         }
+        // constraints dropped IF EXISTS earlier (and not added back since): adding them is robust
+        let mut dropped: Vec<(&ObjName, &str)> = Vec::new();
+        for st in &cx.statements {
+            if let Some((what, left)) = row_security_change(st) {
+                out.push(
+                    Hit::new(
+                        st.index,
+                        format!("{what} in a migration that runs outside a transaction: if a later statement fails, {left}"),
+                    )
+                    .span(cx.find_in(st, "row level security"))
+                    .help("run the row-security change and the policies it needs in one transaction (a migration of their own that the runner wraps, or BEGIN .. COMMIT)"),
+                );
+            }
+        }
         for (st, op) in cx.ops() {
+            match op {
+                Operation::DropConstraint {
+                    table,
+                    name,
+                    if_exists: true,
+                } => dropped.push((table, name)),
+                Operation::AddConstraint { table, constraint } => {
+                    let again = constraint.name.as_deref().and_then(|name| {
+                        dropped
+                            .iter()
+                            .position(|(t, n)| t.matches(table) && *n == name)
+                    });
+                    match (again, &constraint.name) {
+                        (Some(i), _) => {
+                            dropped.remove(i);
+                        }
+                        (None, Some(name)) => out.push(
+                            Hit::new(
+                                st.index,
+                                format!("`ADD CONSTRAINT {name}` in a migration that runs outside a transaction: after a partial failure, running it again fails here (the constraint exists)"),
+                            )
+                            .span(cx.find_in(st, "add"))
+                            .help(format!("drop it first in the same migration: `ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {name}, ADD CONSTRAINT {name} ..`")),
+                        ),
+                        (None, None) => out.push(
+                            Hit::new(
+                                st.index,
+                                "an unnamed constraint added in a migration that runs outside a transaction: after a partial failure, running it again adds a second copy (a PRIMARY KEY fails)",
+                            )
+                            .span(cx.find_in(st, "add"))
+                            .help("name the constraint and drop it first: `DROP CONSTRAINT IF EXISTS c, ADD CONSTRAINT c ..`"),
+                        ),
+                    }
+                    continue;
+                }
+                _ => {}
+            }
             let robust = || {
                 let text = cx.text(st).to_ascii_lowercase();
                 let words: Vec<&str> = text.split_whitespace().collect();
@@ -76,7 +129,9 @@ impl Rule for PreferRobustStmts {
                 Operation::CreateTable {
                     if_not_exists: false,
                     ..
-                } => ("`CREATE TABLE`", "IF NOT EXISTS", "create"),
+                } if !temporary_dropped_on_commit(st) => {
+                    ("`CREATE TABLE`", "IF NOT EXISTS", "create")
+                }
                 Operation::CreateIndex {
                     if_not_exists: false,
                     ..
@@ -117,16 +172,62 @@ impl Rule for PreferRobustStmts {
                 }
                 _ => continue,
             };
-            let mut h = hit(cx, st, what, fix, needle);
             if matches!(op, Operation::CreateIndex { name: None, .. }) {
-                h = h.help("name the index: `IF NOT EXISTS` needs a name (`CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email_idx ON ..`)");
+                // PostgreSQL names it anew on every run: a retry does not fail, it builds a copy
+                out.push(
+                    Hit::new(
+                        st.index,
+                        "`CREATE INDEX` without a name in a migration that runs outside a transaction: after a partial failure, running it again builds a second copy of the index",
+                    )
+                    .span(cx.find_in(st, needle))
+                    .help("name the index: `IF NOT EXISTS` needs a name (`CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email_idx ON ..`)"),
+                );
+                continue;
             }
-            out.push(h);
+            out.push(hit(cx, st, what, fix, needle));
         }
     }
 }
 
-fn hit(cx: &ScriptCx<'_>, st: &crate::context::Stmt, what: &str, fix: &str, needle: &str) -> Hit {
+/// `CREATE TEMP TABLE .. ON COMMIT DROP`: gone at the end of its transaction, so a retry
+/// creates it afresh.
+fn temporary_dropped_on_commit(st: &Stmt) -> bool {
+    let Parsed::Ok(asts) = &st.parsed else {
+        return false;
+    };
+    asts.iter().any(|a| {
+        matches!(a, Ast::CreateTable(ct) if ct.temporary && ct.on_commit == Some(OnCommit::Drop))
+    })
+}
+
+/// `ENABLE` / `DISABLE` / `[NO] FORCE ROW LEVEL SECURITY`: the clause, and the state a
+/// failure after it leaves. Idempotent, but not safe to leave half-done: row security and the
+/// policies it needs change together.
+fn row_security_change(st: &Stmt) -> Option<(&'static str, &'static str)> {
+    const ON: &str = "the table keeps row security without the policies it needs: the roles it applies to see no rows";
+    const OFF: &str = "the table stays without row security (a later ENABLE never runs): every role with access sees every row";
+    let Parsed::Ok(asts) = &st.parsed else {
+        return None;
+    };
+    asts.iter().find_map(|a| {
+        let Ast::AlterTable(at) = a else { return None };
+        at.operations.iter().find_map(|o| match o {
+            AlterTableOperation::EnableRowLevelSecurity => {
+                Some(("`ENABLE ROW LEVEL SECURITY`", ON))
+            }
+            AlterTableOperation::ForceRowLevelSecurity => Some(("`FORCE ROW LEVEL SECURITY`", ON)),
+            AlterTableOperation::DisableRowLevelSecurity => {
+                Some(("`DISABLE ROW LEVEL SECURITY`", OFF))
+            }
+            AlterTableOperation::NoForceRowLevelSecurity => {
+                Some(("`NO FORCE ROW LEVEL SECURITY`", OFF))
+            }
+            _ => None,
+        })
+    })
+}
+
+fn hit(cx: &ScriptCx<'_>, st: &Stmt, what: &str, fix: &str, needle: &str) -> Hit {
     Hit::new(
         st.index,
         format!(

@@ -19,7 +19,7 @@
 use crate::context::ScriptCx;
 use crate::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
 
-use super::declared_columns;
+use super::column_types::typed_columns;
 
 pub struct PreferTextField;
 
@@ -42,16 +42,12 @@ impl Rule for PreferTextField {
     }
 
     fn check(&self, cx: &ScriptCx<'_>, out: &mut Vec<Hit>) {
-        for c in declared_columns(cx) {
-            let ty = c.base_type();
-            if matches!(
-                ty.as_str(),
-                "varchar" | "character varying" | "char varying"
-            ) && c.column.data_type.contains('(')
-            {
-                let (column, table) = (&c.column.name, c.table);
-                let data_type = c.column.data_type.to_ascii_lowercase();
-                out.push(Hit::new(c.stmt.index, format!("column `{column}` of `{table}` is {data_type}: changing the limit later is a migration under an ACCESS EXCLUSIVE lock; use text with a CHECK on its length")).span(c.span(cx)));
+        for c in typed_columns(cx) {
+            let t = &c.sql_type;
+            if t.base == "varchar" && (!t.args.is_empty() || t.opaque_args.is_some()) {
+                let (column, table, verb) = (c.name, c.table, c.verb());
+                let data_type = c.data_type.to_ascii_lowercase();
+                out.push(Hit::new(c.stmt.index, format!("column `{column}` of `{table}` {verb} {data_type}: changing the limit later is a migration under an ACCESS EXCLUSIVE lock; use text with a CHECK on its length")).span(c.span(cx)));
             }
         }
     }

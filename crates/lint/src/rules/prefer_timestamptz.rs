@@ -19,7 +19,7 @@
 use crate::context::ScriptCx;
 use crate::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
 
-use super::declared_columns;
+use super::column_types::typed_columns;
 
 pub struct PreferTimestamptz;
 
@@ -42,11 +42,10 @@ impl Rule for PreferTimestamptz {
     }
 
     fn check(&self, cx: &ScriptCx<'_>, out: &mut Vec<Hit>) {
-        for c in declared_columns(cx) {
-            let ty = c.base_type();
-            if matches!(ty.as_str(), "timestamp" | "timestamp without time zone") {
-                let (column, table) = (&c.column.name, c.table);
-                out.push(Hit::new(c.stmt.index, format!("column `{column}` of `{table}` is timestamp without time zone: it stores no offset, so its values depend on each writer's time zone; use timestamptz")).span(c.span(cx)));
+        for c in typed_columns(cx) {
+            if c.sql_type.base == "timestamp" {
+                let (column, table, verb) = (c.name, c.table, c.verb());
+                out.push(Hit::new(c.stmt.index, format!("column `{column}` of `{table}` {verb} timestamp without time zone: it stores no offset, so its values depend on each writer's time zone; use timestamptz")).span(c.span(cx)));
             }
         }
     }

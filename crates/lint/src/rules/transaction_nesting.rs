@@ -22,8 +22,8 @@
 
 use crate::context::{ScriptCx, Tx};
 use crate::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
-use sluice_core::sql::Operation;
 use sluice_core::sql::ops::TxControl;
+use sluice_core::sql::{Dialect, Operation};
 
 use super::runner_name;
 
@@ -36,7 +36,7 @@ static META: RuleMeta = RuleMeta {
     category: Category::Hygiene,
     phase: PhaseScope::Any,
     dialects: Dialects::All,
-    summary: "BEGIN inside a transaction (an earlier BEGIN, or a runner-wrapped file)",
+    summary: "BEGIN inside a transaction (an earlier BEGIN, or a runner-wrapped file), or COMMIT / ROLLBACK outside the file's own BEGIN",
     help: "remove the BEGIN/COMMIT and let the runner wrap the file, or mark it `-- sluice:no-transaction`",
     has_recipe: false,
     doc: include_str!("../../../../lint-rules/transaction-nesting.md"),
@@ -85,7 +85,31 @@ impl Rule for TransactionNesting {
                         opened_at = Some(cx.file().line_col(st.range.start).line);
                     }
                 }
-                TxControl::Commit | TxControl::Rollback => opened_at = None,
+                TxControl::Commit | TxControl::Rollback => {
+                    opened_at = None;
+                    let kw = if *ctl == TxControl::Commit {
+                        "COMMIT"
+                    } else {
+                        "ROLLBACK"
+                    };
+                    // MySQL: `SET autocommit = 0` opens transactions no BEGIN shows
+                    let msg = match st.tx {
+                        _ if cx.dialect() == Dialect::Mysql => None,
+                        Tx::Explicit => None,
+                        Tx::None => Some(format!(
+                            "`{kw}` with no transaction open: PostgreSQL only warns, so a missing `BEGIN` or a second `{kw}` goes unnoticed"
+                        )),
+                        Tx::Wrapped => Some(format!(
+                            "`{kw}` ends the transaction the {} runner wraps this file in: the statements after it run outside a transaction, and a failure can no longer undo the earlier ones",
+                            runner_name(cx)
+                        )),
+                    };
+                    if let Some(msg) = msg {
+                        out.push(
+                            Hit::new(st.index, msg).span(cx.find_in(st, &kw.to_ascii_lowercase())),
+                        );
+                    }
+                }
                 _ => {}
             }
         }
