@@ -295,4 +295,34 @@ mod tests {
                 .contract(),
         );
     }
+
+    #[test]
+    fn a_helper_check_validated_before_and_dropped_after_proves_it() {
+        // squawk's `pg12_cross_migration_validate_then_set_not_null_ok` (and pg16): the check
+        // was added by a migration the catalog does not see
+        let sql = "ALTER TABLE foo VALIDATE CONSTRAINT foo_bar_not_null;\nALTER TABLE foo ALTER COLUMN bar SET NOT NULL;\nALTER TABLE foo DROP CONSTRAINT foo_bar_not_null;";
+        lint_ok(RULE, Case::new(sql).server_version(12));
+        lint_ok(
+            RULE,
+            sql.replace("foo_bar_not_null", "bar_sluice_nn").as_str(),
+        );
+        // before PostgreSQL 12 the check does not spare the scan
+        lint_errors(RULE, Case::new(sql).server_version(11));
+        // not the helper pattern: not dropped after, or named for another column
+        lint_errors(
+            RULE,
+            "ALTER TABLE foo VALIDATE CONSTRAINT foo_bar_not_null;\nALTER TABLE foo ALTER COLUMN bar SET NOT NULL;",
+        );
+        lint_errors(
+            RULE,
+            "ALTER TABLE foo VALIDATE CONSTRAINT baz_not_null;\nALTER TABLE foo ALTER COLUMN bar SET NOT NULL;\nALTER TABLE foo DROP CONSTRAINT baz_not_null;",
+        );
+        // a constraint the catalog knows is judged by its CHECK, not its name
+        lint_errors(
+            RULE,
+            Case::new(sql).history(
+                "CREATE TABLE foo (bar int);\nALTER TABLE foo ADD CONSTRAINT foo_bar_not_null CHECK (bar > 0) NOT VALID;",
+            ),
+        );
+    }
 }

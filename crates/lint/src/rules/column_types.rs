@@ -4,6 +4,7 @@
 
 use crate::context::{ScriptCx, Stmt};
 use sluice_core::catalog::SqlType;
+use sluice_core::source::Direction;
 use sluice_core::sql::Operation;
 use sluice_core::sql::ops::{ConstraintKind, ObjName};
 
@@ -55,7 +56,8 @@ impl TypedColumn<'_> {
     }
 }
 
-/// Every column declared or retyped in the script, in order.
+/// Every column declared or retyped in the script, in order. A down script's type changes
+/// are left out: they restore the type the up script changed, not a choice of their own.
 pub(crate) fn typed_columns<'a>(cx: &'a ScriptCx<'_>) -> Vec<TypedColumn<'a>> {
     let mut out: Vec<TypedColumn<'a>> = declared_columns(cx)
         .into_iter()
@@ -70,7 +72,8 @@ pub(crate) fn typed_columns<'a>(cx: &'a ScriptCx<'_>) -> Vec<TypedColumn<'a>> {
             key: d.column.primary_key || d.column.references.is_some() || d.in_key_constraint,
         })
         .collect();
-    for (st, op) in cx.ops() {
+    let ops = cx.ops().filter(|_| cx.direction() == Direction::Up);
+    for (st, op) in ops {
         let Operation::AlterColumnType {
             table,
             column,

@@ -1,6 +1,7 @@
 //! ## What it does
-//! Flags key-like columns (primary key, `id`, `*_id`, foreign key) declared `int`, `integer`, `int4`,
-//! `serial` or `serial4` in CREATE TABLE or ADD COLUMN.
+//! Flags key-like columns (primary key, `id`, `*_id`, foreign key, `ids` / `*_ids` arrays)
+//! declared `int`, `integer`, `int4`, `serial` or `serial4` in CREATE TABLE, ADD COLUMN or
+//! ALTER COLUMN .. TYPE (arrays and quoted or `pg_catalog.` type names too).
 //!
 //! ## Why is this bad?
 //! A 32-bit key runs out after 2,147,483,647 values, and ids are consumed faster than rows are
@@ -107,5 +108,27 @@ mod tests {
             RULE,
             "-- squawk-ignore prefer-big-int\nCREATE TABLE t (id int PRIMARY KEY);",
         );
+    }
+
+    #[test]
+    fn reads_arrays_of_keys_and_type_changes() {
+        // squawk's `fix_array_types` cases: an array of ids holds 32-bit keys
+        for sql in [
+            "create table users (ids int[]);",
+            "create table users (ids integer[]);",
+            "create table users (ids int4[]);",
+            "create table users (ids serial[]);",
+            "create table users (crate_ids INT4 ARRAY);",
+            "ALTER TABLE orders ALTER COLUMN user_id TYPE int;",
+        ] {
+            assert_eq!(lint_errors(RULE, sql).len(), 1, "{sql}");
+        }
+        assert_eq!(
+            lint_errors(RULE, "ALTER TABLE orders ALTER COLUMN shop_id TYPE int4;"),
+            [
+                "1:33 key column `shop_id` of `orders` is a 32-bit int4: it runs out of values after about 2.1 billion rows, and widening it later rewrites the table; use bigint"
+            ]
+        );
+        lint_ok(RULE, "create table users (scores int[], tags int4[]);");
     }
 }

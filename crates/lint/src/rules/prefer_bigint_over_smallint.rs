@@ -1,6 +1,7 @@
 //! ## What it does
-//! Flags key-like columns (primary key, `id`, `*_id`, foreign key) declared `smallint`, `int2`,
-//! `smallserial` or `serial2` in CREATE TABLE or ADD COLUMN.
+//! Flags key-like columns (primary key, `id`, `*_id`, foreign key, `ids` / `*_ids` arrays)
+//! declared `smallint`, `int2`, `smallserial` or `serial2` in CREATE TABLE, ADD COLUMN or
+//! ALTER COLUMN .. TYPE (arrays and quoted or `pg_catalog.` type names too).
 //!
 //! ## Why is this bad?
 //! A 16-bit key runs out after 32,767 values. Widening the column later is a type change that
@@ -84,5 +85,19 @@ mod tests {
             "CREATE TABLE countries (id bigint PRIMARY KEY, rank smallint);",
         );
         lint_ok(RULE, "ALTER TABLE t ADD COLUMN region_id int;");
+    }
+
+    #[test]
+    fn reads_arrays_of_keys() {
+        // squawk's `fix_array_types` cases
+        for sql in [
+            "create table users (ids smallint[]);",
+            "create table users (ids int2[]);",
+            "create table users (ids smallserial[]);",
+            "create table users (ids serial2[]);",
+        ] {
+            assert_eq!(lint_errors(RULE, sql).len(), 1, "{sql}");
+        }
+        lint_ok(RULE, "create table users (ranks smallint[]);");
     }
 }

@@ -1,5 +1,6 @@
 //! ## What it does
-//! Flags `serial`, `bigserial` and `smallserial` columns in CREATE TABLE or ADD COLUMN.
+//! Flags `serial`, `bigserial` and `smallserial` columns (also quoted: `"serial"`) in CREATE
+//! TABLE or ADD COLUMN.
 //!
 //! ## Why is this bad?
 //! A serial column is an integer with a default taken from a separately created sequence. The
@@ -84,5 +85,20 @@ mod tests {
             RULE,
             Case::new("CREATE TABLE orders (id bigint AUTO_INCREMENT PRIMARY KEY);").mysql(),
         );
+    }
+
+    #[test]
+    fn quoted_serial_is_serial() {
+        // squawk's `ok_when_quoted` (labelled a violation): PostgreSQL reads "serial" as serial
+        assert_eq!(
+            lint_errors(
+                RULE,
+                "create table users (id \"serial\");\ncreate table users2 (id \"bigserial\");"
+            )
+            .len(),
+            2
+        );
+        // a quoted name with capitals is another type
+        lint_ok(RULE, "create table users (id \"SERIAL\");");
     }
 }

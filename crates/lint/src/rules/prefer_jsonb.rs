@@ -1,5 +1,6 @@
 //! ## What it does
-//! Flags `json` columns in CREATE TABLE or ADD COLUMN (PostgreSQL).
+//! Flags `json` columns in CREATE TABLE, ADD COLUMN or
+//! ALTER COLUMN .. TYPE (arrays and quoted or `pg_catalog.` type names too) (PostgreSQL).
 //!
 //! ## Why is this bad?
 //! `json` stores the input text verbatim and re-parses it on every access; it has no equality

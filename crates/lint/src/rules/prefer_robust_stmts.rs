@@ -1,8 +1,10 @@
 //! ## What it does
 //! In a migration that runs outside a transaction (not wrapped by the runner and with no
 //! `BEGIN`), flags `CREATE` without `IF NOT EXISTS` (or `OR REPLACE`) and `DROP` without
-//! `IF EXISTS`, including `ALTER TABLE .. ADD COLUMN` / `DROP COLUMN` / `DROP CONSTRAINT`
-//! (PostgreSQL).
+//! `IF EXISTS`, including `ALTER TABLE .. ADD COLUMN` / `DROP COLUMN` / `DROP CONSTRAINT`, and
+//! `ADD CONSTRAINT` not preceded by a `DROP CONSTRAINT IF EXISTS` of it (PostgreSQL). An
+//! unnamed index or constraint is reported too (a retry builds a copy); temporary tables
+//! dropped on commit are not.
 //!
 //! ## Why is this bad?
 //! Without a transaction, each statement commits on its own. When a later statement fails,
@@ -19,7 +21,7 @@
 //! `CREATE INDEX CONCURRENTLY IF NOT EXISTS`, `DROP INDEX CONCURRENTLY IF EXISTS`,
 //! `ADD COLUMN IF NOT EXISTS`, `CREATE OR REPLACE VIEW`, ...
 
-use sqlparser::ast::{AlterTableOperation, OnCommit, Statement as Ast};
+use sqlparser::ast::{OnCommit, Statement as Ast};
 
 use crate::context::{Parsed, ScriptCx, Stmt, Tx};
 use crate::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
@@ -35,7 +37,7 @@ static META: RuleMeta = RuleMeta {
     category: Category::Hygiene,
     phase: PhaseScope::Any,
     dialects: Dialects::Postgres,
-    summary: "in a non-transactional migration, CREATE / DROP without IF [NOT] EXISTS breaks a retry",
+    summary: "in a non-transactional migration, CREATE / DROP without IF [NOT] EXISTS (or ADD CONSTRAINT without a DROP .. IF EXISTS first) breaks a retry",
     help: "add `IF NOT EXISTS` / `IF EXISTS` (or `OR REPLACE`) so that the migration can be run again after a partial failure",
     has_recipe: false,
     doc: include_str!("../../../../lint-rules/prefer-robust-stmts.md"),
@@ -69,18 +71,6 @@ impl Rule for PreferRobustStmts {
         }
         // constraints dropped IF EXISTS earlier (and not added back since): adding them is robust
         let mut dropped: Vec<(&ObjName, &str)> = Vec::new();
-        for st in &cx.statements {
-            if let Some((what, left)) = row_security_change(st) {
-                out.push(
-                    Hit::new(
-                        st.index,
-                        format!("{what} in a migration that runs outside a transaction: if a later statement fails, {left}"),
-                    )
-                    .span(cx.find_in(st, "row level security"))
-                    .help("run the row-security change and the policies it needs in one transaction (a migration of their own that the runner wraps, or BEGIN .. COMMIT)"),
-                );
-            }
-        }
         for (st, op) in cx.ops() {
             match op {
                 Operation::DropConstraint {
@@ -200,33 +190,6 @@ fn temporary_dropped_on_commit(st: &Stmt) -> bool {
     })
 }
 
-/// `ENABLE` / `DISABLE` / `[NO] FORCE ROW LEVEL SECURITY`: the clause, and the state a
-/// failure after it leaves. Idempotent, but not safe to leave half-done: row security and the
-/// policies it needs change together.
-fn row_security_change(st: &Stmt) -> Option<(&'static str, &'static str)> {
-    const ON: &str = "the table keeps row security without the policies it needs: the roles it applies to see no rows";
-    const OFF: &str = "the table stays without row security (a later ENABLE never runs): every role with access sees every row";
-    let Parsed::Ok(asts) = &st.parsed else {
-        return None;
-    };
-    asts.iter().find_map(|a| {
-        let Ast::AlterTable(at) = a else { return None };
-        at.operations.iter().find_map(|o| match o {
-            AlterTableOperation::EnableRowLevelSecurity => {
-                Some(("`ENABLE ROW LEVEL SECURITY`", ON))
-            }
-            AlterTableOperation::ForceRowLevelSecurity => Some(("`FORCE ROW LEVEL SECURITY`", ON)),
-            AlterTableOperation::DisableRowLevelSecurity => {
-                Some(("`DISABLE ROW LEVEL SECURITY`", OFF))
-            }
-            AlterTableOperation::NoForceRowLevelSecurity => {
-                Some(("`NO FORCE ROW LEVEL SECURITY`", OFF))
-            }
-            _ => None,
-        })
-    })
-}
-
 fn hit(cx: &ScriptCx<'_>, st: &Stmt, what: &str, fix: &str, needle: &str) -> Hit {
     Hit::new(
         st.index,
@@ -299,5 +262,71 @@ mod tests {
             Case::new("BEGIN;\nCREATE TABLE t (a int);\nCOMMIT;").runner(Runner::GolangMigrate),
         );
         lint_ok(RULE, Case::new("DROP TABLE old;").mysql().no_transaction());
+    }
+
+    #[test]
+    fn constraints_need_a_drop_if_exists_first() {
+        // squawk's `double_add_after_drop_err`
+        let found = lint_errors(
+            RULE,
+            Case::new("ALTER TABLE app_email DROP CONSTRAINT IF EXISTS email_uniq;\nALTER TABLE app_email ADD CONSTRAINT email_uniq UNIQUE USING INDEX email_idx;\nALTER TABLE app_email ADD CONSTRAINT email_uniq UNIQUE USING INDEX email_idx;").no_transaction(),
+        );
+        assert_eq!(
+            found,
+            [
+                "3:23 `ADD CONSTRAINT email_uniq` in a migration that runs outside a transaction: after a partial failure, running it again fails here (the constraint exists)"
+            ]
+        );
+        lint_errors(
+            RULE,
+            Case::new("SELECT 1;\nALTER TABLE t ADD CHECK (a > 0);").no_transaction(),
+        );
+        // squawk's `drop_before_add_foreign_key_ok`: one statement or two
+        lint_ok(
+            RULE,
+            Case::new("ALTER TABLE e DROP CONSTRAINT IF EXISTS fk, ADD CONSTRAINT fk FOREIGN KEY (u) REFERENCES u (id) NOT VALID;\nALTER TABLE e VALIDATE CONSTRAINT fk;").no_transaction(),
+        );
+    }
+
+    #[test]
+    fn temporary_tables_dropped_on_commit_are_robust() {
+        lint_ok(
+            RULE,
+            Case::new("SELECT 1;\nCREATE TEMP TABLE t (id int) ON COMMIT DROP;\nCREATE TEMPORARY TABLE u (id int) ON COMMIT DROP;").no_transaction(),
+        );
+        // not temporary, or kept after commit
+        assert_eq!(
+            lint_errors(
+                RULE,
+                Case::new("CREATE TEMP TABLE t (id int);\nCREATE TABLE u (id int) ON COMMIT DROP;")
+                    .no_transaction()
+            )
+            .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn differences_from_squawk() {
+        // `create_index_concurrently_unnamed_ok`: a retry builds a second copy of the index
+        assert_eq!(
+            lint_errors(
+                RULE,
+                Case::new(
+                    "select 1;\nCREATE INDEX CONCURRENTLY ON \"table_name\" (\"field_name\");"
+                )
+                .no_transaction()
+            ),
+            [
+                "2:1 `CREATE INDEX` without a name in a migration that runs outside a transaction: after a partial failure, running it again builds a second copy of the index"
+            ]
+        );
+        // `alter_column_set_not_null`, `enable_row_level_security_err`,
+        // `enable_row_level_security_without_exists_check_err`, `disable_row_level_security_err`:
+        // running these again succeeds
+        lint_ok(
+            RULE,
+            Case::new("select 1;\nalter table t alter column c set not null;\nALTER TABLE IF EXISTS t ENABLE ROW LEVEL SECURITY;\nALTER TABLE t ENABLE ROW LEVEL SECURITY;\nALTER TABLE IF EXISTS t DISABLE ROW LEVEL SECURITY;").no_transaction(),
+        );
     }
 }

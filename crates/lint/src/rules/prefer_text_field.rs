@@ -1,5 +1,6 @@
 //! ## What it does
-//! Flags `varchar(n)` / `character varying(n)` columns in CREATE TABLE or ADD COLUMN.
+//! Flags `varchar(n)` / `character varying(n)` columns in CREATE TABLE, ADD COLUMN or
+//! ALTER COLUMN .. TYPE (arrays and quoted or `pg_catalog.` type names too).
 //!
 //! ## Why is this bad?
 //! The limit is part of the type: changing it is an `ALTER COLUMN .. TYPE` under an ACCESS
@@ -76,6 +77,37 @@ mod tests {
         lint_ok(
             RULE,
             Case::new("CREATE TABLE users (email text, code char(2));").enable(RULE),
+        );
+    }
+
+    #[test]
+    fn reads_arrays_the_catalog_schema_and_type_changes() {
+        // squawk's cases: arrays, `pg_catalog.varchar`, ALTER COLUMN .. TYPE
+        for sql in [
+            "CREATE TABLE t (c varchar(100)[]);",
+            "CREATE TABLE t (c varchar(255)[5]);",
+            "CREATE TABLE t (c varchar(50)[3][4]);",
+            "CREATE TABLE t (c pg_catalog.varchar(100));",
+            "ALTER TABLE t ALTER COLUMN c TYPE varchar(256);",
+        ] {
+            assert_eq!(
+                lint_errors(RULE, Case::new(sql).enable(RULE)).len(),
+                1,
+                "{sql}"
+            );
+        }
+        assert_eq!(
+            lint_errors(
+                RULE,
+                Case::new("ALTER TABLE t ALTER COLUMN c TYPE varchar(256);").enable(RULE)
+            ),
+            [
+                "1:28 column `c` of `t` becomes varchar(256): changing the limit later is a migration under an ACCESS EXCLUSIVE lock; use text with a CHECK on its length"
+            ]
+        );
+        lint_ok(
+            RULE,
+            Case::new("ALTER TABLE t ALTER COLUMN c TYPE varchar;").enable(RULE),
         );
     }
 }

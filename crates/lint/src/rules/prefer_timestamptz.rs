@@ -1,5 +1,6 @@
 //! ## What it does
-//! Flags `timestamp` / `timestamp without time zone` columns in CREATE TABLE or ADD COLUMN.
+//! Flags `timestamp` / `timestamp without time zone` columns in CREATE TABLE, ADD COLUMN or
+//! ALTER COLUMN .. TYPE (arrays and quoted or `pg_catalog.` type names too).
 //!
 //! ## Why is this bad?
 //! The column stores a wall-clock reading with no offset. Clients in different time zones (or a
@@ -53,7 +54,7 @@ impl Rule for PreferTimestamptz {
 
 #[cfg(test)]
 mod tests {
-    use crate::test_utils::{lint_errors, lint_ok};
+    use crate::test_utils::{Case, lint_errors, lint_ok};
 
     const RULE: &str = "prefer-timestamptz";
 
@@ -81,6 +82,26 @@ mod tests {
         lint_ok(
             RULE,
             "-- squawk-ignore prefer-timestamp-tz\nCREATE TABLE events (a timestamp);",
+        );
+    }
+
+    #[test]
+    fn reads_arrays_and_type_changes_but_not_in_down_scripts() {
+        // squawk's cases
+        assert_eq!(
+            lint_errors(
+                RULE,
+                "alter table app.users\n    alter column created_ts type timestamp;\ncreate table app.events (timestamps timestamp[]);"
+            ),
+            [
+                "2:18 column `created_ts` of `app.users` becomes timestamp without time zone: it stores no offset, so its values depend on each writer's time zone; use timestamptz",
+                "3:26 column `timestamps` of `app.events` is timestamp without time zone: it stores no offset, so its values depend on each writer's time zone; use timestamptz",
+            ]
+        );
+        // a down script restores the type its up script changed
+        lint_ok(
+            RULE,
+            Case::new("ALTER TABLE events ALTER COLUMN at TYPE timestamp;").down(),
         );
     }
 }
