@@ -158,7 +158,8 @@ fn projects(root: &Path, dialect: &str) -> BTreeMap<String, Vec<sluice::source::
 }
 
 /// Findings per rule of each project linted whole, one column per settings. With
-/// `SLUICE_CORPUS_SHOW=<rule>` (or `*`) the first column's findings of that rule are printed.
+/// `SLUICE_CORPUS_SHOW=<rule>` (or `*`) the findings of that rule are printed, each with the
+/// number of its column.
 fn rule_counts<const N: usize>(
     projects: &BTreeMap<String, Vec<sluice::source::Migration>>,
     columns: [LintSettings; N],
@@ -170,9 +171,9 @@ fn rule_counts<const N: usize>(
             let report = catch_unwind(AssertUnwindSafe(|| lint(settings, migrations)))
                 .unwrap_or_else(|_| panic!("{corpus}: linting panicked"));
             for d in &report.diagnostics {
-                if col == 0 && show.as_deref().is_some_and(|r| r == d.rule || r == "*") {
+                if show.as_deref().is_some_and(|r| r == d.rule || r == "*") {
                     eprintln!(
-                        "{} {}:{}: {}",
+                        "[{col}] {} {}:{}: {}",
                         d.rule,
                         d.path.display(),
                         d.start.line,
