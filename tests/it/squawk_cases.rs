@@ -2,12 +2,13 @@
 //!
 //! Each case is linted as `migrate lint - --stdin-filename case.sql` would with a `sluice.toml`
 //! that turns every rule off except the case's (squawk's id looked up as an alias;
-//! `require-timeout-settings` is the pair `require-lock-timeout` + `require-statement-timeout`),
+//! `require-timeout-settings` is the pair `require-lock-timeout` + `require-statement-timeout`,
+//! and squawk's `constraint-missing-not-valid` also covers `validate-in-same-transaction`),
 //! `runner = "golang-migrate"` (squawk's default: no transaction around the file) or `"sqlx"`
 //! when the case assumes one, and `server_version` from the case's PostgreSQL version. The test
 //! drives the library directly, which is what that command does with stdin (`source::load_file`
 //! then `lint::lint`, no history, no code paths); `scripts/squawk-cases.py` runs the same cases
-//! through the `migrate` binary and prints the same table.
+//! through the `migrate` binary and prints the same table (`--nocapture` prints it here).
 //!
 //! A case agrees when the rule fires on a `violation` case and stays silent on an `ok` one;
 //! `mixed` cases (a test holding both) are not counted. Every case where Sluice judges

@@ -28,6 +28,8 @@ use crate::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleM
 use sluice_core::sql::Operation;
 use sluice_core::sql::ops::{ObjName, TxControl};
 
+use super::word_span;
+
 pub struct PreferRobustStmts;
 
 static META: RuleMeta = RuleMeta {
@@ -93,7 +95,7 @@ impl Rule for PreferRobustStmts {
                                 st.index,
                                 format!("`ADD CONSTRAINT {name}` in a migration that runs outside a transaction: after a partial failure, running it again fails here (the constraint exists)"),
                             )
-                            .span(cx.find_in(st, "add"))
+                            .span(word_span(cx, st, "add"))
                             .help(format!("drop it first in the same migration: `ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {name}, ADD CONSTRAINT {name} ..`")),
                         ),
                         (None, None) => out.push(
@@ -101,7 +103,7 @@ impl Rule for PreferRobustStmts {
                                 st.index,
                                 "an unnamed constraint added in a migration that runs outside a transaction: after a partial failure, running it again adds a second copy (a PRIMARY KEY fails)",
                             )
-                            .span(cx.find_in(st, "add"))
+                            .span(word_span(cx, st, "add"))
                             .help("name the constraint and drop it first: `DROP CONSTRAINT IF EXISTS c, ADD CONSTRAINT c ..`"),
                         ),
                     }
