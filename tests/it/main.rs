@@ -29,5 +29,6 @@ mod secrets;
 mod serve_pg;
 mod shadow_table_pg;
 mod split_props;
+mod squawk_cases;
 mod strategies_mysql;
 mod strategies_pg;

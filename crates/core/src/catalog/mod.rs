@@ -712,6 +712,7 @@ impl Catalog {
                 }
             }
             Op::AddEnumValue { .. }
+            | Op::DomainConstraint { .. }
             | Op::Reindex { .. }
             | Op::TableRewrite { .. }
             | Op::DetachPartition { .. }

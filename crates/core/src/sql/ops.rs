@@ -290,6 +290,9 @@ pub enum Operation {
     DetachPartition {
         table: ObjName,
         concurrently: bool,
+        /// `FINALIZE`: completes an interrupted `CONCURRENTLY` detach (SHARE UPDATE EXCLUSIVE,
+        /// allowed in a transaction).
+        finalize: bool,
     },
     AttachPartition {
         table: ObjName,
@@ -333,6 +336,15 @@ pub enum Operation {
     /// `ALTER TYPE .. ADD VALUE` (cannot run in a transaction before PG12).
     AddEnumValue {
         type_name: ObjName,
+        /// `BEFORE` / `AFTER` an existing value; otherwise the value sorts last.
+        positioned: bool,
+    },
+    /// A constraint on a domain, checked against every column of that type: `CREATE DOMAIN ..
+    /// CHECK / NOT NULL` (`create`) or `ALTER DOMAIN .. ADD CONSTRAINT`.
+    DomainConstraint {
+        domain: ObjName,
+        create: bool,
+        not_valid: bool,
     },
     /// MySQL `ALGORITHM=` / `LOCK=` clauses of an ALTER TABLE.
     AlterTableOptions {

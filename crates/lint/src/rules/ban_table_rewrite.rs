@@ -130,4 +130,26 @@ mod tests {
             Case::new("ALTER TABLE events ENGINE = InnoDB;").mysql(),
         );
     }
+
+    #[test]
+    fn differences_from_squawk() {
+        // `cluster_below_pg19_ok`, `vacuum_full_below_pg19_ok`: the rewrite locks the table on
+        // every version, and pg_repack rebuilds it online on every supported one
+        for v in [12, 15, 18] {
+            lint_errors(RULE, Case::new("CLUSTER foo;").server_version(v));
+            lint_errors(
+                RULE,
+                Case::new("VACUUM FULL foo;")
+                    .server_version(v)
+                    .no_transaction(),
+            );
+        }
+        // squawk's `vacuum_full_false_option_list_ok`: not FULL at all
+        lint_ok(
+            RULE,
+            Case::new("VACUUM (FULL FALSE) foo;")
+                .server_version(19)
+                .no_transaction(),
+        );
+    }
 }

@@ -60,6 +60,7 @@ pub(crate) fn table_lock(op: &Operation) -> Option<(Option<&ObjName>, LockInfo)>
         } => return Some((table.as_ref(), LockInfo::new(AccessExclusive, Brief))),
         Operation::DetachPartition {
             concurrently: false,
+            finalize: false,
             ..
         } => (AccessExclusive, Brief),
         Operation::CreateTrigger { .. } => (ShareRowExclusive, Brief),
