@@ -26,5 +26,6 @@ mod secrets;
 mod serve_pg;
 mod shadow_table_pg;
 mod split_props;
+mod stored_programs;
 mod strategies_mysql;
 mod strategies_pg;
