@@ -92,14 +92,14 @@ pub fn run(config_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<u8> {
     let layout = config.file.migrations.layout;
     let (mut migration, history) = if args.path.is_dir() {
         // a migrations directory: its newest migration is the change, the rest history
-        let mut found = source::discover(&args.path, layout)?.migrations;
+        let mut found = source::discover_for(&args.path, layout, settings.dialect)?.migrations;
         let Some(newest) = found.pop() else {
             anyhow::bail!("{}: no migrations found to plan", args.path.display());
         };
         (newest, found)
     } else {
         let m = source::load_file(&args.path, None)?;
-        let history = history_of(&args.path, &m, layout);
+        let history = history_of(&args.path, &m, layout, settings.dialect);
         (m, history)
     };
     if migration.version.raw == "0" {
@@ -192,7 +192,12 @@ pub fn run(config_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<u8> {
 }
 
 /// The migrations of the file's directory that come before it.
-fn history_of(path: &Path, m: &Migration, layout: LayoutChoice) -> Vec<Migration> {
+fn history_of(
+    path: &Path,
+    m: &Migration,
+    layout: LayoutChoice,
+    dialect: Dialect,
+) -> Vec<Migration> {
     let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
     let me = canon(path);
     for dir in path.ancestors().skip(1).take(2) {
@@ -201,7 +206,7 @@ fn history_of(path: &Path, m: &Migration, layout: LayoutChoice) -> Vec<Migration
         } else {
             dir
         };
-        let found = match source::discover(dir, layout) {
+        let found = match source::discover_for(dir, layout, dialect) {
             Ok(f) => f,
             Err(e) => {
                 eprintln!(

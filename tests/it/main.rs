@@ -15,6 +15,7 @@ mod mysql_online_ddl;
 mod plan_cli;
 mod plan_mysql;
 mod plan_pg;
+mod pop_layout;
 mod purge;
 mod rule_docs;
 mod run_cli;

@@ -10,12 +10,14 @@ use super::names::{
     FlywayName, diesel_file, dir_version_name, expected, flyway_name, native_file, up_down_name,
     version_name,
 };
+use super::pop::{PopDialect, pop_name, target as pop_target};
 use super::sections::section_specs;
 use super::{
     Direction, Layout, Migration, Phase, Script, SourceError, SourceFile, SourceWarning, Version,
 };
 use crate::source::directives::{self, Directive};
 use crate::source::split::{SplitOptions, split};
+use crate::sql::Dialect;
 
 /// A script before its directives are read.
 pub(super) struct Spec {
@@ -179,6 +181,10 @@ pub(super) struct Builder {
     pub(super) files: Files,
     pub(super) warnings: Vec<SourceWarning>,
     pub(super) migrations: Vec<Migration>,
+    /// The dialect whose migrations are wanted (pop keeps every dialect in one directory).
+    pub(super) target: Dialect,
+    /// File layouts: `<version>_<name>.backfill.toml` by version, with its pop rank.
+    pub(super) backfills: BTreeMap<Version, (u8, PathBuf)>,
 }
 
 impl Builder {
@@ -187,6 +193,73 @@ impl Builder {
             path: path.to_owned(),
             message: format!("{what}; skipped (expected {})", expected(layout)),
         });
+    }
+
+    pub(super) fn note(&mut self, path: &Path, message: &str) {
+        self.warnings.push(SourceWarning {
+            path: path.to_owned(),
+            message: message.to_owned(),
+        });
+    }
+
+    /// File layouts: a `<version>_<name>.backfill.toml` (Flyway `V<version>__<name>..`, pop
+    /// with the dialect part) is the backfill of migration `<version>`. True when `e` is
+    /// such a file (taken, or reported).
+    pub(super) fn backfill_file(&mut self, layout: Layout, e: &Entry) -> bool {
+        let Some(stem) = e.name.strip_suffix(".backfill.toml") else {
+            return false;
+        };
+        let parsed = match layout {
+            Layout::Flyway => stem
+                .strip_prefix('V')
+                .and_then(|s| s.split_once("__"))
+                .and_then(|(v, _)| Version::parse(v))
+                .map(|v| (v, 1)),
+            Layout::Pop => match pop_name(&format!("{stem}.up.sql")) {
+                Some(n) => match n.dialect {
+                    PopDialect::All => Some((n.version, 1)),
+                    PopDialect::Known(d) if d == pop_target(self.target) => Some((n.version, 2)),
+                    _ => return true, // another dialect's backfill
+                },
+                None => None,
+            },
+            _ => version_name(stem).map(|(v, _)| (v, 1)),
+        };
+        let Some((version, rank)) = parsed else {
+            self.warn(
+                &e.path,
+                "a backfill file needs the version of its migration",
+                layout,
+            );
+            return true;
+        };
+        match self.backfills.get(&version) {
+            Some((r, first)) if *r == rank => {
+                let message = format!(
+                    "two backfill files for version {version}: {} and this one; skipped (keep one)",
+                    first.display()
+                );
+                self.note(&e.path, &message);
+            }
+            Some((r, _)) if *r > rank => {}
+            _ => {
+                self.backfills.insert(version, (rank, e.path.clone()));
+            }
+        }
+        true
+    }
+
+    /// Give each migration of a file layout its backfill file.
+    pub(super) fn attach_backfills(&mut self) {
+        for (version, (_, path)) in std::mem::take(&mut self.backfills) {
+            match self.migrations.iter_mut().find(|m| m.version == version) {
+                Some(m) => m.backfill = Some(path),
+                None => self.note(
+                    &path,
+                    &format!("no migration has version {version}: this backfill is skipped"),
+                ),
+            }
+        }
     }
 
     /// Native and diesel: one directory per migration.
@@ -222,9 +295,7 @@ impl Builder {
                     _ if f.is_dir => {
                         self.warn(&f.path, "unexpected directory inside a migration", layout)
                     }
-                    _ if layout == Layout::Native && f.name == "backfill.toml" => {
-                        backfill = Some(f.path.clone())
-                    }
+                    _ if f.name == "backfill.toml" => backfill = Some(f.path.clone()),
                     _ if layout == Layout::Diesel && f.name == "metadata.toml" => {
                         metadata_no_tx = diesel_no_transaction(&f.path, &mut self.warnings)?;
                     }
@@ -260,6 +331,9 @@ impl Builder {
         for e in entries {
             if e.is_dir {
                 self.warn(&e.path, "subdirectories are not scanned", layout);
+                continue;
+            }
+            if self.backfill_file(layout, e) {
                 continue;
             }
             let Some(Parts {

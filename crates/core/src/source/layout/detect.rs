@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::names::{diesel_file, flyway_name, native_file, up_down_name, version_name};
+use super::pop::{PopDialect, pop_name};
 use super::sections::sniff;
 use super::{Layout, SourceError, SourceFile, SourceWarning};
 
@@ -96,6 +97,7 @@ pub(super) enum Kind {
     DieselDir,
     Flyway,
     UpDown,
+    Pop,
     Simple,
     Dbmate,
     Goose,
@@ -108,6 +110,7 @@ impl Kind {
             Kind::DieselDir => "diesel directories (up.sql, down.sql)",
             Kind::Flyway => "Flyway files (V<version>__<name>.sql)",
             Kind::UpDown => "`<version>_<name>.up.sql` / `.down.sql` files",
+            Kind::Pop => "pop files (`<version>_<name>.<dialect>.up.sql`)",
             Kind::Simple => "plain `<version>_<name>.sql` files",
             Kind::Dbmate => "dbmate files (-- migrate:up)",
             Kind::Goose => "goose files (-- +goose Up)",
@@ -121,21 +124,23 @@ pub(super) fn classify(e: &Entry, files: &mut Files) -> Result<Option<Kind>, Sou
             .map_err(|err| io_err(&e.path, err))?
             .filter_map(|d| d.ok()?.file_name().into_string().ok())
             .collect();
-        return Ok(
-            if names
-                .iter()
-                .any(|n| native_file(n).is_some() || n == "backfill.toml")
-            {
-                Some(Kind::NativeDir)
-            } else if names.iter().any(|n| diesel_file(n).is_some()) {
-                Some(Kind::DieselDir)
-            } else {
-                None
-            },
-        );
+        // a diesel directory may hold a `backfill.toml` too (a planned migration's)
+        let has = |f: &dyn Fn(&str) -> bool| names.iter().any(|n| f(n));
+        return Ok(if has(&|n| native_file(n).is_some()) {
+            Some(Kind::NativeDir)
+        } else if has(&|n| diesel_file(n).is_some()) {
+            Some(Kind::DieselDir)
+        } else if has(&|n| n == "backfill.toml") {
+            Some(Kind::NativeDir)
+        } else {
+            None
+        });
     }
     if flyway_name(&e.name).is_some() {
         return Ok(Some(Kind::Flyway));
+    }
+    if pop_name(&e.name).is_some_and(|n| matches!(n.dialect, PopDialect::Known(_))) {
+        return Ok(Some(Kind::Pop));
     }
     if up_down_name(&e.name).is_some_and(|n| n.version.is_some()) {
         return Ok(Some(Kind::UpDown));
@@ -177,6 +182,7 @@ pub(super) fn detect(
         [Kind::DieselDir] => Some(Layout::Diesel),
         [Kind::Flyway] => Some(Layout::Flyway),
         [Kind::UpDown] => Some(Layout::GolangMigrate),
+        [Kind::Pop] | [Kind::UpDown, Kind::Pop] => Some(Layout::Pop),
         [Kind::Simple] | [Kind::UpDown, Kind::Simple] => Some(Layout::Sqlx),
         [Kind::Dbmate] | [Kind::Simple, Kind::Dbmate] => Some(Layout::Dbmate),
         [Kind::Goose] | [Kind::Simple, Kind::Goose] => Some(Layout::Goose),

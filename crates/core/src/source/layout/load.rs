@@ -7,6 +7,7 @@ use super::names::{
     FlywayName, diesel_file, dir_version_name, dir_word, flip, flyway_name, native_file,
     up_down_name, version_name, zero,
 };
+use super::pop::{PopDialect, pop_name};
 use super::sections::{section_specs, sniff};
 use super::{Direction, Layout, Migration, SourceError, SourceFile};
 
@@ -67,6 +68,23 @@ pub fn load_file(path: &Path, stdin_text: Option<String>) -> Result<Migration, S
                 name,
                 Layout::Diesel,
                 parent.to_owned(),
+                specs,
+                None,
+            )
+        } else if let Some(n) =
+            pop_name(file_name).filter(|n| matches!(n.dialect, PopDialect::Known(_)) && !n.fizz)
+        {
+            // `<v>_<name>.<dialect>[.autocommit].up.sql`: its other direction in the same dialect
+            let other = file_name.replace(
+                &format!(".{}.sql", dir_word(n.direction)),
+                &format!(".{}.sql", dir_word(flip(n.direction))),
+            );
+            let specs = pair(file, n.direction, None, n.autocommit, &other)?;
+            (
+                n.version,
+                n.name.to_owned(),
+                Layout::Pop,
+                path.to_owned(),
                 specs,
                 None,
             )

@@ -3,6 +3,7 @@
 //! - `names.rs`: what file and directory names mean (versions, names, directions);
 //! - `detect.rs`: listing a directory and telling its layout;
 //! - `sections.rs`: dbmate / goose files with up and down sections;
+//! - `pop.rs`: ory/pop, every dialect's variant in one directory;
 //! - `build.rs`: turning the named files into [`Migration`]s (directives, phases);
 //! - `load.rs`: one explicitly named file.
 
@@ -10,6 +11,7 @@ mod build;
 mod detect;
 mod load;
 mod names;
+mod pop;
 mod sections;
 #[cfg(test)]
 mod tests;
@@ -20,9 +22,11 @@ use serde::{Deserialize, Serialize};
 
 use super::text::NotUtf8;
 use super::{Direction, Migration, Phase, Script, SourceFile, Version};
+use crate::sql::Dialect;
 use build::Builder;
 use detect::{Files, detect, list_dir};
 pub use load::load_file;
+pub use pop::target as pop_dialect;
 
 /// The file layouts Sluice reads.
 #[derive(
@@ -54,6 +58,9 @@ pub enum Layout {
     Goose,
     /// `<version>_<name>/up.sql`, `down.sql` (diesel).
     Diesel,
+    /// `<version>_<name>[.<dialect>].up.sql` / `.down.sql` (ory/pop): the target dialect's
+    /// files, else the dialect-free ones.
+    Pop,
     /// A file given on the command line or stdin, outside any recognised layout.
     #[value(skip)]
     Plain,
@@ -69,6 +76,7 @@ impl Layout {
             Layout::Dbmate => "dbmate",
             Layout::Goose => "goose",
             Layout::Diesel => "diesel",
+            Layout::Pop => "pop",
             Layout::Plain => "plain",
         }
     }
@@ -122,13 +130,25 @@ pub struct Discovery {
     pub warnings: Vec<SourceWarning>,
 }
 
-/// Discover the migrations in `dir`.
+/// Discover the migrations in `dir`, for PostgreSQL (see [`discover_for`]).
 pub fn discover(dir: &Path, choice: LayoutChoice) -> Result<Discovery, SourceError> {
+    discover_for(dir, choice, Dialect::default())
+}
+
+/// Discover the migrations in `dir` that apply to `dialect`: it only matters where one
+/// directory holds several dialects' variants (pop).
+pub fn discover_for(
+    dir: &Path,
+    choice: LayoutChoice,
+    dialect: Dialect,
+) -> Result<Discovery, SourceError> {
     let entries = list_dir(dir)?;
     let mut b = Builder {
         files: Files::default(),
         warnings: entries.warnings,
         migrations: Vec::new(),
+        target: dialect,
+        backfills: Default::default(),
     };
     let layout = match choice {
         LayoutChoice::Auto => detect(dir, &entries.list, &mut b.files)?,
@@ -144,8 +164,10 @@ pub fn discover(dir: &Path, choice: LayoutChoice) -> Result<Discovery, SourceErr
     };
     match layout {
         Layout::Native | Layout::Diesel => b.directories(layout, &entries.list)?,
+        Layout::Pop => b.pop_files(&entries.list)?,
         _ => b.files(layout, &entries.list)?,
     }
+    b.attach_backfills();
     // stable sort: equal versions stay in path order for the duplicate message
     b.migrations.sort_by(|a, b| a.version.cmp(&b.version));
     if let Some(w) = b

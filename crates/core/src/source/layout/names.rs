@@ -33,6 +33,9 @@ pub(super) fn expected(layout: Layout) -> &'static str {
             "`<version>_<name>.sql` with `-- migrate:up` and `-- migrate:down` sections"
         }
         Layout::Goose => "`<version>_<name>.sql` with `-- +goose Up` and `-- +goose Down` sections",
+        Layout::Pop => {
+            "`<version>_<name>.<dialect>.up.sql` and `.down.sql` (no dialect part: every dialect)"
+        }
         Layout::Plain => "a .sql file",
     }
 }

@@ -569,6 +569,12 @@ fn odd_names_never_panic() {
         "--1_x/expand.up.sql",
         "99999999999999999999999999999999999999999_x.sql",
         "1_x/nested/up.sql",
+        "1_x.pg.autocommit.up.sql",
+        "1_.pg.up.sql",
+        "1_x.é.up.sql",
+        "1.backfill.toml",
+        "V__.backfill.toml",
+        "1_x.postgres.backfill.toml",
     ];
     let files: Vec<_> = names.iter().map(|n| (*n, "select 1;")).collect();
     let dir = tree(&files);
@@ -580,6 +586,7 @@ fn odd_names_never_panic() {
         Layout::Dbmate,
         Layout::Goose,
         Layout::Diesel,
+        Layout::Pop,
         Layout::Plain,
     ];
     let _ = discover(dir.path(), LayoutChoice::Auto);
@@ -589,4 +596,203 @@ fn odd_names_never_panic() {
     for n in names {
         let _ = load_file(&dir.path().join(n), None);
     }
+}
+
+/// Issue 14: kratos stopped with `two migrations have version 20150100000001000000`.
+#[test]
+fn pop_layout_takes_the_target_dialect_variants() {
+    let dir = tree(&[
+        (
+            "20150100000001000000_networks.postgres.up.sql",
+            "select 'pg';",
+        ),
+        (
+            "20150100000001000000_networks.postgres.down.sql",
+            "select 'pg down';",
+        ),
+        ("20150100000001000000_networks.mysql.up.sql", "select 'my';"),
+        (
+            "20150100000001000000_networks.mysql.down.sql",
+            "select 'my down';",
+        ),
+        (
+            "20150100000001000000_networks.cockroach.up.sql",
+            "select 'crdb';",
+        ),
+        (
+            "20150100000001000000_networks.sqlite3.up.sql",
+            "select 'lite';",
+        ),
+        // no dialect part: every dialect, unless a dialect's own file replaces it
+        ("20150100000002000000_all.up.sql", "select 'all';"),
+        ("20150100000002000000_all.down.sql", "select 'all down';"),
+        ("20150100000003000000_over.up.sql", "select 'generic';"),
+        ("20150100000003000000_over.pg.up.sql", "select 'pg over';"),
+        (
+            "20150100000003000000_over.down.sql",
+            "select 'generic down';",
+        ),
+        (
+            "20150100000004000000_idx.postgres.autocommit.up.sql",
+            "create index concurrently i on t(a);",
+        ),
+        (
+            "20150100000004000000_idx.autocommit.down.sql",
+            "drop index concurrently i;",
+        ),
+        // pop runs nothing for a file of comments and blank lines, and records it
+        ("20150100000005000000_empty.up.sql", "-- nothing here\n\n"),
+        ("20150100000005000000_empty.down.sql", ""),
+        (
+            "20150100000006000000_fizz.up.fizz",
+            "create_table(\"x\") {}",
+        ),
+        ("20150100000007000000_odd.oracle.up.sql", "select 1;"),
+    ]);
+    let d = discover_for(
+        dir.path(),
+        LayoutChoice::Auto,
+        crate::sql::Dialect::Postgres,
+    )
+    .unwrap();
+    assert_eq!(d.layout, Layout::Pop);
+    let texts: Vec<(String, Direction, String)> = summary(&d)
+        .into_iter()
+        .map(|s| (s.0[11..].to_owned(), s.2, s.5))
+        .collect();
+    let t = |v: &str, dir, text: &str| (v.to_owned(), dir, text.to_owned());
+    assert_eq!(
+        texts,
+        [
+            t("001000000", Up, "select 'pg';"),
+            t("001000000", Down, "select 'pg down';"),
+            t("002000000", Up, "select 'all';"),
+            t("002000000", Down, "select 'all down';"),
+            t("003000000", Up, "select 'pg over';"),
+            t("003000000", Down, "select 'generic down';"),
+            t("004000000", Up, "create index concurrently i on t(a);"),
+            t("004000000", Down, "drop index concurrently i;"),
+            t("005000000", Up, "-- nothing here\n\n"),
+            t("005000000", Down, ""),
+        ]
+    );
+    assert_eq!(d.migrations[0].name, "networks");
+    assert!(
+        d.migrations[3]
+            .scripts
+            .iter()
+            .all(|s| s.no_transaction_marker)
+    );
+    let w: Vec<_> = d
+        .warnings
+        .iter()
+        .map(|w| w.path.file_name().unwrap().to_str().unwrap())
+        .collect();
+    assert_eq!(
+        w,
+        [
+            "20150100000006000000_fizz.up.fizz",
+            "20150100000007000000_odd.oracle.up.sql"
+        ],
+        "{:?}",
+        d.warnings
+    );
+
+    let d = discover_for(dir.path(), LayoutChoice::Auto, crate::sql::Dialect::Mysql).unwrap();
+    let ups: Vec<_> = summary(&d)
+        .into_iter()
+        .filter(|s| s.2 == Up)
+        .map(|s| s.5)
+        .collect();
+    assert_eq!(
+        ups,
+        [
+            "select 'my';",
+            "select 'all';",
+            "select 'generic';",
+            "-- nothing here\n\n"
+        ]
+    );
+}
+
+#[test]
+fn pop_duplicates_and_single_files() {
+    let dir = tree(&[
+        ("1_a.postgres.up.sql", "select 1;"),
+        ("1_b.pg.up.sql", "select 2;"),
+    ]);
+    let err = discover_for(
+        dir.path(),
+        LayoutChoice::Auto,
+        crate::sql::Dialect::Postgres,
+    )
+    .unwrap_err();
+    assert!(matches!(err, SourceError::DuplicateVersion { .. }), "{err}");
+    // a file named on the command line: its other direction in the same dialect
+    let dir = tree(&[
+        ("7_x.mysql.up.sql", "select 1;"),
+        ("7_x.mysql.down.sql", "select 2;"),
+        ("7_x.postgres.down.sql", "select 3;"),
+    ]);
+    let m = load_file(&dir.path().join("7_x.mysql.up.sql"), None).unwrap();
+    assert_eq!((m.layout, m.name.as_str()), (Layout::Pop, "x"));
+    assert_eq!(m.script(Expand, Down).unwrap().text(), "select 2;");
+}
+
+#[test]
+fn backfill_files_beside_file_layouts() {
+    let dir = tree(&[
+        (
+            "1_init.up.sql",
+            "create table t(id int primary key, a int, b int);",
+        ),
+        (
+            "2_fill.up.sql",
+            "-- sluice:phase expand\nalter table t add column c int;",
+        ),
+        ("2_fill.backfill.toml", "table = 't'"),
+        (
+            "3_fill_contract.up.sql",
+            "-- sluice:phase contract\nalter table t drop column a;",
+        ),
+        ("9_orphan.backfill.toml", "table = 't'"),
+    ]);
+    let d = auto(&dir);
+    assert_eq!(d.layout, Layout::GolangMigrate);
+    assert_eq!(
+        d.migrations[1].backfill,
+        Some(dir.path().join("2_fill.backfill.toml"))
+    );
+    assert!(d.migrations[0].backfill.is_none() && d.migrations[2].backfill.is_none());
+    assert_eq!(d.warnings.len(), 1, "{:?}", d.warnings);
+    assert!(d.warnings[0].message.contains("no migration has version 9"));
+
+    let dir = tree(&[
+        ("V1__init.sql", "select 1;"),
+        ("V2__fill.sql", "select 2;"),
+        ("V2__fill.backfill.toml", "table = 't'"),
+    ]);
+    assert!(auto(&dir).migrations[1].backfill.is_some());
+
+    let dir = tree(&[
+        ("1_x.postgres.up.sql", "select 1;"),
+        ("1_x.postgres.backfill.toml", "table = 'pg'"),
+        ("1_x.mysql.up.sql", "select 1;"),
+        ("1_x.mysql.backfill.toml", "table = 'my'"),
+    ]);
+    let d = discover_for(dir.path(), LayoutChoice::Auto, crate::sql::Dialect::Mysql).unwrap();
+    assert_eq!(
+        d.migrations[0].backfill,
+        Some(dir.path().join("1_x.mysql.backfill.toml"))
+    );
+
+    // a diesel directory with a planned migration's backfill stays diesel
+    let dir = tree(&[
+        ("2024-01-01-000000_a/up.sql", "select 1;"),
+        ("2024-01-02-000000_b/up.sql", "select 2;"),
+        ("2024-01-02-000000_b/backfill.toml", "table = 't'"),
+    ]);
+    let d = auto(&dir);
+    assert_eq!(d.layout, Layout::Diesel);
+    assert!(d.migrations[1].backfill.is_some() && d.warnings.is_empty());
 }
