@@ -13,6 +13,7 @@ mod hooks_pg;
 mod job_mode_pg;
 mod mysql_online_ddl;
 mod plan_cli;
+mod plan_layouts;
 mod plan_mysql;
 mod plan_pg;
 mod pop_layout;

@@ -173,6 +173,7 @@ fn runner_name(cx: &ScriptCx<'_>) -> &'static str {
         Runner::Dbmate => "dbmate",
         Runner::Goose => "goose",
         Runner::Diesel => "diesel",
+        Runner::Pop => "pop",
     }
 }
 

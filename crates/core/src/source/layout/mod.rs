@@ -5,10 +5,12 @@
 //! - `sections.rs`: dbmate / goose files with up and down sections;
 //! - `pop.rs`: ory/pop, every dialect's variant in one directory;
 //! - `build.rs`: turning the named files into [`Migration`]s (directives, phases);
-//! - `load.rs`: one explicitly named file.
+//! - `load.rs`: one explicitly named file;
+//! - `emit.rs`: the other way: a migration's files in a given layout (`migrate plan`).
 
 mod build;
 mod detect;
+pub mod emit;
 mod load;
 mod names;
 mod pop;
