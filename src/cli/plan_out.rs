@@ -94,17 +94,16 @@ pub(super) fn target(
         .find_map(|s| stem.strip_suffix(s))
         .unwrap_or(stem);
     let Some(named) = emit::parse_stem(d.layout, stem) else {
-        let example = match d.layout {
-            Layout::Flyway => "V3__rename_column",
-            _ => "0003_rename_column",
-        };
-        bail!(
-            "{}: {} is a {} migrations directory, so the plan becomes migrations of that layout there; name them with --out {}/<version>_<name> (e.g. {example}), or pass --out {0} alone to keep the planned migration's version and name",
+        // not a migration's name: a phased directory to look at, as before
+        eprintln!(
+            "warning: {}: written as a native phased directory inside {}, a {} migrations directory, where `migrate apply` would see two layouts; name it --out {}/<version>_<name> to get {} migrations instead",
             out.display(),
             parent.display(),
             d.layout.name(),
             parent.display(),
+            d.layout.name(),
         );
+        return Ok(Target::Native(out.to_owned()));
     };
     Ok(Target::Foreign(Foreign {
         dir: parent.to_owned(),

@@ -1,7 +1,10 @@
 //! `migrate plan` into a directory of another layout (issue 14, point 6): the phases become
 //! migrations of that layout (expand + backfill at the planned version, the contract at
 //! the next one), which lint and apply with Sluice, and with the layout's own tool where it
-//! is installed here (dbmate from npm; sqlx-cli when `SQLX_CLI` names a binary).
+//! is installed here (dbmate from npm, by scripts/test.sh; sqlx-cli when `SQLX_CLI` names a
+//! binary or `sqlx` is on the PATH). goose has no package here that ships its binary (npm's
+//! `goose-cli` downloads it from GitHub when first run), so goose files are checked by
+//! Sluice alone.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -341,7 +344,8 @@ fn plan_into_a_foreign_layout_no_longer_mixes_layouts() {
 }
 
 fn dbmate() -> Option<PathBuf> {
-    let local = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("node_modules/.bin/dbmate");
+    // scripts/test.sh installs it there (npm)
+    let local = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".tools/node_modules/.bin/dbmate");
     if let Ok(p) = std::env::var("DBMATE") {
         return Some(PathBuf::from(p));
     }
@@ -392,6 +396,212 @@ fn planned_dbmate_migrations_apply_with_dbmate() {
     );
     tool(&["rollback"]);
     tool(&["rollback"]);
+    let cols = s.strings(
+        "SELECT column_name::text || ':' || is_nullable FROM information_schema.columns \
+         WHERE table_name = 'users' ORDER BY 1",
+    );
+    assert_eq!(cols, ["email:YES", "id:NO", "name:YES"]);
+}
+
+const MY_INIT_UP: &str = "CREATE TABLE users (id BIGINT PRIMARY KEY, name VARCHAR(100), email VARCHAR(100));\nINSERT INTO users VALUES (1, 'ann', 'a@x'), (2, 'bob', 'b@x');\n";
+const MY_NAIVE_UP: &str = "ALTER TABLE users RENAME COLUMN name TO full_name;\nALTER TABLE users MODIFY email VARCHAR(100) NOT NULL;\n";
+
+fn my_columns(s: &Scratch) -> Vec<String> {
+    s.strings(
+        "SELECT CAST(CONCAT(COLUMN_NAME, ':', IS_NULLABLE) AS CHAR) FROM information_schema.COLUMNS \
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'users' ORDER BY 1",
+    )
+}
+
+/// The same on MariaDB: golang-migrate and pop files (pop's `mysql` variant) planned with
+/// the MySQL recipes apply, fill and contract with Sluice; dbmate applies its files too.
+#[test]
+fn plan_into_foreign_layouts_on_mariadb() {
+    let cases: [(&str, Vec<(&str, &str)>, &str, &str, &str); 3] = [
+        (
+            "golang-migrate",
+            vec![
+                ("m/0001_init.up.sql", MY_INIT_UP),
+                ("m/0001_init.down.sql", "DROP TABLE users;"),
+                ("m/0002_rename.up.sql", MY_NAIVE_UP),
+            ],
+            "m/0002_rename.up.sql",
+            "m/0002_rename",
+            "0003",
+        ),
+        (
+            "pop",
+            vec![
+                ("m/20240101000000000000_init.up.sql", MY_INIT_UP),
+                ("m/20240101000000000000_init.down.sql", "DROP TABLE users;"),
+                ("m/20240102000000000000_rename.mysql.up.sql", MY_NAIVE_UP),
+                ("m/20240102000000000000_rename.mysql.down.sql", "SELECT 1;"),
+                (
+                    "m/20240102000000000000_rename.postgres.up.sql",
+                    "SELECT 'pg';",
+                ),
+                (
+                    "m/20240102000000000000_rename.postgres.down.sql",
+                    "SELECT 'pg';",
+                ),
+            ],
+            "m/20240102000000000000_rename.mysql.up.sql",
+            "m/20240102000000000000_rename",
+            "20240102000000000001",
+        ),
+        (
+            "dbmate",
+            vec![
+                (
+                    "m/20240101000000_init.sql",
+                    "-- migrate:up\nCREATE TABLE users (id BIGINT PRIMARY KEY, name VARCHAR(100), email VARCHAR(100));\nINSERT INTO users VALUES (1, 'ann', 'a@x'), (2, 'bob', 'b@x');\n-- migrate:down\nDROP TABLE users;\n",
+                ),
+                (
+                    "m/20240102000000_rename.sql",
+                    "-- migrate:up\nALTER TABLE users RENAME COLUMN name TO full_name;\nALTER TABLE users MODIFY email VARCHAR(100) NOT NULL;\n",
+                ),
+            ],
+            "m/20240102000000_rename.sql",
+            "m",
+            "20240102000001",
+        ),
+    ];
+    for (layout, files, naive, out, contract) in cases {
+        let mut files = files;
+        files.push(("sluice.toml", "dialect = \"mysql\"\n"));
+        let dir = tree(&files);
+        let r = run(Command::new(assert_cmd::cargo::cargo_bin("migrate"))
+            .current_dir(dir.path())
+            .args(["plan", naive, "--out", out]));
+        assert_eq!(r.code, 0, "{layout}: {r:?}");
+        let r = run(Command::new(assert_cmd::cargo::cargo_bin("migrate"))
+            .current_dir(dir.path())
+            .args(["lint", "m"]));
+        assert_eq!(r.code, 0, "{layout}: {r:?}");
+        if layout == "pop" {
+            // the other dialect's variant is left alone
+            let pg = dir
+                .path()
+                .join("m/20240102000000000000_rename.postgres.up.sql");
+            assert_eq!(std::fs::read_to_string(pg).unwrap(), "SELECT 'pg';");
+        }
+        let s = Scratch::mysql();
+        let r = run(s.migrate(dir.path()).args(["apply", "m", "--phase", "all"]));
+        assert_eq!(r.code, 3, "{layout}: {r:?}");
+        let r = run(s
+            .migrate(dir.path())
+            .args(["rollout", "complete", "--release", "r1"]));
+        assert_eq!(r.code, 0, "{r:?}");
+        let r = run(s
+            .migrate(dir.path())
+            .args(["apply", "m", "--phase", "contract"]));
+        assert_eq!(r.code, 0, "{layout}: {r:?}");
+        assert_eq!(
+            my_columns(&s),
+            [
+                format!("_sluice_dropped_name_{contract}:YES"),
+                "email:NO".into(),
+                "full_name:YES".into(),
+                "id:NO".into()
+            ],
+            "{layout}"
+        );
+        assert_eq!(
+            s.strings("SELECT CAST(full_name AS CHAR) FROM users ORDER BY id"),
+            ["ann", "bob"],
+            "{layout}: the backfill ran"
+        );
+        if layout == "dbmate"
+            && let Some(dbmate) = dbmate()
+        {
+            let t = Scratch::mysql();
+            let out = Command::new(&dbmate)
+                .current_dir(dir.path())
+                .env("DATABASE_URL", &t.url)
+                .args(["--migrations-dir", "m", "--no-dump-schema", "up"])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "dbmate up: {out:?}");
+            assert_eq!(my_columns(&t), my_columns(&s));
+        }
+    }
+}
+
+/// What cannot be placed is said before anything is written.
+#[test]
+fn plan_into_a_foreign_layout_explains_what_does_not_fit() {
+    let files = [
+        ("m/000001_init.up.sql", INIT_UP),
+        ("m/000001_init.down.sql", INIT_DOWN),
+        ("m/000002_rename.up.sql", NAIVE_UP),
+        ("m/000003_later.up.sql", "CREATE TABLE later (id int);"),
+        ("m/000003_later.down.sql", "DROP TABLE later;"),
+        ("elsewhere/0001_naive.sql", NAIVE_UP),
+    ];
+    let dir = tree(&files);
+    let plan = |args: &[&str]| {
+        run(Command::new(assert_cmd::cargo::cargo_bin("migrate"))
+            .current_dir(dir.path())
+            .arg("plan")
+            .args(args))
+    };
+    let r = plan(&["m/000002_rename.up.sql", "--out", "m"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("no free golang-migrate version right after 000002")
+            && r.stderr.contains("the next migration is 000003"),
+        "{r:?}"
+    );
+    let r = plan(&["elsewhere/0001_naive.sql", "--out", "m/000003_taken"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("version 000003 is taken by"), "{r:?}");
+    let r = plan(&["m/000002_rename.up.sql", "--out", "m/000004_rename"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("plan it at its own version"), "{r:?}");
+    assert_eq!(listing(&dir.path().join("m")).len(), 5, "nothing written");
+}
+
+/// The planned sqlx migrations apply and revert with sqlx-cli itself, when installed
+/// (`cargo install sqlx-cli --no-default-features --features postgres,mysql,rustls`, a long
+/// build: not in CI; `SQLX_CLI` names the binary, else `sqlx` on the PATH).
+#[test]
+fn planned_sqlx_migrations_apply_with_sqlx_cli() {
+    let sqlx = std::env::var("SQLX_CLI").unwrap_or_else(|_| "sqlx".into());
+    if !Command::new(&sqlx)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        eprintln!("sqlx-cli not installed: not checked");
+        return;
+    }
+    let case = cases().into_iter().find(|c| c.layout == "sqlx").unwrap();
+    let dir = plan_into(&case);
+    let s = Scratch::pg();
+    let tool = |args: &[&str]| {
+        let out = Command::new(&sqlx)
+            .current_dir(dir.path())
+            .args(["migrate"])
+            .args(args)
+            .args(["--source", "m", "--database-url", &s.url])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "sqlx migrate {args:?}: {out:?}");
+    };
+    tool(&["run"]);
+    let (cols, _) = users(&s);
+    assert_eq!(
+        cols,
+        [
+            "_sluice_dropped_name_0003:YES",
+            "email:NO",
+            "full_name:YES",
+            "id:NO"
+        ]
+    );
+    tool(&["revert"]);
+    tool(&["revert"]);
     let cols = s.strings(
         "SELECT column_name::text || ':' || is_nullable FROM information_schema.columns \
          WHERE table_name = 'users' ORDER BY 1",
