@@ -413,11 +413,20 @@ fn my_columns(s: &Scratch) -> Vec<String> {
     )
 }
 
+/// A MariaDB case: layout, files, the naive file, `--out`, the contract's version.
+type MyCase = (
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
 /// The same on MariaDB: golang-migrate and pop files (pop's `mysql` variant) planned with
 /// the MySQL recipes apply, fill and contract with Sluice; dbmate applies its files too.
 #[test]
 fn plan_into_foreign_layouts_on_mariadb() {
-    let cases: [(&str, Vec<(&str, &str)>, &str, &str, &str); 3] = [
+    let cases: [MyCase; 3] = [
         (
             "golang-migrate",
             vec![
