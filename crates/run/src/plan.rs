@@ -1050,30 +1050,18 @@ mod tests {
             row(&ms[0], Phase::Expand, 100),
             row(&ms[2], Phase::Expand, 100),
         ];
-        let p = plan(
-            &ms,
-            &rows,
-            &[rollout(150)],
-            &[],
-            &req(PhaseSel::Contract),
-            OutOfOrder::Strict,
-        )
-        .unwrap();
+        let contract = |rows: &[LedgerRow]| {
+            let req = req(PhaseSel::Contract);
+            plan(&ms, rows, &[rollout(150)], &[], &req, OutOfOrder::Strict)
+        };
+        let p = contract(&rows).unwrap();
         assert_eq!(p.items.len(), 1);
         assert_eq!(p.items[0].0.version.raw, "2.1");
         // behind a later applied contract it is late
         let mut later = row(&ms[2], Phase::Expand, 120);
         later.phase = Phase::Contract;
         rows.push(later);
-        let err = plan(
-            &ms,
-            &rows,
-            &[rollout(150)],
-            &[],
-            &req(PhaseSel::Contract),
-            OutOfOrder::Strict,
-        )
-        .unwrap_err();
+        let err = contract(&rows).unwrap_err();
         assert!(
             err.to_string().contains("older than the newest applied"),
             "{err}"

@@ -249,6 +249,15 @@ impl Builder {
         true
     }
 
+    /// File layouts: a subdirectory (reported) or a backfill file (taken) is no script.
+    pub(super) fn not_a_script(&mut self, layout: Layout, e: &Entry) -> bool {
+        if e.is_dir {
+            self.warn(&e.path, "subdirectories are not scanned", layout);
+            return true;
+        }
+        self.backfill_file(layout, e)
+    }
+
     /// Give each migration of a file layout its backfill file.
     pub(super) fn attach_backfills(&mut self) {
         for (version, (_, path)) in std::mem::take(&mut self.backfills) {
@@ -329,11 +338,7 @@ impl Builder {
         // holds the first of two duplicates
         let mut groups: BTreeMap<Version, Group> = BTreeMap::new();
         for e in entries {
-            if e.is_dir {
-                self.warn(&e.path, "subdirectories are not scanned", layout);
-                continue;
-            }
-            if self.backfill_file(layout, e) {
+            if self.not_a_script(layout, e) {
                 continue;
             }
             let Some(Parts {

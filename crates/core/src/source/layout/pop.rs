@@ -113,11 +113,7 @@ impl Builder {
         let target = target(self.target);
         let mut picks: BTreeMap<(Version, Direction), Pick> = BTreeMap::new();
         for e in entries {
-            if e.is_dir {
-                self.warn(&e.path, "subdirectories are not scanned", layout);
-                continue;
-            }
-            if self.backfill_file(layout, e) {
+            if self.not_a_script(layout, e) {
                 continue;
             }
             let Some(n) = pop_name(&e.name) else {
