@@ -177,10 +177,14 @@ impl Foreign {
         let pop_part = format!(".{}.", source::layout::pop_dialect(dialect));
         let replaced = own
             .map(|o| {
+                // diesel: the migration's directory holds its metadata.toml too
+                let metadata = Some(o.origin.join("metadata.toml"))
+                    .filter(|p| self.layout == Layout::Diesel && p.is_file());
                 o.scripts
                     .iter()
                     .map(|s| s.file.path.clone())
                     .chain(o.backfill.clone())
+                    .chain(metadata)
                     .filter(|p| {
                         self.layout != Layout::Pop
                             || p.file_name()

@@ -155,6 +155,11 @@ fn cases() -> Vec<Case> {
                 f("m/2024-01-01-000000_init/down.sql", INIT_DOWN),
                 f("m/2024-01-02-000000_rename/up.sql", NAIVE_UP),
                 f("m/2024-01-02-000000_rename/down.sql", NAIVE_DOWN),
+                // the planned migration's own metadata is replaced too
+                f(
+                    "m/2024-01-02-000000_rename/metadata.toml",
+                    "run_in_transaction = true\n",
+                ),
             ],
             naive: "m/2024-01-02-000000_rename/up.sql",
             out: "m/2024-01-02-000000_rename",
@@ -293,6 +298,11 @@ fn plan_into_a_foreign_layout_no_longer_mixes_layouts() {
         want.sort();
         want.dedup();
         assert_eq!(all, want, "{}", case.layout);
+        if case.layout == "diesel" {
+            let meta = m.join("2024-01-02-000000_rename/metadata.toml");
+            let meta = std::fs::read_to_string(meta).unwrap();
+            assert_eq!(meta, "run_in_transaction = false\n");
+        }
         let r = run(Command::new(assert_cmd::cargo::cargo_bin("migrate"))
             .current_dir(dir.path())
             .args(["lint", "m"]));
