@@ -67,6 +67,14 @@ if ! command -v pt-online-schema-change >/dev/null; then
   log "installing percona-toolkit"; apt_install percona-toolkit
 fi
 
+# dbmate (its npm package ships the binary; seconds): tests/it/plan_layouts.rs applies planned
+# dbmate migrations with it. Without npm that test says so and checks nothing.
+if ! command -v dbmate >/dev/null && [ ! -x .tools/node_modules/.bin/dbmate ] && command -v npm >/dev/null; then
+  log "installing dbmate (npm)"
+  npm install --silent --no-save --no-audit --no-fund --prefix .tools dbmate >/dev/null || true
+fi
+if [ -x .tools/node_modules/.bin/dbmate ]; then export DBMATE=${DBMATE:-$PWD/.tools/node_modules/.bin/dbmate}; fi
+
 export DATABASE_URL_PG=${DATABASE_URL_PG:-postgres://postgres@127.0.0.1:5432/test}
 export DATABASE_URL_MYSQL=${DATABASE_URL_MYSQL:-mysql://root@127.0.0.1:3306/test}
 

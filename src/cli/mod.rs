@@ -8,6 +8,7 @@ mod git;
 mod hook;
 mod lint;
 mod plan;
+mod plan_out;
 mod rules;
 mod serve;
 

@@ -10,11 +10,12 @@ use serde::Serialize;
 use crate::catalog::Catalog;
 use crate::config;
 use crate::lint::{self as linter};
-use crate::plan::{self, Plan, PlanError};
+use crate::plan::{self, Plan, PlanError, PlanOptions};
 use crate::source::{self, LayoutChoice, Migration};
 use crate::sql::Dialect;
 
 use super::exit;
+use super::plan_out::{self, Target};
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
@@ -23,7 +24,10 @@ pub struct PlanArgs {
     /// migration is planned.
     pub path: PathBuf,
     /// Write the phased migration into this directory (created; must be empty unless
-    /// --force). Without it, the files are printed.
+    /// --force). Into a migrations directory of another layout (`--out DIR` or
+    /// `--out DIR/<version>_<name>`), the phases become migrations of that layout: the
+    /// expand (with its backfill) at the planned version, the contract at the next one.
+    /// Without it, the files are printed.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Replace files already in --out.
@@ -82,24 +86,33 @@ pub fn run(config_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<u8> {
             args.path.display()
         );
     }
-    if let Some(out) = &args.out {
-        check_out(out, args.force)?;
+    let layout = config.file.migrations.layout;
+    let target = match &args.out {
+        Some(out) => Some(plan_out::target(
+            out,
+            layout,
+            settings.dialect,
+            &config.migrations_dir(),
+        )?),
+        None => None,
+    };
+    if let Some(Target::Native(out)) = &target {
+        plan_out::check_out(out, args.force)?;
     }
     let seed = match &args.schema_from {
         Some(raw) => Some(super::lint::live_schema(raw, &mut settings)?),
         None => None,
     };
-    let layout = config.file.migrations.layout;
     let (mut migration, history) = if args.path.is_dir() {
         // a migrations directory: its newest migration is the change, the rest history
-        let mut found = source::discover(&args.path, layout)?.migrations;
+        let mut found = source::discover_for(&args.path, layout, settings.dialect)?.migrations;
         let Some(newest) = found.pop() else {
             anyhow::bail!("{}: no migrations found to plan", args.path.display());
         };
         (newest, found)
     } else {
         let m = source::load_file(&args.path, None)?;
-        let history = history_of(&args.path, &m, layout);
+        let history = history_of(&args.path, &m, layout, settings.dialect);
         (m, history)
     };
     if migration.version.raw == "0" {
@@ -126,7 +139,16 @@ pub fn run(config_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<u8> {
         Some(c) => c,
         None => linter::engine::replay(&settings, Catalog::new(settings.dialect), &history),
     };
-    let planned = match plan::plan(&settings, &catalog, &migration) {
+    // into a foreign layout the contract is a migration of its own: its version names the
+    // soft-dropped objects
+    let placement = match target {
+        Some(Target::Foreign(f)) => Some(f.place(&migration, settings.dialect)?),
+        _ => None,
+    };
+    let options = PlanOptions {
+        soft_drop_version: placement.as_ref().map(|p| p.contract_version.clone()),
+    };
+    let planned = match plan::plan_with(&settings, &catalog, &migration, &options) {
         Ok(p) => p,
         Err(PlanError::Refused(refusals)) => {
             if args.format == PlanFormat::Json {
@@ -153,19 +175,24 @@ pub fn run(config_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<u8> {
         }
         Err(e) => return Err(e.into()),
     };
-    let files = planned.files(settings.dialect)?;
+    let files = match &placement {
+        Some(p) => p.files(&planned, settings.dialect)?,
+        None => planned.files(settings.dialect)?.files,
+    };
     for n in &planned.notes {
         eprintln!("note: {n}");
     }
-    if let Some(out) = &args.out {
-        write_out(out, &files.files)?;
+    let mut removed = Vec::new();
+    match (&placement, &args.out) {
+        (Some(p), _) => removed = p.write(&files, args.force)?,
+        (None, Some(out)) => plan_out::write_out(out, &files)?,
+        (None, None) => {}
     }
     match args.format {
         PlanFormat::Json => {
             let out = JsonOut {
                 plan: &planned,
                 files: files
-                    .files
                     .iter()
                     .map(|(n, t)| JsonFile { name: n, text: t })
                     .collect(),
@@ -174,14 +201,28 @@ pub fn run(config_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<u8> {
         }
         PlanFormat::Files if args.out.is_none() => {
             let mut stdout = std::io::stdout().lock();
-            for (name, text) in &files.files {
+            for (name, text) in &files {
                 writeln!(stdout, "==> {name} <==\n{text}")?;
             }
         }
         PlanFormat::Files => {
-            let out = args.out.as_deref().unwrap_or(Path::new("."));
-            for (name, _) in &files.files {
+            let out = match &placement {
+                Some(p) => p.dir.as_path(),
+                None => args.out.as_deref().unwrap_or(Path::new(".")),
+            };
+            for (name, _) in &files {
                 println!("wrote {}", out.join(name).display());
+            }
+            for p in &removed {
+                println!("removed {} (the naive migration, now planned)", p.display());
+            }
+            if let Some(p) = &placement {
+                println!(
+                    "  as {} migrations: expand at version {}, contract at version {} (`-- sluice:phase contract`)",
+                    p.layout.name(),
+                    p.version,
+                    p.contract_version
+                );
             }
             for a in &planned.recipes {
                 println!("  line {}: {} ({})", a.line, a.recipe, a.statement);
@@ -192,22 +233,26 @@ pub fn run(config_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<u8> {
 }
 
 /// The migrations of the file's directory that come before it.
-fn history_of(path: &Path, m: &Migration, layout: LayoutChoice) -> Vec<Migration> {
+fn history_of(
+    path: &Path,
+    m: &Migration,
+    layout: LayoutChoice,
+    dialect: Dialect,
+) -> Vec<Migration> {
     let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
     let me = canon(path);
+    // the file's directory (native, diesel: the migration's own) or the one above it
+    let mut errors = Vec::new();
     for dir in path.ancestors().skip(1).take(2) {
         let dir = if dir.as_os_str().is_empty() {
             Path::new(".")
         } else {
             dir
         };
-        let found = match source::discover(dir, layout) {
+        let found = match source::discover_for(dir, layout, dialect) {
             Ok(f) => f,
             Err(e) => {
-                eprintln!(
-                    "warning: {}: cannot read the earlier migrations ({e}); planning without them",
-                    dir.display()
-                );
+                errors.push(format!("{}: {e}", dir.display()));
                 continue;
             }
         };
@@ -223,46 +268,8 @@ fn history_of(path: &Path, m: &Migration, layout: LayoutChoice) -> Vec<Migration
                 .collect();
         }
     }
+    for e in errors {
+        eprintln!("warning: cannot read the earlier migrations ({e}); planning without them");
+    }
     Vec::new()
-}
-
-const PLAN_FILES: [&str; 5] = [
-    "expand.up.sql",
-    "expand.down.sql",
-    "backfill.toml",
-    "contract.up.sql",
-    "contract.down.sql",
-];
-
-fn check_out(out: &Path, force: bool) -> anyhow::Result<()> {
-    if out.exists() {
-        let busy = std::fs::read_dir(out)
-            .with_context(|| format!("{}: cannot read the output directory", out.display()))?
-            .next()
-            .is_some();
-        if busy && !force {
-            anyhow::bail!(
-                "{}: the output directory is not empty; choose another --out or pass --force",
-                out.display()
-            );
-        }
-    }
-    Ok(())
-}
-
-fn write_out(out: &Path, files: &[(String, String)]) -> anyhow::Result<()> {
-    std::fs::create_dir_all(out)
-        .with_context(|| format!("{}: cannot create the output directory", out.display()))?;
-    // a forced re-plan must not leave a phase file of the previous plan behind
-    for stale in PLAN_FILES {
-        let p = out.join(stale);
-        if p.is_file() && !files.iter().any(|(n, _)| n == stale) {
-            std::fs::remove_file(&p).with_context(|| format!("{}: cannot remove", p.display()))?;
-        }
-    }
-    for (name, text) in files {
-        let p = out.join(name);
-        std::fs::write(&p, text).with_context(|| format!("{}: cannot write", p.display()))?;
-    }
-    Ok(())
 }

@@ -28,6 +28,8 @@ pub enum Runner {
     Dbmate,
     Goose,
     Diesel,
+    /// ory/pop: each migration in a transaction unless its name says `.autocommit`.
+    Pop,
 }
 
 impl Runner {
@@ -41,6 +43,7 @@ impl Runner {
             (Runner::Auto, Layout::Dbmate) => Runner::Dbmate,
             (Runner::Auto, Layout::Goose) => Runner::Goose,
             (Runner::Auto, Layout::Diesel) => Runner::Diesel,
+            (Runner::Auto, Layout::Pop) => Runner::Pop,
             (Runner::Auto, _) => Runner::Sluice,
             (r, _) => r,
         }

@@ -497,13 +497,19 @@ pub(super) fn plan_gated<'m>(
 
     let in_range = |m: &Migration| req.to.as_ref().is_none_or(|to| m.version <= *to);
     let live = |r: &&LedgerRow| r.state != State::RolledBack;
-    let newest = rows
-        .iter()
-        .filter(live)
-        .filter_map(|r| Version::parse(&r.version).map(|v| (v, r)))
-        .max_by(|a, b| a.0.cmp(&b.0));
+    let newest_of = |contracts_only: bool| {
+        rows.iter()
+            .filter(live)
+            .filter(|r| !contracts_only || r.phase == Phase::Contract)
+            .filter_map(|r| Version::parse(&r.version).map(|v| (v, r)))
+            .max_by(|a, b| a.0.cmp(&b.0))
+    };
+    let newest = newest_of(false);
+    // a contract-only migration (a single-phase layout's planned contract) waits for its
+    // gate while later expands go on: it is late only behind a later contract
+    let newest_contract = newest_of(true);
     let mut out = Plan::default();
-    if let Some((newest, newest_row)) = &newest {
+    if newest.is_some() {
         let touched: std::collections::BTreeSet<Version> = rows
             .iter()
             .filter(live)
@@ -511,10 +517,16 @@ pub(super) fn plan_gated<'m>(
             .collect();
         for m in migrations.iter().filter(|m| in_range(m)) {
             let untouched = !touched.contains(&m.version);
-            let selected = m
-                .scripts
-                .iter()
-                .any(|s| s.direction == Direction::Up && req.phase.has(s.phase));
+            let ups = || m.scripts.iter().filter(|s| s.direction == Direction::Up);
+            let selected = ups().any(|s| req.phase.has(s.phase));
+            let contract_only = ups().all(|s| s.phase == Phase::Contract);
+            let Some((newest, newest_row)) = (if contract_only {
+                newest_contract.as_ref()
+            } else {
+                newest.as_ref()
+            }) else {
+                continue;
+            };
             if untouched && selected && m.version < *newest {
                 let msg = format!(
                     "{}: migration {} is pending but older than the newest applied migration {} ({})",
@@ -597,16 +609,26 @@ pub(super) fn plan_gated<'m>(
                 )));
                 continue;
             }
-            if m.backfill.is_some()
-                && !fill_done(m)
-                && !out.backfills.iter().any(|b| std::ptr::eq(*b, m))
-            {
-                let progress = fill_row(m).map_or_else(
+            // its own backfill, and any earlier migration's (a single-phase layout's planned
+            // contract is a migration of its own, after the expand that holds the backfill)
+            let unfilled = migrations.iter().find(|o| {
+                o.version <= m.version
+                    && o.backfill.is_some()
+                    && !fill_done(o)
+                    && !out.backfills.iter().any(|b| std::ptr::eq(*b, *o))
+            });
+            if let Some(o) = unfilled {
+                let progress = fill_row(o).map_or_else(
                     || "it has not started".to_owned(),
                     |r| format!("it is {} with {} rows done", r.state.name(), r.rows_done),
                 );
+                let whose = if std::ptr::eq(o, m) {
+                    "its backfill".to_owned()
+                } else {
+                    format!("the backfill of {} {}", o.version, o.name)
+                };
                 out.waiting.push(wait(format!(
-                    "its backfill is not complete ({progress}); run `migrate apply --phase backfill` first"
+                    "{whose} is not complete ({progress}); run `migrate apply --phase backfill` first"
                 )));
                 continue;
             }
@@ -947,6 +969,103 @@ mod tests {
         )
         .unwrap();
         assert!(p.warnings.is_empty());
+    }
+
+    /// `migrate plan` into a single-phase layout: the expand migration holds the backfill,
+    /// the contract is a later migration of its own and waits for that backfill.
+    #[test]
+    fn separate_contract_migration_waits_for_the_earlier_backfill() {
+        let (_d, ms) = migrations(&[
+            ("1_init.up.sql", "CREATE TABLE t (id int, a int);\n"),
+            (
+                "2_fill.up.sql",
+                "-- sluice:phase expand\nALTER TABLE t ADD b int;\n",
+            ),
+            ("2_fill.backfill.toml", "table = 't'\n"),
+            (
+                "3_fill_contract.up.sql",
+                "-- sluice:phase contract\nALTER TABLE t DROP COLUMN a;\n",
+            ),
+        ]);
+        assert!(ms[1].backfill.is_some() && ms[2].script(Phase::Contract, Direction::Up).is_some());
+        let rows = [
+            row(&ms[0], Phase::Expand, 100),
+            row(&ms[1], Phase::Expand, 100),
+        ];
+        let fill = |state| BackfillRow {
+            version: "2".into(),
+            name: "fill".into(),
+            checksum: String::new(),
+            state,
+            last_key: None,
+            rows_done: 7,
+            batches: 1,
+            batch_size: 1000,
+            started_at: None,
+            finished_at: None,
+            duration_ms: None,
+            applied_by: "t@h".into(),
+            error: None,
+        };
+        let contract = |fills: &[BackfillRow]| {
+            plan(
+                &ms,
+                &rows,
+                &[rollout(150)],
+                fills,
+                &req(PhaseSel::Contract),
+                OutOfOrder::Strict,
+            )
+            .unwrap()
+        };
+        let p = contract(&[fill(State::Failed)]);
+        assert!(p.items.is_empty());
+        assert!(
+            p.waiting[0]
+                .reason
+                .contains("the backfill of 2 fill is not complete"),
+            "{}",
+            p.waiting[0].reason
+        );
+        let p = contract(&[]);
+        assert!(p.waiting[0].reason.contains("it has not started"));
+        let p = contract(&[fill(State::Applied)]);
+        assert_eq!(p.items.len(), 1);
+        assert_eq!(p.items[0].0.version.raw, "3");
+    }
+
+    /// The planned contract of a single-phase layout waits for its gate while later
+    /// migrations' expands apply: it is not out of order then, only behind a later contract.
+    #[test]
+    fn separate_contract_migration_is_not_out_of_order_behind_later_expands() {
+        let (_d, ms) = migrations(&[
+            ("V1__init.sql", "CREATE TABLE t (id int, a int);\n"),
+            (
+                "V2.1__c.sql",
+                "-- sluice:phase contract\nALTER TABLE t DROP COLUMN a;\n",
+            ),
+            ("V3__later.sql", "CREATE TABLE later (id int);\n"),
+        ]);
+        let mut rows = vec![
+            row(&ms[0], Phase::Expand, 100),
+            row(&ms[2], Phase::Expand, 100),
+        ];
+        let contract = |rows: &[LedgerRow]| {
+            let req = req(PhaseSel::Contract);
+            plan(&ms, rows, &[rollout(150)], &[], &req, OutOfOrder::Strict)
+        };
+        let p = contract(&rows).unwrap();
+        assert_eq!(p.items.len(), 1);
+        assert_eq!(p.items[0].0.version.raw, "2.1");
+        // behind a later applied contract it is late
+        let mut later = row(&ms[2], Phase::Expand, 120);
+        later.phase = Phase::Contract;
+        rows.push(later);
+        let err = contract(&rows).unwrap_err();
+        assert!(
+            err.to_string().contains("older than the newest applied"),
+            "{err}"
+        );
     }
 
     #[test]

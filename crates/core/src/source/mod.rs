@@ -16,7 +16,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 pub use layout::{
-    Discovery, Layout, LayoutChoice, SourceError, SourceWarning, discover, load_file,
+    Discovery, Layout, LayoutChoice, SourceError, SourceWarning, discover, discover_for, load_file,
 };
 pub use text::{LineCol, LineIndex};
 

@@ -396,7 +396,12 @@ fn statement(dialect: Dialect, c: &mut Cursor) -> Vec<Operation> {
             kind: RewriteKind::Cluster,
         }];
     }
-    if c.eat_kw("BEGIN") || c.eat_kws(&["START", "TRANSACTION"]) {
+    // MariaDB's `BEGIN NOT ATOMIC .. END` is a compound statement, not a transaction
+    let compound = c
+        .toks
+        .get(c.pos..c.pos + 3)
+        .is_some_and(|w| w[0].is_kw("BEGIN") && w[1].is_kw("NOT") && w[2].is_kw("ATOMIC"));
+    if !compound && c.eat_kw("BEGIN") || c.eat_kws(&["START", "TRANSACTION"]) {
         return vec![Op::Transaction(TxControl::Begin)];
     }
     // a bare END, not a procedure body's `END IF`
@@ -1243,6 +1248,25 @@ mod tests {
                     check_expr: None,
                 },
             }]
+        );
+    }
+
+    #[test]
+    fn mariadb_begin_not_atomic_is_not_a_transaction() {
+        let my = |sql| scan(Dialect::Mysql, sql);
+        assert_eq!(
+            my("BEGIN NOT ATOMIC DECLARE i INT; SET i = 1; END"),
+            vec![Op::Other {
+                kind: "BEGIN".into()
+            }]
+        );
+        assert_eq!(my("BEGIN"), vec![Op::Transaction(TxControl::Begin)]);
+        assert_eq!(my("BEGIN WORK"), vec![Op::Transaction(TxControl::Begin)]);
+        // a stored program's body holds no transaction control of the file
+        let ops = my("CREATE PROCEDURE p() BEGIN START TRANSACTION; COMMIT; END");
+        assert!(
+            !ops.iter().any(|o| matches!(o, Op::Transaction(_))),
+            "{ops:?}"
         );
     }
 

@@ -117,6 +117,7 @@ mod tests {
             Runner::Goose,
             Runner::Dbmate,
             Runner::Diesel,
+            Runner::Pop,
         ] {
             let found = lint_errors(RULE, Case::new(sql).runner(runner));
             assert_eq!(found.len(), 1, "{runner:?}");

@@ -185,6 +185,7 @@ fn runner_name(cx: &ScriptCx<'_>) -> &'static str {
         Runner::Dbmate => "dbmate",
         Runner::Goose => "goose",
         Runner::Diesel => "diesel",
+        Runner::Pop => "pop",
     }
 }
 
