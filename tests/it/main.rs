@@ -25,6 +25,7 @@ mod schema_from;
 mod secrets;
 mod serve_pg;
 mod shadow_table_pg;
+mod snapshot;
 mod split_props;
 mod strategies_mysql;
 mod strategies_pg;

@@ -12,6 +12,7 @@
 //! - `retry`: jittered back-off on lock timeouts.
 //! - `backfill`: `backfill.toml` run in checkpointed key-range batches.
 //! - `purge`: soft-dropped objects dropped for real after a retention period.
+//! - `snapshot`: the schema read from the catalogs, and a readable diff of two of them.
 
 pub mod backfill;
 mod deploy;
@@ -26,6 +27,7 @@ mod plan;
 pub mod purge;
 pub mod retry;
 mod shadow;
+pub mod snapshot;
 pub mod strategies;
 pub mod url;
 
