@@ -16,6 +16,7 @@ mod plan_cli;
 mod plan_mysql;
 mod plan_pg;
 mod purge;
+mod real_histories;
 mod rule_docs;
 mod run_cli;
 mod run_mysql;

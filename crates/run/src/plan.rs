@@ -701,10 +701,13 @@ pub(super) fn rollback_targets<'r>(
         .iter()
         .filter(|(_, r)| req.phase.has(r.phase))
         .collect();
+    // `--to 0` is everything (cli.md), a version-0 migration too (diesel's
+    // `00000000000000_diesel_initial_setup`)
+    let zero = Version::parse("0").expect("static");
     let chosen: Vec<&LedgerRow> = match (&req.to, req.steps) {
         (Some(to), _) => selected
             .iter()
-            .filter(|(v, _)| v > to)
+            .filter(|(v, _)| v > to || *to == zero)
             .map(|(_, r)| *r)
             .collect(),
         (None, steps) => selected
@@ -1105,6 +1108,11 @@ mod tests {
             "all of them, in reverse apply order"
         );
         assert_eq!(
+            versions(&req(None, Some("00000000000000"))).len(),
+            3,
+            "`--to 0` is everything"
+        );
+        assert_eq!(
             versions(&req(None, Some("20170820180453"))),
             ["2026-07-30-140000-0000", "2017-09-23-182408"]
         );
@@ -1137,5 +1145,30 @@ mod tests {
 
     fn req_all() -> ApplyRequest {
         req(PhaseSel::All)
+    }
+
+    /// chirpstack and lemmy: `migrate rollback --to 0` left `00000000000000_initial` applied
+    /// (version 0 is not newer than 0), where cli.md says `--to 0` rolls everything back.
+    #[test]
+    fn rollback_to_0_rolls_back_a_version_0_migration() {
+        let (_d, ms) = migrations(&[
+            ("00000000000000_initial/up.sql", "SELECT 1;\n"),
+            ("00000000000000_initial/down.sql", "SELECT 1;\n"),
+            ("2022-01-01-000000_next/up.sql", "SELECT 2;\n"),
+            ("2022-01-01-000000_next/down.sql", "SELECT 2;\n"),
+        ]);
+        let rows: Vec<LedgerRow> = ms.iter().map(|m| row(m, Phase::Expand, 1)).collect();
+        let req = RollbackRequest {
+            steps: None,
+            to: Version::parse("0"),
+            phase: PhaseSel::All,
+            dry_run: false,
+        };
+        let got: Vec<&str> = rollback_targets(&rows, &req)
+            .unwrap()
+            .iter()
+            .map(|r| r.version.as_str())
+            .collect();
+        assert_eq!(got, ["2022-01-01-000000", "00000000000000"]);
     }
 }

@@ -778,6 +778,20 @@ impl Engine {
             ))
             .await?,
         );
+        // what would tie the soft-dropped copy to objects later DDL drops: defaults (a
+        // serial's sequence, functions), generated expressions, CHECKs (functions)
+        let defaults = pairs(
+            main.query_text(&format!(
+                "SELECT a.attname::text, a.attgenerated::text FROM pg_attribute a WHERE a.attrelid = {rc} AND a.atthasdef AND NOT a.attisdropped ORDER BY a.attnum"
+            ))
+            .await?,
+        );
+        let checks = first_col(
+            main.query_text(&format!(
+                "SELECT conname::text FROM pg_constraint WHERE conrelid = {rc} AND contype = 'c' ORDER BY 1"
+            ))
+            .await?,
+        );
         let indexes = index_pairs(
             pairs(main.query_text(&index_signatures_sql(&s.table)).await?),
             pairs(main.query_text(&index_signatures_sql(&s.shadow())).await?),
@@ -806,9 +820,18 @@ impl Engine {
             format!("DROP FUNCTION {}()", qn(&s.function())),
             format!("DROP TABLE {}", qn(&s.log())),
         ]);
-        // the old table must not hold parent rows back
-        for fk in &fks {
+        // the old table must not hold parent rows back, nor hold on to sequences and
+        // functions the new table uses (a later `DROP COLUMN id` drops the serial's sequence)
+        for fk in fks.iter().chain(&checks) {
             stmts.push(format!("ALTER TABLE {t} DROP CONSTRAINT {}", q(fk)));
+        }
+        for (col, generated) in &defaults {
+            let what = if generated.is_empty() {
+                "DEFAULT"
+            } else {
+                "EXPRESSION"
+            };
+            stmts.push(format!("ALTER TABLE {t} ALTER COLUMN {} DROP {what}", q(col)));
         }
         // identity columns of the copy got sequences of their own: carry the position on
         for col in &identity {
