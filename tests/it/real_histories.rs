@@ -104,8 +104,7 @@ fn migrations(root: &Path, h: &History) -> Vec<Mig> {
             }
         }
         Layout::GolangMigrate | Layout::Authelia => {
-            let mut by: BTreeMap<u64, (String, Option<PathBuf>, Option<PathBuf>)> =
-                BTreeMap::new();
+            let mut by: BTreeMap<u64, (String, Option<PathBuf>, Option<PathBuf>)> = BTreeMap::new();
             for n in names {
                 let stem = match h.layout {
                     Layout::Authelia => n.strip_prefix('V').and_then(|s| s.split_once('.')),
@@ -229,7 +228,10 @@ fn plain(s: &Scratch, files: &[(&Path, bool)]) -> PlainRun {
             let mut c = Command::new("mariadb");
             c.arg("--delimiter=;;;;")
                 .args(["--batch", "--skip-column-names"])
-                .arg(format!("--host={}", conn.host.as_deref().unwrap_or("127.0.0.1")))
+                .arg(format!(
+                    "--host={}",
+                    conn.host.as_deref().unwrap_or("127.0.0.1")
+                ))
                 .arg(format!("--port={}", conn.port.unwrap_or(3306)))
                 .arg(format!("--user={}", conn.user.as_deref().unwrap_or("root")))
                 .arg(&s.name);
@@ -282,7 +284,10 @@ fn server_error(stderr: &str) -> Option<String> {
         msg.trim().to_owned()
     } else {
         // ERROR 1005 (HY000) at line 1: message
-        line.split_once(": ").map_or(line, |(_, m)| m).trim().to_owned()
+        line.split_once(": ")
+            .map_or(line, |(_, m)| m)
+            .trim()
+            .to_owned()
     })
 }
 
@@ -420,7 +425,11 @@ fn check(h: &History) {
                     found.push((
                         Step::Up,
                         String::new(),
-                        format!("Sluice exited {}: {}", sluice_up.code, last_error(&sluice_up.stderr)),
+                        format!(
+                            "Sluice exited {}: {}",
+                            sluice_up.code,
+                            last_error(&sluice_up.stderr)
+                        ),
                     ));
                     false
                 }
@@ -488,9 +497,9 @@ fn check(h: &History) {
     let in_order = rolled.len() <= reverse.len() && rolled[..] == reverse[..rolled.len()];
     // the down that failed, if one did, is the next in reverse order
     let next = reverse.get(rolled.len()).copied();
-    let untouched = after
-        .iter()
-        .all(|r| rolled.contains(&r.0.as_str()) || Some(r.0.as_str()) == next || before.contains(r));
+    let untouched = after.iter().all(|r| {
+        rolled.contains(&r.0.as_str()) || Some(r.0.as_str()) == next || before.contains(r)
+    });
     if !in_order || !untouched {
         found.push((
             Step::Down,
@@ -625,9 +634,30 @@ macro_rules! history {
     };
 }
 
-history!(pg_lemmy, "lemmy", Postgres, "lemmy/migrations", Layout::Diesel, "");
-history!(pg_crates_io, "crates.io", Postgres, "crates.io/migrations", Layout::Diesel, "");
-history!(pg_ente, "ente", Postgres, "ente/server/migrations", Layout::GolangMigrate, "");
+history!(
+    pg_lemmy,
+    "lemmy",
+    Postgres,
+    "lemmy/migrations",
+    Layout::Diesel,
+    ""
+);
+history!(
+    pg_crates_io,
+    "crates.io",
+    Postgres,
+    "crates.io/migrations",
+    Layout::Diesel,
+    ""
+);
+history!(
+    pg_ente,
+    "ente",
+    Postgres,
+    "ente/server/migrations",
+    Layout::GolangMigrate,
+    ""
+);
 history!(
     pg_chirpstack,
     "chirpstack",
