@@ -352,7 +352,53 @@ struct Known {
     cause: &'static str,
 }
 
-const KNOWN: &[Known] = &[];
+const KNOWN: &[Known] = &[
+    // With the table sizes known (an experiment treating never-analyzed tables as empty),
+    // ente and vaultwarden-pg match the plain client in full: 124 applied, 31 rolled back;
+    // 46 applied, 26 rolled back.
+    Known {
+        history: "ente",
+        step: Step::Up,
+        version: "25",
+        point: "2 (fresh tables treated as large)",
+        cause: "25_alter_ids_to_bigint.up.sql:7 `ALTER TABLE collections ALTER COLUMN collection_id TYPE BIGINT`: collections was never analyzed (reltuples -1), Engine::facts leaves its size unknown, strategies::shadow_table::choose keeps the online form (a shadow-table copy), and the copy is refused because foreign keys of collection_files and collection_shares reference collections; nothing of 25 runs",
+    },
+    Known {
+        history: "vaultwarden-pg",
+        step: Step::Up,
+        version: "2019-09-16-150000",
+        point: "2 (fresh tables treated as large)",
+        cause: "2019-09-16-150000_fix_attachments/up.sql:4 `ALTER TABLE users ALTER COLUMN uuid TYPE VARCHAR(40)`: users never analyzed, so the shadow-table copy is chosen and refused for the six foreign keys referencing users (ciphers, devices, folders, twofactor, users_collections, users_organizations)",
+    },
+    // With procedure bodies kept whole (an experiment with DELIMITER lines around them),
+    // authelia-mysql matches in full: 26 applied, 19 rolled back, the same error at V0007's
+    // down (Duplicate key name 'kid').
+    Known {
+        history: "authelia-mysql",
+        step: Step::Up,
+        version: "0007",
+        point: "4 (MariaDB stored programs split on their inner `;`)",
+        cause: "V0007.ConsistencyFixes.up.sql:4 `CREATE PROCEDURE PROC_DROP_FOREIGN_KEY .. BEGIN IF .. END IF; END;` is cut at the first inner `;`: statement 3 of 85 fails with MySQL error 1064 near '' at line 11; statements 1-2 stay applied",
+    },
+    // Pending: the pop layout is another helper's (issue 14 point 5). With kratos's files
+    // renamed to `<version>_<name>.up.sql` per dialect (an experiment), kratos-pg matches in
+    // full (346 applied, 346 rolled back) and kratos-mysql too (32 applied, the same error
+    // 1364 at 20200317160354000002, 33 rolled back).
+    Known {
+        history: "kratos-pg",
+        step: Step::Up,
+        version: "20150100000001000000",
+        point: "5 (pop layout, pending)",
+        cause: "`<version>_<name>.<dialect>.up.sql` files of four dialects in one directory: discovery stops with `two migrations have version 20150100000001000000`, nothing is applied",
+    },
+    Known {
+        history: "kratos-mysql",
+        step: Step::Up,
+        version: "20150100000001000000",
+        point: "5 (pop layout, pending)",
+        cause: "as kratos-pg: `two migrations have version 20150100000001000000`, nothing is applied",
+    },
+];
 
 /// The divergences of one history: (step, version) with a description.
 type Found = Vec<(Step, String, String)>;
@@ -458,8 +504,12 @@ fn check(h: &History) {
             }
         }
     };
+    let mut snapshot_ms = 0.0;
     if up_same {
-        let (sa, sb) = (take(&a), take(&b));
+        let t = Instant::now();
+        let sa = take(&a);
+        snapshot_ms = t.elapsed().as_secs_f64() * 1000.0;
+        let sb = take(&b);
         assert!(
             plain_up.done == 0 || !sa.tables.is_empty(),
             "{}: the snapshot after {} migrations holds no table",
@@ -574,14 +624,15 @@ fn check(h: &History) {
     }
 
     eprintln!(
-        "{}: {} migrations; plain client applied {}, Sluice {}; rolled back: plain client {}, Sluice {}; {:.1} s",
+        "{}: {} migrations; plain client applied {}, Sluice {}; rolled back: plain client {}, Sluice {}; {:.1} s (a snapshot {:.0} ms)",
         h.name,
         migs.len(),
         plain_up.done,
         applied.len(),
         plain_down_done,
         rolled.len(),
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        snapshot_ms
     );
     compare_with_known(h.name, &found);
 }

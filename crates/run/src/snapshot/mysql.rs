@@ -258,8 +258,14 @@ async fn indexes(
     opts: &Options,
     snap: &mut Snapshot,
 ) -> Result<(), sqlx::Error> {
-    let mut parts: BTreeMap<(String, String), (bool, String, String, Vec<String>)> =
-        BTreeMap::new();
+    #[derive(Default)]
+    struct Parts {
+        unique: bool,
+        kind: String,
+        comment: String,
+        columns: Vec<String>,
+    }
+    let mut parts: BTreeMap<(String, String), Parts> = BTreeMap::new();
     for r in rows(
         conn,
         "SELECT CAST(TABLE_NAME AS CHAR), CAST(INDEX_NAME AS CHAR),
@@ -281,16 +287,20 @@ async fn indexes(
         if text(&r, 6)? == "D" {
             col.push_str(" DESC");
         }
-        let e = parts
-            .entry((table, name))
-            .or_insert_with(|| (false, String::new(), String::new(), Vec::new()));
-        e.0 = r.try_get::<i64, _>(2)? == 0;
-        e.1 = text(&r, 5)?;
-        e.2 = text(&r, 7)?;
-        e.3.push(col);
+        let e = parts.entry((table, name)).or_default();
+        e.unique = r.try_get::<i64, _>(2)? == 0;
+        e.kind = text(&r, 5)?;
+        e.comment = text(&r, 7)?;
+        e.columns.push(col);
     }
-    for ((table, name), (unique, kind, comment, cols)) in parts {
-        let columns = cols.join(", ");
+    for ((table, name), p) in parts {
+        let Parts {
+            unique,
+            kind,
+            comment,
+            columns,
+        } = p;
+        let columns = columns.join(", ");
         if name == "PRIMARY" {
             if let Some(t) = snap.tables.get_mut(&table) {
                 t.constraints.insert(
