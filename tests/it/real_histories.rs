@@ -29,11 +29,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use sluice::run::ledger::Ledger;
-use sluice::run::snapshot::{self, Options, Snapshot};
+use sluice::run::snapshot::diff;
 use sluice::run::url::{Backend, DbUrl};
 
-use crate::common::{Scratch, block_on};
+use crate::common::{Scratch, snapshot};
 
 fn corpora() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora");
@@ -319,14 +318,6 @@ fn ledger(s: &Scratch) -> Vec<Row> {
         .collect()
 }
 
-fn take(s: &Scratch) -> Snapshot {
-    let url = DbUrl::parse(&s.url).unwrap();
-    let opts = Options::without_sluice(&Ledger::new(s.backend, None, None));
-    std::thread::spawn(move || block_on(snapshot::snapshot(&url, &opts)).unwrap())
-        .join()
-        .unwrap()
-}
-
 /// Where the runs parted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Step {
@@ -507,16 +498,16 @@ fn check(h: &History) {
     let mut snapshot_ms = 0.0;
     if up_same {
         let t = Instant::now();
-        let sa = take(&a);
+        let sa = snapshot(&a);
         snapshot_ms = t.elapsed().as_secs_f64() * 1000.0;
-        let sb = take(&b);
+        let sb = snapshot(&b);
         assert!(
             plain_up.done == 0 || !sa.tables.is_empty(),
             "{}: the snapshot after {} migrations holds no table",
             h.name,
             plain_up.done
         );
-        let d = snapshot::diff(&sa, &sb);
+        let d = diff(&sa, &sb);
         if !d.is_empty() {
             found.push((Step::UpSchema, String::new(), d.to_string()));
         }
@@ -616,7 +607,7 @@ fn check(h: &History) {
                 ),
             ));
         } else {
-            let d = snapshot::diff(&take(&a), &take(&b));
+            let d = diff(&snapshot(&a), &snapshot(&b));
             if !d.is_empty() {
                 found.push((Step::DownSchema, String::new(), d.to_string()));
             }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::common::{Run, Scratch, block_on, run, tree};
+use crate::common::{Run, Scratch, block_on, run, snapshot, tree};
 use sqlx::{Connection, Executor};
 
 const ROWS: i64 = 100_000;
@@ -554,16 +554,7 @@ fn lemmy_drop_column_id_after_a_copy_is_not_held_back_by_the_soft_dropped_table(
         ["_sluice_dropped_post_aggregates_1"],
         "the copy ran and its old table stays"
     );
-    let take = |s: &Scratch| {
-        let url = sluice::run::url::DbUrl::parse(&s.url).unwrap();
-        let opts = sluice::run::snapshot::Options::without_sluice(
-            &sluice::run::ledger::Ledger::new(sluice::run::url::Backend::Postgres, None, None),
-        );
-        std::thread::spawn(move || block_on(sluice::run::snapshot::snapshot(&url, &opts)).unwrap())
-            .join()
-            .unwrap()
-    };
-    let d = sluice::run::snapshot::diff(&take(&plain), &take(&sluice));
+    let d = sluice::run::snapshot::diff(&snapshot(&plain), &snapshot(&sluice));
     assert!(
         d.is_empty(),
         "the schema differs from the plain statements':\n{d}"

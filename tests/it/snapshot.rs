@@ -3,17 +3,9 @@
 
 use sluice::run::ledger::Ledger;
 use sluice::run::snapshot::{self, Diff, Options, Snapshot};
-use sluice::run::url::{Backend, DbUrl};
+use sluice::run::url::Backend;
 
-use crate::common::{Scratch, block_on};
-
-fn take(s: &Scratch, opts: &Options) -> Snapshot {
-    let url = DbUrl::parse(&s.url).unwrap();
-    let opts = opts.clone();
-    std::thread::spawn(move || block_on(snapshot::snapshot(&url, &opts)).unwrap())
-        .join()
-        .unwrap()
-}
+use crate::common::{Scratch, snapshot_with};
 
 fn lines(d: &Diff) -> Vec<String> {
     d.differences.iter().map(ToString::to_string).collect()
@@ -23,7 +15,7 @@ fn lines(d: &Diff) -> Vec<String> {
 /// lines, each either the whole line or a prefix ending in `...`.
 fn step(s: &Scratch, opts: &Options, before: &mut Snapshot, sql: &str, expected: &[&str]) {
     s.exec(sql);
-    let after = take(s, opts);
+    let after = snapshot_with(s, opts);
     let d = snapshot::diff(before, &after);
     let got = lines(&d);
     let ok = got.len() == expected.len()
@@ -66,7 +58,7 @@ fn pg_each_kind_of_change_is_named() {
          CREATE TABLE _sluice_dropped_old_1 (id serial PRIMARY KEY);
          ALTER TABLE users ADD COLUMN _sluice_dropped_x_1 int;",
     );
-    let mut snap = take(&s, &opts);
+    let mut snap = snapshot_with(&s, &opts);
     let users = &snap.tables["users"];
     assert_eq!(
         users.column_order,
@@ -87,7 +79,7 @@ fn pg_each_kind_of_change_is_named() {
     assert_eq!(snap.types["mood"].labels, ["happy", "sad"]);
     assert!(snap.routines.contains_key("touch()"));
     // without the option, Sluice's objects are there
-    let all = take(&s, &Options::default());
+    let all = snapshot_with(&s, &Options::default());
     assert!(all.tables.contains_key("sluice_migrations"));
     assert!(all.tables.contains_key("_sluice_dropped_old_1"));
     assert!(
@@ -258,7 +250,7 @@ fn mysql_each_kind_of_change_is_named() {
          CREATE TABLE sluice_migrations (version VARCHAR(191) PRIMARY KEY);
          CREATE TABLE _sluice_dropped_old_1 (id INT PRIMARY KEY);",
     );
-    let mut snap = take(&s, &opts);
+    let mut snap = snapshot_with(&s, &opts);
     let users = &snap.tables["users"];
     assert_eq!(
         users.column_order,
@@ -375,7 +367,7 @@ fn mysql_each_kind_of_change_is_named() {
         &mut snap,
     );
     s.exec(&format!("DROP USER {user}"));
-    snap = take(&s, &opts);
+    snap = snapshot_with(&s, &opts);
     st(
         "CREATE TABLE extra (a INT)",
         &["table extra unexpected"],

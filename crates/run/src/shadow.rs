@@ -1012,13 +1012,15 @@ mod tests {
         );
     }
 
+    /// (name, exact signature, loose signature) rows.
+    fn v(x: &[(&str, &str, &str)]) -> Vec<[String; 3]> {
+        x.iter()
+            .map(|(a, b, c)| [a.to_string(), b.to_string(), c.to_string()])
+            .collect()
+    }
+
     #[test]
     fn indexes_pair_one_to_one() {
-        let v = |x: &[(&str, &str, &str)]| {
-            x.iter()
-                .map(|(a, b, c)| [a.to_string(), b.to_string(), c.to_string()])
-                .collect::<Vec<_>>()
-        };
         assert_eq!(
             index_pairs(
                 v(&[
@@ -1044,11 +1046,6 @@ mod tests {
     /// 0::double precision`); the copy's index kept its `_sluice_shadow_..` name.
     #[test]
     fn lemmy_an_index_whose_predicate_text_changed_pairs_by_its_shape() {
-        let v = |x: &[(&str, &str, &str)]| {
-            x.iter()
-                .map(|(a, b, c)| [a.to_string(), b.to_string(), c.to_string()])
-                .collect::<Vec<_>>()
-        };
         assert_eq!(
             index_pairs(
                 v(&[
