@@ -44,6 +44,11 @@ pg_major=$(psql -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -Atqc 'show se
 if ! command -v pg_repack >/dev/null; then
   log "installing pg_repack for PostgreSQL $pg_major"; apt_install "postgresql-$pg_major-repack"
 fi
+# pg_trgm: chirpstack's history needs it (tests/it/real_histories.rs); Debian ships it with the
+# server, other installs in the contrib package
+if ! psql -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -Atqc "select 1 from pg_available_extensions where name = 'pg_trgm'" | grep -q 1; then
+  log "installing postgresql-contrib (pg_trgm)"; apt_install postgresql-contrib
+fi
 psql -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -Atqc "select 1 from pg_database where datname = 'test'" | grep -q 1 \
   || psql -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -qc 'create database test'
 

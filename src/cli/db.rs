@@ -408,8 +408,8 @@ pub(super) fn load_migrations(
 }
 
 fn version(raw: &str) -> anyhow::Result<Version> {
-    Version::parse(raw).with_context(|| {
-        format!("`{raw}` is not a migration version (digits, e.g. 20240101120000)")
+    Version::parse_any(raw).with_context(|| {
+        format!("`{raw}` is not a migration version (digits, e.g. 20240101120000, or diesel's 2024-01-01-120000)")
     })
 }
 

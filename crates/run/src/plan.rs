@@ -392,10 +392,29 @@ pub(super) fn prepare_down(
     })
 }
 
-/// Rows by (version, phase); versions compare numerically like file versions.
-pub(super) fn row_map(rows: &[LedgerRow]) -> BTreeMap<(Version, Phase), &LedgerRow> {
+/// A ledger row's version, ordered exactly as apply orders the files (`Version::parse_any`,
+/// diesel's dashed stamps included). A version that cannot be ordered is an error: skipping
+/// it would make a rollback pick the wrong migration.
+pub(super) fn ledger_version(raw: &str) -> Result<Version, RunError> {
+    Version::parse_any(raw).ok_or_else(|| {
+        RunError::Input(format!(
+            "the ledger holds version `{raw}`, which Sluice cannot order among the others (digits, `1.2`, or diesel's `YYYY-MM-DD-HHMMSS`); restore the migration's file name, or remove the row with `migrate repair`"
+        ))
+    })
+}
+
+/// Every row's version can be ordered (checked once when the ledger is read).
+pub(super) fn check_versions(rows: &[LedgerRow]) -> Result<(), RunError> {
     rows.iter()
-        .filter_map(|r| Version::parse(&r.version).map(|v| ((v, r.phase), r)))
+        .try_for_each(|r| ledger_version(&r.version).map(|_| ()))
+}
+
+/// Rows by (version, phase); versions compare like file versions.
+pub(super) fn row_map(
+    rows: &[LedgerRow],
+) -> Result<BTreeMap<(Version, Phase), &LedgerRow>, RunError> {
+    rows.iter()
+        .map(|r| Ok(((ledger_version(&r.version)?, r.phase), r)))
         .collect()
 }
 
@@ -455,7 +474,11 @@ pub(super) fn contract_pending(
     rows: &[LedgerRow],
     req: &ApplyRequest,
 ) -> bool {
-    let by_key = row_map(rows);
+    // the ledger's versions were checked when it was read (`check_versions`); were one not
+    // orderable, asking the gate is the cautious answer and `plan_gated` refuses anyway
+    let Ok(by_key) = row_map(rows) else {
+        return true;
+    };
     req.phase.has(Phase::Contract)
         && migrations.iter().any(|m| {
             req.to.as_ref().is_none_or(|to| m.version <= *to)
@@ -479,7 +502,7 @@ pub(super) fn plan_gated<'m>(
     policy: OutOfOrder,
     gate: &Verdict,
 ) -> Result<Plan<'m>, RunError> {
-    let by_key = row_map(rows);
+    let by_key = row_map(rows)?;
     let mut drift = Vec::new();
     for m in migrations {
         for s in m.scripts.iter().filter(|s| s.direction == Direction::Up) {
@@ -497,12 +520,17 @@ pub(super) fn plan_gated<'m>(
 
     let in_range = |m: &Migration| req.to.as_ref().is_none_or(|to| m.version <= *to);
     let live = |r: &&LedgerRow| r.state != State::RolledBack;
+    let versioned = rows
+        .iter()
+        .filter(live)
+        .map(|r| Ok((ledger_version(&r.version)?, r)))
+        .collect::<Result<Vec<_>, RunError>>()?;
     let newest_of = |contracts_only: bool| {
-        rows.iter()
-            .filter(live)
-            .filter(|r| !contracts_only || r.phase == Phase::Contract)
-            .filter_map(|r| Version::parse(&r.version).map(|v| (v, r)))
+        versioned
+            .iter()
+            .filter(|(_, r)| !contracts_only || r.phase == Phase::Contract)
             .max_by(|a, b| a.0.cmp(&b.0))
+            .cloned()
     };
     let newest = newest_of(false);
     // a contract-only migration (a single-phase layout's planned contract) waits for its
@@ -513,8 +541,8 @@ pub(super) fn plan_gated<'m>(
         let touched: std::collections::BTreeSet<Version> = rows
             .iter()
             .filter(live)
-            .filter_map(|r| Version::parse(&r.version))
-            .collect();
+            .map(|r| ledger_version(&r.version))
+            .collect::<Result<_, _>>()?;
         for m in migrations.iter().filter(|m| in_range(m)) {
             let untouched = !touched.contains(&m.version);
             let ups = || m.scripts.iter().filter(|s| s.direction == Direction::Up);
@@ -691,17 +719,20 @@ pub(super) fn rollback_targets<'r>(
     let mut live: Vec<(Version, &LedgerRow)> = rows
         .iter()
         .filter(|r| r.state != State::RolledBack)
-        .filter_map(|r| Version::parse(&r.version).map(|v| (v, r)))
-        .collect();
+        .map(|r| Ok((ledger_version(&r.version)?, r)))
+        .collect::<Result<_, RunError>>()?;
     live.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.phase.cmp(&a.1.phase)));
     let selected: Vec<&(Version, &LedgerRow)> = live
         .iter()
         .filter(|(_, r)| req.phase.has(r.phase))
         .collect();
+    // `--to 0` is everything (cli.md), a version-0 migration too (diesel's
+    // `00000000000000_diesel_initial_setup`)
+    let zero = Version::parse("0").expect("static");
     let chosen: Vec<&LedgerRow> = match (&req.to, req.steps) {
         (Some(to), _) => selected
             .iter()
-            .filter(|(v, _)| v > to)
+            .filter(|(v, _)| v > to || *to == zero)
             .map(|(_, r)| *r)
             .collect(),
         (None, steps) => selected
@@ -736,8 +767,8 @@ pub(super) fn status_report(
     rows: &[LedgerRow],
     fills: &[BackfillRow],
     events: Vec<Event>,
-) -> StatusReport {
-    let by_key = row_map(rows);
+) -> Result<StatusReport, RunError> {
+    let by_key = row_map(rows)?;
     let mut seen = std::collections::BTreeSet::new();
     let mut entries = Vec::new();
     for m in migrations {
@@ -796,9 +827,10 @@ pub(super) fn status_report(
             error: r.error.clone(),
         });
     }
+    // every entry's version came from a file or from a checked ledger row
     entries.sort_by(|a, b| {
-        let va = Version::parse(&a.version);
-        let vb = Version::parse(&b.version);
+        let va = Version::parse_any(&a.version);
+        let vb = Version::parse_any(&b.version);
         va.cmp(&vb).then(a.phase.cmp(&b.phase))
     });
     let mut backfills: Vec<BackfillStatus> = Vec::new();
@@ -829,14 +861,14 @@ pub(super) fn status_report(
             backfills.push(entry(&r.version, &r.name, None, Some(r)));
         }
     }
-    backfills.sort_by(|a, b| Version::parse(&a.version).cmp(&Version::parse(&b.version)));
-    StatusReport {
+    backfills.sort_by(|a, b| Version::parse_any(&a.version).cmp(&Version::parse_any(&b.version)));
+    Ok(StatusReport {
         database,
         ledger_exists,
         migrations: entries,
         backfills,
         events,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -1143,5 +1175,122 @@ mod tests {
         assert_eq!(table_lock("LOCK TABLE t READ"), Some(true));
         assert_eq!(table_lock("SELECT 1"), None);
         assert_eq!(table_lock("LOCK"), None);
+    }
+
+    /// crates.io: `migrate rollback --steps 1` rolled back `20170820180453` (2017) instead of
+    /// the newest migration, because the dashed diesel versions were dropped from the order.
+    #[test]
+    fn crates_io_rollback_steps_1_rolls_back_the_newest_diesel_version() {
+        let (_d, ms) = migrations(&[
+            (
+                "20170820180453_readme_rendering_tracking/up.sql",
+                "SELECT 1;\n",
+            ),
+            (
+                "20170820180453_readme_rendering_tracking/down.sql",
+                "SELECT 1;\n",
+            ),
+            ("2017-09-23-182408_add_x/up.sql", "SELECT 2;\n"),
+            ("2017-09-23-182408_add_x/down.sql", "SELECT 2;\n"),
+            (
+                "2026-07-30-140000-0000_add_users_username_index/up.sql",
+                "SELECT 3;\n",
+            ),
+            (
+                "2026-07-30-140000-0000_add_users_username_index/down.sql",
+                "SELECT 3;\n",
+            ),
+        ]);
+        let rows: Vec<LedgerRow> = ms.iter().map(|m| row(m, Phase::Expand, 1)).collect();
+        let req = |steps, to: Option<&str>| RollbackRequest {
+            steps,
+            to: to.map(|t| Version::parse_any(t).unwrap()),
+            phase: PhaseSel::All,
+            dry_run: false,
+        };
+        let versions = |r: &RollbackRequest| -> Vec<String> {
+            rollback_targets(&rows, r)
+                .unwrap()
+                .iter()
+                .map(|r| r.version.clone())
+                .collect()
+        };
+        assert_eq!(
+            versions(&req(Some(1), None)),
+            ["2026-07-30-140000-0000"],
+            "the newest first"
+        );
+        assert_eq!(
+            versions(&req(None, Some("0"))),
+            [
+                "2026-07-30-140000-0000",
+                "2017-09-23-182408",
+                "20170820180453"
+            ],
+            "all of them, in reverse apply order"
+        );
+        assert_eq!(
+            versions(&req(None, Some("00000000000000"))).len(),
+            3,
+            "`--to 0` is everything"
+        );
+        assert_eq!(
+            versions(&req(None, Some("20170820180453"))),
+            ["2026-07-30-140000-0000", "2017-09-23-182408"]
+        );
+        // apply sees the same order: nothing is out of order, nothing pending
+        let plan = plan(&ms, &rows, &[], &[], &req_all(), OutOfOrder::Strict).unwrap();
+        assert!(plan.items.is_empty() && plan.warnings.is_empty());
+    }
+
+    #[test]
+    fn a_ledger_version_that_cannot_be_ordered_is_an_error_not_skipped() {
+        let (_d, ms) = migrations(&[
+            ("1_a/up.sql", "SELECT 1;\n"),
+            ("1_a/down.sql", "SELECT 1;\n"),
+        ]);
+        let mut odd = row(&ms[0], Phase::Expand, 2);
+        odd.version = "release-2".into();
+        let rows = vec![row(&ms[0], Phase::Expand, 1), odd];
+        let req = RollbackRequest {
+            steps: Some(1),
+            to: None,
+            phase: PhaseSel::All,
+            dry_run: false,
+        };
+        let e = rollback_targets(&rows, &req).unwrap_err().to_string();
+        assert!(e.contains("`release-2`"), "{e}");
+        assert!(check_versions(&rows).is_err());
+        assert!(plan(&ms, &rows, &[], &[], &req_all(), OutOfOrder::Strict).is_err());
+        assert!(status_report(String::new(), true, &ms, &rows, &[], Vec::new()).is_err());
+    }
+
+    fn req_all() -> ApplyRequest {
+        req(PhaseSel::All)
+    }
+
+    /// chirpstack and lemmy: `migrate rollback --to 0` left `00000000000000_initial` applied
+    /// (version 0 is not newer than 0), where cli.md says `--to 0` rolls everything back.
+    #[test]
+    fn rollback_to_0_rolls_back_a_version_0_migration() {
+        let (_d, ms) = migrations(&[
+            ("00000000000000_initial/up.sql", "SELECT 1;\n"),
+            ("00000000000000_initial/down.sql", "SELECT 1;\n"),
+            ("2022-01-01-000000_next/up.sql", "SELECT 2;\n"),
+            ("2022-01-01-000000_next/down.sql", "SELECT 2;\n"),
+        ]);
+        let rows: Vec<LedgerRow> = ms.iter().map(|m| row(m, Phase::Expand, 1)).collect();
+        let req = RollbackRequest {
+            steps: None,
+            to: Version::parse("0"),
+            phase: PhaseSel::All,
+            dry_run: false,
+        };
+        let got: Vec<&str> = rollback_targets(&rows, &req)
+            .unwrap()
+            .iter()
+            .map(|r| r.version.as_str())
+            .collect();
+        assert_eq!(got, ["2022-01-01-000000", "00000000000000"]);
     }
 }

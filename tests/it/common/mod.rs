@@ -311,3 +311,22 @@ pub fn states(v: &serde_json::Value) -> Vec<String> {
         })
         .collect()
 }
+
+/// The schema of a scratch database (`run::snapshot`), with `opts`.
+pub fn snapshot_with(
+    s: &Scratch,
+    opts: &sluice::run::snapshot::Options,
+) -> sluice::run::snapshot::Snapshot {
+    let url = sluice::run::url::DbUrl::parse(&s.url).unwrap();
+    let opts = opts.clone();
+    // a thread of its own: the caller may be inside a runtime
+    std::thread::spawn(move || block_on(sluice::run::snapshot::snapshot(&url, &opts)).unwrap())
+        .join()
+        .unwrap()
+}
+
+/// The schema of a scratch database, Sluice's ledger and soft-dropped objects left out.
+pub fn snapshot(s: &Scratch) -> sluice::run::snapshot::Snapshot {
+    let ledger = sluice::run::ledger::Ledger::new(s.backend, None, None);
+    snapshot_with(s, &sluice::run::snapshot::Options::without_sluice(&ledger))
+}

@@ -72,18 +72,10 @@ pub(super) fn version_name(stem: &str) -> Option<(Version, String)> {
 /// `YYYY-MM-DD-HHMMSS[-NNNN]`.
 pub(super) fn dir_version_name(dir: &str) -> Option<(Version, String)> {
     let (raw, name) = dir.split_once('_')?;
-    if name.is_empty() || raw.starts_with('-') || raw.ends_with('-') || raw.contains("--") {
+    if name.is_empty() {
         return None;
     }
-    let digits: String = raw.chars().filter(|c| *c != '-').collect();
-    let mut v = Version::parse(&digits)?;
-    v.raw = raw.to_owned();
-    // diesel orders the dash-less strings; its `-NNNN` suffix must order within the second
-    // (not make the number 10^4 times larger), and `X-0000` still comes after `X`
-    if raw.contains('-') && digits.len() > 14 && digits.is_char_boundary(14) {
-        v.parts = vec![digits[..14].parse().ok()?, digits[14..].parse().ok()?];
-    }
-    Some((v, name.to_owned()))
+    Some((Version::parse_diesel(raw)?, name.to_owned()))
 }
 
 /// `<version>_<name>.up.sql` / `.down.sql`, also authelia's `V<version>.<Name>.up.sql`.
