@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use crate::catalog::Catalog;
 use crate::config;
-use crate::lint::{self as linter};
-use crate::plan::{self, Plan, PlanError};
+use crate::lint::{self as linter, LintSettings};
+use crate::plan::{self, Plan, PlanError, PlanFiles};
 use crate::source::{self, LayoutChoice, Migration};
 use crate::sql::Dialect;
 
@@ -90,7 +90,7 @@ pub fn run(config_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<u8> {
         None => None,
     };
     let layout = config.file.migrations.layout;
-    let (mut migration, history) = if args.path.is_dir() {
+    let (migration, history) = if args.path.is_dir() {
         // a migrations directory: its newest migration is the change, the rest history
         let mut found = source::discover(&args.path, layout)?.migrations;
         let Some(newest) = found.pop() else {
@@ -102,33 +102,9 @@ pub fn run(config_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<u8> {
         let history = history_of(&args.path, &m, layout);
         (m, history)
     };
-    if migration.version.raw == "0" {
-        anyhow::bail!(
-            "{}: the file name carries no version; name it <version>_<name>.sql (soft-dropped objects carry the version in their names)",
-            args.path.display()
-        );
-    }
-    if migration.layout == source::Layout::Plain {
-        // a plain file is named by its path; the plan wants `<name>` of `<version>_<name>.sql`
-        let path = migration.origin.clone();
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
-        let name = stem
-            .strip_prefix(migration.version.raw.as_str())
-            .unwrap_or(stem)
-            .trim_start_matches(['_', '-', '.']);
-        migration.name = if name.is_empty() {
-            stem.to_owned()
-        } else {
-            name.to_owned()
-        };
-    }
-    let catalog = match seed {
-        Some(c) => c,
-        None => linter::engine::replay(&settings, Catalog::new(settings.dialect), &history),
-    };
-    let planned = match plan::plan(&settings, &catalog, &migration) {
+    let (planned, files) = match plan_migration(&settings, seed, &history, migration)? {
         Ok(p) => p,
-        Err(PlanError::Refused(refusals)) => {
+        Err(refusals) => {
             if args.format == PlanFormat::Json {
                 println!(
                     "{}",
@@ -151,9 +127,7 @@ pub fn run(config_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<u8> {
             );
             return Ok(exit::FINDINGS);
         }
-        Err(e) => return Err(e.into()),
     };
-    let files = planned.files(settings.dialect)?;
     for n in &planned.notes {
         eprintln!("note: {n}");
     }
@@ -191,8 +165,51 @@ pub fn run(config_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
+/// The plan of a naive `migration` on the schema `seed` (a live one) or else `history`
+/// leaves, and its files; `Ok(Err(..))` when statements cannot be made safe. Shared by
+/// `migrate plan` and the language server's "plan this migration".
+pub(super) fn plan_migration(
+    settings: &LintSettings,
+    seed: Option<Catalog>,
+    history: &[Migration],
+    mut migration: Migration,
+) -> anyhow::Result<Result<(Plan, PlanFiles), Vec<plan::Refusal>>> {
+    if migration.version.raw == "0" {
+        anyhow::bail!(
+            "{}: the file name carries no version; name it <version>_<name>.sql (soft-dropped objects carry the version in their names)",
+            migration.origin.display()
+        );
+    }
+    if migration.layout == source::Layout::Plain {
+        // a plain file is named by its path; the plan wants `<name>` of `<version>_<name>.sql`
+        let path = migration.origin.clone();
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+        let name = stem
+            .strip_prefix(migration.version.raw.as_str())
+            .unwrap_or(stem)
+            .trim_start_matches(['_', '-', '.']);
+        migration.name = if name.is_empty() {
+            stem.to_owned()
+        } else {
+            name.to_owned()
+        };
+    }
+    let catalog = match seed {
+        Some(c) => c,
+        None => linter::engine::replay(settings, Catalog::new(settings.dialect), history),
+    };
+    match plan::plan(settings, &catalog, &migration) {
+        Ok(planned) => {
+            let files = planned.files(settings.dialect)?;
+            Ok(Ok((planned, files)))
+        }
+        Err(PlanError::Refused(refusals)) => Ok(Err(refusals)),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The migrations of the file's directory that come before it.
-fn history_of(path: &Path, m: &Migration, layout: LayoutChoice) -> Vec<Migration> {
+pub(super) fn history_of(path: &Path, m: &Migration, layout: LayoutChoice) -> Vec<Migration> {
     let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
     let me = canon(path);
     for dir in path.ancestors().skip(1).take(2) {
@@ -226,7 +243,7 @@ fn history_of(path: &Path, m: &Migration, layout: LayoutChoice) -> Vec<Migration
     Vec::new()
 }
 
-const PLAN_FILES: [&str; 5] = [
+pub(super) const PLAN_FILES: [&str; 5] = [
     "expand.up.sql",
     "expand.down.sql",
     "backfill.toml",

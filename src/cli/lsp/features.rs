@@ -1,0 +1,262 @@
+//! What the server answers from an analysis: diagnostics, hovers, code actions, and the
+//! workspace edit of "plan this migration".
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use lsp_types::{
+    CodeAction, CodeActionKind, CodeActionOrCommand, CodeDescription, Command, CreateFile,
+    CreateFileOptions, DeleteFile, DeleteFileOptions, DiagnosticRelatedInformation,
+    DiagnosticSeverity, DocumentChangeOperation, DocumentChanges, Hover, HoverContents, Location,
+    MarkupContent, MarkupKind, NumberOrString, OneOf, OptionalVersionedTextDocumentIdentifier,
+    Position, Range, ResourceOp, TextDocumentEdit, TextEdit, Uri, WorkspaceEdit,
+};
+
+use crate::lint::report::sarif::help_uri;
+use crate::lint::{Diagnostic, Severity, registry};
+use crate::plan::{Plan, PlanFiles};
+use crate::source::split::{SplitOptions, split};
+use crate::source::{Layout, Migration};
+use crate::sql::Dialect;
+
+use super::analysis::Analysis;
+use super::text;
+
+/// The command behind "plan this migration"; its one argument is the document's URI.
+pub const PLAN_COMMAND: &str = "sluice.plan";
+
+/// The placeholder reason of an inserted ignore comment.
+const REASON: &str = "TODO say why this is safe here";
+
+pub fn diagnostics(a: &Analysis) -> Vec<lsp_types::Diagnostic> {
+    let mut out: Vec<_> = a.findings.iter().map(|d| diagnostic(a, d)).collect();
+    if let Some(e) = &a.error {
+        out.insert(
+            0,
+            lsp_types::Diagnostic {
+                range: Range::default(),
+                severity: Some(DiagnosticSeverity::ERROR),
+                source: Some("sluice".into()),
+                message: format!("cannot lint this file: {e}"),
+                ..Default::default()
+            },
+        );
+    }
+    out
+}
+
+fn diagnostic(a: &Analysis, d: &Diagnostic) -> lsp_types::Diagnostic {
+    let mut message = d.message.clone();
+    if d.token_scan {
+        message.push_str(" (found by a token scan)");
+    }
+    if let Some(lock) = &d.lock {
+        message.push_str(&format!("\nlock: {}", lock.describe()));
+    }
+    if !d.help.is_empty() {
+        message.push_str(&format!("\nhelp: {}", d.help));
+    }
+    let related: Vec<_> = d
+        .related
+        .iter()
+        .filter_map(|r| {
+            let at = Position {
+                line: r.line.saturating_sub(1) as u32,
+                character: r.column.saturating_sub(1) as u32,
+            };
+            Some(DiagnosticRelatedInformation {
+                location: Location {
+                    uri: file_uri(&a.base_dir.join(&r.path))?,
+                    range: Range { start: at, end: at },
+                },
+                message: r.message.clone(),
+            })
+        })
+        .collect();
+    lsp_types::Diagnostic {
+        range: text::range(&a.text, d.range.clone()),
+        severity: Some(match d.severity {
+            Severity::Error => DiagnosticSeverity::ERROR,
+            Severity::Warning => DiagnosticSeverity::WARNING,
+        }),
+        code: Some(NumberOrString::String(d.rule.to_owned())),
+        code_description: help_uri(d.rule)
+            .parse()
+            .ok()
+            .map(|href| CodeDescription { href }),
+        source: Some("sluice".into()),
+        message,
+        related_information: (!related.is_empty()).then_some(related),
+        ..Default::default()
+    }
+}
+
+/// The findings under the cursor, each with its rule's documentation.
+pub fn hover(a: &Analysis, pos: Position) -> Option<Hover> {
+    let at = text::offset(&a.text, pos);
+    let hits: Vec<&Diagnostic> = a
+        .findings
+        .iter()
+        .filter(|d| d.range.start <= at && at <= d.range.end)
+        .collect();
+    let first = hits.first()?;
+    let sections: Vec<String> = hits
+        .iter()
+        .map(|d| {
+            let level = match d.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            };
+            let doc = registry::lookup(d.rule).map_or("", |r| r.meta().doc);
+            format!("**{}** ({level}): {}\n\n{}", d.rule, d.message, doc.trim_end())
+        })
+        .collect();
+    Some(Hover {
+        contents: HoverContents::Markup(MarkupContent {
+            kind: MarkupKind::Markdown,
+            value: sections.join("\n\n---\n\n"),
+        }),
+        range: Some(text::range(&a.text, first.range.clone())),
+    })
+}
+
+/// Quick fixes for the findings in `range` (an ignore comment above the statement) and, when
+/// a finding in the file has a `migrate plan` recipe, "plan this migration".
+pub fn code_actions(a: &Analysis, uri: &Uri, range: Range) -> Vec<CodeActionOrCommand> {
+    let (from, to) = (
+        text::offset(&a.text, range.start),
+        text::offset(&a.text, range.end),
+    );
+    let mut out = Vec::new();
+    for d in a
+        .findings
+        .iter()
+        .filter(|d| d.range.start <= to && from <= d.range.end && d.rule != "unused-ignore")
+    {
+        let line_start = statement_line(a, d.range.start);
+        let line = &a.text[line_start..];
+        let indent = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
+        let at = text::position(&a.text, line_start);
+        let edit = TextEdit {
+            range: Range { start: at, end: at },
+            new_text: format!("{indent}-- sluice:ignore {} -- {REASON}\n", d.rule),
+        };
+        out.push(CodeActionOrCommand::CodeAction(CodeAction {
+            title: format!("Ignore `{}` for this statement (sluice:ignore)", d.rule),
+            kind: Some(CodeActionKind::QUICKFIX),
+            diagnostics: Some(vec![diagnostic(a, d)]),
+            edit: Some(WorkspaceEdit {
+                changes: Some(HashMap::from([(uri.clone(), vec![edit])])),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }));
+    }
+    let plannable = a.findings.iter().any(|d| {
+        registry::lookup(d.rule).is_some_and(|r| r.meta().has_recipe)
+            && d.range.start <= to
+            && from <= d.range.end
+    });
+    if plannable {
+        out.push(CodeActionOrCommand::CodeAction(CodeAction {
+            title: "Plan this migration: replace it with expand / backfill / contract phases"
+                .into(),
+            kind: Some(CodeActionKind::REFACTOR_REWRITE),
+            command: Some(Command {
+                title: "Plan this migration".into(),
+                command: PLAN_COMMAND.into(),
+                arguments: Some(vec![serde_json::json!(uri.as_str())]),
+            }),
+            ..Default::default()
+        }));
+    }
+    out
+}
+
+/// The start of the line where the statement holding `offset` begins (an ignore comment goes
+/// on the line above it); the finding's own line when it is in no statement.
+fn statement_line(a: &Analysis, offset: usize) -> usize {
+    let opts = SplitOptions {
+        mysql: a.dialect == Dialect::Mysql,
+        goose: a.layout == Some(Layout::Goose),
+    };
+    let start = split(&a.text, opts)
+        .into_iter()
+        .find_map(|c| {
+            c.stmt
+                .filter(|s| s.start <= offset && offset < c.range.end.max(s.end + 1))
+        })
+        .map_or(offset, |s| s.start);
+    a.text[..start.min(a.text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1)
+}
+
+/// Where the phased files go: the migration's own directory for a native migration, else a
+/// new `<version>_<name>/` beside the naive file, which is removed (with its down).
+pub fn plan_target(plan: &Plan, migration: &Migration, path: &Path) -> (PathBuf, Vec<PathBuf>) {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    if migration.layout == Layout::Native {
+        return (dir.to_path_buf(), Vec::new());
+    }
+    let replaced: Vec<PathBuf> = migration
+        .scripts
+        .iter()
+        .map(|s| s.file.path.clone())
+        .filter(|p| p.is_file())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    (dir.join(format!("{}_{}", plan.version, plan.name)), replaced)
+}
+
+/// The workspace edit writing the plan: each phased file created (or overwritten) with its
+/// text, the phase files the plan does not need removed, the naive files removed.
+pub fn plan_edit(files: &PlanFiles, dir: &Path, removed: &[PathBuf]) -> Option<WorkspaceEdit> {
+    let mut ops = Vec::new();
+    for (name, content) in &files.files {
+        let uri = file_uri(&dir.join(name))?;
+        ops.push(DocumentChangeOperation::Op(ResourceOp::Create(CreateFile {
+            uri: uri.clone(),
+            options: Some(CreateFileOptions {
+                overwrite: Some(true),
+                ignore_if_exists: None,
+            }),
+            annotation_id: None,
+        })));
+        ops.push(DocumentChangeOperation::Edit(TextDocumentEdit {
+            text_document: OptionalVersionedTextDocumentIdentifier { uri, version: None },
+            edits: vec![OneOf::Left(TextEdit {
+                range: Range::default(),
+                new_text: content.clone(),
+            })],
+        }));
+    }
+    let stale = super::super::plan::PLAN_FILES
+        .iter()
+        .filter(|n| !files.files.iter().any(|(f, _)| f == *n))
+        .map(|n| dir.join(n))
+        .filter(|p| p.is_file());
+    for p in stale.chain(removed.iter().cloned()) {
+        ops.push(DocumentChangeOperation::Op(ResourceOp::Delete(DeleteFile {
+            uri: file_uri(&p)?,
+            options: Some(DeleteFileOptions {
+                recursive: None,
+                ignore_if_not_exists: Some(true),
+                annotation_id: None,
+            }),
+        })));
+    }
+    Some(WorkspaceEdit {
+        document_changes: Some(DocumentChanges::Operations(ops)),
+        ..Default::default()
+    })
+}
+
+pub fn file_uri(path: &Path) -> Option<Uri> {
+    url::Url::from_file_path(path).ok()?.as_str().parse().ok()
+}
+
+pub fn uri_path(uri: &Uri) -> Option<PathBuf> {
+    url::Url::parse(uri.as_str()).ok()?.to_file_path().ok()
+}
