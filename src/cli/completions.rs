@@ -49,7 +49,8 @@ pub fn man_pages() -> Vec<(String, Vec<u8>)> {
         }
         let man = clap_mangen::Man::new(cmd.clone());
         let mut roff = Vec::new();
-        man.render(&mut roff).expect("writing to memory cannot fail");
+        man.render(&mut roff)
+            .expect("writing to memory cannot fail");
         out.push((man.get_filename(), roff));
     }
     let mut cmd = Cli::command().disable_help_subcommand(true);

@@ -108,7 +108,12 @@ pub fn hover(a: &Analysis, pos: Position) -> Option<Hover> {
                 Severity::Warning => "warning",
             };
             let doc = registry::lookup(d.rule).map_or("", |r| r.meta().doc);
-            format!("**{}** ({level}): {}\n\n{}", d.rule, d.message, doc.trim_end())
+            format!(
+                "**{}** ({level}): {}\n\n{}",
+                d.rule,
+                d.message,
+                doc.trim_end()
+            )
         })
         .collect();
     Some(Hover {
@@ -207,7 +212,10 @@ pub fn plan_target(plan: &Plan, migration: &Migration, path: &Path) -> (PathBuf,
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    (dir.join(format!("{}_{}", plan.version, plan.name)), replaced)
+    (
+        dir.join(format!("{}_{}", plan.version, plan.name)),
+        replaced,
+    )
 }
 
 /// The workspace edit writing the plan: each phased file created (or overwritten) with its
@@ -216,14 +224,16 @@ pub fn plan_edit(files: &PlanFiles, dir: &Path, removed: &[PathBuf]) -> Option<W
     let mut ops = Vec::new();
     for (name, content) in &files.files {
         let uri = file_uri(&dir.join(name))?;
-        ops.push(DocumentChangeOperation::Op(ResourceOp::Create(CreateFile {
-            uri: uri.clone(),
-            options: Some(CreateFileOptions {
-                overwrite: Some(true),
-                ignore_if_exists: None,
-            }),
-            annotation_id: None,
-        })));
+        ops.push(DocumentChangeOperation::Op(ResourceOp::Create(
+            CreateFile {
+                uri: uri.clone(),
+                options: Some(CreateFileOptions {
+                    overwrite: Some(true),
+                    ignore_if_exists: None,
+                }),
+                annotation_id: None,
+            },
+        )));
         ops.push(DocumentChangeOperation::Edit(TextDocumentEdit {
             text_document: OptionalVersionedTextDocumentIdentifier { uri, version: None },
             edits: vec![OneOf::Left(TextEdit {
@@ -238,14 +248,16 @@ pub fn plan_edit(files: &PlanFiles, dir: &Path, removed: &[PathBuf]) -> Option<W
         .map(|n| dir.join(n))
         .filter(|p| p.is_file());
     for p in stale.chain(removed.iter().cloned()) {
-        ops.push(DocumentChangeOperation::Op(ResourceOp::Delete(DeleteFile {
-            uri: file_uri(&p)?,
-            options: Some(DeleteFileOptions {
-                recursive: None,
-                ignore_if_not_exists: Some(true),
-                annotation_id: None,
-            }),
-        })));
+        ops.push(DocumentChangeOperation::Op(ResourceOp::Delete(
+            DeleteFile {
+                uri: file_uri(&p)?,
+                options: Some(DeleteFileOptions {
+                    recursive: None,
+                    ignore_if_not_exists: Some(true),
+                    annotation_id: None,
+                }),
+            },
+        )));
     }
     Some(WorkspaceEdit {
         document_changes: Some(DocumentChanges::Operations(ops)),
@@ -259,4 +271,83 @@ pub fn file_uri(path: &Path) -> Option<Uri> {
 
 pub fn uri_path(uri: &Uri) -> Option<PathBuf> {
     url::Url::parse(uri.as_str()).ok()?.to_file_path().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::analysis::Workspace;
+    use super::*;
+
+    fn edit_of(action: &CodeActionOrCommand) -> &TextEdit {
+        let CodeActionOrCommand::CodeAction(a) = action else {
+            panic!("a code action: {action:?}")
+        };
+        let changes = a.edit.as_ref().unwrap().changes.as_ref().unwrap();
+        &changes.values().next().unwrap()[0]
+    }
+
+    #[test]
+    fn ignore_goes_above_the_statement_with_its_indent() {
+        let path = Path::new("/nonexistent/0001_x.sql");
+        let uri = file_uri(path).unwrap();
+        let mut ws = Workspace::new(None);
+        let text = "SELECT 1;\n  ALTER TABLE users\n    RENAME COLUMN name TO full_name;\n";
+        let a = ws.analyse(path, text);
+        assert_eq!(a.error, None);
+        let finding = a
+            .findings
+            .iter()
+            .find(|d| d.rule == "renaming-column")
+            .expect("a rename finding");
+        assert_eq!(
+            finding.start.line, 3,
+            "the span is on the statement's 2nd line"
+        );
+        let at = text::range(&a.text, finding.range.clone());
+        let actions = code_actions(&a, &uri, at);
+        let edit = edit_of(&actions[0]);
+        assert_eq!(
+            edit.range.start,
+            Position {
+                line: 1,
+                character: 0
+            }
+        );
+        assert_eq!(
+            edit.new_text,
+            format!("  -- sluice:ignore renaming-column -- {REASON}\n")
+        );
+        let mut fixed = text.to_owned();
+        fixed.insert_str(text::offset(text, edit.range.start), &edit.new_text);
+        let again = ws.analyse(path, &fixed);
+        assert!(
+            again.findings.iter().all(|d| d.rule != "renaming-column"),
+            "{:?}",
+            again.findings
+        );
+        // nothing under the cursor: no action
+        let none = code_actions(&a, &uri, text::range(&a.text, 0..3));
+        assert!(none.is_empty(), "{none:?}");
+    }
+
+    #[test]
+    fn plan_edit_writes_the_files_then_removes_the_naive_one() {
+        let files = PlanFiles {
+            files: vec![("expand.up.sql".into(), "SELECT 1;\n".into())],
+        };
+        let dir = Path::new("/nonexistent/20240101_x");
+        let edit = plan_edit(&files, dir, &[PathBuf::from("/nonexistent/1_x.sql")]).unwrap();
+        let Some(DocumentChanges::Operations(ops)) = edit.document_changes else {
+            panic!("operations")
+        };
+        assert_eq!(ops.len(), 3, "{ops:?}");
+        assert!(
+            matches!(&ops[0], DocumentChangeOperation::Op(ResourceOp::Create(c))
+            if c.uri.as_str() == "file:///nonexistent/20240101_x/expand.up.sql")
+        );
+        assert!(
+            matches!(&ops[2], DocumentChangeOperation::Op(ResourceOp::Delete(d))
+            if d.uri.as_str() == "file:///nonexistent/1_x.sql")
+        );
+    }
 }

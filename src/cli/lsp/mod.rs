@@ -35,10 +35,10 @@ use lsp_types::{
     ApplyWorkspaceEditParams, ApplyWorkspaceEditResponse, CodeActionKind, CodeActionOptions,
     CodeActionParams, CodeActionProviderCapability, DidChangeTextDocumentParams,
     DidCloseTextDocumentParams, DidOpenTextDocumentParams, ExecuteCommandOptions,
-    ExecuteCommandParams, HoverParams, HoverProviderCapability, InitializeParams,
-    InitializeResult, MessageType, PublishDiagnosticsParams, ResourceOperationKind,
-    SaveOptions, ServerCapabilities, ServerInfo, ShowMessageParams, TextDocumentSyncCapability,
-    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Uri,
+    ExecuteCommandParams, HoverParams, HoverProviderCapability, InitializeParams, InitializeResult,
+    MessageType, PublishDiagnosticsParams, ResourceOperationKind, SaveOptions, ServerCapabilities,
+    ServerInfo, ShowMessageParams, TextDocumentSyncCapability, TextDocumentSyncKind,
+    TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Uri,
 };
 use serde_json::{Value, json};
 
@@ -285,7 +285,11 @@ impl Server<'_> {
             diagnostics: features::diagnostics(&analysis),
             version: Some(doc.version),
         };
-        tracing::debug!(uri = uri.as_str(), findings = analysis.findings.len(), "linted");
+        tracing::debug!(
+            uri = uri.as_str(),
+            findings = analysis.findings.len(),
+            "linted"
+        );
         doc.analysis = Some(analysis);
         self.notify(PublishDiagnostics::METHOD, params);
     }
@@ -348,7 +352,10 @@ impl Server<'_> {
             .and_then(|s| s.parse().ok())
             .ok_or("sluice.plan takes the document's URI")?;
         let doc = self.docs.get(&uri).ok_or("the document is not open")?;
-        let path = doc.path.clone().ok_or("only a file on disk can be planned")?;
+        let path = doc
+            .path
+            .clone()
+            .ok_or("only a file on disk can be planned")?;
         let planned = self
             .workspace
             .plan(&path, &doc.raw)

@@ -38,7 +38,10 @@ pub fn position(text: &str, offset: usize) -> Position {
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     Position {
         line: before.matches('\n').count() as u32,
-        character: before[line_start..].chars().map(|c| c.len_utf16() as u32).sum(),
+        character: before[line_start..]
+            .chars()
+            .map(|c| c.len_utf16() as u32)
+            .sum(),
     }
 }
 

@@ -142,11 +142,7 @@ fn cell(s: &str) -> String {
 /// `s` as a code span: a fence longer than any backtick run inside, `|` escaped (GitHub's
 /// table parser splits cells before it reads code spans).
 fn code(s: &str) -> String {
-    let longest = s
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest + 1);
     let pad = if s.starts_with('`') || s.ends_with('`') {
         " "
@@ -209,7 +205,10 @@ mod tests {
     #[test]
     fn clean_report() {
         let out = render(&LintReport::default());
-        assert_eq!(out, format!("{MARKER}\n### ✅ Sluice: no findings in 0 files\n"));
+        assert_eq!(
+            out,
+            format!("{MARKER}\n### ✅ Sluice: no findings in 0 files\n")
+        );
     }
 
     #[test]
