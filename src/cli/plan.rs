@@ -99,7 +99,10 @@ pub fn run(config_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<u8> {
         (newest, found)
     } else {
         let m = source::load_file(&args.path, None)?;
-        let history = history_of(&args.path, &m, layout);
+        let (history, unreadable) = history_of(&args.path, &m, layout);
+        for w in unreadable {
+            eprintln!("warning: {w}; planning without them");
+        }
         (m, history)
     };
     let (planned, files) = match plan_migration(&settings, seed, &history, migration)? {
@@ -208,10 +211,16 @@ pub(super) fn plan_migration(
     }
 }
 
-/// The migrations of the file's directory that come before it.
-pub(super) fn history_of(path: &Path, m: &Migration, layout: LayoutChoice) -> Vec<Migration> {
+/// The migrations of the file's directory (or, for a phased migration's file, of its parent)
+/// that come before it; with why they could not be read when no directory holds the file.
+pub(super) fn history_of(
+    path: &Path,
+    m: &Migration,
+    layout: LayoutChoice,
+) -> (Vec<Migration>, Vec<String>) {
     let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
     let me = canon(path);
+    let mut unreadable = Vec::new();
     for dir in path.ancestors().skip(1).take(2) {
         let dir = if dir.as_os_str().is_empty() {
             Path::new(".")
@@ -221,10 +230,10 @@ pub(super) fn history_of(path: &Path, m: &Migration, layout: LayoutChoice) -> Ve
         let found = match source::discover(dir, layout) {
             Ok(f) => f,
             Err(e) => {
-                eprintln!(
-                    "warning: {}: cannot read the earlier migrations ({e}); planning without them",
+                unreadable.push(format!(
+                    "{}: cannot read the earlier migrations ({e})",
                     dir.display()
-                );
+                ));
                 continue;
             }
         };
@@ -233,14 +242,15 @@ pub(super) fn history_of(path: &Path, m: &Migration, layout: LayoutChoice) -> Ve
             .iter()
             .any(|x| x.scripts.iter().any(|s| canon(&s.file.path) == me));
         if holds_me {
-            return found
+            let history = found
                 .migrations
                 .into_iter()
                 .filter(|x| x.version < m.version)
                 .collect();
+            return (history, Vec::new());
         }
     }
-    Vec::new()
+    (Vec::new(), unreadable)
 }
 
 pub(super) const PLAN_FILES: [&str; 5] = [

@@ -7,6 +7,7 @@ mod common;
 mod corpora;
 mod examples;
 mod gates;
+mod generated;
 mod git_change_set;
 mod hooks_mysql;
 mod hooks_pg;
