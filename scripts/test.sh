@@ -72,6 +72,11 @@ log "cargo fmt --check"
 cargo fmt --all --check
 log "cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The Dockerfile's build, in the dev profile (there is no container engine here; the image adds
+# --release, tests/it/dockerfile.rs checks the two commands agree): the binary alone, with the
+# lockfile and its own feature set rather than the workspace's.
+log "cargo build --locked --bin migrate (the Dockerfile's build)"
+cargo build --locked --bin migrate
 if cargo nextest --version >/dev/null 2>&1; then
   log "cargo nextest run"
   cargo nextest run --workspace --locked --no-fail-fast

@@ -5,6 +5,7 @@ mod backfill;
 mod cli;
 mod common;
 mod corpora;
+mod dockerfile;
 mod examples;
 mod gates;
 mod generated;
