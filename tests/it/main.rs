@@ -1,6 +1,7 @@
 //! The integration tests, one binary (one link) for all of them: each module is a former
 //! `tests/<name>.rs`. Database tests use the servers of `DATABASE_URL_PG` / `DATABASE_URL_MYSQL`.
 
+mod action;
 mod backfill;
 mod cli;
 mod common;
