@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::common::repo;
 
 /// The non-root uid the image runs as; the Kubernetes examples' `runAsUser`.
-pub const UID: u64 = 10001;
+const UID: u64 = 10001;
 
 #[derive(Debug)]
 struct Instr {

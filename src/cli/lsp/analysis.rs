@@ -94,7 +94,7 @@ impl Workspace {
         Ok(
             match plan::plan_migration(&p.settings, None, &p.history, p.migration)? {
                 Ok((plan, files)) => Planned::Plan {
-                    plan,
+                    plan: Box::new(plan),
                     files,
                     migration,
                 },
@@ -167,7 +167,7 @@ impl Workspace {
 /// The outcome of planning a document.
 pub enum Planned {
     Plan {
-        plan: Plan,
+        plan: Box<Plan>,
         files: PlanFiles,
         /// The naive migration (its layout and files say what the plan replaces).
         migration: Migration,

@@ -282,8 +282,8 @@ mod tests {
         let CodeActionOrCommand::CodeAction(a) = action else {
             panic!("a code action: {action:?}")
         };
-        let changes = a.edit.as_ref().unwrap().changes.as_ref().unwrap();
-        &changes.values().next().unwrap()[0]
+        let edit = a.edit.as_ref().unwrap();
+        &edit.changes.as_ref().unwrap().values().next().unwrap()[0]
     }
 
     #[test]

@@ -132,6 +132,7 @@ fn capabilities() -> ServerCapabilities {
 
 /// An open document.
 struct Doc {
+    uri: Uri,
     /// The editor's text, as it sent it.
     raw: String,
     version: i32,
@@ -144,7 +145,8 @@ struct Doc {
 struct Server<'c> {
     conn: &'c Connection,
     workspace: Workspace,
-    docs: BTreeMap<Uri, Doc>,
+    /// By URI (as text: `Uri` caches parts of itself, so it makes no good map key).
+    docs: BTreeMap<String, Doc>,
     /// The client applies workspace edits that create and delete files.
     can_write_files: bool,
     /// Our `workspace/applyEdit` requests: the `sluice.plan` command waiting for each answer.
@@ -207,21 +209,22 @@ impl Server<'_> {
                 let d = p.text_document;
                 let path = features::uri_path(&d.uri);
                 self.docs.insert(
-                    d.uri.clone(),
+                    d.uri.as_str().to_owned(),
                     Doc {
+                        uri: d.uri.clone(),
                         raw: d.text,
                         version: d.version,
                         path,
                         analysis: None,
                     },
                 );
-                self.lint(&d.uri);
+                self.lint(d.uri.as_str());
             }
             DidChangeTextDocument::METHOD => {
                 let Ok(p) = serde_json::from_value::<DidChangeTextDocumentParams>(n.params) else {
                     return;
                 };
-                if let Some(doc) = self.docs.get_mut(&p.text_document.uri) {
+                if let Some(doc) = self.docs.get_mut(p.text_document.uri.as_str()) {
                     for change in p.content_changes {
                         text::apply(&mut doc.raw, change);
                     }
@@ -241,7 +244,7 @@ impl Server<'_> {
                     return;
                 };
                 let uri = p.text_document.uri;
-                self.docs.remove(&uri);
+                self.docs.remove(uri.as_str());
                 self.notify(
                     PublishDiagnostics::METHOD,
                     PublishDiagnosticsParams {
@@ -256,7 +259,7 @@ impl Server<'_> {
     }
 
     fn lint_dirty(&mut self) {
-        let dirty: Vec<Uri> = self
+        let dirty: Vec<String> = self
             .docs
             .iter()
             .filter(|(_, d)| d.analysis.is_none())
@@ -268,7 +271,7 @@ impl Server<'_> {
     }
 
     /// Lint the document (unless its analysis is current) and publish its diagnostics.
-    fn lint(&mut self, uri: &Uri) {
+    fn lint(&mut self, uri: &str) {
         let Some(doc) = self.docs.get_mut(uri) else {
             return;
         };
@@ -278,24 +281,21 @@ impl Server<'_> {
         let path = doc
             .path
             .clone()
-            .unwrap_or_else(|| PathBuf::from(uri.path().as_str()));
+            .unwrap_or_else(|| PathBuf::from(doc.uri.path().as_str()));
         let analysis = self.workspace.analyse(&path, &doc.raw);
         let params = PublishDiagnosticsParams {
-            uri: uri.clone(),
+            uri: doc.uri.clone(),
             diagnostics: features::diagnostics(&analysis),
             version: Some(doc.version),
         };
-        tracing::debug!(
-            uri = uri.as_str(),
-            findings = analysis.findings.len(),
-            "linted"
-        );
+        tracing::debug!(uri, findings = analysis.findings.len(), "linted");
         doc.analysis = Some(analysis);
         self.notify(PublishDiagnostics::METHOD, params);
     }
 
     /// The current analysis of an open document.
     fn analysis(&mut self, uri: &Uri) -> Option<&Analysis> {
+        let uri = uri.as_str();
         self.lint(uri);
         self.docs.get(uri)?.analysis.as_ref()
     }
@@ -351,7 +351,10 @@ impl Server<'_> {
             .and_then(Value::as_str)
             .and_then(|s| s.parse().ok())
             .ok_or("sluice.plan takes the document's URI")?;
-        let doc = self.docs.get(&uri).ok_or("the document is not open")?;
+        let doc = self
+            .docs
+            .get(uri.as_str())
+            .ok_or("the document is not open")?;
         let path = doc
             .path
             .clone()

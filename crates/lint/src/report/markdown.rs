@@ -155,7 +155,7 @@ fn code(s: &str) -> String {
 /// Markdown-escape text, keeping the `code spans` the messages use. With an odd number of
 /// backticks nothing is a code span and every backtick is escaped.
 fn escape(s: &str) -> String {
-    let balanced = s.matches('`').count() % 2 == 0;
+    let balanced = s.matches('`').count().is_multiple_of(2);
     let mut out = String::with_capacity(s.len());
     let mut in_code = false;
     for c in s.chars() {
