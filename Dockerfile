@@ -21,10 +21,12 @@ COPY crates crates
 COPY bench bench
 COPY benches benches
 COPY lint-rules lint-rules
+# debug info off the installed copy (165 MB -> 38 MB); symbols stay for backtraces
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     cargo build --locked --release --bin migrate \
-    && install -m 0755 target/release/migrate /usr/local/bin/migrate
+    && install -m 0755 target/release/migrate /usr/local/bin/migrate \
+    && strip --strip-debug /usr/local/bin/migrate
 
 # --- runtime: Debian slim, a non-root user, the binary ----------------------------------------
 # (webhooks use rustls with built-in roots: no CA bundle needed; `migrate lint --base` needs git,
