@@ -105,6 +105,12 @@ else
   cargo deny --workspace --locked check bans licenses sources
 fi
 
+# The Dockerfile's build, in the dev profile (there is no container engine here; the image adds
+# --release, tests/it/dockerfile.rs checks the two commands agree): the binary alone, with the
+# lockfile and its own feature set rather than the workspace's.
+log "cargo build --locked --bin migrate (the Dockerfile's build)"
+cargo build --locked --bin migrate
+
 cargo_tool nextest cargo-nextest
 log "cargo nextest run --workspace --profile ci"
 cargo nextest run --workspace --locked --profile ci

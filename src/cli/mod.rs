@@ -2,11 +2,13 @@
 //! exit code, errors printed once. The only module that prints.
 
 mod code;
+pub mod completions;
 mod db;
 mod gate;
 mod git;
 mod hook;
 mod lint;
+mod lsp;
 mod plan;
 mod plan_out;
 mod rules;
@@ -119,6 +121,10 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Drop soft-dropped columns and tables (`_sluice_dropped_*`) whose contract is old enough.
     Purge(db::PurgeArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(completions::CompletionsArgs),
+    /// Language server over stdio: lint diagnostics, rule docs and fixes in the editor.
+    Lsp(lsp::LspArgs),
 }
 
 /// Entry point used by `main`.
@@ -176,6 +182,8 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Hook(cmd) => hook::run(&g, cmd),
         Command::Serve(args) => serve::run(&g, args),
         Command::Purge(args) => db::purge(&g, args),
+        Command::Completions(args) => completions::run(args),
+        Command::Lsp(args) => lsp::run(cli.config.as_deref(), args),
     }
 }
 

@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use crate::catalog::Catalog;
 use crate::config;
-use crate::lint::{self as linter};
-use crate::plan::{self, Plan, PlanError, PlanOptions};
+use crate::lint::{self as linter, LintSettings};
+use crate::plan::{self, Plan, PlanError, PlanFiles, PlanOptions};
 use crate::source::{self, LayoutChoice, Migration};
 use crate::sql::Dialect;
 
@@ -112,29 +112,13 @@ pub fn run(config_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<u8> {
         (newest, found)
     } else {
         let m = source::load_file(&args.path, None)?;
-        let history = history_of(&args.path, &m, layout, settings.dialect);
+        let (history, unreadable) = history_of(&args.path, &m, layout, settings.dialect);
+        for w in unreadable {
+            eprintln!("warning: {w}; planning without them");
+        }
         (m, history)
     };
-    if migration.version.raw == "0" {
-        anyhow::bail!(
-            "{}: the file name carries no version; name it <version>_<name>.sql (soft-dropped objects carry the version in their names)",
-            args.path.display()
-        );
-    }
-    if migration.layout == source::Layout::Plain {
-        // a plain file is named by its path; the plan wants `<name>` of `<version>_<name>.sql`
-        let path = migration.origin.clone();
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
-        let name = stem
-            .strip_prefix(migration.version.raw.as_str())
-            .unwrap_or(stem)
-            .trim_start_matches(['_', '-', '.']);
-        migration.name = if name.is_empty() {
-            stem.to_owned()
-        } else {
-            name.to_owned()
-        };
-    }
+    name_migration(&mut migration)?;
     let catalog = match seed {
         Some(c) => c,
         None => linter::engine::replay(&settings, Catalog::new(settings.dialect), &history),
@@ -232,17 +216,67 @@ pub fn run(config_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
-/// The migrations of the file's directory that come before it.
-fn history_of(
+/// A naive migration ready to plan: it has a version (soft-dropped objects carry it), and a
+/// plain file is named `<name>` of `<version>_<name>.sql`.
+fn name_migration(migration: &mut Migration) -> anyhow::Result<()> {
+    if migration.version.raw == "0" {
+        anyhow::bail!(
+            "{}: the file name carries no version; name it <version>_<name>.sql (soft-dropped objects carry the version in their names)",
+            migration.origin.display()
+        );
+    }
+    if migration.layout == source::Layout::Plain {
+        let path = migration.origin.clone();
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+        let name = stem
+            .strip_prefix(migration.version.raw.as_str())
+            .unwrap_or(stem)
+            .trim_start_matches(['_', '-', '.']);
+        migration.name = if name.is_empty() {
+            stem.to_owned()
+        } else {
+            name.to_owned()
+        };
+    }
+    Ok(())
+}
+
+/// The plan of a naive `migration` on the schema `seed` (a live one) or else `history`
+/// leaves, and its files as a native phased directory; `Ok(Err(..))` when statements cannot
+/// be made safe. The language server's "plan this migration".
+pub(super) fn plan_migration(
+    settings: &LintSettings,
+    seed: Option<Catalog>,
+    history: &[Migration],
+    mut migration: Migration,
+) -> anyhow::Result<Result<(Plan, PlanFiles), Vec<plan::Refusal>>> {
+    name_migration(&mut migration)?;
+    let catalog = match seed {
+        Some(c) => c,
+        None => linter::engine::replay(settings, Catalog::new(settings.dialect), history),
+    };
+    match plan::plan(settings, &catalog, &migration) {
+        Ok(planned) => {
+            let files = planned.files(settings.dialect)?;
+            Ok(Ok((planned, files)))
+        }
+        Err(PlanError::Refused(refusals)) => Ok(Err(refusals)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The migrations of the file's directory (or, for a phased migration's file, of its parent)
+/// that come before it; with why they could not be read when no directory holds the file.
+pub(super) fn history_of(
     path: &Path,
     m: &Migration,
     layout: LayoutChoice,
     dialect: Dialect,
-) -> Vec<Migration> {
+) -> (Vec<Migration>, Vec<String>) {
     let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
     let me = canon(path);
     // the file's directory (native, diesel: the migration's own) or the one above it
-    let mut errors = Vec::new();
+    let mut unreadable = Vec::new();
     for dir in path.ancestors().skip(1).take(2) {
         let dir = if dir.as_os_str().is_empty() {
             Path::new(".")
@@ -252,7 +286,10 @@ fn history_of(
         let found = match source::discover_for(dir, layout, dialect) {
             Ok(f) => f,
             Err(e) => {
-                errors.push(format!("{}: {e}", dir.display()));
+                unreadable.push(format!(
+                    "{}: cannot read the earlier migrations ({e})",
+                    dir.display()
+                ));
                 continue;
             }
         };
@@ -261,15 +298,13 @@ fn history_of(
             .iter()
             .any(|x| x.scripts.iter().any(|s| canon(&s.file.path) == me));
         if holds_me {
-            return found
+            let history = found
                 .migrations
                 .into_iter()
                 .filter(|x| x.version < m.version)
                 .collect();
+            return (history, Vec::new());
         }
     }
-    for e in errors {
-        eprintln!("warning: cannot read the earlier migrations ({e}); planning without them");
-    }
-    Vec::new()
+    (Vec::new(), unreadable)
 }

@@ -299,7 +299,7 @@ impl Placement {
     }
 }
 
-const PLAN_FILES: [&str; 5] = [
+pub(super) const PLAN_FILES: [&str; 5] = [
     "expand.up.sql",
     "expand.down.sql",
     "backfill.toml",

@@ -4,16 +4,20 @@
 // figures and skipped-corpus notes go to the test's captured output
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod action;
 mod backfill;
 mod cli;
 mod common;
 mod corpora;
+mod dockerfile;
 mod examples;
 mod gates;
+mod generated;
 mod git_change_set;
 mod hooks_mysql;
 mod hooks_pg;
 mod job_mode_pg;
+mod lsp;
 mod mysql_online_ddl;
 mod plan_cli;
 mod plan_layouts;

@@ -330,3 +330,28 @@ pub fn snapshot(s: &Scratch) -> sluice::run::snapshot::Snapshot {
     let ledger = sluice::run::ledger::Ledger::new(s.backend, None, None);
     snapshot_with(s, &sluice::run::snapshot::Options::without_sluice(&ledger))
 }
+
+/// Run git in `dir` (a fixed identity, no signing, `main` as the first branch).
+pub fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args([
+            "-c",
+            "user.name=Sluice Test",
+            "-c",
+            "user.email=test@example.com",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
