@@ -8,6 +8,9 @@
 //! ```
 //! Prints the connection time, then min / median / max of the snapshots and the object counts.
 
+// a bench binary: its figures go to the terminal
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::time::{Duration, Instant};
 
 use sluice::run::ledger::Ledger;

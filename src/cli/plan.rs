@@ -93,7 +93,7 @@ pub fn run(config_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<u8> {
             layout,
             settings.dialect,
             &config.migrations_dir(),
-        )?),
+        )),
         None => None,
     };
     if let Some(Target::Native(out)) = &target {

@@ -62,7 +62,7 @@ pub(super) fn target(
     choice: LayoutChoice,
     dialect: Dialect,
     migrations_dir: &Path,
-) -> anyhow::Result<Target> {
+) -> Target {
     let foreign = |dir: &Path| {
         if !dir.is_dir() {
             return None;
@@ -72,21 +72,21 @@ pub(super) fn target(
         (holds && !matches!(d.layout, Layout::Native | Layout::Plain)).then_some(d)
     };
     if let Some(d) = foreign(out) {
-        return Ok(Target::Foreign(Foreign {
+        return Target::Foreign(Foreign {
             dir: out.to_owned(),
             layout: d.layout,
             named: None,
             existing: d.migrations,
-        }));
+        });
     }
     let parent = match out.parent() {
         Some(p) if p.as_os_str().is_empty() => Path::new("."),
         Some(p) => p,
-        None => return Ok(Target::Native(out.to_owned())),
+        None => return Target::Native(out.to_owned()),
     };
     // `DIR/<version>_<name>`: new, or the planned migration's own directory (diesel)
     let Some(d) = foreign(parent) else {
-        return Ok(Target::Native(out.to_owned()));
+        return Target::Native(out.to_owned());
     };
     let stem = out.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let stem = [".up.sql", ".down.sql", ".sql"]
@@ -103,14 +103,14 @@ pub(super) fn target(
             parent.display(),
             d.layout.name(),
         );
-        return Ok(Target::Native(out.to_owned()));
+        return Target::Native(out.to_owned());
     };
-    Ok(Target::Foreign(Foreign {
+    Target::Foreign(Foreign {
         dir: parent.to_owned(),
         layout: d.layout,
         named: Some(named),
         existing: d.migrations,
-    }))
+    })
 }
 
 impl Foreign {

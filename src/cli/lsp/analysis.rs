@@ -112,8 +112,12 @@ impl Workspace {
         let settings = config.lint.clone();
         let migration = source::load_file(path, Some(raw.to_owned()))?;
         let history = if path.is_absolute() && dir.is_dir() {
-            let (history, unreadable) =
-                plan::history_of(path, &migration, config.file.migrations.layout, settings.dialect);
+            let (history, unreadable) = plan::history_of(
+                path,
+                &migration,
+                config.file.migrations.layout,
+                settings.dialect,
+            );
             for w in unreadable {
                 tracing::debug!("{w}; linting without them");
             }

@@ -431,13 +431,13 @@ fn compare_with_known(history: &str, found: &Found) {
     let known: Vec<&Known> = KNOWN.iter().filter(|k| k.history == history).collect();
     let mut problems = Vec::new();
     for (step, version, what) in found {
-        if !known
+        if known
             .iter()
             .any(|k| k.step == *step && k.version == version)
         {
-            problems.push(format!("new divergence {step:?} at `{version}`:\n{what}"));
-        } else {
             eprintln!("{history}: expected divergence {step:?} at `{version}`: {what}");
+        } else {
+            problems.push(format!("new divergence {step:?} at `{version}`:\n{what}"));
         }
     }
     for k in known {

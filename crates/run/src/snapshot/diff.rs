@@ -123,8 +123,8 @@ trait Fields {
     fn fields(&self) -> Vec<(String, String)>;
 }
 
-fn opt(v: &Option<String>) -> String {
-    v.clone().unwrap_or_else(|| "none".to_owned())
+fn opt(v: Option<&String>) -> String {
+    v.cloned().unwrap_or_else(|| "none".to_owned())
 }
 
 fn list(v: &[String]) -> String {
@@ -146,7 +146,7 @@ fn options(o: &BTreeMap<String, String>) -> Vec<(String, String)> {
 impl Fields for Schema {
     fn fields(&self) -> Vec<(String, String)> {
         vec![
-            f("comment", opt(&self.comment)),
+            f("comment", opt(self.comment.as_ref())),
             f("grants", list(&self.grants)),
         ]
     }
@@ -161,7 +161,7 @@ impl Fields for String {
 impl Fields for Table {
     fn fields(&self) -> Vec<(String, String)> {
         let mut out = options(&self.options);
-        out.push(f("comment", opt(&self.comment)));
+        out.push(f("comment", opt(self.comment.as_ref())));
         out.push(f("grants", list(&self.grants)));
         out
     }
@@ -175,13 +175,13 @@ impl Fields for Column {
                 "nullability",
                 if self.nullable { "null" } else { "not null" }.to_owned(),
             ),
-            f("default", opt(&self.default)),
-            f("identity", opt(&self.identity)),
-            f("generated", opt(&self.generated)),
-            f("charset", opt(&self.charset)),
-            f("collation", opt(&self.collation)),
-            f("extra", opt(&self.extra)),
-            f("comment", opt(&self.comment)),
+            f("default", opt(self.default.as_ref())),
+            f("identity", opt(self.identity.as_ref())),
+            f("generated", opt(self.generated.as_ref())),
+            f("charset", opt(self.charset.as_ref())),
+            f("collation", opt(self.collation.as_ref())),
+            f("extra", opt(self.extra.as_ref())),
+            f("comment", opt(self.comment.as_ref())),
             f("grants", list(&self.grants)),
         ]
     }
@@ -197,7 +197,7 @@ impl Fields for Constraint {
             f("kind", self.kind.clone()),
             f("definition", self.definition.clone()),
             f("validity", validity(self.valid)),
-            f("comment", opt(&self.comment)),
+            f("comment", opt(self.comment.as_ref())),
         ]
     }
 }
@@ -208,7 +208,7 @@ impl Fields for Index {
             f("table", self.table.clone()),
             f("definition", self.definition.clone()),
             f("validity", validity(self.valid)),
-            f("comment", opt(&self.comment)),
+            f("comment", opt(self.comment.as_ref())),
         ]
     }
 }
@@ -217,8 +217,8 @@ impl Fields for Sequence {
     fn fields(&self) -> Vec<(String, String)> {
         vec![
             f("definition", self.definition.clone()),
-            f("owned by", opt(&self.owned_by)),
-            f("comment", opt(&self.comment)),
+            f("owned by", opt(self.owned_by.as_ref())),
+            f("comment", opt(self.comment.as_ref())),
             f("grants", list(&self.grants)),
         ]
     }
@@ -239,7 +239,7 @@ impl Fields for View {
             f("definition", self.definition.clone()),
         ];
         out.extend(options(&self.options));
-        out.push(f("comment", opt(&self.comment)));
+        out.push(f("comment", opt(self.comment.as_ref())));
         out.push(f("grants", list(&self.grants)));
         out
     }
@@ -250,7 +250,7 @@ impl Fields for Routine {
         vec![
             f("kind", self.kind.clone()),
             f("definition", self.definition.clone()),
-            f("comment", opt(&self.comment)),
+            f("comment", opt(self.comment.as_ref())),
             f("grants", list(&self.grants)),
         ]
     }
@@ -261,7 +261,7 @@ impl Fields for Trigger {
         vec![
             f("definition", self.definition.clone()),
             f("state", self.enabled.clone()),
-            f("comment", opt(&self.comment)),
+            f("comment", opt(self.comment.as_ref())),
         ]
     }
 }
@@ -272,7 +272,7 @@ impl Fields for UserType {
             f("kind", self.kind.clone()),
             f("labels", list(&self.labels)),
             f("definition", self.definition.clone()),
-            f("comment", opt(&self.comment)),
+            f("comment", opt(self.comment.as_ref())),
         ]
     }
 }
@@ -282,7 +282,7 @@ impl Fields for Event {
         vec![
             f("schedule", self.schedule.clone()),
             f("definition", self.definition.clone()),
-            f("comment", opt(&self.comment)),
+            f("comment", opt(self.comment.as_ref())),
         ]
     }
 }

@@ -37,9 +37,12 @@ pub fn emit(
         Layout::Native | Layout::Plain => return None,
         Layout::Sqlx => {
             // sqlx reads `-- no-transaction` on the first line only
-            let mark = |t: &str| match m.no_transaction {
-                true => format!("-- no-transaction\n{t}"),
-                false => t.to_owned(),
+            let mark = |t: &str| {
+                if m.no_transaction {
+                    format!("-- no-transaction\n{t}")
+                } else {
+                    t.to_owned()
+                }
             };
             out.push(file(format!("{v}_{n}.up.sql"), mark(m.up)));
             if let Some(d) = m.down {

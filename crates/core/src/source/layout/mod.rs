@@ -150,7 +150,7 @@ pub fn discover_for(
         warnings: entries.warnings,
         migrations: Vec::new(),
         target: dialect,
-        backfills: Default::default(),
+        backfills: std::collections::BTreeMap::default(),
     };
     let layout = match choice {
         LayoutChoice::Auto => detect(dir, &entries.list, &mut b.files)?,
