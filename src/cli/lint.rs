@@ -129,7 +129,7 @@ pub fn run(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::
                 .context("cannot read SQL from stdin (is it UTF-8?)")?;
             changes.push(source::load_file(&args.stdin_filename, Some(text))?);
         } else if path.is_dir() {
-            let found = source::discover(path, layout)?;
+            let found = source::discover_for(path, layout, settings.dialect)?;
             for w in &found.warnings {
                 eprintln!("warning: {}: {}", w.path.display(), w.message);
             }
@@ -171,7 +171,7 @@ pub fn run(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::
         for d in file.ancestors().skip(1).take(2) {
             let index = discovered
                 .entry(d.to_path_buf())
-                .or_insert_with(|| DirIndex::new(d, layout));
+                .or_insert_with(|| DirIndex::new(d, layout, settings.dialect));
             if let Some(v) = index.as_ref().and_then(|i| i.version_of(file)) {
                 let slot = newest.entry(d.to_path_buf()).or_insert_with(|| v.clone());
                 *slot = slot.clone().max(v);
@@ -258,8 +258,8 @@ struct DirIndex {
 }
 
 impl DirIndex {
-    fn new(dir: &Path, layout: LayoutChoice) -> Option<Self> {
-        let found = source::discover(dir, layout).ok()?;
+    fn new(dir: &Path, layout: LayoutChoice, dialect: Dialect) -> Option<Self> {
+        let found = source::discover_for(dir, layout, dialect).ok()?;
         let migrations: Vec<_> = found
             .migrations
             .into_iter()

@@ -515,7 +515,7 @@ impl Blocker {
                         c.execute("ROLLBACK").await.unwrap();
                     }
                 }
-            })
+            });
         });
         ready_rx.recv().unwrap();
         Blocker { release, thread }
@@ -603,7 +603,7 @@ fn locked_rows_are_retried_then_reported_and_resumed() {
                     break;
                 }
             }
-            Err(_) => panic!("the run ended or stalled without a retry: {seen:?}"),
+            Err(e) => panic!("the run ended or stalled without a retry ({e}): {seen:?}"),
         }
     }
     blocker.release();

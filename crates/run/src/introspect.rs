@@ -36,7 +36,7 @@ pub struct IndexState {
 }
 
 /// Schemas that are the server's own.
-const USER_SCHEMAS: &str = "n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'";
+pub(crate) const USER_SCHEMAS: &str = "n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'";
 
 /// Read the schema at `url`. PostgreSQL only for now.
 pub async fn snapshot(url: &DbUrl) -> Result<SchemaSnapshot, RunError> {

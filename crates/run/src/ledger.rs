@@ -149,11 +149,24 @@ impl Ledger {
     /// `sluice_migrations` -> `sluice_shadow` (shadow-table copies, created on first use),
     /// quoted and qualified; any other name gets `_shadow` appended.
     pub fn shadow_copies(&self) -> String {
-        let name = match self.table.strip_suffix("_migrations") {
+        self.qualified(&self.shadow_table())
+    }
+
+    fn shadow_table(&self) -> String {
+        match self.table.strip_suffix("_migrations") {
             Some(stem) => format!("{stem}_shadow"),
             None => format!("{}_shadow", self.table),
-        };
-        self.qualified(&name)
+        }
+    }
+
+    /// The names of every table Sluice keeps (a schema snapshot leaves them out).
+    pub fn own_tables(&self) -> Vec<String> {
+        vec![
+            self.table.clone(),
+            self.events_table(),
+            self.backfill_table(),
+            self.shadow_table(),
+        ]
     }
 
     /// The backfill table, quoted and qualified.

@@ -12,6 +12,7 @@
 //! - `retry`: jittered back-off on lock timeouts.
 //! - `backfill`: `backfill.toml` run in checkpointed key-range batches.
 //! - `purge`: soft-dropped objects dropped for real after a retention period.
+//! - `snapshot`: the schema read from the catalogs, and a readable diff of two of them.
 
 pub mod backfill;
 mod deploy;
@@ -27,6 +28,7 @@ mod plan;
 pub mod purge;
 pub mod retry;
 mod shadow;
+pub mod snapshot;
 pub mod strategies;
 pub mod url;
 
@@ -614,6 +616,7 @@ impl Engine {
                 self.ledger.events()
             ))
         })?;
+        plan::check_versions(&rows)?;
         Ok((true, rows, events))
     }
 
@@ -671,7 +674,7 @@ impl Engine {
                     warnings: plan.warnings,
                     ..ApplyOutcome::default()
                 };
-                let by_key = row_map(&rows);
+                let by_key = row_map(&rows)?;
                 // every file is checked before anything runs
                 let mut loaded = Vec::new();
                 for m in &plan.backfills {
@@ -1031,7 +1034,7 @@ impl Engine {
                 loaded.push((*m, l));
             }
         }
-        let by_key = row_map(&rows);
+        let by_key = row_map(&rows)?;
         let mut sql = vec![format!(
             "-- on a separate connection, polled until it returns true: {}",
             self.db.try_lock_sql(LOCK_NAME)
@@ -1802,7 +1805,7 @@ impl Engine {
         if let Some(down) = row.down_sql.as_deref() {
             return prepare_down(self.url.dialect(), row, down);
         }
-        let from_file = Version::parse(&row.version).and_then(|v| {
+        let from_file = Version::parse_any(&row.version).and_then(|v| {
             migrations
                 .iter()
                 .find(|m| m.version == v)
@@ -1971,14 +1974,14 @@ impl Engine {
             Vec::new()
         };
         let _ = conn.close().await;
-        Ok(status_report(
+        status_report(
             self.url.to_string(),
             exists,
             migrations,
             &rows,
             &fills,
             events,
-        ))
+        )
     }
 
     /// Mark every migration phase up to `version` applied without running it.
@@ -1995,7 +1998,7 @@ impl Engine {
         self.with_ledger_lock(async |main| {
             let (_, rows, _) = self.read_ledger(main).await?;
             let fills = self.read_backfills(main).await?.unwrap_or_default();
-            let by_key = row_map(&rows);
+            let by_key = row_map(&rows)?;
             let mut out = Housekeeping::default();
             for m in migrations.iter().filter(|m| m.version <= *version) {
                 for s in m.scripts.iter().filter(|s| s.direction == Direction::Up) {
@@ -2068,7 +2071,7 @@ impl Engine {
     ) -> Result<Housekeeping, RunError> {
         self.with_ledger_lock(async |main| {
             let (_, rows, _) = self.read_ledger(main).await?;
-            let by_key = row_map(&rows);
+            let by_key = row_map(&rows)?;
             let mut out = Housekeeping::default();
             for m in migrations
                 .iter()

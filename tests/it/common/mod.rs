@@ -1,7 +1,7 @@
 //! Scratch databases on the real servers for runner tests.
 //!
-//! PostgreSQL at `DATABASE_URL_PG` (default postgres://postgres@127.0.0.1:5432/postgres),
-//! MariaDB/MySQL at `DATABASE_URL_MYSQL` (default mysql://root@127.0.0.1:3306/mysql).
+//! PostgreSQL at `DATABASE_URL_PG` (default <postgres://postgres@127.0.0.1:5432/postgres>),
+//! MariaDB/MySQL at `DATABASE_URL_MYSQL` (default <mysql://root@127.0.0.1:3306/mysql>).
 //! Each test gets its own database, dropped when the guard goes out of scope, even on
 //! a failed assertion.
 #![allow(dead_code)]
@@ -94,7 +94,7 @@ impl Scratch {
                         c.execute(sqlx::raw_sql(&sql)).await.unwrap();
                     }
                 }
-            })
+            });
         })
         .join()
         .unwrap();
@@ -117,7 +117,7 @@ impl Scratch {
                         c.execute(sqlx::raw_sql(&sql)).await.unwrap();
                     }
                 }
-            })
+            });
         })
         .join()
         .unwrap();
@@ -197,7 +197,7 @@ impl Scratch {
         !self.strings(&sql).is_empty()
     }
 
-    /// `migrate` with DATABASE_URL set to the scratch database, run from `cwd`.
+    /// `migrate` with `DATABASE_URL` set to the scratch database, run from `cwd`.
     pub fn migrate(&self, cwd: &Path) -> Command {
         let mut c = Command::new(assert_cmd::cargo::cargo_bin("migrate"));
         c.current_dir(cwd)
@@ -310,4 +310,49 @@ pub fn states(v: &serde_json::Value) -> Vec<String> {
             )
         })
         .collect()
+}
+
+/// The schema of a scratch database (`run::snapshot`), with `opts`.
+pub fn snapshot_with(
+    s: &Scratch,
+    opts: &sluice::run::snapshot::Options,
+) -> sluice::run::snapshot::Snapshot {
+    let url = sluice::run::url::DbUrl::parse(&s.url).unwrap();
+    let opts = opts.clone();
+    // a thread of its own: the caller may be inside a runtime
+    std::thread::spawn(move || block_on(sluice::run::snapshot::snapshot(&url, &opts)).unwrap())
+        .join()
+        .unwrap()
+}
+
+/// The schema of a scratch database, Sluice's ledger and soft-dropped objects left out.
+pub fn snapshot(s: &Scratch) -> sluice::run::snapshot::Snapshot {
+    let ledger =
+        sluice::run::ledger::Ledger::new(sluice::run::driver::database(s.backend), None, None);
+    snapshot_with(s, &sluice::run::snapshot::Options::without_sluice(&ledger))
+}
+
+/// Run git in `dir` (a fixed identity, no signing, `main` as the first branch).
+pub fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args([
+            "-c",
+            "user.name=Sluice Test",
+            "-c",
+            "user.email=test@example.com",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -1,4 +1,4 @@
-//! Renderers of a [`super::LintReport`]: human, json, sarif, github, gitlab, gcc.
+//! Renderers of a [`super::LintReport`]: human, json, sarif, github, gitlab, gcc, markdown.
 //! They return strings; only the CLI prints.
 //!
 //! Every position is 1-based; an end position is exclusive (the character just after the
@@ -9,6 +9,7 @@ pub mod github;
 pub mod gitlab;
 pub mod human;
 pub mod json;
+pub mod markdown;
 pub mod sarif;
 
 use std::path::Path;
@@ -32,6 +33,8 @@ pub enum Format {
     Gitlab,
     /// `path:line:col: severity: message [rule]`, one per line.
     Gcc,
+    /// A pull-request comment: a summary line, a table of findings, the details folded.
+    Markdown,
 }
 
 /// Knobs of the renderers that the CLI decides.
@@ -50,6 +53,7 @@ pub fn render(report: &LintReport, format: Format, opts: &RenderOptions) -> Stri
         Format::Github => github::render(report),
         Format::Gitlab => gitlab::render(report),
         Format::Gcc => gcc::render(report),
+        Format::Markdown => markdown::render(report),
     }
 }
 
@@ -208,6 +212,7 @@ mod tests {
             Format::Github,
             Format::Gitlab,
             Format::Gcc,
+            Format::Markdown,
         ] {
             let _ = render(&report, f, &RenderOptions { color: true });
         }

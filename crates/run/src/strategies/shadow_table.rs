@@ -131,7 +131,7 @@ impl ShadowTable {
             ),
             format!("--   4. replay {log} into {s} (each logged key re-read from {t}, in one snapshot) until it is small"),
             format!(
-                "--   5. swap, one transaction under lock_timeout with retries: LOCK TABLE {t} IN ACCESS EXCLUSIVE MODE; replay the rest; DROP TRIGGER; ALTER TABLE {t} RENAME TO {}; ALTER TABLE {s} RENAME TO {}; sequences OWNED BY the new table; index names moved over",
+                "--   5. swap, one transaction under lock_timeout with retries: LOCK TABLE {t} IN ACCESS EXCLUSIVE MODE; replay the rest; DROP TRIGGER; the old table's foreign keys, CHECKs, defaults and generated expressions dropped; ALTER TABLE {t} RENAME TO {}; ALTER TABLE {s} RENAME TO {}; sequences OWNED BY the new table; index names moved over",
                 q(&dropped),
                 q(&self.table.name)
             ),
