@@ -112,7 +112,7 @@ Register-ArgumentCompleter -Native -CommandName 'migrate' -ScriptBlock {
             break
         }
         'migrate;plan' {
-            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write the phased migration into this directory (created; must be empty unless --force). Without it, the files are printed')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write the phased migration into this directory (created; must be empty unless --force). Into a migrations directory of another layout (`--out DIR` or `--out DIR/<version>_<name>`), the phases become migrations of that layout: the expand (with its backfill) at the planned version, the contract at the next one. Without it, the files are printed')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'files: the SQL and TOML files; json: the plan as data (phases, steps, locks, costs)')
             [CompletionResult]::new('--schema-from', '--schema-from', [CompletionResultType]::ParameterName, 'Seed the schema from a live PostgreSQL database instead of the earlier migrations')
             [CompletionResult]::new('--dialect', '--dialect', [CompletionResultType]::ParameterName, 'Dialect (default: from sluice.toml, else postgres)')

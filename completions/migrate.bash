@@ -1012,11 +1012,11 @@ _migrate() {
                     return 0
                     ;;
                 --format-layout)
-                    COMPREPLY=($(compgen -W "native sqlx golang-migrate flyway dbmate goose diesel" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "native sqlx golang-migrate flyway dbmate goose diesel pop" -- "${cur}"))
                     return 0
                     ;;
                 --runner)
-                    COMPREPLY=($(compgen -W "auto sluice sqlx golang-migrate flyway dbmate goose diesel" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto sluice sqlx golang-migrate flyway dbmate goose diesel pop" -- "${cur}"))
                     return 0
                     ;;
                 --stdin-filename)

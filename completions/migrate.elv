@@ -105,7 +105,7 @@ set edit:completion:arg-completer[migrate] = {|@words|
             cand --version 'Print version'
         }
         &'migrate;plan'= {
-            cand --out 'Write the phased migration into this directory (created; must be empty unless --force). Without it, the files are printed'
+            cand --out 'Write the phased migration into this directory (created; must be empty unless --force). Into a migrations directory of another layout (`--out DIR` or `--out DIR/<version>_<name>`), the phases become migrations of that layout: the expand (with its backfill) at the planned version, the contract at the next one. Without it, the files are printed'
             cand --format 'files: the SQL and TOML files; json: the plan as data (phases, steps, locks, costs)'
             cand --schema-from 'Seed the schema from a live PostgreSQL database instead of the earlier migrations'
             cand --dialect 'Dialect (default: from sluice.toml, else postgres)'

@@ -72,7 +72,8 @@ golang-migrate\t'`<version>_<name>.up.sql` / `.down.sql`'
 flyway\t'`V<version>__<name>.sql`, undo `U<version>__<name>.sql`'
 dbmate\t'`<version>_<name>.sql` with `-- migrate:up` / `-- migrate:down` sections'
 goose\t'`<version>_<name>.sql` with `-- +goose Up` / `-- +goose Down` sections'
-diesel\t'`<version>_<name>/up.sql`, `down.sql` (diesel)'"
+diesel\t'`<version>_<name>/up.sql`, `down.sql` (diesel)'
+pop\t'`<version>_<name>[.<dialect>].up.sql` / `.down.sql` (ory/pop): the target dialect\'s files, else the dialect-free ones'"
 complete -c migrate -n "__fish_migrate_using_subcommand lint" -l runner -d 'Whose runner applies the files (decides transaction wrapping)' -r -f -a "auto\t'Pick from the layout (sqlx files -> sqlx, ...); native and plain -> sluice'
 sluice\t'Wraps each phase in a transaction unless it must not; always sets lock_timeout'
 sqlx\t''
@@ -80,7 +81,8 @@ golang-migrate\t''
 flyway\t''
 dbmate\t''
 goose\t''
-diesel\t''"
+diesel\t''
+pop\t'ory/pop: each migration in a transaction unless its name says `.autocommit`'"
 complete -c migrate -n "__fish_migrate_using_subcommand lint" -l stdin-filename -d 'File name to report for `-` (stdin)' -r -F
 complete -c migrate -n "__fish_migrate_using_subcommand lint" -l base -d 'Git ref: only migrations added or changed since it (plus uncommitted ones) are linted; the others are history, replayed into the schema catalog. Also enables the deploy-boundary rules that need to know which application code changed' -r
 complete -c migrate -n "__fish_migrate_using_subcommand lint" -l schema-from -d 'Read the existing schema (and row estimates) from this live PostgreSQL database instead of replaying history: everything given is the change set' -r
@@ -122,7 +124,7 @@ complete -c migrate -n "__fish_migrate_using_subcommand explain" -s v -l verbose
 complete -c migrate -n "__fish_migrate_using_subcommand explain" -s q -l quiet -d 'Only errors in the log'
 complete -c migrate -n "__fish_migrate_using_subcommand explain" -s h -l help -d 'Print help'
 complete -c migrate -n "__fish_migrate_using_subcommand explain" -s V -l version -d 'Print version'
-complete -c migrate -n "__fish_migrate_using_subcommand plan" -l out -d 'Write the phased migration into this directory (created; must be empty unless --force). Without it, the files are printed' -r -F
+complete -c migrate -n "__fish_migrate_using_subcommand plan" -l out -d 'Write the phased migration into this directory (created; must be empty unless --force). Into a migrations directory of another layout (`--out DIR` or `--out DIR/<version>_<name>`), the phases become migrations of that layout: the expand (with its backfill) at the planned version, the contract at the next one. Without it, the files are printed' -r -F
 complete -c migrate -n "__fish_migrate_using_subcommand plan" -l format -d 'files: the SQL and TOML files; json: the plan as data (phases, steps, locks, costs)' -r -f -a "files\t''
 json\t''"
 complete -c migrate -n "__fish_migrate_using_subcommand plan" -l schema-from -d 'Seed the schema from a live PostgreSQL database instead of the earlier migrations' -r

@@ -160,7 +160,7 @@ pub(super) struct Ctx {
 
 pub(super) fn context(g: &Global<'_>, lock_wait: Option<Duration>) -> anyhow::Result<Ctx> {
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
-    let config = config::load(g.config, &cwd)?;
+    let mut config = config::load(g.config, &cwd)?;
     let gate = config.gate(g.env).map_err(anyhow::Error::msg)?;
     let Some(raw) = g.database_url.filter(|u| !u.trim().is_empty()) else {
         bail!(
@@ -168,6 +168,11 @@ pub(super) fn context(g: &Global<'_>, lock_wait: Option<Duration>) -> anyhow::Re
         );
     };
     let url = DbUrl::parse(raw)?;
+    // the database decides which files of a multi-dialect directory (pop) are its migrations
+    config.lint.dialect = match url.backend() {
+        crate::run::url::Backend::Postgres => crate::sql::Dialect::Postgres,
+        crate::run::url::Backend::Mysql => crate::sql::Dialect::Mysql,
+    };
     let mut settings =
         crate::config::run_settings(&config.file.run, config.file.migrations.out_of_order)?;
     if let Some(w) = lock_wait {

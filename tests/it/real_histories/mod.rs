@@ -120,34 +120,6 @@ const KNOWN: &[Known] = &[
         point: "2 (fresh tables treated as large)",
         cause: "2019-09-16-150000_fix_attachments/up.sql:4 `ALTER TABLE users ALTER COLUMN uuid TYPE VARCHAR(40)`: users never analyzed, so the shadow-table copy is chosen and refused for the six foreign keys referencing users (ciphers, devices, folders, twofactor, users_collections, users_organizations)",
     },
-    // With procedure bodies kept whole (an experiment with DELIMITER lines around them),
-    // authelia-mysql matches in full: 26 applied, 19 rolled back, the same error at V0007's
-    // down (Duplicate key name 'kid').
-    Known {
-        history: "authelia-mysql",
-        step: Step::Up,
-        version: "0007",
-        point: "4 (MariaDB stored programs split on their inner `;`)",
-        cause: "V0007.ConsistencyFixes.up.sql:4 `CREATE PROCEDURE PROC_DROP_FOREIGN_KEY .. BEGIN IF .. END IF; END;` is cut at the first inner `;`: statement 3 of 85 fails with MySQL error 1064 near '' at line 11; statements 1-2 stay applied",
-    },
-    // Pending: the pop layout is another helper's (issue 14 point 5). With kratos's files
-    // renamed to `<version>_<name>.up.sql` per dialect (an experiment), kratos-pg matches in
-    // full (346 applied, 346 rolled back) and kratos-mysql too (32 applied, the same error
-    // 1364 at 20200317160354000002, 33 rolled back).
-    Known {
-        history: "kratos-pg",
-        step: Step::Up,
-        version: "20150100000001000000",
-        point: "5 (pop layout, pending)",
-        cause: "`<version>_<name>.<dialect>.up.sql` files of four dialects in one directory: discovery stops with `two migrations have version 20150100000001000000`, nothing is applied",
-    },
-    Known {
-        history: "kratos-mysql",
-        step: Step::Up,
-        version: "20150100000001000000",
-        point: "5 (pop layout, pending)",
-        cause: "as kratos-pg: `two migrations have version 20150100000001000000`, nothing is applied",
-    },
 ];
 
 /// The divergences of one history: (step, version) with a description.
