@@ -169,10 +169,7 @@ pub(super) fn context(g: &Global<'_>, lock_wait: Option<Duration>) -> anyhow::Re
     };
     let url = DbUrl::parse(raw)?;
     // the database decides which files of a multi-dialect directory (pop) are its migrations
-    config.lint.dialect = match url.backend() {
-        crate::run::url::Backend::Postgres => crate::sql::Dialect::Postgres,
-        crate::run::url::Backend::Mysql => crate::sql::Dialect::Mysql,
-    };
+    config.lint.dialect = url.dialect();
     let mut settings =
         crate::config::run_settings(&config.file.run, config.file.migrations.out_of_order)?;
     if let Some(w) = lock_wait {

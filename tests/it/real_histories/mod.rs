@@ -102,25 +102,7 @@ struct Known {
     cause: &'static str,
 }
 
-const KNOWN: &[Known] = &[
-    // With the table sizes known (an experiment treating never-analyzed tables as empty),
-    // ente and vaultwarden-pg match the plain client in full: 124 applied, 31 rolled back;
-    // 46 applied, 26 rolled back.
-    Known {
-        history: "ente",
-        step: Step::Up,
-        version: "25",
-        point: "2 (fresh tables treated as large)",
-        cause: "25_alter_ids_to_bigint.up.sql:7 `ALTER TABLE collections ALTER COLUMN collection_id TYPE BIGINT`: collections was never analyzed (reltuples -1), Engine::facts leaves its size unknown, strategies::shadow_table::choose keeps the online form (a shadow-table copy), and the copy is refused because foreign keys of collection_files and collection_shares reference collections; nothing of 25 runs",
-    },
-    Known {
-        history: "vaultwarden-pg",
-        step: Step::Up,
-        version: "2019-09-16-150000",
-        point: "2 (fresh tables treated as large)",
-        cause: "2019-09-16-150000_fix_attachments/up.sql:4 `ALTER TABLE users ALTER COLUMN uuid TYPE VARCHAR(40)`: users never analyzed, so the shadow-table copy is chosen and refused for the six foreign keys referencing users (ciphers, devices, folders, twofactor, users_collections, users_organizations)",
-    },
-];
+const KNOWN: &[Known] = &[];
 
 /// The divergences of one history: (step, version) with a description.
 type Found = Vec<(Step, String, String)>;
