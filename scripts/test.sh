@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: makes sure PostgreSQL and MariaDB are installed and
 # running (installing them with apt on a machine that lacks them, reusing them when they run),
-# then runs cargo fmt --check, clippy with -D warnings, and every test.
+# then runs cargo fmt --check, clippy with -D warnings, cargo deny (deny.toml), and every test
+# with cargo-nextest's `ci` profile (.config/nextest.toml: timeouts, database test groups).
+# cargo-deny and cargo-nextest are installed with `cargo install --locked` when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,6 +44,11 @@ pg_major=$(psql -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -Atqc 'show se
 if ! command -v pg_repack >/dev/null; then
   log "installing pg_repack for PostgreSQL $pg_major"; apt_install "postgresql-$pg_major-repack"
 fi
+# pg_trgm: chirpstack's history needs it (tests/it/real_histories.rs); Debian ships it with the
+# server, other installs in the contrib package
+if ! psql -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -Atqc "select 1 from pg_available_extensions where name = 'pg_trgm'" | grep -q 1; then
+  log "installing postgresql-contrib (pg_trgm)"; apt_install postgresql-contrib
+fi
 psql -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -Atqc "select 1 from pg_database where datname = 'test'" | grep -q 1 \
   || psql -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -qc 'create database test'
 
@@ -65,17 +72,45 @@ if ! command -v pt-online-schema-change >/dev/null; then
   log "installing percona-toolkit"; apt_install percona-toolkit
 fi
 
+# dbmate (its npm package ships the binary; seconds): tests/it/plan_layouts.rs applies planned
+# dbmate migrations with it. Without npm that test says so and checks nothing.
+if ! command -v dbmate >/dev/null && [ ! -x .tools/node_modules/.bin/dbmate ] && command -v npm >/dev/null; then
+  log "installing dbmate (npm)"
+  npm install --silent --no-save --no-audit --no-fund --prefix .tools dbmate >/dev/null || true
+fi
+if [ -x .tools/node_modules/.bin/dbmate ]; then export DBMATE=${DBMATE:-$PWD/.tools/node_modules/.bin/dbmate}; fi
+
 export DATABASE_URL_PG=${DATABASE_URL_PG:-postgres://postgres@127.0.0.1:5432/test}
 export DATABASE_URL_MYSQL=${DATABASE_URL_MYSQL:-mysql://root@127.0.0.1:3306/test}
+
+cargo_tool() { # cargo_tool <subcommand> <crate>: install the cargo plugin when it is missing
+  if ! cargo "$1" --version >/dev/null 2>&1; then
+    log "installing $2 (cargo install --locked $2; compiles from crates.io once)"
+    cargo install --locked "$2"
+  fi
+}
 
 log "cargo fmt --check"
 cargo fmt --all --check
 log "cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-if cargo nextest --version >/dev/null 2>&1; then
-  log "cargo nextest run"
-  cargo nextest run --workspace --locked --no-fail-fast
+
+cargo_tool deny cargo-deny
+# advisories need the RustSec database from GitHub; without network the other checks still run
+if cargo deny fetch db >/dev/null 2>&1; then
+  log "cargo deny check (advisories, bans, licenses, sources)"
+  cargo deny --workspace --locked check
 else
-  log "cargo test (cargo-nextest not installed)"
-  cargo test --workspace --locked --no-fail-fast
+  log "cargo deny check bans licenses sources (RustSec advisory database unreachable: advisories not checked)"
+  cargo deny --workspace --locked check bans licenses sources
 fi
+
+# The Dockerfile's build, in the dev profile (there is no container engine here; the image adds
+# --release, tests/it/dockerfile.rs checks the two commands agree): the binary alone, with the
+# lockfile and its own feature set rather than the workspace's.
+log "cargo build --locked --bin migrate (the Dockerfile's build)"
+cargo build --locked --bin migrate
+
+cargo_tool nextest cargo-nextest
+log "cargo nextest run --workspace --profile ci"
+cargo nextest run --workspace --locked --profile ci

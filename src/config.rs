@@ -323,7 +323,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
 }
 
 fn duration_key(
-    v: &Option<Spanned<String>>,
+    v: Option<&Spanned<String>>,
     default: Duration,
     invalid: &dyn Fn(usize, String) -> ConfigError,
 ) -> Result<Duration, ConfigError> {
@@ -400,7 +400,7 @@ fn typed_gate(
             Ok(Gate::Any(list(any)?))
         }
         (Some(kind), None, None) => {
-            let timeout = duration_key(&g.timeout, gates::DEFAULT_TIMEOUT, invalid)?;
+            let timeout = duration_key(g.timeout.as_ref(), gates::DEFAULT_TIMEOUT, invalid)?;
             match kind.get_ref().as_str() {
                 "recorded" => {
                     only("recorded", &[])?;
@@ -506,7 +506,7 @@ fn typed_hook(
 ) -> Result<Hook, ConfigError> {
     let c = h.get_ref();
     let at = h.span().start;
-    let timeout = duration_key(&c.timeout, hooks::DEFAULT_TIMEOUT, invalid)?;
+    let timeout = duration_key(c.timeout.as_ref(), hooks::DEFAULT_TIMEOUT, invalid)?;
     let action = match (&c.command, &c.url) {
         (Some(cmd), None) => {
             if let Some(s) = c

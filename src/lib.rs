@@ -4,6 +4,8 @@
 //! settings, rendering and exit codes. The work is done by the workspace's libraries, re-exported
 //! here under their module names. See `ARCHITECTURE.md` for the code map and the invariants.
 
+// the one module that writes to the terminal (ARCHITECTURE.md: only the CLI prints)
+#[allow(clippy::print_stdout, clippy::print_stderr)]
 pub mod cli;
 pub mod config;
 

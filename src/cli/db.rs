@@ -160,7 +160,7 @@ pub(super) struct Ctx {
 
 pub(super) fn context(g: &Global<'_>, lock_wait: Option<Duration>) -> anyhow::Result<Ctx> {
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
-    let config = config::load(g.config, &cwd)?;
+    let mut config = config::load(g.config, &cwd)?;
     let gate = config.gate(g.env).map_err(anyhow::Error::msg)?;
     let Some(raw) = g.database_url.filter(|u| !u.trim().is_empty()) else {
         bail!(
@@ -168,6 +168,8 @@ pub(super) fn context(g: &Global<'_>, lock_wait: Option<Duration>) -> anyhow::Re
         );
     };
     let url = DbUrl::parse(raw)?;
+    // the database decides which files of a multi-dialect directory (pop) are its migrations
+    config.lint.dialect = url.dialect();
     let mut settings =
         crate::config::run_settings(&config.file.run, config.file.migrations.out_of_order)?;
     if let Some(w) = lock_wait {
@@ -400,7 +402,7 @@ pub(super) fn load_migrations(
     dir: Option<&Path>,
 ) -> anyhow::Result<Vec<Migration>> {
     let dir = dir.map_or_else(|| config.migrations_dir(), Path::to_path_buf);
-    let found = source::discover(&dir, config.file.migrations.layout)?;
+    let found = source::discover_for(&dir, config.file.migrations.layout, config.lint.dialect)?;
     for w in &found.warnings {
         eprintln!("warning: {}: {}", w.path.display(), w.message);
     }
@@ -408,8 +410,8 @@ pub(super) fn load_migrations(
 }
 
 fn version(raw: &str) -> anyhow::Result<Version> {
-    Version::parse(raw).with_context(|| {
-        format!("`{raw}` is not a migration version (digits, e.g. 20240101120000)")
+    Version::parse_any(raw).with_context(|| {
+        format!("`{raw}` is not a migration version (digits, e.g. 20240101120000, or diesel's 2024-01-01-120000)")
     })
 }
 
@@ -920,13 +922,17 @@ pub fn new(config_path: Option<&Path>, args: &NewArgs) -> anyhow::Result<u8> {
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     let config = config::load(config_path, &cwd)?;
     let dir = args.dir.clone().unwrap_or_else(|| config.migrations_dir());
-    let layout = if dir.is_dir() {
-        match source::discover(&dir, config.file.migrations.layout) {
-            Ok(d) if !d.migrations.is_empty() => d.layout,
-            _ => Layout::Native,
+    // pop orders versions as text: a new one is as wide as the widest there
+    let (layout, width) = if dir.is_dir() {
+        match source::discover_for(&dir, config.file.migrations.layout, config.lint.dialect) {
+            Ok(d) if !d.migrations.is_empty() => {
+                let width = d.migrations.iter().map(|m| m.version.raw.len()).max();
+                (d.layout, width.unwrap_or(0))
+            }
+            _ => (Layout::Native, 0),
         }
     } else {
-        Layout::Native
+        (Layout::Native, 0)
     };
     let name: String = args
         .name
@@ -990,6 +996,12 @@ pub fn new(config_path: Option<&Path>, args: &NewArgs) -> anyhow::Result<u8> {
             let d = dir.join(format!("{v}_{name}"));
             files.push((d.join("up.sql"), String::new()));
             files.push((d.join("down.sql"), String::new()));
+        }
+        Layout::Pop => {
+            let d = source::layout::pop_dialect(config.lint.dialect);
+            let v = format!("{v:0<width$}");
+            files.push((dir.join(format!("{v}_{name}.{d}.up.sql")), String::new()));
+            files.push((dir.join(format!("{v}_{name}.{d}.down.sql")), String::new()));
         }
         Layout::Sqlx | Layout::GolangMigrate | Layout::Plain => {
             files.push((dir.join(format!("{v}_{name}.up.sql")), String::new()));

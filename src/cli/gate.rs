@@ -59,19 +59,18 @@ pub fn run(g: &Global<'_>, cmd: &GateCommand) -> anyhow::Result<u8> {
     let rt = runtime()?;
     let deadline = Instant::now() + args.wait.unwrap_or_default();
     loop {
-        let report = match &db {
-            Some((ctx, migrations)) => match until_signal(&rt, ctx.engine.gate_check(migrations)) {
+        let report = if let Some((ctx, migrations)) = &db {
+            match until_signal(&rt, ctx.engine.gate_check(migrations)) {
                 Ok(r) => r,
                 Err(e) => return Ok(fail(&e)),
-            },
-            None => {
-                let verdict = rt.block_on(gates::evaluate(&gate));
-                GateReport {
-                    contract: None,
-                    holds: verdict.holds,
-                    verdict,
-                    waiting: Vec::new(),
-                }
+            }
+        } else {
+            let verdict = rt.block_on(gates::evaluate(&gate));
+            GateReport {
+                contract: None,
+                holds: verdict.holds,
+                verdict,
+                waiting: Vec::new(),
             }
         };
         let now = Instant::now();

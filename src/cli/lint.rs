@@ -140,7 +140,7 @@ pub fn run(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::
             );
         }
     }
-    let groups = groups(dirs, files, loose, layout)?;
+    let groups = groups(dirs, files, loose, layout, settings.dialect);
 
     let mut migration_dirs: Vec<PathBuf> = vec![canon(&config.migrations_dir())];
     migration_dirs.extend(
@@ -171,7 +171,7 @@ pub fn run(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::
         // the live database holds the history: everything given is one change
         let mut changes = Vec::new();
         for g in groups {
-            changes.extend(g.load(layout, changed.as_ref())?.changes);
+            changes.extend(g.load(layout, settings.dialect, changed.as_ref())?.changes);
         }
         let report = linter::lint_change_set_on(&settings, seed, &[], &changes);
         write!(out, "{}", report::render(&report, args.format, &opts))?;
@@ -183,7 +183,7 @@ pub fn run(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::
     let mut stream = report::Stream::new(args.format, opts, settings.fail_on);
     let mut held = Vec::new();
     for g in groups {
-        let loaded = g.load(layout, changed.as_ref())?;
+        let loaded = g.load(layout, settings.dialect, changed.as_ref())?;
         if loaded.changes.is_empty() {
             continue;
         }
@@ -245,7 +245,8 @@ fn groups(
     files: Vec<PathBuf>,
     loose: Vec<Migration>,
     layout: LayoutChoice,
-) -> anyhow::Result<Vec<Group>> {
+    dialect: Dialect,
+) -> Vec<Group> {
     let mut by_dir: BTreeMap<PathBuf, Group> = BTreeMap::new();
     for d in dirs {
         by_dir.entry(d.clone()).or_insert(Group {
@@ -278,7 +279,7 @@ fn groups(
             indexes
                 .entry(d.to_path_buf())
                 .or_insert_with(|| {
-                    let found = source::discover(d, layout).ok()?;
+                    let found = source::discover_for(d, layout, dialect).ok()?;
                     let (dir, canon_dir) = (d.to_path_buf(), canon(d));
                     let paths = found
                         .migrations
@@ -312,7 +313,7 @@ fn groups(
     if !rest.files.is_empty() || !rest.loaded.is_empty() {
         groups.push(rest);
     }
-    Ok(groups)
+    groups
 }
 
 /// Can the groups be printed one after another, each sorted on its own? Yes when their
@@ -337,6 +338,7 @@ impl Group {
     fn load(
         self,
         layout: LayoutChoice,
+        dialect: Dialect,
         changed: Option<&BTreeSet<PathBuf>>,
     ) -> anyhow::Result<Loaded> {
         let mut history = Vec::new();
@@ -348,7 +350,7 @@ impl Group {
         if let Some(dir) = &self.dir {
             let found = match self.found {
                 Some(found) => found,
-                None => source::discover(dir, layout)?,
+                None => source::discover_for(dir, layout, dialect)?,
             };
             for w in &found.warnings {
                 eprintln!("warning: {}: {}", w.path.display(), w.message);

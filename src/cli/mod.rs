@@ -2,12 +2,15 @@
 //! exit code, errors printed once. The only module that prints.
 
 mod code;
+pub mod completions;
 mod db;
 mod gate;
 mod git;
 mod hook;
 mod lint;
+mod lsp;
 mod plan;
+mod plan_out;
 mod rules;
 mod serve;
 
@@ -27,6 +30,7 @@ pub mod exit {
 }
 
 #[derive(Debug, Parser)]
+#[allow(clippy::doc_markdown)] // doc comments are --help text: backticks would print
 #[command(
     name = "migrate",
     version,
@@ -117,6 +121,10 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Drop soft-dropped columns and tables (`_sluice_dropped_*`) whose contract is old enough.
     Purge(db::PurgeArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(completions::CompletionsArgs),
+    /// Language server over stdio: lint diagnostics, rule docs and fixes in the editor.
+    Lsp(lsp::LspArgs),
 }
 
 /// Entry point used by `main`.
@@ -174,6 +182,8 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Hook(cmd) => hook::run(&g, cmd),
         Command::Serve(args) => serve::run(&g, args),
         Command::Purge(args) => db::purge(&g, args),
+        Command::Completions(args) => completions::run(args),
+        Command::Lsp(args) => lsp::run(cli.config.as_deref(), args),
     }
 }
 

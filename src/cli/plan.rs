@@ -9,12 +9,13 @@ use serde::Serialize;
 
 use crate::catalog::Catalog;
 use crate::config;
-use crate::lint::{self as linter};
-use crate::plan::{self, Plan, PlanError};
+use crate::lint::{self as linter, LintSettings};
+use crate::plan::{self, Plan, PlanError, PlanFiles, PlanOptions};
 use crate::source::{self, LayoutChoice, Migration};
 use crate::sql::Dialect;
 
 use super::exit;
+use super::plan_out::{self, Target};
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
@@ -23,7 +24,10 @@ pub struct PlanArgs {
     /// migration is planned.
     pub path: PathBuf,
     /// Write the phased migration into this directory (created; must be empty unless
-    /// --force). Without it, the files are printed.
+    /// --force). Into a migrations directory of another layout (`--out DIR` or
+    /// `--out DIR/<version>_<name>`), the phases become migrations of that layout: the
+    /// expand (with its backfill) at the planned version, the contract at the next one.
+    /// Without it, the files are printed.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Replace files already in --out.
@@ -82,51 +86,53 @@ pub fn run(config_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<u8> {
             args.path.display()
         );
     }
-    if let Some(out) = &args.out {
-        check_out(out, args.force)?;
+    let layout = config.file.migrations.layout;
+    let target = match &args.out {
+        Some(out) => Some(plan_out::target(
+            out,
+            layout,
+            settings.dialect,
+            &config.migrations_dir(),
+        )),
+        None => None,
+    };
+    if let Some(Target::Native(out)) = &target {
+        plan_out::check_out(out, args.force)?;
     }
     let seed = match &args.schema_from {
         Some(raw) => Some(super::lint::live_schema(raw, &mut settings)?),
         None => None,
     };
-    let layout = config.file.migrations.layout;
     let (mut migration, history) = if args.path.is_dir() {
         // a migrations directory: its newest migration is the change, the rest history
-        let mut found = source::discover(&args.path, layout)?.migrations;
+        let mut found = source::discover_for(&args.path, layout, settings.dialect)?.migrations;
         let Some(newest) = found.pop() else {
             anyhow::bail!("{}: no migrations found to plan", args.path.display());
         };
         (newest, found)
     } else {
         let m = source::load_file(&args.path, None)?;
-        let history = history_of(&args.path, &m, layout);
+        let (history, unreadable) = history_of(&args.path, &m, layout, settings.dialect);
+        for w in unreadable {
+            eprintln!("warning: {w}; planning without them");
+        }
         (m, history)
     };
-    if migration.version.raw == "0" {
-        anyhow::bail!(
-            "{}: the file name carries no version; name it <version>_<name>.sql (soft-dropped objects carry the version in their names)",
-            args.path.display()
-        );
-    }
-    if migration.layout == source::Layout::Plain {
-        // a plain file is named by its path; the plan wants `<name>` of `<version>_<name>.sql`
-        let path = migration.origin.clone();
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
-        let name = stem
-            .strip_prefix(migration.version.raw.as_str())
-            .unwrap_or(stem)
-            .trim_start_matches(['_', '-', '.']);
-        migration.name = if name.is_empty() {
-            stem.to_owned()
-        } else {
-            name.to_owned()
-        };
-    }
+    name_migration(&mut migration)?;
     let catalog = match seed {
         Some(c) => c,
         None => linter::engine::replay(&settings, Catalog::new(settings.dialect), &history),
     };
-    let planned = match plan::plan(&settings, &catalog, &migration) {
+    // into a foreign layout the contract is a migration of its own: its version names the
+    // soft-dropped objects
+    let placement = match target {
+        Some(Target::Foreign(f)) => Some(f.place(&migration, settings.dialect)?),
+        _ => None,
+    };
+    let options = PlanOptions {
+        soft_drop_version: placement.as_ref().map(|p| p.contract_version.clone()),
+    };
+    let planned = match plan::plan_with(&settings, &catalog, &migration, &options) {
         Ok(p) => p,
         Err(PlanError::Refused(refusals)) => {
             if args.format == PlanFormat::Json {
@@ -153,19 +159,24 @@ pub fn run(config_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<u8> {
         }
         Err(e) => return Err(e.into()),
     };
-    let files = planned.files(settings.dialect)?;
+    let files = match &placement {
+        Some(p) => p.files(&planned, settings.dialect)?,
+        None => planned.files(settings.dialect)?.files,
+    };
     for n in &planned.notes {
         eprintln!("note: {n}");
     }
-    if let Some(out) = &args.out {
-        write_out(out, &files.files)?;
+    let mut removed = Vec::new();
+    match (&placement, &args.out) {
+        (Some(p), _) => removed = p.write(&files, args.force)?,
+        (None, Some(out)) => plan_out::write_out(out, &files)?,
+        (None, None) => {}
     }
     match args.format {
         PlanFormat::Json => {
             let out = JsonOut {
                 plan: &planned,
                 files: files
-                    .files
                     .iter()
                     .map(|(n, t)| JsonFile { name: n, text: t })
                     .collect(),
@@ -174,14 +185,28 @@ pub fn run(config_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<u8> {
         }
         PlanFormat::Files if args.out.is_none() => {
             let mut stdout = std::io::stdout().lock();
-            for (name, text) in &files.files {
+            for (name, text) in &files {
                 writeln!(stdout, "==> {name} <==\n{text}")?;
             }
         }
         PlanFormat::Files => {
-            let out = args.out.as_deref().unwrap_or(Path::new("."));
-            for (name, _) in &files.files {
+            let out = match &placement {
+                Some(p) => p.dir.as_path(),
+                None => args.out.as_deref().unwrap_or(Path::new(".")),
+            };
+            for (name, _) in &files {
                 println!("wrote {}", out.join(name).display());
+            }
+            for p in &removed {
+                println!("removed {} (the naive migration, now planned)", p.display());
+            }
+            if let Some(p) = &placement {
+                println!(
+                    "  as {} migrations: expand at version {}, contract at version {} (`-- sluice:phase contract`)",
+                    p.layout.name(),
+                    p.version,
+                    p.contract_version
+                );
             }
             for a in &planned.recipes {
                 println!("  line {}: {} ({})", a.line, a.recipe, a.statement);
@@ -191,23 +216,80 @@ pub fn run(config_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
-/// The migrations of the file's directory that come before it.
-fn history_of(path: &Path, m: &Migration, layout: LayoutChoice) -> Vec<Migration> {
+/// A naive migration ready to plan: it has a version (soft-dropped objects carry it), and a
+/// plain file is named `<name>` of `<version>_<name>.sql`.
+fn name_migration(migration: &mut Migration) -> anyhow::Result<()> {
+    if migration.version.raw == "0" {
+        anyhow::bail!(
+            "{}: the file name carries no version; name it <version>_<name>.sql (soft-dropped objects carry the version in their names)",
+            migration.origin.display()
+        );
+    }
+    if migration.layout == source::Layout::Plain {
+        let path = migration.origin.clone();
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+        let name = stem
+            .strip_prefix(migration.version.raw.as_str())
+            .unwrap_or(stem)
+            .trim_start_matches(['_', '-', '.']);
+        migration.name = if name.is_empty() {
+            stem.to_owned()
+        } else {
+            name.to_owned()
+        };
+    }
+    Ok(())
+}
+
+/// The plan of a naive `migration` on the schema `seed` (a live one) or else `history`
+/// leaves, and its files as a native phased directory; `Ok(Err(..))` when statements cannot
+/// be made safe. The language server's "plan this migration".
+pub(super) fn plan_migration(
+    settings: &LintSettings,
+    seed: Option<Catalog>,
+    history: &[Migration],
+    mut migration: Migration,
+) -> anyhow::Result<Result<(Plan, PlanFiles), Vec<plan::Refusal>>> {
+    name_migration(&mut migration)?;
+    let catalog = match seed {
+        Some(c) => c,
+        None => linter::engine::replay(settings, Catalog::new(settings.dialect), history),
+    };
+    match plan::plan(settings, &catalog, &migration) {
+        Ok(planned) => {
+            let files = planned.files(settings.dialect)?;
+            Ok(Ok((planned, files)))
+        }
+        Err(PlanError::Refused(refusals)) => Ok(Err(refusals)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The migrations of the file's directory (or, for a phased migration's file, of its parent)
+/// that come before it; with why they could not be read when no directory holds the file.
+pub(super) fn history_of(
+    path: &Path,
+    m: &Migration,
+    layout: LayoutChoice,
+    dialect: Dialect,
+) -> (Vec<Migration>, Vec<String>) {
     let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
     let me = canon(path);
+    // the file's directory (native, diesel: the migration's own) or the one above it
+    let mut unreadable = Vec::new();
     for dir in path.ancestors().skip(1).take(2) {
         let dir = if dir.as_os_str().is_empty() {
             Path::new(".")
         } else {
             dir
         };
-        let found = match source::discover(dir, layout) {
+        let found = match source::discover_for(dir, layout, dialect) {
             Ok(f) => f,
             Err(e) => {
-                eprintln!(
-                    "warning: {}: cannot read the earlier migrations ({e}); planning without them",
+                unreadable.push(format!(
+                    "{}: cannot read the earlier migrations ({e})",
                     dir.display()
-                );
+                ));
                 continue;
             }
         };
@@ -216,53 +298,13 @@ fn history_of(path: &Path, m: &Migration, layout: LayoutChoice) -> Vec<Migration
             .iter()
             .any(|x| x.scripts.iter().any(|s| canon(&s.file.path) == me));
         if holds_me {
-            return found
+            let history = found
                 .migrations
                 .into_iter()
                 .filter(|x| x.version < m.version)
                 .collect();
+            return (history, Vec::new());
         }
     }
-    Vec::new()
-}
-
-const PLAN_FILES: [&str; 5] = [
-    "expand.up.sql",
-    "expand.down.sql",
-    "backfill.toml",
-    "contract.up.sql",
-    "contract.down.sql",
-];
-
-fn check_out(out: &Path, force: bool) -> anyhow::Result<()> {
-    if out.exists() {
-        let busy = std::fs::read_dir(out)
-            .with_context(|| format!("{}: cannot read the output directory", out.display()))?
-            .next()
-            .is_some();
-        if busy && !force {
-            anyhow::bail!(
-                "{}: the output directory is not empty; choose another --out or pass --force",
-                out.display()
-            );
-        }
-    }
-    Ok(())
-}
-
-fn write_out(out: &Path, files: &[(String, String)]) -> anyhow::Result<()> {
-    std::fs::create_dir_all(out)
-        .with_context(|| format!("{}: cannot create the output directory", out.display()))?;
-    // a forced re-plan must not leave a phase file of the previous plan behind
-    for stale in PLAN_FILES {
-        let p = out.join(stale);
-        if p.is_file() && !files.iter().any(|(n, _)| n == stale) {
-            std::fs::remove_file(&p).with_context(|| format!("{}: cannot remove", p.display()))?;
-        }
-    }
-    for (name, text) in files {
-        let p = out.join(name);
-        std::fs::write(&p, text).with_context(|| format!("{}: cannot write", p.display()))?;
-    }
-    Ok(())
+    (Vec::new(), unreadable)
 }

@@ -12,6 +12,7 @@ use super::db::{Global, context, load_migrations, parse_duration, shutdown_signa
 use super::exit;
 
 #[derive(Debug, Args)]
+#[allow(clippy::doc_markdown)] // doc comments are --help text: backticks would print
 pub struct ServeArgs {
     /// Migrations directory (default from config, else ./migrations).
     dir: Option<PathBuf>,

@@ -498,7 +498,7 @@ impl Blocker {
         let thread = std::thread::spawn(move || {
             block_on(async move {
                 match backend {
-                    sluice::run::url::Backend::Postgres => {
+                    sluice::sql::Dialect::Postgres => {
                         let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
                         c.execute("BEGIN").await.unwrap();
                         c.execute(sqlx::raw_sql(&sql)).await.unwrap();
@@ -506,7 +506,7 @@ impl Blocker {
                         let _ = release_rx.recv();
                         c.execute("ROLLBACK").await.unwrap();
                     }
-                    sluice::run::url::Backend::Mysql => {
+                    sluice::sql::Dialect::Mysql => {
                         let mut c = sqlx::MySqlConnection::connect(&url).await.unwrap();
                         c.execute("BEGIN").await.unwrap();
                         c.execute(sqlx::raw_sql(&sql)).await.unwrap();
@@ -515,7 +515,7 @@ impl Blocker {
                         c.execute("ROLLBACK").await.unwrap();
                     }
                 }
-            })
+            });
         });
         ready_rx.recv().unwrap();
         Blocker { release, thread }
@@ -603,7 +603,7 @@ fn locked_rows_are_retried_then_reported_and_resumed() {
                     break;
                 }
             }
-            Err(_) => panic!("the run ended or stalled without a retry: {seen:?}"),
+            Err(e) => panic!("the run ended or stalled without a retry ({e}): {seen:?}"),
         }
     }
     blocker.release();

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
+use sluice::lint::settings::Level;
 use sluice::lint::{LintSettings, lint};
 use sluice::source;
 use sluice::sql::Dialect;
@@ -138,6 +139,87 @@ fn rows(root: &Path, dialect: &str) -> Vec<(String, String, PathBuf)> {
         .collect()
 }
 
+/// Each project's up migrations of one dialect, in version order (the sibling down script comes
+/// along: missing-down-migration sees it).
+fn projects(root: &Path, dialect: &str) -> BTreeMap<String, Vec<sluice::source::Migration>> {
+    let mut projects: BTreeMap<String, Vec<sluice::source::Migration>> = BTreeMap::new();
+    for (corpus, direction, path) in rows(root, dialect) {
+        if direction != "up" {
+            continue;
+        }
+        let m =
+            source::load_file(&path, None).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        projects.entry(corpus).or_default().push(m);
+    }
+    for migrations in projects.values_mut() {
+        migrations.sort_by(|a, b| a.version.cmp(&b.version));
+    }
+    projects
+}
+
+/// Findings per rule of each project linted whole, one column per settings. With
+/// `SLUICE_CORPUS_SHOW=<rule>` (or `*`) the findings of that rule are printed, each with the
+/// number of its column.
+fn rule_counts<const N: usize>(
+    projects: &BTreeMap<String, Vec<sluice::source::Migration>>,
+    columns: [LintSettings; N],
+) -> BTreeMap<&'static str, [usize; N]> {
+    let show = std::env::var("SLUICE_CORPUS_SHOW").ok();
+    let mut table: BTreeMap<&str, [usize; N]> = BTreeMap::new();
+    for (col, settings) in columns.iter().enumerate() {
+        for (corpus, migrations) in projects {
+            let report = catch_unwind(AssertUnwindSafe(|| lint(settings, migrations)))
+                .unwrap_or_else(|_| panic!("{corpus}: linting panicked"));
+            for d in &report.diagnostics {
+                if show.as_deref().is_some_and(|r| r == d.rule || r == "*") {
+                    eprintln!(
+                        "[{col}] {} {}:{}: {}",
+                        d.rule,
+                        d.path.display(),
+                        d.start.line,
+                        d.message
+                    );
+                }
+                table.entry(d.rule).or_insert([0; N])[col] += 1;
+            }
+        }
+    }
+    table
+}
+
+/// Findings per rule over the PostgreSQL corpus, each project's up migrations linted together
+/// in version order: with the default levels and with every rule on (opt-in ones included).
+/// The counts are the false-alarm baseline for rule changes (print them with `--nocapture`).
+#[test]
+fn postgres_corpus_rule_counts() {
+    let Some(root) = corpora() else {
+        eprintln!("../shared/corpora not found: PostgreSQL rule counts not computed");
+        return;
+    };
+    let projects = projects(&root, "pg");
+    let files: usize = projects.values().map(Vec::len).sum();
+    assert!(files > 1000, "{files} PostgreSQL up files");
+    let mut all_on = LintSettings::default();
+    for r in sluice::lint::registry::all() {
+        all_on.levels.insert(r.meta().id, Level::Warning);
+    }
+    let table = rule_counts(&projects, [LintSettings::default(), all_on]);
+    eprintln!(
+        "PostgreSQL corpus: {files} migrations of {} projects",
+        projects.len()
+    );
+    eprintln!("| rule | defaults | every rule on |\n|---|---:|---:|");
+    for (rule, [default, all]) in &table {
+        eprintln!("| {rule} | {default} | {all} |");
+    }
+    assert!(
+        table
+            .get("require-concurrent-index-creation")
+            .is_some_and(|c| c[0] > 0),
+        "{table:?}"
+    );
+}
+
 /// Findings per rule over the MySQL corpus: each project's up migrations linted together in
 /// version order (so the catalog knows the tables and columns earlier files created), on
 /// MySQL 8.0 and on MariaDB 10.11. Also: no panic on any of them.
@@ -147,44 +229,19 @@ fn mysql_corpus_rule_counts() {
         eprintln!("../shared/corpora not found: MySQL rule counts not computed");
         return;
     };
-    let mut projects: BTreeMap<String, Vec<sluice::source::Migration>> = BTreeMap::new();
-    for (corpus, direction, path) in rows(&root, "mysql") {
-        if direction != "up" {
-            continue;
-        }
-        // the sibling down script comes along (missing-down-migration sees it)
-        let m =
-            source::load_file(&path, None).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        projects.entry(corpus).or_default().push(m);
-    }
-    for migrations in projects.values_mut() {
-        migrations.sort_by(|a, b| a.version.cmp(&b.version));
-    }
+    let projects = projects(&root, "mysql");
     let files: usize = projects.values().map(Vec::len).sum();
     assert!(files > 400, "{files} MySQL up files");
-    let mut table: BTreeMap<&str, [usize; 3]> = BTreeMap::new();
-    let servers = [(false, 80, None), (false, 80, Some(28)), (true, 1011, None)];
-    for (col, (mariadb, server_version, server_patch)) in servers.into_iter().enumerate() {
-        let settings = LintSettings {
+    let servers = [(false, 80, None), (false, 80, Some(28)), (true, 1011, None)].map(
+        |(mariadb, server_version, server_patch)| LintSettings {
             dialect: Dialect::Mysql,
             mariadb,
             server_version,
             server_patch,
             ..LintSettings::default()
-        };
-        for (corpus, migrations) in &projects {
-            let report = catch_unwind(AssertUnwindSafe(|| lint(&settings, migrations)))
-                .unwrap_or_else(|_| panic!("{corpus}: linting panicked"));
-            for d in &report.diagnostics {
-                if std::env::var_os("SLUICE_CORPUS_SHOW").is_some_and(|r| *r == *d.rule) && col == 0
-                {
-                    eprintln!("{}:{}: {}", d.path.display(), d.start.line, d.message);
-                }
-                let id = d.rule;
-                table.entry(id).or_default()[col] += 1;
-            }
-        }
-    }
+        },
+    );
+    let table = rule_counts(&projects, servers);
     eprintln!(
         "MySQL corpus: {files} migrations (up and down scripts) of {} projects",
         projects.len()

@@ -1,6 +1,6 @@
 //! The deployment examples in `examples/` (and `.pre-commit-hooks.yaml`): they parse, their
 //! `migrate` command lines are accepted by the real CLI, the Flagger Canary's webhooks drive
-//! the server, and the AnalysisTemplate's JSON path and success condition read the status.
+//! the server, and the `AnalysisTemplate`'s JSON path and success condition read the status.
 
 use std::time::{Duration, Instant};
 
@@ -48,27 +48,80 @@ fn accepts(args: &[String]) {
     }
 }
 
+/// The image the examples run `migrate` from (the `Dockerfile`'s, tagged with this version;
+/// `-online` for its online target).
+const IMAGE: &str = "ghcr.io/sluice-migrate/sluice";
+
+/// The `migrate` container of a pod spec, checked: the Sluice image at this version, its
+/// entrypoint (no `command`), `runAsNonRoot` (the image's user is numeric, so the kubelet can
+/// check it), and a working directory that an init
+/// container fills with the release's `sluice.toml` and `migrations/`. Its args.
+fn migrate_container(rel: &str, pod: &Value) -> Vec<String> {
+    let c = &pod["containers"][0];
+    assert_eq!(c["name"], "migrate", "{rel}");
+    let image = c["image"].as_str().unwrap();
+    let tag = format!("{IMAGE}:{}", env!("CARGO_PKG_VERSION"));
+    assert!(
+        image == tag || image == format!("{tag}-online") || image.contains(&format!("\"{tag}\"")),
+        "{rel}: {image} is not {tag}"
+    );
+    assert!(
+        c.get("command").is_none(),
+        "{rel}: the image's entrypoint runs migrate"
+    );
+    assert_eq!(c["securityContext"]["runAsNonRoot"], true, "{rel}");
+    let workdir = c["workingDir"].as_str().unwrap();
+    let volume = c["volumeMounts"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|m| m["mountPath"] == workdir)
+        .map(|m| m["name"].clone())
+        .unwrap_or_else(|| panic!("{rel}: nothing is mounted at {workdir}"));
+    let fills = pod["initContainers"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .any(|i| {
+            let cmd = strings(&i["command"]);
+            let into = i["volumeMounts"]
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .find(|m| m["name"] == volume)
+                .map(|m| format!("{}/", m["mountPath"].as_str().unwrap()));
+            cmd[..2] == ["cp", "-R"]
+                && cmd.iter().any(|a| a.ends_with("/sluice.toml"))
+                && cmd.iter().any(|a| a.ends_with("/migrations"))
+                && into.as_ref() == cmd.last()
+        });
+    assert!(
+        fills,
+        "{rel}: no init container copies the project into {workdir}"
+    );
+    strings(&c["args"])
+}
+
 /// (hook annotation, args) of each Job.
 fn jobs(rel: &str, annotation: &str) -> Vec<(String, Vec<String>)> {
     docs(rel)
         .iter()
         .map(|d| {
             assert_eq!(d["kind"], "Job", "{rel}");
-            let c = s(d, &["spec", "template", "spec", "containers", "0"]);
-            assert_eq!(strings(&c["command"]), ["migrate"]);
+            let args = migrate_container(rel, s(d, &["spec", "template", "spec"]));
             (
                 s(d, &["metadata", "annotations", annotation])
                     .as_str()
-                    .unwrap()
+                    .unwrap_or("")
                     .to_owned(),
-                strings(&c["args"]),
+                args,
             )
         })
         .collect()
 }
 
 #[test]
-fn helm_and_argocd_hook_jobs() {
+fn helm_argocd_and_kubernetes_jobs() {
     let helm = jobs("examples/helm/templates/migrate-jobs.yaml", "helm.sh/hook");
     assert_eq!(helm.len(), 2);
     assert_eq!(helm[0].0, "pre-install,pre-upgrade");
@@ -83,42 +136,24 @@ fn helm_and_argocd_hook_jobs() {
     assert_eq!(argo[0].1[..2], ["hook", "pre-deploy"]);
     assert_eq!(argo[1].0, "PostSync");
     assert_eq!(argo[1].1[..2], ["hook", "post-deploy"]);
-    for (_, args) in helm.iter().chain(&argo) {
+    let plain = jobs("examples/kubernetes/migrate-jobs.yaml", "none");
+    assert_eq!(plain.len(), 2);
+    assert_eq!(plain[0].1[..2], ["hook", "pre-deploy"]);
+    assert_eq!(plain[1].1[..2], ["hook", "post-deploy"]);
+    for (_, args) in helm.iter().chain(&argo).chain(&plain) {
         assert!(args.contains(&"--release".to_owned()));
         accepts(args);
     }
     let server = docs("examples/flagger/sluice-server.yaml");
-    let c = s(&server[0], &["spec", "template", "spec", "containers", "0"]);
-    assert_eq!(strings(&c["command"]), ["migrate"]);
-    accepts(&strings(&c["args"]));
+    let rel = "examples/flagger/sluice-server.yaml";
+    accepts(&migrate_container(
+        rel,
+        s(&server[0], &["spec", "template", "spec"]),
+    ));
 }
 
 #[test]
-fn github_workflow_and_pre_commit_hook() {
-    let wf = &docs("examples/github/sluice-lint.yml")[0];
-    let steps = s(wf, &["jobs", "lint", "steps"]).as_sequence().unwrap();
-    let lint = steps
-        .iter()
-        .find_map(|st| st["run"].as_str().filter(|r| r.starts_with("migrate lint")))
-        .unwrap();
-    let (cmd, out) = lint.split_once(" > ").unwrap();
-    let args: Vec<String> = cmd.split_whitespace().skip(1).map(str::to_owned).collect();
-    assert_eq!(args, ["lint", "--base", "origin/main", "--format", "sarif"]);
-    accepts(&args);
-    let upload = steps
-        .iter()
-        .find(|st| {
-            st["uses"]
-                .as_str()
-                .is_some_and(|u| u.starts_with("github/codeql-action/upload-sarif@"))
-        })
-        .unwrap();
-    assert_eq!(upload["with"]["sarif_file"].as_str(), Some(out.trim()));
-    assert_eq!(
-        s(wf, &["permissions", "security-events"]).as_str(),
-        Some("write")
-    );
-
+fn pre_commit_hook() {
     let hooks = &docs(".pre-commit-hooks.yaml")[0];
     let h = &hooks[0];
     assert_eq!(h["id"], "sluice-lint");

@@ -1,11 +1,12 @@
 //! Contract gates through `migrate gate check`: the kubernetes gate against recorded
 //! objects (a fake `kubectl` first on PATH prints them), command and http gates, config errors.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use crate::common::{Run, run};
 
-/// A `kubectl` that prints the object named by $FAKE_OBJECT and logs its arguments.
+/// A `kubectl` that prints the object named by `$FAKE_OBJECT` and logs its arguments.
 fn fake_kubectl(dir: &Path) {
     let bin = dir.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
@@ -15,7 +16,6 @@ fn fake_kubectl(dir: &Path) {
         "#!/bin/sh\necho \"$@\" >> \"$FAKE_ARGS\"\nexec cat \"$FAKE_OBJECT\"\n",
     )
     .unwrap();
-    use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 

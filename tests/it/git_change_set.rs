@@ -3,33 +3,10 @@
 //! deploy-boundary rules see which application code changed and what it still references.
 
 use std::path::Path;
-use std::process::Command as Std;
 
 use assert_cmd::Command;
 
-fn git(dir: &Path, args: &[&str]) {
-    let out = Std::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args([
-            "-c",
-            "user.name=Sluice Test",
-            "-c",
-            "user.email=test@example.com",
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use crate::common::git;
 
 fn write(dir: &Path, path: &str, text: &str) {
     let p = dir.join(path);

@@ -2,7 +2,7 @@
 //!
 //! For each recipe: the naive SQL runs on one scratch database, the plan (`migrate plan`,
 //! then `migrate apply` phase by phase) on another. Checked:
-//! - expand then its down leaves schema (a pg_catalog dump) and data as before;
+//! - expand then its down leaves schema (a `pg_catalog` dump) and data as before;
 //! - after expand and while the backfill runs, the old and the new application's queries
 //!   succeed, and what one writes the other reads (trigger sync);
 //! - after contract the new application works, and schema and data equal the naive run's

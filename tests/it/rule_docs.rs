@@ -44,7 +44,7 @@ fn section<'a>(doc: &'a str, heading: &str) -> &'a str {
     }
 }
 
-/// The one ```sql block of a section.
+/// The one `` ```sql `` block of a section.
 fn sql_block<'a>(id: &str, heading: &str, text: &'a str) -> &'a str {
     assert_eq!(
         text.matches("```sql\n").count(),

@@ -635,7 +635,7 @@ fn invalid_index_left_by_a_failed_concurrent_build_is_rebuilt() {
                     .await
                     .is_err()
             );
-        })
+        });
     })
     .join()
     .unwrap();

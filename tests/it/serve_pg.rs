@@ -468,7 +468,7 @@ fn shutdown_lets_the_running_phase_finish_and_leaves_the_rest() {
         // wait until the first phase is under way (its ledger row is written in its transaction)
         let started = Instant::now();
         while s
-            .strings("SELECT pid::text FROM pg_stat_activity WHERE query LIKE '%pg_sleep(2)%' AND pid <> pg_backend_pid()")
+            .strings("SELECT pid::text FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep(2)%' AND pid <> pg_backend_pid()")
             .is_empty()
         {
             assert!(started.elapsed() < Duration::from_secs(20), "the run never started");

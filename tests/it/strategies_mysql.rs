@@ -97,7 +97,7 @@ impl Writer {
                     }
                     tokio::time::sleep(std::time::Duration::from_millis(2)).await;
                 }
-            })
+            });
         });
         Writer {
             stop,

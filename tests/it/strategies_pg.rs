@@ -103,9 +103,10 @@ fn unknown_or_misplaced_strategies_are_input_errors() {
 
 #[test]
 fn vacuum_full_goes_through_pg_repack() {
-    if sluice::run::strategies::repack::find().is_none() {
-        panic!("pg_repack is not installed: scripts/test.sh installs postgresql-15-repack");
-    }
+    assert!(
+        sluice::run::strategies::repack::find().is_some(),
+        "pg_repack is not installed: scripts/test.sh installs postgresql-15-repack"
+    );
     let s = Scratch::pg();
     big(&s);
     let before = s.strings("SELECT pg_relation_filenode('accounts')::text");

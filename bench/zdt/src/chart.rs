@@ -25,6 +25,7 @@ fn series(run: &RunResult) -> Series {
     let mut errors = Vec::new();
     for s in &run.samples {
         let t = s.at_ms - run.migration_start_ms;
+        #[allow(clippy::cast_possible_truncation)] // a bucket index: saturating is fine
         let b = (t / BUCKET_MS).floor() as i64;
         let e = buckets.entry(b).or_insert(0.0);
         *e = e.max(s.latency_ms);

@@ -78,9 +78,9 @@ impl Load {
         let interval = Duration::from_secs_f64(f64::from(clients) / rate);
         let t0 = Instant::now();
         let mut handles = Vec::new();
-        for (i, conn) in conns.into_iter().enumerate() {
+        for (i, conn) in (0..clients).zip(conns) {
             let client = Client {
-                index: i as u32,
+                index: i,
                 conn: Some(conn),
                 opts: opts.clone(),
                 old: change.queries(App::Old, engine),
@@ -90,7 +90,7 @@ impl Load {
                 rows,
                 t0,
                 // clients spread evenly over one interval
-                offset: interval.mul_f64(f64::from(i as u32) / f64::from(clients)),
+                offset: interval.mul_f64(f64::from(i) / f64::from(clients)),
                 interval,
             };
             handles.push(tokio::spawn(client.run()));
@@ -113,7 +113,7 @@ impl Load {
 
     /// Stop scheduling and collect every client's samples, sorted by scheduled start.
     pub async fn stop(self) -> anyhow::Result<Vec<Sample>> {
-        let now = self.t0.elapsed().as_micros() as u64;
+        let now = u64::try_from(self.t0.elapsed().as_micros()).unwrap_or(u64::MAX);
         self.control.stop_us.store(now, Ordering::SeqCst);
         let mut all = Vec::new();
         for h in self.clients {
@@ -171,11 +171,15 @@ impl Client {
         let mut k: u32 = 0;
         loop {
             let due = self.offset + self.interval * k;
-            if due.as_micros() as u64 >= self.control.stop_us.load(Ordering::SeqCst) {
+            if u64::try_from(due.as_micros()).unwrap_or(u64::MAX)
+                >= self.control.stop_us.load(Ordering::SeqCst)
+            {
                 break;
             }
             tokio::time::sleep_until((self.t0 + due).into()).await;
-            if due.as_micros() as u64 >= self.control.stop_us.load(Ordering::SeqCst) {
+            if u64::try_from(due.as_micros()).unwrap_or(u64::MAX)
+                >= self.control.stop_us.load(Ordering::SeqCst)
+            {
                 break;
             }
             let app = match self.control.rollout.load(Ordering::SeqCst) {
@@ -189,7 +193,7 @@ impl Client {
                 &self.new
             };
             let roll: u32 = rng.random_range(0..100);
-            let id = rng.random_range(1..=self.rows as i32);
+            let id = rng.random_range(1..=i32::try_from(self.rows).unwrap_or(i32::MAX));
             let (op, sql) = match roll {
                 0..50 => (Op::Read, q.read.clone()),
                 50..85 => (Op::Update, q.update.clone()),
@@ -225,7 +229,7 @@ impl Client {
             Op::Insert => {
                 let new_id = self.next_id.fetch_add(1, Ordering::SeqCst);
                 let new_id = i32::try_from(new_id).unwrap_or(i32::MAX);
-                let owner = rng.random_range(1..=OWNERS as i32);
+                let owner = rng.random_range(1..=i32::try_from(OWNERS).unwrap_or(i32::MAX));
                 vec![
                     Param::Int(new_id),
                     Param::Int(owner),
@@ -250,7 +254,10 @@ pub fn kind(e: &sqlx::Error) -> String {
             if let Some(my) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
                 return mysql_kind(my.number());
             }
-            let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
+            let code = db
+                .code()
+                .map(std::borrow::Cow::into_owned)
+                .unwrap_or_default();
             match code.as_str() {
                 "42703" => "undefined_column".into(),
                 "42P01" => "undefined_table".into(),

@@ -7,6 +7,10 @@
 //!
 //! A benchmark binary, not part of the library: it opens connections and prints freely.
 
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+// figures are whole milliseconds and counts: exact comparison is meant
+#![allow(clippy::float_cmp)]
+
 mod changes;
 mod chart;
 mod db;
@@ -106,7 +110,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    match run(args) {
+    match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -115,7 +119,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: Args) -> anyhow::Result<()> {
+fn run(args: &Args) -> anyhow::Result<()> {
     // ids are `int`, and the load inserts above the loaded rows
     if !(100..=1_000_000_000).contains(&args.rows) {
         anyhow::bail!(
@@ -129,12 +133,11 @@ fn run(args: Args) -> anyhow::Result<()> {
     if args.repeat == 0 {
         anyhow::bail!("--repeat must be at least 1");
     }
-    let migrate = match &args.migrate {
-        Some(p) => p.clone(),
-        None => {
-            let exe = std::env::current_exe()?;
-            exe.with_file_name(format!("migrate{}", std::env::consts::EXE_SUFFIX))
-        }
+    let migrate = if let Some(p) = &args.migrate {
+        p.clone()
+    } else {
+        let exe = std::env::current_exe()?;
+        exe.with_file_name(format!("migrate{}", std::env::consts::EXE_SUFFIX))
     };
     if !migrate.is_file() {
         anyhow::bail!(
@@ -146,7 +149,7 @@ fn run(args: Args) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let results = rt.block_on(scenario::run_all(&args, &migrate))?;
+    let results = rt.block_on(scenario::run_all(args, &migrate))?;
     let json = serde_json::to_string_pretty(&results)?;
     let path = args.out.join("results.json");
     std::fs::write(&path, json + "\n")?;

@@ -86,7 +86,7 @@ pub struct RunResult {
     pub p99_ms: f64,
     /// Time spent migrating (Sluice: the `migrate apply` calls, not the rollout window).
     pub migration_ms: f64,
-    /// Longest transaction the migration held open (sampled every few ms from pg_stat_activity);
+    /// Longest transaction the migration held open (sampled every few ms from `pg_stat_activity`);
     /// on MySQL its longest running statement (from the process list).
     pub longest_migration_xact_ms: f64,
     pub migration_start_ms: f64,
@@ -118,7 +118,7 @@ impl Spread {
         let median = if n % 2 == 1 {
             v[n / 2]
         } else {
-            (v[n / 2 - 1] + v[n / 2]) / 2.0
+            f64::midpoint(v[n / 2 - 1], v[n / 2])
         };
         Spread {
             median,
@@ -191,6 +191,8 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
+    // p in 0..=100: the rank is within 0..=len, clamped below
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
@@ -237,7 +239,7 @@ pub struct BackfillRun {
     pub wall_ms: f64,
     pub rows_per_s: f64,
     /// Longest transaction of the filler (the whole UPDATE; Sluice: its longest batch),
-    /// sampled from pg_stat_activity.
+    /// sampled from `pg_stat_activity`.
     pub longest_batch_ms: f64,
     /// Application queries scheduled while the fill ran: how long they waited.
     pub load_queries: u64,

@@ -2,6 +2,9 @@
 //! change and mode is reported with sane figures, and the load sees what the naive changes
 //! break.
 
+// figures are whole milliseconds and counts: exact comparison is meant
+#![allow(clippy::float_cmp)]
+
 use std::process::Command;
 
 use serde_json::Value;

@@ -404,12 +404,14 @@ impl<'a> ScriptCx<'a> {
             .effective(self.migration.layout)
             .sets_lock_timeout();
         let mut explicit = false;
+        // a COMMIT or ROLLBACK ends the runner's transaction too
+        let mut wrapped = self.wrapped;
         let mut lock_timeout = runner_sets_timeout;
         let mut statement_timeout = runner_sets_timeout;
         for st in &mut self.statements {
             st.tx = if explicit {
                 Tx::Explicit
-            } else if self.wrapped {
+            } else if wrapped {
                 Tx::Wrapped
             } else {
                 Tx::None
@@ -420,19 +422,17 @@ impl<'a> ScriptCx<'a> {
                 match op {
                     Operation::Transaction(TxControl::Begin) => explicit = true,
                     Operation::Transaction(TxControl::Commit | TxControl::Rollback) => {
-                        explicit = false
+                        explicit = false;
+                        wrapped = false;
                     }
                     Operation::SetVariable { name, value, .. } => {
-                        let n = name.to_ascii_lowercase();
                         let on = !matches!(value.trim(), "0" | "" | "default" | "DEFAULT");
+                        // `@@session.x` is the server's x, `foo.lock_timeout` a custom setting;
                         // innodb_lock_wait_timeout bounds row locks, not the metadata lock
-                        if n.contains("innodb_") {
-                        } else if n.ends_with("lock_timeout") || n.ends_with("lock_wait_timeout") {
-                            lock_timeout = on;
-                        } else if n.ends_with("statement_timeout")
-                            || n.ends_with("max_execution_time")
-                        {
-                            statement_timeout = on;
+                        match setting_name(name).as_str() {
+                            "lock_timeout" | "lock_wait_timeout" => lock_timeout = on,
+                            "statement_timeout" | "max_execution_time" => statement_timeout = on,
+                            _ => {}
                         }
                     }
                     Operation::CreateTable { table, .. } => {
@@ -443,6 +443,18 @@ impl<'a> ScriptCx<'a> {
             }
         }
     }
+}
+
+/// A `SET` target as the server reads it: lower case, without MySQL's `@@` / `@@session.` /
+/// `session.` / `local.` scope prefixes (`@@global.` stays: it does not bind this session).
+fn setting_name(name: &str) -> String {
+    let n = name.trim().to_ascii_lowercase();
+    let n = n.strip_prefix("@@").unwrap_or(&n);
+    ["session.", "local."]
+        .iter()
+        .find_map(|p| n.strip_prefix(p))
+        .unwrap_or(n)
+        .to_owned()
 }
 
 /// An empty catalog, for scripts built without one.

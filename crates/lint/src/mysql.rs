@@ -265,7 +265,7 @@ pub fn redefinition<'a>(st: &'a Stmt, table: &ObjName, column: &str) -> Option<&
 
 /// The algorithm of `ADD COLUMN` on this server (mysql-online-ddl.md): INSTANT since MySQL
 /// 8.0.12 in last position and 8.0.29 anywhere, since MariaDB 10.3 last and 10.4 anywhere;
-/// else an in-place rebuild. AUTO_INCREMENT and STORED generated columns are copies.
+/// else an in-place rebuild. `AUTO_INCREMENT` and STORED generated columns are copies.
 pub fn add_column(server: &MysqlServer, column: &ColumnSpec) -> Result<Algorithm, String> {
     if column.serial {
         return Err("adds an AUTO_INCREMENT column".into());
@@ -461,7 +461,7 @@ pub fn verdict(cx: &ScriptCx<'_>, st: &Stmt) -> Verdict {
             {
                 add(Err(
                     "adds a FOREIGN KEY (inline REFERENCES) with foreign_key_checks on".into(),
-                ))
+                ));
             }
             Op::AddColumn { column, .. } => add(add_column(&server, column)),
             Op::DropColumn { .. } => add(instant_if(
@@ -482,7 +482,7 @@ pub fn verdict(cx: &ScriptCx<'_>, st: &Stmt) -> Verdict {
                 )),
             }),
             Op::SetDefault { .. } | Op::DropDefault { .. } | Op::RenameTable { .. } => {
-                add(Ok(Algorithm::Instant))
+                add(Ok(Algorithm::Instant));
             }
             Op::AddConstraint { constraint, .. } => add(match constraint.kind {
                 sluice_core::sql::ops::ConstraintKind::ForeignKey
@@ -556,7 +556,7 @@ fn clause_value(text: &str, key: &str) -> Option<String> {
         };
         let value: String = value
             .chars()
-            .take_while(|c| c.is_ascii_alphabetic())
+            .take_while(char::is_ascii_alphabetic)
             .collect();
         matches!(
             value.as_str(),

@@ -103,6 +103,7 @@ pub struct Related {
 
 /// What a rule reports; the engine turns it into a [`super::Diagnostic`].
 #[derive(Debug, Clone)]
+#[must_use = "a hit that is not pushed is a finding lost"]
 pub struct Hit {
     /// Index of the statement in [`ScriptCx::statements`].
     pub stmt: usize,

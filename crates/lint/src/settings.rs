@@ -15,6 +15,7 @@ use super::rule::{DefaultLevel, RuleMeta, Severity};
 /// Whose runner will apply the files: decides transaction wrapping and session settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
+#[allow(clippy::doc_markdown)] // doc comments are --help text: backticks would print
 pub enum Runner {
     /// Pick from the layout (sqlx files -> sqlx, ...); native and plain -> sluice.
     #[default]
@@ -27,10 +28,13 @@ pub enum Runner {
     Dbmate,
     Goose,
     Diesel,
+    /// ory/pop: each migration in a transaction unless its name says `.autocommit`.
+    Pop,
 }
 
 impl Runner {
     /// The runner for a migration of `layout` when the config says `auto`.
+    #[must_use]
     pub fn effective(self, layout: Layout) -> Runner {
         match (self, layout) {
             (Runner::Auto, Layout::Sqlx) => Runner::Sqlx,
@@ -39,12 +43,13 @@ impl Runner {
             (Runner::Auto, Layout::Dbmate) => Runner::Dbmate,
             (Runner::Auto, Layout::Goose) => Runner::Goose,
             (Runner::Auto, Layout::Diesel) => Runner::Diesel,
+            (Runner::Auto, Layout::Pop) => Runner::Pop,
             (Runner::Auto, _) => Runner::Sluice,
             (r, _) => r,
         }
     }
 
-    /// Only the Sluice runner sets lock_timeout / statement_timeout for every statement.
+    /// Only the Sluice runner sets `lock_timeout` / `statement_timeout` for every statement.
     pub fn sets_lock_timeout(self) -> bool {
         self == Runner::Sluice
     }

@@ -7,6 +7,7 @@ use super::engine::{Diagnostic, lint_change_set};
 use super::settings::{Level, LintSettings, Runner};
 
 /// A snippet to lint, with the few knobs rules care about.
+#[must_use = "a case does nothing until it is linted"]
 pub struct Case {
     sql: String,
     phase: Phase,

@@ -65,7 +65,7 @@ pub enum Cost {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Strategy {
-    /// Already safe: runs as written, under lock_timeout with retries.
+    /// Already safe: runs as written, under `lock_timeout` with retries.
     Plain,
     /// CREATE / DROP INDEX CONCURRENTLY, outside a transaction.
     ConcurrentIndex,
@@ -147,12 +147,32 @@ pub struct PlanFiles {
     pub files: Vec<(String, String)>,
 }
 
+/// Choices the caller makes about the planned files.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// The version soft-dropped objects are named after (`_sluice_dropped_<name>_<version>`):
+    /// the version of the migration that runs the contract, when it is not the planned
+    /// migration's own (a foreign layout's separate contract migration). `migrate purge`
+    /// finds the contract that soft-dropped an object by this version.
+    pub soft_drop_version: Option<String>,
+}
+
 /// Plan `migration` (its expand up script is the naive change) on the schema `catalog`
 /// holds (the earlier migrations replayed, or a live schema).
 pub fn plan(
     settings: &LintSettings,
     catalog: &Catalog,
     migration: &Migration,
+) -> Result<Plan, PlanError> {
+    plan_with(settings, catalog, migration, &PlanOptions::default())
+}
+
+/// [`plan`], with [`PlanOptions`].
+pub fn plan_with(
+    settings: &LintSettings,
+    catalog: &Catalog,
+    migration: &Migration,
+    options: &PlanOptions,
 ) -> Result<Plan, PlanError> {
     let Some(script) = migration
         .scripts
@@ -171,7 +191,11 @@ pub fn plan(
         )));
     };
     let renderer = Renderer::new(settings.dialect);
-    let mut b = recipes::Builder::new(&renderer, &migration.version.raw, settings);
+    let soft_drop_version = options
+        .soft_drop_version
+        .as_deref()
+        .unwrap_or(&migration.version.raw);
+    let mut b = recipes::Builder::new(&renderer, soft_drop_version, settings);
     let mut scratch = catalog.clone();
     let cx = lint::context::ScriptCx::build_on(settings, migration, script, &mut scratch, true);
     let mut refusals = Vec::new();
@@ -201,7 +225,7 @@ pub fn plan(
     if !refusals.is_empty() {
         return Err(PlanError::Refused(refusals));
     }
-    let mut plan = b.finish(migration)?;
+    let mut plan = b.finish(migration);
     self_check(settings, catalog, &mut plan)?;
     Ok(plan)
 }
@@ -219,6 +243,20 @@ impl Plan {
     /// The phased migration's files: `expand.up.sql`, `expand.down.sql`, `backfill.toml`,
     /// `contract.up.sql`, `contract.down.sql`, only those needed.
     pub fn files(&self, renderer_dialect: Dialect) -> Result<PlanFiles, PlanError> {
+        self.render_files(renderer_dialect, false)
+    }
+
+    /// [`Plan::files`] for a single-phase layout, where each phase becomes a migration of
+    /// its own: every script says its phase (`-- sluice:phase expand|contract`).
+    pub fn phase_files(&self, renderer_dialect: Dialect) -> Result<PlanFiles, PlanError> {
+        self.render_files(renderer_dialect, true)
+    }
+
+    fn render_files(
+        &self,
+        renderer_dialect: Dialect,
+        marked: bool,
+    ) -> Result<PlanFiles, PlanError> {
         let r = Renderer::new(renderer_dialect);
         let mut files = Vec::new();
         for phase in [PlanPhase::Expand, PlanPhase::Backfill, PlanPhase::Contract] {
@@ -239,12 +277,19 @@ impl Plan {
             let lost: Vec<&Step> = steps.iter().copied().filter(|s| s.down.is_none()).collect();
             let why = phase_why(phase, &steps, &self.recipes);
             let mut directives = vec!["no-transaction".to_owned()];
+            let marker = format!("phase {}", phase.name());
+            if marked {
+                directives.push(marker.clone());
+            }
             if let Some(first) = lost.first() {
+                let down = if marked {
+                    "its down script".to_owned()
+                } else {
+                    format!("{}.down.sql", phase.name())
+                };
                 directives.push(format!(
-                    "irreversible no automatic inverse for line {} ({}); write {}.down.sql by hand if you need one",
-                    first.source_line,
-                    first.summary,
-                    phase.name()
+                    "irreversible no automatic inverse for line {} ({}); write {down} by hand if you need one",
+                    first.source_line, first.summary,
                 ));
             }
             let header = r.render(
@@ -263,7 +308,7 @@ impl Plan {
                     &serde_json::json!({
                         "title": format!("undoes {}.up.sql of {}_{}", phase.name(), self.version, self.name),
                         "why": ["runs the steps' inverses in reverse order"],
-                        "directives": ["no-transaction"],
+                        "directives": if marked { vec!["no-transaction".to_owned(), marker] } else { vec!["no-transaction".to_owned()] },
                     }),
                 )?;
                 let down = assemble(

@@ -13,12 +13,14 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::driver::{DbError, Driver};
-use super::ledger::{BackfillRow, State, quote_ident, quote_literal};
-use super::url::{Backend, DbUrl};
-use super::{Engine, Progress, RunError, driver, retry};
+use super::driver::{Database, DbError, Driver};
+use super::facts::RunFacts;
+use super::ledger::{BackfillRow, State};
+use super::url::DbUrl;
+use super::{Engine, Progress, RunError, driver};
 use sluice_core::source::Migration;
 use sluice_core::source::backfill::{BackfillSpec, MAX_BATCH_SIZE};
+use sluice_core::sql::ops::ObjName;
 
 /// Growth and shrink bounds of one adaptation step (pt-online-schema-change adapts its
 /// chunk size toward `--chunk-time` the same way, so one odd batch cannot swing it far).
@@ -64,7 +66,7 @@ pub(super) fn load(m: &Migration) -> Result<Option<Loaded>, RunError> {
 /// The SQL of one backfill: quoted names, the key tuple, the batch statements.
 #[derive(Debug, Clone)]
 pub(super) struct Batches {
-    backend: Backend,
+    db: &'static dyn Database,
     target: String,
     keys: Vec<String>,
     /// Per key column: numeric (values go unquoted, so MySQL compares numbers, not floats).
@@ -75,14 +77,13 @@ pub(super) struct Batches {
     read_committed: bool,
 }
 
-/// MySQL: whether the server can log READ COMMITTED writes (InnoDB refuses them when the
-/// binary log is statement-based).
-pub(super) const MYSQL_READ_COMMITTED_OK: &str =
-    "SELECT CAST(@@log_bin = 0 OR @@binlog_format <> 'STATEMENT' AS CHAR)";
-
 impl Batches {
-    pub(super) fn new(backend: Backend, spec: &BackfillSpec, numeric: Vec<bool>) -> Batches {
-        let q = |s: &str| quote_ident(backend, s);
+    pub(super) fn new(
+        db: &'static dyn Database,
+        spec: &BackfillSpec,
+        numeric: Vec<bool>,
+    ) -> Batches {
+        let q = |s: &str| db.ident(s);
         let target = match &spec.schema {
             Some(s) => format!("{}.{}", q(s), q(&spec.table)),
             None => q(&spec.table),
@@ -94,7 +95,7 @@ impl Batches {
             .collect::<Vec<_>>()
             .join(", ");
         Batches {
-            backend,
+            db,
             target,
             keys: spec.key.iter().map(|k| q(k)).collect(),
             numeric,
@@ -106,7 +107,7 @@ impl Batches {
 
     /// Run each batch under READ COMMITTED (MySQL, when the binary log allows it).
     pub(super) fn with_read_committed(mut self, on: bool) -> Batches {
-        self.read_committed = on && self.backend == Backend::Mysql;
+        self.read_committed = on && self.db.batch_isolation().is_some();
         self
     }
 
@@ -116,8 +117,10 @@ impl Batches {
     /// code), or an insert into its key range, waits for the whole batch; under READ
     /// COMMITTED it locks only the rows it changes.
     pub(super) fn isolation_sql(&self) -> Option<&'static str> {
-        self.read_committed
-            .then_some("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        self.db
+            .batch_isolation()
+            .filter(|_| self.read_committed)
+            .map(|(_, set)| set)
     }
 
     pub(super) fn target(&self) -> &str {
@@ -136,7 +139,7 @@ impl Batches {
         let lits: Vec<String> = vals
             .iter()
             .enumerate()
-            .map(|(i, v)| key_literal(self.backend, self.numeric.get(i) == Some(&true), v))
+            .map(|(i, v)| key_literal(self.db, self.numeric.get(i) == Some(&true), v))
             .collect();
         if lits.len() == 1 {
             lits[0].clone()
@@ -149,12 +152,12 @@ impl Batches {
     /// index range; MariaDB scans (and so locks) the whole index for them, so there a
     /// composite key is spelled out: `a > x OR (a = x AND b > y)`.
     fn compare(&self, op: &str, vals: &[String]) -> String {
-        if self.backend == Backend::Postgres || self.keys.len() == 1 {
+        if self.db.row_value_ranges() || self.keys.len() == 1 {
             return format!("{} {op} {}", self.tuple(), self.values(vals));
         }
         let lit = |i: usize| {
             key_literal(
-                self.backend,
+                self.db,
                 self.numeric.get(i) == Some(&true),
                 vals.get(i).map_or("", String::as_str),
             )
@@ -179,10 +182,7 @@ impl Batches {
     }
 
     fn as_text(&self, k: &str) -> String {
-        match self.backend {
-            Backend::Postgres => format!("{k}::text"),
-            Backend::Mysql => format!("CAST({k} AS CHAR)"),
-        }
+        self.db.as_text(k)
     }
 
     /// The key of the batch's last row: `n` rows after `last` in key order.
@@ -223,50 +223,10 @@ impl Batches {
         };
         format!("UPDATE {} SET {}{cond}", self.target, self.set)
     }
-
-    /// The table's row estimate: planner statistics, or a count when the table is small
-    /// and was never analysed.
-    pub(super) fn estimate_sql(&self, spec: &BackfillSpec) -> String {
-        match self.backend {
-            Backend::Postgres => format!(
-                "SELECT CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint::text WHEN pg_relation_size(c.oid) < 67108864 THEN (SELECT count(*) FROM {})::text END FROM pg_class c WHERE c.oid = to_regclass({})",
-                self.target,
-                quote_literal(Backend::Postgres, &self.target)
-            ),
-            Backend::Mysql => format!(
-                "SELECT CAST(TABLE_ROWS AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = {} AND TABLE_NAME = {}",
-                spec.schema.as_deref().map_or_else(
-                    || "DATABASE()".to_owned(),
-                    |s| quote_literal(Backend::Mysql, s)
-                ),
-                quote_literal(Backend::Mysql, &spec.table)
-            ),
-        }
-    }
 }
 
-/// Columns (name, type) of the spec's table; none when the table does not exist.
-pub(super) fn columns_sql(backend: Backend, spec: &BackfillSpec) -> String {
-    match backend {
-        Backend::Postgres => {
-            let q = |s: &str| quote_ident(backend, s);
-            let target = match &spec.schema {
-                Some(s) => format!("{}.{}", q(s), q(&spec.table)),
-                None => q(&spec.table),
-            };
-            format!(
-                "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a WHERE a.attrelid = to_regclass({}) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
-                quote_literal(backend, &target)
-            )
-        }
-        Backend::Mysql => format!(
-            "SELECT CAST(COLUMN_NAME AS CHAR), CAST(DATA_TYPE AS CHAR) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = {} AND TABLE_NAME = {} ORDER BY ORDINAL_POSITION",
-            spec.schema
-                .as_deref()
-                .map_or_else(|| "DATABASE()".to_owned(), |s| quote_literal(backend, s)),
-            quote_literal(backend, &spec.table)
-        ),
-    }
+fn spec_table(spec: &BackfillSpec) -> ObjName {
+    ObjName::new(spec.schema.as_deref(), &spec.table)
 }
 
 fn is_numeric_type(ty: &str) -> bool {
@@ -289,7 +249,7 @@ fn is_numeric_type(ty: &str) -> bool {
 }
 
 /// A key value as SQL: a plain number for numeric columns, else a quoted literal.
-fn key_literal(backend: Backend, numeric: bool, v: &str) -> String {
+fn key_literal(db: &dyn Database, numeric: bool, v: &str) -> String {
     let plain_number = {
         let digits = v.strip_prefix('-').unwrap_or(v);
         let (int, frac) = digits.split_once('.').unwrap_or((digits, "0"));
@@ -301,7 +261,7 @@ fn key_literal(backend: Backend, numeric: bool, v: &str) -> String {
     if numeric && plain_number {
         v.to_owned()
     } else {
-        quote_literal(backend, v)
+        db.literal(v)
     }
 }
 
@@ -379,17 +339,12 @@ impl Engine {
         loaded: &Loaded,
     ) -> Result<Vec<bool>, RunError> {
         let spec = &loaded.spec;
-        let backend = self.url.backend();
-        let cols = conn
-            .query_text(&columns_sql(backend, spec))
+        let cols: Vec<(String, String)> = conn
+            .columns(&spec_table(spec))
             .await
-            .map_err(RunError::db)?;
-        let cols: Vec<(String, String)> = cols
+            .map_err(RunError::db)?
             .into_iter()
-            .filter_map(|r| {
-                let mut it = r.into_iter();
-                Some((it.next()??, it.next()??))
-            })
+            .map(|c| (c.name, c.data_type))
             .collect();
         let table = match &spec.schema {
             Some(s) => format!("{s}.{}", spec.table),
@@ -436,7 +391,6 @@ impl Engine {
     ) -> Result<BackfillDone, RunError> {
         let spec = &loaded.spec;
         let version = m.version.raw.as_str();
-        let backend = self.url.backend();
         let ledger_err = |e: DbError| {
             RunError::Db(format!(
                 "backfill of {version}: cannot write the ledger {}: {e}",
@@ -500,27 +454,19 @@ impl Engine {
                 return Err(e);
             }
         };
-        let read_committed = backend == Backend::Mysql
-            && main
-                .query_text(MYSQL_READ_COMMITTED_OK)
+        let read_committed = match self.db.batch_isolation() {
+            Some((allowed, _)) => main
+                .query_text(allowed)
                 .await
                 .ok()
                 .and_then(|rows| rows.into_iter().next())
                 .and_then(|r| r.into_iter().next().flatten())
-                .is_some_and(|v| v == "1");
-        let batches = Batches::new(backend, spec, numeric).with_read_committed(read_committed);
-
-        let estimate = match main.query_text(&batches.estimate_sql(spec)).await {
-            Ok(rows) => rows
-                .first()
-                .and_then(|r| r.first().cloned().flatten())
-                .and_then(|v| v.parse::<f64>().ok())
-                .map(|v| v.max(0.0) as u64),
-            Err(e) => {
-                tracing::debug!(error = %e, "no row estimate");
-                None
-            }
+                .is_some_and(|v| v == "1"),
+            None => false,
         };
+        let batches = Batches::new(self.db, spec, numeric).with_read_committed(read_committed);
+
+        let estimate = RunFacts::new().rows(main.as_mut(), &spec_table(spec)).await;
         self.progress(Progress::BackfillStarted {
             version: version.to_owned(),
             name: m.name.clone(),
@@ -536,7 +482,7 @@ impl Engine {
             replicas: Vec::new(),
             checked_none: false,
         };
-        if lag.max.is_some() && backend == Backend::Mysql {
+        if lag.max.is_some() && self.db.replica_lag_on_primary().is_err() {
             for url in &self.settings.replicas {
                 match self.connect_replica(url).await {
                     Ok(c) => lag.replicas.push(c),
@@ -645,9 +591,9 @@ impl Engine {
             duration_ms: ms,
         });
         let mut vacuumed = false;
-        if backend == Backend::Postgres && total > self.settings.large_table_rows {
-            // the contract's scans should not queue behind autovacuum on the dead tuples
-            let sql = format!("VACUUM (ANALYZE) {}", batches.target());
+        if total > self.settings.large_table_rows
+            && let Some(sql) = self.db.after_large_backfill_sql(batches.target())
+        {
             tracing::info!(table = %batches.target(), rows = total, "{sql}: the backfill left many dead tuples");
             match main.exec(&sql).await {
                 Ok(()) => vacuumed = true,
@@ -686,7 +632,6 @@ impl Engine {
         size: u64,
         started: Instant,
     ) -> Result<(Option<Vec<String>>, u64, Duration), RunError> {
-        let backend = self.url.backend();
         let mut attempt = 0;
         loop {
             let r = self.try_batch(main, b, version, last, size, started).await;
@@ -694,8 +639,7 @@ impl Engine {
                 Ok(v) => return Ok(v),
                 Err(BatchError::Db(e)) => {
                     let _ = main.rollback().await;
-                    if retry::is_lock_timeout(backend, &e) && attempt < self.settings.retry.retries
-                    {
+                    if self.db.is_lock_timeout(&e) && attempt < self.settings.retry.retries {
                         attempt += 1;
                         let d = self.settings.retry.delay(attempt);
                         tracing::warn!(attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; retrying the batch");
@@ -714,7 +658,7 @@ impl Engine {
                     return Err(RunError::Failed(format!(
                         "backfill of {version} ({}): the batch after {at} failed{}: {e}; every batch before it is done and checkpointed; fix the cause and re-run `migrate apply`, it resumes there",
                         b.target(),
-                        if retry::is_lock_timeout(backend, &e) {
+                        if self.db.is_lock_timeout(&e) {
                             format!(
                                 " to take its row locks within lock_timeout {} after {} attempts",
                                 humantime::format_duration(self.settings.lock_timeout),
@@ -778,15 +722,13 @@ impl Engine {
         };
         let mut announced = false;
         loop {
-            let current = match self.url.backend() {
-                Backend::Postgres => mon.replication_lag().await,
-                Backend::Mysql if lag.replicas.is_empty() => {
+            let current = match self.db.replica_lag_on_primary() {
+                Ok(()) => mon.replication_lag().await,
+                Err(connected_sql) if lag.replicas.is_empty() => {
                     if !lag.checked_none {
                         // replicas pulling the binlog: say once that nobody watches them
                         let n = mon
-                            .query_text(
-                                "SELECT CAST(COUNT(*) AS CHAR) FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'",
-                            )
+                            .query_text(connected_sql)
                             .await
                             .ok()
                             .and_then(|r| r.first().and_then(|c| c.first().cloned().flatten()))
@@ -802,7 +744,7 @@ impl Engine {
                     }
                     Ok(None)
                 }
-                Backend::Mysql => {
+                Err(_) => {
                     let mut worst: Option<Duration> = None;
                     let mut err = None;
                     for r in &mut lag.replicas {
@@ -864,8 +806,7 @@ impl Engine {
         let spec = &loaded.spec;
         let version = m.version.raw.as_str();
         // without the catalog, numeric keys show as quoted literals (same meaning)
-        let b = Batches::new(self.url.backend(), spec, vec![false; spec.key.len()])
-            .with_read_committed(true);
+        let b = Batches::new(self.db, spec, vec![false; spec.key.len()]).with_read_committed(true);
         let resume = prior.filter(|r| matches!(r.state, State::Running | State::Failed));
         let last = resume
             .and_then(|r| r.last_key.as_deref())
@@ -940,6 +881,7 @@ impl From<DbError> for BatchError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sluice_core::sql::Dialect;
     use std::path::Path;
 
     fn spec(text: &str) -> BackfillSpec {
@@ -976,7 +918,7 @@ mod tests {
     #[test]
     fn batch_sql_single_and_composite_keys() {
         let s = spec("table = 'users'\nkey = 'id'\nwhere = '\"b\" IS NULL'\n[set]\nb = '\"a\"'\n");
-        let b = Batches::new(Backend::Postgres, &s, vec![true]);
+        let b = Batches::new(crate::driver::database(Dialect::Postgres), &s, vec![true]);
         assert_eq!(
             b.upper_sql(None, 500),
             "SELECT \"id\"::text AS sluice_k0 FROM \"users\" ORDER BY \"id\" LIMIT 1 OFFSET 499"
@@ -993,7 +935,11 @@ mod tests {
         );
 
         let s = spec("table = 't'\nschema = 'app'\nkey = ['a', 'b']\n[set]\nx = '1'\n");
-        let b = Batches::new(Backend::Mysql, &s, vec![true, false]);
+        let b = Batches::new(
+            crate::driver::database(Dialect::Mysql),
+            &s,
+            vec![true, false],
+        );
         let last = vec!["3".to_owned(), "it's".to_owned()];
         assert_eq!(
             b.upper_sql(Some(&last), 10),
@@ -1007,25 +953,44 @@ mod tests {
             "UPDATE `app`.`t` SET `x` = 1 WHERE (`a` < 5 OR (`a` = 5 AND `b` <= 'z'))"
         );
         let s3 = spec("table = 't'\nkey = ['a', 'b', 'c']\n[set]\nx = '1'\n");
-        let b3 = Batches::new(Backend::Mysql, &s3, vec![true; 3]);
+        let b3 = Batches::new(crate::driver::database(Dialect::Mysql), &s3, vec![true; 3]);
         let v = vec!["1".to_owned(), "2".to_owned(), "3".to_owned()];
         assert_eq!(
             b3.compare(">", &v),
             "(`a` > 1 OR (`a` = 1 AND `b` > 2) OR (`a` = 1 AND `b` = 2 AND `c` > 3))"
         );
         // PostgreSQL keeps the row value, which its index ranges understand
-        let bp = Batches::new(Backend::Postgres, &s3, vec![true; 3]);
+        let bp = Batches::new(
+            crate::driver::database(Dialect::Postgres),
+            &s3,
+            vec![true; 3],
+        );
         assert_eq!(bp.compare("<=", &v), "(\"a\", \"b\", \"c\") <= (1, 2, 3)");
     }
 
     #[test]
     fn key_values_are_literals() {
         // a numeric column takes plain numbers only; anything else is quoted
-        assert_eq!(key_literal(Backend::Postgres, true, "-12"), "-12");
-        assert_eq!(key_literal(Backend::Postgres, true, "1.5"), "1.5");
-        assert_eq!(key_literal(Backend::Postgres, true, "1; DROP"), "'1; DROP'");
-        assert_eq!(key_literal(Backend::Postgres, false, "12"), "'12'");
-        assert_eq!(key_literal(Backend::Postgres, false, "o'k"), "'o''k'");
+        assert_eq!(
+            key_literal(crate::driver::database(Dialect::Postgres), true, "-12"),
+            "-12"
+        );
+        assert_eq!(
+            key_literal(crate::driver::database(Dialect::Postgres), true, "1.5"),
+            "1.5"
+        );
+        assert_eq!(
+            key_literal(crate::driver::database(Dialect::Postgres), true, "1; DROP"),
+            "'1; DROP'"
+        );
+        assert_eq!(
+            key_literal(crate::driver::database(Dialect::Postgres), false, "12"),
+            "'12'"
+        );
+        assert_eq!(
+            key_literal(crate::driver::database(Dialect::Postgres), false, "o'k"),
+            "'o''k'"
+        );
         assert!(is_numeric_type("bigint") && is_numeric_type("numeric(10,2)"));
         assert!(!is_numeric_type("text") && !is_numeric_type("interval"));
         let k = encode_key(&["1".into(), "a\"b".into()]);

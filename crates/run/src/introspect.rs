@@ -7,8 +7,12 @@ use std::collections::BTreeMap;
 use sqlx::Connection;
 
 use super::RunError;
-use super::url::{Backend, DbUrl};
+use super::driver::TableStats;
+use super::facts::{Size, rows_by_rule};
+use super::url::DbUrl;
+use sluice_core::sql::Dialect;
 use sluice_core::sql::ops::{ColumnSpec, ConstraintKind, ConstraintSpec, Generated, ObjName};
+use sluice_core::sql::quote;
 use sluice_core::sql::{Operation, volatility};
 
 /// A live schema: operations to apply in order, and what they cannot say.
@@ -18,8 +22,8 @@ pub struct SchemaSnapshot {
     pub ops: Vec<Operation>,
     /// Indexes that are partial or invalid (the operations cannot say so).
     pub index_states: Vec<IndexState>,
-    /// Estimated rows per table (`pg_class.reltuples`); tables never analyzed and not empty
-    /// on disk are left out (unknown).
+    /// Rows per table by the runner's one size rule (`facts::rows_by_rule`): the planner's
+    /// estimate, a count of a small never-analyzed table, a guess for a large one.
     pub rows: BTreeMap<ObjName, u64>,
 }
 
@@ -32,11 +36,11 @@ pub struct IndexState {
 }
 
 /// Schemas that are the server's own.
-const USER_SCHEMAS: &str = "n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'";
+pub(crate) const USER_SCHEMAS: &str = "n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'";
 
 /// Read the schema at `url`. PostgreSQL only for now.
 pub async fn snapshot(url: &DbUrl) -> Result<SchemaSnapshot, RunError> {
-    if url.backend() != Backend::Postgres {
+    if url.dialect() != Dialect::Postgres {
         return Err(RunError::Url(format!(
             "`{url}`: --schema-from supports PostgreSQL for now"
         )));
@@ -63,9 +67,9 @@ pub async fn snapshot(url: &DbUrl) -> Result<SchemaSnapshot, RunError> {
 pub async fn read_pg(conn: &mut sqlx::PgConnection) -> Result<SchemaSnapshot, sqlx::Error> {
     let mut snap = SchemaSnapshot::default();
 
-    let tables: Vec<(String, String, f64, bool)> = sqlx::query_as(&format!(
+    let tables: Vec<(String, String, f64, i64)> = sqlx::query_as(&format!(
         "SELECT n.nspname::text, c.relname::text, c.reltuples::float8,
-                c.relkind = 'r' AND pg_relation_size(c.oid) = 0
+                pg_relation_size(c.oid)
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE c.relkind IN ('r', 'p') AND {USER_SCHEMAS}
          ORDER BY 1, 2"
@@ -128,12 +132,26 @@ pub async fn read_pg(conn: &mut sqlx::PgConnection) -> Result<SchemaSnapshot, sq
             });
     }
 
-    for (schema, name, reltuples, empty) in tables {
+    for (schema, name, reltuples, bytes) in tables {
         let table = ObjName::new(Some(&schema), &name);
-        if reltuples >= 0.0 {
-            snap.rows.insert(table.clone(), reltuples.round() as u64);
-        } else if empty {
-            snap.rows.insert(table.clone(), 0);
+        let stats = TableStats {
+            estimate: (reltuples >= 0.0).then(|| reltuples.round() as u64),
+            bytes: u64::try_from(bytes).unwrap_or(0),
+        };
+        match rows_by_rule(stats) {
+            Size::Rows(n) => {
+                snap.rows.insert(table.clone(), n);
+            }
+            Size::Count => {
+                let n: i64 = sqlx::query_scalar(&format!(
+                    "SELECT count(*) FROM {}",
+                    quote::qualified(Dialect::Postgres, &table)
+                ))
+                .fetch_one(&mut *conn)
+                .await?;
+                snap.rows
+                    .insert(table.clone(), u64::try_from(n).unwrap_or(0));
+            }
         }
         snap.ops.push(Operation::CreateTable {
             columns: columns.remove(&(schema, name)).unwrap_or_default(),

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::url::Backend;
+use super::driver::Database;
 use sluice_core::source::Phase;
 
 /// State of one migration phase in the ledger.
@@ -116,15 +116,15 @@ pub struct BackfillRow {
 /// Where the ledger lives and how to spell SQL for it.
 #[derive(Debug, Clone)]
 pub struct Ledger {
-    pub backend: Backend,
+    pub db: &'static dyn Database,
     pub schema: Option<String>,
     pub table: String,
 }
 
 impl Ledger {
-    pub fn new(backend: Backend, schema: Option<String>, table: Option<String>) -> Ledger {
+    pub fn new(db: &'static dyn Database, schema: Option<String>, table: Option<String>) -> Ledger {
         Ledger {
-            backend,
+            db,
             schema,
             table: table.unwrap_or_else(|| "sluice_migrations".to_owned()),
         }
@@ -149,11 +149,24 @@ impl Ledger {
     /// `sluice_migrations` -> `sluice_shadow` (shadow-table copies, created on first use),
     /// quoted and qualified; any other name gets `_shadow` appended.
     pub fn shadow_copies(&self) -> String {
-        let name = match self.table.strip_suffix("_migrations") {
+        self.qualified(&self.shadow_table())
+    }
+
+    fn shadow_table(&self) -> String {
+        match self.table.strip_suffix("_migrations") {
             Some(stem) => format!("{stem}_shadow"),
             None => format!("{}_shadow", self.table),
-        };
-        self.qualified(&name)
+        }
+    }
+
+    /// The names of every table Sluice keeps (a schema snapshot leaves them out).
+    pub fn own_tables(&self) -> Vec<String> {
+        vec![
+            self.table.clone(),
+            self.events_table(),
+            self.backfill_table(),
+            self.shadow_table(),
+        ]
     }
 
     /// The backfill table, quoted and qualified.
@@ -162,7 +175,7 @@ impl Ledger {
     }
 
     pub fn ident(&self, name: &str) -> String {
-        quote_ident(self.backend, name)
+        self.db.ident(name)
     }
 
     fn qualified(&self, table: &str) -> String {
@@ -181,7 +194,7 @@ impl Ledger {
     }
 
     pub fn lit(&self, s: &str) -> String {
-        quote_literal(self.backend, s)
+        self.db.literal(s)
     }
 
     fn opt(&self, s: Option<&str>) -> String {
@@ -190,60 +203,23 @@ impl Ledger {
 
     /// The database clock, advancing within a transaction (timestamps order events).
     pub fn now(&self) -> &'static str {
-        match self.backend {
-            Backend::Postgres => "clock_timestamp()",
-            Backend::Mysql => "CURRENT_TIMESTAMP(6)",
-        }
+        self.db.now()
     }
 
     /// Statements that create the ledger when missing.
     pub fn create_sql(&self) -> Vec<String> {
         let mut out = Vec::new();
-        match self.backend {
-            Backend::Postgres => {
-                if let Some(s) = &self.schema {
-                    out.push(format!("CREATE SCHEMA IF NOT EXISTS {}", self.ident(s)));
-                }
-                out.push(format!(
-                    "CREATE TABLE IF NOT EXISTS {} (\n  version text NOT NULL,\n  phase text NOT NULL,\n  name text NOT NULL,\n  checksum text NOT NULL,\n  state text NOT NULL,\n  statements_done bigint NOT NULL DEFAULT 0,\n  statements_total bigint NOT NULL DEFAULT 0,\n  started_at timestamptz,\n  finished_at timestamptz,\n  duration_ms bigint,\n  down_sql text,\n  release_id text,\n  applied_by text NOT NULL,\n  error text,\n  PRIMARY KEY (version, phase)\n)",
-                    self.history()
-                ));
-                out.push(format!(
-                    "CREATE TABLE IF NOT EXISTS {} (\n  id bigserial PRIMARY KEY,\n  kind text NOT NULL,\n  version text,\n  phase text,\n  release_id text,\n  detail text NOT NULL,\n  source text NOT NULL,\n  at timestamptz NOT NULL DEFAULT clock_timestamp()\n)",
-                    self.events()
-                ));
-                out.push(self.create_backfill_sql());
-            }
-            Backend::Mysql => {
-                if let Some(s) = &self.schema {
-                    out.push(format!("CREATE DATABASE IF NOT EXISTS {}", self.ident(s)));
-                }
-                out.push(format!(
-                    "CREATE TABLE IF NOT EXISTS {} (\n  version VARCHAR(191) NOT NULL,\n  phase VARCHAR(16) NOT NULL,\n  name VARCHAR(255) NOT NULL,\n  checksum VARCHAR(64) NOT NULL,\n  state VARCHAR(16) NOT NULL,\n  statements_done BIGINT NOT NULL DEFAULT 0,\n  statements_total BIGINT NOT NULL DEFAULT 0,\n  started_at TIMESTAMP(6) NULL,\n  finished_at TIMESTAMP(6) NULL,\n  duration_ms BIGINT NULL,\n  down_sql LONGTEXT NULL,\n  release_id VARCHAR(255) NULL,\n  applied_by VARCHAR(255) NOT NULL,\n  error TEXT NULL,\n  PRIMARY KEY (version, phase)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
-                    self.history()
-                ));
-                out.push(format!(
-                    "CREATE TABLE IF NOT EXISTS {} (\n  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,\n  kind VARCHAR(32) NOT NULL,\n  version VARCHAR(191) NULL,\n  phase VARCHAR(16) NULL,\n  release_id VARCHAR(255) NULL,\n  detail TEXT NOT NULL,\n  source VARCHAR(255) NOT NULL,\n  at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
-                    self.events()
-                ));
-                out.push(self.create_backfill_sql());
-            }
+        if let Some(s) = &self.schema {
+            out.push(self.db.create_schema_sql(s));
         }
+        out.extend(self.db.ledger_ddl(&self.history(), &self.events()));
+        out.push(self.create_backfill_sql());
         out
     }
 
     /// The backfill table (also created on its own in ledgers older than it).
     pub fn create_backfill_sql(&self) -> String {
-        match self.backend {
-            Backend::Postgres => format!(
-                "CREATE TABLE IF NOT EXISTS {} (\n  version text PRIMARY KEY,\n  name text NOT NULL,\n  checksum text NOT NULL,\n  state text NOT NULL,\n  last_key text,\n  rows_done bigint NOT NULL DEFAULT 0,\n  batches bigint NOT NULL DEFAULT 0,\n  batch_size bigint NOT NULL DEFAULT 0,\n  started_at timestamptz,\n  finished_at timestamptz,\n  duration_ms bigint,\n  applied_by text NOT NULL,\n  error text\n)",
-                self.backfills()
-            ),
-            Backend::Mysql => format!(
-                "CREATE TABLE IF NOT EXISTS {} (\n  version VARCHAR(191) NOT NULL PRIMARY KEY,\n  name VARCHAR(255) NOT NULL,\n  checksum VARCHAR(64) NOT NULL,\n  state VARCHAR(16) NOT NULL,\n  last_key TEXT NULL,\n  rows_done BIGINT NOT NULL DEFAULT 0,\n  batches BIGINT NOT NULL DEFAULT 0,\n  batch_size BIGINT NOT NULL DEFAULT 0,\n  started_at TIMESTAMP(6) NULL,\n  finished_at TIMESTAMP(6) NULL,\n  duration_ms BIGINT NULL,\n  applied_by VARCHAR(255) NOT NULL,\n  error TEXT NULL\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
-                self.backfills()
-            ),
-        }
+        self.db.backfill_ledger_ddl(&self.backfills())
     }
 
     pub fn select_backfills_sql(&self) -> String {
@@ -498,56 +474,30 @@ pub struct NewEvent<'a> {
     pub source: &'a str,
 }
 
-pub fn quote_ident(backend: Backend, name: &str) -> String {
-    match backend {
-        Backend::Postgres => format!("\"{}\"", name.replace('"', "\"\"")),
-        Backend::Mysql => format!("`{}`", name.replace('`', "``")),
-    }
-}
-
-/// A string literal that means `s` whatever the server's escaping settings: PostgreSQL
-/// `E'..'` always reads backslash escapes; MySQL reads them unless NO_BACKSLASH_ESCAPES is
-/// set, so there the text goes as a hex literal converted to utf8mb4.
-pub fn quote_literal(backend: Backend, s: &str) -> String {
-    match backend {
-        Backend::Postgres => {
-            if s.contains('\\') {
-                format!("E'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
-            } else {
-                format!("'{}'", s.replace('\'', "''"))
-            }
-        }
-        Backend::Mysql => {
-            if s.bytes().all(|b| b.is_ascii_graphic() || b == b' ') && !s.contains(['\\', '\'']) {
-                format!("'{s}'")
-            } else {
-                format!("CONVERT(X'{}' USING utf8mb4)", hex::encode(s))
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::driver::database;
+    use sluice_core::sql::Dialect;
+    use sluice_core::sql::quote::{ident as quote_ident, literal as quote_literal};
 
     #[test]
     fn literals_and_identifiers() {
-        assert_eq!(quote_literal(Backend::Postgres, "it's"), "'it''s'");
-        assert_eq!(quote_literal(Backend::Postgres, r"a\b'"), r"E'a\\b'''");
-        assert_eq!(quote_literal(Backend::Mysql, "plain text"), "'plain text'");
+        assert_eq!(quote_literal(Dialect::Postgres, "it's"), "'it''s'");
+        assert_eq!(quote_literal(Dialect::Postgres, r"a\b'"), r"E'a\\b'''");
+        assert_eq!(quote_literal(Dialect::Mysql, "plain text"), "'plain text'");
         assert_eq!(
-            quote_literal(Backend::Mysql, "a'\n"),
+            quote_literal(Dialect::Mysql, "a'\n"),
             "CONVERT(X'61270a' USING utf8mb4)"
         );
-        assert_eq!(quote_ident(Backend::Postgres, "a\"b"), "\"a\"\"b\"");
-        assert_eq!(quote_ident(Backend::Mysql, "t"), "`t`");
-        let l = Ledger::new(Backend::Postgres, Some("ops".into()), None);
+        assert_eq!(quote_ident(Dialect::Postgres, "a\"b"), "\"a\"\"b\"");
+        assert_eq!(quote_ident(Dialect::Mysql, "t"), "`t`");
+        let l = Ledger::new(database(Dialect::Postgres), Some("ops".into()), None);
         assert_eq!(l.history(), "\"ops\".\"sluice_migrations\"");
         assert_eq!(l.events(), "\"ops\".\"sluice_events\"");
         assert_eq!(l.backfills(), "\"ops\".\"sluice_backfill\"");
         assert_eq!(
-            Ledger::new(Backend::Mysql, None, Some("hist".into())).events(),
+            Ledger::new(database(Dialect::Mysql), None, Some("hist".into())).events(),
             "`hist_events`"
         );
     }

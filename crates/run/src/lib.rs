@@ -12,10 +12,12 @@
 //! - `retry`: jittered back-off on lock timeouts.
 //! - `backfill`: `backfill.toml` run in checkpointed key-range batches.
 //! - `purge`: soft-dropped objects dropped for real after a retention period.
+//! - `snapshot`: the schema read from the catalogs, and a readable diff of two of them.
 
 pub mod backfill;
 mod deploy;
 pub mod driver;
+pub mod facts;
 pub mod gates;
 pub mod hooks;
 pub mod introspect;
@@ -26,6 +28,7 @@ mod plan;
 pub mod purge;
 pub mod retry;
 mod shadow;
+pub mod snapshot;
 pub mod strategies;
 pub mod url;
 
@@ -39,9 +42,11 @@ use serde::Serialize;
 use tracing::Instrument;
 
 use driver::{Blocker, DbError, Driver};
+use facts::RunFacts;
 use ledger::{BackfillRow, Event, Ledger, LedgerRow, NewEvent, NewRow, State};
 use retry::RetryPolicy;
 use sluice_core::source::{Direction, Migration, Phase, Script, Version};
+use sluice_core::sql::Dialect;
 use sluice_core::sql::ops::TxControl;
 use url::DbUrl;
 
@@ -391,6 +396,7 @@ fn hook_event(p: &Prepared, release: Option<&str>, error: Option<&RunError>) -> 
 /// The apply engine for one database.
 pub struct Engine {
     url: DbUrl,
+    db: &'static dyn driver::Database,
     settings: Settings,
     ledger: Ledger,
     progress: Option<ProgressFn>,
@@ -471,13 +477,15 @@ pub enum Progress {
 
 impl Engine {
     pub fn new(url: DbUrl, settings: Settings) -> Engine {
+        let db = driver::database(url.dialect());
         let ledger = Ledger::new(
-            url.backend(),
+            db,
             settings.ledger_schema.clone(),
             settings.ledger_table.clone(),
         );
         Engine {
             url,
+            db,
             settings,
             ledger,
             progress: None,
@@ -536,11 +544,8 @@ impl Engine {
     }
 
     fn session_settings(&self) -> Vec<String> {
-        driver::session_settings(
-            self.url.backend(),
-            self.settings.lock_timeout,
-            self.settings.statement_timeout,
-        )
+        self.db
+            .session_settings(self.settings.lock_timeout, self.settings.statement_timeout)
     }
 
     async fn ensure_ledger(&self, conn: &mut Box<dyn Driver>) -> Result<(), RunError> {
@@ -611,6 +616,7 @@ impl Engine {
                 self.ledger.events()
             ))
         })?;
+        plan::check_versions(&rows)?;
         Ok((true, rows, events))
     }
 
@@ -668,7 +674,7 @@ impl Engine {
                     warnings: plan.warnings,
                     ..ApplyOutcome::default()
                 };
-                let by_key = row_map(&rows);
+                let by_key = row_map(&rows)?;
                 // every file is checked before anything runs
                 let mut loaded = Vec::new();
                 for m in &plan.backfills {
@@ -677,6 +683,7 @@ impl Engine {
                     }
                 }
                 let mut reported = std::collections::BTreeSet::new();
+                let mut facts = RunFacts::new();
                 let (expands, contracts): (Vec<_>, Vec<_>) = plan
                     .items
                     .into_iter()
@@ -688,8 +695,10 @@ impl Engine {
                     }
                     self.report_long_transactions(mon, &mut reported).await;
                     let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
-                    out.done
-                        .push(self.run_phase(&mut main, mon, m, s, prior, release).await?);
+                    out.done.push(
+                        self.run_phase(&mut main, mon, &mut facts, m, s, prior, release)
+                            .await?,
+                    );
                 }
                 // expand, backfill, contract: a contract never runs before its backfill ends
                 for (m, l) in &loaded {
@@ -734,13 +743,15 @@ impl Engine {
                         return Ok(out);
                     }
                     self.report_long_transactions(mon, &mut reported).await;
-                    if self.url.backend() == url::Backend::Mysql {
+                    if self.url.dialect() == Dialect::Mysql {
                         // the gate holds: table copies the expand kept in sync swap in now
                         self.osc_swaps(&mut main, &m.version.raw).await?;
                     }
                     let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
-                    out.done
-                        .push(self.run_phase(&mut main, mon, m, s, prior, release).await?);
+                    out.done.push(
+                        self.run_phase(&mut main, mon, &mut facts, m, s, prior, release)
+                            .await?,
+                    );
                 }
                 Ok(out)
             },
@@ -762,19 +773,22 @@ impl Engine {
 
     /// One phase with its hooks: `before-<phase>` (may stop it), then the phase, then
     /// `after-<phase>` or `on-failure`.
+    #[allow(clippy::too_many_arguments)] // folded into the executor's context next
     async fn run_phase(
         &self,
         main: &mut Box<dyn Driver>,
         mon: &mut Box<dyn Driver>,
+        facts: &mut RunFacts,
         m: &Migration,
         s: &Script,
         prior: Option<&LedgerRow>,
         release: Option<&str>,
     ) -> Result<Done, RunError> {
-        let p = self.prepare_online(main, m, s).await?;
+        let p = self.prepare_online(main, facts, m, s).await?;
         self.before_hooks(main, &p, prior, release).await?;
         match self.run_up(main, mon, &p, prior, release).await {
             Ok(d) => {
+                facts.note_created(plan::created_tables(self.url.dialect(), &p));
                 let ev = hook_event(&p, release, None);
                 let _ = hooks::fire(&self.settings.hooks, HookPoint::after(p.phase), &ev).await;
                 Ok(d)
@@ -912,16 +926,19 @@ impl Engine {
     async fn prepare_online(
         &self,
         conn: &mut Box<dyn Driver>,
+        facts: &mut RunFacts,
         m: &Migration,
         s: &Script,
     ) -> Result<Prepared, RunError> {
-        let mut p = prepare(self.url.backend(), m, s)?;
+        let mut p = prepare(self.url.dialect(), m, s)?;
         // a table copy in an expand whose migration has a contract: swapped in at that contract
         let defer_swap = s.phase == Phase::Expand
             && s.phased
             && m.script(Phase::Contract, Direction::Up).is_some();
-        let facts = self.facts(conn, &p, defer_swap).await;
-        plan::apply_strategies(self.url.backend(), &mut p, &facts)?;
+        let facts = facts
+            .for_strategies(conn.as_mut(), &self.settings, &p, defer_swap)
+            .await;
+        plan::apply_strategies(self.url.dialect(), &mut p, &facts)?;
         for (line, c) in &p.choices {
             tracing::info!(
                 version = %p.version,
@@ -934,86 +951,6 @@ impl Engine {
             );
         }
         Ok(p)
-    }
-
-    /// What strategy choice needs to know about the database. Reads only estimates and
-    /// catalogs; a failed read leaves the fact unknown (the online form is then chosen).
-    async fn facts(
-        &self,
-        conn: &mut Box<dyn Driver>,
-        p: &Prepared,
-        defer_swap: bool,
-    ) -> strategies::Facts {
-        let backend = self.url.backend();
-        let mut facts = strategies::Facts {
-            large_table_rows: self.settings.large_table_rows,
-            ..strategies::Facts::default()
-        };
-        if backend != url::Backend::Postgres {
-            let tables: Vec<_> = p
-                .statements
-                .iter()
-                .flat_map(|st| strategies::tables_of(backend, &st.sql))
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            facts.rows = self.mysql_rows(conn, &tables).await;
-            facts.mysql = Some(
-                self.mysql_facts(conn, &tables, &p.version, defer_swap)
-                    .await,
-            );
-            return facts;
-        }
-        let tables: std::collections::BTreeSet<_> = p
-            .statements
-            .iter()
-            .flat_map(|st| strategies::tables_of(backend, &st.sql))
-            .collect();
-        if tables.is_empty() {
-            return facts;
-        }
-        let one = |rows: Vec<Vec<Option<String>>>| {
-            rows.into_iter()
-                .next()
-                .and_then(|r| r.into_iter().next().flatten())
-        };
-        if let Ok(v) = conn
-            .query_text("SELECT current_setting('server_version_num')")
-            .await
-        {
-            facts.server_major = one(v).and_then(|s| s.parse::<u32>().ok()).unwrap_or(0) / 10000;
-        }
-        for t in &tables {
-            let q = format!(
-                "SELECT c.reltuples::bigint::text FROM pg_class c WHERE c.oid = to_regclass({})",
-                ledger::quote_literal(
-                    backend,
-                    &sluice_core::sql::quote::qualified(sluice_core::sql::Dialect::Postgres, t)
-                )
-            );
-            // -1: never analyzed; unknown, so the online form is kept
-            if let Ok(v) = conn.query_text(&q).await
-                && let Some(n) = one(v).and_then(|s| s.parse::<i64>().ok())
-                && n >= 0
-            {
-                facts.rows.insert(t.to_string(), n as u64);
-            }
-        }
-        if p.statements.iter().any(|st| {
-            st.sql.to_ascii_uppercase().contains("VACUUM")
-                || st.sql.to_ascii_uppercase().contains("CLUSTER")
-        }) && let Some(bin) = strategies::repack::find()
-            && let Ok(v) = conn
-                .query_text(
-                    "SELECT name::text FROM pg_available_extensions WHERE name = 'pg_repack'",
-                )
-                .await
-            && !v.is_empty()
-        {
-            facts.pg_repack = Some(bin);
-        }
-        shadow::gather_facts(conn, &tables, &mut facts).await;
-        facts
     }
 
     /// Run pg_repack for one table; the password goes in `PGPASSWORD`, and its output is
@@ -1097,10 +1034,10 @@ impl Engine {
                 loaded.push((*m, l));
             }
         }
-        let by_key = row_map(&rows);
+        let by_key = row_map(&rows)?;
         let mut sql = vec![format!(
             "-- on a separate connection, polled until it returns true: {}",
-            driver::lock_sql(self.url.backend(), LOCK_NAME)
+            self.db.try_lock_sql(LOCK_NAME)
         )];
         sql.extend(self.session_settings());
         if !exists {
@@ -1115,6 +1052,7 @@ impl Engine {
             .into_iter()
             .partition(|(_, s)| s.phase == Phase::Expand);
         let mut facts_conn = self.connect().await?;
+        let mut facts = RunFacts::new();
         let mut fills_pending = Some(loaded);
         for (m, s) in expands.into_iter().chain(contracts) {
             if s.phase == Phase::Contract
@@ -1126,7 +1064,9 @@ impl Engine {
                     backfills.push(dry_backfill(bm, l));
                 }
             }
-            let p = self.prepare_online(&mut facts_conn, m, s).await?;
+            let p = self
+                .prepare_online(&mut facts_conn, &mut facts, m, s)
+                .await?;
             let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
             let start = resume_point(&p, prior);
             sql.push(format!("-- {}: {}", p.label(), p.path.display()));
@@ -1268,10 +1208,7 @@ impl Engine {
             let (r, blockers) = self.exec_probed(main, mon, &st.sql).await;
             match r {
                 Ok(()) => return Ok(()),
-                Err(e)
-                    if retry::is_lock_timeout(self.url.backend(), &e)
-                        && attempt < self.settings.retry.retries =>
-                {
+                Err(e) if self.db.is_lock_timeout(&e) && attempt < self.settings.retry.retries => {
                     attempt += 1;
                     self.back_off(p, attempt, &e, "retrying").await;
                 }
@@ -1387,7 +1324,6 @@ impl Engine {
         });
         let started = Instant::now();
         let total = p.statements.len();
-        let backend = self.url.backend();
         if p.transactional {
             let mut attempt = 0;
             loop {
@@ -1395,9 +1331,7 @@ impl Engine {
                     Ok(()) => break,
                     Err((i, e, blockers)) => {
                         let _ = main.rollback().await;
-                        if retry::is_lock_timeout(backend, &e)
-                            && attempt < self.settings.retry.retries
-                        {
+                        if self.db.is_lock_timeout(&e) && attempt < self.settings.retry.retries {
                             attempt += 1;
                             self.back_off(p, attempt, &e, "retrying the migration's transaction")
                                 .await;
@@ -1409,7 +1343,7 @@ impl Engine {
                                 p.label(),
                                 self.ledger.history()
                             ))
-                        } else if retry::is_lock_timeout(backend, &e) {
+                        } else if self.db.is_lock_timeout(&e) {
                             self.lock_give_up(p, i, &e, &blockers)
                         } else {
                             self.statement_failed(p, i, i, &e, true)
@@ -1472,9 +1406,10 @@ impl Engine {
         let mut tables_locked = false;
         let mut i = start;
         while i < total {
-            // PostgreSQL: a BEGIN .. COMMIT block of the file goes in one round trip, its
-            // progress write inside, so its locks are held for the server's work only
-            if backend == url::Backend::Postgres
+            // a BEGIN .. COMMIT block of the file goes in one round trip where the server
+            // takes one (PostgreSQL), its progress write inside, so its locks are held for
+            // the server's work only
+            if self.db.multi_statement_round_trip()
                 && p.statements[i].tx == Some(TxControl::Begin)
                 && let Some(end) = block_end(p, i)
             {
@@ -1506,9 +1441,7 @@ impl Engine {
                     };
                     tables_locked = false;
                     let _ = main.exec(undo).await;
-                    if retry::is_lock_timeout(backend, &e)
-                        && block_attempt < self.settings.retry.retries
-                    {
+                    if self.db.is_lock_timeout(&e) && block_attempt < self.settings.retry.retries {
                         block_attempt += 1;
                         self.back_off(
                             p,
@@ -1523,7 +1456,7 @@ impl Engine {
                     // the block rolled back: it counts as not started
                     i = b;
                 }
-                let err = if retry::is_lock_timeout(backend, &e) {
+                let err = if self.db.is_lock_timeout(&e) {
                     self.lock_give_up(p, failed_at, &e, &blockers)
                 } else {
                     self.statement_failed(p, failed_at, i, &e, false)
@@ -1637,7 +1570,6 @@ impl Engine {
         }
         sql.push_str(&self.ledger.progress_sql(&p.version, p.phase, end + 1));
         sql.push_str(";\nCOMMIT");
-        let backend = self.url.backend();
         let mut attempt = 0;
         loop {
             for k in begin..=end {
@@ -1648,7 +1580,7 @@ impl Engine {
                 return Ok(());
             };
             let _ = main.exec("ROLLBACK").await;
-            if retry::is_lock_timeout(backend, &e) && attempt < self.settings.retry.retries {
+            if self.db.is_lock_timeout(&e) && attempt < self.settings.retry.retries {
                 attempt += 1;
                 self.back_off(
                     p,
@@ -1659,7 +1591,7 @@ impl Engine {
                 .await;
                 continue;
             }
-            let err = if retry::is_lock_timeout(backend, &e) {
+            let err = if self.db.is_lock_timeout(&e) {
                 self.lock_give_up(p, begin + 1, &e, &blockers)
             } else {
                 RunError::Failed(format!(
@@ -1742,7 +1674,7 @@ impl Engine {
             let targets = rollback_targets(&rows, req)?;
             let mut sql = vec![format!(
                 "-- on a separate connection, polled until it returns true: {}",
-                driver::lock_sql(self.url.backend(), LOCK_NAME)
+                self.db.try_lock_sql(LOCK_NAME)
             )];
             sql.extend(self.session_settings());
             let mut out = RollbackOutcome {
@@ -1868,12 +1800,12 @@ impl Engine {
     ) -> Result<Prepared, RunError> {
         if matches!(row.state, State::Failed | State::Running) && row.statements_done == 0 {
             // nothing of it ran: only the ledger row changes
-            return prepare_down(self.url.backend(), row, "");
+            return prepare_down(self.url.dialect(), row, "");
         }
         if let Some(down) = row.down_sql.as_deref() {
-            return prepare_down(self.url.backend(), row, down);
+            return prepare_down(self.url.dialect(), row, down);
         }
-        let from_file = Version::parse(&row.version).and_then(|v| {
+        let from_file = Version::parse_any(&row.version).and_then(|v| {
             migrations
                 .iter()
                 .find(|m| m.version == v)
@@ -1882,7 +1814,7 @@ impl Engine {
         match from_file {
             Some(script) => {
                 tracing::warn!(version = %row.version, phase = row.phase.name(), file = %script.file.path.display(), "no down SQL stored in the ledger; using the down script from the migrations directory");
-                prepare_down(self.url.backend(), row, script.text())
+                prepare_down(self.url.dialect(), row, script.text())
             }
             None => Err(RunError::Refused(format!(
                 "migration {} {} ({}) has no down script, neither in the ledger nor in the migrations directory (irreversible?); write a new migration that undoes it instead",
@@ -1902,7 +1834,7 @@ impl Engine {
         fills: bool,
     ) -> Result<Done, RunError> {
         let p = self.prepare_rollback(migrations, row)?;
-        if self.url.backend() == url::Backend::Mysql && p.phase == Phase::Expand {
+        if self.url.dialect() == Dialect::Mysql && p.phase == Phase::Expand {
             // a table copy waiting for this migration's contract goes with its expand
             self.osc_abandon(main, &p.version).await?;
         }
@@ -1928,7 +1860,6 @@ impl Engine {
             transactional: p.transactional,
         });
         let started = Instant::now();
-        let backend = self.url.backend();
         let mut attempt = 0;
         loop {
             let r = async {
@@ -1977,9 +1908,7 @@ impl Engine {
                     // already retried one by one
                     if p.transactional {
                         let _ = main.rollback().await;
-                        if retry::is_lock_timeout(backend, &e)
-                            && attempt < self.settings.retry.retries
-                        {
+                        if self.db.is_lock_timeout(&e) && attempt < self.settings.retry.retries {
                             attempt += 1;
                             self.back_off(p, attempt, &e, "retrying the rollback").await;
                             continue;
@@ -1991,7 +1920,7 @@ impl Engine {
                             p.label(),
                             self.ledger.history()
                         ))
-                    } else if retry::is_lock_timeout(backend, &e) {
+                    } else if self.db.is_lock_timeout(&e) {
                         self.lock_give_up(p, i, &e, &blockers)
                     } else {
                         RunError::Failed(format!(
@@ -2045,14 +1974,14 @@ impl Engine {
             Vec::new()
         };
         let _ = conn.close().await;
-        Ok(status_report(
+        status_report(
             self.url.to_string(),
             exists,
             migrations,
             &rows,
             &fills,
             events,
-        ))
+        )
     }
 
     /// Mark every migration phase up to `version` applied without running it.
@@ -2069,7 +1998,7 @@ impl Engine {
         self.with_ledger_lock(async |main| {
             let (_, rows, _) = self.read_ledger(main).await?;
             let fills = self.read_backfills(main).await?.unwrap_or_default();
-            let by_key = row_map(&rows);
+            let by_key = row_map(&rows)?;
             let mut out = Housekeeping::default();
             for m in migrations.iter().filter(|m| m.version <= *version) {
                 for s in m.scripts.iter().filter(|s| s.direction == Direction::Up) {
@@ -2079,7 +2008,7 @@ impl Engine {
                     {
                         continue;
                     }
-                    let p = prepare(self.url.backend(), m, s)?;
+                    let p = prepare(self.url.dialect(), m, s)?;
                     let row = self.new_row(&p, State::Applied, p.statements.len(), None);
                     self.write_row(main, &row).await.map_err(RunError::db)?;
                     main.exec(
@@ -2142,7 +2071,7 @@ impl Engine {
     ) -> Result<Housekeeping, RunError> {
         self.with_ledger_lock(async |main| {
             let (_, rows, _) = self.read_ledger(main).await?;
-            let by_key = row_map(&rows);
+            let by_key = row_map(&rows)?;
             let mut out = Housekeeping::default();
             for m in migrations
                 .iter()

@@ -2,7 +2,6 @@
 //! engine: the live facts the strategies choose from, the tool processes with their progress
 //! streamed into [`Progress::Tool`], and the swaps deferred to a contract phase.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -10,40 +9,11 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use super::driver::{DbError, Driver};
-use super::strategies::mysql::{LiveColumn, MysqlFacts};
 use super::strategies::osc::{self, GhOst, PtOsc, ToolTarget};
 use super::{Engine, Progress, RunError};
-use crate::ledger::quote_literal;
-use crate::url::Backend;
 use sluice_core::names;
-use sluice_core::sql::ops::ObjName;
+use sluice_core::sql::quote::literal as quote_literal;
 use sluice_core::sql::{Dialect, quote};
-use sluice_lint::settings::MysqlServer;
-
-/// `name` on PATH.
-fn on_path(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join(name))
-            .find(|p| p.is_file())
-    })
-}
-
-/// `10.11.6-MariaDB-0+deb12u1` / `8.0.36` -> the server version.
-fn parse_server(version: &str) -> MysqlServer {
-    let mariadb = version.to_ascii_lowercase().contains("mariadb");
-    let nums: Vec<u32> = version
-        .split(|c: char| !c.is_ascii_digit())
-        .take(3)
-        .filter_map(|p| p.parse().ok())
-        .collect();
-    MysqlServer {
-        mariadb,
-        major: nums.first().copied().unwrap_or(8),
-        minor: nums.get(1).copied().unwrap_or(0),
-        patch: nums.get(2).copied(),
-    }
-}
 
 /// A `[client]` option file holding the password (0600), for tools that read one.
 fn password_file(dir: &Path, password: &str, section: &str) -> std::io::Result<PathBuf> {
@@ -73,145 +43,6 @@ impl Engine {
             },
             c.password,
         )
-    }
-
-    /// The MySQL facts: server version, live columns of the tables the statements touch,
-    /// child foreign keys, the tools.
-    pub(super) async fn mysql_facts(
-        &self,
-        conn: &mut Box<dyn Driver>,
-        tables: &[ObjName],
-        version: &str,
-        defer_swap: bool,
-    ) -> MysqlFacts {
-        let one = |rows: Vec<Vec<Option<String>>>| {
-            rows.into_iter()
-                .next()
-                .and_then(|r| r.into_iter().next().flatten())
-        };
-        let server = conn
-            .query_text("SELECT CAST(VERSION() AS CHAR)")
-            .await
-            .ok()
-            .and_then(one)
-            .map(|v| parse_server(&v))
-            .unwrap_or(MysqlServer {
-                mariadb: false,
-                major: 8,
-                minor: 0,
-                patch: None,
-            });
-        let database = conn
-            .query_text("SELECT CAST(DATABASE() AS CHAR)")
-            .await
-            .ok()
-            .and_then(one)
-            .unwrap_or_default();
-        let mut facts = MysqlFacts {
-            server,
-            database,
-            columns: BTreeMap::new(),
-            table_charset: BTreeMap::new(),
-            children: BTreeMap::new(),
-            pt_osc: self
-                .settings
-                .pt_osc
-                .clone()
-                .or_else(|| on_path("pt-online-schema-change")),
-            gh_ost: self.settings.gh_ost.clone().or_else(|| on_path("gh-ost")),
-            alter_foreign_keys_method: self.settings.alter_foreign_keys_method.clone(),
-            version: version.to_owned(),
-            defer_swap,
-            work_dir: std::env::temp_dir().join("sluice-gh-ost"),
-            lock_wait_timeout_s: self.settings.lock_timeout.as_secs_f64().ceil().max(1.0) as u64,
-            chunk_time: self.settings.osc_chunk_time,
-        };
-        for t in tables {
-            let schema = t.schema.as_deref().map_or_else(
-                || "DATABASE()".to_owned(),
-                |s| quote_literal(Backend::Mysql, s),
-            );
-            let name = quote_literal(Backend::Mysql, &t.name);
-            let cols = conn
-                .query_text(&format!(
-                    "SELECT CAST(LOWER(COLUMN_NAME) AS CHAR), CAST(COLUMN_TYPE AS CHAR), CAST(CHARACTER_SET_NAME AS CHAR), CAST(IS_NULLABLE AS CHAR) \
-                     FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = {schema} AND TABLE_NAME = {name}"
-                ))
-                .await
-                .unwrap_or_default();
-            let key = t.name.to_ascii_lowercase();
-            for r in cols {
-                let mut it = r.into_iter();
-                let (Some(Some(col)), Some(Some(ty)), Some(cs), Some(nullable)) =
-                    (it.next(), it.next(), it.next(), it.next())
-                else {
-                    continue;
-                };
-                facts.columns.insert(
-                    (key.clone(), col),
-                    LiveColumn {
-                        column_type: ty,
-                        charset: cs,
-                        not_null: nullable.as_deref() == Some("NO"),
-                    },
-                );
-            }
-            if let Ok(rows) = conn
-                .query_text(&format!(
-                    "SELECT CAST(c.CHARACTER_SET_NAME AS CHAR) FROM information_schema.TABLES t \
-                     JOIN information_schema.COLLATION_CHARACTER_SET_APPLICABILITY c ON c.COLLATION_NAME = t.TABLE_COLLATION \
-                     WHERE t.TABLE_SCHEMA = {schema} AND t.TABLE_NAME = {name}"
-                ))
-                .await
-                && let Some(cs) = one(rows)
-            {
-                facts.table_charset.insert(key.clone(), cs.to_ascii_lowercase());
-            }
-            let children = conn
-                .query_text(&format!(
-                    "SELECT CAST(CONCAT(TABLE_NAME, '.', CONSTRAINT_NAME) AS CHAR) FROM information_schema.REFERENTIAL_CONSTRAINTS \
-                     WHERE UNIQUE_CONSTRAINT_SCHEMA = {schema} AND REFERENCED_TABLE_NAME = {name} ORDER BY 1"
-                ))
-                .await
-                .unwrap_or_default();
-            let list: Vec<String> = children
-                .into_iter()
-                .filter_map(|r| r.into_iter().next().flatten())
-                .collect();
-            if !list.is_empty() {
-                facts.children.insert(key, list);
-            }
-        }
-        facts
-    }
-
-    /// Row estimates of MySQL tables (`information_schema.TABLES.TABLE_ROWS`).
-    pub(super) async fn mysql_rows(
-        &self,
-        conn: &mut Box<dyn Driver>,
-        tables: &[ObjName],
-    ) -> BTreeMap<String, u64> {
-        let mut out = BTreeMap::new();
-        for t in tables {
-            let schema = t.schema.as_deref().map_or_else(
-                || "DATABASE()".to_owned(),
-                |s| quote_literal(Backend::Mysql, s),
-            );
-            let q = format!(
-                "SELECT CAST(TABLE_ROWS AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = {schema} AND TABLE_NAME = {}",
-                quote_literal(Backend::Mysql, &t.name)
-            );
-            if let Ok(rows) = conn.query_text(&q).await
-                && let Some(n) = rows
-                    .into_iter()
-                    .next()
-                    .and_then(|r| r.into_iter().next().flatten())
-                    .and_then(|s| s.parse::<u64>().ok())
-            {
-                out.insert(t.to_string(), n);
-            }
-        }
-        out
     }
 
     /// Run pt-online-schema-change: `--dry-run`, then `--execute`, streaming its progress.
@@ -465,7 +296,7 @@ impl Engine {
                 "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() \
                  AND RIGHT(TABLE_NAME, {}) = {} ORDER BY 1",
                 suffix.len(),
-                quote_literal(Backend::Mysql, &suffix)
+                quote_literal(Dialect::Mysql, &suffix)
             ))
             .await
             .map_err(RunError::db)?;
@@ -606,7 +437,7 @@ impl Engine {
                 "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() \
                  AND RIGHT(TABLE_NAME, {}) = {} ORDER BY 1",
                 suffix.len(),
-                quote_literal(Backend::Mysql, &suffix)
+                quote_literal(Dialect::Mysql, &suffix)
             ))
             .await
             .map_err(RunError::db)?;
@@ -675,14 +506,6 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn server_versions_are_read() {
-        let m = parse_server("10.11.6-MariaDB-0+deb12u1");
-        assert!(m.mariadb && m.major == 10 && m.minor == 11 && m.patch == Some(6));
-        let m = parse_server("8.0.36");
-        assert!(!m.mariadb && m.major == 8 && m.patch == Some(36));
-    }
 
     #[test]
     fn the_password_file_is_private_and_quoted() {

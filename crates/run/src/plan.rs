@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::RunError;
+use super::driver;
 use super::gates::{self, Verdict};
 use super::ledger::{BackfillRow, Event, LedgerRow, State};
 use super::strategies::{self, Action, Facts};
-use super::url::Backend;
 use super::{ApplyRequest, BackfillStatus, RollbackRequest, StatusEntry, StatusReport, Waiting};
 use crate::OutOfOrder;
 use sluice_core::source::directives::{self, Directive};
@@ -69,31 +69,19 @@ pub fn script_checksum(script: &Script) -> String {
     }
 }
 
-pub(super) fn dialect(backend: Backend) -> Dialect {
-    match backend {
-        Backend::Postgres => Dialect::Postgres,
-        Backend::Mysql => Dialect::Mysql,
-    }
-}
-
 /// Split `text` (which starts at `base` in `file_text`) into statements; decide whether
 /// PostgreSQL may wrap them in one transaction.
 pub(super) fn split_statements(
-    backend: Backend,
+    backend: Dialect,
     goose: bool,
     text: &str,
     line_of: impl Fn(usize) -> usize,
     path: &std::path::Path,
     no_tx_marker: bool,
 ) -> Result<(Vec<Stmt>, bool), RunError> {
-    let d = dialect(backend);
-    let chunks = split::split(
-        text,
-        SplitOptions {
-            mysql: backend == Backend::Mysql,
-            goose,
-        },
-    );
+    let d = backend;
+    let db = driver::database(d);
+    let chunks = split::split(text, SplitOptions::new(d, goose));
     let mut out = Vec::new();
     let mut needs_no_tx = no_tx_marker;
     for c in chunks {
@@ -133,18 +121,14 @@ pub(super) fn split_statements(
                 table,
                 concurrently: true,
                 ..
-            } if backend == Backend::Postgres => Some((table.schema.clone(), name.clone())),
+            } => Some((table.schema.clone(), name.clone())),
             _ => None,
         });
         let tx = ops.iter().find_map(|o| match o {
             Operation::Transaction(t) => Some(*t),
             _ => None,
         });
-        let table_lock = if backend == Backend::Mysql {
-            table_lock(sql_text)
-        } else {
-            None
-        };
+        let table_lock = db.table_lock(sql_text);
         let forced_strategy = c
             .leading_comments
             .iter()
@@ -164,38 +148,12 @@ pub(super) fn split_statements(
             shadow: None,
         });
     }
-    // MySQL commits DDL implicitly: nothing to wrap
-    let transactional = backend == Backend::Postgres && !needs_no_tx;
+    let transactional = db.transactional_ddl() && !needs_no_tx;
     Ok((out, transactional))
 }
 
-/// `LOCK TABLE(S) ..` -> true, `UNLOCK TABLE(S)` -> false, after leading comments.
-fn table_lock(sql: &str) -> Option<bool> {
-    let mut rest = sql.trim_start();
-    loop {
-        if let Some(r) = rest.strip_prefix("--").or_else(|| rest.strip_prefix('#')) {
-            rest = r.split_once('\n').map_or("", |(_, r)| r).trim_start();
-        } else if let Some(r) = rest.strip_prefix("/*") {
-            rest = r.split_once("*/").map_or("", |(_, r)| r).trim_start();
-        } else {
-            break;
-        }
-    }
-    let mut words = rest.split_whitespace().map(str::to_ascii_uppercase);
-    let first = words.next()?;
-    let second = words.next()?;
-    if second != "TABLES" && second != "TABLE" {
-        return None;
-    }
-    match first.as_str() {
-        "LOCK" => Some(true),
-        "UNLOCK" => Some(false),
-        _ => None,
-    }
-}
-
 pub(super) fn prepare(
-    backend: Backend,
+    backend: Dialect,
     m: &Migration,
     script: &Script,
 ) -> Result<Prepared, RunError> {
@@ -227,11 +185,11 @@ pub(super) fn prepare(
 /// inside a `BEGIN .. COMMIT` block of the file stay as written; a strategy that cannot run
 /// in a transaction makes the script run statement by statement. Pure.
 pub(super) fn apply_strategies(
-    backend: Backend,
+    backend: Dialect,
     p: &mut Prepared,
     facts: &Facts,
 ) -> Result<(), RunError> {
-    let d = dialect(backend);
+    let d = backend;
     let mut out = Vec::with_capacity(p.statements.len());
     let mut created: Vec<String> = Vec::new();
     let mut in_block = false;
@@ -291,11 +249,7 @@ pub(super) fn apply_strategies(
             match a {
                 Action::Sql { sql, no_tx: n } => {
                     no_tx |= n;
-                    let concurrent_index = if backend == Backend::Postgres {
-                        concurrent_index_of(&sql)
-                    } else {
-                        None
-                    };
+                    let concurrent_index = concurrent_index_of(d, &sql);
                     out.push(Stmt {
                         sql,
                         line: st.line,
@@ -344,10 +298,27 @@ pub(super) fn apply_strategies(
     Ok(())
 }
 
-fn concurrent_index_of(sql_text: &str) -> Option<(Option<String>, String)> {
-    let asts = sql::parse(Dialect::Postgres, sql_text).ok()?;
+/// Tables a prepared script creates (a later phase of the run sees them as new).
+pub(super) fn created_tables(d: Dialect, p: &Prepared) -> Vec<sluice_core::sql::ops::ObjName> {
+    p.statements
+        .iter()
+        .filter_map(|st| sql::parse(d, &st.sql).ok())
+        .flat_map(|asts| {
+            asts.iter()
+                .flat_map(|a| sql::classify::classify(d, a))
+                .filter_map(|o| match o {
+                    Operation::CreateTable { table, .. } => Some(table),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn concurrent_index_of(d: Dialect, sql_text: &str) -> Option<(Option<String>, String)> {
+    let asts = sql::parse(d, sql_text).ok()?;
     asts.iter()
-        .flat_map(|a| sql::classify::classify(Dialect::Postgres, a))
+        .flat_map(|a| sql::classify::classify(d, a))
         .find_map(|o| match o {
             Operation::CreateIndex {
                 name: Some(name),
@@ -361,7 +332,7 @@ fn concurrent_index_of(sql_text: &str) -> Option<(Option<String>, String)> {
 
 /// Prepare a stored down script.
 pub(super) fn prepare_down(
-    backend: Backend,
+    backend: Dialect,
     row: &LedgerRow,
     down: &str,
 ) -> Result<Prepared, RunError> {
@@ -392,10 +363,29 @@ pub(super) fn prepare_down(
     })
 }
 
-/// Rows by (version, phase); versions compare numerically like file versions.
-pub(super) fn row_map(rows: &[LedgerRow]) -> BTreeMap<(Version, Phase), &LedgerRow> {
+/// A ledger row's version, ordered exactly as apply orders the files (`Version::parse_any`,
+/// diesel's dashed stamps included). A version that cannot be ordered is an error: skipping
+/// it would make a rollback pick the wrong migration.
+pub(super) fn ledger_version(raw: &str) -> Result<Version, RunError> {
+    Version::parse_any(raw).ok_or_else(|| {
+        RunError::Input(format!(
+            "the ledger holds version `{raw}`, which Sluice cannot order among the others (digits, `1.2`, or diesel's `YYYY-MM-DD-HHMMSS`); restore the migration's file name, or remove the row with `migrate repair`"
+        ))
+    })
+}
+
+/// Every row's version can be ordered (checked once when the ledger is read).
+pub(super) fn check_versions(rows: &[LedgerRow]) -> Result<(), RunError> {
     rows.iter()
-        .filter_map(|r| Version::parse(&r.version).map(|v| ((v, r.phase), r)))
+        .try_for_each(|r| ledger_version(&r.version).map(|_| ()))
+}
+
+/// Rows by (version, phase); versions compare like file versions.
+pub(super) fn row_map(
+    rows: &[LedgerRow],
+) -> Result<BTreeMap<(Version, Phase), &LedgerRow>, RunError> {
+    rows.iter()
+        .map(|r| Ok(((ledger_version(&r.version)?, r.phase), r)))
         .collect()
 }
 
@@ -455,7 +445,11 @@ pub(super) fn contract_pending(
     rows: &[LedgerRow],
     req: &ApplyRequest,
 ) -> bool {
-    let by_key = row_map(rows);
+    // the ledger's versions were checked when it was read (`check_versions`); were one not
+    // orderable, asking the gate is the cautious answer and `plan_gated` refuses anyway
+    let Ok(by_key) = row_map(rows) else {
+        return true;
+    };
     req.phase.has(Phase::Contract)
         && migrations.iter().any(|m| {
             req.to.as_ref().is_none_or(|to| m.version <= *to)
@@ -479,7 +473,7 @@ pub(super) fn plan_gated<'m>(
     policy: OutOfOrder,
     gate: &Verdict,
 ) -> Result<Plan<'m>, RunError> {
-    let by_key = row_map(rows);
+    let by_key = row_map(rows)?;
     let mut drift = Vec::new();
     for m in migrations {
         for s in m.scripts.iter().filter(|s| s.direction == Direction::Up) {
@@ -497,24 +491,41 @@ pub(super) fn plan_gated<'m>(
 
     let in_range = |m: &Migration| req.to.as_ref().is_none_or(|to| m.version <= *to);
     let live = |r: &&LedgerRow| r.state != State::RolledBack;
-    let newest = rows
+    let versioned = rows
         .iter()
         .filter(live)
-        .filter_map(|r| Version::parse(&r.version).map(|v| (v, r)))
-        .max_by(|a, b| a.0.cmp(&b.0));
+        .map(|r| Ok((ledger_version(&r.version)?, r)))
+        .collect::<Result<Vec<_>, RunError>>()?;
+    let newest_of = |contracts_only: bool| {
+        versioned
+            .iter()
+            .filter(|(_, r)| !contracts_only || r.phase == Phase::Contract)
+            .max_by(|a, b| a.0.cmp(&b.0))
+            .cloned()
+    };
+    let newest = newest_of(false);
+    // a contract-only migration (a single-phase layout's planned contract) waits for its
+    // gate while later expands go on: it is late only behind a later contract
+    let newest_contract = newest_of(true);
     let mut out = Plan::default();
-    if let Some((newest, newest_row)) = &newest {
+    if newest.is_some() {
         let touched: std::collections::BTreeSet<Version> = rows
             .iter()
             .filter(live)
-            .filter_map(|r| Version::parse(&r.version))
-            .collect();
+            .map(|r| ledger_version(&r.version))
+            .collect::<Result<_, _>>()?;
         for m in migrations.iter().filter(|m| in_range(m)) {
             let untouched = !touched.contains(&m.version);
-            let selected = m
-                .scripts
-                .iter()
-                .any(|s| s.direction == Direction::Up && req.phase.has(s.phase));
+            let ups = || m.scripts.iter().filter(|s| s.direction == Direction::Up);
+            let selected = ups().any(|s| req.phase.has(s.phase));
+            let contract_only = ups().all(|s| s.phase == Phase::Contract);
+            let Some((newest, newest_row)) = (if contract_only {
+                newest_contract.as_ref()
+            } else {
+                newest.as_ref()
+            }) else {
+                continue;
+            };
             if untouched && selected && m.version < *newest {
                 let msg = format!(
                     "{}: migration {} is pending but older than the newest applied migration {} ({})",
@@ -597,16 +608,26 @@ pub(super) fn plan_gated<'m>(
                 )));
                 continue;
             }
-            if m.backfill.is_some()
-                && !fill_done(m)
-                && !out.backfills.iter().any(|b| std::ptr::eq(*b, m))
-            {
-                let progress = fill_row(m).map_or_else(
+            // its own backfill, and any earlier migration's (a single-phase layout's planned
+            // contract is a migration of its own, after the expand that holds the backfill)
+            let unfilled = migrations.iter().find(|o| {
+                o.version <= m.version
+                    && o.backfill.is_some()
+                    && !fill_done(o)
+                    && !out.backfills.iter().any(|b| std::ptr::eq(*b, *o))
+            });
+            if let Some(o) = unfilled {
+                let progress = fill_row(o).map_or_else(
                     || "it has not started".to_owned(),
                     |r| format!("it is {} with {} rows done", r.state.name(), r.rows_done),
                 );
+                let whose = if std::ptr::eq(o, m) {
+                    "its backfill".to_owned()
+                } else {
+                    format!("the backfill of {} {}", o.version, o.name)
+                };
                 out.waiting.push(wait(format!(
-                    "its backfill is not complete ({progress}); run `migrate apply --phase backfill` first"
+                    "{whose} is not complete ({progress}); run `migrate apply --phase backfill` first"
                 )));
                 continue;
             }
@@ -669,17 +690,20 @@ pub(super) fn rollback_targets<'r>(
     let mut live: Vec<(Version, &LedgerRow)> = rows
         .iter()
         .filter(|r| r.state != State::RolledBack)
-        .filter_map(|r| Version::parse(&r.version).map(|v| (v, r)))
-        .collect();
+        .map(|r| Ok((ledger_version(&r.version)?, r)))
+        .collect::<Result<_, RunError>>()?;
     live.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.phase.cmp(&a.1.phase)));
     let selected: Vec<&(Version, &LedgerRow)> = live
         .iter()
         .filter(|(_, r)| req.phase.has(r.phase))
         .collect();
+    // `--to 0` is everything (cli.md), a version-0 migration too (diesel's
+    // `00000000000000_diesel_initial_setup`)
+    let zero = Version::parse("0").expect("static");
     let chosen: Vec<&LedgerRow> = match (&req.to, req.steps) {
         (Some(to), _) => selected
             .iter()
-            .filter(|(v, _)| v > to)
+            .filter(|(v, _)| v > to || *to == zero)
             .map(|(_, r)| *r)
             .collect(),
         (None, steps) => selected
@@ -714,8 +738,8 @@ pub(super) fn status_report(
     rows: &[LedgerRow],
     fills: &[BackfillRow],
     events: Vec<Event>,
-) -> StatusReport {
-    let by_key = row_map(rows);
+) -> Result<StatusReport, RunError> {
+    let by_key = row_map(rows)?;
     let mut seen = std::collections::BTreeSet::new();
     let mut entries = Vec::new();
     for m in migrations {
@@ -774,9 +798,10 @@ pub(super) fn status_report(
             error: r.error.clone(),
         });
     }
+    // every entry's version came from a file or from a checked ledger row
     entries.sort_by(|a, b| {
-        let va = Version::parse(&a.version);
-        let vb = Version::parse(&b.version);
+        let va = Version::parse_any(&a.version);
+        let vb = Version::parse_any(&b.version);
         va.cmp(&vb).then(a.phase.cmp(&b.phase))
     });
     let mut backfills: Vec<BackfillStatus> = Vec::new();
@@ -807,14 +832,14 @@ pub(super) fn status_report(
             backfills.push(entry(&r.version, &r.name, None, Some(r)));
         }
     }
-    backfills.sort_by(|a, b| Version::parse(&a.version).cmp(&Version::parse(&b.version)));
-    StatusReport {
+    backfills.sort_by(|a, b| Version::parse_any(&a.version).cmp(&Version::parse_any(&b.version)));
+    Ok(StatusReport {
         database,
         ledger_exists,
         migrations: entries,
         backfills,
         events,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -949,6 +974,103 @@ mod tests {
         assert!(p.warnings.is_empty());
     }
 
+    /// `migrate plan` into a single-phase layout: the expand migration holds the backfill,
+    /// the contract is a later migration of its own and waits for that backfill.
+    #[test]
+    fn separate_contract_migration_waits_for_the_earlier_backfill() {
+        let (_d, ms) = migrations(&[
+            ("1_init.up.sql", "CREATE TABLE t (id int, a int);\n"),
+            (
+                "2_fill.up.sql",
+                "-- sluice:phase expand\nALTER TABLE t ADD b int;\n",
+            ),
+            ("2_fill.backfill.toml", "table = 't'\n"),
+            (
+                "3_fill_contract.up.sql",
+                "-- sluice:phase contract\nALTER TABLE t DROP COLUMN a;\n",
+            ),
+        ]);
+        assert!(ms[1].backfill.is_some() && ms[2].script(Phase::Contract, Direction::Up).is_some());
+        let rows = [
+            row(&ms[0], Phase::Expand, 100),
+            row(&ms[1], Phase::Expand, 100),
+        ];
+        let fill = |state| BackfillRow {
+            version: "2".into(),
+            name: "fill".into(),
+            checksum: String::new(),
+            state,
+            last_key: None,
+            rows_done: 7,
+            batches: 1,
+            batch_size: 1000,
+            started_at: None,
+            finished_at: None,
+            duration_ms: None,
+            applied_by: "t@h".into(),
+            error: None,
+        };
+        let contract = |fills: &[BackfillRow]| {
+            plan(
+                &ms,
+                &rows,
+                &[rollout(150)],
+                fills,
+                &req(PhaseSel::Contract),
+                OutOfOrder::Strict,
+            )
+            .unwrap()
+        };
+        let p = contract(&[fill(State::Failed)]);
+        assert!(p.items.is_empty());
+        assert!(
+            p.waiting[0]
+                .reason
+                .contains("the backfill of 2 fill is not complete"),
+            "{}",
+            p.waiting[0].reason
+        );
+        let p = contract(&[]);
+        assert!(p.waiting[0].reason.contains("it has not started"));
+        let p = contract(&[fill(State::Applied)]);
+        assert_eq!(p.items.len(), 1);
+        assert_eq!(p.items[0].0.version.raw, "3");
+    }
+
+    /// The planned contract of a single-phase layout waits for its gate while later
+    /// migrations' expands apply: it is not out of order then, only behind a later contract.
+    #[test]
+    fn separate_contract_migration_is_not_out_of_order_behind_later_expands() {
+        let (_d, ms) = migrations(&[
+            ("V1__init.sql", "CREATE TABLE t (id int, a int);\n"),
+            (
+                "V2.1__c.sql",
+                "-- sluice:phase contract\nALTER TABLE t DROP COLUMN a;\n",
+            ),
+            ("V3__later.sql", "CREATE TABLE later (id int);\n"),
+        ]);
+        let mut rows = vec![
+            row(&ms[0], Phase::Expand, 100),
+            row(&ms[2], Phase::Expand, 100),
+        ];
+        let contract = |rows: &[LedgerRow]| {
+            let req = req(PhaseSel::Contract);
+            plan(&ms, rows, &[rollout(150)], &[], &req, OutOfOrder::Strict)
+        };
+        let p = contract(&rows).unwrap();
+        assert_eq!(p.items.len(), 1);
+        assert_eq!(p.items[0].0.version.raw, "2.1");
+        // behind a later applied contract it is late
+        let mut later = row(&ms[2], Phase::Expand, 120);
+        later.phase = Phase::Contract;
+        rows.push(later);
+        let err = contract(&rows).unwrap_err();
+        assert!(
+            err.to_string().contains("older than the newest applied"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn contract_waits_for_expand_and_a_later_rollout() {
         let (_d, ms) = migrations(PHASED);
@@ -1008,21 +1130,129 @@ mod tests {
             ("1_a/expand.down.sql", "DROP TABLE a;\n"),
         ]);
         let s = ms[0].script(Phase::Expand, Direction::Up).unwrap();
-        let p = prepare(Backend::Postgres, &ms[0], s).unwrap();
+        let p = prepare(Dialect::Postgres, &ms[0], s).unwrap();
         assert!(!p.transactional);
         assert_eq!(p.statements.len(), 2);
         assert_eq!(p.statements[1].line, 3);
         assert_eq!(p.down_sql.as_deref(), Some("DROP TABLE a;\n"));
-        let p = prepare(Backend::Mysql, &ms[0], s).unwrap();
+        let p = prepare(Dialect::Mysql, &ms[0], s).unwrap();
         assert!(!p.transactional);
     }
 
+    /// crates.io: `migrate rollback --steps 1` rolled back `20170820180453` (2017) instead of
+    /// the newest migration, because the dashed diesel versions were dropped from the order.
     #[test]
-    fn mysql_table_locks_are_recognised() {
-        assert_eq!(table_lock("-- swap\nLOCK TABLES `t` WRITE"), Some(true));
-        assert_eq!(table_lock("unlock tables"), Some(false));
-        assert_eq!(table_lock("LOCK TABLE t READ"), Some(true));
-        assert_eq!(table_lock("SELECT 1"), None);
-        assert_eq!(table_lock("LOCK"), None);
+    fn crates_io_rollback_steps_1_rolls_back_the_newest_diesel_version() {
+        let (_d, ms) = migrations(&[
+            (
+                "20170820180453_readme_rendering_tracking/up.sql",
+                "SELECT 1;\n",
+            ),
+            (
+                "20170820180453_readme_rendering_tracking/down.sql",
+                "SELECT 1;\n",
+            ),
+            ("2017-09-23-182408_add_x/up.sql", "SELECT 2;\n"),
+            ("2017-09-23-182408_add_x/down.sql", "SELECT 2;\n"),
+            (
+                "2026-07-30-140000-0000_add_users_username_index/up.sql",
+                "SELECT 3;\n",
+            ),
+            (
+                "2026-07-30-140000-0000_add_users_username_index/down.sql",
+                "SELECT 3;\n",
+            ),
+        ]);
+        let rows: Vec<LedgerRow> = ms.iter().map(|m| row(m, Phase::Expand, 1)).collect();
+        let req = |steps, to: Option<&str>| RollbackRequest {
+            steps,
+            to: to.map(|t| Version::parse_any(t).unwrap()),
+            phase: PhaseSel::All,
+            dry_run: false,
+        };
+        let versions = |r: &RollbackRequest| -> Vec<String> {
+            rollback_targets(&rows, r)
+                .unwrap()
+                .iter()
+                .map(|r| r.version.clone())
+                .collect()
+        };
+        assert_eq!(
+            versions(&req(Some(1), None)),
+            ["2026-07-30-140000-0000"],
+            "the newest first"
+        );
+        assert_eq!(
+            versions(&req(None, Some("0"))),
+            [
+                "2026-07-30-140000-0000",
+                "2017-09-23-182408",
+                "20170820180453"
+            ],
+            "all of them, in reverse apply order"
+        );
+        assert_eq!(
+            versions(&req(None, Some("00000000000000"))).len(),
+            3,
+            "`--to 0` is everything"
+        );
+        assert_eq!(
+            versions(&req(None, Some("20170820180453"))),
+            ["2026-07-30-140000-0000", "2017-09-23-182408"]
+        );
+        // apply sees the same order: nothing is out of order, nothing pending
+        let plan = plan(&ms, &rows, &[], &[], &req_all(), OutOfOrder::Strict).unwrap();
+        assert!(plan.items.is_empty() && plan.warnings.is_empty());
+    }
+
+    #[test]
+    fn a_ledger_version_that_cannot_be_ordered_is_an_error_not_skipped() {
+        let (_d, ms) = migrations(&[
+            ("1_a/up.sql", "SELECT 1;\n"),
+            ("1_a/down.sql", "SELECT 1;\n"),
+        ]);
+        let mut odd = row(&ms[0], Phase::Expand, 2);
+        odd.version = "release-2".into();
+        let rows = vec![row(&ms[0], Phase::Expand, 1), odd];
+        let req = RollbackRequest {
+            steps: Some(1),
+            to: None,
+            phase: PhaseSel::All,
+            dry_run: false,
+        };
+        let e = rollback_targets(&rows, &req).unwrap_err().to_string();
+        assert!(e.contains("`release-2`"), "{e}");
+        assert!(check_versions(&rows).is_err());
+        assert!(plan(&ms, &rows, &[], &[], &req_all(), OutOfOrder::Strict).is_err());
+        assert!(status_report(String::new(), true, &ms, &rows, &[], Vec::new()).is_err());
+    }
+
+    fn req_all() -> ApplyRequest {
+        req(PhaseSel::All)
+    }
+
+    /// chirpstack and lemmy: `migrate rollback --to 0` left `00000000000000_initial` applied
+    /// (version 0 is not newer than 0), where cli.md says `--to 0` rolls everything back.
+    #[test]
+    fn rollback_to_0_rolls_back_a_version_0_migration() {
+        let (_d, ms) = migrations(&[
+            ("00000000000000_initial/up.sql", "SELECT 1;\n"),
+            ("00000000000000_initial/down.sql", "SELECT 1;\n"),
+            ("2022-01-01-000000_next/up.sql", "SELECT 2;\n"),
+            ("2022-01-01-000000_next/down.sql", "SELECT 2;\n"),
+        ]);
+        let rows: Vec<LedgerRow> = ms.iter().map(|m| row(m, Phase::Expand, 1)).collect();
+        let req = RollbackRequest {
+            steps: None,
+            to: Version::parse("0"),
+            phase: PhaseSel::All,
+            dry_run: false,
+        };
+        let got: Vec<&str> = rollback_targets(&rows, &req)
+            .unwrap()
+            .iter()
+            .map(|r| r.version.as_str())
+            .collect();
+        assert_eq!(got, ["2022-01-01-000000", "00000000000000"]);
     }
 }

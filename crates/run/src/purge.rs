@@ -10,11 +10,12 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::driver::{DbError, Driver};
-use super::ledger::{self, LedgerRow, State, quote_ident, quote_literal};
-use super::url::Backend;
-use super::{Engine, RunError, retry};
+use super::ledger::{self, LedgerRow, State};
+use super::{Engine, RunError};
 use sluice_core::names::{SOFT_DROP_PREFIX, is_soft_dropped_by};
 use sluice_core::source::Phase;
+use sluice_core::sql::Dialect;
+use sluice_core::sql::quote::ident as quote_ident;
 
 /// A soft-dropped object found in the database.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -39,7 +40,7 @@ impl SoftDropped {
         self.column.as_deref().unwrap_or(&self.table)
     }
 
-    fn qualified_table(&self, backend: Backend) -> String {
+    fn qualified_table(&self, backend: Dialect) -> String {
         format!(
             "{}.{}",
             quote_ident(backend, &self.schema),
@@ -55,7 +56,7 @@ impl SoftDropped {
         }
     }
 
-    pub fn drop_sql(&self, backend: Backend) -> String {
+    pub fn drop_sql(&self, backend: Dialect) -> String {
         match &self.column {
             Some(c) => format!(
                 "ALTER TABLE {} DROP COLUMN {}",
@@ -85,35 +86,10 @@ pub struct PurgeOutcome {
     pub skipped: Vec<PurgeItem>,
 }
 
-/// Soft-dropped tables and columns (columns of soft-dropped tables go with their table).
-pub(super) fn find_sql(backend: Backend) -> String {
-    let prefix = quote_literal(backend, SOFT_DROP_PREFIX);
-    let len = SOFT_DROP_PREFIX.len();
-    match backend {
-        Backend::Postgres => format!(
-            "SELECT n.nspname::text, c.relname::text, NULL::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND left(c.relname::text, {len}) = {prefix} \
-             AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND left(n.nspname::text, 3) <> 'pg_' \
-             UNION ALL \
-             SELECT n.nspname::text, c.relname::text, a.attname::text FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND a.attnum > 0 AND NOT a.attisdropped AND a.attinhcount = 0 \
-             AND left(a.attname::text, {len}) = {prefix} AND left(c.relname::text, {len}) <> {prefix} \
-             AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND left(n.nspname::text, 3) <> 'pg_'"
-        ),
-        Backend::Mysql => format!(
-            "SELECT CAST(TABLE_SCHEMA AS CHAR), CAST(TABLE_NAME AS CHAR), CAST(NULL AS CHAR) FROM information_schema.TABLES \
-             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND LEFT(TABLE_NAME, {len}) = {prefix} \
-             UNION ALL \
-             SELECT CAST(TABLE_SCHEMA AS CHAR), CAST(TABLE_NAME AS CHAR), CAST(COLUMN_NAME AS CHAR) FROM information_schema.COLUMNS \
-             WHERE TABLE_SCHEMA = DATABASE() AND LEFT(COLUMN_NAME, {len}) = {prefix} AND LEFT(TABLE_NAME, {len}) <> {prefix}"
-        ),
-    }
-}
-
 /// Split `objects` into those to drop and those to keep, with the reason for each: an
 /// object goes when an applied contract soft-dropped it and finished before `now - older_than`.
 pub fn decide(
-    backend: Backend,
+    backend: Dialect,
     mut objects: Vec<SoftDropped>,
     rows: &[LedgerRow],
     now: DateTime<Utc>,
@@ -243,7 +219,7 @@ impl Engine {
     ) -> Result<PurgeOutcome, RunError> {
         let (_, rows, _) = self.read_ledger(conn).await?;
         let found = conn
-            .query_text(&find_sql(self.url.backend()))
+            .query_text(&self.db.soft_dropped_sql(SOFT_DROP_PREFIX))
             .await
             .map_err(RunError::db)?;
         let objects = found
@@ -258,7 +234,7 @@ impl Engine {
             })
             .collect();
         Ok(decide(
-            self.url.backend(),
+            self.url.dialect(),
             objects,
             &rows,
             Utc::now(),
@@ -272,10 +248,7 @@ impl Engine {
         loop {
             match main.exec(sql).await {
                 Ok(()) => return Ok(()),
-                Err(e)
-                    if retry::is_lock_timeout(self.url.backend(), &e)
-                        && attempt < self.settings.retry.retries =>
-                {
+                Err(e) if self.db.is_lock_timeout(&e) && attempt < self.settings.retry.retries => {
                     attempt += 1;
                     let d = self.settings.retry.delay(attempt);
                     tracing::warn!(attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; retrying {sql}");
@@ -333,7 +306,7 @@ mod tests {
             col("users", &soft_drop("name", "5")),
         ];
         let out = decide(
-            Backend::Postgres,
+            Dialect::Postgres,
             objs,
             &[expand],
             now,
@@ -364,7 +337,7 @@ mod tests {
             col("users", "_sluice_dropped_x_77"),
         ];
         let out = decide(
-            Backend::Postgres,
+            Dialect::Postgres,
             objs,
             &rows,
             now,
@@ -406,7 +379,7 @@ mod tests {
         );
         // zero retention: the recent one goes too
         let out = decide(
-            Backend::Mysql,
+            Dialect::Mysql,
             vec![col("users", &soft_drop("nick", "2"))],
             &rows,
             now,

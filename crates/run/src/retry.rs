@@ -6,9 +6,6 @@
 
 use std::time::Duration;
 
-use super::driver::DbError;
-use super::url::Backend;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Retries after the first attempt.
@@ -43,16 +40,6 @@ impl RetryPolicy {
     }
 }
 
-/// A lock wait that gave up: PostgreSQL 55P03 (lock_not_available); MySQL 1205 (lock wait
-/// timeout, also metadata locks under `lock_wait_timeout`) and 1213 (deadlock, the victim
-/// may simply retry).
-pub fn is_lock_timeout(backend: Backend, err: &DbError) -> bool {
-    match backend {
-        Backend::Postgres => err.sqlstate.as_deref() == Some("55P03"),
-        Backend::Mysql => matches!(err.number, Some(1205 | 1213)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,22 +60,5 @@ mod tests {
             assert!(d9 >= Duration::from_millis(500) && d9 <= Duration::from_millis(1000));
         }
         assert!(p.delay(u32::MAX) <= Duration::from_millis(1000));
-    }
-
-    #[test]
-    fn lock_timeout_codes() {
-        let pg = DbError {
-            sqlstate: Some("55P03".into()),
-            number: None,
-            message: String::new(),
-        };
-        assert!(is_lock_timeout(Backend::Postgres, &pg));
-        assert!(!is_lock_timeout(Backend::Mysql, &pg));
-        let my = DbError {
-            sqlstate: Some("HY000".into()),
-            number: Some(1205),
-            message: String::new(),
-        };
-        assert!(is_lock_timeout(Backend::Mysql, &my));
     }
 }

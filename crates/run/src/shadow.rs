@@ -13,15 +13,14 @@ use std::time::{Duration, Instant};
 use tracing::Instrument;
 
 use super::driver::{Blocker, DbError, Driver};
-use super::ledger::quote_literal;
 use super::plan::Prepared;
-use super::strategies::Facts;
-use super::strategies::shadow_table::{PREFIX, ShadowTable, TableFacts, q, qn};
-use super::url::Backend;
-use super::{Engine, Progress, backfill, retry};
+use super::strategies::shadow_table::{ShadowTable, q, qn};
+use super::{Engine, Progress, backfill};
 use sluice_core::names;
 use sluice_core::source::backfill::MAX_BATCH_SIZE;
+use sluice_core::sql::Dialect;
 use sluice_core::sql::ops::ObjName;
+use sluice_core::sql::quote::literal as quote_literal;
 
 /// The first copy batch; later ones adapt toward `shadow_batch_time`.
 const FIRST_BATCH: u64 = 1_000;
@@ -33,7 +32,7 @@ const MAX_REPLAY_ROUNDS: u32 = 10_000;
 type Rows = Vec<Vec<Option<String>>>;
 
 fn lit(s: &str) -> String {
-    quote_literal(Backend::Postgres, s)
+    quote_literal(Dialect::Postgres, s)
 }
 
 fn regclass(t: &ObjName) -> String {
@@ -56,61 +55,12 @@ fn pairs(rows: Rows) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Columns of `t`: name, type, generated.
 fn columns_sql(t: &ObjName) -> String {
     format!(
         "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), (a.attgenerated <> '')::text FROM pg_attribute a WHERE a.attrelid = {} AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
         regclass(t)
     )
-}
-
-/// Read what [`super::strategies::shadow_table`] needs for each table; a failed read leaves
-/// the table out (no copy is then chosen for it).
-pub(super) async fn gather_facts(
-    conn: &mut Box<dyn Driver>,
-    tables: &BTreeSet<ObjName>,
-    facts: &mut Facts,
-) {
-    for t in tables {
-        let rc = regclass(t);
-        let Ok(cols) = conn.query_text(&columns_sql(t)).await else {
-            continue;
-        };
-        let columns: BTreeMap<String, String> = pairs(cols).into_iter().collect();
-        if columns.is_empty() {
-            continue;
-        }
-        let pk = conn
-            .query_text(&format!(
-                "SELECT a.attname::text FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY k(n, o) JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n WHERE i.indrelid = {rc} AND i.indisprimary ORDER BY k.o"
-            ))
-            .await;
-        let refusals = conn
-            .query_text(&format!(
-                "SELECT r FROM ( \
-                 SELECT format('foreign key %I on %s references it', conname, conrelid::regclass) AS r FROM pg_constraint WHERE contype = 'f' AND confrelid = {rc} \
-                 UNION ALL SELECT DISTINCT format('view %s depends on it', rw.ev_class::regclass) FROM pg_depend d JOIN pg_rewrite rw ON rw.oid = d.objid \
-                   WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass AND d.refobjid = {rc} AND rw.ev_class <> {rc} \
-                 UNION ALL SELECT format('trigger %I would not follow the copy', tgname) FROM pg_trigger WHERE tgrelid = {rc} AND NOT tgisinternal AND left(tgname::text, {n}) <> {p} \
-                 UNION ALL SELECT format('row level security policy %I would not follow the copy', polname) FROM pg_policy WHERE polrelid = {rc} \
-                 UNION ALL SELECT 'it is partitioned, a partition, or in an inheritance tree' FROM pg_class c WHERE c.oid = {rc} \
-                   AND (c.relkind = 'p' OR c.relispartition OR EXISTS (SELECT 1 FROM pg_inherits WHERE inhparent = c.oid OR inhrelid = c.oid)) \
-                 ) s ORDER BY 1",
-                n = PREFIX.len(),
-                p = lit(PREFIX)
-            ))
-            .await;
-        let (Ok(pk), Ok(refusals)) = (pk, refusals) else {
-            continue;
-        };
-        facts.shadow.insert(
-            t.to_string(),
-            TableFacts {
-                primary_key: first_col(pk),
-                columns,
-                refusals: first_col(refusals),
-            },
-        );
-    }
 }
 
 /// The copy's column list and the expressions selecting them from the old table.
@@ -264,34 +214,55 @@ fn capture_sql(s: &ShadowTable, key_types: &[(String, String)]) -> Vec<String> {
     ]
 }
 
+/// Each index: name, exact signature (kind, method, key columns, expression and predicate
+/// texts), loose signature (the same without the texts: a type change rewrites them, e.g.
+/// `hot_rank <> 0` becomes `hot_rank <> 0::double precision`).
 fn index_signatures_sql(t: &ObjName) -> String {
     format!(
-        "SELECT c.relname::text, i.indisprimary::text || i.indisunique::text || am.amname::text || ':' || \
-         (SELECT string_agg(coalesce(a.attname::text, '#'), ',' ORDER BY k.o) FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(n, o) LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n) || ':' || \
-         coalesce(pg_get_expr(i.indexprs, i.indrelid), '') || ':' || coalesce(pg_get_expr(i.indpred, i.indrelid), '') \
-         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam WHERE i.indrelid = {} ORDER BY 1",
+        "SELECT c.relname::text, l.sig || ':' || coalesce(pg_get_expr(i.indexprs, i.indrelid), '') || ':' || coalesce(pg_get_expr(i.indpred, i.indrelid), ''), \
+         l.sig || ':' || (i.indexprs IS NOT NULL)::text || ':' || (i.indpred IS NOT NULL)::text \
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam \
+         CROSS JOIN LATERAL (SELECT i.indisprimary::text || i.indisunique::text || am.amname::text || ':' || \
+           (SELECT string_agg(coalesce(a.attname::text, '#'), ',' ORDER BY k.o) FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(n, o) LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n) AS sig) l \
+         WHERE i.indrelid = {} ORDER BY 1",
         regclass(t)
     )
 }
 
-/// Old index name -> new index name, for indexes that match one to one.
-fn index_pairs(old: Vec<(String, String)>, new: Vec<(String, String)>) -> Vec<(String, String)> {
-    let by_sig = |v: &[(String, String)]| {
-        let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (name, sig) in v {
-            m.entry(sig.clone()).or_default().push(name.clone());
-        }
-        m
-    };
-    let (o, n) = (by_sig(&old), by_sig(&new));
-    o.into_iter()
-        .filter_map(
-            |(sig, names)| match (names.as_slice(), n.get(&sig).map(Vec::as_slice)) {
-                ([a], Some([b])) => Some((a.clone(), b.clone())),
-                _ => None,
-            },
-        )
+/// (name, exact signature, loose signature) rows.
+fn signatures(rows: Rows) -> Vec<[String; 3]> {
+    rows.into_iter()
+        .filter_map(|r| {
+            let mut it = r.into_iter();
+            Some([it.next()??, it.next()??, it.next()??])
+        })
         .collect()
+}
+
+/// Old index name -> new index name, for indexes that match one to one: by exact signature,
+/// then the rest by loose signature.
+fn index_pairs(old: Vec<[String; 3]>, new: Vec<[String; 3]>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for level in [1, 2] {
+        let by_sig = |v: &[[String; 3]], taken: &dyn Fn(&str) -> bool| {
+            let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for sig in v.iter().filter(|s| !taken(&s[0])) {
+                m.entry(sig[level].clone())
+                    .or_default()
+                    .push(sig[0].clone());
+            }
+            m
+        };
+        let o = by_sig(&old, &|n| out.iter().any(|(a, _)| a == n));
+        let n = by_sig(&new, &|n| out.iter().any(|(_, b)| b == n));
+        for (sig, names) in o {
+            if let ([a], Some([b])) = (names.as_slice(), n.get(&sig).map(Vec::as_slice)) {
+                out.push((a.clone(), b.clone()));
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 struct State {
@@ -778,9 +749,24 @@ impl Engine {
             ))
             .await?,
         );
+        // what would tie the soft-dropped copy to objects later DDL drops: defaults (a
+        // serial's sequence, functions), generated expressions, CHECKs (functions)
+        let defaults = pairs(
+            main.query_text(&format!(
+                "SELECT a.attname::text, a.attgenerated::text FROM pg_attribute a WHERE a.attrelid = {rc} AND a.atthasdef AND NOT a.attisdropped ORDER BY a.attnum"
+            ))
+            .await?,
+        );
+        let checks = first_col(
+            main.query_text(&format!(
+                "SELECT conname::text FROM pg_constraint WHERE conrelid = {rc} AND contype = 'c' ORDER BY 1"
+            ))
+            .await?,
+        );
+        let old_indexes = signatures(main.query_text(&index_signatures_sql(&s.table)).await?);
         let indexes = index_pairs(
-            pairs(main.query_text(&index_signatures_sql(&s.table)).await?),
-            pairs(main.query_text(&index_signatures_sql(&s.shadow())).await?),
+            old_indexes.clone(),
+            signatures(main.query_text(&index_signatures_sql(&s.shadow())).await?),
         );
 
         // privileges, the table's comment and owner: LIKE leaves them behind
@@ -806,9 +792,21 @@ impl Engine {
             format!("DROP FUNCTION {}()", qn(&s.function())),
             format!("DROP TABLE {}", qn(&s.log())),
         ]);
-        // the old table must not hold parent rows back
-        for fk in &fks {
+        // the old table must not hold parent rows back, nor hold on to sequences and
+        // functions the new table uses (a later `DROP COLUMN id` drops the serial's sequence)
+        for fk in fks.iter().chain(&checks) {
             stmts.push(format!("ALTER TABLE {t} DROP CONSTRAINT {}", q(fk)));
+        }
+        for (col, generated) in &defaults {
+            let what = if generated.is_empty() {
+                "DEFAULT"
+            } else {
+                "EXPRESSION"
+            };
+            stmts.push(format!(
+                "ALTER TABLE {t} ALTER COLUMN {} DROP {what}",
+                q(col)
+            ));
         }
         // identity columns of the copy got sequences of their own: carry the position on
         for col in &identity {
@@ -822,7 +820,9 @@ impl Engine {
         stmts.extend(grants);
         stmts.push(format!("ALTER TABLE {t} RENAME TO {}", q(&dropped)));
         let tag = names::version_tag(&s.version);
-        for (old, _) in &indexes {
+        // every old index leaves its name (one left unpaired must not keep it: a later
+        // `DROP INDEX name` would drop the soft-dropped table's index instead)
+        for [old, ..] in &old_indexes {
             stmts.push(format!(
                 "ALTER INDEX {} RENAME TO {}",
                 schema_q(old),
@@ -897,10 +897,7 @@ impl Engine {
         loop {
             match self.run_tx(main, mon, stmts, blockers).await {
                 Ok(()) => return Ok(()),
-                Err(e)
-                    if retry::is_lock_timeout(Backend::Postgres, &e)
-                        && attempt < self.settings.retry.retries =>
-                {
+                Err(e) if self.db.is_lock_timeout(&e) && attempt < self.settings.retry.retries => {
                     attempt += 1;
                     let d: Duration = self.settings.retry.delay(attempt);
                     tracing::warn!(attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout {what}; retrying");
@@ -962,26 +959,70 @@ mod tests {
         );
     }
 
+    /// (name, exact signature, loose signature) rows.
+    fn v(x: &[(&str, &str, &str)]) -> Vec<[String; 3]> {
+        x.iter()
+            .map(|(a, b, c)| [a.to_string(), b.to_string(), c.to_string()])
+            .collect()
+    }
+
     #[test]
     fn indexes_pair_one_to_one() {
-        let v = |x: &[(&str, &str)]| {
-            x.iter()
-                .map(|(a, b)| (a.to_string(), b.to_string()))
-                .collect::<Vec<_>>()
-        };
         assert_eq!(
             index_pairs(
-                v(&[("accounts_pkey", "p:id"), ("a1", "i:a"), ("a2", "i:a")]),
                 v(&[
-                    ("_sluice_shadow_accounts_pkey", "p:id"),
-                    ("x1", "i:a"),
-                    ("x2", "i:a")
+                    ("accounts_pkey", "p:id", "p:id"),
+                    ("a1", "i:a", "i:a"),
+                    ("a2", "i:a", "i:a")
+                ]),
+                v(&[
+                    ("_sluice_shadow_accounts_pkey", "p:id", "p:id"),
+                    ("x1", "i:a", "i:a"),
+                    ("x2", "i:a", "i:a")
                 ]),
             ),
             [(
                 "accounts_pkey".to_string(),
                 "_sluice_shadow_accounts_pkey".to_string()
             )]
+        );
+    }
+
+    /// lemmy 2023-08-23-182533_scaled_rank: `hot_rank` int -> float rewrote the predicate
+    /// of `idx_post_aggregates_nonzero_hotrank` (`hot_rank <> 0` became `hot_rank <>
+    /// 0::double precision`); the copy's index kept its `_sluice_shadow_..` name.
+    #[test]
+    fn lemmy_an_index_whose_predicate_text_changed_pairs_by_its_shape() {
+        assert_eq!(
+            index_pairs(
+                v(&[
+                    ("idx_published", "i:published::", "i:published:false:false"),
+                    (
+                        "idx_nonzero_hotrank",
+                        "i:published::(hot_rank <> 0)",
+                        "i:published:false:true"
+                    ),
+                ]),
+                v(&[
+                    (
+                        "s_published_idx",
+                        "i:published::",
+                        "i:published:false:false"
+                    ),
+                    (
+                        "s_published_idx1",
+                        "i:published::(hot_rank <> (0)::double precision)",
+                        "i:published:false:true"
+                    ),
+                ]),
+            ),
+            [
+                (
+                    "idx_nonzero_hotrank".to_string(),
+                    "s_published_idx1".to_string()
+                ),
+                ("idx_published".to_string(), "s_published_idx".to_string()),
+            ]
         );
     }
 }

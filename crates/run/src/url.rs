@@ -3,30 +3,13 @@
 use std::fmt;
 
 use super::RunError;
-
-/// The server family a URL talks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Backend {
-    Postgres,
-    /// MySQL and MariaDB.
-    Mysql,
-}
-
-impl Backend {
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::Postgres => "postgres",
-            Backend::Mysql => "mysql",
-        }
-    }
-}
+pub use sluice_core::sql::Dialect;
 
 /// A parsed database URL. `Display` never shows the password.
 #[derive(Clone)]
 pub struct DbUrl {
     raw: String,
-    backend: Backend,
+    dialect: Dialect,
     redacted: String,
 }
 
@@ -39,9 +22,9 @@ impl DbUrl {
                 "`{redacted}` is not a database URL; expected postgres://user@host:5432/db or mysql://user@host:3306/db"
             )));
         };
-        let backend = match scheme.to_ascii_lowercase().as_str() {
-            "postgres" | "postgresql" => Backend::Postgres,
-            "mysql" | "mariadb" => Backend::Mysql,
+        let dialect = match scheme.to_ascii_lowercase().as_str() {
+            "postgres" | "postgresql" => Dialect::Postgres,
+            "mysql" | "mariadb" => Dialect::Mysql,
             other => {
                 return Err(RunError::Url(format!(
                     "`{redacted}`: unsupported scheme `{other}`; use postgres://, postgresql://, mysql:// or mariadb://"
@@ -56,13 +39,13 @@ impl DbUrl {
         };
         Ok(DbUrl {
             raw,
-            backend,
+            dialect,
             redacted,
         })
     }
 
-    pub fn backend(&self) -> Backend {
-        self.backend
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
     }
 
     /// The full URL, password included: only for the driver, never for messages.
@@ -104,7 +87,7 @@ impl DbUrl {
         DbUrl {
             redacted: redact(&raw),
             raw,
-            backend: self.backend,
+            dialect: self.dialect,
         }
     }
 }
@@ -244,7 +227,7 @@ mod tests {
     fn password_never_shown() {
         let u =
             DbUrl::parse("postgres://app:s3cr%40t@db.example:5432/shop?sslmode=disable").unwrap();
-        assert_eq!(u.backend(), Backend::Postgres);
+        assert_eq!(u.dialect(), Dialect::Postgres);
         assert_eq!(
             u.to_string(),
             "postgres://app:***@db.example:5432/shop?sslmode=disable"
@@ -274,7 +257,7 @@ mod tests {
     #[test]
     fn schemes() {
         let u = DbUrl::parse("mariadb://root:pw@127.0.0.1:3306/x").unwrap();
-        assert_eq!(u.backend(), Backend::Mysql);
+        assert_eq!(u.dialect(), Dialect::Mysql);
         assert_eq!(u.secret(), "mysql://root:pw@127.0.0.1:3306/x");
         let e = DbUrl::parse("sqlite://u:pw@x").unwrap_err().to_string();
         assert!(

@@ -378,7 +378,12 @@ async fn authenticate(State(s): State<AppState>, req: Request, next: Next) -> Re
             json!({"error": "body too large"}),
         );
     };
-    let h = |name: &str| parts.headers.get(name).map(|v| v.as_bytes());
+    let h = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .map(axum::http::HeaderValue::as_bytes)
+    };
     if !s
         .0
         .opts
@@ -551,7 +556,7 @@ async fn status(State(s): State<AppState>, Query(q): Query<StatusQuery>) -> Resp
         {
             match r.job {
                 Job::PreDeploy | Job::Apply(PhaseSel::Expand) if expand != "failed" => {
-                    expand = "running"
+                    expand = "running";
                 }
                 // shown by the backfill state below
                 Job::Apply(PhaseSel::Backfill) => {}

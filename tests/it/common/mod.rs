@@ -1,7 +1,7 @@
 //! Scratch databases on the real servers for runner tests.
 //!
-//! PostgreSQL at `DATABASE_URL_PG` (default postgres://postgres@127.0.0.1:5432/postgres),
-//! MariaDB/MySQL at `DATABASE_URL_MYSQL` (default mysql://root@127.0.0.1:3306/mysql).
+//! PostgreSQL at `DATABASE_URL_PG` (default <postgres://postgres@127.0.0.1:5432/postgres>),
+//! MariaDB/MySQL at `DATABASE_URL_MYSQL` (default <mysql://root@127.0.0.1:3306/mysql>).
 //! Each test gets its own database, dropped when the guard goes out of scope, even on
 //! a failed assertion.
 #![allow(dead_code)]
@@ -10,13 +10,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use sluice::run::url::Backend;
+use sluice::sql::Dialect;
 use sqlx::{Connection, Executor, Row};
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 pub struct Scratch {
-    pub backend: Backend,
+    pub backend: Dialect,
     pub name: String,
     admin: String,
     /// URL of the scratch database (no password on the test servers).
@@ -32,11 +32,11 @@ pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
 }
 
 impl Scratch {
-    pub fn new(backend: Backend) -> Scratch {
+    pub fn new(backend: Dialect) -> Scratch {
         let admin = match backend {
-            Backend::Postgres => std::env::var("DATABASE_URL_PG")
+            Dialect::Postgres => std::env::var("DATABASE_URL_PG")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
-            Backend::Mysql => std::env::var("DATABASE_URL_MYSQL")
+            Dialect::Mysql => std::env::var("DATABASE_URL_MYSQL")
                 .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/mysql".into()),
         };
         let name = format!(
@@ -57,11 +57,11 @@ impl Scratch {
     }
 
     pub fn pg() -> Scratch {
-        Scratch::new(Backend::Postgres)
+        Scratch::new(Dialect::Postgres)
     }
 
     pub fn mysql() -> Scratch {
-        Scratch::new(Backend::Mysql)
+        Scratch::new(Dialect::Mysql)
     }
 
     fn admin_exec(&self, sql: &str) {
@@ -72,7 +72,7 @@ impl Scratch {
         std::thread::spawn(move || {
             block_on(async move {
                 match backend {
-                    Backend::Postgres => {
+                    Dialect::Postgres => {
                         let mut c = sqlx::PgConnection::connect(&admin)
                             .await
                             .unwrap_or_else(|e| {
@@ -82,7 +82,7 @@ impl Scratch {
                             });
                         c.execute(sqlx::raw_sql(&sql)).await.unwrap();
                     }
-                    Backend::Mysql => {
+                    Dialect::Mysql => {
                         let mut c =
                             sqlx::MySqlConnection::connect(&admin)
                                 .await
@@ -94,7 +94,7 @@ impl Scratch {
                         c.execute(sqlx::raw_sql(&sql)).await.unwrap();
                     }
                 }
-            })
+            });
         })
         .join()
         .unwrap();
@@ -108,16 +108,16 @@ impl Scratch {
         std::thread::spawn(move || {
             block_on(async move {
                 match backend {
-                    Backend::Postgres => {
+                    Dialect::Postgres => {
                         let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
                         c.execute(sqlx::raw_sql(&sql)).await.unwrap();
                     }
-                    Backend::Mysql => {
+                    Dialect::Mysql => {
                         let mut c = sqlx::MySqlConnection::connect(&url).await.unwrap();
                         c.execute(sqlx::raw_sql(&sql)).await.unwrap();
                     }
                 }
-            })
+            });
         })
         .join()
         .unwrap();
@@ -131,11 +131,11 @@ impl Scratch {
         std::thread::spawn(move || {
             block_on(async move {
                 let r = match backend {
-                    Backend::Postgres => {
+                    Dialect::Postgres => {
                         let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
                         c.execute(sqlx::raw_sql(&sql)).await.map(|_| ())
                     }
-                    Backend::Mysql => {
+                    Dialect::Mysql => {
                         let mut c = sqlx::MySqlConnection::connect(&url).await.unwrap();
                         c.execute(sqlx::raw_sql(&sql)).await.map(|_| ())
                     }
@@ -155,7 +155,7 @@ impl Scratch {
         std::thread::spawn(move || {
             block_on(async move {
                 match backend {
-                    Backend::Postgres => {
+                    Dialect::Postgres => {
                         let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
                         let rows = sqlx::query(&sql).fetch_all(&mut c).await.unwrap();
                         rows.iter()
@@ -166,7 +166,7 @@ impl Scratch {
                             })
                             .collect()
                     }
-                    Backend::Mysql => {
+                    Dialect::Mysql => {
                         let mut c = sqlx::MySqlConnection::connect(&url).await.unwrap();
                         let rows = sqlx::query(&sql).fetch_all(&mut c).await.unwrap();
                         rows.iter()
@@ -186,10 +186,10 @@ impl Scratch {
 
     pub fn table_exists(&self, table: &str) -> bool {
         let sql = match self.backend {
-            Backend::Postgres => format!(
+            Dialect::Postgres => format!(
                 "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' AND table_name = '{table}'"
             ),
-            Backend::Mysql => format!(
+            Dialect::Mysql => format!(
                 "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{}' AND TABLE_NAME = '{table}'",
                 self.name
             ),
@@ -197,7 +197,7 @@ impl Scratch {
         !self.strings(&sql).is_empty()
     }
 
-    /// `migrate` with DATABASE_URL set to the scratch database, run from `cwd`.
+    /// `migrate` with `DATABASE_URL` set to the scratch database, run from `cwd`.
     pub fn migrate(&self, cwd: &Path) -> Command {
         let mut c = Command::new(assert_cmd::cargo::cargo_bin("migrate"));
         c.current_dir(cwd)
@@ -228,8 +228,8 @@ pub fn url_for(admin: &str, name: &str) -> String {
 impl Drop for Scratch {
     fn drop(&mut self) {
         let sql = match self.backend {
-            Backend::Postgres => format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
-            Backend::Mysql => format!("DROP DATABASE IF EXISTS {}", self.name),
+            Dialect::Postgres => format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            Dialect::Mysql => format!("DROP DATABASE IF EXISTS {}", self.name),
         };
         self.admin_exec(&sql);
     }
@@ -310,4 +310,49 @@ pub fn states(v: &serde_json::Value) -> Vec<String> {
             )
         })
         .collect()
+}
+
+/// The schema of a scratch database (`run::snapshot`), with `opts`.
+pub fn snapshot_with(
+    s: &Scratch,
+    opts: &sluice::run::snapshot::Options,
+) -> sluice::run::snapshot::Snapshot {
+    let url = sluice::run::url::DbUrl::parse(&s.url).unwrap();
+    let opts = opts.clone();
+    // a thread of its own: the caller may be inside a runtime
+    std::thread::spawn(move || block_on(sluice::run::snapshot::snapshot(&url, &opts)).unwrap())
+        .join()
+        .unwrap()
+}
+
+/// The schema of a scratch database, Sluice's ledger and soft-dropped objects left out.
+pub fn snapshot(s: &Scratch) -> sluice::run::snapshot::Snapshot {
+    let ledger =
+        sluice::run::ledger::Ledger::new(sluice::run::driver::database(s.backend), None, None);
+    snapshot_with(s, &sluice::run::snapshot::Options::without_sluice(&ledger))
+}
+
+/// Run git in `dir` (a fixed identity, no signing, `main` as the first branch).
+pub fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args([
+            "-c",
+            "user.name=Sluice Test",
+            "-c",
+            "user.email=test@example.com",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -182,7 +182,7 @@ pub struct Catalog {
     /// origin was the change set.
     fresh_tables: imbl::Vector<Key>,
     fresh_indexes: imbl::Vector<Key>,
-    /// Some table lives outside the default schema (or the search_path changed): lookups of
+    /// Some table lives outside the default schema (or the `search_path` changed): lookups of
     /// unqualified names may have to search by name.
     elsewhere: bool,
 }
@@ -679,11 +679,11 @@ impl Catalog {
                 }
                 ObjectKind::Sequence => {
                     let k = self.key(name);
-                    move_key(&mut self.sequences, k, schema)
+                    move_key(&mut self.sequences, k, schema);
                 }
                 ObjectKind::Type => {
                     let k = self.key(name);
-                    move_key(&mut self.enums, k, schema)
+                    move_key(&mut self.enums, k, schema);
                 }
                 _ => {}
             },
@@ -712,6 +712,7 @@ impl Catalog {
                 }
             }
             Op::AddEnumValue { .. }
+            | Op::DomainConstraint { .. }
             | Op::Reindex { .. }
             | Op::TableRewrite { .. }
             | Op::DetachPartition { .. }
@@ -1048,15 +1049,15 @@ impl Catalog {
             }
             ObjectKind::View | ObjectKind::MaterializedView => {
                 let k = self.key(from);
-                rename_key(&mut self.views, k, to)
+                rename_key(&mut self.views, k, to);
             }
             ObjectKind::Sequence => {
                 let k = self.key(from);
-                rename_key(&mut self.sequences, k, to)
+                rename_key(&mut self.sequences, k, to);
             }
             ObjectKind::Type => {
                 let k = self.key(from);
-                rename_key(&mut self.enums, k, to)
+                rename_key(&mut self.enums, k, to);
             }
             ObjectKind::EnumValue => {
                 // `schema` holds the type's (possibly qualified) name

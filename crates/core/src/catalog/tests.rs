@@ -9,18 +9,15 @@ fn replay(sql_text: &str) -> Catalog {
 
 fn run(c: &mut Catalog, sql_text: &str) {
     for stmt in sql_text.split(';').filter(|s| !s.trim().is_empty()) {
-        match sql::parse(Dialect::Postgres, stmt) {
-            Ok(asts) => {
-                let ops: Vec<_> = asts
-                    .iter()
-                    .flat_map(|a| sql::classify::classify(Dialect::Postgres, a))
-                    .collect();
-                c.apply_statement(Some(&asts), &ops, false);
-            }
-            Err(_) => {
-                let ops = sql::tokscan::scan(Dialect::Postgres, stmt);
-                c.apply_statement(None, &ops, true);
-            }
+        if let Ok(asts) = sql::parse(Dialect::Postgres, stmt) {
+            let ops: Vec<_> = asts
+                .iter()
+                .flat_map(|a| sql::classify::classify(Dialect::Postgres, a))
+                .collect();
+            c.apply_statement(Some(&asts), &ops, false);
+        } else {
+            let ops = sql::tokscan::scan(Dialect::Postgres, stmt);
+            c.apply_statement(None, &ops, true);
         }
     }
 }

@@ -18,16 +18,27 @@ impl SqlType {
     /// Parse a type as written (sqlparser's Display or source text). Never fails: unknown
     /// types keep their lower-cased text as the base.
     pub fn parse(text: &str) -> SqlType {
-        let mut t = text.trim().to_ascii_lowercase();
+        let mut t = unquote_name(text.trim());
         t = t.split_whitespace().collect::<Vec<_>>().join(" ");
+        // `[]`, `[5]`, `[3][4]`, `ARRAY`, `ARRAY[5]`: PostgreSQL ignores the sizes
         let mut array = false;
-        while let Some(s) = t.strip_suffix("[]") {
-            t = s.trim_end().to_owned();
-            array = true;
+        loop {
+            if let Some(s) = t.strip_suffix(']')
+                && let Some(open) = s.rfind('[')
+                && s[open + 1..].bytes().all(|b| b.is_ascii_digit())
+            {
+                t = s[..open].trim_end().to_owned();
+                array = true;
+            } else if let Some(s) = t.strip_suffix(" array") {
+                t = s.trim_end().to_owned();
+                array = true;
+            } else {
+                break;
+            }
         }
-        if let Some(s) = t.strip_suffix(" array") {
-            t = s.trim_end().to_owned();
-            array = true;
+        // built-in types may be written schema-qualified
+        if let Some(s) = t.strip_prefix("pg_catalog.") {
+            t = s.to_owned();
         }
         // pull out the first parenthesised modifier list, wherever it stands
         let mut args_text = None;
@@ -74,6 +85,34 @@ impl SqlType {
             opaque_args,
         }
     }
+}
+
+/// The type text in lower case with quotes taken off its name the way PostgreSQL reads it:
+/// `"bpchar"(50)` is `bpchar(50)` and `"serial"` is `serial`, but a quoted name with upper case
+/// letters is another type (kept quoted), and `"char"` is PostgreSQL's one-byte internal type,
+/// not `char` (kept as `"char"`).
+fn unquote_name(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('"') {
+        out.push_str(&rest[..open].to_ascii_lowercase());
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('"') else {
+            out.push_str(&rest[open..].to_ascii_lowercase());
+            return out;
+        };
+        let name = &after[..close];
+        if name == "char" || name.chars().any(|c| c.is_uppercase() || c == ' ') {
+            out.push('"');
+            out.push_str(name);
+            out.push('"');
+        } else {
+            out.push_str(name);
+        }
+        rest = &after[close + 1..];
+    }
+    out.push_str(&rest.to_ascii_lowercase());
+    out
 }
 
 impl std::fmt::Display for SqlType {
@@ -150,6 +189,37 @@ mod tests {
         );
         assert_eq!(SqlType::parse("INT4[]").to_string(), "integer[]");
         assert_eq!(SqlType::parse("INT"), SqlType::parse("integer"));
+    }
+
+    #[test]
+    fn reads_arrays_quotes_and_the_catalog_schema_like_postgresql() {
+        let varchar100 = SqlType::parse("varchar(100)");
+        for t in [
+            "pg_catalog.varchar(100)",
+            "\"varchar\"(100)",
+            "VARCHAR (100)",
+        ] {
+            assert_eq!(SqlType::parse(t), varchar100, "{t}");
+        }
+        let array = |t: &str| {
+            let t = SqlType::parse(t);
+            assert!(t.array, "{t:?}");
+            t.to_string()
+        };
+        assert_eq!(array("varchar(255)[5]"), "varchar(255)[]");
+        assert_eq!(array("VARCHAR(50)[3][4]"), "varchar(50)[]");
+        assert_eq!(array("INT ARRAY"), "integer[]");
+        assert_eq!(array("int array[2]"), "integer[]");
+        assert_eq!(array("timestamp[]"), "timestamp[]");
+        assert_eq!(SqlType::parse("\"bpchar\"(50)").to_string(), "char(50)");
+        assert_eq!(SqlType::parse("\"serial\"").base, "serial");
+        // not the same types in PostgreSQL
+        assert_eq!(SqlType::parse("\"char\"").base, "\"char\"");
+        assert_eq!(SqlType::parse("\"SERIAL\"").base, "\"SERIAL\"");
+        assert_eq!(
+            SqlType::parse("my_schema.varchar").base,
+            "my_schema.varchar"
+        );
     }
 
     #[test]

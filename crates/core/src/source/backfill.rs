@@ -158,13 +158,15 @@ impl BackfillSpec {
             None => DEFAULT_BATCH_SIZE,
             Some(b) => {
                 let v = *b.get_ref();
-                if v < 1 || v as u64 > MAX_BATCH_SIZE {
-                    return Err(invalid(
-                        b.span().start,
-                        format!("`batch_size` must be between 1 and {MAX_BATCH_SIZE}, not {v}"),
-                    ));
+                match u64::try_from(v) {
+                    Ok(n) if (1..=MAX_BATCH_SIZE).contains(&n) => n,
+                    _ => {
+                        return Err(invalid(
+                            b.span().start,
+                            format!("`batch_size` must be between 1 and {MAX_BATCH_SIZE}, not {v}"),
+                        ));
+                    }
                 }
-                v as u64
             }
         };
         let duration = |d: &Option<Spanned<String>>, what: &str| {
@@ -266,6 +268,7 @@ mod ser_duration {
 
 mod ser_opt_duration {
     use std::time::Duration;
+    #[allow(clippy::ref_option)] // the signature serde's `serialize_with` calls
     pub fn serialize<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
         match d {
             Some(d) => s.serialize_str(&humantime::format_duration(*d).to_string()),

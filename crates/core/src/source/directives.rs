@@ -16,7 +16,8 @@ pub struct RuleRef {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Directive {
     /// `-- sluice:no-transaction`, sqlx `-- no-transaction`, `-- +goose NO TRANSACTION`,
-    /// dbmate `-- migrate:up transaction:false`.
+    /// dbmate `-- migrate:up transaction:false`, squawk's
+    /// `-- squawk-disable-assume-in-transaction`.
     NoTransaction,
     /// `-- sluice:ignore a, b -- reason` / `-- squawk-ignore a, b`: the next statement
     /// (or, at the end of a statement's line, that statement).
@@ -49,7 +50,7 @@ pub fn parse(text: &str, comment: &Comment) -> Option<Directive> {
         if goose_marker(body) == Some(GooseMarker::NoTransaction) {
             return Some(Directive::NoTransaction);
         }
-        if body == "no-transaction" {
+        if body == "no-transaction" || body == "squawk-disable-assume-in-transaction" {
             return Some(Directive::NoTransaction);
         }
         if let Some(rest) = body.strip_prefix("migrate:")
@@ -147,6 +148,10 @@ mod tests {
     fn foreign_markers() {
         assert_eq!(
             directives("-- no-transaction\nselect 1;"),
+            [Directive::NoTransaction]
+        );
+        assert_eq!(
+            directives("-- squawk-disable-assume-in-transaction\nselect 1;"),
             [Directive::NoTransaction]
         );
         assert_eq!(

@@ -16,7 +16,7 @@ use std::sync::{Arc, OnceLock};
 use serde::Serialize;
 
 pub use layout::{
-    Discovery, Layout, LayoutChoice, SourceError, SourceWarning, discover, load_file,
+    Discovery, Layout, LayoutChoice, SourceError, SourceWarning, discover, discover_for, load_file,
 };
 pub use text::{LineCol, LineIndex};
 
@@ -108,6 +108,29 @@ impl Version {
             raw: raw.to_owned(),
             parts,
         })
+    }
+
+    /// A version as any layout writes it: plain (`Version::parse`) or diesel's
+    /// `YYYY-MM-DD-HHMMSS[-NNNN]`. The ledger stores `raw`; this gives back the order the
+    /// files had, so every comparison of ledger versions agrees with apply's.
+    pub fn parse_any(raw: &str) -> Option<Version> {
+        Version::parse(raw).or_else(|| Version::parse_diesel(raw))
+    }
+
+    /// diesel's dashed timestamps. diesel orders the dash-less strings; the `-NNNN` suffix
+    /// must order within the second (not make the number 10^4 times larger), and `X-0000`
+    /// still comes after `X`.
+    pub fn parse_diesel(raw: &str) -> Option<Version> {
+        if raw.starts_with('-') || raw.ends_with('-') || raw.contains("--") {
+            return None;
+        }
+        let digits: String = raw.chars().filter(|c| *c != '-').collect();
+        let mut v = Version::parse(&digits)?;
+        v.raw = raw.to_owned();
+        if raw.contains('-') && digits.len() > 14 && digits.is_char_boundary(14) {
+            v.parts = vec![digits[..14].parse().ok()?, digits[14..].parse().ok()?];
+        }
+        Some(v)
     }
 }
 
@@ -222,5 +245,17 @@ mod tests {
         assert!(Version::parse("1a").is_none());
         assert!(Version::parse("").is_none());
         assert!(Version::parse("1..2").is_none());
+    }
+
+    #[test]
+    fn ledger_versions_order_like_diesel_directories() {
+        let v = |s| Version::parse_any(s).unwrap();
+        // crates.io mixes plain and dashed stamps in one history
+        assert!(v("20170820180453") < v("2017-09-23-182408"));
+        assert!(v("2017-09-23-182408") < v("2026-07-30-140000-0000"));
+        assert!(v("2026-07-30-140000") < v("2026-07-30-140000-0000"));
+        assert!(v("2026-07-30-140000-0000") < v("2026-07-30-140001"));
+        assert!(Version::parse_any("2017-09-23-").is_none());
+        assert!(Version::parse_any("release-1").is_none());
     }
 }

@@ -22,6 +22,7 @@ pub fn normalize(bytes: &[u8]) -> Result<String, NotUtf8> {
         Err(e) => {
             let offset = e.valid_up_to();
             let before = &bytes[..offset];
+            #[allow(clippy::naive_bytecount)] // error path only: no crate for one count
             let line = before.iter().filter(|b| **b == b'\n').count() + 1;
             let line_start = before
                 .iter()

@@ -3,7 +3,7 @@
 use sqlparser::ast::{
     AlterColumnOperation, AlterFunctionOperation, AlterIndexOperation, AlterSchemaOperation,
     AlterTable, AlterTableOperation, AlterTypeOperation, AlterViewOperation, CascadeOption,
-    ColumnDef, ColumnOption, ColumnOptionDef, ContextModifier, DataType, DetachPartitionMode, Expr,
+    ColumnDef, ColumnOption, ColumnOptionDef, ContextModifier, DetachPartitionMode, Expr,
     FromTable, GeneratedAs, GeneratedExpressionMode, Ident, IndexColumn, ObjectName,
     ObjectNamePart, ObjectType, RenameTableNameKind, Set, Statement, TableConstraint, TableFactor,
     TableObject, TableWithJoins, Value,
@@ -146,7 +146,10 @@ pub fn classify(dialect: Dialect, stmt: &Statement) -> Vec<Operation> {
                     from: type_name,
                     to: ident(&r.new_name),
                 }],
-                AlterTypeOperation::AddValue(_) => vec![Op::AddEnumValue { type_name }],
+                AlterTypeOperation::AddValue(v) => vec![Op::AddEnumValue {
+                    type_name,
+                    positioned: v.position.is_some(),
+                }],
                 // the value is qualified by its type: `schema` holds the type's name
                 AlterTypeOperation::RenameValue(r) => vec![Op::RenameObject {
                     kind: ObjectKind::EnumValue,
@@ -198,7 +201,7 @@ pub fn classify(dialect: Dialect, stmt: &Statement) -> Vec<Operation> {
             for o in &ci.alter_options {
                 match o {
                     AlterTableOperation::Algorithm { algorithm: a, .. } => {
-                        algorithm = Some(a.to_string())
+                        algorithm = Some(a.to_string());
                     }
                     AlterTableOperation::Lock { lock: l, .. } => lock = Some(l.to_string()),
                     _ => {}
@@ -263,6 +266,11 @@ pub fn classify(dialect: Dialect, stmt: &Statement) -> Vec<Operation> {
         Statement::CreateTrigger(t) => vec![Op::CreateTrigger {
             table: obj_name(&t.table_name),
             name: obj_name(&t.name).name,
+        }],
+        Statement::CreateDomain(d) if !d.constraints.is_empty() => vec![Op::DomainConstraint {
+            domain: obj_name(&d.name),
+            create: true,
+            not_valid: false,
         }],
         _ => vec![other(stmt)],
     }
@@ -340,15 +348,17 @@ fn alter_table(dialect: Dialect, at: &AlterTable) -> Vec<Operation> {
             })),
             AlterTableOperation::AttachPartition { .. }
             | AlterTableOperation::AttachPartitionOf { .. } => {
-                ops.push(Op::AttachPartition { table: t() })
+                ops.push(Op::AttachPartition { table: t() });
             }
             AlterTableOperation::DetachPartitionOf { mode, .. } => ops.push(Op::DetachPartition {
                 table: t(),
                 concurrently: matches!(mode, Some(DetachPartitionMode::Concurrently)),
+                finalize: matches!(mode, Some(DetachPartitionMode::Finalize)),
             }),
             AlterTableOperation::DetachPartition { .. } => ops.push(Op::DetachPartition {
                 table: t(),
                 concurrently: false,
+                finalize: false,
             }),
             AlterTableOperation::DropPrimaryKey { .. } => ops.push(Op::DropConstraint {
                 table: t(),
@@ -449,7 +459,7 @@ fn alter_table(dialect: Dialect, at: &AlterTable) -> Vec<Operation> {
                     kind: ObjectKind::Constraint,
                     from: ObjName::new(None, &ident(old_name)),
                     to: ident(new_name),
-                })
+                });
             }
             AlterTableOperation::AlterColumn { column_name, op } => {
                 let column = ident(column_name);
@@ -522,7 +532,7 @@ fn column_spec(dialect: Dialect, def: &ColumnDef) -> ColumnSpec {
     let data_type = def.data_type.to_string();
     let mut spec = ColumnSpec {
         name: ident(&def.name),
-        serial: is_serial(&def.data_type),
+        serial: is_serial(&data_type),
         data_type,
         not_null: false,
         default: None,
@@ -610,12 +620,15 @@ pub fn table_charset(ct: &sqlparser::ast::CreateTable) -> Option<String> {
         .or_else(|| value_after("collate").and_then(|c| charset_of_collation(&c)))
 }
 
-fn is_serial(t: &DataType) -> bool {
-    let name = t.to_string().to_ascii_lowercase();
-    matches!(
-        name.as_str(),
-        "serial" | "bigserial" | "smallserial" | "serial2" | "serial4" | "serial8"
-    )
+/// `serial` & co. (also quoted: `"serial"` is the same to PostgreSQL); an array of them is
+/// not a serial column (PostgreSQL refuses it).
+pub(crate) fn is_serial(data_type: &str) -> bool {
+    let t = crate::catalog::SqlType::parse(data_type);
+    !t.array
+        && matches!(
+            t.base.as_str(),
+            "serial" | "bigserial" | "smallserial" | "serial2" | "serial4" | "serial8"
+        )
 }
 
 /// A table constraint as a [`ConstraintSpec`]; `None` for MySQL plain indexes.
@@ -1149,7 +1162,7 @@ mod tests {
         }
         match my("CREATE TABLE t (a VARCHAR(5) CHARACTER SET utf8mb3)").as_slice() {
             [Op::CreateTable { columns, .. }] => {
-                assert_eq!(columns[0].charset.as_deref(), Some("utf8mb3"))
+                assert_eq!(columns[0].charset.as_deref(), Some("utf8mb3"));
             }
             other => panic!("{other:?}"),
         }
@@ -1356,6 +1369,22 @@ mod tests {
             pg("ALTER TYPE mood ADD VALUE 'meh'"),
             vec![Op::AddEnumValue {
                 type_name: t("mood"),
+                positioned: false,
+            }]
+        );
+        assert_eq!(
+            pg("CREATE DOMAIN posint AS int CHECK (VALUE > 0)"),
+            vec![Op::DomainConstraint {
+                domain: t("posint"),
+                create: true,
+                not_valid: false,
+            }]
+        );
+        assert_eq!(
+            pg("ALTER TYPE mood ADD VALUE IF NOT EXISTS 'meh' BEFORE 'ok'"),
+            vec![Op::AddEnumValue {
+                type_name: t("mood"),
+                positioned: true,
             }]
         );
         match pg("ALTER TYPE mood RENAME VALUE 'sad' TO 'blue'").as_slice() {

@@ -58,13 +58,13 @@ pub fn parse(dialect: Dialect, sql: &str) -> Result<Vec<Statement>, ParseFailure
     parser
         .try_with_sql(sql)
         .and_then(|mut p| p.parse_statements())
-        .map_err(|e| failure_from(e.to_string()))
+        .map_err(|e| failure_from(&e.to_string()))
 }
 
-fn failure_from(msg: String) -> ParseFailure {
+fn failure_from(msg: &str) -> ParseFailure {
     // sqlparser appends " at Line: N, Column: M"
     let (mut line, mut column) = (None, None);
-    let mut message = msg.clone();
+    let mut message = msg.to_owned();
     if let Some(i) = msg.rfind(" at Line: ") {
         let tail = &msg[i + " at Line: ".len()..];
         let mut parts = tail.split(", Column: ");

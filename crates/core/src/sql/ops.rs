@@ -66,6 +66,7 @@ pub enum Generated {
 
 /// A column as declared in CREATE TABLE / ADD COLUMN.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[allow(clippy::struct_excessive_bools)] // independent clauses of the declaration, as written
 pub struct ColumnSpec {
     pub name: String,
     /// The type as written, upper-cased by sqlparser's Display (e.g. `VARCHAR(20)`, `BIGINT`).
@@ -74,7 +75,7 @@ pub struct ColumnSpec {
     /// The default expression as SQL text.
     pub default: Option<String>,
     pub default_volatility: Option<Volatility>,
-    /// serial / bigserial / smallserial (PostgreSQL) or AUTO_INCREMENT (MySQL).
+    /// serial / bigserial / smallserial (PostgreSQL) or `AUTO_INCREMENT` (MySQL).
     pub serial: bool,
     pub generated: Option<Generated>,
     pub primary_key: bool,
@@ -206,7 +207,7 @@ pub enum Operation {
         using: Option<String>,
     },
     /// MySQL `MODIFY` / `CHANGE`: the column's whole new definition (MySQL replaces it: NOT
-    /// NULL, DEFAULT, AUTO_INCREMENT and charset not repeated are gone). Follows the
+    /// NULL, DEFAULT, `AUTO_INCREMENT` and charset not repeated are gone). Follows the
     /// `RenameColumn` and `AlterColumnType` of the same clause; `column.name` is the new name.
     RedefineColumn {
         table: ObjName,
@@ -289,6 +290,9 @@ pub enum Operation {
     DetachPartition {
         table: ObjName,
         concurrently: bool,
+        /// `FINALIZE`: completes an interrupted `CONCURRENTLY` detach (SHARE UPDATE EXCLUSIVE,
+        /// allowed in a transaction).
+        finalize: bool,
     },
     AttachPartition {
         table: ObjName,
@@ -332,6 +336,15 @@ pub enum Operation {
     /// `ALTER TYPE .. ADD VALUE` (cannot run in a transaction before PG12).
     AddEnumValue {
         type_name: ObjName,
+        /// `BEFORE` / `AFTER` an existing value; otherwise the value sorts last.
+        positioned: bool,
+    },
+    /// A constraint on a domain, checked against every column of that type: `CREATE DOMAIN ..
+    /// CHECK / NOT NULL` (`create`) or `ALTER DOMAIN .. ADD CONSTRAINT`.
+    DomainConstraint {
+        domain: ObjName,
+        create: bool,
+        not_valid: bool,
     },
     /// MySQL `ALGORITHM=` / `LOCK=` clauses of an ALTER TABLE.
     AlterTableOptions {
@@ -348,7 +361,13 @@ pub enum Operation {
 impl Operation {
     /// The table this operation acts on, if it acts on exactly one.
     pub fn table(&self) -> Option<&ObjName> {
-        use Operation::*;
+        use Operation::{
+            AddColumn, AddConstraint, AlterColumnType, AlterIdentity, AlterTableOptions,
+            AttachPartition, CreateIndex, CreateTable, CreateTrigger, Delete, DetachPartition,
+            DropColumn, DropConstraint, DropDefault, DropExpression, DropNotNull, Insert,
+            RedefineColumn, RenameColumn, RenameTable, SetDefault, SetNotNull, TableRewrite,
+            Update, ValidateConstraint,
+        };
         match self {
             CreateTable { table, .. }
             | AddColumn { table, .. }

@@ -49,7 +49,7 @@ pub fn qualified(dialect: Dialect, name: &ObjName) -> String {
 
 /// A string literal that means `s` whatever the server's escaping settings: PostgreSQL
 /// `E'..'` when backslashes occur; MySQL a hex literal converted to utf8mb4 unless the text
-/// is plain (MySQL reads backslash escapes unless NO_BACKSLASH_ESCAPES is set).
+/// is plain (MySQL reads backslash escapes unless `NO_BACKSLASH_ESCAPES` is set).
 pub fn literal(dialect: Dialect, s: &str) -> String {
     match dialect {
         Dialect::Postgres => {

@@ -269,6 +269,30 @@ impl<'a> Cursor<'a> {
         &self.toks[start..self.pos]
     }
 
+    /// A parenthesised utility option list, `(FULL, CONCURRENTLY false, VERBOSE on)`: each
+    /// option's name in lower case and whether it is on (no value, or not false/off/0/no).
+    fn options(&mut self) -> Vec<(String, bool)> {
+        if !self.eat("(") {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        loop {
+            let item = self.until_comma();
+            if let Some(name) = item.first().and_then(Tok::ident) {
+                let off = item.get(1).is_some_and(|v| {
+                    let v = v.sql(false).to_ascii_lowercase();
+                    matches!(v.trim_matches('\''), "false" | "off" | "0" | "no")
+                });
+                out.push((name, !off));
+            }
+            if !self.eat(",") {
+                break;
+            }
+        }
+        self.eat(")");
+        out
+    }
+
     /// Whether a keyword sequence occurs anywhere after the cursor.
     fn contains_kws(&self, kws: &[&str]) -> bool {
         self.toks[self.pos.min(self.toks.len())..]
@@ -328,15 +352,17 @@ fn statement(dialect: Dialect, c: &mut Cursor) -> Vec<Operation> {
         return drop(c);
     }
     if c.eat_kw("REINDEX") {
-        if c.peek().is_some_and(|t| t.is("(")) {
-            c.paren_list();
+        let options = c.options();
+        // the system catalogs have no concurrent rebuild: nothing to ask for
+        if c.eat_kw("SYSTEM") {
+            return vec![Op::Other {
+                kind: "REINDEX SYSTEM".into(),
+            }];
         }
-        let _ = c.eat_kw("INDEX")
-            || c.eat_kw("TABLE")
-            || c.eat_kw("SCHEMA")
-            || c.eat_kw("DATABASE")
-            || c.eat_kw("SYSTEM");
-        let concurrently = c.eat_kw("CONCURRENTLY");
+        let _ =
+            c.eat_kw("INDEX") || c.eat_kw("TABLE") || c.eat_kw("SCHEMA") || c.eat_kw("DATABASE");
+        let concurrently =
+            c.eat_kw("CONCURRENTLY") || options.iter().any(|(o, on)| o == "concurrently" && *on);
         return vec![Op::Reindex {
             target: c.name(),
             concurrently,
@@ -351,12 +377,7 @@ fn statement(dialect: Dialect, c: &mut Cursor) -> Vec<Operation> {
     }
     if c.eat_kw("VACUUM") {
         let mut full = c.eat_kw("FULL");
-        if c.peek().is_some_and(|t| t.is("(")) {
-            full |= c
-                .paren_list()
-                .iter()
-                .any(|o| o == "full" || o.starts_with("FULL"));
-        }
+        full |= c.options().iter().any(|(o, on)| o == "full" && *on);
         while c.eat_kw("FREEZE") || c.eat_kw("VERBOSE") || c.eat_kw("ANALYZE") {}
         let table = c.name();
         return vec![if full {
@@ -375,7 +396,12 @@ fn statement(dialect: Dialect, c: &mut Cursor) -> Vec<Operation> {
             kind: RewriteKind::Cluster,
         }];
     }
-    if c.eat_kw("BEGIN") || c.eat_kws(&["START", "TRANSACTION"]) {
+    // MariaDB's `BEGIN NOT ATOMIC .. END` is a compound statement, not a transaction
+    let compound = c
+        .toks
+        .get(c.pos..c.pos + 3)
+        .is_some_and(|w| w[0].is_kw("BEGIN") && w[1].is_kw("NOT") && w[2].is_kw("ATOMIC"));
+    if !compound && c.eat_kw("BEGIN") || c.eat_kws(&["START", "TRANSACTION"]) {
         return vec![Op::Transaction(TxControl::Begin)];
     }
     // a bare END, not a procedure body's `END IF`
@@ -412,6 +438,24 @@ fn statement(dialect: Dialect, c: &mut Cursor) -> Vec<Operation> {
 fn create(dialect: Dialect, c: &mut Cursor) -> Vec<Operation> {
     if c.eat_kw("TABLE") {
         return create_table(dialect, c);
+    }
+    // `CREATE DOMAIN d AS t [COLLATE ..] [DEFAULT ..] [CONSTRAINT c] CHECK (..) | NOT NULL`
+    if c.eat_kw("DOMAIN") {
+        let Some(domain) = c.name() else {
+            return Vec::new();
+        };
+        let constrained = c.contains_kws(&["CHECK"])
+            || c.contains_kws(&["NOT", "NULL"])
+            || c.contains_kws(&["CONSTRAINT"]);
+        return if constrained {
+            vec![Operation::DomainConstraint {
+                domain,
+                create: true,
+                not_valid: false,
+            }]
+        } else {
+            Vec::new()
+        };
     }
     let unique = c.eat_kw("UNIQUE");
     let fulltext_or_spatial = c.eat_kw("FULLTEXT") || c.eat_kw("SPATIAL");
@@ -519,7 +563,17 @@ fn alter_other(c: &mut Cursor) -> Vec<Operation> {
         return Vec::new();
     };
     if kind == ObjectKind::Type && c.eat_kws(&["ADD", "VALUE"]) {
-        return vec![Op::AddEnumValue { type_name: name }];
+        return vec![Op::AddEnumValue {
+            type_name: name,
+            positioned: c.contains_kws(&["BEFORE"]) || c.contains_kws(&["AFTER"]),
+        }];
+    }
+    if kind == ObjectKind::Domain && c.eat_kw("ADD") {
+        return vec![Op::DomainConstraint {
+            domain: name,
+            create: false,
+            not_valid: c.contains_kws(&["NOT", "VALID"]),
+        }];
     }
     if c.eat_kws(&["RENAME", "TO"]) {
         if let Some(to) = c.ident() {
@@ -874,6 +928,7 @@ fn alter_action(dialect: Dialect, table: &ObjName, a: &mut Cursor) -> Vec<Operat
         return vec![Op::DetachPartition {
             table: t(),
             concurrently: a.eat_kw("CONCURRENTLY"),
+            finalize: a.eat_kw("FINALIZE"),
         }];
     }
     if a.eat_kws(&["ATTACH", "PARTITION"]) {
@@ -1019,13 +1074,9 @@ fn column_type<'a>(a: &mut Cursor<'a>) -> &'a [Tok] {
 fn column(dialect: Dialect, a: &mut Cursor) -> Option<ColumnSpec> {
     let name = a.ident()?;
     let data_type = render(column_type(a), true);
-    let lower = data_type.to_ascii_lowercase();
     let mut spec = ColumnSpec {
         name,
-        serial: matches!(
-            lower.as_str(),
-            "serial" | "bigserial" | "smallserial" | "serial2" | "serial4" | "serial8"
-        ),
+        serial: super::classify::is_serial(&data_type),
         data_type,
         not_null: false,
         default: None,
@@ -1158,6 +1209,27 @@ mod tests {
                 concurrently: false,
             }]
         );
+        for (sql, concurrently) in [
+            ("REINDEX (CONCURRENTLY) TABLE foo", true),
+            ("REINDEX (VERBOSE, CONCURRENTLY true) TABLE foo", true),
+            ("REINDEX (CONCURRENTLY false) TABLE foo", false),
+            ("REINDEX (CONCURRENTLY off, VERBOSE) TABLE foo", false),
+        ] {
+            assert_eq!(
+                pg(sql),
+                vec![Op::Reindex {
+                    target: Some(t("foo")),
+                    concurrently,
+                }],
+                "{sql}"
+            );
+        }
+        assert_eq!(
+            pg("REINDEX SYSTEM mydb"),
+            vec![Op::Other {
+                kind: "REINDEX SYSTEM".into()
+            }]
+        );
     }
 
     #[test]
@@ -1176,6 +1248,25 @@ mod tests {
                     check_expr: None,
                 },
             }]
+        );
+    }
+
+    #[test]
+    fn mariadb_begin_not_atomic_is_not_a_transaction() {
+        let my = |sql| scan(Dialect::Mysql, sql);
+        assert_eq!(
+            my("BEGIN NOT ATOMIC DECLARE i INT; SET i = 1; END"),
+            vec![Op::Other {
+                kind: "BEGIN".into()
+            }]
+        );
+        assert_eq!(my("BEGIN"), vec![Op::Transaction(TxControl::Begin)]);
+        assert_eq!(my("BEGIN WORK"), vec![Op::Transaction(TxControl::Begin)]);
+        // a stored program's body holds no transaction control of the file
+        let ops = my("CREATE PROCEDURE p() BEGIN START TRANSACTION; COMMIT; END");
+        assert!(
+            !ops.iter().any(|o| matches!(o, Op::Transaction(_))),
+            "{ops:?}"
         );
     }
 
@@ -1380,6 +1471,37 @@ mod tests {
                 kind: RewriteKind::VacuumFull,
             }]
         );
+        assert_eq!(pg("VACUUM (FULL FALSE) t"), vec![Op::Vacuum]);
+        assert_eq!(
+            pg("ALTER DOMAIN s.d ADD CONSTRAINT c CHECK (value > 0) NOT VALID"),
+            vec![Op::DomainConstraint {
+                domain: ObjName::new(Some("s"), "d"),
+                create: false,
+                not_valid: true,
+            }]
+        );
+        assert_eq!(
+            pg("CREATE DOMAIN d AS t CHECK (value > 0) NOT NULL"),
+            vec![Op::DomainConstraint {
+                domain: t("d"),
+                create: true,
+                not_valid: false,
+            }]
+        );
+        for sql in [
+            "ALTER DOMAIN d SET NOT NULL",
+            "ALTER DOMAIN d VALIDATE CONSTRAINT c",
+            "ALTER DOMAIN d DROP CONSTRAINT c",
+            "CREATE DOMAIN d AS int DEFAULT 0 NULL COLLATE \"C\"",
+        ] {
+            assert!(
+                !pg(sql)
+                    .iter()
+                    .any(|o| matches!(o, Op::DomainConstraint { .. })),
+                "{sql}"
+            );
+        }
+        assert_eq!(pg("VACUUM (ANALYZE, FULL off) t"), vec![Op::Vacuum]);
         assert_eq!(
             pg("CLUSTER t USING i"),
             vec![Op::TableRewrite {

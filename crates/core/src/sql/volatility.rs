@@ -40,6 +40,15 @@ const STABLE: &[&str] = &[
     "age",
 ];
 
+/// Stable built-ins that take no arguments: with some, PostgreSQL resolves the name to another
+/// function (a user-defined one, volatile by default) or to none at all.
+const NO_ARGUMENTS: &[&str] = &[
+    "now",
+    "transaction_timestamp",
+    "statement_timestamp",
+    "current_database",
+];
+
 /// Built-in functions and function-like syntax that are pure.
 const IMMUTABLE: &[&str] = &[
     "cast",
@@ -207,6 +216,10 @@ pub fn of_ast(expr: &Expr) -> Volatility {
                 FunctionArguments::Subquery(_) => Volatility::Volatile,
                 FunctionArguments::None => Immutable,
             };
+            let has_args = matches!(&f.args, FunctionArguments::List(l) if !l.args.is_empty());
+            if has_args && NO_ARGUMENTS.contains(&name.to_ascii_lowercase().as_str()) {
+                return Volatility::Volatile;
+            }
             of_function(name).max(args)
         }
         // rarer shapes (CASE, IN, BETWEEN, ...): scan the text for function calls
@@ -301,6 +314,8 @@ mod tests {
             "txid_current()",
             "UUID()",
             "my_func(1)",
+            // not the built-in now(): none takes an argument
+            "now(123)",
             "(random() * 10)::int",
             "CASE WHEN true THEN random() ELSE 0 END",
         ] {

@@ -569,7 +569,7 @@ fn collect_ignores(cx: &ScriptCx<'_>) -> Vec<Ignore> {
     let mut push = |stmt: Option<usize>, c: &Comment| match directives::parse(text, c) {
         // a statement ignore with no statement after it covers nothing (reported as unused)
         Some(Directive::Ignore { rules, .. }) => {
-            ignores.push(Ignore::new(Some(stmt.unwrap_or(usize::MAX)), rules, c))
+            ignores.push(Ignore::new(Some(stmt.unwrap_or(usize::MAX)), rules, c));
         }
         Some(Directive::IgnoreFile { rules }) => ignores.push(Ignore::new(None, rules, c)),
         _ => {}
@@ -735,6 +735,42 @@ mod seed_tests {
                 // no estimate: unknown size stays an error
                 (3, Severity::Error),
             ]
+        );
+    }
+}
+
+#[cfg(test)]
+mod compound_tests {
+    use super::*;
+    use sluice_core::sql::Dialect;
+
+    /// The linter splits as the runner does: a stored-program body or a `BEGIN ATOMIC` body
+    /// is one statement, never a run of broken pieces or a transaction of the file's own.
+    #[test]
+    fn lint_sees_a_stored_program_body_as_one_statement() {
+        let my = LintSettings {
+            dialect: Dialect::Mysql,
+            ..LintSettings::default()
+        };
+        let sql = "DROP PROCEDURE IF EXISTS p;\nCREATE PROCEDURE p(IN t VARCHAR(64))\nBEGIN\n  IF EXISTS(SELECT 1) THEN\n    SELECT 1;\n  END IF;\nEND;\nCALL p('x');\n";
+        let r = lint_snippet(&my, "1_p.sql", sql);
+        assert_eq!(r.stats.statements, 3, "{:?}", r.diagnostics);
+        assert_eq!(r.stats.syntax_errors, 0);
+        assert!(
+            !r.diagnostics
+                .iter()
+                .any(|d| d.rule == "transaction-nesting"),
+            "{:?}",
+            r.diagnostics
+        );
+        let pg = LintSettings::default();
+        let sql = "CREATE FUNCTION f() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\nEND;\nSELECT 2;\n";
+        let r = lint_snippet(&pg, "1_f.sql", sql);
+        assert_eq!(
+            (r.stats.statements, r.stats.parsed),
+            (2, 2),
+            "{:?}",
+            r.diagnostics
         );
     }
 }

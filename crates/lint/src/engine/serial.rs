@@ -92,7 +92,7 @@ pub(super) fn run(
         uses: cxs
             .iter()
             .filter(|cx| cx.direction() == Direction::Up)
-            .flat_map(|cx| cx.object_uses())
+            .flat_map(ScriptCx::object_uses)
             .collect(),
     });
     for mut cx in cxs {

@@ -85,6 +85,7 @@ fn same(what: &str, parallel: &LintReport, serial: &LintReport) {
     );
 }
 
+#[allow(clippy::print_stderr)] // says why nothing was compared
 fn check(dialect_name: &str, dialect: Dialect) {
     let Some(root) = corpora() else {
         eprintln!("../shared/corpora not found: parallel lint not compared");

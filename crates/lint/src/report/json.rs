@@ -86,7 +86,7 @@ struct Summary {
     warnings: usize,
 }
 
-fn lock(l: &LockInfo) -> Lock {
+fn lock(l: LockInfo) -> Lock {
     Lock {
         mode: l.mode,
         hold: l.hold,
@@ -104,7 +104,7 @@ fn diagnostic(d: &Diagnostic) -> JsonDiagnostic<'_> {
         start: d.start,
         end: d.end,
         message: &d.message,
-        lock: d.lock.as_ref().map(lock),
+        lock: d.lock.map(lock),
         help: &d.help,
         token_scan: d.token_scan,
         related: d

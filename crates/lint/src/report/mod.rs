@@ -1,4 +1,4 @@
-//! Renderers of a [`super::LintReport`]: human, json, sarif, github, gitlab, gcc.
+//! Renderers of a [`super::LintReport`]: human, json, sarif, github, gitlab, gcc, markdown.
 //! They return strings; only the CLI prints.
 //!
 //! Every position is 1-based; an end position is exclusive (the character just after the
@@ -9,6 +9,7 @@ pub mod github;
 pub mod gitlab;
 pub mod human;
 pub mod json;
+pub mod markdown;
 pub mod sarif;
 pub mod stream;
 
@@ -34,6 +35,8 @@ pub enum Format {
     Gitlab,
     /// `path:line:col: severity: message [rule]`, one per line.
     Gcc,
+    /// A pull-request comment: a summary line, a table of findings, the details folded.
+    Markdown,
 }
 
 /// Knobs of the renderers that the CLI decides.
@@ -52,6 +55,7 @@ pub fn render(report: &LintReport, format: Format, opts: &RenderOptions) -> Stri
         Format::Github => github::render(report),
         Format::Gitlab => gitlab::render(report),
         Format::Gcc => gcc::render(report),
+        Format::Markdown => markdown::render(report),
     }
 }
 
@@ -210,6 +214,7 @@ mod tests {
             Format::Github,
             Format::Gitlab,
             Format::Gcc,
+            Format::Markdown,
         ] {
             let _ = render(&report, f, &RenderOptions { color: true });
         }

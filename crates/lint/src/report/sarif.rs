@@ -17,7 +17,7 @@ use serde_sarif::sarif::{
 use super::display_path;
 use crate::engine::{Diagnostic, LintReport};
 use crate::registry;
-use crate::rule::{DefaultLevel, RuleMeta, Severity};
+use crate::rule::{DefaultLevel, Rule, RuleMeta, Severity};
 
 /// `$schema` of the document.
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -167,7 +167,7 @@ fn to_i64(n: usize) -> i64 {
 
 fn result(d: &Diagnostic) -> SarifResult {
     let index = registry::all().iter().position(|r| r.meta().id == d.rule);
-    let meta = registry::lookup(d.rule).map(|r| r.meta());
+    let meta = registry::lookup(d.rule).map(Rule::meta);
 
     let mut msg = d.message.clone();
     if d.token_scan {
@@ -278,7 +278,7 @@ mod tests {
             "`ALTER TABLE .. DROP COLUMN` on a table that existed before this change."
         );
         for r in run["results"].as_array().unwrap() {
-            let i = r["ruleIndex"].as_u64().unwrap() as usize;
+            let i = usize::try_from(r["ruleIndex"].as_u64().unwrap()).unwrap();
             assert_eq!(rules[i]["id"], r["ruleId"]);
             let uri = &r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
             assert!(uri.as_str().unwrap().starts_with("migrations/"), "{uri}");

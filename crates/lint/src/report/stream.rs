@@ -22,7 +22,7 @@ pub struct Stream {
     fails_on: Severity,
     fails: bool,
     started: bool,
-    /// Formats rendered as one document at the end (SARIF, GitLab): the parts so far.
+    /// Formats rendered as one document at the end (SARIF, GitLab, Markdown): the parts so far.
     held: Vec<LintReport>,
 }
 
@@ -66,7 +66,7 @@ impl Stream {
                     .extend(report.diagnostics.iter().map(|d| d.path.clone()));
                 human::findings(&report, self.opts.color)
             }
-            Format::Sarif | Format::Gitlab => {
+            Format::Sarif | Format::Gitlab | Format::Markdown => {
                 self.held.push(report);
                 String::new()
             }
@@ -87,7 +87,7 @@ impl Stream {
                 ),
                 self.opts.color,
             ),
-            Format::Sarif | Format::Gitlab => {
+            Format::Sarif | Format::Gitlab | Format::Markdown => {
                 render(&LintReport::merge(self.held), self.format, &self.opts)
             }
         }

@@ -169,4 +169,23 @@ mod tests {
         );
         lint_ok(RULE, "ALTER TABLE orders ADD COLUMN note text;");
     }
+
+    #[test]
+    fn differences_from_squawk() {
+        // `docs_example_error_on_pg_11`: PostgreSQL 11 already adds a constant default
+        // without a rewrite (squawk compares the version with `>` 11)
+        let sql = "ALTER TABLE \"core_recipe\" ADD COLUMN \"foo\" integer DEFAULT 10;";
+        lint_ok(RULE, Case::new(sql).server_version(11));
+        lint_errors(RULE, Case::new(sql).server_version(10));
+    }
+
+    #[test]
+    fn a_stable_builtin_called_with_arguments_is_another_function() {
+        // squawk's `default_random_with_args_err`: now() takes no argument, so now(123) is a
+        // function Sluice does not know, volatile by default
+        lint_errors(
+            RULE,
+            "ALTER TABLE \"core_recipe\" ADD COLUMN \"foo\" timestamptz DEFAULT now(123);",
+        );
+    }
 }

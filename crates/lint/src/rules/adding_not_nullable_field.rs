@@ -66,7 +66,10 @@ impl Rule for AddingNotNullableField {
             if cx.is_new_table(table, st.index) {
                 continue;
             }
-            let proof = cx.catalog(st.index).not_null_proof(table, column);
+            let mut proof = cx.catalog(st.index).not_null_proof(table, column);
+            if proof == NotNullProof::None && helper_check_validated(cx, st, table, column) {
+                proof = NotNullProof::ValidatedCheck;
+            }
             let skips_scan = cx.settings.pg_at_least(12);
             let message = match proof {
                 NotNullProof::NotNull => continue,
@@ -96,6 +99,39 @@ impl Rule for AddingNotNullableField {
             );
         }
     }
+}
+
+/// The helper-check pattern around a SET NOT NULL whose CHECK the catalog cannot see (added
+/// by a migration that is not in the history): this script validates a constraint named for
+/// the column (`<column>_not_null`, `<table>_<column>_not_null`, sluice's
+/// `<table>_<column>_sluice_nn`) before it and drops that constraint after it.
+fn helper_check_validated(cx: &ScriptCx<'_>, at: &Stmt, table: &ObjName, column: &str) -> bool {
+    let named_for_column = |name: &str| {
+        ["_not_null", "_notnull", "_sluice_nn", "_nn"]
+            .iter()
+            .find_map(|s| name.strip_suffix(s))
+            .is_some_and(|stem| stem == column || stem == format!("{}_{column}", table.name))
+    };
+    let unknown = |name: &str| {
+        cx.catalog(at.index)
+            .table(table)
+            .is_none_or(|t| t.constraint(name).is_none())
+    };
+    let validated: Vec<&String> = cx
+        .ops()
+        .filter_map(|(st, op)| match op {
+            Operation::ValidateConstraint { table: t, name }
+                if st.index <= at.index && t.matches(table) && named_for_column(name) =>
+            {
+                Some(name)
+            }
+            _ => None,
+        })
+        .collect();
+    cx.ops().any(|(st, op)| {
+        matches!(op, Operation::DropConstraint { table: t, name, .. }
+            if st.index >= at.index && t.matches(table) && validated.contains(&name) && unknown(name))
+    })
 }
 
 /// MySQL `MODIFY` / `CHANGE` .. NOT NULL of a column the catalog knows to be nullable.
@@ -257,6 +293,36 @@ mod tests {
                 .mysql()
                 .history(history)
                 .contract(),
+        );
+    }
+
+    #[test]
+    fn a_helper_check_validated_before_and_dropped_after_proves_it() {
+        // squawk's `pg12_cross_migration_validate_then_set_not_null_ok` (and pg16): the check
+        // was added by a migration the catalog does not see
+        let sql = "ALTER TABLE foo VALIDATE CONSTRAINT foo_bar_not_null;\nALTER TABLE foo ALTER COLUMN bar SET NOT NULL;\nALTER TABLE foo DROP CONSTRAINT foo_bar_not_null;";
+        lint_ok(RULE, Case::new(sql).server_version(12));
+        lint_ok(
+            RULE,
+            sql.replace("foo_bar_not_null", "bar_sluice_nn").as_str(),
+        );
+        // before PostgreSQL 12 the check does not spare the scan
+        lint_errors(RULE, Case::new(sql).server_version(11));
+        // not the helper pattern: not dropped after, or named for another column
+        lint_errors(
+            RULE,
+            "ALTER TABLE foo VALIDATE CONSTRAINT foo_bar_not_null;\nALTER TABLE foo ALTER COLUMN bar SET NOT NULL;",
+        );
+        lint_errors(
+            RULE,
+            "ALTER TABLE foo VALIDATE CONSTRAINT baz_not_null;\nALTER TABLE foo ALTER COLUMN bar SET NOT NULL;\nALTER TABLE foo DROP CONSTRAINT baz_not_null;",
+        );
+        // a constraint the catalog knows is judged by its CHECK, not its name
+        lint_errors(
+            RULE,
+            Case::new(sql).history(
+                "CREATE TABLE foo (bar int);\nALTER TABLE foo ADD CONSTRAINT foo_bar_not_null CHECK (bar > 0) NOT VALID;",
+            ),
         );
     }
 }

@@ -1,5 +1,6 @@
 //! ## What it does
-//! Flags `char(n)` / `character(n)` columns (not `varchar`) in CREATE TABLE or ADD COLUMN.
+//! Flags `char(n)` / `character(n)` columns (not `varchar`) in CREATE TABLE, ADD COLUMN or
+//! ALTER COLUMN .. TYPE (arrays and quoted or `pg_catalog.` type names too).
 //!
 //! ## Why is this bad?
 //! `char(n)` pads every value with blanks to n characters and ignores trailing blanks when
@@ -19,7 +20,7 @@
 use crate::context::ScriptCx;
 use crate::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
 
-use super::declared_columns;
+use super::column_types::typed_columns;
 
 pub struct BanCharField;
 
@@ -42,12 +43,12 @@ impl Rule for BanCharField {
     }
 
     fn check(&self, cx: &ScriptCx<'_>, out: &mut Vec<Hit>) {
-        for c in declared_columns(cx) {
-            let ty = c.base_type();
-            if matches!(ty.as_str(), "char" | "character" | "bpchar") {
-                let (column, table) = (&c.column.name, c.table);
-                let data_type = c.column.data_type.to_ascii_lowercase();
-                out.push(Hit::new(c.stmt.index, format!("column `{column}` of `{table}` is {data_type}: values are blank-padded to the length and trailing spaces are ignored in comparisons; use text or varchar")).span(c.span(cx)));
+        for c in typed_columns(cx) {
+            // `"char"` is the one-byte internal type, not meant for application data either
+            if matches!(c.sql_type.base.as_str(), "char" | "\"char\"") {
+                let (column, table, verb) = (c.name, c.table, c.verb());
+                let data_type = c.data_type.to_ascii_lowercase();
+                out.push(Hit::new(c.stmt.index, format!("column `{column}` of `{table}` {verb} {data_type}: values are blank-padded to the length and trailing spaces are ignored in comparisons; use text or varchar")).span(c.span(cx)));
             }
         }
     }
@@ -55,7 +56,7 @@ impl Rule for BanCharField {
 
 #[cfg(test)]
 mod tests {
-    use crate::test_utils::{lint_errors, lint_ok};
+    use crate::test_utils::{Case, lint_errors, lint_ok};
 
     const RULE: &str = "ban-char-field";
 
@@ -79,6 +80,26 @@ mod tests {
         lint_ok(
             RULE,
             "CREATE TABLE countries (a varchar(2), b character varying(3), c text, d char varying(4));",
+        );
+    }
+
+    #[test]
+    fn reads_types_like_postgresql() {
+        // squawk's cases: quoted names, arrays, the catalog schema, ALTER COLUMN .. TYPE
+        for sql in [
+            "CREATE TABLE t (c \"bpchar\"(50));",
+            "CREATE TABLE t (c \"char\"(100));",
+            "CREATE TABLE t (c char[]);",
+            "CREATE TABLE t (c character(100)[]);",
+            "CREATE TABLE t (c pg_catalog.char);",
+            "ALTER TABLE t ALTER COLUMN c TYPE char(2);",
+        ] {
+            assert_eq!(lint_errors(RULE, sql).len(), 1, "{sql}");
+        }
+        // a down script restores the type its up script changed
+        lint_ok(
+            RULE,
+            Case::new("ALTER TABLE t ALTER COLUMN c TYPE char(36);").down(),
         );
     }
 }

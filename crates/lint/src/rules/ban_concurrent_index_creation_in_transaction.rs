@@ -117,6 +117,7 @@ mod tests {
             Runner::Goose,
             Runner::Dbmate,
             Runner::Diesel,
+            Runner::Pop,
         ] {
             let found = lint_errors(RULE, Case::new(sql).runner(runner));
             assert_eq!(found.len(), 1, "{runner:?}");
@@ -162,5 +163,39 @@ mod tests {
             RULE,
             "BEGIN;\nSELECT 1;\nCOMMIT;\nCREATE INDEX CONCURRENTLY i ON users (email);",
         );
+    }
+
+    #[test]
+    fn differences_from_squawk() {
+        // `assuming_in_transaction_ok`: a file whose only statement is CONCURRENTLY still runs
+        // in the transaction sqlx wraps it in
+        let sql = "-- run index creation in a standalone migration\nCREATE UNIQUE INDEX CONCURRENTLY \"field_name_idx\" ON \"table_name\" (\"field_name\");";
+        lint_errors(RULE, Case::new(sql).runner(Runner::Sqlx));
+    }
+
+    #[test]
+    fn a_commit_ends_the_wrapped_transaction_and_squawks_marker_unwraps() {
+        // squawk's `assuming_in_transaction_ok_also`
+        lint_ok(
+            RULE,
+            Case::new("COMMIT;\nCREATE UNIQUE INDEX CONCURRENTLY i ON t (c);\nBEGIN;\nALTER TABLE t ADD CONSTRAINT u UNIQUE USING INDEX i;").runner(Runner::Sqlx),
+        );
+        // squawk's `squawk_disable_assume_in_transaction_overrides`: its marker is read like
+        // sqlx's `-- no-transaction` (a directive of the loaded file)
+        let settings = crate::LintSettings {
+            runner: Runner::Sqlx,
+            ..Default::default()
+        };
+        let sql = "CREATE INDEX CONCURRENTLY i ON t (c);\nALTER TABLE t ADD CONSTRAINT u UNIQUE USING INDEX i;";
+        let fired = |sql: &str| {
+            crate::lint_snippet(&settings, "m.sql", sql)
+                .diagnostics
+                .iter()
+                .any(|d| d.rule == RULE)
+        };
+        assert!(fired(sql));
+        assert!(!fired(&format!(
+            "-- squawk-disable-assume-in-transaction\n{sql}"
+        )));
     }
 }

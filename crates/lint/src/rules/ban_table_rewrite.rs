@@ -13,7 +13,7 @@
 //! ```
 //!
 //! ## Use instead
-//! pg_repack (with `--no-kill-backend`) for CLUSTER / VACUUM FULL / tablespace moves, or a
+//! `pg_repack` (with `--no-kill-backend`) for CLUSTER / VACUUM FULL / tablespace moves, or a
 //! shadow table filled in batches and swapped in.
 
 use crate::context::ScriptCx;
@@ -128,6 +128,28 @@ mod tests {
         lint_ok(
             RULE,
             Case::new("ALTER TABLE events ENGINE = InnoDB;").mysql(),
+        );
+    }
+
+    #[test]
+    fn differences_from_squawk() {
+        // `cluster_below_pg19_ok`, `vacuum_full_below_pg19_ok`: the rewrite locks the table on
+        // every version, and pg_repack rebuilds it online on every supported one
+        for v in [12, 15, 18] {
+            lint_errors(RULE, Case::new("CLUSTER foo;").server_version(v));
+            lint_errors(
+                RULE,
+                Case::new("VACUUM FULL foo;")
+                    .server_version(v)
+                    .no_transaction(),
+            );
+        }
+        // squawk's `vacuum_full_false_option_list_ok`: not FULL at all
+        lint_ok(
+            RULE,
+            Case::new("VACUUM (FULL FALSE) foo;")
+                .server_version(19)
+                .no_transaction(),
         );
     }
 }

@@ -20,8 +20,8 @@ pub(crate) fn strength(mode: LockMode) -> u8 {
 /// The table lock an operation takes when it is SHARE or stronger (pg-locks.md), with the
 /// table when the operation names it.
 pub(crate) fn table_lock(op: &Operation) -> Option<(Option<&ObjName>, LockInfo)> {
-    use LockHold::*;
-    use LockMode::*;
+    use LockHold::{Brief, IndexBuild, Rewrite, Scan};
+    use LockMode::{AccessExclusive, Share, ShareRowExclusive};
     let (mode, hold) = match op {
         Operation::AddColumn { .. }
         | Operation::DropColumn { .. }
@@ -60,6 +60,7 @@ pub(crate) fn table_lock(op: &Operation) -> Option<(Option<&ObjName>, LockInfo)>
         } => return Some((table.as_ref(), LockInfo::new(AccessExclusive, Brief))),
         Operation::DetachPartition {
             concurrently: false,
+            finalize: false,
             ..
         } => (AccessExclusive, Brief),
         Operation::CreateTrigger { .. } => (ShareRowExclusive, Brief),

@@ -66,7 +66,7 @@ impl Rule for ContractBeforeExpand {
                     }
                 }
             }
-            Phase::Contract => self.check_contract(cx, out),
+            Phase::Contract => Self::check_contract(cx, out),
             Phase::Expand => {}
         }
     }
@@ -93,7 +93,7 @@ fn marked_expand(cx: &ScriptCx<'_>) -> bool {
 }
 
 impl ContractBeforeExpand {
-    fn check_contract(&self, cx: &ScriptCx<'_>, out: &mut Vec<Hit>) {
+    fn check_contract(cx: &ScriptCx<'_>, out: &mut Vec<Hit>) {
         let uses = &cx.change_set().uses;
         if uses.is_empty() {
             return;
@@ -117,7 +117,7 @@ impl ContractBeforeExpand {
                     }
                 }
                 Operation::RenameTable { from, .. } => {
-                    removed.push((from, None, format!("renaming table `{from}`")))
+                    removed.push((from, None, format!("renaming table `{from}`")));
                 }
                 _ => {}
             }

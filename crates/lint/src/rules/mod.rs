@@ -17,9 +17,11 @@ pub mod adding_not_nullable_field;
 pub mod adding_primary_key_constraint;
 pub mod adding_required_field;
 pub mod adding_trigger_on_existing_table;
+pub mod ban_alter_domain_with_add_constraint;
 pub mod ban_alter_identity;
 pub mod ban_char_field;
 pub mod ban_concurrent_index_creation_in_transaction;
+pub mod ban_create_domain_with_constraint;
 pub mod ban_drop_column;
 pub mod ban_drop_constraint;
 pub mod ban_drop_database;
@@ -34,6 +36,7 @@ pub mod ban_drop_sequence;
 pub mod ban_drop_table;
 pub mod ban_drop_type;
 pub mod ban_drop_view;
+pub mod ban_duplicate_column_assignments;
 pub mod ban_set_schema;
 pub mod ban_table_rewrite;
 pub mod ban_truncate;
@@ -69,8 +72,10 @@ pub mod require_concurrent_index_creation;
 pub mod require_concurrent_index_deletion;
 pub mod require_concurrent_partition_detach;
 pub mod require_concurrent_reindex;
+pub mod require_enum_value_ordering;
 pub mod require_lock_timeout;
 pub mod require_statement_timeout;
+pub mod require_table_schema;
 pub mod statements_after_access_exclusive;
 pub mod syntax_error;
 pub mod transaction_nesting;
@@ -79,6 +84,8 @@ pub mod unparsed_statement;
 pub mod unused_ignore;
 pub mod validate_in_same_transaction;
 
+/// Column types for the schema-style rules.
+mod column_types;
 /// Lock facts shared by several rules.
 mod common;
 
@@ -90,9 +97,11 @@ pub static ALL: &[&dyn Rule] = &[
     &adding_primary_key_constraint::AddingPrimaryKeyConstraint,
     &adding_required_field::AddingRequiredField,
     &adding_trigger_on_existing_table::AddingTriggerOnExistingTable,
+    &ban_alter_domain_with_add_constraint::BanAlterDomainWithAddConstraint,
     &ban_alter_identity::BanAlterIdentity,
     &ban_char_field::BanCharField,
     &ban_concurrent_index_creation_in_transaction::BanConcurrentIndexCreationInTransaction,
+    &ban_create_domain_with_constraint::BanCreateDomainWithConstraint,
     &ban_drop_column::BanDropColumn,
     &ban_drop_constraint::BanDropConstraint,
     &ban_drop_database::BanDropDatabase,
@@ -107,6 +116,7 @@ pub static ALL: &[&dyn Rule] = &[
     &ban_drop_table::BanDropTable,
     &ban_drop_type::BanDropType,
     &ban_drop_view::BanDropView,
+    &ban_duplicate_column_assignments::BanDuplicateColumnAssignments,
     &ban_set_schema::BanSetSchema,
     &ban_table_rewrite::BanTableRewrite,
     &ban_truncate::BanTruncate,
@@ -142,8 +152,10 @@ pub static ALL: &[&dyn Rule] = &[
     &require_concurrent_index_deletion::RequireConcurrentIndexDeletion,
     &require_concurrent_partition_detach::RequireConcurrentPartitionDetach,
     &require_concurrent_reindex::RequireConcurrentReindex,
+    &require_enum_value_ordering::RequireEnumValueOrdering,
     &require_lock_timeout::RequireLockTimeout,
     &require_statement_timeout::RequireStatementTimeout,
+    &require_table_schema::RequireTableSchema,
     &statements_after_access_exclusive::StatementsAfterAccessExclusive,
     &syntax_error::SyntaxError,
     &transaction_nesting::TransactionNesting,
@@ -173,6 +185,7 @@ fn runner_name(cx: &ScriptCx<'_>) -> &'static str {
         Runner::Dbmate => "dbmate",
         Runner::Goose => "goose",
         Runner::Diesel => "diesel",
+        Runner::Pop => "pop",
     }
 }
 
@@ -360,31 +373,6 @@ fn declared_columns<'a>(cx: &'a ScriptCx<'_>) -> Vec<DeclaredColumn<'a>> {
 }
 
 impl DeclaredColumn<'_> {
-    /// A primary key, `id`, `*_id` or a foreign key column.
-    fn key_like(&self) -> bool {
-        let name = self.column.name.to_ascii_lowercase();
-        self.column.primary_key
-            || self.column.references.is_some()
-            || self.in_key_constraint
-            || name == "id"
-            || name.ends_with("_id")
-    }
-
-    /// The column's type in lower case, without a length or precision (`varchar(20)` ->
-    /// `varchar`) and without `[]`.
-    fn base_type(&self) -> String {
-        let t = self.column.data_type.to_ascii_lowercase();
-        let t = match t.find('(') {
-            Some(i) => format!(
-                "{}{}",
-                &t[..i],
-                t[i..].find(')').map_or("", |j| &t[i + j + 1..])
-            ),
-            None => t,
-        };
-        t.split_whitespace().collect::<Vec<_>>().join(" ")
-    }
-
     /// The byte range of the column's name in its statement (the whole statement if not
     /// found).
     fn span(&self, cx: &ScriptCx<'_>) -> std::ops::Range<usize> {
@@ -392,27 +380,50 @@ impl DeclaredColumn<'_> {
     }
 }
 
+/// The byte range of the first whole-word `word` (ASCII case-insensitive) in the statement;
+/// the whole statement if there is none.
+fn word_span(cx: &ScriptCx<'_>, st: &Stmt, word: &str) -> std::ops::Range<usize> {
+    let text = cx.text(st).to_ascii_lowercase();
+    match find_word(&text, &word.to_ascii_lowercase(), 0) {
+        Some(s) => st.range.start + s..st.range.start + s + word.len(),
+        None => st.range.clone(),
+    }
+}
+
 /// The byte range of column `name` as a whole word in a CREATE TABLE (after its first
-/// parenthesis) or ALTER TABLE .. ADD (after `ADD`); the whole statement if not found.
+/// parenthesis) or ALTER TABLE .. ADD / ALTER (after `ADD` or `ALTER COLUMN`); the whole
+/// statement if not found.
 fn column_name_span(cx: &ScriptCx<'_>, st: &Stmt, name: &str) -> std::ops::Range<usize> {
     let text = cx.text(st).to_ascii_lowercase();
     let name = name.to_ascii_lowercase();
     let start = if text.starts_with("create") {
         text.find('(')
     } else {
-        text.find(" add ")
+        text.find(" add ").or_else(|| text.find(" alter column "))
     }
     .unwrap_or(0);
+    match find_word(&text, &name, start) {
+        Some(s) => st.range.start + s..st.range.start + s + name.len(),
+        None => st.range.clone(),
+    }
+}
+
+/// The offset of the first occurrence of `word` in `text` at or after `from` that is a whole
+/// identifier (not part of a longer one).
+fn find_word(text: &str, word: &str, from: usize) -> Option<usize> {
     let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$';
     let bytes = text.as_bytes();
-    let mut at = start;
-    while let Some(i) = text[at..].find(&name) {
-        let s = at + i;
-        let e = s + name.len();
+    let mut at = from;
+    while !word.is_empty() && at <= text.len() {
+        let s = at + text.get(at..)?.find(word)?;
+        let e = s + word.len();
         if (s == 0 || !is_ident(bytes[s - 1])) && (e >= bytes.len() || !is_ident(bytes[e])) {
-            return st.range.start + s..st.range.start + e;
+            return Some(s);
         }
         at = s + 1;
+        while at < text.len() && !text.is_char_boundary(at) {
+            at += 1;
+        }
     }
-    st.range.clone()
+    None
 }

@@ -4,7 +4,7 @@
 //! charset from the catalog), VARCHAR growth across the 255-byte length prefix, a charset
 //! change, `ADD FOREIGN KEY` with `foreign_key_checks` on, a CHECK constraint, an engine or
 //! partitioning change, ENUM/SET members reordered or removed, a STORED generated or an
-//! AUTO_INCREMENT column.
+//! `AUTO_INCREMENT` column.
 //!
 //! ## Why is this bad?
 //! InnoDB copies the whole table into a new one while holding a shared lock: every write to

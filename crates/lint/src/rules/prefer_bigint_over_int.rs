@@ -1,6 +1,7 @@
 //! ## What it does
-//! Flags key-like columns (primary key, `id`, `*_id`, foreign key) declared `int`, `integer`, `int4`,
-//! `serial` or `serial4` in CREATE TABLE or ADD COLUMN.
+//! Flags key-like columns (primary key, `id`, `*_id`, foreign key, `ids` / `*_ids` arrays)
+//! declared `int`, `integer`, `int4`, `serial` or `serial4` in CREATE TABLE, ADD COLUMN or
+//! ALTER COLUMN .. TYPE (arrays and quoted or `pg_catalog.` type names too).
 //!
 //! ## Why is this bad?
 //! A 32-bit key runs out after 2,147,483,647 values, and ids are consumed faster than rows are
@@ -20,7 +21,7 @@
 use crate::context::ScriptCx;
 use crate::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
 
-use super::declared_columns;
+use super::column_types::typed_columns;
 
 pub struct PreferBigintOverInt;
 
@@ -43,15 +44,11 @@ impl Rule for PreferBigintOverInt {
     }
 
     fn check(&self, cx: &ScriptCx<'_>, out: &mut Vec<Hit>) {
-        for c in declared_columns(cx) {
-            let ty = c.base_type();
-            if c.key_like()
-                && matches!(
-                    ty.as_str(),
-                    "int" | "integer" | "int4" | "serial" | "serial4"
-                )
+        for c in typed_columns(cx) {
+            let ty = c.written();
+            if c.key_like() && matches!(c.sql_type.base.as_str(), "integer" | "serial" | "serial4")
             {
-                let (column, table) = (&c.column.name, c.table);
+                let (column, table) = (c.name, c.table);
                 out.push(Hit::new(c.stmt.index, format!("key column `{column}` of `{table}` is a 32-bit {ty}: it runs out of values after about 2.1 billion rows, and widening it later rewrites the table; use bigint")).span(c.span(cx)));
             }
         }
@@ -111,5 +108,27 @@ mod tests {
             RULE,
             "-- squawk-ignore prefer-big-int\nCREATE TABLE t (id int PRIMARY KEY);",
         );
+    }
+
+    #[test]
+    fn reads_arrays_of_keys_and_type_changes() {
+        // squawk's `fix_array_types` cases: an array of ids holds 32-bit keys
+        for sql in [
+            "create table users (ids int[]);",
+            "create table users (ids integer[]);",
+            "create table users (ids int4[]);",
+            "create table users (ids serial[]);",
+            "create table users (crate_ids INT4 ARRAY);",
+            "ALTER TABLE orders ALTER COLUMN user_id TYPE int;",
+        ] {
+            assert_eq!(lint_errors(RULE, sql).len(), 1, "{sql}");
+        }
+        assert_eq!(
+            lint_errors(RULE, "ALTER TABLE orders ALTER COLUMN shop_id TYPE int4;"),
+            [
+                "1:33 key column `shop_id` of `orders` is a 32-bit int4: it runs out of values after about 2.1 billion rows, and widening it later rewrites the table; use bigint"
+            ]
+        );
+        lint_ok(RULE, "create table users (scores int[], tags int4[]);");
     }
 }

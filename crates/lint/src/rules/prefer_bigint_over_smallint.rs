@@ -1,6 +1,7 @@
 //! ## What it does
-//! Flags key-like columns (primary key, `id`, `*_id`, foreign key) declared `smallint`, `int2`,
-//! `smallserial` or `serial2` in CREATE TABLE or ADD COLUMN.
+//! Flags key-like columns (primary key, `id`, `*_id`, foreign key, `ids` / `*_ids` arrays)
+//! declared `smallint`, `int2`, `smallserial` or `serial2` in CREATE TABLE, ADD COLUMN or
+//! ALTER COLUMN .. TYPE (arrays and quoted or `pg_catalog.` type names too).
 //!
 //! ## Why is this bad?
 //! A 16-bit key runs out after 32,767 values. Widening the column later is a type change that
@@ -19,7 +20,7 @@
 use crate::context::ScriptCx;
 use crate::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
 
-use super::declared_columns;
+use super::column_types::typed_columns;
 
 pub struct PreferBigintOverSmallint;
 
@@ -42,12 +43,15 @@ impl Rule for PreferBigintOverSmallint {
     }
 
     fn check(&self, cx: &ScriptCx<'_>, out: &mut Vec<Hit>) {
-        for c in declared_columns(cx) {
-            let ty = c.base_type();
+        for c in typed_columns(cx) {
+            let ty = c.written();
             if c.key_like()
-                && matches!(ty.as_str(), "smallint" | "int2" | "smallserial" | "serial2")
+                && matches!(
+                    c.sql_type.base.as_str(),
+                    "smallint" | "smallserial" | "serial2"
+                )
             {
-                let (column, table) = (&c.column.name, c.table);
+                let (column, table) = (c.name, c.table);
                 out.push(Hit::new(c.stmt.index, format!("key column `{column}` of `{table}` is a 16-bit {ty}: it runs out of values after 32767, and widening it later rewrites the table; use bigint")).span(c.span(cx)));
             }
         }
@@ -81,5 +85,19 @@ mod tests {
             "CREATE TABLE countries (id bigint PRIMARY KEY, rank smallint);",
         );
         lint_ok(RULE, "ALTER TABLE t ADD COLUMN region_id int;");
+    }
+
+    #[test]
+    fn reads_arrays_of_keys() {
+        // squawk's `fix_array_types` cases
+        for sql in [
+            "create table users (ids smallint[]);",
+            "create table users (ids int2[]);",
+            "create table users (ids smallserial[]);",
+            "create table users (ids serial2[]);",
+        ] {
+            assert_eq!(lint_errors(RULE, sql).len(), 1, "{sql}");
+        }
+        lint_ok(RULE, "create table users (ranks smallint[]);");
     }
 }

@@ -1,5 +1,6 @@
 //! ## What it does
-//! Flags `json` columns in CREATE TABLE or ADD COLUMN (PostgreSQL).
+//! Flags `json` columns in CREATE TABLE, ADD COLUMN or
+//! ALTER COLUMN .. TYPE (arrays and quoted or `pg_catalog.` type names too) (PostgreSQL).
 //!
 //! ## Why is this bad?
 //! `json` stores the input text verbatim and re-parses it on every access; it has no equality
@@ -19,7 +20,7 @@
 use crate::context::ScriptCx;
 use crate::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
 
-use super::declared_columns;
+use super::column_types::typed_columns;
 
 pub struct PreferJsonb;
 
@@ -42,11 +43,10 @@ impl Rule for PreferJsonb {
     }
 
     fn check(&self, cx: &ScriptCx<'_>, out: &mut Vec<Hit>) {
-        for c in declared_columns(cx) {
-            let ty = c.base_type();
-            if ty == "json" {
-                let (column, table) = (&c.column.name, c.table);
-                out.push(Hit::new(c.stmt.index, format!("column `{column}` of `{table}` is json: it is stored as text and re-parsed on every access, with no equality operator or GIN indexing; use jsonb")).span(c.span(cx)));
+        for c in typed_columns(cx) {
+            if c.sql_type.base == "json" {
+                let (column, table, verb) = (c.name, c.table, c.verb());
+                out.push(Hit::new(c.stmt.index, format!("column `{column}` of `{table}` {verb} json: it is stored as text and re-parsed on every access, with no equality operator or GIN indexing; use jsonb")).span(c.span(cx)));
             }
         }
     }

@@ -1,5 +1,6 @@
 //! ## What it does
-//! Flags `varchar(n)` / `character varying(n)` columns in CREATE TABLE or ADD COLUMN.
+//! Flags `varchar(n)` / `character varying(n)` columns in CREATE TABLE, ADD COLUMN or
+//! ALTER COLUMN .. TYPE (arrays and quoted or `pg_catalog.` type names too).
 //!
 //! ## Why is this bad?
 //! The limit is part of the type: changing it is an `ALTER COLUMN .. TYPE` under an ACCESS
@@ -19,7 +20,7 @@
 use crate::context::ScriptCx;
 use crate::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
 
-use super::declared_columns;
+use super::column_types::typed_columns;
 
 pub struct PreferTextField;
 
@@ -42,16 +43,12 @@ impl Rule for PreferTextField {
     }
 
     fn check(&self, cx: &ScriptCx<'_>, out: &mut Vec<Hit>) {
-        for c in declared_columns(cx) {
-            let ty = c.base_type();
-            if matches!(
-                ty.as_str(),
-                "varchar" | "character varying" | "char varying"
-            ) && c.column.data_type.contains('(')
-            {
-                let (column, table) = (&c.column.name, c.table);
-                let data_type = c.column.data_type.to_ascii_lowercase();
-                out.push(Hit::new(c.stmt.index, format!("column `{column}` of `{table}` is {data_type}: changing the limit later is a migration under an ACCESS EXCLUSIVE lock; use text with a CHECK on its length")).span(c.span(cx)));
+        for c in typed_columns(cx) {
+            let t = &c.sql_type;
+            if t.base == "varchar" && (!t.args.is_empty() || t.opaque_args.is_some()) {
+                let (column, table, verb) = (c.name, c.table, c.verb());
+                let data_type = c.data_type.to_ascii_lowercase();
+                out.push(Hit::new(c.stmt.index, format!("column `{column}` of `{table}` {verb} {data_type}: changing the limit later is a migration under an ACCESS EXCLUSIVE lock; use text with a CHECK on its length")).span(c.span(cx)));
             }
         }
     }
@@ -80,6 +77,37 @@ mod tests {
         lint_ok(
             RULE,
             Case::new("CREATE TABLE users (email text, code char(2));").enable(RULE),
+        );
+    }
+
+    #[test]
+    fn reads_arrays_the_catalog_schema_and_type_changes() {
+        // squawk's cases: arrays, `pg_catalog.varchar`, ALTER COLUMN .. TYPE
+        for sql in [
+            "CREATE TABLE t (c varchar(100)[]);",
+            "CREATE TABLE t (c varchar(255)[5]);",
+            "CREATE TABLE t (c varchar(50)[3][4]);",
+            "CREATE TABLE t (c pg_catalog.varchar(100));",
+            "ALTER TABLE t ALTER COLUMN c TYPE varchar(256);",
+        ] {
+            assert_eq!(
+                lint_errors(RULE, Case::new(sql).enable(RULE)).len(),
+                1,
+                "{sql}"
+            );
+        }
+        assert_eq!(
+            lint_errors(
+                RULE,
+                Case::new("ALTER TABLE t ALTER COLUMN c TYPE varchar(256);").enable(RULE)
+            ),
+            [
+                "1:28 column `c` of `t` becomes varchar(256): changing the limit later is a migration under an ACCESS EXCLUSIVE lock; use text with a CHECK on its length"
+            ]
+        );
+        lint_ok(
+            RULE,
+            Case::new("ALTER TABLE t ALTER COLUMN c TYPE varchar;").enable(RULE),
         );
     }
 }

@@ -1,9 +1,10 @@
 //! ## What it does
-//! Flags `timestamp` / `timestamp without time zone` columns in CREATE TABLE or ADD COLUMN.
+//! Flags `timestamp` / `timestamp without time zone` columns in CREATE TABLE, ADD COLUMN or
+//! ALTER COLUMN .. TYPE (arrays and quoted or `pg_catalog.` type names too).
 //!
 //! ## Why is this bad?
 //! The column stores a wall-clock reading with no offset. Clients in different time zones (or a
-//! server whose TimeZone changes) write different instants for the same moment, and comparisons
+//! server whose `TimeZone` changes) write different instants for the same moment, and comparisons
 //! with `now()` shift by the offset. Converting the column later rewrites the table.
 //!
 //! ## Example
@@ -19,7 +20,7 @@
 use crate::context::ScriptCx;
 use crate::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
 
-use super::declared_columns;
+use super::column_types::typed_columns;
 
 pub struct PreferTimestamptz;
 
@@ -42,11 +43,10 @@ impl Rule for PreferTimestamptz {
     }
 
     fn check(&self, cx: &ScriptCx<'_>, out: &mut Vec<Hit>) {
-        for c in declared_columns(cx) {
-            let ty = c.base_type();
-            if matches!(ty.as_str(), "timestamp" | "timestamp without time zone") {
-                let (column, table) = (&c.column.name, c.table);
-                out.push(Hit::new(c.stmt.index, format!("column `{column}` of `{table}` is timestamp without time zone: it stores no offset, so its values depend on each writer's time zone; use timestamptz")).span(c.span(cx)));
+        for c in typed_columns(cx) {
+            if c.sql_type.base == "timestamp" {
+                let (column, table, verb) = (c.name, c.table, c.verb());
+                out.push(Hit::new(c.stmt.index, format!("column `{column}` of `{table}` {verb} timestamp without time zone: it stores no offset, so its values depend on each writer's time zone; use timestamptz")).span(c.span(cx)));
             }
         }
     }
@@ -54,7 +54,7 @@ impl Rule for PreferTimestamptz {
 
 #[cfg(test)]
 mod tests {
-    use crate::test_utils::{lint_errors, lint_ok};
+    use crate::test_utils::{Case, lint_errors, lint_ok};
 
     const RULE: &str = "prefer-timestamptz";
 
@@ -82,6 +82,26 @@ mod tests {
         lint_ok(
             RULE,
             "-- squawk-ignore prefer-timestamp-tz\nCREATE TABLE events (a timestamp);",
+        );
+    }
+
+    #[test]
+    fn reads_arrays_and_type_changes_but_not_in_down_scripts() {
+        // squawk's cases
+        assert_eq!(
+            lint_errors(
+                RULE,
+                "alter table app.users\n    alter column created_ts type timestamp;\ncreate table app.events (timestamps timestamp[]);"
+            ),
+            [
+                "2:18 column `created_ts` of `app.users` becomes timestamp without time zone: it stores no offset, so its values depend on each writer's time zone; use timestamptz",
+                "3:26 column `timestamps` of `app.events` is timestamp without time zone: it stores no offset, so its values depend on each writer's time zone; use timestamptz",
+            ]
+        );
+        // a down script restores the type its up script changed
+        lint_ok(
+            RULE,
+            Case::new("ALTER TABLE events ALTER COLUMN at TYPE timestamp;").down(),
         );
     }
 }

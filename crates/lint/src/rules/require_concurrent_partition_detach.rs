@@ -42,9 +42,11 @@ impl Rule for RequireConcurrentPartitionDetach {
 
     fn check(&self, cx: &ScriptCx<'_>, out: &mut Vec<Hit>) {
         for (st, op) in cx.ops() {
+            // FINALIZE completes an interrupted CONCURRENTLY detach, under the same weak lock
             let Operation::DetachPartition {
                 table,
                 concurrently: false,
+                finalize: false,
             } = op
             else {
                 continue;
@@ -122,6 +124,11 @@ mod tests {
         lint_ok(
             RULE,
             "CREATE TABLE ev (a int) PARTITION BY RANGE (a);\nALTER TABLE ev DETACH PARTITION ev_1;",
+        );
+        // completes an interrupted CONCURRENTLY detach, under SHARE UPDATE EXCLUSIVE
+        lint_ok(
+            RULE,
+            "ALTER TABLE events DETACH PARTITION events_2023 FINALIZE;",
         );
         lint_ok(
             RULE,

@@ -134,4 +134,15 @@ mod tests {
         lint_ok(RULE, "REINDEX TABLE CONCURRENTLY users;");
         lint_ok(RULE, Case::new("REINDEX TABLE users;").mysql());
     }
+
+    #[test]
+    fn reads_option_lists_and_system_catalogs() {
+        // squawk's `reindex_options_concurrently_ok` and `reindex_system_ok` (the system
+        // catalogs cannot be rebuilt concurrently)
+        lint_ok(
+            RULE,
+            Case::new("REINDEX (CONCURRENTLY) TABLE foo;\nREINDEX (VERBOSE, CONCURRENTLY on) INDEX i;\nREINDEX SYSTEM mydb;").no_transaction(),
+        );
+        lint_errors(RULE, "REINDEX (CONCURRENTLY false) INDEX idx;");
+    }
 }

@@ -125,4 +125,36 @@ mod tests {
             ),
         );
     }
+
+    #[test]
+    fn differences_from_squawk() {
+        // squawk wants both timeouts before any statement that may be slow; these take no lock
+        // that makes application queries queue: `err_other_ddl_operations`,
+        // `err_comment_on_explains_lock_impact`, `err_vacuum_full_false_uses_non_full_lock`,
+        // `err_lock_access_share_uses_correct_article`, `fix_multiple_ddl_statements`
+        for sql in [
+            "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');",
+            "COMMENT ON COLUMN t.c IS 'an opaque id';",
+            "VACUUM (FULL false) t;",
+            "LOCK TABLE t IN ACCESS SHARE MODE;",
+            "CREATE TABLE users (id SERIAL);\nALTER TABLE users ADD COLUMN email TEXT;",
+        ] {
+            lint_ok(RULE, Case::new(sql).runner(Runner::GolangMigrate));
+        }
+    }
+
+    #[test]
+    fn a_custom_setting_named_like_it_is_not_lock_timeout() {
+        // squawk's `err_timeouts_using_schema`
+        lint_errors(
+            RULE,
+            Case::new("SET foo.lock_timeout = '1s';\nALTER TABLE t ADD COLUMN c BOOLEAN;")
+                .runner(Runner::GolangMigrate),
+        );
+        lint_ok(
+            RULE,
+            Case::new("SET Lock_Timeout = '1s';\nALTER TABLE t ADD COLUMN c BOOLEAN;")
+                .runner(Runner::GolangMigrate),
+        );
+    }
 }

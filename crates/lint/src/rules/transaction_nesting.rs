@@ -1,6 +1,8 @@
 //! ## What it does
 //! Flags `BEGIN` / `START TRANSACTION` inside a transaction: after an earlier `BEGIN` of the
-//! file, or in a file the runner already wraps in a transaction.
+//! file, or in a file the runner already wraps in a transaction. Also `COMMIT` / `ROLLBACK`
+//! outside the file's own `BEGIN` (PostgreSQL): with no transaction open, or ending the
+//! runner's.
 //!
 //! ## Why is this bad?
 //! PostgreSQL ignores the inner `BEGIN` with a warning, and the file's `COMMIT` then commits
@@ -22,8 +24,8 @@
 
 use crate::context::{ScriptCx, Tx};
 use crate::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
-use sluice_core::sql::Operation;
 use sluice_core::sql::ops::TxControl;
+use sluice_core::sql::{Dialect, Operation};
 
 use super::runner_name;
 
@@ -36,7 +38,7 @@ static META: RuleMeta = RuleMeta {
     category: Category::Hygiene,
     phase: PhaseScope::Any,
     dialects: Dialects::All,
-    summary: "BEGIN inside a transaction (an earlier BEGIN, or a runner-wrapped file)",
+    summary: "BEGIN inside a transaction (an earlier BEGIN, or a runner-wrapped file), or COMMIT / ROLLBACK outside the file's own BEGIN",
     help: "remove the BEGIN/COMMIT and let the runner wrap the file, or mark it `-- sluice:no-transaction`",
     has_recipe: false,
     doc: include_str!("../../../../lint-rules/transaction-nesting.md"),
@@ -85,7 +87,31 @@ impl Rule for TransactionNesting {
                         opened_at = Some(cx.file().line_col(st.range.start).line);
                     }
                 }
-                TxControl::Commit | TxControl::Rollback => opened_at = None,
+                TxControl::Commit | TxControl::Rollback => {
+                    opened_at = None;
+                    let kw = if *ctl == TxControl::Commit {
+                        "COMMIT"
+                    } else {
+                        "ROLLBACK"
+                    };
+                    // MySQL: `SET autocommit = 0` opens transactions no BEGIN shows
+                    let msg = match st.tx {
+                        _ if cx.dialect() == Dialect::Mysql => None,
+                        Tx::Explicit => None,
+                        Tx::None => Some(format!(
+                            "`{kw}` with no transaction open: PostgreSQL only warns, so a missing `BEGIN` or a second `{kw}` goes unnoticed"
+                        )),
+                        Tx::Wrapped => Some(format!(
+                            "`{kw}` ends the transaction the {} runner wraps this file in: the statements after it run outside a transaction, and a failure can no longer undo the earlier ones",
+                            runner_name(cx)
+                        )),
+                    };
+                    if let Some(msg) = msg {
+                        out.push(
+                            Hit::new(st.index, msg).span(cx.find_in(st, &kw.to_ascii_lowercase())),
+                        );
+                    }
+                }
                 _ => {}
             }
         }
@@ -149,5 +175,49 @@ mod tests {
         lint_ok(RULE, Case::new(sql).runner(Runner::GolangMigrate));
         lint_ok(RULE, Case::new(sql).runner(Runner::Sqlx).no_transaction());
         lint_ok(RULE, Case::new(sql).mysql());
+    }
+
+    #[test]
+    fn flags_commit_outside_the_files_own_transaction() {
+        // squawk's `commit_repeated_err`
+        assert_eq!(
+            lint_errors(
+                RULE,
+                Case::new("BEGIN;\nSELECT 1;\nCOMMIT;\nCOMMIT;").runner(Runner::GolangMigrate)
+            ),
+            [
+                "4:1 `COMMIT` with no transaction open: PostgreSQL only warns, so a missing `BEGIN` or a second `COMMIT` goes unnoticed"
+            ]
+        );
+        // squawk's `commit_with_assume_in_transaction_err` and the ROLLBACK one
+        assert_eq!(
+            lint_errors(RULE, Case::new("SELECT 1;\nROLLBACK;").runner(Runner::Sqlx)),
+            [
+                "2:1 `ROLLBACK` ends the transaction the sqlx runner wraps this file in: the statements after it run outside a transaction, and a failure can no longer undo the earlier ones"
+            ]
+        );
+        lint_errors(RULE, Case::new("SELECT 1;\nCOMMIT;").runner(Runner::Sqlx));
+        // squawk's `squawk_disable_assume_in_transaction_allows_begin_commit`: the marker is
+        // a directive of the loaded file, like sqlx's `-- no-transaction`
+        let settings = crate::LintSettings {
+            runner: Runner::Sqlx,
+            ..Default::default()
+        };
+        let fired = |sql: &str| {
+            crate::lint_snippet(&settings, "m.sql", sql)
+                .diagnostics
+                .iter()
+                .any(|d| d.rule == RULE)
+        };
+        let sql = "BEGIN;\nSELECT 1;\nCOMMIT;";
+        assert!(fired(sql));
+        assert!(!fired(&format!(
+            "-- squawk-disable-assume-in-transaction\n{sql}"
+        )));
+        // MySQL: `SET autocommit = 0` opens transactions no BEGIN shows
+        lint_ok(
+            RULE,
+            Case::new("SET autocommit = 0;\nUPDATE t SET a = 1 WHERE id = 1;\nCOMMIT;").mysql(),
+        );
     }
 }

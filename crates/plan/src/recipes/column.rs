@@ -38,7 +38,7 @@ pub(super) fn add_column(
         return super::passthrough::op(b, src);
     }
     let t = src.table(table)?;
-    let key = src.key(t)?;
+    let key = Src::key(t)?;
     let col = &c.name;
     let tn = tname(table);
     let (recipe, fill) = if volatile {

@@ -36,17 +36,16 @@ pub(super) fn create_index(b: &mut Builder<'_>, src: &Src<'_>) -> Result<(), Str
     };
     let mut ci = ci.clone();
     ci.concurrently = true;
-    let name = match name {
-        Some(n) => n.clone(),
-        None => {
-            let n = pg_default_name(&table.name, columns, "idx");
-            let parts = vec![ObjectNamePart::Identifier(Ident::with_quote(
-                '"',
-                n.clone(),
-            ))];
-            ci.name = Some(ObjectName(parts));
-            n
-        }
+    let name = if let Some(n) = name {
+        n.clone()
+    } else {
+        let n = pg_default_name(&table.name, columns, "idx");
+        let parts = vec![ObjectNamePart::Identifier(Ident::with_quote(
+            '"',
+            n.clone(),
+        ))];
+        ci.name = Some(ObjectName(parts));
+        n
     };
     let up = b.sql(
         "add_index.sql",

@@ -29,7 +29,7 @@ use sluice_lint::context::{Parsed, ScriptCx, Stmt};
 use sluice_lint::settings::LintSettings;
 
 use super::render::Renderer;
-use super::{Applied, Cost, Plan, PlanError, PlanPhase, Step, Strategy, names};
+use super::{Applied, Cost, Plan, PlanPhase, Step, Strategy, names};
 
 /// Locks, as the plan reports them.
 pub(super) mod lock {
@@ -66,7 +66,7 @@ impl Src<'_> {
     }
 
     /// The primary key a backfill walks.
-    pub fn key(&self, table: &Table) -> Result<Vec<String>, String> {
+    pub fn key(table: &Table) -> Result<Vec<String>, String> {
         table
             .constraints
             .iter()
@@ -128,6 +128,7 @@ impl<'r> Builder<'r> {
     }
 
     /// Render a template; a failure is a bug in a template, reported as a refusal reason.
+    #[allow(clippy::needless_pass_by_value)] // callers build the context inline with json!
     pub fn sql(&self, template: &str, ctx: Value) -> Result<String, String> {
         self.r
             .render(template, &ctx)
@@ -293,9 +294,9 @@ impl<'r> Builder<'r> {
         })
     }
 
-    pub fn finish(self, migration: &Migration) -> Result<Plan, PlanError> {
+    pub fn finish(self, migration: &Migration) -> Plan {
         let backfill = self.backfill_spec();
-        Ok(Plan {
+        Plan {
             version: migration.version.raw.clone(),
             version_key: migration.version.clone(),
             name: migration.name.clone(),
@@ -304,7 +305,7 @@ impl<'r> Builder<'r> {
             steps: self.steps,
             backfill,
             notes: self.notes,
-        })
+        }
     }
 }
 

@@ -103,7 +103,7 @@ pub(super) fn plan_ast(
         [Operation::RenameColumn { table, from, to }] => {
             let t = src.table(table)?;
             let old = usable(t, from, to)?;
-            rename_or_retype(b, &src, &server, table, t, Shadow::rename(old, to))
+            rename_or_retype(b, &src, &server, table, t, &Shadow::rename(old, to))
         }
         [
             Operation::RenameColumn { table, from, to },
@@ -117,7 +117,7 @@ pub(super) fn plan_ast(
                     "CHANGE {from} {to} renames and redefines the column at once: split it into RENAME COLUMN and MODIFY in two migrations, each gets its own recipe"
                 ));
             }
-            rename_or_retype(b, &src, &server, table, t, Shadow::rename(old, to))
+            rename_or_retype(b, &src, &server, table, t, &Shadow::rename(old, to))
         }
         [
             Operation::AlterColumnType { table, column, .. },
@@ -172,8 +172,8 @@ pub(super) fn plan_ast(
         }
         [Operation::DropTable { tables, .. }] => soft_drop_tables(b, &src, tables),
         [Operation::Update { table, .. }] => super::update::batched_update(b, &src, table),
-        [Operation::SetDefault { table, column, .. }]
-        | [Operation::DropDefault { table, column }] => {
+        [Operation::SetDefault { table, column, .. } | Operation::DropDefault {
+table, column }] => {
             let old = src.cat.column(table, column).and_then(|c| c.default.clone());
             let down = b.sql(
                 "mysql/set_default.sql",
@@ -491,7 +491,7 @@ fn modify(
                 two_way: false,
                 recipe: "change-column-type",
             };
-            rename_or_retype(b, src, server, table, t, s)
+            rename_or_retype(b, src, server, table, t, &s)
         }
     }
 }
@@ -504,9 +504,9 @@ fn rename_or_retype(
     server: &MysqlServer,
     table: &ObjName,
     t: &Table,
-    s: Shadow<'_>,
+    s: &Shadow<'_>,
 ) -> Result<(), String> {
-    let key = src.key(t)?;
+    let key = Src::key(t)?;
     let tn = tname(table);
     let (old, new, recipe) = (s.old.name.as_str(), s.new.as_str(), s.recipe);
     let q = |c: &str| quote::ident_min(Dialect::Mysql, c);
@@ -805,7 +805,7 @@ fn add_column(
         ));
     };
     let t = src.table(table)?;
-    let key = src.key(t)?;
+    let key = Src::key(t)?;
     let col = &c.name;
     let recipe = "add-not-null-column";
     let def = Def::of_spec(c);
@@ -1038,20 +1038,19 @@ fn add_foreign_key(
     let Some(parent) = &c.references else {
         return Err("internal error: a foreign key without its table".into());
     };
-    let name = match &c.name {
-        Some(n) => n.clone(),
-        None => {
-            let n = names::fit(
-                "",
-                &format!("{}_{}", table.name, c.columns.join("_")),
-                "_fk",
-            );
-            b.note(format!(
-                "line {}: the foreign key is named {n} (the plan needs a name to drop it in the down)",
-                src.line
-            ));
-            n
-        }
+    let name = if let Some(n) = &c.name {
+        n.clone()
+    } else {
+        let n = names::fit(
+            "",
+            &format!("{}_{}", table.name, c.columns.join("_")),
+            "_fk",
+        );
+        b.note(format!(
+            "line {}: the foreign key is named {n} (the plan needs a name to drop it in the down)",
+            src.line
+        ));
+        n
     };
     let mut unnamed = fk.clone();
     unnamed.name = None;

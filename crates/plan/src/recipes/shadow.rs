@@ -195,7 +195,7 @@ fn replace_column(expr: &str, from: &str, to: &str) -> Option<String> {
 }
 
 fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Result<(), String> {
-    let key = src.key(t)?;
+    let key = Src::key(t)?;
     let table = s.table;
     let tn = tname(table);
     let old = &s.old.name;

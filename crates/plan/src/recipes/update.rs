@@ -26,7 +26,7 @@ pub(super) fn batched_update(
         );
     }
     let t = src.table(table)?;
-    let key = src.key(t)?;
+    let key = Src::key(t)?;
     let mut columns = Vec::new();
     for a in &u.assignments {
         let AssignmentTarget::ColumnName(name) = &a.target else {

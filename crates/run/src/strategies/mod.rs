@@ -18,7 +18,6 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use sqlparser::ast::{AlterTableOperation, Ident, ObjectName, ObjectNamePart, Statement as Ast};
 
-use super::url::Backend;
 use sluice_core::names;
 use sluice_core::sql::ops::{ConstraintKind, ObjName, Operation, RewriteKind};
 use sluice_core::sql::{self, Dialect, quote};
@@ -82,6 +81,24 @@ impl Strategy {
 
     pub fn parse(s: &str) -> Option<Strategy> {
         Strategy::ALL.into_iter().find(|x| x.name() == s.trim())
+    }
+}
+
+/// A database's family of online strategies (and the facts they need).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// CONCURRENTLY, NOT VALID + VALIDATE, the shadow-table copy, pg_repack.
+    Postgres,
+    /// Pinned ALGORITHM / LOCK, pt-online-schema-change, gh-ost.
+    Mysql,
+}
+
+impl Family {
+    pub fn of(d: Dialect) -> Family {
+        match d {
+            Dialect::Postgres => Family::Postgres,
+            Dialect::Mysql => Family::Mysql,
+        }
     }
 }
 
@@ -162,7 +179,7 @@ pub(super) fn plain(reason: impl Into<String>, forced: bool) -> Chosen {
 /// Choose how to run `sql`. `created_here`: the statement's table is created earlier in the
 /// same script (nothing else uses it yet). `forced`: a `-- sluice:strategy` name.
 pub fn choose(
-    backend: Backend,
+    backend: Dialect,
     sql_text: &str,
     created_here: bool,
     forced: Option<&str>,
@@ -180,7 +197,7 @@ pub fn choose(
     if forced_strategy == Some(Strategy::Plain) {
         return Ok(plain("forced by `-- sluice:strategy plain`", true));
     }
-    if backend != Backend::Postgres {
+    if Family::of(backend) == Family::Mysql {
         return mysql::choose(sql_text, created_here, forced_strategy, facts);
     }
     // several operations (type changes at once) or token-scanned ones (SET TABLESPACE)
@@ -436,11 +453,7 @@ fn not_null_check(op: &Operation, _facts: &Facts) -> Result<Vec<Action>, String>
 }
 
 /// The table names (as [`Facts::rows`] keys) a statement may act on, for row estimates.
-pub fn tables_of(backend: Backend, sql_text: &str) -> Vec<ObjName> {
-    let d = match backend {
-        Backend::Postgres => Dialect::Postgres,
-        Backend::Mysql => Dialect::Mysql,
-    };
+pub fn tables_of(d: Dialect, sql_text: &str) -> Vec<ObjName> {
     let ops = match sql::parse(d, sql_text) {
         Ok(asts) => asts
             .iter()

@@ -131,7 +131,7 @@ impl ShadowTable {
             ),
             format!("--   4. replay {log} into {s} (each logged key re-read from {t}, in one snapshot) until it is small"),
             format!(
-                "--   5. swap, one transaction under lock_timeout with retries: LOCK TABLE {t} IN ACCESS EXCLUSIVE MODE; replay the rest; DROP TRIGGER; ALTER TABLE {t} RENAME TO {}; ALTER TABLE {s} RENAME TO {}; sequences OWNED BY the new table; index names moved over",
+                "--   5. swap, one transaction under lock_timeout with retries: LOCK TABLE {t} IN ACCESS EXCLUSIVE MODE; replay the rest; DROP TRIGGER; the old table's foreign keys, CHECKs, defaults and generated expressions dropped; ALTER TABLE {t} RENAME TO {}; ALTER TABLE {s} RENAME TO {}; sequences OWNED BY the new table; index names moved over",
                 q(&dropped),
                 q(&self.table.name)
             ),
@@ -538,10 +538,10 @@ mod tests {
 
     #[test]
     fn routed_by_the_framework() {
-        use crate::url::Backend;
+        use sluice_core::sql::Dialect;
         let f = facts(&["id"], COLS, &[]);
         let pick = |sql_text: &str, forced: Option<&str>| {
-            super::super::choose(Backend::Postgres, sql_text, false, forced, &f)
+            super::super::choose(Dialect::Postgres, sql_text, false, forced, &f)
         };
         let two = "ALTER TABLE accounts ALTER COLUMN a TYPE bigint, ALTER COLUMN b TYPE bigint";
         assert_eq!(

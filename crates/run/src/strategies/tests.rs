@@ -9,7 +9,7 @@ fn facts() -> Facts {
 }
 
 fn pg(sql: &str, forced: Option<&str>, f: &Facts) -> Result<Chosen, String> {
-    choose(Backend::Postgres, sql, false, forced, f)
+    choose(Dialect::Postgres, sql, false, forced, f)
 }
 
 fn sqls(c: &Chosen) -> Vec<String> {
@@ -118,7 +118,7 @@ fn small_tables_and_new_tables_take_the_plain_path() {
         (Strategy::ConcurrentIndex, true)
     );
     let c = choose(
-        Backend::Postgres,
+        Dialect::Postgres,
         "CREATE INDEX i ON fresh (a)",
         true,
         None,

@@ -2,11 +2,17 @@
 //!
 //! The splitter is a small lexer that knows only what decides where a statement ends:
 //! quotes (`'..'`, `E'..'`, `"..."`, backticks), dollar quotes (`$$`, `$tag$`), comments
-//! (`--`, nested `/* */`, MySQL `#`), MySQL `DELIMITER` and goose statement blocks.
+//! (`--`, nested `/* */`, MySQL `#`), MySQL `DELIMITER`, goose statement blocks, and the
+//! compound bodies whose inner `;` do not end a statement ([`blocks`]: MySQL stored
+//! programs, PostgreSQL `BEGIN ATOMIC`).
 //! Its output partitions the input: every byte belongs to exactly one [`Chunk`], so a
 //! statement's span is always exact and nothing is lost.
 
+mod blocks;
+
 use std::ops::Range;
+
+use blocks::{Blocks, Tok};
 
 /// Which lexical rules apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -15,6 +21,16 @@ pub struct SplitOptions {
     pub mysql: bool,
     /// goose files: `-- +goose StatementBegin` / `StatementEnd` make one statement of a block.
     pub goose: bool,
+}
+
+impl SplitOptions {
+    /// The lexer of `dialect`'s files (goose blocks for goose files).
+    pub fn new(dialect: crate::sql::Dialect, goose: bool) -> SplitOptions {
+        SplitOptions {
+            mysql: dialect == crate::sql::Dialect::Mysql,
+            goose,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +61,10 @@ pub enum SyntaxErrorKind {
     UnbalancedOpenParen,
     UnbalancedCloseParen,
     UnterminatedGooseBlock,
+    /// MySQL: a BEGIN / IF / CASE / loop of a stored program without its END.
+    UnterminatedBlock,
+    /// PostgreSQL: `BEGIN ATOMIC` without its END.
+    UnterminatedAtomicBlock,
 }
 
 impl SyntaxErrorKind {
@@ -66,6 +86,12 @@ impl SyntaxErrorKind {
             Self::UnbalancedCloseParen => "unbalanced parentheses: `)` has no matching `(`",
             Self::UnterminatedGooseBlock => {
                 "`-- +goose StatementBegin` without a matching `-- +goose StatementEnd`"
+            }
+            Self::UnterminatedBlock => {
+                "unterminated compound statement: the block (BEGIN, IF, CASE, LOOP, WHILE, REPEAT or FOR) opened here is never closed by its END, so every later `;` belongs to it; close the block, or put the statement between `DELIMITER //` and `DELIMITER ;` lines"
+            }
+            Self::UnterminatedAtomicBlock => {
+                "unterminated `BEGIN ATOMIC` body: the BEGIN here is never closed by END, so every later `;` belongs to this CREATE FUNCTION / PROCEDURE"
             }
         }
     }
@@ -282,9 +308,10 @@ impl Splitter<'_> {
             if goose_marker(&self.text[at + 2..line_end]) == Some(GooseMarker::End) {
                 let body_end = trim_end_ws(self.text, body_start, at);
                 // the block's own trailing `;` is part of the statement text for goose; drop it
-                let (stmt_end, term) = match self.text[body_start..body_end].ends_with(';') {
-                    true => (body_end - 1, Some(body_end - 1..body_end)),
-                    false => (body_end, None),
+                let (stmt_end, term) = if self.text[body_start..body_end].ends_with(';') {
+                    (body_end - 1, Some(body_end - 1..body_end))
+                } else {
+                    (body_end, None)
                 };
                 chunk.stmt = Some(body_start..trim_end_ws(self.text, body_start, stmt_end));
                 chunk.terminator = term;
@@ -320,20 +347,27 @@ impl Splitter<'_> {
         }
         let mut parens: Vec<usize> = Vec::new();
         let mut extra_close: Option<usize> = None;
-        let mut last_significant = start;
+        let mut blocks = Blocks::new(self.text, self.opts.mysql, self.delimiter == ";");
         while self.pos < self.src.len() {
+            if self.starts_with(&self.delimiter) && blocks.inside() {
+                // a `;` inside a stored-program body or a BEGIN ATOMIC body
+                blocks.semicolon();
+                self.pos += self.delimiter.len();
+                continue;
+            }
             if self.starts_with(&self.delimiter) {
                 let stmt_end = trim_end_ws(self.text, start, self.pos);
                 chunk.stmt = Some(start..stmt_end.max(start));
                 chunk.terminator = Some(self.pos..self.pos + self.delimiter.len());
                 self.pos += self.delimiter.len();
                 self.trailing(chunk);
-                self.paren_error(chunk, &parens, extra_close);
+                Self::paren_error(chunk, &parens, extra_close);
                 return;
             }
             let b = self.src[self.pos];
             let tok_start = self.pos;
-            match b {
+            let depth = parens.len();
+            let tok = match b {
                 b'\'' => {
                     let backslash = self.opts.mysql || self.is_escape_string_prefix(start);
                     if !self.quoted(b'\'', backslash) {
@@ -344,6 +378,7 @@ impl Splitter<'_> {
                             SyntaxErrorKind::UnterminatedString,
                         );
                     }
+                    Some(Tok::Str)
                 }
                 b'"' => {
                     let kind = if self.opts.mysql {
@@ -354,6 +389,7 @@ impl Splitter<'_> {
                     if !self.quoted(b'"', self.opts.mysql) {
                         return self.unterminated(chunk, start, tok_start, kind);
                     }
+                    Some(if self.opts.mysql { Tok::Str } else { Tok::Name })
                 }
                 b'`' if self.opts.mysql => {
                     if !self.quoted(b'`', false) {
@@ -364,6 +400,7 @@ impl Splitter<'_> {
                             SyntaxErrorKind::UnterminatedQuotedIdentifier,
                         );
                     }
+                    Some(Tok::Name)
                 }
                 b'$' if !self.opts.mysql && self.dollar_tag().is_some() => {
                     let tag = self.dollar_tag().unwrap_or_default();
@@ -379,6 +416,7 @@ impl Splitter<'_> {
                             );
                         }
                     }
+                    Some(Tok::Str)
                 }
                 b'-' | b'/' | b'#' => match self.comment() {
                     Some(c) => {
@@ -394,17 +432,25 @@ impl Splitter<'_> {
                         }
                         continue;
                     }
-                    None => self.pos += 1,
+                    None => {
+                        self.pos += 1;
+                        Some(Tok::Punct {
+                            byte: b,
+                            at: tok_start,
+                        })
+                    }
                 },
                 b'(' => {
                     parens.push(self.pos);
                     self.pos += 1;
+                    Some(Tok::Open)
                 }
                 b')' => {
                     if parens.pop().is_none() && extra_close.is_none() {
                         extra_close = Some(self.pos);
                     }
                     self.pos += 1;
+                    Some(Tok::Close)
                 }
                 _ => {
                     // skip a whole UTF-8 sequence / identifier run at once, but stop at the
@@ -417,22 +463,47 @@ impl Splitter<'_> {
                     {
                         self.pos += 1;
                     }
+                    self.word_token(b, tok_start)
                 }
-            }
-            if !self.src[tok_start].is_ascii_whitespace() {
-                last_significant = self.pos;
+            };
+            if let Some(tok) = tok {
+                blocks.token(tok, depth);
             }
         }
         // end of input without terminator
-        let _ = last_significant;
         let stmt_end = trim_end_ws(self.text, start, self.src.len());
         chunk.stmt = Some(start..stmt_end);
+        if let Some(offset) = blocks.unclosed() {
+            let kind = if self.opts.mysql {
+                SyntaxErrorKind::UnterminatedBlock
+            } else {
+                SyntaxErrorKind::UnterminatedAtomicBlock
+            };
+            chunk.error = Some(SplitError { kind, offset });
+        }
         // Trailing comments of an unterminated last statement belong to the statement text;
         // leave them as inner comments.
-        self.paren_error(chunk, &parens, extra_close);
+        Self::paren_error(chunk, &parens, extra_close);
     }
 
-    fn paren_error(&self, chunk: &mut Chunk, parens: &[usize], extra_close: Option<usize>) {
+    /// What the block tracker sees of a run the catch-all arm consumed.
+    fn word_token(&self, b: u8, at: usize) -> Option<Tok<'_>> {
+        if b.is_ascii_whitespace() {
+            None
+        } else if b.is_ascii_alphabetic() || b == b'_' || b >= 0x80 {
+            Some(Tok::Word {
+                text: self.text.get(at..self.pos).unwrap_or(""),
+                at,
+                attached: at > 0 && matches!(self.src[at - 1], b'.' | b'@'),
+            })
+        } else if b.is_ascii_digit() || b == b'$' {
+            Some(Tok::Name)
+        } else {
+            Some(Tok::Punct { byte: b, at })
+        }
+    }
+
+    fn paren_error(chunk: &mut Chunk, parens: &[usize], extra_close: Option<usize>) {
         if chunk.error.is_some() {
             return;
         }
@@ -671,6 +742,113 @@ mod tests {
                 "DELIMITER ;",
                 "select 2"
             ]
+        );
+    }
+
+    fn my(text: &str) -> Vec<&str> {
+        stmts(
+            text,
+            SplitOptions {
+                mysql: true,
+                goose: false,
+            },
+        )
+    }
+
+    #[test]
+    fn mysql_procedure_body_is_one_statement() {
+        // authelia V0007: `IF EXISTS(..) THEN .. END IF;` inside BEGIN .. END
+        let sql = "DROP PROCEDURE IF EXISTS p;\n\
+            CREATE PROCEDURE p(IN t VARCHAR(64))\nBEGIN\n  IF EXISTS(SELECT * FROM x WHERE a = t)\n  THEN\n    SET @q = CONCAT('ALTER TABLE ', t, ';');\n    PREPARE s FROM @q;\n    EXECUTE s;\n  END IF;\nEND;\n\
+            CALL p('a');\n";
+        let s = my(sql);
+        assert_eq!(s.len(), 3, "{s:#?}");
+        assert!(s[1].starts_with("CREATE PROCEDURE") && s[1].ends_with("END IF;\nEND"));
+        assert_eq!(s[2], "CALL p('a')");
+    }
+
+    #[test]
+    fn mysql_nested_blocks_loops_handlers_and_labels() {
+        let sql = "CREATE DEFINER=`root`@`%` PROCEDURE p()\nBEGIN\n\
+            DECLARE i INT DEFAULT 0;\n\
+            DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END;\n\
+            DECLARE CONTINUE HANDLER FOR NOT FOUND SET i = 1;\n\
+            outer_loop: LOOP\n  IF i > 3 THEN LEAVE outer_loop; END IF;\n  SET i = i + 1;\nEND LOOP outer_loop;\n\
+            WHILE i < 10 DO SET i = i + 1; END WHILE;\n\
+            REPEAT SET i = i - 1; UNTIL i = 0 END REPEAT;\n\
+            CASE i WHEN 1 THEN SELECT 1; ELSE SELECT CASE WHEN i THEN IF(i, 1, 2) ELSE 0 END; END CASE;\n\
+            SELECT start, end FROM t FOR UPDATE;\n\
+            blk: BEGIN SELECT REPEAT('a', 2); END blk;\n\
+            BEGIN END;\n\
+            END;\nSELECT 2;";
+        let s = my(sql);
+        assert_eq!(s.len(), 2, "{s:#?}");
+        assert_eq!(s[1], "SELECT 2");
+    }
+
+    #[test]
+    fn mysql_functions_triggers_events() {
+        let sql = "CREATE FUNCTION f(a INT) RETURNS INT DETERMINISTIC RETURN IF(a > 0, 1, 0);\n\
+            CREATE FUNCTION g() RETURNS INT DETERMINISTIC BEGIN DECLARE x INT DEFAULT 0; RETURN x; END;\n\
+            CREATE FUNCTION h(a INT) RETURNS INT RETURN CASE WHEN a THEN 1 ELSE 2 END;\n\
+            CREATE TRIGGER t1 BEFORE INSERT ON x FOR EACH ROW SET NEW.a = IF(NEW.b, 1, 2);\n\
+            CREATE TRIGGER t2 BEFORE INSERT ON x FOR EACH ROW IF NEW.a IS NULL THEN SET NEW.a = 1; END IF;\n\
+            CREATE OR REPLACE TRIGGER IF NOT EXISTS t3 AFTER UPDATE ON x FOR EACH ROW BEGIN UPDATE y SET n = n + 1; END;\n\
+            CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO BEGIN DELETE FROM t; DELETE FROM u; END;\n\
+            CREATE PROCEDURE IF NOT EXISTS q() COMMENT 'c' SELECT 1;\n\
+            SELECT 9;";
+        let s = my(sql);
+        assert_eq!(s.len(), 9, "{s:#?}");
+        assert_eq!(s[8], "SELECT 9");
+    }
+
+    #[test]
+    fn mariadb_compound_statements_outside_programs() {
+        let sql = "BEGIN NOT ATOMIC\n  DECLARE i INT DEFAULT 0;\n  FOR r IN 1..3 DO SET i = i + r; END FOR;\nEND;\n\
+            IF (SELECT COUNT(*) FROM t) = 0 THEN INSERT INTO t VALUES (1); END IF;\n\
+            REPEAT SET @i = 1; UNTIL 1 END REPEAT;\n\
+            BEGIN;\nSELECT 1;\nCOMMIT;\nSET @a := 1;";
+        let s = my(sql);
+        assert_eq!(s.len(), 7, "{s:#?}");
+        assert_eq!(&s[3..], ["BEGIN", "SELECT 1", "COMMIT", "SET @a := 1"]);
+    }
+
+    #[test]
+    fn mysql_unclosed_block_is_an_error_at_its_opener() {
+        let sql = "SELECT 1;\nCREATE PROCEDURE p() BEGIN SELECT 1;\nSELECT 2;";
+        let chunks = split(
+            sql,
+            SplitOptions {
+                mysql: true,
+                goose: false,
+            },
+        );
+        let err = chunks.iter().find_map(|c| c.error).unwrap();
+        assert_eq!(err.kind, SyntaxErrorKind::UnterminatedBlock);
+        assert_eq!(err.offset, sql.find("BEGIN").unwrap());
+        // with a DELIMITER the file says where statements end: no block tracking
+        let sql = "DELIMITER //\nCREATE PROCEDURE p() BEGIN IF 1 THEN SELECT 1; END IF; END//\nDELIMITER ;\nSELECT 2;";
+        assert_eq!(my(sql).len(), 4);
+    }
+
+    #[test]
+    fn pg_begin_atomic_bodies_follow_psql() {
+        let sql = "CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\n  SELECT CASE WHEN a > 0 THEN 1 END;\nEND;\n\
+            CREATE OR REPLACE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC INSERT INTO t VALUES (1); END;\n\
+            CREATE FUNCTION g() RETURNS trigger AS $$ BEGIN RETURN NEW; END $$ LANGUAGE plpgsql;\n\
+            CREATE FUNCTION h() RETURNS int LANGUAGE sql RETURN CASE WHEN true THEN 1 END;\n\
+            BEGIN;\nSELECT 2;\nEND;";
+        let s = pg(sql);
+        assert_eq!(s.len(), 7, "{s:#?}");
+        assert!(s[0].ends_with("END"), "{}", s[0]);
+        assert_eq!(&s[4..], ["BEGIN", "SELECT 2", "END"]);
+        let chunks = split(
+            "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1;",
+            SplitOptions::default(),
+        );
+        assert_eq!(
+            chunks[0].error.map(|e| e.kind),
+            Some(SyntaxErrorKind::UnterminatedAtomicBlock)
         );
     }
 

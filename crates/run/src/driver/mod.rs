@@ -1,0 +1,472 @@
+//! The databases the runner talks to: PostgreSQL (`pg.rs`) and MySQL/MariaDB (`mysql.rs`).
+//!
+//! Two traits answer "how does this database do X" once per database, so code outside
+//! this module never branches on the dialect (except to pick a strategy family):
+//!
+//! - [`Database`]: what the runner writes, without a connection: ledger DDL, the lock and
+//!   session statements, quoting, the error classes, the capabilities (transactional DDL,
+//!   several statements in one round trip). `--dry-run` prints these texts.
+//! - [`Driver`]: one live connection over sqlx: text SQL (the simple / text protocol, so any
+//!   statement the server accepts in a script runs unchanged), ledger reads, the advisory
+//!   lock, blocking sessions, replication lag. It knows nothing about migrations.
+
+use std::future::Future;
+use std::time::Duration;
+
+use sqlx::{Connection, Row};
+
+use super::ledger::{self, BackfillRow, Event, Ledger, LedgerRow, State};
+use super::url::DbUrl;
+use sluice_core::sql::Dialect;
+use sluice_core::sql::ops::ObjName;
+use sluice_core::sql::quote;
+
+/// A database error with what retry and messages need.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct DbError {
+    /// SQLSTATE when the server sent one.
+    pub sqlstate: Option<String>,
+    /// MySQL / MariaDB error number.
+    pub number: Option<u16>,
+    pub message: String,
+}
+
+impl DbError {
+    pub fn other(message: impl Into<String>) -> DbError {
+        DbError {
+            sqlstate: None,
+            number: None,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::Database(db) => {
+                let number = db
+                    .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+                    .map(|m| m.number());
+                let sqlstate = db.code().map(|c| c.into_owned());
+                // PostgreSQL's detail names the row at fault (`Key (email)=(x) is duplicated.`)
+                let detail = db
+                    .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                    .and_then(|p| p.detail())
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default();
+                let message = match (&number, &sqlstate) {
+                    (Some(n), _) => format!("{} (MySQL error {n})", db.message()),
+                    (None, Some(s)) => format!("{}{detail} (SQLSTATE {s})", db.message()),
+                    _ => db.message().to_owned(),
+                };
+                DbError {
+                    sqlstate,
+                    number,
+                    message,
+                }
+            }
+            _ => DbError::other(e.to_string()),
+        }
+    }
+}
+
+/// A session that blocks (or may block) a migration statement.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Blocker {
+    pub pid: i64,
+    pub state: String,
+    /// Age of its open transaction, seconds.
+    pub xact_age_s: Option<f64>,
+    pub query_start: Option<String>,
+    /// Its current or last query, truncated.
+    pub query: String,
+}
+
+impl std::fmt::Display for Blocker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "pid {} ({}", self.pid, self.state)?;
+        if let Some(a) = self.xact_age_s {
+            write!(f, ", transaction open {a:.1}s")?;
+        }
+        if let Some(q) = &self.query_start {
+            write!(f, ", query started {q}")?;
+        }
+        write!(f, "): {}", self.query.replace('\n', " "))
+    }
+}
+
+pub(crate) type Fut<'a, T> =
+    std::pin::Pin<Box<dyn Future<Output = Result<T, DbError>> + Send + 'a>>;
+
+/// A server's version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ServerVersion {
+    pub mariadb: bool,
+    pub major: u32,
+    pub minor: u32,
+    pub patch: Option<u32>,
+}
+
+/// A table's size as the server's statistics see it (see `facts` for the rule that turns
+/// it into a row count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableStats {
+    /// The planner's row estimate; `None` when the table was never analyzed.
+    pub estimate: Option<u64>,
+    /// Bytes on disk (heap / data), for never-analyzed tables.
+    pub bytes: u64,
+}
+
+/// A column of a live table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveColumn {
+    /// As stored (case kept).
+    pub name: String,
+    /// PostgreSQL `format_type`; MySQL `COLUMN_TYPE` (`int(11)`, `varchar(50)`).
+    pub column_type: String,
+    /// MySQL `DATA_TYPE` (`int`, `varchar`); PostgreSQL the same as `column_type`.
+    pub data_type: String,
+    pub charset: Option<String>,
+    pub not_null: bool,
+    /// A generated (computed) column.
+    pub generated: bool,
+}
+
+/// One database connection.
+pub trait Driver: Send {
+    /// The database this connection talks to.
+    fn db(&self) -> &'static dyn Database;
+    /// The server's id for this session (PG backend pid, MySQL connection id).
+    fn session_id(&self) -> i64;
+    /// Run one statement (or a few separated by `;` on PostgreSQL) with the text protocol.
+    fn exec<'a>(&'a mut self, sql: &'a str) -> Fut<'a, ()>;
+    fn ledger_exists<'a>(&'a mut self, ledger: &'a Ledger) -> Fut<'a, bool>;
+    fn read_rows<'a>(&'a mut self, ledger: &'a Ledger) -> Fut<'a, Vec<LedgerRow>>;
+    fn read_events<'a>(&'a mut self, ledger: &'a Ledger) -> Fut<'a, Vec<Event>>;
+    /// Try the advisory lock once; true when taken.
+    fn try_lock<'a>(&'a mut self, name: &'a str) -> Fut<'a, bool>;
+    fn unlock<'a>(&'a mut self, name: &'a str) -> Fut<'a, ()>;
+    /// The session holding the advisory lock, when the server can tell.
+    fn lock_holder<'a>(&'a mut self, name: &'a str) -> Fut<'a, Option<i64>>;
+    /// Sessions blocking `session` right now (PG), or holding open transactions (MySQL).
+    fn blockers(&mut self, session: i64) -> Fut<'_, Vec<Blocker>>;
+    /// Sessions whose transaction has been open longer than `age` (they block DDL and
+    /// make CONCURRENTLY wait).
+    fn long_transactions(&mut self, age: Duration) -> Fut<'_, Vec<Blocker>>;
+    /// Whether `qualified` (a quoted, maybe schema-qualified name) is an INVALID index.
+    fn invalid_index<'a>(&'a mut self, qualified: &'a str) -> Fut<'a, bool> {
+        let _ = qualified;
+        Box::pin(async { Ok(false) })
+    }
+    fn close(self: Box<Self>) -> Fut<'static, ()>;
+    /// Run one statement; the number of rows it changed.
+    fn exec_count<'a>(&'a mut self, sql: &'a str) -> Fut<'a, u64>;
+    /// Rows of a query whose columns are all text (cast them in the SQL); NULL is `None`.
+    fn query_text<'a>(&'a mut self, sql: &'a str) -> Fut<'a, Vec<Vec<Option<String>>>>;
+    /// The backfill ledger, or `None` when its table does not exist (yet).
+    fn read_backfills<'a>(&'a mut self, ledger: &'a Ledger) -> Fut<'a, Option<Vec<BackfillRow>>>;
+    /// The largest replication lag of the replicas this server knows, or `None` when it
+    /// knows none. PostgreSQL: `pg_stat_replication` on the primary. MySQL/MariaDB: the
+    /// lag of this server as a replica (`SHOW ALL SLAVES STATUS`), so call it on replicas.
+    fn replication_lag(&mut self) -> Fut<'_, Option<Duration>>;
+
+    /// The server's version.
+    fn server_version(&mut self) -> Fut<'_, ServerVersion>;
+    /// The connection's database (schema on MySQL).
+    fn current_database(&mut self) -> Fut<'_, String>;
+    /// `t`'s statistics; `None` when it does not exist.
+    fn table_stats<'a>(&'a mut self, t: &'a ObjName) -> Fut<'a, Option<TableStats>>;
+    /// `count(*)` of `t` (the caller makes sure it is small).
+    fn count_rows<'a>(&'a mut self, t: &'a ObjName) -> Fut<'a, u64>;
+    /// `t`'s columns in order; none when it does not exist.
+    fn columns<'a>(&'a mut self, t: &'a ObjName) -> Fut<'a, Vec<LiveColumn>>;
+    /// `t`'s primary key columns in key order; empty: none.
+    fn primary_key<'a>(&'a mut self, t: &'a ObjName) -> Fut<'a, Vec<String>>;
+    /// Foreign keys of other tables that reference `t`, as `table.constraint`, sorted.
+    fn referencing<'a>(&'a mut self, t: &'a ObjName) -> Fut<'a, Vec<String>>;
+    /// `t`'s default character set (MySQL), lower case.
+    fn table_charset<'a>(&'a mut self, t: &'a ObjName) -> Fut<'a, Option<String>> {
+        let _ = t;
+        Box::pin(async { Ok(None) })
+    }
+    /// Why a shadow-table copy of `t` would not be faithful (PostgreSQL: inbound foreign
+    /// keys, dependent views, user triggers, policies, partitioning), sorted.
+    fn copy_refusals<'a>(&'a mut self, t: &'a ObjName) -> Fut<'a, Vec<String>> {
+        let _ = t;
+        Box::pin(async { Ok(Vec::new()) })
+    }
+    /// The server offers extension `name` (PostgreSQL).
+    fn extension_available<'a>(&'a mut self, name: &'a str) -> Fut<'a, bool> {
+        let _ = name;
+        Box::pin(async { Ok(false) })
+    }
+
+    fn begin(&mut self) -> Fut<'_, ()> {
+        self.exec("BEGIN")
+    }
+    fn commit(&mut self) -> Fut<'_, ()> {
+        self.exec("COMMIT")
+    }
+    fn rollback(&mut self) -> Fut<'_, ()> {
+        self.exec("ROLLBACK")
+    }
+}
+
+/// One database family's spelling of what the runner sends, and its capabilities. Static:
+/// no connection (`--dry-run` prints these texts without running them).
+pub trait Database: std::fmt::Debug + Send + Sync {
+    fn dialect(&self) -> Dialect;
+
+    /// An identifier, always quoted (exact whatever it holds).
+    fn ident(&self, name: &str) -> String {
+        quote::ident(self.dialect(), name)
+    }
+
+    /// A string literal that reads back as `s` whatever the server's escaping settings.
+    fn literal(&self, s: &str) -> String {
+        quote::literal(self.dialect(), s)
+    }
+
+    /// The database clock, advancing within a transaction (timestamps order events).
+    fn now(&self) -> &'static str;
+
+    /// `CREATE SCHEMA` (PostgreSQL) / `CREATE DATABASE` (MySQL) for the ledger's schema.
+    fn create_schema_sql(&self, schema: &str) -> String;
+
+    /// The history and events tables (quoted, qualified names given).
+    fn ledger_ddl(&self, history: &str, events: &str) -> [String; 2];
+
+    /// The backfill table.
+    fn backfill_ledger_ddl(&self, table: &str) -> String;
+
+    /// The statement that tries the migration lock once (shown by `--dry-run`).
+    fn try_lock_sql(&self, name: &str) -> String;
+
+    /// Session settings the runner sends before any migration statement.
+    fn session_settings(
+        &self,
+        lock_timeout: Duration,
+        statement_timeout: Option<Duration>,
+    ) -> Vec<String>;
+
+    /// The error a `lock_timeout` (or a deadlock the server broke) raises: retried.
+    fn is_lock_timeout(&self, e: &DbError) -> bool;
+
+    /// DDL is transactional: a phase and its ledger row commit together.
+    fn transactional_ddl(&self) -> bool;
+
+    /// Several statements separated by `;` go in one round trip.
+    fn multi_statement_round_trip(&self) -> bool;
+
+    /// A script's `LOCK TABLES` (true) / `UNLOCK TABLES` (false): a block the ledger
+    /// cannot be written in.
+    fn table_lock(&self, sql: &str) -> Option<bool> {
+        let _ = sql;
+        None
+    }
+
+    /// `expr` as text.
+    fn as_text(&self, expr: &str) -> String;
+
+    /// A row-value comparison `(a, b) > (x, y)` is an index range (else the key batches
+    /// spell it out column by column).
+    fn row_value_ranges(&self) -> bool;
+
+    /// Backfill batches run under READ COMMITTED where the server allows it: the query
+    /// telling whether it does (`1`) and the statement before each batch.
+    fn batch_isolation(&self) -> Option<(&'static str, &'static str)> {
+        None
+    }
+
+    /// After a backfill that touched many rows: the statement that cleans up behind it.
+    fn after_large_backfill_sql(&self, target: &str) -> Option<String> {
+        let _ = target;
+        None
+    }
+
+    /// The primary knows its replicas' lag (PostgreSQL); else each replica is asked
+    /// (`[run] replicas`), and this query counts the replicas connected to the primary.
+    fn replica_lag_on_primary(&self) -> Result<(), &'static str>;
+
+    /// Soft-dropped tables and columns: (schema, table, column or NULL) whose names start
+    /// with `prefix` (columns of soft-dropped tables go with their table).
+    fn soft_dropped_sql(&self, prefix: &str) -> String;
+}
+
+/// The database of a dialect.
+pub fn database(d: Dialect) -> &'static dyn Database {
+    match d {
+        Dialect::Postgres => &pg::Postgres,
+        Dialect::Mysql => &mysql::Mysql,
+    }
+}
+
+/// The first column of the first row.
+pub(super) fn first(rows: Vec<Vec<Option<String>>>) -> Option<String> {
+    rows.into_iter()
+        .next()
+        .and_then(|r| r.into_iter().next().flatten())
+}
+
+/// The first column of each row, NULLs skipped.
+pub(super) fn first_col(rows: Vec<Vec<Option<String>>>) -> Vec<String> {
+    rows.into_iter()
+        .filter_map(|r| r.into_iter().next().flatten())
+        .collect()
+}
+
+/// Connect to the URL's server.
+pub async fn connect(url: &DbUrl) -> Result<Box<dyn Driver>, DbError> {
+    let wrap = |e: sqlx::Error| {
+        let e = DbError::from(e);
+        DbError::other(format!(
+            "cannot connect to {url}: {}",
+            url.scrub(&e.message)
+        ))
+    };
+    match url.dialect() {
+        Dialect::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(url.secret())
+                .await
+                .map_err(wrap)?;
+            let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+                .fetch_one(&mut conn)
+                .await?;
+            Ok(Box::new(pg::PgConn {
+                conn,
+                pid: i64::from(pid),
+            }))
+        }
+        Dialect::Mysql => {
+            let mut conn = sqlx::MySqlConnection::connect(url.secret())
+                .await
+                .map_err(wrap)?;
+            let id: i64 = sqlx::query_scalar("SELECT CAST(CONNECTION_ID() AS SIGNED)")
+                .fetch_one(&mut conn)
+                .await?;
+            Ok(Box::new(mysql::MyConn { conn, id }))
+        }
+    }
+}
+
+pub(super) fn parse_row_parts(
+    phase: &str,
+    state: &str,
+) -> Result<(sluice_core::source::Phase, State), DbError> {
+    let p = ledger::parse_phase(phase)
+        .ok_or_else(|| DbError::other(format!("ledger row with unknown phase `{phase}`")))?;
+    let s = State::parse(state)
+        .ok_or_else(|| DbError::other(format!("ledger row with unknown state `{state}`")))?;
+    Ok((p, s))
+}
+
+macro_rules! decode_ledger_row {
+    ($row:expr) => {{
+        let row = $row;
+        let phase: String = row.try_get("phase")?;
+        let state: String = row.try_get("state")?;
+        let (phase, state) = parse_row_parts(&phase, &state)?;
+        LedgerRow {
+            version: row.try_get("version")?,
+            phase,
+            name: row.try_get("name")?,
+            checksum: row.try_get("checksum")?,
+            state,
+            statements_done: row.try_get("statements_done")?,
+            statements_total: row.try_get("statements_total")?,
+            started_at: row.try_get::<Option<DateTime<Utc>>, _>("started_at")?,
+            finished_at: row.try_get::<Option<DateTime<Utc>>, _>("finished_at")?,
+            duration_ms: row.try_get("duration_ms")?,
+            down_sql: row.try_get("down_sql")?,
+            release: row.try_get("release_id")?,
+            applied_by: row.try_get("applied_by")?,
+            error: row.try_get("error")?,
+        }
+    }};
+}
+
+macro_rules! decode_backfill_row {
+    ($row:expr) => {{
+        let row = $row;
+        let state: String = row.try_get("state")?;
+        let state = State::parse(&state).ok_or_else(|| {
+            DbError::other(format!("backfill ledger row with unknown state `{state}`"))
+        })?;
+        BackfillRow {
+            version: row.try_get("version")?,
+            name: row.try_get("name")?,
+            checksum: row.try_get("checksum")?,
+            state,
+            last_key: row.try_get("last_key")?,
+            rows_done: row.try_get("rows_done")?,
+            batches: row.try_get("batches")?,
+            batch_size: row.try_get("batch_size")?,
+            started_at: row.try_get::<Option<DateTime<Utc>>, _>("started_at")?,
+            finished_at: row.try_get::<Option<DateTime<Utc>>, _>("finished_at")?,
+            duration_ms: row.try_get("duration_ms")?,
+            applied_by: row.try_get("applied_by")?,
+            error: row.try_get("error")?,
+        }
+    }};
+}
+
+/// Every column of every row as text.
+pub(super) fn text_rows<R: Row>(rows: &[R]) -> Result<Vec<Vec<Option<String>>>, DbError>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let mut cols = Vec::with_capacity(r.len());
+        for i in 0..r.len() {
+            cols.push(r.try_get::<Option<String>, _>(i)?);
+        }
+        out.push(cols);
+    }
+    Ok(out)
+}
+
+macro_rules! decode_event {
+    ($row:expr) => {{
+        let row = $row;
+        Event {
+            id: row.try_get("id")?,
+            kind: row.try_get("kind")?,
+            version: row.try_get("version")?,
+            phase: row.try_get("phase")?,
+            release: row.try_get("release_id")?,
+            detail: row.try_get("detail")?,
+            source: row.try_get("source")?,
+            at: row.try_get("at")?,
+        }
+    }};
+}
+
+// after the macros above: textual scope
+mod mysql;
+mod pg;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_timeout_codes() {
+        let pg = DbError {
+            sqlstate: Some("55P03".into()),
+            number: None,
+            message: String::new(),
+        };
+        assert!(database(Dialect::Postgres).is_lock_timeout(&pg));
+        assert!(!database(Dialect::Mysql).is_lock_timeout(&pg));
+        let my = DbError {
+            sqlstate: Some("HY000".into()),
+            number: Some(1205),
+            message: String::new(),
+        };
+        assert!(database(Dialect::Mysql).is_lock_timeout(&my));
+    }
+}

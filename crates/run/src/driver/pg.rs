@@ -1,0 +1,466 @@
+//! PostgreSQL: its SQL texts and capabilities ([`Postgres`]) and its connection ([`PgConn`]).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use sqlx::{Connection, Executor, Row};
+
+use super::{
+    BackfillRow, Blocker, Database, DbError, Driver, Event, Fut, Ledger, LedgerRow, State,
+};
+use super::{LiveColumn, ServerVersion, TableStats, first, first_col, parse_row_parts, text_rows};
+use sluice_core::sql::Dialect;
+use sluice_core::sql::ops::ObjName;
+use sluice_core::sql::quote;
+
+#[derive(Debug)]
+pub(super) struct Postgres;
+
+impl Database for Postgres {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn now(&self) -> &'static str {
+        "clock_timestamp()"
+    }
+
+    fn create_schema_sql(&self, schema: &str) -> String {
+        format!("CREATE SCHEMA IF NOT EXISTS {}", self.ident(schema))
+    }
+
+    fn ledger_ddl(&self, history: &str, events: &str) -> [String; 2] {
+        [
+            format!(
+                "CREATE TABLE IF NOT EXISTS {history} (\n  version text NOT NULL,\n  phase text NOT NULL,\n  name text NOT NULL,\n  checksum text NOT NULL,\n  state text NOT NULL,\n  statements_done bigint NOT NULL DEFAULT 0,\n  statements_total bigint NOT NULL DEFAULT 0,\n  started_at timestamptz,\n  finished_at timestamptz,\n  duration_ms bigint,\n  down_sql text,\n  release_id text,\n  applied_by text NOT NULL,\n  error text,\n  PRIMARY KEY (version, phase)\n)"
+            ),
+            format!(
+                "CREATE TABLE IF NOT EXISTS {events} (\n  id bigserial PRIMARY KEY,\n  kind text NOT NULL,\n  version text,\n  phase text,\n  release_id text,\n  detail text NOT NULL,\n  source text NOT NULL,\n  at timestamptz NOT NULL DEFAULT clock_timestamp()\n)"
+            ),
+        ]
+    }
+
+    fn backfill_ledger_ddl(&self, table: &str) -> String {
+        format!(
+            "CREATE TABLE IF NOT EXISTS {table} (\n  version text PRIMARY KEY,\n  name text NOT NULL,\n  checksum text NOT NULL,\n  state text NOT NULL,\n  last_key text,\n  rows_done bigint NOT NULL DEFAULT 0,\n  batches bigint NOT NULL DEFAULT 0,\n  batch_size bigint NOT NULL DEFAULT 0,\n  started_at timestamptz,\n  finished_at timestamptz,\n  duration_ms bigint,\n  applied_by text NOT NULL,\n  error text\n)"
+        )
+    }
+
+    fn try_lock_sql(&self, name: &str) -> String {
+        format!("SELECT pg_try_advisory_lock({})", pg_key(name))
+    }
+
+    fn session_settings(
+        &self,
+        lock_timeout: Duration,
+        statement_timeout: Option<Duration>,
+    ) -> Vec<String> {
+        vec![
+            format!("SET lock_timeout = '{}ms'", lock_timeout.as_millis().max(1)),
+            format!(
+                "SET statement_timeout = '{}ms'",
+                statement_timeout.map_or(0, |d| d.as_millis().max(1))
+            ),
+        ]
+    }
+
+    fn is_lock_timeout(&self, e: &DbError) -> bool {
+        // lock_not_available
+        e.sqlstate.as_deref() == Some("55P03")
+    }
+
+    fn transactional_ddl(&self) -> bool {
+        true
+    }
+
+    fn multi_statement_round_trip(&self) -> bool {
+        // the simple query protocol takes several statements in one message
+        true
+    }
+
+    fn as_text(&self, expr: &str) -> String {
+        format!("{expr}::text")
+    }
+
+    fn row_value_ranges(&self) -> bool {
+        true
+    }
+
+    fn after_large_backfill_sql(&self, target: &str) -> Option<String> {
+        // the contract's scans should not queue behind autovacuum on the dead tuples
+        Some(format!("VACUUM (ANALYZE) {target}"))
+    }
+
+    fn replica_lag_on_primary(&self) -> Result<(), &'static str> {
+        Ok(())
+    }
+
+    fn soft_dropped_sql(&self, prefix: &str) -> String {
+        let len = prefix.len();
+        let prefix = self.literal(prefix);
+        format!(
+            "SELECT n.nspname::text, c.relname::text, NULL::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND left(c.relname::text, {len}) = {prefix} \
+             AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND left(n.nspname::text, 3) <> 'pg_' \
+             UNION ALL \
+             SELECT n.nspname::text, c.relname::text, a.attname::text FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND a.attnum > 0 AND NOT a.attisdropped AND a.attinhcount = 0 \
+             AND left(a.attname::text, {len}) = {prefix} AND left(c.relname::text, {len}) <> {prefix} \
+             AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND left(n.nspname::text, 3) <> 'pg_'"
+        )
+    }
+}
+
+pub(super) struct PgConn {
+    pub(super) conn: sqlx::PgConnection,
+    pub(super) pid: i64,
+}
+
+/// The advisory lock key: a stable 64-bit hash of the lock name.
+fn pg_key(name: &str) -> i64 {
+    let d = Sha256::digest(name.as_bytes());
+    i64::from_be_bytes(d[..8].try_into().expect("8 bytes"))
+}
+
+impl Driver for PgConn {
+    fn db(&self) -> &'static dyn Database {
+        &Postgres
+    }
+
+    fn session_id(&self) -> i64 {
+        self.pid
+    }
+
+    fn exec<'a>(&'a mut self, sql: &'a str) -> Fut<'a, ()> {
+        Box::pin(async move {
+            self.conn.execute(sqlx::raw_sql(sql)).await?;
+            Ok(())
+        })
+    }
+
+    fn ledger_exists<'a>(&'a mut self, ledger: &'a Ledger) -> Fut<'a, bool> {
+        Box::pin(async move {
+            let name = ledger.lit(&ledger.history());
+            let sql = format!(
+                "SELECT to_regclass({name}) IS NOT NULL AND to_regclass({}) IS NOT NULL",
+                ledger.lit(&ledger.events())
+            );
+            Ok(sqlx::query_scalar(&sql).fetch_one(&mut self.conn).await?)
+        })
+    }
+
+    fn read_rows<'a>(&'a mut self, ledger: &'a Ledger) -> Fut<'a, Vec<LedgerRow>> {
+        Box::pin(async move {
+            let rows = sqlx::query(&ledger.select_rows_sql())
+                .fetch_all(&mut self.conn)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                out.push(decode_ledger_row!(r));
+            }
+            Ok(out)
+        })
+    }
+
+    fn read_events<'a>(&'a mut self, ledger: &'a Ledger) -> Fut<'a, Vec<Event>> {
+        Box::pin(async move {
+            let rows = sqlx::query(&ledger.select_events_sql())
+                .fetch_all(&mut self.conn)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                out.push(decode_event!(r));
+            }
+            Ok(out)
+        })
+    }
+
+    fn try_lock<'a>(&'a mut self, name: &'a str) -> Fut<'a, bool> {
+        Box::pin(async move {
+            let sql = format!("SELECT pg_try_advisory_lock({})", pg_key(name));
+            Ok(sqlx::query_scalar(&sql).fetch_one(&mut self.conn).await?)
+        })
+    }
+
+    fn unlock<'a>(&'a mut self, name: &'a str) -> Fut<'a, ()> {
+        Box::pin(async move {
+            let sql = format!("SELECT pg_advisory_unlock({})", pg_key(name));
+            let released: bool = sqlx::query_scalar(&sql).fetch_one(&mut self.conn).await?;
+            if released {
+                Ok(())
+            } else {
+                Err(DbError::other(
+                    "the migration lock was not held by this session",
+                ))
+            }
+        })
+    }
+
+    fn lock_holder<'a>(&'a mut self, name: &'a str) -> Fut<'a, Option<i64>> {
+        Box::pin(async move {
+            let k = pg_key(name) as u64;
+            let sql = format!(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = {} AND objid = {} AND objsubid = 1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) LIMIT 1",
+                k >> 32,
+                k & 0xffff_ffff
+            );
+            let pid: Option<i32> = sqlx::query_scalar(&sql)
+                .fetch_optional(&mut self.conn)
+                .await?;
+            Ok(pid.map(i64::from))
+        })
+    }
+
+    fn blockers(&mut self, session: i64) -> Fut<'_, Vec<Blocker>> {
+        Box::pin(async move {
+            let sql = format!(
+                "SELECT pid, coalesce(state, ''), extract(epoch FROM clock_timestamp() - xact_start)::float8, to_char(query_start, 'YYYY-MM-DD HH24:MI:SS TZ'), left(coalesce(query, ''), 200) FROM pg_stat_activity WHERE pid = ANY (pg_blocking_pids({session})) ORDER BY pid"
+            );
+            pg_sessions(&mut self.conn, &sql).await
+        })
+    }
+
+    fn long_transactions(&mut self, age: Duration) -> Fut<'_, Vec<Blocker>> {
+        Box::pin(async move {
+            let sql = format!(
+                "SELECT pid, coalesce(state, ''), extract(epoch FROM clock_timestamp() - xact_start)::float8, to_char(query_start, 'YYYY-MM-DD HH24:MI:SS TZ'), left(coalesce(query, ''), 200) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start < clock_timestamp() - interval '{} milliseconds' ORDER BY xact_start",
+                age.as_millis()
+            );
+            pg_sessions(&mut self.conn, &sql).await
+        })
+    }
+
+    fn invalid_index<'a>(&'a mut self, qualified: &'a str) -> Fut<'a, bool> {
+        Box::pin(async move {
+            let sql = format!(
+                "SELECT EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass({}) AND NOT indisvalid)",
+                Postgres.literal(qualified)
+            );
+            Ok(sqlx::query_scalar(&sql).fetch_one(&mut self.conn).await?)
+        })
+    }
+
+    fn exec_count<'a>(&'a mut self, sql: &'a str) -> Fut<'a, u64> {
+        Box::pin(async move {
+            let r = self.conn.execute(sqlx::raw_sql(sql)).await?;
+            Ok(r.rows_affected())
+        })
+    }
+
+    fn query_text<'a>(&'a mut self, sql: &'a str) -> Fut<'a, Vec<Vec<Option<String>>>> {
+        Box::pin(async move {
+            let rows = self.conn.fetch_all(sqlx::raw_sql(sql)).await?;
+            text_rows(&rows)
+        })
+    }
+
+    fn read_backfills<'a>(&'a mut self, ledger: &'a Ledger) -> Fut<'a, Option<Vec<BackfillRow>>> {
+        Box::pin(async move {
+            let sql = format!(
+                "SELECT to_regclass({}) IS NOT NULL",
+                ledger.lit(&ledger.backfills())
+            );
+            let exists: bool = sqlx::query_scalar(&sql).fetch_one(&mut self.conn).await?;
+            if !exists {
+                return Ok(None);
+            }
+            let rows = sqlx::query(&ledger.select_backfills_sql())
+                .fetch_all(&mut self.conn)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                out.push(decode_backfill_row!(r));
+            }
+            Ok(Some(out))
+        })
+    }
+
+    fn replication_lag(&mut self) -> Fut<'_, Option<Duration>> {
+        Box::pin(async move {
+            // replay_lag is NULL for a replica that is idle and caught up
+            let (n, lag): (i64, f64) = sqlx::query_as(
+                "SELECT count(*), COALESCE(EXTRACT(EPOCH FROM max(replay_lag)), 0)::float8 FROM pg_stat_replication",
+            )
+            .fetch_one(&mut self.conn)
+            .await?;
+            Ok((n > 0).then(|| Duration::from_secs_f64(lag.max(0.0))))
+        })
+    }
+
+    fn server_version(&mut self) -> Fut<'_, ServerVersion> {
+        Box::pin(async move {
+            let n = first(
+                self.query_text("SELECT current_setting('server_version_num')")
+                    .await?,
+            )
+            .and_then(|s| s.parse::<u32>().ok())
+            .unwrap_or(0);
+            Ok(ServerVersion {
+                mariadb: false,
+                major: n / 10000,
+                minor: n % 10000,
+                patch: None,
+            })
+        })
+    }
+
+    fn current_database(&mut self) -> Fut<'_, String> {
+        Box::pin(async move {
+            Ok(
+                first(self.query_text("SELECT current_database()::text").await?)
+                    .unwrap_or_default(),
+            )
+        })
+    }
+
+    fn table_stats<'a>(&'a mut self, t: &'a ObjName) -> Fut<'a, Option<TableStats>> {
+        Box::pin(async move {
+            // reltuples is -1 until the first ANALYZE / VACUUM (PostgreSQL 14+)
+            let rows = self
+                .query_text(&format!(
+                    "SELECT c.reltuples::bigint::text, pg_relation_size(c.oid)::text FROM pg_class c WHERE c.oid = {}",
+                    regclass(t)
+                ))
+                .await?;
+            let Some(r) = rows.into_iter().next() else {
+                return Ok(None);
+            };
+            let mut it = r.into_iter();
+            let (Some(Some(est)), Some(Some(bytes))) = (it.next(), it.next()) else {
+                return Ok(None);
+            };
+            let est = est.parse::<i64>().unwrap_or(-1);
+            Ok(Some(TableStats {
+                estimate: u64::try_from(est).ok(),
+                bytes: bytes.parse().unwrap_or(0),
+            }))
+        })
+    }
+
+    fn count_rows<'a>(&'a mut self, t: &'a ObjName) -> Fut<'a, u64> {
+        Box::pin(async move {
+            let sql = format!(
+                "SELECT count(*)::text FROM {}",
+                quote::qualified(Dialect::Postgres, t)
+            );
+            Ok(first(self.query_text(&sql).await?)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0))
+        })
+    }
+
+    fn columns<'a>(&'a mut self, t: &'a ObjName) -> Fut<'a, Vec<LiveColumn>> {
+        Box::pin(async move {
+            let rows = self
+                .query_text(&format!(
+                    "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull::text, (a.attgenerated <> '')::text FROM pg_attribute a WHERE a.attrelid = {} AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+                    regclass(t)
+                ))
+                .await?;
+            Ok(rows
+                .into_iter()
+                .filter_map(|r| {
+                    let mut it = r.into_iter();
+                    let (name, ty, nn, generated) =
+                        (it.next()??, it.next()??, it.next()??, it.next()??);
+                    Some(LiveColumn {
+                        name,
+                        data_type: ty.clone(),
+                        column_type: ty,
+                        charset: None,
+                        not_null: nn == "true",
+                        generated: generated == "true",
+                    })
+                })
+                .collect())
+        })
+    }
+
+    fn primary_key<'a>(&'a mut self, t: &'a ObjName) -> Fut<'a, Vec<String>> {
+        Box::pin(async move {
+            let rc = regclass(t);
+            Ok(first_col(
+                self.query_text(&format!(
+                    "SELECT a.attname::text FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY k(n, o) JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n WHERE i.indrelid = {rc} AND i.indisprimary ORDER BY k.o"
+                ))
+                .await?,
+            ))
+        })
+    }
+
+    fn referencing<'a>(&'a mut self, t: &'a ObjName) -> Fut<'a, Vec<String>> {
+        Box::pin(async move {
+            let rc = regclass(t);
+            Ok(first_col(
+                self.query_text(&format!(
+                    "SELECT format('%s.%s', conrelid::regclass, quote_ident(conname)) FROM pg_constraint WHERE contype = 'f' AND confrelid = {rc} ORDER BY 1"
+                ))
+                .await?,
+            ))
+        })
+    }
+
+    fn copy_refusals<'a>(&'a mut self, t: &'a ObjName) -> Fut<'a, Vec<String>> {
+        Box::pin(async move {
+            let rc = regclass(t);
+            let prefix = crate::strategies::shadow_table::PREFIX;
+            Ok(first_col(
+                self.query_text(&format!(
+                    "SELECT r FROM ( \
+                     SELECT format('foreign key %I on %s references it', conname, conrelid::regclass) AS r FROM pg_constraint WHERE contype = 'f' AND confrelid = {rc} \
+                     UNION ALL SELECT DISTINCT format('view %s depends on it', rw.ev_class::regclass) FROM pg_depend d JOIN pg_rewrite rw ON rw.oid = d.objid \
+                       WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass AND d.refobjid = {rc} AND rw.ev_class <> {rc} \
+                     UNION ALL SELECT format('trigger %I would not follow the copy', tgname) FROM pg_trigger WHERE tgrelid = {rc} AND NOT tgisinternal AND left(tgname::text, {n}) <> {p} \
+                     UNION ALL SELECT format('row level security policy %I would not follow the copy', polname) FROM pg_policy WHERE polrelid = {rc} \
+                     UNION ALL SELECT 'it is partitioned, a partition, or in an inheritance tree' FROM pg_class c WHERE c.oid = {rc} \
+                       AND (c.relkind = 'p' OR c.relispartition OR EXISTS (SELECT 1 FROM pg_inherits WHERE inhparent = c.oid OR inhrelid = c.oid)) \
+                     ) s ORDER BY 1",
+                    n = prefix.len(),
+                    p = Postgres.literal(prefix)
+                ))
+                .await?,
+            ))
+        })
+    }
+
+    fn extension_available<'a>(&'a mut self, name: &'a str) -> Fut<'a, bool> {
+        Box::pin(async move {
+            let sql = format!(
+                "SELECT name::text FROM pg_available_extensions WHERE name = {}",
+                Postgres.literal(name)
+            );
+            Ok(!self.query_text(&sql).await?.is_empty())
+        })
+    }
+
+    fn close(self: Box<Self>) -> Fut<'static, ()> {
+        Box::pin(async move {
+            self.conn.close().await?;
+            Ok(())
+        })
+    }
+}
+
+async fn pg_sessions(conn: &mut sqlx::PgConnection, sql: &str) -> Result<Vec<Blocker>, DbError> {
+    let rows = sqlx::query(sql).fetch_all(conn).await?;
+    let mut out = Vec::new();
+    for r in &rows {
+        out.push(Blocker {
+            pid: i64::from(r.try_get::<i32, _>(0)?),
+            state: r.try_get(1)?,
+            xact_age_s: r.try_get(2)?,
+            query_start: r.try_get(3)?,
+            query: r.try_get(4)?,
+        });
+    }
+    Ok(out)
+}
+
+/// `to_regclass('schema.name')`: the table's oid, NULL when it does not exist.
+fn regclass(t: &ObjName) -> String {
+    format!(
+        "to_regclass({})",
+        Postgres.literal(&quote::qualified(Dialect::Postgres, t))
+    )
+}
