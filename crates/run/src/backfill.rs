@@ -318,8 +318,8 @@ impl Engine {
     /// Check the table and key, then run the batches from the checkpoint of `prior`.
     pub(super) async fn run_backfill(
         &self,
-        main: &mut Box<dyn Driver>,
-        mon: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
+        mon: &mut dyn Driver,
         m: &Migration,
         loaded: &Loaded,
         prior: Option<&BackfillRow>,
@@ -335,7 +335,7 @@ impl Engine {
 
     async fn check_table(
         &self,
-        conn: &mut Box<dyn Driver>,
+        conn: &mut dyn Driver,
         loaded: &Loaded,
     ) -> Result<Vec<bool>, RunError> {
         let spec = &loaded.spec;
@@ -383,8 +383,8 @@ impl Engine {
 
     async fn run_backfill_in_span(
         &self,
-        main: &mut Box<dyn Driver>,
-        mon: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
+        mon: &mut dyn Driver,
         m: &Migration,
         loaded: &Loaded,
         prior: Option<&BackfillRow>,
@@ -466,7 +466,7 @@ impl Engine {
         };
         let batches = Batches::new(self.db, spec, numeric).with_read_committed(read_committed);
 
-        let estimate = RunFacts::new().rows(main.as_mut(), &spec_table(spec)).await;
+        let estimate = RunFacts::new().rows(main, &spec_table(spec)).await;
         self.progress(Progress::BackfillStarted {
             version: version.to_owned(),
             name: m.name.clone(),
@@ -625,7 +625,7 @@ impl Engine {
     /// rows it changed and how long its transaction took.
     async fn batch(
         &self,
-        main: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
         b: &Batches,
         version: &str,
         last: Option<&[String]>,
@@ -679,7 +679,7 @@ impl Engine {
 
     async fn try_batch(
         &self,
-        main: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
         b: &Batches,
         version: &str,
         last: Option<&[String]>,
@@ -716,7 +716,7 @@ impl Engine {
     }
 
     /// Wait while a replica lags more than `max_replication_lag`.
-    async fn wait_for_replicas(&self, mon: &mut Box<dyn Driver>, lag: &mut Lag, version: &str) {
+    async fn wait_for_replicas(&self, mon: &mut dyn Driver, lag: &mut Lag, version: &str) {
         let Some(max) = lag.max else {
             return;
         };

@@ -37,7 +37,7 @@ impl Engine {
     /// The ledger's events (none before the ledger exists).
     pub async fn events(&self) -> Result<Vec<Event>, RunError> {
         let mut conn = self.connect().await?;
-        let r = self.read_ledger(&mut conn).await;
+        let r = self.read_ledger(conn.as_mut()).await;
         let _ = conn.close().await;
         Ok(r?.2)
     }
@@ -45,7 +45,7 @@ impl Engine {
     /// The database answers and the ledger (if created) reads: `/readyz`.
     pub async fn ready(&self) -> Result<(), RunError> {
         let mut conn = self.connect().await?;
-        let r = self.read_ledger(&mut conn).await;
+        let r = self.read_ledger(conn.as_mut()).await;
         let _ = conn.close().await;
         r.map(|_| ())
     }

@@ -548,7 +548,7 @@ impl Engine {
             .session_settings(self.settings.lock_timeout, self.settings.statement_timeout)
     }
 
-    async fn ensure_ledger(&self, conn: &mut Box<dyn Driver>) -> Result<(), RunError> {
+    async fn ensure_ledger(&self, conn: &mut dyn Driver) -> Result<(), RunError> {
         if conn
             .ledger_exists(&self.ledger)
             .await
@@ -583,7 +583,7 @@ impl Engine {
     /// The backfill ledger; `None` when its table does not exist.
     async fn read_backfills(
         &self,
-        conn: &mut Box<dyn Driver>,
+        conn: &mut dyn Driver,
     ) -> Result<Option<Vec<BackfillRow>>, RunError> {
         conn.read_backfills(&self.ledger).await.map_err(|e| {
             RunError::Db(format!(
@@ -595,7 +595,7 @@ impl Engine {
 
     async fn read_ledger(
         &self,
-        conn: &mut Box<dyn Driver>,
+        conn: &mut dyn Driver,
     ) -> Result<(bool, Vec<LedgerRow>, Vec<Event>), RunError> {
         if !conn
             .ledger_exists(&self.ledger)
@@ -637,10 +637,10 @@ impl Engine {
             LOCK_NAME,
             self.settings.lock_wait,
             &notify,
-            async |mon: &mut Box<dyn Driver>| {
-                self.ensure_ledger(&mut main).await?;
-                let (_, rows, events) = self.read_ledger(&mut main).await?;
-                let fills = self.read_backfills(&mut main).await?.unwrap_or_default();
+            async |mon: &mut dyn Driver| {
+                self.ensure_ledger(main.as_mut()).await?;
+                let (_, rows, events) = self.read_ledger(main.as_mut()).await?;
+                let fills = self.read_backfills(main.as_mut()).await?.unwrap_or_default();
                 let gate = self.external_gates(migrations, &rows, req).await;
                 let plan = match plan_gated(
                     migrations,
@@ -657,7 +657,7 @@ impl Engine {
                             // the refusal is part of the history `repair` resolves
                             let _ = self
                                 .event(
-                                    &mut main,
+                                    main.as_mut(),
                                     ledger::EVENT_DRIFT_REFUSED,
                                     None,
                                     None,
@@ -696,7 +696,7 @@ impl Engine {
                     self.report_long_transactions(mon, &mut reported).await;
                     let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
                     out.done.push(
-                        self.run_phase(&mut main, mon, &mut facts, m, s, prior, release)
+                        self.run_phase(main.as_mut(), mon, &mut facts, m, s, prior, release)
                             .await?,
                     );
                 }
@@ -713,7 +713,7 @@ impl Engine {
                         release: release.map(str::to_owned),
                         ..HookEvent::default()
                     };
-                    let b = match self.run_backfill(&mut main, mon, m, l, prior).await {
+                    let b = match self.run_backfill(main.as_mut(), mon, m, l, prior).await {
                         Ok(b) => b,
                         Err(e) => {
                             let ev = HookEvent {
@@ -745,11 +745,11 @@ impl Engine {
                     self.report_long_transactions(mon, &mut reported).await;
                     if self.url.dialect() == Dialect::Mysql {
                         // the gate holds: table copies the expand kept in sync swap in now
-                        self.osc_swaps(&mut main, &m.version.raw).await?;
+                        self.osc_swaps(main.as_mut(), &m.version.raw).await?;
                     }
                     let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
                     out.done.push(
-                        self.run_phase(&mut main, mon, &mut facts, m, s, prior, release)
+                        self.run_phase(main.as_mut(), mon, &mut facts, m, s, prior, release)
                             .await?,
                     );
                 }
@@ -776,8 +776,8 @@ impl Engine {
     #[allow(clippy::too_many_arguments)] // folded into the executor's context next
     async fn run_phase(
         &self,
-        main: &mut Box<dyn Driver>,
-        mon: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
+        mon: &mut dyn Driver,
         facts: &mut RunFacts,
         m: &Migration,
         s: &Script,
@@ -819,7 +819,7 @@ impl Engine {
     /// error, so `migrate status` shows it) and stop.
     async fn before_hooks(
         &self,
-        main: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
         p: &Prepared,
         prior: Option<&LedgerRow>,
         release: Option<&str>,
@@ -867,9 +867,9 @@ impl Engine {
         let (rows, events, fills) = if self.settings.gate.has_recorded() {
             let mut conn = self.connect().await?;
             let r = async {
-                let (exists, rows, events) = self.read_ledger(&mut conn).await?;
+                let (exists, rows, events) = self.read_ledger(conn.as_mut()).await?;
                 let fills = if exists {
-                    self.read_backfills(&mut conn).await?.unwrap_or_default()
+                    self.read_backfills(conn.as_mut()).await?.unwrap_or_default()
                 } else {
                     Vec::new()
                 };
@@ -925,7 +925,7 @@ impl Engine {
     /// the facts (row estimates, server version, pg_repack) read from `conn`.
     async fn prepare_online(
         &self,
-        conn: &mut Box<dyn Driver>,
+        conn: &mut dyn Driver,
         facts: &mut RunFacts,
         m: &Migration,
         s: &Script,
@@ -936,7 +936,7 @@ impl Engine {
             && s.phased
             && m.script(Phase::Contract, Direction::Up).is_some();
         let facts = facts
-            .for_strategies(conn.as_mut(), &self.settings, &p, defer_swap)
+            .for_strategies(conn, &self.settings, &p, defer_swap)
             .await;
         plan::apply_strategies(self.url.dialect(), &mut p, &facts)?;
         for (line, c) in &p.choices {
@@ -990,7 +990,7 @@ impl Engine {
     /// lock_timeout: they can block its DDL and make CONCURRENTLY wait.
     async fn report_long_transactions(
         &self,
-        mon: &mut Box<dyn Driver>,
+        mon: &mut dyn Driver,
         reported: &mut std::collections::BTreeSet<i64>,
     ) {
         let age = self.settings.lock_timeout.max(Duration::from_secs(1));
@@ -1009,9 +1009,9 @@ impl Engine {
         req: &ApplyRequest,
     ) -> Result<ApplyOutcome, RunError> {
         let mut conn = self.connect().await?;
-        let (exists, rows, events) = self.read_ledger(&mut conn).await?;
+        let (exists, rows, events) = self.read_ledger(conn.as_mut()).await?;
         let fills_table = if exists {
-            self.read_backfills(&mut conn).await?
+            self.read_backfills(conn.as_mut()).await?
         } else {
             None
         };
@@ -1065,7 +1065,7 @@ impl Engine {
                 }
             }
             let p = self
-                .prepare_online(&mut facts_conn, &mut facts, m, s)
+                .prepare_online(facts_conn.as_mut(), &mut facts, m, s)
                 .await?;
             let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
             let start = resume_point(&p, prior);
@@ -1148,7 +1148,7 @@ impl Engine {
     }
 
     /// Write a ledger row in a short transaction of its own.
-    async fn write_row(&self, conn: &mut Box<dyn Driver>, row: &NewRow<'_>) -> Result<(), DbError> {
+    async fn write_row(&self, conn: &mut dyn Driver, row: &NewRow<'_>) -> Result<(), DbError> {
         conn.begin().await?;
         for s in self.ledger.replace_row_sql(row) {
             if let Err(e) = conn.exec(&s).await {
@@ -1163,8 +1163,8 @@ impl Engine {
     /// monitor connection who blocks it (only useful if it then times out).
     async fn exec_probed(
         &self,
-        main: &mut Box<dyn Driver>,
-        mon: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
+        mon: &mut dyn Driver,
         sql: &str,
     ) -> (Result<(), DbError>, Vec<Blocker>) {
         let session = main.session_id();
@@ -1181,8 +1181,8 @@ impl Engine {
     /// One statement outside a transaction, retried on lock timeouts with back-off.
     async fn exec_retrying(
         &self,
-        main: &mut Box<dyn Driver>,
-        mon: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
+        mon: &mut dyn Driver,
         p: &Prepared,
         index: usize,
     ) -> Result<(), (DbError, Vec<Blocker>)> {
@@ -1241,7 +1241,7 @@ impl Engine {
     /// skip it and record a useless index as applied; without, it would fail.
     async fn drop_invalid_index(
         &self,
-        main: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
         schema: Option<&str>,
         name: &str,
     ) -> Result<bool, DbError> {
@@ -1295,8 +1295,8 @@ impl Engine {
 
     async fn run_up(
         &self,
-        main: &mut Box<dyn Driver>,
-        mon: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
+        mon: &mut dyn Driver,
         p: &Prepared,
         prior: Option<&LedgerRow>,
         release: Option<&str>,
@@ -1309,8 +1309,8 @@ impl Engine {
 
     async fn run_up_in_span(
         &self,
-        main: &mut Box<dyn Driver>,
-        mon: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
+        mon: &mut dyn Driver,
         p: &Prepared,
         prior: Option<&LedgerRow>,
         release: Option<&str>,
@@ -1510,8 +1510,8 @@ impl Engine {
     /// On error: the failing statement's index, the error, and who blocked it.
     async fn try_transactional(
         &self,
-        main: &mut Box<dyn Driver>,
-        mon: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
+        mon: &mut dyn Driver,
         p: &Prepared,
         release: Option<&str>,
     ) -> Result<(), (usize, DbError, Vec<Blocker>)> {
@@ -1557,8 +1557,8 @@ impl Engine {
     /// timeout it rolls back and the whole block is retried with back-off.
     async fn run_block(
         &self,
-        main: &mut Box<dyn Driver>,
-        mon: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
+        mon: &mut dyn Driver,
         p: &Prepared,
         begin: usize,
         end: usize,
@@ -1668,8 +1668,8 @@ impl Engine {
             self.connect_runner().await?
         };
         if req.dry_run {
-            let (exists, rows, _) = self.read_ledger(&mut main).await?;
-            let fills = exists && self.read_backfills(&mut main).await?.is_some();
+            let (exists, rows, _) = self.read_ledger(main.as_mut()).await?;
+            let fills = exists && self.read_backfills(main.as_mut()).await?.is_some();
             let _ = main.close().await;
             let targets = rollback_targets(&rows, req)?;
             let mut sql = vec![format!(
@@ -1691,9 +1691,9 @@ impl Engine {
             &mut lock_conn,
             LOCK_NAME,
             self.settings.lock_wait,
-            async |mon: &mut Box<dyn Driver>| {
-                let (exists, rows, _) = self.read_ledger(&mut main).await?;
-                let fills = exists && self.read_backfills(&mut main).await?.is_some();
+            async |mon: &mut dyn Driver| {
+                let (exists, rows, _) = self.read_ledger(main.as_mut()).await?;
+                let fills = exists && self.read_backfills(main.as_mut()).await?.is_some();
                 let targets = rollback_targets(&rows, req)?;
                 let mut out = RollbackOutcome::default();
                 for row in targets {
@@ -1714,7 +1714,7 @@ impl Engine {
                         );
                         let _ = self
                             .event(
-                                &mut main,
+                                main.as_mut(),
                                 ledger::EVENT_HOOK_FAILED,
                                 Some(&row.version),
                                 Some(row.phase),
@@ -1725,7 +1725,7 @@ impl Engine {
                         return Err(RunError::Hook(msg));
                     }
                     match self
-                        .rollback_one(&mut main, mon, migrations, row, fills)
+                        .rollback_one(main.as_mut(), mon, migrations, row, fills)
                         .await
                     {
                         Ok(d) => {
@@ -1827,8 +1827,8 @@ impl Engine {
 
     async fn rollback_one(
         &self,
-        main: &mut Box<dyn Driver>,
-        mon: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
+        mon: &mut dyn Driver,
         migrations: &[Migration],
         row: &LedgerRow,
         fills: bool,
@@ -1847,8 +1847,8 @@ impl Engine {
     /// `fills`: the backfill ledger exists, so an expand's rollback clears its backfill.
     async fn rollback_in_span(
         &self,
-        main: &mut Box<dyn Driver>,
-        mon: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
+        mon: &mut dyn Driver,
         p: &Prepared,
         fills: bool,
     ) -> Result<Done, RunError> {
@@ -1967,9 +1967,9 @@ impl Engine {
     /// Versions by phase with their state, drift and the recorded events.
     pub async fn status(&self, migrations: &[Migration]) -> Result<StatusReport, RunError> {
         let mut conn = self.connect().await?;
-        let (exists, rows, events) = self.read_ledger(&mut conn).await?;
+        let (exists, rows, events) = self.read_ledger(conn.as_mut()).await?;
         let fills = if exists {
-            self.read_backfills(&mut conn).await?.unwrap_or_default()
+            self.read_backfills(conn.as_mut()).await?.unwrap_or_default()
         } else {
             Vec::new()
         };
@@ -2128,7 +2128,7 @@ impl Engine {
             .map_err(RunError::db)?;
         let r = if exists {
             self.event_from(
-                &mut conn,
+                conn.as_mut(),
                 ledger::EVENT_ROLLOUT,
                 None,
                 None,
@@ -2159,7 +2159,7 @@ impl Engine {
     /// Take the lock, make sure the ledger exists, run `body` on a runner connection.
     async fn with_ledger_lock<T>(
         &self,
-        body: impl AsyncFnOnce(&mut Box<dyn Driver>) -> Result<T, RunError>,
+        body: impl AsyncFnOnce(&mut dyn Driver) -> Result<T, RunError>,
     ) -> Result<T, RunError> {
         let mut main = self.connect_runner().await?;
         let mut lock_conn = self.connect().await?;
@@ -2168,8 +2168,8 @@ impl Engine {
             LOCK_NAME,
             self.settings.lock_wait,
             async |_| {
-                self.ensure_ledger(&mut main).await?;
-                body(&mut main).await
+                self.ensure_ledger(main.as_mut()).await?;
+                body(main.as_mut()).await
             },
         )
         .await;
@@ -2180,7 +2180,7 @@ impl Engine {
 
     async fn event(
         &self,
-        conn: &mut Box<dyn Driver>,
+        conn: &mut dyn Driver,
         kind: &str,
         version: Option<&str>,
         phase: Option<Phase>,
@@ -2202,7 +2202,7 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     async fn event_from(
         &self,
-        conn: &mut Box<dyn Driver>,
+        conn: &mut dyn Driver,
         kind: &str,
         version: Option<&str>,
         phase: Option<Phase>,

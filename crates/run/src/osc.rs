@@ -287,7 +287,7 @@ impl Engine {
     /// and the cut-over awaited. Idempotent: what is done is not found again.
     pub(super) async fn osc_swaps(
         &self,
-        conn: &mut Box<dyn Driver>,
+        conn: &mut dyn Driver,
         version: &str,
     ) -> Result<(), RunError> {
         let suffix = format!("_osc_{}", names::version_tag(version));
@@ -420,7 +420,7 @@ impl Engine {
     /// waiting on a flag file are told to `panic` (abort without cutting over).
     pub(super) async fn osc_abandon(
         &self,
-        conn: &mut Box<dyn Driver>,
+        conn: &mut dyn Driver,
         version: &str,
     ) -> Result<(), RunError> {
         let suffix = format!("_osc_{}", names::version_tag(version));

@@ -168,7 +168,7 @@ impl Engine {
     ) -> Result<PurgeOutcome, RunError> {
         if dry_run {
             let mut conn = self.connect().await?;
-            let r = self.purge_decide(&mut conn, older_than).await;
+            let r = self.purge_decide(conn.as_mut(), older_than).await;
             let _ = conn.close().await;
             return r;
         }
@@ -214,7 +214,7 @@ impl Engine {
 
     async fn purge_decide(
         &self,
-        conn: &mut Box<dyn Driver>,
+        conn: &mut dyn Driver,
         older_than: Duration,
     ) -> Result<PurgeOutcome, RunError> {
         let (_, rows, _) = self.read_ledger(conn).await?;
@@ -243,7 +243,7 @@ impl Engine {
     }
 
     /// One DROP under lock_timeout, retried with back-off on lock timeouts.
-    async fn purge_one(&self, main: &mut Box<dyn Driver>, sql: &str) -> Result<(), DbError> {
+    async fn purge_one(&self, main: &mut dyn Driver, sql: &str) -> Result<(), DbError> {
         let mut attempt = 0;
         loop {
             match main.exec(sql).await {

@@ -277,8 +277,8 @@ impl Engine {
     /// On a lock timeout, the sessions seen blocking it.
     pub(super) async fn run_shadow(
         &self,
-        main: &mut Box<dyn Driver>,
-        mon: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
+        mon: &mut dyn Driver,
         p: &Prepared,
         index: usize,
         s: &ShadowTable,
@@ -306,8 +306,8 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     async fn run_shadow_in_span(
         &self,
-        main: &mut Box<dyn Driver>,
-        mon: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
+        mon: &mut dyn Driver,
         p: &Prepared,
         index: usize,
         s: &ShadowTable,
@@ -383,7 +383,7 @@ impl Engine {
     /// over (none, swapped by an earlier apply, or leftovers of a lost setup).
     async fn shadow_state(
         &self,
-        main: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
         ledger: &str,
         at: &str,
         s: &ShadowTable,
@@ -444,8 +444,8 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     async fn shadow_setup(
         &self,
-        main: &mut Box<dyn Driver>,
-        mon: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
+        mon: &mut dyn Driver,
         s: &ShadowTable,
         ledger: &str,
         at: &str,
@@ -520,7 +520,7 @@ impl Engine {
     /// through the statement's USING expression or a cast to the new type.
     async fn shadow_columns(
         &self,
-        main: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
         s: &ShadowTable,
     ) -> Result<Copy, DbError> {
         let old: BTreeMap<String, String> = pairs(main.query_text(&columns_sql(&s.table)).await?)
@@ -570,7 +570,7 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     async fn shadow_copy(
         &self,
-        main: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
         p: &Prepared,
         s: &ShadowTable,
         c: &Copy,
@@ -688,8 +688,8 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     async fn shadow_swap(
         &self,
-        main: &mut Box<dyn Driver>,
-        mon: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
+        mon: &mut dyn Driver,
         p: &Prepared,
         index: usize,
         s: &ShadowTable,
@@ -867,8 +867,8 @@ impl Engine {
     /// One transaction, each statement probed for blockers (see `exec_probed`).
     async fn run_tx(
         &self,
-        main: &mut Box<dyn Driver>,
-        mon: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
+        mon: &mut dyn Driver,
         stmts: &[String],
         blockers: &mut Vec<Blocker>,
     ) -> Result<(), DbError> {
@@ -887,8 +887,8 @@ impl Engine {
     /// One transaction, retried whole on lock timeouts with the configured back-off.
     async fn tx_retrying(
         &self,
-        main: &mut Box<dyn Driver>,
-        mon: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
+        mon: &mut dyn Driver,
         stmts: &[String],
         what: &str,
         blockers: &mut Vec<Blocker>,
