@@ -10,6 +10,7 @@ mod cli;
 mod common;
 mod corpora;
 mod dockerfile;
+mod dry_run;
 mod examples;
 mod gates;
 mod generated;

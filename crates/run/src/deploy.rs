@@ -51,11 +51,16 @@ impl Engine {
     }
 
     async fn mark(&self, kind: &str, release: &str, detail: &str) -> Result<(), RunError> {
-        self.with_ledger_lock(async |main| {
-            self.event(main, kind, None, None, Some(release), detail)
-                .await
-        })
-        .await
+        {
+            let mut s = self.locked().await?;
+            let main = s.main.as_mut();
+            let out: Result<_, RunError> = async {
+                self.event(main, kind, None, None, Some(release), detail)
+                    .await
+            }
+            .await;
+            self.close(s, out).await.0
+        }
     }
 
     /// Apply expand, then the backfills, for `release`, once.

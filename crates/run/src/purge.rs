@@ -172,44 +172,49 @@ impl Engine {
             let _ = conn.close().await;
             return r;
         }
-        self.with_ledger_lock(async |main| {
-            let out = self.purge_decide(main, older_than).await?;
-            for (i, item) in out.dropped.iter().enumerate() {
-                let Some(sql) = &item.sql else { continue };
-                self.purge_one(main, sql).await.map_err(|e| {
-                    let before: Vec<String> = out.dropped[..i]
-                        .iter()
-                        .map(|d| d.object.display())
-                        .collect();
-                    RunError::Failed(format!(
-                        "purge: {sql} failed: {e}; {}",
-                        if before.is_empty() {
-                            "nothing was dropped".to_owned()
-                        } else {
-                            format!("already dropped: {}", before.join(", "))
-                        }
-                    ))
-                })?;
-                tracing::info!(object = %item.object.display(), "{sql}");
-                let detail = format!(
-                    "dropped {} {}: {}",
-                    item.kind,
-                    item.object.display(),
-                    item.reason
-                );
-                self.event(
-                    main,
-                    ledger::EVENT_PURGE,
-                    item.version.as_deref(),
-                    Some(Phase::Contract),
-                    None,
-                    &detail,
-                )
-                .await?;
+        {
+            let mut s = self.locked().await?;
+            let main = s.main.as_mut();
+            let out: Result<_, RunError> = async {
+                let out = self.purge_decide(main, older_than).await?;
+                for (i, item) in out.dropped.iter().enumerate() {
+                    let Some(sql) = &item.sql else { continue };
+                    self.purge_one(main, sql).await.map_err(|e| {
+                        let before: Vec<String> = out.dropped[..i]
+                            .iter()
+                            .map(|d| d.object.display())
+                            .collect();
+                        RunError::Failed(format!(
+                            "purge: {sql} failed: {e}; {}",
+                            if before.is_empty() {
+                                "nothing was dropped".to_owned()
+                            } else {
+                                format!("already dropped: {}", before.join(", "))
+                            }
+                        ))
+                    })?;
+                    tracing::info!(object = %item.object.display(), "{sql}");
+                    let detail = format!(
+                        "dropped {} {}: {}",
+                        item.kind,
+                        item.object.display(),
+                        item.reason
+                    );
+                    self.event(
+                        main,
+                        ledger::EVENT_PURGE,
+                        item.version.as_deref(),
+                        Some(Phase::Contract),
+                        None,
+                        &detail,
+                    )
+                    .await?;
+                }
+                Ok(out)
             }
-            Ok(out)
-        })
-        .await
+            .await;
+            self.close(s, out).await.0
+        }
     }
 
     async fn purge_decide(
