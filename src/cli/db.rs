@@ -488,48 +488,56 @@ pub fn apply(g: &Global<'_>, args: &ApplyArgs) -> anyhow::Result<u8> {
         no_backfill: args.no_backfill,
     };
     let rt = runtime()?;
-    let deadline = std::time::Instant::now() + args.wait.unwrap_or_default();
+    let wait = if args.dry_run {
+        Duration::ZERO
+    } else {
+        args.wait.unwrap_or_default()
+    };
+    let stop = std::sync::atomic::AtomicBool::new(false);
     let mut first = true;
-    loop {
-        let out = match until_signal(&rt, ctx.engine.apply(&migrations, &req)) {
-            Ok(o) => o,
-            Err(e) => return Ok(fail(&e)),
-        };
-        let now = std::time::Instant::now();
-        if out.waiting.is_empty() || args.dry_run || now >= deadline {
-            if !first && out.done.is_empty() && out.waiting.is_empty() {
-                return Ok(exit::OK);
-            }
-            return Ok(render_apply(&out, args.dry_run, ctx.engine.url()));
-        }
-        // print what ran; poll the gate again shortly
-        for d in &out.done {
-            println!(
-                "applied {} {} ({}): {} statements in {} ms",
-                d.version,
-                d.name,
-                d.phase.name(),
-                d.statements,
-                d.duration_ms
-            );
-        }
-        for b in &out.backfills {
-            print_backfill(b);
-        }
-        if first {
-            for w in &out.waiting {
-                eprintln!(
-                    "waiting up to {} for the gate of {} ({}): {}",
-                    humantime::format_duration(args.wait.unwrap_or_default()),
-                    w.version,
-                    w.phase.name(),
-                    w.reason
+    let polled = run::gates::until_open(
+        wait,
+        Duration::from_secs(5),
+        &stop,
+        |out: &ApplyOutcome| !out.waiting.is_empty(),
+        || ctx.engine.apply(&migrations, &req),
+        |out| {
+            // print what ran; the gate is asked again shortly
+            for d in &out.done {
+                println!(
+                    "applied {} {} ({}): {} statements in {} ms",
+                    d.version,
+                    d.name,
+                    d.phase.name(),
+                    d.statements,
+                    d.duration_ms
                 );
             }
-        }
-        first = false;
-        std::thread::sleep(Duration::from_secs(5).min(deadline - now));
+            for b in &out.backfills {
+                print_backfill(b);
+            }
+            if first {
+                for w in &out.waiting {
+                    eprintln!(
+                        "waiting up to {} for the gate of {} ({}): {}",
+                        humantime::format_duration(wait),
+                        w.version,
+                        w.phase.name(),
+                        w.reason
+                    );
+                }
+            }
+            first = false;
+        },
+    );
+    let out = match until_signal(&rt, polled) {
+        Ok(o) => o,
+        Err(e) => return Ok(fail(&e)),
+    };
+    if !first && out.done.is_empty() && out.waiting.is_empty() {
+        return Ok(exit::OK);
     }
+    Ok(render_apply(&out, args.dry_run, ctx.engine.url()))
 }
 
 fn print_backfills(out: &ApplyOutcome, version: &str) {

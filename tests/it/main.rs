@@ -6,6 +6,7 @@
 
 mod action;
 mod backfill;
+mod child_env;
 mod cli;
 mod common;
 mod corpora;

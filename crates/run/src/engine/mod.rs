@@ -387,3 +387,28 @@ impl Engine {
         (out, sent)
     }
 }
+
+#[cfg(test)]
+mod send {
+    use super::*;
+    use crate::{ApplyRequest, RollbackRequest};
+    use sluice_core::source::Migration;
+
+    // the server runs engine futures on its own runtime's tasks: they must be Send
+    #[allow(dead_code, clippy::let_underscore_future)]
+    fn engine_futures_are_send(e: &Engine, m: &[Migration], a: &ApplyRequest, r: &RollbackRequest) {
+        fn send<T: Send>(_: T) {}
+        send(e.apply(m, a));
+        send(e.rollback(m, r));
+        send(e.status(m));
+        send(e.gate_check(m));
+        send(e.baseline(m, &m[0].version));
+        send(e.repair(m, None));
+        send(e.rollout_complete("r", "s"));
+        send(e.purge(std::time::Duration::ZERO, true));
+        send(e.pre_deploy(m, "r"));
+        send(e.post_deploy(m, "r", "s"));
+        send(e.events());
+        send(e.ready());
+    }
+}

@@ -624,10 +624,8 @@ impl Engine {
     /// scrubbed of it before it reaches a message.
     pub(crate) async fn run_repack(&self, r: &strategies::repack::Repack) -> Result<(), DbError> {
         let conn = self.url.tool_conn();
-        let mut cmd = tokio::process::Command::new(&r.bin);
-        cmd.args(r.args(&conn))
-            .stdin(std::process::Stdio::null())
-            .kill_on_drop(true);
+        let mut cmd = crate::process::command(&r.bin, &[]);
+        cmd.args(r.args(&conn));
         match &conn.password {
             Some(pw) => cmd.env("PGPASSWORD", pw),
             None => cmd.env_remove("PGPASSWORD"),
