@@ -632,48 +632,55 @@ impl Engine {
         size: u64,
         started: Instant,
     ) -> Result<(Option<Vec<String>>, u64, Duration), RunError> {
-        let mut attempt = 0;
-        loop {
-            let r = self.try_batch(main, b, version, last, size, started).await;
-            match r {
-                Ok(v) => return Ok(v),
-                Err(BatchError::Db(e)) => {
-                    let _ = main.rollback().await;
-                    if self.db.is_lock_timeout(&e) && attempt < self.settings.retry.retries {
-                        attempt += 1;
-                        let d = self.settings.retry.delay(attempt);
-                        tracing::warn!(attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; retrying the batch");
-                        self.progress(Progress::Retrying {
-                            version: version.to_owned(),
-                            attempt,
-                            delay_ms: d.as_millis() as u64,
-                        });
-                        tokio::time::sleep(d).await;
-                        continue;
+        // the connection in a tuple: the attempts' borrows are then bounded by its lifetime
+        let mut state = (main,);
+        let r = super::retry::retry(
+            &self.settings.retry,
+            &mut state,
+            |e: &BatchError| matches!(e, BatchError::Db(e) if self.db.is_lock_timeout(e)),
+            |attempt, d, e| {
+                if let BatchError::Db(e) = e {
+                    tracing::warn!(attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; retrying the batch");
+                }
+                self.progress(Progress::Retrying {
+                    version: version.to_owned(),
+                    attempt,
+                    delay_ms: d.as_millis() as u64,
+                });
+            },
+            |(main,), _| {
+                Box::pin(async move {
+                    let r = self.try_batch(&mut **main, b, version, last, size, started).await;
+                    if r.is_err() {
+                        let _ = main.rollback().await;
                     }
-                    let at = last.map_or_else(
-                        || "the start".to_owned(),
-                        |l| format!("key {}", encode_key(l)),
-                    );
-                    return Err(RunError::Failed(format!(
-                        "backfill of {version} ({}): the batch after {at} failed{}: {e}; every batch before it is done and checkpointed; fix the cause and re-run `migrate apply`, it resumes there",
-                        b.target(),
-                        if self.db.is_lock_timeout(&e) {
-                            format!(
-                                " to take its row locks within lock_timeout {} after {} attempts",
-                                humantime::format_duration(self.settings.lock_timeout),
-                                self.settings.retry.retries + 1
-                            )
-                        } else {
-                            String::new()
-                        }
-                    )));
-                }
-                Err(BatchError::Run(e)) => {
-                    let _ = main.rollback().await;
-                    return Err(e);
-                }
+                    r
+                })
+            },
+        )
+        .await;
+        match r {
+            Ok(v) => Ok(v),
+            Err(BatchError::Db(e)) => {
+                let at = last.map_or_else(
+                    || "the start".to_owned(),
+                    |l| format!("key {}", encode_key(l)),
+                );
+                Err(RunError::Failed(format!(
+                    "backfill of {version} ({}): the batch after {at} failed{}: {e}; every batch before it is done and checkpointed; fix the cause and re-run `migrate apply`, it resumes there",
+                    b.target(),
+                    if self.db.is_lock_timeout(&e) {
+                        format!(
+                            " to take its row locks within lock_timeout {} after {} attempts",
+                            humantime::format_duration(self.settings.lock_timeout),
+                            self.settings.retry.retries + 1
+                        )
+                    } else {
+                        String::new()
+                    }
+                )))
             }
+            Err(BatchError::Run(e)) => Err(e),
         }
     }
 

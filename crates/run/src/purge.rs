@@ -249,19 +249,16 @@ impl Engine {
 
     /// One DROP under lock_timeout, retried with back-off on lock timeouts.
     async fn purge_one(&self, main: &mut dyn Driver, sql: &str) -> Result<(), DbError> {
-        let mut attempt = 0;
-        loop {
-            match main.exec(sql).await {
-                Ok(()) => return Ok(()),
-                Err(e) if self.db.is_lock_timeout(&e) && attempt < self.settings.retry.retries => {
-                    attempt += 1;
-                    let d = self.settings.retry.delay(attempt);
-                    tracing::warn!(attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; retrying {sql}");
-                    tokio::time::sleep(d).await;
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        super::retry::retry(
+            &self.settings.retry,
+            &mut (main,),
+            |e: &DbError| self.db.is_lock_timeout(e),
+            |attempt, d, e| {
+                tracing::warn!(attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; retrying {sql}");
+            },
+            |(main,), _| main.exec(sql),
+        )
+        .await
     }
 }
 

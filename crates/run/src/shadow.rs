@@ -8,14 +8,14 @@
 //! swapped table is never copied again.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tracing::Instrument;
 
 use super::driver::{Blocker, DbError, Driver};
 use super::plan::Prepared;
 use super::strategies::shadow_table::{ShadowTable, q, qn};
-use super::{Engine, Progress, backfill};
+use super::{Engine, Progress, backfill, retry};
 use sluice_core::names;
 use sluice_core::source::backfill::MAX_BATCH_SIZE;
 use sluice_core::sql::Dialect;
@@ -893,19 +893,19 @@ impl Engine {
         what: &str,
         blockers: &mut Vec<Blocker>,
     ) -> Result<(), DbError> {
-        let mut attempt = 0;
-        loop {
-            match self.run_tx(main, mon, stmts, blockers).await {
-                Ok(()) => return Ok(()),
-                Err(e) if self.db.is_lock_timeout(&e) && attempt < self.settings.retry.retries => {
-                    attempt += 1;
-                    let d: Duration = self.settings.retry.delay(attempt);
-                    tracing::warn!(attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout {what}; retrying");
-                    tokio::time::sleep(d).await;
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        let mut state = (main, mon, blockers);
+        retry::retry(
+            &self.settings.retry,
+            &mut state,
+            |e: &DbError| self.db.is_lock_timeout(e),
+            |attempt, d, e| {
+                tracing::warn!(attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout {what}; retrying");
+            },
+            |(main, mon, blockers), _| {
+                Box::pin(self.run_tx(&mut **main, &mut **mon, stmts, blockers))
+            },
+        )
+        .await
     }
 }
 

@@ -15,8 +15,8 @@ use super::super::driver::{Blocker, DbError, Driver};
 use super::super::facts::RunFacts;
 use super::super::hooks::{self, HookEvent, HookPoint};
 use super::super::ledger::{self, LedgerRow, State};
-use super::super::plan::{self, Prepared, prepare, resume_point};
-use super::super::{Done, Progress, RunError, strategies};
+use super::super::plan::{self, Prepared, Step, prepare, resume_point};
+use super::super::{Done, Progress, RunError, retry, strategies};
 use super::{Engine, Run};
 use sluice_core::source::{Direction, Migration, Phase, Script};
 use sluice_core::sql::ops::TxControl;
@@ -28,10 +28,10 @@ pub(crate) const LEDGER_STEP: usize = usize::MAX;
 /// transaction control and nothing that cannot run in a transaction block.
 fn block_end(p: &Prepared, begin: usize) -> Option<usize> {
     for (k, st) in p.statements.iter().enumerate().skip(begin + 1) {
-        match st.tx {
+        match st.tx() {
             Some(TxControl::Commit) => return Some(k),
             Some(_) => return None,
-            None if st.tool.is_some() || st.shadow.is_some() || st.concurrent_index.is_some() => {
+            None if st.external() || matches!(st.step, Step::ConcurrentIndex(..)) => {
                 return None;
             }
             None => {}
@@ -194,41 +194,50 @@ impl Run<'_> {
         let started = Instant::now();
         let total = p.statements.len();
         if p.transactional {
-            let mut attempt = 0;
-            loop {
-                match self.try_transactional(main, mon, p, release).await {
-                    Ok(()) => break,
-                    Err((i, e, blockers)) => {
-                        let _ = main.rollback().await;
-                        if self.db.is_lock_timeout(&e) && attempt < self.settings.retry.retries {
-                            attempt += 1;
-                            self.back_off(p, attempt, &e, "retrying the migration's transaction")
-                                .await;
-                            continue;
-                        }
-                        let err = if i == LEDGER_STEP {
-                            RunError::Db(format!(
-                                "{}: cannot write the ledger {}: {e}; nothing of this migration phase remains",
-                                p.label(),
-                                self.ledger.history()
-                            ))
-                        } else if self.db.is_lock_timeout(&e) {
-                            self.lock_give_up(p, i, &e, &blockers)
-                        } else {
-                            self.statement_failed(p, i, i, &e, true)
-                        };
-                        let row = self.new_row(p, State::Failed, 0, release);
-                        let _ = self.write_row(main, &row).await;
-                        let _ = main
-                            .exec(
-                                &self
-                                    .ledger
-                                    .fail_sql(&p.version, p.phase, 0, &err.to_string()),
-                            )
+            let mut conns = (main, mon);
+            let r = retry::retry(
+                &self.settings.retry,
+                &mut conns,
+                |(_, e, _): &(usize, DbError, Vec<Blocker>)| self.db.is_lock_timeout(e),
+                |n, d, (_, e, _)| {
+                    self.backing_off(p, n, d, e, "retrying the migration's transaction");
+                },
+                |(main, mon), _| {
+                    Box::pin(async move {
+                        let r = self
+                            .try_transactional(&mut **main, &mut **mon, p, release)
                             .await;
-                        return Err(err);
-                    }
-                }
+                        if r.is_err() {
+                            let _ = main.rollback().await;
+                        }
+                        r
+                    })
+                },
+            )
+            .await;
+            let (main, _) = conns;
+            if let Err((i, e, blockers)) = r {
+                let err = if i == LEDGER_STEP {
+                    RunError::Db(format!(
+                        "{}: cannot write the ledger {}: {e}; nothing of this migration phase remains",
+                        p.label(),
+                        self.ledger.history()
+                    ))
+                } else if self.db.is_lock_timeout(&e) {
+                    self.lock_give_up(p, i, &e, &blockers)
+                } else {
+                    self.statement_failed(p, i, i, &e, true)
+                };
+                let row = self.new_row(p, State::Failed, 0, release);
+                let _ = self.write_row(main, &row).await;
+                let _ = main
+                    .exec(
+                        &self
+                            .ledger
+                            .fail_sql(&p.version, p.phase, 0, &err.to_string()),
+                    )
+                    .await;
+                return Err(err);
             }
             let ms = self.elapsed_ms(started);
             tracing::info!(statements = total, duration_ms = ms as u64, "applied");
@@ -279,7 +288,7 @@ impl Run<'_> {
             // takes one (PostgreSQL), its progress write inside, so its locks are held for
             // the server's work only
             if self.db.multi_statement_round_trip()
-                && p.statements[i].tx == Some(TxControl::Begin)
+                && p.statements[i].tx() == Some(TxControl::Begin)
                 && let Some(end) = block_end(p, i)
             {
                 self.run_block(main, mon, p, i, end).await?;
@@ -288,10 +297,10 @@ impl Run<'_> {
             }
             self.statement_progress(p, i);
             let st = &p.statements[i];
-            let opens = st.tx == Some(TxControl::Begin) || st.table_lock == Some(true);
+            let opens = st.tx() == Some(TxControl::Begin) || st.table_lock() == Some(true);
             if opens {
                 block = Some(i);
-                tables_locked = st.table_lock == Some(true);
+                tables_locked = st.table_lock() == Some(true);
             }
             let result = if block.is_some() && !opens {
                 // inside the block: one attempt; the whole block is the retry unit
@@ -339,8 +348,8 @@ impl Run<'_> {
                     .await;
                 return Err(err);
             }
-            if matches!(st.tx, Some(TxControl::Commit | TxControl::Rollback))
-                || st.table_lock == Some(false)
+            if matches!(st.tx(), Some(TxControl::Commit | TxControl::Rollback))
+                || st.table_lock() == Some(false)
             {
                 block = None;
                 block_attempt = 0;
@@ -410,6 +419,24 @@ impl Run<'_> {
 
     /// Back off before retry `attempt` after a lock timeout: log what is retried, report
     /// it to the live view, sleep the jittered delay.
+    /// Before retry `attempt` after a lock timeout: log what is retried and tell the live
+    /// view (the caller sleeps `d`).
+    pub(crate) fn backing_off(
+        &self,
+        p: &Prepared,
+        attempt: u32,
+        d: std::time::Duration,
+        e: &DbError,
+        what: &str,
+    ) {
+        tracing::warn!(version = %p.version, attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; {what}");
+        self.progress(Progress::Retrying {
+            version: p.version.clone(),
+            attempt,
+            delay_ms: d.as_millis() as u64,
+        });
+    }
+
     pub(crate) async fn back_off(&self, p: &Prepared, attempt: u32, e: &DbError, what: &str) {
         let d = self.settings.retry.delay(attempt);
         tracing::warn!(version = %p.version, attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; {what}");
@@ -439,58 +466,63 @@ impl Run<'_> {
         }
         sql.push_str(&self.ledger.progress_sql(&p.version, p.phase, end + 1));
         sql.push_str(";\nCOMMIT");
-        let mut attempt = 0;
-        loop {
-            for k in begin..=end {
-                self.statement_progress(p, k);
-            }
-            let (r, blockers) = self.exec_probed(main, mon, &sql).await;
-            let Err(e) = r else {
-                return Ok(());
-            };
-            let _ = main.exec("ROLLBACK").await;
-            if self.db.is_lock_timeout(&e) && attempt < self.settings.retry.retries {
-                attempt += 1;
-                self.back_off(
-                    p,
-                    attempt,
-                    &e,
-                    "retrying the transaction block from its BEGIN",
-                )
-                .await;
-                continue;
-            }
-            let err = if self.db.is_lock_timeout(&e) {
-                self.lock_give_up(p, begin + 1, &e, &blockers)
-            } else {
-                RunError::Failed(format!(
-                    "{}:{}-{}: the transaction block (statements {}-{} of {} in {}) failed and was rolled back: {e}; {}",
-                    p.path.display(),
-                    p.statements[begin].line,
-                    p.statements[end].line,
-                    begin + 1,
-                    end + 1,
-                    p.statements.len(),
-                    p.label(),
-                    if begin == 0 {
-                        "no statement of it ran; fix the file and re-run `migrate apply`".to_owned()
-                    } else {
-                        format!(
-                            "statements 1-{begin} ran and are recorded in the ledger; fix the file and re-run `migrate apply` (it continues at statement {})",
-                            begin + 1
-                        )
+        let sql = &sql;
+        let mut conns = (main, mon);
+        let r = retry::retry(
+            &self.settings.retry,
+            &mut conns,
+            |(e, _): &(DbError, Vec<Blocker>)| self.db.is_lock_timeout(e),
+            |n, d, (e, _)| {
+                self.backing_off(p, n, d, e, "retrying the transaction block from its BEGIN");
+            },
+            |(main, mon), _| {
+                Box::pin(async move {
+                    for k in begin..=end {
+                        self.statement_progress(p, k);
                     }
-                ))
-            };
-            let _ = main
-                .exec(
-                    &self
-                        .ledger
-                        .fail_sql(&p.version, p.phase, begin, &err.to_string()),
-                )
-                .await;
-            return Err(err);
-        }
+                    let (r, blockers) = self.exec_probed(&mut **main, &mut **mon, sql).await;
+                    if r.is_err() {
+                        let _ = main.exec("ROLLBACK").await;
+                    }
+                    r.map_err(|e| (e, blockers))
+                })
+            },
+        )
+        .await;
+        let (main, _) = conns;
+        let Err((e, blockers)) = r else {
+            return Ok(());
+        };
+        let err = if self.db.is_lock_timeout(&e) {
+            self.lock_give_up(p, begin + 1, &e, &blockers)
+        } else {
+            RunError::Failed(format!(
+                "{}:{}-{}: the transaction block (statements {}-{} of {} in {}) failed and was rolled back: {e}; {}",
+                p.path.display(),
+                p.statements[begin].line,
+                p.statements[end].line,
+                begin + 1,
+                end + 1,
+                p.statements.len(),
+                p.label(),
+                if begin == 0 {
+                    "no statement of it ran; fix the file and re-run `migrate apply`".to_owned()
+                } else {
+                    format!(
+                        "statements 1-{begin} ran and are recorded in the ledger; fix the file and re-run `migrate apply` (it continues at statement {})",
+                        begin + 1
+                    )
+                }
+            ))
+        };
+        let _ = main
+            .exec(
+                &self
+                    .ledger
+                    .fail_sql(&p.version, p.phase, begin, &err.to_string()),
+            )
+            .await;
+        Err(err)
     }
 
     /// One statement outside a transaction, retried on lock timeouts with back-off.
@@ -502,14 +534,14 @@ impl Run<'_> {
         index: usize,
     ) -> Result<(), (DbError, Vec<Blocker>)> {
         let st = &p.statements[index];
-        if (st.tool.is_some() || st.shadow.is_some())
+        if st.external()
             && let Some(t) = main.transcript()
         {
             // a tool or a copy runs its own statements: the dry run shows its steps
             t.push(st.sql.clone());
             return Ok(());
         }
-        if let Some(tool) = &st.tool {
+        if let Step::Tool(tool) = &st.step {
             let r = match tool {
                 strategies::Tool::Repack(r) => self.run_repack(r).await,
                 strategies::Tool::PtOsc(o) => self.run_pt_osc(&p.version, o).await,
@@ -517,45 +549,50 @@ impl Run<'_> {
             };
             return r.map_err(|e| (e, Vec::new()));
         }
-        if let Some(sh) = &st.shadow {
+        if let Step::Shadow(sh) = &st.step {
             return self.run_shadow(main, mon, p, index, sh).await;
         }
-        let mut attempt = 0;
-        loop {
-            if let Some((schema, name)) = &st.concurrent_index {
-                self.drop_invalid_index(main, schema.as_deref(), name)
-                    .await
-                    .map_err(|e| (e, Vec::new()))?;
-            }
-            let (r, blockers) = self.exec_probed(main, mon, &st.sql).await;
-            match r {
-                Ok(()) => return Ok(()),
-                Err(e) if self.db.is_lock_timeout(&e) && attempt < self.settings.retry.retries => {
-                    attempt += 1;
-                    self.back_off(p, attempt, &e, "retrying").await;
-                }
-                Err(mut e) => {
-                    // a failed CONCURRENTLY build leaves an INVALID index that slows every
-                    // write: drop it now rather than on the next run
-                    if let Some((schema, name)) = &st.concurrent_index {
-                        match self.drop_invalid_index(main, schema.as_deref(), name).await {
-                            Ok(true) => {
-                                e.message.push_str(&format!(
-                                    "; the INVALID index {name} the failed build left was dropped"
-                                ));
-                            }
-                            Ok(false) => {}
-                            Err(d) => {
-                                e.message.push_str(&format!(
-                                    "; the INVALID index {name} it left could not be dropped ({d}): drop it with DROP INDEX CONCURRENTLY"
-                                ));
-                            }
-                        }
+        let mut conns = (main, mon);
+        let r = retry::retry(
+            &self.settings.retry,
+            &mut conns,
+            |(e, _): &(DbError, Vec<Blocker>)| self.db.is_lock_timeout(e),
+            |n, d, (e, _)| self.backing_off(p, n, d, e, "retrying"),
+            |(main, mon), _| {
+                Box::pin(async move {
+                    if let Step::ConcurrentIndex(schema, name) = &st.step {
+                        self.drop_invalid_index(&mut **main, schema.as_deref(), name)
+                            .await
+                            .map_err(|e| (e, Vec::new()))?;
                     }
-                    return Err((e, blockers));
+                    let (r, blockers) = self.exec_probed(&mut **main, &mut **mon, &st.sql).await;
+                    r.map_err(|e| (e, blockers))
+                })
+            },
+        )
+        .await;
+        let (main, _) = conns;
+        let Err((mut e, blockers)) = r else {
+            return Ok(());
+        };
+        // a failed CONCURRENTLY build leaves an INVALID index that slows every write: drop it
+        // now rather than on the next run
+        if let Step::ConcurrentIndex(schema, name) = &st.step {
+            match self.drop_invalid_index(main, schema.as_deref(), name).await {
+                Ok(true) => {
+                    e.message.push_str(&format!(
+                        "; the INVALID index {name} the failed build left was dropped"
+                    ));
+                }
+                Ok(false) => {}
+                Err(d) => {
+                    e.message.push_str(&format!(
+                        "; the INVALID index {name} it left could not be dropped ({d}): drop it with DROP INDEX CONCURRENTLY"
+                    ));
                 }
             }
         }
+        Err((e, blockers))
     }
 
     pub(crate) fn statement_progress(&self, p: &Prepared, i: usize) {

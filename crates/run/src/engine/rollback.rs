@@ -9,7 +9,7 @@ use super::super::hooks::{self, HookEvent, HookPoint};
 use super::super::ledger::{self, LedgerRow, State};
 use super::super::plan::{Prepared, prepare_down, rollback_targets};
 use super::super::strategies::Family;
-use super::super::{Done, Progress, RollbackOutcome, RollbackRequest, RunError};
+use super::super::{Done, Progress, RollbackOutcome, RollbackRequest, RunError, retry};
 use super::phase::LEDGER_STEP;
 use super::{Engine, Run};
 use sluice_core::source::{Direction, Migration, Phase, Version};
@@ -173,92 +173,51 @@ impl Run<'_> {
             t.push(format!("-- rollback {}", p.label()));
         }
         let started = Instant::now();
-        let mut attempt = 0;
-        loop {
-            let r = async {
-                if p.transactional {
-                    main.begin()
-                        .await
-                        .map_err(|e| (LEDGER_STEP, e, Vec::new()))?;
-                    for (i, st) in p.statements.iter().enumerate() {
-                        self.statement_progress(p, i);
-                        let (r, b) = self.exec_probed(main, mon, &st.sql).await;
-                        r.map_err(|e| (i, e, b))?;
+        let mut conns = (main, mon);
+        let r = retry::retry(
+            &self.settings.retry,
+            &mut conns,
+            // a transactional down is retried whole; statements outside one were already
+            // retried one by one
+            |(_, e, _): &(usize, DbError, Vec<Blocker>)| {
+                p.transactional && self.db.is_lock_timeout(e)
+            },
+            |n, d, (_, e, _)| self.backing_off(p, n, d, e, "retrying the rollback"),
+            |(main, mon), _| Box::pin(self.rollback_attempt(&mut **main, &mut **mon, p, fills)),
+        )
+        .await;
+        let (main, _) = conns;
+        if let Err((i, e, blockers)) = r {
+            let err = if i == LEDGER_STEP {
+                RunError::Db(format!(
+                    "rollback of {}: cannot write the ledger {}: {e}",
+                    p.label(),
+                    self.ledger.history()
+                ))
+            } else if self.db.is_lock_timeout(&e) {
+                self.lock_give_up(p, i, &e, &blockers)
+            } else {
+                RunError::Failed(format!(
+                    "rollback of {} failed at statement {} of {} (line {} of the stored down SQL): {e}; {}",
+                    p.label(),
+                    i + 1,
+                    p.statements.len(),
+                    p.statements.get(i).map_or(0, |s| s.line),
+                    if p.transactional {
+                        "nothing of the rollback remains"
+                    } else {
+                        "earlier statements of the down script ran; fix the database by hand, then `migrate repair`"
                     }
-                } else {
-                    for i in 0..p.statements.len() {
-                        self.statement_progress(p, i);
-                        self.exec_retrying(main, mon, p, i)
-                            .await
-                            .map_err(|(e, b)| (i, e, b))?;
-                    }
-                }
-                main.exec(
+                ))
+            };
+            let _ = main
+                .exec(
                     &self
                         .ledger
-                        .set_state_sql(&p.version, p.phase, State::RolledBack),
+                        .set_error_sql(&p.version, p.phase, &err.to_string()),
                 )
-                .await
-                .map_err(|e| (LEDGER_STEP, e, Vec::new()))?;
-                if fills && p.phase == Phase::Expand {
-                    // the backfill filled what the expand made: both go
-                    main.exec(&self.ledger.delete_backfill_sql(&p.version))
-                        .await
-                        .map_err(|e| (LEDGER_STEP, e, Vec::new()))?;
-                }
-                if p.transactional {
-                    main.commit()
-                        .await
-                        .map_err(|e| (LEDGER_STEP, e, Vec::new()))?;
-                }
-                Ok::<(), (usize, DbError, Vec<Blocker>)>(())
-            }
-            .await;
-            match r {
-                Ok(()) => break,
-                Err((i, e, blockers)) => {
-                    // a transactional down is retried whole; statements outside one were
-                    // already retried one by one
-                    if p.transactional {
-                        let _ = main.rollback().await;
-                        if self.db.is_lock_timeout(&e) && attempt < self.settings.retry.retries {
-                            attempt += 1;
-                            self.back_off(p, attempt, &e, "retrying the rollback").await;
-                            continue;
-                        }
-                    }
-                    let err = if i == LEDGER_STEP {
-                        RunError::Db(format!(
-                            "rollback of {}: cannot write the ledger {}: {e}",
-                            p.label(),
-                            self.ledger.history()
-                        ))
-                    } else if self.db.is_lock_timeout(&e) {
-                        self.lock_give_up(p, i, &e, &blockers)
-                    } else {
-                        RunError::Failed(format!(
-                            "rollback of {} failed at statement {} of {} (line {} of the stored down SQL): {e}; {}",
-                            p.label(),
-                            i + 1,
-                            p.statements.len(),
-                            p.statements.get(i).map_or(0, |s| s.line),
-                            if p.transactional {
-                                "nothing of the rollback remains"
-                            } else {
-                                "earlier statements of the down script ran; fix the database by hand, then `migrate repair`"
-                            }
-                        ))
-                    };
-                    let _ = main
-                        .exec(
-                            &self
-                                .ledger
-                                .set_error_sql(&p.version, p.phase, &err.to_string()),
-                        )
-                        .await;
-                    return Err(err);
-                }
-            }
+                .await;
+            return Err(err);
         }
         let ms = if self.dry {
             0
@@ -279,5 +238,60 @@ impl Run<'_> {
             transactional: p.transactional,
             duration_ms: ms,
         })
+    }
+
+    /// One attempt at a down script: its statements, the ledger row `rolled_back` (and the
+    /// backfill row of an expand); a transactional one in one transaction, rolled back on
+    /// error.
+    async fn rollback_attempt(
+        &self,
+        main: &mut dyn Driver,
+        mon: &mut dyn Driver,
+        p: &Prepared,
+        fills: bool,
+    ) -> Result<(), (usize, DbError, Vec<Blocker>)> {
+        let r = async {
+            if p.transactional {
+                main.begin()
+                    .await
+                    .map_err(|e| (LEDGER_STEP, e, Vec::new()))?;
+                for (i, st) in p.statements.iter().enumerate() {
+                    self.statement_progress(p, i);
+                    let (r, b) = self.exec_probed(main, mon, &st.sql).await;
+                    r.map_err(|e| (i, e, b))?;
+                }
+            } else {
+                for i in 0..p.statements.len() {
+                    self.statement_progress(p, i);
+                    self.exec_retrying(main, mon, p, i)
+                        .await
+                        .map_err(|(e, b)| (i, e, b))?;
+                }
+            }
+            main.exec(
+                &self
+                    .ledger
+                    .set_state_sql(&p.version, p.phase, State::RolledBack),
+            )
+            .await
+            .map_err(|e| (LEDGER_STEP, e, Vec::new()))?;
+            if fills && p.phase == Phase::Expand {
+                // the backfill filled what the expand made: both go
+                main.exec(&self.ledger.delete_backfill_sql(&p.version))
+                    .await
+                    .map_err(|e| (LEDGER_STEP, e, Vec::new()))?;
+            }
+            if p.transactional {
+                main.commit()
+                    .await
+                    .map_err(|e| (LEDGER_STEP, e, Vec::new()))?;
+            }
+            Ok::<(), (usize, DbError, Vec<Blocker>)>(())
+        }
+        .await;
+        if r.is_err() && p.transactional {
+            let _ = main.rollback().await;
+        }
+        r
     }
 }
