@@ -8,9 +8,11 @@ mod gate;
 mod git;
 mod hook;
 mod lint;
+mod live;
 mod lsp;
 mod plan;
 mod plan_out;
+mod render;
 mod rules;
 mod serve;
 

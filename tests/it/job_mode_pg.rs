@@ -8,7 +8,7 @@ fn project(config: &str) -> tempfile::TempDir {
         ("sluice.toml", config),
         (
             "migrations/1_users/expand.up.sql",
-            "CREATE TABLE users (id bigint PRIMARY KEY, email text);\nSELECT pg_sleep(1.5);\n",
+            "CREATE TABLE users (id bigint PRIMARY KEY, email text);\nSELECT pg_sleep(3);\n",
         ),
         ("migrations/1_users/expand.down.sql", "DROP TABLE users;\n"),
         (
@@ -44,7 +44,7 @@ fn pre_and_post_deploy_are_idempotent_by_release() {
     let hook = |args: &[&str]| run(s.migrate(d).args(["hook"]).args(args).arg("migrations"));
 
     // stops after the phase running when --max-duration ends; the next call continues
-    let r = hook(&["pre-deploy", "--release", "r1", "--max-duration", "300ms"]);
+    let r = hook(&["pre-deploy", "--release", "r1", "--max-duration", "1s"]);
     assert_eq!(r.code, 3, "{r:?}");
     assert!(
         r.stdout.contains("not finished within --max-duration"),

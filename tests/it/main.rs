@@ -6,10 +6,12 @@
 
 mod action;
 mod backfill;
+mod child_env;
 mod cli;
 mod common;
 mod corpora;
 mod dockerfile;
+mod dry_run;
 mod examples;
 mod gates;
 mod generated;

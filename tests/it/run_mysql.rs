@@ -233,15 +233,14 @@ fn lock_is_released_when_the_body_fails() {
     block_on(async move {
         let mut a = driver::connect(&url).await.unwrap();
         let mut b = driver::connect(&url).await.unwrap();
-        let r: Result<(), RunError> =
-            lock::with_lock(&mut a, "t", Duration::from_secs(1), async |_| {
-                Err(RunError::Failed("boom".into()))
-            })
-            .await;
+        lock::acquire(a.as_mut(), "t", Duration::from_secs(1), &|_| {})
+            .await
+            .unwrap();
+        let body: Result<(), RunError> = Err(RunError::Failed("boom".into()));
+        let r = lock::release(a.as_mut(), "t", body).await;
         assert!(matches!(r, Err(RunError::Failed(_))));
         assert!(b.try_lock("t").await.unwrap());
-        let r: Result<(), RunError> =
-            lock::with_lock(&mut a, "t", Duration::from_millis(300), async |_| Ok(())).await;
+        let r = lock::acquire(a.as_mut(), "t", Duration::from_millis(300), &|_| {}).await;
         let e = r.unwrap_err().to_string();
         assert!(
             e.contains("another `migrate` holds the migration lock"),

@@ -318,8 +318,8 @@ impl Engine {
     /// Check the table and key, then run the batches from the checkpoint of `prior`.
     pub(super) async fn run_backfill(
         &self,
-        main: &mut Box<dyn Driver>,
-        mon: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
+        mon: &mut dyn Driver,
         m: &Migration,
         loaded: &Loaded,
         prior: Option<&BackfillRow>,
@@ -335,7 +335,7 @@ impl Engine {
 
     async fn check_table(
         &self,
-        conn: &mut Box<dyn Driver>,
+        conn: &mut dyn Driver,
         loaded: &Loaded,
     ) -> Result<Vec<bool>, RunError> {
         let spec = &loaded.spec;
@@ -383,8 +383,8 @@ impl Engine {
 
     async fn run_backfill_in_span(
         &self,
-        main: &mut Box<dyn Driver>,
-        mon: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
+        mon: &mut dyn Driver,
         m: &Migration,
         loaded: &Loaded,
         prior: Option<&BackfillRow>,
@@ -466,7 +466,7 @@ impl Engine {
         };
         let batches = Batches::new(self.db, spec, numeric).with_read_committed(read_committed);
 
-        let estimate = RunFacts::new().rows(main.as_mut(), &spec_table(spec)).await;
+        let estimate = RunFacts::new().rows(main, &spec_table(spec)).await;
         self.progress(Progress::BackfillStarted {
             version: version.to_owned(),
             name: m.name.clone(),
@@ -625,61 +625,68 @@ impl Engine {
     /// rows it changed and how long its transaction took.
     async fn batch(
         &self,
-        main: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
         b: &Batches,
         version: &str,
         last: Option<&[String]>,
         size: u64,
         started: Instant,
     ) -> Result<(Option<Vec<String>>, u64, Duration), RunError> {
-        let mut attempt = 0;
-        loop {
-            let r = self.try_batch(main, b, version, last, size, started).await;
-            match r {
-                Ok(v) => return Ok(v),
-                Err(BatchError::Db(e)) => {
-                    let _ = main.rollback().await;
-                    if self.db.is_lock_timeout(&e) && attempt < self.settings.retry.retries {
-                        attempt += 1;
-                        let d = self.settings.retry.delay(attempt);
-                        tracing::warn!(attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; retrying the batch");
-                        self.progress(Progress::Retrying {
-                            version: version.to_owned(),
-                            attempt,
-                            delay_ms: d.as_millis() as u64,
-                        });
-                        tokio::time::sleep(d).await;
-                        continue;
+        // the connection in a tuple: the attempts' borrows are then bounded by its lifetime
+        let mut state = (main,);
+        let r = super::retry::retry(
+            &self.settings.retry,
+            &mut state,
+            |e: &BatchError| matches!(e, BatchError::Db(e) if self.db.is_lock_timeout(e)),
+            |attempt, d, e| {
+                if let BatchError::Db(e) = e {
+                    tracing::warn!(attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; retrying the batch");
+                }
+                self.progress(Progress::Retrying {
+                    version: version.to_owned(),
+                    attempt,
+                    delay_ms: d.as_millis() as u64,
+                });
+            },
+            |(main,), _| {
+                Box::pin(async move {
+                    let r = self.try_batch(&mut **main, b, version, last, size, started).await;
+                    if r.is_err() {
+                        let _ = main.rollback().await;
                     }
-                    let at = last.map_or_else(
-                        || "the start".to_owned(),
-                        |l| format!("key {}", encode_key(l)),
-                    );
-                    return Err(RunError::Failed(format!(
-                        "backfill of {version} ({}): the batch after {at} failed{}: {e}; every batch before it is done and checkpointed; fix the cause and re-run `migrate apply`, it resumes there",
-                        b.target(),
-                        if self.db.is_lock_timeout(&e) {
-                            format!(
-                                " to take its row locks within lock_timeout {} after {} attempts",
-                                humantime::format_duration(self.settings.lock_timeout),
-                                self.settings.retry.retries + 1
-                            )
-                        } else {
-                            String::new()
-                        }
-                    )));
-                }
-                Err(BatchError::Run(e)) => {
-                    let _ = main.rollback().await;
-                    return Err(e);
-                }
+                    r
+                })
+            },
+        )
+        .await;
+        match r {
+            Ok(v) => Ok(v),
+            Err(BatchError::Db(e)) => {
+                let at = last.map_or_else(
+                    || "the start".to_owned(),
+                    |l| format!("key {}", encode_key(l)),
+                );
+                Err(RunError::Failed(format!(
+                    "backfill of {version} ({}): the batch after {at} failed{}: {e}; every batch before it is done and checkpointed; fix the cause and re-run `migrate apply`, it resumes there",
+                    b.target(),
+                    if self.db.is_lock_timeout(&e) {
+                        format!(
+                            " to take its row locks within lock_timeout {} after {} attempts",
+                            humantime::format_duration(self.settings.lock_timeout),
+                            self.settings.retry.retries + 1
+                        )
+                    } else {
+                        String::new()
+                    }
+                )))
             }
+            Err(BatchError::Run(e)) => Err(e),
         }
     }
 
     async fn try_batch(
         &self,
-        main: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
         b: &Batches,
         version: &str,
         last: Option<&[String]>,
@@ -716,7 +723,7 @@ impl Engine {
     }
 
     /// Wait while a replica lags more than `max_replication_lag`.
-    async fn wait_for_replicas(&self, mon: &mut Box<dyn Driver>, lag: &mut Lag, version: &str) {
+    async fn wait_for_replicas(&self, mon: &mut dyn Driver, lag: &mut Lag, version: &str) {
         let Some(max) = lag.max else {
             return;
         };

@@ -37,7 +37,7 @@ impl Engine {
     /// The ledger's events (none before the ledger exists).
     pub async fn events(&self) -> Result<Vec<Event>, RunError> {
         let mut conn = self.connect().await?;
-        let r = self.read_ledger(&mut conn).await;
+        let r = self.read_ledger(conn.as_mut()).await;
         let _ = conn.close().await;
         Ok(r?.2)
     }
@@ -45,17 +45,22 @@ impl Engine {
     /// The database answers and the ledger (if created) reads: `/readyz`.
     pub async fn ready(&self) -> Result<(), RunError> {
         let mut conn = self.connect().await?;
-        let r = self.read_ledger(&mut conn).await;
+        let r = self.read_ledger(conn.as_mut()).await;
         let _ = conn.close().await;
         r.map(|_| ())
     }
 
     async fn mark(&self, kind: &str, release: &str, detail: &str) -> Result<(), RunError> {
-        self.with_ledger_lock(async |main| {
-            self.event(main, kind, None, None, Some(release), detail)
-                .await
-        })
-        .await
+        {
+            let mut s = self.locked().await?;
+            let main = s.main.as_mut();
+            let out: Result<_, RunError> = async {
+                self.event(main, kind, None, None, Some(release), detail)
+                    .await
+            }
+            .await;
+            self.close(s, out).await.0
+        }
     }
 
     /// Apply expand, then the backfills, for `release`, once.

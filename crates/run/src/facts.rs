@@ -15,11 +15,12 @@ use std::path::PathBuf;
 
 use sluice_core::sql::ops::ObjName;
 
+use super::Settings;
 use super::driver::{Driver, ServerVersion, TableStats};
+use super::plan::Prepared;
 use super::strategies::mysql::{LiveColumn, MysqlFacts};
 use super::strategies::shadow_table::TableFacts;
 use super::strategies::{self, Family};
-use super::{Prepared, Settings};
 use sluice_lint::settings::MysqlServer;
 
 /// Never-analyzed tables up to this size are counted (a count of 64 MB takes well under a

@@ -4,6 +4,9 @@
 //! connection that never holds an open transaction: a runner blocked *inside* a transaction
 //! would make the holder's `CREATE INDEX CONCURRENTLY` wait for it forever (pg-locks.md,
 //! "Advisory locks next to CONCURRENTLY").
+//!
+//! [`acquire`] then [`release`] (with the run's result) on every path; a panic or a killed
+//! process drops the connection, and the server frees a session lock when its session ends.
 
 use std::time::{Duration, Instant};
 
@@ -12,49 +15,10 @@ use super::{RunError, retry};
 
 const POLL: Duration = Duration::from_millis(200);
 
-/// Run `body` while holding the lock taken on `conn`; the lock is released afterwards on
-/// every path, `body`'s errors included. `body` gets the lock connection for read-only
-/// monitoring queries (autocommit, so it stays free of open transactions).
-///
-/// A panic or a killed process drops the connection, and the server releases a session
-/// lock when its session ends.
-pub async fn with_lock<T>(
-    conn: &mut Box<dyn Driver>,
-    name: &str,
-    wait: Duration,
-    body: impl AsyncFnOnce(&mut Box<dyn Driver>) -> Result<T, RunError>,
-) -> Result<T, RunError> {
-    with_lock_notify(conn, name, wait, &|_| {}, body).await
-}
-
-/// [`with_lock`], calling `waiting` once with the holder's session id when the lock is busy.
-pub async fn with_lock_notify<T>(
-    conn: &mut Box<dyn Driver>,
-    name: &str,
-    wait: Duration,
-    waiting: &(dyn Fn(Option<i64>) + Send + Sync),
-    body: impl AsyncFnOnce(&mut Box<dyn Driver>) -> Result<T, RunError>,
-) -> Result<T, RunError> {
-    acquire(conn, name, wait, waiting).await?;
-    let out = body(conn).await;
-    let released = conn.unlock(name).await;
-    tracing::debug!(lock = name, ok = released.is_ok(), "lock released");
-    match (out, released) {
-        (Ok(v), Ok(())) => Ok(v),
-        (Ok(_), Err(e)) => Err(RunError::Db(format!(
-            "cannot release the migration lock: {e}"
-        ))),
-        (Err(e), Ok(())) => Err(e),
-        (Err(e), Err(rel)) => {
-            // the body's error is the one to report; the session's end frees the lock
-            tracing::warn!(error = %rel, "cannot release the migration lock");
-            Err(e)
-        }
-    }
-}
-
-async fn acquire(
-    conn: &mut Box<dyn Driver>,
+/// Take the lock on `conn`, polling up to `wait`; `waiting` is called once with the holder's
+/// session id when the lock is busy.
+pub async fn acquire(
+    conn: &mut dyn Driver,
     name: &str,
     wait: Duration,
     waiting: &(dyn Fn(Option<i64>) + Send + Sync),
@@ -98,5 +62,27 @@ async fn acquire(
         .delay(1);
         let left = wait.saturating_sub(start.elapsed());
         tokio::time::sleep(jitter.min(left).max(Duration::from_millis(10))).await;
+    }
+}
+
+/// Release the lock taken on `conn`; `out` is the locked run's result, reported first.
+pub async fn release<T>(
+    conn: &mut dyn Driver,
+    name: &str,
+    out: Result<T, RunError>,
+) -> Result<T, RunError> {
+    let released = conn.unlock(name).await;
+    tracing::debug!(lock = name, ok = released.is_ok(), "lock released");
+    match (out, released) {
+        (Ok(v), Ok(())) => Ok(v),
+        (Ok(_), Err(e)) => Err(RunError::Db(format!(
+            "cannot release the migration lock: {e}"
+        ))),
+        (Err(e), Ok(())) => Err(e),
+        (Err(e), Err(rel)) => {
+            // the run's error is the one to report; the session's end frees the lock
+            tracing::warn!(error = %rel, "cannot release the migration lock");
+            Err(e)
+        }
     }
 }

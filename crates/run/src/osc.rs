@@ -104,13 +104,10 @@ impl Engine {
         args: &[String],
         env: &[(&str, &str)],
     ) -> Result<(std::process::ExitStatus, String), DbError> {
-        let mut cmd = tokio::process::Command::new(bin);
+        let mut cmd = crate::process::command(bin, &[]);
         cmd.args(args)
-            .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .env_remove("MYSQL_PWD")
-            .kill_on_drop(true);
+            .stderr(std::process::Stdio::piped());
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -231,9 +228,11 @@ impl Engine {
         let log2 = log
             .try_clone()
             .map_err(|e| DbError::other(format!("gh-ost.log: {e}")))?;
-        let mut child = std::process::Command::new(&g.bin)
+        let mut cmd = crate::process::command(&g.bin, &[]);
+        // it outlives this run: the cut-over waits for the contract
+        cmd.kill_on_drop(false);
+        let mut child = cmd
             .args(&args)
-            .stdin(std::process::Stdio::null())
             .stdout(log)
             .stderr(log2)
             .spawn()
@@ -287,7 +286,7 @@ impl Engine {
     /// and the cut-over awaited. Idempotent: what is done is not found again.
     pub(super) async fn osc_swaps(
         &self,
-        conn: &mut Box<dyn Driver>,
+        conn: &mut dyn Driver,
         version: &str,
     ) -> Result<(), RunError> {
         let suffix = format!("_osc_{}", names::version_tag(version));
@@ -420,7 +419,7 @@ impl Engine {
     /// waiting on a flag file are told to `panic` (abort without cutting over).
     pub(super) async fn osc_abandon(
         &self,
-        conn: &mut Box<dyn Driver>,
+        conn: &mut dyn Driver,
         version: &str,
     ) -> Result<(), RunError> {
         let suffix = format!("_osc_{}", names::version_tag(version));

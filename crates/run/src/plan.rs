@@ -17,25 +17,64 @@ use sluice_core::source::{Direction, Layout, Migration, Phase, Script, Version};
 use sluice_core::sql::ops::TxControl;
 use sluice_core::sql::{self, Dialect, Operation};
 
-/// A statement ready to send, with its place in the file.
+/// What kind of step a statement of a prepared script is: how the executor runs it.
+#[derive(Debug, Clone)]
+pub(super) enum Step {
+    /// SQL sent as written (or as a strategy rewrote it).
+    Sql,
+    /// `CREATE INDEX CONCURRENTLY` of this index (schema, name): a failed build leaves it
+    /// INVALID, and it must go before the statement runs again.
+    ConcurrentIndex(Option<String>, String),
+    /// `BEGIN` / `COMMIT` / `ROLLBACK` written in the file: a block the runner retries whole.
+    Tx(TxControl),
+    /// MySQL `LOCK TABLES` (true) / `UNLOCK TABLES` (false): the planner's column swap. The
+    /// ledger cannot be written while tables are locked, so the block is one step.
+    TableLock(bool),
+    /// An external tool run instead of SQL (pg_repack, pt-online-schema-change, gh-ost).
+    Tool(strategies::Tool),
+    /// A shadow-table copy run instead of SQL (`run::shadow`).
+    Shadow(Box<strategies::shadow_table::ShadowTable>),
+}
+
+/// A statement ready to send, with its place in the file. `sql` is what a dry run shows:
+/// the statement, or a tool's command line, or a copy's steps.
 #[derive(Debug, Clone)]
 pub(super) struct Stmt {
     pub(super) sql: String,
     pub(super) line: usize,
-    /// `CREATE INDEX CONCURRENTLY`'s index (schema, name): a failed build leaves it INVALID,
-    /// and it must go before the statement runs again.
-    pub(super) concurrent_index: Option<(Option<String>, String)>,
-    /// `BEGIN` / `COMMIT` / `ROLLBACK` written in the file: a block the runner retries whole.
-    pub(super) tx: Option<TxControl>,
-    /// MySQL `LOCK TABLES` (true) / `UNLOCK TABLES` (false): the planner's column swap. The
-    /// ledger cannot be written while tables are locked, so the block is one step.
-    pub(super) table_lock: Option<bool>,
-    /// `-- sluice:strategy <name>` above the statement.
+    pub(super) step: Step,
+    /// `-- sluice:strategy <name>` above the statement (read by `apply_strategies`).
     pub(super) forced_strategy: Option<String>,
-    /// An external tool to run instead of SQL (pg_repack).
-    pub(super) tool: Option<strategies::Tool>,
-    /// A shadow-table copy to run instead of SQL (`run::shadow`).
-    pub(super) shadow: Option<Box<strategies::shadow_table::ShadowTable>>,
+}
+
+impl Stmt {
+    fn new(sql: String, line: usize, step: Step) -> Stmt {
+        Stmt {
+            sql,
+            line,
+            step,
+            forced_strategy: None,
+        }
+    }
+
+    pub(super) fn tx(&self) -> Option<TxControl> {
+        match self.step {
+            Step::Tx(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    pub(super) fn table_lock(&self) -> Option<bool> {
+        match self.step {
+            Step::TableLock(on) => Some(on),
+            _ => None,
+        }
+    }
+
+    /// Runs something other than its SQL text (a tool, a copy).
+    pub(super) fn external(&self) -> bool {
+        matches!(self.step, Step::Tool(_) | Step::Shadow(_))
+    }
 }
 
 /// A script split and classified for running.
@@ -121,14 +160,17 @@ pub(super) fn split_statements(
                 table,
                 concurrently: true,
                 ..
-            } => Some((table.schema.clone(), name.clone())),
+            } => Some(Step::ConcurrentIndex(table.schema.clone(), name.clone())),
             _ => None,
         });
         let tx = ops.iter().find_map(|o| match o {
-            Operation::Transaction(t) => Some(*t),
+            Operation::Transaction(t) => Some(Step::Tx(*t)),
             _ => None,
         });
-        let table_lock = db.table_lock(sql_text);
+        let step = tx
+            .or_else(|| db.table_lock(sql_text).map(Step::TableLock))
+            .or(concurrent_index)
+            .unwrap_or(Step::Sql);
         let forced_strategy = c
             .leading_comments
             .iter()
@@ -138,14 +180,8 @@ pub(super) fn split_statements(
                 _ => None,
             });
         out.push(Stmt {
-            sql: sql_text.to_owned(),
-            line: line_of(r.start),
-            concurrent_index,
-            tx,
-            table_lock,
             forced_strategy,
-            tool: None,
-            shadow: None,
+            ..Stmt::new(sql_text.to_owned(), line_of(r.start), step)
         });
     }
     let transactional = db.transactional_ddl() && !needs_no_tx;
@@ -195,7 +231,7 @@ pub(super) fn apply_strategies(
     let mut in_block = false;
     let mut no_tx = false;
     for st in std::mem::take(&mut p.statements) {
-        match (st.tx, st.table_lock) {
+        match (st.tx(), st.table_lock()) {
             (Some(TxControl::Begin), _) | (_, Some(true)) => in_block = true,
             (Some(TxControl::Commit | TxControl::Rollback), _) | (_, Some(false)) => {
                 in_block = false
@@ -218,7 +254,7 @@ pub(super) fn apply_strategies(
                 created.push(table.to_string());
             }
         }
-        if in_block || st.tx.is_some() || st.table_lock.is_some() {
+        if in_block || st.tx().is_some() || st.table_lock().is_some() {
             if st.forced_strategy.is_some() {
                 return Err(RunError::Input(format!(
                     "{}:{}: `-- sluice:strategy` inside a BEGIN .. COMMIT block of the file: online strategies run outside transactions; move the statement out of the block",
@@ -249,44 +285,19 @@ pub(super) fn apply_strategies(
             match a {
                 Action::Sql { sql, no_tx: n } => {
                     no_tx |= n;
-                    let concurrent_index = concurrent_index_of(d, &sql);
-                    out.push(Stmt {
-                        sql,
-                        line: st.line,
-                        concurrent_index,
-                        tx: None,
-                        table_lock: None,
-                        forced_strategy: None,
-                        tool: None,
-                        shadow: None,
+                    let step = concurrent_index_of(d, &sql).map_or(Step::Sql, |(schema, name)| {
+                        Step::ConcurrentIndex(schema, name)
                     });
+                    out.push(Stmt::new(sql, st.line, step));
                 }
                 Action::Tool(r) => {
                     no_tx = true;
-                    out.push(Stmt {
-                        sql: r.display(),
-                        line: st.line,
-                        concurrent_index: None,
-                        tx: None,
-                        table_lock: None,
-                        forced_strategy: None,
-                        tool: Some(r),
-                        shadow: None,
-                    });
+                    out.push(Stmt::new(r.display(), st.line, Step::Tool(r)));
                 }
                 Action::ShadowTable(mut sh) => {
                     no_tx = true;
                     sh.version = p.version.clone();
-                    out.push(Stmt {
-                        sql: sh.display(),
-                        line: st.line,
-                        concurrent_index: None,
-                        tx: None,
-                        table_lock: None,
-                        forced_strategy: None,
-                        tool: None,
-                        shadow: Some(sh),
-                    });
+                    out.push(Stmt::new(sh.display(), st.line, Step::Shadow(sh)));
                 }
             }
         }

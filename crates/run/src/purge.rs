@@ -168,53 +168,58 @@ impl Engine {
     ) -> Result<PurgeOutcome, RunError> {
         if dry_run {
             let mut conn = self.connect().await?;
-            let r = self.purge_decide(&mut conn, older_than).await;
+            let r = self.purge_decide(conn.as_mut(), older_than).await;
             let _ = conn.close().await;
             return r;
         }
-        self.with_ledger_lock(async |main| {
-            let out = self.purge_decide(main, older_than).await?;
-            for (i, item) in out.dropped.iter().enumerate() {
-                let Some(sql) = &item.sql else { continue };
-                self.purge_one(main, sql).await.map_err(|e| {
-                    let before: Vec<String> = out.dropped[..i]
-                        .iter()
-                        .map(|d| d.object.display())
-                        .collect();
-                    RunError::Failed(format!(
-                        "purge: {sql} failed: {e}; {}",
-                        if before.is_empty() {
-                            "nothing was dropped".to_owned()
-                        } else {
-                            format!("already dropped: {}", before.join(", "))
-                        }
-                    ))
-                })?;
-                tracing::info!(object = %item.object.display(), "{sql}");
-                let detail = format!(
-                    "dropped {} {}: {}",
-                    item.kind,
-                    item.object.display(),
-                    item.reason
-                );
-                self.event(
-                    main,
-                    ledger::EVENT_PURGE,
-                    item.version.as_deref(),
-                    Some(Phase::Contract),
-                    None,
-                    &detail,
-                )
-                .await?;
+        {
+            let mut s = self.locked().await?;
+            let main = s.main.as_mut();
+            let out: Result<_, RunError> = async {
+                let out = self.purge_decide(main, older_than).await?;
+                for (i, item) in out.dropped.iter().enumerate() {
+                    let Some(sql) = &item.sql else { continue };
+                    self.purge_one(main, sql).await.map_err(|e| {
+                        let before: Vec<String> = out.dropped[..i]
+                            .iter()
+                            .map(|d| d.object.display())
+                            .collect();
+                        RunError::Failed(format!(
+                            "purge: {sql} failed: {e}; {}",
+                            if before.is_empty() {
+                                "nothing was dropped".to_owned()
+                            } else {
+                                format!("already dropped: {}", before.join(", "))
+                            }
+                        ))
+                    })?;
+                    tracing::info!(object = %item.object.display(), "{sql}");
+                    let detail = format!(
+                        "dropped {} {}: {}",
+                        item.kind,
+                        item.object.display(),
+                        item.reason
+                    );
+                    self.event(
+                        main,
+                        ledger::EVENT_PURGE,
+                        item.version.as_deref(),
+                        Some(Phase::Contract),
+                        None,
+                        &detail,
+                    )
+                    .await?;
+                }
+                Ok(out)
             }
-            Ok(out)
-        })
-        .await
+            .await;
+            self.close(s, out).await.0
+        }
     }
 
     async fn purge_decide(
         &self,
-        conn: &mut Box<dyn Driver>,
+        conn: &mut dyn Driver,
         older_than: Duration,
     ) -> Result<PurgeOutcome, RunError> {
         let (_, rows, _) = self.read_ledger(conn).await?;
@@ -243,20 +248,17 @@ impl Engine {
     }
 
     /// One DROP under lock_timeout, retried with back-off on lock timeouts.
-    async fn purge_one(&self, main: &mut Box<dyn Driver>, sql: &str) -> Result<(), DbError> {
-        let mut attempt = 0;
-        loop {
-            match main.exec(sql).await {
-                Ok(()) => return Ok(()),
-                Err(e) if self.db.is_lock_timeout(&e) && attempt < self.settings.retry.retries => {
-                    attempt += 1;
-                    let d = self.settings.retry.delay(attempt);
-                    tracing::warn!(attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; retrying {sql}");
-                    tokio::time::sleep(d).await;
-                }
-                Err(e) => return Err(e),
-            }
-        }
+    async fn purge_one(&self, main: &mut dyn Driver, sql: &str) -> Result<(), DbError> {
+        super::retry::retry(
+            &self.settings.retry,
+            &mut (main,),
+            |e: &DbError| self.db.is_lock_timeout(e),
+            |attempt, d, e| {
+                tracing::warn!(attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; retrying {sql}");
+            },
+            |(main,), _| main.exec(sql),
+        )
+        .await
     }
 }
 

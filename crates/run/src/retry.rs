@@ -4,7 +4,40 @@
 //! (pg-locks.md, "The lock queue"), so the runner waits only `lock_timeout`, steps aside,
 //! and tries again a little later; jitter keeps several runners or retries from lining up.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
+
+/// One attempt's future, borrowing the state [`retry`] lends it.
+pub type Attempt<'s, T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send + 's>>;
+
+/// Run `attempt` on `state` until it succeeds, fails with an error `retryable` does not
+/// accept, or `policy`'s retries are spent (the last error is returned). Before each retry
+/// `backing_off` is told the retry's number, its delay and the error; then the delay is
+/// slept. `attempt` undoes its own partial work before it returns an error (a `ROLLBACK`).
+pub async fn retry<S, T, E>(
+    policy: &RetryPolicy,
+    state: &mut S,
+    retryable: impl Fn(&E) -> bool,
+    mut backing_off: impl FnMut(u32, Duration, &E),
+    mut attempt: impl for<'s> FnMut(&'s mut S, u32) -> Attempt<'s, T, E>,
+) -> Result<T, E>
+where
+    S: ?Sized,
+{
+    let mut n = 0;
+    loop {
+        match attempt(state, n).await {
+            Err(e) if n < policy.retries && retryable(&e) => {
+                n += 1;
+                let d = policy.delay(n);
+                backing_off(n, d, &e);
+                tokio::time::sleep(d).await;
+            }
+            r => return r,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {

@@ -8,14 +8,14 @@
 //! swapped table is never copied again.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tracing::Instrument;
 
 use super::driver::{Blocker, DbError, Driver};
 use super::plan::Prepared;
 use super::strategies::shadow_table::{ShadowTable, q, qn};
-use super::{Engine, Progress, backfill};
+use super::{Engine, Progress, backfill, retry};
 use sluice_core::names;
 use sluice_core::source::backfill::MAX_BATCH_SIZE;
 use sluice_core::sql::Dialect;
@@ -277,8 +277,8 @@ impl Engine {
     /// On a lock timeout, the sessions seen blocking it.
     pub(super) async fn run_shadow(
         &self,
-        main: &mut Box<dyn Driver>,
-        mon: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
+        mon: &mut dyn Driver,
         p: &Prepared,
         index: usize,
         s: &ShadowTable,
@@ -306,8 +306,8 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     async fn run_shadow_in_span(
         &self,
-        main: &mut Box<dyn Driver>,
-        mon: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
+        mon: &mut dyn Driver,
         p: &Prepared,
         index: usize,
         s: &ShadowTable,
@@ -383,7 +383,7 @@ impl Engine {
     /// over (none, swapped by an earlier apply, or leftovers of a lost setup).
     async fn shadow_state(
         &self,
-        main: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
         ledger: &str,
         at: &str,
         s: &ShadowTable,
@@ -444,8 +444,8 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     async fn shadow_setup(
         &self,
-        main: &mut Box<dyn Driver>,
-        mon: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
+        mon: &mut dyn Driver,
         s: &ShadowTable,
         ledger: &str,
         at: &str,
@@ -520,7 +520,7 @@ impl Engine {
     /// through the statement's USING expression or a cast to the new type.
     async fn shadow_columns(
         &self,
-        main: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
         s: &ShadowTable,
     ) -> Result<Copy, DbError> {
         let old: BTreeMap<String, String> = pairs(main.query_text(&columns_sql(&s.table)).await?)
@@ -570,7 +570,7 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     async fn shadow_copy(
         &self,
-        main: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
         p: &Prepared,
         s: &ShadowTable,
         c: &Copy,
@@ -688,8 +688,8 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     async fn shadow_swap(
         &self,
-        main: &mut Box<dyn Driver>,
-        mon: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
+        mon: &mut dyn Driver,
         p: &Prepared,
         index: usize,
         s: &ShadowTable,
@@ -867,8 +867,8 @@ impl Engine {
     /// One transaction, each statement probed for blockers (see `exec_probed`).
     async fn run_tx(
         &self,
-        main: &mut Box<dyn Driver>,
-        mon: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
+        mon: &mut dyn Driver,
         stmts: &[String],
         blockers: &mut Vec<Blocker>,
     ) -> Result<(), DbError> {
@@ -887,25 +887,25 @@ impl Engine {
     /// One transaction, retried whole on lock timeouts with the configured back-off.
     async fn tx_retrying(
         &self,
-        main: &mut Box<dyn Driver>,
-        mon: &mut Box<dyn Driver>,
+        main: &mut dyn Driver,
+        mon: &mut dyn Driver,
         stmts: &[String],
         what: &str,
         blockers: &mut Vec<Blocker>,
     ) -> Result<(), DbError> {
-        let mut attempt = 0;
-        loop {
-            match self.run_tx(main, mon, stmts, blockers).await {
-                Ok(()) => return Ok(()),
-                Err(e) if self.db.is_lock_timeout(&e) && attempt < self.settings.retry.retries => {
-                    attempt += 1;
-                    let d: Duration = self.settings.retry.delay(attempt);
-                    tracing::warn!(attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout {what}; retrying");
-                    tokio::time::sleep(d).await;
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        let mut state = (main, mon, blockers);
+        retry::retry(
+            &self.settings.retry,
+            &mut state,
+            |e: &DbError| self.db.is_lock_timeout(e),
+            |attempt, d, e| {
+                tracing::warn!(attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout {what}; retrying");
+            },
+            |(main, mon, blockers), _| {
+                Box::pin(self.run_tx(&mut **main, &mut **mon, stmts, blockers))
+            },
+        )
+        .await
     }
 }
 

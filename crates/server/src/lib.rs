@@ -29,7 +29,9 @@ pub use auth::Auth;
 use metrics::Metrics;
 use sluice_core::source::Migration;
 use sluice_run::url::DbUrl;
-use sluice_run::{ApplyRequest, DeployOutcome, Engine, PhaseSel, Progress, RunError, Settings};
+use sluice_run::{
+    ApplyRequest, DeployOutcome, Engine, PhaseSel, Progress, RunError, Runner, Settings,
+};
 
 /// How long a handler may spend on the database before it answers 503.
 const DB_ANSWER_WITHIN: Duration = Duration::from_millis(800);
@@ -89,7 +91,7 @@ struct Runs {
 }
 
 struct Inner {
-    engine: Engine,
+    runner: Arc<dyn Runner>,
     migrations: Vec<Migration>,
     opts: Options,
     runs: Mutex<Runs>,
@@ -117,8 +119,18 @@ impl AppState {
                 m.lock_retries.fetch_add(1, Ordering::Relaxed);
             }
         });
+        AppState::with_runner(Arc::new(engine), metrics, migrations, opts)
+    }
+
+    /// A server over any [`Runner`] (the engine in production; a fake in handler tests).
+    pub fn with_runner(
+        runner: Arc<dyn Runner>,
+        metrics: Arc<Metrics>,
+        migrations: Vec<Migration>,
+        opts: Options,
+    ) -> AppState {
         AppState(Arc::new(Inner {
-            engine,
+            runner,
             migrations,
             opts,
             runs: Mutex::new(Runs::default()),
@@ -172,21 +184,7 @@ impl AppState {
         drop(runs);
         tracing::info!(run = id, job = ?job, release, "run started");
         let me = self.clone();
-        // the engine's futures are not `Send` (a rustc limit on async closures over
-        // `&mut Box<dyn Driver>`): each run gets a thread and a runtime of its own
-        let handle =
-            tokio::task::spawn_blocking(
-                move || match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(rt) => rt.block_on(me.execute(id, job)),
-                    Err(e) => me.update(id, |i| {
-                        i.state = RunState::Failed;
-                        i.error = Some(format!("cannot start a runtime: {e}"));
-                    }),
-                },
-            );
+        let handle = tokio::spawn(async move { me.execute(id, job).await });
         if let Ok(mut t) = self.0.tasks.lock() {
             t.retain(|h| !h.is_finished());
             t.push(handle);
@@ -200,30 +198,26 @@ impl AppState {
         };
         self.0.metrics.running.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
-        let deadline = started + self.0.opts.gate_wait;
-        let result = loop {
-            // held per attempt: a contract waiting on its gate does not block other runs
-            let r = {
+        let stop = self.0.runner.stopper();
+        let result = sluice_run::gates::until_open(
+            self.0.opts.gate_wait,
+            self.0.opts.gate_poll,
+            &stop,
+            |o: &DeployOutcome| !o.finished() && !o.apply.stopped,
+            // the per-database mutex is held per attempt: a contract waiting on its gate
+            // does not block other runs
+            || async {
                 let _one = self.0.db.lock().await;
                 self.job_once(job, &release).await
-            };
-            let waiting = matches!(&r, Ok(o) if !o.finished() && !o.apply.stopped);
-            if !waiting
-                || Instant::now() >= deadline
-                || self.0.engine.stopper().load(Ordering::SeqCst)
-            {
-                break r;
-            }
-            self.update(id, |i| {
-                i.state = RunState::Waiting;
-                i.reason = r.as_ref().ok().map(reason);
-            });
-            // short naps, so a shutdown does not wait for a whole poll interval
-            let until = Instant::now() + self.0.opts.gate_poll;
-            while Instant::now() < until && !self.0.engine.stopper().load(Ordering::SeqCst) {
-                tokio::time::sleep(Duration::from_millis(100).min(self.0.opts.gate_poll)).await;
-            }
-        };
+            },
+            |o| {
+                self.update(id, |i| {
+                    i.state = RunState::Waiting;
+                    i.reason = Some(reason(o));
+                });
+            },
+        )
+        .await;
         self.0.metrics.running.fetch_sub(1, Ordering::Relaxed);
         let kind = match job {
             Job::PreDeploy => "pre-deploy",
@@ -273,7 +267,7 @@ impl AppState {
     }
 
     async fn job_once(&self, job: Job, release: &str) -> Result<DeployOutcome, RunError> {
-        let e = &self.0.engine;
+        let e = &self.0.runner;
         let ms = &self.0.migrations;
         match job {
             Job::PreDeploy => e.pre_deploy(ms, release).await,
@@ -303,7 +297,7 @@ impl AppState {
 
     /// After the listener closed: wait for background runs to reach their safe point.
     pub async fn drain(&self) {
-        self.0.engine.stopper().store(true, Ordering::SeqCst);
+        self.0.runner.stopper().store(true, Ordering::SeqCst);
         let tasks = self
             .0
             .tasks
@@ -512,7 +506,7 @@ struct StatusQuery {
 /// Phase states for Argo Rollouts' web metric and dashboards.
 async fn status(State(s): State<AppState>, Query(q): Query<StatusQuery>) -> Response {
     let report =
-        match tokio::time::timeout(DB_ANSWER_WITHIN, s.0.engine.status(&s.0.migrations)).await {
+        match tokio::time::timeout(DB_ANSWER_WITHIN, s.0.runner.status(&s.0.migrations)).await {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => {
                 return answer(
@@ -665,7 +659,7 @@ async fn get_run(State(s): State<AppState>, Path(id): Path<String>) -> Response 
 }
 
 async fn readyz(State(s): State<AppState>) -> Response {
-    match tokio::time::timeout(DB_ANSWER_WITHIN, s.0.engine.ready()).await {
+    match tokio::time::timeout(DB_ANSWER_WITHIN, s.0.runner.ready()).await {
         Ok(Ok(())) => answer(StatusCode::OK, json!({"ready": true})),
         Ok(Err(e)) => answer(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -685,3 +679,6 @@ async fn metrics_text(State(s): State<AppState>) -> Response {
     )
         .into_response()
 }
+
+#[cfg(test)]
+mod tests;

@@ -203,6 +203,17 @@ pub trait Driver: Send {
         Box::pin(async { Ok(false) })
     }
 
+    /// A dry run's record of what would be sent ([`Transcript`]); `None` on a live
+    /// connection.
+    fn transcript(&mut self) -> Option<&mut Vec<String>> {
+        None
+    }
+
+    /// What a [`Transcript`] recorded (taken); nothing on a plain connection.
+    fn take_sent(&mut self) -> Vec<String> {
+        Vec::new()
+    }
+
     fn begin(&mut self) -> Fut<'_, ()> {
         self.exec("BEGIN")
     }
@@ -448,6 +459,9 @@ macro_rules! decode_event {
 // after the macros above: textual scope
 mod mysql;
 mod pg;
+mod transcript;
+
+pub use transcript::Transcript;
 
 #[cfg(test)]
 mod tests {

@@ -11,8 +11,7 @@ pub struct CommandGate {
     pub timeout: Duration,
 }
 
-/// Environment variables a child process never inherits (they may hold secrets).
-pub const SECRET_ENV: &[&str] = &["DATABASE_URL", "SLUICE_TOKEN", "SLUICE_HMAC_KEY"];
+pub use crate::process::SECRET_ENV;
 
 /// The outcome of one shell command.
 pub(crate) struct Ran {
@@ -29,16 +28,11 @@ pub(crate) async fn run_shell(
     hide: &[&str],
     timeout: Duration,
 ) -> Ran {
-    let mut cmd = tokio::process::Command::new("sh");
+    let mut cmd = crate::process::command("sh", hide);
     cmd.arg("-c")
         .arg(command)
-        .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true);
-    for k in SECRET_ENV.iter().chain(hide) {
-        cmd.env_remove(k);
-    }
+        .stderr(std::process::Stdio::piped());
     for (k, v) in env {
         cmd.env(k, v);
     }

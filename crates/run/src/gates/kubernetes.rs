@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::command::SECRET_ENV;
 use super::{Verdict, last_line};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,13 +70,8 @@ impl KubernetesGate {
     }
 
     async fn ask(&self) -> (bool, String) {
-        let mut cmd = tokio::process::Command::new(&self.kubectl);
-        cmd.args(self.args())
-            .stdin(std::process::Stdio::null())
-            .kill_on_drop(true);
-        for k in SECRET_ENV {
-            cmd.env_remove(k);
-        }
+        let mut cmd = crate::process::command(&self.kubectl, &[]);
+        cmd.args(self.args());
         let out = match tokio::time::timeout(self.timeout, cmd.output()).await {
             Err(_) => {
                 return (

@@ -8,6 +8,7 @@
 pub mod command;
 pub mod http;
 pub mod kubernetes;
+mod wait;
 
 use std::time::Duration;
 
@@ -19,6 +20,7 @@ use super::ledger::{EVENT_ROLLOUT, Event};
 pub use command::CommandGate;
 pub use http::HttpGate;
 pub use kubernetes::{KubeKind, KubernetesGate};
+pub use wait::until_open;
 
 /// Default time a `command` / `http` / `kubernetes` gate may take before it counts as "no".
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);

@@ -14,6 +14,7 @@ pub mod emit;
 mod load;
 mod names;
 mod pop;
+pub mod scaffold;
 mod sections;
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,90 @@
+//! The runner's resolved settings (the CLI resolves `sluice.toml` into them).
+
+use std::time::Duration;
+
+use super::gates::Gate;
+use super::hooks::Hook;
+use super::retry::RetryPolicy;
+use super::url::DbUrl;
+
+/// `migrations.out_of_order`: what a pending migration older than an applied one does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutOfOrder {
+    #[default]
+    Strict,
+    Allow,
+    Warn,
+}
+
+/// Resolved runner settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub lock_timeout: Duration,
+    pub statement_timeout: Option<Duration>,
+    pub retry: RetryPolicy,
+    /// How long to wait for another runner's lock.
+    pub lock_wait: Duration,
+    pub out_of_order: OutOfOrder,
+    pub ledger_schema: Option<String>,
+    pub ledger_table: Option<String>,
+    /// `user@host`, stored with every ledger row.
+    pub applied_by: String,
+    /// A backfill that touched more rows is followed by `VACUUM (ANALYZE)` (PostgreSQL).
+    pub large_table_rows: u64,
+    /// MySQL/MariaDB replicas whose lag throttles backfills.
+    pub replicas: Vec<DbUrl>,
+    /// `[run] pt_osc` / `gh_ost`: the tools' binaries (else found on PATH).
+    pub pt_osc: Option<std::path::PathBuf>,
+    pub gh_ost: Option<std::path::PathBuf>,
+    /// `[run] alter_foreign_keys_method`: lets pt-online-schema-change alter a table other
+    /// tables reference.
+    pub alter_foreign_keys_method: Option<String>,
+    /// The contract gate of the chosen environment.
+    pub gate: Gate,
+    pub hooks: Vec<Hook>,
+    /// Shadow-table copy batches are sized toward this duration.
+    pub shadow_batch_time: Duration,
+    /// pt-online-schema-change's `--chunk-time`: a writer waits at most about one chunk.
+    pub osc_chunk_time: Duration,
+    /// Pause between shadow-table copy batches.
+    pub shadow_pause: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            lock_timeout: Duration::from_secs(2),
+            statement_timeout: None,
+            retry: RetryPolicy::default(),
+            lock_wait: Duration::from_secs(300),
+            out_of_order: OutOfOrder::Strict,
+            ledger_schema: None,
+            ledger_table: None,
+            applied_by: applied_by(),
+            large_table_rows: 100_000,
+            replicas: Vec::new(),
+            pt_osc: None,
+            gh_ost: None,
+            alter_foreign_keys_method: None,
+            gate: Gate::Recorded,
+            hooks: Vec::new(),
+            shadow_batch_time: Duration::from_millis(100),
+            shadow_pause: Duration::ZERO,
+            osc_chunk_time: Duration::from_millis(50),
+        }
+    }
+}
+
+fn applied_by() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown".into());
+    format!("{user}@{host}")
+}
