@@ -588,6 +588,9 @@ fn parse_version(v: &str, dialect: Dialect) -> Option<u32> {
     }
 }
 
+/// Longest lock or statement timeout a server takes: 2^31 - 1 ms (about 24.8 days).
+const MAX_SERVER_TIMEOUT: Duration = Duration::from_millis(i32::MAX as u64);
+
 /// `[run]` and `migrations.out_of_order` from sluice.toml, resolved into the runner's settings.
 pub fn run_settings(run: &RunConfig, out_of_order: OutOfOrder) -> Result<Settings, RunError> {
     let dur = |key: &str, v: &Option<String>| -> Result<Option<Duration>, RunError> {
@@ -605,12 +608,31 @@ pub fn run_settings(run: &RunConfig, out_of_order: OutOfOrder) -> Result<Setting
         ledger_table: run.ledger_table.clone(),
         ..Settings::default()
     };
+    // the servers take these in milliseconds as a 32-bit integer (PostgreSQL's GUC limit)
+    let at_most = |key: &str, v: &Option<String>, d: Duration| {
+        if d > MAX_SERVER_TIMEOUT {
+            return Err(RunError::Config(format!(
+                "sluice.toml: [run] {key} = \"{}\": at most 24 days (the server's limit)",
+                v.as_deref().unwrap_or_default()
+            )));
+        }
+        Ok(d)
+    };
     if let Some(d) = dur("lock_timeout", &run.lock_timeout)? {
-        s.lock_timeout = d;
+        if d.is_zero() {
+            // PostgreSQL reads 0 as "wait for ever": a DDL would queue behind any transaction
+            return Err(RunError::Config(format!(
+                "sluice.toml: [run] lock_timeout = \"{}\": must be more than zero (0 would wait for ever behind any transaction); e.g. \"2s\"",
+                run.lock_timeout.as_deref().unwrap_or_default()
+            )));
+        }
+        s.lock_timeout = at_most("lock_timeout", &run.lock_timeout, d)?;
     }
     // "0" or "off" means no statement timeout
-    s.statement_timeout =
-        dur("statement_timeout", &run.statement_timeout)?.filter(|d| !d.is_zero());
+    s.statement_timeout = dur("statement_timeout", &run.statement_timeout)?
+        .filter(|d| !d.is_zero())
+        .map(|d| at_most("statement_timeout", &run.statement_timeout, d))
+        .transpose()?;
     if let Some(r) = run.lock_retries {
         s.retry.retries = r;
     }

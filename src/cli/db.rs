@@ -52,7 +52,7 @@ pub struct RollbackArgs {
     /// Migrations directory (default from config, else ./migrations).
     dir: Option<PathBuf>,
     /// Roll back the last N applied phases (default 1).
-    #[arg(long, conflicts_with = "to")]
+    #[arg(long, conflicts_with = "to", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     steps: Option<usize>,
     /// Roll back every phase of versions newer than this one (`0`: everything).
     #[arg(long, value_name = "VERSION")]

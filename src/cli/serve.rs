@@ -43,6 +43,12 @@ fn secret(file: Option<&PathBuf>, env: &str) -> anyhow::Result<Option<Vec<u8>>> 
 }
 
 pub fn run(g: &Global<'_>, args: &ServeArgs) -> anyhow::Result<u8> {
+    if args.gate_poll < Duration::from_millis(100) {
+        anyhow::bail!(
+            "--gate-poll {}: at least 100ms (each poll asks the gates again)",
+            humantime::format_duration(args.gate_poll)
+        );
+    }
     let ctx = context(g, None)?;
     let migrations = load_migrations(&ctx.config, args.dir.as_deref())?;
     let token = secret(args.token_file.as_ref(), "SLUICE_TOKEN")?

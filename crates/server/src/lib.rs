@@ -37,6 +37,14 @@ use sluice_run::{
 const DB_ANSWER_WITHIN: Duration = Duration::from_millis(800);
 /// Request bodies above this are refused.
 const MAX_BODY: usize = 1 << 20;
+/// A request head larger than this gets 431 (hyper's default allows ~400 KB).
+const MAX_HEAD: usize = 64 * 1024;
+/// A client that has not sent its whole request head by then is disconnected (slowloris).
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// ...and one whose body takes longer than this gets 408.
+const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// On shutdown, requests in flight get this long to finish.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -347,14 +355,58 @@ pub fn app(state: AppState) -> Router {
 
 /// Serve on `listener` until `shutdown` resolves; then stop accepting and let background
 /// runs reach a safe point.
+///
+/// HTTP/1.1 through hyper directly rather than `axum::serve`, which sets no timer and so
+/// no header read timeout: a client trickling its request head would hold its connection
+/// (and a task) for ever.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state.clone()))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt as _;
+
+    let router = app(state.clone());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            r = listener.accept() => match r {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // out of file descriptors and the like: wait rather than spin
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = hyper_util::service::TowerToHyperService::new(
+            router
+                .clone()
+                .map_request(|r: Request<hyper::body::Incoming>| r.map(Body::new)),
+        );
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .max_buf_size(MAX_HEAD);
+            let conn = http.serve_connection(TokioIo::new(stream), service);
+            if let Err(e) = watcher.watch(conn).await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("requests still in flight after the grace period: closing them");
+    }
     tracing::info!("listener closed; waiting for running phases to reach a safe point");
     state.drain().await;
     Ok(())
@@ -366,11 +418,22 @@ fn answer(code: StatusCode, body: serde_json::Value) -> Response {
 
 async fn authenticate(State(s): State<AppState>, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
-        return answer(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            json!({"error": "body too large"}),
-        );
+    let bytes = match tokio::time::timeout(BODY_READ_TIMEOUT, axum::body::to_bytes(body, MAX_BODY))
+        .await
+    {
+        Ok(Ok(b)) => b,
+        Ok(Err(_)) => {
+            return answer(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                json!({"error": format!("body too large (at most {MAX_BODY} bytes)")}),
+            );
+        }
+        Err(_) => {
+            return answer(
+                StatusCode::REQUEST_TIMEOUT,
+                json!({"error": format!("the body did not arrive within {} s", BODY_READ_TIMEOUT.as_secs())}),
+            );
+        }
     };
     let h = |name: &str| {
         parts

@@ -6,6 +6,9 @@
 //! a failed assertion.
 #![allow(dead_code)]
 
+pub mod faults;
+pub mod servers;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -33,12 +36,12 @@ pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
 
 impl Scratch {
     pub fn new(backend: Dialect) -> Scratch {
-        let admin = match backend {
-            Dialect::Postgres => std::env::var("DATABASE_URL_PG")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
-            Dialect::Mysql => std::env::var("DATABASE_URL_MYSQL")
-                .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/mysql".into()),
-        };
+        Scratch::on(backend, &admin_url(backend))
+    }
+
+    /// A scratch database on the server of `admin` (a private server's, see `servers`).
+    pub fn on(backend: Dialect, admin: &str) -> Scratch {
+        let admin = admin.to_owned();
         let name = format!(
             "sluice_t_{}_{}_{}",
             std::process::id(),
@@ -205,6 +208,16 @@ impl Scratch {
             .env_remove("SLUICE_LOG")
             .env("NO_COLOR", "1");
         c
+    }
+}
+
+/// The shared test server's admin URL.
+pub fn admin_url(backend: Dialect) -> String {
+    match backend {
+        Dialect::Postgres => std::env::var("DATABASE_URL_PG")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
+        Dialect::Mysql => std::env::var("DATABASE_URL_MYSQL")
+            .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/mysql".into()),
     }
 }
 

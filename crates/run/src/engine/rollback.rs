@@ -40,7 +40,10 @@ impl Engine {
         migrations: &[Migration],
         row: &LedgerRow,
     ) -> Result<Prepared, RunError> {
-        if matches!(row.state, State::Failed | State::Running) && row.statements_done == 0 {
+        // a failed statement took no effect, so a phase failed at its first statement left
+        // nothing; an interrupted one (`running`: killed, its connection or server lost) may
+        // have committed that statement without recording it, so its down script runs
+        if row.state == State::Failed && row.statements_done == 0 {
             // nothing of it ran: only the ledger row changes
             return prepare_down(self.url.dialect(), row, "");
         }
