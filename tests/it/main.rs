@@ -5,6 +5,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod action;
+mod architecture;
 mod backfill;
 mod child_env;
 mod cli;
