@@ -33,6 +33,13 @@ pub fn fit(prefix: &str, name: &str, suffix: &str) -> String {
     format!("{prefix}{}_{hash}{suffix}", &name[..cut])
 }
 
+/// The CHECK constraint that proves `column IS NOT NULL` before `SET NOT NULL` (pg-locks.md:
+/// a validated CHECK lets PostgreSQL skip the scan); the planner writes it, the runner's
+/// NOT NULL strategy adds it, and lint recognises the `_sluice_nn` suffix.
+pub fn not_null_check(table: &str, column: &str) -> String {
+    fit("", &format!("{table}_{column}"), "_sluice_nn")
+}
+
 /// `_sluice_dropped_<name>_<version>`: what a soft drop renames a column or table to.
 pub fn soft_drop(name: &str, version: &str) -> String {
     fit(

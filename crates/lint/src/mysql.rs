@@ -32,6 +32,38 @@ impl Algorithm {
     }
 }
 
+/// `alter` with its own `ALGORITHM=` / `LOCK=` clauses replaced by `ALGORITHM=<a>` and, unless
+/// INSTANT, `LOCK=NONE`: so the server refuses rather than silently falling back to a
+/// blocking algorithm (mysql-online-ddl.md). The one pinning rule of the planner and runner.
+pub fn pinned(
+    alter: &sqlparser::ast::AlterTable,
+    algorithm: Algorithm,
+) -> sqlparser::ast::AlterTable {
+    use sqlparser::ast::{AlterTableAlgorithm, AlterTableLock, AlterTableOperation};
+    let mut alter = alter.clone();
+    alter.operations.retain(|o| {
+        !matches!(
+            o,
+            AlterTableOperation::Algorithm { .. } | AlterTableOperation::Lock { .. }
+        )
+    });
+    alter.operations.push(AlterTableOperation::Algorithm {
+        equals: true,
+        algorithm: if algorithm == Algorithm::Instant {
+            AlterTableAlgorithm::Instant
+        } else {
+            AlterTableAlgorithm::Inplace
+        },
+    });
+    if algorithm != Algorithm::Instant {
+        alter.operations.push(AlterTableOperation::Lock {
+            equals: true,
+            lock: AlterTableLock::None,
+        });
+    }
+    alter
+}
+
 /// Bytes per character at most, by charset (unknown charsets count as 4, the worst).
 pub fn charset_max_bytes(charset: &str) -> u32 {
     match charset.to_ascii_lowercase().as_str() {

@@ -19,7 +19,7 @@ pub(super) fn validated_not_null_check(
     table: &ObjName,
     column: &str,
 ) -> Result<String, String> {
-    let check = names::fit("", &format!("{}_{}", table.name, column), "_sluice_nn");
+    let check = names::not_null_check(&table.name, column);
     let t = tname(table);
     let add = b.sql(
         "not_null_check.sql",

@@ -6,10 +6,7 @@
 //! fails fast instead of blocking writes.
 
 use serde_json::{Value, json};
-use sqlparser::ast::{
-    AlterTableAlgorithm, AlterTableLock, AlterTableOperation, Expr, Ident, Statement as Ast,
-    TableConstraint,
-};
+use sqlparser::ast::{AlterTableOperation, Expr, Ident, Statement as Ast, TableConstraint};
 
 use sluice_core::catalog::{Catalog, Column, Table};
 use sluice_core::sql::ops::{
@@ -215,21 +212,7 @@ fn pinned(
     let Some(Ast::AlterTable(alter)) = src.ast else {
         return Err("internal error: not an ALTER TABLE".into());
     };
-    let mut alter = alter.clone();
-    alter.operations.push(AlterTableOperation::Algorithm {
-        equals: true,
-        algorithm: if algorithm == Algorithm::Instant {
-            AlterTableAlgorithm::Instant
-        } else {
-            AlterTableAlgorithm::Inplace
-        },
-    });
-    if algorithm != Algorithm::Instant {
-        alter.operations.push(AlterTableOperation::Lock {
-            equals: true,
-            lock: AlterTableLock::None,
-        });
-    }
+    let alter = facts::pinned(alter, algorithm);
     let text = Ast::AlterTable(alter).to_string();
     let up = b.sql("passthrough.sql", json!({ "statement": text }))?;
     b.add(

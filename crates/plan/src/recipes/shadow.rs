@@ -425,7 +425,7 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
         restore_old,
     );
     if s.old.not_null {
-        let check = names::fit("", &format!("{}_{new}", table.name), "_sluice_nn");
+        let check = names::not_null_check(&table.name, new);
         let up = format!(
             "{}\n{}",
             b.sql("set_not_null.sql", json!({ "table": tn, "column": new }))?,

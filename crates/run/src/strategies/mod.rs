@@ -436,7 +436,7 @@ fn not_null_check(op: &Operation, _facts: &Facts) -> Result<Vec<Action>, String>
     let c = quote::ident_min(Dialect::Postgres, column);
     let check = quote::ident_min(
         Dialect::Postgres,
-        &names::fit("", &format!("{}_{column}", table.name), "_sluice_nn"),
+        &names::not_null_check(&table.name, column),
     );
     Ok(vec![
         sql_action(

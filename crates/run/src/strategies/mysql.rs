@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use sqlparser::ast::{AlterTableAlgorithm, AlterTableLock, AlterTableOperation, Statement as Ast};
+use sqlparser::ast::{AlterTableOperation, Statement as Ast};
 
 use super::osc::{self, GhOst, PtOsc};
 use super::{Action, Choice, Chosen, Facts, Strategy, Tool, plain, reason};
@@ -60,28 +60,7 @@ fn lower(s: &str) -> String {
 }
 
 fn pin(alter: &sqlparser::ast::AlterTable, algorithm: Algorithm) -> String {
-    let mut alter = alter.clone();
-    alter.operations.retain(|o| {
-        !matches!(
-            o,
-            AlterTableOperation::Algorithm { .. } | AlterTableOperation::Lock { .. }
-        )
-    });
-    alter.operations.push(AlterTableOperation::Algorithm {
-        equals: true,
-        algorithm: if algorithm == Algorithm::Instant {
-            AlterTableAlgorithm::Instant
-        } else {
-            AlterTableAlgorithm::Inplace
-        },
-    });
-    if algorithm != Algorithm::Instant {
-        alter.operations.push(AlterTableOperation::Lock {
-            equals: true,
-            lock: AlterTableLock::None,
-        });
-    }
-    Ast::AlterTable(alter).to_string()
+    Ast::AlterTable(online::pinned(alter, algorithm)).to_string()
 }
 
 /// The ALTER clauses without `ALTER TABLE t` and without ALGORITHM / LOCK.
