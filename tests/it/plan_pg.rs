@@ -11,7 +11,7 @@
 
 use std::path::Path;
 
-use crate::common::{Scratch, run};
+use crate::common::{Scratch, recipe_dirs, run};
 
 const INIT: &str = "
 CREATE TABLE owners (id bigint PRIMARY KEY, label text);
@@ -181,19 +181,13 @@ fn expect(s: &Scratch, checks: &[(&str, &str)]) {
 }
 
 fn check_recipe(c: &Case) {
-    let work = tempfile::tempdir().unwrap();
-    let naive_dir = work.path().join("naive");
-    let migs = work.path().join("migrations");
-    std::fs::create_dir_all(&naive_dir).unwrap();
-    std::fs::create_dir_all(migs.join("0001_init")).unwrap();
-    std::fs::write(naive_dir.join("0001_init.sql"), INIT).unwrap();
-    std::fs::write(naive_dir.join("0002_change.sql"), c.naive).unwrap();
-    std::fs::write(migs.join("0001_init/expand.up.sql"), INIT).unwrap();
-    std::fs::write(
-        migs.join("0001_init/expand.down.sql"),
+    let dirs = recipe_dirs(
+        INIT,
         "DROP TABLE events; DROP TABLE accounts; DROP TABLE owners;",
-    )
-    .unwrap();
+        c.naive,
+        None,
+    );
+    let (naive_dir, migs) = (dirs.naive.as_path(), dirs.migrations.as_path());
 
     // the naive run, for the reference end state
     let naive = Scratch::pg();
@@ -204,11 +198,11 @@ fn check_recipe(c: &Case) {
     // the plan
     let s = Scratch::pg();
     let planned = run(s
-        .migrate(&naive_dir)
+        .migrate(naive_dir)
         .args(["plan", "0002_change.sql", "--out"])
         .arg(migs.join("0002_change")));
     assert_eq!(planned.code, 0, "plan: {planned:?}");
-    ok(&s, &migs, &["apply", ".", "--to", "1"]);
+    ok(&s, migs, &["apply", ".", "--to", "1"]);
     seed(&s);
     let before = dump(&s, true);
     let old_table = c.table_before.unwrap_or(c.table);
@@ -218,10 +212,10 @@ fn check_recipe(c: &Case) {
     if migs.join("0002_change/expand.up.sql").exists() {
         ok(
             &s,
-            &migs,
+            migs,
             &["apply", ".", "--phase", "expand", "--no-backfill"],
         );
-        ok(&s, &migs, &["rollback", ".", "--steps", "1"]);
+        ok(&s, migs, &["rollback", ".", "--steps", "1"]);
         assert_eq!(
             dump(&s, true),
             before,
@@ -233,13 +227,13 @@ fn check_recipe(c: &Case) {
     // expand again; both applications work, before and while the backfill runs
     ok(
         &s,
-        &migs,
+        migs,
         &["apply", ".", "--phase", "expand", "--no-backfill"],
     );
     app(&s, "old", c.old_app);
     app(&s, "new", c.new_app);
     let backfill = s
-        .migrate(&migs)
+        .migrate(migs)
         .args(["apply", ".", "--phase", "backfill"])
         .spawn()
         .unwrap();
@@ -251,10 +245,10 @@ fn check_recipe(c: &Case) {
     expect(&s, c.seen_by_old);
 
     // contract after the rollout
-    ok(&s, &migs, &["rollout", "complete", "--release", "r2"]);
+    ok(&s, migs, &["rollout", "complete", "--release", "r2"]);
     let before_contract = dump(&s, true);
     let data_before_contract = digest(&s, old_table, c.skip_columns);
-    ok(&s, &migs, &["apply", ".", "--phase", "contract"]);
+    ok(&s, migs, &["apply", ".", "--phase", "contract"]);
     app(&s, "new (after contract)", c.new_app);
     app(&s, "new (after contract)", c.new_app_after);
     expect(&s, c.seen_by_new);
@@ -272,7 +266,7 @@ fn check_recipe(c: &Case) {
     // contract's down: back to the state before it
     ok(
         &s,
-        &migs,
+        migs,
         &["rollback", ".", "--steps", "1", "--phase", "contract"],
     );
     assert_eq!(

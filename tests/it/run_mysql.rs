@@ -1,8 +1,10 @@
 //! The runner against a real MariaDB / MySQL: each test on its own scratch database.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::common::{Scratch, block_on, copy_dir, repo, run, states, status_json, tree};
+use crate::common::{
+    Scratch, apply_concurrently, block_on, copy_dir, repo, run, states, status_json, tree,
+};
 use sluice::run::RunError;
 use sluice::run::driver;
 use sluice::run::lock;
@@ -150,38 +152,7 @@ fn concurrent_runners_apply_each_migration_once() {
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
     let dir = tree(&refs);
-    let mut children: Vec<_> = (0..8)
-        .map(|_| {
-            s.migrate(dir.path())
-                .args(["apply", ".", "--lock-wait", "90s"])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while children.iter_mut().any(|c| c.try_wait().unwrap().is_none()) {
-        if Instant::now() > deadline {
-            for c in &mut children {
-                let _ = c.kill();
-            }
-            panic!("concurrent runners did not finish in 120 s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let mut applied = 0;
-    for c in children {
-        let out = c.wait_with_output().unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{stdout}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        applied += stdout.lines().filter(|l| l.starts_with("applied ")).count();
-    }
+    let applied = apply_concurrently(&s, dir.path(), 8);
     assert_eq!(applied, 5, "each migration applied exactly once");
 }
 

@@ -3,7 +3,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::common::{Scratch, block_on, copy_dir, repo, run, states, status_json, tree};
+use crate::common::{
+    Scratch, apply_concurrently, block_on, copy_dir, repo, run, states, status_json, tree,
+};
 use sluice::run::RunError;
 use sluice::run::driver;
 use sluice::run::lock;
@@ -246,38 +248,7 @@ fn concurrent_runners_apply_each_migration_once() {
             "DROP INDEX CONCURRENTLY tags_id_idx;\n",
         ),
     ]);
-    let mut children: Vec<_> = (0..8)
-        .map(|_| {
-            s.migrate(dir.path())
-                .args(["apply", ".", "--lock-wait", "90s"])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while children.iter_mut().any(|c| c.try_wait().unwrap().is_none()) {
-        if Instant::now() > deadline {
-            for c in &mut children {
-                let _ = c.kill();
-            }
-            panic!("concurrent runners did not finish in 120 s: deadlock?");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let mut applied = 0;
-    for c in children {
-        let out = c.wait_with_output().unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{stdout}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        applied += stdout.lines().filter(|l| l.starts_with("applied ")).count();
-    }
+    let applied = apply_concurrently(&s, dir.path(), 8);
     assert_eq!(applied, 4, "each migration applied exactly once");
     let st = status_json(&s, dir.path());
     assert!(

@@ -369,3 +369,72 @@ pub fn git(dir: &Path, args: &[&str]) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `n` runners started at once with `migrate apply .` on `dir` (each waiting for the lock up
+/// to 90 s); every one must exit 0. Returns how many `applied` lines they printed in all:
+/// with the lock working, each migration once. Written once, used on both servers.
+pub fn apply_concurrently(s: &Scratch, dir: &Path, n: usize) -> usize {
+    use std::time::{Duration, Instant};
+    let mut children: Vec<_> = (0..n)
+        .map(|_| {
+            s.migrate(dir)
+                .args(["apply", ".", "--lock-wait", "90s"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while children.iter_mut().any(|c| c.try_wait().unwrap().is_none()) {
+        if Instant::now() > deadline {
+            for c in &mut children {
+                let _ = c.kill();
+            }
+            panic!("concurrent runners did not finish in 120 s: deadlock?");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut applied = 0;
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        applied += stdout.lines().filter(|l| l.starts_with("applied ")).count();
+    }
+    applied
+}
+
+/// A planner test's workspace: `naive/` holds `0001_init.sql` (`init`) and
+/// `0002_change.sql` (`naive`) for `migrate plan`; `migrations/0001_init/` holds the same init
+/// as an applied expand (with `down` as its down script), where the plan is written next to it.
+pub struct RecipeDirs {
+    pub work: tempfile::TempDir,
+    pub naive: PathBuf,
+    pub migrations: PathBuf,
+}
+
+pub fn recipe_dirs(init: &str, down: &str, naive: &str, config: Option<&str>) -> RecipeDirs {
+    let work = tempfile::tempdir().unwrap();
+    if let Some(config) = config {
+        std::fs::write(work.path().join("sluice.toml"), config).unwrap();
+    }
+    let naive_dir = work.path().join("naive");
+    let migs = work.path().join("migrations");
+    std::fs::create_dir_all(&naive_dir).unwrap();
+    std::fs::create_dir_all(migs.join("0001_init")).unwrap();
+    std::fs::write(naive_dir.join("0001_init.sql"), init).unwrap();
+    std::fs::write(naive_dir.join("0002_change.sql"), naive).unwrap();
+    std::fs::write(migs.join("0001_init/expand.up.sql"), init).unwrap();
+    std::fs::write(migs.join("0001_init/expand.down.sql"), down).unwrap();
+    RecipeDirs {
+        work,
+        naive: naive_dir,
+        migrations: migs,
+    }
+}
