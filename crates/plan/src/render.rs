@@ -23,6 +23,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("not_valid.sql", include_str!("templates/not_valid.sql")),
     ("validate.sql", include_str!("templates/validate.sql")),
     (
+        "not_null_not_valid.sql",
+        include_str!("templates/not_null_not_valid.sql"),
+    ),
+    (
         "drop_constraint.sql",
         include_str!("templates/drop_constraint.sql"),
     ),

@@ -557,3 +557,52 @@ fn mysql_refusals_say_why() {
             .contains("AUTO_INCREMENT")
     );
 }
+
+fn pg18_files(sql: &str) -> String {
+    let settings = LintSettings {
+        server_version: 18,
+        ..LintSettings::default()
+    };
+    let history = [migration("0001", "init", HISTORY)];
+    let catalog = lint::engine::replay(&settings, Catalog::new(settings.dialect), &history);
+    let p = plan(&settings, &catalog, &migration("0002", "change", sql))
+        .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+    let files = p.files(settings.dialect).unwrap();
+    files
+        .files
+        .iter()
+        .map(|(n, t)| format!("==> {n} <==\n{t}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn pg18_proves_not_null_with_the_not_null_constraint_itself() {
+    let text = pg18_files("ALTER TABLE orders ALTER COLUMN total SET NOT NULL;");
+    assert!(
+        text.contains(
+            "ALTER TABLE orders ADD CONSTRAINT orders_total_not_null NOT NULL total NOT VALID;"
+        ) && text.contains("ALTER TABLE orders VALIDATE CONSTRAINT orders_total_not_null;"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("sluice_nn") && !text.contains("SET NOT NULL;"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ALTER TABLE orders ALTER COLUMN total DROP NOT NULL;"),
+        "{text}"
+    );
+    // before 18: the CHECK detour
+    assert!(
+        files_text("ALTER TABLE orders ALTER COLUMN total SET NOT NULL;")
+            .contains("orders_total_sluice_nn")
+    );
+    // a type change of a NOT NULL column carries its NOT NULL through the constraint too
+    let text = pg18_files("ALTER TABLE users ALTER COLUMN name TYPE varchar(300);");
+    assert!(
+        text.contains("NOT NULL name_sluice_new NOT VALID"),
+        "{text}"
+    );
+    assert!(!text.contains("sluice_nn"), "{text}");
+}

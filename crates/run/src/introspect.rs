@@ -89,7 +89,13 @@ pub async fn read_pg(conn: &mut sqlx::PgConnection) -> Result<SchemaSnapshot, sq
     );
     let cols: Vec<ColRow> = sqlx::query_as(&format!(
         "SELECT n.nspname::text, c.relname::text, a.attname::text,
-                format_type(a.atttypid, a.atttypmod), a.attnotnull,
+                format_type(a.atttypid, a.atttypmod),
+                -- PostgreSQL 18: a NOT VALID NOT NULL constraint sets attnotnull, but only
+                -- new rows are held to it (read as the constraint, below)
+                a.attnotnull AND NOT EXISTS (
+                    SELECT 1 FROM pg_constraint k
+                    WHERE k.conrelid = a.attrelid AND k.contype = 'n' AND NOT k.convalidated
+                          AND k.conkey[1] = a.attnum),
                 pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, a.attgenerated::text
          FROM pg_attribute a
          JOIN pg_class c ON c.oid = a.attrelid
@@ -186,8 +192,8 @@ pub async fn read_pg(conn: &mut sqlx::PgConnection) -> Result<SchemaSnapshot, sq
          JOIN pg_namespace n ON n.oid = t.relnamespace
          LEFT JOIN pg_class ft ON ft.oid = c.confrelid
          LEFT JOIN pg_namespace fn ON fn.oid = ft.relnamespace
-         WHERE c.contype IN ('p', 'u', 'x', 'c', 'f') AND t.relkind IN ('r', 'p')
-               AND {USER_SCHEMAS}
+         WHERE (c.contype IN ('p', 'u', 'x', 'c', 'f') OR (c.contype = 'n' AND NOT c.convalidated))
+               AND t.relkind IN ('r', 'p') AND {USER_SCHEMAS}
          ORDER BY c.contype = 'f', 1, 2, 3"
     ))
     .fetch_all(&mut *conn)
@@ -198,6 +204,7 @@ pub async fn read_pg(conn: &mut sqlx::PgConnection) -> Result<SchemaSnapshot, sq
             "u" => ConstraintKind::Unique,
             "x" => ConstraintKind::Exclude,
             "c" => ConstraintKind::Check,
+            "n" => ConstraintKind::NotNull,
             _ => ConstraintKind::ForeignKey,
         };
         let check_expr = (kind == ConstraintKind::Check).then(|| check_text(&def));

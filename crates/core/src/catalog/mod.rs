@@ -365,6 +365,14 @@ impl Catalog {
         }
         let mut best = NotNullProof::None;
         for c in &t.constraints {
+            // PostgreSQL 18's NOT NULL NOT VALID: new rows are held to it already
+            if c.kind == ConstraintKind::NotNull && c.columns.iter().any(|x| x == column) {
+                best = best.max(if c.validated {
+                    NotNullProof::NotNull
+                } else {
+                    NotNullProof::NotValidCheck
+                });
+            }
             if c.kind == ConstraintKind::Check
                 && c.check_expr
                     .as_deref()
@@ -538,8 +546,14 @@ impl Catalog {
                 }
             }
             Op::DropNotNull { table, column } => {
-                if let Some(c) = self.table_mut(table).and_then(|t| t.column_mut(column)) {
-                    c.not_null = false;
+                if let Some(t) = self.table_mut(table) {
+                    // PostgreSQL 18 drops the column's NOT NULL constraint with it
+                    t.constraints.retain(|c| {
+                        c.kind != ConstraintKind::NotNull || !c.columns.iter().any(|x| x == column)
+                    });
+                    if let Some(c) = t.column_mut(column) {
+                        c.not_null = false;
+                    }
                 }
             }
             Op::SetDefault {
@@ -565,9 +579,19 @@ impl Catalog {
             }
             Op::ValidateConstraint { table, name } => {
                 if let Some(t) = self.table_mut(table) {
+                    let mut not_null = Vec::new();
                     for c in &mut t.constraints {
                         if c.name.as_deref() == Some(name) {
                             c.validated = true;
+                            if c.kind == ConstraintKind::NotNull {
+                                not_null.extend(c.columns.iter().cloned());
+                            }
+                        }
+                    }
+                    // PostgreSQL 18: a validated NOT NULL constraint is the column's NOT NULL
+                    for col in &mut t.columns {
+                        if not_null.contains(&col.name) {
+                            col.not_null = true;
                         }
                     }
                 }

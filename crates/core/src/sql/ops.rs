@@ -98,6 +98,10 @@ pub enum ConstraintKind {
     Unique,
     PrimaryKey,
     Exclude,
+    /// PostgreSQL 18 `ADD CONSTRAINT n NOT NULL col NOT VALID`: enforced for new rows at
+    /// once, existing rows checked by a later `VALIDATE CONSTRAINT` (the plain form, which
+    /// scans, is read as `SetNotNull`).
+    NotNull,
 }
 
 /// A table constraint being added.

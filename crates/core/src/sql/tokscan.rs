@@ -650,12 +650,26 @@ fn alter_action(dialect: Dialect, table: &ObjName, a: &mut Cursor) -> Vec<Operat
             && a.toks.get(a.pos + 2).is_some_and(|t| t.is_kw("NOT"))
             && a.toks.get(a.pos + 3).is_some_and(|t| t.is_kw("NULL"))
         {
+            let name = a.toks.get(a.pos + 1).and_then(Tok::ident);
             a.pos += 4;
-            return a
-                .ident()
-                .map(|column| Op::SetNotNull { table: t(), column })
-                .into_iter()
-                .collect();
+            let Some(column) = a.ident() else {
+                return Vec::new();
+            };
+            if a.eat_kws(&["NOT", "VALID"]) {
+                return vec![Op::AddConstraint {
+                    table: t(),
+                    constraint: ConstraintSpec {
+                        name,
+                        kind: ConstraintKind::NotNull,
+                        columns: vec![column],
+                        references: None,
+                        not_valid: true,
+                        using_index: None,
+                        check_expr: None,
+                    },
+                }];
+            }
+            return vec![Op::SetNotNull { table: t(), column }];
         }
         if let Some(constraint) = constraint(a) {
             return vec![Op::AddConstraint {
@@ -1526,6 +1540,21 @@ mod tests {
             vec![Op::SetNotNull {
                 table: t("t"),
                 column: "a".into(),
+            }]
+        );
+        assert_eq!(
+            pg("ALTER TABLE t ADD CONSTRAINT t_a_nn NOT NULL a NOT VALID"),
+            vec![Op::AddConstraint {
+                table: t("t"),
+                constraint: ConstraintSpec {
+                    name: Some("t_a_nn".into()),
+                    kind: ConstraintKind::NotNull,
+                    columns: vec!["a".into()],
+                    references: None,
+                    not_valid: true,
+                    using_index: None,
+                    check_expr: None,
+                },
             }]
         );
         assert_eq!(

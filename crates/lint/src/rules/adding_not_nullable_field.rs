@@ -26,7 +26,7 @@ use crate::mysql;
 use crate::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
 use sluice_core::catalog::NotNullProof;
 use sluice_core::source::Phase;
-use sluice_core::sql::ops::{ColumnSpec, ObjName};
+use sluice_core::sql::ops::{ColumnSpec, ConstraintKind, ObjName};
 use sluice_core::sql::{Dialect, Operation};
 
 use super::exclusive;
@@ -58,6 +58,12 @@ impl Rule for AddingNotNullableField {
         for (st, op) in cx.ops() {
             if let Operation::RedefineColumn { table, column } = op {
                 mysql_modify_not_null(cx, st, table, column, contract, out);
+                continue;
+            }
+            if let Operation::AddConstraint { table, constraint } = op
+                && constraint.kind == ConstraintKind::NotNull
+            {
+                not_null_not_valid(cx, st, table, &constraint.columns, contract, out);
                 continue;
             }
             let Operation::SetNotNull { table, column } = op else {
@@ -98,6 +104,36 @@ impl Rule for AddingNotNullableField {
                     .lock(exclusive(cx, LockHold::Scan)),
             );
         }
+    }
+}
+
+/// PostgreSQL 18 `ADD CONSTRAINT .. NOT NULL col NOT VALID`: no scan and a brief lock, but
+/// new writes of NULL fail at once, so outside a contract it breaks the running code.
+fn not_null_not_valid(
+    cx: &ScriptCx<'_>,
+    st: &Stmt,
+    table: &ObjName,
+    columns: &[String],
+    contract: bool,
+    out: &mut Vec<Hit>,
+) {
+    if contract || cx.is_new_table(table, st.index) {
+        return;
+    }
+    for column in columns {
+        if cx.catalog(st.index).not_null_proof(table, column) == NotNullProof::NotNull {
+            continue;
+        }
+        out.push(
+            Hit::new(
+                st.index,
+                format!(
+                    "a NOT NULL constraint on column `{column}` of `{table}` rejects NULL from new writes at once, even NOT VALID: the running code that still writes NULL breaks; add it in a contract migration"
+                ),
+            )
+            .span(cx.find_in(st, "not null"))
+            .lock(exclusive(cx, LockHold::Brief)),
+        );
     }
 }
 
@@ -323,6 +359,32 @@ mod tests {
             Case::new(sql).history(
                 "CREATE TABLE foo (bar int);\nALTER TABLE foo ADD CONSTRAINT foo_bar_not_null CHECK (bar > 0) NOT VALID;",
             ),
+        );
+    }
+
+    #[test]
+    fn pg18_not_null_not_valid_only_in_a_contract() {
+        let history = "CREATE TABLE t (id bigint PRIMARY KEY, c int);";
+        let sql = "ALTER TABLE t ADD CONSTRAINT t_c_not_null NOT NULL c NOT VALID;\nALTER TABLE t VALIDATE CONSTRAINT t_c_not_null;";
+        let hits = lint_errors(RULE, Case::new(sql).history(history).server_version(18));
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert!(hits[0].contains("rejects NULL from new writes"), "{hits:?}");
+        lint_ok(
+            RULE,
+            Case::new(sql)
+                .history(history)
+                .server_version(18)
+                .contract(),
+        );
+        // validated, a later SET NOT NULL is free
+        lint_ok(
+            RULE,
+            Case::new(&format!(
+                "{sql}\nALTER TABLE t ALTER COLUMN c SET NOT NULL;"
+            ))
+            .history(history)
+            .server_version(18)
+            .contract(),
         );
     }
 }

@@ -58,8 +58,64 @@ pub(super) fn validated_not_null_check(
     Ok(check)
 }
 
+/// PostgreSQL 18 catalogs NOT NULL constraints and adds them NOT VALID: the CHECK detour
+/// is not needed there.
+pub(super) fn native_not_null(b: &Builder<'_>) -> bool {
+    b.settings.server_version >= 18
+}
+
+/// PostgreSQL 18+ contract steps: `ADD CONSTRAINT .. NOT NULL col NOT VALID` (a brief lock,
+/// new rows held to it at once), then `VALIDATE CONSTRAINT` (a scan that lets writes run).
+/// The column is NOT NULL once validated; its down drops the NOT NULL (and the constraint).
+pub(super) fn native_not_null_steps(
+    b: &mut Builder<'_>,
+    src: &Src<'_>,
+    recipe: &'static str,
+    table: &ObjName,
+    column: &str,
+) -> Result<(), String> {
+    let name = names::fit("", &format!("{}_{column}", table.name), "_not_null");
+    let t = tname(table);
+    let add = b.sql(
+        "not_null_not_valid.sql",
+        json!({ "table": t, "name": name, "column": column }),
+    )?;
+    let unset = b.sql("drop_not_null.sql", json!({ "table": t, "column": column }))?;
+    b.add(
+        src,
+        recipe,
+        StepSpec {
+            phase: PlanPhase::Contract,
+            strategy: Strategy::NotValidValidate,
+            summary: format!("NOT NULL {column} NOT VALID on {table} (PostgreSQL 18)"),
+            lock: lock::BRIEF_EXCLUSIVE,
+            cost: Cost::Metadata,
+            up: add,
+            down: Some(unset),
+        },
+        None,
+    );
+    let validate = b.sql("validate.sql", json!({ "table": t, "name": name }))?;
+    b.add(
+        src,
+        recipe,
+        StepSpec {
+            phase: PlanPhase::Contract,
+            strategy: Strategy::NotValidValidate,
+            summary: format!("validate the NOT NULL constraint of {table}.{column}"),
+            lock: lock::SHARE_UPDATE_EXCLUSIVE,
+            cost: Cost::Scan,
+            up: validate,
+            down: Some(String::new()),
+        },
+        None,
+    );
+    Ok(())
+}
+
 /// Contract steps proving `column` NOT NULL without a long lock: CHECK NOT VALID, VALIDATE,
-/// then (in one transaction) SET NOT NULL and drop the CHECK.
+/// then (in one transaction) SET NOT NULL and drop the CHECK; on PostgreSQL 18 the NOT NULL
+/// constraint itself, NOT VALID then validated.
 pub(super) fn prove_not_null(
     b: &mut Builder<'_>,
     src: &Src<'_>,
@@ -67,6 +123,9 @@ pub(super) fn prove_not_null(
     table: &ObjName,
     column: &str,
 ) -> Result<(), String> {
+    if native_not_null(b) {
+        return native_not_null_steps(b, src, recipe, table, column);
+    }
     let check = validated_not_null_check(b, src, recipe, table, column)?;
     let t = tname(table);
     let drop = b.sql("drop_constraint.sql", json!({ "table": t, "name": check }))?;

@@ -460,6 +460,8 @@ fn plan_ast(
             ConstraintKind::Unique | ConstraintKind::PrimaryKey => {
                 index::add_unique(b, &src, table, constraint)
             }
+            // PostgreSQL 18's NOT NULL NOT VALID is already the safe form
+            ConstraintKind::NotNull => passthrough::op(b, &src),
             ConstraintKind::Exclude => Err(
                 "an exclusion constraint cannot be built without blocking writes (no USING INDEX form): create it in a maintenance window or on a new table".into(),
             ),

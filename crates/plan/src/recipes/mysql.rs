@@ -159,7 +159,7 @@ pub(super) fn plan_ast(
                     pk,
                 )
             }
-            ConstraintKind::Check | ConstraintKind::Exclude => Err(
+            ConstraintKind::Check | ConstraintKind::Exclude | ConstraintKind::NotNull => Err(
                 "adding a CHECK constraint checks every row through a table copy on MySQL / MariaDB (writes blocked for its length): run it through an online schema change tool or in a maintenance window".into(),
             ),
         },

@@ -144,7 +144,7 @@ pub(super) fn usable_column<'t>(t: &'t Table, col: &str, new: &str) -> Result<&'
                     k.name.as_deref().unwrap_or("(unnamed)")
                 ));
             }
-            ConstraintKind::Check => {}
+            ConstraintKind::Check | ConstraintKind::NotNull => {}
         }
     }
     Ok(c)
@@ -157,6 +157,7 @@ fn kind_name(k: ConstraintKind) -> &'static str {
         ConstraintKind::Exclude => "exclusion",
         ConstraintKind::ForeignKey => "foreign key",
         ConstraintKind::Check => "check",
+        ConstraintKind::NotNull => "not null",
     }
 }
 
@@ -362,8 +363,13 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
     )?;
 
     // ---- contract: validate, then swap in one transaction
+    let native_not_null = constraint::native_not_null(b);
     if s.old.not_null {
-        constraint::validated_not_null_check(b, src, recipe, table, new)?;
+        if native_not_null {
+            constraint::native_not_null_steps(b, src, recipe, table, new)?;
+        } else {
+            constraint::validated_not_null_check(b, src, recipe, table, new)?;
+        }
     }
     for (name, copy, expr) in &renamed_checks {
         let up = b.sql("validate.sql", json!({ "table": tn, "name": copy }))?;
@@ -424,7 +430,7 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
         String::new(),
         restore_old,
     );
-    if s.old.not_null {
+    if s.old.not_null && !native_not_null {
         let check = names::not_null_check(&table.name, new);
         let up = format!(
             "{}\n{}",

@@ -339,7 +339,7 @@ pub(super) fn reason(s: Strategy) -> &'static str {
             "adds the constraint without a scan under the exclusive lock, then validates it in its own transaction while writes continue"
         }
         Strategy::NotNullCheck => {
-            "proves NOT NULL with a CHECK validated while writes continue; SET NOT NULL then skips its scan"
+            "proves NOT NULL with a CHECK validated while writes continue, then SET NOT NULL skips its scan (PostgreSQL 18: the NOT NULL constraint NOT VALID, then validated)"
         }
         Strategy::PgRepack => "rebuilds the table online with pg_repack (--no-kill-backend)",
         Strategy::Instant => {
@@ -428,12 +428,27 @@ fn not_valid_validate(ast: &Ast, op: &Operation) -> Result<Vec<Action>, String> 
     ])
 }
 
-fn not_null_check(op: &Operation, _facts: &Facts) -> Result<Vec<Action>, String> {
+fn not_null_check(op: &Operation, facts: &Facts) -> Result<Vec<Action>, String> {
     let Operation::SetNotNull { table, column } = op else {
         return Err("internal error: not SET NOT NULL".into());
     };
     let t = quote::qualified(Dialect::Postgres, table);
     let c = quote::ident_min(Dialect::Postgres, column);
+    if facts.server_major >= 18 {
+        // PostgreSQL 18: the NOT NULL constraint itself, NOT VALID then validated; the name
+        // is the one a plain SET NOT NULL gives it
+        let name = quote::ident_min(
+            Dialect::Postgres,
+            &names::fit("", &format!("{}_{column}", table.name), "_not_null"),
+        );
+        return Ok(vec![
+            sql_action(
+                format!("ALTER TABLE {t} ADD CONSTRAINT {name} NOT NULL {c} NOT VALID"),
+                true,
+            ),
+            sql_action(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {name}"), true),
+        ]);
+    }
     let check = quote::ident_min(
         Dialect::Postgres,
         &names::not_null_check(&table.name, column),

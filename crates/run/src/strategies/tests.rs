@@ -77,6 +77,25 @@ fn constraints_split_into_not_valid_and_validate() {
     assert_eq!(c.choice.strategy, Strategy::NotNullCheck);
     assert_eq!(sqls(&c).len(), 4);
     assert!(sqls(&c)[2].ends_with("ALTER COLUMN email SET NOT NULL"));
+    // PostgreSQL 18: the NOT NULL constraint NOT VALID, then validated; no CHECK detour
+    let pg18 = Facts {
+        server_major: 18,
+        ..facts()
+    };
+    let c = pg(
+        "ALTER TABLE users ALTER COLUMN email SET NOT NULL",
+        None,
+        &pg18,
+    )
+    .unwrap();
+    assert_eq!(c.choice.strategy, Strategy::NotNullCheck);
+    assert_eq!(
+        sqls(&c),
+        [
+            "ALTER TABLE users ADD CONSTRAINT users_email_not_null NOT NULL email NOT VALID",
+            "ALTER TABLE users VALIDATE CONSTRAINT users_email_not_null"
+        ]
+    );
     // before PostgreSQL 12 SET NOT NULL ignores the check: no point
     let old = Facts {
         server_major: 11,
