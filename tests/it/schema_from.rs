@@ -180,3 +180,46 @@ fn snapshot_reads_constraints_indexes_and_schemas() {
     // never analyzed and empty: known to be empty
     assert_eq!(snap.rows.values().copied().collect::<Vec<_>>(), [0, 0]);
 }
+
+/// PostgreSQL 18: a NOT VALID NOT NULL constraint sets `attnotnull` but proves nothing about
+/// the rows already there; `--schema-from` reads it as the constraint, so a contract's SET
+/// NOT NULL still scans (finding) until the constraint is validated (none). On older servers
+/// the form does not exist and the test says so.
+#[test]
+fn pg18_not_valid_not_null_is_read_as_such() {
+    let s = Scratch::pg();
+    let major: u32 = s.strings("SELECT (current_setting('server_version_num')::int / 10000)::text")
+        [0]
+    .parse()
+    .unwrap();
+    if major < 18 {
+        eprintln!(
+            "PostgreSQL {major}: no NOT NULL .. NOT VALID before 18; run with DATABASE_URL_PG of an 18 server"
+        );
+        return;
+    }
+    s.exec(
+        "CREATE TABLE t (id bigint PRIMARY KEY, c int);
+         ALTER TABLE t ADD CONSTRAINT t_c_not_null NOT NULL c NOT VALID;",
+    );
+    let dir = tree(&[(
+        "change.sql",
+        "-- sluice:phase contract\nALTER TABLE t ALTER COLUMN c SET NOT NULL;\n",
+    )]);
+    let lint = || {
+        run(migrate(dir.path()).args([
+            "lint",
+            "change.sql",
+            "--format",
+            "json",
+            "--schema-from",
+            &s.url,
+        ]))
+    };
+    let r = lint();
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stdout.contains("adding-not-nullable-field"), "{r:?}");
+    s.exec("ALTER TABLE t VALIDATE CONSTRAINT t_c_not_null");
+    let r = lint();
+    assert!(!r.stdout.contains("adding-not-nullable-field"), "{r:?}");
+}
