@@ -16,7 +16,7 @@ use super::super::facts::RunFacts;
 use super::super::hooks::{self, HookEvent, HookPoint};
 use super::super::ledger::{self, LedgerRow, State};
 use super::super::plan::{self, Prepared, Step, prepare, resume_point};
-use super::super::{Done, Progress, RunError, retry, strategies};
+use super::super::{Done, Progress, RunError, resume, retry, strategies};
 use super::{Engine, Run};
 use sluice_core::source::{Direction, Migration, Phase, Script};
 use sluice_core::sql::ops::TxControl;
@@ -282,6 +282,12 @@ impl Run<'_> {
         // inside MySQL `LOCK TABLES` .. `UNLOCK TABLES`: the ledger (not locked) cannot be
         // written, so the block's progress is recorded at its UNLOCK
         let mut tables_locked = false;
+        // the statement an interruption hit may have committed without its progress (MySQL's
+        // DDL always commits on its own): until one is found not done, a statement whose
+        // effect is already there is not run again (inside a LOCK TABLES block, whose
+        // progress is recorded at its UNLOCK, that is each statement of the block)
+        let mut uncertain =
+            matches!(prior, Some(r) if matches!(r.state, State::Failed | State::Running));
         let mut i = start;
         while i < total {
             // a BEGIN .. COMMIT block of the file goes in one round trip where the server
@@ -291,12 +297,33 @@ impl Run<'_> {
                 && p.statements[i].tx() == Some(TxControl::Begin)
                 && let Some(end) = block_end(p, i)
             {
+                // atomic with its progress: done or not at all
+                uncertain = false;
                 self.run_block(main, mon, p, i, end).await?;
                 i = end + 1;
                 continue;
             }
             self.statement_progress(p, i);
             let st = &p.statements[i];
+            if uncertain && st.tx().is_none() && st.table_lock().is_none() {
+                match self.already_done(main, p, i).await? {
+                    Some(true) => {
+                        if !tables_locked {
+                            main.exec(&self.ledger.progress_sql(&p.version, p.phase, i + 1))
+                                .await
+                                .map_err(|e| {
+                                    RunError::Db(format!("cannot write the ledger: {e}"))
+                                })?;
+                        }
+                        i += 1;
+                        continue;
+                    }
+                    // not run before: neither are the statements after it
+                    Some(false) => uncertain = false,
+                    // cannot tell (an idempotent kind): it runs again, the next one is read
+                    None => {}
+                }
+            }
             let opens = st.tx() == Some(TxControl::Begin) || st.table_lock() == Some(true);
             if opens {
                 block = Some(i);
@@ -593,6 +620,42 @@ impl Run<'_> {
             }
         }
         Err((e, blockers))
+    }
+
+    /// Whether statement `i` already took effect (see `resume`); `None`: cannot tell, or a
+    /// tool or a copy (they resume on their own).
+    pub(crate) async fn already_done(
+        &self,
+        main: &mut dyn Driver,
+        p: &Prepared,
+        i: usize,
+    ) -> Result<Option<bool>, RunError> {
+        let st = &p.statements[i];
+        if st.external() || st.tx().is_some() || st.table_lock().is_some() {
+            return Ok(None);
+        }
+        let done = resume::applied(main, self.url.dialect(), &st.sql)
+            .await
+            .map_err(|e| {
+                RunError::Db(format!(
+                    "{}:{}: cannot read the catalog to see whether statement {} of {} in {} already ran: {e}",
+                    p.path.display(),
+                    st.line,
+                    i + 1,
+                    p.statements.len(),
+                    p.label()
+                ))
+            })?;
+        if done == Some(true) {
+            tracing::warn!(
+                version = %p.version,
+                phase = p.phase.name(),
+                statement = i + 1,
+                line = st.line,
+                "the statement's effect is already there (it ran before an interruption, or what it undoes never ran): not run again"
+            );
+        }
+        Ok(done)
     }
 
     pub(crate) fn statement_progress(&self, p: &Prepared, i: usize) {

@@ -243,6 +243,21 @@ impl Run<'_> {
         })
     }
 
+    /// A down statement whose effect is already there is not run: the up it undoes
+    /// stopped before that step (interrupted, or failed part-way), or an interrupted
+    /// rollback ran it (see `resume`).
+    async fn undone_already(
+        &self,
+        main: &mut dyn Driver,
+        p: &Prepared,
+        i: usize,
+    ) -> Result<bool, (usize, DbError, Vec<Blocker>)> {
+        self.already_done(main, p, i)
+            .await
+            .map(|d| d == Some(true))
+            .map_err(|e| (i, DbError::other(e.to_string()), Vec::new()))
+    }
+
     /// One attempt at a down script: its statements, the ledger row `rolled_back` (and the
     /// backfill row of an expand); a transactional one in one transaction, rolled back on
     /// error.
@@ -260,12 +275,18 @@ impl Run<'_> {
                     .map_err(|e| (LEDGER_STEP, e, Vec::new()))?;
                 for (i, st) in p.statements.iter().enumerate() {
                     self.statement_progress(p, i);
+                    if self.undone_already(main, p, i).await? {
+                        continue;
+                    }
                     let (r, b) = self.exec_probed(main, mon, &st.sql).await;
                     r.map_err(|e| (i, e, b))?;
                 }
             } else {
                 for i in 0..p.statements.len() {
                     self.statement_progress(p, i);
+                    if self.undone_already(main, p, i).await? {
+                        continue;
+                    }
                     self.exec_retrying(main, mon, p, i)
                         .await
                         .map_err(|(e, b)| (i, e, b))?;
