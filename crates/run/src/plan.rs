@@ -48,6 +48,10 @@ pub(super) struct Stmt {
 }
 
 impl Stmt {
+    pub(super) fn is_sql(&self) -> bool {
+        matches!(self.step, Step::Sql)
+    }
+
     fn new(sql: String, line: usize, step: Step) -> Stmt {
         Stmt {
             sql,

@@ -15,6 +15,23 @@ use super::driver::{DbError, Driver};
 use sluice_core::sql::ops::{ObjName, ObjectKind};
 use sluice_core::sql::{self, Dialect, Operation};
 
+/// A statement that sets a session variable (`SET [SESSION] name = ..`, not `SET LOCAL`):
+/// a resumed run starts on a new session, so the ones before the resume point are sent
+/// again (a MySQL `SET SESSION foreign_key_checks = 0` the next statement needs).
+pub(crate) fn session_setting(d: Dialect, sql_text: &str) -> bool {
+    let Ok(asts) = sql::parse(d, sql_text) else {
+        return false;
+    };
+    let ops: Vec<Operation> = asts
+        .iter()
+        .flat_map(|a| sql::classify::classify(d, a))
+        .collect();
+    !ops.is_empty()
+        && ops
+            .iter()
+            .all(|o| matches!(o, Operation::SetVariable { local: false, .. }))
+}
+
 /// What one operation leaves in the catalog, when it can be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Effect {
@@ -101,7 +118,8 @@ fn effects(d: Dialect, sql_text: &str) -> Option<Vec<Effect>> {
             | Operation::SetNotNull { .. }
             | Operation::DropNotNull { .. }
             | Operation::SetDefault { .. }
-            | Operation::DropDefault { .. } => {}
+            | Operation::DropDefault { .. }
+            | Operation::AlterTableOptions { .. } => {}
             _ => return None,
         }
     }
@@ -320,6 +338,38 @@ mod tests {
             ),
             Some(vec![Effect::Column(t("accounts"), "tier".into(), true)])
         );
+    }
+
+    #[test]
+    fn mysql_algorithm_and_lock_clauses_are_no_effect() {
+        assert_eq!(
+            effects(
+                Dialect::Mysql,
+                "ALTER TABLE accounts DROP FOREIGN KEY accounts_owner_id_fkey, ALGORITHM=INPLACE, LOCK=NONE"
+            ),
+            Some(vec![Effect::Constraint(
+                t("accounts"),
+                "accounts_owner_id_fkey".into(),
+                false
+            )])
+        );
+    }
+
+    #[test]
+    fn session_settings_are_told_apart() {
+        assert!(session_setting(
+            Dialect::Mysql,
+            "SET SESSION foreign_key_checks = 0"
+        ));
+        assert!(session_setting(
+            Dialect::Postgres,
+            "SET lock_timeout = '1s'"
+        ));
+        assert!(!session_setting(
+            Dialect::Postgres,
+            "SET LOCAL lock_timeout = '1s'"
+        ));
+        assert!(!session_setting(Dialect::Mysql, "UPDATE t SET a = 1"));
     }
 
     #[test]

@@ -1060,6 +1060,162 @@ impl Suite {
     }
 }
 
+/// Where a deterministic interruption leaves the change's `phase`: its first `ran`
+/// statements committed, `recorded` of them in the ledger (state `running`), as a SIGKILL
+/// between a statement's commit and its progress write leaves it.
+#[derive(Debug, Clone, Copy)]
+pub struct Cut {
+    pub phase: &'static str,
+    pub ran: usize,
+    pub recorded: usize,
+}
+
+impl Suite {
+    /// The statements of the change's planned `phase` up script, as the runner splits them.
+    pub fn statements(&self, phase: &str) -> Vec<String> {
+        let path = self
+            .dir()
+            .join(format!("migrations/{CHANGE}_change/{phase}.up.sql"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        sluice::source::split::split(
+            &text,
+            sluice::source::split::SplitOptions::new(self.d, false),
+        )
+        .into_iter()
+        .filter(|c| !c.delimiter_command)
+        .filter_map(|c| c.stmt.filter(|r| !r.is_empty()))
+        .map(|r| text[r].to_owned())
+        .collect()
+    }
+
+    /// Every cut of `phase` a kill can leave: after each statement, committed but not
+    /// recorded (inside a MySQL `LOCK TABLES` block the progress waits for `UNLOCK`; a
+    /// PostgreSQL `BEGIN .. COMMIT` block commits with its progress, so it is never cut).
+    pub fn cuts(&self, phase: &'static str) -> Vec<Cut> {
+        let stmts = self.statements(phase);
+        let upper = |s: &str| s.trim_start().to_ascii_uppercase();
+        let mut out = Vec::new();
+        let mut open: Option<usize> = None;
+        for (i, st) in stmts.iter().enumerate() {
+            let u = upper(st);
+            let opens = u.starts_with("LOCK TABLES") || u.starts_with("BEGIN");
+            if opens {
+                open = Some(i);
+            }
+            let closes = u.starts_with("UNLOCK TABLES") || u.starts_with("COMMIT");
+            let recorded = match open {
+                Some(b) if self.d == Dialect::Mysql && u.starts_with("UNLOCK") => b,
+                Some(b) if !closes => {
+                    if self.d == Dialect::Postgres {
+                        continue;
+                    }
+                    b
+                }
+                // a PostgreSQL block's COMMIT carries its progress
+                Some(_) if self.d == Dialect::Postgres => i + 1,
+                _ => i,
+            };
+            if closes {
+                open = None;
+            }
+            out.push(Cut {
+                phase,
+                ran: i + 1,
+                recorded,
+            });
+        }
+        out
+    }
+
+    /// One run cut at `cut` (no load: the state is made by hand), then recovered forward
+    /// (`rollback` false) or rolled back; checked as a fault run is.
+    pub fn recover_from(&self, server: &Server, cut: Cut, rollback: bool) -> Result<(), String> {
+        let d = self.d;
+        let s = Scratch::on(d, &server.admin);
+        self.prepare(&s);
+        let steps = steps();
+        let rest = if cut.phase == "contract" {
+            for (args, code) in &steps[..2] {
+                let r = run(s.migrate(self.dir()).args(args));
+                assert_eq!(r.code, *code, "{args:?}: {r:?}");
+            }
+            &steps[2..]
+        } else {
+            &steps[..]
+        };
+        let stmts = self.statements(cut.phase);
+        let down = std::fs::read_to_string(
+            self.dir()
+                .join(format!("migrations/{CHANGE}_change/{}.down.sql", cut.phase)),
+        )
+        .unwrap();
+        let (ledger, lit): (&str, fn(&str) -> String) = match d {
+            Dialect::Postgres => ("sluice_migrations", |v| {
+                format!("'{}'", v.replace('\'', "''"))
+            }),
+            Dialect::Mysql => ("sluice_migrations", |v| {
+                format!("'{}'", v.replace('\\', "\\\\").replace('\'', "''"))
+            }),
+        };
+        let row = format!(
+            "INSERT INTO {ledger} (version, phase, name, checksum, state, statements_done, statements_total, started_at, down_sql, applied_by) \
+             VALUES ('{CHANGE}', '{}', 'change', 'x', 'running', {}, {}, CURRENT_TIMESTAMP, {}, 'test')",
+            cut.phase,
+            cut.recorded,
+            stmts.len(),
+            lit(&down)
+        );
+        let url = s.url.clone();
+        let ran = stmts[..cut.ran].to_vec();
+        super::block_on(async move {
+            // one session, as the runner's (its LOCK TABLES ends with it)
+            let mut c = Conn::connect(d, &url).await.unwrap();
+            for st in &ran {
+                c.exec(st).await.unwrap_or_else(|e| panic!("{st}: {e}"));
+            }
+            let mut c = Conn::connect(d, &url).await.unwrap();
+            c.exec(&row).await.unwrap();
+        });
+        let what = format!(
+            "{} cut after statement {} of {} ({} recorded)",
+            cut.phase,
+            cut.ran,
+            stmts.len(),
+            cut.recorded
+        );
+        if rollback {
+            let r = run(s
+                .migrate(self.dir())
+                .args(["rollback", "migrations", "--to", INIT]));
+            if r.code != 0 {
+                return Err(format!(
+                    "{what}: rollback exited {}: {}{}",
+                    r.code, r.stdout, r.stderr
+                ));
+            }
+        } else {
+            for (args, code) in rest {
+                let r = run(s.migrate(self.dir()).args(args));
+                if r.code != *code {
+                    return Err(format!(
+                        "{what}: `migrate {}` exited {}: {}{}",
+                        args.join(" "),
+                        r.code,
+                        r.stdout,
+                        r.stderr
+                    ));
+                }
+            }
+        }
+        self.check(&s, &[], rollback).map_err(|e| {
+            format!(
+                "{what}, {}: {e}",
+                if rollback { "rolled back" } else { "applied" }
+            )
+        })
+    }
+}
+
 impl Reference {
     fn empty() -> Reference {
         Reference {

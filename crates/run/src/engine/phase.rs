@@ -275,6 +275,15 @@ impl Run<'_> {
         self.write_row(main, &self.new_row(p, State::Running, start, release))
             .await
             .map_err(|e| RunError::Db(format!("cannot write the ledger: {e}")))?;
+        // the interrupted run's session settings are gone with its session
+        for (k, st) in p.statements[..start].iter().enumerate() {
+            if st.is_sql() && resume::session_setting(self.url.dialect(), &st.sql) {
+                tracing::info!(statement = k + 1, "resuming: the session setting again");
+                main.exec(&st.sql)
+                    .await
+                    .map_err(|e| self.statement_failed(p, k, start, &e, false))?;
+            }
+        }
         // an explicit BEGIN .. COMMIT of the file (the planner's swaps) is retried whole: a
         // lock timeout inside it aborts the transaction, so it restarts from its BEGIN
         let mut block: Option<usize> = None;
