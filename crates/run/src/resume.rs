@@ -15,6 +15,19 @@ use super::driver::{DbError, Driver};
 use sluice_core::sql::ops::{ObjName, ObjectKind};
 use sluice_core::sql::{self, Dialect, Operation};
 
+impl Effect {
+    fn same_object(&self, o: &Effect) -> bool {
+        match (self, o) {
+            (Effect::Table(a, _), Effect::Table(b, _)) => a == b,
+            (Effect::Column(a, x, _), Effect::Column(b, y, _))
+            | (Effect::Index(a, x, _), Effect::Index(b, y, _))
+            | (Effect::Constraint(a, x, _), Effect::Constraint(b, y, _)) => a == b && x == y,
+            (Effect::Trigger(a, x, _), Effect::Trigger(b, y, _)) => a == b && x == y,
+            _ => false,
+        }
+    }
+}
+
 /// A statement that sets a session variable (`SET [SESSION] name = ..`, not `SET LOCAL`):
 /// a resumed run starts on a new session, so the ones before the resume point are sent
 /// again (a MySQL `SET SESSION foreign_key_checks = 0` the next statement needs).
@@ -123,8 +136,15 @@ fn effects(d: Dialect, sql_text: &str) -> Option<Vec<Effect>> {
             _ => return None,
         }
     }
+    // the net effect: in `RENAME a TO b, RENAME c TO a` the last word on `a` is that it
+    // is there
+    let mut net: Vec<Effect> = Vec::new();
+    for e in out {
+        net.retain(|n| !n.same_object(&e));
+        net.push(e);
+    }
     // a statement that only changes columns leaves nothing to read
-    (!out.is_empty()).then_some(out)
+    (!net.is_empty()).then_some(net)
 }
 
 /// Words of `sql`, a quoted identifier (and a dotted name) as one word, unquoted.
@@ -352,6 +372,21 @@ mod tests {
                 "accounts_owner_id_fkey".into(),
                 false
             )])
+        );
+    }
+
+    #[test]
+    fn a_column_swap_is_read_by_its_net_effect() {
+        assert_eq!(
+            effects(
+                Dialect::Mysql,
+                "ALTER TABLE accounts RENAME COLUMN balance TO _old, RENAME COLUMN balance_new TO balance, ALGORITHM=INSTANT"
+            ),
+            Some(vec![
+                Effect::Column(t("accounts"), "_old".into(), true),
+                Effect::Column(t("accounts"), "balance_new".into(), false),
+                Effect::Column(t("accounts"), "balance".into(), true),
+            ])
         );
     }
 
