@@ -56,3 +56,37 @@ fn pg_contract_cut_after_any_statement_recovers() {
     // bug B: the rollback of a contract stopped part-way
     every_cut(Dialect::Postgres, "contract");
 }
+
+/// Killed while copying `entries`, then rolled back (bugs C and D: the copy's objects
+/// stayed) or applied again.
+fn killed_in_copy(d: Dialect) {
+    let server = Server::shared(d);
+    let suite = Suite::new(
+        &server,
+        Size {
+            accounts: 200,
+            entries: 20_000,
+            runs: 0,
+        },
+    );
+    let mut landed = 0;
+    let mut failures = Vec::new();
+    for i in 0..4 {
+        match suite.killed_in_copy(&server, i % 2 == 0) {
+            Ok(k) => landed += usize::from(k),
+            Err(e) => failures.push(e),
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(landed > 0, "no run was killed inside the copy");
+}
+
+#[test]
+fn pg_killed_in_the_shadow_table_copy_recovers() {
+    killed_in_copy(Dialect::Postgres);
+}
+
+#[test]
+fn mysql_killed_in_pt_online_schema_change_recovers() {
+    killed_in_copy(Dialect::Mysql);
+}

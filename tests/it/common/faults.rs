@@ -1216,6 +1216,80 @@ impl Suite {
     }
 }
 
+impl Suite {
+    /// One run whose first step is killed (SIGKILL) as soon as the table copy of `entries`
+    /// has begun (PostgreSQL: the shadow table exists; MariaDB: pt-online-schema-change's
+    /// `_entries_new`), then recovered forward or rolled back and checked. `Ok(false)`: the
+    /// step ended before the copy was seen (nothing was killed).
+    pub fn killed_in_copy(&self, server: &Server, rollback: bool) -> Result<bool, String> {
+        let d = self.d;
+        let s = Scratch::on(d, &server.admin);
+        self.prepare(&s);
+        let steps = steps();
+        let probe = match d {
+            Dialect::Postgres => {
+                "SELECT relname::text FROM pg_class WHERE relname = '_sluice_shadow_entries'"
+            }
+            Dialect::Mysql => {
+                "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '_entries_new'"
+            }
+        };
+        let url = s.url.clone();
+        let mut child = spawn(&s, self.dir(), &steps[0].0);
+        let killed = super::block_on(async move {
+            let mut c = Conn::connect(d, &url).await.unwrap();
+            loop {
+                if child.try_wait().unwrap().is_some() {
+                    return false;
+                }
+                if !c.strings(probe).await.unwrap_or_default().is_empty() {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return true;
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        });
+        let what = format!("killed {} the copy", if killed { "in" } else { "after" });
+        if rollback {
+            let r = run(s
+                .migrate(self.dir())
+                .args(["rollback", "migrations", "--to", INIT]));
+            if r.code != 0 {
+                return Err(format!(
+                    "{what}: rollback exited {}: {}{}",
+                    r.code, r.stdout, r.stderr
+                ));
+            }
+        } else if killed {
+            for (args, code) in &steps {
+                let r = run(s.migrate(self.dir()).args(args));
+                if r.code != *code {
+                    return Err(format!(
+                        "{what}: `migrate {}` exited {}: {}{}",
+                        args.join(" "),
+                        r.code,
+                        r.stdout,
+                        r.stderr
+                    ));
+                }
+            }
+        } else {
+            for (args, code) in &steps[1..] {
+                let r = run(s.migrate(self.dir()).args(args));
+                assert_eq!(r.code, *code, "{args:?}: {r:?}");
+            }
+        }
+        self.check(&s, &[], rollback).map_err(|e| {
+            format!(
+                "{what}, {}: {e}",
+                if rollback { "rolled back" } else { "applied" }
+            )
+        })?;
+        Ok(killed)
+    }
+}
+
 impl Reference {
     fn empty() -> Reference {
         Reference {

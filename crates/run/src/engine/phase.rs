@@ -580,7 +580,11 @@ impl Run<'_> {
         if let Step::Tool(tool) = &st.step {
             let r = match tool {
                 strategies::Tool::Repack(r) => self.run_repack(r).await,
-                strategies::Tool::PtOsc(o) => self.run_pt_osc(&p.version, o).await,
+                strategies::Tool::PtOsc(o) => match self.pt_osc_leftovers(main, o).await {
+                    Ok(true) => Ok(()),
+                    Ok(false) => self.run_pt_osc(&p.version, o).await,
+                    Err(e) => Err(e),
+                },
                 strategies::Tool::GhOst(g) => self.run_gh_ost(&p.version, g).await,
             };
             return r.map_err(|e| (e, Vec::new()));
@@ -733,7 +737,7 @@ impl Engine {
     /// scrubbed of it before it reaches a message.
     pub(crate) async fn run_repack(&self, r: &strategies::repack::Repack) -> Result<(), DbError> {
         let conn = self.url.tool_conn();
-        let mut cmd = crate::process::command(&r.bin, &[]);
+        let mut cmd = crate::process::tied_command(&r.bin, &[]);
         cmd.args(r.args(&conn));
         match &conn.password {
             Some(pw) => cmd.env("PGPASSWORD", pw),

@@ -150,6 +150,22 @@ impl Run<'_> {
         if Family::of(self.url.dialect()) == Family::Mysql && p.phase == Phase::Expand {
             // a table copy waiting for this migration's contract goes with its expand
             self.osc_abandon(main, &p.version).await?;
+            if row.state != State::Applied {
+                // and so does a copy the interruption left half-done
+                let tables = super::super::plan::tables_of(self.url.dialect(), &p);
+                self.pt_osc_abandon(main, &p.version, &tables).await?;
+            }
+        }
+        if Family::of(self.url.dialect()) == Family::Postgres && row.state != State::Applied {
+            // a shadow-table copy the interruption left half-done goes with its phase
+            self.shadow_abandon(main, mon, &p.version, p.phase.name())
+                .await
+                .map_err(|e| {
+                    RunError::Db(format!(
+                        "rollback of {}: cannot drop its unfinished shadow-table copy: {e}",
+                        p.label()
+                    ))
+                })?;
         }
         let span = tracing::info_span!("rollback", version = %p.version, phase = p.phase.name());
         self.rollback_in_span(main, mon, &p, fills)
