@@ -95,24 +95,7 @@ pub fn size(fault: Fault) -> Size {
 /// Runner bugs this suite found that are not fixed yet (reported to the lead with their
 /// reproduction): a failure whose message holds the pattern is printed and counted as a
 /// manual step, not failed on; any other failure fails the test. Pattern, cause.
-pub const KNOWN: &[(&str, &str)] = &[
-    (
-        "table _sluice_shadow_entries",
-        "PostgreSQL: rolling back an expand whose shadow-table copy was interrupted leaves the copy (shadow and log tables, trigger, function); the down's own copy shares the up's sluice_shadow key (version, phase, statement)",
-    ),
-    (
-        "already exists (SQLSTATE 42701); earlier statements of the down script ran",
-        "PostgreSQL: rolling back a contract interrupted part-way runs the whole planned down script, which assumes every contract step ran",
-    ),
-    (
-        "table _entries_new",
-        "MariaDB: rolling back an expand whose pt-online-schema-change copy was interrupted leaves pt-osc's `_<table>_new` copy (osc_abandon only knows the deferred `_osc_<version>` copies)",
-    ),
-    (
-        "Unknown column 'name' in 'accounts' (MySQL error 1054)",
-        "MariaDB: a runner killed inside a planned LOCK TABLES .. UNLOCK TABLES swap (DDL commits one statement at a time; progress is recorded at UNLOCK) re-runs the block from LOCK TABLES, whose RENAME COLUMN then fails",
-    ),
-];
+pub const KNOWN: &[(&str, &str)] = &[];
 
 /// What a fault suite measured, per fault kind.
 #[derive(Debug, Default)]
