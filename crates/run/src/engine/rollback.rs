@@ -152,7 +152,14 @@ impl Run<'_> {
             self.osc_abandon(main, &p.version).await?;
             if row.state != State::Applied {
                 // and so does a copy the interruption left half-done
-                let tables = super::super::plan::tables_of(self.url.dialect(), &p);
+                // (from the stored down SQL: a phase failed at its first statement runs
+                // none of it, but its tool may have left a copy)
+                let tables = match row.down_sql.as_deref() {
+                    Some(down) => super::super::plan::prepare_down(self.url.dialect(), row, down)
+                        .map(|d| super::super::plan::tables_of(self.url.dialect(), &d))
+                        .unwrap_or_default(),
+                    None => super::super::plan::tables_of(self.url.dialect(), &p),
+                };
                 self.pt_osc_abandon(main, &p.version, &tables).await?;
             }
         }
