@@ -16,7 +16,7 @@ const SMALL: Size = Size {
 
 fn every_cut(d: Dialect, phase: &'static str) {
     let server = Server::shared(d);
-    let suite = Suite::new(&server, SMALL);
+    let suite = Suite::with_copy(&server, SMALL, false);
     let cuts = suite.cuts(phase);
     assert!(cuts.len() > 3, "{phase}: {cuts:?}");
     let mut failures = Vec::new();
