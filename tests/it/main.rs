@@ -32,6 +32,7 @@ mod plan_pg;
 mod pop_layout;
 mod purge;
 mod real_histories;
+mod recovery;
 mod rule_docs;
 mod run_cli;
 mod run_mysql;

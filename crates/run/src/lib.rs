@@ -35,6 +35,7 @@ mod osc;
 mod plan;
 pub mod process;
 pub mod purge;
+mod resume;
 pub mod retry;
 mod runner;
 mod settings;

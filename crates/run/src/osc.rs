@@ -104,7 +104,7 @@ impl Engine {
         args: &[String],
         env: &[(&str, &str)],
     ) -> Result<(std::process::ExitStatus, String), DbError> {
-        let mut cmd = crate::process::command(bin, &[]);
+        let mut cmd = crate::process::tied_command(bin, &[]);
         cmd.args(args)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
@@ -414,6 +414,136 @@ impl Engine {
 }
 
 impl Engine {
+    /// Before pt-online-schema-change runs on `o.table`, what an interrupted run of it left
+    /// (the runner killed, its session or the server lost): its triggers and new table go
+    /// (the tool cannot continue them; it would refuse a table with triggers). `true` when
+    /// that run had already swapped the tables (its `_<table>_old` is there, its triggers
+    /// and new table gone): the copy is done and must not run again.
+    pub(super) async fn pt_osc_leftovers(
+        &self,
+        conn: &mut dyn Driver,
+        o: &PtOsc,
+    ) -> Result<bool, DbError> {
+        let db = &o.database;
+        let new = o
+            .defer_swap_to
+            .clone()
+            .unwrap_or_else(|| format!("_{}_new", o.table));
+        let old = format!("_{}_old", o.table);
+        let left = self
+            .pt_osc_objects(conn, db, &o.table, &[&new, &old])
+            .await?;
+        let triggers: Vec<&String> = left.iter().filter(|n| n.starts_with("trigger ")).collect();
+        let has = |t: &str| left.iter().any(|n| n == &format!("table {t}"));
+        if o.defer_swap_to.is_none() && has(&old) && !has(&new) && triggers.is_empty() {
+            tracing::warn!(table = %o.table, "pt-online-schema-change had already swapped the table before the interruption: not run again");
+            return Ok(true);
+        }
+        if !triggers.is_empty() || has(&new) {
+            tracing::warn!(table = %o.table, left = ?left, "dropping what an interrupted pt-online-schema-change left before running it again");
+            self.pt_osc_drop(conn, db, &o.table, &new).await?;
+        }
+        Ok(false)
+    }
+
+    /// pt-online-schema-change's triggers on `table` and which of `tables` exist, as
+    /// `trigger <name>` / `table <name>`.
+    async fn pt_osc_objects(
+        &self,
+        conn: &mut dyn Driver,
+        db: &str,
+        table: &str,
+        tables: &[&str],
+    ) -> Result<Vec<String>, DbError> {
+        let l = |s: &str| quote_literal(Dialect::Mysql, s);
+        let triggers: Vec<String> = osc::pt_osc_triggers(db, table)
+            .iter()
+            .map(|t| l(t))
+            .collect();
+        let names: Vec<String> = tables.iter().map(|t| l(t)).collect();
+        let rows = conn
+            .query_text(&format!(
+                "SELECT CAST(CONCAT('trigger ', TRIGGER_NAME) AS CHAR) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = {db_l} AND TRIGGER_NAME IN ({}) \
+                 UNION ALL SELECT CAST(CONCAT('table ', TABLE_NAME) AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = {db_l} AND TABLE_NAME IN ({}) ORDER BY 1",
+                triggers.join(", "),
+                names.join(", "),
+                db_l = l(db)
+            ))
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| r.into_iter().next().flatten())
+            .collect())
+    }
+
+    /// Drop pt-online-schema-change's triggers on `table` (first: while they exist every
+    /// write also goes to the copy), then its copy `new`.
+    async fn pt_osc_drop(
+        &self,
+        conn: &mut dyn Driver,
+        db: &str,
+        table: &str,
+        new: &str,
+    ) -> Result<(), DbError> {
+        let q = |n: &str| quote::ident_min(Dialect::Mysql, n);
+        for t in osc::pt_osc_triggers(db, table) {
+            conn.exec(&format!("DROP TRIGGER IF EXISTS {}.{}", q(db), q(&t)))
+                .await?;
+        }
+        conn.exec(&format!("DROP TABLE IF EXISTS {}.{}", q(db), q(new)))
+            .await
+    }
+
+    /// Before the rollback of an expand that did not finish: what an interrupted
+    /// pt-online-schema-change of one of `tables` left. Its triggers and copy go; a table it
+    /// had already swapped out (`_<table>_old`, which the expand's next statement renames)
+    /// takes its soft-drop name, as the finished expand would have left it.
+    pub(super) async fn pt_osc_abandon(
+        &self,
+        conn: &mut dyn Driver,
+        version: &str,
+        tables: &[(Option<String>, String)],
+    ) -> Result<(), RunError> {
+        let current = conn
+            .query_text("SELECT CAST(DATABASE() AS CHAR)")
+            .await
+            .map_err(RunError::db)?
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next().flatten())
+            .unwrap_or_default();
+        let q = |n: &str| quote::ident_min(Dialect::Mysql, n);
+        for (schema, table) in tables {
+            let db = schema.clone().unwrap_or_else(|| current.clone());
+            let new = format!("_{table}_new");
+            let old = format!("_{table}_old");
+            let left = self
+                .pt_osc_objects(conn, &db, table, &[&new, &old])
+                .await
+                .map_err(RunError::db)?;
+            if left.is_empty() {
+                continue;
+            }
+            tracing::warn!(table, left = ?left, "rollback: dropping what an interrupted pt-online-schema-change left");
+            self.pt_osc_drop(conn, &db, table, &new)
+                .await
+                .map_err(RunError::db)?;
+            if left.iter().any(|n| n == &format!("table {old}")) {
+                let soft = names::soft_drop(table, version);
+                conn.exec(&format!(
+                    "RENAME TABLE {}.{} TO {}.{}",
+                    q(&db),
+                    q(&old),
+                    q(&db),
+                    q(&soft)
+                ))
+                .await
+                .map_err(RunError::db)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Before the rollback of `version`'s expand: the copies it left waiting for the
     /// contract go (pt-online-schema-change's triggers, then its copy table), and gh-ost runs
     /// waiting on a flag file are told to `panic` (abort without cutting over).

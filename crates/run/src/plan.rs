@@ -48,6 +48,10 @@ pub(super) struct Stmt {
 }
 
 impl Stmt {
+    pub(super) fn is_sql(&self) -> bool {
+        matches!(self.step, Step::Sql)
+    }
+
     fn new(sql: String, line: usize, step: Step) -> Stmt {
         Stmt {
             sql,
@@ -307,6 +311,24 @@ pub(super) fn apply_strategies(
         p.transactional = false;
     }
     Ok(())
+}
+
+/// Tables a prepared script's statements act on (schema, name), sorted, once each.
+pub(super) fn tables_of(d: Dialect, p: &Prepared) -> Vec<(Option<String>, String)> {
+    let mut out: Vec<(Option<String>, String)> = p
+        .statements
+        .iter()
+        .filter_map(|st| sql::parse(d, &st.sql).ok())
+        .flat_map(|asts| {
+            asts.iter()
+                .flat_map(|a| sql::classify::classify(d, a))
+                .filter_map(|o| o.table().map(|t| (t.schema.clone(), t.name.clone())))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Tables a prepared script creates (a later phase of the run sees them as new).

@@ -24,6 +24,39 @@ pub fn command(program: impl AsRef<OsStr>, hide: &[&str]) -> tokio::process::Com
     cmd
 }
 
+/// Like [`command`], for a tool that must end with this process: a runner killed with
+/// SIGKILL runs no destructor, so `kill_on_drop` never fires and the tool would go on alone
+/// (a pt-online-schema-change swapping tables while the next run starts over). On Linux,
+/// with util-linux's `setpriv` installed, the tool starts through `setpriv --pdeathsig
+/// KILL`: the kernel kills it when its parent dies.
+pub fn tied_command(program: impl AsRef<OsStr>, hide: &[&str]) -> tokio::process::Command {
+    match setpriv() {
+        Some(setpriv) => {
+            let mut cmd = command(setpriv, hide);
+            cmd.args(["--pdeathsig", "KILL", "--"]).arg(program);
+            cmd
+        }
+        None => command(program, hide),
+    }
+}
+
+/// `setpriv` on the PATH (Linux only).
+fn setpriv() -> Option<&'static std::path::Path> {
+    static FOUND: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            if !cfg!(target_os = "linux") {
+                return None;
+            }
+            std::env::var_os("PATH").and_then(|paths| {
+                std::env::split_paths(&paths)
+                    .map(|d| d.join("setpriv"))
+                    .find(|p| p.is_file())
+            })
+        })
+        .as_deref()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,5 +80,17 @@ mod tests {
                 "{k} is inherited: {removed:?}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_tied_tool_runs_with_its_arguments() {
+        let out = tied_command("echo", &[])
+            .arg("copied")
+            .stdout(std::process::Stdio::piped())
+            .output()
+            .await
+            .unwrap();
+        assert!(out.status.success());
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "copied\n");
     }
 }

@@ -884,6 +884,73 @@ impl Engine {
         main.commit().await
     }
 
+    /// Before the rollback of `version`'s `phase` that did not finish: the shadow-table
+    /// copies it left unfinished (`copying`, `replaying`) go, trigger first (it logs every
+    /// write), then the function, the log and the shadow, with their ledger rows. The table
+    /// itself was never swapped, so nothing else of the copy remains.
+    pub(super) async fn shadow_abandon(
+        &self,
+        main: &mut dyn Driver,
+        mon: &mut dyn Driver,
+        version: &str,
+        phase: &str,
+    ) -> Result<(), DbError> {
+        let ledger = self.ledger.shadow_copies();
+        let exists = main
+            .query_text(&format!(
+                "SELECT 'y'::text WHERE to_regclass({}) IS NOT NULL",
+                lit(&ledger)
+            ))
+            .await?;
+        if exists.is_empty() {
+            return Ok(());
+        }
+        let at = format!(
+            "version = {} AND phase = {} AND state IN ('copying', 'replaying')",
+            lit(version),
+            lit(phase)
+        );
+        let copies = first_col(
+            main.query_text(&format!(
+                "SELECT table_name FROM {ledger} WHERE {at} ORDER BY statement"
+            ))
+            .await?,
+        );
+        for table in copies {
+            let s = ShadowTable {
+                table: match table.split_once('.') {
+                    Some((schema, name)) => ObjName::new(Some(schema), name),
+                    None => ObjName::new(None, &table),
+                },
+                key: Vec::new(),
+                alter: None,
+                using: BTreeMap::new(),
+                what: "ALTER TABLE",
+                version: version.to_owned(),
+            };
+            let t = qn(&s.table);
+            let stmts = vec![
+                format!("DROP TRIGGER IF EXISTS {} ON {t}", q(&s.trigger())),
+                format!("DROP FUNCTION IF EXISTS {}()", qn(&s.function())),
+                format!("DROP TABLE IF EXISTS {}, {}", qn(&s.shadow()), qn(&s.log())),
+                format!(
+                    "DELETE FROM {ledger} WHERE {at} AND table_name = {}",
+                    lit(&table)
+                ),
+            ];
+            tracing::warn!(table = %t, "rollback: dropping the unfinished shadow-table copy");
+            self.tx_retrying(
+                main,
+                mon,
+                &stmts,
+                "dropping an unfinished shadow-table copy",
+                &mut Vec::new(),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     /// One transaction, retried whole on lock timeouts with the configured back-off.
     async fn tx_retrying(
         &self,

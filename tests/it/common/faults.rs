@@ -95,24 +95,7 @@ pub fn size(fault: Fault) -> Size {
 /// Runner bugs this suite found that are not fixed yet (reported to the lead with their
 /// reproduction): a failure whose message holds the pattern is printed and counted as a
 /// manual step, not failed on; any other failure fails the test. Pattern, cause.
-pub const KNOWN: &[(&str, &str)] = &[
-    (
-        "table _sluice_shadow_entries",
-        "PostgreSQL: rolling back an expand whose shadow-table copy was interrupted leaves the copy (shadow and log tables, trigger, function); the down's own copy shares the up's sluice_shadow key (version, phase, statement)",
-    ),
-    (
-        "already exists (SQLSTATE 42701); earlier statements of the down script ran",
-        "PostgreSQL: rolling back a contract interrupted part-way runs the whole planned down script, which assumes every contract step ran",
-    ),
-    (
-        "table _entries_new",
-        "MariaDB: rolling back an expand whose pt-online-schema-change copy was interrupted leaves pt-osc's `_<table>_new` copy (osc_abandon only knows the deferred `_osc_<version>` copies)",
-    ),
-    (
-        "Unknown column 'name' in 'accounts' (MySQL error 1054)",
-        "MariaDB: a runner killed inside a planned LOCK TABLES .. UNLOCK TABLES swap (DDL commits one statement at a time; progress is recorded at UNLOCK) re-runs the block from LOCK TABLES, whose RENAME COLUMN then fails",
-    ),
-];
+pub const KNOWN: &[(&str, &str)] = &[];
 
 /// What a fault suite measured, per fault kind.
 #[derive(Debug, Default)]
@@ -692,23 +675,33 @@ fn steps() -> [(Vec<&'static str>, i32); 3] {
 impl Suite {
     /// Plan the change set and run it undisturbed once on `server`.
     pub fn new(server: &Server, size: Size) -> Suite {
+        Suite::with_copy(server, size, true)
+    }
+
+    /// `copy` false: without the table copy of `entries` (the tests that cut the change's
+    /// own phases need no copy; it is the slow part of a MariaDB run).
+    pub fn with_copy(server: &Server, size: Size, copy: bool) -> Suite {
         let d = server.dialect;
         let (copy_up, copy_down) = copy_change(d);
-        let project = tree(&[
-            ("sluice.toml", &config(d)),
-            (&format!("migrations/{INIT}_init/expand.up.sql"), INIT_UP),
-            (
-                &format!("migrations/{INIT}_init/expand.down.sql"),
-                INIT_DOWN,
-            ),
-            (&format!("migrations/{COPY}_entries/expand.up.sql"), copy_up),
-            (
-                &format!("migrations/{COPY}_entries/expand.down.sql"),
-                copy_down,
-            ),
-            (&format!("naive/{INIT}_init.sql"), INIT_UP),
-            (&format!("naive/{CHANGE}_change.sql"), naive_change(d)),
-        ]);
+        let copy_up_path = format!("migrations/{COPY}_entries/expand.up.sql");
+        let copy_down_path = format!("migrations/{COPY}_entries/expand.down.sql");
+        let init_up_path = format!("migrations/{INIT}_init/expand.up.sql");
+        let init_down_path = format!("migrations/{INIT}_init/expand.down.sql");
+        let naive_init = format!("naive/{INIT}_init.sql");
+        let naive = format!("naive/{CHANGE}_change.sql");
+        let config = config(d);
+        let mut files: Vec<(&str, &str)> = vec![
+            ("sluice.toml", &config),
+            (&init_up_path, INIT_UP),
+            (&init_down_path, INIT_DOWN),
+            (&naive_init, INIT_UP),
+            (&naive, naive_change(d)),
+        ];
+        if copy {
+            files.push((&copy_up_path, copy_up));
+            files.push((&copy_down_path, copy_down));
+        }
+        let project = tree(&files);
         let s = Scratch::on(d, &server.admin);
         let plan = run(s.migrate(project.path()).args([
             "plan",
@@ -1057,6 +1050,236 @@ impl Suite {
         } else {
             Err(problems.join("; "))
         }
+    }
+}
+
+/// Where a deterministic interruption leaves the change's `phase`: its first `ran`
+/// statements committed, `recorded` of them in the ledger (state `running`), as a SIGKILL
+/// between a statement's commit and its progress write leaves it.
+#[derive(Debug, Clone, Copy)]
+pub struct Cut {
+    pub phase: &'static str,
+    pub ran: usize,
+    pub recorded: usize,
+}
+
+impl Suite {
+    /// The statements of the change's planned `phase` up script, as the runner splits them.
+    pub fn statements(&self, phase: &str) -> Vec<String> {
+        let path = self
+            .dir()
+            .join(format!("migrations/{CHANGE}_change/{phase}.up.sql"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        sluice::source::split::split(
+            &text,
+            sluice::source::split::SplitOptions::new(self.d, false),
+        )
+        .into_iter()
+        .filter(|c| !c.delimiter_command)
+        .filter_map(|c| c.stmt.filter(|r| !r.is_empty()))
+        .map(|r| text[r].to_owned())
+        .collect()
+    }
+
+    /// Every cut of `phase` a kill can leave: after each statement, committed but not
+    /// recorded (inside a MySQL `LOCK TABLES` block the progress waits for `UNLOCK`; a
+    /// PostgreSQL `BEGIN .. COMMIT` block commits with its progress, so it is never cut).
+    pub fn cuts(&self, phase: &'static str) -> Vec<Cut> {
+        let stmts = self.statements(phase);
+        let upper = |s: &str| s.trim_start().to_ascii_uppercase();
+        let mut out = Vec::new();
+        let mut open: Option<usize> = None;
+        for (i, st) in stmts.iter().enumerate() {
+            let u = upper(st);
+            let opens = u.starts_with("LOCK TABLES") || u.starts_with("BEGIN");
+            if opens {
+                open = Some(i);
+            }
+            let closes = u.starts_with("UNLOCK TABLES") || u.starts_with("COMMIT");
+            let recorded = match open {
+                Some(b) if self.d == Dialect::Mysql && u.starts_with("UNLOCK") => b,
+                Some(b) if !closes => {
+                    if self.d == Dialect::Postgres {
+                        continue;
+                    }
+                    b
+                }
+                // a PostgreSQL block's COMMIT carries its progress
+                Some(_) if self.d == Dialect::Postgres => i + 1,
+                _ => i,
+            };
+            if closes {
+                open = None;
+            }
+            out.push(Cut {
+                phase,
+                ran: i + 1,
+                recorded,
+            });
+        }
+        out
+    }
+
+    /// One run cut at `cut` (no load: the state is made by hand), then recovered forward
+    /// (`rollback` false) or rolled back; checked as a fault run is.
+    pub fn recover_from(&self, server: &Server, cut: Cut, rollback: bool) -> Result<(), String> {
+        let d = self.d;
+        let s = Scratch::on(d, &server.admin);
+        self.prepare(&s);
+        let steps = steps();
+        let rest = if cut.phase == "contract" {
+            for (args, code) in &steps[..2] {
+                let r = run(s.migrate(self.dir()).args(args));
+                assert_eq!(r.code, *code, "{args:?}: {r:?}");
+            }
+            &steps[2..]
+        } else {
+            &steps[..]
+        };
+        let stmts = self.statements(cut.phase);
+        let down = std::fs::read_to_string(
+            self.dir()
+                .join(format!("migrations/{CHANGE}_change/{}.down.sql", cut.phase)),
+        )
+        .unwrap();
+        let (ledger, lit): (&str, fn(&str) -> String) = match d {
+            Dialect::Postgres => ("sluice_migrations", |v| {
+                format!("'{}'", v.replace('\'', "''"))
+            }),
+            Dialect::Mysql => ("sluice_migrations", |v| {
+                format!("'{}'", v.replace('\\', "\\\\").replace('\'', "''"))
+            }),
+        };
+        let row = format!(
+            "INSERT INTO {ledger} (version, phase, name, checksum, state, statements_done, statements_total, started_at, down_sql, applied_by) \
+             VALUES ('{CHANGE}', '{}', 'change', 'x', 'running', {}, {}, CURRENT_TIMESTAMP, {}, 'test')",
+            cut.phase,
+            cut.recorded,
+            stmts.len(),
+            lit(&down)
+        );
+        let url = s.url.clone();
+        let ran = stmts[..cut.ran].to_vec();
+        super::block_on(async move {
+            // one session, as the runner's (its LOCK TABLES ends with it)
+            let mut c = Conn::connect(d, &url).await.unwrap();
+            for st in &ran {
+                c.exec(st).await.unwrap_or_else(|e| panic!("{st}: {e}"));
+            }
+            let mut c = Conn::connect(d, &url).await.unwrap();
+            c.exec(&row).await.unwrap();
+        });
+        let what = format!(
+            "{} cut after statement {} of {} ({} recorded)",
+            cut.phase,
+            cut.ran,
+            stmts.len(),
+            cut.recorded
+        );
+        if rollback {
+            let r = run(s
+                .migrate(self.dir())
+                .args(["rollback", "migrations", "--to", INIT]));
+            if r.code != 0 {
+                return Err(format!(
+                    "{what}: rollback exited {}: {}{}",
+                    r.code, r.stdout, r.stderr
+                ));
+            }
+        } else {
+            for (args, code) in rest {
+                let r = run(s.migrate(self.dir()).args(args));
+                if r.code != *code {
+                    return Err(format!(
+                        "{what}: `migrate {}` exited {}: {}{}",
+                        args.join(" "),
+                        r.code,
+                        r.stdout,
+                        r.stderr
+                    ));
+                }
+            }
+        }
+        self.check(&s, &[], rollback).map_err(|e| {
+            format!(
+                "{what}, {}: {e}",
+                if rollback { "rolled back" } else { "applied" }
+            )
+        })
+    }
+}
+
+impl Suite {
+    /// One run whose first step is killed (SIGKILL) as soon as the table copy of `entries`
+    /// has begun (PostgreSQL: the shadow table exists; MariaDB: pt-online-schema-change's
+    /// `_entries_new`), then recovered forward or rolled back and checked. `Ok(false)`: the
+    /// step ended before the copy was seen (nothing was killed).
+    pub fn killed_in_copy(&self, server: &Server, rollback: bool) -> Result<bool, String> {
+        let d = self.d;
+        let s = Scratch::on(d, &server.admin);
+        self.prepare(&s);
+        let steps = steps();
+        let probe = match d {
+            Dialect::Postgres => {
+                "SELECT relname::text FROM pg_class WHERE relname = '_sluice_shadow_entries'"
+            }
+            Dialect::Mysql => {
+                "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '_entries_new'"
+            }
+        };
+        let url = s.url.clone();
+        let mut child = spawn(&s, self.dir(), &steps[0].0);
+        let killed = super::block_on(async move {
+            let mut c = Conn::connect(d, &url).await.unwrap();
+            loop {
+                if child.try_wait().unwrap().is_some() {
+                    return false;
+                }
+                if !c.strings(probe).await.unwrap_or_default().is_empty() {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return true;
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        });
+        let what = format!("killed {} the copy", if killed { "in" } else { "after" });
+        if rollback {
+            let r = run(s
+                .migrate(self.dir())
+                .args(["rollback", "migrations", "--to", INIT]));
+            if r.code != 0 {
+                return Err(format!(
+                    "{what}: rollback exited {}: {}{}",
+                    r.code, r.stdout, r.stderr
+                ));
+            }
+        } else if killed {
+            for (args, code) in &steps {
+                let r = run(s.migrate(self.dir()).args(args));
+                if r.code != *code {
+                    return Err(format!(
+                        "{what}: `migrate {}` exited {}: {}{}",
+                        args.join(" "),
+                        r.code,
+                        r.stdout,
+                        r.stderr
+                    ));
+                }
+            }
+        } else {
+            for (args, code) in &steps[1..] {
+                let r = run(s.migrate(self.dir()).args(args));
+                assert_eq!(r.code, *code, "{args:?}: {r:?}");
+            }
+        }
+        self.check(&s, &[], rollback).map_err(|e| {
+            format!(
+                "{what}, {}: {e}",
+                if rollback { "rolled back" } else { "applied" }
+            )
+        })?;
+        Ok(killed)
     }
 }
 

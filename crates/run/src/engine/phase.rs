@@ -16,7 +16,7 @@ use super::super::facts::RunFacts;
 use super::super::hooks::{self, HookEvent, HookPoint};
 use super::super::ledger::{self, LedgerRow, State};
 use super::super::plan::{self, Prepared, Step, prepare, resume_point};
-use super::super::{Done, Progress, RunError, retry, strategies};
+use super::super::{Done, Progress, RunError, resume, retry, strategies};
 use super::{Engine, Run};
 use sluice_core::source::{Direction, Migration, Phase, Script};
 use sluice_core::sql::ops::TxControl;
@@ -275,6 +275,15 @@ impl Run<'_> {
         self.write_row(main, &self.new_row(p, State::Running, start, release))
             .await
             .map_err(|e| RunError::Db(format!("cannot write the ledger: {e}")))?;
+        // the interrupted run's session settings are gone with its session
+        for (k, st) in p.statements[..start].iter().enumerate() {
+            if st.is_sql() && resume::session_setting(self.url.dialect(), &st.sql) {
+                tracing::info!(statement = k + 1, "resuming: the session setting again");
+                main.exec(&st.sql)
+                    .await
+                    .map_err(|e| self.statement_failed(p, k, start, &e, false))?;
+            }
+        }
         // an explicit BEGIN .. COMMIT of the file (the planner's swaps) is retried whole: a
         // lock timeout inside it aborts the transaction, so it restarts from its BEGIN
         let mut block: Option<usize> = None;
@@ -282,6 +291,12 @@ impl Run<'_> {
         // inside MySQL `LOCK TABLES` .. `UNLOCK TABLES`: the ledger (not locked) cannot be
         // written, so the block's progress is recorded at its UNLOCK
         let mut tables_locked = false;
+        // the statement an interruption hit may have committed without its progress (MySQL's
+        // DDL always commits on its own): until one is found not done, a statement whose
+        // effect is already there is not run again (inside a LOCK TABLES block, whose
+        // progress is recorded at its UNLOCK, that is each statement of the block)
+        let mut uncertain =
+            matches!(prior, Some(r) if matches!(r.state, State::Failed | State::Running));
         let mut i = start;
         while i < total {
             // a BEGIN .. COMMIT block of the file goes in one round trip where the server
@@ -291,12 +306,33 @@ impl Run<'_> {
                 && p.statements[i].tx() == Some(TxControl::Begin)
                 && let Some(end) = block_end(p, i)
             {
+                // atomic with its progress: done or not at all
+                uncertain = false;
                 self.run_block(main, mon, p, i, end).await?;
                 i = end + 1;
                 continue;
             }
             self.statement_progress(p, i);
             let st = &p.statements[i];
+            if uncertain && st.tx().is_none() && st.table_lock().is_none() {
+                match self.already_done(main, p, i).await? {
+                    Some(true) => {
+                        if !tables_locked {
+                            main.exec(&self.ledger.progress_sql(&p.version, p.phase, i + 1))
+                                .await
+                                .map_err(|e| {
+                                    RunError::Db(format!("cannot write the ledger: {e}"))
+                                })?;
+                        }
+                        i += 1;
+                        continue;
+                    }
+                    // not run before: neither are the statements after it
+                    Some(false) => uncertain = false,
+                    // cannot tell (an idempotent kind): it runs again, the next one is read
+                    None => {}
+                }
+            }
             let opens = st.tx() == Some(TxControl::Begin) || st.table_lock() == Some(true);
             if opens {
                 block = Some(i);
@@ -544,7 +580,11 @@ impl Run<'_> {
         if let Step::Tool(tool) = &st.step {
             let r = match tool {
                 strategies::Tool::Repack(r) => self.run_repack(r).await,
-                strategies::Tool::PtOsc(o) => self.run_pt_osc(&p.version, o).await,
+                strategies::Tool::PtOsc(o) => match self.pt_osc_leftovers(main, o).await {
+                    Ok(true) => Ok(()),
+                    Ok(false) => self.run_pt_osc(&p.version, o).await,
+                    Err(e) => Err(e),
+                },
                 strategies::Tool::GhOst(g) => self.run_gh_ost(&p.version, g).await,
             };
             return r.map_err(|e| (e, Vec::new()));
@@ -593,6 +633,42 @@ impl Run<'_> {
             }
         }
         Err((e, blockers))
+    }
+
+    /// Whether statement `i` already took effect (see `resume`); `None`: cannot tell, or a
+    /// tool or a copy (they resume on their own).
+    pub(crate) async fn already_done(
+        &self,
+        main: &mut dyn Driver,
+        p: &Prepared,
+        i: usize,
+    ) -> Result<Option<bool>, RunError> {
+        let st = &p.statements[i];
+        if st.external() || st.tx().is_some() || st.table_lock().is_some() {
+            return Ok(None);
+        }
+        let done = resume::applied(main, self.url.dialect(), &st.sql)
+            .await
+            .map_err(|e| {
+                RunError::Db(format!(
+                    "{}:{}: cannot read the catalog to see whether statement {} of {} in {} already ran: {e}",
+                    p.path.display(),
+                    st.line,
+                    i + 1,
+                    p.statements.len(),
+                    p.label()
+                ))
+            })?;
+        if done == Some(true) {
+            tracing::warn!(
+                version = %p.version,
+                phase = p.phase.name(),
+                statement = i + 1,
+                line = st.line,
+                "the statement's effect is already there (it ran before an interruption, or what it undoes never ran): not run again"
+            );
+        }
+        Ok(done)
     }
 
     pub(crate) fn statement_progress(&self, p: &Prepared, i: usize) {
@@ -661,7 +737,7 @@ impl Engine {
     /// scrubbed of it before it reaches a message.
     pub(crate) async fn run_repack(&self, r: &strategies::repack::Repack) -> Result<(), DbError> {
         let conn = self.url.tool_conn();
-        let mut cmd = crate::process::command(&r.bin, &[]);
+        let mut cmd = crate::process::tied_command(&r.bin, &[]);
         cmd.args(r.args(&conn));
         match &conn.password {
             Some(pw) => cmd.env("PGPASSWORD", pw),

@@ -150,6 +150,29 @@ impl Run<'_> {
         if Family::of(self.url.dialect()) == Family::Mysql && p.phase == Phase::Expand {
             // a table copy waiting for this migration's contract goes with its expand
             self.osc_abandon(main, &p.version).await?;
+            if row.state != State::Applied {
+                // and so does a copy the interruption left half-done
+                // (from the stored down SQL: a phase failed at its first statement runs
+                // none of it, but its tool may have left a copy)
+                let tables = match row.down_sql.as_deref() {
+                    Some(down) => super::super::plan::prepare_down(self.url.dialect(), row, down)
+                        .map(|d| super::super::plan::tables_of(self.url.dialect(), &d))
+                        .unwrap_or_default(),
+                    None => super::super::plan::tables_of(self.url.dialect(), &p),
+                };
+                self.pt_osc_abandon(main, &p.version, &tables).await?;
+            }
+        }
+        if Family::of(self.url.dialect()) == Family::Postgres && row.state != State::Applied {
+            // a shadow-table copy the interruption left half-done goes with its phase
+            self.shadow_abandon(main, mon, &p.version, p.phase.name())
+                .await
+                .map_err(|e| {
+                    RunError::Db(format!(
+                        "rollback of {}: cannot drop its unfinished shadow-table copy: {e}",
+                        p.label()
+                    ))
+                })?;
         }
         let span = tracing::info_span!("rollback", version = %p.version, phase = p.phase.name());
         self.rollback_in_span(main, mon, &p, fills)
@@ -243,6 +266,21 @@ impl Run<'_> {
         })
     }
 
+    /// A down statement whose effect is already there is not run: the up it undoes
+    /// stopped before that step (interrupted, or failed part-way), or an interrupted
+    /// rollback ran it (see `resume`).
+    async fn undone_already(
+        &self,
+        main: &mut dyn Driver,
+        p: &Prepared,
+        i: usize,
+    ) -> Result<bool, (usize, DbError, Vec<Blocker>)> {
+        self.already_done(main, p, i)
+            .await
+            .map(|d| d == Some(true))
+            .map_err(|e| (i, DbError::other(e.to_string()), Vec::new()))
+    }
+
     /// One attempt at a down script: its statements, the ledger row `rolled_back` (and the
     /// backfill row of an expand); a transactional one in one transaction, rolled back on
     /// error.
@@ -260,12 +298,18 @@ impl Run<'_> {
                     .map_err(|e| (LEDGER_STEP, e, Vec::new()))?;
                 for (i, st) in p.statements.iter().enumerate() {
                     self.statement_progress(p, i);
+                    if self.undone_already(main, p, i).await? {
+                        continue;
+                    }
                     let (r, b) = self.exec_probed(main, mon, &st.sql).await;
                     r.map_err(|e| (i, e, b))?;
                 }
             } else {
                 for i in 0..p.statements.len() {
                     self.statement_progress(p, i);
+                    if self.undone_already(main, p, i).await? {
+                        continue;
+                    }
                     self.exec_retrying(main, mon, p, i)
                         .await
                         .map_err(|(e, b)| (i, e, b))?;

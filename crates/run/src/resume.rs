@@ -1,0 +1,434 @@
+//! Statements that may already have taken effect. Outside a transaction a statement commits
+//! before its progress is written: a runner killed (or its session or server lost) between
+//! the two leaves a statement done but not recorded, and MySQL's DDL always commits on its
+//! own. Such a statement must not run again (`CREATE TRIGGER`: "already exists"). The same
+//! holds for a down script run after an up that stopped part-way, or after an interrupted
+//! rollback: some of its statements find their work already done.
+//!
+//! [`applied`] reads the catalog for what a statement creates, drops or renames;
+//! it says yes only when every such effect is there (a statement is atomic, so its other
+//! actions, `MODIFY` and the like, went with them). Statements whose effect cannot be read
+//! are run again (they are the idempotent kind: `MODIFY`, `SET NOT NULL`, `DROP .. IF
+//! EXISTS`).
+
+use super::driver::{DbError, Driver};
+use sluice_core::sql::ops::{ObjName, ObjectKind};
+use sluice_core::sql::{self, Dialect, Operation};
+
+impl Effect {
+    fn same_object(&self, o: &Effect) -> bool {
+        match (self, o) {
+            (Effect::Table(a, _), Effect::Table(b, _)) => a == b,
+            (Effect::Column(a, x, _), Effect::Column(b, y, _))
+            | (Effect::Index(a, x, _), Effect::Index(b, y, _))
+            | (Effect::Constraint(a, x, _), Effect::Constraint(b, y, _)) => a == b && x == y,
+            (Effect::Trigger(a, x, _), Effect::Trigger(b, y, _)) => a == b && x == y,
+            _ => false,
+        }
+    }
+}
+
+/// A statement that sets a session variable (`SET [SESSION] name = ..`, not `SET LOCAL`):
+/// a resumed run starts on a new session, so the ones before the resume point are sent
+/// again (a MySQL `SET SESSION foreign_key_checks = 0` the next statement needs).
+pub(crate) fn session_setting(d: Dialect, sql_text: &str) -> bool {
+    let Ok(asts) = sql::parse(d, sql_text) else {
+        return false;
+    };
+    let ops: Vec<Operation> = asts
+        .iter()
+        .flat_map(|a| sql::classify::classify(d, a))
+        .collect();
+    !ops.is_empty()
+        && ops
+            .iter()
+            .all(|o| matches!(o, Operation::SetVariable { local: false, .. }))
+}
+
+/// What one operation leaves in the catalog, when it can be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Effect {
+    Table(ObjName, bool),
+    Column(ObjName, String, bool),
+    Index(ObjName, String, bool),
+    Constraint(ObjName, String, bool),
+    Trigger(Option<ObjName>, String, bool),
+}
+
+/// The effects of `sql`; `None` when it has none to read, or an operation of a kind that
+/// is neither readable nor a column change (then the statement is run again).
+fn effects(d: Dialect, sql_text: &str) -> Option<Vec<Effect>> {
+    let ops: Vec<Operation> = match sql::parse(d, sql_text) {
+        Ok(asts) => asts
+            .iter()
+            .flat_map(|a| sql::classify::classify(d, a))
+            .collect(),
+        // sqlparser takes no MySQL trigger body without BEGIN .. END
+        Err(_) => match create_trigger(sql_text) {
+            Some(op) => vec![op],
+            None => sql::tokscan::scan(d, sql_text),
+        },
+    };
+    let mut out = Vec::new();
+    for op in ops {
+        match op {
+            Operation::CreateTable { table, .. } => out.push(Effect::Table(table, true)),
+            Operation::DropTable { tables, .. } => {
+                out.extend(tables.into_iter().map(|t| Effect::Table(t, false)));
+            }
+            Operation::RenameTable { from, to } => {
+                let to = ObjName {
+                    schema: to.schema.or_else(|| from.schema.clone()),
+                    name: to.name,
+                };
+                out.push(Effect::Table(from, false));
+                out.push(Effect::Table(to, true));
+            }
+            Operation::AddColumn { table, column, .. } => {
+                out.push(Effect::Column(table, column.name, true));
+            }
+            Operation::DropColumn { table, column, .. } => {
+                out.push(Effect::Column(table, column, false));
+            }
+            Operation::RenameColumn { table, from, to } => {
+                out.push(Effect::Column(table.clone(), from, false));
+                out.push(Effect::Column(table, to, true));
+            }
+            Operation::AddConstraint { table, constraint } => {
+                out.push(Effect::Constraint(table, constraint.name?, true));
+            }
+            Operation::DropConstraint { table, name, .. } => {
+                out.push(Effect::Constraint(table, name, false));
+            }
+            Operation::CreateIndex {
+                name: Some(name),
+                table,
+                ..
+            } => out.push(Effect::Index(table, name, true)),
+            Operation::DropIndex {
+                names,
+                table: Some(table),
+                ..
+            } => out.extend(
+                names
+                    .into_iter()
+                    .map(|n| Effect::Index(table.clone(), n.name, false)),
+            ),
+            Operation::CreateTrigger { table, name } => {
+                out.push(Effect::Trigger(Some(table), name, true));
+            }
+            Operation::DropObject {
+                kind: ObjectKind::Trigger,
+                names,
+                ..
+            } => out.extend(
+                names
+                    .into_iter()
+                    .map(|n| Effect::Trigger(None, n.name, false)),
+            ),
+            Operation::AlterColumnType { .. }
+            | Operation::RedefineColumn { .. }
+            | Operation::SetNotNull { .. }
+            | Operation::DropNotNull { .. }
+            | Operation::SetDefault { .. }
+            | Operation::DropDefault { .. }
+            | Operation::AlterTableOptions { .. } => {}
+            _ => return None,
+        }
+    }
+    // the net effect: in `RENAME a TO b, RENAME c TO a` the last word on `a` is that it
+    // is there
+    let mut net: Vec<Effect> = Vec::new();
+    for e in out {
+        net.retain(|n| !n.same_object(&e));
+        net.push(e);
+    }
+    // a statement that only changes columns leaves nothing to read
+    (!net.is_empty()).then_some(net)
+}
+
+/// Words of `sql`, a quoted identifier (and a dotted name) as one word, unquoted.
+fn words(sql_text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    for c in sql_text.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => cur.push(c),
+            None if c == '`' || c == '"' => quote = Some(c),
+            None if c.is_whitespace() || c == '(' || c == ';' => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+            None => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+fn obj(word: &str) -> ObjName {
+    match word.split_once('.') {
+        Some((s, n)) => ObjName::new(Some(s), n),
+        None => ObjName::new(None, word),
+    }
+}
+
+/// `CREATE [OR REPLACE] [DEFINER = ..] TRIGGER [IF NOT EXISTS] name .. ON table ..`.
+fn create_trigger(sql_text: &str) -> Option<Operation> {
+    let w = words(sql_text);
+    let up = |i: usize| w.get(i).map(|s| s.to_ascii_uppercase());
+    if up(0).as_deref() != Some("CREATE") {
+        return None;
+    }
+    let mut i = w.iter().position(|x| x.eq_ignore_ascii_case("TRIGGER"))? + 1;
+    if up(i).as_deref() == Some("IF") {
+        i += 3;
+    }
+    let name = obj(w.get(i)?).name;
+    let on = i + w[i..].iter().position(|x| x.eq_ignore_ascii_case("ON"))?;
+    Some(Operation::CreateTrigger {
+        table: obj(w.get(on + 1)?),
+        name,
+    })
+}
+
+fn lit(d: Dialect, s: &str) -> String {
+    super::driver::database(d).literal(s)
+}
+
+/// PostgreSQL: the relation `t` as `to_regclass` reads it.
+fn pg_rel(t: &ObjName) -> String {
+    let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let name = match &t.schema {
+        Some(s) => format!("{}.{}", q(s), q(&t.name)),
+        None => q(&t.name),
+    };
+    format!("to_regclass({})", lit(Dialect::Postgres, &name))
+}
+
+/// MySQL: the schema `t` is in.
+fn my_schema(t: Option<&ObjName>) -> String {
+    t.and_then(|t| t.schema.as_deref())
+        .map_or_else(|| "DATABASE()".to_owned(), |s| lit(Dialect::Mysql, s))
+}
+
+/// A query returning one row when the object exists.
+fn exists_sql(d: Dialect, e: &Effect) -> String {
+    // the reads decode text
+    let sql = exists_query(d, e);
+    match d {
+        Dialect::Postgres => sql.replacen("SELECT 1", "SELECT 'y'::text", 1),
+        Dialect::Mysql => sql.replacen("SELECT 1", "SELECT CAST('y' AS CHAR)", 1),
+    }
+}
+
+fn exists_query(d: Dialect, e: &Effect) -> String {
+    let l = |s: &str| lit(d, s);
+    match (d, e) {
+        (Dialect::Postgres, Effect::Table(t, _)) => {
+            format!("SELECT 1 WHERE {} IS NOT NULL", pg_rel(t))
+        }
+        (Dialect::Postgres, Effect::Column(t, c, _)) => format!(
+            "SELECT 1 FROM pg_attribute WHERE attrelid = {} AND attname = {} AND attnum > 0 AND NOT attisdropped",
+            pg_rel(t),
+            l(c)
+        ),
+        (Dialect::Postgres, Effect::Index(t, i, _)) => format!(
+            "SELECT 1 FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid WHERE x.indrelid = {} AND c.relname = {} AND x.indisvalid",
+            pg_rel(t),
+            l(i)
+        ),
+        (Dialect::Postgres, Effect::Constraint(t, c, _)) => format!(
+            "SELECT 1 FROM pg_constraint WHERE conrelid = {} AND conname = {}",
+            pg_rel(t),
+            l(c)
+        ),
+        (Dialect::Postgres, Effect::Trigger(t, name, _)) => match t {
+            Some(t) => format!(
+                "SELECT 1 FROM pg_trigger WHERE tgrelid = {} AND tgname = {} AND NOT tgisinternal",
+                pg_rel(t),
+                l(name)
+            ),
+            None => format!(
+                "SELECT 1 FROM pg_trigger WHERE tgname = {} AND NOT tgisinternal",
+                l(name)
+            ),
+        },
+        (Dialect::Mysql, Effect::Table(t, _)) => format!(
+            "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = {} AND TABLE_NAME = {}",
+            my_schema(Some(t)),
+            l(&t.name)
+        ),
+        (Dialect::Mysql, Effect::Column(t, c, _)) => format!(
+            "SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = {} AND TABLE_NAME = {} AND COLUMN_NAME = {}",
+            my_schema(Some(t)),
+            l(&t.name),
+            l(c)
+        ),
+        (Dialect::Mysql, Effect::Index(t, i, _)) => format!(
+            "SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = {} AND TABLE_NAME = {} AND INDEX_NAME = {}",
+            my_schema(Some(t)),
+            l(&t.name),
+            l(i)
+        ),
+        (Dialect::Mysql, Effect::Constraint(t, c, _)) => format!(
+            "SELECT 1 FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = {} AND TABLE_NAME = {} AND CONSTRAINT_NAME = {}",
+            my_schema(Some(t)),
+            l(&t.name),
+            l(c)
+        ),
+        (Dialect::Mysql, Effect::Trigger(t, name, _)) => format!(
+            "SELECT 1 FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = {} AND TRIGGER_NAME = {}",
+            my_schema(t.as_ref()),
+            l(name)
+        ),
+    }
+}
+
+fn wanted(e: &Effect) -> bool {
+    match e {
+        Effect::Table(_, w)
+        | Effect::Column(_, _, w)
+        | Effect::Index(_, _, w)
+        | Effect::Constraint(_, _, w)
+        | Effect::Trigger(_, _, w) => *w,
+    }
+}
+
+/// Whether `sql`'s effect is already in the database `conn` is connected to (see the
+/// module's doc); `None` when it cannot be read. Reads only; on MySQL it works under `LOCK
+/// TABLES` (information_schema needs no lock), on PostgreSQL inside the caller's transaction.
+pub(crate) async fn applied(
+    conn: &mut dyn Driver,
+    d: Dialect,
+    sql_text: &str,
+) -> Result<Option<bool>, DbError> {
+    let Some(effects) = effects(d, sql_text) else {
+        return Ok(None);
+    };
+    for e in &effects {
+        let there = !conn.query_text(&exists_sql(d, e)).await?.is_empty();
+        if there != wanted(e) {
+            return Ok(Some(false));
+        }
+    }
+    Ok(Some(true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(name: &str) -> ObjName {
+        ObjName::new(None, name)
+    }
+
+    #[test]
+    fn readable_effects() {
+        let my = Dialect::Mysql;
+        assert_eq!(
+            effects(
+                my,
+                "CREATE TRIGGER `s`.`trg` BEFORE UPDATE ON `accounts` FOR EACH ROW\n  SET NEW.a = IF(NEW.b IS NULL, NEW.a, NEW.b), NEW.b = NEW.a"
+            ),
+            Some(vec![Effect::Trigger(
+                Some(t("accounts")),
+                "trg".into(),
+                true
+            )])
+        );
+        assert_eq!(
+            effects(my, "ALTER TABLE accounts RENAME COLUMN name TO full_name"),
+            Some(vec![
+                Effect::Column(t("accounts"), "name".into(), false),
+                Effect::Column(t("accounts"), "full_name".into(), true),
+            ])
+        );
+        // CHANGE renames and redefines in one atomic statement: the rename tells
+        assert!(effects(my, "ALTER TABLE accounts CHANGE a b bigint NOT NULL").is_some());
+        assert_eq!(
+            effects(
+                Dialect::Postgres,
+                "ALTER TABLE accounts ADD COLUMN tier int"
+            ),
+            Some(vec![Effect::Column(t("accounts"), "tier".into(), true)])
+        );
+    }
+
+    #[test]
+    fn mysql_algorithm_and_lock_clauses_are_no_effect() {
+        assert_eq!(
+            effects(
+                Dialect::Mysql,
+                "ALTER TABLE accounts DROP FOREIGN KEY accounts_owner_id_fkey, ALGORITHM=INPLACE, LOCK=NONE"
+            ),
+            Some(vec![Effect::Constraint(
+                t("accounts"),
+                "accounts_owner_id_fkey".into(),
+                false
+            )])
+        );
+    }
+
+    #[test]
+    fn a_column_swap_is_read_by_its_net_effect() {
+        assert_eq!(
+            effects(
+                Dialect::Mysql,
+                "ALTER TABLE accounts RENAME COLUMN balance TO _old, RENAME COLUMN balance_new TO balance, ALGORITHM=INSTANT"
+            ),
+            Some(vec![
+                Effect::Column(t("accounts"), "_old".into(), true),
+                Effect::Column(t("accounts"), "balance_new".into(), false),
+                Effect::Column(t("accounts"), "balance".into(), true),
+            ])
+        );
+    }
+
+    #[test]
+    fn session_settings_are_told_apart() {
+        assert!(session_setting(
+            Dialect::Mysql,
+            "SET SESSION foreign_key_checks = 0"
+        ));
+        assert!(session_setting(
+            Dialect::Postgres,
+            "SET lock_timeout = '1s'"
+        ));
+        assert!(!session_setting(
+            Dialect::Postgres,
+            "SET LOCAL lock_timeout = '1s'"
+        ));
+        assert!(!session_setting(Dialect::Mysql, "UPDATE t SET a = 1"));
+    }
+
+    #[test]
+    fn unreadable_effects_run_again() {
+        let my = Dialect::Mysql;
+        assert_eq!(
+            effects(my, "ALTER TABLE accounts MODIFY tier int NOT NULL"),
+            None
+        );
+        assert_eq!(effects(my, "UPDATE accounts SET tier = 0"), None);
+        assert_eq!(effects(my, "LOCK TABLES accounts WRITE"), None);
+        assert_eq!(
+            effects(
+                Dialect::Postgres,
+                "ALTER TABLE accounts ALTER COLUMN tier SET NOT NULL"
+            ),
+            None
+        );
+        assert_eq!(
+            effects(
+                Dialect::Postgres,
+                "CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'"
+            ),
+            None
+        );
+    }
+}
