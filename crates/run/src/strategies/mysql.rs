@@ -236,6 +236,7 @@ pub fn choose(
             Strategy::ConcurrentIndex
                 | Strategy::NotValidValidate
                 | Strategy::NotNullCheck
+                | Strategy::OwnTransaction
                 | Strategy::PgRepack
         )
     }) {
