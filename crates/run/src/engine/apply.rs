@@ -12,8 +12,9 @@ use super::super::ledger::{self, LedgerRow};
 use super::super::plan::{contract_pending, plan_gated, row_map};
 use super::super::strategies::Family;
 use super::super::{ApplyOutcome, ApplyRequest, RunError};
+use super::check::Verdicts;
 use super::{Engine, Run};
-use sluice_core::source::{Migration, Phase};
+use sluice_core::source::{Migration, Phase, Script};
 
 impl Engine {
     /// Apply pending migration phases in order; with `req.dry_run`, the same run on a
@@ -107,11 +108,16 @@ impl Run<'_> {
             .into_iter()
             .partition(|(_, s)| s.phase == Phase::Expand);
         let release = req.release.as_deref();
+        // the check: nothing runs unless every selected phase passes
+        let order: Vec<_> = expands.iter().chain(&contracts).copied().collect();
+        let verdicts = self.check(main, &order, &rows, release).await?;
+
         for (m, s) in expands {
             if self.stop_requested(&mut out) {
                 return Ok(out);
             }
             self.report_long_transactions(mon, &mut reported).await;
+            show(main, &verdicts, m, s);
             let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
             out.done.push(
                 self.run_phase(main, mon, &mut facts, m, s, prior, release)
@@ -171,6 +177,7 @@ impl Run<'_> {
                 // the gate holds: table copies the expand kept in sync swap in now
                 self.osc_swaps(main, &m.version.raw).await?;
             }
+            show(main, &verdicts, m, s);
             let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
             out.done.push(
                 self.run_phase(main, mon, &mut facts, m, s, prior, release)
@@ -199,6 +206,15 @@ impl Run<'_> {
                     tracing::warn!(session = %b, "an open transaction may block this migration");
                 }
             }
+        }
+    }
+}
+
+/// A dry run prints the check's verdict of a phase before its SQL.
+fn show(main: &mut dyn Driver, verdicts: &Verdicts, m: &Migration, s: &Script) {
+    if let Some(t) = main.transcript() {
+        for line in verdicts.of(&m.version.raw, s.phase) {
+            t.push(line.clone());
         }
     }
 }
