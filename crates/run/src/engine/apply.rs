@@ -94,6 +94,7 @@ impl Run<'_> {
             ..ApplyOutcome::default()
         };
         let by_key = row_map(&rows)?;
+        out.pending = not_selected(migrations, &plan.items, &by_key, &out.waiting, req);
         // every file is checked before anything runs
         let mut loaded = Vec::new();
         for m in &plan.backfills {
@@ -208,6 +209,54 @@ impl Run<'_> {
             }
         }
     }
+}
+
+/// Up phases not applied that `req` does not select (nor waits for): what `migrate apply`
+/// names instead of "nothing to apply".
+fn not_selected(
+    migrations: &[Migration],
+    items: &[(&Migration, &Script)],
+    by_key: &std::collections::BTreeMap<(sluice_core::source::Version, Phase), &LedgerRow>,
+    waiting: &[crate::Waiting],
+    req: &ApplyRequest,
+) -> Vec<crate::Waiting> {
+    let mut out = Vec::new();
+    for m in migrations {
+        if req.to.as_ref().is_some_and(|to| m.version > *to) {
+            continue;
+        }
+        for s in m
+            .scripts
+            .iter()
+            .filter(|s| s.direction == sluice_core::source::Direction::Up)
+        {
+            let applied = by_key
+                .get(&(m.version.clone(), s.phase))
+                .is_some_and(|r| r.state == ledger::State::Applied);
+            let selected = items
+                .iter()
+                .any(|(im, is)| im.version == m.version && is.phase == s.phase);
+            let waits = waiting
+                .iter()
+                .any(|w| w.version == m.version.raw && w.phase == s.phase);
+            if applied || selected || waits || req.phase.has(s.phase) {
+                continue;
+            }
+            let reason = match s.phase {
+                Phase::Contract => {
+                    "a contract runs after the rollout: `migrate apply --phase contract` (or `--phase all`) applies it once its gate holds"
+                }
+                Phase::Expand => "an expand: `migrate apply` (`--phase expand`) applies it",
+            };
+            out.push(crate::Waiting {
+                version: m.version.raw.clone(),
+                name: m.name.clone(),
+                phase: s.phase,
+                reason: reason.to_owned(),
+            });
+        }
+    }
+    out
 }
 
 /// A dry run prints the check's verdict of a phase before its SQL.
