@@ -9,9 +9,11 @@ use crate::common::{Scratch, run, snapshot, tree};
 
 /// Tables of at least this many rows are large in these tests (`[run] large_table_rows`).
 const CONFIG: &str = "[run]\nlarge_table_rows = 1000\n";
-const CONFIG_MYSQL: &str = "dialect = \"mysql\"\nflavour = \"mariadb\"\n[run]\nlarge_table_rows = 1000\n";
+const CONFIG_MYSQL: &str =
+    "dialect = \"mysql\"\nflavour = \"mariadb\"\n[run]\nlarge_table_rows = 1000\n";
 
 const INIT_PG: &str = "CREATE TABLE users (id bigint PRIMARY KEY, email text);\nCREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint, total int);\n";
+const DROP_INIT: &str = "DROP TABLE orders;\nDROP TABLE users;\n";
 const INIT_MYSQL: &str = "CREATE TABLE users (id bigint PRIMARY KEY, email varchar(100));\nCREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint, total int, note varchar(50));\n";
 
 /// A scratch database with `users` (10 rows) and `orders` (5000 rows, analyzed), applied
@@ -60,7 +62,9 @@ fn applied(s: &Scratch) -> Vec<String> {
 fn assert_refused(s: &Scratch, dir: &Path, rule: &str, version: &str) {
     let before = snapshot(s);
     let rows_before = applied(s);
-    let dry = run(s.migrate(dir).args(["apply", "m", "--phase", "all", "--dry-run"]));
+    let dry = run(s
+        .migrate(dir)
+        .args(["apply", "m", "--phase", "all", "--dry-run"]));
     assert_eq!(dry.code, 1, "{dry:?}");
     assert!(dry.stderr.contains(&format!("error[{rule}]")), "{dry:?}");
     let r = run(s.migrate(dir).args(["apply", "m", "--phase", "all"]));
@@ -90,7 +94,10 @@ fn pg_refuses_a_drop_column_in_an_expand() {
     let dir = tree(&[
         ("sluice.toml", CONFIG),
         ("m/1_init.up.sql", INIT_PG),
-        ("m/1_init.down.sql", "DROP TABLE orders;\nDROP TABLE users;\n"),
+        (
+            "m/1_init.down.sql",
+            "DROP TABLE orders;\nDROP TABLE users;\n",
+        ),
     ]);
     setup(&s, dir.path());
     std::fs::write(
@@ -127,12 +134,21 @@ fn pg_allow_lets_a_rule_through_and_records_who() {
         "-- sluice:irreversible test\nALTER TABLE users DROP COLUMN email;\n",
     )
     .unwrap();
-    let bad = run(s.migrate(dir.path()).args(["apply", "m", "--allow", "no-such-rule"]));
+    let bad = run(s
+        .migrate(dir.path())
+        .args(["apply", "m", "--allow", "no-such-rule"]));
     assert_eq!(bad.code, 2, "{bad:?}");
     assert!(bad.stderr.contains("unknown rule"), "{bad:?}");
-    let r = run(s.migrate(dir.path()).args(["apply", "m", "--allow", "ban-drop-column"]));
+    let r = run(s
+        .migrate(dir.path())
+        .args(["apply", "m", "--allow", "ban-drop-column"]));
     assert_eq!(r.code, 0, "{r:?}");
-    assert!(!s.strings("SELECT column_name::text FROM information_schema.columns WHERE table_name = 'users'").contains(&"email".to_owned()));
+    assert!(
+        !s.strings(
+            "SELECT column_name::text FROM information_schema.columns WHERE table_name = 'users'"
+        )
+        .contains(&"email".to_owned())
+    );
     let ev = events(&s);
     assert_eq!(ev.len(), 1, "{ev:?}");
     assert!(
@@ -165,11 +181,18 @@ fn pg_allow_lets_a_rule_through_and_records_who() {
 #[test]
 fn pg_refuses_a_contract_step_in_an_expand() {
     let s = Scratch::pg();
-    let dir = tree(&[("sluice.toml", CONFIG), ("m/1_init.sql", INIT_PG)]);
+    let dir = tree(&[
+        ("sluice.toml", CONFIG),
+        ("m/1_init/expand.up.sql", INIT_PG),
+        ("m/1_init/expand.down.sql", DROP_INIT),
+    ]);
     setup(&s, dir.path());
     for (f, text) in [
         ("expand.up.sql", "ALTER TABLE users DROP COLUMN email;\n"),
-        ("expand.down.sql", "ALTER TABLE users ADD COLUMN email text;\n"),
+        (
+            "expand.down.sql",
+            "ALTER TABLE users ADD COLUMN email text;\n",
+        ),
         ("contract.up.sql", "SELECT 1;\n"),
         ("contract.down.sql", "SELECT 1;\n"),
     ] {
@@ -217,23 +240,42 @@ fn pg_accepts_what_the_runner_makes_online_and_lint_agrees() {
     assert_eq!(lint.code, 0, "{lint:?}");
     assert!(lint.stdout.contains("the sluice runner builds"), "{lint:?}");
     // another runner would build it as written: an error
-    let sqlx = run(s.migrate(dir.path()).args(["lint", "--runner", "sqlx", "m/2_index.sql"]));
+    let sqlx = run(s
+        .migrate(dir.path())
+        .args(["lint", "--runner", "sqlx", "m/2_index.sql"]));
     assert_eq!(sqlx.code, 1, "{sqlx:?}");
-    assert!(sqlx.stdout.contains("error[require-concurrent-index-creation]"), "{sqlx:?}");
+    assert!(
+        sqlx.stdout
+            .contains("error[require-concurrent-index-creation]"),
+        "{sqlx:?}"
+    );
 
     let dry = run(s.migrate(dir.path()).args(["apply", "m", "--dry-run"]));
     assert_eq!(dry.code, 0, "{dry:?}");
     // the verdict comes before the phase's SQL
-    let check = dry.stdout.find("-- check: 2 index (expand): passes").expect("verdict");
+    let check = dry
+        .stdout
+        .find("-- check: 2 index (expand): passes")
+        .expect("verdict");
     let sql = dry.stdout.find("CREATE INDEX CONCURRENTLY").expect("sql");
     assert!(check < sql, "{dry:?}");
-    assert!(dry.stdout.contains("-- check: line 1: made online by the runner (concurrent-index)"), "{dry:?}");
-    assert!(dry.stdout.contains("-- check: line 2: made online by the runner (not-valid-validate)"), "{dry:?}");
+    assert!(
+        dry.stdout
+            .contains("-- check: line 1: made online by the runner (concurrent-index)"),
+        "{dry:?}"
+    );
+    assert!(
+        dry.stdout
+            .contains("-- check: line 2: made online by the runner (not-valid-validate)"),
+        "{dry:?}"
+    );
 
     let r = run(s.migrate(dir.path()).args(["apply", "m"]));
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(
-        s.strings("SELECT indisvalid::text FROM pg_index WHERE indexrelid = 'orders_user_idx'::regclass"),
+        s.strings(
+            "SELECT indisvalid::text FROM pg_index WHERE indexrelid = 'orders_user_idx'::regclass"
+        ),
         ["true"]
     );
     assert_eq!(
@@ -246,13 +288,23 @@ fn pg_accepts_what_the_runner_makes_online_and_lint_agrees() {
 #[test]
 fn pg_contract_set_not_null_goes_through_a_check() {
     let s = Scratch::pg();
-    let dir = tree(&[("sluice.toml", CONFIG), ("m/1_init.sql", INIT_PG)]);
+    let dir = tree(&[
+        ("sluice.toml", CONFIG),
+        ("m/1_init/expand.up.sql", INIT_PG),
+        ("m/1_init/expand.down.sql", DROP_INIT),
+    ]);
     setup(&s, dir.path());
     for (f, text) in [
         ("expand.up.sql", "SELECT 1;\n"),
         ("expand.down.sql", "SELECT 1;\n"),
-        ("contract.up.sql", "ALTER TABLE orders ALTER COLUMN total SET NOT NULL;\n"),
-        ("contract.down.sql", "ALTER TABLE orders ALTER COLUMN total DROP NOT NULL;\n"),
+        (
+            "contract.up.sql",
+            "ALTER TABLE orders ALTER COLUMN total SET NOT NULL;\n",
+        ),
+        (
+            "contract.down.sql",
+            "ALTER TABLE orders ALTER COLUMN total DROP NOT NULL;\n",
+        ),
     ] {
         let p = dir.path().join("m/2_total_required").join(f);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -262,10 +314,17 @@ fn pg_contract_set_not_null_goes_through_a_check() {
     assert_eq!(r.code, 0, "{r:?}");
     // the contract waits for the rollout: said so, never "up to date"
     assert!(!r.stdout.contains("up to date"), "{r:?}");
-    assert!(r.stdout.contains("pending: 2 total_required (contract)"), "{r:?}");
-    let r = run(s.migrate(dir.path()).args(["rollout", "complete", "--release", "r1"]));
+    assert!(
+        r.stdout.contains("pending: 2 total_required (contract)"),
+        "{r:?}"
+    );
+    let r = run(s
+        .migrate(dir.path())
+        .args(["rollout", "complete", "--release", "r1"]));
     assert_eq!(r.code, 0, "{r:?}");
-    let r = run(s.migrate(dir.path()).args(["apply", "m", "--phase", "contract"]));
+    let r = run(s
+        .migrate(dir.path())
+        .args(["apply", "m", "--phase", "contract"]));
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(
         s.strings("SELECT is_nullable::text FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'total'"),
@@ -291,45 +350,55 @@ fn pg_a_fresh_database_is_never_refused() {
 }
 
 /// VALIDATE of a constraint added NOT VALID in the same file runs in its own transaction
-/// on a large table: while it waits or scans, the ADD's lock is gone and writes go on.
+/// on a large table: while it scans, the ADD's lock is gone and writes go on. The CHECK
+/// calls a function that blocks on an advisory lock the test holds (for every session but
+/// the writer's), so the validation is observably in progress when the writer writes.
 #[test]
 fn pg_validate_runs_in_its_own_transaction_and_writes_go_on() {
     use sqlx::{Connection, Executor};
 
     let s = Scratch::pg();
     let dir = tree(&[
-        ("sluice.toml", "[run]\nlarge_table_rows = 1000\nlock_timeout = \"60s\"\n"),
+        (
+            "sluice.toml",
+            "[run]\nlarge_table_rows = 1000\nlock_timeout = \"60s\"\n",
+        ),
         ("m/1_init.sql", INIT_PG),
     ]);
     setup(&s, dir.path());
+    s.exec(
+        "CREATE FUNCTION gate(v int) RETURNS boolean LANGUAGE sql VOLATILE AS $$
+           SELECT CASE WHEN current_setting('sluice_test.free', true) = 'on' THEN true
+                       ELSE pg_advisory_lock_shared(4242) IS NOT NULL END AND v >= 0
+         $$",
+    );
     std::fs::write(
         dir.path().join("m/2_check.sql"),
-        "ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT orders_total_check;\n",
+        "ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (gate(total)) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT orders_total_check;\n",
     )
     .unwrap();
     let dry = run(s.migrate(dir.path()).args(["apply", "m", "--dry-run"]));
+    assert_eq!(dry.code, 0, "{dry:?}");
     assert!(dry.stdout.contains("strategy own-transaction"), "{dry:?}");
     // the statements run one by one (the ledger's progress between them), no BEGIN
     let ddl = &dry.stdout[dry.stdout.find("ADD CONSTRAINT").unwrap()..];
     assert!(!ddl.contains("BEGIN"), "{dry:?}");
 
     crate::common::block_on(async {
-        // a session holding SHARE UPDATE EXCLUSIVE makes VALIDATE wait, observably
         let mut holder = sqlx::PgConnection::connect(&s.url).await.unwrap();
-        holder.execute("BEGIN").await.unwrap();
         holder
-            .execute("LOCK TABLE orders IN SHARE UPDATE EXCLUSIVE MODE")
+            .execute("SELECT pg_advisory_lock(4242)")
             .await
             .unwrap();
         let mut apply = s.migrate(dir.path());
         apply.args(["apply", "m", "-q"]);
         let child = std::thread::spawn(move || run(&mut apply));
         let mut watch = sqlx::PgConnection::connect(&s.url).await.unwrap();
-        // wait (bounded) until the runner's VALIDATE is queued behind the holder
+        // wait (bounded) until the runner's VALIDATE is scanning, stopped in gate()
         let mut pid: Option<i32> = None;
-        for _ in 0..600 {
+        for _ in 0..1200 {
             pid = sqlx::query_scalar(
-                "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%VALIDATE CONSTRAINT%'",
+                "SELECT pid FROM pg_stat_activity WHERE wait_event = 'advisory' AND query LIKE '%VALIDATE CONSTRAINT%'",
             )
             .fetch_optional(&mut watch)
             .await
@@ -339,25 +408,20 @@ fn pg_validate_runs_in_its_own_transaction_and_writes_go_on() {
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        let pid = pid.expect("the runner's VALIDATE waits on the lock holder");
-        // the ADD has committed: the runner's session holds no lock on orders that blocks
-        // writes
+        let pid = pid.expect("the runner's VALIDATE scans, held in gate()");
+        // the ADD has committed: the validating session holds only SHARE UPDATE EXCLUSIVE
         let held: Vec<String> = sqlx::query_scalar(
-            "SELECT mode FROM pg_locks WHERE pid = $1 AND granted AND relation = 'orders'::regclass",
+            "SELECT mode FROM pg_locks WHERE pid = $1 AND granted AND relation = 'orders'::regclass ORDER BY mode",
         )
         .bind(pid)
         .fetch_all(&mut watch)
         .await
         .unwrap();
-        assert!(
-            !held
-                .iter()
-                .any(|m| m == "AccessExclusiveLock" || m == "ShareRowExclusiveLock" || m == "ExclusiveLock"),
-            "{held:?}"
-        );
-        // a writer goes through while the validation is pending
+        assert_eq!(held, ["ShareUpdateExclusiveLock"]);
+        // a writer goes through while the validation is in progress
         let mut writer = sqlx::PgConnection::connect(&s.url).await.unwrap();
-        writer.execute("SET lock_timeout = '10s'").await.unwrap();
+        writer.execute("SET lock_timeout = '5s'").await.unwrap();
+        writer.execute("SET sluice_test.free = 'on'").await.unwrap();
         writer
             .execute("INSERT INTO orders VALUES (100001, 1, 5)")
             .await
@@ -366,12 +430,17 @@ fn pg_validate_runs_in_its_own_transaction_and_writes_go_on() {
             .execute("UPDATE orders SET total = total + 1 WHERE id = 1")
             .await
             .unwrap();
-        holder.execute("COMMIT").await.unwrap();
+        holder
+            .execute("SELECT pg_advisory_unlock(4242)")
+            .await
+            .unwrap();
         let r = child.join().unwrap();
         assert_eq!(r.code, 0, "{r:?}");
     });
     assert_eq!(
-        s.strings("SELECT convalidated::text FROM pg_constraint WHERE conname = 'orders_total_check'"),
+        s.strings(
+            "SELECT convalidated::text FROM pg_constraint WHERE conname = 'orders_total_check'"
+        ),
         ["true"]
     );
 }
@@ -384,7 +453,10 @@ fn mysql_refuses_a_drop_column_in_an_expand() {
     let dir = tree(&[
         ("sluice.toml", CONFIG_MYSQL),
         ("m/1_init.up.sql", INIT_MYSQL),
-        ("m/1_init.down.sql", "DROP TABLE orders;\nDROP TABLE users;\n"),
+        (
+            "m/1_init.down.sql",
+            "DROP TABLE orders;\nDROP TABLE users;\n",
+        ),
     ]);
     setup(&s, dir.path());
     std::fs::write(
@@ -398,19 +470,32 @@ fn mysql_refuses_a_drop_column_in_an_expand() {
     )
     .unwrap();
     assert_refused(&s, dir.path(), "ban-drop-column", "2");
-    let r = run(s.migrate(dir.path()).args(["apply", "m", "--allow", "ban-drop-column"]));
+    let r = run(s
+        .migrate(dir.path())
+        .args(["apply", "m", "--allow", "ban-drop-column"]));
     assert_eq!(r.code, 0, "{r:?}");
-    assert!(events(&s)[1].starts_with("allowed 2 expand ban-drop-column"), "{:?}", events(&s));
+    assert!(
+        events(&s)[1].starts_with("allowed 2 expand ban-drop-column"),
+        "{:?}",
+        events(&s)
+    );
 }
 
 #[test]
 fn mysql_refuses_a_contract_step_in_an_expand() {
     let s = Scratch::mysql();
-    let dir = tree(&[("sluice.toml", CONFIG_MYSQL), ("m/1_init.sql", INIT_MYSQL)]);
+    let dir = tree(&[
+        ("sluice.toml", CONFIG_MYSQL),
+        ("m/1_init/expand.up.sql", INIT_MYSQL),
+        ("m/1_init/expand.down.sql", DROP_INIT),
+    ]);
     setup(&s, dir.path());
     for (f, text) in [
         ("expand.up.sql", "ALTER TABLE users DROP COLUMN email;\n"),
-        ("expand.down.sql", "ALTER TABLE users ADD COLUMN email varchar(100);\n"),
+        (
+            "expand.down.sql",
+            "ALTER TABLE users ADD COLUMN email varchar(100);\n",
+        ),
         ("contract.up.sql", "SELECT 1;\n"),
         ("contract.down.sql", "SELECT 1;\n"),
     ] {
@@ -463,7 +548,11 @@ fn mysql_accepts_a_table_copy_the_runner_makes_online() {
     .unwrap();
     let dry = run(s.migrate(dir.path()).args(["apply", "m", "--dry-run"]));
     assert_eq!(dry.code, 0, "{dry:?}");
-    assert!(dry.stdout.contains("-- check: line 1: made online by the runner (pt-osc)"), "{dry:?}");
+    assert!(
+        dry.stdout
+            .contains("-- check: line 1: made online by the runner (pt-osc)"),
+        "{dry:?}"
+    );
     let r = run(s.migrate(dir.path()).args(["apply", "m"]));
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(
