@@ -27,8 +27,11 @@ fn live_schema_and_row_estimates() {
         ("sluice.toml", "[run]\nlarge_table_rows = 100\n"),
         (
             "change.sql",
+            // pinned as written: the sluice runner would build them CONCURRENTLY
             "ALTER TABLE users ALTER COLUMN email TYPE varchar(100);\n\
+             -- sluice:strategy plain\n\
              CREATE INDEX i ON orders (id);\n\
+             -- sluice:strategy plain\n\
              CREATE INDEX j ON users (email);\n",
         ),
     ]);
@@ -57,9 +60,9 @@ fn live_schema_and_row_estimates() {
     assert_eq!(
         lint(&["--schema-from", &s.url]),
         [
-            "2 statements-after-access-exclusive warning",
-            "2 require-concurrent-index-creation error",
-            "3 require-concurrent-index-creation warning",
+            "3 statements-after-access-exclusive warning",
+            "3 require-concurrent-index-creation error",
+            "5 require-concurrent-index-creation warning",
         ]
     );
     // without it: the type is unknown and no table is known to be small
@@ -67,9 +70,9 @@ fn live_schema_and_row_estimates() {
         lint(&[]),
         [
             "1 changing-column-type error",
-            "2 statements-after-access-exclusive warning",
-            "2 require-concurrent-index-creation error",
+            "3 statements-after-access-exclusive warning",
             "3 require-concurrent-index-creation error",
+            "5 require-concurrent-index-creation error",
         ]
     );
 }
