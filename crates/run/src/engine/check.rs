@@ -5,10 +5,10 @@
 //!   `information_schema`), sizes by the one size rule (`facts::rows_by_rule`).
 //! - The runner is sluice: what it makes online (`sluice_lint::rewrites`, and the strategy
 //!   each statement actually got when the phases were prepared) is not refused.
-//! - Enforced: error-level findings of the compatibility and deploy-boundary rules, and of
-//!   the lock rules on a table of at least `[run] large_table_rows` rows. Only statements on
-//!   tables that exist in the database count: a table created earlier in the run (or one
-//!   the linter could not follow) never causes a refusal.
+//! - Enforced: error-level findings of the compatibility, deploy-boundary and lock rules on
+//!   a table that exists in the database with at least `[run] large_table_rows` rows: a
+//!   table created earlier in the run, an empty or small one (never-analyzed ones by their
+//!   size on disk), or one the linter could not follow, never causes a refusal.
 //! - Suppressions are lint's (`-- sluice:ignore rule -- reason`); `[run] allow` and
 //!   `--allow` let a rule through, recorded as an `allowed` event. A refusal records a
 //!   `refused` event and executes nothing.
@@ -41,12 +41,14 @@ enum Class {
 }
 
 impl Class {
-    fn of(category: Category) -> Option<Class> {
+    /// MySQL-specific findings count when they are about a lock (a table copy, LOCK=SHARED).
+    fn of(category: Category, d: &Diagnostic) -> Option<Class> {
         match category {
             Category::Compatibility => Some(Class::Compatibility),
             Category::DeployBoundary => Some(Class::DeployBoundary),
-            Category::Locks | Category::Mysql => Some(Class::Locks),
-            Category::Hygiene | Category::Style => None,
+            Category::Locks => Some(Class::Locks),
+            Category::Mysql if d.lock.is_some() => Some(Class::Locks),
+            Category::Mysql | Category::Hygiene | Category::Style => None,
         }
     }
 }
@@ -232,7 +234,8 @@ impl Run<'_> {
             if d.rule == "missing-down-migration" {
                 continue;
             }
-            let Some(class) = registry::lookup(d.rule).and_then(|r| Class::of(r.meta().category))
+            let Some(class) =
+                registry::lookup(d.rule).and_then(|r| Class::of(r.meta().category, d))
             else {
                 continue;
             };
@@ -316,20 +319,17 @@ impl Run<'_> {
         }))
     }
 
-    /// Is this error finding one the check enforces?
+    /// Is this error finding one the check enforces? Only on a table that exists now (one
+    /// created earlier in the run is new) and holds at least `large_table_rows` rows (an
+    /// empty or small one never refuses); a lock finding not when the runner makes the
+    /// statement online.
     fn enforced(&self, class: Class, at: &Located, item: &Item, live: &SchemaSnapshot) -> bool {
-        // only tables that exist now: one created earlier in the run is new
-        let sizes: Vec<u64> = at.tables.iter().filter_map(|t| live.rows_of(t)).collect();
-        if sizes.is_empty() {
-            return false;
-        }
-        match class {
-            Class::Compatibility | Class::DeployBoundary => true,
-            Class::Locks => {
-                !item.online.contains_key(&at.line)
-                    && sizes.iter().any(|n| *n >= self.settings.large_table_rows)
-            }
-        }
+        let large = at
+            .tables
+            .iter()
+            .filter_map(|t| live.rows_of(t))
+            .any(|n| n >= self.settings.large_table_rows);
+        large && (class != Class::Locks || !item.online.contains_key(&at.line))
     }
 }
 
