@@ -70,6 +70,17 @@ impl Rewrite {
     }
 }
 
+/// Rules a statement's finding of which is answered when the runner, at apply time, runs
+/// the statement through an online form decided on the live table (a shadow-table copy,
+/// pt-online-schema-change, gh-ost, pinned `ALGORITHM=INSTANT/INPLACE`): besides every
+/// lock rule, a type change, whose harm is the copy under lock (a widening the old code
+/// reads as before). The apply check reads it; lint cannot (the choice needs the live
+/// table and the tools installed).
+pub fn answered_online(rule: &str, category: crate::rule::Category) -> bool {
+    use crate::rule::Category;
+    matches!(category, Category::Locks | Category::Mysql) || rule == "changing-column-type"
+}
+
 /// The rewrite the runner gives a statement of one operation `op` on PostgreSQL
 /// `server_major` (0: unknown, taken as recent), if any. `in_transaction`: the statement
 /// runs in the transaction the runner wraps the file in (only there does `VALIDATE` need

@@ -30,7 +30,7 @@ use sluice_core::sql::ops::ObjName;
 use sluice_core::sql::{self, Dialect, Operation};
 use sluice_lint::rule::Category;
 use sluice_lint::settings::Runner;
-use sluice_lint::{Diagnostic, LintReport, Severity, registry};
+use sluice_lint::{Diagnostic, LintReport, Severity, registry, rewrites};
 
 /// Why a finding is enforced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -234,15 +234,16 @@ impl Run<'_> {
             if d.rule == "missing-down-migration" {
                 continue;
             }
-            let Some(class) =
-                registry::lookup(d.rule).and_then(|r| Class::of(r.meta().category, d))
-            else {
+            if registry::lookup(d.rule)
+                .and_then(|r| Class::of(r.meta().category, d))
+                .is_none()
+            {
                 continue;
-            };
+            }
             let Some(at) = locate(dialect, m.layout, s, d) else {
                 continue;
             };
-            if !self.enforced(class, &at, item, live) {
+            if !self.enforced(d, &at, item, live) {
                 continue;
             }
             let key = (m.version.raw.clone(), s.phase);
@@ -323,13 +324,16 @@ impl Run<'_> {
     /// created earlier in the run is new) and holds at least `large_table_rows` rows (an
     /// empty or small one never refuses); a lock finding not when the runner makes the
     /// statement online.
-    fn enforced(&self, class: Class, at: &Located, item: &Item, live: &SchemaSnapshot) -> bool {
+    fn enforced(&self, d: &Diagnostic, at: &Located, item: &Item, live: &SchemaSnapshot) -> bool {
         let large = at
             .tables
             .iter()
             .filter_map(|t| live.rows_of(t))
             .any(|n| n >= self.settings.large_table_rows);
-        large && (class != Class::Locks || !item.online.contains_key(&at.line))
+        let online = item.online.contains_key(&at.line)
+            && registry::lookup(d.rule)
+                .is_some_and(|r| rewrites::answered_online(d.rule, r.meta().category));
+        large && !online
     }
 }
 
