@@ -101,6 +101,10 @@ pub struct RunConfig {
     pub alter_foreign_keys_method: Option<String>,
     /// MySQL: the duration each pt-online-schema-change copy chunk aims at (default 50ms).
     pub osc_chunk_time: Option<String>,
+    /// Lint rules the apply check lets through (recorded as `allowed` events); the only way
+    /// in job mode and `migrate serve`.
+    #[serde(default)]
+    pub allow: Vec<String>,
 }
 
 /// The file as written.
@@ -576,6 +580,24 @@ pub fn unknown_rule_message(name: &str) -> String {
     }
 }
 
+/// Rule names (ids or squawk aliases) for the apply check to let through, resolved to ids.
+pub fn allow_list<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+    source: sluice_run::AllowSource,
+) -> Result<Vec<sluice_run::Allow>, String> {
+    let mut out: Vec<sluice_run::Allow> = Vec::new();
+    for name in names {
+        let rule = registry::lookup(name.trim())
+            .ok_or_else(|| unknown_rule_message(name.trim()))?
+            .meta()
+            .id;
+        if !out.iter().any(|a| a.rule == rule) {
+            out.push(sluice_run::Allow { rule, source });
+        }
+    }
+    Ok(out)
+}
+
 /// PostgreSQL "15" / "15.4" -> 15; MySQL "8.0" -> 80, "8.0.29" -> 80; MariaDB "10.11" -> 1011.
 fn parse_version(v: &str, dialect: Dialect) -> Option<u32> {
     let mut parts = v.trim().split('.').map(|p| p.parse::<u32>().ok());
@@ -659,6 +681,11 @@ pub fn run_settings(run: &RunConfig, out_of_order: OutOfOrder) -> Result<Setting
         // pt-online-schema-change takes seconds with three decimals
         s.osc_chunk_time = d.max(Duration::from_millis(1));
     }
+    s.allow = allow_list(
+        run.allow.iter().map(String::as_str),
+        sluice_run::AllowSource::Config,
+    )
+    .map_err(|e| RunError::Config(format!("sluice.toml: [run] allow: {e}")))?;
     for r in &run.replicas {
         s.replicas.push(
             DbUrl::parse(r)

@@ -45,6 +45,10 @@ pub struct ApplyArgs {
     /// With `--phase expand`: leave the backfills for a later `--phase backfill`.
     #[arg(long)]
     no_backfill: bool,
+    /// Let the apply check pass findings of this lint rule (repeatable); each one let
+    /// through is recorded in the ledger's events with who allowed it.
+    #[arg(long, value_name = "RULE")]
+    allow: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -175,6 +179,7 @@ pub(super) fn context(g: &Global<'_>, lock_wait: Option<Duration>) -> anyhow::Re
     }
     settings.gate = gate;
     settings.hooks = config.hooks.clone();
+    settings.lint = config.lint.clone();
     let mut engine = Engine::new(url, settings);
     if !g.quiet {
         let view = LiveView {
@@ -251,12 +256,26 @@ pub(super) async fn shutdown_signal() -> &'static str {
 
 /// Print a runner error once and give its exit code.
 pub(super) fn fail(e: &RunError) -> u8 {
-    eprintln!("error: {e}");
+    match e {
+        // the apply check's findings, as `migrate lint` prints them
+        RunError::Checked(r) => {
+            let color = std::io::stderr().is_terminal();
+            eprint!("{}", crate::lint::report::human::render(&r.report, color));
+            eprintln!("error: {}", r.summary);
+        }
+        _ => eprintln!("error: {e}"),
+    }
     e.exit_code()
 }
 
 pub fn apply(g: &Global<'_>, args: &ApplyArgs) -> anyhow::Result<u8> {
-    let ctx = context(g, args.lock_wait)?;
+    let mut ctx = context(g, args.lock_wait)?;
+    let allow = config::allow_list(
+        args.allow.iter().map(String::as_str),
+        run::AllowSource::CommandLine,
+    )
+    .map_err(|e| anyhow::anyhow!("--allow: {e}"))?;
+    ctx.engine = ctx.engine.allowing(allow);
     let migrations = load_migrations(&ctx.config, args.dir.as_deref())?;
     let req = ApplyRequest {
         phase: args.phase,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
-use crate::catalog::{Catalog, Origin};
+use crate::catalog::Catalog;
 use crate::config;
 use crate::lint::LintReport;
 use crate::lint::report::{self, Format, RenderOptions};
@@ -406,14 +406,7 @@ pub(super) fn live_schema(
     let url = DbUrl::parse(raw)?;
     let snap = super::db::runtime()?.block_on(introspect::snapshot(&url))?;
     tracing::info!(url = %url, tables = snap.rows.len(), operations = snap.ops.len(), "schema read");
-    let mut catalog = Catalog::new(settings.dialect);
-    catalog.set_origin(Origin::History);
-    for op in &snap.ops {
-        catalog.apply(op);
-    }
-    for i in &snap.index_states {
-        catalog.set_index_state(&i.table, &i.name, i.partial, i.valid);
-    }
+    let catalog = snap.catalog(settings.dialect);
     settings.table_rows = std::sync::Arc::new(snap.rows);
     Ok(catalog)
 }

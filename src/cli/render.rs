@@ -87,8 +87,26 @@ pub(super) fn render_apply(out: &ApplyOutcome, dry_run: bool, url: &DbUrl) -> u8
             }
         }
         if out.done.is_empty() && out.backfills.is_empty() && out.waiting.is_empty() {
-            println!("nothing to apply: {url} is up to date");
+            if out.pending.is_empty() {
+                println!("nothing to apply: {url} is up to date");
+            } else {
+                println!(
+                    "nothing to apply now: {} phase{} of the directory {} pending on {url}",
+                    out.pending.len(),
+                    if out.pending.len() == 1 { "" } else { "s" },
+                    if out.pending.len() == 1 { "is" } else { "are" },
+                );
+            }
         }
+    }
+    for p in &out.pending {
+        println!(
+            "pending: {} {} ({}): {}",
+            p.version,
+            p.name,
+            p.phase.name(),
+            p.reason
+        );
     }
     for w in &out.waiting {
         println!(

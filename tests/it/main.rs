@@ -14,6 +14,7 @@ mod corpora;
 mod dockerfile;
 mod dry_run;
 mod edges_cli;
+mod enforce;
 mod examples;
 mod faults_mysql;
 mod faults_pg;

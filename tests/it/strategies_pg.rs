@@ -28,7 +28,12 @@ CREATE INDEX tiny_a_idx ON tiny (a);
 CREATE INDEX accounts_note_idx ON accounts (note);
 ";
     let dir = tree(&[
-        ("sluice.toml", CONFIG),
+        // SET NOT NULL in an expand and an index pinned plain on a large table are what this
+        // test means to run: the apply check lets them through by config
+        (
+            "sluice.toml",
+            "[run]\nlarge_table_rows = 1000\nallow = [\"adding-not-nullable-field\", \"require-concurrent-index-creation\"]\n",
+        ),
         ("migrations/1_online/expand.up.sql", up),
         (
             "migrations/1_online/expand.down.sql",

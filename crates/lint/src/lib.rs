@@ -9,6 +9,7 @@ pub mod lock;
 pub mod mysql;
 pub mod registry;
 pub mod report;
+pub mod rewrites;
 pub mod rule;
 pub mod rules;
 pub mod settings;

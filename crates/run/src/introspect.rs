@@ -10,6 +10,7 @@ use super::RunError;
 use super::driver::TableStats;
 use super::facts::{Size, rows_by_rule};
 use super::url::DbUrl;
+use sluice_core::catalog::{Catalog, Origin};
 use sluice_core::sql::Dialect;
 use sluice_core::sql::ops::{ColumnSpec, ConstraintKind, ConstraintSpec, Generated, ObjName};
 use sluice_core::sql::quote;
@@ -38,29 +39,211 @@ pub struct IndexState {
 /// Schemas that are the server's own.
 pub(crate) const USER_SCHEMAS: &str = "n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'";
 
-/// Read the schema at `url`. PostgreSQL only for now.
+/// Read the schema at `url` (PostgreSQL's user schemas; MySQL / MariaDB: the URL's
+/// database).
 pub async fn snapshot(url: &DbUrl) -> Result<SchemaSnapshot, RunError> {
-    if url.dialect() != Dialect::Postgres {
-        return Err(RunError::Url(format!(
-            "`{url}`: --schema-from supports PostgreSQL for now"
-        )));
+    let fail = |what: &str, e: sqlx::Error| {
+        RunError::Db(format!("{what} {url}: {}", url.scrub(&e.to_string())))
+    };
+    match url.dialect() {
+        Dialect::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(url.secret())
+                .await
+                .map_err(|e| fail("cannot connect to", e))?;
+            let out = read_pg(&mut conn)
+                .await
+                .map_err(|e| fail("cannot read the schema of", e));
+            let _ = conn.close().await;
+            out
+        }
+        Dialect::Mysql => {
+            let mut conn = sqlx::MySqlConnection::connect(url.secret())
+                .await
+                .map_err(|e| fail("cannot connect to", e))?;
+            let out = read_mysql(&mut conn)
+                .await
+                .map_err(|e| fail("cannot read the schema of", e));
+            let _ = conn.close().await;
+            out
+        }
     }
-    let mut conn = sqlx::PgConnection::connect(url.secret())
-        .await
-        .map_err(|e| {
-            RunError::Db(format!(
-                "cannot connect to {url}: {}",
-                url.scrub(&e.to_string())
-            ))
-        })?;
-    let out = read_pg(&mut conn).await.map_err(|e| {
-        RunError::Db(format!(
-            "cannot read the schema of {url}: {}",
-            url.scrub(&e.to_string())
-        ))
-    });
-    let _ = conn.close().await;
-    out
+}
+
+impl SchemaSnapshot {
+    /// The schema as a lint catalog of existing objects (`Origin::History`).
+    pub fn catalog(&self, dialect: Dialect) -> Catalog {
+        let mut catalog = Catalog::new(dialect);
+        catalog.set_origin(Origin::History);
+        for op in &self.ops {
+            catalog.apply(op);
+        }
+        for i in &self.index_states {
+            catalog.set_index_state(&i.table, &i.name, i.partial, i.valid);
+        }
+        catalog
+    }
+
+    /// The rows of live table `t` (as a statement names it), if it exists.
+    pub fn rows_of(&self, t: &ObjName) -> Option<u64> {
+        self.rows
+            .iter()
+            .filter(|(name, _)| name.matches(t) || t.matches(name))
+            .map(|(_, n)| *n)
+            .max()
+    }
+}
+
+/// Read the connection's database (MySQL / MariaDB) from `information_schema`: tables and
+/// columns, primary keys, foreign keys, indexes, and rows by the one size rule (InnoDB's
+/// `TABLE_ROWS` estimate, `DATA_LENGTH` when there is none).
+pub async fn read_mysql(conn: &mut sqlx::MySqlConnection) -> Result<SchemaSnapshot, sqlx::Error> {
+    let mut snap = SchemaSnapshot::default();
+    let tables: Vec<(String, Option<i64>, i64)> = sqlx::query_as(
+        "SELECT CAST(TABLE_NAME AS CHAR), CAST(TABLE_ROWS AS SIGNED),
+                CAST(COALESCE(DATA_LENGTH, 0) AS SIGNED)
+         FROM information_schema.TABLES
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY 1",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    type ColRow = (
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+        Option<String>,
+    );
+    let cols: Vec<ColRow> = sqlx::query_as(
+        "SELECT CAST(TABLE_NAME AS CHAR), CAST(COLUMN_NAME AS CHAR), CAST(COLUMN_TYPE AS CHAR),
+                CAST(IS_NULLABLE AS CHAR), CAST(COLUMN_DEFAULT AS CHAR), CAST(EXTRA AS CHAR),
+                CAST(CHARACTER_SET_NAME AS CHAR)
+         FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()
+         ORDER BY TABLE_NAME, ORDINAL_POSITION",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut columns: BTreeMap<String, Vec<ColumnSpec>> = BTreeMap::new();
+    for (table, name, data_type, nullable, default, extra, charset) in cols {
+        let extra = extra.to_ascii_lowercase();
+        let generated = (extra.contains("generated") && !extra.contains("default_generated"))
+            .then_some(Generated::Stored);
+        // MariaDB reports a literal default quoted and NULL as the text NULL
+        let default = default.filter(|d| d != "NULL" && generated.is_none());
+        columns.entry(table).or_default().push(ColumnSpec {
+            name,
+            data_type,
+            not_null: nullable == "NO",
+            default_volatility: default.as_deref().map(volatility::of_expr),
+            default,
+            serial: extra.contains("auto_increment"),
+            generated,
+            primary_key: false,
+            unique: false,
+            references: None,
+            check: false,
+            position: None,
+            charset: charset.map(|c| c.to_ascii_lowercase()),
+        });
+    }
+    for (name, estimate, bytes) in tables {
+        let table = ObjName::new(None, &name);
+        let stats = TableStats {
+            estimate: estimate.and_then(|n| u64::try_from(n).ok()),
+            bytes: u64::try_from(bytes).unwrap_or(0),
+        };
+        let n = match rows_by_rule(stats) {
+            Size::Rows(n) => n,
+            Size::Count => {
+                let n: i64 = sqlx::query_scalar(&format!(
+                    "SELECT CAST(COUNT(*) AS SIGNED) FROM {}",
+                    quote::qualified(Dialect::Mysql, &table)
+                ))
+                .fetch_one(&mut *conn)
+                .await?;
+                u64::try_from(n).unwrap_or(0)
+            }
+        };
+        snap.rows.insert(table.clone(), n);
+        snap.ops.push(Operation::CreateTable {
+            columns: columns.remove(&name).unwrap_or_default(),
+            table,
+            constraints: Vec::new(),
+            if_not_exists: false,
+            from_query: false,
+        });
+    }
+
+    // key columns of primary keys and foreign keys, in key order
+    type KeyRow = (String, String, String, Option<String>);
+    let keys: Vec<KeyRow> = sqlx::query_as(
+        "SELECT CAST(TABLE_NAME AS CHAR), CAST(CONSTRAINT_NAME AS CHAR), CAST(COLUMN_NAME AS CHAR),
+                CAST(REFERENCED_TABLE_NAME AS CHAR)
+         FROM information_schema.KEY_COLUMN_USAGE
+         WHERE TABLE_SCHEMA = DATABASE()
+               AND (CONSTRAINT_NAME = 'PRIMARY' OR REFERENCED_TABLE_NAME IS NOT NULL)
+         ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut cons: BTreeMap<(String, String), (Vec<String>, Option<String>)> = BTreeMap::new();
+    for (table, name, column, referenced) in keys {
+        let e = cons.entry((table, name)).or_default();
+        e.0.push(column);
+        e.1 = referenced;
+    }
+    // primary keys first, so foreign keys find them
+    let mut ordered: Vec<_> = cons.into_iter().collect();
+    ordered.sort_by_key(|((_, name), (_, r))| (r.is_some(), name != "PRIMARY"));
+    for ((table, name), (columns, referenced)) in ordered {
+        let kind = if referenced.is_some() {
+            ConstraintKind::ForeignKey
+        } else {
+            ConstraintKind::PrimaryKey
+        };
+        snap.ops.push(Operation::AddConstraint {
+            table: ObjName::new(None, &table),
+            constraint: ConstraintSpec {
+                name: (name != "PRIMARY").then_some(name),
+                kind,
+                columns,
+                references: referenced.map(|t| ObjName::new(None, &t)),
+                not_valid: false,
+                using_index: None,
+                check_expr: None,
+            },
+        });
+    }
+
+    type IdxRow = (String, String, i64, String);
+    let idx: Vec<IdxRow> = sqlx::query_as(
+        "SELECT CAST(TABLE_NAME AS CHAR), CAST(INDEX_NAME AS CHAR), CAST(NON_UNIQUE AS SIGNED),
+                CAST(COALESCE(COLUMN_NAME, '') AS CHAR)
+         FROM information_schema.STATISTICS
+         WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME <> 'PRIMARY'
+         ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut indexes: BTreeMap<(String, String), (bool, Vec<String>)> = BTreeMap::new();
+    for (table, name, non_unique, column) in idx {
+        let e = indexes.entry((table, name)).or_default();
+        e.0 = non_unique == 0;
+        e.1.push(column);
+    }
+    for ((table, name), (unique, columns)) in indexes {
+        snap.ops.push(Operation::CreateIndex {
+            name: Some(name),
+            table: ObjName::new(None, &table),
+            columns,
+            unique,
+            concurrently: false,
+            if_not_exists: false,
+            fulltext_or_spatial: false,
+        });
+    }
+    Ok(snap)
 }
 
 /// Read the user schemas over an open connection.

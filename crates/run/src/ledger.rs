@@ -87,6 +87,10 @@ pub const EVENT_BASELINE: &str = "baseline";
 pub const EVENT_DRIFT_REFUSED: &str = "drift-refused";
 /// A `before-*` hook failed and stopped a phase.
 pub const EVENT_HOOK_FAILED: &str = "hook-failed";
+/// The apply check refused a phase (lint's findings on the live schema); nothing ran.
+pub const EVENT_REFUSED: &str = "refused";
+/// The apply check let a finding through: `[run] allow` or `--allow`, and who.
+pub const EVENT_ALLOWED: &str = "allowed";
 /// Job mode: a release's pre-deploy / post-deploy finished (the idempotency key).
 pub const EVENT_PRE_DEPLOY: &str = "pre-deploy";
 pub const EVENT_POST_DEPLOY: &str = "post-deploy";

@@ -83,6 +83,9 @@ pub struct ApplyOutcome {
     pub sql: Vec<String>,
     /// Asked to stop (`Engine::stopper`): ended after a whole phase, pending ones remain.
     pub stopped: bool,
+    /// Phases not applied that this run does not select (a contract under `--phase
+    /// expand`), and why they do not run now.
+    pub pending: Vec<Waiting>,
 }
 
 #[derive(Debug, Clone)]

@@ -49,6 +49,37 @@ pub struct Settings {
     pub osc_chunk_time: Duration,
     /// Pause between shadow-table copy batches.
     pub shadow_pause: Duration,
+    /// The lint settings the apply check lints with (levels from `[lint]`); its dialect,
+    /// server, runner and row counts are set from the target database.
+    pub lint: sluice_lint::LintSettings,
+    /// Rules the apply check lets through (`[run] allow`, `--allow`): recorded as
+    /// `allowed` events.
+    pub allow: Vec<Allow>,
+}
+
+/// A rule the apply check lets through, and who said so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Allow {
+    /// The rule's id.
+    pub rule: &'static str,
+    pub source: AllowSource,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AllowSource {
+    /// `migrate apply --allow`.
+    CommandLine,
+    /// `[run] allow` in sluice.toml.
+    Config,
+}
+
+impl AllowSource {
+    pub fn describe(self) -> &'static str {
+        match self {
+            AllowSource::CommandLine => "--allow on the command line",
+            AllowSource::Config => "[run] allow in sluice.toml",
+        }
+    }
 }
 
 impl Default for Settings {
@@ -72,6 +103,8 @@ impl Default for Settings {
             shadow_batch_time: Duration::from_millis(100),
             shadow_pause: Duration::ZERO,
             osc_chunk_time: Duration::from_millis(50),
+            lint: sluice_lint::LintSettings::default(),
+            allow: Vec::new(),
         }
     }
 }

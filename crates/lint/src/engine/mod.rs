@@ -18,11 +18,13 @@ mod serial;
 #[cfg(test)]
 mod tests;
 
-use super::context::{ChangeSet, ScriptCx};
+use super::context::{ChangeSet, ScriptCx, Tx};
 use super::lock::LockInfo;
 use super::registry;
+use super::rewrites::{self, Rewrite};
 use super::rule::{Category, Dialects, Hit, PhaseScope, Related, Rule, Severity};
 use super::settings::LintSettings;
+use super::settings::Runner;
 use sluice_core::catalog::{Catalog, Origin};
 
 /// One finding, positioned and ready to render.
@@ -509,6 +511,10 @@ fn lint_script(cx: &ScriptCx<'_>, out: &mut Vec<Diagnostic>) {
         {
             severity = severity.min(Severity::Warning);
         }
+        let rewrite = stmt.and_then(|s| runner_rewrite(cx, s, meta.id));
+        if rewrite.is_some() {
+            severity = severity.min(Severity::Warning);
+        }
         let range = hit
             .span
             .clone()
@@ -516,6 +522,12 @@ fn lint_script(cx: &ScriptCx<'_>, out: &mut Vec<Diagnostic>) {
             .unwrap_or(cx.script.range.start..cx.script.range.start);
         let file = cx.file();
         let mut help = hit.help.unwrap_or_else(|| meta.help.to_owned());
+        if let Some(r) = rewrite {
+            help = format!(
+                "{} (see `migrate apply --dry-run`); otherwise: {help}",
+                r.describe()
+            );
+        }
         if meta.has_recipe {
             // point at the command that writes the safe version of this very file
             let run = format!("`migrate plan {}`", file.path.display());
@@ -540,6 +552,34 @@ fn lint_script(cx: &ScriptCx<'_>, out: &mut Vec<Diagnostic>) {
             phase: cx.phase(),
         });
     }
+}
+
+/// The runner's rewrite that answers `rule`'s finding on `st`, when the sluice runner runs
+/// the script (the one table: `rewrites`).
+fn runner_rewrite(cx: &ScriptCx<'_>, st: &super::context::Stmt, rule: &str) -> Option<Rewrite> {
+    if cx.settings.runner.effective(cx.migration.layout) != Runner::Sluice || st.tx == Tx::Explicit
+    {
+        return None;
+    }
+    let [op] = st.ops.as_slice() else {
+        return None;
+    };
+    let text = &cx.file().text;
+    let pinned = st
+        .leading_comments
+        .iter()
+        .filter_map(|c| directives::parse(text, c))
+        .any(|d| matches!(d, Directive::Strategy(n) if n.trim() == "plain"));
+    if pinned {
+        return None;
+    }
+    let server = if cx.dialect() == sluice_core::sql::Dialect::Postgres {
+        cx.settings.server_version
+    } else {
+        0
+    };
+    rewrites::of(cx.dialect(), server, op, st.tx == Tx::Wrapped)
+        .filter(|r| r.certain() && r.answers(cx.phase()).contains(&rule))
 }
 
 /// Does the statement touch only tables known (from a live database) to be small?
@@ -703,8 +743,10 @@ mod seed_tests {
 
     #[test]
     fn lock_findings_on_small_live_tables_are_warnings() {
+        // a runner that builds indexes as written (sluice's would build them CONCURRENTLY)
         let mut settings = LintSettings {
             large_table_rows: 1000,
+            runner: Runner::Sqlx,
             ..LintSettings::default()
         };
         settings.table_rows = Arc::new(BTreeMap::from([
@@ -736,6 +778,68 @@ mod seed_tests {
                 (3, Severity::Error),
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod rewrite_tests {
+    use super::*;
+
+    fn found(runner: Runner, sql: &str) -> Vec<(&'static str, usize, Severity, String)> {
+        let settings = LintSettings {
+            runner,
+            ..LintSettings::default()
+        };
+        let history = snippet_migration(
+            &settings,
+            "1_t.sql",
+            "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint, total int);\nCREATE TABLE users (id bigint PRIMARY KEY);\n",
+            true,
+        );
+        let mut m = snippet_migration(&settings, "2_x.sql", sql, true);
+        m.version = sluice_core::source::Version::parse("2").expect("digits");
+        lint_change_set(&settings, &[history], &[m])
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.rule != "prefer-robust-stmts")
+            .map(|d| (d.rule, d.start.line, d.severity, d.help))
+            .collect()
+    }
+
+    /// What the sluice runner makes online is a warning saying so; another runner, which
+    /// runs it as written, keeps the error.
+    #[test]
+    fn the_runner_rewrites_decide_with_one_table() {
+        let index = "CREATE INDEX orders_user_idx ON orders (user_id);\n";
+        let sluice = found(Runner::Auto, index);
+        assert_eq!(sluice.len(), 1, "{sluice:?}");
+        assert_eq!(sluice[0].0, "require-concurrent-index-creation");
+        assert_eq!(sluice[0].2, Severity::Warning);
+        assert!(sluice[0].3.contains("CONCURRENTLY"), "{}", sluice[0].3);
+        let sqlx = found(Runner::Sqlx, index);
+        let sqlx: Vec<_> = sqlx.iter().filter(|d| d.0 == sluice[0].0).collect();
+        assert_eq!(sqlx[0].2, Severity::Error, "{sqlx:?}");
+
+        let validate = "ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT orders_total_check;\n";
+        let rule = |v: &[(&str, usize, Severity, String)]| {
+            v.iter()
+                .filter(|d| d.0 == "validate-in-same-transaction")
+                .map(|d| (d.1, d.2))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            rule(&found(Runner::Sluice, validate)),
+            [(2, Severity::Warning)]
+        );
+        assert_eq!(rule(&found(Runner::Sqlx, validate)), [(2, Severity::Error)]);
+        // in a BEGIN .. COMMIT of the file the runner keeps the statements as written
+        let block = format!("BEGIN;\n{validate}COMMIT;\n");
+        assert_eq!(rule(&found(Runner::Sluice, &block)), [(3, Severity::Error)]);
+        // pinned plain: as written
+        let pinned =
+            "-- sluice:strategy plain\nCREATE INDEX orders_user_idx ON orders (user_id);\n";
+        let p = found(Runner::Sluice, pinned);
+        assert_eq!(p[0].2, Severity::Error, "{p:?}");
     }
 }
 

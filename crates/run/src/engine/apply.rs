@@ -12,8 +12,9 @@ use super::super::ledger::{self, LedgerRow};
 use super::super::plan::{contract_pending, plan_gated, row_map};
 use super::super::strategies::Family;
 use super::super::{ApplyOutcome, ApplyRequest, RunError};
+use super::check::Verdicts;
 use super::{Engine, Run};
-use sluice_core::source::{Migration, Phase};
+use sluice_core::source::{Migration, Phase, Script};
 
 impl Engine {
     /// Apply pending migration phases in order; with `req.dry_run`, the same run on a
@@ -93,6 +94,7 @@ impl Run<'_> {
             ..ApplyOutcome::default()
         };
         let by_key = row_map(&rows)?;
+        out.pending = not_selected(migrations, &plan.items, &by_key, &out.waiting, req);
         // every file is checked before anything runs
         let mut loaded = Vec::new();
         for m in &plan.backfills {
@@ -107,11 +109,16 @@ impl Run<'_> {
             .into_iter()
             .partition(|(_, s)| s.phase == Phase::Expand);
         let release = req.release.as_deref();
+        // the check: nothing runs unless every selected phase passes
+        let order: Vec<_> = expands.iter().chain(&contracts).copied().collect();
+        let verdicts = self.check(main, &order, &rows, release).await?;
+
         for (m, s) in expands {
             if self.stop_requested(&mut out) {
                 return Ok(out);
             }
             self.report_long_transactions(mon, &mut reported).await;
+            show(main, &verdicts, m, s);
             let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
             out.done.push(
                 self.run_phase(main, mon, &mut facts, m, s, prior, release)
@@ -171,6 +178,7 @@ impl Run<'_> {
                 // the gate holds: table copies the expand kept in sync swap in now
                 self.osc_swaps(main, &m.version.raw).await?;
             }
+            show(main, &verdicts, m, s);
             let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
             out.done.push(
                 self.run_phase(main, mon, &mut facts, m, s, prior, release)
@@ -199,6 +207,63 @@ impl Run<'_> {
                     tracing::warn!(session = %b, "an open transaction may block this migration");
                 }
             }
+        }
+    }
+}
+
+/// Up phases not applied that `req` does not select (nor waits for): what `migrate apply`
+/// names instead of "nothing to apply".
+fn not_selected(
+    migrations: &[Migration],
+    items: &[(&Migration, &Script)],
+    by_key: &std::collections::BTreeMap<(sluice_core::source::Version, Phase), &LedgerRow>,
+    waiting: &[crate::Waiting],
+    req: &ApplyRequest,
+) -> Vec<crate::Waiting> {
+    let mut out = Vec::new();
+    for m in migrations {
+        if req.to.as_ref().is_some_and(|to| m.version > *to) {
+            continue;
+        }
+        for s in m
+            .scripts
+            .iter()
+            .filter(|s| s.direction == sluice_core::source::Direction::Up)
+        {
+            let applied = by_key
+                .get(&(m.version.clone(), s.phase))
+                .is_some_and(|r| r.state == ledger::State::Applied);
+            let selected = items
+                .iter()
+                .any(|(im, is)| im.version == m.version && is.phase == s.phase);
+            let waits = waiting
+                .iter()
+                .any(|w| w.version == m.version.raw && w.phase == s.phase);
+            if applied || selected || waits || req.phase.has(s.phase) {
+                continue;
+            }
+            let reason = match s.phase {
+                Phase::Contract => {
+                    "a contract runs after the rollout: `migrate apply --phase contract` (or `--phase all`) applies it once its gate holds"
+                }
+                Phase::Expand => "an expand: `migrate apply` (`--phase expand`) applies it",
+            };
+            out.push(crate::Waiting {
+                version: m.version.raw.clone(),
+                name: m.name.clone(),
+                phase: s.phase,
+                reason: reason.to_owned(),
+            });
+        }
+    }
+    out
+}
+
+/// A dry run prints the check's verdict of a phase before its SQL.
+fn show(main: &mut dyn Driver, verdicts: &Verdicts, m: &Migration, s: &Script) {
+    if let Some(t) = main.transcript() {
+        for line in verdicts.of(&m.version.raw, s.phase) {
+            t.push(line.clone());
         }
     }
 }

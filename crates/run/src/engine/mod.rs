@@ -3,11 +3,14 @@
 //! - `mod.rs`: the engine, its connections and the ledger's reads and writes; a [`Run`] is
 //!   one execution (live or dry) and its [`Session`] the connections it holds.
 //! - `apply.rs`, `rollback.rs`, `status.rs`, `housekeeping.rs`: the operations.
+//! - `check.rs`: the apply check: the selected phases linted on the live schema before
+//!   any runs; what the linter rejects (and the runner cannot make online) is refused.
 //! - `phase.rs`: the one executor every phase goes through (transaction or statement by
 //!   statement, ledger progress, lock_timeout retries, hooks around it). A dry run is the
 //!   same executor on a [`Transcript`] connection: it prints exactly what a live run sends.
 
 mod apply;
+mod check;
 mod housekeeping;
 mod phase;
 mod rollback;
@@ -102,6 +105,17 @@ impl Engine {
     #[must_use]
     pub fn recording(mut self) -> Engine {
         self.record = true;
+        self
+    }
+
+    /// Also let these rules through the apply check (`migrate apply --allow`).
+    #[must_use]
+    pub fn allowing(mut self, allow: Vec<super::Allow>) -> Engine {
+        for a in allow {
+            if !self.settings.allow.iter().any(|b| b.rule == a.rule) {
+                self.settings.allow.push(a);
+            }
+        }
         self
     }
 

@@ -19,8 +19,9 @@ use serde::Serialize;
 use sqlparser::ast::{AlterTableOperation, Ident, ObjectName, ObjectNamePart, Statement as Ast};
 
 use sluice_core::names;
-use sluice_core::sql::ops::{ConstraintKind, ObjName, Operation, RewriteKind};
+use sluice_core::sql::ops::{ObjName, Operation};
 use sluice_core::sql::{self, Dialect, quote};
+use sluice_lint::rewrites::{self, Rewrite};
 
 /// How a statement is carried out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -35,6 +36,10 @@ pub enum Strategy {
     NotValidValidate,
     /// `SET NOT NULL` through a validated `CHECK (col IS NOT NULL)` (PostgreSQL 12+).
     NotNullCheck,
+    /// `VALIDATE CONSTRAINT` in a transaction of its own: the script runs statement by
+    /// statement (resumable), so an `ADD .. NOT VALID` before it has committed and its lock
+    /// is not held through the scan.
+    OwnTransaction,
     /// `pg_repack --no-kill-backend` for a rebuild (`VACUUM FULL`, `CLUSTER`).
     PgRepack,
     /// MySQL: `ALGORITHM=INSTANT` pinned (metadata only; fails fast otherwise).
@@ -51,11 +56,12 @@ pub enum Strategy {
 }
 
 impl Strategy {
-    pub const ALL: [Strategy; 10] = [
+    pub const ALL: [Strategy; 11] = [
         Strategy::Plain,
         Strategy::ConcurrentIndex,
         Strategy::NotValidValidate,
         Strategy::NotNullCheck,
+        Strategy::OwnTransaction,
         Strategy::PgRepack,
         Strategy::Instant,
         Strategy::Inplace,
@@ -70,6 +76,7 @@ impl Strategy {
             Strategy::ConcurrentIndex => "concurrent-index",
             Strategy::NotValidValidate => "not-valid-validate",
             Strategy::NotNullCheck => "not-null-check",
+            Strategy::OwnTransaction => "own-transaction",
             Strategy::PgRepack => "pg-repack",
             Strategy::Instant => "instant",
             Strategy::Inplace => "inplace",
@@ -233,11 +240,11 @@ pub fn choose(
         (Some(w), _) => w,
         (None, Some(f)) => {
             return Err(format!(
-                "`-- sluice:strategy {}` does not apply to this statement: it is already safe as written",
+                "`-- sluice:strategy {}` does not apply to this statement: it is already safe as written, or the runner has no online form of it (an unnamed constraint cannot be validated by name: name it)",
                 f.name()
             ));
         }
-        (None, None) => return Ok(plain("already safe as written", false)),
+        (None, None) => return Ok(plain("no online form: as written", false)),
     };
     if let Some(f) = forced_strategy
         && f != want
@@ -273,6 +280,7 @@ pub fn choose(
         Strategy::ConcurrentIndex => concurrent_index(ast, op)?,
         Strategy::NotValidValidate => not_valid_validate(ast, op)?,
         Strategy::NotNullCheck => not_null_check(op, facts)?,
+        Strategy::OwnTransaction => vec![sql_action(sql_text.trim().to_owned(), true)],
         Strategy::PgRepack => match &facts.pg_repack {
             Some(bin) => repack::actions(bin, op)?,
             None => {
@@ -297,37 +305,20 @@ pub fn choose(
     })
 }
 
-/// The strategy a statement calls for, if any.
+/// The strategy a statement calls for, if any: the one table of what the runner makes
+/// online (`sluice_lint::rewrites`, which lint reads too).
 fn natural(op: &Operation, facts: &Facts) -> Option<Strategy> {
-    match op {
-        Operation::CreateIndex {
-            concurrently: false,
-            ..
-        } => Some(Strategy::ConcurrentIndex),
-        Operation::DropIndex {
-            concurrently: false,
-            names,
-            table: None,
-            ..
-        } if names.len() == 1 => Some(Strategy::ConcurrentIndex),
-        Operation::AddConstraint { constraint, .. }
-            if !constraint.not_valid
-                && matches!(
-                    constraint.kind,
-                    ConstraintKind::ForeignKey | ConstraintKind::Check
-                ) =>
-        {
-            Some(Strategy::NotValidValidate)
-        }
-        Operation::SetNotNull { .. } if facts.server_major == 0 || facts.server_major >= 12 => {
-            Some(Strategy::NotNullCheck)
-        }
-        Operation::TableRewrite {
-            table: Some(_),
-            kind: RewriteKind::VacuumFull | RewriteKind::Cluster,
-        } => Some(Strategy::PgRepack),
-        _ => None,
-    }
+    // statements reach here outside a BEGIN .. COMMIT of the file: a VALIDATE may share the
+    // runner's transaction with the ADD before it
+    Some(
+        match rewrites::of(Dialect::Postgres, facts.server_major, op, true)? {
+            Rewrite::ConcurrentIndex => Strategy::ConcurrentIndex,
+            Rewrite::NotValidValidate => Strategy::NotValidValidate,
+            Rewrite::NotNullCheck => Strategy::NotNullCheck,
+            Rewrite::OwnTransaction => Strategy::OwnTransaction,
+            Rewrite::PgRepack => Strategy::PgRepack,
+        },
+    )
 }
 
 pub(super) fn reason(s: Strategy) -> &'static str {
@@ -340,6 +331,9 @@ pub(super) fn reason(s: Strategy) -> &'static str {
         }
         Strategy::NotNullCheck => {
             "proves NOT NULL with a CHECK validated while writes continue, then SET NOT NULL skips its scan (PostgreSQL 18: the NOT NULL constraint NOT VALID, then validated)"
+        }
+        Strategy::OwnTransaction => {
+            "validates in a transaction of its own while writes continue (the script runs statement by statement, resumable): an earlier ADD .. NOT VALID has committed, its lock is not held through the scan"
         }
         Strategy::PgRepack => "rebuilds the table online with pg_repack (--no-kill-backend)",
         Strategy::Instant => {

@@ -215,6 +215,7 @@ pub fn choose(
             Strategy::ConcurrentIndex
                 | Strategy::NotValidValidate
                 | Strategy::NotNullCheck
+                | Strategy::OwnTransaction
                 | Strategy::PgRepack
         )
     }) {

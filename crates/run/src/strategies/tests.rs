@@ -63,11 +63,10 @@ fn constraints_split_into_not_valid_and_validate() {
             "ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk"
         ]
     );
-    assert!(
-        pg("ALTER TABLE orders ADD CHECK (total > 0)", None, &facts())
-            .unwrap_err()
-            .contains("no name")
-    );
+    // unnamed: VALIDATE could not name it, so it is not rewritten (the apply check refuses
+    // it on a large table, as lint's constraint-missing-not-valid does)
+    let c = pg("ALTER TABLE orders ADD CHECK (total > 0)", None, &facts()).unwrap();
+    assert_eq!((c.choice.strategy, c.actions), (Strategy::Plain, None));
     let c = pg(
         "ALTER TABLE users ALTER COLUMN email SET NOT NULL",
         None,
