@@ -174,19 +174,41 @@ impl Run<'_> {
                     ))
                 })?;
         }
+        // A down script runs as written, as the plain client runs it, unless the phase was
+        // interrupted (its up stopped part-way) or an earlier rollback of it did not finish:
+        // only then is a down statement whose effect is already there skipped (see `resume`).
+        let resumable = row.state != State::Applied || row.error.is_some();
+        if !p.transactional {
+            // marks the row, so a rollback killed part-way is resumed by the next one
+            main.exec(&self.ledger.set_error_sql(
+                &p.version,
+                p.phase,
+                "rollback started and not finished; the next rollback skips the down statements that already took effect",
+            ))
+            .await
+            .map_err(|e| {
+                RunError::Db(format!(
+                    "rollback of {}: cannot write the ledger {}: {e}",
+                    p.label(),
+                    self.ledger.history()
+                ))
+            })?;
+        }
         let span = tracing::info_span!("rollback", version = %p.version, phase = p.phase.name());
-        self.rollback_in_span(main, mon, &p, fills)
+        self.rollback_in_span(main, mon, &p, fills, resumable)
             .instrument(span)
             .await
     }
 
     /// `fills`: the backfill ledger exists, so an expand's rollback clears its backfill.
+    /// `resumable`: down statements whose effect is already there are skipped.
     pub(crate) async fn rollback_in_span(
         &self,
         main: &mut dyn Driver,
         mon: &mut dyn Driver,
         p: &Prepared,
         fills: bool,
+        resumable: bool,
     ) -> Result<Done, RunError> {
         self.progress(Progress::PhaseStarted {
             version: p.version.clone(),
@@ -209,7 +231,9 @@ impl Run<'_> {
                 p.transactional && self.db.is_lock_timeout(e)
             },
             |n, d, (_, e, _)| self.backing_off(p, n, d, e, "retrying the rollback"),
-            |(main, mon), _| Box::pin(self.rollback_attempt(&mut **main, &mut **mon, p, fills)),
+            |(main, mon), _| {
+                Box::pin(self.rollback_attempt(&mut **main, &mut **mon, p, fills, resumable))
+            },
         )
         .await;
         let (main, _) = conns;
@@ -274,7 +298,11 @@ impl Run<'_> {
         main: &mut dyn Driver,
         p: &Prepared,
         i: usize,
+        resumable: bool,
     ) -> Result<bool, (usize, DbError, Vec<Blocker>)> {
+        if !resumable {
+            return Ok(false);
+        }
         self.already_done(main, p, i)
             .await
             .map(|d| d == Some(true))
@@ -290,6 +318,7 @@ impl Run<'_> {
         mon: &mut dyn Driver,
         p: &Prepared,
         fills: bool,
+        resumable: bool,
     ) -> Result<(), (usize, DbError, Vec<Blocker>)> {
         let r = async {
             if p.transactional {
@@ -298,7 +327,7 @@ impl Run<'_> {
                     .map_err(|e| (LEDGER_STEP, e, Vec::new()))?;
                 for (i, st) in p.statements.iter().enumerate() {
                     self.statement_progress(p, i);
-                    if self.undone_already(main, p, i).await? {
+                    if self.undone_already(main, p, i, resumable).await? {
                         continue;
                     }
                     let (r, b) = self.exec_probed(main, mon, &st.sql).await;
@@ -307,7 +336,7 @@ impl Run<'_> {
             } else {
                 for i in 0..p.statements.len() {
                     self.statement_progress(p, i);
-                    if self.undone_already(main, p, i).await? {
+                    if self.undone_already(main, p, i, resumable).await? {
                         continue;
                     }
                     self.exec_retrying(main, mon, p, i)
