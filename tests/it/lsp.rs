@@ -231,7 +231,8 @@ fn diagnostics_hover_code_actions_and_plan_over_stdio() {
         .iter()
         .find(|d| d["code"] == "require-concurrent-index-creation")
         .unwrap();
-    // a warning: with the default (sluice) runner the index is built CONCURRENTLY
+    // a warning, not an error: the sluice runner (the directory's default) builds the index
+    // CONCURRENTLY (lint::rewrites), as `migrate lint` says too
     assert_eq!(d["severity"], 2);
     assert_eq!(d["source"], "sluice");
     assert!(
