@@ -138,6 +138,7 @@ Register-ArgumentCompleter -Native -CommandName 'migrate' -ScriptBlock {
             [CompletionResult]::new('--release', '--release', [CompletionResultType]::ParameterName, 'Release id stored with each applied phase')
             [CompletionResult]::new('--lock-wait', '--lock-wait', [CompletionResultType]::ParameterName, 'How long to wait for another runner''s lock (default 5m; e.g. 30s)')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'When a contract waits on its gate, poll for up to this long instead of exiting 3')
+            [CompletionResult]::new('--allow', '--allow', [CompletionResultType]::ParameterName, 'Let the apply check pass findings of this lint rule (repeatable); each one let through is recorded in the ledger''s events with who allowed it')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: `sluice.toml` in this directory or the nearest parent)')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format (logs go to stderr)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in human output: auto = only on a terminal and when NO_COLOR is unset')

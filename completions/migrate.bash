@@ -219,7 +219,7 @@ _migrate() {
             return 0
             ;;
         migrate__subcmd__apply)
-            opts="-v -q -h -V --phase --to --release --dry-run --lock-wait --wait --no-backfill --config --verbose --quiet --log-format --color --database-url --env --help --version"
+            opts="-v -q -h -V --phase --to --release --dry-run --lock-wait --wait --no-backfill --allow --config --verbose --quiet --log-format --color --database-url --env --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -242,6 +242,10 @@ _migrate() {
                     return 0
                     ;;
                 --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

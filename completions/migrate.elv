@@ -130,6 +130,7 @@ set edit:completion:arg-completer[migrate] = {|@words|
             cand --release 'Release id stored with each applied phase'
             cand --lock-wait 'How long to wait for another runner''s lock (default 5m; e.g. 30s)'
             cand --wait 'When a contract waits on its gate, poll for up to this long instead of exiting 3'
+            cand --allow 'Let the apply check pass findings of this lint rule (repeatable); each one let through is recorded in the ledger''s events with who allowed it'
             cand --config 'Config file (default: `sluice.toml` in this directory or the nearest parent)'
             cand --log-format 'Log line format (logs go to stderr)'
             cand --color 'Colour in human output: auto = only on a terminal and when NO_COLOR is unset'

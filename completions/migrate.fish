@@ -152,6 +152,7 @@ complete -c migrate -n "__fish_migrate_using_subcommand apply" -l to -d 'Apply o
 complete -c migrate -n "__fish_migrate_using_subcommand apply" -l release -d 'Release id stored with each applied phase' -r
 complete -c migrate -n "__fish_migrate_using_subcommand apply" -l lock-wait -d 'How long to wait for another runner\'s lock (default 5m; e.g. 30s)' -r
 complete -c migrate -n "__fish_migrate_using_subcommand apply" -l wait -d 'When a contract waits on its gate, poll for up to this long instead of exiting 3' -r
+complete -c migrate -n "__fish_migrate_using_subcommand apply" -l allow -d 'Let the apply check pass findings of this lint rule (repeatable); each one let through is recorded in the ledger\'s events with who allowed it' -r
 complete -c migrate -n "__fish_migrate_using_subcommand apply" -l config -d 'Config file (default: `sluice.toml` in this directory or the nearest parent)' -r -F
 complete -c migrate -n "__fish_migrate_using_subcommand apply" -l log-format -d 'Log line format (logs go to stderr)' -r -f -a "text\t''
 json\t''"

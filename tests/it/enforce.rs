@@ -591,3 +591,47 @@ fn mysql_a_fresh_database_is_never_refused() {
     assert_eq!(r.code, 0, "{r:?}");
     assert!(events(&s).is_empty());
 }
+
+// ------------------------------------------------------------------------------ job mode
+
+/// In job mode the only way past the check is `[run] allow` in sluice.toml: the hook takes
+/// no `--allow`, refuses like `apply`, and records what the config let through.
+#[test]
+fn pg_job_mode_refuses_and_allows_from_config_only() {
+    let s = Scratch::pg();
+    let dir = tree(&[("sluice.toml", CONFIG), ("m/1_init.sql", INIT_PG)]);
+    setup(&s, dir.path());
+    std::fs::write(
+        dir.path().join("m/2_drop.sql"),
+        "-- sluice:irreversible test\nALTER TABLE orders DROP COLUMN total;\n",
+    )
+    .unwrap();
+    let hook = |extra: &[&str]| {
+        run(s
+            .migrate(dir.path())
+            .args(["hook", "pre-deploy", "--release", "r1"])
+            .args(extra)
+            .arg("m"))
+    };
+    let flag = hook(&["--allow", "ban-drop-column"]);
+    assert_eq!(flag.code, 2, "the hook has no --allow: {flag:?}");
+    let before = snapshot(&s);
+    let r = hook(&[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("error[ban-drop-column]"), "{r:?}");
+    assert_eq!(snapshot(&s), before);
+    std::fs::write(
+        dir.path().join("sluice.toml"),
+        format!("{CONFIG}allow = [\"ban-drop-column\"]\n"),
+    )
+    .unwrap();
+    let r = hook(&[]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let ev = events(&s);
+    assert_eq!(ev.len(), 2, "{ev:?}");
+    assert!(ev[0].starts_with("refused 2 expand"), "{ev:?}");
+    assert!(
+        ev[1].starts_with("allowed 2 expand ban-drop-column allowed by [run] allow in sluice.toml"),
+        "{ev:?}"
+    );
+}

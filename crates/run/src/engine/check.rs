@@ -107,8 +107,7 @@ impl Run<'_> {
         // prepared as they will run, for the strategy each statement gets
         let mut facts = RunFacts::new();
         let mut prepared = Vec::new();
-        for at in 0..items.len() {
-            let (m, s) = items[at];
+        for (at, &(m, s)) in items.iter().enumerate() {
             let p = self.prepare_online(main, &mut facts, m, s).await?;
             facts.note_created(plan::created_tables(dialect, &p));
             let online = p
