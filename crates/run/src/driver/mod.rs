@@ -230,6 +230,10 @@ pub trait Driver: Send {
 pub trait Database: std::fmt::Debug + Send + Sync {
     fn dialect(&self) -> Dialect;
 
+    /// Lint's server settings (`server_version` in lint's encoding, MariaDB or not) for
+    /// the live server; an unknown version (major 0) leaves the configured one.
+    fn lint_server(&self, server: &ServerVersion, settings: &mut sluice_lint::LintSettings);
+
     /// An identifier, always quoted (exact whatever it holds).
     fn ident(&self, name: &str) -> String {
         quote::ident(self.dialect(), name)

@@ -22,6 +22,19 @@ impl Database for Mysql {
         Dialect::Mysql
     }
 
+    fn lint_server(&self, server: &ServerVersion, settings: &mut sluice_lint::LintSettings) {
+        settings.mariadb = server.mariadb;
+        if server.major > 0 {
+            // lint's encoding: MariaDB 10.11 is 1011, MySQL 8.0 is 80
+            settings.server_version = if server.mariadb {
+                server.major * 100 + server.minor
+            } else {
+                server.major * 10 + server.minor
+            };
+            settings.server_patch = server.patch;
+        }
+    }
+
     fn now(&self) -> &'static str {
         "CURRENT_TIMESTAMP(6)"
     }

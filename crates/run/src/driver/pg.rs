@@ -22,6 +22,12 @@ impl Database for Postgres {
         Dialect::Postgres
     }
 
+    fn lint_server(&self, server: &ServerVersion, settings: &mut sluice_lint::LintSettings) {
+        if server.major > 0 {
+            settings.server_version = server.major;
+        }
+    }
+
     fn now(&self) -> &'static str {
         "clock_timestamp()"
     }

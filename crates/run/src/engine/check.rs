@@ -190,24 +190,7 @@ impl Run<'_> {
         settings.large_table_rows = self.settings.large_table_rows;
         settings.table_rows = Arc::new(live.rows.clone());
         settings.deploy = sluice_lint::settings::DeployContext::default();
-        match settings.dialect {
-            Dialect::Postgres => {
-                if server.major > 0 {
-                    settings.server_version = server.major;
-                }
-            }
-            Dialect::Mysql => {
-                settings.mariadb = server.mariadb;
-                if server.major > 0 {
-                    settings.server_version = if server.mariadb {
-                        server.major * 100 + server.minor
-                    } else {
-                        server.major * 10 + server.minor
-                    };
-                    settings.server_patch = server.patch;
-                }
-            }
-        }
+        self.db.lint_server(&server, &mut settings);
         settings
     }
 
