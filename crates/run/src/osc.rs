@@ -417,8 +417,9 @@ impl Engine {
     /// Before pt-online-schema-change runs on `o.table`, what an interrupted run of it left
     /// (the runner killed, its session or the server lost): its triggers and new table go
     /// (the tool cannot continue them; it would refuse a table with triggers). `true` when
-    /// that run had already swapped the tables (its `_<table>_old` is there, its triggers
-    /// and new table gone): the copy is done and must not run again.
+    /// that run had already swapped the tables (its `_<table>_old` is there, its new table
+    /// gone; its triggers, if it was killed before dropping them, go): the copy is done and
+    /// must not run again.
     pub(super) async fn pt_osc_leftovers(
         &self,
         conn: &mut dyn Driver,
@@ -435,7 +436,12 @@ impl Engine {
             .await?;
         let triggers: Vec<&String> = left.iter().filter(|n| n.starts_with("trigger ")).collect();
         let has = |t: &str| left.iter().any(|n| n == &format!("table {t}"));
-        if o.defer_swap_to.is_none() && has(&old) && !has(&new) && triggers.is_empty() {
+        if o.defer_swap_to.is_none() && has(&old) && !has(&new) {
+            // killed between the swap and dropping its triggers (which moved to the old table
+            // with the rename): they go now
+            if !triggers.is_empty() {
+                self.pt_osc_drop(conn, db, &o.table, &new).await?;
+            }
             tracing::warn!(table = %o.table, "pt-online-schema-change had already swapped the table before the interruption: not run again");
             return Ok(true);
         }

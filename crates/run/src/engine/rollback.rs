@@ -9,10 +9,12 @@ use super::super::hooks::{self, HookEvent, HookPoint};
 use super::super::ledger::{self, LedgerRow, State};
 use super::super::plan::{Prepared, prepare_down, rollback_targets};
 use super::super::strategies::Family;
-use super::super::{Done, Progress, RollbackOutcome, RollbackRequest, RunError, retry};
+use super::super::{Done, Progress, RollbackOutcome, RollbackRequest, RunError, resume, retry};
 use super::phase::LEDGER_STEP;
+use super::phase::block_end;
 use super::{Engine, Run};
 use sluice_core::source::{Direction, Migration, Phase, Version};
+use sluice_core::sql::ops::TxControl;
 
 impl Engine {
     /// Roll back applied phases in reverse, running the down SQL stored when they ran; with
@@ -281,6 +283,29 @@ impl Run<'_> {
             .map_err(|e| (i, DbError::other(e.to_string()), Vec::new()))
     }
 
+    /// Statements `begin..=end` (a transaction block) of a down script: their net effect is
+    /// already there.
+    async fn block_undone_already(
+        &self,
+        main: &mut dyn Driver,
+        p: &Prepared,
+        begin: usize,
+        end: usize,
+    ) -> Result<bool, (usize, DbError, Vec<Blocker>)> {
+        let sqls: Vec<&str> = p.statements[begin..=end]
+            .iter()
+            .filter(|st| st.tx().is_none())
+            .map(|st| st.sql.as_str())
+            .collect();
+        let done = resume::applied_all(main, self.url.dialect(), &sqls)
+            .await
+            .map_err(|e| (begin, e, Vec::new()))?;
+        if done == Some(true) {
+            tracing::warn!(version = %p.version, phase = p.phase.name(), from = begin + 1, to = end + 1, "the down block's effect is already there: not run");
+        }
+        Ok(done == Some(true))
+    }
+
     /// One attempt at a down script: its statements, the ledger row `rolled_back` (and the
     /// backfill row of an expand); a transactional one in one transaction, rolled back on
     /// error.
@@ -305,14 +330,27 @@ impl Run<'_> {
                     r.map_err(|e| (i, e, b))?;
                 }
             } else {
-                for i in 0..p.statements.len() {
+                let mut i = 0;
+                while i < p.statements.len() {
+                    // a BEGIN .. COMMIT block of the down script undoes an atomic step of
+                    // the up: when the up never ran that step, the block's net effect (a
+                    // column swap back) is already there, though no statement's alone is
+                    if p.statements[i].tx() == Some(TxControl::Begin)
+                        && let Some(end) = block_end(p, i)
+                        && self.block_undone_already(main, p, i, end).await?
+                    {
+                        i = end + 1;
+                        continue;
+                    }
                     self.statement_progress(p, i);
                     if self.undone_already(main, p, i).await? {
+                        i += 1;
                         continue;
                     }
                     self.exec_retrying(main, mon, p, i)
                         .await
                         .map_err(|(e, b)| (i, e, b))?;
+                    i += 1;
                 }
             }
             main.exec(
