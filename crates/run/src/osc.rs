@@ -503,13 +503,15 @@ impl Engine {
     /// Before the rollback of an expand that did not finish: what an interrupted
     /// pt-online-schema-change of one of `tables` left. Its triggers and copy go; a table it
     /// had already swapped out (`_<table>_old`, which the expand's next statement renames)
-    /// takes its soft-drop name, as the finished expand would have left it.
+    /// takes its soft-drop name, as the finished expand would have left it. Whether one
+    /// had been swapped.
     pub(super) async fn pt_osc_abandon(
         &self,
         conn: &mut dyn Driver,
         version: &str,
         tables: &[(Option<String>, String)],
-    ) -> Result<(), RunError> {
+    ) -> Result<bool, RunError> {
+        let mut swapped = false;
         let current = conn
             .query_text("SELECT CAST(DATABASE() AS CHAR)")
             .await
@@ -535,6 +537,7 @@ impl Engine {
                 .await
                 .map_err(RunError::db)?;
             if left.iter().any(|n| n == &format!("table {old}")) {
+                swapped = true;
                 let soft = names::soft_drop(table, version);
                 conn.exec(&format!(
                     "RENAME TABLE {}.{} TO {}.{}",
@@ -547,7 +550,7 @@ impl Engine {
                 .map_err(RunError::db)?;
             }
         }
-        Ok(())
+        Ok(swapped)
     }
 
     /// Before the rollback of `version`'s expand: the copies it left waiting for the

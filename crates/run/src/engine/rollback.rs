@@ -148,7 +148,7 @@ impl Run<'_> {
         row: &LedgerRow,
         fills: bool,
     ) -> Result<Done, RunError> {
-        let p = self.prepare_rollback(migrations, row)?;
+        let mut p = self.prepare_rollback(migrations, row)?;
         if Family::of(self.url.dialect()) == Family::Mysql && p.phase == Phase::Expand {
             // a table copy waiting for this migration's contract goes with its expand
             self.osc_abandon(main, &p.version).await?;
@@ -162,7 +162,15 @@ impl Run<'_> {
                         .unwrap_or_default(),
                     None => super::super::plan::tables_of(self.url.dialect(), &p),
                 };
-                self.pt_osc_abandon(main, &p.version, &tables).await?;
+                let swapped = self.pt_osc_abandon(main, &p.version, &tables).await?;
+                if swapped
+                    && p.statements.is_empty()
+                    && let Some(down) = row.down_sql.as_deref()
+                {
+                    // the tool failed after its swap (its session killed while it dropped its
+                    // triggers): its first statement took effect after all, so the down runs
+                    p = super::super::plan::prepare_down(self.url.dialect(), row, down)?;
+                }
             }
         }
         if Family::of(self.url.dialect()) == Family::Postgres && row.state != State::Applied {
