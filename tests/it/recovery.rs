@@ -90,3 +90,21 @@ fn pg_killed_in_the_shadow_table_copy_recovers() {
 fn mysql_killed_in_pt_online_schema_change_recovers() {
     killed_in_copy(Dialect::Mysql);
 }
+
+#[test]
+fn mysql_pt_osc_swapped_but_not_recorded_recovers() {
+    // pt-online-schema-change swapped, then its sessions were killed (it failed, `failed`
+    // with nothing done: the rollback skipped the down and left `entries` changed) or the
+    // runner was (`running`: the re-run copied again and left `__entries_old`)
+    let server = Server::shared(Dialect::Mysql);
+    let suite = Suite::new(&server, SMALL);
+    let mut failures = Vec::new();
+    for state in ["failed", "running"] {
+        for rollback in [true, false] {
+            if let Err(e) = suite.pt_osc_swapped_not_recorded(&server, state, rollback) {
+                failures.push(e);
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

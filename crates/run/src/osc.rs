@@ -417,8 +417,9 @@ impl Engine {
     /// Before pt-online-schema-change runs on `o.table`, what an interrupted run of it left
     /// (the runner killed, its session or the server lost): its triggers and new table go
     /// (the tool cannot continue them; it would refuse a table with triggers). `true` when
-    /// that run had already swapped the tables (its `_<table>_old` is there, its triggers
-    /// and new table gone): the copy is done and must not run again.
+    /// that run had already swapped the tables (its `_<table>_old` is there, its new table
+    /// gone; its triggers, if it was killed before dropping them, go): the copy is done and
+    /// must not run again.
     pub(super) async fn pt_osc_leftovers(
         &self,
         conn: &mut dyn Driver,
@@ -435,7 +436,12 @@ impl Engine {
             .await?;
         let triggers: Vec<&String> = left.iter().filter(|n| n.starts_with("trigger ")).collect();
         let has = |t: &str| left.iter().any(|n| n == &format!("table {t}"));
-        if o.defer_swap_to.is_none() && has(&old) && !has(&new) && triggers.is_empty() {
+        if o.defer_swap_to.is_none() && has(&old) && !has(&new) {
+            // killed between the swap and dropping its triggers (which moved to the old table
+            // with the rename): they go now
+            if !triggers.is_empty() {
+                self.pt_osc_drop(conn, db, &o.table, &new).await?;
+            }
             tracing::warn!(table = %o.table, "pt-online-schema-change had already swapped the table before the interruption: not run again");
             return Ok(true);
         }
@@ -497,13 +503,15 @@ impl Engine {
     /// Before the rollback of an expand that did not finish: what an interrupted
     /// pt-online-schema-change of one of `tables` left. Its triggers and copy go; a table it
     /// had already swapped out (`_<table>_old`, which the expand's next statement renames)
-    /// takes its soft-drop name, as the finished expand would have left it.
+    /// takes its soft-drop name, as the finished expand would have left it. Whether one
+    /// had been swapped.
     pub(super) async fn pt_osc_abandon(
         &self,
         conn: &mut dyn Driver,
         version: &str,
         tables: &[(Option<String>, String)],
-    ) -> Result<(), RunError> {
+    ) -> Result<bool, RunError> {
+        let mut swapped = false;
         let current = conn
             .query_text("SELECT CAST(DATABASE() AS CHAR)")
             .await
@@ -529,6 +537,7 @@ impl Engine {
                 .await
                 .map_err(RunError::db)?;
             if left.iter().any(|n| n == &format!("table {old}")) {
+                swapped = true;
                 let soft = names::soft_drop(table, version);
                 conn.exec(&format!(
                     "RENAME TABLE {}.{} TO {}.{}",
@@ -541,7 +550,7 @@ impl Engine {
                 .map_err(RunError::db)?;
             }
         }
-        Ok(())
+        Ok(swapped)
     }
 
     /// Before the rollback of `version`'s expand: the copies it left waiting for the

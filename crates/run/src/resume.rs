@@ -22,7 +22,8 @@ impl Effect {
             (Effect::Column(a, x, _), Effect::Column(b, y, _))
             | (Effect::Index(a, x, _), Effect::Index(b, y, _))
             | (Effect::Constraint(a, x, _), Effect::Constraint(b, y, _)) => a == b && x == y,
-            (Effect::Trigger(a, x, _), Effect::Trigger(b, y, _)) => a == b && x == y,
+            // `DROP TRIGGER` may not name the table (MySQL)
+            (Effect::Trigger(_, x, _), Effect::Trigger(_, y, _)) => x == y,
             _ => false,
         }
     }
@@ -308,10 +309,31 @@ pub(crate) async fn applied(
     d: Dialect,
     sql_text: &str,
 ) -> Result<Option<bool>, DbError> {
-    let Some(effects) = effects(d, sql_text) else {
+    applied_all(conn, d, &[sql_text]).await
+}
+
+/// The readable effects of `sqls` run in order, the last word on each object kept.
+fn net_effects(d: Dialect, sqls: &[&str]) -> Vec<Effect> {
+    let mut net: Vec<Effect> = Vec::new();
+    for e in sqls.iter().filter_map(|s| effects(d, s)).flatten() {
+        net.retain(|n| !n.same_object(&e));
+        net.push(e);
+    }
+    net
+}
+
+/// Whether the net effect of `sqls` (run in this order, one atomic block) is already
+/// there; `None` when none of them has an effect to read (those without one are left out).
+pub(crate) async fn applied_all(
+    conn: &mut dyn Driver,
+    d: Dialect,
+    sqls: &[&str],
+) -> Result<Option<bool>, DbError> {
+    let net = net_effects(d, sqls);
+    if net.is_empty() {
         return Ok(None);
-    };
-    for e in &effects {
+    }
+    for e in &net {
         let there = !conn.query_text(&exists_sql(d, e)).await?.is_empty();
         if there != wanted(e) {
             return Ok(Some(false));
@@ -387,6 +409,18 @@ mod tests {
                 Effect::Column(t("accounts"), "balance_new".into(), false),
                 Effect::Column(t("accounts"), "balance".into(), true),
             ])
+        );
+    }
+
+    #[test]
+    fn a_trigger_dropped_then_created_again_is_there() {
+        let sqls = [
+            "DROP TRIGGER IF EXISTS trg ON accounts",
+            "CREATE TRIGGER trg BEFORE INSERT OR UPDATE ON accounts FOR EACH ROW EXECUTE FUNCTION f()",
+        ];
+        assert_eq!(
+            net_effects(Dialect::Postgres, &sqls),
+            vec![Effect::Trigger(Some(t("accounts")), "trg".into(), true)]
         );
     }
 

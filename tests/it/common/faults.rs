@@ -1283,6 +1283,67 @@ impl Suite {
     }
 }
 
+impl Suite {
+    /// MariaDB: the table copy of `entries` interrupted right after pt-online-schema-change
+    /// swapped the tables, before it dropped its triggers (now on `_entries_old`) and before
+    /// the runner renamed `_entries_old` and recorded anything: the copy's ledger row is
+    /// `state` with no statement done (`failed`: the tool's sessions were killed and it
+    /// exited with an error; `running`: the runner was killed). Made by hand from a finished
+    /// first step, then rolled back or applied again, and checked.
+    pub fn pt_osc_swapped_not_recorded(
+        &self,
+        server: &Server,
+        state: &str,
+        rollback: bool,
+    ) -> Result<(), String> {
+        let s = Scratch::on(self.d, &server.admin);
+        self.prepare(&s);
+        let steps = steps();
+        let r = run(s.migrate(self.dir()).args(&steps[0].0));
+        assert_eq!(r.code, steps[0].1, "{r:?}");
+        let soft = format!("_sluice_dropped_entries_{COPY}");
+        let db = &s.name;
+        s.exec(&format!(
+            "RENAME TABLE {soft} TO _entries_old;\n\
+             CREATE TRIGGER pt_osc_{db}_entries_ins AFTER INSERT ON _entries_old FOR EACH ROW SET @sluice_test = 1;\n\
+             CREATE TRIGGER pt_osc_{db}_entries_del AFTER DELETE ON _entries_old FOR EACH ROW SET @sluice_test = 1;\n\
+             UPDATE sluice_migrations SET state = '{state}', statements_done = 0, finished_at = NULL \
+             WHERE version = '{COPY}' AND phase = 'expand';\n"
+        ));
+        let what = format!("pt-osc swapped, copy `{state}` with nothing recorded");
+        if rollback {
+            let r = run(s
+                .migrate(self.dir())
+                .args(["rollback", "migrations", "--to", INIT]));
+            if r.code != 0 {
+                return Err(format!(
+                    "{what}: rollback exited {}: {}{}",
+                    r.code, r.stdout, r.stderr
+                ));
+            }
+        } else {
+            for (args, code) in &steps {
+                let r = run(s.migrate(self.dir()).args(args));
+                if r.code != *code {
+                    return Err(format!(
+                        "{what}: `migrate {}` exited {}: {}{}",
+                        args.join(" "),
+                        r.code,
+                        r.stdout,
+                        r.stderr
+                    ));
+                }
+            }
+        }
+        self.check(&s, &[], rollback).map_err(|e| {
+            format!(
+                "{what}, {}: {e}",
+                if rollback { "rolled back" } else { "applied" }
+            )
+        })
+    }
+}
+
 impl Reference {
     fn empty() -> Reference {
         Reference {

@@ -26,7 +26,7 @@ pub(crate) const LEDGER_STEP: usize = usize::MAX;
 
 /// The index of the `COMMIT` closing the `BEGIN` at `begin`, when the block holds no other
 /// transaction control and nothing that cannot run in a transaction block.
-fn block_end(p: &Prepared, begin: usize) -> Option<usize> {
+pub(crate) fn block_end(p: &Prepared, begin: usize) -> Option<usize> {
     for (k, st) in p.statements.iter().enumerate().skip(begin + 1) {
         match st.tx() {
             Some(TxControl::Commit) => return Some(k),
@@ -291,12 +291,12 @@ impl Run<'_> {
         // inside MySQL `LOCK TABLES` .. `UNLOCK TABLES`: the ledger (not locked) cannot be
         // written, so the block's progress is recorded at its UNLOCK
         let mut tables_locked = false;
-        // the statement an interruption hit may have committed without its progress (MySQL's
+        // the statement an interruption hit (`running`: killed, its session or server lost;
+        // a `failed` one took no effect) may have committed without its progress (MySQL's
         // DDL always commits on its own): until one is found not done, a statement whose
         // effect is already there is not run again (inside a LOCK TABLES block, whose
         // progress is recorded at its UNLOCK, that is each statement of the block)
-        let mut uncertain =
-            matches!(prior, Some(r) if matches!(r.state, State::Failed | State::Running));
+        let mut uncertain = matches!(prior, Some(r) if r.state == State::Running);
         let mut i = start;
         while i < total {
             // a BEGIN .. COMMIT block of the file goes in one round trip where the server

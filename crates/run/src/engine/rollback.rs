@@ -9,10 +9,12 @@ use super::super::hooks::{self, HookEvent, HookPoint};
 use super::super::ledger::{self, LedgerRow, State};
 use super::super::plan::{Prepared, prepare_down, rollback_targets};
 use super::super::strategies::Family;
-use super::super::{Done, Progress, RollbackOutcome, RollbackRequest, RunError, retry};
+use super::super::{Done, Progress, RollbackOutcome, RollbackRequest, RunError, resume, retry};
 use super::phase::LEDGER_STEP;
+use super::phase::block_end;
 use super::{Engine, Run};
 use sluice_core::source::{Direction, Migration, Phase, Version};
+use sluice_core::sql::ops::TxControl;
 
 impl Engine {
     /// Roll back applied phases in reverse, running the down SQL stored when they ran; with
@@ -146,7 +148,7 @@ impl Run<'_> {
         row: &LedgerRow,
         fills: bool,
     ) -> Result<Done, RunError> {
-        let p = self.prepare_rollback(migrations, row)?;
+        let mut p = self.prepare_rollback(migrations, row)?;
         if Family::of(self.url.dialect()) == Family::Mysql && p.phase == Phase::Expand {
             // a table copy waiting for this migration's contract goes with its expand
             self.osc_abandon(main, &p.version).await?;
@@ -160,7 +162,15 @@ impl Run<'_> {
                         .unwrap_or_default(),
                     None => super::super::plan::tables_of(self.url.dialect(), &p),
                 };
-                self.pt_osc_abandon(main, &p.version, &tables).await?;
+                let swapped = self.pt_osc_abandon(main, &p.version, &tables).await?;
+                if swapped
+                    && p.statements.is_empty()
+                    && let Some(down) = row.down_sql.as_deref()
+                {
+                    // the tool failed after its swap (its session killed while it dropped its
+                    // triggers): its first statement took effect after all, so the down runs
+                    p = super::super::plan::prepare_down(self.url.dialect(), row, down)?;
+                }
             }
         }
         if Family::of(self.url.dialect()) == Family::Postgres && row.state != State::Applied {
@@ -309,6 +319,29 @@ impl Run<'_> {
             .map_err(|e| (i, DbError::other(e.to_string()), Vec::new()))
     }
 
+    /// Statements `begin..=end` (a transaction block) of a down script: their net effect is
+    /// already there.
+    async fn block_undone_already(
+        &self,
+        main: &mut dyn Driver,
+        p: &Prepared,
+        begin: usize,
+        end: usize,
+    ) -> Result<bool, (usize, DbError, Vec<Blocker>)> {
+        let sqls: Vec<&str> = p.statements[begin..=end]
+            .iter()
+            .filter(|st| st.tx().is_none())
+            .map(|st| st.sql.as_str())
+            .collect();
+        let done = resume::applied_all(main, self.url.dialect(), &sqls)
+            .await
+            .map_err(|e| (begin, e, Vec::new()))?;
+        if done == Some(true) {
+            tracing::warn!(version = %p.version, phase = p.phase.name(), from = begin + 1, to = end + 1, "the down block's effect is already there: not run");
+        }
+        Ok(done == Some(true))
+    }
+
     /// One attempt at a down script: its statements, the ledger row `rolled_back` (and the
     /// backfill row of an expand); a transactional one in one transaction, rolled back on
     /// error.
@@ -334,14 +367,28 @@ impl Run<'_> {
                     r.map_err(|e| (i, e, b))?;
                 }
             } else {
-                for i in 0..p.statements.len() {
+                let mut i = 0;
+                while i < p.statements.len() {
+                    // a BEGIN .. COMMIT block of the down script undoes an atomic step of
+                    // the up: when the up never ran that step, the block's net effect (a
+                    // column swap back) is already there, though no statement's alone is
+                    if resumable
+                        && p.statements[i].tx() == Some(TxControl::Begin)
+                        && let Some(end) = block_end(p, i)
+                        && self.block_undone_already(main, p, i, end).await?
+                    {
+                        i = end + 1;
+                        continue;
+                    }
                     self.statement_progress(p, i);
                     if self.undone_already(main, p, i, resumable).await? {
+                        i += 1;
                         continue;
                     }
                     self.exec_retrying(main, mon, p, i)
                         .await
                         .map_err(|(e, b)| (i, e, b))?;
+                    i += 1;
                 }
             }
             main.exec(
