@@ -50,7 +50,7 @@ impl Engine {
 }
 
 impl Run<'_> {
-    async fn apply_in(
+    pub(crate) async fn apply_in(
         &self,
         main: &mut dyn Driver,
         mon: &mut dyn Driver,
