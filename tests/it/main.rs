@@ -47,3 +47,5 @@ mod squawk_cases;
 mod stored_programs;
 mod strategies_mysql;
 mod strategies_pg;
+mod verify_mysql;
+mod verify_pg;
