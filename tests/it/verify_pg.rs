@@ -157,3 +157,178 @@ fn no_scratch_url_is_a_usage_error_and_database_url_is_not_used() {
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("--scratch-url"), "{r:?}");
 }
+
+#[test]
+fn an_expand_renaming_a_column_fails_the_old_query_check() {
+    let dir = tree(&[
+        ("m/001_users.up.sql", HISTORY),
+        ("m/001_users.down.sql", HISTORY_DOWN),
+        (
+            "m/002_rename.up.sql",
+            "ALTER TABLE users RENAME COLUMN email TO mail;",
+        ),
+        (
+            "m/002_rename.down.sql",
+            "ALTER TABLE users RENAME COLUMN mail TO email;",
+        ),
+        (
+            "old.sql",
+            "SELECT email FROM users WHERE id = $1;\nSELECT id FROM users;",
+        ),
+        ("new.sql", "SELECT mail FROM users WHERE id = $1;"),
+    ]);
+    let (r, json) = verify_dir(
+        dir.path(),
+        Dialect::Postgres,
+        &[
+            "m/002_rename.up.sql",
+            "--old-queries",
+            "old.sql",
+            "--new-queries",
+            "new.sql",
+        ],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    let m = &json["runs"][0]["migrations"][0];
+    assert_eq!(m["outcome"], "failed", "{r:?}");
+    let failing: Vec<(String, String, String)> = m["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| {
+            s["queries"].as_array().unwrap().iter().map(move |q| {
+                (
+                    s["step"].as_str().unwrap().to_owned(),
+                    q["set"].as_str().unwrap().to_owned(),
+                    q["origin"].as_str().unwrap().to_owned(),
+                )
+            })
+        })
+        .collect();
+    // the old query on email fails once the column is renamed; the other old one and the
+    // new one prepare
+    assert_eq!(
+        failing,
+        [("up".to_owned(), "old".to_owned(), "old.sql:1".to_owned())],
+        "{r:?}"
+    );
+    let error = m["steps"][0]["queries"][0]["error"].as_str().unwrap();
+    assert!(error.contains("column \"email\" does not exist"), "{error}");
+}
+
+/// The planner's own output for each recipe, verified with the old and the new
+/// application's queries: every phase's down restores the schema, the old queries prepare
+/// until the contract, the new ones from the expand on.
+#[test]
+fn the_planners_output_passes_verify_with_old_and_new_queries() {
+    const INIT: &str = "CREATE TABLE owners (id bigint PRIMARY KEY, label text);
+CREATE TABLE accounts (id bigint PRIMARY KEY, owner_id bigint, name text NOT NULL, email text, balance int NOT NULL DEFAULT 0, note text);
+CREATE INDEX accounts_name_idx ON accounts (name);
+CREATE TABLE events (id bigint NOT NULL, kind text);";
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "ALTER TABLE accounts RENAME COLUMN name TO full_name;",
+            "SELECT name FROM accounts WHERE id = $1; UPDATE accounts SET name = $2 WHERE id = $1;",
+            "SELECT full_name FROM accounts WHERE id = $1; UPDATE accounts SET full_name = $2 WHERE id = $1;",
+        ),
+        (
+            "ALTER TABLE accounts RENAME TO ledger;",
+            "SELECT name FROM accounts WHERE id = $1; INSERT INTO accounts (id, name) VALUES ($1, $2);",
+            "SELECT name FROM ledger WHERE id = $1; INSERT INTO ledger (id, name) VALUES ($1, $2);",
+        ),
+        (
+            "-- sluice:backfill 'h-' || id::text\nALTER TABLE accounts ADD COLUMN handle text NOT NULL;",
+            "INSERT INTO accounts (id, name) VALUES ($1, $2);",
+            "INSERT INTO accounts (id, name, handle) VALUES ($1, $2, $3);",
+        ),
+        (
+            "ALTER TABLE accounts ALTER COLUMN balance TYPE bigint;",
+            "UPDATE accounts SET balance = balance + 1 WHERE id = $1;",
+            "UPDATE accounts SET balance = $2 WHERE id = $1;",
+        ),
+        (
+            "ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;",
+            "INSERT INTO accounts (id, name, email) VALUES ($1, $2, $3);",
+            "SELECT email FROM accounts WHERE id = $1;",
+        ),
+        (
+            "ALTER TABLE accounts ADD CONSTRAINT accounts_owner_fk FOREIGN KEY (owner_id) REFERENCES owners (id);",
+            "UPDATE accounts SET owner_id = $2 WHERE id = $1;",
+            "INSERT INTO accounts (id, name, owner_id) VALUES ($1, $2, $3);",
+        ),
+        (
+            "ALTER TABLE accounts ADD CONSTRAINT accounts_email_key UNIQUE (email);",
+            "INSERT INTO accounts (id, name, email) VALUES ($1, $2, $3);",
+            "SELECT id FROM accounts WHERE email = $1;",
+        ),
+        (
+            "CREATE INDEX accounts_owner_idx ON accounts (owner_id);",
+            "UPDATE accounts SET owner_id = $2 WHERE id = $1;",
+            "SELECT count(*) FROM accounts WHERE owner_id = $1;",
+        ),
+        (
+            "ALTER TABLE accounts DROP COLUMN note;",
+            "SELECT note FROM accounts WHERE id = $1;",
+            "INSERT INTO accounts (id, name) VALUES ($1, $2);",
+        ),
+    ];
+    let mut problems = Vec::new();
+    for (naive, old, new) in cases {
+        let dir = tree(&[
+            ("naive/0001_init.sql", INIT),
+            ("naive/0002_change.sql", naive),
+            ("migrations/0001_init/expand.up.sql", INIT),
+            (
+                "migrations/0001_init/expand.down.sql",
+                "DROP TABLE events; DROP TABLE accounts; DROP TABLE owners;",
+            ),
+            ("old.sql", old),
+            ("new.sql", new),
+        ]);
+        let planned = crate::common::run(
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("migrate"))
+                .current_dir(dir.path().join("naive"))
+                .args(["plan", "0002_change.sql", "--out"])
+                .arg(dir.path().join("migrations/0002_change")),
+        );
+        assert_eq!(planned.code, 0, "plan of {naive}: {planned:?}");
+        let (r, json) = verify_dir(
+            dir.path(),
+            Dialect::Postgres,
+            &[
+                // a directory alone: its newest migration is the change
+                "migrations",
+                "--old-queries",
+                "old.sql",
+                "--new-queries",
+                "new.sql",
+            ],
+        );
+        let m = &json["runs"][0]["migrations"][0];
+        let steps: Vec<&str> = m["steps"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|s| s["step"].as_str()).collect())
+            .unwrap_or_default();
+        if naive.contains("RENAME COLUMN") {
+            // phased: each phase went up, down (contract first) and up again
+            assert_eq!(
+                steps,
+                [
+                    "expand",
+                    "backfill",
+                    "contract",
+                    "contract.down",
+                    "expand.down",
+                    "expand again",
+                    "backfill again",
+                    "contract again"
+                ],
+                "{r:?}"
+            );
+        }
+        if r.code != 0 || m["outcome"] != "proven" || m["version"] != "0002" {
+            problems.push(format!("{naive}:\n{}", r.stdout));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
