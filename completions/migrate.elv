@@ -336,11 +336,13 @@ set edit:completion:arg-completer[migrate] = {|@words|
         &'migrate;hook;pre-deploy'= {
             cand --release 'The release being deployed (image tag, chart revision)'
             cand --max-duration 'Stop after the phase running at this time (exit 3); the next call continues'
+            cand --scratch-url 'The scratch server for --verify (default: `[verify] scratch_url` in sluice.toml)'
             cand --config 'Config file (default: `sluice.toml` in this directory or the nearest parent)'
             cand --log-format 'Log line format (logs go to stderr)'
             cand --color 'Colour in human output: auto = only on a terminal and when NO_COLOR is unset'
             cand --database-url 'Database URL: postgres://user@host:5432/db or mysql://user@host:3306/db. Never printed with its password'
             cand --env 'Deployment environment: picks `[gates.<ENV>]` in sluice.toml (default: `[gates.default]`, else the `recorded` gate alone)'
+            cand --verify 'First prove the pending migrations with `migrate verify` on a scratch database (`--scratch-url` or `[verify] scratch_url`); nothing is applied unless they are proven'
             cand -v 'More log output (-v info, -vv debug, -vvv trace)'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace)'
             cand -q 'Only errors in the log'

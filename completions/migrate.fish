@@ -322,6 +322,7 @@ complete -c migrate -n "__fish_migrate_using_subcommand hook; and not __fish_see
 complete -c migrate -n "__fish_migrate_using_subcommand hook; and not __fish_seen_subcommand_from pre-deploy post-deploy help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c migrate -n "__fish_migrate_using_subcommand hook; and __fish_seen_subcommand_from pre-deploy" -l release -d 'The release being deployed (image tag, chart revision)' -r
 complete -c migrate -n "__fish_migrate_using_subcommand hook; and __fish_seen_subcommand_from pre-deploy" -l max-duration -d 'Stop after the phase running at this time (exit 3); the next call continues' -r
+complete -c migrate -n "__fish_migrate_using_subcommand hook; and __fish_seen_subcommand_from pre-deploy" -l scratch-url -d 'The scratch server for --verify (default: `[verify] scratch_url` in sluice.toml)' -r
 complete -c migrate -n "__fish_migrate_using_subcommand hook; and __fish_seen_subcommand_from pre-deploy" -l config -d 'Config file (default: `sluice.toml` in this directory or the nearest parent)' -r -F
 complete -c migrate -n "__fish_migrate_using_subcommand hook; and __fish_seen_subcommand_from pre-deploy" -l log-format -d 'Log line format (logs go to stderr)' -r -f -a "text\t''
 json\t''"
@@ -330,6 +331,7 @@ always\t''
 never\t''"
 complete -c migrate -n "__fish_migrate_using_subcommand hook; and __fish_seen_subcommand_from pre-deploy" -l database-url -d 'Database URL: postgres://user@host:5432/db or mysql://user@host:3306/db. Never printed with its password' -r
 complete -c migrate -n "__fish_migrate_using_subcommand hook; and __fish_seen_subcommand_from pre-deploy" -l env -d 'Deployment environment: picks `[gates.<ENV>]` in sluice.toml (default: `[gates.default]`, else the `recorded` gate alone)' -r
+complete -c migrate -n "__fish_migrate_using_subcommand hook; and __fish_seen_subcommand_from pre-deploy" -l verify -d 'First prove the pending migrations with `migrate verify` on a scratch database (`--scratch-url` or `[verify] scratch_url`); nothing is applied unless they are proven'
 complete -c migrate -n "__fish_migrate_using_subcommand hook; and __fish_seen_subcommand_from pre-deploy" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace)'
 complete -c migrate -n "__fish_migrate_using_subcommand hook; and __fish_seen_subcommand_from pre-deploy" -s q -l quiet -d 'Only errors in the log'
 complete -c migrate -n "__fish_migrate_using_subcommand hook; and __fish_seen_subcommand_from pre-deploy" -s h -l help -d 'Print help'

@@ -66,23 +66,7 @@ pub struct VerifyArgs {
 pub fn run(config_path: Option<&Path>, quiet: bool, args: &VerifyArgs) -> anyhow::Result<u8> {
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     let config = config::load(config_path, &cwd)?;
-    let scratch = args
-        .scratch_url
-        .clone()
-        .filter(|u| !u.trim().is_empty())
-        .or_else(|| {
-            config
-                .file
-                .verify
-                .scratch_url
-                .as_ref()
-                .map(|u| u.get_ref().clone())
-        });
-    let Some(scratch) = scratch else {
-        bail!(
-            "no scratch server: pass --scratch-url URL or set `[verify] scratch_url` in sluice.toml (a server and a role that may create databases; verify never runs on DATABASE_URL's database)"
-        );
-    };
+    let scratch = scratch_url(args.scratch_url.as_deref(), &config)?;
     let server = DbUrl::parse(&scratch)?;
     let dialect = server.dialect();
     let layout: LayoutChoice = config.file.migrations.layout;
@@ -177,6 +161,78 @@ pub fn run(config_path: Option<&Path>, quiet: bool, args: &VerifyArgs) -> anyhow
     out.write_all(text.as_bytes())?;
     out.flush()?;
     Ok(if proven { exit::OK } else { exit::FINDINGS })
+}
+
+/// `migrate hook pre-deploy --verify`: prove the pending migrations before any is applied;
+/// `Some(exit code)` when they are not proven (the report is printed), `None` to go on.
+pub(super) fn before_deploy(
+    config: &config::Config,
+    scratch_flag: Option<&str>,
+    migrations: &[Migration],
+    pending: BTreeSet<crate::source::Version>,
+    quiet: bool,
+) -> anyhow::Result<Option<u8>> {
+    if pending.is_empty() {
+        return Ok(None);
+    }
+    let server = DbUrl::parse(&scratch_url(scratch_flag, config)?)?;
+    let settings = config::run_settings(&config.file.run, config.file.migrations.out_of_order)?;
+    let req = Request {
+        migrations,
+        change: pending,
+        old_queries: Vec::new(),
+        new_queries: Vec::new(),
+    };
+    let rt = super::db::runtime()?;
+    let bar = progress_bar(quiet, VerifyFormat::Human);
+    let tick = |t: &Tick| show(bar.as_ref(), t);
+    let out = rt.block_on(async {
+        tokio::select! {
+            r = verify::verify(&server, settings, &req, &tick) => r,
+            sig = super::db::shutdown_signal() => Err(RunError::Db(format!(
+                "interrupted by {sig}: the scratch database is dropped"
+            ))),
+        }
+    });
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let report = match out {
+        Ok(r) => r,
+        Err(e) => return Ok(Some(fail(&e))),
+    };
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    print!(
+        "{}",
+        verify_out::render(std::slice::from_ref(&report), VerifyFormat::Human, &cwd)
+    );
+    if report.proven() {
+        Ok(None)
+    } else {
+        eprintln!("pre-deploy: the pending migrations are not proven; nothing applied");
+        Ok(Some(exit::FINDINGS))
+    }
+}
+
+/// The scratch server: the flag, else `[verify] scratch_url`; none is a usage error.
+fn scratch_url(flag: Option<&str>, config: &config::Config) -> anyhow::Result<String> {
+    let url = flag
+        .map(str::to_owned)
+        .filter(|u| !u.trim().is_empty())
+        .or_else(|| {
+            config
+                .file
+                .verify
+                .scratch_url
+                .as_ref()
+                .map(|u| u.get_ref().clone())
+        });
+    let Some(url) = url else {
+        bail!(
+            "no scratch server: pass --scratch-url URL or set `[verify] scratch_url` in sluice.toml (a server and a role that may create databases; verify never runs on DATABASE_URL's database)"
+        );
+    };
+    Ok(url)
 }
 
 fn fail(e: &RunError) -> u8 {

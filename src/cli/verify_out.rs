@@ -97,9 +97,11 @@ fn differences(s: &StepReport, d: &Diff) -> String {
                     x.object
                 )
             }
-            (Change::Missing, false) => format!("{} missing (the first up made it)", x.object),
+            (Change::Missing, false) => {
+                format!("{} missing (there after the first up)", x.object)
+            }
             (Change::Unexpected, false) => {
-                format!("{} unexpected (the first up did not make it)", x.object)
+                format!("{} unexpected (not there after the first up)", x.object)
             }
             (Change::Changed { .. }, _) => x.to_string(),
         };

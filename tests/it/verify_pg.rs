@@ -332,3 +332,46 @@ CREATE TABLE events (id bigint NOT NULL, kind text);";
     }
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
+
+#[test]
+fn pre_deploy_with_verify_applies_only_proven_migrations() {
+    let s = crate::common::Scratch::pg();
+    let dir = tree(&[
+        ("m/001_users.up.sql", HISTORY),
+        ("m/001_users.down.sql", HISTORY_DOWN),
+        (
+            "m/002_nick.up.sql",
+            "ALTER TABLE users ADD COLUMN nick text;",
+        ),
+        ("m/002_nick.down.sql", "SELECT 1;"),
+    ]);
+    let pre = |release: &str| {
+        crate::common::run(s.migrate(dir.path()).args([
+            "hook",
+            "pre-deploy",
+            "m",
+            "--release",
+            release,
+            "--verify",
+            "--scratch-url",
+            &admin_url(Dialect::Postgres),
+        ]))
+    };
+    // 002's down forgets the column: nothing is applied, not even the proven 001
+    let r = pre("r1");
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stdout.contains("column users.nick left behind"), "{r:?}");
+    assert!(!s.table_exists("users"), "{r:?}");
+    std::fs::write(
+        dir.path().join("m/002_nick.down.sql"),
+        "ALTER TABLE users DROP COLUMN nick;",
+    )
+    .unwrap();
+    let r = pre("r2");
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(s.table_exists("users"), "{r:?}");
+    assert_eq!(
+        s.strings("SELECT version FROM sluice_migrations WHERE state = 'applied' ORDER BY 1"),
+        ["001", "002"]
+    );
+}
