@@ -118,14 +118,16 @@ pub fn run(config_path: Option<&Path>, quiet: bool, args: &VerifyArgs) -> anyhow
         if change.is_empty() {
             continue;
         }
-        if !args.all && changed.is_none() && args.paths.iter().all(|p| p.is_dir()) {
-            if let Some(v) = change.iter().next() {
-                eprintln!(
-                    "verifying the newest migration of {} ({}); --all verifies every one, --base REF a branch's",
-                    dir.as_deref().unwrap_or(Path::new(".")).display(),
-                    v.raw
-                );
-            }
+        if !args.all
+            && changed.is_none()
+            && args.paths.iter().all(|p| p.is_dir())
+            && let Some(v) = change.iter().next()
+        {
+            eprintln!(
+                "verifying the newest migration of {} ({}); --all verifies every one, --base REF a branch's",
+                dir.as_deref().unwrap_or(Path::new(".")).display(),
+                v.raw
+            );
         }
         let req = Request {
             migrations: &migrations,

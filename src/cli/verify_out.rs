@@ -175,9 +175,7 @@ fn human_migration(out: &mut String, m: &MigrationReport, cwd: &Path) {
     }
 }
 
-fn failures<'r>(
-    reports: &'r [Report],
-) -> impl Iterator<Item = (&'r MigrationReport, &'r StepReport)> + 'r {
+fn failures(reports: &[Report]) -> impl Iterator<Item = (&MigrationReport, &StepReport)> {
     reports
         .iter()
         .flat_map(|r| r.migrations.iter())
