@@ -375,3 +375,68 @@ fn pre_deploy_with_verify_applies_only_proven_migrations() {
         ["001", "002"]
     );
 }
+
+#[test]
+fn ctrl_c_drops_the_scratch_database() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let dir = tree(&[
+        ("m/001_slow.up.sql", "SELECT pg_sleep(30);"),
+        ("m/001_slow.down.sql", "SELECT 1;"),
+    ]);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("migrate"))
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .env_remove("SLUICE_LOG")
+        .env("NO_COLOR", "1")
+        .args(["-v", "verify", "m", "--all", "--scratch-url"])
+        .arg(admin_url(Dialect::Postgres))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // the guard's name, from the log line that announces the database
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let name = loop {
+        let raw = lines
+            .next()
+            .expect("the log names the scratch database")
+            .unwrap();
+        // without colour codes, whatever the log writer decides
+        let mut line = String::new();
+        let mut esc = false;
+        for c in raw.chars() {
+            match (esc, c) {
+                (false, '\u{1b}') => esc = true,
+                (true, 'm') => esc = false,
+                (false, c) => line.push(c),
+                (true, _) => {}
+            }
+        }
+        if let Some(rest) = line.split("database=").nth(1)
+            && line.contains("scratch database created")
+        {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    assert!(
+        crate::common::verify::databases_left(Dialect::Postgres).contains(&name),
+        "{name} exists while verify runs"
+    );
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert_eq!(status.code(), Some(2), "{rest:?}");
+    assert!(
+        rest.iter().any(|l| l.contains("interrupted by SIGINT")),
+        "{rest:?}"
+    );
+    assert!(
+        !crate::common::verify::databases_left(Dialect::Postgres).contains(&name),
+        "{name} left behind after Ctrl-C: {rest:?}"
+    );
+}
