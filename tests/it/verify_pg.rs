@@ -440,3 +440,69 @@ fn ctrl_c_drops_the_scratch_database() {
         "{name} left behind after Ctrl-C: {rest:?}"
     );
 }
+
+#[test]
+fn sarif_and_github_outputs_point_at_the_down_script() {
+    let dir = tree(&[
+        ("m/001_users.up.sql", HISTORY),
+        ("m/001_users.down.sql", HISTORY_DOWN),
+        (
+            "m/002_nick.up.sql",
+            "ALTER TABLE users ADD COLUMN nick text;",
+        ),
+        ("m/002_nick.down.sql", "SELECT 1;"),
+    ]);
+    let out = |format: &str| {
+        crate::common::run(
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("migrate"))
+                .current_dir(dir.path())
+                .env_remove("DATABASE_URL")
+                .args(["verify", "m/002_nick.up.sql", "--format", format])
+                .args(["--scratch-url", &admin_url(Dialect::Postgres)]),
+        )
+    };
+    let r = out("sarif");
+    assert_eq!(r.code, 1, "{r:?}");
+    let sarif: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let v = crate::sarif_schema::validator();
+    let errors: Vec<String> = v.iter_errors(&sarif).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    // the down leaves the column; the up again then fails on it
+    let rules: Vec<&str> = results
+        .iter()
+        .map(|x| x["ruleId"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["down-restores-schema", "step-runs"], "{r:?}");
+    assert_eq!(
+        results[1]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "m/002_nick.up.sql"
+    );
+    assert_eq!(
+        results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "m/002_nick.down.sql"
+    );
+    assert!(
+        results[0]["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("column users.nick left behind"),
+        "{r:?}"
+    );
+
+    let r = out("github");
+    assert_eq!(r.code, 1, "{r:?}");
+    let first = r.stdout.lines().next().unwrap();
+    assert!(
+        first.starts_with(
+            "::error file=m/002_nick.down.sql,line=1,title=migrate verify 002 (down-restores-schema)::down%3A differs"
+        ) || first.starts_with(
+            "::error file=m/002_nick.down.sql,line=1,title=migrate verify 002 (down-restores-schema)::down: differs"
+        ),
+        "{first}"
+    );
+    assert!(
+        first.contains("%0A  column users.nick left behind"),
+        "{first}"
+    );
+}
