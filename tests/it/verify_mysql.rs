@@ -88,3 +88,54 @@ fn a_down_forgetting_a_trigger_fails() {
         "trigger users.users_touch",
     ));
 }
+
+#[test]
+fn an_expand_renaming_a_column_fails_the_old_query_check() {
+    let dir = crate::common::tree(&[
+        ("m/001_base.up.sql", HISTORY),
+        ("m/001_base.down.sql", HISTORY_DOWN),
+        (
+            "m/002_rename.up.sql",
+            "ALTER TABLE users RENAME COLUMN email TO mail;",
+        ),
+        (
+            "m/002_rename.down.sql",
+            "ALTER TABLE users RENAME COLUMN mail TO email;",
+        ),
+        (
+            "old.sql",
+            "SELECT id FROM users;\nSELECT email FROM users WHERE id = ?;",
+        ),
+        ("new.sql", "SELECT mail FROM users WHERE id = ?;"),
+    ]);
+    let (r, json) = crate::common::verify::verify_dir(
+        dir.path(),
+        Dialect::Mysql,
+        &[
+            "m/002_rename.up.sql",
+            "--old-queries",
+            "old.sql",
+            "--new-queries",
+            "new.sql",
+        ],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    let steps = json["runs"][0]["migrations"][0]["steps"]
+        .as_array()
+        .unwrap();
+    let failing: Vec<(&str, &str, &str)> = steps
+        .iter()
+        .flat_map(|s| {
+            s["queries"].as_array().unwrap().iter().map(move |q| {
+                (
+                    s["step"].as_str().unwrap(),
+                    q["set"].as_str().unwrap(),
+                    q["origin"].as_str().unwrap(),
+                )
+            })
+        })
+        .collect();
+    assert_eq!(failing, [("up", "old", "old.sql:2")], "{r:?}");
+    let error = steps[0]["queries"][0]["error"].as_str().unwrap();
+    assert!(error.contains("Unknown column 'email'"), "{error}");
+}

@@ -506,3 +506,26 @@ fn sarif_and_github_outputs_point_at_the_down_script() {
         "{first}"
     );
 }
+
+#[test]
+fn pg_stat_statements_that_cannot_be_read_is_a_connection_error() {
+    // a database without the extension: the queries cannot be read, verify does not start
+    let s = crate::common::Scratch::pg();
+    let dir = tree(&[
+        ("m/001_users.up.sql", HISTORY),
+        ("m/001_users.down.sql", HISTORY_DOWN),
+    ]);
+    let r = crate::common::run(
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("migrate"))
+            .current_dir(dir.path())
+            .env_remove("DATABASE_URL")
+            .args(["verify", "m", "--queries-from-pg-stat-statements", &s.url])
+            .args(["--scratch-url", &admin_url(Dialect::Postgres)]),
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("cannot read pg_stat_statements")
+            && r.stderr.contains("CREATE EXTENSION"),
+        "{r:?}"
+    );
+}
