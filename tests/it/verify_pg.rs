@@ -529,3 +529,46 @@ fn pg_stat_statements_that_cannot_be_read_is_a_connection_error() {
         "{r:?}"
     );
 }
+
+#[test]
+fn the_scratch_server_comes_from_sluice_toml() {
+    let dir = tree(&[
+        ("m/001_users.up.sql", HISTORY),
+        ("m/001_users.down.sql", HISTORY_DOWN),
+    ]);
+    let verify = || {
+        crate::common::run(
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("migrate"))
+                .current_dir(dir.path())
+                .env_remove("DATABASE_URL")
+                .env_remove("SLUICE_SCRATCH_URL")
+                .args(["verify", "m"]),
+        )
+    };
+    std::fs::write(
+        dir.path().join("sluice.toml"),
+        "[verify]\nscratch_url = \"nope\"\n",
+    )
+    .unwrap();
+    let r = verify();
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("sluice.toml:2:15: [verify] scratch_url"),
+        "{r:?}"
+    );
+    std::fs::write(
+        dir.path().join("sluice.toml"),
+        format!(
+            "[verify]\nscratch_url = \"{}\"\n",
+            admin_url(Dialect::Postgres)
+        ),
+    )
+    .unwrap();
+    let r = verify();
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout
+            .starts_with("proven 001 users: up ok, down ok, up again ok"),
+        "{r:?}"
+    );
+}
