@@ -572,3 +572,45 @@ fn the_scratch_server_comes_from_sluice_toml() {
         "{r:?}"
     );
 }
+
+#[test]
+fn an_irreversible_up_is_applied_not_rolled_back_and_a_missing_down_fails() {
+    let dir = tree(&[
+        ("m/001_users.up.sql", HISTORY),
+        ("m/001_users.down.sql", HISTORY_DOWN),
+        (
+            "m/002_purge.up.sql",
+            "-- sluice:irreversible the old rows are gone\nDELETE FROM users WHERE mood = 'sad';",
+        ),
+        (
+            "m/003_nick.up.sql",
+            "ALTER TABLE users ADD COLUMN nick text;",
+        ),
+    ]);
+    let (r, json) = verify_dir(dir.path(), Dialect::Postgres, &["m", "--all"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let migs = json["runs"][0]["migrations"].as_array().unwrap();
+    let outcomes: Vec<(&str, &str)> = migs
+        .iter()
+        .map(|m| {
+            (
+                m["version"].as_str().unwrap(),
+                m["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("001", "proven"),
+            ("002", "irreversible"),
+            ("003", "failed")
+        ],
+        "{r:?}"
+    );
+    let error = migs[2]["steps"][1]["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("no down script: the migration cannot be rolled back"),
+        "{error}"
+    );
+}

@@ -537,8 +537,9 @@ impl<'e> Verifier<'e, '_> {
                     return Ok((mr, State::Intact));
                 }
                 step.error = Some(format!(
-                    "no {} down script: the phase cannot be rolled back; write one, or mark the up `-- sluice:irreversible <reason>`",
-                    p.name()
+                    "no {} script: the {} cannot be rolled back; write one, or mark the up `-- sluice:irreversible <reason>`",
+                    step.step,
+                    if phased { p.name() } else { "migration" }
                 ));
                 mr.path = path(u, Direction::Up).unwrap_or_else(|| m.origin.clone());
                 mr.steps.push(step);
