@@ -48,6 +48,7 @@ Register-ArgumentCompleter -Native -CommandName 'migrate' -ScriptBlock {
             [CompletionResult]::new('gate', 'gate', [CompletionResultType]::ParameterValue, 'Contract gates: each gate''s verdict and why')
             [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Job mode for Kubernetes Jobs, Helm and Argo CD hooks')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'HTTP server for deployment controllers (Flagger, Argo Rollouts, Spinnaker)')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Prove on a scratch database that every down restores the schema and that the old and new application''s queries prepare at every phase')
             [CompletionResult]::new('purge', 'purge', [CompletionResultType]::ParameterValue, 'Drop soft-dropped columns and tables (`_sluice_dropped_*`) whose contract is old enough')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
             [CompletionResult]::new('lsp', 'lsp', [CompletionResultType]::ParameterValue, 'Language server over stdio: lint diagnostics, rule docs and fixes in the editor')
@@ -361,11 +362,13 @@ Register-ArgumentCompleter -Native -CommandName 'migrate' -ScriptBlock {
         'migrate;hook;pre-deploy' {
             [CompletionResult]::new('--release', '--release', [CompletionResultType]::ParameterName, 'The release being deployed (image tag, chart revision)')
             [CompletionResult]::new('--max-duration', '--max-duration', [CompletionResultType]::ParameterName, 'Stop after the phase running at this time (exit 3); the next call continues')
+            [CompletionResult]::new('--scratch-url', '--scratch-url', [CompletionResultType]::ParameterName, 'The scratch server for --verify (default: `[verify] scratch_url` in sluice.toml)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: `sluice.toml` in this directory or the nearest parent)')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format (logs go to stderr)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in human output: auto = only on a terminal and when NO_COLOR is unset')
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database URL: postgres://user@host:5432/db or mysql://user@host:3306/db. Never printed with its password')
             [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Deployment environment: picks `[gates.<ENV>]` in sluice.toml (default: `[gates.default]`, else the `recorded` gate alone)')
+            [CompletionResult]::new('--verify', '--verify', [CompletionResultType]::ParameterName, 'First prove the pending migrations with `migrate verify` on a scratch database (`--scratch-url` or `[verify] scratch_url`); nothing is applied unless they are proven')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors in the log')
@@ -419,6 +422,29 @@ Register-ArgumentCompleter -Native -CommandName 'migrate' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in human output: auto = only on a terminal and when NO_COLOR is unset')
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database URL: postgres://user@host:5432/db or mysql://user@host:3306/db. Never printed with its password')
             [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Deployment environment: picks `[gates.<ENV>]` in sluice.toml (default: `[gates.default]`, else the `recorded` gate alone)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors in the log')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors in the log')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'migrate;verify' {
+            [CompletionResult]::new('--base', '--base', [CompletionResultType]::ParameterName, 'Git ref: the migrations added or changed since it are the change, the others history')
+            [CompletionResult]::new('--scratch-url', '--scratch-url', [CompletionResultType]::ParameterName, 'A server and a role that may create databases (default: `[verify] scratch_url` in sluice.toml). Verify creates a database of its own there and drops it; it never runs on DATABASE_URL''s database')
+            [CompletionResult]::new('--old-queries', '--old-queries', [CompletionResultType]::ParameterName, 'The running application''s SQL (one statement each, `$1` or `?` parameters): prepared before the change, after the expand and after the backfill')
+            [CompletionResult]::new('--new-queries', '--new-queries', [CompletionResultType]::ParameterName, 'The new application''s SQL: prepared from the end of the expand on and after the contract')
+            [CompletionResult]::new('--queries-from-pg-stat-statements', '--queries-from-pg-stat-statements', [CompletionResultType]::ParameterName, 'Read the old application''s queries from this (production) database''s pg_stat_statements: read only, the normalized query texts alone')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: `sluice.toml` in this directory or the nearest parent)')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format (logs go to stderr)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in human output: auto = only on a terminal and when NO_COLOR is unset')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database URL: postgres://user@host:5432/db or mysql://user@host:3306/db. Never printed with its password')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Deployment environment: picks `[gates.<ENV>]` in sluice.toml (default: `[gates.default]`, else the `recorded` gate alone)')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Verify every migration of the directories (each one''s round trip in turn)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors in the log')
@@ -496,6 +522,7 @@ Register-ArgumentCompleter -Native -CommandName 'migrate' -ScriptBlock {
             [CompletionResult]::new('gate', 'gate', [CompletionResultType]::ParameterValue, 'Contract gates: each gate''s verdict and why')
             [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Job mode for Kubernetes Jobs, Helm and Argo CD hooks')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'HTTP server for deployment controllers (Flagger, Argo Rollouts, Spinnaker)')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Prove on a scratch database that every down restores the schema and that the old and new application''s queries prepare at every phase')
             [CompletionResult]::new('purge', 'purge', [CompletionResultType]::ParameterValue, 'Drop soft-dropped columns and tables (`_sluice_dropped_*`) whose contract is old enough')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
             [CompletionResult]::new('lsp', 'lsp', [CompletionResultType]::ParameterValue, 'Language server over stdio: lint diagnostics, rule docs and fixes in the editor')
@@ -558,6 +585,9 @@ Register-ArgumentCompleter -Native -CommandName 'migrate' -ScriptBlock {
             break
         }
         'migrate;help;serve' {
+            break
+        }
+        'migrate;help;verify' {
             break
         }
         'migrate;help;purge' {

@@ -70,6 +70,9 @@ _migrate() {
             migrate,status)
                 cmd="migrate__subcmd__status"
                 ;;
+            migrate,verify)
+                cmd="migrate__subcmd__verify"
+                ;;
             migrate__subcmd__gate,check)
                 cmd="migrate__subcmd__gate__subcmd__check"
                 ;;
@@ -136,6 +139,9 @@ _migrate() {
             migrate__subcmd__help,status)
                 cmd="migrate__subcmd__help__subcmd__status"
                 ;;
+            migrate__subcmd__help,verify)
+                cmd="migrate__subcmd__help__subcmd__verify"
+                ;;
             migrate__subcmd__help__subcmd__gate,check)
                 cmd="migrate__subcmd__help__subcmd__gate__subcmd__check"
                 ;;
@@ -185,7 +191,7 @@ _migrate() {
 
     case "${cmd}" in
         migrate)
-            opts="-v -q -h -V --config --verbose --quiet --log-format --color --database-url --env --help --version lint rules explain plan apply rollback status baseline repair rollout new gate hook serve purge completions lsp help"
+            opts="-v -q -h -V --config --verbose --quiet --log-format --color --database-url --env --help --version lint rules explain plan apply rollback status baseline repair rollout new gate hook serve verify purge completions lsp help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -505,7 +511,7 @@ _migrate() {
             return 0
             ;;
         migrate__subcmd__help)
-            opts="lint rules explain plan apply rollback status baseline repair rollout new gate hook serve purge completions lsp help"
+            opts="lint rules explain plan apply rollback status baseline repair rollout new gate hook serve verify purge completions lsp help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -826,6 +832,20 @@ _migrate() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        migrate__subcmd__help__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         migrate__subcmd__hook)
             opts="-v -q -h -V --config --verbose --quiet --log-format --color --database-url --env --help --version pre-deploy post-deploy help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -955,7 +975,7 @@ _migrate() {
             return 0
             ;;
         migrate__subcmd__hook__subcmd__pre__subcmd__deploy)
-            opts="-v -q -h -V --release --max-duration --config --verbose --quiet --log-format --color --database-url --env --help --version"
+            opts="-v -q -h -V --release --max-duration --verify --scratch-url --config --verbose --quiet --log-format --color --database-url --env --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -966,6 +986,10 @@ _migrate() {
                     return 0
                     ;;
                 --max-duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scratch-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1533,6 +1557,64 @@ _migrate() {
             case "${prev}" in
                 --format)
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        migrate__subcmd__verify)
+            opts="-v -q -h -V --base --all --scratch-url --old-queries --new-queries --queries-from-pg-stat-statements --format --config --verbose --quiet --log-format --color --database-url --env --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --base)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scratch-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --old-queries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --new-queries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --queries-from-pg-stat-statements)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json sarif github" -- "${cur}"))
                     return 0
                     ;;
                 --config)

@@ -45,6 +45,7 @@ set edit:completion:arg-completer[migrate] = {|@words|
             cand gate 'Contract gates: each gate''s verdict and why'
             cand hook 'Job mode for Kubernetes Jobs, Helm and Argo CD hooks'
             cand serve 'HTTP server for deployment controllers (Flagger, Argo Rollouts, Spinnaker)'
+            cand verify 'Prove on a scratch database that every down restores the schema and that the old and new application''s queries prepare at every phase'
             cand purge 'Drop soft-dropped columns and tables (`_sluice_dropped_*`) whose contract is old enough'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand lsp 'Language server over stdio: lint diagnostics, rule docs and fixes in the editor'
@@ -336,11 +337,13 @@ set edit:completion:arg-completer[migrate] = {|@words|
         &'migrate;hook;pre-deploy'= {
             cand --release 'The release being deployed (image tag, chart revision)'
             cand --max-duration 'Stop after the phase running at this time (exit 3); the next call continues'
+            cand --scratch-url 'The scratch server for --verify (default: `[verify] scratch_url` in sluice.toml)'
             cand --config 'Config file (default: `sluice.toml` in this directory or the nearest parent)'
             cand --log-format 'Log line format (logs go to stderr)'
             cand --color 'Colour in human output: auto = only on a terminal and when NO_COLOR is unset'
             cand --database-url 'Database URL: postgres://user@host:5432/db or mysql://user@host:3306/db. Never printed with its password'
             cand --env 'Deployment environment: picks `[gates.<ENV>]` in sluice.toml (default: `[gates.default]`, else the `recorded` gate alone)'
+            cand --verify 'First prove the pending migrations with `migrate verify` on a scratch database (`--scratch-url` or `[verify] scratch_url`); nothing is applied unless they are proven'
             cand -v 'More log output (-v info, -vv debug, -vvv trace)'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace)'
             cand -q 'Only errors in the log'
@@ -388,6 +391,28 @@ set edit:completion:arg-completer[migrate] = {|@words|
             cand --color 'Colour in human output: auto = only on a terminal and when NO_COLOR is unset'
             cand --database-url 'Database URL: postgres://user@host:5432/db or mysql://user@host:3306/db. Never printed with its password'
             cand --env 'Deployment environment: picks `[gates.<ENV>]` in sluice.toml (default: `[gates.default]`, else the `recorded` gate alone)'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors in the log'
+            cand --quiet 'Only errors in the log'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'migrate;verify'= {
+            cand --base 'Git ref: the migrations added or changed since it are the change, the others history'
+            cand --scratch-url 'A server and a role that may create databases (default: `[verify] scratch_url` in sluice.toml). Verify creates a database of its own there and drops it; it never runs on DATABASE_URL''s database'
+            cand --old-queries 'The running application''s SQL (one statement each, `$1` or `?` parameters): prepared before the change, after the expand and after the backfill'
+            cand --new-queries 'The new application''s SQL: prepared from the end of the expand on and after the contract'
+            cand --queries-from-pg-stat-statements 'Read the old application''s queries from this (production) database''s pg_stat_statements: read only, the normalized query texts alone'
+            cand --format 'Output format'
+            cand --config 'Config file (default: `sluice.toml` in this directory or the nearest parent)'
+            cand --log-format 'Log line format (logs go to stderr)'
+            cand --color 'Colour in human output: auto = only on a terminal and when NO_COLOR is unset'
+            cand --database-url 'Database URL: postgres://user@host:5432/db or mysql://user@host:3306/db. Never printed with its password'
+            cand --env 'Deployment environment: picks `[gates.<ENV>]` in sluice.toml (default: `[gates.default]`, else the `recorded` gate alone)'
+            cand --all 'Verify every migration of the directories (each one''s round trip in turn)'
             cand -v 'More log output (-v info, -vv debug, -vvv trace)'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace)'
             cand -q 'Only errors in the log'
@@ -461,6 +486,7 @@ set edit:completion:arg-completer[migrate] = {|@words|
             cand gate 'Contract gates: each gate''s verdict and why'
             cand hook 'Job mode for Kubernetes Jobs, Helm and Argo CD hooks'
             cand serve 'HTTP server for deployment controllers (Flagger, Argo Rollouts, Spinnaker)'
+            cand verify 'Prove on a scratch database that every down restores the schema and that the old and new application''s queries prepare at every phase'
             cand purge 'Drop soft-dropped columns and tables (`_sluice_dropped_*`) whose contract is old enough'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand lsp 'Language server over stdio: lint diagnostics, rule docs and fixes in the editor'
@@ -505,6 +531,8 @@ set edit:completion:arg-completer[migrate] = {|@words|
         &'migrate;help;hook;post-deploy'= {
         }
         &'migrate;help;serve'= {
+        }
+        &'migrate;help;verify'= {
         }
         &'migrate;help;purge'= {
         }

@@ -107,6 +107,15 @@ pub struct RunConfig {
     pub allow: Vec<String>,
 }
 
+/// `[verify]`: where `migrate verify` creates its scratch database.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyConfig {
+    /// A server and a role that may create databases (never the application's database:
+    /// verify creates its own there and drops it).
+    pub scratch_url: Option<Spanned<String>>,
+}
+
 /// The file as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -120,6 +129,8 @@ pub struct ConfigFile {
     pub lint: LintConfig,
     #[serde(default)]
     pub run: RunConfig,
+    #[serde(default)]
+    pub verify: VerifyConfig,
     /// Contract gates per environment (`[gates.<env>]`), typed into `Config::gates`.
     #[serde(default)]
     pub gates: BTreeMap<Spanned<String>, Spanned<GateConfig>>,
@@ -311,6 +322,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     let mut gates = BTreeMap::new();
     for (env, g) in &file.gates {
         gates.insert(env.get_ref().clone(), typed_gate(g, &invalid)?);
+    }
+    if let Some(u) = &file.verify.scratch_url {
+        DbUrl::parse(u.get_ref())
+            .map_err(|e| invalid(u.span().start, format!("[verify] scratch_url: {e}")))?;
     }
     let hooks = file
         .hooks

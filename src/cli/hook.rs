@@ -30,6 +30,19 @@ pub struct PreArgs {
     /// Stop after the phase running at this time (exit 3); the next call continues.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     max_duration: Option<Duration>,
+    /// First prove the pending migrations with `migrate verify` on a scratch database
+    /// (`--scratch-url` or `[verify] scratch_url`); nothing is applied unless they are proven.
+    #[arg(long)]
+    verify: bool,
+    /// The scratch server for --verify (default: `[verify] scratch_url` in sluice.toml).
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "verify",
+        hide_env_values = true,
+        env = "SLUICE_SCRATCH_URL"
+    )]
+    scratch_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -54,6 +67,27 @@ pub fn run(g: &Global<'_>, cmd: &HookCommand) -> anyhow::Result<u8> {
     let rt = runtime()?;
     let out = match cmd {
         HookCommand::PreDeploy(a) => {
+            if a.verify {
+                let status = match rt.block_on(ctx.engine.status(&migrations)) {
+                    Ok(s) => s,
+                    Err(e) => return Ok(fail(&e)),
+                };
+                let pending = status
+                    .migrations
+                    .iter()
+                    .filter(|m| m.state != "applied" && !m.file_missing)
+                    .filter_map(|m| crate::source::Version::parse_any(&m.version))
+                    .collect();
+                if let Some(code) = super::verify::before_deploy(
+                    &ctx.config,
+                    a.scratch_url.as_deref(),
+                    &migrations,
+                    pending,
+                    g.quiet,
+                )? {
+                    return Ok(code);
+                }
+            }
             if let Some(max) = a.max_duration {
                 let stop = ctx.engine.stopper();
                 std::thread::spawn(move || {

@@ -95,28 +95,7 @@ pub fn run(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::
     } else {
         args.paths.clone()
     };
-    let changed = match &args.base {
-        Some(base) => {
-            let dir = paths
-                .iter()
-                .find(|p| p.is_dir())
-                .cloned()
-                .or_else(|| {
-                    paths
-                        .iter()
-                        .find_map(|p| p.parent().map(Path::to_path_buf))
-                        .filter(|p| p.is_dir())
-                })
-                .unwrap_or_else(|| cwd.clone());
-            Some(
-                git::changed_since(&dir, base)?
-                    .iter()
-                    .map(|p| canon(p))
-                    .collect::<BTreeSet<_>>(),
-            )
-        }
-        None => None,
-    };
+    let changed = changed_paths(&paths, args.base.as_deref(), &cwd)?;
 
     // what was given: directories, explicit files, stdin
     let mut dirs: Vec<PathBuf> = Vec::new();
@@ -210,15 +189,44 @@ pub fn run(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::
     Ok(exit_code(fails))
 }
 
+/// `--base`: the paths changed since the ref, canonical, in the repository of the first given
+/// directory (or of a given file's directory, else the working directory).
+pub(super) fn changed_paths(
+    paths: &[PathBuf],
+    base: Option<&str>,
+    cwd: &Path,
+) -> anyhow::Result<Option<BTreeSet<PathBuf>>> {
+    let Some(base) = base else {
+        return Ok(None);
+    };
+    let dir = paths
+        .iter()
+        .find(|p| p.is_dir())
+        .cloned()
+        .or_else(|| {
+            paths
+                .iter()
+                .find_map(|p| p.parent().map(Path::to_path_buf))
+                .filter(|p| p.is_dir())
+        })
+        .unwrap_or_else(|| cwd.to_path_buf());
+    Ok(Some(
+        git::changed_since(&dir, base)?
+            .iter()
+            .map(|p| canon(p))
+            .collect::<BTreeSet<_>>(),
+    ))
+}
+
 fn exit_code(fails: bool) -> u8 {
     if fails { exit::FINDINGS } else { exit::OK }
 }
 
 /// What one run lints together: a migrations directory (given, or the one of given files),
 /// or the files that belong to none.
-struct Group {
+pub(super) struct Group {
     /// The directory as given (or derived from a given file's path).
-    dir: Option<PathBuf>,
+    pub(super) dir: Option<PathBuf>,
     /// The directory was given: all of its migrations are linted.
     whole: bool,
     /// Files given explicitly (they are the change; the directory's earlier migrations
@@ -231,16 +239,16 @@ struct Group {
 }
 
 /// A group's migrations.
-struct Loaded {
-    history: Vec<Migration>,
-    changes: Vec<Migration>,
+pub(super) struct Loaded {
+    pub(super) history: Vec<Migration>,
+    pub(super) changes: Vec<Migration>,
     /// Lint as one change (explicit files, `--base`), not migration by migration.
-    change_set: bool,
+    pub(super) change_set: bool,
 }
 
 /// Sort what was given into groups: each given directory, each directory of given files
 /// (found by discovering the file's parent and grandparent), the rest.
-fn groups(
+pub(super) fn groups(
     dirs: Vec<PathBuf>,
     files: Vec<PathBuf>,
     loose: Vec<Migration>,
@@ -335,7 +343,7 @@ fn streamable(groups: &[Group]) -> bool {
 impl Group {
     /// Read the group's migrations; `changed` (with `--base`) splits a directory's into
     /// the change and its history.
-    fn load(
+    pub(super) fn load(
         self,
         layout: LayoutChoice,
         dialect: Dialect,
@@ -412,7 +420,7 @@ pub(super) fn live_schema(
 }
 
 /// A path to compare with others: canonical when it exists.
-fn canon(p: &Path) -> PathBuf {
+pub(super) fn canon(p: &Path) -> PathBuf {
     p.canonicalize().unwrap_or_else(|_| p.to_path_buf())
 }
 

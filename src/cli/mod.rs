@@ -15,6 +15,8 @@ mod plan_out;
 mod render;
 mod rules;
 mod serve;
+mod verify;
+mod verify_out;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -121,6 +123,9 @@ enum Command {
     Hook(hook::HookCommand),
     /// HTTP server for deployment controllers (Flagger, Argo Rollouts, Spinnaker).
     Serve(serve::ServeArgs),
+    /// Prove on a scratch database that every down restores the schema and that the old and
+    /// new application's queries prepare at every phase.
+    Verify(verify::VerifyArgs),
     /// Drop soft-dropped columns and tables (`_sluice_dropped_*`) whose contract is old enough.
     Purge(db::PurgeArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
@@ -184,6 +189,7 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Hook(cmd) => hook::run(&g, cmd),
         Command::Serve(args) => serve::run(&g, args),
         Command::Purge(args) => db::purge(&g, args),
+        Command::Verify(args) => verify::run(cli.config.as_deref(), cli.quiet, args),
         Command::Completions(args) => completions::run(args),
         Command::Lsp(args) => lsp::run(cli.config.as_deref(), args),
     }

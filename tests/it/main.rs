@@ -50,3 +50,5 @@ mod squawk_cases;
 mod stored_programs;
 mod strategies_mysql;
 mod strategies_pg;
+mod verify_mysql;
+mod verify_pg;

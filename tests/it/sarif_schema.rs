@@ -25,7 +25,7 @@ impl jsonschema::Retrieve for NoNetwork {
     }
 }
 
-fn validator() -> jsonschema::Validator {
+pub(crate) fn validator() -> jsonschema::Validator {
     let schema: Value = serde_json::from_str(SCHEMA).expect("schema is JSON");
     jsonschema::draft7::options()
         .should_validate_formats(true)

@@ -18,6 +18,7 @@
 //! - `backfill`: `backfill.toml` run in checkpointed key-range batches.
 //! - `purge`: soft-dropped objects dropped for real after a retention period.
 //! - `snapshot`: the schema read from the catalogs, and a readable diff of two of them.
+//! - `verify/`: `migrate verify`, every down and phase proven on a scratch database.
 
 pub mod backfill;
 mod deploy;
@@ -43,6 +44,7 @@ mod shadow;
 pub mod snapshot;
 pub mod strategies;
 pub mod url;
+pub mod verify;
 
 pub use backfill::BackfillDone;
 pub use deploy::DeployOutcome;

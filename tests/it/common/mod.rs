@@ -8,6 +8,7 @@
 
 pub mod faults;
 pub mod servers;
+pub mod verify;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

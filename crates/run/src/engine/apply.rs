@@ -51,7 +51,7 @@ impl Engine {
 }
 
 impl Run<'_> {
-    async fn apply_in(
+    pub(crate) async fn apply_in(
         &self,
         main: &mut dyn Driver,
         mon: &mut dyn Driver,

@@ -74,7 +74,7 @@ impl Engine {
 }
 
 impl Run<'_> {
-    async fn rollback_in(
+    pub(crate) async fn rollback_in(
         &self,
         main: &mut dyn Driver,
         mon: &mut dyn Driver,

@@ -245,11 +245,22 @@ impl Fields for View {
     }
 }
 
+/// A body as the server keeps it (routines, MySQL triggers and events), without its layout:
+/// each line trimmed, runs of blanks as one, empty lines gone. A down that re-creates a
+/// function indented otherwise restores it.
+fn unlaid(s: &str) -> String {
+    s.lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 impl Fields for Routine {
     fn fields(&self) -> Vec<(String, String)> {
         vec![
             f("kind", self.kind.clone()),
-            f("definition", self.definition.clone()),
+            f("definition", unlaid(&self.definition)),
             f("comment", opt(self.comment.as_ref())),
             f("grants", list(&self.grants)),
         ]
@@ -259,7 +270,7 @@ impl Fields for Routine {
 impl Fields for Trigger {
     fn fields(&self) -> Vec<(String, String)> {
         vec![
-            f("definition", self.definition.clone()),
+            f("definition", unlaid(&self.definition)),
             f("state", self.enabled.clone()),
             f("comment", opt(self.comment.as_ref())),
         ]
@@ -281,7 +292,7 @@ impl Fields for Event {
     fn fields(&self) -> Vec<(String, String)> {
         vec![
             f("schedule", self.schedule.clone()),
-            f("definition", self.definition.clone()),
+            f("definition", unlaid(&self.definition)),
             f("comment", opt(self.comment.as_ref())),
         ]
     }
@@ -484,6 +495,30 @@ mod tests {
 
     fn lines(d: &Diff) -> Vec<String> {
         d.differences.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn routine_layout_is_no_difference_but_its_text_is() {
+        let routine = |body: &str| {
+            let mut s = Snapshot::default();
+            s.routines.insert(
+                "f()".into(),
+                Routine {
+                    kind: "function".into(),
+                    definition: body.into(),
+                    ..Routine::default()
+                },
+            );
+            s
+        };
+        let a = routine("CREATE FUNCTION f()\n AS $$\nBEGIN\n  RETURN 1;\nEND $$");
+        let b = routine("CREATE FUNCTION f()\n AS $$\n\n BEGIN  \n\tRETURN  1;\nEND $$");
+        assert!(diff(&a, &b).is_empty(), "{}", diff(&a, &b));
+        let c = routine("CREATE FUNCTION f()\n AS $$\nBEGIN\n  RETURN 2;\nEND $$");
+        assert_eq!(
+            lines(&diff(&a, &c)),
+            ["routine f(): definition differs at line 4: `RETURN 1;` -> `RETURN 2;`"]
+        );
     }
 
     #[test]

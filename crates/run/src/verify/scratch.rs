@@ -1,0 +1,160 @@
+//! The scratch database verify works in: created under a unique name on the scratch server,
+//! dropped at the end. The guard drops it on every path: the normal end (`drop_now`), an
+//! error, a dropped future (Ctrl-C) or a panic (`Drop`, on a thread of its own since it may
+//! run inside a runtime).
+
+use sqlx::Connection;
+
+use super::super::RunError;
+use super::super::url::DbUrl;
+use sluice_core::sql::{Dialect, quote};
+
+/// A database created for one verify run.
+pub struct ScratchDb {
+    server: DbUrl,
+    name: String,
+    url: DbUrl,
+    dropped: bool,
+}
+
+impl ScratchDb {
+    /// Create `sluice_verify_<pid>_<random>` on the server of `server` (its database is only
+    /// where the role connects to create it).
+    pub async fn create(server: &DbUrl) -> Result<ScratchDb, RunError> {
+        let name = format!(
+            "sluice_verify_{}_{:08x}",
+            std::process::id(),
+            rand::random::<u32>()
+        );
+        let db = ScratchDb {
+            server: server.clone(),
+            url: server.with_database(&name),
+            name,
+            dropped: false,
+        };
+        db.create_in().await.map_err(|e| {
+            RunError::Db(format!(
+                "cannot create the scratch database {} on {server}: {e}; the scratch URL's role must be allowed to create databases",
+                db.name
+            ))
+        })?;
+        tracing::info!(database = %db.name, server = %server, "scratch database created");
+        Ok(db)
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The scratch database's URL.
+    pub fn url(&self) -> &DbUrl {
+        &self.url
+    }
+
+    /// Create it (one statement each: CREATE DATABASE runs outside a transaction block).
+    async fn create_in(&self) -> Result<(), String> {
+        let d = self.server.dialect();
+        let q = quote::ident(d, &self.name);
+        admin_exec(&self.server, &format!("CREATE DATABASE {q}")).await?;
+        if d == Dialect::Postgres {
+            // nothing here must survive a crash: commits need not wait for the disk (a round
+            // trip commits a dozen times)
+            admin_exec(
+                &self.server,
+                &format!("ALTER DATABASE {q} SET synchronous_commit = off"),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Drop it and create it again, empty (after a down left it in a state nothing can
+    /// follow from).
+    pub async fn recreate(&mut self) -> Result<(), RunError> {
+        drop_database(&self.server, &self.name).await?;
+        self.create_in().await.map_err(|e| {
+            RunError::Db(format!(
+                "cannot create the scratch database {} again: {e}",
+                self.name
+            ))
+        })
+    }
+
+    /// Drop it now (the normal end).
+    pub async fn drop_now(mut self) -> Result<(), RunError> {
+        self.dropped = true;
+        drop_database(&self.server, &self.name).await
+    }
+}
+
+impl Drop for ScratchDb {
+    fn drop(&mut self) {
+        if self.dropped {
+            return;
+        }
+        let (server, name) = (self.server.clone(), self.name.clone());
+        // a runtime of its own on a thread of its own: this may run inside another runtime
+        let done = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| RunError::Db(e.to_string()))?;
+            rt.block_on(drop_database(&server, &name))
+        })
+        .join();
+        match done {
+            Ok(Ok(())) => tracing::info!(database = %self.name, "scratch database dropped"),
+            Ok(Err(e)) => {
+                tracing::error!(database = %self.name, error = %e, "cannot drop the scratch database: drop it by hand");
+            }
+            Err(_) => {
+                tracing::error!(database = %self.name, "cannot drop the scratch database: drop it by hand");
+            }
+        }
+    }
+}
+
+async fn drop_database(server: &DbUrl, name: &str) -> Result<(), RunError> {
+    let d = server.dialect();
+    let q = quote::ident(d, name);
+    let r = match d {
+        // sessions left by an interrupted run must not keep it alive
+        Dialect::Postgres => {
+            match admin_exec(server, &format!("DROP DATABASE IF EXISTS {q} WITH (FORCE)")).await {
+                Err(e) if e.contains("syntax") => {
+                    admin_exec(server, &format!("DROP DATABASE IF EXISTS {q}")).await
+                }
+                r => r,
+            }
+        }
+        Dialect::Mysql => admin_exec(server, &format!("DROP DATABASE IF EXISTS {q}")).await,
+    };
+    r.map_err(|e| {
+        RunError::Db(format!(
+            "cannot drop the scratch database {name} on {server}: {e}; drop it by hand"
+        ))
+    })
+}
+
+/// One statement on a connection of its own to the server's database.
+async fn admin_exec(server: &DbUrl, sql: &str) -> Result<(), String> {
+    let scrub = |e: sqlx::Error| server.scrub(&super::super::driver::DbError::from(e).message);
+    match server.dialect() {
+        Dialect::Postgres => {
+            let mut c = sqlx::PgConnection::connect(server.secret())
+                .await
+                .map_err(|e| format!("cannot connect: {}", scrub(e)))?;
+            let r = sqlx::raw_sql(sql).execute(&mut c).await.map_err(scrub);
+            let _ = c.close().await;
+            r.map(|_| ())
+        }
+        Dialect::Mysql => {
+            let mut c = sqlx::MySqlConnection::connect(server.secret())
+                .await
+                .map_err(|e| format!("cannot connect: {}", scrub(e)))?;
+            let r = sqlx::raw_sql(sql).execute(&mut c).await.map_err(scrub);
+            let _ = c.close().await;
+            r.map(|_| ())
+        }
+    }
+}

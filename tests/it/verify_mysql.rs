@@ -1,0 +1,141 @@
+//! `migrate verify` on MariaDB: a correct down is proven; a down that forgets an index, a
+//! default, a constraint, a column, an enum value or a trigger fails naming that object.
+
+use sluice::sql::Dialect;
+
+use crate::common::verify::{Case, check_case};
+
+const HISTORY: &str = "CREATE TABLE users (id bigint PRIMARY KEY, email varchar(100) NOT NULL, mood enum('happy', 'sad'));";
+const HISTORY_DOWN: &str = "DROP TABLE users;";
+
+fn case(up: &str, down: &str, object: &'static str) -> Case {
+    Case {
+        backend: Dialect::Mysql,
+        history: (HISTORY, HISTORY_DOWN),
+        up: up.to_owned(),
+        down: down.to_owned(),
+        object,
+    }
+}
+
+#[test]
+fn a_correct_down_is_proven() {
+    check_case(&case(
+        "CREATE INDEX users_email_idx ON users (email);
+ALTER TABLE users ALTER COLUMN email SET DEFAULT 'x';
+ALTER TABLE users ADD CONSTRAINT users_email_check CHECK (email <> '');
+ALTER TABLE users ADD COLUMN nick varchar(20);
+CREATE TRIGGER users_touch BEFORE INSERT ON users FOR EACH ROW SET NEW.email = LOWER(NEW.email);",
+        "DROP TRIGGER users_touch;
+ALTER TABLE users DROP COLUMN nick;
+ALTER TABLE users DROP CONSTRAINT users_email_check;
+ALTER TABLE users ALTER COLUMN email DROP DEFAULT;
+DROP INDEX users_email_idx ON users;",
+        "",
+    ));
+}
+
+#[test]
+fn a_down_forgetting_an_index_fails() {
+    check_case(&case(
+        "CREATE INDEX users_email_idx ON users (email); ALTER TABLE users ADD COLUMN nick varchar(20);",
+        "ALTER TABLE users DROP COLUMN nick;",
+        "index users.users_email_idx",
+    ));
+}
+
+#[test]
+fn a_down_forgetting_a_default_fails() {
+    check_case(&case(
+        "ALTER TABLE users ALTER COLUMN email SET DEFAULT 'x';",
+        "SELECT 1;",
+        "column users.email: default none -> 'x'",
+    ));
+}
+
+#[test]
+fn a_down_forgetting_a_constraint_fails() {
+    check_case(&case(
+        "ALTER TABLE users ADD CONSTRAINT users_email_check CHECK (email <> '');",
+        "SELECT 1;",
+        "constraint users.users_email_check",
+    ));
+}
+
+#[test]
+fn a_down_forgetting_a_column_fails() {
+    check_case(&case(
+        "ALTER TABLE users ADD COLUMN nick varchar(20);",
+        "SELECT 1;",
+        "column users.nick",
+    ));
+}
+
+#[test]
+fn a_down_forgetting_an_enum_value_fails() {
+    check_case(&case(
+        "ALTER TABLE users MODIFY mood enum('happy', 'sad', 'meh');",
+        "SELECT 1;",
+        "column users.mood: type enum('happy','sad') -> enum('happy','sad','meh')",
+    ));
+}
+
+#[test]
+fn a_down_forgetting_a_trigger_fails() {
+    check_case(&case(
+        "CREATE TRIGGER users_touch BEFORE INSERT ON users FOR EACH ROW SET NEW.email = LOWER(NEW.email);",
+        "SELECT 1;",
+        "trigger users.users_touch",
+    ));
+}
+
+#[test]
+fn an_expand_renaming_a_column_fails_the_old_query_check() {
+    let dir = crate::common::tree(&[
+        ("m/001_base.up.sql", HISTORY),
+        ("m/001_base.down.sql", HISTORY_DOWN),
+        (
+            "m/002_rename.up.sql",
+            "ALTER TABLE users RENAME COLUMN email TO mail;",
+        ),
+        (
+            "m/002_rename.down.sql",
+            "ALTER TABLE users RENAME COLUMN mail TO email;",
+        ),
+        (
+            "old.sql",
+            "SELECT id FROM users;\nSELECT email FROM users WHERE id = ?;",
+        ),
+        ("new.sql", "SELECT mail FROM users WHERE id = ?;"),
+    ]);
+    let (r, json) = crate::common::verify::verify_dir(
+        dir.path(),
+        Dialect::Mysql,
+        &[
+            "m/002_rename.up.sql",
+            "--old-queries",
+            "old.sql",
+            "--new-queries",
+            "new.sql",
+        ],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    let steps = json["runs"][0]["migrations"][0]["steps"]
+        .as_array()
+        .unwrap();
+    let failing: Vec<(&str, &str, &str)> = steps
+        .iter()
+        .flat_map(|s| {
+            s["queries"].as_array().unwrap().iter().map(move |q| {
+                (
+                    s["step"].as_str().unwrap(),
+                    q["set"].as_str().unwrap(),
+                    q["origin"].as_str().unwrap(),
+                )
+            })
+        })
+        .collect();
+    assert_eq!(failing, [("up", "old", "old.sql:2")], "{r:?}");
+    let error = steps[0]["queries"][0]["error"].as_str().unwrap();
+    assert!(error.contains("Unknown column 'email'"), "{error}");
+}
