@@ -211,6 +211,8 @@ fn no_dialect_branch_outside_the_driver() {
         "crates/run/src/url.rs",
         "crates/run/src/snapshot/mod.rs",
         "crates/run/src/introspect",
+        // pg_stat_statements is PostgreSQL's own: a URL of another server is refused
+        "crates/run/src/verify/queries.rs",
     ];
     let branch = |l: &str| {
         let re = |s: &str| l.contains(s);

@@ -11,7 +11,7 @@
 //! are run again (they are the idempotent kind: `MODIFY`, `SET NOT NULL`, `DROP .. IF
 //! EXISTS`).
 
-use super::driver::{DbError, Driver};
+use super::driver::{CatalogObject, DbError, Driver};
 use sluice_core::sql::ops::{ObjName, ObjectKind};
 use sluice_core::sql::{self, Dialect, Operation};
 
@@ -198,97 +198,16 @@ fn create_trigger(sql_text: &str) -> Option<Operation> {
     })
 }
 
-fn lit(d: Dialect, s: &str) -> String {
-    super::driver::database(d).literal(s)
-}
-
-/// PostgreSQL: the relation `t` as `to_regclass` reads it.
-fn pg_rel(t: &ObjName) -> String {
-    let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-    let name = match &t.schema {
-        Some(s) => format!("{}.{}", q(s), q(&t.name)),
-        None => q(&t.name),
-    };
-    format!("to_regclass({})", lit(Dialect::Postgres, &name))
-}
-
-/// MySQL: the schema `t` is in.
-fn my_schema(t: Option<&ObjName>) -> String {
-    t.and_then(|t| t.schema.as_deref())
-        .map_or_else(|| "DATABASE()".to_owned(), |s| lit(Dialect::Mysql, s))
-}
-
-/// A query returning one row when the object exists.
+/// A query returning one row when the object exists (the driver's catalog query).
 fn exists_sql(d: Dialect, e: &Effect) -> String {
-    // the reads decode text
-    let sql = exists_query(d, e);
-    match d {
-        Dialect::Postgres => sql.replacen("SELECT 1", "SELECT 'y'::text", 1),
-        Dialect::Mysql => sql.replacen("SELECT 1", "SELECT CAST('y' AS CHAR)", 1),
-    }
-}
-
-fn exists_query(d: Dialect, e: &Effect) -> String {
-    let l = |s: &str| lit(d, s);
-    match (d, e) {
-        (Dialect::Postgres, Effect::Table(t, _)) => {
-            format!("SELECT 1 WHERE {} IS NOT NULL", pg_rel(t))
-        }
-        (Dialect::Postgres, Effect::Column(t, c, _)) => format!(
-            "SELECT 1 FROM pg_attribute WHERE attrelid = {} AND attname = {} AND attnum > 0 AND NOT attisdropped",
-            pg_rel(t),
-            l(c)
-        ),
-        (Dialect::Postgres, Effect::Index(t, i, _)) => format!(
-            "SELECT 1 FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid WHERE x.indrelid = {} AND c.relname = {} AND x.indisvalid",
-            pg_rel(t),
-            l(i)
-        ),
-        (Dialect::Postgres, Effect::Constraint(t, c, _)) => format!(
-            "SELECT 1 FROM pg_constraint WHERE conrelid = {} AND conname = {}",
-            pg_rel(t),
-            l(c)
-        ),
-        (Dialect::Postgres, Effect::Trigger(t, name, _)) => match t {
-            Some(t) => format!(
-                "SELECT 1 FROM pg_trigger WHERE tgrelid = {} AND tgname = {} AND NOT tgisinternal",
-                pg_rel(t),
-                l(name)
-            ),
-            None => format!(
-                "SELECT 1 FROM pg_trigger WHERE tgname = {} AND NOT tgisinternal",
-                l(name)
-            ),
-        },
-        (Dialect::Mysql, Effect::Table(t, _)) => format!(
-            "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = {} AND TABLE_NAME = {}",
-            my_schema(Some(t)),
-            l(&t.name)
-        ),
-        (Dialect::Mysql, Effect::Column(t, c, _)) => format!(
-            "SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = {} AND TABLE_NAME = {} AND COLUMN_NAME = {}",
-            my_schema(Some(t)),
-            l(&t.name),
-            l(c)
-        ),
-        (Dialect::Mysql, Effect::Index(t, i, _)) => format!(
-            "SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = {} AND TABLE_NAME = {} AND INDEX_NAME = {}",
-            my_schema(Some(t)),
-            l(&t.name),
-            l(i)
-        ),
-        (Dialect::Mysql, Effect::Constraint(t, c, _)) => format!(
-            "SELECT 1 FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = {} AND TABLE_NAME = {} AND CONSTRAINT_NAME = {}",
-            my_schema(Some(t)),
-            l(&t.name),
-            l(c)
-        ),
-        (Dialect::Mysql, Effect::Trigger(t, name, _)) => format!(
-            "SELECT 1 FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = {} AND TRIGGER_NAME = {}",
-            my_schema(t.as_ref()),
-            l(name)
-        ),
-    }
+    let o = match e {
+        Effect::Table(t, _) => CatalogObject::Table(t),
+        Effect::Column(t, c, _) => CatalogObject::Column(t, c),
+        Effect::Index(t, i, _) => CatalogObject::Index(t, i),
+        Effect::Constraint(t, c, _) => CatalogObject::Constraint(t, c),
+        Effect::Trigger(t, name, _) => CatalogObject::Trigger(t.as_ref(), name),
+    };
+    super::driver::database(d).exists_sql(&o)
 }
 
 fn wanted(e: &Effect) -> bool {

@@ -21,6 +21,17 @@ use sluice_core::sql::Dialect;
 use sluice_core::sql::ops::ObjName;
 use sluice_core::sql::quote;
 
+/// A schema object whose existence the runner asks about.
+#[derive(Debug, Clone, Copy)]
+pub enum CatalogObject<'a> {
+    Table(&'a ObjName),
+    Column(&'a ObjName, &'a str),
+    Index(&'a ObjName, &'a str),
+    Constraint(&'a ObjName, &'a str),
+    /// MySQL's `DROP TRIGGER` does not name the table.
+    Trigger(Option<&'a ObjName>, &'a str),
+}
+
 /// A database error with what retry and messages need.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
@@ -229,6 +240,17 @@ pub trait Driver: Send {
 /// no connection (`--dry-run` prints these texts without running them).
 pub trait Database: std::fmt::Debug + Send + Sync {
     fn dialect(&self) -> Dialect;
+
+    /// A query returning one text row when the object exists (valid indexes only), for
+    /// telling whether a statement already took effect (`resume`).
+    fn exists_sql(&self, o: &CatalogObject<'_>) -> String;
+
+    /// A scratch database (`migrate verify`) made, one statement each.
+    fn create_scratch_database_sql(&self, name: &str) -> Vec<String>;
+
+    /// Dropping a database, the best form first (the next ones for servers that do not
+    /// know it).
+    fn drop_database_sql(&self, name: &str) -> Vec<String>;
 
     /// Lint's server settings (`server_version` in lint's encoding, MariaDB or not) for
     /// the live server; an unknown version (major 0) leaves the configured one.

@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use sqlx::{Connection, Executor, Row};
 
 use super::{
-    BackfillRow, Blocker, Database, DbError, Driver, Event, Fut, Ledger, LedgerRow, State,
+    BackfillRow, Blocker, CatalogObject, Database, DbError, Driver, Event, Fut, Ledger, LedgerRow,
+    State,
 };
 use super::{LiveColumn, ServerVersion, TableStats, first, first_col, parse_row_parts, text_rows};
 use sluice_core::sql::Dialect;
@@ -20,6 +21,52 @@ pub(super) struct Mysql;
 impl Database for Mysql {
     fn dialect(&self) -> Dialect {
         Dialect::Mysql
+    }
+
+    fn create_scratch_database_sql(&self, name: &str) -> Vec<String> {
+        vec![format!("CREATE DATABASE {}", self.ident(name))]
+    }
+
+    fn drop_database_sql(&self, name: &str) -> Vec<String> {
+        vec![format!("DROP DATABASE IF EXISTS {}", self.ident(name))]
+    }
+
+    fn exists_sql(&self, o: &CatalogObject<'_>) -> String {
+        let schema = |t: Option<&ObjName>| {
+            t.and_then(|t| t.schema.as_deref())
+                .map_or_else(|| "DATABASE()".to_owned(), |s| self.literal(s))
+        };
+        let l = |s: &str| self.literal(s);
+        match *o {
+            CatalogObject::Table(t) => format!(
+                "SELECT CAST('y' AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = {} AND TABLE_NAME = {}",
+                schema(Some(t)),
+                l(&t.name)
+            ),
+            CatalogObject::Column(t, c) => format!(
+                "SELECT CAST('y' AS CHAR) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = {} AND TABLE_NAME = {} AND COLUMN_NAME = {}",
+                schema(Some(t)),
+                l(&t.name),
+                l(c)
+            ),
+            CatalogObject::Index(t, i) => format!(
+                "SELECT CAST('y' AS CHAR) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = {} AND TABLE_NAME = {} AND INDEX_NAME = {}",
+                schema(Some(t)),
+                l(&t.name),
+                l(i)
+            ),
+            CatalogObject::Constraint(t, c) => format!(
+                "SELECT CAST('y' AS CHAR) FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = {} AND TABLE_NAME = {} AND CONSTRAINT_NAME = {}",
+                schema(Some(t)),
+                l(&t.name),
+                l(c)
+            ),
+            CatalogObject::Trigger(t, name) => format!(
+                "SELECT CAST('y' AS CHAR) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = {} AND TRIGGER_NAME = {}",
+                schema(t),
+                l(name)
+            ),
+        }
     }
 
     fn lint_server(&self, server: &ServerVersion, settings: &mut sluice_lint::LintSettings) {

@@ -7,7 +7,8 @@ use sha2::{Digest, Sha256};
 use sqlx::{Connection, Executor, Row};
 
 use super::{
-    BackfillRow, Blocker, Database, DbError, Driver, Event, Fut, Ledger, LedgerRow, State,
+    BackfillRow, Blocker, CatalogObject, Database, DbError, Driver, Event, Fut, Ledger, LedgerRow,
+    State,
 };
 use super::{LiveColumn, ServerVersion, TableStats, first, first_col, parse_row_parts, text_rows};
 use sluice_core::sql::Dialect;
@@ -20,6 +21,65 @@ pub(super) struct Postgres;
 impl Database for Postgres {
     fn dialect(&self) -> Dialect {
         Dialect::Postgres
+    }
+
+    fn create_scratch_database_sql(&self, name: &str) -> Vec<String> {
+        let q = self.ident(name);
+        vec![
+            format!("CREATE DATABASE {q}"),
+            // nothing there must survive a crash: commits need not wait for the disk (a
+            // verify round trip commits a dozen times)
+            format!("ALTER DATABASE {q} SET synchronous_commit = off"),
+        ]
+    }
+
+    fn drop_database_sql(&self, name: &str) -> Vec<String> {
+        let q = self.ident(name);
+        // sessions left by an interrupted run must not keep it alive (FORCE: 13+)
+        vec![
+            format!("DROP DATABASE IF EXISTS {q} WITH (FORCE)"),
+            format!("DROP DATABASE IF EXISTS {q}"),
+        ]
+    }
+
+    fn exists_sql(&self, o: &CatalogObject<'_>) -> String {
+        // the relation as `to_regclass` reads it
+        let rel = |t: &ObjName| {
+            let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+            let name = match &t.schema {
+                Some(s) => format!("{}.{}", q(s), q(&t.name)),
+                None => q(&t.name),
+            };
+            format!("to_regclass({})", self.literal(&name))
+        };
+        let l = |s: &str| self.literal(s);
+        match *o {
+            CatalogObject::Table(t) => format!("SELECT 'y'::text WHERE {} IS NOT NULL", rel(t)),
+            CatalogObject::Column(t, c) => format!(
+                "SELECT 'y'::text FROM pg_attribute WHERE attrelid = {} AND attname = {} AND attnum > 0 AND NOT attisdropped",
+                rel(t),
+                l(c)
+            ),
+            CatalogObject::Index(t, i) => format!(
+                "SELECT 'y'::text FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid WHERE x.indrelid = {} AND c.relname = {} AND x.indisvalid",
+                rel(t),
+                l(i)
+            ),
+            CatalogObject::Constraint(t, c) => format!(
+                "SELECT 'y'::text FROM pg_constraint WHERE conrelid = {} AND conname = {}",
+                rel(t),
+                l(c)
+            ),
+            CatalogObject::Trigger(Some(t), name) => format!(
+                "SELECT 'y'::text FROM pg_trigger WHERE tgrelid = {} AND tgname = {} AND NOT tgisinternal",
+                rel(t),
+                l(name)
+            ),
+            CatalogObject::Trigger(None, name) => format!(
+                "SELECT 'y'::text FROM pg_trigger WHERE tgname = {} AND NOT tgisinternal",
+                l(name)
+            ),
+        }
     }
 
     fn lint_server(&self, server: &ServerVersion, settings: &mut sluice_lint::LintSettings) {

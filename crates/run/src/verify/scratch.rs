@@ -3,11 +3,9 @@
 //! error, a dropped future (Ctrl-C) or a panic (`Drop`, on a thread of its own since it may
 //! run inside a runtime).
 
-use sqlx::Connection;
-
 use super::super::RunError;
+use super::super::driver;
 use super::super::url::DbUrl;
-use sluice_core::sql::{Dialect, quote};
 
 /// A database created for one verify run.
 pub struct ScratchDb {
@@ -53,17 +51,9 @@ impl ScratchDb {
 
     /// Create it (one statement each: CREATE DATABASE runs outside a transaction block).
     async fn create_in(&self) -> Result<(), String> {
-        let d = self.server.dialect();
-        let q = quote::ident(d, &self.name);
-        admin_exec(&self.server, &format!("CREATE DATABASE {q}")).await?;
-        if d == Dialect::Postgres {
-            // nothing here must survive a crash: commits need not wait for the disk (a round
-            // trip commits a dozen times)
-            admin_exec(
-                &self.server,
-                &format!("ALTER DATABASE {q} SET synchronous_commit = off"),
-            )
-            .await?;
+        let db = driver::database(self.server.dialect());
+        for sql in db.create_scratch_database_sql(&self.name) {
+            admin_exec(&self.server, &sql).await?;
         }
         Ok(())
     }
@@ -115,20 +105,14 @@ impl Drop for ScratchDb {
 }
 
 async fn drop_database(server: &DbUrl, name: &str) -> Result<(), RunError> {
-    let d = server.dialect();
-    let q = quote::ident(d, name);
-    let r = match d {
-        // sessions left by an interrupted run must not keep it alive
-        Dialect::Postgres => {
-            match admin_exec(server, &format!("DROP DATABASE IF EXISTS {q} WITH (FORCE)")).await {
-                Err(e) if e.contains("syntax") => {
-                    admin_exec(server, &format!("DROP DATABASE IF EXISTS {q}")).await
-                }
-                r => r,
-            }
+    // the driver's forms, best first: a form the server does not know is a syntax error
+    let mut r = Ok(());
+    for sql in driver::database(server.dialect()).drop_database_sql(name) {
+        r = admin_exec(server, &sql).await;
+        if !matches!(&r, Err(e) if e.contains("syntax")) {
+            break;
         }
-        Dialect::Mysql => admin_exec(server, &format!("DROP DATABASE IF EXISTS {q}")).await,
-    };
+    }
     r.map_err(|e| {
         RunError::Db(format!(
             "cannot drop the scratch database {name} on {server}: {e}; drop it by hand"
@@ -138,23 +122,8 @@ async fn drop_database(server: &DbUrl, name: &str) -> Result<(), RunError> {
 
 /// One statement on a connection of its own to the server's database.
 async fn admin_exec(server: &DbUrl, sql: &str) -> Result<(), String> {
-    let scrub = |e: sqlx::Error| server.scrub(&super::super::driver::DbError::from(e).message);
-    match server.dialect() {
-        Dialect::Postgres => {
-            let mut c = sqlx::PgConnection::connect(server.secret())
-                .await
-                .map_err(|e| format!("cannot connect: {}", scrub(e)))?;
-            let r = sqlx::raw_sql(sql).execute(&mut c).await.map_err(scrub);
-            let _ = c.close().await;
-            r.map(|_| ())
-        }
-        Dialect::Mysql => {
-            let mut c = sqlx::MySqlConnection::connect(server.secret())
-                .await
-                .map_err(|e| format!("cannot connect: {}", scrub(e)))?;
-            let r = sqlx::raw_sql(sql).execute(&mut c).await.map_err(scrub);
-            let _ = c.close().await;
-            r.map(|_| ())
-        }
-    }
+    let mut c = driver::connect(server).await.map_err(|e| e.message)?;
+    let r = c.exec(sql).await.map_err(|e| server.scrub(&e.message));
+    let _ = c.close().await;
+    r
 }
