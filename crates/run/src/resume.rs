@@ -253,7 +253,17 @@ pub(crate) async fn applied_all(
         return Ok(None);
     }
     for e in &net {
-        let there = !conn.query_text(&exists_sql(d, e)).await?.is_empty();
+        let sql = exists_sql(d, e);
+        // once more on an error: MariaDB materialises information_schema in temporary files,
+        // whose clean-up can fail on a busy /tmp without anything being wrong with the query
+        let rows = match conn.query_text(&sql).await {
+            Ok(r) => r,
+            Err(err) => {
+                tracing::debug!(error = %err, "catalog read failed; once more");
+                conn.query_text(&sql).await?
+            }
+        };
+        let there = !rows.is_empty();
         if there != wanted(e) {
             return Ok(Some(false));
         }
