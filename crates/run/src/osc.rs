@@ -431,6 +431,9 @@ impl Engine {
             .clone()
             .unwrap_or_else(|| format!("_{}_new", o.table));
         let old = format!("_{}_old", o.table);
+        // a pt-osc killed with the runner may still have a statement running on the server
+        // (a copy chunk, the swap's RENAME): what it leaves is read once that has finished
+        self.pt_osc_settle(conn, db, &new).await?;
         let left = self
             .pt_osc_objects(conn, db, &o.table, &[&new, &old])
             .await?;
@@ -450,6 +453,47 @@ impl Engine {
             self.pt_osc_drop(conn, db, &o.table, &new).await?;
         }
         Ok(false)
+    }
+
+    /// Wait (up to a minute) until no other session runs a statement on pt-osc's copy
+    /// `new` of a run that was interrupted.
+    async fn pt_osc_settle(
+        &self,
+        conn: &mut dyn Driver,
+        db: &str,
+        new: &str,
+    ) -> Result<(), DbError> {
+        let pattern = format!("%`{}`.`{}`%", db.replace('`', "``"), new.replace('`', "``"));
+        let sql = format!(
+            "SELECT CAST(COUNT(*) AS CHAR) FROM information_schema.PROCESSLIST \
+             WHERE ID <> CONNECTION_ID() AND COMMAND = 'Query' AND INFO LIKE {}",
+            quote_literal(Dialect::Mysql, &pattern)
+        );
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let busy = conn
+                .query_text(&sql)
+                .await?
+                .into_iter()
+                .next()
+                .and_then(|r| r.into_iter().next().flatten())
+                .is_some_and(|n| n != "0");
+            if !busy {
+                return Ok(());
+            }
+            if std::time::Instant::now() > deadline {
+                tracing::warn!(
+                    table = new,
+                    "a statement on pt-online-schema-change's copy is still running after a minute; going on"
+                );
+                return Ok(());
+            }
+            tracing::info!(
+                table = new,
+                "waiting for an interrupted pt-online-schema-change's statement to finish"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     /// pt-online-schema-change's triggers on `table` and which of `tables` exist, as
