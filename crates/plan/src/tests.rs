@@ -38,7 +38,11 @@ fn migration(version: &str, name: &str, sql: &str) -> Migration {
 }
 
 fn try_plan(sql: &str) -> Result<(Plan, PlanFiles), PlanError> {
-    let settings = LintSettings::default();
+    try_plan_with(&LintSettings::default(), sql)
+}
+
+fn try_plan_with(settings: &LintSettings, sql: &str) -> Result<(Plan, PlanFiles), PlanError> {
+    let settings = settings.clone();
     let history = [migration("0001", "init", HISTORY)];
     let catalog = lint::engine::replay(&settings, Catalog::new(settings.dialect), &history);
     let p = plan(&settings, &catalog, &migration("0002", "change", sql))?;
@@ -47,7 +51,11 @@ fn try_plan(sql: &str) -> Result<(Plan, PlanFiles), PlanError> {
 }
 
 fn files_text(sql: &str) -> String {
-    let (_, files) = try_plan(sql).unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+    files_text_with(&LintSettings::default(), sql)
+}
+
+fn files_text_with(settings: &LintSettings, sql: &str) -> String {
+    let (_, files) = try_plan_with(settings, sql).unwrap_or_else(|e| panic!("{sql}: {e:?}"));
     files
         .files
         .iter()
@@ -563,17 +571,7 @@ fn pg18_files(sql: &str) -> String {
         server_version: 18,
         ..LintSettings::default()
     };
-    let history = [migration("0001", "init", HISTORY)];
-    let catalog = lint::engine::replay(&settings, Catalog::new(settings.dialect), &history);
-    let p = plan(&settings, &catalog, &migration("0002", "change", sql))
-        .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
-    let files = p.files(settings.dialect).unwrap();
-    files
-        .files
-        .iter()
-        .map(|(n, t)| format!("==> {n} <==\n{t}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    files_text_with(&settings, sql)
 }
 
 #[test]

@@ -10,6 +10,34 @@ use sluice_core::sql::ops::{ConstraintKind, ConstraintSpec, ObjName};
 use super::super::{Cost, PlanPhase, Strategy, names};
 use super::{Builder, Src, StepSpec, index, lock, tname};
 
+/// A contract step validating constraint `name` of `t` in a transaction of its own: a scan
+/// under SHARE UPDATE EXCLUSIVE, reads and writes go on; nothing to undo.
+fn validate_step(
+    b: &mut Builder<'_>,
+    src: &Src<'_>,
+    recipe: &'static str,
+    t: &serde_json::Value,
+    name: &str,
+    summary: String,
+) -> Result<(), String> {
+    let validate = b.sql("validate.sql", json!({ "table": t, "name": name }))?;
+    b.add(
+        src,
+        recipe,
+        StepSpec {
+            phase: PlanPhase::Contract,
+            strategy: Strategy::NotValidValidate,
+            summary,
+            lock: lock::SHARE_UPDATE_EXCLUSIVE,
+            cost: Cost::Scan,
+            up: validate,
+            down: Some(String::new()),
+        },
+        None,
+    );
+    Ok(())
+}
+
 /// Contract steps adding `CHECK (column IS NOT NULL) NOT VALID` and validating it in its own
 /// transaction; the check's name, for the step that sets NOT NULL and drops it.
 pub(super) fn validated_not_null_check(
@@ -40,21 +68,14 @@ pub(super) fn validated_not_null_check(
         },
         None,
     );
-    let validate = b.sql("validate.sql", json!({ "table": t, "name": check }))?;
-    b.add(
+    validate_step(
+        b,
         src,
         recipe,
-        StepSpec {
-            phase: PlanPhase::Contract,
-            strategy: Strategy::NotValidValidate,
-            summary: format!("validate the NOT NULL check of {table}.{column}"),
-            lock: lock::SHARE_UPDATE_EXCLUSIVE,
-            cost: Cost::Scan,
-            up: validate,
-            down: Some(String::new()),
-        },
-        None,
-    );
+        &t,
+        &check,
+        format!("validate the NOT NULL check of {table}.{column}"),
+    )?;
     Ok(check)
 }
 
@@ -95,21 +116,14 @@ pub(super) fn native_not_null_steps(
         },
         None,
     );
-    let validate = b.sql("validate.sql", json!({ "table": t, "name": name }))?;
-    b.add(
+    validate_step(
+        b,
         src,
         recipe,
-        StepSpec {
-            phase: PlanPhase::Contract,
-            strategy: Strategy::NotValidValidate,
-            summary: format!("validate the NOT NULL constraint of {table}.{column}"),
-            lock: lock::SHARE_UPDATE_EXCLUSIVE,
-            cost: Cost::Scan,
-            up: validate,
-            down: Some(String::new()),
-        },
-        None,
-    );
+        &t,
+        &name,
+        format!("validate the NOT NULL constraint of {table}.{column}"),
+    )?;
     Ok(())
 }
 
@@ -237,21 +251,14 @@ pub(super) fn add_checked(
         },
         None,
     );
-    let validate = b.sql("validate.sql", json!({ "table": t, "name": name }))?;
-    b.add(
+    validate_step(
+        b,
         src,
         recipe,
-        StepSpec {
-            phase: PlanPhase::Contract,
-            strategy: Strategy::NotValidValidate,
-            summary: format!("validate {name} in its own transaction (reads and writes continue)"),
-            lock: lock::SHARE_UPDATE_EXCLUSIVE,
-            cost: Cost::Scan,
-            up: validate,
-            down: Some(String::new()),
-        },
-        None,
-    );
+        &t,
+        &name,
+        format!("validate {name} in its own transaction (reads and writes continue)"),
+    )?;
     Ok(())
 }
 
