@@ -33,6 +33,12 @@ pub fn fit(prefix: &str, name: &str, suffix: &str) -> String {
     format!("{prefix}{}_{hash}{suffix}", &name[..cut])
 }
 
+/// The name PostgreSQL 18 gives a column's NOT NULL constraint (`<table>_<column>_not_null`):
+/// the planner and the runner name theirs the same, so a planned NOT NULL looks like a plain one.
+pub fn pg_not_null(table: &str, column: &str) -> String {
+    fit("", &format!("{table}_{column}"), "_not_null")
+}
+
 /// The CHECK constraint that proves `column IS NOT NULL` before `SET NOT NULL` (pg-locks.md:
 /// a validated CHECK lets PostgreSQL skip the scan); the planner writes it, the runner's
 /// NOT NULL strategy adds it, and lint recognises the `_sluice_nn` suffix.

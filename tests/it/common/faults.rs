@@ -1176,36 +1176,7 @@ impl Suite {
             stmts.len(),
             cut.recorded
         );
-        if rollback {
-            let r = run(s
-                .migrate(self.dir())
-                .args(["rollback", "migrations", "--to", INIT]));
-            if r.code != 0 {
-                return Err(format!(
-                    "{what}: rollback exited {}: {}{}",
-                    r.code, r.stdout, r.stderr
-                ));
-            }
-        } else {
-            for (args, code) in rest {
-                let r = run(s.migrate(self.dir()).args(args));
-                if r.code != *code {
-                    return Err(format!(
-                        "{what}: `migrate {}` exited {}: {}{}",
-                        args.join(" "),
-                        r.code,
-                        r.stdout,
-                        r.stderr
-                    ));
-                }
-            }
-        }
-        self.check(&s, &[], rollback).map_err(|e| {
-            format!(
-                "{what}, {}: {e}",
-                if rollback { "rolled back" } else { "applied" }
-            )
-        })
+        self.recover_and_check(&s, &what, rollback, rest)
     }
 }
 
@@ -1311,6 +1282,20 @@ impl Suite {
              WHERE version = '{COPY}' AND phase = 'expand';\n"
         ));
         let what = format!("pt-osc swapped, copy `{state}` with nothing recorded");
+        self.recover_and_check(&s, &what, rollback, &steps)
+    }
+}
+
+impl Suite {
+    /// Recover the interrupted state of `s`: `migrate rollback --to` the init, or the
+    /// `steps` (arguments, expected exit code) in order; then check the result.
+    fn recover_and_check(
+        &self,
+        s: &Scratch,
+        what: &str,
+        rollback: bool,
+        steps: &[(Vec<&'static str>, i32)],
+    ) -> Result<(), String> {
         if rollback {
             let r = run(s
                 .migrate(self.dir())
@@ -1322,7 +1307,7 @@ impl Suite {
                 ));
             }
         } else {
-            for (args, code) in &steps {
+            for (args, code) in steps {
                 let r = run(s.migrate(self.dir()).args(args));
                 if r.code != *code {
                     return Err(format!(
@@ -1335,7 +1320,7 @@ impl Suite {
                 }
             }
         }
-        self.check(&s, &[], rollback).map_err(|e| {
+        self.check(s, &[], rollback).map_err(|e| {
             format!(
                 "{what}, {}: {e}",
                 if rollback { "rolled back" } else { "applied" }

@@ -95,7 +95,7 @@ pub(super) fn native_not_null_steps(
     table: &ObjName,
     column: &str,
 ) -> Result<(), String> {
-    let name = names::fit("", &format!("{}_{column}", table.name), "_not_null");
+    let name = names::pg_not_null(&table.name, column);
     let t = tname(table);
     let add = b.sql(
         "not_null_not_valid.sql",

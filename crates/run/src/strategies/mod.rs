@@ -431,10 +431,7 @@ fn not_null_check(op: &Operation, facts: &Facts) -> Result<Vec<Action>, String> 
     if facts.server_major >= 18 {
         // PostgreSQL 18: the NOT NULL constraint itself, NOT VALID then validated; the name
         // is the one a plain SET NOT NULL gives it
-        let name = quote::ident_min(
-            Dialect::Postgres,
-            &names::fit("", &format!("{}_{column}", table.name), "_not_null"),
-        );
+        let name = quote::ident_min(Dialect::Postgres, &names::pg_not_null(&table.name, column));
         return Ok(vec![
             sql_action(
                 format!("ALTER TABLE {t} ADD CONSTRAINT {name} NOT NULL {c} NOT VALID"),
