@@ -770,15 +770,14 @@ impl Engine {
             stmts.push(format!("ALTER TABLE {t} DROP CONSTRAINT {}", q(fk)));
         }
         for (col, generated) in &defaults {
-            let what = if generated.is_empty() {
-                "DEFAULT"
-            } else {
-                "EXPRESSION"
-            };
-            stmts.push(format!(
-                "ALTER TABLE {t} ALTER COLUMN {} DROP {what}",
-                q(col)
-            ));
+            let c = q(col);
+            stmts.push(match generated.as_str() {
+                "" => format!("ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"),
+                // PostgreSQL 18's VIRTUAL column stores nothing and cannot drop its
+                // expression: the soft-dropped copy loses the column, not data
+                "v" => format!("ALTER TABLE {t} DROP COLUMN {c}"),
+                _ => format!("ALTER TABLE {t} ALTER COLUMN {c} DROP EXPRESSION"),
+            });
         }
         // identity columns of the copy got sequences of their own: carry the position on
         for col in &identity {
