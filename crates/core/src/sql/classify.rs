@@ -24,7 +24,7 @@ pub fn classify(_dialect: Dialect, stmt: &Statement) -> Vec<Operation> {
     match stmt {
         Statement::CreateTable(ct) => vec![Op::CreateTable {
             table: obj_name(&ct.name),
-            columns: ct.columns.iter().map(|c| column_spec(c)).collect(),
+            columns: ct.columns.iter().map(column_spec).collect(),
             constraints: ct.constraints.iter().filter_map(constraint_spec).collect(),
             if_not_exists: ct.if_not_exists,
             from_query: ct.query.is_some() || ct.like.is_some() || ct.clone.is_some(),
