@@ -569,6 +569,11 @@ impl Engine {
             let db = schema.clone().unwrap_or_else(|| current.clone());
             let new = format!("_{table}_new");
             let old = format!("_{table}_old");
+            // as before a re-run: a statement the killed tool left running on the server
+            // (its CREATE of the copy, a chunk, the swap) lands first, then what is left is read
+            self.pt_osc_settle(conn, &db, &new)
+                .await
+                .map_err(RunError::db)?;
             let left = self
                 .pt_osc_objects(conn, &db, table, &[&new, &old])
                 .await
