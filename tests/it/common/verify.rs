@@ -140,3 +140,76 @@ fn run_human(dir: &Path, backend: Dialect, file: &str) -> Run {
         .env("NO_COLOR", "1")
         .args(["verify", file, "--scratch-url", &admin_url(backend)]))
 }
+
+/// A history (001) and one change (002) with data: `migrate verify 002 ARGS` (the default
+/// `--rows` unless ARGS says), its run, JSON and the 002 migration's report.
+pub fn verify_change(
+    backend: Dialect,
+    history: (&str, &str),
+    change: (&str, &str),
+    args: &[&str],
+) -> (Run, serde_json::Value) {
+    let dir = tree(&[
+        ("m/001_base.up.sql", history.0),
+        ("m/001_base.down.sql", history.1),
+        ("m/002_change.up.sql", change.0),
+        ("m/002_change.down.sql", change.1),
+    ]);
+    let mut all = vec!["m/002_change.up.sql"];
+    all.extend_from_slice(args);
+    verify_dir(dir.path(), backend, &all)
+}
+
+/// `(table, column)` of each data difference of the migration's steps.
+pub fn data_differences(json: &serde_json::Value) -> Vec<(String, String)> {
+    json["runs"][0]["migrations"][0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["data"].as_array().unwrap().iter())
+        .map(|d| {
+            (
+                d["table"].as_str().unwrap().to_owned(),
+                d["column"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The tables the fill filled, with their rows, and those it skipped.
+pub fn filled(json: &serde_json::Value) -> (Vec<(String, u64)>, Vec<String>) {
+    let fill = &json["runs"][0]["fill"];
+    let tables = fill["tables"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no fill in {json}"))
+        .iter()
+        .map(|t| {
+            (
+                t["table"].as_str().unwrap().to_owned(),
+                t["rows"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let skipped = fill["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["table"].as_str().unwrap().to_owned())
+        .collect();
+    (tables, skipped)
+}
+
+/// The first failing step's name and error.
+pub fn first_error(json: &serde_json::Value) -> (String, String) {
+    let steps = json["runs"][0]["migrations"][0]["steps"]
+        .as_array()
+        .unwrap();
+    let s = steps
+        .iter()
+        .find(|s| !s["error"].is_null())
+        .unwrap_or_else(|| panic!("no failing step in {json}"));
+    (
+        s["step"].as_str().unwrap().to_owned(),
+        s["error"].as_str().unwrap().to_owned(),
+    )
+}
