@@ -507,6 +507,115 @@ fn sarif_and_github_outputs_point_at_the_down_script() {
     );
 }
 
+/// The old application's queries read from a production `pg_stat_statements` (a private
+/// server: the shared one does not preload the library, and only a restart could): an
+/// add-column expand keeps them preparing; a rename fails them, each named by its queryid.
+#[test]
+fn queries_from_pg_stat_statements_are_the_old_queries() {
+    use sqlx::{Connection, Executor};
+
+    let Some(prod) = crate::common::servers::PrivatePg::start_with(&[
+        "shared_preload_libraries=pg_stat_statements",
+    ]) else {
+        panic!("no PostgreSQL server programs under /usr/lib/postgresql");
+    };
+    let url = prod.url("postgres");
+    crate::common::block_on(async {
+        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+        c.execute("CREATE EXTENSION pg_stat_statements")
+            .await
+            .unwrap();
+        c.execute(sqlx::raw_sql(HISTORY)).await.unwrap();
+        // the application at work: the extended protocol, as drivers send it
+        sqlx::query("INSERT INTO users (id, email) VALUES ($1, $2)")
+            .bind(1_i64)
+            .bind("a@x")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        for _ in 0..3 {
+            sqlx::query("SELECT email FROM users WHERE id = $1")
+                .bind(1_i64)
+                .fetch_all(&mut c)
+                .await
+                .unwrap();
+        }
+        sqlx::query("SELECT id FROM users ORDER BY id LIMIT 10")
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
+        c.close().await.unwrap();
+    });
+    let dir = tree(&[
+        ("m/001_users.up.sql", HISTORY),
+        ("m/001_users.down.sql", HISTORY_DOWN),
+        (
+            "m/002_nick.up.sql",
+            "ALTER TABLE users ADD COLUMN nick text;",
+        ),
+        ("m/002_nick.down.sql", "ALTER TABLE users DROP COLUMN nick;"),
+        (
+            "m/003_rename.up.sql",
+            "ALTER TABLE users RENAME COLUMN email TO mail;",
+        ),
+        (
+            "m/003_rename.down.sql",
+            "ALTER TABLE users RENAME COLUMN mail TO email;",
+        ),
+    ]);
+    let from = ["--queries-from-pg-stat-statements", url.as_str()];
+    let (r, json) = verify_dir(
+        dir.path(),
+        Dialect::Postgres,
+        &[&["m/002_nick.up.sql"][..], &from[..]].concat(),
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        json["runs"][0]["migrations"][0]["outcome"], "proven",
+        "{r:?}"
+    );
+
+    let (r, json) = verify_dir(
+        dir.path(),
+        Dialect::Postgres,
+        &[&["m/003_rename.up.sql"][..], &from[..]].concat(),
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    let m = &json["runs"][0]["migrations"][0];
+    assert_eq!(m["version"], "003");
+    let failed: Vec<(&str, &str, &str)> = m["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| {
+            s["queries"].as_array().unwrap().iter().map(move |q| {
+                (
+                    s["step"].as_str().unwrap(),
+                    q["query"].as_str().unwrap(),
+                    q["origin"].as_str().unwrap(),
+                )
+            })
+        })
+        .collect();
+    // the two statements naming email, normalized as the server recorded them; the
+    // query on id alone still prepares
+    let queries: Vec<&str> = failed.iter().map(|f| f.1).collect();
+    assert_eq!(
+        queries,
+        [
+            "SELECT email FROM users WHERE id = $1",
+            "INSERT INTO users (id, email) VALUES ($1, $2)"
+        ],
+        "{r:?}"
+    );
+    assert!(
+        failed
+            .iter()
+            .all(|(step, _, origin)| *step == "up" && origin.starts_with("pg_stat_statements #")),
+        "{failed:?}"
+    );
+}
+
 #[test]
 fn pg_stat_statements_that_cannot_be_read_is_a_connection_error() {
     // a database without the extension: the queries cannot be read, verify does not start
