@@ -4,7 +4,7 @@
 
 use sluice::sql::Dialect;
 
-use crate::common::verify::{Case, check_case, verify_dir};
+use crate::common::verify::{Case, check_case, planned_changes_verify, verify_dir};
 use crate::common::{admin_url, tree};
 
 const HISTORY: &str = "CREATE TYPE mood AS ENUM ('happy', 'sad');
@@ -272,64 +272,15 @@ CREATE TABLE events (id bigint NOT NULL, kind text);";
             "INSERT INTO accounts (id, name) VALUES ($1, $2);",
         ),
     ];
-    let mut problems = Vec::new();
-    for (naive, old, new) in cases {
-        let dir = tree(&[
-            ("naive/0001_init.sql", INIT),
-            ("naive/0002_change.sql", naive),
-            ("migrations/0001_init/expand.up.sql", INIT),
-            (
-                "migrations/0001_init/expand.down.sql",
-                "DROP TABLE events; DROP TABLE accounts; DROP TABLE owners;",
-            ),
-            ("old.sql", old),
-            ("new.sql", new),
-        ]);
-        let planned = crate::common::run(
-            std::process::Command::new(assert_cmd::cargo::cargo_bin("migrate"))
-                .current_dir(dir.path().join("naive"))
-                .args(["plan", "0002_change.sql", "--out"])
-                .arg(dir.path().join("migrations/0002_change")),
-        );
-        assert_eq!(planned.code, 0, "plan of {naive}: {planned:?}");
-        let (r, json) = verify_dir(
-            dir.path(),
-            Dialect::Postgres,
-            &[
-                // a directory alone: its newest migration is the change
-                "migrations",
-                "--old-queries",
-                "old.sql",
-                "--new-queries",
-                "new.sql",
-            ],
-        );
-        let m = &json["runs"][0]["migrations"][0];
-        let steps: Vec<&str> = m["steps"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|s| s["step"].as_str()).collect())
-            .unwrap_or_default();
-        if naive.contains("RENAME COLUMN") {
-            // phased: each phase went up, down (contract first) and up again
-            assert_eq!(
-                steps,
-                [
-                    "expand",
-                    "backfill",
-                    "contract",
-                    "contract.down",
-                    "expand.down",
-                    "expand again",
-                    "backfill again",
-                    "contract again"
-                ],
-                "{r:?}"
-            );
-        }
-        if r.code != 0 || m["outcome"] != "proven" || m["version"] != "0002" {
-            problems.push(format!("{naive}:\n{}", r.stdout));
-        }
-    }
+    let problems = planned_changes_verify(
+        Dialect::Postgres,
+        (
+            INIT,
+            "DROP TABLE events; DROP TABLE accounts; DROP TABLE owners;",
+        ),
+        None,
+        cases,
+    );
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
 

@@ -213,3 +213,70 @@ pub fn first_error(json: &serde_json::Value) -> (String, String) {
         s["error"].as_str().unwrap().to_owned(),
     )
 }
+
+/// The planner's own output for each `(naive change, old queries, new queries)` after
+/// `init` (`migrate plan`, written as the next migration of a phased directory whose first
+/// migration is `init`), verified with the old and the new application's queries: every
+/// phase's down restores schema and data, the old queries prepare until the contract, the
+/// new ones from the expand on. The failures, each with verify's output.
+pub fn planned_changes_verify(
+    backend: Dialect,
+    init: (&str, &str),
+    config: Option<&str>,
+    cases: &[(&str, &str, &str)],
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (naive, old, new) in cases {
+        let dirs = super::recipe_dirs(init.0, init.1, naive, config);
+        let work = dirs.work.path();
+        std::fs::write(work.join("old.sql"), old).unwrap();
+        std::fs::write(work.join("new.sql"), new).unwrap();
+        let planned = run(Command::new(assert_cmd::cargo::cargo_bin("migrate"))
+            .current_dir(&dirs.naive)
+            .args(["plan", "0002_change.sql", "--out"])
+            .arg(dirs.migrations.join("0002_change")));
+        assert_eq!(planned.code, 0, "plan of {naive}: {planned:?}");
+        let (r, json) = verify_dir(
+            work,
+            backend,
+            &[
+                // a directory alone: its newest migration is the change
+                "migrations",
+                "--old-queries",
+                "old.sql",
+                "--new-queries",
+                "new.sql",
+            ],
+        );
+        let m = &json["runs"][0]["migrations"][0];
+        let steps: Vec<&str> = m["steps"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|s| s["step"].as_str()).collect())
+            .unwrap_or_default();
+        if naive.contains("RENAME COLUMN") {
+            // phased: each phase went up, down (contract first) and up again
+            assert_eq!(
+                steps,
+                [
+                    "expand",
+                    "backfill",
+                    "contract",
+                    "contract.down",
+                    "expand.down",
+                    "expand again",
+                    "backfill again",
+                    "contract again"
+                ],
+                "{r:?}"
+            );
+        }
+        // the history's tables held rows: the steps ran on data
+        let filled = json["runs"][0]["fill"]["tables"]
+            .as_array()
+            .map_or(0, Vec::len);
+        if r.code != 0 || m["outcome"] != "proven" || m["version"] != "0002" || filled == 0 {
+            problems.push(format!("{naive}:\n{}", r.stdout));
+        }
+    }
+    problems
+}
