@@ -65,6 +65,14 @@ pub fn list(s: Option<&str>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// `s` as one word (letters, digits, `_`): a text value fits where a slug or a label
+/// (ltree, paths computed by triggers) is expected.
+fn word(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
 /// Integer bound of a `numeric(p, s)`: values stay below `10^(p-s)`.
 pub(super) fn numeric_cap(precision: Option<u64>, scale: Option<u64>) -> Option<u64> {
     let p = precision?;
@@ -127,9 +135,10 @@ impl Data for super::pg::Postgres {
     }
 
     fn value(&self, c: &FillColumn, n: &str, salt: &str) -> Option<String> {
+        let salt_raw = salt;
         let salt = self.literal(salt);
         let text = || {
-            let v = format!("({n}::text || ' ' || {salt})");
+            let v = format!("({n}::text || '_' || {})", self.literal(&word(salt_raw)));
             match c.char_len {
                 Some(l) => format!("left({v}, {l})"),
                 None => v,
@@ -167,6 +176,9 @@ impl Data for super::pg::Postgres {
                 "inet" | "cidr" => format!("'10.0.0.0'::inet + {n}"),
                 "tsvector" => format!("to_tsvector('simple', 'w' || {n})"),
                 "bit" | "varbit" => format!("repeat(({n} % 2)::text, {})", c.char_len.unwrap_or(1)),
+                // another type (an extension's: ltree, hstore, ...) that needs a value: its
+                // input function may take a number
+                _ if !c.nullable && !c.has_default => format!("{n}::text"),
                 _ => return None,
             }
         };
@@ -178,12 +190,11 @@ impl Data for super::pg::Postgres {
     }
 
     fn checksum_sql(&self, table: &str, label: &str, columns: &[String]) -> String {
+        // hashtext: the server's own string hash, cheaper than md5; both sides hash alike
         let mut parts = vec!["count(*)".to_owned()];
         for c in columns {
             parts.push(format!("count({c})"));
-            parts.push(format!(
-                "coalesce(sum(('x' || substr(md5({c}::text), 1, 15))::bit(60)::bigint), 0)"
-            ));
+            parts.push(format!("coalesce(sum(hashtext({c}::text)::bigint), 0)"));
         }
         format!(
             "SELECT {}, concat_ws(',', {})::text FROM {table}",
@@ -223,9 +234,10 @@ impl Data for super::mysql::Mysql {
     }
 
     fn value(&self, c: &FillColumn, n: &str, salt: &str) -> Option<String> {
+        let salt_raw = salt;
         let salt = self.literal(salt);
         let text = || {
-            let v = format!("CONCAT({n}, ' ', {salt})");
+            let v = format!("CONCAT({n}, '_', {})", self.literal(&word(salt_raw)));
             match c.char_len.filter(|l| *l < 65_535) {
                 Some(l) => format!("LEFT({v}, {l})"),
                 None => v,
@@ -274,12 +286,11 @@ impl Data for super::mysql::Mysql {
     }
 
     fn checksum_sql(&self, table: &str, label: &str, columns: &[String]) -> String {
+        // CRC32: a fraction of MD5's cost, and the two sides are hashed alike
         let mut parts = vec!["COUNT(*)".to_owned()];
         for c in columns {
             parts.push(format!("COUNT({c})"));
-            parts.push(format!(
-                "COALESCE(SUM(CAST(CONV(SUBSTR(MD5({c}), 1, 15), 16, 10) AS UNSIGNED)), 0)"
-            ));
+            parts.push(format!("COALESCE(SUM(CRC32({c})), 0)"));
         }
         format!(
             "SELECT {}, CAST(CONCAT_WS(',', {}) AS CHAR) FROM {table}",
