@@ -674,3 +674,26 @@ fn an_irreversible_up_is_applied_not_rolled_back_and_a_missing_down_fails() {
         "{error}"
     );
 }
+
+#[test]
+fn a_bare_file_name_in_the_migrations_directory_has_its_history() {
+    // run from inside the directory: the file's directory is `.`, its earlier migrations
+    // the history
+    let dir = tree(&[
+        ("m/001_users.up.sql", HISTORY),
+        ("m/001_users.down.sql", HISTORY_DOWN),
+        (
+            "m/002_nick.up.sql",
+            "ALTER TABLE users ADD COLUMN nick text;",
+        ),
+        ("m/002_nick.down.sql", "ALTER TABLE users DROP COLUMN nick;"),
+    ]);
+    let (r, json) = verify_dir(
+        &dir.path().join("m"),
+        Dialect::Postgres,
+        &["002_nick.up.sql"],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(json["runs"][0]["history"], 1, "{r:?}");
+    assert_eq!(json["runs"][0]["migrations"][0]["version"], "002", "{r:?}");
+}
