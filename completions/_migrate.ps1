@@ -363,6 +363,7 @@ Register-ArgumentCompleter -Native -CommandName 'migrate' -ScriptBlock {
             [CompletionResult]::new('--release', '--release', [CompletionResultType]::ParameterName, 'The release being deployed (image tag, chart revision)')
             [CompletionResult]::new('--max-duration', '--max-duration', [CompletionResultType]::ParameterName, 'Stop after the phase running at this time (exit 3); the next call continues')
             [CompletionResult]::new('--scratch-url', '--scratch-url', [CompletionResultType]::ParameterName, 'The scratch server for --verify (default: `[verify] scratch_url` in sluice.toml)')
+            [CompletionResult]::new('--verify-rows', '--verify-rows', [CompletionResultType]::ParameterName, 'Rows generated in each table of the history for --verify (`migrate verify --rows`); 0: none')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: `sluice.toml` in this directory or the nearest parent)')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format (logs go to stderr)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in human output: auto = only on a terminal and when NO_COLOR is unset')

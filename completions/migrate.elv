@@ -338,6 +338,7 @@ set edit:completion:arg-completer[migrate] = {|@words|
             cand --release 'The release being deployed (image tag, chart revision)'
             cand --max-duration 'Stop after the phase running at this time (exit 3); the next call continues'
             cand --scratch-url 'The scratch server for --verify (default: `[verify] scratch_url` in sluice.toml)'
+            cand --verify-rows 'Rows generated in each table of the history for --verify (`migrate verify --rows`); 0: none'
             cand --config 'Config file (default: `sluice.toml` in this directory or the nearest parent)'
             cand --log-format 'Log line format (logs go to stderr)'
             cand --color 'Colour in human output: auto = only on a terminal and when NO_COLOR is unset'

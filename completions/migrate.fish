@@ -324,6 +324,7 @@ complete -c migrate -n "__fish_migrate_using_subcommand hook; and not __fish_see
 complete -c migrate -n "__fish_migrate_using_subcommand hook; and __fish_seen_subcommand_from pre-deploy" -l release -d 'The release being deployed (image tag, chart revision)' -r
 complete -c migrate -n "__fish_migrate_using_subcommand hook; and __fish_seen_subcommand_from pre-deploy" -l max-duration -d 'Stop after the phase running at this time (exit 3); the next call continues' -r
 complete -c migrate -n "__fish_migrate_using_subcommand hook; and __fish_seen_subcommand_from pre-deploy" -l scratch-url -d 'The scratch server for --verify (default: `[verify] scratch_url` in sluice.toml)' -r
+complete -c migrate -n "__fish_migrate_using_subcommand hook; and __fish_seen_subcommand_from pre-deploy" -l verify-rows -d 'Rows generated in each table of the history for --verify (`migrate verify --rows`); 0: none' -r
 complete -c migrate -n "__fish_migrate_using_subcommand hook; and __fish_seen_subcommand_from pre-deploy" -l config -d 'Config file (default: `sluice.toml` in this directory or the nearest parent)' -r -F
 complete -c migrate -n "__fish_migrate_using_subcommand hook; and __fish_seen_subcommand_from pre-deploy" -l log-format -d 'Log line format (logs go to stderr)' -r -f -a "text\t''
 json\t''"

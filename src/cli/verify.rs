@@ -178,6 +178,7 @@ pub(super) fn before_deploy(
     scratch_flag: Option<&str>,
     migrations: &[Migration],
     pending: BTreeSet<crate::source::Version>,
+    rows: u64,
     quiet: bool,
 ) -> anyhow::Result<Option<u8>> {
     if pending.is_empty() {
@@ -190,7 +191,7 @@ pub(super) fn before_deploy(
         change: pending,
         old_queries: Vec::new(),
         new_queries: Vec::new(),
-        rows: verify::DEFAULT_ROWS,
+        rows,
     };
     let rt = super::db::runtime()?;
     let bar = progress_bar(quiet, VerifyFormat::Human);
