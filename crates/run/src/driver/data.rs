@@ -278,10 +278,19 @@ impl Data for super::mysql::Mysql {
     }
 
     fn series(&self, rows: u64, alias: &str) -> String {
-        // a recursive CTE in a derived table: MySQL 8 and MariaDB 10.2+ (MySQL stops at
-        // cte_max_recursion_depth, 1000 by default)
+        // digits cross-joined: no sequence table (MariaDB's seq_ engine only) and no
+        // recursion limit (MySQL's cte_max_recursion_depth is 1000)
+        let digits = "(SELECT 0 AS d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 \
+                      UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9)";
+        let places = rows.max(1).to_string().len();
+        let from: Vec<String> = (0..places).map(|i| format!("{digits} AS d{i}")).collect();
+        let sum: Vec<String> = (0..places)
+            .map(|i| format!("d{i}.d * {}", 10u64.pow(u32::try_from(i).unwrap_or(0))))
+            .collect();
         format!(
-            "(WITH RECURSIVE s (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {rows}) SELECT n FROM s) AS {alias}"
+            "(SELECT n FROM (SELECT {} + 1 AS n FROM {}) AS numbers WHERE n <= {rows}) AS {alias}",
+            sum.join(" + "),
+            from.join(" CROSS JOIN ")
         )
     }
 
