@@ -204,6 +204,9 @@ fn human_migration(out: &mut String, m: &MigrationReport, cwd: &Path) {
                 let _ = writeln!(out, "  note ({}): {n}", s.step);
             }
         }
+        for n in &s.data_notes {
+            let _ = writeln!(out, "  note ({}): {n}", s.step);
+        }
     }
 }
 

@@ -128,3 +128,21 @@ ALTER TABLE users ADD CONSTRAINT users_team_fk FOREIGN KEY (team_id) REFERENCES 
         assert_eq!(r.code, 0, "{r:?}");
     }
 }
+
+#[test]
+fn mysql_values_the_up_changed_and_the_down_left_are_a_note_not_a_failure() {
+    let (r, json) = verify_change(
+        Dialect::Mysql,
+        HISTORY,
+        ("UPDATE users SET nick = UPPER(nick);", "SELECT 1;"),
+        &[],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let down = &json["runs"][0]["migrations"][0]["steps"][1];
+    assert_eq!(down["data"].as_array().map(Vec::len), Some(0), "{r:?}");
+    assert_eq!(
+        down["data_notes"][0]["message"],
+        "column users.nick: values changed by the up, not changed back by the down",
+        "{r:?}"
+    );
+}

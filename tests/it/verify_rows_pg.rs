@@ -151,3 +151,30 @@ ALTER TABLE users ADD CONSTRAINT users_team_fk FOREIGN KEY (team_id) REFERENCES 
         assert_eq!(r.code, 0, "{r:?}");
     }
 }
+
+#[test]
+fn values_the_up_changed_and_the_down_left_are_a_note_not_a_failure() {
+    // an up that rewrites values (a data fix, a trigger's timestamp): the down did not lose
+    // them, it left what the up made
+    let (r, json) = verify_change(
+        Dialect::Postgres,
+        HISTORY,
+        ("UPDATE users SET nick = upper(nick);", "SELECT 1;"),
+        &[],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let down = &json["runs"][0]["migrations"][0]["steps"][1];
+    assert_eq!(down["step"], "down");
+    assert_eq!(down["data"].as_array().map(Vec::len), Some(0), "{r:?}");
+    let notes: Vec<&str> = down["data_notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        notes,
+        ["column users.nick: values changed by the up, not changed back by the down"],
+        "{r:?}"
+    );
+}

@@ -134,6 +134,9 @@ pub struct StepReport {
     pub queries: Vec<QueryFailure>,
     /// Data the down did not give back (the last down of a migration, with `--rows`).
     pub data: Vec<DataDifference>,
+    /// Data the up changed and the down did not change back (an UPDATE, a trigger's
+    /// timestamp): notes, no failure.
+    pub data_notes: Vec<DataDifference>,
 }
 
 impl StepReport {
@@ -145,6 +148,7 @@ impl StepReport {
             diff: None,
             queries: Vec::new(),
             data: Vec::new(),
+            data_notes: Vec::new(),
         }
     }
 
@@ -605,6 +609,11 @@ impl<'e> Verifier<'e, '_> {
             .last()
             .map_or_else(|| before.clone(), |(_, s)| s.clone());
         self.current = Some(done.clone());
+        // the rows after the up: what the down must give back is what the up left alone
+        let up_rows = match &before_rows {
+            Some(_) => Some(self.checksums(&done).await?),
+            None => None,
+        };
 
         // down, newest phase first; each must give back the schema before its up
         let mut broken = false;
@@ -646,10 +655,14 @@ impl<'e> Verifier<'e, '_> {
                     }
                     // the last down: the rows from before the up must be back
                     if i == 0
-                        && let Some(b) = &before_rows
+                        && let (Some(b), Some(u)) = (&before_rows, &up_rows)
                     {
                         let after = self.checksums(&snap).await?;
-                        step.data = rows::compare(b, &after);
+                        let (lost, notes) = rows::compare(b, u, &after)
+                            .into_iter()
+                            .partition(|d| !d.changed_by_up);
+                        step.data = lost;
+                        step.data_notes = notes;
                     }
                     mr.steps.push(step);
                 }

@@ -411,6 +411,9 @@ pub struct DataDifference {
     pub table: String,
     /// `None`: the row count differs.
     pub column: Option<String>,
+    /// The up itself changed these rows (the column or table was still there after it):
+    /// the down did not change them back, but it lost nothing the up had left.
+    pub changed_by_up: bool,
     pub message: String,
 }
 
@@ -421,19 +424,32 @@ impl std::fmt::Display for DataDifference {
 }
 
 /// How the data after a down differs from the data before the up, on the tables and
-/// columns both have.
-pub(super) fn compare(before: &Checksums, after: &Checksums) -> Vec<DataDifference> {
+/// columns both have; `up`: the data after the up, which tells a loss (the up dropped the
+/// column or table, or the down changed what the up left alone) from a change the up made.
+pub(super) fn compare(
+    before: &Checksums,
+    up: &Checksums,
+    after: &Checksums,
+) -> Vec<DataDifference> {
     let mut out = Vec::new();
     for (table, (count, cols)) in &before.0 {
         let Some((count2, cols2)) = after.0.get(table) else {
             continue;
         };
+        let up_table = up.0.get(table);
         if count != count2 {
+            let changed_by_up = up_table.is_some_and(|(n, _)| n != count);
             out.push(DataDifference {
                 table: table.clone(),
                 column: None,
+                changed_by_up,
                 message: format!(
-                    "table {table}: {count} rows before the up, {count2} after the down"
+                    "table {table}: {count} rows before the up, {count2} after the down{}",
+                    if changed_by_up {
+                        " (the up changed them)"
+                    } else {
+                        ""
+                    }
                 ),
             });
             continue;
@@ -442,23 +458,35 @@ pub(super) fn compare(before: &Checksums, after: &Checksums) -> Vec<DataDifferen
             let Some(sum2) = cols2.get(col) else {
                 continue;
             };
-            if sum != sum2 {
-                let non_null = |s: &str| s.split(',').next().unwrap_or_default().to_owned();
-                out.push(DataDifference {
-                    table: table.clone(),
-                    column: Some(col.clone()),
-                    message: format!(
-                        "column {table}.{col}: values not restored ({} non-null before the up, {} after the down{})",
-                        non_null(sum),
-                        non_null(sum2),
-                        if non_null(sum) == non_null(sum2) {
-                            ", different values"
-                        } else {
-                            ""
-                        }
-                    ),
-                });
+            if sum == sum2 {
+                continue;
             }
+            let changed_by_up = up_table
+                .and_then(|(_, c)| c.get(col))
+                .is_some_and(|s| s != sum);
+            let non_null = |s: &str| s.split(',').next().unwrap_or_default().to_owned();
+            let message = if changed_by_up {
+                format!(
+                    "column {table}.{col}: values changed by the up, not changed back by the down"
+                )
+            } else {
+                format!(
+                    "column {table}.{col}: values not restored ({} non-null before the up, {} after the down{})",
+                    non_null(sum),
+                    non_null(sum2),
+                    if non_null(sum) == non_null(sum2) {
+                        ", different values"
+                    } else {
+                        ""
+                    }
+                )
+            };
+            out.push(DataDifference {
+                table: table.clone(),
+                column: Some(col.clone()),
+                changed_by_up,
+                message,
+            });
         }
     }
     out
@@ -517,10 +545,18 @@ mod tests {
                     .collect(),
             )
         };
-        assert!(compare(&sums("3,5"), &sums("3,5")).is_empty());
-        let d = compare(&sums("3,5"), &sums("0,0"));
-        assert_eq!(d.len(), 1);
-        assert_eq!(d[0].column.as_deref(), Some("c"));
-        assert!(d[0].message.contains("column t.c"), "{}", d[0].message);
+        let gone = Checksums::default();
+        assert!(compare(&sums("3,5"), &gone, &sums("3,5")).is_empty());
+        // the up dropped the column (or left it alone) and the down lost its values
+        for up in [&gone, &sums("3,5")] {
+            let d = compare(&sums("3,5"), up, &sums("0,0"));
+            assert_eq!(d.len(), 1);
+            assert_eq!(d[0].column.as_deref(), Some("c"));
+            assert!(!d[0].changed_by_up);
+            assert!(d[0].message.contains("column t.c"), "{}", d[0].message);
+        }
+        // the up changed the values, the down did not change them back: a note
+        let d = compare(&sums("3,5"), &sums("3,6"), &sums("3,6"));
+        assert!(d[0].changed_by_up, "{d:?}");
     }
 }
