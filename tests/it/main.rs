@@ -24,6 +24,7 @@ mod git_change_set;
 mod hooks_mysql;
 mod hooks_pg;
 mod job_mode_pg;
+mod lint_milestones_pg;
 mod lsp;
 mod mysql_online_ddl;
 mod plan_cli;

@@ -714,3 +714,56 @@ fn transaction_block_is_retried_whole_on_lock_timeout() {
     let cols = s.strings("SELECT string_agg(column_name::text, ',' ORDER BY column_name) FROM information_schema.columns WHERE table_name IN ('hot', 'other')");
     assert_eq!(cols, ["b,before_block,id,id,in_block"]);
 }
+
+/// A forced shadow-table copy of a table with generated columns (PostgreSQL 18: VIRTUAL,
+/// its default, beside a STORED one; earlier servers: STORED only) keeps them generated and
+/// their values, and the soft-dropped old table lets go of their expressions.
+#[test]
+fn shadow_table_copy_keeps_generated_columns() {
+    let s = Scratch::pg();
+    let major: u32 = s.strings("SELECT (current_setting('server_version_num')::int / 10000)::text")
+        [0]
+    .parse()
+    .unwrap();
+    // no keyword: VIRTUAL on 18; before 18 the keyword is required and only STORED exists
+    let twice = if major >= 18 { "" } else { " STORED" };
+    s.exec(&format!(
+        "CREATE TABLE g (id int PRIMARY KEY, a int NOT NULL, twice int GENERATED ALWAYS AS (a * 2){twice}, plus int GENERATED ALWAYS AS (a + 1) STORED);
+         INSERT INTO g (id, a) SELECT x, x FROM generate_series(1, 3000) x;
+         ANALYZE g;"
+    ));
+    let content = "SELECT sum(id)::text || ' ' || sum(twice)::text || ' ' || sum(plus)::text || ' ' || count(*)::text FROM g";
+    let kinds = "SELECT string_agg(attname::text || ':' || attgenerated::text, ',' ORDER BY attname) FROM pg_attribute WHERE attrelid = 'g'::regclass AND attgenerated <> ''";
+    let before = (s.strings(content), s.strings(kinds));
+    assert_eq!(
+        before.1,
+        [if major >= 18 {
+            "plus:s,twice:v"
+        } else {
+            "plus:s,twice:s"
+        }]
+    );
+    let dir = tree(&[
+        ("sluice.toml", "[run]\nlarge_table_rows = 1000\n"),
+        (
+            "migrations/4_rebuild/expand.up.sql",
+            "-- sluice:strategy shadow-table\nALTER TABLE g ALTER COLUMN id TYPE bigint;\n-- sluice:strategy shadow-table\nVACUUM FULL g;\n",
+        ),
+        (
+            "migrations/4_rebuild/expand.down.sql",
+            "-- sluice:irreversible a rewrite test\nSELECT 1;\n",
+        ),
+    ]);
+    let r = run(s.migrate(dir.path()).args(["apply"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!((s.strings(content), s.strings(kinds)), before);
+    assert_eq!(
+        s.strings("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'g'::regclass AND attname = 'id'"),
+        ["bigint"]
+    );
+    // the soft-dropped copies hold no generated expression (nothing ties them to functions)
+    assert_eq!(
+        s.strings("SELECT count(*)::text FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relname LIKE '\\_sluice\\_dropped\\_g%' AND a.attgenerated <> ''"),
+        ["0"]
+    );
+}

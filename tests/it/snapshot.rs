@@ -401,3 +401,54 @@ fn mysql_each_kind_of_change_is_named() {
         ["table orders: column order id, user_id, status, note -> id, user_id, note, status"]
     );
 }
+
+/// PostgreSQL 18's VIRTUAL generated column (its default without a keyword) is read as one
+/// by the snapshot and by `--schema-from`'s introspection, not as a column with a default.
+/// On older servers the form does not exist and the test says so.
+#[test]
+fn pg18_virtual_generated_column_is_read_as_such() {
+    use sluice::run::introspect;
+    use sluice::run::url::DbUrl;
+    use sluice::sql::Operation;
+    use sluice::sql::ops::Generated;
+
+    let s = Scratch::pg();
+    let major: u32 = s.strings("SELECT (current_setting('server_version_num')::int / 10000)::text")
+        [0]
+    .parse()
+    .unwrap();
+    if major < 18 {
+        eprintln!(
+            "PostgreSQL {major}: no VIRTUAL generated columns before 18; run with DATABASE_URL_PG of an 18 server"
+        );
+        return;
+    }
+    s.exec("CREATE TABLE t (id int PRIMARY KEY, a int, v int GENERATED ALWAYS AS (a * 2), st int GENERATED ALWAYS AS (a + 1) STORED)");
+    let opts = Options::without_sluice(&Ledger::new(
+        sluice::run::driver::database(Dialect::Postgres),
+        None,
+        None,
+    ));
+    let snap = snapshot_with(&s, &opts);
+    let cols = &snap.tables["t"].columns;
+    assert_eq!(cols["v"].generated.as_deref(), Some("virtual (a * 2)"));
+    assert_eq!(cols["v"].default, None);
+    assert_eq!(cols["st"].generated.as_deref(), Some("stored (a + 1)"));
+
+    let url = DbUrl::parse(&s.url).unwrap();
+    let live = crate::common::block_on(introspect::snapshot(&url)).unwrap();
+    let generated: Vec<(String, Option<Generated>, Option<String>)> = live
+        .ops
+        .iter()
+        .flat_map(|op| match op {
+            Operation::CreateTable { columns, .. } => columns.clone(),
+            _ => Vec::new(),
+        })
+        .map(|c| (c.name, c.generated, c.default))
+        .collect();
+    assert!(
+        generated.contains(&("v".into(), Some(Generated::Virtual), None))
+            && generated.contains(&("st".into(), Some(Generated::Stored), None)),
+        "{generated:?}"
+    );
+}

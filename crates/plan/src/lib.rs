@@ -11,6 +11,7 @@
 pub use sluice_core::names;
 mod recipes;
 pub mod render;
+pub mod statements;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;

@@ -170,6 +170,13 @@ pub struct RenderError {
     pub message: String,
 }
 
+/// A template that does not render is the planner's bug: its callers report it as internal.
+impl From<RenderError> for String {
+    fn from(e: RenderError) -> String {
+        format!("internal error: {e}")
+    }
+}
+
 fn as_str<'v>(v: &'v Value, filter: &str) -> tera::Result<&'v str> {
     v.as_str()
         .ok_or_else(|| tera::Error::msg(format!("`{filter}` expects a string, got {v}")))

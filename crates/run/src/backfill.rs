@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use super::driver::{Database, DbError, Driver};
 use super::facts::RunFacts;
+use super::keyrange::{KeyRange, where_clause};
 use super::ledger::{BackfillRow, State};
 use super::url::DbUrl;
 use super::{Engine, Progress, RunError, driver};
@@ -63,14 +64,11 @@ pub(super) fn load(m: &Migration) -> Result<Option<Loaded>, RunError> {
     }))
 }
 
-/// The SQL of one backfill: quoted names, the key tuple, the batch statements.
+/// The SQL of one backfill: the key range it walks, the batch statements.
 #[derive(Debug, Clone)]
 pub(super) struct Batches {
     db: &'static dyn Database,
-    target: String,
-    keys: Vec<String>,
-    /// Per key column: numeric (values go unquoted, so MySQL compares numbers, not floats).
-    numeric: Vec<bool>,
+    range: KeyRange,
     set: String,
     where_: Option<String>,
     /// MySQL: each batch runs under READ COMMITTED (see [`Batches::isolation_sql`]).
@@ -83,22 +81,15 @@ impl Batches {
         spec: &BackfillSpec,
         numeric: Vec<bool>,
     ) -> Batches {
-        let q = |s: &str| db.ident(s);
-        let target = match &spec.schema {
-            Some(s) => format!("{}.{}", q(s), q(&spec.table)),
-            None => q(&spec.table),
-        };
         let set = spec
             .set
             .iter()
-            .map(|(c, e)| format!("{} = {e}", q(c)))
+            .map(|(c, e)| format!("{} = {e}", db.ident(c)))
             .collect::<Vec<_>>()
             .join(", ");
         Batches {
             db,
-            target,
-            keys: spec.key.iter().map(|k| q(k)).collect(),
-            numeric,
+            range: KeyRange::new(db, &spec_table(spec), &spec.key, numeric),
             set,
             where_: spec.where_.clone(),
             read_committed: false,
@@ -124,104 +115,26 @@ impl Batches {
     }
 
     pub(super) fn target(&self) -> &str {
-        &self.target
-    }
-
-    fn tuple(&self) -> String {
-        if self.keys.len() == 1 {
-            self.keys[0].clone()
-        } else {
-            format!("({})", self.keys.join(", "))
-        }
-    }
-
-    fn values(&self, vals: &[String]) -> String {
-        let lits: Vec<String> = vals
-            .iter()
-            .enumerate()
-            .map(|(i, v)| key_literal(self.db, self.numeric.get(i) == Some(&true), v))
-            .collect();
-        if lits.len() == 1 {
-            lits[0].clone()
-        } else {
-            format!("({})", lits.join(", "))
-        }
-    }
-
-    /// `key > vals` or `key <= vals` in key order. PostgreSQL compares row values with an
-    /// index range; MariaDB scans (and so locks) the whole index for them, so there a
-    /// composite key is spelled out: `a > x OR (a = x AND b > y)`.
-    fn compare(&self, op: &str, vals: &[String]) -> String {
-        if self.db.row_value_ranges() || self.keys.len() == 1 {
-            return format!("{} {op} {}", self.tuple(), self.values(vals));
-        }
-        let lit = |i: usize| {
-            key_literal(
-                self.db,
-                self.numeric.get(i) == Some(&true),
-                vals.get(i).map_or("", String::as_str),
-            )
-        };
-        let strict = if op == ">" { ">" } else { "<" };
-        let n = self.keys.len();
-        let terms: Vec<String> = (0..n)
-            .map(|i| {
-                let mut parts: Vec<String> = (0..i)
-                    .map(|j| format!("{} = {}", self.keys[j], lit(j)))
-                    .collect();
-                let last_op = if i + 1 == n { op } else { strict };
-                parts.push(format!("{} {last_op} {}", self.keys[i], lit(i)));
-                if parts.len() == 1 {
-                    parts.remove(0)
-                } else {
-                    format!("({})", parts.join(" AND "))
-                }
-            })
-            .collect();
-        format!("({})", terms.join(" OR "))
-    }
-
-    fn as_text(&self, k: &str) -> String {
-        self.db.as_text(k)
+        self.range.target()
     }
 
     /// The key of the batch's last row: `n` rows after `last` in key order.
     pub(super) fn upper_sql(&self, last: Option<&[String]>, n: u64) -> String {
-        // aliased: ORDER BY "id" must sort the column, not a text output named "id"
-        let cols: Vec<String> = self
-            .keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| format!("{} AS sluice_k{i}", self.as_text(k)))
-            .collect();
-        let after = last.map_or_else(String::new, |l| format!(" WHERE {}", self.compare(">", l)));
-        format!(
-            "SELECT {} FROM {}{after} ORDER BY {} LIMIT 1 OFFSET {}",
-            cols.join(", "),
-            self.target,
-            self.keys.join(", "),
-            n.max(1) - 1
-        )
+        self.range.upper_sql(last, n)
     }
 
     /// The batch's UPDATE; no `upper` for the last batch.
     pub(super) fn update_sql(&self, last: Option<&[String]>, upper: Option<&[String]>) -> String {
-        let mut conds = Vec::new();
-        if let Some(l) = last {
-            conds.push(self.compare(">", l));
-        }
-        if let Some(u) = upper {
-            conds.push(self.compare("<=", u));
-        }
+        let mut conds = self.range.bounds(last, upper);
         if let Some(w) = &self.where_ {
             conds.push(format!("({w})"));
         }
-        let cond = if conds.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", conds.join(" AND "))
-        };
-        format!("UPDATE {} SET {}{cond}", self.target, self.set)
+        format!(
+            "UPDATE {} SET {}{}",
+            self.range.target(),
+            self.set,
+            where_clause(&conds)
+        )
     }
 }
 
@@ -246,23 +159,6 @@ fn is_numeric_type(ty: &str) -> bool {
     ]
     .iter()
     .any(|n| t == *n || t.starts_with(&format!("{n}(")) || t.starts_with(&format!("{n} ")))
-}
-
-/// A key value as SQL: a plain number for numeric columns, else a quoted literal.
-fn key_literal(db: &dyn Database, numeric: bool, v: &str) -> String {
-    let plain_number = {
-        let digits = v.strip_prefix('-').unwrap_or(v);
-        let (int, frac) = digits.split_once('.').unwrap_or((digits, "0"));
-        !int.is_empty()
-            && int.bytes().all(|b| b.is_ascii_digit())
-            && !frac.is_empty()
-            && frac.bytes().all(|b| b.is_ascii_digit())
-    };
-    if numeric && plain_number {
-        v.to_owned()
-    } else {
-        db.literal(v)
-    }
 }
 
 pub(super) fn encode_key(vals: &[String]) -> String {
@@ -963,7 +859,7 @@ mod tests {
         let b3 = Batches::new(crate::driver::database(Dialect::Mysql), &s3, vec![true; 3]);
         let v = vec!["1".to_owned(), "2".to_owned(), "3".to_owned()];
         assert_eq!(
-            b3.compare(">", &v),
+            b3.range.compare(">", &v),
             "(`a` > 1 OR (`a` = 1 AND `b` > 2) OR (`a` = 1 AND `b` = 2 AND `c` > 3))"
         );
         // PostgreSQL keeps the row value, which its index ranges understand
@@ -972,32 +868,14 @@ mod tests {
             &s3,
             vec![true; 3],
         );
-        assert_eq!(bp.compare("<=", &v), "(\"a\", \"b\", \"c\") <= (1, 2, 3)");
+        assert_eq!(
+            bp.range.compare("<=", &v),
+            "(\"a\", \"b\", \"c\") <= (1, 2, 3)"
+        );
     }
 
     #[test]
-    fn key_values_are_literals() {
-        // a numeric column takes plain numbers only; anything else is quoted
-        assert_eq!(
-            key_literal(crate::driver::database(Dialect::Postgres), true, "-12"),
-            "-12"
-        );
-        assert_eq!(
-            key_literal(crate::driver::database(Dialect::Postgres), true, "1.5"),
-            "1.5"
-        );
-        assert_eq!(
-            key_literal(crate::driver::database(Dialect::Postgres), true, "1; DROP"),
-            "'1; DROP'"
-        );
-        assert_eq!(
-            key_literal(crate::driver::database(Dialect::Postgres), false, "12"),
-            "'12'"
-        );
-        assert_eq!(
-            key_literal(crate::driver::database(Dialect::Postgres), false, "o'k"),
-            "'o''k'"
-        );
+    fn numeric_types_and_checkpoint_keys() {
         assert!(is_numeric_type("bigint") && is_numeric_type("numeric(10,2)"));
         assert!(!is_numeric_type("text") && !is_numeric_type("interval"));
         let k = encode_key(&["1".into(), "a\"b".into()]);

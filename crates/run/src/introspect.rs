@@ -295,6 +295,9 @@ pub async fn read_pg(conn: &mut sqlx::PgConnection) -> Result<SchemaSnapshot, sq
             (Some(Generated::Identity), default)
         } else if generated == "s" {
             (Some(Generated::Stored), None)
+        } else if generated == "v" {
+            // PostgreSQL 18: computed on read, its expression in pg_attrdef like a default
+            (Some(Generated::Virtual), None)
         } else {
             (None, default)
         };

@@ -15,7 +15,8 @@
 //! - `lock`: the advisory lock, released on every exit path.
 //! - `retry`: jittered back-off on lock timeouts.
 //! - `strategies/`: online strategies (pure choices); `shadow`, `osc`: their executors.
-//! - `backfill`: `backfill.toml` run in checkpointed key-range batches.
+//! - `backfill`: `backfill.toml` run in checkpointed key-range batches (`keyrange`, shared
+//!   with the shadow-table copy).
 //! - `purge`: soft-dropped objects dropped for real after a retention period.
 //! - `snapshot`: the schema read from the catalogs, and a readable diff of two of them.
 //! - `verify/`: `migrate verify`, every down and phase proven on a scratch database.
@@ -29,6 +30,7 @@ pub mod facts;
 pub mod gates;
 pub mod hooks;
 pub mod introspect;
+mod keyrange;
 pub mod ledger;
 pub mod lock;
 mod model;

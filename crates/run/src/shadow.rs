@@ -13,6 +13,7 @@ use std::time::Instant;
 use tracing::Instrument;
 
 use super::driver::{Blocker, DbError, Driver};
+use super::keyrange::{KeyRange, where_clause};
 use super::plan::Prepared;
 use super::strategies::shadow_table::{ShadowTable, q, qn};
 use super::{Engine, Progress, backfill, retry};
@@ -81,15 +82,11 @@ impl Copy {
     }
 }
 
-/// Literal values of a key as a row value (or a lone literal): PostgreSQL gives the
-/// untyped literals the key columns' types.
-fn key_lits(vals: &[String]) -> String {
-    let l: Vec<String> = vals.iter().map(|v| lit(v)).collect();
-    if l.len() == 1 {
-        l[0].clone()
-    } else {
-        format!("({})", l.join(", "))
-    }
+/// The live table's key range (PostgreSQL gives the untyped key literals the key columns'
+/// types).
+fn key_range(s: &ShadowTable) -> KeyRange {
+    let pg = crate::driver::database(Dialect::Postgres);
+    KeyRange::new(pg, &s.table, &s.key, vec![false; s.key.len()])
 }
 
 /// `INSERT INTO shadow .. SELECT .. FROM table WHERE key > last AND key <= upper`.
@@ -99,45 +96,20 @@ fn copy_sql(
     last: Option<&[String]>,
     upper: Option<&[String]>,
 ) -> String {
-    let mut conds = Vec::new();
-    if let Some(l) = last {
-        conds.push(format!("{} > {}", s.key_tuple(""), key_lits(l)));
-    }
-    if let Some(u) = upper {
-        conds.push(format!("{} <= {}", s.key_tuple(""), key_lits(u)));
-    }
-    let cond = if conds.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", conds.join(" AND "))
-    };
+    let range = key_range(s);
     format!(
-        "INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {}{cond} ON CONFLICT DO NOTHING",
+        "INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {}{} ON CONFLICT DO NOTHING",
         qn(&s.shadow()),
         c.cols(),
         c.exprs(),
-        qn(&s.table)
+        range.target(),
+        where_clause(&range.bounds(last, upper))
     )
 }
 
 /// The key of the row `n` rows after `last` in key order, as text.
 fn upper_sql(s: &ShadowTable, last: Option<&[String]>, n: u64) -> String {
-    let cols: Vec<String> = s
-        .key
-        .iter()
-        .enumerate()
-        .map(|(i, k)| format!("{}::text AS sluice_k{i}", q(k)))
-        .collect();
-    let after = last.map_or_else(String::new, |l| {
-        format!(" WHERE {} > {}", s.key_tuple(""), key_lits(l))
-    });
-    format!(
-        "SELECT {} FROM {}{after} ORDER BY {} LIMIT 1 OFFSET {}",
-        cols.join(", "),
-        qn(&s.table),
-        s.key_list(""),
-        n.max(1) - 1
-    )
+    key_range(s).upper_sql(last, n)
 }
 
 /// Replay the log into the shadow: every logged key's row leaves the shadow and comes back
@@ -798,15 +770,14 @@ impl Engine {
             stmts.push(format!("ALTER TABLE {t} DROP CONSTRAINT {}", q(fk)));
         }
         for (col, generated) in &defaults {
-            let what = if generated.is_empty() {
-                "DEFAULT"
-            } else {
-                "EXPRESSION"
-            };
-            stmts.push(format!(
-                "ALTER TABLE {t} ALTER COLUMN {} DROP {what}",
-                q(col)
-            ));
+            let c = q(col);
+            stmts.push(match generated.as_str() {
+                "" => format!("ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"),
+                // PostgreSQL 18's VIRTUAL column stores nothing and cannot drop its
+                // expression: the soft-dropped copy loses the column, not data
+                "v" => format!("ALTER TABLE {t} DROP COLUMN {c}"),
+                _ => format!("ALTER TABLE {t} ALTER COLUMN {c} DROP EXPRESSION"),
+            });
         }
         // identity columns of the copy got sequences of their own: carry the position on
         for col in &identity {
@@ -1004,11 +975,11 @@ mod tests {
         let s = plan();
         assert_eq!(
             copy_sql(&s, &copy(), Some(&["10".into()]), Some(&["2'0".into()])),
-            "INSERT INTO _sluice_shadow_accounts (id, v) OVERRIDING SYSTEM VALUE SELECT CAST(id AS bigint), v FROM accounts WHERE \"id\" > '10' AND \"id\" <= '2''0' ON CONFLICT DO NOTHING"
+            "INSERT INTO _sluice_shadow_accounts (id, v) OVERRIDING SYSTEM VALUE SELECT CAST(id AS bigint), v FROM \"accounts\" WHERE \"id\" > '10' AND \"id\" <= '2''0' ON CONFLICT DO NOTHING"
         );
         assert_eq!(
             upper_sql(&s, None, 500),
-            "SELECT \"id\"::text AS sluice_k0 FROM accounts ORDER BY \"id\" LIMIT 1 OFFSET 499"
+            "SELECT \"id\"::text AS sluice_k0 FROM \"accounts\" ORDER BY \"id\" LIMIT 1 OFFSET 499"
         );
         assert_eq!(
             replay_sql(&s, &copy()),
@@ -1022,7 +993,7 @@ mod tests {
         two.key = vec!["a".into(), "b".into()];
         assert_eq!(
             upper_sql(&two, Some(&["1".into(), "x".into()]), 1),
-            "SELECT a::text AS sluice_k0, b::text AS sluice_k1 FROM accounts WHERE (a, b) > ('1', 'x') ORDER BY a, b LIMIT 1 OFFSET 0"
+            "SELECT \"a\"::text AS sluice_k0, \"b\"::text AS sluice_k1 FROM \"accounts\" WHERE (\"a\", \"b\") > ('1', 'x') ORDER BY \"a\", \"b\" LIMIT 1 OFFSET 0"
         );
     }
 

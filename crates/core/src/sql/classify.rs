@@ -17,13 +17,14 @@ use super::ops::{
 };
 use super::volatility;
 
-/// Classify one parsed statement into the operations it performs.
-pub fn classify(dialect: Dialect, stmt: &Statement) -> Vec<Operation> {
+/// Classify one parsed statement into the operations it performs. The dialect is the
+/// parser's: what differs between servers is already in the AST.
+pub fn classify(_dialect: Dialect, stmt: &Statement) -> Vec<Operation> {
     use Operation as Op;
     match stmt {
         Statement::CreateTable(ct) => vec![Op::CreateTable {
             table: obj_name(&ct.name),
-            columns: ct.columns.iter().map(|c| column_spec(dialect, c)).collect(),
+            columns: ct.columns.iter().map(column_spec).collect(),
             constraints: ct.constraints.iter().filter_map(constraint_spec).collect(),
             if_not_exists: ct.if_not_exists,
             from_query: ct.query.is_some() || ct.like.is_some() || ct.clone.is_some(),
@@ -101,7 +102,7 @@ pub fn classify(dialect: Dialect, stmt: &Statement) -> Vec<Operation> {
             names: vec![obj_name(&d.trigger_name)],
             if_exists: d.if_exists,
         }],
-        Statement::AlterTable(at) => alter_table(dialect, at),
+        Statement::AlterTable(at) => alter_table(at),
         Statement::AlterIndex {
             name,
             operation: AlterIndexOperation::RenameIndex { index_name },
@@ -276,7 +277,7 @@ pub fn classify(dialect: Dialect, stmt: &Statement) -> Vec<Operation> {
     }
 }
 
-fn alter_table(dialect: Dialect, at: &AlterTable) -> Vec<Operation> {
+fn alter_table(at: &AlterTable) -> Vec<Operation> {
     use Operation as Op;
     let table = obj_name(&at.name);
     let t = || table.clone();
@@ -322,7 +323,7 @@ fn alter_table(dialect: Dialect, at: &AlterTable) -> Vec<Operation> {
                 column_position,
                 ..
             } => {
-                let mut column = column_spec(dialect, column_def);
+                let mut column = column_spec(column_def);
                 column.position = column_position.as_ref().map(ToString::to_string);
                 ops.push(Op::AddColumn {
                     table: t(),
@@ -423,7 +424,7 @@ fn alter_table(dialect: Dialect, at: &AlterTable) -> Vec<Operation> {
                         })
                         .collect(),
                 };
-                let mut column = column_spec(dialect, &def);
+                let mut column = column_spec(&def);
                 column.position = column_position.as_ref().map(ToString::to_string);
                 ops.push(Op::RedefineColumn { table: t(), column });
             }
@@ -450,7 +451,7 @@ fn alter_table(dialect: Dialect, at: &AlterTable) -> Vec<Operation> {
                         })
                         .collect(),
                 };
-                let mut column = column_spec(dialect, &def);
+                let mut column = column_spec(&def);
                 column.position = column_position.as_ref().map(ToString::to_string);
                 ops.push(Op::RedefineColumn { table: t(), column });
             }
@@ -528,7 +529,7 @@ fn alter_table(dialect: Dialect, at: &AlterTable) -> Vec<Operation> {
     ops
 }
 
-fn column_spec(dialect: Dialect, def: &ColumnDef) -> ColumnSpec {
+fn column_spec(def: &ColumnDef) -> ColumnSpec {
     let data_type = def.data_type.to_string();
     let mut spec = ColumnSpec {
         name: ident(&def.name),
@@ -585,8 +586,8 @@ fn column_spec(dialect: Dialect, def: &ColumnDef) -> ColumnSpec {
                     (Some(_), Some(GeneratedExpressionMode::Stored)) => Generated::Stored,
                     (Some(_), Some(GeneratedExpressionMode::Virtual)) => Generated::Virtual,
                     _ if matches!(generated_as, GeneratedAs::ExpStored) => Generated::Stored,
-                    // PostgreSQL before 18 only has STORED; MySQL and PG 18 default to VIRTUAL
-                    _ if dialect == Dialect::Postgres => Generated::Stored,
+                    // no keyword: VIRTUAL on MySQL and PostgreSQL 18 (earlier PostgreSQL
+                    // rejects the statement: it has STORED only, always spelled out)
                     _ => Generated::Virtual,
                 });
             }

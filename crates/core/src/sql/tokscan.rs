@@ -341,12 +341,12 @@ fn statement(dialect: Dialect, c: &mut Cursor) -> Vec<Operation> {
     use Operation as Op;
     if c.eat_kw("ALTER") {
         if c.eat_kw("TABLE") {
-            return alter_table(dialect, c);
+            return alter_table(c);
         }
         return alter_other(c);
     }
     if c.eat_kw("CREATE") {
-        return create(dialect, c);
+        return create(c);
     }
     if c.eat_kw("DROP") {
         return drop(c);
@@ -435,9 +435,9 @@ fn statement(dialect: Dialect, c: &mut Cursor) -> Vec<Operation> {
     Vec::new()
 }
 
-fn create(dialect: Dialect, c: &mut Cursor) -> Vec<Operation> {
+fn create(c: &mut Cursor) -> Vec<Operation> {
     if c.eat_kw("TABLE") {
-        return create_table(dialect, c);
+        return create_table(c);
     }
     // `CREATE DOMAIN d AS t [COLLATE ..] [DEFAULT ..] [CONSTRAINT c] CHECK (..) | NOT NULL`
     if c.eat_kw("DOMAIN") {
@@ -591,7 +591,7 @@ fn alter_other(c: &mut Cursor) -> Vec<Operation> {
     Vec::new()
 }
 
-fn alter_table(dialect: Dialect, c: &mut Cursor) -> Vec<Operation> {
+fn alter_table(c: &mut Cursor) -> Vec<Operation> {
     c.eat_kws(&["IF", "EXISTS"]);
     c.eat_kw("ONLY");
     let Some(table) = c.name() else {
@@ -613,7 +613,7 @@ fn alter_table(dialect: Dialect, c: &mut Cursor) -> Vec<Operation> {
             a.eat("=");
             lock = a.peek().map(|t| t.sql(true));
         } else if !action.is_empty() {
-            let op = alter_action(dialect, &table, &mut a);
+            let op = alter_action(&table, &mut a);
             ops.extend(op);
         }
         if !c.eat(",") {
@@ -635,7 +635,7 @@ fn alter_table(dialect: Dialect, c: &mut Cursor) -> Vec<Operation> {
     ops
 }
 
-fn alter_action(dialect: Dialect, table: &ObjName, a: &mut Cursor) -> Vec<Operation> {
+fn alter_action(table: &ObjName, a: &mut Cursor) -> Vec<Operation> {
     use Operation as Op;
     let t = || table.clone();
     let rewrite = |kind| {
@@ -697,7 +697,7 @@ fn alter_action(dialect: Dialect, table: &ObjName, a: &mut Cursor) -> Vec<Operat
         }
         a.eat_kw("COLUMN");
         let if_not_exists = a.eat_kws(&["IF", "NOT", "EXISTS"]);
-        return match column(dialect, a) {
+        return match column(a) {
             Some(column) => vec![Op::AddColumn {
                 table: t(),
                 column,
@@ -932,7 +932,7 @@ fn alter_action(dialect: Dialect, table: &ObjName, a: &mut Cursor) -> Vec<Operat
             toks: a.toks,
             pos: def_at,
         };
-        if let Some(column) = self::column(dialect, &mut def) {
+        if let Some(column) = self::column(&mut def) {
             ops.push(Op::RedefineColumn { table: t(), column });
         }
         return ops;
@@ -952,7 +952,7 @@ fn alter_action(dialect: Dialect, table: &ObjName, a: &mut Cursor) -> Vec<Operat
 }
 
 /// `CREATE TABLE [IF NOT EXISTS] name (columns and constraints)`.
-fn create_table(dialect: Dialect, c: &mut Cursor) -> Vec<Operation> {
+fn create_table(c: &mut Cursor) -> Vec<Operation> {
     let if_not_exists = c.eat_kws(&["IF", "NOT", "EXISTS"]);
     let Some(table) = c.name() else {
         return Vec::new();
@@ -968,7 +968,7 @@ fn create_table(dialect: Dialect, c: &mut Cursor) -> Vec<Operation> {
             } else if !["INDEX", "KEY", "FULLTEXT", "SPATIAL", "LIKE"]
                 .iter()
                 .any(|kw| a.peek_kw(kw))
-                && let Some(col) = column(dialect, &mut a)
+                && let Some(col) = column(&mut a)
             {
                 columns.push(col);
             }
@@ -1085,7 +1085,7 @@ fn column_type<'a>(a: &mut Cursor<'a>) -> &'a [Tok] {
 }
 
 /// `name type [constraints]` of ADD COLUMN.
-fn column(dialect: Dialect, a: &mut Cursor) -> Option<ColumnSpec> {
+fn column(a: &mut Cursor) -> Option<ColumnSpec> {
     let name = a.ident()?;
     let data_type = render(column_type(a), true);
     let mut spec = ColumnSpec {
@@ -1155,7 +1155,7 @@ fn column(dialect: Dialect, a: &mut Cursor) -> Option<ColumnSpec> {
             let has = |kw: &str| rest.iter().any(|t| t.is_kw(kw));
             spec.generated = Some(if has("IDENTITY") {
                 Generated::Identity
-            } else if has("STORED") || (dialect == Dialect::Postgres && !has("VIRTUAL")) {
+            } else if has("STORED") {
                 Generated::Stored
             } else {
                 Generated::Virtual

@@ -1,7 +1,8 @@
 //! ## What it does
 //! Flags `ADD COLUMN` on an existing table with a volatile default (`clock_timestamp()`,
 //! `random()`, `gen_random_uuid()`, `nextval()`), a `serial` type, `GENERATED .. AS
-//! IDENTITY` or `GENERATED .. STORED` (PostgreSQL).
+//! IDENTITY` or `GENERATED .. STORED` (PostgreSQL). A `VIRTUAL` generated column
+//! (PostgreSQL 18, its default without a keyword) stores nothing and passes.
 //!
 //! ## Why is this bad?
 //! Each existing row needs its own value, so PostgreSQL rewrites the whole table and its
@@ -168,6 +169,24 @@ mod tests {
             "CREATE TABLE t (a int);\nALTER TABLE t ADD COLUMN id uuid DEFAULT gen_random_uuid();",
         );
         lint_ok(RULE, "ALTER TABLE orders ADD COLUMN note text;");
+    }
+
+    #[test]
+    fn virtual_generated_columns_store_nothing() {
+        // PostgreSQL 18: VIRTUAL, also the default without a keyword, is computed on read
+        for sql in [
+            "ALTER TABLE orders ADD COLUMN total2 numeric GENERATED ALWAYS AS (total * 2) VIRTUAL;",
+            "ALTER TABLE orders ADD COLUMN total2 numeric GENERATED ALWAYS AS (total * 2);",
+        ] {
+            lint_ok(RULE, Case::new(sql).server_version(18));
+        }
+        lint_errors(
+            RULE,
+            Case::new(
+                "ALTER TABLE orders ADD COLUMN total2 numeric GENERATED ALWAYS AS (total * 2) STORED;",
+            )
+            .server_version(18),
+        );
     }
 
     #[test]

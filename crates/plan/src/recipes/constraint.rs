@@ -1,14 +1,13 @@
 //! Constraints that scan: added NOT VALID, validated in a transaction of their own; NOT NULL
 //! proven by a validated CHECK first (PostgreSQL 12+ then skips the scan).
 
-use serde_json::json;
 use sqlparser::ast::{AlterTableOperation, Statement as Ast};
 
 use sluice_core::catalog::NotNullProof;
 use sluice_core::sql::ops::{ConstraintKind, ConstraintSpec, ObjName};
 
-use super::super::{Cost, PlanPhase, Strategy, names};
-use super::{Builder, Src, StepSpec, index, lock, tname};
+use super::super::{Cost, PlanPhase, Strategy, names, statements};
+use super::{Builder, Src, StepSpec, index, lock};
 
 /// A contract step validating constraint `name` of `t` in a transaction of its own: a scan
 /// under SHARE UPDATE EXCLUSIVE, reads and writes go on; nothing to undo.
@@ -16,11 +15,11 @@ fn validate_step(
     b: &mut Builder<'_>,
     src: &Src<'_>,
     recipe: &'static str,
-    t: &serde_json::Value,
+    t: &ObjName,
     name: &str,
     summary: String,
 ) -> Result<(), String> {
-    let validate = b.sql("validate.sql", json!({ "table": t, "name": name }))?;
+    let validate = statements::validate(b.r, t, name)?;
     b.add(
         src,
         recipe,
@@ -48,12 +47,8 @@ pub(super) fn validated_not_null_check(
     column: &str,
 ) -> Result<String, String> {
     let check = names::not_null_check(&table.name, column);
-    let t = tname(table);
-    let add = b.sql(
-        "not_null_check.sql",
-        json!({ "table": t, "name": check, "column": column }),
-    )?;
-    let drop = b.sql("drop_constraint.sql", json!({ "table": t, "name": check }))?;
+    let add = statements::not_null_check(b.r, table, &check, column)?;
+    let drop = statements::drop_constraint(b.r, table, &check)?;
     b.add(
         src,
         recipe,
@@ -72,7 +67,7 @@ pub(super) fn validated_not_null_check(
         b,
         src,
         recipe,
-        &t,
+        table,
         &check,
         format!("validate the NOT NULL check of {table}.{column}"),
     )?;
@@ -96,12 +91,8 @@ pub(super) fn native_not_null_steps(
     column: &str,
 ) -> Result<(), String> {
     let name = names::pg_not_null(&table.name, column);
-    let t = tname(table);
-    let add = b.sql(
-        "not_null_not_valid.sql",
-        json!({ "table": t, "name": name, "column": column }),
-    )?;
-    let unset = b.sql("drop_not_null.sql", json!({ "table": t, "column": column }))?;
+    let add = statements::not_null_not_valid(b.r, table, &name, column)?;
+    let unset = statements::drop_not_null(b.r, table, column)?;
     b.add(
         src,
         recipe,
@@ -120,7 +111,7 @@ pub(super) fn native_not_null_steps(
         b,
         src,
         recipe,
-        &t,
+        table,
         &name,
         format!("validate the NOT NULL constraint of {table}.{column}"),
     )?;
@@ -141,11 +132,10 @@ pub(super) fn prove_not_null(
         return native_not_null_steps(b, src, recipe, table, column);
     }
     let check = validated_not_null_check(b, src, recipe, table, column)?;
-    let t = tname(table);
-    let drop = b.sql("drop_constraint.sql", json!({ "table": t, "name": check }))?;
+    let drop = statements::drop_constraint(b.r, table, &check)?;
     let g = b.group();
-    let set = b.sql("set_not_null.sql", json!({ "table": t, "column": column }))?;
-    let unset = b.sql("drop_not_null.sql", json!({ "table": t, "column": column }))?;
+    let set = statements::set_not_null(b.r, table, column)?;
+    let unset = statements::drop_not_null(b.r, table, column)?;
     b.add(
         src,
         recipe,
@@ -217,16 +207,13 @@ pub(super) fn add_checked(
         }
     };
     let recipe = if fk { "add-foreign-key" } else { "add-check" };
-    let t = tname(table);
-    let add = b.sql(
-        "not_valid.sql",
-        json!({
-            "table": t,
-            "name": if named_in_definition { None } else { Some(&name) },
-            "definition": definition,
-        }),
+    let add = statements::not_valid(
+        b.r,
+        table,
+        Some(name.as_str()).filter(|_| !named_in_definition),
+        &definition,
     )?;
-    let drop = b.sql("drop_constraint.sql", json!({ "table": t, "name": name }))?;
+    let drop = statements::drop_constraint(b.r, table, &name)?;
     if c.not_valid {
         // already NOT VALID as written: pass it through as the first half
         return super::passthrough::op(b, src);
@@ -255,7 +242,7 @@ pub(super) fn add_checked(
         b,
         src,
         recipe,
-        &t,
+        table,
         &name,
         format!("validate {name} in its own transaction (reads and writes continue)"),
     )?;

@@ -10,6 +10,7 @@
 //!   same executor on a [`Transcript`] connection: it prints exactly what a live run sends.
 
 mod apply;
+mod block;
 mod check;
 mod housekeeping;
 mod phase;

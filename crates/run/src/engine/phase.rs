@@ -17,28 +17,13 @@ use super::super::hooks::{self, HookEvent, HookPoint};
 use super::super::ledger::{self, LedgerRow, State};
 use super::super::plan::{self, Prepared, Step, prepare, resume_point};
 use super::super::{Done, Progress, RunError, resume, retry, strategies};
+use super::block::{self, block_end};
 use super::{Engine, Run};
 use sluice_core::source::{Direction, Migration, Phase, Script};
 use sluice_core::sql::ops::TxControl;
 
 /// In a failed transactional attempt: the ledger write failed, not a statement.
 pub(crate) const LEDGER_STEP: usize = usize::MAX;
-
-/// The index of the `COMMIT` closing the `BEGIN` at `begin`, when the block holds no other
-/// transaction control and nothing that cannot run in a transaction block.
-pub(crate) fn block_end(p: &Prepared, begin: usize) -> Option<usize> {
-    for (k, st) in p.statements.iter().enumerate().skip(begin + 1) {
-        match st.tx() {
-            Some(TxControl::Commit) => return Some(k),
-            Some(_) => return None,
-            None if st.external() || matches!(st.step, Step::ConcurrentIndex(..)) => {
-                return None;
-            }
-            None => {}
-        }
-    }
-    None
-}
 
 pub(crate) fn hook_event(
     p: &Prepared,
@@ -284,13 +269,6 @@ impl Run<'_> {
                     .map_err(|e| self.statement_failed(p, k, start, &e, false))?;
             }
         }
-        // an explicit BEGIN .. COMMIT of the file (the planner's swaps) is retried whole: a
-        // lock timeout inside it aborts the transaction, so it restarts from its BEGIN
-        let mut block: Option<usize> = None;
-        let mut block_attempt = 0;
-        // inside MySQL `LOCK TABLES` .. `UNLOCK TABLES`: the ledger (not locked) cannot be
-        // written, so the block's progress is recorded at its UNLOCK
-        let mut tables_locked = false;
         // the statement an interruption hit (`running`: killed, its session or server lost;
         // a `failed` one took no effect) may have committed without its progress (MySQL's
         // DDL always commits on its own): until one is found not done, a statement whose
@@ -312,18 +290,22 @@ impl Run<'_> {
                 i = end + 1;
                 continue;
             }
+            // an explicit BEGIN .. COMMIT of the file (the planner's swaps) or LOCK TABLES
+            // .. UNLOCK TABLES is retried whole
+            if block::opens(&p.statements[i]) {
+                let end = block::stepwise_end(p, i);
+                self.run_block_stepwise(main, mon, p, i, end, &mut uncertain)
+                    .await?;
+                i = end + 1;
+                continue;
+            }
             self.statement_progress(p, i);
-            let st = &p.statements[i];
-            if uncertain && st.tx().is_none() && st.table_lock().is_none() {
+            if uncertain {
                 match self.already_done(main, p, i).await? {
                     Some(true) => {
-                        if !tables_locked {
-                            main.exec(&self.ledger.progress_sql(&p.version, p.phase, i + 1))
-                                .await
-                                .map_err(|e| {
-                                    RunError::Db(format!("cannot write the ledger: {e}"))
-                                })?;
-                        }
+                        main.exec(&self.ledger.progress_sql(&p.version, p.phase, i + 1))
+                            .await
+                            .map_err(|e| RunError::Db(format!("cannot write the ledger: {e}")))?;
                         i += 1;
                         continue;
                     }
@@ -333,47 +315,11 @@ impl Run<'_> {
                     None => {}
                 }
             }
-            let opens = st.tx() == Some(TxControl::Begin) || st.table_lock() == Some(true);
-            if opens {
-                block = Some(i);
-                tables_locked = st.table_lock() == Some(true);
-            }
-            let result = if block.is_some() && !opens {
-                // inside the block: one attempt; the whole block is the retry unit
-                let (r, blockers) = self.exec_probed(main, mon, &st.sql).await;
-                r.map_err(|e| (e, blockers))
-            } else {
-                self.exec_retrying(main, mon, p, i).await
-            };
-            if let Err((e, blockers)) = result {
-                let failed_at = i;
-                if let Some(b) = block.take() {
-                    let undo = if tables_locked {
-                        "UNLOCK TABLES"
-                    } else {
-                        "ROLLBACK"
-                    };
-                    tables_locked = false;
-                    let _ = main.exec(undo).await;
-                    if self.db.is_lock_timeout(&e) && block_attempt < self.settings.retry.retries {
-                        block_attempt += 1;
-                        self.back_off(
-                            p,
-                            block_attempt,
-                            &e,
-                            "retrying the transaction block from its BEGIN",
-                        )
-                        .await;
-                        i = b;
-                        continue;
-                    }
-                    // the block rolled back: it counts as not started
-                    i = b;
-                }
+            if let Err((e, blockers)) = self.exec_retrying(main, mon, p, i).await {
                 let err = if self.db.is_lock_timeout(&e) {
-                    self.lock_give_up(p, failed_at, &e, &blockers)
+                    self.lock_give_up(p, i, &e, &blockers)
                 } else {
-                    self.statement_failed(p, failed_at, i, &e, false)
+                    self.statement_failed(p, i, i, &e, false)
                 };
                 let _ = main
                     .exec(
@@ -383,17 +329,6 @@ impl Run<'_> {
                     )
                     .await;
                 return Err(err);
-            }
-            if matches!(st.tx(), Some(TxControl::Commit | TxControl::Rollback))
-                || st.table_lock() == Some(false)
-            {
-                block = None;
-                block_attempt = 0;
-                tables_locked = false;
-            }
-            if tables_locked {
-                i += 1;
-                continue;
             }
             main.exec(&self.ledger.progress_sql(&p.version, p.phase, i + 1))
                 .await
@@ -471,94 +406,6 @@ impl Run<'_> {
             attempt,
             delay_ms: d.as_millis() as u64,
         });
-    }
-
-    pub(crate) async fn back_off(&self, p: &Prepared, attempt: u32, e: &DbError, what: &str) {
-        let d = self.settings.retry.delay(attempt);
-        tracing::warn!(version = %p.version, attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; {what}");
-        self.progress(Progress::Retrying {
-            version: p.version.clone(),
-            attempt,
-            delay_ms: d.as_millis() as u64,
-        });
-        tokio::time::sleep(d).await;
-    }
-
-    /// Run statements `begin..=end` (a `BEGIN` .. `COMMIT` block of the file) as one
-    /// multi-statement query with the ledger's progress inside the transaction; on a lock
-    /// timeout it rolls back and the whole block is retried with back-off.
-    pub(crate) async fn run_block(
-        &self,
-        main: &mut dyn Driver,
-        mon: &mut dyn Driver,
-        p: &Prepared,
-        begin: usize,
-        end: usize,
-    ) -> Result<(), RunError> {
-        let mut sql = String::new();
-        for st in &p.statements[begin..end] {
-            sql.push_str(st.sql.trim_end().trim_end_matches(';'));
-            sql.push_str(";\n");
-        }
-        sql.push_str(&self.ledger.progress_sql(&p.version, p.phase, end + 1));
-        sql.push_str(";\nCOMMIT");
-        let sql = &sql;
-        let mut conns = (main, mon);
-        let r = retry::retry(
-            &self.settings.retry,
-            &mut conns,
-            |(e, _): &(DbError, Vec<Blocker>)| self.db.is_lock_timeout(e),
-            |n, d, (e, _)| {
-                self.backing_off(p, n, d, e, "retrying the transaction block from its BEGIN");
-            },
-            |(main, mon), _| {
-                Box::pin(async move {
-                    for k in begin..=end {
-                        self.statement_progress(p, k);
-                    }
-                    let (r, blockers) = self.exec_probed(&mut **main, &mut **mon, sql).await;
-                    if r.is_err() {
-                        let _ = main.exec("ROLLBACK").await;
-                    }
-                    r.map_err(|e| (e, blockers))
-                })
-            },
-        )
-        .await;
-        let (main, _) = conns;
-        let Err((e, blockers)) = r else {
-            return Ok(());
-        };
-        let err = if self.db.is_lock_timeout(&e) {
-            self.lock_give_up(p, begin + 1, &e, &blockers)
-        } else {
-            RunError::Failed(format!(
-                "{}:{}-{}: the transaction block (statements {}-{} of {} in {}) failed and was rolled back: {e}; {}",
-                p.path.display(),
-                p.statements[begin].line,
-                p.statements[end].line,
-                begin + 1,
-                end + 1,
-                p.statements.len(),
-                p.label(),
-                if begin == 0 {
-                    "no statement of it ran; fix the file and re-run `migrate apply`".to_owned()
-                } else {
-                    format!(
-                        "statements 1-{begin} ran and are recorded in the ledger; fix the file and re-run `migrate apply` (it continues at statement {})",
-                        begin + 1
-                    )
-                }
-            ))
-        };
-        let _ = main
-            .exec(
-                &self
-                    .ledger
-                    .fail_sql(&p.version, p.phase, begin, &err.to_string()),
-            )
-            .await;
-        Err(err)
     }
 
     /// One statement outside a transaction, retried on lock timeouts with back-off.

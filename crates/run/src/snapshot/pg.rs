@@ -466,6 +466,8 @@ async fn columns(
         let default: Option<String> = r.try_get(5)?;
         let (default, generated) = match r.try_get::<String, _>(7)?.as_str() {
             "s" => (None, default.map(|e| format!("stored {e}"))),
+            // PostgreSQL 18
+            "v" => (None, default.map(|e| format!("virtual {e}"))),
             _ => (default, None),
         };
         let identity = match r.try_get::<String, _>(6)?.as_str() {

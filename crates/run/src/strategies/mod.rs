@@ -22,6 +22,8 @@ use sluice_core::names;
 use sluice_core::sql::ops::{ObjName, Operation};
 use sluice_core::sql::{self, Dialect, quote};
 use sluice_lint::rewrites::{self, Rewrite};
+use sluice_plan::render::RenderError;
+use sluice_plan::statements;
 
 /// How a statement is carried out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -396,6 +398,12 @@ fn concurrent_index(ast: &Ast, op: &Operation) -> Result<Vec<Action>, String> {
     }
 }
 
+/// A statement of the planner's constraint templates, as the runner runs it (no `;`).
+fn template_action(text: Result<String, RenderError>) -> Result<Action, String> {
+    let text = text.map_err(String::from)?;
+    Ok(sql_action(text.trim_end_matches(';').to_owned(), true))
+}
+
 fn not_valid_validate(ast: &Ast, op: &Operation) -> Result<Vec<Action>, String> {
     let (Ast::AlterTable(alter), Operation::AddConstraint { table, constraint }) = (ast, op) else {
         return Err("internal error: not ADD CONSTRAINT".into());
@@ -409,16 +417,10 @@ fn not_valid_validate(ast: &Ast, op: &Operation) -> Result<Vec<Action>, String> 
             "the constraint has no name, so VALIDATE cannot name it: name it (ADD CONSTRAINT <name> ..), or force `-- sluice:strategy plain`".into(),
         );
     };
-    let t = quote::qualified(Dialect::Postgres, table);
+    let r = statements::postgres();
     Ok(vec![
-        sql_action(format!("ALTER TABLE {t} ADD {c} NOT VALID"), true),
-        sql_action(
-            format!(
-                "ALTER TABLE {t} VALIDATE CONSTRAINT {}",
-                quote::ident_min(Dialect::Postgres, name)
-            ),
-            true,
-        ),
+        template_action(statements::not_valid(r, table, None, &c.to_string()))?,
+        template_action(statements::validate(r, table, name))?,
     ])
 }
 
@@ -426,35 +428,22 @@ fn not_null_check(op: &Operation, facts: &Facts) -> Result<Vec<Action>, String> 
     let Operation::SetNotNull { table, column } = op else {
         return Err("internal error: not SET NOT NULL".into());
     };
-    let t = quote::qualified(Dialect::Postgres, table);
-    let c = quote::ident_min(Dialect::Postgres, column);
+    let r = statements::postgres();
     if facts.server_major >= 18 {
         // PostgreSQL 18: the NOT NULL constraint itself, NOT VALID then validated; the name
         // is the one a plain SET NOT NULL gives it
-        let name = quote::ident_min(Dialect::Postgres, &names::pg_not_null(&table.name, column));
+        let name = names::pg_not_null(&table.name, column);
         return Ok(vec![
-            sql_action(
-                format!("ALTER TABLE {t} ADD CONSTRAINT {name} NOT NULL {c} NOT VALID"),
-                true,
-            ),
-            sql_action(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {name}"), true),
+            template_action(statements::not_null_not_valid(r, table, &name, column))?,
+            template_action(statements::validate(r, table, &name))?,
         ]);
     }
-    let check = quote::ident_min(
-        Dialect::Postgres,
-        &names::not_null_check(&table.name, column),
-    );
+    let check = names::not_null_check(&table.name, column);
     Ok(vec![
-        sql_action(
-            format!("ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({c} IS NOT NULL) NOT VALID"),
-            true,
-        ),
-        sql_action(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {check}"), true),
-        sql_action(
-            format!("ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL"),
-            true,
-        ),
-        sql_action(format!("ALTER TABLE {t} DROP CONSTRAINT {check}"), true),
+        template_action(statements::not_null_check(r, table, &check, column))?,
+        template_action(statements::validate(r, table, &check))?,
+        template_action(statements::set_not_null(r, table, column))?,
+        template_action(statements::drop_constraint(r, table, &check))?,
     ])
 }
 
