@@ -214,9 +214,11 @@ pub(super) async fn fill(
             n => n,
         };
         if have > 0 {
+            // its children take these rows
+            counts.insert(k.clone(), have);
             report.skipped.push(Skipped {
                 table: k.clone(),
-                reason: format!("has {have} rows already (left as the history made it)"),
+                reason: format!("has {have} rows already (left as they are)"),
             });
             continue;
         }
