@@ -178,3 +178,36 @@ fn values_the_up_changed_and_the_down_left_are_a_note_not_a_failure() {
         "{r:?}"
     );
 }
+
+#[test]
+fn seeded_and_trigger_filled_tables_are_kept_and_give_their_rows_to_children() {
+    // kinds: seeded by the history; stats: filled by a trigger on owners while owners fills;
+    // both keep their rows, and their children reference them
+    let history = (
+        "CREATE TABLE kinds (id int PRIMARY KEY, name text NOT NULL);
+INSERT INTO kinds VALUES (1, 'a'), (2, 'b');
+CREATE TABLE owners (id bigserial PRIMARY KEY, kind_id int NOT NULL REFERENCES kinds (id));
+CREATE TABLE stats (owner_id bigint PRIMARY KEY REFERENCES owners (id), n int NOT NULL DEFAULT 0);
+CREATE FUNCTION owners_stats() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO stats (owner_id) VALUES (NEW.id); RETURN NEW; END $$;
+CREATE TRIGGER owners_stats AFTER INSERT ON owners FOR EACH ROW EXECUTE FUNCTION owners_stats();
+CREATE TABLE stat_notes (id bigint PRIMARY KEY, stat_id bigint NOT NULL REFERENCES stats (owner_id), body text);",
+        "DROP TABLE stat_notes; DROP TABLE stats; DROP TABLE owners; DROP FUNCTION owners_stats(); DROP TABLE kinds;",
+    );
+    let (r, json) = verify_change(
+        Dialect::Postgres,
+        history,
+        (
+            "ALTER TABLE stat_notes ADD COLUMN seen boolean;",
+            "ALTER TABLE stat_notes DROP COLUMN seen;",
+        ),
+        &["--rows", "200"],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let (tables, skipped) = filled(&json);
+    assert_eq!(
+        tables,
+        [("owners".to_owned(), 200), ("stat_notes".to_owned(), 200)],
+        "{r:?}"
+    );
+    assert_eq!(skipped, ["kinds", "stats"], "{r:?}");
+}
