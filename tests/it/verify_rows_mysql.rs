@@ -1,7 +1,8 @@
 //! `migrate verify --rows` on MariaDB: the history's tables are filled (parents before
-//! children, enums, JSON, a refused CHECK a note); a down that loses a column's values is a
-//! data difference naming table and column; a correct down with data is proven; UNIQUE and
-//! FOREIGN KEY steps that fail on the data are reported (and pass without rows).
+//! children, enums, JSON, a CHECK's listed values, another CHECK refused as a note); a down
+//! that loses a column's values is a data difference naming table and column; a correct down
+//! with data is proven; UNIQUE and FOREIGN KEY steps that fail on the data are reported (and
+//! pass without rows).
 
 use sluice::sql::Dialect;
 
@@ -11,6 +12,7 @@ const HISTORY: (&str, &str) = (
     "CREATE TABLE owners (id bigint AUTO_INCREMENT PRIMARY KEY, label varchar(20) NOT NULL UNIQUE, created timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP);
 CREATE TABLE users (id bigint PRIMARY KEY, owner_id bigint NOT NULL, email varchar(100) NOT NULL UNIQUE, nick varchar(30),
   mood enum('happy', 'sad'), score decimal(5, 2), data json, flag tinyint(1) NOT NULL, born date,
+  status varchar(10) NOT NULL CHECK (status IN ('active', 'closed')),
   CONSTRAINT users_owner FOREIGN KEY (owner_id) REFERENCES owners (id));
 CREATE TABLE negative (id int PRIMARY KEY, v int NOT NULL CHECK (v < 0));",
     "DROP TABLE negative; DROP TABLE users; DROP TABLE owners;",

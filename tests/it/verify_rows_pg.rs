@@ -1,7 +1,8 @@
 //! `migrate verify --rows` on PostgreSQL: the history's tables are filled (parents before
-//! children, enums, arrays, CHECKs refused as a note); a down that loses a column's values is
-//! a data difference naming table and column; a correct down with data is proven; NOT NULL
-//! and FOREIGN KEY steps that fail on the data are reported (and pass without rows).
+//! children, enums, arrays, a CHECK's listed values, other CHECKs refused as a note); a down
+//! that loses a column's values is a data difference naming table and column; a correct down
+//! with data is proven; NOT NULL and FOREIGN KEY steps that fail on the data are reported (and
+//! pass without rows).
 
 use sluice::sql::Dialect;
 
@@ -11,7 +12,8 @@ const HISTORY: (&str, &str) = (
     "CREATE TYPE mood AS ENUM ('happy', 'sad');
 CREATE TABLE owners (id bigserial PRIMARY KEY, label varchar(20) NOT NULL UNIQUE, created timestamptz NOT NULL DEFAULT now());
 CREATE TABLE users (id bigint PRIMARY KEY, owner_id bigint NOT NULL REFERENCES owners (id), email text NOT NULL UNIQUE,
-  nick text, mood mood, score numeric(5, 2), data jsonb, tags text[], uid uuid, born date);
+  nick text, mood mood, score numeric(5, 2), data jsonb, tags text[], uid uuid, born date,
+  status text NOT NULL CHECK (status IN ('active', 'closed')));
 CREATE TABLE negative (id int PRIMARY KEY, v int NOT NULL CHECK (v < 0));",
     "DROP TABLE negative; DROP TABLE users; DROP TABLE owners; DROP TYPE mood;",
 );
@@ -35,6 +37,16 @@ fn the_history_is_filled_parents_first_and_a_refused_check_is_a_note() {
         "{r:?}"
     );
     assert_eq!(skipped, ["negative"], "{r:?}");
+    // every column got a value (the CHECK's listed values for status): no table was filled
+    // with the required columns only
+    assert!(
+        json["runs"][0]["fill"]["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["note"].is_null()),
+        "{r:?}"
+    );
     assert!(
         json["runs"][0]["fill"]["skipped"][0]["reason"]
             .as_str()

@@ -41,6 +41,10 @@ pub trait Data: Send + Sync {
     /// schema, table, columns (lists [`SEP`]-separated), sorted.
     fn foreign_keys_sql(&self) -> String;
 
+    /// Every CHECK constraint: schema, table, its one column ('' when the catalog does not
+    /// tell), its definition.
+    fn checks_sql(&self) -> String;
+
     /// A value of `c` for row number `n` (an integer expression), cast to the column's type;
     /// `None` when there is no generator for its type. Deterministic: a function of `n` and
     /// `salt` (the table and column) only.
@@ -131,6 +135,15 @@ impl Data for super::pg::Postgres {
              WHERE k.contype = 'f' AND {PG_SYSTEM} ORDER BY 1, 2, k.conname::text",
             cols("conkey", "conrelid"),
             cols("confkey", "confrelid"),
+        )
+    }
+
+    fn checks_sql(&self) -> String {
+        format!(
+            "SELECT n.nspname::text, c.relname::text, coalesce(a.attname::text, ''), pg_get_constraintdef(k.oid) \
+             FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             LEFT JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1] AND cardinality(k.conkey) = 1 \
+             WHERE k.contype = 'c' AND {PG_SYSTEM} ORDER BY 1, 2, k.conname::text"
         )
     }
 
@@ -233,6 +246,14 @@ impl Data for super::mysql::Mysql {
         )
     }
 
+    fn checks_sql(&self) -> String {
+        // MariaDB names the table; a column-level CHECK is named after its column
+        "SELECT '', CAST(TABLE_NAME AS CHAR), '', CAST(CHECK_CLAUSE AS CHAR) \
+         FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() \
+         ORDER BY TABLE_NAME, CONSTRAINT_NAME"
+            .to_owned()
+    }
+
     fn value(&self, c: &FillColumn, n: &str, salt: &str) -> Option<String> {
         let salt_raw = salt;
         let salt = self.literal(salt);
@@ -244,6 +265,15 @@ impl Data for super::mysql::Mysql {
             }
         };
         let labels = enum_labels(&c.column_type);
+        if !c.labels.is_empty() {
+            // the values a CHECK allows
+            let l: Vec<String> = c.labels.iter().map(|l| self.literal(l)).collect();
+            return Some(format!(
+                "ELT(({n} - 1) % {} + 1, {})",
+                l.len(),
+                l.join(", ")
+            ));
+        }
         Some(match c.base.as_str() {
             "enum" if !labels.is_empty() => {
                 let l: Vec<String> = labels.iter().map(|l| self.literal(l)).collect();

@@ -112,6 +112,20 @@ async fn tables(
             labels: list(get(11).as_deref()),
         });
     }
+    // a CHECK that lists a column's values: those values, as for an enum
+    for r in c.query_text(&data.checks_sql()).await? {
+        let get = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
+        let Some((column, labels)) = listed_values(&get(2), &get(3)) else {
+            continue;
+        };
+        if let Some(col) = out
+            .get_mut(&key(&get(0), &get(1)))
+            .and_then(|t| t.columns.iter_mut().find(|c| c.name == column))
+            .filter(|c| c.labels.is_empty())
+        {
+            col.labels = labels;
+        }
+    }
     for r in c.query_text(&data.foreign_keys_sql()).await? {
         let get = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
         let child = key(&get(0), &get(1));
@@ -125,6 +139,51 @@ async fn tables(
         }
     }
     Ok(out)
+}
+
+/// The column and its values of a CHECK that only lists them: `col IN ('a', 'b')`
+/// (MySQL), `((col = ANY (ARRAY['a'::text, 'b'::text])))` (PostgreSQL). `column`: the
+/// catalog's, else the first quoted identifier.
+fn listed_values(column: &str, def: &str) -> Option<(String, Vec<String>)> {
+    let lower = def.to_ascii_lowercase();
+    let lists = lower.contains(" in (") || lower.contains("= any (array[");
+    let other = [" and ", " or ", "not ", "<", ">", "(select"]
+        .iter()
+        .any(|w| lower.contains(w));
+    if !lists || other {
+        return None;
+    }
+    let column = if column.is_empty() {
+        let start = def.find(['`', '"'])?;
+        let quote = def[start..].chars().next()?;
+        let rest = &def[start + 1..];
+        rest[..rest.find(quote)?].to_owned()
+    } else {
+        column.to_owned()
+    };
+    // the single-quoted literals, '' an escaped quote
+    let mut labels = Vec::new();
+    let mut chars = def.chars().peekable();
+    while let Some(ch) = chars.next() {
+        if ch != '\'' {
+            continue;
+        }
+        let mut cur = String::new();
+        while let Some(c) = chars.next() {
+            if c == '\'' {
+                if chars.peek() == Some(&'\'') {
+                    cur.push('\'');
+                    chars.next();
+                } else {
+                    break;
+                }
+            } else {
+                cur.push(c);
+            }
+        }
+        labels.push(cur);
+    }
+    (!labels.is_empty()).then_some((column, labels))
 }
 
 /// Rows in each table.
@@ -532,6 +591,23 @@ mod tests {
             order(&tables),
             ["b_parent", "c_self", "a_child", "d_cycle", "e_cycle"]
         );
+    }
+
+    #[test]
+    fn checks_that_list_values() {
+        assert_eq!(
+            listed_values(
+                "plan_type",
+                "CHECK ((plan_type = ANY (ARRAY['free'::text, 'it''s'::text])))"
+            ),
+            Some(("plan_type".into(), vec!["free".into(), "it's".into()]))
+        );
+        assert_eq!(
+            listed_values("", "`state` in ('a','b')"),
+            Some(("state".into(), vec!["a".into(), "b".into()]))
+        );
+        assert_eq!(listed_values("v", "CHECK ((v < 0))"), None);
+        assert_eq!(listed_values("", "`s` not in ('a')"), None);
     }
 
     #[test]
