@@ -112,8 +112,13 @@ async fn tables(
             labels: list(get(11).as_deref()),
         });
     }
-    // a CHECK that lists a column's values: those values, as for an enum
-    for r in c.query_text(&data.checks_sql()).await? {
+    // a CHECK that lists a column's values: those values, as for an enum (best effort: a
+    // server whose catalog lacks the query's columns fills without them)
+    let checks = c.query_text(&data.checks_sql()).await.unwrap_or_else(|e| {
+        tracing::debug!(error = %e.message, "CHECK constraints not read");
+        Vec::new()
+    });
+    for r in checks {
         let get = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
         let Some((column, labels)) = listed_values(&get(2), &get(3)) else {
             continue;
