@@ -975,7 +975,7 @@ _migrate() {
             return 0
             ;;
         migrate__subcmd__hook__subcmd__pre__subcmd__deploy)
-            opts="-v -q -h -V --release --max-duration --verify --scratch-url --config --verbose --quiet --log-format --color --database-url --env --help --version"
+            opts="-v -q -h -V --release --max-duration --verify --scratch-url --verify-rows --config --verbose --quiet --log-format --color --database-url --env --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -990,6 +990,10 @@ _migrate() {
                     return 0
                     ;;
                 --scratch-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --verify-rows)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1587,7 +1591,7 @@ _migrate() {
             return 0
             ;;
         migrate__subcmd__verify)
-            opts="-v -q -h -V --base --all --scratch-url --old-queries --new-queries --queries-from-pg-stat-statements --format --config --verbose --quiet --log-format --color --database-url --env --help --version"
+            opts="-v -q -h -V --base --all --scratch-url --old-queries --new-queries --queries-from-pg-stat-statements --rows --format --config --verbose --quiet --log-format --color --database-url --env --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1610,6 +1614,10 @@ _migrate() {
                     return 0
                     ;;
                 --queries-from-pg-stat-statements)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rows)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

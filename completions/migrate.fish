@@ -324,6 +324,7 @@ complete -c migrate -n "__fish_migrate_using_subcommand hook; and not __fish_see
 complete -c migrate -n "__fish_migrate_using_subcommand hook; and __fish_seen_subcommand_from pre-deploy" -l release -d 'The release being deployed (image tag, chart revision)' -r
 complete -c migrate -n "__fish_migrate_using_subcommand hook; and __fish_seen_subcommand_from pre-deploy" -l max-duration -d 'Stop after the phase running at this time (exit 3); the next call continues' -r
 complete -c migrate -n "__fish_migrate_using_subcommand hook; and __fish_seen_subcommand_from pre-deploy" -l scratch-url -d 'The scratch server for --verify (default: `[verify] scratch_url` in sluice.toml)' -r
+complete -c migrate -n "__fish_migrate_using_subcommand hook; and __fish_seen_subcommand_from pre-deploy" -l verify-rows -d 'Rows generated in each table of the history for --verify (`migrate verify --rows`); 0: none' -r
 complete -c migrate -n "__fish_migrate_using_subcommand hook; and __fish_seen_subcommand_from pre-deploy" -l config -d 'Config file (default: `sluice.toml` in this directory or the nearest parent)' -r -F
 complete -c migrate -n "__fish_migrate_using_subcommand hook; and __fish_seen_subcommand_from pre-deploy" -l log-format -d 'Log line format (logs go to stderr)' -r -f -a "text\t''
 json\t''"
@@ -375,6 +376,7 @@ complete -c migrate -n "__fish_migrate_using_subcommand verify" -l scratch-url -
 complete -c migrate -n "__fish_migrate_using_subcommand verify" -l old-queries -d 'The running application\'s SQL (one statement each, `$1` or `?` parameters): prepared before the change, after the expand and after the backfill' -r -F
 complete -c migrate -n "__fish_migrate_using_subcommand verify" -l new-queries -d 'The new application\'s SQL: prepared from the end of the expand on and after the contract' -r -F
 complete -c migrate -n "__fish_migrate_using_subcommand verify" -l queries-from-pg-stat-statements -d 'Read the old application\'s queries from this (production) database\'s pg_stat_statements: read only, the normalized query texts alone' -r
+complete -c migrate -n "__fish_migrate_using_subcommand verify" -l rows -d 'Rows generated in each of the history\'s tables before the change is verified (they respect types, NOT NULL, UNIQUE and foreign keys), so steps and backfills run on data and a down that loses data fails; 0: none' -r
 complete -c migrate -n "__fish_migrate_using_subcommand verify" -l format -d 'Output format' -r -f -a "human\t''
 json\t''
 sarif\t''

@@ -43,6 +43,10 @@ pub struct PreArgs {
         env = "SLUICE_SCRATCH_URL"
     )]
     scratch_url: Option<String>,
+    /// Rows generated in each table of the history for --verify (`migrate verify --rows`);
+    /// 0: none.
+    #[arg(long, value_name = "N", requires = "verify", default_value_t = crate::run::verify::DEFAULT_ROWS)]
+    verify_rows: u64,
 }
 
 #[derive(Debug, Args)]
@@ -83,6 +87,7 @@ pub fn run(g: &Global<'_>, cmd: &HookCommand) -> anyhow::Result<u8> {
                     a.scratch_url.as_deref(),
                     &migrations,
                     pending,
+                    a.verify_rows,
                     g.quiet,
                 )? {
                     return Ok(code);

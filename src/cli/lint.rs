@@ -283,22 +283,34 @@ pub(super) fn groups(
         if given.iter().any(|(gc, _)| c.starts_with(gc)) {
             continue;
         }
-        let home = file.ancestors().skip(1).take(2).find(|d| {
-            indexes
-                .entry(d.to_path_buf())
-                .or_insert_with(|| {
-                    let found = source::discover_for(d, layout, dialect).ok()?;
-                    let (dir, canon_dir) = (d.to_path_buf(), canon(d));
-                    let paths = found
-                        .migrations
-                        .iter()
-                        .flat_map(|m| script_paths(m, &dir, &canon_dir))
-                        .collect();
-                    Some((paths, Some(found)))
-                })
-                .as_ref()
-                .is_some_and(|(paths, _)| paths.contains(&c))
-        });
+        // a bare file name's directory is the working directory
+        let home = file
+            .ancestors()
+            .skip(1)
+            .take(2)
+            .map(|d| {
+                if d.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    d
+                }
+            })
+            .find(|d| {
+                indexes
+                    .entry(d.to_path_buf())
+                    .or_insert_with(|| {
+                        let found = source::discover_for(d, layout, dialect).ok()?;
+                        let (dir, canon_dir) = (d.to_path_buf(), canon(d));
+                        let paths = found
+                            .migrations
+                            .iter()
+                            .flat_map(|m| script_paths(m, &dir, &canon_dir))
+                            .collect();
+                        Some((paths, Some(found)))
+                    })
+                    .as_ref()
+                    .is_some_and(|(paths, _)| paths.contains(&c))
+            });
         match home {
             Some(d) => by_dir
                 .entry(d.to_path_buf())

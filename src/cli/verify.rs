@@ -58,6 +58,11 @@ pub struct VerifyArgs {
     /// pg_stat_statements: read only, the normalized query texts alone.
     #[arg(long, value_name = "URL")]
     queries_from_pg_stat_statements: Option<String>,
+    /// Rows generated in each of the history's tables before the change is verified (they
+    /// respect types, NOT NULL, UNIQUE and foreign keys), so steps and backfills run on data
+    /// and a down that loses data fails; 0: none.
+    #[arg(long, value_name = "N", default_value_t = verify::DEFAULT_ROWS)]
+    rows: u64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = VerifyFormat::Human)]
     format: VerifyFormat,
@@ -134,6 +139,7 @@ pub fn run(config_path: Option<&Path>, quiet: bool, args: &VerifyArgs) -> anyhow
             change,
             old_queries: old_queries.clone(),
             new_queries: new_queries.clone(),
+            rows: args.rows,
         };
         let bar = progress_bar(quiet, args.format);
         let tick = |t: &Tick| show(bar.as_ref(), t);
@@ -172,6 +178,7 @@ pub(super) fn before_deploy(
     scratch_flag: Option<&str>,
     migrations: &[Migration],
     pending: BTreeSet<crate::source::Version>,
+    rows: u64,
     quiet: bool,
 ) -> anyhow::Result<Option<u8>> {
     if pending.is_empty() {
@@ -184,6 +191,7 @@ pub(super) fn before_deploy(
         change: pending,
         old_queries: Vec::new(),
         new_queries: Vec::new(),
+        rows,
     };
     let rt = super::db::runtime()?;
     let bar = progress_bar(quiet, VerifyFormat::Human);

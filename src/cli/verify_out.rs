@@ -7,7 +7,7 @@ use std::path::Path;
 use serde_json::json;
 
 use crate::run::snapshot::{Change, Diff};
-use crate::run::verify::{MigrationReport, Outcome, Report, StepReport};
+use crate::run::verify::{FillReport, MigrationReport, Outcome, Report, StepReport};
 
 use super::verify::VerifyFormat;
 
@@ -56,6 +56,17 @@ fn problems(s: &StepReport) -> Vec<(&'static str, String)> {
         out.push((
             rule,
             format!("{}: differs from {against}:\n{}", s.step, differences(s, d)),
+        ));
+    }
+    if !s.data.is_empty() {
+        let lines: Vec<String> = s.data.iter().map(|d| format!("  {d}")).collect();
+        out.push((
+            "down-restores-data",
+            format!(
+                "{}: does not give back the rows from before the up:\n{}",
+                s.step,
+                lines.join("\n")
+            ),
         ));
     }
     for q in &s.queries {
@@ -113,6 +124,9 @@ fn differences(s: &StepReport, d: &Diff) -> String {
 fn human(reports: &[Report], cwd: &Path) -> String {
     let mut out = String::new();
     for r in reports {
+        if let Some(f) = &r.fill {
+            human_fill(&mut out, f);
+        }
         for m in &r.migrations {
             human_migration(&mut out, m, cwd);
         }
@@ -135,6 +149,24 @@ fn human(reports: &[Report], cwd: &Path) -> String {
         );
     }
     out
+}
+
+fn human_fill(out: &mut String, f: &FillReport) {
+    let _ = writeln!(
+        out,
+        "filled {} table{} of the history with generated rows ({} each asked; --rows)",
+        f.tables.len(),
+        if f.tables.len() == 1 { "" } else { "s" },
+        f.rows
+    );
+    for t in &f.tables {
+        if let Some(n) = &t.note {
+            let _ = writeln!(out, "  note: {} filled with {}", t.table, n);
+        }
+    }
+    for s in &f.skipped {
+        let _ = writeln!(out, "  note: {} not filled: {}", s.table, s.reason);
+    }
 }
 
 fn human_migration(out: &mut String, m: &MigrationReport, cwd: &Path) {
@@ -172,6 +204,9 @@ fn human_migration(out: &mut String, m: &MigrationReport, cwd: &Path) {
                 let _ = writeln!(out, "  note ({}): {n}", s.step);
             }
         }
+        for n in &s.data_notes {
+            let _ = writeln!(out, "  note ({}): {n}", s.step);
+        }
     }
 }
 
@@ -186,6 +221,10 @@ const RULES: &[(&str, &str)] = &[
     (
         "down-exists",
         "Every phase that can be rolled back has a down script.",
+    ),
+    (
+        "down-restores-data",
+        "A down script gives back the rows from before its up (with --rows).",
     ),
     (
         "down-restores-schema",

@@ -53,3 +53,5 @@ mod strategies_mysql;
 mod strategies_pg;
 mod verify_mysql;
 mod verify_pg;
+mod verify_rows_mysql;
+mod verify_rows_pg;

@@ -139,3 +139,77 @@ fn an_expand_renaming_a_column_fails_the_old_query_check() {
     let error = steps[0]["queries"][0]["error"].as_str().unwrap();
     assert!(error.contains("Unknown column 'email'"), "{error}");
 }
+
+/// The planner's own output for each MySQL recipe, verified with the old and the new
+/// application's queries (the PostgreSQL test's helper, with MariaDB's recipes).
+#[test]
+fn the_planners_output_passes_verify_with_old_and_new_queries_on_mysql() {
+    const CONFIG: &str = "dialect = \"mysql\"\nflavour = \"mariadb\"\nserver_version = \"10.11\"\n";
+    const INIT: &str = "CREATE TABLE owners (id BIGINT PRIMARY KEY, label VARCHAR(100));
+CREATE TABLE accounts (id BIGINT PRIMARY KEY, owner_id BIGINT, name VARCHAR(100) NOT NULL, email VARCHAR(100),
+  balance INT NOT NULL DEFAULT 0, note VARCHAR(100)) DEFAULT CHARSET=utf8mb4;
+CREATE INDEX accounts_name_idx ON accounts (name);
+CREATE TABLE events (id BIGINT NOT NULL, kind VARCHAR(20));";
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "ALTER TABLE accounts RENAME COLUMN name TO full_name;",
+            "SELECT name FROM accounts WHERE id = ?; UPDATE accounts SET name = ? WHERE id = ?;",
+            "SELECT full_name FROM accounts WHERE id = ?; UPDATE accounts SET full_name = ? WHERE id = ?;",
+        ),
+        (
+            "ALTER TABLE accounts CHANGE email mail VARCHAR(100);",
+            "UPDATE accounts SET email = ? WHERE id = ?;",
+            "UPDATE accounts SET mail = ? WHERE id = ?;",
+        ),
+        (
+            "ALTER TABLE accounts MODIFY balance BIGINT NOT NULL DEFAULT 0;",
+            "INSERT INTO accounts (id, name, balance) VALUES (?, ?, ?);",
+            "UPDATE accounts SET balance = ? WHERE id = ?;",
+        ),
+        (
+            "-- sluice:backfill CONCAT('h-', id)\nALTER TABLE accounts ADD COLUMN handle VARCHAR(50) NOT NULL;",
+            "INSERT INTO accounts (id, name) VALUES (?, ?);",
+            "INSERT INTO accounts (id, name, handle) VALUES (?, ?, ?);",
+        ),
+        (
+            "ALTER TABLE accounts ADD COLUMN handle VARCHAR(50);\nUPDATE accounts SET handle = CONCAT('h-', id);\nALTER TABLE accounts MODIFY handle VARCHAR(50) NOT NULL;",
+            "INSERT INTO accounts (id, name) VALUES (?, ?);",
+            "SELECT handle FROM accounts WHERE id = ?;",
+        ),
+        (
+            "CREATE INDEX accounts_owner_idx ON accounts (owner_id);",
+            "UPDATE accounts SET owner_id = ? WHERE id = ?;",
+            "SELECT COUNT(*) FROM accounts WHERE owner_id = ?;",
+        ),
+        (
+            "ALTER TABLE accounts ADD UNIQUE INDEX accounts_email_key (email);",
+            "INSERT INTO accounts (id, name, email) VALUES (?, ?, ?);",
+            "SELECT id FROM accounts WHERE email = ?;",
+        ),
+        (
+            "ALTER TABLE accounts ADD CONSTRAINT accounts_owner_fk FOREIGN KEY (owner_id) REFERENCES owners (id);",
+            "UPDATE accounts SET owner_id = ? WHERE id = ?;",
+            "INSERT INTO accounts (id, name, owner_id) VALUES (?, ?, ?);",
+        ),
+        (
+            "ALTER TABLE accounts DROP COLUMN note;",
+            "SELECT note FROM accounts WHERE id = ?;",
+            "INSERT INTO accounts (id, name) VALUES (?, ?);",
+        ),
+        (
+            "DROP TABLE events;",
+            "SELECT kind FROM events WHERE id = ?;",
+            "SELECT 1;",
+        ),
+    ];
+    let problems = crate::common::verify::planned_changes_verify(
+        Dialect::Mysql,
+        (
+            INIT,
+            "DROP TABLE events; DROP TABLE accounts; DROP TABLE owners;",
+        ),
+        Some(CONFIG),
+        cases,
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}

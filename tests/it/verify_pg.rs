@@ -4,7 +4,7 @@
 
 use sluice::sql::Dialect;
 
-use crate::common::verify::{Case, check_case, verify_dir};
+use crate::common::verify::{Case, check_case, planned_changes_verify, verify_dir};
 use crate::common::{admin_url, tree};
 
 const HISTORY: &str = "CREATE TYPE mood AS ENUM ('happy', 'sad');
@@ -272,64 +272,15 @@ CREATE TABLE events (id bigint NOT NULL, kind text);";
             "INSERT INTO accounts (id, name) VALUES ($1, $2);",
         ),
     ];
-    let mut problems = Vec::new();
-    for (naive, old, new) in cases {
-        let dir = tree(&[
-            ("naive/0001_init.sql", INIT),
-            ("naive/0002_change.sql", naive),
-            ("migrations/0001_init/expand.up.sql", INIT),
-            (
-                "migrations/0001_init/expand.down.sql",
-                "DROP TABLE events; DROP TABLE accounts; DROP TABLE owners;",
-            ),
-            ("old.sql", old),
-            ("new.sql", new),
-        ]);
-        let planned = crate::common::run(
-            std::process::Command::new(assert_cmd::cargo::cargo_bin("migrate"))
-                .current_dir(dir.path().join("naive"))
-                .args(["plan", "0002_change.sql", "--out"])
-                .arg(dir.path().join("migrations/0002_change")),
-        );
-        assert_eq!(planned.code, 0, "plan of {naive}: {planned:?}");
-        let (r, json) = verify_dir(
-            dir.path(),
-            Dialect::Postgres,
-            &[
-                // a directory alone: its newest migration is the change
-                "migrations",
-                "--old-queries",
-                "old.sql",
-                "--new-queries",
-                "new.sql",
-            ],
-        );
-        let m = &json["runs"][0]["migrations"][0];
-        let steps: Vec<&str> = m["steps"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|s| s["step"].as_str()).collect())
-            .unwrap_or_default();
-        if naive.contains("RENAME COLUMN") {
-            // phased: each phase went up, down (contract first) and up again
-            assert_eq!(
-                steps,
-                [
-                    "expand",
-                    "backfill",
-                    "contract",
-                    "contract.down",
-                    "expand.down",
-                    "expand again",
-                    "backfill again",
-                    "contract again"
-                ],
-                "{r:?}"
-            );
-        }
-        if r.code != 0 || m["outcome"] != "proven" || m["version"] != "0002" {
-            problems.push(format!("{naive}:\n{}", r.stdout));
-        }
-    }
+    let problems = planned_changes_verify(
+        Dialect::Postgres,
+        (
+            INIT,
+            "DROP TABLE events; DROP TABLE accounts; DROP TABLE owners;",
+        ),
+        None,
+        cases,
+    );
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
 
@@ -507,6 +458,115 @@ fn sarif_and_github_outputs_point_at_the_down_script() {
     );
 }
 
+/// The old application's queries read from a production `pg_stat_statements` (a private
+/// server: the shared one does not preload the library, and only a restart could): an
+/// add-column expand keeps them preparing; a rename fails them, each named by its queryid.
+#[test]
+fn queries_from_pg_stat_statements_are_the_old_queries() {
+    use sqlx::{Connection, Executor};
+
+    let Some(prod) = crate::common::servers::PrivatePg::start_with(&[
+        "shared_preload_libraries=pg_stat_statements",
+    ]) else {
+        panic!("no PostgreSQL server programs under /usr/lib/postgresql");
+    };
+    let url = prod.url("postgres");
+    crate::common::block_on(async {
+        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+        c.execute("CREATE EXTENSION pg_stat_statements")
+            .await
+            .unwrap();
+        c.execute(sqlx::raw_sql(HISTORY)).await.unwrap();
+        // the application at work: the extended protocol, as drivers send it
+        sqlx::query("INSERT INTO users (id, email) VALUES ($1, $2)")
+            .bind(1_i64)
+            .bind("a@x")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        for _ in 0..3 {
+            sqlx::query("SELECT email FROM users WHERE id = $1")
+                .bind(1_i64)
+                .fetch_all(&mut c)
+                .await
+                .unwrap();
+        }
+        sqlx::query("SELECT id FROM users ORDER BY id LIMIT 10")
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
+        c.close().await.unwrap();
+    });
+    let dir = tree(&[
+        ("m/001_users.up.sql", HISTORY),
+        ("m/001_users.down.sql", HISTORY_DOWN),
+        (
+            "m/002_nick.up.sql",
+            "ALTER TABLE users ADD COLUMN nick text;",
+        ),
+        ("m/002_nick.down.sql", "ALTER TABLE users DROP COLUMN nick;"),
+        (
+            "m/003_rename.up.sql",
+            "ALTER TABLE users RENAME COLUMN email TO mail;",
+        ),
+        (
+            "m/003_rename.down.sql",
+            "ALTER TABLE users RENAME COLUMN mail TO email;",
+        ),
+    ]);
+    let from = ["--queries-from-pg-stat-statements", url.as_str()];
+    let (r, json) = verify_dir(
+        dir.path(),
+        Dialect::Postgres,
+        &[&["m/002_nick.up.sql"][..], &from[..]].concat(),
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        json["runs"][0]["migrations"][0]["outcome"], "proven",
+        "{r:?}"
+    );
+
+    let (r, json) = verify_dir(
+        dir.path(),
+        Dialect::Postgres,
+        &[&["m/003_rename.up.sql"][..], &from[..]].concat(),
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    let m = &json["runs"][0]["migrations"][0];
+    assert_eq!(m["version"], "003");
+    let failed: Vec<(&str, &str, &str)> = m["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| {
+            s["queries"].as_array().unwrap().iter().map(move |q| {
+                (
+                    s["step"].as_str().unwrap(),
+                    q["query"].as_str().unwrap(),
+                    q["origin"].as_str().unwrap(),
+                )
+            })
+        })
+        .collect();
+    // the two statements naming email, normalized as the server recorded them; the
+    // query on id alone still prepares
+    let queries: Vec<&str> = failed.iter().map(|f| f.1).collect();
+    assert_eq!(
+        queries,
+        [
+            "SELECT email FROM users WHERE id = $1",
+            "INSERT INTO users (id, email) VALUES ($1, $2)"
+        ],
+        "{r:?}"
+    );
+    assert!(
+        failed
+            .iter()
+            .all(|(step, _, origin)| *step == "up" && origin.starts_with("pg_stat_statements #")),
+        "{failed:?}"
+    );
+}
+
 #[test]
 fn pg_stat_statements_that_cannot_be_read_is_a_connection_error() {
     // a database without the extension: the queries cannot be read, verify does not start
@@ -613,4 +673,27 @@ fn an_irreversible_up_is_applied_not_rolled_back_and_a_missing_down_fails() {
         error.starts_with("no down script: the migration cannot be rolled back"),
         "{error}"
     );
+}
+
+#[test]
+fn a_bare_file_name_in_the_migrations_directory_has_its_history() {
+    // run from inside the directory: the file's directory is `.`, its earlier migrations
+    // the history
+    let dir = tree(&[
+        ("m/001_users.up.sql", HISTORY),
+        ("m/001_users.down.sql", HISTORY_DOWN),
+        (
+            "m/002_nick.up.sql",
+            "ALTER TABLE users ADD COLUMN nick text;",
+        ),
+        ("m/002_nick.down.sql", "ALTER TABLE users DROP COLUMN nick;"),
+    ]);
+    let (r, json) = verify_dir(
+        &dir.path().join("m"),
+        Dialect::Postgres,
+        &["002_nick.up.sql"],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(json["runs"][0]["history"], 1, "{r:?}");
+    assert_eq!(json["runs"][0]["migrations"][0]["version"], "002", "{r:?}");
 }

@@ -115,6 +115,8 @@ pub struct PrivatePg {
     dir: PathBuf,
     port: u16,
     bin: PathBuf,
+    /// Server settings beyond the defaults (`-c name=value` each).
+    settings: Vec<String>,
 }
 
 impl PrivatePg {
@@ -134,12 +136,19 @@ impl PrivatePg {
     }
 
     pub fn start() -> Option<PrivatePg> {
+        Self::start_with(&[])
+    }
+
+    /// Started with server settings (`name=value`) only a restart could change on the
+    /// shared server (`shared_preload_libraries`).
+    pub fn start_with(settings: &[&str]) -> Option<PrivatePg> {
         let bin = Self::bin_dir()?;
         let dir = workdir("pg", "postgres");
         let pg = PrivatePg {
             port: free_port(),
             bin,
             dir,
+            settings: settings.iter().map(|s| format!(" -c {s}")).collect(),
         };
         check(
             &mut as_user(
@@ -178,11 +187,17 @@ impl PrivatePg {
         // fsync off: a crash here is the server process's, not the machine's (the page
         // cache survives it), so crash recovery is exercised all the same
         self.ctl(&format!(
-            "-l {} -o '-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200' start",
+            "-l {} -o '-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200{}' start",
             self.dir.join("log").display(),
             self.port,
-            self.dir.display()
+            self.dir.display(),
+            self.settings.concat()
         ));
+    }
+
+    /// The URL of database `db` on it.
+    pub fn url(&self, db: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
     }
 }
 

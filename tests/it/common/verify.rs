@@ -140,3 +140,143 @@ fn run_human(dir: &Path, backend: Dialect, file: &str) -> Run {
         .env("NO_COLOR", "1")
         .args(["verify", file, "--scratch-url", &admin_url(backend)]))
 }
+
+/// A history (001) and one change (002) with data: `migrate verify 002 ARGS` (the default
+/// `--rows` unless ARGS says), its run, JSON and the 002 migration's report.
+pub fn verify_change(
+    backend: Dialect,
+    history: (&str, &str),
+    change: (&str, &str),
+    args: &[&str],
+) -> (Run, serde_json::Value) {
+    let dir = tree(&[
+        ("m/001_base.up.sql", history.0),
+        ("m/001_base.down.sql", history.1),
+        ("m/002_change.up.sql", change.0),
+        ("m/002_change.down.sql", change.1),
+    ]);
+    let mut all = vec!["m/002_change.up.sql"];
+    all.extend_from_slice(args);
+    verify_dir(dir.path(), backend, &all)
+}
+
+/// `(table, column)` of each data difference of the migration's steps.
+pub fn data_differences(json: &serde_json::Value) -> Vec<(String, String)> {
+    json["runs"][0]["migrations"][0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["data"].as_array().unwrap().iter())
+        .map(|d| {
+            (
+                d["table"].as_str().unwrap().to_owned(),
+                d["column"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The tables the fill filled, with their rows, and those it skipped.
+pub fn filled(json: &serde_json::Value) -> (Vec<(String, u64)>, Vec<String>) {
+    let fill = &json["runs"][0]["fill"];
+    let tables = fill["tables"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no fill in {json}"))
+        .iter()
+        .map(|t| {
+            (
+                t["table"].as_str().unwrap().to_owned(),
+                t["rows"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let skipped = fill["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["table"].as_str().unwrap().to_owned())
+        .collect();
+    (tables, skipped)
+}
+
+/// The first failing step's name and error.
+pub fn first_error(json: &serde_json::Value) -> (String, String) {
+    let steps = json["runs"][0]["migrations"][0]["steps"]
+        .as_array()
+        .unwrap();
+    let s = steps
+        .iter()
+        .find(|s| !s["error"].is_null())
+        .unwrap_or_else(|| panic!("no failing step in {json}"));
+    (
+        s["step"].as_str().unwrap().to_owned(),
+        s["error"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// The planner's own output for each `(naive change, old queries, new queries)` after
+/// `init` (`migrate plan`, written as the next migration of a phased directory whose first
+/// migration is `init`), verified with the old and the new application's queries: every
+/// phase's down restores schema and data, the old queries prepare until the contract, the
+/// new ones from the expand on. The failures, each with verify's output.
+pub fn planned_changes_verify(
+    backend: Dialect,
+    init: (&str, &str),
+    config: Option<&str>,
+    cases: &[(&str, &str, &str)],
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (naive, old, new) in cases {
+        let dirs = super::recipe_dirs(init.0, init.1, naive, config);
+        let work = dirs.work.path();
+        std::fs::write(work.join("old.sql"), old).unwrap();
+        std::fs::write(work.join("new.sql"), new).unwrap();
+        let planned = run(Command::new(assert_cmd::cargo::cargo_bin("migrate"))
+            .current_dir(&dirs.naive)
+            .args(["plan", "0002_change.sql", "--out"])
+            .arg(dirs.migrations.join("0002_change")));
+        assert_eq!(planned.code, 0, "plan of {naive}: {planned:?}");
+        let (r, json) = verify_dir(
+            work,
+            backend,
+            &[
+                // a directory alone: its newest migration is the change
+                "migrations",
+                "--old-queries",
+                "old.sql",
+                "--new-queries",
+                "new.sql",
+            ],
+        );
+        let m = &json["runs"][0]["migrations"][0];
+        let steps: Vec<&str> = m["steps"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|s| s["step"].as_str()).collect())
+            .unwrap_or_default();
+        if naive.contains("RENAME COLUMN") {
+            // phased: each phase went up, down (contract first) and up again
+            assert_eq!(
+                steps,
+                [
+                    "expand",
+                    "backfill",
+                    "contract",
+                    "contract.down",
+                    "expand.down",
+                    "expand again",
+                    "backfill again",
+                    "contract again"
+                ],
+                "{r:?}"
+            );
+        }
+        // the history's tables held rows: the steps ran on data
+        let filled = json["runs"][0]["fill"]["tables"]
+            .as_array()
+            .map_or(0, Vec::len);
+        if r.code != 0 || m["outcome"] != "proven" || m["version"] != "0002" || filled == 0 {
+            problems.push(format!("{naive}:\n{}", r.stdout));
+        }
+    }
+    problems
+}

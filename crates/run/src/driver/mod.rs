@@ -483,11 +483,21 @@ macro_rules! decode_event {
 }
 
 // after the macros above: textual scope
+mod data;
 mod mysql;
 mod pg;
 mod transcript;
 
+pub use data::{Data, FillColumn, SEP, list};
 pub use transcript::Transcript;
+
+/// The generated-rows and checksum SQL of a dialect (`migrate verify --rows`).
+pub fn data(d: Dialect) -> &'static dyn Data {
+    match d {
+        Dialect::Postgres => &pg::Postgres,
+        Dialect::Mysql => &mysql::Mysql,
+    }
+}
 
 #[cfg(test)]
 mod tests {

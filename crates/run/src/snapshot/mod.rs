@@ -189,7 +189,7 @@ impl Options {
     }
 
     /// Whether an object of this name is left out.
-    fn skips(&self, name: &str) -> bool {
+    pub(crate) fn skips(&self, name: &str) -> bool {
         self.skip_tables.contains(name)
             || (self.skip_soft_dropped && name.starts_with(sluice_core::names::SOFT_DROP_PREFIX))
     }

@@ -13,6 +13,7 @@
 //! Nothing here prints: the CLI renders the [`Report`].
 
 mod queries;
+mod rows;
 mod scratch;
 
 use std::collections::BTreeSet;
@@ -21,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::driver::{self, Driver};
 use super::engine::{Run, Session};
 use super::gates::Gate;
 use super::snapshot::{self, Diff, Reader, Snapshot};
@@ -29,7 +31,11 @@ use super::{ApplyRequest, Engine, PhaseSel, RollbackRequest, RunError, Settings}
 use sluice_core::source::{Direction, Migration, Phase, Version};
 
 pub use queries::{Query, from_file, from_pg_stat_statements};
+pub use rows::{DataDifference, FillReport, Filled, Skipped};
 pub use scratch::ScratchDb;
+
+/// `--rows` unless told.
+pub const DEFAULT_ROWS: u64 = 1000;
 
 /// What to verify.
 pub struct Request<'a> {
@@ -41,6 +47,8 @@ pub struct Request<'a> {
     pub old_queries: Vec<Query>,
     /// The new application's queries: must prepare from the end of the expand on.
     pub new_queries: Vec<Query>,
+    /// Generated rows per table of the history (`--rows`; 0: none).
+    pub rows: u64,
 }
 
 /// Where verify is, for a live view.
@@ -61,6 +69,8 @@ pub struct Report {
     pub database: String,
     /// History migrations replayed before the change.
     pub history: usize,
+    /// The generated rows (`--rows`), when the history left tables to fill.
+    pub fill: Option<FillReport>,
     pub migrations: Vec<MigrationReport>,
     /// Change migrations not verified because an earlier up failed.
     pub not_verified: Vec<String>,
@@ -122,6 +132,11 @@ pub struct StepReport {
     pub diff: Option<Diff>,
     /// Application queries that did not prepare after this step.
     pub queries: Vec<QueryFailure>,
+    /// Data the down did not give back (the last down of a migration, with `--rows`).
+    pub data: Vec<DataDifference>,
+    /// Data the up changed and the down did not change back (an UPDATE, a trigger's
+    /// timestamp): notes, no failure.
+    pub data_notes: Vec<DataDifference>,
 }
 
 impl StepReport {
@@ -132,12 +147,15 @@ impl StepReport {
             error: None,
             diff: None,
             queries: Vec::new(),
+            data: Vec::new(),
+            data_notes: Vec::new(),
         }
     }
 
     pub fn ok(&self) -> bool {
         self.error.is_none()
             && self.queries.is_empty()
+            && self.data.is_empty()
             && self.diff.as_ref().is_none_or(Diff::is_empty)
     }
 }
@@ -214,6 +232,8 @@ struct Conns<'e> {
     run: Run<'e>,
     session: Session,
     reader: Reader,
+    /// Generated rows and data checksums.
+    data: Box<dyn Driver>,
 }
 
 struct Verifier<'e, 'r> {
@@ -223,6 +243,8 @@ struct Verifier<'e, 'r> {
     conns: Option<Conns<'e>>,
     /// The schema now, when known (the next migration's "before").
     current: Option<Snapshot>,
+    /// The tables hold generated rows: data is compared across each round trip.
+    filled: bool,
 }
 
 async fn run(
@@ -243,6 +265,7 @@ async fn run(
         req,
         conns: None,
         current: None,
+        filled: false,
     };
     let out = v.all(scratch, progress).await;
     v.close().await;
@@ -260,10 +283,19 @@ impl<'e> Verifier<'e, '_> {
                     return Err(e);
                 }
             };
+            let data = match driver::connect(self.engine.url()).await {
+                Ok(d) => d,
+                Err(e) => {
+                    reader.close().await;
+                    let _ = self.engine.close(session, Ok(())).await;
+                    return Err(RunError::Db(e.message));
+                }
+            };
             self.conns = Some(Conns {
                 run,
                 session,
                 reader,
+                data,
             });
         }
         Ok(self.conns.as_mut().expect("opened above"))
@@ -272,6 +304,7 @@ impl<'e> Verifier<'e, '_> {
     async fn close(&mut self) {
         if let Some(c) = self.conns.take() {
             c.reader.close().await;
+            let _ = c.data.close().await;
             let _ = self.engine.close(c.session, Ok(())).await;
         }
     }
@@ -294,6 +327,7 @@ impl<'e> Verifier<'e, '_> {
                 .iter()
                 .filter(|m| !self.req.change.contains(&m.version))
                 .count(),
+            fill: None,
             migrations: Vec::new(),
             not_verified: Vec::new(),
             duration_ms: 0,
@@ -313,12 +347,29 @@ impl<'e> Verifier<'e, '_> {
                         current: "replaying history".into(),
                     });
                 }
+                let rows = if self.filled { self.req.rows } else { 0 };
                 if self.apply(PhaseSel::All, &prev).await.map_err(|e| {
                     RunError::Failed(format!(
-                        "replaying the history up to {prev} failed: {e}; verify needs the history to apply on an empty database"
+                        "replaying the history up to {prev} failed: {e}; verify needs the history to apply on an empty database{}",
+                        if rows > 0 {
+                            format!(" (and on the {rows} generated rows per table: --rows 0 replays it without them)")
+                        } else {
+                            String::new()
+                        }
                     ))
                 })? {
                     self.current = None;
+                }
+                if i == 0 && self.req.rows > 0 {
+                    progress(&Tick {
+                        done: 0,
+                        total,
+                        current: format!(
+                            "filling the history's tables ({} rows each)",
+                            self.req.rows
+                        ),
+                    });
+                    report.fill = Some(self.fill().await?);
                 }
             }
             progress(&Tick {
@@ -333,6 +384,9 @@ impl<'e> Verifier<'e, '_> {
             if state == State::Broken {
                 tracing::info!(version = %m.version.raw, "the round trip left a broken state: building the scratch database again");
                 self.rebuild(scratch, &m.version).await?;
+                if self.filled {
+                    self.fill().await?;
+                }
             }
             report.migrations.push(mr);
             if up_failed {
@@ -375,6 +429,29 @@ impl<'e> Verifier<'e, '_> {
             )));
         }
         Ok(!out.done.is_empty() || !out.backfills.is_empty())
+    }
+
+    /// Fill the empty tables with generated rows.
+    async fn fill(&mut self) -> Result<FillReport, RunError> {
+        let rows = self.req.rows;
+        let opts = self.opts.clone();
+        let c = self.open().await?;
+        let r = rows::fill(c.data.as_mut(), rows, &opts)
+            .await
+            .map_err(|e| RunError::Db(format!("cannot fill the scratch database: {e}")))?;
+        for s in &r.skipped {
+            tracing::info!(table = %s.table, reason = %s.reason, "not filled");
+        }
+        self.filled = !r.tables.is_empty();
+        Ok(r)
+    }
+
+    /// The data checksums of the tables of `snap`.
+    async fn checksums(&mut self, snap: &Snapshot) -> Result<rows::Checksums, RunError> {
+        let c = self.open().await?;
+        rows::checksums(c.data.as_mut(), snap)
+            .await
+            .map_err(|e| RunError::Db(format!("cannot checksum the scratch database's rows: {e}")))
     }
 
     /// Roll back the newest applied phase.
@@ -494,6 +571,11 @@ impl<'e> Verifier<'e, '_> {
             duration_ms: 0,
         };
         let before = self.current().await?;
+        let before_rows = if self.filled {
+            Some(self.checksums(&before).await?)
+        } else {
+            None
+        };
         let mut first = StepReport::new("before".into(), None);
         self.queries(&mut first, true, false).await?;
         if !first.queries.is_empty() {
@@ -505,7 +587,14 @@ impl<'e> Verifier<'e, '_> {
         for &u in &ups {
             let mut step = StepReport::new(name(u, ""), path(u, Direction::Up));
             if let Err(e) = self.apply(u.sel(), &m.version).await {
-                step.error = Some(e.to_string());
+                step.error = Some(if self.filled {
+                    format!(
+                        "{e} (on the history's tables filled with {} generated rows each; --rows 0 verifies without them)",
+                        self.req.rows
+                    )
+                } else {
+                    e.to_string()
+                });
                 mr.steps.push(step);
                 self.current = None;
                 return Ok((finish(mr), State::UpFailed));
@@ -520,6 +609,11 @@ impl<'e> Verifier<'e, '_> {
             .last()
             .map_or_else(|| before.clone(), |(_, s)| s.clone());
         self.current = Some(done.clone());
+        // the rows after the up: what the down must give back is what the up left alone
+        let up_rows = match &before_rows {
+            Some(_) => Some(self.checksums(&done).await?),
+            None => None,
+        };
 
         // down, newest phase first; each must give back the schema before its up
         let mut broken = false;
@@ -558,6 +652,17 @@ impl<'e> Verifier<'e, '_> {
                     let d = snapshot::diff(expected, &snap);
                     if !d.is_empty() || !d.notes.is_empty() {
                         step.diff = Some(d);
+                    }
+                    // the last down: the rows from before the up must be back
+                    if i == 0
+                        && let (Some(b), Some(u)) = (&before_rows, &up_rows)
+                    {
+                        let after = self.checksums(&snap).await?;
+                        let (lost, notes) = rows::compare(b, u, &after)
+                            .into_iter()
+                            .partition(|d| !d.changed_by_up);
+                        step.data = lost;
+                        step.data_notes = notes;
                     }
                     mr.steps.push(step);
                 }

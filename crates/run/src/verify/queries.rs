@@ -80,17 +80,19 @@ pub async fn from_pg_stat_statements(url: &DbUrl) -> Result<Vec<Query>, RunError
     .fetch_all(&mut c)
     .await;
     let _ = c.close().await;
-    let mut out: Vec<Query> = rows
+    // the application's queries: not Sluice's own (its ledger, this very read), and each
+    // text once (the server keeps one entry per role and top level)
+    let mut seen = std::collections::BTreeSet::new();
+    Ok(rows
         .map_err(fail)?
         .into_iter()
-        .filter(|(_, q)| !q.contains("sluice_"))
+        .filter(|(_, q)| !q.contains("sluice_") && !q.contains("pg_stat_statements"))
+        .filter(|(_, q)| seen.insert(q.clone()))
         .map(|(id, sql)| Query {
             sql,
             origin: format!("pg_stat_statements #{}", id.unwrap_or_default()),
         })
-        .collect();
-    out.dedup_by(|a, b| a.sql == b.sql);
-    Ok(out)
+        .collect())
 }
 
 /// Prepare `q` on the reader's connection (parse and plan, no execution); the server's
