@@ -48,6 +48,7 @@ mod shadow_table_pg;
 mod snapshot;
 mod split_props;
 mod squawk_cases;
+mod squawk_differences_pg;
 mod stored_programs;
 mod strategies_mysql;
 mod strategies_pg;

@@ -37,7 +37,8 @@ struct Case {
 
 /// Cases where Sluice deliberately differs from squawk: case key (`file:test`, `#n` for the
 /// n-th case of a test with several) and the rule page whose "Differences from squawk"
-/// section names the test and says why.
+/// section names the test and says why. The server facts those sections rest on (locks, queues,
+/// reruns) are checked on the live server by `squawk_differences_pg.rs`.
 const DIFFERENCES: &[(&str, &str)] = &[
     // PostgreSQL 11 adds constant defaults without a rewrite (squawk: `> 11`)
     (

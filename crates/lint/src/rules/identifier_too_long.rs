@@ -1,6 +1,7 @@
 //! ## What it does
 //! Flags a table, column, index, constraint, sequence or view created or renamed with a name over
-//! 63 bytes (PostgreSQL) or 64 characters (MySQL).
+//! 63 bytes (PostgreSQL) or 64 characters (MySQL); on MySQL also such a name where a statement
+//! only refers to an object (the table it alters, what it drops).
 //!
 //! ## Why is this bad?
 //! PostgreSQL silently truncates such a name to 63 bytes: the name in the catalog is not the one
@@ -87,7 +88,16 @@ impl Rule for IdentifierTooLong {
                 })
                 .map(|(_, n, i)| (*i, n.name.as_str())),
         );
-        names.sort_by_key(|(i, _)| *i);
+        if cx.dialect() == Dialect::Mysql {
+            // MySQL also refuses an over-long name where it only refers to an object (no such
+            // object can exist); PostgreSQL truncates it there as it did at creation
+            for (st, op) in cx.ops() {
+                names.extend(referenced(op).into_iter().map(|n| (st.index, n)));
+            }
+        }
+        // a created table is also the one its statement acts on: report it once
+        names.sort_unstable();
+        names.dedup();
         for (i, name) in names {
             let st = &cx.statements[i];
             let message = match cx.dialect() {
@@ -104,6 +114,25 @@ impl Rule for IdentifierTooLong {
             out.push(Hit::new(i, message).span(cx.find_in(st, name)));
         }
     }
+}
+
+/// Names of existing objects `op` refers to: the table it acts on, and what it drops.
+fn referenced(op: &Operation) -> Vec<&str> {
+    let mut names: Vec<&str> = op.table().map(|t| t.name.as_str()).into_iter().collect();
+    match op {
+        Operation::DropTable { tables, .. } | Operation::Truncate { tables, .. } => {
+            names.extend(tables.iter().map(|t| t.name.as_str()));
+        }
+        Operation::DropIndex {
+            names: n, table, ..
+        } => {
+            names.extend(n.iter().chain(table).map(|t| t.name.as_str()));
+        }
+        Operation::DropObject { names: n, .. } => names.extend(n.iter().map(|t| t.name.as_str())),
+        Operation::DropColumn { column, .. } => names.push(column),
+        _ => {}
+    }
+    names
 }
 
 #[cfg(test)]
@@ -163,6 +192,34 @@ mod tests {
     }
 
     #[test]
+    fn mysql_refuses_long_names_it_only_refers_to() {
+        // MariaDB 10.11: `DROP TABLE IF EXISTS <65 characters>` -> ERROR 1103 Incorrect table name
+        let long = "t".repeat(65);
+        let m = |s: &str| Case::new(s).mysql();
+        let msg = format!(
+            "identifier `{long}` is 65 characters long: MySQL rejects identifiers over 64 characters, so this statement fails"
+        );
+        assert_eq!(
+            lint_errors(RULE, m(&format!("DROP TABLE IF EXISTS {long};"))),
+            [format!("1:22 {msg}")]
+        );
+        assert_eq!(
+            lint_errors(RULE, m(&format!("ALTER TABLE {long} ADD COLUMN a int;"))),
+            [format!("1:13 {msg}")]
+        );
+        assert_eq!(
+            lint_errors(RULE, m(&format!("ALTER TABLE t DROP COLUMN {long};"))),
+            [format!("1:27 {msg}")]
+        );
+        // a created table is the one its statement acts on too: one finding
+        assert_eq!(
+            lint_errors(RULE, m(&format!("CREATE TABLE {long} (a int);"))).len(),
+            1
+        );
+        lint_ok(RULE, m(&format!("DROP TABLE {};", "t".repeat(64))));
+    }
+
+    #[test]
     fn passes_on_short_names_and_references() {
         lint_ok(
             RULE,
@@ -175,9 +232,9 @@ mod tests {
     fn differences_from_squawk() {
         // `drop_table_long_name_err`: PostgreSQL truncates the name in the DROP as it did in
         // the CREATE, so the drop finds the table: nothing to fix there
-        lint_ok(
-            RULE,
-            "drop table table_very_long_very_long_very_long_very_long_very_long_very_long;",
-        );
+        let sql = "drop table table_very_long_very_long_very_long_very_long_very_long_very_long;";
+        lint_ok(RULE, sql);
+        // MySQL refuses the name in a DROP too (the case agrees there)
+        assert_eq!(lint_errors(RULE, Case::new(sql).mysql()).len(), 1);
     }
 }
