@@ -140,6 +140,9 @@ Register-ArgumentCompleter -Native -CommandName 'migrate' -ScriptBlock {
             [CompletionResult]::new('--lock-wait', '--lock-wait', [CompletionResultType]::ParameterName, 'How long to wait for another runner''s lock (default 5m; e.g. 30s)')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'When a contract waits on its gate, poll for up to this long instead of exiting 3')
             [CompletionResult]::new('--allow', '--allow', [CompletionResultType]::ParameterName, 'Let the apply check pass findings of this lint rule (repeatable); each one let through is recorded in the ledger''s events with who allowed it')
+            [CompletionResult]::new('--fleet', '--fleet', [CompletionResultType]::ParameterName, 'Apply to every target of `[fleet.NAME]` in sluice.toml, in its waves (no DATABASE_URL needed)')
+            [CompletionResult]::new('--shard', '--shard', [CompletionResultType]::ParameterName, 'With --fleet: take the I-th (from 0) of N disjoint slices of every wave; `/N` takes I from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job). Shards meet at the end of each wave')
+            [CompletionResult]::new('--run', '--run', [CompletionResultType]::ParameterName, 'With --shard: the id every shard of this attempt shares (e.g. the Job''s uid); a new attempt takes a new one')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: `sluice.toml` in this directory or the nearest parent)')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format (logs go to stderr)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in human output: auto = only on a terminal and when NO_COLOR is unset')
@@ -180,6 +183,7 @@ Register-ArgumentCompleter -Native -CommandName 'migrate' -ScriptBlock {
         }
         'migrate;status' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'format')
+            [CompletionResult]::new('--fleet', '--fleet', [CompletionResultType]::ParameterName, 'Every target of `[fleet.NAME]`: a table of targets x phases, then the failures')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: `sluice.toml` in this directory or the nearest parent)')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format (logs go to stderr)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in human output: auto = only on a terminal and when NO_COLOR is unset')

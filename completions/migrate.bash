@@ -225,7 +225,7 @@ _migrate() {
             return 0
             ;;
         migrate__subcmd__apply)
-            opts="-v -q -h -V --phase --to --release --dry-run --lock-wait --wait --no-backfill --allow --config --verbose --quiet --log-format --color --database-url --env --help --version"
+            opts="-v -q -h -V --phase --to --release --dry-run --lock-wait --wait --no-backfill --allow --fleet --shard --run --config --verbose --quiet --log-format --color --database-url --env --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -252,6 +252,18 @@ _migrate() {
                     return 0
                     ;;
                 --allow)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fleet)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --run)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1549,7 +1561,7 @@ _migrate() {
             return 0
             ;;
         migrate__subcmd__status)
-            opts="-v -q -h -V --format --config --verbose --quiet --log-format --color --database-url --env --help --version"
+            opts="-v -q -h -V --format --fleet --config --verbose --quiet --log-format --color --database-url --env --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1557,6 +1569,10 @@ _migrate() {
             case "${prev}" in
                 --format)
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --fleet)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)

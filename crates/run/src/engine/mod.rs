@@ -101,6 +101,13 @@ impl Engine {
         self.stop.clone()
     }
 
+    /// Share a stop flag with others (a fleet stops all its targets' engines at once).
+    #[must_use]
+    pub fn stopping_with(mut self, stop: Arc<AtomicBool>) -> Engine {
+        self.stop = stop;
+        self
+    }
+
     /// A live run also returns what it sent (`ApplyOutcome::sql`, `RollbackOutcome::sql`),
     /// in the dry run's form: how tests prove that `--dry-run` shows what runs.
     #[must_use]
