@@ -129,7 +129,10 @@ impl View {
                 waves,
                 targets,
             } => {
-                let line = format!("wave {wave}/{waves} ({pass}): {targets} targets");
+                let line = format!(
+                    "wave {wave}/{waves} ({pass}): {targets} target{}",
+                    if *targets == 1 { "" } else { "s" }
+                );
                 match bar.as_ref() {
                     Some(b) => {
                         if *wave == 1 {

@@ -297,7 +297,12 @@ impl Fleet {
         if let Some(s) = &t.schema {
             settings.ledger_schema = Some(s.clone());
         }
-        Ok(Engine::new(t.connect_url()?, settings).stopping_with(self.stop.clone()))
+        let mut e = Engine::new(t.connect_url()?, settings).stopping_with(self.stop.clone());
+        if let Some(s) = &t.schema {
+            // each schema's ledger has its own lock: tenants of one database run side by side
+            e = e.locking_as(format!("sluice:{s}"));
+        }
+        Ok(e)
     }
 
     /// `migrate apply --fleet`: the waves over `targets` (from [`Fleet::targets`]) in
@@ -424,19 +429,25 @@ impl Fleet {
                     failed_so_far,
                 });
                 out.max_concurrent = peak.load(Ordering::SeqCst);
+                let last = p + 1 == passes.len() && w + 1 == plan.len();
                 if failed_so_far > allowed {
-                    out.stopped = Some(format!(
-                        "{failed_so_far} target(s) failed, more than the error budget allows ({allowed}): stopped after wave {} of {} ({pass}); fix them and run the fleet again to resume",
-                        w + 1,
-                        plan.len()
-                    ));
+                    out.stopped = Some(if last {
+                        format!(
+                            "{failed_so_far} target(s) failed, more than the error budget allows ({allowed}); fix them and run the fleet again"
+                        )
+                    } else {
+                        format!(
+                            "{failed_so_far} target(s) failed, more than the error budget allows ({allowed}): stopped after wave {} of {} ({pass}); fix them and run the fleet again to resume",
+                            w + 1,
+                            plan.len()
+                        )
+                    });
                     return Ok(out);
                 }
                 if self.stop.load(Ordering::SeqCst) {
                     out.stopped = Some(format!("asked to stop: ended with wave {}", w + 1));
                     return Ok(out);
                 }
-                let last = p + 1 == passes.len() && w + 1 == plan.len();
                 if !last && !apply.dry_run && !self.between_waves(w + 1).await {
                     out.gate_waiting = true;
                     out.stopped = Some(format!(
