@@ -421,6 +421,7 @@ Register-ArgumentCompleter -Native -CommandName 'migrate' -ScriptBlock {
             [CompletionResult]::new('--hmac-key-file', '--hmac-key-file', [CompletionResultType]::ParameterName, 'File holding the HMAC-SHA256 key of `X-Sluice-Signature` (else env SLUICE_HMAC_KEY)')
             [CompletionResult]::new('--gate-poll', '--gate-poll', [CompletionResultType]::ParameterName, 'While a contract started by post-rollout waits on its gate, ask again this often')
             [CompletionResult]::new('--gate-wait', '--gate-wait', [CompletionResultType]::ParameterName, '...for at most this long')
+            [CompletionResult]::new('--fleet-refresh', '--fleet-refresh', [CompletionResultType]::ParameterName, 'Read every `[fleet.<name>]` of sluice.toml this often, for GET /v1/fleets/{name} and the fleet metrics')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: `sluice.toml` in this directory or the nearest parent)')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format (logs go to stderr)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in human output: auto = only on a terminal and when NO_COLOR is unset')

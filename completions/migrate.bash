@@ -1507,7 +1507,7 @@ _migrate() {
             return 0
             ;;
         migrate__subcmd__serve)
-            opts="-v -q -h -V --listen --token-file --hmac-key-file --gate-poll --gate-wait --config --verbose --quiet --log-format --color --database-url --env --help --version"
+            opts="-v -q -h -V --listen --token-file --hmac-key-file --gate-poll --gate-wait --fleet-refresh --config --verbose --quiet --log-format --color --database-url --env --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1530,6 +1530,10 @@ _migrate() {
                     return 0
                     ;;
                 --gate-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fleet-refresh)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

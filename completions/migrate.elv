@@ -390,6 +390,7 @@ set edit:completion:arg-completer[migrate] = {|@words|
             cand --hmac-key-file 'File holding the HMAC-SHA256 key of `X-Sluice-Signature` (else env SLUICE_HMAC_KEY)'
             cand --gate-poll 'While a contract started by post-rollout waits on its gate, ask again this often'
             cand --gate-wait '...for at most this long'
+            cand --fleet-refresh 'Read every `[fleet.<name>]` of sluice.toml this often, for GET /v1/fleets/{name} and the fleet metrics'
             cand --config 'Config file (default: `sluice.toml` in this directory or the nearest parent)'
             cand --log-format 'Log line format (logs go to stderr)'
             cand --color 'Colour in human output: auto = only on a terminal and when NO_COLOR is unset'

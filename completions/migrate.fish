@@ -362,6 +362,7 @@ complete -c migrate -n "__fish_migrate_using_subcommand serve" -l token-file -d 
 complete -c migrate -n "__fish_migrate_using_subcommand serve" -l hmac-key-file -d 'File holding the HMAC-SHA256 key of `X-Sluice-Signature` (else env SLUICE_HMAC_KEY)' -r -F
 complete -c migrate -n "__fish_migrate_using_subcommand serve" -l gate-poll -d 'While a contract started by post-rollout waits on its gate, ask again this often' -r
 complete -c migrate -n "__fish_migrate_using_subcommand serve" -l gate-wait -d '...for at most this long' -r
+complete -c migrate -n "__fish_migrate_using_subcommand serve" -l fleet-refresh -d 'Read every `[fleet.<name>]` of sluice.toml this often, for GET /v1/fleets/{name} and the fleet metrics' -r
 complete -c migrate -n "__fish_migrate_using_subcommand serve" -l config -d 'Config file (default: `sluice.toml` in this directory or the nearest parent)' -r -F
 complete -c migrate -n "__fish_migrate_using_subcommand serve" -l log-format -d 'Log line format (logs go to stderr)' -r -f -a "text\t''
 json\t''"

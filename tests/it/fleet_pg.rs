@@ -309,3 +309,87 @@ fn two_hundred_schemas_as_tenants() {
         "{v}"
     );
 }
+
+#[test]
+fn serve_shows_a_fleet_and_its_metrics() {
+    use sluice::run::fleet::{Fleet, FleetSpec, Source};
+    use sluice::server::{self, AppState, Auth, Fleets, Options};
+
+    let m = Many::new(Dialect::Postgres, 3);
+    m.exec(1, "CREATE TABLE probe (x int)");
+    let dir = project(&format!(
+        "[fleet.f]\n{}waves = [\"100%\"]\nmax_failures = 1\n",
+        urls_toml(&m)
+    ));
+    let r = run(Many::migrate(dir.path()).args(["apply", "--fleet", "f"]));
+    assert_eq!(r.code, 2, "{r:?}");
+    let db = Scratch::pg();
+    let migrations = sluice::source::discover(
+        &dir.path().join("migrations"),
+        sluice::source::LayoutChoice::Auto,
+    )
+    .unwrap()
+    .migrations;
+    let fleet = Fleet::new(
+        FleetSpec::new("f", Source::List(m.urls.clone())),
+        sluice::run::Settings::default(),
+    );
+    let state = AppState::new(
+        sluice::run::url::DbUrl::parse(&db.url).unwrap(),
+        sluice::run::Settings::default(),
+        migrations,
+        Options {
+            auth: Auth::new(Some("tok-fleet-1".into()), None).unwrap(),
+            gate_poll: std::time::Duration::from_millis(200),
+            gate_wait: std::time::Duration::from_secs(5),
+        },
+    )
+    .watching(Fleets::new(vec![fleet]), std::time::Duration::from_secs(1));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let srv = tokio::spawn(server::serve(listener, state, async {
+            let _ = stop_rx.await;
+        }));
+        let http = reqwest::Client::new();
+        let get = |path: &str, token: bool| {
+            let mut r = http.get(format!("{base}{path}"));
+            if token {
+                r = r.bearer_auth("tok-fleet-1");
+            }
+            r.send()
+        };
+        assert_eq!(get("/v1/fleets/f", false).await.unwrap().status(), 401);
+        assert_eq!(get("/v1/fleets/nope", true).await.unwrap().status(), 404);
+        // 503 until the first reading ends
+        let body: serde_json::Value = loop {
+            let resp = get("/v1/fleets/f", true).await.unwrap();
+            let code = resp.status().as_u16();
+            if code == 200 {
+                break resp.json().await.unwrap();
+            }
+            assert_eq!(code, 503);
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        };
+        assert_eq!(
+            body["status"]["counts"],
+            serde_json::json!({"applied": 2, "failed": 1}),
+            "{body}"
+        );
+        assert_eq!(body["status"]["targets"][1]["state"], "failed");
+        let metrics = get("/metrics", false).await.unwrap().text().await.unwrap();
+        assert!(
+            metrics.contains("sluice_fleet_targets{fleet=\"f\",state=\"applied\"} 2\n")
+                && metrics.contains("sluice_fleet_targets{fleet=\"f\",state=\"failed\"} 1\n"),
+            "{metrics}"
+        );
+        let _ = stop_tx.send(());
+        srv.await.unwrap().unwrap();
+    });
+}
