@@ -42,7 +42,7 @@ fn fleet(
 ) -> anyhow::Result<(Config, Fleet)> {
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     let config = config::load(g.config, &cwd)?;
-    let Some(spec) = config.fleets.get(name).cloned() else {
+    let Some(mut spec) = config.fleets.get(name).cloned() else {
         let file = config
             .path
             .as_deref()
@@ -59,6 +59,12 @@ fn fleet(
             }
         ));
     };
+    // the catalog: `catalog_url`, else DATABASE_URL (a Job's secret), else the first target
+    if spec.catalog_url.is_none()
+        && let Some(u) = g.database_url.filter(|u| !u.trim().is_empty())
+    {
+        spec.catalog_url = Some(crate::run::url::DbUrl::parse(u)?);
+    }
     let gate = config.gate(g.env).map_err(anyhow::Error::msg)?;
     let mut settings = config::run_settings(&config.file.run, config.file.migrations.out_of_order)?;
     if let Some(w) = lock_wait {

@@ -67,7 +67,14 @@ pub fn run(g: &Global<'_>, args: &ServeArgs) -> anyhow::Result<u8> {
         ctx.config
             .fleets
             .values()
-            .map(|spec| crate::run::fleet::Fleet::new(spec.clone(), ctx.engine.settings().clone()))
+            .map(|spec| {
+                let mut spec = spec.clone();
+                // as `apply --fleet`: the catalog is DATABASE_URL unless the file names one
+                if spec.catalog_url.is_none() {
+                    spec.catalog_url = Some(ctx.engine.url().clone());
+                }
+                crate::run::fleet::Fleet::new(spec, ctx.engine.settings().clone())
+            })
             .collect(),
     );
     let (url, settings) = ctx.engine.into_parts();

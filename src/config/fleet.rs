@@ -20,7 +20,8 @@ pub struct FleetConfig {
     pub urls: Option<Spanned<Vec<Spanned<String>>>>,
     /// A shell command printing one target per line.
     pub command: Option<Spanned<String>>,
-    /// A query on `catalog_url` returning one target per row (first column, as text).
+    /// A query on `catalog_url` (else DATABASE_URL) returning one target per row (first
+    /// column, as text).
     pub query: Option<Spanned<String>>,
     pub catalog_url: Option<Spanned<String>>,
     /// Schema-per-tenant (PostgreSQL): the targets are schemas of this database, listed by
@@ -122,13 +123,6 @@ pub(super) fn typed_fleet(
     if let Some(q) = &f.query {
         if q.get_ref().trim().is_empty() {
             return Err(invalid(q.span().start, "`query` is empty".into()));
-        }
-        if catalog.is_none() && schemas_in.is_none() {
-            return Err(invalid(
-                q.span().start,
-                "`query` runs on `catalog_url`: set it to the database that lists the targets"
-                    .into(),
-            ));
         }
         sources.push((q.span().start, "query", Source::Query(q.get_ref().clone())));
     }
@@ -295,11 +289,6 @@ max_failures = 2
         assert!(e.starts_with("sluice.toml:3:15: `concurrency`"), "{e}");
         let e = err("[fleet.a]\nurls = [\"postgres://h/a\"]\nmax_failures = \"lots\"\n");
         assert!(e.starts_with("sluice.toml:3:16: `max_failures`"), "{e}");
-        let e = err("[fleet.a]\nquery = \"SELECT 1\"\n");
-        assert!(
-            e.starts_with("sluice.toml:2:9: `query` runs on `catalog_url`"),
-            "{e}"
-        );
         let e = err("[fleet.a]\nurls = [\"postgres://h/a\"]\nconcurency = 2\n");
         assert!(
             e.starts_with("sluice.toml:3:1: unknown field `concurency`"),

@@ -393,3 +393,105 @@ fn serve_shows_a_fleet_and_its_metrics() {
         srv.await.unwrap().unwrap();
     });
 }
+
+#[test]
+fn phase_all_expands_every_target_before_any_contract() {
+    let m = Many::new(Dialect::Postgres, 8);
+    let dir = tree(&[
+        (
+            "sluice.toml",
+            &format!(
+                "[gates.default]\nkind = \"command\"\ncommand = \"true\"\n[fleet.f]\n{}waves = [\"1\", \"100%\"]\nconcurrency = 3\n",
+                urls_toml(&m)
+            ),
+        ),
+        (
+            "migrations/1_users/expand.up.sql",
+            "CREATE TABLE users (id bigint PRIMARY KEY, email text, email_new text);\n",
+        ),
+        ("migrations/1_users/expand.down.sql", "DROP TABLE users;\n"),
+        (
+            "migrations/1_users/contract.up.sql",
+            "ALTER TABLE users DROP COLUMN email;\n",
+        ),
+        (
+            "migrations/1_users/contract.down.sql",
+            "ALTER TABLE users ADD COLUMN email text;\n",
+        ),
+    ]);
+    let r = run(Many::migrate(dir.path()).args(["apply", "--fleet", "f", "--phase", "all"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains("wave 2/2 (expand): 7 targets"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("wave 1/2 (contract): 1 target"),
+        "{}",
+        r.stdout
+    );
+    let at = |phase: &str, col: &str| -> Vec<i64> {
+        m.each(&format!(
+            "SELECT (extract(epoch FROM {col}) * 1000000)::bigint::text FROM sluice_migrations WHERE phase = '{phase}'"
+        ))
+        .into_iter()
+        .map(|r| r.unwrap()[0].parse().unwrap())
+        .collect()
+    };
+    let last_expand = at("expand", "finished_at").into_iter().max().unwrap();
+    let first_contract = at("contract", "started_at").into_iter().min().unwrap();
+    assert!(
+        last_expand < first_contract,
+        "a contract began before every expand ended"
+    );
+}
+
+#[test]
+fn a_gate_between_waves_holds_the_next_wave_and_dry_runs_send_nothing() {
+    let m = Many::new(Dialect::Postgres, 4);
+    let dir = project(&format!(
+        "[fleet.f]\n{}waves = [\"1\", \"100%\"]\ngate = {{ kind = \"command\", command = \"test -f go\" }}\ngate_timeout = \"1s\"\n",
+        urls_toml(&m)
+    ));
+    let r = run(Many::migrate(dir.path()).args(["apply", "--fleet", "f", "--dry-run"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("CREATE TABLE probe"), "{}", r.stdout);
+    assert!(probes(&m).iter().all(Option::is_none));
+
+    let r = run(Many::migrate(dir.path()).args(["apply", "--fleet", "f"]));
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("stopped: the gate between waves did not hold"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr
+            .contains("waiting for the gate: command `test -f go`: exit 1"),
+        "{}",
+        r.stderr
+    );
+    let p = probes(&m);
+    assert!(
+        p[0].is_some() && p[1..].iter().all(Option::is_none),
+        "{p:?}"
+    );
+    std::fs::write(dir.path().join("go"), "").unwrap();
+    let r = run(Many::migrate(dir.path()).args(["apply", "--fleet", "f"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("3 applied, 1 up to date"), "{}", r.stdout);
+
+    // shards need a run id; an unknown fleet names the configured ones
+    let r = run(Many::migrate(dir.path()).args(["apply", "--fleet", "f", "--shard", "0/2"]));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("--shard needs a run id"), "{}", r.stderr);
+    let r = run(Many::migrate(dir.path()).args(["status", "--fleet", "g"]));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("no [fleet.g] in ") && r.stderr.contains("sluice.toml; its fleets: f"),
+        "{}",
+        r.stderr
+    );
+}

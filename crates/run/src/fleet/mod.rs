@@ -39,7 +39,8 @@ pub use waves::{Budget, Shard, WaveSize, waves};
 pub struct FleetSpec {
     pub name: String,
     pub source: Source,
-    /// Where `query` runs, and where shards meet (else the first target).
+    /// Where `query` runs, and where shards meet (else the first target). The CLI fills it
+    /// from DATABASE_URL when the file leaves it out.
     pub catalog_url: Option<DbUrl>,
     /// Schema-per-tenant: the targets are schemas of this PostgreSQL database.
     pub schemas_in: Option<DbUrl>,
@@ -276,7 +277,7 @@ impl Fleet {
                     .or(self.spec.schemas_in.as_ref())
                 else {
                     return Err(RunError::Config(format!(
-                        "fleet {name}: a `query` runs on `catalog_url`, which is not set"
+                        "fleet {name}: its `query` runs on `catalog_url` (else DATABASE_URL, else `schemas_in`); none is set"
                     )));
                 };
                 targets::query_lines(cat, q, name).await?
