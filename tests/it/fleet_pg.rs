@@ -451,7 +451,7 @@ fn phase_all_expands_every_target_before_any_contract() {
 fn a_gate_between_waves_holds_the_next_wave_and_dry_runs_send_nothing() {
     let m = Many::new(Dialect::Postgres, 4);
     let dir = project(&format!(
-        "[fleet.f]\n{}waves = [\"1\", \"100%\"]\ngate = {{ kind = \"command\", command = \"test -f go\" }}\ngate_timeout = \"1s\"\n",
+        "[fleet.f]\n{}waves = [\"1\", \"100%\"]\npause = \"10ms\"\ngate = {{ kind = \"command\", command = \"test -f go\" }}\ngate_timeout = \"1s\"\n",
         urls_toml(&m)
     ));
     let r = run(Many::migrate(dir.path()).args(["apply", "--fleet", "f", "--dry-run"]));
@@ -470,6 +470,11 @@ fn a_gate_between_waves_holds_the_next_wave_and_dry_runs_send_nothing() {
     assert!(
         r.stderr
             .contains("waiting for the gate: command `test -f go`: exit 1"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("pausing 10ms after wave 1"),
         "{}",
         r.stderr
     );
