@@ -8,9 +8,11 @@ use sluice::sql::Dialect;
 use crate::common::fleet::{Many, assert_waves_in_order, max_overlap, probes};
 use crate::common::{run, tree};
 
+/// The migration records when it starts and ends (the server's clock, in microseconds);
+/// the canary (`..._000`) sleeps longer, so a wave that did not wait for it would show.
 const PROBE: &str = "CREATE TABLE probe (what VARCHAR(10) NOT NULL, at BIGINT NOT NULL);
 INSERT INTO probe VALUES ('start', CAST(UNIX_TIMESTAMP(SYSDATE(6)) * 1000000 AS SIGNED));
-SELECT SLEEP(0.05);
+SELECT SLEEP(IF(DATABASE() LIKE '%\\_000', 1, 0.05));
 INSERT INTO probe VALUES ('end', CAST(UNIX_TIMESTAMP(SYSDATE(6)) * 1000000 AS SIGNED));
 ";
 
@@ -82,4 +84,43 @@ fn twenty_mysql_databases_in_waves_a_failure_stops_and_a_rerun_resumes() {
     assert_eq!(r.code, 0, "{r:?}");
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["counts"], serde_json::json!({"applied": 20}));
+}
+
+#[test]
+fn two_shard_processes_on_mysql_keep_the_wave_barrier() {
+    let m = Many::new(Dialect::Mysql, 8);
+    let list: Vec<String> = m.urls.iter().map(|u| format!("\"{u}\"")).collect();
+    // no catalog: the shards meet in the first target
+    let dir = tree(&[
+        (
+            "sluice.toml",
+            &format!(
+                "dialect = \"mysql\"\nflavour = \"mariadb\"\n[fleet.f]\nurls = [{}]\nwaves = [\"1\", \"100%\"]\nconcurrency = 2\n",
+                list.join(", ")
+            ),
+        ),
+        ("migrations/001_probe.up.sql", PROBE),
+        ("migrations/001_probe.down.sql", "DROP TABLE probe;\n"),
+    ]);
+    let spawn = |shard: &str| {
+        Many::migrate(dir.path())
+            .args(["apply", "--fleet", "f", "--shard", shard])
+            .env("SLUICE_FLEET_RUN", "mysql-attempt-1")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let b = spawn("1/2");
+    let a = spawn("0/2");
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert!(a.status.success(), "{a:?}");
+    assert!(b.status.success(), "{b:?}");
+    let p = probes(&m);
+    assert!(p.iter().all(Option::is_some), "{p:?}");
+    assert_waves_in_order(&p, &[0..1, 1..8]);
+    let rows = m.each(
+        "SELECT CAST(COUNT(*) AS CHAR) FROM sluice_fleet_waves WHERE run_id = 'mysql-attempt-1'",
+    );
+    assert_eq!(rows[0], Ok(vec!["4".to_owned()]));
 }
