@@ -500,3 +500,28 @@ fn a_gate_between_waves_holds_the_next_wave_and_dry_runs_send_nothing() {
         r.stderr
     );
 }
+
+#[test]
+fn the_command_listing_targets_gets_no_secret() {
+    let m = Many::new(Dialect::Postgres, 2);
+    let dir = project("[fleet.f]\ncommand = \"env > env.txt; cat targets.txt\"\n");
+    std::fs::write(dir.path().join("targets.txt"), m.urls.join("\n")).unwrap();
+    let r = run(Many::migrate(dir.path())
+        .env(
+            "DATABASE_URL",
+            "postgres://app:catalog-pw-must-not-leak@127.0.0.1:5432/x",
+        )
+        .env("SLUICE_TOKEN", "token-must-not-leak")
+        .env("PGPASSWORD", "pgpassword-must-not-leak")
+        .args(["status", "--fleet", "f"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("2 targets: 2 pending"), "{}", r.stdout);
+    let env = std::fs::read_to_string(dir.path().join("env.txt")).unwrap();
+    for leak in [
+        "catalog-pw-must-not-leak",
+        "token-must-not-leak",
+        "pgpassword-must-not-leak",
+    ] {
+        assert!(!env.contains(leak), "`{leak}` reached the command:\n{env}");
+    }
+}
