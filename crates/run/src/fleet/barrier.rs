@@ -66,6 +66,29 @@ impl Barrier {
         ))
     }
 
+    /// Create the table unless it exists. Shards starting together race on it (PostgreSQL's
+    /// `IF NOT EXISTS` can still fail on its catalog's unique index): a failed attempt is
+    /// tried again, and then sees the other's table.
+    pub(super) async fn ensure(&self) -> Result<(), RunError> {
+        let sql = format!(
+            "CREATE TABLE IF NOT EXISTS {TABLE} (fleet VARCHAR(200) NOT NULL, run_id VARCHAR(200) NOT NULL, step INTEGER NOT NULL, shard INTEGER NOT NULL, shards INTEGER NOT NULL, targets INTEGER NOT NULL, failed INTEGER NOT NULL, PRIMARY KEY (fleet, run_id, step, shard))"
+        );
+        let mut last = None;
+        for attempt in 0..5u32 {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
+            }
+            let mut c = self.connect().await?;
+            let r = c.exec(&sql).await;
+            let _ = c.close().await;
+            match r {
+                Ok(()) => return Ok(()),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(self.err(&last.unwrap_or_else(|| driver::DbError::other("no attempt"))))
+    }
+
     /// This shard finished wave `step` with `targets` targets, `failed` of them failed.
     pub(super) async fn record(
         &self,
@@ -75,10 +98,6 @@ impl Barrier {
     ) -> Result<(), RunError> {
         let mut c = self.connect().await?;
         let r = async {
-            c.exec(&format!(
-                "CREATE TABLE IF NOT EXISTS {TABLE} (fleet VARCHAR(200) NOT NULL, run_id VARCHAR(200) NOT NULL, step INTEGER NOT NULL, shard INTEGER NOT NULL, shards INTEGER NOT NULL, targets INTEGER NOT NULL, failed INTEGER NOT NULL, PRIMARY KEY (fleet, run_id, step, shard))"
-            ))
-            .await?;
             c.begin().await?;
             let key = format!("{} AND shard = {}", self.key(step), self.shard.index);
             let db = self.db();

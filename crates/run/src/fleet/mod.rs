@@ -370,6 +370,9 @@ impl Fleet {
         } else {
             vec![(phase_name(req.apply.phase).into(), req.apply.clone())]
         };
+        if let Some(b) = &barrier {
+            b.ensure().await?;
+        }
         let allowed = self.spec.max_failures.allowed(targets.len());
         let mut out = FleetOutcome {
             fleet: self.spec.name.clone(),
