@@ -138,7 +138,7 @@ pub struct TargetResult {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct WaveOutcome {
-    /// `expand`, `backfill`, `contract` (the pass of `--phase all`), or `all`.
+    /// `expand`, `backfill` or `contract` (`--phase all` is an expand pass, then a contract pass).
     pub pass: String,
     /// From 1.
     pub wave: usize,
