@@ -143,6 +143,7 @@ Register-ArgumentCompleter -Native -CommandName 'migrate' -ScriptBlock {
             [CompletionResult]::new('--fleet', '--fleet', [CompletionResultType]::ParameterName, 'Apply to every target of `[fleet.NAME]` in sluice.toml, in its waves (no DATABASE_URL needed)')
             [CompletionResult]::new('--shard', '--shard', [CompletionResultType]::ParameterName, 'With --fleet: take the I-th (from 0) of N disjoint slices of every wave; `/N` takes I from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job). Shards meet at the end of each wave')
             [CompletionResult]::new('--run', '--run', [CompletionResultType]::ParameterName, 'With --shard: the id every shard of this attempt shares (e.g. the Job''s uid); a new attempt takes a new one')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'With --fleet: the waves and their targets as human text or one JSON object')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: `sluice.toml` in this directory or the nearest parent)')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format (logs go to stderr)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in human output: auto = only on a terminal and when NO_COLOR is unset')

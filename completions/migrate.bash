@@ -225,7 +225,7 @@ _migrate() {
             return 0
             ;;
         migrate__subcmd__apply)
-            opts="-v -q -h -V --phase --to --release --dry-run --lock-wait --wait --no-backfill --allow --fleet --shard --run --config --verbose --quiet --log-format --color --database-url --env --help --version"
+            opts="-v -q -h -V --phase --to --release --dry-run --lock-wait --wait --no-backfill --allow --fleet --shard --run --format --config --verbose --quiet --log-format --color --database-url --env --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -265,6 +265,10 @@ _migrate() {
                     ;;
                 --run)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 --config)

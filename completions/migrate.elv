@@ -135,6 +135,7 @@ set edit:completion:arg-completer[migrate] = {|@words|
             cand --fleet 'Apply to every target of `[fleet.NAME]` in sluice.toml, in its waves (no DATABASE_URL needed)'
             cand --shard 'With --fleet: take the I-th (from 0) of N disjoint slices of every wave; `/N` takes I from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job). Shards meet at the end of each wave'
             cand --run 'With --shard: the id every shard of this attempt shares (e.g. the Job''s uid); a new attempt takes a new one'
+            cand --format 'With --fleet: the waves and their targets as human text or one JSON object'
             cand --config 'Config file (default: `sluice.toml` in this directory or the nearest parent)'
             cand --log-format 'Log line format (logs go to stderr)'
             cand --color 'Colour in human output: auto = only on a terminal and when NO_COLOR is unset'

@@ -157,6 +157,8 @@ complete -c migrate -n "__fish_migrate_using_subcommand apply" -l allow -d 'Let 
 complete -c migrate -n "__fish_migrate_using_subcommand apply" -l fleet -d 'Apply to every target of `[fleet.NAME]` in sluice.toml, in its waves (no DATABASE_URL needed)' -r
 complete -c migrate -n "__fish_migrate_using_subcommand apply" -l shard -d 'With --fleet: take the I-th (from 0) of N disjoint slices of every wave; `/N` takes I from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job). Shards meet at the end of each wave' -r
 complete -c migrate -n "__fish_migrate_using_subcommand apply" -l run -d 'With --shard: the id every shard of this attempt shares (e.g. the Job\'s uid); a new attempt takes a new one' -r
+complete -c migrate -n "__fish_migrate_using_subcommand apply" -l format -d 'With --fleet: the waves and their targets as human text or one JSON object' -r -f -a "human\t''
+json\t''"
 complete -c migrate -n "__fish_migrate_using_subcommand apply" -l config -d 'Config file (default: `sluice.toml` in this directory or the nearest parent)' -r -F
 complete -c migrate -n "__fish_migrate_using_subcommand apply" -l log-format -d 'Log line format (logs go to stderr)' -r -f -a "text\t''
 json\t''"

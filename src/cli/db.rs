@@ -67,6 +67,9 @@ pub struct ApplyArgs {
         requires = "shard"
     )]
     run_id: Option<String>,
+    /// With --fleet: the waves and their targets as human text or one JSON object.
+    #[arg(long, value_enum, default_value_t = StatusFormat::Human, requires = "fleet")]
+    format: StatusFormat,
 }
 
 #[derive(Debug, Args)]
@@ -321,6 +324,7 @@ pub fn apply(g: &Global<'_>, args: &ApplyArgs) -> anyhow::Result<u8> {
                 run_id: args.run_id.as_deref(),
                 lock_wait: args.lock_wait,
                 allow,
+                format: args.format,
             },
         );
     }

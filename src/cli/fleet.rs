@@ -31,6 +31,7 @@ pub(super) struct FleetApply<'a> {
     pub(super) run_id: Option<&'a str>,
     pub(super) lock_wait: Option<Duration>,
     pub(super) allow: Vec<crate::run::Allow>,
+    pub(super) format: StatusFormat,
 }
 
 /// The fleet and the config, with the runner settings every target's engine gets.
@@ -242,7 +243,10 @@ pub(super) fn apply(g: &Global<'_>, a: FleetApply<'_>) -> anyhow::Result<u8> {
         Ok(o) => o,
         Err(e) => return Ok(fail(&e)),
     };
-    print!("{}", render_apply(&out, req.apply.dry_run));
+    match a.format {
+        StatusFormat::Json => println!("{}", serde_json::to_string_pretty(&out)?),
+        StatusFormat::Human => print!("{}", render_apply(&out, req.apply.dry_run)),
+    }
     Ok(code(&out))
 }
 

@@ -68,6 +68,11 @@ pub(super) fn typed_fleet(
         .as_ref()
         .map(|u| url(u, "schemas_in", invalid))
         .transpose()?;
+    if let (Some(u), Some(at)) = (&schemas_in, &f.schemas_in)
+        && let Err(e) = u.with_search_path("x")
+    {
+        return Err(invalid(at.span().start, format!("`schemas_in`: {e}")));
+    }
     let catalog = f
         .catalog_url
         .as_ref()
@@ -296,6 +301,9 @@ max_failures = 2
         );
         let e = err("[fleet.a]\nurls = [\"postgres://h/a\"]\ngate = { kind = \"recorded\" }\n");
         assert!(e.starts_with("sluice.toml:3:8: a fleet's gate"), "{e}");
+        let e = err("[fleet.a]\nschemas_in = \"mysql://h/app\"\nschemas = [\"t1\"]\n");
+        assert!(e.starts_with("sluice.toml:2:14: `schemas_in`:"), "{e}");
+        assert!(e.contains("a MySQL schema is a database"), "{e}");
         let e = err("[fleet.a]\nschemas = [\"t1\"]\n");
         assert!(
             e.starts_with("sluice.toml:2:11: `schemas` needs `schemas_in`"),

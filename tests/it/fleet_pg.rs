@@ -194,6 +194,28 @@ fn an_error_budget_lets_the_fleet_go_on() {
         r.stdout
     );
     assert!(!r.stdout.contains("stopped:"), "{}", r.stdout);
+    // again, as JSON: the same target fails, the others have nothing to do
+    let r = run(Many::migrate(dir.path()).args(["apply", "--fleet", "f", "--format", "json"]));
+    assert_eq!(r.code, 2, "{r:?}");
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        (v["targets"].as_u64(), v["failures_allowed"].as_u64()),
+        (Some(6), Some(1))
+    );
+    let states: Vec<&str> = v["waves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|w| w["targets"].as_array().unwrap())
+        .map(|t| t["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states,
+        [
+            "current", "failed", "current", "current", "current", "current"
+        ]
+    );
+    assert!(v["stopped"].is_null(), "{v}");
 }
 
 #[test]
