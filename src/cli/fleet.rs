@@ -19,9 +19,6 @@ use super::db::{Global, StatusFormat, fail, load_migrations, runtime, until_sign
 use super::exit;
 use super::fleet_out::{render_apply, render_status};
 
-/// How long a shard waits for the others at the end of a wave.
-const BARRIER_TIMEOUT: Duration = Duration::from_secs(3600);
-
 /// What `migrate apply` passes on for a fleet.
 pub(super) struct FleetApply<'a> {
     pub(super) name: &'a str,
@@ -237,7 +234,6 @@ pub(super) fn apply(g: &Global<'_>, a: FleetApply<'_>) -> anyhow::Result<u8> {
         apply: a.req,
         shard,
         run_id: a.run_id.map(str::to_owned),
-        barrier_timeout: BARRIER_TIMEOUT,
     };
     let out = match until_signal(&rt, fleet.apply(targets, migrations, &req)) {
         Ok(o) => o,

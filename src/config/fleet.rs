@@ -36,6 +36,8 @@ pub struct FleetConfig {
     /// A gate asked between waves (command, http, kubernetes, or all / any of them).
     pub gate: Option<Spanned<GateConfig>>,
     pub gate_timeout: Option<Spanned<String>>,
+    /// With `--shard`: how long a shard waits for the others at the end of a wave.
+    pub barrier_timeout: Option<Spanned<String>>,
 }
 
 fn url(
@@ -213,6 +215,9 @@ pub(super) fn typed_fleet(
     }
     if let Some(t) = &f.gate_timeout {
         spec.gate_timeout = duration(t, "gate_timeout", invalid)?;
+    }
+    if let Some(t) = &f.barrier_timeout {
+        spec.barrier_timeout = duration(t, "barrier_timeout", invalid)?;
     }
     Ok(spec)
 }

@@ -547,3 +547,27 @@ fn the_command_listing_targets_gets_no_secret() {
         assert!(!env.contains(leak), "`{leak}` reached the command:\n{env}");
     }
 }
+
+#[test]
+fn a_shard_alone_gives_up_at_the_barrier_timeout() {
+    let m = Many::new(Dialect::Postgres, 3);
+    let dir = project(&format!(
+        "[fleet.f]\n{}waves = [\"1\", \"100%\"]\nbarrier_timeout = \"1s\"\n",
+        urls_toml(&m)
+    ));
+    let r = run(Many::migrate(dir.path())
+        .args(["apply", "--fleet", "f", "--shard", "0/2", "--run", "lonely"]));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("the other shards did not finish wave 1 within 1s (1 of 2 did)"),
+        "{}",
+        r.stderr
+    );
+    // its own target of wave 1 (the canary) ran; wave 2 did not start
+    let p = probes(&m);
+    assert!(
+        p[0].is_some() && p[1..].iter().all(Option::is_none),
+        "{p:?}"
+    );
+}

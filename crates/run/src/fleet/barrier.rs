@@ -123,11 +123,12 @@ impl Barrier {
         r.map_err(|e| self.err(&e))
     }
 
-    /// Wait until every shard recorded wave `step`; their totals. `waiting` is told how
+    /// Wait until every shard recorded wave `step` (`wave` names it in messages); their totals. `waiting` is told how
     /// many shards are done while it waits.
     pub(super) async fn wait(
         &self,
         step: usize,
+        wave: &str,
         stop: &Arc<AtomicBool>,
         waiting: &(dyn Fn(usize) + Send + Sync),
     ) -> Result<WaveTotals, RunError> {
@@ -173,8 +174,7 @@ impl Barrier {
             }
             if started.elapsed() >= self.timeout {
                 return Err(RunError::Db(format!(
-                    "the other shards did not finish wave {} within {} ({} of {} did): a shard's process may have died; run the fleet again (each target's ledger says what is left)",
-                    step + 1,
+                    "the other shards did not finish wave {wave} within {} ({} of {} did): a shard's process may have died; run the fleet again (each target's ledger says what is left)",
                     humantime::format_duration(self.timeout),
                     rows.len(),
                     self.shard.count

@@ -54,6 +54,8 @@ pub struct FleetSpec {
     pub gate: Option<Gate>,
     /// How long the fleet waits for `gate` before it stops (exit 3).
     pub gate_timeout: Duration,
+    /// How long a shard waits for the others at the end of a wave.
+    pub barrier_timeout: Duration,
 }
 
 impl FleetSpec {
@@ -71,6 +73,7 @@ impl FleetSpec {
             pause: Duration::ZERO,
             gate: None,
             gate_timeout: Duration::from_secs(3600),
+            barrier_timeout: Duration::from_secs(3600),
         }
     }
 }
@@ -83,8 +86,6 @@ pub struct FleetRequest {
     pub shard: Option<Shard>,
     /// Names this attempt in the wave barrier (shards only).
     pub run_id: Option<String>,
-    /// How long a shard waits for the others at the end of a wave.
-    pub barrier_timeout: Duration,
 }
 
 /// How one target's run ended.
@@ -343,7 +344,7 @@ impl Fleet {
                     fleet: self.spec.name.clone(),
                     run,
                     shard,
-                    timeout: req.barrier_timeout,
+                    timeout: self.spec.barrier_timeout,
                     poll: Duration::from_millis(250),
                 })
             }
@@ -415,7 +416,12 @@ impl Fleet {
                                 shards,
                             });
                         };
-                        b.wait(step, &self.stop, &tell).await?.failed
+                        let label = if passes.len() > 1 {
+                            format!("{} ({pass})", w + 1)
+                        } else {
+                            (w + 1).to_string()
+                        };
+                        b.wait(step, &label, &self.stop, &tell).await?.failed
                     }
                     None => failed,
                 };
