@@ -140,6 +140,10 @@ Register-ArgumentCompleter -Native -CommandName 'migrate' -ScriptBlock {
             [CompletionResult]::new('--lock-wait', '--lock-wait', [CompletionResultType]::ParameterName, 'How long to wait for another runner''s lock (default 5m; e.g. 30s)')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'When a contract waits on its gate, poll for up to this long instead of exiting 3')
             [CompletionResult]::new('--allow', '--allow', [CompletionResultType]::ParameterName, 'Let the apply check pass findings of this lint rule (repeatable); each one let through is recorded in the ledger''s events with who allowed it')
+            [CompletionResult]::new('--fleet', '--fleet', [CompletionResultType]::ParameterName, 'Apply to every target of `[fleet.NAME]` in sluice.toml, in its waves (no DATABASE_URL needed)')
+            [CompletionResult]::new('--shard', '--shard', [CompletionResultType]::ParameterName, 'With --fleet: take the I-th (from 0) of N disjoint slices of every wave; `/N` takes I from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job). Shards meet at the end of each wave')
+            [CompletionResult]::new('--run', '--run', [CompletionResultType]::ParameterName, 'With --shard: the id every shard of this attempt shares (e.g. the Job''s uid); a new attempt takes a new one')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'With --fleet: the waves and their targets as human text or one JSON object')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: `sluice.toml` in this directory or the nearest parent)')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format (logs go to stderr)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in human output: auto = only on a terminal and when NO_COLOR is unset')
@@ -180,6 +184,7 @@ Register-ArgumentCompleter -Native -CommandName 'migrate' -ScriptBlock {
         }
         'migrate;status' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'format')
+            [CompletionResult]::new('--fleet', '--fleet', [CompletionResultType]::ParameterName, 'Every target of `[fleet.NAME]`: a table of targets x phases, then the failures')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: `sluice.toml` in this directory or the nearest parent)')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format (logs go to stderr)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in human output: auto = only on a terminal and when NO_COLOR is unset')
@@ -418,6 +423,7 @@ Register-ArgumentCompleter -Native -CommandName 'migrate' -ScriptBlock {
             [CompletionResult]::new('--hmac-key-file', '--hmac-key-file', [CompletionResultType]::ParameterName, 'File holding the HMAC-SHA256 key of `X-Sluice-Signature` (else env SLUICE_HMAC_KEY)')
             [CompletionResult]::new('--gate-poll', '--gate-poll', [CompletionResultType]::ParameterName, 'While a contract started by post-rollout waits on its gate, ask again this often')
             [CompletionResult]::new('--gate-wait', '--gate-wait', [CompletionResultType]::ParameterName, '...for at most this long')
+            [CompletionResult]::new('--fleet-refresh', '--fleet-refresh', [CompletionResultType]::ParameterName, 'Read every `[fleet.<name>]` of sluice.toml this often, for GET /v1/fleets/{name} and the fleet metrics')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: `sluice.toml` in this directory or the nearest parent)')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format (logs go to stderr)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in human output: auto = only on a terminal and when NO_COLOR is unset')

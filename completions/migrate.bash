@@ -225,7 +225,7 @@ _migrate() {
             return 0
             ;;
         migrate__subcmd__apply)
-            opts="-v -q -h -V --phase --to --release --dry-run --lock-wait --wait --no-backfill --allow --config --verbose --quiet --log-format --color --database-url --env --help --version"
+            opts="-v -q -h -V --phase --to --release --dry-run --lock-wait --wait --no-backfill --allow --fleet --shard --run --format --config --verbose --quiet --log-format --color --database-url --env --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -253,6 +253,22 @@ _migrate() {
                     ;;
                 --allow)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fleet)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --run)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -1499,7 +1515,7 @@ _migrate() {
             return 0
             ;;
         migrate__subcmd__serve)
-            opts="-v -q -h -V --listen --token-file --hmac-key-file --gate-poll --gate-wait --config --verbose --quiet --log-format --color --database-url --env --help --version"
+            opts="-v -q -h -V --listen --token-file --hmac-key-file --gate-poll --gate-wait --fleet-refresh --config --verbose --quiet --log-format --color --database-url --env --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1522,6 +1538,10 @@ _migrate() {
                     return 0
                     ;;
                 --gate-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fleet-refresh)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1553,7 +1573,7 @@ _migrate() {
             return 0
             ;;
         migrate__subcmd__status)
-            opts="-v -q -h -V --format --config --verbose --quiet --log-format --color --database-url --env --help --version"
+            opts="-v -q -h -V --format --fleet --config --verbose --quiet --log-format --color --database-url --env --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1561,6 +1581,10 @@ _migrate() {
             case "${prev}" in
                 --format)
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --fleet)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)

@@ -132,6 +132,10 @@ set edit:completion:arg-completer[migrate] = {|@words|
             cand --lock-wait 'How long to wait for another runner''s lock (default 5m; e.g. 30s)'
             cand --wait 'When a contract waits on its gate, poll for up to this long instead of exiting 3'
             cand --allow 'Let the apply check pass findings of this lint rule (repeatable); each one let through is recorded in the ledger''s events with who allowed it'
+            cand --fleet 'Apply to every target of `[fleet.NAME]` in sluice.toml, in its waves (no DATABASE_URL needed)'
+            cand --shard 'With --fleet: take the I-th (from 0) of N disjoint slices of every wave; `/N` takes I from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job). Shards meet at the end of each wave'
+            cand --run 'With --shard: the id every shard of this attempt shares (e.g. the Job''s uid); a new attempt takes a new one'
+            cand --format 'With --fleet: the waves and their targets as human text or one JSON object'
             cand --config 'Config file (default: `sluice.toml` in this directory or the nearest parent)'
             cand --log-format 'Log line format (logs go to stderr)'
             cand --color 'Colour in human output: auto = only on a terminal and when NO_COLOR is unset'
@@ -170,6 +174,7 @@ set edit:completion:arg-completer[migrate] = {|@words|
         }
         &'migrate;status'= {
             cand --format 'format'
+            cand --fleet 'Every target of `[fleet.NAME]`: a table of targets x phases, then the failures'
             cand --config 'Config file (default: `sluice.toml` in this directory or the nearest parent)'
             cand --log-format 'Log line format (logs go to stderr)'
             cand --color 'Colour in human output: auto = only on a terminal and when NO_COLOR is unset'
@@ -387,6 +392,7 @@ set edit:completion:arg-completer[migrate] = {|@words|
             cand --hmac-key-file 'File holding the HMAC-SHA256 key of `X-Sluice-Signature` (else env SLUICE_HMAC_KEY)'
             cand --gate-poll 'While a contract started by post-rollout waits on its gate, ask again this often'
             cand --gate-wait '...for at most this long'
+            cand --fleet-refresh 'Read every `[fleet.<name>]` of sluice.toml this often, for GET /v1/fleets/{name} and the fleet metrics'
             cand --config 'Config file (default: `sluice.toml` in this directory or the nearest parent)'
             cand --log-format 'Log line format (logs go to stderr)'
             cand --color 'Colour in human output: auto = only on a terminal and when NO_COLOR is unset'

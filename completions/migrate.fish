@@ -154,6 +154,11 @@ complete -c migrate -n "__fish_migrate_using_subcommand apply" -l release -d 'Re
 complete -c migrate -n "__fish_migrate_using_subcommand apply" -l lock-wait -d 'How long to wait for another runner\'s lock (default 5m; e.g. 30s)' -r
 complete -c migrate -n "__fish_migrate_using_subcommand apply" -l wait -d 'When a contract waits on its gate, poll for up to this long instead of exiting 3' -r
 complete -c migrate -n "__fish_migrate_using_subcommand apply" -l allow -d 'Let the apply check pass findings of this lint rule (repeatable); each one let through is recorded in the ledger\'s events with who allowed it' -r
+complete -c migrate -n "__fish_migrate_using_subcommand apply" -l fleet -d 'Apply to every target of `[fleet.NAME]` in sluice.toml, in its waves (no DATABASE_URL needed)' -r
+complete -c migrate -n "__fish_migrate_using_subcommand apply" -l shard -d 'With --fleet: take the I-th (from 0) of N disjoint slices of every wave; `/N` takes I from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job). Shards meet at the end of each wave' -r
+complete -c migrate -n "__fish_migrate_using_subcommand apply" -l run -d 'With --shard: the id every shard of this attempt shares (e.g. the Job\'s uid); a new attempt takes a new one' -r
+complete -c migrate -n "__fish_migrate_using_subcommand apply" -l format -d 'With --fleet: the waves and their targets as human text or one JSON object' -r -f -a "human\t''
+json\t''"
 complete -c migrate -n "__fish_migrate_using_subcommand apply" -l config -d 'Config file (default: `sluice.toml` in this directory or the nearest parent)' -r -F
 complete -c migrate -n "__fish_migrate_using_subcommand apply" -l log-format -d 'Log line format (logs go to stderr)' -r -f -a "text\t''
 json\t''"
@@ -190,6 +195,7 @@ complete -c migrate -n "__fish_migrate_using_subcommand rollback" -s h -l help -
 complete -c migrate -n "__fish_migrate_using_subcommand rollback" -s V -l version -d 'Print version'
 complete -c migrate -n "__fish_migrate_using_subcommand status" -l format -r -f -a "human\t''
 json\t''"
+complete -c migrate -n "__fish_migrate_using_subcommand status" -l fleet -d 'Every target of `[fleet.NAME]`: a table of targets x phases, then the failures' -r
 complete -c migrate -n "__fish_migrate_using_subcommand status" -l config -d 'Config file (default: `sluice.toml` in this directory or the nearest parent)' -r -F
 complete -c migrate -n "__fish_migrate_using_subcommand status" -l log-format -d 'Log line format (logs go to stderr)' -r -f -a "text\t''
 json\t''"
@@ -359,6 +365,7 @@ complete -c migrate -n "__fish_migrate_using_subcommand serve" -l token-file -d 
 complete -c migrate -n "__fish_migrate_using_subcommand serve" -l hmac-key-file -d 'File holding the HMAC-SHA256 key of `X-Sluice-Signature` (else env SLUICE_HMAC_KEY)' -r -F
 complete -c migrate -n "__fish_migrate_using_subcommand serve" -l gate-poll -d 'While a contract started by post-rollout waits on its gate, ask again this often' -r
 complete -c migrate -n "__fish_migrate_using_subcommand serve" -l gate-wait -d '...for at most this long' -r
+complete -c migrate -n "__fish_migrate_using_subcommand serve" -l fleet-refresh -d 'Read every `[fleet.<name>]` of sluice.toml this often, for GET /v1/fleets/{name} and the fleet metrics' -r
 complete -c migrate -n "__fish_migrate_using_subcommand serve" -l config -d 'Config file (default: `sluice.toml` in this directory or the nearest parent)' -r -F
 complete -c migrate -n "__fish_migrate_using_subcommand serve" -l log-format -d 'Log line format (logs go to stderr)' -r -f -a "text\t''
 json\t''"

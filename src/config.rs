@@ -3,6 +3,8 @@
 //! Parsing is strict (unknown keys are errors, so typos never pass silently) and every error
 //! names the file, line and column.
 
+mod fleet;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -136,6 +138,9 @@ pub struct ConfigFile {
     pub gates: BTreeMap<Spanned<String>, Spanned<GateConfig>>,
     #[serde(default)]
     pub hooks: Vec<Spanned<HookConfig>>,
+    /// Fleets (`[fleet.<name>]`), typed into `Config::fleets`.
+    #[serde(default)]
+    pub fleet: BTreeMap<Spanned<String>, Spanned<fleet::FleetConfig>>,
 }
 
 /// One gate node as written: `kind = ...` with that kind's keys, or `all` / `any`.
@@ -184,6 +189,8 @@ pub struct Config {
     pub gates: BTreeMap<String, Gate>,
     /// Typed `[[hooks]]`, in file order.
     pub hooks: Vec<Hook>,
+    /// Typed `[fleet.<name>]`.
+    pub fleets: BTreeMap<String, crate::run::fleet::FleetSpec>,
 }
 
 impl Config {
@@ -332,12 +339,20 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         .iter()
         .map(|h| typed_hook(h, base, &invalid))
         .collect::<Result<Vec<_>, _>>()?;
+    let mut fleets = BTreeMap::new();
+    for (name, f) in &file.fleet {
+        fleets.insert(
+            name.get_ref().clone(),
+            fleet::typed_fleet(name, f, &invalid)?,
+        );
+    }
     Ok(Config {
         path: Some(path.to_owned()),
         file,
         lint,
         gates,
         hooks,
+        fleets,
     })
 }
 

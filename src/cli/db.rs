@@ -49,6 +49,27 @@ pub struct ApplyArgs {
     /// through is recorded in the ledger's events with who allowed it.
     #[arg(long, value_name = "RULE")]
     allow: Vec<String>,
+    /// Apply to every target of `[fleet.NAME]` in sluice.toml, in its waves (no
+    /// DATABASE_URL needed).
+    #[arg(long, value_name = "NAME")]
+    fleet: Option<String>,
+    /// With --fleet: take the I-th (from 0) of N disjoint slices of every wave; `/N` takes I
+    /// from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job). Shards meet at the end of each
+    /// wave.
+    #[arg(long, value_name = "I/N", requires = "fleet")]
+    shard: Option<String>,
+    /// With --shard: the id every shard of this attempt shares (e.g. the Job's uid); a new
+    /// attempt takes a new one.
+    #[arg(
+        long = "run",
+        value_name = "ID",
+        env = "SLUICE_FLEET_RUN",
+        requires = "shard"
+    )]
+    run_id: Option<String>,
+    /// With --fleet: the waves and their targets as human text or one JSON object.
+    #[arg(long, value_enum, default_value_t = StatusFormat::Human, requires = "fleet")]
+    format: StatusFormat,
 }
 
 #[derive(Debug, Args)]
@@ -83,6 +104,9 @@ pub struct StatusArgs {
     dir: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = StatusFormat::Human)]
     format: StatusFormat,
+    /// Every target of `[fleet.NAME]`: a table of targets x phases, then the failures.
+    #[arg(long, value_name = "NAME")]
+    fleet: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -268,22 +292,46 @@ pub(super) fn fail(e: &RunError) -> u8 {
     e.exit_code()
 }
 
-pub fn apply(g: &Global<'_>, args: &ApplyArgs) -> anyhow::Result<u8> {
-    let mut ctx = context(g, args.lock_wait)?;
-    let allow = config::allow_list(
-        args.allow.iter().map(String::as_str),
-        run::AllowSource::CommandLine,
-    )
-    .map_err(|e| anyhow::anyhow!("--allow: {e}"))?;
-    ctx.engine = ctx.engine.allowing(allow);
-    let migrations = load_migrations(&ctx.config, args.dir.as_deref())?;
-    let req = ApplyRequest {
+fn apply_request(args: &ApplyArgs) -> anyhow::Result<ApplyRequest> {
+    Ok(ApplyRequest {
         phase: args.phase,
         to: args.to.as_deref().map(version).transpose()?,
         release: args.release.clone(),
         dry_run: args.dry_run,
         no_backfill: args.no_backfill,
-    };
+    })
+}
+
+pub fn apply(g: &Global<'_>, args: &ApplyArgs) -> anyhow::Result<u8> {
+    let allow = config::allow_list(
+        args.allow.iter().map(String::as_str),
+        run::AllowSource::CommandLine,
+    )
+    .map_err(|e| anyhow::anyhow!("--allow: {e}"))?;
+    if let Some(name) = &args.fleet {
+        if args.wait.is_some() {
+            bail!(
+                "--wait is for one database; a fleet's contracts report `waiting` (exit 3) and the next run applies them"
+            );
+        }
+        return super::fleet::apply(
+            g,
+            super::fleet::FleetApply {
+                name,
+                dir: args.dir.as_deref(),
+                req: apply_request(args)?,
+                shard: args.shard.as_deref(),
+                run_id: args.run_id.as_deref(),
+                lock_wait: args.lock_wait,
+                allow,
+                format: args.format,
+            },
+        );
+    }
+    let mut ctx = context(g, args.lock_wait)?;
+    ctx.engine = ctx.engine.allowing(allow);
+    let migrations = load_migrations(&ctx.config, args.dir.as_deref())?;
+    let req = apply_request(args)?;
     let rt = runtime()?;
     let wait = if args.dry_run {
         Duration::ZERO
@@ -390,6 +438,9 @@ pub fn rollback(g: &Global<'_>, args: &RollbackArgs) -> anyhow::Result<u8> {
 }
 
 pub fn status(g: &Global<'_>, args: &StatusArgs) -> anyhow::Result<u8> {
+    if let Some(name) = &args.fleet {
+        return super::fleet::status(g, name, args.dir.as_deref(), args.format);
+    }
     let ctx = context(g, None)?;
     let migrations = load_migrations(&ctx.config, args.dir.as_deref())?;
     let report = match until_signal(&runtime()?, ctx.engine.status(&migrations)) {

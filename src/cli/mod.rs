@@ -4,6 +4,8 @@
 mod code;
 pub mod completions;
 mod db;
+mod fleet;
+mod fleet_out;
 mod gate;
 mod git;
 mod hook;

@@ -31,6 +31,10 @@ pub struct ServeArgs {
     /// ...for at most this long.
     #[arg(long, default_value = "1h", value_name = "DURATION", value_parser = parse_duration)]
     gate_wait: Duration,
+    /// Read every `[fleet.<name>]` of sluice.toml this often, for GET /v1/fleets/{name} and
+    /// the fleet metrics.
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
+    fleet_refresh: Duration,
 }
 
 fn secret(file: Option<&PathBuf>, env: &str) -> anyhow::Result<Option<Vec<u8>>> {
@@ -59,6 +63,20 @@ pub fn run(g: &Global<'_>, args: &ServeArgs) -> anyhow::Result<u8> {
             "the server needs a secret for /v1: --token-file PATH (or env SLUICE_TOKEN) and/or --hmac-key-file PATH (or env SLUICE_HMAC_KEY)"
         );
     };
+    let fleets = server::Fleets::new(
+        ctx.config
+            .fleets
+            .values()
+            .map(|spec| {
+                let mut spec = spec.clone();
+                // as `apply --fleet`: the catalog is DATABASE_URL unless the file names one
+                if spec.catalog_url.is_none() {
+                    spec.catalog_url = Some(ctx.engine.url().clone());
+                }
+                crate::run::fleet::Fleet::new(spec, ctx.engine.settings().clone())
+            })
+            .collect(),
+    );
     let (url, settings) = ctx.engine.into_parts();
     let state = AppState::new(
         url,
@@ -69,7 +87,8 @@ pub fn run(g: &Global<'_>, args: &ServeArgs) -> anyhow::Result<u8> {
             gate_poll: args.gate_poll,
             gate_wait: args.gate_wait,
         },
-    );
+    )
+    .watching(fleets, args.fleet_refresh.max(Duration::from_secs(1)));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

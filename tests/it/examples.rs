@@ -153,6 +153,39 @@ fn helm_argocd_and_kubernetes_jobs() {
 }
 
 #[test]
+fn kubernetes_fleet_job() {
+    let rel = "examples/kubernetes/fleet-job.yaml";
+    let job = &docs(rel)[0];
+    assert_eq!(job["kind"], "Job");
+    assert_eq!(s(job, &["spec", "completionMode"]), "Indexed");
+    let completions = s(job, &["spec", "completions"]).as_u64().unwrap();
+    assert_eq!(s(job, &["spec", "parallelism"]).as_u64(), Some(completions));
+    let pod = s(job, &["spec", "template", "spec"]);
+    let args = migrate_container(rel, pod);
+    assert_eq!(args[..3], ["apply", "--fleet", "tenants"]);
+    accepts(&args);
+    // `--shard /N` with N the Job's completions: the index comes from JOB_COMPLETION_INDEX
+    let shard = &args[args.iter().position(|a| a == "--shard").unwrap() + 1];
+    assert_eq!(*shard, format!("/{completions}"));
+    let parsed = sluice::run::fleet::Shard::parse(shard, Some("3")).unwrap();
+    assert_eq!((parsed.index, parsed.count), (3, 4));
+    // every pod of the Job shares its run id: the Job's uid
+    let env = pod["containers"][0]["env"].as_sequence().unwrap();
+    let run = env
+        .iter()
+        .find(|e| e["name"] == "SLUICE_FLEET_RUN")
+        .unwrap();
+    assert_eq!(
+        s(run, &["valueFrom", "fieldRef", "fieldPath"]),
+        "metadata.labels['batch.kubernetes.io/controller-uid']"
+    );
+    assert!(
+        env.iter()
+            .any(|e| e["name"] == "DATABASE_URL" && e["valueFrom"]["secretKeyRef"].is_mapping())
+    );
+}
+
+#[test]
 fn pre_commit_hook() {
     let hooks = &docs(".pre-commit-hooks.yaml")[0];
     let h = &hooks[0];

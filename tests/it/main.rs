@@ -18,6 +18,8 @@ mod enforce;
 mod examples;
 mod faults_mysql;
 mod faults_pg;
+mod fleet_mysql;
+mod fleet_pg;
 mod gates;
 mod generated;
 mod git_change_set;

@@ -19,6 +19,8 @@
 //!   with the shadow-table copy).
 //! - `purge`: soft-dropped objects dropped for real after a retention period.
 //! - `snapshot`: the schema read from the catalogs, and a readable diff of two of them.
+//! - `fleet/`: one change over many databases (or schemas) in waves, each target through
+//!   its own [`Engine`]; shards meet at a wave barrier.
 //! - `verify/`: `migrate verify`, every down and phase proven on a scratch database.
 
 pub mod backfill;
@@ -27,6 +29,7 @@ pub mod driver;
 mod engine;
 mod error;
 pub mod facts;
+pub mod fleet;
 pub mod gates;
 pub mod hooks;
 pub mod introspect;

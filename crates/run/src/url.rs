@@ -92,6 +92,37 @@ impl DbUrl {
     }
 }
 
+impl DbUrl {
+    /// The same database with the session's `search_path` set to `schema` when it connects
+    /// (PostgreSQL's startup options): a schema-per-tenant fleet target.
+    pub fn with_search_path(&self, schema: &str) -> Result<DbUrl, RunError> {
+        if self.dialect != Dialect::Postgres {
+            return Err(RunError::Config(format!(
+                "{}: schemas as targets are PostgreSQL's (a MySQL schema is a database: list its URL)",
+                self.redacted
+            )));
+        }
+        let mut value = String::from("%22");
+        for b in schema.bytes() {
+            if b.is_ascii_alphanumeric() || b == b'_' {
+                value.push(char::from(b));
+            } else if b == b'"' {
+                value.push_str("%22%22");
+            } else {
+                value.push_str(&format!("%{b:02X}"));
+            }
+        }
+        value.push_str("%22");
+        let sep = if self.raw.contains('?') { '&' } else { '?' };
+        let raw = format!("{}{sep}options[search_path]={value}", self.raw);
+        Ok(DbUrl {
+            redacted: redact(&raw),
+            raw,
+            dialect: self.dialect,
+        })
+    }
+}
+
 /// Connection parts for external tools (pg_repack, pt-online-schema-change): the password
 /// is for an environment variable or a defaults file, never a command line or a log line.
 #[derive(Clone, PartialEq, Eq)]

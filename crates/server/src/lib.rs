@@ -7,6 +7,7 @@
 //! webhook never starts a second run; the ledger makes a phase run at most once anyway.
 
 pub mod auth;
+pub mod fleets;
 pub mod metrics;
 
 use std::collections::BTreeMap;
@@ -26,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 pub use auth::Auth;
+pub use fleets::{FleetView, Fleets};
 use metrics::Metrics;
 use sluice_core::source::Migration;
 use sluice_run::url::DbUrl;
@@ -107,6 +109,10 @@ struct Inner {
     db: tokio::sync::Mutex<()>,
     metrics: Arc<Metrics>,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// Fleets read in the background (`watching`).
+    fleets: Arc<Fleets>,
+    fleet_every: Duration,
+    watcher: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 /// Shared by every handler.
@@ -145,7 +151,40 @@ impl AppState {
             db: tokio::sync::Mutex::new(()),
             metrics,
             tasks: Mutex::new(Vec::new()),
+            fleets: Arc::new(Fleets::default()),
+            fleet_every: Duration::from_secs(30),
+            watcher: Mutex::new(None),
         }))
+    }
+
+    /// Also serve these fleets (`GET /v1/fleets/{name}`, metrics), read every `every` by
+    /// a background task that `serve` starts. Call before the state is shared.
+    #[must_use]
+    pub fn watching(mut self, fleets: Fleets, every: Duration) -> AppState {
+        if let Some(inner) = Arc::get_mut(&mut self.0) {
+            inner.fleets = Arc::new(fleets);
+            inner.fleet_every = every;
+        }
+        self
+    }
+
+    /// Start reading the fleets in the background (none: nothing to do).
+    pub fn watch_fleets(&self) {
+        if self.0.fleets.is_empty() {
+            return;
+        }
+        let fleets = self.0.fleets.clone();
+        let migrations: Arc<[Migration]> = self.0.migrations.clone().into();
+        let every = self.0.fleet_every;
+        let task = tokio::spawn(async move {
+            loop {
+                fleets.refresh(&migrations).await;
+                tokio::time::sleep(every).await;
+            }
+        });
+        if let Ok(mut w) = self.0.watcher.lock() {
+            *w = Some(task);
+        }
     }
 
     fn runs(&self) -> std::sync::MutexGuard<'_, Runs> {
@@ -306,6 +345,10 @@ impl AppState {
     /// After the listener closed: wait for background runs to reach their safe point.
     pub async fn drain(&self) {
         self.0.runner.stopper().store(true, Ordering::SeqCst);
+        // a fleet reading only reads: it stops anywhere
+        if let Some(w) = self.0.watcher.lock().ok().and_then(|mut w| w.take()) {
+            w.abort();
+        }
         let tasks = self
             .0
             .tasks
@@ -344,6 +387,7 @@ pub fn app(state: AppState) -> Router {
         .route("/status", get(status))
         .route("/runs", post(start_run))
         .route("/runs/{id}", get(get_run))
+        .route("/fleets/{name}", get(get_fleet))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
         .nest("/v1", v1)
@@ -368,6 +412,7 @@ pub async fn serve(
     use tower::ServiceExt as _;
 
     let router = app(state.clone());
+    state.watch_fleets();
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -736,11 +781,24 @@ async fn readyz(State(s): State<AppState>) -> Response {
 }
 
 async fn metrics_text(State(s): State<AppState>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        s.0.metrics.render(),
-    )
-        .into_response()
+    let mut text = s.0.metrics.render();
+    s.0.fleets.render_metrics(&mut text);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+/// A fleet's last reading: 200 with targets x phases; 503 until the first reading ends.
+async fn get_fleet(State(s): State<AppState>, Path(name): Path<String>) -> Response {
+    match s.0.fleets.get(&name) {
+        None => answer(
+            StatusCode::NOT_FOUND,
+            json!({"error": format!("no fleet `{name}`"), "fleets": s.0.fleets.names()}),
+        ),
+        Some(v) if v.refreshed_at.is_none() => answer(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"error": format!("fleet `{name}` has not been read yet; ask again shortly")}),
+        ),
+        Some(v) => answer(StatusCode::OK, serde_json::to_value(v).unwrap_or_default()),
+    }
 }
 
 #[cfg(test)]

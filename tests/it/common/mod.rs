@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod faults;
+pub mod fleet;
 pub mod servers;
 pub mod verify;
 

@@ -42,6 +42,9 @@ pub struct Engine {
     pub(crate) stop: Arc<AtomicBool>,
     /// Keep the SQL a live run sends (`ApplyOutcome::sql`), as a dry run does.
     pub(crate) record: bool,
+    /// The migration lock's name: [`LOCK_NAME`], or one per ledger when several ledgers
+    /// share a database (a schema-per-tenant fleet).
+    pub(crate) lock_name: String,
 }
 
 /// The connections of one execution: `main` runs the migrations and writes the ledger;
@@ -92,6 +95,7 @@ impl Engine {
             progress: None,
             stop: Arc::new(AtomicBool::new(false)),
             record: false,
+            lock_name: LOCK_NAME.to_owned(),
         }
     }
 
@@ -99,6 +103,21 @@ impl Engine {
     /// inside one (a phase's DDL always runs to its end).
     pub fn stopper(&self) -> Arc<AtomicBool> {
         self.stop.clone()
+    }
+
+    /// Take the migration lock under another name: ledgers of their own in one database
+    /// (schemas of a fleet) migrate side by side.
+    #[must_use]
+    pub fn locking_as(mut self, name: impl Into<String>) -> Engine {
+        self.lock_name = name.into();
+        self
+    }
+
+    /// Share a stop flag with others (a fleet stops all its targets' engines at once).
+    #[must_use]
+    pub fn stopping_with(mut self, stop: Arc<AtomicBool>) -> Engine {
+        self.stop = stop;
+        self
     }
 
     /// A live run also returns what it sent (`ApplyOutcome::sql`, `RollbackOutcome::sql`),
@@ -329,7 +348,7 @@ impl Engine {
             if let Some(t) = main.transcript() {
                 t.push(format!(
                     "-- on a separate connection, polled until it returns true: {}",
-                    self.db.try_lock_sql(LOCK_NAME)
+                    self.db.try_lock_sql(&self.lock_name)
                 ));
             }
             for s in self.session_settings() {
@@ -366,8 +385,13 @@ impl Engine {
             }
         };
         let notify = |holder| self.progress(Progress::LockWaiting { holder });
-        if let Err(e) =
-            lock::acquire(mon.as_mut(), LOCK_NAME, self.settings.lock_wait, &notify).await
+        if let Err(e) = lock::acquire(
+            mon.as_mut(),
+            &self.lock_name,
+            self.settings.lock_wait,
+            &notify,
+        )
+        .await
         {
             let _ = main.close().await;
             let _ = mon.close().await;
@@ -393,7 +417,7 @@ impl Engine {
     ) -> (Result<T, RunError>, Vec<String>) {
         let sent = s.main.take_sent();
         let out = if s.locked {
-            lock::release(s.mon.as_mut(), LOCK_NAME, out).await
+            lock::release(s.mon.as_mut(), &self.lock_name, out).await
         } else {
             out
         };
