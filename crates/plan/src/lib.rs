@@ -191,12 +191,12 @@ pub fn plan_with(
             migration.origin.display()
         )));
     };
-    let renderer = Renderer::new(settings.dialect);
+    let renderer = Renderer::of(settings.dialect);
     let soft_drop_version = options
         .soft_drop_version
         .as_deref()
         .unwrap_or(&migration.version.raw);
-    let mut b = recipes::Builder::new(&renderer, soft_drop_version, settings);
+    let mut b = recipes::Builder::new(renderer, soft_drop_version, settings);
     let mut scratch = catalog.clone();
     let cx = lint::context::ScriptCx::build_on(settings, migration, script, &mut scratch, true);
     let mut refusals = Vec::new();
@@ -258,7 +258,7 @@ impl Plan {
         renderer_dialect: Dialect,
         marked: bool,
     ) -> Result<PlanFiles, PlanError> {
-        let r = Renderer::new(renderer_dialect);
+        let r = Renderer::of(renderer_dialect);
         let mut files = Vec::new();
         for phase in [PlanPhase::Expand, PlanPhase::Backfill, PlanPhase::Contract] {
             if phase == PlanPhase::Backfill {

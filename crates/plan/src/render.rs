@@ -7,6 +7,7 @@
 //! expression, a whole statement).
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use serde::Serialize;
 use tera::{Context, Tera, Value};
@@ -182,7 +183,19 @@ fn as_str<'v>(v: &'v Value, filter: &str) -> tera::Result<&'v str> {
         .ok_or_else(|| tera::Error::msg(format!("`{filter}` expects a string, got {v}")))
 }
 
+static POSTGRES: LazyLock<Renderer> = LazyLock::new(|| Renderer::new(Dialect::Postgres));
+static MYSQL: LazyLock<Renderer> = LazyLock::new(|| Renderer::new(Dialect::Mysql));
+
 impl Renderer {
+    /// The renderer of `dialect`, built once: compiling the templates costs more than
+    /// planning a migration.
+    pub fn of(dialect: Dialect) -> &'static Renderer {
+        match dialect {
+            Dialect::Postgres => &POSTGRES,
+            Dialect::Mysql => &MYSQL,
+        }
+    }
+
     pub fn new(dialect: Dialect) -> Renderer {
         let mut tera = Tera::default();
         tera.autoescape_on(Vec::new());

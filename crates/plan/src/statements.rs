@@ -3,8 +3,6 @@
 //! for a naive statement, so a NOT VALID, a VALIDATE or a NOT NULL proof reads the same in
 //! both. Every text ends with `;` (a file's statement); the runner trims it.
 
-use std::sync::LazyLock;
-
 use serde_json::json;
 
 use sluice_core::sql::Dialect;
@@ -12,11 +10,9 @@ use sluice_core::sql::ops::ObjName;
 
 use crate::render::{RenderError, Renderer};
 
-static POSTGRES: LazyLock<Renderer> = LazyLock::new(|| Renderer::new(Dialect::Postgres));
-
 /// The PostgreSQL renderer, for callers without one (the runner).
 pub fn postgres() -> &'static Renderer {
-    &POSTGRES
+    Renderer::of(Dialect::Postgres)
 }
 
 fn table(t: &ObjName) -> serde_json::Value {

@@ -1004,10 +1004,14 @@ fn constraint(a: &mut Cursor) -> Option<ConstraintSpec> {
         check_expr: None,
     };
     if a.eat_kw("CHECK") {
-        let body_start = a.pos + 1;
-        a.paren_list();
-        let body_end = a.pos.saturating_sub(1).max(body_start);
-        spec.check_expr = Some(render(&a.toks[body_start.min(body_end)..body_end], false));
+        // the expression inside the parentheses; a statement cut after CHECK has none
+        if a.peek().is_some_and(|t| t.is("(")) {
+            let body_start = a.pos + 1;
+            a.paren_list();
+            let closed = a.pos > body_start && a.toks[a.pos - 1].is(")");
+            let body_end = if closed { a.pos - 1 } else { a.pos };
+            spec.check_expr = Some(render(&a.toks[body_start..body_end], false));
+        }
     } else if a.eat_kws(&["FOREIGN", "KEY"]) {
         spec.kind = ConstraintKind::ForeignKey;
         spec.columns = a.paren_list();
@@ -1244,6 +1248,40 @@ mod tests {
                 kind: "REINDEX SYSTEM".into()
             }]
         );
+    }
+
+    #[test]
+    fn check_cut_before_its_expression() {
+        // found by the `sql` and `lint` fuzz targets: the body was sliced past the tokens
+        let check = |name: &str, check_expr: Option<&str>| Op::AddConstraint {
+            table: t("storage_bonus"),
+            constraint: ConstraintSpec {
+                name: Some(name.into()),
+                kind: ConstraintKind::Check,
+                columns: Vec::new(),
+                references: None,
+                not_valid: false,
+                using_index: None,
+                check_expr: check_expr.map(str::to_owned),
+            },
+        };
+        for d in [Dialect::Postgres, Dialect::Mysql] {
+            assert_eq!(
+                scan(
+                    d,
+                    "ALTER TABLE storage_bonus\n    ADD CONSTRAINT storage_bonus CHECK "
+                ),
+                vec![check("storage_bonus", None)]
+            );
+            assert_eq!(
+                scan(d, "ALTER TABLE storage_bonus ADD CONSTRAINT c CHECK ("),
+                vec![check("c", Some(""))]
+            );
+            assert_eq!(
+                scan(d, "ALTER TABLE storage_bonus ADD CONSTRAINT c CHECK (a > 0"),
+                vec![check("c", Some("a > 0"))]
+            );
+        }
     }
 
     #[test]
