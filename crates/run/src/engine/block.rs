@@ -101,14 +101,7 @@ impl Run<'_> {
                 } else {
                     self.statement_failed(p, failed_at, begin, &e, false)
                 };
-                let _ = main
-                    .exec(
-                        &self
-                            .ledger
-                            .fail_sql(&p.version, p.phase, begin, &err.to_string()),
-                    )
-                    .await;
-                Err(err)
+                Err(self.record_failure(main, p, begin, err).await)
             }
         }
     }
@@ -234,13 +227,6 @@ impl Run<'_> {
                 }
             ))
         };
-        let _ = main
-            .exec(
-                &self
-                    .ledger
-                    .fail_sql(&p.version, p.phase, begin, &err.to_string()),
-            )
-            .await;
-        Err(err)
+        Err(self.record_failure(main, p, begin, err).await)
     }
 }

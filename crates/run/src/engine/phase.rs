@@ -54,6 +54,25 @@ impl Run<'_> {
     /// One phase with its hooks: `before-<phase>` (may stop it), then the phase, then
     /// `after-<phase>` or `on-failure`.
     #[allow(clippy::too_many_arguments)]
+    /// Records `err` on the phase's ledger row (`done` statements applied) and gives it back;
+    /// a ledger that cannot be written keeps the first error, the one to report.
+    pub(crate) async fn record_failure(
+        &self,
+        main: &mut dyn Driver,
+        p: &Prepared,
+        done: usize,
+        err: RunError,
+    ) -> RunError {
+        let _ = main
+            .exec(
+                &self
+                    .ledger
+                    .fail_sql(&p.version, p.phase, done, &err.to_string()),
+            )
+            .await;
+        err
+    }
+
     pub(crate) async fn run_phase(
         &self,
         main: &mut dyn Driver,
@@ -215,14 +234,7 @@ impl Run<'_> {
                 };
                 let row = self.new_row(p, State::Failed, 0, release);
                 let _ = self.write_row(main, &row).await;
-                let _ = main
-                    .exec(
-                        &self
-                            .ledger
-                            .fail_sql(&p.version, p.phase, 0, &err.to_string()),
-                    )
-                    .await;
-                return Err(err);
+                return Err(self.record_failure(main, p, 0, err).await);
             }
             let ms = self.elapsed_ms(started);
             tracing::info!(statements = total, duration_ms = ms as u64, "applied");
@@ -321,14 +333,7 @@ impl Run<'_> {
                 } else {
                     self.statement_failed(p, i, i, &e, false)
                 };
-                let _ = main
-                    .exec(
-                        &self
-                            .ledger
-                            .fail_sql(&p.version, p.phase, i, &err.to_string()),
-                    )
-                    .await;
-                return Err(err);
+                return Err(self.record_failure(main, p, i, err).await);
             }
             main.exec(&self.ledger.progress_sql(&p.version, p.phase, i + 1))
                 .await
