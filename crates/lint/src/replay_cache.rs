@@ -8,8 +8,9 @@
 //! `lint_change_set_on(settings, decode(..), &rest, changes)` gives what
 //! `lint_change_set(settings, &history, changes)` gives (`tests` compares them on the corpora).
 
+use std::hash::{DefaultHasher, Hasher};
+
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use sluice_core::catalog::{Catalog, CatalogImage};
 use sluice_core::source::Migration;
 
@@ -30,14 +31,20 @@ pub fn split_history(
     history.into_iter().partition(|m| m.version < *lowest)
 }
 
-/// The key of a replay of `history` from an empty catalog: the build (`build`: something
+/// The key of a replay of `history` from an empty catalog (the same within one build): the build (`build`: something
 /// that changes with the binary), the settings the parser and the catalog read, and every
 /// byte, path, version, layout, phase, direction and range of every script of `history`.
 pub fn key(settings: &LintSettings, build: &str, history: &[Migration]) -> String {
-    let mut h = Sha256::new();
+    // two SipHash streams told apart by a first word: a 128-bit key, and at a few times
+    // sha256's speed (hashing the history is most of a cached run)
+    let mut h = [DefaultHasher::new(), DefaultHasher::new()];
+    h[0].write_u8(0);
+    h[1].write_u8(1);
     let mut field = |b: &[u8]| {
-        h.update((b.len() as u64).to_le_bytes());
-        h.update(b);
+        for h in &mut h {
+            h.write_usize(b.len());
+            h.write(b);
+        }
     };
     field(format!("sluice replay cache {FORMAT}").as_bytes());
     field(build.as_bytes());
@@ -62,7 +69,7 @@ pub fn key(settings: &LintSettings, build: &str, history: &[Migration]) -> Strin
             field(s.file.text.as_bytes());
         }
     }
-    hex::encode(h.finalize())
+    format!("{:016x}{:016x}", h[0].finish(), h[1].finish())
 }
 
 #[derive(Serialize, Deserialize)]
