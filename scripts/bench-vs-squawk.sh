@@ -12,7 +12,9 @@
 #          files for 10 copies), `migrate lint --format gcc DIR...`: every migration linted on
 #          the schema its directory's earlier migrations left. squawk lints the up files.
 #   pr     a pull request's lint: lemmy's directory (684 files) in a git repository plus one new
-#          migration, `migrate lint --base HEAD`: the history is replayed, one file linted.
+#          migration, `migrate lint --base HEAD`: one file linted on the replayed history. `pr`:
+#          the replayed history read from the cache (filled by one run before timing);
+#          `pr-cold`: SLUICE_CACHE_DIR=off, the history replayed every run.
 # Each measurement runs N times (default 5), sluice and squawk alternating; the medians of wall
 # time and peak memory (GNU time) are printed. Release build.
 set -euo pipefail
@@ -36,6 +38,8 @@ cargo build --release -q --bin migrate
 migrate=$PWD/target/release/migrate
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# the replay cache of `migrate lint` (change sets on a history) lives with the run
+export SLUICE_CACHE_DIR=$work/cache
 
 # run NAME CMD...: one timed run, "wall_s peak_kb" appended to $work/NAME.t
 run() {
@@ -126,7 +130,10 @@ if [ "$mode" = pr ] || [ "$mode" = all ]; then
   printf 'ALTER TABLE person DROP COLUMN bench_note;\n' > "$new/down.sql"
   n=$(find "$d" -name '*.sql' | wc -l)
   cd "$d"
+  "$migrate" lint --format gcc --dialect postgres --base HEAD lemmy/migrations > /dev/null 2>&1 || true
   bench pr "$n" 1 "$migrate" lint --format gcc --dialect postgres --base HEAD lemmy/migrations \
     -- squawk --reporter json "$new/up.sql"
+  bench pr-cold "$n" 1 env SLUICE_CACHE_DIR=off "$migrate" lint --format gcc --dialect postgres \
+    --base HEAD lemmy/migrations --
   cd - > /dev/null
 fi

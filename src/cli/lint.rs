@@ -162,18 +162,23 @@ pub fn run(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::
     let mut stream = report::Stream::new(args.format, opts, settings.fail_on);
     let mut held = Vec::new();
     for g in groups {
-        let loaded = g.load(layout, settings.dialect, changed.as_ref())?;
-        if loaded.changes.is_empty() {
+        let Loaded {
+            history,
+            changes,
+            change_set,
+        } = g.load(layout, settings.dialect, changed.as_ref())?;
+        if changes.is_empty() {
             continue;
         }
-        let report = if loaded.change_set {
-            linter::lint_change_set(&settings, &loaded.history, &loaded.changes)
+        let report = if change_set {
+            // the history below the change is the same from push to push: cached
+            super::replay_cache::lint_change_set(&settings, history, &changes)
         } else {
             // directories alone, without --base: every migration is reported, each on the
             // schema the earlier ones left
-            linter::lint(&settings, &loaded.changes)
+            linter::lint(&settings, &changes)
         };
-        drop(loaded);
+        drop(changes);
         if streamed {
             out.write_all(stream.part(report).as_bytes())?;
         } else {

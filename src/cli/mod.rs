@@ -15,6 +15,7 @@ mod lsp;
 mod plan;
 mod plan_out;
 mod render;
+mod replay_cache;
 mod rules;
 mod serve;
 mod verify;

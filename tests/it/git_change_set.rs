@@ -249,3 +249,80 @@ fn base_outside_a_repository_is_an_error() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The replayed history is cached between runs (`SLUICE_CACHE_DIR`): a committed edit of a
+/// history file is seen at once, and a corrupt entry is replayed again and rewritten.
+#[test]
+fn a_cached_history_follows_edits_and_survives_corruption() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    write(d, "sluice.toml", CONFIG);
+    let nullable = "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n";
+    let not_null = "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n";
+    write(d, "migrations/0001_users.up.sql", nullable);
+    write(d, "migrations/0001_users.down.sql", "DROP TABLE users;\n");
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-q", "-m", "base"]);
+    write(
+        d,
+        "migrations/0002_nn.up.sql",
+        "SET lock_timeout = '2s';\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\n",
+    );
+    write(
+        d,
+        "migrations/0002_nn.down.sql",
+        "SET lock_timeout = '2s';\nALTER TABLE users ALTER COLUMN email DROP NOT NULL;\n",
+    );
+    let run = || {
+        let out = Command::cargo_bin("migrate")
+            .expect("binary built")
+            .current_dir(d)
+            .env("NO_COLOR", "1")
+            .env("SLUICE_CACHE_DIR", cache.path())
+            .args(["lint", "--format", "gcc", "--base", "HEAD"])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let entries = || {
+        let mut v: Vec<_> = std::fs::read_dir(cache.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        v.sort();
+        v
+    };
+    let on_nullable = run();
+    assert!(
+        on_nullable.contains("[adding-not-nullable-field]"),
+        "{on_nullable}"
+    );
+    assert_eq!(entries().len(), 1);
+    assert_eq!(run(), on_nullable, "read from the cache");
+
+    // the history changes: the column is NOT NULL already, nothing to report
+    write(d, "migrations/0001_users.up.sql", not_null);
+    git(d, &["commit", "-q", "-am", "not null"]);
+    let on_not_null = run();
+    assert!(
+        !on_not_null.contains("adding-not-nullable-field"),
+        "{on_not_null}"
+    );
+    assert_eq!(entries().len(), 2);
+
+    // every entry corrupt: replayed again, same findings, entries rewritten
+    for e in entries() {
+        std::fs::write(&e, "{\"format\":1,").unwrap();
+    }
+    write(d, "migrations/0001_users.up.sql", nullable);
+    git(d, &["commit", "-q", "-am", "nullable again"]);
+    assert_eq!(run(), on_nullable);
+    assert!(
+        entries()
+            .iter()
+            .any(|e| std::fs::read(e).unwrap().len() > 100),
+        "the corrupt entry is rewritten"
+    );
+}

@@ -7,6 +7,7 @@
 //! the catalog does not know is ignored, and statements it cannot read mark the objects they
 //! touch `uncertain` (see [`Catalog::mark_uncertain`]).
 
+mod image;
 pub mod types;
 
 use std::collections::BTreeMap;
@@ -19,6 +20,7 @@ use crate::sql::ops::{
 };
 use crate::sql::{Dialect, Operation};
 
+pub use image::CatalogImage;
 pub use types::{SqlType, binary_coercible};
 
 /// A schema-qualified key: (schema, name). MySQL tables without a database use `""`.
@@ -62,13 +64,15 @@ impl<V: Clone> MapExt<V> for Map<V> {
 }
 
 /// Where an object came from: replayed history, or the change set being linted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Origin {
     History,
     ChangeSet,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Column {
     pub name: String,
     /// The type as written in the last statement that set it.
@@ -88,7 +92,7 @@ impl Column {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Constraint {
     pub name: Option<String>,
     pub kind: ConstraintKind,
@@ -103,7 +107,7 @@ pub struct Constraint {
     pub index: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Table {
     /// Schema-qualified.
     pub name: ObjName,
@@ -135,7 +139,7 @@ impl Table {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Index {
     pub name: String,
     pub table: Key,

@@ -40,6 +40,18 @@ pub enum Directive {
     Unknown(String),
 }
 
+/// Every comment [`parse`] reads as a directive holds one of these words, as written:
+/// `+goose` (goose's markers), `transaction` (`no-transaction`,
+/// `squawk-disable-assume-in-transaction`), `migrate:` (dbmate), `squawk-ignore`, `sluice:`.
+/// A text without any of them has no directive (discovery skips splitting it).
+pub const WORDS: [&str; 5] = [
+    "+goose",
+    "transaction",
+    "migrate:",
+    "squawk-ignore",
+    "sluice:",
+];
+
 /// The directive a comment carries, if any. `text` is the whole file's text.
 pub fn parse(text: &str, comment: &Comment) -> Option<Directive> {
     let body = &text[comment.body.clone()];
@@ -130,6 +142,62 @@ mod tests {
             .flat_map(|c| c.leading_comments.iter().chain(&c.trailing_comments))
             .filter_map(|c| parse(text, c))
             .collect()
+    }
+
+    /// Discovery skips texts without any of [`WORDS`]: every comment read as a directive
+    /// holds one (bodies made of directive-like words, up to three, line and block comments).
+    #[test]
+    fn directive_words_cover_every_directive() {
+        let vocab = [
+            "sluice:",
+            "sluice",
+            "sluice:phase",
+            "squawk-ignore",
+            "squawk-ignore-file",
+            "squawk",
+            "no-transaction",
+            "squawk-disable-assume-in-transaction",
+            "+goose",
+            "+GOOSE",
+            "goose",
+            "NO",
+            "TRANSACTION",
+            "no",
+            "migrate:up",
+            "migrate:",
+            "transaction:false",
+            "Up",
+            "StatementBegin",
+            "ignore",
+            "expand",
+            "x",
+            "--",
+            ":",
+        ];
+        let mut bodies = vec![String::new()];
+        for _ in 0..3 {
+            let mut next = Vec::new();
+            for b in &bodies {
+                for w in vocab {
+                    next.push(format!("{b}{w}"));
+                    next.push(format!("{b}{w} "));
+                }
+            }
+            bodies.extend(next);
+        }
+        let mut found = 0;
+        for body in &bodies {
+            for text in [
+                format!("--{body}\nselect 1;"),
+                format!("/*{body}*/ select 1;"),
+            ] {
+                if !directives(&text).is_empty() {
+                    found += 1;
+                    assert!(WORDS.iter().any(|w| text.contains(w)), "{text:?}");
+                }
+            }
+        }
+        assert!(found > 1000, "{found}");
     }
 
     #[test]

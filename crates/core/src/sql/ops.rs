@@ -3,11 +3,11 @@
 //! Rules read these instead of the raw `sqlparser` AST wherever they can, so one rule serves
 //! PostgreSQL and MySQL and the token-scan fallback feeds the same rules.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A possibly schema-qualified object name, normalised for comparison
 /// (unquoted identifiers folded to lower case, quotes removed).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ObjName {
     pub schema: Option<String>,
     pub name: String,
@@ -41,7 +41,7 @@ impl std::fmt::Display for ObjName {
 }
 
 /// Volatility of a default expression (PostgreSQL's sense).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Volatility {
     /// Constants and immutable functions.
@@ -53,7 +53,7 @@ pub enum Volatility {
 }
 
 /// How a column is generated, if it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Generated {
     /// `GENERATED .. AS IDENTITY`
@@ -90,7 +90,7 @@ pub struct ColumnSpec {
     pub charset: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ConstraintKind {
     Check,

@@ -8,7 +8,7 @@ use sluice_core::catalog::Catalog;
 use sluice_core::source::{self, LayoutChoice, Migration};
 use sluice_core::sql::Dialect;
 
-use super::{LintReport, lint, lint_change_set, serial};
+use super::{LintReport, lint, lint_change_set, lint_change_set_on, serial};
 use crate::settings::LintSettings;
 
 fn corpora() -> Option<PathBuf> {
@@ -85,6 +85,33 @@ fn same(what: &str, parallel: &LintReport, serial: &LintReport) {
     );
 }
 
+/// Linting on a cached replay of the history below the change finds what linting with the
+/// whole history does.
+fn cached(settings: &LintSettings, name: &str, history: &[Migration], changes: &[Migration]) {
+    use crate::replay_cache::{decode, encode, key, split_history};
+    let (below, rest) = split_history(history.to_vec(), changes);
+    let replayed = super::replay(settings, Catalog::new(settings.dialect), &below);
+    let k = key(settings, "test", &below);
+    let bytes = encode(&k, &replayed);
+    let seed = decode(&k, &bytes).expect("an entry reads back");
+    assert_eq!(
+        format!("{seed:?}"),
+        format!("{replayed:?}"),
+        "{name}: image round trip"
+    );
+    assert!(decode(&key(settings, "other build", &below), &bytes).is_none());
+    assert!(decode(&k, &bytes[..bytes.len() / 2]).is_none(), "truncated");
+    same(
+        &format!(
+            "{name}, cached history ({} below, {} after)",
+            below.len(),
+            rest.len()
+        ),
+        &lint_change_set_on(settings, seed, &rest, changes),
+        &lint_change_set(settings, history, changes),
+    );
+}
+
 #[allow(clippy::print_stderr)] // says why nothing was compared
 fn check(dialect_name: &str, dialect: Dialect) {
     let Some(root) = corpora() else {
@@ -116,6 +143,12 @@ fn check(dialect_name: &str, dialect: Dialect) {
             &lint_change_set(&settings, history, changes),
             &serial::run(&settings, empty(), history, changes, false),
         );
+        // the history below the change replayed once, stored and read back (the CLI's
+        // cache): the same findings, also for a change in the middle of the history
+        cached(&settings, name, history, changes);
+        let mid = all.len() / 2;
+        let around: Vec<Migration> = all[..mid].iter().chain(&all[mid + 1..]).cloned().collect();
+        cached(&settings, name, &around, &all[mid..=mid]);
         // every migration in one change set: many scripts ask for its end
         same(
             &format!("{name}, one change set"),

@@ -56,6 +56,15 @@ pub(super) fn leading_directives(text: &str, range: Range<usize>, goose: bool) -
     let Some(sub) = text.get(range) else {
         return Vec::new();
     };
+    // `directives::parse` only answers a comment holding one of these words (as written, case
+    // and all): a text without any has no directive, and splitting all of it (most of the
+    // cost of discovering a directory) would find none
+    if !crate::source::directives::WORDS
+        .iter()
+        .any(|w| sub.contains(w))
+    {
+        return Vec::new();
+    }
     let mut out = Vec::new();
     for chunk in split(
         sub,
