@@ -153,6 +153,14 @@ impl Database for Postgres {
         true
     }
 
+    fn batch_settings_sql(&self, lock_timeout: Option<Duration>) -> Option<String> {
+        let mut s = String::from("SET LOCAL synchronous_commit = off");
+        if let Some(t) = lock_timeout {
+            s = format!("SET LOCAL lock_timeout = '{}ms'; {s}", t.as_millis().max(1));
+        }
+        Some(s)
+    }
+
     fn after_large_backfill_sql(&self, target: &str) -> Option<String> {
         // the contract's scans should not queue behind autovacuum on the dead tuples
         Some(format!("VACUUM (ANALYZE) {target}"))
