@@ -28,6 +28,11 @@ use sluice_core::sql::ops::ObjName;
 const MAX_GROWTH: f64 = 2.0;
 const MAX_SHRINK: f64 = 0.5;
 
+/// How long the backfill waits to see its VACUUM started (then it leaves it to autovacuum).
+const VACUUM_START: Duration = Duration::from_secs(10);
+/// How long a contract waits for a VACUUM started behind a backfill.
+const VACUUM_WAIT: Duration = Duration::from_secs(30 * 60);
+
 /// How often replication lag is polled while a replica lags.
 const LAG_POLL: Duration = Duration::from_secs(1);
 
@@ -429,13 +434,8 @@ impl Engine {
         if total > self.settings.large_table_rows
             && let Some(sql) = self.db.after_large_backfill_sql(batches.target())
         {
-            tracing::info!(table = %batches.target(), rows = total, "{sql}: the backfill left many dead tuples");
-            match main.exec(&sql).await {
-                Ok(()) => vacuumed = true,
-                Err(e) => {
-                    tracing::warn!(error = %e, "{sql} failed; autovacuum will get to it")
-                }
-            }
+            tracing::info!(table = %batches.target(), rows = total, "{sql}: the backfill left many dead tuples; it runs in the background");
+            vacuumed = self.vacuum_behind(main, &sql).await;
         }
         Ok(BackfillDone {
             version: version.to_owned(),
@@ -449,6 +449,102 @@ impl Engine {
             vacuumed,
             stopped: false,
         })
+    }
+
+    /// Start `sql` (the VACUUM after a large backfill) on a connection of its own and return
+    /// once the server runs it: the phase does not wait for it, and the server finishes it
+    /// even when this process ends first (a backend notices a closed client only when it
+    /// next writes to it). A contract waits for it ([`Engine::wait_for_vacuums`]): its DDL
+    /// would queue behind it, and the application behind that DDL. False when it could not
+    /// be started.
+    async fn vacuum_behind(&self, main: &mut dyn Driver, sql: &str) -> bool {
+        let Some(marked) = self.db.background_sql(sql) else {
+            return false;
+        };
+        let mut c = match driver::connect(&self.url).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot connect to run {sql}; autovacuum will get to it");
+                return false;
+            }
+        };
+        let Some(started_sql) = self.db.background_started_sql(c.session_id()) else {
+            let _ = c.close().await;
+            return false;
+        };
+        let task = tokio::spawn(async move {
+            let r = c.exec(&marked).await;
+            let _ = c.close().await;
+            r
+        });
+        let t0 = Instant::now();
+        while t0.elapsed() < VACUUM_START {
+            if task.is_finished() {
+                return match task.await {
+                    Ok(Ok(())) => true,
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = %e, "{sql} failed; autovacuum will get to it");
+                        false
+                    }
+                    Err(_) => false,
+                };
+            }
+            let running = main
+                .query_text(&started_sql)
+                .await
+                .ok()
+                .and_then(|r| r.into_iter().next())
+                .and_then(|r| r.into_iter().next().flatten())
+                .is_some_and(|v| v == "true");
+            if running {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        tracing::warn!("{sql} did not start within {VACUUM_START:?}; autovacuum will get to it");
+        false
+    }
+
+    /// Before a phase: wait while a VACUUM started behind a backfill still runs (this
+    /// run's or an earlier one's), at most [`VACUUM_WAIT`]. A wait that holds no lock.
+    pub(super) async fn wait_for_vacuums(&self, mon: &mut dyn Driver) {
+        let Some(sql) = self.db.background_running_sql() else {
+            return;
+        };
+        let t0 = Instant::now();
+        let mut announced = false;
+        loop {
+            let n = mon
+                .query_text(&sql)
+                .await
+                .ok()
+                .and_then(|r| r.into_iter().next())
+                .and_then(|r| r.into_iter().next().flatten())
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0);
+            if n == 0 {
+                if announced {
+                    tracing::info!(
+                        waited_ms = t0.elapsed().as_millis() as u64,
+                        "the VACUUM after the backfill is done"
+                    );
+                }
+                return;
+            }
+            if t0.elapsed() > VACUUM_WAIT {
+                tracing::warn!(
+                    "a VACUUM after a backfill still runs after {VACUUM_WAIT:?}; going on"
+                );
+                return;
+            }
+            if !announced {
+                tracing::info!(
+                    "waiting for the VACUUM after the backfill: the contract's DDL would queue behind it"
+                );
+                announced = true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     async fn connect_replica(&self, url: &DbUrl) -> Result<Box<dyn Driver>, RunError> {

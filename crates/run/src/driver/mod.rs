@@ -328,6 +328,24 @@ pub trait Database: std::fmt::Debug + Send + Sync {
         None
     }
 
+    /// `sql` (the clean-up after a backfill) marked as the runner's background work, so
+    /// that [`Database::background_running_sql`] finds it; `None`: none runs in the background.
+    fn background_sql(&self, sql: &str) -> Option<String> {
+        let _ = sql;
+        None
+    }
+
+    /// Whether session `session` has received its background statement (`true`).
+    fn background_started_sql(&self, session: i64) -> Option<String> {
+        let _ = session;
+        None
+    }
+
+    /// How many background statements run in this database (a count as text).
+    fn background_running_sql(&self) -> Option<String> {
+        None
+    }
+
     /// After a backfill that touched many rows: the statement that cleans up behind it.
     fn after_large_backfill_sql(&self, target: &str) -> Option<String> {
         let _ = target;
