@@ -134,7 +134,7 @@ fn concurrent_writes_are_kept(s: &Scratch) {
     }
     assert_eq!(r.code, 0, "{r:?}");
     assert!(done.errors.is_empty(), "{:?}", done.errors);
-    let writes: i32 = done.bumps.values().sum::<i32>() + done.own.len() as i32;
+    let writes = done.bumps.values().map(|n| *n as usize).sum::<usize>() + done.own.len();
     assert!(writes >= 100, "only {writes} application writes");
 
     let rows = s.strings(match s.backend {
