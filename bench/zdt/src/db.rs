@@ -157,9 +157,16 @@ impl Conn {
                     .map(|r| {
                         (0..r.len())
                             .map(|i| {
+                                // MariaDB's information_schema may answer in binary strings
                                 r.try_get::<Option<String>, _>(i)
                                     .ok()
                                     .flatten()
+                                    .or_else(|| {
+                                        r.try_get::<Option<Vec<u8>>, _>(i)
+                                            .ok()
+                                            .flatten()
+                                            .map(|b| String::from_utf8_lossy(&b).into_owned())
+                                    })
                                     .unwrap_or_default()
                             })
                             .collect()

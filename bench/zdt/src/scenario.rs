@@ -502,13 +502,14 @@ fn with_batch_time(text: &str, t: &str) -> String {
 }
 
 fn backfill_toml(engine: Engine, batch_time: Option<&str>) -> String {
-    let tier = match engine {
-        Engine::Postgres => "\"tier\"",
-        Engine::Mysql => "`tier`",
+    // the planner's batch times (crates/plan/src/recipes/mod.rs)
+    let (tier, batch) = match engine {
+        Engine::Postgres => ("\"tier\"", "10ms"),
+        Engine::Mysql => ("`tier`", "40ms"),
     };
     let text = format!(
         "table = \"accounts\"\nkey = [\"id\"]\nwhere = '{tier} IS NULL'\nbatch_size = 5000\n\
-         pause = \"2ms\"\ntarget_batch_time = \"40ms\"\n\n[set]\ntier = '{BACKFILL_SET}'\n"
+         pause = \"2ms\"\ntarget_batch_time = \"{batch}\"\n\n[set]\ntier = '{BACKFILL_SET}'\n"
     );
     match batch_time {
         Some(t) => with_batch_time(&text, t),
