@@ -41,7 +41,7 @@ pub(super) fn print_backfill(b: &run::BackfillDone) {
         b.duration_ms,
         resumed,
         if b.vacuumed {
-            ", then VACUUM (ANALYZE)"
+            ", then VACUUM (ANALYZE) in the background"
         } else {
             ""
         }

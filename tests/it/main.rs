@@ -7,6 +7,7 @@
 mod action;
 mod architecture;
 mod backfill;
+mod backfill_concurrent;
 mod child_env;
 mod cli;
 mod common;

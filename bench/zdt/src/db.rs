@@ -146,6 +146,40 @@ impl Conn {
         })
     }
 
+    /// Every row, each column as text (NULL: empty); the query casts to text itself.
+    pub async fn texts(&mut self, sql: &str) -> Result<Vec<Vec<String>>, sqlx::Error> {
+        macro_rules! read {
+            ($c:expr) => {{
+                sqlx::query(sql)
+                    .fetch_all(&mut *$c)
+                    .await?
+                    .into_iter()
+                    .map(|r| {
+                        (0..r.len())
+                            .map(|i| {
+                                // MariaDB's information_schema may answer in binary strings
+                                r.try_get::<Option<String>, _>(i)
+                                    .ok()
+                                    .flatten()
+                                    .or_else(|| {
+                                        r.try_get::<Option<Vec<u8>>, _>(i)
+                                            .ok()
+                                            .flatten()
+                                            .map(|b| String::from_utf8_lossy(&b).into_owned())
+                                    })
+                                    .unwrap_or_default()
+                            })
+                            .collect()
+                    })
+                    .collect()
+            }};
+        }
+        Ok(match self {
+            Conn::Pg(c) => read!(c),
+            Conn::My(c) => read!(c),
+        })
+    }
+
     /// The first column of the first row as a float (0 when absent).
     pub async fn float(&mut self, sql: &str) -> Result<f64, sqlx::Error> {
         let v = match self {

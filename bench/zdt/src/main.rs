@@ -15,6 +15,7 @@ mod changes;
 mod chart;
 mod db;
 mod load;
+mod monitor;
 mod report;
 mod scenario;
 
@@ -76,6 +77,10 @@ pub struct Args {
     pub duration_scale: Scale,
     #[arg(long, value_enum, default_value_t = Mode::Changes)]
     pub mode: Mode,
+    /// Run only the Sluice side of each change (no naive runs), e.g. to compare Sluice
+    /// before and after a runner change.
+    #[arg(long)]
+    pub sluice_only: bool,
     /// Only these changes (comma-separated; default: all).
     #[arg(long, value_delimiter = ',', value_enum)]
     pub changes: Vec<Change>,

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::load::Sample;
+use crate::monitor::LockWait;
 
 #[derive(Debug, Serialize)]
 pub struct Results {
@@ -89,6 +90,8 @@ pub struct RunResult {
     /// Longest transaction the migration held open (sampled every few ms from `pg_stat_activity`);
     /// on MySQL its longest running statement (from the process list).
     pub longest_migration_xact_ms: f64,
+    /// The lock sampler: who waited on whom, longest first.
+    pub lock_waits: Vec<LockWait>,
     pub migration_start_ms: f64,
     pub steps: Vec<Step>,
     #[serde(skip)]
@@ -241,6 +244,8 @@ pub struct BackfillRun {
     /// Longest transaction of the filler (the whole UPDATE; Sluice: its longest batch),
     /// sampled from `pg_stat_activity`.
     pub longest_batch_ms: f64,
+    /// The lock sampler: who waited on whom, longest first.
+    pub lock_waits: Vec<LockWait>,
     /// Application queries scheduled while the fill ran: how long they waited.
     pub load_queries: u64,
     pub load_failed: u64,
@@ -298,6 +303,26 @@ fn ms(v: f64) -> String {
     } else {
         format!("{v:.1}")
     }
+}
+
+/// The lock waits of several runs merged per (waiter, blocker, statement): the three with
+/// the longest waits.
+fn worst_waits(all: &[&LockWait]) -> Vec<LockWait> {
+    let mut merged: Vec<LockWait> = Vec::new();
+    for w in all {
+        match merged.iter_mut().find(|m| {
+            m.waiter == w.waiter && m.blocker == w.blocker && m.blocker_sql == w.blocker_sql
+        }) {
+            Some(m) => {
+                m.max_wait_ms = m.max_wait_ms.max(w.max_wait_ms);
+                m.samples += w.samples;
+            }
+            None => merged.push((*w).clone()),
+        }
+    }
+    merged.sort_by(|a, b| b.max_wait_ms.total_cmp(&a.max_wait_ms));
+    merged.truncate(3);
+    merged
 }
 
 fn spread(s: &Spread, f: fn(f64) -> String) -> String {
@@ -358,6 +383,42 @@ pub fn table(r: &Results) -> String {
                     ms(s.p50_ms.median),
                     failed,
                     migration
+                );
+            }
+        }
+    }
+    let mut waits = Vec::new();
+    for c in &r.changes {
+        for (mode, m) in &c.modes {
+            let all: Vec<&LockWait> = m.runs.iter().flat_map(|r| &r.lock_waits).collect();
+            waits.push((format!("{} {mode}", c.change), worst_waits(&all)));
+        }
+    }
+    if let Some(b) = &r.backfill {
+        for (mode, m) in &b.modes {
+            let all: Vec<&LockWait> = m.runs.iter().flat_map(|r| &r.lock_waits).collect();
+            waits.push((format!("backfill {mode}"), worst_waits(&all)));
+        }
+    }
+    if !waits.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nlock waits (sampled every 5 ms, over all repeats): waiter <- blocker, longest wait seen, samples"
+        );
+        for (what, w) in waits {
+            if w.is_empty() {
+                let _ = writeln!(out, "{what:<28} none seen");
+            }
+            for (i, l) in w.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "{:<28} {} <- {} `{}`: {} ms, {}",
+                    if i == 0 { what.as_str() } else { "" },
+                    l.waiter,
+                    l.blocker,
+                    l.blocker_sql,
+                    ms(l.max_wait_ms),
+                    l.samples
                 );
             }
         }

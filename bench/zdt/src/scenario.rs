@@ -2,15 +2,14 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
 
 use crate::changes::{self, Change};
-use crate::db::{Engine, LOAD_APP, Opts, Server};
+use crate::db::{Engine, Opts, Server};
 use crate::load::{Load, Rollout};
+use crate::monitor::XactMonitor;
 use crate::report::{
     self, BackfillMode, BackfillResult, BackfillRun, BackfillSummary, ChangeResult, ModeResult,
     Params, Results, RunResult, Step, Summary,
@@ -118,6 +117,9 @@ async fn all(ctx: &Ctx<'_>, server_version: String) -> anyhow::Result<Results> {
         for change in list {
             let mut modes = BTreeMap::new();
             for sluice in [false, true] {
+                if args.sluice_only && !sluice {
+                    continue;
+                }
                 let mode = if sluice { "sluice" } else { "naive" };
                 let mut runs = Vec::new();
                 for i in 0..args.repeat {
@@ -194,55 +196,6 @@ async fn call_migrate(
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     })
-}
-
-/// Samples the longest open transaction (PostgreSQL) or running statement (MySQL, whose
-/// process list has no transaction start) of anyone but the load and this monitor: the
-/// migration's (a naive statement, a Sluice batch or phase, pt-online-schema-change's chunks).
-struct XactMonitor {
-    stop: Arc<AtomicBool>,
-    handle: tokio::task::JoinHandle<f64>,
-}
-
-impl XactMonitor {
-    async fn start(opts: &Opts) -> anyhow::Result<XactMonitor> {
-        let mut conn = opts.named("zdt-monitor").connect().await?;
-        let sql = match opts.engine() {
-            Engine::Postgres => format!(
-                "SELECT coalesce(max(extract(epoch FROM clock_timestamp() - xact_start)), 0)::float8 * 1000
-                 FROM pg_stat_activity
-                 WHERE datname = current_database() AND pid <> pg_backend_pid()
-                   AND backend_type = 'client backend' AND xact_start IS NOT NULL
-                   AND application_name NOT IN ('{LOAD_APP}', 'zdt-monitor')
-                   AND query NOT ILIKE 'vacuum%'"
-            ),
-            Engine::Mysql => format!(
-                "SELECT CAST(COALESCE(MAX(TIME_MS), 0) AS DOUBLE) FROM information_schema.PROCESSLIST
-                 WHERE DB = DATABASE() AND ID <> CONNECTION_ID()
-                   AND COMMAND NOT IN ('Sleep', 'Daemon', 'Binlog Dump')
-                   AND COALESCE(INFO, '') NOT LIKE '%{LOAD_APP}%'"
-            ),
-        };
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let handle = tokio::spawn(async move {
-            let mut longest = 0.0f64;
-            while !flag.load(Ordering::SeqCst) {
-                if let Ok(v) = conn.float(&sql).await {
-                    longest = longest.max(v);
-                }
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-            conn.close().await;
-            longest
-        });
-        Ok(XactMonitor { stop, handle })
-    }
-
-    async fn finish(self) -> f64 {
-        self.stop.store(true, Ordering::SeqCst);
-        self.handle.await.unwrap_or(0.0)
-    }
 }
 
 /// The migrations directory every Sluice run starts from: the initial schema as a phased
@@ -458,7 +411,7 @@ async fn change_run_on(
     // (when the tool failed before the load, the old code keeps running: nothing changed)
     tokio::time::sleep(t.cooldown).await;
     let samples = load.stop().await?;
-    let longest = monitor.finish().await;
+    let (longest, lock_waits) = monitor.finish().await;
     let done = holds(&opts, change.done_sql(engine)).await;
     if error.is_none() && !done {
         error = Some(format!(
@@ -502,6 +455,7 @@ async fn change_run_on(
         p99_ms: lat.p99_ms,
         migration_ms,
         longest_migration_xact_ms: longest,
+        lock_waits,
         migration_start_ms,
         steps,
         samples,
@@ -548,13 +502,14 @@ fn with_batch_time(text: &str, t: &str) -> String {
 }
 
 fn backfill_toml(engine: Engine, batch_time: Option<&str>) -> String {
-    let tier = match engine {
-        Engine::Postgres => "\"tier\"",
-        Engine::Mysql => "`tier`",
+    // the planner's batch times (crates/plan/src/recipes/mod.rs)
+    let (tier, batch) = match engine {
+        Engine::Postgres => ("\"tier\"", "10ms"),
+        Engine::Mysql => ("`tier`", "40ms"),
     };
     let text = format!(
         "table = \"accounts\"\nkey = [\"id\"]\nwhere = '{tier} IS NULL'\nbatch_size = 5000\n\
-         pause = \"2ms\"\ntarget_batch_time = \"40ms\"\n\n[set]\ntier = '{BACKFILL_SET}'\n"
+         pause = \"2ms\"\ntarget_batch_time = \"{batch}\"\n\n[set]\ntier = '{BACKFILL_SET}'\n"
     );
     match batch_time {
         Some(t) => with_batch_time(&text, t),
@@ -565,6 +520,9 @@ fn backfill_toml(engine: Engine, batch_time: Option<&str>) -> String {
 async fn backfill(ctx: &Ctx<'_>) -> anyhow::Result<BackfillResult> {
     let mut modes = BTreeMap::new();
     for sluice in [false, true] {
+        if ctx.args.sluice_only && !sluice {
+            continue;
+        }
         let mode = if sluice { "sluice" } else { "naive" };
         let mut runs = Vec::new();
         for i in 0..ctx.args.repeat {
@@ -685,7 +643,7 @@ async fn backfill_run(ctx: &Ctx<'_>, db: &str, sluice: bool) -> anyhow::Result<B
     let end = load.now_ms();
     tokio::time::sleep(t.cooldown).await;
     let samples = load.stop().await?;
-    let longest = monitor.finish().await;
+    let (longest, lock_waits) = monitor.finish().await;
     let filled: i64 = match conn
         .ints("SELECT count(*) FROM accounts WHERE tier IS NOT NULL")
         .await
@@ -740,6 +698,7 @@ async fn backfill_run(ctx: &Ctx<'_>, db: &str, sluice: bool) -> anyhow::Result<B
             0.0
         },
         longest_batch_ms: longest,
+        lock_waits,
         load_queries: during.queries,
         load_failed: during.failed,
         load_max_ms: during.max_ms,

@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::driver::{Database, DbError, Driver};
+use super::backfill_batch::{At, BatchDone, Batches, YIELD_AFTER, YIELDS};
+use super::driver::{DbError, Driver};
 use super::facts::RunFacts;
-use super::keyrange::{KeyRange, where_clause};
 use super::ledger::{BackfillRow, State};
 use super::url::DbUrl;
 use super::{Engine, Progress, RunError, driver};
@@ -27,6 +27,11 @@ use sluice_core::sql::ops::ObjName;
 /// chunk size toward `--chunk-time` the same way, so one odd batch cannot swing it far).
 const MAX_GROWTH: f64 = 2.0;
 const MAX_SHRINK: f64 = 0.5;
+
+/// How long the backfill waits to see its VACUUM started (then it leaves it to autovacuum).
+const VACUUM_START: Duration = Duration::from_secs(10);
+/// How long a contract waits for a VACUUM started behind a backfill.
+const VACUUM_WAIT: Duration = Duration::from_secs(30 * 60);
 
 /// How often replication lag is polled while a replica lags.
 const LAG_POLL: Duration = Duration::from_secs(1);
@@ -64,81 +69,7 @@ pub(super) fn load(m: &Migration) -> Result<Option<Loaded>, RunError> {
     }))
 }
 
-/// The SQL of one backfill: the key range it walks, the batch statements.
-#[derive(Debug, Clone)]
-pub(super) struct Batches {
-    db: &'static dyn Database,
-    range: KeyRange,
-    set: String,
-    where_: Option<String>,
-    /// MySQL: each batch runs under READ COMMITTED (see [`Batches::isolation_sql`]).
-    read_committed: bool,
-}
-
-impl Batches {
-    pub(super) fn new(
-        db: &'static dyn Database,
-        spec: &BackfillSpec,
-        numeric: Vec<bool>,
-    ) -> Batches {
-        let set = spec
-            .set
-            .iter()
-            .map(|(c, e)| format!("{} = {e}", db.ident(c)))
-            .collect::<Vec<_>>()
-            .join(", ");
-        Batches {
-            db,
-            range: KeyRange::new(db, &spec_table(spec), &spec.key, numeric),
-            set,
-            where_: spec.where_.clone(),
-            read_committed: false,
-        }
-    }
-
-    /// Run each batch under READ COMMITTED (MySQL, when the binary log allows it).
-    pub(super) fn with_read_committed(mut self, on: bool) -> Batches {
-        self.read_committed = on && self.db.batch_isolation().is_some();
-        self
-    }
-
-    /// What goes before each batch's `BEGIN`. Under InnoDB's default REPEATABLE READ the
-    /// batch's UPDATE locks every row it scans and the gaps between them until it commits, so
-    /// a write to a row the batch does not change (already filled, by a trigger or the new
-    /// code), or an insert into its key range, waits for the whole batch; under READ
-    /// COMMITTED it locks only the rows it changes.
-    pub(super) fn isolation_sql(&self) -> Option<&'static str> {
-        self.db
-            .batch_isolation()
-            .filter(|_| self.read_committed)
-            .map(|(_, set)| set)
-    }
-
-    pub(super) fn target(&self) -> &str {
-        self.range.target()
-    }
-
-    /// The key of the batch's last row: `n` rows after `last` in key order.
-    pub(super) fn upper_sql(&self, last: Option<&[String]>, n: u64) -> String {
-        self.range.upper_sql(last, n)
-    }
-
-    /// The batch's UPDATE; no `upper` for the last batch.
-    pub(super) fn update_sql(&self, last: Option<&[String]>, upper: Option<&[String]>) -> String {
-        let mut conds = self.range.bounds(last, upper);
-        if let Some(w) = &self.where_ {
-            conds.push(format!("({w})"));
-        }
-        format!(
-            "UPDATE {} SET {}{}",
-            self.range.target(),
-            self.set,
-            where_clause(&conds)
-        )
-    }
-}
-
-fn spec_table(spec: &BackfillSpec) -> ObjName {
+pub(super) fn spec_table(spec: &BackfillSpec) -> ObjName {
     ObjName::new(spec.schema.as_deref(), &spec.table)
 }
 
@@ -400,15 +331,27 @@ impl Engine {
         }
         let mut rows = 0u64;
         let mut count = 0u64;
+        // tries that gave way to an application's row lock
+        let mut yields = 0u64;
         let mut stopped = false;
         let result: Result<(), RunError> = async {
             loop {
                 self.wait_for_replicas(mon, &mut lag, version).await;
-                let (upper, n, took) = self
-                    .batch(main, &batches, version, last.as_deref(), size, started)
-                    .await?;
+                let at = At {
+                    version,
+                    last: last.as_deref(),
+                    size,
+                    started,
+                };
+                let BatchDone {
+                    upper,
+                    rows: n,
+                    took,
+                    yields: y,
+                } = self.batch(main, &batches, &at).await?;
                 rows += n;
                 count += 1;
+                yields += u64::from(y);
                 let elapsed = started.elapsed().as_secs_f64().max(0.001);
                 self.progress(Progress::BackfillBatch {
                     version: version.to_owned(),
@@ -477,6 +420,7 @@ impl Engine {
             rows,
             rows_total = total,
             batches = count,
+            yields,
             duration_ms = ms as u64,
             "backfill complete"
         );
@@ -490,13 +434,8 @@ impl Engine {
         if total > self.settings.large_table_rows
             && let Some(sql) = self.db.after_large_backfill_sql(batches.target())
         {
-            tracing::info!(table = %batches.target(), rows = total, "{sql}: the backfill left many dead tuples");
-            match main.exec(&sql).await {
-                Ok(()) => vacuumed = true,
-                Err(e) => {
-                    tracing::warn!(error = %e, "{sql} failed; autovacuum will get to it")
-                }
-            }
+            tracing::info!(table = %batches.target(), rows = total, "{sql}: the backfill left many dead tuples; it runs in the background");
+            vacuumed = self.vacuum_behind(main, &sql).await;
         }
         Ok(BackfillDone {
             version: version.to_owned(),
@@ -512,110 +451,104 @@ impl Engine {
         })
     }
 
-    async fn connect_replica(&self, url: &DbUrl) -> Result<Box<dyn Driver>, RunError> {
-        driver::connect(url).await.map_err(RunError::db)
-    }
-
-    /// One batch, retried whole on lock timeouts: its upper key, then the UPDATE and the
-    /// checkpoint in one transaction. Returns the upper key (`None`: it was the last), the
-    /// rows it changed and how long its transaction took.
-    async fn batch(
-        &self,
-        main: &mut dyn Driver,
-        b: &Batches,
-        version: &str,
-        last: Option<&[String]>,
-        size: u64,
-        started: Instant,
-    ) -> Result<(Option<Vec<String>>, u64, Duration), RunError> {
-        // the connection in a tuple: the attempts' borrows are then bounded by its lifetime
-        let mut state = (main,);
-        let r = super::retry::retry(
-            &self.settings.retry,
-            &mut state,
-            |e: &BatchError| matches!(e, BatchError::Db(e) if self.db.is_lock_timeout(e)),
-            |attempt, d, e| {
-                if let BatchError::Db(e) = e {
-                    tracing::warn!(attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; retrying the batch");
-                }
-                self.progress(Progress::Retrying {
-                    version: version.to_owned(),
-                    attempt,
-                    delay_ms: d.as_millis() as u64,
-                });
-            },
-            |(main,), _| {
-                Box::pin(async move {
-                    let r = self.try_batch(&mut **main, b, version, last, size, started).await;
-                    if r.is_err() {
-                        let _ = main.rollback().await;
-                    }
-                    r
-                })
-            },
-        )
-        .await;
-        match r {
-            Ok(v) => Ok(v),
-            Err(BatchError::Db(e)) => {
-                let at = last.map_or_else(
-                    || "the start".to_owned(),
-                    |l| format!("key {}", encode_key(l)),
-                );
-                Err(RunError::Failed(format!(
-                    "backfill of {version} ({}): the batch after {at} failed{}: {e}; every batch before it is done and checkpointed; fix the cause and re-run `migrate apply`, it resumes there",
-                    b.target(),
-                    if self.db.is_lock_timeout(&e) {
-                        format!(
-                            " to take its row locks within lock_timeout {} after {} attempts",
-                            humantime::format_duration(self.settings.lock_timeout),
-                            self.settings.retry.retries + 1
-                        )
-                    } else {
-                        String::new()
-                    }
-                )))
+    /// Start `sql` (the VACUUM after a large backfill) on a connection of its own and return
+    /// once the server runs it: the phase does not wait for it, and the server finishes it
+    /// even when this process ends first (a backend notices a closed client only when it
+    /// next writes to it). A contract waits for it ([`Engine::wait_for_vacuums`]): its DDL
+    /// would queue behind it, and the application behind that DDL. False when it could not
+    /// be started.
+    async fn vacuum_behind(&self, main: &mut dyn Driver, sql: &str) -> bool {
+        let Some(marked) = self.db.background_sql(sql) else {
+            return false;
+        };
+        let mut c = match driver::connect(&self.url).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot connect to run {sql}; autovacuum will get to it");
+                return false;
             }
-            Err(BatchError::Run(e)) => Err(e),
+        };
+        let Some(started_sql) = self.db.background_started_sql(c.session_id()) else {
+            let _ = c.close().await;
+            return false;
+        };
+        let task = tokio::spawn(async move {
+            let r = c.exec(&marked).await;
+            let _ = c.close().await;
+            r
+        });
+        let t0 = Instant::now();
+        while t0.elapsed() < VACUUM_START {
+            if task.is_finished() {
+                return match task.await {
+                    Ok(Ok(())) => true,
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = %e, "{sql} failed; autovacuum will get to it");
+                        false
+                    }
+                    Err(_) => false,
+                };
+            }
+            let running = main
+                .query_text(&started_sql)
+                .await
+                .ok()
+                .and_then(|r| r.into_iter().next())
+                .and_then(|r| r.into_iter().next().flatten())
+                .is_some_and(|v| v == "true");
+            if running {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
         }
+        tracing::warn!("{sql} did not start within {VACUUM_START:?}; autovacuum will get to it");
+        false
     }
 
-    async fn try_batch(
-        &self,
-        main: &mut dyn Driver,
-        b: &Batches,
-        version: &str,
-        last: Option<&[String]>,
-        size: u64,
-        started: Instant,
-    ) -> Result<(Option<Vec<String>>, u64, Duration), BatchError> {
-        let found = main.query_text(&b.upper_sql(last, size)).await?;
-        let upper = match found.into_iter().next() {
-            None => None,
-            Some(cols) => Some(cols.into_iter().collect::<Option<Vec<String>>>().ok_or_else(|| {
-                BatchError::Run(RunError::Input(format!(
-                    "backfill of {version}: a key column of {} holds NULL; `key` must name NOT NULL column(s) that identify a row",
-                    b.target()
-                )))
-            })?),
+    /// Before a phase: wait while a VACUUM started behind a backfill still runs (this
+    /// run's or an earlier one's), at most [`VACUUM_WAIT`]. A wait that holds no lock.
+    pub(super) async fn wait_for_vacuums(&self, mon: &mut dyn Driver) {
+        let Some(sql) = self.db.background_running_sql() else {
+            return;
         };
         let t0 = Instant::now();
-        if let Some(s) = b.isolation_sql() {
-            main.exec(s).await?;
+        let mut announced = false;
+        loop {
+            let n = mon
+                .query_text(&sql)
+                .await
+                .ok()
+                .and_then(|r| r.into_iter().next())
+                .and_then(|r| r.into_iter().next().flatten())
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0);
+            if n == 0 {
+                if announced {
+                    tracing::info!(
+                        waited_ms = t0.elapsed().as_millis() as u64,
+                        "the VACUUM after the backfill is done"
+                    );
+                }
+                return;
+            }
+            if t0.elapsed() > VACUUM_WAIT {
+                tracing::warn!(
+                    "a VACUUM after a backfill still runs after {VACUUM_WAIT:?}; going on"
+                );
+                return;
+            }
+            if !announced {
+                tracing::info!(
+                    "waiting for the VACUUM after the backfill: the contract's DDL would queue behind it"
+                );
+                announced = true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        main.begin().await?;
-        let n = main
-            .exec_count(&b.update_sql(last, upper.as_deref()))
-            .await?;
-        let checkpoint = match &upper {
-            Some(u) => self.ledger.checkpoint_sql(version, &encode_key(u), n, size),
-            None => self
-                .ledger
-                .finish_backfill_sql(version, n, started.elapsed().as_millis()),
-        };
-        main.exec(&checkpoint).await?;
-        main.commit().await?;
-        Ok((upper, n, t0.elapsed()))
+    }
+
+    async fn connect_replica(&self, url: &DbUrl) -> Result<Box<dyn Driver>, RunError> {
+        driver::connect(url).await.map_err(RunError::db)
     }
 
     /// Wait while a replica lags more than `max_replication_lag`.
@@ -747,6 +680,11 @@ impl Engine {
             out.push(s.into());
         }
         out.push("BEGIN".into());
+        if let Some(set) = b.settings_sql(Some(YIELD_AFTER)) {
+            out.push(format!(
+                "{set} -- after {YIELDS} tries that gave way to a row lock, the session's lock_timeout"
+            ));
+        }
         out.push(b.update_sql(last.as_deref(), Some(&placeholder)));
         out.push(
             self.ledger
@@ -760,6 +698,9 @@ impl Engine {
         );
         let last_ph = vec!["$last".to_owned(); spec.key.len()];
         out.push("BEGIN".into());
+        if let Some(set) = b.settings_sql(Some(YIELD_AFTER)) {
+            out.push(set);
+        }
         out.push(b.update_sql(Some(&last_ph), None));
         out.push(
             self.ledger
@@ -770,26 +711,9 @@ impl Engine {
     }
 }
 
-enum BatchError {
-    Db(DbError),
-    Run(RunError),
-}
-
-impl From<DbError> for BatchError {
-    fn from(e: DbError) -> Self {
-        BatchError::Db(e)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sluice_core::sql::Dialect;
-    use std::path::Path;
-
-    fn spec(text: &str) -> BackfillSpec {
-        BackfillSpec::parse(Path::new("backfill.toml"), text).unwrap()
-    }
 
     #[test]
     fn batch_size_moves_toward_the_target_within_bounds() {
@@ -816,62 +740,6 @@ mod tests {
             s = next_batch_size(s, Duration::from_micros(10 * s), t);
         }
         assert_eq!(s, 10_000);
-    }
-
-    #[test]
-    fn batch_sql_single_and_composite_keys() {
-        let s = spec("table = 'users'\nkey = 'id'\nwhere = '\"b\" IS NULL'\n[set]\nb = '\"a\"'\n");
-        let b = Batches::new(crate::driver::database(Dialect::Postgres), &s, vec![true]);
-        assert_eq!(
-            b.upper_sql(None, 500),
-            "SELECT \"id\"::text AS sluice_k0 FROM \"users\" ORDER BY \"id\" LIMIT 1 OFFSET 499"
-        );
-        let last = vec!["10".to_owned()];
-        let upper = vec!["20".to_owned()];
-        assert_eq!(
-            b.update_sql(Some(&last), Some(&upper)),
-            "UPDATE \"users\" SET \"b\" = \"a\" WHERE \"id\" > 10 AND \"id\" <= 20 AND (\"b\" IS NULL)"
-        );
-        assert_eq!(
-            b.update_sql(Some(&last), None),
-            "UPDATE \"users\" SET \"b\" = \"a\" WHERE \"id\" > 10 AND (\"b\" IS NULL)"
-        );
-
-        let s = spec("table = 't'\nschema = 'app'\nkey = ['a', 'b']\n[set]\nx = '1'\n");
-        let b = Batches::new(
-            crate::driver::database(Dialect::Mysql),
-            &s,
-            vec![true, false],
-        );
-        let last = vec!["3".to_owned(), "it's".to_owned()];
-        assert_eq!(
-            b.upper_sql(Some(&last), 10),
-            "SELECT CAST(`a` AS CHAR) AS sluice_k0, CAST(`b` AS CHAR) AS sluice_k1 FROM `app`.`t` WHERE (`a` > 3 OR (`a` = 3 AND `b` > CONVERT(X'HEX' USING utf8mb4))) ORDER BY `a`, `b` LIMIT 1 OFFSET 9"
-                .replace("HEX", &hex::encode("it's"))
-        );
-        assert_eq!(b.update_sql(None, None), "UPDATE `app`.`t` SET `x` = 1");
-        let upper = vec!["5".to_owned(), "z".to_owned()];
-        assert_eq!(
-            b.update_sql(None, Some(&upper)),
-            "UPDATE `app`.`t` SET `x` = 1 WHERE (`a` < 5 OR (`a` = 5 AND `b` <= 'z'))"
-        );
-        let s3 = spec("table = 't'\nkey = ['a', 'b', 'c']\n[set]\nx = '1'\n");
-        let b3 = Batches::new(crate::driver::database(Dialect::Mysql), &s3, vec![true; 3]);
-        let v = vec!["1".to_owned(), "2".to_owned(), "3".to_owned()];
-        assert_eq!(
-            b3.range.compare(">", &v),
-            "(`a` > 1 OR (`a` = 1 AND `b` > 2) OR (`a` = 1 AND `b` = 2 AND `c` > 3))"
-        );
-        // PostgreSQL keeps the row value, which its index ranges understand
-        let bp = Batches::new(
-            crate::driver::database(Dialect::Postgres),
-            &s3,
-            vec![true; 3],
-        );
-        assert_eq!(
-            bp.range.compare("<=", &v),
-            "(\"a\", \"b\", \"c\") <= (1, 2, 3)"
-        );
     }
 
     #[test]

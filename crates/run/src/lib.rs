@@ -24,6 +24,7 @@
 //! - `verify/`: `migrate verify`, every down and phase proven on a scratch database.
 
 pub mod backfill;
+mod backfill_batch;
 mod deploy;
 pub mod driver;
 mod engine;

@@ -289,7 +289,18 @@ impl<'r> Builder<'r> {
             where_,
             batch_size: DEFAULT_BATCH_SIZE,
             pause: std::time::Duration::from_millis(2),
-            target_batch_time: Some(std::time::Duration::from_millis(40)),
+            // an application write that meets a batch waits at most about this long. On
+            // PostgreSQL batches commit without waiting for the WAL flush and give way to
+            // application row locks: 10 ms batches leave writers waiting at most ~9 ms
+            // (zdt-bench's lock sampler; 40 ms batches: up to 48 ms). MariaDB flushes every
+            // commit: 10 ms batches there stalled the application far longer (docs/benchmarks.md)
+            target_batch_time: Some(std::time::Duration::from_millis(
+                if self.r.dialect == sluice_core::sql::Dialect::Mysql {
+                    40
+                } else {
+                    10
+                },
+            )),
             max_replication_lag: Some(std::time::Duration::from_secs(5)),
         })
     }

@@ -317,6 +317,35 @@ pub trait Database: std::fmt::Debug + Send + Sync {
         None
     }
 
+    /// Settings a backfill batch takes inside its own transaction (right after `BEGIN`):
+    /// `lock_timeout` when given, so that a batch meeting an application's row lock gives
+    /// way after a few milliseconds instead of holding its own rows while it waits; and no
+    /// wait for the commit's WAL flush (the batch and its checkpoint commit together, so a
+    /// server crash loses both or neither). `None`: the server has no per-transaction
+    /// spelling for them (MySQL's lock wait timeout is whole seconds, its flush global).
+    fn batch_settings_sql(&self, lock_timeout: Option<Duration>) -> Option<String> {
+        let _ = lock_timeout;
+        None
+    }
+
+    /// `sql` (the clean-up after a backfill) marked as the runner's background work, so
+    /// that [`Database::background_running_sql`] finds it; `None`: none runs in the background.
+    fn background_sql(&self, sql: &str) -> Option<String> {
+        let _ = sql;
+        None
+    }
+
+    /// Whether session `session` has received its background statement (`true`).
+    fn background_started_sql(&self, session: i64) -> Option<String> {
+        let _ = session;
+        None
+    }
+
+    /// How many background statements run in this database (a count as text).
+    fn background_running_sql(&self) -> Option<String> {
+        None
+    }
+
     /// After a backfill that touched many rows: the statement that cleans up behind it.
     fn after_large_backfill_sql(&self, target: &str) -> Option<String> {
         let _ = target;

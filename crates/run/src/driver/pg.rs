@@ -18,6 +18,11 @@ use sluice_core::sql::quote;
 #[derive(Debug)]
 pub(super) struct Postgres;
 
+/// Marks the runner's background statements (the VACUUM after a backfill) in
+/// `pg_stat_activity`.
+const BACKGROUND_WORD: &str = "background";
+const BACKGROUND_MARK: &str = "/* sluice: background */";
+
 impl Database for Postgres {
     fn dialect(&self) -> Dialect {
         Dialect::Postgres
@@ -151,6 +156,31 @@ impl Database for Postgres {
 
     fn row_value_ranges(&self) -> bool {
         true
+    }
+
+    fn batch_settings_sql(&self, lock_timeout: Option<Duration>) -> Option<String> {
+        let mut s = String::from("SET LOCAL synchronous_commit = off");
+        if let Some(t) = lock_timeout {
+            s = format!("SET LOCAL lock_timeout = '{}ms'; {s}", t.as_millis().max(1));
+        }
+        Some(s)
+    }
+
+    fn background_sql(&self, sql: &str) -> Option<String> {
+        Some(format!("{sql} {BACKGROUND_MARK}"))
+    }
+
+    fn background_started_sql(&self, session: i64) -> Option<String> {
+        Some(format!(
+            "SELECT (strpos(query, '{BACKGROUND_MARK}') > 0)::text FROM pg_stat_activity WHERE pid = {session}"
+        ))
+    }
+
+    fn background_running_sql(&self) -> Option<String> {
+        // the mark in the pattern is spelled apart: this query must not find itself
+        Some(format!(
+            "SELECT count(*)::text FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid() AND strpos(query, '/* sluice: ' || '{BACKGROUND_WORD} */') > 0"
+        ))
     }
 
     fn after_large_backfill_sql(&self, target: &str) -> Option<String> {

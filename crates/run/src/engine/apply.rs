@@ -118,6 +118,9 @@ impl Run<'_> {
                 return Ok(out);
             }
             self.report_long_transactions(mon, &mut reported).await;
+            if !self.dry {
+                self.wait_for_vacuums(mon).await;
+            }
             show(main, &verdicts, m, s);
             let prior = by_key.get(&(m.version.clone(), s.phase)).copied();
             out.done.push(
@@ -174,6 +177,10 @@ impl Run<'_> {
                 return Ok(out);
             }
             self.report_long_transactions(mon, &mut reported).await;
+            if !self.dry {
+                // its DDL would queue behind a VACUUM a backfill left running
+                self.wait_for_vacuums(mon).await;
+            }
             if Family::of(self.url.dialect()) == Family::Mysql {
                 // the gate holds: table copies the expand kept in sync swap in now
                 self.osc_swaps(main, &m.version.raw).await?;

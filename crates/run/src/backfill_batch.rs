@@ -1,0 +1,385 @@
+//! One backfill batch: its SQL ([`Batches`]) and its run ([`Engine::batch`]).
+//!
+//! A batch finds its upper key outside any transaction, then updates its key range and
+//! writes its checkpoint in one short transaction. On PostgreSQL the transaction opens with
+//! its own `lock_timeout` of [`YIELD_AFTER`] and without waiting for the commit's WAL flush,
+//! and travels in two round trips (`BEGIN; SET LOCAL ..; UPDATE ..`, then the checkpoint
+//! with `COMMIT`). A batch that meets an application's row lock so gives way within a few
+//! milliseconds, rolls back (releasing the rows it had already taken, on which other
+//! application writes would otherwise queue) and runs again; after [`YIELDS`] such tries it
+//! waits like any statement, `[run] lock_timeout` with the retry policy.
+
+use std::time::{Duration, Instant};
+
+use super::backfill::{encode_key, spec_table};
+use super::driver::{Database, DbError, Driver};
+use super::keyrange::{KeyRange, where_clause};
+use super::{Engine, Progress, RunError};
+use sluice_core::source::backfill::BackfillSpec;
+
+/// A batch waits at most this long for an application's row lock before it gives way.
+pub(super) const YIELD_AFTER: Duration = Duration::from_millis(5);
+/// Tries that give way before a batch waits the regular `lock_timeout`.
+pub(super) const YIELDS: u32 = 20;
+/// Longest pause after giving way (the pause is random, 1 ms up to this).
+const YIELD_PAUSE_MS: u64 = 5;
+
+/// The SQL of one backfill: the key range it walks, the batch statements.
+#[derive(Debug, Clone)]
+pub(super) struct Batches {
+    db: &'static dyn Database,
+    range: KeyRange,
+    set: String,
+    where_: Option<String>,
+    /// MySQL: each batch runs under READ COMMITTED (see [`Batches::isolation_sql`]).
+    read_committed: bool,
+}
+
+impl Batches {
+    pub(super) fn new(
+        db: &'static dyn Database,
+        spec: &BackfillSpec,
+        numeric: Vec<bool>,
+    ) -> Batches {
+        let set = spec
+            .set
+            .iter()
+            .map(|(c, e)| format!("{} = {e}", db.ident(c)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Batches {
+            db,
+            range: KeyRange::new(db, &spec_table(spec), &spec.key, numeric),
+            set,
+            where_: spec.where_.clone(),
+            read_committed: false,
+        }
+    }
+
+    /// Run each batch under READ COMMITTED (MySQL, when the binary log allows it).
+    pub(super) fn with_read_committed(mut self, on: bool) -> Batches {
+        self.read_committed = on && self.db.batch_isolation().is_some();
+        self
+    }
+
+    /// What goes before each batch's `BEGIN`. Under InnoDB's default REPEATABLE READ the
+    /// batch's UPDATE locks every row it scans and the gaps between them until it commits, so
+    /// a write to a row the batch does not change (already filled, by a trigger or the new
+    /// code), or an insert into its key range, waits for the whole batch; under READ
+    /// COMMITTED it locks only the rows it changes.
+    pub(super) fn isolation_sql(&self) -> Option<&'static str> {
+        self.db
+            .batch_isolation()
+            .filter(|_| self.read_committed)
+            .map(|(_, set)| set)
+    }
+
+    /// What goes right after each batch's `BEGIN` (see [`Database::batch_settings_sql`]);
+    /// `yield_after`: the batch's own lock timeout.
+    pub(super) fn settings_sql(&self, yield_after: Option<Duration>) -> Option<String> {
+        self.db.batch_settings_sql(yield_after)
+    }
+
+    pub(super) fn target(&self) -> &str {
+        self.range.target()
+    }
+
+    /// The key of the batch's last row: `n` rows after `last` in key order.
+    pub(super) fn upper_sql(&self, last: Option<&[String]>, n: u64) -> String {
+        self.range.upper_sql(last, n)
+    }
+
+    /// The batch's UPDATE; no `upper` for the last batch.
+    pub(super) fn update_sql(&self, last: Option<&[String]>, upper: Option<&[String]>) -> String {
+        let mut conds = self.range.bounds(last, upper);
+        if let Some(w) = &self.where_ {
+            conds.push(format!("({w})"));
+        }
+        format!(
+            "UPDATE {} SET {}{}",
+            self.range.target(),
+            self.set,
+            where_clause(&conds)
+        )
+    }
+
+    #[cfg(test)]
+    pub(super) fn range(&self) -> &KeyRange {
+        &self.range
+    }
+}
+
+/// What one committed batch did.
+pub(super) struct BatchDone {
+    /// Its upper key; `None`: it was the last batch.
+    pub(super) upper: Option<Vec<String>>,
+    /// Rows it changed.
+    pub(super) rows: u64,
+    /// How long its (last) transaction took.
+    pub(super) took: Duration,
+    /// Tries that gave way to an application's row lock before it committed.
+    pub(super) yields: u32,
+}
+
+pub(super) enum BatchError {
+    Db(DbError),
+    Run(RunError),
+}
+
+impl From<DbError> for BatchError {
+    fn from(e: DbError) -> Self {
+        BatchError::Db(e)
+    }
+}
+
+/// Where a batch is in the walk.
+pub(super) struct At<'a> {
+    pub(super) version: &'a str,
+    pub(super) last: Option<&'a [String]>,
+    pub(super) size: u64,
+    /// When the backfill started (the last batch records its duration).
+    pub(super) started: Instant,
+}
+
+impl Engine {
+    /// One batch: first up to [`YIELDS`] tries that give way to application row locks after
+    /// [`YIELD_AFTER`] (where the server takes a per-transaction lock timeout), then tries
+    /// retried whole on lock timeouts under `[run] lock_timeout` and the retry policy.
+    pub(super) async fn batch(
+        &self,
+        main: &mut dyn Driver,
+        b: &Batches,
+        at: &At<'_>,
+    ) -> Result<BatchDone, RunError> {
+        let mut yields = 0u32;
+        let mut quick = None;
+        if b.settings_sql(Some(YIELD_AFTER)).is_some() {
+            for _ in 0..YIELDS {
+                match self.try_batch(main, b, at, Some(YIELD_AFTER)).await {
+                    Err(BatchError::Db(e)) if self.db.is_lock_timeout(&e) => {
+                        let _ = main.rollback().await;
+                        yields += 1;
+                        tracing::debug!(yields, error = %e, "a row of the batch is locked: giving way");
+                        let ms = rand::random_range(1..=YIELD_PAUSE_MS);
+                        tokio::time::sleep(Duration::from_millis(ms)).await;
+                    }
+                    r => {
+                        if r.is_err() {
+                            let _ = main.rollback().await;
+                        }
+                        quick = Some(r);
+                        break;
+                    }
+                }
+            }
+        }
+        let r = match quick {
+            Some(r) => r,
+            None => self.batch_waiting(main, b, at).await,
+        };
+        match r {
+            Ok(mut d) => {
+                d.yields = yields;
+                Ok(d)
+            }
+            Err(BatchError::Db(e)) => {
+                let at_key = at.last.map_or_else(
+                    || "the start".to_owned(),
+                    |l| format!("key {}", encode_key(l)),
+                );
+                Err(RunError::Failed(format!(
+                    "backfill of {} ({}): the batch after {at_key} failed{}: {e}; every batch before it is done and checkpointed; fix the cause and re-run `migrate apply`, it resumes there",
+                    at.version,
+                    b.target(),
+                    if self.db.is_lock_timeout(&e) {
+                        format!(
+                            " to take its row locks within lock_timeout {} after {} attempts",
+                            humantime::format_duration(self.settings.lock_timeout),
+                            self.settings.retry.retries + 1
+                        )
+                    } else {
+                        String::new()
+                    }
+                )))
+            }
+            Err(BatchError::Run(e)) => Err(e),
+        }
+    }
+
+    /// The batch under the session's `lock_timeout`, retried whole on lock timeouts.
+    async fn batch_waiting(
+        &self,
+        main: &mut dyn Driver,
+        b: &Batches,
+        at: &At<'_>,
+    ) -> Result<BatchDone, BatchError> {
+        // the connection in a tuple: the attempts' borrows are then bounded by its lifetime
+        let mut state = (main,);
+        super::retry::retry(
+            &self.settings.retry,
+            &mut state,
+            |e: &BatchError| matches!(e, BatchError::Db(e) if self.db.is_lock_timeout(e)),
+            |attempt, d, e| {
+                if let BatchError::Db(e) = e {
+                    tracing::warn!(attempt, delay_ms = d.as_millis() as u64, error = %e, "lock timeout; retrying the batch");
+                }
+                self.progress(Progress::Retrying {
+                    version: at.version.to_owned(),
+                    attempt,
+                    delay_ms: d.as_millis() as u64,
+                });
+            },
+            |(main,), _| {
+                Box::pin(async move {
+                    let r = self.try_batch(&mut **main, b, at, None).await;
+                    if r.is_err() {
+                        let _ = main.rollback().await;
+                    }
+                    r
+                })
+            },
+        )
+        .await
+    }
+
+    /// One try: the upper key, then the UPDATE and the checkpoint in one transaction.
+    async fn try_batch(
+        &self,
+        main: &mut dyn Driver,
+        b: &Batches,
+        at: &At<'_>,
+        yield_after: Option<Duration>,
+    ) -> Result<BatchDone, BatchError> {
+        let version = at.version;
+        let found = main.query_text(&b.upper_sql(at.last, at.size)).await?;
+        let upper = match found.into_iter().next() {
+            None => None,
+            Some(cols) => Some(cols.into_iter().collect::<Option<Vec<String>>>().ok_or_else(|| {
+                BatchError::Run(RunError::Input(format!(
+                    "backfill of {version}: a key column of {} holds NULL; `key` must name NOT NULL column(s) that identify a row",
+                    b.target()
+                )))
+            })?),
+        };
+        let checkpoint = |n: u64| match &upper {
+            Some(u) => self
+                .ledger
+                .checkpoint_sql(version, &encode_key(u), n, at.size),
+            None => self
+                .ledger
+                .finish_backfill_sql(version, n, at.started.elapsed().as_millis()),
+        };
+        let update = b.update_sql(at.last, upper.as_deref());
+        let t0 = Instant::now();
+        if let Some(s) = b.isolation_sql() {
+            main.exec(s).await?;
+        }
+        let rows = match b.settings_sql(yield_after) {
+            Some(set) if self.db.multi_statement_round_trip() => {
+                // two round trips: open and update, then checkpoint and commit
+                let n = main.exec_count(&format!("BEGIN; {set}; {update}")).await?;
+                main.exec(&format!("{}; COMMIT", checkpoint(n))).await?;
+                n
+            }
+            set => {
+                main.begin().await?;
+                if let Some(s) = set {
+                    main.exec(&s).await?;
+                }
+                let n = main.exec_count(&update).await?;
+                main.exec(&checkpoint(n)).await?;
+                main.commit().await?;
+                n
+            }
+        };
+        Ok(BatchDone {
+            upper,
+            rows,
+            took: t0.elapsed(),
+            yields: 0,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sluice_core::sql::Dialect;
+    use std::path::Path;
+
+    fn spec(text: &str) -> BackfillSpec {
+        BackfillSpec::parse(Path::new("backfill.toml"), text).unwrap()
+    }
+
+    #[test]
+    fn batch_settings_per_server() {
+        let s = spec("table = 't'\nkey = 'id'\n[set]\nx = '1'\n");
+        let pg = Batches::new(crate::driver::database(Dialect::Postgres), &s, vec![true]);
+        assert_eq!(
+            pg.settings_sql(Some(YIELD_AFTER)).as_deref(),
+            Some("SET LOCAL lock_timeout = '5ms'; SET LOCAL synchronous_commit = off")
+        );
+        assert_eq!(
+            pg.settings_sql(None).as_deref(),
+            Some("SET LOCAL synchronous_commit = off")
+        );
+        let my = Batches::new(crate::driver::database(Dialect::Mysql), &s, vec![true]);
+        assert_eq!(my.settings_sql(Some(YIELD_AFTER)), None);
+    }
+
+    #[test]
+    fn batch_sql_single_and_composite_keys() {
+        let s = spec("table = 'users'\nkey = 'id'\nwhere = '\"b\" IS NULL'\n[set]\nb = '\"a\"'\n");
+        let b = Batches::new(crate::driver::database(Dialect::Postgres), &s, vec![true]);
+        assert_eq!(
+            b.upper_sql(None, 500),
+            "SELECT \"id\"::text AS sluice_k0 FROM \"users\" ORDER BY \"id\" LIMIT 1 OFFSET 499"
+        );
+        let last = vec!["10".to_owned()];
+        let upper = vec!["20".to_owned()];
+        assert_eq!(
+            b.update_sql(Some(&last), Some(&upper)),
+            "UPDATE \"users\" SET \"b\" = \"a\" WHERE \"id\" > 10 AND \"id\" <= 20 AND (\"b\" IS NULL)"
+        );
+        assert_eq!(
+            b.update_sql(Some(&last), None),
+            "UPDATE \"users\" SET \"b\" = \"a\" WHERE \"id\" > 10 AND (\"b\" IS NULL)"
+        );
+
+        let s = spec("table = 't'\nschema = 'app'\nkey = ['a', 'b']\n[set]\nx = '1'\n");
+        let b = Batches::new(
+            crate::driver::database(Dialect::Mysql),
+            &s,
+            vec![true, false],
+        );
+        let last = vec!["3".to_owned(), "it's".to_owned()];
+        assert_eq!(
+            b.upper_sql(Some(&last), 10),
+            "SELECT CAST(`a` AS CHAR) AS sluice_k0, CAST(`b` AS CHAR) AS sluice_k1 FROM `app`.`t` WHERE (`a` > 3 OR (`a` = 3 AND `b` > CONVERT(X'HEX' USING utf8mb4))) ORDER BY `a`, `b` LIMIT 1 OFFSET 9"
+                .replace("HEX", &hex::encode("it's"))
+        );
+        assert_eq!(b.update_sql(None, None), "UPDATE `app`.`t` SET `x` = 1");
+        let upper = vec!["5".to_owned(), "z".to_owned()];
+        assert_eq!(
+            b.update_sql(None, Some(&upper)),
+            "UPDATE `app`.`t` SET `x` = 1 WHERE (`a` < 5 OR (`a` = 5 AND `b` <= 'z'))"
+        );
+        let s3 = spec("table = 't'\nkey = ['a', 'b', 'c']\n[set]\nx = '1'\n");
+        let b3 = Batches::new(crate::driver::database(Dialect::Mysql), &s3, vec![true; 3]);
+        let v = vec!["1".to_owned(), "2".to_owned(), "3".to_owned()];
+        assert_eq!(
+            b3.range().compare(">", &v),
+            "(`a` > 1 OR (`a` = 1 AND `b` > 2) OR (`a` = 1 AND `b` = 2 AND `c` > 3))"
+        );
+        // PostgreSQL keeps the row value, which its index ranges understand
+        let bp = Batches::new(
+            crate::driver::database(Dialect::Postgres),
+            &s3,
+            vec![true; 3],
+        );
+        assert_eq!(
+            bp.range().compare("<=", &v),
+            "(\"a\", \"b\", \"c\") <= (1, 2, 3)"
+        );
+    }
+}
