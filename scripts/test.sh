@@ -116,6 +116,8 @@ psql -h 127.0.0.1 -p "$PG18_PORT" -U postgres -d postgres -Atqc "select 1 from p
   || psql -h 127.0.0.1 -p "$PG18_PORT" -U postgres -d postgres -qc 'create database test'
 export DATABASE_URL_PG18=${DATABASE_URL_PG18:-postgres://postgres@127.0.0.1:$PG18_PORT/test}
 
+# lint's history cache goes under the build tree, not the user's ~/.cache
+export SLUICE_CACHE_DIR=${SLUICE_CACHE_DIR:-$PWD/target/lint-cache}
 export DATABASE_URL_PG=${DATABASE_URL_PG:-postgres://postgres@127.0.0.1:5432/test}
 export DATABASE_URL_MYSQL=${DATABASE_URL_MYSQL:-mysql://root@127.0.0.1:3306/test}
 
