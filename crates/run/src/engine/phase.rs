@@ -51,9 +51,6 @@ impl Run<'_> {
         }
     }
 
-    /// One phase with its hooks: `before-<phase>` (may stop it), then the phase, then
-    /// `after-<phase>` or `on-failure`.
-    #[allow(clippy::too_many_arguments)]
     /// Records `err` on the phase's ledger row (`done` statements applied) and gives it back;
     /// a ledger that cannot be written keeps the first error, the one to report.
     pub(crate) async fn record_failure(
@@ -73,6 +70,9 @@ impl Run<'_> {
         err
     }
 
+    /// One phase with its hooks: `before-<phase>` (may stop it), then the phase, then
+    /// `after-<phase>` or `on-failure`.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn run_phase(
         &self,
         main: &mut dyn Driver,
