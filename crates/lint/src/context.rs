@@ -11,7 +11,7 @@ use sqlparser::ast::Statement as Ast;
 use sluice_core::catalog::{Catalog, Origin};
 use sluice_core::source::split::{self, Chunk, Comment, SplitError, SplitOptions};
 use sluice_core::source::{Direction, Layout, Migration, Phase, Script, SourceFile, Version};
-use sluice_core::sql::ops::{ObjName, TxControl};
+use sluice_core::sql::ops::{ObjName, RewriteKind, TxControl};
 use sluice_core::sql::{self, Dialect, Operation, ParseFailure};
 
 use super::settings::{LintSettings, Runner};
@@ -582,6 +582,31 @@ fn shift_err(mut e: SplitError, base: usize) -> SplitError {
     e
 }
 
+/// Does Flyway's PostgreSQL parser take `stmt` for one that cannot run in a transaction? It
+/// matches the statement's text: `CREATE [UNIQUE] INDEX CONCURRENTLY`, `DROP INDEX
+/// CONCURRENTLY`, `VACUUM` (and database, tablespace, subscription and system statements
+/// migrations do not hold); not `REINDEX .. CONCURRENTLY` nor `DETACH PARTITION ..
+/// CONCURRENTLY`, which Flyway wraps and PostgreSQL then refuses.
+#[must_use]
+pub fn flyway_non_transactional(stmt: &Stmt) -> bool {
+    stmt.ops.iter().any(|op| {
+        matches!(
+            op,
+            Operation::CreateIndex {
+                concurrently: true,
+                ..
+            } | Operation::DropIndex {
+                concurrently: true,
+                ..
+            } | Operation::Vacuum
+                | Operation::TableRewrite {
+                    kind: RewriteKind::VacuumFull,
+                    ..
+                }
+        )
+    })
+}
+
 /// Does the runner wrap this script in one transaction?
 fn runner_wraps(
     settings: &LintSettings,
@@ -601,6 +626,13 @@ fn runner_wraps(
         Runner::Sluice => !stmts
             .iter()
             .any(|s| s.ops.iter().any(Operation::needs_no_transaction)),
+        // Flyway's PostgreSQL parser runs a script outside a transaction when one of its
+        // statements cannot run in one; with transactional statements beside it, Flyway
+        // refuses the script (`mixed = false`), which the rules report as if wrapped
+        Runner::Flyway => {
+            let detected = stmts.iter().filter(|s| flyway_non_transactional(s)).count();
+            detected == 0 || detected < stmts.len()
+        }
         _ => true,
     }
 }

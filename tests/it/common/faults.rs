@@ -786,6 +786,11 @@ impl Suite {
             let started = Instant::now();
             let r = self.one(server, fault, rollback);
             report.runs += 1;
+            // each run's outcome as it ends: a long run cut short still says what it saw
+            let verdict = match &r {
+                Ok(recovery) => format!("recovered in {:.1} s", recovery.as_secs_f64()),
+                Err(e) => format!("NOT RECOVERED: {e}"),
+            };
             match r {
                 Ok(recovery) => {
                     report.recovered += 1;
@@ -803,7 +808,7 @@ impl Suite {
                 }
             }
             eprintln!(
-                "{:?} {} run {}/{} ({}) in {:.1} s",
+                "{:?} {} run {}/{} ({}) in {:.1} s: {verdict}",
                 self.d,
                 fault.name(),
                 i + 1,

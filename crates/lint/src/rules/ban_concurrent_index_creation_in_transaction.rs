@@ -18,8 +18,9 @@
 //! Run it in a non-transactional migration: no `BEGIN`, and `-- sluice:no-transaction` (or
 //! the runner's own marker) when the runner wraps files in a transaction.
 
-use crate::context::{ScriptCx, Tx};
+use crate::context::{ScriptCx, Tx, flyway_non_transactional};
 use crate::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
+use crate::settings::Runner;
 use sluice_core::sql::Operation;
 
 use super::runner_name;
@@ -45,6 +46,7 @@ impl Rule for BanConcurrentIndexCreationInTransaction {
     }
 
     fn check(&self, cx: &ScriptCx<'_>, out: &mut Vec<Hit>) {
+        let flyway = cx.settings.runner.effective(cx.migration.layout) == Runner::Flyway;
         for (st, op) in cx.ops() {
             let what = match op {
                 Operation::CreateIndex {
@@ -66,6 +68,11 @@ impl Rule for BanConcurrentIndexCreationInTransaction {
                 Tx::Explicit => (
                     "after an explicit BEGIN".to_owned(),
                     "move it out of the BEGIN .. COMMIT block, into a migration that does not run in a transaction",
+                ),
+                // Flyway saw it and still wraps: the script mixes it with transactional ones
+                Tx::Wrapped if flyway && flyway_non_transactional(st) => (
+                    "in a Flyway script that also holds statements that can run in a transaction: Flyway refuses the mix (`mixed = false`, its default)".to_owned(),
+                    "move it to a migration of its own, which Flyway runs outside a transaction, or add `executeInTransaction=false` to the script's `.sql.conf`",
                 ),
                 Tx::Wrapped => (
                     format!(
@@ -89,7 +96,7 @@ impl Rule for BanConcurrentIndexCreationInTransaction {
 
 #[cfg(test)]
 mod tests {
-    use crate::settings::Runner;
+    use super::Runner;
     use crate::test_utils::{Case, lint_errors, lint_ok};
 
     const RULE: &str = "ban-concurrent-index-creation-in-transaction";
@@ -113,7 +120,6 @@ mod tests {
         let sql = "CREATE UNIQUE INDEX CONCURRENTLY users_email_idx ON users (email);";
         for runner in [
             Runner::Sqlx,
-            Runner::Flyway,
             Runner::Goose,
             Runner::Dbmate,
             Runner::Diesel,
@@ -128,6 +134,35 @@ mod tests {
             [
                 "1:21 `CREATE INDEX CONCURRENTLY` cannot run inside a transaction, and this one runs in the transaction the sqlx runner wraps this file in"
             ]
+        );
+    }
+
+    #[test]
+    fn flyway_runs_a_lone_concurrent_index_outside_a_transaction() {
+        // Flyway's parser sees CONCURRENTLY and does not wrap the script
+        let lone = "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);\nDROP INDEX CONCURRENTLY old_idx;";
+        lint_ok(RULE, Case::new(lone).runner(Runner::Flyway));
+        // beside a transactional statement, Flyway refuses the script
+        let mixed =
+            "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);";
+        let found = lint_errors(RULE, Case::new(mixed).runner(Runner::Flyway));
+        assert_eq!(
+            found,
+            [
+                "2:14 `CREATE INDEX CONCURRENTLY` cannot run inside a transaction, and this one runs in a Flyway script that also holds statements that can run in a transaction: Flyway refuses the mix (`mixed = false`, its default)"
+            ]
+        );
+        // Flyway's parser does not know REINDEX CONCURRENTLY: it wraps it
+        let found = lint_errors(
+            RULE,
+            Case::new("REINDEX INDEX CONCURRENTLY users_pkey;").runner(Runner::Flyway),
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("the flyway runner wraps"), "{found:?}");
+        // its script configuration turns the transaction off
+        lint_ok(
+            RULE,
+            Case::new(mixed).runner(Runner::Flyway).no_transaction(),
         );
     }
 

@@ -186,6 +186,46 @@ pub(super) fn diesel_no_transaction(
     }
 }
 
+/// Flyway's script configuration beside a script (`V1__x.sql.conf`, Flyway 6.1+): does it say
+/// `executeInTransaction=false`? Java properties: `key=value` or `key: value`, `#` / `!`
+/// comments.
+pub(super) fn flyway_no_transaction(
+    script: &Path,
+    warnings: &mut Vec<SourceWarning>,
+) -> Result<bool, SourceError> {
+    let mut conf = script.as_os_str().to_owned();
+    conf.push(".conf");
+    let path = PathBuf::from(conf);
+    if !path.is_file() {
+        return Ok(false);
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| io_err(&path, e))?;
+    let mut no_tx = false;
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with(['#', '!']) {
+            continue;
+        }
+        let Some((key, value)) = line.split_once(['=', ':']) else {
+            continue;
+        };
+        if key.trim() != "executeInTransaction" {
+            continue;
+        }
+        match value.trim() {
+            v if v.eq_ignore_ascii_case("false") => no_tx = true,
+            v if v.eq_ignore_ascii_case("true") => no_tx = false,
+            v => warnings.push(SourceWarning {
+                path: path.clone(),
+                message: format!(
+                    "executeInTransaction must be true or false, not `{v}`; ignored (Flyway \
+                     wraps the script in a transaction)"
+                ),
+            }),
+        }
+    }
+    Ok(no_tx)
+}
+
 pub(super) struct Builder {
     pub(super) files: Files,
     pub(super) warnings: Vec<SourceWarning>,
@@ -263,6 +303,9 @@ impl Builder {
         if e.is_dir {
             self.warn(&e.path, "subdirectories are not scanned", layout);
             return true;
+        }
+        if layout == Layout::Flyway && e.name.ends_with(".sql.conf") {
+            return true; // a script's configuration, read with its script
         }
         self.backfill_file(layout, e)
     }
@@ -425,10 +468,11 @@ impl Builder {
                     name,
                 }) => {
                     let file = self.files.get(&e.path)?;
+                    let no_tx = flyway_no_transaction(&e.path, &mut self.warnings)?;
                     (
                         version,
                         name.to_owned(),
-                        vec![Spec::whole(file, direction, None, false)],
+                        vec![Spec::whole(file, direction, None, no_tx)],
                     )
                 }
                 Some(FlywayName::Repeatable) => {

@@ -56,9 +56,17 @@ pub fn emit(
             }
         }
         Layout::Flyway => {
+            // Flyway's marker is a script configuration file beside each script
+            let conf = "executeInTransaction=false\n";
             out.push(file(format!("V{v}__{n}.sql"), m.up.to_owned()));
+            if m.no_transaction {
+                out.push(file(format!("V{v}__{n}.sql.conf"), conf.to_owned()));
+            }
             if let Some(d) = m.down {
                 out.push(file(format!("U{v}__{n}.sql"), d.to_owned()));
+                if m.no_transaction {
+                    out.push(file(format!("U{v}__{n}.sql.conf"), conf.to_owned()));
+                }
             }
         }
         Layout::Dbmate => {
@@ -268,7 +276,16 @@ mod tests {
         };
         assert_eq!(names(Layout::Sqlx), ["0003_x.up.sql", "0003_x.down.sql"]);
         assert!(files(Layout::Sqlx)[0].1.starts_with("-- no-transaction\n"));
-        assert_eq!(names(Layout::Flyway), ["V0003__x.sql", "U0003__x.sql"]);
+        assert_eq!(
+            names(Layout::Flyway),
+            [
+                "V0003__x.sql",
+                "V0003__x.sql.conf",
+                "U0003__x.sql",
+                "U0003__x.sql.conf"
+            ]
+        );
+        assert_eq!(files(Layout::Flyway)[1].1, "executeInTransaction=false\n");
         assert_eq!(
             names(Layout::Diesel),
             ["0003_x/up.sql", "0003_x/down.sql", "0003_x/metadata.toml"]

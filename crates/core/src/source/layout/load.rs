@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::build::{Spec, diesel_no_transaction, make_migration};
+use super::build::{Spec, diesel_no_transaction, flyway_no_transaction, make_migration};
 use super::names::{
     FlywayName, diesel_file, dir_version_name, dir_word, flip, flyway_name, native_file,
     up_down_name, version_name, zero,
@@ -111,13 +111,17 @@ pub fn load_file(path: &Path, stdin_text: Option<String>) -> Result<Migration, S
         {
             // V1__x.sql <-> U1__x.sql
             let prefix = if direction == Direction::Up { 'U' } else { 'V' };
-            let specs = pair(
+            let mut specs = pair(
                 file,
                 direction,
                 None,
                 false,
                 &format!("{prefix}{}", &file_name[1..]),
             )?;
+            // each script has its own `.conf`
+            for s in &mut specs {
+                s.no_tx = flyway_no_transaction(&s.file.path, &mut warnings)?;
+            }
             (
                 version,
                 name.to_owned(),

@@ -301,6 +301,44 @@ fn flyway_versions_undo_and_repeatable() {
 }
 
 #[test]
+fn flyway_script_configuration_says_no_transaction() {
+    let dir = tree(&[
+        ("V1__init.sql", "create table t(a int);"),
+        ("V2__idx.sql", "create index concurrently i on t(a);"),
+        (
+            "V2__idx.sql.conf",
+            "# Flyway script configuration\nencoding = UTF-8\nexecuteInTransaction = false\n",
+        ),
+        ("U2__idx.sql", "drop index concurrently i;"),
+        ("U2__idx.sql.conf", "executeInTransaction:FALSE"),
+        ("V3__odd.sql", "select 1;"),
+        ("V3__odd.sql.conf", "executeInTransaction=maybe"),
+    ]);
+    let d = auto(&dir);
+    assert_eq!(d.layout, Layout::Flyway);
+    let no_tx: Vec<_> = summary(&d).into_iter().map(|s| (s.0, s.2, s.4)).collect();
+    assert_eq!(
+        no_tx,
+        [
+            ("1".into(), Up, false),
+            ("2".into(), Up, true),
+            ("2".into(), Down, true),
+            ("3".into(), Up, false),
+        ]
+    );
+    // the .conf files are not scripts; a value Flyway would not read is said
+    assert_eq!(d.warnings.len(), 1, "{:?}", d.warnings);
+    assert!(d.warnings[0].path.ends_with("V3__odd.sql.conf"));
+    assert!(d.warnings[0].message.contains("`maybe`"));
+
+    // one file named on the command line reads its own and its sibling's configuration
+    let m = load_file(&dir.path().join("U2__idx.sql"), None).unwrap();
+    assert!(m.scripts.iter().all(|s| s.no_transaction_marker));
+    let m = load_file(&dir.path().join("V1__init.sql"), None).unwrap();
+    assert!(m.scripts.iter().all(|s| !s.no_transaction_marker));
+}
+
+#[test]
 fn dbmate_sections() {
     let text = "-- header\n-- migrate:up transaction:false\ncreate index concurrently i on t(a);\n\n-- migrate:down\ndrop index i;\n";
     let dir = tree(&[
