@@ -286,8 +286,7 @@ impl Engine {
                 .query_text(allowed)
                 .await
                 .ok()
-                .and_then(|rows| rows.into_iter().next())
-                .and_then(|r| r.into_iter().next().flatten())
+                .and_then(driver::first)
                 .is_some_and(|v| v == "1"),
             None => false,
         };
@@ -493,8 +492,7 @@ impl Engine {
                 .query_text(&started_sql)
                 .await
                 .ok()
-                .and_then(|r| r.into_iter().next())
-                .and_then(|r| r.into_iter().next().flatten())
+                .and_then(driver::first)
                 .is_some_and(|v| v == "true");
             if running {
                 return true;
@@ -518,8 +516,7 @@ impl Engine {
                 .query_text(&sql)
                 .await
                 .ok()
-                .and_then(|r| r.into_iter().next())
-                .and_then(|r| r.into_iter().next().flatten())
+                .and_then(driver::first)
                 .and_then(|v| v.parse::<u64>().ok())
                 .unwrap_or(0);
             if n == 0 {
