@@ -337,6 +337,76 @@ fn lock_queue_stays_short_and_the_blocker_is_named() {
     assert_eq!(r.code, 0, "{r:?}");
 }
 
+/// A deadlock the server breaks rolls the whole block back, like a lock timeout: the block is
+/// retried from its BEGIN rather than failing the migration. (Seen on PostgreSQL 18: a
+/// down script renaming an index, then creating a trigger, against autovacuum.)
+#[test]
+fn deadlock_inside_a_block_is_retried_from_its_begin() {
+    let s = Scratch::pg();
+    s.exec("CREATE TABLE a (id int); CREATE TABLE b (id int PRIMARY KEY, n int); INSERT INTO b VALUES (1, 0)");
+    let dir = tree(&[
+        (
+            "sluice.toml",
+            "[run]\nlock_timeout = \"20s\"\nlock_retries = 3\n",
+        ),
+        (
+            "migrations/1_dl/expand.up.sql",
+            "BEGIN;\nUPDATE b SET n = n + 1 WHERE id = 1;\nLOCK TABLE a IN SHARE MODE;\nCOMMIT;\n",
+        ),
+        ("migrations/1_dl/expand.down.sql", "SELECT 1;\n"),
+    ]);
+    let url = s.url.clone();
+    let path = dir.path().to_owned();
+    let (r, s) = block_on(async move {
+        // the other side of the cycle holds `a` and, once the block waits for `a`, asks for the
+        // block's row of `b`; its long deadlock_timeout leaves the detection to the block
+        let mut other = sqlx::PgConnection::connect(&url).await.unwrap();
+        other
+            .execute("SET deadlock_timeout = '60s'; BEGIN; INSERT INTO a VALUES (1)")
+            .await
+            .unwrap();
+        let child = s
+            .migrate(&path)
+            .args(["apply"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut watch = sqlx::PgConnection::connect(&url).await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'a'::regclass",
+            )
+            .fetch_one(&mut watch)
+            .await
+            .unwrap();
+            if waiting > 0 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the block never waited for `a`");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // returns once the server broke the deadlock by rolling the block back
+        other
+            .execute("UPDATE b SET n = n + 10 WHERE id = 1")
+            .await
+            .unwrap();
+        other.execute("COMMIT").await.unwrap();
+        let out = child.wait_with_output().unwrap();
+        let r = crate::common::Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        (r, s)
+    });
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains("deadlock detected"), "{r:?}");
+    // the block ran once in the end: its increment on top of the other side's
+    assert_eq!(s.strings("SELECT n::text FROM b WHERE id = 1"), ["11"]);
+}
+
 #[test]
 fn lock_is_released_when_the_body_fails() {
     let s = Scratch::pg();

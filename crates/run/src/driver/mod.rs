@@ -541,6 +541,16 @@ mod tests {
         };
         assert!(database(Dialect::Postgres).is_lock_timeout(&pg));
         assert!(!database(Dialect::Mysql).is_lock_timeout(&pg));
+        let deadlock = DbError {
+            sqlstate: Some("40P01".into()),
+            ..pg.clone()
+        };
+        assert!(database(Dialect::Postgres).is_lock_timeout(&deadlock));
+        let unique = DbError {
+            sqlstate: Some("23505".into()),
+            ..pg.clone()
+        };
+        assert!(!database(Dialect::Postgres).is_lock_timeout(&unique));
         let my = DbError {
             sqlstate: Some("HY000".into()),
             number: Some(1205),

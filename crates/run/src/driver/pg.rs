@@ -137,8 +137,10 @@ impl Database for Postgres {
     }
 
     fn is_lock_timeout(&self, e: &DbError) -> bool {
-        // lock_not_available
-        e.sqlstate.as_deref() == Some("55P03")
+        // lock_not_available; deadlock_detected: the server rolled the statement's transaction
+        // back (seen on PostgreSQL 18: autovacuum's in-place update of an index's pg_class row
+        // waits for the block that renamed the index, which waits for the table)
+        matches!(e.sqlstate.as_deref(), Some("55P03" | "40P01"))
     }
 
     fn transactional_ddl(&self) -> bool {
