@@ -87,6 +87,44 @@ impl SqlType {
     }
 }
 
+impl SqlType {
+    /// Does PostgreSQL have an `=` operator for this built-in type (so `IS DISTINCT FROM`
+    /// works on it)? `false` for types it cannot vouch for: `json`, `point`, `xml` have none,
+    /// and a domain or extension type is unknown here.
+    pub fn has_equality(&self) -> bool {
+        matches!(
+            self.base.as_str(),
+            "smallint"
+                | "integer"
+                | "bigint"
+                | "numeric"
+                | "real"
+                | "double precision"
+                | "money"
+                | "boolean"
+                | "text"
+                | "varchar"
+                | "char"
+                | "name"
+                | "bytea"
+                | "uuid"
+                | "date"
+                | "time"
+                | "timetz"
+                | "timestamp"
+                | "timestamptz"
+                | "interval"
+                | "jsonb"
+                | "inet"
+                | "cidr"
+                | "macaddr"
+                | "bit"
+                | "varbit"
+                | "oid"
+        )
+    }
+}
+
 /// The type text in lower case with quotes taken off its name the way PostgreSQL reads it:
 /// `"bpchar"(50)` is `bpchar(50)` and `"serial"` is `serial`, but a quoted name with upper case
 /// letters is another type (kept quoted), and `"char"` is PostgreSQL's one-byte internal type,
@@ -220,6 +258,23 @@ mod tests {
             SqlType::parse("my_schema.varchar").base,
             "my_schema.varchar"
         );
+    }
+
+    #[test]
+    fn equality_is_known_for_built_in_scalars_and_their_arrays() {
+        for t in [
+            "int",
+            "BIGINT",
+            "varchar(20)",
+            "text[]",
+            "timestamp with time zone",
+            "jsonb",
+        ] {
+            assert!(SqlType::parse(t).has_equality(), "{t}");
+        }
+        for t in ["json", "point", "xml", "my_domain", "public.citext"] {
+            assert!(!SqlType::parse(t).has_equality(), "{t}");
+        }
     }
 
     #[test]

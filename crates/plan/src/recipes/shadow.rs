@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use sluice_core::catalog::{Column, Table, binary_coercible};
+use sluice_core::catalog::{Column, SqlType, Table, binary_coercible};
 use sluice_core::sql::ops::{ConstraintKind, ObjName};
 use sluice_core::sql::quote;
 
@@ -29,6 +29,9 @@ struct Shadow<'a> {
     /// Both columns are written by running code (rename); a type change's shadow is only
     /// written by the trigger until the swap.
     two_way: bool,
+    /// The trigger may skip rows whose columns already agree: `forward_new` is plain (a trigger's
+    /// `WHEN` takes no subquery) and the type has `=`.
+    guard: bool,
     recipe: &'static str,
 }
 
@@ -53,6 +56,7 @@ pub(super) fn rename_column(
         backward_new: format!("NEW.{}", q(to)),
         final_name: None,
         two_way: true,
+        guard: old.sql_type().has_equality(),
         recipe: "rename-column",
     };
     build(b, src, t, &s)
@@ -70,10 +74,7 @@ pub(super) fn change_type(
     let Some(old) = t.column(column) else {
         return Err(format!("column {column} is not known on table {table}"));
     };
-    if binary_coercible(
-        &old.sql_type(),
-        &sluice_core::catalog::types::SqlType::parse(new_type),
-    ) {
+    if binary_coercible(&old.sql_type(), &SqlType::parse(new_type)) {
         // no rewrite, no scan: a brief lock only
         return super::passthrough::op(b, src);
     }
@@ -99,6 +100,7 @@ pub(super) fn change_type(
         backward_new: format!("CAST(NEW.{} AS {})", q(&shadow), old.data_type),
         final_name: Some(column.to_owned()),
         two_way: false,
+        guard: using.is_none() && SqlType::parse(new_type).has_equality(),
         recipe: "change-column-type",
     };
     build(b, src, t, &s)
@@ -272,6 +274,7 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
         "function": in_schema(table, &function),
         "trigger": function,
         "two_way": s.two_way,
+        "guard": s.guard,
     });
     let create_trigger = b.sql("sync_trigger.sql", trigger_ctx.clone())?;
     let drop_trigger = b.sql("drop_trigger.sql", trigger_ctx)?;
@@ -456,6 +459,14 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
         )?;
         swap(b, format!("{new} takes the default of {old}"), up, down);
     }
+    // before the soft drop, so that its inverse re-creates the trigger once the old column is
+    // back: the trigger's `WHEN` names both columns
+    swap(
+        b,
+        "drop the sync trigger".to_owned(),
+        drop_trigger,
+        create_trigger,
+    );
     let soft = dropped(b, old);
     let up = b.sql(
         "soft_drop_column.sql",
@@ -473,12 +484,6 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
         format!("soft-drop {old} as {soft} (`migrate purge` drops it later)"),
         up,
         down,
-    );
-    swap(
-        b,
-        "drop the sync trigger".to_owned(),
-        drop_trigger,
-        create_trigger,
     );
     if let Some(final_name) = &s.final_name {
         let up = b.sql(

@@ -8,5 +8,6 @@ BEGIN
 END
 $sluice$;
 DROP TRIGGER IF EXISTS {{ trigger | ident }} ON {{ table | qname }};
+-- rows that already hold a value (the backfill's own writes) skip the function call
 CREATE TRIGGER {{ trigger | ident }} BEFORE INSERT OR UPDATE ON {{ table | qname }}
-  FOR EACH ROW EXECUTE FUNCTION {{ function | qname }}();
+  FOR EACH ROW WHEN (NEW.{{ column | ident }} IS NULL) EXECUTE FUNCTION {{ function | qname }}();

@@ -26,5 +26,8 @@ BEGIN
 END
 $sluice$;
 DROP TRIGGER IF EXISTS {{ trigger | ident }} ON {{ table | qname }};
+{%- if guard %}
+-- rows whose two columns already agree (the backfill's own writes) skip the function call
+{%- endif %}
 CREATE TRIGGER {{ trigger | ident }} BEFORE INSERT OR UPDATE ON {{ table | qname }}
-  FOR EACH ROW EXECUTE FUNCTION {{ function | qname }}();
+  FOR EACH ROW {% if guard %}WHEN (NEW.{{ new | ident }} IS DISTINCT FROM {{ forward | sql }}) {% endif %}EXECUTE FUNCTION {{ function | qname }}();
