@@ -343,7 +343,7 @@ fn lock_queue_stays_short_and_the_blocker_is_named() {
 #[test]
 fn deadlock_inside_a_block_is_retried_from_its_begin() {
     let s = Scratch::pg();
-    s.exec("CREATE TABLE a (id int); CREATE TABLE b (id int PRIMARY KEY, n int); INSERT INTO b VALUES (1, 0)");
+    s.exec(DEADLOCK_TABLES);
     let dir = tree(&[
         (
             "sluice.toml",
@@ -355,11 +355,56 @@ fn deadlock_inside_a_block_is_retried_from_its_begin() {
         ),
         ("migrations/1_dl/expand.down.sql", "SELECT 1;\n"),
     ]);
+    let (r, s) = deadlock_cycle(s, dir.path(), &["apply"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains("deadlock detected"), "{r:?}");
+    // the block ran once in the end: its increment on top of the other side's
+    assert_eq!(s.strings("SELECT n::text FROM b WHERE id = 1"), ["11"]);
+}
+
+/// The same in a rollback: a block of a down script run outside a phase transaction is retried
+/// whole (retrying its failed statement alone would meet the aborted transaction).
+#[test]
+fn deadlock_inside_a_down_block_is_retried_from_its_begin() {
+    let s = Scratch::pg();
+    s.exec(DEADLOCK_TABLES);
+    let dir = tree(&[
+        (
+            "sluice.toml",
+            "[run]\nlock_timeout = \"20s\"\nlock_retries = 3\n",
+        ),
+        (
+            "migrations/1_dl/expand.up.sql",
+            "ALTER TABLE a ADD COLUMN x int;\n",
+        ),
+        (
+            "migrations/1_dl/expand.down.sql",
+            "-- sluice:no-transaction\nBEGIN;\nUPDATE b SET n = n + 1 WHERE id = 1;\nLOCK TABLE a IN SHARE MODE;\nALTER TABLE a DROP COLUMN x;\nCOMMIT;\n",
+        ),
+    ]);
+    let r = run(s.migrate(dir.path()).args(["apply"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    let (r, s) = deadlock_cycle(s, dir.path(), &["rollback", "--steps", "1"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains("deadlock detected"), "{r:?}");
+    assert_eq!(s.strings("SELECT n::text FROM b WHERE id = 1"), ["11"]);
+    assert!(
+        s.strings("SELECT attname::text FROM pg_attribute WHERE attrelid = 'a'::regclass AND attname = 'x' AND NOT attisdropped")
+            .is_empty()
+    );
+}
+
+/// Runs `migrate ARGS` on `dir` while another session closes a deadlock cycle with the
+/// migration's block (which updates row 1 of `b`, then locks `a`): the other session holds
+/// `a`, and once the block waits for it, asks for the block's row. Its long deadlock_timeout
+/// leaves the detection to the block. Tables: [`DEADLOCK_TABLES`].
+const DEADLOCK_TABLES: &str = "CREATE TABLE a (id int); CREATE TABLE b (id int PRIMARY KEY, n int); INSERT INTO b VALUES (1, 0)";
+
+fn deadlock_cycle(s: Scratch, dir: &Path, args: &[&str]) -> (crate::common::Run, Scratch) {
     let url = s.url.clone();
-    let path = dir.path().to_owned();
-    let (r, s) = block_on(async move {
-        // the other side of the cycle holds `a` and, once the block waits for `a`, asks for the
-        // block's row of `b`; its long deadlock_timeout leaves the detection to the block
+    let path = dir.to_owned();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    block_on(async move {
         let mut other = sqlx::PgConnection::connect(&url).await.unwrap();
         other
             .execute("SET deadlock_timeout = '60s'; BEGIN; INSERT INTO a VALUES (1)")
@@ -367,7 +412,7 @@ fn deadlock_inside_a_block_is_retried_from_its_begin() {
             .unwrap();
         let child = s
             .migrate(&path)
-            .args(["apply"])
+            .args(&args)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
@@ -400,11 +445,7 @@ fn deadlock_inside_a_block_is_retried_from_its_begin() {
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         };
         (r, s)
-    });
-    assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stderr.contains("deadlock detected"), "{r:?}");
-    // the block ran once in the end: its increment on top of the other side's
-    assert_eq!(s.strings("SELECT n::text FROM b WHERE id = 1"), ["11"]);
+    })
 }
 
 #[test]

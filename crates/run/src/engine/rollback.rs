@@ -342,6 +342,45 @@ impl Run<'_> {
         Ok(done == Some(true))
     }
 
+    /// Statements `begin..=end`, a `BEGIN` .. `COMMIT` block of a down script on a server with
+    /// transactional DDL: a lock timeout or a deadlock inside rolled the whole block back, so
+    /// the block is retried from its `BEGIN` with back-off (retrying the one statement would
+    /// only meet the aborted transaction).
+    async fn undo_block(
+        &self,
+        main: &mut dyn Driver,
+        mon: &mut dyn Driver,
+        p: &Prepared,
+        begin: usize,
+        end: usize,
+    ) -> Result<(), (usize, DbError, Vec<Blocker>)> {
+        let mut conns = (main, mon);
+        retry::retry(
+            &self.settings.retry,
+            &mut conns,
+            |(_, e, _): &(usize, DbError, Vec<Blocker>)| self.db.is_lock_timeout(e),
+            |n, d, (_, e, _)| {
+                self.backing_off(p, n, d, e, "retrying the transaction block from its BEGIN");
+            },
+            |(main, mon), _| {
+                Box::pin(async move {
+                    for k in begin..=end {
+                        self.statement_progress(p, k);
+                        let (r, blockers) = self
+                            .exec_probed(&mut **main, &mut **mon, &p.statements[k].sql)
+                            .await;
+                        if let Err(e) = r {
+                            let _ = main.exec("ROLLBACK").await;
+                            return Err((k, e, blockers));
+                        }
+                    }
+                    Ok(())
+                })
+            },
+        )
+        .await
+    }
+
     /// One attempt at a down script: its statements, the ledger row `rolled_back` (and the
     /// backfill row of an expand); a transactional one in one transaction, rolled back on
     /// error.
@@ -377,6 +416,15 @@ impl Run<'_> {
                         && let Some(end) = block_end(p, i)
                         && self.block_undone_already(main, p, i, end).await?
                     {
+                        i = end + 1;
+                        continue;
+                    }
+                    if self.db.transactional_ddl()
+                        && p.statements[i].tx() == Some(TxControl::Begin)
+                        && let Some(end) = block_end(p, i)
+                    {
+                        // undone whole or not at all: no statement of it is skipped alone
+                        self.undo_block(main, mon, p, i, end).await?;
                         i = end + 1;
                         continue;
                     }
