@@ -91,6 +91,10 @@ pub struct Args {
     /// backfill mode's) to this, e.g. 25ms. Default: the planner's own.
     #[arg(long, value_name = "DURATION", value_parser = parse_batch_time)]
     pub backfill_batch_time: Option<String>,
+    /// What-if: set `pause` (the sleep between batches) of every backfill.toml the planner
+    /// writes (and of the backfill mode's) to this, e.g. 0ms. Default: the planner's own.
+    #[arg(long, value_name = "DURATION", value_parser = parse_batch_time)]
+    pub backfill_pause: Option<String>,
     /// What-if (MariaDB): `[run] osc_chunk_time` of the runs, pt-online-schema-change's
     /// `--chunk-time`, e.g. 500ms (its own default). Default: Sluice's.
     #[arg(long, value_name = "DURATION", value_parser = parse_batch_time)]

@@ -27,6 +27,8 @@ pub struct Params {
     pub mode: crate::Mode,
     /// `--backfill-batch-time`: the what-if override of every backfill's target batch time.
     pub backfill_batch_time: Option<String>,
+    /// `--backfill-pause`: the what-if override of every backfill's pause between batches.
+    pub backfill_pause: Option<String>,
     /// `--osc-chunk-time`: the what-if override of pt-online-schema-change's chunk time.
     pub osc_chunk_time: Option<String>,
     /// `postgres` or `mysql` (MariaDB).

@@ -98,6 +98,7 @@ async fn all(ctx: &Ctx<'_>, server_version: String) -> anyhow::Result<Results> {
             duration_scale: args.duration_scale,
             mode: args.mode,
             backfill_batch_time: args.backfill_batch_time.clone(),
+            backfill_pause: args.backfill_pause.clone(),
             osc_chunk_time: args.osc_chunk_time.clone(),
             engine: ctx.server.engine(),
             server_version,
@@ -301,11 +302,11 @@ async fn change_run_on(
             let c = call_migrate(ctx, &url, &dir, &["plan", &file, "--out", &out]).await?;
             if c.code != 0 {
                 error = Some(c.describe("plan"));
-            } else if let Some(t) = &ctx.args.backfill_batch_time {
+            } else {
                 let toml = dir.join(&out).join("backfill.toml");
                 if toml.is_file() {
                     let text = std::fs::read_to_string(&toml)?;
-                    std::fs::write(&toml, with_batch_time(&text, t))?;
+                    std::fs::write(&toml, what_if(ctx.args, text))?;
                 }
             }
         }
@@ -475,14 +476,28 @@ async fn holds(opts: &Opts, sql: &str) -> bool {
 /// What both sides of the backfill comparison fill.
 const BACKFILL_SET: &str = "id % 3";
 
-/// `text` with its `target_batch_time` set to `t` (added when absent).
-fn with_batch_time(text: &str, t: &str) -> String {
-    let line = format!("target_batch_time = \"{t}\"");
+/// A backfill.toml with the what-if overrides of the command line.
+fn what_if(args: &crate::Args, mut text: String) -> String {
+    if let Some(t) = &args.backfill_batch_time {
+        text = with_key(&text, "target_batch_time", t);
+    }
+    if let Some(p) = &args.backfill_pause {
+        text = with_key(&text, "pause", p);
+    }
+    text
+}
+
+/// `text` with its top-level duration `key` set to `t` (added when absent).
+fn with_key(text: &str, key: &str, t: &str) -> String {
+    let line = format!("{key} = \"{t}\"");
     let mut found = false;
     let mut out: Vec<String> = text
         .lines()
         .map(|l| {
-            if l.trim_start().starts_with("target_batch_time") {
+            if l.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|r| r.trim_start().starts_with('='))
+            {
                 found = true;
                 line.clone()
             } else {
@@ -501,7 +516,7 @@ fn with_batch_time(text: &str, t: &str) -> String {
     out.join("\n") + "\n"
 }
 
-fn backfill_toml(engine: Engine, batch_time: Option<&str>) -> String {
+fn backfill_toml(engine: Engine, args: &crate::Args) -> String {
     // the planner's batch times (crates/plan/src/recipes/mod.rs)
     let (tier, batch) = match engine {
         Engine::Postgres => ("\"tier\"", "10ms"),
@@ -511,10 +526,7 @@ fn backfill_toml(engine: Engine, batch_time: Option<&str>) -> String {
         "table = \"accounts\"\nkey = [\"id\"]\nwhere = '{tier} IS NULL'\nbatch_size = 5000\n\
          pause = \"2ms\"\ntarget_batch_time = \"{batch}\"\n\n[set]\ntier = '{BACKFILL_SET}'\n"
     );
-    match batch_time {
-        Some(t) => with_batch_time(&text, t),
-        None => text,
-    }
+    what_if(args, text)
 }
 
 async fn backfill(ctx: &Ctx<'_>) -> anyhow::Result<BackfillResult> {
@@ -552,7 +564,7 @@ async fn backfill(ctx: &Ctx<'_>) -> anyhow::Result<BackfillResult> {
     };
     Ok(BackfillResult {
         naive_sql: format!("UPDATE accounts SET tier = {BACKFILL_SET};"),
-        backfill_toml: backfill_toml(ctx.server.engine(), ctx.args.backfill_batch_time.as_deref()),
+        backfill_toml: backfill_toml(ctx.server.engine(), ctx.args),
         modes,
         throughput_ratio,
     })
@@ -580,10 +592,7 @@ async fn backfill_run(ctx: &Ctx<'_>, db: &str, sluice: bool) -> anyhow::Result<B
             m.join("expand.down.sql"),
             "ALTER TABLE accounts DROP COLUMN tier;\n",
         )?;
-        std::fs::write(
-            m.join("backfill.toml"),
-            backfill_toml(engine, ctx.args.backfill_batch_time.as_deref()),
-        )?;
+        std::fs::write(m.join("backfill.toml"), backfill_toml(engine, ctx.args))?;
     } else {
         conn.script("ALTER TABLE accounts ADD COLUMN tier int")
             .await?;
@@ -725,18 +734,26 @@ mod tests {
 
     #[test]
     fn batch_time_replaced_or_added_before_the_first_table() {
-        let t = with_batch_time(
+        let t = with_key(
             "table = \"a\"\ntarget_batch_time = \"100ms\"\n[set]\nx = '1'\n",
+            "target_batch_time",
             "25ms",
         );
         assert_eq!(
             t,
             "table = \"a\"\ntarget_batch_time = \"25ms\"\n[set]\nx = '1'\n"
         );
-        let t = with_batch_time("table = \"a\"\n\n[set]\nx = '1'\n", "25ms");
+        let t = with_key(
+            "table = \"a\"\n\n[set]\nx = '1'\n",
+            "target_batch_time",
+            "25ms",
+        );
         assert_eq!(
             t,
             "table = \"a\"\n\ntarget_batch_time = \"25ms\"\n[set]\nx = '1'\n"
         );
+        // a key that only starts like another is left alone
+        let t = with_key("pause_x = 1\npause = \"2ms\"\n", "pause", "0ms");
+        assert_eq!(t, "pause_x = 1\npause = \"0ms\"\n");
     }
 }
