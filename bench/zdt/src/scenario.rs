@@ -517,14 +517,14 @@ fn with_key(text: &str, key: &str, t: &str) -> String {
 }
 
 fn backfill_toml(engine: Engine, args: &crate::Args) -> String {
-    // the planner's batch times (crates/plan/src/recipes/mod.rs)
-    let (tier, batch) = match engine {
-        Engine::Postgres => ("\"tier\"", "10ms"),
-        Engine::Mysql => ("`tier`", "40ms"),
+    // the planner's batch times and pauses (crates/plan/src/recipes/mod.rs)
+    let (tier, batch, pause) = match engine {
+        Engine::Postgres => ("\"tier\"", "10ms", "0s"),
+        Engine::Mysql => ("`tier`", "40ms", "2ms"),
     };
     let text = format!(
         "table = \"accounts\"\nkey = [\"id\"]\nwhere = '{tier} IS NULL'\nbatch_size = 5000\n\
-         pause = \"2ms\"\ntarget_batch_time = \"{batch}\"\n\n[set]\ntier = '{BACKFILL_SET}'\n"
+         pause = \"{pause}\"\ntarget_batch_time = \"{batch}\"\n\n[set]\ntier = '{BACKFILL_SET}'\n"
     );
     what_if(args, text)
 }

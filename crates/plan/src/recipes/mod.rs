@@ -281,6 +281,7 @@ impl<'r> Builder<'r> {
                     .join(" OR ")
             }
         });
+        let mysql = self.r.dialect == sluice_core::sql::Dialect::Mysql;
         Some(BackfillSpec {
             table: first.table.name.clone(),
             schema: first.table.schema.clone(),
@@ -288,19 +289,21 @@ impl<'r> Builder<'r> {
             set,
             where_,
             batch_size: DEFAULT_BATCH_SIZE,
-            pause: std::time::Duration::from_millis(2),
+            // PostgreSQL: no pause. Each batch gives way to application row locks and the
+            // next one takes other rows, so a pause only idles the fill: without the 2 ms one
+            // it runs at ~90% of one UPDATE's rate instead of ~70%, the application's stall
+            // unchanged (zdt-bench, docs/benchmarks.md). MariaDB is unmeasured: it keeps 2 ms
+            pause: std::time::Duration::from_millis(if mysql { 2 } else { 0 }),
             // an application write that meets a batch waits at most about this long. On
             // PostgreSQL batches commit without waiting for the WAL flush and give way to
             // application row locks: 10 ms batches leave writers waiting at most ~9 ms
             // (zdt-bench's lock sampler; 40 ms batches: up to 48 ms). MariaDB flushes every
             // commit: 10 ms batches there stalled the application far longer (docs/benchmarks.md)
-            target_batch_time: Some(std::time::Duration::from_millis(
-                if self.r.dialect == sluice_core::sql::Dialect::Mysql {
-                    40
-                } else {
-                    10
-                },
-            )),
+            target_batch_time: Some(std::time::Duration::from_millis(if mysql {
+                40
+            } else {
+                10
+            })),
             max_replication_lag: Some(std::time::Duration::from_secs(5)),
         })
     }
