@@ -345,10 +345,7 @@ fn deadlock_inside_a_block_is_retried_from_its_begin() {
     let s = Scratch::pg();
     s.exec(DEADLOCK_TABLES);
     let dir = tree(&[
-        (
-            "sluice.toml",
-            "[run]\nlock_timeout = \"20s\"\nlock_retries = 3\n",
-        ),
+        DEADLOCK_CONFIG,
         (
             "migrations/1_dl/expand.up.sql",
             "BEGIN;\nUPDATE b SET n = n + 1 WHERE id = 1;\nLOCK TABLE a IN SHARE MODE;\nCOMMIT;\n",
@@ -369,10 +366,7 @@ fn deadlock_inside_a_down_block_is_retried_from_its_begin() {
     let s = Scratch::pg();
     s.exec(DEADLOCK_TABLES);
     let dir = tree(&[
-        (
-            "sluice.toml",
-            "[run]\nlock_timeout = \"20s\"\nlock_retries = 3\n",
-        ),
+        DEADLOCK_CONFIG,
         (
             "migrations/1_dl/expand.up.sql",
             "ALTER TABLE a ADD COLUMN x int;\n",
@@ -398,6 +392,12 @@ fn deadlock_inside_a_down_block_is_retried_from_its_begin() {
 /// migration's block (which updates row 1 of `b`, then locks `a`): the other session holds
 /// `a`, and once the block waits for it, asks for the block's row. Its long deadlock_timeout
 /// leaves the detection to the block. Tables: [`DEADLOCK_TABLES`].
+/// Lock waits long enough for the server's deadlock check (1 s) to break the cycle first.
+const DEADLOCK_CONFIG: (&str, &str) = (
+    "sluice.toml",
+    "[run]\nlock_timeout = \"20s\"\nlock_retries = 3\n",
+);
+
 const DEADLOCK_TABLES: &str = "CREATE TABLE a (id int); CREATE TABLE b (id int PRIMARY KEY, n int); INSERT INTO b VALUES (1, 0)";
 
 fn deadlock_cycle(s: Scratch, dir: &Path, args: &[&str]) -> (crate::common::Run, Scratch) {
