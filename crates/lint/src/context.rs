@@ -87,6 +87,23 @@ pub struct ScriptCx<'a> {
     asked_final: AtomicBool,
 }
 
+/// A replayed script waiting for its second lint ([`ScriptCx::park`]).
+pub(crate) struct Parked<'a> {
+    settings: &'a LintSettings,
+    migration: &'a Migration,
+    script: &'a Script,
+    start: Option<Arc<Catalog>>,
+}
+
+impl<'a> Parked<'a> {
+    /// The script parsed again on the state it was replayed on.
+    pub(crate) fn unpark(self) -> ScriptCx<'a> {
+        let mut cx = ScriptCx::parse(self.settings, self.migration, self.script);
+        cx.start = self.start;
+        cx
+    }
+}
+
 /// One statement of the change set touching a table (and maybe a column), for rules that
 /// look across files (contract-before-expand).
 #[derive(Debug, Clone)]
@@ -350,10 +367,16 @@ impl<'a> ScriptCx<'a> {
         self.asked_final.load(Ordering::Relaxed)
     }
 
-    /// Free the per-statement states (rebuilt on demand): a script waiting for its second
-    /// lint should not hold them.
-    pub(crate) fn drop_snapshots(&mut self) {
-        self.catalogs = OnceLock::new();
+    /// Keep what a second lint needs and let the rest go: a script waiting for the end of
+    /// the change set is parsed again rather than holding its syntax trees (about 50 times
+    /// its text) and per-statement states.
+    pub(crate) fn park(self) -> Parked<'a> {
+        Parked {
+            settings: self.settings,
+            migration: self.migration,
+            script: self.script,
+            start: self.start,
+        }
     }
 
     /// The tables and columns each statement of this script touches.

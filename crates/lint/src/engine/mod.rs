@@ -18,7 +18,7 @@ mod serial;
 #[cfg(test)]
 mod tests;
 
-use super::context::{ChangeSet, ScriptCx, Tx};
+use super::context::{ChangeSet, Parked, ScriptCx, Tx};
 use super::lock::LockInfo;
 use super::registry;
 use super::rewrites::{self, Rewrite};
@@ -150,7 +150,7 @@ pub fn replay(settings: &LintSettings, seed: Catalog, history: &[Migration]) -> 
     ordered.sort_by(|a, b| a.0.version.cmp(&b.0.version));
     let mut catalog = seed;
     catalog.set_origin(Origin::History);
-    for batch in ordered.chunks(BATCH) {
+    for batch in batches(&ordered) {
         for mut cx in parse_batch(settings, batch) {
             cx.replay(&mut catalog, false);
         }
@@ -163,11 +163,44 @@ pub fn replay(settings: &LintSettings, seed: Catalog, history: &[Migration]) -> 
 /// enough that a batch's syntax trees stay small next to the files.
 const BATCH: usize = 8;
 
+/// Script text per batch, at most (a batch holds at least one migration): syntax trees take
+/// about 50 times their text (lemmy's 33 KB file of views: 1.7 MB). Two batches are alive
+/// at once, one parsing while the other is replayed and linted, unless the one being linted
+/// is this big already.
+const BATCH_BYTES: usize = 16 * 1024;
+
+/// `all` cut into batches of [`BATCH`] migrations or [`BATCH_BYTES`] of script text,
+/// whichever comes first.
+fn batches<'a, 'm>(all: &'a [(&'m Migration, bool)]) -> Vec<&'a [(&'m Migration, bool)]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, one) in all.iter().enumerate() {
+        bytes += text_len(std::slice::from_ref(one));
+        if i + 1 - start == BATCH || bytes >= BATCH_BYTES {
+            out.push(&all[start..=i]);
+            (start, bytes) = (i + 1, 0);
+        }
+    }
+    if start < all.len() {
+        out.push(&all[start..]);
+    }
+    out
+}
+
+/// The length of the scripts of `batch` the replay takes.
+fn text_len(batch: &[(&Migration, bool)]) -> usize {
+    batch
+        .iter()
+        .flat_map(|&(m, in_change)| scripts_of(m, in_change))
+        .map(|s| s.range.len())
+        .sum()
+}
+
 /// Scripts parse in parallel (they are independent), the catalog replays them in version
 /// order on one thread while the next batch parses, and the rules run in parallel on the
 /// replayed scripts. A change-set script is linted as soon as it is replayed; the few whose
 /// rules ask for the end of the change set (the final catalog, the other scripts' uses) are
-/// linted again once it is known. The result is the one a serial run gives: every
+/// parsed and linted again once it is known. The result is the one a serial run gives: every
 /// script's findings are put back in replay order before the sort.
 fn run(
     settings: &LintSettings,
@@ -177,7 +210,7 @@ fn run(
     each_migration_alone: bool,
 ) -> LintReport {
     let all = in_version_order(history, changes);
-    let batches: Vec<&[(&Migration, bool)]> = all.chunks(BATCH).collect();
+    let batches = batches(&all);
 
     let mut state = Replay {
         catalog: seed,
@@ -195,16 +228,18 @@ fn run(
     for (i, batch) in batches.iter().enumerate() {
         let current = std::mem::take(&mut parsed);
         let state = &mut state;
-        let ((), next) = rayon::join(
-            || state.batch(batch, current),
-            || {
-                batches
-                    .get(i + 1)
-                    .map(|b| parse_batch(settings, b))
-                    .unwrap_or_default()
-            },
-        );
-        parsed = next;
+        let parse_next = || {
+            batches
+                .get(i + 1)
+                .map(|b| parse_batch(settings, b))
+                .unwrap_or_default()
+        };
+        parsed = if text_len(batch) < BATCH_BYTES {
+            rayon::join(|| state.batch(batch, current), parse_next).1
+        } else {
+            state.batch(batch, current);
+            parse_next()
+        };
     }
     let Replay {
         catalog,
@@ -217,13 +252,17 @@ fn run(
     // the change set's end is known: lint the scripts that asked for it
     let final_catalog = Arc::new(catalog);
     let change_set = Arc::new(ChangeSet { uses });
-    linted.par_extend(deferred.into_par_iter().map(|(seq, mut cx)| {
+    linted.par_extend(deferred.into_par_iter().map(|(seq, parked)| {
+        let mut cx = parked.unpark();
         cx.set_change_set(final_catalog.clone(), change_set.clone());
         (seq, lint_one(&cx))
     }));
     linted.sort_by_key(|(seq, _)| *seq);
 
     let mut report = LintReport::default();
+    report
+        .diagnostics
+        .reserve_exact(linted.iter().map(|(_, one)| one.diagnostics.len()).sum());
     let mut seen_files = BTreeSet::new();
     for (_, one) in linted {
         if seen_files.insert(one.file.path.clone()) {
@@ -359,7 +398,7 @@ struct Replay<'a> {
     seq: usize,
     linted: Vec<(usize, Linted)>,
     /// Change-set scripts waiting for the end of the change set.
-    deferred: Vec<(usize, ScriptCx<'a>)>,
+    deferred: Vec<(usize, Parked<'a>)>,
     /// What the change set's up scripts touch, in replay order.
     uses: Vec<super::context::ObjectUse>,
 }
@@ -412,14 +451,13 @@ impl<'a> Replay<'a> {
         }
         // each script is dropped as soon as it is linted: its syntax trees and per-statement
         // catalogs are most of the memory
-        let results: Vec<(usize, Result<Linted, ScriptCx<'a>>)> = ready
+        let results: Vec<(usize, Result<Linted, Parked<'a>>)> = ready
             .into_par_iter()
-            .map(|(seq, mut cx)| {
+            .map(|(seq, cx)| {
                 let one = lint_one(&cx);
                 // a provisional lint that asked for the change set's end is done again later
                 if cx.asked_final() {
-                    cx.drop_snapshots();
-                    (seq, Err(cx))
+                    (seq, Err(cx.park()))
                 } else {
                     (seq, Ok(one))
                 }
@@ -428,7 +466,7 @@ impl<'a> Replay<'a> {
         for (seq, one) in results {
             match one {
                 Ok(one) => self.linted.push((seq, one)),
-                Err(cx) => self.deferred.push((seq, cx)),
+                Err(parked) => self.deferred.push((seq, parked)),
             }
         }
     }
