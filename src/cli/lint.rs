@@ -145,7 +145,8 @@ pub fn run(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::
     settings.deploy.code = std::sync::Arc::new(code.scan());
 
     let opts = RenderOptions { color };
-    let mut out = std::io::stdout().lock();
+    // findings come a line at a time: buffered, not a write per line
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if let Some(seed) = seed {
         // the live database holds the history: everything given is one change
         let mut changes = Vec::new();
@@ -154,6 +155,7 @@ pub fn run(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::
         }
         let report = linter::lint_change_set_on(&settings, seed, &[], &changes);
         write!(out, "{}", report::render(&report, args.format, &opts))?;
+        out.flush()?;
         return Ok(exit_code(report.fails(settings.fail_on)));
     }
     // each directory is its own history, linted and printed in turn: no more than one
@@ -180,13 +182,14 @@ pub fn run(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::
         };
         drop(changes);
         if streamed {
-            out.write_all(stream.part(report).as_bytes())?;
+            stream.part(report, |s| out.write_all(s.as_bytes()))?;
+            out.flush()?;
         } else {
             held.push(report);
         }
     }
     if !streamed {
-        out.write_all(stream.part(LintReport::merge(held)).as_bytes())?;
+        stream.part(LintReport::merge(held), |s| out.write_all(s.as_bytes()))?;
     }
     let fails = stream.fails();
     out.write_all(stream.finish().as_bytes())?;

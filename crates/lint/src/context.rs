@@ -2,7 +2,7 @@
 //! its transaction and session state.
 
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -113,12 +113,24 @@ pub struct ObjectUse {
     pub table: ObjName,
     /// Columns the statement's operations name.
     pub columns: Vec<String>,
-    /// The statement's text, for names only its text holds (`UPDATE t SET a = b`).
-    pub text: String,
-    pub path: PathBuf,
+    /// The file and the statement's range in it: the text holds names the operations do not
+    /// (`UPDATE t SET a = b`).
+    pub file: Arc<SourceFile>,
+    pub range: Range<usize>,
     /// 1-based position of the statement.
     pub line: usize,
     pub column: usize,
+}
+
+impl ObjectUse {
+    /// The statement's text.
+    pub fn text(&self) -> &str {
+        &self.file.text[self.range.clone()]
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.file.path
+    }
 }
 
 /// Summary of the up scripts of the change set.
@@ -384,16 +396,15 @@ impl<'a> ScriptCx<'a> {
         let mut out = Vec::new();
         for st in &self.statements {
             let pos = self.file().line_col(st.range.start);
-            let text = self.text(st);
             for op in &st.ops {
                 let Some(table) = op.table() else { continue };
                 out.push(ObjectUse {
-                    text: text.to_owned(),
                     version: self.migration.version.clone(),
                     phase: self.phase(),
                     table: table.clone(),
                     columns: op_columns(op),
-                    path: self.file().path.clone(),
+                    file: self.script.file.clone(),
+                    range: st.range.clone(),
                     line: pos.line,
                     column: pos.column,
                 });

@@ -1,6 +1,7 @@
 //! The lint engine: runs every enabled rule over every script, applies phases, severities and
 //! suppressions, and returns sorted diagnostics. Pure: no I/O, no printing.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::ops::Range;
 use std::path::PathBuf;
@@ -40,7 +41,8 @@ pub struct Diagnostic {
     pub range: Range<usize>,
     pub message: String,
     pub lock: Option<LockInfo>,
-    pub help: String,
+    /// Mostly the rule's own help: borrowed, not copied into each of thousands of findings.
+    pub help: Cow<'static, str>,
     /// Found by scanning the tokens of a statement the parser could not read.
     pub token_scan: bool,
     pub related: Vec<Related>,
@@ -297,7 +299,8 @@ fn in_version_order<'a>(
 }
 
 /// Sort by path, position, rule and message (stable), then drop repeats. Paths compare
-/// component by component, which is slow: each distinct path is ranked once.
+/// component by component, which is slow: each distinct path is ranked once. The findings
+/// move in place (a directory can have thousands): only their order is sorted aside.
 fn sort_diagnostics(diagnostics: &mut Vec<Diagnostic>) {
     let ranks: Vec<usize> = {
         // diagnostics come in runs of one file
@@ -321,15 +324,32 @@ fn sort_diagnostics(diagnostics: &mut Vec<Diagnostic>) {
         }
         ranks
     };
-    let mut keyed: Vec<(usize, Diagnostic)> =
-        ranks.into_iter().zip(diagnostics.drain(..)).collect();
-    keyed.sort_by(|(ra, a), (rb, b)| {
-        (ra, a.start, a.rule, &a.message).cmp(&(rb, b.start, b.rule, &b.message))
+    let mut order: Vec<usize> = (0..diagnostics.len()).collect();
+    order.sort_by(|&i, &j| {
+        let (a, b) = (&diagnostics[i], &diagnostics[j]);
+        (ranks[i], a.start, a.rule, &a.message).cmp(&(ranks[j], b.start, b.rule, &b.message))
     });
-    diagnostics.extend(keyed.into_iter().map(|(_, d)| d));
+    permute(diagnostics, order);
     diagnostics.dedup_by(|a, b| {
         a.path == b.path && a.range == b.range && a.rule == b.rule && a.message == b.message
     });
+}
+
+/// Put `v[order[i]]` at `i`, in place: each cycle of the permutation is followed once.
+fn permute<T>(v: &mut [T], mut order: Vec<usize>) {
+    const DONE: usize = usize::MAX;
+    for start in 0..v.len() {
+        let mut at = start;
+        while order[at] != DONE {
+            let from = order[at];
+            order[at] = DONE;
+            if from == start {
+                break;
+            }
+            v.swap(at, from);
+            at = from;
+        }
+    }
 }
 
 /// The scripts of a migration in the order the replay takes them: per phase its ups, then
@@ -382,6 +402,8 @@ fn lint_one(cx: &ScriptCx<'_>) -> Linted {
     }
     let mut diagnostics = Vec::new();
     lint_script(cx, &mut diagnostics);
+    // held until the run ends
+    diagnostics.shrink_to_fit();
     Linted {
         file: cx.script.file.clone(),
         stats,
@@ -559,20 +581,21 @@ fn lint_script(cx: &ScriptCx<'_>, out: &mut Vec<Diagnostic>) {
             .or_else(|| stmt.map(|s| s.range.clone()))
             .unwrap_or(cx.script.range.start..cx.script.range.start);
         let file = cx.file();
-        let mut help = hit.help.unwrap_or_else(|| meta.help.to_owned());
+        let mut help = hit.help.map_or(Cow::Borrowed(meta.help), Cow::Owned);
         if let Some(r) = rewrite {
             help = format!(
                 "{} (see `migrate apply --dry-run`); otherwise: {help}",
                 r.describe()
-            );
+            )
+            .into();
         }
         if meta.has_recipe {
             // point at the command that writes the safe version of this very file
             let run = format!("`migrate plan {}`", file.path.display());
             if help.contains("`migrate plan`") {
-                help = help.replace("`migrate plan`", &run);
+                help = help.replace("`migrate plan`", &run).into();
             } else {
-                help.push_str(&format!("; or run {run}"));
+                help.to_mut().push_str(&format!("; or run {run}"));
             }
         }
         out.push(Diagnostic {
@@ -747,6 +770,28 @@ fn snippet_migration(
 }
 
 #[cfg(test)]
+mod permute_tests {
+    use super::permute;
+
+    #[test]
+    fn puts_each_element_where_the_order_says() {
+        for order in [
+            vec![],
+            vec![0],
+            vec![1, 0],
+            vec![2, 0, 1],
+            vec![0, 3, 1, 2, 4],
+            vec![5, 4, 3, 2, 1, 0],
+        ] {
+            let mut v: Vec<usize> = (0..order.len()).map(|i| i * 10).collect();
+            let want: Vec<usize> = order.iter().map(|&i| v[i]).collect();
+            permute(&mut v, order);
+            assert_eq!(v, want);
+        }
+    }
+}
+
+#[cfg(test)]
 mod seed_tests {
     use std::collections::BTreeMap;
     use std::sync::Arc;
@@ -840,7 +885,7 @@ mod rewrite_tests {
             .diagnostics
             .into_iter()
             .filter(|d| d.rule != "prefer-robust-stmts")
-            .map(|d| (d.rule, d.start.line, d.severity, d.help))
+            .map(|d| (d.rule, d.start.line, d.severity, d.help.into_owned()))
             .collect()
     }
 
