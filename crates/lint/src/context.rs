@@ -2,7 +2,7 @@
 //! its transaction and session state.
 
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -87,6 +87,23 @@ pub struct ScriptCx<'a> {
     asked_final: AtomicBool,
 }
 
+/// A replayed script waiting for its second lint ([`ScriptCx::park`]).
+pub(crate) struct Parked<'a> {
+    settings: &'a LintSettings,
+    migration: &'a Migration,
+    script: &'a Script,
+    start: Option<Arc<Catalog>>,
+}
+
+impl<'a> Parked<'a> {
+    /// The script parsed again on the state it was replayed on.
+    pub(crate) fn unpark(self) -> ScriptCx<'a> {
+        let mut cx = ScriptCx::parse(self.settings, self.migration, self.script);
+        cx.start = self.start;
+        cx
+    }
+}
+
 /// One statement of the change set touching a table (and maybe a column), for rules that
 /// look across files (contract-before-expand).
 #[derive(Debug, Clone)]
@@ -96,12 +113,24 @@ pub struct ObjectUse {
     pub table: ObjName,
     /// Columns the statement's operations name.
     pub columns: Vec<String>,
-    /// The statement's text, for names only its text holds (`UPDATE t SET a = b`).
-    pub text: String,
-    pub path: PathBuf,
+    /// The file and the statement's range in it: the text holds names the operations do not
+    /// (`UPDATE t SET a = b`).
+    pub file: Arc<SourceFile>,
+    pub range: Range<usize>,
     /// 1-based position of the statement.
     pub line: usize,
     pub column: usize,
+}
+
+impl ObjectUse {
+    /// The statement's text.
+    pub fn text(&self) -> &str {
+        &self.file.text[self.range.clone()]
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.file.path
+    }
 }
 
 /// Summary of the up scripts of the change set.
@@ -350,10 +379,16 @@ impl<'a> ScriptCx<'a> {
         self.asked_final.load(Ordering::Relaxed)
     }
 
-    /// Free the per-statement states (rebuilt on demand): a script waiting for its second
-    /// lint should not hold them.
-    pub(crate) fn drop_snapshots(&mut self) {
-        self.catalogs = OnceLock::new();
+    /// Keep what a second lint needs and let the rest go: a script waiting for the end of
+    /// the change set is parsed again rather than holding its syntax trees (about 50 times
+    /// its text) and per-statement states.
+    pub(crate) fn park(self) -> Parked<'a> {
+        Parked {
+            settings: self.settings,
+            migration: self.migration,
+            script: self.script,
+            start: self.start,
+        }
     }
 
     /// The tables and columns each statement of this script touches.
@@ -361,16 +396,15 @@ impl<'a> ScriptCx<'a> {
         let mut out = Vec::new();
         for st in &self.statements {
             let pos = self.file().line_col(st.range.start);
-            let text = self.text(st);
             for op in &st.ops {
                 let Some(table) = op.table() else { continue };
                 out.push(ObjectUse {
-                    text: text.to_owned(),
                     version: self.migration.version.clone(),
                     phase: self.phase(),
                     table: table.clone(),
                     columns: op_columns(op),
-                    path: self.file().path.clone(),
+                    file: self.script.file.clone(),
+                    range: st.range.clone(),
                     line: pos.line,
                     column: pos.column,
                 });

@@ -1,6 +1,7 @@
 //! The lint engine: runs every enabled rule over every script, applies phases, severities and
 //! suppressions, and returns sorted diagnostics. Pure: no I/O, no printing.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::ops::Range;
 use std::path::PathBuf;
@@ -18,7 +19,7 @@ mod serial;
 #[cfg(test)]
 mod tests;
 
-use super::context::{ChangeSet, ScriptCx, Tx};
+use super::context::{ChangeSet, Parked, ScriptCx, Tx};
 use super::lock::LockInfo;
 use super::registry;
 use super::rewrites::{self, Rewrite};
@@ -40,7 +41,8 @@ pub struct Diagnostic {
     pub range: Range<usize>,
     pub message: String,
     pub lock: Option<LockInfo>,
-    pub help: String,
+    /// Mostly the rule's own help: borrowed, not copied into each of thousands of findings.
+    pub help: Cow<'static, str>,
     /// Found by scanning the tokens of a statement the parser could not read.
     pub token_scan: bool,
     pub related: Vec<Related>,
@@ -150,7 +152,7 @@ pub fn replay(settings: &LintSettings, seed: Catalog, history: &[Migration]) -> 
     ordered.sort_by(|a, b| a.0.version.cmp(&b.0.version));
     let mut catalog = seed;
     catalog.set_origin(Origin::History);
-    for batch in ordered.chunks(BATCH) {
+    for batch in batches(&ordered) {
         for mut cx in parse_batch(settings, batch) {
             cx.replay(&mut catalog, false);
         }
@@ -163,11 +165,44 @@ pub fn replay(settings: &LintSettings, seed: Catalog, history: &[Migration]) -> 
 /// enough that a batch's syntax trees stay small next to the files.
 const BATCH: usize = 8;
 
+/// Script text per batch, at most (a batch holds at least one migration): syntax trees take
+/// about 50 times their text (lemmy's 33 KB file of views: 1.7 MB). Two batches are alive
+/// at once, one parsing while the other is replayed and linted, unless the one being linted
+/// is this big already.
+const BATCH_BYTES: usize = 16 * 1024;
+
+/// `all` cut into batches of [`BATCH`] migrations or [`BATCH_BYTES`] of script text,
+/// whichever comes first.
+fn batches<'a, 'm>(all: &'a [(&'m Migration, bool)]) -> Vec<&'a [(&'m Migration, bool)]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, one) in all.iter().enumerate() {
+        bytes += text_len(std::slice::from_ref(one));
+        if i + 1 - start == BATCH || bytes >= BATCH_BYTES {
+            out.push(&all[start..=i]);
+            (start, bytes) = (i + 1, 0);
+        }
+    }
+    if start < all.len() {
+        out.push(&all[start..]);
+    }
+    out
+}
+
+/// The length of the scripts of `batch` the replay takes.
+fn text_len(batch: &[(&Migration, bool)]) -> usize {
+    batch
+        .iter()
+        .flat_map(|&(m, in_change)| scripts_of(m, in_change))
+        .map(|s| s.range.len())
+        .sum()
+}
+
 /// Scripts parse in parallel (they are independent), the catalog replays them in version
 /// order on one thread while the next batch parses, and the rules run in parallel on the
 /// replayed scripts. A change-set script is linted as soon as it is replayed; the few whose
 /// rules ask for the end of the change set (the final catalog, the other scripts' uses) are
-/// linted again once it is known. The result is the one a serial run gives: every
+/// parsed and linted again once it is known. The result is the one a serial run gives: every
 /// script's findings are put back in replay order before the sort.
 fn run(
     settings: &LintSettings,
@@ -177,7 +212,7 @@ fn run(
     each_migration_alone: bool,
 ) -> LintReport {
     let all = in_version_order(history, changes);
-    let batches: Vec<&[(&Migration, bool)]> = all.chunks(BATCH).collect();
+    let batches = batches(&all);
 
     let mut state = Replay {
         catalog: seed,
@@ -195,16 +230,18 @@ fn run(
     for (i, batch) in batches.iter().enumerate() {
         let current = std::mem::take(&mut parsed);
         let state = &mut state;
-        let ((), next) = rayon::join(
-            || state.batch(batch, current),
-            || {
-                batches
-                    .get(i + 1)
-                    .map(|b| parse_batch(settings, b))
-                    .unwrap_or_default()
-            },
-        );
-        parsed = next;
+        let parse_next = || {
+            batches
+                .get(i + 1)
+                .map(|b| parse_batch(settings, b))
+                .unwrap_or_default()
+        };
+        parsed = if text_len(batch) < BATCH_BYTES {
+            rayon::join(|| state.batch(batch, current), parse_next).1
+        } else {
+            state.batch(batch, current);
+            parse_next()
+        };
     }
     let Replay {
         catalog,
@@ -217,13 +254,17 @@ fn run(
     // the change set's end is known: lint the scripts that asked for it
     let final_catalog = Arc::new(catalog);
     let change_set = Arc::new(ChangeSet { uses });
-    linted.par_extend(deferred.into_par_iter().map(|(seq, mut cx)| {
+    linted.par_extend(deferred.into_par_iter().map(|(seq, parked)| {
+        let mut cx = parked.unpark();
         cx.set_change_set(final_catalog.clone(), change_set.clone());
         (seq, lint_one(&cx))
     }));
     linted.sort_by_key(|(seq, _)| *seq);
 
     let mut report = LintReport::default();
+    report
+        .diagnostics
+        .reserve_exact(linted.iter().map(|(_, one)| one.diagnostics.len()).sum());
     let mut seen_files = BTreeSet::new();
     for (_, one) in linted {
         if seen_files.insert(one.file.path.clone()) {
@@ -258,7 +299,8 @@ fn in_version_order<'a>(
 }
 
 /// Sort by path, position, rule and message (stable), then drop repeats. Paths compare
-/// component by component, which is slow: each distinct path is ranked once.
+/// component by component, which is slow: each distinct path is ranked once. The findings
+/// move in place (a directory can have thousands): only their order is sorted aside.
 fn sort_diagnostics(diagnostics: &mut Vec<Diagnostic>) {
     let ranks: Vec<usize> = {
         // diagnostics come in runs of one file
@@ -282,15 +324,32 @@ fn sort_diagnostics(diagnostics: &mut Vec<Diagnostic>) {
         }
         ranks
     };
-    let mut keyed: Vec<(usize, Diagnostic)> =
-        ranks.into_iter().zip(diagnostics.drain(..)).collect();
-    keyed.sort_by(|(ra, a), (rb, b)| {
-        (ra, a.start, a.rule, &a.message).cmp(&(rb, b.start, b.rule, &b.message))
+    let mut order: Vec<usize> = (0..diagnostics.len()).collect();
+    order.sort_by(|&i, &j| {
+        let (a, b) = (&diagnostics[i], &diagnostics[j]);
+        (ranks[i], a.start, a.rule, &a.message).cmp(&(ranks[j], b.start, b.rule, &b.message))
     });
-    diagnostics.extend(keyed.into_iter().map(|(_, d)| d));
+    permute(diagnostics, order);
     diagnostics.dedup_by(|a, b| {
         a.path == b.path && a.range == b.range && a.rule == b.rule && a.message == b.message
     });
+}
+
+/// Put `v[order[i]]` at `i`, in place: each cycle of the permutation is followed once.
+fn permute<T>(v: &mut [T], mut order: Vec<usize>) {
+    const DONE: usize = usize::MAX;
+    for start in 0..v.len() {
+        let mut at = start;
+        while order[at] != DONE {
+            let from = order[at];
+            order[at] = DONE;
+            if from == start {
+                break;
+            }
+            v.swap(at, from);
+            at = from;
+        }
+    }
 }
 
 /// The scripts of a migration in the order the replay takes them: per phase its ups, then
@@ -343,6 +402,8 @@ fn lint_one(cx: &ScriptCx<'_>) -> Linted {
     }
     let mut diagnostics = Vec::new();
     lint_script(cx, &mut diagnostics);
+    // held until the run ends
+    diagnostics.shrink_to_fit();
     Linted {
         file: cx.script.file.clone(),
         stats,
@@ -359,7 +420,7 @@ struct Replay<'a> {
     seq: usize,
     linted: Vec<(usize, Linted)>,
     /// Change-set scripts waiting for the end of the change set.
-    deferred: Vec<(usize, ScriptCx<'a>)>,
+    deferred: Vec<(usize, Parked<'a>)>,
     /// What the change set's up scripts touch, in replay order.
     uses: Vec<super::context::ObjectUse>,
 }
@@ -412,14 +473,13 @@ impl<'a> Replay<'a> {
         }
         // each script is dropped as soon as it is linted: its syntax trees and per-statement
         // catalogs are most of the memory
-        let results: Vec<(usize, Result<Linted, ScriptCx<'a>>)> = ready
+        let results: Vec<(usize, Result<Linted, Parked<'a>>)> = ready
             .into_par_iter()
-            .map(|(seq, mut cx)| {
+            .map(|(seq, cx)| {
                 let one = lint_one(&cx);
                 // a provisional lint that asked for the change set's end is done again later
                 if cx.asked_final() {
-                    cx.drop_snapshots();
-                    (seq, Err(cx))
+                    (seq, Err(cx.park()))
                 } else {
                     (seq, Ok(one))
                 }
@@ -428,7 +488,7 @@ impl<'a> Replay<'a> {
         for (seq, one) in results {
             match one {
                 Ok(one) => self.linted.push((seq, one)),
-                Err(cx) => self.deferred.push((seq, cx)),
+                Err(parked) => self.deferred.push((seq, parked)),
             }
         }
     }
@@ -521,20 +581,21 @@ fn lint_script(cx: &ScriptCx<'_>, out: &mut Vec<Diagnostic>) {
             .or_else(|| stmt.map(|s| s.range.clone()))
             .unwrap_or(cx.script.range.start..cx.script.range.start);
         let file = cx.file();
-        let mut help = hit.help.unwrap_or_else(|| meta.help.to_owned());
+        let mut help = hit.help.map_or(Cow::Borrowed(meta.help), Cow::Owned);
         if let Some(r) = rewrite {
             help = format!(
                 "{} (see `migrate apply --dry-run`); otherwise: {help}",
                 r.describe()
-            );
+            )
+            .into();
         }
         if meta.has_recipe {
             // point at the command that writes the safe version of this very file
             let run = format!("`migrate plan {}`", file.path.display());
             if help.contains("`migrate plan`") {
-                help = help.replace("`migrate plan`", &run);
+                help = help.replace("`migrate plan`", &run).into();
             } else {
-                help.push_str(&format!("; or run {run}"));
+                help.to_mut().push_str(&format!("; or run {run}"));
             }
         }
         out.push(Diagnostic {
@@ -709,6 +770,28 @@ fn snippet_migration(
 }
 
 #[cfg(test)]
+mod permute_tests {
+    use super::permute;
+
+    #[test]
+    fn puts_each_element_where_the_order_says() {
+        for order in [
+            vec![],
+            vec![0],
+            vec![1, 0],
+            vec![2, 0, 1],
+            vec![0, 3, 1, 2, 4],
+            vec![5, 4, 3, 2, 1, 0],
+        ] {
+            let mut v: Vec<usize> = (0..order.len()).map(|i| i * 10).collect();
+            let want: Vec<usize> = order.iter().map(|&i| v[i]).collect();
+            permute(&mut v, order);
+            assert_eq!(v, want);
+        }
+    }
+}
+
+#[cfg(test)]
 mod seed_tests {
     use std::collections::BTreeMap;
     use std::sync::Arc;
@@ -802,7 +885,7 @@ mod rewrite_tests {
             .diagnostics
             .into_iter()
             .filter(|d| d.rule != "prefer-robust-stmts")
-            .map(|d| (d.rule, d.start.line, d.severity, d.help))
+            .map(|d| (d.rule, d.start.line, d.severity, d.help.into_owned()))
             .collect()
     }
 

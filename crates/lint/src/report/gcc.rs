@@ -1,23 +1,24 @@
 //! gcc-style lines: `path:line:col: error: message [rule]`, one per finding.
 
 use super::{display_path, one_line_message};
-use crate::engine::LintReport;
+use crate::engine::{Diagnostic, LintReport};
 
 /// One line per finding (newlines in messages become spaces).
 pub fn render(report: &LintReport) -> String {
-    let mut out = String::new();
-    for d in &report.diagnostics {
-        out.push_str(&format!(
-            "{}:{}:{}: {}: {} [{}]\n",
-            display_path(&d.path),
-            d.start.line,
-            d.start.column,
-            d.severity.name(),
-            one_line_message(d),
-            d.rule
-        ));
-    }
-    out
+    report.diagnostics.iter().map(line).collect()
+}
+
+/// A finding's line, with its newline.
+pub(super) fn line(d: &Diagnostic) -> String {
+    format!(
+        "{}:{}:{}: {}: {} [{}]\n",
+        display_path(&d.path),
+        d.start.line,
+        d.start.column,
+        d.severity.name(),
+        one_line_message(d),
+        d.rule
+    )
 }
 
 #[cfg(test)]

@@ -25,11 +25,13 @@ pub fn escape_property(s: &str) -> String {
 
 /// One workflow command per finding, each on its own line.
 pub fn render(report: &LintReport) -> String {
-    let mut out = String::new();
-    for d in &report.diagnostics {
-        out.push_str(&command(d));
-        out.push('\n');
-    }
+    report.diagnostics.iter().map(line).collect()
+}
+
+/// A finding's command, with its newline.
+pub(super) fn line(d: &Diagnostic) -> String {
+    let mut out = command(d);
+    out.push('\n');
     out
 }
 

@@ -33,18 +33,28 @@ pub fn render(report: &LintReport, color: bool) -> String {
 }
 
 /// Every finding, without the summary.
-pub(super) fn findings(report: &LintReport, color: bool) -> String {
-    let renderer = if color {
+fn findings(report: &LintReport, color: bool) -> String {
+    let renderer = renderer(color);
+    report
+        .diagnostics
+        .iter()
+        .map(|d| finding(&renderer, report, d))
+        .collect()
+}
+
+pub(super) fn renderer(color: bool) -> Renderer {
+    if color {
         Renderer::styled()
     } else {
         Renderer::plain()
-    };
-    let mut out = String::new();
-    for d in &report.diagnostics {
-        let file = report.file(&d.path).map(|f| &**f);
-        out.push_str(&render_one(&renderer, d, file));
-        out.push_str("\n\n");
     }
+}
+
+/// One finding of `report`, with the blank line after it.
+pub(super) fn finding(renderer: &Renderer, report: &LintReport, d: &Diagnostic) -> String {
+    let file = report.file(&d.path).map(|f| &**f);
+    let mut out = render_one(renderer, d, file);
+    out.push_str("\n\n");
     out
 }
 

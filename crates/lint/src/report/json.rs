@@ -154,32 +154,22 @@ fn nested(value: &impl Serialize, depth: usize) -> String {
     text.replace('\n', &format!("\n{}", "  ".repeat(depth)))
 }
 
-/// A part of the document for [`super::stream`]: the opening (when `open`) and the
-/// report's diagnostics, `before` of them printed already.
-pub(super) fn items(report: &LintReport, open: bool, before: usize) -> String {
-    let mut out = String::new();
-    if open {
-        out.push_str(&format!(
-            "{{\n  \"version\": {VERSION},\n  \"diagnostics\": ["
-        ));
-    }
-    for (i, d) in report.diagnostics.iter().enumerate() {
-        if before + i > 0 {
-            out.push(',');
-        }
-        out.push_str("\n    ");
-        out.push_str(&nested(&diagnostic(d), 2));
-    }
-    out
+/// The start of a streamed document ([`super::stream`]), up to its first diagnostic.
+pub(super) fn open() -> String {
+    format!("{{\n  \"version\": {VERSION},\n  \"diagnostics\": [")
+}
+
+/// One diagnostic of a streamed document; `after_another`: one was printed before it.
+pub(super) fn item(d: &Diagnostic, after_another: bool) -> String {
+    let comma = if after_another { "," } else { "" };
+    format!("{comma}\n    {}", nested(&diagnostic(d), 2))
 }
 
 /// The end of a streamed document; `empty`: no part came (the opening is missing too).
 pub(super) fn close(s: &LintStats, errors: usize, warnings: usize, empty: bool) -> String {
     let mut out = String::new();
     if empty {
-        out.push_str(&format!(
-            "{{\n  \"version\": {VERSION},\n  \"diagnostics\": ["
-        ));
+        out.push_str(&open());
     }
     out.push_str(&format!(
         "{}],\n  \"summary\": {}\n}}\n",

@@ -153,7 +153,7 @@ pub(crate) mod fixture {
             message: message.to_owned(),
             lock: Some(LockInfo::ACCESS_EXCLUSIVE_BRIEF),
             help: "stop using the column in code, deploy, then drop it in a contract migration"
-                .to_owned(),
+                .into(),
             token_scan: false,
             related: Vec::new(),
             phase: Phase::Expand,
@@ -182,7 +182,7 @@ pub(crate) mod fixture {
         let mut eof = diag(end..end, "statement never ends: 100% sure\nsecond line");
         eof.rule = "syntax-error";
         eof.lock = None;
-        eof.help = "end the statement".to_owned();
+        eof.help = "end the statement".into();
         report.diagnostics.push(eof);
         report
             .diagnostics

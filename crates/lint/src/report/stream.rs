@@ -1,12 +1,13 @@
 //! One document from several reports rendered a part at a time (the CLI lints migration
 //! directories one after another and prints each part as it comes, holding no more than
-//! one directory's findings). The output is the one [`super::render`] gives for the
-//! [`LintReport::merge`] of the parts, as long as the parts come in path order.
+//! one directory's findings, and not their text: a part is handed over a finding at a
+//! time). The output is the one [`super::render`] gives for the [`LintReport::merge`] of the
+//! parts, as long as the parts come in path order.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use super::{Format, RenderOptions, human, json, render};
+use super::{Format, RenderOptions, gcc, github, human, json, render};
 use crate::engine::{LintReport, LintStats};
 use crate::rule::Severity;
 
@@ -42,8 +43,13 @@ impl Stream {
         }
     }
 
-    /// The text to print for one more part.
-    pub fn part(&mut self, report: LintReport) -> String {
+    /// Hand the text of one more part to `emit`, a finding at a time for the formats
+    /// printed as they come (a part can be a directory of thousands of findings).
+    pub fn part<E>(
+        &mut self,
+        report: LintReport,
+        mut emit: impl FnMut(&str) -> Result<(), E>,
+    ) -> Result<(), E> {
         let s = report.stats;
         self.stats.files += s.files;
         self.stats.scripts += s.scripts;
@@ -58,17 +64,27 @@ impl Stream {
         self.warnings += warnings;
         let first = !self.started;
         self.started = true;
+        let mut diagnostics = report.diagnostics.iter();
         match self.format {
-            Format::Gcc | Format::Github => render(&report, self.format, &self.opts),
-            Format::Json => json::items(&report, first, before),
+            Format::Gcc => diagnostics.map(gcc::line).try_for_each(|l| emit(&l)),
+            Format::Github => diagnostics.map(github::line).try_for_each(|l| emit(&l)),
+            Format::Json => {
+                if first {
+                    emit(&json::open())?;
+                }
+                diagnostics
+                    .enumerate()
+                    .try_for_each(|(i, d)| emit(&json::item(d, before + i > 0)))
+            }
             Format::Human => {
                 self.paths
                     .extend(report.diagnostics.iter().map(|d| d.path.clone()));
-                human::findings(&report, self.opts.color)
+                let renderer = human::renderer(self.opts.color);
+                diagnostics.try_for_each(|d| emit(&human::finding(&renderer, &report, d)))
             }
             Format::Sarif | Format::Gitlab | Format::Markdown => {
                 self.held.push(report);
-                String::new()
+                Ok(())
             }
         }
     }
@@ -139,7 +155,12 @@ mod tests {
             let mut stream = Stream::new(format, opts, Severity::Error);
             let mut out = String::new();
             for p in parts.clone() {
-                out.push_str(&stream.part(p));
+                stream
+                    .part(p, |s| {
+                        out.push_str(s);
+                        Ok::<_, std::convert::Infallible>(())
+                    })
+                    .unwrap();
             }
             assert!(stream.fails());
             out.push_str(&stream.finish());

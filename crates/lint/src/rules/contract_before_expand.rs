@@ -129,7 +129,7 @@ impl ContractBeforeExpand {
                             && u.version > cx.migration.version
                             && u.table.matches(table)
                             && column.is_none_or(|c| {
-                                u.columns.iter().any(|uc| uc == c) || contains_word(&u.text, c)
+                                u.columns.iter().any(|uc| uc == c) || contains_word(u.text(), c)
                             })
                     })
                     .collect();
@@ -141,14 +141,14 @@ impl ContractBeforeExpand {
                     format!(
                         "{what} in a contract migration, but the later expand migration {} of this change still uses it (`{}:{}`)",
                         first.version,
-                        first.path.display(),
+                        first.path().display(),
                         first.line
                     ),
                 );
                 hit.related = later
                     .iter()
                     .map(|u| Related {
-                        path: u.path.clone(),
+                        path: u.path().to_path_buf(),
                         line: u.line,
                         column: u.column,
                         message: format!("still used by expand migration {}", u.version),
