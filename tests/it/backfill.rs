@@ -300,10 +300,11 @@ fn contract_waits_for_its_backfill_and_rollback_clears_it() {
         .args(["apply", ".", "--phase", "backfill", "--dry-run"]));
     ok(&r);
     assert!(
+        // PostgreSQL, one-column key: the upper key inside the UPDATE's statement
         r.stdout.contains(
-            "SELECT \"id\"::text AS sluice_k0 FROM \"items\" ORDER BY \"id\" LIMIT 1 OFFSET 19;"
+            "WITH sluice_u AS (SELECT \"id\" FROM \"items\" ORDER BY \"id\" LIMIT 1 OFFSET 19), "
         ) && r.stdout.contains(
-            "UPDATE \"items\" SET \"doubled\" = \"id\" * 2, \"n\" = \"n\" + 1 WHERE \"id\" <= '$upper';"
+            "sluice_d AS (UPDATE \"items\" SET \"doubled\" = \"id\" * 2, \"n\" = \"n\" + 1 WHERE \"id\" <= (SELECT \"id\" FROM sluice_b) RETURNING 1)"
         ) && r.stdout.contains("UPDATE \"sluice_backfill\" SET last_key = "),
         "{r:?}"
     );
@@ -372,6 +373,17 @@ fn large_backfill_is_followed_by_vacuum_and_lag_is_checked() {
     assert!(
         r.stderr
             .contains("no replicas known: no throttling on replication lag"),
+        "{r:?}"
+    );
+    // the WAL the fill writes was weighed against min_wal_size (80 MB here, or more): a
+    // small table, so no warning
+    let min_wal: u64 = s.strings("SELECT pg_size_bytes(current_setting('min_wal_size'))::text")[0]
+        .parse()
+        .unwrap();
+    assert!(
+        r.stderr.contains(&format!("min_wal_size={min_wal}"))
+            && r.stderr.contains("WAL the fill writes, WAL kept for reuse")
+            && !r.stderr.contains("more than the"),
         "{r:?}"
     );
     // the VACUUM runs in the background: the server finishes it after the run returned

@@ -1,6 +1,8 @@
 //! What the migration holds while it runs, sampled every few milliseconds on a connection of
 //! its own: its longest open transaction (or statement) and the lock waits, who waited on
-//! whom and for how long (the *lock sampler*).
+//! whom and for how long (the *lock sampler*). It also records what else an application query
+//! waited for (blocker `server`: PostgreSQL's wait event such as `LWLock:WALWrite`, MySQL's
+//! `Waiting for ..` thread state), which is where a stall goes when no row lock explains it.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -16,7 +18,9 @@ const EVERY: Duration = Duration::from_millis(5);
 
 /// One kind of lock wait seen by the sampler: a waiter (`load` or `migration`) blocked by a
 /// session (`load` or `migration`) whose current or last statement starts with `blocker_sql`
-/// (numbers replaced by `N`; `idle in transaction` when it sat between statements).
+/// (numbers replaced by `N`; `idle in transaction` when it sat between statements); or
+/// waiting on `server`: `blocker_sql` is then PostgreSQL's wait event or MySQL's thread state
+/// (`Waiting for table metadata lock`: behind a DDL statement).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct LockWait {
     pub waiter: String,
@@ -68,7 +72,14 @@ fn waits_sql(engine: Engine) -> String {
              FROM pg_stat_activity w
              CROSS JOIN LATERAL unnest(pg_blocking_pids(w.pid)) AS bp(pid)
              JOIN pg_stat_activity b ON b.pid = bp.pid
-             WHERE w.datname = current_database() AND w.wait_event_type = 'Lock'"
+             WHERE w.datname = current_database() AND w.wait_event_type = 'Lock'
+             UNION ALL
+             SELECT 'load', 'server', w.wait_event_type || ':' || w.wait_event,
+                    (extract(epoch FROM clock_timestamp() - w.query_start) * 1000)::float8::text
+             FROM pg_stat_activity w
+             WHERE w.datname = current_database() AND w.application_name = '{LOAD_APP}'
+               AND w.state = 'active'
+               AND w.wait_event_type NOT IN ('Lock', 'Client', 'Activity')"
         ),
         Engine::Mysql => format!(
             "SELECT IF(COALESCE(pr.INFO, '') LIKE '%{LOAD_APP}%', 'load', 'migration'),
@@ -78,7 +89,12 @@ fn waits_sql(engine: Engine) -> String {
              FROM information_schema.INNODB_LOCK_WAITS w
              JOIN information_schema.INNODB_TRX r ON r.trx_id = w.requesting_trx_id
              JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id
-             JOIN information_schema.PROCESSLIST pr ON pr.ID = r.trx_mysql_thread_id"
+             JOIN information_schema.PROCESSLIST pr ON pr.ID = r.trx_mysql_thread_id
+             UNION ALL
+             SELECT 'load', 'server', LEFT(STATE, 48), CAST(TIME_MS AS CHAR)
+             FROM information_schema.PROCESSLIST
+             WHERE DB = DATABASE() AND COALESCE(INFO, '') LIKE '%{LOAD_APP}%'
+               AND STATE LIKE 'Waiting for%'"
         ),
     }
 }

@@ -189,9 +189,27 @@ async fn call_migrate(
         .env("DATABASE_URL", db_url)
         .env("NO_COLOR", "1")
         .env_remove("SLUICE_LOG");
+    // diagnosis: `ZDT_MIGRATE_LOG=<filter>` keeps each call's JSON log (timestamped) in
+    // `<out>/migrate-logs`, to line its steps up with the run's slowest query
+    let log = std::env::var("ZDT_MIGRATE_LOG").ok();
+    if let Some(filter) = &log {
+        cmd.env("SLUICE_LOG", filter).args(["--log-format", "json"]);
+    }
+    let started = std::time::SystemTime::now();
     let out = tokio::task::spawn_blocking(move || cmd.output())
         .await?
         .with_context(|| format!("cannot run {}", ctx.migrate.display()))?;
+    if log.is_some() {
+        let at = started
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis();
+        let mut text = format!("# started_unix_ms={at} args={}\n", args.join(" "));
+        text.push_str(&String::from_utf8_lossy(&out.stderr));
+        let logs = ctx.args.out.join("migrate-logs");
+        std::fs::create_dir_all(&logs)?;
+        std::fs::write(logs.join(format!("{at}.log")), text)?;
+    }
     Ok(Called {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

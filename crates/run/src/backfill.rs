@@ -2,7 +2,7 @@
 //! its contract.
 //!
 //! Each batch finds its upper key (`SELECT key .. WHERE key > $last ORDER BY key LIMIT 1
-//! OFFSET n-1`), then updates `key > $last AND key <= $upper AND (where)` in a short
+//! OFFSET n-1`; on PostgreSQL with a one-column key inside the UPDATE's statement), then updates `key > $last AND key <= $upper AND (where)` in a short
 //! transaction of its own that also writes the checkpoint (last key, rows done) to the
 //! ledger: a crash loses or repeats no batch's checkpoint. The last batch (no upper key)
 //! marks the backfill complete in the same transaction. Key values travel as text (JSON in
@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::backfill_batch::{At, BatchDone, Batches, YIELD_AFTER, YIELDS};
 use super::driver::{DbError, Driver};
-use super::facts::RunFacts;
+use super::facts::{self, RunFacts};
 use super::ledger::{BackfillRow, State};
 use super::url::DbUrl;
 use super::{Engine, Progress, RunError, driver};
@@ -293,6 +293,16 @@ impl Engine {
         let batches = Batches::new(self.db, spec, numeric).with_read_committed(read_committed);
 
         let estimate = RunFacts::new().rows(main, &spec_table(spec)).await;
+        if let Some((wal, reuse)) = facts::wal_reuse(main, self.db, &spec_table(spec)).await {
+            tracing::debug!(
+                wal,
+                min_wal_size = reuse,
+                "WAL the fill writes, WAL kept for reuse"
+            );
+            if let Some(w) = facts::wal_reuse_advice(batches.target(), wal, reuse) {
+                tracing::warn!("{w}");
+            }
+        }
         self.progress(Progress::BackfillStarted {
             version: version.to_owned(),
             name: m.name.clone(),
@@ -669,6 +679,31 @@ impl Engine {
                 ));
                 out.push("COMMIT".into());
             }
+        }
+        if let (Some(one), Some(set)) = (
+            b.one_statement_sql(last.as_deref(), spec.batch_size),
+            b.settings_sql(Some(YIELD_AFTER)),
+        ) {
+            // PostgreSQL, one-column key: the upper key found by the UPDATE's statement
+            out.push("BEGIN".into());
+            out.push(format!(
+                "{set} -- after {YIELDS} tries that gave way to a row lock, the session's lock_timeout"
+            ));
+            out.push(
+                "-- one statement: the upper key ($upper, none for the last batch), the UPDATE, $rows"
+                    .into(),
+            );
+            out.push(one);
+            out.push(
+                self.ledger
+                    .checkpoint_sql(version, "[$upper]", 0, spec.batch_size)
+                    .replace("rows_done + 0", "rows_done + $rows"),
+            );
+            out.push("COMMIT".into());
+            out.push(
+                "-- and so on from $last = $upper, until no upper key is found: that last batch ends at the largest key and marks the backfill complete".into(),
+            );
+            return;
         }
         out.push(b.upper_sql(last.as_deref(), spec.batch_size));
         let placeholder = vec!["$upper".to_owned(); spec.key.len()];

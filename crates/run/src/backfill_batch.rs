@@ -1,10 +1,11 @@
 //! One backfill batch: its SQL ([`Batches`]) and its run ([`Engine::batch`]).
 //!
-//! A batch finds its upper key outside any transaction, then updates its key range and
-//! writes its checkpoint in one short transaction. On PostgreSQL the transaction opens with
-//! its own `lock_timeout` of [`YIELD_AFTER`] and without waiting for the commit's WAL flush,
-//! and travels in two round trips (`BEGIN; SET LOCAL ..; UPDATE ..`, then the checkpoint
-//! with `COMMIT`). A batch that meets an application's row lock so gives way within a few
+//! A batch finds its upper key, then updates its key range and writes its checkpoint in one
+//! short transaction. On PostgreSQL the transaction opens with its own `lock_timeout` of
+//! [`YIELD_AFTER`] and without waiting for the commit's WAL flush, and travels in two round
+//! trips (`BEGIN; SET LOCAL ..; WITH .. UPDATE ..`, the upper key found by the UPDATE's own
+//! statement on a one-column key, then the checkpoint with `COMMIT`); elsewhere the upper
+//! key is a query of its own before the transaction. A batch that meets an application's row lock so gives way within a few
 //! milliseconds, rolls back (releasing the rows it had already taken, on which other
 //! application writes would otherwise queue) and runs again; after [`YIELDS`] such tries it
 //! waits like any statement, `[run] lock_timeout` with the retry policy.
@@ -101,6 +102,39 @@ impl Batches {
             self.set,
             where_clause(&conds)
         )
+    }
+
+    /// The batch in one statement (PostgreSQL, one-column key): its upper key, `n` rows after
+    /// `last`, found and its range updated together, which saves the upper key's round trip.
+    /// One row comes back: `1` when there is an upper key (else this is the last batch, whose
+    /// range ends at the largest key), that key as text, the rows changed.
+    pub(super) fn one_statement_sql(&self, last: Option<&[String]>, n: u64) -> Option<String> {
+        if !self.db.update_in_with() {
+            return None;
+        }
+        let key = self.range.single()?;
+        let t = self.range.target();
+        let after: Vec<String> = last
+            .map(|l| self.range.compare(">", l))
+            .into_iter()
+            .collect();
+        let from = where_clause(&after);
+        let mut conds = after.clone();
+        conds.push(format!("{key} <= (SELECT {key} FROM sluice_b)"));
+        if let Some(w) = &self.where_ {
+            conds.push(format!("({w})"));
+        }
+        // COALESCE runs the max() only for the last batch; max() walks the index backwards
+        Some(format!(
+            "WITH sluice_u AS (SELECT {key} FROM {t}{from} ORDER BY {key} LIMIT 1 OFFSET {}), \
+             sluice_b AS (SELECT COALESCE((SELECT {key} FROM sluice_u), (SELECT max({key}) FROM {t}{from})) AS {key}), \
+             sluice_d AS (UPDATE {t} SET {}{} RETURNING 1) \
+             SELECT (SELECT count(*) FROM sluice_u)::text, (SELECT {} FROM sluice_u), (SELECT count(*) FROM sluice_d)::text",
+            n.max(1) - 1,
+            self.set,
+            where_clause(&conds),
+            self.db.as_text(key),
+        ))
     }
 
     #[cfg(test)]
@@ -251,17 +285,13 @@ impl Engine {
         yield_after: Option<Duration>,
     ) -> Result<BatchDone, BatchError> {
         let version = at.version;
-        let found = main.query_text(&b.upper_sql(at.last, at.size)).await?;
-        let upper = match found.into_iter().next() {
-            None => None,
-            Some(cols) => Some(cols.into_iter().collect::<Option<Vec<String>>>().ok_or_else(|| {
-                BatchError::Run(RunError::Input(format!(
-                    "backfill of {version}: a key column of {} holds NULL; `key` must name NOT NULL column(s) that identify a row",
-                    b.target()
-                )))
-            })?),
+        let null_key = || {
+            BatchError::Run(RunError::Input(format!(
+                "backfill of {version}: a key column of {} holds NULL; `key` must name NOT NULL column(s) that identify a row",
+                b.target()
+            )))
         };
-        let checkpoint = |n: u64| match &upper {
+        let checkpoint = |upper: &Option<Vec<String>>, n: u64| match upper {
             Some(u) => self
                 .ledger
                 .checkpoint_sql(version, &encode_key(u), n, at.size),
@@ -269,16 +299,53 @@ impl Engine {
                 .ledger
                 .finish_backfill_sql(version, n, at.started.elapsed().as_millis()),
         };
+        let set = b.settings_sql(yield_after);
+        if let (Some(set), Some(one)) = (&set, b.one_statement_sql(at.last, at.size))
+            && self.db.multi_statement_round_trip()
+        {
+            // two round trips: open, find the upper key and update; checkpoint and commit
+            let t0 = Instant::now();
+            let row = main
+                .query_text(&format!("BEGIN; {set}; {one}"))
+                .await?
+                .into_iter()
+                .next()
+                .unwrap_or_default();
+            let cell = |i: usize| row.get(i).cloned().flatten();
+            let upper = match cell(0).as_deref() {
+                Some("1") => Some(vec![cell(1).ok_or_else(null_key)?]),
+                _ => None,
+            };
+            let rows = cell(2).and_then(|n| n.parse().ok()).unwrap_or(0);
+            main.exec(&format!("{}; COMMIT", checkpoint(&upper, rows)))
+                .await?;
+            return Ok(BatchDone {
+                upper,
+                rows,
+                took: t0.elapsed(),
+                yields: 0,
+            });
+        }
+        let found = main.query_text(&b.upper_sql(at.last, at.size)).await?;
+        let upper = match found.into_iter().next() {
+            None => None,
+            Some(cols) => Some(
+                cols.into_iter()
+                    .collect::<Option<Vec<String>>>()
+                    .ok_or_else(null_key)?,
+            ),
+        };
         let update = b.update_sql(at.last, upper.as_deref());
         let t0 = Instant::now();
         if let Some(s) = b.isolation_sql() {
             main.exec(s).await?;
         }
-        let rows = match b.settings_sql(yield_after) {
+        let rows = match set {
             Some(set) if self.db.multi_statement_round_trip() => {
-                // two round trips: open and update, then checkpoint and commit
+                // three round trips: the upper key; open and update; checkpoint and commit
                 let n = main.exec_count(&format!("BEGIN; {set}; {update}")).await?;
-                main.exec(&format!("{}; COMMIT", checkpoint(n))).await?;
+                main.exec(&format!("{}; COMMIT", checkpoint(&upper, n)))
+                    .await?;
                 n
             }
             set => {
@@ -287,7 +354,7 @@ impl Engine {
                     main.exec(&s).await?;
                 }
                 let n = main.exec_count(&update).await?;
-                main.exec(&checkpoint(n)).await?;
+                main.exec(&checkpoint(&upper, n)).await?;
                 main.commit().await?;
                 n
             }
@@ -346,6 +413,17 @@ mod tests {
             "UPDATE \"users\" SET \"b\" = \"a\" WHERE \"id\" > 10 AND (\"b\" IS NULL)"
         );
 
+        // one statement on PostgreSQL: the upper key, or the largest key for the last batch
+        assert_eq!(
+            b.one_statement_sql(Some(&last), 500).as_deref(),
+            Some(
+                "WITH sluice_u AS (SELECT \"id\" FROM \"users\" WHERE \"id\" > 10 ORDER BY \"id\" LIMIT 1 OFFSET 499), \
+                 sluice_b AS (SELECT COALESCE((SELECT \"id\" FROM sluice_u), (SELECT max(\"id\") FROM \"users\" WHERE \"id\" > 10)) AS \"id\"), \
+                 sluice_d AS (UPDATE \"users\" SET \"b\" = \"a\" WHERE \"id\" > 10 AND \"id\" <= (SELECT \"id\" FROM sluice_b) AND (\"b\" IS NULL) RETURNING 1) \
+                 SELECT (SELECT count(*) FROM sluice_u)::text, (SELECT \"id\"::text FROM sluice_u), (SELECT count(*) FROM sluice_d)::text"
+            )
+        );
+
         let s = spec("table = 't'\nschema = 'app'\nkey = ['a', 'b']\n[set]\nx = '1'\n");
         let b = Batches::new(
             crate::driver::database(Dialect::Mysql),
@@ -359,6 +437,14 @@ mod tests {
                 .replace("HEX", &hex::encode("it's"))
         );
         assert_eq!(b.update_sql(None, None), "UPDATE `app`.`t` SET `x` = 1");
+        // no UPDATE inside WITH on MySQL; a composite key keeps its upper-key query
+        assert_eq!(b.one_statement_sql(None, 10), None);
+        let pg2 = Batches::new(
+            crate::driver::database(Dialect::Postgres),
+            &s,
+            vec![true, false],
+        );
+        assert_eq!(pg2.one_statement_sql(None, 10), None);
         let upper = vec!["5".to_owned(), "z".to_owned()];
         assert_eq!(
             b.update_sql(None, Some(&upper)),

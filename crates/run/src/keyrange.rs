@@ -41,6 +41,14 @@ impl KeyRange {
     }
 
     /// The key columns, quoted, comma-separated (key order).
+    /// The key column, when the key has one.
+    pub(crate) fn single(&self) -> Option<&str> {
+        match self.keys.as_slice() {
+            [k] => Some(k),
+            _ => None,
+        }
+    }
+
     pub(crate) fn list(&self) -> String {
         self.keys.join(", ")
     }

@@ -311,6 +311,12 @@ pub trait Database: std::fmt::Debug + Send + Sync {
     /// spell it out column by column).
     fn row_value_ranges(&self) -> bool;
 
+    /// An `UPDATE` can run inside a `WITH` (PostgreSQL): a backfill batch on a one-column
+    /// key then finds its upper key and updates its range in one statement.
+    fn update_in_with(&self) -> bool {
+        false
+    }
+
     /// Backfill batches run under READ COMMITTED where the server allows it: the query
     /// telling whether it does (`1`) and the statement before each batch.
     fn batch_isolation(&self) -> Option<(&'static str, &'static str)> {
@@ -325,6 +331,13 @@ pub trait Database: std::fmt::Debug + Send + Sync {
     /// spelling for them (MySQL's lock wait timeout is whole seconds, its flush global).
     fn batch_settings_sql(&self, lock_timeout: Option<Duration>) -> Option<String> {
         let _ = lock_timeout;
+        None
+    }
+
+    /// The bytes of log the server keeps for reuse, as text (PostgreSQL: `min_wal_size`):
+    /// past them, a new WAL segment is created (written and synced) while every commit waits
+    /// for it. `None`: not known.
+    fn wal_reuse_sql(&self) -> Option<&'static str> {
         None
     }
 

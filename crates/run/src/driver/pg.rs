@@ -160,12 +160,20 @@ impl Database for Postgres {
         true
     }
 
+    fn update_in_with(&self) -> bool {
+        true
+    }
+
     fn batch_settings_sql(&self, lock_timeout: Option<Duration>) -> Option<String> {
         let mut s = String::from("SET LOCAL synchronous_commit = off");
         if let Some(t) = lock_timeout {
             s = format!("SET LOCAL lock_timeout = '{}ms'; {s}", t.as_millis().max(1));
         }
         Some(s)
+    }
+
+    fn wal_reuse_sql(&self) -> Option<&'static str> {
+        Some("SELECT pg_size_bytes(current_setting('min_wal_size'))::text")
     }
 
     fn background_sql(&self, sql: &str) -> Option<String> {
