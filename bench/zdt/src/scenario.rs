@@ -538,7 +538,7 @@ fn backfill_toml(engine: Engine, args: &crate::Args) -> String {
     // the planner's batch times and pauses (crates/plan/src/recipes/mod.rs)
     let (tier, batch, pause) = match engine {
         Engine::Postgres => ("\"tier\"", "10ms", "0s"),
-        Engine::Mysql => ("`tier`", "40ms", "2ms"),
+        Engine::Mysql => ("`tier`", "10ms", "2ms"),
     };
     let text = format!(
         "table = \"accounts\"\nkey = [\"id\"]\nwhere = '{tier} IS NULL'\nbatch_size = 5000\n\
