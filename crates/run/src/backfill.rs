@@ -680,25 +680,29 @@ impl Engine {
                 out.push("COMMIT".into());
             }
         }
+        let settings = |set: String| {
+            format!(
+                "{set} -- after {YIELDS} tries that gave way to a row lock, the session's lock_timeout"
+            )
+        };
+        let checkpoint = || {
+            self.ledger
+                .checkpoint_sql(version, "[$upper]", 0, spec.batch_size)
+                .replace("rows_done + 0", "rows_done + $rows")
+        };
         if let (Some(one), Some(set)) = (
             b.one_statement_sql(last.as_deref(), spec.batch_size),
             b.settings_sql(Some(YIELD_AFTER)),
         ) {
             // PostgreSQL, one-column key: the upper key found by the UPDATE's statement
             out.push("BEGIN".into());
-            out.push(format!(
-                "{set} -- after {YIELDS} tries that gave way to a row lock, the session's lock_timeout"
-            ));
+            out.push(settings(set));
             out.push(
                 "-- one statement: the upper key ($upper, none for the last batch), the UPDATE, $rows"
                     .into(),
             );
             out.push(one);
-            out.push(
-                self.ledger
-                    .checkpoint_sql(version, "[$upper]", 0, spec.batch_size)
-                    .replace("rows_done + 0", "rows_done + $rows"),
-            );
+            out.push(checkpoint());
             out.push("COMMIT".into());
             out.push(
                 "-- and so on from $last = $upper, until no upper key is found: that last batch ends at the largest key and marks the backfill complete".into(),
@@ -713,16 +717,10 @@ impl Engine {
         }
         out.push("BEGIN".into());
         if let Some(set) = b.settings_sql(Some(YIELD_AFTER)) {
-            out.push(format!(
-                "{set} -- after {YIELDS} tries that gave way to a row lock, the session's lock_timeout"
-            ));
+            out.push(settings(set));
         }
         out.push(b.update_sql(last.as_deref(), Some(&placeholder)));
-        out.push(
-            self.ledger
-                .checkpoint_sql(version, "[$upper]", 0, spec.batch_size)
-                .replace("rows_done + 0", "rows_done + $rows"),
-        );
+        out.push(checkpoint());
         out.push("COMMIT".into());
         out.push(
             "-- and so on from $last = $upper, until the SELECT finds no row; then the last batch:"
