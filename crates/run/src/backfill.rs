@@ -293,13 +293,13 @@ impl Engine {
         let batches = Batches::new(self.db, spec, numeric).with_read_committed(read_committed);
 
         let estimate = RunFacts::new().rows(main, &spec_table(spec)).await;
-        if let Some((wal, reuse)) = facts::wal_reuse(main, self.db, &spec_table(spec)).await {
-            tracing::debug!(
-                wal,
-                min_wal_size = reuse,
-                "WAL the fill writes, WAL kept for reuse"
-            );
-            if let Some(w) = facts::wal_reuse_advice(batches.target(), wal, reuse) {
+        if let Some((fl, log, room)) = facts::fill_log(main, self.db, &spec_table(spec)).await {
+            tracing::debug!(log, room, "log the fill writes, room the server has for it");
+            // a small fill's flushing is over before anyone waits: only large tables
+            let large = estimate.is_some_and(|n| n > self.settings.large_table_rows);
+            if let Some(w) = facts::fill_log_advice(batches.target(), &fl, log, room)
+                && large
+            {
                 tracing::warn!("{w}");
             }
         }

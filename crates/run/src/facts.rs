@@ -1,7 +1,7 @@
 //! Facts: every question the runner asks the live database before it decides (the server
 //! version, how big a table is, its primary key and columns, who references it, which
-//! extensions and tools exist, how much WAL the server keeps for reuse), asked through the
-//! [`Driver`] and cached for one run.
+//! extensions and tools exist, how much log a backfill can write before commits slow), asked
+//! through the [`Driver`] and cached for one run.
 //!
 //! One rule says how big a table is ([`rows_by_rule`]), for the strategies, the backfill's
 //! progress and the shadow-table copy alike:
@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use sluice_core::sql::ops::ObjName;
 
 use super::Settings;
-use super::driver::{Database, Driver, ServerVersion, TableStats};
+use super::driver::{Database, Driver, FillLog, ServerVersion, TableStats, mb};
 use super::plan::Prepared;
 use super::strategies::mysql::{LiveColumn, MysqlFacts};
 use super::strategies::shadow_table::TableFacts;
@@ -277,41 +277,35 @@ pub fn on_path(name: &str) -> Option<PathBuf> {
     })
 }
 
-/// WAL written per byte of a table's heap when every row is updated once: 350 MB for a 68 MB
-/// table right after a checkpoint (PostgreSQL 15: new row versions, index entries and a
-/// full-page image of every page touched).
-pub const WAL_PER_TABLE_BYTE: u64 = 5;
-
-/// The WAL a fill of `t` will write and the WAL the server keeps for reuse (PostgreSQL's
-/// `min_wal_size`), when both are known.
-pub async fn wal_reuse(
+/// The log a fill of `t` will write and the room the server has for it (see [`FillLog`]),
+/// when both are known.
+pub async fn fill_log(
     conn: &mut dyn Driver,
     db: &dyn Database,
     t: &ObjName,
-) -> Option<(u64, u64)> {
-    let sql = db.wal_reuse_sql()?;
+) -> Option<(FillLog, u64, u64)> {
+    let fl = db.fill_log()?;
     let bytes = conn.table_stats(t).await.ok().flatten()?.bytes;
-    let reuse = conn
-        .query_text(sql)
+    let room = conn
+        .query_text(fl.room_sql)
         .await
         .ok()
         .and_then(super::driver::first)?
         .parse()
         .ok()?;
-    Some((bytes.saturating_mul(WAL_PER_TABLE_BYTE), reuse))
+    Some((fl, bytes.saturating_mul(fl.per_table_byte), room))
 }
 
-/// The warning when a fill will write more WAL than the server keeps for reuse: past that,
-/// each new WAL segment is created (16 MB written and synced) while every commit waits.
-pub fn wal_reuse_advice(table: &str, wal: u64, reuse: u64) -> Option<String> {
-    let mb = |b: u64| format!("{} MB", b.div_ceil(1 << 20));
-    (wal > reuse).then(|| {
+/// The warning when a fill will write more log than the server has room for.
+pub fn fill_log_advice(table: &str, fl: &FillLog, log: u64, room: u64) -> Option<String> {
+    (log > room).then(|| {
         format!(
-            "backfill of {table}: the fill will write about {} of WAL, more than the {} the server keeps for reuse (min_wal_size), so it creates WAL segments as it goes, each while every application commit waits (tens of milliseconds: docs/benchmarks.md, zdt-bench); for a smooth fill set min_wal_size (and max_wal_size, if lower) to at least {} before the migration: ALTER SYSTEM SET min_wal_size = '{}'; SELECT pg_reload_conf()",
-            mb(wal),
-            mb(reuse),
-            mb(wal),
-            mb(wal).replace(' ', "")
+            "backfill of {table}: the fill will write about {} MB of {}, more than the {} MB of room the server has: {}; for a smooth fill {}",
+            mb(log),
+            fl.log,
+            mb(room),
+            fl.past_room,
+            (fl.fix)(log)
         )
     })
 }
@@ -321,15 +315,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn wal_reuse_warns_only_past_what_the_server_keeps() {
-        let mb = 1 << 20;
-        assert_eq!(wal_reuse_advice("accounts", 80 * mb, 80 * mb), None);
-        let w = wal_reuse_advice("accounts", 340 * mb + 1, 80 * mb).unwrap();
+    fn fill_log_warns_only_past_the_room() {
+        use sluice_core::sql::Dialect;
+        let m = 1 << 20;
+        let pg = crate::driver::database(Dialect::Postgres)
+            .fill_log()
+            .unwrap();
+        assert_eq!(fill_log_advice("accounts", &pg, 80 * m, 80 * m), None);
+        let w = fill_log_advice("accounts", &pg, 340 * m + 1, 80 * m).unwrap();
         assert!(
             w.contains("about 341 MB of WAL, more than the 80 MB"),
             "{w}"
         );
         assert!(w.contains("ALTER SYSTEM SET min_wal_size = '341MB'"), "{w}");
+        let my = crate::driver::database(Dialect::Mysql).fill_log().unwrap();
+        let w = fill_log_advice("accounts", &my, 170 * m, 9 * m).unwrap();
+        assert!(
+            w.contains("about 170 MB of redo, more than the 9 MB"),
+            "{w}"
+        );
+        // 170 MB of room at a 70% low-water mark: a 243 MB log
+        assert!(
+            w.contains(
+                "innodb_adaptive_flushing_lwm = 70; SET GLOBAL innodb_log_file_size = 254803968 "
+            ),
+            "{w}"
+        );
     }
 
     #[test]

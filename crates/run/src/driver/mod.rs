@@ -130,6 +130,26 @@ pub struct TableStats {
     pub bytes: u64,
 }
 
+/// The log a backfill writes against what the server takes before every commit slows.
+#[derive(Debug, Clone, Copy)]
+pub struct FillLog {
+    /// Bytes of log the server takes before that, as text.
+    pub room_sql: &'static str,
+    /// Log written per byte of a table's data when every row is updated once (measured).
+    pub per_table_byte: u64,
+    /// The log's name (`WAL`, `redo`).
+    pub log: &'static str,
+    /// What happens past the room.
+    pub past_room: &'static str,
+    /// The settings that make room for `bytes` of log.
+    pub fix: fn(bytes: u64) -> String,
+}
+
+/// Bytes as whole MB, rounded up.
+pub fn mb(bytes: u64) -> u64 {
+    bytes.div_ceil(1 << 20)
+}
+
 /// A column of a live table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveColumn {
@@ -334,10 +354,9 @@ pub trait Database: std::fmt::Debug + Send + Sync {
         None
     }
 
-    /// The bytes of log the server keeps for reuse, as text (PostgreSQL: `min_wal_size`):
-    /// past them, a new WAL segment is created (written and synced) while every commit waits
-    /// for it. `None`: not known.
-    fn wal_reuse_sql(&self) -> Option<&'static str> {
+    /// How a backfill's log volume meets what the server absorbs (see `facts::fill_log`);
+    /// `None`: not known.
+    fn fill_log(&self) -> Option<FillLog> {
         None
     }
 

@@ -10,7 +10,9 @@ use super::{
     BackfillRow, Blocker, CatalogObject, Database, DbError, Driver, Event, Fut, Ledger, LedgerRow,
     State,
 };
-use super::{LiveColumn, ServerVersion, TableStats, first, first_col, parse_row_parts, text_rows};
+use super::{
+    FillLog, LiveColumn, ServerVersion, TableStats, first, first_col, parse_row_parts, text_rows,
+};
 use sluice_core::sql::Dialect;
 use sluice_core::sql::ops::ObjName;
 use sluice_core::sql::quote;
@@ -152,6 +154,26 @@ impl Database for Mysql {
 
     fn as_text(&self, expr: &str) -> String {
         format!("CAST({expr} AS CHAR)")
+    }
+
+    fn fill_log(&self) -> Option<FillLog> {
+        Some(FillLog {
+            // InnoDB flushes pages harder once the redo since its checkpoint passes
+            // innodb_adaptive_flushing_lwm percent of the redo log
+            room_sql: "SELECT CAST(FLOOR(@@innodb_log_file_size * @@innodb_adaptive_flushing_lwm / 100) AS CHAR)",
+            // MariaDB 10.11: about 170 MB of redo for 1M rows (63 MB of data) in 10 ms
+            // batches (the flushing began 4.5 s into a 7.9 s fill with a 1 GB log)
+            per_table_byte: 3,
+            log: "redo",
+            past_room: "InnoDB starts flushing dirty pages once the redo since its checkpoint passes innodb_adaptive_flushing_lwm percent of the redo log, and application queries stall while it does (10-20 ms more at 1M rows: docs/benchmarks.md, zdt-bench)",
+            fix: |b| {
+                let m = super::mb(b);
+                format!(
+                    "make innodb_log_file_size * innodb_adaptive_flushing_lwm / 100 at least {m} MB before the migration, e.g. SET GLOBAL innodb_adaptive_flushing_lwm = 70; SET GLOBAL innodb_log_file_size = {} (dynamic from MariaDB 10.9)",
+                    (b.saturating_mul(10) / 7).div_ceil(1 << 20) << 20
+                )
+            },
+        })
     }
 
     fn row_value_ranges(&self) -> bool {

@@ -10,7 +10,9 @@ use super::{
     BackfillRow, Blocker, CatalogObject, Database, DbError, Driver, Event, Fut, Ledger, LedgerRow,
     State,
 };
-use super::{LiveColumn, ServerVersion, TableStats, first, first_col, parse_row_parts, text_rows};
+use super::{
+    FillLog, LiveColumn, ServerVersion, TableStats, first, first_col, parse_row_parts, text_rows,
+};
 use sluice_core::sql::Dialect;
 use sluice_core::sql::ops::ObjName;
 use sluice_core::sql::quote;
@@ -172,8 +174,21 @@ impl Database for Postgres {
         Some(s)
     }
 
-    fn wal_reuse_sql(&self) -> Option<&'static str> {
-        Some("SELECT pg_size_bytes(current_setting('min_wal_size'))::text")
+    fn fill_log(&self) -> Option<FillLog> {
+        Some(FillLog {
+            room_sql: "SELECT pg_size_bytes(current_setting('min_wal_size'))::text",
+            // a full-table UPDATE of a 68 MB table right after a checkpoint wrote 350 MB:
+            // new row versions, index entries, a full-page image of every page touched
+            per_table_byte: 5,
+            log: "WAL",
+            past_room: "the server keeps fewer WAL segments for reuse (min_wal_size), so it creates new ones as the fill goes, each while every application commit waits (tens of milliseconds: docs/benchmarks.md, zdt-bench)",
+            fix: |b| {
+                let m = super::mb(b);
+                format!(
+                    "set min_wal_size (and max_wal_size, if lower) to at least {m} MB before the migration: ALTER SYSTEM SET min_wal_size = '{m}MB'; SELECT pg_reload_conf()"
+                )
+            },
+        })
     }
 
     fn background_sql(&self, sql: &str) -> Option<String> {
