@@ -388,10 +388,6 @@ fn deadlock_inside_a_down_block_is_retried_from_its_begin() {
     );
 }
 
-/// Runs `migrate ARGS` on `dir` while another session closes a deadlock cycle with the
-/// migration's block (which updates row 1 of `b`, then locks `a`): the other session holds
-/// `a`, and once the block waits for it, asks for the block's row. Its long deadlock_timeout
-/// leaves the detection to the block. Tables: [`DEADLOCK_TABLES`].
 /// Lock waits long enough for the server's deadlock check (1 s) to break the cycle first.
 const DEADLOCK_CONFIG: (&str, &str) = (
     "sluice.toml",
@@ -400,6 +396,10 @@ const DEADLOCK_CONFIG: (&str, &str) = (
 
 const DEADLOCK_TABLES: &str = "CREATE TABLE a (id int); CREATE TABLE b (id int PRIMARY KEY, n int); INSERT INTO b VALUES (1, 0)";
 
+/// Runs `migrate ARGS` on `dir` while another session closes a deadlock cycle with the
+/// migration's block (which updates row 1 of `b`, then locks `a`): the other session holds
+/// `a`, and once the block waits for it, asks for the block's row. Its long deadlock_timeout
+/// leaves the detection to the block. Tables: [`DEADLOCK_TABLES`].
 fn deadlock_cycle(s: Scratch, dir: &Path, args: &[&str]) -> (crate::common::Run, Scratch) {
     let url = s.url.clone();
     let path = dir.to_owned();

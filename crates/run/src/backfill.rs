@@ -2,9 +2,9 @@
 //! its contract.
 //!
 //! Each batch finds its upper key (`SELECT key .. WHERE key > $last ORDER BY key LIMIT 1
-//! OFFSET n-1`; on PostgreSQL with a one-column key inside the UPDATE's statement), then updates `key > $last AND key <= $upper AND (where)` in a short
-//! transaction of its own that also writes the checkpoint (last key, rows done) to the
-//! ledger: a crash loses or repeats no batch's checkpoint. The last batch (no upper key)
+//! OFFSET n-1`; on PostgreSQL with a one-column key inside the UPDATE's statement), then
+//! updates `key > $last AND key <= $upper AND (where)` in a short transaction of its own
+//! that also writes the checkpoint (last key, rows done) to the ledger: a crash loses or repeats no batch's checkpoint. The last batch (no upper key)
 //! marks the backfill complete in the same transaction. Key values travel as text (JSON in
 //! the ledger) and go into SQL as quoted literals; identifiers through the ledger's quoting.
 

@@ -5,9 +5,9 @@
 //! [`YIELD_AFTER`] and without waiting for the commit's WAL flush, and travels in two round
 //! trips (`BEGIN; SET LOCAL ..; WITH .. UPDATE ..`, the upper key found by the UPDATE's own
 //! statement on a one-column key, then the checkpoint with `COMMIT`); elsewhere the upper
-//! key is a query of its own before the transaction. A batch that meets an application's row lock so gives way within a few
-//! milliseconds, rolls back (releasing the rows it had already taken, on which other
-//! application writes would otherwise queue) and runs again; after [`YIELDS`] such tries it
+//! key is a query of its own before the transaction. A batch that meets an application's
+//! row lock so gives way within a few milliseconds, rolls back (releasing the rows it had
+//! already taken, on which other application writes would otherwise queue) and runs again; after [`YIELDS`] such tries it
 //! waits like any statement, `[run] lock_timeout` with the retry policy.
 
 use std::time::{Duration, Instant};

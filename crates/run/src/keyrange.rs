@@ -40,7 +40,6 @@ impl KeyRange {
         &self.target
     }
 
-    /// The key columns, quoted, comma-separated (key order).
     /// The key column, when the key has one.
     pub(crate) fn single(&self) -> Option<&str> {
         match self.keys.as_slice() {
@@ -49,6 +48,7 @@ impl KeyRange {
         }
     }
 
+    /// The key columns, quoted, comma-separated (key order).
     pub(crate) fn list(&self) -> String {
         self.keys.join(", ")
     }
