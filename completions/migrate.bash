@@ -1064,7 +1064,7 @@ _migrate() {
                     return 0
                     ;;
                 --runner)
-                    COMPREPLY=($(compgen -W "auto sluice sqlx golang-migrate flyway dbmate goose diesel pop" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto sluice sqlx golang-migrate golang-migrate-multi-statement flyway dbmate goose diesel pop" -- "${cur}"))
                     return 0
                     ;;
                 --stdin-filename)

@@ -8,9 +8,10 @@ through the `migrate` binary the way a user moving over from squawk would: the S
 and a sluice.toml that turns every rule off except the case's (squawk's id looked up among the
 rules' ids and aliases; `require-timeout-settings` is the pair require-lock-timeout +
 require-statement-timeout, and squawk's `constraint-missing-not-valid` also covers
-validate-in-same-transaction), `runner = "golang-migrate"` (squawk's default: no transaction
-around the file) or `"sqlx"` when the case assumes one, and `server_version` from the case's
-PostgreSQL version. A case agrees when the rule fires on a `violation` case and stays silent on
+validate-in-same-transaction), `runner = "golang-migrate-multi-statement"` (squawk's default:
+no transaction around the file, each statement on its own) or `"goose"` when the case assumes
+one (a transaction around the file, statements sent one at a time), and `server_version` from
+the case's PostgreSQL version. A case agrees when the rule fires on a `violation` case and stays silent on
 an `ok` one; `mixed` cases are not counted. `--differences` also prints each differing case.
 
 The integration test tests/it/squawk_cases.rs computes the same table through the library and
@@ -52,7 +53,7 @@ def fires(case, on, workdir):
     with open(config, "w") as f:
         if case["pg_version"]:
             f.write(f'server_version = "{case["pg_version"]}"\n')
-        runner = "sqlx" if case["assume_in_transaction"] else "golang-migrate"
+        runner = "goose" if case["assume_in_transaction"] else "golang-migrate-multi-statement"
         f.write(f'[lint]\nrunner = "{runner}"\n[lint.rules]\n')
         for i in ids:
             f.write(f'{i} = "{"warning" if i in on else "off"}"\n')

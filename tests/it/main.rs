@@ -26,6 +26,7 @@ mod generated;
 mod git_change_set;
 mod hooks_mysql;
 mod hooks_pg;
+mod implicit_tx_pg;
 mod job_mode_pg;
 mod lint_milestones_pg;
 mod lsp;

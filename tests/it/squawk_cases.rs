@@ -4,8 +4,11 @@
 //! that turns every rule off except the case's (squawk's id looked up as an alias;
 //! `require-timeout-settings` is the pair `require-lock-timeout` + `require-statement-timeout`,
 //! and squawk's `constraint-missing-not-valid` also covers `validate-in-same-transaction`),
-//! `runner = "golang-migrate"` (squawk's default: no transaction around the file) or `"sqlx"`
-//! when the case assumes one, and `server_version` from the case's PostgreSQL version. The test
+//! `runner = "golang-migrate-multi-statement"` (squawk's default: no transaction around the
+//! file, each statement on its own) or `"goose"` when the case assumes one (a transaction
+//! around the file, its statements sent one at a time: sqlx and golang-migrate send a file as
+//! one query, which PostgreSQL runs as one implicit transaction block, squawk's model does
+//! not), and `server_version` from the case's PostgreSQL version. The test
 //! drives the library directly, which is what that command does with stdin (`source::load_file`
 //! then `lint::lint`, no history, no code paths); `scripts/squawk-cases.py` runs the same cases
 //! through the `migrate` binary and prints the same table (`--nocapture` prints it here).
@@ -158,9 +161,9 @@ fn settings(case: &Case, rules: &[&'static dyn Rule]) -> LintSettings {
         s.levels.insert(r.meta().id, Level::Warning);
     }
     s.runner = if case.assume_in_transaction {
-        Runner::Sqlx
+        Runner::Goose
     } else {
-        Runner::GolangMigrate
+        Runner::GolangMigrateMultiStatement
     };
     if let Some(v) = &case.pg_version {
         s.server_version = v.parse().expect("pg_version is a major version");

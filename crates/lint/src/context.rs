@@ -37,6 +37,10 @@ pub enum Tx {
     Explicit,
     /// Inside the transaction the runner wraps the file in.
     Wrapped,
+    /// Inside the implicit transaction block PostgreSQL runs a multi-statement query in: the
+    /// runner sends the whole file as one query ([`Runner::sends_file_as_one_query`]). A
+    /// `COMMIT` in the file does not end it: the statements after it form a new one.
+    Implicit,
 }
 
 #[derive(Debug)]
@@ -66,6 +70,10 @@ pub struct ScriptCx<'a> {
     pub statements: Vec<Stmt>,
     /// The runner wraps the whole script in one transaction.
     pub wrapped: bool,
+    /// The runner sends the script, several statements, as one query (PostgreSQL): the
+    /// statements outside the runner's and the file's explicit transactions (after a
+    /// `COMMIT`, or all of them when it does not wrap) run in implicit ones ([`Tx::Implicit`]).
+    pub one_query: bool,
     /// Comments not attached to any statement (after the last one).
     pub orphan_comments: Vec<Comment>,
     /// Tables created in this script: name and the statement index that created them.
@@ -263,12 +271,14 @@ impl<'a> ScriptCx<'a> {
         }
 
         let wrapped = runner_wraps(settings, migration, script, &statements);
+        let one_query = sent_as_one_query(settings, migration, &statements);
         let mut cx = ScriptCx {
             settings,
             migration,
             script,
             statements,
             wrapped,
+            one_query,
             orphan_comments,
             created: Vec::new(),
             start: None,
@@ -447,6 +457,8 @@ impl<'a> ScriptCx<'a> {
                 Tx::Explicit
             } else if wrapped {
                 Tx::Wrapped
+            } else if self.one_query {
+                Tx::Implicit
             } else {
                 Tx::None
             };
@@ -641,6 +653,20 @@ pub fn flyway_non_transactional(stmt: &Stmt) -> bool {
     })
 }
 
+/// Does the runner send this script to PostgreSQL as one query of several statements
+/// (inside its own `BEGIN` or not)? PostgreSQL runs the statements outside an explicit
+/// transaction in one implicit transaction block: a `CONCURRENTLY` among them fails, even
+/// after a `COMMIT`; a failure undoes the earlier ones; locks are held to the end. One
+/// statement alone is not a block.
+fn sent_as_one_query(settings: &LintSettings, migration: &Migration, stmts: &[Stmt]) -> bool {
+    settings.dialect == Dialect::Postgres
+        && settings
+            .runner
+            .effective(migration.layout)
+            .sends_file_as_one_query()
+        && stmts.len() > 1
+}
+
 /// Does the runner wrap this script in one transaction?
 fn runner_wraps(
     settings: &LintSettings,
@@ -655,7 +681,7 @@ fn runner_wraps(
         return false;
     }
     match settings.runner.effective(migration.layout) {
-        Runner::GolangMigrate => false,
+        Runner::GolangMigrate | Runner::GolangMigrateMultiStatement => false,
         // Sluice runs statements PostgreSQL refuses in a transaction outside one, by itself
         Runner::Sluice => !stmts
             .iter()

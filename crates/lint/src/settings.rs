@@ -23,7 +23,11 @@ pub enum Runner {
     /// Wraps each phase in a transaction unless it must not; always sets lock_timeout.
     Sluice,
     Sqlx,
+    /// Sends each file as one query: PostgreSQL runs a file of several statements as one
+    /// implicit transaction.
     GolangMigrate,
+    /// golang-migrate with `x-multi-statement=true`: each statement sent on its own.
+    GolangMigrateMultiStatement,
     Flyway,
     Dbmate,
     Goose,
@@ -47,6 +51,18 @@ impl Runner {
             (Runner::Auto, _) => Runner::Sluice,
             (r, _) => r,
         }
+    }
+
+    /// Does the runner send a file it does not wrap as one multi-statement query? PostgreSQL
+    /// runs such a query as one implicit transaction block (the simple query protocol):
+    /// golang-migrate (lib/pq or pgx `Exec` without arguments), and sqlx, dbmate, diesel and
+    /// pop for a file marked to run outside a transaction. goose, Flyway and Sluice send its
+    /// statements one at a time.
+    pub fn sends_file_as_one_query(self) -> bool {
+        matches!(
+            self,
+            Runner::GolangMigrate | Runner::Sqlx | Runner::Dbmate | Runner::Diesel | Runner::Pop
+        )
     }
 
     /// Only the Sluice runner sets `lock_timeout` / `statement_timeout` for every statement.

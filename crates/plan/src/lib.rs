@@ -301,7 +301,11 @@ impl Plan {
                     "directives": directives,
                 }),
             )?;
-            let up = assemble(&header, steps.iter().map(|s| (s.up.as_str(), s.group)));
+            let up = assemble(
+                &header,
+                renderer_dialect,
+                steps.iter().map(|s| (s.up.as_str(), s.group)),
+            );
             files.push((format!("{}.up.sql", phase.name()), up));
             if lost.is_empty() {
                 let header = r.render(
@@ -314,6 +318,7 @@ impl Plan {
                 )?;
                 let down = assemble(
                     &header,
+                    renderer_dialect,
                     steps
                         .iter()
                         .rev()
@@ -398,15 +403,28 @@ fn phase_why(phase: PlanPhase, steps: &[&Step], applied: &[Applied]) -> Vec<Stri
 }
 
 /// Join step SQL, wrapping each group (and each multi-statement step) in BEGIN / COMMIT.
-fn assemble<'a>(header: &str, parts: impl Iterator<Item = (&'a str, Option<usize>)>) -> String {
+///
+/// On PostgreSQL a step outside any group that can run in a transaction (`ADD .. NOT VALID`,
+/// `VALIDATE CONSTRAINT`) gets a `BEGIN` / `COMMIT` of its own too: golang-migrate, and sqlx,
+/// dbmate, diesel and pop for a file marked to run outside a transaction, send the whole file
+/// as one query, and PostgreSQL runs the statements of a query outside an explicit
+/// transaction as one implicit one (the `VALIDATE` would scan under the ACCESS EXCLUSIVE lock
+/// of the `ADD`). Only what cannot run in a transaction (`CONCURRENTLY`), or a file's only
+/// step, stays bare.
+fn assemble<'a>(
+    header: &str,
+    dialect: Dialect,
+    parts: impl Iterator<Item = (&'a str, Option<usize>)>,
+) -> String {
+    let parts: Vec<(&str, Option<usize>)> = parts
+        .map(|(sql, group)| (sql.trim(), group))
+        .filter(|(sql, _)| !sql.is_empty())
+        .collect();
+    let alone = parts.len() == 1;
     let mut out = String::from(header);
     out.push_str("\n\n");
     let mut open: Option<usize> = None;
     for (sql, group) in parts {
-        let sql = sql.trim();
-        if sql.is_empty() {
-            continue;
-        }
         if open.is_some() && open != group {
             out.push_str("COMMIT;\n\n");
             open = None;
@@ -414,6 +432,12 @@ fn assemble<'a>(header: &str, parts: impl Iterator<Item = (&'a str, Option<usize
         if open.is_none() && group.is_some() {
             out.push_str("BEGIN;\n");
             open = group;
+        }
+        if open.is_none() && !alone && dialect == Dialect::Postgres && can_run_in_transaction(sql) {
+            out.push_str("BEGIN;\n");
+            out.push_str(sql);
+            out.push_str("\nCOMMIT;\n\n");
+            continue;
         }
         out.push_str(sql);
         out.push('\n');
@@ -427,6 +451,17 @@ fn assemble<'a>(header: &str, parts: impl Iterator<Item = (&'a str, Option<usize
     let mut out = out.trim_end().to_owned();
     out.push('\n');
     out
+}
+
+/// Can a step's SQL (PostgreSQL) run inside a transaction block? Not when it holds a
+/// statement PostgreSQL refuses there, nor when it does not parse (left as written).
+fn can_run_in_transaction(sql: &str) -> bool {
+    sluice_core::sql::parse(Dialect::Postgres, sql).is_ok_and(|asts| {
+        !asts
+            .iter()
+            .flat_map(|a| sluice_core::sql::classify::classify(Dialect::Postgres, a))
+            .any(|op| op.needs_no_transaction())
+    })
 }
 
 /// Lint the generated files on the same schema: an error there means a recipe or a

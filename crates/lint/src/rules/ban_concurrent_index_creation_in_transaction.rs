@@ -1,7 +1,9 @@
 //! ## What it does
 //! Flags a `CONCURRENTLY` statement (`CREATE INDEX`, `DROP INDEX`, `REINDEX`,
-//! `DETACH PARTITION`) that runs inside a transaction: after an explicit `BEGIN`, or in a
-//! file the runner wraps in a transaction.
+//! `DETACH PARTITION`) that runs inside a transaction: after an explicit `BEGIN`, in a file
+//! the runner wraps in a transaction, or beside other statements in a file the runner sends
+//! as one query (golang-migrate; sqlx, dbmate, diesel and pop for a file marked to run
+//! outside a transaction), which PostgreSQL runs as one implicit transaction block.
 //!
 //! ## Why is this bad?
 //! PostgreSQL refuses it (`CREATE INDEX CONCURRENTLY cannot run inside a transaction
@@ -80,6 +82,13 @@ impl Rule for BanConcurrentIndexCreationInTransaction {
                         runner_name(cx)
                     ),
                     "mark the file `-- sluice:no-transaction` (or the runner's own marker) and keep only non-transactional statements in it",
+                ),
+                Tx::Implicit => (
+                    format!(
+                        "in a transaction all the same: the {} runner sends this file as one query, and PostgreSQL runs a query of several statements as one transaction block",
+                        runner_name(cx)
+                    ),
+                    "move it to a migration of its own, as its only statement",
                 ),
             };
             out.push(
@@ -210,27 +219,74 @@ mod tests {
 
     #[test]
     fn a_commit_ends_the_wrapped_transaction_and_squawks_marker_unwraps() {
-        // squawk's `assuming_in_transaction_ok_also`
-        lint_ok(
-            RULE,
-            Case::new("COMMIT;\nCREATE UNIQUE INDEX CONCURRENTLY i ON t (c);\nBEGIN;\nALTER TABLE t ADD CONSTRAINT u UNIQUE USING INDEX i;").runner(Runner::Sqlx),
+        // squawk's `assuming_in_transaction_ok_also`, under goose, which sends the statements
+        // one at a time
+        let sql = "COMMIT;\nCREATE UNIQUE INDEX CONCURRENTLY i ON t (c);\nBEGIN;\nALTER TABLE t ADD CONSTRAINT u UNIQUE USING INDEX i;";
+        lint_ok(RULE, Case::new(sql).runner(Runner::Goose));
+        // sqlx sends the file as one query: after the COMMIT, PostgreSQL runs the rest in an
+        // implicit block (tests/it/implicit_tx_pg.rs checks it on the server)
+        assert_eq!(
+            lint_errors(RULE, Case::new(sql).runner(Runner::Sqlx)),
+            [
+                "2:21 `CREATE INDEX CONCURRENTLY` cannot run inside a transaction, and this one runs in a transaction all the same: the sqlx runner sends this file as one query, and PostgreSQL runs a query of several statements as one transaction block"
+            ]
         );
         // squawk's `squawk_disable_assume_in_transaction_overrides`: its marker is read like
-        // sqlx's `-- no-transaction` (a directive of the loaded file)
-        let settings = crate::LintSettings {
-            runner: Runner::Sqlx,
-            ..Default::default()
-        };
+        // the runner's own "no transaction" marker (a directive of the loaded file)
         let sql = "CREATE INDEX CONCURRENTLY i ON t (c);\nALTER TABLE t ADD CONSTRAINT u UNIQUE USING INDEX i;";
-        let fired = |sql: &str| {
+        let fired = |runner: Runner, sql: &str| {
+            let settings = crate::LintSettings {
+                runner,
+                ..Default::default()
+            };
             crate::lint_snippet(&settings, "m.sql", sql)
                 .diagnostics
                 .iter()
                 .any(|d| d.rule == RULE)
         };
-        assert!(fired(sql));
-        assert!(!fired(&format!(
-            "-- squawk-disable-assume-in-transaction\n{sql}"
-        )));
+        let unwrapped = format!("-- squawk-disable-assume-in-transaction\n{sql}");
+        assert!(fired(Runner::Goose, sql));
+        assert!(!fired(Runner::Goose, &unwrapped));
+        // sqlx unwrapped still sends both statements as one query
+        assert!(fired(Runner::Sqlx, &unwrapped));
+    }
+
+    #[test]
+    fn runners_that_send_the_file_as_one_query() {
+        let two = "CREATE INDEX CONCURRENTLY a ON users (email);\nCREATE INDEX CONCURRENTLY b ON users (name);";
+        let found = lint_errors(RULE, Case::new(two).runner(Runner::GolangMigrate));
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found[0].contains("the golang-migrate runner sends this file as one query"),
+            "{found:?}"
+        );
+        // one statement is not a transaction block; x-multi-statement sends them one by one
+        lint_ok(
+            RULE,
+            Case::new("CREATE INDEX CONCURRENTLY a ON users (email);")
+                .runner(Runner::GolangMigrate),
+        );
+        lint_ok(
+            RULE,
+            Case::new(two).runner(Runner::GolangMigrateMultiStatement),
+        );
+        // sqlx's `-- no-transaction` unwraps the file but still sends it as one query
+        let marked = format!("-- no-transaction\n{two}");
+        assert_eq!(
+            lint_errors(RULE, Case::new(&marked).runner(Runner::Sqlx)).len(),
+            2
+        );
+        // a COMMIT does not end the implicit block
+        assert_eq!(
+            lint_errors(
+                RULE,
+                Case::new("SELECT 1;\nCOMMIT;\nCREATE INDEX CONCURRENTLY a ON users (email);")
+                    .runner(Runner::GolangMigrate)
+            )
+            .len(),
+            1
+        );
+        // MySQL has no such block
+        lint_ok(RULE, Case::new(two).runner(Runner::GolangMigrate).mysql());
     }
 }

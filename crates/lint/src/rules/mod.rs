@@ -181,6 +181,7 @@ fn runner_name(cx: &ScriptCx<'_>) -> &'static str {
         Runner::Auto | Runner::Sluice => "sluice",
         Runner::Sqlx => "sqlx",
         Runner::GolangMigrate => "golang-migrate",
+        Runner::GolangMigrateMultiStatement => "golang-migrate (x-multi-statement)",
         Runner::Flyway => "flyway",
         Runner::Dbmate => "dbmate",
         Runner::Goose => "goose",

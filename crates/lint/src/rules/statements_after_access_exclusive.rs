@@ -159,7 +159,15 @@ mod tests {
     fn passes_autocommit_new_tables_and_lone_statements() {
         let sql = "ALTER TABLE users ADD COLUMN nickname text;\nUPDATE users SET nickname = name WHERE id < 1000;";
         lint_ok(RULE, Case::new(sql).no_transaction());
-        lint_ok(RULE, Case::new(sql).runner(Runner::GolangMigrate));
+        lint_ok(
+            RULE,
+            Case::new(sql).runner(Runner::GolangMigrateMultiStatement),
+        );
+        // golang-migrate sends the file as one query: one implicit transaction holds the lock
+        assert_eq!(
+            lint_errors(RULE, Case::new(sql).runner(Runner::GolangMigrate)).len(),
+            1
+        );
         lint_ok(
             RULE,
             "CREATE TABLE t (a int);\nALTER TABLE t ADD COLUMN b int;\nINSERT INTO t VALUES (1, 2);",

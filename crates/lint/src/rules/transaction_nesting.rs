@@ -68,7 +68,9 @@ impl Rule for TransactionNesting {
                         "BEGIN"
                     };
                     let msg = match (st.tx, opened_at) {
-                        (Tx::None, _) => None,
+                        // in a multi-statement query, BEGIN turns the implicit block into
+                        // an explicit one
+                        (Tx::None | Tx::Implicit, _) => None,
                         (Tx::Explicit, Some(line)) => Some(format!(
                             "`{kw}` inside the transaction opened on line {line}: the first COMMIT ends both"
                         )),
@@ -98,7 +100,7 @@ impl Rule for TransactionNesting {
                     let msg = match st.tx {
                         _ if cx.dialect() == Dialect::Mysql => None,
                         Tx::Explicit => None,
-                        Tx::None => Some(format!(
+                        Tx::None | Tx::Implicit => Some(format!(
                             "`{kw}` with no transaction open: PostgreSQL only warns, so a missing `BEGIN` or a second `{kw}` goes unnoticed"
                         )),
                         Tx::Wrapped => Some(format!(

@@ -162,7 +162,16 @@ mod tests {
     #[test]
     fn passes_separate_transactions() {
         lint_ok(RULE, Case::new(FK).no_transaction());
-        lint_ok(RULE, Case::new(FK).runner(Runner::GolangMigrate));
+        lint_ok(
+            RULE,
+            Case::new(FK).runner(Runner::GolangMigrateMultiStatement),
+        );
+        // golang-migrate sends the file as one query: ADD and VALIDATE share its implicit
+        // transaction
+        assert_eq!(
+            lint_errors(RULE, Case::new(FK).runner(Runner::GolangMigrate)).len(),
+            1
+        );
         lint_ok(
             RULE,
             Case::new(
