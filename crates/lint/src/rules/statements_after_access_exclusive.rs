@@ -89,9 +89,9 @@ impl Rule for StatementsAfterAccessExclusive {
             }
             for op in &st.ops {
                 match op {
-                    Operation::Transaction(
-                        TxControl::Begin | TxControl::Commit | TxControl::Rollback,
-                    ) => {
+                    // a BEGIN ends no transaction: in a file sent as one query it turns the
+                    // implicit block into an explicit one, with the locks taken before it
+                    Operation::Transaction(TxControl::Commit | TxControl::Rollback) => {
                         held.clear();
                         reported = false;
                     }
@@ -152,6 +152,25 @@ mod tests {
                 "3:1 this statement runs while the transaction holds ACCESS EXCLUSIVE on `users` (taken on line 2): reads and writes wait until commit",
                 "8:1 this statement runs while the transaction holds ACCESS EXCLUSIVE on `orders` (taken on line 7): reads and writes wait until commit",
             ]
+        );
+    }
+
+    #[test]
+    fn a_begin_keeps_the_locks_of_the_implicit_transaction() {
+        // sent as one query, the BEGIN turns the implicit block into an explicit one: the
+        // ALTER's lock is held through the index build (checked with psql and pg_locks)
+        let sql =
+            "ALTER TABLE users ADD COLUMN b int;\nBEGIN;\nCREATE INDEX i ON users (b);\nCOMMIT;";
+        assert_eq!(
+            lint_errors(RULE, Case::new(sql).runner(Runner::GolangMigrate)),
+            [
+                "3:1 this statement runs while the transaction holds ACCESS EXCLUSIVE on `users` (taken on line 1): reads and writes wait until commit"
+            ]
+        );
+        // sent statement by statement, the ALTER committed on its own
+        lint_ok(
+            RULE,
+            Case::new(sql).runner(Runner::GolangMigrateMultiStatement),
         );
     }
 

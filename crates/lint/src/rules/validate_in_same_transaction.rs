@@ -64,9 +64,11 @@ impl Rule for ValidateInSameTransaction {
             }
             for op in &st.ops {
                 match op {
-                    Operation::Transaction(
-                        TxControl::Begin | TxControl::Commit | TxControl::Rollback,
-                    ) => added.clear(),
+                    // a BEGIN ends no transaction (in a file sent as one query the statements
+                    // before it join the explicit one)
+                    Operation::Transaction(TxControl::Commit | TxControl::Rollback) => {
+                        added.clear()
+                    }
                     Operation::AddConstraint { table, constraint }
                         if constraint.not_valid
                             && st.tx != Tx::None
@@ -156,6 +158,19 @@ mod tests {
             [
                 "3:19 validating `age_ok` in the transaction that added it on line 2 scans `users` under the ACCESS EXCLUSIVE lock the ADD still holds"
             ]
+        );
+    }
+
+    #[test]
+    fn a_begin_keeps_the_implicit_transaction_going() {
+        let sql = "ALTER TABLE users ADD CONSTRAINT age_ok CHECK (age >= 0) NOT VALID;\nBEGIN;\nALTER TABLE users VALIDATE CONSTRAINT age_ok;\nCOMMIT;";
+        assert_eq!(
+            lint_errors(RULE, Case::new(sql).runner(Runner::GolangMigrate)).len(),
+            1
+        );
+        lint_ok(
+            RULE,
+            Case::new(sql).runner(Runner::GolangMigrateMultiStatement),
         );
     }
 
