@@ -162,7 +162,9 @@ fn lint(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::Res
         // the live database holds the history: everything given is one change
         let mut changes = Vec::new();
         for g in groups {
-            changes.extend(g.load(layout, settings.dialect, changed.as_ref())?.changes);
+            let loaded = g.load(layout, settings.dialect, changed.as_ref())?;
+            loaded.warn();
+            changes.extend(loaded.changes);
         }
         let report = linter::lint_change_set_on(&settings, seed, &[], &changes);
         write!(out, "{}", report::render(&report, args.format, &opts))?;
@@ -174,24 +176,40 @@ fn lint(config_path: Option<&Path>, args: &LintArgs, color: bool) -> anyhow::Res
     let streamed = streamable(&groups);
     let mut stream = report::Stream::new(args.format, opts, settings.fail_on);
     let mut held = Vec::new();
-    for g in groups {
+    let load = |g: Group| g.load(layout, settings.dialect, changed.as_ref());
+    let mut groups = groups.into_iter();
+    let mut next = groups.next().map(load);
+    while let Some(loaded) = next.take() {
+        let loaded = loaded?;
+        loaded.warn();
         let Loaded {
             history,
             changes,
             change_set,
-        } = g.load(layout, settings.dialect, changed.as_ref())?;
-        if changes.is_empty() {
-            continue;
-        }
-        let report = if change_set {
-            // the history below the change is the same from push to push: cached
-            super::replay_cache::lint_change_set(&settings, history, &changes)
-        } else {
-            // directories alone, without --base: every migration is reported, each on the
-            // schema the earlier ones left
-            linter::lint(&settings, &changes)
+            ..
+        } = loaded;
+        let lint_group = || {
+            if changes.is_empty() {
+                None
+            } else if change_set {
+                // the history below the change is the same from push to push: cached
+                Some(super::replay_cache::lint_change_set(
+                    &settings, history, &changes,
+                ))
+            } else {
+                // directories alone, without --base: every migration is reported, each on
+                // the schema the earlier ones left
+                Some(linter::lint(&settings, &changes))
+            }
         };
+        // the next directory is read while this one is linted
+        let following = groups.next();
+        let (report, loaded) = rayon::join(lint_group, || following.map(load));
+        next = loaded;
         drop(changes);
+        let Some(report) = report else {
+            continue;
+        };
         if streamed {
             stream.part(report, |s| out.write_all(s.as_bytes()))?;
             out.flush()?;
@@ -267,6 +285,8 @@ pub(super) struct Loaded {
     pub(super) changes: Vec<Migration>,
     /// Lint as one change (explicit files, `--base`), not migration by migration.
     pub(super) change_set: bool,
+    /// What discovery skipped, printed when the group's turn comes.
+    pub(super) warnings: Vec<source::SourceWarning>,
 }
 
 /// Sort what was given into groups: each given directory, each directory of given files
@@ -414,6 +434,7 @@ impl Group {
         changed: Option<&BTreeSet<PathBuf>>,
     ) -> anyhow::Result<Loaded> {
         let mut history = Vec::new();
+        let mut warnings = Vec::new();
         let mut changes = self.loaded;
         let explicit = !self.files.is_empty();
         for f in &self.files {
@@ -424,10 +445,8 @@ impl Group {
                 Some(found) => found,
                 None => source::discover_for(dir, layout, dialect)?,
             };
-            for w in &found.warnings {
-                eprintln!("warning: {}: {}", w.path.display(), w.message);
-            }
             tracing::info!(dir = %dir.display(), layout = found.layout.name(), migrations = found.migrations.len(), "discovered");
+            warnings = found.warnings;
             let canon_dir = canon(dir);
             if self.whole {
                 for m in found.migrations {
@@ -466,7 +485,17 @@ impl Group {
             change_set: changed.is_some() || explicit,
             history,
             changes,
+            warnings,
         })
+    }
+}
+
+impl Loaded {
+    /// Print what discovery skipped (stderr).
+    pub(super) fn warn(&self) {
+        for w in &self.warnings {
+            eprintln!("warning: {}: {}", w.path.display(), w.message);
+        }
     }
 }
 

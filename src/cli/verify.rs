@@ -119,6 +119,7 @@ pub fn run(config_path: Option<&Path>, quiet: bool, args: &VerifyArgs) -> anyhow
     for g in lint::groups(dirs, files, Vec::new(), layout, dialect) {
         let dir = g.dir.clone();
         let loaded = g.load(layout, dialect, changed.as_ref())?;
+        loaded.warn();
         let (migrations, change) = change_of(loaded, args.all);
         if change.is_empty() {
             continue;

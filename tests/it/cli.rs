@@ -269,3 +269,82 @@ fn each_directory_is_its_own_history() {
     );
     assert_eq!(doc["summary"]["files"], 2);
 }
+
+/// Directories are read one ahead of the one being linted: the findings and the warnings
+/// still come directory by directory, and a directory that cannot be read fails the run
+/// after the findings of the ones before it.
+#[test]
+fn directories_lint_in_turn_while_the_next_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |p: &str, text: &[u8]| {
+        let path = dir.path().join(p);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    for d in ["a", "b", "c"] {
+        write(
+            &format!("{d}/2024-01-01-000000_rename/up.sql"),
+            b"ALTER TABLE t RENAME COLUMN x TO y;\n",
+        );
+        write(
+            &format!("{d}/2024-01-01-000000_rename/down.sql"),
+            b"ALTER TABLE t RENAME COLUMN y TO x;\n",
+        );
+    }
+    write("b/stray.sql", b"SELECT 1;\n");
+    let out = migrate(dir.path())
+        .args([
+            "lint",
+            "--format",
+            "gcc",
+            "--dialect",
+            "postgres",
+            "a",
+            "b",
+            "c",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let dirs: Vec<&str> = stdout.lines().map(|l| &l[..1]).collect();
+    assert!(dirs.windows(2).all(|w| w[0] <= w[1]), "{stdout}");
+    assert_eq!(
+        ["a", "b", "c"].map(|d| dirs.contains(&d)),
+        [true; 3],
+        "{stdout}"
+    );
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        stderr.matches("warning: ").count(),
+        1,
+        "one warning, for b's stray file: {stderr}"
+    );
+    assert!(stderr.contains("b/stray.sql"), "{stderr}");
+
+    // c cannot be read: a and b are reported, then the error names c's file
+    write("c/2024-01-01-000000_rename/up.sql", b"SELECT \xff;\n");
+    let out = migrate(dir.path())
+        .args([
+            "lint",
+            "--format",
+            "gcc",
+            "--dialect",
+            "postgres",
+            "a",
+            "b",
+            "c",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.lines().any(|l| l.starts_with("a/")), "{stdout}");
+    assert!(stdout.lines().any(|l| l.starts_with("b/")), "{stdout}");
+    assert!(!stdout.contains("c/"), "{stdout}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("c/2024-01-01-000000_rename/up.sql"),
+        "{stderr}"
+    );
+}

@@ -1,14 +1,16 @@
 //! One document from several reports rendered a part at a time (the CLI lints migration
 //! directories one after another and prints each part as it comes, holding no more than
-//! one directory's findings, and not their text: a part is handed over a finding at a
-//! time). The output is the one [`super::render`] gives for the [`LintReport::merge`] of the
+//! one directory's findings, and not their text: a part is handed over a few hundred
+//! findings at a time). The output is the one [`super::render`] gives for the [`LintReport::merge`] of the
 //! parts, as long as the parts come in path order.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use super::{Format, RenderOptions, gcc, github, human, json, render};
-use crate::engine::{LintReport, LintStats};
+use rayon::prelude::*;
+
+use crate::engine::{Diagnostic, LintReport, LintStats};
 use crate::rule::Severity;
 
 pub struct Stream {
@@ -43,8 +45,8 @@ impl Stream {
         }
     }
 
-    /// Hand the text of one more part to `emit`, a finding at a time for the formats
-    /// printed as they come (a part can be a directory of thousands of findings).
+    /// Hand the text of one more part to `emit`, in pieces of a few hundred findings for the
+    /// formats printed as they come (a part can be a directory of thousands of findings).
     pub fn part<E>(
         &mut self,
         report: LintReport,
@@ -64,23 +66,22 @@ impl Stream {
         self.warnings += warnings;
         let first = !self.started;
         self.started = true;
-        let mut diagnostics = report.diagnostics.iter();
+        let all = &report.diagnostics;
         match self.format {
-            Format::Gcc => diagnostics.map(gcc::line).try_for_each(|l| emit(&l)),
-            Format::Github => diagnostics.map(github::line).try_for_each(|l| emit(&l)),
+            Format::Gcc => in_parallel(all, |_, d| gcc::line(d), &mut emit),
+            Format::Github => in_parallel(all, |_, d| github::line(d), &mut emit),
             Format::Json => {
                 if first {
                     emit(&json::open())?;
                 }
-                diagnostics
-                    .enumerate()
-                    .try_for_each(|(i, d)| emit(&json::item(d, before + i > 0)))
+                in_parallel(all, |i, d| json::item(d, before + i > 0), &mut emit)
             }
             Format::Human => {
                 self.paths
                     .extend(report.diagnostics.iter().map(|d| d.path.clone()));
                 let renderer = human::renderer(self.opts.color);
-                diagnostics.try_for_each(|d| emit(&human::finding(&renderer, &report, d)))
+                all.iter()
+                    .try_for_each(|d| emit(&human::finding(&renderer, &report, d)))
             }
             Format::Sarif | Format::Gitlab | Format::Markdown => {
                 self.held.push(report);
@@ -113,6 +114,33 @@ impl Stream {
     pub fn fails(&self) -> bool {
         self.fails
     }
+}
+
+/// Findings rendered a chunk at a time, each chunk on every core, handed over in order: a
+/// directory's findings can be tens of thousands of lines, and only one chunk's text is held.
+fn in_parallel<E>(
+    all: &[Diagnostic],
+    one: impl Fn(usize, &Diagnostic) -> String + Sync,
+    mut emit: impl FnMut(&str) -> Result<(), E>,
+) -> Result<(), E> {
+    const CHUNK: usize = 4096;
+    const PIECE: usize = 256;
+    for (c, chunk) in all.chunks(CHUNK).enumerate() {
+        let pieces: Vec<String> = chunk
+            .par_chunks(PIECE)
+            .enumerate()
+            .map(|(p, piece)| {
+                let at = c * CHUNK + p * PIECE;
+                piece
+                    .iter()
+                    .enumerate()
+                    .map(|(i, d)| one(at + i, d))
+                    .collect()
+            })
+            .collect();
+        pieces.iter().try_for_each(|s| emit(s))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -165,6 +193,37 @@ mod tests {
             assert!(stream.fails());
             out.push_str(&stream.finish());
             assert_eq!(out, render(&whole, format, &opts), "{format:?}");
+        }
+    }
+
+    /// A part of more findings than one rendering chunk: the pieces rendered on several
+    /// threads come out in order, JSON's separators included.
+    #[test]
+    fn a_large_part_renders_in_order() {
+        let (whole, _) = parts();
+        let mut big = whole.clone();
+        big.diagnostics = (0..9_000)
+            .map(|i| {
+                let mut d = whole.diagnostics[i % whole.diagnostics.len()].clone();
+                d.message = format!("{} #{i}", d.message);
+                d
+            })
+            .collect();
+        for format in [Format::Gcc, Format::Github, Format::Json] {
+            let opts = RenderOptions::default();
+            let mut stream = Stream::new(format, opts, Severity::Error);
+            let mut out = String::new();
+            let mut pieces = 0;
+            stream
+                .part(big.clone(), |s| {
+                    pieces += 1;
+                    out.push_str(s);
+                    Ok::<_, std::convert::Infallible>(())
+                })
+                .unwrap();
+            out.push_str(&stream.finish());
+            assert!(pieces > 2, "{format:?}: {pieces} pieces");
+            assert_eq!(out, render(&big, format, &opts), "{format:?}");
         }
     }
 
