@@ -18,6 +18,27 @@ impl SqlType {
     /// Parse a type as written (sqlparser's Display or source text). Never fails: unknown
     /// types keep their lower-cased text as the base.
     pub fn parse(text: &str) -> SqlType {
+        // most types are one bare word (`text`, `BIGINT`, `uuid`): no quotes, modifiers or
+        // arrays to take apart, one allocation
+        let word = text.trim();
+        if !word.is_empty() && word.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            let lower = word.to_ascii_lowercase();
+            let base = match canonical(&lower) {
+                same if same == lower => lower,
+                other => other.to_owned(),
+            };
+            return SqlType {
+                base,
+                args: Vec::new(),
+                array: false,
+                opaque_args: None,
+            };
+        }
+        Self::parse_general(text)
+    }
+
+    /// [`Self::parse`] for any text.
+    fn parse_general(text: &str) -> SqlType {
         let mut t = unquote_name(text.trim());
         t = t.split_whitespace().collect::<Vec<_>>().join(" ");
         // `[]`, `[5]`, `[3][4]`, `ARRAY`, `ARRAY[5]`: PostgreSQL ignores the sizes
@@ -49,24 +70,7 @@ impl SqlType {
             t = format!("{}{}", t[..open].trim_end(), &t[close + 1..]);
             t = t.split_whitespace().collect::<Vec<_>>().join(" ");
         }
-        let base = match t.as_str() {
-            "character varying" | "varchar" => "varchar",
-            "character" | "char" | "bpchar" => "char",
-            "int" | "integer" | "int4" => "integer",
-            "int8" | "bigint" => "bigint",
-            "int2" | "smallint" => "smallint",
-            "decimal" | "numeric" => "numeric",
-            "float8" | "double precision" | "double" => "double precision",
-            "float4" | "real" => "real",
-            "bool" | "boolean" => "boolean",
-            "timestamp with time zone" | "timestamptz" => "timestamptz",
-            "timestamp without time zone" | "timestamp" => "timestamp",
-            "time with time zone" | "timetz" => "timetz",
-            "time without time zone" | "time" => "time",
-            "bit varying" | "varbit" => "varbit",
-            other => other,
-        }
-        .to_owned();
+        let base = canonical(&t).to_owned();
         let (args, opaque_args) = match args_text {
             None => (Vec::new(), None),
             Some(a) => match a
@@ -129,6 +133,28 @@ impl SqlType {
 /// `"bpchar"(50)` is `bpchar(50)` and `"serial"` is `serial`, but a quoted name with upper case
 /// letters is another type (kept quoted), and `"char"` is PostgreSQL's one-byte internal type,
 /// not `char` (kept as `"char"`).
+/// The one name PostgreSQL gives a built-in type written under another (`int4`,
+/// `character varying`, `timestamp with time zone`); other names as they are.
+fn canonical(t: &str) -> &str {
+    match t {
+        "character varying" | "varchar" => "varchar",
+        "character" | "char" | "bpchar" => "char",
+        "int" | "integer" | "int4" => "integer",
+        "int8" | "bigint" => "bigint",
+        "int2" | "smallint" => "smallint",
+        "decimal" | "numeric" => "numeric",
+        "float8" | "double precision" | "double" => "double precision",
+        "float4" | "real" => "real",
+        "bool" | "boolean" => "boolean",
+        "timestamp with time zone" | "timestamptz" => "timestamptz",
+        "timestamp without time zone" | "timestamp" => "timestamp",
+        "time with time zone" | "timetz" => "timetz",
+        "time without time zone" | "time" => "time",
+        "bit varying" | "varbit" => "varbit",
+        other => other,
+    }
+}
+
 fn unquote_name(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -213,6 +239,49 @@ mod tests {
 
     fn ok(a: &str, b: &str) -> bool {
         binary_coercible(&SqlType::parse(a), &SqlType::parse(b))
+    }
+
+    /// The one-word shortcut reads a type as the general path does.
+    #[test]
+    fn one_word_types_read_as_the_general_path_reads_them() {
+        let words = [
+            "text",
+            "TEXT",
+            " Int4 ",
+            "int",
+            "INTEGER",
+            "int8",
+            "bigint",
+            "int2",
+            "decimal",
+            "NUMERIC",
+            "float8",
+            "double",
+            "float4",
+            "real",
+            "bool",
+            "boolean",
+            "char",
+            "bpchar",
+            "varchar",
+            "timestamptz",
+            "timestamp",
+            "timetz",
+            "time",
+            "varbit",
+            "uuid",
+            "_int4",
+            "serial",
+            "BIGSERIAL",
+            "jsonb",
+            "my_type2",
+            "array",
+        ];
+        for w in words {
+            assert_eq!(SqlType::parse(w), SqlType::parse_general(w), "{w:?}");
+        }
+        assert_eq!(SqlType::parse("DECIMAL").base, "numeric");
+        assert_eq!(SqlType::parse("Int4").base, "integer");
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub fn render(report: &LintReport) -> String {
                 occurrence += 1;
             };
             Issue {
-                description: one_line_message(d),
+                description: one_line_message(d).into_owned(),
                 check_name: d.rule,
                 fingerprint: fp,
                 severity: match d.severity {

@@ -13,6 +13,7 @@ pub mod markdown;
 pub mod sarif;
 pub mod stream;
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use super::engine::{Diagnostic, LintReport};
@@ -61,13 +62,14 @@ pub fn render(report: &LintReport, format: Format, opts: &RenderOptions) -> Stri
 
 /// A path as shown in every format: forward slashes, no leading `./`.
 pub(crate) fn display_path(path: &Path) -> String {
-    let s = path.to_string_lossy();
-    let s = if std::path::MAIN_SEPARATOR == '\\' {
-        s.replace('\\', "/")
+    let lossy = path.to_string_lossy();
+    let slashed;
+    let mut s: &str = if std::path::MAIN_SEPARATOR == '\\' {
+        slashed = lossy.replace('\\', "/");
+        &slashed
     } else {
-        s.into_owned()
+        &lossy
     };
-    let mut s = s.as_str();
     while let Some(rest) = s.strip_prefix("./") {
         s = rest;
     }
@@ -85,10 +87,15 @@ pub(crate) fn counts(report: &LintReport) -> (usize, usize) {
 }
 
 /// The message of a diagnostic on one line, with the token-scan marker.
-pub(crate) fn one_line_message(d: &Diagnostic) -> String {
-    let mut msg = d.message.replace("\r\n", " ").replace(['\n', '\r'], " ");
+pub(crate) fn one_line_message(d: &Diagnostic) -> Cow<'_, str> {
+    // most messages are one line already: borrowed, not copied
+    let mut msg = if d.message.contains(['\n', '\r']) {
+        Cow::Owned(d.message.replace("\r\n", " ").replace(['\n', '\r'], " "))
+    } else {
+        Cow::Borrowed(d.message.as_str())
+    };
     if d.token_scan {
-        msg.push_str(" (found by a token scan)");
+        msg.to_mut().push_str(" (found by a token scan)");
     }
     msg
 }
