@@ -292,19 +292,14 @@ fn directories_lint_in_turn_while_the_next_is_read() {
         );
     }
     write("b/stray.sql", b"SELECT 1;\n");
-    let out = migrate(dir.path())
-        .args([
-            "lint",
-            "--format",
-            "gcc",
-            "--dialect",
-            "postgres",
-            "a",
-            "b",
-            "c",
-        ])
-        .output()
-        .unwrap();
+    let lint_abc = || {
+        migrate(dir.path())
+            .args(["lint", "--format", "gcc", "--dialect", "postgres"])
+            .args(["a", "b", "c"])
+            .output()
+            .unwrap()
+    };
+    let out = lint_abc();
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let stdout = String::from_utf8(out.stdout).unwrap();
     let dirs: Vec<&str> = stdout.lines().map(|l| &l[..1]).collect();
@@ -324,19 +319,7 @@ fn directories_lint_in_turn_while_the_next_is_read() {
 
     // c cannot be read: a and b are reported, then the error names c's file
     write("c/2024-01-01-000000_rename/up.sql", b"SELECT \xff;\n");
-    let out = migrate(dir.path())
-        .args([
-            "lint",
-            "--format",
-            "gcc",
-            "--dialect",
-            "postgres",
-            "a",
-            "b",
-            "c",
-        ])
-        .output()
-        .unwrap();
+    let out = lint_abc();
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.lines().any(|l| l.starts_with("a/")), "{stdout}");

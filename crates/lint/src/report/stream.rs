@@ -1,6 +1,6 @@
 //! One document from several reports rendered a part at a time (the CLI lints migration
 //! directories one after another and prints each part as it comes, holding no more than
-//! one directory's findings, and not their text: a part is handed over a few hundred
+//! one directory's findings, and not their text: a part is handed over about a hundred
 //! findings at a time). The output is the one [`super::render`] gives for the [`LintReport::merge`] of the
 //! parts, as long as the parts come in path order.
 
@@ -45,7 +45,7 @@ impl Stream {
         }
     }
 
-    /// Hand the text of one more part to `emit`, in pieces of a few hundred findings for the
+    /// Hand the text of one more part to `emit`, in pieces of about a hundred findings for the
     /// formats printed as they come (a part can be a directory of thousands of findings).
     pub fn part<E>(
         &mut self,
@@ -123,8 +123,8 @@ fn in_parallel<E>(
     one: impl Fn(usize, &Diagnostic) -> String + Sync,
     mut emit: impl FnMut(&str) -> Result<(), E>,
 ) -> Result<(), E> {
-    const CHUNK: usize = 4096;
-    const PIECE: usize = 256;
+    const CHUNK: usize = 1024;
+    const PIECE: usize = 128;
     for (c, chunk) in all.chunks(CHUNK).enumerate() {
         let pieces: Vec<String> = chunk
             .par_chunks(PIECE)
