@@ -129,10 +129,6 @@ impl SqlType {
     }
 }
 
-/// The type text in lower case with quotes taken off its name the way PostgreSQL reads it:
-/// `"bpchar"(50)` is `bpchar(50)` and `"serial"` is `serial`, but a quoted name with upper case
-/// letters is another type (kept quoted), and `"char"` is PostgreSQL's one-byte internal type,
-/// not `char` (kept as `"char"`).
 /// The one name PostgreSQL gives a built-in type written under another (`int4`,
 /// `character varying`, `timestamp with time zone`); other names as they are.
 fn canonical(t: &str) -> &str {
@@ -155,6 +151,10 @@ fn canonical(t: &str) -> &str {
     }
 }
 
+/// The type text in lower case with quotes taken off its name the way PostgreSQL reads it:
+/// `"bpchar"(50)` is `bpchar(50)` and `"serial"` is `serial`, but a quoted name with upper case
+/// letters is another type (kept quoted), and `"char"` is PostgreSQL's one-byte internal type,
+/// not `char` (kept as `"char"`).
 fn unquote_name(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;

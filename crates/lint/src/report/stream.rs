@@ -1,8 +1,8 @@
 //! One document from several reports rendered a part at a time (the CLI lints migration
 //! directories one after another and prints each part as it comes, holding no more than
 //! one directory's findings, and not their text: a part is handed over about a hundred
-//! findings at a time). The output is the one [`super::render`] gives for the [`LintReport::merge`] of the
-//! parts, as long as the parts come in path order.
+//! findings at a time). The output is the one [`super::render`] gives for the
+//! [`LintReport::merge`] of the parts, as long as the parts come in path order.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
