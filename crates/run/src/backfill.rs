@@ -477,6 +477,11 @@ impl Engine {
                 return false;
             }
         };
+        if let Some(settings) = self.db.background_settings_sql()
+            && let Err(e) = c.exec(settings).await
+        {
+            tracing::warn!(error = %e, "{settings} failed; the VACUUM runs without it");
+        }
         let Some(started_sql) = self.db.background_started_sql(c.session_id()) else {
             let _ = c.close().await;
             return false;

@@ -384,11 +384,14 @@ mod tests {
         let pg = Batches::new(crate::driver::database(Dialect::Postgres), &s, vec![true]);
         assert_eq!(
             pg.settings_sql(Some(YIELD_AFTER)).as_deref(),
-            Some("SET LOCAL lock_timeout = '5ms'; SET LOCAL synchronous_commit = off")
+            Some(
+                "SET LOCAL lock_timeout = '5ms'; SET LOCAL synchronous_commit = off; \
+                 SET LOCAL backend_flush_after = '256kB'"
+            )
         );
         assert_eq!(
             pg.settings_sql(None).as_deref(),
-            Some("SET LOCAL synchronous_commit = off")
+            Some("SET LOCAL synchronous_commit = off; SET LOCAL backend_flush_after = '256kB'")
         );
         let my = Batches::new(crate::driver::database(Dialect::Mysql), &s, vec![true]);
         assert_eq!(my.settings_sql(Some(YIELD_AFTER)), None);

@@ -347,7 +347,8 @@ pub trait Database: std::fmt::Debug + Send + Sync {
     /// `lock_timeout` when given, so that a batch meeting an application's row lock gives
     /// way after a few milliseconds instead of holding its own rows while it waits; and no
     /// wait for the commit's WAL flush (the batch and its checkpoint commit together, so a
-    /// server crash loses both or neither). `None`: the server has no per-transaction
+    /// server crash loses both or neither), and on PostgreSQL the pages the batch evicts
+    /// written back as it goes (`backend_flush_after`). `None`: the server has no per-transaction
     /// spelling for them (MySQL's lock wait timeout is whole seconds, its flush global).
     fn batch_settings_sql(&self, lock_timeout: Option<Duration>) -> Option<String> {
         let _ = lock_timeout;
@@ -364,6 +365,12 @@ pub trait Database: std::fmt::Debug + Send + Sync {
     /// that [`Database::background_running_sql`] finds it; `None`: none runs in the background.
     fn background_sql(&self, sql: &str) -> Option<String> {
         let _ = sql;
+        None
+    }
+
+    /// What a background statement's session sets first (its own statement: a VACUUM cannot
+    /// share a query string).
+    fn background_settings_sql(&self) -> Option<&'static str> {
         None
     }
 
