@@ -1,6 +1,6 @@
 //! A backfill under application writes to the very rows it fills, on both servers: no
-//! application write is overwritten, every row ends filled; and on PostgreSQL a batch that
-//! meets an application's row lock gives way within milliseconds instead of waiting.
+//! application write is overwritten, every row ends filled; and a batch that meets an
+//! application's row lock gives way within milliseconds instead of waiting.
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -186,26 +186,40 @@ fn mariadb_application_writes_during_the_backfill_are_kept() {
 
 /// A row of a batch held by the application: the batch gives way (rolls back, releasing the
 /// rows it had taken) within milliseconds and tries again, instead of queueing behind it for
-/// `lock_timeout`; once the row is free it fills it.
-#[test]
-fn pg_batch_gives_way_to_an_application_row_lock() {
+/// `lock_timeout`; once the row is free it fills it. PostgreSQL: the transaction's own
+/// `lock_timeout`; MariaDB: the UPDATE under `SET STATEMENT innodb_lock_wait_timeout = 0`.
+fn batch_gives_way_to_an_application_row_lock(s: &Scratch) {
     use sqlx::{Connection, Executor};
-    let s = Scratch::pg();
-    setup(&s);
-    let dir = fill_dir(&s);
+    setup(s);
+    let dir = fill_dir(s);
     let (hold_tx, hold_rx) = std::sync::mpsc::channel::<()>();
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
-    let url = s.url.clone();
+    let (url, backend) = (s.url.clone(), s.backend);
     let holder = std::thread::spawn(move || {
         block_on(async move {
-            let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
-            c.execute("BEGIN").await.unwrap();
-            c.execute("UPDATE acct SET v = v + 1, copy = (v + 1) * 10 WHERE id = 1500")
-                .await
-                .unwrap();
-            ready_tx.send(()).unwrap();
-            let _ = hold_rx.recv();
-            c.execute("COMMIT").await.unwrap();
+            // MySQL assigns left to right: `copy` sees the new `v`
+            let (bump, pg_bump) = (
+                "UPDATE acct SET v = v + 1, copy = v * 10 WHERE id = 1500",
+                "UPDATE acct SET v = v + 1, copy = (v + 1) * 10 WHERE id = 1500",
+            );
+            match backend {
+                Dialect::Postgres => {
+                    let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+                    c.execute("BEGIN").await.unwrap();
+                    c.execute(pg_bump).await.unwrap();
+                    ready_tx.send(()).unwrap();
+                    let _ = hold_rx.recv();
+                    c.execute("COMMIT").await.unwrap();
+                }
+                Dialect::Mysql => {
+                    let mut c = sqlx::MySqlConnection::connect(&url).await.unwrap();
+                    c.execute("BEGIN").await.unwrap();
+                    c.execute(bump).await.unwrap();
+                    ready_tx.send(()).unwrap();
+                    let _ = hold_rx.recv();
+                    c.execute("COMMIT").await.unwrap();
+                }
+            }
         });
     });
     ready_rx.recv().unwrap();
@@ -251,14 +265,31 @@ fn pg_batch_gives_way_to_an_application_row_lock() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     assert!(yields >= 1, "{log}");
+    let text = |e: &str| match s.backend {
+        Dialect::Postgres => format!("({e})::text"),
+        Dialect::Mysql => format!("CAST({e} AS CHAR)"),
+    };
     assert_eq!(
-        s.strings("SELECT count(*)::text FROM acct WHERE copy = v * 10"),
+        s.strings(&format!(
+            "SELECT {} FROM acct WHERE copy = v * 10",
+            text("count(*)")
+        )),
         [ROWS.to_string()]
     );
     assert_eq!(
-        s.strings("SELECT v::text FROM acct WHERE id = 1500"),
+        s.strings(&format!("SELECT {} FROM acct WHERE id = 1500", text("v"))),
         ["1501"]
     );
+}
+
+#[test]
+fn pg_batch_gives_way_to_an_application_row_lock() {
+    batch_gives_way_to_an_application_row_lock(&Scratch::pg());
+}
+
+#[test]
+fn mariadb_batch_gives_way_to_an_application_row_lock() {
+    batch_gives_way_to_an_application_row_lock(&Scratch::mysql());
 }
 
 /// The VACUUM after a large backfill runs in the background; a later phase waits for it

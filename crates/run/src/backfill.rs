@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::backfill_batch::{At, BatchDone, Batches, YIELD_AFTER, YIELDS};
-use super::driver::{DbError, Driver};
+use super::driver::{DbError, Driver, ServerVersion};
 use super::facts::{self, RunFacts};
 use super::ledger::{BackfillRow, State};
 use super::url::DbUrl;
@@ -290,7 +290,10 @@ impl Engine {
                 .is_some_and(|v| v == "1"),
             None => false,
         };
-        let batches = Batches::new(self.db, spec, numeric).with_read_committed(read_committed);
+        let server = main.server_version().await.unwrap_or_default();
+        let batches = Batches::new(self.db, spec, numeric)
+            .with_read_committed(read_committed)
+            .with_yield_prefix(self.db.batch_yield_prefix(&server));
 
         let estimate = RunFacts::new().rows(main, &spec_table(spec)).await;
         if let Some((fl, log, room)) = facts::fill_log(main, self.db, &spec_table(spec)).await {
@@ -649,12 +652,15 @@ impl Engine {
         m: &Migration,
         loaded: &Loaded,
         prior: Option<&BackfillRow>,
+        server: &ServerVersion,
         out: &mut Vec<String>,
     ) {
         let spec = &loaded.spec;
         let version = m.version.raw.as_str();
         // without the catalog, numeric keys show as quoted literals (same meaning)
-        let b = Batches::new(self.db, spec, vec![false; spec.key.len()]).with_read_committed(true);
+        let b = Batches::new(self.db, spec, vec![false; spec.key.len()])
+            .with_read_committed(true)
+            .with_yield_prefix(self.db.batch_yield_prefix(server));
         let resume = prior.filter(|r| matches!(r.state, State::Running | State::Failed));
         let last = resume
             .and_then(|r| r.last_key.as_deref())
@@ -724,7 +730,13 @@ impl Engine {
         if let Some(set) = b.settings_sql(Some(YIELD_AFTER)) {
             out.push(settings(set));
         }
-        out.push(b.update_sql(last.as_deref(), Some(&placeholder)));
+        let update = b.update_sql(last.as_deref(), Some(&placeholder));
+        out.push(match b.yield_prefix() {
+            Some(p) => format!(
+                "{p}{update} -- after {YIELDS} tries that gave way to a row lock, without the prefix"
+            ),
+            None => update,
+        });
         out.push(checkpoint());
         out.push("COMMIT".into());
         out.push(

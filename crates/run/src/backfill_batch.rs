@@ -8,7 +8,9 @@
 //! key is a query of its own before the transaction. A batch that meets an application's
 //! row lock so gives way within a few milliseconds, rolls back (releasing the rows it had
 //! already taken, on which other application writes would otherwise queue) and runs again; after [`YIELDS`] such tries it
-//! waits like any statement, `[run] lock_timeout` with the retry policy.
+//! waits like any statement, `[run] lock_timeout` with the retry policy. MariaDB has no lock
+//! timeout under a second for a transaction, but one of 0 s for a statement: there the
+//! giving-way tries run the UPDATE as `SET STATEMENT innodb_lock_wait_timeout = 0 FOR ..`.
 
 use std::time::{Duration, Instant};
 
@@ -34,6 +36,8 @@ pub(super) struct Batches {
     where_: Option<String>,
     /// MySQL: each batch runs under READ COMMITTED (see [`Batches::isolation_sql`]).
     read_committed: bool,
+    /// MariaDB: the giving-way tries' UPDATE prefix ([`Database::batch_yield_prefix`]).
+    yield_prefix: Option<&'static str>,
 }
 
 impl Batches {
@@ -54,7 +58,25 @@ impl Batches {
             set,
             where_: spec.where_.clone(),
             read_committed: false,
+            yield_prefix: None,
         }
+    }
+
+    /// The UPDATE prefix of the tries that give way (see [`Database::batch_yield_prefix`]).
+    pub(super) fn with_yield_prefix(mut self, prefix: Option<&'static str>) -> Batches {
+        self.yield_prefix = prefix;
+        self
+    }
+
+    /// The first tries of a batch give way to application row locks: by the transaction's
+    /// lock timeout or by the UPDATE's prefix.
+    pub(super) fn gives_way(&self) -> bool {
+        self.settings_sql(Some(YIELD_AFTER)).is_some() || self.yield_prefix.is_some()
+    }
+
+    /// The UPDATE prefix of the tries that give way, if they need one.
+    pub(super) fn yield_prefix(&self) -> Option<&'static str> {
+        self.yield_prefix
     }
 
     /// Run each batch under READ COMMITTED (MySQL, when the binary log allows it).
@@ -187,7 +209,7 @@ impl Engine {
     ) -> Result<BatchDone, RunError> {
         let mut yields = 0u32;
         let mut quick = None;
-        if b.settings_sql(Some(YIELD_AFTER)).is_some() {
+        if b.gives_way() {
             for _ in 0..YIELDS {
                 match self.try_batch(main, b, at, Some(YIELD_AFTER)).await {
                     Err(BatchError::Db(e)) if self.db.is_lock_timeout(&e) => {
@@ -335,7 +357,10 @@ impl Engine {
                     .ok_or_else(null_key)?,
             ),
         };
-        let update = b.update_sql(at.last, upper.as_deref());
+        let mut update = b.update_sql(at.last, upper.as_deref());
+        if let (Some(_), Some(p)) = (yield_after, b.yield_prefix()) {
+            update = format!("{p}{update}");
+        }
         let t0 = Instant::now();
         if let Some(s) = b.isolation_sql() {
             main.exec(s).await?;

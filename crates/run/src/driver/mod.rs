@@ -355,6 +355,14 @@ pub trait Database: std::fmt::Debug + Send + Sync {
         None
     }
 
+    /// Where [`Database::batch_settings_sql`] has no lock timeout to give: a prefix for the
+    /// batch's UPDATE that makes it give way at once to an application's row lock (the
+    /// server's lock timeout error) on `server`; `None`: the batch waits like any statement.
+    fn batch_yield_prefix(&self, server: &ServerVersion) -> Option<&'static str> {
+        let _ = server;
+        None
+    }
+
     /// How a backfill's log volume meets what the server absorbs (see `facts::fill_log`);
     /// `None`: not known.
     fn fill_log(&self) -> Option<FillLog> {

@@ -139,6 +139,13 @@ impl Database for Mysql {
         matches!(e.number, Some(1205 | 1213))
     }
 
+    fn batch_yield_prefix(&self, server: &ServerVersion) -> Option<&'static str> {
+        // MariaDB: settings of one statement (10.1.2+) and a row-lock wait of 0 s, an error at
+        // once (10.3.9+); MySQL's shortest wait is a whole second, and no such prefix
+        let since = (server.major, server.minor, server.patch.unwrap_or(0)) >= (10, 3, 9);
+        (server.mariadb && since).then_some("SET STATEMENT innodb_lock_wait_timeout = 0 FOR ")
+    }
+
     fn transactional_ddl(&self) -> bool {
         // DDL commits implicitly: nothing to wrap
         false
@@ -637,6 +644,19 @@ mod tests {
         assert!(m.mariadb && m.major == 10 && m.minor == 11 && m.patch == Some(6));
         let m = parse_server("8.0.36");
         assert!(!m.mariadb && m.major == 8 && m.patch == Some(36));
+    }
+
+    #[test]
+    fn only_mariadb_batches_give_way_by_a_statement_prefix() {
+        let p = |v: &str| Mysql.batch_yield_prefix(&parse_server(v));
+        assert_eq!(
+            p("10.11.6-MariaDB-0+deb12u1"),
+            Some("SET STATEMENT innodb_lock_wait_timeout = 0 FOR ")
+        );
+        assert!(p("10.3.9-MariaDB").is_some());
+        // a wait of 0 s is refused before 10.3.9; MySQL has no SET STATEMENT
+        assert_eq!(p("10.3.8-MariaDB"), None);
+        assert_eq!(p("8.0.36"), None);
     }
 
     #[test]

@@ -142,8 +142,9 @@ impl Run<'_> {
                 ..HookEvent::default()
             };
             if self.dry {
+                let server = main.server_version().await.unwrap_or_default();
                 if let Some(t) = main.transcript() {
-                    self.backfill_dry_sql(m, l, prior, t);
+                    self.backfill_dry_sql(m, l, prior, &server, t);
                 }
                 out.backfills.push(dry_backfill(m, l));
                 continue;
