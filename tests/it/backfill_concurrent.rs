@@ -197,16 +197,18 @@ fn batch_gives_way_to_an_application_row_lock(s: &Scratch) {
     let (url, backend) = (s.url.clone(), s.backend);
     let holder = std::thread::spawn(move || {
         block_on(async move {
-            // MySQL assigns left to right: `copy` sees the new `v`
-            let (bump, pg_bump) = (
-                "UPDATE acct SET v = v + 1, copy = v * 10 WHERE id = 1500",
-                "UPDATE acct SET v = v + 1, copy = (v + 1) * 10 WHERE id = 1500",
-            );
+            // MySQL assigns left to right: its `copy` sees the new `v`
+            let bump = match backend {
+                Dialect::Postgres => {
+                    "UPDATE acct SET v = v + 1, copy = (v + 1) * 10 WHERE id = 1500"
+                }
+                Dialect::Mysql => "UPDATE acct SET v = v + 1, copy = v * 10 WHERE id = 1500",
+            };
             match backend {
                 Dialect::Postgres => {
                     let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
                     c.execute("BEGIN").await.unwrap();
-                    c.execute(pg_bump).await.unwrap();
+                    c.execute(bump).await.unwrap();
                     ready_tx.send(()).unwrap();
                     let _ = hold_rx.recv();
                     c.execute("COMMIT").await.unwrap();

@@ -150,11 +150,12 @@ impl Engine {
         m: &Migration,
         loaded: &Loaded,
         prior: Option<&BackfillRow>,
+        server: &ServerVersion,
     ) -> Result<BackfillDone, RunError> {
         let span =
             tracing::info_span!("backfill", version = %m.version, table = %loaded.spec.table);
         tracing::Instrument::instrument(
-            self.run_backfill_in_span(main, mon, m, loaded, prior),
+            self.run_backfill_in_span(main, mon, m, loaded, prior, server),
             span,
         )
         .await
@@ -215,6 +216,7 @@ impl Engine {
         m: &Migration,
         loaded: &Loaded,
         prior: Option<&BackfillRow>,
+        server: &ServerVersion,
     ) -> Result<BackfillDone, RunError> {
         let spec = &loaded.spec;
         let version = m.version.raw.as_str();
@@ -290,10 +292,9 @@ impl Engine {
                 .is_some_and(|v| v == "1"),
             None => false,
         };
-        let server = main.server_version().await.unwrap_or_default();
         let batches = Batches::new(self.db, spec, numeric)
             .with_read_committed(read_committed)
-            .with_yield_prefix(self.db.batch_yield_prefix(&server));
+            .with_yield_prefix(self.db.batch_yield_prefix(server));
 
         let estimate = RunFacts::new().rows(main, &spec_table(spec)).await;
         if let Some((fl, log, room)) = facts::fill_log(main, self.db, &spec_table(spec)).await {

@@ -141,15 +141,16 @@ impl Run<'_> {
                 release: release.map(str::to_owned),
                 ..HookEvent::default()
             };
+            // asked once per run (the facts cache it): MariaDB's batches give way by a prefix
+            let server = facts.server(main).await;
             if self.dry {
-                let server = main.server_version().await.unwrap_or_default();
                 if let Some(t) = main.transcript() {
                     self.backfill_dry_sql(m, l, prior, &server, t);
                 }
                 out.backfills.push(dry_backfill(m, l));
                 continue;
             }
-            let b = match self.run_backfill(main, mon, m, l, prior).await {
+            let b = match self.run_backfill(main, mon, m, l, prior, &server).await {
                 Ok(b) => b,
                 Err(e) => {
                     let ev = HookEvent {
