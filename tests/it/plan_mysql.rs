@@ -382,6 +382,38 @@ fn add_update_modify_not_null_column() {
     });
 }
 
+/// A constant fill: added INSTANT with it as DEFAULT (no backfill, no trigger, no rebuild
+/// at contract), the DEFAULT dropped INSTANT at contract; the end state is the naive one.
+#[test]
+fn add_update_modify_not_null_constant_column() {
+    const NAIVE: &str = "ALTER TABLE accounts ADD COLUMN tier INT AFTER name;\nUPDATE accounts SET tier = 3;\nALTER TABLE accounts MODIFY tier INT NOT NULL;";
+    check_recipe(&Case {
+        naive: NAIVE,
+        reference: Some(NAIVE),
+        old_app: &[
+            "INSERT INTO accounts (id, name) VALUES (900001, 'old') ON DUPLICATE KEY UPDATE name = name",
+        ],
+        new_app: &[
+            "INSERT INTO accounts (id, name, tier) VALUES (900002, 'new', 7) ON DUPLICATE KEY UPDATE name = name",
+        ],
+        seen_by_new: &[
+            (
+                "SELECT CAST(tier AS CHAR) FROM accounts WHERE id = 900001",
+                "3",
+            ),
+            (
+                "SELECT CAST(tier AS CHAR) FROM accounts WHERE id = 900002",
+                "7",
+            ),
+            (
+                "SELECT CAST(count(*) AS CHAR) FROM accounts WHERE id <= 100000 AND tier <> 3",
+                "0",
+            ),
+        ],
+        ..BASE
+    });
+}
+
 #[test]
 fn add_index() {
     check_recipe(&Case {

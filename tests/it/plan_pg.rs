@@ -385,6 +385,33 @@ fn add_update_set_not_null_column() {
     });
 }
 
+/// A constant fill: the column comes with it as DEFAULT (no backfill, no trigger), the old
+/// code's row gets it from the DEFAULT, and the contract drops the DEFAULT: the end state is
+/// the naive one (NOT NULL, no DEFAULT, every earlier row 3).
+#[test]
+fn add_update_set_not_null_constant_column() {
+    const NAIVE: &str = "ALTER TABLE accounts ADD COLUMN tier int;\nUPDATE accounts SET tier = 3;\nALTER TABLE accounts ALTER COLUMN tier SET NOT NULL;";
+    check_recipe(&Case {
+        naive: NAIVE,
+        reference: Some(NAIVE),
+        old_app: &[
+            "INSERT INTO accounts (id, name) VALUES (900001, 'old') ON CONFLICT (id) DO NOTHING",
+        ],
+        new_app: &[
+            "INSERT INTO accounts (id, name, tier) VALUES (900002, 'new', 7) ON CONFLICT (id) DO NOTHING",
+        ],
+        seen_by_new: &[
+            ("SELECT tier::text FROM accounts WHERE id = 900001", "3"),
+            ("SELECT tier::text FROM accounts WHERE id = 900002", "7"),
+            (
+                "SELECT count(*)::text FROM accounts WHERE id <= 100000 AND tier <> 3",
+                "0",
+            ),
+        ],
+        ..BASE
+    });
+}
+
 #[test]
 fn change_column_type() {
     check_recipe(&Case {

@@ -16,15 +16,19 @@ pub enum Change {
     AddFk,
     AddIndex,
     SetNotNull,
+    /// The NOT NULL column again, its value computed from the row (`id % 4`): a constant
+    /// needs no backfill (the planner adds it as a DEFAULT), this one does.
+    AddComputedColumn,
 }
 
-pub const ALL: [Change; 6] = [
+pub const ALL: [Change; 7] = [
     Change::RenameColumn,
     Change::AddNotNullColumn,
     Change::IntToBigint,
     Change::AddFk,
     Change::AddIndex,
     Change::SetNotNull,
+    Change::AddComputedColumn,
 ];
 
 /// Which code is running: before the rollout, during it (half the clients each), after it.
@@ -55,6 +59,7 @@ impl Change {
         match self {
             Change::RenameColumn => "rename_column",
             Change::AddNotNullColumn => "add_not_null_column",
+            Change::AddComputedColumn => "add_computed_column",
             Change::IntToBigint => "int_to_bigint",
             Change::AddFk => "add_fk",
             Change::AddIndex => "add_index",
@@ -74,6 +79,16 @@ impl Change {
             (Change::AddNotNullColumn, Engine::Mysql) => {
                 "ALTER TABLE accounts ADD COLUMN tier int;\n\
                  UPDATE accounts SET tier = 0;\n\
+                 ALTER TABLE accounts MODIFY tier int NOT NULL;\n"
+            }
+            (Change::AddComputedColumn, Engine::Postgres) => {
+                "ALTER TABLE accounts ADD COLUMN tier int;\n\
+                 UPDATE accounts SET tier = id % 4;\n\
+                 ALTER TABLE accounts ALTER COLUMN tier SET NOT NULL;\n"
+            }
+            (Change::AddComputedColumn, Engine::Mysql) => {
+                "ALTER TABLE accounts ADD COLUMN tier int;\n\
+                 UPDATE accounts SET tier = id % 4;\n\
                  ALTER TABLE accounts MODIFY tier int NOT NULL;\n"
             }
             (Change::IntToBigint, Engine::Postgres) => {
@@ -151,7 +166,7 @@ impl Change {
                  AND NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'accounts'::regclass \
                  AND attname = 'name' AND NOT attisdropped)"
             }
-            Change::AddNotNullColumn => {
+            Change::AddNotNullColumn | Change::AddComputedColumn => {
                 "SELECT attnotnull FROM pg_attribute WHERE attrelid = 'accounts'::regclass \
                  AND attname = 'tier' AND NOT attisdropped"
             }
@@ -184,7 +199,7 @@ impl Change {
                  WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'accounts' \
                  AND COLUMN_NAME = 'name') AS SIGNED)"
             }
-            Change::AddNotNullColumn => {
+            Change::AddNotNullColumn | Change::AddComputedColumn => {
                 "SELECT CAST(IS_NULLABLE = 'NO' AS SIGNED) FROM information_schema.COLUMNS \
                  WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'accounts' AND COLUMN_NAME = 'tier'"
             }
@@ -216,7 +231,7 @@ impl Change {
     pub fn queries(self, app: App, engine: Engine) -> Queries {
         let (name_col, tier) = match (self, app) {
             (Change::RenameColumn, App::New) => ("full_name", false),
-            (Change::AddNotNullColumn, App::New) => ("name", true),
+            (Change::AddNotNullColumn | Change::AddComputedColumn, App::New) => ("name", true),
             _ => ("name", false),
         };
         let (balance, mark) = match engine {

@@ -205,7 +205,7 @@ pub fn plan_with(
         if let Some(add_line) = folds.folded.get(&st.index) {
             let line = cx.file().line_col(st.range.start).line;
             b.note(format!(
-                "line {line}: planned with the column added at line {add_line}: one NOT NULL column recipe (its value fills existing rows and, through a trigger, the rows the old code writes)"
+                "line {line}: planned with the column added at line {add_line}: one NOT NULL column recipe (existing rows and the rows the old code writes get its value)"
             ));
             continue;
         }

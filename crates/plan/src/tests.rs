@@ -94,6 +94,10 @@ recipe_snapshot!(
     "-- sluice:backfill 'user-' || id\nALTER TABLE users ADD COLUMN handle text NOT NULL;"
 );
 recipe_snapshot!(
+    add_constant_not_null_column,
+    "ALTER TABLE users ADD COLUMN tier int;\nUPDATE users SET tier = 0;\nALTER TABLE users ALTER COLUMN tier SET NOT NULL;"
+);
+recipe_snapshot!(
     change_type,
     "ALTER TABLE users ALTER COLUMN balance TYPE bigint;"
 );
@@ -169,6 +173,52 @@ fn add_update_set_not_null_is_one_not_null_column() {
     )
     .unwrap();
     assert_eq!(what_it_does(&is_null), what_it_does(&direct));
+}
+
+/// The steps' recipes and strategies, and whether the plan has a backfill.
+fn shape(p: &Plan) -> (Vec<(String, Strategy)>, bool) {
+    let steps = p
+        .steps
+        .iter()
+        .map(|s| (format!("{:?} {}", s.phase, s.recipe), s.strategy))
+        .collect();
+    (steps, p.backfill.is_some())
+}
+
+#[test]
+fn a_constant_value_is_a_default_not_a_backfill() {
+    let constant = |sql: &str, settings: &LintSettings| {
+        let (p, _) = try_plan_with(settings, sql).unwrap();
+        shape(&p)
+            == (
+                vec![
+                    ("Expand add-not-null-column".to_owned(), Strategy::Plain),
+                    ("Contract add-not-null-column".to_owned(), Strategy::Plain),
+                ],
+                false,
+            )
+    };
+    let pg = LintSettings::default();
+    for sql in [
+        "-- sluice:backfill 'basic'\nALTER TABLE users ADD COLUMN tier text NOT NULL;",
+        "ALTER TABLE users ADD COLUMN tier int;\nUPDATE users SET tier = -1;\nALTER TABLE users ALTER COLUMN tier SET NOT NULL;",
+    ] {
+        assert!(constant(sql, &pg), "{sql}");
+    }
+    // a value computed per row, or a server that rewrites the table for a DEFAULT: the fill
+    let old = LintSettings {
+        server_version: 10,
+        ..LintSettings::default()
+    };
+    let computed = "-- sluice:backfill id % 4\nALTER TABLE users ADD COLUMN tier int NOT NULL;";
+    let (p, _) = try_plan_with(&pg, computed).unwrap();
+    assert!(p.backfill.is_some());
+    // before PostgreSQL 11 the DEFAULT rewrites the table; the fill's NOT NULL needs 12
+    let sql = "-- sluice:backfill 0\nALTER TABLE users ADD COLUMN tier int NOT NULL;";
+    assert!(matches!(
+        try_plan_with(&old, sql),
+        Err(PlanError::Refused(r)) if r[0].reason.contains("before PostgreSQL 12")
+    ));
 }
 
 #[test]
@@ -417,7 +467,7 @@ mysql_snapshot!(
 );
 mysql_snapshot!(
     mysql_add_not_null_column,
-    "-- sluice:backfill CONCAT('h-', id)\nALTER TABLE accounts ADD COLUMN handle VARCHAR(50) NOT NULL;"
+    "-- sluice:backfill CONCAT('h-', id)\nALTER TABLE accounts ADD COLUMN handle VARCHAR(50) NOT NULL AFTER owner_id;"
 );
 mysql_snapshot!(
     mysql_add_index,
@@ -435,6 +485,39 @@ mysql_snapshot!(
     mysql_instant_and_inplace_pins,
     "ALTER TABLE accounts ADD COLUMN bio TEXT, ALGORITHM=COPY;\nALTER TABLE accounts MODIFY email VARCHAR(120);\nALTER TABLE accounts ALTER COLUMN note SET DEFAULT 'x';\nALTER TABLE accounts DROP INDEX accounts_name_idx;"
 );
+
+mysql_snapshot!(
+    mysql_add_constant_not_null_column,
+    "ALTER TABLE accounts ADD COLUMN tier INT AFTER owner_id;\nUPDATE accounts SET tier = 0;\nALTER TABLE accounts MODIFY tier INT NOT NULL;"
+);
+
+#[test]
+fn mysql_a_constant_value_is_a_default_only_where_the_add_is_instant() {
+    let sql = "-- sluice:backfill 0\nALTER TABLE accounts ADD COLUMN tier INT NOT NULL;";
+    let text = "-- sluice:backfill 'x'\nALTER TABLE accounts ADD COLUMN bio TEXT NOT NULL;";
+    for (sql, version, instant) in [
+        (sql, None, true),
+        (sql, Some("8.0.12"), true),
+        // MySQL 5.7 rebuilds the table for the column: the fill and its trigger
+        (sql, Some("5.7.44"), false),
+        // MySQL gives TEXT no literal DEFAULT; MariaDB does
+        (text, Some("8.0.35"), false),
+        (text, None, true),
+    ] {
+        let (p, _) = try_plan_mysql(sql, version).unwrap();
+        assert_eq!(p.backfill.is_none(), instant, "{sql} on {version:?}");
+        if instant {
+            assert!(
+                p.steps
+                    .iter()
+                    .all(|s| s.up.contains("ALGORITHM=INSTANT")
+                        || s.up.contains("ALGORITHM = INSTANT")),
+                "{sql}: {:?}",
+                p.steps
+            );
+        }
+    }
+}
 
 #[test]
 fn mysql_add_update_modify_not_null_is_one_not_null_column() {

@@ -1,5 +1,6 @@
 //! `ADD COLUMN` on an existing table: safe forms pass through; a NOT NULL column without a
-//! default and a column with a volatile default become add-nullable + fill + prove NOT NULL.
+//! default and a column with a volatile default become add-nullable + fill + prove NOT NULL;
+//! one whose value is a constant, an add with that DEFAULT and its drop at contract.
 
 use serde_json::json;
 
@@ -7,7 +8,7 @@ use sluice_core::sql::ops::{ColumnSpec, ObjName, Volatility};
 use sluice_core::sql::quote;
 
 use super::super::{Cost, PlanPhase, Strategy, names};
-use super::{Builder, Src, StepSpec, constraint, in_schema, lock, tname};
+use super::{Builder, Src, StepSpec, constant, constraint, in_schema, lock, tname};
 
 pub(super) fn add_column(
     b: &mut Builder<'_>,
@@ -36,6 +37,15 @@ pub(super) fn add_column(
     if !volatile && (c.default.is_some() || !c.not_null) {
         // nullable, or a constant default: metadata only since PostgreSQL 11
         return super::passthrough::op(b, src);
+    }
+    // a constant value: the column gets it as DEFAULT, no backfill (PostgreSQL 11+)
+    if !volatile
+        && b.settings.server_version >= 11
+        && let Some(expr) = &src.backfill_expr
+        && let Some(value) = constant::literal(b.r.dialect, expr)
+        && let Some(ast) = src.ast.and_then(|a| constant::with_default(a, value, true))
+    {
+        return constant_default(b, src, table, &c.name, &ast.to_string(), expr);
     }
     let t = src.table(table)?;
     let key = Src::key(t)?;
@@ -148,6 +158,63 @@ pub(super) fn add_column(
     if volatile && c.not_null {
         constraint::prove_not_null(b, src, recipe, table, col)?;
     }
+    Ok(())
+}
+
+/// The NOT NULL column with a constant value (see [`constant`]): added with it as DEFAULT in
+/// expand, the DEFAULT dropped in contract; catalog changes both.
+fn constant_default(
+    b: &mut Builder<'_>,
+    src: &Src<'_>,
+    table: &ObjName,
+    col: &str,
+    add: &str,
+    value: &str,
+) -> Result<(), String> {
+    let recipe = "add-not-null-column";
+    let tn = tname(table);
+    let up = b.sql("passthrough.sql", json!({ "statement": add }))?;
+    let drop = b.sql("drop_column.sql", json!({ "table": tn, "column": col }))?;
+    b.add(
+        src,
+        recipe,
+        StepSpec {
+            phase: PlanPhase::Expand,
+            strategy: Strategy::Plain,
+            summary: format!(
+                "add {col} to {table} NOT NULL with DEFAULT {value}: catalog only, the existing rows and the old code's inserts get the value"
+            ),
+            lock: lock::BRIEF_EXCLUSIVE,
+            cost: Cost::Metadata,
+            up,
+            down: Some(drop),
+        },
+        None,
+    );
+    let up = b.sql(
+        "set_default.sql",
+        json!({ "table": tn, "column": col, "default": null }),
+    )?;
+    let down = b.sql(
+        "set_default.sql",
+        json!({ "table": tn, "column": col, "default": value }),
+    )?;
+    b.add(
+        src,
+        recipe,
+        StepSpec {
+            phase: PlanPhase::Contract,
+            strategy: Strategy::Plain,
+            summary: format!(
+                "drop {col}'s DEFAULT: the column as the migration defines it (the rows keep their value)"
+            ),
+            lock: lock::BRIEF_EXCLUSIVE,
+            cost: Cost::Metadata,
+            up,
+            down: Some(down),
+        },
+        None,
+    );
     Ok(())
 }
 

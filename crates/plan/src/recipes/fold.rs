@@ -146,7 +146,7 @@ fn same_name(written: &str, quoted: bool, column: &str) -> bool {
 }
 
 /// `ALTER COLUMN c SET NOT NULL`, or MySQL's `MODIFY c <the added type> NOT NULL` (nothing else
-/// redefined).
+/// redefined, the column not moved).
 fn sets_not_null(st: &Stmt, table: &ObjName, added: &ColumnSpec) -> bool {
     let ops: Vec<&Operation> = st
         .ops
@@ -166,8 +166,11 @@ fn sets_not_null(st: &Stmt, table: &ObjName, added: &ColumnSpec) -> bool {
                 && def.name == added.name
                 && def.not_null
                 && def.data_type.eq_ignore_ascii_case(&added.data_type)
+                // MODIFY without FIRST / AFTER leaves the column where ADD put it
+                && def.position.is_none()
                 && ColumnSpec {
                     not_null: false,
+                    position: added.position.clone(),
                     ..def.clone()
                 } == *added
         }

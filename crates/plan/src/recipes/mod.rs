@@ -4,6 +4,7 @@
 //! collects those as refusals.
 
 mod column;
+mod constant;
 mod constraint;
 pub(super) mod fold;
 mod index;

@@ -787,6 +787,15 @@ fn add_column(
             c.name
         ));
     };
+    if algorithm == Algorithm::Instant
+        && (server.mariadb || !no_literal_default(&c.data_type))
+        && let Some(value) = super::constant::literal(Dialect::Mysql, expr)
+        && let Some(Ast::AlterTable(alter)) = src
+            .ast
+            .and_then(|a| super::constant::with_default(a, value, false))
+    {
+        return constant_default(b, src, table, &c.name, &alter, expr);
+    }
     let t = src.table(table)?;
     let key = Src::key(t)?;
     let col = &c.name;
@@ -794,7 +803,7 @@ fn add_column(
     let def = Def::of_spec(c);
     let up = b.sql(
         "mysql/add_column.sql",
-        json!({ "table": tn, "column": col, "type": def.data_type, "charset": def.charset, "instant": algorithm == Algorithm::Instant }),
+        json!({ "table": tn, "column": col, "type": def.data_type, "charset": def.charset, "position": c.position, "instant": algorithm == Algorithm::Instant }),
     )?;
     b.add(
         src,
@@ -877,6 +886,84 @@ fn add_column(
             cost: Cost::Metadata,
             up: drop_trigger,
             down: Some(create),
+        },
+        None,
+    );
+    Ok(())
+}
+
+/// MySQL gives these types no literal DEFAULT (8.0.13+: only an expression in parentheses).
+fn no_literal_default(data_type: &str) -> bool {
+    let t = data_type.to_ascii_lowercase();
+    [
+        "text",
+        "blob",
+        "json",
+        "geometry",
+        "point",
+        "linestring",
+        "polygon",
+    ]
+    .iter()
+    .any(|k| t.contains(k))
+}
+
+/// The NOT NULL column with a constant value (see [`super::constant`]): added INSTANT with it
+/// as DEFAULT in expand, the DEFAULT dropped (INSTANT) in contract.
+fn constant_default(
+    b: &mut Builder<'_>,
+    src: &Src<'_>,
+    table: &ObjName,
+    col: &str,
+    add: &sqlparser::ast::AlterTable,
+    value: &str,
+) -> Result<(), String> {
+    let recipe = "add-not-null-column";
+    let tn = tname(table);
+    let text = Ast::AlterTable(facts::pinned(add, Algorithm::Instant)).to_string();
+    let up = b.sql("passthrough.sql", json!({ "statement": text }))?;
+    let server = b.settings.mysql_server();
+    let drop = b.sql(
+        "mysql/drop_column.sql",
+        json!({ "table": tn, "column": col, "instant": drop_instant(&server) }),
+    )?;
+    b.add(
+        src,
+        recipe,
+        StepSpec {
+            phase: PlanPhase::Expand,
+            strategy: Strategy::Plain,
+            summary: format!(
+                "add {col} to {table} NOT NULL with DEFAULT {value} (INSTANT): the existing rows and the old code's inserts get the value"
+            ),
+            lock: lock::MDL_BRIEF,
+            cost: Cost::Metadata,
+            up,
+            down: Some(drop),
+        },
+        None,
+    );
+    let up = b.sql(
+        "mysql/set_default.sql",
+        json!({ "table": tn, "column": col, "default": null }),
+    )?;
+    let down = b.sql(
+        "mysql/set_default.sql",
+        json!({ "table": tn, "column": col, "default": value }),
+    )?;
+    b.add(
+        src,
+        recipe,
+        StepSpec {
+            phase: PlanPhase::Contract,
+            strategy: Strategy::Plain,
+            summary: format!(
+                "drop {col}'s DEFAULT (INSTANT): the column as the migration defines it (the rows keep their value)"
+            ),
+            lock: lock::MDL_BRIEF,
+            cost: Cost::Metadata,
+            up,
+            down: Some(down),
         },
         None,
     );

@@ -1,1 +1,1 @@
-ALTER TABLE {{ table | qname }} ADD COLUMN {{ column | ident }} {{ type | sql }}{% if charset %} CHARACTER SET {{ charset | ident }}{% endif %} NULL, {% if instant %}ALGORITHM=INSTANT{% else %}ALGORITHM=INPLACE, LOCK=NONE{% endif %};
+ALTER TABLE {{ table | qname }} ADD COLUMN {{ column | ident }} {{ type | sql }}{% if charset %} CHARACTER SET {{ charset | ident }}{% endif %} NULL{% if position %} {{ position | sql }}{% endif %}, {% if instant %}ALGORITHM=INSTANT{% else %}ALGORITHM=INPLACE, LOCK=NONE{% endif %};
