@@ -171,51 +171,18 @@ fn constant_default(
     add: &str,
     value: &str,
 ) -> Result<(), String> {
-    let recipe = "add-not-null-column";
-    let tn = tname(table);
-    let up = b.sql("passthrough.sql", json!({ "statement": add }))?;
-    let drop = b.sql("drop_column.sql", json!({ "table": tn, "column": col }))?;
-    b.add(
-        src,
-        recipe,
-        StepSpec {
-            phase: PlanPhase::Expand,
-            strategy: Strategy::Plain,
-            summary: format!(
-                "add {col} to {table} NOT NULL with DEFAULT {value}: catalog only, the existing rows and the old code's inserts get the value"
-            ),
-            lock: lock::BRIEF_EXCLUSIVE,
-            cost: Cost::Metadata,
-            up,
-            down: Some(drop),
-        },
-        None,
-    );
-    let up = b.sql(
-        "set_default.sql",
-        json!({ "table": tn, "column": col, "default": null }),
+    let drop = b.sql(
+        "drop_column.sql",
+        json!({ "table": tname(table), "column": col }),
     )?;
-    let down = b.sql(
-        "set_default.sql",
-        json!({ "table": tn, "column": col, "default": value }),
-    )?;
-    b.add(
-        src,
-        recipe,
-        StepSpec {
-            phase: PlanPhase::Contract,
-            strategy: Strategy::Plain,
-            summary: format!(
-                "drop {col}'s DEFAULT: the column as the migration defines it (the rows keep their value)"
-            ),
-            lock: lock::BRIEF_EXCLUSIVE,
-            cost: Cost::Metadata,
-            up,
-            down: Some(down),
-        },
-        None,
-    );
-    Ok(())
+    let spelling = constant::Spelling {
+        add: add.to_owned(),
+        drop,
+        set_default: "set_default.sql",
+        lock: lock::BRIEF_EXCLUSIVE,
+        how: "catalog only",
+    };
+    constant::steps(b, src, table, col, value, spelling)
 }
 
 /// An expression over the row's columns, evaluated on the trigger's `NEW` row.

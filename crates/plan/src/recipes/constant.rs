@@ -11,7 +11,13 @@ use sqlparser::ast::{
     Statement as Ast, UnaryOperator, Value,
 };
 
+use serde_json::json;
+
+use sluice_core::sql::ops::ObjName;
 use sluice_core::sql::{self, Dialect};
+
+use super::super::{Cost, PlanPhase, Strategy};
+use super::{Builder, Src, StepSpec, tname};
 
 /// The backfill expression as a literal every row gets alike (a number, possibly signed, a
 /// string, a boolean); `None` for anything computed, from the row or otherwise.
@@ -84,6 +90,74 @@ pub(super) fn with_default(ast: &Ast, value: Expr, if_not_exists: bool) -> Optio
     });
     *ine |= if_not_exists;
     Some(Ast::AlterTable(alter))
+}
+
+/// What the servers spell differently: the add with its DEFAULT as it runs, its inverse, the
+/// template setting or dropping a DEFAULT, the lock both steps take, and how the add runs.
+pub(super) struct Spelling {
+    pub add: String,
+    pub drop: String,
+    pub set_default: &'static str,
+    pub lock: &'static str,
+    pub how: &'static str,
+}
+
+/// The two steps: the add with the DEFAULT in expand, the DEFAULT's drop in contract (its
+/// down sets it again).
+pub(super) fn steps(
+    b: &mut Builder<'_>,
+    src: &Src<'_>,
+    table: &ObjName,
+    col: &str,
+    value: &str,
+    s: Spelling,
+) -> Result<(), String> {
+    let recipe = "add-not-null-column";
+    let tn = tname(table);
+    let up = b.sql("passthrough.sql", json!({ "statement": s.add }))?;
+    b.add(
+        src,
+        recipe,
+        StepSpec {
+            phase: PlanPhase::Expand,
+            strategy: Strategy::Plain,
+            summary: format!(
+                "add {col} to {table} NOT NULL with DEFAULT {value} ({}): the existing rows and the old code's inserts get the value",
+                s.how
+            ),
+            lock: s.lock,
+            cost: Cost::Metadata,
+            up,
+            down: Some(s.drop),
+        },
+        None,
+    );
+    let up = b.sql(
+        s.set_default,
+        json!({ "table": tn, "column": col, "default": null }),
+    )?;
+    let down = b.sql(
+        s.set_default,
+        json!({ "table": tn, "column": col, "default": value }),
+    )?;
+    b.add(
+        src,
+        recipe,
+        StepSpec {
+            phase: PlanPhase::Contract,
+            strategy: Strategy::Plain,
+            summary: format!(
+                "drop {col}'s DEFAULT ({}): the column as the migration defines it (the rows keep their value)",
+                s.how
+            ),
+            lock: s.lock,
+            cost: Cost::Metadata,
+            up,
+            down: Some(down),
+        },
+        None,
+    );
+    Ok(())
 }
 
 #[cfg(test)]

@@ -918,56 +918,19 @@ fn constant_default(
     add: &sqlparser::ast::AlterTable,
     value: &str,
 ) -> Result<(), String> {
-    let recipe = "add-not-null-column";
-    let tn = tname(table);
-    let text = Ast::AlterTable(facts::pinned(add, Algorithm::Instant)).to_string();
-    let up = b.sql("passthrough.sql", json!({ "statement": text }))?;
     let server = b.settings.mysql_server();
     let drop = b.sql(
         "mysql/drop_column.sql",
-        json!({ "table": tn, "column": col, "instant": drop_instant(&server) }),
+        json!({ "table": tname(table), "column": col, "instant": drop_instant(&server) }),
     )?;
-    b.add(
-        src,
-        recipe,
-        StepSpec {
-            phase: PlanPhase::Expand,
-            strategy: Strategy::Plain,
-            summary: format!(
-                "add {col} to {table} NOT NULL with DEFAULT {value} (INSTANT): the existing rows and the old code's inserts get the value"
-            ),
-            lock: lock::MDL_BRIEF,
-            cost: Cost::Metadata,
-            up,
-            down: Some(drop),
-        },
-        None,
-    );
-    let up = b.sql(
-        "mysql/set_default.sql",
-        json!({ "table": tn, "column": col, "default": null }),
-    )?;
-    let down = b.sql(
-        "mysql/set_default.sql",
-        json!({ "table": tn, "column": col, "default": value }),
-    )?;
-    b.add(
-        src,
-        recipe,
-        StepSpec {
-            phase: PlanPhase::Contract,
-            strategy: Strategy::Plain,
-            summary: format!(
-                "drop {col}'s DEFAULT (INSTANT): the column as the migration defines it (the rows keep their value)"
-            ),
-            lock: lock::MDL_BRIEF,
-            cost: Cost::Metadata,
-            up,
-            down: Some(down),
-        },
-        None,
-    );
-    Ok(())
+    let spelling = super::constant::Spelling {
+        add: Ast::AlterTable(facts::pinned(add, Algorithm::Instant)).to_string(),
+        drop,
+        set_default: "mysql/set_default.sql",
+        lock: lock::MDL_BRIEF,
+        how: "INSTANT",
+    };
+    super::constant::steps(b, src, table, col, value, spelling)
 }
 
 /// `ADD [UNIQUE] INDEX` / `CREATE INDEX` / `ADD PRIMARY KEY`: INPLACE, LOCK=NONE pinned. A
