@@ -321,6 +321,33 @@ pub fn inline_references_create_fk(server: &MysqlServer) -> bool {
     server.mariadb_at_least(10, 5) || server.mysql_at_least(9, 0, 0)
 }
 
+/// Can a column of `data_type` take a literal DEFAULT on this server? MySQL gives TEXT, BLOB,
+/// JSON and the spatial types none (8.0.13+: only an expression in parentheses); MariaDB does.
+pub fn literal_default(server: &MysqlServer, data_type: &str) -> bool {
+    let t = SqlType::parse(data_type);
+    server.mariadb
+        || !matches!(
+            t.base.as_str(),
+            "tinytext"
+                | "text"
+                | "mediumtext"
+                | "longtext"
+                | "tinyblob"
+                | "blob"
+                | "mediumblob"
+                | "longblob"
+                | "json"
+                | "geometry"
+                | "point"
+                | "linestring"
+                | "polygon"
+                | "multipoint"
+                | "multilinestring"
+                | "multipolygon"
+                | "geometrycollection"
+        )
+}
+
 /// Is `ADD COLUMN` (with `FIRST` / `AFTER` when `positioned`) INSTANT on this server?
 pub fn instant_add_column(server: &MysqlServer, positioned: bool) -> bool {
     if server.mariadb {
@@ -769,5 +796,28 @@ mod tests {
         assert!(!instant_add_column(&maria(3), true));
         assert!(instant_add_column(&maria(3), false));
         assert!(!instant_add_column(&maria(2), false));
+    }
+
+    #[test]
+    fn literal_defaults_by_type_and_server() {
+        let my = mysql(Some(35));
+        for t in [
+            "INT",
+            "varchar(20)",
+            "ENUM('point','text')",
+            "decimal(10,2)",
+        ] {
+            assert!(literal_default(&my, t), "{t}");
+        }
+        for t in ["TEXT", "longblob", "JSON", "point"] {
+            assert!(!literal_default(&my, t), "{t}");
+        }
+        let maria = MysqlServer {
+            mariadb: true,
+            major: 10,
+            minor: 11,
+            patch: None,
+        };
+        assert!(literal_default(&maria, "TEXT"));
     }
 }

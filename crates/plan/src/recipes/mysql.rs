@@ -788,7 +788,7 @@ fn add_column(
         ));
     };
     if algorithm == Algorithm::Instant
-        && (server.mariadb || !no_literal_default(&c.data_type))
+        && facts::literal_default(server, &c.data_type)
         && let Some(value) = super::constant::literal(Dialect::Mysql, expr)
         && let Some(Ast::AlterTable(alter)) = src
             .ast
@@ -890,22 +890,6 @@ fn add_column(
         None,
     );
     Ok(())
-}
-
-/// MySQL gives these types no literal DEFAULT (8.0.13+: only an expression in parentheses).
-fn no_literal_default(data_type: &str) -> bool {
-    let t = data_type.to_ascii_lowercase();
-    [
-        "text",
-        "blob",
-        "json",
-        "geometry",
-        "point",
-        "linestring",
-        "polygon",
-    ]
-    .iter()
-    .any(|k| t.contains(k))
 }
 
 /// The NOT NULL column with a constant value (see [`super::constant`]): added INSTANT with it
