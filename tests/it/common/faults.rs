@@ -605,6 +605,14 @@ impl Server {
             private: Some(p),
         })
     }
+
+    /// A scratch database on this server.
+    pub fn scratch(&self) -> Scratch {
+        match &self.private {
+            Some(Private::Mariadb(m)) => Scratch::on_private_mariadb(&self.admin, &m.data()),
+            _ => Scratch::on(self.dialect, &self.admin),
+        }
+    }
 }
 
 /// The migrations directory (planned once) and what the undisturbed run leaves.
@@ -702,7 +710,7 @@ impl Suite {
             files.push((&copy_down_path, copy_down));
         }
         let project = tree(&files);
-        let s = Scratch::on(d, &server.admin);
+        let s = server.scratch();
         let plan = run(s.migrate(project.path()).args([
             "plan",
             &format!("naive/{CHANGE}_change.sql"),
@@ -840,7 +848,7 @@ impl Suite {
     /// recovery's duration (from the fault to the recovered state), or what went wrong.
     fn one(&self, server: &mut Server, fault: Fault, rollback: bool) -> Result<Duration, String> {
         let d = self.d;
-        let s = Scratch::on(d, &server.admin);
+        let s = server.scratch();
         self.prepare(&s);
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -1129,7 +1137,7 @@ impl Suite {
     /// (`rollback` false) or rolled back; checked as a fault run is.
     pub fn recover_from(&self, server: &Server, cut: Cut, rollback: bool) -> Result<(), String> {
         let d = self.d;
-        let s = Scratch::on(d, &server.admin);
+        let s = server.scratch();
         self.prepare(&s);
         let steps = steps();
         let rest = if cut.phase == "contract" {
@@ -1192,7 +1200,7 @@ impl Suite {
     /// step ended before the copy was seen (nothing was killed).
     pub fn killed_in_copy(&self, server: &Server, rollback: bool) -> Result<bool, String> {
         let d = self.d;
-        let s = Scratch::on(d, &server.admin);
+        let s = server.scratch();
         self.prepare(&s);
         let steps = steps();
         let probe = match d {
@@ -1272,7 +1280,7 @@ impl Suite {
         state: &str,
         rollback: bool,
     ) -> Result<(), String> {
-        let s = Scratch::on(self.d, &server.admin);
+        let s = server.scratch();
         self.prepare(&s);
         let steps = steps();
         let r = run(s.migrate(self.dir()).args(&steps[0].0));

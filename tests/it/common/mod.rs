@@ -26,6 +26,11 @@ pub struct Scratch {
     admin: String,
     /// URL of the scratch database (no password on the test servers).
     pub url: String,
+    /// The data directory of a private MariaDB server this test crashes: a crash in the
+    /// middle of DDL can leave a file no table owns (a `#sql-*` copy, an `.ibd` without its
+    /// `.frm`), and `DROP DATABASE` then drops every table but refuses to remove the
+    /// directory (errno 39); MariaDB's advice is to delete such files by hand.
+    orphans_in: Option<PathBuf>,
 }
 
 pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
@@ -56,6 +61,7 @@ impl Scratch {
             name,
             admin,
             url,
+            orphans_in: None,
         };
         s.admin_exec(&format!("CREATE DATABASE {}", s.name));
         s
@@ -69,7 +75,20 @@ impl Scratch {
         Scratch::new(Dialect::Mysql)
     }
 
+    /// A scratch database on a private MariaDB server whose data directory is `datadir`.
+    pub fn on_private_mariadb(admin: &str, datadir: &Path) -> Scratch {
+        let mut s = Scratch::on(Dialect::Mysql, admin);
+        s.orphans_in = Some(datadir.to_path_buf());
+        s
+    }
+
     fn admin_exec(&self, sql: &str) {
+        if let Err(e) = self.admin_try(sql) {
+            panic!("{sql}: {e}");
+        }
+    }
+
+    fn admin_try(&self, sql: &str) -> Result<(), String> {
         let admin = self.admin.clone();
         let sql = sql.to_owned();
         let backend = self.backend;
@@ -85,7 +104,10 @@ impl Scratch {
                                     "cannot reach PostgreSQL at {admin} ({e}); run scripts/test.sh"
                                 )
                             });
-                        c.execute(sqlx::raw_sql(&sql)).await.unwrap();
+                        c.execute(sqlx::raw_sql(&sql))
+                            .await
+                            .map(drop)
+                            .map_err(|e| e.to_string())
                     }
                     Dialect::Mysql => {
                         let mut c =
@@ -96,13 +118,33 @@ impl Scratch {
                                         "cannot reach MariaDB at {admin} ({e}); run scripts/test.sh"
                                     )
                                 });
-                        c.execute(sqlx::raw_sql(&sql)).await.unwrap();
+                        c.execute(sqlx::raw_sql(&sql))
+                            .await
+                            .map(drop)
+                            .map_err(|e| e.to_string())
                     }
                 }
-            });
+            })
         })
         .join()
-        .unwrap();
+        .unwrap()
+    }
+
+    /// After a `DROP DATABASE` that dropped every table but not the directory: deletes the
+    /// files left in it (orphans of a crash); the names deleted.
+    fn delete_orphans(&self) -> Vec<String> {
+        let Some(datadir) = &self.orphans_in else {
+            return Vec::new();
+        };
+        let mut deleted: Vec<String> = std::fs::read_dir(datadir.join(&self.name))
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .filter(|e| std::fs::remove_file(e.path()).is_ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        deleted.sort();
+        deleted
     }
 
     /// Run SQL on the scratch database.
@@ -246,7 +288,18 @@ impl Drop for Scratch {
             Dialect::Postgres => format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
             Dialect::Mysql => format!("DROP DATABASE IF EXISTS {}", self.name),
         };
-        self.admin_exec(&sql);
+        if let Err(e) = self.admin_try(&sql) {
+            let orphans = if e.contains("errno: 39") {
+                self.delete_orphans()
+            } else {
+                Vec::new()
+            };
+            assert!(!orphans.is_empty(), "{sql}: {e}");
+            eprintln!(
+                "{sql}: {e}; deleted the crashed server's orphaned files {orphans:?} and dropped again"
+            );
+            self.admin_exec(&sql);
+        }
     }
 }
 

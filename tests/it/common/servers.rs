@@ -247,6 +247,11 @@ impl PrivateMariadb {
         Some(m)
     }
 
+    /// The data directory.
+    pub fn data(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
     fn spawn(&mut self) {
         let d = &self.dir;
         let mut c = Command::new("/usr/sbin/mariadbd");
