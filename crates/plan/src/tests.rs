@@ -687,3 +687,49 @@ fn pg18_proves_not_null_with_the_not_null_constraint_itself() {
     );
     assert!(!text.contains("sluice_nn"), "{text}");
 }
+
+#[test]
+fn a_forced_strategy_stays_above_its_statement() {
+    // plain: as written, not made CONCURRENTLY behind the user's back; the generated file's
+    // lint then holds it to the same bar as any other
+    let r = refusal("-- sluice:strategy plain\nCREATE INDEX users_email_idx ON users (email);");
+    assert!(r.contains("without CONCURRENTLY"), "{r}");
+    let (p, files) =
+        try_plan("-- sluice:strategy plain\nALTER TABLE users ADD COLUMN bio text;").unwrap();
+    assert!(p.steps.iter().all(|s| s.recipe == "pass-through"), "{p:?}");
+    let up = &files
+        .files
+        .iter()
+        .find(|(n, _)| n == "expand.up.sql")
+        .unwrap()
+        .1;
+    assert!(
+        up.contains("-- sluice:strategy plain\nALTER TABLE users ADD COLUMN bio TEXT;"),
+        "{up}"
+    );
+    // MySQL: the NOT NULL rebuild goes to the contract with the tool's directive above it
+    let (_, files) = try_plan_mysql(
+        "-- sluice:strategy pt-osc\nALTER TABLE accounts MODIFY note VARCHAR(100) NOT NULL;",
+        None,
+    )
+    .unwrap();
+    let contract = &files
+        .files
+        .iter()
+        .find(|(n, _)| n == "contract.up.sql")
+        .unwrap()
+        .1;
+    assert!(
+        contract.contains("-- sluice:strategy pt-osc\nALTER TABLE accounts MODIFY COLUMN note VARCHAR(100) NOT NULL"),
+        "{contract}"
+    );
+}
+
+#[test]
+fn a_forced_strategy_on_a_rewritten_statement_is_refused_not_dropped() {
+    let r =
+        refusal("-- sluice:strategy shadow-table\nALTER TABLE users ALTER COLUMN age TYPE bigint;");
+    assert!(r.contains("`-- sluice:strategy shadow-table` forces how the runner applies this statement, but the planner rewrites it (change-column-type"), "{r}");
+    let r = mysql_refusal("-- sluice:strategy pt-osc\nALTER TABLE accounts MODIFY owner_id INT;");
+    assert!(r.contains("`-- sluice:strategy pt-osc` forces"), "{r}");
+}

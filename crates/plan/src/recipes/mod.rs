@@ -350,15 +350,22 @@ pub(super) fn plan_statement(
             ));
         }
     };
-    let backfill_expr = st
+    let leading: Vec<Directive> = st
         .leading_comments
         .iter()
         .filter_map(|c| directives::parse(&cx.file().text, c))
-        .find_map(|d| match d {
-            Directive::Backfill(e) => Some(e),
-            _ => None,
-        });
+        .collect();
+    let backfill_expr = leading.iter().find_map(|d| match d {
+        Directive::Backfill(e) => Some(e.clone()),
+        _ => None,
+    });
     let cat = cx.catalog(st.index);
+    if let Some(strategy) = leading.iter().find_map(|d| match d {
+        Directive::Strategy(s) => Some(s.clone()),
+        _ => None,
+    }) {
+        return plan_forced(b, cx, st, cat, line, asts, backfill_expr, &strategy);
+    }
     for ast in asts {
         // one ALTER TABLE with several actions: plan each action on its own
         if let Ast::AlterTable(alter) = ast
@@ -373,6 +380,68 @@ pub(super) fn plan_statement(
             continue;
         }
         plan_ast(b, cx, st, cat, line, ast, backfill_expr.clone())?;
+    }
+    Ok(())
+}
+
+/// A statement under `-- sluice:strategy <name>`: the runner is to apply it with that
+/// strategy, so it must reach the phase file as written (whole: a tool takes every clause of
+/// an `ALTER TABLE` at once), with the directive above it. `plain` takes no recipe; under
+/// another strategy, a statement the planner would rewrite into other statements has no single
+/// statement left to force: refused, not dropped.
+#[allow(clippy::too_many_arguments)]
+fn plan_forced(
+    b: &mut Builder<'_>,
+    cx: &ScriptCx<'_>,
+    st: &Stmt,
+    cat: &Catalog,
+    line: usize,
+    asts: &[Ast],
+    backfill_expr: Option<String>,
+    strategy: &str,
+) -> Result<(), String> {
+    let first = b.steps.len();
+    for ast in asts {
+        if strategy == "plain" {
+            // as written: no recipe either
+            let ops = sql::classify::classify(b.settings.dialect, ast);
+            let text = ast.to_string();
+            match ops.as_slice() {
+                [op] => {
+                    let src = Src {
+                        line,
+                        text,
+                        ast: Some(ast),
+                        op,
+                        cat,
+                        new_table: false,
+                        backfill_expr: None,
+                    };
+                    passthrough::op(b, &src)?;
+                }
+                _ => passthrough::statement(b, line, &text, PlanPhase::Expand, None)?,
+            }
+        } else {
+            plan_ast(b, cx, st, cat, line, ast, backfill_expr.clone())?;
+        }
+    }
+    let rewritten: Vec<&str> = b.steps[first..]
+        .iter()
+        .map(|s| s.recipe)
+        .filter(|r| *r != passthrough::RECIPE)
+        .collect();
+    if let Some(recipe) = rewritten.first() {
+        return Err(format!(
+            "`-- sluice:strategy {strategy}` forces how the runner applies this statement, but the planner rewrites it ({recipe}: already online, in steps of its own): remove the directive to take the plan, or keep the statement as written in a hand-written phased migration"
+        ));
+    }
+    for step in &mut b.steps[first..] {
+        step.up = format!("-- sluice:strategy {strategy}\n{}", step.up);
+    }
+    if b.steps.len() > first {
+        b.note(format!(
+            "line {line}: `-- sluice:strategy {strategy}` kept above the statement: the runner applies it with that strategy"
+        ));
     }
     Ok(())
 }

@@ -217,7 +217,7 @@ fn pinned(
     let up = b.sql("passthrough.sql", json!({ "statement": text }))?;
     b.add(
         src,
-        "pass-through",
+        super::passthrough::RECIPE,
         StepSpec {
             phase,
             strategy: Strategy::Plain,

@@ -10,7 +10,7 @@ use sluice_core::sql::ops::{ObjectKind, Operation};
 use super::super::{Cost, PlanPhase, Strategy};
 use super::{Builder, Src, StepSpec, in_schema, lock, tname};
 
-const RECIPE: &str = "pass-through";
+pub(super) const RECIPE: &str = "pass-through";
 
 /// A whole statement with a given phase and inverse.
 pub(super) fn statement(
