@@ -733,3 +733,45 @@ fn a_forced_strategy_on_a_rewritten_statement_is_refused_not_dropped() {
     let r = mysql_refusal("-- sluice:strategy pt-osc\nALTER TABLE accounts MODIFY owner_id INT;");
     assert!(r.contains("`-- sluice:strategy pt-osc` forces"), "{r}");
 }
+
+#[test]
+fn an_ignore_stays_with_a_statement_passed_through_and_is_noted_on_a_rewrite() {
+    let (_, files) = try_plan(
+        "-- sluice:ignore require-concurrent-index-creation -- users is small\n\
+         -- sluice:strategy plain\n\
+         CREATE INDEX users_email_idx ON users (email);",
+    )
+    .unwrap();
+    let up = &files
+        .files
+        .iter()
+        .find(|(n, _)| n == "expand.up.sql")
+        .unwrap()
+        .1;
+    assert!(
+        up.contains(
+            "-- sluice:ignore require-concurrent-index-creation -- users is small\n\
+             -- sluice:strategy plain\n\
+             CREATE INDEX users_email_idx ON users(email);"
+        ),
+        "{up}"
+    );
+    let (p, files) = try_plan(
+        "-- sluice:ignore require-concurrent-index-creation\n\
+         CREATE INDEX users_email_idx ON users (email);",
+    )
+    .unwrap();
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n.contains("`-- sluice:ignore` left out")),
+        "{:?}",
+        p.notes
+    );
+    assert!(
+        files
+            .files
+            .iter()
+            .all(|(_, t)| !t.contains("sluice:ignore"))
+    );
+}

@@ -350,98 +350,117 @@ pub(super) fn plan_statement(
             ));
         }
     };
+    let text = &cx.file().text;
     let leading: Vec<Directive> = st
         .leading_comments
         .iter()
-        .filter_map(|c| directives::parse(&cx.file().text, c))
+        .filter_map(|c| directives::parse(text, c))
         .collect();
     let backfill_expr = leading.iter().find_map(|d| match d {
         Directive::Backfill(e) => Some(e.clone()),
         _ => None,
     });
-    let cat = cx.catalog(st.index);
-    if let Some(strategy) = leading.iter().find_map(|d| match d {
+    let strategy = leading.iter().find_map(|d| match d {
         Directive::Strategy(s) => Some(s.clone()),
         _ => None,
-    }) {
-        return plan_forced(b, cx, st, cat, line, asts, backfill_expr, &strategy);
-    }
-    for ast in asts {
-        // one ALTER TABLE with several actions: plan each action on its own
-        if let Ast::AlterTable(alter) = ast
-            && alter.operations.len() > 1
-        {
-            for op in &alter.operations {
-                let mut single = alter.clone();
-                single.operations = vec![op.clone()];
-                let one = Ast::AlterTable(single);
-                plan_ast(b, cx, st, cat, line, &one, backfill_expr.clone())?;
-            }
-            continue;
-        }
-        plan_ast(b, cx, st, cat, line, ast, backfill_expr.clone())?;
-    }
-    Ok(())
-}
-
-/// A statement under `-- sluice:strategy <name>`: the runner is to apply it with that
-/// strategy, so it must reach the phase file as written (whole: a tool takes every clause of
-/// an `ALTER TABLE` at once), with the directive above it. `plain` takes no recipe; under
-/// another strategy, a statement the planner would rewrite into other statements has no single
-/// statement left to force: refused, not dropped.
-#[allow(clippy::too_many_arguments)]
-fn plan_forced(
-    b: &mut Builder<'_>,
-    cx: &ScriptCx<'_>,
-    st: &Stmt,
-    cat: &Catalog,
-    line: usize,
-    asts: &[Ast],
-    backfill_expr: Option<String>,
-    strategy: &str,
-) -> Result<(), String> {
+    });
+    // `-- sluice:ignore` above the statement or at the end of its line, as written
+    let ignores: Vec<&str> = st
+        .leading_comments
+        .iter()
+        .chain(&st.trailing_comments)
+        .filter(|c| matches!(directives::parse(text, c), Some(Directive::Ignore { .. })))
+        .map(|c| text[c.range.clone()].trim_end())
+        .collect();
+    let cat = cx.catalog(st.index);
     let first = b.steps.len();
     for ast in asts {
-        if strategy == "plain" {
+        match strategy.as_deref() {
             // as written: no recipe either
-            let ops = sql::classify::classify(b.settings.dialect, ast);
-            let text = ast.to_string();
-            match ops.as_slice() {
-                [op] => {
-                    let src = Src {
-                        line,
-                        text,
-                        ast: Some(ast),
-                        op,
-                        cat,
-                        new_table: false,
-                        backfill_expr: None,
-                    };
-                    passthrough::op(b, &src)?;
+            Some("plain") => plan_as_written(b, cat, line, ast)?,
+            // forced: whole (a tool takes every clause of an ALTER TABLE at once)
+            Some(_) => plan_ast(b, cx, st, cat, line, ast, backfill_expr.clone())?,
+            // one ALTER TABLE with several actions: plan each action on its own
+            None => match ast {
+                Ast::AlterTable(alter) if alter.operations.len() > 1 => {
+                    for op in &alter.operations {
+                        let mut single = alter.clone();
+                        single.operations = vec![op.clone()];
+                        let one = Ast::AlterTable(single);
+                        plan_ast(b, cx, st, cat, line, &one, backfill_expr.clone())?;
+                    }
                 }
-                _ => passthrough::statement(b, line, &text, PlanPhase::Expand, None)?,
-            }
-        } else {
-            plan_ast(b, cx, st, cat, line, ast, backfill_expr.clone())?;
+                _ => plan_ast(b, cx, st, cat, line, ast, backfill_expr.clone())?,
+            },
         }
     }
-    let rewritten: Vec<&str> = b.steps[first..]
+    keep_directives(b, first, line, strategy.as_deref(), &ignores)
+}
+
+/// A statement as written, in the phase its operation belongs to.
+fn plan_as_written(
+    b: &mut Builder<'_>,
+    cat: &Catalog,
+    line: usize,
+    ast: &Ast,
+) -> Result<(), String> {
+    let ops = sql::classify::classify(b.settings.dialect, ast);
+    let text = ast.to_string();
+    let [op] = ops.as_slice() else {
+        return passthrough::statement(b, line, &text, PlanPhase::Expand, None);
+    };
+    let src = Src {
+        line,
+        text,
+        ast: Some(ast),
+        op,
+        cat,
+        new_table: false,
+        backfill_expr: None,
+    };
+    passthrough::op(b, &src)
+}
+
+/// The statement's own directives on the steps planned from it (`b.steps[first..]`). Kept
+/// where the statement passes through as written: `-- sluice:strategy` (the runner applies it
+/// with that strategy) and `-- sluice:ignore` (the generated file's lint, and the runner's
+/// apply check, honour it). A statement the planner rewrites into steps of its own has no
+/// single statement left to force: a strategy is refused, an ignore left out with a note.
+fn keep_directives(
+    b: &mut Builder<'_>,
+    first: usize,
+    line: usize,
+    strategy: Option<&str>,
+    ignores: &[&str],
+) -> Result<(), String> {
+    if strategy.is_none() && ignores.is_empty() || b.steps.len() == first {
+        return Ok(());
+    }
+    if let Some(rewritten) = b.steps[first..]
         .iter()
         .map(|s| s.recipe)
-        .filter(|r| *r != passthrough::RECIPE)
-        .collect();
-    if let Some(recipe) = rewritten.first() {
-        return Err(format!(
-            "`-- sluice:strategy {strategy}` forces how the runner applies this statement, but the planner rewrites it ({recipe}: already online, in steps of its own): remove the directive to take the plan, or keep the statement as written in a hand-written phased migration"
+        .find(|r| *r != passthrough::RECIPE)
+    {
+        if let Some(strategy) = strategy {
+            return Err(format!(
+                "`-- sluice:strategy {strategy}` forces how the runner applies this statement, but the planner rewrites it ({rewritten}: already online, in steps of its own): remove the directive to take the plan, or keep the statement as written in a hand-written phased migration"
+            ));
+        }
+        b.note(format!(
+            "line {line}: `-- sluice:ignore` left out: the statement is rewritten ({rewritten}), and the rewrite's statements are linted on their own"
         ));
+        return Ok(());
     }
-    for step in &mut b.steps[first..] {
-        step.up = format!("-- sluice:strategy {strategy}\n{}", step.up);
-    }
-    if b.steps.len() > first {
+    let mut head: Vec<String> = ignores.iter().map(|i| (*i).to_owned()).collect();
+    if let Some(strategy) = strategy {
+        head.push(format!("-- sluice:strategy {strategy}"));
         b.note(format!(
             "line {line}: `-- sluice:strategy {strategy}` kept above the statement: the runner applies it with that strategy"
         ));
+    }
+    let head = head.join("\n");
+    for step in &mut b.steps[first..] {
+        step.up = format!("{head}\n{}", step.up);
     }
     Ok(())
 }
