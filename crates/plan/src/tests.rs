@@ -775,3 +775,19 @@ fn an_ignore_stays_with_a_statement_passed_through_and_is_noted_on_a_rewrite() {
             .all(|(_, t)| !t.contains("sluice:ignore"))
     );
 }
+
+#[test]
+fn a_plain_statement_on_a_table_of_the_change_stays_in_expand() {
+    let (p, files) = try_plan(
+        "CREATE TABLE tags (id bigint PRIMARY KEY, label text);\n\
+         -- sluice:strategy plain\n\
+         ALTER TABLE tags ADD CONSTRAINT tags_label_key UNIQUE (label);",
+    )
+    .unwrap();
+    assert!(
+        p.steps.iter().all(|s| s.phase == PlanPhase::Expand),
+        "{p:?}"
+    );
+    let names: Vec<&str> = files.files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["expand.up.sql", "expand.down.sql"]);
+}

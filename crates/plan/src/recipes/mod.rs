@@ -377,7 +377,7 @@ pub(super) fn plan_statement(
     for ast in asts {
         match strategy.as_deref() {
             // as written: no recipe either
-            Some("plain") => plan_as_written(b, cat, line, ast)?,
+            Some("plain") => plan_as_written(b, cx, st, cat, line, ast)?,
             // forced: whole (a tool takes every clause of an ALTER TABLE at once)
             Some(_) => plan_ast(b, cx, st, cat, line, ast, backfill_expr.clone())?,
             // one ALTER TABLE with several actions: plan each action on its own
@@ -400,6 +400,8 @@ pub(super) fn plan_statement(
 /// A statement as written, in the phase its operation belongs to.
 fn plan_as_written(
     b: &mut Builder<'_>,
+    cx: &ScriptCx<'_>,
+    st: &Stmt,
     cat: &Catalog,
     line: usize,
     ast: &Ast,
@@ -415,10 +417,20 @@ fn plan_as_written(
         ast: Some(ast),
         op,
         cat,
-        new_table: false,
+        new_table: on_new_table(cx, st, cat, op),
         backfill_expr: None,
     };
     passthrough::op(b, &src)
+}
+
+/// Whether `op` works on a table this change set creates (nothing running uses it yet).
+pub(super) fn on_new_table(cx: &ScriptCx<'_>, st: &Stmt, cat: &Catalog, op: &Operation) -> bool {
+    op.table().is_some_and(|t| {
+        cx.is_new_table(t, st.index)
+            || cat
+                .table(t)
+                .is_some_and(|t| t.origin == sluice_core::catalog::Origin::ChangeSet)
+    })
 }
 
 /// The statement's own directives on the steps planned from it (`b.steps[first..]`). Kept
@@ -511,12 +523,7 @@ fn plan_ast(
         return passthrough::statement(b, line, &text, PlanPhase::Expand, None);
     }
     let op = &ops[0];
-    let new_table = op.table().is_some_and(|t| {
-        cx.is_new_table(t, st.index)
-            || cat
-                .table(t)
-                .is_some_and(|t| t.origin == sluice_core::catalog::Origin::ChangeSet)
-    });
+    let new_table = on_new_table(cx, st, cat, op);
     let src = Src {
         line,
         text,

@@ -62,12 +62,7 @@ pub(super) fn plan_ast(
         }
         return super::passthrough::statement(b, line, &ast.to_string(), PlanPhase::Expand, None);
     };
-    let new_table = op.table().is_some_and(|t| {
-        cx.is_new_table(t, st.index)
-            || cat
-                .table(t)
-                .is_some_and(|t| t.origin == sluice_core::catalog::Origin::ChangeSet)
-    });
+    let new_table = super::on_new_table(cx, st, cat, op);
     let src = Src {
         line,
         text: ast.to_string(),
