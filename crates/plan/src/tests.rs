@@ -720,7 +720,7 @@ fn a_forced_strategy_stays_above_its_statement() {
         .unwrap()
         .1;
     assert!(
-        contract.contains("-- sluice:strategy pt-osc\nALTER TABLE accounts MODIFY COLUMN note VARCHAR(100) NOT NULL"),
+        contract.contains("-- sluice:strategy pt-osc\nALTER TABLE accounts MODIFY COLUMN note VARCHAR(100) NOT NULL;"),
         "{contract}"
     );
 }

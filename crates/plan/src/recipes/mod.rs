@@ -92,6 +92,9 @@ pub(super) struct Builder<'r> {
     notes: Vec<String>,
     fills: Vec<Fill>,
     next_group: usize,
+    /// The statement being planned is forced through an online schema change tool
+    /// (`-- sluice:strategy pt-osc | gh-ost`): its ALTER is not pinned, the tool copies.
+    pub tool_forced: bool,
 }
 
 /// One column a backfill fills, and which rows still need it.
@@ -125,6 +128,7 @@ impl<'r> Builder<'r> {
             notes: Vec::new(),
             fills: Vec::new(),
             next_group: 0,
+            tool_forced: false,
         }
     }
 
@@ -374,8 +378,36 @@ pub(super) fn plan_statement(
         .collect();
     let cat = cx.catalog(st.index);
     let first = b.steps.len();
+    b.tool_forced = matches!(strategy.as_deref(), Some("pt-osc" | "gh-ost"));
+    let planned = plan_each(
+        b,
+        cx,
+        st,
+        cat,
+        line,
+        asts,
+        strategy.as_deref(),
+        backfill_expr,
+    );
+    b.tool_forced = false;
+    planned?;
+    keep_directives(b, first, line, strategy.as_deref(), &ignores)
+}
+
+/// Each statement of `asts` (one naive statement's), by its recipes or as `strategy` says.
+#[allow(clippy::too_many_arguments)]
+fn plan_each(
+    b: &mut Builder<'_>,
+    cx: &ScriptCx<'_>,
+    st: &Stmt,
+    cat: &Catalog,
+    line: usize,
+    asts: &[Ast],
+    strategy: Option<&str>,
+    backfill_expr: Option<String>,
+) -> Result<(), String> {
     for ast in asts {
-        match strategy.as_deref() {
+        match strategy {
             // as written: no recipe either
             Some("plain") => plan_as_written(b, cx, st, cat, line, ast)?,
             // forced: whole (a tool takes every clause of an ALTER TABLE at once)
@@ -394,7 +426,7 @@ pub(super) fn plan_statement(
             },
         }
     }
-    keep_directives(b, first, line, strategy.as_deref(), &ignores)
+    Ok(())
 }
 
 /// A statement as written, in the phase its operation belongs to.

@@ -207,8 +207,11 @@ fn pinned(
     let Some(Ast::AlterTable(alter)) = src.ast else {
         return Err("internal error: not an ALTER TABLE".into());
     };
-    let alter = facts::pinned(alter, algorithm);
-    let text = Ast::AlterTable(alter).to_string();
+    let text = if b.tool_forced {
+        src.text.clone()
+    } else {
+        Ast::AlterTable(facts::pinned(alter, algorithm)).to_string()
+    };
     let up = b.sql("passthrough.sql", json!({ "statement": text }))?;
     b.add(
         src,
@@ -216,11 +219,18 @@ fn pinned(
         StepSpec {
             phase,
             strategy: Strategy::Plain,
-            summary: format!(
-                "{} (ALGORITHM={})",
-                super::super::one_line(&src.text),
-                algorithm.name()
-            ),
+            summary: if b.tool_forced {
+                format!(
+                    "{} (the forced tool copies the table)",
+                    super::super::one_line(&src.text)
+                )
+            } else {
+                format!(
+                    "{} (ALGORITHM={})",
+                    super::super::one_line(&src.text),
+                    algorithm.name()
+                )
+            },
             lock: if algorithm == Algorithm::Instant {
                 lock::MDL_BRIEF
             } else {
