@@ -50,6 +50,16 @@ fn try_plan_with(settings: &LintSettings, sql: &str) -> Result<(Plan, PlanFiles)
     Ok((p, files))
 }
 
+/// One generated file's text.
+fn file<'f>(files: &'f PlanFiles, name: &str) -> &'f str {
+    files
+        .files
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, t)| t.as_str())
+        .unwrap_or_else(|| panic!("no {name}"))
+}
+
 fn files_text(sql: &str) -> String {
     files_text_with(&LintSettings::default(), sql)
 }
@@ -557,12 +567,7 @@ fn mysql_change_type_keeps_the_final_definition_and_swaps_under_a_table_lock() {
         p.steps.iter().all(|s| s.group.is_none()),
         "no BEGIN/COMMIT on MySQL"
     );
-    let contract = &files
-        .files
-        .iter()
-        .find(|(n, _)| n == "contract.up.sql")
-        .unwrap()
-        .1;
+    let contract = file(&files, "contract.up.sql");
     assert!(
         contract.contains(
             "MODIFY COLUMN note_sluice_new BIGINT NOT NULL DEFAULT 7, ALGORITHM=INPLACE, LOCK=NONE;"
@@ -697,12 +702,7 @@ fn a_forced_strategy_stays_above_its_statement() {
     let (p, files) =
         try_plan("-- sluice:strategy plain\nALTER TABLE users ADD COLUMN bio text;").unwrap();
     assert!(p.steps.iter().all(|s| s.recipe == "pass-through"), "{p:?}");
-    let up = &files
-        .files
-        .iter()
-        .find(|(n, _)| n == "expand.up.sql")
-        .unwrap()
-        .1;
+    let up = file(&files, "expand.up.sql");
     assert!(
         up.contains("-- sluice:strategy plain\nALTER TABLE users ADD COLUMN bio TEXT;"),
         "{up}"
@@ -713,12 +713,7 @@ fn a_forced_strategy_stays_above_its_statement() {
         None,
     )
     .unwrap();
-    let contract = &files
-        .files
-        .iter()
-        .find(|(n, _)| n == "contract.up.sql")
-        .unwrap()
-        .1;
+    let contract = file(&files, "contract.up.sql");
     assert!(
         contract.contains("-- sluice:strategy pt-osc\nALTER TABLE accounts MODIFY COLUMN note VARCHAR(100) NOT NULL;"),
         "{contract}"
@@ -742,12 +737,7 @@ fn an_ignore_stays_with_a_statement_passed_through_and_is_noted_on_a_rewrite() {
          CREATE INDEX users_email_idx ON users (email);",
     )
     .unwrap();
-    let up = &files
-        .files
-        .iter()
-        .find(|(n, _)| n == "expand.up.sql")
-        .unwrap()
-        .1;
+    let up = file(&files, "expand.up.sql");
     assert!(
         up.contains(
             "-- sluice:ignore require-concurrent-index-creation -- users is small\n\
