@@ -474,3 +474,56 @@ fn soft_drop_table() {
         ..BASE
     });
 }
+
+/// `-- sluice:strategy pt-osc` above the naive statement survives the plan: the contract's
+/// NOT NULL rebuild runs through pt-online-schema-change (whose old table is kept under the
+/// soft-drop name; MariaDB's own INPLACE rebuild would leave none), not INPLACE.
+#[test]
+fn a_forced_strategy_reaches_the_runner_through_the_plan() {
+    assert!(
+        run(std::process::Command::new("sh").args(["-c", "command -v pt-online-schema-change"]))
+            .code
+            == 0,
+        "pt-online-schema-change is missing: scripts/test.sh installs percona-toolkit"
+    );
+    let dirs = recipe_dirs(
+        INIT,
+        "DROP TABLE events; DROP TABLE accounts; DROP TABLE owners;",
+        "-- sluice:strategy pt-osc\nALTER TABLE accounts MODIFY note VARCHAR(100) NOT NULL;",
+        Some(CONFIG),
+    );
+    let (naive_dir, migs) = (dirs.naive.as_path(), dirs.migrations.as_path());
+    let s = Scratch::mysql();
+    let planned = run(s
+        .migrate(naive_dir)
+        .args(["plan", "0002_change.sql", "--out"])
+        .arg(migs.join("0002_change")));
+    assert_eq!(planned.code, 0, "plan: {planned:?}");
+    let contract = std::fs::read_to_string(migs.join("0002_change/contract.up.sql")).unwrap();
+    assert!(
+        contract.contains("-- sluice:strategy pt-osc\nALTER TABLE accounts MODIFY COLUMN note VARCHAR(100) NOT NULL;"),
+        "{contract}"
+    );
+    ok(&s, migs, &["apply", ".", "--to", "1"]);
+    seed(&s);
+    ok(&s, migs, &["apply", ".", "--phase", "expand"]);
+    ok(&s, migs, &["rollout", "complete", "--release", "r2"]);
+    ok(&s, migs, &["apply", ".", "--phase", "contract"]);
+    expect(
+        &s,
+        &[
+            (
+                "SELECT IS_NULLABLE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'accounts' AND COLUMN_NAME = 'note'",
+                "NO",
+            ),
+            (
+                "SELECT CAST(count(*) AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE '\\_sluice\\_dropped\\_accounts%'",
+                "1",
+            ),
+            (
+                "SELECT CAST(count(*) AS CHAR) FROM accounts",
+                &ROWS.to_string(),
+            ),
+        ],
+    );
+}
