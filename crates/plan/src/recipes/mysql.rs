@@ -25,6 +25,7 @@ mod lock {
     pub const MDL_BRIEF: &str =
         "exclusive metadata lock, brief: INSTANT, under lock_wait_timeout with retries";
     pub const MDL_ONLINE: &str = "exclusive metadata lock at start and end only: INPLACE, LOCK=NONE (reads and writes continue)";
+    pub const TOOL_COPY: &str = "the tool's: brief metadata locks for its triggers and its RENAME swap; each chunk's source rows while it copies them";
     pub const TABLE_WRITE_BRIEF: &str =
         "LOCK TABLES .. WRITE, brief: triggers and renames only (writes wait for it)";
     pub const ROW_BATCHES: &str = "row locks of one batch at a time";
@@ -231,7 +232,9 @@ fn pinned(
                     algorithm.name()
                 )
             },
-            lock: if algorithm == Algorithm::Instant {
+            lock: if b.tool_forced {
+                lock::TOOL_COPY
+            } else if algorithm == Algorithm::Instant {
                 lock::MDL_BRIEF
             } else {
                 lock::MDL_ONLINE
