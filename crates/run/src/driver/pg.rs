@@ -416,7 +416,9 @@ impl Driver for PgConn {
             )
             .fetch_one(&mut self.conn)
             .await?;
-            Ok((n > 0).then(|| Duration::from_secs_f64(lag.max(0.0))))
+            // an interval past Duration's range (PostgreSQL 17 has infinite ones) is a lag
+            // to wait for, not a panic
+            Ok((n > 0).then(|| Duration::try_from_secs_f64(lag.max(0.0)).unwrap_or(Duration::MAX)))
         })
     }
 
