@@ -12,7 +12,7 @@
 
 use std::path::Path;
 
-use crate::common::{Scratch, recipe_dirs, run};
+use crate::common::{RecipeDirs, Scratch, recipe_dirs, run};
 
 const CONFIG: &str = "dialect = \"mysql\"\nflavour = \"mariadb\"\nserver_version = \"10.11\"\n";
 
@@ -158,15 +158,23 @@ impl Drop for Guard {
     }
 }
 
-fn check_recipe(c: &Case) {
+/// `naive` as the newest migration after `INIT`, planned into `0002_change` by `migrate plan`.
+fn planned(s: &Scratch, naive: &str) -> RecipeDirs {
     let dirs = recipe_dirs(
         INIT,
         "DROP TABLE events; DROP TABLE accounts; DROP TABLE owners;",
-        c.naive,
+        naive,
         Some(CONFIG),
     );
-    let (naive_dir, migs) = (dirs.naive.as_path(), dirs.migrations.as_path());
+    let planned = run(s
+        .migrate(&dirs.naive)
+        .args(["plan", "0002_change.sql", "--out"])
+        .arg(dirs.migrations.join("0002_change")));
+    assert_eq!(planned.code, 0, "plan: {planned:?}");
+    dirs
+}
 
+fn check_recipe(c: &Case) {
     // the naive run, for the reference end state
     let naive = Scratch::mysql();
     naive.exec(INIT);
@@ -175,11 +183,8 @@ fn check_recipe(c: &Case) {
 
     // the plan
     let s = Scratch::mysql();
-    let planned = run(s
-        .migrate(naive_dir)
-        .args(["plan", "0002_change.sql", "--out"])
-        .arg(migs.join("0002_change")));
-    assert_eq!(planned.code, 0, "plan: {planned:?}");
+    let dirs = planned(&s, c.naive);
+    let migs = dirs.migrations.as_path();
     ok(&s, migs, &["apply", ".", "--to", "1"]);
     seed(&s);
     let before = dump(&s, true);
@@ -486,19 +491,12 @@ fn a_forced_strategy_reaches_the_runner_through_the_plan() {
             == 0,
         "pt-online-schema-change is missing: scripts/test.sh installs percona-toolkit"
     );
-    let dirs = recipe_dirs(
-        INIT,
-        "DROP TABLE events; DROP TABLE accounts; DROP TABLE owners;",
-        "-- sluice:strategy pt-osc\nALTER TABLE accounts MODIFY note VARCHAR(100) NOT NULL;",
-        Some(CONFIG),
-    );
-    let (naive_dir, migs) = (dirs.naive.as_path(), dirs.migrations.as_path());
     let s = Scratch::mysql();
-    let planned = run(s
-        .migrate(naive_dir)
-        .args(["plan", "0002_change.sql", "--out"])
-        .arg(migs.join("0002_change")));
-    assert_eq!(planned.code, 0, "plan: {planned:?}");
+    let dirs = planned(
+        &s,
+        "-- sluice:strategy pt-osc\nALTER TABLE accounts MODIFY note VARCHAR(100) NOT NULL;",
+    );
+    let migs = dirs.migrations.as_path();
     let contract = std::fs::read_to_string(migs.join("0002_change/contract.up.sql")).unwrap();
     assert!(
         contract.contains("-- sluice:strategy pt-osc\nALTER TABLE accounts MODIFY COLUMN note VARCHAR(100) NOT NULL;"),
