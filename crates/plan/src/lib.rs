@@ -9,6 +9,7 @@
 //! unsafe statement is never emitted.
 
 pub use sluice_core::names;
+mod file_directives;
 mod recipes;
 pub mod render;
 pub mod statements;
@@ -121,6 +122,9 @@ pub struct Plan {
     pub backfill: Option<BackfillSpec>,
     /// Things the reader should know (dropped transaction control, irreversible downs).
     pub notes: Vec<String>,
+    /// The rules the naive script's `ignore-file` keeps silencing in each phase file.
+    #[serde(skip)]
+    kept_ignores: file_directives::KeptIgnores,
 }
 
 /// A statement the planner will not emit, and why.
@@ -200,6 +204,10 @@ pub fn plan_with(
     let mut scratch = catalog.clone();
     let cx = lint::context::ScriptCx::build_on(settings, migration, script, &mut scratch, true);
     let mut refusals = Vec::new();
+    let (ignores, notes) = file_directives::read(&cx);
+    for n in notes {
+        b.note(n);
+    }
     let folds = recipes::fold::not_null_columns(&cx);
     for st in &cx.statements {
         if let Some(add_line) = folds.folded.get(&st.index) {
@@ -227,6 +235,9 @@ pub fn plan_with(
         return Err(PlanError::Refused(refusals));
     }
     let mut plan = b.finish(migration);
+    if !ignores.is_empty() {
+        keep_ignores(settings, catalog, &mut plan, &ignores)?;
+    }
     self_check(settings, catalog, &mut plan)?;
     Ok(plan)
 }
@@ -282,6 +293,7 @@ impl Plan {
             if marked {
                 directives.push(marker.clone());
             }
+            directives.extend(self.ignore_directive(phase, true));
             if let Some(first) = lost.first() {
                 let down = if marked {
                     "its down script".to_owned()
@@ -308,12 +320,17 @@ impl Plan {
             );
             files.push((format!("{}.up.sql", phase.name()), up));
             if lost.is_empty() {
+                let down_directives: Vec<String> = ["no-transaction".to_owned()]
+                    .into_iter()
+                    .chain(marked.then_some(marker))
+                    .chain(self.ignore_directive(phase, false))
+                    .collect();
                 let header = r.render(
                     "header.sql",
                     &serde_json::json!({
                         "title": format!("undoes {}.up.sql of {}_{}", phase.name(), self.version, self.name),
                         "why": ["runs the steps' inverses in reverse order"],
-                        "directives": if marked { vec!["no-transaction".to_owned(), marker] } else { vec!["no-transaction".to_owned()] },
+                        "directives": down_directives,
                     }),
                 )?;
                 let down = assemble(
@@ -330,19 +347,27 @@ impl Plan {
         Ok(PlanFiles { files })
     }
 
+    /// `ignore-file <rules>` for the phase file, when the naive script's still applies there.
+    fn ignore_directive(&self, phase: PlanPhase, up: bool) -> Option<String> {
+        let rules = self.kept_ignores.get(&(phase, !up))?;
+        Some(format!(
+            "ignore-file {}",
+            rules.iter().copied().collect::<Vec<_>>().join(", ")
+        ))
+    }
+
     /// The plan as a phased [`Migration`] (native layout), for linting and tests.
     pub fn migration(&self, files: &PlanFiles, dir: &std::path::Path) -> Migration {
         let mut scripts = Vec::new();
         for (name, text) in &files.files {
-            let Some((phase, direction)) = (match name.as_str() {
-                "expand.up.sql" => Some((Phase::Expand, Direction::Up)),
-                "expand.down.sql" => Some((Phase::Expand, Direction::Down)),
-                "contract.up.sql" => Some((Phase::Contract, Direction::Up)),
-                "contract.down.sql" => Some((Phase::Contract, Direction::Down)),
-                _ => None,
-            }) else {
+            let Some((phase, up)) = phase_file(name) else {
                 continue;
             };
+            let phase = match phase {
+                PlanPhase::Contract => Phase::Contract,
+                _ => Phase::Expand,
+            };
+            let direction = if up { Direction::Up } else { Direction::Down };
             let file = SourceFile::new(dir.join(name), text.clone());
             scripts.push(Script {
                 range: 0..file.text.len(),
@@ -464,6 +489,58 @@ fn can_run_in_transaction(sql: &str) -> bool {
     })
 }
 
+/// Find, with the phase files linted as they are, which of the rules the naive script's
+/// `ignore-file` silences still fire in each, and keep the directive there only (anywhere
+/// else it would be an unused ignore).
+fn keep_ignores(
+    settings: &LintSettings,
+    catalog: &Catalog,
+    plan: &mut Plan,
+    ignores: &file_directives::FileIgnores,
+) -> Result<(), PlanError> {
+    let (_, report) = lint_files(settings, catalog, plan)?;
+    for d in &report.diagnostics {
+        let file = d.path.file_name().and_then(|f| f.to_str()).unwrap_or("");
+        let Some((phase, up)) = phase_file(file) else {
+            continue;
+        };
+        if ignores.covers(d.rule) {
+            plan.kept_ignores
+                .entry((phase, !up))
+                .or_default()
+                .insert(d.rule);
+        }
+    }
+    if let Some(note) = file_directives::ignore_note(ignores, &plan.kept_ignores) {
+        plan.notes.push(note);
+    }
+    Ok(())
+}
+
+/// The plan's files, and their lint on `catalog`.
+fn lint_files(
+    settings: &LintSettings,
+    catalog: &Catalog,
+    plan: &Plan,
+) -> Result<(PlanFiles, lint::engine::LintReport), PlanError> {
+    let files = plan.files(settings.dialect)?;
+    let dir = PathBuf::from(format!("{}_{}", plan.version, plan.name));
+    let m = plan.migration(&files, &dir);
+    let report = lint::engine::lint_change_set_on(settings, catalog.clone(), &[], &[m]);
+    Ok((files, report))
+}
+
+/// The phase and direction (`true`: up) of a phase file of [`Plan::files`].
+fn phase_file(name: &str) -> Option<(PlanPhase, bool)> {
+    Some(match name {
+        "expand.up.sql" => (PlanPhase::Expand, true),
+        "expand.down.sql" => (PlanPhase::Expand, false),
+        "contract.up.sql" => (PlanPhase::Contract, true),
+        "contract.down.sql" => (PlanPhase::Contract, false),
+        _ => return None,
+    })
+}
+
 /// Lint the generated files on the same schema: an error there means a recipe or a
 /// passed-through statement is unsafe, and the plan is refused rather than emitted.
 fn self_check(
@@ -471,10 +548,7 @@ fn self_check(
     catalog: &Catalog,
     plan: &mut Plan,
 ) -> Result<(), PlanError> {
-    let files = plan.files(settings.dialect)?;
-    let dir = PathBuf::from(format!("{}_{}", plan.version, plan.name));
-    let m = plan.migration(&files, &dir);
-    let report = lint::engine::lint_change_set_on(settings, catalog.clone(), &[], &[m]);
+    let (files, report) = lint_files(settings, catalog, plan)?;
     let mut refusals = Vec::new();
     for d in &report.diagnostics {
         if d.severity != Severity::Error {

@@ -781,3 +781,91 @@ fn a_plain_statement_on_a_table_of_the_change_stays_in_expand() {
     let names: Vec<&str> = files.files.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["expand.up.sql", "expand.down.sql"]);
 }
+
+#[test]
+fn file_directives_are_noted_and_an_ignore_file_stays_where_its_rules_fire() {
+    let settings = LintSettings {
+        runner: sluice_lint::settings::Runner::GolangMigrate,
+        ..LintSettings::default()
+    };
+    let change = "ALTER TABLE orders DROP COLUMN total;\nALTER TABLE users ADD COLUMN bio text;\n";
+    // without the directives the generated files need a lock_timeout under this runner
+    let (_, files) = try_plan_with(&settings, change).unwrap();
+    assert!(
+        files.files.iter().all(|(_, t)| !t.contains("ignore-file")),
+        "{files:?}"
+    );
+    let history = [migration("0001", "init", HISTORY)];
+    let catalog = lint::engine::replay(&settings, Catalog::new(settings.dialect), &history);
+    let findings = |p: &Plan, files: &PlanFiles| -> Vec<String> {
+        let m = p.migration(files, std::path::Path::new("0002_change"));
+        lint::engine::lint_change_set_on(&settings, catalog.clone(), &[], &[m])
+            .diagnostics
+            .iter()
+            .map(|d| format!("{}: {}", d.path.display(), d.rule))
+            .collect()
+    };
+    let (p, files) = try_plan_with(&settings, change).unwrap();
+    assert!(
+        findings(&p, &files)
+            .iter()
+            .any(|f| f.ends_with("require-lock-timeout")),
+        "{:?}",
+        findings(&p, &files)
+    );
+
+    let (p, files) = try_plan_with(
+        &settings,
+        &format!(
+            "-- sluice:phase contract\n\
+             -- sluice:irreversible the totals are gone\n\
+             -- sluice:ignore-file require-lock-timeout, ban-drop-column\n{change}"
+        ),
+    )
+    .unwrap();
+    let notes = p.notes.join("\n");
+    assert!(
+        notes.contains("line 1: `-- sluice:phase contract` is not carried over"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("line 2: `-- sluice:irreversible the totals are gone` is not carried over"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("line 3: `-- sluice:ignore-file require-lock-timeout, ban-drop-column` is kept where its rules still fire: expand.up (require-lock-timeout); expand.down (require-lock-timeout); contract.up (require-lock-timeout)"),
+        "{notes}"
+    );
+    for (name, text) in &files.files {
+        assert!(
+            !text.contains("sluice:phase") && !text.contains("sluice:irreversible"),
+            "{name}: {text}"
+        );
+        // the soft drop no longer triggers ban-drop-column: the directive names only what fires
+        assert!(
+            text.contains("-- sluice:ignore-file require-lock-timeout\n"),
+            "{name}: {text}"
+        );
+    }
+    // silenced where it fires, and no unused ignore anywhere
+    let left: Vec<String> = findings(&p, &files)
+        .into_iter()
+        .filter(|f| f.ends_with("require-lock-timeout") || f.ends_with("unused-ignore"))
+        .collect();
+    assert_eq!(left, Vec::<String>::new());
+
+    // naming only rules that fire nowhere: nothing carried, and said so
+    let (p, files) = try_plan_with(
+        &settings,
+        &format!("-- sluice:ignore-file ban-drop-column\n{change}"),
+    )
+    .unwrap();
+    assert!(
+        p.notes.iter().any(|n| n.contains(
+            "`-- sluice:ignore-file ban-drop-column` is not carried over: no phase file triggers the rules it names"
+        )),
+        "{:?}",
+        p.notes
+    );
+    assert!(files.files.iter().all(|(_, t)| !t.contains("ignore-file")));
+}

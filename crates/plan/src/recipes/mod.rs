@@ -322,6 +322,7 @@ impl<'r> Builder<'r> {
             steps: self.steps,
             backfill,
             notes: self.notes,
+            kept_ignores: BTreeMap::default(),
         }
     }
 }
