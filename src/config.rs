@@ -101,7 +101,7 @@ pub struct RunConfig {
     /// MySQL: pt-online-schema-change's `--alter-foreign-keys-method` for tables other
     /// tables reference (without it such tables are refused).
     pub alter_foreign_keys_method: Option<String>,
-    /// MySQL: the duration each pt-online-schema-change copy chunk aims at (default 50ms).
+    /// MySQL: the duration each pt-online-schema-change copy chunk aims at (default 10ms).
     pub osc_chunk_time: Option<String>,
     /// Lint rules the apply check lets through (recorded as `allowed` events); the only way
     /// in job mode and `migrate serve`.

@@ -218,7 +218,13 @@ pub fn plan_with(
             continue;
         }
         let planned = match folds.add.get(&st.index) {
-            Some(value) => recipes::plan_not_null_fold(&mut b, &cx, st, value),
+            Some(value) => recipes::plan_not_null_fold(
+                &mut b,
+                &cx,
+                st,
+                value,
+                folds.parts.get(&st.index).copied(),
+            ),
             None => recipes::plan_statement(&mut b, &cx, st),
         };
         if let Err(reason) = planned {

@@ -869,3 +869,88 @@ fn file_directives_are_noted_and_an_ignore_file_stays_where_its_rules_fire() {
     );
     assert!(files.files.iter().all(|(_, t)| !t.contains("ignore-file")));
 }
+
+#[test]
+fn a_tool_above_a_folded_not_null_runs_the_contract_rebuild_through_it() {
+    let change = "ALTER TABLE accounts ADD COLUMN tier int;\n\
+                  UPDATE accounts SET tier = id % 4;\n\
+                  -- sluice:strategy pt-osc\n\
+                  ALTER TABLE accounts MODIFY tier int NOT NULL;";
+    let (p, files) = try_plan_mysql(change, None).unwrap();
+    let contract = file(&files, "contract.up.sql");
+    // the trigger goes first (the tool refuses a table with triggers), the rebuild unpinned
+    let trigger = contract.find("DROP TRIGGER").expect(contract);
+    let rebuild = contract
+        .find("-- sluice:strategy pt-osc\nALTER TABLE accounts MODIFY COLUMN tier INT NOT NULL;")
+        .expect(contract);
+    assert!(trigger < rebuild, "{contract}");
+    assert!(!contract.contains("ALGORITHM"), "{contract}");
+    let step = p
+        .steps
+        .iter()
+        .find(|s| s.up.contains("MODIFY COLUMN tier INT NOT NULL"))
+        .unwrap();
+    assert!(
+        step.summary.contains("a copy of the table by pt-osc"),
+        "{step:?}"
+    );
+    assert!(
+        p.notes.iter().any(|n| n.starts_with(
+            "line 4: `-- sluice:strategy pt-osc` kept above the contract's NOT NULL rebuild"
+        )),
+        "{:?}",
+        p.notes
+    );
+    // without it: the in-place rebuild, the trigger kept until NOT NULL holds
+    let (_, files) =
+        try_plan_mysql(&change.replace("-- sluice:strategy pt-osc\n", ""), None).unwrap();
+    let contract = file(&files, "contract.up.sql");
+    assert!(
+        contract.find("ALGORITHM=INPLACE, LOCK=NONE").unwrap()
+            < contract.find("DROP TRIGGER").unwrap(),
+        "{contract}"
+    );
+}
+
+#[test]
+fn other_directives_on_a_folded_not_null_column_are_refused_or_noted() {
+    // a tool above the UPDATE, or a strategy the recipe cannot take: refused, not dropped
+    let r = mysql_refusal(
+        "ALTER TABLE accounts ADD COLUMN tier int;\n\
+         -- sluice:strategy pt-osc\n\
+         UPDATE accounts SET tier = id % 4;\n\
+         ALTER TABLE accounts MODIFY tier int NOT NULL;",
+    );
+    assert!(r.contains("`-- sluice:strategy pt-osc` (line 3) forces how the runner applies a statement the planner folds into the NOT NULL column recipe of line 1"), "{r}");
+    assert!(
+        r.contains("with pt-osc or gh-ost above the statement that makes the column NOT NULL"),
+        "{r}"
+    );
+    let r = refusal(
+        "ALTER TABLE users ADD COLUMN tier int;\n\
+         UPDATE users SET tier = 1 + id % 4;\n\
+         -- sluice:strategy plain\n\
+         ALTER TABLE users ALTER COLUMN tier SET NOT NULL;",
+    );
+    assert!(
+        r.contains("`-- sluice:strategy plain` (line 4) forces"),
+        "{r}"
+    );
+    let (p, files) = try_plan(
+        "ALTER TABLE users ADD COLUMN tier int;\n\
+         UPDATE users SET tier = 1 + id % 4; -- sluice:ignore unbatched-backfill\n\
+         ALTER TABLE users ALTER COLUMN tier SET NOT NULL;",
+    )
+    .unwrap();
+    assert!(
+        p.notes.iter().any(|n| n.starts_with("line 2: `-- sluice:ignore` left out: the statement is part of the NOT NULL column recipe of line 1")),
+        "{:?}",
+        p.notes
+    );
+    assert!(
+        files
+            .files
+            .iter()
+            .all(|(_, t)| !t.contains("sluice:ignore unbatched"))
+    );
+}

@@ -22,6 +22,8 @@ pub(crate) struct Folds {
     pub add: BTreeMap<usize, String>,
     /// Statement index of a folded UPDATE / NOT NULL -> the line of its `ADD COLUMN`.
     pub folded: BTreeMap<usize, usize>,
+    /// Statement index of an `ADD COLUMN` -> its UPDATE's and its NOT NULL's.
+    pub parts: BTreeMap<usize, [usize; 2]>,
 }
 
 pub(crate) fn not_null_columns(cx: &ScriptCx<'_>) -> Folds {
@@ -47,6 +49,7 @@ pub(crate) fn not_null_columns(cx: &ScriptCx<'_>) -> Folds {
                         folds.add.insert(st.index, expr.clone());
                         folds.folded.insert(*u, line);
                         folds.folded.insert(later.index, line);
+                        folds.parts.insert(st.index, [*u, later.index]);
                         break;
                     }
                 }

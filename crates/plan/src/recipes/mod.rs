@@ -95,6 +95,9 @@ pub(super) struct Builder<'r> {
     /// The statement being planned is forced through an online schema change tool
     /// (`-- sluice:strategy pt-osc | gh-ost`): its ALTER is not pinned, the tool copies.
     pub tool_forced: bool,
+    /// The NOT NULL column being planned had its NOT NULL statement forced through this
+    /// tool (MySQL): the contract's rebuild runs through it.
+    pub fold_tool: Option<String>,
 }
 
 /// One column a backfill fills, and which rows still need it.
@@ -129,6 +132,7 @@ impl<'r> Builder<'r> {
             fills: Vec::new(),
             next_group: 0,
             tool_forced: false,
+            fold_tool: None,
         }
     }
 
@@ -355,28 +359,11 @@ pub(super) fn plan_statement(
             ));
         }
     };
-    let text = &cx.file().text;
-    let leading: Vec<Directive> = st
-        .leading_comments
-        .iter()
-        .filter_map(|c| directives::parse(text, c))
-        .collect();
-    let backfill_expr = leading.iter().find_map(|d| match d {
-        Directive::Backfill(e) => Some(e.clone()),
-        _ => None,
-    });
-    let strategy = leading.iter().find_map(|d| match d {
-        Directive::Strategy(s) => Some(s.clone()),
-        _ => None,
-    });
-    // `-- sluice:ignore` above the statement or at the end of its line, as written
-    let ignores: Vec<&str> = st
-        .leading_comments
-        .iter()
-        .chain(&st.trailing_comments)
-        .filter(|c| matches!(directives::parse(text, c), Some(Directive::Ignore { .. })))
-        .map(|c| text[c.range.clone()].trim_end())
-        .collect();
+    let Written {
+        backfill: backfill_expr,
+        strategy,
+        ignores,
+    } = written(cx, st);
     let cat = cx.catalog(st.index);
     let first = b.steps.len();
     b.tool_forced = matches!(strategy.as_deref(), Some("pt-osc" | "gh-ost"));
@@ -393,6 +380,40 @@ pub(super) fn plan_statement(
     b.tool_forced = false;
     planned?;
     keep_directives(b, first, line, strategy.as_deref(), &ignores)
+}
+
+/// The directives written with a statement of the naive script.
+struct Written<'t> {
+    backfill: Option<String>,
+    strategy: Option<String>,
+    /// `-- sluice:ignore` above the statement or at the end of its line, as written.
+    ignores: Vec<&'t str>,
+}
+
+fn written<'t>(cx: &'t ScriptCx<'_>, st: &Stmt) -> Written<'t> {
+    let text = &cx.file().text;
+    let leading: Vec<Directive> = st
+        .leading_comments
+        .iter()
+        .filter_map(|c| directives::parse(text, c))
+        .collect();
+    Written {
+        backfill: leading.iter().find_map(|d| match d {
+            Directive::Backfill(e) => Some(e.clone()),
+            _ => None,
+        }),
+        strategy: leading.iter().find_map(|d| match d {
+            Directive::Strategy(s) => Some(s.clone()),
+            _ => None,
+        }),
+        ignores: st
+            .leading_comments
+            .iter()
+            .chain(&st.trailing_comments)
+            .filter(|c| matches!(directives::parse(text, c), Some(Directive::Ignore { .. })))
+            .map(|c| text[c.range.clone()].trim_end())
+            .collect(),
+    }
 }
 
 /// Each statement of `asts` (one naive statement's), by its recipes or as `strategy` says.
@@ -512,17 +533,57 @@ fn keep_directives(
 
 /// Plan an `ADD COLUMN` folded with its UPDATE and NOT NULL (see [`fold`]): the column as
 /// NOT NULL, the UPDATE's value as its backfill.
+///
+/// Directives written with the three statements: on MySQL, `-- sluice:strategy pt-osc |
+/// gh-ost` above the NOT NULL statement runs the contract's rebuild through that tool; any
+/// other strategy is refused (the planner writes the steps itself), and an ignore is left
+/// out with a note (the recipe's statements are linted on their own).
 pub(super) fn plan_not_null_fold(
     b: &mut Builder<'_>,
     cx: &ScriptCx<'_>,
     st: &Stmt,
     value: &str,
+    parts: Option<[usize; 2]>,
 ) -> Result<(), String> {
     let Some(ast) = fold::with_not_null(st) else {
         return plan_statement(b, cx, st);
     };
     let line = cx.file().line_col(st.range.start).line;
-    plan_ast(
+    let mysql = b.settings.dialect == sluice_core::sql::Dialect::Mysql;
+    let not_null = parts.map(|[_, n]| n);
+    for i in std::iter::once(st.index).chain(parts.into_iter().flatten()) {
+        let Some(part) = cx.statements.iter().find(|s| s.index == i) else {
+            continue;
+        };
+        let at = cx.file().line_col(part.range.start).line;
+        let w = written(cx, part);
+        if !w.ignores.is_empty() {
+            b.note(format!(
+                "line {at}: `-- sluice:ignore` left out: the statement is part of the NOT NULL column recipe of line {line}, whose statements are linted on their own"
+            ));
+        }
+        match w.strategy.as_deref() {
+            None => {}
+            Some(tool @ ("pt-osc" | "gh-ost")) if mysql && Some(i) == not_null => {
+                b.fold_tool = Some(tool.to_owned());
+                b.note(format!(
+                    "line {at}: `-- sluice:strategy {tool}` kept above the contract's NOT NULL rebuild: the runner copies the table with {tool}, after dropping the fill trigger (pt-online-schema-change refuses a table with triggers)"
+                ));
+            }
+            Some(s) => {
+                b.fold_tool = None;
+                return Err(format!(
+                    "`-- sluice:strategy {s}` (line {at}) forces how the runner applies a statement the planner folds into the NOT NULL column recipe of line {line} (add-not-null-column: already online, in steps of its own){}: remove the directive to take the plan, or keep the statements as written in a hand-written phased migration",
+                    if mysql {
+                        "; only the contract's NOT NULL rebuild can go through a tool, with pt-osc or gh-ost above the statement that makes the column NOT NULL"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+        }
+    }
+    let planned = plan_ast(
         b,
         cx,
         st,
@@ -530,7 +591,9 @@ pub(super) fn plan_not_null_fold(
         line,
         &ast,
         Some(value.to_owned()),
-    )
+    );
+    b.fold_tool = None;
+    planned
 }
 
 fn plan_ast(

@@ -859,44 +859,52 @@ fn add_column(
         expr.clone(),
         format!("{} IS NULL", quote::ident_min(Dialect::Mysql, col)),
     )?;
-    // contract: NOT NULL first (the trigger still fills), then the trigger goes
+    // contract: NOT NULL first (the trigger still fills), then the trigger goes; through a
+    // tool the trigger goes first (pt-online-schema-change refuses a table with triggers)
+    let tool = b.fold_tool.clone();
     let mut up_ctx = def.modify(table, col, true, false);
     up_ctx["why"] = json!(format!(
         "the backfill and the trigger filled {col}: NOT NULL holds"
     ));
+    up_ctx["tool"] = json!(tool);
     let up = b.sql("mysql/modify_column.sql", up_ctx)?;
     let down = b.sql(
         "mysql/modify_column.sql",
         def.modify(table, col, false, false),
     )?;
-    b.add(
-        src,
-        recipe,
-        StepSpec {
-            phase: PlanPhase::Contract,
-            strategy: Strategy::BatchedBackfill,
-            summary: format!("{col} becomes NOT NULL (an online rebuild, LOCK=NONE)"),
-            lock: lock::MDL_ONLINE,
-            cost: Cost::Scan,
-            up,
-            down: Some(down),
+    let not_null = StepSpec {
+        phase: PlanPhase::Contract,
+        strategy: Strategy::BatchedBackfill,
+        summary: match &tool {
+            Some(t) => format!("{col} becomes NOT NULL (a copy of the table by {t})"),
+            None => format!("{col} becomes NOT NULL (an online rebuild, LOCK=NONE)"),
         },
-        None,
-    );
-    b.add(
-        src,
-        recipe,
-        StepSpec {
-            phase: PlanPhase::Contract,
-            strategy: Strategy::BatchedBackfill,
-            summary: format!("drop the fill trigger of {col}"),
-            lock: lock::MDL_BRIEF,
-            cost: Cost::Metadata,
-            up: drop_trigger,
-            down: Some(create),
+        lock: if tool.is_some() {
+            lock::TOOL_COPY
+        } else {
+            lock::MDL_ONLINE
         },
-        None,
-    );
+        cost: Cost::Scan,
+        up,
+        down: Some(down),
+    };
+    let no_trigger = StepSpec {
+        phase: PlanPhase::Contract,
+        strategy: Strategy::BatchedBackfill,
+        summary: format!("drop the fill trigger of {col}"),
+        lock: lock::MDL_BRIEF,
+        cost: Cost::Metadata,
+        up: drop_trigger,
+        down: Some(create),
+    };
+    let contract = if tool.is_some() {
+        [no_trigger, not_null]
+    } else {
+        [not_null, no_trigger]
+    };
+    for step in contract {
+        b.add(src, recipe, step, None);
+    }
     Ok(())
 }
 
