@@ -525,3 +525,45 @@ fn a_forced_strategy_reaches_the_runner_through_the_plan() {
         ],
     );
 }
+
+/// The folded NOT NULL column with pt-osc above its `MODIFY`: the contract's rebuild goes
+/// through the tool (its old table is left soft-dropped) after the fill trigger is dropped.
+#[test]
+fn a_tool_above_a_folded_not_null_column_runs_the_contract_rebuild() {
+    let s = Scratch::mysql();
+    let dirs = planned(
+        &s,
+        "ALTER TABLE accounts ADD COLUMN tier int;\n\
+         UPDATE accounts SET tier = id % 4;\n\
+         -- sluice:strategy pt-osc\n\
+         ALTER TABLE accounts MODIFY tier int NOT NULL;",
+    );
+    let migs = dirs.migrations.as_path();
+    ok(&s, migs, &["apply", ".", "--to", "1"]);
+    seed(&s);
+    ok(&s, migs, &["apply", ".", "--phase", "expand"]);
+    ok(&s, migs, &["apply", ".", "--phase", "backfill"]);
+    ok(&s, migs, &["rollout", "complete", "--release", "r2"]);
+    ok(&s, migs, &["apply", ".", "--phase", "contract"]);
+    expect(
+        &s,
+        &[
+            (
+                "SELECT IS_NULLABLE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'accounts' AND COLUMN_NAME = 'tier'",
+                "NO",
+            ),
+            (
+                "SELECT CAST(count(*) AS CHAR) FROM accounts WHERE tier = id % 4",
+                &ROWS.to_string(),
+            ),
+            (
+                "SELECT CAST(count(*) AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE '\\_sluice\\_dropped\\_accounts%'",
+                "1",
+            ),
+            (
+                "SELECT CAST(count(*) AS CHAR) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()",
+                "0",
+            ),
+        ],
+    );
+}
