@@ -10,3 +10,4 @@ pub mod names;
 pub mod redact;
 pub mod source;
 pub mod sql;
+pub mod strategy;

@@ -80,6 +80,7 @@ pub mod statements_after_access_exclusive;
 pub mod syntax_error;
 pub mod transaction_nesting;
 pub mod unbatched_backfill;
+pub mod unknown_directive;
 pub mod unparsed_statement;
 pub mod unused_ignore;
 pub mod validate_in_same_transaction;
@@ -160,6 +161,7 @@ pub static ALL: &[&dyn Rule] = &[
     &syntax_error::SyntaxError,
     &transaction_nesting::TransactionNesting,
     &unbatched_backfill::UnbatchedBackfill,
+    &unknown_directive::UnknownDirective,
     &unparsed_statement::UnparsedStatement,
     &unused_ignore::UnusedIgnore,
     &validate_in_same_transaction::ValidateInSameTransaction,

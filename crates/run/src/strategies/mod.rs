@@ -25,73 +25,7 @@ use sluice_lint::rewrites::{self, Rewrite};
 use sluice_plan::render::RenderError;
 use sluice_plan::statements;
 
-/// How a statement is carried out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Strategy {
-    /// As written, under lock_timeout with retries.
-    Plain,
-    /// `CREATE / DROP INDEX CONCURRENTLY` outside a transaction; an INVALID leftover of a
-    /// failed build is dropped and the build retried.
-    ConcurrentIndex,
-    /// `ADD CONSTRAINT .. NOT VALID`, then `VALIDATE CONSTRAINT` in its own transaction.
-    NotValidValidate,
-    /// `SET NOT NULL` through a validated `CHECK (col IS NOT NULL)` (PostgreSQL 12+).
-    NotNullCheck,
-    /// `VALIDATE CONSTRAINT` in a transaction of its own: the script runs statement by
-    /// statement (resumable), so an `ADD .. NOT VALID` before it has committed and its lock
-    /// is not held through the scan.
-    OwnTransaction,
-    /// `pg_repack --no-kill-backend` for a rebuild (`VACUUM FULL`, `CLUSTER`).
-    PgRepack,
-    /// MySQL: `ALGORITHM=INSTANT` pinned (metadata only; fails fast otherwise).
-    Instant,
-    /// MySQL: `ALGORITHM=INPLACE, LOCK=NONE` pinned (writes continue; fails fast on a copy).
-    Inplace,
-    /// MySQL: a table copy through pt-online-schema-change.
-    PtOsc,
-    /// MySQL: a table copy through gh-ost, cut over when the contract gate holds.
-    GhOst,
-    /// A whole-table rewrite through a shadow copy swapped in under a brief lock
-    /// ([`shadow_table`]).
-    ShadowTable,
-}
-
-impl Strategy {
-    pub const ALL: [Strategy; 11] = [
-        Strategy::Plain,
-        Strategy::ConcurrentIndex,
-        Strategy::NotValidValidate,
-        Strategy::NotNullCheck,
-        Strategy::OwnTransaction,
-        Strategy::PgRepack,
-        Strategy::Instant,
-        Strategy::Inplace,
-        Strategy::PtOsc,
-        Strategy::GhOst,
-        Strategy::ShadowTable,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Strategy::Plain => "plain",
-            Strategy::ConcurrentIndex => "concurrent-index",
-            Strategy::NotValidValidate => "not-valid-validate",
-            Strategy::NotNullCheck => "not-null-check",
-            Strategy::OwnTransaction => "own-transaction",
-            Strategy::PgRepack => "pg-repack",
-            Strategy::Instant => "instant",
-            Strategy::Inplace => "inplace",
-            Strategy::PtOsc => "pt-osc",
-            Strategy::GhOst => "gh-ost",
-            Strategy::ShadowTable => "shadow-table",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Strategy> {
-        Strategy::ALL.into_iter().find(|x| x.name() == s.trim())
-    }
-}
+pub use sluice_core::strategy::Strategy;
 
 /// A database's family of online strategies (and the facts they need).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
