@@ -561,11 +561,19 @@ fn self_check(
             continue;
         }
         let file = d.path.file_name().and_then(|f| f.to_str()).unwrap_or("");
+        // the whole lines of the finding (its range may be one keyword)
         let text = files
             .files
             .iter()
             .find(|(n, _)| n == file)
-            .and_then(|(_, t)| t.get(d.range.clone()))
+            .and_then(|(_, t)| {
+                let start = t.get(..d.range.start)?.rfind('\n').map_or(0, |i| i + 1);
+                let end = t
+                    .get(d.range.end..)?
+                    .find('\n')
+                    .map_or(t.len(), |i| d.range.end + i);
+                t.get(start..end)
+            })
             .unwrap_or("");
         let step = plan.steps.iter().find(|s| {
             !text.trim().is_empty()
@@ -577,8 +585,8 @@ fn self_check(
             column: 1,
             statement: one_line(text),
             reason: format!(
-                "the generated {file} would not be safe: {} ({}) at {}:{}",
-                d.message, d.rule, file, d.start.line
+                "the generated {file} would not be safe: {} ({}) at {}:{}; {}",
+                d.message, d.rule, file, d.start.line, d.help
             ),
         });
     }

@@ -954,3 +954,32 @@ fn other_directives_on_a_folded_not_null_column_are_refused_or_noted() {
             .all(|(_, t)| !t.contains("sluice:ignore unbatched"))
     );
 }
+
+#[test]
+fn a_refused_generated_file_names_the_whole_statement_and_the_way_out() {
+    // golang-migrate sends a file as one query: CONCURRENTLY cannot share it
+    let settings = LintSettings {
+        runner: sluice_lint::settings::Runner::GolangMigrate,
+        ..LintSettings::default()
+    };
+    let Err(PlanError::Refused(r)) = try_plan_with(
+        &settings,
+        "CREATE INDEX users_email_idx ON users (email);\nALTER TABLE users ADD COLUMN bio text;",
+    ) else {
+        panic!("expected a refusal");
+    };
+    let up = r
+        .iter()
+        .find(|r| r.reason.contains("expand.up.sql"))
+        .unwrap_or_else(|| panic!("{r:?}"));
+    assert_eq!(
+        up.statement,
+        "CREATE INDEX CONCURRENTLY users_email_idx ON users(email);"
+    );
+    assert_eq!(up.line, 1, "{up:?}");
+    assert!(
+        up.reason
+            .ends_with("; move it to a migration of its own, as its only statement"),
+        "{up:?}"
+    );
+}
