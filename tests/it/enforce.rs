@@ -358,6 +358,40 @@ fn pg_contract_set_not_null_goes_through_a_check() {
     );
 }
 
+/// A `-- sluice:` comment that does nothing is refused on any table, new ones too: the
+/// file would not run as its author wrote it.
+#[test]
+fn pg_refuses_a_directive_that_does_nothing() {
+    let s = Scratch::pg();
+    let dir = tree(&[("sluice.toml", CONFIG), ("m/1_init.sql", INIT_PG)]);
+    setup(&s, dir.path());
+    std::fs::write(
+        dir.path().join("m/2_tags.sql"),
+        "-- sluice:no-transction\nCREATE TABLE tags (id bigint PRIMARY KEY);\nCREATE INDEX CONCURRENTLY tags_id_idx ON tags (id);\n",
+    )
+    .unwrap();
+    assert_refused(&s, dir.path(), "unknown-directive", "2");
+    let r = run(s.migrate(dir.path()).args(["apply", "m"]));
+    assert!(
+        r.stderr
+            .contains("`-- sluice:no-transction` is not a Sluice directive"),
+        "{r:?}"
+    );
+    // spelt right, it applies
+    std::fs::write(
+        dir.path().join("m/2_tags.sql"),
+        "-- sluice:no-transaction\nCREATE TABLE tags (id bigint PRIMARY KEY);\nCREATE INDEX CONCURRENTLY tags_id_idx ON tags (id);\n",
+    )
+    .unwrap();
+    let r = run(s.migrate(dir.path()).args(["apply", "m"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        applied(&s).contains(&"2 expand applied".to_owned()),
+        "{:?}",
+        applied(&s)
+    );
+}
+
 #[test]
 fn pg_a_fresh_database_is_never_refused() {
     // tables created earlier in the same run are new, whatever the statements after

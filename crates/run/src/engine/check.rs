@@ -9,6 +9,8 @@
 //!   a table that exists in the database with at least `[run] large_table_rows` rows: a
 //!   table created earlier in the run, an empty or small one (never-analyzed ones by their
 //!   size on disk), or one the linter could not follow, never causes a refusal.
+//! - Enforced everywhere: `unknown-directive` (a `-- sluice:` comment that does nothing: the
+//!   file would not run as its author wrote it, whatever the tables).
 //! - Suppressions are lint's (`-- sluice:ignore rule -- reason`); `[run] allow` and
 //!   `--allow` let a rule through, recorded as an `allowed` event. A refusal records a
 //!   `refused` event and executes nothing.
@@ -216,17 +218,22 @@ impl Run<'_> {
             if d.rule == "missing-down-migration" {
                 continue;
             }
-            if registry::lookup(d.rule)
-                .and_then(|r| Class::of(r.meta().category, d))
-                .is_none()
+            // a directive that does nothing: the file does not run as written, on any table
+            let directive = d.rule == "unknown-directive";
+            if !directive
+                && registry::lookup(d.rule)
+                    .and_then(|r| Class::of(r.meta().category, d))
+                    .is_none()
             {
                 continue;
             }
-            let Some(at) = locate(dialect, m.layout, s, d) else {
-                continue;
-            };
-            if !self.enforced(d, &at, item, live) {
-                continue;
+            if !directive {
+                let Some(at) = locate(dialect, m.layout, s, d) else {
+                    continue;
+                };
+                if !self.enforced(d, &at, item, live) {
+                    continue;
+                }
             }
             let key = (m.version.raw.clone(), s.phase);
             match self.settings.allow.iter().find(|a| a.rule == d.rule) {
