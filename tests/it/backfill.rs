@@ -418,6 +418,24 @@ fn replication_lag_is_none_without_replicas() {
     }
 }
 
+/// PostgreSQL has the write-back setting the batches set; a fork that lacks it answers `0`
+/// and its batches go without (`Batches::with_flush_after`).
+#[test]
+fn postgres_reports_the_write_back_setting_the_batches_set() {
+    use sluice::sql::Dialect;
+    assert_eq!(driver::database(Dialect::Mysql).batch_flush_after_sql(), None);
+    let s = Scratch::pg();
+    let probe = driver::database(Dialect::Postgres)
+        .batch_flush_after_sql()
+        .unwrap();
+    assert_eq!(s.strings(probe), ["1"]);
+    // the same probe for a name the server does not have answers 0
+    assert_eq!(
+        s.strings(&probe.replace("backend_flush_after", "no_such_setting")),
+        ["0"]
+    );
+}
+
 #[test]
 fn mariadb_backfill_with_composite_key_resumes_from_a_checkpoint() {
     let s = Scratch::mysql();

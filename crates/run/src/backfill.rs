@@ -292,8 +292,22 @@ impl Engine {
                 .is_some_and(|v| v == "1"),
             None => false,
         };
+        // `1`, or no probe (the default holds); a fork without the setting: `0`
+        let flush_after = match self.db.batch_flush_after_sql() {
+            Some(probe) => main
+                .query_text(probe)
+                .await
+                .ok()
+                .and_then(driver::first)
+                .is_none_or(|v| v != "0"),
+            None => true,
+        };
+        if !flush_after {
+            tracing::info!("the server has no backend_flush_after: the batches do not set it");
+        }
         let batches = Batches::new(self.db, spec, numeric)
             .with_read_committed(read_committed)
+            .with_flush_after(flush_after)
             .with_yield_prefix(self.db.batch_yield_prefix(server));
 
         let estimate = RunFacts::new().rows(main, &spec_table(spec)).await;

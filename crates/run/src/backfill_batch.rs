@@ -36,6 +36,8 @@ pub(super) struct Batches {
     where_: Option<String>,
     /// MySQL: each batch runs under READ COMMITTED (see [`Batches::isolation_sql`]).
     read_committed: bool,
+    /// The server has `backend_flush_after` (see [`Database::batch_flush_after_sql`]).
+    flush_after: bool,
     /// MariaDB: the giving-way tries' UPDATE prefix ([`Database::batch_yield_prefix`]).
     yield_prefix: Option<&'static str>,
 }
@@ -58,6 +60,7 @@ impl Batches {
             set,
             where_: spec.where_.clone(),
             read_committed: false,
+            flush_after: true,
             yield_prefix: None,
         }
     }
@@ -85,6 +88,12 @@ impl Batches {
         self
     }
 
+    /// Whether the batches set the write-back setting (off when the server lacks it).
+    pub(super) fn with_flush_after(mut self, on: bool) -> Batches {
+        self.flush_after = on;
+        self
+    }
+
     /// What goes before each batch's `BEGIN`. Under InnoDB's default REPEATABLE READ the
     /// batch's UPDATE locks every row it scans and the gaps between them until it commits, so
     /// a write to a row the batch does not change (already filled, by a trigger or the new
@@ -100,7 +109,7 @@ impl Batches {
     /// What goes right after each batch's `BEGIN` (see [`Database::batch_settings_sql`]);
     /// `yield_after`: the batch's own lock timeout.
     pub(super) fn settings_sql(&self, yield_after: Option<Duration>) -> Option<String> {
-        self.db.batch_settings_sql(yield_after)
+        self.db.batch_settings_sql(yield_after, self.flush_after)
     }
 
     pub(super) fn target(&self) -> &str {
@@ -417,6 +426,12 @@ mod tests {
         assert_eq!(
             pg.settings_sql(None).as_deref(),
             Some("SET LOCAL synchronous_commit = off; SET LOCAL backend_flush_after = '256kB'")
+        );
+        // a server without backend_flush_after (a fork): the batches do not set it
+        let fork = pg.with_flush_after(false);
+        assert_eq!(
+            fork.settings_sql(Some(YIELD_AFTER)).as_deref(),
+            Some("SET LOCAL lock_timeout = '5ms'; SET LOCAL synchronous_commit = off")
         );
         let my = Batches::new(crate::driver::database(Dialect::Mysql), &s, vec![true]);
         assert_eq!(my.settings_sql(Some(YIELD_AFTER)), None);

@@ -350,8 +350,19 @@ pub trait Database: std::fmt::Debug + Send + Sync {
     /// server crash loses both or neither), and on PostgreSQL the pages the batch evicts
     /// written back as it goes (`backend_flush_after`). `None`: the server has no per-transaction
     /// spelling for them (MySQL's lock wait timeout is whole seconds, its flush global).
-    fn batch_settings_sql(&self, lock_timeout: Option<Duration>) -> Option<String> {
-        let _ = lock_timeout;
+    fn batch_settings_sql(
+        &self,
+        lock_timeout: Option<Duration>,
+        flush_after: bool,
+    ) -> Option<String> {
+        let _ = (lock_timeout, flush_after);
+        None
+    }
+
+    /// The query telling (`1`) whether the server has the write-back setting
+    /// [`Database::batch_settings_sql`] sets with `flush_after` (a PostgreSQL fork may not:
+    /// a `SET` of an unknown setting would fail every batch); `None`: it sets none.
+    fn batch_flush_after_sql(&self) -> Option<&'static str> {
         None
     }
 

@@ -166,17 +166,27 @@ impl Database for Postgres {
         true
     }
 
-    fn batch_settings_sql(&self, lock_timeout: Option<Duration>) -> Option<String> {
-        // backend_flush_after: the pages this session writes out of shared_buffers go to
-        // disk every 256 kB, not into the kernel's dirty cache; an application commit's
-        // WAL fsync otherwise queues behind hundreds of MB of them (docs/benchmarks.md).
-        let mut s = String::from(
-            "SET LOCAL synchronous_commit = off; SET LOCAL backend_flush_after = '256kB'",
-        );
+    fn batch_settings_sql(
+        &self,
+        lock_timeout: Option<Duration>,
+        flush_after: bool,
+    ) -> Option<String> {
+        let mut s = String::from("SET LOCAL synchronous_commit = off");
+        if flush_after {
+            // backend_flush_after: the pages this session writes out of shared_buffers go
+            // to disk every 256 kB, not into the kernel's dirty cache; an application
+            // commit's WAL fsync otherwise queues behind hundreds of MB of them
+            // (docs/benchmarks.md)
+            s.push_str("; SET LOCAL backend_flush_after = '256kB'");
+        }
         if let Some(t) = lock_timeout {
             s = format!("SET LOCAL lock_timeout = '{}ms'; {s}", t.as_millis().max(1));
         }
         Some(s)
+    }
+
+    fn batch_flush_after_sql(&self) -> Option<&'static str> {
+        Some("SELECT CAST(count(*) AS text) FROM pg_settings WHERE name = 'backend_flush_after'")
     }
 
     fn fill_log(&self) -> Option<FillLog> {
