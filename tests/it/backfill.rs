@@ -423,7 +423,10 @@ fn replication_lag_is_none_without_replicas() {
 #[test]
 fn postgres_reports_the_write_back_setting_the_batches_set() {
     use sluice::sql::Dialect;
-    assert_eq!(driver::database(Dialect::Mysql).batch_flush_after_sql(), None);
+    assert_eq!(
+        driver::database(Dialect::Mysql).batch_flush_after_sql(),
+        None
+    );
     let s = Scratch::pg();
     let probe = driver::database(Dialect::Postgres)
         .batch_flush_after_sql()

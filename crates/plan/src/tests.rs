@@ -60,6 +60,16 @@ fn file<'f>(files: &'f PlanFiles, name: &str) -> &'f str {
         .unwrap_or_else(|| panic!("no {name}"))
 }
 
+/// Assert that one of the plan's notes holds `needle`.
+#[track_caller]
+fn assert_noted(p: &Plan, needle: &str) {
+    assert!(
+        p.notes.iter().any(|n| n.contains(needle)),
+        "no note holds {needle:?}: {:#?}",
+        p.notes
+    );
+}
+
 fn files_text(sql: &str) -> String {
     files_text_with(&LintSettings::default(), sql)
 }
@@ -751,13 +761,7 @@ fn an_ignore_stays_with_a_statement_passed_through_and_is_noted_on_a_rewrite() {
          CREATE INDEX users_email_idx ON users (email);",
     )
     .unwrap();
-    assert!(
-        p.notes
-            .iter()
-            .any(|n| n.contains("`-- sluice:ignore` left out")),
-        "{:?}",
-        p.notes
-    );
+    assert_noted(&p, "`-- sluice:ignore` left out");
     assert!(
         files
             .files
@@ -823,18 +827,14 @@ fn file_directives_are_noted_and_an_ignore_file_stays_where_its_rules_fire() {
         ),
     )
     .unwrap();
-    let notes = p.notes.join("\n");
-    assert!(
-        notes.contains("line 1: `-- sluice:phase contract` is not carried over"),
-        "{notes}"
+    assert_noted(&p, "line 1: `-- sluice:phase contract` is not carried over");
+    assert_noted(
+        &p,
+        "line 2: `-- sluice:irreversible the totals are gone` is not carried over",
     );
-    assert!(
-        notes.contains("line 2: `-- sluice:irreversible the totals are gone` is not carried over"),
-        "{notes}"
-    );
-    assert!(
-        notes.contains("line 3: `-- sluice:ignore-file require-lock-timeout, ban-drop-column` is kept where its rules still fire: expand.up (require-lock-timeout); expand.down (require-lock-timeout); contract.up (require-lock-timeout)"),
-        "{notes}"
+    assert_noted(
+        &p,
+        "line 3: `-- sluice:ignore-file require-lock-timeout, ban-drop-column` is kept where its rules still fire: expand.up (require-lock-timeout); expand.down (require-lock-timeout); contract.up (require-lock-timeout)",
     );
     for (name, text) in &files.files {
         assert!(
@@ -860,12 +860,9 @@ fn file_directives_are_noted_and_an_ignore_file_stays_where_its_rules_fire() {
         &format!("-- sluice:ignore-file ban-drop-column\n{change}"),
     )
     .unwrap();
-    assert!(
-        p.notes.iter().any(|n| n.contains(
-            "`-- sluice:ignore-file ban-drop-column` is not carried over: no phase file triggers the rules it names"
-        )),
-        "{:?}",
-        p.notes
+    assert_noted(
+        &p,
+        "`-- sluice:ignore-file ban-drop-column` is not carried over: no phase file triggers the rules it names",
     );
     assert!(files.files.iter().all(|(_, t)| !t.contains("ignore-file")));
 }
@@ -894,12 +891,9 @@ fn a_tool_above_a_folded_not_null_runs_the_contract_rebuild_through_it() {
         step.summary.contains("a copy of the table by pt-osc"),
         "{step:?}"
     );
-    assert!(
-        p.notes.iter().any(|n| n.starts_with(
-            "line 4: `-- sluice:strategy pt-osc` kept above the contract's NOT NULL rebuild"
-        )),
-        "{:?}",
-        p.notes
+    assert_noted(
+        &p,
+        "line 4: `-- sluice:strategy pt-osc` kept above the contract's NOT NULL rebuild",
     );
     // without it: the in-place rebuild, the trigger kept until NOT NULL holds
     let (_, files) =
@@ -942,10 +936,9 @@ fn other_directives_on_a_folded_not_null_column_are_refused_or_noted() {
          ALTER TABLE users ALTER COLUMN tier SET NOT NULL;",
     )
     .unwrap();
-    assert!(
-        p.notes.iter().any(|n| n.starts_with("line 2: `-- sluice:ignore` left out: the statement is part of the NOT NULL column recipe of line 1")),
-        "{:?}",
-        p.notes
+    assert_noted(
+        &p,
+        "line 2: `-- sluice:ignore` left out: the statement is part of the NOT NULL column recipe of line 1",
     );
     assert!(
         files
