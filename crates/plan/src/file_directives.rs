@@ -10,8 +10,8 @@ use sluice_lint::registry;
 
 use crate::PlanPhase;
 
-/// What the naive script's `ignore-file` comments silence: `None` for every rule (an
-/// `ignore-file` without rule names), else the rule ids.
+/// What the naive script's `ignore-file` comments silence: every rule (`all`: one without
+/// rule names), else the rule ids.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct FileIgnores {
     all: bool,
