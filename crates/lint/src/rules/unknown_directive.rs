@@ -49,7 +49,26 @@ static META: RuleMeta = RuleMeta {
 };
 
 /// The directives `-- sluice:` takes.
-const KNOWN: &str = "no-transaction, ignore, ignore-file, strategy, irreversible, phase, backfill";
+const KNOWN: [&str; 7] = [
+    "no-transaction",
+    "ignore",
+    "ignore-file",
+    "strategy",
+    "irreversible",
+    "phase",
+    "backfill",
+];
+
+/// ` did you mean `x`?` for the known name closest to a misspelt one, if one is close.
+fn did_you_mean<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> String {
+    known
+        .into_iter()
+        .map(|k| (strsim::jaro_winkler(name, k), k))
+        .filter(|(score, _)| *score > 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| format!(" (did you mean `{k}`?)"))
+        .unwrap_or_default()
+}
 
 impl Rule for UnknownDirective {
     fn meta(&self) -> &'static RuleMeta {
@@ -84,7 +103,8 @@ fn leading(cx: &ScriptCx<'_>, c: &Comment, st: Option<&Stmt>) -> Option<String> 
         Directive::Unknown(d) => Some(unknown(&d)),
         Directive::Strategy(name) => match (Strategy::parse(&name), st) {
             (None, _) => Some(format!(
-                "`-- sluice:strategy {name}`: no strategy has that name (known: {}); the runner would refuse the migration",
+                "`-- sluice:strategy {name}`: no strategy has that name{} (known: {}); the runner would refuse the migration",
+                did_you_mean(&name, Strategy::ALL.map(Strategy::name)),
                 Strategy::ALL.map(Strategy::name).join(", ")
             )),
             (Some(_), None) => Some(format!(
@@ -125,7 +145,13 @@ fn unknown(d: &str) -> String {
     } else if d == "sluice:backfill" {
         "`-- sluice:backfill` needs the value for the existing rows (an SQL expression); this comment does nothing".to_owned()
     } else {
-        format!("`-- {d}` is not a Sluice directive (known: {KNOWN}); it does nothing")
+        let word = d.strip_prefix("sluice:").unwrap_or(d);
+        let word = word.split_whitespace().next().unwrap_or(word);
+        format!(
+            "`-- {d}` is not a Sluice directive{} (known: {}); it does nothing",
+            did_you_mean(word, KNOWN),
+            KNOWN.join(", ")
+        )
     }
 }
 
@@ -150,7 +176,7 @@ mod tests {
         assert_eq!(
             found,
             [
-                "1:1 `-- sluice:no-transction` is not a Sluice directive (known: no-transaction, ignore, ignore-file, strategy, irreversible, phase, backfill); it does nothing"
+                "1:1 `-- sluice:no-transction` is not a Sluice directive (did you mean `no-transaction`?) (known: no-transaction, ignore, ignore-file, strategy, irreversible, phase, backfill); it does nothing"
             ]
         );
         let found = lint_errors(RULE, "-- sluice:phase deploy\nSELECT 1;");
@@ -165,9 +191,12 @@ mod tests {
             "-- sluice:strategy pt_osc\nALTER TABLE users ADD COLUMN bio text;",
         );
         assert!(
-            found[0].starts_with("1:1 `-- sluice:strategy pt_osc`: no strategy has that name (known: plain, concurrent-index,"),
+            found[0].starts_with("1:1 `-- sluice:strategy pt_osc`: no strategy has that name (did you mean `pt-osc`?) (known: plain, concurrent-index,"),
             "{found:?}"
         );
+        // nothing close: no guess
+        let found = lint_errors(RULE, "-- sluice:frobnicate\nSELECT 1;");
+        assert!(!found[0].contains("did you mean"), "{found:?}");
         let found = lint_errors(RULE, "-- sluice:backfill\nSELECT 1;");
         assert!(found[0].contains("needs the value"), "{found:?}");
     }
