@@ -596,14 +596,14 @@ fn typed_hook(
 
 /// "unknown rule `x`" with the closest known id, for config and CLI errors.
 pub fn unknown_rule_message(name: &str) -> String {
-    let best = registry::all()
-        .iter()
-        .flat_map(|r| std::iter::once(r.meta().id).chain(r.meta().aliases.iter().copied()))
-        .map(|id| (strsim::jaro_winkler(name, id), id))
-        .filter(|(score, _)| *score > 0.85)
-        .max_by(|a, b| a.0.total_cmp(&b.0));
+    let best = registry::closest(
+        name,
+        registry::all()
+            .iter()
+            .flat_map(|r| std::iter::once(r.meta().id).chain(r.meta().aliases.iter().copied())),
+    );
     match best {
-        Some((_, id)) => {
+        Some(id) => {
             format!("unknown rule `{name}` (did you mean `{id}`?); `migrate rules` lists them")
         }
         None => format!("unknown rule `{name}`; `migrate rules` lists them"),

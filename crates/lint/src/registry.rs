@@ -18,6 +18,17 @@ pub fn lookup(name: &str) -> Option<&'static dyn Rule> {
         .find(|r| r.meta().id == name || r.meta().aliases.contains(&name))
 }
 
+/// The name of `known` closest to a misspelt `name`, if one is close (Jaro-Winkler above
+/// 0.85): for "did you mean" in messages about rule, directive and strategy names.
+pub fn closest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    known
+        .into_iter()
+        .map(|k| (strsim::jaro_winkler(name, k), k))
+        .filter(|(score, _)| *score > 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -61,12 +61,8 @@ const KNOWN: [&str; 7] = [
 
 /// ` did you mean `x`?` for the known name closest to a misspelt one, if one is close.
 fn did_you_mean<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> String {
-    known
-        .into_iter()
-        .map(|k| (strsim::jaro_winkler(name, k), k))
-        .filter(|(score, _)| *score > 0.85)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, k)| format!(" (did you mean `{k}`?)"))
+    crate::registry::closest(name, known)
+        .map(|k| format!(" (did you mean `{k}`?)"))
         .unwrap_or_default()
 }
 
