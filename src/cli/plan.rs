@@ -129,38 +129,31 @@ pub fn run(config_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<u8> {
         Some(Target::Foreign(f)) => Some(f.place(&migration, settings.dialect)?),
         _ => None,
     };
-    let options = PlanOptions {
+    let mut options = PlanOptions {
         soft_drop_version: placement.as_ref().map(|p| p.contract_version.clone()),
+        runner: placement.as_ref().and_then(|p| p.runner(settings.runner)),
     };
-    let planned = match plan::plan_with(&settings, &catalog, &migration, &options) {
-        Ok(p) => p,
-        Err(PlanError::Refused(refusals)) => {
-            if args.format == PlanFormat::Json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&JsonRefused { refused: &refusals })?
-                );
-            }
-            for r in &refusals {
-                eprintln!(
-                    "error: {}:{}:{}: refused: {}\n  statement: {}",
-                    args.path.display(),
-                    r.line,
-                    r.column,
-                    r.reason,
-                    r.statement
-                );
-            }
-            eprintln!(
-                "{} statement(s) cannot be made safe; nothing was written",
-                refusals.len()
-            );
-            return Ok(exit::FINDINGS);
+    let Some(mut planned) = plan_or_refuse(&settings, &catalog, &migration, &options, args)? else {
+        return Ok(exit::FINDINGS);
+    };
+    let mut arranged = None;
+    if let Some(p) = &placement {
+        let mut a = p.arrange(&planned, settings.dialect)?;
+        // a split contract takes later versions: its objects carry the last one
+        if a.soft_drop_version() != options.soft_drop_version.as_deref()
+            && let Some(v) = a.soft_drop_version()
+        {
+            options.soft_drop_version = Some(v.to_owned());
+            planned = match plan_or_refuse(&settings, &catalog, &migration, &options, args)? {
+                Some(p) => p,
+                None => return Ok(exit::FINDINGS),
+            };
+            a = p.arrange(&planned, settings.dialect)?;
         }
-        Err(e) => return Err(e.into()),
-    };
-    let files = match &placement {
-        Some(p) => p.files(&planned, settings.dialect)?,
+        arranged = Some(a);
+    }
+    let files = match &arranged {
+        Some(a) => a.files.clone(),
         None => planned.files(settings.dialect)?.files,
     };
     for n in &planned.notes {
@@ -200,13 +193,35 @@ pub fn run(config_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<u8> {
             for p in &removed {
                 println!("removed {} (the naive migration, now planned)", p.display());
             }
-            if let Some(p) = &placement {
+            if let (Some(p), Some(a)) = (&placement, &arranged) {
+                let versions = |v: &[String], what: &str| match v {
+                    [] => None,
+                    [one] => Some(format!("{what} at version {one}")),
+                    many => Some(format!("{what} at versions {}", many.join(", "))),
+                };
+                let at: Vec<String> = [
+                    versions(&a.expand, "expand"),
+                    versions(&a.contract, "contract"),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                let marker = if a.contract.is_empty() {
+                    ""
+                } else {
+                    " (`-- sluice:phase contract`)"
+                };
                 println!(
-                    "  as {} migrations: expand at version {}, contract at version {} (`-- sluice:phase contract`)",
+                    "  as {} migrations: {}{marker}",
                     p.layout.name(),
-                    p.version,
-                    p.contract_version
+                    at.join(", ")
                 );
+                if a.expand.len() + a.contract.len() > 2 {
+                    println!(
+                        "  a CONCURRENTLY statement is a migration of its own: the {} runner sends a file as one query, which PostgreSQL runs as one transaction",
+                        p.layout.name()
+                    );
+                }
             }
             for a in &planned.recipes {
                 println!("  line {}: {} ({})", a.line, a.recipe, a.statement);
@@ -214,6 +229,43 @@ pub fn run(config_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<u8> {
         }
     }
     Ok(exit::OK)
+}
+
+/// Plan `migration`; `None` once a refusal is printed.
+fn plan_or_refuse(
+    settings: &LintSettings,
+    catalog: &Catalog,
+    migration: &Migration,
+    options: &PlanOptions,
+    args: &PlanArgs,
+) -> anyhow::Result<Option<Plan>> {
+    match plan::plan_with(settings, catalog, migration, options) {
+        Ok(p) => Ok(Some(p)),
+        Err(PlanError::Refused(refusals)) => {
+            if args.format == PlanFormat::Json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&JsonRefused { refused: &refusals })?
+                );
+            }
+            for r in &refusals {
+                eprintln!(
+                    "error: {}:{}:{}: refused: {}\n  statement: {}",
+                    args.path.display(),
+                    r.line,
+                    r.column,
+                    r.reason,
+                    r.statement
+                );
+            }
+            eprintln!(
+                "{} statement(s) cannot be made safe; nothing was written",
+                refusals.len()
+            );
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A naive migration ready to plan: it has a version (soft-dropped objects carry it), and a

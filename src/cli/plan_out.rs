@@ -10,14 +10,20 @@
 //!   waits for the backfill of the expand before it;
 //! - each tool's own "no transaction" marker is set (the scripts hold their own BEGIN /
 //!   COMMIT groups): sqlx `-- no-transaction`, dbmate `transaction:false`, goose
-//!   `NO TRANSACTION`, diesel `metadata.toml`, pop `.autocommit`.
+//!   `NO TRANSACTION`, diesel `metadata.toml`, pop `.autocommit`;
+//! - for a runner that sends a file as one query (PostgreSQL: golang-migrate, and sqlx,
+//!   dbmate, diesel and pop for such files), a phase whose `CONCURRENTLY` statement shares
+//!   it with others is several migrations ([`crate::plan::Plan::phase_parts`]) at the
+//!   versions after it: `<v+1>_<name>_expand_2`, ..., then the contract's; the backfill goes
+//!   beside the expand's last one.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use crate::plan::{Plan, PlanFiles};
+use crate::lint::settings::Runner;
+use crate::plan::{Plan, PlanPhase};
 use crate::source::layout::emit::{self, NewMigration};
 use crate::source::{self, Layout, LayoutChoice, Migration, Version};
 use crate::sql::Dialect;
@@ -45,10 +51,31 @@ pub(super) struct Placement {
     /// The version of the expand migration (the planned one's).
     pub(super) version: String,
     name: String,
-    /// The version of the contract migration (soft-dropped objects are named after it).
+    /// The version of the contract migration (soft-dropped objects are named after it), were
+    /// each phase one migration; [`Placement::arrange`] gives the versions of a split plan.
     pub(super) contract_version: String,
+    version_key: Version,
+    /// The versions of the directory's other migrations.
+    taken: Vec<Version>,
     /// The planned migration's own files in the directory: the plan replaces them.
     replaced: Vec<PathBuf>,
+}
+
+/// A plan laid out as migrations of the layout.
+pub(super) struct Arranged {
+    /// (path relative to the directory, text).
+    pub(super) files: Vec<(String, String)>,
+    /// The versions of the expand's migrations, then the contract's.
+    pub(super) expand: Vec<String>,
+    pub(super) contract: Vec<String>,
+}
+
+impl Arranged {
+    /// The version soft-dropped objects carry: the contract's last migration (`migrate
+    /// purge` drops them once it is applied).
+    pub(super) fn soft_drop_version(&self) -> Option<&str> {
+        self.contract.last().map(String::as_str)
+    }
 }
 
 fn canon(p: &Path) -> PathBuf {
@@ -197,25 +224,54 @@ impl Foreign {
         Ok(Placement {
             dir: self.dir,
             layout: self.layout,
-            version: version.raw,
+            version: version.raw.clone(),
             name,
             contract_version,
+            version_key: version,
+            taken,
             replaced,
         })
     }
 }
 
 impl Placement {
-    /// The plan's files in this layout: (path relative to the directory, text).
-    pub(super) fn files(
-        &self,
-        plan: &Plan,
-        dialect: Dialect,
-    ) -> anyhow::Result<Vec<(String, String)>> {
-        let PlanFiles { files } = plan.phase_files(dialect)?;
-        let get = |n: &str| files.iter().find(|(f, _)| f == n).map(|(_, t)| t.as_str());
-        let backfill = get("backfill.toml");
-        let contract_name = format!("{}_contract", self.name);
+    /// The runner that will apply the migrations: the layout's tool unless the config names
+    /// Sluice's. `None` for Sluice's (it sends statements one at a time).
+    pub(super) fn runner(&self, configured: Runner) -> Option<Runner> {
+        Some(configured.effective(self.layout)).filter(|r| *r != Runner::Sluice)
+    }
+
+    /// The plan's migrations in this layout: the expand at the planned version (with the
+    /// backfill beside its last part), the contract right after it; a phase split for a
+    /// runner that sends a file as one query takes the versions after it.
+    pub(super) fn arrange(&self, plan: &Plan, dialect: Dialect) -> anyhow::Result<Arranged> {
+        let parts = plan.phase_parts(dialect)?;
+        let count = |phase| parts.iter().filter(|p| p.phase == phase).count();
+        let (n_expand, n_contract) = (count(PlanPhase::Expand), count(PlanPhase::Contract));
+        let backfill = plan.backfill_file();
+        // an expand with nothing to add still holds the backfill's place
+        let expand_migrations = n_expand.max(usize::from(backfill.is_some()));
+        let after = expand_migrations.saturating_sub(1) + n_contract;
+        let key = &self.version_key;
+        let Some(mut next) = emit::next_versions(self.layout, key, &self.taken, after) else {
+            let later = self
+                .taken
+                .iter()
+                .filter(|t| *t > key)
+                .min()
+                .map_or_else(|| "none".to_owned(), |t| t.raw.clone());
+            bail!(
+                "{}: the plan needs {} migrations after version {} ({n_expand} for the expand, {n_contract} for the contract), but the next migration is {later}; plan a migration with room after its version",
+                self.dir.display(),
+                after,
+                self.version,
+            );
+        };
+        let contract: Vec<String> = next.split_off(expand_migrations.saturating_sub(1));
+        let expand: Vec<String> = std::iter::once(self.version.clone())
+            .chain(next)
+            .take(expand_migrations)
+            .collect();
         let mut out = Vec::new();
         let mut add = |version: &str, name: &str, up: &str, down: Option<&str>| {
             let m = NewMigration {
@@ -228,27 +284,36 @@ impl Placement {
             let files = emit::emit(self.layout, dialect, &m).unwrap_or_default();
             out.extend(files.into_iter().map(|(p, t)| (p.display().to_string(), t)));
         };
-        let empty_expand = format!(
-            "-- expand of {}_{}: nothing to add; the backfill runs after it\n-- sluice:phase expand\n",
-            self.version, self.name
-        );
-        if get("expand.up.sql").is_some() || backfill.is_some() {
-            let up = get("expand.up.sql").unwrap_or(&empty_expand);
-            add(&self.version, &self.name, up, get("expand.down.sql"));
-        }
-        if let Some(up) = get("contract.up.sql") {
-            add(
-                &self.contract_version,
-                &contract_name,
-                up,
-                get("contract.down.sql"),
+        let name_of = |phase: PlanPhase, k: usize| match (phase, k) {
+            (PlanPhase::Expand, 1) => self.name.clone(),
+            (PlanPhase::Expand, k) => format!("{}_expand_{k}", self.name),
+            (_, 1) => format!("{}_contract", self.name),
+            (_, k) => format!("{}_contract_{k}", self.name),
+        };
+        if n_expand == 0 && backfill.is_some() {
+            let empty = format!(
+                "-- expand of {}_{}: nothing to add; the backfill runs after it\n-- sluice:phase expand\n",
+                self.version, self.name
             );
+            add(&expand[0], &self.name, &empty, None);
         }
-        if let Some(b) = backfill {
-            let p = emit::backfill_path(self.layout, dialect, &self.version, &self.name);
-            out.push((p.display().to_string(), b.to_owned()));
+        for p in &parts {
+            let version = match p.phase {
+                PlanPhase::Expand => &expand[p.part - 1],
+                _ => &contract[p.part - 1],
+            };
+            add(version, &name_of(p.phase, p.part), &p.up, p.down.as_deref());
         }
-        Ok(out)
+        if let (Some(b), Some(last)) = (backfill, expand.last()) {
+            let name = name_of(PlanPhase::Expand, expand.len());
+            let p = emit::backfill_path(self.layout, dialect, last, &name);
+            out.push((p.display().to_string(), b));
+        }
+        Ok(Arranged {
+            files: out,
+            expand,
+            contract,
+        })
     }
 
     /// Write the files; remove the planned migration's files the plan does not overwrite.

@@ -636,3 +636,201 @@ fn planned_sqlx_migrations_apply_with_sqlx_cli() {
     );
     assert_eq!(cols, ["email:YES", "id:NO", "name:YES"]);
 }
+
+const SPLIT_INIT: &str = "CREATE TABLE users (id bigint PRIMARY KEY, name text, email text);\nCREATE INDEX users_name_idx ON users (name);\nINSERT INTO users VALUES (1, 'ann', 'a@x');\n";
+const SPLIT_NAIVE: &str = "ALTER TABLE users ADD COLUMN bio text;\nCREATE INDEX users_email_idx ON users (email);\nDROP INDEX users_name_idx;\nALTER TABLE users DROP COLUMN name;\n";
+
+/// The columns and the valid indexes of `users`.
+fn users_shape(s: &Scratch) -> Vec<String> {
+    s.strings(
+        "SELECT column_name::text FROM information_schema.columns WHERE table_name = 'users' \
+         UNION ALL SELECT 'index ' || c.relname::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+         WHERE i.indrelid = 'users'::regclass AND i.indisvalid ORDER BY 1",
+    )
+}
+
+/// Runners that send a file as one query (sqlx and dbmate for a file marked to run outside a
+/// transaction, golang-migrate always) had `migrate plan` write a `CREATE INDEX CONCURRENTLY`
+/// into the same file as the phase's other statements: PostgreSQL ran the file as one
+/// transaction and refused it, and `migrate lint` refused the written files. Such a phase now
+/// becomes several migrations, each `CONCURRENTLY` statement alone in one. The reference is
+/// what those tools do: each file sent as one query, ups in order and downs in reverse (and
+/// dbmate itself where installed); then Sluice applies and rolls back the same directory.
+#[test]
+fn a_concurrently_statement_beside_others_becomes_a_migration_of_its_own() {
+    let before = [
+        "email",
+        "id",
+        "index users_name_idx",
+        "index users_pkey",
+        "name",
+    ];
+    for layout in ["sqlx", "golang-migrate", "dbmate"] {
+        // the history, the naive file, --out, and the written files' version padding and suffix
+        let (init, naive, out, pad, ext) = match layout {
+            "sqlx" => (
+                vec![
+                    f(
+                        "sluice.toml",
+                        "[migrations]\ndir = \"m\"\nlayout = \"sqlx\"\n",
+                    ),
+                    f("m/0001_init.up.sql", SPLIT_INIT),
+                    f("m/0001_init.down.sql", "DROP TABLE users;\n"),
+                    f("m/0002_more.up.sql", SPLIT_NAIVE),
+                ],
+                "m/0002_more.up.sql",
+                "m/0002_more",
+                "00",
+                ".up.sql",
+            ),
+            "golang-migrate" => (
+                vec![
+                    f("m/000001_init.up.sql", SPLIT_INIT),
+                    f("m/000001_init.down.sql", "DROP TABLE users;\n"),
+                    f("m/000002_more.up.sql", SPLIT_NAIVE),
+                ],
+                "m/000002_more.up.sql",
+                "m",
+                "0000",
+                ".up.sql",
+            ),
+            _ => (
+                vec![
+                    f(
+                        "sluice.toml",
+                        "[migrations]\ndir = \"m\"\nlayout = \"dbmate\"\n",
+                    ),
+                    f(
+                        "m/0001_init.sql",
+                        &format!(
+                            "-- migrate:up\n{SPLIT_INIT}\n-- migrate:down\nDROP TABLE users;\n"
+                        ),
+                    ),
+                    f("m/0002_more.sql", &format!("-- migrate:up\n{SPLIT_NAIVE}")),
+                ],
+                "m/0002_more.sql",
+                "m",
+                "00",
+                ".sql",
+            ),
+        };
+        let stem = |n: &str| format!("{pad}{n}{ext}");
+        let files: Vec<(&str, &str)> = init.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+        let dir = tree(&files);
+        let r = run(Command::new(assert_cmd::cargo::cargo_bin("migrate"))
+            .current_dir(dir.path())
+            .args(["plan", naive, "--out", out]));
+        assert_eq!(r.code, 0, "{layout}: {r:?}");
+        assert!(
+            r.stdout.contains("expand at versions")
+                && r.stdout
+                    .contains("a CONCURRENTLY statement is a migration of its own"),
+            "{layout}: {r:?}"
+        );
+        let m = dir.path().join("m");
+        let all = listing(&m);
+        // the soft-dropped column carries the contract's last version
+        let dropped = format!("{pad}05");
+        let after = [
+            format!("_sluice_dropped_name_{dropped}"),
+            "bio".into(),
+            "email".into(),
+            "id".into(),
+            "index users_email_idx".into(),
+            "index users_pkey".into(),
+        ];
+        let names = [
+            "02_more",
+            "03_more_expand_2",
+            "04_more_contract",
+            "05_more_contract_2",
+        ];
+        for n in names {
+            assert!(
+                all.contains(&stem(n)),
+                "{layout}: {} missing in {all:?}",
+                stem(n)
+            );
+        }
+        // the file's SQL, its comments left out
+        let text = |n: &str| {
+            let t = std::fs::read_to_string(m.join(stem(n))).unwrap();
+            t.lines()
+                .filter(|l| !l.starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        // each CONCURRENTLY statement alone in its migration
+        assert!(
+            text("03_more_expand_2").contains("\nCREATE INDEX CONCURRENTLY users_email_idx")
+                && !text("02_more").contains("CONCURRENTLY"),
+            "{layout}"
+        );
+        let r = run(Command::new(assert_cmd::cargo::cargo_bin("migrate"))
+            .current_dir(dir.path())
+            .args(["lint", "m"]));
+        assert_eq!(r.code, 0, "{layout}: the written files lint clean: {r:?}");
+
+        // the reference: each file sent as one query, as the tool sends it
+        if layout != "dbmate" {
+            let s = Scratch::pg();
+            let mut ups = all
+                .iter()
+                .filter(|p| p.ends_with(".up.sql"))
+                .collect::<Vec<_>>();
+            ups.sort();
+            for up in &ups {
+                let sql = std::fs::read_to_string(m.join(up)).unwrap();
+                s.try_exec(&sql)
+                    .unwrap_or_else(|e| panic!("{layout}: {up} as one query: {e}"));
+            }
+            assert_eq!(users_shape(&s), after, "{layout}");
+            for up in ups.iter().rev() {
+                let down = m.join(up.replace(".up.sql", ".down.sql"));
+                let sql = std::fs::read_to_string(&down).unwrap();
+                s.try_exec(&sql)
+                    .unwrap_or_else(|e| panic!("{layout}: {} as one query: {e}", down.display()));
+            }
+            assert!(!s.table_exists("users"), "{layout}");
+        } else if let Some(dbmate) = dbmate() {
+            let s = Scratch::pg();
+            let url = format!("{}?sslmode=disable", s.url);
+            let tool = |args: &[&str]| {
+                let out = Command::new(&dbmate)
+                    .current_dir(dir.path())
+                    .env("DATABASE_URL", &url)
+                    .args(["--migrations-dir", "m", "--no-dump-schema"])
+                    .args(args)
+                    .output()
+                    .unwrap();
+                assert!(out.status.success(), "dbmate {args:?}: {out:?}");
+            };
+            tool(&["up"]);
+            assert_eq!(users_shape(&s), after, "dbmate");
+            for _ in 0..4 {
+                tool(&["rollback"]);
+            }
+            assert_eq!(users_shape(&s), before, "dbmate");
+        }
+
+        // Sluice: the expand, the rollout, the contract, and back
+        let s = Scratch::pg();
+        let r = run(s.migrate(dir.path()).args(["apply", "m", "--phase", "all"]));
+        assert_eq!(
+            r.code, 3,
+            "{layout}: the contract waits for the rollout: {r:?}"
+        );
+        let r = run(s
+            .migrate(dir.path())
+            .args(["rollout", "complete", "--release", "r1"]));
+        assert_eq!(r.code, 0, "{r:?}");
+        let r = run(s
+            .migrate(dir.path())
+            .args(["apply", "m", "--phase", "contract"]));
+        assert_eq!(r.code, 0, "{layout}: {r:?}");
+        assert_eq!(users_shape(&s), after, "{layout}");
+        let r = run(s.migrate(dir.path()).args(["rollback", "m", "--to", "1"]));
+        assert_eq!(r.code, 0, "{layout}: {r:?}");
+        assert_eq!(users_shape(&s), before, "{layout}");
+    }
+}

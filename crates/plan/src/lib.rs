@@ -10,9 +10,12 @@
 
 pub use sluice_core::names;
 mod file_directives;
+mod parts;
 mod recipes;
 pub mod render;
 pub mod statements;
+
+pub use parts::PhasePart;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -23,7 +26,7 @@ use sluice_core::catalog::Catalog;
 use sluice_core::source::backfill::BackfillSpec;
 use sluice_core::source::{Direction, Layout, Migration, Phase, Script, SourceFile, Version};
 use sluice_core::sql::Dialect;
-use sluice_lint::settings::LintSettings;
+use sluice_lint::settings::{LintSettings, Runner};
 use sluice_lint::{self as lint, Severity};
 
 use render::Renderer;
@@ -125,6 +128,9 @@ pub struct Plan {
     /// The rules the naive script's `ignore-file` keeps silencing in each phase file.
     #[serde(skip)]
     kept_ignores: file_directives::KeptIgnores,
+    /// [`PlanOptions::runner`].
+    #[serde(skip)]
+    runner: Option<Runner>,
 }
 
 /// A statement the planner will not emit, and why.
@@ -160,6 +166,11 @@ pub struct PlanOptions {
     /// migration's own (a foreign layout's separate contract migration). `migrate purge`
     /// finds the contract that soft-dropped an object by this version.
     pub soft_drop_version: Option<String>,
+    /// The runner that will apply the files when it is not Sluice's (a foreign layout's own
+    /// tool): the self-check lints them as that runner sends them, and for one that sends a
+    /// file as one query a phase whose `CONCURRENTLY` statement shares it with others becomes
+    /// several migrations ([`Plan::phase_parts`]).
+    pub runner: Option<Runner>,
 }
 
 /// Plan `migration` (its expand up script is the naive change) on the schema `catalog`
@@ -241,6 +252,7 @@ pub fn plan_with(
         return Err(PlanError::Refused(refusals));
     }
     let mut plan = b.finish(migration);
+    plan.runner = options.runner;
     if !ignores.is_empty() {
         keep_ignores(settings, catalog, &mut plan, &ignores)?;
     }
@@ -261,30 +273,16 @@ impl Plan {
     /// The phased migration's files: `expand.up.sql`, `expand.down.sql`, `backfill.toml`,
     /// `contract.up.sql`, `contract.down.sql`, only those needed.
     pub fn files(&self, renderer_dialect: Dialect) -> Result<PlanFiles, PlanError> {
-        self.render_files(renderer_dialect, false)
+        self.render_files(renderer_dialect)
     }
 
-    /// [`Plan::files`] for a single-phase layout, where each phase becomes a migration of
-    /// its own: every script says its phase (`-- sluice:phase expand|contract`).
-    pub fn phase_files(&self, renderer_dialect: Dialect) -> Result<PlanFiles, PlanError> {
-        self.render_files(renderer_dialect, true)
-    }
-
-    fn render_files(
-        &self,
-        renderer_dialect: Dialect,
-        marked: bool,
-    ) -> Result<PlanFiles, PlanError> {
+    fn render_files(&self, renderer_dialect: Dialect) -> Result<PlanFiles, PlanError> {
         let r = Renderer::of(renderer_dialect);
         let mut files = Vec::new();
         for phase in [PlanPhase::Expand, PlanPhase::Backfill, PlanPhase::Contract] {
             if phase == PlanPhase::Backfill {
                 if let Some(spec) = &self.backfill {
-                    let comment = format!(
-                        "backfill of {}_{}: fills existing rows in key-range batches after expand,\nbefore contract; each batch is a short transaction, checkpointed in the ledger",
-                        self.version, self.name
-                    );
-                    files.push(("backfill.toml".to_owned(), spec.to_toml(&comment)));
+                    files.push(("backfill.toml".to_owned(), self.backfill_toml(spec)));
                 }
                 continue;
             }
@@ -292,65 +290,100 @@ impl Plan {
             if steps.iter().all(|s| s.up.trim().is_empty()) {
                 continue;
             }
-            let lost: Vec<&Step> = steps.iter().copied().filter(|s| s.down.is_none()).collect();
-            let why = phase_why(phase, &steps, &self.recipes);
-            let mut directives = vec!["no-transaction".to_owned()];
-            let marker = format!("phase {}", phase.name());
-            if marked {
-                directives.push(marker.clone());
-            }
-            directives.extend(self.ignore_directive(phase, true));
-            if let Some(first) = lost.first() {
-                let down = if marked {
-                    "its down script".to_owned()
-                } else {
-                    format!("{}.down.sql", phase.name())
-                };
-                directives.push(format!(
-                    "irreversible no automatic inverse for line {} ({}); write {down} by hand if you need one",
-                    first.source_line, first.summary,
-                ));
-            }
-            let header = r.render(
-                "header.sql",
-                &serde_json::json!({
-                    "title": format!("{} of {}_{}: {}", phase.name(), self.version, self.name, phase_title(phase)),
-                    "why": why,
-                    "directives": directives,
-                }),
-            )?;
-            let up = assemble(
-                &header,
-                renderer_dialect,
-                steps.iter().map(|s| (s.up.as_str(), s.group)),
-            );
+            let (up, down) = self.render_part(r, renderer_dialect, phase, &steps, false, None)?;
             files.push((format!("{}.up.sql", phase.name()), up));
-            if lost.is_empty() {
-                let down_directives: Vec<String> = ["no-transaction".to_owned()]
-                    .into_iter()
-                    .chain(marked.then_some(marker))
-                    .chain(self.ignore_directive(phase, false))
-                    .collect();
-                let header = r.render(
-                    "header.sql",
-                    &serde_json::json!({
-                        "title": format!("undoes {}.up.sql of {}_{}", phase.name(), self.version, self.name),
-                        "why": ["runs the steps' inverses in reverse order"],
-                        "directives": down_directives,
-                    }),
-                )?;
-                let down = assemble(
-                    &header,
-                    renderer_dialect,
-                    steps
-                        .iter()
-                        .rev()
-                        .map(|s| (s.down.as_deref().unwrap_or(""), s.group)),
-                );
+            if let Some(down) = down {
                 files.push((format!("{}.down.sql", phase.name()), down));
             }
         }
         Ok(PlanFiles { files })
+    }
+
+    fn backfill_toml(&self, spec: &BackfillSpec) -> String {
+        let comment = format!(
+            "backfill of {}_{}: fills existing rows in key-range batches after expand,\nbefore contract; each batch is a short transaction, checkpointed in the ledger",
+            self.version, self.name
+        );
+        spec.to_toml(&comment)
+    }
+
+    /// The up script of `steps` (of one phase) and, when every step has an inverse, the down
+    /// script. `part`: (k, n) when the phase is split into n migrations and this is the k-th.
+    fn render_part(
+        &self,
+        r: &Renderer,
+        renderer_dialect: Dialect,
+        phase: PlanPhase,
+        steps: &[&Step],
+        marked: bool,
+        part: Option<(usize, usize)>,
+    ) -> Result<(String, Option<String>), PlanError> {
+        let lost: Vec<&Step> = steps.iter().copied().filter(|s| s.down.is_none()).collect();
+        let mut why = phase_why(phase, steps, &self.recipes);
+        let of_part = match part {
+            Some((k, n)) => {
+                why.push(format!(
+                    "part {k} of {n}: its runner sends a file as one query, which PostgreSQL runs as one transaction, and a CONCURRENTLY statement cannot run in one: it is a migration of its own"
+                ));
+                format!(", part {k} of {n}")
+            }
+            None => String::new(),
+        };
+        let mut directives = vec!["no-transaction".to_owned()];
+        let marker = format!("phase {}", phase.name());
+        if marked {
+            directives.push(marker.clone());
+        }
+        directives.extend(self.ignore_directive(phase, true));
+        if let Some(first) = lost.first() {
+            let down = if marked {
+                "its down script".to_owned()
+            } else {
+                format!("{}.down.sql", phase.name())
+            };
+            directives.push(format!(
+                "irreversible no automatic inverse for line {} ({}); write {down} by hand if you need one",
+                first.source_line, first.summary,
+            ));
+        }
+        let header = r.render(
+            "header.sql",
+            &serde_json::json!({
+                "title": format!("{} of {}_{}{of_part}: {}", phase.name(), self.version, self.name, phase_title(phase)),
+                "why": why,
+                "directives": directives,
+            }),
+        )?;
+        let up = assemble(
+            &header,
+            renderer_dialect,
+            steps.iter().map(|s| (s.up.as_str(), s.group)),
+        );
+        if !lost.is_empty() {
+            return Ok((up, None));
+        }
+        let down_directives: Vec<String> = ["no-transaction".to_owned()]
+            .into_iter()
+            .chain(marked.then_some(marker))
+            .chain(self.ignore_directive(phase, false))
+            .collect();
+        let header = r.render(
+            "header.sql",
+            &serde_json::json!({
+                "title": format!("undoes {}.up.sql of {}_{}{of_part}", phase.name(), self.version, self.name),
+                "why": ["runs the steps' inverses in reverse order"],
+                "directives": down_directives,
+            }),
+        )?;
+        let down = assemble(
+            &header,
+            renderer_dialect,
+            steps
+                .iter()
+                .rev()
+                .map(|s| (s.down.as_deref().unwrap_or(""), s.group)),
+        );
+        Ok((up, Some(down)))
     }
 
     /// `ignore-file <rules>` for the phase file, when the naive script's still applies there.
@@ -523,12 +556,31 @@ fn keep_ignores(
     Ok(())
 }
 
-/// The plan's files, and their lint on `catalog`.
+/// The plan's files, and their lint on `catalog`: as a phased migration of Sluice's, or, for
+/// another runner ([`PlanOptions::runner`]), as that runner's migrations, one per phase part
+/// (named as [`PhasePart::file_name`] says).
 fn lint_files(
     settings: &LintSettings,
     catalog: &Catalog,
     plan: &Plan,
 ) -> Result<(PlanFiles, lint::engine::LintReport), PlanError> {
+    if let Some(runner) = plan.runner {
+        let parts = plan.phase_parts(settings.dialect)?;
+        let settings = LintSettings {
+            runner,
+            ..settings.clone()
+        };
+        let migrations = plan.part_migrations(&parts);
+        let report = lint::engine::lint_change_set_on(&settings, catalog.clone(), &[], &migrations);
+        let files = parts
+            .iter()
+            .flat_map(|p| {
+                let down = p.down.clone().map(|d| (p.file_name(false), d));
+                std::iter::once((p.file_name(true), p.up.clone())).chain(down)
+            })
+            .collect();
+        return Ok((PlanFiles { files }, report));
+    }
     let files = plan.files(settings.dialect)?;
     let dir = PathBuf::from(format!("{}_{}", plan.version, plan.name));
     let m = plan.migration(&files, &dir);
@@ -538,11 +590,16 @@ fn lint_files(
 
 /// The phase and direction (`true`: up) of a phase file of [`Plan::files`].
 fn phase_file(name: &str) -> Option<(PlanPhase, bool)> {
-    Some(match name {
-        "expand.up.sql" => (PlanPhase::Expand, true),
-        "expand.down.sql" => (PlanPhase::Expand, false),
-        "contract.up.sql" => (PlanPhase::Contract, true),
-        "contract.down.sql" => (PlanPhase::Contract, false),
+    let (stem, up) = if let Some(s) = name.strip_suffix(".up.sql") {
+        (s, true)
+    } else {
+        (name.strip_suffix(".down.sql")?, false)
+    };
+    // a part of a split phase: `expand-2`
+    let phase = stem.split_once('-').map_or(stem, |(p, _)| p);
+    Some(match phase {
+        "expand" => (PlanPhase::Expand, up),
+        "contract" => (PlanPhase::Contract, up),
         _ => return None,
     })
 }

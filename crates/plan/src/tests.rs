@@ -976,3 +976,102 @@ fn a_refused_generated_file_names_the_whole_statement_and_the_way_out() {
         "{up:?}"
     );
 }
+
+fn parts_for(runner: Option<sluice_lint::settings::Runner>, sql: &str) -> Vec<PhasePart> {
+    let settings = LintSettings::default();
+    let history = [migration("0001", "init", HISTORY)];
+    let catalog = lint::engine::replay(&settings, Catalog::new(settings.dialect), &history);
+    let options = PlanOptions {
+        soft_drop_version: None,
+        runner,
+    };
+    let p = plan_with(
+        &settings,
+        &catalog,
+        &migration("0002", "change", sql),
+        &options,
+    )
+    .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+    p.phase_parts(settings.dialect).unwrap()
+}
+
+/// The statements of a part's up script, its comments left out.
+fn sql_of(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.starts_with("--") && !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_one_query_runner_gets_each_concurrently_step_in_a_migration_of_its_own() {
+    use sluice_lint::settings::Runner;
+    let sql = "ALTER TABLE users ADD COLUMN bio text;\n\
+               CREATE INDEX users_email_idx ON users (email);\n\
+               ALTER TABLE orders ADD COLUMN note text;\n\
+               DROP INDEX users_name_idx;\n\
+               ALTER TABLE users DROP COLUMN age;";
+    let parts = parts_for(Some(Runner::GolangMigrate), sql);
+    let shape: Vec<(PlanPhase, usize, usize, String)> = parts
+        .iter()
+        .map(|p| (p.phase, p.part, p.parts, sql_of(&p.up)))
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            (
+                PlanPhase::Expand,
+                1,
+                3,
+                "ALTER TABLE users ADD COLUMN bio TEXT;".into()
+            ),
+            (
+                PlanPhase::Expand,
+                2,
+                3,
+                "CREATE INDEX CONCURRENTLY users_email_idx ON users(email);".into()
+            ),
+            (
+                PlanPhase::Expand,
+                3,
+                3,
+                "ALTER TABLE orders ADD COLUMN note TEXT;".into()
+            ),
+            (
+                PlanPhase::Contract,
+                1,
+                2,
+                "DROP INDEX CONCURRENTLY IF EXISTS users_name_idx;".into()
+            ),
+            (
+                PlanPhase::Contract,
+                2,
+                2,
+                "BEGIN;\nALTER TABLE users RENAME COLUMN age TO _sluice_dropped_age_0002;\nCOMMIT;"
+                    .into()
+            ),
+        ],
+        "{parts:#?}"
+    );
+    assert!(
+        parts[1]
+            .up
+            .contains("-- expand of 0002_change, part 2 of 3:")
+    );
+    assert_eq!(
+        sql_of(parts[1].down.as_deref().unwrap()),
+        "DROP INDEX CONCURRENTLY IF EXISTS users_email_idx;"
+    );
+    assert_eq!(parts[4].file_name(false), "contract-2.down.sql");
+
+    // Sluice's runner, goose (statement by statement) and a plan without a runner: one
+    // migration per phase
+    for runner in [None, Some(Runner::Goose)] {
+        let parts = parts_for(runner, sql);
+        assert_eq!(
+            parts.iter().map(|p| (p.phase, p.parts)).collect::<Vec<_>>(),
+            [(PlanPhase::Expand, 1), (PlanPhase::Contract, 1)],
+            "{runner:?}"
+        );
+    }
+}

@@ -327,6 +327,7 @@ impl<'r> Builder<'r> {
             backfill,
             notes: self.notes,
             kept_ignores: BTreeMap::default(),
+            runner: None,
         }
     }
 }

@@ -168,6 +168,26 @@ pub fn next_version(layout: Layout, after: &Version, taken: &[Version]) -> Optio
     (layout == Layout::Flyway && fits(&deeper)).then_some(deeper)
 }
 
+/// `n` versions after `after`, each [`next_version`] of the one before it.
+pub fn next_versions(
+    layout: Layout,
+    after: &Version,
+    taken: &[Version],
+    n: usize,
+) -> Option<Vec<String>> {
+    let mut out = Vec::with_capacity(n);
+    let mut last = after.clone();
+    for _ in 0..n {
+        let raw = next_version(layout, &last, taken)?;
+        last = match layout {
+            Layout::Diesel => dir_version_name(&format!("{raw}_x"))?.0,
+            _ => Version::parse(&raw)?,
+        };
+        out.push(raw);
+    }
+    Some(out)
+}
+
 /// goose splits at a `;` ending a line: a statement with `;` inside (a function body) goes
 /// between `StatementBegin` and `StatementEnd`.
 fn goose_blocks(sql: &str, dialect: Dialect) -> String {
@@ -254,6 +274,28 @@ mod tests {
                 "20240101000000000000",
                 &["20240101000000000001"]
             ),
+            None
+        );
+    }
+
+    #[test]
+    fn next_versions_chain_and_stop_at_a_taken_one() {
+        assert_eq!(
+            next_versions(Layout::GolangMigrate, &v("000002"), &[], 3),
+            Some(vec!["000003".into(), "000004".into(), "000005".into()])
+        );
+        let diesel = dir_version_name("2024-02-12-120203_x").unwrap().0;
+        assert_eq!(
+            next_versions(Layout::Diesel, &diesel, &[], 2),
+            Some(vec!["2024-02-12-120204".into(), "2024-02-12-120205".into()])
+        );
+        // 0004 is another migration's: two versions do not fit between 0002 and it
+        assert_eq!(
+            next_versions(Layout::Sqlx, &v("0002"), &[v("0004")], 1),
+            Some(vec!["0003".into()])
+        );
+        assert_eq!(
+            next_versions(Layout::Sqlx, &v("0002"), &[v("0004")], 2),
             None
         );
     }
