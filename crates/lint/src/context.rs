@@ -256,10 +256,13 @@ impl<'a> ScriptCx<'a> {
                             .collect();
                         (Parsed::Ok(asts), ops, false)
                     }
-                    Err(failure) => {
-                        let ops = sql::tokscan::scan(settings.dialect, sql_text);
-                        (Parsed::Unparsed(failure), ops, true)
-                    }
+                    Err(failure) => match sql::parse_known_gap(settings.dialect, sql_text) {
+                        Some((asts, ops)) => (Parsed::Ok(asts), ops, false),
+                        None => {
+                            let ops = sql::tokscan::scan(settings.dialect, sql_text);
+                            (Parsed::Unparsed(failure), ops, true)
+                        }
+                    },
                 }
             };
             let mut st = Stmt::new(statements.len(), abs, parsed);

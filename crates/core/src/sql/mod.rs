@@ -69,6 +69,63 @@ pub fn parse(dialect: Dialect, sql: &str) -> Result<Vec<Statement>, ParseFailure
         .map_err(|e| failure_from(&e.to_string()))
 }
 
+/// A statement sqlparser cannot parse but whose meaning is certain, with its operations:
+/// PostgreSQL's `DROP INDEX CONCURRENTLY [IF EXISTS] name`, the safe way to drop an index
+/// (sqlparser 0.64 reads `CONCURRENTLY` as the index's name). The tree is the statement
+/// without `CONCURRENTLY` (the other tokens keep their positions) and the operations say
+/// `concurrently`; `None` for anything else. For the linter only: a caller that
+/// classifies the tree itself would lose `CONCURRENTLY`.
+pub fn parse_known_gap(
+    dialect: Dialect,
+    sql: &str,
+) -> Option<(Vec<Statement>, Vec<ops::Operation>)> {
+    use sqlparser::keywords::Keyword;
+    use sqlparser::tokenizer::Token;
+    if dialect != Dialect::Postgres {
+        return None;
+    }
+    let d = dialect.parser_dialect();
+    let mut tokens = Tokenizer::new(d.as_ref(), sql)
+        .tokenize_with_location()
+        .ok()?;
+    let words: Vec<(usize, Keyword)> = tokens
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| !matches!(t.token, Token::Whitespace(_)))
+        .take(3)
+        .map(|(i, t)| match &t.token {
+            Token::Word(w) if w.quote_style.is_none() => (i, w.keyword),
+            _ => (i, Keyword::NoKeyword),
+        })
+        .collect();
+    let [
+        (_, Keyword::DROP),
+        (_, Keyword::INDEX),
+        (at, Keyword::CONCURRENTLY),
+    ] = words[..]
+    else {
+        return None;
+    };
+    tokens.remove(at);
+    let asts = Parser::new(d.as_ref())
+        .with_recursion_limit(64)
+        .with_tokens_with_locations(tokens)
+        .parse_statements()
+        .ok()?;
+    let [ast] = &asts[..] else {
+        return None;
+    };
+    let mut ops = classify::classify(dialect, ast);
+    let mut dropped = false;
+    for op in &mut ops {
+        if let ops::Operation::DropIndex { concurrently, .. } = op {
+            *concurrently = true;
+            dropped = true;
+        }
+    }
+    dropped.then_some((asts, ops))
+}
+
 fn failure_from(msg: &str) -> ParseFailure {
     // sqlparser appends " at Line: N, Column: M"
     let (mut line, mut column) = (None, None);
@@ -96,6 +153,40 @@ fn failure_from(msg: &str) -> ParseFailure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn drop_index_concurrently_is_a_known_gap() {
+        for sql in [
+            "DROP INDEX CONCURRENTLY users_email_idx",
+            "drop index concurrently if exists public.users_email_idx cascade",
+        ] {
+            assert!(
+                parse(Dialect::Postgres, sql).is_err(),
+                "sqlparser reads {sql} now"
+            );
+            let (asts, ops) = parse_known_gap(Dialect::Postgres, sql).expect(sql);
+            assert_eq!(asts.len(), 1);
+            assert!(
+                matches!(
+                    &ops[..],
+                    [ops::Operation::DropIndex {
+                        concurrently: true,
+                        ..
+                    }]
+                ),
+                "{sql}: {ops:?}"
+            );
+            assert!(ops[0].needs_no_transaction());
+        }
+        for sql in [
+            "DROP INDEX CONCURRENTLY a b",
+            "DROP TABLE CONCURRENTLY x",
+            "DROP INDEX \"concurrently\"",
+        ] {
+            assert!(parse_known_gap(Dialect::Postgres, sql).is_none(), "{sql}");
+        }
+        assert!(parse_known_gap(Dialect::Mysql, "DROP INDEX CONCURRENTLY i").is_none());
+    }
 
     #[test]
     fn parse_failure_carries_position() {

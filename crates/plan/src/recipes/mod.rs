@@ -461,8 +461,7 @@ fn plan_as_written(
     line: usize,
     ast: &Ast,
 ) -> Result<(), String> {
-    let ops = sql::classify::classify(b.settings.dialect, ast);
-    let text = ast.to_string();
+    let (ops, text) = ops_and_text(b, cx, st, ast);
     let [op] = ops.as_slice() else {
         return passthrough::statement(b, line, &text, PlanPhase::Expand, None);
     };
@@ -476,6 +475,29 @@ fn plan_as_written(
         backfill_expr: None,
     };
     passthrough::op(b, &src)
+}
+
+/// The operations and text of one tree of `st`: the tree's own, or, for a statement
+/// sqlparser reads only without a keyword (`sql::parse_known_gap`: `DROP INDEX
+/// CONCURRENTLY`), the linter's operations and the statement as written.
+fn ops_and_text(
+    b: &Builder<'_>,
+    cx: &ScriptCx<'_>,
+    st: &Stmt,
+    ast: &Ast,
+) -> (Vec<Operation>, String) {
+    let ops = sql::classify::classify(b.settings.dialect, ast);
+    let drop_index = matches!(
+        ast,
+        Ast::Drop {
+            object_type: sqlparser::ast::ObjectType::Index,
+            ..
+        }
+    );
+    if drop_index && matches!(&st.parsed, Parsed::Ok(a) if a.len() == 1) && st.ops != ops {
+        return (st.ops.clone(), cx.text(st).trim().to_owned());
+    }
+    (ops, ast.to_string())
 }
 
 /// Whether `op` works on a table this change set creates (nothing running uses it yet).
@@ -606,11 +628,10 @@ fn plan_ast(
     ast: &Ast,
     backfill_expr: Option<String>,
 ) -> Result<(), String> {
-    let ops = sql::classify::classify(b.settings.dialect, ast);
+    let (ops, text) = ops_and_text(b, cx, st, ast);
     if b.settings.dialect == sluice_core::sql::Dialect::Mysql {
         return mysql::plan_ast(b, cx, st, cat, line, ast, ops, backfill_expr);
     }
-    let text = ast.to_string();
     if ops.is_empty() {
         return passthrough::statement(b, line, &text, PlanPhase::Expand, None);
     }
