@@ -472,6 +472,25 @@ fn add_check() {
     });
 }
 
+/// Columns added with inline constraints (lemmy's `ADD COLUMN language_id integer REFERENCES
+/// language NOT NULL DEFAULT 0`, refused before): each column, then each constraint through
+/// its own recipe under the name PostgreSQL gives it; the dump compares names and definitions
+/// with the naive run's.
+#[test]
+fn add_columns_with_inline_constraints() {
+    check_recipe(&Case {
+        naive: "ALTER TABLE accounts ADD COLUMN owner2_id bigint REFERENCES owners ON DELETE SET NULL, ADD COLUMN code text UNIQUE CHECK (length(code) < 20), ADD COLUMN tier int NOT NULL DEFAULT 1 REFERENCES owners (id);",
+        old_app: &[
+            "UPDATE accounts SET balance = 10 WHERE id = 5",
+            "INSERT INTO accounts (id, name) VALUES (900001, 'old') ON CONFLICT (id) DO NOTHING",
+        ],
+        new_app: &[
+            "INSERT INTO accounts (id, name, owner2_id, code, tier) VALUES (900002, 'new', 3, 'c900002', 2) ON CONFLICT (id) DO NOTHING",
+        ],
+        ..BASE
+    });
+}
+
 #[test]
 fn add_unique() {
     check_recipe(&Case {

@@ -33,6 +33,28 @@ pub fn fit(prefix: &str, name: &str, suffix: &str) -> String {
     format!("{prefix}{}_{hash}{suffix}", &name[..cut])
 }
 
+/// The name PostgreSQL makes for an object of `name1` and `name2` (`makeObjectName`):
+/// `<name1>_<name2>_<label>`, the longer of the two names cut first until it fits 63 bytes.
+/// An unnamed inline constraint gets `<table>_<column>_fkey` / `_key` / `_check` so.
+pub fn pg_object_name(name1: &str, name2: &str, label: &str) -> String {
+    let avail = MAX_IDENT_BYTES.saturating_sub(1 + label.len() + 1);
+    let (mut n1, mut n2) = (name1.len(), name2.len());
+    while n1 + n2 > avail {
+        if n1 > n2 {
+            n1 -= 1;
+        } else {
+            n2 -= 1;
+        }
+    }
+    let clip = |s: &str, mut n: usize| {
+        while !s.is_char_boundary(n) {
+            n -= 1;
+        }
+        s[..n].to_owned()
+    };
+    format!("{}_{}_{label}", clip(name1, n1), clip(name2, n2))
+}
+
 /// The name PostgreSQL 18 gives a column's NOT NULL constraint (`<table>_<column>_not_null`):
 /// the planner and the runner name theirs the same, so a planned NOT NULL looks like a plain one.
 pub fn pg_not_null(table: &str, column: &str) -> String {
@@ -63,6 +85,32 @@ pub fn is_soft_dropped_by(object: &str, version: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn object_names_are_cut_as_postgresql_cuts_them() {
+        // read off PostgreSQL 15: ALTER TABLE .. ADD COLUMN .. REFERENCES p UNIQUE CHECK (..)
+        let t = "identity_verification_codes";
+        assert_eq!(
+            pg_object_name(t, "selfservice_verification_flow_id", "fkey"),
+            "identity_verification_codes_selfservice_verification_flow__fkey"
+        );
+        assert_eq!(
+            pg_object_name(t, "selfservice_verification_flow_id2", "fkey1"),
+            "identity_verification_codes_selfservice_verification_flow_fkey1"
+        );
+        assert_eq!(
+            pg_object_name(t, "selfservice_verification_flow_id2", "check"),
+            "identity_verification_codes_selfservice_verification_flow_check"
+        );
+        assert_eq!(
+            pg_object_name(t, "selfservice_verification_flow_id2", "key"),
+            "identity_verification_codes_selfservice_verification_flow_i_key"
+        );
+        assert_eq!(
+            pg_object_name("post", "language_id", "fkey"),
+            "post_language_id_fkey"
+        );
+    }
 
     #[test]
     fn short_names_are_plain() {

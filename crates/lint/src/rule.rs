@@ -116,6 +116,8 @@ pub struct Hit {
     pub related: Vec<Related>,
     /// Report at most as a warning, whatever the rule's level.
     pub warning_only: bool,
+    /// The rule has a `migrate plan` recipe, but not for this finding: no pointer to it.
+    pub no_recipe: bool,
 }
 
 impl Hit {
@@ -128,7 +130,14 @@ impl Hit {
             help: None,
             related: Vec::new(),
             warning_only: false,
+            no_recipe: false,
         }
+    }
+
+    /// The planner has no recipe for this finding (its help says the way out).
+    pub fn no_recipe(mut self) -> Self {
+        self.no_recipe = true;
+        self
     }
 
     pub fn warning_only(mut self) -> Self {

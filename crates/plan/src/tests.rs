@@ -714,7 +714,7 @@ fn a_forced_strategy_stays_above_its_statement() {
     assert!(p.steps.iter().all(|s| s.recipe == "pass-through"), "{p:?}");
     let up = file(&files, "expand.up.sql");
     assert!(
-        up.contains("-- sluice:strategy plain\nALTER TABLE users ADD COLUMN bio TEXT;"),
+        up.contains("-- sluice:strategy plain\nALTER TABLE users ADD COLUMN bio text;"),
         "{up}"
     );
     // MySQL: the NOT NULL rebuild goes to the contract with the tool's directive above it
@@ -752,7 +752,7 @@ fn an_ignore_stays_with_a_statement_passed_through_and_is_noted_on_a_rewrite() {
         up.contains(
             "-- sluice:ignore require-concurrent-index-creation -- users is small\n\
              -- sluice:strategy plain\n\
-             CREATE INDEX users_email_idx ON users(email);"
+             CREATE INDEX users_email_idx ON users (email);"
         ),
         "{up}"
     );
@@ -1023,7 +1023,7 @@ fn a_one_query_runner_gets_each_concurrently_step_in_a_migration_of_its_own() {
                 PlanPhase::Expand,
                 1,
                 3,
-                "ALTER TABLE users ADD COLUMN bio TEXT;".into()
+                "ALTER TABLE users ADD COLUMN bio text;".into()
             ),
             (
                 PlanPhase::Expand,
@@ -1035,7 +1035,7 @@ fn a_one_query_runner_gets_each_concurrently_step_in_a_migration_of_its_own() {
                 PlanPhase::Expand,
                 3,
                 3,
-                "ALTER TABLE orders ADD COLUMN note TEXT;".into()
+                "ALTER TABLE orders ADD COLUMN note text;".into()
             ),
             (
                 PlanPhase::Contract,
@@ -1074,4 +1074,29 @@ fn a_one_query_runner_gets_each_concurrently_step_in_a_migration_of_its_own() {
             "{runner:?}"
         );
     }
+}
+
+#[test]
+fn a_statement_passed_through_is_written_as_the_author_wrote_it() {
+    // crates.io's 2024-03-06-123525_add_expiry_notification_at: sqlparser prints
+    // `'token''s'` as `'token's'`, and the generated file was refused as unterminated
+    let (_, files) = try_plan(
+        "ALTER TABLE users ADD COLUMN seen timestamptz;\n\
+         COMMENT ON COLUMN users.seen IS 'when the user''s token was last used';",
+    )
+    .unwrap();
+    let up = file(&files, "expand.up.sql");
+    assert!(
+        up.contains("COMMENT ON COLUMN users.seen IS 'when the user''s token was last used';"),
+        "{up}"
+    );
+    // an ALTER TABLE of several actions is planned per action: each prints itself
+    let (_, files) =
+        try_plan("ALTER TABLE users ADD COLUMN bio text, ADD COLUMN motto varchar(80);").unwrap();
+    let up = file(&files, "expand.up.sql");
+    assert!(
+        up.contains("ALTER TABLE users ADD COLUMN bio TEXT;")
+            && up.contains("ALTER TABLE users ADD COLUMN motto VARCHAR(80);"),
+        "{up}"
+    );
 }

@@ -589,7 +589,7 @@ fn lint_script(cx: &ScriptCx<'_>, out: &mut Vec<Diagnostic>) {
             )
             .into();
         }
-        if meta.has_recipe {
+        if meta.has_recipe && !hit.no_recipe {
             // point at the command that writes the safe version of this very file
             let run = format!("`migrate plan {}`", file.path.display());
             if help.contains("`migrate plan`") {

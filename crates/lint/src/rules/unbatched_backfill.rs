@@ -68,11 +68,18 @@ impl Rule for UnbatchedBackfill {
                     "`{verb}` of every row of `{table}` in one statement: each row stays locked until commit, so writes to them wait"
                 )
             };
-            out.push(
-                Hit::new(st.index, msg)
-                    .span(cx.find_in(st, verb))
-                    .lock(LOCK),
-            );
+            let hit = Hit::new(st.index, msg)
+                .span(cx.find_in(st, verb))
+                .lock(LOCK);
+            // the planner batches an UPDATE into a backfill; a DELETE it passes through
+            out.push(if verb == "DELETE" {
+                hit.help(format!(
+                    "delete in short batches by key, each its own transaction, until none is left (`DELETE FROM {table} WHERE <key> IN (SELECT <key> FROM {table} WHERE .. LIMIT 1000)`); for a table known to be small, keep it and say why: `-- sluice:ignore unbatched-backfill -- <why>`"
+                ))
+                .no_recipe()
+            } else {
+                hit
+            });
         }
     }
 }
@@ -115,6 +122,28 @@ mod tests {
         );
         let found = lint_errors(RULE, Case::new("DELETE FROM logs;").mysql());
         assert_eq!(found.len(), 1);
+    }
+
+    #[test]
+    fn a_delete_is_not_pointed_at_the_planner() {
+        // the planner batches an UPDATE into a backfill, not a DELETE: pointing a DELETE at
+        // `migrate plan` sent the user to a plan that refused it
+        let d =
+            Case::new("UPDATE users SET a = 1;\nDELETE FROM sessions WHERE expired;").diagnostics();
+        let help: Vec<&str> = d
+            .iter()
+            .filter(|d| d.rule == RULE)
+            .map(|d| d.help.as_ref())
+            .collect();
+        assert_eq!(help.len(), 2, "{d:?}");
+        assert!(help[0].contains("`migrate plan "), "{}", help[0]);
+        assert!(!help[1].contains("migrate plan"), "{}", help[1]);
+        assert!(
+            help[1].starts_with("delete in short batches by key")
+                && help[1].contains("`-- sluice:ignore unbatched-backfill -- <why>`"),
+            "{}",
+            help[1]
+        );
     }
 
     #[test]

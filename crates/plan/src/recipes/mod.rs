@@ -8,6 +8,7 @@ mod constant;
 mod constraint;
 pub(super) mod fold;
 mod index;
+mod inline;
 mod mysql;
 mod passthrough;
 mod shadow;
@@ -437,17 +438,49 @@ fn plan_each(
             Some(_) => plan_ast(b, cx, st, cat, line, ast, backfill_expr.clone())?,
             // one ALTER TABLE with several actions: plan each action on its own
             None => match ast {
+                // PostgreSQL: a column's inline constraints become statements of their own
+                Ast::AlterTable(alter)
+                    if b.settings.dialect == sluice_core::sql::Dialect::Postgres
+                        && inline::has_inline_constraint(alter) =>
+                {
+                    let pieces = inline::pieces(alter, cat)?;
+                    plan_pieces(b, cx, st, cat, line, &pieces, backfill_expr.clone())?;
+                }
                 Ast::AlterTable(alter) if alter.operations.len() > 1 => {
-                    for op in &alter.operations {
-                        let mut single = alter.clone();
-                        single.operations = vec![op.clone()];
-                        let one = Ast::AlterTable(single);
-                        plan_ast(b, cx, st, cat, line, &one, backfill_expr.clone())?;
-                    }
+                    let pieces: Vec<Ast> = alter
+                        .operations
+                        .iter()
+                        .map(|op| {
+                            let mut single = alter.clone();
+                            single.operations = vec![op.clone()];
+                            Ast::AlterTable(single)
+                        })
+                        .collect();
+                    plan_pieces(b, cx, st, cat, line, &pieces, backfill_expr.clone())?;
                 }
                 _ => plan_ast(b, cx, st, cat, line, ast, backfill_expr.clone())?,
             },
         }
+    }
+    Ok(())
+}
+
+/// The actions of one statement, each planned on the schema the ones before it leave (a
+/// constraint on a column the statement adds finds the column).
+fn plan_pieces(
+    b: &mut Builder<'_>,
+    cx: &ScriptCx<'_>,
+    st: &Stmt,
+    cat: &Catalog,
+    line: usize,
+    pieces: &[Ast],
+    backfill_expr: Option<String>,
+) -> Result<(), String> {
+    let mut scratch = cat.clone();
+    for one in pieces {
+        plan_ast(b, cx, st, &scratch, line, one, backfill_expr.clone())?;
+        let ops = sql::classify::classify(b.settings.dialect, one);
+        scratch.apply_statement(Some(std::slice::from_ref(one)), &ops, false);
     }
     Ok(())
 }
@@ -477,9 +510,12 @@ fn plan_as_written(
     passthrough::op(b, &src)
 }
 
-/// The operations and text of one tree of `st`: the tree's own, or, for a statement
+/// The operations and text of one tree of `st`. The text is the statement as written when
+/// the tree is the whole statement (sqlparser's printing drops what it does not model and,
+/// in 0.64, leaves the quote of `COMMENT ON .. IS 'it''s'` unescaped); a tree the planner
+/// made (one action of an `ALTER TABLE` with several) prints itself. For a statement
 /// sqlparser reads only without a keyword (`sql::parse_known_gap`: `DROP INDEX
-/// CONCURRENTLY`), the linter's operations and the statement as written.
+/// CONCURRENTLY`) the operations are the linter's, which keep it.
 fn ops_and_text(
     b: &Builder<'_>,
     cx: &ScriptCx<'_>,
@@ -487,6 +523,17 @@ fn ops_and_text(
     ast: &Ast,
 ) -> (Vec<Operation>, String) {
     let ops = sql::classify::classify(b.settings.dialect, ast);
+    let whole =
+        matches!(&st.parsed, Parsed::Ok(a) if a.len() == 1 && std::ptr::eq(&raw const a[0], ast));
+    if !whole {
+        return (ops, ast.to_string());
+    }
+    let text = cx
+        .text(st)
+        .trim()
+        .trim_end_matches(';')
+        .trim_end()
+        .to_owned();
     let drop_index = matches!(
         ast,
         Ast::Drop {
@@ -494,10 +541,10 @@ fn ops_and_text(
             ..
         }
     );
-    if drop_index && matches!(&st.parsed, Parsed::Ok(a) if a.len() == 1) && st.ops != ops {
-        return (st.ops.clone(), cx.text(st).trim().to_owned());
+    if drop_index && st.ops != ops {
+        return (st.ops.clone(), text);
     }
-    (ops, ast.to_string())
+    (ops, text)
 }
 
 /// Whether `op` works on a table this change set creates (nothing running uses it yet).
