@@ -12,7 +12,7 @@ use sluice::lint::{LintSettings, lint};
 use sluice::source;
 use sluice::sql::Dialect;
 
-fn corpora() -> Option<PathBuf> {
+pub(crate) fn corpora() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora");
     dir.join("MANIFEST.tsv").is_file().then_some(dir)
 }
@@ -141,7 +141,10 @@ fn rows(root: &Path, dialect: &str) -> Vec<(String, String, PathBuf)> {
 
 /// Each project's up migrations of one dialect, in version order (the sibling down script comes
 /// along: missing-down-migration sees it).
-fn projects(root: &Path, dialect: &str) -> BTreeMap<String, Vec<sluice::source::Migration>> {
+pub(crate) fn projects(
+    root: &Path,
+    dialect: &str,
+) -> BTreeMap<String, Vec<sluice::source::Migration>> {
     let mut projects: BTreeMap<String, Vec<sluice::source::Migration>> = BTreeMap::new();
     for (corpus, direction, path) in rows(root, dialect) {
         if direction != "up" {

@@ -32,6 +32,7 @@ mod lint_milestones_pg;
 mod lsp;
 mod mysql_online_ddl;
 mod plan_cli;
+mod plan_corpora;
 mod plan_layouts;
 mod plan_mysql;
 mod plan_pg;

@@ -1090,6 +1090,19 @@ fn a_statement_passed_through_is_written_as_the_author_wrote_it() {
         up.contains("COMMENT ON COLUMN users.seen IS 'when the user''s token was last used';"),
         "{up}"
     );
+    // a last statement without `;` holds the comments after it: they stay out (crates.io's
+    // 2025-02-11-122509: the `;` after them ended a comment, and the COMMIT with it)
+    let (_, files) = try_plan(
+        "ALTER TABLE users ADD COLUMN seen timestamptz;\n\
+         COMMENT ON COLUMN users.seen IS 'last use'\n\n-- by hand later:\n-- UPDATE users SET seen = now();\n",
+    )
+    .unwrap();
+    let up = file(&files, "expand.up.sql");
+    assert!(
+        up.contains("BEGIN;\nCOMMENT ON COLUMN users.seen IS 'last use';\nCOMMIT;")
+            && !up.contains("by hand later"),
+        "{up}"
+    );
     // an ALTER TABLE of several actions is planned per action: each prints itself
     let (_, files) =
         try_plan("ALTER TABLE users ADD COLUMN bio text, ADD COLUMN motto varchar(80);").unwrap();

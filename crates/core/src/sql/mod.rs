@@ -126,6 +126,40 @@ pub fn parse_known_gap(
     dropped.then_some((asts, ops))
 }
 
+/// `sql` without the comments after its last token (a file's last statement, written without
+/// `;`, holds the comments that follow it), or `sql` itself when it does not tokenize.
+pub fn without_trailing_comments(dialect: Dialect, sql: &str) -> &str {
+    use sqlparser::tokenizer::Token;
+    let d = dialect.parser_dialect();
+    let Ok(tokens) = Tokenizer::new(d.as_ref(), sql).tokenize_with_location() else {
+        return sql;
+    };
+    let Some(last) = tokens
+        .iter()
+        .rev()
+        .find(|t| !matches!(t.token, Token::Whitespace(_)))
+    else {
+        return sql;
+    };
+    // the end location is 1-based (line, column in characters), just past the token
+    let (line, column) = (last.span.end.line, last.span.end.column);
+    let (Ok(line), Ok(column)) = (usize::try_from(line), usize::try_from(column)) else {
+        return sql;
+    };
+    let line_start: usize = sql
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let rest = &sql[line_start..];
+    let end = line_start
+        + rest
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(rest.len(), |(i, _)| i);
+    sql.get(..end).unwrap_or(sql)
+}
+
 fn failure_from(msg: &str) -> ParseFailure {
     // sqlparser appends " at Line: N, Column: M"
     let (mut line, mut column) = (None, None);
@@ -186,6 +220,19 @@ mod tests {
             assert!(parse_known_gap(Dialect::Postgres, sql).is_none(), "{sql}");
         }
         assert!(parse_known_gap(Dialect::Mysql, "DROP INDEX CONCURRENTLY i").is_none());
+    }
+
+    #[test]
+    fn trailing_comments_are_cut() {
+        let pg = |s| without_trailing_comments(Dialect::Postgres, s);
+        assert_eq!(
+            pg("comment on column t.c is 'it''s'\n\n-- later:\n-- update t set c = 1;\n"),
+            "comment on column t.c is 'it''s'"
+        );
+        assert_eq!(pg("select 'é' /* x */ -- y"), "select 'é'");
+        assert_eq!(pg("select 1\n  + 2"), "select 1\n  + 2");
+        assert_eq!(pg("select '--not a comment'"), "select '--not a comment'");
+        assert_eq!(pg("select 'unterminated"), "select 'unterminated");
     }
 
     #[test]

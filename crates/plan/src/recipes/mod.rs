@@ -528,9 +528,7 @@ fn ops_and_text(
     if !whole {
         return (ops, ast.to_string());
     }
-    let text = cx
-        .text(st)
-        .trim()
+    let text = sql::without_trailing_comments(b.settings.dialect, cx.text(st).trim())
         .trim_end_matches(';')
         .trim_end()
         .to_owned();

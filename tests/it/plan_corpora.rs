@@ -1,0 +1,115 @@
+//! `migrate plan` on every PostgreSQL migration of real projects' histories
+//! (`../shared/corpora`), each planned on the schema the migrations before it leave, as
+//! `migrate plan <file>` plans it: no panic, no generated file that does not parse, and a
+//! floor on how many plan (print the table of outcomes and refusal reasons with
+//! `--nocapture`; `SLUICE_PLAN_SHOW=<text>` prints each refusal whose reason holds `text`).
+//!
+//! Found so: `COMMENT ON .. IS 'it''s'` written back with the quote unescaped (sqlparser's
+//! printing; passed-through statements are now written as the author wrote them), columns
+//! added with an inline `REFERENCES` / `UNIQUE` / `CHECK` refused (now planned constraint by
+//! constraint), `DROP INDEX CONCURRENTLY` refused as unreadable, a last statement without `;`
+//! written back with the comments after it (its `;` then ended a comment: crates.io's
+//! 2025-02-11-122509).
+
+use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use sluice::catalog::Catalog;
+use sluice::lint::LintSettings;
+use sluice::lint::engine::replay;
+use sluice::plan::{self, PlanError};
+
+use crate::corpora::{corpora, projects};
+
+/// Migrations that plan today (of 1,200); a change that plans fewer fails here.
+const MIN_PLANNED: usize = 1073;
+
+#[test]
+fn every_postgres_corpus_migration_plans_or_says_why() {
+    let Some(root) = corpora() else {
+        eprintln!("../shared/corpora not found: plans not checked");
+        return;
+    };
+    let settings = LintSettings::default();
+    let mut planned = 0;
+    let mut total = 0;
+    let mut per_project: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+    let mut broken = Vec::new();
+    // `SLUICE_PLAN_SHOW=<text>`: print each refusal whose reason holds it
+    let show = std::env::var("SLUICE_PLAN_SHOW").ok();
+    for (project, migrations) in projects(&root, "pg") {
+        let mut catalog = Catalog::new(settings.dialect);
+        for m in &migrations {
+            total += 1;
+            let outcome = catch_unwind(AssertUnwindSafe(|| plan::plan(&settings, &catalog, m)))
+                .unwrap_or_else(|_| panic!("{}: planning panicked", m.origin.display()));
+            let row = per_project.entry(project.clone()).or_default();
+            match outcome {
+                Ok(_) => {
+                    planned += 1;
+                    row.0 += 1;
+                }
+                Err(PlanError::Refused(refusals)) => {
+                    row.1 += 1;
+                    for r in refusals {
+                        if show.as_deref().is_some_and(|w| r.reason.contains(w)) {
+                            eprintln!("{}:{}: {}", m.origin.display(), r.line, r.reason);
+                        }
+                        // a generated file that does not parse, or whose transactions do not
+                        // pair up, is the planner's bug
+                        if [
+                            "(syntax-error)",
+                            "(ban-uncommitted-transaction)",
+                            "(transaction-nesting)",
+                        ]
+                        .iter()
+                        .any(|rule| r.reason.contains(rule))
+                        {
+                            broken.push(format!("{}: {}", m.origin.display(), r.reason));
+                        }
+                        *reasons.entry(kind_of(&r.reason)).or_default() += 1;
+                    }
+                }
+                Err(e) => panic!("{}: {e}", m.origin.display()),
+            }
+            catalog = replay(&settings, catalog, std::slice::from_ref(m));
+        }
+    }
+    eprintln!("| history | planned | refused |\n|---|---:|---:|");
+    for (p, (ok, refused)) in &per_project {
+        eprintln!("| {p} | {ok} | {refused} |");
+    }
+    eprintln!("| all | {planned} of {total} | |\n\n| refusal | statements |\n|---|---:|");
+    let mut by_count: Vec<(&String, &usize)> = reasons.iter().collect();
+    by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    for (kind, n) in by_count {
+        eprintln!("| {kind} | {n} |");
+    }
+    assert!(
+        broken.is_empty(),
+        "generated files that do not parse: {broken:#?}"
+    );
+    assert!(
+        planned >= MIN_PLANNED,
+        "{planned} of {total} migrations plan, fewer than {MIN_PLANNED}"
+    );
+}
+
+/// A refusal's kind: its first clause, names (after `table`, `column`, ..., or holding `_`
+/// or a digit) as `X`.
+fn kind_of(reason: &str) -> String {
+    let clause = reason.split([';', ':']).next().unwrap_or_default();
+    let mut out: Vec<&str> = Vec::new();
+    let mut name_next = false;
+    for w in clause.split_whitespace() {
+        let name =
+            name_next || w.contains(['_', '`', '.']) || w.contains(|c: char| c.is_ascii_digit());
+        name_next = matches!(
+            w,
+            "table" | "column" | "index" | "backfills" | "constraint" | "key" | "the" | "of"
+        ) && !name;
+        out.push(if name { "X" } else { w });
+    }
+    out.join(" ")
+}
