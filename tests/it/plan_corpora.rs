@@ -7,9 +7,10 @@
 //! Found so: `COMMENT ON .. IS 'it''s'` written back with the quote unescaped (sqlparser's
 //! printing; passed-through statements are now written as the author wrote them), columns
 //! added with an inline `REFERENCES` / `UNIQUE` / `CHECK` refused (now planned constraint by
-//! constraint), `DROP INDEX CONCURRENTLY` refused as unreadable, a last statement without `;`
-//! written back with the comments after it (its `;` then ended a comment: crates.io's
-//! 2025-02-11-122509).
+//! constraint), `DROP INDEX CONCURRENTLY` refused as unreadable, renames and type changes of
+//! a column with a foreign key refused (56 statements; the key is now copied), a last
+//! statement without `;` written back with the comments after it (its `;` then ended a
+//! comment: crates.io's 2025-02-11-122509).
 
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -22,7 +23,7 @@ use sluice::plan::{self, PlanError};
 use crate::corpora::{corpora, projects};
 
 /// Migrations that plan today (of 1,200); a change that plans fewer fails here.
-const MIN_PLANNED: usize = 1073;
+const MIN_PLANNED: usize = 1076;
 
 #[test]
 fn every_postgres_corpus_migration_plans_or_says_why() {

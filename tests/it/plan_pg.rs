@@ -40,6 +40,8 @@ fn seed(s: &Scratch) {
 }
 
 struct Case {
+    /// The history's one migration (tables seeded by [`seed`]).
+    init: &'static str,
     naive: &'static str,
     /// What the naive change is on a table with rows, when the naive SQL alone cannot run
     /// there (e.g. NOT NULL without default): the reference for the final state.
@@ -62,6 +64,7 @@ struct Case {
 }
 
 const BASE: Case = Case {
+    init: INIT,
     naive: "",
     reference: None,
     old_app: &[],
@@ -190,13 +193,13 @@ fn check_recipe(c: &Case) {
     let major = naive.strings("SELECT (current_setting('server_version_num')::int / 10000)::text");
     let config = format!("server_version = \"{}\"\n", major[0]);
     let dirs = recipe_dirs(
-        INIT,
+        c.init,
         "DROP TABLE events; DROP TABLE accounts; DROP TABLE owners;",
         c.naive,
         Some(&config),
     );
     let (naive_dir, migs) = (dirs.naive.as_path(), dirs.migrations.as_path());
-    naive.exec(INIT);
+    naive.exec(c.init);
     seed(&naive);
     naive.exec(c.reference.unwrap_or(c.naive));
 
@@ -434,6 +437,52 @@ fn change_column_type() {
                 "bigint",
             ),
         ],
+        ..BASE
+    });
+}
+
+/// [`INIT`] with a foreign key on `accounts.owner_id`, as an `int` (so that it can widen).
+const FK_INIT: &str = "
+CREATE TABLE owners (id int PRIMARY KEY, label text);
+CREATE TABLE accounts (
+    id bigint PRIMARY KEY,
+    owner_id int CONSTRAINT accounts_owner_fk REFERENCES owners (id) ON DELETE CASCADE,
+    name text NOT NULL,
+    email text,
+    balance int NOT NULL DEFAULT 0,
+    note text
+);
+CREATE INDEX accounts_name_idx ON accounts (name);
+CREATE INDEX accounts_owner_idx ON accounts (owner_id);
+CREATE TABLE events (id bigint NOT NULL, kind text);
+";
+
+/// int -> bigint of a foreign key column, the most common type change (refused before: the
+/// shadow column did not copy foreign keys): the key is copied onto the shadow in the
+/// contract (`NOT VALID`, then `VALIDATE`), the original dropped with the old column, the
+/// copy takes its name; the naive run's schema after, the original back after the down.
+#[test]
+fn change_the_type_of_a_foreign_key_column() {
+    check_recipe(&Case {
+        init: FK_INIT,
+        naive: "ALTER TABLE accounts ALTER COLUMN owner_id TYPE bigint;",
+        old_app: &["UPDATE accounts SET owner_id = 3 WHERE id = 5"],
+        new_app: &[
+            "INSERT INTO accounts (id, name, owner_id) VALUES (900002, 'new', 4) ON CONFLICT (id) DO NOTHING",
+        ],
+        ..BASE
+    });
+}
+
+#[test]
+fn rename_a_foreign_key_column() {
+    check_recipe(&Case {
+        init: FK_INIT,
+        naive: "ALTER TABLE accounts RENAME COLUMN owner_id TO holder_id;",
+        old_app: &["UPDATE accounts SET owner_id = 3 WHERE id = 5"],
+        new_app: &["UPDATE accounts SET holder_id = 4 WHERE id = 6"],
+        seen_by_new: &[("SELECT holder_id::text FROM accounts WHERE id = 5", "3")],
+        seen_by_old: &[("SELECT owner_id::text FROM accounts WHERE id = 6", "4")],
         ..BASE
     });
 }

@@ -226,3 +226,29 @@ fn pg18_not_valid_not_null_is_read_as_such() {
     let r = lint();
     assert!(!r.stdout.contains("adding-not-nullable-field"), "{r:?}");
 }
+
+/// `migrate plan --schema-from`: a foreign key read off the live database (its definition
+/// from `pg_get_constraintdef`) is copied onto the shadow column of a type change, under its
+/// own name and with its actions.
+#[test]
+fn plan_copies_a_live_foreign_key_onto_the_shadow_column() {
+    let s = Scratch::pg();
+    s.exec(
+        "CREATE TABLE owners (id int PRIMARY KEY);
+         CREATE TABLE accounts (id bigint PRIMARY KEY,
+             owner_id int CONSTRAINT acc_owner REFERENCES owners (id) ON DELETE SET NULL);",
+    );
+    let dir = tree(&[(
+        "0002_widen.sql",
+        "ALTER TABLE accounts ALTER COLUMN owner_id TYPE bigint;\n",
+    )]);
+    let r = run(migrate(dir.path()).args(["plan", "0002_widen.sql", "--schema-from", &s.url]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains(
+            "ADD CONSTRAINT acc_owner_sluice_new FOREIGN KEY (owner_id_sluice_new) REFERENCES owners(id) ON DELETE SET NULL NOT VALID;"
+        ) && r.stdout.contains("RENAME CONSTRAINT acc_owner_sluice_new TO acc_owner;"),
+        "{}",
+        r.stdout
+    );
+}

@@ -142,6 +142,8 @@ pub async fn read_mysql(conn: &mut sqlx::MySqlConnection) -> Result<SchemaSnapsh
             primary_key: false,
             unique: false,
             references: None,
+            fk_clause: None,
+            fk_name: None,
             check: false,
             position: None,
             charset: charset.map(|c| c.to_ascii_lowercase()),
@@ -209,6 +211,7 @@ pub async fn read_mysql(conn: &mut sqlx::MySqlConnection) -> Result<SchemaSnapsh
                 kind,
                 columns,
                 references: referenced.map(|t| ObjName::new(None, &t)),
+                fk_clause: None,
                 not_valid: false,
                 using_index: None,
                 check_expr: None,
@@ -318,6 +321,8 @@ pub async fn read_pg(conn: &mut sqlx::PgConnection) -> Result<SchemaSnapshot, sq
                 primary_key: false,
                 unique: false,
                 references: None,
+                fk_clause: None,
+                fk_name: None,
                 check: false,
                 position: None,
                 charset: None,
@@ -401,6 +406,14 @@ pub async fn read_pg(conn: &mut sqlx::PgConnection) -> Result<SchemaSnapshot, sq
                 kind,
                 columns,
                 references: ftable.map(|t| ObjName::new(fschema.as_deref(), &t)),
+                // pg_get_constraintdef: `FOREIGN KEY (a) REFERENCES o(id) ON DELETE CASCADE`
+                fk_clause: (kind == ConstraintKind::ForeignKey)
+                    .then(|| {
+                        sluice_core::sql::classify::references_clause(
+                            def.strip_suffix(" NOT VALID").unwrap_or(&def),
+                        )
+                    })
+                    .flatten(),
                 not_valid: !validated,
                 using_index: None,
                 check_expr,

@@ -103,6 +103,9 @@ pub struct Constraint {
     pub check_expr: Option<String>,
     /// FOREIGN KEY target.
     pub references: Option<ObjName>,
+    /// FOREIGN KEY: its definition from `REFERENCES` on, when known.
+    #[serde(default)]
+    pub fk_clause: Option<String>,
     /// The index a UNIQUE / PRIMARY KEY constraint owns.
     pub index: Option<String>,
 }
@@ -955,11 +958,12 @@ impl Catalog {
                 validated: true,
                 check_expr: None,
                 references: None,
+                fk_clause: None,
                 index: Some(name.clone()),
             });
             self.ensure_index(key, name, &cols, true);
         } else if spec.unique {
-            let name = format!("{}_{}_key", key.1, spec.name);
+            let name = crate::names::pg_object_name(&key.1, &spec.name, "key");
             t.constraints.push(Constraint {
                 name: Some(name.clone()),
                 kind: ConstraintKind::Unique,
@@ -967,6 +971,7 @@ impl Catalog {
                 validated: true,
                 check_expr: None,
                 references: None,
+                fk_clause: None,
                 index: Some(name.clone()),
             });
             self.ensure_index(key, name, &cols, true);
@@ -975,12 +980,17 @@ impl Catalog {
             && let Some(t) = self.tables.get_mut(key)
         {
             Arc::make_mut(t).constraints.push(Constraint {
-                name: Some(format!("{}_{}_fkey", key.1, spec.name)),
+                name: Some(
+                    spec.fk_name.clone().unwrap_or_else(|| {
+                        crate::names::pg_object_name(&key.1, &spec.name, "fkey")
+                    }),
+                ),
                 kind: ConstraintKind::ForeignKey,
                 columns: cols,
                 validated: true,
                 check_expr: None,
                 references: Some(target.clone()),
+                fk_clause: spec.fk_clause.clone(),
                 index: None,
             });
         }
@@ -1042,6 +1052,7 @@ impl Catalog {
             validated,
             check_expr: spec.check_expr.clone(),
             references: spec.references.clone(),
+            fk_clause: spec.fk_clause.clone(),
             index,
         });
     }

@@ -542,6 +542,8 @@ fn column_spec(def: &ColumnDef) -> ColumnSpec {
         primary_key: false,
         unique: false,
         references: None,
+        fk_clause: None,
+        fk_name: None,
         check: false,
         position: None,
         charset: None,
@@ -560,7 +562,11 @@ fn column_spec(def: &ColumnDef) -> ColumnSpec {
                 spec.not_null = true;
             }
             ColumnOption::Unique(_) => spec.unique = true,
-            ColumnOption::ForeignKey(fk) => spec.references = Some(obj_name(&fk.foreign_table)),
+            ColumnOption::ForeignKey(fk) => {
+                spec.references = Some(obj_name(&fk.foreign_table));
+                spec.fk_clause = references_clause(&fk.to_string());
+                spec.fk_name = opt.name.as_ref().or(fk.name.as_ref()).map(ident);
+            }
             ColumnOption::Check(_) => spec.check = true,
             ColumnOption::CharacterSet(cs) => spec.charset = Some(obj_name(cs).name),
             // `COLLATE latin1_bin` implies its charset
@@ -639,6 +645,7 @@ fn constraint_spec(c: &TableConstraint) -> Option<ConstraintSpec> {
         kind,
         columns,
         references: None,
+        fk_clause: None,
         not_valid: false,
         using_index: None,
         check_expr: None,
@@ -660,6 +667,7 @@ fn constraint_spec(c: &TableConstraint) -> Option<ConstraintSpec> {
         ),
         TableConstraint::ForeignKey(f) => ConstraintSpec {
             references: Some(obj_name(&f.foreign_table)),
+            fk_clause: references_clause(&f.to_string()),
             ..spec(
                 &f.name,
                 ConstraintKind::ForeignKey,
@@ -754,6 +762,12 @@ fn table_of(t: &TableWithJoins) -> Option<ObjName> {
 }
 
 /// An identifier normalised for comparison: unquoted ones folded to lower case.
+/// A foreign key's definition from `REFERENCES` on (`REFERENCES o (id) ON DELETE CASCADE`).
+pub fn references_clause(definition: &str) -> Option<String> {
+    let at = definition.find("REFERENCES ")?;
+    Some(definition[at..].trim_end().to_owned())
+}
+
 pub fn ident(id: &Ident) -> String {
     if id.quote_style.is_some() {
         id.value.clone()
@@ -963,6 +977,8 @@ mod tests {
             primary_key: false,
             unique: false,
             references: None,
+            fk_clause: None,
+            fk_name: None,
             check: false,
             position: None,
             charset: None,
@@ -1033,6 +1049,7 @@ mod tests {
                     kind: ConstraintKind::ForeignKey,
                     columns: vec!["a".into()],
                     references: Some(t("u")),
+                    fk_clause: Some("REFERENCES u(id)".into()),
                     not_valid: true,
                     using_index: None,
                     check_expr: None,
@@ -1052,6 +1069,7 @@ mod tests {
                     kind: ConstraintKind::Unique,
                     columns: vec![],
                     references: None,
+                    fk_clause: None,
                     not_valid: false,
                     using_index: Some("idx".into()),
                     check_expr: None,

@@ -82,6 +82,11 @@ pub struct ColumnSpec {
     pub unique: bool,
     /// Inline `REFERENCES other(col)`.
     pub references: Option<ObjName>,
+    /// The inline reference as written from `REFERENCES` on (`REFERENCES o (id) ON DELETE
+    /// CASCADE`): what a copy of the foreign key on another column needs.
+    pub fk_clause: Option<String>,
+    /// The inline foreign key's own name (`CONSTRAINT n REFERENCES ..`), when it has one.
+    pub fk_name: Option<String>,
     /// Inline `CHECK (...)`.
     pub check: bool,
     /// MySQL `FIRST` / `AFTER col`.
@@ -112,6 +117,9 @@ pub struct ConstraintSpec {
     pub columns: Vec<String>,
     /// FOREIGN KEY target.
     pub references: Option<ObjName>,
+    /// A FOREIGN KEY's definition from `REFERENCES` on (`REFERENCES o (id) ON DELETE
+    /// CASCADE`): what a copy of it on another column needs.
+    pub fk_clause: Option<String>,
     pub not_valid: bool,
     /// `UNIQUE USING INDEX idx` / `PRIMARY KEY USING INDEX idx` (PostgreSQL).
     pub using_index: Option<String>,

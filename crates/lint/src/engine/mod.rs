@@ -814,6 +814,8 @@ mod seed_tests {
                 primary_key: false,
                 unique: false,
                 references: None,
+                fk_clause: None,
+                fk_name: None,
                 check: false,
                 position: None,
                 charset: None,

@@ -140,9 +140,11 @@ pub(super) fn usable_column<'t>(t: &'t Table, col: &str, new: &str) -> Result<&'
                     k.name.as_deref().unwrap_or("(unnamed)")
                 ));
             }
+            // copied onto the new column by `build`, when its definition is known
+            ConstraintKind::ForeignKey if k.name.is_some() && k.fk_clause.is_some() => {}
             ConstraintKind::ForeignKey => {
                 return Err(format!(
-                    "column {col} has foreign key {}: the shadow column recipe does not copy foreign keys yet; drop and re-add it around this change",
+                    "column {col} has foreign key {}, whose definition the earlier migrations do not show: plan with --schema-from <DATABASE_URL>, or drop and re-add it around this change",
                     k.name.as_deref().unwrap_or("(unnamed)")
                 ));
             }
@@ -243,6 +245,34 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
         };
         checks.push((name.clone(), copy, k.validated));
     }
+
+    // foreign keys of the old column
+    let fks: Vec<ForeignKey> = t
+        .constraints
+        .iter()
+        .filter(|k| k.kind == ConstraintKind::ForeignKey && k.columns.iter().any(|c| c == old))
+        .filter_map(|k| {
+            let def = |on: &str| {
+                let cols: Vec<String> = k
+                    .columns
+                    .iter()
+                    .map(|c| b.ident(if c == old { on } else { c }))
+                    .collect();
+                Some(format!(
+                    "FOREIGN KEY ({}) {}",
+                    cols.join(", "),
+                    k.fk_clause.as_ref()?
+                ))
+            };
+            Some(ForeignKey {
+                name: k.name.clone()?,
+                copy: names::fit("", k.name.as_deref()?, "_sluice_new"),
+                on_new: def(new)?,
+                on_old: def(old)?,
+                validated: k.validated,
+            })
+        })
+        .collect();
 
     // ---- expand: the new column, the sync trigger, copies of indexes and checks
     let add = b.sql(
@@ -401,6 +431,10 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
         );
     }
 
+    // foreign keys: copied once the backfill is done (the old column's keys hold every
+    // write until then, through the sync trigger), checked, and swapped in
+    copy_foreign_keys(b, src, recipe, table, new, &fks)?;
+
     let g = b.group();
     let swap = |b: &mut Builder<'_>, summary: String, up: String, down: String| {
         b.add(
@@ -467,6 +501,24 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
         drop_trigger,
         create_trigger,
     );
+    // the old column's keys go before it is soft-dropped: kept on it, a stale value there
+    // would block (or, ON DELETE CASCADE, delete along) the referenced rows
+    for fk in &fks {
+        let up = b.sql(
+            "drop_constraint.sql",
+            json!({ "table": tn, "name": fk.name }),
+        )?;
+        let down = b.sql(
+            "not_valid.sql",
+            json!({ "table": tn, "name": fk.name, "definition": fk.on_old }),
+        )?;
+        swap(
+            b,
+            format!("drop foreign key {} of {old}", fk.name),
+            up,
+            down,
+        );
+    }
     let soft = dropped(b, old);
     let up = b.sql(
         "soft_drop_column.sql",
@@ -556,6 +608,103 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
             format!("the copy of check {orig} takes its name"),
             up,
             down,
+        );
+    }
+    for fk in &fks {
+        let up = b.sql(
+            "rename_constraint.sql",
+            json!({ "table": tn, "from": fk.copy, "to": fk.name }),
+        )?;
+        let down = b.sql(
+            "rename_constraint.sql",
+            json!({ "table": tn, "from": fk.name, "to": fk.copy }),
+        )?;
+        swap(
+            b,
+            format!("the copy of foreign key {} takes its name", fk.name),
+            up,
+            down,
+        );
+    }
+    Ok(())
+}
+
+/// A foreign key of the shadowed column, and its copy on the new one.
+struct ForeignKey {
+    name: String,
+    copy: String,
+    /// `FOREIGN KEY (..) REFERENCES ..` with the new column, and with the old one.
+    on_new: String,
+    on_old: String,
+    validated: bool,
+}
+
+/// The contract's copies of the old column's foreign keys onto `new`: `NOT VALID`, then
+/// `VALIDATE` (each in its own transaction), and a step whose down validates the original
+/// again once the rollback has put it back.
+fn copy_foreign_keys(
+    b: &mut Builder<'_>,
+    src: &Src<'_>,
+    recipe: &'static str,
+    table: &ObjName,
+    new: &str,
+    fks: &[ForeignKey],
+) -> Result<(), String> {
+    let tn = tname(table);
+    for fk in fks {
+        let (name, copy) = (&fk.name, &fk.copy);
+        let up = b.sql(
+            "not_valid.sql",
+            json!({ "table": tn, "name": copy, "definition": fk.on_new }),
+        )?;
+        let down = b.sql("drop_constraint.sql", json!({ "table": tn, "name": copy }))?;
+        b.add(
+            src,
+            recipe,
+            StepSpec {
+                phase: PlanPhase::Contract,
+                strategy: Strategy::NotValidValidate,
+                summary: format!("copy foreign key {name} onto {new}, NOT VALID"),
+                lock: lock::SHARE_ROW_EXCLUSIVE_BRIEF,
+                cost: Cost::Metadata,
+                up,
+                down: Some(down),
+            },
+            None,
+        );
+        if !fk.validated {
+            continue;
+        }
+        let up = b.sql("validate.sql", json!({ "table": tn, "name": copy }))?;
+        b.add(
+            src,
+            recipe,
+            StepSpec {
+                phase: PlanPhase::Contract,
+                strategy: Strategy::NotValidValidate,
+                summary: format!("validate the copy of foreign key {name}"),
+                lock: lock::SHARE_UPDATE_EXCLUSIVE,
+                cost: Cost::Scan,
+                up,
+                down: Some(String::new()),
+            },
+            None,
+        );
+        // runs after the swap's down has put the original back, NOT VALID
+        let down = b.sql("validate.sql", json!({ "table": tn, "name": name }))?;
+        b.add(
+            src,
+            recipe,
+            StepSpec {
+                phase: PlanPhase::Contract,
+                strategy: Strategy::NotValidValidate,
+                summary: format!("validate foreign key {name} again (down only)"),
+                lock: lock::SHARE_UPDATE_EXCLUSIVE,
+                cost: Cost::Scan,
+                up: String::new(),
+                down: Some(down),
+            },
+            None,
         );
     }
     Ok(())
