@@ -834,3 +834,69 @@ fn a_concurrently_statement_beside_others_becomes_a_migration_of_its_own() {
         assert_eq!(users_shape(&s), before, "{layout}");
     }
 }
+
+/// `migrate verify` of a plan written into diesel's layout, its two migrations named as files:
+/// a file named on its own did not get the `backfill.toml` of its directory, so the expand ran
+/// without its backfill and the contract's NOT NULL proof failed on the generated rows (found
+/// on lemmy's `2022-06-21-123144_language-tags`).
+#[test]
+fn verify_runs_the_backfill_of_a_planned_migration_named_as_a_file() {
+    use crate::common::verify::verify_dir;
+    let dir = tree(&[
+        (
+            "sluice.toml",
+            "[migrations]\ndir = \"m\"\nlayout = \"diesel\"\n",
+        ),
+        (
+            "m/2024-01-01-000000_init/up.sql",
+            "CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL DEFAULT 'x');\n",
+        ),
+        ("m/2024-01-01-000000_init/down.sql", "DROP TABLE users;\n"),
+        (
+            "m/2024-01-02-000000_rename/up.sql",
+            "ALTER TABLE users RENAME COLUMN name TO full_name;\n",
+        ),
+    ]);
+    let r = run(Command::new(assert_cmd::cargo::cargo_bin("migrate"))
+        .current_dir(dir.path())
+        .args([
+            "plan",
+            "m/2024-01-02-000000_rename/up.sql",
+            "--out",
+            "m/2024-01-02-000000_rename",
+        ]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        dir.path()
+            .join("m/2024-01-02-000000_rename/backfill.toml")
+            .is_file()
+    );
+    let (r, json) = verify_dir(
+        dir.path(),
+        sluice::sql::Dialect::Postgres,
+        &[
+            "m/2024-01-02-000000_rename/up.sql",
+            "m/2024-01-02-000001_rename_contract/up.sql",
+            "--rows",
+            "200",
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let outcomes: Vec<(String, String)> = json["runs"][0]["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let steps: Vec<&str> = m["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|s| s["step"].as_str())
+                .collect();
+            (m["outcome"].as_str().unwrap().to_owned(), steps.join(" "))
+        })
+        .collect();
+    assert_eq!(outcomes[0].0, "proven", "{json:#}");
+    assert!(outcomes[0].1.contains("backfill"), "{outcomes:?}");
+    assert_eq!(outcomes[1].0, "proven", "{json:#}");
+}

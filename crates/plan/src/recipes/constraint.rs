@@ -24,7 +24,7 @@ fn validate_step(
         src,
         recipe,
         StepSpec {
-            phase: PlanPhase::Contract,
+            phase: checked_phase(src),
             strategy: Strategy::NotValidValidate,
             summary,
             lock: lock::SHARE_UPDATE_EXCLUSIVE,
@@ -35,6 +35,17 @@ fn validate_step(
         None,
     );
     Ok(())
+}
+
+/// Where a constraint that scans goes: the contract (it restricts what the running code may
+/// write), or the expand when it is on columns only this migration adds (nothing running
+/// writes them; it holds from then on, as the naive statement's would).
+fn checked_phase(src: &Src<'_>) -> PlanPhase {
+    if src.new_columns {
+        PlanPhase::Expand
+    } else {
+        PlanPhase::Contract
+    }
 }
 
 /// Contract steps adding `CHECK (column IS NOT NULL) NOT VALID` and validating it in its own
@@ -222,7 +233,7 @@ pub(super) fn add_checked(
         src,
         recipe,
         StepSpec {
-            phase: PlanPhase::Contract,
+            phase: checked_phase(src),
             strategy: Strategy::NotValidValidate,
             summary: format!(
                 "add {name} NOT VALID: new writes are checked, old rows are not scanned"

@@ -54,6 +54,9 @@ pub(super) struct Src<'a> {
     pub cat: &'a Catalog,
     /// The table was created earlier in this same migration: nothing running uses it.
     pub new_table: bool,
+    /// A constraint on columns this migration adds: no running code writes them, so it can
+    /// hold from the expand on, as the naive statement would.
+    pub new_columns: bool,
     /// `-- sluice:backfill <expr>` above the statement.
     pub backfill_expr: Option<String>,
 }
@@ -505,6 +508,7 @@ fn plan_as_written(
         op,
         cat,
         new_table: on_new_table(cx, st, cat, op),
+        new_columns: on_new_columns(cx, op),
         backfill_expr: None,
     };
     passthrough::op(b, &src)
@@ -543,6 +547,43 @@ fn ops_and_text(
         return (st.ops.clone(), text);
     }
     (ops, text)
+}
+
+/// Whether `op` adds a constraint on columns only this migration adds.
+fn on_new_columns(cx: &ScriptCx<'_>, op: &Operation) -> bool {
+    let Operation::AddConstraint { table, constraint } = op else {
+        return false;
+    };
+    let before = cx.catalog(0).table(table);
+    // a CHECK names its columns in its expression
+    let columns = match &constraint.check_expr {
+        Some(expr) if constraint.columns.is_empty() => identifiers(expr),
+        _ => constraint.columns.clone(),
+    };
+    !columns.is_empty()
+        && columns
+            .iter()
+            .all(|c| before.is_none_or(|t| t.column(c).is_none()))
+}
+
+/// The identifiers an expression names (lower-cased unless quoted); none when it does not
+/// parse.
+fn identifiers(expr: &str) -> Vec<String> {
+    let Ok(parsed) = sql::parse(sql::Dialect::Postgres, &format!("SELECT {expr}")) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let _ = sqlparser::ast::visit_expressions(&parsed, |e| {
+        if let sqlparser::ast::Expr::Identifier(id) = e {
+            out.push(if id.quote_style.is_some() {
+                id.value.clone()
+            } else {
+                id.value.to_lowercase()
+            });
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    out
 }
 
 /// Whether `op` works on a table this change set creates (nothing running uses it yet).
@@ -694,6 +735,7 @@ fn plan_ast(
         op,
         cat,
         new_table,
+        new_columns: on_new_columns(cx, op),
         backfill_expr,
     };
     match op {

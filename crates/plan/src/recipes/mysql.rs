@@ -71,6 +71,7 @@ pub(super) fn plan_ast(
         op,
         cat,
         new_table,
+        new_columns: false,
         backfill_expr,
     };
     let server = b.settings.mysql_server();

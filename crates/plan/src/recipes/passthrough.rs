@@ -31,6 +31,7 @@ pub(super) fn statement(
         op: &op,
         cat: &cat,
         new_table: false,
+        new_columns: false,
         backfill_expr: None,
     };
     let up = b.sql("passthrough.sql", json!({ "statement": text }))?;

@@ -147,6 +147,8 @@ pub fn load_file(path: &Path, stdin_text: Option<String>) -> Result<Migration, S
                 }
             }
         };
+    // beside the file, where directory discovery finds it too (`migrate plan --out` writes it)
+    let backfill = backfill.or_else(|| sibling_backfill(parent, layout, &version, &name));
     let migration = make_migration(
         version,
         name,
@@ -161,4 +163,22 @@ pub fn load_file(path: &Path, stdin_text: Option<String>) -> Result<Migration, S
         tracing::warn!(path = %w.path.display(), "{}", w.message);
     }
     Ok(migration)
+}
+
+/// The backfill file of a migration of a file layout, named on its own: diesel's
+/// `backfill.toml` in the migration's directory, Flyway's `V<v>__<name>.backfill.toml`, the
+/// others' `<v>_<name>.backfill.toml`.
+fn sibling_backfill(
+    parent: &Path,
+    layout: Layout,
+    version: &super::Version,
+    name: &str,
+) -> Option<std::path::PathBuf> {
+    let candidate = match layout {
+        Layout::Native | Layout::Plain => return None,
+        Layout::Diesel => parent.join("backfill.toml"),
+        Layout::Flyway => parent.join(format!("V{}__{name}.backfill.toml", version.raw)),
+        _ => parent.join(format!("{}_{name}.backfill.toml", version.raw)),
+    };
+    candidate.is_file().then_some(candidate)
 }

@@ -834,3 +834,38 @@ fn backfill_files_beside_file_layouts() {
     assert_eq!(d.layout, Layout::Diesel);
     assert!(d.migrations[1].backfill.is_some() && d.warnings.is_empty());
 }
+
+/// A file named on its own gets the backfill file its layout keeps beside it, as directory
+/// discovery does: `migrate verify m/<v>_<name>/up.sql` of a planned diesel migration ran its
+/// contract without the backfill before it.
+#[test]
+fn load_file_finds_the_backfill_beside_it() {
+    let dir = tree(&[
+        ("2024-01-02-000000_d/up.sql", "select 1;"),
+        ("2024-01-02-000000_d/backfill.toml", "table = \"t\""),
+        ("5_z.up.sql", "select 5;"),
+        ("5_z.backfill.toml", "table = \"t\""),
+        ("V6__w.sql", "select 7;"),
+        ("V6__w.backfill.toml", "table = \"t\""),
+        ("7_d.sql", "-- migrate:up\nselect 1;\n"),
+        ("7_d.backfill.toml", "table = \"t\""),
+        ("8_none.up.sql", "select 8;"),
+    ]);
+    let backfill = |p: &str| {
+        load_file(&dir.path().join(p), None)
+            .unwrap()
+            .backfill
+            .map(|b| b.strip_prefix(dir.path()).unwrap().display().to_string())
+    };
+    assert_eq!(
+        backfill("2024-01-02-000000_d/up.sql").as_deref(),
+        Some("2024-01-02-000000_d/backfill.toml")
+    );
+    assert_eq!(backfill("5_z.up.sql").as_deref(), Some("5_z.backfill.toml"));
+    assert_eq!(
+        backfill("V6__w.sql").as_deref(),
+        Some("V6__w.backfill.toml")
+    );
+    assert_eq!(backfill("7_d.sql").as_deref(), Some("7_d.backfill.toml"));
+    assert_eq!(backfill("8_none.up.sql"), None);
+}
