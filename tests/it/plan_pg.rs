@@ -327,6 +327,22 @@ fn rename_column() {
     });
 }
 
+/// A rename, then a column added to the renamed table in the same migration (ente's
+/// `10_update_temp_object_keys`): the compatibility view names its columns, so the one the
+/// contract's down makes again is the one the expand made (with `SELECT *` it also showed
+/// the new column: `migrate verify` found the difference).
+#[test]
+fn rename_table_then_add_a_column() {
+    check_recipe(&Case {
+        naive: "ALTER TABLE accounts RENAME TO ledger;\nALTER TABLE ledger ADD COLUMN tag text;",
+        old_app: &["UPDATE accounts SET note = 'old' WHERE id = 5"],
+        new_app: &["UPDATE ledger SET tag = 'new' WHERE id = 6"],
+        table: "ledger",
+        table_before: Some("accounts"),
+        ..BASE
+    });
+}
+
 #[test]
 fn rename_table() {
     check_recipe(&Case {

@@ -1,5 +1,6 @@
 //! `RENAME TABLE t TO u` -> rename plus a view named `t` the old code reads and writes
-//! through (a plain `SELECT *` view is automatically updatable); contract drops the view.
+//! through (a plain view of the table's columns is automatically updatable); contract drops
+//! the view.
 
 use serde_json::json;
 
@@ -14,11 +15,16 @@ pub(super) fn rename_table(
     from: &ObjName,
     to: &ObjName,
 ) -> Result<(), String> {
-    src.table(from)?;
+    let columns: Vec<&str> = src
+        .table(from)?
+        .columns
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
     let renamed = ObjName::new(from.schema.as_deref().or(to.schema.as_deref()), &to.name);
     let view = b.sql(
         "compat_view.sql",
-        json!({ "view": tname(from), "table": tname(&renamed) }),
+        json!({ "view": tname(from), "table": tname(&renamed), "columns": columns }),
     )?;
     let drop_view = b.sql("drop_view.sql", json!({ "view": tname(from) }))?;
     let up = format!(
