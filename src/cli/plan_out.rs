@@ -295,7 +295,13 @@ impl Placement {
                 "-- expand of {}_{}: nothing to add; the backfill runs after it\n-- sluice:phase expand\n",
                 self.version, self.name
             );
-            add(&expand[0], &self.name, &empty, None);
+            // nothing to undo, as a native plan has no expand file to roll back (a
+            // backfill's rows stay as it wrote them)
+            let undo = format!(
+                "-- undoes the expand of {}_{}: it adds nothing\n-- sluice:phase expand\n",
+                self.version, self.name
+            );
+            add(&expand[0], &self.name, &empty, Some(&undo));
         }
         for p in &parts {
             let version = match p.phase {

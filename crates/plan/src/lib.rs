@@ -251,6 +251,16 @@ pub fn plan_with(
     if !refusals.is_empty() {
         return Err(PlanError::Refused(refusals));
     }
+    if let Some(down) = migration
+        .scripts
+        .iter()
+        .find(|s| s.direction == Direction::Down)
+    {
+        b.note(format!(
+            "{}: the naive down script is not carried over: each phase's down is generated from its steps, and a phase with a step that has no automatic inverse is marked irreversible (copy what it needs from the naive down by hand)",
+            down.file.path.display()
+        ));
+    }
     let mut plan = b.finish(migration);
     plan.runner = options.runner;
     if !ignores.is_empty() {
@@ -588,6 +598,21 @@ fn lint_files(
     Ok((files, report))
 }
 
+/// The way past a finding in a generated file: the rule's, or, for a down the runner
+/// cannot send as one query, the runner to choose (the plan already gives each CONCURRENTLY
+/// step a migration of its own; a step whose own down needs one after another statement,
+/// such as a unique constraint's detach and index rebuild, cannot be split further).
+fn way_out(plan: &Plan, file: &str, d: &lint::Diagnostic) -> String {
+    let split = parts::splits(plan.runner, plan.dialect);
+    if split
+        && file.ends_with(".down.sql")
+        && d.rule == "ban-concurrent-index-creation-in-transaction"
+    {
+        return "this step's down needs a CONCURRENTLY statement after another one, which a runner sending a file as one query cannot run; let Sluice apply these migrations (`[lint] runner = \"sluice\"`, it sends statements one at a time), or write this change by hand".to_owned();
+    }
+    d.help.to_string()
+}
+
 /// The phase and direction (`true`: up) of a phase file of [`Plan::files`].
 fn phase_file(name: &str) -> Option<(PlanPhase, bool)> {
     let (stem, up) = if let Some(s) = name.strip_suffix(".up.sql") {
@@ -643,7 +668,11 @@ fn self_check(
             statement: one_line(text),
             reason: format!(
                 "the generated {file} would not be safe: {} ({}) at {}:{}; {}",
-                d.message, d.rule, file, d.start.line, d.help
+                d.message,
+                d.rule,
+                file,
+                d.start.line,
+                way_out(plan, file, d)
             ),
         });
     }

@@ -1113,3 +1113,37 @@ fn a_statement_passed_through_is_written_as_the_author_wrote_it() {
         "{up}"
     );
 }
+
+#[test]
+fn a_table_dropped_and_created_again_is_refused() {
+    // vaultwarden's 2024-02-14-170000_add_state_to_sso_nonce: the CREATE went to the expand,
+    // where the old table (soft-dropped only in the contract) still held the name
+    let r = refusal("DROP TABLE orders;\nCREATE TABLE orders (id bigint PRIMARY KEY, note text);");
+    assert!(
+        r.contains(
+            "orders exists before this migration, which drops or renames it and creates it again"
+        ),
+        "{r}"
+    );
+    // authelia's V0002.WebAuthn: renamed to a backup, created again IF NOT EXISTS (the rename's
+    // compatibility view held the name: the new table was silently not created)
+    let r = refusal(
+        "ALTER TABLE orders RENAME TO orders_bkp;\nCREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY);",
+    );
+    assert!(
+        r.contains("drops or renames it and creates it again"),
+        "{r}"
+    );
+    // authelia's V0024.WebAuthnAttestationType: a column renamed, one of its old name added
+    let r = refusal(
+        "ALTER TABLE users RENAME COLUMN email TO email_address;\nALTER TABLE users ADD COLUMN email text NOT NULL DEFAULT '';",
+    );
+    assert!(
+        r.contains("column email of users exists before this migration, which renames or drops it"),
+        "{r}"
+    );
+    // IF NOT EXISTS of a table still there does nothing, as written
+    try_plan("CREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY);").unwrap();
+    // a table the migration creates is free to be dropped and created again
+    try_plan("CREATE TABLE tmp (a int);\nDROP TABLE tmp;\nCREATE TABLE tmp (b int);").unwrap();
+}

@@ -721,6 +721,37 @@ fn plan_ast(
     if ops.is_empty() {
         return passthrough::statement(b, line, &text, PlanPhase::Expand, None);
     }
+    // a table the migration drops or renames, then creates again: the new one would be
+    // created in the expand while the old name is still held (the table, soft-dropped only
+    // in the contract, or the view a rename keeps for the old code; `IF NOT EXISTS` then
+    // silently creates nothing)
+    if let Some(table) = ops.iter().find_map(|op| match op {
+        Operation::CreateTable { table, .. }
+            if cx.catalog(0).table(table).is_some() && cat.table(table).is_none() =>
+        {
+            Some(table)
+        }
+        _ => None,
+    }) {
+        return Err(format!(
+            "{table} exists before this migration, which drops or renames it and creates it again: the running code uses the old table until the rollout ends, so the new one cannot take its name in the expand; create the new table under another name (the new code uses it), and drop the old one in a later migration"
+        ));
+    }
+    // likewise a column renamed or dropped, then added again under its old name
+    if let Some((table, column)) = ops.iter().find_map(|op| match op {
+        Operation::AddColumn { table, column, .. } => {
+            let had = |c: &Catalog| {
+                c.table(table)
+                    .is_some_and(|t| t.column(&column.name).is_some())
+            };
+            (had(cx.catalog(0)) && !had(cat)).then_some((table, &column.name))
+        }
+        _ => None,
+    }) {
+        return Err(format!(
+            "column {column} of {table} exists before this migration, which renames or drops it and adds a column of that name again: the old column keeps the name until the contract (the running code uses it), so the new one cannot be added in the expand; give the new column another name, or add it in a later migration"
+        ));
+    }
     if ops.len() > 1 {
         // several operations that are not ALTER TABLE actions (e.g. CREATE TABLE with
         // inline constraints): fine on a new object, otherwise let the linter judge

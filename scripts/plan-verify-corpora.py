@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Plan real migrations into their own projects' layouts and prove the result with
+`migrate verify`.
+
+For each PostgreSQL up migration of ../shared/corpora whose plan uses a recipe (not only
+pass-through statements): copy its history up to it into a scratch directory, run
+`migrate plan <file> --out <layout>` there (the plan replaces the file with migrations of the
+same layout), then `migrate verify` the migrations the plan wrote on a scratch database
+(history replayed, tables filled with generated rows, every phase up, down and up again).
+Prints one line per migration and a summary.
+
+    scripts/plan-verify-corpora.py [--history ente] [--limit 20] [--rows 100]
+
+Needs a debug build (`cargo build --bin migrate`) and PostgreSQL at
+$SLUICE_SCRATCH_URL (default postgres://postgres@127.0.0.1:5432/test).
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CORPORA = os.path.normpath(os.path.join(ROOT, "..", "shared", "corpora"))
+MIGRATE = os.path.join(ROOT, "target", "debug", "migrate")
+SCRATCH = os.environ.get("SLUICE_SCRATCH_URL", "postgres://postgres@127.0.0.1:5432/test")
+
+
+def version_key(name):
+    """The version a migration's file or directory name starts with, as numbers."""
+    m = re.match(r"V?([0-9][0-9_.-]*)", name)
+    return tuple(int(x) for x in re.findall(r"\d+", m.group(1))) if m else None
+
+
+def recipes(path):
+    """The plan's recipes other than pass-through, or None when the plan is refused."""
+    r = subprocess.run([MIGRATE, "plan", path, "--format", "json"], capture_output=True, text=True)
+    try:
+        plan = json.loads(r.stdout)["plan"]
+    except (ValueError, KeyError):
+        return None
+    return sorted({a["recipe"] for a in plan["recipes"] if a["recipe"] != "pass-through"})
+
+
+def verify_one(rel, rows):
+    src = os.path.join(CORPORA, rel)
+    entry = os.path.dirname(src) if os.path.basename(src) in ("up.sql", "down.sql") else src
+    mdir = os.path.dirname(entry)
+    target = version_key(os.path.basename(entry))
+    work = tempfile.mkdtemp(prefix="sluice-plan-verify-")
+    try:
+        m = os.path.join(work, "m")
+        os.makedirs(m)
+        for e in sorted(os.listdir(mdir)):
+            k = version_key(e)
+            if k is None or k > target:
+                continue
+            p = os.path.join(mdir, e)
+            (shutil.copytree if os.path.isdir(p) else shutil.copy)(p, os.path.join(m, e))
+        before = set(os.listdir(m))
+        naive = os.path.relpath(os.path.join(m, os.path.relpath(src, mdir)), work)
+        out = os.path.join("m", os.path.basename(entry)) if os.path.isdir(entry) else "m"
+        p = subprocess.run([MIGRATE, "plan", naive, "--out", out], cwd=work, capture_output=True, text=True)
+        if p.returncode != 0:
+            reason = next((l for l in p.stderr.splitlines() if "refused" in l), p.stderr.strip())
+            return "refused", reason.split("refused: ", 1)[-1][:160]
+        ups = []
+        for e in sorted(os.listdir(m)):
+            if e in before and version_key(e) != target:
+                continue
+            path = os.path.join("m", e)
+            if os.path.isdir(os.path.join(work, path)):
+                ups.append(os.path.join(path, "up.sql"))
+            elif e.endswith(".sql") and not e.endswith(".down.sql") and not e.startswith("U"):
+                ups.append(path)
+        v = subprocess.run(
+            [MIGRATE, "verify", *ups, "--rows", str(rows), "--scratch-url", SCRATCH, "--format", "json"],
+            cwd=work, capture_output=True, text=True,
+        )
+        try:
+            report = json.loads(v.stdout)
+        except ValueError:
+            return "error", (v.stderr.strip().splitlines() or ["no output"])[-1][:160]
+        outcomes = [mig["outcome"] for run in report["runs"] for mig in run["migrations"]]
+        if all(o in ("proven", "irreversible") for o in outcomes):
+            return "proven", " ".join(outcomes)
+        failed = [
+            f"{mig['version']} {s['step']}: {s.get('error') or ''}"
+            for run in report["runs"] for mig in run["migrations"]
+            for s in mig["steps"] if s.get("error") or s.get("differences")
+        ]
+        return "failed", (failed or [" ".join(outcomes)])[0][:200]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--history", help="only this history of the manifest (e.g. ente, lemmy)")
+    ap.add_argument("--limit", type=int, default=0, help="at most this many migrations")
+    ap.add_argument("--rows", type=int, default=100, help="generated rows per table (verify --rows)")
+    args = ap.parse_args()
+    rows = [l.split("\t") for l in open(os.path.join(CORPORA, "MANIFEST.tsv")).read().splitlines()]
+    picked = [
+        (r[0], r[4]) for r in rows
+        if len(r) >= 5 and r[1] == "pg" and r[2] == "up" and (not args.history or r[0] == args.history)
+    ]
+    counts = {}
+    done = 0
+    for history, rel in picked:
+        rs = recipes(os.path.join(CORPORA, rel))
+        if not rs:
+            continue
+        outcome, detail = verify_one(rel, args.rows)
+        counts[outcome] = counts.get(outcome, 0) + 1
+        print(f"{outcome:8} {rel} [{','.join(rs)}] {detail}", flush=True)
+        done += 1
+        if args.limit and done >= args.limit:
+            break
+    print("summary: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    return 0 if not counts.get("failed") and not counts.get("error") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
