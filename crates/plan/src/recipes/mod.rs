@@ -7,6 +7,7 @@ mod column;
 mod constant;
 mod constraint;
 pub(super) mod fold;
+mod fresh;
 mod index;
 mod inline;
 mod mysql;
@@ -508,7 +509,7 @@ fn plan_as_written(
         op,
         cat,
         new_table: on_new_table(cx, st, cat, op),
-        new_columns: on_new_columns(cx, op),
+        new_columns: fresh::on_new_columns(cx, op),
         backfill_expr: None,
     };
     passthrough::op(b, &src)
@@ -547,43 +548,6 @@ fn ops_and_text(
         return (st.ops.clone(), text);
     }
     (ops, text)
-}
-
-/// Whether `op` adds a constraint on columns only this migration adds.
-fn on_new_columns(cx: &ScriptCx<'_>, op: &Operation) -> bool {
-    let Operation::AddConstraint { table, constraint } = op else {
-        return false;
-    };
-    let before = cx.catalog(0).table(table);
-    // a CHECK names its columns in its expression
-    let columns = match &constraint.check_expr {
-        Some(expr) if constraint.columns.is_empty() => identifiers(expr),
-        _ => constraint.columns.clone(),
-    };
-    !columns.is_empty()
-        && columns
-            .iter()
-            .all(|c| before.is_none_or(|t| t.column(c).is_none()))
-}
-
-/// The identifiers an expression names (lower-cased unless quoted); none when it does not
-/// parse.
-fn identifiers(expr: &str) -> Vec<String> {
-    let Ok(parsed) = sql::parse(sql::Dialect::Postgres, &format!("SELECT {expr}")) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    let _ = sqlparser::ast::visit_expressions(&parsed, |e| {
-        if let sqlparser::ast::Expr::Identifier(id) = e {
-            out.push(if id.quote_style.is_some() {
-                id.value.clone()
-            } else {
-                id.value.to_lowercase()
-            });
-        }
-        std::ops::ControlFlow::<()>::Continue(())
-    });
-    out
 }
 
 /// Whether `op` works on a table this change set creates (nothing running uses it yet).
@@ -721,36 +685,8 @@ fn plan_ast(
     if ops.is_empty() {
         return passthrough::statement(b, line, &text, PlanPhase::Expand, None);
     }
-    // a table the migration drops or renames, then creates again: the new one would be
-    // created in the expand while the old name is still held (the table, soft-dropped only
-    // in the contract, or the view a rename keeps for the old code; `IF NOT EXISTS` then
-    // silently creates nothing)
-    if let Some(table) = ops.iter().find_map(|op| match op {
-        Operation::CreateTable { table, .. }
-            if cx.catalog(0).table(table).is_some() && cat.table(table).is_none() =>
-        {
-            Some(table)
-        }
-        _ => None,
-    }) {
-        return Err(format!(
-            "{table} exists before this migration, which drops or renames it and creates it again: the running code uses the old table until the rollout ends, so the new one cannot take its name in the expand; create the new table under another name (the new code uses it), and drop the old one in a later migration"
-        ));
-    }
-    // likewise a column renamed or dropped, then added again under its old name
-    if let Some((table, column)) = ops.iter().find_map(|op| match op {
-        Operation::AddColumn { table, column, .. } => {
-            let had = |c: &Catalog| {
-                c.table(table)
-                    .is_some_and(|t| t.column(&column.name).is_some())
-            };
-            (had(cx.catalog(0)) && !had(cat)).then_some((table, &column.name))
-        }
-        _ => None,
-    }) {
-        return Err(format!(
-            "column {column} of {table} exists before this migration, which renames or drops it and adds a column of that name again: the old column keeps the name until the contract (the running code uses it), so the new one cannot be added in the expand; give the new column another name, or add it in a later migration"
-        ));
+    if let Some(reason) = fresh::reused_name(cx, cat, &ops) {
+        return Err(reason);
     }
     if ops.len() > 1 {
         // several operations that are not ALTER TABLE actions (e.g. CREATE TABLE with
@@ -766,7 +702,7 @@ fn plan_ast(
         op,
         cat,
         new_table,
-        new_columns: on_new_columns(cx, op),
+        new_columns: fresh::on_new_columns(cx, op),
         backfill_expr,
     };
     match op {

@@ -1,0 +1,83 @@
+//! What the migration adds or frees, which the phases must respect: a constraint on columns
+//! it adds can hold from the expand on (nothing running writes them); a name it frees (a
+//! drop or a rename) and takes again cannot, since the old object keeps the name until the
+//! contract.
+
+use sluice_core::catalog::Catalog;
+use sluice_core::sql::{self, Operation};
+use sluice_lint::context::ScriptCx;
+
+/// Why `ops` cannot be planned: they create a table or add a column under a name the
+/// migration freed (the old table or column keeps it until the contract; a rename's
+/// compatibility view holds a table's old name). `cat`: the schema before the statement.
+pub(super) fn reused_name(cx: &ScriptCx<'_>, cat: &Catalog, ops: &[Operation]) -> Option<String> {
+    // a table the migration drops or renames, then creates again: the new one would be
+    // created in the expand while the old name is still held (the table, soft-dropped only
+    // in the contract, or the view a rename keeps for the old code; `IF NOT EXISTS` then
+    // silently creates nothing)
+    if let Some(table) = ops.iter().find_map(|op| match op {
+        Operation::CreateTable { table, .. }
+            if cx.catalog(0).table(table).is_some() && cat.table(table).is_none() =>
+        {
+            Some(table)
+        }
+        _ => None,
+    }) {
+        return Some(format!(
+            "{table} exists before this migration, which drops or renames it and creates it again: the running code uses the old table until the rollout ends, so the new one cannot take its name in the expand; create the new table under another name (the new code uses it), and drop the old one in a later migration"
+        ));
+    }
+    // likewise a column renamed or dropped, then added again under its old name
+    if let Some((table, column)) = ops.iter().find_map(|op| match op {
+        Operation::AddColumn { table, column, .. } => {
+            let had = |c: &Catalog| {
+                c.table(table)
+                    .is_some_and(|t| t.column(&column.name).is_some())
+            };
+            (had(cx.catalog(0)) && !had(cat)).then_some((table, &column.name))
+        }
+        _ => None,
+    }) {
+        return Some(format!(
+            "column {column} of {table} exists before this migration, which renames or drops it and adds a column of that name again: the old column keeps the name until the contract (the running code uses it), so the new one cannot be added in the expand; give the new column another name, or add it in a later migration"
+        ));
+    }
+    None
+}
+
+/// Whether `op` adds a constraint on columns only this migration adds.
+pub(super) fn on_new_columns(cx: &ScriptCx<'_>, op: &Operation) -> bool {
+    let Operation::AddConstraint { table, constraint } = op else {
+        return false;
+    };
+    let before = cx.catalog(0).table(table);
+    // a CHECK names its columns in its expression
+    let columns = match &constraint.check_expr {
+        Some(expr) if constraint.columns.is_empty() => identifiers(expr),
+        _ => constraint.columns.clone(),
+    };
+    !columns.is_empty()
+        && columns
+            .iter()
+            .all(|c| before.is_none_or(|t| t.column(c).is_none()))
+}
+
+/// The identifiers an expression names (lower-cased unless quoted); none when it does not
+/// parse.
+fn identifiers(expr: &str) -> Vec<String> {
+    let Ok(parsed) = sql::parse(sql::Dialect::Postgres, &format!("SELECT {expr}")) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let _ = sqlparser::ast::visit_expressions(&parsed, |e| {
+        if let sqlparser::ast::Expr::Identifier(id) = e {
+            out.push(if id.quote_style.is_some() {
+                id.value.clone()
+            } else {
+                id.value.to_lowercase()
+            });
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    out
+}
