@@ -32,7 +32,8 @@ SCRATCH = os.environ.get("SLUICE_SCRATCH_URL", "postgres://postgres@127.0.0.1:54
 def version_key(name):
     """The version a migration's file or directory name starts with, as numbers."""
     m = re.match(r"V?([0-9][0-9_.-]*)", name)
-    return tuple(int(x) for x in re.findall(r"\d+", m.group(1))) if m else None
+    # diesel's 2017-08-31-230457 and crates.io's older 20170308140537 compare as one number
+    return int("".join(re.findall(r"\d+", m.group(1)))) if m else None
 
 
 def recipes(path):

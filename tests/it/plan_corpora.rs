@@ -22,11 +22,11 @@ use sluice::plan::{self, PlanError};
 
 use crate::corpora::{corpora, projects};
 
-/// Migrations that plan today (of 1,200); a change that plans fewer fails here. (Thirteen
-/// that drop or rename a table or column and create one of the same name again are refused
-/// since `scripts/plan-verify-corpora.py` found their plans failing in the expand or, with
-/// `IF NOT EXISTS`, silently creating nothing.)
-const MIN_PLANNED: usize = 1063;
+/// Migrations that plan today (of 1,200); a change that plans fewer fails here. (Twenty-three
+/// that drop or rename a table, column or index and create one of the same name again are
+/// refused since `scripts/plan-verify-corpora.py` found their plans failing in the expand
+/// or, with `IF NOT EXISTS`, silently creating nothing.)
+const MIN_PLANNED: usize = 1053;
 
 #[test]
 fn every_postgres_corpus_migration_plans_or_says_why() {

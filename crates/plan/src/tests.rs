@@ -1142,6 +1142,15 @@ fn a_table_dropped_and_created_again_is_refused() {
         r.contains("column email of users exists before this migration, which renames or drops it"),
         "{r}"
     );
+    // crates.io's 20150319224701_dumped_migration_94: an index dropped and built again
+    let r =
+        refusal("DROP INDEX users_name_idx;\nCREATE INDEX users_name_idx ON users (lower(name));");
+    assert!(
+        r.contains(
+            "index users_name_idx exists before this migration, which drops it and builds it again"
+        ),
+        "{r}"
+    );
     // IF NOT EXISTS of a table still there does nothing, as written
     try_plan("CREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY);").unwrap();
     // a table the migration creates is free to be dropped and created again
