@@ -304,8 +304,22 @@ fuzz_target!(|input: (bool, Vec<Naive>)| {
         Err(e) => panic!("not a refusal: {e}"),
     };
     let files = plan.files(settings.dialect).expect("a plan renders");
-    plan.phase_files(settings.dialect)
+    plan.phase_parts(settings.dialect)
         .expect("a plan renders for single-phase layouts");
+    // for a runner that sends a file as one query the phases split around CONCURRENTLY
+    // steps: planned or refused, never a panic, and the parts render
+    let one_query = sluice_plan::PlanOptions {
+        soft_drop_version: Some("3".to_owned()),
+        runner: Some(sluice_lint::settings::Runner::GolangMigrate),
+    };
+    match sluice_plan::plan_with(&settings, &catalog, &naive, &one_query) {
+        Ok(p) => {
+            p.phase_parts(settings.dialect)
+                .expect("a split plan renders");
+        }
+        Err(sluice_plan::PlanError::Refused(r)) => assert!(!r.is_empty()),
+        Err(e) => panic!("not a refusal: {e}"),
+    }
     let phased = plan.migration(&files, std::path::Path::new("2_change"));
     let report = sluice_lint::engine::lint_change_set_on(&settings, catalog, &[], &[phased]);
     let errors: Vec<String> = report
