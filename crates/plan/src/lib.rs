@@ -412,24 +412,8 @@ impl Plan {
             let Some((phase, up)) = phase_file(name) else {
                 continue;
             };
-            let phase = match phase {
-                PlanPhase::Contract => Phase::Contract,
-                _ => Phase::Expand,
-            };
             let direction = if up { Direction::Up } else { Direction::Down };
-            let file = SourceFile::new(dir.join(name), text.clone());
-            scripts.push(Script {
-                range: 0..file.text.len(),
-                no_transaction_marker: text.contains("-- sluice:no-transaction"),
-                file,
-                phase,
-                direction,
-                phased: true,
-                irreversible: text
-                    .lines()
-                    .find_map(|l| l.strip_prefix("-- sluice:irreversible "))
-                    .map(str::to_owned),
-            });
+            scripts.push(phase_script(dir.join(name), text, phase, direction));
         }
         Migration {
             version: self.version_key.clone(),
@@ -611,6 +595,26 @@ fn way_out(plan: &Plan, file: &str, d: &lint::Diagnostic) -> String {
         return "this step's down needs a CONCURRENTLY statement after another one, which a runner sending a file as one query cannot run; let Sluice apply these migrations (`[lint] runner = \"sluice\"`, it sends statements one at a time), or write this change by hand".to_owned();
     }
     d.help.to_string()
+}
+
+/// A generated script as the linter reads it: phased, its markers read back from its text.
+fn phase_script(path: PathBuf, text: &str, phase: PlanPhase, direction: Direction) -> Script {
+    let file = SourceFile::new(path, text.to_owned());
+    Script {
+        range: 0..file.text.len(),
+        no_transaction_marker: text.contains("-- sluice:no-transaction"),
+        file,
+        phase: match phase {
+            PlanPhase::Contract => Phase::Contract,
+            _ => Phase::Expand,
+        },
+        direction,
+        phased: true,
+        irreversible: text
+            .lines()
+            .find_map(|l| l.strip_prefix("-- sluice:irreversible "))
+            .map(str::to_owned),
+    }
 }
 
 /// The phase and direction (`true`: up) of a phase file of [`Plan::files`].

@@ -5,7 +5,7 @@
 //! statements becomes several migrations: each such step alone in one, the steps between
 //! them together in another, in step order.
 
-use sluice_core::source::{Direction, Layout, Migration, Phase, Script, SourceFile, Version};
+use sluice_core::source::{Direction, Layout, Migration, Version};
 use sluice_core::sql::{self, Dialect, classify, tokscan};
 use sluice_lint::settings::Runner;
 
@@ -124,25 +124,9 @@ impl Plan {
             .enumerate()
             .map(|(i, p)| {
                 let dir = std::path::PathBuf::from(format!("{}_{}", self.version, self.name));
-                let phase = match p.phase {
-                    PlanPhase::Contract => Phase::Contract,
-                    _ => Phase::Expand,
-                };
                 let script = |direction: Direction, text: &str| {
                     let up = direction == Direction::Up;
-                    let file = SourceFile::new(dir.join(p.file_name(up)), text.to_owned());
-                    Script {
-                        range: 0..file.text.len(),
-                        no_transaction_marker: text.contains("-- sluice:no-transaction"),
-                        file,
-                        phase,
-                        direction,
-                        phased: true,
-                        irreversible: text
-                            .lines()
-                            .find_map(|l| l.strip_prefix("-- sluice:irreversible "))
-                            .map(str::to_owned),
-                    }
+                    crate::phase_script(dir.join(p.file_name(up)), text, p.phase, direction)
                 };
                 let mut scripts = vec![script(Direction::Up, &p.up)];
                 scripts.extend(p.down.as_deref().map(|d| script(Direction::Down, d)));

@@ -9,9 +9,10 @@ use sluice_core::sql::ops::{ConstraintKind, ConstraintSpec, ObjName};
 use super::super::{Cost, PlanPhase, Strategy, names, statements};
 use super::{Builder, Src, StepSpec, index, lock};
 
-/// A contract step validating constraint `name` of `t` in a transaction of its own: a scan
+/// A step validating constraint `name` of `t` in a transaction of its own (in the phase
+/// [`checked_phase`] gives the statement): a scan
 /// under SHARE UPDATE EXCLUSIVE, reads and writes go on; nothing to undo.
-fn validate_step(
+pub(super) fn validate_step(
     b: &mut Builder<'_>,
     src: &Src<'_>,
     recipe: &'static str,

@@ -675,21 +675,14 @@ fn copy_foreign_keys(
         if !fk.validated {
             continue;
         }
-        let up = b.sql("validate.sql", json!({ "table": tn, "name": copy }))?;
-        b.add(
+        constraint::validate_step(
+            b,
             src,
             recipe,
-            StepSpec {
-                phase: PlanPhase::Contract,
-                strategy: Strategy::NotValidValidate,
-                summary: format!("validate the copy of foreign key {name}"),
-                lock: lock::SHARE_UPDATE_EXCLUSIVE,
-                cost: Cost::Scan,
-                up,
-                down: Some(String::new()),
-            },
-            None,
-        );
+            table,
+            copy,
+            format!("validate the copy of foreign key {name}"),
+        )?;
         // runs after the swap's down has put the original back, NOT VALID
         let down = b.sql("validate.sql", json!({ "table": tn, "name": name }))?;
         b.add(
