@@ -124,7 +124,9 @@ fn snapshot_reads_constraints_indexes_and_schemas() {
              REFERENCES app.accounts (id) NOT VALID;
          ALTER TABLE posts ADD CONSTRAINT title_nn CHECK (title IS NOT NULL) NOT VALID;
          CREATE INDEX posts_partial ON posts (account_id) WHERE title IS NOT NULL;
-         CREATE INDEX posts_lower ON posts (lower(title)) INCLUDE (id);",
+         CREATE INDEX posts_lower ON posts (lower(title)) INCLUDE (id);
+         CREATE INDEX posts_brin ON posts USING brin (id) WITH (pages_per_range = 16);
+         CREATE INDEX posts_plain ON posts USING btree (account_id, title);",
     );
     let url = DbUrl::parse(&s.url).unwrap();
     let snap = crate::common::block_on(introspect::snapshot(&url)).unwrap();
@@ -153,9 +155,10 @@ fn snapshot_reads_constraints_indexes_and_schemas() {
                 name,
                 table,
                 columns,
+                shape,
                 ..
             } => format!(
-                "index {table} {} {columns:?}",
+                "index {table} {} {columns:?} {shape:?}",
                 name.as_deref().unwrap_or("?")
             ),
             other => format!("{other:?}"),
@@ -171,8 +174,10 @@ fn snapshot_reads_constraints_indexes_and_schemas() {
             "constraint public.posts posts_title_unique Unique [\"title\"] not_valid=false refs=None check=None",
             "constraint public.posts title_nn Check [\"title\"] not_valid=true refs=None check=Some(\"(title IS NOT NULL)\")",
             "constraint public.posts posts_account_fk ForeignKey [\"account_id\"] not_valid=true refs=Some(\"app.accounts\") check=None",
-            "index public.posts posts_lower [\"lower(title)\"]",
-            "index public.posts posts_partial [\"account_id\"]",
+            "index public.posts posts_brin [\"id\"] Written(\"USING BRIN (id) WITH (pages_per_range = '16')\")",
+            "index public.posts posts_lower [\"lower(title)\"] Written(\"USING BTREE (lower(title)) INCLUDE (id)\")",
+            "index public.posts posts_partial [\"account_id\"] Written(\"USING BTREE (account_id) WHERE (title IS NOT NULL)\")",
+            "index public.posts posts_plain [\"account_id\", \"title\"] Columns",
         ]
     );
     assert_eq!(snap.index_states.len(), 1, "{:?}", snap.index_states);

@@ -12,7 +12,9 @@ use super::facts::{Size, rows_by_rule};
 use super::url::DbUrl;
 use sluice_core::catalog::{Catalog, Origin};
 use sluice_core::sql::Dialect;
-use sluice_core::sql::ops::{ColumnSpec, ConstraintKind, ConstraintSpec, Generated, ObjName};
+use sluice_core::sql::ops::{
+    ColumnSpec, ConstraintKind, ConstraintSpec, Generated, IndexShape, ObjName,
+};
 use sluice_core::sql::quote;
 use sluice_core::sql::{Operation, volatility};
 
@@ -244,6 +246,8 @@ pub async fn read_mysql(conn: &mut sqlx::MySqlConnection) -> Result<SchemaSnapsh
             concurrently: false,
             if_not_exists: false,
             fulltext_or_spatial: false,
+            shape: IndexShape::Columns,
+            partial: false,
         });
     }
     Ok(snap)
@@ -421,7 +425,16 @@ pub async fn read_pg(conn: &mut sqlx::PgConnection) -> Result<SchemaSnapshot, sq
         });
     }
 
-    type IdxRow = (String, String, String, bool, bool, bool, Vec<String>);
+    type IdxRow = (
+        String,
+        String,
+        String,
+        bool,
+        bool,
+        bool,
+        Vec<String>,
+        String,
+    );
     let idx: Vec<IdxRow> = sqlx::query_as(&format!(
         "SELECT n.nspname::text, t.relname::text, i.relname::text, x.indisunique,
                 x.indisvalid, x.indpred IS NOT NULL,
@@ -429,7 +442,8 @@ pub async fn read_pg(conn: &mut sqlx::PgConnection) -> Result<SchemaSnapshot, sq
                       FROM unnest(x.indkey::int2[]) WITH ORDINALITY k(attnum, n)
                       LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
                       WHERE k.n <= x.indnkeyatts
-                      ORDER BY k.n)
+                      ORDER BY k.n),
+                pg_get_indexdef(x.indexrelid)
          FROM pg_index x
          JOIN pg_class i ON i.oid = x.indexrelid
          JOIN pg_class t ON t.oid = x.indrelid
@@ -442,7 +456,7 @@ pub async fn read_pg(conn: &mut sqlx::PgConnection) -> Result<SchemaSnapshot, sq
     ))
     .fetch_all(&mut *conn)
     .await?;
-    for (schema, table, name, unique, valid, partial, columns) in idx {
+    for (schema, table, name, unique, valid, partial, columns, def) in idx {
         let table = ObjName::new(Some(&schema), &table);
         if partial || !valid {
             snap.index_states.push(IndexState {
@@ -460,9 +474,26 @@ pub async fn read_pg(conn: &mut sqlx::PgConnection) -> Result<SchemaSnapshot, sq
             concurrently: false,
             if_not_exists: false,
             fulltext_or_spatial: false,
+            shape: pg_index_shape(&def),
+            partial,
         });
     }
     Ok(snap)
+}
+
+/// The shape of an index from `pg_get_indexdef`, read as a migration's `CREATE INDEX` is.
+fn pg_index_shape(def: &str) -> IndexShape {
+    let ops = sluice_core::sql::parse(Dialect::Postgres, def)
+        .ok()
+        .and_then(|stmts| stmts.into_iter().next())
+        .map(|stmt| sluice_core::sql::classify::classify(Dialect::Postgres, &stmt));
+    ops.into_iter()
+        .flatten()
+        .find_map(|op| match op {
+            Operation::CreateIndex { shape, .. } => Some(shape),
+            _ => None,
+        })
+        .unwrap_or(IndexShape::Unknown)
 }
 
 /// `CHECK ((a > 0)) NOT VALID` -> `(a > 0)`.

@@ -16,7 +16,8 @@ use std::sync::Arc;
 use sqlparser::ast::{SchemaName, Statement as Ast, UserDefinedTypeRepresentation};
 
 use crate::sql::ops::{
-    ColumnSpec, ConstraintKind, ConstraintSpec, Generated, ObjName, ObjectKind, Volatility,
+    ColumnSpec, ConstraintKind, ConstraintSpec, Generated, IndexShape, ObjName, ObjectKind,
+    Volatility,
 };
 use crate::sql::{Dialect, Operation};
 
@@ -151,6 +152,8 @@ pub struct Index {
     pub unique: bool,
     /// Has a `WHERE` predicate.
     pub partial: bool,
+    /// How to build it again.
+    pub shape: IndexShape,
     /// False for an index a failed `CONCURRENTLY` build may have left (never set by replay).
     pub valid: bool,
     pub origin: Origin,
@@ -517,9 +520,20 @@ impl Catalog {
                         }
                     }
                 }
+                let names = |i: &Index| match &i.shape {
+                    IndexShape::Written(text) => rename_word(text, from, to) != *text,
+                    _ => false,
+                };
                 self.indexes.modify(
-                    |i| i.table == key && i.columns.contains(from),
-                    |i| rename_in(&mut Arc::make_mut(i).columns, from, to),
+                    |i| i.table == key && (i.columns.contains(from) || names(i)),
+                    |i| {
+                        let i = Arc::make_mut(i);
+                        rename_in(&mut i.columns, from, to);
+                        // the written text names the old column: not rewritten by guesswork
+                        if names(i) {
+                            i.shape = IndexShape::Unknown;
+                        }
+                    },
                 );
             }
             Op::AlterColumnType {
@@ -625,6 +639,8 @@ impl Catalog {
                 columns,
                 unique,
                 if_not_exists,
+                shape,
+                partial,
                 ..
             } => {
                 let tkey = self.ensure_table(table);
@@ -642,7 +658,8 @@ impl Catalog {
                         table: tkey,
                         columns: columns.clone(),
                         unique: *unique,
-                        partial: false,
+                        partial: *partial,
+                        shape: shape.clone(),
                         valid: true,
                         origin: self.origin,
                     }),
@@ -847,19 +864,6 @@ impl Catalog {
                 };
                 self.schemas.entry(name).or_insert(self.origin);
             }
-            Ast::CreateIndex(ci) if ci.predicate.is_some() => {
-                let table = obj_name(&ci.table_name);
-                if let Some(tkey) = self.table_key(&table) {
-                    let name = match &ci.name {
-                        Some(n) => obj_name(n).name,
-                        None => return,
-                    };
-                    let key = self.index_key(&tkey, &name);
-                    if let Some(i) = self.indexes.get_mut(&key) {
-                        Arc::make_mut(i).partial = true;
-                    }
-                }
-            }
             _ => {}
         }
     }
@@ -876,6 +880,7 @@ impl Catalog {
             columns: columns.to_vec(),
             unique,
             partial: false,
+            shape: IndexShape::Columns,
             valid: true,
             origin: self.origin,
         };

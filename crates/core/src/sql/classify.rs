@@ -3,17 +3,17 @@
 use sqlparser::ast::{
     AlterColumnOperation, AlterFunctionOperation, AlterIndexOperation, AlterSchemaOperation,
     AlterTable, AlterTableOperation, AlterTypeOperation, AlterViewOperation, CascadeOption,
-    ColumnDef, ColumnOption, ColumnOptionDef, ContextModifier, DetachPartitionMode, Expr,
-    FromTable, GeneratedAs, GeneratedExpressionMode, Ident, IndexColumn, ObjectName,
-    ObjectNamePart, ObjectType, RenameTableNameKind, Set, Statement, TableConstraint, TableFactor,
-    TableObject, TableWithJoins, Value,
+    ColumnDef, ColumnOption, ColumnOptionDef, ContextModifier, CreateIndex, DetachPartitionMode,
+    Expr, FromTable, GeneratedAs, GeneratedExpressionMode, Ident, IndexColumn, IndexType,
+    ObjectName, ObjectNamePart, ObjectType, RenameTableNameKind, Set, Statement, TableConstraint,
+    TableFactor, TableObject, TableWithJoins, Value,
 };
 use sqlparser::tokenizer::Token;
 
 use super::Dialect;
 use super::ops::{
-    ColumnSpec, ConstraintKind, ConstraintSpec, Generated, ObjName, ObjectKind, Operation,
-    RewriteKind, TxControl,
+    ColumnSpec, ConstraintKind, ConstraintSpec, Generated, IndexShape, ObjName, ObjectKind,
+    Operation, RewriteKind, TxControl,
 };
 use super::volatility;
 
@@ -196,6 +196,8 @@ pub fn classify(_dialect: Dialect, stmt: &Statement) -> Vec<Operation> {
                 concurrently: ci.concurrently,
                 if_not_exists: ci.if_not_exists,
                 fulltext_or_spatial: false,
+                shape: index_shape(ci),
+                partial: ci.predicate.is_some(),
             }];
             // MySQL `CREATE INDEX .. ALGORITHM=INPLACE LOCK=NONE`
             let (mut algorithm, mut lock) = (None, None);
@@ -297,6 +299,8 @@ fn alter_table(at: &AlterTable) -> Vec<Operation> {
                     concurrently: false,
                     if_not_exists: false,
                     fulltext_or_spatial: false,
+                    shape: IndexShape::Columns,
+                    partial: false,
                 }),
                 TableConstraint::FulltextOrSpatial(ix) => ops.push(Op::CreateIndex {
                     name: ix.opt_index_name.as_ref().map(ident),
@@ -306,6 +310,8 @@ fn alter_table(at: &AlterTable) -> Vec<Operation> {
                     concurrently: false,
                     if_not_exists: false,
                     fulltext_or_spatial: true,
+                    shape: IndexShape::Columns,
+                    partial: false,
                 }),
                 c => {
                     if let Some(mut constraint) = constraint_spec(c) {
@@ -696,6 +702,58 @@ fn constraint_spec(c: &TableConstraint) -> Option<ConstraintSpec> {
 }
 
 /// An index column as a name, or its expression text for expression indexes.
+/// [`IndexShape::Columns`] for a b-tree on plain columns, else what follows `ON <table>`.
+fn index_shape(ci: &CreateIndex) -> IndexShape {
+    let plain = |c: &IndexColumn| {
+        c.operator_class.is_none()
+            && matches!(c.column.expr, Expr::Identifier(_))
+            && c.column.options.sort.is_none()
+            && c.column.options.nulls_first.is_none()
+    };
+    if matches!(ci.using, None | Some(IndexType::BTree))
+        && ci.columns.iter().all(plain)
+        && ci.include.is_empty()
+        && ci.nulls_distinct.is_none()
+        && ci.with.is_empty()
+        && ci.predicate.is_none()
+        && ci.index_options.is_empty()
+    {
+        return IndexShape::Columns;
+    }
+    if !ci.index_options.is_empty() {
+        // MySQL's `USING BTREE` / `COMMENT` after the columns: its plans do not rebuild
+        return IndexShape::Unknown;
+    }
+    let mut text = String::new();
+    if let Some(using) = &ci.using {
+        text.push_str(&format!("USING {using} "));
+    }
+    text.push_str(&format!("({})", join(&ci.columns)));
+    if !ci.include.is_empty() {
+        text.push_str(&format!(" INCLUDE ({})", join(&ci.include)));
+    }
+    match ci.nulls_distinct {
+        Some(true) => text.push_str(" NULLS DISTINCT"),
+        Some(false) => text.push_str(" NULLS NOT DISTINCT"),
+        None => {}
+    }
+    if !ci.with.is_empty() {
+        text.push_str(&format!(" WITH ({})", join(&ci.with)));
+    }
+    if let Some(p) = &ci.predicate {
+        text.push_str(&format!(" WHERE {p}"));
+    }
+    IndexShape::Written(text)
+}
+
+fn join<T: std::fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub(crate) fn index_column(c: &IndexColumn) -> String {
     match &c.column.expr {
         Expr::Identifier(id) => ident(id),
@@ -1091,6 +1149,41 @@ mod tests {
     }
 
     #[test]
+    fn index_shapes() {
+        let shape = |sql: &str| match pg(sql).as_slice() {
+            [Op::CreateIndex { shape, partial, .. }] => (shape.clone(), *partial),
+            other => panic!("{other:?}"),
+        };
+        let written = |t: &str| IndexShape::Written(t.into());
+        assert_eq!(
+            shape("CREATE INDEX i ON t USING btree (a, \"B\")"),
+            (IndexShape::Columns, false)
+        );
+        assert_eq!(
+            shape("CREATE INDEX i ON t USING brin (created_at) WITH (pages_per_range = 32)"),
+            (
+                written("USING BRIN (created_at) WITH (pages_per_range = 32)"),
+                false
+            )
+        );
+        assert_eq!(
+            shape("CREATE UNIQUE INDEX i ON t (lower(email)) WHERE deleted_at IS NULL"),
+            (written("(lower(email)) WHERE deleted_at IS NULL"), true)
+        );
+        assert_eq!(
+            shape("CREATE INDEX i ON t (a DESC NULLS LAST, b text_pattern_ops) INCLUDE (c)"),
+            (
+                written("(a DESC NULLS LAST, b text_pattern_ops) INCLUDE (c)"),
+                false
+            )
+        );
+        assert_eq!(
+            shape("CREATE INDEX i ON t USING gin (tags)"),
+            (written("USING GIN (tags)"), false)
+        );
+    }
+
+    #[test]
     fn create_index_concurrently_quoted_names() {
         assert_eq!(
             pg(r#"CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON "Public"."T" (a)"#),
@@ -1102,6 +1195,8 @@ mod tests {
                 concurrently: true,
                 if_not_exists: true,
                 fulltext_or_spatial: false,
+                shape: IndexShape::Columns,
+                partial: false,
             }]
         );
         match pg("CREATE UNIQUE INDEX Ix ON S.Users (lower(email))").as_slice() {
@@ -1243,6 +1338,8 @@ mod tests {
                     concurrently: false,
                     if_not_exists: false,
                     fulltext_or_spatial: false,
+                    shape: IndexShape::Columns,
+                    partial: false,
                 },
                 Op::DropIndex {
                     names: vec![t("idx_b")],

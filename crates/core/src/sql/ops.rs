@@ -175,6 +175,19 @@ pub enum RewriteKind {
     Rebuild,
 }
 
+/// How an index is built, for a statement that builds it again (the down script of a
+/// `DROP INDEX`, its copy onto a shadow column).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IndexShape {
+    /// A b-tree on plain columns in their default order: the index's columns say it all.
+    Columns,
+    /// PostgreSQL: what follows `ON <table>` as written (`USING brin (created_at) WITH
+    /// (pages_per_range = 32)`, `(lower(email)) WHERE deleted_at IS NULL`).
+    Written(String),
+    /// Not known: read by the token scanner, or a column it names was renamed since.
+    Unknown,
+}
+
 /// One thing a statement does. An `ALTER TABLE` with several actions yields several.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "op", rename_all = "kebab-case")]
@@ -265,6 +278,10 @@ pub enum Operation {
         if_not_exists: bool,
         /// MySQL FULLTEXT / SPATIAL.
         fulltext_or_spatial: bool,
+        /// How to build it again (a `DROP INDEX`'s down script).
+        shape: IndexShape,
+        /// Has a `WHERE` predicate.
+        partial: bool,
     },
     DropIndex {
         names: Vec<ObjName>,

@@ -10,8 +10,8 @@ use sqlparser::tokenizer::{Token, Tokenizer};
 use super::Dialect;
 use super::classify::statement_kind;
 use super::ops::{
-    ColumnSpec, ConstraintKind, ConstraintSpec, Generated, ObjName, ObjectKind, Operation,
-    RewriteKind, TxControl,
+    ColumnSpec, ConstraintKind, ConstraintSpec, Generated, IndexShape, ObjName, ObjectKind,
+    Operation, RewriteKind, TxControl,
 };
 use super::volatility;
 
@@ -487,6 +487,9 @@ fn create(c: &mut Cursor) -> Vec<Operation> {
         concurrently,
         if_not_exists,
         fulltext_or_spatial,
+        // the scanner skips the method, options and predicate
+        shape: IndexShape::Unknown,
+        partial: false,
     }]
 }
 
@@ -694,6 +697,8 @@ fn alter_action(table: &ObjName, a: &mut Cursor) -> Vec<Operation> {
                 concurrently: false,
                 if_not_exists: false,
                 fulltext_or_spatial,
+                shape: IndexShape::Unknown,
+                partial: false,
             }];
         }
         a.eat_kw("COLUMN");
@@ -1445,6 +1450,8 @@ mod tests {
                 concurrently: true,
                 if_not_exists: true,
                 fulltext_or_spatial: false,
+                shape: IndexShape::Unknown,
+                partial: false,
             }]
         );
         match scan(Dialect::Mysql, "CREATE FULLTEXT INDEX ft ON posts (body)").as_slice() {

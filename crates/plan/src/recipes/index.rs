@@ -4,7 +4,8 @@
 use serde_json::json;
 use sqlparser::ast::{Ident, ObjectName, ObjectNamePart, Statement as Ast};
 
-use sluice_core::sql::ops::{ConstraintKind, ConstraintSpec, ObjName, Operation};
+use sluice_core::catalog::Index;
+use sluice_core::sql::ops::{ConstraintKind, ConstraintSpec, IndexShape, ObjName, Operation};
 
 use super::super::{Cost, PlanPhase, Strategy, names};
 use super::{Builder, Src, StepSpec, constraint, in_schema, lock, tname};
@@ -76,7 +77,7 @@ pub(super) fn create_index(b: &mut Builder<'_>, src: &Src<'_>) -> Result<(), Str
 }
 
 /// `DROP INDEX` -> `DROP INDEX CONCURRENTLY` in contract; the down rebuilds it when the
-/// catalog knows its definition.
+/// catalog knows how it was built.
 pub(super) fn drop_index(b: &mut Builder<'_>, src: &Src<'_>) -> Result<(), String> {
     let Operation::DropIndex { names: idx, .. } = src.op else {
         return Err("internal error: not a drop index".into());
@@ -84,32 +85,8 @@ pub(super) fn drop_index(b: &mut Builder<'_>, src: &Src<'_>) -> Result<(), Strin
     for n in idx {
         let up = b.sql("drop_index.sql", json!({ "index": in_schema(n, &n.name) }))?;
         let down = match src.cat.index(n) {
-            Some(i) if !i.partial => {
-                let table = ObjName::new(
-                    Some(i.table.0.as_str()).filter(|s| !s.is_empty()),
-                    &i.table.1,
-                );
-                let cols: Vec<String> = i.columns.iter().map(|c| b.ident(c)).collect();
-                let known_columns = src
-                    .cat
-                    .table(&table)
-                    .is_some_and(|t| i.columns.iter().all(|c| t.column(c).is_some()));
-                if known_columns {
-                    Some(b.sql(
-                        "add_index.sql",
-                        json!({ "statement": format!(
-                            "CREATE {}INDEX CONCURRENTLY IF NOT EXISTS {} ON {} ({})",
-                            if i.unique { "UNIQUE " } else { "" },
-                            b.ident(&i.name),
-                            sluice_core::sql::quote::qualified(b.r.dialect, &table),
-                            cols.join(", ")
-                        ) }),
-                    )?)
-                } else {
-                    None
-                }
-            }
-            _ => None,
+            Some(i) => rebuild(b, src, i)?,
+            None => None,
         };
         b.add(
             src,
@@ -127,6 +104,37 @@ pub(super) fn drop_index(b: &mut Builder<'_>, src: &Src<'_>) -> Result<(), Strin
         );
     }
     Ok(())
+}
+
+/// `CREATE INDEX CONCURRENTLY` of index `i` as it was built: method, keys, options and
+/// predicate as written, or its plain columns; None when the catalog does not know.
+fn rebuild(b: &Builder<'_>, src: &Src<'_>, i: &Index) -> Result<Option<String>, String> {
+    let table = ObjName::new(
+        Some(i.table.0.as_str()).filter(|s| !s.is_empty()),
+        &i.table.1,
+    );
+    let keys = match &i.shape {
+        IndexShape::Written(text) => text.clone(),
+        IndexShape::Columns
+            if !i.partial
+                && src
+                    .cat
+                    .table(&table)
+                    .is_some_and(|t| i.columns.iter().all(|c| t.column(c).is_some())) =>
+        {
+            let cols: Vec<String> = i.columns.iter().map(|c| b.ident(c)).collect();
+            format!("({})", cols.join(", "))
+        }
+        _ => return Ok(None),
+    };
+    let statement = format!(
+        "CREATE {}INDEX CONCURRENTLY IF NOT EXISTS {} ON {} {keys}",
+        if i.unique { "UNIQUE " } else { "" },
+        b.ident(&i.name),
+        sluice_core::sql::quote::qualified(b.r.dialect, &table),
+    );
+    b.sql("add_index.sql", json!({ "statement": statement }))
+        .map(Some)
 }
 
 /// `ADD UNIQUE / PRIMARY KEY` -> unique index CONCURRENTLY in expand, `USING INDEX` in

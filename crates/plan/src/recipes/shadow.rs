@@ -5,8 +5,9 @@
 use serde_json::json;
 
 use sluice_core::catalog::{Column, SqlType, Table, binary_coercible};
-use sluice_core::sql::ops::{ConstraintKind, ObjName};
+use sluice_core::sql::ops::{ConstraintKind, IndexShape, ObjName};
 use sluice_core::sql::quote;
+use sluice_core::sql::{Dialect, Operation};
 
 use super::super::{Cost, PlanPhase, Strategy, names};
 use super::{Builder, Src, StepSpec, constraint, dropped, in_schema, lock, tname};
@@ -165,15 +166,11 @@ fn kind_name(k: ConstraintKind) -> &'static str {
     }
 }
 
-/// `expr` with identifier `from` replaced by `to` (quoted), or `None` when it cannot be
-/// parsed.
-fn replace_column(expr: &str, from: &str, to: &str) -> Option<String> {
-    use sqlparser::ast::{Expr, Ident, SelectItem, SetExpr, Statement};
-    let mut parsed = sluice_core::sql::parse(
-        sluice_core::sql::Dialect::Postgres,
-        &format!("SELECT {expr}"),
-    )
-    .ok()?;
+/// `sql` parsed (PostgreSQL), column identifier `from` replaced by `to` (quoted) in its
+/// expressions; `None` when it cannot be parsed.
+fn parsed_with_column(sql: &str, from: &str, to: &str) -> Option<Vec<sqlparser::ast::Statement>> {
+    use sqlparser::ast::{Expr, Ident};
+    let mut parsed = sluice_core::sql::parse(Dialect::Postgres, sql).ok()?;
     let _ = sqlparser::ast::visit_expressions_mut(&mut parsed, |e| {
         if let Expr::Identifier(id) = e {
             let name = if id.quote_style.is_some() {
@@ -187,6 +184,14 @@ fn replace_column(expr: &str, from: &str, to: &str) -> Option<String> {
         }
         std::ops::ControlFlow::<()>::Continue(())
     });
+    Some(parsed)
+}
+
+/// `expr` with identifier `from` replaced by `to` (quoted), or `None` when it cannot be
+/// parsed.
+fn replace_column(expr: &str, from: &str, to: &str) -> Option<String> {
+    use sqlparser::ast::{SelectItem, SetExpr, Statement};
+    let parsed = parsed_with_column(&format!("SELECT {expr}"), from, to)?;
     let Some(Statement::Query(q)) = parsed.first() else {
         return None;
     };
@@ -195,6 +200,27 @@ fn replace_column(expr: &str, from: &str, to: &str) -> Option<String> {
     };
     match sel.projection.first()? {
         SelectItem::UnnamedExpr(e) => Some(e.to_string()),
+        _ => None,
+    }
+}
+
+/// An index's written keys and predicate ([`IndexShape::Written`]) with column `from`
+/// replaced by `to`, in the same form; `None` when they cannot be parsed.
+fn replace_column_in_index(keys: &str, from: &str, to: &str) -> Option<String> {
+    let parsed = parsed_with_column(&format!("CREATE INDEX i ON t {keys}"), from, to)?;
+    let ops = sluice_core::sql::classify::classify(Dialect::Postgres, parsed.first()?);
+    match ops.into_iter().next()? {
+        Operation::CreateIndex { shape, columns, .. } => Some(match shape {
+            IndexShape::Written(text) => text,
+            // the keys named a column needing quotes and are plain columns now
+            _ => {
+                let cols: Vec<String> = columns
+                    .iter()
+                    .map(|c| quote::ident(Dialect::Postgres, c))
+                    .collect();
+                format!("({})", cols.join(", "))
+            }
+        }),
         _ => None,
     }
 }
@@ -209,18 +235,40 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
     let q = |c: &str| quote::ident_min(b.r.dialect, c);
 
     // what hangs on the old column and must exist on the new one
+    // (index, the keys of its copy)
     let mut indexes = Vec::new();
     for i in src.cat.indexes_on(table) {
-        if !i.columns.iter().any(|c| c == old) {
-            continue;
-        }
-        if i.partial || i.columns.iter().any(|c| t.column(c).is_none()) {
-            return Err(format!(
-                "index {} on {old} is partial or on an expression: the planner cannot copy it yet; drop it before this change and re-create it after",
-                i.name
-            ));
-        }
-        indexes.push(i);
+        let keys = match &i.shape {
+            IndexShape::Columns if i.columns.iter().all(|c| c != old) => continue,
+            IndexShape::Columns
+                if !i.partial && i.columns.iter().all(|c| t.column(c).is_some()) =>
+            {
+                let cols: Vec<String> = i
+                    .columns
+                    .iter()
+                    .map(|c| b.ident(if c == old { new } else { c }))
+                    .collect();
+                format!("({})", cols.join(", "))
+            }
+            IndexShape::Written(text) => match replace_column_in_index(text, old, new) {
+                Some(keys) if keys == *text => continue,
+                Some(keys) => keys,
+                None => {
+                    return Err(format!(
+                        "index {} on {old} could not be read again ({text}): drop it before this change and re-create it after",
+                        i.name
+                    ));
+                }
+            },
+            _ if i.columns.iter().all(|c| !c.contains(old.as_str())) => continue,
+            _ => {
+                return Err(format!(
+                    "index {} on {old}: how it was built is not known (a statement the parser could not read, or a column it names renamed since), so the planner cannot copy it; drop it before this change and re-create it after",
+                    i.name
+                ));
+            }
+        };
+        indexes.push((i, keys));
     }
     let mut checks = Vec::new();
     for k in t
@@ -324,19 +372,13 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
         Some(g),
     );
     let mut renamed_indexes = Vec::new();
-    for i in &indexes {
+    for (i, keys) in &indexes {
         let copy = names::fit("", &i.name, "_sluice_new");
-        let cols: Vec<String> = i
-            .columns
-            .iter()
-            .map(|c| b.ident(if c == old { new } else { c }))
-            .collect();
         let build = format!(
-            "CREATE {}INDEX CONCURRENTLY IF NOT EXISTS {} ON {} ({})",
+            "CREATE {}INDEX CONCURRENTLY IF NOT EXISTS {} ON {} {keys}",
             if i.unique { "UNIQUE " } else { "" },
             b.ident(&copy),
             quote::qualified(b.r.dialect, table),
-            cols.join(", ")
         );
         let up = b.sql("add_index.sql", json!({ "statement": build }))?;
         let down = b.sql(
