@@ -46,7 +46,7 @@ def recipes(path):
     return sorted({a["recipe"] for a in plan["recipes"] if a["recipe"] != "pass-through"})
 
 
-def verify_one(rel, rows):
+def verify_one(rel, rows, keep=False):
     src = os.path.join(CORPORA, rel)
     entry = os.path.dirname(src) if os.path.basename(src) in ("up.sql", "down.sql") else src
     mdir = os.path.dirname(entry)
@@ -95,7 +95,10 @@ def verify_one(rel, rows):
         ]
         return "failed", (failed or [" ".join(outcomes)])[0][:200]
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if keep:
+            print(f"kept {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def main():
@@ -103,11 +106,14 @@ def main():
     ap.add_argument("--history", help="only this history of the manifest (e.g. ente, lemmy)")
     ap.add_argument("--limit", type=int, default=0, help="at most this many migrations")
     ap.add_argument("--rows", type=int, default=100, help="generated rows per table (verify --rows)")
+    ap.add_argument("--only", help="only the migrations whose path holds this text")
+    ap.add_argument("--keep", action="store_true", help="keep the work directories (printed)")
     args = ap.parse_args()
     rows = [l.split("\t") for l in open(os.path.join(CORPORA, "MANIFEST.tsv")).read().splitlines()]
     picked = [
         (r[0], r[4]) for r in rows
         if len(r) >= 5 and r[1] == "pg" and r[2] == "up" and (not args.history or r[0] == args.history)
+        and (not args.only or args.only in r[4])
     ]
     counts = {}
     done = 0
@@ -115,7 +121,7 @@ def main():
         rs = recipes(os.path.join(CORPORA, rel))
         if not rs:
             continue
-        outcome, detail = verify_one(rel, args.rows)
+        outcome, detail = verify_one(rel, args.rows, args.keep)
         counts[outcome] = counts.get(outcome, 0) + 1
         print(f"{outcome:8} {rel} [{','.join(rs)}] {detail}", flush=True)
         done += 1

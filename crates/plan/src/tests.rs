@@ -1156,3 +1156,29 @@ fn a_table_dropped_and_created_again_is_refused() {
     // a table the migration creates is free to be dropped and created again
     try_plan("CREATE TABLE tmp (a int);\nDROP TABLE tmp;\nCREATE TABLE tmp (b int);").unwrap();
 }
+
+/// An `IF NOT EXISTS` that finds its object there creates nothing: the down leaves the
+/// index, column or table the earlier migrations made (it dropped them: crates.io's
+/// `fix_local_dbs_unique_gh_login`, found by `migrate verify`). Without `IF NOT EXISTS` the
+/// down still drops what the up made.
+#[test]
+fn if_not_exists_finding_the_object_leaves_it_in_the_down() {
+    let (p, files) = try_plan(
+        "CREATE INDEX IF NOT EXISTS users_name_idx ON users (name);
+         ALTER TABLE users ADD COLUMN IF NOT EXISTS name text;
+         CREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY);
+         CREATE INDEX IF NOT EXISTS orders_total_idx ON orders (total);",
+    )
+    .unwrap();
+    let down = file(&files, "expand.down.sql");
+    assert!(!down.contains("users_name_idx"), "{down}");
+    assert!(!down.contains("DROP COLUMN"), "{down}");
+    assert!(!down.contains("DROP TABLE"), "{down}");
+    assert!(
+        down.contains("DROP INDEX CONCURRENTLY IF EXISTS orders_total_idx"),
+        "{down}"
+    );
+    assert_noted(&p, "finds index users_name_idx there already");
+    assert_noted(&p, "finds column name of users there already");
+    assert_noted(&p, "finds table orders there already");
+}

@@ -101,3 +101,38 @@ fn identifiers(expr: &str) -> Vec<String> {
     });
     out
 }
+
+/// What an `IF NOT EXISTS` statement finds already there (`cat`: the schema before it), so
+/// that it creates nothing: its down must not drop it (the object and its data were there
+/// before the migration).
+pub(super) fn found_by_if_not_exists(cat: &Catalog, op: &Operation) -> Option<String> {
+    match op {
+        Operation::CreateTable {
+            table,
+            if_not_exists: true,
+            ..
+        } if cat.table(table).is_some() => Some(format!("table {table}")),
+        Operation::AddColumn {
+            table,
+            column,
+            if_not_exists: true,
+        } if cat.column(table, &column.name).is_some() => {
+            Some(format!("column {} of {table}", column.name))
+        }
+        Operation::CreateIndex {
+            name: Some(name),
+            table,
+            if_not_exists: true,
+            ..
+        } => {
+            let index = ObjName {
+                schema: table.schema.clone(),
+                name: name.clone(),
+            };
+            cat.index(&index)
+                .is_some()
+                .then(|| format!("index {index}"))
+        }
+        _ => None,
+    }
+}

@@ -52,10 +52,16 @@ pub(super) fn create_index(b: &mut Builder<'_>, src: &Src<'_>) -> Result<(), Str
         "add_index.sql",
         json!({ "statement": Ast::CreateIndex(ci).to_string() }),
     )?;
-    let down = b.sql(
-        "drop_index.sql",
-        json!({ "index": in_schema(table, &name) }),
-    )?;
+    let down = match super::fresh::found_by_if_not_exists(src.cat, src.op) {
+        Some(what) => {
+            b.note(super::passthrough::found_note(src.line, &what));
+            String::new()
+        }
+        None => b.sql(
+            "drop_index.sql",
+            json!({ "index": in_schema(table, &name) }),
+        )?,
+    };
     b.add(
         src,
         "add-index",

@@ -723,6 +723,12 @@ fn plan_ast(
             ));
             Ok(())
         }
+        // the statement creates nothing: as written, its down leaves what was there
+        Operation::CreateTable { .. } | Operation::AddColumn { .. }
+            if fresh::found_by_if_not_exists(cat, op).is_some() =>
+        {
+            passthrough::op(b, &src)
+        }
         _ if src.new_table => passthrough::op(b, &src),
         Operation::RenameColumn { table, from, to } => shadow::rename_column(b, &src, table, from, to),
         Operation::AlterColumnType {

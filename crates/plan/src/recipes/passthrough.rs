@@ -55,6 +55,9 @@ pub(super) fn statement(
 /// One classified operation as written.
 pub(super) fn op(b: &mut Builder<'_>, src: &Src<'_>) -> Result<(), String> {
     let phase = phase_of(src.op, src.new_table);
+    if let Some(what) = super::fresh::found_by_if_not_exists(src.cat, src.op) {
+        b.note(found_note(src.line, &what));
+    }
     let down = inverse(b, src)?;
     let up = b.sql("passthrough.sql", json!({ "statement": src.text }))?;
     b.add(
@@ -98,6 +101,9 @@ fn phase_of(op: &Operation, new_table: bool) -> PlanPhase {
 /// The statement undoing `src`, when it can be derived; `None` otherwise.
 fn inverse(b: &Builder<'_>, src: &Src<'_>) -> Result<Option<String>, String> {
     let r = |tpl: &str, v| b.sql(tpl, v).map(Some);
+    if super::fresh::found_by_if_not_exists(src.cat, src.op).is_some() {
+        return Ok(Some(String::new()));
+    }
     match src.op {
         Operation::CreateTable { table, .. } => r(
             "passthrough.sql",
@@ -168,6 +174,13 @@ fn inverse(b: &Builder<'_>, src: &Src<'_>) -> Result<Option<String>, String> {
         ),
         _ => Ok(None),
     }
+}
+
+/// The note of a statement whose `IF NOT EXISTS` finds `what` there already.
+pub(super) fn found_note(line: usize, what: &str) -> String {
+    format!(
+        "line {line}: `IF NOT EXISTS` finds {what} there already (the earlier migrations made it): the statement creates nothing, and the down leaves it"
+    )
 }
 
 /// `CREATE VIEW / SEQUENCE / TYPE / SCHEMA / EXTENSION x` -> `DROP ... IF EXISTS x`.
