@@ -1182,3 +1182,102 @@ fn if_not_exists_finding_the_object_leaves_it_in_the_down() {
     assert_noted(&p, "finds column name of users there already");
     assert_noted(&p, "finds table orders there already");
 }
+
+/// A view dropped and created again under its name: the drop waits for the contract, so the
+/// expand's `CREATE` failed on the name (crates.io's `recent_crate_downloads`, found by
+/// `migrate verify`); refused with the way out.
+#[test]
+fn a_view_dropped_and_created_again_is_refused_with_the_way_out() {
+    let settings = LintSettings::default();
+    let history = [migration(
+        "0001",
+        "init",
+        &format!(
+            "{HISTORY}\nCREATE VIEW big_orders AS SELECT id FROM orders WHERE total > 100;\n\
+             CREATE MATERIALIZED VIEW order_totals AS SELECT user_id, sum(total) FROM orders GROUP BY user_id;"
+        ),
+    )];
+    let catalog = lint::engine::replay(&settings, Catalog::new(settings.dialect), &history);
+    let refused = |sql: &str| match plan(&settings, &catalog, &migration("0002", "change", sql)) {
+        Err(PlanError::Refused(r)) => r.iter().map(|r| r.reason.clone()).collect::<Vec<_>>(),
+        other => panic!("expected a refusal for {sql}, got {other:?}"),
+    };
+    let r = refused(
+        "DROP VIEW big_orders;\nCREATE VIEW big_orders AS SELECT id, total FROM orders WHERE total > 100;",
+    );
+    assert!(
+        r.iter().any(
+            |r| r.contains("view big_orders exists before this migration")
+                && r.contains("CREATE OR REPLACE VIEW")
+        ),
+        "{r:?}"
+    );
+    let r = refused(
+        "DROP MATERIALIZED VIEW order_totals;\nCREATE MATERIALIZED VIEW order_totals AS SELECT user_id, count(*) FROM orders GROUP BY user_id;",
+    );
+    assert!(
+        r.iter()
+            .any(|r| r.contains("materialized view order_totals exists before")),
+        "{r:?}"
+    );
+    // a new view is planned
+    assert!(
+        plan(
+            &settings,
+            &catalog,
+            &migration(
+                "0002",
+                "change",
+                "CREATE VIEW small_orders AS SELECT id FROM orders;"
+            )
+        )
+        .is_ok()
+    );
+}
+
+/// A generated column dropped with the function its expression uses: the column is dropped
+/// for real in the contract, so the function's drop after it succeeds (a soft-dropped copy
+/// kept the dependency: crates.io's `remove-semver-no-prerelease-column`, found by `migrate
+/// verify`); the down adds the column again from its expression.
+#[test]
+fn a_generated_column_is_dropped_for_real() {
+    let settings = LintSettings::default();
+    let history = [migration(
+        "0001",
+        "init",
+        "CREATE FUNCTION tag_of(text) RETURNS text IMMUTABLE LANGUAGE sql AS $$ SELECT lower($1) $$;\n\
+         CREATE TABLE items (id bigint PRIMARY KEY, name text, tag text GENERATED ALWAYS AS (tag_of(name)) STORED);",
+    )];
+    let catalog = lint::engine::replay(&settings, Catalog::new(settings.dialect), &history);
+    let p = plan(
+        &settings,
+        &catalog,
+        &migration(
+            "0002",
+            "change",
+            "ALTER TABLE items DROP COLUMN tag;\nDROP FUNCTION tag_of(text);",
+        ),
+    )
+    .unwrap();
+    let files = p.files(settings.dialect).unwrap();
+    let up = file(&files, "contract.up.sql");
+    assert!(
+        up.contains(r#"ALTER TABLE "items" DROP COLUMN IF EXISTS "tag";"#),
+        "{up}"
+    );
+    assert!(!up.contains("_sluice_dropped_tag"), "{up}");
+    assert!(
+        up.find("DROP COLUMN").unwrap() < up.find("DROP FUNCTION").unwrap(),
+        "{up}"
+    );
+    let step = p
+        .steps
+        .iter()
+        .find(|s| s.recipe == "drop-generated-column")
+        .expect("step");
+    let down = step.down.as_deref().expect("a down");
+    assert!(
+        down.contains("GENERATED ALWAYS AS (tag_of(name)) STORED") && down.contains("ADD COLUMN"),
+        "{down}"
+    );
+}

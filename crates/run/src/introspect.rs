@@ -146,6 +146,7 @@ pub async fn read_mysql(conn: &mut sqlx::MySqlConnection) -> Result<SchemaSnapsh
             references: None,
             fk_clause: None,
             fk_name: None,
+            generation: None,
             check: false,
             position: None,
             charset: charset.map(|c| c.to_ascii_lowercase()),
@@ -298,15 +299,16 @@ pub async fn read_pg(conn: &mut sqlx::PgConnection) -> Result<SchemaSnapshot, sq
     .await?;
     let mut columns: BTreeMap<(String, String), Vec<ColumnSpec>> = BTreeMap::new();
     for (schema, table, name, data_type, not_null, default, identity, generated) in cols {
-        let (generated, default) = if !identity.is_empty() {
-            (Some(Generated::Identity), default)
+        // a generated column's expression is in pg_attrdef like a default
+        let (generated, default, generation) = if !identity.is_empty() {
+            (Some(Generated::Identity), default, None)
         } else if generated == "s" {
-            (Some(Generated::Stored), None)
+            (Some(Generated::Stored), None, default)
         } else if generated == "v" {
-            // PostgreSQL 18: computed on read, its expression in pg_attrdef like a default
-            (Some(Generated::Virtual), None)
+            // PostgreSQL 18: computed on read
+            (Some(Generated::Virtual), None, default)
         } else {
-            (None, default)
+            (None, default, None)
         };
         let serial = default
             .as_deref()
@@ -322,6 +324,7 @@ pub async fn read_pg(conn: &mut sqlx::PgConnection) -> Result<SchemaSnapshot, sq
                 default,
                 serial,
                 generated,
+                generation,
                 primary_key: false,
                 unique: false,
                 references: None,

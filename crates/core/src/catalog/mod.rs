@@ -83,6 +83,8 @@ pub struct Column {
     pub default_volatility: Option<Volatility>,
     pub serial: bool,
     pub generated: Option<Generated>,
+    /// A generated column's expression, as written.
+    pub generation: Option<String>,
     /// MySQL: the column's own `CHARACTER SET`; `None` = the table's.
     pub charset: Option<String>,
 }
@@ -513,6 +515,11 @@ impl Catalog {
                     if let Some(c) = t.column_mut(from) {
                         c.name = to.clone();
                     }
+                    for c in &mut t.columns {
+                        if let Some(g) = &mut c.generation {
+                            *g = rename_word(g, from, to);
+                        }
+                    }
                     for c in &mut t.constraints {
                         rename_in(&mut c.columns, from, to);
                         if let Some(e) = &mut c.check_expr {
@@ -558,6 +565,7 @@ impl Catalog {
                     c.default_volatility = column.default_volatility;
                     c.serial = column.serial;
                     c.generated = column.generated;
+                    c.generation = column.generation.clone();
                     c.charset = column.charset.clone();
                 }
             }
@@ -744,6 +752,7 @@ impl Catalog {
             Op::DropExpression { table, column } => {
                 if let Some(c) = self.table_mut(table).and_then(|t| t.column_mut(column)) {
                     c.generated = None;
+                    c.generation = None;
                 }
             }
             Op::SetVariable { name, value, .. } => {
@@ -951,6 +960,7 @@ impl Catalog {
             default_volatility: spec.default_volatility,
             serial: spec.serial,
             generated: spec.generated,
+            generation: spec.generation.clone(),
             charset: spec.charset.clone(),
         });
         let cols = vec![spec.name.clone()];

@@ -550,6 +550,7 @@ fn column_spec(def: &ColumnDef) -> ColumnSpec {
         references: None,
         fk_clause: None,
         fk_name: None,
+        generation: None,
         check: false,
         position: None,
         charset: None,
@@ -593,6 +594,7 @@ fn column_spec(def: &ColumnDef) -> ColumnSpec {
                 generation_expr_mode,
                 ..
             } => {
+                spec.generation = generation_expr.as_ref().map(ToString::to_string);
                 spec.generated = Some(match (generation_expr, generation_expr_mode) {
                     (None, _) => Generated::Identity,
                     (Some(_), Some(GeneratedExpressionMode::Stored)) => Generated::Stored,
@@ -1037,6 +1039,7 @@ mod tests {
             references: None,
             fk_clause: None,
             fk_name: None,
+            generation: None,
             check: false,
             position: None,
             charset: None,

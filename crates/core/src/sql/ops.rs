@@ -78,6 +78,8 @@ pub struct ColumnSpec {
     /// serial / bigserial / smallserial (PostgreSQL) or `AUTO_INCREMENT` (MySQL).
     pub serial: bool,
     pub generated: Option<Generated>,
+    /// A generated column's expression, as written (`GENERATED ALWAYS AS (<this>)`).
+    pub generation: Option<String>,
     pub primary_key: bool,
     pub unique: bool,
     /// Inline `REFERENCES other(col)`.

@@ -816,6 +816,7 @@ mod seed_tests {
                 references: None,
                 fk_clause: None,
                 fk_name: None,
+                generation: None,
                 check: false,
                 position: None,
                 charset: None,

@@ -65,6 +65,31 @@ pub(super) fn reused_name(cx: &ScriptCx<'_>, cat: &Catalog, ops: &[Operation]) -
     None
 }
 
+/// Why a `CREATE [MATERIALIZED] VIEW` cannot be planned: the migration dropped the view of
+/// that name, and the drop waits for the contract (the running code queries the view).
+pub(super) fn reused_view(
+    cx: &ScriptCx<'_>,
+    cat: &Catalog,
+    ast: &sqlparser::ast::Statement,
+) -> Option<String> {
+    let sqlparser::ast::Statement::CreateView(v) = ast else {
+        return None;
+    };
+    let name = sql::classify::obj_name(&v.name);
+    if !(cx.catalog(0).has_view(&name) && !cat.has_view(&name)) {
+        return None;
+    }
+    Some(if v.materialized {
+        format!(
+            "materialized view {name} exists before this migration, which drops it and creates it again: the drop waits for the contract (the running code queries the view), so the new one cannot take its name in the expand; create the new definition under another name (the new code reads it), and drop the old one in a later migration"
+        )
+    } else {
+        format!(
+            "view {name} exists before this migration, which drops it and creates it again: the drop waits for the contract (the running code queries the view), so the new one cannot take its name in the expand; use `CREATE OR REPLACE VIEW` (it keeps the old columns, new ones at the end) without the drop, or create the new definition under another name"
+        )
+    })
+}
+
 /// Whether `op` adds a constraint on columns only this migration adds.
 pub(super) fn on_new_columns(cx: &ScriptCx<'_>, op: &Operation) -> bool {
     let Operation::AddConstraint { table, constraint } = op else {

@@ -685,7 +685,9 @@ fn plan_ast(
     if ops.is_empty() {
         return passthrough::statement(b, line, &text, PlanPhase::Expand, None);
     }
-    if let Some(reason) = fresh::reused_name(cx, cat, &ops) {
+    if let Some(reason) =
+        fresh::reused_name(cx, cat, &ops).or_else(|| fresh::reused_view(cx, cat, ast))
+    {
         return Err(reason);
     }
     if ops.len() > 1 {

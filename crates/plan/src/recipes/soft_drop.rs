@@ -4,7 +4,9 @@
 
 use serde_json::json;
 
-use sluice_core::sql::ops::ObjName;
+use sluice_core::catalog::Column;
+use sluice_core::sql::ops::{Generated, ObjName};
+use sluice_core::sql::quote;
 
 use super::super::{Cost, PlanPhase, Strategy};
 use super::{Builder, Src, StepSpec, dropped, lock, tname};
@@ -19,6 +21,9 @@ pub(super) fn column(
     let Some(c) = t.column(column) else {
         return Err(format!("column {column} is not known on table {table}"));
     };
+    if matches!(c.generated, Some(Generated::Stored | Generated::Virtual)) {
+        return generated_column(b, src, table, c);
+    }
     let to = dropped(b, column);
     let tn = tname(table);
     let up = b.sql(
@@ -46,6 +51,63 @@ pub(super) fn column(
             down: Some(down),
         },
         Some(g),
+    );
+    Ok(())
+}
+
+/// A generated column is dropped for real in the contract: its values come from the other
+/// columns, so there is nothing to keep, and a soft-dropped copy would hold on to what its
+/// expression uses (a later `DROP FUNCTION` of the migration failed on it: crates.io's
+/// `remove-semver-no-prerelease-column`). The down adds it again from its expression.
+fn generated_column(
+    b: &mut Builder<'_>,
+    src: &Src<'_>,
+    table: &ObjName,
+    c: &Column,
+) -> Result<(), String> {
+    let up = b.sql(
+        "drop_column.sql",
+        json!({ "table": tname(table), "column": c.name }),
+    )?;
+    // a rollback: the column comes back as it was, which (STORED) rewrites the table once
+    let down = match &c.generation {
+        Some(expr) => Some(format!(
+            "{}{}",
+            if c.generated == Some(Generated::Stored) {
+                "-- sluice:ignore adding-field-with-default -- the down of a generated column's drop: it comes back as it was, computed for every row\n"
+            } else {
+                ""
+            },
+            b.sql(
+                "passthrough.sql",
+                json!({ "statement": format!(
+                "ALTER TABLE {} ADD COLUMN {} {} GENERATED ALWAYS AS ({expr}){}{}",
+                quote::qualified(b.r.dialect, table),
+                b.ident(&c.name),
+                c.data_type,
+                if c.generated == Some(Generated::Stored) { " STORED" } else { "" },
+                if c.not_null { " NOT NULL" } else { "" },
+            ) }),
+            )?
+        )),
+        None => None,
+    };
+    b.add(
+        src,
+        "drop-generated-column",
+        StepSpec {
+            phase: PlanPhase::Contract,
+            strategy: Strategy::Plain,
+            summary: format!(
+                "drop generated column {table}.{} (its values come from the other columns)",
+                c.name
+            ),
+            lock: lock::BRIEF_EXCLUSIVE,
+            cost: Cost::Metadata,
+            up,
+            down,
+        },
+        None,
     );
     Ok(())
 }
