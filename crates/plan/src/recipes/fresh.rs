@@ -76,7 +76,8 @@ pub(super) fn reused_view(
         return None;
     };
     let name = sql::classify::obj_name(&v.name);
-    if !(cx.catalog(0).has_view(&name) && !cat.has_view(&name)) {
+    // there before the migration, dropped by it
+    if !cx.catalog(0).has_view(&name) || cat.has_view(&name) {
         return None;
     }
     Some(if v.materialized {
