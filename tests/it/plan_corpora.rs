@@ -22,11 +22,13 @@ use sluice::plan::{self, PlanError};
 
 use crate::corpora::{corpora, projects};
 
-/// Migrations that plan today (of 1,200); a change that plans fewer fails here. (Twenty-three
-/// that drop or rename a table, column or index and create one of the same name again are
-/// refused since `scripts/plan-verify-corpora.py` found their plans failing in the expand
-/// or, with `IF NOT EXISTS`, silently creating nothing.)
-const MIN_PLANNED: usize = 1053;
+/// Migrations that plan today (of 1,200); a change that plans fewer fails here. Plans that
+/// `scripts/plan-verify-corpora.py` found failing became refusals with the way out: a table
+/// or column dropped or renamed and created again under its name (the expand failed, or with
+/// `IF NOT EXISTS` created nothing), and a view dropped and created again (131 statements,
+/// mostly lemmy's: the `CREATE VIEW` in the expand met the old view, dropped only in the
+/// contract). An index dropped and built again (113 statements) is planned since.
+const MIN_PLANNED: usize = 1037;
 
 #[test]
 fn every_postgres_corpus_migration_plans_or_says_why() {

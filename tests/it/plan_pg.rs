@@ -658,6 +658,22 @@ CREATE TABLE events (id bigint NOT NULL, kind text);
     });
 }
 
+/// An index dropped and built again under its name: built as `<name>_sluice_new` in the
+/// expand (the old one keeps the name until the contract), dropped and renamed in the
+/// contract; the naive run's index (name and definition) after, the old one after the down.
+#[test]
+fn rebuild_an_index_under_its_name() {
+    check_recipe(&Case {
+        naive: "DROP INDEX accounts_name_idx;
+                CREATE INDEX accounts_name_idx ON accounts (lower(name)) WHERE email IS NOT NULL;",
+        old_app: &["SELECT count(*) FROM accounts WHERE name = 'name 5'"],
+        new_app: &[
+            "SELECT count(*) FROM accounts WHERE lower(name) = 'name 5' AND email IS NOT NULL",
+        ],
+        ..BASE
+    });
+}
+
 #[test]
 fn add_index() {
     check_recipe(&Case {

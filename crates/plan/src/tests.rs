@@ -1142,15 +1142,6 @@ fn a_table_dropped_and_created_again_is_refused() {
         r.contains("column email of users exists before this migration, which renames or drops it"),
         "{r}"
     );
-    // crates.io's 20150319224701_dumped_migration_94: an index dropped and built again
-    let r =
-        refusal("DROP INDEX users_name_idx;\nCREATE INDEX users_name_idx ON users (lower(name));");
-    assert!(
-        r.contains(
-            "index users_name_idx exists before this migration, which drops it and builds it again"
-        ),
-        "{r}"
-    );
     // IF NOT EXISTS of a table still there does nothing, as written
     try_plan("CREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY);").unwrap();
     // a table the migration creates is free to be dropped and created again
@@ -1278,6 +1269,52 @@ fn a_generated_column_is_dropped_for_real() {
     let down = step.down.as_deref().expect("a down");
     assert!(
         down.contains("GENERATED ALWAYS AS (tag_of(name)) STORED") && down.contains("ADD COLUMN"),
+        "{down}"
+    );
+}
+
+/// An index dropped and built again under its name (crates.io's
+/// 20150319224701_dumped_migration_94; 113 statements of the corpora, refused before): the
+/// new one is built under another name in the expand (the old one keeps the name until the
+/// contract drops it), then takes the name; each down undoes its half, the contract's builds
+/// the old index again as it was.
+#[test]
+fn an_index_dropped_and_built_again_takes_its_name_in_the_contract() {
+    let (_, files) = try_plan(
+        "DROP INDEX users_name_idx;\nCREATE INDEX users_name_idx ON users (lower(name)) WHERE email IS NOT NULL;",
+    )
+    .unwrap();
+    let expand = file(&files, "expand.up.sql");
+    assert!(
+        expand.contains(
+            r#"CREATE INDEX CONCURRENTLY "users_name_idx_sluice_new" ON users(lower(name)) WHERE email IS NOT NULL"#
+        ),
+        "{expand}"
+    );
+    assert!(!expand.contains("DROP INDEX"), "{expand}");
+    let down = file(&files, "expand.down.sql");
+    assert!(
+        down.contains("DROP INDEX CONCURRENTLY IF EXISTS users_name_idx_sluice_new"),
+        "{down}"
+    );
+    let contract = file(&files, "contract.up.sql");
+    let (drop, rename) = (
+        contract.find("DROP INDEX CONCURRENTLY IF EXISTS users_name_idx;"),
+        contract.find("ALTER INDEX users_name_idx_sluice_new RENAME TO users_name_idx;"),
+    );
+    assert!(
+        drop.is_some() && rename.is_some() && drop < rename,
+        "{contract}"
+    );
+    let down = file(&files, "contract.down.sql");
+    let (unrename, rebuild) = (
+        down.find("ALTER INDEX users_name_idx RENAME TO users_name_idx_sluice_new;"),
+        down.find(
+            r#"CREATE INDEX CONCURRENTLY IF NOT EXISTS users_name_idx ON "public".users ("name")"#,
+        ),
+    );
+    assert!(
+        unrename.is_some() && rebuild.is_some() && unrename < rebuild,
         "{down}"
     );
 }

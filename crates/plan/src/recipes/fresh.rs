@@ -8,8 +8,8 @@ use sluice_core::sql::ops::ObjName;
 use sluice_core::sql::{self, Operation};
 use sluice_lint::context::ScriptCx;
 
-/// Why `ops` cannot be planned: they create a table, add a column or build an index under a
-/// name the migration freed (the old object keeps it until the contract; a rename's
+/// Why `ops` cannot be planned: they create a table or add a column under a name the
+/// migration freed (the old object keeps it until the contract; a rename's
 /// compatibility view holds a table's old name). `cat`: the schema before the statement.
 pub(super) fn reused_name(cx: &ScriptCx<'_>, cat: &Catalog, ops: &[Operation]) -> Option<String> {
     // a table the migration drops or renames, then creates again: the new one would be
@@ -41,25 +41,6 @@ pub(super) fn reused_name(cx: &ScriptCx<'_>, cat: &Catalog, ops: &[Operation]) -
     }) {
         return Some(format!(
             "column {column} of {table} exists before this migration, which renames or drops it and adds a column of that name again: the old column keeps the name until the contract (the running code uses it), so the new one cannot be added in the expand; give the new column another name, or add it in a later migration"
-        ));
-    }
-    // and an index dropped, then built again under its name
-    if let Some(index) = ops.iter().find_map(|op| match op {
-        Operation::CreateIndex {
-            name: Some(name),
-            table,
-            ..
-        } => {
-            let index = ObjName {
-                schema: table.schema.clone(),
-                name: name.clone(),
-            };
-            (cx.catalog(0).index(&index).is_some() && cat.index(&index).is_none()).then_some(index)
-        }
-        _ => None,
-    }) {
-        return Some(format!(
-            "index {index} exists before this migration, which drops it and builds it again: the drop waits for the contract (the running code's queries may use the old index), so the new one cannot take its name in the expand; build the new index under another name, drop the old one in the contract, and rename the new one after it if the name matters"
         ));
     }
     None
@@ -126,6 +107,26 @@ fn identifiers(expr: &str) -> Vec<String> {
         std::ops::ControlFlow::<()>::Continue(())
     });
     out
+}
+
+/// Whether `op` builds an index under a name the migration freed (it dropped the index of
+/// that name): the old index keeps the name until the contract drops it, so the new one is
+/// built under another name in the expand and takes the name in the contract.
+pub(super) fn freed_index_name(cx: &ScriptCx<'_>, cat: &Catalog, op: &Operation) -> bool {
+    match op {
+        Operation::CreateIndex {
+            name: Some(name),
+            table,
+            ..
+        } => {
+            let index = ObjName {
+                schema: table.schema.clone(),
+                name: name.clone(),
+            };
+            cx.catalog(0).index(&index).is_some() && cat.index(&index).is_none()
+        }
+        _ => false,
+    }
 }
 
 /// What an `IF NOT EXISTS` statement finds already there (`cat`: the schema before it), so

@@ -48,6 +48,17 @@ pub(super) fn create_index(b: &mut Builder<'_>, src: &Src<'_>) -> Result<(), Str
         ci.name = Some(ObjectName(parts));
         n
     };
+    // the name is the old index's until the contract drops it: build under another, which
+    // takes the name after the drop
+    let built = if src.freed_name {
+        let built = names::fit("", &name, "_sluice_new");
+        ci.name = Some(ObjectName(vec![ObjectNamePart::Identifier(
+            Ident::with_quote('"', built.clone()),
+        )]));
+        built
+    } else {
+        name.clone()
+    };
     let up = b.sql(
         "add_index.sql",
         json!({ "statement": Ast::CreateIndex(ci).to_string() }),
@@ -59,7 +70,7 @@ pub(super) fn create_index(b: &mut Builder<'_>, src: &Src<'_>) -> Result<(), Str
         }
         None => b.sql(
             "drop_index.sql",
-            json!({ "index": in_schema(table, &name) }),
+            json!({ "index": in_schema(table, &built) }),
         )?,
     };
     b.add(
@@ -69,7 +80,7 @@ pub(super) fn create_index(b: &mut Builder<'_>, src: &Src<'_>) -> Result<(), Str
             phase: PlanPhase::Expand,
             strategy: Strategy::ConcurrentIndex,
             summary: format!(
-                "build {}index {name} on {table} concurrently",
+                "build {}index {built} on {table} concurrently",
                 if *unique { "unique " } else { "" }
             ),
             lock: lock::SHARE_UPDATE_EXCLUSIVE,
@@ -79,6 +90,32 @@ pub(super) fn create_index(b: &mut Builder<'_>, src: &Src<'_>) -> Result<(), Str
         },
         None,
     );
+    if built != name {
+        let up = b.sql(
+            "rename_index.sql",
+            json!({ "index": in_schema(table, &built), "to": name }),
+        )?;
+        let down = b.sql(
+            "rename_index.sql",
+            json!({ "index": in_schema(table, &name), "to": built }),
+        )?;
+        b.add(
+            src,
+            "add-index",
+            StepSpec {
+                phase: PlanPhase::Contract,
+                strategy: Strategy::Plain,
+                summary: format!(
+                    "index {built} takes the name {name} (the old index is dropped before it)"
+                ),
+                lock: lock::SHARE_UPDATE_EXCLUSIVE,
+                cost: Cost::Metadata,
+                up,
+                down: Some(down),
+            },
+            None,
+        );
+    }
     Ok(())
 }
 

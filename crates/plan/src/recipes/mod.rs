@@ -58,6 +58,9 @@ pub(super) struct Src<'a> {
     /// A constraint on columns this migration adds: no running code writes them, so it can
     /// hold from the expand on, as the naive statement would.
     pub new_columns: bool,
+    /// An index built under a name this migration freed (it dropped the old index, which
+    /// keeps the name until the contract).
+    pub freed_name: bool,
     /// `-- sluice:backfill <expr>` above the statement.
     pub backfill_expr: Option<String>,
 }
@@ -510,6 +513,7 @@ fn plan_as_written(
         cat,
         new_table: on_new_table(cx, st, cat, op),
         new_columns: fresh::on_new_columns(cx, op),
+        freed_name: fresh::freed_index_name(cx, cat, op),
         backfill_expr: None,
     };
     passthrough::op(b, &src)
@@ -705,6 +709,7 @@ fn plan_ast(
         cat,
         new_table,
         new_columns: fresh::on_new_columns(cx, op),
+        freed_name: fresh::freed_index_name(cx, cat, op),
         backfill_expr,
     };
     match op {

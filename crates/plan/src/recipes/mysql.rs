@@ -72,6 +72,7 @@ pub(super) fn plan_ast(
         cat,
         new_table,
         new_columns: false,
+        freed_name: false,
         backfill_expr,
     };
     let server = b.settings.mysql_server();

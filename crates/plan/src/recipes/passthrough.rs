@@ -32,6 +32,7 @@ pub(super) fn statement(
         cat: &cat,
         new_table: false,
         new_columns: false,
+        freed_name: false,
         backfill_expr: None,
     };
     let up = b.sql("passthrough.sql", json!({ "statement": text }))?;
