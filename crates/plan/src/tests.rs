@@ -1318,3 +1318,24 @@ fn an_index_dropped_and_built_again_takes_its_name_in_the_contract() {
         "{down}"
     );
 }
+
+/// The same for a sequence and a schema the history made.
+#[test]
+fn if_not_exists_finding_a_sequence_or_schema_leaves_it_in_the_down() {
+    let settings = LintSettings::default();
+    let history = [migration(
+        "0001",
+        "init",
+        "CREATE SCHEMA billing;\nCREATE SEQUENCE invoice_no;",
+    )];
+    let catalog = lint::engine::replay(&settings, Catalog::new(settings.dialect), &history);
+    let change = "CREATE SCHEMA IF NOT EXISTS billing;\nCREATE SEQUENCE IF NOT EXISTS invoice_no;\nCREATE SEQUENCE IF NOT EXISTS order_no;";
+    let p = plan(&settings, &catalog, &migration("0002", "change", change)).unwrap();
+    let files = p.files(settings.dialect).unwrap();
+    let down = file(&files, "expand.down.sql");
+    assert!(!down.contains("DROP SCHEMA"), "{down}");
+    assert!(!down.contains("invoice_no"), "{down}");
+    assert!(down.contains("DROP SEQUENCE IF EXISTS order_no"), "{down}");
+    assert_noted(&p, "finds schema billing there already");
+    assert_noted(&p, "finds sequence invoice_no there already");
+}

@@ -8,6 +8,8 @@ use sluice_core::sql::ops::ObjName;
 use sluice_core::sql::{self, Operation};
 use sluice_lint::context::ScriptCx;
 
+use super::Src;
+
 /// Why `ops` cannot be planned: they create a table or add a column under a name the
 /// migration freed (the old object keeps it until the contract; a rename's
 /// compatibility view holds a table's old name). `cat`: the schema before the statement.
@@ -132,8 +134,29 @@ pub(super) fn freed_index_name(cx: &ScriptCx<'_>, cat: &Catalog, op: &Operation)
 /// What an `IF NOT EXISTS` statement finds already there (`cat`: the schema before it), so
 /// that it creates nothing: its down must not drop it (the object and its data were there
 /// before the migration).
-pub(super) fn found_by_if_not_exists(cat: &Catalog, op: &Operation) -> Option<String> {
-    match op {
+pub(super) fn found_by_if_not_exists(src: &Src<'_>) -> Option<String> {
+    use sqlparser::ast::{SchemaName, Statement as Ast};
+    let cat = src.cat;
+    match src.ast {
+        Some(Ast::CreateSequence {
+            if_not_exists: true,
+            name,
+            ..
+        }) => {
+            let name = sql::classify::obj_name(name);
+            return cat.has_sequence(&name).then(|| format!("sequence {name}"));
+        }
+        Some(Ast::CreateSchema {
+            if_not_exists: true,
+            schema_name: SchemaName::Simple(n) | SchemaName::NamedAuthorization(n, _),
+            ..
+        }) => {
+            let name = sql::classify::obj_name(n).name;
+            return cat.has_schema(&name).then(|| format!("schema {name}"));
+        }
+        _ => {}
+    }
+    match src.op {
         Operation::CreateTable {
             table,
             if_not_exists: true,

@@ -63,7 +63,7 @@ pub(super) fn create_index(b: &mut Builder<'_>, src: &Src<'_>) -> Result<(), Str
         "add_index.sql",
         json!({ "statement": Ast::CreateIndex(ci).to_string() }),
     )?;
-    let down = match super::fresh::found_by_if_not_exists(src.cat, src.op) {
+    let down = match super::fresh::found_by_if_not_exists(src) {
         Some(what) => {
             b.note(super::passthrough::found_note(src.line, &what));
             String::new()

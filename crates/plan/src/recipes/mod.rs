@@ -732,7 +732,7 @@ fn plan_ast(
         }
         // the statement creates nothing: as written, its down leaves what was there
         Operation::CreateTable { .. } | Operation::AddColumn { .. }
-            if fresh::found_by_if_not_exists(cat, op).is_some() =>
+            if fresh::found_by_if_not_exists(&src).is_some() =>
         {
             passthrough::op(b, &src)
         }

@@ -56,7 +56,7 @@ pub(super) fn statement(
 /// One classified operation as written.
 pub(super) fn op(b: &mut Builder<'_>, src: &Src<'_>) -> Result<(), String> {
     let phase = phase_of(src.op, src.new_table);
-    if let Some(what) = super::fresh::found_by_if_not_exists(src.cat, src.op) {
+    if let Some(what) = super::fresh::found_by_if_not_exists(src) {
         b.note(found_note(src.line, &what));
     }
     let down = inverse(b, src)?;
@@ -102,7 +102,7 @@ fn phase_of(op: &Operation, new_table: bool) -> PlanPhase {
 /// The statement undoing `src`, when it can be derived; `None` otherwise.
 fn inverse(b: &Builder<'_>, src: &Src<'_>) -> Result<Option<String>, String> {
     let r = |tpl: &str, v| b.sql(tpl, v).map(Some);
-    if super::fresh::found_by_if_not_exists(src.cat, src.op).is_some() {
+    if super::fresh::found_by_if_not_exists(src).is_some() {
         return Ok(Some(String::new()));
     }
     match src.op {
