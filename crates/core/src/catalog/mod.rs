@@ -527,18 +527,21 @@ impl Catalog {
                         }
                     }
                 }
-                let names = |i: &Index| match &i.shape {
-                    IndexShape::Written(text) => rename_word(text, from, to) != *text,
-                    _ => false,
+                // the written keys name the column: read and printed again, or not known
+                let written = |i: &Index| match &i.shape {
+                    IndexShape::Written(text) => {
+                        let renamed = crate::sql::rename::column_in_index_keys(text, from, to);
+                        (renamed.as_deref() != Some(text.as_str())).then_some(renamed)
+                    }
+                    _ => None,
                 };
                 self.indexes.modify(
-                    |i| i.table == key && (i.columns.contains(from) || names(i)),
+                    |i| i.table == key && (i.columns.contains(from) || written(i).is_some()),
                     |i| {
                         let i = Arc::make_mut(i);
                         rename_in(&mut i.columns, from, to);
-                        // the written text names the old column: not rewritten by guesswork
-                        if names(i) {
-                            i.shape = IndexShape::Unknown;
+                        if let Some(renamed) = written(i) {
+                            i.shape = renamed.map_or(IndexShape::Unknown, IndexShape::Written);
                         }
                     },
                 );

@@ -233,3 +233,21 @@ fn mysql_indexes_are_per_table() {
         "no table from an empty op list"
     );
 }
+
+#[test]
+fn a_rename_rewrites_the_written_keys_of_an_index() {
+    use crate::sql::ops::IndexShape;
+    let mut c = replay("CREATE TABLE t (a int, b text, deleted_at timestamptz)");
+    run(
+        &mut c,
+        "CREATE INDEX t_lower_b ON t (lower(b)) WHERE deleted_at IS NULL;\
+         CREATE INDEX t_a ON t (a);\
+         ALTER TABLE t RENAME COLUMN b TO body",
+    );
+    let i = c.index(&t("t_lower_b")).unwrap();
+    assert_eq!(
+        i.shape,
+        IndexShape::Written(r#"(lower("body")) WHERE deleted_at IS NULL"#.into())
+    );
+    assert_eq!(c.index(&t("t_a")).unwrap().shape, IndexShape::Columns);
+}

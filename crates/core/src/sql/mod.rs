@@ -4,6 +4,7 @@
 pub mod classify;
 pub mod ops;
 pub mod quote;
+pub mod rename;
 pub mod tokscan;
 pub mod volatility;
 

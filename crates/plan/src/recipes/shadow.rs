@@ -7,7 +7,6 @@ use serde_json::json;
 use sluice_core::catalog::{Column, SqlType, Table, binary_coercible};
 use sluice_core::sql::ops::{ConstraintKind, IndexShape, ObjName};
 use sluice_core::sql::quote;
-use sluice_core::sql::{Dialect, Operation};
 
 use super::super::{Cost, PlanPhase, Strategy, names};
 use super::{Builder, Src, StepSpec, constraint, dropped, in_schema, lock, tname};
@@ -166,65 +165,6 @@ fn kind_name(k: ConstraintKind) -> &'static str {
     }
 }
 
-/// `sql` parsed (PostgreSQL), column identifier `from` replaced by `to` (quoted) in its
-/// expressions; `None` when it cannot be parsed.
-fn parsed_with_column(sql: &str, from: &str, to: &str) -> Option<Vec<sqlparser::ast::Statement>> {
-    use sqlparser::ast::{Expr, Ident};
-    let mut parsed = sluice_core::sql::parse(Dialect::Postgres, sql).ok()?;
-    let _ = sqlparser::ast::visit_expressions_mut(&mut parsed, |e| {
-        if let Expr::Identifier(id) = e {
-            let name = if id.quote_style.is_some() {
-                id.value.clone()
-            } else {
-                id.value.to_lowercase()
-            };
-            if name == from {
-                *id = Ident::with_quote('"', to);
-            }
-        }
-        std::ops::ControlFlow::<()>::Continue(())
-    });
-    Some(parsed)
-}
-
-/// `expr` with identifier `from` replaced by `to` (quoted), or `None` when it cannot be
-/// parsed.
-fn replace_column(expr: &str, from: &str, to: &str) -> Option<String> {
-    use sqlparser::ast::{SelectItem, SetExpr, Statement};
-    let parsed = parsed_with_column(&format!("SELECT {expr}"), from, to)?;
-    let Some(Statement::Query(q)) = parsed.first() else {
-        return None;
-    };
-    let SetExpr::Select(sel) = q.body.as_ref() else {
-        return None;
-    };
-    match sel.projection.first()? {
-        SelectItem::UnnamedExpr(e) => Some(e.to_string()),
-        _ => None,
-    }
-}
-
-/// An index's written keys and predicate ([`IndexShape::Written`]) with column `from`
-/// replaced by `to`, in the same form; `None` when they cannot be parsed.
-fn replace_column_in_index(keys: &str, from: &str, to: &str) -> Option<String> {
-    let parsed = parsed_with_column(&format!("CREATE INDEX i ON t {keys}"), from, to)?;
-    let ops = sluice_core::sql::classify::classify(Dialect::Postgres, parsed.first()?);
-    match ops.into_iter().next()? {
-        Operation::CreateIndex { shape, columns, .. } => Some(match shape {
-            IndexShape::Written(text) => text,
-            // the keys named a column needing quotes and are plain columns now
-            _ => {
-                let cols: Vec<String> = columns
-                    .iter()
-                    .map(|c| quote::ident(Dialect::Postgres, c))
-                    .collect();
-                format!("({})", cols.join(", "))
-            }
-        }),
-        _ => None,
-    }
-}
-
 fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Result<(), String> {
     let key = Src::key(t)?;
     let table = s.table;
@@ -250,16 +190,18 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
                     .collect();
                 format!("({})", cols.join(", "))
             }
-            IndexShape::Written(text) => match replace_column_in_index(text, old, new) {
-                Some(keys) if keys == *text => continue,
-                Some(keys) => keys,
-                None => {
-                    return Err(format!(
-                        "index {} on {old} could not be read again ({text}): drop it before this change and re-create it after",
-                        i.name
-                    ));
+            IndexShape::Written(text) => {
+                match sluice_core::sql::rename::column_in_index_keys(text, old, new) {
+                    Some(keys) if keys == *text => continue,
+                    Some(keys) => keys,
+                    None => {
+                        return Err(format!(
+                            "index {} on {old} could not be read again ({text}): drop it before this change and re-create it after",
+                            i.name
+                        ));
+                    }
                 }
-            },
+            }
             _ if i.columns.iter().all(|c| !c.contains(old.as_str())) => continue,
             _ => {
                 return Err(format!(
@@ -277,7 +219,7 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
         .filter(|k| k.kind == ConstraintKind::Check)
     {
         let Some(expr) = &k.check_expr else { continue };
-        let Some(copy) = replace_column(expr, old, new) else {
+        let Some(copy) = sluice_core::sql::rename::column_in_expr(expr, old, new) else {
             return Err(format!(
                 "cannot read check constraint {:?} to copy it",
                 k.name
