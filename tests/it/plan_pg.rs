@@ -674,6 +674,50 @@ fn rebuild_an_index_under_its_name() {
     });
 }
 
+/// [`INIT`] with unique constraints on `email` and on `(owner_id, balance)`.
+const UNIQUE_INIT: &str = "
+CREATE TABLE owners (id bigint PRIMARY KEY, label text);
+CREATE TABLE accounts (
+    id bigint PRIMARY KEY,
+    owner_id bigint,
+    name text NOT NULL,
+    email text CONSTRAINT accounts_email_key UNIQUE,
+    balance int NOT NULL DEFAULT 0,
+    note text,
+    CONSTRAINT accounts_owner_balance_key UNIQUE (id, balance)
+);
+CREATE INDEX accounts_name_idx ON accounts (name);
+CREATE TABLE events (id bigint NOT NULL, kind text);
+";
+
+/// A column in a unique constraint (refused before: ente's int -> bigint of ids): its index
+/// is copied onto the shadow in the expand and attached as the constraint in the swap
+/// (`ADD CONSTRAINT .. UNIQUE USING INDEX`); the contract's down drops it and builds the copy
+/// again. The naive run's constraints after, the original ones after the downs.
+#[test]
+fn rename_a_column_in_a_unique_constraint() {
+    check_recipe(&Case {
+        init: UNIQUE_INIT,
+        naive: "ALTER TABLE accounts RENAME COLUMN email TO mail;",
+        old_app: &["UPDATE accounts SET email = 'changed@x' WHERE id = 5"],
+        new_app: &["UPDATE accounts SET mail = 'other@x' WHERE id = 6"],
+        seen_by_new: &[("SELECT mail FROM accounts WHERE id = 5", "changed@x")],
+        seen_by_old: &[("SELECT email FROM accounts WHERE id = 6", "other@x")],
+        ..BASE
+    });
+}
+
+#[test]
+fn change_the_type_of_a_column_in_a_unique_constraint() {
+    check_recipe(&Case {
+        init: UNIQUE_INIT,
+        naive: "ALTER TABLE accounts ALTER COLUMN balance TYPE bigint;",
+        old_app: &["UPDATE accounts SET balance = balance + 1 WHERE id = 5"],
+        new_app: &["UPDATE accounts SET balance = 77 WHERE id = 6"],
+        ..BASE
+    });
+}
+
 #[test]
 fn add_index() {
     check_recipe(&Case {

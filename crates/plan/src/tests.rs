@@ -1339,3 +1339,44 @@ fn if_not_exists_finding_a_sequence_or_schema_leaves_it_in_the_down() {
     assert_noted(&p, "finds schema billing there already");
     assert_noted(&p, "finds sequence invoice_no there already");
 }
+
+/// A column in a unique constraint is shadowed when nothing references the table; a
+/// foreign key that does depends on the old index, and the plan is refused with the way out.
+#[test]
+fn a_unique_column_of_a_referenced_table_is_refused() {
+    let settings = LintSettings::default();
+    let history = [migration(
+        "0001",
+        "init",
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text CONSTRAINT users_email_key UNIQUE);\n\
+         CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint CONSTRAINT orders_user_fk REFERENCES users (id));",
+    )];
+    let catalog = lint::engine::replay(&settings, Catalog::new(settings.dialect), &history);
+    let change = migration(
+        "0002",
+        "change",
+        "ALTER TABLE users RENAME COLUMN email TO mail;",
+    );
+    match plan(&settings, &catalog, &change) {
+        Err(PlanError::Refused(r)) => assert!(
+            r.iter()
+                .any(|r| r.reason.contains("foreign key orders_user_fk of")
+                    && r.reason.contains("use a shadow table (copy) instead")),
+            "{r:?}"
+        ),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    let unreferenced = [migration(
+        "0001",
+        "init",
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text CONSTRAINT users_email_key UNIQUE);",
+    )];
+    let catalog = lint::engine::replay(&settings, Catalog::new(settings.dialect), &unreferenced);
+    let p = plan(&settings, &catalog, &change).unwrap();
+    let files = p.files(settings.dialect).unwrap();
+    let contract = file(&files, "contract.up.sql");
+    assert!(
+        contract.contains("ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_key"),
+        "{contract}"
+    );
+}

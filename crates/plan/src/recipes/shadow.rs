@@ -133,6 +133,8 @@ pub(super) fn usable_column<'t>(t: &'t Table, col: &str, new: &str) -> Result<&'
             continue;
         }
         match k.kind {
+            // its index is copied, and the copy attached as the constraint in the swap
+            ConstraintKind::Unique if k.name.is_some() && k.index == k.name => {}
             ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclude => {
                 return Err(format!(
                     "column {col} is part of {} constraint {}: the shadow column recipe cannot move it; use a shadow table (copy) instead",
@@ -211,6 +213,42 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
             }
         };
         indexes.push((i, keys));
+    }
+    // unique constraints of the old column: their index is among the copies, attached as the
+    // constraint in the swap; a foreign key that references the table depends on the old
+    // index (and would stay on the soft-dropped column)
+    let uniques: Vec<&str> = t
+        .constraints
+        .iter()
+        .filter(|k| k.kind == ConstraintKind::Unique && k.columns.iter().any(|c| c == old))
+        .filter_map(|k| k.name.as_deref())
+        .collect();
+    if !uniques.is_empty() {
+        let referencing = src.cat.tables().find_map(|o| {
+            o.constraints
+                .iter()
+                .find(|k| {
+                    k.kind == ConstraintKind::ForeignKey
+                        && k.references
+                            .as_ref()
+                            .is_some_and(|r| r.matches(table) || table.matches(r))
+                })
+                .map(|k| (o.name.clone(), k.name.clone().unwrap_or_default()))
+        });
+        if let Some((other, fk)) = referencing {
+            return Err(format!(
+                "column {old} is part of unique constraint {}, and foreign key {fk} of {other} references {table}: the key depends on the old column's index; use a shadow table (copy) instead",
+                uniques[0]
+            ));
+        }
+        if let Some(u) = uniques
+            .iter()
+            .find(|u| !indexes.iter().any(|(i, _)| i.name == **u))
+        {
+            return Err(format!(
+                "the index of unique constraint {u} on {old} is not known: plan with --schema-from <DATABASE_URL>"
+            ));
+        }
     }
     let mut checks = Vec::new();
     for k in t
@@ -314,6 +352,8 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
         Some(g),
     );
     let mut renamed_indexes = Vec::new();
+    // the copies of unique constraints' indexes, built again by the contract's down
+    let mut unique_builds = Vec::new();
     for (i, keys) in &indexes {
         let copy = names::fit("", &i.name, "_sluice_new");
         let build = format!(
@@ -323,6 +363,9 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
             quote::qualified(b.r.dialect, table),
         );
         let up = b.sql("add_index.sql", json!({ "statement": build }))?;
+        if uniques.contains(&i.name.as_str()) {
+            unique_builds.push((i.name.clone(), up.clone()));
+        }
         let down = b.sql(
             "drop_index.sql",
             json!({ "index": in_schema(table, &copy) }),
@@ -418,6 +461,26 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
     // foreign keys: copied once the backfill is done (the old column's keys hold every
     // write until then, through the sync trigger), checked, and swapped in
     copy_foreign_keys(b, src, recipe, table, new, &fks)?;
+
+    // attaching a copy as a unique constraint consumes it: the contract's down drops the
+    // constraint with its index, then (this step, outside the swap's transaction) builds the
+    // copy again, as the expand left it
+    for (name, build) in &unique_builds {
+        b.add(
+            src,
+            recipe,
+            StepSpec {
+                phase: PlanPhase::Contract,
+                strategy: Strategy::ConcurrentIndex,
+                summary: format!("(down only) build the copy of {name} again"),
+                lock: lock::SHARE_UPDATE_EXCLUSIVE,
+                cost: Cost::Metadata,
+                up: String::new(),
+                down: Some(build.clone()),
+            },
+            None,
+        );
+    }
 
     let g = b.group();
     let swap = |b: &mut Builder<'_>, summary: String, up: String, down: String| {
@@ -545,12 +608,19 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
                 json!({ "index": in_schema(table, copy), "to": orig })
             )?
         );
+        // a unique constraint's copy is gone with the constraint's down (just before)
+        let unrename = b.sql(
+            "rename_index.sql",
+            json!({ "index": in_schema(table, orig), "to": copy }),
+        )?;
+        let unrename = if uniques.contains(&orig.as_str()) {
+            unrename.replacen("ALTER INDEX ", "ALTER INDEX IF EXISTS ", 1)
+        } else {
+            unrename
+        };
         let down = format!(
             "{}\n{}",
-            b.sql(
-                "rename_index.sql",
-                json!({ "index": in_schema(table, orig), "to": copy })
-            )?,
+            unrename,
             b.sql(
                 "rename_index.sql",
                 json!({ "index": in_schema(table, &gone), "to": orig })
@@ -559,6 +629,19 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
         swap(
             b,
             format!("the copy of index {orig} takes its name"),
+            up,
+            down,
+        );
+    }
+    for name in &uniques {
+        let up = b.sql(
+            "unique_using_index.sql",
+            json!({ "table": tn, "name": name, "kind": "UNIQUE", "index": name }),
+        )?;
+        let down = b.sql("drop_constraint.sql", json!({ "table": tn, "name": name }))?;
+        swap(
+            b,
+            format!("the copy of {name} becomes the unique constraint"),
             up,
             down,
         );
