@@ -642,6 +642,25 @@ fn self_check(
 ) -> Result<(), PlanError> {
     let (files, report) = lint_files(settings, catalog, plan)?;
     let mut refusals = Vec::new();
+    // a step with a down only (a CONCURRENTLY build undoing what a later step's down drops)
+    // would be a migration of its own: rolled back one at a time, the later one's down would
+    // leave the state without it, and its up again would fail
+    if parts::splits(plan.runner, plan.dialect) {
+        let down_only = |s: &&Step| {
+            s.up.trim().is_empty() && s.down.as_deref().is_some_and(parts::needs_own_query)
+        };
+        for s in plan.steps.iter().filter(down_only) {
+            refusals.push(Refusal {
+                line: s.source_line,
+                column: 1,
+                statement: one_line(&s.summary),
+                reason: format!(
+                    "{}: its down builds an index CONCURRENTLY after another step's down drops it, which a runner sending a file as one query cannot run in one migration; let Sluice apply these migrations (`[lint] runner = \"sluice\"`, it sends statements one at a time), or write this change by hand",
+                    s.summary
+                ),
+            });
+        }
+    }
     for d in &report.diagnostics {
         if d.severity != Severity::Error {
             continue;

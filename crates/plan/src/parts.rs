@@ -43,7 +43,7 @@ pub(crate) fn splits(runner: Option<Runner>, dialect: Dialect) -> bool {
 
 /// Must `sql` (PostgreSQL) be the only statement of its query? An unparsable statement is
 /// judged by the token scan the linter uses.
-fn needs_own_query(sql: &str) -> bool {
+pub(crate) fn needs_own_query(sql: &str) -> bool {
     let ops = match sql::parse(Dialect::Postgres, sql) {
         Ok(asts) => asts
             .iter()

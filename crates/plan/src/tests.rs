@@ -1379,4 +1379,19 @@ fn a_unique_column_of_a_referenced_table_is_refused() {
         contract.contains("ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_key"),
         "{contract}"
     );
+    // a runner that sends a file as one query would get the copy's rebuild as a migration
+    // of its own, which a one-step rollback leaves undone (crates.io under diesel, found by
+    // `migrate verify`): refused with the way out
+    let options = PlanOptions {
+        runner: Some(Runner::GolangMigrate),
+        ..PlanOptions::default()
+    };
+    match plan_with(&settings, &catalog, &change, &options) {
+        Err(PlanError::Refused(r)) => assert!(
+            r.iter().any(|r| r.reason.contains("build the copy of users_email_key again")
+                && r.reason.contains(r#"runner = "sluice""#)),
+            "{r:?}"
+        ),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
 }
