@@ -1388,8 +1388,10 @@ fn a_unique_column_of_a_referenced_table_is_refused() {
     };
     match plan_with(&settings, &catalog, &change, &options) {
         Err(PlanError::Refused(r)) => assert!(
-            r.iter().any(|r| r.reason.contains("build the copy of users_email_key again")
-                && r.reason.contains(r#"runner = "sluice""#)),
+            r.iter().any(
+                |r| r.reason.contains("build the copy of users_email_key again")
+                    && r.reason.contains(r#"runner = "sluice""#)
+            ),
             "{r:?}"
         ),
         other => panic!("expected a refusal, got {other:?}"),
