@@ -37,6 +37,14 @@ fn migration(version: &str, name: &str, sql: &str) -> Migration {
     }
 }
 
+/// Default settings and the catalog that migration `0001_init` of `history` leaves.
+fn catalog_of(history: &str) -> (LintSettings, Catalog) {
+    let settings = LintSettings::default();
+    let history = [migration("0001", "init", history)];
+    let catalog = lint::engine::replay(&settings, Catalog::new(settings.dialect), &history);
+    (settings, catalog)
+}
+
 fn try_plan(sql: &str) -> Result<(Plan, PlanFiles), PlanError> {
     try_plan_with(&LintSettings::default(), sql)
 }
@@ -1179,16 +1187,10 @@ fn if_not_exists_finding_the_object_leaves_it_in_the_down() {
 /// `migrate verify`); refused with the way out.
 #[test]
 fn a_view_dropped_and_created_again_is_refused_with_the_way_out() {
-    let settings = LintSettings::default();
-    let history = [migration(
-        "0001",
-        "init",
-        &format!(
-            "{HISTORY}\nCREATE VIEW big_orders AS SELECT id FROM orders WHERE total > 100;\n\
+    let (settings, catalog) = catalog_of(&format!(
+        "{HISTORY}\nCREATE VIEW big_orders AS SELECT id FROM orders WHERE total > 100;\n\
              CREATE MATERIALIZED VIEW order_totals AS SELECT user_id, sum(total) FROM orders GROUP BY user_id;"
-        ),
-    )];
-    let catalog = lint::engine::replay(&settings, Catalog::new(settings.dialect), &history);
+    ));
     let refused = |sql: &str| match plan(&settings, &catalog, &migration("0002", "change", sql)) {
         Err(PlanError::Refused(r)) => r.iter().map(|r| r.reason.clone()).collect::<Vec<_>>(),
         other => panic!("expected a refusal for {sql}, got {other:?}"),
@@ -1232,14 +1234,10 @@ fn a_view_dropped_and_created_again_is_refused_with_the_way_out() {
 /// verify`); the down adds the column again from its expression.
 #[test]
 fn a_generated_column_is_dropped_for_real() {
-    let settings = LintSettings::default();
-    let history = [migration(
-        "0001",
-        "init",
+    let (settings, catalog) = catalog_of(
         "CREATE FUNCTION tag_of(text) RETURNS text IMMUTABLE LANGUAGE sql AS $$ SELECT lower($1) $$;\n\
          CREATE TABLE items (id bigint PRIMARY KEY, name text, tag text GENERATED ALWAYS AS (tag_of(name)) STORED);",
-    )];
-    let catalog = lint::engine::replay(&settings, Catalog::new(settings.dialect), &history);
+    );
     let p = plan(
         &settings,
         &catalog,
@@ -1322,13 +1320,7 @@ fn an_index_dropped_and_built_again_takes_its_name_in_the_contract() {
 /// The same for a sequence and a schema the history made.
 #[test]
 fn if_not_exists_finding_a_sequence_or_schema_leaves_it_in_the_down() {
-    let settings = LintSettings::default();
-    let history = [migration(
-        "0001",
-        "init",
-        "CREATE SCHEMA billing;\nCREATE SEQUENCE invoice_no;",
-    )];
-    let catalog = lint::engine::replay(&settings, Catalog::new(settings.dialect), &history);
+    let (settings, catalog) = catalog_of("CREATE SCHEMA billing;\nCREATE SEQUENCE invoice_no;");
     let change = "CREATE SCHEMA IF NOT EXISTS billing;\nCREATE SEQUENCE IF NOT EXISTS invoice_no;\nCREATE SEQUENCE IF NOT EXISTS order_no;";
     let p = plan(&settings, &catalog, &migration("0002", "change", change)).unwrap();
     let files = p.files(settings.dialect).unwrap();
@@ -1344,14 +1336,10 @@ fn if_not_exists_finding_a_sequence_or_schema_leaves_it_in_the_down() {
 /// foreign key that does depends on the old index, and the plan is refused with the way out.
 #[test]
 fn a_unique_column_of_a_referenced_table_is_refused() {
-    let settings = LintSettings::default();
-    let history = [migration(
-        "0001",
-        "init",
+    let (settings, catalog) = catalog_of(
         "CREATE TABLE users (id bigint PRIMARY KEY, email text CONSTRAINT users_email_key UNIQUE);\n\
          CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint CONSTRAINT orders_user_fk REFERENCES users (id));",
-    )];
-    let catalog = lint::engine::replay(&settings, Catalog::new(settings.dialect), &history);
+    );
     let change = migration(
         "0002",
         "change",
@@ -1366,12 +1354,9 @@ fn a_unique_column_of_a_referenced_table_is_refused() {
         ),
         other => panic!("expected a refusal, got {other:?}"),
     }
-    let unreferenced = [migration(
-        "0001",
-        "init",
+    let (_, catalog) = catalog_of(
         "CREATE TABLE users (id bigint PRIMARY KEY, email text CONSTRAINT users_email_key UNIQUE);",
-    )];
-    let catalog = lint::engine::replay(&settings, Catalog::new(settings.dialect), &unreferenced);
+    );
     let p = plan(&settings, &catalog, &change).unwrap();
     let files = p.files(settings.dialect).unwrap();
     let contract = file(&files, "contract.up.sql");

@@ -517,7 +517,8 @@ impl Catalog {
                     }
                     for c in &mut t.columns {
                         if let Some(g) = &mut c.generation {
-                            *g = rename_word(g, from, to);
+                            *g = crate::sql::rename::column_in_expr(g, from, to)
+                                .unwrap_or_else(|| rename_word(g, from, to));
                         }
                     }
                     for c in &mut t.constraints {
