@@ -145,7 +145,8 @@ fi
 
 # The Dockerfile's build, in the dev profile (there is no container engine here; the image adds
 # --release, tests/it/dockerfile.rs checks the two commands agree): the binary alone, with the
-# lockfile and its own feature set rather than the workspace's.
+# lockfile. Its features equal the test build's (the root Cargo.toml pins them; a test checks),
+# so the tests reuse what it compiles.
 log "cargo build --locked --bin migrate (the Dockerfile's build)"
 cargo build --locked --bin migrate
 

@@ -17,10 +17,11 @@ fuzz_target!(|text: &str| {
         Err(e) => assert!(e.to_string().starts_with("sluice.toml"), "{e}"),
     }
     let path = Path::new("backfill.toml");
-    match BackfillSpec::parse(path, text) {
-        Ok(spec) => {
-            let again = BackfillSpec::parse(path, &spec.to_toml("written back\nby the fuzzer"));
-            assert_eq!(again.as_ref(), Ok(&spec), "backfill.toml round trip");
+    match BackfillSpec::parse_all(path, text) {
+        Ok(fills) => {
+            let written = BackfillSpec::all_to_toml(&fills, "written back\nby the fuzzer");
+            let again = BackfillSpec::parse_all(path, &written);
+            assert_eq!(again.as_ref(), Ok(&fills), "backfill.toml round trip");
         }
         Err(e) => assert!(e.to_string().starts_with("backfill.toml"), "{e}"),
     }

@@ -869,3 +869,198 @@ fn mariadb_lag_check_on_a_listed_server_that_replicates_nothing() {
         "{r:?}"
     );
 }
+
+/// Two `[[fill]]` tables: `items`, then `others`, both `n = n + 1` (`n`: the column, quoted
+/// for the server), so a batch run twice shows.
+fn two_fills_toml(extra: &str, n: &str) -> String {
+    format!(
+        "[[fill]]\ntable = \"items\"\nkey = [\"id\"]\n{extra}\n[fill.set]\nn = '{n} + 1'\n\n[[fill]]\ntable = \"others\"\nkey = \"id\"\n{extra}\n[fill.set]\nn = '{n} + 1'\n"
+    )
+}
+
+fn two_tables(s: &Scratch, n: u32) {
+    s.exec(&format!(
+        "CREATE TABLE items (id int PRIMARY KEY, n int NOT NULL DEFAULT 0);
+         INSERT INTO items (id) SELECT g FROM generate_series(1, {n}) g;
+         CREATE TABLE others (id int PRIMARY KEY, n int NOT NULL DEFAULT 0);
+         INSERT INTO others (id) SELECT g FROM generate_series(1, {n}) g;"
+    ));
+}
+
+fn two_checksums(s: &Scratch) -> Vec<String> {
+    s.strings(
+        "SELECT md5(string_agg(id || ':' || n, ',' ORDER BY id)) FROM items
+         UNION ALL SELECT md5(string_agg(id || ':' || n, ',' ORDER BY id)) FROM others",
+    )
+}
+
+#[test]
+fn two_tables_fill_in_order_and_a_kill_in_the_second_resumes_there() {
+    const ROWS: u32 = 20_000;
+    let toml = two_fills_toml("batch_size = 500\npause = \"15ms\"", "\"n\"");
+    let dir = tree(&[
+        ("1_fill/expand.up.sql", "SELECT 1;\n"),
+        ("1_fill/expand.down.sql", "SELECT 1;\n"),
+        ("1_fill/backfill.toml", toml.as_str()),
+    ]);
+    let s = Scratch::pg();
+    two_tables(&s, ROWS);
+    ok(&run(s.migrate(dir.path()).args([
+        "apply",
+        ".",
+        "--no-backfill",
+    ])));
+    // the dry run shows both fills, the first's last batch starting the second
+    let dry = run(s
+        .migrate(dir.path())
+        .args(["apply", ".", "--phase", "backfill", "--dry-run"]));
+    ok(&dry);
+    assert!(
+        dry.stdout.contains("-- fill 1 of 2: items")
+            && dry.stdout.contains("-- fill 2 of 2: others")
+            && dry.stdout.contains("checkpoints the start of fill 2"),
+        "{dry:?}"
+    );
+
+    let mut child = s
+        .migrate(dir.path())
+        .args(["apply", ".", "--phase", "backfill"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // wait for committed batches of the second fill, then SIGKILL
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let at = s.strings("SELECT coalesce(last_key, '') FROM sluice_backfill");
+        if at
+            .first()
+            .is_some_and(|k| k.starts_with("{\"fill\":2,\"key\":[\"") && !k.contains("[\"500\"]"))
+        {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the backfill ended before it could be killed in its second fill"
+        );
+        assert!(Instant::now() < deadline, "no progress within 120 s");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // the first table is done, the second up to its checkpoint, and the ledger says so
+    let row = s.strings(
+        "SELECT state || ' ' || rows_done || ' ' || (last_key::json->'key'->>0) FROM sluice_backfill",
+    );
+    let parts: Vec<&str> = row[0].split(' ').collect();
+    assert_eq!(parts[0], "running", "{row:?}");
+    let last: u32 = parts[2].parse().unwrap();
+    assert!(last > 500 && last < ROWS, "{row:?}");
+    assert_eq!(parts[1], (ROWS + last).to_string(), "{row:?}");
+    assert_eq!(
+        s.strings("SELECT count(*)::text FROM items WHERE n = 1"),
+        [ROWS.to_string()]
+    );
+    assert_eq!(
+        s.strings("SELECT count(*)::text FROM others WHERE n = 1"),
+        [last.to_string()]
+    );
+
+    let r = run(s
+        .migrate(dir.path())
+        .args(["-v", "apply", ".", "--phase", "backfill"]));
+    ok(&r);
+    assert!(
+        r.stdout.contains("backfilled 1 fill (table items, others)"),
+        "{r:?}"
+    );
+    // every row of both tables updated exactly once over both runs
+    assert_eq!(
+        s.strings(
+            "SELECT (SELECT count(*) FROM items WHERE n = 1) || ' ' || (SELECT count(*) FROM others WHERE n = 1)"
+        ),
+        [format!("{ROWS} {ROWS}")]
+    );
+    let reference = Scratch::pg();
+    two_tables(&reference, ROWS);
+    ok(&run(reference
+        .migrate(dir.path())
+        .args(["apply", ".", "--phase", "all"])));
+    assert_eq!(two_checksums(&s), two_checksums(&reference));
+    let st = fill_row(&s);
+    assert!(
+        st[0].starts_with(&format!("applied {} ", 2 * ROWS)),
+        "the ledger counts each row once: {st:?}"
+    );
+}
+
+#[test]
+fn mariadb_two_tables_resume_at_the_second_fills_checkpoint() {
+    let s = Scratch::mysql();
+    s.exec(
+        "CREATE TABLE items (id bigint NOT NULL PRIMARY KEY, n int NOT NULL DEFAULT 0);
+         INSERT INTO items (id) SELECT seq FROM seq_1_to_300;
+         CREATE TABLE others (id bigint NOT NULL PRIMARY KEY, n int NOT NULL DEFAULT 0);
+         INSERT INTO others (id) SELECT seq FROM seq_1_to_300;",
+    );
+    let toml = two_fills_toml("batch_size = 40", "`n`");
+    let dir = tree(&[
+        ("1_p/expand.up.sql", "SELECT 1;\n"),
+        ("1_p/expand.down.sql", "SELECT 1;\n"),
+        ("1_p/backfill.toml", toml.as_str()),
+    ]);
+    ok(&run(s.migrate(dir.path()).args([
+        "apply",
+        ".",
+        "--no-backfill",
+    ])));
+    // an earlier run filled `items` and `others` up to id 100, and was interrupted there:
+    // its rows are marked, so a batch redone before the checkpoint would show
+    s.exec(
+        "INSERT INTO sluice_backfill (version, name, checksum, state, last_key, rows_done, batches, batch_size, applied_by) VALUES ('1', 'p', 'x', 'running', '{\"fill\":2,\"key\":[\"100\"]}', 400, 10, 40, 't');
+         UPDATE items SET n = 7;
+         UPDATE others SET n = 7 WHERE id <= 100;",
+    );
+    let r = run(s
+        .migrate(dir.path())
+        .args(["-v", "apply", ".", "--phase", "backfill"]));
+    ok(&r);
+    assert!(r.stdout.contains("200 rows"), "{r:?}");
+    assert_eq!(
+        s.strings(
+            "SELECT CAST(CONCAT((SELECT COUNT(*) FROM items WHERE n = 7), ' ', (SELECT COUNT(*) FROM others WHERE n = 7), ' ', (SELECT COUNT(*) FROM others WHERE n = 1 AND id > 100)) AS CHAR)"
+        ),
+        ["300 100 200"]
+    );
+    assert_eq!(
+        s.strings("SELECT CAST(CONCAT(state, ' ', rows_done) AS CHAR) FROM sluice_backfill"),
+        ["applied 600"]
+    );
+}
+
+/// A uuid key (kratos' `identity_login_codes`): the last batch looks for the largest key,
+/// which `max()` cannot do for uuid ("function max(uuid) does not exist").
+#[test]
+fn uuid_key_walks_to_the_last_row() {
+    let s = Scratch::pg();
+    s.exec(
+        "CREATE TABLE codes (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), n int NOT NULL DEFAULT 0);
+         INSERT INTO codes (n) SELECT 0 FROM generate_series(1, 1000);",
+    );
+    let dir = tree(&[
+        ("1_u/expand.up.sql", "SELECT 1;\n"),
+        ("1_u/expand.down.sql", "SELECT 1;\n"),
+        (
+            "1_u/backfill.toml",
+            "table = \"codes\"\nkey = \"id\"\nbatch_size = 64\n[set]\nn = '\"n\" + 1'\n",
+        ),
+    ]);
+    ok(&run(s.migrate(dir.path()).args(["apply", "."])));
+    assert_eq!(
+        s.strings("SELECT n::text || ' ' || count(*) FROM codes GROUP BY n"),
+        ["1 1000"]
+    );
+    // 15 full batches and the last (40 rows)
+    assert_eq!(fill_row(&s), ["applied 1000 16"]);
+}

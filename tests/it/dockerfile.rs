@@ -433,3 +433,35 @@ fn the_binary_runs_on_a_slim_base() {
     }
     assert!(text.contains("libc.so"), "{text}");
 }
+
+/// The binary's own build (`cargo build --bin migrate`, which CI runs before the tests)
+/// resolves every crate with the features the test build gives it: otherwise the tests
+/// compile most of the tree a second time (about two minutes of CI on this machine). The
+/// root manifest pins the features the tests' dev-dependencies turn on.
+#[test]
+fn the_binarys_build_shares_the_test_builds_features() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let tree = |args: &[&str]| -> std::collections::BTreeSet<String> {
+        let out = std::process::Command::new(&cargo)
+            .arg("tree")
+            .args(args)
+            .args(["-f", "{p} {f}", "--prefix", "none", "--locked", "--offline"])
+            .current_dir(repo())
+            .output()
+            .expect("cargo tree runs");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| l.trim_end_matches(" (*)").to_owned())
+            .filter(|l| !l.is_empty())
+            .collect()
+    };
+    let binary = tree(&["-p", "sluice", "-e", "normal,build"]);
+    let tests = tree(&["--workspace", "-e", "normal,build,dev"]);
+    let differ: Vec<&String> = binary.difference(&tests).collect();
+    assert!(
+        differ.is_empty(),
+        "these crates build with other features for the binary alone than for the tests: \
+         pin the tests' features in the root Cargo.toml's [dependencies] (see its comment): {differ:#?}"
+    );
+}

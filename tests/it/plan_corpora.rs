@@ -27,8 +27,9 @@ use crate::corpora::{corpora, projects};
 /// or column dropped or renamed and created again under its name (the expand failed, or with
 /// `IF NOT EXISTS` created nothing), and a view dropped and created again (131 statements,
 /// mostly lemmy's: the `CREATE VIEW` in the expand met the old view, dropped only in the
-/// contract). An index dropped and built again (113 statements) is planned since.
-const MIN_PLANNED: usize = 1037;
+/// contract). An index dropped and built again (113 statements) is planned since, and a
+/// migration that fills several tables (291 statements; a fill per table since).
+const MIN_PLANNED: usize = 1060;
 
 #[test]
 fn every_postgres_corpus_migration_plans_or_says_why() {

@@ -327,6 +327,40 @@ fn rename_column() {
     });
 }
 
+/// Two tables' columns renamed in one migration (291 statements of the corpora were refused
+/// as "a migration backfills one table"): one backfill of two fills, `accounts` then
+/// `owners`, and both tables' old and new code served until the contract.
+#[test]
+fn rename_columns_of_two_tables() {
+    check_recipe(&Case {
+        naive: "ALTER TABLE accounts RENAME COLUMN name TO full_name;\nALTER TABLE owners RENAME COLUMN label TO title;",
+        old_app: &[
+            "UPDATE accounts SET name = 'old write' WHERE id = 5",
+            "UPDATE owners SET label = 'old label' WHERE id = 5",
+            "SELECT name FROM accounts WHERE id = 5",
+        ],
+        new_app: &[
+            "UPDATE accounts SET full_name = 'new write' WHERE id = 6",
+            "UPDATE owners SET title = 'new title' WHERE id = 6",
+            "SELECT title FROM owners WHERE id = 6",
+        ],
+        seen_by_new: &[
+            ("SELECT full_name FROM accounts WHERE id = 5", "old write"),
+            ("SELECT title FROM owners WHERE id = 5", "old label"),
+            ("SELECT title FROM owners WHERE id = 50", "owner 50"),
+        ],
+        seen_by_old: &[
+            ("SELECT name FROM accounts WHERE id = 6", "new write"),
+            ("SELECT label FROM owners WHERE id = 6", "new title"),
+            (
+                "SELECT count(*)::text FROM owners WHERE title IS DISTINCT FROM label",
+                "0",
+            ),
+        ],
+        ..BASE
+    });
+}
+
 /// A rename, then a column added to the renamed table in the same migration (ente's
 /// `10_update_temp_object_keys`): the compatibility view names its columns, so the one the
 /// contract's down makes again is the one the expand made (with `SELECT *` it also showed

@@ -122,7 +122,8 @@ pub struct Plan {
     pub dialect: Dialect,
     pub recipes: Vec<Applied>,
     pub steps: Vec<Step>,
-    pub backfill: Option<BackfillSpec>,
+    /// The backfill's fills, a table each, in the order they run (none: no backfill).
+    pub backfill: Vec<BackfillSpec>,
     /// Things the reader should know (dropped transaction control, irreversible downs).
     pub notes: Vec<String>,
     /// The rules the naive script's `ignore-file` keeps silencing in each phase file.
@@ -291,8 +292,8 @@ impl Plan {
         let mut files = Vec::new();
         for phase in [PlanPhase::Expand, PlanPhase::Backfill, PlanPhase::Contract] {
             if phase == PlanPhase::Backfill {
-                if let Some(spec) = &self.backfill {
-                    files.push(("backfill.toml".to_owned(), self.backfill_toml(spec)));
+                if let Some(text) = self.backfill_file() {
+                    files.push(("backfill.toml".to_owned(), text));
                 }
                 continue;
             }
@@ -309,12 +310,12 @@ impl Plan {
         Ok(PlanFiles { files })
     }
 
-    fn backfill_toml(&self, spec: &BackfillSpec) -> String {
+    fn backfill_toml(&self, fills: &[BackfillSpec]) -> String {
         let comment = format!(
             "backfill of {}_{}: fills existing rows in key-range batches after expand,\nbefore contract; each batch is a short transaction, checkpointed in the ledger",
             self.version, self.name
         );
-        spec.to_toml(&comment)
+        BackfillSpec::all_to_toml(fills, &comment)
     }
 
     /// The up script of `steps` (of one phase) and, when every step has an inverse, the down

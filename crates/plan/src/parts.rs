@@ -114,7 +114,7 @@ impl Plan {
 
     /// `backfill.toml`'s text, when the plan has a backfill.
     pub fn backfill_file(&self) -> Option<String> {
-        self.backfill.as_ref().map(|b| self.backfill_toml(b))
+        (!self.backfill.is_empty()).then(|| self.backfill_toml(&self.backfill))
     }
 
     /// The parts as the migrations the self-check lints, one after the other.

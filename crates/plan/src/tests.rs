@@ -172,7 +172,7 @@ fn what_it_does(p: &Plan) -> String {
     format!(
         "{}\n{:?}",
         steps.join("\n"),
-        p.backfill.as_ref().map(|b| b.to_toml(""))
+        (!p.backfill.is_empty()).then(|| BackfillSpec::all_to_toml(&p.backfill, ""))
     )
 }
 
@@ -210,7 +210,7 @@ fn shape(p: &Plan) -> (Vec<(String, Strategy)>, bool) {
         .iter()
         .map(|s| (format!("{:?} {}", s.phase, s.recipe), s.strategy))
         .collect();
-    (steps, p.backfill.is_some())
+    (steps, !p.backfill.is_empty())
 }
 
 #[test]
@@ -240,7 +240,7 @@ fn a_constant_value_is_a_default_not_a_backfill() {
     };
     let computed = "-- sluice:backfill id % 4\nALTER TABLE users ADD COLUMN tier int NOT NULL;";
     let (p, _) = try_plan_with(&pg, computed).unwrap();
-    assert!(p.backfill.is_some());
+    assert!(!p.backfill.is_empty());
     // before PostgreSQL 11 the DEFAULT rewrites the table; the fill's NOT NULL needs 12
     let sql = "-- sluice:backfill 0\nALTER TABLE users ADD COLUMN tier int NOT NULL;";
     assert!(matches!(
@@ -278,7 +278,7 @@ fn partial_updates_and_other_columns_are_not_folded() {
 #[test]
 fn safe_forms_pass_through_without_recipes() {
     let (p, files) = try_plan("ALTER TABLE users ADD COLUMN bio text;").unwrap();
-    assert!(p.backfill.is_none());
+    assert!(p.backfill.is_empty());
     assert_eq!(p.recipes.len(), 1);
     assert_eq!(p.recipes[0].recipe, "pass-through");
     let names: Vec<&str> = files.files.iter().map(|(n, _)| n.as_str()).collect();
@@ -325,7 +325,7 @@ fn the_plan_as_data_names_locks_costs_and_strategies() {
     let phases: BTreeSet<&str> = steps.iter().map(|s| s["phase"].as_str().unwrap()).collect();
     assert_eq!(phases, BTreeSet::from(["backfill", "contract", "expand"]));
     assert!(steps.iter().any(|s| s["strategy"] == "concurrent-index"));
-    assert_eq!(json["backfill"]["set"]["full_name"], "\"name\"");
+    assert_eq!(json["backfill"][0]["set"]["full_name"], "\"name\"");
 }
 
 #[test]
@@ -364,7 +364,7 @@ fn several_fills_of_one_table_guard_each_column() {
         "ALTER TABLE users RENAME COLUMN name TO full_name;\nALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();",
     )
     .unwrap();
-    let spec = p.backfill.unwrap();
+    let spec = p.backfill[0].clone();
     assert_eq!(
         spec.set.get("token").map(String::as_str),
         Some("CASE WHEN token IS NULL THEN gen_random_uuid() ELSE token END")
@@ -373,10 +373,16 @@ fn several_fills_of_one_table_guard_each_column() {
         spec.where_.as_deref(),
         Some("(full_name IS NULL AND \"name\" IS NOT NULL) OR (token IS NULL)")
     );
-    assert!(
-        refusal("UPDATE users SET age = 1;\nUPDATE orders SET total = 0;")
-            .contains("a migration backfills one table")
+    // two tables: a fill each, in the order they come
+    let (p, _) = try_plan("UPDATE users SET age = 1;\nUPDATE orders SET total = 0;").unwrap();
+    let tables: Vec<&str> = p.backfill.iter().map(|f| f.table.as_str()).collect();
+    assert_eq!(tables, ["users", "orders"]);
+    assert_eq!(
+        p.backfill[1].set.get("total").map(String::as_str),
+        Some("0")
     );
+    let text = p.backfill_file().unwrap();
+    assert_eq!(text.matches("[[fill]]").count(), 2, "{text}");
     assert!(refusal("UPDATE users SET id = id + 1;").contains("key column"));
 }
 
@@ -533,7 +539,7 @@ fn mysql_a_constant_value_is_a_default_only_where_the_add_is_instant() {
         (text, None, true),
     ] {
         let (p, _) = try_plan_mysql(sql, version).unwrap();
-        assert_eq!(p.backfill.is_none(), instant, "{sql} on {version:?}");
+        assert_eq!(p.backfill.is_empty(), instant, "{sql} on {version:?}");
         if instant {
             assert!(
                 p.steps
@@ -601,11 +607,7 @@ fn mysql_change_type_keeps_the_final_definition_and_swaps_under_a_table_lock() {
         "{contract}"
     );
     assert_eq!(
-        p.backfill
-            .unwrap()
-            .set
-            .get("note_sluice_new")
-            .map(String::as_str),
+        p.backfill[0].set.get("note_sluice_new").map(String::as_str),
         Some("note")
     );
 }
@@ -1381,4 +1383,49 @@ fn a_unique_column_of_a_referenced_table_is_refused() {
         ),
         other => panic!("expected a refusal, got {other:?}"),
     }
+}
+
+/// A trigger dropped and created again under its name (crates.io's `timezones`): the drop
+/// stays in the expand, before the creation; a trigger dropped for good waits for the
+/// contract.
+#[test]
+fn a_replaced_trigger_is_dropped_in_the_expand() {
+    let (settings, catalog) = catalog_of(
+        "CREATE TABLE users (id bigint PRIMARY KEY, name text, updated timestamptz);
+         CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated := now(); RETURN NEW; END $$;
+         CREATE TRIGGER users_touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch();
+         CREATE TRIGGER users_gone BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION touch();",
+    );
+    let p = plan(
+        &settings,
+        &catalog,
+        &migration(
+            "0002",
+            "change",
+            "DROP TRIGGER users_touch ON users;
+             CREATE TRIGGER users_touch BEFORE UPDATE OF name ON users FOR EACH ROW EXECUTE FUNCTION touch();
+             DROP TRIGGER users_gone ON users;",
+        ),
+    )
+    .unwrap();
+    let phases: Vec<(PlanPhase, String)> = p
+        .steps
+        .iter()
+        .map(|s| (s.phase, s.up.lines().last().unwrap_or("").trim().to_owned()))
+        .collect();
+    let at = |needle: &str| {
+        phases
+            .iter()
+            .position(|(_, up)| up.contains(needle))
+            .unwrap_or_else(|| panic!("{needle}: {phases:#?}"))
+    };
+    let (drop, create, gone) = (
+        at("DROP TRIGGER users_touch"),
+        at("CREATE TRIGGER users_touch"),
+        at("DROP TRIGGER users_gone"),
+    );
+    assert_eq!(phases[drop].0, PlanPhase::Expand, "{phases:#?}");
+    assert_eq!(phases[create].0, PlanPhase::Expand, "{phases:#?}");
+    assert!(drop < create, "{phases:#?}");
+    assert_eq!(phases[gone].0, PlanPhase::Contract, "{phases:#?}");
 }

@@ -50,7 +50,16 @@ pub(super) struct Loaded {
     pub(super) path: PathBuf,
     pub(super) text: String,
     pub(super) checksum: String,
-    pub(super) spec: BackfillSpec,
+    /// One table's fill, or several run in order (never empty).
+    pub(super) fills: Vec<BackfillSpec>,
+}
+
+impl Loaded {
+    /// The tables it fills, for messages: `a`, or `a, b`.
+    pub(super) fn tables(&self) -> String {
+        let names: Vec<&str> = self.fills.iter().map(|f| f.table.as_str()).collect();
+        names.join(", ")
+    }
 }
 
 pub(super) fn load(m: &Migration) -> Result<Option<Loaded>, RunError> {
@@ -59,13 +68,13 @@ pub(super) fn load(m: &Migration) -> Result<Option<Loaded>, RunError> {
     };
     let text = std::fs::read_to_string(path)
         .map_err(|e| RunError::Input(format!("{}: cannot read: {e}", path.display())))?;
-    let spec = BackfillSpec::parse(path, &text)
+    let fills = BackfillSpec::parse_all(path, &text)
         .map_err(|e| RunError::Input(format!("{e}; fix the file")))?;
     Ok(Some(Loaded {
         path: path.clone(),
         checksum: sluice_core::source::text::checksum(&text),
         text,
-        spec,
+        fills,
     }))
 }
 
@@ -100,14 +109,49 @@ fn decode_key(s: &str) -> Option<Vec<String>> {
     serde_json::from_str(s).ok()
 }
 
-/// `line:column` of `name = ...` in the TOML text, for messages.
-fn position_of(text: &str, name: &str) -> String {
+/// The ledger's checkpoint of a file of several fills past its first: the fill (counted
+/// from 1) and its last batch's key, none when it has not started.
+#[derive(Debug, Serialize, serde::Deserialize)]
+struct LaterFill {
+    fill: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    key: Option<Vec<String>>,
+}
+
+/// The checkpoint text of `key` in fill `part` (from 0): the first fill's as a key alone,
+/// as a file of one fill writes it.
+pub(super) fn encode_checkpoint(part: usize, key: Option<&[String]>) -> String {
+    match (part, key) {
+        (0, Some(k)) => encode_key(k),
+        _ => serde_json::to_string(&LaterFill {
+            fill: part + 1,
+            key: key.map(<[String]>::to_vec),
+        })
+        .unwrap_or_else(|_| "[]".into()),
+    }
+}
+
+/// The fill (from 0) and key of a checkpoint text.
+fn decode_checkpoint(s: &str) -> Option<(usize, Option<Vec<String>>)> {
+    if let Some(k) = decode_key(s) {
+        return Some((0, Some(k)));
+    }
+    let later: LaterFill = serde_json::from_str(s).ok()?;
+    Some((later.fill.checked_sub(1)?, later.key))
+}
+
+/// `line:column` of the `nth` (from 0) `name = ...` in the TOML text, for messages.
+fn position_of(text: &str, name: &str, nth: usize) -> String {
+    let mut seen = 0;
     for (i, line) in text.lines().enumerate() {
         let t = line.trim_start();
         if let Some(rest) = t.strip_prefix(name)
             && rest.trim_start().starts_with('=')
         {
-            return format!("{}:{}", i + 1, line.len() - t.len() + 1);
+            if seen == nth {
+                return format!("{}:{}", i + 1, line.len() - t.len() + 1);
+            }
+            seen += 1;
         }
     }
     "1:1".into()
@@ -134,6 +178,36 @@ pub struct BackfillDone {
     pub stopped: bool,
 }
 
+/// Where a backfill resumes: the fill (from 0), its last batch's key, the rows done before,
+/// the batch size.
+struct Resume {
+    part: usize,
+    last: Option<Vec<String>>,
+    rows_before: u64,
+    size: u64,
+}
+
+/// One fill's walk, from `last`.
+struct Walk<'a> {
+    m: &'a Migration,
+    loaded: &'a Loaded,
+    part: usize,
+    last: Option<Vec<String>>,
+    size: u64,
+    /// Rows of the backfill done before this walk (earlier fills, earlier runs).
+    rows_before: u64,
+    /// When this run of the backfill started (the last batch records its duration).
+    started: Instant,
+}
+
+/// What one fill's walk did.
+#[derive(Debug, Default)]
+struct Filled {
+    rows: u64,
+    batches: u64,
+    stopped: bool,
+}
+
 /// Throttling on replica lag: which connections to ask, said once when there are none.
 struct Lag {
     max: Option<Duration>,
@@ -142,7 +216,7 @@ struct Lag {
 }
 
 impl Engine {
-    /// Check the table and key, then run the batches from the checkpoint of `prior`.
+    /// Check the tables and keys, then run the batches from the checkpoint of `prior`.
     pub(super) async fn run_backfill(
         &self,
         main: &mut dyn Driver,
@@ -152,8 +226,7 @@ impl Engine {
         prior: Option<&BackfillRow>,
         server: &ServerVersion,
     ) -> Result<BackfillDone, RunError> {
-        let span =
-            tracing::info_span!("backfill", version = %m.version, table = %loaded.spec.table);
+        let span = tracing::info_span!("backfill", version = %m.version, table = %loaded.tables());
         tracing::Instrument::instrument(
             self.run_backfill_in_span(main, mon, m, loaded, prior, server),
             span,
@@ -161,12 +234,15 @@ impl Engine {
         .await
     }
 
+    /// The key columns' numeric flags of fill `part`, once its table, key and `[set]`
+    /// columns are found.
     async fn check_table(
         &self,
         conn: &mut dyn Driver,
         loaded: &Loaded,
+        part: usize,
     ) -> Result<Vec<bool>, RunError> {
-        let spec = &loaded.spec;
+        let spec = &loaded.fills[part];
         let cols: Vec<(String, String)> = conn
             .columns(&spec_table(spec))
             .await
@@ -182,7 +258,7 @@ impl Engine {
             return Err(RunError::Input(format!(
                 "{}:{}: table `{table}` does not exist; `table` must name the table to fill (its expand must have run)",
                 loaded.path.display(),
-                position_of(&loaded.text, "table")
+                position_of(&loaded.text, "table", part)
             )));
         }
         let names: Vec<&str> = cols.iter().map(|(n, _)| n.as_str()).collect();
@@ -193,7 +269,7 @@ impl Engine {
                 return Err(RunError::Input(format!(
                     "{}:{}: key column `{k}` does not exist in table `{table}` (its columns: {}); fix `key`",
                     loaded.path.display(),
-                    position_of(&loaded.text, "key"),
+                    position_of(&loaded.text, "key", part),
                     names.join(", ")
                 )));
             }
@@ -218,7 +294,6 @@ impl Engine {
         prior: Option<&BackfillRow>,
         server: &ServerVersion,
     ) -> Result<BackfillDone, RunError> {
-        let spec = &loaded.spec;
         let version = m.version.raw.as_str();
         let ledger_err = |e: DbError| {
             RunError::Db(format!(
@@ -229,41 +304,59 @@ impl Engine {
 
         // where to start: the checkpoint of an interrupted or failed run
         let resume = prior.filter(|r| matches!(r.state, State::Running | State::Failed));
-        let mut last: Option<Vec<String>> = None;
-        let mut rows_before = 0u64;
-        let mut size = spec.batch_size;
+        let mut from = Resume {
+            part: 0,
+            last: None,
+            rows_before: 0,
+            size: loaded.fills[0].batch_size,
+        };
         if let Some(r) = resume {
             if let Some(k) = &r.last_key {
-                let key = decode_key(k).filter(|v| v.len() == spec.key.len()).ok_or_else(|| {
-                    RunError::Refused(format!(
-                        "{}: the checkpoint of the backfill of {version} is {k}, which does not fit `key` ({} column(s)); the file changed since it started: restore it, or roll back the expand to start over",
-                        loaded.path.display(),
-                        spec.key.len()
-                    ))
-                })?;
-                last = Some(key);
+                let (part, key) = decode_checkpoint(k)
+                    .filter(|(p, key)| {
+                        loaded.fills.get(*p).is_some_and(|f| {
+                            key.as_ref().is_none_or(|key| key.len() == f.key.len())
+                        })
+                    })
+                    .ok_or_else(|| {
+                        RunError::Refused(format!(
+                            "{}: the checkpoint of the backfill of {version} is {k}, which does not fit its fills ({}); the file changed since it started: restore it, or roll back the expand to start over",
+                            loaded.path.display(),
+                            loaded
+                                .fills
+                                .iter()
+                                .map(|f| format!("{}: {} key column(s)", f.table, f.key.len()))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ))
+                    })?;
+                from.part = part;
+                from.size = loaded.fills[part].batch_size;
+                // the stored size is the fill's own only once one of its batches ran
+                if loaded.fills[part].target_batch_time.is_some()
+                    && r.batch_size > 0
+                    && key.is_some()
+                {
+                    from.size = (r.batch_size as u64).min(MAX_BATCH_SIZE);
+                }
+                from.last = key;
             }
-            rows_before = u64::try_from(r.rows_done).unwrap_or(0);
-            if spec.target_batch_time.is_some() && r.batch_size > 0 {
-                size = (r.batch_size as u64).min(MAX_BATCH_SIZE);
-            }
+            from.rows_before = u64::try_from(r.rows_done).unwrap_or(0);
             if r.checksum != loaded.checksum {
                 tracing::warn!(file = %loaded.path.display(), "backfill.toml changed since this backfill started; continuing from its checkpoint");
             }
             main.exec(&self.ledger.resume_backfill_sql(version))
                 .await
                 .map_err(ledger_err)?;
-            let at = last
-                .as_deref()
-                .map_or_else(|| "(the start)".to_owned(), encode_key);
-            tracing::info!(rows_done = rows_before, "resuming at key {at}");
+            let at = r.last_key.as_deref().unwrap_or("(the start)");
+            tracing::info!(rows_done = from.rows_before, "resuming at key {at}");
         } else {
             main.begin().await.map_err(ledger_err)?;
             for s in self.ledger.start_backfill_sql(
                 version,
                 &m.name,
                 &loaded.checksum,
-                size,
+                from.size,
                 &self.settings.applied_by,
             ) {
                 if let Err(e) = main.exec(&s).await {
@@ -273,16 +366,20 @@ impl Engine {
             }
             main.commit().await.map_err(ledger_err)?;
         }
-        let resumed_at = last.as_deref().map(encode_key);
-        let numeric = match self.check_table(main, loaded).await {
-            Ok(n) => n,
-            Err(e) => {
-                let _ = main
-                    .exec(&self.ledger.fail_backfill_sql(version, &e.to_string(), 0))
-                    .await;
-                return Err(e);
+        let resumed_at = resume.and_then(|r| r.last_key.clone());
+        // every table is checked before the first batch
+        let mut numeric = Vec::new();
+        for part in 0..loaded.fills.len() {
+            match self.check_table(main, loaded, part).await {
+                Ok(n) => numeric.push(n),
+                Err(e) => {
+                    let _ = main
+                        .exec(&self.ledger.fail_backfill_sql(version, &e.to_string(), 0))
+                        .await;
+                    return Err(e);
+                }
             }
-        };
+        }
         let read_committed = match self.db.batch_isolation() {
             Some((allowed, _)) => main
                 .query_text(allowed)
@@ -305,11 +402,109 @@ impl Engine {
         if !flush_after {
             tracing::info!("the server has no backend_flush_after: the batches do not set it");
         }
-        let batches = Batches::new(self.db, spec, numeric)
-            .with_read_committed(read_committed)
-            .with_flush_after(flush_after)
-            .with_yield_prefix(self.db.batch_yield_prefix(server));
 
+        let started = Instant::now();
+        let mut done = BackfillDone {
+            version: version.to_owned(),
+            name: m.name.clone(),
+            table: loaded.tables(),
+            rows: 0,
+            rows_total: from.rows_before,
+            batches: 0,
+            resumed_at,
+            duration_ms: 0,
+            vacuumed: false,
+            stopped: false,
+        };
+        let first = from.part;
+        for (part, numeric) in numeric.into_iter().enumerate().skip(first) {
+            let spec = &loaded.fills[part];
+            let batches = Batches::new(self.db, spec, numeric)
+                .with_read_committed(read_committed)
+                .with_flush_after(flush_after)
+                .with_yield_prefix(self.db.batch_yield_prefix(server));
+            let walk = Walk {
+                m,
+                loaded,
+                part,
+                last: if part == first {
+                    from.last.take()
+                } else {
+                    None
+                },
+                size: if part == first {
+                    from.size
+                } else {
+                    spec.batch_size
+                },
+                rows_before: done.rows_total,
+                started,
+            };
+            let filled = self.fill(main, mon, &batches, walk).await;
+            let ms = started.elapsed().as_millis();
+            done.duration_ms = ms;
+            let filled = match filled {
+                Ok(f) => f,
+                Err(e) => {
+                    let _ = main
+                        .exec(&self.ledger.fail_backfill_sql(version, &e.to_string(), ms))
+                        .await;
+                    return Err(e);
+                }
+            };
+            done.rows += filled.rows;
+            done.rows_total += filled.rows;
+            done.batches += filled.batches;
+            if filled.stopped {
+                tracing::warn!(
+                    rows = done.rows,
+                    rows_total = done.rows_total,
+                    batches = done.batches,
+                    "asked to stop: backfill paused at its checkpoint"
+                );
+                done.stopped = true;
+                return Ok(done);
+            }
+            // this fill's rows, counting an earlier run's only when it resumed in this fill
+            let fill_rows = filled.rows + if part == first { from.rows_before } else { 0 };
+            if fill_rows > self.settings.large_table_rows
+                && let Some(sql) = self.db.after_large_backfill_sql(batches.target())
+            {
+                tracing::info!(table = %batches.target(), rows = fill_rows, "{sql}: the backfill left many dead tuples; it runs in the background");
+                done.vacuumed |= self.vacuum_behind(main, &sql).await;
+            }
+        }
+        tracing::info!(
+            rows = done.rows,
+            rows_total = done.rows_total,
+            batches = done.batches,
+            duration_ms = done.duration_ms as u64,
+            "backfill complete"
+        );
+        Ok(done)
+    }
+
+    /// The batches of one fill, from `walk.last` to its table's end: the last batch
+    /// checkpoints the next fill's start, or marks the backfill complete.
+    async fn fill(
+        &self,
+        main: &mut dyn Driver,
+        mon: &mut dyn Driver,
+        batches: &Batches,
+        walk: Walk<'_>,
+    ) -> Result<Filled, RunError> {
+        let Walk {
+            m,
+            loaded,
+            part,
+            mut last,
+            mut size,
+            rows_before,
+            started,
+        } = walk;
+        let version = m.version.raw.as_str();
+        let spec = &loaded.fills[part];
+        let final_fill = part + 1 == loaded.fills.len();
         let estimate = RunFacts::new().rows(main, &spec_table(spec)).await;
         if let Some((fl, log, room)) = facts::fill_log(main, self.db, &spec_table(spec)).await {
             tracing::debug!(log, room, "log the fill writes, room the server has for it");
@@ -321,16 +516,17 @@ impl Engine {
                 tracing::warn!("{w}");
             }
         }
+        // the bar counts every fill's rows: this one's estimate comes after the others' done
+        let estimate = estimate.map(|n| n + rows_before);
         self.progress(Progress::BackfillStarted {
             version: version.to_owned(),
             name: m.name.clone(),
             table: spec.table.clone(),
             estimated_rows: estimate,
             rows_done: rows_before,
-            resumed_at: resumed_at.clone(),
+            resumed_at: last.as_deref().map(|k| encode_checkpoint(part, Some(k))),
         });
-
-        let started = Instant::now();
+        let fill_started = Instant::now();
         let mut lag = Lag {
             max: spec.max_replication_lag,
             replicas: Vec::new(),
@@ -342,30 +538,26 @@ impl Engine {
                     Ok(c) => lag.replicas.push(c),
                     Err(e) => {
                         // a configured replica we cannot watch: no blind backfill
-                        let e = RunError::Db(format!(
-                            "backfill of {version}: cannot watch the replica lag: {e}"
-                        ));
                         for r in lag.replicas.drain(..) {
                             let _ = r.close().await;
                         }
-                        let _ = main
-                            .exec(&self.ledger.fail_backfill_sql(version, &e.to_string(), 0))
-                            .await;
-                        return Err(e);
+                        return Err(RunError::Db(format!(
+                            "backfill of {version}: cannot watch the replica lag: {e}"
+                        )));
                     }
                 }
             }
         }
-        let mut rows = 0u64;
-        let mut count = 0u64;
+        let mut out = Filled::default();
         // tries that gave way to an application's row lock
         let mut yields = 0u64;
-        let mut stopped = false;
         let result: Result<(), RunError> = async {
             loop {
                 self.wait_for_replicas(mon, &mut lag, version).await;
                 let at = At {
                     version,
+                    part,
+                    final_fill,
                     last: last.as_deref(),
                     size,
                     started,
@@ -375,17 +567,17 @@ impl Engine {
                     rows: n,
                     took,
                     yields: y,
-                } = self.batch(main, &batches, &at).await?;
-                rows += n;
-                count += 1;
+                } = self.batch(main, batches, &at).await?;
+                out.rows += n;
+                out.batches += 1;
                 yields += u64::from(y);
-                let elapsed = started.elapsed().as_secs_f64().max(0.001);
+                let elapsed = fill_started.elapsed().as_secs_f64().max(0.001);
                 self.progress(Progress::BackfillBatch {
                     version: version.to_owned(),
-                    rows_done: rows_before + rows,
-                    batches: count,
+                    rows_done: rows_before + out.rows,
+                    batches: out.batches,
                     batch_size: size,
-                    rows_per_s: rows as f64 / elapsed,
+                    rows_per_s: out.rows as f64 / elapsed,
                     estimated_rows: estimate,
                 });
                 tracing::debug!(
@@ -403,7 +595,7 @@ impl Engine {
                 last = Some(u);
                 // a safe point: the batch and its checkpoint are committed
                 if self.stop.load(std::sync::atomic::Ordering::SeqCst) {
-                    stopped = true;
+                    out.stopped = true;
                     return Ok(());
                 }
                 if !spec.pause.is_zero() {
@@ -415,67 +607,23 @@ impl Engine {
         for r in lag.replicas.drain(..) {
             let _ = r.close().await;
         }
-        let ms = started.elapsed().as_millis();
-        if let Err(e) = result {
-            let _ = main
-                .exec(&self.ledger.fail_backfill_sql(version, &e.to_string(), ms))
-                .await;
-            return Err(e);
-        }
-        let total = rows_before + rows;
-        if stopped {
-            tracing::warn!(
-                rows,
-                rows_total = total,
-                batches = count,
-                "asked to stop: backfill paused at its checkpoint"
+        result?;
+        if !out.stopped {
+            tracing::info!(
+                table = %batches.target(),
+                rows = out.rows,
+                batches = out.batches,
+                yields,
+                "fill complete"
             );
-            return Ok(BackfillDone {
+            self.progress(Progress::BackfillFinished {
                 version: version.to_owned(),
-                name: m.name.clone(),
-                table: spec.table.clone(),
-                rows,
-                rows_total: total,
-                batches: count,
-                resumed_at,
-                duration_ms: ms,
-                vacuumed: false,
-                stopped: true,
+                rows_done: rows_before + out.rows,
+                batches: out.batches,
+                duration_ms: started.elapsed().as_millis(),
             });
         }
-        tracing::info!(
-            rows,
-            rows_total = total,
-            batches = count,
-            yields,
-            duration_ms = ms as u64,
-            "backfill complete"
-        );
-        self.progress(Progress::BackfillFinished {
-            version: version.to_owned(),
-            rows_done: total,
-            batches: count,
-            duration_ms: ms,
-        });
-        let mut vacuumed = false;
-        if total > self.settings.large_table_rows
-            && let Some(sql) = self.db.after_large_backfill_sql(batches.target())
-        {
-            tracing::info!(table = %batches.target(), rows = total, "{sql}: the backfill left many dead tuples; it runs in the background");
-            vacuumed = self.vacuum_behind(main, &sql).await;
-        }
-        Ok(BackfillDone {
-            version: version.to_owned(),
-            name: m.name.clone(),
-            table: spec.table.clone(),
-            rows,
-            rows_total: total,
-            batches: count,
-            resumed_at,
-            duration_ms: ms,
-            vacuumed,
-            stopped: false,
-        })
+        Ok(out)
     }
 
     /// Start `sql` (the VACUUM after a large backfill) on a connection of its own and return
@@ -670,16 +818,13 @@ impl Engine {
         server: &ServerVersion,
         out: &mut Vec<String>,
     ) {
-        let spec = &loaded.spec;
+        let spec = &loaded.fills[0];
         let version = m.version.raw.as_str();
-        // without the catalog, numeric keys show as quoted literals (same meaning)
-        let b = Batches::new(self.db, spec, vec![false; spec.key.len()])
-            .with_read_committed(true)
-            .with_yield_prefix(self.db.batch_yield_prefix(server));
         let resume = prior.filter(|r| matches!(r.state, State::Running | State::Failed));
-        let last = resume
+        let (first, mut last) = resume
             .and_then(|r| r.last_key.as_deref())
-            .and_then(decode_key);
+            .and_then(decode_checkpoint)
+            .unwrap_or((0, None));
         out.push(format!(
             "-- backfill {} {}: {} ({} rows per batch{}), each batch in its own transaction with its checkpoint",
             m.version,
@@ -706,18 +851,69 @@ impl Engine {
                 out.push("COMMIT".into());
             }
         }
+        let n = loaded.fills.len();
+        for (part, spec) in loaded.fills.iter().enumerate().skip(first) {
+            if n > 1 {
+                out.push(format!(
+                    "-- fill {} of {n}: {} ({} rows per batch)",
+                    part + 1,
+                    spec.table,
+                    spec.batch_size
+                ));
+            }
+            let last = if part == first { last.take() } else { None };
+            self.dry_fill_sql(version, spec, part, n, last.as_deref(), server, out);
+        }
+    }
+
+    /// The dry-run statements of fill `part` of `n`, from `last`.
+    #[allow(clippy::too_many_arguments)]
+    fn dry_fill_sql(
+        &self,
+        version: &str,
+        spec: &BackfillSpec,
+        part: usize,
+        n: usize,
+        last: Option<&[String]>,
+        server: &ServerVersion,
+        out: &mut Vec<String>,
+    ) {
+        // without the catalog, numeric keys show as quoted literals (same meaning)
+        let b = Batches::new(self.db, spec, vec![false; spec.key.len()])
+            .with_read_committed(true)
+            .with_yield_prefix(self.db.batch_yield_prefix(server));
         let settings = |set: String| {
             format!(
                 "{set} -- after {YIELDS} tries that gave way to a row lock, the session's lock_timeout"
             )
         };
+        let upper = if part == 0 {
+            "[$upper]".to_owned()
+        } else {
+            format!("{{\"fill\":{},\"key\":[$upper]}}", part + 1)
+        };
         let checkpoint = || {
             self.ledger
-                .checkpoint_sql(version, "[$upper]", 0, spec.batch_size)
+                .checkpoint_sql(version, &upper, 0, spec.batch_size)
+                .replace("rows_done + 0", "rows_done + $rows")
+        };
+        // the last batch of a fill before the last starts the next one
+        let end = if part + 1 < n {
+            self.ledger
+                .checkpoint_sql(
+                    version,
+                    &encode_checkpoint(part + 1, None),
+                    0,
+                    spec.batch_size,
+                )
+                .replace("rows_done + 0", "rows_done + $rows")
+        } else {
+            self.ledger
+                .finish_backfill_sql(version, 0, 0)
                 .replace("rows_done + 0", "rows_done + $rows")
         };
         if let (Some(one), Some(set)) = (
-            b.one_statement_sql(last.as_deref(), spec.batch_size),
+            b.one_statement_sql(last, spec.batch_size),
             b.settings_sql(Some(YIELD_AFTER)),
         ) {
             // PostgreSQL, one-column key: the upper key found by the UPDATE's statement
@@ -730,12 +926,14 @@ impl Engine {
             out.push(one);
             out.push(checkpoint());
             out.push("COMMIT".into());
-            out.push(
-                "-- and so on from $last = $upper, until no upper key is found: that last batch ends at the largest key and marks the backfill complete".into(),
-            );
+            out.push(if part + 1 < n {
+                format!("-- and so on from $last = $upper, until no upper key is found: that last batch ends at the largest key and checkpoints the start of fill {}", part + 2)
+            } else {
+                "-- and so on from $last = $upper, until no upper key is found: that last batch ends at the largest key and marks the backfill complete".into()
+            });
             return;
         }
-        out.push(b.upper_sql(last.as_deref(), spec.batch_size));
+        out.push(b.upper_sql(last, spec.batch_size));
         let placeholder = vec!["$upper".to_owned(); spec.key.len()];
         if let Some(s) = b.isolation_sql() {
             out.push("-- each batch (unless the binary log is statement-based):".into());
@@ -745,7 +943,7 @@ impl Engine {
         if let Some(set) = b.settings_sql(Some(YIELD_AFTER)) {
             out.push(settings(set));
         }
-        let update = b.update_sql(last.as_deref(), Some(&placeholder));
+        let update = b.update_sql(last, Some(&placeholder));
         out.push(match b.yield_prefix() {
             Some(p) => format!(
                 "{p}{update} -- after {YIELDS} tries that gave way to a row lock, without the prefix"
@@ -764,11 +962,7 @@ impl Engine {
             out.push(set);
         }
         out.push(b.update_sql(Some(&last_ph), None));
-        out.push(
-            self.ledger
-                .finish_backfill_sql(version, 0, 0)
-                .replace("rows_done + 0", "rows_done + $rows"),
-        );
+        out.push(end);
         out.push("COMMIT".into());
     }
 }
@@ -813,11 +1007,29 @@ mod tests {
             decode_key(&k),
             Some(vec!["1".to_owned(), "a\"b".to_owned()])
         );
+        // the first fill's checkpoint is a key alone, as a file of one fill writes it
+        let key = vec!["7".to_owned()];
+        assert_eq!(encode_checkpoint(0, Some(&key)), "[\"7\"]");
+        assert_eq!(decode_checkpoint("[\"7\"]"), Some((0, Some(key.clone()))));
+        // a later fill names itself (from 1), without a key until its first batch
+        assert_eq!(encode_checkpoint(1, None), "{\"fill\":2}");
+        assert_eq!(decode_checkpoint("{\"fill\":2}"), Some((1, None)));
+        let later = encode_checkpoint(2, Some(&key));
+        assert_eq!(later, "{\"fill\":3,\"key\":[\"7\"]}");
+        assert_eq!(decode_checkpoint(&later), Some((2, Some(key))));
+        assert_eq!(decode_checkpoint("{\"fill\":0}"), None);
+        assert_eq!(decode_checkpoint("not json"), None);
     }
 
     #[test]
     fn positions_in_the_file() {
-        assert_eq!(position_of("table = 't'\n  key = ['id']\n", "key"), "2:3");
-        assert_eq!(position_of("keyless = 1\nkey='id'\n", "key"), "2:1");
+        assert_eq!(
+            position_of("table = 't'\n  key = ['id']\n", "key", 0),
+            "2:3"
+        );
+        assert_eq!(position_of("keyless = 1\nkey='id'\n", "key", 0), "2:1");
+        // the second fill's
+        let two = "[[fill]]\ntable = 'a'\n[[fill]]\n table = 'b'\n";
+        assert_eq!(position_of(two, "table", 1), "4:2");
     }
 }

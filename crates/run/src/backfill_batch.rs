@@ -14,7 +14,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::backfill::{encode_key, spec_table};
+use super::backfill::{encode_checkpoint, encode_key, spec_table};
 use super::driver::{Database, DbError, Driver};
 use super::keyrange::{KeyRange, where_clause};
 use super::{Engine, Progress, RunError};
@@ -155,10 +155,11 @@ impl Batches {
         if let Some(w) = &self.where_ {
             conds.push(format!("({w})"));
         }
-        // COALESCE runs the max() only for the last batch; max() walks the index backwards
+        // COALESCE looks for the largest key only for the last batch, walking the index
+        // backwards; not max(): types such as uuid order but have no max aggregate
         Some(format!(
             "WITH sluice_u AS (SELECT {key} FROM {t}{from} ORDER BY {key} LIMIT 1 OFFSET {}), \
-             sluice_b AS (SELECT COALESCE((SELECT {key} FROM sluice_u), (SELECT max({key}) FROM {t}{from})) AS {key}), \
+             sluice_b AS (SELECT COALESCE((SELECT {key} FROM sluice_u), (SELECT {key} FROM {t}{from} ORDER BY {key} DESC LIMIT 1)) AS {key}), \
              sluice_d AS (UPDATE {t} SET {}{} RETURNING 1) \
              SELECT (SELECT count(*) FROM sluice_u)::text, (SELECT {} FROM sluice_u), (SELECT count(*) FROM sluice_d)::text",
             n.max(1) - 1,
@@ -200,6 +201,9 @@ impl From<DbError> for BatchError {
 /// Where a batch is in the walk.
 pub(super) struct At<'a> {
     pub(super) version: &'a str,
+    /// The fill of the file (from 0) and whether it is its last.
+    pub(super) part: usize,
+    pub(super) final_fill: bool,
     pub(super) last: Option<&'a [String]>,
     pub(super) size: u64,
     /// When the backfill started (the last batch records its duration).
@@ -323,9 +327,19 @@ impl Engine {
             )))
         };
         let checkpoint = |upper: &Option<Vec<String>>, n: u64| match upper {
-            Some(u) => self
-                .ledger
-                .checkpoint_sql(version, &encode_key(u), n, at.size),
+            Some(u) => self.ledger.checkpoint_sql(
+                version,
+                &encode_checkpoint(at.part, Some(u)),
+                n,
+                at.size,
+            ),
+            // a fill's last batch before the file's last fill: the next fill starts there
+            None if !at.final_fill => self.ledger.checkpoint_sql(
+                version,
+                &encode_checkpoint(at.part + 1, None),
+                n,
+                at.size,
+            ),
             None => self
                 .ledger
                 .finish_backfill_sql(version, n, at.started.elapsed().as_millis()),
@@ -461,7 +475,7 @@ mod tests {
             b.one_statement_sql(Some(&last), 500).as_deref(),
             Some(
                 "WITH sluice_u AS (SELECT \"id\" FROM \"users\" WHERE \"id\" > 10 ORDER BY \"id\" LIMIT 1 OFFSET 499), \
-                 sluice_b AS (SELECT COALESCE((SELECT \"id\" FROM sluice_u), (SELECT max(\"id\") FROM \"users\" WHERE \"id\" > 10)) AS \"id\"), \
+                 sluice_b AS (SELECT COALESCE((SELECT \"id\" FROM sluice_u), (SELECT \"id\" FROM \"users\" WHERE \"id\" > 10 ORDER BY \"id\" DESC LIMIT 1)) AS \"id\"), \
                  sluice_d AS (UPDATE \"users\" SET \"b\" = \"a\" WHERE \"id\" > 10 AND \"id\" <= (SELECT \"id\" FROM sluice_b) AND (\"b\" IS NULL) RETURNING 1) \
                  SELECT (SELECT count(*) FROM sluice_u)::text, (SELECT \"id\"::text FROM sluice_u), (SELECT count(*) FROM sluice_d)::text"
             )

@@ -17,6 +17,10 @@
 //! [set]                                # column = SQL expression (identifiers quoted by the writer)
 //! full_name = '"name"'
 //! ```
+//!
+//! A migration that fills several tables gives each its own `[[fill]]` table (the same keys,
+//! `[fill.set]` for its columns); the runner fills them one after the other, in the file's
+//! order, under the migration's one ledger row.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -80,6 +84,13 @@ struct RawSpec {
     max_replication_lag: Option<Spanned<String>>,
 }
 
+/// A file of several fills: `[[fill]]` tables and nothing else.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    fill: Spanned<Vec<RawSpec>>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 enum KeyList {
@@ -88,29 +99,51 @@ enum KeyList {
 }
 
 impl BackfillSpec {
-    pub fn load(path: &Path) -> Result<BackfillSpec, BackfillError> {
+    /// Every fill of a `backfill.toml`, in the order they run: one table's spec at the top
+    /// level, or `[[fill]]` tables.
+    pub fn load_all(path: &Path) -> Result<Vec<BackfillSpec>, BackfillError> {
         let text = std::fs::read_to_string(path).map_err(|e| BackfillError::Io {
             path: path.to_owned(),
             message: e.to_string(),
         })?;
-        BackfillSpec::parse(path, &text)
+        BackfillSpec::parse_all(path, &text)
     }
 
+    /// A file of one table's fill (the top-level form).
     pub fn parse(path: &Path, text: &str) -> Result<BackfillSpec, BackfillError> {
-        let index = LineIndex::new(text);
-        let invalid = |offset: usize, message: String| {
-            let pos = index.line_col(text, offset);
-            BackfillError::Invalid {
-                path: path.to_owned(),
-                line: pos.line,
-                column: pos.column,
-                message,
-            }
-        };
-        let raw: RawSpec = toml::from_str(text).map_err(|e| {
-            let offset = e.span().map_or(0, |s| s.start);
-            invalid(offset, e.message().trim().to_owned())
-        })?;
+        let invalid = invalid_at(path, text);
+        let raw: RawSpec = toml::from_str(text).map_err(|e| toml_error(&invalid, &e))?;
+        BackfillSpec::validate(&invalid, raw)
+    }
+
+    /// Every fill of the file: the top-level form gives one, `[[fill]]` tables one each.
+    pub fn parse_all(path: &Path, text: &str) -> Result<Vec<BackfillSpec>, BackfillError> {
+        let invalid = invalid_at(path, text);
+        let several = text
+            .parse::<toml::Table>()
+            .is_ok_and(|t| t.contains_key("fill"));
+        if !several {
+            return BackfillSpec::parse(path, text).map(|s| vec![s]);
+        }
+        let raw: RawFile = toml::from_str(text).map_err(|e| toml_error(&invalid, &e))?;
+        let span = raw.fill.span();
+        let fills = raw.fill.into_inner();
+        if fills.is_empty() {
+            return Err(invalid(
+                span.start,
+                "`fill` needs at least one `[[fill]]` table".into(),
+            ));
+        }
+        fills
+            .into_iter()
+            .map(|f| BackfillSpec::validate(&invalid, f))
+            .collect()
+    }
+
+    fn validate(
+        invalid: &impl Fn(usize, String) -> BackfillError,
+        raw: RawSpec,
+    ) -> Result<BackfillSpec, BackfillError> {
         let nonblank = |s: &Spanned<String>, what: &str| {
             if s.get_ref().trim().is_empty() {
                 Err(invalid(
@@ -210,13 +243,32 @@ impl BackfillSpec {
 
     /// The TOML text of this spec (what the planner writes), preceded by `comment` lines.
     pub fn to_toml(&self, comment: &str) -> String {
+        let mut out = comment_lines(comment);
+        out.push_str(&self.body("set"));
+        out
+    }
+
+    /// The TOML text of a file of `fills` (what [`BackfillSpec::parse_all`] reads back):
+    /// the top-level form for one, `[[fill]]` tables for several.
+    pub fn all_to_toml(fills: &[BackfillSpec], comment: &str) -> String {
+        if let [one] = fills {
+            return one.to_toml(comment);
+        }
+        let mut out = comment_lines(comment);
+        for (i, f) in fills.iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            out.push_str("[[fill]]\n");
+            out.push_str(&f.body("fill.set"));
+        }
+        out
+    }
+
+    /// The keys of this spec, then its `[set_table]`.
+    fn body(&self, set_table: &str) -> String {
         let q = |s: &str| toml::Value::String(s.to_owned()).to_string();
         let mut out = String::new();
-        for line in comment.lines() {
-            out.push_str("# ");
-            out.push_str(line);
-            out.push('\n');
-        }
         out.push_str(&format!("table = {}\n", q(&self.table)));
         if let Some(s) = &self.schema {
             out.push_str(&format!("schema = {}\n", q(s)));
@@ -243,7 +295,7 @@ impl BackfillSpec {
                 q(&humantime::format_duration(l).to_string())
             ));
         }
-        out.push_str("\n[set]\n");
+        out.push_str(&format!("\n[{set_table}]\n"));
         for (c, e) in &self.set {
             let key = if c
                 .chars()
@@ -257,6 +309,38 @@ impl BackfillSpec {
         }
         out
     }
+}
+
+fn comment_lines(comment: &str) -> String {
+    let mut out = String::new();
+    for line in comment.lines() {
+        out.push_str("# ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// An error at a byte offset of `text`, with its line and column.
+fn invalid_at<'a>(path: &'a Path, text: &'a str) -> impl Fn(usize, String) -> BackfillError + 'a {
+    let index = LineIndex::new(text);
+    move |offset: usize, message: String| {
+        let pos = index.line_col(text, offset);
+        BackfillError::Invalid {
+            path: path.to_owned(),
+            line: pos.line,
+            column: pos.column,
+            message,
+        }
+    }
+}
+
+fn toml_error(
+    invalid: &impl Fn(usize, String) -> BackfillError,
+    e: &toml::de::Error,
+) -> BackfillError {
+    let offset = e.span().map_or(0, |s| s.start);
+    invalid(offset, e.message().trim().to_owned())
 }
 
 mod ser_duration {
@@ -322,6 +406,58 @@ b = '"a"'
         assert_eq!(spec.batch_size, DEFAULT_BATCH_SIZE);
         assert_eq!(spec.pause, Duration::ZERO);
         assert_eq!(spec.where_, None);
+    }
+
+    #[test]
+    fn several_fills_round_trip_in_order() {
+        let text = r#"[[fill]]
+table = "users"
+key = ["id"]
+[fill.set]
+b = '"a"'
+
+[[fill]]
+table = "orders"
+schema = "shop"
+key = ["tenant", "id"]
+batch_size = 200
+[fill.set]
+total = '"net" + "tax"'
+"#;
+        let path = Path::new("m/backfill.toml");
+        let fills = BackfillSpec::parse_all(path, text).unwrap();
+        let tables: Vec<&str> = fills.iter().map(|f| f.table.as_str()).collect();
+        assert_eq!(tables, ["users", "orders"]);
+        assert_eq!(fills[1].key, vec!["tenant", "id"]);
+        assert_eq!(fills[1].batch_size, 200);
+        assert_eq!(fills[0].batch_size, DEFAULT_BATCH_SIZE);
+        let written = BackfillSpec::all_to_toml(&fills, "two tables");
+        assert!(written.starts_with("# two tables\n[[fill]]\n"), "{written}");
+        assert_eq!(BackfillSpec::parse_all(path, &written).unwrap(), fills);
+        // one fill is written in the top-level form, which both parsers read
+        let one = BackfillSpec::all_to_toml(&fills[..1], "");
+        assert!(one.starts_with("table = "), "{one}");
+        assert_eq!(BackfillSpec::parse_all(path, &one).unwrap(), fills[..1]);
+        assert_eq!(parse(&one).unwrap(), fills[0]);
+    }
+
+    #[test]
+    fn several_fills_errors_name_line_and_column() {
+        let all = |t: &str| {
+            BackfillSpec::parse_all(Path::new("m/backfill.toml"), t)
+                .unwrap_err()
+                .to_string()
+        };
+        // the second fill's bad key, at its own line
+        let e = all(
+            "[[fill]]\ntable = 't'\nkey = 'id'\n[fill.set]\nx = '1'\n[[fill]]\ntable = 'u'\nkey = []\n[fill.set]\nx = '1'\n",
+        );
+        assert!(e.starts_with("m/backfill.toml:8:7: `key` needs"), "{e}");
+        // top-level keys beside `[[fill]]`
+        let e = all("table = 't'\n[[fill]]\ntable = 'u'\nkey = 'id'\n[fill.set]\nx = '1'\n");
+        assert!(e.contains("unknown field `table`"), "{e}");
+        let e = all("fill = []\n");
+        assert!(e.contains("`fill` needs at least one"), "{e}");
     }
 
     #[test]

@@ -5,8 +5,9 @@
 
 use sluice_core::catalog::Catalog;
 use sluice_core::sql::ops::ObjName;
+use sluice_core::sql::ops::ObjectKind;
 use sluice_core::sql::{self, Operation};
-use sluice_lint::context::ScriptCx;
+use sluice_lint::context::{ScriptCx, Stmt};
 
 use super::Src;
 
@@ -71,6 +72,29 @@ pub(super) fn reused_view(
         format!(
             "view {name} exists before this migration, which drops it and creates it again: the drop waits for the contract (the running code queries the view), so the new one cannot take its name in the expand; use `CREATE OR REPLACE VIEW` (it keeps the old columns, new ones at the end) without the drop, or create the new definition under another name"
         )
+    })
+}
+
+/// Whether `op` drops a trigger that a later statement of the migration creates again under
+/// its name (crates.io's `timezones`: the drop went to the contract, and the expand's
+/// `CREATE TRIGGER` met the old trigger).
+pub(super) fn replaced_trigger(cx: &ScriptCx<'_>, st: &Stmt, op: &Operation) -> bool {
+    let Operation::DropObject {
+        kind: ObjectKind::Trigger,
+        names,
+        ..
+    } = op
+    else {
+        return false;
+    };
+    let [dropped] = names.as_slice() else {
+        return false;
+    };
+    cx.statements[st.index + 1..].iter().any(|later| {
+        later
+            .ops
+            .iter()
+            .any(|o| matches!(o, Operation::CreateTrigger { name, .. } if *name == dropped.name))
     })
 }
 

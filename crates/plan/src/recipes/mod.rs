@@ -46,6 +46,7 @@ pub(super) mod lock {
 }
 
 /// A naive statement being planned.
+#[allow(clippy::struct_excessive_bools)] // independent facts of one statement, each a recipe's
 pub(super) struct Src<'a> {
     pub line: usize,
     pub text: String,
@@ -61,6 +62,10 @@ pub(super) struct Src<'a> {
     /// An index built under a name this migration freed (it dropped the old index, which
     /// keeps the name until the contract).
     pub freed_name: bool,
+    /// A drop of a trigger this migration creates again under its name: a replacement,
+    /// which stays in the expand with the creation (in the contract, the drop would meet
+    /// the new trigger, or the creation the old one).
+    pub replaced: bool,
     /// `-- sluice:backfill <expr>` above the statement.
     pub backfill_expr: Option<String>,
 }
@@ -206,7 +211,8 @@ impl<'r> Builder<'r> {
         self.add_backfill(src, "batched-update", table, key, column, expr, todo)
     }
 
-    /// Add `column = expr` to the migration's backfill (one table per migration).
+    /// Add `column = expr` to the migration's backfill (a fill per table, in the order the
+    /// tables come).
     #[allow(clippy::too_many_arguments)]
     pub fn backfill(
         &mut self,
@@ -232,16 +238,20 @@ impl<'r> Builder<'r> {
         expr: String,
         todo: Option<String>,
     ) -> Result<(), String> {
-        if let Some(first) = self.fills.first() {
-            if first.table != *table || first.key != key {
+        if let Some(other) = self.fills.iter().find(|f| f.table == *table) {
+            if other.key != key {
                 return Err(format!(
-                    "this migration already backfills {}; a migration backfills one table: move this statement to a migration of its own",
-                    first.table
+                    "this migration already backfills {table} by the key ({}); a table is filled by one key: move this statement to a migration of its own",
+                    other.key.join(", ")
                 ));
             }
-            if self.fills.iter().any(|f| f.column == column) {
+            if self
+                .fills
+                .iter()
+                .any(|f| f.table == *table && f.column == column)
+            {
                 return Err(format!(
-                    "this migration already backfills {column}: merge the two into one statement"
+                    "this migration already backfills {column} of {table}: merge the two into one statement"
                 ));
             }
         }
@@ -270,13 +280,30 @@ impl<'r> Builder<'r> {
         Ok(())
     }
 
-    /// The backfill of all fills: one column as is; several each guarded by its own
-    /// condition, so a row one fill still needs is not rewritten by another's expression.
-    fn backfill_spec(&self) -> Option<BackfillSpec> {
-        let first = self.fills.first()?;
-        let several = self.fills.len() > 1;
-        let mut set = BTreeMap::new();
+    /// The backfill: a fill per table, in the order the tables first come.
+    fn backfill_specs(&self) -> Vec<BackfillSpec> {
+        let mut tables: Vec<&ObjName> = Vec::new();
         for f in &self.fills {
+            if !tables.contains(&&f.table) {
+                tables.push(&f.table);
+            }
+        }
+        tables
+            .into_iter()
+            .map(|t| {
+                let fills: Vec<&Fill> = self.fills.iter().filter(|f| f.table == *t).collect();
+                self.table_fill(&fills)
+            })
+            .collect()
+    }
+
+    /// One table's fill: one column as is; several each guarded by its own condition, so a
+    /// row one column still needs is not rewritten by another's expression.
+    fn table_fill(&self, fills: &[&Fill]) -> BackfillSpec {
+        let first = fills[0];
+        let several = fills.len() > 1;
+        let mut set = BTreeMap::new();
+        for f in fills {
             let expr = match (&f.todo, several) {
                 (Some(t), true) => format!(
                     "CASE WHEN {t} THEN {} ELSE {} END",
@@ -287,7 +314,7 @@ impl<'r> Builder<'r> {
             };
             set.insert(f.column.clone(), expr);
         }
-        let todos: Option<Vec<&String>> = self.fills.iter().map(|f| f.todo.as_ref()).collect();
+        let todos: Option<Vec<&String>> = fills.iter().map(|f| f.todo.as_ref()).collect();
         let where_ = todos.map(|t| {
             if t.len() == 1 {
                 t[0].clone()
@@ -299,7 +326,7 @@ impl<'r> Builder<'r> {
             }
         });
         let mysql = self.r.dialect == sluice_core::sql::Dialect::Mysql;
-        Some(BackfillSpec {
+        BackfillSpec {
             table: first.table.name.clone(),
             schema: first.table.schema.clone(),
             key: first.key.clone(),
@@ -320,11 +347,11 @@ impl<'r> Builder<'r> {
             // (quiet machine, docs/benchmarks.md)
             target_batch_time: Some(std::time::Duration::from_millis(10)),
             max_replication_lag: Some(std::time::Duration::from_secs(5)),
-        })
+        }
     }
 
     pub fn finish(self, migration: &Migration) -> Plan {
-        let backfill = self.backfill_spec();
+        let backfill = self.backfill_specs();
         Plan {
             version: migration.version.raw.clone(),
             version_key: migration.version.clone(),
@@ -514,6 +541,7 @@ fn plan_as_written(
         new_table: on_new_table(cx, st, cat, op),
         new_columns: fresh::on_new_columns(cx, op),
         freed_name: fresh::freed_index_name(cx, cat, op),
+        replaced: fresh::replaced_trigger(cx, st, op),
         backfill_expr: None,
     };
     passthrough::op(b, &src)
@@ -710,6 +738,7 @@ fn plan_ast(
         new_table,
         new_columns: fresh::on_new_columns(cx, op),
         freed_name: fresh::freed_index_name(cx, cat, op),
+        replaced: fresh::replaced_trigger(cx, st, op),
         backfill_expr,
     };
     match op {

@@ -73,6 +73,7 @@ pub(super) fn plan_ast(
         new_table,
         new_columns: false,
         freed_name: false,
+        replaced: false,
         backfill_expr,
     };
     let server = b.settings.mysql_server();

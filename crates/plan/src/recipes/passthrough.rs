@@ -33,6 +33,7 @@ pub(super) fn statement(
         new_table: false,
         new_columns: false,
         freed_name: false,
+        replaced: false,
         backfill_expr: None,
     };
     let up = b.sql("passthrough.sql", json!({ "statement": text }))?;
@@ -55,7 +56,7 @@ pub(super) fn statement(
 
 /// One classified operation as written.
 pub(super) fn op(b: &mut Builder<'_>, src: &Src<'_>) -> Result<(), String> {
-    let phase = phase_of(src.op, src.new_table);
+    let phase = phase_of(src.op, src.new_table || src.replaced);
     if let Some(what) = super::fresh::found_by_if_not_exists(src) {
         b.note(found_note(src.line, &what));
     }

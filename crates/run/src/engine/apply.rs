@@ -281,7 +281,7 @@ fn dry_backfill(m: &Migration, l: &Loaded) -> BackfillDone {
     BackfillDone {
         version: m.version.raw.clone(),
         name: m.name.clone(),
-        table: l.spec.table.clone(),
+        table: l.tables(),
         rows: 0,
         rows_total: 0,
         batches: 0,

@@ -60,7 +60,7 @@ impl Engine {
                             &m.version.raw,
                             &m.name,
                             &l.checksum,
-                            l.spec.batch_size,
+                            l.fills[0].batch_size,
                             &self.settings.applied_by,
                         );
                         sql.push(self.ledger.finish_backfill_sql(&m.version.raw, 0, 0));

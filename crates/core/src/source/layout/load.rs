@@ -148,7 +148,8 @@ pub fn load_file(path: &Path, stdin_text: Option<String>) -> Result<Migration, S
             }
         };
     // beside the file, where directory discovery finds it too (`migrate plan --out` writes it)
-    let backfill = backfill.or_else(|| sibling_backfill(parent, layout, &version, &name));
+    let backfill =
+        backfill.or_else(|| sibling_backfill(parent, layout, &version, &name, file_name));
     let migration = make_migration(
         version,
         name,
@@ -166,19 +167,30 @@ pub fn load_file(path: &Path, stdin_text: Option<String>) -> Result<Migration, S
 }
 
 /// The backfill file of a migration of a file layout, named on its own: diesel's
-/// `backfill.toml` in the migration's directory, Flyway's `V<v>__<name>.backfill.toml`, the
-/// others' `<v>_<name>.backfill.toml`.
+/// `backfill.toml` in the migration's directory, Flyway's `V<v>__<name>.backfill.toml`, pop's
+/// `<v>_<name>.<dialect>.backfill.toml` (the dialect of `file_name`; as `migrate plan`
+/// writes it) or `<v>_<name>.backfill.toml`, the others' `<v>_<name>.backfill.toml`.
 fn sibling_backfill(
     parent: &Path,
     layout: Layout,
     version: &super::Version,
     name: &str,
+    file_name: &str,
 ) -> Option<std::path::PathBuf> {
-    let candidate = match layout {
+    let plain = parent.join(format!("{}_{name}.backfill.toml", version.raw));
+    let candidates = match layout {
         Layout::Native | Layout::Plain => return None,
-        Layout::Diesel => parent.join("backfill.toml"),
-        Layout::Flyway => parent.join(format!("V{}__{name}.backfill.toml", version.raw)),
-        _ => parent.join(format!("{}_{name}.backfill.toml", version.raw)),
+        Layout::Diesel => vec![parent.join("backfill.toml")],
+        Layout::Flyway => vec![parent.join(format!("V{}__{name}.backfill.toml", version.raw))],
+        Layout::Pop => {
+            let dialect = file_name
+                .strip_prefix(&format!("{}_{name}.", version.raw))
+                .and_then(|rest| rest.split('.').next());
+            let own =
+                dialect.map(|d| parent.join(format!("{}_{name}.{d}.backfill.toml", version.raw)));
+            own.into_iter().chain([plain]).collect()
+        }
+        _ => vec![plain],
     };
-    candidate.is_file().then_some(candidate)
+    candidates.into_iter().find(|c| c.is_file())
 }

@@ -850,6 +850,13 @@ fn load_file_finds_the_backfill_beside_it() {
         ("7_d.sql", "-- migrate:up\nselect 1;\n"),
         ("7_d.backfill.toml", "table = \"t\""),
         ("8_none.up.sql", "select 8;"),
+        // pop: the file's own dialect's backfill (as `migrate plan` writes it), else the
+        // one of every dialect (kratos' `code_address_type` lost its backfill in verify)
+        ("9_p.postgres.autocommit.up.sql", "select 9;"),
+        ("9_p.postgres.backfill.toml", "table = \"t\""),
+        ("9_p.mysql.up.sql", "select 9;"),
+        ("10_q.postgres.up.sql", "select 10;"),
+        ("10_q.backfill.toml", "table = \"t\""),
     ]);
     let backfill = |p: &str| {
         load_file(&dir.path().join(p), None)
@@ -868,4 +875,13 @@ fn load_file_finds_the_backfill_beside_it() {
     );
     assert_eq!(backfill("7_d.sql").as_deref(), Some("7_d.backfill.toml"));
     assert_eq!(backfill("8_none.up.sql"), None);
+    assert_eq!(
+        backfill("9_p.postgres.autocommit.up.sql").as_deref(),
+        Some("9_p.postgres.backfill.toml")
+    );
+    assert_eq!(backfill("9_p.mysql.up.sql"), None);
+    assert_eq!(
+        backfill("10_q.postgres.up.sql").as_deref(),
+        Some("10_q.backfill.toml")
+    );
 }
