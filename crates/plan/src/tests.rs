@@ -1429,3 +1429,19 @@ fn a_replaced_trigger_is_dropped_in_the_expand() {
     assert!(drop < create, "{phases:#?}");
     assert_eq!(phases[gone].0, PlanPhase::Contract, "{phases:#?}");
 }
+
+/// lemmy's `UPDATE pg_index SET indisready = false`: refused for what it is, not as a table
+/// the history does not know.
+#[test]
+fn an_update_of_the_system_catalog_is_refused_for_what_it_is() {
+    for sql in [
+        "UPDATE pg_index SET indisready = false WHERE indexrelid = 'users_name_idx'::regclass;",
+        "UPDATE pg_catalog.pg_index SET indisready = false;",
+    ] {
+        let r = refusal(sql);
+        assert!(
+            r.contains("system catalog") && !r.contains("not known"),
+            "{sql}: {r}"
+        );
+    }
+}

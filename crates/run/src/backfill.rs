@@ -205,6 +205,8 @@ struct Walk<'a> {
 struct Filled {
     rows: u64,
     batches: u64,
+    /// Tries that gave way to an application's row lock.
+    yields: u64,
     stopped: bool,
 }
 
@@ -417,6 +419,7 @@ impl Engine {
             stopped: false,
         };
         let first = from.part;
+        let mut yields = 0u64;
         for (part, numeric) in numeric.into_iter().enumerate().skip(first) {
             let spec = &loaded.fills[part];
             let batches = Batches::new(self.db, spec, numeric)
@@ -455,6 +458,7 @@ impl Engine {
             done.rows += filled.rows;
             done.rows_total += filled.rows;
             done.batches += filled.batches;
+            yields += filled.yields;
             if filled.stopped {
                 tracing::warn!(
                     rows = done.rows,
@@ -478,6 +482,7 @@ impl Engine {
             rows = done.rows,
             rows_total = done.rows_total,
             batches = done.batches,
+            yields,
             duration_ms = done.duration_ms as u64,
             "backfill complete"
         );
@@ -549,8 +554,6 @@ impl Engine {
             }
         }
         let mut out = Filled::default();
-        // tries that gave way to an application's row lock
-        let mut yields = 0u64;
         let result: Result<(), RunError> = async {
             loop {
                 self.wait_for_replicas(mon, &mut lag, version).await;
@@ -570,7 +573,7 @@ impl Engine {
                 } = self.batch(main, batches, &at).await?;
                 out.rows += n;
                 out.batches += 1;
-                yields += u64::from(y);
+                out.yields += u64::from(y);
                 let elapsed = fill_started.elapsed().as_secs_f64().max(0.001);
                 self.progress(Progress::BackfillBatch {
                     version: version.to_owned(),
@@ -613,7 +616,7 @@ impl Engine {
                 table = %batches.target(),
                 rows = out.rows,
                 batches = out.batches,
-                yields,
+                yields = out.yields,
                 "fill complete"
             );
             self.progress(Progress::BackfillFinished {

@@ -25,6 +25,17 @@ pub(super) fn batched_update(
             "an UPDATE with a table alias cannot be batched automatically: drop the alias".into(),
         );
     }
+    // lemmy's `UPDATE pg_index SET indisready = false`: no data to fill, and no table of the
+    // history; say what it is rather than "not known"
+    let system = table.schema.as_deref() == Some("pg_catalog")
+        || (table.schema.is_none()
+            && table.name.starts_with("pg_")
+            && src.cat.table(table).is_none());
+    if system && b.r.dialect == sluice_core::sql::Dialect::Postgres {
+        return Err(format!(
+            "an UPDATE of the system catalog {table} changes PostgreSQL's own bookkeeping, not the application's rows: it cannot be batched or phased; apply it from a hand-written phased migration (and prefer the supported command, e.g. REINDEX CONCURRENTLY or DROP INDEX CONCURRENTLY)"
+        ));
+    }
     let t = src.table(table)?;
     let key = Src::key(t)?;
     let mut columns = Vec::new();
