@@ -1445,3 +1445,31 @@ fn an_update_of_the_system_catalog_is_refused_for_what_it_is() {
         );
     }
 }
+
+/// A table without a primary key is walked by its unique constraint on NOT NULL columns
+/// (ente's `tokens`: `token TEXT UNIQUE NOT NULL`), the one of fewest columns; a unique
+/// constraint on a nullable column does not identify a row.
+#[test]
+fn a_unique_not_null_key_stands_in_for_a_missing_primary_key() {
+    let (settings, catalog) = catalog_of(
+        "CREATE TABLE tokens (user_id int NOT NULL, token text UNIQUE NOT NULL, created bigint NOT NULL, UNIQUE (user_id, created));
+         CREATE TABLE loose (code text UNIQUE, n int);",
+    );
+    let planned = |sql: &str| plan(&settings, &catalog, &migration("0002", "change", sql));
+    let p = planned("ALTER TABLE tokens ALTER COLUMN created TYPE numeric;").unwrap();
+    assert_eq!(p.backfill[0].key, vec!["token"]);
+    let p = planned("UPDATE tokens SET created = 0 WHERE created < 0;").unwrap();
+    assert_eq!(p.backfill[0].key, vec!["token"]);
+    assert_noted(
+        &p,
+        "tokens has no primary key: the backfill walks its unique key (token)",
+    );
+    let Err(PlanError::Refused(r)) = planned("UPDATE loose SET n = 0;") else {
+        panic!("a nullable unique column is no key");
+    };
+    assert!(
+        r[0].reason
+            .contains("nor a unique constraint on NOT NULL columns"),
+        "{r:?}"
+    );
+}

@@ -25,6 +25,7 @@
 
 pub mod backfill;
 mod backfill_batch;
+mod backfill_dry;
 mod deploy;
 pub mod driver;
 mod engine;

@@ -80,19 +80,45 @@ impl Src<'_> {
     }
 
     /// The primary key a backfill walks.
+    /// The columns a backfill walks `table` by: its primary key, else its unique constraint
+    /// of fewest columns, all NOT NULL (ente's `tokens`, `otts`, `collection_shares`: a
+    /// `UNIQUE NOT NULL` column or column set and no primary key).
     pub fn key(table: &Table) -> Result<Vec<String>, String> {
-        table
+        let pk = table
             .constraints
             .iter()
             .find(|c| c.kind == ConstraintKind::PrimaryKey)
             .map(|c| c.columns.clone())
-            .filter(|c| !c.is_empty())
+            .filter(|c| !c.is_empty());
+        if let Some(pk) = pk {
+            return Ok(pk);
+        }
+        table
+            .constraints
+            .iter()
+            .filter(|c| {
+                c.kind == ConstraintKind::Unique
+                    && !c.columns.is_empty()
+                    && c.columns
+                        .iter()
+                        .all(|n| table.column(n).is_some_and(|col| col.not_null))
+            })
+            .min_by_key(|c| c.columns.len())
+            .map(|c| c.columns.clone())
             .ok_or_else(|| {
                 format!(
-                    "table {} has no primary key: the backfill walks rows in key order; add a primary key first",
+                    "table {} has no primary key, nor a unique constraint on NOT NULL columns: the backfill walks rows in key order; add a primary key first",
                     table.name
                 )
             })
+    }
+
+    /// Whether [`Src::key`] of `table` is its primary key.
+    pub fn key_is_primary(table: &Table) -> bool {
+        table
+            .constraints
+            .iter()
+            .any(|c| c.kind == ConstraintKind::PrimaryKey && !c.columns.is_empty())
     }
 }
 
