@@ -32,6 +32,11 @@ SCRATCH = os.environ.get("SLUICE_SCRATCH_URL", "postgres://postgres@127.0.0.1:54
 OTHER_DIALECTS = re.compile(r"\.(mysql|sqlite3?|cockroach)\.(up|down)\.sql$")
 
 
+# What a project's deployment does outside its migrations (`migrate verify --setup`):
+# chirpstack's initial migration indexes with gin_trgm_ops; its docs create pg_trgm by hand.
+SETUP = {"chirpstack": "CREATE EXTENSION IF NOT EXISTS pg_trgm;\n"}
+
+
 def digest(path):
     """The contents of a file, or of every file under a directory, as one value."""
     if os.path.isdir(path):
@@ -95,8 +100,13 @@ def verify_one(rel, rows, keep=False):
                 ups.append(os.path.join(path, "up.sql"))
             elif e.endswith(".sql") and not e.endswith(".down.sql") and not e.startswith("U"):
                 ups.append(path)
+        setup = []
+        if rel.split("/")[0] in SETUP:
+            with open(os.path.join(work, "setup.sql"), "w") as f:
+                f.write(SETUP[rel.split("/")[0]])
+            setup = ["--setup", "setup.sql"]
         v = subprocess.run(
-            [MIGRATE, "verify", *ups, "--rows", str(rows), "--scratch-url", SCRATCH, "--format", "json"],
+            [MIGRATE, "verify", *ups, *setup, "--rows", str(rows), "--scratch-url", SCRATCH, "--format", "json"],
             cwd=work, capture_output=True, text=True,
         )
         try:

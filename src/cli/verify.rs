@@ -13,7 +13,9 @@ use crate::config;
 use crate::run::RunError;
 use crate::run::url::DbUrl;
 use crate::run::verify::{self, Report, Request, Tick};
+use crate::source::split::{self, SplitOptions};
 use crate::source::{LayoutChoice, Migration};
+use crate::sql::Dialect;
 
 use super::{exit, lint, verify_out};
 
@@ -63,6 +65,10 @@ pub struct VerifyArgs {
     /// and a down that loses data fails; 0: none.
     #[arg(long, value_name = "N", default_value_t = verify::DEFAULT_ROWS)]
     rows: u64,
+    /// SQL run on the scratch database before the history, each time verify creates it:
+    /// what your deployment does outside its migrations (`CREATE EXTENSION`, roles).
+    #[arg(long, value_name = "FILE")]
+    setup: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = VerifyFormat::Human)]
     format: VerifyFormat,
@@ -97,6 +103,10 @@ pub fn run(config_path: Option<&Path>, quiet: bool, args: &VerifyArgs) -> anyhow
         }
     }
 
+    let setup = match &args.setup {
+        Some(f) => setup_statements(f, dialect)?,
+        None => Vec::new(),
+    };
     let mut old_queries = Vec::new();
     if let Some(f) = &args.old_queries {
         old_queries.extend(verify::from_file(f, dialect)?);
@@ -141,6 +151,7 @@ pub fn run(config_path: Option<&Path>, quiet: bool, args: &VerifyArgs) -> anyhow
             old_queries: old_queries.clone(),
             new_queries: new_queries.clone(),
             rows: args.rows,
+            setup: setup.clone(),
         };
         let bar = progress_bar(quiet, args.format);
         let tick = |t: &Tick| show(bar.as_ref(), t);
@@ -193,6 +204,7 @@ pub(super) fn before_deploy(
         old_queries: Vec::new(),
         new_queries: Vec::new(),
         rows,
+        setup: Vec::new(),
     };
     let rt = super::db::runtime()?;
     let bar = progress_bar(quiet, VerifyFormat::Human);
@@ -223,6 +235,23 @@ pub(super) fn before_deploy(
         eprintln!("pre-deploy: the pending migrations are not proven; nothing applied");
         Ok(Some(exit::FINDINGS))
     }
+}
+
+/// The statements of a `--setup` file, split as the server's client would.
+fn setup_statements(path: &Path, dialect: Dialect) -> anyhow::Result<Vec<String>> {
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "{}: cannot read the --setup file; pass a file of SQL statements",
+            path.display()
+        )
+    })?;
+    let chunks = split::split(&text, SplitOptions::new(dialect, false));
+    Ok(chunks
+        .iter()
+        .filter_map(|c| c.stmt.clone())
+        .map(|r| text[r].to_owned())
+        .filter(|s| !s.trim().is_empty())
+        .collect())
 }
 
 /// The scratch server: the flag, else `[verify] scratch_url`; none is a usage error.

@@ -697,3 +697,102 @@ fn a_bare_file_name_in_the_migrations_directory_has_its_history() {
     assert_eq!(json["runs"][0]["history"], 1, "{r:?}");
     assert_eq!(json["runs"][0]["migrations"][0]["version"], "002", "{r:?}");
 }
+
+/// `--setup`: what a deployment does outside its migrations, run on the scratch database
+/// before the history (chirpstack's history indexes with `gin_trgm_ops` and never creates
+/// pg_trgm: its replay failed in verify).
+#[test]
+fn setup_runs_before_the_history() {
+    let dir = tree(&[
+        (
+            "m/001_tenants.up.sql",
+            "CREATE TABLE tenant (id bigint PRIMARY KEY, name text NOT NULL);\nCREATE INDEX tenant_name_trgm ON tenant USING gin (name gin_trgm_ops);",
+        ),
+        ("m/001_tenants.down.sql", "DROP TABLE tenant;"),
+        (
+            "m/002_note.up.sql",
+            "ALTER TABLE tenant ADD COLUMN note text;",
+        ),
+        (
+            "m/002_note.down.sql",
+            "ALTER TABLE tenant DROP COLUMN note;",
+        ),
+        (
+            "setup.sql",
+            "-- the deployment's own step\nCREATE EXTENSION IF NOT EXISTS pg_trgm;\n",
+        ),
+        (
+            "bad.sql",
+            "SELECT 1;\nCREATE EXTENSION sluice_no_such_extension;\n",
+        ),
+    ]);
+    let verify = |extra: &[&str]| {
+        crate::common::run(
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("migrate"))
+                .current_dir(dir.path())
+                .env_remove("DATABASE_URL")
+                .args(["verify", "m/002_note.up.sql", "--scratch-url"])
+                .arg(admin_url(Dialect::Postgres))
+                .args(extra),
+        )
+    };
+    // without it the history cannot replay
+    let r = verify(&[]);
+    assert_ne!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains("gin_trgm_ops"), "{r:?}");
+    let (r, json) = verify_dir(
+        dir.path(),
+        Dialect::Postgres,
+        &["m/002_note.up.sql", "--setup", "setup.sql"],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        json["runs"][0]["migrations"][0]["outcome"], "proven",
+        "{r:?}"
+    );
+    // a failing statement names itself; a missing file names the file
+    let r = verify(&["--setup", "bad.sql"]);
+    assert_ne!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr.contains("setup statement 2 of 2 failed") && r.stderr.contains("--setup"),
+        "{r:?}"
+    );
+    let r = verify(&["--setup", "missing.sql"]);
+    assert_ne!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("missing.sql: cannot read the --setup file"),
+        "{r:?}"
+    );
+}
+
+/// A table of more columns than a PostgreSQL function takes arguments (100): the row
+/// checksums of chirpstack's 60-column `device_profile` failed ("cannot pass more than 100
+/// arguments to a function") and stopped verify.
+#[test]
+fn a_wide_table_is_checksummed() {
+    let cols: Vec<String> = (1..=60).map(|i| format!("c{i} int")).collect();
+    let history = format!(
+        "CREATE TABLE wide (id bigint PRIMARY KEY, {});",
+        cols.join(", ")
+    );
+    let dir = tree(&[
+        ("m/001_wide.up.sql", history.as_str()),
+        ("m/001_wide.down.sql", "DROP TABLE wide;"),
+        ("m/002_drop.up.sql", "ALTER TABLE wide DROP COLUMN c60;"),
+        (
+            "m/002_drop.down.sql",
+            "ALTER TABLE wide ADD COLUMN c60 int;",
+        ),
+    ]);
+    let (r, json) = verify_dir(
+        dir.path(),
+        Dialect::Postgres,
+        &["m/002_drop.up.sql", "--rows", "5"],
+    );
+    // the down re-adds c60 empty: its generated values are lost, and verify says so
+    assert_eq!(r.code, 1, "{r:?}");
+    let m = &json["runs"][0]["migrations"][0];
+    assert_eq!(m["outcome"], "failed", "{r:?}");
+    assert!(r.stdout.contains("c60"), "{r:?}");
+}

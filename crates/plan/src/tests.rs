@@ -1473,3 +1473,34 @@ fn a_unique_not_null_key_stands_in_for_a_missing_primary_key() {
         "{r:?}"
     );
 }
+
+/// Two columns of one table filled by their own UPDATEs: each CASE's THEN takes the column's
+/// type, as the naive assignment would (chirpstack's `json_build_object(..)` into jsonb
+/// columns: "CASE/WHEN could not convert type json to jsonb").
+#[test]
+fn a_guarded_fill_casts_to_its_columns_type() {
+    let (settings, catalog) = catalog_of(
+        "CREATE TABLE profile (id serial PRIMARY KEY, abp jsonb, relay jsonb, n serial);",
+    );
+    let p = plan(
+        &settings,
+        &catalog,
+        &migration(
+            "0002",
+            "change",
+            "UPDATE profile SET abp = json_build_object('a', 1) WHERE abp IS NULL;
+             UPDATE profile SET relay = json_build_object('r', 2) WHERE relay IS NULL;
+             UPDATE profile SET n = 7 WHERE n < 0;",
+        ),
+    )
+    .unwrap();
+    let set = &p.backfill[0].set;
+    assert_eq!(
+        set.get("abp").map(String::as_str),
+        Some("CASE WHEN abp IS NULL THEN (json_build_object('a', 1))::JSONB ELSE abp END")
+    );
+    assert_eq!(
+        set.get("n").map(String::as_str),
+        Some("CASE WHEN n < 0 THEN (7)::integer ELSE n END")
+    );
+}

@@ -146,6 +146,19 @@ struct Fill {
     column: String,
     expr: String,
     todo: Option<String>,
+    /// The column's type as a cast target, when the catalog knows it.
+    cast: Option<String>,
+}
+
+/// A column's type as written, as the target of a cast: the serial pseudo-types are their
+/// integer types.
+fn cast_type(written: &str) -> String {
+    match written.trim().to_ascii_lowercase().as_str() {
+        "serial" | "serial4" => "integer".into(),
+        "bigserial" | "serial8" => "bigint".into(),
+        "smallserial" | "serial2" => "smallint".into(),
+        _ => written.trim().to_owned(),
+    }
 }
 
 /// What a step does; the builder adds phase-independent bookkeeping.
@@ -281,12 +294,22 @@ impl<'r> Builder<'r> {
                 ));
             }
         }
+        // the column's type, for the CASE that guards it beside other columns' fills (the
+        // assignment casts an expression's type; a CASE's branches must agree: chirpstack's
+        // json_build_object into a jsonb column met "CASE/WHEN could not convert type json to
+        // jsonb"); unknown for a column this migration adds
+        let cast = src
+            .cat
+            .table(table)
+            .and_then(|t| t.column(column))
+            .map(|c| cast_type(&c.data_type));
         self.fills.push(Fill {
             table: table.clone(),
             key,
             column: column.to_owned(),
             expr,
             todo,
+            cast,
         });
         let summary = format!("fill {column} of {table} in key-range batches");
         self.add(
@@ -331,11 +354,18 @@ impl<'r> Builder<'r> {
         let mut set = BTreeMap::new();
         for f in fills {
             let expr = match (&f.todo, several) {
-                (Some(t), true) => format!(
-                    "CASE WHEN {t} THEN {} ELSE {} END",
-                    f.expr,
-                    quote::ident_min(self.r.dialect, &f.column)
-                ),
+                (Some(t), true) => {
+                    let then = match &f.cast {
+                        Some(ty) if self.r.dialect == sluice_core::sql::Dialect::Postgres => {
+                            format!("({})::{ty}", f.expr)
+                        }
+                        _ => f.expr.clone(),
+                    };
+                    format!(
+                        "CASE WHEN {t} THEN {then} ELSE {} END",
+                        quote::ident_min(self.r.dialect, &f.column)
+                    )
+                }
                 _ => f.expr.clone(),
             };
             set.insert(f.column.clone(), expr);

@@ -203,14 +203,18 @@ impl Data for super::pg::Postgres {
     }
 
     fn checksum_sql(&self, table: &str, label: &str, columns: &[String]) -> String {
-        // hashtext: the server's own string hash, cheaper than md5; both sides hash alike
-        let mut parts = vec!["count(*)".to_owned()];
+        // hashtext: the server's own string hash, cheaper than md5; both sides hash alike.
+        // An array, not concat_ws: a function takes at most 100 arguments, and a table of 50
+        // columns makes 101 (chirpstack's device_profile)
+        let mut parts = vec!["count(*)::text".to_owned()];
         for c in columns {
-            parts.push(format!("count({c})"));
-            parts.push(format!("coalesce(sum(hashtext({c}::text)::bigint), 0)"));
+            parts.push(format!("count({c})::text"));
+            parts.push(format!(
+                "coalesce(sum(hashtext({c}::text)::bigint), 0)::text"
+            ));
         }
         format!(
-            "SELECT {}, concat_ws(',', {})::text FROM {table}",
+            "SELECT {}, array_to_string(ARRAY[{}], ',') FROM {table}",
             self.literal(label),
             parts.join(", ")
         )

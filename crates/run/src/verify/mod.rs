@@ -49,6 +49,10 @@ pub struct Request<'a> {
     pub new_queries: Vec<Query>,
     /// Generated rows per table of the history (`--rows`; 0: none).
     pub rows: u64,
+    /// Statements run on the scratch database each time it is created, before the history:
+    /// what a deployment does outside its migrations (`--setup`; chirpstack's history needs
+    /// `CREATE EXTENSION pg_trgm` done by hand).
+    pub setup: Vec<String>,
 }
 
 /// Where verify is, for a live view.
@@ -179,7 +183,7 @@ pub async fn verify(
     progress: &(dyn Fn(&Tick) + Sync),
 ) -> Result<Report, RunError> {
     let started = Instant::now();
-    let mut scratch = ScratchDb::create(server).await?;
+    let mut scratch = ScratchDb::create(server, &req.setup).await?;
     let out = run(&mut scratch, settings, req, progress).await;
     let database = scratch.name().to_owned();
     if let Err(e) = scratch.drop_now().await {

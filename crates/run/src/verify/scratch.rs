@@ -12,13 +12,15 @@ pub struct ScratchDb {
     server: DbUrl,
     name: String,
     url: DbUrl,
+    /// Run in it after each creation (`--setup`).
+    setup: Vec<String>,
     dropped: bool,
 }
 
 impl ScratchDb {
     /// Create `sluice_verify_<pid>_<random>` on the server of `server` (its database is only
-    /// where the role connects to create it).
-    pub async fn create(server: &DbUrl) -> Result<ScratchDb, RunError> {
+    /// where the role connects to create it), then run `setup` in it.
+    pub async fn create(server: &DbUrl, setup: &[String]) -> Result<ScratchDb, RunError> {
         let name = format!(
             "sluice_verify_{}_{:08x}",
             std::process::id(),
@@ -28,6 +30,7 @@ impl ScratchDb {
             server: server.clone(),
             url: server.with_database(&name),
             name,
+            setup: setup.to_vec(),
             dropped: false,
         };
         db.create_in().await.map_err(|e| {
@@ -36,6 +39,10 @@ impl ScratchDb {
                 db.name
             ))
         })?;
+        if let Err(e) = db.run_setup().await {
+            let _ = db.drop_now().await;
+            return Err(e);
+        }
         tracing::info!(database = %db.name, server = %server, "scratch database created");
         Ok(db)
     }
@@ -67,7 +74,22 @@ impl ScratchDb {
                 "cannot create the scratch database {} again: {e}",
                 self.name
             ))
-        })
+        })?;
+        self.run_setup().await
+    }
+
+    /// The setup statements, in order, in the scratch database.
+    async fn run_setup(&self) -> Result<(), RunError> {
+        for (i, sql) in self.setup.iter().enumerate() {
+            admin_exec(&self.url, sql).await.map_err(|e| {
+                RunError::Input(format!(
+                    "setup statement {} of {} failed in the scratch database: {e}; fix the --setup file",
+                    i + 1,
+                    self.setup.len()
+                ))
+            })?;
+        }
+        Ok(())
     }
 
     /// Drop it now (the normal end).
