@@ -446,6 +446,7 @@ Register-ArgumentCompleter -Native -CommandName 'migrate' -ScriptBlock {
             [CompletionResult]::new('--new-queries', '--new-queries', [CompletionResultType]::ParameterName, 'The new application''s SQL: prepared from the end of the expand on and after the contract')
             [CompletionResult]::new('--queries-from-pg-stat-statements', '--queries-from-pg-stat-statements', [CompletionResultType]::ParameterName, 'Read the old application''s queries from this (production) database''s pg_stat_statements: read only, the normalized query texts alone')
             [CompletionResult]::new('--rows', '--rows', [CompletionResultType]::ParameterName, 'Rows generated in each of the history''s tables before the change is verified (they respect types, NOT NULL, UNIQUE and foreign keys), so steps and backfills run on data and a down that loses data fails; 0: none')
+            [CompletionResult]::new('--setup', '--setup', [CompletionResultType]::ParameterName, 'SQL run on the scratch database before the history, each time verify creates it: what your deployment does outside its migrations (`CREATE EXTENSION`, roles)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: `sluice.toml` in this directory or the nearest parent)')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format (logs go to stderr)')
