@@ -61,3 +61,4 @@ mod verify_mysql;
 mod verify_pg;
 mod verify_rows_mysql;
 mod verify_rows_pg;
+mod view_columns_pg;

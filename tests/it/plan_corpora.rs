@@ -28,8 +28,13 @@ use crate::corpora::{corpora, projects};
 /// `IF NOT EXISTS` created nothing), and a view dropped and created again (131 statements,
 /// mostly lemmy's: the `CREATE VIEW` in the expand met the old view, dropped only in the
 /// contract). An index dropped and built again (113 statements) is planned since, and a
-/// migration that fills several tables (291 statements; a fill per table since).
-const MIN_PLANNED: usize = 1062;
+/// migration that fills several tables (291 statements; a fill per table since). A view
+/// dropped and created again keeping every column of the old one (62 statements, lemmy's
+/// views over `*`) and a function dropped and created again are planned since, replaced in
+/// one transaction of the expand; lemmy's sweep then found plans that failed, refused since:
+/// a column renamed or retyped twice, renamed to a dropped column's name, a table renamed
+/// after a later-phase change of it.
+const MIN_PLANNED: usize = 1070;
 
 #[test]
 fn every_postgres_corpus_migration_plans_or_says_why() {

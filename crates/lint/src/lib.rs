@@ -8,6 +8,7 @@ pub mod engine;
 pub mod lock;
 pub mod mysql;
 pub mod registry;
+pub mod replace;
 pub mod replay_cache;
 pub mod report;
 pub mod rewrites;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Catalog, Index, Key, Map, Origin, Table};
+use super::{Catalog, Index, Key, Map, Origin, Table, View};
 use crate::sql::Dialect;
 
 /// Every field of a [`Catalog`], the maps as `(key, value)` lists in key order.
@@ -18,7 +18,7 @@ pub struct CatalogImage {
     schemas: BTreeMap<String, Origin>,
     tables: Vec<(Key, Table)>,
     indexes: Vec<(Key, Index)>,
-    views: Vec<(Key, Origin)>,
+    views: Vec<(Key, View)>,
     sequences: Vec<(Key, Origin)>,
     enums: Vec<(Key, Vec<String>)>,
     uncertain_statements: usize,

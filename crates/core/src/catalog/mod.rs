@@ -9,6 +9,7 @@
 
 mod image;
 pub mod types;
+pub mod view_columns;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -174,6 +175,15 @@ pub enum NotNullProof {
     NotNull,
 }
 
+/// A view: where it came from and the columns it returns.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct View {
+    pub origin: Origin,
+    /// Its columns in order ([`view_columns`]); `None` when the catalog cannot tell (a `*`
+    /// over a relation it does not know).
+    pub columns: Option<Vec<String>>,
+}
+
 /// The schema model.
 #[derive(Debug, Clone)]
 pub struct Catalog {
@@ -185,7 +195,7 @@ pub struct Catalog {
     schemas: BTreeMap<String, Origin>,
     tables: Map<Arc<Table>>,
     indexes: Map<Arc<Index>>,
-    views: Map<Origin>,
+    views: Map<View>,
     sequences: Map<Origin>,
     enums: Map<Vec<String>>,
     /// Statements the catalog could not read that touched no known object.
@@ -249,7 +259,8 @@ impl Catalog {
         // views, sequences and schemas are few: no list of fresh ones
         // (the fresh lists are persistent vectors: the catalog is cloned per script)
         let new = |o: &Origin| *o == Origin::ChangeSet;
-        self.views.modify(new, |o| *o = Origin::History);
+        self.views
+            .modify(|v| new(&v.origin), |v| v.origin = Origin::History);
         self.sequences.modify(new, |o| *o = Origin::History);
         for o in self.schemas.values_mut() {
             *o = Origin::History;
@@ -266,8 +277,24 @@ impl Catalog {
             name.schema
                 .clone()
                 .unwrap_or_else(|| self.default_schema.clone()),
-            name.name.clone(),
+            self.stored_name(&name.name),
         )
+    }
+
+    /// A name as the server stores it: PostgreSQL cuts identifiers to 63 bytes, so a name
+    /// written longer and its 63-byte prefix are one object (lemmy's index
+    /// `..._newest_comment_time_necro`, dropped later as `..._necr`).
+    fn stored_name(&self, name: &str) -> String {
+        match self.dialect {
+            Dialect::Postgres if name.len() > crate::names::MAX_IDENT_BYTES => {
+                let mut cut = crate::names::MAX_IDENT_BYTES;
+                while !name.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                name[..cut].to_owned()
+            }
+            _ => name.to_owned(),
+        }
     }
 
     fn qualified(&self, name: &ObjName) -> ObjName {
@@ -285,7 +312,7 @@ impl Catalog {
             return Some(key);
         }
         if name.schema.is_none() && self.elsewhere {
-            let mut found = self.tables.keys().filter(|(_, n)| *n == name.name);
+            let mut found = self.tables.keys().filter(|(_, n)| *n == key.1);
             if let (Some(k), None) = (found.next(), found.next()) {
                 return Some(k.clone());
             }
@@ -353,6 +380,11 @@ impl Catalog {
 
     pub fn has_view(&self, name: &ObjName) -> bool {
         self.views.contains_key(&self.key(name))
+    }
+
+    /// The columns of view `name`, when the catalog knows them.
+    pub fn view_columns(&self, name: &ObjName) -> Option<&[String]> {
+        self.views.get(&self.key(name))?.columns.as_deref()
     }
 
     pub fn has_sequence(&self, name: &ObjName) -> bool {
@@ -854,7 +886,14 @@ impl Catalog {
             }
             Ast::CreateView(v) => {
                 let key = self.key(&obj_name(&v.name));
-                self.views.insert(key, self.origin);
+                let columns = view_columns::of_view(self, v);
+                self.views.insert(
+                    key,
+                    View {
+                        origin: self.origin,
+                        columns,
+                    },
+                );
             }
             Ast::CreateSequence { name, .. } => {
                 let key = self.key(&obj_name(name));
@@ -902,7 +941,7 @@ impl Catalog {
 
     fn index_key(&self, table: &Key, name: &str) -> Key {
         match self.dialect {
-            Dialect::Postgres => (table.0.clone(), name.to_owned()),
+            Dialect::Postgres => (table.0.clone(), self.stored_name(name)),
             Dialect::Mysql => (format!("{}.{}", table.0, table.1), name.to_owned()),
         }
     }
@@ -1076,6 +1115,49 @@ impl Catalog {
         });
     }
 
+    /// Columns of type `from` (or arrays of it) take its new name `to`: a shadow column the
+    /// planner adds later is declared with the type's name (lemmy's `ALTER TYPE
+    /// sort_type_enum RENAME TO post_sort_type_enum`, then a rename of a column of that type).
+    fn retype_columns(&mut self, from: &ObjName, to: &str) {
+        let renamed = |written: &str| -> Option<String> {
+            let (base, array) = match written.find('[') {
+                Some(i) => written.split_at(i),
+                None => (written, ""),
+            };
+            let base = base.trim();
+            let (schema, name) = match base.rsplit_once('.') {
+                Some((s, n)) => (Some(s.trim_matches('"')), n),
+                None => (None, base),
+            };
+            let name = name.trim_matches('"');
+            let same_schema = match (schema, &from.schema) {
+                (Some(s), Some(f)) => s == f,
+                (Some(s), None) => s == self.default_schema,
+                (None, Some(f)) => *f == self.default_schema,
+                (None, None) => true,
+            };
+            (same_schema && name.eq_ignore_ascii_case(&from.name)).then(|| match schema {
+                Some(s) => format!("{s}.{to}{array}"),
+                None => format!("{to}{array}"),
+            })
+        };
+        let hits: Vec<Key> = self
+            .tables
+            .iter()
+            .filter(|(_, t)| t.columns.iter().any(|c| renamed(&c.data_type).is_some()))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in hits {
+            if let Some(t) = self.tables.get_mut(&k) {
+                for c in &mut Arc::make_mut(t).columns {
+                    if let Some(new) = renamed(&c.data_type) {
+                        c.data_type = new;
+                    }
+                }
+            }
+        }
+    }
+
     fn rename_object(&mut self, kind: ObjectKind, from: &ObjName, to: &str) {
         match kind {
             ObjectKind::Table => {
@@ -1102,20 +1184,25 @@ impl Catalog {
                     });
                 if let Some((k, mut i)) = found {
                     Arc::make_mut(&mut i).name = to.to_owned();
-                    self.insert_index((k.0, to.to_owned()), i);
+                    let to = self.stored_name(to);
+                    self.insert_index((k.0, to), i);
                 }
             }
             ObjectKind::View | ObjectKind::MaterializedView => {
                 let k = self.key(from);
-                rename_key(&mut self.views, k, to);
+                let to = self.stored_name(to);
+                rename_key(&mut self.views, k, &to);
             }
             ObjectKind::Sequence => {
                 let k = self.key(from);
-                rename_key(&mut self.sequences, k, to);
+                let to = self.stored_name(to);
+                rename_key(&mut self.sequences, k, &to);
             }
             ObjectKind::Type => {
                 let k = self.key(from);
-                rename_key(&mut self.enums, k, to);
+                let to = self.stored_name(to);
+                rename_key(&mut self.enums, k, &to);
+                self.retype_columns(from, &to);
             }
             ObjectKind::EnumValue => {
                 // `schema` holds the type's (possibly qualified) name

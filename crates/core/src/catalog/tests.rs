@@ -251,3 +251,45 @@ fn a_rename_rewrites_the_written_keys_of_an_index() {
     );
     assert_eq!(c.index(&t("t_a")).unwrap().shape, IndexShape::Columns);
 }
+
+/// PostgreSQL cuts identifiers to 63 bytes: an index created under a longer name is the one
+/// a later statement names by its first 63 bytes (lemmy's `..._newest_comment_time_necro`,
+/// dropped as `..._necr`).
+#[test]
+fn names_over_63_bytes_are_their_first_63_bytes() {
+    let long = format!("idx_{}_necro", "x".repeat(54));
+    assert_eq!(long.len(), 64);
+    let short = &long[..63];
+    let mut c = replay(&format!(
+        "CREATE TABLE t (a int);\nCREATE INDEX {long} ON t (a);\nCREATE VIEW {long} AS SELECT a FROM t"
+    ));
+    assert!(c.index(&t(short)).is_some());
+    assert!(c.has_view(&t(short)));
+    run(&mut c, &format!("DROP INDEX {short};\nDROP VIEW {short}"));
+    assert!(c.index(&t(&long)).is_none());
+    assert!(!c.has_view(&t(&long)));
+}
+
+/// A renamed type renames the type of its columns (lemmy: `ALTER TYPE sort_type_enum RENAME
+/// TO post_sort_type_enum`, then a shadow column declared with the old name failed).
+#[test]
+fn a_renamed_type_is_the_type_of_its_columns() {
+    let c = replay(
+        "CREATE TYPE mood AS ENUM ('a', 'b');\nCREATE TABLE t (m mood, ms mood[], other text, elsewhere other.mood);\nALTER TYPE mood RENAME TO feeling",
+    );
+    let types: Vec<&str> = c
+        .table(&t("t"))
+        .unwrap()
+        .columns
+        .iter()
+        .map(|c| c.data_type.as_str())
+        .collect();
+    assert_eq!(types[0], "feeling");
+    assert_eq!(types[1], "feeling[]");
+    assert_eq!(types[2].to_lowercase(), "text");
+    assert_eq!(types[3], "other.mood");
+    assert_eq!(
+        c.enum_labels(&t("feeling")),
+        Some(&["a".to_owned(), "b".to_owned()][..])
+    );
+}

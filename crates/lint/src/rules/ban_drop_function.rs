@@ -13,12 +13,17 @@
 //! ## Use instead
 //! Stop calling the function in code, deploy, then drop it in a **contract** migration.
 //! To change a function, create a new one beside it and switch the code over.
+//!
+//! A function dropped and created again under its name in the same transaction (to change its
+//! return type, which `CREATE OR REPLACE` cannot), with only other functions' drops and
+//! creations between, passes: its callers never find it missing. The old code must accept
+//! what the new definition returns.
 
 use crate::context::ScriptCx;
 use crate::rule::{Category, DefaultLevel, Dialects, Hit, PhaseScope, Rule, RuleMeta};
 use sluice_core::sql::ops::ObjectKind;
 
-use super::drop_existing;
+use super::drop_existing_except;
 
 pub struct BanDropFunction;
 
@@ -41,12 +46,14 @@ impl Rule for BanDropFunction {
     }
 
     fn check(&self, cx: &ScriptCx<'_>, out: &mut Vec<Hit>) {
-        drop_existing(
+        drop_existing_except(
             cx,
             &[ObjectKind::Function, ObjectKind::Procedure],
             "breaks the running code that still calls it",
             None,
             out,
+            // created again in the same transaction: a replacement
+            |st, name| crate::replace::in_one_transaction(cx, st, ObjectKind::Function, name),
         );
     }
 }
@@ -78,5 +85,20 @@ mod tests {
             "CREATE FUNCTION order_total(id bigint) RETURNS int LANGUAGE sql AS 'SELECT 1';\nDROP FUNCTION order_total(bigint);",
         );
         lint_ok(RULE, "DROP VIEW v;");
+    }
+
+    #[test]
+    fn passes_a_replacement_in_one_transaction() {
+        let replace = "DROP FUNCTION order_total(bigint);\nCREATE FUNCTION order_total(id bigint) RETURNS numeric LANGUAGE sql AS 'SELECT 1.0';";
+        lint_ok(RULE, replace);
+        // autocommit: callers can find it missing between the two
+        assert_eq!(
+            lint_errors(
+                RULE,
+                Case::new(replace).runner(crate::settings::Runner::GolangMigrateMultiStatement)
+            )
+            .len(),
+            1
+        );
     }
 }

@@ -208,6 +208,37 @@ mod tests {
     }
 
     #[test]
+    fn a_view_replaced_in_one_transaction_is_not_a_contract_step() {
+        let history = "CREATE TABLE t (id int, a text);\nCREATE VIEW v AS SELECT * FROM t;";
+        lint_ok(
+            RULE,
+            Case::new("-- sluice:phase expand\nALTER TABLE t ADD COLUMN b text;\nDROP VIEW v;\nCREATE VIEW v AS SELECT * FROM t;")
+                .history(history),
+        );
+        assert_eq!(
+            lint_errors(
+                RULE,
+                Case::new(
+                    "-- sluice:phase expand\nDROP VIEW v;\nCREATE VIEW v AS SELECT a FROM t;"
+                )
+                .history(history),
+            ),
+            [
+                "2:1 dropping view `v` is a contract step in an expand migration: it runs before the new code rolls out"
+            ]
+        );
+        // a function created again right after its drop
+        lint_ok(
+            RULE,
+            "-- sluice:phase expand\nDROP FUNCTION f (int);\nCREATE FUNCTION f (x int) RETURNS float LANGUAGE sql AS $$ SELECT x / 2.0 $$;",
+        );
+        assert_eq!(
+            lint_errors(RULE, "-- sluice:phase expand\nDROP FUNCTION f (int);\nCREATE FUNCTION g () RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;").len(),
+            1
+        );
+    }
+
+    #[test]
     fn passes_when_no_later_expand_needs_it() {
         let history = "CREATE TABLE users (id int, nickname text, email text);";
         lint_ok(

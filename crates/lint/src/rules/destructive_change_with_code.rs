@@ -55,6 +55,15 @@ pub(crate) fn contract_step(cx: &ScriptCx<'_>, st: &Stmt, op: &Operation) -> Opt
                 .collect();
             (!names.is_empty()).then(|| format!("dropping table {}", names.join(", ")))
         }
+        // a view (with every old column) or a function created again in the same
+        // transaction: a replacement
+        Operation::DropObject { kind, names, .. }
+            if names
+                .iter()
+                .all(|n| crate::replace::in_one_transaction(cx, st, *kind, n)) =>
+        {
+            None
+        }
         Operation::DropObject { kind, names, .. }
             if !matches!(
                 kind,

@@ -301,6 +301,18 @@ fn drop_existing(
     lock: Option<LockInfo>,
     out: &mut Vec<Hit>,
 ) {
+    drop_existing_except(cx, kinds, consequence, lock, out, |_, _| false);
+}
+
+/// [`drop_existing`], passing the drops `except` accepts.
+fn drop_existing_except(
+    cx: &ScriptCx<'_>,
+    kinds: &[ObjectKind],
+    consequence: &str,
+    lock: Option<LockInfo>,
+    out: &mut Vec<Hit>,
+    except: impl Fn(&Stmt, &ObjName) -> bool,
+) {
     let created = created_objects(cx);
     for (st, op) in cx.ops() {
         let Operation::DropObject { kind, names, .. } = op else {
@@ -313,7 +325,7 @@ fn drop_existing(
             let new = created
                 .iter()
                 .any(|(k, n, at)| k == kind && *at < st.index && n.matches(name));
-            if new {
+            if new || except(st, name) {
                 continue;
             }
             let mut hit = Hit::new(

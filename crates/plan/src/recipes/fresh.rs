@@ -8,6 +8,7 @@ use sluice_core::sql::ops::ObjName;
 use sluice_core::sql::ops::ObjectKind;
 use sluice_core::sql::{self, Operation};
 use sluice_lint::context::{ScriptCx, Stmt};
+use sluice_lint::replace;
 
 use super::Src;
 
@@ -31,28 +32,32 @@ pub(super) fn reused_name(cx: &ScriptCx<'_>, cat: &Catalog, ops: &[Operation]) -
             "{table} exists before this migration, which drops or renames it and creates it again: the running code uses the old table until the rollout ends, so the new one cannot take its name in the expand; create the new table under another name (the new code uses it), and drop the old one in a later migration"
         ));
     }
-    // likewise a column renamed or dropped, then added again under its old name
-    if let Some((table, column)) = ops.iter().find_map(|op| match op {
-        Operation::AddColumn { table, column, .. } => {
-            let had = |c: &Catalog| {
-                c.table(table)
-                    .is_some_and(|t| t.column(&column.name).is_some())
-            };
-            (had(cx.catalog(0)) && !had(cat)).then_some((table, &column.name))
-        }
-        _ => None,
+    // likewise a column renamed or dropped, then added again under its old name, or another
+    // column renamed to it (lemmy's `no-individual-inboxes`: `DROP COLUMN inbox_url`, then
+    // `RENAME COLUMN shared_inbox_url TO inbox_url`; the shadow column's `ADD COLUMN IF NOT
+    // EXISTS` met the old column, and the contract failed)
+    if let Some((table, column)) = ops.iter().find_map(|op| {
+        let (table, name) = match op {
+            Operation::AddColumn { table, column, .. } => (table, &column.name),
+            Operation::RenameColumn { table, to, .. } => (table, to),
+            _ => return None,
+        };
+        let had = |c: &Catalog| c.table(table).is_some_and(|t| t.column(name).is_some());
+        (had(cx.catalog(0)) && !had(cat)).then_some((table, name))
     }) {
         return Some(format!(
-            "column {column} of {table} exists before this migration, which renames or drops it and adds a column of that name again: the old column keeps the name until the contract (the running code uses it), so the new one cannot be added in the expand; give the new column another name, or add it in a later migration"
+            "column {column} of {table} exists before this migration, which renames or drops it and gives that name to a column again: the old column keeps the name until the contract (the running code uses it), so the new one cannot take it in the expand; give the new column another name, or do it in a later migration"
         ));
     }
     None
 }
 
 /// Why a `CREATE [MATERIALIZED] VIEW` cannot be planned: the migration dropped the view of
-/// that name, and the drop waits for the contract (the running code queries the view).
+/// that name, and the drop waits for the contract (the running code queries the view),
+/// unless the two are a [`replaced_view`] pair, planned together in the expand.
 pub(super) fn reused_view(
     cx: &ScriptCx<'_>,
+    st: &Stmt,
     cat: &Catalog,
     ast: &sqlparser::ast::Statement,
 ) -> Option<String> {
@@ -64,15 +69,66 @@ pub(super) fn reused_view(
     if !cx.catalog(0).has_view(&name) || cat.has_view(&name) {
         return None;
     }
-    Some(if v.materialized {
-        format!(
+    if v.materialized {
+        return Some(format!(
             "materialized view {name} exists before this migration, which drops it and creates it again: the drop waits for the contract (the running code queries the view), so the new one cannot take its name in the expand; create the new definition under another name (the new code reads it), and drop the old one in a later migration"
-        )
-    } else {
-        format!(
-            "view {name} exists before this migration, which drops it and creates it again: the drop waits for the contract (the running code queries the view), so the new one cannot take its name in the expand; use `CREATE OR REPLACE VIEW` (it keeps the old columns, new ones at the end) without the drop, or create the new definition under another name"
-        )
-    })
+        ));
+    }
+    let drop = cx.statements[..st.index].iter().rev().find(|d| {
+        d.ops.iter().any(|op| {
+            matches!(op, Operation::DropObject { kind: ObjectKind::View, names, .. } if names.contains(&name))
+        })
+    })?;
+    match replace::view(cx, drop, &name) {
+        Ok(_) => None,
+        Err(why) => Some(format!(
+            "view {name} exists before this migration, which drops it and creates it again: {why}"
+        )),
+    }
+}
+
+/// Whether `op` drops views this migration creates again, each a replacement the running
+/// code can read (lemmy's views over `*`, dropped and created again when a table gains a
+/// column): every column of the old view is in the new one, and between the drop and the
+/// creation come only other views' drops and creations. The pair stays in the expand, in
+/// one transaction: queries of the view wait for it (catalog only, brief) and never find it
+/// missing. Returns the line of the last creation.
+pub(super) fn replaced_view(cx: &ScriptCx<'_>, st: &Stmt, op: &Operation) -> Option<usize> {
+    let Operation::DropObject {
+        kind: ObjectKind::View,
+        names,
+        ..
+    } = op
+    else {
+        return None;
+    };
+    let mut last = None;
+    for name in names {
+        let create = replace::view(cx, st, name).ok()?;
+        last = last.max(Some(cx.file().line_col(create.range.start).line));
+    }
+    last
+}
+
+/// Whether `op` drops a function that a later statement of the migration creates again
+/// under its name ([`replace::function`]; lemmy's `scaled_rank`: `DROP FUNCTION hot_rank`,
+/// then `CREATE OR REPLACE FUNCTION hot_rank` with another return type: the drop went to the
+/// contract, and the expand's creation met the old function). The pair stays in the expand,
+/// in one transaction: the triggers and views calling the function never find it missing.
+/// Returns the line of the creation.
+pub(super) fn replaced_function(cx: &ScriptCx<'_>, st: &Stmt, op: &Operation) -> Option<usize> {
+    let Operation::DropObject {
+        kind: ObjectKind::Function,
+        names,
+        ..
+    } = op
+    else {
+        return None;
+    };
+    let [dropped] = names.as_slice() else {
+        return None;
+    };
+    replace::function(cx, st, dropped).map(|create| replace::line(cx, create))
 }
 
 /// Whether `op` drops a trigger that a later statement of the migration creates again under

@@ -137,6 +137,27 @@ pub(super) struct Builder<'r> {
     /// The NOT NULL column being planned had its NOT NULL statement forced through this
     /// tool (MySQL): the contract's rebuild runs through it.
     pub fold_tool: Option<String>,
+    /// Lines from a view's or a function's drop to its creation again
+    /// ([`fresh::replaced_view`], [`fresh::replaced_function`]): their expand steps run in one
+    /// transaction.
+    view_spans: Vec<(usize, usize, &'static str)>,
+    /// Columns an earlier statement renamed or retyped through a shadow column.
+    shadowed: Vec<Shadowed>,
+}
+
+/// A column an earlier statement of the migration renamed or retyped through a shadow column.
+#[derive(Clone)]
+pub(super) struct Shadowed {
+    pub table: ObjName,
+    /// Its name in the naive schema after the statement.
+    pub column: String,
+    /// The column holding its new shape in the expand (the swap gives it `column`).
+    pub shadow: String,
+    /// The old column had a default, which the swap gives the new one.
+    pub had_default: bool,
+    /// The old column's name.
+    pub old: String,
+    pub line: usize,
 }
 
 /// One column a backfill fills, and which rows still need it.
@@ -185,6 +206,8 @@ impl<'r> Builder<'r> {
             next_group: 0,
             tool_forced: false,
             fold_tool: None,
+            view_spans: Vec::new(),
+            shadowed: Vec::new(),
         }
     }
 
@@ -229,6 +252,27 @@ impl<'r> Builder<'r> {
             down: s.down,
             group,
         });
+    }
+
+    /// The steps planned so far.
+    pub fn steps(&self) -> &[Step] {
+        &self.steps
+    }
+
+    /// Leave out the contract's step giving shadow column `s` the old column's default: a
+    /// later statement set its own.
+    pub fn drop_swap_default(&mut self, s: &Shadowed) {
+        let summary = format!("{} takes the default of {}", s.shadow, s.old);
+        self.steps
+            .retain(|step| !(step.phase == PlanPhase::Contract && step.summary == summary));
+    }
+
+    /// Column `column` of `table` as an earlier statement renamed or retyped it.
+    pub fn shadowed_column(&self, table: &ObjName, column: &str) -> Option<&Shadowed> {
+        self.shadowed
+            .iter()
+            .rev()
+            .find(|s| s.table == *table && s.column == column)
     }
 
     pub fn note(&mut self, note: String) {
@@ -406,7 +450,43 @@ impl<'r> Builder<'r> {
         }
     }
 
-    pub fn finish(self, migration: &Migration) -> Plan {
+    /// One transaction for the expand steps of each run of overlapping replacements (`DROP
+    /// VIEW a; DROP VIEW b; CREATE VIEW a ..; CREATE VIEW b ..`), their statements under the
+    /// replacement's recipe (`replace-view`, `replace-function`).
+    fn group_view_replacements(&mut self) {
+        let mut spans = std::mem::take(&mut self.view_spans);
+        spans.sort_unstable();
+        for (a, z, recipe) in &spans {
+            for s in &mut self.steps {
+                if (*a..=*z).contains(&s.source_line) && s.recipe == passthrough::RECIPE {
+                    s.recipe = recipe;
+                }
+            }
+            for r in &mut self.recipes {
+                if (*a..=*z).contains(&r.line) && r.recipe == passthrough::RECIPE {
+                    r.recipe = recipe;
+                }
+            }
+        }
+        let mut merged: Vec<(usize, usize)> = Vec::new();
+        for (a, z, _) in spans {
+            match merged.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(z),
+                _ => merged.push((a, z)),
+            }
+        }
+        for (a, z) in merged {
+            let group = self.group();
+            for s in &mut self.steps {
+                if s.phase == PlanPhase::Expand && (a..=z).contains(&s.source_line) {
+                    s.group = Some(group);
+                }
+            }
+        }
+    }
+
+    pub fn finish(mut self, migration: &Migration) -> Plan {
+        self.group_view_replacements();
         let backfill = self.backfill_specs();
         Plan {
             version: migration.version.raw.clone(),
@@ -774,7 +854,7 @@ fn plan_ast(
         return passthrough::statement(b, line, &text, PlanPhase::Expand, None);
     }
     if let Some(reason) =
-        fresh::reused_name(cx, cat, &ops).or_else(|| fresh::reused_view(cx, cat, ast))
+        fresh::reused_name(cx, cat, &ops).or_else(|| fresh::reused_view(cx, st, cat, ast))
     {
         return Err(reason);
     }
@@ -785,6 +865,12 @@ fn plan_ast(
     }
     let op = &ops[0];
     let new_table = on_new_table(cx, st, cat, op);
+    let view_replaced = fresh::replaced_view(cx, st, op)
+        .map(|created| (created, "replace-view"))
+        .or_else(|| fresh::replaced_function(cx, st, op).map(|c| (c, "replace-function")));
+    if let Some((created, recipe)) = view_replaced {
+        b.view_spans.push((line, created, recipe));
+    }
     let src = Src {
         line,
         text,
@@ -794,7 +880,7 @@ fn plan_ast(
         new_table,
         new_columns: fresh::on_new_columns(cx, op),
         freed_name: fresh::freed_index_name(cx, cat, op),
-        replaced: fresh::replaced_trigger(cx, st, op),
+        replaced: fresh::replaced_trigger(cx, st, op) || view_replaced.is_some(),
         backfill_expr,
     };
     match op {
@@ -830,6 +916,11 @@ fn plan_ast(
             using,
         } => shadow::change_type(b, &src, table, column, new_type, using.as_deref()),
         Operation::AddColumn { table, column, .. } => column::add_column(b, &src, table, column),
+        Operation::SetDefault { table, column, default, .. }
+            if b.shadowed_column(table, column).is_some() =>
+        {
+            shadow::default_of_shadowed(b, &src, table, column, default)
+        }
         Operation::SetNotNull { table, column } => constraint::set_not_null(b, &src, table, column),
         Operation::AddConstraint { table, constraint } => match constraint.kind {
             ConstraintKind::ForeignKey | ConstraintKind::Check => {
@@ -848,7 +939,12 @@ fn plan_ast(
         Operation::DropIndex { .. } => index::drop_index(b, &src),
         Operation::DropColumn { table, column, .. } => soft_drop::column(b, &src, table, column),
         Operation::DropTable { tables, .. } => soft_drop::tables(b, &src, tables),
-        Operation::RenameTable { from, to } => table::rename_table(b, &src, from, to),
+        Operation::RenameTable { from, to } => {
+            if let Some(why) = table::changed_later_by_earlier_lines(b, cx, st, from) {
+                return Err(why);
+            }
+            table::rename_table(b, &src, from, to)
+        }
         Operation::Update { table, .. } => update::batched_update(b, &src, table),
         _ => passthrough::op(b, &src),
     }

@@ -43,6 +43,7 @@ pub(super) fn rename_column(
     to: &str,
 ) -> Result<(), String> {
     let t = src.table(table)?;
+    shadowed_before(b, table, from)?;
     let old = usable_column(t, from, to)?;
     let q = |c: &str| quote::ident_min(b.r.dialect, c);
     let s = Shadow {
@@ -59,7 +60,16 @@ pub(super) fn rename_column(
         guard: old.sql_type().has_equality(),
         recipe: "rename-column",
     };
-    build(b, src, t, &s)
+    build(b, src, t, &s)?;
+    b.shadowed.push(super::Shadowed {
+        table: table.clone(),
+        column: to.to_owned(),
+        shadow: to.to_owned(),
+        had_default: s.old.default.is_some(),
+        old: s.old.name.clone(),
+        line: src.line,
+    });
+    Ok(())
 }
 
 pub(super) fn change_type(
@@ -74,6 +84,7 @@ pub(super) fn change_type(
     let Some(old) = t.column(column) else {
         return Err(format!("column {column} is not known on table {table}"));
     };
+    shadowed_before(b, table, column)?;
     if binary_coercible(&old.sql_type(), &SqlType::parse(new_type)) {
         // no rewrite, no scan: a brief lock only
         return super::passthrough::op(b, src);
@@ -103,7 +114,78 @@ pub(super) fn change_type(
         guard: using.is_none() && SqlType::parse(new_type).has_equality(),
         recipe: "change-column-type",
     };
-    build(b, src, t, &s)
+    build(b, src, t, &s)?;
+    b.shadowed.push(super::Shadowed {
+        table: table.clone(),
+        column: column.to_owned(),
+        shadow,
+        had_default: s.old.default.is_some(),
+        old: s.old.name.clone(),
+        line: src.line,
+    });
+    Ok(())
+}
+
+/// Why column `column` of `table` cannot be renamed or retyped again: an earlier statement of
+/// the migration did (lemmy's `private-community`: `pending` retyped, then renamed to `state`;
+/// the second shadow column was synced with the first one's old column, of the old type, and
+/// the backfill failed with "CASE types community_follower_state and boolean cannot be
+/// matched").
+fn shadowed_before(b: &Builder<'_>, table: &ObjName, column: &str) -> Result<(), String> {
+    match b.shadowed_column(table, column) {
+        Some(s) => Err(format!(
+            "line {} of this migration already renames or retypes column {column} of {table} through a shadow column, which takes over only in the contract's swap; change it again in a migration of its own, after this one",
+            s.line
+        )),
+        None => Ok(()),
+    }
+}
+
+/// `ALTER COLUMN c SET DEFAULT ..` after this migration renamed `c` or changed its type
+/// through a shadow column (lemmy's enums: `DROP DEFAULT`, `TYPE sort_type_enum USING ..`,
+/// `SET DEFAULT 'Active'`): the default is the new column's, so it goes on the shadow column
+/// in the expand, which the swap makes `c`. (Set on the old column, it met the old type:
+/// "invalid input syntax for type smallint".) The contract's swap then leaves the default as
+/// it is, instead of giving the new column the old one's.
+pub(super) fn default_of_shadowed(
+    b: &mut Builder<'_>,
+    src: &Src<'_>,
+    table: &ObjName,
+    column: &str,
+    default: &str,
+) -> Result<(), String> {
+    let Some(s) = b.shadowed_column(table, column).cloned() else {
+        return super::passthrough::op(b, src);
+    };
+    // the swap would give the new column the old one's default, over this one
+    if s.had_default {
+        b.drop_swap_default(&s);
+    }
+    let shadow = s.shadow;
+    let tn = tname(table);
+    let up = b.sql(
+        "set_default.sql",
+        json!({ "table": tn, "column": shadow, "default": default }),
+    )?;
+    let down = b.sql(
+        "set_default.sql",
+        json!({ "table": tn, "column": shadow, "default": null }),
+    )?;
+    b.add(
+        src,
+        "change-column-type",
+        StepSpec {
+            phase: PlanPhase::Expand,
+            strategy: Strategy::Plain,
+            summary: format!("default of {shadow}, which becomes {column} in the contract"),
+            lock: lock::BRIEF_EXCLUSIVE,
+            cost: Cost::Metadata,
+            up,
+            down: Some(down),
+        },
+        None,
+    );
+    Ok(())
 }
 
 /// The column to shadow, refused when the recipe cannot carry what hangs on it.
@@ -212,6 +294,26 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
                 ));
             }
         };
+        // an index on a column an earlier statement of the migration also shadows: each
+        // recipe would copy it onto its own new column only, and both swaps soft-drop it
+        // under one name (lemmy's `scaled_rank`: a partial index on `hot_rank` and
+        // `hot_rank_active`, both retyped)
+        if let Some(other) = b.shadowed.iter().find(|o| {
+            o.table == *table
+                && o.old != *old
+                && match &i.shape {
+                    IndexShape::Written(text) => {
+                        sluice_core::sql::rename::column_in_index_keys(text, &o.old, "x")
+                            .is_none_or(|k| k != *text)
+                    }
+                    _ => i.columns.iter().any(|c| *c == o.old),
+                }
+        }) {
+            return Err(format!(
+                "index {} is on {old} and on {}, which line {} of this migration also renames or retypes: each change would copy the index onto its own new column only; change the two columns in separate migrations, or drop the index before and create it again after",
+                i.name, other.old, other.line
+            ));
+        }
         indexes.push((i, keys));
     }
     // unique constraints of the old column: their index is among the copies, attached as the

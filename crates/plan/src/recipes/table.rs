@@ -5,9 +5,38 @@
 use serde_json::json;
 
 use sluice_core::sql::ops::ObjName;
+use sluice_lint::context::{ScriptCx, Stmt};
 
 use super::super::{Cost, PlanPhase, Strategy};
 use super::{Builder, Src, StepSpec, lock, tname};
+
+/// Why table `from` cannot be renamed here: an earlier statement of the migration changes it
+/// in the backfill or the contract (lemmy's `sticky_local`: a column renamed, then the
+/// table). Those steps name `from` and run after the expand's rename, when `from` is the
+/// compatibility view, which shows the columns of the naive schema, not the ones the
+/// expand keeps for the old code.
+pub(super) fn changed_later_by_earlier_lines(
+    b: &Builder<'_>,
+    cx: &ScriptCx<'_>,
+    st: &Stmt,
+    from: &ObjName,
+) -> Option<String> {
+    let line_of = |s: &Stmt| cx.file().line_col(s.range.start).line;
+    let (line, phase) = cx.statements[..st.index]
+        .iter()
+        .filter(|s| s.ops.iter().any(|op| op.table() == Some(from)))
+        .find_map(|s| {
+            let line = line_of(s);
+            b.steps()
+                .iter()
+                .find(|step| step.source_line == line && step.phase != PlanPhase::Expand)
+                .map(|step| (line, step.phase))
+        })?;
+    Some(format!(
+        "line {line} changes table {from} in the {} (its steps name {from} and run after this rename, when {from} is the view the old code reads through), so the table cannot be renamed in the same migration; rename it in a migration of its own, after this one",
+        phase.name()
+    ))
+}
 
 pub(super) fn rename_table(
     b: &mut Builder<'_>,
