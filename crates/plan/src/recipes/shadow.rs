@@ -306,7 +306,7 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
                         sluice_core::sql::rename::column_in_index_keys(text, &o.old, "x")
                             .is_none_or(|k| k != *text)
                     }
-                    _ => i.columns.iter().any(|c| *c == o.old),
+                    _ => i.columns.contains(&o.old),
                 }
         }) {
             return Err(format!(
