@@ -1655,47 +1655,32 @@ fn a_function_dropped_and_created_again_is_replaced_in_one_transaction() {
     assert!(!text.contains("contract.up.sql"), "{text}");
 }
 
-/// A column renamed to the name of a column the migration dropped (lemmy's
-/// `no-individual-inboxes`, found by `scripts/plan-verify-corpora.py`: the shadow column's
-/// `ADD COLUMN IF NOT EXISTS` met the old column, kept until the contract): refused.
+/// Plans `scripts/plan-verify-corpora.py` found failing on lemmy, refused since with the way
+/// out: a column renamed to the name of a column the migration drops (`no-individual-inboxes`:
+/// the shadow column's `ADD COLUMN IF NOT EXISTS` met the old column, kept until the
+/// contract); a column retyped, then renamed (`private-community`: the rename's shadow column
+/// was synced with the old column, still of the old type); an index on two columns both
+/// retyped (`scaled_rank`: each recipe copied it onto its own new column only, and the
+/// contract soft-dropped it twice under one name).
 #[test]
-fn a_column_renamed_to_a_dropped_columns_name_is_refused() {
-    let r = refusal(
-        "ALTER TABLE users DROP COLUMN name;\nALTER TABLE users RENAME COLUMN email TO name;",
-    );
-    assert!(
-        r.contains("column name of users exists before this migration, which renames or drops it and gives that name to a column again"),
-        "{r}"
-    );
-}
-
-/// A column retyped, then renamed, in one migration (lemmy's `private-community`, found by
-/// `scripts/plan-verify-corpora.py`: the rename's shadow column was synced with the old
-/// column, still of the old type, and the backfill failed): refused with the way out.
-#[test]
-fn a_column_changed_twice_through_shadow_columns_is_refused() {
-    let r = refusal(
-        "ALTER TABLE orders ALTER COLUMN total TYPE text USING total::text;\nALTER TABLE orders RENAME COLUMN total TO amount;",
-    );
-    assert!(
-        r.contains("line 1 of this migration already renames or retypes column total of orders"),
-        "{r}"
-    );
-}
-
-/// An index on two columns the migration both retypes (lemmy's `scaled_rank`: a partial
-/// index on `hot_rank` and `hot_rank_active`; found by `scripts/plan-verify-corpora.py`: each
-/// recipe copied it onto its own new column only, and the contract soft-dropped it twice
-/// under one name): refused with the way out.
-#[test]
-fn an_index_on_two_retyped_columns_is_refused() {
-    let r = refusal(
-        "CREATE INDEX orders_both ON orders (user_id) WHERE total != 0 OR id != 0;\n\
-         ALTER TABLE orders ALTER COLUMN total TYPE text USING total::text;\n\
-         ALTER TABLE orders ALTER COLUMN user_id TYPE text USING user_id::text;",
-    );
-    assert!(
-        r.contains("index orders_both is on user_id and on total, which line 2 of this migration also renames or retypes"),
-        "{r}"
-    );
+fn plans_lemmys_sweep_found_failing_are_refused() {
+    for (sql, reason) in [
+        (
+            "ALTER TABLE users DROP COLUMN name;\nALTER TABLE users RENAME COLUMN email TO name;",
+            "column name of users exists before this migration, which renames or drops it and gives that name to a column again",
+        ),
+        (
+            "ALTER TABLE orders ALTER COLUMN total TYPE text USING total::text;\nALTER TABLE orders RENAME COLUMN total TO amount;",
+            "line 1 of this migration already renames or retypes column total of orders",
+        ),
+        (
+            "CREATE INDEX orders_both ON orders (user_id) WHERE total != 0 OR id != 0;\n\
+             ALTER TABLE orders ALTER COLUMN total TYPE text USING total::text;\n\
+             ALTER TABLE orders ALTER COLUMN user_id TYPE text USING user_id::text;",
+            "index orders_both is on user_id and on total, which line 2 of this migration also renames or retypes",
+        ),
+    ] {
+        let r = refusal(sql);
+        assert!(r.contains(reason), "{sql}:\n{r}");
+    }
 }
