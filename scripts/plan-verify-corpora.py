@@ -34,7 +34,14 @@ OTHER_DIALECTS = re.compile(r"\.(mysql|sqlite3?|cockroach)\.(up|down)\.sql$")
 
 # What a project's deployment does outside its migrations (`migrate verify --setup`):
 # chirpstack's initial migration indexes with gin_trgm_ops; its docs create pg_trgm by hand.
-SETUP = {"chirpstack": "CREATE EXTENSION IF NOT EXISTS pg_trgm;\n"}
+# lemmy's `2025-08-01-000017_forbid_diesel_cli` puts a trigger on diesel's own ledger table,
+# which diesel's runner creates (its definition as diesel makes it). lemmy's history from
+# `2025-08-01-000016` on needs PostgreSQL 16 or later (SLUICE_SCRATCH_URL).
+SETUP = {
+    "chirpstack": "CREATE EXTENSION IF NOT EXISTS pg_trgm;\n",
+    "lemmy": "CREATE TABLE IF NOT EXISTS __diesel_schema_migrations "
+    "(version varchar(50) PRIMARY KEY NOT NULL, run_on timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP);\n",
+}
 
 
 def digest(path):

@@ -33,8 +33,9 @@ use crate::corpora::{corpora, projects};
 /// views over `*`) and a function dropped and created again are planned since, replaced in
 /// one transaction of the expand; lemmy's sweep then found plans that failed, refused since:
 /// a column renamed or retyped twice, renamed to a dropped column's name, a table renamed
-/// after a later-phase change of it.
-const MIN_PLANNED: usize = 1070;
+/// after a later-phase change of it, an index on a column the migration retypes (4: built
+/// on the old column, it was soft-dropped with it at the contract).
+const MIN_PLANNED: usize = 1066;
 
 #[test]
 fn every_postgres_corpus_migration_plans_or_says_why() {

@@ -1661,7 +1661,8 @@ fn a_function_dropped_and_created_again_is_replaced_in_one_transaction() {
 /// contract); a column retyped, then renamed (`private-community`: the rename's shadow column
 /// was synced with the old column, still of the old type); an index on two columns both
 /// retyped (`scaled_rank`: each recipe copied it onto its own new column only, and the
-/// contract soft-dropped it twice under one name).
+/// contract soft-dropped it twice under one name); an index on a retyped column
+/// (`community-hidden-visibility`: built in the expand on the old column, of the old enum).
 #[test]
 fn plans_lemmys_sweep_found_failing_are_refused() {
     for (sql, reason) in [
@@ -1679,8 +1680,45 @@ fn plans_lemmys_sweep_found_failing_are_refused() {
              ALTER TABLE orders ALTER COLUMN user_id TYPE text USING user_id::text;",
             "index orders_both is on user_id and on total, which line 2 of this migration also renames or retypes",
         ),
+        (
+            "ALTER TABLE orders ALTER COLUMN total TYPE text USING total::text;\n\
+             CREATE INDEX orders_total_none ON orders (id) WHERE total = 'none';",
+            "the index is on column total of orders, whose type line 1 of this migration changes",
+        ),
     ] {
         let r = refusal(sql);
         assert!(r.contains(reason), "{sql}:\n{r}");
     }
+}
+
+/// A type change to an enum from a type the enum has no cast back to (lemmy's
+/// `show_downvotes_for_others_only`: boolean to `vote_show_enum`; found by
+/// `scripts/plan-verify-corpora.py` on PostgreSQL 18: the contract's down failed with "cannot
+/// cast type vote_show_enum to boolean"): the contract is marked irreversible. To text and
+/// back it stays reversible.
+#[test]
+fn a_type_change_without_a_cast_back_has_an_irreversible_contract() {
+    let (settings, catalog) = catalog_of(&format!(
+        "{HISTORY}\nCREATE TYPE show AS ENUM ('yes', 'no');\nALTER TABLE orders ADD COLUMN shown boolean, ADD COLUMN label text;"
+    ));
+    let files = |sql: &str| {
+        let p = plan(&settings, &catalog, &migration("0002", "change", sql))
+            .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+        p.files(settings.dialect).expect("files").files
+    };
+    let to_enum = files(
+        "ALTER TABLE orders ALTER COLUMN shown TYPE show USING CASE WHEN shown THEN 'yes'::show ELSE 'no'::show END;",
+    );
+    let contract = &to_enum
+        .iter()
+        .find(|(n, _)| n == "contract.up.sql")
+        .expect("a contract")
+        .1;
+    assert!(
+        contract.contains("irreversible no automatic inverse"),
+        "{contract}"
+    );
+    assert!(!to_enum.iter().any(|(n, _)| n == "contract.down.sql"));
+    let from_text = files("ALTER TABLE orders ALTER COLUMN label TYPE show USING label::show;");
+    assert!(from_text.iter().any(|(n, _)| n == "contract.down.sql"));
 }

@@ -29,6 +29,8 @@ struct Shadow<'a> {
     /// Both columns are written by running code (rename); a type change's shadow is only
     /// written by the trigger until the swap.
     two_way: bool,
+    /// `backward` can run: the server casts the new type back to the old one.
+    casts_back: bool,
     /// The trigger may skip rows whose columns already agree: `forward_new` is plain (a trigger's
     /// `WHEN` takes no subquery) and the type has `=`.
     guard: bool,
@@ -56,6 +58,7 @@ pub(super) fn rename_column(
         backward: q(to),
         backward_new: format!("NEW.{}", q(to)),
         final_name: None,
+        casts_back: true,
         two_way: true,
         guard: old.sql_type().has_equality(),
         recipe: "rename-column",
@@ -110,6 +113,7 @@ pub(super) fn change_type(
         backward: format!("CAST({} AS {})", q(&shadow), old.data_type),
         backward_new: format!("CAST(NEW.{} AS {})", q(&shadow), old.data_type),
         final_name: Some(column.to_owned()),
+        casts_back: casts_back(src.cat, &old.data_type, new_type),
         two_way: false,
         guard: using.is_none() && SqlType::parse(new_type).has_equality(),
         recipe: "change-column-type",
@@ -139,6 +143,38 @@ fn shadowed_before(b: &Builder<'_>, table: &ObjName, column: &str) -> Result<(),
         )),
         None => Ok(()),
     }
+}
+
+/// Whether PostgreSQL casts `new` back to `old`: not from an enum the catalog knows to
+/// anything but text, nor from anything but text to such an enum (they have no casts but
+/// their text form's).
+fn casts_back(cat: &sluice_core::catalog::Catalog, old: &str, new: &str) -> bool {
+    let is_enum = |t: &str| {
+        let t = t.trim();
+        if t.ends_with(']') {
+            return false;
+        }
+        let unquote = |p: &str| {
+            let p = p.trim();
+            match p.strip_prefix('"').and_then(|p| p.strip_suffix('"')) {
+                Some(q) => q.to_owned(),
+                None => p.to_ascii_lowercase(),
+            }
+        };
+        let name = match t.rsplit_once('.') {
+            Some((schema, n)) => ObjName::new(Some(&unquote(schema)), &unquote(n)),
+            None => ObjName::new(None, &unquote(t)),
+        };
+        cat.enum_labels(&name).is_some()
+    };
+    let is_text = |t: &str| {
+        matches!(
+            SqlType::parse(t).base.as_str(),
+            "text" | "varchar" | "bpchar" | "name" | "citext"
+        )
+    };
+    let (old_enum, new_enum) = (is_enum(old), is_enum(new));
+    !(new_enum && !old_enum && !is_text(old) || old_enum && !new_enum && !is_text(new))
 }
 
 /// `ALTER COLUMN c SET DEFAULT ..` after this migration renamed `c` or changed its type
@@ -585,7 +621,7 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
     }
 
     let g = b.group();
-    let swap = |b: &mut Builder<'_>, summary: String, up: String, down: String| {
+    let swap_or_not = |b: &mut Builder<'_>, summary: String, up: String, down: Option<String>| {
         b.add(
             src,
             recipe,
@@ -596,10 +632,13 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
                 lock: lock::BRIEF_EXCLUSIVE,
                 cost: Cost::Metadata,
                 up,
-                down: Some(down),
+                down,
             },
             Some(g),
         );
+    };
+    let swap = |b: &mut Builder<'_>, summary: String, up: String, down: String| {
+        swap_or_not(b, summary, up, Some(down));
     };
     // runs last in the down: rows written after the contract only have the new column
     let mut restore_old = b.sql(
@@ -610,11 +649,14 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
         restore_old.push('\n');
         restore_old.push_str(&b.sql("set_not_null.sql", json!({ "table": tn, "column": old }))?);
     }
-    swap(
+    // no cast back from the new type (an enum to anything but text: lemmy's
+    // `show_downvotes_for_others_only`, boolean to an enum, whose contract down failed with
+    // "cannot cast type vote_show_enum to boolean"): the contract cannot be undone
+    swap_or_not(
         b,
         format!("the old column {old} gets its values back (down only)"),
         String::new(),
-        restore_old,
+        s.casts_back.then_some(restore_old),
     );
     if s.old.not_null && !native_not_null {
         let check = names::not_null_check(&table.name, new);
