@@ -17,6 +17,15 @@ pub fn version_tag(version: &str) -> String {
         .collect()
 }
 
+/// A name as PostgreSQL stores it: its first 63 bytes (cut on a char boundary).
+pub fn pg_stored(name: &str) -> &str {
+    let mut cut = MAX_IDENT_BYTES.min(name.len());
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    &name[..cut]
+}
+
 /// `<prefix><name><suffix>`, shortened to fit an identifier: the name part is cut on a char
 /// boundary and an 8-hex hash of the full name keeps distinct names distinct.
 pub fn fit(prefix: &str, name: &str, suffix: &str) -> String {

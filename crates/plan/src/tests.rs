@@ -50,8 +50,17 @@ fn try_plan(sql: &str) -> Result<(Plan, PlanFiles), PlanError> {
 }
 
 fn try_plan_with(settings: &LintSettings, sql: &str) -> Result<(Plan, PlanFiles), PlanError> {
+    try_plan_on(settings, HISTORY, sql)
+}
+
+/// The plan of `sql` on the schema migration `0001_init` of `history` leaves.
+fn try_plan_on(
+    settings: &LintSettings,
+    history: &str,
+    sql: &str,
+) -> Result<(Plan, PlanFiles), PlanError> {
     let settings = settings.clone();
-    let history = [migration("0001", "init", HISTORY)];
+    let history = [migration("0001", "init", history)];
     let catalog = lint::engine::replay(&settings, Catalog::new(settings.dialect), &history);
     let p = plan(&settings, &catalog, &migration("0002", "change", sql))?;
     let files = p.files(settings.dialect)?;
@@ -83,7 +92,12 @@ fn files_text(sql: &str) -> String {
 }
 
 fn files_text_with(settings: &LintSettings, sql: &str) -> String {
-    let (_, files) = try_plan_with(settings, sql).unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+    files_text_on(settings, HISTORY, sql)
+}
+
+/// Every generated file of `sql` planned on `history`, each under a `==> name <==` line.
+fn files_text_on(settings: &LintSettings, history: &str, sql: &str) -> String {
+    let (_, files) = try_plan_on(settings, history, sql).unwrap_or_else(|e| panic!("{sql}: {e:?}"));
     files
         .files
         .iter()
@@ -93,7 +107,12 @@ fn files_text_with(settings: &LintSettings, sql: &str) -> String {
 }
 
 fn refusal(sql: &str) -> String {
-    match try_plan(sql) {
+    refusal_on(HISTORY, sql)
+}
+
+/// The refusals of `sql` planned on `history`, one `line:column reason` a line.
+fn refusal_on(history: &str, sql: &str) -> String {
+    match try_plan_on(&LintSettings::default(), history, sql) {
         Err(PlanError::Refused(r)) => r
             .iter()
             .map(|r| format!("{}:{} {}", r.line, r.column, r.reason))
@@ -1191,30 +1210,13 @@ fn if_not_exists_finding_the_object_leaves_it_in_the_down() {
 /// the expand; otherwise it is refused with the way out.
 #[test]
 fn a_view_dropped_and_created_again_keeps_its_columns_or_is_refused() {
-    let (settings, catalog) = catalog_of(&format!(
+    let history = format!(
         "{HISTORY}\nCREATE VIEW big_orders AS SELECT * FROM orders WHERE total > 100;\n\
              CREATE VIEW order_users AS SELECT o.id, u.name FROM orders o JOIN users u ON u.id = o.user_id;\n\
              CREATE MATERIALIZED VIEW order_totals AS SELECT user_id, sum(total) FROM orders GROUP BY user_id;"
-    ));
-    let planned = |sql: &str| {
-        let p = plan(&settings, &catalog, &migration("0002", "change", sql))
-            .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
-        let files = p.files(settings.dialect).expect("files");
-        files
-            .files
-            .iter()
-            .map(|(n, t)| format!("==> {n} <==\n{t}"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    let refused = |sql: &str| match plan(&settings, &catalog, &migration("0002", "change", sql)) {
-        Err(PlanError::Refused(r)) => r
-            .iter()
-            .map(|r| r.reason.clone())
-            .collect::<Vec<_>>()
-            .join("\n"),
-        other => panic!("expected a refusal for {sql}, got {other:?}"),
-    };
+    );
+    let planned = |sql: &str| files_text_on(&LintSettings::default(), &history, sql);
+    let refused = |sql: &str| refusal_on(&history, sql);
 
     // a column added, the views over it created again with it: all in the expand, the two
     // views' drops and creations in one transaction
@@ -1285,14 +1287,10 @@ fn a_view_dropped_and_created_again_keeps_its_columns_or_is_refused() {
     );
     // a new view is planned
     assert!(
-        plan(
-            &settings,
-            &catalog,
-            &migration(
-                "0002",
-                "change",
-                "CREATE VIEW small_orders AS SELECT id FROM orders;"
-            )
+        try_plan_on(
+            &LintSettings::default(),
+            &history,
+            "CREATE VIEW small_orders AS SELECT id FROM orders;"
         )
         .is_ok()
     );
@@ -1698,13 +1696,14 @@ fn plans_lemmys_sweep_found_failing_are_refused() {
 /// back it stays reversible.
 #[test]
 fn a_type_change_without_a_cast_back_has_an_irreversible_contract() {
-    let (settings, catalog) = catalog_of(&format!(
-        "{HISTORY}\nCREATE TYPE show AS ENUM ('yes', 'no');\nALTER TABLE orders ADD COLUMN shown boolean, ADD COLUMN label text;"
-    ));
+    let history = format!(
+        "{HISTORY}\nCREATE TYPE show AS ENUM ('yes', 'no');\nALTER TABLE orders ADD COLUMN shown boolean, ADD COLUMN label text, ADD COLUMN code character(3);"
+    );
     let files = |sql: &str| {
-        let p = plan(&settings, &catalog, &migration("0002", "change", sql))
-            .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
-        p.files(settings.dialect).expect("files").files
+        try_plan_on(&LintSettings::default(), &history, sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e:?}"))
+            .1
+            .files
     };
     let to_enum = files(
         "ALTER TABLE orders ALTER COLUMN shown TYPE show USING CASE WHEN shown THEN 'yes'::show ELSE 'no'::show END;",
@@ -1721,4 +1720,7 @@ fn a_type_change_without_a_cast_back_has_an_irreversible_contract() {
     assert!(!to_enum.iter().any(|(n, _)| n == "contract.down.sql"));
     let from_text = files("ALTER TABLE orders ALTER COLUMN label TYPE show USING label::show;");
     assert!(from_text.iter().any(|(n, _)| n == "contract.down.sql"));
+    // `char(n)` is text too (the catalog's name for `character` / `bpchar`)
+    let from_char = files("ALTER TABLE orders ALTER COLUMN code TYPE show USING trim(code)::show;");
+    assert!(from_char.iter().any(|(n, _)| n == "contract.down.sql"));
 }

@@ -286,14 +286,8 @@ impl Catalog {
     /// `..._newest_comment_time_necro`, dropped later as `..._necr`).
     fn stored_name(&self, name: &str) -> String {
         match self.dialect {
-            Dialect::Postgres if name.len() > crate::names::MAX_IDENT_BYTES => {
-                let mut cut = crate::names::MAX_IDENT_BYTES;
-                while !name.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                name[..cut].to_owned()
-            }
-            _ => name.to_owned(),
+            Dialect::Postgres => crate::names::pg_stored(name).to_owned(),
+            Dialect::Mysql => name.to_owned(),
         }
     }
 
@@ -389,6 +383,14 @@ impl Catalog {
 
     pub fn has_sequence(&self, name: &ObjName) -> bool {
         self.sequences.contains_key(&self.key(name))
+    }
+
+    /// The labels of the enum a column's written type names (not an array of it).
+    pub fn enum_of_type(&self, written: &str) -> Option<&[String]> {
+        match written_type_name(written) {
+            (name, "") => self.enum_labels(&name),
+            _ => None,
+        }
     }
 
     pub fn enum_labels(&self, name: &ObjName) -> Option<&[String]> {
@@ -1119,24 +1121,12 @@ impl Catalog {
     /// planner adds later is declared with the type's name (lemmy's `ALTER TYPE
     /// sort_type_enum RENAME TO post_sort_type_enum`, then a rename of a column of that type).
     fn retype_columns(&mut self, from: &ObjName, to: &str) {
+        let target = self.key(from);
+        let default_schema = self.default_schema.clone();
         let renamed = |written: &str| -> Option<String> {
-            let (base, array) = match written.find('[') {
-                Some(i) => written.split_at(i),
-                None => (written, ""),
-            };
-            let base = base.trim();
-            let (schema, name) = match base.rsplit_once('.') {
-                Some((s, n)) => (Some(s.trim_matches('"')), n),
-                None => (None, base),
-            };
-            let name = name.trim_matches('"');
-            let same_schema = match (schema, &from.schema) {
-                (Some(s), Some(f)) => s == f,
-                (Some(s), None) => s == self.default_schema,
-                (None, Some(f)) => *f == self.default_schema,
-                (None, None) => true,
-            };
-            (same_schema && name.eq_ignore_ascii_case(&from.name)).then(|| match schema {
+            let (name, array) = written_type_name(written);
+            let schema = name.schema.as_ref().unwrap_or(&default_schema);
+            (*schema == target.0 && name.name == target.1).then(|| match &name.schema {
                 Some(s) => format!("{s}.{to}{array}"),
                 None => format!("{to}{array}"),
             })
@@ -1309,6 +1299,27 @@ fn move_key<V: Clone>(map: &mut Map<V>, key: Key, schema: &str) {
     if let Some(v) = map.remove(&key) {
         map.insert((schema.to_owned(), key.1), v);
     }
+}
+
+/// The name of a user type as a column's type is written (`mood`, `"Mood"`, `s.mood`,
+/// `mood[]`): its name (quotes off, folded unless quoted) and its array suffix.
+fn written_type_name(written: &str) -> (ObjName, &str) {
+    let (base, array) = match written.find('[') {
+        Some(i) => written.split_at(i),
+        None => (written, ""),
+    };
+    let unquote = |p: &str| {
+        let p = p.trim();
+        match p.strip_prefix('"').and_then(|q| q.strip_suffix('"')) {
+            Some(q) => q.to_owned(),
+            None => p.to_ascii_lowercase(),
+        }
+    };
+    let name = match base.trim().rsplit_once('.') {
+        Some((s, n)) => ObjName::new(Some(&unquote(s)), &unquote(n)),
+        None => ObjName::new(None, &unquote(base)),
+    };
+    (name, array)
 }
 
 /// PostgreSQL's default name: `<table>_<col>[_<col>..]_<suffix>`.

@@ -52,14 +52,7 @@ struct Named {
 impl Named {
     /// PostgreSQL's name for it: quotes off, unquoted folded, at most 63 bytes.
     fn new(name: String, partial: bool) -> Self {
-        let mut column = name;
-        if column.len() > 63 {
-            let mut end = 63;
-            while !column.is_char_boundary(end) {
-                end -= 1;
-            }
-            column.truncate(end);
-        }
+        let column = sluice_core::names::pg_stored(&name).to_owned();
         Named { column, partial }
     }
 

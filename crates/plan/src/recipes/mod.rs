@@ -936,20 +936,7 @@ fn plan_ast(
             ),
         },
         Operation::CreateIndex { table, columns, .. } => {
-            // on a column an earlier statement retyped: in the expand the name is still the
-            // old column's, of the old type (lemmy's `community-hidden-visibility`: a partial
-            // index on `visibility = 'Unlisted'`, a label only the new enum has)
-            if let Some(s) = b.shadowed.iter().find(|s| {
-                s.table == *table
-                    && s.shadow != s.column
-                    && (columns.contains(&s.column)
-                        || sluice_lint::context::contains_word(&src.text, &s.column))
-            }) {
-                return Err(format!(
-                    "the index is on column {} of {table}, whose type line {} of this migration changes through a shadow column: until the contract's swap the name is the old column's, of the old type; create the index in a later migration",
-                    s.column, s.line
-                ));
-            }
+            shadow::index_on_retyped(b, &src, table, columns)?;
             index::create_index(b, &src)
         }
         Operation::DropIndex { .. } => index::drop_index(b, &src),

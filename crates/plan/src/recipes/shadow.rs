@@ -145,32 +145,40 @@ fn shadowed_before(b: &Builder<'_>, table: &ObjName, column: &str) -> Result<(),
     }
 }
 
+/// Why an index cannot be built on `columns` of `table` (or a predicate naming them): one of
+/// them an earlier statement retyped, and until the contract's swap its name is the old
+/// column's, of the old type (lemmy's `community-hidden-visibility`: a partial index on
+/// `visibility = 'Unlisted'`, a label only the new enum has; built on the old column, the
+/// index went with it at the contract).
+pub(super) fn index_on_retyped(
+    b: &Builder<'_>,
+    src: &Src<'_>,
+    table: &ObjName,
+    columns: &[String],
+) -> Result<(), String> {
+    match b.shadowed.iter().find(|s| {
+        s.table == *table
+            && s.shadow != s.column
+            && (columns.contains(&s.column)
+                || sluice_lint::context::contains_word(&src.text, &s.column))
+    }) {
+        Some(s) => Err(format!(
+            "the index is on column {} of {table}, whose type line {} of this migration changes through a shadow column: until the contract's swap the name is the old column's, of the old type; create the index in a later migration",
+            s.column, s.line
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Whether PostgreSQL casts `new` back to `old`: not from an enum the catalog knows to
 /// anything but text, nor from anything but text to such an enum (they have no casts but
 /// their text form's).
 fn casts_back(cat: &sluice_core::catalog::Catalog, old: &str, new: &str) -> bool {
-    let is_enum = |t: &str| {
-        let t = t.trim();
-        if t.ends_with(']') {
-            return false;
-        }
-        let unquote = |p: &str| {
-            let p = p.trim();
-            match p.strip_prefix('"').and_then(|p| p.strip_suffix('"')) {
-                Some(q) => q.to_owned(),
-                None => p.to_ascii_lowercase(),
-            }
-        };
-        let name = match t.rsplit_once('.') {
-            Some((schema, n)) => ObjName::new(Some(&unquote(schema)), &unquote(n)),
-            None => ObjName::new(None, &unquote(t)),
-        };
-        cat.enum_labels(&name).is_some()
-    };
+    let is_enum = |t: &str| cat.enum_of_type(t).is_some();
     let is_text = |t: &str| {
         matches!(
             SqlType::parse(t).base.as_str(),
-            "text" | "varchar" | "bpchar" | "name" | "citext"
+            "text" | "varchar" | "char" | "name" | "citext"
         )
     };
     let (old_enum, new_enum) = (is_enum(old), is_enum(new));
