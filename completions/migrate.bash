@@ -1615,7 +1615,7 @@ _migrate() {
             return 0
             ;;
         migrate__subcmd__verify)
-            opts="-v -q -h -V --base --all --scratch-url --old-queries --new-queries --queries-from-pg-stat-statements --rows --setup --format --config --verbose --quiet --log-format --color --database-url --env --help --version"
+            opts="-v -q -h -V --base --all --scratch-url --old-queries --new-queries --queries-from-pg-stat-statements --rows --setup --naive --format --config --verbose --quiet --log-format --color --database-url --env --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1646,6 +1646,10 @@ _migrate() {
                     return 0
                     ;;
                 --setup)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --naive)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

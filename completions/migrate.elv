@@ -415,6 +415,7 @@ set edit:completion:arg-completer[migrate] = {|@words|
             cand --queries-from-pg-stat-statements 'Read the old application''s queries from this (production) database''s pg_stat_statements: read only, the normalized query texts alone'
             cand --rows 'Rows generated in each of the history''s tables before the change is verified (they respect types, NOT NULL, UNIQUE and foreign keys), so steps and backfills run on data and a down that loses data fails; 0: none'
             cand --setup 'SQL run on the scratch database before the history, each time verify creates it: what your deployment does outside its migrations (`CREATE EXTENSION`, roles)'
+            cand --naive 'The naive migration the change was planned from (a copy: `migrate plan` replaces it; its up file, named as its layout names it): every phase of the change up once must leave the schema and, with --rows, the data that it leaves on the same history'
             cand --format 'Output format'
             cand --config 'Config file (default: `sluice.toml` in this directory or the nearest parent)'
             cand --log-format 'Log line format (logs go to stderr)'

@@ -386,6 +386,7 @@ complete -c migrate -n "__fish_migrate_using_subcommand verify" -l new-queries -
 complete -c migrate -n "__fish_migrate_using_subcommand verify" -l queries-from-pg-stat-statements -d 'Read the old application\'s queries from this (production) database\'s pg_stat_statements: read only, the normalized query texts alone' -r
 complete -c migrate -n "__fish_migrate_using_subcommand verify" -l rows -d 'Rows generated in each of the history\'s tables before the change is verified (they respect types, NOT NULL, UNIQUE and foreign keys), so steps and backfills run on data and a down that loses data fails; 0: none' -r
 complete -c migrate -n "__fish_migrate_using_subcommand verify" -l setup -d 'SQL run on the scratch database before the history, each time verify creates it: what your deployment does outside its migrations (`CREATE EXTENSION`, roles)' -r -F
+complete -c migrate -n "__fish_migrate_using_subcommand verify" -l naive -d 'The naive migration the change was planned from (a copy: `migrate plan` replaces it; its up file, named as its layout names it): every phase of the change up once must leave the schema and, with --rows, the data that it leaves on the same history' -r -F
 complete -c migrate -n "__fish_migrate_using_subcommand verify" -l format -d 'Output format' -r -f -a "human\t''
 json\t''
 sarif\t''

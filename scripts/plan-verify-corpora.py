@@ -6,7 +6,9 @@ For each PostgreSQL up migration of ../shared/corpora whose plan uses a recipe (
 pass-through statements): copy its history up to it into a scratch directory, run
 `migrate plan <file> --out <layout>` there (the plan replaces the file with migrations of the
 same layout), then `migrate verify` the migrations the plan wrote on a scratch database
-(history replayed, tables filled with generated rows, every phase up, down and up again).
+(history replayed, tables filled with generated rows, every phase up, down and up again), and
+next to the naive migration (`--naive`: every phase up must give its schema and rows; a plan
+whose phases prove but differ from it is `unlike`).
 Prints one line per migration and a summary.
 
     scripts/plan-verify-corpora.py [--history ente] [--limit 20] [--rows 100]
@@ -89,6 +91,14 @@ def verify_one(rel, rows, keep=False):
             (shutil.copytree if os.path.isdir(p) else shutil.copy)(p, os.path.join(m, e))
         before = {e: digest(os.path.join(m, e)) for e in os.listdir(m)}
         naive = os.path.relpath(os.path.join(m, os.path.relpath(src, mdir)), work)
+        # a copy of the naive migration, which the plan replaces, for `verify --naive`
+        kept = os.path.join(work, "naive")
+        os.makedirs(kept)
+        if os.path.isdir(entry):
+            shutil.copytree(entry, os.path.join(kept, os.path.basename(entry)))
+        else:
+            shutil.copy(src, kept)
+        kept = os.path.relpath(os.path.join(kept, os.path.relpath(src, mdir)), work)
         out = os.path.join("m", os.path.basename(entry)) if os.path.isdir(entry) else "m"
         p = subprocess.run([MIGRATE, "plan", naive, "--out", out], cwd=work, capture_output=True, text=True)
         if p.returncode != 0:
@@ -113,7 +123,8 @@ def verify_one(rel, rows, keep=False):
                 f.write(SETUP[rel.split("/")[0]])
             setup = ["--setup", "setup.sql"]
         v = subprocess.run(
-            [MIGRATE, "verify", *ups, *setup, "--rows", str(rows), "--scratch-url", SCRATCH, "--format", "json"],
+            [MIGRATE, "verify", *ups, *setup, "--naive", kept, "--rows", str(rows),
+             "--scratch-url", SCRATCH, "--format", "json"],
             cwd=work, capture_output=True, text=True,
         )
         try:
@@ -121,8 +132,19 @@ def verify_one(rel, rows, keep=False):
         except ValueError:
             return "error", (v.stderr.strip().splitlines() or ["no output"])[-1][:160]
         outcomes = [mig["outcome"] for run in report["runs"] for mig in run["migrations"]]
+        unlike = [
+            step.get("error") or "; ".join(
+                [f"{d['object']}: {d['change']}" for d in (step.get("diff") or {}).get("differences", [])]
+                + [d["message"] for d in step.get("data", [])]
+            )
+            for run in report["runs"] for step in [run.get("naive")]
+            if step and (step.get("error") or (step.get("diff") or {}).get("differences") or step.get("data"))
+        ]
+        if all(o in ("proven", "irreversible") for o in outcomes) and not unlike:
+            notes = [n["message"] for run in report["runs"] for n in (run.get("naive") or {}).get("data_notes", [])]
+            return "proven", " ".join(outcomes) + (f" (notes: {'; '.join(notes)})" if notes else "")
         if all(o in ("proven", "irreversible") for o in outcomes):
-            return "proven", " ".join(outcomes)
+            return "unlike", unlike[0][:300]
         failed = [
             f"{mig['version']} {s['step']}: {s.get('error') or ''}"
             for run in report["runs"] for mig in run["migrations"]
@@ -163,7 +185,7 @@ def main():
         if args.limit and done >= args.limit:
             break
     print("summary: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-    return 0 if not counts.get("failed") and not counts.get("error") else 1
+    return 0 if not any(counts.get(k) for k in ("failed", "error", "unlike")) else 1
 
 
 if __name__ == "__main__":

@@ -69,6 +69,11 @@ pub struct VerifyArgs {
     /// what your deployment does outside its migrations (`CREATE EXTENSION`, roles).
     #[arg(long, value_name = "FILE")]
     setup: Option<PathBuf>,
+    /// The naive migration the change was planned from (a copy: `migrate plan` replaces it;
+    /// its up file, named as its layout names it): every phase of the change up once must
+    /// leave the schema and, with --rows, the data that it leaves on the same history.
+    #[arg(long, value_name = "FILE")]
+    naive: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = VerifyFormat::Human)]
     format: VerifyFormat,
@@ -103,6 +108,15 @@ pub fn run(config_path: Option<&Path>, quiet: bool, args: &VerifyArgs) -> anyhow
         }
     }
 
+    let naive = match &args.naive {
+        Some(f) => Some(crate::source::load_file(f, None).map_err(|e| {
+            anyhow::anyhow!(
+                "--naive {}: {e}; pass a copy of the naive migration's up file, named as its layout names it",
+                f.display()
+            )
+        })?),
+        None => None,
+    };
     let setup = match &args.setup {
         Some(f) => setup_statements(f, dialect)?,
         None => Vec::new(),
@@ -152,6 +166,7 @@ pub fn run(config_path: Option<&Path>, quiet: bool, args: &VerifyArgs) -> anyhow
             new_queries: new_queries.clone(),
             rows: args.rows,
             setup: setup.clone(),
+            naive: naive.clone(),
         };
         let bar = progress_bar(quiet, args.format);
         let tick = |t: &Tick| show(bar.as_ref(), t);
@@ -205,6 +220,7 @@ pub(super) fn before_deploy(
         new_queries: Vec::new(),
         rows,
         setup: Vec::new(),
+        naive: None,
     };
     let rt = super::db::runtime()?;
     let bar = progress_bar(quiet, VerifyFormat::Human);

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde_json::json;
 
 use crate::run::snapshot::{Change, Diff};
-use crate::run::verify::{FillReport, MigrationReport, Outcome, Report, StepReport};
+use crate::run::verify::{FillReport, MigrationReport, NAIVE_STEP, Outcome, Report, StepReport};
 
 use super::verify::VerifyFormat;
 
@@ -44,8 +44,14 @@ fn problems(s: &StepReport) -> Vec<(&'static str, String)> {
         };
         out.push((rule, format!("{}: {e}", s.step)));
     }
+    let naive = s.step == NAIVE_STEP;
     if let Some(d) = s.diff.as_ref().filter(|d| !d.is_empty()) {
-        let (rule, against) = if s.step.ends_with("down") {
+        let (rule, against) = if naive {
+            (
+                "same-schema-as-naive",
+                "the schema of the naive migration (every phase of the change up once)",
+            )
+        } else if s.step.ends_with("down") {
             ("down-restores-schema", "the schema before the up")
         } else {
             (
@@ -60,14 +66,18 @@ fn problems(s: &StepReport) -> Vec<(&'static str, String)> {
     }
     if !s.data.is_empty() {
         let lines: Vec<String> = s.data.iter().map(|d| format!("  {d}")).collect();
-        out.push((
-            "down-restores-data",
-            format!(
-                "{}: does not give back the rows from before the up:\n{}",
-                s.step,
-                lines.join("\n")
-            ),
-        ));
+        let (rule, what) = if naive {
+            (
+                "same-data-as-naive",
+                "the rows differ from the naive migration's",
+            )
+        } else {
+            (
+                "down-restores-data",
+                "does not give back the rows from before the up",
+            )
+        };
+        out.push((rule, format!("{}: {what}:\n{}", s.step, lines.join("\n"))));
     }
     for q in &s.queries {
         let rule = if q.set == "old" {
@@ -95,6 +105,20 @@ fn differences(s: &StepReport, d: &Diff) -> String {
     let down = s.step.ends_with("down");
     let mut out = String::new();
     for x in &d.differences {
+        if s.step == NAIVE_STEP {
+            let line = match &x.change {
+                Change::Missing => format!("{} missing (the naive migration makes it)", x.object),
+                Change::Unexpected => {
+                    format!(
+                        "{} unexpected (the naive migration does not make it)",
+                        x.object
+                    )
+                }
+                Change::Changed { .. } => format!("{x} (naive -> change)"),
+            };
+            let _ = writeln!(out, "  {line}");
+            continue;
+        }
         let line = match (&x.change, down) {
             (Change::Missing, true) => {
                 format!(
@@ -132,6 +156,9 @@ fn human(reports: &[Report], cwd: &Path) -> String {
         }
         for v in &r.not_verified {
             let _ = writeln!(out, "not verified {v} (an earlier up failed)");
+        }
+        if let Some(s) = &r.naive {
+            human_step_line(&mut out, s, cwd);
         }
         let _ = writeln!(
             out,
@@ -189,32 +216,68 @@ fn human_migration(out: &mut String, m: &MigrationReport, cwd: &Path) {
         m.duration_ms
     );
     for s in &m.steps {
-        if !s.ok() {
-            let file = s
-                .path
-                .as_deref()
-                .map(|p| format!(" [{}]", shown(p, cwd)))
-                .unwrap_or_default();
-            for (_, text) in problems(s) {
-                let _ = writeln!(out, "  {}{file}", text.replace('\n', "\n  "));
-            }
-        }
-        if let Some(d) = &s.diff {
-            for n in &d.notes {
-                let _ = writeln!(out, "  note ({}): {n}", s.step);
-            }
-        }
-        for n in &s.data_notes {
-            let _ = writeln!(out, "  note ({}): {n}", s.step);
-        }
+        human_step(out, s, cwd);
     }
 }
 
-fn failures(reports: &[Report]) -> impl Iterator<Item = (&MigrationReport, &StepReport)> {
-    reports
-        .iter()
-        .flat_map(|r| r.migrations.iter())
-        .flat_map(|m| m.failures().map(move |s| (m, s)))
+/// The change next to the naive migration: one line, then its problems and notes.
+fn human_step_line(out: &mut String, s: &StepReport, cwd: &Path) {
+    let _ = writeln!(
+        out,
+        "{} the change, every phase up, next to the naive migration{}",
+        if s.ok() {
+            "same as naive:"
+        } else {
+            "NOT SAME AS NAIVE:"
+        },
+        s.path
+            .as_deref()
+            .map(|p| format!(" ({})", shown(p, cwd)))
+            .unwrap_or_default()
+    );
+    human_step(out, s, cwd);
+}
+
+/// A step's problems (when it failed) and notes, indented.
+fn human_step(out: &mut String, s: &StepReport, cwd: &Path) {
+    if !s.ok() {
+        let file = s
+            .path
+            .as_deref()
+            .map(|p| format!(" [{}]", shown(p, cwd)))
+            .unwrap_or_default();
+        for (_, text) in problems(s) {
+            let _ = writeln!(out, "  {}{file}", text.replace('\n', "\n  "));
+        }
+    }
+    if let Some(d) = &s.diff {
+        for n in &d.notes {
+            let _ = writeln!(out, "  note ({}): {n}", s.step);
+        }
+    }
+    for n in &s.data_notes {
+        let _ = writeln!(out, "  note ({}): {n}", s.step);
+    }
+}
+
+/// Each failed step with what it belongs to (`version name`, or the naive migration) and
+/// the file to point at.
+fn failures(reports: &[Report]) -> Vec<(String, &Path, &StepReport)> {
+    let mut out = Vec::new();
+    for r in reports {
+        for m in &r.migrations {
+            for s in m.failures() {
+                let path = s.path.as_deref().unwrap_or(m.path.as_path());
+                out.push((format!("{} {}", m.version, m.name), path, s));
+            }
+        }
+        if let Some(s) = r.naive.as_ref().filter(|s| !s.ok())
+            && let Some(p) = s.path.as_deref()
+        {
+            out.push(("the change".to_owned(), p, s));
+        }
+    }
+    out
 }
 
 const RULES: &[(&str, &str)] = &[
@@ -235,6 +298,14 @@ const RULES: &[(&str, &str)] = &[
         "The new application's queries prepare from the end of the expand on.",
     ),
     (
+        "same-data-as-naive",
+        "Every phase of a change up gives the rows the naive migration gives (with --naive and --rows).",
+    ),
+    (
+        "same-schema-as-naive",
+        "Every phase of a change up gives the schema the naive migration gives (with --naive).",
+    ),
+    (
         "old-queries-prepare",
         "The running application's queries prepare until the contract.",
     ),
@@ -250,13 +321,12 @@ const RULES: &[(&str, &str)] = &[
 
 fn sarif(reports: &[Report], cwd: &Path) -> String {
     let mut results = Vec::new();
-    for (m, s) in failures(reports) {
-        let path = s.path.as_deref().unwrap_or(m.path.as_path());
+    for (what, path, s) in failures(reports) {
         for (rule, text) in problems(s) {
             results.push(json!({
                 "ruleId": rule,
                 "level": "error",
-                "message": { "text": format!("{} {}: {text}", m.version, m.name) },
+                "message": { "text": format!("{what}: {text}") },
                 "locations": [{
                     "physicalLocation": {
                         "artifactLocation": { "uri": shown(path, cwd).replace('\\', "/") },
@@ -301,14 +371,13 @@ fn esc_prop(s: &str) -> String {
 
 fn github(reports: &[Report], cwd: &Path) -> String {
     let mut out = String::new();
-    for (m, s) in failures(reports) {
-        let path = s.path.as_deref().unwrap_or(m.path.as_path());
+    for (what, path, s) in failures(reports) {
         for (rule, text) in problems(s) {
             let _ = writeln!(
                 out,
                 "::error file={},line=1,title={}::{}",
                 esc_prop(&shown(path, cwd)),
-                esc_prop(&format!("migrate verify {} ({rule})", m.version)),
+                esc_prop(&format!("migrate verify {what} ({rule})")),
                 esc_data(&text)
             );
         }

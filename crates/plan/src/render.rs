@@ -81,6 +81,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/rename_index.sql"),
     ),
     (
+        "rename_sequence.sql",
+        include_str!("templates/rename_sequence.sql"),
+    ),
+    (
         "rename_constraint.sql",
         include_str!("templates/rename_constraint.sql"),
     ),

@@ -269,6 +269,123 @@ fn a_constant_value_is_a_default_not_a_backfill() {
 }
 
 #[test]
+fn a_default_the_migration_sets_itself_outlives_the_contract() {
+    // ente's `21_add_two_factor`: added, filled, NOT NULL, then its own DEFAULT; the contract
+    // dropped the fold's DEFAULT and the column ended without the one the naive migration gives
+    let fold = "ALTER TABLE users ADD COLUMN tfa boolean;\nUPDATE users SET tfa = 'f';\nALTER TABLE users ALTER COLUMN tfa SET NOT NULL;\n";
+    let (p, files) = try_plan(&format!(
+        "{fold}ALTER TABLE users ALTER COLUMN tfa SET DEFAULT FALSE;"
+    ))
+    .unwrap();
+    // nothing is left for a contract
+    assert!(
+        files.files.iter().all(|(n, _)| !n.starts_with("contract")),
+        "{files:?}"
+    );
+    assert_noted(&p, "the contract does not drop tfa's DEFAULT 'f'");
+    let expand = file(&files, "expand.up.sql");
+    let (add, set) = (
+        expand.find("DEFAULT 'f'").unwrap(),
+        expand.rfind("SET DEFAULT FALSE").unwrap(),
+    );
+    assert!(add < set, "{expand}");
+    // without it, the contract drops the fold's DEFAULT
+    let (_, files) = try_plan(fold).unwrap();
+    assert!(
+        file(&files, "contract.up.sql").contains("DROP DEFAULT"),
+        "{files:?}"
+    );
+}
+
+#[test]
+fn a_soft_drop_frees_the_names_of_what_the_drop_takes_with_the_column() {
+    // ente's `29_drop_unencrypted_email`: the naive drop took users_email_key and
+    // users_email_index with the column; soft-dropped, they kept their names
+    let history =
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text UNIQUE, note text, age int, num serial);
+CREATE INDEX users_email_index ON users (email);
+CREATE INDEX users_note_email ON users (note, email);
+CREATE INDEX users_age_idx ON users (age);
+ALTER TABLE users ADD CONSTRAINT users_email_check CHECK (email <> '');";
+    let text = files_text_on(
+        &LintSettings::default(),
+        history,
+        "ALTER TABLE users DROP COLUMN email;",
+    );
+    let (up, down) = text.split_once("==> contract.down.sql <==").unwrap();
+    for (name, up_sql) in [
+        (
+            "users_email_key",
+            "ALTER TABLE users RENAME CONSTRAINT users_email_key TO",
+        ),
+        (
+            "users_email_check",
+            "ALTER TABLE users RENAME CONSTRAINT users_email_check TO",
+        ),
+        (
+            "users_email_index",
+            "ALTER INDEX users_email_index RENAME TO",
+        ),
+        ("users_note_email", "ALTER INDEX users_note_email RENAME TO"),
+    ] {
+        assert!(
+            up.contains(&format!("{up_sql} _sluice_dropped_{name}_0002;")),
+            "{name}: {text}"
+        );
+        assert!(
+            down.contains(&format!("_sluice_dropped_{name}_0002 TO {name};"))
+                || down.contains(&format!("_sluice_dropped_{name}_0002 RENAME TO {name};")),
+            "{name}: {text}"
+        );
+    }
+    // a serial's sequence goes with its column
+    let text = files_text_on(
+        &LintSettings::default(),
+        history,
+        "ALTER TABLE users DROP COLUMN num;",
+    );
+    assert!(
+        text.contains(
+            "ALTER SEQUENCE IF EXISTS users_num_seq RENAME TO _sluice_dropped_users_num_seq_0002;"
+        ) && text.contains(
+            "ALTER SEQUENCE IF EXISTS _sluice_dropped_users_num_seq_0002 RENAME TO users_num_seq;"
+        ),
+        "{text}"
+    );
+    let (up, _) = files_text_on(
+        &LintSettings::default(),
+        history,
+        "ALTER TABLE users DROP COLUMN email;",
+    )
+    .split_once("==> contract.down.sql <==")
+    .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    .unwrap();
+    // the unique constraint's index goes with the constraint; other columns' indexes stay
+    assert!(!up.contains("ALTER INDEX users_email_key"), "{text}");
+    assert!(!up.contains("users_age_idx"), "{text}");
+}
+
+#[test]
+fn a_backfill_under_a_trigger_the_migration_creates_after_it_is_refused() {
+    // crates.io's `add_crate_owner_invitation_token`: the token's backfill fired the
+    // migration's own `BEFORE UPDATE OF token` trigger and stamped every old invitation
+    let trigger = "CREATE FUNCTION stamp() RETURNS trigger AS $$ BEGIN NEW.stamped := now(); RETURN NEW; END $$ LANGUAGE plpgsql;
+CREATE TRIGGER users_stamp BEFORE INSERT OR UPDATE OF token ON users FOR EACH ROW EXECUTE PROCEDURE stamp();";
+    let r = refusal(&format!(
+        "ALTER TABLE users ADD COLUMN token text NOT NULL DEFAULT md5(random()::text);\nALTER TABLE users ADD COLUMN stamped timestamptz;\n{trigger}"
+    ));
+    assert!(
+        r.starts_with("1:1 the backfill of users.token runs after the expand, which creates trigger users_stamp on users (line 4)"),
+        "{r}"
+    );
+    // the trigger in a migration of its own: planned
+    try_plan("ALTER TABLE users ADD COLUMN token text NOT NULL DEFAULT md5(random()::text);")
+        .unwrap();
+    // a trigger on another table, or no backfill: planned
+    try_plan(&format!("ALTER TABLE users ADD COLUMN token text;\nALTER TABLE users ADD COLUMN stamped timestamptz;\n{trigger}")).unwrap();
+}
+
+#[test]
 fn partial_updates_and_other_columns_are_not_folded() {
     for sql in [
         // only some rows: the rest would need another value

@@ -4,7 +4,8 @@
 //! MariaDB 10.3+ / MySQL 8.0.12+ add it INSTANT), the old code's inserts get the value from
 //! the DEFAULT, and the contract drops the DEFAULT (catalog only too), leaving the column as
 //! the naive migration defines it. Existing rows keep the value: the server stores it apart
-//! from the column's DEFAULT.
+//! from the column's DEFAULT. When the migration sets or drops the DEFAULT itself later on,
+//! that statement defines it and the contract leaves it alone.
 
 use sqlparser::ast::{
     AlterTableOperation, ColumnOption, ColumnOptionDef, Expr, SelectItem, SetExpr,
@@ -132,6 +133,15 @@ pub(super) fn steps(
         },
         None,
     );
+    if b.default_set_later {
+        // a later statement of the migration sets the column's DEFAULT (its own step, after
+        // this one in the expand): dropping it at the contract would undo that
+        b.note(format!(
+            "line {}: the contract does not drop {col}'s DEFAULT {value}: a later statement of the migration sets or drops the column's DEFAULT itself",
+            src.line
+        ));
+        return Ok(());
+    }
     let up = b.sql(
         s.set_default,
         json!({ "table": tn, "column": col, "default": null }),

@@ -79,6 +79,32 @@ pub(crate) fn with_not_null(st: &Stmt) -> Option<Ast> {
     Some(Ast::AlterTable(alter))
 }
 
+/// Whether a statement after `st`, an `ADD COLUMN`, sets or drops the added column's DEFAULT
+/// (ente's `is_two_factor_enabled`: added, filled, NOT NULL, then `SET DEFAULT FALSE`).
+pub(crate) fn default_set_later(cx: &ScriptCx<'_>, st: &Stmt) -> bool {
+    let [Operation::AddColumn { table, column, .. }] = st.ops.as_slice() else {
+        return false;
+    };
+    cx.statements
+        .iter()
+        .skip_while(|s| s.index != st.index)
+        .skip(1)
+        .flat_map(|s| &s.ops)
+        .any(|op| match op {
+            Operation::SetDefault {
+                table: t,
+                column: c,
+                ..
+            }
+            | Operation::DropDefault {
+                table: t,
+                column: c,
+                ..
+            } => t == table && *c == column.name,
+            _ => false,
+        })
+}
+
 /// A nullable column without default or constraints: the form the fold turns NOT NULL.
 fn plain_nullable(c: &ColumnSpec) -> bool {
     !c.not_null

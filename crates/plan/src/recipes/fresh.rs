@@ -173,7 +173,7 @@ pub(super) fn on_new_columns(cx: &ScriptCx<'_>, op: &Operation) -> bool {
 
 /// The identifiers an expression names (lower-cased unless quoted); none when it does not
 /// parse.
-fn identifiers(expr: &str) -> Vec<String> {
+pub(super) fn identifiers(expr: &str) -> Vec<String> {
     let Ok(parsed) = sql::parse(sql::Dialect::Postgres, &format!("SELECT {expr}")) else {
         return Vec::new();
     };

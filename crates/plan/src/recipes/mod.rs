@@ -137,6 +137,9 @@ pub(super) struct Builder<'r> {
     /// The NOT NULL column being planned had its NOT NULL statement forced through this
     /// tool (MySQL): the contract's rebuild runs through it.
     pub fold_tool: Option<String>,
+    /// The column being added has its DEFAULT set or dropped by a later statement of the
+    /// migration: that statement, not the contract, leaves the column's final default.
+    pub default_set_later: bool,
     /// Lines from a view's or a function's drop to its creation again
     /// ([`fresh::replaced_view`], [`fresh::replaced_function`]): their expand steps run in one
     /// transaction.
@@ -205,6 +208,7 @@ impl<'r> Builder<'r> {
             fills: Vec::new(),
             next_group: 0,
             tool_forced: false,
+            default_set_later: false,
             fold_tool: None,
             view_spans: Vec::new(),
             shadowed: Vec::new(),
@@ -538,7 +542,9 @@ pub(super) fn plan_statement(
     } = written(cx, st);
     let cat = cx.catalog(st.index);
     let first = b.steps.len();
+    let first_fill = b.fills.len();
     b.tool_forced = matches!(strategy.as_deref(), Some("pt-osc" | "gh-ost"));
+    b.default_set_later = fold::default_set_later(cx, st);
     let planned = plan_each(
         b,
         cx,
@@ -550,8 +556,48 @@ pub(super) fn plan_statement(
         backfill_expr,
     );
     b.tool_forced = false;
+    b.default_set_later = false;
     planned?;
+    trigger_created_later(b, cx, st, first_fill)?;
     keep_directives(b, first, line, strategy.as_deref(), &ignores)
+}
+
+/// A statement planned with a backfill (the fills from `first_fill` on) on a table a later
+/// statement of the migration puts a trigger on: the backfill's UPDATEs run after the whole
+/// expand, so they fire that trigger, where the naive statement filled the rows before it
+/// existed (crates.io's `token_generated_at`, set for every old invitation by its trigger
+/// `BEFORE UPDATE OF token`: `migrate verify --naive` found it).
+fn trigger_created_later(
+    b: &Builder<'_>,
+    cx: &ScriptCx<'_>,
+    st: &Stmt,
+    first_fill: usize,
+) -> Result<(), String> {
+    for f in &b.fills[first_fill..] {
+        let later = cx
+            .statements
+            .iter()
+            .skip_while(|s| s.index != st.index)
+            .skip(1)
+            .find_map(|s| {
+                s.ops.iter().find_map(|op| match op {
+                    Operation::CreateTrigger { table, name } if *table == f.table => {
+                        Some((s, name))
+                    }
+                    _ => None,
+                })
+            });
+        if let Some((s, name)) = later {
+            return Err(format!(
+                "the backfill of {}.{} runs after the expand, which creates trigger {name} on {} (line {}): its UPDATEs fire the trigger, where this statement fills the rows before the trigger exists; create the trigger in a later migration (the backfill then runs without it), or fill the column in the statement itself",
+                f.table,
+                f.column,
+                f.table,
+                cx.file().line_col(s.range.start).line
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The directives written with a statement of the naive script.
@@ -824,6 +870,8 @@ pub(super) fn plan_not_null_fold(
             }
         }
     }
+    b.default_set_later = fold::default_set_later(cx, st);
+    let first_fill = b.fills.len();
     let planned = plan_ast(
         b,
         cx,
@@ -834,7 +882,9 @@ pub(super) fn plan_not_null_fold(
         Some(value.to_owned()),
     );
     b.fold_tool = None;
-    planned
+    b.default_set_later = false;
+    planned?;
+    trigger_created_later(b, cx, st, first_fill)
 }
 
 fn plan_ast(

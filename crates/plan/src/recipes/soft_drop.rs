@@ -5,11 +5,11 @@
 use serde_json::json;
 
 use sluice_core::catalog::Column;
-use sluice_core::sql::ops::{Generated, ObjName};
+use sluice_core::sql::ops::{ConstraintKind, Generated, ObjName};
 use sluice_core::sql::quote;
 
 use super::super::{Cost, PlanPhase, Strategy};
-use super::{Builder, Src, StepSpec, dropped, lock, tname};
+use super::{Builder, Src, StepSpec, dropped, in_schema, lock, tname};
 
 pub(super) fn column(
     b: &mut Builder<'_>,
@@ -26,17 +26,65 @@ pub(super) fn column(
     }
     let to = dropped(b, column);
     let tn = tname(table);
-    let up = b.sql(
+    let mut up = b.sql(
         "soft_drop_column.sql",
         json!({
             "table": tn, "column": column, "to": to,
             "had_default": c.default.is_some(), "was_not_null": c.not_null,
         }),
     )?;
-    let down = b.sql(
+    let mut down = String::new();
+    // what a DROP COLUMN drops with the column, renamed with it: the names are free for
+    // later migrations, as after the naive drop (ente's `users_email_key` and
+    // `users_email_index` kept theirs on the soft-dropped column)
+    let (constraints, indexes) = dependents(src, table, column);
+    for name in &constraints {
+        let gone = dropped(b, name);
+        up.push('\n');
+        up.push_str(&b.sql(
+            "rename_constraint.sql",
+            json!({ "table": tn, "from": name, "to": gone }),
+        )?);
+        down.push_str(&b.sql(
+            "rename_constraint.sql",
+            json!({ "table": tn, "from": gone, "to": name }),
+        )?);
+        down.push('\n');
+    }
+    for name in &indexes {
+        let gone = dropped(b, name);
+        up.push('\n');
+        up.push_str(&b.sql(
+            "rename_index.sql",
+            json!({ "index": in_schema(table, name), "to": gone }),
+        )?);
+        down.push_str(&b.sql(
+            "rename_index.sql",
+            json!({ "index": in_schema(table, &gone), "to": name }),
+        )?);
+        down.push('\n');
+    }
+    // a serial's sequence, owned by the column, goes with it too (crates.io's
+    // `version_downloads_id_seq`), under the name PostgreSQL gave it (IF EXISTS: a name
+    // taken at the time gets a number)
+    let seq = sluice_core::names::pg_object_name(&table.name, column, "seq");
+    if c.serial {
+        let gone = dropped(b, &seq);
+        up.push('\n');
+        up.push_str(&b.sql(
+            "rename_sequence.sql",
+            json!({ "sequence": in_schema(table, &seq), "to": gone }),
+        )?);
+        down.push_str(&b.sql(
+            "rename_sequence.sql",
+            json!({ "sequence": in_schema(table, &gone), "to": seq }),
+        )?);
+        down.push('\n');
+    }
+    down.push_str(&b.sql(
         "restore_column.sql",
         json!({ "table": tn, "column": column, "from": to, "default": c.default, "was_not_null": c.not_null }),
-    )?;
+    )?);
     let g = b.group();
     b.add(
         src,
@@ -53,6 +101,42 @@ pub(super) fn column(
         Some(g),
     );
     Ok(())
+}
+
+/// The named constraints (not the primary key) and the indexes on `column` alone or with
+/// others, which PostgreSQL drops with the column; a unique constraint's own index goes
+/// with the constraint's rename.
+fn dependents(src: &Src<'_>, table: &ObjName, column: &str) -> (Vec<String>, Vec<String>) {
+    let Some(t) = src.cat.table(table) else {
+        return (Vec::new(), Vec::new());
+    };
+    let mut constraints = Vec::new();
+    let mut owned = Vec::new();
+    for c in &t.constraints {
+        // a CHECK names its columns in its expression
+        let columns = match &c.check_expr {
+            Some(expr) if c.columns.is_empty() => super::fresh::identifiers(expr),
+            _ => c.columns.clone(),
+        };
+        if c.kind == ConstraintKind::PrimaryKey || !columns.iter().any(|x| x == column) {
+            continue;
+        }
+        // an unnamed UNIQUE is known by the index it owns, whose name it takes
+        let Some(name) = c.name.clone().or_else(|| c.index.clone()) else {
+            continue;
+        };
+        owned.extend(c.index.clone());
+        owned.push(name.clone());
+        constraints.push(name);
+    }
+    let indexes = src
+        .cat
+        .indexes_on(table)
+        .into_iter()
+        .filter(|i| i.columns.iter().any(|x| x == column) && !owned.contains(&i.name))
+        .map(|i| i.name.clone())
+        .collect();
+    (constraints, indexes)
 }
 
 /// A generated column is dropped for real in the contract: its values come from the other

@@ -12,6 +12,7 @@
 //!
 //! Nothing here prints: the CLI renders the [`Report`].
 
+mod naive;
 mod queries;
 mod rows;
 mod scratch;
@@ -30,6 +31,7 @@ use super::url::DbUrl;
 use super::{ApplyRequest, Engine, PhaseSel, RollbackRequest, RunError, Settings};
 use sluice_core::source::{Direction, Migration, Phase, Version};
 
+pub use naive::STEP as NAIVE_STEP;
 pub use queries::{Query, from_file, from_pg_stat_statements};
 pub use rows::{DataDifference, FillReport, Filled, Skipped};
 pub use scratch::ScratchDb;
@@ -53,6 +55,9 @@ pub struct Request<'a> {
     /// what a deployment does outside its migrations (`--setup`; chirpstack's history needs
     /// `CREATE EXTENSION pg_trgm` done by hand).
     pub setup: Vec<String>,
+    /// The naive migration the change was planned from (`--naive`): every phase of the
+    /// change up once must leave the schema and the data it leaves (`naive.rs`).
+    pub naive: Option<Migration>,
 }
 
 /// Where verify is, for a live view.
@@ -78,13 +83,18 @@ pub struct Report {
     pub migrations: Vec<MigrationReport>,
     /// Change migrations not verified because an earlier up failed.
     pub not_verified: Vec<String>,
+    /// The change next to the naive migration it was planned from (`--naive`).
+    pub naive: Option<StepReport>,
     pub duration_ms: u128,
 }
 
 impl Report {
-    /// Every migration of the change proven (irreversible ones excepted).
+    /// Every migration of the change proven (irreversible ones excepted), and the same as
+    /// the naive migration when one was given.
     pub fn proven(&self) -> bool {
-        self.not_verified.is_empty() && self.migrations.iter().all(|m| m.outcome != Outcome::Failed)
+        self.not_verified.is_empty()
+            && self.migrations.iter().all(|m| m.outcome != Outcome::Failed)
+            && self.naive.as_ref().is_none_or(StepReport::ok)
     }
 
     pub fn count(&self, o: Outcome) -> usize {
@@ -184,7 +194,18 @@ pub async fn verify(
 ) -> Result<Report, RunError> {
     let started = Instant::now();
     let mut scratch = ScratchDb::create(server, &req.setup).await?;
-    let out = run(&mut scratch, settings, req, progress).await;
+    let mut out = run(&mut scratch, settings.clone(), req, progress).await;
+    if let (Ok(report), Some(n)) = (&mut out, &req.naive) {
+        progress(&Tick {
+            done: report.migrations.len(),
+            total: report.migrations.len(),
+            current: "the change next to the naive migration".into(),
+        });
+        match naive::compare(&mut scratch, settings, req, n).await {
+            Ok(step) => report.naive = Some(step),
+            Err(e) => out = Err(e),
+        }
+    }
     let database = scratch.name().to_owned();
     if let Err(e) = scratch.drop_now().await {
         tracing::error!(error = %e, "the scratch database was not dropped");
@@ -251,32 +272,51 @@ struct Verifier<'e, 'r> {
     filled: bool,
 }
 
-async fn run(
-    scratch: &mut ScratchDb,
-    mut settings: Settings,
-    req: &Request<'_>,
-    progress: &(dyn Fn(&Tick) + Sync),
-) -> Result<Report, RunError> {
-    // the scratch database has no rollout to wait for, no deploy to notify, no other runner
+/// The engine on the scratch database: no rollout to wait for, no deploy to notify, no
+/// other runner.
+fn scratch_engine(scratch: &ScratchDb, mut settings: Settings) -> Engine {
     settings.gate = Gate::All(Vec::new());
     settings.hooks.clear();
     settings.replicas.clear();
     settings.lock_wait = Duration::from_secs(10);
-    let engine = Engine::new(scratch.url().clone(), settings);
-    let mut v = Verifier {
-        opts: snapshot::Options::without_sluice(engine.ledger()),
-        engine: &engine,
-        req,
-        conns: None,
-        current: None,
-        filled: false,
-    };
+    Engine::new(scratch.url().clone(), settings)
+}
+
+async fn run(
+    scratch: &mut ScratchDb,
+    settings: Settings,
+    req: &Request<'_>,
+    progress: &(dyn Fn(&Tick) + Sync),
+) -> Result<Report, RunError> {
+    let engine = scratch_engine(scratch, settings);
+    let mut v = Verifier::new(&engine, req);
     let out = v.all(scratch, progress).await;
     v.close().await;
     out
 }
 
-impl<'e> Verifier<'e, '_> {
+impl<'e, 'r> Verifier<'e, 'r> {
+    fn new(engine: &'e Engine, req: &'r Request<'r>) -> Verifier<'e, 'r> {
+        Verifier {
+            opts: snapshot::Options::without_sluice(engine.ledger()),
+            engine,
+            req,
+            conns: None,
+            current: None,
+            filled: false,
+        }
+    }
+
+    /// The last history migration below `v`: what to replay before it.
+    fn history_below(&self, v: &Version) -> Option<Version> {
+        self.req
+            .migrations
+            .iter()
+            .take_while(|o| o.version < *v)
+            .last()
+            .map(|o| o.version.clone())
+    }
+
     async fn open(&mut self) -> Result<&mut Conns<'e>, RunError> {
         if self.conns.is_none() {
             let (run, session) = self.engine.open(false, true).await?;
@@ -334,16 +374,12 @@ impl<'e> Verifier<'e, '_> {
             fill: None,
             migrations: Vec::new(),
             not_verified: Vec::new(),
+            naive: None,
             duration_ms: 0,
         };
         for (i, m) in change.iter().enumerate() {
             // the history below this migration (later history waits for later changes)
-            if let Some(prev) = migs
-                .iter()
-                .take_while(|o| o.version < m.version)
-                .last()
-                .map(|o| o.version.clone())
-            {
+            if let Some(prev) = self.history_below(&m.version) {
                 if i == 0 {
                     progress(&Tick {
                         done: 0,
@@ -351,17 +387,7 @@ impl<'e> Verifier<'e, '_> {
                         current: "replaying history".into(),
                     });
                 }
-                let rows = if self.filled { self.req.rows } else { 0 };
-                if self.apply(PhaseSel::All, &prev).await.map_err(|e| {
-                    RunError::Failed(format!(
-                        "replaying the history up to {prev} failed: {e}; verify needs the history to apply on an empty database{}",
-                        if rows > 0 {
-                            format!(" (and on the {rows} generated rows per table: --rows 0 replays it without them)")
-                        } else {
-                            String::new()
-                        }
-                    ))
-                })? {
+                if self.replay(&prev).await? {
                     self.current = None;
                 }
                 if i == 0 && self.req.rows > 0 {
@@ -407,6 +433,21 @@ impl<'e> Verifier<'e, '_> {
             current: String::new(),
         });
         Ok(report)
+    }
+
+    /// Replay the history up to `prev`; whether anything ran.
+    async fn replay(&mut self, prev: &Version) -> Result<bool, RunError> {
+        let rows = if self.filled { self.req.rows } else { 0 };
+        self.apply(PhaseSel::All, prev).await.map_err(|e| {
+            RunError::Failed(format!(
+                "replaying the history up to {prev} failed: {e}; verify needs the history to apply on an empty database{}",
+                if rows > 0 {
+                    format!(" (and on the {rows} generated rows per table: --rows 0 replays it without them)")
+                } else {
+                    String::new()
+                }
+            ))
+        })
     }
 
     /// Apply up to `to`; whether anything ran.

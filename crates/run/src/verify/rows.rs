@@ -558,6 +558,109 @@ pub(super) fn compare(
     out
 }
 
+/// What two databases built alike (the history, the generated rows) already held
+/// differently before their migrations: a difference there after them is not theirs. Tables
+/// and columns the migrations add start alike.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct Unlike {
+    /// Tables on one side only, or with other row counts.
+    tables: BTreeSet<String>,
+    /// `(table, column)` on one side only, or with other values.
+    columns: BTreeSet<(String, String)>,
+}
+
+impl Unlike {
+    fn column(&self, table: &str, column: &str) -> bool {
+        self.tables.contains(table)
+            || self
+                .columns
+                .contains(&(table.to_owned(), column.to_owned()))
+    }
+}
+
+/// What `a` and `b`, two databases built alike, hold differently.
+pub(super) fn unlike(a: &Checksums, b: &Checksums) -> Unlike {
+    let mut out = Unlike::default();
+    for (x, y) in [(a, b), (b, a)] {
+        for (table, (count, cols)) in &x.0 {
+            let Some((_, cols2)) = y.0.get(table).filter(|(n, _)| n == count) else {
+                out.tables.insert(table.clone());
+                continue;
+            };
+            for (col, sum) in cols {
+                if cols2.get(col) != Some(sum) {
+                    out.columns.insert((table.clone(), col.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// How the data after the change differs from the data after the naive migration, on the
+/// tables and columns both have and held alike `before`: (differences, notes). A column
+/// `volatile` explains (its values come from `now()`, a sequence) may differ in its values,
+/// not in its NULLs: a note.
+pub(super) fn compare_naive(
+    before: &Unlike,
+    naive: &Checksums,
+    change: &Checksums,
+    volatile: &dyn Fn(&str, &str) -> Option<String>,
+) -> (Vec<DataDifference>, Vec<DataDifference>) {
+    let mut out = (Vec::new(), Vec::new());
+    let non_null = |s: &str| s.split(',').next().unwrap_or_default().to_owned();
+    for (table, (count, cols)) in &naive.0 {
+        let Some((count2, cols2)) = change.0.get(table) else {
+            continue;
+        };
+        let cols = cols.iter().filter(|(c, _)| !before.column(table, c));
+        if before.tables.contains(table) {
+            continue;
+        }
+        if count != count2 {
+            out.0.push(DataDifference {
+                table: table.clone(),
+                column: None,
+                changed_by_up: false,
+                message: format!(
+                    "table {table}: {count} rows after the naive migration, {count2} after the change"
+                ),
+            });
+            continue;
+        }
+        for (col, sum) in cols {
+            let Some(sum2) = cols2.get(col).filter(|s| *s != sum) else {
+                continue;
+            };
+            let (a, b) = (non_null(sum), non_null(sum2));
+            let why = volatile(table, col).filter(|_| a == b);
+            let message = match &why {
+                Some(why) => format!(
+                    "column {table}.{col}: other values than the naive migration's, as {why} gives each side its own"
+                ),
+                None if a == b => format!(
+                    "column {table}.{col}: other values than the naive migration's ({a} non-null on both)"
+                ),
+                None => format!(
+                    "column {table}.{col}: {a} non-null after the naive migration, {b} after the change"
+                ),
+            };
+            let d = DataDifference {
+                table: table.clone(),
+                column: Some(col.clone()),
+                changed_by_up: false,
+                message,
+            };
+            if why.is_some() {
+                out.1.push(d);
+            } else {
+                out.0.push(d);
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -641,5 +744,60 @@ mod tests {
         // the up changed the values, the down did not change them back: a note
         let d = compare(&sums("3,5"), &sums("3,6"), &sums("3,6"));
         assert!(d[0].changed_by_up, "{d:?}");
+    }
+
+    #[test]
+    fn the_change_against_the_naive_migration() {
+        let sums = |c: &str| {
+            let cols = [
+                ("id".to_owned(), "3,9".to_owned()),
+                ("c".to_owned(), c.to_owned()),
+            ];
+            Checksums(
+                [("t".to_owned(), ("3".to_owned(), cols.into_iter().collect()))]
+                    .into_iter()
+                    .collect(),
+            )
+        };
+        let never = |_: &str, _: &str| None;
+        let now = |_: &str, c: &str| (c == "c").then(|| "its default now()".to_owned());
+        let alike = unlike(&sums("3,5"), &sums("3,5"));
+        assert_eq!(alike, Unlike::default());
+        assert_eq!(
+            compare_naive(&alike, &sums("3,5"), &sums("3,5"), &never),
+            (vec![], vec![])
+        );
+        // a backfill that left NULLs
+        let (d, n) = compare_naive(&alike, &sums("3,5"), &sums("0,0"), &now);
+        assert_eq!((d.len(), n.len()), (1, 0), "{d:?}");
+        assert!(
+            d[0].message
+                .contains("3 non-null after the naive migration, 0 after the change")
+        );
+        // other values: a failure, unless a volatile default explains them
+        let (d, n) = compare_naive(&alike, &sums("3,5"), &sums("3,6"), &never);
+        assert_eq!((d.len(), n.len()), (1, 0));
+        let (d, n) = compare_naive(&alike, &sums("3,5"), &sums("3,6"), &now);
+        assert_eq!((d.len(), n.len()), (0, 1));
+        assert!(n[0].message.contains("now()"), "{}", n[0].message);
+        // a column the history filled differently on the two sides tells nothing
+        let before = unlike(&sums("3,5"), &sums("3,7"));
+        assert_eq!(
+            compare_naive(&before, &sums("3,5"), &sums("3,6"), &never),
+            (vec![], vec![])
+        );
+        // and a table with other row counts neither; a new table starts alike
+        let before = unlike(&sums("3,5"), &Checksums::default());
+        assert!(
+            compare_naive(&before, &sums("3,5"), &sums("0,0"), &never)
+                .0
+                .is_empty()
+        );
+        assert_eq!(
+            compare_naive(&Unlike::default(), &sums("3,5"), &sums("0,0"), &never)
+                .0
+                .len(),
+            1
+        );
     }
 }

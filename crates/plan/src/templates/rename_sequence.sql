@@ -1,0 +1,1 @@
+ALTER SEQUENCE IF EXISTS {{ sequence | qname }} RENAME TO {{ to | ident }};
