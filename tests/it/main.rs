@@ -58,6 +58,7 @@ mod stored_programs;
 mod strategies_mysql;
 mod strategies_pg;
 mod verify_mysql;
+mod verify_naive_mysql;
 mod verify_naive_pg;
 mod verify_pg;
 mod verify_rows_mysql;

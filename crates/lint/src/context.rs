@@ -532,7 +532,8 @@ fn catalog_neutral(op: &Operation) -> bool {
         | Operation::AlterTableOptions { .. } => true,
         Operation::Other { kind } => {
             let k = kind.to_ascii_uppercase();
-            !(k.starts_with("CREATE") || k.starts_with("ALTER"))
+            // COMMENT ON COLUMN: the catalog keeps a column's comment for its copies
+            !(k.starts_with("CREATE") || k.starts_with("ALTER") || k.starts_with("COMMENT"))
         }
         _ => false,
     }

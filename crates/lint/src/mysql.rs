@@ -523,8 +523,11 @@ pub fn verdict(cx: &ScriptCx<'_>, st: &Stmt) -> Verdict {
                 ));
             }
             Op::AddColumn { column, .. } => add(add_column(&server, column)),
-            Op::DropColumn { .. } => add(instant_if(
-                server.mysql_at_least(8, 0, 29) || server.mariadb_at_least(10, 4),
+            // an indexed column is dropped in place, not instantly (MariaDB 10.11 refuses
+            // ALGORITHM=INSTANT: "Reason: DROP INDEX")
+            Op::DropColumn { table, column, .. } => add(instant_if(
+                (server.mysql_at_least(8, 0, 29) || server.mariadb_at_least(10, 4))
+                    && !indexed(cx.catalog(st.index), table, column),
             )),
             Op::RenameColumn { .. } => add(instant_if(
                 server.mysql_at_least(8, 0, 28) || server.mariadb_at_least(10, 3),
@@ -658,6 +661,22 @@ fn engine_of(upper: &str) -> Option<String> {
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
         .collect();
     (!e.is_empty()).then_some(e)
+}
+
+/// Whether `column` of `table` is part of an index, or of a UNIQUE or PRIMARY KEY (whose index
+/// it is on MySQL).
+fn indexed(cat: &sluice_core::catalog::Catalog, table: &ObjName, column: &str) -> bool {
+    let has = |cols: &[String]| cols.iter().any(|c| c.eq_ignore_ascii_case(column));
+    cat.indexes_on(table).iter().any(|i| has(&i.columns))
+        || cat.table(table).is_some_and(|t| {
+            t.constraints.iter().any(|k| {
+                matches!(
+                    k.kind,
+                    sluice_core::sql::ops::ConstraintKind::Unique
+                        | sluice_core::sql::ops::ConstraintKind::PrimaryKey
+                ) && has(&k.columns)
+            })
+        })
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use sluice_core::source::Migration;
 use super::settings::LintSettings;
 
 /// Bumped when the encoding or what the key covers changes.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// History below the change set's lowest version (cacheable) and the rest (replayed with
 /// the change set), each in the order given.

@@ -378,11 +378,55 @@ CREATE TRIGGER users_stamp BEFORE INSERT OR UPDATE OF token ON users FOR EACH RO
         r.starts_with("1:1 the backfill of users.token runs after the expand, which creates trigger users_stamp on users (line 4)"),
         "{r}"
     );
+    // a trigger the migration drops and creates again was there all along: planned
+    try_plan(&format!(
+        "DROP TRIGGER IF EXISTS users_stamp ON users;\nALTER TABLE users ADD COLUMN token text NOT NULL DEFAULT md5(random()::text);\nALTER TABLE users ADD COLUMN stamped timestamptz;\n{trigger}"
+    ))
+    .unwrap();
     // the trigger in a migration of its own: planned
     try_plan("ALTER TABLE users ADD COLUMN token text NOT NULL DEFAULT md5(random()::text);")
         .unwrap();
     // a trigger on another table, or no backfill: planned
     try_plan(&format!("ALTER TABLE users ADD COLUMN token text;\nALTER TABLE users ADD COLUMN stamped timestamptz;\n{trigger}")).unwrap();
+}
+
+#[test]
+fn a_shadow_column_carries_the_comment_of_the_column_it_replaces() {
+    // crates.io's `timezones`: after the swap, `expiry_notification_at` had lost its comment
+    let history = format!("{HISTORY}COMMENT ON COLUMN users.age IS 'in years, it''s whole';");
+    for (sql, new) in [
+        (
+            "ALTER TABLE users ALTER COLUMN age TYPE bigint;",
+            "age_sluice_new",
+        ),
+        ("ALTER TABLE users RENAME COLUMN age TO years;", "years"),
+    ] {
+        let text = files_text_on(&LintSettings::default(), &history, sql);
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("COMMENT ON COLUMN users.")
+                    && l.contains(new)
+                    && l.ends_with(" IS 'in years, it''s whole';")),
+            "{text}"
+        );
+    }
+    // no comment, no statement
+    assert!(!files_text("ALTER TABLE users ALTER COLUMN age TYPE bigint;").contains("COMMENT ON"));
+}
+
+#[test]
+fn a_trigger_on_update_of_a_shadowed_column_is_refused() {
+    // crates.io's `timezones`: dropped, the column retyped, created again: after the swap the
+    // trigger fired on updates of the soft-dropped column
+    let r = refusal(
+        "ALTER TABLE users ALTER COLUMN age TYPE bigint;\nCREATE TRIGGER users_age BEFORE UPDATE OF age ON users FOR EACH ROW EXECUTE FUNCTION f();",
+    );
+    assert!(
+        r.contains("\n2:1 trigger users_age fires on UPDATE OF age, which line 1 of this migration renames or retypes"),
+        "{r}"
+    );
+    // UPDATE OF another column: planned
+    try_plan("DROP TRIGGER users_name ON users;\nALTER TABLE users ALTER COLUMN age TYPE bigint;\nCREATE TRIGGER users_name BEFORE UPDATE OF name ON users FOR EACH ROW EXECUTE FUNCTION f();").unwrap();
 }
 
 #[test]

@@ -238,6 +238,7 @@ impl RunFacts {
                         column_type: c.column_type,
                         charset: c.charset,
                         not_null: c.not_null,
+                        indexed: c.indexed,
                     },
                 );
             }

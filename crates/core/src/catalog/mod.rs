@@ -88,6 +88,10 @@ pub struct Column {
     pub generation: Option<String>,
     /// MySQL: the column's own `CHARACTER SET`; `None` = the table's.
     pub charset: Option<String>,
+    /// `COMMENT ON COLUMN` (PostgreSQL): a copy of the column (a type change through a
+    /// shadow column) must carry it.
+    #[serde(default)]
+    pub comment: Option<String>,
 }
 
 impl Column {
@@ -897,6 +901,22 @@ impl Catalog {
                     },
                 );
             }
+            Ast::Comment {
+                object_type: sqlparser::ast::CommentObject::Column,
+                object_name,
+                comment,
+                ..
+            } => {
+                // `[schema.]table.column`
+                let Some((column, table)) = object_name.0.split_last() else {
+                    return;
+                };
+                let column = obj_name(&sqlparser::ast::ObjectName(vec![column.clone()])).name;
+                let table = obj_name(&sqlparser::ast::ObjectName(table.to_vec()));
+                if let Some(c) = self.table_mut(&table).and_then(|t| t.column_mut(&column)) {
+                    c.comment = comment.clone();
+                }
+            }
             Ast::CreateSequence { name, .. } => {
                 let key = self.key(&obj_name(name));
                 self.sequences.insert(key, self.origin);
@@ -1007,6 +1027,7 @@ impl Catalog {
             generated: spec.generated,
             generation: spec.generation.clone(),
             charset: spec.charset.clone(),
+            comment: None,
         });
         let cols = vec![spec.name.clone()];
         if spec.primary_key {

@@ -293,3 +293,21 @@ fn a_renamed_type_is_the_type_of_its_columns() {
         Some(&["a".to_owned(), "b".to_owned()][..])
     );
 }
+
+#[test]
+fn column_comments_are_kept() {
+    let mut c = replay("CREATE TABLE s.users (id bigint, age int); CREATE TABLE t (age int)");
+    run(&mut c, "COMMENT ON COLUMN s.users.age IS 'in years'");
+    run(&mut c, "COMMENT ON COLUMN t.age IS 'x'");
+    let users = c.table(&ObjName::new(Some("s"), "users")).unwrap();
+    assert_eq!(
+        users.column("age").unwrap().comment.as_deref(),
+        Some("in years")
+    );
+    assert_eq!(users.column("id").unwrap().comment, None);
+    run(&mut c, "COMMENT ON COLUMN t.age IS NULL");
+    assert_eq!(
+        c.table(&t("t")).unwrap().column("age").unwrap().comment,
+        None
+    );
+}

@@ -26,7 +26,7 @@ use sluice_core::catalog::{Catalog, Table};
 use sluice_core::source::Migration;
 use sluice_core::source::backfill::{BackfillSpec, DEFAULT_BATCH_SIZE};
 use sluice_core::source::directives::{self, Directive};
-use sluice_core::sql::ops::{ConstraintKind, ObjName, Operation, TxControl};
+use sluice_core::sql::ops::{ConstraintKind, ObjName, ObjectKind, Operation, TxControl};
 use sluice_core::sql::{self, quote};
 use sluice_lint::context::{Parsed, ScriptCx, Stmt};
 use sluice_lint::settings::LintSettings;
@@ -540,6 +540,7 @@ pub(super) fn plan_statement(
         strategy,
         ignores,
     } = written(cx, st);
+    trigger_on_shadowed(b, asts)?;
     let cat = cx.catalog(st.index);
     let first = b.steps.len();
     let first_fill = b.fills.len();
@@ -560,6 +561,32 @@ pub(super) fn plan_statement(
     planned?;
     trigger_created_later(b, cx, st, first_fill)?;
     keep_directives(b, first, line, strategy.as_deref(), &ignores)
+}
+
+/// A trigger `.. UPDATE OF c ..` on a column an earlier statement renames or retypes through a
+/// shadow column: created in the expand, it is bound to the old column, which the contract's
+/// swap soft-drops, so after the contract it fires on updates of the soft-dropped column
+/// (crates.io's `timezones`: `trigger_crates_tsvector_update` on `updated_at`).
+fn trigger_on_shadowed(b: &Builder<'_>, asts: &[Ast]) -> Result<(), String> {
+    for ast in asts {
+        let Ast::CreateTrigger(t) = ast else { continue };
+        let table = sluice_core::sql::classify::obj_name(&t.table_name);
+        for e in &t.events {
+            let sqlparser::ast::TriggerEvent::Update(cols) = e else {
+                continue;
+            };
+            for c in cols {
+                let c = sluice_core::sql::classify::ident(c);
+                if let Some(s) = b.shadowed_column(&table, &c) {
+                    return Err(format!(
+                        "trigger {} fires on UPDATE OF {c}, which line {} of this migration renames or retypes through a shadow column: created in the expand, the trigger stays bound to the old column, which the contract's swap soft-drops; change the column in a migration of its own and create the trigger again in the migration after the contract",
+                        t.name, s.line
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A statement planned with a backfill (the fills from `first_fill` on) on a table a later
@@ -587,7 +614,18 @@ fn trigger_created_later(
                     _ => None,
                 })
             });
-        if let Some((s, name)) = later {
+        // a trigger the migration drops and creates again was there before it: the naive
+        // statement's rows met it as well, and the backfill's UPDATEs meet it as they would
+        // meet any trigger of the table (crates.io's `timezones`: `trigger_crates_tsvector_update`)
+        let replaced = |name: &str| {
+            cx.statements.iter().any(|x| {
+                x.ops.iter().any(|o| {
+                    matches!(o, Operation::DropObject { kind: ObjectKind::Trigger, names, .. }
+                        if names.iter().any(|n| n.name == name))
+                })
+            })
+        };
+        if let Some((s, name)) = later.filter(|(_, name)| !replaced(name)) {
             return Err(format!(
                 "the backfill of {}.{} runs after the expand, which creates trigger {name} on {} (line {}): its UPDATEs fire the trigger, where this statement fills the rows before the trigger exists; create the trigger in a later migration (the backfill then runs without it), or fill the column in the statement itself",
                 f.table,

@@ -468,6 +468,34 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
         },
         None,
     );
+    // the comment goes with the column's name at the swap (crates.io's `timezones` lost
+    // `expiry_notification_at`'s): the new column carries it from the start
+    if let Some(comment) = &s.old.comment {
+        let up = b.sql(
+            "passthrough.sql",
+            json!({ "statement": format!(
+                "COMMENT ON COLUMN {}.{} IS {}",
+                quote::qualified(b.r.dialect, table),
+                b.ident(new),
+                quote::literal(b.r.dialect, comment)
+            ) }),
+        )?;
+        b.add(
+            src,
+            recipe,
+            StepSpec {
+                phase: PlanPhase::Expand,
+                strategy: Strategy::ShadowColumnSwap,
+                summary: format!("{new} gets the comment of {}", s.old.name),
+                lock: "SHARE UPDATE EXCLUSIVE, brief",
+                cost: Cost::Metadata,
+                up,
+                // the expand's down drops the column, comment and all
+                down: Some(String::new()),
+            },
+            None,
+        );
+    }
     let function = names::fit("sluice_sync_", &format!("{}_{new}", table.name), "");
     let trigger_ctx = json!({
         "table": tn,

@@ -163,6 +163,8 @@ pub struct LiveColumn {
     pub not_null: bool,
     /// A generated (computed) column.
     pub generated: bool,
+    /// Part of an index (MariaDB drops such a column in place, not instantly).
+    pub indexed: bool,
 }
 
 /// One database connection.

@@ -485,8 +485,9 @@ impl Driver for MyConn {
         Box::pin(async move {
             let rows = self
                 .query_text(&format!(
-                    "SELECT CAST(COLUMN_NAME AS CHAR), CAST(COLUMN_TYPE AS CHAR), CAST(DATA_TYPE AS CHAR), CAST(CHARACTER_SET_NAME AS CHAR), CAST(IS_NULLABLE AS CHAR), CAST(EXTRA AS CHAR) \
-                     FROM information_schema.COLUMNS WHERE {} ORDER BY ORDINAL_POSITION",
+                    "SELECT CAST(COLUMN_NAME AS CHAR), CAST(COLUMN_TYPE AS CHAR), CAST(DATA_TYPE AS CHAR), CAST(CHARACTER_SET_NAME AS CHAR), CAST(IS_NULLABLE AS CHAR), CAST(EXTRA AS CHAR), \
+                     CAST(EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = c.TABLE_SCHEMA AND s.TABLE_NAME = c.TABLE_NAME AND s.COLUMN_NAME = c.COLUMN_NAME) AS CHAR) \
+                     FROM information_schema.COLUMNS c WHERE {} ORDER BY ORDINAL_POSITION",
                     where_table(t)
                 ))
                 .await?;
@@ -498,6 +499,7 @@ impl Driver for MyConn {
                     let charset = it.next()?;
                     let nullable = it.next()?;
                     let extra = it.next().flatten().unwrap_or_default();
+                    let indexed = it.next().flatten();
                     Some(LiveColumn {
                         name,
                         column_type,
@@ -505,6 +507,7 @@ impl Driver for MyConn {
                         charset,
                         not_null: nullable.as_deref() == Some("NO"),
                         generated: extra.to_ascii_uppercase().contains("GENERATED"),
+                        indexed: indexed.as_deref() == Some("1"),
                     })
                 })
                 .collect())

@@ -498,7 +498,8 @@ impl Driver for PgConn {
         Box::pin(async move {
             let rows = self
                 .query_text(&format!(
-                    "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull::text, (a.attgenerated <> '')::text FROM pg_attribute a WHERE a.attrelid = {} AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+                    "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull::text, (a.attgenerated <> '')::text, \
+                     EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND a.attnum = ANY (i.indkey))::text FROM pg_attribute a WHERE a.attrelid = {} AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
                     regclass(t)
                 ))
                 .await?;
@@ -506,8 +507,13 @@ impl Driver for PgConn {
                 .into_iter()
                 .filter_map(|r| {
                     let mut it = r.into_iter();
-                    let (name, ty, nn, generated) =
-                        (it.next()??, it.next()??, it.next()??, it.next()??);
+                    let (name, ty, nn, generated, indexed) = (
+                        it.next()??,
+                        it.next()??,
+                        it.next()??,
+                        it.next()??,
+                        it.next()??,
+                    );
                     Some(LiveColumn {
                         name,
                         data_type: ty.clone(),
@@ -515,6 +521,7 @@ impl Driver for PgConn {
                         charset: None,
                         not_null: nn == "true",
                         generated: generated == "true",
+                        indexed: indexed == "true",
                     })
                 })
                 .collect())

@@ -24,6 +24,8 @@ pub struct LiveColumn {
     pub column_type: String,
     pub charset: Option<String>,
     pub not_null: bool,
+    /// Part of an index.
+    pub indexed: bool,
 }
 
 /// What the MySQL strategies need to know, read by the engine before it chooses.
@@ -116,8 +118,14 @@ fn algorithm(
                     add(online::add_column(server, column));
                 }
             }
-            Operation::DropColumn { .. } => add(instant_if(
-                server.mysql_at_least(8, 0, 29) || server.mariadb_at_least(10, 4),
+            // an indexed column is dropped in place (MariaDB 10.11: "ALGORITHM=INSTANT is not
+            // supported. Reason: DROP INDEX")
+            Operation::DropColumn { column, .. } => add(instant_if(
+                (server.mysql_at_least(8, 0, 29) || server.mariadb_at_least(10, 4))
+                    && !my
+                        .columns
+                        .get(&(t.clone(), lower(column)))
+                        .is_some_and(|c| c.indexed),
             )),
             Operation::RenameColumn { .. } => add(instant_if(
                 server.mysql_at_least(8, 0, 28) || server.mariadb_at_least(10, 3),
@@ -431,6 +439,7 @@ mod tests {
                 column_type: "int(11)".into(),
                 charset: None,
                 not_null: true,
+                indexed: false,
             },
         );
         columns.insert(
@@ -439,6 +448,7 @@ mod tests {
                 column_type: "varchar(40)".into(),
                 charset: Some("utf8mb4".into()),
                 not_null: false,
+                indexed: true,
             },
         );
         columns.insert(
@@ -447,6 +457,7 @@ mod tests {
                 column_type: "int(11)".into(),
                 charset: None,
                 not_null: false,
+                indexed: false,
             },
         );
         let mut rows = BTreeMap::new();
@@ -489,6 +500,21 @@ mod tests {
                 Action::ShadowTable(s) => s.display(),
             })
             .collect()
+    }
+
+    #[test]
+    fn an_indexed_column_is_dropped_in_place() {
+        // MariaDB 10.11: "ALGORITHM=INSTANT is not supported. Reason: DROP INDEX"
+        let c = choose(
+            "ALTER TABLE big DROP COLUMN label",
+            false,
+            None,
+            &facts(true),
+        )
+        .unwrap();
+        assert_eq!(c.choice.strategy, Strategy::Inplace, "{:?}", sqls(&c));
+        let c = choose("ALTER TABLE big DROP COLUMN n", false, None, &facts(true)).unwrap();
+        assert_eq!(c.choice.strategy, Strategy::Instant, "{:?}", sqls(&c));
     }
 
     #[test]

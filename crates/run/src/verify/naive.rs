@@ -13,7 +13,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use super::super::snapshot::{self, Snapshot};
+use super::super::snapshot::{self, Diff, Snapshot};
 use super::super::{PhaseSel, RunError, Settings};
 use super::rows::{self, Checksums};
 use super::scratch::ScratchDb;
@@ -43,9 +43,15 @@ const VOLATILE: &[&str] = &[
     "sysdate",
 ];
 
-/// The schema one side leaves and its rows (before and after its migration, with --rows),
-/// or the failure of its migration.
-type Side = Result<(Snapshot, Option<(Checksums, Checksums)>), String>;
+/// One side: its schema before and after its migration, its rows before and after (with
+/// --rows), or the failure of its migration.
+struct Built {
+    before: Snapshot,
+    after: Snapshot,
+    rows: Option<(Checksums, Checksums)>,
+}
+
+type Side = Result<Built, String>;
 
 /// Build both sides and compare them. `Err` is verify's own trouble (the scratch server, the
 /// history); the change's or the naive migration's failure is in the step.
@@ -122,12 +128,18 @@ pub(super) async fn compare(
     match (reference, phased) {
         (Err(e), _) => step.error = Some(e),
         (Ok(_), Err(e)) => step.error = Some(e),
-        (Ok((want, want_rows)), Ok((got, got_rows))) => {
-            let d = snapshot::diff(&want, &got);
+        (Ok(want), Ok(got)) => {
+            let d = alike_before(
+                snapshot::diff(&want.after, &got.after),
+                &snapshot::diff(&want.before, &got.before),
+            );
             if !d.is_empty() || !d.notes.is_empty() {
                 step.diff = Some(d);
             }
-            if let (Some((a0, a)), Some((b0, b))) = (&want_rows, &got_rows) {
+            let want_rows = &want.rows;
+            let got_rows = &got.rows;
+            let want = want.after;
+            if let (Some((a0, a)), Some((b0, b))) = (want_rows, got_rows) {
                 // rows the history made differently on the two sides (a default of now()
                 // the fill left to the server) cannot tell the migrations apart
                 let before = rows::unlike(a0, b0);
@@ -172,9 +184,9 @@ impl Verifier<'_, '_> {
                 self.fill().await?;
             }
         }
+        let before_schema = self.snapshot().await?;
         let before = if self.filled {
-            let snap = self.snapshot().await?;
-            Some(self.checksums(&snap).await?)
+            Some(self.checksums(&before_schema).await?)
         } else {
             None
         };
@@ -196,8 +208,35 @@ impl Verifier<'_, '_> {
             Some(b) => Some((b, self.checksums(&snap).await?)),
             None => None,
         };
-        Ok(Ok((snap, rows)))
+        Ok(Ok(Built {
+            before: before_schema,
+            after: snap,
+            rows,
+        }))
     }
+}
+
+/// `d` without the objects the history already made differently on the two sides (`history`:
+/// their diff before the migrations; lemmy's views hold `'now'::timestamp` as of their
+/// creation), each such object a note.
+fn alike_before(mut d: Diff, history: &Diff) -> Diff {
+    let unlike: BTreeSet<&str> = history
+        .differences
+        .iter()
+        .map(|x| x.object.as_str())
+        .collect();
+    let (skip, keep): (Vec<_>, Vec<_>) = d
+        .differences
+        .into_iter()
+        .partition(|x| unlike.contains(x.object.as_str()));
+    d.differences = keep;
+    for x in skip {
+        d.notes.push(format!(
+            "{}: not compared, the history made it differently on the two sides ({x})",
+            x.object
+        ));
+    }
+    d
 }
 
 /// The file a report on the naive migration points at: its up script.
@@ -364,6 +403,31 @@ mod tests {
         );
         assert!(volatile(&s, "t", "c").is_some_and(|w| w.contains("u_bump on u")));
         assert_eq!(volatile(&s, "t", "other"), None);
+    }
+
+    #[test]
+    fn what_the_history_made_unlike_is_a_note() {
+        use crate::snapshot::{Change, Difference};
+        let x = |o: &str| Difference {
+            object: o.into(),
+            change: Change::Missing,
+        };
+        let d = Diff {
+            differences: vec![x("view v"), x("index i")],
+            notes: Vec::new(),
+        };
+        let history = Diff {
+            differences: vec![x("view v")],
+            notes: Vec::new(),
+        };
+        let d = alike_before(d, &history);
+        assert_eq!(d.differences, [x("index i")]);
+        assert_eq!(d.notes.len(), 1);
+        assert!(
+            d.notes[0].starts_with("view v: not compared"),
+            "{:?}",
+            d.notes
+        );
     }
 
     #[test]
