@@ -260,21 +260,37 @@ fn human_step(out: &mut String, s: &StepReport, cwd: &Path) {
     }
 }
 
-/// Each failed step with what it belongs to (`version name`, or the naive migration) and
-/// the file to point at.
-fn failures(reports: &[Report]) -> Vec<(String, &Path, &StepReport)> {
+/// A failed step: what it belongs to (a migration's version, or the change next to the
+/// naive migration), that with the migration's name, and the file to point at.
+struct Failure<'r> {
+    short: String,
+    long: String,
+    path: &'r Path,
+    step: &'r StepReport,
+}
+
+fn failures(reports: &[Report]) -> Vec<Failure<'_>> {
     let mut out = Vec::new();
     for r in reports {
         for m in &r.migrations {
             for s in m.failures() {
-                let path = s.path.as_deref().unwrap_or(m.path.as_path());
-                out.push((format!("{} {}", m.version, m.name), path, s));
+                out.push(Failure {
+                    short: m.version.clone(),
+                    long: format!("{} {}", m.version, m.name),
+                    path: s.path.as_deref().unwrap_or(m.path.as_path()),
+                    step: s,
+                });
             }
         }
         if let Some(s) = r.naive.as_ref().filter(|s| !s.ok())
             && let Some(p) = s.path.as_deref()
         {
-            out.push(("the change".to_owned(), p, s));
+            out.push(Failure {
+                short: "--naive".into(),
+                long: "the change next to the naive migration".into(),
+                path: p,
+                step: s,
+            });
         }
     }
     out
@@ -321,12 +337,13 @@ const RULES: &[(&str, &str)] = &[
 
 fn sarif(reports: &[Report], cwd: &Path) -> String {
     let mut results = Vec::new();
-    for (what, path, s) in failures(reports) {
-        for (rule, text) in problems(s) {
+    for f in failures(reports) {
+        let path = f.path;
+        for (rule, text) in problems(f.step) {
             results.push(json!({
                 "ruleId": rule,
                 "level": "error",
-                "message": { "text": format!("{what}: {text}") },
+                "message": { "text": format!("{}: {text}", f.long) },
                 "locations": [{
                     "physicalLocation": {
                         "artifactLocation": { "uri": shown(path, cwd).replace('\\', "/") },
@@ -371,13 +388,13 @@ fn esc_prop(s: &str) -> String {
 
 fn github(reports: &[Report], cwd: &Path) -> String {
     let mut out = String::new();
-    for (what, path, s) in failures(reports) {
-        for (rule, text) in problems(s) {
+    for f in failures(reports) {
+        for (rule, text) in problems(f.step) {
             let _ = writeln!(
                 out,
                 "::error file={},line=1,title={}::{}",
-                esc_prop(&shown(path, cwd)),
-                esc_prop(&format!("migrate verify {what} ({rule})")),
+                esc_prop(&shown(f.path, cwd)),
+                esc_prop(&format!("migrate verify {} ({rule})", f.short)),
                 esc_data(&text)
             );
         }

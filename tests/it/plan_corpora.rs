@@ -34,8 +34,12 @@ use crate::corpora::{corpora, projects};
 /// one transaction of the expand; lemmy's sweep then found plans that failed, refused since:
 /// a column renamed or retyped twice, renamed to a dropped column's name, a table renamed
 /// after a later-phase change of it, an index on a column the migration retypes (4: built
-/// on the old column, it was soft-dropped with it at the contract).
-const MIN_PLANNED: usize = 1066;
+/// on the old column, it was soft-dropped with it at the contract). `verify --naive` then
+/// found plans whose phases do not give what the naive migration gives, refused since: a
+/// backfill of a table the migration puts a new trigger on afterwards (4: its UPDATEs fire
+/// the trigger), a trigger `UPDATE OF` a column retyped through a shadow column (crates.io's
+/// `timezones`: it stayed on the soft-dropped column).
+const MIN_PLANNED: usize = 1062;
 
 #[test]
 fn every_postgres_corpus_migration_plans_or_says_why() {

@@ -2,12 +2,10 @@
 //! gives, including the drop of an indexed column (which MariaDB will not drop instantly: the
 //! apply engine pinned ALGORITHM=INSTANT on it and the naive migration failed to apply).
 
-use std::process::Command;
-
 use sluice::sql::Dialect;
 
-use crate::common::verify::verify_dir;
-use crate::common::{run, tree};
+use crate::common::tree;
+use crate::common::verify::{planned_ups, verify_dir};
 
 #[test]
 fn the_planners_phases_give_what_the_naive_migration_gives() {
@@ -26,27 +24,13 @@ CREATE INDEX users_legacy_idx ON users (legacy);",
         ("m/002_change.up.sql", naive),
         ("naive/002_change.up.sql", naive),
     ]);
-    let plan = run(Command::new(assert_cmd::cargo::cargo_bin("migrate"))
-        .current_dir(dir.path())
-        .args([
-            "plan",
-            "m/002_change.up.sql",
-            "--out",
-            "m",
-            "--dialect",
-            "mysql",
-        ]));
-    assert_eq!(plan.code, 0, "{plan:?}");
-    let mut args: Vec<String> = plan
-        .stderr
-        .lines()
-        .chain(plan.stdout.lines())
-        .filter_map(|l| l.strip_prefix("wrote "))
-        .filter(|p| p.ends_with(".up.sql"))
-        .map(str::to_owned)
-        .collect();
-    args.sort();
-    assert_eq!(args.len(), 2, "{plan:?}");
+    let mut args = planned_ups(
+        dir.path(),
+        "m/002_change.up.sql",
+        "m",
+        &["--dialect", "mysql"],
+    );
+    assert_eq!(args.len(), 2, "{args:?}");
     args.extend(["--naive", "naive/002_change.up.sql", "--rows", "50"].map(str::to_owned));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let (r, json) = verify_dir(dir.path(), Dialect::Mysql, &args);

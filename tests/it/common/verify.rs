@@ -280,3 +280,23 @@ pub fn planned_changes_verify(
     }
     problems
 }
+
+/// `migrate plan FILE --out DIR ARGS` in `dir`, and the up files it wrote, sorted: the
+/// change to verify.
+pub fn planned_ups(dir: &Path, file: &str, out: &str, args: &[&str]) -> Vec<String> {
+    let plan = run(Command::new(assert_cmd::cargo::cargo_bin("migrate"))
+        .current_dir(dir)
+        .args(["plan", file, "--out", out])
+        .args(args));
+    assert_eq!(plan.code, 0, "{plan:?}");
+    let mut ups: Vec<String> = plan
+        .stderr
+        .lines()
+        .chain(plan.stdout.lines())
+        .filter_map(|l| l.strip_prefix("wrote "))
+        .filter(|p| p.ends_with(".up.sql"))
+        .map(str::to_owned)
+        .collect();
+    ups.sort();
+    ups
+}
