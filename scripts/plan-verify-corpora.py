@@ -8,7 +8,8 @@ pass-through statements): copy its history up to it into a scratch directory, ru
 same layout), then `migrate verify` the migrations the plan wrote on a scratch database
 (history replayed, tables filled with generated rows, every phase up, down and up again), and
 next to the naive migration (`--naive`: every phase up must give its schema and rows; a plan
-whose phases prove but differ from it is `unlike`).
+whose phases prove but differ from it is `unlike`). A migration whose plan is refused is
+counted `refused` with the planner's reason.
 Prints one line per migration and a summary.
 
     scripts/plan-verify-corpora.py [--history ente] [--limit 20] [--rows 100]
@@ -62,13 +63,14 @@ def version_key(name):
 
 
 def recipes(path):
-    """The plan's recipes other than pass-through, or None when the plan is refused."""
+    """The plan's recipes other than pass-through; for a refused plan, None and the reason."""
     r = subprocess.run([MIGRATE, "plan", path, "--format", "json"], capture_output=True, text=True)
     try:
         plan = json.loads(r.stdout)["plan"]
     except (ValueError, KeyError):
-        return None
-    return sorted({a["recipe"] for a in plan["recipes"] if a["recipe"] != "pass-through"})
+        reason = next((l for l in r.stderr.splitlines() if "refused" in l), r.stderr.strip())
+        return None, reason.split("refused: ", 1)[-1][:160]
+    return sorted({a["recipe"] for a in plan["recipes"] if a["recipe"] != "pass-through"}), None
 
 
 def verify_one(rel, rows, keep=False):
@@ -175,10 +177,14 @@ def main():
     counts = {}
     done = 0
     for history, rel in picked:
-        rs = recipes(os.path.join(CORPORA, rel))
-        if not rs:
+        rs, refusal = recipes(os.path.join(CORPORA, rel))
+        if refusal is not None:
+            # refused on its own history: counted, not verified
+            outcome, detail, rs = "refused", refusal, []
+        elif not rs:
             continue
-        outcome, detail = verify_one(rel, args.rows, args.keep)
+        else:
+            outcome, detail = verify_one(rel, args.rows, args.keep)
         counts[outcome] = counts.get(outcome, 0) + 1
         print(f"{outcome:8} {rel} [{','.join(rs)}] {detail}", flush=True)
         done += 1

@@ -528,7 +528,6 @@ fn catalog_neutral(op: &Operation) -> bool {
         | Operation::Vacuum
         | Operation::Reindex { .. }
         | Operation::TableRewrite { .. }
-        | Operation::CreateTrigger { .. }
         | Operation::AlterTableOptions { .. } => true,
         Operation::Other { kind } => {
             let k = kind.to_ascii_uppercase();

@@ -430,6 +430,31 @@ fn a_trigger_on_update_of_a_shadowed_column_is_refused() {
 }
 
 #[test]
+fn a_column_a_trigger_is_bound_to_is_not_shadowed() {
+    // a rename keeps the trigger on the column; the shadow column's swap would not
+    let history = format!(
+        "{HISTORY}CREATE TRIGGER users_touch BEFORE UPDATE OF name ON users FOR EACH ROW EXECUTE FUNCTION f();"
+    );
+    for sql in [
+        "ALTER TABLE users RENAME COLUMN name TO full_name;",
+        "ALTER TABLE users ALTER COLUMN name TYPE varchar(20);",
+    ] {
+        let r = refusal_on(&history, sql);
+        assert!(
+            r.contains("trigger users_touch on public.users is bound to column name"),
+            "{r}"
+        );
+    }
+    // another column: planned
+    try_plan_on(
+        &LintSettings::default(),
+        &history,
+        "ALTER TABLE users RENAME COLUMN email TO mail;",
+    )
+    .unwrap();
+}
+
+#[test]
 fn partial_updates_and_other_columns_are_not_folded() {
     for sql in [
         // only some rows: the rest would need another value

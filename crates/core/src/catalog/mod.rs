@@ -132,6 +132,18 @@ pub struct Table {
     pub stub: bool,
     /// MySQL: the table's default charset (`DEFAULT CHARSET=`); `None` = the server's.
     pub charset: Option<String>,
+    /// PostgreSQL triggers on the table, with the columns they are bound to.
+    #[serde(default)]
+    pub triggers: Vec<TableTrigger>,
+}
+
+/// A trigger and the columns PostgreSQL binds it to (by column number, so it follows a
+/// rename): its `UPDATE OF` list and the `OLD.c` / `NEW.c` of its `WHEN` condition. A copy
+/// of such a column (a rename or type change through a shadow column) leaves it behind.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TableTrigger {
+    pub name: String,
+    pub columns: Vec<String>,
 }
 
 impl Table {
@@ -484,6 +496,7 @@ impl Catalog {
                     uncertain: *from_query,
                     stub: false,
                     charset: None,
+                    triggers: Vec::new(),
                 };
                 self.insert_table(key.clone(), Arc::new(t));
                 for c in columns {
@@ -564,6 +577,9 @@ impl Catalog {
                         if let Some(e) = &mut c.check_expr {
                             *e = rename_word(e, from, to);
                         }
+                    }
+                    for tr in &mut t.triggers {
+                        rename_in(&mut tr.columns, from, to);
                     }
                 }
                 // the written keys name the column: read and printed again, or not known
@@ -917,6 +933,42 @@ impl Catalog {
                     c.comment = comment.clone();
                 }
             }
+            Ast::CreateTrigger(tr) => {
+                let name = obj_name(&tr.name).name;
+                let mut columns: Vec<String> = Vec::new();
+                for e in &tr.events {
+                    if let sqlparser::ast::TriggerEvent::Update(cols) = e {
+                        columns.extend(cols.iter().map(crate::sql::classify::ident));
+                    }
+                }
+                if let Some(cond) = &tr.condition {
+                    let _ = sqlparser::ast::visit_expressions(cond, |e| {
+                        if let sqlparser::ast::Expr::CompoundIdentifier(parts) = e
+                            && let [row, col] = parts.as_slice()
+                            && ["old", "new"].contains(&row.value.to_ascii_lowercase().as_str())
+                        {
+                            columns.push(crate::sql::classify::ident(col));
+                        }
+                        std::ops::ControlFlow::<()>::Continue(())
+                    });
+                }
+                columns.sort();
+                columns.dedup();
+                if let Some(t) = self.table_mut(&obj_name(&tr.table_name)) {
+                    t.triggers.retain(|x| x.name != name);
+                    t.triggers.push(TableTrigger { name, columns });
+                }
+            }
+            Ast::DropTrigger(d) => {
+                let name = obj_name(&d.trigger_name).name;
+                if let Some(t) = d
+                    .table_name
+                    .as_ref()
+                    .and_then(|n| self.table_mut(&obj_name(n)))
+                {
+                    t.triggers.retain(|x| x.name != name);
+                }
+            }
             Ast::CreateSequence { name, .. } => {
                 let key = self.key(&obj_name(name));
                 self.sequences.insert(key, self.origin);
@@ -1000,6 +1052,7 @@ impl Catalog {
             uncertain: false,
             stub: true,
             charset: None,
+            triggers: Vec::new(),
         };
         self.insert_table(key.clone(), Arc::new(t));
         key

@@ -311,3 +311,36 @@ fn column_comments_are_kept() {
         None
     );
 }
+
+#[test]
+fn triggers_and_the_columns_they_are_bound_to() {
+    let mut c = replay("CREATE TABLE t (id int, a int, b int, d int); CREATE TABLE u (id int)");
+    run(
+        &mut c,
+        "CREATE TRIGGER t_a BEFORE UPDATE OF a ON t FOR EACH ROW WHEN (OLD.b IS DISTINCT FROM NEW.b) EXECUTE FUNCTION f()",
+    );
+    run(
+        &mut c,
+        "CREATE TRIGGER t_any BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION f()",
+    );
+    run(
+        &mut c,
+        "CREATE TRIGGER t_a BEFORE UPDATE ON u FOR EACH ROW EXECUTE FUNCTION f()",
+    );
+    let cols = |c: &Catalog, table: &str, name: &str| {
+        c.table(&t(table))
+            .unwrap()
+            .triggers
+            .iter()
+            .find(|x| x.name == name)
+            .map(|x| x.columns.clone())
+    };
+    assert_eq!(cols(&c, "t", "t_a"), Some(vec!["a".into(), "b".into()]));
+    assert_eq!(cols(&c, "t", "t_any"), Some(vec![]));
+    // a rename carries the binding; a drop names its table
+    run(&mut c, "ALTER TABLE t RENAME COLUMN a TO a2");
+    assert_eq!(cols(&c, "t", "t_a"), Some(vec!["a2".into(), "b".into()]));
+    run(&mut c, "DROP TRIGGER t_a ON u");
+    assert_eq!(cols(&c, "u", "t_a"), None);
+    assert!(cols(&c, "t", "t_a").is_some());
+}

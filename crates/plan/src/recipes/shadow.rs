@@ -245,6 +245,19 @@ pub(super) fn usable_column<'t>(t: &'t Table, col: &str, new: &str) -> Result<&'
             "column {col} is generated: the shadow column recipe cannot keep it in sync"
         ));
     }
+    // PostgreSQL binds a trigger's `UPDATE OF` and `WHEN` columns by number: the naive
+    // statement keeps the trigger on the column, the shadow column's swap leaves it on the
+    // soft-dropped one
+    if let Some(tr) = t
+        .triggers
+        .iter()
+        .find(|tr| tr.columns.iter().any(|x| x == col))
+    {
+        return Err(format!(
+            "trigger {} on {} is bound to column {col} (UPDATE OF, or OLD.{col} / NEW.{col} in its WHEN): the shadow column's swap would leave it on the soft-dropped column; drop the trigger in a migration before this one and create it again after its contract",
+            tr.name, t.name
+        ));
+    }
     if c.serial
         || c.default
             .as_deref()
