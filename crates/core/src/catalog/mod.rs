@@ -522,6 +522,42 @@ impl Catalog {
                     to.schema = Some(old.0.clone());
                 }
                 let new = self.key(&to);
+                // foreign keys follow the table they reference (PostgreSQL keeps its oid):
+                // a copy of one written after the rename names the new table (kratos'
+                // `selfservice_recovery_requests`, renamed before a column that references it)
+                let refers: Vec<Key> = self
+                    .tables
+                    .iter()
+                    .filter(|(_, t)| {
+                        t.constraints.iter().any(|c| {
+                            c.references
+                                .as_ref()
+                                .is_some_and(|r| self.table_key(r).as_ref() == Some(&old))
+                        })
+                    })
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                let dialect = self.dialect;
+                for k in refers {
+                    let old_ref = old.clone();
+                    let keys: Vec<Option<Key>> = self.tables[&k]
+                        .constraints
+                        .iter()
+                        .map(|c| c.references.as_ref().and_then(|r| self.table_key(r)))
+                        .collect();
+                    if let Some(t) = self.tables.get_mut(&k) {
+                        let t = Arc::make_mut(t);
+                        for (c, key) in t.constraints.iter_mut().zip(keys) {
+                            if key.as_ref() != Some(&old_ref) {
+                                continue;
+                            }
+                            c.references = Some(to.clone());
+                            if let Some(clause) = &mut c.fk_clause {
+                                *clause = retarget_fk(dialect, clause, &to);
+                            }
+                        }
+                    }
+                }
                 if let Some(mut t) = self.tables.remove(&old) {
                     Arc::make_mut(&mut t).name = self.qualified(&to);
                     self.insert_table(new.clone(), t);
@@ -1418,6 +1454,35 @@ pub fn is_not_null_check(expr: &str, column: &str) -> bool {
     let norm = norm.split_whitespace().collect::<Vec<_>>().join(" ");
     let want = format!("{} is not null", column.to_ascii_lowercase());
     norm.split(" and ").any(|part| part.trim() == want)
+}
+
+/// A foreign key's `REFERENCES t (..) ..` with its table named `to` (schema-qualified when
+/// the clause qualified it).
+fn retarget_fk(dialect: Dialect, clause: &str, to: &ObjName) -> String {
+    let Some(i) = clause.to_ascii_uppercase().find("REFERENCES") else {
+        return clause.to_owned();
+    };
+    let after = i + "REFERENCES".len();
+    let rest = clause[after..].trim_start();
+    let start = clause.len() - rest.len();
+    // the name runs to the column list or the next word; a quoted part may hold anything
+    let mut end = start;
+    let mut quoted = false;
+    for (j, ch) in rest.char_indices() {
+        match ch {
+            '"' | '`' => quoted = !quoted,
+            '(' | ' ' | '\n' | '\t' if !quoted => break,
+            _ => {}
+        }
+        end = start + j + ch.len_utf8();
+    }
+    let written = &clause[start..end];
+    let name = if written.contains('.') {
+        crate::sql::quote::qualified(dialect, to)
+    } else {
+        crate::sql::quote::ident_min(dialect, &to.name)
+    };
+    format!("{}{name}{}", &clause[..start], &clause[end..])
 }
 
 #[cfg(test)]

@@ -344,3 +344,36 @@ fn triggers_and_the_columns_they_are_bound_to() {
     assert_eq!(cols(&c, "u", "t_a"), None);
     assert!(cols(&c, "t", "t_a").is_some());
 }
+
+#[test]
+fn foreign_keys_follow_the_table_they_reference() {
+    let mut c = replay(
+        "CREATE TABLE requests (id int PRIMARY KEY); \
+         CREATE TABLE tokens (id int, request_id int REFERENCES \"requests\"(\"id\") ON DELETE CASCADE)",
+    );
+    run(&mut c, "ALTER TABLE requests RENAME TO flows");
+    let fk = c
+        .table(&t("tokens"))
+        .unwrap()
+        .constraints
+        .iter()
+        .find(|k| k.references.is_some())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        fk.references.as_ref().map(|r| r.name.as_str()),
+        Some("flows")
+    );
+    assert_eq!(
+        fk.fk_clause.as_deref(),
+        Some("REFERENCES flows(\"id\") ON DELETE CASCADE")
+    );
+    assert_eq!(
+        retarget_fk(
+            Dialect::Postgres,
+            "REFERENCES public.requests (id)",
+            &ObjName::new(Some("public"), "flows")
+        ),
+        "REFERENCES \"public\".flows (id)"
+    );
+}
