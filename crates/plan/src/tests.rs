@@ -425,6 +425,14 @@ fn a_trigger_on_update_of_a_shadowed_column_is_refused() {
         r.contains("\n2:1 trigger users_age fires on UPDATE OF age, which line 1 of this migration renames or retypes"),
         "{r}"
     );
+    // a WHEN naming the column binds the trigger to it as well
+    let r = refusal(
+        "ALTER TABLE users ALTER COLUMN age TYPE bigint;\nCREATE TRIGGER users_age BEFORE UPDATE ON users FOR EACH ROW WHEN (OLD.age IS DISTINCT FROM NEW.age) EXECUTE FUNCTION f();",
+    );
+    assert!(
+        r.contains("\n2:1 trigger users_age names OLD.age / NEW.age in its WHEN, which line 1"),
+        "{r}"
+    );
     // UPDATE OF another column: planned
     try_plan("DROP TRIGGER users_name ON users;\nALTER TABLE users ALTER COLUMN age TYPE bigint;\nCREATE TRIGGER users_name BEFORE UPDATE OF name ON users FOR EACH ROW EXECUTE FUNCTION f();").unwrap();
 }

@@ -525,36 +525,32 @@ impl Catalog {
                 // foreign keys follow the table they reference (PostgreSQL keeps its oid):
                 // a copy of one written after the rename names the new table (kratos'
                 // `selfservice_recovery_requests`, renamed before a column that references it)
-                let refers: Vec<Key> = self
+                let refers: Vec<(Key, Vec<usize>)> = self
                     .tables
                     .iter()
-                    .filter(|(_, t)| {
-                        t.constraints.iter().any(|c| {
-                            c.references
-                                .as_ref()
-                                .is_some_and(|r| self.table_key(r).as_ref() == Some(&old))
-                        })
+                    .filter_map(|(k, t)| {
+                        let hits: Vec<usize> = (0..t.constraints.len())
+                            .filter(|&i| {
+                                t.constraints[i]
+                                    .references
+                                    .as_ref()
+                                    .is_some_and(|r| self.table_key(r).as_ref() == Some(&old))
+                            })
+                            .collect();
+                        (!hits.is_empty()).then(|| (k.clone(), hits))
                     })
-                    .map(|(k, _)| k.clone())
                     .collect();
                 let dialect = self.dialect;
-                for k in refers {
-                    let old_ref = old.clone();
-                    let keys: Vec<Option<Key>> = self.tables[&k]
-                        .constraints
-                        .iter()
-                        .map(|c| c.references.as_ref().and_then(|r| self.table_key(r)))
-                        .collect();
-                    if let Some(t) = self.tables.get_mut(&k) {
-                        let t = Arc::make_mut(t);
-                        for (c, key) in t.constraints.iter_mut().zip(keys) {
-                            if key.as_ref() != Some(&old_ref) {
-                                continue;
-                            }
-                            c.references = Some(to.clone());
-                            if let Some(clause) = &mut c.fk_clause {
-                                *clause = retarget_fk(dialect, clause, &to);
-                            }
+                for (k, hits) in refers {
+                    let Some(t) = self.tables.get_mut(&k) else {
+                        continue;
+                    };
+                    let t = Arc::make_mut(t);
+                    for i in hits {
+                        let c = &mut t.constraints[i];
+                        c.references = Some(to.clone());
+                        if let Some(clause) = &mut c.fk_clause {
+                            *clause = retarget_fk(dialect, clause, &to);
                         }
                     }
                 }
@@ -971,23 +967,8 @@ impl Catalog {
             }
             Ast::CreateTrigger(tr) => {
                 let name = obj_name(&tr.name).name;
-                let mut columns: Vec<String> = Vec::new();
-                for e in &tr.events {
-                    if let sqlparser::ast::TriggerEvent::Update(cols) = e {
-                        columns.extend(cols.iter().map(crate::sql::classify::ident));
-                    }
-                }
-                if let Some(cond) = &tr.condition {
-                    let _ = sqlparser::ast::visit_expressions(cond, |e| {
-                        if let sqlparser::ast::Expr::CompoundIdentifier(parts) = e
-                            && let [row, col] = parts.as_slice()
-                            && ["old", "new"].contains(&row.value.to_ascii_lowercase().as_str())
-                        {
-                            columns.push(crate::sql::classify::ident(col));
-                        }
-                        std::ops::ControlFlow::<()>::Continue(())
-                    });
-                }
+                let (mut columns, when) = trigger_columns(tr);
+                columns.extend(when);
                 columns.sort();
                 columns.dedup();
                 if let Some(t) = self.table_mut(&obj_name(&tr.table_name)) {
@@ -1454,6 +1435,30 @@ pub fn is_not_null_check(expr: &str, column: &str) -> bool {
     let norm = norm.split_whitespace().collect::<Vec<_>>().join(" ");
     let want = format!("{} is not null", column.to_ascii_lowercase());
     norm.split(" and ").any(|part| part.trim() == want)
+}
+
+/// The columns PostgreSQL binds a trigger to: its `UPDATE OF` list, and the `OLD.c` / `NEW.c`
+/// its `WHEN` condition names.
+pub fn trigger_columns(tr: &sqlparser::ast::CreateTrigger) -> (Vec<String>, Vec<String>) {
+    let mut update_of = Vec::new();
+    for e in &tr.events {
+        if let sqlparser::ast::TriggerEvent::Update(cols) = e {
+            update_of.extend(cols.iter().map(crate::sql::classify::ident));
+        }
+    }
+    let mut when = Vec::new();
+    if let Some(cond) = &tr.condition {
+        let _ = sqlparser::ast::visit_expressions(cond, |e| {
+            if let sqlparser::ast::Expr::CompoundIdentifier(parts) = e
+                && let [row, col] = parts.as_slice()
+                && ["old", "new"].contains(&row.value.to_ascii_lowercase().as_str())
+            {
+                when.push(crate::sql::classify::ident(col));
+            }
+            std::ops::ControlFlow::<()>::Continue(())
+        });
+    }
+    (update_of, when)
 }
 
 /// A foreign key's `REFERENCES t (..) ..` with its table named `to` (schema-qualified when

@@ -563,26 +563,28 @@ pub(super) fn plan_statement(
     keep_directives(b, first, line, strategy.as_deref(), &ignores)
 }
 
-/// A trigger `.. UPDATE OF c ..` on a column an earlier statement renames or retypes through a
-/// shadow column: created in the expand, it is bound to the old column, which the contract's
+/// A trigger bound to a column (`UPDATE OF c`, `OLD.c` in its `WHEN`) an earlier statement
+/// renames or retypes through a shadow column: created in the expand, it is bound to the old column, which the contract's
 /// swap soft-drops, so after the contract it fires on updates of the soft-dropped column
 /// (crates.io's `timezones`: `trigger_crates_tsvector_update` on `updated_at`).
 fn trigger_on_shadowed(b: &Builder<'_>, asts: &[Ast]) -> Result<(), String> {
     for ast in asts {
         let Ast::CreateTrigger(t) = ast else { continue };
         let table = sluice_core::sql::classify::obj_name(&t.table_name);
-        for e in &t.events {
-            let sqlparser::ast::TriggerEvent::Update(cols) = e else {
-                continue;
-            };
-            for c in cols {
-                let c = sluice_core::sql::classify::ident(c);
-                if let Some(s) = b.shadowed_column(&table, &c) {
-                    return Err(format!(
-                        "trigger {} fires on UPDATE OF {c}, which line {} of this migration renames or retypes through a shadow column: created in the expand, the trigger stays bound to the old column, which the contract's swap soft-drops; change the column in a migration of its own and create the trigger again in the migration after the contract",
-                        t.name, s.line
-                    ));
-                }
+        let (update_of, when) = sluice_core::catalog::trigger_columns(t);
+        let bound = update_of
+            .iter()
+            .map(|c| (c, format!("fires on UPDATE OF {c}")))
+            .chain(
+                when.iter()
+                    .map(|c| (c, format!("names OLD.{c} / NEW.{c} in its WHEN"))),
+            );
+        for (c, how) in bound {
+            if let Some(s) = b.shadowed_column(&table, c) {
+                return Err(format!(
+                    "trigger {} {how}, which line {} of this migration renames or retypes through a shadow column: created in the expand, the trigger stays bound to the old column, which the contract's swap soft-drops; change the column in a migration of its own and create the trigger again in the migration after the contract",
+                    t.name, s.line
+                ));
             }
         }
     }

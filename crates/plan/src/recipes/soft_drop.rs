@@ -38,47 +38,40 @@ pub(super) fn column(
     // later migrations, as after the naive drop (ente's `users_email_key` and
     // `users_email_index` kept theirs on the soft-dropped column)
     let (constraints, indexes) = dependents(src, table, column);
+    // each rename: its template, its context there and back
+    let mut renames = Vec::new();
     for name in &constraints {
         let gone = dropped(b, name);
-        up.push('\n');
-        up.push_str(&b.sql(
+        renames.push((
             "rename_constraint.sql",
             json!({ "table": tn, "from": name, "to": gone }),
-        )?);
-        down.push_str(&b.sql(
-            "rename_constraint.sql",
             json!({ "table": tn, "from": gone, "to": name }),
-        )?);
-        down.push('\n');
+        ));
     }
     for name in &indexes {
         let gone = dropped(b, name);
-        up.push('\n');
-        up.push_str(&b.sql(
+        renames.push((
             "rename_index.sql",
             json!({ "index": in_schema(table, name), "to": gone }),
-        )?);
-        down.push_str(&b.sql(
-            "rename_index.sql",
             json!({ "index": in_schema(table, &gone), "to": name }),
-        )?);
-        down.push('\n');
+        ));
     }
     // a serial's sequence, owned by the column, goes with it too (crates.io's
     // `version_downloads_id_seq`), under the name PostgreSQL gave it (IF EXISTS: a name
     // taken at the time gets a number)
-    let seq = sluice_core::names::pg_object_name(&table.name, column, "seq");
     if c.serial {
+        let seq = sluice_core::names::pg_object_name(&table.name, column, "seq");
         let gone = dropped(b, &seq);
-        up.push('\n');
-        up.push_str(&b.sql(
+        renames.push((
             "rename_sequence.sql",
             json!({ "sequence": in_schema(table, &seq), "to": gone }),
-        )?);
-        down.push_str(&b.sql(
-            "rename_sequence.sql",
             json!({ "sequence": in_schema(table, &gone), "to": seq }),
-        )?);
+        ));
+    }
+    for (template, there, back) in renames {
+        up.push('\n');
+        up.push_str(&b.sql(template, there)?);
+        down.push_str(&b.sql(template, back)?);
         down.push('\n');
     }
     down.push_str(&b.sql(
