@@ -5,12 +5,15 @@
 #  2. the planner's column rename (`migrate plan`: expand with a sync trigger, a backfill
 #     of every row, then the contract) on R databases (default 20) of ROWS rows each
 #     (default 100,000), concurrency C: `--phase expand` (expand + backfill), then
-#     `--phase contract`.
+#     `--phase contract`;
+#  3. schema per tenant: the trivial migration on S schemas (default 200) of one database,
+#     concurrency C (each target's apply check reads its own schema, not the fleet's).
 #   MIGRATE=target/release/migrate scripts/bench-fleet.sh
 # Needs psql. Creates databases sluice_fb_<pid>_* and drops them at the end.
 set -euo pipefail
 N=${N:-100}
 R=${R:-20}
+S=${S:-200}
 ROWS=${ROWS:-100000}
 C=${C:-8}
 BASE=${DATABASE_URL_PG:-postgres://postgres@127.0.0.1:5432/postgres}
@@ -60,3 +63,15 @@ echo "planned rename, $R databases x $ROWS rows, concurrency $C: expand + backfi
 filled=$(psql "$BASE/${prefix}_000" -qAtc "SELECT count(*) FROM users WHERE email_address IS NOT NULL")
 cols=$(psql "$BASE/${prefix}_000" -qAtc "SELECT string_agg(column_name, ', ' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'users'")
 echo "  (${prefix}_000: $filled of $ROWS rows carry email_address; users has: $cols)"
+
+# 3. schema per tenant: S schemas of one database
+mkdir -p "$work/schemas/migrations"
+cd "$work/schemas"
+echo "CREATE TABLE t (id int);" > migrations/001_t.up.sql
+echo "DROP TABLE t;" > migrations/001_t.down.sql
+admin "CREATE DATABASE ${prefix}_schemas"
+psql "$BASE/${prefix}_schemas" -qc "CREATE TABLE public.tenants (name text PRIMARY KEY)" \
+  -c "INSERT INTO tenants SELECT 'tenant_' || lpad(g::text, 4, '0') FROM generate_series(1, $S) g" \
+  -c "DO \$\$ DECLARE s text; BEGIN FOR s IN SELECT name FROM tenants LOOP EXECUTE format('CREATE SCHEMA %I', s); END LOOP; END \$\$" >/dev/null
+printf '[fleet.schemas]\nschemas_in = "%s"\nquery = "SELECT name FROM public.tenants"\nwaves = ["1", "100%%"]\nconcurrency = %s\n' "$BASE/${prefix}_schemas" "$C" > sluice.toml
+echo "trivial migration, $S schemas of one database, concurrency $C: $(timeit "$MIGRATE" -q apply --fleet schemas) s"

@@ -506,7 +506,8 @@ pub(super) fn live_schema(
     settings: &mut linter::LintSettings,
 ) -> anyhow::Result<Catalog> {
     let url = DbUrl::parse(raw)?;
-    let snap = super::db::runtime()?.block_on(introspect::snapshot(&url))?;
+    let snap = super::db::runtime()?
+        .block_on(introspect::snapshot(&url, &introspect::Scope::AllSchemas))?;
     tracing::info!(url = %url, tables = snap.rows.len(), operations = snap.ops.len(), "schema read");
     let catalog = snap.catalog(settings.dialect);
     settings.table_rows = std::sync::Arc::new(snap.rows);

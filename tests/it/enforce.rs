@@ -252,6 +252,63 @@ fn pg_refuses_a_lock_the_runner_cannot_make_online_on_a_large_table_only() {
     );
 }
 
+#[test]
+fn pg_a_tenant_schema_is_checked_on_its_own_tables() {
+    // schema per tenant: two tenants with an `orders` of their own, one large, one empty. An
+    // unqualified name resolves on the target's search_path, so the small tenant's apply is
+    // not refused for its neighbour's size (the check once read every schema of the database)
+    let s = Scratch::pg();
+    s.exec(
+        "CREATE SCHEMA tenant_big; CREATE SCHEMA tenant_small;
+         CREATE TABLE tenant_big.orders (id bigint PRIMARY KEY, total int);
+         CREATE TABLE tenant_small.orders (id bigint PRIMARY KEY, total int);
+         INSERT INTO tenant_big.orders SELECT g, g FROM generate_series(1, 5000) g;
+         ANALYZE tenant_big.orders; ANALYZE tenant_small.orders;",
+    );
+    let tenant = |schema: &str| {
+        let sep = if s.url.contains('?') { '&' } else { '?' };
+        format!("{}{sep}options[search_path]={schema}", s.url)
+    };
+    let change = "ALTER TABLE orders ADD CHECK (total >= 0);\n";
+    let dir = tree(&[("sluice.toml", CONFIG), ("m/1_check.sql", change)]);
+    let apply = |schema: &str| {
+        run(s
+            .migrate(dir.path())
+            .env("DATABASE_URL", tenant(schema))
+            .args(["apply", "m"]))
+    };
+    let r = apply("tenant_small");
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        s.strings("SELECT count(*)::text FROM pg_constraint WHERE conrelid = 'tenant_small.orders'::regclass AND contype = 'c'"),
+        ["1"]
+    );
+    let r = apply("tenant_big");
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains("error[constraint-missing-not-valid]"),
+        "{r:?}"
+    );
+    assert_eq!(
+        s.strings("SELECT count(*)::text FROM pg_constraint WHERE conrelid = 'tenant_big.orders'::regclass AND contype = 'c'"),
+        ["0"]
+    );
+
+    // a schema the change names explicitly is read too, whatever the search_path
+    std::fs::write(
+        dir.path().join("m/2_big.sql"),
+        "ALTER TABLE tenant_big.orders ADD CHECK (id > 0);\n",
+    )
+    .unwrap();
+    let r = apply("tenant_small");
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains("error[constraint-missing-not-valid]")
+            && r.stderr.contains("m/2_big.sql"),
+        "{r:?}"
+    );
+}
+
 // ------------------------------------------------------- PostgreSQL: made safe, accepted
 
 #[test]

@@ -129,7 +129,8 @@ fn snapshot_reads_constraints_indexes_and_schemas() {
          CREATE INDEX posts_plain ON posts USING btree (account_id, title);",
     );
     let url = DbUrl::parse(&s.url).unwrap();
-    let snap = crate::common::block_on(introspect::snapshot(&url)).unwrap();
+    let snap = crate::common::block_on(introspect::snapshot(&url, &introspect::Scope::AllSchemas))
+        .unwrap();
     let names: Vec<String> = snap
         .ops
         .iter()

@@ -436,7 +436,8 @@ fn pg18_virtual_generated_column_is_read_as_such() {
     assert_eq!(cols["st"].generated.as_deref(), Some("stored (a + 1)"));
 
     let url = DbUrl::parse(&s.url).unwrap();
-    let live = crate::common::block_on(introspect::snapshot(&url)).unwrap();
+    let live = crate::common::block_on(introspect::snapshot(&url, &introspect::Scope::AllSchemas))
+        .unwrap();
     let generated: Vec<(String, Option<Generated>, Option<String>)> = live
         .ops
         .iter()

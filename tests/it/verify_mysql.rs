@@ -177,6 +177,13 @@ CREATE TABLE events (id BIGINT NOT NULL, kind VARCHAR(20));";
             "SELECT handle FROM accounts WHERE id = ?;",
         ),
         (
+            // three recipes with triggers on one table: the contract's down must create
+            // them again in the expand's order (MariaDB fires them in creation order)
+            "-- sluice:backfill 7\nALTER TABLE accounts ADD COLUMN tier INT NOT NULL;\nALTER TABLE accounts MODIFY balance BIGINT NOT NULL DEFAULT 0;\nALTER TABLE accounts CHANGE email mail VARCHAR(100);",
+            "INSERT INTO accounts (id, name, balance, email) VALUES (?, ?, ?, ?);",
+            "UPDATE accounts SET balance = ?, mail = ?, tier = ? WHERE id = ?;",
+        ),
+        (
             "CREATE INDEX accounts_owner_idx ON accounts (owner_id);",
             "UPDATE accounts SET owner_id = ? WHERE id = ?;",
             "SELECT COUNT(*) FROM accounts WHERE owner_id = ?;",

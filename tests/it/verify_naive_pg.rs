@@ -11,7 +11,8 @@ use crate::common::verify::{planned_ups, verify_dir};
 use crate::common::{run, tree};
 
 const HISTORY: &str = "CREATE TABLE owners (id bigserial PRIMARY KEY, label text NOT NULL);
-CREATE TABLE users (id bigint PRIMARY KEY, owner_id bigint NOT NULL, score int NOT NULL, full_name text, email text);";
+CREATE TABLE users (id bigint PRIMARY KEY, owner_id bigint NOT NULL, score int NOT NULL, full_name text, email text,
+  joined timestamp NOT NULL DEFAULT '2020-01-01');";
 
 /// A directory with the history (001), the naive migration as 002 and a copy of it under
 /// `naive/`.
@@ -69,11 +70,13 @@ ALTER TABLE users RENAME COLUMN full_name TO name;
 CREATE INDEX users_email_idx ON users (email);
 ALTER TABLE users ADD CONSTRAINT users_owner_fk FOREIGN KEY (owner_id) REFERENCES owners (id);
 ALTER TABLE users ALTER COLUMN email SET NOT NULL;
+ALTER TABLE users ALTER COLUMN joined TYPE timestamptz;
 ";
     let dir = dir_with(naive, &[("m/002_change.up.sql", naive)]);
     let mut args = planned_ups(dir.path(), "m/002_change.up.sql", "m", &[]);
-    // the expand, its backfilled part, the contract
-    assert_eq!(args.len(), 3, "{args:?}");
+    // the expand, its parts after each backfill, the contract
+    assert_eq!(args.len(), 4, "{args:?}");
+    assert!(args[3].ends_with("_contract.up.sql"), "{args:?}");
     args.extend(["--naive", "naive/002_change.up.sql", "--rows", "50"].map(str::to_owned));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let (r, json) = verify_dir(dir.path(), Dialect::Postgres, &args);

@@ -2,7 +2,7 @@
 //! `pg_catalog` as plain data, the operations that would create it plus row estimates. The
 //! CLI applies them to a fresh catalog; this module knows nothing of the catalog.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use sqlx::Connection;
 
@@ -40,10 +40,24 @@ pub struct IndexState {
 
 /// Schemas that are the server's own.
 pub(crate) const USER_SCHEMAS: &str = "n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'";
+/// The snapshot's schemas, bound as `$1` (NULL: all).
+const IN_SCOPE: &str = "($1::text[] IS NULL OR n.nspname = ANY($1))";
 
-/// Read the schema at `url` (PostgreSQL's user schemas; MySQL / MariaDB: the URL's
+/// Which PostgreSQL schemas a snapshot reads (MySQL / MariaDB: always the URL's database).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every user schema (`migrate lint --schema-from`: the whole database).
+    AllSchemas,
+    /// The schemas of the connection's `search_path` (`current_schemas(false)`) and the ones
+    /// given, those a change names explicitly. An unqualified name resolves on the
+    /// `search_path` only, so the apply check of a schema-per-tenant target sees its own
+    /// tables, not a neighbour's of the same name, and reads one tenant, not the fleet.
+    SearchPathAnd(BTreeSet<String>),
+}
+
+/// Read the schema at `url` (PostgreSQL: the schemas of `scope`; MySQL / MariaDB: the URL's
 /// database).
-pub async fn snapshot(url: &DbUrl) -> Result<SchemaSnapshot, RunError> {
+pub async fn snapshot(url: &DbUrl, scope: &Scope) -> Result<SchemaSnapshot, RunError> {
     let fail = |what: &str, e: sqlx::Error| {
         RunError::Db(format!("{what} {url}: {}", url.scrub(&e.to_string())))
     };
@@ -52,7 +66,7 @@ pub async fn snapshot(url: &DbUrl) -> Result<SchemaSnapshot, RunError> {
             let mut conn = sqlx::PgConnection::connect(url.secret())
                 .await
                 .map_err(|e| fail("cannot connect to", e))?;
-            let out = read_pg(&mut conn)
+            let out = read_pg(&mut conn, scope)
                 .await
                 .map_err(|e| fail("cannot read the schema of", e));
             let _ = conn.close().await;
@@ -254,17 +268,33 @@ pub async fn read_mysql(conn: &mut sqlx::MySqlConnection) -> Result<SchemaSnapsh
     Ok(snap)
 }
 
-/// Read the user schemas over an open connection.
-pub async fn read_pg(conn: &mut sqlx::PgConnection) -> Result<SchemaSnapshot, sqlx::Error> {
+/// Read the user schemas of `scope` over an open connection.
+pub async fn read_pg(
+    conn: &mut sqlx::PgConnection,
+    scope: &Scope,
+) -> Result<SchemaSnapshot, sqlx::Error> {
     let mut snap = SchemaSnapshot::default();
+    // NULL: every user schema
+    let schemas: Option<Vec<String>> = match scope {
+        Scope::AllSchemas => None,
+        Scope::SearchPathAnd(named) => {
+            let path: Vec<String> = sqlx::query_scalar("SELECT current_schemas(false)::text[]")
+                .fetch_one(&mut *conn)
+                .await?;
+            let mut all: BTreeSet<String> = named.clone();
+            all.extend(path);
+            Some(all.into_iter().collect())
+        }
+    };
 
     let tables: Vec<(String, String, f64, i64)> = sqlx::query_as(&format!(
         "SELECT n.nspname::text, c.relname::text, c.reltuples::float8,
                 pg_relation_size(c.oid)
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE c.relkind IN ('r', 'p') AND {USER_SCHEMAS}
+         WHERE c.relkind IN ('r', 'p') AND {USER_SCHEMAS} AND {IN_SCOPE}
          ORDER BY 1, 2"
     ))
+    .bind(&schemas)
     .fetch_all(&mut *conn)
     .await?;
 
@@ -292,9 +322,10 @@ pub async fn read_pg(conn: &mut sqlx::PgConnection) -> Result<SchemaSnapshot, sq
          JOIN pg_class c ON c.oid = a.attrelid
          JOIN pg_namespace n ON n.oid = c.relnamespace
          LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-         WHERE c.relkind IN ('r', 'p') AND {USER_SCHEMAS} AND a.attnum > 0 AND NOT a.attisdropped
+         WHERE c.relkind IN ('r', 'p') AND {USER_SCHEMAS} AND {IN_SCOPE} AND a.attnum > 0 AND NOT a.attisdropped
          ORDER BY 1, 2, a.attnum"
     ))
+    .bind(&schemas)
     .fetch_all(&mut *conn)
     .await?;
     let mut columns: BTreeMap<(String, String), Vec<ColumnSpec>> = BTreeMap::new();
@@ -391,9 +422,10 @@ pub async fn read_pg(conn: &mut sqlx::PgConnection) -> Result<SchemaSnapshot, sq
          LEFT JOIN pg_class ft ON ft.oid = c.confrelid
          LEFT JOIN pg_namespace fn ON fn.oid = ft.relnamespace
          WHERE (c.contype IN ('p', 'u', 'x', 'c', 'f') OR (c.contype = 'n' AND NOT c.convalidated))
-               AND t.relkind IN ('r', 'p') AND {USER_SCHEMAS}
+               AND t.relkind IN ('r', 'p') AND {USER_SCHEMAS} AND {IN_SCOPE}
          ORDER BY c.contype = 'f', 1, 2, 3"
     ))
+    .bind(&schemas)
     .fetch_all(&mut *conn)
     .await?;
     for (schema, table, name, contype, validated, columns, def, fschema, ftable) in cons {
@@ -451,12 +483,13 @@ pub async fn read_pg(conn: &mut sqlx::PgConnection) -> Result<SchemaSnapshot, sq
          JOIN pg_class i ON i.oid = x.indexrelid
          JOIN pg_class t ON t.oid = x.indrelid
          JOIN pg_namespace n ON n.oid = t.relnamespace
-         WHERE t.relkind IN ('r', 'p') AND {USER_SCHEMAS}
+         WHERE t.relkind IN ('r', 'p') AND {USER_SCHEMAS} AND {IN_SCOPE}
                AND NOT EXISTS (SELECT 1 FROM pg_constraint c
                                WHERE c.conindid = x.indexrelid AND c.conrelid = x.indrelid
                                      AND c.contype IN ('p', 'u', 'x'))
          ORDER BY 1, 2, 3"
     ))
+    .bind(&schemas)
     .fetch_all(&mut *conn)
     .await?;
     for (schema, table, name, unique, valid, partial, columns, def) in idx {

@@ -146,6 +146,9 @@ pub(super) struct Builder<'r> {
     view_spans: Vec<(usize, usize, &'static str)>,
     /// Columns an earlier statement renamed or retyped through a shadow column.
     shadowed: Vec<Shadowed>,
+    /// MySQL: tables and lines of the recipes whose expand creates triggers that their
+    /// contract drops ([`Builder::contract_before_earlier_triggers`]).
+    trigger_contracts: Vec<(ObjName, usize)>,
 }
 
 /// A column an earlier statement of the migration renamed or retyped through a shadow column.
@@ -212,6 +215,7 @@ impl<'r> Builder<'r> {
             fold_tool: None,
             view_spans: Vec::new(),
             shadowed: Vec::new(),
+            trigger_contracts: Vec::new(),
         }
     }
 
@@ -256,6 +260,29 @@ impl<'r> Builder<'r> {
             down: s.down,
             group,
         });
+    }
+
+    /// MySQL / MariaDB fire a table's triggers of one event in the order they were created,
+    /// and a contract's down creates again, in reverse order, the triggers its up dropped. So
+    /// that the down gives back the expand's order, the contracts of the recipes doing so on
+    /// one table run last-created first: the contract steps from `from` on (those of the
+    /// recipe of `line`) go before the contract of an earlier such recipe on `table`. Their
+    /// columns differ (a column is shadowed once per migration), so the order is free.
+    pub fn contract_before_earlier_triggers(&mut self, table: &ObjName, line: usize, from: usize) {
+        let earlier: Vec<usize> = self
+            .trigger_contracts
+            .iter()
+            .filter(|(t, _)| t == table)
+            .map(|(_, l)| *l)
+            .collect();
+        self.trigger_contracts.push((table.clone(), line));
+        let first = self.steps[..from]
+            .iter()
+            .position(|s| s.phase == PlanPhase::Contract && earlier.contains(&s.source_line));
+        if let Some(at) = first {
+            let moved: Vec<Step> = self.steps.drain(from..).collect();
+            self.steps.splice(at..at, moved);
+        }
     }
 
     /// The steps planned so far.

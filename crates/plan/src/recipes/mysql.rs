@@ -616,6 +616,7 @@ fn rename_or_retype(
 
     // ---- contract. Only the new code runs now; each statement commits on its own, so
     // each state between them must work for it.
+    let contract_from = b.steps().len();
     // 1. the new column takes its final NOT NULL / DEFAULT (the triggers keep filling it)
     if s.def.not_null {
         let why = format!("the backfill and the triggers filled {new}: NOT NULL holds");
@@ -761,6 +762,7 @@ fn rename_or_retype(
         },
         None,
     );
+    b.contract_before_earlier_triggers(table, src.line, contract_from);
     Ok(())
 }
 
@@ -905,9 +907,11 @@ fn add_column(
     } else {
         [not_null, no_trigger]
     };
+    let contract_from = b.steps().len();
     for step in contract {
         b.add(src, recipe, step, None);
     }
+    b.contract_before_earlier_triggers(table, src.line, contract_from);
     Ok(())
 }
 

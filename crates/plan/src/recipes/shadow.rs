@@ -130,6 +130,37 @@ pub(super) fn change_type(
     Ok(())
 }
 
+/// The default a type change's shadow column takes: the old column's, as PostgreSQL keeps it
+/// through `ALTER .. TYPE` (the stored expression, of the old type, coerced to the new one).
+/// A string literal was stored as a constant of the old type, so it is written typed so
+/// (`'2020-01-01'::timestamp`); as written, on a `timestamptz` column it would become an
+/// instant fixed in the planning session's time zone, unlike the naive migration's default.
+/// The type's modifiers are left out, as PostgreSQL shows the constant (`'x'::varchar`).
+fn default_of_old_type(default: &str, old_type: &str) -> String {
+    use sqlparser::ast::{Expr, Value};
+    let string = matches!(
+        super::constant::literal(sluice_core::sql::Dialect::Postgres, default),
+        Some(Expr::Value(v)) if matches!(
+            v.value,
+            Value::SingleQuotedString(_) | Value::EscapedStringLiteral(_)
+        )
+    );
+    if !string {
+        return default.to_owned();
+    }
+    let mut base = String::new();
+    let mut depth = 0usize;
+    for ch in old_type.chars() {
+        match ch {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => base.push(ch),
+            _ => {}
+        }
+    }
+    format!("{default}::{}", base.trim())
+}
+
 /// Why column `column` of `table` cannot be renamed or retyped again: an earlier statement of
 /// the migration did (lemmy's `private-community`: `pending` retyped, then renamed to `state`;
 /// the second shadow column was synced with the first one's old column, of the old type, and
@@ -723,6 +754,11 @@ fn build(b: &mut Builder<'_>, src: &Src<'_>, t: &Table, s: &Shadow<'_>) -> Resul
         );
     }
     if let Some(default) = &s.old.default {
+        let default = if s.final_name.is_some() {
+            default_of_old_type(default, &s.old.data_type)
+        } else {
+            default.clone()
+        };
         let up = b.sql(
             "set_default.sql",
             json!({ "table": tn, "column": new, "default": default }),
@@ -961,4 +997,26 @@ fn copy_foreign_keys(
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_of_old_type;
+
+    #[test]
+    fn a_string_default_keeps_the_old_type() {
+        assert_eq!(
+            default_of_old_type("'2020-01-01'", "timestamp"),
+            "'2020-01-01'::timestamp"
+        );
+        assert_eq!(default_of_old_type("'x'", "varchar(10)"), "'x'::varchar");
+        assert_eq!(
+            default_of_old_type("'a'", "numeric(10, 2)[]"),
+            "'a'::numeric[]"
+        );
+        // computed or already typed: as written
+        for d in ["now()", "5", "'x'::text", "lower('A')", "CURRENT_TIMESTAMP"] {
+            assert_eq!(default_of_old_type(d, "timestamp"), d);
+        }
+    }
 }

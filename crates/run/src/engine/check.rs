@@ -120,7 +120,8 @@ impl Run<'_> {
                 .collect();
             prepared.push(Item { at, online });
         }
-        let live = introspect::snapshot(&self.url).await?;
+        let scope = introspect::Scope::SearchPathAnd(named_schemas(dialect, items));
+        let live = introspect::snapshot(&self.url, &scope).await?;
         let server = facts.server(main).await;
         let settings = self.lint_settings(server, &live);
         let changes = change_set(items, rows);
@@ -357,7 +358,15 @@ fn locate(dialect: Dialect, layout: Layout, s: &Script, d: &Diagnostic) -> Optio
         .find(|c| c.range.contains(&at))
         .or_else(|| chunks.last())?;
     let r = chunk.stmt.clone()?;
-    let sql_text = &text[r.clone()];
+    let tables = statement_tables(dialect, &text[r.clone()]);
+    Some(Located {
+        line: s.file.line_col(base + r.start).line,
+        tables,
+    })
+}
+
+/// The tables statement `sql_text` touches (a foreign key's referenced table too).
+fn statement_tables(dialect: Dialect, sql_text: &str) -> Vec<ObjName> {
     let ops = match sql::parse(dialect, sql_text) {
         Ok(asts) => asts
             .iter()
@@ -379,10 +388,25 @@ fn locate(dialect: Dialect, layout: Layout, s: &Script, d: &Diagnostic) -> Optio
             _ => {}
         }
     }
-    Some(Located {
-        line: s.file.line_col(base + r.start).line,
-        tables,
-    })
+    tables
+}
+
+/// The schemas the selected phases name explicitly (`billing.invoices`): the apply check
+/// reads them besides the target's `search_path`.
+fn named_schemas(dialect: Dialect, items: &[(&Migration, &Script)]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for (m, s) in items {
+        let text = s.text();
+        for chunk in split::split(text, SplitOptions::new(dialect, m.layout == Layout::Goose)) {
+            let Some(r) = chunk.stmt else { continue };
+            out.extend(
+                statement_tables(dialect, &text[r])
+                    .into_iter()
+                    .filter_map(|t| t.schema),
+            );
+        }
+    }
+    out
 }
 
 /// The pending up scripts of the selected phases' migrations (with their down scripts), as
