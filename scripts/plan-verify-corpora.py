@@ -2,7 +2,8 @@
 """Plan real migrations into their own projects' layouts and prove the result with
 `migrate verify`.
 
-For each PostgreSQL up migration of ../shared/corpora whose plan uses a recipe (not only
+For each PostgreSQL (or, with --dialect mysql, MySQL) up migration of ../shared/corpora whose
+plan uses a recipe (not only
 pass-through statements): copy its history up to it into a scratch directory, run
 `migrate plan <file> --out <layout>` there (the plan replaces the file with migrations of the
 same layout), then `migrate verify` the migrations the plan wrote on a scratch database
@@ -13,9 +14,11 @@ counted `refused` with the planner's reason.
 Prints one line per migration and a summary.
 
     scripts/plan-verify-corpora.py [--history ente] [--limit 20] [--rows 100]
+    scripts/plan-verify-corpora.py --dialect mysql [--history kratos-mysql]
 
 Needs a debug build (`cargo build --bin migrate`) and PostgreSQL at
-$SLUICE_SCRATCH_URL (default postgres://postgres@127.0.0.1:5432/test).
+$SLUICE_SCRATCH_URL (default postgres://postgres@127.0.0.1:5432/test), or MariaDB at
+$SLUICE_SCRATCH_URL_MYSQL (default mysql://root@127.0.0.1:3306/test), planned for MariaDB.
 """
 import argparse
 import json
@@ -29,10 +32,18 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPORA = os.path.normpath(os.path.join(ROOT, "..", "shared", "corpora"))
 MIGRATE = os.path.join(ROOT, "target", "debug", "migrate")
-SCRATCH = os.environ.get("SLUICE_SCRATCH_URL", "postgres://postgres@127.0.0.1:5432/test")
+SCRATCH = {
+    "pg": os.environ.get("SLUICE_SCRATCH_URL", "postgres://postgres@127.0.0.1:5432/test"),
+    "mysql": os.environ.get("SLUICE_SCRATCH_URL_MYSQL", "mysql://root@127.0.0.1:3306/test"),
+}
+# how `migrate plan` is told the dialect
+DIALECT_ARGS = {"pg": [], "mysql": ["--dialect", "mariadb"]}
 
-
-OTHER_DIALECTS = re.compile(r"\.(mysql|sqlite3?|cockroach)\.(up|down)\.sql$")
+# kratos keeps every dialect's files side by side: the other dialects' are left out
+OTHER_DIALECTS = {
+    "pg": re.compile(r"\.(mysql|sqlite3?|cockroach)\.(up|down)\.sql$"),
+    "mysql": re.compile(r"\.(postgres|sqlite3?|cockroach)\.(up|down)\.sql$"),
+}
 
 
 # What a project's deployment does outside its migrations (`migrate verify --setup`):
@@ -62,9 +73,10 @@ def version_key(name):
     return int("".join(re.findall(r"\d+", m.group(1)))) if m else None
 
 
-def recipes(path):
+def recipes(path, dialect):
     """The plan's recipes other than pass-through; for a refused plan, None and the reason."""
-    r = subprocess.run([MIGRATE, "plan", path, "--format", "json"], capture_output=True, text=True)
+    r = subprocess.run([MIGRATE, "plan", path, "--format", "json", *DIALECT_ARGS[dialect]],
+                       capture_output=True, text=True)
     try:
         plan = json.loads(r.stdout)["plan"]
     except (ValueError, KeyError):
@@ -73,7 +85,7 @@ def recipes(path):
     return sorted({a["recipe"] for a in plan["recipes"] if a["recipe"] != "pass-through"}), None
 
 
-def verify_one(rel, rows, keep=False):
+def verify_one(rel, rows, dialect, keep=False):
     src = os.path.join(CORPORA, rel)
     entry = os.path.dirname(src) if os.path.basename(src) in ("up.sql", "down.sql") else src
     mdir = os.path.dirname(entry)
@@ -86,8 +98,7 @@ def verify_one(rel, rows, keep=False):
             k = version_key(e)
             if k is None or k > target:
                 continue
-            # kratos keeps every dialect's files side by side: the PostgreSQL ones only
-            if OTHER_DIALECTS.search(e):
+            if OTHER_DIALECTS[dialect].search(e):
                 continue
             p = os.path.join(mdir, e)
             (shutil.copytree if os.path.isdir(p) else shutil.copy)(p, os.path.join(m, e))
@@ -102,7 +113,8 @@ def verify_one(rel, rows, keep=False):
             shutil.copy(src, kept)
         kept = os.path.relpath(os.path.join(kept, os.path.relpath(src, mdir)), work)
         out = os.path.join("m", os.path.basename(entry)) if os.path.isdir(entry) else "m"
-        p = subprocess.run([MIGRATE, "plan", naive, "--out", out], cwd=work, capture_output=True, text=True)
+        p = subprocess.run([MIGRATE, "plan", naive, "--out", out, *DIALECT_ARGS[dialect]],
+                           cwd=work, capture_output=True, text=True)
         if p.returncode != 0:
             reason = next((l for l in p.stderr.splitlines() if "refused" in l), p.stderr.strip())
             return "refused", reason.split("refused: ", 1)[-1][:160]
@@ -126,7 +138,7 @@ def verify_one(rel, rows, keep=False):
             setup = ["--setup", "setup.sql"]
         v = subprocess.run(
             [MIGRATE, "verify", *ups, *setup, "--naive", kept, "--rows", str(rows),
-             "--scratch-url", SCRATCH, "--format", "json"],
+             "--scratch-url", SCRATCH[dialect], "--format", "json"],
             cwd=work, capture_output=True, text=True,
         )
         try:
@@ -167,24 +179,26 @@ def main():
     ap.add_argument("--rows", type=int, default=100, help="generated rows per table (verify --rows)")
     ap.add_argument("--only", help="only the migrations whose path holds this text")
     ap.add_argument("--keep", action="store_true", help="keep the work directories (printed)")
+    ap.add_argument("--dialect", choices=["pg", "mysql"], default="pg",
+                    help="the histories of this dialect (default pg)")
     args = ap.parse_args()
     rows = [l.split("\t") for l in open(os.path.join(CORPORA, "MANIFEST.tsv")).read().splitlines()]
     picked = [
         (r[0], r[4]) for r in rows
-        if len(r) >= 5 and r[1] == "pg" and r[2] == "up" and (not args.history or r[0] == args.history)
+        if len(r) >= 5 and r[1] == args.dialect and r[2] == "up" and (not args.history or r[0] == args.history)
         and (not args.only or args.only in r[4])
     ]
     counts = {}
     done = 0
     for history, rel in picked:
-        rs, refusal = recipes(os.path.join(CORPORA, rel))
+        rs, refusal = recipes(os.path.join(CORPORA, rel), args.dialect)
         if refusal is not None:
             # refused on its own history: counted, not verified
             outcome, detail, rs = "refused", refusal, []
         elif not rs:
             continue
         else:
-            outcome, detail = verify_one(rel, args.rows, args.keep)
+            outcome, detail = verify_one(rel, args.rows, args.dialect, args.keep)
         counts[outcome] = counts.get(outcome, 0) + 1
         print(f"{outcome:8} {rel} [{','.join(rs)}] {detail}", flush=True)
         done += 1

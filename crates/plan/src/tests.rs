@@ -738,6 +738,28 @@ mysql_snapshot!(
     "ALTER TABLE accounts ADD COLUMN tier INT AFTER owner_id;\nUPDATE accounts SET tier = 0;\nALTER TABLE accounts MODIFY tier INT NOT NULL;"
 );
 
+/// A name a MySQL migration frees and gives again, refused as on PostgreSQL (found by
+/// `scripts/plan-verify-corpora.py --dialect mysql` on authelia: `WebAuthnAttestationType`
+/// renames `attestation_type` and adds a column of that name, which met the old column, kept
+/// until the contract; `ConsentPreConfiguration` drops tables and creates them again, whose
+/// `CREATE TABLE IF NOT EXISTS` silently created nothing).
+#[test]
+fn mysql_a_name_freed_and_given_again_is_refused() {
+    for (sql, reason) in [
+        (
+            "ALTER TABLE accounts RENAME COLUMN note TO memo;\nALTER TABLE accounts ADD COLUMN note VARCHAR(10) NOT NULL DEFAULT '';",
+            "column note of accounts exists before this migration, which renames or drops it and gives that name to a column again",
+        ),
+        (
+            "DROP TABLE events;\nCREATE TABLE IF NOT EXISTS events (id BIGINT PRIMARY KEY);",
+            "events exists before this migration, which drops or renames it and creates it again",
+        ),
+    ] {
+        let r = mysql_refusal(sql);
+        assert!(r.contains(reason), "{sql}:\n{r}");
+    }
+}
+
 #[test]
 fn mysql_a_constant_value_is_a_default_only_where_the_add_is_instant() {
     let sql = "-- sluice:backfill 0\nALTER TABLE accounts ADD COLUMN tier INT NOT NULL;";

@@ -964,15 +964,18 @@ fn plan_ast(
     backfill_expr: Option<String>,
 ) -> Result<(), String> {
     let (ops, text) = ops_and_text(b, cx, st, ast);
+    // on MySQL too, a renamed or dropped table or column keeps its name until the contract
+    // (authelia's `WebAuthnAttestationType`: `attestation_type` renamed, then added again)
+    if let Some(reason) = fresh::reused_name(cx, cat, &ops) {
+        return Err(reason);
+    }
     if b.settings.dialect == sluice_core::sql::Dialect::Mysql {
         return mysql::plan_ast(b, cx, st, cat, line, ast, ops, backfill_expr);
     }
     if ops.is_empty() {
         return passthrough::statement(b, line, &text, PlanPhase::Expand, None);
     }
-    if let Some(reason) =
-        fresh::reused_name(cx, cat, &ops).or_else(|| fresh::reused_view(cx, st, cat, ast))
-    {
+    if let Some(reason) = fresh::reused_view(cx, st, cat, ast) {
         return Err(reason);
     }
     if ops.len() > 1 {
