@@ -204,6 +204,12 @@ CREATE TABLE events (id BIGINT NOT NULL, kind VARCHAR(20));";
             "INSERT INTO accounts (id, name) VALUES (?, ?);",
         ),
         (
+            // the new name a view of the table until the contract's atomic RENAME
+            "ALTER TABLE events RENAME TO happenings;",
+            "INSERT INTO events (id, kind) VALUES (?, ?); UPDATE events SET kind = ? WHERE id = ?; SELECT kind FROM events WHERE id = ?;",
+            "INSERT INTO happenings (id, kind) VALUES (?, ?); UPDATE happenings SET kind = ? WHERE id = ?; DELETE FROM happenings WHERE id = ?;",
+        ),
+        (
             "DROP TABLE events;",
             "SELECT kind FROM events WHERE id = ?;",
             "SELECT 1;",

@@ -153,6 +153,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/mysql/rename_table.sql"),
     ),
     (
+        "mysql/view_of_table.sql",
+        include_str!("templates/mysql/view_of_table.sql"),
+    ),
+    (
+        "mysql/swap_view.sql",
+        include_str!("templates/mysql/swap_view.sql"),
+    ),
+    (
         "mysql/add_foreign_key.sql",
         include_str!("templates/mysql/add_foreign_key.sql"),
     ),

@@ -738,6 +738,59 @@ mysql_snapshot!(
     "ALTER TABLE accounts ADD COLUMN tier INT AFTER owner_id;\nUPDATE accounts SET tier = 0;\nALTER TABLE accounts MODIFY tier INT NOT NULL;"
 );
 
+/// A MySQL table rename: the new name a view of the table until the contract, whose one
+/// `RENAME TABLE` swaps them at once (kratos' `flow_rename` migrations, refused before as a
+/// rename in the expand); another statement of the migration on either name is refused.
+#[test]
+fn mysql_rename_table_keeps_the_new_name_as_a_view_until_the_contract() {
+    let (p, files) = try_plan_mysql("ALTER TABLE events RENAME TO happenings;", None)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(p.recipes.iter().any(|r| r.recipe == "rename-table"));
+    let file = |suffix: &str| {
+        files
+            .files
+            .iter()
+            .find(|(n, _)| n.ends_with(suffix))
+            .map(|(_, t)| t.clone())
+            .unwrap_or_else(|| panic!("no {suffix}"))
+    };
+    let expand = file("expand.up.sql");
+    assert!(
+        expand.contains("CREATE ALGORITHM=MERGE SQL SECURITY INVOKER VIEW happenings AS SELECT `id`, kind FROM events;"),
+        "{expand}"
+    );
+    assert!(!expand.contains("RENAME TABLE"), "{expand}");
+    assert!(file("expand.down.sql").contains("DROP VIEW happenings;"));
+    let contract = file("contract.up.sql");
+    assert!(
+        contract.contains("RENAME TABLE happenings TO _sluice_dropped_happenings_0002, events TO happenings;\nDROP VIEW _sluice_dropped_happenings_0002;"),
+        "{contract}"
+    );
+    let down = file("contract.down.sql");
+    assert!(
+        down.contains("RENAME TABLE happenings TO events;")
+            && down.contains("VIEW happenings AS SELECT"),
+        "{down}"
+    );
+    for (sql, reason) in [
+        (
+            "ALTER TABLE events RENAME TO happenings;\nALTER TABLE happenings ADD COLUMN at INT;",
+            "line 2 of this migration also changes events or happenings",
+        ),
+        (
+            "ALTER TABLE events ADD COLUMN at INT;\nALTER TABLE events RENAME TO happenings;",
+            "line 1 of this migration also changes events or happenings",
+        ),
+        (
+            "ALTER TABLE events RENAME TO archive.events;",
+            "moves the table to another database",
+        ),
+    ] {
+        let r = mysql_refusal(sql);
+        assert!(r.contains(reason), "{sql}:\n{r}");
+    }
+}
+
 /// A name a MySQL migration frees and gives again, refused as on PostgreSQL (found by
 /// `scripts/plan-verify-corpora.py --dialect mysql` on authelia: `WebAuthnAttestationType`
 /// renames `attestation_type` and adds a column of that name, which met the old column, kept

@@ -167,6 +167,7 @@ pub(super) fn plan_ast(
             soft_drop_column(b, &src, &server, table, column)
         }
         [Operation::DropTable { tables, .. }] => soft_drop_tables(b, &src, tables),
+        [Operation::RenameTable { from, to }] => rename_table(b, cx, st, &src, from, to),
         [Operation::Update { table, .. }] => super::update::batched_update(b, &src, table),
         [Operation::SetDefault { table, column, .. } | Operation::DropDefault {
 table, column }] => {
@@ -1211,6 +1212,88 @@ fn soft_drop_column(
             phase: PlanPhase::Contract,
             strategy: Strategy::SoftDrop,
             summary: format!("soft-drop {table}.{column} as {to}"),
+            lock: lock::MDL_BRIEF,
+            cost: Cost::Metadata,
+            up,
+            down: Some(down),
+        },
+        None,
+    );
+    Ok(())
+}
+
+/// `RENAME TABLE t TO u` (or `ALTER TABLE t RENAME TO u`) -> in the expand, `u` as an
+/// updatable view of `t` for the new code while the old code keeps `t`; in the contract, one
+/// atomic `RENAME TABLE u TO <parked>, t TO u` and the view dropped. PostgreSQL renames in
+/// the expand and keeps the old name as the view, in one transaction; MySQL's DDL commits
+/// statement by statement, so the name that exists throughout is the old one, until the
+/// multi-table `RENAME` swaps them at once.
+fn rename_table(
+    b: &mut Builder<'_>,
+    cx: &ScriptCx<'_>,
+    st: &Stmt,
+    src: &Src<'_>,
+    from: &ObjName,
+    to: &ObjName,
+) -> Result<(), String> {
+    let t = src.table(from)?;
+    if from.schema != to.schema {
+        return Err(format!(
+            "RENAME TABLE {from} TO {to} moves the table to another database: a view cannot stand in for it there; move it in a maintenance window"
+        ));
+    }
+    // until the contract `to` is a view: another statement of the migration on either name
+    // would meet the view, or a table its steps do not expect
+    let line_of = |s: &Stmt| cx.file().line_col(s.range.start).line;
+    if let Some(other) = cx.statements.iter().find(|s| {
+        s.index != st.index
+            && s.ops.iter().any(|op| {
+                op.table().is_some_and(|n| n.matches(from) || n.matches(to))
+                    || matches!(op, Operation::RenameTable { from: f, to: t2 } if f.matches(to) || t2.matches(from) || f.matches(from) || t2.matches(to))
+            })
+    }) {
+        return Err(format!(
+            "line {} of this migration also changes {from} or {to}: until the contract {to} is a view of {from} (MySQL cannot rename a table and keep its old name at once), so rename the table in a migration of its own",
+            line_of(other)
+        ));
+    }
+    let columns: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+    let parked = ObjName::new(to.schema.as_deref(), &dropped(b, &to.name));
+    let create_view = b.sql(
+        "mysql/view_of_table.sql",
+        json!({ "view": tname(to), "table": tname(from), "columns": columns }),
+    )?;
+    let drop_view = format!("DROP VIEW {};", quote::qualified(Dialect::Mysql, to));
+    b.add(
+        src,
+        "rename-table",
+        StepSpec {
+            phase: PlanPhase::Expand,
+            strategy: Strategy::Plain,
+            summary: format!(
+                "{} as an updatable view of {from} for the new code; the old code keeps {from}",
+                to.name
+            ),
+            lock: lock::MDL_BRIEF,
+            cost: Cost::Metadata,
+            up: create_view.clone(),
+            down: Some(drop_view),
+        },
+        None,
+    );
+    let ctx = |up: bool| json!({ "up": up, "view": tname(to), "table": tname(from), "parked": tname(&parked), "create_view": create_view });
+    let up = b.sql("mysql/swap_view.sql", ctx(true))?;
+    let down = b.sql("mysql/swap_view.sql", ctx(false))?;
+    b.add(
+        src,
+        "rename-table",
+        StepSpec {
+            phase: PlanPhase::Contract,
+            strategy: Strategy::Plain,
+            summary: format!(
+                "{from} takes the name {} in one atomic RENAME; the view goes",
+                to.name
+            ),
             lock: lock::MDL_BRIEF,
             cost: Cost::Metadata,
             up,
