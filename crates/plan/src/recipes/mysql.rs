@@ -1249,7 +1249,7 @@ fn rename_table(
         s.index != st.index
             && s.ops.iter().any(|op| {
                 op.table().is_some_and(|n| n.matches(from) || n.matches(to))
-                    || matches!(op, Operation::RenameTable { from: f, to: t2 } if f.matches(to) || t2.matches(from) || f.matches(from) || t2.matches(to))
+                    || matches!(op, Operation::RenameTable { to: t2, .. } if t2.matches(from) || t2.matches(to))
             })
     }) {
         return Err(format!(
@@ -1263,7 +1263,7 @@ fn rename_table(
         "mysql/view_of_table.sql",
         json!({ "view": tname(to), "table": tname(from), "columns": columns }),
     )?;
-    let drop_view = format!("DROP VIEW {};", quote::qualified(Dialect::Mysql, to));
+    let drop_view = b.sql("drop_view.sql", json!({ "view": tname(to) }))?;
     b.add(
         src,
         "rename-table",
