@@ -307,6 +307,22 @@ fn pg_a_tenant_schema_is_checked_on_its_own_tables() {
             && r.stderr.contains("m/2_big.sql"),
         "{r:?}"
     );
+    // and a schema the change puts on its own search_path (the URL's is public's)
+    std::fs::write(
+        dir.path().join("m/2_big.sql"),
+        "SET search_path TO tenant_big;\nALTER TABLE orders ADD CHECK (id > 0);\n",
+    )
+    .unwrap();
+    let r = run(s
+        .migrate(dir.path())
+        .env("DATABASE_URL", &s.url)
+        .args(["apply", "m"]));
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains("error[constraint-missing-not-valid]")
+            && r.stderr.contains("m/2_big.sql"),
+        "{r:?}"
+    );
 }
 
 // ------------------------------------------------------- PostgreSQL: made safe, accepted

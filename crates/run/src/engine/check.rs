@@ -358,24 +358,28 @@ fn locate(dialect: Dialect, layout: Layout, s: &Script, d: &Diagnostic) -> Optio
         .find(|c| c.range.contains(&at))
         .or_else(|| chunks.last())?;
     let r = chunk.stmt.clone()?;
-    let tables = statement_tables(dialect, &text[r.clone()]);
+    let tables = op_tables(&statement_ops(dialect, &text[r.clone()]));
     Some(Located {
         line: s.file.line_col(base + r.start).line,
         tables,
     })
 }
 
-/// The tables statement `sql_text` touches (a foreign key's referenced table too).
-fn statement_tables(dialect: Dialect, sql_text: &str) -> Vec<ObjName> {
-    let ops = match sql::parse(dialect, sql_text) {
+/// The operations of statement `sql_text` (a token scan's when it does not parse).
+fn statement_ops(dialect: Dialect, sql_text: &str) -> Vec<Operation> {
+    match sql::parse(dialect, sql_text) {
         Ok(asts) => asts
             .iter()
             .flat_map(|a| sql::classify::classify(dialect, a))
-            .collect::<Vec<_>>(),
+            .collect(),
         Err(_) => sql::tokscan::scan(dialect, sql_text),
-    };
+    }
+}
+
+/// The tables operations `ops` touch (a foreign key's referenced table too).
+fn op_tables(ops: &[Operation]) -> Vec<ObjName> {
     let mut tables = Vec::new();
-    for op in &ops {
+    for op in ops {
         if let Some(t) = op.table() {
             tables.push(t.clone());
         }
@@ -391,19 +395,28 @@ fn statement_tables(dialect: Dialect, sql_text: &str) -> Vec<ObjName> {
     tables
 }
 
-/// The schemas the selected phases name explicitly (`billing.invoices`): the apply check
-/// reads them besides the target's `search_path`.
+/// The schemas the selected phases name explicitly (`billing.invoices`, or a `SET
+/// search_path` of theirs): the apply check reads them besides the target's `search_path`.
 fn named_schemas(dialect: Dialect, items: &[(&Migration, &Script)]) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for (m, s) in items {
         let text = s.text();
         for chunk in split::split(text, SplitOptions::new(dialect, m.layout == Layout::Goose)) {
             let Some(r) = chunk.stmt else { continue };
-            out.extend(
-                statement_tables(dialect, &text[r])
-                    .into_iter()
-                    .filter_map(|t| t.schema),
-            );
+            let ops = statement_ops(dialect, &text[r]);
+            for op in &ops {
+                if let Operation::SetVariable { name, value, .. } = op
+                    && name.eq_ignore_ascii_case("search_path")
+                {
+                    out.extend(
+                        value
+                            .split(',')
+                            .map(|v| v.trim().trim_matches('"').to_owned())
+                            .filter(|v| !v.is_empty() && v != "$user"),
+                    );
+                }
+            }
+            out.extend(op_tables(&ops).into_iter().filter_map(|t| t.schema));
         }
     }
     out
