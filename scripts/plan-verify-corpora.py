@@ -178,6 +178,8 @@ def main():
     ap.add_argument("--limit", type=int, default=0, help="at most this many migrations")
     ap.add_argument("--rows", type=int, default=100, help="generated rows per table (verify --rows)")
     ap.add_argument("--only", help="only the migrations whose path holds this text")
+    ap.add_argument("--skip", type=int, default=0,
+                    help="pass over the first N migrations that would be verified (resume a long sweep)")
     ap.add_argument("--keep", action="store_true", help="keep the work directories (printed)")
     ap.add_argument("--dialect", choices=["pg", "mysql"], default="pg",
                     help="the histories of this dialect (default pg)")
@@ -196,6 +198,9 @@ def main():
             # refused on its own history: counted, not verified
             outcome, detail, rs = "refused", refusal, []
         elif not rs:
+            continue
+        elif args.skip > 0:
+            args.skip -= 1
             continue
         else:
             outcome, detail = verify_one(rel, args.rows, args.dialect, args.keep)

@@ -64,6 +64,18 @@ pub fn pg_object_name(name1: &str, name2: &str, label: &str) -> String {
     format!("{}_{}_{label}", clip(name1, n1), clip(name2, n2))
 }
 
+/// `makeObjectName` without a second name: `<name1>_<label>`, `name1` cut to fit 63 bytes (a
+/// primary key's `<table>_pkey`).
+pub fn pg_object_name1(name1: &str, label: &str) -> String {
+    let mut n = name1
+        .len()
+        .min(MAX_IDENT_BYTES.saturating_sub(1 + label.len()));
+    while !name1.is_char_boundary(n) {
+        n -= 1;
+    }
+    format!("{}_{label}", &name1[..n])
+}
+
 /// The name PostgreSQL 18 gives a column's NOT NULL constraint (`<table>_<column>_not_null`):
 /// the planner and the runner name theirs the same, so a planned NOT NULL looks like a plain one.
 pub fn pg_not_null(table: &str, column: &str) -> String {

@@ -744,7 +744,7 @@ impl Catalog {
                 let tkey = self.ensure_table(table);
                 let name = name
                     .clone()
-                    .unwrap_or_else(|| default_index_name(&tkey.1, columns, "idx"));
+                    .unwrap_or_else(|| default_index_name(self.dialect, &tkey.1, columns, "idx"));
                 let key = self.index_key(&tkey, &name);
                 if *if_not_exists && self.indexes.contains_key(&key) {
                     return;
@@ -931,7 +931,7 @@ impl Catalog {
                             .map(crate::sql::classify::index_column)
                             .collect();
                         let name = ix.name.as_ref().map_or_else(
-                            || default_index_name(&tkey.1, &columns, "idx"),
+                            || default_index_name(self.dialect, &tkey.1, &columns, "idx"),
                             crate::sql::classify::ident,
                         );
                         self.ensure_index(&tkey, name, &columns, false);
@@ -1101,7 +1101,7 @@ impl Catalog {
         });
         let cols = vec![spec.name.clone()];
         if spec.primary_key {
-            let name = format!("{}_pkey", key.1);
+            let name = pkey_name(self.dialect, &key.1);
             t.constraints.push(Constraint {
                 name: Some(name.clone()),
                 kind: ConstraintKind::PrimaryKey,
@@ -1171,17 +1171,19 @@ impl Catalog {
         ) {
             let name = spec.name.clone().unwrap_or_else(|| {
                 let suffix = if spec.kind == ConstraintKind::PrimaryKey {
-                    return format!("{}_pkey", key.1);
+                    return pkey_name(self.dialect, &key.1);
                 } else {
                     "key"
                 };
-                default_index_name(&key.1, &columns, suffix)
+                default_index_name(self.dialect, &key.1, &columns, suffix)
             });
             self.ensure_index(key, name.clone(), &columns, true);
             index = Some(name);
         }
         let name = spec.name.clone().or_else(|| match spec.kind {
-            ConstraintKind::ForeignKey => Some(default_index_name(&key.1, &columns, "fkey")),
+            ConstraintKind::ForeignKey => {
+                Some(default_index_name(self.dialect, &key.1, &columns, "fkey"))
+            }
             ConstraintKind::Check => None,
             _ => index.clone(),
         });
@@ -1414,15 +1416,36 @@ fn written_type_name(written: &str) -> (ObjName, &str) {
 }
 
 /// PostgreSQL's default name: `<table>_<col>[_<col>..]_<suffix>`.
-fn default_index_name(table: &str, columns: &[String], suffix: &str) -> String {
-    let mut parts = vec![table.to_owned()];
-    parts.extend(columns.iter().map(|c| {
-        c.chars()
-            .filter(|ch| ch.is_alphanumeric() || *ch == '_')
-            .collect()
-    }));
-    parts.push(suffix.to_owned());
-    parts.join("_")
+/// The name of table `table`'s unnamed primary key (PostgreSQL's `<table>_pkey`, cut to 63
+/// bytes; MySQL's is always `PRIMARY`, kept under this name as before).
+fn pkey_name(dialect: Dialect, table: &str) -> String {
+    match dialect {
+        Dialect::Postgres => crate::names::pg_object_name1(table, "pkey"),
+        Dialect::Mysql => format!("{table}_pkey"),
+    }
+}
+
+fn default_index_name(dialect: Dialect, table: &str, columns: &[String], suffix: &str) -> String {
+    let columns: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            c.chars()
+                .filter(|ch| ch.is_alphanumeric() || *ch == '_')
+                .collect()
+        })
+        .collect();
+    match dialect {
+        // `ChooseRelationName` / `ChooseConstraintName`: cut to 63 bytes as `makeObjectName`
+        // cuts (kratos' `selfservice_login_request_methods_selfservice_login_request_id_fkey`
+        // is `selfservice_login_request_met_selfservice_login_request_id_fkey` in the database)
+        Dialect::Postgres => crate::names::pg_object_name(table, &columns.join("_"), suffix),
+        Dialect::Mysql => {
+            let mut parts = vec![table.to_owned()];
+            parts.extend(columns);
+            parts.push(suffix.to_owned());
+            parts.join("_")
+        }
+    }
 }
 
 /// Is `expr` (a CHECK expression) `col IS NOT NULL`, alone or as one conjunct of an AND?

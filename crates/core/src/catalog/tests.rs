@@ -377,3 +377,48 @@ fn foreign_keys_follow_the_table_they_reference() {
         "REFERENCES \"public\".flows (id)"
     );
 }
+
+/// Unnamed constraints and indexes get PostgreSQL's names, cut to 63 bytes as
+/// `makeObjectName` cuts them (read off PostgreSQL 15; kratos' history renames a column of
+/// such a foreign key, whose plan named the uncut 67-byte name).
+#[test]
+fn long_default_names_are_cut_as_postgresql_cuts_them() {
+    let c = replay(
+        "CREATE TABLE selfservice_login_requests (id uuid PRIMARY KEY);
+         CREATE TABLE selfservice_login_request_methods (id uuid,
+           selfservice_login_request_id uuid NOT NULL, other_long_column_name_for_uniques text,
+           FOREIGN KEY (selfservice_login_request_id) REFERENCES selfservice_login_requests (id),
+           UNIQUE (selfservice_login_request_id, other_long_column_name_for_uniques));
+         CREATE INDEX ON selfservice_login_request_methods (selfservice_login_request_id, other_long_column_name_for_uniques);
+         CREATE TABLE a_really_long_table_name_for_primary_key_naming_checks_xxxxxxxx (id int PRIMARY KEY)",
+    );
+    let m = c.table(&t("selfservice_login_request_methods")).unwrap();
+    let mut names: Vec<&str> = m
+        .constraints
+        .iter()
+        .filter_map(|k| k.name.as_deref())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "selfservice_login_request_met_selfservice_login_request_id__key",
+            "selfservice_login_request_met_selfservice_login_request_id_fkey",
+        ]
+    );
+    assert!(
+        c.index(&t(
+            "selfservice_login_request_met_selfservice_login_request_id__idx"
+        ))
+        .is_some()
+    );
+    let p = c
+        .table(&t(
+            "a_really_long_table_name_for_primary_key_naming_checks_xxxxxxxx",
+        ))
+        .unwrap();
+    assert_eq!(
+        p.constraints[0].name.as_deref(),
+        Some("a_really_long_table_name_for_primary_key_naming_checks_xxx_pkey")
+    );
+}
