@@ -680,6 +680,14 @@ fn mysql_files(sql: &str, version: Option<&str>) -> String {
         .join("\n")
 }
 
+/// Each `(sql, reason)`: the plan is refused with a reason holding `reason`.
+fn mysql_refused_so(cases: &[(&str, &str)]) {
+    for (sql, reason) in cases {
+        let r = mysql_refusal(sql);
+        assert!(r.contains(reason), "{sql}:\n{r}");
+    }
+}
+
 fn mysql_refusal(sql: &str) -> String {
     match try_plan_mysql(sql, None) {
         Err(PlanError::Refused(r)) => r
@@ -772,7 +780,7 @@ fn mysql_rename_table_keeps_the_new_name_as_a_view_until_the_contract() {
             && down.contains("VIEW happenings AS SELECT"),
         "{down}"
     );
-    for (sql, reason) in [
+    mysql_refused_so(&[
         (
             "ALTER TABLE events RENAME TO happenings;\nALTER TABLE happenings ADD COLUMN at INT;",
             "line 2 of this migration also changes events or happenings",
@@ -785,10 +793,7 @@ fn mysql_rename_table_keeps_the_new_name_as_a_view_until_the_contract() {
             "ALTER TABLE events RENAME TO archive.events;",
             "moves the table to another database",
         ),
-    ] {
-        let r = mysql_refusal(sql);
-        assert!(r.contains(reason), "{sql}:\n{r}");
-    }
+    ]);
 }
 
 /// A name a MySQL migration frees and gives again, refused as on PostgreSQL (found by
@@ -798,7 +803,7 @@ fn mysql_rename_table_keeps_the_new_name_as_a_view_until_the_contract() {
 /// `CREATE TABLE IF NOT EXISTS` silently created nothing).
 #[test]
 fn mysql_a_name_freed_and_given_again_is_refused() {
-    for (sql, reason) in [
+    mysql_refused_so(&[
         (
             "ALTER TABLE accounts RENAME COLUMN note TO memo;\nALTER TABLE accounts ADD COLUMN note VARCHAR(10) NOT NULL DEFAULT '';",
             "column note of accounts exists before this migration, which renames or drops it and gives that name to a column again",
@@ -807,10 +812,7 @@ fn mysql_a_name_freed_and_given_again_is_refused() {
             "DROP TABLE events;\nCREATE TABLE IF NOT EXISTS events (id BIGINT PRIMARY KEY);",
             "events exists before this migration, which drops or renames it and creates it again",
         ),
-    ] {
-        let r = mysql_refusal(sql);
-        assert!(r.contains(reason), "{sql}:\n{r}");
-    }
+    ]);
 }
 
 #[test]
