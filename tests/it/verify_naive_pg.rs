@@ -202,3 +202,25 @@ fn a_naive_migration_that_fails_on_the_data_is_reported() {
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("naive/nope.up.sql"), "{r:?}");
 }
+
+/// `UPDATE .. FROM` with aliases, planned as a batched backfill whose batches keep the join
+/// (lemmy's `UPDATE person p SET .. FROM local_user lu WHERE ..`: refused before), gives the
+/// naive statement's rows; both tables have an `id`, so the batches' key range is qualified.
+#[test]
+fn an_update_from_is_batched_and_gives_the_naive_rows() {
+    let naive = "UPDATE owners o SET label = u.full_name || '/' || u.email FROM users u WHERE u.owner_id = o.id AND u.email IS NOT NULL;\n";
+    let dir = dir_with(naive, &[("m/002_change.up.sql", naive)]);
+    let mut args = planned_ups(dir.path(), "m/002_change.up.sql", "m", &[]);
+    let fill = std::fs::read_to_string(dir.path().join("m/002_change.backfill.toml")).unwrap();
+    assert!(
+        fill.contains("alias = \"o\"") && fill.contains("from = \"users u\""),
+        "{fill}"
+    );
+    args.extend(["--naive", "naive/002_change.up.sql", "--rows", "50"].map(str::to_owned));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (r, json) = verify_dir(dir.path(), Dialect::Postgres, &args);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(json["proven"], true, "{r:?}");
+    assert_eq!(schema_differences(&json), [], "{r:?}");
+    assert!(data(&json, "data").is_empty(), "{r:?}");
+}

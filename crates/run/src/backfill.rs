@@ -256,6 +256,12 @@ impl Engine {
             Some(s) => format!("{s}.{}", spec.table),
             None => spec.table.clone(),
         };
+        if spec.from.is_some() && self.url.dialect() == sluice_core::sql::Dialect::Mysql {
+            return Err(RunError::Input(format!(
+                "{}: fill of `{table}`: `from` is PostgreSQL's UPDATE .. FROM; on MySQL / MariaDB write the joined value into `[set]` as a subquery",
+                loaded.path.display(),
+            )));
+        }
         if cols.is_empty() {
             return Err(RunError::Input(format!(
                 "{}:{}: table `{table}` does not exist; `table` must name the table to fill (its expand must have run)",

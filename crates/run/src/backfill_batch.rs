@@ -34,6 +34,9 @@ pub(super) struct Batches {
     range: KeyRange,
     set: String,
     where_: Option<String>,
+    /// `AS <alias>` and `FROM <list>` of an `UPDATE .. FROM` fill (both quoted as written).
+    alias: Option<String>,
+    from: Option<String>,
     /// MySQL: each batch runs under READ COMMITTED (see [`Batches::isolation_sql`]).
     read_committed: bool,
     /// The server has `backend_flush_after` (see [`Database::batch_flush_after_sql`]).
@@ -59,6 +62,8 @@ impl Batches {
             range: KeyRange::new(db, &spec_table(spec), &spec.key, numeric),
             set,
             where_: spec.where_.clone(),
+            alias: spec.alias.as_ref().map(|a| db.ident(a)),
+            from: spec.from.clone(),
             read_committed: false,
             flush_after: true,
             yield_prefix: None,
@@ -121,18 +126,34 @@ impl Batches {
         self.range.upper_sql(last, n)
     }
 
+    /// `UPDATE <target>[ AS <alias>] SET <set>[ FROM <list>]`, and the key range as the
+    /// UPDATE's conditions name it: qualified when the fill has an alias or a `FROM`.
+    fn update_head(&self) -> (String, KeyRange) {
+        let t = self.range.target();
+        let mut head = format!("UPDATE {t}");
+        if let Some(a) = &self.alias {
+            head.push_str(&format!(" AS {a}"));
+        }
+        head.push_str(&format!(" SET {}", self.set));
+        if let Some(f) = &self.from {
+            head.push_str(&format!(" FROM {f}"));
+        }
+        let range = match (&self.alias, &self.from) {
+            (Some(a), _) => self.range.qualified(a),
+            (None, Some(_)) => self.range.qualified(t),
+            (None, None) => self.range.clone(),
+        };
+        (head, range)
+    }
+
     /// The batch's UPDATE; no `upper` for the last batch.
     pub(super) fn update_sql(&self, last: Option<&[String]>, upper: Option<&[String]>) -> String {
-        let mut conds = self.range.bounds(last, upper);
+        let (head, range) = self.update_head();
+        let mut conds = range.bounds(last, upper);
         if let Some(w) = &self.where_ {
             conds.push(format!("({w})"));
         }
-        format!(
-            "UPDATE {} SET {}{}",
-            self.range.target(),
-            self.set,
-            where_clause(&conds)
-        )
+        format!("{head}{}", where_clause(&conds))
     }
 
     /// The batch in one statement (PostgreSQL, one-column key): its upper key, `n` rows after
@@ -150,8 +171,10 @@ impl Batches {
             .into_iter()
             .collect();
         let from = where_clause(&after);
-        let mut conds = after.clone();
-        conds.push(format!("{key} <= (SELECT {key} FROM sluice_b)"));
+        let (head, range) = self.update_head();
+        let qkey = range.single()?.to_owned();
+        let mut conds: Vec<String> = last.map(|l| range.compare(">", l)).into_iter().collect();
+        conds.push(format!("{qkey} <= (SELECT {key} FROM sluice_b)"));
         if let Some(w) = &self.where_ {
             conds.push(format!("({w})"));
         }
@@ -160,10 +183,9 @@ impl Batches {
         Some(format!(
             "WITH sluice_u AS (SELECT {key} FROM {t}{from} ORDER BY {key} LIMIT 1 OFFSET {}), \
              sluice_b AS (SELECT COALESCE((SELECT {key} FROM sluice_u), (SELECT {key} FROM {t}{from} ORDER BY {key} DESC LIMIT 1)) AS {key}), \
-             sluice_d AS (UPDATE {t} SET {}{} RETURNING 1) \
+             sluice_d AS ({head}{} RETURNING 1) \
              SELECT (SELECT count(*) FROM sluice_u)::text, (SELECT {} FROM sluice_u), (SELECT count(*) FROM sluice_d)::text",
             n.max(1) - 1,
-            self.set,
             where_clause(&conds),
             self.db.as_text(key),
         ))
@@ -449,6 +471,40 @@ mod tests {
         );
         let my = Batches::new(crate::driver::database(Dialect::Mysql), &s, vec![true]);
         assert_eq!(my.settings_sql(Some(YIELD_AFTER)), None);
+    }
+
+    /// `UPDATE .. FROM` (lemmy's `UPDATE person p SET .. FROM local_user lu WHERE ..`): the
+    /// alias and the FROM list kept, the key range qualified (both tables have an `id`).
+    #[test]
+    fn batch_sql_of_an_update_from() {
+        let s = spec(
+            "table = 'person'\nkey = 'id'\nwhere = 'p.id = lu.person_id'\nalias = 'p'\nfrom = 'local_user lu'\n[set]\nadmin = 'lu.admin'\n",
+        );
+        let b = Batches::new(crate::driver::database(Dialect::Postgres), &s, vec![true]);
+        let (last, upper) = (vec!["10".to_owned()], vec!["20".to_owned()]);
+        assert_eq!(
+            b.update_sql(Some(&last), Some(&upper)),
+            "UPDATE \"person\" AS \"p\" SET \"admin\" = lu.admin FROM local_user lu WHERE \"p\".\"id\" > 10 AND \"p\".\"id\" <= 20 AND (p.id = lu.person_id)"
+        );
+        // the upper key is found on the table alone
+        assert_eq!(
+            b.upper_sql(Some(&last), 5),
+            "SELECT \"id\"::text AS sluice_k0 FROM \"person\" WHERE \"id\" > 10 ORDER BY \"id\" LIMIT 1 OFFSET 4"
+        );
+        let one = b.one_statement_sql(Some(&last), 5).unwrap();
+        assert!(
+            one.contains("sluice_d AS (UPDATE \"person\" AS \"p\" SET \"admin\" = lu.admin FROM local_user lu WHERE \"p\".\"id\" > 10 AND \"p\".\"id\" <= (SELECT \"id\" FROM sluice_b) AND (p.id = lu.person_id) RETURNING 1)"),
+            "{one}"
+        );
+        // without an alias the table's name qualifies the key
+        let s = spec(
+            "table = 'person'\nkey = 'id'\nfrom = 'local_user'\n[set]\nadmin = 'local_user.admin'\n",
+        );
+        let b = Batches::new(crate::driver::database(Dialect::Postgres), &s, vec![true]);
+        assert_eq!(
+            b.update_sql(Some(&last), None),
+            "UPDATE \"person\" SET \"admin\" = local_user.admin FROM local_user WHERE \"person\".\"id\" > 10"
+        );
     }
 
     #[test]

@@ -35,6 +35,15 @@ impl KeyRange {
         }
     }
 
+    /// The same range with its key columns qualified by `by` (a quoted table or alias): an
+    /// `UPDATE .. FROM` may join tables with columns of the key's names.
+    pub(crate) fn qualified(&self, by: &str) -> KeyRange {
+        KeyRange {
+            keys: self.keys.iter().map(|k| format!("{by}.{k}")).collect(),
+            ..self.clone()
+        }
+    }
+
     /// The table, quoted.
     pub(crate) fn target(&self) -> &str {
         &self.target

@@ -9,6 +9,8 @@
 //! schema = "public"                    # optional
 //! key = ["id"]                         # unique, NOT NULL key column(s), batches walk them in order
 //! where = '"full_name" IS DISTINCT FROM "name"'   # optional: rows still to do
+//! alias = "u"                          # optional: the table's alias, as `set` / `where` name it
+//! from = "orgs o"                      # optional, PostgreSQL: `UPDATE .. FROM` this list
 //! batch_size = 5000                    # rows per batch (a starting point when target_batch_time is set)
 //! pause = "10ms"                       # between batches
 //! target_batch_time = "100ms"          # optional: adapt batch_size to this duration
@@ -60,6 +62,11 @@ pub struct BackfillSpec {
     /// SQL condition selecting rows still to do (also what makes a re-run idempotent).
     #[serde(rename = "where")]
     pub where_: Option<String>,
+    /// The table's alias in `set` and `where` (`UPDATE t AS alias`).
+    pub alias: Option<String>,
+    /// PostgreSQL: the `FROM` list of `UPDATE .. FROM` (a row is filled when the list has a
+    /// row matching `where` for it, as the naive statement's join).
+    pub from: Option<String>,
     pub batch_size: u64,
     #[serde(with = "ser_duration")]
     pub pause: Duration,
@@ -78,6 +85,8 @@ struct RawSpec {
     set: Spanned<BTreeMap<String, String>>,
     #[serde(rename = "where")]
     where_: Option<Spanned<String>>,
+    alias: Option<Spanned<String>>,
+    from: Option<Spanned<String>>,
     batch_size: Option<Spanned<i64>>,
     pause: Option<Spanned<String>>,
     target_batch_time: Option<Spanned<String>>,
@@ -187,6 +196,12 @@ impl BackfillSpec {
             .as_ref()
             .map(|w| nonblank(w, "where"))
             .transpose()?;
+        let alias = raw
+            .alias
+            .as_ref()
+            .map(|a| nonblank(a, "alias"))
+            .transpose()?;
+        let from = raw.from.as_ref().map(|f| nonblank(f, "from")).transpose()?;
         let batch_size = match &raw.batch_size {
             None => DEFAULT_BATCH_SIZE,
             Some(b) => {
@@ -234,6 +249,8 @@ impl BackfillSpec {
             key,
             set: raw.set.into_inner(),
             where_,
+            alias,
+            from,
             batch_size,
             pause,
             target_batch_time,
@@ -277,6 +294,12 @@ impl BackfillSpec {
         out.push_str(&format!("key = [{}]\n", keys.join(", ")));
         if let Some(w) = &self.where_ {
             out.push_str(&format!("where = {}\n", q(w)));
+        }
+        if let Some(a) = &self.alias {
+            out.push_str(&format!("alias = {}\n", q(a)));
+        }
+        if let Some(f) = &self.from {
+            out.push_str(&format!("from = {}\n", q(f)));
         }
         out.push_str(&format!("batch_size = {}\n", self.batch_size));
         out.push_str(&format!(

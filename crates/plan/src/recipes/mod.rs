@@ -169,12 +169,21 @@ pub(super) struct Shadowed {
 /// One column a backfill fills, and which rows still need it.
 struct Fill {
     table: ObjName,
+    /// `UPDATE .. FROM`: the table's alias and the FROM list (PostgreSQL).
+    join: Join,
     key: Vec<String>,
     column: String,
     expr: String,
     todo: Option<String>,
     /// The column's type as a cast target, when the catalog knows it.
     cast: Option<String>,
+}
+
+/// The alias and the `FROM` list of an `UPDATE .. FROM` (PostgreSQL) a fill keeps.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct Join {
+    pub alias: Option<String>,
+    pub from: Option<String>,
 }
 
 /// A column's type as written, as the target of a cast: the serial pseudo-types are their
@@ -313,16 +322,36 @@ impl<'r> Builder<'r> {
     }
 
     /// A naive `UPDATE` as the migration's backfill.
+    #[allow(clippy::too_many_arguments)]
     pub fn backfill_update(
         &mut self,
         src: &Src<'_>,
         table: &ObjName,
+        join: &Join,
         key: Vec<String>,
         column: &str,
         expr: String,
         todo: Option<String>,
     ) -> Result<(), String> {
-        self.add_backfill(src, "batched-update", table, key, column, expr, todo)
+        if let Some(other) = self
+            .fills
+            .iter()
+            .find(|f| f.table == *table && f.join != *join)
+        {
+            return Err(format!(
+                "this migration already backfills {} of {table} {}: one fill of a table has one FROM; move this statement to a migration of its own",
+                other.column,
+                match &other.join.from {
+                    Some(f) => format!("FROM {f}"),
+                    None => "without FROM".to_owned(),
+                }
+            ));
+        }
+        self.add_backfill(src, "batched-update", table, key, column, expr, todo)?;
+        if let Some(f) = self.fills.last_mut() {
+            f.join = join.clone();
+        }
+        Ok(())
     }
 
     /// Add `column = expr` to the migration's backfill (a fill per table, in the order the
@@ -380,6 +409,7 @@ impl<'r> Builder<'r> {
             .map(|c| cast_type(&c.data_type));
         self.fills.push(Fill {
             table: table.clone(),
+            join: Join::default(),
             key,
             column: column.to_owned(),
             expr,
@@ -425,7 +455,23 @@ impl<'r> Builder<'r> {
     /// row one column still needs is not rewritten by another's expression.
     fn table_fill(&self, fills: &[&Fill]) -> BackfillSpec {
         let first = fills[0];
-        let several = fills.len() > 1;
+        // one condition for every column (one UPDATE of several columns): no guard needed
+        let alike = fills
+            .iter()
+            .all(|f| f.todo.is_some() && f.todo == first.todo);
+        let several = fills.len() > 1 && !alike;
+        // the column a guard leaves as it is, qualified when an UPDATE .. FROM may join a
+        // table with a column of its name (lemmy's `person.admin` and `local_user.admin`)
+        let own = |column: &str| {
+            let c = quote::ident_min(self.r.dialect, column);
+            match (&first.join.alias, &first.join.from) {
+                (Some(a), _) => format!("{}.{c}", quote::ident_min(self.r.dialect, a)),
+                (None, Some(_)) => {
+                    format!("{}.{c}", quote::qualified(self.r.dialect, &first.table))
+                }
+                (None, None) => c,
+            }
+        };
         let mut set = BTreeMap::new();
         for f in fills {
             let expr = match (&f.todo, several) {
@@ -436,10 +482,7 @@ impl<'r> Builder<'r> {
                         }
                         _ => f.expr.clone(),
                     };
-                    format!(
-                        "CASE WHEN {t} THEN {then} ELSE {} END",
-                        quote::ident_min(self.r.dialect, &f.column)
-                    )
+                    format!("CASE WHEN {t} THEN {then} ELSE {} END", own(&f.column))
                 }
                 _ => f.expr.clone(),
             };
@@ -447,10 +490,17 @@ impl<'r> Builder<'r> {
         }
         let todos: Option<Vec<&String>> = fills.iter().map(|f| f.todo.as_ref()).collect();
         let where_ = todos.map(|t| {
-            if t.len() == 1 {
-                t[0].clone()
+            let mut unique: Vec<&String> = Vec::new();
+            for c in t {
+                if !unique.contains(&c) {
+                    unique.push(c);
+                }
+            }
+            if unique.len() == 1 {
+                unique[0].clone()
             } else {
-                t.iter()
+                unique
+                    .iter()
                     .map(|c| format!("({c})"))
                     .collect::<Vec<_>>()
                     .join(" OR ")
@@ -463,6 +513,8 @@ impl<'r> Builder<'r> {
             key: first.key.clone(),
             set,
             where_,
+            alias: first.join.alias.clone(),
+            from: first.join.from.clone(),
             batch_size: DEFAULT_BATCH_SIZE,
             // PostgreSQL: no pause. Each batch gives way to application row locks and the
             // next one takes other rows, so a pause only idles the fill: without the 2 ms one

@@ -1,11 +1,12 @@
 //! A whole-table `UPDATE` on an existing table -> the migration's batched backfill: the
 //! same assignments and condition, run in short key-range transactions after expand.
 
-use sqlparser::ast::{AssignmentTarget, Statement as Ast, TableFactor};
+use sqlparser::ast::{AssignmentTarget, Statement as Ast, TableFactor, UpdateTableFromKind};
 
+use sluice_core::sql::Dialect;
 use sluice_core::sql::ops::ObjName;
 
-use super::{Builder, Src};
+use super::{Builder, Join, Src};
 
 pub(super) fn batched_update(
     b: &mut Builder<'_>,
@@ -15,14 +16,34 @@ pub(super) fn batched_update(
     let Some(Ast::Update(u)) = src.ast else {
         return Err("internal error: not an UPDATE".into());
     };
-    if u.from.is_some() || u.returning.is_some() || !u.table.joins.is_empty() || u.limit.is_some() {
+    let pg = b.r.dialect == Dialect::Postgres;
+    if u.returning.is_some()
+        || !u.table.joins.is_empty()
+        || u.limit.is_some()
+        || (u.from.is_some() && !pg)
+    {
         return Err(
-            "an UPDATE with FROM, joins, RETURNING or LIMIT cannot be split into key-range batches automatically: write backfill.toml by hand".into(),
+            "an UPDATE with joins, RETURNING or LIMIT (or, on MySQL, a multi-table UPDATE) cannot be split into key-range batches automatically: write backfill.toml by hand".into(),
         );
     }
-    if let TableFactor::Table { alias: Some(_), .. } = &u.table.relation {
-        return Err(
-            "an UPDATE with a table alias cannot be batched automatically: drop the alias".into(),
+    // PostgreSQL's `UPDATE t AS a SET .. FROM f WHERE ..`: each batch is the same UPDATE
+    // with the key range (lemmy's aggregates and person rows, ente's key attributes)
+    let mut join = Join::default();
+    if let TableFactor::Table { alias: Some(a), .. } = &u.table.relation {
+        if !pg || !a.columns.is_empty() {
+            return Err(
+                "an UPDATE with a table alias cannot be batched automatically here: drop the alias"
+                    .into(),
+            );
+        }
+        join.alias = Some(sluice_core::sql::classify::ident(&a.name));
+    }
+    if let Some(UpdateTableFromKind::BeforeSet(f) | UpdateTableFromKind::AfterSet(f)) = &u.from {
+        join.from = Some(
+            f.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
         );
     }
     // lemmy's `UPDATE pg_index SET indisready = false`: no data to fill, and no table of the
@@ -71,7 +92,7 @@ pub(super) fn batched_update(
     }
     let todo = u.selection.as_ref().map(ToString::to_string);
     for (col, expr) in columns {
-        b.backfill_update(src, table, key.clone(), &col, expr, todo.clone())?;
+        b.backfill_update(src, table, &join, key.clone(), &col, expr, todo.clone())?;
     }
     Ok(())
 }
