@@ -249,8 +249,13 @@ impl Placement {
         let count = |phase| parts.iter().filter(|p| p.phase == phase).count();
         let (n_expand, n_contract) = (count(PlanPhase::Expand), count(PlanPhase::Contract));
         let backfill = plan.backfill_file();
-        // an expand with nothing to add still holds the backfill's place
-        let expand_migrations = n_expand.max(usize::from(backfill.is_some()));
+        // an expand with nothing to add still holds the backfill's place; in pop's layout it
+        // also holds the dialect's place: the naive file may be one of every dialect, which
+        // only a `.postgres.` file of its version replaces (kratos'
+        // `add_flow_type_check_constraint`: its CHECK went to the contract, and the naive
+        // file left in place added it first)
+        let hold = backfill.is_some() || self.layout == Layout::Pop;
+        let expand_migrations = n_expand.max(usize::from(hold));
         let after = expand_migrations.saturating_sub(1) + n_contract;
         let key = &self.version_key;
         let Some(mut next) = emit::next_versions(self.layout, key, &self.taken, after) else {
@@ -290,10 +295,16 @@ impl Placement {
             (_, 1) => format!("{}_contract", self.name),
             (_, k) => format!("{}_contract_{k}", self.name),
         };
-        if n_expand == 0 && backfill.is_some() {
+        if n_expand == 0 && hold {
             let empty = format!(
-                "-- expand of {}_{}: nothing to add; the backfill runs after it\n-- sluice:phase expand\n",
-                self.version, self.name
+                "-- expand of {}_{}: nothing to add{}\n-- sluice:phase expand\n",
+                self.version,
+                self.name,
+                if backfill.is_some() {
+                    "; the backfill runs after it"
+                } else {
+                    "; it stands for the naive migration (every phase is in the contract)"
+                }
             );
             // nothing to undo, as a native plan has no expand file to roll back (a
             // backfill's rows stay as it wrote them)

@@ -141,3 +141,66 @@ fn pop_directory_applies_and_rolls_back_the_target_dialect() {
         assert!(!s.table_exists("t") && !s.table_exists("u"), "{dialect}");
     }
 }
+
+/// A plan of a pop migration written for every dialect (no `.postgres.` in its name) whose
+/// steps are all in the contract (kratos' `add_flow_type_check_constraint`: a CHECK, added
+/// NOT VALID and validated after the rollout). The plan writes an empty `.postgres.` expand
+/// at its version, which stands for the naive file on PostgreSQL: without it the naive file
+/// ran first, and the contract failed on the constraint it had added.
+#[test]
+fn a_plan_of_a_file_of_every_dialect_holds_its_version() {
+    let s = Scratch::pg();
+    let dir = tree(&[
+        (
+            "sluice.toml",
+            "dialect = \"postgres\"\n[gates.default]\nkind = \"command\"\ncommand = \"true\"\n",
+        ),
+        (
+            "m/20240101000000000000_init.postgres.up.sql",
+            "CREATE TABLE tokens (id int PRIMARY KEY, kind int NOT NULL);",
+        ),
+        (
+            "m/20240101000000000000_init.mysql.up.sql",
+            "CREATE TABLE tokens (id INT PRIMARY KEY, kind INT NOT NULL) ENGINE=InnoDB;",
+        ),
+        ("m/20240101000000000000_init.down.sql", "DROP TABLE tokens;"),
+        (
+            "m/20240102000000000000_kind_check.up.sql",
+            "ALTER TABLE tokens ADD CONSTRAINT tokens_kind_ck CHECK (kind = 1 OR kind = 2);",
+        ),
+        (
+            "m/20240102000000000000_kind_check.down.sql",
+            "ALTER TABLE tokens DROP CONSTRAINT tokens_kind_ck;",
+        ),
+    ]);
+    let r = run(s.migrate(dir.path()).args([
+        "plan",
+        "m/20240102000000000000_kind_check.up.sql",
+        "--out",
+        "m",
+    ]));
+    assert_eq!(r.code, 0, "{r:?}");
+    let files: Vec<String> = std::fs::read_dir(dir.path().join("m"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("20240102"))
+        .collect();
+    // the generic file stays for the other dialects; PostgreSQL's own files stand for it
+    for want in [
+        "20240102000000000000_kind_check.up.sql",
+        "20240102000000000000_kind_check.postgres.autocommit.up.sql",
+        "20240102000000000001_kind_check_contract.postgres.autocommit.up.sql",
+    ] {
+        assert!(files.iter().any(|f| f == want), "{want}: {files:?}");
+    }
+    let checks = "SELECT conname::text FROM pg_constraint WHERE conname = 'tokens_kind_ck'";
+    let r = run(s.migrate(dir.path()).args(["apply", "m"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        s.strings(checks).is_empty(),
+        "the naive file ran in the expand"
+    );
+    let r = run(s.migrate(dir.path()).args(["apply", "m", "--phase", "all"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(s.strings(checks), ["tokens_kind_ck"]);
+}

@@ -665,16 +665,17 @@ impl<'e, 'r> Verifier<'e, 'r> {
         for (i, &u) in ups.iter().enumerate().rev() {
             let Some(p) = u.phase() else { continue };
             let mut step = StepReport::new(name(u, ".down"), path(u, Direction::Down));
+            // an up marked irreversible is not rolled back, whatever its down holds (a
+            // layout that wants a down file gets one that only raises: kratos' pop files)
+            if let Some(why) = m
+                .script(p, Direction::Up)
+                .and_then(|s| s.irreversible.clone())
+            {
+                mr.outcome = Outcome::Irreversible;
+                tracing::info!(version = %m.version.raw, reason = %why, "irreversible: not rolled back");
+                return Ok((mr, State::Intact));
+            }
             if m.script(p, Direction::Down).is_none() {
-                if let Some(why) = m
-                    .script(p, Direction::Up)
-                    .and_then(|s| s.irreversible.clone())
-                {
-                    step.error = None;
-                    mr.outcome = Outcome::Irreversible;
-                    tracing::info!(version = %m.version.raw, reason = %why, "irreversible: not rolled back");
-                    return Ok((mr, State::Intact));
-                }
                 step.error = Some(format!(
                     "no {} script: the {} cannot be rolled back; write one, or mark the up `-- sluice:irreversible <reason>`",
                     step.step,
