@@ -34,7 +34,7 @@ pub(super) struct Batches {
     range: KeyRange,
     set: String,
     where_: Option<String>,
-    /// `AS <alias>` and `FROM <list>` of an `UPDATE .. FROM` fill (both quoted as written).
+    /// `AS <alias>` (quoted) and `FROM <list>` (as written) of an `UPDATE .. FROM` fill.
     alias: Option<String>,
     from: Option<String>,
     /// MySQL: each batch runs under READ COMMITTED (see [`Batches::isolation_sql`]).
