@@ -1064,3 +1064,35 @@ fn uuid_key_walks_to_the_last_row() {
     // 15 full batches and the last (40 rows)
     assert_eq!(fill_row(&s), ["applied 1000 16"]);
 }
+
+/// `from` (PostgreSQL's `UPDATE .. FROM`) in a MariaDB backfill: refused before any batch,
+/// naming the file and the way out; no row changed.
+#[test]
+fn mariadb_backfill_refuses_from() {
+    let s = Scratch::mysql();
+    s.exec(
+        "CREATE TABLE people (id bigint PRIMARY KEY, admin int NULL);
+         CREATE TABLE users (id bigint PRIMARY KEY, person_id bigint NOT NULL, admin int NOT NULL);
+         INSERT INTO people (id) SELECT seq FROM seq_1_to_20;
+         INSERT INTO users SELECT seq, seq, 1 FROM seq_1_to_20;",
+    );
+    let dir = tree(&[
+        ("1_p/expand.up.sql", "SELECT 1;\n"),
+        ("1_p/expand.down.sql", "SELECT 1;\n"),
+        (
+            "1_p/backfill.toml",
+            "table = \"people\"\nkey = [\"id\"]\nalias = \"p\"\nfrom = \"users u\"\nwhere = \"p.id = u.person_id\"\n[set]\nadmin = \"u.admin\"\n",
+        ),
+    ]);
+    let r = run(s.migrate(dir.path()).args(["apply", "."]));
+    assert_ne!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr.contains("backfill.toml")
+            && r.stderr.contains("`from` is PostgreSQL's UPDATE .. FROM"),
+        "{r:?}"
+    );
+    assert_eq!(
+        s.strings("SELECT CAST(COUNT(*) AS CHAR) FROM people WHERE admin IS NOT NULL"),
+        ["0"]
+    );
+}

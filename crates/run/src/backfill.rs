@@ -256,7 +256,7 @@ impl Engine {
             Some(s) => format!("{s}.{}", spec.table),
             None => spec.table.clone(),
         };
-        if spec.from.is_some() && self.url.dialect() == sluice_core::sql::Dialect::Mysql {
+        if spec.from.is_some() && !self.db.update_from() {
             return Err(RunError::Input(format!(
                 "{}: fill of `{table}`: `from` is PostgreSQL's UPDATE .. FROM; on MySQL / MariaDB write the joined value into `[set]` as a subquery",
                 loaded.path.display(),

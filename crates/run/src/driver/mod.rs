@@ -333,6 +333,11 @@ pub trait Database: std::fmt::Debug + Send + Sync {
     /// spell it out column by column).
     fn row_value_ranges(&self) -> bool;
 
+    /// An `UPDATE` takes a `FROM` list (PostgreSQL's `UPDATE .. FROM`): a backfill's `from`.
+    fn update_from(&self) -> bool {
+        false
+    }
+
     /// An `UPDATE` can run inside a `WITH` (PostgreSQL): a backfill batch on a one-column
     /// key then finds its upper key and updates its range in one statement.
     fn update_in_with(&self) -> bool {

@@ -166,6 +166,10 @@ impl Database for Postgres {
         true
     }
 
+    fn update_from(&self) -> bool {
+        true
+    }
+
     fn batch_settings_sql(
         &self,
         lock_timeout: Option<Duration>,

@@ -399,10 +399,6 @@ fn op_tables(ops: &[Operation]) -> Vec<ObjName> {
 /// search_path` of theirs): the apply check reads them besides the target's `search_path`.
 fn named_schemas(dialect: Dialect, items: &[(&Migration, &Script)]) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    // MySQL / MariaDB: the snapshot is the URL's database, whatever the statements name
-    if dialect == Dialect::Mysql {
-        return out;
-    }
     for (m, s) in items {
         let text = s.text();
         for chunk in split::split(text, SplitOptions::new(dialect, m.layout == Layout::Goose)) {
