@@ -1932,6 +1932,22 @@ fn a_function_dropped_and_created_again_is_replaced_in_one_transaction() {
 /// retyped (`scaled_rank`: each recipe copied it onto its own new column only, and the
 /// contract soft-dropped it twice under one name); an index on a retyped column
 /// (`community-hidden-visibility`: built in the expand on the old column, of the old enum).
+/// A table's fill is one UPDATE per batch: under one `FROM` or none. A shadow column's fill
+/// beside an `UPDATE .. FROM` of the same table, in either order, is refused (under the join
+/// it would reach only the rows the join matches).
+#[test]
+fn a_fill_beside_an_update_from_of_its_table_is_refused() {
+    let from = "UPDATE orders o SET total = u.id FROM users u WHERE o.user_id = u.id;";
+    let retype = "ALTER TABLE orders ALTER COLUMN user_id TYPE text USING user_id::text;";
+    for sql in [format!("{from}\n{retype}"), format!("{retype}\n{from}")] {
+        let r = refusal(&sql);
+        assert!(
+            r.contains("one fill of a table has one FROM"),
+            "{sql}:\n{r}"
+        );
+    }
+}
+
 #[test]
 fn plans_lemmys_sweep_found_failing_are_refused() {
     for (sql, reason) in [

@@ -333,25 +333,16 @@ impl<'r> Builder<'r> {
         expr: String,
         todo: Option<String>,
     ) -> Result<(), String> {
-        if let Some(other) = self
-            .fills
-            .iter()
-            .find(|f| f.table == *table && f.join != *join)
-        {
-            return Err(format!(
-                "this migration already backfills {} of {table} {}: one fill of a table has one FROM; move this statement to a migration of its own",
-                other.column,
-                match &other.join.from {
-                    Some(f) => format!("FROM {f}"),
-                    None => "without FROM".to_owned(),
-                }
-            ));
-        }
-        self.add_backfill(src, "batched-update", table, key, column, expr, todo)?;
-        if let Some(f) = self.fills.last_mut() {
-            f.join = join.clone();
-        }
-        Ok(())
+        self.add_backfill(
+            src,
+            "batched-update",
+            table,
+            join.clone(),
+            key,
+            column,
+            expr,
+            todo,
+        )
     }
 
     /// Add `column = expr` to the migration's backfill (a fill per table, in the order the
@@ -367,7 +358,16 @@ impl<'r> Builder<'r> {
         expr: String,
         todo: String,
     ) -> Result<(), String> {
-        self.add_backfill(src, recipe, table, key, column, expr, Some(todo))
+        self.add_backfill(
+            src,
+            recipe,
+            table,
+            Join::default(),
+            key,
+            column,
+            expr,
+            Some(todo),
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -376,11 +376,29 @@ impl<'r> Builder<'r> {
         src: &Src<'_>,
         recipe: &'static str,
         table: &ObjName,
+        join: Join,
         key: Vec<String>,
         column: &str,
         expr: String,
         todo: Option<String>,
     ) -> Result<(), String> {
+        // every column of a table's fill runs in the one UPDATE of its batches: under one
+        // FROM, or none (a shadow column's fill under another statement's join would only
+        // reach the rows the join matches)
+        if let Some(other) = self
+            .fills
+            .iter()
+            .find(|f| f.table == *table && f.join != join)
+        {
+            return Err(format!(
+                "this migration already backfills {} of {table} {}: one fill of a table has one FROM; move this statement to a migration of its own",
+                other.column,
+                match &other.join.from {
+                    Some(f) => format!("FROM {f}"),
+                    None => "without FROM".to_owned(),
+                }
+            ));
+        }
         if let Some(other) = self.fills.iter().find(|f| f.table == *table) {
             if other.key != key {
                 return Err(format!(
@@ -409,7 +427,7 @@ impl<'r> Builder<'r> {
             .map(|c| cast_type(&c.data_type));
         self.fills.push(Fill {
             table: table.clone(),
-            join: Join::default(),
+            join,
             key,
             column: column.to_owned(),
             expr,
