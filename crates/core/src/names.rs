@@ -42,6 +42,13 @@ pub fn fit(prefix: &str, name: &str, suffix: &str) -> String {
     format!("{prefix}{}_{hash}{suffix}", &name[..cut])
 }
 
+/// The scratch table of the keys a batched delete of `statement` matched:
+/// `_sluice_delete_<12 hex of the statement's SHA-256>`, the same on a re-run.
+pub fn delete_keys(statement: &str) -> String {
+    let hash = hex::encode(&Sha256::digest(statement.trim().as_bytes())[..6]);
+    format!("_sluice_delete_{hash}")
+}
+
 /// The name PostgreSQL makes for an object of `name1` and `name2` (`makeObjectName`):
 /// `<name1>_<name2>_<label>`, the longer of the two names cut first until it fits 63 bytes.
 /// An unnamed inline constraint gets `<table>_<column>_fkey` / `_key` / `_check` so.

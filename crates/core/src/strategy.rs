@@ -34,10 +34,13 @@ pub enum Strategy {
     /// A whole-table rewrite through a shadow copy swapped in under a brief lock
     /// (the runner's shadow-table copy).
     ShadowTable,
+    /// A `DELETE` of many rows: the keys it matches noted first, then deleted a short
+    /// batch at a time, each batch its own transaction (PostgreSQL).
+    BatchedDelete,
 }
 
 impl Strategy {
-    pub const ALL: [Strategy; 11] = [
+    pub const ALL: [Strategy; 12] = [
         Strategy::Plain,
         Strategy::ConcurrentIndex,
         Strategy::NotValidValidate,
@@ -49,6 +52,7 @@ impl Strategy {
         Strategy::PtOsc,
         Strategy::GhOst,
         Strategy::ShadowTable,
+        Strategy::BatchedDelete,
     ];
 
     pub fn name(self) -> &'static str {
@@ -64,6 +68,7 @@ impl Strategy {
             Strategy::PtOsc => "pt-osc",
             Strategy::GhOst => "gh-ost",
             Strategy::ShadowTable => "shadow-table",
+            Strategy::BatchedDelete => "batched-delete",
         }
     }
 

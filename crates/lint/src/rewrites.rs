@@ -28,6 +28,11 @@ pub enum Rewrite {
     /// `VACUUM FULL` / `CLUSTER` through pg_repack: only where pg_repack is installed, so
     /// lint cannot count on it ([`Rewrite::certain`] is false).
     PgRepack,
+    /// A `DELETE` whose `WHERE` bounds no key range: the keys it matches are noted first,
+    /// then deleted a short batch at a time, each batch its own transaction. Only on a
+    /// table with a primary key (the lint engine checks its catalog, the runner the live
+    /// table).
+    BatchedDelete,
 }
 
 impl Rewrite {
@@ -49,6 +54,7 @@ impl Rewrite {
             Rewrite::NotNullCheck => &[],
             Rewrite::OwnTransaction => &["validate-in-same-transaction"],
             Rewrite::PgRepack => &["ban-table-rewrite"],
+            Rewrite::BatchedDelete => &["unbatched-backfill"],
         }
     }
 
@@ -66,6 +72,9 @@ impl Rewrite {
                 "the sluice runner validates it in its own transaction (the file then runs statement by statement)"
             }
             Rewrite::PgRepack => "the sluice runner rebuilds the table with pg_repack",
+            Rewrite::BatchedDelete => {
+                "the sluice runner notes the keys of the rows it matches, then deletes them a short batch at a time, each batch its own transaction"
+            }
         }
     }
 }
@@ -124,6 +133,7 @@ pub fn of(
             table: Some(_),
             kind: RewriteKind::VacuumFull | RewriteKind::Cluster,
         } => Some(Rewrite::PgRepack),
+        Operation::Delete { bounded: false, .. } => Some(Rewrite::BatchedDelete),
         _ => None,
     }
 }
@@ -176,6 +186,16 @@ mod tests {
         );
         assert_eq!(pg("ALTER TABLE t VALIDATE CONSTRAINT c", false), None);
         assert!(!pg("VACUUM FULL t", false).unwrap().certain());
+        assert_eq!(
+            pg("DELETE FROM t WHERE status = 'gone'", false),
+            Some(Rewrite::BatchedDelete)
+        );
+        assert_eq!(
+            pg("DELETE FROM t a USING u b WHERE a.x = b.x", true),
+            Some(Rewrite::BatchedDelete)
+        );
+        // already a batch
+        assert_eq!(pg("DELETE FROM t WHERE id < 1000", false), None);
         assert_eq!(Rewrite::NotNullCheck.answers(Phase::Expand), &[] as &[&str]);
     }
 }

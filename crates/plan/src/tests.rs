@@ -2011,3 +2011,52 @@ fn a_type_change_without_a_cast_back_has_an_irreversible_contract() {
     let from_char = files("ALTER TABLE orders ALTER COLUMN code TYPE show USING trim(code)::show;");
     assert!(from_char.iter().any(|(n, _)| n == "contract.down.sql"));
 }
+
+/// lemmy's 64-byte `idx_post_aggregates_featured_community_newest_comment_time_necro`:
+/// written as PostgreSQL stores it, the plan's own check has no silent cut to refuse.
+#[test]
+fn an_identifier_over_63_bytes_is_written_as_postgres_stores_it() {
+    let long = "users_email_lower_featured_community_newest_comment_time_necro_ix";
+    assert_eq!(long.len(), 65);
+    let (p, files) = try_plan(&format!("CREATE INDEX {long} ON users (email);"))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let up = file(&files, "expand.up.sql");
+    assert!(
+        up.contains(&format!("CONCURRENTLY {} ON", &long[..63])),
+        "{up}"
+    );
+    // only the header comment quotes the statement as written
+    assert!(
+        up.lines()
+            .filter(|l| l.contains(long))
+            .all(|l| l.starts_with("--")),
+        "{up}"
+    );
+    assert_noted(
+        &p,
+        "line 1: an identifier over 63 bytes is written as PostgreSQL stores it",
+    );
+}
+
+/// A `DELETE` whose WHERE bounds no key range goes to the contract as written: the sluice
+/// runner batches it (strategy batched-delete); a runner that sends it whole is refused.
+#[test]
+fn a_delete_is_planned_when_the_sluice_runner_batches_it() {
+    let sql = "DELETE FROM users WHERE email IS NULL;";
+    let (_, files) = try_plan(sql).unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(
+        file(&files, "contract.up.sql").contains("DELETE FROM users WHERE email IS NULL"),
+        "{files:?}"
+    );
+    let diesel = LintSettings {
+        runner: lint::settings::Runner::Diesel,
+        ..LintSettings::default()
+    };
+    match try_plan_with(&diesel, sql) {
+        Err(PlanError::Refused(r)) => assert!(
+            r.iter().any(|r| r.reason.contains("unbatched-backfill")),
+            "{r:?}"
+        ),
+        other => panic!("not refused: {:?}", other.map(|(_, f)| f)),
+    }
+}

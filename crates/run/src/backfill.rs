@@ -82,7 +82,7 @@ pub(super) fn spec_table(spec: &BackfillSpec) -> ObjName {
     ObjName::new(spec.schema.as_deref(), &spec.table)
 }
 
-fn is_numeric_type(ty: &str) -> bool {
+pub(crate) fn is_numeric_type(ty: &str) -> bool {
     let t = ty.to_ascii_lowercase();
     [
         "smallint",

@@ -26,6 +26,7 @@
 pub mod backfill;
 mod backfill_batch;
 mod backfill_dry;
+mod batched_delete;
 mod deploy;
 pub mod driver;
 mod engine;

@@ -34,6 +34,8 @@ pub(super) enum Step {
     Tool(strategies::Tool),
     /// A shadow-table copy run instead of SQL (`run::shadow`).
     Shadow(Box<strategies::shadow_table::ShadowTable>),
+    /// A batched delete run instead of the statement (`run::batched_delete`).
+    BatchedDelete(Box<strategies::batched_delete::BatchedDelete>),
 }
 
 /// A statement ready to send, with its place in the file. `sql` is what a dry run shows:
@@ -77,7 +79,10 @@ impl Stmt {
 
     /// Runs something other than its SQL text (a tool, a copy).
     pub(super) fn external(&self) -> bool {
-        matches!(self.step, Step::Tool(_) | Step::Shadow(_))
+        matches!(
+            self.step,
+            Step::Tool(_) | Step::Shadow(_) | Step::BatchedDelete(_)
+        )
     }
 }
 
@@ -302,6 +307,10 @@ pub(super) fn apply_strategies(
                     no_tx = true;
                     sh.version = p.version.clone();
                     out.push(Stmt::new(sh.display(), st.line, Step::Shadow(sh)));
+                }
+                Action::BatchedDelete(d) => {
+                    no_tx = true;
+                    out.push(Stmt::new(d.display(), st.line, Step::BatchedDelete(d)));
                 }
             }
         }

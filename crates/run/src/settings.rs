@@ -43,11 +43,11 @@ pub struct Settings {
     /// The contract gate of the chosen environment.
     pub gate: Gate,
     pub hooks: Vec<Hook>,
-    /// Shadow-table copy batches are sized toward this duration.
+    /// Shadow-table copy and batched-delete batches are sized toward this duration.
     pub shadow_batch_time: Duration,
     /// pt-online-schema-change's `--chunk-time`: a writer waits at most about one chunk.
     pub osc_chunk_time: Duration,
-    /// Pause between shadow-table copy batches.
+    /// Pause between shadow-table copy and batched-delete batches.
     pub shadow_pause: Duration,
     /// The lint settings the apply check lints with (levels from `[lint]`); its dialect,
     /// server, runner and row counts are set from the target database.

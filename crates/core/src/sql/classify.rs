@@ -249,6 +249,7 @@ pub fn classify(_dialect: Dialect, stmt: &Statement) -> Vec<Operation> {
                 Some(table) => vec![Op::Delete {
                     table,
                     has_where: d.selection.is_some(),
+                    bounded: bounded_batch(stmt).unwrap_or(false),
                 }],
                 None => vec![other(stmt)],
             }
@@ -1594,6 +1595,7 @@ mod tests {
                 Op::Delete {
                     table: t("u"),
                     has_where: true,
+                    bounded: false,
                 },
                 Op::Insert { table: t("v") },
             ]

@@ -354,6 +354,10 @@ pub enum Operation {
     Delete {
         table: ObjName,
         has_where: bool,
+        /// Its `WHERE` bounds a key range or list, or it has a `LIMIT` ([`bounded_batch`]).
+        ///
+        /// [`bounded_batch`]: super::classify::bounded_batch
+        bounded: bool,
     },
     Insert {
         table: ObjName,

@@ -97,3 +97,96 @@ mod tests {
         );
     }
 }
+
+/// `sql` with every identifier longer than 63 bytes written as PostgreSQL stores it: its
+/// first 63 bytes ([`crate::names::pg_stored`]). PostgreSQL's lexer cuts every identifier so,
+/// quoted or not, wherever it stands, so the text means what it meant; it only no longer
+/// relies on the silent cut (lint's identifier-too-long). Text the tokenizer cannot read
+/// comes back as it is.
+pub fn pg_stored_identifiers(sql: &str) -> std::borrow::Cow<'_, str> {
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let too_long = |w: &sqlparser::tokenizer::Word| w.value.len() > crate::names::MAX_IDENT_BYTES;
+    if !sql
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+        .any(|w| w.len() > crate::names::MAX_IDENT_BYTES)
+        && !sql.contains('"')
+    {
+        return sql.into();
+    }
+    let d = Dialect::Postgres.parser_dialect();
+    let Ok(tokens) = Tokenizer::new(d.as_ref(), sql).tokenize_with_location() else {
+        return sql.into();
+    };
+    // byte offset of each line's start (locations are 1-based lines and chars)
+    let mut starts = vec![0];
+    starts.extend(sql.match_indices('\n').map(|(i, _)| i + 1));
+    let offset = |l: sqlparser::tokenizer::Location| -> Option<usize> {
+        let start = *starts.get((l.line as usize).checked_sub(1)?)?;
+        let col = (l.column as usize).checked_sub(1)?;
+        sql[start..]
+            .char_indices()
+            .map(|(i, _)| start + i)
+            .chain(std::iter::once(sql.len()))
+            .nth(col)
+    };
+    let mut out = String::with_capacity(sql.len());
+    let mut at = 0;
+    for t in &tokens {
+        let Token::Word(w) = &t.token else {
+            continue;
+        };
+        if !too_long(w) {
+            continue;
+        }
+        let (Some(a), Some(z)) = (offset(t.span.start), offset(t.span.end)) else {
+            return sql.into();
+        };
+        if a < at || z < a {
+            return sql.into();
+        }
+        out.push_str(&sql[at..a]);
+        let cut = crate::names::pg_stored(&w.value);
+        match w.quote_style {
+            Some('"') => out.push_str(&format!("\"{}\"", cut.replace('"', "\"\""))),
+            None => out.push_str(cut),
+            Some(_) => out.push_str(&sql[a..z]),
+        }
+        at = z;
+    }
+    if at == 0 {
+        return sql.into();
+    }
+    out.push_str(&sql[at..]);
+    out.into()
+}
+
+#[cfg(test)]
+mod stored_tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_over_63_bytes_are_written_as_postgres_stores_them() {
+        let long = "idx_post_aggregates_featured_community_newest_comment_time_necro";
+        assert_eq!(long.len(), 64);
+        let cut = &long[..63];
+        assert_eq!(
+            pg_stored_identifiers(&format!(
+                "CREATE INDEX {long} ON t (a);\n-- {long}\nDROP INDEX \"{long}\""
+            )),
+            format!("CREATE INDEX {cut} ON t (a);\n-- {long}\nDROP INDEX \"{cut}\"")
+        );
+        // strings and short names stay; a multi-byte name is cut on a char boundary
+        let s = format!("SELECT '{long}', \"é{long}\" FROM t");
+        assert_eq!(
+            pg_stored_identifiers(&s),
+            format!("SELECT '{long}', \"é{}\" FROM t", &long[..61])
+        );
+        assert_eq!(pg_stored_identifiers("SELECT 1"), "SELECT 1");
+        // on a later line, after multi-byte text
+        let s = format!("SELECT 'ü';\n  ALTER TABLE t RENAME CONSTRAINT a TO {long}");
+        assert_eq!(
+            pg_stored_identifiers(&s),
+            format!("SELECT 'ü';\n  ALTER TABLE t RENAME CONSTRAINT a TO {cut}")
+        );
+    }
+}

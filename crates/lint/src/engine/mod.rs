@@ -641,6 +641,23 @@ fn runner_rewrite(cx: &ScriptCx<'_>, st: &super::context::Stmt, rule: &str) -> O
     };
     rewrites::of(cx.dialect(), server, op, st.tx == Tx::Wrapped)
         .filter(|r| r.certain() && r.answers(cx.phase()).contains(&rule))
+        .filter(|r| *r != Rewrite::BatchedDelete || has_primary_key(cx, st, op))
+}
+
+/// The batches of a [`Rewrite::BatchedDelete`] walk the table's primary key: does the
+/// schema before `st` give `op`'s table one?
+fn has_primary_key(
+    cx: &ScriptCx<'_>,
+    st: &super::context::Stmt,
+    op: &sluice_core::sql::Operation,
+) -> bool {
+    op.table()
+        .and_then(|t| cx.catalog(st.index).table(t))
+        .is_some_and(|t| {
+            t.constraints.iter().any(|c| {
+                c.kind == sluice_core::sql::ops::ConstraintKind::PrimaryKey && !c.columns.is_empty()
+            })
+        })
 }
 
 /// Does the statement touch only tables known (from a live database) to be small?

@@ -53,7 +53,9 @@ impl Rule for UnbatchedBackfill {
         for (st, op) in cx.ops() {
             let (verb, table, has_where) = match op {
                 Operation::Update { table, has_where } => ("UPDATE", table, *has_where),
-                Operation::Delete { table, has_where } => ("DELETE", table, *has_where),
+                Operation::Delete {
+                    table, has_where, ..
+                } => ("DELETE", table, *has_where),
                 _ => continue,
             };
             if cx.is_new_table(table, st.index) || bounded(st, has_where) {

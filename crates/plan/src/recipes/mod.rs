@@ -586,7 +586,32 @@ impl<'r> Builder<'r> {
         }
     }
 
+    /// PostgreSQL: identifiers over 63 bytes written as it stores them (its lexer cuts them
+    /// anyway), so the phase files do not rely on the silent cut (identifier-too-long).
+    fn stored_identifiers(&mut self) {
+        if self.settings.dialect != sluice_core::sql::Dialect::Postgres {
+            return;
+        }
+        let mut lines = std::collections::BTreeSet::new();
+        for s in &mut self.steps {
+            let stored = |t: &str| sluice_core::sql::quote::pg_stored_identifiers(t).into_owned();
+            let up = stored(&s.up);
+            let down = s.down.as_deref().map(stored);
+            if up != s.up || down != s.down {
+                lines.insert(s.source_line);
+                s.up = up;
+                s.down = down;
+            }
+        }
+        for line in lines {
+            self.note(format!(
+                "line {line}: an identifier over 63 bytes is written as PostgreSQL stores it, its first 63 bytes"
+            ));
+        }
+    }
+
     pub fn finish(mut self, migration: &Migration) -> Plan {
+        self.stored_identifiers();
         self.group_view_replacements();
         let backfill = self.backfill_specs();
         Plan {

@@ -444,6 +444,9 @@ impl Run<'_> {
         if let Step::Shadow(sh) = &st.step {
             return self.run_shadow(main, mon, p, index, sh).await;
         }
+        if let Step::BatchedDelete(d) = &st.step {
+            return self.run_batched_delete(main, p, d).await;
+        }
         let mut conns = (main, mon);
         let r = retry::retry(
             &self.settings.retry,

@@ -8,6 +8,7 @@
 //! out). Tables estimated below `[run] large_table_rows` take the plain path: the lock is
 //! brief there and the online forms cost more.
 
+pub mod batched_delete;
 pub mod mysql;
 pub mod osc;
 pub mod repack;
@@ -71,6 +72,8 @@ pub enum Action {
     Tool(Tool),
     /// A shadow-table copy, run by the engine's executor (`run::shadow`).
     ShadowTable(Box<shadow_table::ShadowTable>),
+    /// A batched delete, run by the engine's executor (`run::batched_delete`).
+    BatchedDelete(Box<batched_delete::BatchedDelete>),
 }
 
 /// The external tools a strategy runs.
@@ -172,6 +175,17 @@ pub fn choose(
     let [op] = ops.as_slice() else {
         return Ok(plain("as written", false));
     };
+    if forced_strategy == Some(Strategy::BatchedDelete)
+        || (forced_strategy.is_none() && natural(op, facts) == Some(Strategy::BatchedDelete))
+    {
+        return batched_delete::choose(
+            sql_text,
+            ast,
+            forced_strategy.is_some(),
+            created_here,
+            facts,
+        );
+    }
     let want = match (natural(op, facts), forced_strategy) {
         (Some(w), _) => w,
         (None, Some(f)) => {
@@ -226,7 +240,9 @@ pub fn choose(
                 ));
             }
         },
-        Strategy::Plain | Strategy::ShadowTable => return Ok(plain("as written", forced)),
+        Strategy::Plain | Strategy::ShadowTable | Strategy::BatchedDelete => {
+            return Ok(plain("as written", forced));
+        }
         Strategy::Instant | Strategy::Inplace | Strategy::PtOsc | Strategy::GhOst => {
             return Err(format!("`{}` is a MySQL / MariaDB strategy", want.name()));
         }
@@ -253,6 +269,7 @@ fn natural(op: &Operation, facts: &Facts) -> Option<Strategy> {
             Rewrite::NotNullCheck => Strategy::NotNullCheck,
             Rewrite::OwnTransaction => Strategy::OwnTransaction,
             Rewrite::PgRepack => Strategy::PgRepack,
+            Rewrite::BatchedDelete => Strategy::BatchedDelete,
         },
     )
 }
@@ -285,6 +302,9 @@ pub(super) fn reason(s: Strategy) -> &'static str {
             "needs a table copy: gh-ost copies and replays the binlog; the cut-over waits for the contract gate"
         }
         Strategy::ShadowTable => "rewrites the table through a shadow copy",
+        Strategy::BatchedDelete => {
+            "notes the keys of the rows it matches, then deletes them a short batch at a time, each batch its own transaction"
+        }
         Strategy::Plain => "as written",
     }
 }

@@ -225,6 +225,7 @@ pub fn choose(
                 | Strategy::NotNullCheck
                 | Strategy::OwnTransaction
                 | Strategy::PgRepack
+                | Strategy::BatchedDelete
         )
     }) {
         return Err(format!(
@@ -498,6 +499,7 @@ mod tests {
                 Action::Sql { sql, .. } => sql.clone(),
                 Action::Tool(t) => t.display(),
                 Action::ShadowTable(s) => s.display(),
+                Action::BatchedDelete(d) => d.display(),
             })
             .collect()
     }

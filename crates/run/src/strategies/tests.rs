@@ -20,6 +20,7 @@ fn sqls(c: &Chosen) -> Vec<String> {
             Action::Sql { sql, .. } => sql.clone(),
             Action::Tool(r) => r.display(),
             Action::ShadowTable(s) => s.display(),
+            Action::BatchedDelete(d) => d.display(),
         })
         .collect()
 }
@@ -216,4 +217,139 @@ fn repack_arguments_never_carry_the_password() {
         "--no-kill-backend --wait-timeout=60 --no-order --table=\"public\".\"Big T\" --host=db --port=5433 --username=app --dbname=shop"
     );
     assert!(!args.contains("s3cret"));
+}
+
+fn with_table(rows: u64, pk: &[&str], cols: &[(&str, &str)]) -> Facts {
+    let mut f = facts();
+    f.rows.insert("post".into(), rows);
+    f.shadow.insert(
+        "post".into(),
+        shadow_table::TableFacts {
+            primary_key: pk.iter().map(|s| s.to_string()).collect(),
+            columns: cols
+                .iter()
+                .map(|(c, t)| (c.to_string(), t.to_string()))
+                .collect(),
+            refusals: Vec::new(),
+        },
+    );
+    f
+}
+
+fn batched(c: &Chosen) -> &batched_delete::BatchedDelete {
+    match c.actions.as_deref() {
+        Some([Action::BatchedDelete(d)]) => d,
+        other => panic!("not a batched delete: {other:?}"),
+    }
+}
+
+/// lemmy's duplicates: the keys noted by one read of the join, each batch deleting noted
+/// keys only (the `GROUP BY` is not evaluated again per batch, over rows earlier batches
+/// deleted).
+#[test]
+fn a_delete_of_a_large_table_is_batched_over_its_noted_keys() {
+    let f = with_table(1_000_000, &["id"], &[("id", "integer"), ("ap_id", "text")]);
+    let sql = "DELETE FROM post a USING (SELECT min(id) AS id, ap_id FROM post GROUP BY ap_id HAVING count(*) > 1) b WHERE a.ap_id = b.ap_id AND a.id <> b.id";
+    let c = pg(sql, None, &f).unwrap();
+    assert_eq!(c.choice.strategy, Strategy::BatchedDelete);
+    let d = batched(&c);
+    let keys = sluice_core::names::delete_keys(sql);
+    assert_eq!(
+        d.note_keys_sql(),
+        [
+            format!(
+                "CREATE UNLOGGED TABLE {keys} AS SELECT DISTINCT a.\"id\" FROM post AS a, (SELECT min(id) AS id, ap_id FROM post GROUP BY ap_id HAVING count(*) > 1) b WHERE a.ap_id = b.ap_id AND a.id <> b.id"
+            ),
+            format!("ALTER TABLE {keys} ADD PRIMARY KEY (\"id\")"),
+        ]
+    );
+    assert!(!d.recheck, "a USING join is not checked again per batch");
+    assert_eq!(
+        d.delete_sql(&["\"id\" > 10".into(), "\"id\" <= 20".into()]),
+        format!(
+            "DELETE FROM post AS a WHERE a.\"id\" IN (SELECT \"id\" FROM {keys} WHERE \"id\" > 10 AND \"id\" <= 20)"
+        )
+    );
+    assert_eq!(d.numeric, [true]);
+}
+
+/// A condition on the row alone is checked again by each batch: a row changed since the
+/// note stays when it no longer matches. A composite key is a row value.
+#[test]
+fn a_row_condition_is_checked_again_and_a_composite_key_is_a_row_value() {
+    let f = with_table(
+        1_000_000,
+        &["tenant", "id"],
+        &[("tenant", "text"), ("id", "bigint")],
+    );
+    let c = pg("DELETE FROM post WHERE removed = true", None, &f).unwrap();
+    let d = batched(&c);
+    assert!(d.recheck);
+    assert_eq!(d.numeric, [false, true]);
+    assert_eq!(
+        d.delete_sql(&[]),
+        format!(
+            "DELETE FROM post WHERE (post.\"tenant\", post.\"id\") IN (SELECT \"tenant\", \"id\" FROM {}) AND (removed = true)",
+            d.keys.name
+        )
+    );
+    // a subquery in the condition is evaluated once, by the note
+    let c = pg(
+        "DELETE FROM post WHERE creator_id NOT IN (SELECT id FROM person)",
+        None,
+        &f,
+    )
+    .unwrap();
+    assert!(!batched(&c).recheck);
+}
+
+#[test]
+fn a_delete_stays_as_written_when_small_bounded_keyless_or_created_here() {
+    let f = with_table(500, &["id"], &[("id", "integer")]);
+    let c = pg("DELETE FROM post WHERE removed", None, &f).unwrap();
+    assert_eq!(c.choice.strategy, Strategy::Plain);
+    assert!(
+        c.choice.reason.contains("below large_table_rows"),
+        "{}",
+        c.choice.reason
+    );
+    let big = with_table(1_000_000, &["id"], &[("id", "integer")]);
+    // already a batch
+    let c = pg("DELETE FROM post WHERE id < 1000", None, &big).unwrap();
+    assert_eq!(c.choice.strategy, Strategy::Plain);
+    let c = choose(
+        Dialect::Postgres,
+        "DELETE FROM post WHERE removed",
+        true,
+        None,
+        &big,
+    )
+    .unwrap();
+    assert_eq!(c.choice.strategy, Strategy::Plain);
+    // no primary key to walk: as written, and a forced strategy says why
+    let keyless = with_table(1_000_000, &[], &[("id", "integer")]);
+    let c = pg("DELETE FROM post WHERE removed", None, &keyless).unwrap();
+    assert!(
+        c.choice.reason.contains("no primary key"),
+        "{}",
+        c.choice.reason
+    );
+    let e = pg(
+        "DELETE FROM post WHERE removed",
+        Some("batched-delete"),
+        &keyless,
+    )
+    .unwrap_err();
+    assert!(e.contains("no primary key"), "{e}");
+    let e = pg(
+        "DELETE FROM post WHERE removed RETURNING id",
+        Some("batched-delete"),
+        &big,
+    )
+    .unwrap_err();
+    assert!(e.contains("RETURNING"), "{e}");
+    // forced on a small table: batched all the same
+    let c = pg("DELETE FROM post WHERE id = 3", Some("batched-delete"), &f).unwrap();
+    assert_eq!(c.choice.strategy, Strategy::BatchedDelete);
+    assert!(c.choice.forced);
 }

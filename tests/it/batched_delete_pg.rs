@@ -1,0 +1,138 @@
+//! The batched delete on real PostgreSQL: `migrate apply` runs a `DELETE` of a large table
+//! as a note of its keys, then batches, and leaves the rows `psql` running the statement
+//! leaves (the reference: the same data and statements on a second database, by a plain
+//! client).
+
+use crate::common::{Scratch, run, tree};
+
+/// lemmy's duplicate `ap_id`s (the first of each kept), orphans of a deleted parent, and a
+/// condition on the row; `comment` has a composite key.
+const DATA: &str = "
+CREATE TABLE person (id int PRIMARY KEY);
+INSERT INTO person SELECT g FROM generate_series(1, 50) g;
+CREATE TABLE post (id int PRIMARY KEY, ap_id text NOT NULL, creator_id int NOT NULL, removed boolean NOT NULL);
+INSERT INTO post SELECT g, 'ap' || (g % 3000), g % 100 + 1, g % 7 = 0 FROM generate_series(1, 12000) g;
+CREATE TABLE comment (tenant text, id bigint, body text, PRIMARY KEY (tenant, id));
+INSERT INTO comment SELECT 't' || (g % 3), g, CASE WHEN g % 2 = 0 THEN '' ELSE 'b' END FROM generate_series(1, 4000) g;
+ANALYZE;
+";
+
+const UP: &str = "DELETE FROM post a USING (
+    SELECT min(id) AS id, ap_id FROM post GROUP BY ap_id HAVING count(*) > 1) b
+WHERE a.ap_id = b.ap_id AND a.id <> b.id;
+
+DELETE FROM post WHERE creator_id NOT IN (SELECT id FROM person);
+
+DELETE FROM comment WHERE body = '';
+";
+
+fn rows(s: &Scratch) -> Vec<String> {
+    s.strings(
+        "SELECT (SELECT string_agg(id::text, ',' ORDER BY id) FROM post) || ' / ' || (SELECT string_agg(tenant || ':' || id, ',' ORDER BY tenant, id) FROM comment)",
+    )
+}
+
+#[test]
+fn a_delete_of_a_large_table_runs_in_batches_and_leaves_what_psql_leaves() {
+    let reference = Scratch::pg();
+    reference.exec(DATA);
+    reference.exec(UP);
+    let s = Scratch::pg();
+    s.exec(DATA);
+    let dir = tree(&[
+        ("sluice.toml", "[run]\nlarge_table_rows = 1000\n"),
+        ("migrations/1_cleanup/expand.up.sql", UP),
+        (
+            "migrations/1_cleanup/expand.down.sql",
+            "-- sluice:irreversible the rows are gone\nSELECT 1;\n",
+        ),
+    ]);
+    let dry = run(s.migrate(dir.path()).args(["apply", "--dry-run"]));
+    assert_eq!(dry.code, 0, "{dry:?}");
+    for line in [1, 5, 7] {
+        let want = format!("-- line {line}: strategy batched-delete");
+        assert!(
+            dry.stdout.contains(&want),
+            "dry run lacks `{want}`:\n{}",
+            dry.stdout
+        );
+    }
+    assert!(
+        dry.stdout
+            .contains("batched delete of \"comment\" by tenant, id"),
+        "{}",
+        dry.stdout
+    );
+
+    let r = run(s.migrate(dir.path()).args(["apply", "-v"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        rows(&s),
+        rows(&reference),
+        "the rows left differ from psql's"
+    );
+    // the deletes took several batches each (the first of 1,000 keys)
+    let batches: Vec<u64> = r
+        .stderr
+        .lines()
+        .filter(|l| l.contains("batched delete done"))
+        .filter_map(|l| {
+            l.split("batches=")
+                .nth(1)
+                .and_then(|t| t.split_whitespace().next())
+                .and_then(|n| n.parse().ok())
+        })
+        .collect();
+    assert_eq!(batches.len(), 3, "{}", r.stderr);
+    assert!(batches.iter().all(|b| *b > 1), "{batches:?}\n{}", r.stderr);
+    assert!(
+        s.strings("SELECT relname::text FROM pg_class WHERE relname LIKE '\\_sluice\\_delete\\_%'")
+            .is_empty(),
+        "the scratch tables of the keys are dropped"
+    );
+}
+
+/// With a foreign runner's layout or a table without a primary key the statement runs as
+/// written, and lint says why (an error: nothing batches it).
+#[test]
+fn lint_counts_on_the_batches_only_for_a_table_with_a_primary_key() {
+    let dir = tree(&[
+        (
+            "migrations/1_t/expand.up.sql",
+            "CREATE TABLE t (id int PRIMARY KEY, gone boolean);\nCREATE TABLE nokey (a int, gone boolean);\n",
+        ),
+        ("migrations/1_t/expand.down.sql", "DROP TABLE t, nokey;\n"),
+        (
+            "migrations/2_cleanup/contract.up.sql",
+            "DELETE FROM t WHERE gone;\n",
+        ),
+        (
+            "migrations/2_cleanup/contract.down.sql",
+            "-- sluice:irreversible the rows are gone\nSELECT 1;\n",
+        ),
+        (
+            "migrations/3_cleanup/contract.up.sql",
+            "DELETE FROM nokey WHERE gone;\n",
+        ),
+        (
+            "migrations/3_cleanup/contract.down.sql",
+            "-- sluice:irreversible the rows are gone\nSELECT 1;\n",
+        ),
+    ]);
+    let r = run(
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("migrate"))
+            .current_dir(dir.path())
+            .env("SLUICE_CACHE_DIR", "off")
+            .args(["lint", "--format", "gcc", "migrations"]),
+    );
+    let out = format!("{}{}", r.stdout, r.stderr);
+    let finding = |file: &str| {
+        out.lines()
+            .find(|l| l.contains(file) && l.contains("unbatched-backfill"))
+            .unwrap_or_else(|| panic!("no finding in {file}:\n{out}"))
+            .to_owned()
+    };
+    assert!(finding("2_cleanup").contains("warning"), "{out}");
+    assert!(finding("3_cleanup").contains("error"), "{out}");
+    assert_eq!(r.code, 1, "{out}");
+}
