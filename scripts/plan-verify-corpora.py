@@ -85,7 +85,7 @@ def recipes(path, dialect):
     return sorted({a["recipe"] for a in plan["recipes"] if a["recipe"] != "pass-through"}), None
 
 
-def verify_one(rel, rows, dialect, keep=False):
+def verify_one(rel, rows, dialect, keep=False, config=None):
     src = os.path.join(CORPORA, rel)
     entry = os.path.dirname(src) if os.path.basename(src) in ("up.sql", "down.sql") else src
     mdir = os.path.dirname(entry)
@@ -103,6 +103,9 @@ def verify_one(rel, rows, dialect, keep=False):
             p = os.path.join(mdir, e)
             (shutil.copytree if os.path.isdir(p) else shutil.copy)(p, os.path.join(m, e))
         before = {e: digest(os.path.join(m, e)) for e in os.listdir(m)}
+        if config:
+            with open(os.path.join(work, "sluice.toml"), "w") as f:
+                f.write(config.replace("\\n", "\n") + "\n")
         naive = os.path.relpath(os.path.join(m, os.path.relpath(src, mdir)), work)
         # a copy of the naive migration, which the plan replaces, for `verify --naive`
         kept = os.path.join(work, "naive")
@@ -181,6 +184,9 @@ def main():
     ap.add_argument("--skip", type=int, default=0,
                     help="pass over the first N migrations that would be verified (resume a long sweep)")
     ap.add_argument("--keep", action="store_true", help="keep the work directories (printed)")
+    ap.add_argument("--config", help="sluice.toml of the work directory, `\\n` for a new line "
+                    "(e.g. '[lint]\\nrunner = \"sluice\"\\n[run]\\nlarge_table_rows = 0': the plan "
+                    "applied by Sluice, every statement through its online strategy)")
     ap.add_argument("--dialect", choices=["pg", "mysql"], default="pg",
                     help="the histories of this dialect (default pg)")
     args = ap.parse_args()
@@ -203,7 +209,7 @@ def main():
             args.skip -= 1
             continue
         else:
-            outcome, detail = verify_one(rel, args.rows, args.dialect, args.keep)
+            outcome, detail = verify_one(rel, args.rows, args.dialect, args.keep, args.config)
         counts[outcome] = counts.get(outcome, 0) + 1
         print(f"{outcome:8} {rel} [{','.join(rs)}] {detail}", flush=True)
         done += 1

@@ -468,8 +468,9 @@ fn phase_why(phase: PlanPhase, steps: &[&Step], applied: &[Applied]) -> Vec<Stri
 /// dbmate, diesel and pop for a file marked to run outside a transaction, send the whole file
 /// as one query, and PostgreSQL runs the statements of a query outside an explicit
 /// transaction as one implicit one (the `VALIDATE` would scan under the ACCESS EXCLUSIVE lock
-/// of the `ADD`). Only what cannot run in a transaction (`CONCURRENTLY`), or a file's only
-/// step, stays bare.
+/// of the `ADD`). Only what cannot run in a transaction (`CONCURRENTLY`), a `DELETE` the
+/// sluice runner batches (in a block of the file it would run whole; under a runner that
+/// sends it whole the plan is refused anyway), or a file's only step, stays bare.
 fn assemble<'a>(
     header: &str,
     dialect: Dialect,
@@ -492,7 +493,12 @@ fn assemble<'a>(
             out.push_str("BEGIN;\n");
             open = group;
         }
-        if open.is_none() && !alone && dialect == Dialect::Postgres && can_run_in_transaction(sql) {
+        if open.is_none()
+            && !alone
+            && dialect == Dialect::Postgres
+            && can_run_in_transaction(sql)
+            && !batched_by_runner(sql)
+        {
             out.push_str("BEGIN;\n");
             out.push_str(sql);
             out.push_str("\nCOMMIT;\n\n");
@@ -520,6 +526,21 @@ fn can_run_in_transaction(sql: &str) -> bool {
             .iter()
             .flat_map(|a| sluice_core::sql::classify::classify(Dialect::Postgres, a))
             .any(|op| op.needs_no_transaction())
+    })
+}
+
+/// Is a step's SQL (PostgreSQL) one `DELETE` the sluice runner batches (its WHERE bounds no
+/// key range: strategy batched-delete)?
+fn batched_by_runner(sql: &str) -> bool {
+    sluice_core::sql::parse(Dialect::Postgres, sql).is_ok_and(|asts| {
+        let ops: Vec<_> = asts
+            .iter()
+            .flat_map(|a| sluice_core::sql::classify::classify(Dialect::Postgres, a))
+            .collect();
+        matches!(
+            ops.as_slice(),
+            [sluice_core::sql::Operation::Delete { bounded: false, .. }]
+        )
     })
 }
 

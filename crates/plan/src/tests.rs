@@ -2048,6 +2048,16 @@ fn a_delete_is_planned_when_the_sluice_runner_batches_it() {
         file(&files, "contract.up.sql").contains("DELETE FROM users WHERE email IS NULL"),
         "{files:?}"
     );
+    // beside other steps of the contract it stays outside a BEGIN .. COMMIT of the file,
+    // where the runner can batch it (in a block it would run whole)
+    let with_not_null = "DELETE FROM users WHERE email IS NULL;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;";
+    let (_, files) = try_plan(with_not_null).unwrap_or_else(|e| panic!("{e:?}"));
+    let contract = file(&files, "contract.up.sql");
+    assert!(
+        contract.contains("\n\nDELETE FROM users WHERE email IS NULL;\n\n"),
+        "{contract}"
+    );
+    assert!(contract.contains("BEGIN;"), "{contract}");
     let diesel = LintSettings {
         runner: lint::settings::Runner::Diesel,
         ..LintSettings::default()
@@ -2059,4 +2069,43 @@ fn a_delete_is_planned_when_the_sluice_runner_batches_it() {
         ),
         other => panic!("not refused: {:?}", other.map(|(_, f)| f)),
     }
+}
+
+/// lemmy's `fix-timezones`: a function dropped on line 1 and created again far below, other
+/// statements between. The drop waits for the contract, when the new function exists too,
+/// and `DROP FUNCTION hot_rank` then names two: refused. Dropped and created with only
+/// function statements between, the pair is replaced in the expand.
+#[test]
+fn a_function_dropped_and_created_again_apart_is_refused() {
+    let apart = "DROP FUNCTION IF EXISTS hot_rank CASCADE;\nALTER TABLE users ADD COLUMN rank int;\nCREATE FUNCTION hot_rank (score numeric) RETURNS int AS 'SELECT 1' LANGUAGE sql;\n";
+    let r = refusal(apart);
+    assert!(
+        r.contains("3:1 function hot_rank is dropped by line 1 and created again here"),
+        "{r}"
+    );
+    let together = "DROP FUNCTION IF EXISTS hot_rank;\nCREATE FUNCTION hot_rank (score numeric) RETURNS int AS 'SELECT 1' LANGUAGE sql;\n";
+    let text = files_text(together);
+    assert!(text.contains("CREATE FUNCTION hot_rank"), "{text}");
+}
+
+/// lemmy's `add_unique_ap_ids`: duplicates deleted, then a unique constraint. The DELETE
+/// waits for the contract while the unique index is built in the expand, on the duplicates:
+/// refused. On a table the migration creates, both run in the expand, in order.
+#[test]
+fn a_unique_index_after_a_delete_of_its_table_is_refused() {
+    let r = refusal(
+        "DELETE FROM users a USING users b WHERE a.email = b.email AND a.id > b.id;\nCREATE UNIQUE INDEX users_email_key ON users (email);\n",
+    );
+    assert!(
+        r.contains("2:1 line 1 deletes rows of users, which waits for the contract"),
+        "{r}"
+    );
+    let r = refusal(
+        "DELETE FROM users WHERE email IS NULL;\nALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);\n",
+    );
+    assert!(r.contains("line 1 deletes rows of users"), "{r}");
+    let text = files_text(
+        "CREATE TABLE t (id int PRIMARY KEY, a int);\nDELETE FROM t WHERE a IS NULL;\nCREATE UNIQUE INDEX t_a_key ON t (a);\n",
+    );
+    assert!(text.contains("CREATE UNIQUE INDEX t_a_key"), "{text}");
 }

@@ -4,6 +4,7 @@
 //! contract.
 
 use sluice_core::catalog::Catalog;
+use sluice_core::sql::ops::ConstraintKind;
 use sluice_core::sql::ops::ObjName;
 use sluice_core::sql::ops::ObjectKind;
 use sluice_core::sql::{self, Operation};
@@ -85,6 +86,75 @@ pub(super) fn reused_view(
             "view {name} exists before this migration, which drops it and creates it again: {why}"
         )),
     }
+}
+
+/// Why a unique index or constraint cannot be planned: an earlier `DELETE` of its table in
+/// the migration goes to the contract, after the rollout, while the unique index is built in
+/// the expand, before it, on rows the `DELETE` would have removed (lemmy's duplicate
+/// `ap_id`s, deleted, then made unique: the expand's `CREATE UNIQUE INDEX` failed on them).
+pub(super) fn unique_after_delete(
+    cx: &ScriptCx<'_>,
+    st: &Stmt,
+    ops: &[Operation],
+) -> Option<String> {
+    let table = ops.iter().find_map(|op| match op {
+        Operation::CreateIndex {
+            unique: true,
+            table,
+            ..
+        } => Some(table),
+        Operation::AddConstraint { table, constraint }
+            if matches!(
+                constraint.kind,
+                ConstraintKind::Unique | ConstraintKind::PrimaryKey
+            ) =>
+        {
+            Some(table)
+        }
+        _ => None,
+    })?;
+    if cx.is_new_table(table, st.index) {
+        return None;
+    }
+    let delete = cx.statements[..st.index].iter().find(|d| {
+        d.ops
+            .iter()
+            .any(|o| matches!(o, Operation::Delete { table: t, .. } if t == table))
+    })?;
+    Some(format!(
+        "line {} deletes rows of {table}, which waits for the contract (after the rollout), but this unique index is built in the expand, before it, on the rows the DELETE removes; delete them in an earlier migration (applied before this one), then add the unique index",
+        replace::line(cx, delete)
+    ))
+}
+
+/// Why a `CREATE FUNCTION` cannot be planned: an earlier statement of the migration drops a
+/// function of that name, and not as a [`replaced_function`] pair. The drop waits for the
+/// contract (the running code may call it), when the new function exists as well: a
+/// `DROP FUNCTION` without argument types then names two functions and fails, or drops the
+/// new one (lemmy's `fix-timezones`: `DROP FUNCTION IF EXISTS hot_rank CASCADE` on line 1,
+/// `CREATE FUNCTION hot_rank (numeric, timestamptz)` 335 lines later; the contract failed with
+/// "function name is not unique").
+pub(super) fn reused_function(
+    cx: &ScriptCx<'_>,
+    st: &Stmt,
+    ast: &sqlparser::ast::Statement,
+) -> Option<String> {
+    let sqlparser::ast::Statement::CreateFunction(f) = ast else {
+        return None;
+    };
+    let name = sql::classify::obj_name(&f.name);
+    let drop = cx.statements[..st.index].iter().rev().find(|d| {
+        d.ops.iter().any(|op| {
+            matches!(op, Operation::DropObject { kind: ObjectKind::Function, names, .. } if names.contains(&name))
+        })
+    })?;
+    if replace::function(cx, drop, &name).is_some_and(|c| c.index == st.index) {
+        return None;
+    }
+    Some(format!(
+        "function {name} is dropped by line {} and created again here: the drop waits for the contract (the running code may call the old function), when this one exists too, so the contract's drop would name both or drop the new one; drop and create it with only function statements between (the pair is then replaced in one transaction of the expand), or give the new function another name",
+        replace::line(cx, drop)
+    ))
 }
 
 /// Whether `op` drops views this migration creates again, each a replacement the running

@@ -1061,7 +1061,9 @@ fn plan_ast(
     let (ops, text) = ops_and_text(b, cx, st, ast);
     // on MySQL too, a renamed or dropped table or column keeps its name until the contract
     // (authelia's `WebAuthnAttestationType`: `attestation_type` renamed, then added again)
-    if let Some(reason) = fresh::reused_name(cx, cat, &ops) {
+    if let Some(reason) =
+        fresh::reused_name(cx, cat, &ops).or_else(|| fresh::unique_after_delete(cx, st, &ops))
+    {
         return Err(reason);
     }
     if b.settings.dialect == sluice_core::sql::Dialect::Mysql {
@@ -1070,7 +1072,9 @@ fn plan_ast(
     if ops.is_empty() {
         return passthrough::statement(b, line, &text, PlanPhase::Expand, None);
     }
-    if let Some(reason) = fresh::reused_view(cx, st, cat, ast) {
+    if let Some(reason) =
+        fresh::reused_view(cx, st, cat, ast).or_else(|| fresh::reused_function(cx, st, ast))
+    {
         return Err(reason);
     }
     if ops.len() > 1 {

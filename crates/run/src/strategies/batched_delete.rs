@@ -6,8 +6,9 @@
 //! then touches only rows the statement matched, so a condition that reads the table
 //! itself (lemmy's duplicates, `USING (SELECT min(id) .. GROUP BY ap_id)`) is evaluated
 //! once, as the statement would, not once per batch over a table the earlier batches
-//! changed. A condition that reads only the row is checked again by each batch: a row an
-//! application changed since the note no longer matches, and stays.
+//! changed. A condition that reads only the row (and calls nothing volatile) is checked
+//! again by each batch: a row an application changed since the note no longer matches, and
+//! stays.
 
 use sqlparser::ast::{Expr, FromTable, Statement as Ast, TableFactor};
 
@@ -30,7 +31,7 @@ pub struct BatchedDelete {
     /// Per key column: numeric.
     pub numeric: Vec<bool>,
     /// Each batch checks the condition again: it reads only the row (no `USING`, no
-    /// subquery).
+    /// subquery) and calls nothing volatile.
     pub recheck: bool,
     /// The scratch table of the matched keys (the table's schema, a name from the
     /// statement's text: a re-run after an interruption notes the keys again in it).
@@ -231,7 +232,13 @@ pub(super) fn choose(
             .join(", ")
     });
     let condition = d.selection.as_ref().map(ToString::to_string);
-    let recheck = using.is_none() && d.selection.as_ref().is_none_or(|w| !has_subquery(w));
+    // not a volatile one either (`random() < 0.5` checked again would keep more rows)
+    let recheck = using.is_none()
+        && d.selection.as_ref().is_none_or(|w| {
+            !has_subquery(w)
+                && sluice_core::sql::volatility::of_ast(w)
+                    != sluice_core::sql::ops::Volatility::Volatile
+        });
     let spec = BatchedDelete {
         keys: ObjName::new(
             table.schema.as_deref(),

@@ -301,6 +301,11 @@ fn a_row_condition_is_checked_again_and_a_composite_key_is_a_row_value() {
     )
     .unwrap();
     assert!(!batched(&c).recheck);
+    // nor a volatile one: checked again, `random()` would keep more rows than it picked
+    let c = pg("DELETE FROM post WHERE random() < 0.5", None, &f).unwrap();
+    assert!(!batched(&c).recheck);
+    let c = pg("DELETE FROM post WHERE expires_on = now()::date", None, &f).unwrap();
+    assert!(batched(&c).recheck);
 }
 
 #[test]
