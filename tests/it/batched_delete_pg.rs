@@ -136,3 +136,57 @@ fn lint_counts_on_the_batches_only_for_a_table_with_a_primary_key() {
     assert!(finding("3_cleanup").contains("error"), "{out}");
     assert_eq!(r.code, 1, "{out}");
 }
+
+/// A batch that fails (a trigger refuses one row's delete) stops the apply with the rows
+/// already deleted gone and the scratch table dropped; once the cause is gone, a re-run notes
+/// the keys that still match and ends where `psql` ends.
+#[test]
+fn a_failed_batch_is_resumed_by_a_rerun() {
+    let reference = Scratch::pg();
+    reference.exec(DATA);
+    reference.exec(UP);
+    let s = Scratch::pg();
+    s.exec(DATA);
+    s.exec(
+        "CREATE FUNCTION keep_7000() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN IF OLD.id = 7000 THEN RAISE EXCEPTION 'post 7000 is kept'; END IF; RETURN OLD; END $$;
+         CREATE TRIGGER keep_7000 BEFORE DELETE ON post FOR EACH ROW EXECUTE FUNCTION keep_7000();",
+    );
+    let dir = tree(&[
+        ("sluice.toml", "[run]\nlarge_table_rows = 1000\n"),
+        ("migrations/1_cleanup/expand.up.sql", UP),
+        (
+            "migrations/1_cleanup/expand.down.sql",
+            "-- sluice:irreversible the rows are gone\nSELECT 1;\n",
+        ),
+    ]);
+    let r = run(s.migrate(dir.path()).args(["apply"]));
+    assert_ne!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("batched delete of post: the batch after key")
+            && r.stderr.contains("post 7000 is kept")
+            && r.stderr.contains("rows are deleted and stay so"),
+        "{r:?}"
+    );
+    let left: i64 = s.strings("SELECT count(*)::text FROM post")[0]
+        .parse()
+        .unwrap();
+    assert!(
+        left < 12_000 && left > 3_000,
+        "the batches before the failure are committed: {left} rows left"
+    );
+    assert!(
+        s.strings("SELECT relname::text FROM pg_class WHERE relname LIKE '\\_sluice\\_delete\\_%'")
+            .is_empty(),
+        "the scratch table is dropped on the failure"
+    );
+    s.exec("DROP TRIGGER keep_7000 ON post");
+    let r = run(s.migrate(dir.path()).args(["apply"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        rows(&s),
+        rows(&reference),
+        "the rows left differ from psql's"
+    );
+}

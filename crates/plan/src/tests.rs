@@ -2109,3 +2109,34 @@ fn a_unique_index_after_a_delete_of_its_table_is_refused() {
     );
     assert!(text.contains("CREATE UNIQUE INDEX t_a_key"), "{text}");
 }
+
+/// authelia's MySQL `ALTER TABLE .. ENGINE=InnoDB, CONVERT TO CHARACTER SET ..` does not
+/// parse: the tables it touched have columns of unknown type since, and a MODIFY of one is
+/// refused saying so (it was refused by the plan's own check, "current type unknown").
+#[test]
+fn mysql_modify_on_a_table_an_unread_statement_changed_says_why() {
+    let settings = mysql_settings(None);
+    let history = [migration(
+        "0001",
+        "init",
+        "CREATE TABLE accounts (id BIGINT NOT NULL PRIMARY KEY, name VARCHAR(20));\nALTER TABLE accounts ENGINE=InnoDB, CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_ci;\n",
+    )];
+    let catalog = lint::engine::replay(&settings, Catalog::new(settings.dialect), &history);
+    match plan(
+        &settings,
+        &catalog,
+        &migration(
+            "0002",
+            "change",
+            "ALTER TABLE accounts MODIFY name VARCHAR(40);\n",
+        ),
+    ) {
+        Err(PlanError::Refused(r)) => assert!(
+            r[0].reason
+                .contains("the current type of name is not known")
+                && r[0].reason.contains("--schema-from"),
+            "{r:?}"
+        ),
+        other => panic!("not refused: {:?}", other.map(|p| p.steps.len())),
+    }
+}

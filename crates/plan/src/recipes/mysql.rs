@@ -435,6 +435,7 @@ fn modify(
     let Some(old) = t.column(column) else {
         return Err(format!("column {column} is not known on table {table}"));
     };
+    Src::known_columns(t, table, column)?;
     if spec.serial && !old.serial {
         return Err(format!(
             "making {column} AUTO_INCREMENT is a table copy: run it through an online schema change tool"
@@ -501,6 +502,7 @@ fn rename_or_retype(
     t: &Table,
     s: &Shadow<'_>,
 ) -> Result<(), String> {
+    Src::known_columns(t, table, &s.old.name)?;
     let key = Src::key(t)?;
     let tn = tname(table);
     let (old, new, recipe) = (s.old.name.as_str(), s.new.as_str(), s.recipe);
