@@ -529,18 +529,17 @@ fn can_run_in_transaction(sql: &str) -> bool {
     })
 }
 
-/// Is a step's SQL (PostgreSQL) one `DELETE` the sluice runner batches (its WHERE bounds no
-/// key range: strategy batched-delete)?
+/// Is a step's SQL (PostgreSQL) one statement the sluice runner batches (a `DELETE` whose
+/// WHERE bounds no key range: the one table of `lint::rewrites`)?
 fn batched_by_runner(sql: &str) -> bool {
     sluice_core::sql::parse(Dialect::Postgres, sql).is_ok_and(|asts| {
         let ops: Vec<_> = asts
             .iter()
             .flat_map(|a| sluice_core::sql::classify::classify(Dialect::Postgres, a))
             .collect();
-        matches!(
-            ops.as_slice(),
-            [sluice_core::sql::Operation::Delete { bounded: false, .. }]
-        )
+        matches!(ops.as_slice(), [op]
+            if lint::rewrites::of(Dialect::Postgres, 0, op, false)
+                == Some(lint::rewrites::Rewrite::BatchedDelete))
     })
 }
 

@@ -151,6 +151,13 @@ impl Table {
         self.columns.iter().find(|c| c.name == name)
     }
 
+    /// Has a primary key (of at least one column).
+    pub fn has_primary_key(&self) -> bool {
+        self.constraints
+            .iter()
+            .any(|c| c.kind == ConstraintKind::PrimaryKey && !c.columns.is_empty())
+    }
+
     fn column_mut(&mut self, name: &str) -> Option<&mut Column> {
         self.columns.iter_mut().find(|c| c.name == name)
     }

@@ -653,11 +653,7 @@ fn has_primary_key(
 ) -> bool {
     op.table()
         .and_then(|t| cx.catalog(st.index).table(t))
-        .is_some_and(|t| {
-            t.constraints.iter().any(|c| {
-                c.kind == sluice_core::sql::ops::ConstraintKind::PrimaryKey && !c.columns.is_empty()
-            })
-        })
+        .is_some_and(|t| t.has_primary_key())
 }
 
 /// Does the statement touch only tables known (from a live database) to be small?

@@ -129,10 +129,7 @@ impl Src<'_> {
 
     /// Whether [`Src::key`] of `table` is its primary key.
     pub fn key_is_primary(table: &Table) -> bool {
-        table
-            .constraints
-            .iter()
-            .any(|c| c.kind == ConstraintKind::PrimaryKey && !c.columns.is_empty())
+        table.has_primary_key()
     }
 }
 

@@ -187,24 +187,15 @@ pub(super) fn choose(
         return refuse("its alias renames columns".into());
     }
     let table = classify::obj_name(name);
-    if !forced {
-        if created_here {
-            return Ok(plain(
-                "the table is created earlier in this script: nothing else uses it yet",
-                false,
-            ));
-        }
-        if let Some(rows) = facts.rows.get(&table.to_string())
-            && *rows < facts.large_table_rows
-        {
-            return Ok(plain(
-                format!(
-                    "{table} has about {rows} rows (below large_table_rows {}): one statement's row locks are brief",
-                    facts.large_table_rows
-                ),
-                false,
-            ));
-        }
+    if !forced
+        && let Some(p) = super::plain_path(
+            Some(&table),
+            created_here,
+            facts,
+            "one statement's row locks are brief",
+        )
+    {
+        return Ok(p);
     }
     let Some(tf) = facts.shadow.get(&table.to_string()) else {
         return refuse(format!(

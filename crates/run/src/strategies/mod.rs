@@ -206,25 +206,15 @@ pub fn choose(
         ));
     }
     let forced = forced_strategy.is_some();
-    if !forced {
-        if created_here {
-            return Ok(plain(
-                "the table is created earlier in this script: nothing else uses it yet",
-                false,
-            ));
-        }
-        if let Some(t) = op.table()
-            && let Some(rows) = facts.rows.get(&t.to_string())
-            && *rows < facts.large_table_rows
-        {
-            return Ok(plain(
-                format!(
-                    "{t} has about {rows} rows (below large_table_rows {}): the plain form's lock is brief",
-                    facts.large_table_rows
-                ),
-                false,
-            ));
-        }
+    if !forced
+        && let Some(p) = plain_path(
+            op.table(),
+            created_here,
+            facts,
+            "the plain form's lock is brief",
+        )
+    {
+        return Ok(p);
     }
     let actions = match want {
         Strategy::ConcurrentIndex => concurrent_index(ast, op)?,
@@ -254,6 +244,34 @@ pub fn choose(
             forced,
         },
         actions: Some(actions),
+    })
+}
+
+/// The plain path of a statement not forced online: its table is created earlier in the
+/// script (nothing else uses it yet), or estimated below `large_table_rows` (`brief`: why
+/// that is enough).
+pub(super) fn plain_path(
+    table: Option<&ObjName>,
+    created_here: bool,
+    facts: &Facts,
+    brief: &str,
+) -> Option<Chosen> {
+    if created_here {
+        return Some(plain(
+            "the table is created earlier in this script: nothing else uses it yet",
+            false,
+        ));
+    }
+    let t = table?;
+    let rows = facts.rows.get(&t.to_string())?;
+    (*rows < facts.large_table_rows).then(|| {
+        plain(
+            format!(
+                "{t} has about {rows} rows (below large_table_rows {}): {brief}",
+                facts.large_table_rows
+            ),
+            false,
+        )
     })
 }
 

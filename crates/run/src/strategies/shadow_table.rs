@@ -236,24 +236,15 @@ pub fn choose(
                 .into(),
         );
     };
-    if !forced {
-        if created_here {
-            return Ok(plain(
-                "the table is created earlier in this script: nothing else uses it yet",
-                false,
-            ));
-        }
-        if let Some(rows) = facts.rows.get(&table.to_string())
-            && *rows < facts.large_table_rows
-        {
-            return Ok(plain(
-                format!(
-                    "{table} has about {rows} rows (below large_table_rows {}): the plain form's lock is brief",
-                    facts.large_table_rows
-                ),
-                false,
-            ));
-        }
+    if !forced
+        && let Some(p) = super::plain_path(
+            Some(table),
+            created_here,
+            facts,
+            "the plain form's lock is brief",
+        )
+    {
+        return Ok(p);
     }
     let Some(tf) = facts.shadow.get(&table.to_string()) else {
         if forced {
