@@ -8,6 +8,7 @@ mod action;
 mod architecture;
 mod backfill;
 mod backfill_concurrent;
+mod batched_delete_mysql;
 mod batched_delete_pg;
 mod child_env;
 mod cli;

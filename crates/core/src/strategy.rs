@@ -35,7 +35,7 @@ pub enum Strategy {
     /// (the runner's shadow-table copy).
     ShadowTable,
     /// A `DELETE` of many rows: the keys it matches noted first, then deleted a short
-    /// batch at a time, each batch its own transaction (PostgreSQL).
+    /// batch at a time, each batch its own transaction.
     BatchedDelete,
 }
 

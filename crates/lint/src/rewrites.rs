@@ -28,10 +28,10 @@ pub enum Rewrite {
     /// `VACUUM FULL` / `CLUSTER` through pg_repack: only where pg_repack is installed, so
     /// lint cannot count on it ([`Rewrite::certain`] is false).
     PgRepack,
-    /// A `DELETE` whose `WHERE` bounds no key range: the keys it matches are noted first,
-    /// then deleted a short batch at a time, each batch its own transaction. Only on a
-    /// table with a primary key (the lint engine checks its catalog, the runner the live
-    /// table).
+    /// A `DELETE` whose `WHERE` bounds no key range (PostgreSQL and MySQL): the keys it
+    /// matches are noted first, then deleted a short batch at a time, each batch its own
+    /// transaction. Only on a table with a primary key (the lint engine checks its catalog,
+    /// the runner the live table).
     BatchedDelete,
 }
 
@@ -93,14 +93,17 @@ pub fn answered_online(rule: &str, category: crate::rule::Category) -> bool {
 /// The rewrite the runner gives a statement of one operation `op` on PostgreSQL
 /// `server_major` (0: unknown, taken as recent), if any. `in_transaction`: the statement
 /// runs in the transaction the runner wraps the file in (only there does `VALIDATE` need
-/// one of its own). MySQL statements are pinned or copied by tools instead (decided on the
-/// live columns, not here).
+/// one of its own). Of MySQL statements only a `DELETE` is rewritten here; the rest are
+/// pinned or copied by tools instead (decided on the live columns, not here).
 pub fn of(
     dialect: Dialect,
     server_major: u32,
     op: &Operation,
     in_transaction: bool,
 ) -> Option<Rewrite> {
+    if let Operation::Delete { bounded: false, .. } = op {
+        return Some(Rewrite::BatchedDelete);
+    }
     if dialect != Dialect::Postgres {
         return None;
     }
@@ -133,7 +136,6 @@ pub fn of(
             table: Some(_),
             kind: RewriteKind::VacuumFull | RewriteKind::Cluster,
         } => Some(Rewrite::PgRepack),
-        Operation::Delete { bounded: false, .. } => Some(Rewrite::BatchedDelete),
         _ => None,
     }
 }

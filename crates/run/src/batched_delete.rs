@@ -1,6 +1,8 @@
 //! The batched delete's executor (the plan is `strategies::batched_delete`).
 //!
-//! The keys the statement matches are noted in a scratch table by one read, then deleted
+//! The keys the statement matches are noted in a scratch table by one read (on MySQL under
+//! READ COMMITTED, a snapshot that locks nothing; where a statement-based binary log
+//! refuses that, the statement runs as written), then deleted
 //! in key order a batch at a time, each batch its own short transaction sized toward
 //! `[run] shadow_batch_time`, so an application write to a row waits at most one batch.
 //! Nothing is checkpointed: a re-run after an interruption notes the keys that still
@@ -51,13 +53,35 @@ impl Engine {
         d: &BatchedDelete,
     ) -> Result<(), DbError> {
         let started = Instant::now();
+        // one statement each (no BEGIN: MySQL's DDL would commit it, and the isolation
+        // set for it with it), from the drop on when retried
         let mut note = vec![d.drop_keys_sql()];
+        // InnoDB's CREATE TABLE .. SELECT locks the rows it reads under REPEATABLE READ; under
+        // READ COMMITTED it reads a snapshot, which a statement-based binary log refuses
+        if let Some((allowed, set)) = self.db.batch_isolation() {
+            let ok = main
+                .query_text(allowed)
+                .await?
+                .into_iter()
+                .next()
+                .and_then(|r| r.into_iter().next().flatten());
+            if ok.as_deref() != Some("1") {
+                tracing::warn!(
+                    table = %d.table,
+                    "the binary log is statement-based: noting the keys would lock every row it reads, so the DELETE runs as written"
+                );
+                self.sql_retrying(main, std::slice::from_ref(&d.statement), true, "deleting")
+                    .await?;
+                return Ok(());
+            }
+            note.push(set.to_owned());
+        }
         note.extend(d.note_keys_sql());
-        self.sql_retrying(main, &note, "noting the keys to delete")
+        self.sql_retrying(main, &note, false, "noting the keys to delete")
             .await?;
         let range = KeyRange::new(self.db, &d.keys, &d.key, d.numeric.clone());
         let noted: Option<u64> = main
-            .query_text(&format!("SELECT count(*)::text FROM {}", range.target()))
+            .query_text(&d.count_keys_sql())
             .await?
             .into_iter()
             .next()
@@ -84,7 +108,7 @@ impl Engine {
             let sql = d.delete_sql(&range.bounds(last.as_deref(), upper.as_deref()));
             let t0 = Instant::now();
             let n = self
-                .sql_retrying(main, std::slice::from_ref(&sql), "deleting a batch")
+                .sql_retrying(main, std::slice::from_ref(&sql), true, "deleting a batch")
                 .await
                 .map_err(|mut e| {
                     e.message = format!(
@@ -138,12 +162,13 @@ impl Engine {
         Ok(())
     }
 
-    /// `stmts` in one transaction, retried whole on lock timeouts with the configured
-    /// back-off; the rows the last one changed.
+    /// `stmts` in one transaction (`tx`) or one after the other, retried whole on lock
+    /// timeouts with the configured back-off; the rows the last one changed.
     async fn sql_retrying(
         &self,
         main: &mut dyn Driver,
         stmts: &[String],
+        tx: bool,
         what: &str,
     ) -> Result<u64, DbError> {
         let mut state = (main,);
@@ -156,18 +181,24 @@ impl Engine {
             },
             |(main,), _| {
                 Box::pin(async move {
-                    main.begin().await?;
+                    if tx {
+                        main.begin().await?;
+                    }
                     let mut n = 0;
                     for st in stmts {
                         match main.exec_count(st).await {
                             Ok(c) => n = c,
                             Err(e) => {
-                                let _ = main.rollback().await;
+                                if tx {
+                                    let _ = main.rollback().await;
+                                }
                                 return Err(e);
                             }
                         }
                     }
-                    main.commit().await?;
+                    if tx {
+                        main.commit().await?;
+                    }
                     Ok(n)
                 })
             },

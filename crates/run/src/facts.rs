@@ -156,6 +156,21 @@ impl RunFacts {
                     self.mysql(conn, settings, &tables, &p.version, defer_swap)
                         .await,
                 );
+                // the batched delete walks a table's primary key
+                let deletes = p.statements.iter().any(|st| {
+                    sluice_core::sql::parse(dialect, &st.sql).is_ok_and(|asts| {
+                        asts.iter()
+                            .flat_map(|a| sluice_core::sql::classify::classify(dialect, a))
+                            .any(|o| matches!(o, sluice_core::sql::Operation::Delete { .. }))
+                    })
+                });
+                if deletes {
+                    for t in &tables {
+                        if let Some(tf) = key_facts(conn, t).await {
+                            facts.shadow.insert(t.to_string(), tf);
+                        }
+                    }
+                }
             }
             Family::Postgres => {
                 if tables.is_empty() {
@@ -256,16 +271,22 @@ impl RunFacts {
 
 /// What the shadow-table copy needs to know about `t`; `None` when it cannot be read.
 async fn shadow_facts(conn: &mut dyn Driver, t: &ObjName) -> Option<TableFacts> {
+    let mut tf = key_facts(conn, t).await?;
+    tf.refusals = conn.copy_refusals(t).await.ok()?;
+    Some(tf)
+}
+
+/// `t`'s primary key and columns (no copy refusals); `None` when it cannot be read.
+async fn key_facts(conn: &mut dyn Driver, t: &ObjName) -> Option<TableFacts> {
     let cols = conn.columns(t).await.ok()?;
     if cols.is_empty() {
         return None;
     }
     let pk = conn.primary_key(t).await.ok()?;
-    let refusals = conn.copy_refusals(t).await.ok()?;
     Some(TableFacts {
         primary_key: pk,
         columns: cols.into_iter().map(|c| (c.name, c.column_type)).collect(),
-        refusals,
+        refusals: Vec::new(),
     })
 }
 

@@ -333,6 +333,22 @@ pub trait Database: std::fmt::Debug + Send + Sync {
     /// spell it out column by column).
     fn row_value_ranges(&self) -> bool;
 
+    /// A scratch table made from `select` (a batched delete's noted keys): written to no
+    /// log where the server can (PostgreSQL's UNLOGGED; it is dropped at the end).
+    fn scratch_table_sql(&self, name: &str, select: &str) -> String {
+        format!("CREATE TABLE {name} AS {select}")
+    }
+
+    /// The head of a `DELETE` of `target` (quoted) under `alias`, whose conditions follow:
+    /// `DELETE FROM t AS a` (PostgreSQL), `DELETE a FROM t AS a` (MySQL's multi-table
+    /// form, which MariaDB takes with an alias too).
+    fn delete_head(&self, target: &str, alias: Option<&str>) -> String {
+        match alias {
+            Some(a) => format!("DELETE FROM {target} AS {a}"),
+            None => format!("DELETE FROM {target}"),
+        }
+    }
+
     /// An `UPDATE` takes a `FROM` list (PostgreSQL's `UPDATE .. FROM`): a backfill's `from`.
     fn update_from(&self) -> bool {
         false

@@ -163,6 +163,13 @@ impl Database for Mysql {
         format!("CAST({expr} AS CHAR)")
     }
 
+    fn delete_head(&self, target: &str, alias: Option<&str>) -> String {
+        match alias {
+            Some(a) => format!("DELETE {a} FROM {target} AS {a}"),
+            None => format!("DELETE {target} FROM {target}"),
+        }
+    }
+
     fn fill_log(&self) -> Option<FillLog> {
         Some(FillLog {
             // InnoDB flushes pages harder once the redo since its checkpoint passes

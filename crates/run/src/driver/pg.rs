@@ -158,6 +158,10 @@ impl Database for Postgres {
         format!("{expr}::text")
     }
 
+    fn scratch_table_sql(&self, name: &str, select: &str) -> String {
+        format!("CREATE UNLOGGED TABLE {name} AS {select}")
+    }
+
     fn row_value_ranges(&self) -> bool {
         true
     }

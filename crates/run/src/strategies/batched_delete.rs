@@ -1,4 +1,4 @@
-//! The batched delete (PostgreSQL): a `DELETE` whose `WHERE` bounds no key range, run as
+//! The batched delete: a `DELETE` whose `WHERE` bounds no key range, run as
 //! a note of the keys it matches, then short deletes of those keys in key order, each its
 //! own transaction (the executor is `run::batched_delete`).
 //!
@@ -13,12 +13,22 @@
 use sqlparser::ast::{Expr, FromTable, Statement as Ast, TableFactor};
 
 use super::{Action, Choice, Chosen, Facts, Strategy, plain};
+use crate::driver::{self, Database};
 use sluice_core::sql::ops::ObjName;
-use sluice_core::sql::{Dialect, classify, quote};
+use sluice_core::sql::{Dialect, classify};
+
+/// `t` quoted for `db`, with its schema.
+fn qualified(db: &dyn Database, t: &ObjName) -> String {
+    match &t.schema {
+        Some(s) => format!("{}.{}", db.ident(s), db.ident(&t.name)),
+        None => db.ident(&t.name),
+    }
+}
 
 /// One batched delete, ready for the executor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchedDelete {
+    pub dialect: Dialect,
     pub table: ObjName,
     /// The target's alias as written (`DELETE FROM post a`).
     pub alias: Option<String>,
@@ -41,13 +51,17 @@ pub struct BatchedDelete {
 }
 
 impl BatchedDelete {
+    fn db(&self) -> &'static dyn Database {
+        driver::database(self.dialect)
+    }
+
     /// What `--dry-run` shows.
     pub fn display(&self) -> String {
         format!(
             "batched delete of {} by {} (keys noted in {}): {}",
-            quote::qualified(Dialect::Postgres, &self.table),
+            qualified(self.db(), &self.table),
             self.key.join(", "),
-            quote::qualified(Dialect::Postgres, &self.keys),
+            qualified(self.db(), &self.keys),
             self.statement.trim()
         )
     }
@@ -56,29 +70,47 @@ impl BatchedDelete {
     fn qualifier(&self) -> String {
         self.alias
             .clone()
-            .unwrap_or_else(|| quote::qualified(Dialect::Postgres, &self.table))
+            .unwrap_or_else(|| qualified(self.db(), &self.table))
+    }
+
+    /// The target's key columns, qualified.
+    fn target_key(&self) -> Vec<String> {
+        let q = self.qualifier();
+        self.key
+            .iter()
+            .map(|c| format!("{q}.{}", self.db().ident(c)))
+            .collect()
+    }
+
+    /// The key columns, quoted, comma-separated.
+    fn key_list(&self) -> String {
+        self.key
+            .iter()
+            .map(|c| self.db().ident(c))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// The keys' scratch table, dropped.
     pub fn drop_keys_sql(&self) -> String {
+        format!("DROP TABLE IF EXISTS {}", qualified(self.db(), &self.keys))
+    }
+
+    /// How many keys were noted, as text.
+    pub fn count_keys_sql(&self) -> String {
         format!(
-            "DROP TABLE IF EXISTS {}",
-            quote::qualified(Dialect::Postgres, &self.keys)
+            "SELECT {} FROM {}",
+            self.db().as_text("count(*)"),
+            qualified(self.db(), &self.keys)
         )
     }
 
-    /// The note of the matched keys: one read of the statement's join (no row lock), into
-    /// an unlogged table keyed for the walk. Run after [`BatchedDelete::drop_keys_sql`].
+    /// The note of the matched keys: one read of the statement's join, into a table keyed
+    /// for the walk. Run after [`BatchedDelete::drop_keys_sql`].
     pub fn note_keys_sql(&self) -> Vec<String> {
-        let k = quote::qualified(Dialect::Postgres, &self.keys);
-        let q = self.qualifier();
-        let cols = self
-            .key
-            .iter()
-            .map(|c| format!("{q}.{}", quote::ident(Dialect::Postgres, c)))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let mut from = quote::qualified(Dialect::Postgres, &self.table);
+        let db = self.db();
+        let k = qualified(db, &self.keys);
+        let mut from = qualified(db, &self.table);
         if let Some(a) = &self.alias {
             from.push_str(&format!(" AS {a}"));
         }
@@ -90,42 +122,26 @@ impl BatchedDelete {
             .as_ref()
             .map(|w| format!(" WHERE {w}"))
             .unwrap_or_default();
+        let select = format!(
+            "SELECT DISTINCT {} FROM {from}{cond}",
+            self.target_key().join(", ")
+        );
         vec![
-            format!("CREATE UNLOGGED TABLE {k} AS SELECT DISTINCT {cols} FROM {from}{cond}"),
+            db.scratch_table_sql(&k, &select),
             format!("ALTER TABLE {k} ADD PRIMARY KEY ({})", self.key_list()),
         ]
-    }
-
-    /// The key columns, quoted, comma-separated.
-    fn key_list(&self) -> String {
-        self.key
-            .iter()
-            .map(|c| quote::ident(Dialect::Postgres, c))
-            .collect::<Vec<_>>()
-            .join(", ")
     }
 
     /// One batch: the target's rows whose keys the scratch table holds under `bounds`
     /// (conditions on the scratch table's key columns), the condition checked again when it
     /// reads only the row.
     pub fn delete_sql(&self, bounds: &[String]) -> String {
-        let q = self.qualifier();
-        let target = self
-            .key
-            .iter()
-            .map(|c| format!("{q}.{}", quote::ident(Dialect::Postgres, c)))
-            .collect::<Vec<_>>();
-        let target = match target.as_slice() {
+        let db = self.db();
+        let target = match self.target_key().as_slice() {
             [one] => one.clone(),
             many => format!("({})", many.join(", ")),
         };
-        let mut head = format!(
-            "DELETE FROM {}",
-            quote::qualified(Dialect::Postgres, &self.table)
-        );
-        if let Some(a) = &self.alias {
-            head.push_str(&format!(" AS {a}"));
-        }
+        let head = db.delete_head(&qualified(db, &self.table), self.alias.as_deref());
         let within = if bounds.is_empty() {
             String::new()
         } else {
@@ -134,7 +150,7 @@ impl BatchedDelete {
         let mut sql = format!(
             "{head} WHERE {target} IN (SELECT {} FROM {}{within})",
             self.key_list(),
-            quote::qualified(Dialect::Postgres, &self.keys)
+            qualified(db, &self.keys)
         );
         if self.recheck
             && let Some(w) = &self.condition
@@ -147,6 +163,7 @@ impl BatchedDelete {
 
 /// The batched delete of `ast`, or why it runs as written.
 pub(super) fn choose(
+    dialect: Dialect,
     sql_text: &str,
     ast: &Ast,
     forced: bool,
@@ -231,6 +248,7 @@ pub(super) fn choose(
                     != sluice_core::sql::ops::Volatility::Volatile
         });
     let spec = BatchedDelete {
+        dialect,
         keys: ObjName::new(
             table.schema.as_deref(),
             &sluice_core::names::delete_keys(sql_text),

@@ -59,7 +59,8 @@ pub struct Facts {
     pub pg_repack: Option<std::path::PathBuf>,
     /// MySQL / MariaDB: the live schema and the tools (see [`mysql`]).
     pub mysql: Option<mysql::MysqlFacts>,
-    /// Per table (as in `rows`): what the shadow-table copy needs to know.
+    /// Per table (as in `rows`): what the shadow-table copy needs to know (PostgreSQL), and
+    /// the primary key and columns the batched delete walks (both families).
     pub shadow: BTreeMap<String, shadow_table::TableFacts>,
 }
 
@@ -143,6 +144,9 @@ pub fn choose(
     if forced_strategy == Some(Strategy::Plain) {
         return Ok(plain("forced by `-- sluice:strategy plain`", true));
     }
+    if let Some(chosen) = delete(backend, sql_text, created_here, forced_strategy, facts) {
+        return chosen;
+    }
     if Family::of(backend) == Family::Mysql {
         return mysql::choose(sql_text, created_here, forced_strategy, facts);
     }
@@ -175,17 +179,6 @@ pub fn choose(
     let [op] = ops.as_slice() else {
         return Ok(plain("as written", false));
     };
-    if forced_strategy == Some(Strategy::BatchedDelete)
-        || (forced_strategy.is_none() && natural(op, facts) == Some(Strategy::BatchedDelete))
-    {
-        return batched_delete::choose(
-            sql_text,
-            ast,
-            forced_strategy.is_some(),
-            created_here,
-            facts,
-        );
-    }
     let want = match (natural(op, facts), forced_strategy) {
         (Some(w), _) => w,
         (None, Some(f)) => {
@@ -245,6 +238,49 @@ pub fn choose(
         },
         actions: Some(actions),
     })
+}
+
+/// A `DELETE` forced to or calling for the batched delete (both families), or a statement
+/// forced to it that is none; `None` for the rest.
+fn delete(
+    backend: Dialect,
+    sql_text: &str,
+    created_here: bool,
+    forced: Option<Strategy>,
+    facts: &Facts,
+) -> Option<Result<Chosen, String>> {
+    let asts = sql::parse(backend, sql_text).ok();
+    let one = match asts.as_deref() {
+        Some([ast]) => Some(ast),
+        _ => None,
+    };
+    let calls_for = one.is_some_and(|ast| {
+        matches!(sql::classify::classify(backend, ast).as_slice(), [op]
+            if rewrites::of(backend, facts.server_major, op, true) == Some(Rewrite::BatchedDelete))
+    });
+    match (forced, one) {
+        (Some(Strategy::BatchedDelete), None) => Some(Err(
+            "`-- sluice:strategy batched-delete` applies to one DELETE statement the parser reads"
+                .into(),
+        )),
+        (Some(Strategy::BatchedDelete), Some(ast)) => Some(batched_delete::choose(
+            backend,
+            sql_text,
+            ast,
+            true,
+            created_here,
+            facts,
+        )),
+        (None, Some(ast)) if calls_for => Some(batched_delete::choose(
+            backend,
+            sql_text,
+            ast,
+            false,
+            created_here,
+            facts,
+        )),
+        _ => None,
+    }
 }
 
 /// The plain path of a statement not forced online: its table is created earlier in the

@@ -225,7 +225,6 @@ pub fn choose(
                 | Strategy::NotNullCheck
                 | Strategy::OwnTransaction
                 | Strategy::PgRepack
-                | Strategy::BatchedDelete
         )
     }) {
         return Err(format!(

@@ -258,16 +258,16 @@ fn a_delete_of_a_large_table_is_batched_over_its_noted_keys() {
         d.note_keys_sql(),
         [
             format!(
-                "CREATE UNLOGGED TABLE {keys} AS SELECT DISTINCT a.\"id\" FROM post AS a, (SELECT min(id) AS id, ap_id FROM post GROUP BY ap_id HAVING count(*) > 1) b WHERE a.ap_id = b.ap_id AND a.id <> b.id"
+                "CREATE UNLOGGED TABLE \"{keys}\" AS SELECT DISTINCT a.\"id\" FROM \"post\" AS a, (SELECT min(id) AS id, ap_id FROM post GROUP BY ap_id HAVING count(*) > 1) b WHERE a.ap_id = b.ap_id AND a.id <> b.id"
             ),
-            format!("ALTER TABLE {keys} ADD PRIMARY KEY (\"id\")"),
+            format!("ALTER TABLE \"{keys}\" ADD PRIMARY KEY (\"id\")"),
         ]
     );
     assert!(!d.recheck, "a USING join is not checked again per batch");
     assert_eq!(
         d.delete_sql(&["\"id\" > 10".into(), "\"id\" <= 20".into()]),
         format!(
-            "DELETE FROM post AS a WHERE a.\"id\" IN (SELECT \"id\" FROM {keys} WHERE \"id\" > 10 AND \"id\" <= 20)"
+            "DELETE FROM \"post\" AS a WHERE a.\"id\" IN (SELECT \"id\" FROM \"{keys}\" WHERE \"id\" > 10 AND \"id\" <= 20)"
         )
     );
     assert_eq!(d.numeric, [true]);
@@ -289,7 +289,7 @@ fn a_row_condition_is_checked_again_and_a_composite_key_is_a_row_value() {
     assert_eq!(
         d.delete_sql(&[]),
         format!(
-            "DELETE FROM post WHERE (post.\"tenant\", post.\"id\") IN (SELECT \"tenant\", \"id\" FROM {}) AND (removed = true)",
+            "DELETE FROM \"post\" WHERE (\"post\".\"tenant\", \"post\".\"id\") IN (SELECT \"tenant\", \"id\" FROM \"{}\") AND (removed = true)",
             d.keys.name
         )
     );
@@ -357,4 +357,42 @@ fn a_delete_stays_as_written_when_small_bounded_keyless_or_created_here() {
     let c = pg("DELETE FROM post WHERE id = 3", Some("batched-delete"), &f).unwrap();
     assert_eq!(c.choice.strategy, Strategy::BatchedDelete);
     assert!(c.choice.forced);
+}
+
+/// MySQL / MariaDB: the scratch table is a plain table, and each batch is the multi-table
+/// `DELETE t FROM t ..` (which MariaDB takes with an alias too).
+#[test]
+fn a_mysql_delete_is_batched_in_its_own_spelling() {
+    let f = with_table(1_000_000, &["id"], &[("id", "int(11)")]);
+    let sql = "DELETE FROM post WHERE creator_id NOT IN (SELECT id FROM person)";
+    let c = choose(Dialect::Mysql, sql, false, None, &f).unwrap();
+    assert_eq!(c.choice.strategy, Strategy::BatchedDelete);
+    let d = batched(&c);
+    let keys = sluice_core::names::delete_keys(sql);
+    assert_eq!(
+        d.note_keys_sql(),
+        [
+            format!(
+                "CREATE TABLE `{keys}` AS SELECT DISTINCT `post`.`id` FROM `post` WHERE creator_id NOT IN (SELECT id FROM person)"
+            ),
+            format!("ALTER TABLE `{keys}` ADD PRIMARY KEY (`id`)"),
+        ]
+    );
+    assert_eq!(
+        d.delete_sql(&["`id` > 10".into()]),
+        format!(
+            "DELETE `post` FROM `post` WHERE `post`.`id` IN (SELECT `id` FROM `{keys}` WHERE `id` > 10)"
+        )
+    );
+    assert_eq!(d.numeric, [true]);
+    // MySQL's own multi-table DELETE is not batched
+    let c = choose(
+        Dialect::Mysql,
+        "DELETE p FROM post p JOIN person u ON u.id = p.creator_id WHERE u.id > 0 OR p.removed",
+        false,
+        None,
+        &f,
+    )
+    .unwrap();
+    assert_eq!(c.choice.strategy, Strategy::Plain, "{:?}", c.choice);
 }
