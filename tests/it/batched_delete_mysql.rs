@@ -82,3 +82,57 @@ fn a_delete_of_a_large_table_runs_in_batches_and_leaves_what_the_client_leaves()
         "the rows left differ from the client's"
     );
 }
+
+/// The note reads under READ COMMITTED: a row an application holds locked (an open
+/// transaction's UPDATE of a row the DELETE keeps) does not stop it, as InnoDB's
+/// `CREATE TABLE .. SELECT` would under REPEATABLE READ, which takes a shared lock on every
+/// row it reads.
+#[test]
+fn the_note_reads_past_an_application_row_lock() {
+    use sqlx::{Connection, Executor};
+    let s = Scratch::mysql();
+    s.exec(DATA);
+    let dir = tree(&[
+        (
+            "sluice.toml",
+            "[run]\nlarge_table_rows = 1000\nlock_timeout = \"1s\"\nlock_retries = 0\n",
+        ),
+        (
+            "migrations/1_cleanup/expand.up.sql",
+            "DELETE FROM post WHERE removed;\n",
+        ),
+        (
+            "migrations/1_cleanup/expand.down.sql",
+            "-- sluice:irreversible the rows are gone\nSELECT 1;\n",
+        ),
+    ]);
+    let url = s.url.clone();
+    let (held, release) = (
+        std::sync::Arc::new(std::sync::Barrier::new(2)),
+        std::sync::Arc::new(std::sync::Barrier::new(2)),
+    );
+    let (h, r) = (held.clone(), release.clone());
+    let app = std::thread::spawn(move || {
+        crate::common::block_on(async move {
+            let mut c = sqlx::MySqlConnection::connect(&url).await.unwrap();
+            c.execute("BEGIN").await.unwrap();
+            // post 1 is not removed: the DELETE keeps it, the note reads it
+            c.execute("UPDATE post SET ap_id = 'held' WHERE id = 1")
+                .await
+                .unwrap();
+            h.wait();
+            r.wait();
+            c.execute("ROLLBACK").await.unwrap();
+        })
+    });
+    held.wait();
+    let out = run(s.migrate(dir.path()).args(["apply", "-v"]));
+    release.wait();
+    app.join().unwrap();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stderr.contains("batched delete done"), "{}", out.stderr);
+    assert_eq!(
+        s.strings("SELECT CAST(COUNT(*) AS CHAR) FROM post WHERE removed"),
+        ["0"]
+    );
+}

@@ -53,11 +53,14 @@ impl Engine {
         d: &BatchedDelete,
     ) -> Result<(), DbError> {
         let started = Instant::now();
-        // one statement each (no BEGIN: MySQL's DDL would commit it, and the isolation
-        // set for it with it), from the drop on when retried
-        let mut note = vec![d.drop_keys_sql()];
-        // InnoDB's CREATE TABLE .. SELECT locks the rows it reads under REPEATABLE READ; under
-        // READ COMMITTED it reads a snapshot, which a statement-based binary log refuses
+        // the scratch table: DDL, one statement each, from the drop on when retried
+        let mut create = vec![d.drop_keys_sql()];
+        create.extend(d.create_keys_sql());
+        self.sql_retrying(main, None, &create, false, "making the table of the keys")
+            .await?;
+        // InnoDB's INSERT .. SELECT locks the rows it reads under REPEATABLE READ; under READ
+        // COMMITTED it reads a snapshot, which a statement-based binary log refuses
+        let mut isolation = None;
         if let Some((allowed, set)) = self.db.batch_isolation() {
             let ok = main
                 .query_text(allowed)
@@ -70,15 +73,27 @@ impl Engine {
                     table = %d.table,
                     "the binary log is statement-based: noting the keys would lock every row it reads, so the DELETE runs as written"
                 );
-                self.sql_retrying(main, std::slice::from_ref(&d.statement), true, "deleting")
-                    .await?;
+                main.exec(&d.drop_keys_sql()).await?;
+                self.sql_retrying(
+                    main,
+                    None,
+                    std::slice::from_ref(&d.statement),
+                    true,
+                    "deleting",
+                )
+                .await?;
                 return Ok(());
             }
-            note.push(set.to_owned());
+            isolation = Some(set);
         }
-        note.extend(d.note_keys_sql());
-        self.sql_retrying(main, &note, false, "noting the keys to delete")
-            .await?;
+        self.sql_retrying(
+            main,
+            isolation,
+            &[d.fill_keys_sql()],
+            true,
+            "noting the keys to delete",
+        )
+        .await?;
         let range = KeyRange::new(self.db, &d.keys, &d.key, d.numeric.clone());
         let noted: Option<u64> = main
             .query_text(&d.count_keys_sql())
@@ -108,7 +123,7 @@ impl Engine {
             let sql = d.delete_sql(&range.bounds(last.as_deref(), upper.as_deref()));
             let t0 = Instant::now();
             let n = self
-                .sql_retrying(main, std::slice::from_ref(&sql), true, "deleting a batch")
+                .sql_retrying(main, None, std::slice::from_ref(&sql), true, "deleting a batch")
                 .await
                 .map_err(|mut e| {
                     e.message = format!(
@@ -162,11 +177,13 @@ impl Engine {
         Ok(())
     }
 
-    /// `stmts` in one transaction (`tx`) or one after the other, retried whole on lock
-    /// timeouts with the configured back-off; the rows the last one changed.
+    /// `stmts` in one transaction (`tx`; `before` it, what sets its isolation) or one after
+    /// the other, retried whole on lock timeouts with the configured back-off; the rows the
+    /// last one changed.
     async fn sql_retrying(
         &self,
         main: &mut dyn Driver,
+        before: Option<&str>,
         stmts: &[String],
         tx: bool,
         what: &str,
@@ -181,6 +198,9 @@ impl Engine {
             },
             |(main,), _| {
                 Box::pin(async move {
+                    if let Some(b) = before {
+                        main.exec(b).await?;
+                    }
                     if tx {
                         main.begin().await?;
                     }

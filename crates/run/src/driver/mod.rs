@@ -333,10 +333,11 @@ pub trait Database: std::fmt::Debug + Send + Sync {
     /// spell it out column by column).
     fn row_value_ranges(&self) -> bool;
 
-    /// A scratch table made from `select` (a batched delete's noted keys): written to no
-    /// log where the server can (PostgreSQL's UNLOGGED; it is dropped at the end).
+    /// An empty scratch table of the columns of `select` (a batched delete's noted keys,
+    /// filled by an `INSERT .. SELECT` after): written to no log where the server can
+    /// (PostgreSQL's UNLOGGED; it is dropped at the end).
     fn scratch_table_sql(&self, name: &str, select: &str) -> String {
-        format!("CREATE TABLE {name} AS {select}")
+        format!("CREATE TABLE {name} AS {select} LIMIT 0")
     }
 
     /// The head of a `DELETE` of `target` (quoted) under `alias`, whose conditions follow:

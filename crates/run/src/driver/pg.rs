@@ -159,7 +159,7 @@ impl Database for Postgres {
     }
 
     fn scratch_table_sql(&self, name: &str, select: &str) -> String {
-        format!("CREATE UNLOGGED TABLE {name} AS {select}")
+        format!("CREATE UNLOGGED TABLE {name} AS {select} WITH NO DATA")
     }
 
     fn row_value_ranges(&self) -> bool {

@@ -105,11 +105,31 @@ impl BatchedDelete {
         )
     }
 
-    /// The note of the matched keys: one read of the statement's join, into a table keyed
-    /// for the walk. Run after [`BatchedDelete::drop_keys_sql`].
-    pub fn note_keys_sql(&self) -> Vec<String> {
+    /// The note's scratch table, empty and keyed for the walk (run after
+    /// [`BatchedDelete::drop_keys_sql`], then [`BatchedDelete::fill_keys_sql`]).
+    pub fn create_keys_sql(&self) -> Vec<String> {
         let db = self.db();
         let k = qualified(db, &self.keys);
+        vec![
+            db.scratch_table_sql(&k, &self.select_keys()),
+            format!("ALTER TABLE {k} ADD PRIMARY KEY ({})", self.key_list()),
+        ]
+    }
+
+    /// The note of the matched keys: one read of the statement's join into the scratch
+    /// table (an `INSERT .. SELECT`: DML, so the isolation set for its transaction holds;
+    /// MySQL's `CREATE TABLE .. SELECT` commits first and reads under the session's).
+    pub fn fill_keys_sql(&self) -> String {
+        format!(
+            "INSERT INTO {} {}",
+            qualified(self.db(), &self.keys),
+            self.select_keys()
+        )
+    }
+
+    /// `SELECT DISTINCT <key> FROM <the statement's join> WHERE <its condition>`.
+    fn select_keys(&self) -> String {
+        let db = self.db();
         let mut from = qualified(db, &self.table);
         if let Some(a) = &self.alias {
             from.push_str(&format!(" AS {a}"));
@@ -122,14 +142,10 @@ impl BatchedDelete {
             .as_ref()
             .map(|w| format!(" WHERE {w}"))
             .unwrap_or_default();
-        let select = format!(
+        format!(
             "SELECT DISTINCT {} FROM {from}{cond}",
             self.target_key().join(", ")
-        );
-        vec![
-            db.scratch_table_sql(&k, &select),
-            format!("ALTER TABLE {k} ADD PRIMARY KEY ({})", self.key_list()),
-        ]
+        )
     }
 
     /// One batch: the target's rows whose keys the scratch table holds under `bounds`

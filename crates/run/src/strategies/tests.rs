@@ -254,14 +254,17 @@ fn a_delete_of_a_large_table_is_batched_over_its_noted_keys() {
     assert_eq!(c.choice.strategy, Strategy::BatchedDelete);
     let d = batched(&c);
     let keys = sluice_core::names::delete_keys(sql);
+    let select = "SELECT DISTINCT a.\"id\" FROM \"post\" AS a, (SELECT min(id) AS id, ap_id FROM post GROUP BY ap_id HAVING count(*) > 1) b WHERE a.ap_id = b.ap_id AND a.id <> b.id";
     assert_eq!(
-        d.note_keys_sql(),
+        d.create_keys_sql(),
         [
-            format!(
-                "CREATE UNLOGGED TABLE \"{keys}\" AS SELECT DISTINCT a.\"id\" FROM \"post\" AS a, (SELECT min(id) AS id, ap_id FROM post GROUP BY ap_id HAVING count(*) > 1) b WHERE a.ap_id = b.ap_id AND a.id <> b.id"
-            ),
+            format!("CREATE UNLOGGED TABLE \"{keys}\" AS {select} WITH NO DATA"),
             format!("ALTER TABLE \"{keys}\" ADD PRIMARY KEY (\"id\")"),
         ]
+    );
+    assert_eq!(
+        d.fill_keys_sql(),
+        format!("INSERT INTO \"{keys}\" {select}")
     );
     assert!(!d.recheck, "a USING join is not checked again per batch");
     assert_eq!(
@@ -359,7 +362,8 @@ fn a_delete_stays_as_written_when_small_bounded_keyless_or_created_here() {
     assert!(c.choice.forced);
 }
 
-/// MySQL / MariaDB: the scratch table is a plain table, and each batch is the multi-table
+/// MySQL / MariaDB: the scratch table is a plain table (made empty: the note is an
+/// `INSERT .. SELECT` under READ COMMITTED), and each batch is the multi-table
 /// `DELETE t FROM t ..` (which MariaDB takes with an alias too).
 #[test]
 fn a_mysql_delete_is_batched_in_its_own_spelling() {
@@ -369,15 +373,16 @@ fn a_mysql_delete_is_batched_in_its_own_spelling() {
     assert_eq!(c.choice.strategy, Strategy::BatchedDelete);
     let d = batched(&c);
     let keys = sluice_core::names::delete_keys(sql);
+    let select =
+        "SELECT DISTINCT `post`.`id` FROM `post` WHERE creator_id NOT IN (SELECT id FROM person)";
     assert_eq!(
-        d.note_keys_sql(),
+        d.create_keys_sql(),
         [
-            format!(
-                "CREATE TABLE `{keys}` AS SELECT DISTINCT `post`.`id` FROM `post` WHERE creator_id NOT IN (SELECT id FROM person)"
-            ),
+            format!("CREATE TABLE `{keys}` AS {select} LIMIT 0"),
             format!("ALTER TABLE `{keys}` ADD PRIMARY KEY (`id`)"),
         ]
     );
+    assert_eq!(d.fill_keys_sql(), format!("INSERT INTO `{keys}` {select}"));
     assert_eq!(
         d.delete_sql(&["`id` > 10".into()]),
         format!(
