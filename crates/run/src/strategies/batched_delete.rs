@@ -55,15 +55,28 @@ impl BatchedDelete {
         driver::database(self.dialect)
     }
 
-    /// What `--dry-run` shows.
+    /// What `--dry-run` shows: the statements, a batch's with its key range as `..`.
     pub fn display(&self) -> String {
-        format!(
-            "batched delete of {} by {} (keys noted in {}): {}",
-            qualified(self.db(), &self.table),
+        let db = self.db();
+        let mut lines = vec![format!(
+            "-- batched delete of {} by {} (keys noted in {}) instead of: {}",
+            qualified(db, &self.table),
             self.key.join(", "),
-            qualified(self.db(), &self.keys),
-            self.statement.trim()
-        )
+            qualified(db, &self.keys),
+            self.statement
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        )];
+        lines.push(format!("{};", self.drop_keys_sql()));
+        lines.extend(self.create_keys_sql().into_iter().map(|s| format!("{s};")));
+        lines.push(format!("{};", self.fill_keys_sql()));
+        lines.push(format!(
+            "-- then, a short transaction each, in key order until no key is left:\n{};",
+            self.delete_sql(&["<the batch's key range>".to_owned()])
+        ));
+        lines.push(format!("{};", self.drop_keys_sql()));
+        lines.join("\n")
     }
 
     /// How the target's columns are named in the condition: the alias, else the table.
