@@ -107,6 +107,9 @@ pub struct RunConfig {
     /// in job mode and `migrate serve`.
     #[serde(default)]
     pub allow: Vec<String>,
+    /// Statements every migration session runs first (after its timeouts).
+    #[serde(default)]
+    pub init_sql: Vec<String>,
 }
 
 /// `[verify]`: where `migrate verify` creates its scratch database.
@@ -707,6 +710,14 @@ pub fn run_settings(run: &RunConfig, out_of_order: OutOfOrder) -> Result<Setting
     if let Some(d) = dur("shadow_pause", &run.shadow_pause)? {
         s.shadow_pause = d;
     }
+    for (i, sql) in run.init_sql.iter().enumerate() {
+        if sql.trim().is_empty() {
+            return Err(RunError::Config(format!(
+                "sluice.toml: [run] init_sql[{i}] is empty: give one SQL statement each, or remove it"
+            )));
+        }
+    }
+    s.init_sql = run.init_sql.clone();
     if let Some(d) = dur("osc_chunk_time", &run.osc_chunk_time)? {
         // pt-online-schema-change takes seconds with three decimals
         s.osc_chunk_time = d.max(Duration::from_millis(1));

@@ -29,6 +29,7 @@ mod git_change_set;
 mod hooks_mysql;
 mod hooks_pg;
 mod implicit_tx_pg;
+mod init_sql;
 mod job_mode_pg;
 mod lint_milestones_pg;
 mod lsp;

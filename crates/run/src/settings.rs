@@ -55,6 +55,10 @@ pub struct Settings {
     /// Rules the apply check lets through (`[run] allow`, `--allow`): recorded as
     /// `allowed` events.
     pub allow: Vec<Allow>,
+    /// `[run] init_sql`: statements every migration session runs after its timeouts, as
+    /// the project's own runner would (settings its migrations read, such as lemmy's
+    /// `SET lemmy.protocol_and_hostname = ..`); Flyway's `initSql`.
+    pub init_sql: Vec<String>,
 }
 
 /// A rule the apply check lets through, and who said so.
@@ -107,6 +111,7 @@ impl Default for Settings {
             osc_chunk_time: Duration::from_millis(10),
             lint: sluice_lint::LintSettings::default(),
             allow: Vec::new(),
+            init_sql: Vec::new(),
         }
     }
 }

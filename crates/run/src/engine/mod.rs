@@ -174,9 +174,13 @@ impl Engine {
         Ok(conn)
     }
 
+    /// What a migration session runs first: its timeouts, then `[run] init_sql`.
     pub(crate) fn session_settings(&self) -> Vec<String> {
-        self.db
-            .session_settings(self.settings.lock_timeout, self.settings.statement_timeout)
+        let mut out = self
+            .db
+            .session_settings(self.settings.lock_timeout, self.settings.statement_timeout);
+        out.extend(self.settings.init_sql.iter().cloned());
+        out
     }
 
     pub(crate) async fn ensure_ledger(&self, conn: &mut dyn Driver) -> Result<(), RunError> {
