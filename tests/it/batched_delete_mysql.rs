@@ -3,7 +3,7 @@
 //! `mariadb` client running the statements leaves (the reference: the same data and
 //! statements on a second database, by a plain client).
 
-use crate::common::{Scratch, run, tree};
+use crate::common::{Scratch, batched, run};
 
 /// Duplicate `ap_id`s (the first of each kept), orphans of a missing creator, and a
 /// condition on the row; `comment` has a composite key.
@@ -33,54 +33,14 @@ fn rows(s: &Scratch) -> Vec<String> {
 
 #[test]
 fn a_delete_of_a_large_table_runs_in_batches_and_leaves_what_the_client_leaves() {
-    let reference = Scratch::mysql();
-    reference.exec(DATA);
-    reference.exec(UP);
-    let s = Scratch::mysql();
-    s.exec(DATA);
-    let dir = tree(&[
-        ("sluice.toml", "[run]\nlarge_table_rows = 1000\n"),
-        ("migrations/1_cleanup/expand.up.sql", UP),
-        (
-            "migrations/1_cleanup/expand.down.sql",
-            "-- sluice:irreversible the rows are gone\nSELECT 1;\n",
-        ),
-    ]);
-    let dry = run(s.migrate(dir.path()).args(["apply", "--dry-run"]));
-    assert_eq!(dry.code, 0, "{dry:?}");
-    for line in [1, 4, 6] {
-        let want = format!("-- line {line}: strategy batched-delete");
-        assert!(
-            dry.stdout.contains(&want),
-            "dry run lacks `{want}`:\n{}",
-            dry.stdout
-        );
-    }
-    let r = run(s.migrate(dir.path()).args(["apply", "-v"]));
-    assert_eq!(r.code, 0, "{r:?}");
-    let batches: Vec<u64> = r
-        .stderr
-        .lines()
-        .filter(|l| l.contains("batched delete done"))
-        .filter_map(|l| {
-            l.split("batches=")
-                .nth(1)
-                .and_then(|t| t.split_whitespace().next())
-                .and_then(|n| n.parse().ok())
-        })
-        .collect();
-    assert_eq!(batches.len(), 3, "{}", r.stderr);
-    assert!(batches.iter().all(|b| *b > 1), "{batches:?}\n{}", r.stderr);
-    assert_eq!(
-        s.strings("SELECT CAST(COUNT(*) AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE '\\_sluice\\_delete\\_%'"),
-        ["0"],
-        "the scratch tables of the keys are dropped"
-    );
-    assert_eq!(
-        rows(&s),
-        rows(&reference),
-        "the rows left differ from the client's"
-    );
+    batched::runs_in_batches_and_leaves_what_the_client_leaves(&batched::Case {
+        scratch: Scratch::mysql,
+        data: DATA,
+        up: UP,
+        lines: &[1, 4, 6],
+        rows,
+        scratch_tables: "SELECT CAST(COUNT(*) AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE '\\_sluice\\_delete\\_%'",
+    });
 }
 
 /// The note reads under READ COMMITTED: a row an application holds locked (an open
@@ -92,20 +52,10 @@ fn the_note_reads_past_an_application_row_lock() {
     use sqlx::{Connection, Executor};
     let s = Scratch::mysql();
     s.exec(DATA);
-    let dir = tree(&[
-        (
-            "sluice.toml",
-            "[run]\nlarge_table_rows = 1000\nlock_timeout = \"1s\"\nlock_retries = 0\n",
-        ),
-        (
-            "migrations/1_cleanup/expand.up.sql",
-            "DELETE FROM post WHERE removed;\n",
-        ),
-        (
-            "migrations/1_cleanup/expand.down.sql",
-            "-- sluice:irreversible the rows are gone\nSELECT 1;\n",
-        ),
-    ]);
+    let dir = batched::cleanup(
+        "DELETE FROM post WHERE removed;\n",
+        "[run]\nlarge_table_rows = 1000\nlock_timeout = \"1s\"\nlock_retries = 0\n",
+    );
     let url = s.url.clone();
     let (held, release) = (
         std::sync::Arc::new(std::sync::Barrier::new(2)),

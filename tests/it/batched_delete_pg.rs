@@ -3,7 +3,7 @@
 //! leaves (the reference: the same data and statements on a second database, by a plain
 //! client).
 
-use crate::common::{Scratch, run, tree};
+use crate::common::{Scratch, batched, run, tree};
 
 /// lemmy's duplicate `ap_id`s (the first of each kept), orphans of a deleted parent, and a
 /// condition on the row; `comment` has a composite key.
@@ -34,61 +34,17 @@ fn rows(s: &Scratch) -> Vec<String> {
 
 #[test]
 fn a_delete_of_a_large_table_runs_in_batches_and_leaves_what_psql_leaves() {
-    let reference = Scratch::pg();
-    reference.exec(DATA);
-    reference.exec(UP);
-    let s = Scratch::pg();
-    s.exec(DATA);
-    let dir = tree(&[
-        ("sluice.toml", "[run]\nlarge_table_rows = 1000\n"),
-        ("migrations/1_cleanup/expand.up.sql", UP),
-        (
-            "migrations/1_cleanup/expand.down.sql",
-            "-- sluice:irreversible the rows are gone\nSELECT 1;\n",
-        ),
-    ]);
-    let dry = run(s.migrate(dir.path()).args(["apply", "--dry-run"]));
-    assert_eq!(dry.code, 0, "{dry:?}");
-    for line in [1, 5, 7] {
-        let want = format!("-- line {line}: strategy batched-delete");
-        assert!(
-            dry.stdout.contains(&want),
-            "dry run lacks `{want}`:\n{}",
-            dry.stdout
-        );
-    }
+    let dry = batched::runs_in_batches_and_leaves_what_the_client_leaves(&batched::Case {
+        scratch: Scratch::pg,
+        data: DATA,
+        up: UP,
+        lines: &[1, 5, 7],
+        rows,
+        scratch_tables: "SELECT count(*)::text FROM pg_class WHERE relname LIKE '\\_sluice\\_delete\\_%'",
+    });
     assert!(
-        dry.stdout
-            .contains("batched delete of \"comment\" by tenant, id"),
-        "{}",
-        dry.stdout
-    );
-
-    let r = run(s.migrate(dir.path()).args(["apply", "-v"]));
-    assert_eq!(r.code, 0, "{r:?}");
-    assert_eq!(
-        rows(&s),
-        rows(&reference),
-        "the rows left differ from psql's"
-    );
-    // the deletes took several batches each (the first of 1,000 keys)
-    let batches: Vec<u64> = r
-        .stderr
-        .lines()
-        .filter(|l| l.contains("batched delete done"))
-        .filter_map(|l| {
-            l.split("batches=")
-                .nth(1)
-                .and_then(|t| t.split_whitespace().next())
-                .and_then(|n| n.parse().ok())
-        })
-        .collect();
-    assert_eq!(batches.len(), 3, "{}", r.stderr);
-    assert!(batches.iter().all(|b| *b > 1), "{batches:?}\n{}", r.stderr);
-    assert!(
-        s.strings("SELECT relname::text FROM pg_class WHERE relname LIKE '\\_sluice\\_delete\\_%'")
-            .is_empty(),
-        "the scratch tables of the keys are dropped"
+        dry.contains("batched delete of \"comment\" by tenant, id"),
+        "{dry}"
     );
 }
 
@@ -152,14 +108,7 @@ fn a_failed_batch_is_resumed_by_a_rerun() {
          BEGIN IF OLD.id = 7000 THEN RAISE EXCEPTION 'post 7000 is kept'; END IF; RETURN OLD; END $$;
          CREATE TRIGGER keep_7000 BEFORE DELETE ON post FOR EACH ROW EXECUTE FUNCTION keep_7000();",
     );
-    let dir = tree(&[
-        ("sluice.toml", "[run]\nlarge_table_rows = 1000\n"),
-        ("migrations/1_cleanup/expand.up.sql", UP),
-        (
-            "migrations/1_cleanup/expand.down.sql",
-            "-- sluice:irreversible the rows are gone\nSELECT 1;\n",
-        ),
-    ]);
+    let dir = batched::cleanup(UP, "[run]\nlarge_table_rows = 1000\n");
     let r = run(s.migrate(dir.path()).args(["apply"]));
     assert_ne!(r.code, 0, "{r:?}");
     assert!(

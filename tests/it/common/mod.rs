@@ -6,6 +6,7 @@
 //! a failed assertion.
 #![allow(dead_code)]
 
+pub mod batched;
 pub mod faults;
 pub mod fleet;
 pub mod servers;
