@@ -2043,7 +2043,11 @@ fn an_identifier_over_63_bytes_is_written_as_postgres_stores_it() {
 #[test]
 fn a_delete_is_planned_when_the_sluice_runner_batches_it() {
     let sql = "DELETE FROM users WHERE email IS NULL;";
-    let (_, files) = try_plan(sql).unwrap_or_else(|e| panic!("{e:?}"));
+    let (p, files) = try_plan(sql).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_noted(
+        &p,
+        "line 1: the DELETE goes to the contract as written; `migrate apply` runs it in batches",
+    );
     assert!(
         file(&files, "contract.up.sql").contains("DELETE FROM users WHERE email IS NULL"),
         "{files:?}"

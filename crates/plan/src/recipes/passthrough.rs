@@ -60,6 +60,15 @@ pub(super) fn op(b: &mut Builder<'_>, src: &Src<'_>) -> Result<(), String> {
     if let Some(what) = super::fresh::found_by_if_not_exists(src) {
         b.note(found_note(src.line, &what));
     }
+    if !src.new_table
+        && sluice_lint::rewrites::of(b.settings.dialect, 0, src.op, false)
+            == Some(sluice_lint::rewrites::Rewrite::BatchedDelete)
+    {
+        b.note(format!(
+            "line {}: the DELETE goes to the contract as written; `migrate apply` runs it in batches on a table of at least `[run] large_table_rows` rows (strategy batched-delete: the keys it matches noted, then deleted a short transaction each; `--dry-run` shows the statements)",
+            src.line
+        ));
+    }
     let down = inverse(b, src)?;
     let up = b.sql("passthrough.sql", json!({ "statement": src.text }))?;
     b.add(
