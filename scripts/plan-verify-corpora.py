@@ -4,7 +4,7 @@
 
 For each PostgreSQL (or, with --dialect mysql, MySQL) up migration of ../shared/corpora whose
 plan uses a recipe (not only
-pass-through statements): copy its history up to it into a scratch directory, run
+pass-through statements; --all: every one): copy its history up to it into a scratch directory, run
 `migrate plan <file> --out <layout>` there (the plan replaces the file with migrations of the
 same layout), then `migrate verify` the migrations the plan wrote on a scratch database
 (history replayed, tables filled with generated rows, every phase up, down and up again), and
@@ -184,6 +184,8 @@ def main():
     ap.add_argument("--skip", type=int, default=0,
                     help="pass over the first N migrations that would be verified (resume a long sweep)")
     ap.add_argument("--keep", action="store_true", help="keep the work directories (printed)")
+    ap.add_argument("--all", action="store_true",
+                    help="also the plans that only pass statements through (a DELETE the runner batches)")
     ap.add_argument("--config", help="sluice.toml of the work directory, `\\n` for a new line "
                     "(e.g. '[lint]\\nrunner = \"sluice\"\\n[run]\\nlarge_table_rows = 0': the plan "
                     "applied by Sluice, every statement through its online strategy)")
@@ -203,7 +205,7 @@ def main():
         if refusal is not None:
             # refused on its own history: counted, not verified
             outcome, detail, rs = "refused", refusal, []
-        elif not rs:
+        elif not rs and not args.all:
             continue
         elif args.skip > 0:
             args.skip -= 1

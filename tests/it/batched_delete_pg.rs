@@ -55,9 +55,12 @@ fn lint_counts_on_the_batches_only_for_a_table_with_a_primary_key() {
     let dir = tree(&[
         (
             "migrations/1_t/expand.up.sql",
-            "CREATE TABLE t (id int PRIMARY KEY, gone boolean);\nCREATE TABLE nokey (a int, gone boolean);\n",
+            "CREATE TABLE t (id int PRIMARY KEY, gone boolean);\nCREATE TABLE nokey (a int, gone boolean);\nCREATE TABLE tree (id int PRIMARY KEY, parent int REFERENCES tree, gone boolean);\nCREATE TABLE thread (id int PRIMARY KEY, parent int REFERENCES thread ON DELETE CASCADE, gone boolean);\n",
         ),
-        ("migrations/1_t/expand.down.sql", "DROP TABLE t, nokey;\n"),
+        (
+            "migrations/1_t/expand.down.sql",
+            "DROP TABLE t, nokey, tree, thread;\n",
+        ),
         (
             "migrations/2_cleanup/contract.up.sql",
             "DELETE FROM t WHERE gone;\n",
@@ -72,6 +75,22 @@ fn lint_counts_on_the_batches_only_for_a_table_with_a_primary_key() {
         ),
         (
             "migrations/3_cleanup/contract.down.sql",
+            "-- sluice:irreversible the rows are gone\nSELECT 1;\n",
+        ),
+        (
+            "migrations/4_cleanup/contract.up.sql",
+            "DELETE FROM tree WHERE gone;\n",
+        ),
+        (
+            "migrations/4_cleanup/contract.down.sql",
+            "-- sluice:irreversible the rows are gone\nSELECT 1;\n",
+        ),
+        (
+            "migrations/5_cleanup/contract.up.sql",
+            "DELETE FROM thread WHERE gone;\n",
+        ),
+        (
+            "migrations/5_cleanup/contract.down.sql",
             "-- sluice:irreversible the rows are gone\nSELECT 1;\n",
         ),
     ]);
@@ -90,6 +109,9 @@ fn lint_counts_on_the_batches_only_for_a_table_with_a_primary_key() {
     };
     assert!(finding("2_cleanup").contains("warning"), "{out}");
     assert!(finding("3_cleanup").contains("error"), "{out}");
+    // a key to itself that refuses the delete keeps it one statement; a cascading one not
+    assert!(finding("4_cleanup").contains("error"), "{out}");
+    assert!(finding("5_cleanup").contains("warning"), "{out}");
     assert_eq!(r.code, 1, "{out}");
 }
 
@@ -138,4 +160,40 @@ fn a_failed_batch_is_resumed_by_a_rerun() {
         rows(&reference),
         "the rows left differ from psql's"
     );
+}
+
+/// A table referencing itself (a comment tree, `ON DELETE NO ACTION`): one statement
+/// deletes a parent and its replies together, PostgreSQL checking the key at its end, where
+/// batches by key would delete parents before a later batch reaches their replies and fail.
+/// So the runner keeps it one statement, and lint (the apply check) says so: an error, which
+/// `--allow unbatched-backfill` lets through, as written.
+#[test]
+fn a_table_referencing_itself_is_deleted_in_one_statement() {
+    let s = Scratch::pg();
+    s.exec(
+        "CREATE TABLE note (id int PRIMARY KEY, parent_id int REFERENCES note (id), gone boolean NOT NULL);
+         INSERT INTO note SELECT g, CASE WHEN g > 1500 THEN g - 1500 END, true FROM generate_series(1, 3000) g;
+         ANALYZE note;",
+    );
+    let dir = batched::cleanup(
+        "DELETE FROM note WHERE gone;\n",
+        "[run]\nlarge_table_rows = 1000\n",
+    );
+    let r = run(s.migrate(dir.path()).args(["apply"]));
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("error[unbatched-backfill]"), "{r:?}");
+    let dry =
+        run(s
+            .migrate(dir.path())
+            .args(["apply", "--dry-run", "--allow", "unbatched-backfill"]));
+    assert!(
+        dry.stdout
+            .contains("-- line 1: strategy plain: note references itself (note_parent_id_fkey"),
+        "{dry:?}"
+    );
+    let r = run(s
+        .migrate(dir.path())
+        .args(["apply", "--allow", "unbatched-backfill"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(s.strings("SELECT count(*)::text FROM note"), ["0"]);
 }

@@ -283,10 +283,12 @@ async fn key_facts(conn: &mut dyn Driver, t: &ObjName) -> Option<TableFacts> {
         return None;
     }
     let pk = conn.primary_key(t).await.ok()?;
+    let self_references = conn.self_references(t).await.ok()?;
     Some(TableFacts {
         primary_key: pk,
         columns: cols.into_iter().map(|c| (c.name, c.column_type)).collect(),
         refusals: Vec::new(),
+        self_references,
     })
 }
 

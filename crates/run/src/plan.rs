@@ -283,7 +283,13 @@ pub(super) fn apply_strategies(
         )
         .map_err(|e| RunError::Input(format!("{}:{}: {e}", p.path.display(), st.line)))?;
         let Some(actions) = chosen.actions else {
-            if chosen.choice.forced || chosen.choice.reason.contains("rows (below") {
+            if chosen.choice.forced
+                || chosen.choice.reason.contains("rows (below")
+                || chosen
+                    .choice
+                    .reason
+                    .ends_with(strategies::batched_delete::DECLINED)
+            {
                 p.choices.push((st.line, chosen.choice));
             }
             out.push(st);

@@ -641,19 +641,39 @@ fn runner_rewrite(cx: &ScriptCx<'_>, st: &super::context::Stmt, rule: &str) -> O
     };
     rewrites::of(cx.dialect(), server, op, st.tx == Tx::Wrapped)
         .filter(|r| r.certain() && r.answers(cx.phase()).contains(&rule))
-        .filter(|r| *r != Rewrite::BatchedDelete || has_primary_key(cx, st, op))
+        .filter(|r| *r != Rewrite::BatchedDelete || batchable(cx, st, op))
 }
 
-/// The batches of a [`Rewrite::BatchedDelete`] walk the table's primary key: does the
-/// schema before `st` give `op`'s table one?
-fn has_primary_key(
+/// Does the runner batch `op`'s `DELETE` on the schema before `st`? Its batches walk the
+/// table's primary key, and a foreign key of the table to itself that refuses the delete
+/// of a referenced row (`NO ACTION`, the default, or `RESTRICT`) keeps it one statement
+/// (the runner checks the same on the live table).
+fn batchable(
     cx: &ScriptCx<'_>,
     st: &super::context::Stmt,
     op: &sluice_core::sql::Operation,
 ) -> bool {
-    op.table()
-        .and_then(|t| cx.catalog(st.index).table(t))
-        .is_some_and(|t| t.has_primary_key())
+    let Some(t) = op.table().and_then(|t| cx.catalog(st.index).table(t)) else {
+        return false;
+    };
+    let refuses = |c: &sluice_core::catalog::Constraint| {
+        c.kind == sluice_core::sql::ops::ConstraintKind::ForeignKey
+            && c.references.as_ref().is_some_and(|r| {
+                r.name == t.name.name
+                    && (r.schema.is_none() || t.name.schema.is_none() || r.schema == t.name.schema)
+            })
+            && !c.fk_clause.as_deref().is_some_and(|f| {
+                let f = f.to_ascii_uppercase();
+                [
+                    "ON DELETE CASCADE",
+                    "ON DELETE SET NULL",
+                    "ON DELETE SET DEFAULT",
+                ]
+                .iter()
+                .any(|a| f.contains(a))
+            })
+    };
+    t.has_primary_key() && !t.constraints.iter().any(refuses)
 }
 
 /// Does the statement touch only tables known (from a live database) to be small?

@@ -219,6 +219,9 @@ pub trait Driver: Send {
     fn primary_key<'a>(&'a mut self, t: &'a ObjName) -> Fut<'a, Vec<String>>;
     /// Foreign keys of other tables that reference `t`, as `table.constraint`, sorted.
     fn referencing<'a>(&'a mut self, t: &'a ObjName) -> Fut<'a, Vec<String>>;
+    /// `t`'s foreign keys that reference `t` itself and refuse a delete of a referenced row
+    /// (`NO ACTION`, `RESTRICT`), sorted.
+    fn self_references<'a>(&'a mut self, t: &'a ObjName) -> Fut<'a, Vec<String>>;
     /// `t`'s default character set (MySQL), lower case.
     fn table_charset<'a>(&'a mut self, t: &'a ObjName) -> Fut<'a, Option<String>> {
         let _ = t;

@@ -533,6 +533,24 @@ impl Driver for MyConn {
         })
     }
 
+    fn self_references<'a>(&'a mut self, t: &'a ObjName) -> Fut<'a, Vec<String>> {
+        Box::pin(async move {
+            let schema = t
+                .schema
+                .as_deref()
+                .map_or_else(|| "DATABASE()".to_owned(), |s| Mysql.literal(s));
+            let name = Mysql.literal(&t.name);
+            Ok(first_col(
+                self.query_text(&format!(
+                    "SELECT CAST(CONSTRAINT_NAME AS CHAR) FROM information_schema.REFERENTIAL_CONSTRAINTS \
+                     WHERE CONSTRAINT_SCHEMA = {schema} AND TABLE_NAME = {name} AND REFERENCED_TABLE_NAME = {name} \
+                     AND DELETE_RULE IN ('NO ACTION', 'RESTRICT') ORDER BY 1"
+                ))
+                .await?,
+            ))
+        })
+    }
+
     fn referencing<'a>(&'a mut self, t: &'a ObjName) -> Fut<'a, Vec<String>> {
         Box::pin(async move {
             let schema = t

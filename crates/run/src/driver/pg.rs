@@ -560,6 +560,18 @@ impl Driver for PgConn {
         })
     }
 
+    fn self_references<'a>(&'a mut self, t: &'a ObjName) -> Fut<'a, Vec<String>> {
+        Box::pin(async move {
+            let rc = regclass(t);
+            Ok(first_col(
+                self.query_text(&format!(
+                    "SELECT quote_ident(conname) FROM pg_constraint WHERE contype = 'f' AND conrelid = {rc} AND confrelid = {rc} AND confdeltype IN ('a', 'r') ORDER BY 1"
+                ))
+                .await?,
+            ))
+        })
+    }
+
     fn copy_refusals<'a>(&'a mut self, t: &'a ObjName) -> Fut<'a, Vec<String>> {
         Box::pin(async move {
             let rc = regclass(t);

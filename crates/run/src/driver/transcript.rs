@@ -177,6 +177,10 @@ impl Driver for Transcript {
         read!(self, Vec::new(), |c| c.referencing(t))
     }
 
+    fn self_references<'a>(&'a mut self, t: &'a ObjName) -> Fut<'a, Vec<String>> {
+        read!(self, Vec::new(), |c| c.self_references(t))
+    }
+
     fn table_charset<'a>(&'a mut self, t: &'a ObjName) -> Fut<'a, Option<String>> {
         read!(self, None, |c| c.table_charset(t))
     }

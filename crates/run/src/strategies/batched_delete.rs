@@ -25,6 +25,10 @@ fn qualified(db: &dyn Database, t: &ObjName) -> String {
     }
 }
 
+/// How a `DELETE` the runner would batch but cannot ends its reason: `--dry-run` and the
+/// log show such a choice (other plain choices stay quiet).
+pub const DECLINED: &str = "one statement, as written";
+
 /// One batched delete, ready for the executor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchedDelete {
@@ -250,7 +254,14 @@ pub(super) fn choose(
     };
     if tf.primary_key.is_empty() {
         return refuse(format!(
-            "{table} has no primary key, which the batches walk: one statement, as written"
+            "{table} has no primary key, which the batches walk: {DECLINED}"
+        ));
+    }
+    // one statement deletes a row and the rows referencing it together (PostgreSQL checks a
+    // NO ACTION key at the statement's end); batches could split them and fail
+    if let Some(fk) = tf.self_references.first() {
+        return refuse(format!(
+            "{table} references itself ({fk}, ON DELETE NO ACTION / RESTRICT): a batch could delete a row before another batch deletes the rows referencing it, which one statement does together: {DECLINED}"
         ));
     }
     let numeric = tf

@@ -29,6 +29,9 @@ pub struct TableFacts {
     /// Why the copy cannot take this table (inbound foreign keys, dependent views, user
     /// triggers, partitioning), sorted.
     pub refusals: Vec<String>,
+    /// Its foreign keys to itself that refuse a delete of a referenced row (the batched
+    /// delete cannot split what one statement checks at its end).
+    pub self_references: Vec<String>,
 }
 
 /// One shadow-table copy, ready for the executor.
@@ -468,6 +471,7 @@ mod tests {
                     .map(|(a, b)| (a.to_string(), b.to_string()))
                     .collect(),
                 refusals: refusals.iter().map(|s| s.to_string()).collect(),
+                self_references: Vec::new(),
             },
         );
         f

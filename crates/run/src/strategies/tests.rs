@@ -231,6 +231,7 @@ fn with_table(rows: u64, pk: &[&str], cols: &[(&str, &str)]) -> Facts {
                 .map(|(c, t)| (c.to_string(), t.to_string()))
                 .collect(),
             refusals: Vec::new(),
+            self_references: Vec::new(),
         },
     );
     f
@@ -356,6 +357,18 @@ fn a_delete_stays_as_written_when_small_bounded_keyless_or_created_here() {
     )
     .unwrap_err();
     assert!(e.contains("RETURNING"), "{e}");
+    // a table referencing itself: one statement deletes a row with the rows referencing it
+    let mut tree = with_table(1_000_000, &["id"], &[("id", "integer")]);
+    tree.shadow.get_mut("post").unwrap().self_references = vec!["post_parent_fkey".into()];
+    let c = pg("DELETE FROM post WHERE removed", None, &tree).unwrap();
+    assert_eq!(c.choice.strategy, Strategy::Plain);
+    assert!(
+        c.choice
+            .reason
+            .contains("references itself (post_parent_fkey"),
+        "{}",
+        c.choice.reason
+    );
     // forced on a small table: batched all the same
     let c = pg("DELETE FROM post WHERE id = 3", Some("batched-delete"), &f).unwrap();
     assert_eq!(c.choice.strategy, Strategy::BatchedDelete);
