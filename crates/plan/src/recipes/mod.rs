@@ -126,11 +126,6 @@ impl Src<'_> {
             "an earlier statement the parser could not read changed {table} (`migrate lint` reports it as unparsed-statement), so the current type of {column} is not known: the planner can neither tell an in-place change from a table copy nor give a shadow column its type; plan it on the live columns (`migrate plan --schema-from <DATABASE_URL>`)"
         ))
     }
-
-    /// Whether [`Src::key`] of `table` is its primary key.
-    pub fn key_is_primary(table: &Table) -> bool {
-        table.has_primary_key()
-    }
 }
 
 pub(super) struct Builder<'r> {

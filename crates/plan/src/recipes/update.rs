@@ -59,7 +59,7 @@ pub(super) fn batched_update(
     }
     let t = src.table(table)?;
     let key = Src::key(t)?;
-    if !Src::key_is_primary(t) {
+    if !t.has_primary_key() {
         // no sync trigger here: a row the application moves behind the walk keeps its value
         b.note(format!(
             "line {}: {table} has no primary key: the backfill walks its unique key ({}); a row whose key the application changes while the backfill runs can be passed over, so keep key changes out of that window or check the rows after it",

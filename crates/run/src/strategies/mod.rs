@@ -258,27 +258,22 @@ fn delete(
         matches!(sql::classify::classify(backend, ast).as_slice(), [op]
             if rewrites::of(backend, facts.server_major, op, true) == Some(Rewrite::BatchedDelete))
     });
-    match (forced, one) {
-        (Some(Strategy::BatchedDelete), None) => Some(Err(
+    let forced = forced.map(|f| f == Strategy::BatchedDelete);
+    match one {
+        None if forced == Some(true) => Some(Err(
             "`-- sluice:strategy batched-delete` applies to one DELETE statement the parser reads"
                 .into(),
         )),
-        (Some(Strategy::BatchedDelete), Some(ast)) => Some(batched_delete::choose(
-            backend,
-            sql_text,
-            ast,
-            true,
-            created_here,
-            facts,
-        )),
-        (None, Some(ast)) if calls_for => Some(batched_delete::choose(
-            backend,
-            sql_text,
-            ast,
-            false,
-            created_here,
-            facts,
-        )),
+        Some(ast) if forced == Some(true) || (forced.is_none() && calls_for) => {
+            Some(batched_delete::choose(
+                backend,
+                sql_text,
+                ast,
+                forced.is_some(),
+                created_here,
+                facts,
+            ))
+        }
         _ => None,
     }
 }
