@@ -90,6 +90,8 @@ pub struct RunConfig {
     pub shadow_batch_time: Option<String>,
     /// Shadow-table copy: a pause between copy batches (default none).
     pub shadow_pause: Option<String>,
+    /// Batched delete: the duration each batch aims at (default 10ms).
+    pub delete_batch_time: Option<String>,
     pub ledger_table: Option<String>,
     pub ledger_schema: Option<String>,
     /// MySQL/MariaDB replica URLs whose lag throttles backfills (PostgreSQL asks the primary).
@@ -710,6 +712,9 @@ pub fn run_settings(run: &RunConfig, out_of_order: OutOfOrder) -> Result<Setting
     if let Some(d) = dur("shadow_pause", &run.shadow_pause)? {
         s.shadow_pause = d;
     }
+    if let Some(d) = dur("delete_batch_time", &run.delete_batch_time)? {
+        s.delete_batch_time = d.max(Duration::from_millis(1));
+    }
     for (i, sql) in run.init_sql.iter().enumerate() {
         if sql.trim().is_empty() {
             return Err(RunError::Config(format!(
@@ -744,11 +749,13 @@ mod tests {
         let run = RunConfig {
             shadow_batch_time: Some("20ms".into()),
             shadow_pause: Some("5ms".into()),
+            delete_batch_time: Some("25ms".into()),
             ..RunConfig::default()
         };
         let s = run_settings(&run, OutOfOrder::Strict).unwrap();
         assert_eq!(s.shadow_batch_time, Duration::from_millis(20));
         assert_eq!(s.shadow_pause, Duration::from_millis(5));
+        assert_eq!(s.delete_batch_time, Duration::from_millis(25));
         let bad = RunConfig {
             shadow_batch_time: Some("fast".into()),
             ..RunConfig::default()

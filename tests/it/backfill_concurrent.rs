@@ -3,13 +3,11 @@
 //! application's row lock gives way within milliseconds instead of waiting.
 
 use std::collections::BTreeMap;
-use std::io::BufRead;
-use std::process::Stdio;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::common::{Scratch, block_on, run, tree};
+use crate::common::{Scratch, block_on, run, run_until, tree};
 use sluice::sql::Dialect;
 
 const ROWS: i32 = 3000;
@@ -189,74 +187,24 @@ fn mariadb_application_writes_during_the_backfill_are_kept() {
 /// `lock_timeout`; once the row is free it fills it. PostgreSQL: the transaction's own
 /// `lock_timeout`; MariaDB: the UPDATE under `SET STATEMENT innodb_lock_wait_timeout = 0`.
 fn batch_gives_way_to_an_application_row_lock(s: &Scratch) {
-    use sqlx::{Connection, Executor};
     setup(s);
     let dir = fill_dir(s);
-    let (hold_tx, hold_rx) = std::sync::mpsc::channel::<()>();
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
-    let (url, backend) = (s.url.clone(), s.backend);
-    let holder = std::thread::spawn(move || {
-        block_on(async move {
-            // MySQL assigns left to right: its `copy` sees the new `v`
-            let bump = match backend {
-                Dialect::Postgres => {
-                    "UPDATE acct SET v = v + 1, copy = (v + 1) * 10 WHERE id = 1500"
-                }
-                Dialect::Mysql => "UPDATE acct SET v = v + 1, copy = v * 10 WHERE id = 1500",
-            };
-            match backend {
-                Dialect::Postgres => {
-                    let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
-                    c.execute("BEGIN").await.unwrap();
-                    c.execute(bump).await.unwrap();
-                    ready_tx.send(()).unwrap();
-                    let _ = hold_rx.recv();
-                    c.execute("COMMIT").await.unwrap();
-                }
-                Dialect::Mysql => {
-                    let mut c = sqlx::MySqlConnection::connect(&url).await.unwrap();
-                    c.execute("BEGIN").await.unwrap();
-                    c.execute(bump).await.unwrap();
-                    ready_tx.send(()).unwrap();
-                    let _ = hold_rx.recv();
-                    c.execute("COMMIT").await.unwrap();
-                }
-            }
-        });
-    });
-    ready_rx.recv().unwrap();
-    let mut child = s
-        .migrate(dir.path())
-        .args(["-vv", "apply", "m"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
-    let (gave_way_tx, gave_way_rx) = std::sync::mpsc::channel::<()>();
-    let seen = lines.clone();
-    let reader = std::thread::spawn(move || {
-        for l in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if l.contains("giving way") {
-                let _ = gave_way_tx.send(());
-            }
-            seen.lock().unwrap().push(l);
-        }
+    // MySQL assigns left to right: its `copy` sees the new `v`
+    let held = s.hold(match s.backend {
+        Dialect::Postgres => "UPDATE acct SET v = v + 1, copy = (v + 1) * 10 WHERE id = 1500",
+        Dialect::Mysql => "UPDATE acct SET v = v + 1, copy = v * 10 WHERE id = 1500",
     });
     let t0 = Instant::now();
-    let gave_way = gave_way_rx.recv_timeout(Duration::from_secs(60)).is_ok();
-    // the batch is still trying: let it have the row
-    hold_tx.send(()).unwrap();
-    holder.join().unwrap();
-    let out = child.wait_with_output().unwrap();
-    reader.join().unwrap();
-    let log = lines.lock().unwrap().join("\n");
+    // the batch is still trying once it gave way: let it have the row
+    let (gave_way, out) = run_until(
+        s.migrate(dir.path()).args(["-vv", "apply", "m"]),
+        "giving way",
+        Duration::from_secs(60),
+        || held.commit(),
+    );
+    let log = &out.stderr;
     assert!(gave_way, "no batch gave way in {:?}: {log}", t0.elapsed());
-    assert!(out.status.success(), "{out:?} {log}");
+    assert_eq!(out.code, 0, "{out:?}");
     // it never fell back to waiting out lock_timeout
     assert!(!log.contains("lock timeout; retrying the batch"), "{log}");
     let yields: u64 = log

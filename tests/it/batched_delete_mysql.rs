@@ -86,3 +86,15 @@ fn the_note_reads_past_an_application_row_lock() {
         ["0"]
     );
 }
+
+#[test]
+fn a_batch_gives_way_to_an_application_row_lock() {
+    batched::a_batch_gives_way_to_an_application_row_lock(
+        &Scratch::mysql(),
+        DATA,
+        "DELETE FROM post WHERE removed;\n",
+        // post 3500 is removed: the DELETE takes it, in a batch after the first
+        "UPDATE post SET ap_id = 'held' WHERE id = 3500",
+        "SELECT CAST(COUNT(*) AS CHAR) FROM post WHERE removed",
+    );
+}

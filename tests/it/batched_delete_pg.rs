@@ -197,3 +197,15 @@ fn a_table_referencing_itself_is_deleted_in_one_statement() {
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(s.strings("SELECT count(*)::text FROM note"), ["0"]);
 }
+
+#[test]
+fn a_batch_gives_way_to_an_application_row_lock() {
+    batched::a_batch_gives_way_to_an_application_row_lock(
+        &Scratch::pg(),
+        DATA,
+        "DELETE FROM post WHERE removed;\n",
+        // post 3500 is removed: the DELETE takes it, in a batch after the first
+        "UPDATE post SET ap_id = 'held' WHERE id = 3500",
+        "SELECT count(*)::text FROM post WHERE removed",
+    );
+}

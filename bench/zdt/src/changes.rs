@@ -19,9 +19,12 @@ pub enum Change {
     /// The NOT NULL column again, its value computed from the row (`id % 4`): a constant
     /// needs no backfill (the planner adds it as a DEFAULT), this one does.
     AddComputedColumn,
+    /// A clean-up: a tenth of the rows deleted by a condition on the row (`name LIKE
+    /// 'account %3'`, a value the application never writes).
+    DeleteRows,
 }
 
-pub const ALL: [Change; 7] = [
+pub const ALL: [Change; 8] = [
     Change::RenameColumn,
     Change::AddNotNullColumn,
     Change::IntToBigint,
@@ -29,6 +32,7 @@ pub const ALL: [Change; 7] = [
     Change::AddIndex,
     Change::SetNotNull,
     Change::AddComputedColumn,
+    Change::DeleteRows,
 ];
 
 /// Which code is running: before the rollout, during it (half the clients each), after it.
@@ -64,6 +68,7 @@ impl Change {
             Change::AddFk => "add_fk",
             Change::AddIndex => "add_index",
             Change::SetNotNull => "set_not_null",
+            Change::DeleteRows => "delete_rows",
         }
     }
 
@@ -106,6 +111,7 @@ impl Change {
             (Change::SetNotNull, Engine::Mysql) => {
                 "ALTER TABLE accounts MODIFY note text NOT NULL;\n"
             }
+            (Change::DeleteRows, _) => "DELETE FROM accounts WHERE name LIKE 'account %3';\n",
         }
     }
 
@@ -187,6 +193,9 @@ impl Change {
                 "SELECT attnotnull FROM pg_attribute WHERE attrelid = 'accounts'::regclass \
                  AND attname = 'note'"
             }
+            Change::DeleteRows => {
+                "SELECT NOT EXISTS (SELECT 1 FROM accounts WHERE name LIKE 'account %3')"
+            }
         }
     }
 
@@ -221,6 +230,10 @@ impl Change {
             Change::SetNotNull => {
                 "SELECT CAST(IS_NULLABLE = 'NO' AS SIGNED) FROM information_schema.COLUMNS \
                  WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'accounts' AND COLUMN_NAME = 'note'"
+            }
+            Change::DeleteRows => {
+                "SELECT CAST(NOT EXISTS (SELECT 1 FROM accounts \
+                 WHERE name LIKE 'account %3') AS SIGNED)"
             }
         }
     }

@@ -128,7 +128,8 @@ fn tiny_benchmark(admin: &str) -> Value {
             "add_fk",
             "add_index",
             "set_not_null",
-            "add_computed_column"
+            "add_computed_column",
+            "delete_rows"
         ]
     );
     for c in json["changes"].as_array().unwrap() {

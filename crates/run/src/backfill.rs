@@ -397,19 +397,7 @@ impl Engine {
                 .is_some_and(|v| v == "1"),
             None => false,
         };
-        // `1`, or no probe (the default holds); a fork without the setting: `0`
-        let flush_after = match self.db.batch_flush_after_sql() {
-            Some(probe) => main
-                .query_text(probe)
-                .await
-                .ok()
-                .and_then(driver::first)
-                .is_none_or(|v| v != "0"),
-            None => true,
-        };
-        if !flush_after {
-            tracing::info!("the server has no backend_flush_after: the batches do not set it");
-        }
+        let flush_after = self.batch_flush_after(main).await;
 
         let started = Instant::now();
         let mut done = BackfillDone {

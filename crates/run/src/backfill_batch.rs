@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use super::backfill::{encode_checkpoint, encode_key, spec_table};
 use super::driver::{Database, DbError, Driver};
 use super::keyrange::{KeyRange, where_clause};
+use super::retry::Attempt;
 use super::{Engine, Progress, RunError};
 use sluice_core::source::backfill::BackfillSpec;
 
@@ -214,6 +215,15 @@ pub(super) enum BatchError {
     Run(RunError),
 }
 
+impl std::fmt::Display for BatchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BatchError::Db(e) => e.fmt(f),
+            BatchError::Run(e) => e.fmt(f),
+        }
+    }
+}
+
 impl From<DbError> for BatchError {
     fn from(e: DbError) -> Self {
         BatchError::Db(e)
@@ -232,7 +242,53 @@ pub(super) struct At<'a> {
     pub(super) started: Instant,
 }
 
+/// Up to [`YIELDS`] tries of a batch that gives way: `attempt` runs it waiting at most
+/// [`YIELD_AFTER`] for a row lock and undoes its own partial work (a `ROLLBACK`) before it
+/// returns an error. A lock timeout is a try that gave way: a random pause of 1 ms up to
+/// [`YIELD_PAUSE_MS`], then the next. Returns the tries that gave way and the first other
+/// outcome; `None`: every try gave way, the caller then waits like any statement.
+pub(super) async fn giving_way<S, T, E>(
+    state: &mut S,
+    is_lock_timeout: impl Fn(&E) -> bool,
+    mut attempt: impl for<'s> FnMut(&'s mut S) -> Attempt<'s, T, E>,
+) -> (u32, Option<Result<T, E>>)
+where
+    S: ?Sized,
+    E: std::fmt::Display,
+{
+    for yields in 0..YIELDS {
+        match attempt(state).await {
+            Err(e) if is_lock_timeout(&e) => {
+                tracing::debug!(yields = yields + 1, error = %e, "a row of the batch is locked: giving way");
+                let ms = rand::random_range(1..=YIELD_PAUSE_MS);
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+            }
+            r => return (yields, Some(r)),
+        }
+    }
+    (YIELDS, None)
+}
+
 impl Engine {
+    /// Whether batches may set the write-back setting of [`Database::batch_settings_sql`]:
+    /// the server's probe says `1`, or there is none (the default holds); a fork without the
+    /// setting says `0`.
+    pub(super) async fn batch_flush_after(&self, main: &mut dyn Driver) -> bool {
+        let on = match self.db.batch_flush_after_sql() {
+            Some(probe) => main
+                .query_text(probe)
+                .await
+                .ok()
+                .and_then(super::driver::first)
+                .is_none_or(|v| v != "0"),
+            None => true,
+        };
+        if !on {
+            tracing::info!("the server has no backend_flush_after: the batches do not set it");
+        }
+        on
+    }
+
     /// One batch: first up to [`YIELDS`] tries that give way to application row locks after
     /// [`YIELD_AFTER`] (where the server takes a per-transaction lock timeout), then tries
     /// retried whole on lock timeouts under `[run] lock_timeout` and the retry policy.
@@ -242,28 +298,26 @@ impl Engine {
         b: &Batches,
         at: &At<'_>,
     ) -> Result<BatchDone, RunError> {
-        let mut yields = 0u32;
-        let mut quick = None;
-        if b.gives_way() {
-            for _ in 0..YIELDS {
-                match self.try_batch(main, b, at, Some(YIELD_AFTER)).await {
-                    Err(BatchError::Db(e)) if self.db.is_lock_timeout(&e) => {
-                        let _ = main.rollback().await;
-                        yields += 1;
-                        tracing::debug!(yields, error = %e, "a row of the batch is locked: giving way");
-                        let ms = rand::random_range(1..=YIELD_PAUSE_MS);
-                        tokio::time::sleep(Duration::from_millis(ms)).await;
-                    }
-                    r => {
+        let mut state = (main,);
+        let (yields, quick) = if b.gives_way() {
+            giving_way(
+                &mut state,
+                |e: &BatchError| matches!(e, BatchError::Db(e) if self.db.is_lock_timeout(e)),
+                |(main,)| {
+                    Box::pin(async move {
+                        let r = self.try_batch(&mut **main, b, at, Some(YIELD_AFTER)).await;
                         if r.is_err() {
                             let _ = main.rollback().await;
                         }
-                        quick = Some(r);
-                        break;
-                    }
-                }
-            }
-        }
+                        r
+                    })
+                },
+            )
+            .await
+        } else {
+            (0, None)
+        };
+        let (main,) = state;
         let r = match quick {
             Some(r) => r,
             None => self.batch_waiting(main, b, at).await,

@@ -4,7 +4,9 @@
 //! READ COMMITTED, a snapshot that locks nothing; where a statement-based binary log
 //! refuses that, the statement runs as written), then deleted
 //! in key order a batch at a time, each batch its own short transaction sized toward
-//! `[run] shadow_batch_time`, so an application write to a row waits at most one batch.
+//! `[run] delete_batch_time`, so an application write to a row waits at most one batch. A
+//! batch that meets an application's row lock gives way within milliseconds as a
+//! backfill's does (`backfill_batch`), rather than hold the rows it took while it waits.
 //! Nothing is checkpointed: a re-run after an interruption notes the keys that still
 //! match (the rows already deleted are gone) and deletes those, as the statement run again
 //! would. The scratch table goes at the end, and on a failure.
@@ -13,6 +15,7 @@ use std::time::Instant;
 
 use tracing::Instrument;
 
+use super::backfill_batch::{YIELD_AFTER, giving_way};
 use super::driver::{Blocker, DbError, Driver};
 use super::keyrange::KeyRange;
 use super::plan::Prepared;
@@ -20,8 +23,24 @@ use super::strategies::batched_delete::BatchedDelete;
 use super::{Engine, Progress, backfill, retry};
 use sluice_core::source::backfill::MAX_BATCH_SIZE;
 
-/// The first batch; later ones adapt toward `shadow_batch_time`.
+/// The first batch; later ones adapt toward `[run] delete_batch_time`.
 const FIRST_BATCH: u64 = 1_000;
+
+/// How the batches of a delete run: what each opens with when it gives way to
+/// application row locks and when it waits (see `Database::batch_settings_sql`), and the
+/// giving-way tries' statement prefix (MariaDB, `Database::batch_yield_prefix`).
+struct BatchHow {
+    giving_way: Option<String>,
+    waiting: Option<String>,
+    prefix: Option<&'static str>,
+}
+
+impl BatchHow {
+    /// Whether the first tries of a batch can give way.
+    fn gives_way(&self) -> bool {
+        self.giving_way != self.waiting || self.prefix.is_some()
+    }
+}
 
 impl Engine {
     /// Run one batched delete of `p`.
@@ -95,6 +114,8 @@ impl Engine {
         )
         .await?;
         let range = KeyRange::new(self.db, &d.keys, &d.key, d.numeric.clone());
+        let server = main.server_version().await?;
+        let flush_after = self.batch_flush_after(main).await;
         let noted: Option<u64> = main
             .query_text(&d.count_keys_sql())
             .await?
@@ -111,7 +132,13 @@ impl Engine {
             rows_done: 0,
             resumed_at: None,
         });
-        let (mut last, mut size, mut rows, mut batches) = (None::<Vec<String>>, FIRST_BATCH, 0, 0);
+        let (mut last, mut size, mut rows, mut batches, mut yields) =
+            (None::<Vec<String>>, FIRST_BATCH, 0, 0, 0u64);
+        let how = BatchHow {
+            giving_way: self.db.batch_settings_sql(Some(YIELD_AFTER), flush_after),
+            waiting: self.db.batch_settings_sql(None, flush_after),
+            prefix: self.db.batch_yield_prefix(&server),
+        };
         loop {
             let size_now = size.clamp(1, MAX_BATCH_SIZE);
             let upper: Option<Vec<String>> = main
@@ -122,8 +149,8 @@ impl Engine {
                 .map(|r| r.into_iter().flatten().collect());
             let sql = d.delete_sql(&range.bounds(last.as_deref(), upper.as_deref()));
             let t0 = Instant::now();
-            let n = self
-                .sql_retrying(main, None, std::slice::from_ref(&sql), true, "deleting a batch")
+            let (n, gave_way) = self
+                .delete_batch(main, &sql, &how)
                 .await
                 .map_err(|mut e| {
                     e.message = format!(
@@ -135,6 +162,7 @@ impl Engine {
                     );
                     e
                 })?;
+            yields += u64::from(gave_way);
             let took = t0.elapsed();
             rows += n;
             batches += 1;
@@ -156,10 +184,7 @@ impl Engine {
                 break;
             };
             last = Some(u);
-            size = backfill::next_batch_size(size_now, took, self.settings.shadow_batch_time);
-            if !self.settings.shadow_pause.is_zero() {
-                tokio::time::sleep(self.settings.shadow_pause).await;
-            }
+            size = backfill::next_batch_size(size_now, took, self.settings.delete_batch_time);
         }
         main.exec(&d.drop_keys_sql()).await?;
         self.progress(Progress::BackfillFinished {
@@ -171,10 +196,94 @@ impl Engine {
         tracing::info!(
             rows,
             batches,
+            yields,
             duration_ms = started.elapsed().as_millis() as u64,
             "batched delete done"
         );
         Ok(())
+    }
+
+    /// One batch: up to [`backfill_batch::YIELDS`] tries that give way to an application's
+    /// row lock after [`YIELD_AFTER`] (each rolls back, releasing the rows it had taken, on
+    /// which other writes would queue), then tries under `[run] lock_timeout` with the retry
+    /// policy. The rows deleted, and whether a try gave way.
+    async fn delete_batch(
+        &self,
+        main: &mut dyn Driver,
+        sql: &str,
+        how: &BatchHow,
+    ) -> Result<(u64, u32), DbError> {
+        let mut state = (main,);
+        let (yields, quick) = if how.gives_way() {
+            giving_way(
+                &mut state,
+                |e: &DbError| self.db.is_lock_timeout(e),
+                |(main,)| Box::pin(self.try_delete_batch(&mut **main, sql, how, true)),
+            )
+            .await
+        } else {
+            (0, None)
+        };
+        let (main,) = state;
+        let n = match quick {
+            Some(r) => r?,
+            None => {
+                let mut state = (main,);
+                retry::retry(
+                    &self.settings.retry,
+                    &mut state,
+                    |e: &DbError| self.db.is_lock_timeout(e),
+                    |attempt, delay, e| {
+                        tracing::warn!(attempt, delay_ms = delay.as_millis() as u64, error = %e, "lock timeout deleting a batch; retrying");
+                    },
+                    |(main,), _| Box::pin(self.try_delete_batch(&mut **main, sql, how, false)),
+                )
+                .await?
+            }
+        };
+        Ok((n, yields))
+    }
+
+    /// One try of a delete batch, its own transaction; rolled back on an error.
+    async fn try_delete_batch(
+        &self,
+        main: &mut dyn Driver,
+        sql: &str,
+        how: &BatchHow,
+        giving_way: bool,
+    ) -> Result<u64, DbError> {
+        let set = if giving_way {
+            &how.giving_way
+        } else {
+            &how.waiting
+        };
+        let sql = match how.prefix.filter(|_| giving_way) {
+            Some(p) => format!("{p}{sql}"),
+            None => sql.to_owned(),
+        };
+        let r = async {
+            match set {
+                Some(set) if self.db.multi_statement_round_trip() => {
+                    let n = main.exec_count(&format!("BEGIN; {set}; {sql}")).await?;
+                    main.exec("COMMIT").await?;
+                    Ok(n)
+                }
+                set => {
+                    main.begin().await?;
+                    if let Some(s) = set {
+                        main.exec(s).await?;
+                    }
+                    let n = main.exec_count(&sql).await?;
+                    main.commit().await?;
+                    Ok(n)
+                }
+            }
+        }
+        .await;
+        if r.is_err() {
+            let _ = main.rollback().await;
+        }
+        r
     }
 
     /// `stmts` in one transaction (`tx`; `before` it, what sets its isolation) or one after

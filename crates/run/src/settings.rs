@@ -43,11 +43,15 @@ pub struct Settings {
     /// The contract gate of the chosen environment.
     pub gate: Gate,
     pub hooks: Vec<Hook>,
-    /// Shadow-table copy and batched-delete batches are sized toward this duration.
+    /// Shadow-table copy batches are sized toward this duration (they lock no row the
+    /// application writes).
     pub shadow_batch_time: Duration,
+    /// Batched-delete batches are sized toward this duration: an application write to a row
+    /// a batch deletes waits at most about this long.
+    pub delete_batch_time: Duration,
     /// pt-online-schema-change's `--chunk-time`: a writer waits at most about one chunk.
     pub osc_chunk_time: Duration,
-    /// Pause between shadow-table copy and batched-delete batches.
+    /// Pause between shadow-table copy batches.
     pub shadow_pause: Duration,
     /// The lint settings the apply check lints with (levels from `[lint]`); its dialect,
     /// server, runner and row counts are set from the target database.
@@ -106,6 +110,8 @@ impl Default for Settings {
             hooks: Vec::new(),
             shadow_batch_time: Duration::from_millis(100),
             shadow_pause: Duration::ZERO,
+            // as the planner's backfill batches, which lock rows the application writes too
+            delete_batch_time: Duration::from_millis(10),
             // 10 ms chunks stalled MariaDB's 1M-row type change 20 ms (median of 13 runs)
             // against 30 ms for 50 ms chunks, at 15% more copy time (docs/benchmarks.md)
             osc_chunk_time: Duration::from_millis(10),

@@ -76,3 +76,43 @@ pub fn runs_in_batches_and_leaves_what_the_client_leaves(c: &Case<'_>) -> String
     );
     dry.stdout
 }
+
+/// A row the DELETE of `up` matches, held by an application's open transaction (`hold`, an
+/// UPDATE that leaves it matching): a batch meeting it gives way within milliseconds (it rolls
+/// back, releasing the rows it took, and tries again) instead of waiting `lock_timeout` with
+/// them; once the application commits, the row is deleted with the rest. `left` counts the
+/// rows that should be gone.
+pub fn a_batch_gives_way_to_an_application_row_lock(
+    s: &Scratch,
+    data: &str,
+    up: &str,
+    hold: &str,
+    left: &str,
+) {
+    s.exec(data);
+    let dir = cleanup(
+        up,
+        "[run]\nlarge_table_rows = 1000\nlock_timeout = \"1s\"\nlock_retries = 0\n",
+    );
+    let held = s.hold(hold);
+    let (gave_way, out) = super::run_until(
+        s.migrate(dir.path()).args(["-vv", "apply"]),
+        "giving way",
+        std::time::Duration::from_secs(60),
+        || held.commit(),
+    );
+    let log = &out.stderr;
+    assert!(gave_way, "no batch gave way: {log}");
+    assert_eq!(out.code, 0, "{out:?}");
+    // it never waited out lock_timeout, which would have failed the run (no retries)
+    assert!(!log.contains("lock timeout deleting a batch"), "{log}");
+    let yields: u64 = log
+        .lines()
+        .find(|l| l.contains("batched delete done"))
+        .and_then(|l| l.split("yields=").nth(1))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    assert!(yields >= 1, "{log}");
+    assert_eq!(s.strings(left), ["0"]);
+}

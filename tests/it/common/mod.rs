@@ -171,6 +171,39 @@ impl Scratch {
         .unwrap();
     }
 
+    /// An application's open transaction that has run `sql` (a row lock it now holds),
+    /// kept open until [`Held::commit`].
+    pub fn hold(&self, sql: &str) -> Held {
+        let (url, sql, backend) = (self.url.clone(), sql.to_owned(), self.backend);
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
+        let (commit_tx, commit_rx) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            block_on(async move {
+                macro_rules! hold {
+                    ($conn:ty) => {{
+                        let mut c = <$conn>::connect(&url).await.unwrap();
+                        c.execute("BEGIN").await.unwrap();
+                        c.execute(sqlx::raw_sql(&sql)).await.unwrap();
+                        ready_tx.send(()).unwrap();
+                        let _ = commit_rx.recv();
+                        c.execute("COMMIT").await.unwrap();
+                    }};
+                }
+                match backend {
+                    Dialect::Postgres => hold!(sqlx::PgConnection),
+                    Dialect::Mysql => hold!(sqlx::MySqlConnection),
+                }
+            });
+        });
+        ready_rx
+            .recv()
+            .expect("the application's transaction holds its row");
+        Held {
+            commit: commit_tx,
+            thread,
+        }
+    }
+
     /// Run SQL on the scratch database; the server's error as text when it refuses it.
     pub fn try_exec(&self, sql: &str) -> Result<(), String> {
         let url = self.url.clone();
@@ -318,6 +351,68 @@ impl std::fmt::Debug for Run {
             self.code, self.stdout, self.stderr
         )
     }
+}
+
+/// An application transaction [`Scratch::hold`] keeps open.
+pub struct Held {
+    commit: std::sync::mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Held {
+    /// Commit it (its locks go) and wait for that.
+    pub fn commit(self) {
+        self.commit.send(()).unwrap();
+        self.thread.join().unwrap();
+    }
+}
+
+/// Run `cmd` to its end; once a line of its stderr contains `needle` (or `timeout` passed
+/// without one), call `then`. Whether the line came, and the run.
+pub fn run_until(
+    cmd: &mut Command,
+    needle: &str,
+    timeout: std::time::Duration,
+    then: impl FnOnce(),
+) -> (bool, Run) {
+    use std::io::{BufRead, Read};
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("migrate runs");
+    let stderr = child.stderr.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let (seen_tx, seen_rx) = std::sync::mpsc::channel::<()>();
+    let needle = needle.to_owned();
+    let reader = std::thread::spawn(move || {
+        let mut log = String::new();
+        for l in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if l.contains(&needle) {
+                let _ = seen_tx.send(());
+            }
+            log.push_str(&l);
+            log.push('\n');
+        }
+        log
+    });
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    let seen = seen_rx.recv_timeout(timeout).is_ok();
+    then();
+    let status = child.wait().unwrap();
+    let run = Run {
+        code: status.code().unwrap_or(-1),
+        stdout: out.join().unwrap(),
+        stderr: reader.join().unwrap(),
+    };
+    (seen, run)
 }
 
 pub fn run(cmd: &mut Command) -> Run {
