@@ -167,7 +167,7 @@ def verify_one(rel, rows, dialect, keep=False, config=None):
             for run in report["runs"] for mig in run["migrations"]
             for s in mig["steps"] if s.get("error") or s.get("differences")
         ]
-        return "failed", (failed or [" ".join(outcomes)])[0][:200]
+        return "failed", (failed or [" ".join(outcomes)])[0][:1200]
     finally:
         if keep:
             print(f"kept {work}", file=sys.stderr)

@@ -53,8 +53,13 @@ use crate::corpora::{corpora, projects};
 /// and, far below, created again (the contract's `DROP FUNCTION hot_rank` met two), and a
 /// unique index after a `DELETE` of its table (13 statements: lemmy deletes duplicates,
 /// then makes a column unique; the DELETE waits for the contract, the index is built in the
-/// expand, on the duplicates).
-const MIN_PLANNED: usize = 1093;
+/// expand, on the duplicates). Statements sqlparser cannot read of a few known shapes pass
+/// into the expand (`COMMENT ON CONSTRAINT`, `CREATE STATISTICS`, `ALTER SEQUENCE`, `ALTER
+/// INDEX IF EXISTS .. RENAME`, `ALTER CONSTRAINT` deferrals; 26 statements, 10 migrations,
+/// each proven by `migrate verify --naive`), and a write after a dropped constraint of its
+/// table is refused (lemmy's `post-or-comment-notification`, which that sweep found
+/// failing): 1093 -> 1102.
+const MIN_PLANNED: usize = 1102;
 
 /// MySQL migrations that plan today (of 433, as MariaDB 10.11); a change that plans fewer
 /// fails here. `scripts/plan-verify-corpora.py --dialect mysql` found a table or column

@@ -2144,3 +2144,83 @@ fn mysql_modify_on_a_table_an_unread_statement_changed_says_why() {
         other => panic!("not refused: {:?}", other.map(|p| p.steps.len())),
     }
 }
+
+/// lemmy's `post-or-comment-notification`: a unique constraint dropped, then rows inserted
+/// that only the drop lets in. The drop waits for the contract, the INSERT runs in the
+/// expand and met the constraint: refused. On a table the migration creates, both run in
+/// the expand, in order.
+#[test]
+fn a_write_after_a_dropped_constraint_of_its_table_is_refused() {
+    let r = refusal(
+        "ALTER TABLE users DROP CONSTRAINT users_age_check;\nINSERT INTO users (id, name, age) VALUES (1, 'a', -1);\n",
+    );
+    assert!(
+        r.contains(
+            "2:1 line 1 drops constraint users_age_check of users, which waits for the contract"
+        ),
+        "{r}"
+    );
+    let r = refusal(
+        "ALTER TABLE users DROP CONSTRAINT users_age_check;\nUPDATE users SET age = -1 WHERE id = 1;\n",
+    );
+    assert!(r.contains("line 1 drops constraint users_age_check"), "{r}");
+    let text = files_text(
+        "CREATE TABLE t (id int PRIMARY KEY, a int CONSTRAINT t_a_check CHECK (a > 0));\nALTER TABLE t DROP CONSTRAINT t_a_check;\nINSERT INTO t VALUES (1, -1);\n",
+    );
+    assert!(text.contains("INSERT INTO t VALUES (1, -1)"), "{text}");
+}
+
+/// Statements sqlparser cannot read, of the shapes the planner knows (lemmy, crates.io,
+/// ente): passed through into the expand, with the inverse where one is known; any other
+/// unreadable statement is refused as before.
+#[test]
+fn known_unreadable_statements_pass_into_the_expand() {
+    let text = files_text(
+        "CREATE STATISTICS users_stat ON (age IS NULL), (email IS NULL) FROM users;\nALTER INDEX IF EXISTS users_name_idx RENAME TO users_by_name;\nALTER TABLE orders ADD CONSTRAINT orders_user_fkey FOREIGN KEY (user_id) REFERENCES users NOT VALID;\n",
+    );
+    for want in [
+        "CREATE STATISTICS users_stat ON (age IS NULL), (email IS NULL) FROM users;",
+        "ALTER INDEX IF EXISTS users_name_idx RENAME TO users_by_name;",
+        "DROP STATISTICS IF EXISTS users_stat;",
+        "ALTER INDEX IF EXISTS users_by_name RENAME TO users_name_idx;",
+    ] {
+        assert!(text.contains(want), "lacks {want}:\n{text}");
+    }
+    let expand_up = text
+        .split("==> ")
+        .find(|f| f.starts_with("expand.up.sql"))
+        .unwrap_or_default();
+    assert!(expand_up.contains("CREATE STATISTICS users_stat"), "{text}");
+    // a comment, as a parsed one, has no automatic inverse
+    let text = files_text("COMMENT ON CONSTRAINT users_age_check ON users IS 'positive';\n");
+    assert!(
+        text.contains("COMMENT ON CONSTRAINT users_age_check ON users IS 'positive';")
+            && text.contains("no automatic inverse for line 1"),
+        "{text}"
+    );
+    // a deferral of a constraint this migration adds to an existing table: refused
+    let history = format!(
+        "{HISTORY}ALTER TABLE orders ADD CONSTRAINT orders_user_id_fkey FOREIGN KEY (user_id) REFERENCES users DEFERRABLE;\n"
+    );
+    let ok = files_text_on(
+        &LintSettings::default(),
+        &history,
+        "ALTER TABLE orders\n    ALTER CONSTRAINT orders_user_id_fkey INITIALLY DEFERRED;\n",
+    );
+    assert!(
+        ok.contains("ALTER CONSTRAINT orders_user_id_fkey INITIALLY DEFERRED"),
+        "{ok}"
+    );
+    let r = refusal(
+        "ALTER TABLE orders ADD CONSTRAINT orders_user_fkey FOREIGN KEY (user_id) REFERENCES users DEFERRABLE;\nALTER TABLE orders ALTER CONSTRAINT orders_user_fkey INITIALLY DEFERRED;\n",
+    );
+    assert!(
+        r.contains("constraint orders_user_fkey of orders is not one the earlier migrations made"),
+        "{r}"
+    );
+    let r = refusal("REINDEX TABLE users;\n");
+    assert!(
+        r.contains("the planner only rewrites what it can read"),
+        "{r}"
+    );
+}

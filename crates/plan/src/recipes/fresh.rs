@@ -127,6 +127,36 @@ pub(super) fn unique_after_delete(
     ))
 }
 
+/// Why a write cannot be planned: an earlier statement of the migration drops a constraint
+/// of its table, a drop that waits for the contract (the old code may rely on it), while the
+/// write runs before it and may add rows only the drop lets in (lemmy's
+/// `post-or-comment-notification`: `DROP CONSTRAINT comment_reply_recipient_id_comment_id_key`,
+/// then an `INSERT` of rows with the same `(recipient_id, comment_id)`; the expand failed on
+/// the unique constraint still there).
+pub(super) fn write_after_dropped_constraint(
+    cx: &ScriptCx<'_>,
+    st: &Stmt,
+    ops: &[Operation],
+) -> Option<String> {
+    let table = ops.iter().find_map(|op| match op {
+        Operation::Insert { table } | Operation::Update { table, .. } => Some(table),
+        _ => None,
+    })?;
+    if cx.is_new_table(table, st.index) {
+        return None;
+    }
+    let (drop, name) = cx.statements[..st.index].iter().find_map(|d| {
+        d.ops.iter().find_map(|o| match o {
+            Operation::DropConstraint { table: t, name, .. } if t == table => Some((d, name)),
+            _ => None,
+        })
+    })?;
+    Some(format!(
+        "line {} drops constraint {name} of {table}, which waits for the contract (after the rollout: the running code may rely on it), but this statement writes rows of {table} before then, which the constraint may still refuse; drop the constraint in an earlier migration (applied before this one), then write the rows",
+        replace::line(cx, drop)
+    ))
+}
+
 /// Why a `CREATE FUNCTION` cannot be planned: an earlier statement of the migration drops a
 /// function of that name, and not as a [`replaced_function`] pair. The drop waits for the
 /// contract (the running code may call it), when the new function exists as well: a

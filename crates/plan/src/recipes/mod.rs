@@ -15,6 +15,7 @@ mod passthrough;
 mod shadow;
 mod soft_drop;
 mod table;
+mod unparsed;
 mod update;
 
 use std::collections::BTreeMap;
@@ -657,10 +658,21 @@ pub(super) fn plan_statement(
         Parsed::ClientCommand => return Ok(()),
         Parsed::SyntaxError(e) => return Err(format!("syntax error: {}", e.kind.message())),
         Parsed::Unparsed(f) => {
-            return Err(format!(
-                "the SQL parser cannot read this statement ({}); the planner only rewrites what it can read: apply it from a hand-written phased migration",
-                f.message
-            ));
+            let text = sql::without_trailing_comments(b.settings.dialect, cx.text(st).trim())
+                .trim_end_matches(';')
+                .trim_end()
+                .to_owned();
+            let first = b.steps.len();
+            unparsed::plan(b, line, &text, cx.catalog(0), |t| {
+                cx.is_new_table(t, st.index)
+            })
+            .map_err(|why| {
+                format!(
+                    "the SQL parser cannot read this statement ({}); {why}",
+                    f.message
+                )
+            })?;
+            return keep_directives(b, first, line, None, &written(cx, st).ignores);
         }
     };
     let Written {
@@ -1067,8 +1079,9 @@ fn plan_ast(
     let (ops, text) = ops_and_text(b, cx, st, ast);
     // on MySQL too, a renamed or dropped table or column keeps its name until the contract
     // (authelia's `WebAuthnAttestationType`: `attestation_type` renamed, then added again)
-    if let Some(reason) =
-        fresh::reused_name(cx, cat, &ops).or_else(|| fresh::unique_after_delete(cx, st, &ops))
+    if let Some(reason) = fresh::reused_name(cx, cat, &ops)
+        .or_else(|| fresh::unique_after_delete(cx, st, &ops))
+        .or_else(|| fresh::write_after_dropped_constraint(cx, st, &ops))
     {
         return Err(reason);
     }
