@@ -207,14 +207,10 @@ fn batch_gives_way_to_an_application_row_lock(s: &Scratch) {
     assert_eq!(out.code, 0, "{out:?}");
     // it never fell back to waiting out lock_timeout
     assert!(!log.contains("lock timeout; retrying the batch"), "{log}");
-    let yields: u64 = log
-        .lines()
-        .find(|l| l.contains("backfill complete"))
-        .and_then(|l| l.split("yields=").nth(1))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    assert!(yields >= 1, "{log}");
+    assert!(
+        crate::common::logged_number(log, "backfill complete", "yields") >= 1,
+        "{log}"
+    );
     let text = |e: &str| match s.backend {
         Dialect::Postgres => format!("({e})::text"),
         Dialect::Mysql => format!("CAST({e} AS CHAR)"),

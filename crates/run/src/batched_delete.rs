@@ -218,7 +218,7 @@ impl Engine {
             giving_way(
                 &mut state,
                 |e: &DbError| self.db.is_lock_timeout(e),
-                |(main,)| Box::pin(self.try_delete_batch(&mut **main, sql, how, true)),
+                |(main,)| Box::pin(self.try_giving_way(&mut **main, sql, how)),
             )
             .await
         } else {
@@ -228,36 +228,30 @@ impl Engine {
         let n = match quick {
             Some(r) => r?,
             None => {
-                let mut state = (main,);
-                retry::retry(
-                    &self.settings.retry,
-                    &mut state,
-                    |e: &DbError| self.db.is_lock_timeout(e),
-                    |attempt, delay, e| {
-                        tracing::warn!(attempt, delay_ms = delay.as_millis() as u64, error = %e, "lock timeout deleting a batch; retrying");
-                    },
-                    |(main,), _| Box::pin(self.try_delete_batch(&mut **main, sql, how, false)),
-                )
-                .await?
+                // one transaction: its settings, then the DELETE
+                let stmts: Vec<String> = how
+                    .waiting
+                    .iter()
+                    .cloned()
+                    .chain([sql.to_owned()])
+                    .collect();
+                self.sql_retrying(main, None, &stmts, true, "deleting a batch")
+                    .await?
             }
         };
         Ok((n, yields))
     }
 
-    /// One try of a delete batch, its own transaction; rolled back on an error.
-    async fn try_delete_batch(
+    /// One try of a delete batch that gives way, its own transaction; rolled back on an
+    /// error.
+    async fn try_giving_way(
         &self,
         main: &mut dyn Driver,
         sql: &str,
         how: &BatchHow,
-        giving_way: bool,
     ) -> Result<u64, DbError> {
-        let set = if giving_way {
-            &how.giving_way
-        } else {
-            &how.waiting
-        };
-        let sql = match how.prefix.filter(|_| giving_way) {
+        let set = &how.giving_way;
+        let sql = match how.prefix {
             Some(p) => format!("{p}{sql}"),
             None => sql.to_owned(),
         };

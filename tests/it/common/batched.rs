@@ -106,13 +106,9 @@ pub fn a_batch_gives_way_to_an_application_row_lock(
     assert_eq!(out.code, 0, "{out:?}");
     // it never waited out lock_timeout, which would have failed the run (no retries)
     assert!(!log.contains("lock timeout deleting a batch"), "{log}");
-    let yields: u64 = log
-        .lines()
-        .find(|l| l.contains("batched delete done"))
-        .and_then(|l| l.split("yields=").nth(1))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    assert!(yields >= 1, "{log}");
+    assert!(
+        super::logged_number(log, "batched delete done", "yields") >= 1,
+        "{log}"
+    );
     assert_eq!(s.strings(left), ["0"]);
 }

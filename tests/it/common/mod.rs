@@ -353,6 +353,16 @@ impl std::fmt::Debug for Run {
     }
 }
 
+/// The number `key=<n>` of the first log line containing `line` (0 when there is none).
+pub fn logged_number(log: &str, line: &str, key: &str) -> u64 {
+    log.lines()
+        .find(|l| l.contains(line))
+        .and_then(|l| l.split(&format!("{key}=")).nth(1))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
 /// An application transaction [`Scratch::hold`] keeps open.
 pub struct Held {
     commit: std::sync::mpsc::Sender<()>,
