@@ -2224,3 +2224,47 @@ fn known_unreadable_statements_pass_into_the_expand() {
         "{r}"
     );
 }
+
+/// lemmy's `site_person_ban`: `ALTER COLUMN .. SET NOT NULL, ALTER CONSTRAINT .. NOT
+/// DEFERRABLE` in one statement sqlparser cannot read: the actions it reads are planned by
+/// their recipes, the deferral passes into the expand after them.
+#[test]
+fn deferrals_beside_other_actions_are_split_off() {
+    let history = format!(
+        "{HISTORY}ALTER TABLE orders ADD CONSTRAINT orders_user_id_fkey FOREIGN KEY (user_id) REFERENCES users DEFERRABLE;\n"
+    );
+    let text = files_text_on(
+        &LintSettings::default(),
+        &history,
+        "ALTER TABLE orders\n    ALTER COLUMN total SET NOT NULL,\n    ALTER CONSTRAINT orders_user_id_fkey NOT DEFERRABLE;\n",
+    );
+    let expand = text
+        .split("==> ")
+        .find(|f| f.starts_with("expand.up.sql"))
+        .unwrap_or_default();
+    assert!(
+        expand.contains(
+            "ALTER TABLE orders\n    ALTER CONSTRAINT orders_user_id_fkey NOT DEFERRABLE;"
+        ),
+        "{text}"
+    );
+    // SET NOT NULL by its recipe (a CHECK proven first), not as written
+    assert!(
+        text.contains("`ALTER TABLE orders ALTER COLUMN total SET NOT NULL`: set-not-null")
+            && text.contains("CHECK (total IS NOT NULL) NOT VALID"),
+        "{text}"
+    );
+}
+
+/// lemmy's `add_modlog_combined_table`: a column renamed, then an `INSERT .. SELECT` of it.
+/// The rename's shadow column holds NULL in the expand until the backfill: refused.
+#[test]
+fn an_insert_reading_a_shadowed_column_is_refused() {
+    let r = refusal(
+        "ALTER TABLE users RENAME COLUMN name TO full_name;\nINSERT INTO orders (id, user_id, total) SELECT id, id, length(full_name) FROM users;\n",
+    );
+    assert!(
+        r.contains("2:1 this statement names column full_name of users, which line 1 of this migration renames or retypes through a shadow column"),
+        "{r}"
+    );
+}

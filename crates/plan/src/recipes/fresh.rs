@@ -136,6 +136,7 @@ pub(super) fn unique_after_delete(
 pub(super) fn write_after_dropped_constraint(
     cx: &ScriptCx<'_>,
     st: &Stmt,
+    ast: &sqlparser::ast::Statement,
     ops: &[Operation],
 ) -> Option<String> {
     let table = ops.iter().find_map(|op| match op {
@@ -145,9 +146,39 @@ pub(super) fn write_after_dropped_constraint(
     if cx.is_new_table(table, st.index) {
         return None;
     }
+    // an UPDATE can break only a constraint on a column it sets (lemmy's `comment_ltrees`
+    // drops foreign keys for speed, then sets another column)
+    let set: Option<Vec<String>> = match ast {
+        sqlparser::ast::Statement::Update(u) => Some(
+            u.assignments
+                .iter()
+                .filter_map(|a| match &a.target {
+                    sqlparser::ast::AssignmentTarget::ColumnName(n) => {
+                        n.0.last()
+                            .and_then(|p| p.as_ident())
+                            .map(sql::classify::ident)
+                    }
+                    sqlparser::ast::AssignmentTarget::Tuple(_) => None,
+                })
+                .collect(),
+        ),
+        _ => None,
+    };
     let (drop, name) = cx.statements[..st.index].iter().find_map(|d| {
         d.ops.iter().find_map(|o| match o {
-            Operation::DropConstraint { table: t, name, .. } if t == table => Some((d, name)),
+            Operation::DropConstraint { table: t, name, .. } if t == table => {
+                let columns = cx
+                    .catalog(d.index)
+                    .table(table)
+                    .and_then(|t| t.constraint(name))
+                    .map(|c| c.columns.clone())
+                    .unwrap_or_default();
+                let meets = match &set {
+                    None => true,
+                    Some(set) => columns.is_empty() || columns.iter().any(|c| set.contains(c)),
+                };
+                meets.then_some((d, name))
+            }
             _ => None,
         })
     })?;

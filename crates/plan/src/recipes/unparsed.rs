@@ -42,6 +42,9 @@ enum Known {
     Deferral {
         table: ObjName,
         constraints: Vec<String>,
+        /// The statement's other actions as an `ALTER TABLE` of their own, and its deferrals
+        /// as another.
+        split: Option<(String, String)>,
     },
 }
 
@@ -54,6 +57,16 @@ fn tokens(sql: &str) -> Option<Vec<Token>> {
             .filter(|t| !matches!(t, Token::Whitespace(_) | Token::EOF | Token::SemiColon))
             .collect(),
     )
+}
+
+/// The identifiers and keywords of `sql` as stored (unquoted ones folded to lower case).
+pub(super) fn words(dialect: Dialect, sql: &str) -> Vec<String> {
+    let toks = match dialect {
+        Dialect::Postgres => Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize(),
+        Dialect::Mysql => Tokenizer::new(&sqlparser::dialect::MySqlDialect {}, sql).tokenize(),
+    };
+    toks.map(|toks| toks.iter().filter_map(stored).collect())
+        .unwrap_or_default()
 }
 
 fn is_kw(t: Option<&Token>, kw: &str) -> bool {
@@ -161,34 +174,105 @@ fn recognise(sql: &str) -> Option<Known> {
         return (end == toks.len()).then_some(Known::IndexRename { from, to });
     }
     if kw(0, "ALTER") && kw(1, "TABLE") {
-        let mut i = 2;
-        if kw(i, "IF") && kw(i + 1, "EXISTS") {
-            i += 2;
-        }
-        if kw(i, "ONLY") {
-            i += 1;
-        }
-        let (table, after) = obj_name(&toks, i)?;
-        // `ALTER CONSTRAINT c <deferral words>`, one or more, separated by commas
-        let mut constraints = Vec::new();
-        for action in toks[after..].split(|t| *t == Token::Comma) {
-            let [alter, constraint, c, rest @ ..] = action else {
-                return None;
-            };
-            let deferral = !rest.is_empty()
-                && rest.iter().all(|t| {
-                    ["DEFERRABLE", "NOT", "INITIALLY", "DEFERRED", "IMMEDIATE"]
-                        .iter()
-                        .any(|k| is_kw(Some(t), k))
-                });
-            if !(is_kw(Some(alter), "ALTER") && is_kw(Some(constraint), "CONSTRAINT") && deferral) {
-                return None;
-            }
-            constraints.push(stored(c)?);
-        }
-        return Some(Known::Deferral { table, constraints });
+        return alter_table(sql);
     }
     None
+}
+
+/// `ALTER CONSTRAINT c <deferral words>`: the constraint's stored name.
+fn deferral(action: &str) -> Option<String> {
+    let toks = tokens(action)?;
+    let [alter, constraint, c, rest @ ..] = toks.as_slice() else {
+        return None;
+    };
+    let words = !rest.is_empty()
+        && rest.iter().all(|t| {
+            ["DEFERRABLE", "NOT", "INITIALLY", "DEFERRED", "IMMEDIATE"]
+                .iter()
+                .any(|k| is_kw(Some(t), k))
+        });
+    (is_kw(Some(alter), "ALTER") && is_kw(Some(constraint), "CONSTRAINT") && words)
+        .then(|| stored(c))
+        .flatten()
+}
+
+/// `ALTER TABLE t` with one or more `ALTER CONSTRAINT` deferrals among its actions (the
+/// actions split at the commas outside parentheses); the others, when there are any, as an
+/// `ALTER TABLE` of their own.
+fn alter_table(sql: &str) -> Option<Known> {
+    let located = Tokenizer::new(&PostgreSqlDialect {}, sql)
+        .tokenize_with_location()
+        .ok()?;
+    // byte offset of each line's start (locations are 1-based lines and chars)
+    let mut starts = vec![0];
+    starts.extend(sql.match_indices('\n').map(|(i, _)| i + 1));
+    let offset = |l: sqlparser::tokenizer::Location| -> Option<usize> {
+        let start = *starts.get((l.line as usize).checked_sub(1)?)?;
+        let col = (l.column as usize).checked_sub(1)?;
+        sql[start..]
+            .char_indices()
+            .map(|(i, _)| start + i)
+            .chain(std::iter::once(sql.len()))
+            .nth(col)
+    };
+    let significant: Vec<_> = located
+        .iter()
+        .filter(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
+        .collect();
+    let words: Vec<Token> = significant.iter().map(|t| t.token.clone()).collect();
+    let kw = |i: usize, k: &str| is_kw(words.get(i), k);
+    let mut i = 2;
+    if kw(i, "IF") && kw(i + 1, "EXISTS") {
+        i += 2;
+    }
+    if kw(i, "ONLY") {
+        i += 1;
+    }
+    let (table, after) = obj_name(&words, i)?;
+    let head_end = offset(significant.get(after.checked_sub(1)?)?.span.end)?;
+    // the actions: between the name and the end, split at commas outside parentheses
+    let mut cuts = vec![head_end];
+    let mut depth = 0i32;
+    for t in &significant[after..] {
+        match t.token {
+            Token::LParen => depth += 1,
+            Token::RParen => depth -= 1,
+            Token::Comma if depth == 0 => {
+                let at = offset(t.span.start)?;
+                cuts.push(at);
+                cuts.push(at + 1);
+            }
+            _ => {}
+        }
+    }
+    cuts.push(sql.len());
+    let actions: Vec<&str> = cuts.chunks(2).map(|c| sql[c[0]..c[1]].trim()).collect();
+    let (mut constraints, mut deferrals, mut others) = (Vec::new(), Vec::new(), Vec::new());
+    for action in actions {
+        match deferral(action) {
+            Some(c) => {
+                constraints.push(c);
+                deferrals.push(action);
+            }
+            None if action.is_empty() => return None,
+            None => others.push(action),
+        }
+    }
+    if constraints.is_empty() {
+        return None;
+    }
+    let head = &sql[..head_end];
+    let split = (!others.is_empty()).then(|| {
+        (
+            format!("{head}\n    {}", others.join(",\n    ")),
+            format!("{head}\n    {}", deferrals.join(",\n    ")),
+        )
+    });
+    Some(Known::Deferral {
+        table,
+        constraints,
+        split,
+    })
 }
 
 /// `x` in the schema of `of` (`s.a` renamed to `b` is `s.b`).
@@ -200,13 +284,17 @@ fn beside(of: &str, x: &str) -> String {
 }
 
 /// Place the unreadable statement `text` of `line`, or say why not. `before`: the schema
-/// before the migration; `new_table`: whether the migration creates a table.
+/// before the migration; `new_table`: whether the migration creates a table; `plan_rest`
+/// plans an `ALTER TABLE` of the actions sqlparser reads, split off one that has
+/// deferrals among them (lemmy's `ALTER COLUMN instance_id SET NOT NULL, ALTER CONSTRAINT
+/// mod_ban_instance_id_fkey NOT DEFERRABLE`), before the deferrals pass through.
 pub(super) fn plan(
     b: &mut Builder<'_>,
     line: usize,
     text: &str,
     before: &Catalog,
     new_table: impl Fn(&ObjName) -> bool,
+    plan_rest: impl FnOnce(&mut Builder<'_>, &str) -> Result<(), String>,
 ) -> Result<(), String> {
     const READ: &str =
         "the planner only rewrites what it can read: apply it from a hand-written phased migration";
@@ -216,6 +304,7 @@ pub(super) fn plan(
     let Some(known) = recognise(text) else {
         return Err(READ.to_owned());
     };
+    let mut text = text.to_owned();
     let down = match known {
         Known::Comment | Known::Sequence { rename: None } => None,
         Known::Statistics { name } => Some(format!("DROP STATISTICS IF EXISTS {name}")),
@@ -231,7 +320,11 @@ pub(super) fn plan(
             beside(&from, &to),
             from.rsplit('.').next().unwrap_or(&from)
         )),
-        Known::Deferral { table, constraints } => {
+        Known::Deferral {
+            table,
+            constraints,
+            split,
+        } => {
             let added_here = constraints.iter().find(|c| {
                 before
                     .table(&table)
@@ -243,6 +336,10 @@ pub(super) fn plan(
                     table.name
                 ));
             }
+            if let Some((rest, deferrals)) = split {
+                plan_rest(b, &rest)?;
+                text = deferrals;
+            }
             None
         }
     };
@@ -250,7 +347,7 @@ pub(super) fn plan(
         Some(sql) => Some(b.sql("passthrough.sql", serde_json::json!({ "statement": sql }))?),
         None => None,
     };
-    passthrough::statement(b, line, text, PlanPhase::Expand, down)
+    passthrough::statement(b, line, &text, PlanPhase::Expand, down)
 }
 
 #[cfg(test)]
@@ -299,7 +396,8 @@ mod tests {
                     schema: None,
                     name: "T".into()
                 },
-                constraints: vec!["c_fkey".into()]
+                constraints: vec!["c_fkey".into()],
+                split: None
             })
         );
         assert_eq!(
@@ -311,7 +409,25 @@ mod tests {
                     schema: None,
                     name: "t".into()
                 },
-                constraints: vec!["a".into(), "B".into()]
+                constraints: vec!["a".into(), "B".into()],
+                split: None
+            })
+        );
+        // other actions beside: split off, commas inside parentheses kept
+        assert_eq!(
+            recognise(
+                "ALTER TABLE m\n    ADD CONSTRAINT m_check CHECK (num_nonnulls (a, b) = 1),\n    ALTER CONSTRAINT m_a_fkey NOT DEFERRABLE,\n    ALTER COLUMN a SET NOT NULL"
+            ),
+            Some(Known::Deferral {
+                table: ObjName {
+                    schema: None,
+                    name: "m".into()
+                },
+                constraints: vec!["m_a_fkey".into()],
+                split: Some((
+                    "ALTER TABLE m\n    ADD CONSTRAINT m_check CHECK (num_nonnulls (a, b) = 1),\n    ALTER COLUMN a SET NOT NULL".into(),
+                    "ALTER TABLE m\n    ALTER CONSTRAINT m_a_fkey NOT DEFERRABLE".into()
+                ))
             })
         );
     }
@@ -320,7 +436,6 @@ mod tests {
     fn anything_more_is_not_known() {
         for sql in [
             // a second action
-            "ALTER TABLE t ALTER CONSTRAINT c DEFERRABLE, ADD COLUMN x int",
             "ALTER TABLE t ALTER CONSTRAINT c",
             "ALTER INDEX IF EXISTS a RENAME TO b; DROP TABLE t",
             "ALTER INDEX IF EXISTS a SET TABLESPACE x",
