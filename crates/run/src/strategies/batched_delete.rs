@@ -76,7 +76,8 @@ impl BatchedDelete {
         lines.extend(self.create_keys_sql().into_iter().map(|s| format!("{s};")));
         lines.push(format!("{};", self.fill_keys_sql()));
         lines.push(format!(
-            "-- then, a short transaction each, in key order until no key is left:\n{};",
+            "-- then, a short transaction each (sized toward [run] delete_batch_time; one that meets an application's row lock gives way after {} ms and tries again), in key order until no key is left:\n{};",
+            crate::backfill_batch::YIELD_AFTER.as_millis(),
             self.delete_sql(&["<the batch's key range>".to_owned()])
         ));
         lines.push(format!("{};", self.drop_keys_sql()));
