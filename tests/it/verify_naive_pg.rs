@@ -224,3 +224,32 @@ fn an_update_from_is_batched_and_gives_the_naive_rows() {
     assert_eq!(schema_differences(&json), [], "{r:?}");
     assert!(data(&json, "data").is_empty(), "{r:?}");
 }
+
+/// A column the naive migration's own UPDATE fills from a volatile function (lemmy's
+/// `multi-community` draws names with `gen_random_uuid()`): each side draws its own values,
+/// a note, not a difference; a fill of the same column from the row stays compared.
+#[test]
+fn values_the_migration_itself_draws_are_a_note() {
+    let naive = "ALTER TABLE users ADD COLUMN token text;
+UPDATE users SET token = gen_random_uuid()::text;
+ALTER TABLE users ADD COLUMN tag text;
+UPDATE users SET tag = 'u' || id;
+";
+    let dir = dir_with(naive, &[("m/002_change.up.sql", naive)]);
+    let mut args = planned_ups(dir.path(), "m/002_change.up.sql", "m", &[]);
+    args.extend(["--naive", "naive/002_change.up.sql", "--rows", "50"].map(str::to_owned));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (r, json) = verify_dir(dir.path(), Dialect::Postgres, &args);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(json["proven"], true, "{r:?}");
+    assert!(data(&json, "data").is_empty(), "{r:?}");
+    assert_eq!(data(&json, "data_notes"), ["users.token"], "{r:?}");
+    let note = json["runs"][0]["naive"]["data_notes"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        note.contains("the migration's own `gen_random_uuid()::TEXT`"),
+        "{note}"
+    );
+}

@@ -12,6 +12,7 @@
 //!
 //! Nothing here prints: the CLI renders the [`Report`].
 
+mod drawn;
 mod naive;
 mod queries;
 mod rows;

@@ -77,6 +77,7 @@ pub(super) async fn compare(
         )));
     }
     let mut step = StepReport::new(STEP.into(), Some(up_path(naive)));
+    let dialect = settings.lint.dialect;
 
     // every expand, the backfills, every contract: what `apply`, the rollout and
     // `apply --phase contract` run
@@ -143,8 +144,24 @@ pub(super) async fn compare(
                 // rows the history made differently on the two sides (a default of now()
                 // the fill left to the server) cannot tell the migrations apart
                 let before = rows::unlike(a0, b0);
-                let (data, notes) =
-                    rows::compare_naive(&before, a, b, &|t, c| volatile(&want, t, c));
+                let drawn = naive
+                    .script(Phase::Expand, Direction::Up)
+                    .or_else(|| naive.scripts.iter().find(|s| s.direction == Direction::Up))
+                    .map(|s| {
+                        super::drawn::drawn(dialect, s.text(), |e| {
+                            VOLATILE.iter().any(|f| e.contains(f))
+                        })
+                    })
+                    .unwrap_or_default();
+                let (data, notes) = rows::compare_naive(&before, a, b, &|t, c| {
+                    volatile(&want, t, c).or_else(|| {
+                        let bare = t.rsplit('.').next().unwrap_or(t);
+                        drawn
+                            .iter()
+                            .find(|(dt, dc, _)| dt == bare && dc == c)
+                            .map(|(_, _, e)| format!("the migration's own `{e}`"))
+                    })
+                });
                 step.data = data;
                 step.data_notes = notes;
             }
