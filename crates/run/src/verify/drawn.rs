@@ -3,7 +3,7 @@
 //! of the same statements draw other values, so `verify --naive` does not count them as a
 //! difference (lemmy's `multi-community` draws `gen_random_uuid()` names in an INSERT).
 
-use sqlparser::ast::{AssignmentTarget, SelectItem, SetExpr, Statement, TableObject};
+use sqlparser::ast::{AssignmentTarget, Query, SelectItem, SetExpr, Statement, TableObject};
 
 use sluice_core::source::split::{self, SplitOptions};
 use sluice_core::sql::{self, Dialect, classify};
@@ -27,61 +27,95 @@ pub(super) fn drawn(dialect: Dialect, sql: &str, volatile: impl Fn(&str) -> bool
 
 fn statements_drawn(statements: &[Statement], volatile: &impl Fn(&str) -> bool, out: &mut Drawn) {
     for st in statements {
-        match st {
-            Statement::Insert(ins) => {
-                let TableObject::TableName(name) = &ins.table else {
-                    continue;
-                };
-                let table = classify::obj_name(name).name;
-                let Some(source) = &ins.source else { continue };
-                // per position: the expressions that fill it
-                let rows: Vec<Vec<String>> = match source.body.as_ref() {
-                    SetExpr::Values(v) => v
-                        .rows
-                        .iter()
-                        .map(|r| r.iter().map(ToString::to_string).collect())
-                        .collect(),
-                    SetExpr::Select(s) => vec![
-                        s.projection
-                            .iter()
-                            .map(|p| match p {
-                                SelectItem::UnnamedExpr(e)
-                                | SelectItem::ExprWithAlias { expr: e, .. } => e.to_string(),
-                                other => other.to_string(),
-                            })
-                            .collect(),
-                    ],
-                    _ => continue,
-                };
-                for row in rows {
-                    for (col, expr) in ins.columns.iter().zip(row) {
-                        if let Some(col) = col.0.last().and_then(|p| p.as_ident())
-                            && volatile(&expr.to_ascii_lowercase())
-                        {
-                            out.push((table.clone(), classify::ident(col), expr));
-                        }
-                    }
-                }
+        statement_drawn(st, volatile, out);
+    }
+}
+
+/// Whether `expr`, written into `table`, draws per run: a volatile function, or a column of
+/// the same table drawn earlier (lemmy's `ap_id = .. || person.name`, the name drawn by the
+/// INSERT before it).
+fn draws(table: &str, expr: &str, volatile: &impl Fn(&str) -> bool, out: &Drawn) -> bool {
+    let lower = expr.to_ascii_lowercase();
+    volatile(&lower)
+        || lower
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .any(|w| out.iter().any(|(t, c, _)| t == table && c == w))
+}
+
+fn statement_drawn(st: &Statement, volatile: &impl Fn(&str) -> bool, out: &mut Drawn) {
+    match st {
+        Statement::Insert(ins) => {
+            if let Some(source) = &ins.source {
+                query_drawn(source, volatile, out);
             }
-            Statement::Update(u) => {
-                let sqlparser::ast::TableFactor::Table { name, .. } = &u.table.relation else {
-                    continue;
-                };
-                let table = classify::obj_name(name).name;
-                for a in &u.assignments {
-                    let AssignmentTarget::ColumnName(n) = &a.target else {
-                        continue;
-                    };
-                    let expr = a.value.to_string();
-                    if let Some(col) = n.0.last().and_then(|p| p.as_ident())
-                        && volatile(&expr.to_ascii_lowercase())
+            let TableObject::TableName(name) = &ins.table else {
+                return;
+            };
+            let table = classify::obj_name(name).name;
+            let Some(source) = &ins.source else { return };
+            // per position: the expressions that fill it
+            let rows: Vec<Vec<String>> = match source.body.as_ref() {
+                SetExpr::Values(v) => v
+                    .rows
+                    .iter()
+                    .map(|r| r.iter().map(ToString::to_string).collect())
+                    .collect(),
+                SetExpr::Select(s) => vec![
+                    s.projection
+                        .iter()
+                        .map(|p| match p {
+                            SelectItem::UnnamedExpr(e)
+                            | SelectItem::ExprWithAlias { expr: e, .. } => e.to_string(),
+                            other => other.to_string(),
+                        })
+                        .collect(),
+                ],
+                _ => return,
+            };
+            for row in rows {
+                for (col, expr) in ins.columns.iter().zip(row) {
+                    if let Some(col) = col.0.last().and_then(|p| p.as_ident())
+                        && draws(&table, &expr, volatile, out)
                     {
                         out.push((table.clone(), classify::ident(col), expr));
                     }
                 }
             }
-            _ => {}
         }
+        Statement::Update(u) => {
+            let sqlparser::ast::TableFactor::Table { name, .. } = &u.table.relation else {
+                return;
+            };
+            let table = classify::obj_name(name).name;
+            for a in &u.assignments {
+                let AssignmentTarget::ColumnName(n) = &a.target else {
+                    continue;
+                };
+                let expr = a.value.to_string();
+                if let Some(col) = n.0.last().and_then(|p| p.as_ident())
+                    && draws(&table, &expr, volatile, out)
+                {
+                    out.push((table.clone(), classify::ident(col), expr));
+                }
+            }
+        }
+        Statement::Query(q) => query_drawn(q, volatile, out),
+        _ => {}
+    }
+}
+
+/// The writes inside a query: its `WITH` parts (`WITH x AS (INSERT ..) UPDATE ..`) and its
+/// body.
+fn query_drawn(q: &Query, volatile: &impl Fn(&str) -> bool, out: &mut Drawn) {
+    if let Some(with) = &q.with {
+        for cte in &with.cte_tables {
+            query_drawn(&cte.query, volatile, out);
+        }
+    }
+    match q.body.as_ref() {
+        SetExpr::Insert(s) | SetExpr::Update(s) => statement_drawn(s, volatile, out),
+        SetExpr::Query(q) => query_drawn(q, volatile, out),
+        _ => {}
     }
 }
 
@@ -112,6 +146,19 @@ mod tests {
                 ("t".to_owned(), "b".to_owned(), "now()".to_owned()),
             ]
         );
+    }
+
+    /// lemmy's `multi-community`: a drawn name inserted inside a `WITH`, then another column
+    /// made from it.
+    #[test]
+    fn a_write_inside_with_and_what_is_made_from_it() {
+        let d = drawn(
+            Dialect::Postgres,
+            "WITH x AS (INSERT INTO person (name, bot) SELECT 'lemmy_' || substr(gen_random_uuid()::text, 0, 14), TRUE FROM site RETURNING person.id) UPDATE local_site SET system_account = x.id FROM x;\nUPDATE person SET ap_id = 'https://h/u/' || person.name FROM local_site WHERE person.id = local_site.system_account;\n",
+            uuid,
+        );
+        let cols: Vec<_> = d.iter().map(|(t, c, _)| format!("{t}.{c}")).collect();
+        assert_eq!(cols, ["person.name", "person.ap_id"]);
     }
 
     #[test]
