@@ -353,3 +353,29 @@ mod tests {
         assert!(parse(Dialect::Postgres, &sql).is_err());
     }
 }
+
+/// Byte offsets of sqlparser's token locations (1-based lines and chars) in `sql`.
+pub struct Offsets<'a> {
+    sql: &'a str,
+    /// Byte offset of each line's start.
+    starts: Vec<usize>,
+}
+
+impl<'a> Offsets<'a> {
+    pub fn new(sql: &'a str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(sql.match_indices('\n').map(|(i, _)| i + 1));
+        Offsets { sql, starts }
+    }
+
+    /// The byte offset of `l`; `None` past the text.
+    pub fn of(&self, l: sqlparser::tokenizer::Location) -> Option<usize> {
+        let start = *self.starts.get((l.line as usize).checked_sub(1)?)?;
+        let col = (l.column as usize).checked_sub(1)?;
+        self.sql[start..]
+            .char_indices()
+            .map(|(i, _)| start + i)
+            .chain(std::iter::once(self.sql.len()))
+            .nth(col)
+    }
+}

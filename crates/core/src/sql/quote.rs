@@ -117,18 +117,8 @@ pub fn pg_stored_identifiers(sql: &str) -> std::borrow::Cow<'_, str> {
     let Ok(tokens) = Tokenizer::new(d.as_ref(), sql).tokenize_with_location() else {
         return sql.into();
     };
-    // byte offset of each line's start (locations are 1-based lines and chars)
-    let mut starts = vec![0];
-    starts.extend(sql.match_indices('\n').map(|(i, _)| i + 1));
-    let offset = |l: sqlparser::tokenizer::Location| -> Option<usize> {
-        let start = *starts.get((l.line as usize).checked_sub(1)?)?;
-        let col = (l.column as usize).checked_sub(1)?;
-        sql[start..]
-            .char_indices()
-            .map(|(i, _)| start + i)
-            .chain(std::iter::once(sql.len()))
-            .nth(col)
-    };
+    let offsets = super::Offsets::new(sql);
+    let offset = |l| offsets.of(l);
     let mut out = String::with_capacity(sql.len());
     let mut at = 0;
     for t in &tokens {

@@ -203,18 +203,8 @@ fn alter_table(sql: &str) -> Option<Known> {
     let located = Tokenizer::new(&PostgreSqlDialect {}, sql)
         .tokenize_with_location()
         .ok()?;
-    // byte offset of each line's start (locations are 1-based lines and chars)
-    let mut starts = vec![0];
-    starts.extend(sql.match_indices('\n').map(|(i, _)| i + 1));
-    let offset = |l: sqlparser::tokenizer::Location| -> Option<usize> {
-        let start = *starts.get((l.line as usize).checked_sub(1)?)?;
-        let col = (l.column as usize).checked_sub(1)?;
-        sql[start..]
-            .char_indices()
-            .map(|(i, _)| start + i)
-            .chain(std::iter::once(sql.len()))
-            .nth(col)
-    };
+    let offsets = sluice_core::sql::Offsets::new(sql);
+    let offset = |l| offsets.of(l);
     let significant: Vec<_> = located
         .iter()
         .filter(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
