@@ -252,6 +252,32 @@ fn failure_from(msg: &str) -> ParseFailure {
     }
 }
 
+/// Byte offsets of sqlparser's token locations (1-based lines and chars) in `sql`.
+pub struct Offsets<'a> {
+    sql: &'a str,
+    /// Byte offset of each line's start.
+    starts: Vec<usize>,
+}
+
+impl<'a> Offsets<'a> {
+    pub fn new(sql: &'a str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(sql.match_indices('\n').map(|(i, _)| i + 1));
+        Offsets { sql, starts }
+    }
+
+    /// The byte offset of `l`; `None` past the text.
+    pub fn of(&self, l: sqlparser::tokenizer::Location) -> Option<usize> {
+        let start = *self.starts.get((l.line as usize).checked_sub(1)?)?;
+        let col = (l.column as usize).checked_sub(1)?;
+        self.sql[start..]
+            .char_indices()
+            .map(|(i, _)| start + i)
+            .chain(std::iter::once(self.sql.len()))
+            .nth(col)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,31 +377,5 @@ mod tests {
     fn deep_nesting_does_not_overflow() {
         let sql = format!("select {}1{}", "(".repeat(5000), ")".repeat(5000));
         assert!(parse(Dialect::Postgres, &sql).is_err());
-    }
-}
-
-/// Byte offsets of sqlparser's token locations (1-based lines and chars) in `sql`.
-pub struct Offsets<'a> {
-    sql: &'a str,
-    /// Byte offset of each line's start.
-    starts: Vec<usize>,
-}
-
-impl<'a> Offsets<'a> {
-    pub fn new(sql: &'a str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(sql.match_indices('\n').map(|(i, _)| i + 1));
-        Offsets { sql, starts }
-    }
-
-    /// The byte offset of `l`; `None` past the text.
-    pub fn of(&self, l: sqlparser::tokenizer::Location) -> Option<usize> {
-        let start = *self.starts.get((l.line as usize).checked_sub(1)?)?;
-        let col = (l.column as usize).checked_sub(1)?;
-        self.sql[start..]
-            .char_indices()
-            .map(|(i, _)| start + i)
-            .chain(std::iter::once(self.sql.len()))
-            .nth(col)
     }
 }
