@@ -388,15 +388,7 @@ impl Engine {
                 }
             }
         }
-        let read_committed = match self.db.batch_isolation() {
-            Some((allowed, _)) => main
-                .query_text(allowed)
-                .await
-                .ok()
-                .and_then(driver::first)
-                .is_some_and(|v| v == "1"),
-            None => false,
-        };
+        let read_committed = self.batch_read_committed(main).await;
         let flush_after = self.batch_flush_after(main).await;
 
         let started = Instant::now();

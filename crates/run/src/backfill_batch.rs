@@ -270,6 +270,21 @@ where
 }
 
 impl Engine {
+    /// Whether batches may run under READ COMMITTED ([`Database::batch_isolation`]: MySQL,
+    /// unless a statement-based binary log refuses it); false where the server sets none or
+    /// the probe fails.
+    pub(super) async fn batch_read_committed(&self, main: &mut dyn Driver) -> bool {
+        match self.db.batch_isolation() {
+            Some((allowed, _)) => main
+                .query_text(allowed)
+                .await
+                .ok()
+                .and_then(super::driver::first)
+                .is_some_and(|v| v == "1"),
+            None => false,
+        }
+    }
+
     /// Whether batches may set the write-back setting of [`Database::batch_settings_sql`]:
     /// the server's probe says `1`, or there is none (the default holds); a fork without the
     /// setting says `0`.

@@ -80,14 +80,8 @@ impl Engine {
         // InnoDB's INSERT .. SELECT locks the rows it reads under REPEATABLE READ; under READ
         // COMMITTED it reads a snapshot, which a statement-based binary log refuses
         let mut isolation = None;
-        if let Some((allowed, set)) = self.db.batch_isolation() {
-            let ok = main
-                .query_text(allowed)
-                .await?
-                .into_iter()
-                .next()
-                .and_then(|r| r.into_iter().next().flatten());
-            if ok.as_deref() != Some("1") {
+        if let Some((_, set)) = self.db.batch_isolation() {
+            if !self.batch_read_committed(main).await {
                 tracing::warn!(
                     table = %d.table,
                     "the binary log is statement-based: noting the keys would lock every row it reads, so the DELETE runs as written"
@@ -242,42 +236,17 @@ impl Engine {
         Ok((n, yields))
     }
 
-    /// One try of a delete batch that gives way, its own transaction; rolled back on an
-    /// error.
+    /// One try of a delete batch that gives way: its settings, then the DELETE under the
+    /// giving-way prefix, one transaction.
     async fn try_giving_way(
         &self,
         main: &mut dyn Driver,
         sql: &str,
         how: &BatchHow,
     ) -> Result<u64, DbError> {
-        let set = &how.giving_way;
-        let sql = match how.prefix {
-            Some(p) => format!("{p}{sql}"),
-            None => sql.to_owned(),
-        };
-        let r = async {
-            match set {
-                Some(set) if self.db.multi_statement_round_trip() => {
-                    let n = main.exec_count(&format!("BEGIN; {set}; {sql}")).await?;
-                    main.exec("COMMIT").await?;
-                    Ok(n)
-                }
-                set => {
-                    main.begin().await?;
-                    if let Some(s) = set {
-                        main.exec(s).await?;
-                    }
-                    let n = main.exec_count(&sql).await?;
-                    main.commit().await?;
-                    Ok(n)
-                }
-            }
-        }
-        .await;
-        if r.is_err() {
-            let _ = main.rollback().await;
-        }
-        r
+        let sql = format!("{}{sql}", how.prefix.unwrap_or_default());
+        let stmts: Vec<String> = how.giving_way.iter().cloned().chain([sql]).collect();
+        self.sql_once(main, None, &stmts, true).await
     }
 
     /// `stmts` in one transaction (`tx`; `before` it, what sets its isolation) or one after
@@ -299,33 +268,41 @@ impl Engine {
             |attempt, delay, e| {
                 tracing::warn!(attempt, delay_ms = delay.as_millis() as u64, error = %e, "lock timeout {what}; retrying");
             },
-            |(main,), _| {
-                Box::pin(async move {
-                    if let Some(b) = before {
-                        main.exec(b).await?;
-                    }
-                    if tx {
-                        main.begin().await?;
-                    }
-                    let mut n = 0;
-                    for st in stmts {
-                        match main.exec_count(st).await {
-                            Ok(c) => n = c,
-                            Err(e) => {
-                                if tx {
-                                    let _ = main.rollback().await;
-                                }
-                                return Err(e);
-                            }
-                        }
-                    }
-                    if tx {
-                        main.commit().await?;
-                    }
-                    Ok(n)
-                })
-            },
+            |(main,), _| Box::pin(self.sql_once(&mut **main, before, stmts, tx)),
         )
         .await
+    }
+
+    /// `stmts` once, in one transaction (`tx`; `before` it, what sets its isolation) or one
+    /// after the other, rolled back on an error; the rows the last one changed.
+    async fn sql_once(
+        &self,
+        main: &mut dyn Driver,
+        before: Option<&str>,
+        stmts: &[String],
+        tx: bool,
+    ) -> Result<u64, DbError> {
+        if let Some(b) = before {
+            main.exec(b).await?;
+        }
+        if tx {
+            main.begin().await?;
+        }
+        let mut n = 0;
+        for st in stmts {
+            match main.exec_count(st).await {
+                Ok(c) => n = c,
+                Err(e) => {
+                    if tx {
+                        let _ = main.rollback().await;
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        if tx {
+            main.commit().await?;
+        }
+        Ok(n)
     }
 }

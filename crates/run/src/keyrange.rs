@@ -23,10 +23,7 @@ impl KeyRange {
         keys: &[String],
         numeric: Vec<bool>,
     ) -> KeyRange {
-        let target = match &table.schema {
-            Some(s) => format!("{}.{}", db.ident(s), db.ident(&table.name)),
-            None => db.ident(&table.name),
-        };
+        let target = db.qualified(table);
         KeyRange {
             db,
             target,

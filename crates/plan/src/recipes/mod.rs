@@ -658,10 +658,7 @@ pub(super) fn plan_statement(
         Parsed::ClientCommand => return Ok(()),
         Parsed::SyntaxError(e) => return Err(format!("syntax error: {}", e.kind.message())),
         Parsed::Unparsed(f) => {
-            let text = sql::without_trailing_comments(b.settings.dialect, cx.text(st).trim())
-                .trim_end_matches(';')
-                .trim_end()
-                .to_owned();
+            let text = as_written(b, cx, st);
             let first = b.steps.len();
             let plan_rest = |b: &mut Builder<'_>, rest: &str| {
                 let asts = sql::parse(b.settings.dialect, rest).map_err(|e| {
@@ -957,6 +954,14 @@ fn plan_as_written(
     passthrough::op(b, &src)
 }
 
+/// `st` as written, without its terminator and the comments after it.
+fn as_written(b: &Builder<'_>, cx: &ScriptCx<'_>, st: &Stmt) -> String {
+    sql::without_trailing_comments(b.settings.dialect, cx.text(st).trim())
+        .trim_end_matches(';')
+        .trim_end()
+        .to_owned()
+}
+
 /// The operations and text of one tree of `st`. The text is the statement as written when
 /// the tree is the whole statement (sqlparser's printing drops what it does not model and,
 /// in 0.64, leaves the quote of `COMMENT ON .. IS 'it''s'` unescaped); a tree the planner
@@ -975,10 +980,7 @@ fn ops_and_text(
     if !whole {
         return (ops, ast.to_string());
     }
-    let text = sql::without_trailing_comments(b.settings.dialect, cx.text(st).trim())
-        .trim_end_matches(';')
-        .trim_end()
-        .to_owned();
+    let text = as_written(b, cx, st);
     let drop_index = matches!(
         ast,
         Ast::Drop {

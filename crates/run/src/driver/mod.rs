@@ -286,6 +286,14 @@ pub trait Database: std::fmt::Debug + Send + Sync {
         quote::ident(self.dialect(), name)
     }
 
+    /// A table's name, each part quoted as [`Database::ident`] does.
+    fn qualified(&self, t: &ObjName) -> String {
+        match &t.schema {
+            Some(s) => format!("{}.{}", self.ident(s), self.ident(&t.name)),
+            None => self.ident(&t.name),
+        }
+    }
+
     /// A string literal that reads back as `s` whatever the server's escaping settings.
     fn literal(&self, s: &str) -> String {
         quote::literal(self.dialect(), s)

@@ -17,14 +17,6 @@ use crate::driver::{self, Database};
 use sluice_core::sql::ops::ObjName;
 use sluice_core::sql::{Dialect, classify};
 
-/// `t` quoted for `db`, with its schema.
-fn qualified(db: &dyn Database, t: &ObjName) -> String {
-    match &t.schema {
-        Some(s) => format!("{}.{}", db.ident(s), db.ident(&t.name)),
-        None => db.ident(&t.name),
-    }
-}
-
 /// How a `DELETE` the runner would batch but cannot ends its reason: `--dry-run` and the
 /// log show such a choice (other plain choices stay quiet).
 pub const DECLINED: &str = "one statement, as written";
@@ -64,9 +56,9 @@ impl BatchedDelete {
         let db = self.db();
         let mut lines = vec![format!(
             "-- batched delete of {} by {} (keys noted in {}) instead of: {}",
-            qualified(db, &self.table),
+            db.qualified(&self.table),
             self.key.join(", "),
-            qualified(db, &self.keys),
+            db.qualified(&self.keys),
             self.statement
                 .split_whitespace()
                 .collect::<Vec<_>>()
@@ -88,7 +80,7 @@ impl BatchedDelete {
     fn qualifier(&self) -> String {
         self.alias
             .clone()
-            .unwrap_or_else(|| qualified(self.db(), &self.table))
+            .unwrap_or_else(|| self.db().qualified(&self.table))
     }
 
     /// The target's key columns, qualified.
@@ -111,7 +103,7 @@ impl BatchedDelete {
 
     /// The keys' scratch table, dropped.
     pub fn drop_keys_sql(&self) -> String {
-        format!("DROP TABLE IF EXISTS {}", qualified(self.db(), &self.keys))
+        format!("DROP TABLE IF EXISTS {}", self.db().qualified(&self.keys))
     }
 
     /// How many keys were noted, as text.
@@ -119,7 +111,7 @@ impl BatchedDelete {
         format!(
             "SELECT {} FROM {}",
             self.db().as_text("count(*)"),
-            qualified(self.db(), &self.keys)
+            self.db().qualified(&self.keys)
         )
     }
 
@@ -127,7 +119,7 @@ impl BatchedDelete {
     /// [`BatchedDelete::drop_keys_sql`], then [`BatchedDelete::fill_keys_sql`]).
     pub fn create_keys_sql(&self) -> Vec<String> {
         let db = self.db();
-        let k = qualified(db, &self.keys);
+        let k = db.qualified(&self.keys);
         vec![
             db.scratch_table_sql(&k, &self.select_keys()),
             format!("ALTER TABLE {k} ADD PRIMARY KEY ({})", self.key_list()),
@@ -140,7 +132,7 @@ impl BatchedDelete {
     pub fn fill_keys_sql(&self) -> String {
         format!(
             "INSERT INTO {} {}",
-            qualified(self.db(), &self.keys),
+            self.db().qualified(&self.keys),
             self.select_keys()
         )
     }
@@ -148,7 +140,7 @@ impl BatchedDelete {
     /// `SELECT DISTINCT <key> FROM <the statement's join> WHERE <its condition>`.
     fn select_keys(&self) -> String {
         let db = self.db();
-        let mut from = qualified(db, &self.table);
+        let mut from = db.qualified(&self.table);
         if let Some(a) = &self.alias {
             from.push_str(&format!(" AS {a}"));
         }
@@ -175,7 +167,7 @@ impl BatchedDelete {
             [one] => one.clone(),
             many => format!("({})", many.join(", ")),
         };
-        let head = db.delete_head(&qualified(db, &self.table), self.alias.as_deref());
+        let head = db.delete_head(&db.qualified(&self.table), self.alias.as_deref());
         let within = if bounds.is_empty() {
             String::new()
         } else {
@@ -184,7 +176,7 @@ impl BatchedDelete {
         let mut sql = format!(
             "{head} WHERE {target} IN (SELECT {} FROM {}{within})",
             self.key_list(),
-            qualified(db, &self.keys)
+            db.qualified(&self.keys)
         );
         if self.recheck
             && let Some(w) = &self.condition

@@ -45,14 +45,13 @@ fn draws(table: &str, expr: &str, volatile: &impl Fn(&str) -> bool, out: &Drawn)
 fn statement_drawn(st: &Statement, volatile: &impl Fn(&str) -> bool, out: &mut Drawn) {
     match st {
         Statement::Insert(ins) => {
-            if let Some(source) = &ins.source {
-                query_drawn(source, volatile, out);
-            }
+            let Some(source) = &ins.source else { return };
+            // writes inside its source first (`INSERT .. WITH x AS (UPDATE ..) SELECT ..`)
+            query_drawn(source, volatile, out);
             let TableObject::TableName(name) = &ins.table else {
                 return;
             };
             let table = classify::obj_name(name).name;
-            let Some(source) = &ins.source else { return };
             // per position: the expressions that fill it
             let rows: Vec<Vec<String>> = match source.body.as_ref() {
                 SetExpr::Values(v) => v
