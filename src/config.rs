@@ -114,6 +114,14 @@ pub struct RunConfig {
     pub init_sql: Vec<String>,
 }
 
+/// `[plan]`: choices `migrate plan` makes the same way for every migration.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanConfig {
+    /// PostgreSQL `RENAME COLUMN`: `copy` (default) or `view` (see `migrate plan --help`).
+    pub rename_column: Option<crate::plan::RenameColumn>,
+}
+
 /// `[verify]`: where `migrate verify` creates its scratch database.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -136,6 +144,8 @@ pub struct ConfigFile {
     pub lint: LintConfig,
     #[serde(default)]
     pub run: RunConfig,
+    #[serde(default)]
+    pub plan: PlanConfig,
     #[serde(default)]
     pub verify: VerifyConfig,
     /// Contract gates per environment (`[gates.<env>]`), typed into `Config::gates`.

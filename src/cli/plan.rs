@@ -42,6 +42,28 @@ pub struct PlanArgs {
     /// Dialect (default: from sluice.toml, else postgres).
     #[arg(long, value_parser = ["postgres", "mysql", "mariadb"])]
     pub dialect: Option<String>,
+    /// PostgreSQL `RENAME COLUMN`: copy (a second column kept equal by a trigger, filled in
+    /// batches, swapped at contract) or view (no row written: the table steps aside and a
+    /// view under its name shows the column under both names until the contract; the
+    /// application meets a view, on which COPY, TRUNCATE and LOCK fail, during the rollout).
+    /// Default: `[plan] rename_column` of sluice.toml, else copy.
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub rename_column: Option<RenameColumnArg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RenameColumnArg {
+    Copy,
+    View,
+}
+
+impl From<RenameColumnArg> for plan::RenameColumn {
+    fn from(a: RenameColumnArg) -> Self {
+        match a {
+            RenameColumnArg::Copy => plan::RenameColumn::Copy,
+            RenameColumnArg::View => plan::RenameColumn::View,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -132,6 +154,11 @@ pub fn run(config_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<u8> {
     let mut options = PlanOptions {
         soft_drop_version: placement.as_ref().map(|p| p.contract_version.clone()),
         runner: placement.as_ref().and_then(|p| p.runner(settings.runner)),
+        rename_column: args
+            .rename_column
+            .map(Into::into)
+            .or(config.file.plan.rename_column)
+            .unwrap_or_default(),
     };
     let Some(mut planned) = plan_or_refuse(&settings, &catalog, &migration, &options, args)? else {
         return Ok(exit::FINDINGS);

@@ -61,6 +61,11 @@ struct Case {
     /// The same data's table before the contract, when the change renames it.
     table_before: Option<&'static str>,
     skip_columns: &'static [&'static str],
+    /// Lines added to the planning sluice.toml.
+    config: &'static str,
+    /// The applications run as a role of their own, granted what they use (not the
+    /// tables' owner), on the planned database.
+    app_role: bool,
 }
 
 const BASE: Case = Case {
@@ -75,6 +80,8 @@ const BASE: Case = Case {
     table: "accounts",
     table_before: None,
     skip_columns: &[],
+    config: "",
+    app_role: false,
 };
 
 /// Schema as text: columns (by name), constraints, indexes, triggers, views, functions of
@@ -160,10 +167,13 @@ fn ok(s: &Scratch, dir: &Path, args: &[&str]) -> String {
     r.stdout
 }
 
-fn app(s: &Scratch, who: &str, statements: &[&str]) {
+fn app_as(s: &Scratch, role: Option<&str>, who: &str, statements: &[&str]) {
     for st in statements {
         let url = s.url.clone();
-        let sql = (*st).to_owned();
+        let sql = match role {
+            Some(r) => format!("SET ROLE \"{r}\"; {st}"),
+            None => (*st).to_owned(),
+        };
         let res = std::thread::spawn(move || {
             crate::common::block_on(async move {
                 use sqlx::Connection;
@@ -191,7 +201,7 @@ fn check_recipe(c: &Case) {
     let naive = Scratch::pg();
     // plan for the server under test (PostgreSQL 18 has recipes of its own)
     let major = naive.strings("SELECT (current_setting('server_version_num')::int / 10000)::text");
-    let config = format!("server_version = \"{}\"\n", major[0]);
+    let config = format!("server_version = \"{}\"\n{}", major[0], c.config);
     let dirs = recipe_dirs(
         c.init,
         "DROP TABLE events; DROP TABLE accounts; DROP TABLE owners;",
@@ -212,6 +222,9 @@ fn check_recipe(c: &Case) {
     assert_eq!(planned.code, 0, "plan: {planned:?}");
     ok(&s, migs, &["apply", ".", "--to", "1"]);
     seed(&s);
+    let role = c.app_role.then(|| AppRole::grant(&s));
+    let role = role.as_ref().map(|r| r.name.as_str());
+    let app = |s: &Scratch, who: &str, statements: &[&str]| app_as(s, role, who, statements);
     let before = dump(&s, true);
     let old_table = c.table_before.unwrap_or(c.table);
     let data_before = digest(&s, old_table, c.skip_columns);
@@ -286,6 +299,33 @@ fn check_recipe(c: &Case) {
     app(&s, "old (after contract.down)", c.old_app);
 }
 
+/// A role of the application's own (not the tables' owner) with the privileges it uses on
+/// every table of the scratch database; dropped with what it holds when the test ends.
+struct AppRole<'s> {
+    name: String,
+    scratch: &'s Scratch,
+}
+
+impl AppRole<'_> {
+    fn grant(s: &Scratch) -> AppRole<'_> {
+        let name = format!("{}_app", s.name);
+        s.exec(&format!(
+            "CREATE ROLE \"{name}\";\n\
+             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \"{name}\";"
+        ));
+        AppRole { name, scratch: s }
+    }
+}
+
+impl Drop for AppRole<'_> {
+    fn drop(&mut self) {
+        let _ = self.scratch.try_exec(&format!(
+            "DROP OWNED BY \"{0}\"; DROP ROLE \"{0}\";",
+            self.name
+        ));
+    }
+}
+
 /// Kill the child if an assertion fails while it runs.
 struct Guard(std::process::Child);
 fn scopeguard(c: std::process::Child) -> Guard {
@@ -321,6 +361,42 @@ fn rename_column() {
             (
                 "SELECT count(*)::text FROM accounts WHERE full_name IS DISTINCT FROM name",
                 "0",
+            ),
+        ],
+        ..BASE
+    });
+}
+
+/// The rename through a view (`[plan] rename_column = "view"`): no row copied, the old and
+/// the new application (a role of their own, not the table's owner) read and write both
+/// names through the view until the contract gives the table its name back.
+#[test]
+fn rename_column_through_a_view() {
+    check_recipe(&Case {
+        naive: "ALTER TABLE accounts RENAME COLUMN name TO full_name;",
+        config: "[plan]\nrename_column = \"view\"\n",
+        app_role: true,
+        old_app: &[
+            "INSERT INTO accounts (id, name) VALUES (900001, 'old') ON CONFLICT (id) DO UPDATE SET name = 'old'",
+            "UPDATE accounts SET name = 'old write' WHERE id = 5 RETURNING *",
+            "SELECT name FROM accounts WHERE id = 5 FOR UPDATE",
+            "DELETE FROM accounts WHERE id = 7",
+        ],
+        new_app: &[
+            "INSERT INTO accounts (id, full_name) VALUES (900002, 'new') ON CONFLICT (id) DO UPDATE SET full_name = 'new'",
+            "UPDATE accounts SET full_name = 'new write' WHERE id = 6",
+            "SELECT full_name FROM accounts WHERE id = 6",
+        ],
+        seen_by_new: &[
+            ("SELECT full_name FROM accounts WHERE id = 900001", "old"),
+            ("SELECT full_name FROM accounts WHERE id = 5", "old write"),
+        ],
+        seen_by_old: &[
+            ("SELECT name FROM accounts WHERE id = 900002", "new"),
+            ("SELECT name FROM accounts WHERE id = 6", "new write"),
+            (
+                "SELECT relkind::text FROM pg_class WHERE relname = 'accounts'",
+                "v",
             ),
         ],
         ..BASE
@@ -381,6 +457,7 @@ fn rename_table_then_add_a_column() {
 fn rename_table() {
     check_recipe(&Case {
         naive: "ALTER TABLE accounts RENAME TO ledger;",
+        app_role: true,
         old_app: &[
             "INSERT INTO accounts (id, name) VALUES (900001, 'old') ON CONFLICT (id) DO NOTHING",
             "UPDATE accounts SET note = 'old write' WHERE id = 5",

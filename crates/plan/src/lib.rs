@@ -172,6 +172,21 @@ pub struct PlanOptions {
     /// file as one query a phase whose `CONCURRENTLY` statement shares it with others becomes
     /// several migrations ([`Plan::phase_parts`]).
     pub runner: Option<Runner>,
+    /// How a PostgreSQL `RENAME COLUMN` reaches the running code's two names.
+    pub rename_column: RenameColumn,
+}
+
+/// How a PostgreSQL `RENAME COLUMN` is planned.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RenameColumn {
+    /// A second column kept equal by a trigger and filled in batches; swapped at contract.
+    #[default]
+    Copy,
+    /// The table steps aside and a view under its name shows the column under both names
+    /// until the contract: no row is written, but the application meets a view, not a
+    /// table, during the rollout. Falls back to the copy where a view cannot serve (noted).
+    View,
 }
 
 /// Plan `migration` (its expand up script is the naive change) on the schema `catalog`
@@ -213,6 +228,7 @@ pub fn plan_with(
         .as_deref()
         .unwrap_or(&migration.version.raw);
     let mut b = recipes::Builder::new(renderer, soft_drop_version, settings);
+    b.rename_view = options.rename_column == RenameColumn::View;
     let mut scratch = catalog.clone();
     let cx = lint::context::ScriptCx::build_on(settings, migration, script, &mut scratch, true);
     let mut refusals = Vec::new();

@@ -67,6 +67,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/rename_table.sql"),
     ),
     ("compat_view.sql", include_str!("templates/compat_view.sql")),
+    ("copy_grants.sql", include_str!("templates/copy_grants.sql")),
     ("drop_view.sql", include_str!("templates/drop_view.sql")),
     (
         "rename_column.sql",

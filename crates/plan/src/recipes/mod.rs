@@ -17,6 +17,7 @@ mod soft_drop;
 mod table;
 mod unparsed;
 mod update;
+mod view_rename;
 
 use std::collections::BTreeMap;
 
@@ -147,6 +148,8 @@ pub(super) struct Builder<'r> {
     /// The column being added has its DEFAULT set or dropped by a later statement of the
     /// migration: that statement, not the contract, leaves the column's final default.
     pub default_set_later: bool,
+    /// PostgreSQL column renames go through a view instead of a copy ([`view_rename`]).
+    pub rename_view: bool,
     /// Lines from a view's or a function's drop to its creation again
     /// ([`fresh::replaced_view`], [`fresh::replaced_function`]): their expand steps run in one
     /// transaction.
@@ -228,6 +231,7 @@ impl<'r> Builder<'r> {
             next_group: 0,
             tool_forced: false,
             default_set_later: false,
+            rename_view: false,
             fold_tool: None,
             view_spans: Vec::new(),
             shadowed: Vec::new(),
@@ -1196,6 +1200,18 @@ fn plan_ast(
             passthrough::op(b, &src)
         }
         _ if src.new_table => passthrough::op(b, &src),
+        Operation::RenameColumn { table, from, to } if b.rename_view => {
+            let t = src.table(table)?;
+            match view_rename::unsuitable(cx, st, t, table) {
+                None => view_rename::rename_column(b, &src, t, table, from, to),
+                Some(why) => {
+                    b.note(format!(
+                        "line {line}: column {from} renamed through a copy, not a view: {why}"
+                    ));
+                    shadow::rename_column(b, &src, table, from, to)
+                }
+            }
+        }
         Operation::RenameColumn { table, from, to } => shadow::rename_column(b, &src, table, from, to),
         Operation::AlterColumnType {
             table,

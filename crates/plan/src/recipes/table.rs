@@ -44,17 +44,15 @@ pub(super) fn rename_table(
     from: &ObjName,
     to: &ObjName,
 ) -> Result<(), String> {
-    let columns: Vec<&str> = src
+    let columns = src
         .table(from)?
         .columns
         .iter()
-        .map(|c| c.name.as_str())
+        .map(|c| json!({ "column": c.name }))
         .collect();
     let renamed = ObjName::new(from.schema.as_deref().or(to.schema.as_deref()), &to.name);
-    let view = b.sql(
-        "compat_view.sql",
-        json!({ "view": tname(from), "table": tname(&renamed), "columns": columns }),
-    )?;
+    let invoker = b.settings.pg_at_least(15);
+    let view = super::view_rename::compat_view(b, from, &renamed, columns, invoker, None)?;
     let drop_view = b.sql("drop_view.sql", json!({ "view": tname(from) }))?;
     let up = format!(
         "-- sluice:ignore renaming-table -- the old name stays as a view until contract\n{}\n{view}",
