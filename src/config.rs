@@ -820,6 +820,27 @@ command = "./notify.sh"
     }
 
     #[test]
+    fn plan_choices() {
+        let c = parse(
+            Path::new("sluice.toml"),
+            "[plan]\nrename_column = \"view\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.file.plan.rename_column,
+            Some(crate::plan::RenameColumn::View)
+        );
+        let c = parse(Path::new("sluice.toml"), "").unwrap();
+        assert_eq!(c.file.plan.rename_column, None);
+        let e = err("[plan]\nrename_column = \"alias\"\n");
+        assert!(
+            e.contains("sluice.toml:2")
+                && e.contains("unknown variant `alias`, expected `copy` or `view`"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn gates_and_hooks_are_typed() {
         let text = r#"
 [gates.production]

@@ -878,3 +878,30 @@ fn shadow_table_copy_keeps_generated_columns() {
         ["0"]
     );
 }
+
+/// A `BEGIN` .. `COMMIT` block commits without waiting for the WAL flush, so the brief
+/// ACCESS EXCLUSIVE lock it holds is let go as soon as the commit is written (the queue of
+/// application queries behind it waits no fsync); the phase's end is written with a flush.
+#[test]
+fn a_transaction_block_lets_its_locks_go_before_the_flush() {
+    let s = Scratch::pg();
+    s.exec("CREATE TABLE seen (stage text, setting text)");
+    let script = "-- sluice:no-transaction\n\
+                  INSERT INTO seen SELECT 'alone', current_setting('synchronous_commit');\n\
+                  BEGIN;\n\
+                  INSERT INTO seen SELECT 'block', current_setting('synchronous_commit');\n\
+                  COMMIT;\n";
+    let dir = tree(&[
+        ("migrations/1_seen/expand.up.sql", script),
+        (
+            "migrations/1_seen/expand.down.sql",
+            "-- sluice:irreversible test\nSELECT 1;\n",
+        ),
+    ]);
+    let r = run(s.migrate(dir.path()).args(["apply"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        s.strings("SELECT stage || '=' || setting FROM seen ORDER BY stage"),
+        ["alone=on", "block=off"]
+    );
+}

@@ -99,6 +99,10 @@ pub struct Args {
     /// `--chunk-time`, e.g. 500ms (its own default). Default: Sluice's.
     #[arg(long, value_name = "DURATION", value_parser = parse_batch_time)]
     pub osc_chunk_time: Option<String>,
+    /// `[plan] rename_column` of the runs (PostgreSQL): `view` renames a column through a
+    /// view instead of a copy. Default: the planner's own (copy).
+    #[arg(long, value_name = "HOW", value_parser = ["copy", "view"])]
+    pub rename_column: Option<String>,
     /// The `migrate` binary (default: next to this one).
     #[arg(long, value_name = "PATH")]
     pub migrate: Option<PathBuf>,

@@ -243,20 +243,27 @@ async fn sluice_workdir(ctx: &Ctx<'_>, dir: &Path, url: &str) -> anyhow::Result<
     Ok((c.code != 0).then(|| c.describe("baseline")))
 }
 
-/// `sluice.toml` of a run's work directory (where `migrate` runs): MySQL needs its dialect
+/// `sluice.toml` of a run's work directory (where `migrate` runs), with `[plan]` choices of the
+/// run (`--rename-column`): MySQL needs its dialect
 /// and server version for `migrate plan`, which reads no database. PostgreSQL is the default.
 fn write_config(ctx: &Ctx<'_>, dir: &Path) -> anyhow::Result<()> {
-    if ctx.server.engine() != Engine::Mysql {
+    let mut toml = String::new();
+    if ctx.server.engine() == Engine::Mysql {
+        toml = format!(
+            "dialect = \"mysql\"\nflavour = \"mariadb\"\nserver_version = \"{}\"\n",
+            major_minor(&ctx.server_version)
+        );
+        if let Some(t) = &ctx.args.osc_chunk_time {
+            toml.push_str(&format!("\n[run]\nosc_chunk_time = \"{t}\"\n"));
+        }
+    }
+    if let Some(how) = &ctx.args.rename_column {
+        toml.push_str(&format!("\n[plan]\nrename_column = \"{how}\"\n"));
+    }
+    if toml.is_empty() {
         return Ok(());
     }
     std::fs::create_dir_all(dir)?;
-    let mut toml = format!(
-        "dialect = \"mysql\"\nflavour = \"mariadb\"\nserver_version = \"{}\"\n",
-        major_minor(&ctx.server_version)
-    );
-    if let Some(t) = &ctx.args.osc_chunk_time {
-        toml.push_str(&format!("\n[run]\nosc_chunk_time = \"{t}\"\n"));
-    }
     std::fs::write(dir.join("sluice.toml"), toml)?;
     Ok(())
 }

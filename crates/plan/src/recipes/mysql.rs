@@ -99,6 +99,12 @@ pub(super) fn plan_ast(
         [Operation::RenameColumn { table, from, to }] => {
             let t = src.table(table)?;
             let old = usable(t, from, to)?;
+            if b.rename_view {
+                // a MySQL view that shows a column twice takes no INSERT
+                b.note(format!(
+                    "line {line}: column {from} renamed through a copy: a rename through a view is PostgreSQL's (a MySQL view showing a column under two names is not insertable)"
+                ));
+            }
             rename_or_retype(b, &src, &server, table, t, &Shadow::rename(old, to))
         }
         [

@@ -44,7 +44,7 @@ pub(super) fn rename_table(
     from: &ObjName,
     to: &ObjName,
 ) -> Result<(), String> {
-    let columns = src
+    let columns: Vec<_> = src
         .table(from)?
         .columns
         .iter()
@@ -52,10 +52,16 @@ pub(super) fn rename_table(
         .collect();
     let renamed = ObjName::new(from.schema.as_deref().or(to.schema.as_deref()), &to.name);
     let invoker = b.settings.pg_at_least(15);
-    let view = super::view_rename::compat_view(b, from, &renamed, columns, invoker, None)?;
+    // the view is made over the table before the rename (it follows the table), so the
+    // table's lock covers only the two renames
+    let (made, placed) =
+        super::view_rename::compat_view(b, from, from, columns.clone(), invoker, None)?;
+    let (made_after, _) =
+        super::view_rename::compat_view(b, from, &renamed, columns, invoker, None)?;
+    let view = format!("{made_after}\n{placed}");
     let drop_view = b.sql("drop_view.sql", json!({ "view": tname(from) }))?;
     let up = format!(
-        "-- sluice:ignore renaming-table -- the old name stays as a view until contract\n{}\n{view}",
+        "{made}\n-- sluice:ignore renaming-table -- the old name stays as a view until contract\n{}\n{placed}",
         b.sql(
             "rename_table.sql",
             json!({ "table": tname(from), "to": to.name })

@@ -59,22 +59,24 @@ pub(super) fn unsuitable(
     ))
 }
 
-/// The table's columns as the view shows them: each under its own name, the renamed one
-/// under its new name and again under the old (last, so the old code's `*` keeps its order
-/// up to the new column).
-fn view_columns(t: &Table, from: &str, to: &str) -> Vec<Value> {
+/// The table's columns as the view shows them, read from the table as it is when the view is
+/// made (`renamed`: the column has its new name already): each under its own name, the
+/// renamed one under its old name in its place and again under its new name last (the old
+/// code's `*` keeps its order up to the added column).
+fn view_columns(t: &Table, from: &str, to: &str, renamed: bool) -> Vec<Value> {
+    let now = if renamed { to } else { from };
     let mut columns: Vec<Value> = t
         .columns
         .iter()
         .map(|c| {
             if c.name == from {
-                json!({ "column": to, "alias": from })
+                json!({ "column": now, "alias": (now != from).then_some(from) })
             } else {
                 json!({ "column": c.name })
             }
         })
         .collect();
-    columns.push(json!({ "column": to }));
+    columns.push(json!({ "column": now, "alias": (now != to).then_some(to) }));
     columns
 }
 
@@ -93,14 +95,19 @@ pub(super) fn rename_column(
     );
     let base = ObjName::new(table.schema.as_deref(), &base_name);
     let invoker = b.settings.pg_at_least(15);
-    let view = compat_view(
-        b,
-        table,
-        &base,
-        view_columns(t, from, to),
-        invoker,
-        Some((to, from)),
-    )?;
+    let made = |b: &Builder<'_>, renamed: bool| {
+        let twice = if renamed { (to, from) } else { (from, to) };
+        compat_view(
+            b,
+            table,
+            table,
+            view_columns(t, from, to, renamed),
+            invoker,
+            Some(twice),
+        )
+    };
+    let (view_before, placed) = made(b, false)?;
+    let (view_after, _) = made(b, true)?;
     let drop_view = b.sql("drop_view.sql", json!({ "view": tname(table) }))?;
     let to_base = b.sql(
         "rename_table.sql",
@@ -120,14 +127,16 @@ pub(super) fn rename_column(
     let aside = format!(
         "-- sluice:ignore renaming-table -- the old name stays as a view until the contract\n{to_base}"
     );
+    // the view and its privileges first, the table's lock (from the rename on) only for the
+    // three renames: the queries queued behind it wait about a millisecond
     let expand_up = format!(
-        "{aside}\n-- sluice:ignore renaming-column -- the view shows the column under both names\n{forward}\n{view}"
+        "{view_before}\n{aside}\n-- sluice:ignore renaming-column -- the view shows the column under both names\n{forward}\n{placed}"
     );
     let expand_down = format!("{drop_view}\n{backward}\n{back}");
     let contract_up = format!(
         "{drop_view}\n-- sluice:ignore renaming-table -- the table gets its name back from the view\n{back}"
     );
-    let contract_down = format!("{aside}\n{view}");
+    let contract_down = format!("{view_after}\n{aside}\n{placed}");
     let g = b.group();
     b.add(
         src,
@@ -145,6 +154,8 @@ pub(super) fn rename_column(
         },
         Some(g),
     );
+    // one transaction: between the drop and the rename no relation has the name
+    let contract_group = b.group();
     b.add(
         src,
         RECIPE,
@@ -157,7 +168,7 @@ pub(super) fn rename_column(
             up: contract_up,
             down: Some(contract_down),
         },
-        None,
+        Some(contract_group),
     );
     if !invoker {
         b.note(format!(
@@ -168,29 +179,50 @@ pub(super) fn rename_column(
     Ok(())
 }
 
-/// The view the old code uses under a table's old name, with the table's privileges.
-/// `renamed`: (new, old) name of a column the view shows twice.
+/// The view the old code uses under a table's old name, made before the table's brief lock:
+/// created under a temporary name over `table` as it is (a view follows its table by
+/// identity, not by name, through the renames after it), with the table's privileges.
+/// Returns that SQL and the statement that puts it in place as `view` (under the lock,
+/// after the table has left the name). `twice`: (column, second name) of a column the view
+/// shows twice, whose column privileges go to both.
 pub(super) fn compat_view(
     b: &Builder<'_>,
     view: &ObjName,
     table: &ObjName,
     columns: Vec<Value>,
     invoker: bool,
-    renamed: Option<(&str, &str)>,
-) -> Result<String, String> {
+    twice: Option<(&str, &str)>,
+) -> Result<(String, String), String> {
+    let temp = ObjName::new(
+        view.schema.as_deref(),
+        &names::fit(
+            "_sluice_view_",
+            &view.name,
+            &format!("_{}", names::version_tag(&b.version)),
+        ),
+    );
     let q = |n: &ObjName| quote::qualified(Dialect::Postgres, n);
     let created = b.sql(
         "compat_view.sql",
-        json!({ "view": tname(view), "table": tname(table), "columns": columns, "invoker": invoker }),
+        json!({ "view": tname(&temp), "table": tname(table), "columns": columns, "invoker": invoker }),
     )?;
     let grants = b.sql(
         "copy_grants.sql",
         json!({
             "table": q(table),
-            "view": q(view),
-            "renamed": renamed.map(|(new, _)| new),
-            "alias": renamed.map(|(_, old)| old),
+            "view": q(&temp),
+            "renamed": twice.map(|(column, _)| column),
+            "alias": twice.map(|(_, second)| second),
         }),
     )?;
-    Ok(format!("{created}\n{grants}"))
+    let placed = b.sql(
+        "rename_table.sql",
+        json!({ "table": tname(&temp), "to": view.name }),
+    )?;
+    Ok((
+        format!("{created}\n{grants}"),
+        format!(
+            "-- sluice:ignore renaming-table -- the view made above takes the old name\n{placed}"
+        ),
+    ))
 }

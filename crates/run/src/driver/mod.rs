@@ -394,6 +394,16 @@ pub trait Database: std::fmt::Debug + Send + Sync {
         None
     }
 
+    /// A setting a file's `BEGIN` .. `COMMIT` block takes right after its `BEGIN`: on
+    /// PostgreSQL no wait for the commit's WAL flush, so the block's locks (a brief ACCESS
+    /// EXCLUSIVE, on which the application's queries queue) are let go once the commit is
+    /// written, not after the disk's fsync. The block's ledger progress commits with it (a
+    /// server crash loses both or neither), and the phase's end is written with a flush,
+    /// which makes every block before it durable before the phase counts as applied.
+    fn block_settings_sql(&self) -> Option<&'static str> {
+        None
+    }
+
     /// The query telling (`1`) whether the server has the write-back setting
     /// [`Database::batch_settings_sql`] sets with `flush_after` (a PostgreSQL fork may not:
     /// a `SET` of an unknown setting would fail every batch); `None`: it sets none.

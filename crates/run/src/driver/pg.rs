@@ -193,6 +193,10 @@ impl Database for Postgres {
         Some(s)
     }
 
+    fn block_settings_sql(&self) -> Option<&'static str> {
+        Some("SET LOCAL synchronous_commit = off")
+    }
+
     fn batch_flush_after_sql(&self) -> Option<&'static str> {
         Some("SELECT CAST(count(*) AS text) FROM pg_settings WHERE name = 'backend_flush_after'")
     }

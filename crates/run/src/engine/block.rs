@@ -172,9 +172,15 @@ impl Run<'_> {
         end: usize,
     ) -> Result<(), RunError> {
         let mut sql = String::new();
-        for st in &p.statements[begin..end] {
+        for (k, st) in p.statements[begin..end].iter().enumerate() {
             sql.push_str(st.sql.trim_end().trim_end_matches(';'));
             sql.push_str(";\n");
+            if k == 0
+                && let Some(settings) = self.db.block_settings_sql()
+            {
+                sql.push_str(settings);
+                sql.push_str(";\n");
+            }
         }
         sql.push_str(&self.ledger.progress_sql(&p.version, p.phase, end + 1));
         sql.push_str(";\nCOMMIT");
