@@ -325,6 +325,7 @@ fn name_migration(migration: &mut Migration) -> anyhow::Result<()> {
 /// be made safe. The language server's "plan this migration".
 pub(super) fn plan_migration(
     settings: &LintSettings,
+    choices: &config::PlanConfig,
     seed: Option<Catalog>,
     history: &[Migration],
     mut migration: Migration,
@@ -334,7 +335,11 @@ pub(super) fn plan_migration(
         Some(c) => c,
         None => linter::engine::replay(settings, Catalog::new(settings.dialect), history),
     };
-    match plan::plan(settings, &catalog, &migration) {
+    let options = PlanOptions {
+        rename_column: choices.rename_column.unwrap_or_default(),
+        ..PlanOptions::default()
+    };
+    match plan::plan_with(settings, &catalog, &migration, &options) {
         Ok(planned) => {
             let files = planned.files(settings.dialect)?;
             Ok(Ok((planned, files)))

@@ -180,3 +180,39 @@ fn a_directory_plans_its_newest_migration() {
     assert_eq!(v["plan"]["name"], "idx");
     assert_eq!(v["plan"]["recipes"][0]["recipe"], "add-index");
 }
+
+/// `--rename-column` chooses how a PostgreSQL column rename is planned, over `[plan]
+/// rename_column` of sluice.toml; a value it does not know is a clear error.
+#[test]
+fn the_rename_column_choice_comes_from_the_flag_over_the_config() {
+    let d = tree(&[
+        ("0001_init.sql", INIT),
+        (
+            "0002_rename.sql",
+            "ALTER TABLE users RENAME COLUMN name TO full_name;",
+        ),
+        ("sluice.toml", "[plan]\nrename_column = \"view\"\n"),
+    ]);
+    let plan = |extra: &[&str]| {
+        let out = migrate(d.path())
+            .args(["plan", "0002_rename.sql"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let view = plan(&[]);
+    assert!(view.contains("rename-column-view"), "{view}");
+    assert!(!view.contains("CREATE TRIGGER"), "{view}");
+    let copy = plan(&["--rename-column", "copy"]);
+    assert!(copy.contains("CREATE TRIGGER"), "{copy}");
+    assert!(!copy.contains("CREATE VIEW"), "{copy}");
+    let out = migrate(d.path())
+        .args(["plan", "0002_rename.sql", "--rename-column", "alias"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("possible values: copy, view"), "{err}");
+}

@@ -92,7 +92,13 @@ impl Workspace {
         let p = self.prepare(path, raw)?;
         let migration = p.migration.clone();
         Ok(
-            match plan::plan_migration(&p.settings, None, &p.history, p.migration)? {
+            match plan::plan_migration(
+                &p.settings,
+                &p.config.file.plan,
+                None,
+                &p.history,
+                p.migration,
+            )? {
                 Ok((plan, files)) => Planned::Plan {
                     plan: Box::new(plan),
                     files,
