@@ -2380,9 +2380,35 @@ fn a_view_rename_falls_back_to_the_copy_where_a_view_cannot_serve() {
         "{:?}",
         p.notes
     );
-    // the default stays the copy
-    let (_, files) = try_plan("ALTER TABLE users RENAME COLUMN name TO full_name;").unwrap();
+    // the default stays the copy; on a large table (sizes from a live schema) a note says
+    // what the view would save
+    let (p, files) = try_plan("ALTER TABLE users RENAME COLUMN name TO full_name;").unwrap();
     assert!(!file(&files, "expand.up.sql").contains("CREATE VIEW"));
+    assert!(
+        !p.notes.iter().any(|n| n.contains("--rename-column view")),
+        "{:?}",
+        p.notes
+    );
+    let sized = LintSettings {
+        table_rows: std::sync::Arc::new(
+            [(
+                sluice_core::sql::ops::ObjName::new(None, "users"),
+                5_000_000,
+            )]
+            .into(),
+        ),
+        ..LintSettings::default()
+    };
+    let (p, _) =
+        try_plan_with(&sized, "ALTER TABLE users RENAME COLUMN name TO full_name;").unwrap();
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n.contains("users has about 5000000 rows")
+                && n.contains("--rename-column view")),
+        "{:?}",
+        p.notes
+    );
     // MySQL: a view showing a column twice takes no INSERT
     let (p, files) = plan_view_rename(
         &mysql_settings(None),

@@ -1212,7 +1212,23 @@ fn plan_ast(
                 }
             }
         }
-        Operation::RenameColumn { table, from, to } => shadow::rename_column(b, &src, table, from, to),
+        Operation::RenameColumn { table, from, to } => {
+            // sizes come from a live schema (`--schema-from`); the largest table of the name
+            if let Some(rows) = b
+                .settings
+                .table_rows
+                .iter()
+                .filter(|(name, _)| name.matches(table))
+                .map(|(_, &rows)| rows)
+                .max()
+                .filter(|&n| n >= b.settings.large_table_rows)
+            {
+                b.note(format!(
+                    "line {line}: {table} has about {rows} rows, each of which the copy writes twice (backfill and trigger); `migrate plan --rename-column view` renames without writing any (the application meets a view during the rollout: see the README's recipes)"
+                ));
+            }
+            shadow::rename_column(b, &src, table, from, to)
+        }
         Operation::AlterColumnType {
             table,
             column,
