@@ -373,27 +373,27 @@ fn rename_column() {
 #[test]
 fn rename_column_through_a_view() {
     check_recipe(&Case {
-        naive: "ALTER TABLE accounts RENAME COLUMN name TO full_name;",
+        naive: "ALTER TABLE accounts RENAME COLUMN name TO full_name;\nALTER TABLE accounts RENAME COLUMN email TO mail;",
         config: "[plan]\nrename_column = \"view\"\n",
         app_role: true,
         old_app: &[
-            "INSERT INTO accounts (id, name) VALUES (900001, 'old') ON CONFLICT (id) DO UPDATE SET name = 'old'",
-            "UPDATE accounts SET name = 'old write' WHERE id = 5 RETURNING *",
-            "SELECT name FROM accounts WHERE id = 5 FOR UPDATE",
+            "INSERT INTO accounts (id, name, email) VALUES (900001, 'old', 'o@x') ON CONFLICT (id) DO UPDATE SET name = 'old'",
+            "UPDATE accounts SET name = 'old write', email = 'ow@x' WHERE id = 5 RETURNING *",
+            "SELECT name, email FROM accounts WHERE id = 5 FOR UPDATE",
             "DELETE FROM accounts WHERE id = 7",
         ],
         new_app: &[
-            "INSERT INTO accounts (id, full_name) VALUES (900002, 'new') ON CONFLICT (id) DO UPDATE SET full_name = 'new'",
-            "UPDATE accounts SET full_name = 'new write' WHERE id = 6",
-            "SELECT full_name FROM accounts WHERE id = 6",
+            "INSERT INTO accounts (id, full_name, mail) VALUES (900002, 'new', 'n@x') ON CONFLICT (id) DO UPDATE SET full_name = 'new'",
+            "UPDATE accounts SET full_name = 'new write', mail = 'nw@x' WHERE id = 6",
+            "SELECT full_name, mail FROM accounts WHERE id = 6",
         ],
         seen_by_new: &[
-            ("SELECT full_name FROM accounts WHERE id = 900001", "old"),
-            ("SELECT full_name FROM accounts WHERE id = 5", "old write"),
+            ("SELECT full_name || mail FROM accounts WHERE id = 900001", "oldo@x"),
+            ("SELECT full_name || mail FROM accounts WHERE id = 5", "old writeow@x"),
         ],
         seen_by_old: &[
-            ("SELECT name FROM accounts WHERE id = 900002", "new"),
-            ("SELECT name FROM accounts WHERE id = 6", "new write"),
+            ("SELECT name || email FROM accounts WHERE id = 900002", "newn@x"),
+            ("SELECT name || email FROM accounts WHERE id = 6", "new writenw@x"),
             (
                 "SELECT relkind::text FROM pg_class WHERE relname = 'accounts'",
                 "v",

@@ -2306,8 +2306,9 @@ fn a_column_renamed_through_a_view_writes_no_row() {
     let made = format!(
         "CREATE VIEW {view} WITH (security_invoker = true) AS SELECT \"id\", \"name\", email, age, balance, created, \"name\" AS full_name FROM users;"
     );
-    let grants =
-        format!("SELECT pg_temp.sluice_copy_grants('users', '{view}', 'name', 'full_name');");
+    let grants = format!(
+        "SELECT pg_temp.sluice_copy_grants('users', '{view}', ARRAY['name']::text[], ARRAY['full_name']::text[]);"
+    );
     let renames = format!(
         "ALTER TABLE users RENAME TO {base};\nALTER TABLE {base} RENAME COLUMN \"name\" TO full_name;\nALTER TABLE {view} RENAME TO users;\nCOMMIT;"
     );
@@ -2346,6 +2347,65 @@ fn a_column_renamed_through_a_view_writes_no_row() {
         "{:?}",
         p.notes
     );
+}
+
+/// Several columns of one table renamed in one migration (lemmy's `rename-rate-limit-columns`):
+/// one view shows each under both names, planned with the first statement.
+#[test]
+fn one_view_carries_every_rename_of_a_table() {
+    let (p, files) = plan_view_rename(
+        &LintSettings::default(),
+        HISTORY,
+        "ALTER TABLE users RENAME COLUMN name TO full_name;\nALTER TABLE users RENAME COLUMN email TO mail;\nALTER TABLE users RENAME COLUMN mail TO address;",
+    );
+    let expand = sql_of(file(&files, "expand.up.sql"));
+    let base = "_sluice_renaming_users_0002";
+    for want in [
+        "AS SELECT \"id\", \"name\", email, age, balance, created, \"name\" AS full_name, email AS address FROM users;".to_owned(),
+        "ARRAY['name', 'email']::text[], ARRAY['full_name', 'address']::text[]".to_owned(),
+        format!("ALTER TABLE {base} RENAME COLUMN \"name\" TO full_name;\nALTER TABLE {base} RENAME COLUMN email TO mail;\nALTER TABLE {base} RENAME COLUMN mail TO address;"),
+    ] {
+        assert!(expand.contains(&want), "{want}\n{expand}");
+    }
+    assert_eq!(expand.matches("CREATE VIEW").count(), 1, "{expand}");
+    let down = sql_of(file(&files, "expand.down.sql"));
+    assert!(
+        down.contains(&format!("ALTER TABLE {base} RENAME COLUMN address TO mail;\nALTER TABLE {base} RENAME COLUMN mail TO email;\nALTER TABLE {base} RENAME COLUMN full_name TO \"name\";")),
+        "{down}"
+    );
+    let contract_down = sql_of(file(&files, "contract.down.sql"));
+    assert!(
+        contract_down.contains("AS SELECT \"id\", full_name AS \"name\", address AS email, age, balance, created, full_name, address FROM users;"),
+        "{contract_down}"
+    );
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n.contains("line 2: column email renamed with line 1")),
+        "{:?}",
+        p.notes
+    );
+    // a name another column had: the view would show it twice, and the copy refuses it
+    let settings = LintSettings::default();
+    let history = [migration("0001", "init", HISTORY)];
+    let catalog = lint::engine::replay(&settings, Catalog::new(settings.dialect), &history);
+    let options = PlanOptions {
+        rename_column: RenameColumn::View,
+        ..PlanOptions::default()
+    };
+    let swap = migration(
+        "0002",
+        "change",
+        "ALTER TABLE users RENAME COLUMN email TO mail;\nALTER TABLE users RENAME COLUMN name TO email;",
+    );
+    match plan_with(&settings, &catalog, &swap, &options) {
+        Err(PlanError::Refused(r)) => assert!(
+            r.iter()
+                .any(|r| r.reason.contains("gives that name to a column again")),
+            "{r:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

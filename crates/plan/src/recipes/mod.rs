@@ -150,6 +150,8 @@ pub(super) struct Builder<'r> {
     pub default_set_later: bool,
     /// PostgreSQL column renames go through a view instead of a copy ([`view_rename`]).
     pub rename_view: bool,
+    /// Tables whose column renames a view carries, with the line that planned them all.
+    view_renamed: Vec<(ObjName, usize)>,
     /// Lines from a view's or a function's drop to its creation again
     /// ([`fresh::replaced_view`], [`fresh::replaced_function`]): their expand steps run in one
     /// transaction.
@@ -232,6 +234,7 @@ impl<'r> Builder<'r> {
             tool_forced: false,
             default_set_later: false,
             rename_view: false,
+            view_renamed: Vec::new(),
             fold_tool: None,
             view_spans: Vec::new(),
             shadowed: Vec::new(),
@@ -1201,10 +1204,21 @@ fn plan_ast(
         }
         _ if src.new_table => passthrough::op(b, &src),
         Operation::RenameColumn { table, from, to } if b.rename_view => {
+            if let Some((_, first)) = b.view_renamed.iter().find(|(t, _)| t == table) {
+                b.note(format!(
+                    "line {line}: column {from} renamed with line {first}: one view shows every renamed column of {table}"
+                ));
+                return Ok(());
+            }
             let t = src.table(table)?;
-            match view_rename::unsuitable(cx, st, t, table) {
-                None => view_rename::rename_column(b, &src, t, table, from, to),
-                Some(why) => {
+            let planned = view_rename::renames(cx, t, table)
+                .and_then(|renames| view_rename::rename_columns(b, &src, t, table, &renames));
+            match planned {
+                Ok(()) => {
+                    b.view_renamed.push((table.clone(), line));
+                    Ok(())
+                }
+                Err(why) => {
                     b.note(format!(
                         "line {line}: column {from} renamed through a copy, not a view: {why}"
                     ));

@@ -55,9 +55,9 @@ pub(super) fn rename_table(
     // the view is made over the table before the rename (it follows the table), so the
     // table's lock covers only the two renames
     let (made, placed) =
-        super::view_rename::compat_view(b, from, from, columns.clone(), invoker, None)?;
+        super::view_rename::compat_view(b, from, from, columns.clone(), invoker, &[])?;
     let (made_after, _) =
-        super::view_rename::compat_view(b, from, &renamed, columns, invoker, None)?;
+        super::view_rename::compat_view(b, from, &renamed, columns, invoker, &[])?;
     let view = format!("{made_after}\n{placed}");
     let drop_view = b.sql("drop_view.sql", json!({ "view": tname(from) }))?;
     let up = format!(

@@ -21,73 +21,139 @@ use super::{Builder, Src, StepSpec, lock, tname, unparsed};
 
 pub(super) const RECIPE: &str = "rename-column-view";
 
-/// Why the view cannot carry this rename (the copy does it instead), or `None`.
-pub(super) fn unsuitable(
+/// One column the view shows under two names: its name before the migration and after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Renamed {
+    pub old: String,
+    pub new: String,
+}
+
+/// The column renames of `table` this migration makes, statement by statement, when the view
+/// can carry them all (every statement naming the table is one of them: the first plans
+/// them together); else why the copy does it instead.
+pub(super) fn renames(
     cx: &ScriptCx<'_>,
-    st: &Stmt,
     t: &Table,
     table: &ObjName,
-) -> Option<String> {
+) -> Result<Vec<(String, String)>, String> {
     if t.stub || t.uncertain {
-        return Some(format!(
+        return Err(format!(
             "the earlier migrations do not show all of {table}'s columns, which the view must list"
         ));
     }
     if let Some(trigger) = t.triggers.first() {
         // a trigger stays on the table, whose column is renamed while the old code runs: a
         // function that reads NEW.a would fail
-        return Some(format!(
+        return Err(format!(
             "{table} has triggers ({}), whose functions may name the column: they stay on the renamed table",
             trigger.name
         ));
     }
-    let line_of = |s: &Stmt| cx.file().line_col(s.range.start).line;
-    let other = cx.statements.iter().find(|s| {
-        s.index != st.index
-            && !s.ops.iter().all(|op| {
-                matches!(
-                    op,
-                    Operation::Transaction(_) | Operation::SetVariable { .. }
-                )
-            })
-            && unparsed::words(cx.settings.dialect, &cx.file().text[s.range.clone()])
+    let mut out = Vec::new();
+    for s in &cx.statements {
+        let only_session = s.ops.iter().all(|op| {
+            matches!(
+                op,
+                Operation::Transaction(_) | Operation::SetVariable { .. }
+            )
+        });
+        if only_session
+            || !unparsed::words(cx.settings.dialect, &cx.file().text[s.range.clone()])
                 .contains(&table.name)
-    })?;
-    Some(format!(
-        "line {} names {table} too (during the rollout {table} is the view, so that statement would meet it)",
-        line_of(other)
-    ))
+        {
+            continue;
+        }
+        match s.ops.as_slice() {
+            [
+                Operation::RenameColumn {
+                    table: on,
+                    from,
+                    to,
+                },
+            ] if on == table => {
+                out.push((from.clone(), to.clone()));
+            }
+            _ => {
+                return Err(format!(
+                    "line {} names {table} too (during the rollout {table} is the view, so that statement would meet it)",
+                    cx.file().line_col(s.range.start).line
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Each renamed column of `t` with its name before and after `renames` (in the table's
+/// order), or why the view cannot show them (a column renamed back, or given a name another
+/// column had: the view would show that name twice).
+fn renamed_columns(t: &Table, renames: &[(String, String)]) -> Result<Vec<Renamed>, String> {
+    let mut now: Vec<String> = t.columns.iter().map(|c| c.name.clone()).collect();
+    for (from, to) in renames {
+        let Some(i) = now.iter().position(|c| c == from) else {
+            return Err(format!("{} has no column {from}", t.name));
+        };
+        now[i].clone_from(to);
+    }
+    let mut out = Vec::new();
+    for (c, new) in t.columns.iter().zip(now) {
+        if c.name == new {
+            continue;
+        }
+        if t.columns.iter().any(|o| o.name == new) {
+            return Err(format!(
+                "column {} takes the name {new}, which a column of {} has before the migration: the view cannot show it twice",
+                c.name, t.name
+            ));
+        }
+        out.push(Renamed {
+            old: c.name.clone(),
+            new,
+        });
+    }
+    if out.is_empty() {
+        return Err(format!(
+            "the renames leave {}'s columns as they were",
+            t.name
+        ));
+    }
+    Ok(out)
 }
 
 /// The table's columns as the view shows them, read from the table as it is when the view is
-/// made (`renamed`: the column has its new name already): each under its own name, the
-/// renamed one under its old name in its place and again under its new name last (the old
-/// code's `*` keeps its order up to the added column).
-fn view_columns(t: &Table, from: &str, to: &str, renamed: bool) -> Vec<Value> {
-    let now = if renamed { to } else { from };
+/// made (`after`: the columns have their new names already): each under its name before the
+/// migration, in its place, and each renamed one again under its new name, last (the old
+/// code's `*` keeps its order up to the added columns).
+fn view_columns(t: &Table, renamed: &[Renamed], after: bool) -> Vec<Value> {
+    let find = |c: &str| renamed.iter().find(|r| r.old == c);
     let mut columns: Vec<Value> = t
         .columns
         .iter()
-        .map(|c| {
-            if c.name == from {
-                json!({ "column": now, "alias": (now != from).then_some(from) })
-            } else {
-                json!({ "column": c.name })
-            }
+        .map(|c| match find(&c.name) {
+            Some(r) if after => json!({ "column": r.new, "alias": r.old }),
+            _ => json!({ "column": c.name }),
         })
         .collect();
-    columns.push(json!({ "column": now, "alias": (now != to).then_some(to) }));
+    columns.extend(renamed.iter().map(|r| {
+        if after {
+            json!({ "column": r.new })
+        } else {
+            json!({ "column": r.old, "alias": r.new })
+        }
+    }));
     columns
 }
 
-pub(super) fn rename_column(
+/// Plan every rename of `renames` (the migration's renames of `table`, from line `src.line`
+/// on) through one view; `Err` with why when the view cannot show them.
+pub(super) fn rename_columns(
     b: &mut Builder<'_>,
     src: &Src<'_>,
     t: &Table,
     table: &ObjName,
-    from: &str,
-    to: &str,
+    renames: &[(String, String)],
 ) -> Result<(), String> {
+    let renamed = renamed_columns(t, renames)?;
     let base_name = names::fit(
         "_sluice_renaming_",
         &table.name,
@@ -95,19 +161,34 @@ pub(super) fn rename_column(
     );
     let base = ObjName::new(table.schema.as_deref(), &base_name);
     let invoker = b.settings.pg_at_least(15);
-    let made = |b: &Builder<'_>, renamed: bool| {
-        let twice = if renamed { (to, from) } else { (from, to) };
-        compat_view(
-            b,
-            table,
-            table,
-            view_columns(t, from, to, renamed),
-            invoker,
-            Some(twice),
-        )
+    let twice = |after: bool| -> Vec<(String, String)> {
+        renamed
+            .iter()
+            .map(|r| {
+                if after {
+                    (r.new.clone(), r.old.clone())
+                } else {
+                    (r.old.clone(), r.new.clone())
+                }
+            })
+            .collect()
     };
-    let (view_before, placed) = made(b, false)?;
-    let (view_after, _) = made(b, true)?;
+    let (view_before, placed) = compat_view(
+        b,
+        table,
+        table,
+        view_columns(t, &renamed, false),
+        invoker,
+        &twice(false),
+    )?;
+    let (view_after, _) = compat_view(
+        b,
+        table,
+        table,
+        view_columns(t, &renamed, true),
+        invoker,
+        &twice(true),
+    )?;
     let drop_view = b.sql("drop_view.sql", json!({ "view": tname(table) }))?;
     let to_base = b.sql(
         "rename_table.sql",
@@ -123,20 +204,32 @@ pub(super) fn rename_column(
             json!({ "table": tname(&base), "from": f, "to": t }),
         )
     };
-    let (forward, backward) = (col(from, to)?, col(to, from)?);
+    let mut forward = Vec::new();
+    let mut backward = Vec::new();
+    for (from, to) in renames {
+        forward.push(format!(
+            "-- sluice:ignore renaming-column -- the view shows the column under both names\n{}",
+            col(from, to)?
+        ));
+        backward.push(col(to, from)?);
+    }
+    backward.reverse();
+    let (forward, backward) = (forward.join("\n"), backward.join("\n"));
     let aside = format!(
         "-- sluice:ignore renaming-table -- the old name stays as a view until the contract\n{to_base}"
     );
     // the view and its privileges first, the table's lock (from the rename on) only for the
-    // three renames: the queries queued behind it wait about a millisecond
-    let expand_up = format!(
-        "{view_before}\n{aside}\n-- sluice:ignore renaming-column -- the view shows the column under both names\n{forward}\n{placed}"
-    );
+    // renames: the queries queued behind it wait about a millisecond
+    let expand_up = format!("{view_before}\n{aside}\n{forward}\n{placed}");
     let expand_down = format!("{drop_view}\n{backward}\n{back}");
     let contract_up = format!(
         "{drop_view}\n-- sluice:ignore renaming-table -- the table gets its name back from the view\n{back}"
     );
     let contract_down = format!("{view_after}\n{aside}\n{placed}");
+    let names: Vec<String> = renamed
+        .iter()
+        .map(|r| format!("{} to {}", r.old, r.new))
+        .collect();
     let g = b.group();
     b.add(
         src,
@@ -145,7 +238,8 @@ pub(super) fn rename_column(
             phase: PlanPhase::Expand,
             strategy: Strategy::Plain,
             summary: format!(
-                "rename column {from} to {to} on {table} without copying it: the table steps aside as {base_name} and a view named {table} shows the column under both names"
+                "rename column {} of {table} without copying: the table steps aside as {base_name} and a view named {table} shows each column under both names",
+                names.join(", ")
             ),
             lock: lock::BRIEF_EXCLUSIVE,
             cost: Cost::Metadata,
@@ -183,15 +277,15 @@ pub(super) fn rename_column(
 /// created under a temporary name over `table` as it is (a view follows its table by
 /// identity, not by name, through the renames after it), with the table's privileges.
 /// Returns that SQL and the statement that puts it in place as `view` (under the lock,
-/// after the table has left the name). `twice`: (column, second name) of a column the view
-/// shows twice, whose column privileges go to both.
+/// after the table has left the name). `twice`: (column, second name) of each column the
+/// view shows twice, whose column privileges go to both.
 pub(super) fn compat_view(
     b: &Builder<'_>,
     view: &ObjName,
     table: &ObjName,
     columns: Vec<Value>,
     invoker: bool,
-    twice: Option<(&str, &str)>,
+    twice: &[(String, String)],
 ) -> Result<(String, String), String> {
     let temp = ObjName::new(
         view.schema.as_deref(),
@@ -211,8 +305,8 @@ pub(super) fn compat_view(
         json!({
             "table": q(table),
             "view": q(&temp),
-            "renamed": twice.map(|(column, _)| column),
-            "alias": twice.map(|(_, second)| second),
+            "renamed": twice.iter().map(|(column, _)| column).collect::<Vec<_>>(),
+            "alias": twice.iter().map(|(_, second)| second).collect::<Vec<_>>(),
         }),
     )?;
     let placed = b.sql(
