@@ -14,7 +14,7 @@ use sluice_core::catalog::Table;
 use sluice_core::sql::Dialect;
 use sluice_core::sql::ops::{ObjName, Operation};
 use sluice_core::sql::quote;
-use sluice_lint::context::{ScriptCx, Stmt};
+use sluice_lint::context::ScriptCx;
 
 use super::super::{Cost, PlanPhase, Strategy, names};
 use super::{Builder, Src, StepSpec, lock, tname, unparsed};
