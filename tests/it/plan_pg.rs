@@ -388,12 +388,24 @@ fn rename_column_through_a_view() {
             "SELECT full_name, mail FROM accounts WHERE id = 6",
         ],
         seen_by_new: &[
-            ("SELECT full_name || mail FROM accounts WHERE id = 900001", "oldo@x"),
-            ("SELECT full_name || mail FROM accounts WHERE id = 5", "old writeow@x"),
+            (
+                "SELECT full_name || mail FROM accounts WHERE id = 900001",
+                "oldo@x",
+            ),
+            (
+                "SELECT full_name || mail FROM accounts WHERE id = 5",
+                "old writeow@x",
+            ),
         ],
         seen_by_old: &[
-            ("SELECT name || email FROM accounts WHERE id = 900002", "newn@x"),
-            ("SELECT name || email FROM accounts WHERE id = 6", "new writenw@x"),
+            (
+                "SELECT name || email FROM accounts WHERE id = 900002",
+                "newn@x",
+            ),
+            (
+                "SELECT name || email FROM accounts WHERE id = 6",
+                "new writenw@x",
+            ),
             (
                 "SELECT relkind::text FROM pg_class WHERE relname = 'accounts'",
                 "v",
