@@ -284,6 +284,46 @@ CREATE TABLE events (id bigint NOT NULL, kind text);";
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
 
+/// A column renamed through a view (`[plan] rename_column = "view"`) passes verify with the
+/// old and the new application's queries; a query a view cannot take (`ON CONFLICT ON
+/// CONSTRAINT`, as the README warns) is found at the expand.
+#[test]
+fn a_rename_through_a_view_passes_verify_and_finds_what_a_view_cannot_take() {
+    const INIT: &str = "CREATE TABLE accounts (id bigint PRIMARY KEY, name text NOT NULL, email text CONSTRAINT accounts_email_key UNIQUE);";
+    let init = (INIT, "DROP TABLE accounts;");
+    let config = Some("[plan]\nrename_column = \"view\"\n");
+    let rename = "ALTER TABLE accounts RENAME COLUMN name TO full_name;";
+    let problems = planned_changes_verify(
+        Dialect::Postgres,
+        init,
+        config,
+        &[(
+            rename,
+            "SELECT name FROM accounts WHERE id = $1; INSERT INTO accounts (id, name, email) VALUES ($1, $2, $3) ON CONFLICT (email) DO UPDATE SET name = excluded.name;",
+            "SELECT full_name FROM accounts WHERE id = $1; UPDATE accounts SET full_name = $2 WHERE id = $1 RETURNING *;",
+        )],
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+    let problems = planned_changes_verify(
+        Dialect::Postgres,
+        init,
+        config,
+        &[(
+            rename,
+            "INSERT INTO accounts (id, name, email) VALUES ($1, $2, $3) ON CONFLICT ON CONSTRAINT accounts_email_key DO NOTHING;",
+            "SELECT full_name FROM accounts WHERE id = $1;",
+        )],
+    );
+    assert!(
+        problems.len() == 1
+            && problems[0].contains(r#""set": "old""#)
+            && problems[0].contains(
+                r#"constraint \"accounts_email_key\" for table \"accounts\" does not exist"#
+            ),
+        "{problems:#?}"
+    );
+}
+
 #[test]
 fn pre_deploy_with_verify_applies_only_proven_migrations() {
     let s = crate::common::Scratch::pg();

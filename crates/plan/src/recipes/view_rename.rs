@@ -5,8 +5,9 @@
 //!
 //! Instant at any size (three catalog changes under one brief lock), where the copy (a shadow
 //! column kept equal by a trigger and filled in batches) writes every row. The price is a
-//! view where the application had a table during the rollout: `COPY`, `TRUNCATE`, `LOCK`
-//! and DDL on it fail, so it is the operator's choice, not the default.
+//! view where the application had a table during the rollout: `COPY`, `TRUNCATE`, `LOCK`,
+//! DDL and `ON CONFLICT ON CONSTRAINT` on it fail, so it is the operator's choice, not the
+//! default.
 
 use serde_json::{Value, json};
 
