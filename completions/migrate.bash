@@ -1179,7 +1179,7 @@ _migrate() {
             return 0
             ;;
         migrate__subcmd__plan)
-            opts="-v -q -h -V --out --force --format --schema-from --dialect --config --verbose --quiet --log-format --color --database-url --env --help --version"
+            opts="-v -q -h -V --out --force --format --schema-from --dialect --rename-column --config --verbose --quiet --log-format --color --database-url --env --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1199,6 +1199,10 @@ _migrate() {
                     ;;
                 --dialect)
                     COMPREPLY=($(compgen -W "postgres mysql mariadb" -- "${cur}"))
+                    return 0
+                    ;;
+                --rename-column)
+                    COMPREPLY=($(compgen -W "copy view" -- "${cur}"))
                     return 0
                     ;;
                 --config)

@@ -110,6 +110,7 @@ set edit:completion:arg-completer[migrate] = {|@words|
             cand --format 'files: the SQL and TOML files; json: the plan as data (phases, steps, locks, costs)'
             cand --schema-from 'Seed the schema from a live PostgreSQL database instead of the earlier migrations'
             cand --dialect 'Dialect (default: from sluice.toml, else postgres)'
+            cand --rename-column 'PostgreSQL `RENAME COLUMN`: copy (a second column kept equal by a trigger, filled in batches, swapped at contract) or view (no row written: the table steps aside and a view under its name shows the column under both names until the contract; the application meets a view, on which COPY, TRUNCATE and LOCK fail, during the rollout). Default: `[plan] rename_column` of sluice.toml, else copy'
             cand --config 'Config file (default: `sluice.toml` in this directory or the nearest parent)'
             cand --log-format 'Log line format (logs go to stderr)'
             cand --color 'Colour in human output: auto = only on a terminal and when NO_COLOR is unset'

@@ -133,6 +133,8 @@ complete -c migrate -n "__fish_migrate_using_subcommand plan" -l schema-from -d 
 complete -c migrate -n "__fish_migrate_using_subcommand plan" -l dialect -d 'Dialect (default: from sluice.toml, else postgres)' -r -f -a "postgres\t''
 mysql\t''
 mariadb\t''"
+complete -c migrate -n "__fish_migrate_using_subcommand plan" -l rename-column -d 'PostgreSQL `RENAME COLUMN`: copy (a second column kept equal by a trigger, filled in batches, swapped at contract) or view (no row written: the table steps aside and a view under its name shows the column under both names until the contract; the application meets a view, on which COPY, TRUNCATE and LOCK fail, during the rollout). Default: `[plan] rename_column` of sluice.toml, else copy' -r -f -a "copy\t''
+view\t''"
 complete -c migrate -n "__fish_migrate_using_subcommand plan" -l config -d 'Config file (default: `sluice.toml` in this directory or the nearest parent)' -r -F
 complete -c migrate -n "__fish_migrate_using_subcommand plan" -l log-format -d 'Log line format (logs go to stderr)' -r -f -a "text\t''
 json\t''"

@@ -162,8 +162,10 @@ pub(super) fn rename_columns(
     );
     let base = ObjName::new(table.schema.as_deref(), &base_name);
     let invoker = b.settings.pg_at_least(15);
-    let twice = |after: bool| -> Vec<(String, String)> {
-        renamed
+    // the view over the table as it is before the renames (the expand) and after them (the
+    // contract's down): each renamed column shown twice, its privileges going to both names
+    let made = |after: bool| {
+        let twice: Vec<(String, String)> = renamed
             .iter()
             .map(|r| {
                 if after {
@@ -172,24 +174,18 @@ pub(super) fn rename_columns(
                     (r.old.clone(), r.new.clone())
                 }
             })
-            .collect()
+            .collect();
+        compat_view(
+            b,
+            table,
+            table,
+            view_columns(t, &renamed, after),
+            invoker,
+            &twice,
+        )
     };
-    let (view_before, placed) = compat_view(
-        b,
-        table,
-        table,
-        view_columns(t, &renamed, false),
-        invoker,
-        &twice(false),
-    )?;
-    let (view_after, _) = compat_view(
-        b,
-        table,
-        table,
-        view_columns(t, &renamed, true),
-        invoker,
-        &twice(true),
-    )?;
+    let (view_before, placed) = made(false)?;
+    let (view_after, _) = made(true)?;
     let drop_view = b.sql("drop_view.sql", json!({ "view": tname(table) }))?;
     let to_base = b.sql(
         "rename_table.sql",
@@ -265,6 +261,10 @@ pub(super) fn rename_columns(
         },
         Some(contract_group),
     );
+    b.note(format!(
+        "line {}: until the contract {table} is a view: a later migration that changes the table must run after this one's contract",
+        src.line
+    ));
     if !invoker {
         b.note(format!(
             "line {}: before PostgreSQL 15 a view reads its table with its owner's rights: row-level security policies of {table} do not apply to queries through the view until the contract",
