@@ -307,10 +307,12 @@ fuzz_target!(|input: (bool, Vec<Naive>)| {
     plan.phase_parts(settings.dialect)
         .expect("a plan renders for single-phase layouts");
     // for a runner that sends a file as one query the phases split around CONCURRENTLY
-    // steps: planned or refused, never a panic, and the parts render
+    // steps, and column renames through views: planned or refused, never a panic, and the
+    // parts render
     let one_query = sluice_plan::PlanOptions {
         soft_drop_version: Some("3".to_owned()),
         runner: Some(sluice_lint::settings::Runner::GolangMigrate),
+        rename_column: sluice_plan::RenameColumn::View,
     };
     match sluice_plan::plan_with(&settings, &catalog, &naive, &one_query) {
         Ok(p) => {
