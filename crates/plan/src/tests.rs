@@ -2272,21 +2272,28 @@ fn an_insert_reading_a_shadowed_column_is_refused() {
     );
 }
 
-/// The plan of `sql` on [`HISTORY`] with column renames through a view.
-fn plan_view_rename(settings: &LintSettings, history: &str, sql: &str) -> (Plan, PlanFiles) {
+/// The plan of `sql` on the schema `history` leaves, with column renames through a view.
+fn try_plan_view_rename(
+    settings: &LintSettings,
+    history: &str,
+    sql: &str,
+) -> Result<Plan, PlanError> {
     let history = [migration("0001", "init", history)];
     let catalog = lint::engine::replay(settings, Catalog::new(settings.dialect), &history);
     let options = PlanOptions {
         rename_column: RenameColumn::View,
         ..PlanOptions::default()
     };
-    let p = plan_with(
+    plan_with(
         settings,
         &catalog,
         &migration("0002", "change", sql),
         &options,
     )
-    .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+}
+
+fn plan_view_rename(settings: &LintSettings, history: &str, sql: &str) -> (Plan, PlanFiles) {
+    let p = try_plan_view_rename(settings, history, sql).unwrap_or_else(|e| panic!("{sql}: {e:?}"));
     let files = p.files(settings.dialect).unwrap();
     (p, files)
 }
@@ -2386,19 +2393,12 @@ fn one_view_carries_every_rename_of_a_table() {
         p.notes
     );
     // a name another column had: the view would show it twice, and the copy refuses it
-    let settings = LintSettings::default();
-    let history = [migration("0001", "init", HISTORY)];
-    let catalog = lint::engine::replay(&settings, Catalog::new(settings.dialect), &history);
-    let options = PlanOptions {
-        rename_column: RenameColumn::View,
-        ..PlanOptions::default()
-    };
-    let swap = migration(
-        "0002",
-        "change",
+    let swap = try_plan_view_rename(
+        &LintSettings::default(),
+        HISTORY,
         "ALTER TABLE users RENAME COLUMN email TO mail;\nALTER TABLE users RENAME COLUMN name TO email;",
     );
-    match plan_with(&settings, &catalog, &swap, &options) {
+    match swap {
         Err(PlanError::Refused(r)) => assert!(
             r.iter()
                 .any(|r| r.reason.contains("gives that name to a column again")),

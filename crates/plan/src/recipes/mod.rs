@@ -1203,45 +1203,8 @@ fn plan_ast(
             passthrough::op(b, &src)
         }
         _ if src.new_table => passthrough::op(b, &src),
-        Operation::RenameColumn { table, from, to } if b.rename_view => {
-            if let Some((_, first)) = b.view_renamed.iter().find(|(t, _)| t == table) {
-                b.note(format!(
-                    "line {line}: column {from} renamed with line {first}: one view shows every renamed column of {table}"
-                ));
-                return Ok(());
-            }
-            let t = src.table(table)?;
-            let planned = view_rename::renames(cx, t, table)
-                .and_then(|renames| view_rename::rename_columns(b, &src, t, table, &renames));
-            match planned {
-                Ok(()) => {
-                    b.view_renamed.push((table.clone(), line));
-                    Ok(())
-                }
-                Err(why) => {
-                    b.note(format!(
-                        "line {line}: column {from} renamed through a copy, not a view: {why}"
-                    ));
-                    shadow::rename_column(b, &src, table, from, to)
-                }
-            }
-        }
         Operation::RenameColumn { table, from, to } => {
-            // sizes come from a live schema (`--schema-from`); the largest table of the name
-            if let Some(rows) = b
-                .settings
-                .table_rows
-                .iter()
-                .filter(|(name, _)| name.matches(table))
-                .map(|(_, &rows)| rows)
-                .max()
-                .filter(|&n| n >= b.settings.large_table_rows)
-            {
-                b.note(format!(
-                    "line {line}: {table} has about {rows} rows, each of which the copy writes twice (backfill and trigger); `migrate plan --rename-column view` renames without writing any (the application meets a view during the rollout: see the README's recipes)"
-                ));
-            }
-            shadow::rename_column(b, &src, table, from, to)
+            view_rename::rename_column(b, cx, &src, table, from, to)
         }
         Operation::AlterColumnType {
             table,

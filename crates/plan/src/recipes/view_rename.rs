@@ -18,9 +18,60 @@ use sluice_core::sql::quote;
 use sluice_lint::context::ScriptCx;
 
 use super::super::{Cost, PlanPhase, Strategy, names};
-use super::{Builder, Src, StepSpec, lock, tname, unparsed};
+use super::{Builder, Src, StepSpec, lock, shadow, tname, unparsed};
 
 pub(super) const RECIPE: &str = "rename-column-view";
+
+/// Plan a PostgreSQL `RENAME COLUMN`: through the view when the plan asks for it and a view
+/// can serve (every rename of the table with the first one), else through the copy
+/// ([`shadow::rename_column`]), with a note saying why, or, on a table a live schema shows
+/// large, what the view would save.
+pub(super) fn rename_column(
+    b: &mut Builder<'_>,
+    cx: &ScriptCx<'_>,
+    src: &Src<'_>,
+    table: &ObjName,
+    from: &str,
+    to: &str,
+) -> Result<(), String> {
+    let line = src.line;
+    if !b.rename_view {
+        // sizes come from a live schema (`--schema-from`); the largest table of the name
+        if let Some(rows) = b
+            .settings
+            .table_rows
+            .iter()
+            .filter(|(name, _)| name.matches(table))
+            .map(|(_, &rows)| rows)
+            .max()
+            .filter(|&n| n >= b.settings.large_table_rows)
+        {
+            b.note(format!(
+                "line {line}: {table} has about {rows} rows, each of which the copy writes twice (backfill and trigger); `migrate plan --rename-column view` renames without writing any (the application meets a view during the rollout: see the README's recipes)"
+            ));
+        }
+        return shadow::rename_column(b, src, table, from, to);
+    }
+    if let Some((_, first)) = b.view_renamed.iter().find(|(t, _)| t == table) {
+        b.note(format!(
+            "line {line}: column {from} renamed with line {first}: one view shows every renamed column of {table}"
+        ));
+        return Ok(());
+    }
+    let t = src.table(table)?;
+    match renames(cx, t, table).and_then(|renames| rename_columns(b, src, t, table, &renames)) {
+        Ok(()) => {
+            b.view_renamed.push((table.clone(), line));
+            Ok(())
+        }
+        Err(why) => {
+            b.note(format!(
+                "line {line}: column {from} renamed through a copy, not a view: {why}"
+            ));
+            shadow::rename_column(b, src, table, from, to)
+        }
+    }
+}
 
 /// One column the view shows under two names: its name before the migration and after it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,11 +83,7 @@ pub(super) struct Renamed {
 /// The column renames of `table` this migration makes, statement by statement, when the view
 /// can carry them all (every statement naming the table is one of them: the first plans
 /// them together); else why the copy does it instead.
-pub(super) fn renames(
-    cx: &ScriptCx<'_>,
-    t: &Table,
-    table: &ObjName,
-) -> Result<Vec<(String, String)>, String> {
+fn renames(cx: &ScriptCx<'_>, t: &Table, table: &ObjName) -> Result<Vec<(String, String)>, String> {
     if t.stub || t.uncertain {
         return Err(format!(
             "the earlier migrations do not show all of {table}'s columns, which the view must list"
@@ -147,7 +194,7 @@ fn view_columns(t: &Table, renamed: &[Renamed], after: bool) -> Vec<Value> {
 
 /// Plan every rename of `renames` (the migration's renames of `table`, from line `src.line`
 /// on) through one view; `Err` with why when the view cannot show them.
-pub(super) fn rename_columns(
+fn rename_columns(
     b: &mut Builder<'_>,
     src: &Src<'_>,
     t: &Table,
