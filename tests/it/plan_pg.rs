@@ -934,3 +934,91 @@ fn identifiers_that_need_quoting_apply_cleanly() {
         ["CREATE INDEX \"Odd Idx\" ON public.\"Odd \"\"Table\"\"\" USING btree (\"Größe ü\")"]
     );
 }
+
+/// A later migration that changes a table whose column was renamed through a view: while the
+/// view stands, `apply` refuses it before anything runs (PostgreSQL alters no view as a
+/// table) and names the contract to apply first; once the rollout completes, one `apply` runs
+/// the rename's contract before the later expand.
+#[test]
+fn a_later_change_of_a_table_renamed_through_a_view_waits_for_the_contract() {
+    let s = Scratch::pg();
+    let major = s.strings("SELECT (current_setting('server_version_num')::int / 10000)::text");
+    let config = format!(
+        "server_version = \"{}\"\n[plan]\nrename_column = \"view\"\n",
+        major[0]
+    );
+    let dirs = recipe_dirs(
+        INIT,
+        "DROP TABLE events; DROP TABLE accounts; DROP TABLE owners;",
+        "ALTER TABLE accounts RENAME COLUMN name TO full_name;",
+        Some(&config),
+    );
+    let migs = dirs.migrations.as_path();
+    let planned = run(s
+        .migrate(&dirs.naive)
+        .args(["plan", "0002_change.sql", "--out"])
+        .arg(migs.join("0002_change")));
+    assert_eq!(planned.code, 0, "plan: {planned:?}");
+    let later = migs.join("0003_note");
+    std::fs::create_dir_all(&later).unwrap();
+    std::fs::write(
+        later.join("expand.up.sql"),
+        "SELECT 1;\nALTER TABLE accounts ADD COLUMN nickname text;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        later.join("expand.down.sql"),
+        "ALTER TABLE accounts DROP COLUMN nickname;\n",
+    )
+    .unwrap();
+    ok(&s, migs, &["apply", ".", "--to", "1"]);
+    let relkind = "SELECT relkind::text FROM pg_class WHERE relname = 'accounts'";
+
+    // both expands at once: refused before the rename's expand runs
+    let r = run(s.migrate(migs).args(["apply", ".", "--phase", "expand"]));
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains("0003_note/expand.up.sql:2: migration 0003 changes table accounts, which is the view of migration 0002's column rename")
+            && r.stderr.contains("migrate apply --phase contract --to 0002"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(s.strings(relkind), ["r"], "nothing ran");
+
+    // the rename's expand alone, then the later one: still refused, the view stays
+    ok(&s, migs, &["apply", ".", "--phase", "expand", "--to", "2"]);
+    assert_eq!(s.strings(relkind), ["v"]);
+    let r = run(s.migrate(migs).args(["apply", ".", "--phase", "expand"]));
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("nothing was executed"), "{}", r.stderr);
+
+    // the rollout completes: the contract runs first, then the later expand
+    ok(&s, migs, &["rollout", "complete", "--release", "r2"]);
+    ok(&s, migs, &["apply", ".", "--phase", "all"]);
+    assert_eq!(s.strings(relkind), ["r"]);
+    assert_eq!(
+        s.strings(
+            "SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute
+              WHERE attrelid = 'accounts'::regclass AND attnum > 0 AND NOT attisdropped"
+        )
+        .join(""),
+        "id,owner_id,full_name,email,balance,note,nickname"
+    );
+    let status = ok(&s, migs, &["status", "."]);
+    let phases: Vec<Vec<&str>> = status
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .filter(|w| w.len() >= 4 && w[0].starts_with("000"))
+        .map(|w| w[..4].to_vec())
+        .collect();
+    assert_eq!(
+        phases,
+        [
+            ["0001", "init", "expand", "applied"],
+            ["0002", "change", "expand", "applied"],
+            ["0002", "change", "contract", "applied"],
+            ["0003", "note", "expand", "applied"],
+        ],
+        "{status}"
+    );
+}

@@ -309,7 +309,7 @@ fn rename_columns(
         Some(contract_group),
     );
     b.note(format!(
-        "line {}: until the contract {table} is a view: a later migration that changes the table must run after this one's contract",
+        "line {}: until the contract {table} is a view: a later migration that changes the table runs after this one's contract (`migrate apply` orders them, or refuses the later one until the contract can run)",
         src.line
     ));
     if !invoker {

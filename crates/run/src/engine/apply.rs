@@ -13,6 +13,7 @@ use super::super::plan::{contract_pending, plan_gated, row_map};
 use super::super::strategies::Family;
 use super::super::{ApplyOutcome, ApplyRequest, RunError};
 use super::check::Verdicts;
+use super::view_rename;
 use super::{Engine, Run};
 use sluice_core::source::{Migration, Phase, Script};
 
@@ -108,6 +109,15 @@ impl Run<'_> {
             .items
             .into_iter()
             .partition(|(_, s)| s.phase == Phase::Expand);
+        let backfilled: Vec<&Migration> = loaded.iter().map(|(m, _)| *m).collect();
+        let (expands, contracts) = view_rename::order(
+            self.url.dialect(),
+            migrations,
+            &by_key,
+            expands,
+            contracts,
+            &backfilled,
+        )?;
         let release = req.release.as_deref();
         // the check: nothing runs unless every selected phase passes
         let order: Vec<_> = expands.iter().chain(&contracts).copied().collect();

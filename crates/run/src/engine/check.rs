@@ -366,7 +366,7 @@ fn locate(dialect: Dialect, layout: Layout, s: &Script, d: &Diagnostic) -> Optio
 }
 
 /// The operations of statement `sql_text` (a token scan's when it does not parse).
-fn statement_ops(dialect: Dialect, sql_text: &str) -> Vec<Operation> {
+pub(super) fn statement_ops(dialect: Dialect, sql_text: &str) -> Vec<Operation> {
     match sql::parse(dialect, sql_text) {
         Ok(asts) => asts
             .iter()

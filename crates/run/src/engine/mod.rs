@@ -8,6 +8,8 @@
 //! - `phase.rs`: the one executor every phase goes through (transaction or statement by
 //!   statement, ledger progress, lock_timeout retries, hooks around it). A dry run is the
 //!   same executor on a [`Transcript`] connection: it prints exactly what a live run sends.
+//! - `view_rename.rs`: a later expand that changes a table while it is a column rename's
+//!   view runs after that rename's contract, or is refused until it can.
 
 mod apply;
 mod block;
@@ -16,6 +18,7 @@ mod housekeeping;
 mod phase;
 mod rollback;
 mod status;
+mod view_rename;
 
 use std::ops::Deref;
 use std::sync::Arc;
