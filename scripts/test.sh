@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-log() { printf '==> %s\n' "$*" >&2; }
+# each step with the seconds since the start: where CI's time goes (25-minute budget)
+log() { printf '==> [%4ds] %s\n' "$SECONDS" "$*" >&2; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 apt_updated=
@@ -171,4 +172,5 @@ if cargo +nightly --version >/dev/null 2>&1; then
 else
   log "fuzzing skipped: no nightly toolchain (rustup toolchain install nightly, then re-run)"
 fi
+log "done: exit $status"
 exit $status
