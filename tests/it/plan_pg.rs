@@ -979,7 +979,7 @@ fn a_later_change_of_a_table_renamed_through_a_view_waits_for_the_contract() {
     assert_eq!(r.code, 1, "{r:?}");
     assert!(
         r.stderr.contains("0003_note/expand.up.sql:2: migration 0003 changes table accounts, which is the view of migration 0002's column rename")
-            && r.stderr.contains("migrate apply --phase contract --to 0002"),
+            && r.stderr.contains("Apply 0002 first (`migrate apply --to 0002`), roll out its code, then its contract (`migrate apply --phase contract --to 0002`); then this migration"),
         "{}",
         r.stderr
     );
@@ -990,7 +990,12 @@ fn a_later_change_of_a_table_renamed_through_a_view_waits_for_the_contract() {
     assert_eq!(s.strings(relkind), ["v"]);
     let r = run(s.migrate(migs).args(["apply", ".", "--phase", "expand"]));
     assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("nothing was executed"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("nothing was executed. Apply 0002's contract first, once the code of its rollout runs everywhere (`migrate apply --phase contract --to 0002`); then this migration"),
+        "{}",
+        r.stderr
+    );
 
     // the rollout completes: the contract runs first, then the later expand
     ok(&s, migs, &["rollout", "complete", "--release", "r2"]);

@@ -92,7 +92,9 @@ pub(super) fn order<'m>(
                 None if out.iter().any(|(c, cs): &Item<'_>| {
                     c.version == p.migration.version && cs.phase == Phase::Contract
                 }) => {}
-                None => return Err(waiting(m, s, line, p)),
+                None => {
+                    return Err(waiting(m, s, line, p, applied(p.migration, Phase::Expand)));
+                }
             }
         }
         out.push((m, s));
@@ -100,11 +102,21 @@ pub(super) fn order<'m>(
     Ok((out, contracts))
 }
 
-/// The refusal: which statement, which view, and the way out.
-fn waiting(m: &Migration, s: &Script, line: usize, p: &Pending<'_>) -> RunError {
+/// The refusal: which statement, which view, and the way out (the rename's own expand first
+/// when this run would have applied it too).
+fn waiting(m: &Migration, s: &Script, line: usize, p: &Pending<'_>, expanded: bool) -> RunError {
     let v = &p.migration.version;
+    let way = if expanded {
+        format!(
+            "Apply {v}'s contract first, once the code of its rollout runs everywhere (`migrate apply --phase contract --to {v}`)"
+        )
+    } else {
+        format!(
+            "Apply {v} first (`migrate apply --to {v}`), roll out its code, then its contract (`migrate apply --phase contract --to {v}`)"
+        )
+    };
     RunError::Refused(format!(
-        "{}:{line}: migration {} changes table {}, which is the view of migration {v}'s column rename until {v}'s contract runs (the rows are in the table it renamed, {RENAMING}..., and PostgreSQL alters no view as a table); nothing was executed. Apply {v}'s contract first, once the code of its rollout runs everywhere (`migrate apply --phase contract --to {v}`), then this migration",
+        "{}:{line}: migration {} changes table {}, which is the view of migration {v}'s column rename until {v}'s contract runs (the rows are in the table it renamed, {RENAMING}..., and PostgreSQL alters no view as a table); nothing was executed. {way}; then this migration",
         s.file.path.display(),
         m.version,
         p.table,
