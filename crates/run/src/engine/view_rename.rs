@@ -68,7 +68,8 @@ pub(super) fn order<'m>(
     let mut out = Vec::with_capacity(expands.len() + contracts.len());
     for (m, s) in expands {
         for p in &pending {
-            if p.migration.version == m.version {
+            // the view stands from the rename's expand on: an earlier migration meets a table
+            if p.migration.version >= m.version {
                 continue;
             }
             let Some(line) = changes(dialect, m.layout, s, &p.table) else {
