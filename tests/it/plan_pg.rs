@@ -1027,3 +1027,49 @@ fn a_later_change_of_a_table_renamed_through_a_view_waits_for_the_contract() {
         "{status}"
     );
 }
+
+/// An earlier migration that changes the table runs before the view rename's expand, in the
+/// same run: only later ones wait for the rename's contract.
+#[test]
+fn an_earlier_change_of_a_table_renamed_through_a_view_runs_in_the_same_apply() {
+    let s = Scratch::pg();
+    let major = s.strings("SELECT (current_setting('server_version_num')::int / 10000)::text");
+    let config = format!(
+        "server_version = \"{}\"\n[plan]\nrename_column = \"view\"\n",
+        major[0]
+    );
+    let add = "ALTER TABLE accounts ADD COLUMN nickname text;\n";
+    let dirs = recipe_dirs(
+        INIT,
+        "DROP TABLE events; DROP TABLE accounts; DROP TABLE owners;",
+        add,
+        Some(&config),
+    );
+    let migs = dirs.migrations.as_path();
+    std::fs::create_dir_all(migs.join("0002_change")).unwrap();
+    std::fs::write(migs.join("0002_change/expand.up.sql"), add).unwrap();
+    std::fs::write(
+        migs.join("0002_change/expand.down.sql"),
+        "ALTER TABLE accounts DROP COLUMN nickname;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dirs.naive.join("0003_rename.sql"),
+        "ALTER TABLE accounts RENAME COLUMN name TO full_name;\n",
+    )
+    .unwrap();
+    let planned = run(s
+        .migrate(&dirs.naive)
+        .args(["plan", "0003_rename.sql", "--out"])
+        .arg(migs.join("0003_rename")));
+    assert_eq!(planned.code, 0, "plan: {planned:?}");
+    ok(&s, migs, &["apply", ".", "--phase", "expand"]);
+    assert_eq!(
+        s.strings("SELECT relkind::text FROM pg_class WHERE relname = 'accounts'"),
+        ["v"]
+    );
+    assert_eq!(
+        s.strings("SELECT count(*)::text FROM information_schema.columns WHERE table_name = 'accounts' AND column_name IN ('name', 'full_name', 'nickname')"),
+        ["3"]
+    );
+}
