@@ -11,7 +11,7 @@
 
 use std::path::Path;
 
-use crate::common::{Scratch, recipe_dirs, run};
+use crate::common::{RecipeDirs, Scratch, recipe_dirs, run};
 
 const INIT: &str = "
 CREATE TABLE owners (id bigint PRIMARY KEY, label text);
@@ -935,6 +935,31 @@ fn identifiers_that_need_quoting_apply_cleanly() {
     );
 }
 
+/// A project whose plans rename columns through views on the server under test, `naive` its
+/// `0002_change.sql`.
+fn view_rename_project(s: &Scratch, naive: &str) -> RecipeDirs {
+    let major = s.strings("SELECT (current_setting('server_version_num')::int / 10000)::text");
+    let config = format!(
+        "server_version = \"{}\"\n[plan]\nrename_column = \"view\"\n",
+        major[0]
+    );
+    recipe_dirs(
+        INIT,
+        "DROP TABLE events; DROP TABLE accounts; DROP TABLE owners;",
+        naive,
+        Some(&config),
+    )
+}
+
+/// `migrate plan <name>.sql --out migrations/<name>` in the project's naive directory.
+fn plan_into(s: &Scratch, dirs: &RecipeDirs, name: &str) {
+    let planned = run(s
+        .migrate(&dirs.naive)
+        .args(["plan", &format!("{name}.sql"), "--out"])
+        .arg(dirs.migrations.join(name)));
+    assert_eq!(planned.code, 0, "plan {name}: {planned:?}");
+}
+
 /// A later migration that changes a table whose column was renamed through a view: while the
 /// view stands, `apply` refuses it before anything runs (PostgreSQL alters no view as a
 /// table) and names the contract to apply first; once the rollout completes, one `apply` runs
@@ -942,23 +967,9 @@ fn identifiers_that_need_quoting_apply_cleanly() {
 #[test]
 fn a_later_change_of_a_table_renamed_through_a_view_waits_for_the_contract() {
     let s = Scratch::pg();
-    let major = s.strings("SELECT (current_setting('server_version_num')::int / 10000)::text");
-    let config = format!(
-        "server_version = \"{}\"\n[plan]\nrename_column = \"view\"\n",
-        major[0]
-    );
-    let dirs = recipe_dirs(
-        INIT,
-        "DROP TABLE events; DROP TABLE accounts; DROP TABLE owners;",
-        "ALTER TABLE accounts RENAME COLUMN name TO full_name;",
-        Some(&config),
-    );
+    let dirs = view_rename_project(&s, "ALTER TABLE accounts RENAME COLUMN name TO full_name;");
     let migs = dirs.migrations.as_path();
-    let planned = run(s
-        .migrate(&dirs.naive)
-        .args(["plan", "0002_change.sql", "--out"])
-        .arg(migs.join("0002_change")));
-    assert_eq!(planned.code, 0, "plan: {planned:?}");
+    plan_into(&s, &dirs, "0002_change");
     let later = migs.join("0003_note");
     std::fs::create_dir_all(&later).unwrap();
     std::fs::write(
@@ -1033,18 +1044,8 @@ fn a_later_change_of_a_table_renamed_through_a_view_waits_for_the_contract() {
 #[test]
 fn an_earlier_change_of_a_table_renamed_through_a_view_runs_in_the_same_apply() {
     let s = Scratch::pg();
-    let major = s.strings("SELECT (current_setting('server_version_num')::int / 10000)::text");
-    let config = format!(
-        "server_version = \"{}\"\n[plan]\nrename_column = \"view\"\n",
-        major[0]
-    );
     let add = "ALTER TABLE accounts ADD COLUMN nickname text;\n";
-    let dirs = recipe_dirs(
-        INIT,
-        "DROP TABLE events; DROP TABLE accounts; DROP TABLE owners;",
-        add,
-        Some(&config),
-    );
+    let dirs = view_rename_project(&s, add);
     let migs = dirs.migrations.as_path();
     std::fs::create_dir_all(migs.join("0002_change")).unwrap();
     std::fs::write(migs.join("0002_change/expand.up.sql"), add).unwrap();
@@ -1058,11 +1059,7 @@ fn an_earlier_change_of_a_table_renamed_through_a_view_runs_in_the_same_apply() 
         "ALTER TABLE accounts RENAME COLUMN name TO full_name;\n",
     )
     .unwrap();
-    let planned = run(s
-        .migrate(&dirs.naive)
-        .args(["plan", "0003_rename.sql", "--out"])
-        .arg(migs.join("0003_rename")));
-    assert_eq!(planned.code, 0, "plan: {planned:?}");
+    plan_into(&s, &dirs, "0003_rename");
     ok(&s, migs, &["apply", ".", "--phase", "expand"]);
     assert_eq!(
         s.strings("SELECT relkind::text FROM pg_class WHERE relname = 'accounts'"),

@@ -17,6 +17,10 @@ pub mod statements;
 
 pub use parts::PhasePart;
 
+/// The prefix of the table a column rename through a view leaves under the view until its
+/// contract (`_sluice_renaming_<table>_<version>`); the runner finds such a contract by it.
+pub const RENAMING_PREFIX: &str = "_sluice_renaming_";
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 

@@ -88,16 +88,13 @@ impl Scratch {
     /// loads the disk), which the test's lane need not wait for, and drops in flight at
     /// once share one (12 drops: 27.7 s one by one, 4.5 s six at a time). False (the caller
     /// drops and waits) on a private server, which its own guard stops, or without `psql`.
-    fn drop_detached(&self) -> bool {
+    fn drop_detached(&self, sql: &str) -> bool {
         if self.admin != admin_url(Dialect::Postgres) {
             return false;
         }
         std::process::Command::new("psql")
             .arg(&self.admin)
-            .args([
-                "-qXc",
-                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
-            ])
+            .args(["-qXc", sql])
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -340,13 +337,13 @@ pub fn url_for(admin: &str, name: &str) -> String {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        if self.backend == Dialect::Postgres && self.drop_detached() {
-            return;
-        }
         let sql = match self.backend {
             Dialect::Postgres => format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
             Dialect::Mysql => format!("DROP DATABASE IF EXISTS {}", self.name),
         };
+        if self.backend == Dialect::Postgres && self.drop_detached(&sql) {
+            return;
+        }
         if let Err(e) = self.admin_try(&sql) {
             let orphans = if e.contains("errno: 39") {
                 self.delete_orphans()

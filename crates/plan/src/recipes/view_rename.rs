@@ -9,6 +9,7 @@
 //! DDL and `ON CONFLICT ON CONSTRAINT` on it fail, so it is the operator's choice, not the
 //! default.
 
+use crate::RENAMING_PREFIX;
 use serde_json::{Value, json};
 
 use sluice_core::catalog::Table;
@@ -203,7 +204,7 @@ fn rename_columns(
 ) -> Result<(), String> {
     let renamed = renamed_columns(t, renames)?;
     let base_name = names::fit(
-        "_sluice_renaming_",
+        RENAMING_PREFIX,
         &table.name,
         &format!("_{}", names::version_tag(&b.version)),
     );

@@ -376,6 +376,23 @@ pub(super) fn statement_ops(dialect: Dialect, sql_text: &str) -> Vec<Operation> 
     }
 }
 
+/// Each statement of `s`: its first line and its operations.
+pub(super) fn statements(
+    dialect: Dialect,
+    layout: Layout,
+    s: &Script,
+) -> Vec<(usize, Vec<Operation>)> {
+    let text = s.text();
+    split::split(text, SplitOptions::new(dialect, layout == Layout::Goose))
+        .into_iter()
+        .filter_map(|chunk| {
+            let r = chunk.stmt?;
+            let line = s.file.line_col(s.range.start + r.start).line;
+            Some((line, statement_ops(dialect, &text[r])))
+        })
+        .collect()
+}
+
 /// The tables operations `ops` touch (a foreign key's referenced table too).
 fn op_tables(ops: &[Operation]) -> Vec<ObjName> {
     let mut tables = Vec::new();
@@ -400,10 +417,7 @@ fn op_tables(ops: &[Operation]) -> Vec<ObjName> {
 fn named_schemas(dialect: Dialect, items: &[(&Migration, &Script)]) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for (m, s) in items {
-        let text = s.text();
-        for chunk in split::split(text, SplitOptions::new(dialect, m.layout == Layout::Goose)) {
-            let Some(r) = chunk.stmt else { continue };
-            let ops = statement_ops(dialect, &text[r]);
+        for (_, ops) in statements(dialect, m.layout, s) {
             for op in &ops {
                 if let Operation::SetVariable { name, value, .. } = op
                     && name.eq_ignore_ascii_case("search_path")

@@ -7,17 +7,14 @@
 
 use std::collections::BTreeMap;
 
-use sluice_core::source::split::{self, SplitOptions};
 use sluice_core::source::{Direction, Layout, Migration, Phase, Script, Version};
 use sluice_core::sql::ops::ObjName;
 use sluice_core::sql::{Dialect, Operation};
 
 use super::super::RunError;
 use super::super::ledger::{LedgerRow, State};
-use super::check::statement_ops;
-
-/// The prefix of the table under a rename's view (the planner's `view_rename.rs`).
-const RENAMING: &str = "_sluice_renaming_";
+use super::check::statements;
+use sluice_plan::RENAMING_PREFIX as RENAMING;
 
 type Item<'m> = (&'m Migration, &'m Script);
 
@@ -157,21 +154,9 @@ fn changes_table(op: &Operation, t: &ObjName) -> bool {
     }
 }
 
-/// Each statement of `s`: its first line and its operations.
-fn statements(dialect: Dialect, layout: Layout, s: &Script) -> Vec<(usize, Vec<Operation>)> {
-    let text = s.text();
-    split::split(text, SplitOptions::new(dialect, layout == Layout::Goose))
-        .into_iter()
-        .filter_map(|chunk| {
-            let r = chunk.stmt?;
-            let line = s.file.line_col(s.range.start + r.start).line;
-            Some((line, statement_ops(dialect, &text[r])))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::check::statement_ops;
     use super::*;
 
     fn changes_accounts(stmt: &str) -> bool {
