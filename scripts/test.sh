@@ -129,6 +129,9 @@ cargo_tool() { # cargo_tool <subcommand> <crate>: install the cargo plugin when 
   fi
 }
 
+# a CI checkout is built once: incremental compilation's caches would only cost time
+if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}; fi
+
 log "cargo fmt --check"
 cargo fmt --all --check
 log "cargo clippy --workspace --all-targets -- -D warnings"
@@ -164,8 +167,9 @@ DATABASE_URL_PG=$DATABASE_URL_PG18 cargo nextest run --workspace --locked --prof
   || status=$?
 
 # Fuzzing (issue 18): every cargo-fuzz target of fuzz/ for 30 s, two at a time (the suite is
-# done, both cores are free): 1.5 min, plus the build of fuzz/target (see docs/faults.md).
-# Needs the nightly toolchain.
+# done, both cores are free): 1.5 min, plus the build, whose dependencies stay built between
+# runs in ~/.cache/sluice/fuzz-target (scripts/fuzz.sh, docs/faults.md). Needs the nightly
+# toolchain.
 if cargo +nightly --version >/dev/null 2>&1; then
   log "scripts/fuzz.sh 30 (each fuzz target for 30 s, two at a time)"
   FUZZ_JOBS=${FUZZ_JOBS:-2} scripts/fuzz.sh 30 || status=$?

@@ -30,7 +30,7 @@ CREATE INDEX accounts_name_idx ON accounts (name);
 CREATE TABLE events (id BIGINT NOT NULL, kind VARCHAR(20));
 ";
 
-const ROWS: i64 = 50_000;
+const ROWS: i64 = 15_000;
 
 fn seed(s: &Scratch) {
     s.exec(&format!(

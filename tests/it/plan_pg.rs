@@ -27,7 +27,7 @@ CREATE INDEX accounts_name_idx ON accounts (name);
 CREATE TABLE events (id bigint NOT NULL, kind text);
 ";
 
-const ROWS: i64 = 100_000;
+const ROWS: i64 = 25_000;
 
 fn seed(s: &Scratch) {
     s.exec(&format!(
