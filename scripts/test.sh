@@ -161,8 +161,8 @@ cargo nextest run --workspace --locked --profile ci || status=$?
 
 # The PostgreSQL runner and planner tests again, on PostgreSQL 18 (pg_repack, the fault suite's
 # private servers and the benchmark stay on the Debian server's version).
-log "cargo nextest run --profile ci on PostgreSQL 18 ($DATABASE_URL_PG18)"
-DATABASE_URL_PG=$DATABASE_URL_PG18 cargo nextest run --workspace --locked --profile ci -E \
+log "cargo nextest run --profile ci-pg18 on PostgreSQL 18 ($DATABASE_URL_PG18)"
+DATABASE_URL_PG=$DATABASE_URL_PG18 cargo nextest run --workspace --locked --profile ci-pg18 -E \
   'binary(it) & test(/^(run_pg|plan_pg|hooks_pg|dry_run|schema_from|snapshot|real_histories|backfill|lint_milestones_pg)::/) & !test(/mysql|mariadb/) & !test(=backfill::replication_lag_is_none_without_replicas)' \
   || status=$?
 
