@@ -81,7 +81,11 @@ seed_dir() { # the seed directory of a target
 
 # --- build --------------------------------------------------------------------------------
 fuzz_target=${SLUICE_FUZZ_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice/fuzz-target}
-mkdir -p "$fuzz_target"
+if ! mkdir -p "$fuzz_target" 2>/dev/null || [ ! -w "$fuzz_target" ]; then
+  echo "==> $fuzz_target is not writable: building in fuzz/target (cold)" >&2
+  fuzz_target=$repo/fuzz/target
+  mkdir -p "$fuzz_target"
+fi
 # each checkout path adds its own build of the workspace crates (about 270 MB): bounded here
 if [ "$(du -sm "$fuzz_target" | cut -f1)" -gt 8192 ]; then
   echo "==> $fuzz_target is over 8 GB: emptied (the build starts cold)" >&2
