@@ -546,7 +546,7 @@ fn add_update_set_not_null_constant_column() {
             ("SELECT tier::text FROM accounts WHERE id = 900001", "3"),
             ("SELECT tier::text FROM accounts WHERE id = 900002", "7"),
             (
-                "SELECT count(*)::text FROM accounts WHERE id <= 100000 AND tier <> 3",
+                "SELECT count(*)::text FROM accounts WHERE id < 900000 AND tier <> 3",
                 "0",
             ),
         ],
