@@ -13,7 +13,9 @@ use sluice::sql::Dialect;
 
 const HISTORY: &str = "DROP TABLE IF EXISTS items;
 DROP TABLE IF EXISTS orgs;
+DROP TABLE IF EXISTS tags;
 CREATE TABLE orgs (id INT PRIMARY KEY);
+CREATE TABLE tags (name VARCHAR(50) NOT NULL PRIMARY KEY) DEFAULT CHARSET=utf8mb4;
 CREATE TABLE items (
   id INT PRIMARY KEY,
   name VARCHAR(50),
@@ -22,8 +24,17 @@ CREATE TABLE items (
   qty INT,
   status ENUM('new','active'),
   org_id INT,
-  legacy INT
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;";
+  legacy INT,
+  handle VARCHAR(100),
+  email VARCHAR(100),
+  slug VARCHAR(100) COLLATE utf8mb4_bin,
+  body TEXT,
+  title VARCHAR(50) CHARACTER SET utf8mb3,
+  label VARCHAR(80) CHARACTER SET utf8,
+  UNIQUE KEY items_email (email),
+  KEY items_body (body(20)),
+  KEY items_title (title)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;";
 
 #[derive(Debug, PartialEq)]
 enum Verdict {
@@ -140,6 +151,57 @@ fn lint_verdicts_match_mariadb() {
         ("ALTER TABLE items ENGINE=InnoDB", Verdict::Inplace),
         (
             "ALTER TABLE items CONVERT TO CHARACTER SET latin1",
+            Verdict::Copy,
+        ),
+        // a collation change: instant outside any index; an index rebuilt in place (10.6+);
+        // a copy for a prefix-indexed TEXT, an ENUM and the PRIMARY KEY
+        (
+            "ALTER TABLE items MODIFY handle VARCHAR(100) COLLATE utf8mb4_bin",
+            Verdict::Instant,
+        ),
+        (
+            "ALTER TABLE items MODIFY email VARCHAR(100) COLLATE utf8mb4_bin",
+            Verdict::Inplace,
+        ),
+        (
+            "ALTER TABLE items MODIFY body TEXT COLLATE utf8mb4_bin",
+            Verdict::Copy,
+        ),
+        (
+            "ALTER TABLE items MODIFY status ENUM('new','active') COLLATE utf8mb4_bin",
+            Verdict::Copy,
+        ),
+        (
+            "ALTER TABLE tags MODIFY name VARCHAR(50) NOT NULL COLLATE utf8mb4_bin",
+            Verdict::Copy,
+        ),
+        // the collation spelled out as the table's default changes nothing
+        (
+            "ALTER TABLE items MODIFY handle VARCHAR(100) COLLATE utf8mb4_general_ci",
+            Verdict::Instant,
+        ),
+        // MODIFY without COLLATE takes the table's default again: slug loses utf8mb4_bin
+        (
+            "ALTER TABLE items MODIFY slug VARCHAR(100) NOT NULL",
+            Verdict::Inplace,
+        ),
+        // utf8mb3 -> utf8mb4 under the same-named collation: instant, indexed too ...
+        (
+            "ALTER TABLE items MODIFY title VARCHAR(50) CHARACTER SET utf8mb4",
+            Verdict::Instant,
+        ),
+        // ... another collation rebuilds the index ...
+        (
+            "ALTER TABLE items MODIFY title VARCHAR(50) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci",
+            Verdict::Inplace,
+        ),
+        // ... and 80 x 3 = 240 bytes growing to 80 x 4 = 320 crosses the length prefix
+        (
+            "ALTER TABLE items MODIFY label VARCHAR(80) CHARACTER SET utf8mb4",
+            Verdict::Copy,
+        ),
+        (
+            "ALTER TABLE items MODIFY code VARCHAR(50) CHARACTER SET utf8mb4",
             Verdict::Copy,
         ),
     ];

@@ -341,6 +341,53 @@ fn pinned_algorithms_and_forced_strategies() {
     );
 }
 
+/// A collation change pins what MariaDB accepts: INSTANT outside any index, INPLACE (the
+/// index rebuilt) for a column in a UNIQUE key, where ALGORITHM=INSTANT fails with ER 1846.
+#[test]
+fn collation_changes_pin_what_the_server_accepts() {
+    let s = Scratch::mysql();
+    s.exec(
+        "CREATE TABLE u (id INT PRIMARY KEY, email VARCHAR(100), handle VARCHAR(100), UNIQUE KEY u_email (email)) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+         INSERT INTO u SELECT seq, CONCAT('e', seq), CONCAT('h', seq) FROM seq_1_to_100;",
+    );
+    let dir = tree(&[
+        ("sluice.toml", CONFIG),
+        (
+            "migrations/2_bin/expand.up.sql",
+            "ALTER TABLE u MODIFY email VARCHAR(100) COLLATE utf8mb4_bin;\nALTER TABLE u MODIFY handle VARCHAR(100) COLLATE utf8mb4_bin;\n",
+        ),
+        (
+            "migrations/2_bin/expand.down.sql",
+            "ALTER TABLE u MODIFY handle VARCHAR(100);\nALTER TABLE u MODIFY email VARCHAR(100);\n",
+        ),
+    ]);
+    let migs = dir.path().join("migrations");
+    let dry = run(s.migrate(&migs).args(["apply", ".", "--dry-run"]));
+    assert_eq!(dry.code, 0, "{dry:?}");
+    for want in [
+        "MODIFY COLUMN email VARCHAR(100) COLLATE utf8mb4_bin, ALGORITHM = INPLACE, LOCK = NONE;",
+        "MODIFY COLUMN handle VARCHAR(100) COLLATE utf8mb4_bin, ALGORITHM = INSTANT;",
+    ] {
+        assert!(dry.stdout.contains(want), "{want}:\n{}", dry.stdout);
+    }
+    let r = run(s.migrate(&migs).args(["apply", "."]));
+    assert_eq!(r.code, 0, "{r:?}");
+    let collations = s.strings(
+        "SELECT CAST(CONCAT(COLUMN_NAME, ' ', COLLATION_NAME) AS CHAR) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'u' AND COLLATION_NAME IS NOT NULL ORDER BY 1",
+    );
+    assert_eq!(collations, ["email utf8mb4_bin", "handle utf8mb4_bin"]);
+    // and back: the down script's MODIFYs take the table's default again
+    let r = run(s.migrate(&migs).args(["rollback", "."]));
+    assert_eq!(r.code, 0, "{r:?}");
+    let collations = s.strings(
+        "SELECT CAST(CONCAT(COLUMN_NAME, ' ', COLLATION_NAME) AS CHAR) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'u' AND COLLATION_NAME IS NOT NULL ORDER BY 1",
+    );
+    assert_eq!(
+        collations,
+        ["email utf8mb4_general_ci", "handle utf8mb4_general_ci"]
+    );
+}
+
 /// A stand-in for gh-ost (not installed here): records its arguments, runs the
 /// begin-postponed hook, waits while the postpone flag file exists, then cuts over with the
 /// mariadb client the way gh-ost would (ghost table altered and filled, atomic rename,

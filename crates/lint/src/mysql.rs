@@ -79,10 +79,217 @@ pub fn charset_max_bytes(charset: &str) -> u32 {
 
 /// The charset a column stores text in: its own, else its table's, else the default.
 pub fn effective_charset(table: Option<&Table>, column_charset: Option<&str>) -> String {
-    column_charset
-        .or(table.and_then(|t| t.charset.as_deref()))
-        .unwrap_or(DEFAULT_CHARSET)
-        .to_ascii_lowercase()
+    canonical_charset(
+        column_charset
+            .or(table.and_then(|t| t.charset.as_deref()))
+            .unwrap_or(DEFAULT_CHARSET),
+    )
+}
+
+/// A charset's one name: lower case, `utf8` read as `utf8mb3` (what both servers mean by it).
+pub fn canonical_charset(cs: &str) -> String {
+    let cs = cs.to_ascii_lowercase();
+    if cs == "utf8" { "utf8mb3".into() } else { cs }
+}
+
+/// The charset a collation belongs to (`utf8_bin` -> `utf8mb3`).
+fn charset_of_collation(c: &str) -> Option<String> {
+    c.split('_')
+        .next()
+        .filter(|cs| !cs.is_empty())
+        .map(canonical_charset)
+}
+
+/// A collation's one name: lower case, `utf8_..` read as `utf8mb3_..`.
+pub fn canonical_collation(c: &str) -> String {
+    let c = c.to_ascii_lowercase();
+    match c.strip_prefix("utf8_") {
+        Some(rest) => format!("utf8mb3_{rest}"),
+        None => c,
+    }
+}
+
+/// The collation a charset gets when none is named, on this server; `None` when unknown.
+pub fn default_collation(server: &MysqlServer, charset: &str) -> Option<String> {
+    let cs = canonical_charset(charset);
+    let c = match cs.as_str() {
+        "utf8mb4" if !server.mariadb => "utf8mb4_0900_ai_ci",
+        // MariaDB 11.5 made utf8mb4_uca1400_ai_ci the default of new installs: unknown
+        "utf8mb4" if server.mariadb_at_least(11, 5) => return None,
+        "utf8mb4" | "utf8mb3" | "ascii" | "ucs2" | "utf16" | "utf32" | "latin2" | "cp1250"
+        | "cp1251" | "cp1256" | "cp1257" | "greek" | "hebrew" | "koi8r" | "koi8u" | "cp850"
+        | "cp852" | "cp866" | "macce" | "macroman" | "armscii8" | "geostd8" | "keybcs2" => {
+            return Some(format!("{cs}_general_ci"));
+        }
+        "latin1" => "latin1_swedish_ci",
+        "binary" => "binary",
+        _ => return None,
+    };
+    Some(c.into())
+}
+
+/// A text column's charset and collation as the server resolves them (canonical names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encoding {
+    pub charset: String,
+    /// `None` when the server's default for the charset is not known here.
+    pub collation: Option<String>,
+}
+
+impl Encoding {
+    /// A table's defaults: its charset and collation, else the server's.
+    pub fn of_table(
+        server: &MysqlServer,
+        charset: Option<&str>,
+        collation: Option<&str>,
+    ) -> Encoding {
+        let charset = charset
+            .map(canonical_charset)
+            .or_else(|| collation.and_then(charset_of_collation))
+            .unwrap_or_else(|| DEFAULT_CHARSET.into());
+        let collation = collation
+            .map(canonical_collation)
+            .filter(|c| charset_of_collation(c).as_deref() == Some(&charset))
+            .or_else(|| default_collation(server, &charset));
+        Encoding { charset, collation }
+    }
+
+    /// A catalog table's defaults (the server's when the table is unknown).
+    pub fn of_catalog_table(server: &MysqlServer, t: Option<&Table>) -> Encoding {
+        Encoding::of_table(
+            server,
+            t.and_then(|t| t.charset.as_deref()),
+            t.and_then(|t| t.collation.as_deref()),
+        )
+    }
+
+    /// A column's (or a `MODIFY`'s) encoding from what it names: its collation, else its
+    /// charset's default collation, else the table's defaults.
+    pub fn resolve(
+        server: &MysqlServer,
+        table: &Encoding,
+        charset: Option<&str>,
+        collation: Option<&str>,
+    ) -> Encoding {
+        let charset = charset
+            .map(canonical_charset)
+            .or_else(|| collation.and_then(charset_of_collation));
+        match charset {
+            Some(charset) => Encoding {
+                collation: collation
+                    .map(canonical_collation)
+                    .or_else(|| default_collation(server, &charset)),
+                charset,
+            },
+            None => table.clone(),
+        }
+    }
+
+    /// The collation without its charset (`utf8mb3_bin` -> `bin`): utf8mb3 and utf8mb4 sort
+    /// the same under the same name.
+    fn ordering(&self) -> Option<&str> {
+        let c = self.collation.as_deref()?;
+        Some(c.strip_prefix(self.charset.as_str()).unwrap_or(c))
+    }
+}
+
+/// Which index holds a column: what a collation change has to rebuild.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Indexed {
+    No,
+    /// In a secondary index (a UNIQUE key included).
+    Secondary,
+    /// In the PRIMARY KEY (the clustered index: the table itself).
+    Primary,
+}
+
+/// Which index holds `column` of `table` in the catalog: an index, or a UNIQUE or PRIMARY KEY
+/// (whose index it is on MySQL). A prefix part (`c(20)`) counts.
+pub fn indexed(cat: &sluice_core::catalog::Catalog, table: &ObjName, column: &str) -> Indexed {
+    use sluice_core::sql::ops::ConstraintKind;
+    let names = |cols: &[String]| {
+        cols.iter().any(|c| {
+            c.split('(')
+                .next()
+                .unwrap_or(c)
+                .trim()
+                .eq_ignore_ascii_case(column)
+        })
+    };
+    let Some(t) = cat.table(table) else {
+        return Indexed::No;
+    };
+    if t.constraints
+        .iter()
+        .any(|k| k.kind == ConstraintKind::PrimaryKey && names(&k.columns))
+    {
+        return Indexed::Primary;
+    }
+    let unique = t
+        .constraints
+        .iter()
+        .any(|k| k.kind == ConstraintKind::Unique && names(&k.columns));
+    if unique || cat.indexes_on(table).iter().any(|i| names(&i.columns)) {
+        Indexed::Secondary
+    } else {
+        Indexed::No
+    }
+}
+
+/// How a change of a text column's charset or collation runs (the type aside): MariaDB 10.4+
+/// widens utf8mb3 to utf8mb4 and changes the collation of a column outside any index
+/// instantly, and (10.6+) rebuilds the secondary indexes of an indexed one without copying
+/// the table (MDEV-15564, MDEV-26294); every other change, and any on MySQL, is a copy.
+fn encoding_change(
+    server: &MysqlServer,
+    ty: &SqlType,
+    from: &Encoding,
+    to: &Encoding,
+    indexed: Indexed,
+) -> Result<Algorithm, String> {
+    let widened = from.charset == "utf8mb3" && to.charset == "utf8mb4";
+    if from.charset != to.charset && !(widened && server.mariadb_at_least(10, 4)) {
+        return Err(format!(
+            "changes the column's charset from {} to {}",
+            from.charset, to.charset
+        ));
+    }
+    let recollated = match (from.ordering(), to.ordering()) {
+        (None, None) => false,
+        (a, b) => a != b,
+    };
+    let enum_like = matches!(ty.base.as_str(), "enum" | "set");
+    if widened && enum_like {
+        return Err(format!(
+            "changes the charset of an {}",
+            ty.base.to_uppercase()
+        ));
+    }
+    if !recollated {
+        return Ok(Algorithm::Instant);
+    }
+    let (a, b) = (
+        from.collation.as_deref().unwrap_or("its default"),
+        to.collation.as_deref().unwrap_or("the default"),
+    );
+    let why = |what: &str| Err(format!("changes the collation from {a} to {b}{what}"));
+    if !server.mariadb_at_least(10, 4) || enum_like {
+        return why("");
+    }
+    let blob = matches!(
+        ty.base.as_str(),
+        "text" | "tinytext" | "mediumtext" | "longtext"
+    );
+    match indexed {
+        Indexed::No => Ok(Algorithm::Instant),
+        Indexed::Primary => why(" of a PRIMARY KEY column"),
+        Indexed::Secondary if blob || !server.mariadb_at_least(10, 6) => {
+            why(" of an indexed column")
+        }
+        // the server rebuilds the column's indexes (a UNIQUE one fails on values the new
+        // collation makes equal)
+        Indexed::Secondary => Ok(Algorithm::Inplace),
+    }
 }
 
 /// The MySQL spelling of a type, for comparing (`INT(11)` = `INT`, `BOOL` = `TINYINT(1)`).
@@ -144,22 +351,28 @@ fn members(t: &SqlType) -> Vec<String> {
 }
 
 /// How a column type change runs: `Ok` with the algorithm when no copy is needed, `Err` with
-/// the reason when it is a table copy. `from_cs` / `to_cs` are effective charsets.
+/// the reason when it is a table copy. The encodings matter to text types; `indexed` to a
+/// collation change.
 pub fn type_change(
     server: &MysqlServer,
     from: &SqlType,
-    from_cs: &str,
+    from_enc: &Encoding,
     to: &SqlType,
-    to_cs: &str,
+    to_enc: &Encoding,
+    indexed: Indexed,
 ) -> Result<Algorithm, String> {
     let (f, t) = (normalised(from), normalised(to));
-    if is_text(&f) && is_text(&t) && from_cs != to_cs {
-        return Err(format!(
-            "changes the column's charset from {from_cs} to {to_cs}"
-        ));
-    }
-    if f == t {
-        return Ok(Algorithm::Instant);
+    let enc = if is_text(&f) && is_text(&t) {
+        encoding_change(server, &t, from_enc, to_enc, indexed)?
+    } else {
+        Algorithm::Instant
+    };
+    let (from_width, to_width) = (
+        charset_max_bytes(&from_enc.charset),
+        charset_max_bytes(&to_enc.charset),
+    );
+    if f == t && (from_width == to_width || f.base != "varchar") {
+        return Ok(enc);
     }
     if f.base == t.base
         && matches!(f.base.as_str(), "varchar" | "varbinary")
@@ -168,26 +381,25 @@ pub fn type_change(
         if b < a {
             return Err(format!("shrinks {} from {a} to {b}", f.base));
         }
-        let per = if f.base == "varbinary" {
-            1
+        let (from_bytes, to_bytes) = if f.base == "varbinary" {
+            (*a, *b)
         } else {
-            charset_max_bytes(to_cs)
+            (a * from_width, b * to_width)
         };
-        let (from_bytes, to_bytes) = (a * per, b * per);
         // MariaDB 10.4+ (row formats other than REDUNDANT) stores lengths below 128 bytes in
         // one byte whatever the maximum: a column of at most 127 bytes grows instantly
         let mariadb_short = server.mariadb_at_least(10, 4) && from_bytes <= 127;
         if (from_bytes <= 255) != (to_bytes <= 255) && !mariadb_short {
             return Err(format!(
-                "grows {}({a}) to {}({b}) across the 255-byte length prefix, {from_bytes} to {to_bytes} bytes in {to_cs}",
-                f.base, t.base
+                "grows {}({a}) to {}({b}) across the 255-byte length prefix, {from_bytes} to {to_bytes} bytes in {}",
+                f.base, t.base, to_enc.charset
             ));
         }
-        return Ok(if server.mariadb {
+        return Ok(enc.max(if server.mariadb {
             Algorithm::Instant
         } else {
             Algorithm::Inplace
-        });
+        }));
     }
     if f.base == t.base && matches!(f.base.as_str(), "enum" | "set") {
         let (old, new) = (members(&f), members(&t));
@@ -204,7 +416,7 @@ pub fn type_change(
             && new[..old.len()] == old[..]
             && storage(old.len()) == storage(new.len())
         {
-            return Ok(Algorithm::Instant);
+            return Ok(enc);
         }
         return Err(format!(
             "reorders or removes {} members",
@@ -254,20 +466,31 @@ pub fn column_change(
     column: &str,
     new_type: &str,
 ) -> Option<Result<Algorithm, String>> {
-    let (current, from_cs) = column_before(cx, st, table, column)?;
+    let (current, _) = column_before(cx, st, table, column)?;
     let redefined = redefinition(st, table, column);
-    let to_cs = match redefined.and_then(|c| c.charset.as_deref()) {
-        Some(cs) => cs.to_ascii_lowercase(),
-        // MODIFY without a charset takes the table's default again
-        None => effective_charset(cx.catalog(st.index).table(table), None),
-    };
     let server = cx.settings.mysql_server();
+    let cat = cx.catalog(st.index);
+    let defaults = Encoding::of_catalog_table(&server, cat.table(table));
+    let from = Encoding::resolve(
+        &server,
+        &defaults,
+        current.charset.as_deref(),
+        current.collation.as_deref(),
+    );
+    // MODIFY without a charset or collation takes the table's defaults again
+    let to = Encoding::resolve(
+        &server,
+        &defaults,
+        redefined.and_then(|c| c.charset.as_deref()),
+        redefined.and_then(|c| c.collation.as_deref()),
+    );
     let mut verdict = type_change(
         &server,
         &current.sql_type(),
-        &from_cs,
+        &from,
         &SqlType::parse(new_type),
-        &to_cs,
+        &to,
+        indexed(cat, table, name_before(st, table, column)),
     );
     if let (Ok(_), Some(new)) = (&verdict, redefined) {
         if new.serial && !current.serial {
@@ -527,7 +750,7 @@ pub fn verdict(cx: &ScriptCx<'_>, st: &Stmt) -> Verdict {
             // ALGORITHM=INSTANT: "Reason: DROP INDEX")
             Op::DropColumn { table, column, .. } => add(instant_if(
                 (server.mysql_at_least(8, 0, 29) || server.mariadb_at_least(10, 4))
-                    && !indexed(cx.catalog(st.index), table, column),
+                    && indexed(cx.catalog(st.index), table, column) == Indexed::No,
             )),
             Op::RenameColumn { .. } => add(instant_if(
                 server.mysql_at_least(8, 0, 28) || server.mariadb_at_least(10, 3),
@@ -663,22 +886,6 @@ fn engine_of(upper: &str) -> Option<String> {
     (!e.is_empty()).then_some(e)
 }
 
-/// Whether `column` of `table` is part of an index, or of a UNIQUE or PRIMARY KEY (whose index
-/// it is on MySQL).
-fn indexed(cat: &sluice_core::catalog::Catalog, table: &ObjName, column: &str) -> bool {
-    let has = |cols: &[String]| cols.iter().any(|c| c.eq_ignore_ascii_case(column));
-    cat.indexes_on(table).iter().any(|i| has(&i.columns))
-        || cat.table(table).is_some_and(|t| {
-            t.constraints.iter().any(|k| {
-                matches!(
-                    k.kind,
-                    sluice_core::sql::ops::ConstraintKind::Unique
-                        | sluice_core::sql::ops::ConstraintKind::PrimaryKey
-                ) && has(&k.columns)
-            })
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -692,13 +899,24 @@ mod tests {
         }
     }
 
+    fn enc(server: &MysqlServer, cs: &str) -> Encoding {
+        Encoding::resolve(
+            server,
+            &Encoding::of_table(server, None, None),
+            Some(cs),
+            None,
+        )
+    }
+
     fn change(from: &str, from_cs: &str, to: &str, to_cs: &str) -> Result<Algorithm, String> {
+        let server = mysql(None);
         type_change(
-            &mysql(None),
+            &server,
             &SqlType::parse(from),
-            from_cs,
+            &enc(&server, from_cs),
             &SqlType::parse(to),
-            to_cs,
+            &enc(&server, to_cs),
+            Indexed::No,
         )
     }
 
@@ -734,7 +952,14 @@ mod tests {
             patch: None,
         };
         let change = |from: &str, to: &str, cs: &str| {
-            type_change(&maria, &SqlType::parse(from), cs, &SqlType::parse(to), cs)
+            type_change(
+                &maria,
+                &SqlType::parse(from),
+                &enc(&maria, cs),
+                &SqlType::parse(to),
+                &enc(&maria, cs),
+                Indexed::No,
+            )
         };
         // 31 x 4 = 124 bytes: instant to any length; 32 x 4 = 128 bytes: a copy past 255
         assert_eq!(
@@ -748,16 +973,92 @@ mod tests {
         );
         assert!(change("VARCHAR(128)", "VARCHAR(300)", "latin1").is_err());
         // MySQL keeps the 255-byte rule
-        assert!(
-            type_change(
-                &mysql(None),
-                &SqlType::parse("VARCHAR(31)"),
-                "utf8mb4",
-                &SqlType::parse("VARCHAR(100)"),
-                "utf8mb4"
-            )
-            .is_err()
+        assert!(self::change("VARCHAR(31)", "utf8mb4", "VARCHAR(100)", "utf8mb4").is_err());
+    }
+
+    /// MariaDB 10.11, as the server answered (tests/it/mysql_online_ddl.rs runs the same
+    /// statements against it).
+    #[test]
+    fn mariadb_charset_and_collation_changes() {
+        let maria = MysqlServer {
+            mariadb: true,
+            major: 10,
+            minor: 11,
+            patch: None,
+        };
+        let none = Encoding::of_table(&maria, None, None);
+        let e = |cs: &str, coll: Option<&str>| Encoding::resolve(&maria, &none, Some(cs), coll);
+        let change = |ty: &str, from: &Encoding, to: &Encoding, ix: Indexed| {
+            let t = SqlType::parse(ty);
+            type_change(&maria, &t, from, &t, to, ix)
+        };
+        let general = e("utf8mb4", None);
+        let bin = e("utf8mb4", Some("utf8mb4_bin"));
+        assert_eq!(general.collation.as_deref(), Some("utf8mb4_general_ci"));
+        // a collation change: instant outside any index, the indexes rebuilt in place
+        // inside one, a copy for the clustered index, a prefix-indexed TEXT and an ENUM
+        assert_eq!(
+            change("VARCHAR(255)", &general, &bin, Indexed::No),
+            Ok(Algorithm::Instant)
         );
+        assert_eq!(
+            change("VARCHAR(255)", &general, &bin, Indexed::Secondary),
+            Ok(Algorithm::Inplace)
+        );
+        assert!(change("VARCHAR(255)", &general, &bin, Indexed::Primary).is_err());
+        assert!(change("TEXT", &general, &bin, Indexed::Secondary).is_err());
+        assert_eq!(
+            change("TEXT", &general, &bin, Indexed::No),
+            Ok(Algorithm::Instant)
+        );
+        assert!(change("ENUM('a','b')", &general, &bin, Indexed::No).is_err());
+        // the same collation spelled out changes nothing
+        assert_eq!(
+            change(
+                "VARCHAR(10)",
+                &general,
+                &e("utf8mb4", Some("UTF8MB4_GENERAL_CI")),
+                Indexed::Primary
+            ),
+            Ok(Algorithm::Instant)
+        );
+        // utf8mb3 -> utf8mb4 keeps the order of the same-named collation: instant, indexed too
+        let mb3 = e("utf8", None);
+        assert_eq!(mb3.collation.as_deref(), Some("utf8mb3_general_ci"));
+        assert_eq!(
+            change("VARCHAR(100)", &mb3, &general, Indexed::Secondary),
+            Ok(Algorithm::Instant)
+        );
+        assert_eq!(
+            change(
+                "VARCHAR(50)",
+                &e("utf8mb3", Some("utf8_bin")),
+                &bin,
+                Indexed::Secondary
+            ),
+            Ok(Algorithm::Instant)
+        );
+        let unicode = e("utf8mb4", Some("utf8mb4_unicode_ci"));
+        assert_eq!(
+            change("VARCHAR(50)", &mb3, &unicode, Indexed::Secondary),
+            Ok(Algorithm::Inplace)
+        );
+        // ... unless the length prefix grows: 80 x 3 = 240 bytes, 80 x 4 = 320
+        assert!(change("VARCHAR(80)", &mb3, &general, Indexed::No).is_err());
+        assert!(change("ENUM('a')", &mb3, &general, Indexed::No).is_err());
+        // any other charset change is a copy
+        assert!(change("VARCHAR(50)", &e("latin1", None), &general, Indexed::No).is_err());
+        assert!(change("VARCHAR(20)", &general, &mb3, Indexed::No).is_err());
+        // MySQL copies for any of them (mysql-online-ddl.md)
+        let my = mysql(None);
+        let t = SqlType::parse("VARCHAR(255)");
+        let none = Encoding::of_table(&my, None, None);
+        let (g, b) = (
+            Encoding::resolve(&my, &none, Some("utf8mb4"), None),
+            Encoding::resolve(&my, &none, None, Some("utf8mb4_bin")),
+        );
+        assert_eq!(g.collation.as_deref(), Some("utf8mb4_0900_ai_ci"));
+        assert!(type_change(&my, &t, &g, &t, &b, Indexed::No).is_err());
     }
 
     #[test]

@@ -627,7 +627,7 @@ fn recipe_findings_point_at_the_plan_command() {
 // ---- MySQL / MariaDB
 
 const MYSQL_HISTORY: &str = "
-CREATE TABLE owners (id BIGINT PRIMARY KEY, label VARCHAR(100));
+CREATE TABLE owners (id BIGINT PRIMARY KEY, label VARCHAR(100) COLLATE utf8mb4_bin);
 CREATE TABLE accounts (
     id BIGINT PRIMARY KEY,
     owner_id BIGINT,
@@ -899,6 +899,34 @@ fn mysql_change_type_keeps_the_final_definition_and_swaps_under_a_table_lock() {
     assert_eq!(
         p.backfill[0].set.get("note_sluice_new").map(String::as_str),
         Some("note")
+    );
+}
+
+#[test]
+fn mysql_collations_are_kept_and_judged_by_index() {
+    // MariaDB 10.11 rebuilds the index of a recollated column in place: as written, pinned,
+    // and the way back drops the COLLATE again (the table's default)
+    let text = mysql_files(
+        "ALTER TABLE accounts MODIFY name VARCHAR(100) NOT NULL COLLATE utf8mb4_bin;",
+        None,
+    );
+    assert!(
+        text.contains(
+            "MODIFY COLUMN name VARCHAR(100) NOT NULL COLLATE utf8mb4_bin, ALGORITHM = INPLACE, LOCK = NONE;"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("MODIFY COLUMN `name` VARCHAR(100) NOT NULL, ALGORITHM=INPLACE, LOCK=NONE;"),
+        "{text}"
+    );
+    // a rename copies the column with its collation
+    let text = mysql_files("ALTER TABLE owners RENAME COLUMN label TO title;", None);
+    assert!(
+        text.contains(
+            "ADD COLUMN title VARCHAR(100) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL"
+        ),
+        "{text}"
     );
 }
 

@@ -22,6 +22,7 @@ use super::plan::Prepared;
 use super::strategies::mysql::{LiveColumn, MysqlFacts};
 use super::strategies::shadow_table::TableFacts;
 use super::strategies::{self, Family};
+use sluice_lint::mysql::Encoding;
 use sluice_lint::settings::MysqlServer;
 
 /// Never-analyzed tables up to this size are counted (a count of 64 MB takes well under a
@@ -230,7 +231,7 @@ impl RunFacts {
             server,
             database: self.database(conn).await,
             columns: BTreeMap::new(),
-            table_charset: BTreeMap::new(),
+            table_defaults: BTreeMap::new(),
             children: BTreeMap::new(),
             pt_osc: settings
                 .pt_osc
@@ -252,13 +253,15 @@ impl RunFacts {
                     LiveColumn {
                         column_type: c.column_type,
                         charset: c.charset,
+                        collation: c.collation,
                         not_null: c.not_null,
                         indexed: c.indexed,
                     },
                 );
             }
-            if let Ok(Some(cs)) = conn.table_charset(t).await {
-                facts.table_charset.insert(key.clone(), cs);
+            if let Ok(Some((cs, coll))) = conn.table_defaults(t).await {
+                let defaults = Encoding::of_table(&facts.server, Some(&cs), Some(&coll));
+                facts.table_defaults.insert(key.clone(), defaults);
             }
             let children = conn.referencing(t).await.unwrap_or_default();
             if !children.is_empty() {

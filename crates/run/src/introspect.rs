@@ -130,18 +130,19 @@ pub async fn read_mysql(conn: &mut sqlx::MySqlConnection) -> Result<SchemaSnapsh
         Option<String>,
         String,
         Option<String>,
+        Option<String>,
     );
     let cols: Vec<ColRow> = sqlx::query_as(
         "SELECT CAST(TABLE_NAME AS CHAR), CAST(COLUMN_NAME AS CHAR), CAST(COLUMN_TYPE AS CHAR),
                 CAST(IS_NULLABLE AS CHAR), CAST(COLUMN_DEFAULT AS CHAR), CAST(EXTRA AS CHAR),
-                CAST(CHARACTER_SET_NAME AS CHAR)
+                CAST(CHARACTER_SET_NAME AS CHAR), CAST(COLLATION_NAME AS CHAR)
          FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()
          ORDER BY TABLE_NAME, ORDINAL_POSITION",
     )
     .fetch_all(&mut *conn)
     .await?;
     let mut columns: BTreeMap<String, Vec<ColumnSpec>> = BTreeMap::new();
-    for (table, name, data_type, nullable, default, extra, charset) in cols {
+    for (table, name, data_type, nullable, default, extra, charset, collation) in cols {
         let extra = extra.to_ascii_lowercase();
         let generated = (extra.contains("generated") && !extra.contains("default_generated"))
             .then_some(Generated::Stored);
@@ -164,6 +165,7 @@ pub async fn read_mysql(conn: &mut sqlx::MySqlConnection) -> Result<SchemaSnapsh
             check: false,
             position: None,
             charset: charset.map(|c| c.to_ascii_lowercase()),
+            collation: collation.map(|c| c.to_ascii_lowercase()),
         });
     }
     for (name, estimate, bytes) in tables {
@@ -364,6 +366,7 @@ pub async fn read_pg(
                 check: false,
                 position: None,
                 charset: None,
+                collation: None,
             });
     }
 

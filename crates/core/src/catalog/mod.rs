@@ -88,6 +88,9 @@ pub struct Column {
     pub generation: Option<String>,
     /// MySQL: the column's own `CHARACTER SET`; `None` = the table's.
     pub charset: Option<String>,
+    /// MySQL: the column's own `COLLATE`; `None` = its charset's default, or the table's.
+    #[serde(default)]
+    pub collation: Option<String>,
     /// `COMMENT ON COLUMN` (PostgreSQL): a copy of the column (a type change through a
     /// shadow column) must carry it.
     #[serde(default)]
@@ -132,6 +135,9 @@ pub struct Table {
     pub stub: bool,
     /// MySQL: the table's default charset (`DEFAULT CHARSET=`); `None` = the server's.
     pub charset: Option<String>,
+    /// MySQL: the table's default collation (`COLLATE=`); `None` = its charset's default.
+    #[serde(default)]
+    pub collation: Option<String>,
     /// PostgreSQL triggers on the table, with the columns they are bound to.
     #[serde(default)]
     pub triggers: Vec<TableTrigger>,
@@ -503,6 +509,7 @@ impl Catalog {
                     uncertain: *from_query,
                     stub: false,
                     charset: None,
+                    collation: None,
                     triggers: Vec::new(),
                 };
                 self.insert_table(key.clone(), Arc::new(t));
@@ -664,6 +671,7 @@ impl Catalog {
                     c.generated = column.generated;
                     c.generation = column.generation.clone();
                     c.charset = column.charset.clone();
+                    c.collation = column.collation.clone();
                 }
             }
             Op::SetNotNull { table, column } => {
@@ -923,10 +931,10 @@ impl Catalog {
                 // MySQL `KEY ix (col)` inside CREATE TABLE: not an operation of its own
                 let table = obj_name(&ct.name);
                 if self.dialect == Dialect::Mysql
-                    && let Some(cs) = crate::sql::classify::table_charset(ct)
                     && let Some(t) = self.table_mut(&table)
                 {
-                    t.charset = Some(cs);
+                    t.charset = crate::sql::classify::table_charset(ct);
+                    t.collation = crate::sql::classify::table_collation(ct);
                 }
                 for c in &ct.constraints {
                     if let sqlparser::ast::TableConstraint::Index(ix) = c
@@ -1076,6 +1084,7 @@ impl Catalog {
             uncertain: false,
             stub: true,
             charset: None,
+            collation: None,
             triggers: Vec::new(),
         };
         self.insert_table(key.clone(), Arc::new(t));
@@ -1104,6 +1113,7 @@ impl Catalog {
             generated: spec.generated,
             generation: spec.generation.clone(),
             charset: spec.charset.clone(),
+            collation: spec.collation.clone(),
             comment: None,
         });
         let cols = vec![spec.name.clone()];

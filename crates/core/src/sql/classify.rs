@@ -555,6 +555,7 @@ fn column_spec(def: &ColumnDef) -> ColumnSpec {
         check: false,
         position: None,
         charset: None,
+        collation: None,
     };
     for opt in &def.options {
         match &opt.option {
@@ -576,10 +577,16 @@ fn column_spec(def: &ColumnDef) -> ColumnSpec {
                 spec.fk_name = opt.name.as_ref().or(fk.name.as_ref()).map(ident);
             }
             ColumnOption::Check(_) => spec.check = true,
-            ColumnOption::CharacterSet(cs) => spec.charset = Some(obj_name(cs).name),
+            ColumnOption::CharacterSet(cs) => {
+                spec.charset = Some(obj_name(cs).name.to_ascii_lowercase());
+            }
             // `COLLATE latin1_bin` implies its charset
-            ColumnOption::Collation(c) if spec.charset.is_none() => {
-                spec.charset = charset_of_collation(&obj_name(c).name);
+            ColumnOption::Collation(c) => {
+                let c = obj_name(c).name.to_ascii_lowercase();
+                if spec.charset.is_none() {
+                    spec.charset = charset_of_collation(&c);
+                }
+                spec.collation = Some(c);
             }
             ColumnOption::DialectSpecific(tokens)
                 if tokens.iter().any(|t| {
@@ -621,19 +628,26 @@ pub(crate) fn charset_of_collation(collation: &str) -> Option<String> {
 /// The default charset of a MySQL `CREATE TABLE` (`DEFAULT CHARSET=latin1`,
 /// `CHARACTER SET utf8mb3`, or the charset of `COLLATE=..`), lower case.
 pub fn table_charset(ct: &sqlparser::ast::CreateTable) -> Option<String> {
+    table_option(ct, "charset")
+        .or_else(|| table_option(ct, "character set"))
+        .or_else(|| table_option(ct, "collate").and_then(|c| charset_of_collation(&c)))
+}
+
+/// The default collation of a MySQL `CREATE TABLE` (`COLLATE=utf8mb4_bin`), lower case.
+pub fn table_collation(ct: &sqlparser::ast::CreateTable) -> Option<String> {
+    table_option(ct, "collate")
+}
+
+/// The word after `key` (and an optional `=`) in a `CREATE TABLE`'s options, lower case.
+fn table_option(ct: &sqlparser::ast::CreateTable, key: &str) -> Option<String> {
     let text = ct.table_options.to_string().to_ascii_lowercase();
-    let value_after = |key: &str| {
-        let i = text.find(key)? + key.len();
-        let rest = text[i..].trim_start().trim_start_matches('=').trim_start();
-        let v: String = rest
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect();
-        (!v.is_empty()).then_some(v)
-    };
-    value_after("charset")
-        .or_else(|| value_after("character set"))
-        .or_else(|| value_after("collate").and_then(|c| charset_of_collation(&c)))
+    let i = text.find(key)? + key.len();
+    let rest = text[i..].trim_start().trim_start_matches('=').trim_start();
+    let v: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    (!v.is_empty()).then_some(v)
 }
 
 /// `serial` & co. (also quoted: `"serial"` is the same to PostgreSQL); an array of them is
@@ -1044,6 +1058,7 @@ mod tests {
             check: false,
             position: None,
             charset: None,
+            collation: None,
         }
     }
 
@@ -1272,6 +1287,7 @@ mod tests {
         {
             [_, Op::RedefineColumn { column, .. }] => {
                 assert_eq!(column.charset.as_deref(), Some("latin1"));
+                assert_eq!(column.collation.as_deref(), Some("latin1_bin"));
                 assert_eq!(column.default.as_deref(), Some("'x'"));
                 assert_eq!(column.position.as_deref(), Some("FIRST"));
                 assert!(!column.not_null);
@@ -1314,6 +1330,18 @@ mod tests {
             Some("utf8mb4".into())
         );
         assert_eq!(charset("CREATE TABLE t (a INT) ENGINE=InnoDB"), None);
+        let collation = |sql: &str| match parse(Dialect::Mysql, sql).expect("parses").as_slice() {
+            [Statement::CreateTable(ct)] => table_collation(ct),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            collation("CREATE TABLE t (a INT) DEFAULT CHARSET=utf8mb4 COLLATE=UTF8MB4_BIN"),
+            Some("utf8mb4_bin".into())
+        );
+        assert_eq!(
+            collation("CREATE TABLE t (a INT) DEFAULT CHARSET=latin1"),
+            None
+        );
     }
 
     #[test]

@@ -95,6 +95,8 @@ pub struct ColumnSpec {
     pub position: Option<String>,
     /// MySQL `CHARACTER SET cs` (or the charset a `COLLATE cs_..` names), lower case.
     pub charset: Option<String>,
+    /// MySQL `COLLATE c`, lower case; `None` = the charset's default (or the table's).
+    pub collation: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

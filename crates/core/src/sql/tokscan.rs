@@ -1116,6 +1116,7 @@ fn column(a: &mut Cursor) -> Option<ColumnSpec> {
         check: false,
         position: None,
         charset: None,
+        collation: None,
     };
     while !a.at_end() {
         if a.eat_kws(&["NOT", "NULL"]) {
@@ -1179,10 +1180,13 @@ fn column(a: &mut Cursor) -> Option<ColumnSpec> {
             spec.charset = a.ident().map(|c| c.to_ascii_lowercase());
         } else if a.eat_kw("COLLATE") {
             a.eat("=");
-            let c = a.ident();
+            let c = a.ident().map(|c| c.to_ascii_lowercase());
             if spec.charset.is_none() {
-                spec.charset = c.and_then(|c| crate::sql::classify::charset_of_collation(&c));
+                spec.charset = c
+                    .as_deref()
+                    .and_then(crate::sql::classify::charset_of_collation);
             }
+            spec.collation = c;
         } else if a.eat_kw("FIRST") {
             spec.position = Some("FIRST".into());
         } else if a.eat_kw("AFTER") {
@@ -1370,6 +1374,7 @@ mod tests {
                 check: false,
                 position: None,
                 charset: None,
+                collation: None,
             },
             if_not_exists: false,
         };
@@ -1523,6 +1528,7 @@ mod tests {
                         check: false,
                         position: None,
                         charset: None,
+                        collation: None,
                     },
                 },
             ]

@@ -853,6 +853,7 @@ mod seed_tests {
                 check: false,
                 position: None,
                 charset: None,
+                collation: None,
             }],
             constraints: Vec::new(),
             if_not_exists: false,

@@ -2,7 +2,7 @@
 //! Flags an `ALTER TABLE` of an existing MySQL / MariaDB table whose best algorithm on the
 //! configured server is COPY: a column type change (given the column's current type and
 //! charset from the catalog), VARCHAR growth across the 255-byte length prefix, a charset
-//! change, `ADD FOREIGN KEY` with `foreign_key_checks` on, a CHECK constraint, an engine or
+//! or collation change where the server copies for it, `ADD FOREIGN KEY` with `foreign_key_checks` on, a CHECK constraint, an engine or
 //! partitioning change, ENUM/SET members reordered or removed, a STORED generated or an
 //! `AUTO_INCREMENT` column.
 //!
@@ -146,6 +146,39 @@ mod tests {
         assert!(
             found[0].contains("charset from latin1 to utf8mb4"),
             "{found:?}"
+        );
+    }
+
+    #[test]
+    fn collation_changes_by_server_and_index() {
+        let history = "CREATE TABLE ids (id INT PRIMARY KEY, identifier VARCHAR(255) NOT NULL, note VARCHAR(255) COLLATE utf8mb4_bin, UNIQUE KEY ids_identifier (identifier)) DEFAULT CHARSET=utf8mb4";
+        let case = |sql: &str| Case::new(sql).mysql().history(history);
+        let rebin = "ALTER TABLE ids MODIFY identifier VARCHAR(255) COLLATE utf8mb4_bin NOT NULL;";
+        // MySQL copies the table for any collation change
+        let found = lint_errors(RULE, case(rebin));
+        assert!(
+            found[0].contains("changes the collation from utf8mb4_0900_ai_ci to utf8mb4_bin"),
+            "{found:?}"
+        );
+        // MariaDB 10.6+ rebuilds the UNIQUE index in place; 10.5 copies
+        lint_ok(RULE, case(rebin).mariadb("10.11"));
+        let found = lint_errors(RULE, case(rebin).mariadb("10.5"));
+        assert!(
+            found[0].contains("utf8mb4_general_ci to utf8mb4_bin of an indexed column"),
+            "{found:?}"
+        );
+        // a MODIFY without COLLATE drops the column's own: a change too
+        let found = lint_errors(
+            RULE,
+            case("ALTER TABLE ids MODIFY note VARCHAR(255) NOT NULL;"),
+        );
+        assert!(
+            found[0].contains("changes the collation from utf8mb4_bin to utf8mb4_0900_ai_ci"),
+            "{found:?}"
+        );
+        lint_ok(
+            RULE,
+            case("ALTER TABLE ids MODIFY note VARCHAR(255) COLLATE utf8mb4_bin NOT NULL;"),
         );
     }
 

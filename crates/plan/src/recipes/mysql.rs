@@ -279,6 +279,7 @@ fn drop_instant(server: &MysqlServer) -> bool {
 struct Def {
     data_type: String,
     charset: Option<String>,
+    collation: Option<String>,
     not_null: bool,
     default: Option<String>,
 }
@@ -288,6 +289,7 @@ impl Def {
         Def {
             data_type: c.data_type.clone(),
             charset: c.charset.clone(),
+            collation: c.collation.clone(),
             not_null: c.not_null,
             default: c.default.clone(),
         }
@@ -297,6 +299,7 @@ impl Def {
         Def {
             data_type: c.data_type.clone(),
             charset: c.charset.clone(),
+            collation: c.collation.clone(),
             not_null: c.not_null,
             default: c.default.clone(),
         }
@@ -309,6 +312,7 @@ impl Def {
             "column": column,
             "type": self.data_type,
             "charset": self.charset,
+            "collation": self.collation,
             "not_null": not_null,
             "default": if default { self.default.clone() } else { None },
             "instant": false,
@@ -318,20 +322,40 @@ impl Def {
 
 /// Does `CHANGE old new <spec>` keep the column's definition (a pure rename)?
 fn same_definition(server: &MysqlServer, t: &Table, old: &Column, spec: &ColumnSpec) -> bool {
-    let cs_old = facts::effective_charset(Some(t), old.charset.as_deref());
-    let cs_new = facts::effective_charset(Some(t), spec.charset.as_deref());
+    let (from, to) = encodings(server, t, old, spec);
+    // any index: a pure rename keeps the collation, and so the index
     facts::type_change(
         server,
         &old.sql_type(),
-        &cs_old,
+        &from,
         &sluice_core::catalog::SqlType::parse(&spec.data_type),
-        &cs_new,
+        &to,
+        facts::Indexed::Primary,
     ) == Ok(Algorithm::Instant)
+        && from == to
         && old.sql_type() == sluice_core::catalog::SqlType::parse(&spec.data_type)
         && old.not_null == spec.not_null
         && old.default == spec.default
         && !spec.serial
         && spec.generated.is_none()
+}
+
+/// The encodings of `old` and of its redefinition `spec` (which takes the table's defaults
+/// again where it names none).
+fn encodings(
+    server: &MysqlServer,
+    t: &Table,
+    old: &Column,
+    spec: &ColumnSpec,
+) -> (facts::Encoding, facts::Encoding) {
+    let defaults = facts::Encoding::of_catalog_table(server, Some(t));
+    let resolve = |cs: &Option<String>, coll: &Option<String>| {
+        facts::Encoding::resolve(server, &defaults, cs.as_deref(), coll.as_deref())
+    };
+    (
+        resolve(&old.charset, &old.collation),
+        resolve(&spec.charset, &spec.collation),
+    )
 }
 
 /// The column to shadow, refused when the recipe cannot carry what hangs on it.
@@ -452,10 +476,10 @@ fn modify(
             "{column} is or becomes a generated column: the shadow column recipe cannot keep it in sync"
         ));
     }
-    let from_cs = facts::effective_charset(Some(t), old.charset.as_deref());
-    let to_cs = facts::effective_charset(Some(t), spec.charset.as_deref());
+    let (from_enc, to_enc) = encodings(server, t, old, spec);
+    let ix = facts::indexed(src.cat, table, column);
     let to_type = sluice_core::catalog::SqlType::parse(&spec.data_type);
-    match facts::type_change(server, &old.sql_type(), &from_cs, &to_type, &to_cs) {
+    match facts::type_change(server, &old.sql_type(), &from_enc, &to_type, &to_enc, ix) {
         Ok(algorithm) => {
             // no copy: as written, pinned; NULL <-> NOT NULL rebuilds in place
             let algorithm = if old.not_null != spec.not_null {
@@ -466,7 +490,8 @@ fn modify(
                 algorithm
             };
             // the way back must not be a copy either (a shrink, a prefix class crossed)
-            let back = facts::type_change(server, &to_type, &to_cs, &old.sql_type(), &from_cs);
+            let back =
+                facts::type_change(server, &to_type, &to_enc, &old.sql_type(), &from_enc, ix);
             let down = match back {
                 Ok(_) => Some(b.sql(
                     "mysql/modify_column.sql",
@@ -531,7 +556,7 @@ fn rename_or_retype(
     let add_instant = facts::instant_add_column(server, false);
     let up = b.sql(
         "mysql/add_column.sql",
-        json!({ "table": tn, "column": new, "type": s.def.data_type, "charset": s.def.charset, "instant": add_instant }),
+        json!({ "table": tn, "column": new, "type": s.def.data_type, "charset": s.def.charset, "collation": s.def.collation, "instant": add_instant }),
     )?;
     let down = b.sql(
         "mysql/drop_column.sql",
@@ -825,7 +850,7 @@ fn add_column(
     let def = Def::of_spec(c);
     let up = b.sql(
         "mysql/add_column.sql",
-        json!({ "table": tn, "column": col, "type": def.data_type, "charset": def.charset, "position": c.position, "instant": algorithm == Algorithm::Instant }),
+        json!({ "table": tn, "column": col, "type": def.data_type, "charset": def.charset, "collation": def.collation, "position": c.position, "instant": algorithm == Algorithm::Instant }),
     )?;
     b.add(
         src,

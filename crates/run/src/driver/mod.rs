@@ -160,11 +160,14 @@ pub struct LiveColumn {
     /// MySQL `DATA_TYPE` (`int`, `varchar`); PostgreSQL the same as `column_type`.
     pub data_type: String,
     pub charset: Option<String>,
+    /// MySQL `COLLATION_NAME`.
+    pub collation: Option<String>,
     pub not_null: bool,
     /// A generated (computed) column.
     pub generated: bool,
-    /// Part of an index (MariaDB drops such a column in place, not instantly).
-    pub indexed: bool,
+    /// The index holding it, if any (MariaDB drops an indexed column in place, not
+    /// instantly, and rebuilds its indexes for a collation change).
+    pub indexed: sluice_lint::mysql::Indexed,
 }
 
 /// One database connection.
@@ -222,8 +225,8 @@ pub trait Driver: Send {
     /// `t`'s foreign keys that reference `t` itself and refuse a delete of a referenced row
     /// (`NO ACTION`, `RESTRICT`), sorted.
     fn self_references<'a>(&'a mut self, t: &'a ObjName) -> Fut<'a, Vec<String>>;
-    /// `t`'s default character set (MySQL), lower case.
-    fn table_charset<'a>(&'a mut self, t: &'a ObjName) -> Fut<'a, Option<String>> {
+    /// `t`'s default character set and collation (MySQL), lower case.
+    fn table_defaults<'a>(&'a mut self, t: &'a ObjName) -> Fut<'a, Option<(String, String)>> {
         let _ = t;
         Box::pin(async { Ok(None) })
     }

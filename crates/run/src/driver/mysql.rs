@@ -16,6 +16,7 @@ use super::{
 use sluice_core::sql::Dialect;
 use sluice_core::sql::ops::ObjName;
 use sluice_core::sql::quote;
+use sluice_lint::mysql::Indexed;
 
 #[derive(Debug)]
 pub(super) struct Mysql;
@@ -493,7 +494,9 @@ impl Driver for MyConn {
             let rows = self
                 .query_text(&format!(
                     "SELECT CAST(COLUMN_NAME AS CHAR), CAST(COLUMN_TYPE AS CHAR), CAST(DATA_TYPE AS CHAR), CAST(CHARACTER_SET_NAME AS CHAR), CAST(IS_NULLABLE AS CHAR), CAST(EXTRA AS CHAR), \
-                     CAST(EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = c.TABLE_SCHEMA AND s.TABLE_NAME = c.TABLE_NAME AND s.COLUMN_NAME = c.COLUMN_NAME) AS CHAR) \
+                     CAST(EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = c.TABLE_SCHEMA AND s.TABLE_NAME = c.TABLE_NAME AND s.COLUMN_NAME = c.COLUMN_NAME) AS CHAR), \
+                     CAST(EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = c.TABLE_SCHEMA AND s.TABLE_NAME = c.TABLE_NAME AND s.COLUMN_NAME = c.COLUMN_NAME AND s.INDEX_NAME = 'PRIMARY') AS CHAR), \
+                     CAST(COLLATION_NAME AS CHAR) \
                      FROM information_schema.COLUMNS c WHERE {} ORDER BY ORDINAL_POSITION",
                     where_table(t)
                 ))
@@ -507,14 +510,21 @@ impl Driver for MyConn {
                     let nullable = it.next()?;
                     let extra = it.next().flatten().unwrap_or_default();
                     let indexed = it.next().flatten();
+                    let primary_key = it.next().flatten();
+                    let collation = it.next().flatten();
                     Some(LiveColumn {
                         name,
                         column_type,
                         data_type,
                         charset,
+                        collation,
                         not_null: nullable.as_deref() == Some("NO"),
                         generated: extra.to_ascii_uppercase().contains("GENERATED"),
-                        indexed: indexed.as_deref() == Some("1"),
+                        indexed: match (primary_key.as_deref(), indexed.as_deref()) {
+                            (Some("1"), _) => Indexed::Primary,
+                            (_, Some("1")) => Indexed::Secondary,
+                            _ => Indexed::No,
+                        },
                     })
                 })
                 .collect())
@@ -568,22 +578,26 @@ impl Driver for MyConn {
         })
     }
 
-    fn table_charset<'a>(&'a mut self, t: &'a ObjName) -> Fut<'a, Option<String>> {
+    fn table_defaults<'a>(&'a mut self, t: &'a ObjName) -> Fut<'a, Option<(String, String)>> {
         Box::pin(async move {
             let schema = t
                 .schema
                 .as_deref()
                 .map_or_else(|| "DATABASE()".to_owned(), |s| Mysql.literal(s));
-            Ok(first(
-                self.query_text(&format!(
-                    "SELECT CAST(c.CHARACTER_SET_NAME AS CHAR) FROM information_schema.TABLES t \
+            let rows = self
+                .query_text(&format!(
+                    "SELECT CAST(c.CHARACTER_SET_NAME AS CHAR), CAST(t.TABLE_COLLATION AS CHAR) FROM information_schema.TABLES t \
                      JOIN information_schema.COLLATION_CHARACTER_SET_APPLICABILITY c ON c.COLLATION_NAME = t.TABLE_COLLATION \
                      WHERE t.TABLE_SCHEMA = {schema} AND t.TABLE_NAME = {}",
                     Mysql.literal(&t.name)
                 ))
-                .await?,
-            )
-            .map(|s| s.to_ascii_lowercase()))
+                .await?;
+            Ok(rows.into_iter().next().and_then(|r| match r.as_slice() {
+                [Some(cs), Some(coll)] => {
+                    Some((cs.to_ascii_lowercase(), coll.to_ascii_lowercase()))
+                }
+                _ => None,
+            }))
         })
     }
 

@@ -16,6 +16,7 @@ use super::{
 use sluice_core::sql::Dialect;
 use sluice_core::sql::ops::ObjName;
 use sluice_core::sql::quote;
+use sluice_lint::mysql::Indexed;
 
 #[derive(Debug)]
 pub(super) struct Postgres;
@@ -531,9 +532,14 @@ impl Driver for PgConn {
                         data_type: ty.clone(),
                         column_type: ty,
                         charset: None,
+                        collation: None,
                         not_null: nn == "true",
                         generated: generated == "true",
-                        indexed: indexed == "true",
+                        indexed: if indexed == "true" {
+                            Indexed::Secondary
+                        } else {
+                            Indexed::No
+                        },
                     })
                 })
                 .collect())

@@ -181,8 +181,8 @@ impl Driver for Transcript {
         read!(self, Vec::new(), |c| c.self_references(t))
     }
 
-    fn table_charset<'a>(&'a mut self, t: &'a ObjName) -> Fut<'a, Option<String>> {
-        read!(self, None, |c| c.table_charset(t))
+    fn table_defaults<'a>(&'a mut self, t: &'a ObjName) -> Fut<'a, Option<(String, String)>> {
+        read!(self, None, |c| c.table_defaults(t))
     }
 
     fn copy_refusals<'a>(&'a mut self, t: &'a ObjName) -> Fut<'a, Vec<String>> {

@@ -14,7 +14,7 @@ use sluice_core::catalog::SqlType;
 use sluice_core::names;
 use sluice_core::sql::ops::{ConstraintKind, ObjName, Operation};
 use sluice_core::sql::{self, Dialect, quote};
-use sluice_lint::mysql::{self as online, Algorithm};
+use sluice_lint::mysql::{self as online, Algorithm, Encoding, Indexed};
 use sluice_lint::settings::MysqlServer;
 
 /// A column as the live server has it.
@@ -23,9 +23,11 @@ pub struct LiveColumn {
     /// `COLUMN_TYPE` (`int(11)`, `varchar(50)`).
     pub column_type: String,
     pub charset: Option<String>,
+    /// `COLLATION_NAME`.
+    pub collation: Option<String>,
     pub not_null: bool,
-    /// Part of an index.
-    pub indexed: bool,
+    /// Which index holds it.
+    pub indexed: Indexed,
 }
 
 /// What the MySQL strategies need to know, read by the engine before it chooses.
@@ -36,8 +38,8 @@ pub struct MysqlFacts {
     pub database: String,
     /// By (table, column), lower case.
     pub columns: BTreeMap<(String, String), LiveColumn>,
-    /// Default charset by table, lower case.
-    pub table_charset: BTreeMap<String, String>,
+    /// Default charset and collation by table (lower case).
+    pub table_defaults: BTreeMap<String, Encoding>,
     /// Tables other tables reference, with the referencing `table.constraint`s.
     pub children: BTreeMap<String, Vec<String>>,
     pub pt_osc: Option<PathBuf>,
@@ -90,11 +92,11 @@ fn algorithm(
 ) -> Result<Option<Algorithm>, Vec<String>> {
     let server = &my.server;
     let t = lower(&table.name);
-    let table_cs = my
-        .table_charset
+    let defaults = my
+        .table_defaults
         .get(&t)
         .cloned()
-        .unwrap_or_else(|| online::DEFAULT_CHARSET.to_owned());
+        .unwrap_or_else(|| Encoding::of_table(server, None, None));
     let mut best = Algorithm::Instant;
     let mut copy = Vec::new();
     let mut add = |r: Result<Algorithm, String>| match r {
@@ -125,7 +127,7 @@ fn algorithm(
                     && !my
                         .columns
                         .get(&(t.clone(), lower(column)))
-                        .is_some_and(|c| c.indexed),
+                        .is_some_and(|c| c.indexed != Indexed::No),
             )),
             Operation::RenameColumn { .. } => add(instant_if(
                 server.mysql_at_least(8, 0, 28) || server.mariadb_at_least(10, 3),
@@ -151,16 +153,26 @@ fn algorithm(
                     Operation::RedefineColumn { column: c, .. } if c.name == *column => Some(c),
                     _ => None,
                 });
-                let from_cs = live.charset.clone().unwrap_or_else(|| table_cs.clone());
-                let to_cs = spec
-                    .and_then(|c| c.charset.clone())
-                    .unwrap_or_else(|| table_cs.clone());
+                let from_enc = Encoding::resolve(
+                    server,
+                    &defaults,
+                    live.charset.as_deref(),
+                    live.collation.as_deref(),
+                );
+                // MODIFY without a charset or collation takes the table's defaults again
+                let to_enc = Encoding::resolve(
+                    server,
+                    &defaults,
+                    spec.and_then(|c| c.charset.as_deref()),
+                    spec.and_then(|c| c.collation.as_deref()),
+                );
                 let mut r = online::type_change(
                     server,
                     &SqlType::parse(&live.column_type),
-                    &lower(&from_cs),
+                    &from_enc,
                     &SqlType::parse(new_type),
-                    &lower(&to_cs),
+                    &to_enc,
+                    live.indexed,
                 );
                 if let (Ok(_), Some(spec)) = (&r, spec) {
                     if spec.serial {
@@ -438,8 +450,9 @@ mod tests {
             LiveColumn {
                 column_type: "int(11)".into(),
                 charset: None,
+                collation: None,
                 not_null: true,
-                indexed: false,
+                indexed: Indexed::No,
             },
         );
         columns.insert(
@@ -447,8 +460,9 @@ mod tests {
             LiveColumn {
                 column_type: "varchar(40)".into(),
                 charset: Some("utf8mb4".into()),
+                collation: Some("utf8mb4_general_ci".into()),
                 not_null: false,
-                indexed: true,
+                indexed: Indexed::Secondary,
             },
         );
         columns.insert(
@@ -456,8 +470,9 @@ mod tests {
             LiveColumn {
                 column_type: "int(11)".into(),
                 charset: None,
+                collation: None,
                 not_null: false,
-                indexed: false,
+                indexed: Indexed::No,
             },
         );
         let mut rows = BTreeMap::new();
@@ -475,7 +490,7 @@ mod tests {
                 },
                 database: "app".into(),
                 columns,
-                table_charset: BTreeMap::new(),
+                table_defaults: BTreeMap::new(),
                 children: BTreeMap::new(),
                 pt_osc: pt.then(|| "/usr/bin/pt-online-schema-change".into()),
                 gh_ost: None,
