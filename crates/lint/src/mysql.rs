@@ -877,13 +877,7 @@ fn altered_table_name(text: &str) -> Option<ObjName> {
 
 /// The engine an `ENGINE=x` clause names, upper case.
 fn engine_of(upper: &str) -> Option<String> {
-    let i = upper.find("ENGINE")? + "ENGINE".len();
-    let rest = upper[i..].trim_start().trim_start_matches('=').trim_start();
-    let e: String = rest
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .collect();
-    (!e.is_empty()).then_some(e)
+    sluice_core::sql::classify::option_value(upper, "ENGINE")
 }
 
 #[cfg(test)]

@@ -640,7 +640,12 @@ pub fn table_collation(ct: &sqlparser::ast::CreateTable) -> Option<String> {
 
 /// The word after `key` (and an optional `=`) in a `CREATE TABLE`'s options, lower case.
 fn table_option(ct: &sqlparser::ast::CreateTable, key: &str) -> Option<String> {
-    let text = ct.table_options.to_string().to_ascii_lowercase();
+    option_value(&ct.table_options.to_string().to_ascii_lowercase(), key)
+}
+
+/// The word after the first `key` in `text` and an optional `=` (`ENGINE = InnoDB` ->
+/// `InnoDB`), as written: a MySQL table option's value.
+pub fn option_value(text: &str, key: &str) -> Option<String> {
     let i = text.find(key)? + key.len();
     let rest = text[i..].trim_start().trim_start_matches('=').trim_start();
     let v: String = rest
