@@ -14,7 +14,9 @@ use sluice::sql::Dialect;
 const HISTORY: &str = "DROP TABLE IF EXISTS items;
 DROP TABLE IF EXISTS orgs;
 DROP TABLE IF EXISTS tags;
+DROP TABLE IF EXISTS notes;
 CREATE TABLE orgs (id INT PRIMARY KEY);
+CREATE TABLE notes (id INT PRIMARY KEY, body VARCHAR(50), tag VARCHAR(20), KEY notes_tag (tag)) DEFAULT CHARSET=utf8mb3;
 CREATE TABLE tags (name VARCHAR(50) NOT NULL PRIMARY KEY) DEFAULT CHARSET=utf8mb4;
 CREATE TABLE items (
   id INT PRIMARY KEY,
@@ -202,6 +204,28 @@ fn lint_verdicts_match_mariadb() {
         ),
         (
             "ALTER TABLE items MODIFY code VARCHAR(50) CHARACTER SET utf8mb4",
+            Verdict::Copy,
+        ),
+        // CONVERT TO judged column by column: nothing to change, utf8mb3 widened, a collation
+        // an index has to follow, the primary key's collation
+        (
+            "ALTER TABLE tags CONVERT TO CHARACTER SET utf8mb4",
+            Verdict::Instant,
+        ),
+        (
+            "ALTER TABLE notes CONVERT TO CHARACTER SET utf8mb4",
+            Verdict::Instant,
+        ),
+        (
+            "ALTER TABLE notes CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+            Verdict::Inplace,
+        ),
+        (
+            "ALTER TABLE notes ENGINE=InnoDB, CONVERT TO CHARACTER SET utf8mb3",
+            Verdict::Inplace,
+        ),
+        (
+            "ALTER TABLE tags CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
             Verdict::Copy,
         ),
     ];

@@ -607,7 +607,8 @@ fn alters_table(op: &Operation) -> Option<&ObjName> {
         | Op::AddConstraint { table, .. }
         | Op::DropConstraint { table, .. }
         | Op::CreateIndex { table, .. }
-        | Op::AlterTableOptions { table, .. } => Some(table),
+        | Op::AlterTableOptions { table, .. }
+        | Op::ConvertCharset { table, .. } => Some(table),
         Op::DropIndex {
             table: Some(table), ..
         } => Some(table),
@@ -787,8 +788,24 @@ pub fn verdict(cx: &ScriptCx<'_>, st: &Stmt) -> Verdict {
                 lock_shared |= *fulltext_or_spatial;
                 add(Ok(Algorithm::Inplace));
             }
+            Op::ConvertCharset {
+                table,
+                charset,
+                collation,
+            } => add(convert_charset(
+                cx,
+                st,
+                table,
+                charset,
+                collation.as_deref(),
+            )),
             Op::TableRewrite { .. } => {
-                if text.contains("CONVERT") {
+                // a CONVERT TO with a charset is its own operation, judged above
+                let converted = st
+                    .ops
+                    .iter()
+                    .any(|o| matches!(o, Op::ConvertCharset { .. }));
+                if text.contains("CONVERT") && !converted {
                     add(Err("converts the table to another charset".into()));
                 } else if let Some(engine) = engine_of(&text)
                     && engine != "INNODB"
@@ -815,6 +832,43 @@ pub fn verdict(cx: &ScriptCx<'_>, st: &Stmt) -> Verdict {
     }
     v.lock_shared = lock_shared;
     v
+}
+
+/// How `CONVERT TO CHARACTER SET charset [COLLATE collation]` runs: each text column's change
+/// of encoding, as `MODIFY` would make it (MariaDB: nothing to do when nothing changes, in
+/// place when only indexes need rebuilding); a copy on MySQL, or when the columns are unknown.
+fn convert_charset(
+    cx: &ScriptCx<'_>,
+    st: &Stmt,
+    table: &ObjName,
+    charset: &str,
+    collation: Option<&str>,
+) -> Result<Algorithm, String> {
+    let server = cx.settings.mysql_server();
+    let cat = cx.catalog(st.index);
+    let t = cat
+        .table(table)
+        .filter(|t| server.mariadb && !t.uncertain && !t.stub)
+        .ok_or_else(|| format!("converts the table to {charset}"))?;
+    let defaults = Encoding::of_catalog_table(&server, Some(t));
+    let to = Encoding::resolve(&server, &defaults, Some(charset), collation);
+    let mut best = Algorithm::Instant;
+    for c in &t.columns {
+        let ty = c.sql_type();
+        if !is_text(&normalised(&ty)) {
+            continue;
+        }
+        let from = Encoding::resolve(
+            &server,
+            &defaults,
+            c.charset.as_deref(),
+            c.collation.as_deref(),
+        );
+        let a = type_change(&server, &ty, &from, &ty, &to, indexed(cat, table, &c.name))
+            .map_err(|why| format!("converts the table to {charset}: column `{}` {why}", c.name))?;
+        best = best.max(a);
+    }
+    Ok(best)
 }
 
 /// The value of an `ALGORITHM [=] x` / `LOCK [=] x` clause in a statement's text, upper case.

@@ -679,6 +679,21 @@ impl Catalog {
                     c.not_null = true;
                 }
             }
+            // every text column takes the table's new default
+            Op::ConvertCharset {
+                table,
+                charset,
+                collation,
+            } => {
+                if let Some(t) = self.table_mut(table) {
+                    t.charset = Some(charset.clone());
+                    t.collation = collation.clone();
+                    for c in &mut t.columns {
+                        c.charset = None;
+                        c.collation = None;
+                    }
+                }
+            }
             Op::DropNotNull { table, column } => {
                 if let Some(t) = self.table_mut(table) {
                     // PostgreSQL 18 drops the column's NOT NULL constraint with it

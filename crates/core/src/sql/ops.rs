@@ -320,6 +320,13 @@ pub enum Operation {
         table: Option<ObjName>,
         kind: RewriteKind,
     },
+    /// MySQL `ALTER TABLE .. CONVERT TO CHARACTER SET cs [COLLATE c]`: the table's default
+    /// and every text column take the charset (names lower case).
+    ConvertCharset {
+        table: ObjName,
+        charset: String,
+        collation: Option<String>,
+    },
     DetachPartition {
         table: ObjName,
         concurrently: bool,
@@ -400,10 +407,10 @@ impl Operation {
     pub fn table(&self) -> Option<&ObjName> {
         use Operation::{
             AddColumn, AddConstraint, AlterColumnType, AlterIdentity, AlterTableOptions,
-            AttachPartition, CreateIndex, CreateTable, CreateTrigger, Delete, DetachPartition,
-            DropColumn, DropConstraint, DropDefault, DropExpression, DropNotNull, Insert,
-            RedefineColumn, RenameColumn, RenameTable, SetDefault, SetNotNull, TableRewrite,
-            Update, ValidateConstraint,
+            AttachPartition, ConvertCharset, CreateIndex, CreateTable, CreateTrigger, Delete,
+            DetachPartition, DropColumn, DropConstraint, DropDefault, DropExpression, DropNotNull,
+            Insert, RedefineColumn, RenameColumn, RenameTable, SetDefault, SetNotNull,
+            TableRewrite, Update, ValidateConstraint,
         };
         match self {
             CreateTable { table, .. }
@@ -428,7 +435,8 @@ impl Operation {
             | Update { table, .. }
             | Delete { table, .. }
             | Insert { table }
-            | AlterTableOptions { table, .. } => Some(table),
+            | AlterTableOptions { table, .. }
+            | ConvertCharset { table, .. } => Some(table),
             RenameTable { from, .. } => Some(from),
             TableRewrite { table, .. } => table.as_ref(),
             _ => None,

@@ -904,7 +904,30 @@ fn alter_action(table: &ObjName, a: &mut Cursor) -> Vec<Operation> {
         }
         return Vec::new();
     }
-    if a.eat_kw("ENGINE") || a.eat_kws(&["CONVERT", "TO"]) || a.eat_kw("FORCE") {
+    if a.eat_kws(&["CONVERT", "TO"]) {
+        // `CHARACTER SET cs [COLLATE c]`; `CHARACTER SET DEFAULT` names no charset
+        let _ = a.eat_kws(&["CHARACTER", "SET"]) || a.eat_kw("CHARSET");
+        a.eat("=");
+        let charset = a
+            .ident()
+            .map(|c| c.to_ascii_lowercase())
+            .filter(|c| c != "default");
+        let collation = if a.eat_kw("COLLATE") {
+            a.eat("=");
+            a.ident().map(|c| c.to_ascii_lowercase())
+        } else {
+            None
+        };
+        return match charset {
+            Some(charset) => vec![Op::ConvertCharset {
+                table: t(),
+                charset,
+                collation,
+            }],
+            None => rewrite(RewriteKind::Rebuild),
+        };
+    }
+    if a.eat_kw("ENGINE") || a.eat_kw("FORCE") {
         return rewrite(RewriteKind::Rebuild);
     }
     if a.eat_kw("MODIFY") || a.eat_kw("CHANGE") {
@@ -1662,6 +1685,35 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn mysql_convert_to_names_its_charset() {
+        let my = |sql| scan(Dialect::Mysql, sql);
+        assert_eq!(
+            my(
+                "ALTER TABLE `a` ENGINE=InnoDB, CONVERT TO CHARACTER SET UTF8MB4 COLLATE utf8mb4_unicode_520_ci"
+            ),
+            vec![
+                Operation::TableRewrite {
+                    table: Some(t("a")),
+                    kind: RewriteKind::Rebuild,
+                },
+                Operation::ConvertCharset {
+                    table: t("a"),
+                    charset: "utf8mb4".into(),
+                    collation: Some("utf8mb4_unicode_520_ci".into()),
+                },
+            ]
+        );
+        // no charset named: a rebuild, nothing known about the result
+        assert_eq!(
+            my("ALTER TABLE a CONVERT TO CHARACTER SET DEFAULT"),
+            vec![Operation::TableRewrite {
+                table: Some(t("a")),
+                kind: RewriteKind::Rebuild,
+            }]
+        );
     }
 
     #[test]

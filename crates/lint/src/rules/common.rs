@@ -34,9 +34,9 @@ pub(crate) fn table_lock(op: &Operation) -> Option<(Option<&ObjName>, LockInfo)>
         | Operation::DropConstraint { .. }
         | Operation::AlterIdentity { .. }
         | Operation::DropExpression { .. } => (AccessExclusive, Brief),
-        Operation::AlterColumnType { .. } | Operation::TableRewrite { .. } => {
-            (AccessExclusive, Rewrite)
-        }
+        Operation::AlterColumnType { .. }
+        | Operation::TableRewrite { .. }
+        | Operation::ConvertCharset { .. } => (AccessExclusive, Rewrite),
         Operation::AddConstraint { constraint, .. } => match constraint.kind {
             ConstraintKind::ForeignKey => (ShareRowExclusive, Scan),
             _ if constraint.not_valid || constraint.using_index.is_some() => {

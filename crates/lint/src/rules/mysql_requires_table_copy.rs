@@ -229,7 +229,7 @@ mod tests {
             ),
             (
                 "ALTER TABLE users CONVERT TO CHARACTER SET utf8mb4;",
-                "converts the table to another charset",
+                "converts the table to utf8mb4",
             ),
             (
                 "ALTER TABLE users ENGINE=MyISAM;",
@@ -247,6 +247,17 @@ mod tests {
             let found = lint_errors(RULE, my(sql));
             assert!(found[0].contains(why), "{sql}: {found:?}");
         }
+        // MariaDB converts column by column: latin1 `code` is copied
+        let found = lint_errors(
+            RULE,
+            my("ALTER TABLE users CONVERT TO CHARACTER SET utf8mb4;").mariadb("10.11"),
+        );
+        assert!(
+            found[0].contains(
+                "converts the table to utf8mb4: column `code` changes the column's charset from latin1 to utf8mb4"
+            ),
+            "{found:?}"
+        );
         // MariaDB 10.5+ creates the FK of an inline REFERENCES; MySQL 8 ignores it
         let inline = "ALTER TABLE users ADD COLUMN shop_id INT REFERENCES shops (id);";
         lint_errors(RULE, my(inline).mariadb("10.11"));
