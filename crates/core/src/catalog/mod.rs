@@ -921,7 +921,21 @@ impl Catalog {
                 self.mark_uncertain(&crate::sql::classify::obj_name(&at.name));
             }
         }
-        if token_scan {
+        // a token scan that typed every action of a table rebuild or conversion knows all it
+        // did; anything else may have changed more than its operations say
+        let read_whole = !ops.is_empty()
+            && ops.iter().all(|o| {
+                matches!(
+                    o,
+                    Operation::ConvertCharset { .. }
+                        | Operation::AlterTableOptions { .. }
+                        | Operation::TableRewrite {
+                            kind: crate::sql::ops::RewriteKind::Rebuild,
+                            ..
+                        }
+                )
+            });
+        if token_scan && !read_whole {
             let mut any = false;
             for op in ops {
                 if let Some(t) = op.table() {

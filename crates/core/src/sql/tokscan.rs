@@ -603,6 +603,7 @@ fn alter_table(c: &mut Cursor) -> Vec<Operation> {
     c.eat("*");
     let mut ops = Vec::new();
     let (mut algorithm, mut lock) = (None, None);
+    let mut unread = false;
     loop {
         let action = c.until_comma();
         let mut a = Cursor {
@@ -617,6 +618,7 @@ fn alter_table(c: &mut Cursor) -> Vec<Operation> {
             lock = a.peek().map(|t| t.sql(true));
         } else if !action.is_empty() {
             let op = alter_action(&table, &mut a);
+            unread |= op.is_empty();
             ops.extend(op);
         }
         if !c.eat(",") {
@@ -630,7 +632,8 @@ fn alter_table(c: &mut Cursor) -> Vec<Operation> {
             lock,
         });
     }
-    if ops.is_empty() {
+    // an action the scan cannot type: said, so that nothing counts the statement as read
+    if ops.is_empty() || unread {
         ops.push(Operation::Other {
             kind: "ALTER TABLE".into(),
         });
@@ -1703,6 +1706,19 @@ mod tests {
                     table: t("a"),
                     charset: "utf8mb4".into(),
                     collation: Some("utf8mb4_unicode_520_ci".into()),
+                },
+            ]
+        );
+        // an action the scan cannot type is said, not dropped
+        assert_eq!(
+            my("ALTER TABLE a ENGINE=InnoDB, SOMETHING NEW"),
+            vec![
+                Operation::TableRewrite {
+                    table: Some(t("a")),
+                    kind: RewriteKind::Rebuild,
+                },
+                Operation::Other {
+                    kind: "ALTER TABLE".into(),
                 },
             ]
         );
