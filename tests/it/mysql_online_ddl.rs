@@ -177,6 +177,16 @@ fn lint_verdicts_match_mariadb() {
             "ALTER TABLE tags MODIFY name VARCHAR(50) NOT NULL COLLATE utf8mb4_bin",
             Verdict::Copy,
         ),
+        // the BINARY attribute (a statement the parser cannot read; kratos writes it) is the
+        // charset's _bin collation
+        (
+            "ALTER TABLE items MODIFY email VARCHAR(100) BINARY",
+            Verdict::Inplace,
+        ),
+        (
+            "ALTER TABLE items MODIFY handle VARCHAR(100) BINARY",
+            Verdict::Instant,
+        ),
         // the collation spelled out as the table's default changes nothing
         (
             "ALTER TABLE items MODIFY handle VARCHAR(100) COLLATE utf8mb4_general_ci",

@@ -3,7 +3,7 @@
 //! Pure; the rules of section F and the MySQL side of `changing-column-type` read it.
 
 use sluice_core::catalog::{Column, SqlType, Table};
-use sluice_core::sql::ops::{ColumnSpec, Generated, ObjName, Operation};
+use sluice_core::sql::ops::{BINARY_ATTRIBUTE, ColumnSpec, Generated, ObjName, Operation};
 
 use super::context::{ScriptCx, Stmt};
 use super::settings::MysqlServer;
@@ -171,6 +171,14 @@ impl Encoding {
         charset: Option<&str>,
         collation: Option<&str>,
     ) -> Encoding {
+        // the BINARY attribute: the `_bin` collation of whichever charset the column gets
+        if let Some(suffix) = collation.filter(|c| *c == BINARY_ATTRIBUTE) {
+            let charset = Encoding::resolve(server, table, charset, None).charset;
+            return Encoding {
+                collation: Some(format!("{charset}{suffix}")),
+                charset,
+            };
+        }
         let charset = charset
             .map(canonical_charset)
             .or_else(|| collation.and_then(charset_of_collation));

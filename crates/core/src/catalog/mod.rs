@@ -659,6 +659,7 @@ impl Catalog {
             }
             Op::RedefineColumn { table, column } => {
                 // MySQL replaces the whole definition; the position stays where it was
+                let table_charset = self.table(table).and_then(|t| t.charset.clone());
                 if let Some(c) = self
                     .table_mut(table)
                     .and_then(|t| t.column_mut(&column.name))
@@ -671,7 +672,7 @@ impl Catalog {
                     c.generated = column.generated;
                     c.generation = column.generation.clone();
                     c.charset = column.charset.clone();
-                    c.collation = column.collation.clone();
+                    c.collation = own_collation(column, table_charset.as_deref());
                 }
             }
             Op::SetNotNull { table, column } => {
@@ -1131,6 +1132,7 @@ impl Catalog {
             return;
         };
         let t = Arc::make_mut(t);
+        let collation = own_collation(spec, t.charset.as_deref());
         t.columns.retain(|c| c.name != spec.name);
         t.columns.push(Column {
             name: spec.name.clone(),
@@ -1142,7 +1144,7 @@ impl Catalog {
             generated: spec.generated,
             generation: spec.generation.clone(),
             charset: spec.charset.clone(),
-            collation: spec.collation.clone(),
+            collation,
             comment: None,
         });
         let cols = vec![spec.name.clone()];
@@ -1495,6 +1497,21 @@ fn default_index_name(dialect: Dialect, table: &str, columns: &[String], suffix:
 }
 
 /// Is `expr` (a CHECK expression) `col IS NOT NULL`, alone or as one conjunct of an AND?
+/// A column's own collation as the catalog keeps it: MySQL's `BINARY` attribute becomes the
+/// `_bin` collation of the column's charset (its own, else the table's, else utf8mb4).
+fn own_collation(spec: &ColumnSpec, table_charset: Option<&str>) -> Option<String> {
+    let c = spec.collation.as_deref()?;
+    if c != crate::sql::ops::BINARY_ATTRIBUTE {
+        return Some(c.to_owned());
+    }
+    let cs = spec
+        .charset
+        .as_deref()
+        .or(table_charset)
+        .unwrap_or("utf8mb4");
+    Some(format!("{}{c}", cs.to_ascii_lowercase()))
+}
+
 pub fn is_not_null_check(expr: &str, column: &str) -> bool {
     let norm: String = expr
         .chars()

@@ -96,8 +96,13 @@ pub struct ColumnSpec {
     /// MySQL `CHARACTER SET cs` (or the charset a `COLLATE cs_..` names), lower case.
     pub charset: Option<String>,
     /// MySQL `COLLATE c`, lower case; `None` = the charset's default (or the table's).
+    /// [`BINARY_ATTRIBUTE`] for the `BINARY` attribute of a text type (`VARCHAR(255) BINARY`).
     pub collation: Option<String>,
 }
+
+/// MySQL's `BINARY` attribute of a text type, as a collation: the `_bin` collation of whichever
+/// charset the column gets (`utf8mb4` -> `utf8mb4_bin`), resolved once that charset is known.
+pub const BINARY_ATTRIBUTE: &str = "_bin";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

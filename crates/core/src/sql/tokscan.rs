@@ -1110,7 +1110,9 @@ fn column_type<'a>(a: &mut Cursor<'a>) -> &'a [Tok] {
             depth += 1;
         } else if t.is(")") {
             depth = depth.saturating_sub(1);
-        } else if depth == 0 && STOP.iter().any(|kw| t.is_kw(kw)) {
+        } else if depth == 0
+            && (STOP.iter().any(|kw| t.is_kw(kw)) || (a.pos > start && t.is_kw("BINARY")))
+        {
             // `CHARACTER VARYING` is a type, `CHARACTER SET` is not
             if !(t.is_kw("CHARACTER") && toks.get(a.pos + 1).is_some_and(|n| n.is_kw("VARYING"))) {
                 break;
@@ -1213,6 +1215,8 @@ fn column(a: &mut Cursor) -> Option<ColumnSpec> {
                     .and_then(crate::sql::classify::charset_of_collation);
             }
             spec.collation = c;
+        } else if a.eat_kw("BINARY") {
+            spec.collation = Some(super::ops::BINARY_ATTRIBUTE.into());
         } else if a.eat_kw("FIRST") {
             spec.position = Some("FIRST".into());
         } else if a.eat_kw("AFTER") {
@@ -1228,7 +1232,7 @@ fn column(a: &mut Cursor) -> Option<ColumnSpec> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sql::ops::{Operation as Op, Volatility};
+    use crate::sql::ops::{BINARY_ATTRIBUTE, Operation as Op, Volatility};
 
     fn pg(sql: &str) -> Vec<Operation> {
         scan(Dialect::Postgres, sql)
@@ -1709,6 +1713,18 @@ mod tests {
                 },
             ]
         );
+        // the BINARY attribute of a text type is a collation, not part of the type
+        match my("ALTER TABLE a MODIFY COLUMN code VARCHAR(32) BINARY NOT NULL").as_slice() {
+            [
+                Operation::AlterColumnType { new_type, .. },
+                Operation::RedefineColumn { column, .. },
+            ] => {
+                assert_eq!(new_type, "VARCHAR(32)");
+                assert_eq!(column.collation.as_deref(), Some(BINARY_ATTRIBUTE));
+                assert!(column.not_null);
+            }
+            other => panic!("{other:?}"),
+        }
         // an action the scan cannot type is said, not dropped
         assert_eq!(
             my("ALTER TABLE a ENGINE=InnoDB, SOMETHING NEW"),

@@ -180,6 +180,14 @@ mod tests {
             RULE,
             case("ALTER TABLE ids MODIFY note VARCHAR(255) COLLATE utf8mb4_bin NOT NULL;"),
         );
+        // the BINARY attribute (kratos), read by the token scan: the charset's _bin collation
+        let binary = "ALTER TABLE ids MODIFY COLUMN identifier VARCHAR(255) BINARY NOT NULL;";
+        let found = lint_errors(RULE, case(binary));
+        assert!(
+            found[0].contains("changes the collation from utf8mb4_0900_ai_ci to utf8mb4_bin"),
+            "{found:?}"
+        );
+        lint_ok(RULE, case(binary).mariadb("10.11"));
     }
 
     #[test]
