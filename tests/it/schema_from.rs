@@ -77,6 +77,37 @@ fn live_schema_and_row_estimates() {
     );
 }
 
+/// MySQL: the live tables' default charset and collation decide a `MODIFY` that names
+/// neither (it takes them again): latin1_bin kept, no charset change, no table copy.
+#[test]
+fn mysql_live_table_defaults_decide_a_modify() {
+    let s = Scratch::mysql();
+    s.exec(
+        "CREATE TABLE tags (name VARCHAR(50) NOT NULL PRIMARY KEY, n INT) DEFAULT CHARSET=latin1 COLLATE=latin1_bin;",
+    );
+    let dir = tree(&[
+        (
+            "sluice.toml",
+            "dialect = \"mysql\"\nflavour = \"mariadb\"\n",
+        ),
+        (
+            "change.sql",
+            "SET SESSION lock_wait_timeout = 2;\nALTER TABLE tags MODIFY name VARCHAR(50) NOT NULL DEFAULT 'x', ALGORITHM=INSTANT;\nALTER TABLE tags MODIFY name VARCHAR(50) NOT NULL DEFAULT 'x' COLLATE latin1_swedish_ci, ALGORITHM=INPLACE, LOCK=NONE;\n",
+        ),
+    ]);
+    let r = run(migrate(dir.path()).args(["lint", "change.sql", "--schema-from", &s.url]));
+    // only the second MODIFY changes the primary key's collation: a table copy
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout.contains("error[mysql-requires-table-copy]")
+            && r.stdout.contains(
+                "changes the collation from latin1_bin to latin1_swedish_ci of a PRIMARY KEY column"
+            ),
+        "{r:?}"
+    );
+    assert!(!r.stdout.contains("change.sql:2:"), "{r:?}");
+}
+
 #[test]
 fn wrong_url_is_an_error_without_the_password() {
     let dir = tree(&[("change.sql", "CREATE INDEX i ON t (a);\n")]);

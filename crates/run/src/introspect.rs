@@ -25,6 +25,9 @@ pub struct SchemaSnapshot {
     pub ops: Vec<Operation>,
     /// Indexes that are partial or invalid (the operations cannot say so).
     pub index_states: Vec<IndexState>,
+    /// MySQL: each table's default charset and collation (lower case), which a `MODIFY`
+    /// that names neither gives the column again.
+    pub table_defaults: BTreeMap<ObjName, (String, String)>,
     /// Rows per table by the runner's one size rule (`facts::rows_by_rule`): the planner's
     /// estimate, a count of a small never-analyzed table, a guess for a large one.
     pub rows: BTreeMap<ObjName, u64>,
@@ -96,6 +99,9 @@ impl SchemaSnapshot {
         for i in &self.index_states {
             catalog.set_index_state(&i.table, &i.name, i.partial, i.valid);
         }
+        for (t, (charset, collation)) in &self.table_defaults {
+            catalog.set_table_defaults(t, charset, collation);
+        }
         catalog
     }
 
@@ -114,11 +120,15 @@ impl SchemaSnapshot {
 /// `TABLE_ROWS` estimate, `DATA_LENGTH` when there is none).
 pub async fn read_mysql(conn: &mut sqlx::MySqlConnection) -> Result<SchemaSnapshot, sqlx::Error> {
     let mut snap = SchemaSnapshot::default();
-    let tables: Vec<(String, Option<i64>, i64)> = sqlx::query_as(
-        "SELECT CAST(TABLE_NAME AS CHAR), CAST(TABLE_ROWS AS SIGNED),
-                CAST(COALESCE(DATA_LENGTH, 0) AS SIGNED)
-         FROM information_schema.TABLES
-         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY 1",
+    type TableRow = (String, Option<i64>, i64, Option<String>, Option<String>);
+    let tables: Vec<TableRow> = sqlx::query_as(
+        "SELECT CAST(t.TABLE_NAME AS CHAR), CAST(t.TABLE_ROWS AS SIGNED),
+                CAST(COALESCE(t.DATA_LENGTH, 0) AS SIGNED),
+                CAST(c.CHARACTER_SET_NAME AS CHAR), CAST(t.TABLE_COLLATION AS CHAR)
+         FROM information_schema.TABLES t
+         LEFT JOIN information_schema.COLLATION_CHARACTER_SET_APPLICABILITY c
+                ON c.COLLATION_NAME = t.TABLE_COLLATION
+         WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE' ORDER BY 1",
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -168,8 +178,14 @@ pub async fn read_mysql(conn: &mut sqlx::MySqlConnection) -> Result<SchemaSnapsh
             collation: collation.map(|c| c.to_ascii_lowercase()),
         });
     }
-    for (name, estimate, bytes) in tables {
+    for (name, estimate, bytes, charset, collation) in tables {
         let table = ObjName::new(None, &name);
+        if let (Some(cs), Some(coll)) = (charset, collation) {
+            snap.table_defaults.insert(
+                table.clone(),
+                (cs.to_ascii_lowercase(), coll.to_ascii_lowercase()),
+            );
+        }
         let stats = TableStats {
             estimate: estimate.and_then(|n| u64::try_from(n).ok()),
             bytes: u64::try_from(bytes).unwrap_or(0),

@@ -486,6 +486,14 @@ impl Catalog {
         }
     }
 
+    /// MySQL: a table's default charset and collation, as the live server reports them.
+    pub fn set_table_defaults(&mut self, table: &ObjName, charset: &str, collation: &str) {
+        if let Some(t) = self.table_mut(table) {
+            t.charset = Some(charset.to_owned());
+            t.collation = Some(collation.to_owned());
+        }
+    }
+
     pub fn apply(&mut self, op: &Operation) {
         use Operation as Op;
         match op {
