@@ -534,6 +534,43 @@ mod tests {
     }
 
     #[test]
+    fn a_collation_change_follows_the_live_index_and_table_defaults() {
+        // `label` is in an index: MariaDB 10.11 rebuilds it in place
+        let c = choose(
+            "ALTER TABLE big MODIFY label VARCHAR(40) COLLATE utf8mb4_bin",
+            false,
+            None,
+            &facts(true),
+        )
+        .unwrap();
+        assert_eq!(c.choice.strategy, Strategy::Inplace, "{:?}", sqls(&c));
+        // the same collation spelled out changes nothing: instant
+        let c = choose(
+            "ALTER TABLE big MODIFY label VARCHAR(40) COLLATE utf8mb4_general_ci",
+            false,
+            None,
+            &facts(true),
+        )
+        .unwrap();
+        assert_eq!(c.choice.strategy, Strategy::Instant, "{:?}", sqls(&c));
+        // a table whose default is latin1: a MODIFY naming no charset converts the column
+        let mut f = facts(true);
+        if let Some(my) = f.mysql.as_mut() {
+            my.table_defaults.insert(
+                "big".into(),
+                Encoding::of_table(&my.server, Some("latin1"), Some("latin1_swedish_ci")),
+            );
+        }
+        let c = choose("ALTER TABLE big MODIFY label VARCHAR(40)", false, None, &f).unwrap();
+        assert_eq!(c.choice.strategy, Strategy::PtOsc, "{:?}", sqls(&c));
+        assert!(
+            c.choice.reason.contains("charset from utf8mb4 to latin1"),
+            "{}",
+            c.choice.reason
+        );
+    }
+
+    #[test]
     fn algorithms_are_pinned_from_the_live_schema() {
         let c = choose(
             "ALTER TABLE big ADD COLUMN x INT",
