@@ -2151,21 +2151,28 @@ fn a_unique_index_after_a_delete_of_its_table_is_refused() {
 #[test]
 fn mysql_modify_on_a_table_an_unread_statement_changed_says_why() {
     let settings = mysql_settings(None);
-    let history = [migration(
-        "0001",
-        "init",
-        "CREATE TABLE accounts (id BIGINT NOT NULL PRIMARY KEY, name VARCHAR(20));\nALTER TABLE accounts ENGINE=InnoDB, CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_ci;\n",
-    )];
-    let catalog = lint::engine::replay(&settings, Catalog::new(settings.dialect), &history);
-    match plan(
-        &settings,
-        &catalog,
-        &migration(
-            "0002",
-            "change",
-            "ALTER TABLE accounts MODIFY name VARCHAR(40);\n",
-        ),
-    ) {
+    let planned = |unread: &str| {
+        let history = [migration(
+            "0001",
+            "init",
+            &format!(
+                "CREATE TABLE accounts (id BIGINT NOT NULL PRIMARY KEY, name VARCHAR(20));\n{unread}\n"
+            ),
+        )];
+        let catalog = lint::engine::replay(&settings, Catalog::new(settings.dialect), &history);
+        plan(
+            &settings,
+            &catalog,
+            &migration(
+                "0002",
+                "change",
+                "ALTER TABLE accounts MODIFY name VARCHAR(40);\n",
+            ),
+        )
+    };
+    // kratos' `BINARY` attribute: the parser cannot read the statement, and the scan does
+    // not know the whole new definition
+    match planned("ALTER TABLE accounts MODIFY COLUMN name VARCHAR(20) BINARY;") {
         Err(PlanError::Refused(r)) => assert!(
             r[0].reason
                 .contains("the current type of name is not known")
@@ -2174,6 +2181,12 @@ fn mysql_modify_on_a_table_an_unread_statement_changed_says_why() {
         ),
         other => panic!("not refused: {:?}", other.map(|p| p.steps.len())),
     }
+    // authelia's conversion, unreadable to the parser too, is typed whole by the scan: the
+    // table stays known and the MODIFY is planned
+    let p = planned(
+        "ALTER TABLE accounts ENGINE=InnoDB, CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_ci;",
+    );
+    assert!(p.is_ok(), "{:?}", p.err());
 }
 
 /// lemmy's `post-or-comment-notification`: a unique constraint dropped, then rows inserted
