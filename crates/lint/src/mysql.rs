@@ -12,7 +12,7 @@ mod encoding;
 use encoding::encoding_change;
 pub use encoding::{
     Encoding, Indexed, canonical_charset, canonical_collation, charset_max_bytes,
-    default_collation, effective_charset, indexed,
+    default_collation, indexed,
 };
 
 /// The charset of a column whose table and column say none (MySQL 8.0's default).
@@ -219,7 +219,7 @@ pub fn name_before<'a>(st: &'a Stmt, table: &ObjName, column: &'a str) -> &'a st
         .unwrap_or(column)
 }
 
-/// The column as the catalog knows it just before `st`, with its effective charset; `None`
+/// The column as the catalog knows it just before `st`; `None`
 /// when unknown (never created in the replayed migrations, or touched by a statement the
 /// catalog could not read).
 pub fn column_before(
@@ -227,12 +227,10 @@ pub fn column_before(
     st: &Stmt,
     table: &ObjName,
     column: &str,
-) -> Option<(Column, String)> {
+) -> Option<Column> {
     let cat = cx.catalog(st.index);
     let t = cat.table(table).filter(|t| !t.uncertain)?;
-    let c = t.column(name_before(st, table, column))?;
-    let cs = effective_charset(Some(t), c.charset.as_deref());
-    Some((c.clone(), cs))
+    t.column(name_before(st, table, column)).cloned()
 }
 
 /// How a `MODIFY` / `CHANGE` (or `ALTER COLUMN .. TYPE`) of an existing column runs, given the
@@ -245,23 +243,15 @@ pub fn column_change(
     column: &str,
     new_type: &str,
 ) -> Option<Result<Algorithm, String>> {
-    let (current, _) = column_before(cx, st, table, column)?;
+    let current = column_before(cx, st, table, column)?;
     let redefined = redefinition(st, table, column);
     let server = cx.settings.mysql_server();
     let cat = cx.catalog(st.index);
-    let defaults = Encoding::of_catalog_table(&server, cat.table(table));
-    let from = Encoding::resolve(
+    let (from, to) = Encoding::redefined(
         &server,
-        &defaults,
-        current.charset.as_deref(),
-        current.collation.as_deref(),
-    );
-    // MODIFY without a charset or collation takes the table's defaults again
-    let to = Encoding::resolve(
-        &server,
-        &defaults,
-        redefined.and_then(|c| c.charset.as_deref()),
-        redefined.and_then(|c| c.collation.as_deref()),
+        &Encoding::of_catalog_table(&server, cat.table(table)),
+        (current.charset.as_deref(), current.collation.as_deref()),
+        redefined,
     );
     let mut verdict = type_change(
         &server,

@@ -620,7 +620,7 @@ fn column_spec(def: &ColumnDef) -> ColumnSpec {
 }
 
 /// The charset a MySQL collation belongs to (`utf8mb4_0900_ai_ci` -> `utf8mb4`).
-pub(crate) fn charset_of_collation(collation: &str) -> Option<String> {
+pub fn charset_of_collation(collation: &str) -> Option<String> {
     let cs = collation.split('_').next()?.to_ascii_lowercase();
     (!cs.is_empty()).then_some(cs)
 }

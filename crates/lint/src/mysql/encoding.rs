@@ -2,7 +2,7 @@
 //! the spec says): a column's encoding as the server resolves it, and what changing it costs.
 
 use sluice_core::catalog::{SqlType, Table};
-use sluice_core::sql::ops::{BINARY_ATTRIBUTE, ObjName};
+use sluice_core::sql::ops::{BINARY_ATTRIBUTE, ColumnSpec, ObjName};
 
 use super::{Algorithm, DEFAULT_CHARSET};
 use crate::settings::MysqlServer;
@@ -20,27 +20,15 @@ pub fn charset_max_bytes(charset: &str) -> u32 {
     }
 }
 
-/// The charset a column stores text in: its own, else its table's, else the default.
-pub fn effective_charset(table: Option<&Table>, column_charset: Option<&str>) -> String {
-    canonical_charset(
-        column_charset
-            .or(table.and_then(|t| t.charset.as_deref()))
-            .unwrap_or(DEFAULT_CHARSET),
-    )
-}
-
 /// A charset's one name: lower case, `utf8` read as `utf8mb3` (what both servers mean by it).
 pub fn canonical_charset(cs: &str) -> String {
     let cs = cs.to_ascii_lowercase();
     if cs == "utf8" { "utf8mb3".into() } else { cs }
 }
 
-/// The charset a collation belongs to (`utf8_bin` -> `utf8mb3`).
+/// The charset a collation belongs to, canonical (`utf8_bin` -> `utf8mb3`).
 fn charset_of_collation(c: &str) -> Option<String> {
-    c.split('_')
-        .next()
-        .filter(|cs| !cs.is_empty())
-        .map(canonical_charset)
+    sluice_core::sql::classify::charset_of_collation(c).map(|cs| canonical_charset(&cs))
 }
 
 /// A collation's one name: lower case, `utf8_..` read as `utf8mb3_..`.
@@ -134,6 +122,25 @@ impl Encoding {
             },
             None => table.clone(),
         }
+    }
+
+    /// A column's encoding before and after its redefinition `spec` (`MODIFY` / `CHANGE`),
+    /// which takes the table's defaults again where it names no charset or collation.
+    pub fn redefined(
+        server: &MysqlServer,
+        defaults: &Encoding,
+        (charset, collation): (Option<&str>, Option<&str>),
+        spec: Option<&ColumnSpec>,
+    ) -> (Encoding, Encoding) {
+        (
+            Encoding::resolve(server, defaults, charset, collation),
+            Encoding::resolve(
+                server,
+                defaults,
+                spec.and_then(|c| c.charset.as_deref()),
+                spec.and_then(|c| c.collation.as_deref()),
+            ),
+        )
     }
 
     /// The collation without its charset (`utf8mb3_bin` -> `bin`): utf8mb3 and utf8mb4 sort

@@ -183,7 +183,7 @@ fn mysql_modify_not_null(
         return;
     }
     // an unknown column is not guessed at
-    let Some((before, _)) = mysql::column_before(cx, st, table, &column.name) else {
+    let Some(before) = mysql::column_before(cx, st, table, &column.name) else {
         return;
     };
     if before.not_null {

@@ -56,7 +56,7 @@ impl Rule for BanDropDefault {
                 && !column.serial
                 && !cx.is_new_table(table, st.index)
                 && mysql::column_before(cx, st, table, &column.name)
-                    .is_some_and(|(c, _)| c.default.is_some())
+                    .is_some_and(|c| c.default.is_some())
             {
                 out.push(
                     Hit::new(

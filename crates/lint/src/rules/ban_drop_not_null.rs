@@ -50,8 +50,7 @@ impl Rule for BanDropNotNull {
                 && !column.not_null
                 && !column.primary_key
                 && !cx.is_new_table(table, st.index)
-                && mysql::column_before(cx, st, table, &column.name)
-                    .is_some_and(|(c, _)| c.not_null)
+                && mysql::column_before(cx, st, table, &column.name).is_some_and(|c| c.not_null)
             {
                 let span = ["modify", "change"]
                     .iter()

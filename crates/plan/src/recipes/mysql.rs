@@ -348,13 +348,11 @@ fn encodings(
     old: &Column,
     spec: &ColumnSpec,
 ) -> (facts::Encoding, facts::Encoding) {
-    let defaults = facts::Encoding::of_catalog_table(server, Some(t));
-    let resolve = |cs: &Option<String>, coll: &Option<String>| {
-        facts::Encoding::resolve(server, &defaults, cs.as_deref(), coll.as_deref())
-    };
-    (
-        resolve(&old.charset, &old.collation),
-        resolve(&spec.charset, &spec.collation),
+    facts::Encoding::redefined(
+        server,
+        &facts::Encoding::of_catalog_table(server, Some(t)),
+        (old.charset.as_deref(), old.collation.as_deref()),
+        Some(spec),
     )
 }
 

@@ -153,18 +153,11 @@ fn algorithm(
                     Operation::RedefineColumn { column: c, .. } if c.name == *column => Some(c),
                     _ => None,
                 });
-                let from_enc = Encoding::resolve(
+                let (from_enc, to_enc) = Encoding::redefined(
                     server,
                     &defaults,
-                    live.charset.as_deref(),
-                    live.collation.as_deref(),
-                );
-                // MODIFY without a charset or collation takes the table's defaults again
-                let to_enc = Encoding::resolve(
-                    server,
-                    &defaults,
-                    spec.and_then(|c| c.charset.as_deref()),
-                    spec.and_then(|c| c.collation.as_deref()),
+                    (live.charset.as_deref(), live.collation.as_deref()),
+                    spec,
                 );
                 let mut r = online::type_change(
                     server,
