@@ -2,11 +2,12 @@
 //! from the targets' own clock readings), a failing target stopping the fleet after its
 //! wave with the rest untouched, and a rerun finishing it.
 
-use sluice::run::fleet::{WaveSize, waves};
+use sluice::run::driver;
+use sluice::run::fleet::{BARRIER_TABLE, WaveSize, waves};
 use sluice::sql::Dialect;
 
 use crate::common::fleet::{Many, assert_waves_in_order, max_overlap, probes};
-use crate::common::{run, tree};
+use crate::common::{Scratch, run, tree};
 
 /// The migration records when it starts and ends (the server's clock, in microseconds);
 /// the canary (`..._000`) sleeps longer, so a wave that did not wait for it would show.
@@ -90,12 +91,13 @@ fn twenty_mysql_databases_in_waves_a_failure_stops_and_a_rerun_resumes() {
 fn two_shard_processes_on_mysql_keep_the_wave_barrier() {
     let m = Many::new(Dialect::Mysql, 8);
     let list: Vec<String> = m.urls.iter().map(|u| format!("\"{u}\"")).collect();
-    // no catalog: the shards meet in the first target
+    // no catalog: the shards meet in the first target; a shard that fails shows within the
+    // barrier's timeout, not the test's
     let dir = tree(&[
         (
             "sluice.toml",
             &format!(
-                "dialect = \"mysql\"\nflavour = \"mariadb\"\n[fleet.f]\nurls = [{}]\nwaves = [\"1\", \"100%\"]\nconcurrency = 2\n",
+                "dialect = \"mysql\"\nflavour = \"mariadb\"\n[fleet.f]\nurls = [{}]\nwaves = [\"1\", \"100%\"]\nconcurrency = 2\nbarrier_timeout = \"90s\"\n",
                 list.join(", ")
             ),
         ),
@@ -123,4 +125,49 @@ fn two_shard_processes_on_mysql_keep_the_wave_barrier() {
         "SELECT CAST(COUNT(*) AS CHAR) FROM sluice_fleet_waves WHERE run_id = 'mysql-attempt-1'",
     );
     assert_eq!(rows[0], Ok(vec!["4".to_owned()]));
+}
+
+/// Shards finishing a wave together write their barrier rows side by side: with one
+/// shard's write still open, another's goes through at once (a `DELETE` + `INSERT` pair
+/// waits on InnoDB's gap lock here, and two of them deadlock), and a write again of the same
+/// key overwrites it.
+#[test]
+fn barrier_writes_of_two_shards_do_not_wait_on_each_other() {
+    for backend in [Dialect::Mysql, Dialect::Postgres] {
+        let s = Scratch::new(backend);
+        s.exec(&format!(
+            "CREATE TABLE {BARRIER_TABLE} (fleet VARCHAR(200) NOT NULL, run_id VARCHAR(200) NOT NULL, step INTEGER NOT NULL, shard INTEGER NOT NULL, shards INTEGER NOT NULL, targets INTEGER NOT NULL, failed INTEGER NOT NULL, PRIMARY KEY (fleet, run_id, step, shard))"
+        ));
+        let db = driver::database(backend);
+        let row = |step: u32, shard: u32, targets: u32| {
+            db.upsert_sql(
+                BARRIER_TABLE,
+                &[
+                    ("fleet", db.literal("f")),
+                    ("run_id", db.literal("r")),
+                    ("step", step.to_string()),
+                    ("shard", shard.to_string()),
+                    ("shards", "2".into()),
+                    ("targets", targets.to_string()),
+                    ("failed", "0".into()),
+                ],
+                &["fleet", "run_id", "step", "shard"],
+            )
+        };
+        s.exec(&row(0, 0, 1));
+        s.exec(&row(0, 1, 0));
+        let open = s.hold(&row(1, 0, 3));
+        let wait = match backend {
+            Dialect::Mysql => "SET SESSION innodb_lock_wait_timeout = 2",
+            Dialect::Postgres => "SET lock_timeout = '2s'",
+        };
+        let other = s.try_exec(&format!("{wait}; {}", row(1, 1, 4)));
+        open.commit();
+        assert_eq!(other, Ok(()), "{backend:?}");
+        s.exec(&row(1, 1, 5));
+        let got = s.strings(&format!(
+            "SELECT CONCAT(step, ':', shard, ':', targets) FROM {BARRIER_TABLE} ORDER BY step, shard"
+        ));
+        assert_eq!(got, ["0:0:1", "0:1:0", "1:0:3", "1:1:5"], "{backend:?}");
+    }
 }

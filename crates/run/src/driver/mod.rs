@@ -324,6 +324,11 @@ pub trait Database: std::fmt::Debug + Send + Sync {
         statement_timeout: Option<Duration>,
     ) -> Vec<String>;
 
+    /// One row written whatever is there: inserted, or its non-key columns overwritten where
+    /// a row with its `key` exists. One statement, so writers of different keys never
+    /// deadlock (InnoDB's gap locks do make a `DELETE` + `INSERT` pair deadlock).
+    fn upsert_sql(&self, table: &str, columns: &[(&str, String)], key: &[&str]) -> String;
+
     /// The error a `lock_timeout` (or a deadlock the server broke) raises: retried.
     fn is_lock_timeout(&self, e: &DbError) -> bool;
 

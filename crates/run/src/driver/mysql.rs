@@ -211,6 +211,24 @@ impl Database for Mysql {
         )
     }
 
+    fn upsert_sql(&self, table: &str, columns: &[(&str, String)], key: &[&str]) -> String {
+        let names: Vec<String> = columns.iter().map(|(c, _)| self.ident(c)).collect();
+        let values: Vec<&str> = columns.iter().map(|(_, v)| v.as_str()).collect();
+        let key: Vec<String> = key.iter().map(|c| self.ident(c)).collect();
+        // VALUES(col): both servers read it (MySQL 8.0.20+ only warns it is deprecated)
+        let set: Vec<String> = names
+            .iter()
+            .filter(|n| !key.contains(n))
+            .map(|n| format!("{n} = VALUES({n})"))
+            .collect();
+        format!(
+            "INSERT INTO {table} ({}) VALUES ({}) ON DUPLICATE KEY UPDATE {}",
+            names.join(", "),
+            values.join(", "),
+            set.join(", ")
+        )
+    }
+
     fn soft_dropped_sql(&self, prefix: &str) -> String {
         let len = prefix.len();
         let prefix = self.literal(prefix);

@@ -251,6 +251,24 @@ impl Database for Postgres {
         Ok(())
     }
 
+    fn upsert_sql(&self, table: &str, columns: &[(&str, String)], key: &[&str]) -> String {
+        let names: Vec<String> = columns.iter().map(|(c, _)| self.ident(c)).collect();
+        let values: Vec<&str> = columns.iter().map(|(_, v)| v.as_str()).collect();
+        let key: Vec<String> = key.iter().map(|c| self.ident(c)).collect();
+        let set: Vec<String> = names
+            .iter()
+            .filter(|n| !key.contains(n))
+            .map(|n| format!("{n} = EXCLUDED.{n}"))
+            .collect();
+        format!(
+            "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
+            names.join(", "),
+            values.join(", "),
+            key.join(", "),
+            set.join(", ")
+        )
+    }
+
     fn soft_dropped_sql(&self, prefix: &str) -> String {
         let len = prefix.len();
         let prefix = self.literal(prefix);

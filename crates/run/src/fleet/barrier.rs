@@ -5,7 +5,8 @@
 //!
 //! Rows are keyed by the run id (`--run`, e.g. the Kubernetes Job's uid): a new attempt
 //! with a new id walks the waves again (targets already done have nothing to do).
-//! The SQL is the same on both servers (plain types, `DELETE` + `INSERT` in a transaction).
+//! The table's SQL is the same on both servers (plain types); a wave's row is written by the
+//! driver's upsert (a `DELETE` + `INSERT` pair deadlocks on InnoDB's gap locks).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -89,38 +90,44 @@ impl Barrier {
         Err(self.err(&last.unwrap_or_else(|| driver::DbError::other("no attempt"))))
     }
 
-    /// This shard finished wave `step` with `targets` targets, `failed` of them failed.
+    /// This shard finished wave `step` with `targets` targets, `failed` of them failed: one
+    /// upsert (shards finishing a wave together write beside each other), tried again when
+    /// the server broke a deadlock or a lock wait.
     pub(super) async fn record(
         &self,
         step: usize,
         targets: usize,
         failed: usize,
     ) -> Result<(), RunError> {
-        let mut c = self.connect().await?;
-        let r = async {
-            c.begin().await?;
-            let key = format!("{} AND shard = {}", self.key(step), self.shard.index);
-            let db = self.db();
-            for s in [
-                format!("DELETE FROM {TABLE} WHERE {key}"),
-                format!(
-                    "INSERT INTO {TABLE} (fleet, run_id, step, shard, shards, targets, failed) VALUES ({}, {}, {step}, {}, {}, {targets}, {failed})",
-                    db.literal(&self.fleet),
-                    db.literal(&self.run),
-                    self.shard.index,
-                    self.shard.count
-                ),
-            ] {
-                if let Err(e) = c.exec(&s).await {
-                    let _ = c.rollback().await;
-                    return Err(e);
+        let db = self.db();
+        let sql = db.upsert_sql(
+            TABLE,
+            &[
+                ("fleet", db.literal(&self.fleet)),
+                ("run_id", db.literal(&self.run)),
+                ("step", step.to_string()),
+                ("shard", self.shard.index.to_string()),
+                ("shards", self.shard.count.to_string()),
+                ("targets", targets.to_string()),
+                ("failed", failed.to_string()),
+            ],
+            &["fleet", "run_id", "step", "shard"],
+        );
+        let mut attempt = 0u32;
+        loop {
+            let mut c = self.connect().await?;
+            let r = c.exec(&sql).await;
+            let _ = c.close().await;
+            match r {
+                Ok(()) => return Ok(()),
+                Err(e) if attempt < 4 && db.is_lock_timeout(&e) => {
+                    attempt += 1;
+                    tracing::debug!(attempt, error = %e.message, "wave barrier write tried again");
+                    tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt))).await;
                 }
+                Err(e) => return Err(self.err(&e)),
             }
-            c.commit().await
         }
-        .await;
-        let _ = c.close().await;
-        r.map_err(|e| self.err(&e))
     }
 
     /// Wait until every shard recorded wave `step` (`wave` names it in messages); their totals. `waiting` is told how
