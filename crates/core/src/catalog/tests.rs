@@ -1,5 +1,6 @@
+use super::edit::retarget_fk;
 use super::*;
-use crate::sql::{self, Dialect};
+use crate::sql::{self, Dialect, Operation};
 
 fn replay(sql_text: &str) -> Catalog {
     let mut c = Catalog::new(Dialect::Postgres);
