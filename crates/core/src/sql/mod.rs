@@ -2,12 +2,14 @@
 //! and a token-scan fallback for statements the parser cannot read.
 
 pub mod classify;
+mod known_gap;
 pub mod ops;
 pub mod quote;
 pub mod rename;
 pub mod tokscan;
 pub mod volatility;
 
+pub use known_gap::parse_known_gap;
 pub use ops::Operation;
 
 use serde::{Deserialize, Serialize};
@@ -68,130 +70,6 @@ pub fn parse(dialect: Dialect, sql: &str) -> Result<Vec<Statement>, ParseFailure
         .with_tokens_with_locations(tokens)
         .parse_statements()
         .map_err(|e| failure_from(&e.to_string()))
-}
-
-/// A statement sqlparser cannot parse but whose meaning is certain, with its operations;
-/// `None` for anything else.
-///
-/// - PostgreSQL's `DROP INDEX CONCURRENTLY [IF EXISTS] name`, the safe way to drop an index
-///   (sqlparser 0.64 reads `CONCURRENTLY` as the index's name). The tree is the statement
-///   without `CONCURRENTLY` (the other tokens keep their positions) and the operations say
-///   `concurrently`. For the linter only: a caller that classifies the tree itself would
-///   lose `CONCURRENTLY`.
-/// - MySQL's `ALTER TABLE t RENAME new_name`, `TO` / `AS` left out (authelia's history;
-///   sqlparser 0.64 reads a column rename and expects its `TO`). The tree is the statement
-///   with `TO`, which means the same.
-pub fn parse_known_gap(
-    dialect: Dialect,
-    sql: &str,
-) -> Option<(Vec<Statement>, Vec<ops::Operation>)> {
-    match dialect {
-        Dialect::Postgres => drop_index_concurrently(sql),
-        Dialect::Mysql => rename_table_without_to(sql),
-    }
-}
-
-/// Tokens, and the first words of them: (index, keyword; `NoKeyword` for anything else).
-type TokensAndWords = (
-    Vec<sqlparser::tokenizer::TokenWithSpan>,
-    Vec<(usize, sqlparser::keywords::Keyword)>,
-);
-
-/// The tokens of `sql` and its first `n` tokens that are not whitespace.
-fn tokens_and_words(dialect: Dialect, sql: &str, n: usize) -> Option<TokensAndWords> {
-    use sqlparser::keywords::Keyword;
-    use sqlparser::tokenizer::Token;
-    let d = dialect.parser_dialect();
-    let tokens = Tokenizer::new(d.as_ref(), sql)
-        .tokenize_with_location()
-        .ok()?;
-    let words = tokens
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| !matches!(t.token, Token::Whitespace(_)))
-        .take(n)
-        .map(|(i, t)| match &t.token {
-            Token::Word(w) if w.quote_style.is_none() => (i, w.keyword),
-            _ => (i, Keyword::NoKeyword),
-        })
-        .collect();
-    Some((tokens, words))
-}
-
-fn parse_tokens(
-    dialect: Dialect,
-    tokens: Vec<sqlparser::tokenizer::TokenWithSpan>,
-) -> Option<Statement> {
-    let d = dialect.parser_dialect();
-    let mut asts = Parser::new(d.as_ref())
-        .with_recursion_limit(64)
-        .with_tokens_with_locations(tokens)
-        .parse_statements()
-        .ok()?;
-    (asts.len() == 1).then(|| asts.remove(0))
-}
-
-fn drop_index_concurrently(sql: &str) -> Option<(Vec<Statement>, Vec<ops::Operation>)> {
-    use sqlparser::keywords::Keyword;
-    let (mut tokens, words) = tokens_and_words(Dialect::Postgres, sql, 3)?;
-    let [
-        (_, Keyword::DROP),
-        (_, Keyword::INDEX),
-        (at, Keyword::CONCURRENTLY),
-    ] = words[..]
-    else {
-        return None;
-    };
-    tokens.remove(at);
-    let ast = parse_tokens(Dialect::Postgres, tokens)?;
-    let mut ops = classify::classify(Dialect::Postgres, &ast);
-    let mut dropped = false;
-    for op in &mut ops {
-        if let ops::Operation::DropIndex { concurrently, .. } = op {
-            *concurrently = true;
-            dropped = true;
-        }
-    }
-    dropped.then_some((vec![ast], ops))
-}
-
-fn rename_table_without_to(sql: &str) -> Option<(Vec<Statement>, Vec<ops::Operation>)> {
-    use sqlparser::keywords::Keyword;
-    use sqlparser::tokenizer::{Token, TokenWithSpan};
-    let (mut tokens, words) = tokens_and_words(Dialect::Mysql, sql, 64)?;
-    let [(_, Keyword::ALTER), (_, Keyword::TABLE), ..] = words[..] else {
-        return None;
-    };
-    // the first RENAME after the table's name, followed by a name (not TO, AS, COLUMN, ...)
-    let at = words.iter().position(|(_, k)| *k == Keyword::RENAME)?;
-    let (rename, _) = words[at];
-    let next = words.get(at + 1)?;
-    let not_a_name = [
-        Keyword::TO,
-        Keyword::AS,
-        Keyword::COLUMN,
-        Keyword::INDEX,
-        Keyword::KEY,
-        Keyword::CONSTRAINT,
-    ];
-    if not_a_name.contains(&next.1) || !matches!(tokens[next.0].token, Token::Word(_)) {
-        return None;
-    }
-    let span = tokens[rename].span;
-    tokens.insert(
-        rename + 1,
-        TokenWithSpan::new(Token::make_keyword("TO"), span),
-    );
-    tokens.insert(
-        rename + 1,
-        TokenWithSpan::new(
-            Token::Whitespace(sqlparser::tokenizer::Whitespace::Space),
-            span,
-        ),
-    );
-    let ast = parse_tokens(Dialect::Mysql, tokens)?;
-    let ops = classify::classify(Dialect::Mysql, &ast);
-    matches!(ops.as_slice(), [ops::Operation::RenameTable { .. }]).then_some((vec![ast], ops))
 }
 
 /// `sql` without the comments after its last token (a file's last statement, written without
@@ -281,76 +159,6 @@ impl<'a> Offsets<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn drop_index_concurrently_is_a_known_gap() {
-        for sql in [
-            "DROP INDEX CONCURRENTLY users_email_idx",
-            "drop index concurrently if exists public.users_email_idx cascade",
-        ] {
-            assert!(
-                parse(Dialect::Postgres, sql).is_err(),
-                "sqlparser reads {sql} now"
-            );
-            let (asts, ops) = parse_known_gap(Dialect::Postgres, sql).expect(sql);
-            assert_eq!(asts.len(), 1);
-            assert!(
-                matches!(
-                    &ops[..],
-                    [ops::Operation::DropIndex {
-                        concurrently: true,
-                        ..
-                    }]
-                ),
-                "{sql}: {ops:?}"
-            );
-            assert!(ops[0].needs_no_transaction());
-        }
-        for sql in [
-            "DROP INDEX CONCURRENTLY a b",
-            "DROP TABLE CONCURRENTLY x",
-            "DROP INDEX \"concurrently\"",
-        ] {
-            assert!(parse_known_gap(Dialect::Postgres, sql).is_none(), "{sql}");
-        }
-        assert!(parse_known_gap(Dialect::Mysql, "DROP INDEX CONCURRENTLY i").is_none());
-    }
-
-    #[test]
-    fn mysql_rename_without_to_is_a_known_gap() {
-        for (sql, to) in [
-            (
-                "ALTER TABLE totp_configurations\n    RENAME _bkp_UP_V0002_totp_configurations;",
-                "_bkp_up_v0002_totp_configurations",
-            ),
-            ("alter table `a b` rename `c d`", "c d"),
-            ("ALTER TABLE app.users RENAME app.people", "people"),
-            ("ALTER TABLE t RENAME users", "users"),
-        ] {
-            assert!(
-                parse(Dialect::Mysql, sql).is_err(),
-                "sqlparser reads {sql} now"
-            );
-            let (asts, ops) = parse_known_gap(Dialect::Mysql, sql).expect(sql);
-            assert_eq!(asts.len(), 1);
-            match &ops[..] {
-                [ops::Operation::RenameTable { to: name, .. }] => {
-                    assert_eq!(name.name, to, "{sql}")
-                }
-                other => panic!("{sql}: {other:?}"),
-            }
-        }
-        for sql in [
-            "ALTER TABLE t RENAME a b",
-            "ALTER TABLE t RENAME COLUMN a",
-            "ALTER TABLE t RENAME x, ADD COLUMN y int",
-            "ALTER TABLE t RENAME INDEX a",
-            "SELECT RENAME x",
-        ] {
-            assert!(parse_known_gap(Dialect::Mysql, sql).is_none(), "{sql}");
-        }
-        assert!(parse_known_gap(Dialect::Postgres, "ALTER TABLE t RENAME x").is_none());
-    }
 
     #[test]
     fn trailing_comments_are_cut() {
