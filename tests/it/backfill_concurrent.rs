@@ -238,21 +238,10 @@ fn mariadb_batch_gives_way_to_an_application_row_lock() {
     batch_gives_way_to_an_application_row_lock(&Scratch::mysql());
 }
 
-/// The VACUUM after a large backfill runs in the background; a later phase waits for it
-/// (its DDL would queue behind it, and the application behind the DDL). A session running
-/// a statement with the runner's background mark stands in for a long VACUUM.
-#[test]
-fn pg_phase_waits_for_a_background_vacuum() {
+/// A session running a statement with the runner's background mark, standing in for a long
+/// VACUUM behind a backfill: started, and seen running.
+fn background_stand_in(s: &Scratch) -> std::thread::JoinHandle<()> {
     use sqlx::{Connection, Executor};
-    let s = Scratch::pg();
-    setup(&s);
-    let dir = tree(&[
-        (
-            "m/1_x/expand.up.sql",
-            "ALTER TABLE acct ADD COLUMN x int;\n",
-        ),
-        ("m/1_x/expand.down.sql", "ALTER TABLE acct DROP COLUMN x;\n"),
-    ]);
     let url = s.url.clone();
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
     let sleeper = std::thread::spawn(move || {
@@ -265,25 +254,49 @@ fn pg_phase_waits_for_a_background_vacuum() {
         });
     });
     ready_rx.recv().unwrap();
-    // let the statement start
     let deadline = Instant::now() + Duration::from_secs(10);
     while s.strings("SELECT count(*)::text FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'SELECT pg_sleep(1.5)%'") != ["1"] {
         assert!(Instant::now() < deadline, "the stand-in did not start");
         std::thread::sleep(Duration::from_millis(10));
     }
-    let t0 = Instant::now();
-    let r = run(s.migrate(dir.path()).args(["-v", "apply", "m"]));
-    let took = t0.elapsed();
-    sleeper.join().unwrap();
-    assert_eq!(r.code, 0, "{r:?}");
-    assert!(
-        r.stderr
-            .contains("waiting for the VACUUM after the backfill"),
-        "{r:?}"
-    );
-    assert!(took >= Duration::from_millis(800), "{took:?} {r:?}");
-    assert_eq!(
-        s.strings("SELECT count(*)::text FROM information_schema.columns WHERE table_name = 'acct' AND column_name = 'x'"),
-        ["1"]
-    );
+    sleeper
+}
+
+/// The VACUUM after a large backfill runs in the background; a later phase waits for it
+/// (its DDL would queue behind it, and the application behind the DDL), and so does a
+/// rollback (after a killed run, its down met the VACUUM on a catalog row: `tuple
+/// concurrently updated`).
+#[test]
+fn pg_phase_and_rollback_wait_for_a_background_vacuum() {
+    let s = Scratch::pg();
+    setup(&s);
+    let dir = tree(&[
+        (
+            "m/1_x/expand.up.sql",
+            "ALTER TABLE acct ADD COLUMN x int;\n",
+        ),
+        ("m/1_x/expand.down.sql", "ALTER TABLE acct DROP COLUMN x;\n"),
+    ]);
+    let x_columns = "SELECT count(*)::text FROM information_schema.columns WHERE table_name = 'acct' AND column_name = 'x'";
+    for (args, columns) in [
+        (&["-v", "apply", "m"][..], "1"),
+        (&["-v", "rollback", "m", "--steps", "1"][..], "0"),
+    ] {
+        let sleeper = background_stand_in(&s);
+        let t0 = Instant::now();
+        let r = run(s.migrate(dir.path()).args(args));
+        let took = t0.elapsed();
+        sleeper.join().unwrap();
+        assert_eq!(r.code, 0, "{args:?}: {r:?}");
+        assert!(
+            r.stderr
+                .contains("waiting for the VACUUM after the backfill"),
+            "{args:?}: {r:?}"
+        );
+        assert!(
+            took >= Duration::from_millis(800),
+            "{args:?}: {took:?} {r:?}"
+        );
+        assert_eq!(s.strings(x_columns), [columns], "{args:?}");
+    }
 }

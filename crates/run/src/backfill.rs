@@ -673,8 +673,9 @@ impl Engine {
         false
     }
 
-    /// Before a phase: wait while a VACUUM started behind a backfill still runs (this
-    /// run's or an earlier one's), at most [`VACUUM_WAIT`]. A wait that holds no lock.
+    /// Before a phase or a rollback: wait while a VACUUM started behind a backfill still runs
+    /// (this run's or an earlier one's, a killed run's too), at most [`VACUUM_WAIT`]. A wait
+    /// that holds no lock.
     pub(super) async fn wait_for_vacuums(&self, mon: &mut dyn Driver) {
         let Some(sql) = self.db.background_running_sql() else {
             return;
@@ -706,7 +707,7 @@ impl Engine {
             }
             if !announced {
                 tracing::info!(
-                    "waiting for the VACUUM after the backfill: the contract's DDL would queue behind it"
+                    "waiting for the VACUUM after the backfill: the next phase's DDL would queue behind it"
                 );
                 announced = true;
             }

@@ -65,6 +65,59 @@ pub async fn acquire(
     }
 }
 
+/// Once the lock is taken: wait while a statement of an earlier run still runs (a killed
+/// runner's session runs it to its end, while its lock, on a session of its own, was freed
+/// at once), at most `wait`. Its DDL would otherwise meet this run's: a queue behind it, or a
+/// catalog row both update (`tuple concurrently updated`). `ours`: this run's sessions.
+pub async fn wait_for_orphans(
+    conn: &mut dyn Driver,
+    ours: &[i64],
+    wait: Duration,
+) -> Result<(), RunError> {
+    let Some(sql) = conn.db().orphan_statements_sql(ours) else {
+        return Ok(());
+    };
+    let start = Instant::now();
+    let mut announced = false;
+    loop {
+        let rows = conn.query_text(&sql).await.map_err(RunError::db)?;
+        let Some(row) = rows.first() else {
+            if announced {
+                tracing::info!(
+                    waited_ms = start.elapsed().as_millis() as u64,
+                    "the earlier run's statement ended"
+                );
+            }
+            return Ok(());
+        };
+        let field = |i: usize| row.get(i).cloned().flatten().unwrap_or_default();
+        let (session, secs, head) = (field(0), field(1), field(2));
+        if !announced {
+            tracing::info!(
+                session = %session,
+                running_s = %secs,
+                statement = %head,
+                "a statement of an earlier run still runs; waiting for it to end"
+            );
+            announced = true;
+        }
+        if start.elapsed() >= wait {
+            return Err(RunError::LockWait {
+                waited: wait,
+                message: format!(
+                    "a statement of an earlier run still runs on the server (session {session}, for {secs} s: `{head}`); waited {}; let it end and run again, or stop it (PostgreSQL: SELECT pg_cancel_backend({session})) and run again: the ledger says what is left",
+                    humantime::format_duration(wait)
+                ),
+            });
+        }
+        tokio::time::sleep(
+            POLL.min(wait.saturating_sub(start.elapsed()))
+                .max(Duration::from_millis(10)),
+        )
+        .await;
+    }
+}
+
 /// Release the lock taken on `conn`; `out` is the locked run's result, reported first.
 pub async fn release<T>(
     conn: &mut dyn Driver,

@@ -109,24 +109,19 @@ impl Catalog {
             comment: None,
         });
         let cols = vec![spec.name.clone()];
-        if spec.primary_key {
-            let name = pkey_name(self.dialect, &key.1);
-            t.constraints.push(Constraint {
-                name: Some(name.clone()),
-                kind: ConstraintKind::PrimaryKey,
-                columns: cols.clone(),
-                validated: true,
-                check_expr: None,
-                references: None,
-                fk_clause: None,
-                index: Some(name.clone()),
-            });
-            self.ensure_index(key, name, &cols, true);
+        // the column's own PRIMARY KEY or UNIQUE, under PostgreSQL's names
+        let own = if spec.primary_key {
+            Some((pkey_name(self.dialect, &key.1), ConstraintKind::PrimaryKey))
         } else if spec.unique {
             let name = crate::names::pg_object_name(&key.1, &spec.name, "key");
+            Some((name, ConstraintKind::Unique))
+        } else {
+            None
+        };
+        if let Some((name, kind)) = own {
             t.constraints.push(Constraint {
                 name: Some(name.clone()),
-                kind: ConstraintKind::Unique,
+                kind,
                 columns: cols.clone(),
                 validated: true,
                 check_expr: None,

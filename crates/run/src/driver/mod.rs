@@ -327,7 +327,31 @@ pub trait Database: std::fmt::Debug + Send + Sync {
     /// One row written whatever is there: inserted, or its non-key columns overwritten where
     /// a row with its `key` exists. One statement, so writers of different keys never
     /// deadlock (InnoDB's gap locks do make a `DELETE` + `INSERT` pair deadlock).
-    fn upsert_sql(&self, table: &str, columns: &[(&str, String)], key: &[&str]) -> String;
+    fn upsert_sql(&self, table: &str, columns: &[(&str, String)], key: &[&str]) -> String {
+        let names: Vec<String> = columns.iter().map(|(c, _)| self.ident(c)).collect();
+        let values: Vec<&str> = columns.iter().map(|(_, v)| v.as_str()).collect();
+        let key: Vec<String> = key.iter().map(|c| self.ident(c)).collect();
+        let others: Vec<String> = names.iter().filter(|n| !key.contains(n)).cloned().collect();
+        format!(
+            "INSERT INTO {table} ({}) VALUES ({}) {}",
+            names.join(", "),
+            values.join(", "),
+            self.on_conflict_update(&key, &others)
+        )
+    }
+
+    /// The tail of [`Database::upsert_sql`]: on a row of that `key` (quoted names), overwrite
+    /// the `others` columns with the values given.
+    fn on_conflict_update(&self, key: &[String], others: &[String]) -> String;
+
+    /// Statements of an earlier run still running on the server, not the sessions `ours`
+    /// nor a VACUUM left in the background: (session, seconds, statement head) rows. A killed
+    /// runner's session runs its statement to its end; the migration lock, on a session of
+    /// its own, is free at once. `None`: the server's sessions cannot be told apart.
+    fn orphan_statements_sql(&self, ours: &[i64]) -> Option<String> {
+        let _ = ours;
+        None
+    }
 
     /// The error a `lock_timeout` (or a deadlock the server broke) raises: retried.
     fn is_lock_timeout(&self, e: &DbError) -> bool;
@@ -494,6 +518,9 @@ pub(super) fn first_col(rows: Vec<Vec<Option<String>>>) -> Vec<String> {
         .collect()
 }
 
+/// The `application_name` of the runner's PostgreSQL sessions, unless the URL sets one.
+pub const APPLICATION_NAME: &str = "sluice";
+
 /// Connect to the URL's server.
 pub async fn connect(url: &DbUrl) -> Result<Box<dyn Driver>, DbError> {
     let wrap = |e: sqlx::Error| {
@@ -505,7 +532,14 @@ pub async fn connect(url: &DbUrl) -> Result<Box<dyn Driver>, DbError> {
     };
     match url.dialect() {
         Dialect::Postgres => {
-            let mut conn = sqlx::PgConnection::connect(url.secret())
+            use std::str::FromStr;
+            let mut opts =
+                sqlx::postgres::PgConnectOptions::from_str(url.secret()).map_err(wrap)?;
+            if opts.get_application_name().is_none() {
+                // names the runner's sessions: a killed run's statement is found by it
+                opts = opts.application_name(APPLICATION_NAME);
+            }
+            let mut conn = sqlx::PgConnection::connect_with(&opts)
                 .await
                 .map_err(wrap)?;
             let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")

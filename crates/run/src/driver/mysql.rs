@@ -211,22 +211,13 @@ impl Database for Mysql {
         )
     }
 
-    fn upsert_sql(&self, table: &str, columns: &[(&str, String)], key: &[&str]) -> String {
-        let names: Vec<String> = columns.iter().map(|(c, _)| self.ident(c)).collect();
-        let values: Vec<&str> = columns.iter().map(|(_, v)| v.as_str()).collect();
-        let key: Vec<String> = key.iter().map(|c| self.ident(c)).collect();
+    fn on_conflict_update(&self, _key: &[String], others: &[String]) -> String {
         // VALUES(col): both servers read it (MySQL 8.0.20+ only warns it is deprecated)
-        let set: Vec<String> = names
+        let set: Vec<String> = others
             .iter()
-            .filter(|n| !key.contains(n))
             .map(|n| format!("{n} = VALUES({n})"))
             .collect();
-        format!(
-            "INSERT INTO {table} ({}) VALUES ({}) ON DUPLICATE KEY UPDATE {}",
-            names.join(", "),
-            values.join(", "),
-            set.join(", ")
-        )
+        format!("ON DUPLICATE KEY UPDATE {}", set.join(", "))
     }
 
     fn soft_dropped_sql(&self, prefix: &str) -> String {

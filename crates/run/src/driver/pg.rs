@@ -235,6 +235,21 @@ impl Database for Postgres {
         ))
     }
 
+    fn orphan_statements_sql(&self, ours: &[i64]) -> Option<String> {
+        let ours: Vec<String> = ours.iter().map(i64::to_string).collect();
+        Some(format!(
+            "SELECT pid::text, extract(epoch FROM now() - query_start)::bigint::text, left(regexp_replace(query, '\\s+', ' ', 'g'), 80) FROM pg_stat_activity \
+             WHERE datname = current_database() AND application_name = {} AND state <> 'idle' \
+             AND pid <> pg_backend_pid() AND pid NOT IN ({}) AND strpos(query, '/* sluice: ' || '{BACKGROUND_WORD} */') = 0 ORDER BY pid",
+            self.literal(super::APPLICATION_NAME),
+            if ours.is_empty() {
+                "0".to_owned()
+            } else {
+                ours.join(", ")
+            }
+        ))
+    }
+
     fn background_running_sql(&self) -> Option<String> {
         // the mark in the pattern is spelled apart: this query must not find itself
         Some(format!(
@@ -251,19 +266,13 @@ impl Database for Postgres {
         Ok(())
     }
 
-    fn upsert_sql(&self, table: &str, columns: &[(&str, String)], key: &[&str]) -> String {
-        let names: Vec<String> = columns.iter().map(|(c, _)| self.ident(c)).collect();
-        let values: Vec<&str> = columns.iter().map(|(_, v)| v.as_str()).collect();
-        let key: Vec<String> = key.iter().map(|c| self.ident(c)).collect();
-        let set: Vec<String> = names
+    fn on_conflict_update(&self, key: &[String], others: &[String]) -> String {
+        let set: Vec<String> = others
             .iter()
-            .filter(|n| !key.contains(n))
             .map(|n| format!("{n} = EXCLUDED.{n}"))
             .collect();
         format!(
-            "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
-            names.join(", "),
-            values.join(", "),
+            "ON CONFLICT ({}) DO UPDATE SET {}",
             key.join(", "),
             set.join(", ")
         )

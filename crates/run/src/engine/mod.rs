@@ -409,6 +409,11 @@ impl Engine {
             mon,
             locked: true,
         };
+        let ours = [s.main.session_id(), s.mon.session_id()];
+        if let Err(e) = lock::wait_for_orphans(s.mon.as_mut(), &ours, self.settings.lock_wait).await
+        {
+            return Err(self.close(s, Err::<(), _>(e)).await.0.unwrap_err());
+        }
         if ledger && let Err(e) = self.ensure_ledger(s.main.as_mut()).await {
             return Err(self.close(s, Err::<(), _>(e)).await.0.unwrap_err());
         }

@@ -117,6 +117,12 @@ impl Run<'_> {
                     .await;
                 return Err(RunError::Hook(msg));
             }
+            if !self.dry {
+                // a VACUUM a backfill left running (a killed run's too) would meet the down's
+                // DDL: it queues behind it, or, on a catalog row both update, one of them
+                // fails (`tuple concurrently updated`)
+                self.wait_for_vacuums(mon).await;
+            }
             match self.rollback_one(main, mon, migrations, row, fills).await {
                 Ok(d) => {
                     let ev = HookEvent {
