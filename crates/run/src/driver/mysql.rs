@@ -502,12 +502,16 @@ impl Driver for MyConn {
         Box::pin(async move {
             let rows = self
                 .query_text(&format!(
-                    "SELECT CAST(COLUMN_NAME AS CHAR), CAST(COLUMN_TYPE AS CHAR), CAST(DATA_TYPE AS CHAR), CAST(CHARACTER_SET_NAME AS CHAR), CAST(IS_NULLABLE AS CHAR), CAST(EXTRA AS CHAR), \
-                     CAST(EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = c.TABLE_SCHEMA AND s.TABLE_NAME = c.TABLE_NAME AND s.COLUMN_NAME = c.COLUMN_NAME) AS CHAR), \
-                     CAST(EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = c.TABLE_SCHEMA AND s.TABLE_NAME = c.TABLE_NAME AND s.COLUMN_NAME = c.COLUMN_NAME AND s.INDEX_NAME = 'PRIMARY') AS CHAR), \
-                     CAST(COLLATION_NAME AS CHAR) \
-                     FROM information_schema.COLUMNS c WHERE {} ORDER BY ORDINAL_POSITION",
-                    where_table(t)
+                    // the index facts in one read of STATISTICS: two correlated EXISTS per
+                    // column built an information_schema table per column, and MariaDB
+                    // 10.11.19 once crashed (signal 11) cleaning up such a build
+                    "SELECT CAST(c.COLUMN_NAME AS CHAR), CAST(c.COLUMN_TYPE AS CHAR), CAST(c.DATA_TYPE AS CHAR), CAST(c.CHARACTER_SET_NAME AS CHAR), CAST(c.IS_NULLABLE AS CHAR), CAST(c.EXTRA AS CHAR), \
+                     CAST(s.COLUMN_NAME IS NOT NULL AS CHAR), CAST(COALESCE(s.pk, 0) AS CHAR), CAST(c.COLLATION_NAME AS CHAR) \
+                     FROM information_schema.COLUMNS c LEFT JOIN \
+                     (SELECT COLUMN_NAME, MAX(INDEX_NAME = 'PRIMARY') AS pk FROM information_schema.STATISTICS WHERE {w} GROUP BY COLUMN_NAME) s \
+                     ON s.COLUMN_NAME = c.COLUMN_NAME \
+                     WHERE {w} ORDER BY c.ORDINAL_POSITION",
+                    w = where_table(t)
                 ))
                 .await?;
             Ok(rows
