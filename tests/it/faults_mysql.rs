@@ -60,3 +60,10 @@ fn a_scratch_database_with_a_crash_orphan_is_still_dropped() {
     drop(s);
     assert!(!dir.exists(), "{} is still there", dir.display());
 }
+
+/// A killed runner's DDL runs to its end on MariaDB too, while the lock (`GET_LOCK`, on a
+/// session of its own) is free at once: the next run waits for it.
+#[test]
+fn a_killed_runs_statement_still_running_is_waited_for() {
+    crate::common::faults::orphan_statement_is_waited_for(Dialect::Mysql);
+}

@@ -74,9 +74,7 @@ pub async fn wait_for_orphans(
     ours: &[i64],
     wait: Duration,
 ) -> Result<(), RunError> {
-    let Some(sql) = conn.db().orphan_statements_sql(ours) else {
-        return Ok(());
-    };
+    let sql = conn.db().orphan_statements_sql(ours);
     let start = Instant::now();
     let mut announced = false;
     loop {
@@ -105,8 +103,9 @@ pub async fn wait_for_orphans(
             return Err(RunError::LockWait {
                 waited: wait,
                 message: format!(
-                    "a statement of an earlier run still runs on the server (session {session}, for {secs} s: `{head}`); waited {}; let it end and run again, or stop it (PostgreSQL: SELECT pg_cancel_backend({session})) and run again: the ledger says what is left",
-                    humantime::format_duration(wait)
+                    "a statement of an earlier run still runs on the server (session {session}, for {secs} s: `{head}`); waited {}; let it end and run again, or stop it (`{}`) and run again: the ledger says what is left",
+                    humantime::format_duration(wait),
+                    conn.db().cancel_statement_sql(&session)
                 ),
             });
         }

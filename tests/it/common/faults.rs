@@ -1427,3 +1427,113 @@ async fn kill_sessions(d: Dialect, admin: &str, db: &str, load: &BTreeSet<i64>) 
         }
     }
 }
+
+/// A statement a killed run left running is waited for by the next run, which, past
+/// `--lock-wait`, stops without touching anything and names the session and how to stop it.
+/// The stand-in: a session like the runner's (PostgreSQL: its `application_name`; MySQL: the
+/// same user on the database, a DDL statement) that sleeps.
+pub fn orphan_statement_is_waited_for(backend: Dialect) {
+    use super::block_on;
+
+    let s = Scratch::new(backend);
+    s.exec("CREATE TABLE t (id int PRIMARY KEY)");
+    let (url, sleep, seen) = match backend {
+        Dialect::Postgres => (
+            format!("{}?application_name=sluice", s.url),
+            "SELECT pg_sleep({secs})",
+            "SELECT pid::text FROM pg_stat_activity WHERE state = 'active' AND application_name = 'sluice' AND query LIKE 'SELECT pg_sleep(%'",
+        ),
+        Dialect::Mysql => (
+            s.url.clone(),
+            "CREATE TABLE slow_{n} AS SELECT SLEEP({secs}) AS x",
+            "SELECT CAST(ID AS CHAR) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND INFO LIKE 'CREATE TABLE slow%'",
+        ),
+    };
+    let orphan = |n: u32, secs: f64| {
+        let url = url.clone();
+        let sql = sleep
+            .replace("{n}", &n.to_string())
+            .replace("{secs}", &secs.to_string());
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
+        let t = std::thread::spawn(move || {
+            block_on(async move {
+                match backend {
+                    Dialect::Postgres => {
+                        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+                        ready_tx.send(()).unwrap();
+                        c.execute(sql.as_str()).await.unwrap();
+                    }
+                    Dialect::Mysql => {
+                        let mut c = sqlx::MySqlConnection::connect(&url).await.unwrap();
+                        ready_tx.send(()).unwrap();
+                        c.execute(sql.as_str()).await.unwrap();
+                    }
+                }
+            });
+        });
+        ready_rx.recv().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let ids = s.strings(seen);
+            if ids.len() == 1 {
+                return (t, ids[0].clone());
+            }
+            assert!(Instant::now() < deadline, "the stand-in did not start");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    let dir = tree(&[
+        ("m/1_x/expand.up.sql", "ALTER TABLE t ADD COLUMN x int;\n"),
+        ("m/1_x/expand.down.sql", "ALTER TABLE t DROP COLUMN x;\n"),
+        ("m/2_y/expand.up.sql", "ALTER TABLE t ADD COLUMN y int;\n"),
+        ("m/2_y/expand.down.sql", "ALTER TABLE t DROP COLUMN y;\n"),
+    ]);
+    let columns = || {
+        s.strings(match backend {
+            Dialect::Postgres => "SELECT count(*)::text FROM information_schema.columns WHERE table_name = 't'",
+            Dialect::Mysql => "SELECT CAST(COUNT(*) AS CHAR) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = 't'",
+        })
+    };
+    // waited for, then applied
+    let (sleeper, _) = orphan(1, 1.5);
+    let t0 = Instant::now();
+    let r = run(s
+        .migrate(dir.path())
+        .args(["-v", "apply", "m", "--to", "1"]));
+    let took = t0.elapsed();
+    sleeper.join().unwrap();
+    assert_eq!(r.code, 0, "{backend:?}: {r:?}");
+    assert!(
+        r.stderr
+            .contains("a statement of an earlier run still runs; waiting for it to end"),
+        "{backend:?}: {r:?}"
+    );
+    assert!(
+        took >= Duration::from_millis(800),
+        "{backend:?}: {took:?} {r:?}"
+    );
+    assert_eq!(columns(), ["2"], "{backend:?}");
+    // past --lock-wait: nothing runs, and the way out names the session
+    let (sleeper, id) = orphan(2, 3.0);
+    let r = run(s
+        .migrate(dir.path())
+        .args(["apply", "m", "--lock-wait", "300ms"]));
+    sleeper.join().unwrap();
+    let cancel = match backend {
+        Dialect::Postgres => format!("SELECT pg_cancel_backend({id})"),
+        Dialect::Mysql => format!("KILL QUERY {id}"),
+    };
+    assert_ne!(r.code, 0, "{backend:?}: {r:?}");
+    assert!(
+        r.stderr
+            .contains("a statement of an earlier run still runs on the server")
+            && r.stderr.contains(&cancel),
+        "{backend:?}: {r:?}"
+    );
+    assert_eq!(columns(), ["2"], "{backend:?}");
+    assert_eq!(
+        s.strings("SELECT CONCAT(version, ' ', state) FROM sluice_migrations ORDER BY version"),
+        ["1 applied"],
+        "{backend:?}"
+    );
+}

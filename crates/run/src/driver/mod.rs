@@ -347,11 +347,11 @@ pub trait Database: std::fmt::Debug + Send + Sync {
     /// Statements of an earlier run still running on the server, not the sessions `ours`
     /// nor a VACUUM left in the background: (session, seconds, statement head) rows. A killed
     /// runner's session runs its statement to its end; the migration lock, on a session of
-    /// its own, is free at once. `None`: the server's sessions cannot be told apart.
-    fn orphan_statements_sql(&self, ours: &[i64]) -> Option<String> {
-        let _ = ours;
-        None
-    }
+    /// its own, is free at once.
+    fn orphan_statements_sql(&self, ours: &[i64]) -> String;
+
+    /// How to stop the statement session `session` runs, for the message that names it.
+    fn cancel_statement_sql(&self, session: &str) -> String;
 
     /// The error a `lock_timeout` (or a deadlock the server broke) raises: retried.
     fn is_lock_timeout(&self, e: &DbError) -> bool;
@@ -502,6 +502,17 @@ pub fn database(d: Dialect) -> &'static dyn Database {
         Dialect::Postgres => &pg::Postgres,
         Dialect::Mysql => &mysql::Mysql,
     }
+}
+
+/// Session ids as an SQL list (`0`, no session, when there are none).
+pub(super) fn session_list(ids: &[i64]) -> String {
+    if ids.is_empty() {
+        return "0".to_owned();
+    }
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The first column of the first row.

@@ -11,7 +11,8 @@ use super::{
     State,
 };
 use super::{
-    FillLog, LiveColumn, ServerVersion, TableStats, first, first_col, parse_row_parts, text_rows,
+    FillLog, LiveColumn, ServerVersion, TableStats, first, first_col, parse_row_parts,
+    session_list, text_rows,
 };
 use sluice_core::sql::Dialect;
 use sluice_core::sql::ops::ObjName;
@@ -202,6 +203,22 @@ impl Database for Mysql {
             "SELECT CAST(@@log_bin = 0 OR @@binlog_format <> 'STATEMENT' AS CHAR)",
             "SET TRANSACTION ISOLATION LEVEL READ COMMITTED",
         ))
+    }
+
+    fn cancel_statement_sql(&self, session: &str) -> String {
+        format!("KILL QUERY {session}")
+    }
+
+    fn orphan_statements_sql(&self, ours: &[i64]) -> String {
+        // no application_name here: a DDL statement this user runs on this database (what a
+        // killed run leaves running; the application's own queries are not DDL)
+        format!(
+            "SELECT CAST(ID AS CHAR), CAST(TIME AS CHAR), CAST(LEFT(REGEXP_REPLACE(INFO, '[[:space:]]+', ' '), 80) AS CHAR) \
+             FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND USER = SUBSTRING_INDEX(USER(), '@', 1) \
+             AND COMMAND = 'Query' AND ID <> CONNECTION_ID() AND ID NOT IN ({}) \
+             AND INFO REGEXP '^[[:space:]]*(ALTER|CREATE|DROP|RENAME|OPTIMIZE|TRUNCATE)[[:space:]]' ORDER BY ID",
+            session_list(ours)
+        )
     }
 
     fn replica_lag_on_primary(&self) -> Result<(), &'static str> {

@@ -11,7 +11,8 @@ use super::{
     State,
 };
 use super::{
-    FillLog, LiveColumn, ServerVersion, TableStats, first, first_col, parse_row_parts, text_rows,
+    FillLog, LiveColumn, ServerVersion, TableStats, first, first_col, parse_row_parts,
+    session_list, text_rows,
 };
 use sluice_core::sql::Dialect;
 use sluice_core::sql::ops::ObjName;
@@ -235,19 +236,19 @@ impl Database for Postgres {
         ))
     }
 
-    fn orphan_statements_sql(&self, ours: &[i64]) -> Option<String> {
-        let ours: Vec<String> = ours.iter().map(i64::to_string).collect();
-        Some(format!(
+    fn cancel_statement_sql(&self, session: &str) -> String {
+        format!("SELECT pg_cancel_backend({session})")
+    }
+
+    fn orphan_statements_sql(&self, ours: &[i64]) -> String {
+        // the runner's sessions by their application_name
+        format!(
             "SELECT pid::text, extract(epoch FROM now() - query_start)::bigint::text, left(regexp_replace(query, '\\s+', ' ', 'g'), 80) FROM pg_stat_activity \
              WHERE datname = current_database() AND application_name = {} AND state <> 'idle' \
              AND pid <> pg_backend_pid() AND pid NOT IN ({}) AND strpos(query, '/* sluice: ' || '{BACKGROUND_WORD} */') = 0 ORDER BY pid",
             self.literal(super::APPLICATION_NAME),
-            if ours.is_empty() {
-                "0".to_owned()
-            } else {
-                ours.join(", ")
-            }
-        ))
+            session_list(ours)
+        )
     }
 
     fn background_running_sql(&self) -> Option<String> {
