@@ -1433,6 +1433,7 @@ async fn kill_sessions(d: Dialect, admin: &str, db: &str, load: &BTreeSet<i64>) 
 /// The stand-in: a session like the runner's (PostgreSQL: its `application_name`; MySQL: the
 /// same user on the database, a DDL statement) that sleeps.
 pub fn orphan_statement_is_waited_for(backend: Dialect) {
+    let ok_run = |r: Run| assert_eq!(r.code, 0, "{r:?}");
     use super::block_on;
 
     let s = Scratch::new(backend);
@@ -1441,7 +1442,7 @@ pub fn orphan_statement_is_waited_for(backend: Dialect) {
         Dialect::Postgres => (
             format!("{}?application_name=sluice", s.url),
             "SELECT pg_sleep({secs})",
-            "SELECT pid::text FROM pg_stat_activity WHERE state = 'active' AND application_name = 'sluice' AND query LIKE 'SELECT pg_sleep(%'",
+            "SELECT pid::text FROM pg_stat_activity WHERE state = 'active' AND application_name = '{app}' AND query LIKE 'SELECT pg_sleep(%'",
         ),
         Dialect::Mysql => (
             s.url.clone(),
@@ -1449,8 +1450,9 @@ pub fn orphan_statement_is_waited_for(backend: Dialect) {
             "SELECT CAST(ID AS CHAR) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND INFO LIKE 'CREATE TABLE slow%'",
         ),
     };
-    let orphan = |n: u32, secs: f64| {
-        let url = url.clone();
+    let orphan = |url: &str, n: u32, secs: f64| {
+        let seen = seen.replace("{app}", url.split("application_name=").nth(1).unwrap_or(""));
+        let url = url.to_owned();
         let sql = sleep
             .replace("{n}", &n.to_string())
             .replace("{secs}", &secs.to_string());
@@ -1474,7 +1476,7 @@ pub fn orphan_statement_is_waited_for(backend: Dialect) {
         ready_rx.recv().unwrap();
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let ids = s.strings(seen);
+            let ids = s.strings(&seen);
             if ids.len() == 1 {
                 return (t, ids[0].clone());
             }
@@ -1487,6 +1489,8 @@ pub fn orphan_statement_is_waited_for(backend: Dialect) {
         ("m/1_x/expand.down.sql", "ALTER TABLE t DROP COLUMN x;\n"),
         ("m/2_y/expand.up.sql", "ALTER TABLE t ADD COLUMN y int;\n"),
         ("m/2_y/expand.down.sql", "ALTER TABLE t DROP COLUMN y;\n"),
+        ("m/3_z/expand.up.sql", "ALTER TABLE t ADD COLUMN z int;\n"),
+        ("m/3_z/expand.down.sql", "ALTER TABLE t DROP COLUMN z;\n"),
     ]);
     let columns = || {
         s.strings(match backend {
@@ -1494,12 +1498,25 @@ pub fn orphan_statement_is_waited_for(backend: Dialect) {
             Dialect::Mysql => "SELECT CAST(COUNT(*) AS CHAR) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = 't'",
         })
     };
+    if backend == Dialect::Postgres {
+        // another lock's run (a tenant's schema in this database) is not waited for
+        let neighbour = format!("{}?application_name=sluice:tenant_b", s.url);
+        let (sleeper, _) = orphan(&neighbour, 0, 1.5);
+        let r = run(s
+            .migrate(dir.path())
+            .args(["-v", "apply", "m", "--to", "1"]));
+        sleeper.join().unwrap();
+        assert_eq!(r.code, 0, "{r:?}");
+        assert!(!r.stderr.contains("earlier run"), "{r:?}");
+    } else {
+        ok_run(run(s.migrate(dir.path()).args(["apply", "m", "--to", "1"])));
+    }
     // waited for, then applied
-    let (sleeper, _) = orphan(1, 1.5);
+    let (sleeper, _) = orphan(&url, 1, 1.5);
     let t0 = Instant::now();
     let r = run(s
         .migrate(dir.path())
-        .args(["-v", "apply", "m", "--to", "1"]));
+        .args(["-v", "apply", "m", "--to", "2"]));
     let took = t0.elapsed();
     sleeper.join().unwrap();
     assert_eq!(r.code, 0, "{backend:?}: {r:?}");
@@ -1512,9 +1529,9 @@ pub fn orphan_statement_is_waited_for(backend: Dialect) {
         took >= Duration::from_millis(800),
         "{backend:?}: {took:?} {r:?}"
     );
-    assert_eq!(columns(), ["2"], "{backend:?}");
+    assert_eq!(columns(), ["3"], "{backend:?}");
     // past --lock-wait: nothing runs, and the way out names the session
-    let (sleeper, id) = orphan(2, 3.0);
+    let (sleeper, id) = orphan(&url, 2, 3.0);
     let r = run(s
         .migrate(dir.path())
         .args(["apply", "m", "--lock-wait", "300ms"]));
@@ -1530,10 +1547,10 @@ pub fn orphan_statement_is_waited_for(backend: Dialect) {
             && r.stderr.contains(&cancel),
         "{backend:?}: {r:?}"
     );
-    assert_eq!(columns(), ["2"], "{backend:?}");
+    assert_eq!(columns(), ["3"], "{backend:?}");
     assert_eq!(
         s.strings("SELECT CONCAT(version, ' ', state) FROM sluice_migrations ORDER BY version"),
-        ["1 applied"],
+        ["1 applied", "2 applied"],
         "{backend:?}"
     );
 }

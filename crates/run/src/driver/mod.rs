@@ -347,7 +347,8 @@ pub trait Database: std::fmt::Debug + Send + Sync {
     /// Statements of an earlier run still running on the server, not the sessions `ours`
     /// nor a VACUUM left in the background: (session, seconds, statement head) rows. A killed
     /// runner's session runs its statement to its end; the migration lock, on a session of
-    /// its own, is free at once.
+    /// its own, is free at once. Run on a session of the run that took the lock (PostgreSQL:
+    /// the sessions of its `application_name`, so a tenant's run never waits for another's).
     fn orphan_statements_sql(&self, ours: &[i64]) -> String;
 
     /// How to stop the statement session `session` runs, for the message that names it.
@@ -529,11 +530,18 @@ pub(super) fn first_col(rows: Vec<Vec<Option<String>>>) -> Vec<String> {
         .collect()
 }
 
-/// The `application_name` of the runner's PostgreSQL sessions, unless the URL sets one.
+/// The `application_name` of the runner's PostgreSQL sessions, unless the URL sets one (an
+/// engine's sessions take its lock's name: a tenant's `sluice:<schema>`).
 pub const APPLICATION_NAME: &str = "sluice";
 
 /// Connect to the URL's server.
 pub async fn connect(url: &DbUrl) -> Result<Box<dyn Driver>, DbError> {
+    connect_as(url, APPLICATION_NAME).await
+}
+
+/// Connect to the URL's server, the session named `app` (PostgreSQL's `application_name`, at
+/// most 63 bytes, unless the URL sets one).
+pub async fn connect_as(url: &DbUrl, app: &str) -> Result<Box<dyn Driver>, DbError> {
     let wrap = |e: sqlx::Error| {
         let e = DbError::from(e);
         DbError::other(format!(
@@ -548,7 +556,11 @@ pub async fn connect(url: &DbUrl) -> Result<Box<dyn Driver>, DbError> {
                 sqlx::postgres::PgConnectOptions::from_str(url.secret()).map_err(wrap)?;
             if opts.get_application_name().is_none() {
                 // names the runner's sessions: a killed run's statement is found by it
-                opts = opts.application_name(APPLICATION_NAME);
+                let mut end = app.len().min(63);
+                while !app.is_char_boundary(end) {
+                    end -= 1;
+                }
+                opts = opts.application_name(&app[..end]);
             }
             let mut conn = sqlx::PgConnection::connect_with(&opts)
                 .await

@@ -241,12 +241,11 @@ impl Database for Postgres {
     }
 
     fn orphan_statements_sql(&self, ours: &[i64]) -> String {
-        // the runner's sessions by their application_name
+        // the sessions of this run's application_name (its lock's name)
         format!(
             "SELECT pid::text, extract(epoch FROM now() - query_start)::bigint::text, left(regexp_replace(query, '\\s+', ' ', 'g'), 80) FROM pg_stat_activity \
-             WHERE datname = current_database() AND application_name = {} AND state <> 'idle' \
+             WHERE datname = current_database() AND application_name = current_setting('application_name') AND state <> 'idle' \
              AND pid <> pg_backend_pid() AND pid NOT IN ({}) AND strpos(query, '/* sluice: ' || '{BACKGROUND_WORD} */') = 0 ORDER BY pid",
-            self.literal(super::APPLICATION_NAME),
             session_list(ours)
         )
     }

@@ -172,7 +172,10 @@ impl Engine {
     }
 
     pub(crate) async fn connect(&self) -> Result<Box<dyn Driver>, RunError> {
-        let conn = driver::connect(&self.url).await.map_err(RunError::db)?;
+        // named by the lock: a killed run's statements are told by it (`lock::wait_for_orphans`)
+        let conn = driver::connect_as(&self.url, &self.lock_name)
+            .await
+            .map_err(RunError::db)?;
         tracing::debug!(db = %self.url, session = conn.session_id(), "connected");
         Ok(conn)
     }
