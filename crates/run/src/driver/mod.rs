@@ -354,7 +354,8 @@ pub trait Database: std::fmt::Debug + Send + Sync {
     /// How to stop the statement session `session` runs, for the message that names it.
     fn cancel_statement_sql(&self, session: &str) -> String;
 
-    /// The error a `lock_timeout` (or a deadlock the server broke) raises: retried.
+    /// The error a `lock_timeout` (or a deadlock the server broke, or PostgreSQL's catalog row
+    /// changed by another session at once) raises: retried.
     fn is_lock_timeout(&self, e: &DbError) -> bool;
 
     /// DDL is transactional: a phase and its ledger row commit together.
@@ -719,6 +720,18 @@ mod tests {
             ..pg.clone()
         };
         assert!(!database(Dialect::Postgres).is_lock_timeout(&unique));
+        // a catalog row two sessions changed at once: retried; another internal error is not
+        let concurrent = DbError {
+            sqlstate: Some("XX000".into()),
+            number: None,
+            message: "tuple concurrently updated".into(),
+        };
+        assert!(database(Dialect::Postgres).is_lock_timeout(&concurrent));
+        let internal = DbError {
+            message: "could not open relation with OID 16384".into(),
+            ..concurrent.clone()
+        };
+        assert!(!database(Dialect::Postgres).is_lock_timeout(&internal));
         let my = DbError {
             sqlstate: Some("HY000".into()),
             number: Some(1205),

@@ -145,6 +145,12 @@ impl Database for Postgres {
         // back (seen on PostgreSQL 18: autovacuum's in-place update of an index's pg_class row
         // waits for the block that renamed the index, which waits for the table)
         matches!(e.sqlstate.as_deref(), Some("55P03" | "40P01"))
+            // XX000 `tuple concurrently updated` / `deleted`: another session changed the
+            // catalog row this statement changes (a concurrent ANALYZE, GRANT or DDL on the
+            // object); the statement was rolled back whole, and a retry reads the new row
+            || (e.sqlstate.as_deref() == Some("XX000")
+                && (e.message.contains("tuple concurrently updated")
+                    || e.message.contains("tuple concurrently deleted")))
     }
 
     fn transactional_ddl(&self) -> bool {
