@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use sqlparser::ast::{SchemaName, Statement as Ast, UserDefinedTypeRepresentation};
 
-use super::edit::{default_index_name, move_key, own_collation};
+use super::edit::{default_index_name, move_key, own_collation, retime_fk};
 use super::{
     Catalog, ConstraintKind, Generated, Index, MapExt, ObjName, Table, TableTrigger, View,
     trigger_columns, view_columns,
@@ -202,6 +202,28 @@ impl Catalog {
                     self.indexes.remove(&(key.0.clone(), ix));
                 }
             }
+            Op::AlterConstraint {
+                table,
+                name,
+                deferrable,
+                initially_deferred,
+            } => {
+                let Some(key) = self.table_key(table) else {
+                    return;
+                };
+                if let Some(t) = self.tables.get_mut(&key) {
+                    let t = Arc::make_mut(t);
+                    if let Some(c) = t
+                        .constraints
+                        .iter_mut()
+                        .find(|c| c.name.as_deref() == Some(name.as_str()))
+                        && let Some(clause) = &mut c.fk_clause
+                    {
+                        // a shadow column's copy of the key takes its timing as it is now
+                        *clause = retime_fk(clause, *deferrable, *initially_deferred);
+                    }
+                }
+            }
             Op::CreateIndex {
                 name,
                 table,
@@ -369,6 +391,7 @@ impl Catalog {
                 matches!(
                     o,
                     Operation::ConvertCharset { .. }
+                        | Operation::AlterConstraint { .. }
                         | Operation::AlterTableOptions { .. }
                         | Operation::TableRewrite {
                             kind: crate::sql::ops::RewriteKind::Rebuild,

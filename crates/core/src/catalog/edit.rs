@@ -598,3 +598,81 @@ pub(super) fn retarget_fk(dialect: Dialect, clause: &str, to: &ObjName) -> Strin
     };
     format!("{}{name}{}", &clause[..start], &clause[end..])
 }
+
+/// A foreign key's `REFERENCES ..` clause with the timing `ALTER CONSTRAINT` gave it: its
+/// `[NOT] DEFERRABLE` and `INITIALLY ..` words replaced where given, kept where not (the
+/// clause's other tokens as written).
+pub(super) fn retime_fk(
+    clause: &str,
+    deferrable: Option<bool>,
+    initially_deferred: Option<bool>,
+) -> String {
+    use sqlparser::dialect::PostgreSqlDialect;
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, clause).tokenize() else {
+        return clause.to_owned();
+    };
+    let kw = |t: Option<&Token>| match t {
+        Some(Token::Word(w)) if w.quote_style.is_none() => w.value.to_ascii_uppercase(),
+        _ => String::new(),
+    };
+    // the words that are not whitespace, by index
+    let words: Vec<usize> = (0..tokens.len())
+        .filter(|&i| !matches!(tokens[i], Token::Whitespace(_)))
+        .collect();
+    let mut drop = vec![false; tokens.len()];
+    let (mut was_deferrable, mut was_deferred) = (None, None);
+    let mut w = 0;
+    while w < words.len() {
+        let (this, next) = (
+            kw(tokens.get(words[w])),
+            kw(words.get(w + 1).map(|&i| &tokens[i])),
+        );
+        let span = match (this.as_str(), next.as_str()) {
+            ("NOT", "DEFERRABLE") => {
+                was_deferrable = Some(false);
+                2
+            }
+            ("DEFERRABLE", _) => {
+                was_deferrable = Some(true);
+                1
+            }
+            ("INITIALLY", "DEFERRED" | "IMMEDIATE") => {
+                was_deferred = Some(next == "DEFERRED");
+                2
+            }
+            _ => {
+                w += 1;
+                continue;
+            }
+        };
+        for &i in &words[w..w + span] {
+            drop[i] = true;
+        }
+        w += span;
+    }
+    // the kept tokens as written, a run of spaces left by the dropped ones made one
+    let mut out = String::new();
+    for (t, _) in tokens.iter().zip(&drop).filter(|(_, d)| !**d) {
+        if matches!(t, Token::Whitespace(_)) {
+            if !out.is_empty() && !out.ends_with(' ') {
+                out.push(' ');
+            }
+        } else {
+            out.push_str(&t.to_string());
+        }
+    }
+    let mut out = out.trim_end().to_owned();
+    let deferrable = deferrable.or(was_deferrable);
+    let deferred = initially_deferred.or(was_deferred);
+    match deferrable {
+        Some(true) => out.push_str(" DEFERRABLE"),
+        Some(false) => out.push_str(" NOT DEFERRABLE"),
+        None => {}
+    }
+    // INITIALLY DEFERRED needs DEFERRABLE; IMMEDIATE is the default
+    if deferred == Some(true) && deferrable == Some(true) {
+        out.push_str(" INITIALLY DEFERRED");
+    }
+    out
+}

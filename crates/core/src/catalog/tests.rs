@@ -1,4 +1,4 @@
-use super::edit::retarget_fk;
+use super::edit::{retarget_fk, retime_fk};
 use super::*;
 use crate::sql::{self, Dialect, Operation};
 
@@ -421,5 +421,61 @@ fn long_default_names_are_cut_as_postgresql_cuts_them() {
     assert_eq!(
         p.constraints[0].name.as_deref(),
         Some("a_really_long_table_name_for_primary_key_naming_checks_xxx_pkey")
+    );
+}
+
+/// lemmy's `ALTER CONSTRAINT .. NOT DEFERRABLE` (sqlparser cannot read it): the token scan
+/// types it whole, so the table stays known, and the key's clause takes its new timing (a
+/// shadow column's copy of the key is made from it).
+#[test]
+fn alter_constraint_retimes_the_key_and_keeps_the_table_known() {
+    let mut c = replay(
+        "CREATE TABLE post (id int PRIMARY KEY); \
+         CREATE TABLE comment_aggregates (id int PRIMARY KEY, comment_id int, \
+         CONSTRAINT comment_aggregates_comment_id_fkey FOREIGN KEY (comment_id) REFERENCES post (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED)",
+    );
+    let clause = |c: &Catalog| {
+        c.table(&t("comment_aggregates"))
+            .unwrap()
+            .constraint("comment_aggregates_comment_id_fkey")
+            .and_then(|k| k.fk_clause.clone())
+    };
+    assert!(
+        clause(&c)
+            .unwrap()
+            .ends_with("DEFERRABLE INITIALLY DEFERRED"),
+        "{:?}",
+        clause(&c)
+    );
+    run(
+        &mut c,
+        "ALTER TABLE comment_aggregates\n    ALTER CONSTRAINT comment_aggregates_comment_id_fkey NOT DEFERRABLE",
+    );
+    let after = clause(&c).unwrap();
+    assert!(
+        after.ends_with("ON DELETE CASCADE NOT DEFERRABLE"),
+        "{after}"
+    );
+    assert!(!c.table(&t("comment_aggregates")).unwrap().uncertain);
+    let r = |clause, d, i| retime_fk(clause, d, i);
+    assert_eq!(
+        r("REFERENCES \"my  table\" (id)", Some(true), Some(true)),
+        "REFERENCES \"my  table\" (id) DEFERRABLE INITIALLY DEFERRED"
+    );
+    assert_eq!(
+        r(
+            "REFERENCES t (id) DEFERRABLE INITIALLY DEFERRED",
+            None,
+            Some(false)
+        ),
+        "REFERENCES t (id) DEFERRABLE"
+    );
+    assert_eq!(
+        r(
+            "REFERENCES t (id) ON DELETE CASCADE DEFERRABLE",
+            Some(false),
+            None
+        ),
+        "REFERENCES t (id) ON DELETE CASCADE NOT DEFERRABLE"
     );
 }

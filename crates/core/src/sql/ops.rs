@@ -278,6 +278,15 @@ pub enum Operation {
         name: String,
         if_exists: bool,
     },
+    /// PostgreSQL `ALTER CONSTRAINT n [NOT] DEFERRABLE [INITIALLY DEFERRED | IMMEDIATE]`: a
+    /// foreign key's timing changed (ACCESS EXCLUSIVE, brief: no row is read). `None`: as it
+    /// was.
+    AlterConstraint {
+        table: ObjName,
+        name: String,
+        deferrable: Option<bool>,
+        initially_deferred: Option<bool>,
+    },
     CreateIndex {
         name: Option<String>,
         table: ObjName,
@@ -411,11 +420,11 @@ impl Operation {
     /// The table this operation acts on, if it acts on exactly one.
     pub fn table(&self) -> Option<&ObjName> {
         use Operation::{
-            AddColumn, AddConstraint, AlterColumnType, AlterIdentity, AlterTableOptions,
-            AttachPartition, ConvertCharset, CreateIndex, CreateTable, CreateTrigger, Delete,
-            DetachPartition, DropColumn, DropConstraint, DropDefault, DropExpression, DropNotNull,
-            Insert, RedefineColumn, RenameColumn, RenameTable, SetDefault, SetNotNull,
-            TableRewrite, Update, ValidateConstraint,
+            AddColumn, AddConstraint, AlterColumnType, AlterConstraint, AlterIdentity,
+            AlterTableOptions, AttachPartition, ConvertCharset, CreateIndex, CreateTable,
+            CreateTrigger, Delete, DetachPartition, DropColumn, DropConstraint, DropDefault,
+            DropExpression, DropNotNull, Insert, RedefineColumn, RenameColumn, RenameTable,
+            SetDefault, SetNotNull, TableRewrite, Update, ValidateConstraint,
         };
         match self {
             CreateTable { table, .. }
@@ -431,6 +440,7 @@ impl Operation {
             | AddConstraint { table, .. }
             | ValidateConstraint { table, .. }
             | DropConstraint { table, .. }
+            | AlterConstraint { table, .. }
             | CreateIndex { table, .. }
             | DetachPartition { table, .. }
             | AttachPartition { table }

@@ -641,6 +641,37 @@ fn alter_table(c: &mut Cursor) -> Vec<Operation> {
     ops
 }
 
+/// `ALTER CONSTRAINT n` and its timing; anything else in the action (PostgreSQL 18's
+/// `[NOT] ENFORCED`, `[NO] INHERIT`) is not typed.
+fn alter_constraint(table: &ObjName, a: &mut Cursor) -> Vec<Operation> {
+    let Some(name) = a.ident() else {
+        return Vec::new();
+    };
+    let (mut deferrable, mut initially_deferred) = (None, None);
+    while !a.at_end() {
+        if a.eat_kws(&["NOT", "DEFERRABLE"]) {
+            deferrable = Some(false);
+        } else if a.eat_kw("DEFERRABLE") {
+            deferrable = Some(true);
+        } else if a.eat_kws(&["INITIALLY", "DEFERRED"]) {
+            initially_deferred = Some(true);
+        } else if a.eat_kws(&["INITIALLY", "IMMEDIATE"]) {
+            initially_deferred = Some(false);
+        } else {
+            return Vec::new();
+        }
+    }
+    if deferrable.is_none() && initially_deferred.is_none() {
+        return Vec::new();
+    }
+    vec![Operation::AlterConstraint {
+        table: table.clone(),
+        name,
+        deferrable,
+        initially_deferred,
+    }]
+}
+
 fn alter_action(table: &ObjName, a: &mut Cursor) -> Vec<Operation> {
     use Operation as Op;
     let t = || table.clone();
@@ -823,6 +854,9 @@ fn alter_action(table: &ObjName, a: &mut Cursor) -> Vec<Operation> {
             }],
             _ => Vec::new(),
         };
+    }
+    if a.eat_kws(&["ALTER", "CONSTRAINT"]) {
+        return alter_constraint(table, a);
     }
     if a.eat_kw("ALTER") {
         a.eat_kw("COLUMN");
@@ -1770,6 +1804,58 @@ mod tests {
         ] {
             let _ = pg(sql);
             let _ = scan(Dialect::Mysql, sql);
+        }
+    }
+
+    #[test]
+    fn alter_constraint_timing() {
+        let timing = |sql: &str| match pg(sql).as_slice() {
+            [
+                Op::AlterConstraint {
+                    table,
+                    name,
+                    deferrable,
+                    initially_deferred,
+                },
+            ] => Some((
+                table.name.clone(),
+                name.clone(),
+                *deferrable,
+                *initially_deferred,
+            )),
+            _ => None,
+        };
+        assert_eq!(
+            timing(
+                "ALTER TABLE comment_aggregates ALTER CONSTRAINT comment_aggregates_comment_id_fkey NOT DEFERRABLE"
+            ),
+            Some((
+                "comment_aggregates".into(),
+                "comment_aggregates_comment_id_fkey".into(),
+                Some(false),
+                None
+            ))
+        );
+        assert_eq!(
+            timing("alter table t alter constraint \"Fk\" deferrable initially deferred"),
+            Some(("t".into(), "Fk".into(), Some(true), Some(true)))
+        );
+        assert_eq!(
+            timing("ALTER TABLE t ALTER CONSTRAINT k INITIALLY IMMEDIATE"),
+            Some(("t".into(), "k".into(), None, Some(false)))
+        );
+        // not typed: said as such
+        for sql in [
+            "ALTER TABLE t ALTER CONSTRAINT k NOT ENFORCED",
+            "ALTER TABLE t ALTER CONSTRAINT k",
+            "ALTER TABLE t ALTER CONSTRAINT k DEFERRABLE NO INHERIT",
+        ] {
+            let ops = pg(sql);
+            assert!(
+                ops.iter().any(|o| matches!(o, Op::Other { .. }))
+                    && !ops.iter().any(|o| matches!(o, Op::AlterConstraint { .. })),
+                "{sql}: {ops:?}"
+            );
         }
     }
 }

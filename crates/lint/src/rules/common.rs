@@ -32,6 +32,7 @@ pub(crate) fn table_lock(op: &Operation) -> Option<(Option<&ObjName>, LockInfo)>
         | Operation::SetDefault { .. }
         | Operation::DropDefault { .. }
         | Operation::DropConstraint { .. }
+        | Operation::AlterConstraint { .. }
         | Operation::AlterIdentity { .. }
         | Operation::DropExpression { .. } => (AccessExclusive, Brief),
         Operation::AlterColumnType { .. }

@@ -85,6 +85,20 @@ mod tests {
         assert_eq!(lock.map(|l| l.mode), Some(LockMode::AccessExclusive));
     }
 
+    /// `ALTER CONSTRAINT .. DEFERRABLE`, which sqlparser cannot read, takes ACCESS EXCLUSIVE
+    /// (checked on PostgreSQL 15 and 18): the token scan names it.
+    #[test]
+    fn flags_an_alter_constraint_the_parser_cannot_read() {
+        let sql = "ALTER TABLE comments ALTER CONSTRAINT comments_post_id_fkey NOT DEFERRABLE;";
+        let found = lint_errors(RULE, Case::new(sql).runner(Runner::GolangMigrate));
+        assert_eq!(
+            found,
+            [
+                "1:1 this statement takes ACCESS EXCLUSIVE on `comments` with no lock_timeout set: while it waits for the lock, every conflicting query on `comments` queues behind it"
+            ]
+        );
+    }
+
     #[test]
     fn passes_after_set_lock_timeout() {
         lint_ok(
