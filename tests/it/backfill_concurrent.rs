@@ -238,30 +238,6 @@ fn mariadb_batch_gives_way_to_an_application_row_lock() {
     batch_gives_way_to_an_application_row_lock(&Scratch::mysql());
 }
 
-/// A session running a statement with the runner's background mark, standing in for a long
-/// VACUUM behind a backfill: started, and seen running.
-fn background_stand_in(s: &Scratch) -> std::thread::JoinHandle<()> {
-    use sqlx::{Connection, Executor};
-    let url = s.url.clone();
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
-    let sleeper = std::thread::spawn(move || {
-        block_on(async move {
-            let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
-            ready_tx.send(()).unwrap();
-            c.execute("SELECT pg_sleep(1.5) /* sluice: background */")
-                .await
-                .unwrap();
-        });
-    });
-    ready_rx.recv().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while s.strings("SELECT count(*)::text FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'SELECT pg_sleep(1.5)%'") != ["1"] {
-        assert!(Instant::now() < deadline, "the stand-in did not start");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    sleeper
-}
-
 /// The VACUUM after a large backfill runs in the background; a later phase waits for it
 /// (its DDL would queue behind it, and the application behind the DDL), and so does a
 /// rollback (after a killed run, its down met the VACUUM on a catalog row: `tuple
@@ -282,7 +258,12 @@ fn pg_phase_and_rollback_wait_for_a_background_vacuum() {
         (&["-v", "apply", "m"][..], "1"),
         (&["-v", "rollback", "m", "--steps", "1"][..], "0"),
     ] {
-        let sleeper = background_stand_in(&s);
+        // a session running a statement with the runner's background mark: a long VACUUM
+        let (sleeper, _) = s.running(
+            &s.url,
+            "SELECT pg_sleep(1.5) /* sluice: background */",
+            "SELECT pid::text FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'SELECT pg_sleep(1.5)%'",
+        );
         let t0 = Instant::now();
         let r = run(s.migrate(dir.path()).args(args));
         let took = t0.elapsed();

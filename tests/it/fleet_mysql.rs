@@ -3,7 +3,7 @@
 //! wave with the rest untouched, and a rerun finishing it.
 
 use sluice::run::driver;
-use sluice::run::fleet::{BARRIER_TABLE, WaveSize, waves};
+use sluice::run::fleet::{BARRIER_TABLE, WaveSize, barrier_create_sql, waves};
 use sluice::sql::Dialect;
 
 use crate::common::fleet::{Many, assert_waves_in_order, max_overlap, probes};
@@ -135,9 +135,7 @@ fn two_shard_processes_on_mysql_keep_the_wave_barrier() {
 fn barrier_writes_of_two_shards_do_not_wait_on_each_other() {
     for backend in [Dialect::Mysql, Dialect::Postgres] {
         let s = Scratch::new(backend);
-        s.exec(&format!(
-            "CREATE TABLE {BARRIER_TABLE} (fleet VARCHAR(200) NOT NULL, run_id VARCHAR(200) NOT NULL, step INTEGER NOT NULL, shard INTEGER NOT NULL, shards INTEGER NOT NULL, targets INTEGER NOT NULL, failed INTEGER NOT NULL, PRIMARY KEY (fleet, run_id, step, shard))"
-        ));
+        s.exec(&barrier_create_sql());
         let db = driver::database(backend);
         let row = |step: u32, shard: u32, targets: u32| {
             db.upsert_sql(

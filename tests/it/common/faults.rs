@@ -1434,7 +1434,6 @@ async fn kill_sessions(d: Dialect, admin: &str, db: &str, load: &BTreeSet<i64>) 
 /// same user on the database, a DDL statement) that sleeps.
 pub fn orphan_statement_is_waited_for(backend: Dialect) {
     let ok_run = |r: Run| assert_eq!(r.code, 0, "{r:?}");
-    use super::block_on;
 
     let s = Scratch::new(backend);
     s.exec("CREATE TABLE t (id int PRIMARY KEY)");
@@ -1451,38 +1450,11 @@ pub fn orphan_statement_is_waited_for(backend: Dialect) {
         ),
     };
     let orphan = |url: &str, n: u32, secs: f64| {
-        let seen = seen.replace("{app}", url.split("application_name=").nth(1).unwrap_or(""));
-        let url = url.to_owned();
+        let app = url.split("application_name=").nth(1).unwrap_or("");
         let sql = sleep
             .replace("{n}", &n.to_string())
             .replace("{secs}", &secs.to_string());
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
-        let t = std::thread::spawn(move || {
-            block_on(async move {
-                match backend {
-                    Dialect::Postgres => {
-                        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
-                        ready_tx.send(()).unwrap();
-                        c.execute(sql.as_str()).await.unwrap();
-                    }
-                    Dialect::Mysql => {
-                        let mut c = sqlx::MySqlConnection::connect(&url).await.unwrap();
-                        ready_tx.send(()).unwrap();
-                        c.execute(sql.as_str()).await.unwrap();
-                    }
-                }
-            });
-        });
-        ready_rx.recv().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let ids = s.strings(&seen);
-            if ids.len() == 1 {
-                return (t, ids[0].clone());
-            }
-            assert!(Instant::now() < deadline, "the stand-in did not start");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        s.running(url, &sql, &seen.replace("{app}", app))
     };
     let dir = tree(&[
         ("m/1_x/expand.up.sql", "ALTER TABLE t ADD COLUMN x int;\n"),

@@ -223,6 +223,47 @@ impl Scratch {
         }
     }
 
+    /// A session on `url` (the scratch database, perhaps with connection options) running
+    /// `sql` in a thread of its own, returned once `seen` (run on the scratch database) finds
+    /// it: exactly one row, whose first column comes back (its session id, say).
+    pub fn running(
+        &self,
+        url: &str,
+        sql: &str,
+        seen: &str,
+    ) -> (std::thread::JoinHandle<()>, String) {
+        let (url, sql, backend) = (url.to_owned(), sql.to_owned(), self.backend);
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            block_on(async move {
+                macro_rules! run {
+                    ($conn:ty) => {{
+                        let mut c = <$conn>::connect(&url).await.unwrap();
+                        ready_tx.send(()).unwrap();
+                        c.execute(sqlx::raw_sql(&sql)).await.unwrap();
+                    }};
+                }
+                match backend {
+                    Dialect::Postgres => run!(sqlx::PgConnection),
+                    Dialect::Mysql => run!(sqlx::MySqlConnection),
+                }
+            });
+        });
+        ready_rx.recv().expect("the session connects");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let rows = self.strings(seen);
+            if let [one] = rows.as_slice() {
+                return (thread, one.clone());
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the statement did not start: {seen}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
     /// Run SQL on the scratch database; the server's error as text when it refuses it.
     pub fn try_exec(&self, sql: &str) -> Result<(), String> {
         let url = self.url.clone();

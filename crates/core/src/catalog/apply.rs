@@ -208,20 +208,15 @@ impl Catalog {
                 deferrable,
                 initially_deferred,
             } => {
-                let Some(key) = self.table_key(table) else {
-                    return;
-                };
-                if let Some(t) = self.tables.get_mut(&key) {
-                    let t = Arc::make_mut(t);
-                    if let Some(c) = t
+                if let Some(t) = self.table_mut(table)
+                    && let Some(c) = t
                         .constraints
                         .iter_mut()
                         .find(|c| c.name.as_deref() == Some(name.as_str()))
-                        && let Some(clause) = &mut c.fk_clause
-                    {
-                        // a shadow column's copy of the key takes its timing as it is now
-                        *clause = retime_fk(clause, *deferrable, *initially_deferred);
-                    }
+                    && let Some(clause) = &mut c.fk_clause
+                {
+                    // a shadow column's copy of the key takes its timing as it is now
+                    *clause = retime_fk(clause, *deferrable, *initially_deferred);
                 }
             }
             Op::CreateIndex {

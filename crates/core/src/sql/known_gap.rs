@@ -111,28 +111,24 @@ fn named_not_null(sql: &str) -> Option<(Vec<Statement>, Vec<ops::Operation>)> {
     use sqlparser::ast::{ColumnOption, ColumnOptionDef};
     use sqlparser::keywords::Keyword;
     use sqlparser::tokenizer::{Token, TokenWithSpan, Whitespace};
-    let d = Dialect::Postgres.parser_dialect();
-    let tokens = Tokenizer::new(d.as_ref(), sql)
-        .tokenize_with_location()
-        .ok()?;
-    // the tokens that are not whitespace, with their depth in parentheses
+    let (tokens, words) = tokens_and_words(Dialect::Postgres, sql, usize::MAX)?;
+    // each word's depth in parentheses
     let mut depth = 0usize;
-    let mut words: Vec<(usize, usize)> = Vec::new();
-    for (i, t) in tokens.iter().enumerate() {
-        match t.token {
-            Token::Whitespace(_) => continue,
-            Token::RParen => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        words.push((i, depth));
-        if t.token == Token::LParen {
-            depth += 1;
-        }
-    }
-    let kw = |w: usize| match words.get(w).map(|&(i, _)| &tokens[i].token) {
-        Some(Token::Word(word)) if word.quote_style.is_none() => word.keyword,
-        _ => Keyword::NoKeyword,
-    };
+    let depths: Vec<usize> = words
+        .iter()
+        .map(|&(i, _)| match tokens[i].token {
+            Token::LParen => {
+                depth += 1;
+                depth - 1
+            }
+            Token::RParen => {
+                depth = depth.saturating_sub(1);
+                depth
+            }
+            _ => depth,
+        })
+        .collect();
+    let kw = |w: usize| words.get(w).map_or(Keyword::NoKeyword, |&(_, k)| k);
     let is_name = |w: usize| {
         matches!(
             words.get(w).map(|&(i, _)| &tokens[i].token),
@@ -144,7 +140,7 @@ fn named_not_null(sql: &str) -> Option<(Vec<Statement>, Vec<ops::Operation>)> {
         return None;
     }
     let mut found = Vec::new();
-    for (w, &(_, depth)) in words.iter().enumerate() {
+    for (w, &depth) in depths.iter().enumerate() {
         if kw(w) != Keyword::CONSTRAINT
             || !is_name(w + 1)
             || kw(w + 2) != Keyword::NOT

@@ -19,6 +19,13 @@ use super::Shard;
 
 pub const TABLE: &str = "sluice_fleet_waves";
 
+/// The barrier's table, made unless it exists (the same SQL on both servers).
+pub fn create_sql() -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {TABLE} (fleet VARCHAR(200) NOT NULL, run_id VARCHAR(200) NOT NULL, step INTEGER NOT NULL, shard INTEGER NOT NULL, shards INTEGER NOT NULL, targets INTEGER NOT NULL, failed INTEGER NOT NULL, PRIMARY KEY (fleet, run_id, step, shard))"
+    )
+}
+
 pub(super) struct Barrier {
     pub(super) url: DbUrl,
     pub(super) fleet: String,
@@ -71,9 +78,7 @@ impl Barrier {
     /// `IF NOT EXISTS` can still fail on its catalog's unique index): a failed attempt is
     /// tried again, and then sees the other's table.
     pub(super) async fn ensure(&self) -> Result<(), RunError> {
-        let sql = format!(
-            "CREATE TABLE IF NOT EXISTS {TABLE} (fleet VARCHAR(200) NOT NULL, run_id VARCHAR(200) NOT NULL, step INTEGER NOT NULL, shard INTEGER NOT NULL, shards INTEGER NOT NULL, targets INTEGER NOT NULL, failed INTEGER NOT NULL, PRIMARY KEY (fleet, run_id, step, shard))"
-        );
+        let sql = create_sql();
         let mut last = None;
         for attempt in 0..5u32 {
             if attempt > 0 {

@@ -29,7 +29,7 @@ use super::gates::{self, Gate};
 use super::url::DbUrl;
 use super::{ApplyRequest, Engine, PhaseSel, RunError, Settings};
 
-pub use barrier::TABLE as BARRIER_TABLE;
+pub use barrier::{TABLE as BARRIER_TABLE, create_sql as barrier_create_sql};
 pub use status::{FleetStatus, TargetStatus};
 pub use targets::{COMMAND_TIMEOUT, Source, Target};
 pub use waves::{Budget, Shard, WaveSize, waves};
