@@ -542,7 +542,7 @@ fn with_key(text: &str, key: &str, t: &str) -> String {
 }
 
 fn backfill_toml(engine: Engine, args: &crate::Args) -> String {
-    // the planner's batch times and pauses (crates/plan/src/recipes/mod.rs)
+    // the planner's batch times and pauses (crates/plan/src/recipes/fill.rs)
     let (tier, batch, pause) = match engine {
         Engine::Postgres => ("\"tier\"", "10ms", "0s"),
         Engine::Mysql => ("`tier`", "10ms", "2ms"),
