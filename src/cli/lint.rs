@@ -18,6 +18,7 @@ use crate::run::url::DbUrl;
 use crate::source::{self, Layout, LayoutChoice, Migration, Version};
 use crate::sql::Dialect;
 
+use super::canon::{Canon, canon};
 use super::{code, exit, git};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -324,8 +325,9 @@ pub(super) fn groups(
     let mut indexes: BTreeMap<PathBuf, Index> = BTreeMap::new();
     // each directory group's given files, canonical
     let mut given_in: BTreeMap<PathBuf, BTreeSet<PathBuf>> = BTreeMap::new();
+    let mut resolved = Canon::default();
     for file in files {
-        let c = canon(&file);
+        let c = resolved.file(&file);
         // inside a directory that is linted whole anyway
         if given.iter().any(|(gc, _)| c.starts_with(gc)) {
             continue;
@@ -461,9 +463,11 @@ impl Group {
                 }
             } else {
                 // explicit files: the directory's earlier migrations are history
+                let mut resolved = Canon::default();
                 let known: BTreeSet<PathBuf> = changes
                     .iter()
-                    .flat_map(|m| m.scripts.iter().map(|s| canon(&s.file.path)))
+                    .flat_map(|m| m.scripts.iter())
+                    .map(|s| resolved.file(&s.file.path))
                     .collect();
                 let newest = found
                     .migrations
@@ -515,10 +519,6 @@ pub(super) fn live_schema(
 }
 
 /// A path to compare with others: canonical when it exists.
-pub(super) fn canon(p: &Path) -> PathBuf {
-    p.canonicalize().unwrap_or_else(|_| p.to_path_buf())
-}
-
 /// The files a migration of `dir` is made of, canonical: `dir` resolved once, the rest
 /// joined to it (a symlink inside the directory stays the path git knows).
 fn script_paths<'m>(

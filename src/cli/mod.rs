@@ -1,6 +1,7 @@
 //! The `migrate` command line: flags parsed into resolved settings, one `run` returning an
 //! exit code, errors printed once. The only module that prints.
 
+mod canon;
 mod code;
 pub mod completions;
 mod db;

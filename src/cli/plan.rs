@@ -14,6 +14,7 @@ use crate::plan::{self, Plan, PlanError, PlanFiles, PlanOptions};
 use crate::source::{self, LayoutChoice, Migration};
 use crate::sql::Dialect;
 
+use super::canon::canon;
 use super::exit;
 use super::plan_out::{self, Target};
 
@@ -357,7 +358,6 @@ pub(super) fn history_of(
     layout: LayoutChoice,
     dialect: Dialect,
 ) -> (Vec<Migration>, Vec<String>) {
-    let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
     let me = canon(path);
     // the file's directory (native, diesel: the migration's own) or the one above it
     let mut unreadable = Vec::new();

@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
+use super::canon::canon;
 use crate::lint::settings::Runner;
 use crate::plan::{Plan, PlanPhase};
 use crate::source::layout::emit::{self, NewMigration};
@@ -76,10 +77,6 @@ impl Arranged {
     pub(super) fn soft_drop_version(&self) -> Option<&str> {
         self.contract.last().map(String::as_str)
     }
-}
-
-fn canon(p: &Path) -> PathBuf {
-    p.canonicalize().unwrap_or_else(|_| p.to_path_buf())
 }
 
 /// `--out PATH`: PATH itself, or PATH's parent, is a migrations directory of a layout other
