@@ -7,6 +7,8 @@
 //! cargo bench --bench lint -- --dir path/to/migrations
 //! ```
 //! `--corpus` reads the corpus `MANIFEST.tsv` and lints every file of the dialect with it.
+//! Each run also times the parser alone on the same statements (split as the linter splits
+//! them, each parsed by sqlparser, one thread): the floor under any linter built on it.
 
 // a benchmark binary: printing its figures is its job
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -15,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use sluice::lint::{LintSettings, lint};
-use sluice::source::{self, LayoutChoice, Migration};
+use sluice::source::{self, LayoutChoice, Migration, split};
 use sluice::sql::Dialect;
 
 fn main() {
@@ -71,6 +73,12 @@ fn main() {
         report = Some(r);
     }
     let report = report.expect("runs > 0");
+    let mut parse_best = f64::MAX;
+    for _ in 0..runs {
+        let t = Instant::now();
+        parse_only(dialect, &migrations);
+        parse_best = parse_best.min(t.elapsed().as_secs_f64());
+    }
     let s = report.stats;
     println!("lint benchmark: {label}");
     println!(
@@ -91,9 +99,28 @@ fn main() {
         s.statements as f64 / best
     );
     println!(
+        "  the parser alone (split, then sqlparser on each statement, one thread): {:.3} s, {:.0}% of the lint",
+        parse_best,
+        parse_best / best * 100.0
+    );
+    println!(
         "  peak memory (VmHWM): {}",
         peak_memory().unwrap_or_else(|| "n/a".into())
     );
+}
+
+/// Every statement of every script split as the linter splits it and parsed by sqlparser,
+/// its trees dropped.
+fn parse_only(dialect: Dialect, migrations: &[Migration]) {
+    let opts = split::SplitOptions::new(dialect, false);
+    for s in migrations.iter().flat_map(|m| &m.scripts) {
+        let text = &s.file.text[s.range.clone()];
+        for chunk in split::split(text, opts) {
+            if let (Some(r), None) = (chunk.stmt, &chunk.error) {
+                std::hint::black_box(sluice::sql::parse(dialect, &text[r]).is_ok());
+            }
+        }
+    }
 }
 
 fn corpus_files(root: &Path, dialect: Dialect) -> Vec<Migration> {
