@@ -159,23 +159,14 @@ pub async fn read_mysql(conn: &mut sqlx::MySqlConnection) -> Result<SchemaSnapsh
         // MariaDB reports a literal default quoted and NULL as the text NULL
         let default = default.filter(|d| d != "NULL" && generated.is_none());
         columns.entry(table).or_default().push(ColumnSpec {
-            name,
-            data_type,
             not_null: nullable == "NO",
             default_volatility: default.as_deref().map(volatility::of_expr),
             default,
             serial: extra.contains("auto_increment"),
             generated,
-            primary_key: false,
-            unique: false,
-            references: None,
-            fk_clause: None,
-            fk_name: None,
-            generation: None,
-            check: false,
-            position: None,
             charset: charset.map(|c| c.to_ascii_lowercase()),
             collation: collation.map(|c| c.to_ascii_lowercase()),
+            ..ColumnSpec::new(name, data_type)
         });
     }
     for (name, estimate, bytes, charset, collation) in tables {
@@ -366,23 +357,13 @@ pub async fn read_pg(
             .entry((schema, table))
             .or_default()
             .push(ColumnSpec {
-                name,
-                data_type,
                 not_null,
                 default_volatility: default.as_deref().map(volatility::of_expr),
                 default,
                 serial,
                 generated,
                 generation,
-                primary_key: false,
-                unique: false,
-                references: None,
-                fk_clause: None,
-                fk_name: None,
-                check: false,
-                position: None,
-                charset: None,
-                collation: None,
+                ..ColumnSpec::new(name, data_type)
             });
     }
 

@@ -100,6 +100,32 @@ pub struct ColumnSpec {
     pub collation: Option<String>,
 }
 
+impl ColumnSpec {
+    /// A column of `data_type` with none of its clauses yet; `serial` from the type's name
+    /// (PostgreSQL's serial types).
+    pub fn new(name: String, data_type: String) -> ColumnSpec {
+        ColumnSpec {
+            serial: super::classify::is_serial(&data_type),
+            name,
+            data_type,
+            not_null: false,
+            default: None,
+            default_volatility: None,
+            generated: None,
+            generation: None,
+            primary_key: false,
+            unique: false,
+            references: None,
+            fk_clause: None,
+            fk_name: None,
+            check: false,
+            position: None,
+            charset: None,
+            collation: None,
+        }
+    }
+}
+
 /// MySQL's `BINARY` attribute of a text type, as a collation: the `_bin` collation of whichever
 /// charset the column gets (`utf8mb4` -> `utf8mb4_bin`), resolved once that charset is known.
 pub const BINARY_ATTRIBUTE: &str = "_bin";

@@ -12,26 +12,7 @@ use super::super::volatility;
 use super::names::{ident, obj_name};
 
 pub(super) fn column_spec(def: &ColumnDef) -> ColumnSpec {
-    let data_type = def.data_type.to_string();
-    let mut spec = ColumnSpec {
-        name: ident(&def.name),
-        serial: is_serial(&data_type),
-        data_type,
-        not_null: false,
-        default: None,
-        default_volatility: None,
-        generated: None,
-        primary_key: false,
-        unique: false,
-        references: None,
-        fk_clause: None,
-        fk_name: None,
-        generation: None,
-        check: false,
-        position: None,
-        charset: None,
-        collation: None,
-    };
+    let mut spec = ColumnSpec::new(ident(&def.name), def.data_type.to_string());
     for opt in &def.options {
         match &opt.option {
             ColumnOption::NotNull => spec.not_null = true,

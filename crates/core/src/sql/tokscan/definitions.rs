@@ -147,26 +147,7 @@ pub(super) fn column_type<'a>(a: &mut Cursor<'a>) -> &'a [Tok] {
 /// `name type [constraints]` of ADD COLUMN.
 pub(super) fn column(a: &mut Cursor) -> Option<ColumnSpec> {
     let name = a.ident()?;
-    let data_type = render(column_type(a), true);
-    let mut spec = ColumnSpec {
-        name,
-        serial: super::super::classify::is_serial(&data_type),
-        data_type,
-        not_null: false,
-        default: None,
-        default_volatility: None,
-        generated: None,
-        primary_key: false,
-        unique: false,
-        references: None,
-        fk_clause: None,
-        fk_name: None,
-        generation: None,
-        check: false,
-        position: None,
-        charset: None,
-        collation: None,
-    };
+    let mut spec = ColumnSpec::new(name, render(column_type(a), true));
     while !a.at_end() {
         if a.eat_kws(&["NOT", "NULL"]) {
             spec.not_null = true;
