@@ -518,7 +518,6 @@ pub(super) fn live_schema(
     Ok(catalog)
 }
 
-/// A path to compare with others: canonical when it exists.
 /// The files a migration of `dir` is made of, canonical: `dir` resolved once, the rest
 /// joined to it (a symlink inside the directory stays the path git knows).
 fn script_paths<'m>(

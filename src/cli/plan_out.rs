@@ -22,12 +22,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use super::canon::canon;
 use crate::lint::settings::Runner;
 use crate::plan::{Plan, PlanPhase};
 use crate::source::layout::emit::{self, NewMigration};
 use crate::source::{self, Layout, LayoutChoice, Migration, Version};
 use crate::sql::Dialect;
+
+use super::canon::canon;
 
 /// Where the plan goes.
 pub(super) enum Target {
